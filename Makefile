@@ -1,0 +1,58 @@
+# nuanxin — the two commands: `make run` and `make test`. Both install what is missing first.
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+DATA       ?= data
+LISTEN     ?= 127.0.0.1:8080
+
+.PHONY: all build deps run test test-fast asan web clean bench format check
+
+all: build
+
+deps:
+	@scripts/deps.sh build
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+web:
+	@scripts/web.sh
+
+# A demo community on http://127.0.0.1:8080: build, create data/ with demo data once, serve.
+run:
+	@scripts/deps.sh run
+	@$(MAKE) --no-print-directory build web
+	@if [ ! -f $(DATA)/nuanxin.db ]; then \
+	  $(BUILD)/nuanxin init --data $(DATA) && $(BUILD)/nuanxin demo --data $(DATA); \
+	else $(BUILD)/nuanxin migrate --data $(DATA); fi
+	@$(BUILD)/nuanxin serve --data $(DATA) --listen $(LISTEN)
+
+# Every test: the normal build's ctest, then unit and API tests again under ASan+UBSan.
+test:
+	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@$(MAKE) --no-print-directory asan
+	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L 'unit|api'
+
+test-fast: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+asan: deps
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DNX_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN_BUILD) -j $(JOBS)
+
+bench: build
+	@scripts/deps.sh test
+	@bench/run.sh
+
+format:
+	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h')
+
+check:
+	@scripts/check-src.sh
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,0 +1,20 @@
+# Writes OUT: a C array of {backend, number, name, sql} for every DIR/<backend>/NNN_name.sql,
+# sorted by backend and number. Run by the build (see CMakeLists.txt).
+file(GLOB files RELATIVE ${DIR} ${DIR}/*/*.sql)
+list(SORT files)
+set(body "/* Generated from src/store/migrations by cmake/embed_migrations.cmake. Do not edit. */\n")
+string(APPEND body "#include \"store/migrations.h\"\n\nconst struct nx_migration nx_migrations[] = {\n")
+foreach(f ${files})
+  get_filename_component(backend ${f} DIRECTORY)
+  get_filename_component(fname ${f} NAME_WE)
+  string(REGEX MATCH "^[0-9]+" num ${fname})
+  math(EXPR num "${num}")
+  file(READ ${DIR}/${f} sql HEX)
+  string(REGEX REPLACE "([0-9a-f][0-9a-f])" "\\\\x\\1" sql "${sql}")
+  # Break the string every 400 escaped bytes to keep lines short.
+  string(REGEX REPLACE "((\\\\x[0-9a-f][0-9a-f]){100})" "\\1\"\n    \"" sql "${sql}")
+  string(APPEND body "  {\"${backend}\", ${num}, \"${fname}\",\n    \"${sql}\"},\n")
+endforeach()
+string(APPEND body "  {0, 0, 0, 0}\n};\n")
+file(WRITE ${OUT}.tmp "${body}")
+file(COPY_FILE ${OUT}.tmp ${OUT} ONLY_IF_DIFFERENT)

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs the Debian packages nuanxin needs that are missing on this machine. Idempotent and quick
+# when everything is present. Usage: scripts/deps.sh [build|test|run]
+#   build: compilers and -dev libraries; run: build + what the demo needs; test: run + test tools.
+set -euo pipefail
+what=${1:-build}
+
+build=(build-essential cmake pkg-config python3
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev libicu-dev libopencc-dev opencc
+  libinih-dev libxlsxwriter-dev libzip-dev libexpat1-dev)
+run=(curl)
+test=(wrk nginx-light)
+
+pkgs=("${build[@]}")
+[ "$what" = run ] || [ "$what" = test ] && pkgs+=("${run[@]}")
+[ "$what" = test ] && pkgs+=("${test[@]}")
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "deps: installing ${missing[*]}" >&2
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists when they are missing or older than a day.
+if [ -z "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -mtime -1 2>/dev/null | head -1)" ]; then
+  $sudo apt-get update -qq
+fi
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

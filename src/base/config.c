@@ -1,0 +1,242 @@
+/* config.c — the declarative configuration table.
+ *
+ * One row per key: name, type, where it lives in nx_config, default, range, whether it is secret,
+ * and a line of help. Everything else — parsing of the file, environment and flags, range checks,
+ * the dump and the help — reads this table. Flag spellings accept '-' for '_' (--max-body 2M).
+ * A database URL may carry a password: it is marked secret and dumped redacted. */
+#include "base/config.h"
+
+#include "base/log.h"
+#include "base/str.h"
+
+#include <ctype.h>
+#include <ini.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+nx_config nx_cfg;
+
+enum ctype { C_STR, C_INT, C_SIZE, C_BOOL };
+
+struct centry {
+    const char *name;
+    enum ctype type;
+    size_t off;
+    size_t len; /* for strings */
+    const char *def;
+    int64_t min, max;
+    bool secret;
+    const char *help;
+};
+
+#define S(f) offsetof(nx_config, f), sizeof(((nx_config *)0)->f)
+#define N(f) offsetof(nx_config, f), 0
+
+static const struct centry table[] = {
+    {"data", C_STR, S(data_dir), "./data", 0, 0, false, "data directory (database, key file)"},
+    {"config", C_STR, S(config_file), "", 0, 0, false, "configuration file (default <data>/nuanxin.conf)"},
+    {"database", C_STR, S(database), "", 0, 0, true, "database file path or postgres:// URL (default <data>/nuanxin.db)"},
+    {"key_file", C_STR, S(key_file), "", 0, 0, false, "field-encryption key file (default <data>/nuanxin.key)"},
+    {"listen", C_STR, S(listen), "127.0.0.1:8080", 0, 0, false, "HTTP listen address HOST:PORT"},
+    {"web_root", C_STR, S(web_root), "web/dist", 0, 0, false, "directory of the built web app ('' to disable)"},
+    {"log_level", C_STR, S(log_level), "info", 0, 0, false, "debug, info, warn, error or off"},
+    {"http_threads", C_INT, N(http_threads), "0", 0, 256, false, "HTTP worker threads (0 = one per core)"},
+    {"max_body", C_SIZE, N(max_body), "1M", 1024, 64 << 20, false, "largest JSON request body"},
+    {"max_upload", C_SIZE, N(max_upload), "20M", 1024, 1 << 30, false, "largest uploaded file"},
+    {"max_header", C_SIZE, N(max_header), "64K", 8 << 10, 4 << 20, false, "connection memory for headers"},
+    {"max_connections", C_INT, N(max_connections), "1024", 4, 100000, false, "concurrent HTTP connections"},
+    {"request_arena", C_SIZE, N(request_arena), "64M", 1 << 20, 1 << 30, false, "memory one request may allocate"},
+    {"page_default", C_INT, N(page_default), "50", 1, 1000, false, "list page size when none is given"},
+    {"page_max", C_INT, N(page_max), "200", 1, 5000, false, "largest list page"},
+    {"export_max_rows", C_INT, N(export_max_rows), "200000", 1, 5000000, false, "rows in one export"},
+    {"db_readers", C_INT, N(db_readers), "4", 1, 64, false, "SQLite reader connections"},
+    {"db_busy_ms", C_INT, N(db_busy_ms), "5000", 0, 600000, false, "SQLite busy timeout (ms)"},
+    {"session_ttl_min", C_INT, N(session_ttl_min), "480", 5, 43200, false, "idle minutes before a web session ends"},
+    {"token_ttl_min", C_INT, N(token_ttl_min), "1440", 5, 525600, false, "lifetime of a login token (minutes)"},
+    {"login_max_fail", C_INT, N(login_max_fail), "5", 1, 100, false, "failed logins before lockout"},
+    {"lockout_min", C_INT, N(lockout_min), "15", 1, 1440, false, "minutes an account stays locked"},
+    {"hash_workers", C_INT, N(hash_workers), "2", 1, 64, false, "concurrent password hashes (64 MiB each)"},
+    {"cookie_secure", C_BOOL, N(cookie_secure), "false", 0, 0, false, "mark the session cookie Secure (TLS)"},
+    {"access_log", C_BOOL, N(access_log), "true", 0, 0, false, "log one line per HTTP request"},
+};
+
+#define NENTRIES (sizeof table / sizeof table[0])
+
+static const struct centry *find(const char *key)
+{
+    char norm[64];
+    size_t n = 0;
+    for (; key[n] && n < sizeof norm - 1; n++)
+        norm[n] = key[n] == '-' ? '_' : (char)tolower((unsigned char)key[n]);
+    norm[n] = '\0';
+    for (size_t i = 0; i < NENTRIES; i++)
+        if (strcmp(table[i].name, norm) == 0)
+            return &table[i];
+    return NULL;
+}
+
+bool config_known(const char *key)
+{
+    return find(key) != NULL;
+}
+
+int config_set(nx_config *c, const char *key, const char *value, const char *source, nx_err *e)
+{
+    const struct centry *t = find(key);
+    if (t == NULL)
+        return nx_fail(e, NX_ENOTFOUND, key, "未知配置项 %s（来源：%s）", key, source);
+    char *p = (char *)c + t->off;
+    switch (t->type) {
+    case C_STR:
+        if (strlen(value) >= t->len)
+            return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 过长（来源：%s）", t->name, source);
+        str_copy(p, value, t->len);
+        return 0;
+    case C_INT: {
+        int64_t v;
+        if (str_to_i64(value, t->min, t->max, &v))
+            return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 应为 %lld 到 %lld 之间的整数（来源：%s）",
+                           t->name, (long long)t->min, (long long)t->max, source);
+        *(int64_t *)p = v;
+        return 0;
+    }
+    case C_SIZE: {
+        uint64_t v;
+        if (str_to_size(value, (uint64_t)t->max, &v) || v < (uint64_t)t->min)
+            return nx_fail(e, NX_EINVAL, t->name,
+                           "配置项 %s 应为 %lld 到 %lld 字节之间的大小，如 512K、10M（来源：%s）", t->name,
+                           (long long)t->min, (long long)t->max, source);
+        *(int64_t *)p = (int64_t)v;
+        return 0;
+    }
+    case C_BOOL:
+        if (str_to_bool(value, (bool *)p))
+            return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 应为 true 或 false（来源：%s）", t->name, source);
+        return 0;
+    }
+    return NX_EINTERNAL;
+}
+
+void config_defaults(nx_config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (size_t i = 0; i < NENTRIES; i++) {
+        int rc = config_set(c, table[i].name, table[i].def, "default", NULL);
+        (void)rc;
+    }
+}
+
+struct ini_ctx {
+    nx_config *c;
+    nx_err *e;
+    int rc;
+};
+
+static int on_ini(void *user, const char *section, const char *name, const char *value)
+{
+    struct ini_ctx *x = user;
+    (void)section;
+    if (x->rc)
+        return 0;
+    if (strcmp(name, "data") == 0 || strcmp(name, "config") == 0) {
+        x->rc = nx_fail(x->e, NX_EINVAL, name, "配置文件中不能设置 %s", name);
+        return 0;
+    }
+    x->rc = config_set(x->c, name, value, "nuanxin.conf", x->e);
+    if (x->rc == NX_ENOTFOUND)
+        x->rc = nx_fail(x->e, NX_EINVAL, name, "配置文件中有未知配置项 %s", name);
+    return x->rc == 0;
+}
+
+int config_load_file_env(nx_config *c, nx_err *e)
+{
+    char path[600];
+    bool explicit = c->config_file[0] != '\0';
+    if (explicit)
+        str_copy(path, c->config_file, sizeof path);
+    else
+        snprintf(path, sizeof path, "%s/nuanxin.conf", c->data_dir);
+    if (explicit || access(path, R_OK) == 0) {
+        struct ini_ctx x = {c, e, 0};
+        int line = ini_parse(path, on_ini, &x);
+        if (x.rc)
+            return x.rc;
+        if (line < 0)
+            return nx_fail(e, NX_EINVAL, "config", "无法读取配置文件 %s", path);
+        if (line > 0)
+            return nx_fail(e, NX_EINVAL, "config", "配置文件 %s 第 %d 行格式错误", path, line);
+    }
+    for (size_t i = 0; i < NENTRIES; i++) {
+        char env[80] = "NUANXIN_";
+        size_t k = 8;
+        for (const char *q = table[i].name; *q && k < sizeof env - 1; q++)
+            env[k++] = (char)toupper((unsigned char)*q);
+        env[k] = '\0';
+        const char *v = getenv(env);
+        if (v && strcmp(table[i].name, "data") != 0) {
+            int rc = config_set(c, table[i].name, v, env, e);
+            if (rc)
+                return rc;
+        }
+    }
+    if (nx_log_level_parse(c->log_level) < 0)
+        return nx_fail(e, NX_EINVAL, "log_level", "日志级别 %s 无效，应为 debug、info、warn、error 或 off",
+                       c->log_level);
+    config_resolve(c);
+    return 0;
+}
+
+void config_resolve(nx_config *c)
+{
+    if (c->database[0] == '\0')
+        snprintf(c->database, sizeof c->database, "%s/nuanxin.db", c->data_dir);
+    if (c->key_file[0] == '\0')
+        snprintf(c->key_file, sizeof c->key_file, "%s/nuanxin.key", c->data_dir);
+}
+
+static void redact_url(const char *in, char *out, size_t n)
+{
+    /* postgres://user:secret@host/db -> postgres://user:<redacted>@host/db */
+    const char *scheme = strstr(in, "://");
+    const char *at = scheme ? strchr(scheme + 3, '@') : NULL;
+    const char *colon = scheme && at ? memchr(scheme + 3, ':', (size_t)(at - scheme - 3)) : NULL;
+    const char *pw = strstr(in, "password=");
+    if (colon)
+        snprintf(out, n, "%.*s:<redacted>%s", (int)(colon - in), in, at);
+    else if (pw)
+        snprintf(out, n, "%.*spassword=<redacted>", (int)(pw - in), in);
+    else
+        snprintf(out, n, "%s", in);
+}
+
+void config_dump(const nx_config *c)
+{
+    for (size_t i = 0; i < NENTRIES; i++) {
+        const struct centry *t = &table[i];
+        const char *p = (const char *)c + t->off;
+        char buf[1100];
+        switch (t->type) {
+        case C_STR:
+            if (t->secret)
+                redact_url(p, buf, sizeof buf);
+            else
+                snprintf(buf, sizeof buf, "%s", p);
+            break;
+        case C_INT:
+        case C_SIZE: snprintf(buf, sizeof buf, "%lld", (long long)*(const int64_t *)p); break;
+        case C_BOOL: snprintf(buf, sizeof buf, "%s", *(const bool *)p ? "true" : "false"); break;
+        }
+        printf("%s = %s\n", t->name, buf);
+    }
+}
+
+void config_help(void)
+{
+    printf("Configuration (file nuanxin.conf < environment NUANXIN_<NAME> < flags --name VALUE):\n");
+    for (size_t i = 0; i < NENTRIES; i++)
+        printf("  --%-18s %s (default: %s)\n", table[i].name, table[i].help,
+               table[i].def[0] ? table[i].def : "''");
+}

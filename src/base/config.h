@@ -1,0 +1,66 @@
+/* config.h — nuanxin's configuration, declared once in a table (config.c) that drives parsing,
+ * validation, --help and the redacted dump of `nuanxin config`.
+ *
+ * Sources, later ones winning: built-in defaults, the INI file (<data>/nuanxin.conf, or --config
+ * FILE), environment variables NUANXIN_<NAME> (upper case), command-line flags --name value.
+ * Every value is checked against its type and range; an error names the source and the key. */
+#ifndef NX_BASE_CONFIG_H
+#define NX_BASE_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/err.h"
+
+typedef struct nx_config {
+    char data_dir[512];       /* --data */
+    char config_file[512];    /* --config; "" = <data>/nuanxin.conf if it exists */
+    char database[1024];      /* file path or postgres:// URL; "" = <data>/nuanxin.db */
+    char key_file[600];       /* "" = <data>/nuanxin.key */
+    char listen[128];         /* HOST:PORT */
+    char web_root[512];       /* built web app to serve; "" = off */
+    char log_level[16];
+    int64_t http_threads;     /* 0 = one per core */
+    int64_t max_body;         /* bytes of a JSON body */
+    int64_t max_upload;       /* bytes of an uploaded file */
+    int64_t max_header;       /* bytes of memory per connection for headers (MHD) */
+    int64_t max_connections;
+    int64_t request_arena;    /* bytes one request may allocate */
+    int64_t page_default;     /* list page size when none is asked */
+    int64_t page_max;         /* largest list page */
+    int64_t export_max_rows;
+    int64_t db_readers;       /* SQLite reader connections */
+    int64_t db_busy_ms;
+    int64_t session_ttl_min;  /* idle minutes before a web session ends */
+    int64_t token_ttl_min;    /* lifetime of a bearer token */
+    int64_t login_max_fail;   /* failures before lockout */
+    int64_t lockout_min;
+    int64_t hash_workers;     /* concurrent argon2id hashes */
+    bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
+    bool access_log;
+} nx_config;
+
+extern nx_config nx_cfg; /* the process's configuration, filled by config_load */
+
+/* Fill c with defaults. */
+void config_defaults(nx_config *c);
+
+/* Set one key from a source ("file", "env", "flag"); validates. 0, NX_ENOTFOUND (no such key) or
+ * NX_EINVAL with e filled in Chinese. */
+int config_set(nx_config *c, const char *key, const char *value, const char *source, nx_err *e);
+
+/* Apply the file (if any) then NUANXIN_* environment variables. Flags are applied by the caller
+ * with config_set(…, "flag") before and after, see cli/main.c. Resolves derived defaults. */
+int config_load_file_env(nx_config *c, nx_err *e);
+
+/* Fill paths that default relative to data_dir. */
+void config_resolve(nx_config *c);
+
+/* Print "key = value" lines, secrets as "<redacted>", to stdout. */
+void config_dump(const nx_config *c);
+/* Print the table as help text. */
+void config_help(void);
+/* True if key names a configuration entry (dash or underscore spelling). */
+bool config_known(const char *key);
+
+#endif

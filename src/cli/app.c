@@ -1,0 +1,115 @@
+/* app.c — wiring: opening what every command needs, and the list of modules' routes. This is the
+ * one place that knows every module (DESIGN.md §3: cli/ wires everything at start). */
+#include "cli/cli.h"
+
+#include "base/log.h"
+#include "modules/accounts/accounts.h"
+#include "modules/org/org.h"
+#include "modules/people/people.h"
+#include "secure/crypto.h"
+#include "secure/password.h"
+#include "secure/session.h"
+#include "text/hanconv.h"
+#include "text/pinyin.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+int cli_open_app(nx_app *app, bool create, bool migrate)
+{
+    nx_err e;
+    nx_err_clear(&e);
+    memset(app, 0, sizeof *app);
+    app->cfg = &nx_cfg;
+    if (crypto_init(&e) || pinyin_init(&e) || hanconv_init(&e)) {
+        fprintf(stderr, "nuanxin: 初始化失败：%s\n", e.msg);
+        return 1;
+    }
+    if (keys_load(nx_cfg.key_file, &app->keys, &e)) {
+        fprintf(stderr, "nuanxin: 无法读取密钥文件 %s：%s\n", nx_cfg.key_file, e.msg);
+        return 1;
+    }
+    store_options so = {.readers = (int)nx_cfg.db_readers, .busy_ms = (int)nx_cfg.db_busy_ms, .create = create};
+    if (store_open(nx_cfg.database, &so, &app->db, &e)) {
+        fprintf(stderr, "nuanxin: 无法打开数据库：%s\n", e.msg);
+        keys_free(app->keys);
+        return 1;
+    }
+    if (migrate) {
+        int applied = 0;
+        if (store_migrate(app->db, &applied, &e)) {
+            fprintf(stderr, "nuanxin: 数据库迁移失败：%s\n", e.msg);
+            cli_close_app(app);
+            return 1;
+        }
+        if (applied)
+            nx_log(LOG_INFO, "store.migrated applied=%d", applied);
+    }
+    password_pool_init((int)nx_cfg.hash_workers, (int)nx_cfg.hash_workers * 2);
+    session_settings ss = {
+        .idle_ms = nx_cfg.session_ttl_min * 60000,
+        .lifetime_ms = nx_cfg.token_ttl_min * 60000,
+        .max_fail = (int)nx_cfg.login_max_fail,
+        .lockout_ms = nx_cfg.lockout_min * 60000,
+        .ip_max_fail = (int)nx_cfg.login_max_fail * 4,
+        .ip_window_ms = nx_cfg.lockout_min * 60000,
+    };
+    session_configure(&ss);
+    return 0;
+}
+
+void cli_close_app(nx_app *app)
+{
+    store_close(app->db);
+    keys_free(app->keys);
+    password_pool_shutdown();
+    hanconv_cleanup();
+    pinyin_cleanup();
+    app->db = NULL;
+    app->keys = NULL;
+}
+
+int cli_register_routes(http_server *srv, nx_app *app)
+{
+    accounts_routes(srv, app);
+    org_routes(srv, app);
+    people_routes(srv, app);
+    return 0;
+}
+
+int cli_read_password(const char *prompt, char *out, size_t n)
+{
+    if (!isatty(STDIN_FILENO)) {
+        if (fgets(out, (int)n, stdin) == NULL) {
+            fprintf(stderr, "nuanxin: 未从标准输入读到密码\n");
+            return 1;
+        }
+        out[strcspn(out, "\r\n")] = '\0';
+        return 0;
+    }
+    struct termios old, noecho;
+    tcgetattr(STDIN_FILENO, &old);
+    noecho = old;
+    noecho.c_lflag &= ~(tcflag_t)ECHO;
+    char again[256];
+    fprintf(stderr, "%s", prompt);
+    tcsetattr(STDIN_FILENO, TCSANOW, &noecho);
+    char *a = fgets(out, (int)n, stdin);
+    fprintf(stderr, "\n再次输入：");
+    char *b = fgets(again, sizeof again, stdin);
+    tcsetattr(STDIN_FILENO, TCSANOW, &old);
+    fprintf(stderr, "\n");
+    if (!a || !b) {
+        fprintf(stderr, "nuanxin: 未输入密码\n");
+        return 1;
+    }
+    out[strcspn(out, "\r\n")] = '\0';
+    again[strcspn(again, "\r\n")] = '\0';
+    if (strcmp(out, again) != 0) {
+        fprintf(stderr, "nuanxin: 两次输入的密码不一致\n");
+        return 1;
+    }
+    return 0;
+}

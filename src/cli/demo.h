@@ -1,0 +1,73 @@
+/* demo.h — `nuanxin demo`: fill an empty database with a fictional but realistic community.
+ *
+ * One street (幸福街道), one community (暖心社区), eight grids, six estates with their buildings,
+ * units and rooms, a dozen shops and night-market stalls, ~1,200 households of ~3,000 residents (an
+ * aging downtown: ~18% over 60, ~3% over 80, many elders living alone), tags, care levels,
+ * emergency contacts, and one staff account of every role with a known demo password. Every name is
+ * generated from surname and given-name lists; every ID number is valid in form only; every phone
+ * number comes from a fictional range. The output depends only on the seed (and today's date, from
+ * which ages are counted). */
+#ifndef NX_CLI_DEMO_H
+#define NX_CLI_DEMO_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "modules/app.h"
+
+typedef struct demo_options {
+    unsigned seed;        /* deterministic output for a seed (0 = default 2026) */
+    int residents;        /* target number of residents (0 = default 3000; 20..50000) */
+    const char *password; /* demo password of every account; NULL = DEMO_DEFAULT_PASSWORD */
+} demo_options;
+
+#define DEMO_DEFAULT_SEED 2026u
+#define DEMO_DEFAULT_RESIDENTS 3000
+#define DEMO_DEFAULT_PASSWORD "Nuanxin2026"
+
+/* Fill an empty, migrated database with the demo community. o may be NULL (all defaults).
+ *
+ * Requires app->db, app->keys, pinyin and hanconv initialised, and the password pool (accounts are
+ * hashed at the real cost unless a test lowered it). The organisation, households and residents are
+ * written in one write transaction (every resident through people_resident_create_tx, so
+ * encryption, pinyin, name suffixes, audit rows and events happen for real); the accounts are then
+ * created one by one with users_create (who = NULL). A demo account whose username already exists
+ * is left unchanged and listed with "password": null and "existing": true.
+ *
+ * Prints nothing. On success *summary receives a new JSON object:
+ *   {"seed", "street", "community",
+ *    "counts": {"grids", "estates", "buildings", "rooms", "shops", "households", "residents",
+ *               "active", "over_60", "over_80", "floating", "moved_out", "deceased"},
+ *    "accounts": [{"username", "role", "role_label", "scope", "display_name", "password"}],
+ *    "elapsed_ms": {"org_people", "accounts", "total"}}
+ * ("over_60"/"over_80" count active residents aged 60/80 or more today).
+ *
+ * Returns 0; NX_EINVAL for options out of range or a password that fails password_policy_check for
+ * one of the demo usernames (field "password"); NX_ECONFLICT (Chinese message) when the database
+ * already holds residents or the demo street; NX_EBUSY, NX_EDB and the codes of the functions it
+ * calls otherwise. On failure nothing of the organisation or people is left behind (the
+ * transaction is rolled back); accounts created before a failing account are kept. Blocking. */
+int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e);
+
+/* ---- name data (demo_names.c), for demo.c and its test ---- */
+
+/* A surname and its relative frequency (per 10,000 people, roughly). */
+typedef struct demo_surname {
+    const char *text;
+    unsigned weight;
+} demo_surname;
+
+/* Generations of given names, by birth year: before 1960, 1960-1989, 1990 and later. */
+enum { DEMO_GEN_ELDER = 0, DEMO_GEN_MIDDLE = 1, DEMO_GEN_YOUNG = 2, DEMO_GEN_COUNT = 3 };
+
+typedef struct demo_name_data {
+    const demo_surname *surnames;
+    size_t n_surnames;
+    /* given[generation][sex - 1]: given names typical of that generation, NULL-terminated. */
+    const char *const *given[DEMO_GEN_COUNT][2];
+} demo_name_data;
+
+/* The static name lists; never NULL, never freed. */
+const demo_name_data *demo_names(void);
+
+#endif

@@ -1,0 +1,311 @@
+/* main.c — the `nuanxin` command: parses the subcommand and the configuration flags, then hands
+ * over to the subcommand.
+ *
+ * Flags that name configuration entries (--data, --listen, --max-body …, see `nuanxin --help`) are
+ * applied in two passes: --data and --config first, so the configuration file can be found; then,
+ * after the file and NUANXIN_* environment variables, every flag again, so flags win. Other flags
+ * belong to the subcommand and are left in argv for it. */
+#include "base/config.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "cli/cli.h"
+#include "cli/demo.h"
+#include "secure/audit.h"
+#include "secure/crypto.h"
+#include "secure/password.h"
+#include "secure/session.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f, "nuanxin %s — 暖心智慧社区平台 (smart-community platform)\n\n"
+               "用法 Usage: nuanxin [--data DIR] <command> [options]\n\n"
+               "Commands:\n"
+               "  serve [--listen HOST:PORT]   启动服务 run the server (default 127.0.0.1:8080)\n"
+               "  init [--admin NAME]          新建数据目录：数据库、密钥、管理员账号\n"
+               "  demo [--seed N] [--residents N]  填充虚构的演示社区 fill a fictional demo community\n"
+               "  migrate                      升级数据库结构 apply database migrations\n"
+               "  user add NAME --role ROLE [--scope S] [--street ID] [--community ID] [--grid ID]\n"
+               "                [--resident ID] [--display NAME]   (password from stdin when not a tty)\n"
+               "  user passwd NAME | user list | user disable NAME | user enable NAME\n"
+               "  backup FILE                  在线备份 online backup\n"
+               "  restore FILE                 从备份恢复（须先停止服务） restore (server stopped)\n"
+               "  config                       显示生效的配置（隐去机密） effective configuration\n"
+               "  --version | --help\n\n",
+            NX_VERSION);
+    config_help();
+}
+
+/* Apply configuration flags from argv; remove them, leaving the command's own arguments. When
+ * only_paths, apply just --data and --config (and keep everything). */
+static int apply_flags(int *argc, char **argv, bool only_paths)
+{
+    int out = 1;
+    for (int i = 1; i < *argc; i++) {
+        const char *a = argv[i];
+        if (strncmp(a, "--", 2) != 0 || strlen(a) < 3) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        char key[64];
+        const char *eq = strchr(a + 2, '=');
+        size_t klen = eq ? (size_t)(eq - a - 2) : strlen(a + 2);
+        if (klen >= sizeof key) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        memcpy(key, a + 2, klen);
+        key[klen] = '\0';
+        if (!config_known(key)) {
+            argv[out++] = argv[i];
+            continue;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        int used = 1;
+        if (!value) {
+            if (i + 1 >= *argc) {
+                fprintf(stderr, "nuanxin: --%s 需要一个值\n", key);
+                return 2;
+            }
+            value = argv[i + 1];
+            used = 2;
+        }
+        bool path = strcmp(key, "data") == 0 || strcmp(key, "config") == 0;
+        if (!only_paths || path) {
+            nx_err e;
+            if (config_set(&nx_cfg, key, value, "命令行", &e)) {
+                fprintf(stderr, "nuanxin: %s\n", e.msg);
+                return 2;
+            }
+        }
+        if (only_paths) {
+            argv[out++] = argv[i];
+            if (used == 2)
+                argv[out++] = argv[i + 1];
+        }
+        i += used - 1;
+    }
+    *argc = out;
+    argv[out] = NULL;
+    return 0;
+}
+
+/* Value of a command flag "--name VALUE" or "--name=VALUE" in argv, or NULL. */
+static const char *flag(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++)
+        if (strncmp(argv[i], name, n) == 0) {
+            if (argv[i][n] == '=')
+                return argv[i] + n + 1;
+            if (argv[i][n] == '\0' && i + 1 < argc)
+                return argv[i + 1];
+        }
+    return NULL;
+}
+
+static int cmd_init(int argc, char **argv)
+{
+    const char *admin = flag(argc, argv, "--admin");
+    if (!admin)
+        admin = "admin";
+    if (mkdir(nx_cfg.data_dir, 0700) && errno != EEXIST) {
+        fprintf(stderr, "nuanxin: 无法创建数据目录 %s：%s\n", nx_cfg.data_dir, strerror(errno));
+        return 1;
+    }
+    if (access(nx_cfg.database, F_OK) == 0) {
+        fprintf(stderr, "nuanxin: 数据库 %s 已存在，未做任何改动（升级请用 nuanxin migrate）\n", nx_cfg.database);
+        return 1;
+    }
+    nx_err e;
+    if (crypto_init(&e) || keyfile_create(nx_cfg.key_file, &e)) {
+        fprintf(stderr, "nuanxin: 无法创建密钥文件 %s：%s\n", nx_cfg.key_file, e.msg);
+        return 1;
+    }
+    nx_app app;
+    if (cli_open_app(&app, true, true))
+        return 1;
+    char pw[32];
+    password_generate(pw, sizeof pw);
+    while (password_policy_check(pw, admin, NULL))
+        password_generate(pw, sizeof pw);
+    user_input in = {.username = admin, .display_name = "系统管理员", .password = pw, .role = ROLE_ADMIN,
+                     .scope = SCOPE_ALL, .disabled = -1, .must_change_password = true};
+    int64_t id;
+    int rc = users_create(app.db, NULL, &in, &id, &e);
+    if (rc) {
+        fprintf(stderr, "nuanxin: 创建管理员失败：%s\n", e.msg);
+        cli_close_app(&app);
+        return 1;
+    }
+    printf("已创建数据目录 %s\n  数据库：%s\n  密钥文件：%s（权限 0600，请另行备份，丢失后个人信息无法解密）\n"
+           "管理员账号：%s\n初始密码（只显示这一次，首次登录后请修改）：%s\n",
+           nx_cfg.data_dir, nx_cfg.database, nx_cfg.key_file, admin, pw);
+    cli_close_app(&app);
+    return 0;
+}
+
+static int cmd_migrate(void)
+{
+    nx_app app;
+    if (cli_open_app(&app, false, false))
+        return 1;
+    nx_err e;
+    int applied = 0, version = 0;
+    int rc = store_migrate(app.db, &applied, &e);
+    if (rc == 0)
+        rc = store_schema_version(app.db, &version, &e);
+    if (rc)
+        fprintf(stderr, "nuanxin: 迁移失败：%s\n", e.msg);
+    else
+        printf("数据库结构版本 %d（本次应用 %d 个迁移）\n", version, applied);
+    cli_close_app(&app);
+    return rc ? 1 : 0;
+}
+
+static int cmd_demo(int argc, char **argv)
+{
+    demo_options o = {.seed = 2026, .residents = 3000};
+    const char *s = flag(argc, argv, "--seed"), *n = flag(argc, argv, "--residents");
+    int64_t v;
+    if (s) {
+        if (str_to_i64(s, 0, UINT32_MAX, &v)) {
+            fprintf(stderr, "nuanxin: --seed 应为非负整数\n");
+            return 2;
+        }
+        o.seed = (unsigned)v;
+    }
+    if (n) {
+        if (str_to_i64(n, 10, 2000000, &v)) {
+            fprintf(stderr, "nuanxin: --residents 应为 10 到 2000000 之间的整数\n");
+            return 2;
+        }
+        o.residents = (int)v;
+    }
+    nx_app app;
+    if (cli_open_app(&app, false, true))
+        return 1;
+    json_t *summary = NULL;
+    nx_err e;
+    int rc = demo_fill(&app, &o, &summary, &e);
+    if (rc) {
+        fprintf(stderr, "nuanxin: 生成演示数据失败：%s\n", e.msg);
+    } else {
+        printf("演示社区已生成：");
+        const char *k;
+        json_t *val;
+        json_object_foreach(summary, k, val) {
+            if (json_is_integer(val))
+                printf(" %s=%lld", k, (long long)json_integer_value(val));
+        }
+        printf("\n\n演示账号（密码相同，仅供演示）：\n");
+        size_t i;
+        json_t *acc;
+        json_array_foreach(json_object_get(summary, "accounts"), i, acc) {
+            printf("  %-10s %-8s %-12s 密码 %s\n", json_string_value(json_object_get(acc, "username")),
+                   json_string_value(json_object_get(acc, "role")),
+                   json_string_value(json_object_get(acc, "display_name")),
+                   json_string_value(json_object_get(acc, "password")));
+        }
+    }
+    json_decref(summary);
+    cli_close_app(&app);
+    return rc ? 1 : 0;
+}
+
+static int cmd_backup(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "用法：nuanxin backup FILE\n");
+        return 2;
+    }
+    nx_app app;
+    if (cli_open_app(&app, false, false))
+        return 1;
+    nx_err e;
+    int rc = store_backup(app.db, argv[1], &e);
+    if (rc)
+        fprintf(stderr, "nuanxin: 备份失败：%s\n", e.msg);
+    else
+        printf("已备份到 %s（密钥文件 %s 需另行妥善备份）\n", argv[1], nx_cfg.key_file);
+    cli_close_app(&app);
+    return rc ? 1 : 0;
+}
+
+static int cmd_restore(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "用法：nuanxin restore FILE\n");
+        return 2;
+    }
+    nx_err e;
+    int rc = store_restore(nx_cfg.database, argv[1], &e);
+    if (rc)
+        fprintf(stderr, "nuanxin: 恢复失败：%s\n", e.msg);
+    else
+        printf("已从 %s 恢复数据库 %s\n", argv[1], nx_cfg.database);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    config_defaults(&nx_cfg);
+    if (argc >= 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0)) {
+        printf("nuanxin %s\n", NX_VERSION);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    int rc = apply_flags(&argc, argv, true);
+    if (rc)
+        return rc;
+    nx_err e;
+    if (config_load_file_env(&nx_cfg, &e)) {
+        fprintf(stderr, "nuanxin: 配置错误：%s\n", e.msg);
+        return 2;
+    }
+    if ((rc = apply_flags(&argc, argv, false)))
+        return rc;
+    config_resolve(&nx_cfg);
+    nx_log_threshold = nx_log_level_parse(nx_cfg.log_level);
+    /* find the command: the first argument that is not an option */
+    int ci = 1;
+    while (ci < argc && argv[ci][0] == '-')
+        ci++;
+    if (ci >= argc) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[ci];
+    argv[ci] = argv[0];
+    argc -= ci;
+    argv += ci;
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc, argv);
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(argc, argv);
+    if (strcmp(cmd, "demo") == 0)
+        return cmd_demo(argc, argv);
+    if (strcmp(cmd, "migrate") == 0)
+        return cmd_migrate();
+    if (strcmp(cmd, "user") == 0)
+        return cmd_user(argc, argv);
+    if (strcmp(cmd, "backup") == 0)
+        return cmd_backup(argc, argv);
+    if (strcmp(cmd, "restore") == 0)
+        return cmd_restore(argc, argv);
+    if (strcmp(cmd, "config") == 0) {
+        config_dump(&nx_cfg);
+        return 0;
+    }
+    fprintf(stderr, "nuanxin: 未知命令 %s（nuanxin --help 查看用法）\n", cmd);
+    return 2;
+}

@@ -1,0 +1,94 @@
+/* serve.c — `nuanxin serve`: open the store (migrating it), start the events dispatcher and the HTTP
+ * server, then wait for SIGINT/SIGTERM in the main thread.
+ *
+ * Signals are blocked before any thread starts so every thread inherits the mask and only sigwait
+ * in main sees them; shutdown stops the HTTP server first (no new requests), then the dispatcher,
+ * then closes the store. The line "nuanxin: listening on http://HOST:PORT" on stdout tells scripts
+ * and tests the bound port (useful with --listen 127.0.0.1:0). */
+#include "cli/cli.h"
+
+#include "base/log.h"
+#include "notify/dispatcher.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+extern const char nx_openapi_json[];
+
+static int ready_check(void *ctx, nx_err *e)
+{
+    nx_app *app = ctx;
+    int version = 0;
+    return store_schema_version(app->db, &version, e);
+}
+
+int cmd_serve(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    nx_app app;
+    if (cli_open_app(&app, false, true))
+        return 1;
+    nx_err e;
+    nx_err_clear(&e);
+    dispatcher *disp = NULL;
+    if (dispatcher_start(app.db, &disp, &e)) {
+        fprintf(stderr, "nuanxin: 无法启动事件分发：%s\n", e.msg);
+        cli_close_app(&app);
+        return 1;
+    }
+    http_options ho = {
+        .listen = nx_cfg.listen,
+        .threads = (int)nx_cfg.http_threads,
+        .max_body = (size_t)nx_cfg.max_body,
+        .max_upload = (size_t)nx_cfg.max_upload,
+        .max_header = (size_t)nx_cfg.max_header,
+        .request_arena = (size_t)nx_cfg.request_arena,
+        .max_connections = (int)nx_cfg.max_connections,
+        .web_root = nx_cfg.web_root,
+        .access_log = nx_cfg.access_log,
+    };
+    http_server *srv = NULL;
+    if (http_server_new(&ho, &srv, &e)) {
+        fprintf(stderr, "nuanxin: 无法创建 HTTP 服务：%s\n", e.msg);
+        dispatcher_stop(disp);
+        cli_close_app(&app);
+        return 1;
+    }
+    http_set_openapi(srv, nx_openapi_json);
+    http_set_ready_check(srv, ready_check, &app);
+    cli_register_routes(srv, &app);
+    if (http_server_start(srv, &e)) {
+        fprintf(stderr, "nuanxin: 无法监听 %s：%s\n", nx_cfg.listen, e.msg);
+        http_server_free(srv);
+        dispatcher_stop(disp);
+        cli_close_app(&app);
+        return 1;
+    }
+    char host[128];
+    snprintf(host, sizeof host, "%s", nx_cfg.listen);
+    char *colon = strrchr(host, ':');
+    if (colon)
+        *colon = '\0';
+    printf("nuanxin: listening on http://%s:%d\n", host, http_server_port(srv));
+    printf("暖心社区平台已启动：http://%s:%d （按 Ctrl+C 停止）\n", host, http_server_port(srv));
+    fflush(stdout);
+    nx_log(LOG_INFO, "serve.started port=%d database=%s", http_server_port(srv), store_backend(app.db));
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
+    http_server_free(srv);
+    dispatcher_stop(disp);
+    cli_close_app(&app);
+    nx_log(LOG_INFO, "serve.stopped");
+    return 0;
+}

@@ -1,0 +1,155 @@
+/* http.h — the HTTP server as modules see it.
+ *
+ * libmicrohttpd underneath (epoll, a pool of worker threads). A module registers routes with a
+ * method, a pattern with {named} path parameters and a handler. A handler runs on a worker thread
+ * with the whole request body already read (under its cap) and an arena that dies with the request.
+ * It either queues a response with one of the http_reply_* calls and returns 0, or returns a
+ * negative NX_E* code after filling http_err(r): the server then answers application/problem+json
+ * with the status mapped from the code (the one place that mapping lives: problem.c).
+ *
+ * Authentication is a hook (secure/session.c provides it): unless a route is HTTP_PUBLIC, the
+ * server asks the authenticator who is calling before the handler runs and answers 401 itself. */
+#ifndef NX_HTTP_HTTP_H
+#define NX_HTTP_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/arena.h"
+#include "base/err.h"
+
+typedef struct http_server http_server;
+typedef struct http_req http_req;
+
+/* Who is calling, as the authenticator established it. Strings live as long as the request. */
+typedef struct http_auth {
+    int64_t user_id;
+    const char *username;
+    const char *display_name;
+    int role;            /* secure/perm.h: enum nx_role */
+    int scope;           /* secure/perm.h: enum nx_scope */
+    int64_t street_id, community_id, grid_id, resident_id;
+    int64_t session_id;  /* row id of the session or token */
+    bool via_cookie;     /* web session (CSRF-checked) rather than bearer token */
+} http_auth;
+
+/* Returns 0 and fills out when the request carries a valid session or token; NX_EAUTH when it
+ * carries none or an invalid one; NX_EPERM when a cookie session's CSRF token is missing or wrong
+ * on an unsafe method. e gets a Chinese message. */
+typedef int (*http_authenticator)(http_req *r, http_auth *out, nx_err *e, void *ctx);
+
+typedef int (*http_handler)(http_req *r, void *ctx);
+
+enum http_route_flags {
+    HTTP_PUBLIC = 1 << 0,   /* no authentication */
+    HTTP_UPLOAD = 1 << 1,   /* raw body up to max_upload instead of max_body */
+};
+
+typedef struct http_options {
+    const char *listen;        /* "HOST:PORT", "[::1]:PORT", ":PORT" (all IPv4); port 0 picks a free one */
+    int threads;               /* 0 = max(4, 2 × cores) */
+    /* Caps in bytes; 0 takes the default: body 1 MiB, upload 20 MiB, header (libmicrohttpd's
+     * per-connection memory) 32 KiB, request arena 4 MiB. */
+    size_t max_body, max_upload, max_header, request_arena;
+    int max_connections;       /* 0 = 1024 */
+    const char *web_root;      /* NULL or "" disables static files */
+    bool access_log;
+} http_options;
+
+/* Create a server (not yet listening) with the built-in public routes GET /healthz, GET /readyz
+ * and GET /api/v1/openapi.json. Copies o. NX_EINVAL for a missing listen address or a web_root
+ * that does not exist; NX_ENOMEM. */
+int http_server_new(const http_options *o, http_server **out, nx_err *e);
+/* Register a route. pattern: "/api/v1/residents/{id}". Must be called before start. A literal
+ * segment beats a parameter ("/residents/export" over "/residents/{id}"); GET routes answer HEAD.
+ * A malformed pattern or a clash (same method and shape) is logged and makes start fail. */
+void http_route(http_server *s, const char *method, const char *pattern, http_handler h, void *ctx,
+                unsigned flags);
+void http_set_authenticator(http_server *s, http_authenticator fn, void *ctx);
+/* /readyz calls this; 0 means ready. */
+void http_set_ready_check(http_server *s, int (*fn)(void *ctx, nx_err *e), void *ctx);
+/* The OpenAPI document served at /api/v1/openapi.json (borrowed, must outlive the server). */
+void http_set_openapi(http_server *s, const char *json);
+/* Bind and start the worker threads. NX_EINVAL for a bad listen address, NX_EIO when the port
+ * cannot be bound, NX_EINTERNAL when a route failed to register. */
+int http_server_start(http_server *s, nx_err *e);
+int http_server_port(const http_server *s); /* the bound port after start */
+/* Stop accepting, finish or drop open requests and join the workers (blocks). Idempotent. */
+void http_server_stop(http_server *s);
+void http_server_free(http_server *s);      /* NULL accepted; stops first */
+/* Call fn for every registered route (for the OpenAPI conformance check). */
+void http_routes_each(const http_server *s, void (*fn)(const char *method, const char *pattern,
+                                                         unsigned flags, void *ctx), void *ctx);
+
+/* ---- the request ---- */
+arena *http_arena(http_req *r);
+nx_err *http_err(http_req *r);             /* fill it and return its code from a handler */
+const http_auth *http_auth_of(http_req *r); /* NULL on public routes without credentials */
+const char *http_method(http_req *r);
+const char *http_path(http_req *r);        /* as sent (still percent-encoded), without the query */
+uint64_t http_request_id(http_req *r);
+const char *http_client_ip(http_req *r);
+/* Path parameter, percent-decoded, valid UTF-8 without control characters; NULL if absent. */
+const char *http_param(http_req *r, const char *name);
+/* Path parameter as a positive integer id; NX_ENOTFOUND (404) when it is not one. */
+int http_param_id(http_req *r, const char *name, int64_t *out);
+const char *http_query(http_req *r, const char *name); /* decoded, valid UTF-8; NULL if absent */
+const char *http_header(http_req *r, const char *name);
+const char *http_cookie(http_req *r, const char *name);
+const void *http_body(http_req *r, size_t *len);
+/* Parse the body as a JSON object (Content-Type application/json). NX_EINVAL on malformed JSON or
+ * a non-object, NX_EUNSUPP on another content type. The result is owned by the request. */
+int http_json_body(http_req *r, json_t **out);
+/* http_param_id, http_json_body, http_query_limit and http_query_int fill http_err(r) themselves:
+ * a handler can return their code as it is. */
+
+/* ---- responses ---- */
+/* Queue a JSON response; steals body. */
+int http_reply_json(http_req *r, int status, json_t *body);
+/* Queue raw bytes (copied). */
+int http_reply_bytes(http_req *r, int status, const char *content_type, const void *data, size_t len);
+/* Queue the whole content of an open file (taken: closed by the server), e.g. an export. */
+int http_reply_fd(http_req *r, int status, const char *content_type, int fd, uint64_t size);
+int http_reply_status(http_req *r, int status); /* empty body, e.g. 204 */
+/* Add a header to the response about to be queued (copied). */
+void http_add_header(http_req *r, const char *name, const char *value);
+/* problem+json: type is a short slug ("validation"), title Chinese, field may be NULL. */
+int http_reply_problem(http_req *r, int status, const char *type, const char *title,
+                       const char *detail, const char *field);
+/* problem+json from an nx_err (status from its code; NX_EINVAL naming a field is 422, without a
+ * field 400; 5xx answers hide e->msg behind a generic message and log it). */
+int http_reply_error(http_req *r, const nx_err *e);
+int http_status_of(int nx_code);
+
+/* ---- strict JSON input (jsonin.c) ----
+ * Each takes the object, the key, and fills http_err-style e with the field name on failure.
+ * Unknown keys: http_json_only(obj, allowed, e) answers NX_EINVAL naming the first unknown key.
+ * Getters return 0 when present and valid, 1 when absent and optional (out untouched), or
+ * NX_EINVAL (wrong type, too long, out of range, required and absent, invalid UTF-8).
+ * JSON null counts as absent. Strings: no control characters (tab, CR and LF are allowed when
+ * max_chars >= HTTP_TEXT_MULTILINE), a required string may not be blank, lengths are counted in
+ * Unicode characters, max_chars 0 = no limit. Array items follow the string rules and may not be
+ * blank. See jsonin.c. */
+#define HTTP_TEXT_MULTILINE 256
+int http_json_only(json_t *obj, const char *const *allowed, nx_err *e);
+int json_get_str(json_t *obj, const char *key, bool required, size_t max_chars, const char **out, nx_err *e);
+int json_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *out, nx_err *e);
+int json_get_bool(json_t *obj, const char *key, bool required, bool *out, nx_err *e);
+/* "YYYY-MM-DD" */
+int json_get_date(json_t *obj, const char *key, bool required, const char **out, nx_err *e);
+/* An array of strings, each at most max_chars; *out is the borrowed array. */
+int json_get_str_array(json_t *obj, const char *key, bool required, size_t max_items, size_t max_chars,
+                       json_t **out, nx_err *e);
+/* True when the key is present with JSON null (to clear an optional field in PATCH). */
+bool json_is_null_field(json_t *obj, const char *key);
+
+/* Query parameters: paging. limit defaults/caps come from configuration given at start.
+ * http_query_limit: absent → def; otherwise an integer in [1, max], else NX_EINVAL field "limit".
+ * http_query_int: absent → *present false and 0; otherwise an integer in [min, max], else
+ * NX_EINVAL naming the parameter. */
+int http_query_limit(http_req *r, int def, int max, int *out);
+int http_query_int(http_req *r, const char *name, int64_t min, int64_t max, bool *present, int64_t *out);
+
+#endif

@@ -1,0 +1,92 @@
+/* internal.h — what the files of http/ share and modules must not see: the server and request
+ * structs and the cross-file helpers (prefixed http__).
+ *
+ * A request belongs to one MHD worker thread from its first byte to its completion notice, so
+ * nothing in struct http_req is locked. The server struct is written before start and only read
+ * afterwards, except next_id (atomic). */
+#ifndef NX_HTTP_INTERNAL_H
+#define NX_HTTP_INTERNAL_H
+
+#include <microhttpd.h>
+#include <stdatomic.h>
+
+#include "base/str.h"
+#include "http/http.h"
+#include "http/router.h"
+
+struct http_server {
+    http_options opt; /* copy; string members point at the copies below */
+    char *listen;
+    char *web_root; /* realpath of the web root, NULL when static files are off */
+    router *router;
+    struct MHD_Daemon *daemon;
+    http_authenticator auth_fn;
+    void *auth_ctx;
+    int (*ready_fn)(void *ctx, nx_err *e);
+    void *ready_ctx;
+    const char *openapi;
+    atomic_uint_fast64_t next_id;
+    bool bad_routes; /* a route failed to register: start refuses */
+    int port;
+};
+
+/* A header added with http_add_header, waiting for the response. */
+struct http_hdr {
+    struct http_hdr *next;
+    const char *name, *value;
+};
+
+enum http_req_kind {
+    REQ_ROUTE,    /* a registered route: auth, then the handler */
+    REQ_STATIC,   /* a file under the web root */
+    REQ_DEFERRED, /* an answer decided on the first call (400/404/405/401/403…) */
+};
+
+struct http_req {
+    http_server *srv;
+    struct MHD_Connection *conn;
+    arena *arena;
+    uint64_t id;
+    double t0;          /* clock_mono_sec at the request line */
+    char *raw_uri;      /* as sent, with the query string (malloc) */
+    char *raw_path;     /* raw_uri without the query string (arena) */
+    const char *method; /* copied into the arena */
+    enum http_req_kind kind;
+    path_segs segs;
+    route_match match;
+    bool started; /* first access-handler call done */
+    bool replied; /* a response was queued */
+    bool has_auth;
+    bool is_api; /* path is /api or under /api/ */
+    strbuf body; /* REQ_ROUTE only; capped at body_cap */
+    size_t body_cap;
+    uint64_t body_seen; /* bytes of body received, kept or discarded */
+    json_t *json;       /* parsed body, decref'd at the end */
+    http_auth auth;
+    nx_err err;
+    /* REQ_DEFERRED: the problem to answer on the next call. */
+    int d_status;
+    const char *d_slug, *d_title, *d_detail, *d_field, *d_allow;
+    struct http_hdr *hdrs;
+    int nhdrs;
+    int status;
+    uint64_t bytes;
+    char ip[64];
+    char logctx[32];
+};
+
+/* problem.c: describe e as a problem (status, type slug, Chinese title, detail safe to show). */
+void http__problem_of(const nx_err *e, int *status, const char **slug, const char **title,
+                      const char **detail);
+/* The default slug and Chinese title for a status. */
+void http__problem_names(int status, const char **slug, const char **title);
+
+/* response.c: queue resp with status, after adding the pending and security headers. Takes resp
+ * (destroyed here whatever happens). is_static suppresses the default Cache-Control: no-store.
+ * Returns 0 or NX_EINTERNAL (already replied, or MHD refused). */
+int http__queue(http_req *r, int status, struct MHD_Response *resp, uint64_t bytes, bool is_static);
+
+/* static.c: answer a GET/HEAD for a file under the web root (always queues something). */
+int http__serve_static(http_req *r);
+
+#endif

@@ -1,0 +1,131 @@
+/* response.c — building and queueing responses.
+ *
+ * Every response, whatever built it (a handler's http_reply_*, a problem, a static file), leaves
+ * through http__queue, which adds the headers collected with http_add_header, the security headers
+ * (X-Content-Type-Options: nosniff, Referrer-Policy: same-origin, X-Frame-Options: DENY) and,
+ * unless the response is a static file or the handler chose its own, Cache-Control: no-store — so
+ * nothing from /api/ lingers in a shared browser cache.
+ *
+ * Invariants: at most one response per request (a second reply is a bug: logged, refused with
+ * NX_EINTERNAL, the first answer stands). Replies are only legal while the server runs the handler
+ * on the final access-handler call; the server itself makes sure of that for its own answers.
+ * Ownership: http_reply_json steals the json_t, http_reply_fd takes the descriptor, both even on
+ * failure, so a handler never has to clean up after a reply. */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "http/internal.h"
+
+#define MAX_EXTRA_HEADERS 32
+
+static bool header_text_ok(const char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 && *s != '\t')
+            return false;
+    return true;
+}
+
+void http_add_header(http_req *r, const char *name, const char *value)
+{
+    if (name == NULL || value == NULL || name[0] == '\0' || !header_text_ok(name) || !header_text_ok(value) ||
+        strchr(name, ':') || r->nhdrs >= MAX_EXTRA_HEADERS) {
+        nx_log(LOG_ERROR, "http.bad_header (refused: empty, control character or too many)");
+        return;
+    }
+    struct http_hdr *h = arena_alloc(r->arena, sizeof *h);
+    char *n = arena_strdup(r->arena, name), *v = arena_strdup(r->arena, value);
+    if (h == NULL || n == NULL || v == NULL)
+        return;
+    h->name = n;
+    h->value = v;
+    h->next = NULL;
+    struct http_hdr **tail = &r->hdrs;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = h;
+    r->nhdrs++;
+}
+
+int http__queue(http_req *r, int status, struct MHD_Response *resp, uint64_t bytes, bool is_static)
+{
+    if (r->replied) {
+        MHD_destroy_response(resp);
+        nx_log(LOG_ERROR, "http.double_reply status=%d (a bug: only the first answer counts)", status);
+        return NX_EINTERNAL;
+    }
+    bool has_cc = false;
+    for (const struct http_hdr *h = r->hdrs; h; h = h->next) {
+        MHD_add_response_header(resp, h->name, h->value);
+        if (strcasecmp(h->name, MHD_HTTP_HEADER_CACHE_CONTROL) == 0)
+            has_cc = true;
+    }
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (!is_static && !has_cc)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    if (ok != MHD_YES) {
+        nx_log(LOG_ERROR, "http.queue_failed status=%d", status);
+        return NX_EINTERNAL;
+    }
+    r->replied = true;
+    r->status = status;
+    r->bytes = bytes;
+    return 0;
+}
+
+int http_reply_json(http_req *r, int status, json_t *body)
+{
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    if (text == NULL) {
+        nx_log(LOG_ERROR, "http.json_dump_failed");
+        nx_err e;
+        nx_fail(&e, NX_EINTERNAL, NULL, "响应无法编码为 JSON");
+        return http_reply_error(r, &e);
+    }
+    size_t len = strlen(text);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
+    if (resp == NULL) {
+        free(text);
+        return NX_ENOMEM;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    return http__queue(r, status, resp, len, false);
+}
+
+int http_reply_bytes(http_req *r, int status, const char *content_type, const void *data, size_t len)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    if (resp == NULL)
+        return NX_ENOMEM;
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    return http__queue(r, status, resp, len, false);
+}
+
+int http_reply_fd(http_req *r, int status, const char *content_type, int fd, uint64_t size)
+{
+    struct MHD_Response *resp = MHD_create_response_from_fd64(size, fd);
+    if (resp == NULL) {
+        close(fd);
+        return NX_ENOMEM;
+    }
+    if (content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    return http__queue(r, status, resp, size, false);
+}
+
+int http_reply_status(http_req *r, int status)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer(0, NULL, MHD_RESPMEM_PERSISTENT);
+    if (resp == NULL)
+        return NX_ENOMEM;
+    return http__queue(r, status, resp, 0, false);
+}

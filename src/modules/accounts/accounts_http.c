@@ -1,0 +1,330 @@
+/* accounts_http.c — login, logout, the current user, password change, account administration and
+ * the audit log over HTTP; and the authenticator.
+ *
+ * The authenticator accepts `Authorization: Bearer <token>` (integrations; no CSRF needed, since a
+ * browser never attaches it by itself) or the `nx_session` cookie (the web app), in which case every
+ * method other than GET/HEAD/OPTIONS must carry the session's CSRF token in `X-CSRF-Token`. */
+#include "modules/accounts/accounts.h"
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "secure/audit.h"
+#include "secure/crypto.h"
+#include "secure/session.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+static int authenticate(http_req *r, http_auth *out, nx_err *e, void *ctx)
+{
+    nx_app *app = ctx;
+    const char *token = NULL;
+    bool cookie = false;
+    const char *h = http_header(r, "Authorization");
+    if (h && strncasecmp(h, "Bearer ", 7) == 0) {
+        token = h + 7;
+    } else if ((token = http_cookie(r, ACCOUNTS_COOKIE)) != NULL) {
+        cookie = true;
+    }
+    if (token == NULL || *token == '\0')
+        return nx_fail(e, NX_EAUTH, "", "未登录或登录已过期");
+    char *buf = arena_alloc(http_arena(r), 512);
+    session_identity id;
+    if (buf == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    int rc = session_authenticate(app->db, token, &id, buf, 512, e);
+    if (rc)
+        return rc;
+    const char *m = http_method(r);
+    if (cookie && strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0) {
+        const char *csrf = http_header(r, "X-CSRF-Token");
+        size_t n = id.csrf ? strlen(id.csrf) : 0;
+        if (csrf == NULL || n == 0 || strlen(csrf) != n || !crypto_equal(csrf, id.csrf, n))
+            return nx_fail(e, NX_EPERM, "", "缺少或错误的 CSRF 令牌，请刷新页面后重试");
+    }
+    memset(out, 0, sizeof *out);
+    out->user_id = id.who.user_id;
+    out->username = id.who.username;
+    out->display_name = id.display_name;
+    out->role = id.who.role;
+    out->scope = id.who.scope;
+    out->street_id = id.who.street_id;
+    out->community_id = id.who.community_id;
+    out->grid_id = id.who.grid_id;
+    out->resident_id = id.who.resident_id;
+    out->session_id = id.session_id;
+    out->via_cookie = cookie;
+    return 0;
+}
+
+static void set_cookie(http_req *r, nx_app *app, const char *value, int64_t max_age_s)
+{
+    char c[256];
+    snprintf(c, sizeof c, "%s=%s; Path=/; HttpOnly; SameSite=Strict; Max-Age=%lld%s", ACCOUNTS_COOKIE, value,
+             (long long)max_age_s, app->cfg->cookie_secure ? "; Secure" : "");
+    http_add_header(r, "Set-Cookie", c);
+}
+
+static int login(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    json_t *body;
+    static const char *const allowed[] = {"username", "password", NULL};
+    const char *username, *password;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))) ||
+        (rc = json_get_str(body, "username", true, 64, &username, http_err(r))) < 0 ||
+        (rc = json_get_str(body, "password", true, 128, &password, http_err(r))) < 0)
+        return rc;
+    if (*username == '\0')
+        return nx_fail(http_err(r), NX_EINVAL, "username", "请输入用户名");
+    if (*password == '\0')
+        return nx_fail(http_err(r), NX_EINVAL, "password", "请输入密码");
+    session_login_result res;
+    if ((rc = session_login(app->db, username, password, http_client_ip(r), http_header(r, "User-Agent"), &res,
+                            http_err(r)))) {
+        if (rc == NX_ELOCKED)
+            http_add_header(r, "Retry-After", "60");
+        return rc;
+    }
+    set_cookie(r, app, res.token, (res.expires_at - clock_now_ms()) / 1000);
+    char exp[30];
+    clock_format_local(res.expires_at, exp);
+    json_t *out = json_pack("{s:s, s:s, s:s, s:s, s:b}", "token", res.token, "token_type", "Bearer", "csrf_token",
+                            res.csrf, "expires_at", exp, "must_change_password", res.must_change_password);
+    return http_reply_json(r, 200, out);
+}
+
+static int logout(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int rc = session_logout(app->db, http_auth_of(r)->session_id, &who, http_err(r));
+    if (rc)
+        return rc;
+    set_cookie(r, app, "", 0);
+    return http_reply_status(r, 204);
+}
+
+static int me(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    const http_auth *a = http_auth_of(r);
+    json_t *user;
+    nx_principal who = app_principal(r);
+    int rc = users_get(app->db, &who, a->user_id, &user, http_err(r));
+    if (rc)
+        return rc;
+    unsigned rights = role_rights(a->role);
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{RIGHT_PEOPLE_READ, "people.read"}, {RIGHT_PEOPLE_WRITE, "people.write"},
+                 {RIGHT_REVEAL, "people.reveal"},    {RIGHT_EXPORT, "people.export"},
+                 {RIGHT_IMPORT, "people.import"},    {RIGHT_ORG_READ, "org.read"},
+                 {RIGHT_ORG_WRITE, "org.write"},     {RIGHT_USER_ADMIN, "users.admin"},
+                 {RIGHT_AUDIT_READ, "audit.read"},   {RIGHT_SELF, "self"}};
+    json_t *arr = json_array();
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (rights & names[i].bit)
+            json_array_append_new(arr, json_string(names[i].name));
+    json_object_set_new(user, "rights", arr);
+    /* The web app needs the CSRF token after a reload; it is only useful together with the cookie. */
+    if (a->via_cookie) {
+        char buf[512];
+        session_identity id;
+        const char *tok = http_cookie(r, ACCOUNTS_COOKIE);
+        if (tok && session_authenticate(app->db, tok, &id, buf, sizeof buf, NULL) == 0)
+            json_object_set_new(user, "csrf_token", json_string(id.csrf));
+    }
+    return http_reply_json(r, 200, user);
+}
+
+static int change_password(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body;
+    static const char *const allowed[] = {"old_password", "new_password", NULL};
+    const char *old_pw, *new_pw;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))) ||
+        (rc = json_get_str(body, "old_password", true, 128, &old_pw, http_err(r))) < 0 ||
+        (rc = json_get_str(body, "new_password", true, 128, &new_pw, http_err(r))) < 0)
+        return rc;
+    if ((rc = session_change_password(app->db, &who, http_auth_of(r)->session_id, old_pw, new_pw, http_err(r))))
+        return rc;
+    return http_reply_status(r, 204);
+}
+
+static const char *const user_fields[] = {"username", "display_name", "password", "role", "scope", "street_id",
+                                          "community_id", "grid_id", "resident_id", "disabled",
+                                          "must_change_password", NULL};
+
+static int parse_user(json_t *body, user_input *in, bool create, nx_err *e)
+{
+    memset(in, 0, sizeof *in);
+    in->disabled = -1;
+    int rc;
+    const char *role = NULL, *scope = NULL;
+    bool disabled = false, must = false;
+    if ((rc = http_json_only(body, user_fields, e)) ||
+        (rc = json_get_str(body, "username", create, 32, &in->username, e)) < 0 ||
+        (rc = json_get_str(body, "display_name", false, 32, &in->display_name, e)) < 0 ||
+        (rc = json_get_str(body, "password", create, 128, &in->password, e)) < 0 ||
+        (rc = json_get_str(body, "role", create, 20, &role, e)) < 0 ||
+        (rc = json_get_str(body, "scope", false, 20, &scope, e)) < 0 ||
+        (rc = json_get_int(body, "street_id", false, 1, INT64_MAX, &in->street_id, e)) < 0 ||
+        (rc = json_get_int(body, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
+        (rc = json_get_int(body, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
+        (rc = json_get_int(body, "resident_id", false, 1, INT64_MAX, &in->resident_id, e)) < 0)
+        return rc;
+    if ((rc = json_get_bool(body, "disabled", false, &disabled, e)) < 0 ||
+        (rc = json_get_bool(body, "must_change_password", false, &must, e)) < 0)
+        return rc;
+    if (json_object_get(body, "disabled"))
+        in->disabled = disabled;
+    in->must_change_password = must;
+    if (role && !(in->role = role_parse(role)))
+        return nx_fail(e, NX_EINVAL, "role", "角色无效，可选 admin、street、staff、grid、canteen、volunteer、resident、family");
+    if (scope && !(in->scope = scope_parse(scope)))
+        return nx_fail(e, NX_EINVAL, "scope", "管理范围无效，可选 all、street、community、grid、self");
+    if (!create && in->username)
+        return nx_fail(e, NX_EINVAL, "username", "用户名不能修改");
+    if (!create && in->password)
+        return nx_fail(e, NX_EINVAL, "password", "请使用重置密码接口修改密码");
+    return 0;
+}
+
+static int users_list_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = users_list(app->db, &who, &out, http_err(r));
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, json_pack("{s:o, s:o, s:I}", "items", out, "next_cursor", json_null(), "total",
+                                             (json_int_t)json_array_size(out)));
+}
+
+static int users_create_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    user_input in;
+    int64_t id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = parse_user(body, &in, true, http_err(r))) ||
+        (rc = users_create(app->db, &who, &in, &id, http_err(r))) ||
+        (rc = users_get(app->db, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 201, out);
+}
+
+static int users_get_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = users_get(app->db, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int users_patch_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    user_input in;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = parse_user(body, &in, false, http_err(r))) || (rc = users_update(app->db, &who, id, &in, http_err(r))) ||
+        (rc = users_get(app->db, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int users_reset_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *user;
+    static const char *const allowed[] = {"password", "must_change_password", NULL};
+    const char *pw;
+    bool must = true;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = http_json_only(body, allowed, http_err(r))) ||
+        (rc = json_get_str(body, "password", true, 128, &pw, http_err(r))) < 0 ||
+        (rc = json_get_bool(body, "must_change_password", false, &must, http_err(r))) < 0 ||
+        (rc = users_get(app->db, &who, id, &user, http_err(r))))
+        return rc;
+    char username[64];
+    str_copy(username, json_string_value(json_object_get(user, "username")), sizeof username);
+    json_decref(user);
+    if ((rc = users_set_password(app->db, &who, username, pw, must, http_err(r))))
+        return rc;
+    return http_reply_status(r, 204);
+}
+
+static int audit_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    if (!perm_has(&who, RIGHT_AUDIT_READ))
+        return nx_fail(http_err(r), NX_EPERM, "", "无权查看审计日志");
+    audit_filter f = {0};
+    bool present;
+    int rc, limit;
+    if ((rc = http_query_int(r, "user_id", 1, INT64_MAX, &present, &f.user_id)) ||
+        (rc = http_query_int(r, "object_id", 1, INT64_MAX, &present, &f.object_id)) ||
+        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f.before_id)) ||
+        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)))
+        return rc;
+    f.limit = limit;
+    f.action = http_query(r, "action");
+    f.object_type = http_query(r, "object_type");
+    const char *from = http_query(r, "from"), *to = http_query(r, "to");
+    nx_date d;
+    if (from) {
+        if (date_parse(from, &d))
+            return nx_fail(http_err(r), NX_EINVAL, "from", "日期格式应为 YYYY-MM-DD");
+        f.from_ms = date_to_days(d) * 86400000 - NX_TZ_OFFSET_MS;
+    }
+    if (to) {
+        if (date_parse(to, &d))
+            return nx_fail(http_err(r), NX_EINVAL, "to", "日期格式应为 YYYY-MM-DD");
+        f.to_ms = (date_to_days(d) + 1) * 86400000 - NX_TZ_OFFSET_MS;
+    }
+    json_t *items;
+    int64_t next;
+    if ((rc = audit_list(app->db, &who, &f, &items, &next, http_err(r))))
+        return rc;
+    char nc[32];
+    snprintf(nc, sizeof nc, "%lld", (long long)next);
+    return http_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(nc) : json_null()));
+}
+
+int accounts_routes(http_server *srv, nx_app *app)
+{
+    http_set_authenticator(srv, authenticate, app);
+    http_route(srv, "POST", "/api/v1/auth/login", login, app, HTTP_PUBLIC);
+    http_route(srv, "POST", "/api/v1/auth/logout", logout, app, 0);
+    http_route(srv, "GET", "/api/v1/me", me, app, 0);
+    http_route(srv, "POST", "/api/v1/me/password", change_password, app, 0);
+    http_route(srv, "GET", "/api/v1/users", users_list_h, app, 0);
+    http_route(srv, "POST", "/api/v1/users", users_create_h, app, 0);
+    http_route(srv, "GET", "/api/v1/users/{id}", users_get_h, app, 0);
+    http_route(srv, "PATCH", "/api/v1/users/{id}", users_patch_h, app, 0);
+    http_route(srv, "POST", "/api/v1/users/{id}/password", users_reset_h, app, 0);
+    http_route(srv, "GET", "/api/v1/audit", audit_h, app, 0);
+    return 0;
+}

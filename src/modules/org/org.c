@@ -1,0 +1,1413 @@
+/* org.c — the rules of the organisation tree: streets, communities, grids, estates, buildings,
+ * rooms, shops and the tag catalogue.
+ *
+ * Eight kinds of object share one shape (list, get, create, update), so the file is driven by a
+ * table: each kind names its table, the columns it shows, its FROM clause, which input fields it
+ * takes and which are required. The per-kind code that remains is what really differs: the scope
+ * condition, the list filters, the references a write must check, and the JSON of a row.
+ *
+ * Invariants.
+ * - Scope is always part of the SQL (scope_cond): a read of a row out of scope finds nothing, so
+ *   the caller answers 404, never 403 with data. Writes first find the target with the same
+ *   condition, then ask perm_covers for the write itself.
+ * - Every row below a community carries that community's id and every reference it holds (a
+ *   building's estate and grid, an estate's or shop's grid) points into the same community. The
+ *   community of a new row comes from its parent or from the caller, never from a free choice of
+ *   a community-scoped caller.
+ * - A grid worker sees the grids, buildings and shops of their grid, the rooms of those
+ *   buildings, and the estates assigned to their grid or holding one of its buildings.
+ * - Every change writes one audit row in the same transaction, naming the changed fields, never
+ *   their values (a shop's phone is personal data).
+ * - Shop phones are stored encrypted (field_encrypt) with their last 4 digits for search, and are
+ *   shown masked.
+ *
+ * SQL is written for both backends: $N parameters numbered in order of appearance and never
+ * reused (a repeated value is bound twice), "1 = 1" rather than a bare integer as a condition.
+ *
+ * Threads: no state of its own; every function runs its own transaction (org_room_label and
+ * org_seed_tags run on the caller's). Caveat: resident counts of estates and buildings read
+ * residents by estate_id and room_id, which 001_init does not index; fine for one community,
+ * worth an index before a district-sized database. */
+#include "modules/org/org.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "secure/audit.h"
+#include "secure/crypto.h"
+#include "text/mask.h"
+#include "text/phone.h"
+
+#define QB_PARAMS 24
+#define QB_SQL 2048
+#define LIST_MAX 1000
+#define Q_MAX_CHARS 50
+
+/* ---- fields ---- */
+
+#define FIELD(k, lbl, b, t, member, maxc) {k, lbl, b, t, offsetof(org_input, member), maxc}
+
+static const org_field fields[] = {
+    FIELD("street_id", "街道", ORG_F_STREET_ID, ORG_T_ID, street_id, 0),
+    FIELD("community_id", "社区", ORG_F_COMMUNITY_ID, ORG_T_ID, community_id, 0),
+    FIELD("grid_id", "网格", ORG_F_GRID_ID, ORG_T_ID, grid_id, 0),
+    FIELD("estate_id", "小区", ORG_F_ESTATE_ID, ORG_T_ID, estate_id, 0),
+    FIELD("building_id", "楼栋", ORG_F_BUILDING_ID, ORG_T_ID, building_id, 0),
+    FIELD("name", "名称", ORG_F_NAME, ORG_T_TEXT, name, 50),
+    FIELD("code", "编码", ORG_F_CODE, ORG_T_TEXT, code, 32),
+    FIELD("description", "说明", ORG_F_DESCRIPTION, ORG_T_TEXT, description, 500),
+    FIELD("address", "地址", ORG_F_ADDRESS, ORG_T_TEXT, address, 200),
+    FIELD("phone", "电话", ORG_F_PHONE, ORG_T_TEXT, phone, 30),
+    FIELD("built_year", "建成年份", ORG_F_BUILT_YEAR, ORG_T_INT, built_year, 0),
+    FIELD("kind", "类型", ORG_F_KIND, ORG_T_TEXT, kind, 20),
+    FIELD("property_company", "物业公司", ORG_F_PROPERTY_COMPANY, ORG_T_TEXT, property_company, 100),
+    FIELD("floors", "层数", ORG_F_FLOORS, ORG_T_INT, floors, 0),
+    FIELD("units", "单元数", ORG_F_UNITS, ORG_T_INT, units, 0),
+    FIELD("has_elevator", "是否有电梯", ORG_F_HAS_ELEVATOR, ORG_T_BOOL, has_elevator, 0),
+    FIELD("unit", "单元", ORG_F_UNIT, ORG_T_TEXT, unit, 20),
+    FIELD("number", "房号", ORG_F_NUMBER, ORG_T_TEXT, number, 20),
+    FIELD("floor", "楼层", ORG_F_FLOOR, ORG_T_INT, floor, 0),
+    FIELD("area", "面积", ORG_F_AREA, ORG_T_REAL, area, 0),
+    FIELD("owner_name", "经营者", ORG_F_OWNER_NAME, ORG_T_TEXT, owner_name, 50),
+    FIELD("license_no", "营业执照号", ORG_F_LICENSE_NO, ORG_T_TEXT, license_no, 50),
+    FIELD("status", "状态", ORG_F_STATUS, ORG_T_TEXT, status, 20),
+    FIELD("category", "类别", ORG_F_CATEGORY, ORG_T_TEXT, category, 20),
+    FIELD("rule", "规则", ORG_F_RULE, ORG_T_TEXT, rule, 64),
+    FIELD("sort", "排序", ORG_F_SORT, ORG_T_INT, sort, 0),
+    {NULL, NULL, 0, ORG_T_ID, 0, 0},
+};
+
+const org_field *org_field_table(void)
+{
+    return fields;
+}
+
+static const char *const *text_at(const org_input *in, const org_field *f)
+{
+    return (const char *const *)(const void *)((const char *)in + f->off);
+}
+
+static int64_t int_at(const org_input *in, const org_field *f)
+{
+    return *(const int64_t *)(const void *)((const char *)in + f->off);
+}
+
+/* ---- enumerations ---- */
+
+typedef struct code_label {
+    const char *code, *label;
+} code_label;
+
+static const code_label estate_kinds[] = {
+    {"old", "老旧小区"}, {"commercial", "商品房小区"}, {"unit", "单位宿舍"}, {"other", "其他"}, {NULL, NULL}};
+static const code_label shop_kinds[] = {{"shop", "商铺"},         {"restaurant", "餐饮"},
+                                        {"market_stall", "夜市摊位"}, {"service", "生活服务"},
+                                        {"other", "其他"},        {NULL, NULL}};
+static const code_label shop_statuses[] = {{"open", "营业中"}, {"closed", "已停业"}, {NULL, NULL}};
+static const code_label tag_categories[] = {
+    {"care", "关爱"}, {"identity", "身份"}, {"work", "工作"}, {NULL, NULL}};
+
+static const char *label_of(const code_label *t, const char *code)
+{
+    for (; code && t->code; t++)
+        if (strcmp(t->code, code) == 0)
+            return t->label;
+    return NULL;
+}
+
+/* ---- query building ---- */
+
+/* A WHERE suffix (" AND …") with its parameters. Text parameters point into like[] or into
+ * strings that outlive the query. */
+typedef struct qb {
+    char sql[QB_SQL];
+    store_param p[QB_PARAMS];
+    int n;
+    bool over;
+    char like[256];
+} qb;
+
+/* Add a parameter; returns its $ number. */
+static int qb_param(qb *q, store_param v)
+{
+    if (q->n >= QB_PARAMS) {
+        q->over = true;
+        return q->n;
+    }
+    q->p[q->n++] = v;
+    return q->n;
+}
+
+__attribute__((format(printf, 2, 3))) static void qb_printf(qb *q, const char *fmt, ...)
+{
+    size_t len = strlen(q->sql);
+    va_list ap;
+    va_start(ap, fmt);
+    int w = vsnprintf(q->sql + len, sizeof q->sql - len, fmt, ap);
+    va_end(ap);
+    if (w < 0 || (size_t)w >= sizeof q->sql - len)
+        q->over = true;
+}
+
+/* "%q%" for LIKE with '\' as the escape character. */
+static void qb_like(qb *q, const char *s)
+{
+    size_t j = 0;
+    q->like[j++] = '%';
+    for (; *s && j + 4 < sizeof q->like; s++) {
+        if (*s == '%' || *s == '_' || *s == '\\')
+            q->like[j++] = '\\';
+        q->like[j++] = *s;
+    }
+    q->like[j++] = '%';
+    q->like[j] = '\0';
+}
+
+/* ---- kinds ---- */
+
+typedef json_t *(*row_fn)(nx_app *app, store_rows *r);
+
+static json_t *street_row(nx_app *app, store_rows *r);
+static json_t *community_row(nx_app *app, store_rows *r);
+static json_t *grid_row(nx_app *app, store_rows *r);
+static json_t *estate_row(nx_app *app, store_rows *r);
+static json_t *building_row(nx_app *app, store_rows *r);
+static json_t *room_row(nx_app *app, store_rows *r);
+static json_t *shop_row(nx_app *app, store_rows *r);
+static json_t *tag_row(nx_app *app, store_rows *r);
+
+typedef struct kind_def {
+    const char *name, *label, *table;
+    const char *cols;       /* what row() reads, column 0 is the id */
+    const char *from;       /* FROM clause with the kind's alias */
+    const char *id_col;     /* "g.id" */
+    const char *place_cols; /* community id, grid id of a row (0 when none) */
+    const char *order;      /* ORDER BY of lists */
+    uint32_t create, patch, required;
+    bool updated_at;        /* the table has updated_at */
+    row_fn row;
+} kind_def;
+
+static const kind_def kinds[ORG_KIND_COUNT] = {
+    [ORG_STREET] = {
+        "street", "街道", "streets",
+        "s.id, s.name, s.code, (SELECT COUNT(*) FROM communities c WHERE c.street_id = s.id)",
+        "streets s", "s.id", "0, 0", "s.id",
+        ORG_F_NAME | ORG_F_CODE, ORG_F_NAME | ORG_F_CODE, ORG_F_NAME, false, street_row},
+    [ORG_COMMUNITY] = {
+        "community", "社区", "communities",
+        "c.id, c.street_id, st.name, c.name, c.code, c.address, c.phone, "
+        "(SELECT COUNT(*) FROM grids g WHERE g.community_id = c.id), "
+        "(SELECT COUNT(*) FROM residents r WHERE r.community_id = c.id AND r.status = 'active')",
+        "communities c JOIN streets st ON st.id = c.street_id", "c.id", "c.id, 0", "c.id",
+        ORG_F_STREET_ID | ORG_F_NAME | ORG_F_CODE | ORG_F_ADDRESS | ORG_F_PHONE,
+        ORG_F_STREET_ID | ORG_F_NAME | ORG_F_CODE | ORG_F_ADDRESS | ORG_F_PHONE,
+        ORG_F_STREET_ID | ORG_F_NAME, false, community_row},
+    [ORG_GRID] = {
+        "grid", "网格", "grids",
+        "g.id, g.community_id, g.name, g.code, g.description, "
+        "(SELECT COUNT(*) FROM residents r WHERE r.grid_id = g.id AND r.status = 'active'), "
+        "(SELECT COUNT(*) FROM buildings b WHERE b.grid_id = g.id)",
+        "grids g", "g.id", "g.community_id, g.id", "g.id",
+        ORG_F_COMMUNITY_ID | ORG_F_NAME | ORG_F_CODE | ORG_F_DESCRIPTION,
+        ORG_F_NAME | ORG_F_CODE | ORG_F_DESCRIPTION, ORG_F_NAME, true, grid_row},
+    [ORG_ESTATE] = {
+        "estate", "小区", "estates",
+        "e.id, e.community_id, e.grid_id, e.name, e.address, e.built_year, e.kind, e.property_company, "
+        "(SELECT COUNT(*) FROM buildings b WHERE b.estate_id = e.id), "
+        "(SELECT COUNT(*) FROM households h JOIN rooms ro ON ro.id = h.room_id "
+        "JOIN buildings b ON b.id = ro.building_id WHERE b.estate_id = e.id), "
+        "(SELECT COUNT(*) FROM residents r WHERE r.estate_id = e.id AND r.status = 'active')",
+        "estates e", "e.id", "e.community_id, e.grid_id", "e.id",
+        ORG_F_COMMUNITY_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_ADDRESS | ORG_F_BUILT_YEAR | ORG_F_KIND |
+            ORG_F_PROPERTY_COMPANY,
+        ORG_F_GRID_ID | ORG_F_NAME | ORG_F_ADDRESS | ORG_F_BUILT_YEAR | ORG_F_KIND | ORG_F_PROPERTY_COMPANY,
+        ORG_F_NAME, true, estate_row},
+    [ORG_BUILDING] = {
+        "building", "楼栋", "buildings",
+        "b.id, b.community_id, b.estate_id, e.name, b.grid_id, g.name, b.name, b.floors, b.units, "
+        "b.has_elevator, (SELECT COUNT(*) FROM rooms ro WHERE ro.building_id = b.id), "
+        "(SELECT COUNT(*) FROM residents r JOIN rooms ro ON ro.id = r.room_id "
+        "WHERE ro.building_id = b.id AND r.status = 'active')",
+        "buildings b JOIN estates e ON e.id = b.estate_id LEFT JOIN grids g ON g.id = b.grid_id", "b.id",
+        "b.community_id, b.grid_id", "b.id",
+        ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR,
+        ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR,
+        ORG_F_ESTATE_ID | ORG_F_NAME, true, building_row},
+    [ORG_ROOM] = {
+        "room", "房屋", "rooms",
+        "ro.id, ro.building_id, ro.unit, ro.number, ro.floor, ro.area, e.name, b.name",
+        "rooms ro JOIN buildings b ON b.id = ro.building_id JOIN estates e ON e.id = b.estate_id", "ro.id",
+        "ro.community_id, b.grid_id", "ro.id",
+        ORG_F_BUILDING_ID | ORG_F_UNIT | ORG_F_NUMBER | ORG_F_FLOOR | ORG_F_AREA,
+        ORG_F_UNIT | ORG_F_NUMBER | ORG_F_FLOOR | ORG_F_AREA, ORG_F_BUILDING_ID | ORG_F_NUMBER, false,
+        room_row},
+    [ORG_SHOP] = {
+        "shop", "商铺", "shops",
+        "s.id, s.community_id, s.grid_id, s.name, s.kind, s.address, s.owner_name, s.phone_enc, "
+        "s.license_no, s.status",
+        "shops s", "s.id", "s.community_id, s.grid_id", "s.id",
+        ORG_F_COMMUNITY_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_KIND | ORG_F_ADDRESS | ORG_F_OWNER_NAME |
+            ORG_F_PHONE | ORG_F_LICENSE_NO | ORG_F_STATUS,
+        ORG_F_GRID_ID | ORG_F_NAME | ORG_F_KIND | ORG_F_ADDRESS | ORG_F_OWNER_NAME | ORG_F_PHONE |
+            ORG_F_LICENSE_NO | ORG_F_STATUS,
+        ORG_F_NAME, true, shop_row},
+    [ORG_TAG] = {
+        "tag", "标签", "tags", "t.id, t.code, t.name, t.category, t.rule, t.sort", "tags t", "t.id", "0, 0",
+        "t.sort, t.id", ORG_F_CODE | ORG_F_NAME | ORG_F_CATEGORY | ORG_F_RULE | ORG_F_SORT,
+        ORG_F_NAME | ORG_F_CATEGORY | ORG_F_RULE | ORG_F_SORT, ORG_F_CODE | ORG_F_NAME, false, tag_row},
+};
+
+/* Fields that can never be null (NOT NULL columns and required references). */
+static const uint32_t never_null = ORG_F_NAME | ORG_F_NUMBER | ORG_F_KIND | ORG_F_STATUS | ORG_F_CATEGORY |
+                                   ORG_F_HAS_ELEVATOR | ORG_F_SORT | ORG_F_STREET_ID | ORG_F_ESTATE_ID |
+                                   ORG_F_BUILDING_ID | ORG_F_COMMUNITY_ID;
+
+static const kind_def *kdef(int kind)
+{
+    return kind > ORG_NONE && kind < ORG_KIND_COUNT ? &kinds[kind] : NULL;
+}
+
+const char *org_kind_name(int kind)
+{
+    const kind_def *k = kdef(kind);
+    return k ? k->name : "";
+}
+
+uint32_t org_fields_for(int kind, bool patch)
+{
+    const kind_def *k = kdef(kind);
+    return k ? (patch ? k->patch : k->create) : 0;
+}
+
+/* ---- JSON of rows ---- */
+
+static void put(json_t *o, const char *key, json_t *v)
+{
+    json_object_set_new(o, key, v ? v : json_null());
+}
+
+static json_t *j_text(store_rows *r, int c)
+{
+    const char *s = store_text(r, c);
+    return s ? json_string(s) : json_null();
+}
+
+static json_t *j_int(store_rows *r, int c)
+{
+    return store_isnull(r, c) ? json_null() : json_integer(store_int(r, c));
+}
+
+static json_t *j_label(const code_label *t, const char *code)
+{
+    const char *l = label_of(t, code);
+    return l ? json_string(l) : json_null();
+}
+
+static json_t *street_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "name", j_text(r, 1));
+    put(o, "code", j_text(r, 2));
+    put(o, "community_count", json_integer(store_int(r, 3)));
+    return o;
+}
+
+static json_t *community_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "street_id", json_integer(store_int(r, 1)));
+    put(o, "street_name", j_text(r, 2));
+    put(o, "name", j_text(r, 3));
+    put(o, "code", j_text(r, 4));
+    put(o, "address", j_text(r, 5));
+    put(o, "phone", j_text(r, 6));
+    put(o, "grid_count", json_integer(store_int(r, 7)));
+    put(o, "resident_count", json_integer(store_int(r, 8)));
+    return o;
+}
+
+static json_t *grid_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "community_id", json_integer(store_int(r, 1)));
+    put(o, "name", j_text(r, 2));
+    put(o, "code", j_text(r, 3));
+    put(o, "description", j_text(r, 4));
+    put(o, "resident_count", json_integer(store_int(r, 5)));
+    put(o, "building_count", json_integer(store_int(r, 6)));
+    return o;
+}
+
+static json_t *estate_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "community_id", json_integer(store_int(r, 1)));
+    put(o, "grid_id", j_int(r, 2));
+    put(o, "name", j_text(r, 3));
+    put(o, "address", j_text(r, 4));
+    put(o, "built_year", j_int(r, 5));
+    put(o, "kind", j_text(r, 6));
+    put(o, "kind_label", j_label(estate_kinds, store_text(r, 6)));
+    put(o, "property_company", j_text(r, 7));
+    put(o, "building_count", json_integer(store_int(r, 8)));
+    put(o, "household_count", json_integer(store_int(r, 9)));
+    put(o, "resident_count", json_integer(store_int(r, 10)));
+    return o;
+}
+
+static json_t *building_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "community_id", json_integer(store_int(r, 1)));
+    put(o, "estate_id", json_integer(store_int(r, 2)));
+    put(o, "estate_name", j_text(r, 3));
+    put(o, "grid_id", j_int(r, 4));
+    put(o, "grid_name", j_text(r, 5));
+    put(o, "name", j_text(r, 6));
+    put(o, "floors", j_int(r, 7));
+    put(o, "units", j_int(r, 8));
+    put(o, "has_elevator", json_boolean(store_int(r, 9) != 0));
+    put(o, "room_count", json_integer(store_int(r, 10)));
+    put(o, "resident_count", json_integer(store_int(r, 11)));
+    return o;
+}
+
+/* "幸福里小区 3号楼 2单元 401" into out, cut at a character boundary when n is short. */
+static void make_label(const char *estate, const char *building, const char *unit, const char *number,
+                       char *out, size_t n)
+{
+    char full[1024];
+    if (n == 0)
+        return;
+    if (unit && *unit)
+        snprintf(full, sizeof full, "%s %s %s %s", estate ? estate : "", building ? building : "", unit,
+                 number ? number : "");
+    else
+        snprintf(full, sizeof full, "%s %s %s", estate ? estate : "", building ? building : "",
+                 number ? number : "");
+    size_t len = strlen(full), m = len < n - 1 ? len : n - 1;
+    while (m > 0 && m < len && ((unsigned char)full[m] & 0xC0) == 0x80)
+        m--;
+    memcpy(out, full, m);
+    out[m] = '\0';
+}
+
+static json_t *room_row(nx_app *app, store_rows *r)
+{
+    char label[512];
+    make_label(store_text(r, 6), store_text(r, 7), store_text(r, 2), store_text(r, 3), label, sizeof label);
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "building_id", json_integer(store_int(r, 1)));
+    put(o, "unit", j_text(r, 2));
+    put(o, "number", j_text(r, 3));
+    put(o, "floor", j_int(r, 4));
+    put(o, "area", store_isnull(r, 5) ? json_null() : json_real(store_real(r, 5)));
+    put(o, "label", json_string(label));
+    return o;
+}
+
+static json_t *shop_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "community_id", json_integer(store_int(r, 1)));
+    put(o, "grid_id", j_int(r, 2));
+    put(o, "name", j_text(r, 3));
+    put(o, "kind", j_text(r, 4));
+    put(o, "kind_label", j_label(shop_kinds, store_text(r, 4)));
+    put(o, "address", j_text(r, 5));
+    put(o, "owner_name", j_text(r, 6));
+    size_t len = 0;
+    const void *enc = store_blob(r, 7, &len);
+    if (enc == NULL || len == 0) {
+        put(o, "phone", json_null());
+    } else {
+        char *plain = NULL;
+        char masked[64] = "****";
+        if (app && app->keys && field_decrypt(app->keys, enc, len, &plain) == 0)
+            mask_phone(plain, masked, sizeof masked);
+        else
+            nx_log(LOG_WARN, "org.shop_phone_undecryptable shop=%lld", (long long)store_int(r, 0));
+        if (plain) {
+            memset(plain, 0, strlen(plain));
+            free(plain);
+        }
+        put(o, "phone", json_string(masked));
+    }
+    put(o, "license_no", j_text(r, 8));
+    put(o, "status", j_text(r, 9));
+    put(o, "status_label", j_label(shop_statuses, store_text(r, 9)));
+    return o;
+}
+
+static json_t *tag_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    put(o, "id", json_integer(store_int(r, 0)));
+    put(o, "code", j_text(r, 1));
+    put(o, "name", j_text(r, 2));
+    put(o, "category", j_text(r, 3));
+    put(o, "rule", j_text(r, 4));
+    put(o, "sort", json_integer(store_int(r, 5)));
+    return o;
+}
+
+/* ---- scope ---- */
+
+/* Append p's scope for kind to q. Streets and communities are seen from below: a community's
+ * staff and grid workers see their own community and its street. */
+static int scope_cond(qb *q, const nx_principal *p, int kind)
+{
+    int a, b;
+    switch (kind) {
+    case ORG_TAG:
+        return 0;
+    case ORG_STREET:
+        switch (p->scope) {
+        case SCOPE_ALL:
+            return 0;
+        case SCOPE_STREET:
+            a = qb_param(q, P_INT(p->street_id));
+            qb_printf(q, " AND s.id = $%d", a);
+            return 0;
+        case SCOPE_COMMUNITY:
+        case SCOPE_GRID:
+            a = qb_param(q, P_INT(p->community_id));
+            qb_printf(q, " AND s.id = (SELECT street_id FROM communities WHERE id = $%d)", a);
+            return 0;
+        default:
+            qb_printf(q, " AND 1 = 0");
+            return 0;
+        }
+    case ORG_COMMUNITY:
+        switch (p->scope) {
+        case SCOPE_ALL:
+            return 0;
+        case SCOPE_STREET:
+            a = qb_param(q, P_INT(p->street_id));
+            qb_printf(q, " AND c.street_id = $%d", a);
+            return 0;
+        case SCOPE_COMMUNITY:
+        case SCOPE_GRID:
+            a = qb_param(q, P_INT(p->community_id));
+            qb_printf(q, " AND c.id = $%d", a);
+            return 0;
+        default:
+            qb_printf(q, " AND 1 = 0");
+            return 0;
+        }
+    case ORG_GRID:
+        if (p->scope == SCOPE_GRID) {
+            a = qb_param(q, P_INT(p->grid_id));
+            b = qb_param(q, P_INT(p->community_id));
+            qb_printf(q, " AND g.id = $%d AND g.community_id = $%d", a, b);
+            return 0;
+        }
+        break;
+    case ORG_ESTATE:
+        if (p->scope == SCOPE_GRID) {
+            a = qb_param(q, P_INT(p->community_id));
+            b = qb_param(q, P_INT(p->grid_id));
+            int c = qb_param(q, P_INT(p->grid_id));
+            qb_printf(q,
+                      " AND e.community_id = $%d AND (e.grid_id = $%d OR EXISTS (SELECT 1 FROM buildings b2 "
+                      "WHERE b2.estate_id = e.id AND b2.grid_id = $%d))",
+                      a, b, c);
+            return 0;
+        }
+        break;
+    default:
+        break;
+    }
+    if (p->scope != SCOPE_ALL && p->scope != SCOPE_STREET && p->scope != SCOPE_COMMUNITY &&
+        p->scope != SCOPE_GRID) {
+        qb_printf(q, " AND 1 = 0"); /* self scope and unknown scopes see no organisation rows */
+        return 0;
+    }
+    const char *alias = kind == ORG_GRID ? "g." : kind == ORG_ESTATE ? "e." : kind == ORG_SHOP ? "s." : "b.";
+    if (q->n + 1 >= QB_PARAMS)
+        return NX_ETOOBIG;
+    return perm_scope_sql(p, alias, NULL, q->sql, sizeof q->sql, q->p, &q->n);
+}
+
+static bool may_read(const nx_principal *p, int kind)
+{
+    if (perm_has(p, RIGHT_ORG_READ))
+        return true;
+    return kind == ORG_TAG && perm_has(p, RIGHT_PEOPLE_READ);
+}
+
+/* Find row id of kind within p's scope; fill its community and grid (0 when none). */
+static int visible(store_tx *tx, const nx_principal *p, int kind, int64_t id, int64_t *community,
+                   int64_t *grid, const char *field, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    qb q = {.n = 0};
+    int a = qb_param(&q, P_INT(id));
+    qb_printf(&q, " AND %s = $%d", k->id_col, a);
+    int rc = scope_cond(&q, p, kind);
+    if (rc || q.over)
+        return nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
+    char sql[QB_SQL + 512];
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE 1 = 1%s", k->place_cols, k->from, q.sql);
+    store_rows *r;
+    if ((rc = store_query(tx, sql, q.p, q.n, &r, e)))
+        return rc;
+    int step = store_next(r);
+    if (step == 1) {
+        if (community)
+            *community = store_int(r, 0);
+        if (grid)
+            *grid = store_int(r, 1);
+    }
+    store_rows_free(r);
+    if (step < 0)
+        return nx_fail(e, step, "", "读取%s失败", k->label);
+    if (step == 0)
+        return nx_fail(e, NX_ENOTFOUND, field, "%s不存在", k->label);
+    return 0;
+}
+
+/* ---- reading ---- */
+
+static int parse_cursor(const char *s, int64_t *out, nx_err *e)
+{
+    *out = 0;
+    if (s == NULL || *s == '\0')
+        return 0;
+    if (str_to_i64(s, 1, INT64_MAX, out))
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    return 0;
+}
+
+static int filters(qb *q, int kind, const org_filter *f, nx_err *e)
+{
+    int a, b;
+    if (f->q && *f->q) {
+        if (!str_utf8_valid(f->q, strlen(f->q)) || str_utf8_len(f->q) > Q_MAX_CHARS)
+            return nx_fail(e, NX_EINVAL, "q", "搜索词不能超过 %d 个字", Q_MAX_CHARS);
+        qb_like(q, f->q);
+    }
+    bool has_q = f->q && *f->q;
+    switch (kind) {
+    case ORG_STREET:
+        if (has_q)
+            qb_printf(q, " AND s.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+        break;
+    case ORG_COMMUNITY:
+        if (f->street_id)
+            qb_printf(q, " AND c.street_id = $%d", qb_param(q, P_INT(f->street_id)));
+        if (has_q)
+            qb_printf(q, " AND c.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+        break;
+    case ORG_GRID:
+        if (f->community_id)
+            qb_printf(q, " AND g.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+        if (has_q)
+            qb_printf(q, " AND g.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+        break;
+    case ORG_ESTATE:
+        if (f->community_id)
+            qb_printf(q, " AND e.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+        if (f->grid_id) {
+            a = qb_param(q, P_INT(f->grid_id));
+            b = qb_param(q, P_INT(f->grid_id));
+            qb_printf(q,
+                      " AND (e.grid_id = $%d OR EXISTS (SELECT 1 FROM buildings b3 WHERE b3.estate_id = e.id "
+                      "AND b3.grid_id = $%d))",
+                      a, b);
+        }
+        if (f->kind && *f->kind) {
+            if (!label_of(estate_kinds, f->kind))
+                return nx_fail(e, NX_EINVAL, "kind", "小区类型无效");
+            qb_printf(q, " AND e.kind = $%d", qb_param(q, P_TEXT(f->kind)));
+        }
+        if (has_q)
+            qb_printf(q, " AND e.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+        break;
+    case ORG_BUILDING:
+        if (f->community_id)
+            qb_printf(q, " AND b.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+        if (f->grid_id)
+            qb_printf(q, " AND b.grid_id = $%d", qb_param(q, P_INT(f->grid_id)));
+        if (f->estate_id)
+            qb_printf(q, " AND b.estate_id = $%d", qb_param(q, P_INT(f->estate_id)));
+        if (has_q)
+            qb_printf(q, " AND b.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+        break;
+    case ORG_ROOM:
+        if (f->building_id)
+            qb_printf(q, " AND ro.building_id = $%d", qb_param(q, P_INT(f->building_id)));
+        if (has_q)
+            qb_printf(q, " AND ro.number LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+        break;
+    case ORG_SHOP:
+        if (f->community_id)
+            qb_printf(q, " AND s.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+        if (f->grid_id)
+            qb_printf(q, " AND s.grid_id = $%d", qb_param(q, P_INT(f->grid_id)));
+        if (f->kind && *f->kind) {
+            if (!label_of(shop_kinds, f->kind))
+                return nx_fail(e, NX_EINVAL, "kind", "商铺类型无效");
+            qb_printf(q, " AND s.kind = $%d", qb_param(q, P_TEXT(f->kind)));
+        }
+        if (f->status && *f->status) {
+            if (!label_of(shop_statuses, f->status))
+                return nx_fail(e, NX_EINVAL, "status", "商铺状态无效");
+            qb_printf(q, " AND s.status = $%d", qb_param(q, P_TEXT(f->status)));
+        }
+        if (has_q) {
+            a = qb_param(q, P_TEXT(q->like));
+            b = qb_param(q, P_TEXT(f->q));
+            qb_printf(q, " AND (s.name LIKE $%d ESCAPE '\\' OR s.phone_tail = $%d)", a, b);
+        }
+        break;
+    case ORG_TAG:
+        if (f->category && *f->category) {
+            if (!label_of(tag_categories, f->category))
+                return nx_fail(e, NX_EINVAL, "category", "标签类别无效");
+            qb_printf(q, " AND t.category = $%d", qb_param(q, P_TEXT(f->category)));
+        }
+        if (has_q) {
+            a = qb_param(q, P_TEXT(q->like));
+            b = qb_param(q, P_TEXT(q->like));
+            qb_printf(q, " AND (t.name LIKE $%d ESCAPE '\\' OR t.code LIKE $%d ESCAPE '\\')", a, b);
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+int org_list(nx_app *app, const nx_principal *p, int kind, const org_filter *f, json_t **out, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    *out = NULL;
+    if (k == NULL)
+        return nx_fail(e, NX_EINVAL, "", "对象类型无效");
+    if (!may_read(p, kind))
+        return nx_fail(e, NX_EPERM, "", "无权查看%s", k->label);
+    if (f->limit < 1 || f->limit > LIST_MAX)
+        return nx_fail(e, NX_EINVAL, "limit", "每页条数须在 1 到 %d 之间", LIST_MAX);
+    int64_t cursor;
+    int rc = parse_cursor(f->cursor, &cursor, e);
+    if (rc)
+        return rc;
+
+    qb *q = calloc(1, sizeof *q);
+    char *sql = malloc(QB_SQL * 2);
+    json_t *items = json_array();
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
+    if (!q || !sql || !items) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto done;
+    }
+    if ((rc = scope_cond(q, p, kind)) || (rc = filters(q, kind, f, e)))
+        goto done;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        goto done;
+    if (kind == ORG_ROOM && f->building_id &&
+        (rc = visible(tx, p, ORG_BUILDING, f->building_id, NULL, NULL, "building_id", e)))
+        goto done;
+
+    int64_t total = 0;
+    if (q->over) {
+        rc = nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
+        goto done;
+    }
+    snprintf(sql, QB_SQL * 2, "SELECT COUNT(*) FROM %s WHERE 1 = 1%s", k->from, q->sql);
+    if ((rc = store_one_int(tx, sql, q->p, q->n, &total, e)))
+        goto done;
+
+    if (cursor && kind == ORG_TAG) {
+        int a = qb_param(q, P_INT(cursor)), b = qb_param(q, P_INT(cursor)), c = qb_param(q, P_INT(cursor));
+        qb_printf(q,
+                  " AND (t.sort > (SELECT sort FROM tags WHERE id = $%d) OR (t.sort = (SELECT sort FROM tags "
+                  "WHERE id = $%d) AND t.id > $%d))",
+                  a, b, c);
+    } else if (cursor) {
+        qb_printf(q, " AND %s > $%d", k->id_col, qb_param(q, P_INT(cursor)));
+    }
+    int lim = qb_param(q, P_INT(f->limit + 1)); /* one more than the page: is there a next one? */
+    if (q->over) {
+        rc = nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
+        goto done;
+    }
+    snprintf(sql, QB_SQL * 2, "SELECT %s FROM %s WHERE 1 = 1%s ORDER BY %s LIMIT $%d", k->cols, k->from,
+             q->sql, k->order, lim);
+    if ((rc = store_query(tx, sql, q->p, q->n, &r, e)))
+        goto done;
+    int count = 0, step;
+    int64_t last = 0;
+    bool more = false;
+    while ((step = store_next(r)) == 1) {
+        if (count == f->limit) {
+            more = true;
+            break;
+        }
+        last = store_int(r, 0);
+        json_array_append_new(items, k->row(app, r));
+        count++;
+    }
+    if (step < 0) {
+        rc = nx_fail(e, step, "", "读取%s列表失败", k->label);
+        goto done;
+    }
+    char next[32];
+    snprintf(next, sizeof next, "%lld", (long long)last);
+    *out = json_object();
+    json_object_set_new(*out, "items", items);
+    items = NULL;
+    json_object_set_new(*out, "next_cursor", more ? json_string(next) : json_null());
+    json_object_set_new(*out, "total", json_integer(total));
+done:
+    store_rows_free(r);
+    store_rollback(tx);
+    json_decref(items);
+    free(sql);
+    free(q);
+    return rc;
+}
+
+int org_get(nx_app *app, const nx_principal *p, int kind, int64_t id, json_t **out, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    *out = NULL;
+    if (k == NULL)
+        return nx_fail(e, NX_EINVAL, "", "对象类型无效");
+    if (!may_read(p, kind))
+        return nx_fail(e, NX_EPERM, "", "无权查看%s", k->label);
+    qb q = {.n = 0};
+    int a = qb_param(&q, P_INT(id));
+    qb_printf(&q, " AND %s = $%d", k->id_col, a);
+    int rc = scope_cond(&q, p, kind);
+    if (rc || q.over)
+        return nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
+    char sql[QB_SQL * 2];
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE 1 = 1%s", k->cols, k->from, q.sql);
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, sql, q.p, q.n, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    int step = store_next(r);
+    if (step == 1)
+        *out = k->row(app, r);
+    store_rows_free(r);
+    store_rollback(tx);
+    if (step < 0)
+        return nx_fail(e, step, "", "读取%s失败", k->label);
+    if (step == 0)
+        return nx_fail(e, NX_ENOTFOUND, "", "%s不存在", k->label);
+    return 0;
+}
+
+/* ---- validation ---- */
+
+static bool blank(const char *s)
+{
+    for (; *s; s++)
+        if (!isspace((unsigned char)*s))
+            return false;
+    return true;
+}
+
+/* "age>=80", "age<60" …: the only rule form the people module computes. */
+static bool rule_valid(const char *s)
+{
+    if (strncmp(s, "age", 3) != 0)
+        return false;
+    s += 3;
+    if ((s[0] == '>' || s[0] == '<') && s[1] == '=')
+        s += 2;
+    else if (s[0] == '>' || s[0] == '<')
+        s += 1;
+    else
+        return false;
+    int64_t v;
+    return str_to_i64(s, 0, 150, &v) == 0 && isdigit((unsigned char)s[0]);
+}
+
+static bool tag_code_valid(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 2 || n > 32 || !(s[0] >= 'a' && s[0] <= 'z'))
+        return false;
+    for (size_t i = 1; i < n; i++)
+        if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+static int check_int(const org_field *f, int64_t v, int64_t lo, int64_t hi, nx_err *e)
+{
+    if (v < lo || v > hi)
+        return nx_fail(e, NX_EINVAL, f->key, "%s须在 %lld 到 %lld 之间", f->label, (long long)lo,
+                       (long long)hi);
+    return 0;
+}
+
+/* One given, non-null field of kind. */
+static int check_field(int kind, const org_field *f, const org_input *in, nx_err *e)
+{
+    switch (f->type) {
+    case ORG_T_ID:
+        if (int_at(in, f) <= 0)
+            return nx_fail(e, NX_EINVAL, f->key, "%s无效", f->label);
+        return 0;
+    case ORG_T_BOOL:
+        return 0;
+    case ORG_T_REAL:
+        if (!isfinite(in->area) || in->area <= 0 || in->area > 100000)
+            return nx_fail(e, NX_EINVAL, f->key, "面积须大于 0 且不超过 100000 平方米");
+        return 0;
+    case ORG_T_INT: {
+        int64_t v = int_at(in, f);
+        switch (f->bit) {
+        case ORG_F_BUILT_YEAR:
+            return check_int(f, v, 1800, date_today().y + 5, e);
+        case ORG_F_FLOORS:
+            return check_int(f, v, 1, 200, e);
+        case ORG_F_UNITS:
+            return check_int(f, v, 1, 100, e);
+        case ORG_F_FLOOR:
+            return check_int(f, v, -10, 300, e);
+        case ORG_F_SORT:
+            return check_int(f, v, -1000000, 1000000, e);
+        default:
+            return 0;
+        }
+    }
+    case ORG_T_TEXT:
+        break;
+    }
+    const char *s = *text_at(in, f);
+    if (s == NULL)
+        return nx_fail(e, NX_EINVAL, f->key, "%s不能为空", f->label);
+    if (!str_utf8_valid(s, strlen(s)))
+        return nx_fail(e, NX_EINVAL, f->key, "%s含有无效字符", f->label);
+    if (str_utf8_len(s) > f->max_chars)
+        return nx_fail(e, NX_EINVAL, f->key, "%s不能超过 %zu 个字", f->label, f->max_chars);
+    bool multiline = f->max_chars >= 256; /* as http/jsonin.c: long texts may hold line breaks */
+    for (const char *c = s; *c; c++)
+        if (((unsigned char)*c < 0x20 || *c == 0x7f) && !(multiline && (*c == '\n' || *c == '\r' || *c == '\t')))
+            return nx_fail(e, NX_EINVAL, f->key, "%s含有控制字符", f->label);
+    switch (f->bit) {
+    case ORG_F_NAME:
+    case ORG_F_NUMBER:
+        if (blank(s))
+            return nx_fail(e, NX_EINVAL, f->key, "%s不能为空", f->label);
+        return 0;
+    case ORG_F_CODE:
+        if (kind == ORG_TAG && !tag_code_valid(s))
+            return nx_fail(e, NX_EINVAL, f->key,
+                           "标签编码须以小写字母开头，由 2 到 32 个小写字母、数字或下划线组成");
+        return 0;
+    case ORG_F_KIND: {
+        const code_label *t = kind == ORG_ESTATE ? estate_kinds : shop_kinds;
+        if (!label_of(t, s))
+            return nx_fail(e, NX_EINVAL, f->key, "%s类型无效", kind == ORG_ESTATE ? "小区" : "商铺");
+        return 0;
+    }
+    case ORG_F_STATUS:
+        if (!label_of(shop_statuses, s))
+            return nx_fail(e, NX_EINVAL, f->key, "商铺状态无效（open 或 closed）");
+        return 0;
+    case ORG_F_CATEGORY:
+        if (!label_of(tag_categories, s))
+            return nx_fail(e, NX_EINVAL, f->key, "标签类别无效（care、identity 或 work）");
+        return 0;
+    case ORG_F_RULE:
+        if (*s && !rule_valid(s))
+            return nx_fail(e, NX_EINVAL, f->key, "规则格式无效，例如 age>=80");
+        return 0;
+    case ORG_F_PHONE:
+        if (*s) {
+            char norm[PHONE_MAX];
+            if (phone_parse_any(s, norm, sizeof norm, NULL))
+                return nx_fail(e, NX_EINVAL, f->key, "电话号码格式不正确");
+        }
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static int validate(int kind, const org_input *in, bool patch, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    uint32_t allowed = patch ? k->patch : k->create;
+    uint32_t given = in->set & ~in->nulls;
+    for (const org_field *f = fields; f->key; f++) {
+        if ((in->set & f->bit) && !(allowed & f->bit))
+            return nx_fail(e, NX_EINVAL, f->key, "%s不接受字段 %s", k->label, f->key);
+        if (!patch && (k->required & f->bit) && !(given & f->bit))
+            return nx_fail(e, NX_EINVAL, f->key, "%s不能为空", f->label);
+        if (patch && (in->set & in->nulls & f->bit) && (never_null & f->bit))
+            return nx_fail(e, NX_EINVAL, f->key, "%s不能为空", f->label);
+    }
+    for (const org_field *f = fields; f->key; f++) {
+        int rc;
+        if ((given & f->bit) && (rc = check_field(kind, f, in, e)))
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- writing ---- */
+
+int org_can_write(const nx_principal *p, int kind, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    if (k == NULL)
+        return nx_fail(e, NX_EINVAL, "", "对象类型无效");
+    if (!perm_has(p, RIGHT_ORG_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改%s", k->label);
+    if ((kind == ORG_STREET || kind == ORG_COMMUNITY) && p->scope != SCOPE_ALL)
+        return nx_fail(e, NX_EPERM, "", "只有系统管理员可以修改%s", k->label);
+    return 0;
+}
+
+/* The community a new grid, estate or shop goes into (see org_create). */
+static int pick_community(store_tx *tx, const nx_principal *p, const org_input *in, int64_t *out, nx_err *e)
+{
+    bool given = (in->set & ORG_F_COMMUNITY_ID) && !(in->nulls & ORG_F_COMMUNITY_ID);
+    int rc;
+    if (p->scope == SCOPE_ALL || p->scope == SCOPE_STREET) {
+        if (!given)
+            return nx_fail(e, NX_EINVAL, "community_id", "请选择社区");
+        if ((rc = visible(tx, p, ORG_COMMUNITY, in->community_id, NULL, NULL, "community_id", e)))
+            return rc == NX_ENOTFOUND
+                       ? nx_fail(e, NX_ENOTFOUND, "community_id", "社区不存在或不在您的管理范围内")
+                       : rc;
+        *out = in->community_id;
+        return 0;
+    }
+    if (p->community_id == 0 || (given && in->community_id != p->community_id))
+        return nx_fail(e, NX_ENOTFOUND, "community_id", "社区不存在或不在您的管理范围内");
+    *out = p->community_id;
+    return 0;
+}
+
+/* id (> 0) must be a row of table in community; otherwise NX_EINVAL on field. */
+static int same_community(store_tx *tx, const char *sql, int64_t id, int64_t community, const char *field,
+                          const char *what, nx_err *e)
+{
+    int64_t c = 0;
+    store_param a[] = {P_INT(id)};
+    int rc = store_one_int(tx, sql, a, 1, &c, e);
+    if (rc == NX_ENOTFOUND || (rc == 0 && c != community))
+        return nx_fail(e, NX_EINVAL, field, "%s不存在或不属于本社区", what);
+    return rc;
+}
+
+static int check_grid(store_tx *tx, const org_input *in, int64_t community, nx_err *e)
+{
+    if (!(in->set & ORG_F_GRID_ID) || (in->nulls & ORG_F_GRID_ID))
+        return 0;
+    return same_community(tx, "SELECT community_id FROM grids WHERE id = $1", in->grid_id, community, "grid_id",
+                          "网格", e);
+}
+
+/* Columns and parameters of an INSERT or UPDATE being built. */
+typedef struct wb {
+    strbuf cols, vals;
+    store_param p[QB_PARAMS];
+    int n;
+    json_t *names; /* changed field names, for the audit row */
+    unsigned char *enc;
+    char phone[PHONE_MAX], tail[8];
+} wb;
+
+static void wb_col(wb *w, bool update, const char *col, store_param v)
+{
+    if (w->n >= QB_PARAMS) {
+        w->cols.overflow = true;
+        return;
+    }
+    w->p[w->n++] = v;
+    if (update) {
+        strbuf_printf(&w->cols, "%s%s = $%d", w->cols.len ? ", " : "", col, w->n);
+    } else {
+        strbuf_printf(&w->cols, "%s%s", w->cols.len ? ", " : "", col);
+        strbuf_printf(&w->vals, "%s$%d", w->vals.len ? ", " : "", w->n);
+    }
+}
+
+/* Add the given input fields of kind (except community_id, which the caller resolves). */
+static int wb_fields(wb *w, nx_app *app, int kind, const org_input *in, bool update, nx_err *e)
+{
+    for (const org_field *f = fields; f->key; f++) {
+        if (!(in->set & f->bit) || f->bit == ORG_F_COMMUNITY_ID)
+            continue;
+        bool null = (in->nulls & f->bit) != 0;
+        if (null && !update)
+            continue;
+        json_array_append_new(w->names, json_string(f->key));
+        if (f->bit == ORG_F_PHONE) {
+            const char *s = null ? NULL : in->phone;
+            if (s && *s && phone_parse_any(s, w->phone, sizeof w->phone, NULL))
+                return nx_fail(e, NX_EINVAL, "phone", "电话号码格式不正确");
+            bool has = s && *s;
+            if (kind == ORG_COMMUNITY) {
+                wb_col(w, update, "phone", has ? P_TEXT(w->phone) : P_NULL);
+                continue;
+            }
+            size_t elen = 0;
+            if (has) {
+                if (app->keys == NULL)
+                    return nx_fail(e, NX_EINTERNAL, "", "未加载加密密钥");
+                int rc = field_encrypt(app->keys, w->phone, strlen(w->phone), &w->enc, &elen);
+                if (rc)
+                    return nx_fail(e, rc, "phone", "电话加密失败");
+                size_t d = 0;
+                char digits[PHONE_MAX];
+                for (const char *c = w->phone; *c; c++)
+                    if (isdigit((unsigned char)*c))
+                        digits[d++] = *c;
+                digits[d] = '\0';
+                str_copy(w->tail, d > 4 ? digits + d - 4 : digits, sizeof w->tail);
+            }
+            wb_col(w, update, "phone_enc", has ? P_BLOB(w->enc, elen) : P_NULL);
+            wb_col(w, update, "phone_tail", has ? P_TEXT(w->tail) : P_NULL);
+            continue;
+        }
+        store_param v = P_NULL;
+        switch (f->type) {
+        case ORG_T_ID:
+        case ORG_T_INT:
+            if (!null)
+                v = P_INT(int_at(in, f));
+            break;
+        case ORG_T_BOOL:
+            v = P_INT(in->has_elevator ? 1 : 0);
+            break;
+        case ORG_T_REAL:
+            if (!null)
+                v = P_REAL(in->area);
+            break;
+        case ORG_T_TEXT: {
+            const char *s = null ? NULL : *text_at(in, f);
+            if (f->bit == ORG_F_UNIT)
+                v = P_TEXT(s ? s : ""); /* NOT NULL DEFAULT '' */
+            else if (s && *s)
+                v = P_TEXT(s);
+            break;
+        }
+        }
+        wb_col(w, update, f->key, v);
+    }
+    return 0;
+}
+
+static void wb_cleanup(wb *w)
+{
+    strbuf_cleanup(&w->cols);
+    strbuf_cleanup(&w->vals);
+    json_decref(w->names);
+    free(w->enc);
+}
+
+/* Turn a unique violation into words naming the field. */
+static int conflict(int kind, nx_err *e)
+{
+    switch (kind) {
+    case ORG_STREET: return nx_fail(e, NX_ECONFLICT, "name", "已有同名街道");
+    case ORG_COMMUNITY: return nx_fail(e, NX_ECONFLICT, "name", "该街道已有同名社区");
+    case ORG_GRID: return nx_fail(e, NX_ECONFLICT, "name", "该社区已有同名网格");
+    case ORG_ESTATE: return nx_fail(e, NX_ECONFLICT, "name", "该社区已有同名小区");
+    case ORG_BUILDING: return nx_fail(e, NX_ECONFLICT, "name", "该小区已有同名楼栋");
+    case ORG_ROOM: return nx_fail(e, NX_ECONFLICT, "number", "该楼栋已有相同单元和房号的房屋");
+    case ORG_TAG: return nx_fail(e, NX_ECONFLICT, "name", "已有同名标签");
+    default: return nx_fail(e, NX_ECONFLICT, "", "数据冲突");
+    }
+}
+
+static int tag_code_free(store_tx *tx, const char *code, nx_err *e)
+{
+    int64_t x;
+    store_param a[] = {P_TEXT(code)};
+    int rc = store_one_int(tx, "SELECT id FROM tags WHERE code = $1", a, 1, &x, e);
+    if (rc == 0)
+        return nx_fail(e, NX_ECONFLICT, "code", "标签编码 %s 已存在", code);
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        return 0;
+    }
+    return rc;
+}
+
+int org_create(nx_app *app, const nx_principal *p, int kind, const org_input *in, int64_t *id, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    int rc;
+    *id = 0;
+    if ((rc = org_can_write(p, kind, e)) || (rc = validate(kind, in, false, e)))
+        return rc;
+    wb w = {.n = 0};
+    strbuf_init(&w.cols, 2048);
+    strbuf_init(&w.vals, 1024);
+    w.names = json_array();
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        goto done;
+
+    int64_t community = 0, grid = 0;
+    switch (kind) {
+    case ORG_COMMUNITY: {
+        int64_t x;
+        store_param a[] = {P_INT(in->street_id)};
+        rc = store_one_int(tx, "SELECT id FROM streets WHERE id = $1", a, 1, &x, e);
+        if (rc == NX_ENOTFOUND)
+            rc = nx_fail(e, NX_EINVAL, "street_id", "街道不存在");
+        break;
+    }
+    case ORG_GRID:
+        rc = pick_community(tx, p, in, &community, e);
+        break;
+    case ORG_ESTATE:
+    case ORG_SHOP:
+        if (!(rc = pick_community(tx, p, in, &community, e)) && !(rc = check_grid(tx, in, community, e)))
+            grid = (in->set & ORG_F_GRID_ID) && !(in->nulls & ORG_F_GRID_ID) ? in->grid_id : 0;
+        break;
+    case ORG_BUILDING:
+        if (!(rc = visible(tx, p, ORG_ESTATE, in->estate_id, &community, NULL, "estate_id", e)) &&
+            !(rc = check_grid(tx, in, community, e)))
+            grid = (in->set & ORG_F_GRID_ID) && !(in->nulls & ORG_F_GRID_ID) ? in->grid_id : 0;
+        break;
+    case ORG_ROOM:
+        rc = visible(tx, p, ORG_BUILDING, in->building_id, &community, &grid, "building_id", e);
+        break;
+    case ORG_TAG:
+        rc = tag_code_free(tx, in->code, e);
+        break;
+    default:
+        break;
+    }
+    if (rc)
+        goto done;
+    if (community && !perm_covers(p, tx, community, grid)) {
+        rc = nx_fail(e, NX_EPERM, "", "无权在该范围内新建%s", k->label);
+        goto done;
+    }
+
+    if ((rc = wb_fields(&w, app, kind, in, false, e)))
+        goto done;
+    int64_t now = clock_now_ms();
+    if (community && kind != ORG_COMMUNITY)
+        wb_col(&w, false, "community_id", P_INT(community));
+    wb_col(&w, false, "created_at", P_INT(now));
+    if (k->updated_at)
+        wb_col(&w, false, "updated_at", P_INT(now));
+    if (w.cols.overflow || w.vals.overflow) {
+        rc = nx_fail(e, NX_ETOOBIG, "", "字段过多");
+        goto done;
+    }
+    char sql[4096];
+    snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES (%s) RETURNING id", k->table, w.cols.data,
+             w.vals.data);
+    store_rows *r;
+    if ((rc = store_query(tx, sql, w.p, w.n, &r, e))) {
+        if (rc == NX_ECONFLICT)
+            conflict(kind, e);
+        goto done;
+    }
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = step == NX_ECONFLICT ? conflict(kind, e) : nx_fail(e, step < 0 ? step : NX_EDB, "", "新建%s失败", k->label);
+        goto done;
+    }
+    json_t *detail = json_pack("{s:O}", "fields", w.names);
+    rc = audit_write(tx, p, "create", k->name, *id, kind == ORG_COMMUNITY ? *id : community, detail, e);
+    json_decref(detail);
+    if (rc)
+        goto done;
+    rc = store_commit(tx, e);
+    tx = NULL;
+    if (rc == 0)
+        nx_log(LOG_INFO, "org.create kind=%s id=%lld user=%lld", k->name, (long long)*id, (long long)p->user_id);
+done:
+    store_rollback(tx);
+    wb_cleanup(&w);
+    if (rc)
+        *id = 0;
+    return rc;
+}
+
+int org_update(nx_app *app, const nx_principal *p, int kind, int64_t id, const org_input *in, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    int rc;
+    if ((rc = org_can_write(p, kind, e)) || (rc = validate(kind, in, true, e)))
+        return rc;
+    wb w = {.n = 0};
+    strbuf_init(&w.cols, 2048);
+    strbuf_init(&w.vals, 16);
+    w.names = json_array();
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        goto done;
+    int64_t community = 0, grid = 0;
+    if ((rc = visible(tx, p, kind, id, &community, &grid, "", e)))
+        goto done;
+    if (kind == ORG_COMMUNITY)
+        community = id;
+    if (community && !perm_covers(p, tx, community, grid)) {
+        rc = nx_fail(e, NX_EPERM, "", "无权修改该%s", k->label);
+        goto done;
+    }
+    if (in->set == 0) {
+        rc = 0;
+        goto done;
+    }
+
+    switch (kind) {
+    case ORG_COMMUNITY:
+        if (in->set & ORG_F_STREET_ID) {
+            int64_t x;
+            store_param a[] = {P_INT(in->street_id)};
+            rc = store_one_int(tx, "SELECT id FROM streets WHERE id = $1", a, 1, &x, e);
+            if (rc == NX_ENOTFOUND)
+                rc = nx_fail(e, NX_EINVAL, "street_id", "街道不存在");
+        }
+        break;
+    case ORG_BUILDING:
+        if ((in->set & ORG_F_ESTATE_ID) &&
+            (rc = same_community(tx, "SELECT community_id FROM estates WHERE id = $1", in->estate_id, community,
+                                 "estate_id", "小区", e)))
+            break;
+        /* fall through */
+    case ORG_ESTATE:
+    case ORG_SHOP:
+        if ((rc = check_grid(tx, in, community, e)))
+            break;
+        if (in->set & ORG_F_GRID_ID) {
+            int64_t ng = (in->nulls & ORG_F_GRID_ID) ? 0 : in->grid_id;
+            if (p->scope == SCOPE_GRID && !perm_covers(p, tx, community, ng))
+                rc = nx_fail(e, NX_EPERM, "grid_id", "无权把%s移出您的网格", k->label);
+        }
+        break;
+    default:
+        break;
+    }
+    if (rc)
+        goto done;
+
+    if ((rc = wb_fields(&w, app, kind, in, true, e)))
+        goto done;
+    if (k->updated_at)
+        wb_col(&w, true, "updated_at", P_INT(clock_now_ms()));
+    if (w.cols.overflow || w.n >= QB_PARAMS) {
+        rc = nx_fail(e, NX_ETOOBIG, "", "字段过多");
+        goto done;
+    }
+    w.p[w.n++] = P_INT(id);
+    int idn = w.n;
+    char sql[4096];
+    snprintf(sql, sizeof sql, "UPDATE %s SET %s WHERE id = $%d", k->table, w.cols.data, idn);
+    if ((rc = store_exec(tx, sql, w.p, w.n, NULL, e))) {
+        if (rc == NX_ECONFLICT)
+            conflict(kind, e);
+        goto done;
+    }
+    json_t *detail = json_pack("{s:O}", "fields", w.names);
+    rc = audit_write(tx, p, "update", k->name, id, community, detail, e);
+    json_decref(detail);
+    if (rc)
+        goto done;
+    rc = store_commit(tx, e);
+    tx = NULL;
+    if (rc == 0)
+        nx_log(LOG_INFO, "org.update kind=%s id=%lld user=%lld", k->name, (long long)id, (long long)p->user_id);
+done:
+    store_rollback(tx);
+    wb_cleanup(&w);
+    return rc;
+}
+
+/* ---- for other modules ---- */
+
+int org_room_label(store_tx *tx, int64_t room_id, char *out, size_t n, int64_t *community_id,
+                   int64_t *grid_id, int64_t *estate_id)
+{
+    if (out && n)
+        out[0] = '\0';
+    store_rows *r;
+    store_param a[] = {P_INT(room_id)};
+    int rc = store_query(tx,
+                         "SELECT e.name, b.name, ro.unit, ro.number, ro.community_id, b.grid_id, b.estate_id "
+                         "FROM rooms ro JOIN buildings b ON b.id = ro.building_id "
+                         "JOIN estates e ON e.id = b.estate_id WHERE ro.id = $1",
+                         a, 1, &r, NULL);
+    if (rc)
+        return rc;
+    int step = store_next(r);
+    if (step == 1) {
+        if (out && n)
+            make_label(store_text(r, 0), store_text(r, 1), store_text(r, 2), store_text(r, 3), out, n);
+        if (community_id)
+            *community_id = store_int(r, 4);
+        if (grid_id)
+            *grid_id = store_int(r, 5);
+        if (estate_id)
+            *estate_id = store_int(r, 6);
+    }
+    store_rows_free(r);
+    return step == 1 ? 0 : step == 0 ? NX_ENOTFOUND : step;
+}
+
+static const struct {
+    const char *code, *name, *category, *rule;
+} builtin_tags[] = {
+    {"elderly_80", "高龄", "care", "age>=80"},
+    {"living_alone", "独居", "care", NULL},
+    {"solitary", "孤寡", "care", NULL},
+    {"empty_nest", "空巢", "care", NULL},
+    {"disabled", "残疾", "care", NULL},
+    {"low_income", "低保", "care", NULL},
+    {"extreme_poverty", "特困", "care", NULL},
+    {"party_member", "党员", "identity", NULL},
+    {"veteran", "退役军人", "identity", NULL},
+    {"left_behind_elder", "留守老人", "care", NULL},
+    {"office_worker", "上班族", "work", NULL},
+    {"seriously_ill", "重病", "care", NULL},
+    {"key_care", "重点关注", "care", NULL},
+};
+
+int org_seed_tags(store_tx *tx, nx_err *e)
+{
+    int64_t now = clock_now_ms();
+    for (size_t i = 0; i < sizeof builtin_tags / sizeof builtin_tags[0]; i++) {
+        store_param a[] = {P_TEXT(builtin_tags[i].code), P_TEXT(builtin_tags[i].name),
+                           P_TEXT(builtin_tags[i].category), P_TEXT(builtin_tags[i].rule),
+                           P_INT((int64_t)(i + 1) * 10), P_INT(now)};
+        int rc = store_exec(tx,
+                            "INSERT INTO tags (code, name, category, rule, sort, created_at) "
+                            "VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                            a, 6, NULL, e);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,746 @@
+/* people.c — residents: validation, storage with encrypted personal data, scoped reads, reveal.
+ *
+ * Invariants:
+ * - id_enc/phone_enc/address_enc hold field_encrypt ciphertext bound to their column; *_bidx hold
+ *   blind_index(domain, normalized value); *_tail hold the last four characters. No plaintext of
+ *   these values is written anywhere: not the database, not the log, not an error message.
+ * - sex and birth date of an ID-card holder are derived from the number; a request that states
+ *   different ones is rejected (it is almost always a typo in the number).
+ * - name_s (simplified), name_pinyin, name_initials, sort_key and resident_name_suffixes are derived
+ *   from the name on every write, so search never sees a stale form.
+ * - Every change writes an audit row (the names of changed fields, never values) and an outbox
+ *   event in the same transaction.
+ * Threads: any HTTP worker; all state is in the store. */
+#include "modules/people/people.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "modules/org/org.h"
+#include "modules/people/choices.h"
+#include "modules/people/people_internal.h"
+#include "notify/outbox.h"
+#include "secure/audit.h"
+#include "secure/crypto.h"
+#include "text/hanconv.h"
+#include "text/idcard.h"
+#include "text/mask.h"
+#include "text/phone.h"
+#include "text/pinyin.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- derived values ---- */
+
+/* A resident's values after validation, ready to store. */
+typedef struct resident_rec {
+    char name[160], name_s[160], pinyin[400], initials[80];
+    unsigned char sort_key[512];
+    size_t sort_key_len;
+    int sex;
+    char birth[11];
+    const char *id_type;
+    char id_norm[40];
+    char phone[16];
+    bool has_phone;
+    const char *address;
+    const char *relation, *residence, *care_level, *status;
+} resident_rec;
+
+static int check_text(const char *v, const char *field, const char *label, size_t max, nx_err *e)
+{
+    if (v == NULL)
+        return 0;
+    if (!str_utf8_valid(v, strlen(v)))
+        return nx_fail(e, NX_EINVAL, field, "%s含有无效字符", label);
+    if (str_utf8_len(v) > max)
+        return nx_fail(e, NX_EINVAL, field, "%s不能超过 %zu 个字", label, max);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if (*p < 0x20 && *p != '\n' && *p != '\t')
+            return nx_fail(e, NX_EINVAL, field, "%s含有控制字符", label);
+    return 0;
+}
+
+static int check_name(const char *name, nx_err *e)
+{
+    if (name == NULL || *name == '\0')
+        return nx_fail(e, NX_EINVAL, "name", "姓名不能为空");
+    if (!str_utf8_valid(name, strlen(name)))
+        return nx_fail(e, NX_EINVAL, "name", "姓名含有无效字符");
+    size_t n = str_utf8_len(name);
+    if (n > 40)
+        return nx_fail(e, NX_EINVAL, "name", "姓名不能超过 40 个字");
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p < 0x20 || strchr("<>\"'%;\\/{}[]|`$", *p))
+            return nx_fail(e, NX_EINVAL, "name", "姓名含有不允许的字符");
+    if (isspace((unsigned char)name[0]) || isspace((unsigned char)name[strlen(name) - 1]))
+        return nx_fail(e, NX_EINVAL, "name", "姓名首尾不能有空格");
+    return 0;
+}
+
+int people_name_forms(const char *name, char *name_s, size_t ns, char *pinyin, size_t pn, char *initials,
+                      size_t in, unsigned char *key, size_t kcap, size_t *klen)
+{
+    char *s = hanconv_t2s(name);
+    str_copy(name_s, s ? s : name, ns);
+    free(s);
+    if (pinyin_name(name_s, pinyin, pn, initials, in) != 0)
+        return NX_EINVAL;
+    if (collate_key(name_s, key, kcap, klen) != 0)
+        return NX_EINVAL;
+    return 0;
+}
+
+static int parse_sex(const char *s, int *out)
+{
+    const char *c = choice_parse(choice_sex, s);
+    if (c == NULL)
+        return NX_EINVAL;
+    *out = strcmp(c, "male") == 0 ? 1 : 2;
+    return 0;
+}
+
+/* Validate the fields present in in over the current record cur (may be NULL for a create). */
+static int validate(const resident_input *in, const resident_rec *cur, resident_rec *rec, nx_err *e)
+{
+    int rc;
+    if (cur)
+        *rec = *cur;
+    else
+        memset(rec, 0, sizeof *rec);
+
+    if (in->name || !cur) {
+        if ((rc = check_name(in->name, e)))
+            return rc;
+        str_copy(rec->name, in->name, sizeof rec->name);
+        if (people_name_forms(rec->name, rec->name_s, sizeof rec->name_s, rec->pinyin, sizeof rec->pinyin,
+                              rec->initials, sizeof rec->initials, rec->sort_key, sizeof rec->sort_key,
+                              &rec->sort_key_len))
+            return nx_fail(e, NX_EINVAL, "name", "姓名无法转换为拼音");
+    }
+
+    /* Identity document, sex and birth date decide each other. */
+    if (in->id_type) {
+        int t = id_type_parse(in->id_type);
+        if (!t)
+            return nx_fail(e, NX_EINVAL, "id_type",
+                           "证件类型无效，应为 id_card、passport、hk_macau、taiwan 或 foreign_permanent");
+        rec->id_type = id_type_code(t);
+    } else if (!cur) {
+        rec->id_type = "id_card";
+    }
+    bool id_changed = in->id_number != NULL || (in->id_type && cur);
+    idcard_info info = {0};
+    bool derived = false;
+    if (id_changed || !cur) {
+        if (in->id_number == NULL || *in->id_number == '\0')
+            return nx_fail(e, NX_EINVAL, "id_number", "证件号码不能为空");
+        if (strlen(in->id_number) > 32)
+            return nx_fail(e, NX_EINVAL, "id_number", "证件号码过长");
+        if ((rc = id_doc_parse(id_type_parse(rec->id_type), in->id_number, rec->id_norm, sizeof rec->id_norm,
+                               &info, e))) {
+            str_copy(e->field, "id_number", sizeof e->field);
+            return rc;
+        }
+        derived = strcmp(rec->id_type, "id_card") == 0 || info.birth.y != 0;
+    }
+    if (derived) {
+        char b[11];
+        date_format(info.birth, b);
+        if (in->birth_date && strcmp(in->birth_date, b) != 0)
+            return nx_fail(e, NX_EINVAL, "birth_date", "出生日期与身份证号不符（身份证号显示为 %s）", b);
+        int sx = 0;
+        if (in->sex && (parse_sex(in->sex, &sx) || sx != info.sex))
+            return nx_fail(e, NX_EINVAL, "sex", "性别与身份证号不符");
+        str_copy(rec->birth, b, sizeof rec->birth);
+        rec->sex = info.sex;
+    } else {
+        if (in->birth_date) {
+            nx_date d;
+            if (date_parse(in->birth_date, &d))
+                return nx_fail(e, NX_EINVAL, "birth_date", "出生日期格式应为 YYYY-MM-DD");
+            if (date_to_days(d) > date_to_days(date_today()) || d.y < 1890)
+                return nx_fail(e, NX_EINVAL, "birth_date", "出生日期不合理");
+            if (cur && strcmp(cur->id_type, "id_card") == 0 && !id_changed &&
+                strcmp(in->birth_date, cur->birth) != 0)
+                return nx_fail(e, NX_EINVAL, "birth_date", "出生日期与身份证号不符");
+            str_copy(rec->birth, in->birth_date, sizeof rec->birth);
+        } else if (!cur) {
+            return nx_fail(e, NX_EINVAL, "birth_date", "请填写出生日期");
+        }
+        if (in->sex) {
+            int sx;
+            if (parse_sex(in->sex, &sx))
+                return nx_fail(e, NX_EINVAL, "sex", "性别应为 male（男）或 female（女）");
+            if (cur && strcmp(cur->id_type, "id_card") == 0 && !id_changed && sx != cur->sex)
+                return nx_fail(e, NX_EINVAL, "sex", "性别与身份证号不符");
+            rec->sex = sx;
+        } else if (!cur) {
+            return nx_fail(e, NX_EINVAL, "sex", "请填写性别");
+        }
+    }
+
+    if (in->phone_clear) {
+        rec->has_phone = false;
+    } else if (in->phone) {
+        if ((rc = phone_parse_mobile(in->phone, rec->phone, e)))
+            return rc;
+        rec->has_phone = true;
+    }
+    if (in->address && (rc = check_text(in->address, "address", "详细地址", 120, e)))
+        return rc;
+
+#define CHOICE(field, list, label)                                                                 \
+    do {                                                                                           \
+        if (in->field) {                                                                           \
+            rec->field = choice_parse(list, in->field);                                            \
+            if (rec->field == NULL) {                                                              \
+                char all[200];                                                                     \
+                choice_labels(list, all, sizeof all);                                              \
+                return nx_fail(e, NX_EINVAL, #field, label "无效，可选：%s", all);                 \
+            }                                                                                      \
+        } else if (!cur) {                                                                         \
+            rec->field = list[0].code;                                                             \
+        }                                                                                          \
+    } while (0)
+    CHOICE(relation, choice_relation, "与户主关系");
+    CHOICE(residence, choice_residence, "户籍状态");
+    CHOICE(care_level, choice_care_level, "关怀等级");
+    CHOICE(status, choice_status, "人员状态");
+#undef CHOICE
+    if (!cur && !in->relation)
+        rec->relation = "other";
+    if (in->political && !choice_parse(choice_political, in->political)) {
+        char all[200];
+        choice_labels(choice_political, all, sizeof all);
+        return nx_fail(e, NX_EINVAL, "political", "政治面貌无效，可选：%s", all);
+    }
+    if ((rc = check_text(in->ethnicity, "ethnicity", "民族", 20, e)) ||
+        (rc = check_text(in->education, "education", "文化程度", 20, e)) ||
+        (rc = check_text(in->marital, "marital", "婚姻状况", 20, e)) ||
+        (rc = check_text(in->work, "work", "工作单位/职业", 100, e)) ||
+        (rc = check_text(in->notes, "notes", "备注", 500, e)))
+        return rc;
+    if (in->status_date) {
+        nx_date d;
+        if (date_parse(in->status_date, &d))
+            return nx_fail(e, NX_EINVAL, "status_date", "日期格式应为 YYYY-MM-DD");
+    }
+    return 0;
+}
+
+/* ---- encryption helpers ---- */
+
+/* Encrypt a value bound to its column (context), so a ciphertext moved to another column fails. */
+static int seal(nx_app *app, const char *context, const char *plain, unsigned char **out, size_t *len)
+{
+    return field_encrypt_ad(app->keys, context, plain, strlen(plain), out, len);
+}
+
+char *people_open(nx_app *app, const char *context, const void *ct, size_t n)
+{
+    if (ct == NULL || n == 0)
+        return NULL;
+    char *plain = NULL;
+    if (field_decrypt_ad(app->keys, context, ct, n, &plain) != 0)
+        return NULL;
+    return plain;
+}
+
+static void tail4(const char *s, char out[8])
+{
+    size_t n = strlen(s);
+    str_copy(out, n > 4 ? s + n - 4 : s, 8);
+}
+
+/* ---- tags, contacts, suffixes ---- */
+
+static int write_suffixes(store_tx *tx, int64_t id, int64_t community, const char *name_s, nx_err *e)
+{
+    store_param d[] = {P_INT(id)};
+    int rc = store_exec(tx, "DELETE FROM resident_name_suffixes WHERE resident_id = $1", d, 1, NULL, e);
+    for (const char *p = name_s; rc == 0 && *p;) {
+        store_param a[] = {P_TEXT(p), P_INT(id), P_INT(community)};
+        rc = store_exec(tx,
+                        "INSERT INTO resident_name_suffixes (suffix, resident_id, community_id) "
+                        "VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+                        a, 3, NULL, e);
+        p++;
+        while (*p && ((unsigned char)*p & 0xC0) == 0x80)
+            p++;
+    }
+    return rc;
+}
+
+static int write_tags(store_tx *tx, int64_t id, json_t *tags, nx_err *e)
+{
+    if (!json_is_array(tags))
+        return nx_fail(e, NX_EINVAL, "tags", "tags 应为标签代码数组");
+    if (json_array_size(tags) > 50)
+        return nx_fail(e, NX_EINVAL, "tags", "标签过多");
+    store_param d[] = {P_INT(id)};
+    int rc = store_exec(tx, "DELETE FROM resident_tags WHERE resident_id = $1", d, 1, NULL, e);
+    size_t i;
+    json_t *v;
+    json_array_foreach(tags, i, v) {
+        if (rc)
+            break;
+        if (!json_is_string(v))
+            return nx_fail(e, NX_EINVAL, "tags", "标签应为字符串");
+        const char *code = json_string_value(v);
+        store_rows *r;
+        store_param q[] = {P_TEXT(code)};
+        if ((rc = store_query(tx, "SELECT id, rule FROM tags WHERE code = $1 OR name = $1", q, 1, &r, e)))
+            return rc;
+        int64_t tag_id = 0;
+        bool computed = false;
+        if (store_next(r) == 1) {
+            tag_id = store_int(r, 0);
+            computed = !store_isnull(r, 1);
+        }
+        store_rows_free(r);
+        if (!tag_id)
+            return nx_fail(e, NX_EINVAL, "tags", "标签“%.60s”不存在", code);
+        if (computed)
+            continue; /* derived from the birth date; stating it changes nothing */
+        store_param a[] = {P_INT(id), P_INT(tag_id), P_INT(clock_now_ms())};
+        rc = store_exec(tx,
+                        "INSERT INTO resident_tags (resident_id, tag_id, created_at) VALUES ($1, $2, $3) "
+                        "ON CONFLICT DO NOTHING",
+                        a, 3, NULL, e);
+    }
+    return rc;
+}
+
+static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contacts, nx_err *e)
+{
+    if (!json_is_array(contacts))
+        return nx_fail(e, NX_EINVAL, "contacts", "contacts 应为数组");
+    if (json_array_size(contacts) > 10)
+        return nx_fail(e, NX_EINVAL, "contacts", "紧急联系人最多 10 位");
+    store_param d[] = {P_INT(id)};
+    int rc = store_exec(tx, "DELETE FROM emergency_contacts WHERE resident_id = $1", d, 1, NULL, e);
+    size_t i;
+    json_t *c;
+    static const char *const allowed[] = {"name", "relation", "phone", "is_primary", NULL};
+    json_array_foreach(contacts, i, c) {
+        if (rc)
+            break;
+        char field[24];
+        snprintf(field, sizeof field, "contacts[%zu]", i % 100);
+        if (!json_is_object(c))
+            return nx_fail(e, NX_EINVAL, field, "紧急联系人应为对象");
+        const char *name, *relation, *phone;
+        bool primary = false;
+        if ((rc = http_json_only(c, allowed, e)) || (rc = json_get_str(c, "name", true, 40, &name, e)) ||
+            (rc = json_get_str(c, "relation", true, 20, &relation, e)) < 0 ||
+            (rc = json_get_str(c, "phone", true, 30, &phone, e)) < 0 ||
+            (rc = json_get_bool(c, "is_primary", false, &primary, e)) < 0) {
+            char sub[128];
+            snprintf(sub, sizeof sub, "%s.%s", field, e->field);
+            str_copy(e->field, sub, sizeof e->field);
+            return rc < 0 ? rc : NX_EINVAL;
+        }
+        rc = 0;
+        if (*name == '\0')
+            return nx_fail(e, NX_EINVAL, field, "紧急联系人姓名不能为空");
+        char norm[32];
+        if ((rc = phone_parse_any(phone, norm, sizeof norm, e))) {
+            snprintf(e->field, sizeof e->field, "%s.phone", field);
+            return rc;
+        }
+        unsigned char *ct;
+        size_t ctn;
+        if (seal(app, CTX_CONTACT_PHONE, norm, &ct, &ctn))
+            return nx_fail(e, NX_EINTERNAL, "", "加密失败");
+        char t[8];
+        tail4(norm, t);
+        store_param a[] = {P_INT(id), P_TEXT(name), P_TEXT(relation), P_BLOB(ct, ctn), P_TEXT(t),
+                           P_INT(primary), P_INT((int64_t)i)};
+        rc = store_exec(tx,
+                        "INSERT INTO emergency_contacts (resident_id, name, relation, phone_enc, phone_tail, "
+                        "is_primary, sort) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                        a, 7, NULL, e);
+        free(ct);
+    }
+    return rc;
+}
+
+/* Place: a room decides community, grid and estate; otherwise a household's; else the grid given. */
+typedef struct place {
+    int64_t community, grid, estate, room, household;
+} place;
+
+static int resolve_place(store_tx *tx, const nx_principal *who, const resident_input *in, place *pl, nx_err *e)
+{
+    int rc;
+    if (in->household_id > 0) {
+        store_rows *r;
+        store_param p[] = {P_INT(in->household_id)};
+        if ((rc = store_query(tx, "SELECT community_id, grid_id, room_id FROM households WHERE id = $1", p, 1,
+                              &r, e)))
+            return rc;
+        bool found = store_next(r) == 1;
+        if (found) {
+            pl->household = in->household_id;
+            pl->community = store_int(r, 0);
+            pl->grid = store_int(r, 1);
+            if (in->room_id == 0)
+                pl->room = store_int(r, 2);
+        }
+        store_rows_free(r);
+        if (!found || !perm_covers(who, tx, pl->community, pl->grid))
+            return nx_fail(e, NX_EINVAL, "household_id", "户不存在");
+    } else if (in->household_id < 0) {
+        pl->household = 0;
+    }
+    if (in->room_id > 0)
+        pl->room = in->room_id;
+    else if (in->room_id < 0)
+        pl->room = 0, pl->estate = 0;
+    if (pl->room) {
+        char label[300];
+        int64_t c, g, es;
+        if (org_room_label(tx, pl->room, label, sizeof label, &c, &g, &es))
+            return nx_fail(e, NX_EINVAL, "room_id", "房屋不存在");
+        if (pl->community && c != pl->community)
+            return nx_fail(e, NX_EINVAL, "room_id", "房屋与所在户不属于同一社区");
+        pl->community = c;
+        pl->estate = es;
+        if (g)
+            pl->grid = g;
+    }
+    if (in->grid_id > 0 && !pl->room) {
+        store_param p[] = {P_INT(in->grid_id)};
+        int64_t c;
+        if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL))
+            return nx_fail(e, NX_EINVAL, "grid_id", "网格不存在");
+        if (pl->community && c != pl->community)
+            return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
+        pl->community = c;
+        pl->grid = in->grid_id;
+    }
+    if (!pl->community) {
+        if (in->community_id)
+            pl->community = in->community_id;
+        else if (who->scope == SCOPE_COMMUNITY || who->scope == SCOPE_GRID)
+            pl->community = who->community_id;
+    }
+    if (!pl->community)
+        return nx_fail(e, NX_EINVAL, "community_id", "请指定所属社区");
+    if (who->scope == SCOPE_GRID && !pl->grid)
+        pl->grid = who->grid_id;
+    if (!perm_covers(who, tx, pl->community, pl->grid))
+        return nx_fail(e, NX_EPERM, pl->grid ? "grid_id" : "community_id", "无权在该社区或网格登记居民");
+    return 0;
+}
+
+static json_t *changed_fields(const resident_input *in)
+{
+    json_t *a = json_array();
+#define F(x)                                                                                       \
+    if (in->x)                                                                                     \
+        json_array_append_new(a, json_string(#x));
+    F(name) F(id_type) F(id_number) F(birth_date) F(sex) F(phone) F(address) F(relation) F(residence)
+    F(ethnicity) F(political) F(education) F(marital) F(work) F(care_level) F(notes) F(tags) F(contacts)
+    F(status)
+#undef F
+    if (in->phone_clear)
+        json_array_append_new(a, json_string("phone"));
+    if (in->address_clear)
+        json_array_append_new(a, json_string("address"));
+    if (in->household_id)
+        json_array_append_new(a, json_string("household_id"));
+    if (in->room_id)
+        json_array_append_new(a, json_string("room_id"));
+    if (in->grid_id)
+        json_array_append_new(a, json_string("grid_id"));
+    return a;
+}
+
+static int emit(store_tx *tx, const char *kind, int64_t community, int64_t id, json_t *extra, nx_err *e)
+{
+    char subject[40];
+    snprintf(subject, sizeof subject, "resident:%lld", (long long)id);
+    json_t *payload = extra ? extra : json_object();
+    json_object_set_new(payload, "resident_id", json_integer(id));
+    char *s = json_dumps(payload, JSON_COMPACT);
+    int rc = outbox_emit(tx, kind, community, subject, s, e);
+    free(s);
+    if (!extra)
+        json_decref(payload);
+    return rc;
+}
+
+int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who, const resident_input *in,
+                              int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权登记居民");
+    resident_rec rec;
+    int rc = validate(in, NULL, &rec, e);
+    if (rc)
+        return rc;
+    place pl = {0};
+    if ((rc = resolve_place(tx, who, in, &pl, e)))
+        return rc;
+
+    unsigned char idb[16], phb[16], *id_ct = NULL, *ph_ct = NULL, *ad_ct = NULL;
+    size_t id_n = 0, ph_n = 0, ad_n = 0;
+    char id_t[8], ph_t[8] = "";
+    blind_index(app->keys, CTX_ID, rec.id_norm, idb);
+    tail4(rec.id_norm, id_t);
+    if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||
+        (rec.has_phone && seal(app, CTX_PHONE, rec.phone, &ph_ct, &ph_n)) ||
+        (in->address && *in->address && seal(app, CTX_ADDRESS, in->address, &ad_ct, &ad_n))) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
+        goto done;
+    }
+    if (rec.has_phone) {
+        blind_index(app->keys, CTX_PHONE, rec.phone, phb);
+        tail4(rec.phone, ph_t);
+    }
+    int64_t now = clock_now_ms();
+    char today[11];
+    date_format(date_today(), today);
+    const char *sdate = in->status_date ? in->status_date : today;
+    store_param p[] = {
+        P_INT(pl.community), P_ID(pl.grid), P_ID(pl.household), P_ID(pl.room), P_ID(pl.estate),
+        P_TEXT(rec.name), P_TEXT(rec.name_s), P_TEXT(rec.pinyin), P_TEXT(rec.initials),
+        P_BLOB(rec.sort_key, rec.sort_key_len), P_INT(rec.sex), P_TEXT(rec.birth), P_TEXT(rec.id_type),
+        P_BLOB(id_ct, id_n), P_BLOB(idb, 16), P_TEXT(id_t), P_BLOB(ph_ct, ph_n),
+        rec.has_phone ? P_BLOB(phb, 16) : P_NULL, P_TEXT(rec.has_phone ? ph_t : NULL), P_BLOB(ad_ct, ad_n),
+        P_TEXT(rec.relation), P_TEXT(rec.residence), P_TEXT(in->ethnicity), P_TEXT(in->political),
+        P_TEXT(in->education), P_TEXT(in->marital), P_TEXT(in->work), P_TEXT(rec.care_level),
+        P_TEXT(in->notes), P_TEXT(rec.status),
+        P_TEXT(strcmp(rec.status, "moved_out") == 0 ? sdate : NULL),
+        P_TEXT(strcmp(rec.status, "deceased") == 0 ? sdate : NULL), P_INT(now)};
+    store_rows *r;
+    rc = store_query(tx,
+                     "INSERT INTO residents (community_id, grid_id, household_id, room_id, estate_id, name, "
+                     "name_s, name_pinyin, name_initials, sort_key, sex, birth_date, id_type, id_enc, id_bidx, "
+                     "id_tail, phone_enc, phone_bidx, phone_tail, address_enc, relation, residence, ethnicity, "
+                     "political, education, marital, work, care_level, notes, status, moved_out_on, "
+                     "deceased_on, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                     "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, "
+                     "$28, $29, $30, $31, $32, $33, $33) RETURNING id",
+                     p, 33, &r, e);
+    if (rc) {
+        if (rc == NX_ECONFLICT)
+            nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
+        goto done;
+    }
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = nx_fail(e, NX_EDB, "", "登记居民失败");
+        goto done;
+    }
+    if ((rc = write_suffixes(tx, *id, pl.community, rec.name_s, e)))
+        goto done;
+    if (in->tags && (rc = write_tags(tx, *id, in->tags, e)))
+        goto done;
+    if (in->contacts && (rc = write_contacts(app, tx, *id, in->contacts, e)))
+        goto done;
+    if (pl.household && strcmp(rec.relation, "head") == 0) {
+        store_param hp[] = {P_INT(*id), P_INT(pl.household)};
+        if ((rc = store_exec(tx, "UPDATE households SET head_resident_id = $1 WHERE id = $2", hp, 2, NULL, e)))
+            goto done;
+    }
+    if ((rc = audit_write(tx, who, "create", "resident", *id, pl.community, NULL, e)) ||
+        (rc = emit(tx, "resident.created", pl.community, *id, NULL, e)))
+        goto done;
+done:
+    free(id_ct);
+    free(ph_ct);
+    free(ad_ct);
+    return rc;
+}
+
+int people_resident_create(nx_app *app, const nx_principal *who, const resident_input *in, int64_t *id,
+                           nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    if ((rc = people_resident_create_tx(app, tx, who, in, id, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+/* Load the stored record of a resident in scope, for update. */
+static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, resident_rec *rec,
+                    place *pl, int64_t *version, char *old_status, nx_err *e)
+{
+    char sql[600] = "SELECT name, name_s, name_pinyin, name_initials, sort_key, sex, birth_date, id_type, "
+                    "id_enc, community_id, grid_id, estate_id, room_id, household_id, relation, residence, "
+                    "care_level, status, version, phone_enc FROM residents r WHERE r.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1;
+    int rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        return nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
+    }
+    memset(rec, 0, sizeof *rec);
+    str_copy(rec->name, store_text(r, 0), sizeof rec->name);
+    str_copy(rec->name_s, store_text(r, 1), sizeof rec->name_s);
+    str_copy(rec->pinyin, store_text(r, 2), sizeof rec->pinyin);
+    str_copy(rec->initials, store_text(r, 3), sizeof rec->initials);
+    size_t kl;
+    const void *k = store_blob(r, 4, &kl);
+    if (kl > sizeof rec->sort_key)
+        kl = sizeof rec->sort_key;
+    memcpy(rec->sort_key, k, kl);
+    rec->sort_key_len = kl;
+    rec->sex = (int)store_int(r, 5);
+    str_copy(rec->birth, store_text(r, 6), sizeof rec->birth);
+    rec->id_type = id_type_code(id_type_parse(store_text(r, 7)));
+    size_t cn;
+    const void *ct = store_blob(r, 8, &cn);
+    char *plain = people_open(app, CTX_ID, ct, cn);
+    str_copy(rec->id_norm, plain ? plain : "", sizeof rec->id_norm);
+    free(plain);
+    pl->community = store_int(r, 9);
+    pl->grid = store_int(r, 10);
+    pl->estate = store_int(r, 11);
+    pl->room = store_int(r, 12);
+    pl->household = store_int(r, 13);
+    rec->relation = choice_parse(choice_relation, store_text(r, 14));
+    rec->residence = choice_parse(choice_residence, store_text(r, 15));
+    rec->care_level = choice_parse(choice_care_level, store_text(r, 16));
+    rec->status = choice_parse(choice_status, store_text(r, 17));
+    str_copy(old_status, store_text(r, 17), 16);
+    *version = store_int(r, 18);
+    const void *pc = store_blob(r, 19, &cn);
+    char *ph = people_open(app, CTX_PHONE, pc, cn);
+    rec->has_phone = ph != NULL;
+    str_copy(rec->phone, ph ? ph : "", sizeof rec->phone);
+    free(ph);
+    store_rows_free(r);
+    return 0;
+}
+
+int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, const resident_input *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改居民信息");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    resident_rec cur, rec;
+    place pl;
+    int64_t version = 0;
+    char old_status[16];
+    unsigned char *id_ct = NULL, *ph_ct = NULL, *ad_ct = NULL;
+    size_t id_n = 0, ph_n = 0, ad_n = 0;
+    if ((rc = load_rec(app, tx, who, id, &cur, &pl, &version, old_status, e)))
+        goto fail;
+    if (in->version && in->version != version) {
+        rc = nx_fail(e, NX_ECONFLICT, "version", "该居民信息已被他人修改，请刷新后重试");
+        goto fail;
+    }
+    if (in->community_id && in->community_id != pl.community) {
+        rc = nx_fail(e, NX_EINVAL, "community_id", "不能直接修改所属社区，请办理迁出后在新社区登记");
+        goto fail;
+    }
+    if ((rc = validate(in, &cur, &rec, e)))
+        goto fail;
+    if ((in->household_id || in->room_id || in->grid_id) && (rc = resolve_place(tx, who, in, &pl, e)))
+        goto fail;
+
+    /* The document: re-encrypt only when it changed. */
+    unsigned char idb[16], phb[16];
+    blind_index(app->keys, CTX_ID, rec.id_norm, idb);
+    char id_t[8], ph_t[8] = "";
+    tail4(rec.id_norm, id_t);
+    if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||
+        (rec.has_phone && seal(app, CTX_PHONE, rec.phone, &ph_ct, &ph_n)) ||
+        (in->address && *in->address && seal(app, CTX_ADDRESS, in->address, &ad_ct, &ad_n))) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
+        goto fail;
+    }
+    if (rec.has_phone) {
+        blind_index(app->keys, CTX_PHONE, rec.phone, phb);
+        tail4(rec.phone, ph_t);
+    }
+    char today[11];
+    date_format(date_today(), today);
+    const char *sdate = in->status_date ? in->status_date : today;
+    bool status_changed = strcmp(rec.status, old_status) != 0;
+    bool keep_addr = !in->address && !in->address_clear;
+    store_param p[] = {
+        P_ID(pl.grid), P_ID(pl.household), P_ID(pl.room), P_ID(pl.estate), P_TEXT(rec.name),
+        P_TEXT(rec.name_s), P_TEXT(rec.pinyin), P_TEXT(rec.initials), P_BLOB(rec.sort_key, rec.sort_key_len),
+        P_INT(rec.sex), P_TEXT(rec.birth), P_TEXT(rec.id_type), P_BLOB(id_ct, id_n), P_BLOB(idb, 16),
+        P_TEXT(id_t), P_BLOB(ph_ct, ph_n), rec.has_phone ? P_BLOB(phb, 16) : P_NULL,
+        P_TEXT(rec.has_phone ? ph_t : NULL), P_INT(keep_addr), P_BLOB(ad_ct, ad_n), P_TEXT(rec.relation),
+        P_TEXT(rec.residence), P_TEXT(rec.care_level), P_TEXT(rec.status),
+        P_TEXT(status_changed && strcmp(rec.status, "moved_out") == 0 ? sdate : NULL),
+        P_TEXT(status_changed && strcmp(rec.status, "deceased") == 0 ? sdate : NULL), P_INT(status_changed),
+        P_INT(clock_now_ms()), P_INT(id),
+        /* optional free-text fields: NULL means unchanged */
+        P_TEXT(in->ethnicity), P_TEXT(in->political), P_TEXT(in->education), P_TEXT(in->marital),
+        P_TEXT(in->work), P_TEXT(in->notes)};
+    rc = store_exec(tx,
+                    "UPDATE residents SET grid_id = $1, household_id = $2, room_id = $3, estate_id = $4, "
+                    "name = $5, name_s = $6, name_pinyin = $7, name_initials = $8, sort_key = $9, sex = $10, "
+                    "birth_date = $11, id_type = $12, id_enc = $13, id_bidx = $14, id_tail = $15, "
+                    "phone_enc = $16, phone_bidx = $17, phone_tail = $18, "
+                    "address_enc = CASE WHEN $19 = 1 THEN address_enc ELSE $20 END, relation = $21, "
+                    "residence = $22, care_level = $23, status = $24, "
+                    "moved_out_on = CASE WHEN $27 = 1 THEN $25 ELSE moved_out_on END, "
+                    "deceased_on = CASE WHEN $27 = 1 THEN $26 ELSE deceased_on END, "
+                    "ethnicity = COALESCE($30, ethnicity), political = COALESCE($31, political), "
+                    "education = COALESCE($32, education), marital = COALESCE($33, marital), "
+                    "work = COALESCE($34, work), notes = COALESCE($35, notes), "
+                    "version = version + 1, updated_at = $28 WHERE id = $29",
+                    p, 35, NULL, e);
+    if (rc) {
+        if (rc == NX_ECONFLICT)
+            nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
+        goto fail;
+    }
+    if (in->name && (rc = write_suffixes(tx, id, pl.community, rec.name_s, e)))
+        goto fail;
+    if (in->tags && (rc = write_tags(tx, id, in->tags, e)))
+        goto fail;
+    if (in->contacts && (rc = write_contacts(app, tx, id, in->contacts, e)))
+        goto fail;
+    json_t *fields = changed_fields(in);
+    json_t *detail = json_pack("{s:o}", "fields", fields);
+    rc = audit_write(tx, who, "update", "resident", id, pl.community, detail, e);
+    json_decref(detail);
+    if (rc)
+        goto fail;
+    json_t *extra = json_pack("{s:o}", "fields", changed_fields(in));
+    if (status_changed)
+        json_object_set_new(extra, "status", json_string(rec.status));
+    rc = emit(tx, status_changed ? "resident.status_changed" : "resident.updated", pl.community, id, extra, e);
+    json_decref(extra);
+    if (rc)
+        goto fail;
+    free(id_ct);
+    free(ph_ct);
+    free(ad_ct);
+    return store_commit(tx, e);
+fail:
+    free(id_ct);
+    free(ph_ct);
+    free(ad_ct);
+    store_rollback(tx);
+    return rc;
+}

@@ -1,0 +1,90 @@
+/* people.h — residents and households: the registry every other module stands on.
+ *
+ * A resident's ID number, phone and detailed address are stored only encrypted (field_encrypt), with
+ * a keyed blind index for exact look-up and the last four characters for "tail" search. Every
+ * response masks them; people_reveal returns the plain values to a caller with RIGHT_REVEAL and
+ * writes an audit row in the same transaction. Residents are never deleted: they move out or die and
+ * are kept, with the date. Every read and write is restricted to the caller's scope in SQL, so a
+ * record outside it reads as "not found". */
+#ifndef NX_MODULES_PEOPLE_H
+#define NX_MODULES_PEOPLE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "modules/app.h"
+
+/* Input for create (all required fields) and update (NULL / 0 = unchanged). Strings are borrowed. */
+typedef struct resident_input {
+    int64_t community_id;       /* create: required for street/admin scope, else the caller's */
+    const char *name;
+    const char *id_type;        /* "id_card" (default), "passport", "hk_macau", "taiwan", "foreign_permanent" */
+    const char *id_number;
+    const char *birth_date;     /* required for non-ID-card documents; must agree with an ID card */
+    const char *sex;            /* "male"/"female" (or 男/女); must agree with an ID card */
+    const char *phone;          /* mainland mobile */
+    bool phone_clear;
+    const char *address;        /* detailed address text */
+    bool address_clear;
+    int64_t household_id;       /* -1 = clear */
+    int64_t room_id;            /* -1 = clear */
+    int64_t grid_id;            /* when no room decides it */
+    const char *relation, *residence, *ethnicity, *political, *education, *marital, *work;
+    const char *care_level, *notes;
+    json_t *tags;               /* array of tag codes; NULL = unchanged */
+    json_t *contacts;           /* array of {name, relation, phone}; NULL = unchanged */
+    const char *status;         /* "active", "moved_out", "deceased" */
+    const char *status_date;    /* date of moving out or death (default today) */
+    int64_t version;            /* update: optimistic lock, 0 = not checked */
+} resident_input;
+
+typedef struct resident_query {
+    const char *q;              /* name, pinyin, initials, phone or ID tail, full phone or ID number */
+    const char *tag;            /* tag code */
+    int64_t community_id, grid_id, estate_id, household_id;
+    int age_min, age_max;       /* -1 = open */
+    const char *sex, *status, *residence, *care_level;   /* status default "active"; "all" = any */
+    const char *sort;           /* "name" (pinyin, default), "age", "-age", "created", "-created" */
+    const char *cursor;
+    int limit;
+    bool with_total;
+} resident_query;
+
+/* Validation shared with import: parse and check one resident's fields without touching the store
+ * beyond look-ups. Returns 0 or NX_EINVAL with field set. */
+int people_resident_create(nx_app *app, const nx_principal *who, const resident_input *in, int64_t *id,
+                           nx_err *e);
+/* Create inside the caller's write transaction (import uses one transaction for all rows). */
+int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who, const resident_input *in,
+                              int64_t *id, nx_err *e);
+int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, const resident_input *in,
+                           nx_err *e);
+/* The resident as JSON with masked personal data (new reference). */
+int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* Plain values of the named fields ("id_number", "phone", "address", "contacts"), audited. */
+int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fields, json_t **out, nx_err *e);
+/* A page of residents: {"items":[…], "next_cursor":…, "total":…} (new reference). */
+int people_resident_search(nx_app *app, const nx_principal *who, const resident_query *q, json_t **out,
+                           nx_err *e);
+/* Iterate every match of q (no paging) for export: fn gets each resident's JSON (masked unless
+ * reveal, which requires RIGHT_REVEAL and writes one audit row for the whole export). */
+int people_resident_each(nx_app *app, const nx_principal *who, const resident_query *q, bool reveal,
+                         int (*fn)(json_t *row, void *ctx), void *ctx, int64_t *count, nx_err *e);
+
+typedef struct household_input {
+    int64_t community_id, grid_id, room_id, head_resident_id;
+    const char *number, *kind, *notes, *address;
+} household_input;
+
+int people_household_create(nx_app *app, const nx_principal *who, const household_input *in, int64_t *id,
+                            nx_err *e);
+int people_household_update(nx_app *app, const nx_principal *who, int64_t id, const household_input *in,
+                            nx_err *e);
+int people_household_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id, int64_t estate_id,
+                          const char *q, const char *cursor, int limit, json_t **out, nx_err *e);
+
+/* Register the routes of residents and households (people_http.c). */
+int people_routes(http_server *srv, nx_app *app);
+
+#endif

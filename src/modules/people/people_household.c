@@ -1,0 +1,360 @@
+/* people_household.c — households (户): the unit of the household register, living in a room,
+ * with a head and members. A household's grid follows its room's building when it has a room. */
+#include "modules/people/people.h"
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "modules/org/org.h"
+#include "modules/people/choices.h"
+#include "modules/people/people_internal.h"
+#include "secure/audit.h"
+#include "secure/crypto.h"
+#include "text/mask.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int place_of(store_tx *tx, const nx_principal *who, household_input *in, int64_t *estate, nx_err *e)
+{
+    if (in->room_id) {
+        char label[300];
+        int64_t c, g;
+        if (org_room_label(tx, in->room_id, label, sizeof label, &c, &g, estate))
+            return nx_fail(e, NX_EINVAL, "room_id", "房屋不存在");
+        if (in->community_id && in->community_id != c)
+            return nx_fail(e, NX_EINVAL, "room_id", "房屋不属于该社区");
+        in->community_id = c;
+        if (g)
+            in->grid_id = g;
+    } else if (in->grid_id) {
+        store_param p[] = {P_INT(in->grid_id)};
+        int64_t c;
+        if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL))
+            return nx_fail(e, NX_EINVAL, "grid_id", "网格不存在");
+        if (in->community_id && in->community_id != c)
+            return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
+        in->community_id = c;
+    }
+    if (!in->community_id && (who->scope == SCOPE_COMMUNITY || who->scope == SCOPE_GRID))
+        in->community_id = who->community_id;
+    if (!in->community_id)
+        return nx_fail(e, NX_EINVAL, "community_id", "请指定所属社区");
+    if (!in->grid_id && who->scope == SCOPE_GRID)
+        in->grid_id = who->grid_id;
+    if (!perm_covers(who, tx, in->community_id, in->grid_id))
+        return nx_fail(e, NX_EPERM, "community_id", "无权在该社区或网格登记户");
+    return 0;
+}
+
+int people_household_create(nx_app *app, const nx_principal *who, const household_input *in0, int64_t *id,
+                            nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权登记户");
+    household_input in = *in0;
+    const char *kind = in.kind ? choice_parse(choice_household_kind, in.kind) : "registered";
+    if (!kind)
+        return nx_fail(e, NX_EINVAL, "kind", "户类型无效，可选 registered（户籍户）、resident（常住户）、floating（流动户）");
+    if (in.head_resident_id)
+        return nx_fail(e, NX_EINVAL, "head_resident_id", "请先建户，再把居民登记为户主");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t estate = 0;
+    unsigned char *ct = NULL;
+    size_t ctn = 0;
+    if ((rc = place_of(tx, who, &in, &estate, e)))
+        goto fail;
+    if (in.address && *in.address && field_encrypt_ad(app->keys, CTX_HOUSEHOLD_ADDRESS, in.address, strlen(in.address), &ct, &ctn)) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_INT(in.community_id), P_ID(in.grid_id), P_ID(in.room_id), P_TEXT(in.number),
+                       P_TEXT(kind), P_BLOB(ct, ctn), P_TEXT(in.notes), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO households (community_id, grid_id, room_id, number, kind, address_enc, notes, "
+                          "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                          p, 8, &r, e)))
+        goto fail;
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = nx_fail(e, NX_EDB, "", "建户失败");
+        goto fail;
+    }
+    if ((rc = audit_write(tx, who, "create", "household", *id, in.community_id, NULL, e)))
+        goto fail;
+    free(ct);
+    return store_commit(tx, e);
+fail:
+    free(ct);
+    store_rollback(tx);
+    return rc;
+}
+
+int people_household_update(nx_app *app, const nx_principal *who, int64_t id, const household_input *in0,
+                            nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改户信息");
+    household_input in = *in0;
+    const char *kind = in.kind ? choice_parse(choice_household_kind, in.kind) : NULL;
+    if (in.kind && !kind)
+        return nx_fail(e, NX_EINVAL, "kind", "户类型无效，可选 registered、resident、floating");
+    char sql[600] = "SELECT community_id, grid_id, room_id FROM households h WHERE h.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1, rc;
+    if ((rc = perm_scope_sql(who, "h.", NULL, sql, sizeof sql, p, &n)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    unsigned char *ct = NULL;
+    size_t ctn = 0;
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        goto fail;
+    int64_t community = 0, grid = 0, room = 0;
+    if (store_next(r) == 1) {
+        community = store_int(r, 0);
+        grid = store_int(r, 1);
+        room = store_int(r, 2);
+    }
+    store_rows_free(r);
+    if (!community) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "户不存在");
+        goto fail;
+    }
+    if (in.community_id && in.community_id != community) {
+        rc = nx_fail(e, NX_EINVAL, "community_id", "不能修改户所属社区");
+        goto fail;
+    }
+    in.community_id = community;
+    if (!in.room_id)
+        in.room_id = room;
+    if (!in.grid_id)
+        in.grid_id = grid;
+    int64_t estate = 0;
+    if ((rc = place_of(tx, who, &in, &estate, e)))
+        goto fail;
+    if (in.head_resident_id) {
+        store_param hp[] = {P_INT(in.head_resident_id), P_INT(id)};
+        int64_t x;
+        if (store_one_int(tx, "SELECT id FROM residents WHERE id = $1 AND household_id = $2", hp, 2, &x, NULL)) {
+            rc = nx_fail(e, NX_EINVAL, "head_resident_id", "户主须是本户成员");
+            goto fail;
+        }
+    }
+    if (in.address && *in.address && field_encrypt_ad(app->keys, CTX_HOUSEHOLD_ADDRESS, in.address, strlen(in.address), &ct, &ctn)) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
+        goto fail;
+    }
+    store_param u[] = {P_ID(in.grid_id), P_ID(in.room_id), P_TEXT(in.number), P_TEXT(kind), P_ID(in.head_resident_id),
+                       P_TEXT(in.notes), P_BLOB(ct, ctn), P_INT(clock_now_ms()), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE households SET grid_id = $1, room_id = $2, number = COALESCE($3, number), "
+                         "kind = COALESCE($4, kind), head_resident_id = COALESCE($5, head_resident_id), "
+                         "notes = COALESCE($6, notes), address_enc = COALESCE($7, address_enc), updated_at = $8 "
+                         "WHERE id = $9",
+                         u, 9, NULL, e)))
+        goto fail;
+    /* Members follow the household's room and grid. */
+    store_param m[] = {P_ID(in.grid_id), P_ID(in.room_id), P_ID(estate), P_INT(id)};
+    if (in0->room_id || in0->grid_id)
+        if ((rc = store_exec(tx, "UPDATE residents SET grid_id = $1, room_id = $2, estate_id = $3 WHERE household_id = $4",
+                             m, 4, NULL, e)))
+            goto fail;
+    if ((rc = audit_write(tx, who, "update", "household", id, community, NULL, e)))
+        goto fail;
+    free(ct);
+    return store_commit(tx, e);
+fail:
+    free(ct);
+    store_rollback(tx);
+    return rc;
+}
+
+#define HH_COLS                                                                                    \
+    "SELECT h.id, h.community_id, h.grid_id, g.name, h.room_id, h.number, h.kind, h.head_resident_id, "  \
+    "hr.name, h.notes, h.address_enc, es.name, b.name, rm.unit, rm.number, "                           \
+    "(SELECT count(*) FROM residents m WHERE m.household_id = h.id AND m.status = 'active') "          \
+    "FROM households h LEFT JOIN grids g ON g.id = h.grid_id LEFT JOIN residents hr ON hr.id = "        \
+    "h.head_resident_id LEFT JOIN rooms rm ON rm.id = h.room_id LEFT JOIN buildings b ON b.id = "       \
+    "rm.building_id LEFT JOIN estates es ON es.id = b.estate_id"
+
+static json_t *household_json(nx_app *app, store_rows *r)
+{
+    char room[300] = "";
+    if (store_text(r, 11))
+        snprintf(room, sizeof room, "%s %s %s%s%s", store_text(r, 11), store_text(r, 12),
+                 store_text(r, 13) ? store_text(r, 13) : "", store_text(r, 13) && *store_text(r, 13) ? " " : "",
+                 store_text(r, 14));
+    size_t n;
+    const void *ct = store_blob(r, 10, &n);
+    char *addr = people_open(app, CTX_HOUSEHOLD_ADDRESS, ct, n);
+    char masked[300] = "";
+    if (addr)
+        mask_address(addr, masked, sizeof masked);
+    free(addr);
+    const char *kind = store_text(r, 6);
+    json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
+                          (json_int_t)store_int(r, 0), "community_id", (json_int_t)store_int(r, 1), "grid_id",
+                          store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)), "grid_name",
+                          store_text(r, 3) ? json_string(store_text(r, 3)) : json_null(), "room_id",
+                          store_isnull(r, 4) ? json_null() : json_integer(store_int(r, 4)), "number",
+                          store_text(r, 5) ? json_string(store_text(r, 5)) : json_null(), "kind", kind,
+                          "kind_label", choice_label(choice_household_kind, kind), "head_resident_id",
+                          store_isnull(r, 7) ? json_null() : json_integer(store_int(r, 7)), "head_name",
+                          store_text(r, 8) ? json_string(store_text(r, 8)) : json_null(), "notes",
+                          store_text(r, 9) ? json_string(store_text(r, 9)) : json_null(), "room_label",
+                          room[0] ? json_string(room) : json_null(), "address",
+                          masked[0] ? json_string(masked) : json_null(), "member_count",
+                          (json_int_t)store_int(r, 15));
+    return o;
+}
+
+int people_household_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_READ) && !(perm_has(who, RIGHT_SELF) && who->resident_id))
+        return nx_fail(e, NX_EPERM, "", "无权查看户信息");
+    char sql[2048] = HH_COLS " WHERE h.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1, rc;
+    if (!perm_has(who, RIGHT_PEOPLE_READ)) {
+        p[n++] = P_INT(who->resident_id);
+        size_t len = strlen(sql);
+        snprintf(sql + len, sizeof sql - len, " AND h.id = (SELECT household_id FROM residents WHERE id = $2)");
+    } else if ((rc = perm_scope_sql(who, "h.", NULL, sql, sizeof sql, p, &n))) {
+        return rc;
+    }
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    json_t *o = NULL;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        goto done;
+    if (store_next(r) == 1)
+        o = household_json(app, r);
+    store_rows_free(r);
+    if (!o) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "户不存在");
+        goto done;
+    }
+    store_param mp[] = {P_INT(id)};
+    if ((rc = store_query(tx,
+                          "SELECT id, name, relation, sex, birth_date, status FROM residents WHERE household_id = $1 "
+                          "ORDER BY CASE relation WHEN 'head' THEN 0 ELSE 1 END, birth_date",
+                          mp, 1, &r, e)))
+        goto done;
+    json_t *members = json_array();
+    nx_date today = date_today();
+    while (store_next(r) == 1) {
+        nx_date b = {0};
+        date_parse(store_text(r, 4), &b);
+        const char *rel = store_text(r, 2);
+        json_array_append_new(members,
+                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", (json_int_t)store_int(r, 0),
+                                        "name", store_text(r, 1), "relation", rel, "relation_label",
+                                        choice_label(choice_relation, rel), "sex_label",
+                                        store_int(r, 3) == 1 ? "男" : "女", "age", b.y ? date_age(b, today) : 0,
+                                        "status", store_text(r, 5), "status_label",
+                                        choice_label(choice_status, store_text(r, 5))));
+    }
+    store_rows_free(r);
+    json_object_set_new(o, "members", members);
+done:
+    store_rollback(tx);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id, int64_t estate_id,
+                          const char *q, const char *cursor, int limit, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看户信息");
+    char sql[3000] = HH_COLS " WHERE 1";
+    store_param p[10];
+    int n = 0, rc;
+    int64_t after = 0;
+    if (cursor && *cursor && str_to_i64(cursor, 1, INT64_MAX, &after))
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    if ((rc = perm_scope_sql(who, "h.", NULL, sql, sizeof sql, p, &n)))
+        return rc;
+    size_t len;
+#define COND(fmt, v)                                                                               \
+    do {                                                                                           \
+        p[n++] = (v);                                                                              \
+        len = strlen(sql);                                                                         \
+        snprintf(sql + len, sizeof sql - len, fmt, n);                                             \
+    } while (0)
+    if (grid_id)
+        COND(" AND h.grid_id = $%d", P_INT(grid_id));
+    if (estate_id)
+        COND(" AND b.estate_id = $%d", P_INT(estate_id));
+    char pattern[200];
+    if (q && *q) {
+        if (str_utf8_len(q) > 40)
+            return nx_fail(e, NX_EINVAL, "q", "搜索内容过长");
+        snprintf(pattern, sizeof pattern, "%s%%", q);
+        p[n++] = P_TEXT(pattern);
+        len = strlen(sql);
+        snprintf(sql + len, sizeof sql - len, " AND (h.number LIKE $%d OR hr.name LIKE $%d)", n, n);
+    }
+    char wsql[3000];
+    str_copy(wsql, sql, sizeof wsql);
+    int wn = n;
+    if (after)
+        COND(" AND h.id > $%d", P_INT(after));
+#undef COND
+    len = strlen(sql);
+    snprintf(sql + len, sizeof sql - len, " ORDER BY h.id LIMIT %d", limit + 1);
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    int64_t total = -1;
+    if (!after) {
+        char csql[3000];
+        snprintf(csql, sizeof csql, "SELECT count(*) %s", strstr(wsql, "FROM households h"));
+        if ((rc = store_one_int(tx, csql, p, wn, &total, e))) {
+            store_rollback(tx);
+            return rc;
+        }
+    }
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *items = json_array();
+    int count = 0;
+    int64_t last = 0;
+    bool more = false;
+    while (store_next(r) == 1) {
+        if (count == limit) {
+            more = true;
+            break;
+        }
+        last = store_int(r, 0);
+        json_array_append_new(items, household_json(app, r));
+        count++;
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    char next[32];
+    snprintf(next, sizeof next, "%lld", (long long)last);
+    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
+    if (total >= 0)
+        json_object_set_new(*out, "total", json_integer(total));
+    return 0;
+}

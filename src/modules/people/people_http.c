@@ -1,0 +1,302 @@
+/* people_http.c — the HTTP face of residents and households: JSON in, rules of people.c, JSON out.
+ * Parsing is strict: unknown fields, wrong types and over-long strings are refused with the field
+ * named, before any rule runs. */
+#include "modules/people/people.h"
+
+#include "base/str.h"
+#include "modules/people/people_io.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *const resident_fields[] = {
+    "community_id", "name", "id_type", "id_number", "birth_date", "sex", "phone", "address", "household_id",
+    "room_id", "grid_id", "relation", "residence", "ethnicity", "political", "education", "marital", "work",
+    "care_level", "notes", "tags", "contacts", "status", "status_date", "version", NULL};
+
+/* Optional id: absent → 0, null → -1 (clear), a positive integer → itself. */
+static int get_ref(json_t *o, const char *key, int64_t *out, nx_err *e)
+{
+    if (json_is_null_field(o, key)) {
+        *out = -1;
+        return 0;
+    }
+    int rc = json_get_int(o, key, false, 1, INT64_MAX, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e)
+{
+    memset(in, 0, sizeof *in);
+    int rc;
+    if ((rc = http_json_only(o, resident_fields, e)))
+        return rc;
+#define STR(key, max)                                                                              \
+    if ((rc = json_get_str(o, #key, false, max, &in->key, e)) < 0)                                 \
+        return rc;
+    STR(name, 40) STR(id_type, 20) STR(id_number, 32) STR(sex, 10) STR(relation, 20) STR(residence, 20)
+    STR(ethnicity, 20) STR(political, 20) STR(education, 20) STR(marital, 20) STR(work, 100) STR(care_level, 20)
+    STR(notes, 500) STR(status, 20)
+#undef STR
+    if ((rc = json_get_date(o, "birth_date", false, &in->birth_date, e)) < 0 ||
+        (rc = json_get_date(o, "status_date", false, &in->status_date, e)) < 0)
+        return rc;
+    if (json_is_null_field(o, "phone"))
+        in->phone_clear = true;
+    else if ((rc = json_get_str(o, "phone", false, 30, &in->phone, e)) < 0)
+        return rc;
+    if (json_is_null_field(o, "address"))
+        in->address_clear = true;
+    else if ((rc = json_get_str(o, "address", false, 120, &in->address, e)) < 0)
+        return rc;
+    if ((rc = get_ref(o, "household_id", &in->household_id, e)) || (rc = get_ref(o, "room_id", &in->room_id, e)))
+        return rc;
+    if ((rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
+        (rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
+        (rc = json_get_int(o, "version", false, 1, INT64_MAX, &in->version, e)) < 0)
+        return rc;
+    json_t *tags = json_object_get(o, "tags");
+    if (tags) {
+        if ((rc = json_get_str_array(o, "tags", false, 50, 40, &in->tags, e)) < 0)
+            return rc;
+    }
+    json_t *contacts = json_object_get(o, "contacts");
+    if (contacts) {
+        if (!json_is_array(contacts))
+            return nx_fail(e, NX_EINVAL, "contacts", "contacts 应为数组");
+        in->contacts = contacts;
+    }
+    if (create && in->household_id < 0)
+        in->household_id = 0;
+    if (create && in->room_id < 0)
+        in->room_id = 0;
+    return 0;
+}
+
+static int create_resident(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body;
+    int rc = http_json_body(r, &body);
+    if (rc)
+        return rc;
+    resident_input in;
+    if ((rc = people_parse_resident(body, true, &in, http_err(r))))
+        return rc;
+    int64_t id;
+    if ((rc = people_resident_create(app, &who, &in, &id, http_err(r))))
+        return rc;
+    json_t *out;
+    if ((rc = people_resident_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/residents/%lld", (long long)id);
+    http_add_header(r, "Location", loc);
+    return http_reply_json(r, 201, out);
+}
+
+static int get_resident(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int rc = http_param_id(r, "id", &id);
+    if (rc)
+        return rc;
+    json_t *out;
+    if ((rc = people_resident_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int patch_resident(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int rc = http_param_id(r, "id", &id);
+    if (rc)
+        return rc;
+    json_t *body;
+    if ((rc = http_json_body(r, &body)))
+        return rc;
+    resident_input in;
+    if ((rc = people_parse_resident(body, false, &in, http_err(r))))
+        return rc;
+    if ((rc = people_resident_update(app, &who, id, &in, http_err(r))))
+        return rc;
+    json_t *out;
+    if ((rc = people_resident_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int reveal_resident(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int rc = http_param_id(r, "id", &id);
+    if (rc)
+        return rc;
+    json_t *body, *fields, *out;
+    static const char *const allowed[] = {"fields", NULL};
+    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))))
+        return rc;
+    if ((rc = json_get_str_array(body, "fields", true, 4, 20, &fields, http_err(r))) < 0)
+        return rc;
+    if ((rc = people_reveal(app, &who, id, fields, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+int people_parse_query(http_req *r, const nx_config *cfg, resident_query *q, nx_err *e)
+{
+    memset(q, 0, sizeof *q);
+    int rc;
+    bool present;
+    int64_t v;
+    q->q = http_query(r, "q");
+    q->tag = http_query(r, "tag");
+    q->sex = http_query(r, "sex");
+    q->status = http_query(r, "status");
+    q->residence = http_query(r, "residence");
+    q->care_level = http_query(r, "care_level");
+    q->sort = http_query(r, "sort");
+    q->cursor = http_query(r, "cursor");
+    if (q->cursor && strlen(q->cursor) > 1200)
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+#define QID(name)                                                                                  \
+    if ((rc = http_query_int(r, #name, 1, INT64_MAX, &present, &q->name)))                         \
+        return rc;
+    QID(community_id) QID(grid_id) QID(estate_id) QID(household_id)
+#undef QID
+    q->age_min = q->age_max = -1;
+    if ((rc = http_query_int(r, "age_min", 0, 150, &present, &v)))
+        return rc;
+    if (present)
+        q->age_min = (int)v;
+    if ((rc = http_query_int(r, "age_max", 0, 150, &present, &v)))
+        return rc;
+    if (present)
+        q->age_max = (int)v;
+    if (q->age_min >= 0 && q->age_max >= 0 && q->age_min > q->age_max)
+        return nx_fail(e, NX_EINVAL, "age_min", "最小年龄不能大于最大年龄");
+    if ((rc = http_query_limit(r, (int)cfg->page_default, (int)cfg->page_max, &q->limit)))
+        return rc;
+    q->with_total = true;
+    return 0;
+}
+
+static int list_residents(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    resident_query q;
+    int rc = people_parse_query(r, app->cfg, &q, http_err(r));
+    if (rc)
+        return rc;
+    json_t *out;
+    if ((rc = people_resident_search(app, &who, &q, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* ---- households ---- */
+
+static const char *const household_fields[] = {"community_id", "grid_id", "room_id", "head_resident_id",
+                                               "number", "kind", "notes", "address", NULL};
+
+static int parse_household(json_t *o, household_input *in, nx_err *e)
+{
+    memset(in, 0, sizeof *in);
+    int rc;
+    if ((rc = http_json_only(o, household_fields, e)))
+        return rc;
+    if ((rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
+        (rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
+        (rc = json_get_int(o, "room_id", false, 1, INT64_MAX, &in->room_id, e)) < 0 ||
+        (rc = json_get_int(o, "head_resident_id", false, 1, INT64_MAX, &in->head_resident_id, e)) < 0 ||
+        (rc = json_get_str(o, "number", false, 30, &in->number, e)) < 0 ||
+        (rc = json_get_str(o, "kind", false, 20, &in->kind, e)) < 0 ||
+        (rc = json_get_str(o, "notes", false, 500, &in->notes, e)) < 0 ||
+        (rc = json_get_str(o, "address", false, 120, &in->address, e)) < 0)
+        return rc;
+    return 0;
+}
+
+static int create_household(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    household_input in;
+    int64_t id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = parse_household(body, &in, http_err(r))) ||
+        (rc = people_household_create(app, &who, &in, &id, http_err(r))) ||
+        (rc = people_household_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 201, out);
+}
+
+static int patch_household(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    household_input in;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = parse_household(body, &in, http_err(r))) ||
+        (rc = people_household_update(app, &who, id, &in, http_err(r))) ||
+        (rc = people_household_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int get_household(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = people_household_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int list_households(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int64_t grid = 0, estate = 0;
+    bool present;
+    int limit, rc;
+    if ((rc = http_query_int(r, "grid_id", 1, INT64_MAX, &present, &grid)) ||
+        (rc = http_query_int(r, "estate_id", 1, INT64_MAX, &present, &estate)) ||
+        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
+        (rc = people_household_list(app, &who, grid, estate, http_query(r, "q"), http_query(r, "cursor"), limit,
+                                    &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+int people_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/residents", list_residents, app, 0);
+    http_route(srv, "POST", "/api/v1/residents", create_resident, app, 0);
+    http_route(srv, "GET", "/api/v1/residents/{id}", get_resident, app, 0);
+    http_route(srv, "PATCH", "/api/v1/residents/{id}", patch_resident, app, 0);
+    http_route(srv, "POST", "/api/v1/residents/{id}/reveal", reveal_resident, app, 0);
+    http_route(srv, "GET", "/api/v1/households", list_households, app, 0);
+    http_route(srv, "POST", "/api/v1/households", create_household, app, 0);
+    http_route(srv, "GET", "/api/v1/households/{id}", get_household, app, 0);
+    http_route(srv, "PATCH", "/api/v1/households/{id}", patch_household, app, 0);
+    people_io_routes(srv, app);
+    return 0;
+}

@@ -1,0 +1,67 @@
+/* outbox.c — writing domain events (see outbox.h for the table and the contract).
+ *
+ * outbox_emit validates what it is given (kinds are identifiers chosen by code, but subjects and
+ * payloads may carry text from people), INSERTs the row with the caller's transaction and marks that
+ * transaction with store_tx_notify, so store_commit runs the dispatchers' commit hooks after a
+ * successful commit. No state of its own; thread-safe as far as the caller's transaction is. */
+#include "notify/outbox.h"
+
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "notify/dispatcher.h"
+
+static bool kind_valid(const char *k, size_t n)
+{
+    if (n == 0 || n > OUTBOX_KIND_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = k[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+            return false;
+    }
+    return true;
+}
+
+int outbox_emit(store_tx *tx, const char *kind, int64_t community_id, const char *subject,
+                const char *payload_json, nx_err *e)
+{
+    if (kind == NULL || !kind_valid(kind, strlen(kind)))
+        return nx_fail(e, NX_EINVAL, "kind", "事件类型无效");
+    if (community_id < 0)
+        return nx_fail(e, NX_EINVAL, "community_id", "社区编号无效");
+    if (subject) {
+        size_t n = strlen(subject);
+        if (n > OUTBOX_SUBJECT_MAX)
+            return nx_fail(e, NX_ETOOBIG, "subject", "事件主题过长");
+        if (!str_utf8_valid(subject, n))
+            return nx_fail(e, NX_EINVAL, "subject", "事件主题不是有效的 UTF-8 文本");
+    }
+    const char *payload = payload_json ? payload_json : "{}";
+    size_t n = strlen(payload);
+    if (n > OUTBOX_PAYLOAD_MAX)
+        return nx_fail(e, NX_ETOOBIG, "payload", "事件内容过大");
+    if (!str_utf8_valid(payload, n))
+        return nx_fail(e, NX_EINVAL, "payload", "事件内容不是有效的 UTF-8 文本");
+    size_t a = strspn(payload, " \t\r\n"), b = n;
+    while (b > a && strchr(" \t\r\n", payload[b - 1]))
+        b--;
+    if (b - a < 2 || payload[a] != '{' || payload[b - 1] != '}')
+        return nx_fail(e, NX_EINVAL, "payload", "事件内容必须是 JSON 对象");
+    int rc = store_exec(tx,
+                        "INSERT INTO events (at, community_id, kind, subject, payload)"
+                        " VALUES ($1, $2, $3, $4, $5)",
+                        (store_param[]){P_INT(clock_now_ms()), P_ID(community_id), P_TEXT(kind),
+                                        P_TEXT(subject), P_TEXT(payload)},
+                        5, NULL, e);
+    if (rc)
+        return rc;
+    store_tx_notify(tx);
+    return 0;
+}
+
+void outbox_notify(void)
+{
+    dispatcher_wake_all();
+}

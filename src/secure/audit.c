@@ -1,0 +1,121 @@
+/* audit.c — writing and listing the audit log. Listing is restricted to the reader's scope by the
+ * community of the entry (entries without a community — logins, account changes — are visible to
+ * platform admins only). */
+#include "secure/audit.h"
+
+#include "base/clock.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int audit_write(store_tx *tx, const nx_principal *who, const char *action, const char *object_type,
+                int64_t object_id, int64_t community_id, json_t *detail, nx_err *e)
+{
+    char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    store_param p[] = {
+        P_INT(clock_now_ms()),
+        who ? P_INT(who->user_id) : P_NULL,
+        P_TEXT(who ? who->username : NULL),
+        P_TEXT(action),
+        P_TEXT(object_type),
+        P_ID(object_id),
+        P_ID(community_id),
+        P_TEXT(who ? who->ip : NULL),
+        P_TEXT(d ? d : "{}"),
+    };
+    int rc = store_exec(tx,
+                        "INSERT INTO audit_log (at, user_id, username, action, object_type, object_id, "
+                        "community_id, ip, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                        p, 9, NULL, e);
+    free(d);
+    return rc;
+}
+
+int audit_write_anon(store_tx *tx, const char *username, const char *ip, const char *action,
+                     json_t *detail, nx_err *e)
+{
+    nx_principal anon = {.username = username, .ip = ip};
+    return audit_write(tx, &anon, action, "user", 0, 0, detail, e);
+}
+
+int audit_list(store *s, const nx_principal *who, const audit_filter *f, json_t **out,
+               int64_t *next_cursor, nx_err *e)
+{
+    char sql[1024] = "SELECT id, at, user_id, username, action, object_type, object_id, community_id, "
+                     "ip, detail FROM audit_log WHERE 1";
+    store_param p[12];
+    int n = 0;
+    size_t len;
+#define ADD(cond, param)                                                                           \
+    do {                                                                                           \
+        p[n] = (param);                                                                            \
+        len = strlen(sql);                                                                         \
+        snprintf(sql + len, sizeof sql - len, cond, ++n);                                          \
+    } while (0)
+    if (f->user_id)
+        ADD(" AND user_id = $%d", P_INT(f->user_id));
+    if (f->action)
+        ADD(" AND action = $%d", P_TEXT(f->action));
+    if (f->object_type)
+        ADD(" AND object_type = $%d", P_TEXT(f->object_type));
+    if (f->object_id)
+        ADD(" AND object_id = $%d", P_INT(f->object_id));
+    if (f->from_ms)
+        ADD(" AND at >= $%d", P_INT(f->from_ms));
+    if (f->to_ms)
+        ADD(" AND at < $%d", P_INT(f->to_ms));
+    if (f->before_id)
+        ADD(" AND id < $%d", P_INT(f->before_id));
+#undef ADD
+    if (who->scope != SCOPE_ALL) {
+        int rc = perm_scope_sql(who, "", NULL, sql, sizeof sql, p, &n);
+        if (rc)
+            return nx_fail(e, rc, "", "查询条件过长");
+    }
+    len = strlen(sql);
+    snprintf(sql + len, sizeof sql - len, " ORDER BY id DESC LIMIT %d", f->limit + 1);
+
+    store_tx *tx;
+    int rc = store_begin(s, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    rc = store_query(tx, sql, p, n, &r, e);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *arr = json_array();
+    int count = 0;
+    *next_cursor = 0;
+    while ((rc = store_next(r)) == 1) {
+        if (count == f->limit) {
+            *next_cursor = json_integer_value(json_object_get(json_array_get(arr, (size_t)count - 1), "id"));
+            break;
+        }
+        char at[30];
+        clock_format_local(store_int(r, 1), at);
+        json_t *detail = json_loads(store_text(r, 9) ? store_text(r, 9) : "{}", 0, NULL);
+        json_t *row = json_pack("{s:I, s:s, s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o}",
+            "id", (json_int_t)store_int(r, 0), "at", at,
+            "user_id", store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)),
+            "username", store_text(r, 3) ? json_string(store_text(r, 3)) : json_null(),
+            "action", store_text(r, 4),
+            "object_type", store_text(r, 5) ? json_string(store_text(r, 5)) : json_null(),
+            "object_id", store_isnull(r, 6) ? json_null() : json_integer(store_int(r, 6)),
+            "community_id", store_isnull(r, 7) ? json_null() : json_integer(store_int(r, 7)),
+            "ip", store_text(r, 8) ? json_string(store_text(r, 8)) : json_null(),
+            "detail", detail ? detail : json_object());
+        json_array_append_new(arr, row);
+        count++;
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(arr);
+        return nx_fail(e, NX_EDB, "", "读取审计日志失败");
+    }
+    *out = arr;
+    return 0;
+}

@@ -1,0 +1,38 @@
+/* audit.h — the audit log: who did what, when, from where, to which record.
+ *
+ * Every login, change and reveal of personal data writes one row, inside the same transaction as
+ * the change (a change that rolls back leaves no audit row; a reveal whose audit row cannot be
+ * written is not shown). detail is a JSON object and must never contain personal data values —
+ * name the fields that were changed or revealed, not their contents. */
+#ifndef NX_SECURE_AUDIT_H
+#define NX_SECURE_AUDIT_H
+
+#include <jansson.h>
+
+#include "secure/perm.h"
+#include "store/store.h"
+
+/* who may be NULL (system actions, failed logins: pass username in detail). detail (may be NULL)
+ * is borrowed. */
+int audit_write(store_tx *tx, const nx_principal *who, const char *action, const char *object_type,
+                int64_t object_id, int64_t community_id, json_t *detail, nx_err *e);
+
+/* Same, for an actor known only by name (a failed login). */
+int audit_write_anon(store_tx *tx, const char *username, const char *ip, const char *action,
+                     json_t *detail, nx_err *e);
+
+typedef struct audit_filter {
+    int64_t user_id;        /* 0 = any */
+    const char *action;     /* NULL = any */
+    const char *object_type;
+    int64_t object_id;
+    int64_t from_ms, to_ms; /* 0 = open */
+    int64_t before_id;      /* cursor: rows with id < before_id; 0 = newest */
+    int limit;
+} audit_filter;
+
+/* Newest first. *out is a JSON array of entries (new reference); *next_cursor 0 when no more. */
+int audit_list(store *s, const nx_principal *who, const audit_filter *f, json_t **out,
+               int64_t *next_cursor, nx_err *e);
+
+#endif

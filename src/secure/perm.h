@@ -1,0 +1,75 @@
+/* perm.h — roles, scopes and rights.
+ *
+ * A user has one role (what they may do) and one scope (where): the whole platform, a street, a
+ * community, a grid, or only themselves. Rights derive from the role through one table (perm.c).
+ * Scope is applied inside SQL (perm_scope_sql), never by filtering rows after the query, so a grid
+ * worker asking for another grid's resident gets "not found", not the record. */
+#ifndef NX_SECURE_PERM_H
+#define NX_SECURE_PERM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+enum nx_role {
+    ROLE_NONE = 0,
+    ROLE_ADMIN,     /* 系统管理员 */
+    ROLE_STREET,    /* 街道工作人员 */
+    ROLE_STAFF,     /* 社区工作人员 */
+    ROLE_GRID,      /* 网格员 */
+    ROLE_CANTEEN,   /* 食堂运营 */
+    ROLE_VOLUNTEER, /* 志愿者 */
+    ROLE_RESIDENT,  /* 居民 */
+    ROLE_FAMILY,    /* 家属 */
+    ROLE_COUNT
+};
+
+enum nx_scope { SCOPE_NONE = 0, SCOPE_ALL, SCOPE_STREET, SCOPE_COMMUNITY, SCOPE_GRID, SCOPE_SELF };
+
+enum nx_right {
+    RIGHT_PEOPLE_READ = 1u << 0,   /* read residents and households in scope */
+    RIGHT_PEOPLE_WRITE = 1u << 1,  /* create and change residents and households */
+    RIGHT_REVEAL = 1u << 2,        /* see unmasked ID numbers, phones, addresses (audited) */
+    RIGHT_EXPORT = 1u << 3,        /* export lists to Excel */
+    RIGHT_IMPORT = 1u << 4,        /* import residents */
+    RIGHT_ORG_READ = 1u << 5,      /* grids, estates, buildings, shops */
+    RIGHT_ORG_WRITE = 1u << 6,
+    RIGHT_USER_ADMIN = 1u << 7,    /* accounts */
+    RIGHT_AUDIT_READ = 1u << 8,
+    RIGHT_SELF = 1u << 9,          /* one's own profile and household */
+};
+
+/* Who is acting, as modules see it (http/ fills it from the session). */
+typedef struct nx_principal {
+    int64_t user_id;
+    const char *username;
+    int role, scope;
+    int64_t street_id, community_id, grid_id, resident_id;
+    const char *ip;
+} nx_principal;
+
+const char *role_code(int role);   /* "admin", "street" … */
+const char *role_label(int role);  /* "系统管理员" … */
+int role_parse(const char *code);  /* ROLE_NONE when unknown */
+const char *scope_code(int scope);
+int scope_parse(const char *code);
+/* The scope a role has by default ("grid" for a grid worker …). */
+int role_default_scope(int role);
+unsigned role_rights(int role);
+bool perm_has(const nx_principal *p, unsigned right);
+
+/* Append to sql a condition (starting with " AND ") restricting rows of a table with columns
+ * community_id and grid_id (alias. prefix, e.g. "r.") to p's scope; the parameters it needs are
+ * added to params from index *n (incremented). The "self" scope restricts to resident_col = the
+ * principal's resident (pass NULL when the table has none: then nothing matches). Returns 0 or
+ * NX_ETOOBIG when sql has no room. */
+int perm_scope_sql(const nx_principal *p, const char *alias, const char *resident_col, char *sql,
+                   size_t cap, store_param *params, int *n);
+
+/* Whether p's scope covers a row in community c and grid g (for checks on a single row that was
+ * already loaded, e.g. the target of a create). */
+bool perm_covers(const nx_principal *p, store_tx *tx, int64_t community_id, int64_t grid_id);
+
+#endif

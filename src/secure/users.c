@@ -1,0 +1,371 @@
+/* users.c — accounts: create, list, change role/scope, disable, reset password.
+ *
+ * Only platform admins manage accounts through the API; the CLI (`nuanxin user …`) acts as the
+ * system and passes who = NULL. A scope must name the place it covers: a grid worker's account names
+ * its grid (and the grid's community is filled from it), a resident's account names the resident. */
+#include "secure/session.h"
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "secure/audit.h"
+#include "secure/password.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int check_username(const char *u, nx_err *e)
+{
+    size_t n = u ? strlen(u) : 0;
+    if (n < 3 || n > 32)
+        return nx_fail(e, NX_EINVAL, "username", "用户名须为 3 到 32 个字符");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)u[i];
+        if (!(isalnum(c) || c == '_' || c == '.' || c == '-'))
+            return nx_fail(e, NX_EINVAL, "username", "用户名只能包含字母、数字、下划线、点和短横线");
+    }
+    if (!isalpha((unsigned char)u[0]))
+        return nx_fail(e, NX_EINVAL, "username", "用户名须以字母开头");
+    return 0;
+}
+
+/* Resolve and check the place a scope names; fills the ids the scope implies. */
+static int resolve_scope(store_tx *tx, user_input *in, nx_err *e)
+{
+    int rc;
+    switch (in->scope) {
+    case SCOPE_ALL:
+        in->street_id = in->community_id = in->grid_id = 0;
+        return 0;
+    case SCOPE_STREET: {
+        store_param p[] = {P_INT(in->street_id)};
+        int64_t x;
+        if (!in->street_id || store_one_int(tx, "SELECT id FROM streets WHERE id = $1", p, 1, &x, NULL))
+            return nx_fail(e, NX_EINVAL, "street_id", "请指定有效的街道");
+        in->community_id = in->grid_id = 0;
+        return 0;
+    }
+    case SCOPE_COMMUNITY: {
+        store_param p[] = {P_INT(in->community_id)};
+        if (!in->community_id ||
+            store_one_int(tx, "SELECT street_id FROM communities WHERE id = $1", p, 1, &in->street_id, NULL))
+            return nx_fail(e, NX_EINVAL, "community_id", "请指定有效的社区");
+        in->grid_id = 0;
+        return 0;
+    }
+    case SCOPE_GRID: {
+        store_param p[] = {P_INT(in->grid_id)};
+        if (!in->grid_id ||
+            store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &in->community_id, NULL))
+            return nx_fail(e, NX_EINVAL, "grid_id", "请指定有效的网格");
+        store_param q[] = {P_INT(in->community_id)};
+        rc = store_one_int(tx, "SELECT street_id FROM communities WHERE id = $1", q, 1, &in->street_id, e);
+        return rc;
+    }
+    case SCOPE_SELF: {
+        if (!in->resident_id)
+            return nx_fail(e, NX_EINVAL, "resident_id", "居民或家属账号须关联一位居民");
+        store_rows *r;
+        store_param p[] = {P_INT(in->resident_id)};
+        if ((rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e)))
+            return rc;
+        rc = store_next(r) == 1 ? 0 : NX_EINVAL;
+        if (rc == 0) {
+            in->community_id = store_int(r, 0);
+            in->grid_id = store_int(r, 1);
+        }
+        store_rows_free(r);
+        return rc ? nx_fail(e, NX_EINVAL, "resident_id", "关联的居民不存在") : 0;
+    }
+    default:
+        return nx_fail(e, NX_EINVAL, "scope", "管理范围无效");
+    }
+}
+
+int users_create(store *s, const nx_principal *who, const user_input *in0, int64_t *id, nx_err *e)
+{
+    user_input in = *in0;
+    int rc;
+    if (who && !perm_has(who, RIGHT_USER_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "无权管理账号");
+    if ((rc = check_username(in.username, e)))
+        return rc;
+    if (in.role <= ROLE_NONE || in.role >= ROLE_COUNT)
+        return nx_fail(e, NX_EINVAL, "role", "角色无效");
+    if (in.scope == SCOPE_NONE)
+        in.scope = role_default_scope(in.role);
+    if (in.role == ROLE_ADMIN && in.scope != SCOPE_ALL)
+        return nx_fail(e, NX_EINVAL, "scope", "系统管理员的管理范围须为全部");
+    if ((in.role == ROLE_RESIDENT || in.role == ROLE_FAMILY) && in.scope != SCOPE_SELF)
+        return nx_fail(e, NX_EINVAL, "scope", "居民和家属账号的范围须为本人");
+    if (in.role != ROLE_ADMIN && in.scope == SCOPE_ALL)
+        return nx_fail(e, NX_EINVAL, "scope", "只有系统管理员可以管理全部范围");
+    const char *display = in.display_name && *in.display_name ? in.display_name : in.username;
+    if (str_utf8_len(display) > 32)
+        return nx_fail(e, NX_EINVAL, "display_name", "姓名不能超过 32 个字");
+    if ((rc = password_policy_check(in.password, in.username, e)))
+        return rc;
+    char hash[128];
+    if ((rc = password_hash(in.password, hash, e)))
+        return rc;
+
+    store_tx *tx;
+    if ((rc = store_begin(s, STORE_WRITE, &tx, e)))
+        return rc;
+    if ((rc = resolve_scope(tx, &in, e)))
+        goto fail;
+    if (who && in.community_id && !perm_covers(who, tx, in.community_id, in.grid_id)) {
+        rc = nx_fail(e, NX_EPERM, "community_id", "无权在该范围创建账号");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(in.username), P_TEXT(display), P_TEXT(role_code(in.role)),
+                       P_TEXT(scope_code(in.scope)), P_ID(in.street_id), P_ID(in.community_id),
+                       P_ID(in.grid_id), P_ID(in.resident_id), P_TEXT(hash),
+                       P_INT(in.must_change_password), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO users (username, display_name, role, scope, street_id, community_id, "
+                          "grid_id, resident_id, password_hash, must_change_password, created_at, updated_at) "
+                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                          p, 11, &r, e))) {
+        if (rc == NX_ECONFLICT)
+            nx_fail(e, NX_ECONFLICT, "username", "用户名 %s 已存在", in.username);
+        goto fail;
+    }
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = nx_fail(e, step == 0 ? NX_EDB : step, "", "创建账号失败");
+        goto fail;
+    }
+    json_t *d = json_pack("{s:s, s:s, s:s}", "username", in.username, "role", role_code(in.role), "scope",
+                          scope_code(in.scope));
+    rc = audit_write(tx, who, "create", "user", *id, in.community_id, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+static int find_user(store_tx *tx, const char *username, int64_t *id, int64_t *community, nx_err *e)
+{
+    store_rows *r;
+    store_param p[] = {P_TEXT(username)};
+    int rc = store_query(tx, "SELECT id, community_id FROM users WHERE username = $1", p, 1, &r, e);
+    if (rc)
+        return rc;
+    rc = store_next(r) == 1 ? 0 : NX_ENOTFOUND;
+    if (rc == 0) {
+        *id = store_int(r, 0);
+        *community = store_int(r, 1);
+    }
+    store_rows_free(r);
+    return rc ? nx_fail(e, NX_ENOTFOUND, "username", "用户 %s 不存在", username) : 0;
+}
+
+int users_set_password(store *s, const nx_principal *who, const char *username, const char *pw,
+                       bool must_change, nx_err *e)
+{
+    int rc;
+    if (who && !perm_has(who, RIGHT_USER_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "无权管理账号");
+    if ((rc = password_policy_check(pw, username, e)))
+        return rc;
+    char hash[128];
+    if ((rc = password_hash(pw, hash, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(s, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t id, community;
+    if ((rc = find_user(tx, username, &id, &community, e)))
+        goto fail;
+    store_param p[] = {P_TEXT(hash), P_INT(must_change), P_INT(clock_now_ms()), P_INT(id)};
+    store_param d[] = {P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, "
+                         "locked_until = 0, updated_at = $3 WHERE id = $4",
+                         p, 4, NULL, e)) ||
+        (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e)) ||
+        (rc = audit_write(tx, who, "password_reset", "user", id, community, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int users_set_disabled(store *s, const nx_principal *who, const char *username, bool disabled, nx_err *e)
+{
+    int rc;
+    if (who && !perm_has(who, RIGHT_USER_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "无权管理账号");
+    store_tx *tx;
+    if ((rc = store_begin(s, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t id, community;
+    if ((rc = find_user(tx, username, &id, &community, e)))
+        goto fail;
+    if (who && id == who->user_id && disabled) {
+        rc = nx_fail(e, NX_EINVAL, "disabled", "不能停用自己的账号");
+        goto fail;
+    }
+    store_param p[] = {P_INT(disabled), P_INT(clock_now_ms()), P_INT(id)};
+    store_param d[] = {P_INT(id)};
+    if ((rc = store_exec(tx, "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3", p, 3, NULL, e)) ||
+        (disabled && (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e))) ||
+        (rc = audit_write(tx, who, disabled ? "disable" : "enable", "user", id, community, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+#define USER_COLS                                                                                  \
+    "SELECT id, username, display_name, role, scope, street_id, community_id, grid_id, resident_id, " \
+    "disabled, must_change_password, locked_until, last_login_at, created_at FROM users"
+
+json_t *users_row_json(store_rows *r)
+{
+    char created[30], last[30];
+    clock_format_local(store_int(r, 13), created);
+    if (!store_isnull(r, 12))
+        clock_format_local(store_int(r, 12), last);
+    int role = role_parse(store_text(r, 3));
+#define IDV(col) (store_isnull(r, col) ? json_null() : json_integer(store_int(r, col)))
+    return json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:o, s:o, s:o, s:o, s:b, s:b, s:b, s:o, s:s}",
+                     "id", (json_int_t)store_int(r, 0), "username", store_text(r, 1), "display_name",
+                     store_text(r, 2), "role", role_code(role), "role_label", role_label(role), "scope",
+                     store_text(r, 4), "street_id", IDV(5), "community_id", IDV(6), "grid_id", IDV(7),
+                     "resident_id", IDV(8), "disabled", (int)store_int(r, 9), "must_change_password",
+                     (int)store_int(r, 10), "locked", store_int(r, 11) > clock_now_ms(), "last_login_at",
+                     store_isnull(r, 12) ? json_null() : json_string(last), "created_at", created);
+#undef IDV
+}
+
+int users_list(store *s, const nx_principal *who, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_USER_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "无权查看账号");
+    store_tx *tx;
+    int rc = store_begin(s, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, USER_COLS " ORDER BY id", NULL, 0, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *arr = json_array();
+    while ((rc = store_next(r)) == 1)
+        json_array_append_new(arr, users_row_json(r));
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(arr);
+        return nx_fail(e, rc, "", "读取账号失败");
+    }
+    *out = arr;
+    return 0;
+}
+
+int users_get(store *s, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_USER_ADMIN) && who->user_id != id)
+        return nx_fail(e, NX_ENOTFOUND, "", "账号不存在");
+    store_tx *tx;
+    int rc = store_begin(s, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    if ((rc = store_query(tx, USER_COLS " WHERE id = $1", p, 1, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    rc = store_next(r);
+    if (rc == 1)
+        *out = users_row_json(r);
+    store_rows_free(r);
+    store_rollback(tx);
+    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "账号不存在");
+}
+
+int users_update(store *s, const nx_principal *who, int64_t id, const user_input *in0, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_USER_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "无权管理账号");
+    user_input in = *in0;
+    store_tx *tx;
+    int rc = store_begin(s, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    if ((rc = store_query(tx, "SELECT username, role, display_name FROM users WHERE id = $1", p, 1, &r, e)))
+        goto fail;
+    char username[64] = "", display[200] = "";
+    int role = 0;
+    if (store_next(r) == 1) {
+        str_copy(username, store_text(r, 0), sizeof username);
+        role = role_parse(store_text(r, 1));
+        str_copy(display, store_text(r, 2), sizeof display);
+    }
+    store_rows_free(r);
+    if (!role) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "账号不存在");
+        goto fail;
+    }
+    if (in.role == ROLE_NONE)
+        in.role = role;
+    if (in.scope == SCOPE_NONE)
+        in.scope = role_default_scope(in.role);
+    if (in.display_name == NULL)
+        in.display_name = display;
+    if (id == who->user_id && in.role != ROLE_ADMIN) {
+        rc = nx_fail(e, NX_EINVAL, "role", "不能取消自己的管理员角色");
+        goto fail;
+    }
+    if (in.role == ROLE_ADMIN && in.scope != SCOPE_ALL) {
+        rc = nx_fail(e, NX_EINVAL, "scope", "系统管理员的管理范围须为全部");
+        goto fail;
+    }
+    if (in.role != ROLE_ADMIN && in.scope == SCOPE_ALL) {
+        rc = nx_fail(e, NX_EINVAL, "scope", "只有系统管理员可以管理全部范围");
+        goto fail;
+    }
+    if ((rc = resolve_scope(tx, &in, e)))
+        goto fail;
+    store_param u[] = {P_TEXT(in.display_name), P_TEXT(role_code(in.role)), P_TEXT(scope_code(in.scope)),
+                       P_ID(in.street_id), P_ID(in.community_id), P_ID(in.grid_id), P_ID(in.resident_id),
+                       P_INT(clock_now_ms()), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE users SET display_name = $1, role = $2, scope = $3, street_id = $4, "
+                         "community_id = $5, grid_id = $6, resident_id = $7, updated_at = $8 WHERE id = $9",
+                         u, 9, NULL, e)))
+        goto fail;
+    if (in.disabled >= 0) {
+        store_param dp[] = {P_INT(in.disabled), P_INT(id)};
+        if ((rc = store_exec(tx, "UPDATE users SET disabled = $1 WHERE id = $2", dp, 2, NULL, e)))
+            goto fail;
+        if (in.disabled && (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $2", dp, 2, NULL, e)))
+            goto fail;
+    }
+    json_t *d = json_pack("{s:s, s:s, s:s}", "username", username, "role", role_code(in.role), "scope",
+                          scope_code(in.scope));
+    rc = audit_write(tx, who, "update", "user", id, in.community_id, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}

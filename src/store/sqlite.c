@@ -1,0 +1,1108 @@
+/* sqlite.c — the SQLite backend of store.h: one database file, one writer, a pool of readers.
+ *
+ * Connections. The file is opened once for writing and opt->readers times for reading, every
+ * connection with SQLITE_OPEN_NOMUTEX: SQLite does no locking of its own inside a connection because
+ * we guarantee that a connection is used by one thread at a time. The writer is guarded by an
+ * error-checking mutex held from BEGIN IMMEDIATE to COMMIT/ROLLBACK (so a thread that nests two write
+ * transactions gets an error, not a deadlock); readers sit in a pool guarded by a mutex and a
+ * condition variable, and are PRAGMA query_only so that a read transaction can never become a second
+ * writer. Waiting for either is bounded by busy_ms, then NX_EBUSY.
+ *
+ * Durability and isolation. WAL mode with synchronous=FULL: each commit fsyncs the WAL, so an
+ * acknowledged write survives kill -9 and power loss. A read transaction runs BEGIN and then reads
+ * the schema page, which pins its WAL snapshot at begin (a bare deferred BEGIN would only take the
+ * snapshot at the first query and could see a commit made after store_begin returned).
+ *
+ * Parameters. Our SQL uses $1..$N. SQLite treats "$1" as a named parameter whose index is the order
+ * of first appearance, so each cached statement carries a map from SQLite's index to our N, built
+ * once at prepare time; "$2 ... $1" and "$1 ... $1" then bind correctly. A parameter that is not
+ * $<digits> is refused, as is a $k with k > n.
+ *
+ * Statement cache. Per connection, a chained hash table keyed by the SQL text (FNV-1a, then strcmp),
+ * at most CACHE_MAX statements, evicting the least recently used. Cached statements are reset and
+ * their bindings cleared after each use (in store_rows_free for queries).
+ *
+ * Errors. SQLite's extended codes map to ours in map_err; the SQLite message (never a bound value)
+ * goes to the log at WARN and into nx_err for NX_EDB. If SQLite rolled a transaction back on its own
+ * (an I/O error, a full disk), the next statement notices autocommit and fails instead of running
+ * outside any transaction.
+ *
+ * Backup and restore use the online backup API; see the comments at store_backup and store_restore. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "store/store_impl.h"
+
+#define CACHE_BUCKETS 512
+#define CACHE_MAX     256
+#define PATH_CAP      4096
+#define CACHE_KIB     16384     /* page cache per connection */
+#define MMAP_BYTES    134217728 /* 128 MiB memory-mapped I/O per connection */
+
+typedef struct stmt_ent {
+    struct stmt_ent *next;
+    char *sql;
+    uint32_t hash;
+    uint64_t used; /* cache tick of the last use, for LRU */
+    sqlite3_stmt *st;
+    int nparam; /* sqlite3_bind_parameter_count */
+    int maxk;   /* largest $k used */
+    int *kmap;  /* kmap[j-1] = k for SQLite parameter j */
+} stmt_ent;
+
+typedef struct sq_conn sq_conn;
+
+typedef struct sq_rows {
+    store_rows base;
+    sq_conn *c;
+    stmt_ent *ent;
+    int end; /* 0 while stepping; then the final result of store_next (0 or a negative code) */
+    bool ended;
+} sq_rows;
+
+typedef struct sq_tx {
+    store_tx base;
+    sq_conn *c;
+    sq_rows rows;
+} sq_tx;
+
+struct sq_conn {
+    sqlite3 *db;
+    bool writer;
+    bool in_use; /* readers: taken from the pool */
+    sq_tx tx;    /* the one transaction this connection can carry */
+    sqlite3_stmt *st_begin, *st_snap, *st_commit, *st_rollback;
+    stmt_ent *bucket[CACHE_BUCKETS];
+    int ncached;
+    uint64_t tick;
+};
+
+typedef struct sq_store {
+    store base;
+    int busy_ms;
+    sq_conn writer;
+    pthread_mutex_t wmu;
+    sq_conn *readers;
+    int nreaders;
+    pthread_mutex_t pmu;
+    pthread_cond_t pcv;
+} sq_store;
+
+static const char magic[16] = "SQLite format 3";
+
+/* ---- errors ---- */
+
+static int map_code(int rc, nx_err *e, const char *msg)
+{
+    switch (rc) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY: return nx_fail(e, NX_ECONFLICT, "", "数据重复");
+    case SQLITE_CONSTRAINT_FOREIGNKEY: return nx_fail(e, NX_ECONFLICT, "", "关联数据不存在或仍被引用");
+    case SQLITE_CONSTRAINT_CHECK: return nx_fail(e, NX_EINVAL, "", "数据不符合约束：%s", msg);
+    case SQLITE_TOOBIG: return nx_fail(e, NX_ETOOBIG, "", "数据过大");
+    case SQLITE_NOMEM: return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    case SQLITE_READONLY: return nx_fail(e, NX_EINTERNAL, "", "只读事务中不能写入：%s", msg);
+    default: break;
+    }
+    switch (rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED: return nx_fail(e, NX_EBUSY, "", "数据库繁忙，请稍后重试");
+    case SQLITE_FULL: return nx_fail(e, NX_EIO, "", "磁盘已满，数据库无法写入");
+    default: return nx_fail(e, NX_EDB, "", "数据库错误：%s", msg);
+    }
+}
+
+/* Map the connection's last error (rc is the extended code returned by the failing call). */
+static int map_err(sqlite3 *db, int rc, nx_err *e)
+{
+    const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+    nx_log(LOG_WARN, "store.sqlite_error rc=%d msg=\"%s\"", rc, msg);
+    return map_code(rc, e, msg);
+}
+
+static int64_t deadline_after(int ms)
+{
+    return clock_mono_ms() + ms;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+static struct timespec abs_time(clockid_t clk, int ms)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    ts.tv_sec += ms / 1000;
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* ---- statement cache ---- */
+
+static uint32_t fnv1a(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void ent_free(stmt_ent *x)
+{
+    if (x == NULL)
+        return;
+    sqlite3_finalize(x->st);
+    free(x->sql);
+    free(x->kmap);
+    free(x);
+}
+
+static void cache_evict_lru(sq_conn *c)
+{
+    stmt_ent **victim = NULL;
+    for (int b = 0; b < CACHE_BUCKETS; b++)
+        for (stmt_ent **pp = &c->bucket[b]; *pp; pp = &(*pp)->next)
+            if (victim == NULL || (*pp)->used < (*victim)->used)
+                victim = pp;
+    if (victim) {
+        stmt_ent *x = *victim;
+        *victim = x->next;
+        ent_free(x);
+        c->ncached--;
+    }
+}
+
+static void cache_clear(sq_conn *c)
+{
+    for (int b = 0; b < CACHE_BUCKETS; b++) {
+        stmt_ent *x = c->bucket[b];
+        while (x) {
+            stmt_ent *next = x->next;
+            ent_free(x);
+            x = next;
+        }
+        c->bucket[b] = NULL;
+    }
+    c->ncached = 0;
+}
+
+static bool only_space(const char *s)
+{
+    for (; *s; s++)
+        if (*s != ' ' && *s != '\t' && *s != '\n' && *s != '\r' && *s != ';')
+            return false;
+    return true;
+}
+
+/* Build the $k map of a fresh statement. */
+static int map_params(stmt_ent *x, nx_err *e)
+{
+    x->nparam = sqlite3_bind_parameter_count(x->st);
+    x->maxk = 0;
+    if (x->nparam == 0)
+        return 0;
+    x->kmap = calloc((size_t)x->nparam, sizeof *x->kmap);
+    if (x->kmap == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    for (int j = 1; j <= x->nparam; j++) {
+        const char *name = sqlite3_bind_parameter_name(x->st, j);
+        int64_t k = 0;
+        if (name == NULL || name[0] != '$' || str_to_i64(name + 1, 1, 32766, &k) != 0 || name[1] == '+' ||
+            name[1] == '-' || name[1] == '0')
+            return nx_fail(e, NX_EINTERNAL, "", "不支持的参数写法 %s（请用 $1..$N）", name ? name : "?");
+        x->kmap[j - 1] = (int)k;
+        if (k > x->maxk)
+            x->maxk = (int)k;
+    }
+    return 0;
+}
+
+static int cache_get(sq_conn *c, const char *sql, stmt_ent **out, nx_err *e)
+{
+    uint32_t h = fnv1a(sql);
+    stmt_ent **head = &c->bucket[h % CACHE_BUCKETS];
+    for (stmt_ent *x = *head; x; x = x->next) {
+        if (x->hash == h && strcmp(x->sql, sql) == 0) {
+            x->used = ++c->tick;
+            *out = x;
+            return 0;
+        }
+    }
+    stmt_ent *x = calloc(1, sizeof *x);
+    if (x == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &x->st, &tail);
+    if (rc != SQLITE_OK) {
+        rc = map_err(c->db, sqlite3_extended_errcode(c->db), e);
+        ent_free(x);
+        return rc;
+    }
+    if (x->st == NULL) {
+        ent_free(x);
+        return nx_fail(e, NX_EINTERNAL, "", "空语句");
+    }
+    if (tail && !only_space(tail)) {
+        ent_free(x);
+        return nx_fail(e, NX_EINTERNAL, "", "一次只能执行一条语句（多条语句请用 store_exec_script）");
+    }
+    rc = map_params(x, e);
+    x->sql = strdup(sql);
+    if (rc == 0 && x->sql == NULL)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (rc) {
+        ent_free(x);
+        return rc;
+    }
+    if (c->ncached >= CACHE_MAX)
+        cache_evict_lru(c);
+    x->hash = h;
+    x->used = ++c->tick;
+    x->next = *head;
+    *head = x;
+    c->ncached++;
+    *out = x;
+    return 0;
+}
+
+static void ent_release(stmt_ent *x)
+{
+    sqlite3_reset(x->st);
+    sqlite3_clear_bindings(x->st);
+}
+
+static int bind_params(sq_conn *c, stmt_ent *x, const store_param *p, int n, nx_err *e)
+{
+    if (x->maxk > n)
+        return nx_fail(e, NX_EINTERNAL, "", "语句使用了参数 $%d，但只提供了 %d 个", x->maxk, n);
+    for (int j = 1; j <= x->nparam; j++) {
+        const store_param *q = &p[x->kmap[j - 1] - 1];
+        int rc;
+        switch (q->type) {
+        case SP_NULL: rc = sqlite3_bind_null(x->st, j); break;
+        case SP_INT: rc = sqlite3_bind_int64(x->st, j, q->i); break;
+        case SP_REAL: rc = sqlite3_bind_double(x->st, j, q->r); break;
+        case SP_TEXT:
+            rc = q->p ? sqlite3_bind_text64(x->st, j, q->p, q->n, SQLITE_TRANSIENT, SQLITE_UTF8)
+                      : sqlite3_bind_null(x->st, j);
+            break;
+        case SP_BLOB:
+            /* A non-NULL pointer with n == 0 is an empty blob, not NULL. */
+            rc = q->p ? sqlite3_bind_blob64(x->st, j, q->p, q->n, SQLITE_TRANSIENT)
+                      : sqlite3_bind_null(x->st, j);
+            break;
+        default: return nx_fail(e, NX_EINTERNAL, "", "未知的参数类型 %d", (int)q->type);
+        }
+        if (rc != SQLITE_OK)
+            return map_err(c->db, rc, e);
+    }
+    return 0;
+}
+
+/* ---- connections ---- */
+
+static int simple_step(sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    while (rc == SQLITE_ROW)
+        rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    return rc == SQLITE_DONE ? SQLITE_OK : rc;
+}
+
+static void conn_close(sq_conn *c)
+{
+    if (c->db == NULL)
+        return;
+    cache_clear(c);
+    sqlite3_finalize(c->st_begin);
+    sqlite3_finalize(c->st_snap);
+    sqlite3_finalize(c->st_commit);
+    sqlite3_finalize(c->st_rollback);
+    int rc = sqlite3_close(c->db);
+    if (rc != SQLITE_OK)
+        nx_log(LOG_ERROR, "store.sqlite_close_failed rc=%d", rc);
+    c->db = NULL;
+}
+
+static int conn_exec(sq_conn *c, const char *sql, nx_err *e)
+{
+    int rc = sqlite3_exec(c->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : map_err(c->db, sqlite3_extended_errcode(c->db), e);
+}
+
+static int conn_open(sq_conn *c, const char *url, int flags, bool writer, int busy_ms, nx_err *e)
+{
+    memset(c, 0, sizeof *c);
+    c->writer = writer;
+    int rc = sqlite3_open_v2(url, &c->db, flags | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE, NULL);
+    if (rc != SQLITE_OK) {
+        if ((rc & 0xff) == SQLITE_CANTOPEN)
+            rc = nx_fail(e, NX_ENOTFOUND, "database", "数据库不存在，请先运行 nuanxin init");
+        else
+            rc = map_err(c->db, rc, e);
+        sqlite3_close(c->db);
+        c->db = NULL;
+        return rc;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, busy_ms);
+    char pragmas[256];
+    snprintf(pragmas, sizeof pragmas,
+             "PRAGMA foreign_keys=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
+             " PRAGMA cache_size=-%d; PRAGMA mmap_size=%d;%s",
+             CACHE_KIB, MMAP_BYTES, writer ? "" : " PRAGMA query_only=ON;");
+    rc = conn_exec(c, pragmas, e);
+    if (rc)
+        goto fail;
+    const char *begin = writer ? "BEGIN IMMEDIATE" : "BEGIN";
+    if (sqlite3_prepare_v3(c->db, begin, -1, SQLITE_PREPARE_PERSISTENT, &c->st_begin, NULL) ||
+        sqlite3_prepare_v3(c->db, "SELECT 1 FROM sqlite_schema LIMIT 1", -1, SQLITE_PREPARE_PERSISTENT,
+                           &c->st_snap, NULL) ||
+        sqlite3_prepare_v3(c->db, "COMMIT", -1, SQLITE_PREPARE_PERSISTENT, &c->st_commit, NULL) ||
+        sqlite3_prepare_v3(c->db, "ROLLBACK", -1, SQLITE_PREPARE_PERSISTENT, &c->st_rollback, NULL)) {
+        rc = map_err(c->db, sqlite3_extended_errcode(c->db), e);
+        goto fail;
+    }
+    return 0;
+fail:
+    conn_close(c);
+    return rc;
+}
+
+/* Switch the writer to WAL and check that it took (it does not for :memory: or some VFSes). */
+static int enable_wal(sq_conn *c, nx_err *e)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(c->db, "PRAGMA journal_mode=WAL", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW) {
+        rc = map_err(c->db, sqlite3_extended_errcode(c->db), e);
+        sqlite3_finalize(st);
+        return rc;
+    }
+    const char *mode = (const char *)sqlite3_column_text(st, 0);
+    bool wal = mode && strcmp(mode, "wal") == 0;
+    nx_log(wal ? LOG_DEBUG : LOG_ERROR, "store.journal_mode mode=%s", mode ? mode : "?");
+    sqlite3_finalize(st);
+    return wal ? 0 : nx_fail(e, NX_EDB, "database", "无法启用 WAL 日志模式（数据库必须是磁盘上的文件）");
+}
+
+static bool sq_accepts(const char *url)
+{
+    return !str_starts_with(url, "postgres://") && !str_starts_with(url, "postgresql://");
+}
+
+static void sq_close(store *s);
+
+static int sq_open(const char *url, const store_options *opt, store **out, nx_err *e)
+{
+    if (!sqlite3_threadsafe())
+        return nx_fail(e, NX_EINTERNAL, "", "SQLite 未以线程安全方式编译");
+    bool uri = str_starts_with(url, "file:");
+    bool precreated = false;
+    if (!uri) {
+        if (strlen(url) >= PATH_CAP)
+            return nx_fail(e, NX_EINVAL, "database", "数据库路径过长");
+        struct stat sb;
+        if (stat(url, &sb) != 0) {
+            if (errno != ENOENT)
+                return nx_fail(e, NX_EIO, "database", "无法访问数据库文件：%s", strerror(errno));
+            if (!opt->create)
+                return nx_fail(e, NX_ENOTFOUND, "database", "数据库不存在，请先运行 nuanxin init");
+            /* An empty file is an empty database; creating it ourselves gives it mode 0600, and
+             * SQLite creates -wal and -shm with the same mode as the database file. */
+            int fd = open(url, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+            if (fd < 0 && errno != EEXIST)
+                return nx_fail(e, NX_EIO, "database", "无法创建数据库文件：%s", strerror(errno));
+            if (fd >= 0) {
+                close(fd);
+                precreated = true;
+            }
+        }
+    }
+    sq_store *q = calloc(1, sizeof *q);
+    if (q == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    q->busy_ms = opt->busy_ms;
+    pthread_mutexattr_t ma;
+    pthread_mutexattr_init(&ma);
+    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
+    pthread_mutex_init(&q->wmu, &ma);
+    pthread_mutexattr_destroy(&ma);
+    pthread_mutex_init(&q->pmu, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&q->pcv, &ca);
+    pthread_condattr_destroy(&ca);
+
+    int flags = SQLITE_OPEN_READWRITE | (uri ? SQLITE_OPEN_URI : 0);
+    int rc = conn_open(&q->writer, url, flags | (opt->create && uri ? SQLITE_OPEN_CREATE : 0), true,
+                       opt->busy_ms, e);
+    if (rc)
+        goto fail;
+    if (uri && opt->create) {
+        /* We cannot pre-create through a URI: tighten a new (still empty) file before the WAL exists. */
+        const char *path = sqlite3_db_filename(q->writer.db, "main");
+        struct stat sb;
+        if (path && stat(path, &sb) == 0 && sb.st_size == 0)
+            chmod(path, 0600);
+    }
+    rc = enable_wal(&q->writer, e);
+    if (rc)
+        goto fail;
+    q->readers = calloc((size_t)opt->readers, sizeof *q->readers);
+    if (q->readers == NULL) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto fail;
+    }
+    for (int i = 0; i < opt->readers; i++) {
+        rc = conn_open(&q->readers[i], url, flags, false, opt->busy_ms, e);
+        if (rc)
+            goto fail;
+        q->nreaders++;
+    }
+    nx_log(LOG_DEBUG, "store.sqlite_open readers=%d busy_ms=%d created=%d", q->nreaders, q->busy_ms,
+           precreated);
+    *out = &q->base;
+    return 0;
+fail:
+    sq_close(&q->base);
+    if (precreated)
+        unlink(url);
+    return rc;
+}
+
+static void sq_close(store *s)
+{
+    sq_store *q = (sq_store *)s;
+    for (int i = 0; i < q->nreaders; i++) {
+        if (q->readers[i].in_use)
+            nx_log(LOG_ERROR, "store.close_busy reader=%d (a transaction is still open)", i);
+        conn_close(&q->readers[i]);
+    }
+    free(q->readers);
+    conn_close(&q->writer); /* last: checkpoints the WAL and removes it */
+    pthread_mutex_destroy(&q->wmu);
+    pthread_mutex_destroy(&q->pmu);
+    pthread_cond_destroy(&q->pcv);
+    free(q);
+}
+
+/* ---- transactions ---- */
+
+static int reader_acquire(sq_store *q, sq_conn **out, nx_err *e)
+{
+    struct timespec until = abs_time(CLOCK_MONOTONIC, q->busy_ms);
+    int rc = 0;
+    pthread_mutex_lock(&q->pmu);
+    for (;;) {
+        for (int i = 0; i < q->nreaders; i++) {
+            if (!q->readers[i].in_use) {
+                q->readers[i].in_use = true;
+                *out = &q->readers[i];
+                pthread_mutex_unlock(&q->pmu);
+                return 0;
+            }
+        }
+        rc = pthread_cond_timedwait(&q->pcv, &q->pmu, &until);
+        if (rc == ETIMEDOUT)
+            break;
+    }
+    pthread_mutex_unlock(&q->pmu);
+    nx_log(LOG_WARN, "store.reader_pool_exhausted readers=%d busy_ms=%d", q->nreaders, q->busy_ms);
+    return nx_fail(e, NX_EBUSY, "", "数据库繁忙，请稍后重试");
+}
+
+static void reader_release(sq_store *q, sq_conn *c)
+{
+    pthread_mutex_lock(&q->pmu);
+    c->in_use = false;
+    pthread_cond_signal(&q->pcv);
+    pthread_mutex_unlock(&q->pmu);
+}
+
+static int writer_acquire(sq_store *q, nx_err *e)
+{
+    /* timedlock (CLOCK_REALTIME) rather than clocklock: ThreadSanitizer does not know clocklock. */
+    struct timespec until = abs_time(CLOCK_REALTIME, q->busy_ms);
+    int rc = pthread_mutex_timedlock(&q->wmu, &until);
+    if (rc == 0)
+        return 0;
+    if (rc == EDEADLK)
+        return nx_fail(e, NX_EINTERNAL, "", "同一线程不能嵌套写事务");
+    nx_log(LOG_WARN, "store.writer_wait_timeout busy_ms=%d", q->busy_ms);
+    return nx_fail(e, NX_EBUSY, "", "数据库繁忙，请稍后重试");
+}
+
+static void conn_release(sq_store *q, sq_conn *c)
+{
+    if (!c->writer)
+        reader_release(q, c);
+    else if (pthread_mutex_unlock(&q->wmu) != 0) /* error-checking mutex: another thread's tx */
+        nx_log(LOG_ERROR, "store.writer_unlock_failed (transaction ended on another thread)");
+}
+
+static int sq_begin(store *s, int mode, store_tx **out, nx_err *e)
+{
+    sq_store *q = (sq_store *)s;
+    sq_conn *c = NULL;
+    int rc;
+    if (mode == STORE_WRITE) {
+        rc = writer_acquire(q, e);
+        c = &q->writer;
+    } else {
+        rc = reader_acquire(q, &c, e);
+    }
+    if (rc)
+        return rc;
+    rc = simple_step(c->st_begin);
+    if (rc == SQLITE_OK && !c->writer) {
+        /* Pin the snapshot now: a deferred BEGIN takes it at the first read. */
+        rc = simple_step(c->st_snap);
+        if (rc != SQLITE_OK) {
+            int r2 = map_err(c->db, rc, e);
+            simple_step(c->st_rollback);
+            conn_release(q, c);
+            return r2;
+        }
+    }
+    if (rc != SQLITE_OK) {
+        rc = map_err(c->db, rc, e);
+        conn_release(q, c);
+        return rc;
+    }
+    memset(&c->tx, 0, sizeof c->tx);
+    c->tx.c = c;
+    *out = &c->tx.base;
+    return 0;
+}
+
+static void finish(sq_store *q, sq_conn *c)
+{
+    if (!sqlite3_get_autocommit(c->db))
+        simple_step(c->st_rollback);
+    conn_release(q, c);
+}
+
+static int sq_commit(store_tx *t, nx_err *e)
+{
+    sq_tx *tx = (sq_tx *)t;
+    sq_conn *c = tx->c;
+    sq_store *q = (sq_store *)t->s;
+    if (t->failed) {
+        int code = t->failed;
+        finish(q, c);
+        return nx_fail(e, code, "", "事务中有语句失败，已回滚");
+    }
+    if (sqlite3_get_autocommit(c->db)) {
+        conn_release(q, c);
+        return nx_fail(e, NX_EDB, "", "事务已被数据库中止并回滚");
+    }
+    int64_t until = deadline_after(q->busy_ms);
+    int rc;
+    for (;;) {
+        rc = simple_step(c->st_commit);
+        if ((rc & 0xff) != SQLITE_BUSY || clock_mono_ms() >= until)
+            break;
+        sleep_ms(5);
+    }
+    if (rc != SQLITE_OK) {
+        rc = map_err(c->db, rc, e);
+        finish(q, c);
+        return rc;
+    }
+    conn_release(q, c);
+    return 0;
+}
+
+static void sq_rollback(store_tx *t)
+{
+    sq_tx *tx = (sq_tx *)t;
+    finish((sq_store *)t->s, tx->c);
+}
+
+/* Before a statement: SQLite may have rolled the transaction back by itself. */
+static int check_active(sq_conn *c, nx_err *e)
+{
+    if (sqlite3_get_autocommit(c->db))
+        return nx_fail(e, NX_EDB, "", "事务已被数据库中止，只能回滚");
+    return 0;
+}
+
+static int prepare_bound(sq_conn *c, const char *sql, const store_param *p, int n, stmt_ent **out, nx_err *e)
+{
+    int rc = check_active(c, e);
+    if (rc == 0)
+        rc = cache_get(c, sql, out, e);
+    if (rc)
+        return rc;
+    rc = bind_params(c, *out, p, n, e);
+    if (rc)
+        ent_release(*out);
+    return rc;
+}
+
+static int sq_exec(store_tx *t, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e)
+{
+    sq_conn *c = ((sq_tx *)t)->c;
+    stmt_ent *x;
+    int rc = prepare_bound(c, sql, p, n, &x, e);
+    if (rc)
+        return rc;
+    do
+        rc = sqlite3_step(x->st);
+    while (rc == SQLITE_ROW);
+    if (rc == SQLITE_DONE) {
+        rc = 0;
+        if (changes)
+            *changes = sqlite3_changes64(c->db);
+    } else {
+        rc = map_err(c->db, sqlite3_extended_errcode(c->db), e);
+    }
+    ent_release(x);
+    return rc;
+}
+
+static int sq_exec_script(store_tx *t, const char *sql, nx_err *e)
+{
+    sq_conn *c = ((sq_tx *)t)->c;
+    int rc = check_active(c, e);
+    if (rc)
+        return rc;
+    char *msg = NULL;
+    rc = sqlite3_exec(c->db, sql, NULL, NULL, &msg);
+    sqlite3_free(msg);
+    if (rc != SQLITE_OK)
+        return map_err(c->db, sqlite3_extended_errcode(c->db), e);
+    /* A script must not end our transaction (COMMIT / ROLLBACK inside it). */
+    if (sqlite3_get_autocommit(c->db))
+        return nx_fail(e, NX_EINTERNAL, "", "脚本结束了当前事务（脚本中不能有 BEGIN/COMMIT）");
+    return 0;
+}
+
+static int sq_query(store_tx *t, const char *sql, const store_param *p, int n, store_rows **rows, nx_err *e)
+{
+    sq_tx *tx = (sq_tx *)t;
+    stmt_ent *x;
+    int rc = prepare_bound(tx->c, sql, p, n, &x, e);
+    if (rc)
+        return rc;
+    tx->rows.c = tx->c;
+    tx->rows.ent = x;
+    tx->rows.ended = false;
+    tx->rows.end = 0;
+    *rows = &tx->rows.base;
+    return 0;
+}
+
+static int sq_next(store_rows *r)
+{
+    sq_rows *w = (sq_rows *)r;
+    if (w->ended) /* stepping again would silently restart the query */
+        return w->end;
+    int rc = sqlite3_step(w->ent->st);
+    if (rc == SQLITE_ROW)
+        return 1;
+    w->ended = true;
+    w->end = rc == SQLITE_DONE ? 0 : map_err(w->c->db, sqlite3_extended_errcode(w->c->db), NULL);
+    return w->end;
+}
+
+static int sq_ncols(store_rows *r)
+{
+    return sqlite3_column_count(((sq_rows *)r)->ent->st);
+}
+
+static bool sq_isnull(store_rows *r, int col)
+{
+    return sqlite3_column_type(((sq_rows *)r)->ent->st, col) == SQLITE_NULL;
+}
+
+static int64_t sq_int(store_rows *r, int col)
+{
+    return sqlite3_column_int64(((sq_rows *)r)->ent->st, col);
+}
+
+static double sq_real(store_rows *r, int col)
+{
+    return sqlite3_column_double(((sq_rows *)r)->ent->st, col);
+}
+
+static const char *sq_text(store_rows *r, int col)
+{
+    sqlite3_stmt *st = ((sq_rows *)r)->ent->st;
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return NULL;
+    const char *t = (const char *)sqlite3_column_text(st, col);
+    return t ? t : "";
+}
+
+static const void *sq_blob(store_rows *r, int col, size_t *len)
+{
+    sqlite3_stmt *st = ((sq_rows *)r)->ent->st;
+    *len = 0;
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return NULL;
+    const void *b = sqlite3_column_blob(st, col);
+    int n = sqlite3_column_bytes(st, col);
+    *len = n > 0 ? (size_t)n : 0;
+    return b ? b : ""; /* an empty blob is not NULL */
+}
+
+static void sq_rows_free(store_rows *r)
+{
+    sq_rows *w = (sq_rows *)r;
+    ent_release(w->ent);
+    w->ent = NULL;
+}
+
+static int sq_table_exists(store_tx *t, const char *name, bool *exists, nx_err *e)
+{
+    int64_t n = 0;
+    *exists = false;
+    /* Through store.c so that the statement is cached and the result bookkeeping is kept. */
+    int rc = store_one_int(t, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = $1",
+                           (store_param[]){P_TEXT(name)}, 1, &n, e);
+    if (rc == 0)
+        *exists = n > 0;
+    return rc;
+}
+
+/* ---- files ---- */
+
+static int fsync_path(const char *path, bool dir)
+{
+    int fd = open(path, (dir ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    close(fd);
+    return rc;
+}
+
+static int fsync_parent(const char *path)
+{
+    char dir[PATH_CAP];
+    str_copy(dir, path, sizeof dir);
+    char *slash = strrchr(dir, '/');
+    if (slash == NULL)
+        str_copy(dir, ".", sizeof dir);
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return fsync_path(dir, true);
+}
+
+/* Copy src (an open database) into the file at path, which must already exist (empty). The copy is
+ * made single-file (journal_mode=DELETE) and fsync'ed. */
+static int copy_db(sqlite3 *src, const char *path, int busy_ms, nx_err *e)
+{
+    sqlite3 *dst = NULL;
+    int rc = sqlite3_open_v2(path, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = map_err(dst, rc, e);
+        sqlite3_close(dst);
+        return rc;
+    }
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (b == NULL) {
+        rc = map_err(dst, sqlite3_extended_errcode(dst), e);
+        sqlite3_close(dst);
+        return rc;
+    }
+    int64_t until = deadline_after(busy_ms);
+    for (;;) {
+        /* -1: all pages in one step, so the copy is one consistent snapshot of src. */
+        rc = sqlite3_backup_step(b, -1);
+        if ((rc == SQLITE_BUSY || rc == SQLITE_LOCKED) && clock_mono_ms() < until) {
+            sleep_ms(10);
+            continue;
+        }
+        break;
+    }
+    int frc = sqlite3_backup_finish(b);
+    if (rc != SQLITE_DONE || frc != SQLITE_OK) {
+        int code = rc != SQLITE_DONE ? rc : frc;
+        rc = map_err(sqlite3_errcode(src) != SQLITE_OK ? src : dst, code, e);
+        sqlite3_close(dst);
+        return rc;
+    }
+    rc = sqlite3_exec(dst, "PRAGMA journal_mode=DELETE", NULL, NULL, NULL);
+    if (rc != SQLITE_OK) {
+        rc = map_err(dst, sqlite3_extended_errcode(dst), e);
+        sqlite3_close(dst);
+        return rc;
+    }
+    sqlite3_close(dst);
+    if (fsync_path(path, false) != 0)
+        return nx_fail(e, NX_EIO, "", "无法写入备份文件：%s", strerror(errno));
+    return 0;
+}
+
+/* store_backup: a reader connection is the source, so writers carry on during the copy (WAL). The
+ * destination must not exist: it is created 0600 with O_EXCL, and removed again if the copy fails. */
+static int sq_backup(store *s, const char *dest, nx_err *e)
+{
+    sq_store *q = (sq_store *)s;
+    if (strlen(dest) >= PATH_CAP)
+        return nx_fail(e, NX_EINVAL, "dest", "备份路径过长");
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return nx_fail(e, NX_ECONFLICT, "dest", "备份文件已存在，不会覆盖");
+        return nx_fail(e, NX_EIO, "dest", "无法创建备份文件：%s", strerror(errno));
+    }
+    close(fd);
+    sq_conn *c = NULL;
+    int rc = reader_acquire(q, &c, e);
+    if (rc == 0) {
+        rc = copy_db(c->db, dest, q->busy_ms, e);
+        reader_release(q, c);
+    }
+    if (rc == 0 && fsync_parent(dest) != 0)
+        rc = nx_fail(e, NX_EIO, "dest", "无法写入备份文件：%s", strerror(errno));
+    if (rc) {
+        unlink(dest);
+        return rc;
+    }
+    nx_log(LOG_INFO, "store.backup_done");
+    return 0;
+}
+
+/* Run a one-row pragma or query on db and copy the first column into out (cap bytes). */
+static int one_text(sqlite3 *db, const char *sql, char *out, size_t cap, int *rcp)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    out[0] = '\0';
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            const char *t = (const char *)sqlite3_column_text(st, 0);
+            str_copy(out, t ? t : "", cap);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    if (rc != SQLITE_OK)
+        rc = sqlite3_extended_errcode(db);
+    sqlite3_finalize(st);
+    for (char *c = out; *c; c++) /* integrity_check answers in lines; keep logs one line */
+        if (*c == '\n' || *c == '\r' || *c == '\t')
+            *c = ' ';
+    *rcp = rc;
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int bad_backup(sqlite3 *db, int rc, nx_err *e)
+{
+    const char *msg = sqlite3_errmsg(db);
+    nx_log(LOG_WARN, "store.restore_refused rc=%d msg=\"%s\"", rc, msg);
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return nx_fail(e, NX_EINVAL, "src", "不是 nuanxin 备份文件（不是有效的 SQLite 数据库）");
+    return nx_fail(e, NX_EINVAL, "src", "备份文件已损坏或无法读取：%s", msg);
+}
+
+/* Check that src is a nuanxin backup this binary understands. */
+static int check_backup(sqlite3 *db, int max_version, nx_err *e)
+{
+    char buf[512];
+    int rc;
+    if (one_text(db, "PRAGMA integrity_check", buf, sizeof buf, &rc) != 0)
+        return bad_backup(db, rc, e);
+    if (strcmp(buf, "ok") != 0) {
+        nx_log(LOG_WARN, "store.restore_refused integrity=\"%s\"", buf);
+        return nx_fail(e, NX_EINVAL, "src", "备份文件已损坏：%s", buf);
+    }
+    if (one_text(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'nx_meta'", buf,
+                 sizeof buf, &rc) != 0)
+        return bad_backup(db, rc, e);
+    if (strcmp(buf, "1") != 0)
+        return nx_fail(e, NX_EINVAL, "src", "不是 nuanxin 备份文件（缺少 nuanxin 标记）");
+    if (one_text(db, "SELECT value FROM nx_meta WHERE key = 'app'", buf, sizeof buf, &rc) != 0)
+        return bad_backup(db, rc, e);
+    if (strcmp(buf, "nuanxin") != 0)
+        return nx_fail(e, NX_EINVAL, "src", "不是 nuanxin 备份文件（标记不符）");
+    if (one_text(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'",
+                 buf, sizeof buf, &rc) != 0)
+        return bad_backup(db, rc, e);
+    int64_t version = 0;
+    if (strcmp(buf, "1") == 0) {
+        if (one_text(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", buf, sizeof buf, &rc) !=
+            0)
+            return bad_backup(db, rc, e);
+        if (str_to_i64(buf, 0, INT_MAX, &version) != 0)
+            return nx_fail(e, NX_EINVAL, "src", "备份文件的版本信息无效");
+    }
+    if (version > max_version)
+        return nx_fail(e, NX_EINVAL, "src", "备份的数据库版本 %lld 高于本程序支持的 %d，请升级 nuanxin",
+                       (long long)version, max_version);
+    return 0;
+}
+
+/* Best effort "is the server running?": a connection in exclusive locking mode must take an
+ * exclusive lock on the database file, which fails while any other connection (which in WAL mode
+ * keeps a shared lock) has it open. */
+static int check_target_idle(const char *url, nx_err *e)
+{
+    if (access(url, F_OK) != 0)
+        return 0; /* restoring onto a new machine */
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(url, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(db, "PRAGMA locking_mode=EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;", NULL, NULL, NULL);
+    int out = 0;
+    if (rc != SQLITE_OK) {
+        int x = db ? sqlite3_extended_errcode(db) : rc;
+        if ((x & 0xff) == SQLITE_BUSY || (x & 0xff) == SQLITE_LOCKED)
+            out = nx_fail(e, NX_EBUSY, "database", "数据库正在使用，请先停止 nuanxin serve");
+        else /* a damaged database is a reason to restore, not a reason to refuse */
+            nx_log(LOG_WARN, "store.restore_target_unreadable rc=%d msg=\"%s\"", x,
+                   db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+    }
+    sqlite3_close(db);
+    return out;
+}
+
+static int remove_if_exists(const char *path)
+{
+    return unlink(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* store_restore: check src, then copy it to url.restore-tmp (0600, fsync), drop the old -wal and
+ * -shm, and rename over url (then fsync the directory), so a crash leaves either the old database
+ * or the new one, never a mix. */
+static int sq_restore(const char *url, const char *src, int max_version, nx_err *e)
+{
+    if (str_starts_with(url, "file:"))
+        return nx_fail(e, NX_EUNSUPP, "database", "恢复只支持普通文件路径");
+    if (strlen(url) + 16 >= PATH_CAP)
+        return nx_fail(e, NX_EINVAL, "database", "数据库路径过长");
+    char head[16];
+    int fd = open(src, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return nx_fail(e, errno == ENOENT ? NX_ENOTFOUND : NX_EIO, "src", "无法打开备份文件：%s",
+                       strerror(errno));
+    ssize_t got = read(fd, head, sizeof head);
+    close(fd);
+    if (got != (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0)
+        return nx_fail(e, NX_EINVAL, "src", "不是 nuanxin 备份文件（不是 SQLite 数据库）");
+
+    char tmp[PATH_CAP], wal[PATH_CAP], shm[PATH_CAP];
+    snprintf(tmp, sizeof tmp, "%s.restore-tmp", url);
+    snprintf(wal, sizeof wal, "%s-wal", url);
+    snprintf(shm, sizeof shm, "%s-shm", url);
+
+    sqlite3 *db = NULL;
+    bool made_tmp = false;
+    int rc = sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        rc = bad_backup(db, rc, e);
+        goto done;
+    }
+    sqlite3_extended_result_codes(db, 1);
+    rc = check_backup(db, max_version, e);
+    if (rc)
+        goto done;
+    rc = check_target_idle(url, e);
+    if (rc)
+        goto done;
+    if (remove_if_exists(tmp) != 0) {
+        rc = nx_fail(e, NX_EIO, "database", "无法删除旧的临时文件：%s", strerror(errno));
+        goto done;
+    }
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        rc = nx_fail(e, NX_EIO, "database", "无法创建临时文件：%s", strerror(errno));
+        goto done;
+    }
+    close(fd);
+    made_tmp = true;
+    rc = copy_db(db, tmp, 5000, e);
+    if (rc)
+        goto done;
+    if (remove_if_exists(wal) != 0 || remove_if_exists(shm) != 0 || rename(tmp, url) != 0) {
+        rc = nx_fail(e, NX_EIO, "database", "无法替换数据库文件：%s", strerror(errno));
+        goto done;
+    }
+    made_tmp = false;
+    if (fsync_parent(url) != 0) {
+        rc = nx_fail(e, NX_EIO, "database", "无法同步数据库目录：%s", strerror(errno));
+        goto done;
+    }
+    nx_log(LOG_INFO, "store.restore_done");
+done:
+    sqlite3_close(db);
+    if (made_tmp)
+        unlink(tmp);
+    return rc;
+}
+
+static int sq_check(store *s, nx_err *e)
+{
+    sq_store *q = (sq_store *)s;
+    sq_conn *c = NULL;
+    int rc = reader_acquire(q, &c, e);
+    if (rc)
+        return rc;
+    char buf[512];
+    int src;
+    if (one_text(c->db, "PRAGMA integrity_check", buf, sizeof buf, &src) != 0)
+        rc = map_err(c->db, src, e);
+    else if (strcmp(buf, "ok") != 0)
+        rc = nx_fail(e, NX_EDB, "", "数据库完整性检查失败：%s", buf);
+    reader_release(q, c);
+    return rc;
+}
+
+const struct store_ops store_sqlite_ops = {
+    .name = "sqlite",
+    .accepts = sq_accepts,
+    .open = sq_open,
+    .close = sq_close,
+    .begin = sq_begin,
+    .commit = sq_commit,
+    .rollback = sq_rollback,
+    .exec = sq_exec,
+    .exec_script = sq_exec_script,
+    .query = sq_query,
+    .next = sq_next,
+    .ncols = sq_ncols,
+    .isnull = sq_isnull,
+    .col_int = sq_int,
+    .col_real = sq_real,
+    .col_text = sq_text,
+    .col_blob = sq_blob,
+    .rows_free = sq_rows_free,
+    .table_exists = sq_table_exists,
+    .backup = sq_backup,
+    .restore = sq_restore,
+    .check = sq_check,
+};

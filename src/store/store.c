@@ -1,0 +1,529 @@
+/* store.c — the backend-neutral half of the storage interface.
+ *
+ * Every public function of store.h starts here. This file picks a backend by URL (store_open and
+ * store_restore), applies defaults to the options, and then forwards through the backend's table of
+ * functions (store_impl.h). What all backends must agree on is enforced here, once:
+ *
+ *   - A transaction has at most one open result (store_rows). Starting another statement while one
+ *     is open is a caller bug (NX_EINTERNAL); committing with one open frees it and logs an error.
+ *     PostgreSQL's protocol works this way, so SQLite is held to it too.
+ *   - After a statement fails, the transaction is poisoned: later statements fail with the same
+ *     code and store_commit rolls back, returning it. Again PostgreSQL's behaviour; code that relies
+ *     on continuing after a unique violation must use ON CONFLICT instead.
+ *   - Commit hooks run after a successful commit of a write transaction that asked for them
+ *     (store_tx_notify). They run under a read lock, so store_off_commit (write lock) returns only
+ *     when no call is in flight.
+ *
+ * The migration runner is here too: schema_migrations(version, name, applied_at) records what was
+ * applied, nx_meta holds the marker ('app','nuanxin') that store_restore looks for. Each migration
+ * runs in its own write transaction together with its schema_migrations row, so a failure leaves
+ * the database at the previous version. The version is re-checked inside that transaction, so two
+ * processes migrating at once do not apply a migration twice.
+ *
+ * Threads: a store is shared; a store_tx and its rows belong to one thread at a time. */
+#include "store/store_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "store/migrations.h"
+
+/* The backends this binary knows, tried in order. postgres.c adds its table here. */
+static const struct store_ops *const backends[] = {&store_sqlite_ops, NULL};
+
+static bool is_postgres_url(const char *url)
+{
+    return str_starts_with(url, "postgres://") || str_starts_with(url, "postgresql://");
+}
+
+static int pick_backend(const char *url, const struct store_ops **out, nx_err *e)
+{
+    if (url == NULL || url[0] == '\0')
+        return nx_fail(e, NX_EINVAL, "database", "未指定数据库位置");
+    for (int i = 0; backends[i]; i++) {
+        if (backends[i]->accepts(url)) {
+            *out = backends[i];
+            return 0;
+        }
+    }
+    if (is_postgres_url(url))
+        return nx_fail(e, NX_EUNSUPP, "database", "PostgreSQL 后端尚未启用");
+    return nx_fail(e, NX_EUNSUPP, "database", "不支持的数据库地址");
+}
+
+/* Newest migration number for backend in list (0 if none); NX_EINTERNAL when not ascending. */
+static int newest_migration(const struct nx_migration *list, const char *backend, int *newest, nx_err *e)
+{
+    int prev = 0;
+    for (const struct nx_migration *m = list; m->backend; m++) {
+        if (strcmp(m->backend, backend) != 0)
+            continue;
+        if (m->number <= prev)
+            return nx_fail(e, NX_EINTERNAL, "", "迁移编号重复或未按顺序排列：%d", m->number);
+        prev = m->number;
+    }
+    *newest = prev;
+    return 0;
+}
+
+int store_open(const char *url, const store_options *opt, store **out, nx_err *e)
+{
+    *out = NULL;
+    const struct store_ops *ops;
+    int rc = pick_backend(url, &ops, e);
+    if (rc)
+        return rc;
+    store_options o = {.readers = 4, .busy_ms = 5000, .create = false};
+    if (opt) {
+        o = *opt;
+        if (o.readers <= 0)
+            o.readers = 4;
+        if (o.readers > 64)
+            o.readers = 64;
+        if (o.busy_ms <= 0)
+            o.busy_ms = 5000;
+    }
+    store *s = NULL;
+    rc = ops->open(url, &o, &s, e);
+    if (rc)
+        return rc;
+    s->ops = ops;
+    s->nhooks = 0;
+    if (pthread_rwlock_init(&s->hook_lock, NULL) != 0) {
+        ops->close(s);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    *out = s;
+    return 0;
+}
+
+void store_close(store *s)
+{
+    if (s == NULL)
+        return;
+    pthread_rwlock_destroy(&s->hook_lock);
+    s->ops->close(s);
+}
+
+const char *store_backend(const store *s)
+{
+    return s->ops->name;
+}
+
+/* ---- commit hooks ---- */
+
+int store_on_commit(store *s, store_commit_fn fn, void *ctx)
+{
+    int rc = 0;
+    pthread_rwlock_wrlock(&s->hook_lock);
+    if (s->nhooks == STORE_MAX_HOOKS) {
+        rc = NX_ETOOBIG;
+    } else {
+        s->hooks[s->nhooks].fn = fn;
+        s->hooks[s->nhooks].ctx = ctx;
+        s->nhooks++;
+    }
+    pthread_rwlock_unlock(&s->hook_lock);
+    return rc;
+}
+
+void store_off_commit(store *s, store_commit_fn fn, void *ctx)
+{
+    pthread_rwlock_wrlock(&s->hook_lock);
+    for (int i = 0; i < s->nhooks; i++) {
+        if (s->hooks[i].fn == fn && s->hooks[i].ctx == ctx) {
+            memmove(&s->hooks[i], &s->hooks[i + 1], (size_t)(s->nhooks - i - 1) * sizeof s->hooks[0]);
+            s->nhooks--;
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&s->hook_lock);
+}
+
+void store_tx_notify(store_tx *tx)
+{
+    tx->notify = true;
+}
+
+static void run_hooks(store *s)
+{
+    pthread_rwlock_rdlock(&s->hook_lock);
+    for (int i = 0; i < s->nhooks; i++)
+        s->hooks[i].fn(s->hooks[i].ctx);
+    pthread_rwlock_unlock(&s->hook_lock);
+}
+
+/* ---- transactions ---- */
+
+int store_begin(store *s, int mode, store_tx **tx, nx_err *e)
+{
+    *tx = NULL;
+    if (mode != STORE_READ && mode != STORE_WRITE)
+        return nx_fail(e, NX_EINTERNAL, "", "未知的事务模式 %d", mode);
+    store_tx *t = NULL;
+    int rc = s->ops->begin(s, mode, &t, e);
+    if (rc)
+        return rc;
+    t->s = s;
+    t->mode = mode;
+    t->notify = false;
+    t->failed = 0;
+    t->rows = NULL;
+    *tx = t;
+    return 0;
+}
+
+static void close_leaked_rows(store_tx *tx)
+{
+    if (tx->rows) {
+        nx_log(LOG_ERROR, "store.rows_leak backend=%s (rows not freed before the end of the transaction)",
+               tx->s->ops->name);
+        store_rows_free(tx->rows);
+    }
+}
+
+int store_commit(store_tx *tx, nx_err *e)
+{
+    store *s = tx->s;
+    bool hooks = tx->mode == STORE_WRITE && tx->notify;
+    close_leaked_rows(tx);
+    int rc = s->ops->commit(tx, e);
+    if (rc == 0 && hooks)
+        run_hooks(s);
+    return rc;
+}
+
+void store_rollback(store_tx *tx)
+{
+    if (tx == NULL)
+        return;
+    close_leaked_rows(tx);
+    tx->s->ops->rollback(tx);
+}
+
+store *store_tx_store(store_tx *tx)
+{
+    return tx->s;
+}
+
+/* Common checks before a statement: no open result, not poisoned, sane parameters. */
+static int pre_statement(store_tx *tx, const char *sql, const store_param *p, int n, nx_err *e)
+{
+    if (tx->rows)
+        return nx_fail(e, NX_EINTERNAL, "", "上一条查询的结果尚未释放，不能执行新语句");
+    if (tx->failed)
+        return nx_fail(e, tx->failed, "", "事务中先前的语句已失败，只能回滚");
+    if (sql == NULL || n < 0 || (n > 0 && p == NULL))
+        return nx_fail(e, NX_EINTERNAL, "", "语句或参数无效");
+    return 0;
+}
+
+int store_exec(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e)
+{
+    if (changes)
+        *changes = 0;
+    int rc = pre_statement(tx, sql, p, n, e);
+    if (rc)
+        return rc;
+    rc = tx->s->ops->exec(tx, sql, p, n, changes, e);
+    if (rc)
+        tx->failed = rc;
+    return rc;
+}
+
+int store_exec_script(store_tx *tx, const char *sql, nx_err *e)
+{
+    int rc = pre_statement(tx, sql, NULL, 0, e);
+    if (rc)
+        return rc;
+    rc = tx->s->ops->exec_script(tx, sql, e);
+    if (rc)
+        tx->failed = rc;
+    return rc;
+}
+
+int store_query(store_tx *tx, const char *sql, const store_param *p, int n, store_rows **rows, nx_err *e)
+{
+    *rows = NULL;
+    int rc = pre_statement(tx, sql, p, n, e);
+    if (rc)
+        return rc;
+    rc = tx->s->ops->query(tx, sql, p, n, rows, e);
+    if (rc) {
+        tx->failed = rc;
+        return rc;
+    }
+    (*rows)->tx = tx;
+    tx->rows = *rows;
+    return 0;
+}
+
+int store_next(store_rows *r)
+{
+    int rc = r->tx->s->ops->next(r);
+    if (rc < 0)
+        r->tx->failed = rc;
+    return rc;
+}
+
+int store_ncols(store_rows *r)
+{
+    return r->tx->s->ops->ncols(r);
+}
+
+bool store_isnull(store_rows *r, int col)
+{
+    return r->tx->s->ops->isnull(r, col);
+}
+
+int64_t store_int(store_rows *r, int col)
+{
+    return r->tx->s->ops->col_int(r, col);
+}
+
+double store_real(store_rows *r, int col)
+{
+    return r->tx->s->ops->col_real(r, col);
+}
+
+const char *store_text(store_rows *r, int col)
+{
+    return r->tx->s->ops->col_text(r, col);
+}
+
+const void *store_blob(store_rows *r, int col, size_t *len)
+{
+    return r->tx->s->ops->col_blob(r, col, len);
+}
+
+void store_rows_free(store_rows *r)
+{
+    if (r == NULL)
+        return;
+    store_tx *tx = r->tx;
+    tx->s->ops->rows_free(r);
+    tx->rows = NULL;
+}
+
+/* ---- one-value helpers ---- */
+
+int store_one_int(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *out, nx_err *e)
+{
+    *out = 0;
+    store_rows *r;
+    int rc = store_query(tx, sql, p, n, &r, e);
+    if (rc)
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        *out = store_int(r, 0);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "未找到数据");
+    } else {
+        rc = nx_fail(e, rc, "", "数据库读取失败");
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, char **out, nx_err *e)
+{
+    *out = NULL;
+    store_rows *r;
+    int rc = store_query(tx, sql, p, n, &r, e);
+    if (rc)
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        const char *t = store_text(r, 0);
+        rc = 0;
+        if (t) {
+            *out = strdup(t);
+            if (*out == NULL)
+                rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        }
+    } else if (rc == 0) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "未找到数据");
+    } else {
+        rc = nx_fail(e, rc, "", "数据库读取失败");
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+/* ---- migrations ---- */
+
+/* The tables of the runner itself. Valid on both backends (BIGINT is INTEGER in SQLite). */
+static const char bootstrap_sql[] =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS nx_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+/* Create the runner's tables and the marker; return the database's version. */
+static int bootstrap(store *s, int *version, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(s, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    char *app = NULL;
+    rc = store_exec_script(tx, bootstrap_sql, e);
+    if (rc)
+        goto done;
+    rc = store_one_text(tx, "SELECT value FROM nx_meta WHERE key = 'app'", NULL, 0, &app, e);
+    if (rc == NX_ENOTFOUND) {
+        char now[24];
+        snprintf(now, sizeof now, "%lld", (long long)clock_now_ms());
+        rc = store_exec(tx, "INSERT INTO nx_meta (key, value) VALUES ('app', 'nuanxin')", NULL, 0, NULL, e);
+        if (rc == 0)
+            rc = store_exec(tx,
+                            "INSERT INTO nx_meta (key, value) VALUES ('created_at', $1)"
+                            " ON CONFLICT (key) DO NOTHING",
+                            (store_param[]){P_TEXT(now)}, 1, NULL, e);
+    } else if (rc == 0 && (app == NULL || strcmp(app, "nuanxin") != 0)) {
+        rc = nx_fail(e, NX_EINVAL, "database", "这不是 nuanxin 的数据库");
+    }
+    if (rc)
+        goto done;
+    int64_t v = 0;
+    rc = store_one_int(tx, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL, 0, &v, e);
+    if (rc)
+        goto done;
+    *version = (int)v;
+    free(app);
+    return store_commit(tx, e);
+done:
+    free(app);
+    store_rollback(tx);
+    return rc;
+}
+
+static int apply_one(store *s, const struct nx_migration *m, bool *applied, nx_err *e)
+{
+    *applied = false;
+    store_tx *tx;
+    int rc = store_begin(s, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t have = 0;
+    rc = store_one_int(tx, "SELECT count(*) FROM schema_migrations WHERE version = $1",
+                       (store_param[]){P_INT(m->number)}, 1, &have, e);
+    if (rc || have) {
+        store_rollback(tx); /* already applied by someone else: nothing to do */
+        return rc;
+    }
+    rc = store_exec_script(tx, m->sql, e);
+    if (rc) {
+        nx_log(LOG_ERROR, "store.migrate_failed version=%d name=%s", m->number, m->name);
+        store_rollback(tx);
+        return rc;
+    }
+    rc = store_exec(tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+                    (store_param[]){P_INT(m->number), P_TEXT(m->name), P_INT(clock_now_ms())}, 3, NULL, e);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    rc = store_commit(tx, e);
+    if (rc == 0) {
+        *applied = true;
+        nx_log(LOG_INFO, "store.migrated version=%d name=%s", m->number, m->name);
+    }
+    return rc;
+}
+
+int store_migrate_list(store *s, const struct nx_migration *list, int *applied, nx_err *e)
+{
+    if (applied)
+        *applied = 0;
+    const char *be = s->ops->name;
+    int newest = 0, version = 0;
+    int rc = newest_migration(list, be, &newest, e);
+    if (rc)
+        return rc;
+    rc = bootstrap(s, &version, e);
+    if (rc)
+        return rc;
+    if (version > newest)
+        return nx_fail(e, NX_EUNSUPP, "database", "数据库版本 %d 高于本程序支持的 %d，请升级 nuanxin",
+                       version, newest);
+    for (const struct nx_migration *m = list; m->backend; m++) {
+        if (strcmp(m->backend, be) != 0 || m->number <= version)
+            continue;
+        bool done = false;
+        rc = apply_one(s, m, &done, e);
+        if (rc)
+            return rc;
+        if (done && applied)
+            (*applied)++;
+    }
+    return 0;
+}
+
+int store_migrate(store *s, int *applied, nx_err *e)
+{
+    return store_migrate_list(s, nx_migrations, applied, e);
+}
+
+int store_schema_version(store *s, int *version, nx_err *e)
+{
+    *version = 0;
+    store_tx *tx;
+    int rc = store_begin(s, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    bool exists = false;
+    rc = s->ops->table_exists(tx, "schema_migrations", &exists, e);
+    int64_t v = 0;
+    if (rc == 0 && exists)
+        rc = store_one_int(tx, "SELECT coalesce(max(version), 0) FROM schema_migrations", NULL, 0, &v, e);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    *version = (int)v;
+    return store_commit(tx, e);
+}
+
+/* ---- backup, restore, check ---- */
+
+int store_backup(store *s, const char *dest, nx_err *e)
+{
+    if (dest == NULL || dest[0] == '\0')
+        return nx_fail(e, NX_EINVAL, "dest", "未指定备份文件");
+    return s->ops->backup(s, dest, e);
+}
+
+int store_restore_max(const char *url, const char *src, int max_version, nx_err *e)
+{
+    const struct store_ops *ops;
+    int rc = pick_backend(url, &ops, e);
+    if (rc)
+        return rc;
+    if (src == NULL || src[0] == '\0')
+        return nx_fail(e, NX_EINVAL, "src", "未指定备份文件");
+    return ops->restore(url, src, max_version, e);
+}
+
+int store_restore(const char *url, const char *src, nx_err *e)
+{
+    const struct store_ops *ops;
+    int rc = pick_backend(url, &ops, e);
+    if (rc)
+        return rc;
+    int newest = 0;
+    rc = newest_migration(nx_migrations, ops->name, &newest, e);
+    if (rc)
+        return rc;
+    return store_restore_max(url, src, newest, e);
+}
+
+int store_check(store *s, nx_err *e)
+{
+    return s->ops->check(s, e);
+}

@@ -1,0 +1,143 @@
+/* store.h — the one storage interface modules see.
+ *
+ * A store is a database: SQLite (a file path) today, PostgreSQL (a postgres:// URL) by its own
+ * issue. Modules write SQL once, in the dialect both agree on: $1..$N parameters, INSERT …
+ * RETURNING, ON CONFLICT, integer epoch-millisecond times, JSON as text, BLOBs for ciphertext.
+ *
+ * Work happens in transactions. A STORE_WRITE transaction holds the single writer connection (SQLite:
+ * BEGIN IMMEDIATE under a mutex) until commit or rollback; a STORE_READ transaction takes one of the
+ * reader connections and sees one consistent snapshot. Prepared statements are cached per connection,
+ * keyed by the SQL text, so pass the same string each time. Every call is blocking and thread-safe
+ * across transactions; one transaction belongs to one thread.
+ *
+ * Errors: NX_EDB (with the database's message in e, never the bound values), NX_ECONFLICT for a
+ * unique or foreign-key violation, NX_EBUSY when the database is locked past the busy timeout or the
+ * server is unreachable, NX_ENOTFOUND from the *_one helpers when no row matched. */
+#ifndef NX_STORE_STORE_H
+#define NX_STORE_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "base/err.h"
+
+typedef struct store store;
+typedef struct store_tx store_tx;
+typedef struct store_rows store_rows;
+
+typedef enum { SP_NULL = 0, SP_INT, SP_REAL, SP_TEXT, SP_BLOB } store_ptype;
+
+typedef struct store_param {
+    store_ptype type;
+    int64_t i;
+    double r;
+    const void *p;
+    size_t n;
+} store_param;
+
+#define P_NULL ((store_param){.type = SP_NULL})
+#define P_INT(v) ((store_param){.type = SP_INT, .i = (int64_t)(v)})
+#define P_REAL(v) ((store_param){.type = SP_REAL, .r = (double)(v)})
+/* A NULL string binds SQL NULL. (Functions, not macros: a macro testing `(s) ?` fails to compile
+ * with -Werror=address when s is a char array.) */
+static inline store_param store_p_text(const char *s)
+{
+    store_param p = {.type = s ? SP_TEXT : SP_NULL, .p = s, .n = s ? strlen(s) : 0};
+    return p;
+}
+/* A NULL pointer binds SQL NULL; a non-NULL pointer with len 0 binds an empty blob. */
+static inline store_param store_p_blob(const void *b, size_t len)
+{
+    store_param p = {.type = b ? SP_BLOB : SP_NULL, .p = b, .n = b ? len : 0};
+    return p;
+}
+#define P_TEXT(s) store_p_text(s)
+#define P_BLOB(b, len) store_p_blob((b), (len))
+/* Integer, or NULL when v is 0 (optional foreign keys). */
+#define P_ID(v) ((v) ? P_INT(v) : P_NULL)
+
+enum store_mode { STORE_READ = 0, STORE_WRITE = 1 };
+
+typedef struct store_options {
+    int readers;      /* SQLite reader connections (0 = default 4, at most 64) */
+    int busy_ms;      /* SQLite busy timeout, also the wait for a free connection (0 = default 5000) */
+    bool create;      /* create the database if it does not exist (SQLite: file mode 0600) */
+} store_options;
+
+/* Open the database at url (a file path, a "file:" URI, or a postgres:// URL). opt may be NULL
+ * (defaults, no create). Does not migrate. NX_ENOTFOUND when the file is missing and !opt->create,
+ * NX_EUNSUPP for a postgres:// URL until that backend is enabled, NX_EDB otherwise. */
+int store_open(const char *url, const store_options *opt, store **out, nx_err *e);
+void store_close(store *s); /* NULL accepted; all transactions must be finished */
+const char *store_backend(const store *s); /* "sqlite" or "postgres" */
+
+/* Apply every migration newer than the database's version, each in its own transaction. *applied
+ * (may be NULL) receives the number applied. Refuses a database from a newer nuanxin. */
+int store_migrate(store *s, int *applied, nx_err *e);
+/* Highest applied migration number (0 for an empty database). */
+int store_schema_version(store *s, int *version, nx_err *e);
+
+/* Start a transaction. Blocks until the writer (STORE_WRITE) or a free reader (STORE_READ) is
+ * available, at most busy_ms, then NX_EBUSY. A read transaction sees one snapshot taken at begin and
+ * cannot write. One thread must not nest two write transactions (NX_EINTERNAL). After any statement
+ * of a transaction fails, the transaction can only be rolled back (as in PostgreSQL): later
+ * statements fail and store_commit rolls back and returns the first error's code. */
+int store_begin(store *s, int mode, store_tx **tx, nx_err *e);
+/* Commit and free tx (even on failure, when the transaction is rolled back). */
+int store_commit(store_tx *tx, nx_err *e);
+/* Roll back and free tx. NULL accepted. */
+void store_rollback(store_tx *tx);
+store *store_tx_store(store_tx *tx);
+
+/* Run a statement that returns no rows. *changes (may be NULL) receives the affected row count. */
+int store_exec(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e);
+/* Run several statements without parameters (DDL). */
+int store_exec_script(store_tx *tx, const char *sql, nx_err *e);
+
+/* Run a query; step with store_next. The rows must be freed before the next statement on tx. */
+int store_query(store_tx *tx, const char *sql, const store_param *p, int n, store_rows **rows, nx_err *e);
+/* 1 when a row is ready, 0 at the end, a negative code on error. */
+int store_next(store_rows *r);
+int store_ncols(store_rows *r);
+bool store_isnull(store_rows *r, int col);
+int64_t store_int(store_rows *r, int col);   /* 0 for NULL */
+double store_real(store_rows *r, int col);
+/* Valid until the next store_next or store_rows_free; NULL for SQL NULL. */
+const char *store_text(store_rows *r, int col);
+const void *store_blob(store_rows *r, int col, size_t *len);
+void store_rows_free(store_rows *r); /* NULL accepted */
+
+/* One-value helpers: NX_ENOTFOUND when there is no row; a NULL value reads as 0 / NULL. */
+int store_one_int(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *out, nx_err *e);
+/* *out is malloc'd (caller frees); NULL for SQL NULL. */
+int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, char **out, nx_err *e);
+
+/* Online backup to dest (a new file); the server keeps running. The backup carries nuanxin's
+ * marker so that restore can tell it from any other file. */
+int store_backup(store *s, const char *dest, nx_err *e);
+/* Replace the database at url with the backup at src after checking it is a nuanxin backup whose
+ * schema this binary understands (and passes integrity_check). The server must be stopped. */
+int store_restore(const char *url, const char *src, nx_err *e);
+/* PRAGMA integrity_check (SQLite) — 0 when "ok". */
+int store_check(store *s, nx_err *e);
+
+/* Commit hooks. fn(ctx) runs on the committing thread right after a write transaction that called
+ * store_tx_notify commits successfully (never after a rollback). Hooks must be quick (signal a
+ * condition variable) and must not use the store. Register at start-up; at most 16 hooks
+ * (NX_ETOOBIG). store_off_commit removes the hook and returns only once no call of it is running. */
+typedef void (*store_commit_fn)(void *ctx);
+int store_on_commit(store *s, store_commit_fn fn, void *ctx);
+void store_off_commit(store *s, store_commit_fn fn, void *ctx);
+/* Ask for the commit hooks to run when this (write) transaction commits. The outbox calls it. */
+void store_tx_notify(store_tx *tx);
+
+/* For tests and tools: store_migrate with an explicit list (ending with backend NULL; only entries
+ * for this store's backend are used, they must be in ascending order of number). */
+struct nx_migration;
+int store_migrate_list(store *s, const struct nx_migration *list, int *applied, nx_err *e);
+/* For tests and tools: store_restore that accepts schema versions up to max_version. */
+int store_restore_max(const char *url, const char *src, int max_version, nx_err *e);
+
+#endif

@@ -1,0 +1,84 @@
+/* store_impl.h — what a storage backend implements (internal to src/store/; modules never see it).
+ *
+ * store.c owns the public functions of store.h and the parts every backend shares (choosing a
+ * backend by URL, the migration runner, the one-value helpers, commit hooks, the "one open result
+ * per transaction" and "a failed transaction can only roll back" rules). A backend fills a table of
+ * function pointers, as SQLite's VFS does, and embeds the base structs below as the FIRST member of
+ * its own structs so that a base pointer converts to the backend's type:
+ *
+ *     struct sq_store { store base; ... };   (sqlite.c)
+ *
+ * Adding PostgreSQL means writing postgres.c with its own store_ops and adding it to the list in
+ * store.c; no module changes.
+ *
+ * The backend allocates and frees its structs; store.c initialises and reads the base fields. */
+#ifndef NX_STORE_STORE_IMPL_H
+#define NX_STORE_STORE_IMPL_H
+
+#include <pthread.h>
+
+#include "store/store.h"
+
+#define STORE_MAX_HOOKS 16
+
+struct store_ops;
+
+struct store {
+    const struct store_ops *ops;
+    pthread_rwlock_t hook_lock; /* read-held while hooks run, write-held to change them */
+    int nhooks;
+    struct {
+        store_commit_fn fn;
+        void *ctx;
+    } hooks[STORE_MAX_HOOKS];
+};
+
+struct store_tx {
+    store *s;
+    int mode;         /* STORE_READ or STORE_WRITE */
+    bool notify;      /* store_tx_notify was called */
+    int failed;       /* 0, or the code of the first failed statement */
+    store_rows *rows; /* the open result, if any */
+};
+
+struct store_rows {
+    store_tx *tx;
+};
+
+/* Every function gets base pointers that the backend itself produced. Errors follow store.h. */
+struct store_ops {
+    const char *name; /* "sqlite", "postgres": matches nx_migration.backend */
+    /* true when this backend handles url */
+    bool (*accepts)(const char *url);
+    /* opt is complete (defaults applied by store.c). */
+    int (*open)(const char *url, const store_options *opt, store **out, nx_err *e);
+    void (*close)(store *s);
+
+    int (*begin)(store *s, int mode, store_tx **tx, nx_err *e);
+    /* Commits (or, when tx->failed, rolls back and returns tx->failed); always releases tx. */
+    int (*commit)(store_tx *tx, nx_err *e);
+    void (*rollback)(store_tx *tx);
+
+    int (*exec)(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e);
+    int (*exec_script)(store_tx *tx, const char *sql, nx_err *e);
+    int (*query)(store_tx *tx, const char *sql, const store_param *p, int n, store_rows **rows, nx_err *e);
+    int (*next)(store_rows *r);
+    int (*ncols)(store_rows *r);
+    bool (*isnull)(store_rows *r, int col);
+    int64_t (*col_int)(store_rows *r, int col);
+    double (*col_real)(store_rows *r, int col);
+    const char *(*col_text)(store_rows *r, int col);
+    const void *(*col_blob)(store_rows *r, int col, size_t *len);
+    void (*rows_free)(store_rows *r);
+
+    /* Whether a table of that name exists (inside tx). */
+    int (*table_exists)(store_tx *tx, const char *name, bool *exists, nx_err *e);
+    int (*backup)(store *s, const char *dest, nx_err *e);
+    /* Restore without a store; refuse a backup whose schema version exceeds max_version. */
+    int (*restore)(const char *url, const char *src, int max_version, nx_err *e);
+    int (*check)(store *s, nx_err *e);
+};
+
+extern const struct store_ops store_sqlite_ops;
+
+#endif

@@ -1,0 +1,197 @@
+"""nxtest — the harness of the black-box API tests.
+
+Each test module starts its own nuanxin: a fresh data directory (`nuanxin init`), a server on a free
+loopback port (`--listen 127.0.0.1:0`, the port read from the server's first stdout line), and talks
+to it over HTTP like any client. Nothing here knows nuanxin's internals. Checks count; the run ends
+with the plain "N passed, N failed" line and a non-zero exit when anything failed.
+"""
+import http.client
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+BIN = os.environ.get("NUANXIN_BIN") or os.path.join(os.path.dirname(__file__), "../../build/nuanxin")
+PASSED = 0
+FAILED = 0
+
+
+def check(cond, what):
+    global PASSED, FAILED
+    if cond:
+        PASSED += 1
+    else:
+        FAILED += 1
+        frame = traceback.extract_stack()[-2]
+        print(f"FAIL {frame.filename}:{frame.lineno}: {what}", file=sys.stderr)
+    return cond
+
+
+def check_eq(got, want, what):
+    return check(got == want, f"{what}: got {got!r}, want {want!r}")
+
+
+def done():
+    print(f"{PASSED} passed, {FAILED} failed")
+    sys.exit(1 if FAILED or not PASSED else 0)
+
+
+def run_cli(data, *args, stdin=None, check_rc=True):
+    p = subprocess.run([BIN, "--data", data, *args], input=stdin, capture_output=True, text=True, timeout=300)
+    if check_rc and p.returncode != 0:
+        raise RuntimeError(f"nuanxin {' '.join(args)} failed ({p.returncode}): {p.stderr}")
+    return p
+
+
+class Server:
+    """A nuanxin serve process on its own data directory."""
+
+    def __init__(self, data=None, extra=(), demo=False, init=True):
+        self.own_dir = data is None
+        self.data = data or tempfile.mkdtemp(prefix="nxapi-")
+        self.extra = list(extra)
+        self.proc = None
+        self.port = None
+        self.admin_password = None
+        if init and not os.path.exists(os.path.join(self.data, "nuanxin.db")):
+            out = run_cli(self.data, "init").stdout
+            m = re.search(r"初始密码[^：]*：(\S+)", out)
+            self.admin_password = m.group(1) if m else None
+            if demo:
+                run_cli(self.data, "demo", "--residents", str(demo if isinstance(demo, int) else 400))
+
+    def start(self, env=None):
+        self.log = open(os.path.join(self.data, "server.log"), "ab")
+        self.proc = subprocess.Popen(
+            [BIN, "--data", self.data, "serve", "--listen", "127.0.0.1:0", "--web-root", "", *self.extra],
+            stdout=subprocess.PIPE, stderr=self.log, env=env)
+        line = self.proc.stdout.readline().decode()
+        m = re.search(r"listening on http://[^:]+:(\d+)", line)
+        if not m:
+            self.proc.kill()
+            raise RuntimeError("server did not start: " + line + self.tail_log())
+        self.port = int(m.group(1))
+        return self
+
+    def tail_log(self):
+        try:
+            with open(os.path.join(self.data, "server.log"), "rb") as f:
+                return f.read()[-3000:].decode(errors="replace")
+        except OSError:
+            return ""
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    def kill9(self):
+        self.stop(signal.SIGKILL)
+
+    def cleanup(self):
+        self.stop()
+        if self.own_dir and not os.environ.get("NX_KEEP"):
+            shutil.rmtree(self.data, ignore_errors=True)
+
+    def client(self):
+        return Client(self.port)
+
+    def login(self, username="admin", password=None):
+        c = self.client()
+        st, _, body = c.post("/api/v1/auth/login", {"username": username, "password": password or self.admin_password})
+        if st != 200:
+            raise RuntimeError(f"login {username} failed: {st} {body}")
+        c.token = body["token"]
+        return c
+
+
+class Client:
+    def __init__(self, port):
+        self.port = port
+        self.token = None
+        self.cookie = None
+        self.csrf = None
+        self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+
+    def request(self, method, path, body=None, headers=None, raw=None, auth=True):
+        h = dict(headers or {})
+        data = raw
+        if body is not None:
+            data = body if isinstance(body, (bytes, str)) else json.dumps(body, ensure_ascii=False)
+            if isinstance(data, str):
+                data = data.encode()
+            h.setdefault("Content-Type", "application/json")
+        if auth and self.token:
+            h.setdefault("Authorization", "Bearer " + self.token)
+        if auth and self.cookie:
+            h.setdefault("Cookie", self.cookie)
+            if self.csrf:
+                h.setdefault("X-CSRF-Token", self.csrf)
+        for attempt in range(2):
+            try:
+                self.conn.request(method, path, body=data, headers=h)
+                resp = self.conn.getresponse()
+                payload = resp.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.conn.close()
+                self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+                if attempt:
+                    raise
+        ctype = resp.getheader("Content-Type", "")
+        parsed = payload
+        if "json" in ctype and payload:
+            parsed = json.loads(payload)
+        return resp.status, resp, parsed
+
+    def get(self, path, **kw):
+        return self.request("GET", path, **kw)
+
+    def post(self, path, body=None, **kw):
+        return self.request("POST", path, body=body, **kw)
+
+    def patch(self, path, body=None, **kw):
+        return self.request("PATCH", path, body=body, **kw)
+
+
+def is_problem(status, resp, body, code, field=None):
+    """A problem+json answer with the status, a Chinese title and (optionally) the field."""
+    ok = status == code and resp.getheader("Content-Type", "").startswith("application/problem+json")
+    ok = ok and isinstance(body, dict) and re.search(r"[\u4e00-\u9fff]", body.get("title", "")) is not None
+    if field is not None:
+        ok = ok and body.get("field") == field
+    return ok
+
+
+def run(tests):
+    """Run test functions in order; an exception in one counts as a failure and the rest go on."""
+    for t in tests:
+        try:
+            t()
+            print(f"ok   {t.__name__}", file=sys.stderr)
+        except Exception:
+            check(False, f"{t.__name__} raised:\n{traceback.format_exc()}")
+    done()
+
+
+def id_check_digit(first17):
+    w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+    s = sum(int(c) * w[i] for i, c in enumerate(first17))
+    return "10X98765432"[s % 11]
+
+
+def make_id(region, birth, seq):
+    """A valid fictional ID number: region (6 digits), birth YYYYMMDD, seq (3 digits; odd = male)."""
+    first = f"{region}{birth}{seq:03d}"
+    return first + id_check_digit(first)

@@ -1,0 +1,793 @@
+/* test_store.c — the store interface on SQLite: parameters, types, errors, transactions and their
+ * isolation, threads, the statement cache, migrations, backup and restore. Each test works in its
+ * own temporary directory and creates its own tables (the real schema is the migrations' business). */
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "store/migrations.h"
+#include "store/store.h"
+#include "test.h"
+
+static char dir[256];
+
+static void path_in(char *out, size_t cap, const char *name)
+{
+    snprintf(out, cap, "%s/%s", dir, name);
+}
+
+static store *open_new(const char *name, int readers)
+{
+    char p[512];
+    path_in(p, sizeof p, name);
+    store_options o = {.readers = readers, .busy_ms = 2000, .create = true};
+    store *s = NULL;
+    nx_err e = {0};
+    int rc = store_open(p, &o, &s, &e);
+    CHECK_INT(rc, 0);
+    if (rc)
+        fprintf(stderr, "store_open: %s\n", e.msg);
+    return s;
+}
+
+static int exec_w(store *s, const char *sql)
+{
+    store_tx *tx;
+    nx_err e = {0};
+    int rc = store_begin(s, STORE_WRITE, &tx, &e);
+    if (rc)
+        return rc;
+    rc = store_exec_script(tx, sql, &e);
+    if (rc) {
+        fprintf(stderr, "script: %s\n", e.msg);
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, &e);
+}
+
+static int64_t count_rows(store *s, const char *sql)
+{
+    store_tx *tx;
+    nx_err e = {0};
+    int64_t n = -1;
+    if (store_begin(s, STORE_READ, &tx, &e) != 0)
+        return -1;
+    if (store_one_int(tx, sql, NULL, 0, &n, &e) != 0)
+        n = -1;
+    store_rollback(tx);
+    return n;
+}
+
+static void test_open(void)
+{
+    char p[512];
+    nx_err e = {0};
+    store *s = NULL;
+    path_in(p, sizeof p, "missing.db");
+    CHECK_INT(store_open(p, NULL, &s, &e), NX_ENOTFOUND);
+    CHECK(s == NULL);
+    CHECK(strstr(e.msg, "nuanxin init") != NULL);
+    CHECK(access(p, F_OK) != 0); /* not created as a side effect */
+
+    CHECK_INT(store_open("postgres://localhost/nx", NULL, &s, &e), NX_EUNSUPP);
+    CHECK_STR(e.msg, "PostgreSQL 后端尚未启用");
+    CHECK_INT(store_open("", NULL, &s, &e), NX_EINVAL);
+
+    s = open_new("open.db", 2);
+    CHECK(s != NULL);
+    if (s == NULL)
+        return;
+    CHECK_STR(store_backend(s), "sqlite");
+    CHECK_INT(exec_w(s, "CREATE TABLE t (a INTEGER)"), 0);
+    struct stat sb;
+    path_in(p, sizeof p, "open.db");
+    CHECK_INT(stat(p, &sb), 0);
+    CHECK_INT(sb.st_mode & 0777, 0600);
+    path_in(p, sizeof p, "open.db-wal");
+    CHECK_INT(stat(p, &sb), 0); /* WAL mode took */
+    CHECK_INT(sb.st_mode & 0777, 0600);
+    CHECK_INT(store_check(s, &e), 0);
+    int v = -1;
+    CHECK_INT(store_schema_version(s, &v, &e), 0);
+    CHECK_INT(v, 0);
+    store_close(s);
+
+    /* An existing database opens without create. */
+    path_in(p, sizeof p, "open.db");
+    CHECK_INT(store_open(p, NULL, &s, &e), 0);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM t"), 0);
+    store_close(s);
+    store_close(NULL);
+}
+
+static void test_params(void)
+{
+    store *s = open_new("params.db", 2);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE t (a INTEGER, b TEXT, c BLOB, r REAL)"), 0);
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    int64_t ch = -1;
+    /* $2 before $1 in the SQL: bound by name, not by position. */
+    CHECK_INT(store_exec(tx, "INSERT INTO t (b, a) VALUES ($2, $1)",
+                         (store_param[]){P_INT(7), P_TEXT("seven")}, 2, &ch, &e),
+              0);
+    CHECK_INT(ch, 1);
+    CHECK_INT(store_exec(tx, "INSERT INTO t (b, a) VALUES ($2, $1)",
+                         (store_param[]){P_INT(8), P_TEXT("eight")}, 2, &ch, &e),
+              0);
+    /* A parameter the SQL does not use is allowed. */
+    CHECK_INT(store_exec(tx, "INSERT INTO t (a, b) VALUES ($1, 'x')",
+                         (store_param[]){P_INT(9), P_TEXT("unused")}, 2, NULL, &e),
+              0);
+    CHECK_INT(store_commit(tx, &e), 0);
+
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    char *t = NULL;
+    CHECK_INT(store_one_text(tx, "SELECT b FROM t WHERE b = $2 AND a = $1",
+                             (store_param[]){P_INT(8), P_TEXT("eight")}, 2, &t, &e),
+              0);
+    CHECK_STR(t, "eight");
+    free(t);
+    /* Mismatched pair: a = 7 with b = 'eight' is no row. */
+    CHECK_INT(store_one_text(tx, "SELECT b FROM t WHERE b = $2 AND a = $1",
+                             (store_param[]){P_INT(7), P_TEXT("eight")}, 2, &t, &e),
+              NX_ENOTFOUND);
+    CHECK(t == NULL);
+    int64_t v = 0;
+    /* $1 used twice. */
+    CHECK_INT(store_one_int(tx, "SELECT $1 * 10 + $1", (store_param[]){P_INT(4)}, 1, &v, &e), 0);
+    CHECK_INT(v, 44);
+    CHECK_INT(store_one_int(tx, "SELECT count(*) FROM t WHERE a = $1 OR a = $1 + 1",
+                            (store_param[]){P_INT(7)}, 1, &v, &e),
+              0);
+    CHECK_INT(v, 2);
+    /* $3 with two parameters: a bug, refused. */
+    CHECK_INT(store_one_int(tx, "SELECT $3", (store_param[]){P_INT(1), P_INT(2)}, 2, &v, &e), NX_EINTERNAL);
+    store_rollback(tx);
+
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK_INT(store_one_int(tx, "SELECT ?", (store_param[]){P_INT(1)}, 1, &v, &e), NX_EINTERNAL);
+    store_rollback(tx);
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK_INT(store_one_int(tx, "SELECT :a", (store_param[]){P_INT(1)}, 1, &v, &e), NX_EINTERNAL);
+    store_rollback(tx);
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK_INT(store_one_int(tx, "SELECT $0", (store_param[]){P_INT(1)}, 1, &v, &e), NX_EINTERNAL);
+    store_rollback(tx);
+
+    /* A syntax error carries SQLite's message, an unknown table too. */
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK_INT(store_one_int(tx, "SELEC 1", NULL, 0, &v, &e), NX_EDB);
+    CHECK(strstr(e.msg, "syntax error") != NULL);
+    CHECK_STR(e.field, "");
+    /* The transaction is now poisoned, as in PostgreSQL. */
+    CHECK_INT(store_one_int(tx, "SELECT 1", NULL, 0, &v, &e), NX_EDB);
+    CHECK_INT(store_commit(tx, &e), NX_EDB);
+
+    /* Two statements at once belong in store_exec_script. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO t (a) VALUES (1); INSERT INTO t (a) VALUES (2)", NULL, 0, NULL, &e),
+              NX_EINTERNAL);
+    store_rollback(tx);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM t"), 3);
+    store_close(s);
+}
+
+static void test_types(void)
+{
+    store *s = open_new("types.db", 2);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, a INTEGER, b TEXT, c BLOB, r REAL)"), 0);
+    nx_err e = {0};
+    store_tx *tx;
+    static const unsigned char bin[] = {'a', 0, 'b', 0, 0xff};
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    const char *none = NULL;
+    CHECK_INT(store_exec(tx, "INSERT INTO t (id, a, b, c, r) VALUES ($1, $2, $3, $4, $5)",
+                         (store_param[]){P_INT(1), P_ID(0), P_TEXT(none), P_BLOB(NULL, 0), P_NULL}, 5, NULL,
+                         &e),
+              0);
+    CHECK_INT(store_exec(tx, "INSERT INTO t (id, a, b, c, r) VALUES ($1, $2, $3, $4, $5)",
+                         (store_param[]){P_INT(2), P_INT(INT64_MIN), P_TEXT("暖心"), P_BLOB(bin, sizeof bin),
+                                         P_REAL(2.5)},
+                         5, NULL, &e),
+              0);
+    char empty[1] = "";
+    CHECK_INT(
+        store_exec(tx, "INSERT INTO t (id, a, b, c, r) VALUES ($1, $2, $3, $4, $5)",
+                   (store_param[]){P_INT(3), P_INT(INT64_MAX), P_TEXT(empty), P_BLOB(bin, 0), P_REAL(-0.25)},
+                   5, NULL, &e),
+        0);
+    CHECK_INT(store_commit(tx, &e), 0);
+
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    store_rows *r;
+    CHECK_INT(store_query(tx, "SELECT a, b, c, r FROM t ORDER BY id", NULL, 0, &r, &e), 0);
+    CHECK_INT(store_ncols(r), 4);
+    size_t len = 99;
+    CHECK_INT(store_next(r), 1);
+    CHECK(store_isnull(r, 0) && store_isnull(r, 1) && store_isnull(r, 2) && store_isnull(r, 3));
+    CHECK_INT(store_int(r, 0), 0);
+    CHECK(store_text(r, 1) == NULL);
+    CHECK(store_blob(r, 2, &len) == NULL);
+    CHECK_INT(len, 0);
+    CHECK(store_real(r, 3) == 0.0);
+    CHECK_INT(store_next(r), 1);
+    CHECK_INT(store_int(r, 0), INT64_MIN);
+    CHECK_STR(store_text(r, 1), "暖心");
+    const unsigned char *b = store_blob(r, 2, &len);
+    CHECK_INT(len, 5);
+    CHECK(b && memcmp(b, bin, 5) == 0);
+    CHECK(store_real(r, 3) == 2.5);
+    CHECK_INT(store_next(r), 1);
+    CHECK_INT(store_int(r, 0), INT64_MAX);
+    CHECK(!store_isnull(r, 1));
+    CHECK_STR(store_text(r, 1), "");
+    CHECK(!store_isnull(r, 2)); /* an empty blob is not NULL */
+    len = 99;
+    CHECK(store_blob(r, 2, &len) != NULL);
+    CHECK_INT(len, 0);
+    CHECK(store_real(r, 3) == -0.25);
+    CHECK_INT(store_next(r), 0);
+    CHECK_INT(store_next(r), 0); /* stays at the end, does not restart */
+    /* A second statement while the result is open is refused. */
+    int64_t v;
+    CHECK_INT(store_one_int(tx, "SELECT 1", NULL, 0, &v, &e), NX_EINTERNAL);
+    store_rows_free(r);
+    store_rows_free(NULL);
+    CHECK_INT(store_one_int(tx, "SELECT count(*) FROM t WHERE c IS NULL", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 1);
+    char *t = (char *)"x";
+    CHECK_INT(store_one_text(tx, "SELECT b FROM t WHERE id = 1", NULL, 0, &t, &e), 0);
+    CHECK(t == NULL);
+    CHECK_INT(store_one_int(tx, "SELECT a FROM t WHERE id = 1", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 0);
+    CHECK_INT(store_commit(tx, &e), 0);
+    store_close(s);
+}
+
+static void test_errors_and_rollback(void)
+{
+    store *s = open_new("errors.db", 2);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL);"
+                        "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER NOT NULL REFERENCES p(id),"
+                        " n INTEGER CHECK (n >= 0))"),
+              0);
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (id, code) VALUES (1, 'A')", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_commit(tx, &e), 0);
+
+    /* Unique violation. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(
+        store_exec(tx, "INSERT INTO p (id, code) VALUES (2, $1)", (store_param[]){P_TEXT("A")}, 1, NULL, &e),
+        NX_ECONFLICT);
+    CHECK_STR(e.msg, "数据重复");
+    CHECK(strstr(e.msg, "A") == NULL);
+    CHECK_INT(store_commit(tx, &e), NX_ECONFLICT); /* poisoned: rolled back */
+    /* Primary key violation. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (id, code) VALUES (1, 'B')", NULL, 0, NULL, &e), NX_ECONFLICT);
+    store_rollback(tx);
+    /* Foreign key violation (foreign_keys=ON). */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO c (p_id, n) VALUES (42, 1)", NULL, 0, NULL, &e), NX_ECONFLICT);
+    CHECK_STR(e.msg, "关联数据不存在或仍被引用");
+    store_rollback(tx);
+    /* CHECK → NX_EINVAL, NOT NULL → NX_EDB (a bug in the caller). */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO c (p_id, n) VALUES (1, -1)", NULL, 0, NULL, &e), NX_EINVAL);
+    store_rollback(tx);
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (id) VALUES (5)", NULL, 0, NULL, &e), NX_EDB);
+    store_rollback(tx);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM p"), 1);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM c"), 0);
+
+    /* Rollback leaves nothing, and the tx's changes are visible inside it. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    int64_t ch = 0, v = 0;
+    CHECK_INT(store_exec(tx, "INSERT INTO p (id, code) VALUES (2, 'B'), (3, 'C')", NULL, 0, &ch, &e), 0);
+    CHECK_INT(ch, 2);
+    CHECK_INT(store_exec(tx, "INSERT INTO c (p_id, n) VALUES (2, 1)", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_one_int(tx, "SELECT count(*) FROM p", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 3);
+    store_rollback(tx);
+    store_rollback(NULL);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM p"), 1);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM c"), 0);
+
+    /* RETURNING through store_query in a write transaction. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_one_int(tx, "INSERT INTO p (code) VALUES ($1) RETURNING id", (store_param[]){P_TEXT("Z")},
+                            1, &v, &e),
+              0);
+    CHECK_INT(v, 2);
+    CHECK_INT(store_commit(tx, &e), 0);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM p WHERE code = 'Z'"), 1);
+
+    /* A read transaction cannot write. */
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (code) VALUES ('R')", NULL, 0, NULL, &e), NX_EINTERNAL);
+    store_rollback(tx);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM p WHERE code = 'R'"), 0);
+
+    /* A script that ends the transaction is refused. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec_script(tx, "INSERT INTO p (code) VALUES ('S'); COMMIT;", &e), NX_EINTERNAL);
+    store_rollback(tx);
+
+    /* Nested write transactions on one thread: an error, not a deadlock. */
+    store_tx *tx2 = NULL;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx2, &e), NX_EINTERNAL);
+    CHECK(tx2 == NULL);
+    store_rollback(tx);
+    store_close(s);
+}
+
+static void test_snapshot_and_pool(void)
+{
+    char p[512];
+    path_in(p, sizeof p, "snap.db");
+    store_options o = {.readers = 2, .busy_ms = 150, .create = true};
+    store *s = NULL;
+    nx_err e = {0};
+    CHECK_INT(store_open(p, &o, &s, &e), 0);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE t (a INTEGER)"), 0);
+    store_tx *rd, *rd2, *rd3 = NULL, *wr;
+    int64_t v = -1;
+    CHECK_INT(store_begin(s, STORE_READ, &rd, &e), 0);
+    /* The write commits after the read transaction began and before it reads anything. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &wr, &e), 0);
+    CHECK_INT(store_exec(wr, "INSERT INTO t (a) VALUES (1)", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_commit(wr, &e), 0);
+    CHECK_INT(store_one_int(rd, "SELECT count(*) FROM t", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 0);
+    CHECK_INT(store_begin(s, STORE_READ, &rd2, &e), 0);
+    CHECK_INT(store_one_int(rd2, "SELECT count(*) FROM t", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 1);
+    /* Both readers taken: the third waits busy_ms, then NX_EBUSY. */
+    int64_t t0 = 0;
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    CHECK_INT(store_begin(s, STORE_READ, &rd3, &e), NX_EBUSY);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    t0 = (b.tv_sec - a.tv_sec) * 1000 + (b.tv_nsec - a.tv_nsec) / 1000000;
+    CHECK(t0 >= 140 && t0 < 2000);
+    CHECK(rd3 == NULL);
+    CHECK_STR(e.msg, "数据库繁忙，请稍后重试");
+    CHECK_INT(store_one_int(rd, "SELECT count(*) FROM t", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 0); /* still its own snapshot */
+    CHECK_INT(store_commit(rd, &e), 0);
+    CHECK_INT(store_commit(rd2, &e), 0);
+    CHECK_INT(store_begin(s, STORE_READ, &rd3, &e), 0);
+    store_rollback(rd3);
+    store_close(s);
+}
+
+/* Eight readers check an invariant while one writer keeps changing the table: every write inserts
+ * +k and -k in one transaction, so any snapshot has an even count and a zero sum. */
+typedef struct {
+    store *s;
+    int iterations;
+    int bad;
+    int errors;
+    int64_t max_seen;
+} rd_arg;
+
+static void *reader_main(void *p)
+{
+    rd_arg *a = p;
+    for (int i = 0; i < a->iterations; i++) {
+        store_tx *tx;
+        nx_err e = {0};
+        if (store_begin(a->s, STORE_READ, &tx, &e) != 0) {
+            a->errors++;
+            continue;
+        }
+        store_rows *r;
+        if (store_query(tx, "SELECT count(*), coalesce(sum(v), 0) FROM t", NULL, 0, &r, &e) != 0 ||
+            store_next(r) != 1) {
+            a->errors++;
+            store_rollback(tx);
+            continue;
+        }
+        int64_t n = store_int(r, 0), sum = store_int(r, 1);
+        store_rows_free(r);
+        if (n % 2 != 0 || sum != 0)
+            a->bad++;
+        if (n > a->max_seen)
+            a->max_seen = n;
+        if (store_commit(tx, &e) != 0)
+            a->errors++;
+    }
+    return NULL;
+}
+
+static void *writer_main(void *p)
+{
+    rd_arg *a = p;
+    for (int i = 1; i <= a->iterations; i++) {
+        store_tx *tx;
+        nx_err e = {0};
+        if (store_begin(a->s, STORE_WRITE, &tx, &e) != 0) {
+            a->errors++;
+            continue;
+        }
+        if (store_exec(tx, "INSERT INTO t (v) VALUES ($1)", (store_param[]){P_INT(i)}, 1, NULL, &e) != 0 ||
+            store_exec(tx, "INSERT INTO t (v) VALUES (-$1)", (store_param[]){P_INT(i)}, 1, NULL, &e) != 0) {
+            a->errors++;
+            store_rollback(tx);
+            continue;
+        }
+        if (store_commit(tx, &e) != 0)
+            a->errors++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    store *s = open_new("threads.db", 4);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"), 0);
+    pthread_t th[9];
+    rd_arg args[9];
+    for (int i = 0; i < 9; i++) {
+        args[i] = (rd_arg){.s = s, .iterations = i == 0 ? 150 : 400};
+        pthread_create(&th[i], NULL, i == 0 ? writer_main : reader_main, &args[i]);
+    }
+    int bad = 0, errors = 0;
+    int64_t seen = 0;
+    for (int i = 0; i < 9; i++) {
+        pthread_join(th[i], NULL);
+        bad += args[i].bad;
+        errors += args[i].errors;
+        if (args[i].max_seen > seen)
+            seen = args[i].max_seen;
+    }
+    CHECK_INT(bad, 0);
+    CHECK_INT(errors, 0);
+    CHECK(seen > 0); /* readers did see writes */
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM t"), 300);
+    CHECK_INT(count_rows(s, "SELECT sum(v) FROM t"), 0);
+    store_close(s);
+}
+
+static void test_stmt_cache(void)
+{
+    store *s = open_new("cache.db", 1);
+    if (s == NULL)
+        return;
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    int64_t v = 0, total = 0;
+    for (int i = 0; i < 5000; i++) {
+        if (store_one_int(tx, "SELECT $1 + 1", (store_param[]){P_INT(i)}, 1, &v, &e) != 0)
+            break;
+        total += v;
+    }
+    CHECK_INT(total, 5000LL * 5001 / 2);
+    /* More distinct statements than the cache holds: evictions, right answers, no leak (ASan). */
+    char sql[64];
+    int right = 0;
+    for (int round = 0; round < 2; round++) {
+        for (int i = 0; i < 700; i++) {
+            snprintf(sql, sizeof sql, "SELECT %d + $1", i);
+            if (store_one_int(tx, sql, (store_param[]){P_INT(round)}, 1, &v, &e) == 0 && v == i + round)
+                right++;
+        }
+    }
+    CHECK_INT(right, 1400);
+    CHECK_INT(store_commit(tx, &e), 0);
+    store_close(s);
+}
+
+static const struct nx_migration mig_v2[] = {
+    {"postgres", 1, "001_pg", "THIS IS NOT SQLITE"},
+    {"sqlite", 1, "001_a",
+     "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO a (x) VALUES ('one');"},
+    {"sqlite", 2, "002_b", "CREATE TABLE b (id INTEGER PRIMARY KEY); ALTER TABLE a ADD COLUMN y INTEGER;"},
+    {0, 0, 0, 0},
+};
+static const struct nx_migration mig_v1[] = {
+    {"sqlite", 1, "001_a",
+     "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO a (x) VALUES ('one');"},
+    {0, 0, 0, 0},
+};
+static const struct nx_migration mig_bad3[] = {
+    {"sqlite", 1, "001_a",
+     "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO a (x) VALUES ('one');"},
+    {"sqlite", 2, "002_b", "CREATE TABLE b (id INTEGER PRIMARY KEY); ALTER TABLE a ADD COLUMN y INTEGER;"},
+    {"sqlite", 3, "003_c", "CREATE TABLE c (id INTEGER); SELEC oops;"},
+    {0, 0, 0, 0},
+};
+static const struct nx_migration mig_unsorted[] = {
+    {"sqlite", 2, "002_b", "SELECT 1;"},
+    {"sqlite", 1, "001_a", "SELECT 1;"},
+    {0, 0, 0, 0},
+};
+
+static void test_migrations(void)
+{
+    store *s = open_new("mig.db", 2);
+    if (s == NULL)
+        return;
+    nx_err e = {0};
+    int applied = -1, v = -1;
+    CHECK_INT(store_migrate_list(s, mig_unsorted, &applied, &e), NX_EINTERNAL);
+    CHECK_INT(store_migrate_list(s, mig_v2, &applied, &e), 0);
+    CHECK_INT(applied, 2);
+    CHECK_INT(store_schema_version(s, &v, &e), 0);
+    CHECK_INT(v, 2);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM schema_migrations"), 2);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM schema_migrations WHERE version = 2 AND name = '002_b'"),
+              1);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM a WHERE y IS NULL"), 1);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM nx_meta WHERE key = 'app' AND value = 'nuanxin'"), 1);
+    CHECK_INT(count_rows(s,
+                         "SELECT count(*) FROM nx_meta WHERE key = 'created_at' AND CAST(value AS INTEGER) > "
+                         "1600000000000"),
+              1);
+    /* Idempotent. */
+    CHECK_INT(store_migrate_list(s, mig_v2, &applied, &e), 0);
+    CHECK_INT(applied, 0);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM a"), 1);
+    /* An older binary refuses the newer database. */
+    CHECK_INT(store_migrate_list(s, mig_v1, &applied, &e), NX_EUNSUPP);
+    CHECK_STR(e.msg, "数据库版本 2 高于本程序支持的 1，请升级 nuanxin");
+    /* A failing migration leaves the database at the previous version, with nothing half done. */
+    CHECK_INT(store_migrate_list(s, mig_bad3, &applied, &e), NX_EDB);
+    CHECK_INT(applied, 0);
+    CHECK_INT(store_schema_version(s, &v, &e), 0);
+    CHECK_INT(v, 2);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM sqlite_schema WHERE name = 'c'"), 0);
+    store_close(s);
+
+    /* A fresh database in steps: v1 then v2 applies only 002. */
+    s = open_new("mig2.db", 1);
+    if (s == NULL)
+        return;
+    CHECK_INT(store_migrate_list(s, mig_v1, &applied, &e), 0);
+    CHECK_INT(applied, 1);
+    CHECK_INT(store_migrate_list(s, mig_v2, NULL, &e), 0);
+    CHECK_INT(store_schema_version(s, &v, &e), 0);
+    CHECK_INT(v, 2);
+    store_close(s);
+
+    /* The real, embedded migrations apply to an empty database and are idempotent. */
+    s = open_new("mig_real.db", 1);
+    if (s == NULL)
+        return;
+    int newest = 0;
+    for (const struct nx_migration *m = nx_migrations; m->backend; m++)
+        if (strcmp(m->backend, "sqlite") == 0)
+            newest = m->number;
+    CHECK_INT(store_migrate(s, &applied, &e), 0);
+    if (applied != newest)
+        fprintf(stderr, "store_migrate: %s\n", e.msg);
+    CHECK_INT(applied, newest);
+    CHECK_INT(store_migrate(s, &applied, &e), 0);
+    CHECK_INT(applied, 0);
+    CHECK_INT(store_schema_version(s, &v, &e), 0);
+    CHECK_INT(v, newest);
+    store_close(s);
+}
+
+static int write_file(const char *path, const void *data, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL)
+        return -1;
+    size_t w = fwrite(data, 1, n, f);
+    return fclose(f) == 0 && w == n ? 0 : -1;
+}
+
+static void test_backup_restore(void)
+{
+    char db[512], bak[512], p[512];
+    path_in(db, sizeof db, "live.db");
+    path_in(bak, sizeof bak, "live.bak");
+    store *s = open_new("live.db", 2);
+    if (s == NULL)
+        return;
+    nx_err e = {0};
+    CHECK_INT(store_migrate_list(s, mig_v2, NULL, &e), 0);
+    CHECK_INT(exec_w(s, "CREATE TABLE big (id INTEGER PRIMARY KEY, pad TEXT);"
+                        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
+                        " INSERT INTO big (pad) SELECT printf('%0200d', i) FROM n;"),
+              0);
+    CHECK_INT(store_backup(s, bak, &e), 0);
+    struct stat sb;
+    CHECK_INT(stat(bak, &sb), 0);
+    CHECK_INT(sb.st_mode & 0777, 0600);
+    path_in(p, sizeof p, "live.bak-wal");
+    CHECK(access(p, F_OK) != 0); /* a single self-contained file */
+    /* Never overwrites. */
+    CHECK_INT(store_backup(s, bak, &e), NX_ECONFLICT);
+    /* Changes after the backup. */
+    CHECK_INT(exec_w(s, "DELETE FROM big WHERE id > 10; INSERT INTO a (x) VALUES ('after');"), 0);
+    /* The server is running: restore refuses. */
+    CHECK_INT(store_restore_max(db, bak, 2, &e), NX_EBUSY);
+    CHECK_STR(e.msg, "数据库正在使用，请先停止 nuanxin serve");
+    store_close(s);
+
+    /* This binary only knows version 1: refuses a version-2 backup. */
+    CHECK_INT(store_restore_max(db, bak, 1, &e), NX_EINVAL);
+    CHECK(strstr(e.msg, "高于本程序支持的 1") != NULL);
+    CHECK_INT(store_restore_max(db, bak, 2, &e), 0);
+    path_in(p, sizeof p, "live.db.restore-tmp");
+    CHECK(access(p, F_OK) != 0);
+    CHECK_INT(stat(db, &sb), 0);
+    CHECK_INT(sb.st_mode & 0777, 0600);
+    CHECK_INT(store_open(db, NULL, &s, &e), 0);
+    if (s) {
+        CHECK_INT(count_rows(s, "SELECT count(*) FROM big"), 2000);
+        CHECK_INT(count_rows(s, "SELECT count(*) FROM a"), 1);
+        int v = 0;
+        CHECK_INT(store_schema_version(s, &v, &e), 0);
+        CHECK_INT(v, 2);
+        CHECK_INT(store_check(s, &e), 0);
+        store_close(s);
+    }
+
+    /* Not an SQLite file. */
+    path_in(p, sizeof p, "notes.txt");
+    CHECK_INT(write_file(p, "hello, this is not a database at all.\n", 38), 0);
+    CHECK_INT(store_restore_max(db, p, 99, &e), NX_EINVAL);
+    CHECK(strstr(e.msg, "不是 nuanxin 备份文件") != NULL);
+    path_in(p, sizeof p, "nothing-here.bak");
+    CHECK_INT(store_restore_max(db, p, 99, &e), NX_ENOTFOUND);
+
+    /* An SQLite file without nuanxin's marker. */
+    store *o = open_new("other.db", 1);
+    if (o) {
+        CHECK_INT(exec_w(o, "CREATE TABLE whatever (x)"), 0);
+        path_in(p, sizeof p, "other.bak");
+        CHECK_INT(store_backup(o, p, &e), 0);
+        store_close(o);
+        CHECK_INT(store_restore_max(db, p, 99, &e), NX_EINVAL);
+        CHECK(strstr(e.msg, "不是 nuanxin 备份文件") != NULL);
+    }
+
+    /* A corrupted backup: garbage over some pages in the middle of the file. */
+    char bak2[512];
+    path_in(bak2, sizeof bak2, "corrupt.bak");
+    CHECK_INT(store_open(db, NULL, &s, &e), 0);
+    if (s) {
+        CHECK_INT(store_backup(s, bak2, &e), 0);
+        store_close(s);
+    }
+    int fd = open(bak2, O_RDWR);
+    CHECK(fd >= 0);
+    if (fd >= 0) {
+        CHECK(fstat(fd, &sb) == 0 && sb.st_size > 40 * 4096);
+        unsigned char junk[4096 * 8];
+        for (size_t i = 0; i < sizeof junk; i++)
+            junk[i] = (unsigned char)(i * 131 + 7);
+        CHECK_INT(pwrite(fd, junk, sizeof junk, 4096 * 20), (long long)sizeof junk);
+        close(fd);
+    }
+    CHECK_INT(store_restore_max(db, bak2, 99, &e), NX_EINVAL);
+    CHECK(strstr(e.msg, "损坏") != NULL);
+    /* The refused restores left the database alone. */
+    CHECK_INT(store_open(db, NULL, &s, &e), 0);
+    if (s) {
+        CHECK_INT(count_rows(s, "SELECT count(*) FROM big"), 2000);
+        store_close(s);
+    }
+    /* Restoring over a damaged database (the usual reason to restore). */
+    path_in(p, sizeof p, "damaged.db");
+    CHECK_INT(write_file(p, "garbage garbage garbage garbage garbage garbage garbage", 55), 0);
+    CHECK_INT(store_restore_max(p, bak, 2, &e), 0);
+    CHECK_INT(store_open(p, NULL, &s, &e), 0);
+    if (s) {
+        CHECK_INT(count_rows(s, "SELECT count(*) FROM big"), 2000);
+        store_close(s);
+    }
+    /* Restoring onto a path with no database yet (a new machine). */
+    path_in(p, sizeof p, "fresh.db");
+    CHECK_INT(store_restore_max(p, bak, 2, &e), 0);
+    CHECK_INT(store_open(p, NULL, &s, &e), 0);
+    if (s) {
+        CHECK_INT(count_rows(s, "SELECT count(*) FROM a"), 1);
+        store_close(s);
+    }
+}
+
+/* An acknowledged write survives kill -9; an unfinished one leaves no trace. */
+static void test_kill9(void)
+{
+    char p[512];
+    path_in(p, sizeof p, "kill9.db");
+    int fds[2];
+    CHECK_INT(pipe(fds), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        store_options o = {.readers = 1, .busy_ms = 1000, .create = true};
+        store *s = NULL;
+        nx_err e = {0};
+        store_tx *tx;
+        if (store_open(p, &o, &s, &e) || exec_w(s, "CREATE TABLE t (a INTEGER)") ||
+            store_begin(s, STORE_WRITE, &tx, &e) ||
+            store_exec(tx, "INSERT INTO t (a) VALUES (1)", NULL, 0, NULL, &e) || store_commit(tx, &e) ||
+            store_begin(s, STORE_WRITE, &tx, &e) ||
+            store_exec(tx, "INSERT INTO t (a) VALUES (2)", NULL, 0, NULL, &e))
+            _exit(2);
+        if (write(fds[1], "k", 1) != 1)
+            _exit(3);
+        for (;;)
+            pause(); /* killed here, inside the second transaction */
+    }
+    close(fds[1]);
+    CHECK(pid > 0);
+    char c = 0;
+    CHECK_INT(read(fds[0], &c, 1), 1);
+    close(fds[0]);
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    store *s = NULL;
+    nx_err e = {0};
+    CHECK_INT(store_open(p, NULL, &s, &e), 0);
+    if (s) {
+        CHECK_INT(count_rows(s, "SELECT count(*) FROM t WHERE a = 1"), 1);
+        CHECK_INT(count_rows(s, "SELECT count(*) FROM t WHERE a = 2"), 0);
+        CHECK_INT(store_check(s, &e), 0);
+        store_close(s);
+    }
+}
+
+static void cleanup_dir(void)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+int main(void)
+{
+    nx_log_threshold = NX_LOG_OFF;
+    snprintf(dir, sizeof dir, "/tmp/nx-test-store-XXXXXX");
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    TEST_RUN(test_open);
+    TEST_RUN(test_params);
+    TEST_RUN(test_types);
+    TEST_RUN(test_errors_and_rollback);
+    TEST_RUN(test_snapshot_and_pool);
+    TEST_RUN(test_threads);
+    TEST_RUN(test_stmt_cache);
+    TEST_RUN(test_migrations);
+    TEST_RUN(test_backup_restore);
+    TEST_RUN(test_kill9);
+    cleanup_dir();
+    return TEST_DONE();
+}
