@@ -17,7 +17,7 @@
 
 typedef struct demo_options {
     unsigned seed;        /* deterministic output for a seed (0 = default 2026) */
-    int residents;        /* target number of residents (0 = default 3000; 20..50000) */
+    int residents;        /* target number of residents (0 = default 3000; 10..2000000) */
     const char *password; /* demo password of every account; NULL = DEMO_DEFAULT_PASSWORD */
 } demo_options;
 
@@ -32,15 +32,18 @@ typedef struct demo_options {
  * written in one write transaction (every resident through people_resident_create_tx, so
  * encryption, pinyin, name suffixes, audit rows and events happen for real); the accounts are then
  * created one by one with users_create (who = NULL). A demo account whose username already exists
- * is left unchanged and listed with "password": null and "existing": true.
+ * is left unchanged and listed with "existing": true and "password": "（已存在，未修改）".
  *
- * Prints nothing. On success *summary receives a new JSON object:
- *   {"seed", "street", "community",
- *    "counts": {"grids", "estates", "buildings", "rooms", "shops", "households", "residents",
- *               "active", "over_60", "over_80", "floating", "moved_out", "deceased"},
- *    "accounts": [{"username", "role", "role_label", "scope", "display_name", "password"}],
- *    "elapsed_ms": {"org_people", "accounts", "total"}}
- * ("over_60"/"over_80" count active residents aged 60/80 or more today).
+ * Prints nothing. On success *summary receives a new JSON object whose integer members are the
+ * counts (flat, so a caller can print every integer member):
+ *   {"seed", "grids", "estates", "buildings", "rooms", "shops", "households", "residents",
+ *    "active", "over_60", "over_80", "floating", "moved_out", "deceased",
+ *    "people_ms", "accounts_ms",
+ *    "street": "幸福街道", "community": "暖心社区",
+ *    "accounts": [{"username", "role", "role_label", "scope", "display_name", "password",
+ *                  "existing"}]}
+ * over_60/over_80/floating count active residents (aged 60/80 or more today; living here as
+ * floating population); residents counts every row written, moved out and deceased included.
  *
  * Returns 0; NX_EINVAL for options out of range or a password that fails password_policy_check for
  * one of the demo usernames (field "password"); NX_ECONFLICT (Chinese message) when the database

@@ -10,6 +10,7 @@
 #include "base/str.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "modules/org/org.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
 #include "secure/password.h"
@@ -131,6 +132,17 @@ static int cmd_init(int argc, char **argv)
     nx_app app;
     if (cli_open_app(&app, true, true))
         return 1;
+    store_tx *tx = NULL;
+    int src = store_begin(app.db, STORE_WRITE, &tx, &e);
+    if (src == 0 && (src = org_seed_tags(tx, &e)) != 0)
+        store_rollback(tx);
+    else if (src == 0)
+        src = store_commit(tx, &e);
+    if (src) {
+        fprintf(stderr, "nuanxin: 写入内置标签失败：%s\n", e.msg);
+        cli_close_app(&app);
+        return 1;
+    }
     char pw[32];
     password_generate(pw, sizeof pw);
     while (password_policy_check(pw, admin, NULL))
@@ -253,6 +265,30 @@ static int cmd_restore(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+static void print_route(const char *method, const char *pattern, unsigned flags, void *ctx)
+{
+    (void)ctx;
+    printf("%s %s%s\n", method, pattern, (flags & HTTP_PUBLIC) ? " public" : "");
+}
+
+/* `nuanxin routes`: every registered route, one per line (the OpenAPI conformance test reads it). */
+static int cmd_routes(void)
+{
+    http_options ho = {.listen = "127.0.0.1:0", .max_body = 1024, .max_upload = 1024, .max_header = 8192,
+                       .request_arena = 1 << 20, .max_connections = 4};
+    http_server *srv;
+    nx_err e;
+    nx_app app = {.cfg = &nx_cfg};
+    if (http_server_new(&ho, &srv, &e)) {
+        fprintf(stderr, "nuanxin: %s\n", e.msg);
+        return 1;
+    }
+    cli_register_routes(srv, &app);
+    http_routes_each(srv, print_route, NULL);
+    http_server_free(srv);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     config_defaults(&nx_cfg);
@@ -302,6 +338,8 @@ int main(int argc, char **argv)
         return cmd_backup(argc, argv);
     if (strcmp(cmd, "restore") == 0)
         return cmd_restore(argc, argv);
+    if (strcmp(cmd, "routes") == 0)
+        return cmd_routes();
     if (strcmp(cmd, "config") == 0) {
         config_dump(&nx_cfg);
         return 0;

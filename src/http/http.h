@@ -48,7 +48,9 @@ enum http_route_flags {
 };
 
 typedef struct http_options {
-    const char *listen;        /* "HOST:PORT", "[::1]:PORT", ":PORT" (all IPv4); port 0 picks a free one */
+    /* "HOST:PORT", "[::1]:PORT", ":PORT" (every IPv4 interface), "localhost:PORT"; a host name is
+     * resolved once at start; port 0 picks a free one (see http_server_port). */
+    const char *listen;
     int threads;               /* 0 = max(4, 2 × cores) */
     /* Caps in bytes; 0 takes the default: body 1 MiB, upload 20 MiB, header (libmicrohttpd's
      * per-connection memory) 32 KiB, request arena 4 MiB. */
@@ -131,7 +133,7 @@ int http_status_of(int nx_code);
  * JSON null counts as absent. Strings: no control characters (tab, CR and LF are allowed when
  * max_chars >= HTTP_TEXT_MULTILINE), a required string may not be blank, lengths are counted in
  * Unicode characters, max_chars 0 = no limit. Array items follow the string rules and may not be
- * blank. See jsonin.c. */
+ * blank; a required array may not be empty. See jsonin.c. */
 #define HTTP_TEXT_MULTILINE 256
 int http_json_only(json_t *obj, const char *const *allowed, nx_err *e);
 int json_get_str(json_t *obj, const char *key, bool required, size_t max_chars, const char **out, nx_err *e);

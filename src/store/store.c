@@ -173,6 +173,7 @@ int store_begin(store *s, int mode, store_tx **tx, nx_err *e)
     t->notify = false;
     t->failed = 0;
     t->rows = NULL;
+    t->savepoint = false;
     *tx = t;
     return 0;
 }
@@ -230,6 +231,43 @@ int store_exec(store_tx *tx, const char *sql, const store_param *p, int n, int64
     if (rc)
         return rc;
     rc = tx->s->ops->exec(tx, sql, p, n, changes, e);
+    if (rc)
+        tx->failed = rc;
+    return rc;
+}
+
+/* Savepoints (one level): the same SQL on both backends. Rolling back to the savepoint clears a
+ * failure that happened after it, as PostgreSQL does, so the transaction can go on. */
+int store_savepoint(store_tx *tx, nx_err *e)
+{
+    if (tx->mode != STORE_WRITE || tx->savepoint)
+        return nx_fail(e, NX_EINTERNAL, "", "保存点只能在写事务中使用，且不能嵌套");
+    int rc = store_exec(tx, "SAVEPOINT nx_savepoint", NULL, 0, NULL, e);
+    if (rc == 0)
+        tx->savepoint = true;
+    return rc;
+}
+
+int store_savepoint_release(store_tx *tx, nx_err *e)
+{
+    if (!tx->savepoint)
+        return nx_fail(e, NX_EINTERNAL, "", "没有打开的保存点");
+    int rc = store_exec(tx, "RELEASE SAVEPOINT nx_savepoint", NULL, 0, NULL, e);
+    tx->savepoint = false;
+    return rc;
+}
+
+int store_savepoint_rollback(store_tx *tx, nx_err *e)
+{
+    if (!tx->savepoint)
+        return nx_fail(e, NX_EINTERNAL, "", "没有打开的保存点");
+    if (tx->rows)
+        store_rows_free(tx->rows);
+    tx->failed = 0;
+    int rc = tx->s->ops->exec(tx, "ROLLBACK TO SAVEPOINT nx_savepoint", NULL, 0, NULL, e);
+    if (rc == 0)
+        rc = tx->s->ops->exec(tx, "RELEASE SAVEPOINT nx_savepoint", NULL, 0, NULL, e);
+    tx->savepoint = false;
     if (rc)
         tx->failed = rc;
     return rc;

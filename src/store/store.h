@@ -91,6 +91,13 @@ int store_commit(store_tx *tx, nx_err *e);
 void store_rollback(store_tx *tx);
 store *store_tx_store(store_tx *tx);
 
+/* A savepoint inside a write transaction (one level, not nested): work after it can be kept
+ * (release) or undone (rollback) on its own. Rolling back also clears a statement failure that
+ * happened after the savepoint, so the transaction goes on (import uses one per row). */
+int store_savepoint(store_tx *tx, nx_err *e);
+int store_savepoint_release(store_tx *tx, nx_err *e);
+int store_savepoint_rollback(store_tx *tx, nx_err *e);
+
 /* Run a statement that returns no rows. *changes (may be NULL) receives the affected row count. */
 int store_exec(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e);
 /* Run several statements without parameters (DDL). */

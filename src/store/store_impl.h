@@ -39,6 +39,7 @@ struct store_tx {
     bool notify;      /* store_tx_notify was called */
     int failed;       /* 0, or the code of the first failed statement */
     store_rows *rows; /* the open result, if any */
+    bool savepoint;   /* inside store_savepoint */
 };
 
 struct store_rows {

@@ -165,6 +165,37 @@ class Client:
         return self.request("PATCH", path, body=body, **kw)
 
 
+def oversized_post(port, path, token, size):
+    """POST a body of size bytes the way a client that does not wait would: headers, then body until
+    the server answers or closes. Returns (status, body) of the server's answer."""
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {size}\r\n\r\n")
+    s.sendall(head.encode())
+    chunk = b"x" * 65536
+    sent = 0
+    try:
+        while sent < size:
+            s.sendall(chunk[: min(len(chunk), size - sent)])
+            sent += len(chunk)
+    except (BrokenPipeError, ConnectionResetError):
+        pass
+    data = b""
+    try:
+        while b"\r\n\r\n" not in data or len(data) < 200:
+            part = s.recv(65536)
+            if not part:
+                break
+            data += part
+    except (ConnectionResetError, socket.timeout):
+        pass
+    s.close()
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+    body = data.split(b"\r\n\r\n", 1)[1] if b"\r\n\r\n" in data else b""
+    return status, body, sent
+
+
 def is_problem(status, resp, body, code, field=None):
     """A problem+json answer with the status, a Chinese title and (optionally) the field."""
     ok = status == code and resp.getheader("Content-Type", "").startswith("application/problem+json")

@@ -107,7 +107,7 @@ uint32_t org_fields_for(int kind, bool patch);
 /* List filters. Ids of 0 and NULL strings are "any". Each kind reads the filters that apply to it:
  *   communities: street_id, q          grids: community_id, q
  *   estates: community_id, grid_id (estates assigned to the grid or holding one of its buildings),
- *            kind, q                    buildings: community_id, grid_id, estate_id, q
+ *            kind, q (name or its pinyin, "xingfu")   buildings: community_id, grid_id, estate_id, q
  *   rooms: building_id (NX_ENOTFOUND when that building is out of scope), q (room number)
  *   shops: community_id, grid_id, kind, status, q (name, or the last 4 digits of the phone)
  *   tags: category, q (name or code)   streets: q

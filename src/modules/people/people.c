@@ -536,8 +536,12 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
     int step = store_next(r);
     *id = step == 1 ? store_int(r, 0) : 0;
     store_rows_free(r);
+    if (step == NX_ECONFLICT) {
+        rc = nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
+        goto done;
+    }
     if (step != 1) {
-        rc = nx_fail(e, NX_EDB, "", "登记居民失败");
+        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "登记居民失败");
         goto done;
     }
     if ((rc = write_suffixes(tx, *id, pl.community, rec.name_s, e)))

@@ -337,17 +337,15 @@ int people_import(nx_app *app, const nx_principal *who, const void *data, size_t
         total++;
         nx_err re;
         nx_err_clear(&re);
-        if ((rc = store_exec(c.tx, "SAVEPOINT import_row", NULL, 0, NULL, e)))
+        if ((rc = store_savepoint(c.tx, e)))
             break;
         int r = import_row(&c, cells, n, rownum, &re);
         if (r == 0) {
             valid++;
-            rc = store_exec(c.tx, "RELEASE import_row", NULL, 0, NULL, e);
+            rc = store_savepoint_release(c.tx, e);
         } else {
             add_error(&c, rownum, field_column(re.field), re.field, re.msg[0] ? re.msg : "数据有误");
-            rc = store_exec(c.tx, "ROLLBACK TO import_row", NULL, 0, NULL, e);
-            if (rc == 0)
-                rc = store_exec(c.tx, "RELEASE import_row", NULL, 0, NULL, e);
+            rc = store_savepoint_rollback(c.tx, e);
         }
         if (rc)
             break;

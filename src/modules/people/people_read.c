@@ -806,51 +806,70 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
         return nx_fail(e, NX_EPERM, "", "无权导出完整个人信息");
     if (!perm_has(who, RIGHT_EXPORT))
         return nx_fail(e, NX_EPERM, "", "无权导出居民名单");
+    sort_spec sp;
+    int rc = parse_sort(q->sort, &sp, e);
+    if (rc)
+        return rc;
     search_sql *s = calloc(1, sizeof *s);
     if (s == NULL)
         return NX_ENOMEM;
-    sort_spec sp;
-    int rc = parse_sort(q->sort, &sp, e);
-    if (rc || (rc = build_where(app, who, q, s, e))) {
-        free(s);
-        return rc;
-    }
-    size_t len = strlen(s->sql);
-    snprintf(s->sql + len, sizeof s->sql - len, "%s LIMIT %d", sp.order, q->limit);
     store_tx *tx = NULL;
     store_rows *r = NULL;
+    json_t *batch = json_array();
+    unsigned char keybuf[512];
+    char cursor[1200] = "";
     *count = 0;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         goto done;
     read_ctx c = {.app = app, .reveal = reveal};
-    if ((rc = load_computed(tx, &c, e)) || (rc = store_query(tx, s->sql, s->p, s->n, &r, e)))
+    if ((rc = load_computed(tx, &c, e)))
         goto done;
-    /* Rows go out in batches of 200 so their tags can be attached with one query per batch. */
-    json_t *batch = json_array();
-    while (rc == 0) {
-        int step = store_next(r);
-        if (step == 1 && s->check_phone_suffix && !suffix_matches(app, r, s->suffix))
-            continue;
-        if (step == 1)
-            json_array_append_new(batch, row_json(&c, r, true));
-        if (step < 0)
-            rc = nx_fail(e, NX_EDB, "", "读取居民失败");
-        if (rc == 0 && (json_array_size(batch) == 200 || (step == 0 && json_array_size(batch)))) {
-            rc = attach_tags(tx, batch, e);
-            size_t i;
-            json_t *row;
-            json_array_foreach(batch, i, row) {
-                if (rc == 0)
-                    rc = fn(row, ctx);
-                (*count)++;
+    /* Pages of 200 in one read transaction (one snapshot): a page's rows are read and released
+     * before its tags are fetched, since a transaction runs one statement at a time. */
+    for (;;) {
+        memset(s, 0, sizeof *s);
+        if ((rc = build_where(app, who, q, s, e)) ||
+            (rc = apply_cursor(s, &sp, cursor[0] ? cursor : NULL, keybuf, sizeof keybuf, e)))
+            goto done;
+        size_t len = strlen(s->sql);
+        snprintf(s->sql + len, sizeof s->sql - len, "%s LIMIT 200", sp.order);
+        if ((rc = store_query(tx, s->sql, s->p, s->n, &r, e)))
+            goto done;
+        int rows = 0, step;
+        cursor[0] = '\0';
+        while ((step = store_next(r)) == 1) {
+            rows++;
+            json_t *row = row_json(&c, r, true);
+            make_cursor(&sp, row, r, cursor, sizeof cursor);
+            if (s->check_phone_suffix && !suffix_matches(app, r, s->suffix)) {
+                json_decref(row);
+                continue;
             }
-            json_array_clear(batch);
+            json_array_append_new(batch, row);
         }
-        if (step == 0)
+        store_rows_free(r);
+        r = NULL;
+        if (step < 0) {
+            rc = nx_fail(e, NX_EDB, "", "读取居民失败");
+            goto done;
+        }
+        if ((rc = attach_tags(tx, batch, e)))
+            goto done;
+        size_t i;
+        json_t *row;
+        json_array_foreach(batch, i, row) {
+            if (*count >= q->limit)
+                break;
+            if ((rc = fn(row, ctx)))
+                goto done;
+            (*count)++;
+        }
+        json_array_clear(batch);
+        if (rows < 200 || *count >= q->limit)
             break;
     }
-    json_decref(batch);
 done:
+    json_decref(batch);
     store_rows_free(r);
     store_rollback(tx);
     free(s);

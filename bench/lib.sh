@@ -1,0 +1,28 @@
+# Shared helpers of the benchmark scripts: a throw-away nuanxin on a free port, and medians.
+BIN=${NUANXIN_BIN:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/build/nuanxin}
+OUT=${BENCH_OUT:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/out}
+mkdir -p "$OUT"
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# start_nuanxin DATA [flags…] → sets NX_PID and NX_PORT
+start_nuanxin() {
+  local data=$1; shift
+  local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
+  "$BIN" --data "$data" serve --listen 127.0.0.1:0 --web-root '' --access-log false "$@" >"$fifo" 2>>"$data/server.log" &
+  NX_PID=$!
+  local line; read -r line <"$fifo"; rm -f "$fifo"
+  NX_PORT=${line##*:}
+}
+
+stop_nuanxin() { kill "$NX_PID" 2>/dev/null; wait "$NX_PID" 2>/dev/null || true; }
+
+login() { # login PORT USER PASS → prints token
+  curl -sf -X POST "http://127.0.0.1:$1/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"$2\",\"password\":\"$3\"}" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])'
+}
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+# wrk_rps URL [wrk args…] → requests/s
+wrk_rps() { local url=$1; shift; wrk "$@" "$url" | awk '/Requests\/sec/ {print $2}'; }

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# All benchmarks, in the order docs/performance.md reports them.
+set -euo pipefail
+cd "$(dirname "$0")"
+./http_resident.sh "${HTTP_SECS:-10}" "${HTTP_ROUNDS:-3}"
+./search.sh "${SEARCH_N:-100000}" "${SEARCH_SECS:-10}"
