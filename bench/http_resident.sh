@@ -8,7 +8,7 @@ SECS=${1:-10}; ROUNDS=${2:-3}; CONC=${CONC:-50}
 DATA=$(mktemp -d); trap 'stop_nuanxin; [ -n "${NGINX_PID:-}" ] && kill $NGINX_PID 2>/dev/null; rm -rf "$DATA"' EXIT
 "$BIN" --data "$DATA" init >"$DATA/init.txt"
 "$BIN" --data "$DATA" demo --residents 2000 >"$DATA/demo.txt"
-PASS=$(awk '/^ +admin / {print $NF}' "$DATA/demo.txt")
+PASS=$(awk -F'：' '/初始密码/ {print $2}' "$DATA/init.txt")
 start_nuanxin "$DATA"
 TOKEN=$(login "$NX_PORT" admin "$PASS")
 RID=$(curl -sf "http://127.0.0.1:$NX_PORT/api/v1/residents?limit=1&sort=created" -H "Authorization: Bearer $TOKEN" \

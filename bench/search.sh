@@ -12,7 +12,7 @@ DATA=$(mktemp -d); trap 'stop_nuanxin; rm -rf "$DATA"' EXIT
 T0=$(date +%s.%N)
 "$BIN" --data "$DATA" demo --residents "$N" >"$DATA/demo.txt"
 T1=$(date +%s.%N)
-PASS=$(awk '/^ +admin / {print $NF}' "$DATA/demo.txt")
+PASS=$(awk -F'：' '/初始密码/ {print $2}' "$DATA/init.txt")
 echo "generated $N residents in $(python3 -c "print(f'{$T1-$T0:.1f}')") s"
 
 # start-up: five starts, median time until /readyz answers

@@ -6,6 +6,7 @@
 #include "modules/accounts/accounts.h"
 #include "modules/org/org.h"
 #include "modules/people/people.h"
+#include "modules/stats/stats.h"
 #include "secure/crypto.h"
 #include "secure/password.h"
 #include "secure/session.h"
@@ -76,6 +77,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     accounts_routes(srv, app);
     org_routes(srv, app);
     people_routes(srv, app);
+    stats_routes(srv, app);
     return 0;
 }
 

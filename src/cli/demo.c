@@ -153,13 +153,13 @@ enum hh_type {
 
 /* Weights (per mille) of the shapes by estate profile. */
 static const int hh_weights[PROF_COUNT][HT_COUNT] = {
-    [PROF_AGING] = {105, 95, 95, 255, 60, 150, 40, 200},
+    [PROF_AGING] = {100, 85, 80, 255, 60, 180, 35, 205},
     [PROF_COMMERCIAL] = {30, 50, 110, 420, 160, 110, 20, 100},
     [PROF_RENTERS] = {100, 80, 70, 200, 100, 300, 30, 120},
 };
 
 /* Chance that a household of the shape rents here without local registration (流动). */
-static const double floating_chance[HT_COUNT] = {0.0, 0.0, 0.03, 0.15, 0.45, 0.70, 0.0, 0.05};
+static const double floating_chance[HT_COUNT] = {0.0, 0.0, 0.03, 0.13, 0.40, 0.62, 0.0, 0.05};
 
 /* Tags (codes of org_seed_tags). */
 enum {
@@ -303,13 +303,13 @@ static void recent_date(gen *g, int days, char out[11])
 static int elder_age(gen *g)
 {
     double u = rng_unit(&g->r);
-    return u < 0.45 ? rng_range(&g->r, 62, 74) : u < 0.80 ? rng_range(&g->r, 75, 84) : rng_range(&g->r, 85, 96);
+    return u < 0.47 ? rng_range(&g->r, 62, 74) : u < 0.84 ? rng_range(&g->r, 75, 84) : rng_range(&g->r, 85, 96);
 }
 
 static int older_couple_age(gen *g)
 {
     double u = rng_unit(&g->r);
-    return u < 0.58 ? rng_range(&g->r, 60, 72) : u < 0.90 ? rng_range(&g->r, 73, 82) : rng_range(&g->r, 83, 92);
+    return u < 0.58 ? rng_range(&g->r, 60, 72) : u < 0.91 ? rng_range(&g->r, 73, 82) : rng_range(&g->r, 83, 92);
 }
 
 /* A child's age from the mother's: born when she was 22-35. */
@@ -504,7 +504,7 @@ static void decorate(gen *g, member *m, bool floating_hh)
         next_phone(g, m->phone);
     }
     /* Political status: more party members among the retired (老党员). */
-    double party_p = a < 18 ? 0.0 : a < 36 ? 0.04 : a < 60 ? 0.08 : 0.15;
+    double party_p = a < 18 ? 0.0 : a < 36 ? 0.05 : a < 60 ? 0.10 : 0.17;
     if (rng_chance(r, party_p)) {
         m->political = "party_member";
         m->tags |= TAG_PARTY;
@@ -515,7 +515,7 @@ static void decorate(gen *g, member *m, bool floating_hh)
     }
     if (m->sex == 1 && a >= 40 && rng_chance(r, 0.05))
         m->tags |= TAG_VETERAN;
-    double dis_p = a < 60 ? 0.008 : a < 80 ? 0.035 : 0.08;
+    double dis_p = a < 60 ? 0.01 : a < 80 ? 0.045 : 0.10;
     if (rng_chance(r, dis_p))
         m->tags |= TAG_DISABLED;
     if (a >= 60 && rng_chance(r, 0.015))
@@ -636,7 +636,7 @@ static int make_household(gen *g, int type, member *mm, bool *floating_hh)
         break;
     }
     case HT_THREE_GEN: {
-        int ha = rng_range(r, 35, 58);
+        int ha = rng_range(r, 34, 52);
         bool head_male = rng_chance(r, 0.85);
         person(g, &mm[n++], head_male ? 1 : 2, ha, NULL, "head");
         surname_of(mm[0].name, fam, sizeof fam);
@@ -657,7 +657,7 @@ static int make_household(gen *g, int type, member *mm, bool *floating_hh)
             surname_of(mm[1].name, father_fam, sizeof father_fam);
             child_surname = father_fam;
         }
-        int kids = rng_chance(r, 0.6) ? 1 : 2;
+        int kids = rng_chance(r, 0.75) ? 1 : 2;
         for (int k = 0; k < kids; k++)
             person(g, &mm[n++], rng_range(r, 1, 2), child_age(g, mother), child_surname, "child");
         break;
@@ -666,14 +666,14 @@ static int make_household(gen *g, int type, member *mm, bool *floating_hh)
     case HT_YOUNG_COUPLE:
     case HT_MIDDLE_ADULT: {
         int ha = type == HT_NUCLEAR ? rng_range(r, 28, 56) : type == HT_YOUNG_COUPLE ? rng_range(r, 24, 34)
-                                                                                     : rng_range(r, 46, 64);
+                                                                                     : rng_range(r, 46, 62);
         person(g, &mm[n++], 1, ha, NULL, "head");
         surname_of(mm[0].name, fam, sizeof fam);
         person(g, &mm[n++], 2, ha - rng_range(r, -2, 4), NULL, "spouse");
         int mother = mm[1].age;
         int kids = 0;
         if (type == HT_NUCLEAR)
-            kids = rng_chance(r, 0.6) ? 1 : 2;
+            kids = rng_chance(r, 0.72) ? 1 : 2;
         else if (type == HT_YOUNG_COUPLE)
             kids = rng_chance(r, 0.3) ? 1 : 0;
         else
@@ -994,6 +994,20 @@ static const account_def account_defs[] = {
 };
 #define ACCOUNT_COUNT (sizeof account_defs / sizeof account_defs[0])
 
+static int account_exists(store *db, const char *username, bool *exists, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    int64_t n = 0;
+    store_param p[] = {P_TEXT(username)};
+    rc = store_one_int(tx, "SELECT count(*) FROM users WHERE username = $1", p, 1, &n, e);
+    store_rollback(tx);
+    *exists = n > 0;
+    return rc;
+}
+
 static int create_accounts(gen *g, const char *password, json_t *list, nx_err *e)
 {
     for (size_t i = 0; i < ACCOUNT_COUNT; i++) {
@@ -1016,10 +1030,10 @@ static int create_accounts(gen *g, const char *password, json_t *list, nx_err *e
         in.grid_id = d->grid ? g->grids[d->grid - 1] : 0;
         in.resident_id = d->scope == SCOPE_SELF ? g->wjg_id : 0;
         in.disabled = 0;
+        bool existing = false;
+        int rc = account_exists(g->app->db, d->username, &existing, e);
         int64_t id;
-        int rc = users_create(g->app->db, NULL, &in, &id, e);
-        bool existing = rc == NX_ECONFLICT && strcmp(e->field, "username") == 0;
-        if (rc && !existing)
+        if (rc || (!existing && (rc = users_create(g->app->db, NULL, &in, &id, e))))
             return rc;
         json_t *a = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "username", d->username, "role",
                               role_code(d->role), "role_label", role_label(d->role), "scope", scope_code(d->scope),
@@ -1028,8 +1042,6 @@ static int create_accounts(gen *g, const char *password, json_t *list, nx_err *e
         if (a == NULL)
             return nx_fail(e, NX_ENOMEM, "", "内存不足");
         json_array_append_new(list, a);
-        if (existing)
-            nx_err_clear(e);
     }
     return 0;
 }

@@ -343,6 +343,42 @@ static void test_errors_and_rollback(void)
     store_close(s);
 }
 
+/* A failure inside a savepoint is undone by rolling back to it; the transaction goes on and its
+ * work before and after the savepoint commits. */
+static void test_savepoints(void)
+{
+    store *s = open_new("savepoints.db", 1);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE p (id INTEGER PRIMARY KEY, code TEXT UNIQUE NOT NULL)"), 0);
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (code) VALUES ('A')", NULL, 0, NULL, &e), 0);
+    /* kept */
+    CHECK_INT(store_savepoint(tx, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (code) VALUES ('B')", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_savepoint_release(tx, &e), 0);
+    /* failed and undone, including the row written before the failure */
+    CHECK_INT(store_savepoint(tx, &e), 0);
+    CHECK_INT(store_savepoint(tx, &e), NX_EINTERNAL); /* not nested */
+    CHECK_INT(store_exec(tx, "INSERT INTO p (code) VALUES ('C')", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (code) VALUES ('A')", NULL, 0, NULL, &e), NX_ECONFLICT);
+    CHECK_INT(store_exec(tx, "INSERT INTO p (code) VALUES ('D')", NULL, 0, NULL, &e), NX_ECONFLICT); /* poisoned */
+    CHECK_INT(store_savepoint_rollback(tx, &e), 0);
+    /* the transaction goes on */
+    CHECK_INT(store_exec(tx, "INSERT INTO p (code) VALUES ('E')", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_savepoint_release(tx, &e), NX_EINTERNAL); /* none open */
+    CHECK_INT(store_commit(tx, &e), 0);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM p"), 3);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM p WHERE code IN ('A', 'B', 'E')"), 3);
+    /* not in a read transaction */
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK_INT(store_savepoint(tx, &e), NX_EINTERNAL);
+    store_rollback(tx);
+    store_close(s);
+}
+
 static void test_snapshot_and_pool(void)
 {
     char p[512];
@@ -782,6 +818,7 @@ int main(void)
     TEST_RUN(test_params);
     TEST_RUN(test_types);
     TEST_RUN(test_errors_and_rollback);
+    TEST_RUN(test_savepoints);
     TEST_RUN(test_snapshot_and_pool);
     TEST_RUN(test_threads);
     TEST_RUN(test_stmt_cache);

@@ -1,0 +1,216 @@
+/* stats.c — dashboard figures. One pass over the active residents in scope (grid, sex, birth date,
+ * tags computed from age) is aggregated in C; a community has thousands of residents, a street tens
+ * of thousands, so this is a few milliseconds and needs no summary table yet. Households by estate
+ * and assigned tags by grid are grouped in SQL. */
+#include "modules/stats/stats.h"
+
+#include "base/clock.h"
+#include "base/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BANDS 21 /* 0-4 … 95-99, 100+ */
+#define MAX_GRIDS 512
+
+typedef struct grid_agg {
+    int64_t id;
+    char name[96];
+    int64_t residents, over60, over80, households, alone;
+} grid_agg;
+
+static grid_agg *grid_of(grid_agg *g, int *n, int64_t id, const char *name)
+{
+    for (int i = 0; i < *n; i++)
+        if (g[i].id == id)
+            return &g[i];
+    if (*n >= MAX_GRIDS)
+        return NULL;
+    grid_agg *x = &g[(*n)++];
+    memset(x, 0, sizeof *x);
+    x->id = id;
+    str_copy(x->name, name ? name : "未分网格", sizeof x->name);
+    return x;
+}
+
+static int scoped_query(store_tx *tx, const nx_principal *who, int64_t community, const char *base,
+                        const char *alias, const char *tail, store_rows **r, nx_err *e)
+{
+    char sql[1500];
+    store_param p[6];
+    int n = 0, rc;
+    snprintf(sql, sizeof sql, "%s", base);
+    if ((rc = perm_scope_sql(who, alias, NULL, sql, sizeof sql, p, &n)))
+        return rc;
+    if (community) {
+        p[n++] = P_INT(community);
+        size_t len = strlen(sql);
+        snprintf(sql + len, sizeof sql - len, " AND %scommunity_id = $%d", alias, n);
+    }
+    size_t len = strlen(sql);
+    snprintf(sql + len, sizeof sql - len, "%s", tail);
+    return store_query(tx, sql, p, n, r, e);
+}
+
+int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看统计");
+    grid_agg *grids = calloc(MAX_GRIDS, sizeof *grids);
+    if (!grids)
+        return NX_ENOMEM;
+    int ngrids = 0;
+    int64_t male[BANDS] = {0}, female[BANDS] = {0};
+    int64_t total = 0, over60 = 0, over80 = 0, care = 0, alone = 0, households = 0;
+    nx_date today = date_today();
+    store_tx *tx;
+    store_rows *r = NULL;
+    json_t *res = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc) {
+        free(grids);
+        return rc;
+    }
+    rc = scoped_query(tx, who, community,
+                      "SELECT r.grid_id, g.name, r.sex, r.birth_date, r.care_level, "
+                      "EXISTS (SELECT 1 FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id "
+                      "WHERE rt.resident_id = r.id AND t.code = 'living_alone') "
+                      "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'",
+                      "r.", "", &r, e);
+    if (rc)
+        goto done;
+    while ((rc = store_next(r)) == 1) {
+        nx_date b;
+        if (date_parse(store_text(r, 3), &b))
+            continue;
+        int age = date_age(b, today);
+        int band = age / 5 >= BANDS - 1 ? BANDS - 1 : age / 5;
+        (store_int(r, 2) == 1 ? male : female)[band < 0 ? 0 : band]++;
+        total++;
+        grid_agg *g = grid_of(grids, &ngrids, store_int(r, 0), store_text(r, 1));
+        if (g)
+            g->residents++;
+        if (age >= 60) {
+            over60++;
+            if (g)
+                g->over60++;
+        }
+        if (age >= 80) {
+            over80++;
+            if (g)
+                g->over80++;
+        }
+        if (strcmp(store_text(r, 4), "none") != 0)
+            care++;
+        if (store_int(r, 5)) {
+            alone++;
+            if (g)
+                g->alone++;
+        }
+    }
+    store_rows_free(r);
+    r = NULL;
+    if (rc < 0)
+        goto done;
+    if ((rc = scoped_query(tx, who, community,
+                           "SELECT h.grid_id, g.name, count(*) FROM households h LEFT JOIN grids g ON g.id = "
+                           "h.grid_id WHERE 1",
+                           "h.", " GROUP BY h.grid_id, g.name", &r, e)))
+        goto done;
+    while (store_next(r) == 1) {
+        grid_agg *g = grid_of(grids, &ngrids, store_int(r, 0), store_text(r, 1));
+        if (g)
+            g->households = store_int(r, 2);
+        households += store_int(r, 2);
+    }
+    store_rows_free(r);
+    r = NULL;
+
+    json_t *by_grid = json_array();
+    for (int i = 0; i < ngrids; i++)
+        json_array_append_new(by_grid, json_pack("{s:o, s:s, s:I, s:I, s:I, s:I, s:I}", "grid_id",
+                                                 grids[i].id ? json_integer(grids[i].id) : json_null(), "grid_name",
+                                                 grids[i].name, "residents", (json_int_t)grids[i].residents,
+                                                 "households", (json_int_t)grids[i].households, "over_60",
+                                                 (json_int_t)grids[i].over60, "over_80", (json_int_t)grids[i].over80,
+                                                 "living_alone", (json_int_t)grids[i].alone));
+    json_t *pyramid = json_array();
+    for (int i = 0; i < BANDS; i++) {
+        char band[16];
+        if (i == BANDS - 1)
+            snprintf(band, sizeof band, "100+");
+        else
+            snprintf(band, sizeof band, "%d-%d", i * 5, i * 5 + 4);
+        json_array_append_new(pyramid, json_pack("{s:s, s:I, s:I}", "band", band, "male", (json_int_t)male[i],
+                                                 "female", (json_int_t)female[i]));
+    }
+    res = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "residents", (json_int_t)total, "households",
+                    (json_int_t)households, "over_60", (json_int_t)over60, "over_80", (json_int_t)over80,
+                    "living_alone", (json_int_t)alone, "care_files", (json_int_t)care, "by_grid", by_grid,
+                    "pyramid", pyramid);
+
+    /* assigned tags by grid */
+    json_t *tags = json_array();
+    json_object_set_new(res, "tags_by_grid", tags);
+    if ((rc = scoped_query(tx, who, community,
+                           "SELECT t.code, t.name, r.grid_id, g.name, count(*) FROM resident_tags rt "
+                           "JOIN tags t ON t.id = rt.tag_id JOIN residents r ON r.id = rt.resident_id "
+                           "LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'",
+                           "r.", " GROUP BY t.code, t.name, t.sort, r.grid_id, g.name ORDER BY t.sort, t.code, r.grid_id",
+                           &r, e)))
+        goto done;
+    while (store_next(r) == 1)
+        json_array_append_new(tags, json_pack("{s:s, s:s, s:o, s:s, s:I}", "tag", store_text(r, 0), "tag_name",
+                                              store_text(r, 1), "grid_id",
+                                              store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)),
+                                              "grid_name", store_text(r, 3) ? store_text(r, 3) : "未分网格",
+                                              "count", (json_int_t)store_int(r, 4)));
+    store_rows_free(r);
+    r = NULL;
+
+    json_t *estates = json_array();
+    json_object_set_new(res, "households_by_estate", estates);
+    if ((rc = scoped_query(tx, who, community,
+                           "SELECT es.id, es.name, count(DISTINCT h.id), count(DISTINCT rs.id) FROM households h "
+                           "JOIN rooms rm ON rm.id = h.room_id JOIN buildings b ON b.id = rm.building_id "
+                           "JOIN estates es ON es.id = b.estate_id "
+                           "LEFT JOIN residents rs ON rs.household_id = h.id AND rs.status = 'active' WHERE 1",
+                           "h.", " GROUP BY es.id, es.name ORDER BY es.id", &r, e)))
+        goto done;
+    while (store_next(r) == 1)
+        json_array_append_new(estates, json_pack("{s:I, s:s, s:I, s:I}", "estate_id", (json_int_t)store_int(r, 0),
+                                                 "estate_name", store_text(r, 1), "households",
+                                                 (json_int_t)store_int(r, 2), "residents", (json_int_t)store_int(r, 3)));
+    rc = 0;
+done:
+    store_rows_free(r);
+    store_rollback(tx);
+    free(grids);
+    if (rc) {
+        json_decref(res);
+        return rc;
+    }
+    *out = res;
+    return 0;
+}
+
+static int overview_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t community = 0;
+    bool present;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = stats_overview(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+int stats_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/stats/overview", overview_h, app, 0);
+    return 0;
+}
