@@ -153,13 +153,13 @@ enum hh_type {
 
 /* Weights (per mille) of the shapes by estate profile. */
 static const int hh_weights[PROF_COUNT][HT_COUNT] = {
-    [PROF_AGING] = {100, 85, 80, 255, 60, 180, 35, 205},
-    [PROF_COMMERCIAL] = {30, 50, 110, 420, 160, 110, 20, 100},
-    [PROF_RENTERS] = {100, 80, 70, 200, 100, 300, 30, 120},
+    [PROF_AGING] = {118, 102, 80, 250, 60, 170, 35, 185},
+    [PROF_COMMERCIAL] = {35, 60, 110, 410, 160, 110, 20, 95},
+    [PROF_RENTERS] = {110, 90, 70, 195, 100, 290, 30, 115},
 };
 
 /* Chance that a household of the shape rents here without local registration (流动). */
-static const double floating_chance[HT_COUNT] = {0.0, 0.0, 0.03, 0.13, 0.40, 0.62, 0.0, 0.05};
+static const double floating_chance[HT_COUNT] = {0.0, 0.0, 0.03, 0.14, 0.45, 0.68, 0.0, 0.05};
 
 /* Tags (codes of org_seed_tags). */
 enum {
@@ -188,7 +188,7 @@ static const char *const phone_prefixes[] = {"1380000", "1390000", "1350000", "1
 
 typedef struct room_slot {
     int64_t id, grid;
-    int estate, building, unit, floor;
+    int estate, building, unit;
     char number[8];
 } room_slot;
 
@@ -303,13 +303,13 @@ static void recent_date(gen *g, int days, char out[11])
 static int elder_age(gen *g)
 {
     double u = rng_unit(&g->r);
-    return u < 0.47 ? rng_range(&g->r, 62, 74) : u < 0.84 ? rng_range(&g->r, 75, 84) : rng_range(&g->r, 85, 96);
+    return u < 0.42 ? rng_range(&g->r, 62, 74) : u < 0.80 ? rng_range(&g->r, 75, 84) : rng_range(&g->r, 85, 96);
 }
 
 static int older_couple_age(gen *g)
 {
     double u = rng_unit(&g->r);
-    return u < 0.58 ? rng_range(&g->r, 60, 72) : u < 0.91 ? rng_range(&g->r, 73, 82) : rng_range(&g->r, 83, 92);
+    return u < 0.55 ? rng_range(&g->r, 60, 72) : u < 0.87 ? rng_range(&g->r, 73, 82) : rng_range(&g->r, 83, 92);
 }
 
 /* A child's age from the mother's: born when she was 22-35. */
@@ -448,7 +448,6 @@ static int build_org(gen *g, int scale, nx_err *e)
                         s->estate = (int)k;
                         s->building = b + 1;
                         s->unit = u;
-                        s->floor = f;
                         g->n_rooms++;
                     }
                 }
@@ -644,7 +643,7 @@ static int make_household(gen *g, int type, member *mm, bool *floating_hh)
                "spouse");
         int mother = head_male ? mm[1].age : mm[0].age;
         /* The head's own parents (the head's surname passes from the father). */
-        int pa = ha + rng_range(r, 24, 33);
+        int pa = ha + rng_range(r, 25, 36);
         if (rng_chance(r, 0.4)) {
             person(g, &mm[n++], 1, pa, head_male ? fam : NULL, "parent");
             person(g, &mm[n++], 2, pa - rng_range(r, 0, 4), NULL, "parent");

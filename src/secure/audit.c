@@ -43,7 +43,7 @@ int audit_list(store *s, const nx_principal *who, const audit_filter *f, json_t 
                int64_t *next_cursor, nx_err *e)
 {
     char sql[1024] = "SELECT id, at, user_id, username, action, object_type, object_id, community_id, "
-                     "ip, detail FROM audit_log WHERE 1";
+                     "ip, detail FROM audit_log WHERE 1 = 1";
     store_param p[12];
     int n = 0;
     size_t len;

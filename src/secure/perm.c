@@ -100,14 +100,14 @@ int perm_scope_sql(const nx_principal *p, const char *alias, const char *residen
         break;
     case SCOPE_SELF:
         if (resident_col == NULL || p->resident_id == 0) {
-            w = snprintf(sql + len, cap - len, " AND 0");
+            w = snprintf(sql + len, cap - len, " AND 1 = 0");
         } else {
             params[*n] = P_INT(p->resident_id);
             w = snprintf(sql + len, cap - len, " AND %s%s = $%d", alias, resident_col, ++*n);
         }
         break;
     default:
-        w = snprintf(sql + len, cap - len, " AND 0");
+        w = snprintf(sql + len, cap - len, " AND 1 = 0");
         break;
     }
     return (w < 0 || (size_t)w >= cap - len) ? NX_ETOOBIG : 0;

@@ -15,6 +15,7 @@
 #include "secure/crypto.h"
 #include "secure/password.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,108 @@ done:
     return rc;
 }
 
+/* ---- the identity cache ----
+ * Authenticating every request against the database costs a read transaction; a direct-mapped
+ * cache of recent identities, keyed by token hash, answers most requests from memory. An entry is
+ * trusted for at most CACHE_TTL_MS; logout, password changes and account changes in this process
+ * drop the affected entries at once, so in a single process nothing stale is ever served, and with
+ * several processes on one database a revoked session lives on elsewhere for at most that long. */
+#define CACHE_SLOTS 1024
+#define CACHE_TTL_MS 2000
+
+typedef struct cached_identity {
+    bool used;
+    unsigned char key[32];
+    int64_t cached_at, last_seen, expires;
+    int64_t session_id, user_id, street_id, community_id, grid_id, resident_id;
+    int role, scope;
+    bool must_change;
+    char csrf[64], username[64], display[128];
+} cached_identity;
+
+static cached_identity cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static size_t slot_of(const unsigned char key[32])
+{
+    return ((size_t)key[0] | (size_t)key[1] << 8) % CACHE_SLOTS;
+}
+
+static size_t copy_str(char *buf, size_t bufsize, size_t *used, const char *v, const char **out)
+{
+    size_t n = strlen(v) + 1;
+    if (*used + n > bufsize)
+        return 0;
+    memcpy(buf + *used, v, n);
+    *out = buf + *used;
+    *used += n;
+    return n;
+}
+
+/* Fill id from a cached entry still fresh and valid at now; false on a miss. */
+static bool cache_lookup(const unsigned char key[32], int64_t now, session_identity *id, char *buf, size_t bufsize)
+{
+    bool hit = false;
+    pthread_mutex_lock(&cache_lock);
+    cached_identity *c = &cache[slot_of(key)];
+    if (c->used && memcmp(c->key, key, 32) == 0 && now - c->cached_at < CACHE_TTL_MS && c->expires > now &&
+        now - c->last_seen < cfg.idle_ms) {
+        size_t used = 0;
+        memset(id, 0, sizeof *id);
+        if (copy_str(buf, bufsize, &used, c->csrf, &id->csrf) && copy_str(buf, bufsize, &used, c->username, &id->who.username) &&
+            copy_str(buf, bufsize, &used, c->display, &id->display_name)) {
+            id->session_id = c->session_id;
+            id->who.user_id = c->user_id;
+            id->who.role = c->role;
+            id->who.scope = c->scope;
+            id->who.street_id = c->street_id;
+            id->who.community_id = c->community_id;
+            id->who.grid_id = c->grid_id;
+            id->who.resident_id = c->resident_id;
+            id->must_change_password = c->must_change;
+            hit = true;
+        }
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+static void cache_store(const unsigned char key[32], int64_t now, int64_t last_seen, int64_t expires,
+                        const session_identity *id)
+{
+    pthread_mutex_lock(&cache_lock);
+    cached_identity *c = &cache[slot_of(key)];
+    memset(c, 0, sizeof *c);
+    c->used = true;
+    memcpy(c->key, key, 32);
+    c->cached_at = now;
+    c->last_seen = last_seen;
+    c->expires = expires;
+    c->session_id = id->session_id;
+    c->user_id = id->who.user_id;
+    c->street_id = id->who.street_id;
+    c->community_id = id->who.community_id;
+    c->grid_id = id->who.grid_id;
+    c->resident_id = id->who.resident_id;
+    c->role = id->who.role;
+    c->scope = id->who.scope;
+    c->must_change = id->must_change_password;
+    str_copy(c->csrf, id->csrf, sizeof c->csrf);
+    str_copy(c->username, id->who.username, sizeof c->username);
+    str_copy(c->display, id->display_name, sizeof c->display);
+    pthread_mutex_unlock(&cache_lock);
+}
+
+void session_cache_forget(int64_t user_id, int64_t session_id)
+{
+    pthread_mutex_lock(&cache_lock);
+    for (size_t i = 0; i < CACHE_SLOTS; i++)
+        if (cache[i].used && ((user_id && cache[i].user_id == user_id) ||
+                              (session_id && cache[i].session_id == session_id)))
+            cache[i].used = false;
+    pthread_mutex_unlock(&cache_lock);
+}
+
 int session_authenticate(store *s, const char *token, session_identity *id, char *buf, size_t bufsize,
                          nx_err *e)
 {
@@ -203,11 +306,14 @@ int session_authenticate(store *s, const char *token, session_identity *id, char
     unsigned char th[32];
     token_hash(token, th);
     int64_t now = clock_now_ms();
+    if (cache_lookup(th, now, id, buf, bufsize))
+        return 0;
     store_tx *tx;
     int rc = store_begin(s, STORE_READ, &tx, e);
     if (rc)
         return rc;
     store_rows *r;
+    int64_t expires_at = 0;
     store_param p[] = {P_BLOB(th, sizeof th)};
     rc = store_query(tx,
                      "SELECT s.id, s.csrf, s.last_seen_at, s.expires_at, u.id, u.username, u.display_name, "
@@ -223,7 +329,7 @@ int session_authenticate(store *s, const char *token, session_identity *id, char
     rc = NX_EAUTH;
     if (store_next(r) == 1) {
         last_seen = store_int(r, 2);
-        int64_t expires = store_int(r, 3);
+        int64_t expires = expires_at = store_int(r, 3);
         if (expires > now && now - last_seen < cfg.idle_ms && !store_int(r, 13)) {
             size_t used = 0;
             const char *src[3] = {store_text(r, 1), store_text(r, 5), store_text(r, 6)};
@@ -262,6 +368,7 @@ int session_authenticate(store *s, const char *token, session_identity *id, char
     store_rollback(tx);
     if (rc)
         return nx_fail(e, NX_EAUTH, "", "未登录或登录已过期");
+    cache_store(th, now, now - last_seen > 60000 ? now : last_seen, expires_at, id);
     if (now - last_seen > 60000) {
         store_tx *wt;
         if (store_begin(s, STORE_WRITE, &wt, NULL) == 0) {
@@ -282,6 +389,7 @@ int session_logout(store *s, int64_t session_id, const nx_principal *who, nx_err
     if (rc)
         return rc;
     store_param p[] = {P_INT(session_id)};
+    session_cache_forget(0, session_id);
     if ((rc = store_exec(tx, "DELETE FROM sessions WHERE id = $1", p, 1, NULL, e)) ||
         (rc = audit_write(tx, who, "logout", "user", who->user_id, 0, NULL, e))) {
         store_rollback(tx);
@@ -332,5 +440,7 @@ int session_change_password(store *s, const nx_principal *who, int64_t keep_sess
         store_rollback(tx);
         return rc;
     }
-    return store_commit(tx, e);
+    rc = store_commit(tx, e);
+    session_cache_forget(who->user_id, 0);
+    return rc;
 }

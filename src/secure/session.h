@@ -55,6 +55,10 @@ int session_authenticate(store *s, const char *token, session_identity *id, char
 
 int session_logout(store *s, int64_t session_id, const nx_principal *who, nx_err *e);
 
+/* Drop cached identities of a user (user_id) or of one session (session_id); 0 = not by that. Called
+ * after every change that ends sessions or changes what an account may do. */
+void session_cache_forget(int64_t user_id, int64_t session_id);
+
 /* Change one's own password: checks the old one and the policy; ends other sessions. */
 int session_change_password(store *s, const nx_principal *who, int64_t keep_session_id,
                             const char *old_pw, const char *new_pw, nx_err *e);

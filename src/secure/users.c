@@ -137,6 +137,10 @@ int users_create(store *s, const nx_principal *who, const user_input *in0, int64
     int step = store_next(r);
     *id = step == 1 ? store_int(r, 0) : 0;
     store_rows_free(r);
+    if (step == NX_ECONFLICT) { /* SQLite reports RETURNING's conflict when the row is read */
+        rc = nx_fail(e, NX_ECONFLICT, "username", "用户名 %s 已存在", in.username);
+        goto fail;
+    }
     if (step != 1) {
         rc = nx_fail(e, step == 0 ? NX_EDB : step, "", "创建账号失败");
         goto fail;
@@ -195,7 +199,9 @@ int users_set_password(store *s, const nx_principal *who, const char *username, 
         (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e)) ||
         (rc = audit_write(tx, who, "password_reset", "user", id, community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
+    rc = store_commit(tx, e);
+    session_cache_forget(id, 0);
+    return rc;
 fail:
     store_rollback(tx);
     return rc;
@@ -222,7 +228,9 @@ int users_set_disabled(store *s, const nx_principal *who, const char *username, 
         (disabled && (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e))) ||
         (rc = audit_write(tx, who, disabled ? "disable" : "enable", "user", id, community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
+    rc = store_commit(tx, e);
+    session_cache_forget(id, 0);
+    return rc;
 fail:
     store_rollback(tx);
     return rc;
@@ -364,7 +372,9 @@ int users_update(store *s, const nx_principal *who, int64_t id, const user_input
     json_decref(d);
     if (rc)
         goto fail;
-    return store_commit(tx, e);
+    rc = store_commit(tx, e);
+    session_cache_forget(id, 0);
+    return rc;
 fail:
     store_rollback(tx);
     return rc;

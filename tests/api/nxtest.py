@@ -87,13 +87,20 @@ class Server:
             return ""
 
     def stop(self, sig=signal.SIGTERM):
+        """Stop the server. A graceful stop (SIGTERM) must exit 0 with no sanitizer report: under
+        the ASan build that is where leaks and undefined behaviour show up."""
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(timeout=20)
+                self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+                check(False, "server did not stop within 30 s of SIGTERM")
+            if sig == signal.SIGTERM:
+                log = self.tail_log()
+                check(self.proc.returncode == 0, f"server exit code {self.proc.returncode}: {log[-1500:]}")
+                check("Sanitizer" not in log and "runtime error:" not in log, "sanitizer report: " + log[-3000:])
         self.proc = None
 
     def kill9(self):

@@ -283,7 +283,7 @@ int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id,
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看户信息");
-    char sql[3000] = HH_COLS " WHERE 1";
+    char sql[3000] = HH_COLS " WHERE 1 = 1";
     store_param p[10];
     int n = 0, rc;
     int64_t after = 0;

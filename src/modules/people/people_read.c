@@ -25,6 +25,7 @@
 #include "text/phone.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,8 +62,28 @@ typedef struct read_ctx {
     bool reveal;
 } read_ctx;
 
+/* The computed tags change only when an admin edits the tag list; they are read from the database at
+ * most every few seconds and shared by all threads. */
+#define COMPUTED_TTL_MS 5000
+static struct {
+    pthread_mutex_t lock;
+    int64_t loaded_at;
+    computed_tag t[8];
+    int n;
+} computed_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
 static int load_computed(store_tx *tx, read_ctx *c, nx_err *e)
 {
+    int64_t now = clock_now_ms();
+    c->today = date_today();
+    pthread_mutex_lock(&computed_cache.lock);
+    if (computed_cache.loaded_at && now - computed_cache.loaded_at < COMPUTED_TTL_MS) {
+        memcpy(c->computed, computed_cache.t, sizeof c->computed);
+        c->ncomputed = computed_cache.n;
+        pthread_mutex_unlock(&computed_cache.lock);
+        return 0;
+    }
+    pthread_mutex_unlock(&computed_cache.lock);
     store_rows *r;
     int rc = store_query(tx, "SELECT code, name, rule FROM tags WHERE rule IS NOT NULL ORDER BY sort, id", NULL,
                          0, &r, e);
@@ -72,15 +93,24 @@ static int load_computed(store_tx *tx, read_ctx *c, nx_err *e)
     while (store_next(r) == 1 && c->ncomputed < 8) {
         int64_t age;
         const char *rule = store_text(r, 2);
-        if (rule && str_starts_with(rule, "age>=") && str_to_i64(rule + 5, 0, 150, &age) == 0) {
+        int min = -1;
+        if (rule && str_starts_with(rule, "age>=") && str_to_i64(rule + 5, 0, 150, &age) == 0)
+            min = (int)age;
+        else if (rule && str_starts_with(rule, "age>") && str_to_i64(rule + 4, 0, 150, &age) == 0)
+            min = (int)age + 1;
+        if (min >= 0) {
             computed_tag *t = &c->computed[c->ncomputed++];
             str_copy(t->code, store_text(r, 0), sizeof t->code);
             str_copy(t->name, store_text(r, 1), sizeof t->name);
-            t->min_age = (int)age;
+            t->min_age = min;
         }
     }
     store_rows_free(r);
-    c->today = date_today();
+    pthread_mutex_lock(&computed_cache.lock);
+    memcpy(computed_cache.t, c->computed, sizeof computed_cache.t);
+    computed_cache.n = c->ncomputed;
+    computed_cache.loaded_at = now;
+    pthread_mutex_unlock(&computed_cache.lock);
     return 0;
 }
 
@@ -630,7 +660,7 @@ static int build_where(nx_app *app, const nx_principal *who, const resident_quer
     nx_date today = date_today();
     if (!perm_has(who, RIGHT_PEOPLE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看居民信息");
-    str_copy(s->sql, RES_COLS " WHERE 1", sizeof s->sql);
+    str_copy(s->sql, RES_COLS " WHERE 1 = 1", sizeof s->sql);
     s->n = 0;
     if ((rc = perm_scope_sql(who, "r.", "id", s->sql, sizeof s->sql, s->p, &s->n)))
         return rc;

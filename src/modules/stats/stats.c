@@ -115,7 +115,7 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
         goto done;
     if ((rc = scoped_query(tx, who, community,
                            "SELECT h.grid_id, g.name, count(*) FROM households h LEFT JOIN grids g ON g.id = "
-                           "h.grid_id WHERE 1",
+                           "h.grid_id WHERE 1 = 1",
                            "h.", " GROUP BY h.grid_id, g.name", &r, e)))
         goto done;
     while (store_next(r) == 1) {
@@ -175,7 +175,7 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
                            "SELECT es.id, es.name, count(DISTINCT h.id), count(DISTINCT rs.id) FROM households h "
                            "JOIN rooms rm ON rm.id = h.room_id JOIN buildings b ON b.id = rm.building_id "
                            "JOIN estates es ON es.id = b.estate_id "
-                           "LEFT JOIN residents rs ON rs.household_id = h.id AND rs.status = 'active' WHERE 1",
+                           "LEFT JOIN residents rs ON rs.household_id = h.id AND rs.status = 'active' WHERE 1 = 1",
                            "h.", " GROUP BY es.id, es.name ORDER BY es.id", &r, e)))
         goto done;
     while (store_next(r) == 1)

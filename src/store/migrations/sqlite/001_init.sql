@@ -154,6 +154,8 @@ CREATE INDEX residents_id_tail ON residents(community_id, id_tail);
 CREATE INDEX residents_phone_bidx ON residents(phone_bidx);
 CREATE INDEX residents_grid ON residents(grid_id, sort_key);
 CREATE INDEX residents_household ON residents(household_id);
+CREATE INDEX residents_room ON residents(room_id);
+CREATE INDEX residents_estate ON residents(estate_id, status);
 CREATE INDEX residents_birth ON residents(community_id, birth_date);
 
 CREATE TABLE tags (
