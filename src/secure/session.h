@@ -86,4 +86,9 @@ int users_list(store *s, const nx_principal *who, json_t **out, nx_err *e);
 int users_get(store *s, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 json_t *users_row_json(store_rows *r); /* for the SELECT in users.c */
 
+/* A user's own preferences (a JSON object, new reference) and their update: only the known keys
+ * elder_mode (bool) and language ("zh-CN" or "en") are accepted. */
+int users_get_preferences(store *s, int64_t user_id, json_t **out, nx_err *e);
+int users_set_preferences(store *s, const nx_principal *who, json_t *prefs, nx_err *e);
+
 #endif

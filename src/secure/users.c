@@ -379,3 +379,64 @@ fail:
     store_rollback(tx);
     return rc;
 }
+
+int users_get_preferences(store *s, int64_t user_id, json_t **out, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(s, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    char *text = NULL;
+    store_param p[] = {P_INT(user_id)};
+    rc = store_one_text(tx, "SELECT preferences FROM users WHERE id = $1", p, 1, &text, e);
+    store_rollback(tx);
+    if (rc)
+        return rc;
+    json_t *o = json_loads(text ? text : "{}", 0, NULL);
+    free(text);
+    *out = json_is_object(o) ? o : (json_decref(o), json_object());
+    return 0;
+}
+
+int users_set_preferences(store *s, const nx_principal *who, json_t *prefs, nx_err *e)
+{
+    json_t *cur;
+    int rc = users_get_preferences(s, who->user_id, &cur, e);
+    if (rc)
+        return rc;
+    const char *key;
+    json_t *v;
+    json_object_foreach(prefs, key, v) {
+        if (strcmp(key, "elder_mode") == 0) {
+            if (!json_is_boolean(v)) {
+                json_decref(cur);
+                return nx_fail(e, NX_EINVAL, "elder_mode", "elder_mode 应为 true 或 false");
+            }
+        } else if (strcmp(key, "language") == 0) {
+            const char *l = json_string_value(v);
+            if (!l || (strcmp(l, "zh-CN") != 0 && strcmp(l, "en") != 0)) {
+                json_decref(cur);
+                return nx_fail(e, NX_EINVAL, "language", "language 应为 zh-CN 或 en");
+            }
+        } else {
+            json_decref(cur);
+            return nx_fail(e, NX_EINVAL, key, "未知的偏好设置 %s", key);
+        }
+        json_object_set(cur, key, v);
+    }
+    char *text = json_dumps(cur, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(cur);
+    store_tx *tx;
+    if ((rc = store_begin(s, STORE_WRITE, &tx, e))) {
+        free(text);
+        return rc;
+    }
+    store_param p[] = {P_TEXT(text), P_INT(clock_now_ms()), P_INT(who->user_id)};
+    rc = store_exec(tx, "UPDATE users SET preferences = $1, updated_at = $2 WHERE id = $3", p, 3, NULL, e);
+    free(text);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}

@@ -65,6 +65,19 @@ def test_me_and_cookie_csrf():
     check_eq(st, 401, "session gone after logout")
 
 
+def test_preferences():
+    st, _, body = admin.patch("/api/v1/me/preferences", {"elder_mode": True})
+    check(st == 200 and body.get("elder_mode") is True, f"set elder mode {body}")
+    st, _, me = admin.get("/api/v1/me")
+    check_eq(me.get("preferences", {}).get("elder_mode"), True, "elder mode remembered for the user")
+    st, resp, body = admin.patch("/api/v1/me/preferences", {"elder_mode": "yes"})
+    check(is_problem(st, resp, body, 422, "elder_mode"), f"wrong type refused ({st} {body})")
+    st, resp, body = admin.patch("/api/v1/me/preferences", {"font": 30})
+    check(is_problem(st, resp, body, 422, "font"), f"unknown preference refused ({st} {body})")
+    st, _, me = admin.get("/api/v1/me")
+    check_eq(me["preferences"], {"elder_mode": True}, "refused changes changed nothing")
+
+
 def test_org_setup():
     st, _, street = admin.post("/api/v1/streets", {"name": "测试街道"})
     check_eq(st, 201, f"create street {street}")
@@ -331,7 +344,7 @@ def test_backup_restore():
 
 
 try:
-    run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_org_setup,
+    run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_preferences, test_org_setup,
          test_create_residents, test_bad_input_changes_nothing, test_search, test_reveal_audited, test_scopes,
          test_update_and_status, test_export_and_import, test_no_plain_personal_data_in_db,
          test_backup_restore])

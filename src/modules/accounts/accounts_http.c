@@ -130,6 +130,9 @@ static int me(http_req *r, void *ctx)
         if (rights & names[i].bit)
             json_array_append_new(arr, json_string(names[i].name));
     json_object_set_new(user, "rights", arr);
+    json_t *prefs;
+    if (users_get_preferences(app->db, a->user_id, &prefs, NULL) == 0)
+        json_object_set_new(user, "preferences", prefs);
     /* The web app needs the CSRF token after a reload; it is only useful together with the cookie. */
     if (a->via_cookie) {
         char buf[512];
@@ -156,6 +159,18 @@ static int change_password(http_req *r, void *ctx)
     if ((rc = session_change_password(app->db, &who, http_auth_of(r)->session_id, old_pw, new_pw, http_err(r))))
         return rc;
     return http_reply_status(r, 204);
+}
+
+static int set_preferences(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = users_set_preferences(app->db, &who, body, http_err(r))) ||
+        (rc = users_get_preferences(app->db, who.user_id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
 }
 
 static const char *const user_fields[] = {"username", "display_name", "password", "role", "scope", "street_id",
@@ -320,6 +335,7 @@ int accounts_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/auth/logout", logout, app, 0);
     http_route(srv, "GET", "/api/v1/me", me, app, 0);
     http_route(srv, "POST", "/api/v1/me/password", change_password, app, 0);
+    http_route(srv, "PATCH", "/api/v1/me/preferences", set_preferences, app, 0);
     http_route(srv, "GET", "/api/v1/users", users_list_h, app, 0);
     http_route(srv, "POST", "/api/v1/users", users_create_h, app, 0);
     http_route(srv, "GET", "/api/v1/users/{id}", users_get_h, app, 0);

@@ -200,6 +200,7 @@ CREATE TABLE users (
   resident_id INTEGER REFERENCES residents(id),
   password_hash TEXT NOT NULL,
   must_change_password INTEGER NOT NULL DEFAULT 0,
+  preferences TEXT NOT NULL DEFAULT '{}',   -- JSON: {"elder_mode": true, "language": "zh-CN"}
   disabled INTEGER NOT NULL DEFAULT 0,
   failed_logins INTEGER NOT NULL DEFAULT 0,
   locked_until INTEGER NOT NULL DEFAULT 0,
