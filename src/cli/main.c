@@ -321,6 +321,9 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[ci];
+    /* One-shot commands talk to a person: only warnings and errors, unless debugging. */
+    if (strcmp(cmd, "serve") != 0 && nx_log_threshold == LOG_INFO)
+        nx_log_threshold = LOG_WARN;
     argv[ci] = argv[0];
     argc -= ci;
     argv += ci;

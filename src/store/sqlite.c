@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <pthread.h>
 #include <sqlite3.h>
 
 #include "base/clock.h"
@@ -418,10 +419,21 @@ static bool sq_accepts(const char *url)
 
 static void sq_close(store *s);
 
+/* Process-wide SQLite settings, before the library initialises: no memory statistics, since keeping
+ * them takes a global mutex on every allocation and serialises the reader threads. */
+static pthread_once_t sq_global_once = PTHREAD_ONCE_INIT;
+
+static void sq_global_init(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    sqlite3_initialize();
+}
+
 static int sq_open(const char *url, const store_options *opt, store **out, nx_err *e)
 {
     if (!sqlite3_threadsafe())
         return nx_fail(e, NX_EINTERNAL, "", "SQLite 未以线程安全方式编译");
+    pthread_once(&sq_global_once, sq_global_init);
     bool uri = str_starts_with(url, "file:");
     bool precreated = false;
     if (!uri) {
