@@ -65,7 +65,7 @@ def ms(s):
     return v / 1000 if u == "us" else v * 1000 if u == "s" else v
 p = dict(re.findall(r"^\s+(50|99)%\s+(\S+)", t, re.M))
 rps = re.search(r"Requests/sec:\s+([\d.]+)", t).group(1)
-print(f"{ms(p[\"50\"]):.3f} {ms(p[\"99\"]):.3f} {rps}")'
+print("%.3f %.3f %s" % (ms(p["50"]), ms(p["99"]), rps))'
 }
 BASE="http://127.0.0.1:$NX_PORT"
 REF=$(latency "$BASE/healthz" "")

@@ -246,27 +246,9 @@ int people_household_get(nx_app *app, const nx_principal *who, int64_t id, json_
         rc = nx_fail(e, NX_ENOTFOUND, "", "户不存在");
         goto done;
     }
-    store_param mp[] = {P_INT(id)};
-    if ((rc = store_query(tx,
-                          "SELECT id, name, relation, sex, birth_date, status FROM residents WHERE household_id = $1 "
-                          "ORDER BY CASE relation WHEN 'head' THEN 0 ELSE 1 END, birth_date",
-                          mp, 1, &r, e)))
+    json_t *members;
+    if ((rc = people_household_members(tx, id, 0, &members, e)))
         goto done;
-    json_t *members = json_array();
-    nx_date today = date_today();
-    while (store_next(r) == 1) {
-        nx_date b = {0};
-        date_parse(store_text(r, 4), &b);
-        const char *rel = store_text(r, 2);
-        json_array_append_new(members,
-                              json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s}", "id", (json_int_t)store_int(r, 0),
-                                        "name", store_text(r, 1), "relation", rel, "relation_label",
-                                        choice_label(choice_relation, rel), "sex_label",
-                                        store_int(r, 3) == 1 ? "男" : "女", "age", b.y ? date_age(b, today) : 0,
-                                        "status", store_text(r, 5), "status_label",
-                                        choice_label(choice_status, store_text(r, 5))));
-    }
-    store_rows_free(r);
     json_object_set_new(o, "members", members);
 done:
     store_rollback(tx);

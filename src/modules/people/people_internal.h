@@ -17,4 +17,8 @@ char *people_open(nx_app *app, const char *context, const void *ct, size_t n);
 int people_name_forms(const char *name, char *name_s, size_t ns, char *pinyin, size_t pn, char *initials,
                       size_t in, unsigned char *key, size_t kcap, size_t *klen);
 
+/* The members of a household, head first then oldest first, as a JSON array (new reference); the
+ * member whose id is self is marked "self": true (0 marks none). Runs one query on tx. */
+int people_household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e);
+
 #endif

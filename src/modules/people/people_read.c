@@ -237,7 +237,8 @@ static int attach_tags(store_tx *tx, json_t *items, nx_err *e)
             k++;
         }
         size_t len = strlen(sql);
-        snprintf(sql + len, sizeof sql - len, ") ORDER BY t.sort, t.id");
+        /* in (resident, tag id) order by the primary key: no sort step */
+        snprintf(sql + len, sizeof sql - len, ")");
         store_rows *r;
         int rc = store_query(tx, sql, p, k, &r, e);
         if (rc)
@@ -279,13 +280,14 @@ static int contacts_json(read_ctx *c, store_tx *tx, int64_t id, json_t **out, nx
     return 0;
 }
 
-static int household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e)
+int people_household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e)
 {
     store_rows *r;
     store_param p[] = {P_INT(household)};
+    /* Oldest first by the index; the head of the household is moved to the front below. */
     int rc = store_query(tx,
                          "SELECT id, name, relation, sex, birth_date, status FROM residents WHERE household_id = $1 "
-                         "ORDER BY CASE relation WHEN 'head' THEN 0 ELSE 1 END, birth_date",
+                         "ORDER BY birth_date",
                          p, 1, &r, e);
     if (rc)
         return rc;
@@ -295,8 +297,10 @@ static int household_members(store_tx *tx, int64_t household, int64_t self, json
         nx_date b = {0};
         date_parse(store_text(r, 4), &b);
         const char *sex = store_int(r, 3) == 1 ? "male" : "female";
-        json_array_append_new(
-            a, json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
+        bool head = strcmp(store_text(r, 2), "head") == 0;
+        json_array_insert_new(
+            a, head ? 0 : json_array_size(a),
+            json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
                          "name", store_text(r, 1), "relation", store_text(r, 2), "relation_label",
                          choice_label(choice_relation, store_text(r, 2)), "sex_label", choice_label(choice_sex, sex),
                          "age", b.y ? date_age(b, today) : 0, "status", store_text(r, 5), "status_label",
@@ -349,7 +353,7 @@ int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t
         goto done;
     json_object_set_new(o, "contacts", contacts);
     if (household) {
-        if ((rc = household_members(tx, household, id, &members, e)))
+        if ((rc = people_household_members(tx, household, id, &members, e)))
             goto done;
         json_object_set_new(o, "household_members", members);
     } else {
@@ -509,7 +513,10 @@ static int build_q(nx_app *app, search_sql *s, const char *q0, nx_err *e)
         }
         s->p[s->n++] = P_TEXT(s->q);
         size_t l = strlen(s->sql);
-        snprintf(s->sql + l, sizeof s->sql - l, " AND (r.phone_tail = $%d OR r.id_tail = $%d)", s->n, s->n);
+        snprintf(s->sql + l, sizeof s->sql - l,
+                 " AND r.id IN (SELECT id FROM residents WHERE phone_tail = $%d "
+                 "UNION ALL SELECT id FROM residents WHERE id_tail = $%d)",
+                 s->n, s->n);
         return 0;
     }
     bool ascii = true;
@@ -526,8 +533,8 @@ static int build_q(nx_app *app, search_sql *s, const char *q0, nx_err *e)
         s->p[s->n++] = P_TEXT(s->b);
         size_t len = strlen(s->sql);
         snprintf(s->sql + len, sizeof s->sql - len,
-                 " AND ((r.name_initials >= $%d AND r.name_initials < $%d) OR "
-                 "(r.name_pinyin >= $%d AND r.name_pinyin < $%d))",
+                 " AND r.id IN (SELECT id FROM residents WHERE name_initials >= $%d AND name_initials < $%d "
+                 "UNION ALL SELECT id FROM residents WHERE name_pinyin >= $%d AND name_pinyin < $%d)",
                  s->n - 1, s->n, s->n - 1, s->n);
         return 0;
     }

@@ -146,14 +146,15 @@ CREATE TABLE residents (
 );
 CREATE UNIQUE INDEX residents_id_bidx ON residents(id_bidx);
 CREATE INDEX residents_sort ON residents(community_id, sort_key, id);
-CREATE INDEX residents_name ON residents(community_id, name_s);
-CREATE INDEX residents_pinyin ON residents(community_id, name_pinyin);
-CREATE INDEX residents_initials ON residents(community_id, name_initials);
-CREATE INDEX residents_phone_tail ON residents(community_id, phone_tail);
-CREATE INDEX residents_id_tail ON residents(community_id, id_tail);
+-- Search keys lead their index: a search finds its few candidates first, then scope and filters
+-- apply to those (see people_read.c).
+CREATE INDEX residents_pinyin ON residents(name_pinyin);
+CREATE INDEX residents_initials ON residents(name_initials);
+CREATE INDEX residents_phone_tail ON residents(phone_tail);
+CREATE INDEX residents_id_tail ON residents(id_tail);
 CREATE INDEX residents_phone_bidx ON residents(phone_bidx);
 CREATE INDEX residents_grid ON residents(grid_id, sort_key);
-CREATE INDEX residents_household ON residents(household_id);
+CREATE INDEX residents_household ON residents(household_id, birth_date);
 CREATE INDEX residents_room ON residents(room_id);
 CREATE INDEX residents_estate ON residents(estate_id, status);
 CREATE INDEX residents_birth ON residents(community_id, birth_date);
@@ -186,7 +187,7 @@ CREATE TABLE emergency_contacts (
   is_primary INTEGER NOT NULL DEFAULT 0,
   sort INTEGER NOT NULL DEFAULT 0
 );
-CREATE INDEX emergency_contacts_resident ON emergency_contacts(resident_id);
+CREATE INDEX emergency_contacts_resident ON emergency_contacts(resident_id, sort, id);
 
 CREATE TABLE users (
   id INTEGER PRIMARY KEY,
