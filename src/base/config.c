@@ -58,7 +58,8 @@ static const struct centry table[] = {
     {"token_ttl_min", C_INT, N(token_ttl_min), "1440", 5, 525600, false, "lifetime of a login token (minutes)"},
     {"login_max_fail", C_INT, N(login_max_fail), "5", 1, 100, false, "failed logins before lockout"},
     {"lockout_min", C_INT, N(lockout_min), "15", 1, 1440, false, "minutes an account stays locked"},
-    {"hash_workers", C_INT, N(hash_workers), "2", 1, 64, false, "concurrent password hashes (64 MiB each)"},
+    {"hash_workers", C_INT, N(hash_workers), "0", 0, 64, false,
+     "concurrent password hashes, 64 MiB each (0 = half the cores, at least 1)"},
     {"cookie_secure", C_BOOL, N(cookie_secure), "false", 0, 0, false, "mark the session cookie Secure (TLS)"},
     {"access_log", C_BOOL, N(access_log), "true", 0, 0, false, "log one line per HTTP request"},
 };

@@ -48,7 +48,14 @@ int cli_open_app(nx_app *app, bool create, bool migrate)
         if (applied)
             nx_log(LOG_INFO, "store.migrated applied=%d", applied);
     }
-    password_pool_init((int)nx_cfg.hash_workers, (int)nx_cfg.hash_workers * 2);
+    /* Logins may hold at most half of the HTTP threads (hashing or waiting for a hash slot), so a
+     * burst of logins cannot starve other requests; beyond that they get 503 with Retry-After. */
+    int workers = (int)nx_cfg.hash_workers;
+    if (workers == 0) {
+        long cores = sysconf(_SC_NPROCESSORS_ONLN);
+        workers = cores >= 2 ? (int)(cores / 2) : 1;
+    }
+    password_pool_init(workers, workers);
     session_settings ss = {
         .idle_ms = nx_cfg.session_ttl_min * 60000,
         .lifetime_ms = nx_cfg.token_ttl_min * 60000,

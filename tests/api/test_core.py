@@ -65,6 +65,33 @@ def test_me_and_cookie_csrf():
     check_eq(st, 401, "session gone after logout")
 
 
+def test_login_burst_does_not_starve():
+    import threading
+    from nxtest import Client
+    results, other = [], []
+
+    def login():
+        c = Client(S.port)
+        st, resp, body = c.post("/api/v1/auth/login", {"username": "admin", "password": S.admin_password})
+        results.append((st, resp.getheader("Retry-After")))
+
+    def reader():
+        for _ in range(20):
+            st, _, _ = admin.get("/api/v1/me")
+            other.append(st)
+
+    threads = [threading.Thread(target=login) for _ in range(12)] + [threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    statuses = [st for st, _ in results]
+    check(len(results) == 12 and set(statuses) <= {200, 503}, f"burst logins answer 200 or 503: {statuses}")
+    check(200 in statuses, "some logins of the burst succeed")
+    check(all(ra for st, ra in results if st == 503), "503 carries Retry-After")
+    check(other == [200] * 20, f"other requests served during the burst: {other}")
+
+
 def test_preferences():
     st, _, body = admin.patch("/api/v1/me/preferences", {"elder_mode": True})
     check(st == 200 and body.get("elder_mode") is True, f"set elder mode {body}")
@@ -344,7 +371,7 @@ def test_backup_restore():
 
 
 try:
-    run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_preferences, test_org_setup,
+    run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_login_burst_does_not_starve, test_preferences, test_org_setup,
          test_create_residents, test_bad_input_changes_nothing, test_search, test_reveal_audited, test_scopes,
          test_update_and_status, test_export_and_import, test_no_plain_personal_data_in_db,
          test_backup_restore])
