@@ -309,6 +309,12 @@ def test_export_and_import():
     check(len(audit.get("items", [])) >= 1, "export audited")
     st, resp, body = admin.get("/api/v1/residents/import/template")
     check(st == 200 and body[:2] == b"PK", "template is an xlsx")
+    # the template read back as an import: its example row names an estate that does not exist
+    st, _, rep = admin.request("POST", "/api/v1/residents/import?dry_run=true", raw=body, headers={
+        "Content-Type": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"})
+    check(st == 200 and rep.get("total_rows") == 1 and rep.get("valid_rows") == 0, f"xlsx dry run {rep}")
+    errs = rep.get("errors", [])
+    check(len(errs) == 1 and errs[0]["row"] == 2 and "示例小区" in errs[0]["reason"], f"xlsx row error {errs}")
     good1 = make_id("110105", "19520203", 51)
     good2 = make_id("110105", "19600909", 62)
     bad = good2[:17] + ("1" if good2[17] != "1" else "2")
