@@ -3,7 +3,9 @@
  * Every error the server or a handler answers goes through here as RFC 9457 problem details:
  *   {"type":"https://nuanxin.dev/problems/<slug>","title":"<Chinese>","status":N,
  *    "detail":"…","field":"…","request_id":"…"}
- * with Content-Type application/problem+json; "field" appears only for validation errors.
+ * with Content-Type application/problem+json; "field" names the offending input when there is one: every
+ * validation error (422), and a conflict or refusal about one field (409 on "version" or "id_number",
+ * 403 on "community_id").
  *
  * Mapping (http_status_of): EINVAL 400, ENOTFOUND 404, ECONFLICT 409, EPERM 403, EAUTH 401,
  * ETOOBIG 413, EUNSUPP 415, ELOCKED 429, EBUSY 503, and everything else (ENOMEM, EIO, EDB,

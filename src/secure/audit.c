@@ -15,7 +15,7 @@ int audit_write(store_tx *tx, const nx_principal *who, const char *action, const
     char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     store_param p[] = {
         P_INT(clock_now_ms()),
-        who ? P_INT(who->user_id) : P_NULL,
+        who ? P_ID(who->user_id) : P_NULL,
         P_TEXT(who ? who->username : NULL),
         P_TEXT(action),
         P_TEXT(object_type),

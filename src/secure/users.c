@@ -317,24 +317,43 @@ int users_update(store *s, const nx_principal *who, int64_t id, const user_input
         return rc;
     store_rows *r;
     store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx, "SELECT username, role, display_name FROM users WHERE id = $1", p, 1, &r, e)))
+    if ((rc = store_query(tx,
+                          "SELECT username, role, display_name, scope, street_id, community_id, grid_id, "
+                          "resident_id FROM users WHERE id = $1",
+                          p, 1, &r, e)))
         goto fail;
     char username[64] = "", display[200] = "";
-    int role = 0;
+    int role = 0, scope = 0;
+    int64_t cur_ids[4] = {0, 0, 0, 0};
     if (store_next(r) == 1) {
         str_copy(username, store_text(r, 0), sizeof username);
         role = role_parse(store_text(r, 1));
         str_copy(display, store_text(r, 2), sizeof display);
+        scope = scope_parse(store_text(r, 3));
+        for (int i = 0; i < 4; i++)
+            cur_ids[i] = store_int(r, 4 + i);
     }
     store_rows_free(r);
     if (!role) {
         rc = nx_fail(e, NX_ENOTFOUND, "", "账号不存在");
         goto fail;
     }
+    /* What the request leaves out stays as it was: role, scope and the place the scope names. */
+    bool place_given = in.street_id || in.community_id || in.grid_id || in.resident_id;
     if (in.role == ROLE_NONE)
         in.role = role;
     if (in.scope == SCOPE_NONE)
-        in.scope = role_default_scope(in.role);
+        in.scope = in.role == role ? scope : role_default_scope(in.role);
+    if (!place_given && in.scope == scope) {
+        in.street_id = cur_ids[0];
+        in.community_id = cur_ids[1];
+        in.grid_id = cur_ids[2];
+        in.resident_id = cur_ids[3];
+    }
+    if (id == who->user_id && in.disabled == 1) {
+        rc = nx_fail(e, NX_EINVAL, "disabled", "不能停用自己的账号");
+        goto fail;
+    }
     if (in.display_name == NULL)
         in.display_name = display;
     if (id == who->user_id && in.role != ROLE_ADMIN) {
@@ -361,9 +380,15 @@ int users_update(store *s, const nx_principal *who, int64_t id, const user_input
         goto fail;
     if (in.disabled >= 0) {
         store_param dp[] = {P_INT(in.disabled), P_INT(id)};
+        store_param sp[] = {P_INT(id)};
         if ((rc = store_exec(tx, "UPDATE users SET disabled = $1 WHERE id = $2", dp, 2, NULL, e)))
             goto fail;
-        if (in.disabled && (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $2", dp, 2, NULL, e)))
+        if (in.disabled && (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", sp, 1, NULL, e)))
+            goto fail;
+    }
+    if (in.must_change_password) {
+        store_param mp[] = {P_INT(id)};
+        if ((rc = store_exec(tx, "UPDATE users SET must_change_password = 1 WHERE id = $1", mp, 1, NULL, e)))
             goto fail;
     }
     json_t *d = json_pack("{s:s, s:s, s:s}", "username", username, "role", role_code(in.role), "scope",

@@ -236,6 +236,9 @@ static int users_create_h(http_req *r, void *ctx)
         (rc = users_create(app->db, &who, &in, &id, http_err(r))) ||
         (rc = users_get(app->db, &who, id, &out, http_err(r))))
         return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/users/%lld", (long long)id);
+    http_add_header(r, "Location", loc);
     return http_reply_json(r, 201, out);
 }
 

@@ -48,6 +48,7 @@ typedef struct resident_rec {
     bool has_phone;
     const char *address;
     const char *relation, *residence, *care_level, *status;
+    const char *political; /* the code when given (labels accepted), NULL = unchanged */
 } resident_rec;
 
 static int check_text(const char *v, const char *field, const char *label, size_t max, nx_err *e)
@@ -213,7 +214,7 @@ static int validate(const resident_input *in, const resident_rec *cur, resident_
 #undef CHOICE
     if (!cur && !in->relation)
         rec->relation = "other";
-    if (in->political && !choice_parse(choice_political, in->political)) {
+    if (in->political && !(rec->political = choice_parse(choice_political, in->political))) {
         char all[200];
         choice_labels(choice_political, all, sizeof all);
         return nx_fail(e, NX_EINVAL, "political", "政治面貌无效，可选：%s", all);
@@ -513,7 +514,7 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
         P_BLOB(rec.sort_key, rec.sort_key_len), P_INT(rec.sex), P_TEXT(rec.birth), P_TEXT(rec.id_type),
         P_BLOB(id_ct, id_n), P_BLOB(idb, 16), P_TEXT(id_t), P_BLOB(ph_ct, ph_n),
         rec.has_phone ? P_BLOB(phb, 16) : P_NULL, P_TEXT(rec.has_phone ? ph_t : NULL), P_BLOB(ad_ct, ad_n),
-        P_TEXT(rec.relation), P_TEXT(rec.residence), P_TEXT(in->ethnicity), P_TEXT(in->political),
+        P_TEXT(rec.relation), P_TEXT(rec.residence), P_TEXT(in->ethnicity), P_TEXT(rec.political),
         P_TEXT(in->education), P_TEXT(in->marital), P_TEXT(in->work), P_TEXT(rec.care_level),
         P_TEXT(in->notes), P_TEXT(rec.status),
         P_TEXT(strcmp(rec.status, "moved_out") == 0 ? sdate : NULL),
@@ -697,7 +698,7 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
         P_TEXT(status_changed && strcmp(rec.status, "deceased") == 0 ? sdate : NULL), P_INT(status_changed),
         P_INT(clock_now_ms()), P_INT(id),
         /* optional free-text fields: NULL means unchanged */
-        P_TEXT(in->ethnicity), P_TEXT(in->political), P_TEXT(in->education), P_TEXT(in->marital),
+        P_TEXT(in->ethnicity), P_TEXT(rec.political), P_TEXT(in->education), P_TEXT(in->marital),
         P_TEXT(in->work), P_TEXT(in->notes)};
     rc = store_exec(tx,
                     "UPDATE residents SET grid_id = $1, household_id = $2, room_id = $3, estate_id = $4, "

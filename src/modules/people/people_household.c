@@ -288,10 +288,18 @@ int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id,
     if (q && *q) {
         if (str_utf8_len(q) > 40)
             return nx_fail(e, NX_EINVAL, "q", "搜索内容过长");
-        snprintf(pattern, sizeof pattern, "%s%%", q);
+        /* a prefix match; % and _ typed by a person are literal */
+        size_t k = 0;
+        for (const char *c = q; *c && k + 3 < sizeof pattern; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\')
+                pattern[k++] = '\\';
+            pattern[k++] = *c;
+        }
+        pattern[k++] = '%';
+        pattern[k] = '\0';
         p[n++] = P_TEXT(pattern);
         len = strlen(sql);
-        snprintf(sql + len, sizeof sql - len, " AND (h.number LIKE $%d OR hr.name LIKE $%d)", n, n);
+        snprintf(sql + len, sizeof sql - len,  " AND (h.number LIKE $%d ESCAPE '\\' OR hr.name LIKE $%d ESCAPE '\\')", n, n);
     }
     char wsql[3000];
     str_copy(wsql, sql, sizeof wsql);

@@ -238,6 +238,9 @@ static int create_household(http_req *r, void *ctx)
         (rc = people_household_create(app, &who, &in, &id, http_err(r))) ||
         (rc = people_household_get(app, &who, id, &out, http_err(r))))
         return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/households/%lld", (long long)id);
+    http_add_header(r, "Location", loc);
     return http_reply_json(r, 201, out);
 }
 

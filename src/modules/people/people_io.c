@@ -305,8 +305,11 @@ int people_import(nx_app *app, const nx_principal *who, const void *data, size_t
         return nx_fail(e, NX_EPERM, "", "无权导入居民");
     sheet_reader *sr;
     int rc = sheet_open_mem(data, len, hint, &sr, e);
-    if (rc)
+    if (rc) {
+        if (rc == NX_EINVAL || rc == NX_EUNSUPP || rc == NX_ETOOBIG)
+            str_copy(e->field, "file", sizeof e->field); /* what to fix is the file */
         return rc;
+    }
     import_ctx c = {.app = app, .who = who, .dry_run = dry_run, .errors = json_array()};
     const char *const *cells;
     int n, total = 0, valid = 0;

@@ -51,7 +51,7 @@ enum {
 /* Computed tags ("age>=80") loaded once per request. */
 typedef struct computed_tag {
     char code[40], name[40];
-    int min_age;
+    int min_age, max_age; /* the rule's bounds in whole years; -1 = open */
 } computed_tag;
 
 typedef struct read_ctx {
@@ -93,16 +93,22 @@ static int load_computed(store_tx *tx, read_ctx *c, nx_err *e)
     while (store_next(r) == 1 && c->ncomputed < 8) {
         int64_t age;
         const char *rule = store_text(r, 2);
-        int min = -1;
+        /* the rule forms org.c accepts: age>=N, age>N, age<=N, age<N */
+        int min = -1, max = -1;
         if (rule && str_starts_with(rule, "age>=") && str_to_i64(rule + 5, 0, 150, &age) == 0)
             min = (int)age;
         else if (rule && str_starts_with(rule, "age>") && str_to_i64(rule + 4, 0, 150, &age) == 0)
             min = (int)age + 1;
-        if (min >= 0) {
+        else if (rule && str_starts_with(rule, "age<=") && str_to_i64(rule + 5, 0, 150, &age) == 0)
+            max = (int)age;
+        else if (rule && str_starts_with(rule, "age<") && str_to_i64(rule + 4, 1, 150, &age) == 0)
+            max = (int)age - 1;
+        if (min >= 0 || max >= 0) {
             computed_tag *t = &c->computed[c->ncomputed++];
             str_copy(t->code, store_text(r, 0), sizeof t->code);
             str_copy(t->name, store_text(r, 1), sizeof t->name);
             t->min_age = min;
+            t->max_age = max;
         }
     }
     store_rows_free(r);
@@ -211,7 +217,8 @@ static json_t *row_json(read_ctx *c, store_rows *r, bool detail)
     }
     json_t *tags = json_array();
     for (int i = 0; i < c->ncomputed; i++)
-        if (b.y && age >= c->computed[i].min_age && strcmp(status, "deceased") != 0)
+        if (b.y && (c->computed[i].min_age < 0 || age >= c->computed[i].min_age) &&
+            (c->computed[i].max_age < 0 || age <= c->computed[i].max_age) && strcmp(status, "deceased") != 0)
             json_array_append_new(tags, json_pack("{s:s, s:s, s:b}", "code", c->computed[i].code, "name",
                                                   c->computed[i].name, "computed", 1));
     json_object_set_new(o, "tags", tags);
@@ -300,9 +307,10 @@ int people_household_members(store_tx *tx, int64_t household, int64_t self, json
         bool head = strcmp(store_text(r, 2), "head") == 0;
         json_array_insert_new(
             a, head ? 0 : json_array_size(a),
-            json_pack("{s:I, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
+            json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
                          "name", store_text(r, 1), "relation", store_text(r, 2), "relation_label",
-                         choice_label(choice_relation, store_text(r, 2)), "sex_label", choice_label(choice_sex, sex),
+                         choice_label(choice_relation, store_text(r, 2)), "sex", sex, "sex_label",
+                         choice_label(choice_sex, sex),
                          "age", b.y ? date_age(b, today) : 0, "status", store_text(r, 5), "status_label",
                          choice_label(choice_status, store_text(r, 5)), "self", store_int(r, 0) == self));
     }
@@ -450,7 +458,7 @@ typedef struct search_sql {
     store_param p[40];
     int n;
     /* text kept alive for the parameters */
-    char a[200], b[220], q[200], date[11], dates[3][11];
+    char a[200], b[220], q[200], date[11], dates[4][11];
     unsigned char bidx[16];
     char suffix[16];  /* for tail search longer than 4: the digits to check after decrypting */
     bool check_phone_suffix;
@@ -730,8 +738,14 @@ static int build_where(nx_app *app, const nx_principal *who, const resident_quer
         bool computed = false;
         for (int i = 0; i < c.ncomputed; i++)
             if (strcmp(c.computed[i].code, q->tag) == 0) {
-                years_ago(today, c.computed[i].min_age, s->dates[2]);
-                add(s, " AND r.birth_date <= $%d", P_TEXT(s->dates[2]));
+                if (c.computed[i].min_age >= 0) {
+                    years_ago(today, c.computed[i].min_age, s->dates[2]);
+                    add(s, " AND r.birth_date <= $%d", P_TEXT(s->dates[2]));
+                }
+                if (c.computed[i].max_age >= 0) {
+                    years_ago(today, c.computed[i].max_age + 1, s->dates[3]);
+                    add(s, " AND r.birth_date > $%d", P_TEXT(s->dates[3]));
+                }
                 computed = true;
             }
         if (!computed)
