@@ -4,6 +4,11 @@ Each test module starts its own nuanxin: a fresh data directory (`nuanxin init`)
 loopback port (`--listen 127.0.0.1:0`, the port read from the server's first stdout line), and talks
 to it over HTTP like any client. Nothing here knows nuanxin's internals. Checks count; the run ends
 with the plain "N passed, N failed" line and a non-zero exit when anything failed.
+
+Backends: with NX_API_BACKEND=postgres (the api.pg.* ctest entries) every Server gets a fresh
+PostgreSQL database (CREATE DATABASE on the cluster of NX_TEST_PG, dropped at cleanup) named in its
+data directory's nuanxin.conf; without NX_TEST_PG those runs exit 77 (ctest: skipped). Tests that look
+at the database itself use Server.db_bytes() and Server.integrity_ok(), which work on both.
 """
 import http.client
 import json
@@ -20,6 +25,49 @@ import traceback
 BIN = os.environ.get("NUANXIN_BIN") or os.path.join(os.path.dirname(__file__), "../../build/nuanxin")
 PASSED = 0
 FAILED = 0
+PG_URL = None
+if os.environ.get("NX_API_BACKEND") == "postgres":
+    PG_URL = os.environ.get("NX_TEST_PG")
+    if not PG_URL:
+        print("skipped: NX_TEST_PG is not set (make test starts a throw-away PostgreSQL)")
+        sys.exit(77)
+PG = PG_URL is not None
+_dbseq = [0]
+
+
+def pg_url_for(base, dbname):
+    """The URL of database dbname on the cluster of base (a postgres:// URL)."""
+    head, _, tail = base.partition("://")
+    hostpart = tail.split("/", 1)[0]
+    query = tail.split("?", 1)[1] if "?" in tail else ""
+    return f"{head}://{hostpart}/{dbname}" + (f"?{query}" if query else "")
+
+
+def psql(url, sql, capture=False):
+    p = subprocess.run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-d", url, "-c", sql],
+                       capture_output=True, text=True, timeout=120)
+    if p.returncode != 0:
+        raise RuntimeError(f"psql failed: {p.stderr}")
+    return p.stdout
+
+
+def pg_create_db(base=None):
+    """A fresh database on the test cluster; returns its URL."""
+    base = base or PG_URL
+    _dbseq[0] += 1
+    mod = re.sub(r"[^a-z0-9_]", "_", os.path.splitext(os.path.basename(sys.argv[0]))[0].lower())[:30]
+    name = f"nxapi_{mod}_{os.getpid()}_{_dbseq[0]}"
+    psql(base, f'DROP DATABASE IF EXISTS "{name}"')
+    psql(base, f'CREATE DATABASE "{name}"')
+    return pg_url_for(base, name)
+
+
+def pg_drop_db(url, base=None):
+    name = url.rsplit("/", 1)[1].split("?", 1)[0]
+    try:
+        psql(base or PG_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except Exception as exc:  # best effort: the cluster is thrown away anyway
+        print(f"note: could not drop {name}: {exc}", file=sys.stderr)
 
 
 def check(cond, what):
@@ -52,14 +100,29 @@ def run_cli(data, *args, stdin=None, check_rc=True):
 class Server:
     """A nuanxin serve process on its own data directory."""
 
-    def __init__(self, data=None, extra=(), demo=False, init=True):
+    def __init__(self, data=None, extra=(), demo=False, init=True, database=None):
+        """database: a postgres:// URL to use (several servers on one database); by default a fresh
+        database when the run is on PostgreSQL, else the SQLite file in the data directory."""
         self.own_dir = data is None
         self.data = data or tempfile.mkdtemp(prefix="nxapi-")
         self.extra = list(extra)
         self.proc = None
         self.port = None
         self.admin_password = None
-        if init and not os.path.exists(os.path.join(self.data, "nuanxin.db")):
+        self.own_db = False
+        self.database = database
+        conf = os.path.join(self.data, "nuanxin.conf")
+        if self.database is None and PG and not os.path.exists(conf):
+            self.database = pg_create_db()
+            self.own_db = True
+        if self.database and not os.path.exists(conf):
+            with open(conf, "w") as f:
+                f.write(f"database = {self.database}\n")
+        if self.database is None and os.path.exists(conf):
+            m = re.search(r"^database = (\S+)", open(conf).read(), re.M)
+            self.database = m.group(1) if m else None
+        marker = "nuanxin.key" if self.database else "nuanxin.db"
+        if init and not os.path.exists(os.path.join(self.data, marker)):
             out = run_cli(self.data, "init").stdout
             m = re.search(r"初始密码[^：]*：(\S+)", out)
             self.admin_password = m.group(1) if m else None
@@ -108,8 +171,37 @@ class Server:
 
     def cleanup(self):
         self.stop()
+        if self.own_db and not os.environ.get("NX_KEEP"):
+            pg_drop_db(self.database)
         if self.own_dir and not os.environ.get("NX_KEEP"):
             shutil.rmtree(self.data, ignore_errors=True)
+
+    def db_bytes(self):
+        """Everything the database holds, as bytes: the SQLite files, or a plain pg_dump."""
+        if self.database:
+            return subprocess.run(["pg_dump", "--no-owner", "-d", self.database], capture_output=True,
+                                  timeout=300, check=True).stdout
+        raw = b""
+        for suffix in ("", "-wal"):
+            p = os.path.join(self.data, "nuanxin.db" + suffix)
+            if os.path.exists(p):
+                raw += open(p, "rb").read()
+        return raw
+
+    def integrity_ok(self):
+        """SQLite: PRAGMA integrity_check says ok. PostgreSQL: amcheck is not assumed; the tables
+        can be read end to end (a count of every user table)."""
+        if self.database:
+            tables = psql(self.database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").split()
+            for t in tables:
+                psql(self.database, f'SELECT count(*) FROM "{t}"')
+            return len(tables) > 0
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data, "nuanxin.db"))
+        try:
+            return db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        finally:
+            db.close()
 
     def client(self):
         return Client(self.port)

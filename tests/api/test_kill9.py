@@ -3,7 +3,6 @@ answered 2xx, and the database passes PRAGMA integrity_check. Repeated three tim
 directory, each time with writers racing the kill."""
 import os
 import random
-import sqlite3
 import threading
 import time
 import urllib.parse
@@ -52,9 +51,7 @@ def one_round(rnd):
     stop.set()
     for t in threads:
         t.join(timeout=30)
-    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
-    check_eq(db.execute("PRAGMA integrity_check").fetchone()[0], "ok", f"round {rnd}: integrity after kill -9")
-    db.close()
+    check(S.integrity_ok(), f"round {rnd}: integrity after kill -9")
     S.start()
     admin = S.login()
     missing = 0
