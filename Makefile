@@ -28,14 +28,21 @@ run:
 	else $(BUILD)/nuanxin migrate --data $(DATA); fi
 	@$(BUILD)/nuanxin serve --data $(DATA) --listen $(LISTEN)
 
-# Every test: the normal build's ctest, then unit and API tests again under ASan+UBSan.
+# Every test: the normal build's ctest, then unit and API tests again under ASan+UBSan. Both runs
+# also cover PostgreSQL: a throw-away cluster (scripts/pg-test-cluster.sh, a temporary directory and
+# a free loopback port) is started first, NX_TEST_PG names it, and it is stopped at the end.
+PG_STATE ?= $(BUILD)/pg-test-cluster.state
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) --no-print-directory asan
-	@cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
-	  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L 'unit|api'
+	@scripts/pg-test-cluster.sh stop $(PG_STATE) >/dev/null 2>&1 || true
+	@url=$$(scripts/pg-test-cluster.sh start $(PG_STATE)) || exit 1; \
+	  trap 'scripts/pg-test-cluster.sh stop $(PG_STATE)' EXIT; \
+	  export NX_TEST_PG="$$url"; echo "PostgreSQL for the tests: $$url"; \
+	  (cd $(BUILD) && ctest --output-on-failure -j $(JOBS)) && \
+	  (cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L 'unit|api')
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

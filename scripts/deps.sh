@@ -6,10 +6,10 @@ set -euo pipefail
 what=${1:-build}
 
 build=(build-essential cmake pkg-config python3
-  libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libsodium-dev libicu-dev libopencc-dev opencc
+  libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libicu-dev libopencc-dev opencc
   libinih-dev libxlsxwriter-dev libzip-dev libexpat1-dev)
 run=(curl)
-test=(wrk nginx-light)
+test=(wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15)
 
 pkgs=("${build[@]}")
 [ "$what" = run ] || [ "$what" = test ] && pkgs+=("${run[@]}")

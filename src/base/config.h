@@ -31,6 +31,7 @@ typedef struct nx_config {
     int64_t export_max_rows;
     int64_t db_readers;       /* SQLite reader connections */
     int64_t db_busy_ms;
+    int64_t db_pool;          /* PostgreSQL connections per process */
     int64_t session_ttl_min;  /* idle minutes before a web session ends */
     int64_t token_ttl_min;    /* lifetime of a bearer token */
     int64_t login_max_fail;   /* failures before lockout */

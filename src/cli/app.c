@@ -32,7 +32,8 @@ int cli_open_app(nx_app *app, bool create, bool migrate)
         fprintf(stderr, "nuanxin: 无法读取密钥文件 %s：%s\n", nx_cfg.key_file, e.msg);
         return 1;
     }
-    store_options so = {.readers = (int)nx_cfg.db_readers, .busy_ms = (int)nx_cfg.db_busy_ms, .create = create};
+    store_options so = {.readers = (int)nx_cfg.db_readers, .busy_ms = (int)nx_cfg.db_busy_ms, .create = create,
+                        .pool = (int)nx_cfg.db_pool};
     if (store_open(nx_cfg.database, &so, &app->db, &e)) {
         fprintf(stderr, "nuanxin: 无法打开数据库：%s\n", e.msg);
         keys_free(app->keys);

@@ -111,6 +111,22 @@ static const char *flag(int argc, char **argv, const char *name)
     return NULL;
 }
 
+/* Is there already a nuanxin database? A file for SQLite; for PostgreSQL (the database itself is
+ * created by its administrator) a schema version above 0. */
+static bool init_exists(void)
+{
+    if (!str_starts_with(nx_cfg.database, "postgres://") && !str_starts_with(nx_cfg.database, "postgresql://"))
+        return access(nx_cfg.database, F_OK) == 0;
+    store *s = NULL;
+    nx_err e;
+    int version = 0;
+    store_options so = {.busy_ms = (int)nx_cfg.db_busy_ms, .pool = 1};
+    if (store_open(nx_cfg.database, &so, &s, &e) == 0)
+        store_schema_version(s, &version, &e);
+    store_close(s);
+    return version > 0;
+}
+
 static int cmd_init(int argc, char **argv)
 {
     const char *admin = flag(argc, argv, "--admin");
@@ -120,8 +136,9 @@ static int cmd_init(int argc, char **argv)
         fprintf(stderr, "nuanxin: 无法创建数据目录 %s：%s\n", nx_cfg.data_dir, strerror(errno));
         return 1;
     }
-    if (access(nx_cfg.database, F_OK) == 0) {
-        fprintf(stderr, "nuanxin: 数据库 %s 已存在，未做任何改动（升级请用 nuanxin migrate）\n", nx_cfg.database);
+    if (init_exists()) {
+        fprintf(stderr, "nuanxin: 数据库 %s 已存在，未做任何改动（升级请用 nuanxin migrate）\n",
+                str_starts_with(nx_cfg.database, "postgres") ? "(PostgreSQL)" : nx_cfg.database);
         return 1;
     }
     nx_err e;

@@ -8,10 +8,21 @@
  * rare kind does not rescan the same stream of other kinds every round. That jump is persisted only
  * every SKIP_PERSIST ids (a restart at worst rescans that many).
  *
- * The jump relies on ids becoming visible in id order, which holds for SQLite (one writer: the
- * transaction that took id N commits before any transaction can take N+1). PostgreSQL sequences do
- * not give that; the PostgreSQL backend must either make event inserts commit in id order (a
- * transaction-level advisory lock around the INSERT) or this jump must stay off there.
+ * Reading `id > scan` in order, and the jump, rely on ids becoming visible in id order. SQLite gives
+ * that (one writer: the transaction that took id N commits before any transaction can take N+1). On
+ * PostgreSQL identity values are handed out without regard to commit order, so outbox_emit takes a
+ * transaction-level advisory lock before its INSERT: the transaction holding id N commits (and
+ * becomes visible) before the lock passes to the one that will take N+1. Nothing else inserts
+ * events.
+ *
+ * Several processes on one database (PostgreSQL). Each subscriber is served by one process at a
+ * time: before serving it, the thread asks store_leader for the lock "nx.dispatch.<name>" (a
+ * session advisory lock held by the store's leader connection). The holder keeps it while it lives;
+ * the others skip the subscriber, and when the holder dies (kill -9 closes its session) one of them
+ * takes over at its next round, reloading the cursor from event_cursors first. So an event is
+ * delivered once per subscriber across processes, and at least once when a holder dies between a
+ * handler and its cursor write. Other processes' events wake this thread through store_listen on
+ * OUTBOX_CHANNEL (LISTEN/NOTIFY); on SQLite store_leader always answers yes.
  *
  * Threads. One thread per dispatcher. Subscribers live in a fixed array: dispatcher_subscribe fills
  * slot n under the mutex, then publishes n; the thread reads n under the mutex and from then on is
@@ -23,6 +34,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +42,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "notify/outbox.h"
 
 #define IDLE_MS        1000
 #define RETRY_FIRST_MS 200
@@ -42,6 +55,7 @@ typedef struct sub {
     event_handler fn;
     void *ctx;
     bool loaded;
+    bool leading; /* held the subscriber's dispatch lock at the last round */
     int64_t cursor, scan;
     int fails;
     int64_t retry_at; /* monotonic ms; 0 = now */
@@ -79,6 +93,36 @@ void dispatcher_wake(dispatcher *d)
 static void on_commit(void *ctx)
 {
     dispatcher_wake(ctx);
+}
+
+static void on_listen(void *ctx, const char *channel)
+{
+    (void)channel;
+    dispatcher_wake(ctx);
+}
+
+static void backoff(sub *u);
+
+/* Does this process serve u now? Another process may hold its dispatch lock. */
+static bool take_turn(dispatcher *d, sub *u)
+{
+    char lock[DISPATCHER_NAME_MAX + 16];
+    snprintf(lock, sizeof lock, "nx.dispatch.%s", u->name);
+    bool lead = false;
+    nx_err e = {0};
+    int rc = store_leader(d->s, lock, &lead, &e);
+    if (rc) {
+        nx_log(LOG_WARN, "dispatcher.leader_failed subscriber=%s code=%s msg=\"%s\"", u->name, nx_code_name(rc),
+               e.msg);
+        backoff(u);
+        lead = false;
+    }
+    if (lead && !u->leading) {
+        u->loaded = false; /* another process may have moved the cursor meanwhile */
+        nx_log(LOG_INFO, "dispatcher.serving subscriber=%s", u->name);
+    }
+    u->leading = lead;
+    return lead;
 }
 
 void dispatcher_wake_all(void)
@@ -220,6 +264,8 @@ out:
 static int serve(dispatcher *d, sub *u, held *hs)
 {
     u->retry_at = 0; /* its time has come; a failure below sets it again */
+    if (!take_turn(d, u))
+        return 0;
     if (!u->loaded && load_cursor(d, u) != 0) {
         backoff(u);
         return 0;
@@ -332,7 +378,12 @@ int dispatcher_start(store *s, dispatcher **out, nx_err *e)
         rc = nx_fail(e, rc, "", "提交钩子已满，无法启动事件分发");
         goto fail;
     }
+    if ((rc = store_listen(s, OUTBOX_CHANNEL, on_listen, d, e)) != 0) {
+        store_off_commit(s, on_commit, d);
+        goto fail;
+    }
     if (pthread_create(&d->thread, NULL, run, d) != 0) {
+        store_unlisten(s, OUTBOX_CHANNEL, on_listen, d);
         store_off_commit(s, on_commit, d);
         rc = nx_fail(e, NX_EINTERNAL, "", "无法启动事件分发线程");
         goto fail;
@@ -405,6 +456,7 @@ void dispatcher_stop(dispatcher *d)
         }
     }
     pthread_mutex_unlock(&running_mu);
+    store_unlisten(d->s, OUTBOX_CHANNEL, on_listen, d);
     store_off_commit(d->s, on_commit, d);
     pthread_mutex_lock(&d->mu);
     atomic_store(&d->stop, true);

@@ -3,7 +3,9 @@
  * outbox_emit validates what it is given (kinds are identifiers chosen by code, but subjects and
  * payloads may carry text from people), INSERTs the row with the caller's transaction and marks that
  * transaction with store_tx_notify, so store_commit runs the dispatchers' commit hooks after a
- * successful commit. No state of its own; thread-safe as far as the caller's transaction is. */
+ * successful commit. On PostgreSQL it also takes the events advisory lock (ids visible in id order)
+ * and sends a NOTIFY on OUTBOX_CHANNEL so that the dispatchers of other processes wake too. No state
+ * of its own; thread-safe as far as the caller's transaction is. */
 #include "notify/outbox.h"
 
 #include <string.h>
@@ -11,6 +13,8 @@
 #include "base/clock.h"
 #include "base/str.h"
 #include "notify/dispatcher.h"
+
+#define OUTBOX_LOCK_KEY 0x6e78006576656e74LL /* "nx\0event" */
 
 static bool kind_valid(const char *k, size_t n)
 {
@@ -49,7 +53,16 @@ int outbox_emit(store_tx *tx, const char *kind, int64_t community_id, const char
         b--;
     if (b - a < 2 || payload[a] != '{' || payload[b - 1] != '}')
         return nx_fail(e, NX_EINVAL, "payload", "事件内容必须是 JSON 对象");
-    int rc = store_exec(tx,
+    /* PostgreSQL: event ids must become visible in id order (dispatcher.c relies on it), and other
+     * processes' dispatchers must hear of the event. The transaction-level advisory lock makes every
+     * event-writing transaction take its id and commit before the next one takes its id (held from
+     * here to commit or rollback: emit events late in a transaction); NOTIFY goes out on commit. */
+    bool pg = strcmp(store_backend(store_tx_store(tx)), "postgres") == 0;
+    int rc;
+    if (pg && (rc = store_exec(tx, "SELECT pg_advisory_xact_lock($1)", (store_param[]){P_INT(OUTBOX_LOCK_KEY)}, 1,
+                               NULL, e)) != 0)
+        return rc;
+    rc = store_exec(tx,
                         "INSERT INTO events (at, community_id, kind, subject, payload)"
                         " VALUES ($1, $2, $3, $4, $5)",
                         (store_param[]){P_INT(clock_now_ms()), P_ID(community_id), P_TEXT(kind),
@@ -58,6 +71,8 @@ int outbox_emit(store_tx *tx, const char *kind, int64_t community_id, const char
     if (rc)
         return rc;
     store_tx_notify(tx);
+    if (pg)
+        return store_notify(tx, OUTBOX_CHANNEL, e);
     return 0;
 }
 

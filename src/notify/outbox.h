@@ -32,6 +32,7 @@
 #include "store/store.h"
 
 #define OUTBOX_KIND_MAX    64    /* bytes, [a-z0-9._-] */
+#define OUTBOX_CHANNEL     "nx_events" /* store_notify channel of new events (all processes) */
 #define OUTBOX_SUBJECT_MAX 128   /* bytes */
 #define OUTBOX_PAYLOAD_MAX 65536 /* bytes */
 
@@ -40,7 +41,10 @@
  * OUTBOX_SUBJECT_MAX bytes of UTF-8. payload_json: a JSON object as text ("{...}"), NULL means "{}",
  * at most OUTBOX_PAYLOAD_MAX bytes of UTF-8 (checked for shape and size, not parsed). The event time
  * is clock_now_ms(). The transaction is marked so that every running dispatcher is woken right after
- * it commits (store_tx_notify); nothing is delivered if it rolls back.
+ * it commits (store_tx_notify, and on PostgreSQL store_notify(OUTBOX_CHANNEL) for the dispatchers of
+ * other processes); nothing is delivered if it rolls back. On PostgreSQL the call also takes a
+ * transaction-level advisory lock that serialises event-writing transactions until they end, so
+ * emit events near the end of a transaction.
  * Returns 0; NX_EINVAL (bad kind, subject or payload; e->field names it), NX_ETOOBIG, or the store's
  * error. Does not block beyond the INSERT. */
 int outbox_emit(store_tx *tx, const char *kind, int64_t community_id, const char *subject,

@@ -20,6 +20,12 @@
  * the database at the previous version. The version is re-checked inside that transaction, so two
  * processes migrating at once do not apply a migration twice.
  *
+ * Listeners (store_listen / store_notify) are kept here beside the commit hooks, under the same lock.
+ * A backend with its own cross-process channel (PostgreSQL: LISTEN/NOTIFY) sends the notification in
+ * the transaction and delivers through store_listeners_run; without one (SQLite, one process) the
+ * channels named in a transaction are delivered here after its commit. Migrations take the backend's
+ * migrate_lock (PostgreSQL: an advisory lock) so that processes starting together apply each once.
+ *
  * Threads: a store is shared; a store_tx and its rows belong to one thread at a time. */
 #include "store/store_impl.h"
 
@@ -33,12 +39,7 @@
 #include "store/migrations.h"
 
 /* The backends this binary knows, tried in order. postgres.c adds its table here. */
-static const struct store_ops *const backends[] = {&store_sqlite_ops, NULL};
-
-static bool is_postgres_url(const char *url)
-{
-    return str_starts_with(url, "postgres://") || str_starts_with(url, "postgresql://");
-}
+static const struct store_ops *const backends[] = {&store_postgres_ops, &store_sqlite_ops, NULL};
 
 static int pick_backend(const char *url, const struct store_ops **out, nx_err *e)
 {
@@ -50,8 +51,6 @@ static int pick_backend(const char *url, const struct store_ops **out, nx_err *e
             return 0;
         }
     }
-    if (is_postgres_url(url))
-        return nx_fail(e, NX_EUNSUPP, "database", "PostgreSQL 后端尚未启用");
     return nx_fail(e, NX_EUNSUPP, "database", "不支持的数据库地址");
 }
 
@@ -77,7 +76,7 @@ int store_open(const char *url, const store_options *opt, store **out, nx_err *e
     int rc = pick_backend(url, &ops, e);
     if (rc)
         return rc;
-    store_options o = {.readers = 4, .busy_ms = 5000, .create = false};
+    store_options o = {.readers = 4, .busy_ms = 5000, .create = false, .pool = 8};
     if (opt) {
         o = *opt;
         if (o.readers <= 0)
@@ -86,6 +85,10 @@ int store_open(const char *url, const store_options *opt, store **out, nx_err *e
             o.readers = 64;
         if (o.busy_ms <= 0)
             o.busy_ms = 5000;
+        if (o.pool <= 0)
+            o.pool = 8;
+        if (o.pool > 256)
+            o.pool = 256;
     }
     store *s = NULL;
     rc = ops->open(url, &o, &s, e);
@@ -93,6 +96,7 @@ int store_open(const char *url, const store_options *opt, store **out, nx_err *e
         return rc;
     s->ops = ops;
     s->nhooks = 0;
+    s->nlisteners = 0;
     if (pthread_rwlock_init(&s->hook_lock, NULL) != 0) {
         ops->close(s);
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
@@ -105,6 +109,8 @@ void store_close(store *s)
 {
     if (s == NULL)
         return;
+    if (s->ops->stop_threads)
+        s->ops->stop_threads(s);
     pthread_rwlock_destroy(&s->hook_lock);
     s->ops->close(s);
 }
@@ -157,6 +163,117 @@ static void run_hooks(store *s)
     pthread_rwlock_unlock(&s->hook_lock);
 }
 
+/* ---- listeners (cross-process wake-ups) ---- */
+
+static bool channel_ok(const char *ch)
+{
+    if (ch == NULL)
+        return false;
+    size_t n = strlen(ch);
+    if (n == 0 || n > STORE_CHANNEL_MAX)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!((ch[i] >= 'a' && ch[i] <= 'z') || (ch[i] >= '0' && ch[i] <= '9') || ch[i] == '_'))
+            return false;
+    return true;
+}
+
+int store_listen(store *s, const char *channel, store_listen_fn fn, void *ctx, nx_err *e)
+{
+    if (fn == NULL || !channel_ok(channel))
+        return nx_fail(e, NX_EINVAL, "channel", "通知频道名无效");
+    int rc = 0;
+    pthread_rwlock_wrlock(&s->hook_lock);
+    if (s->nlisteners == STORE_MAX_LISTENERS) {
+        rc = nx_fail(e, NX_ETOOBIG, "channel", "通知监听者已满");
+    } else {
+        str_copy(s->listeners[s->nlisteners].channel, channel, sizeof s->listeners[0].channel);
+        s->listeners[s->nlisteners].fn = fn;
+        s->listeners[s->nlisteners].ctx = ctx;
+        s->nlisteners++;
+    }
+    pthread_rwlock_unlock(&s->hook_lock);
+    if (rc == 0 && s->ops->listen)
+        rc = s->ops->listen(s, e);
+    return rc;
+}
+
+void store_unlisten(store *s, const char *channel, store_listen_fn fn, void *ctx)
+{
+    pthread_rwlock_wrlock(&s->hook_lock);
+    for (int i = 0; i < s->nlisteners; i++) {
+        if (s->listeners[i].fn == fn && s->listeners[i].ctx == ctx &&
+            strcmp(s->listeners[i].channel, channel ? channel : "") == 0) {
+            memmove(&s->listeners[i], &s->listeners[i + 1],
+                    (size_t)(s->nlisteners - i - 1) * sizeof s->listeners[0]);
+            s->nlisteners--;
+            break;
+        }
+    }
+    pthread_rwlock_unlock(&s->hook_lock);
+}
+
+void store_listeners_run(store *s, const char *channel)
+{
+    pthread_rwlock_rdlock(&s->hook_lock);
+    for (int i = 0; i < s->nlisteners; i++)
+        if (channel == NULL || strcmp(s->listeners[i].channel, channel) == 0)
+            s->listeners[i].fn(s->listeners[i].ctx, s->listeners[i].channel);
+    pthread_rwlock_unlock(&s->hook_lock);
+}
+
+int store_listened_channels(store *s, char out[][STORE_CHANNEL_MAX + 1], int cap)
+{
+    int n = 0;
+    pthread_rwlock_rdlock(&s->hook_lock);
+    for (int i = 0; i < s->nlisteners && n < cap; i++) {
+        bool seen = false;
+        for (int j = 0; j < n && !seen; j++)
+            seen = strcmp(out[j], s->listeners[i].channel) == 0;
+        if (!seen)
+            str_copy(out[n++], s->listeners[i].channel, STORE_CHANNEL_MAX + 1);
+    }
+    pthread_rwlock_unlock(&s->hook_lock);
+    return n;
+}
+
+int store_notify(store_tx *tx, const char *channel, nx_err *e)
+{
+    if (!channel_ok(channel))
+        return nx_fail(e, NX_EINVAL, "channel", "通知频道名无效");
+    if (tx->mode != STORE_WRITE)
+        return nx_fail(e, NX_EINTERNAL, "", "只能在写事务中发送通知");
+    if (tx->s->ops->notify) {
+        if (tx->rows)
+            return nx_fail(e, NX_EINTERNAL, "", "上一条查询的结果尚未释放，不能执行新语句");
+        if (tx->failed)
+            return nx_fail(e, tx->failed, "", "事务中先前的语句已失败，只能回滚");
+        int rc = tx->s->ops->notify(tx, channel, e);
+        if (rc)
+            tx->failed = rc;
+        return rc;
+    }
+    for (int i = 0; i < tx->nchannels; i++)
+        if (strcmp(tx->channels[i], channel) == 0)
+            return 0;
+    if (tx->nchannels == STORE_TX_CHANNELS)
+        return nx_fail(e, NX_ETOOBIG, "channel", "一个事务最多通知 %d 个频道", STORE_TX_CHANNELS);
+    str_copy(tx->channels[tx->nchannels++], channel, sizeof tx->channels[0]);
+    return 0;
+}
+
+int store_leader(store *s, const char *name, bool *leader, nx_err *e)
+{
+    *leader = false;
+    if (name == NULL || name[0] == '\0' || strlen(name) > STORE_CHANNEL_MAX)
+        return nx_fail(e, NX_EINVAL, "name", "锁名无效");
+    if (s->ops->leader == NULL) {
+        *leader = true;
+        return 0;
+    }
+    return s->ops->leader(s, name, leader, e);
+}
+
 /* ---- transactions ---- */
 
 int store_begin(store *s, int mode, store_tx **tx, nx_err *e)
@@ -174,6 +291,7 @@ int store_begin(store *s, int mode, store_tx **tx, nx_err *e)
     t->failed = 0;
     t->rows = NULL;
     t->savepoint = false;
+    t->nchannels = 0;
     *tx = t;
     return 0;
 }
@@ -191,10 +309,15 @@ int store_commit(store_tx *tx, nx_err *e)
 {
     store *s = tx->s;
     bool hooks = tx->mode == STORE_WRITE && tx->notify;
+    int nch = tx->nchannels;
+    char channels[STORE_TX_CHANNELS][STORE_CHANNEL_MAX + 1];
+    memcpy(channels, tx->channels, sizeof channels); /* tx is freed by commit */
     close_leaked_rows(tx);
     int rc = s->ops->commit(tx, e);
     if (rc == 0 && hooks)
         run_hooks(s);
+    for (int i = 0; rc == 0 && i < nch; i++)
+        store_listeners_run(s, channels[i]);
     return rc;
 }
 
@@ -410,6 +533,8 @@ static int bootstrap(store *s, int *version, nx_err *e)
     if (rc)
         return rc;
     char *app = NULL;
+    if (s->ops->migrate_lock && (rc = s->ops->migrate_lock(tx, e)) != 0)
+        goto done;
     rc = store_exec_script(tx, bootstrap_sql, e);
     if (rc)
         goto done;
@@ -449,6 +574,10 @@ static int apply_one(store *s, const struct nx_migration *m, bool *applied, nx_e
     if (rc)
         return rc;
     int64_t have = 0;
+    if (s->ops->migrate_lock && (rc = s->ops->migrate_lock(tx, e)) != 0) {
+        store_rollback(tx);
+        return rc;
+    }
     rc = store_one_int(tx, "SELECT count(*) FROM schema_migrations WHERE version = $1",
                        (store_param[]){P_INT(m->number)}, 1, &have, e);
     if (rc || have) {

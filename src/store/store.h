@@ -1,18 +1,21 @@
 /* store.h — the one storage interface modules see.
  *
- * A store is a database: SQLite (a file path) today, PostgreSQL (a postgres:// URL) by its own
- * issue. Modules write SQL once, in the dialect both agree on: $1..$N parameters, INSERT …
+ * A store is a database: SQLite (a file path) or PostgreSQL (a postgres:// or postgresql:// URL,
+ * src/store/postgres.c). Modules write SQL once, in the dialect both agree on: $1..$N parameters, INSERT …
  * RETURNING, ON CONFLICT, integer epoch-millisecond times, JSON as text, BLOBs for ciphertext.
  *
  * Work happens in transactions. A STORE_WRITE transaction holds the single writer connection (SQLite:
- * BEGIN IMMEDIATE under a mutex) until commit or rollback; a STORE_READ transaction takes one of the
- * reader connections and sees one consistent snapshot. Prepared statements are cached per connection,
+ * BEGIN IMMEDIATE under a mutex; PostgreSQL: a pooled connection, BEGIN, READ COMMITTED, so writers
+ * run concurrently and see their own writes) until commit or rollback; a STORE_READ transaction takes
+ * one of the reader connections and sees one consistent snapshot taken at store_begin (PostgreSQL:
+ * REPEATABLE READ, READ ONLY). Prepared statements are cached per connection,
  * keyed by the SQL text, so pass the same string each time. Every call is blocking and thread-safe
  * across transactions; one transaction belongs to one thread.
  *
  * Errors: NX_EDB (with the database's message in e, never the bound values), NX_ECONFLICT for a
- * unique or foreign-key violation, NX_EBUSY when the database is locked past the busy timeout or the
- * server is unreachable, NX_ENOTFOUND from the *_one helpers when no row matched. */
+ * unique or foreign-key violation, NX_EINVAL for a CHECK violation, NX_EBUSY when the database is
+ * locked past the busy timeout, the pool is exhausted or the server is unreachable (PostgreSQL
+ * reconnects on the next store_begin), NX_ENOTFOUND from the *_one helpers when no row matched. */
 #ifndef NX_STORE_STORE_H
 #define NX_STORE_STORE_H
 
@@ -63,12 +66,15 @@ enum store_mode { STORE_READ = 0, STORE_WRITE = 1 };
 typedef struct store_options {
     int readers;      /* SQLite reader connections (0 = default 4, at most 64) */
     int busy_ms;      /* SQLite busy timeout, also the wait for a free connection (0 = default 5000) */
-    bool create;      /* create the database if it does not exist (SQLite: file mode 0600) */
+    bool create;      /* create the database if it does not exist (SQLite: file mode 0600; PostgreSQL:
+                         ignored, the database must exist) */
+    int pool;         /* PostgreSQL connections (0 = default 8, at most 256); SQLite ignores it */
 } store_options;
 
 /* Open the database at url (a file path, a "file:" URI, or a postgres:// URL). opt may be NULL
- * (defaults, no create). Does not migrate. NX_ENOTFOUND when the file is missing and !opt->create,
- * NX_EUNSUPP for a postgres:// URL until that backend is enabled, NX_EDB otherwise. */
+ * (defaults, no create). Does not migrate. NX_ENOTFOUND when the file (or the PostgreSQL database)
+ * is missing and !opt->create, NX_EBUSY when the PostgreSQL server cannot be reached, NX_EDB
+ * otherwise. PostgreSQL opens one connection at once and the rest of the pool on demand. */
 int store_open(const char *url, const store_options *opt, store **out, nx_err *e);
 void store_close(store *s); /* NULL accepted; all transactions must be finished */
 const char *store_backend(const store *s); /* "sqlite" or "postgres" */
@@ -127,7 +133,9 @@ int store_backup(store *s, const char *dest, nx_err *e);
 /* Replace the database at url with the backup at src after checking it is a nuanxin backup whose
  * schema this binary understands (and passes integrity_check). The server must be stopped. */
 int store_restore(const char *url, const char *src, nx_err *e);
-/* PRAGMA integrity_check (SQLite) — 0 when "ok". */
+/* PRAGMA integrity_check (SQLite), a cheap query (PostgreSQL) — 0 when "ok". PostgreSQL backups
+ * are pg_dump custom-format archives, restored with pg_restore into the (existing) database of url
+ * after the same marker and version checks; pg_dump and pg_restore must be on PATH. */
 int store_check(store *s, nx_err *e);
 
 /* Commit hooks. fn(ctx) runs on the committing thread right after a write transaction that called
@@ -139,6 +147,34 @@ int store_on_commit(store *s, store_commit_fn fn, void *ctx);
 void store_off_commit(store *s, store_commit_fn fn, void *ctx);
 /* Ask for the commit hooks to run when this (write) transaction commits. The outbox calls it. */
 void store_tx_notify(store_tx *tx);
+
+/* ---- several processes on one database ----
+ *
+ * Wake-ups across processes. store_notify(tx, channel) asks that every listener of channel, in every
+ * process on this database, be called after tx commits (never after a rollback). PostgreSQL: a
+ * NOTIFY sent in tx, received by one listener thread per store on its own connection (LISTEN); that
+ * thread calls fn(ctx, channel) for each registered listener of the channel, and after a reconnect
+ * it calls every listener once, since notifications sent while it was away are lost. SQLite (one
+ * process): the listeners of this process are called on the committing thread right after commit.
+ * A wake-up is a hint that something changed, not a message: callbacks must be quick (signal a
+ * condition variable) and re-read the database; several notifications may come as one call, and a
+ * call may come without a change. This is the primitive the SSE fan-out and the events dispatcher
+ * use. channel: 1..63 bytes of [a-z0-9_]. At most 16 listeners per store (NX_ETOOBIG).
+ * store_unlisten returns only once no call of that listener is running. */
+typedef void (*store_listen_fn)(void *ctx, const char *channel);
+int store_listen(store *s, const char *channel, store_listen_fn fn, void *ctx, nx_err *e);
+void store_unlisten(store *s, const char *channel, store_listen_fn fn, void *ctx);
+/* Inside a write transaction. NX_EINVAL for a bad channel name; at most 4 channels per transaction. */
+int store_notify(store_tx *tx, const char *channel, nx_err *e);
+
+/* Leader election for work that must run in one process only (schedulers). Tries to take, or
+ * confirms that this store still holds, the lock called name (1..63 bytes); *leader says whether it
+ * does. PostgreSQL: a session-level advisory lock on a dedicated connection, so it is held until
+ * store_close or until that connection is lost (then another process can take it; the next call here
+ * reconnects and tries again). Call it at every tick of the scheduler and do the work only when
+ * *leader is true. SQLite: always the leader (one process per database file). Blocks for one round
+ * trip at most; NX_EBUSY when the server is unreachable (then *leader is false). */
+int store_leader(store *s, const char *name, bool *leader, nx_err *e);
 
 /* For tests and tools: store_migrate with an explicit list (ending with backend NULL; only entries
  * for this store's backend are used, they must be in ascending order of number). */

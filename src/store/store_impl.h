@@ -8,8 +8,8 @@
  *
  *     struct sq_store { store base; ... };   (sqlite.c)
  *
- * Adding PostgreSQL means writing postgres.c with its own store_ops and adding it to the list in
- * store.c; no module changes.
+ * postgres.c is the second backend, listed next to sqlite.c in store.c; no module knows which one
+ * runs.
  *
  * The backend allocates and frees its structs; store.c initialises and reads the base fields. */
 #ifndef NX_STORE_STORE_IMPL_H
@@ -19,7 +19,10 @@
 
 #include "store/store.h"
 
-#define STORE_MAX_HOOKS 16
+#define STORE_MAX_HOOKS     16
+#define STORE_MAX_LISTENERS 16
+#define STORE_TX_CHANNELS   4
+#define STORE_CHANNEL_MAX   63
 
 struct store_ops;
 
@@ -31,6 +34,12 @@ struct store {
         store_commit_fn fn;
         void *ctx;
     } hooks[STORE_MAX_HOOKS];
+    int nlisteners; /* under hook_lock, like the hooks */
+    struct {
+        char channel[STORE_CHANNEL_MAX + 1];
+        store_listen_fn fn;
+        void *ctx;
+    } listeners[STORE_MAX_LISTENERS];
 };
 
 struct store_tx {
@@ -40,6 +49,8 @@ struct store_tx {
     int failed;       /* 0, or the code of the first failed statement */
     store_rows *rows; /* the open result, if any */
     bool savepoint;   /* inside store_savepoint */
+    int nchannels;    /* store_notify channels to wake after commit (backends without ops->notify) */
+    char channels[STORE_TX_CHANNELS][STORE_CHANNEL_MAX + 1];
 };
 
 struct store_rows {
@@ -78,8 +89,27 @@ struct store_ops {
     /* Restore without a store; refuse a backup whose schema version exceeds max_version. */
     int (*restore)(const char *url, const char *src, int max_version, nx_err *e);
     int (*check)(store *s, nx_err *e);
+
+    /* Optional (NULL for SQLite). Send a cross-process notification in tx (channel is validated). */
+    int (*notify)(store_tx *tx, const char *channel, nx_err *e);
+    /* Optional. The set of listened channels grew: make sure they are listened to (may start a
+     * thread). The backend delivers with store_listeners_run. */
+    int (*listen)(store *s, nx_err *e);
+    /* Optional (NULL: always the leader). See store_leader. */
+    int (*leader)(store *s, const char *name, bool *leader, nx_err *e);
+    /* Optional. Serialise migrations across processes inside tx (PostgreSQL: an advisory lock). */
+    int (*migrate_lock)(store_tx *tx, nx_err *e);
+    /* Optional. Stop the backend's own threads (listeners) before store.c tears down shared state;
+     * ops->close follows. */
+    void (*stop_threads)(store *s);
 };
 
+/* For backends: call every listener of channel (NULL: every listener). Takes the hook lock. */
+void store_listeners_run(store *s, const char *channel);
+/* For backends: copy the distinct listened channels into out (at most cap); returns how many. */
+int store_listened_channels(store *s, char out[][STORE_CHANNEL_MAX + 1], int cap);
+
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_postgres_ops;
 
 #endif

@@ -112,7 +112,8 @@ class Server:
         self.own_db = False
         self.database = database
         conf = os.path.join(self.data, "nuanxin.conf")
-        if self.database is None and PG and not os.path.exists(conf):
+        # A data directory the test made itself keeps whatever database it was initialised with.
+        if self.database is None and PG and self.own_dir and not os.path.exists(conf):
             self.database = pg_create_db()
             self.own_db = True
         if self.database and not os.path.exists(conf):
@@ -325,3 +326,10 @@ def make_id(region, birth, seq):
     """A valid fictional ID number: region (6 digits), birth YYYYMMDD, seq (3 digits; odd = male)."""
     first = f"{region}{birth}{seq:03d}"
     return first + id_check_digit(first)
+
+
+def unique_birth(n):
+    """A birth date (YYYYMMDD) for the n-th generated resident: with make_id's sequence n % 1000, the ID
+    numbers of n = 0, 1, 2 … never repeat (a new day every thousand)."""
+    import datetime
+    return (datetime.date(1940, 1, 1) + datetime.timedelta(days=n // 1000)).strftime("%Y%m%d")

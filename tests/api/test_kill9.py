@@ -7,7 +7,7 @@ import threading
 import time
 import urllib.parse
 
-from nxtest import Server, check, check_eq, make_id, run
+from nxtest import Server, check, check_eq, make_id, run, unique_birth
 
 S = Server()
 S.start()
@@ -28,8 +28,7 @@ def writer(port, token, stop):
         with lock:
             counter[0] += 1
             n = counter[0]
-        birth = f"19{40 + n % 50:02d}0{1 + n % 9}1{n % 9}"
-        idn = make_id("110105", birth, n % 1000)
+        idn = make_id("110105", unique_birth(n), n % 1000)
         try:
             st, _, body = c.post("/api/v1/residents", {"name": f"测试{n}", "id_number": idn,
                                                        "grid_id": grid["id"], "community_id": comm["id"]})
