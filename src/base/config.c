@@ -199,7 +199,7 @@ void config_resolve(nx_config *c)
         snprintf(c->key_file, sizeof c->key_file, "%s/nuanxin.key", c->data_dir);
 }
 
-static void redact_url(const char *in, char *out, size_t n)
+void config_redact_url(const char *in, char *out, size_t n)
 {
     /* postgres://user:secret@host/db -> postgres://user:<redacted>@host/db */
     const char *scheme = strstr(in, "://");
@@ -223,7 +223,7 @@ void config_dump(const nx_config *c)
         switch (t->type) {
         case C_STR:
             if (t->secret)
-                redact_url(p, buf, sizeof buf);
+                config_redact_url(p, buf, sizeof buf);
             else
                 snprintf(buf, sizeof buf, "%s", p);
             break;

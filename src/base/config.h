@@ -59,6 +59,8 @@ void config_resolve(nx_config *c);
 
 /* Print "key = value" lines, secrets as "<redacted>", to stdout. */
 void config_dump(const nx_config *c);
+/* A database URL with its password replaced by <redacted> (for messages and dumps). */
+void config_redact_url(const char *in, char *out, size_t n);
 /* Print the table as help text. */
 void config_help(void);
 /* True if key names a configuration entry (dash or underscore spelling). */

@@ -173,9 +173,11 @@ static int cmd_init(int argc, char **argv)
         cli_close_app(&app);
         return 1;
     }
+    char shown_db[1100];
+    config_redact_url(nx_cfg.database, shown_db, sizeof shown_db);
     printf("已创建数据目录 %s\n  数据库：%s\n  密钥文件：%s（权限 0600，请另行备份，丢失后个人信息无法解密）\n"
            "管理员账号：%s\n初始密码（只显示这一次，首次登录后请修改）：%s\n",
-           nx_cfg.data_dir, nx_cfg.database, nx_cfg.key_file, admin, pw);
+           nx_cfg.data_dir, shown_db, nx_cfg.key_file, admin, pw);
     cli_close_app(&app);
     return 0;
 }
@@ -275,10 +277,12 @@ static int cmd_restore(int argc, char **argv)
     }
     nx_err e;
     int rc = store_restore(nx_cfg.database, argv[1], &e);
+    char shown_db[1100];
+    config_redact_url(nx_cfg.database, shown_db, sizeof shown_db);
     if (rc)
         fprintf(stderr, "nuanxin: 恢复失败：%s\n", e.msg);
     else
-        printf("已从 %s 恢复数据库 %s\n", argv[1], nx_cfg.database);
+        printf("已从 %s 恢复数据库 %s\n", argv[1], shown_db);
     return rc ? 1 : 0;
 }
 

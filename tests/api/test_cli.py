@@ -64,6 +64,10 @@ def test_config_precedence_and_redaction():
     check_eq(conf_value(out, "listen"), "127.0.0.1:9003", "flag beats the environment")
     out = nx("--data", D, "config", "--database", "postgres://nx:TopSecret99@db.local/nuanxin").stdout
     check("TopSecret99" not in out and "<redacted>" in out, f"database password redacted: {out!r}")
+    d2 = tempfile.mkdtemp(prefix="nxcli-pg-")
+    p = nx("--data", d2, "--database", "postgres://nx:TopSecret99@127.0.0.1:1/nuanxin", "init")
+    check(p.returncode != 0 and "TopSecret99" not in p.stdout + p.stderr,
+          f"an unreachable database fails without showing its password: {p.stderr!r}")
     p = nx("--data", D, "config", "--page-max", "999999")
     check(p.returncode == 2 and "page_max" in p.stderr, f"out of range flag: {p.stderr!r}")
     p = nx("--data", D, "config", env={"NUANXIN_MAX_BODY": "lots"})
