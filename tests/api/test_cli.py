@@ -97,6 +97,11 @@ def test_users_from_stdin():
     try:
         c = S.login("lisi", "Shan2026pass")
         check(c.token is not None, "new account logs in")
+        d3 = tempfile.mkdtemp(prefix="nxcli-port-")
+        nx("--data", d3, "init")
+        p = subprocess.run([BIN, "--data", d3, "serve", "--listen", f"127.0.0.1:{S.port}", "--web-root", ""],
+                           capture_output=True, text=True, timeout=60)
+        check(p.returncode != 0 and "无法监听" in p.stderr, f"a second server on a port in use fails: {p.stderr!r}")
         p = nx("--data", D, "user", "passwd", "lisi", stdin="Shan2027pass\n")
         check_eq(p.returncode, 0, "passwd: " + p.stderr)
         p = nx("--data", D, "user", "disable", "lisi")
