@@ -23,6 +23,7 @@ int audit_write_anon(store_tx *tx, const char *username, const char *ip, const c
 
 typedef struct audit_filter {
     int64_t user_id;        /* 0 = any */
+    const char *username;   /* NULL = any; exact account name */
     const char *action;     /* NULL = any */
     const char *object_type;
     int64_t object_id;
@@ -31,8 +32,15 @@ typedef struct audit_filter {
     int limit;
 } audit_filter;
 
-/* Newest first. *out is a JSON array of entries (new reference); *next_cursor 0 when no more. */
+/* Newest first. *out is a JSON array of entries (new reference); *next_cursor 0 when no more;
+ * *total (may be NULL) the number of entries matching the filter, counted on the first page only
+ * (-1 on later pages). Each entry carries action_label and object_label in Chinese. */
 int audit_list(store *s, const nx_principal *who, const audit_filter *f, json_t **out,
-               int64_t *next_cursor, nx_err *e);
+               int64_t *next_cursor, int64_t *total, nx_err *e);
+
+/* Chinese names of audit actions and object types ("reveal" → "查看敏感信息"); the code itself when
+ * unknown. */
+const char *audit_action_label(const char *action);
+const char *audit_object_label(const char *object_type);
 
 #endif

@@ -91,6 +91,14 @@ def test_login_burst_does_not_starve():
     check(other == [200] * 20, f"other requests served during the burst: {other}")
 
 
+def test_roles_and_me_names():
+    st, _, roles = admin.get("/api/v1/roles")
+    codes = [x["role"] for x in roles.get("items", [])]
+    check(st == 200 and "grid" in codes and "admin" in codes, f"roles listed {codes}")
+    grid = next(x for x in roles["items"] if x["role"] == "grid")
+    check(grid["label"] == "网格员" and grid["default_scope"] == "grid" and "people.read" in grid["rights"], f"{grid}")
+
+
 def test_preferences():
     st, _, body = admin.patch("/api/v1/me/preferences", {"elder_mode": True})
     check(st == 200 and body.get("elder_mode") is True, f"set elder mode {body}")
@@ -252,6 +260,13 @@ def test_reveal_audited():
     check_eq(body.get("phone"), "13812345678", "revealed phone")
     st, _, audit = admin.get(f"/api/v1/audit?action=reveal&object_type=resident&object_id={rid}")
     check(st == 200 and len(audit["items"]) >= 1, f"reveal audited {audit}")
+    check(audit["items"][0].get("action_label") == "查看敏感信息" and audit["items"][0].get("object_label") == "居民",
+          "audit entries carry Chinese labels")
+    check(audit.get("total", 0) >= 1, "audit first page has a total")
+    st, _, mine = admin.get("/api/v1/audit?username=admin&action=reveal")
+    check(len(mine["items"]) >= 1 and all(i["username"] == "admin" for i in mine["items"]), "filter by username")
+    st, _, none = admin.get("/api/v1/audit?username=nobody-at-all")
+    check_eq(none["items"], [], "unknown username matches nothing")
     check(WANG_ID not in str(audit), "audit holds no plain ID")
     st, resp, body = admin.post(f"/api/v1/residents/{rid}/reveal", {"fields": ["salary"]})
     check(st in (400, 422), "unknown reveal field refused")
@@ -264,6 +279,10 @@ def test_scopes():
                     stdin="Grid2026pass\n", check_rc=False)
         check_eq(p.returncode, 0, f"add grid worker {name}: {p.stderr}")
     w1 = S.login("wg1", "Grid2026pass")
+    st, _, me = w1.get("/api/v1/me")
+    check(me.get("grid_name") == "第一网格" and me.get("community_name") == "测试社区", f"me names the places {me}")
+    st, resp, body = w1.get("/api/v1/roles")
+    check(is_problem(st, resp, body, 403), "grid worker cannot list roles")
     wang = ctx["wang"]["id"]           # in grid 1
     li = ctx["李秀英"]["id"]            # in grid 2
     st, _, _ = w1.get(f"/api/v1/residents/{wang}")
@@ -299,6 +318,18 @@ def test_update_and_status():
     check(st == 200 and r["care_level"] == "frequent", "update care level")
     st, resp, body = admin.patch(f"/api/v1/residents/{rid}", {"care_level": "key", "version": v})
     check(is_problem(st, resp, body, 409), "stale version is 409")
+    # contacts edited by id keep their phone (the client only saw it masked); a new one needs a phone
+    cid = r["contacts"][0]["id"]
+    st, _, r = admin.patch(f"/api/v1/residents/{rid}", {"contacts": [
+        {"id": cid, "name": "王小明", "relation": "长子"},
+        {"name": "王小红", "relation": "女儿", "phone": "13900002222"}]})
+    check(st == 200 and [c["relation"] for c in r["contacts"]] == ["长子", "女儿"], f"contacts edited {r.get('contacts')}")
+    st, _, rev = admin.post(f"/api/v1/residents/{rid}/reveal", {"fields": ["contacts"]})
+    check_eq([c["phone"] for c in rev.get("contacts", [])], ["13900001111", "13900002222"], "kept and new phones")
+    st, resp, body = admin.patch(f"/api/v1/residents/{rid}", {"contacts": [{"id": 999999, "name": "某", "relation": "子"}]})
+    check(is_problem(st, resp, body, 422), f"unknown contact id without a phone refused ({st} {body})")
+    st, resp, body = admin.patch(f"/api/v1/residents/{rid}", {"contacts": [{"name": "某", "relation": "子"}]})
+    check(is_problem(st, resp, body, 422), f"a new contact needs a phone ({st} {body})")
     st, _, r = admin.patch(f"/api/v1/residents/{ctx['单丽']['id']}", {"status": "moved_out",
                                                                       "status_date": "2026-10-01"})
     check(st == 200 and r["status"] == "moved_out" and r["moved_out_on"] == "2026-10-01", f"moved out {r}")
@@ -381,7 +412,7 @@ def test_backup_restore():
 
 
 try:
-    run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_login_burst_does_not_starve, test_preferences, test_org_setup,
+    run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_login_burst_does_not_starve, test_roles_and_me_names, test_preferences, test_org_setup,
          test_create_residents, test_bad_input_changes_nothing, test_search, test_reveal_audited, test_scopes,
          test_update_and_status, test_export_and_import, test_no_plain_personal_data_in_db,
          test_backup_restore])

@@ -13,6 +13,7 @@
 #include "secure/session.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -107,6 +108,16 @@ static int logout(http_req *r, void *ctx)
     return http_reply_status(r, 204);
 }
 
+/* The rights as the web app names them. */
+static const struct {
+    unsigned bit;
+    const char *name;
+} right_names[] = {{RIGHT_PEOPLE_READ, "people.read"}, {RIGHT_PEOPLE_WRITE, "people.write"},
+                   {RIGHT_REVEAL, "people.reveal"},    {RIGHT_EXPORT, "people.export"},
+                   {RIGHT_IMPORT, "people.import"},    {RIGHT_ORG_READ, "org.read"},
+                   {RIGHT_ORG_WRITE, "org.write"},     {RIGHT_USER_ADMIN, "users.admin"},
+                   {RIGHT_AUDIT_READ, "audit.read"},   {RIGHT_SELF, "self"}};
+
 static int me(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -117,19 +128,31 @@ static int me(http_req *r, void *ctx)
     if (rc)
         return rc;
     unsigned rights = role_rights(a->role);
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } names[] = {{RIGHT_PEOPLE_READ, "people.read"}, {RIGHT_PEOPLE_WRITE, "people.write"},
-                 {RIGHT_REVEAL, "people.reveal"},    {RIGHT_EXPORT, "people.export"},
-                 {RIGHT_IMPORT, "people.import"},    {RIGHT_ORG_READ, "org.read"},
-                 {RIGHT_ORG_WRITE, "org.write"},     {RIGHT_USER_ADMIN, "users.admin"},
-                 {RIGHT_AUDIT_READ, "audit.read"},   {RIGHT_SELF, "self"}};
     json_t *arr = json_array();
-    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-        if (rights & names[i].bit)
-            json_array_append_new(arr, json_string(names[i].name));
+    for (size_t i = 0; i < sizeof right_names / sizeof right_names[0]; i++)
+        if (rights & right_names[i].bit)
+            json_array_append_new(arr, json_string(right_names[i].name));
     json_object_set_new(user, "rights", arr);
+    /* names of the places the account's scope covers, for the header */
+    store_tx *tx;
+    if (store_begin(app->db, STORE_READ, &tx, NULL) == 0) {
+        static const struct {
+            const char *key, *sql;
+        } names[] = {{"street_name", "SELECT name FROM streets WHERE id = $1"},
+                     {"community_name", "SELECT name FROM communities WHERE id = $1"},
+                     {"grid_name", "SELECT name FROM grids WHERE id = $1"}};
+        const int64_t ids[] = {a->street_id, a->community_id, a->grid_id};
+        for (int i = 0; i < 3; i++) {
+            char *name = NULL;
+            store_param p[] = {P_INT(ids[i])};
+            if (ids[i] && store_one_text(tx, names[i].sql, p, 1, &name, NULL) == 0 && name)
+                json_object_set_new(user, names[i].key, json_string(name));
+            else
+                json_object_set_new(user, names[i].key, json_null());
+            free(name);
+        }
+        store_rollback(tx);
+    }
     json_t *prefs;
     if (users_get_preferences(app->db, a->user_id, &prefs, NULL) == 0)
         json_object_set_new(user, "preferences", prefs);
@@ -171,6 +194,26 @@ static int set_preferences(http_req *r, void *ctx)
         (rc = users_get_preferences(app->db, who.user_id, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
+}
+
+/* The roles an account may have, with their default scope and rights (for the users page). */
+static int roles_h(http_req *r, void *ctx)
+{
+    (void)ctx;
+    nx_principal who = app_principal(r);
+    if (!perm_has(&who, RIGHT_USER_ADMIN))
+        return nx_fail(http_err(r), NX_EPERM, "", "无权查看角色");
+    json_t *items = json_array();
+    for (int role = ROLE_NONE + 1; role < ROLE_COUNT; role++) {
+        json_t *rights = json_array();
+        for (size_t i = 0; i < sizeof right_names / sizeof right_names[0]; i++)
+            if (role_rights(role) & right_names[i].bit)
+                json_array_append_new(rights, json_string(right_names[i].name));
+        json_array_append_new(items, json_pack("{s:s, s:s, s:s, s:o}", "role", role_code(role), "label",
+                                               role_label(role), "default_scope",
+                                               scope_code(role_default_scope(role)), "rights", rights));
+    }
+    return http_reply_json(r, 200, json_pack("{s:o}", "items", items));
 }
 
 static const char *const user_fields[] = {"username", "display_name", "password", "role", "scope", "street_id",
@@ -309,6 +352,7 @@ static int audit_h(http_req *r, void *ctx)
         return rc;
     f.limit = limit;
     f.action = http_query(r, "action");
+    f.username = http_query(r, "username");
     f.object_type = http_query(r, "object_type");
     const char *from = http_query(r, "from"), *to = http_query(r, "to");
     nx_date d;
@@ -323,12 +367,15 @@ static int audit_h(http_req *r, void *ctx)
         f.to_ms = (date_to_days(d) + 1) * 86400000 - NX_TZ_OFFSET_MS;
     }
     json_t *items;
-    int64_t next;
-    if ((rc = audit_list(app->db, &who, &f, &items, &next, http_err(r))))
+    int64_t next, total;
+    if ((rc = audit_list(app->db, &who, &f, &items, &next, &total, http_err(r))))
         return rc;
     char nc[32];
     snprintf(nc, sizeof nc, "%lld", (long long)next);
-    return http_reply_json(r, 200, json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(nc) : json_null()));
+    json_t *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(nc) : json_null());
+    if (total >= 0)
+        json_object_set_new(out, "total", json_integer(total));
+    return http_reply_json(r, 200, out);
 }
 
 int accounts_routes(http_server *srv, nx_app *app)
@@ -345,5 +392,6 @@ int accounts_routes(http_server *srv, nx_app *app)
     http_route(srv, "PATCH", "/api/v1/users/{id}", users_patch_h, app, 0);
     http_route(srv, "POST", "/api/v1/users/{id}/password", users_reset_h, app, 0);
     http_route(srv, "GET", "/api/v1/audit", audit_h, app, 0);
+    http_route(srv, "GET", "/api/v1/roles", roles_h, app, 0);
     return 0;
 }

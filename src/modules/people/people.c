@@ -316,49 +316,111 @@ static int write_tags(store_tx *tx, int64_t id, json_t *tags, nx_err *e)
     return rc;
 }
 
+/* A stored contact's phone, kept when an edit names the contact by id without a new phone (the
+ * client only ever saw it masked). */
+typedef struct kept_phone {
+    int64_t id;
+    unsigned char *ct;
+    size_t n;
+    char tail[8];
+} kept_phone;
+
+static int load_kept_phones(store_tx *tx, int64_t id, kept_phone *kept, int *nkept, nx_err *e)
+{
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    int rc = store_query(tx, "SELECT id, phone_enc, phone_tail FROM emergency_contacts WHERE resident_id = $1", p, 1,
+                         &r, e);
+    if (rc)
+        return rc;
+    *nkept = 0;
+    while (store_next(r) == 1 && *nkept < 10) {
+        kept_phone *k = &kept[(*nkept)++];
+        size_t n;
+        const void *b = store_blob(r, 1, &n);
+        k->id = store_int(r, 0);
+        k->ct = malloc(n ? n : 1);
+        if (k->ct)
+            memcpy(k->ct, b, n);
+        k->n = n;
+        str_copy(k->tail, store_text(r, 2) ? store_text(r, 2) : "", sizeof k->tail);
+    }
+    store_rows_free(r);
+    return 0;
+}
+
 static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contacts, nx_err *e)
 {
     if (!json_is_array(contacts))
         return nx_fail(e, NX_EINVAL, "contacts", "contacts 应为数组");
     if (json_array_size(contacts) > 10)
         return nx_fail(e, NX_EINVAL, "contacts", "紧急联系人最多 10 位");
+    kept_phone kept[10];
+    int nkept = 0;
+    int rc = load_kept_phones(tx, id, kept, &nkept, e);
+    if (rc)
+        return rc;
     store_param d[] = {P_INT(id)};
-    int rc = store_exec(tx, "DELETE FROM emergency_contacts WHERE resident_id = $1", d, 1, NULL, e);
+    rc = store_exec(tx, "DELETE FROM emergency_contacts WHERE resident_id = $1", d, 1, NULL, e);
     size_t i;
     json_t *c;
-    static const char *const allowed[] = {"name", "relation", "phone", "is_primary", NULL};
+    static const char *const allowed[] = {"id", "name", "relation", "phone", "is_primary", NULL};
     json_array_foreach(contacts, i, c) {
         if (rc)
             break;
         char field[24];
         snprintf(field, sizeof field, "contacts[%zu]", i % 100);
-        if (!json_is_object(c))
-            return nx_fail(e, NX_EINVAL, field, "紧急联系人应为对象");
-        const char *name, *relation, *phone;
+        if (!json_is_object(c)) {
+            rc = nx_fail(e, NX_EINVAL, field, "紧急联系人应为对象");
+            break;
+        }
+        const char *name, *relation, *phone = NULL;
         bool primary = false;
+        int64_t cid = 0;
         if ((rc = http_json_only(c, allowed, e)) || (rc = json_get_str(c, "name", true, 40, &name, e)) ||
             (rc = json_get_str(c, "relation", true, 20, &relation, e)) < 0 ||
-            (rc = json_get_str(c, "phone", true, 30, &phone, e)) < 0 ||
+            (rc = json_get_int(c, "id", false, 1, INT64_MAX, &cid, e)) < 0 ||
+            (rc = json_get_str(c, "phone", cid == 0, 30, &phone, e)) < 0 ||
             (rc = json_get_bool(c, "is_primary", false, &primary, e)) < 0) {
             char sub[128];
             snprintf(sub, sizeof sub, "%s.%s", field, e->field);
             str_copy(e->field, sub, sizeof e->field);
-            return rc < 0 ? rc : NX_EINVAL;
+            rc = rc < 0 ? rc : NX_EINVAL;
+            break;
         }
         rc = 0;
-        if (*name == '\0')
-            return nx_fail(e, NX_EINVAL, field, "紧急联系人姓名不能为空");
-        char norm[32];
-        if ((rc = phone_parse_any(phone, norm, sizeof norm, e))) {
-            snprintf(e->field, sizeof e->field, "%s.phone", field);
-            return rc;
+        if (*name == '\0') {
+            rc = nx_fail(e, NX_EINVAL, field, "紧急联系人姓名不能为空");
+            break;
         }
-        unsigned char *ct;
-        size_t ctn;
-        if (seal(app, CTX_CONTACT_PHONE, norm, &ct, &ctn))
-            return nx_fail(e, NX_EINTERNAL, "", "加密失败");
+        unsigned char *ct = NULL;
+        size_t ctn = 0;
         char t[8];
-        tail4(norm, t);
+        if (phone) {
+            char norm[32];
+            if ((rc = phone_parse_any(phone, norm, sizeof norm, e))) {
+                snprintf(e->field, sizeof e->field, "%s.phone", field);
+                break;
+            }
+            if (seal(app, CTX_CONTACT_PHONE, norm, &ct, &ctn)) {
+                rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
+                break;
+            }
+            tail4(norm, t);
+        } else {
+            kept_phone *k = NULL;
+            for (int j = 0; j < nkept; j++)
+                if (kept[j].id == cid)
+                    k = &kept[j];
+            if (k == NULL || k->ct == NULL) {
+                rc = nx_fail(e, NX_EINVAL, field, "紧急联系人不存在，请填写电话");
+                break;
+            }
+            ct = k->ct;
+            ctn = k->n;
+            k->ct = NULL; /* handed over */
+            str_copy(t, k->tail, sizeof t);
+        }
         store_param a[] = {P_INT(id), P_TEXT(name), P_TEXT(relation), P_BLOB(ct, ctn), P_TEXT(t),
                            P_INT(primary), P_INT((int64_t)i)};
         rc = store_exec(tx,
@@ -367,6 +429,8 @@ static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contact
                         a, 7, NULL, e);
         free(ct);
     }
+    for (int j = 0; j < nkept; j++)
+        free(kept[j].ct);
     return rc;
 }
 
