@@ -7,9 +7,15 @@ what=${1:-build}
 
 build=(build-essential cmake pkg-config python3
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libicu-dev libopencc-dev opencc
-  libinih-dev libxlsxwriter-dev libzip-dev libexpat1-dev)
-run=(curl)
-test=(wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15)
+  libinih-dev libxlsxwriter-dev libzip-dev libexpat1-dev libhpdf-dev libqrencode-dev)
+run=(curl fonts-wqy-zenhei)
+test=(wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15 poppler-utils)
+# The web app (make run builds it, make test drives it in a browser): Node.js and npm unless a
+# Node.js is already installed (NodeSource's nodejs ships npm; Debian's npm would conflict with it),
+# and Debian's chromium for the browser tests (fonts-wqy-zenhei, in run, renders Chinese in it).
+command -v node >/dev/null 2>&1 || run+=(nodejs)
+command -v npm >/dev/null 2>&1 || run+=(npm)
+test+=(chromium)
 
 pkgs=("${build[@]}")
 [ "$what" = run ] || [ "$what" = test ] && pkgs+=("${run[@]}")

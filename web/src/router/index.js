@@ -1,0 +1,77 @@
+// Routes in history mode (nuanxin answers index.html for any path without an extension, so deep
+// links work). Each page group is its own chunk. meta.right names the right a page needs (from
+// GET /api/v1/me); meta.public pages need no session; /m/… are the resident pages.
+import { createRouter, createWebHistory } from 'vue-router'
+import { useSession } from '../stores/session'
+
+const Console = () => import('../layouts/ConsoleLayout.vue')
+const Mobile = () => import('../layouts/MobileLayout.vue')
+
+const routes = [
+  { path: '/login', name: 'login', component: () => import('../views/auth/LoginPage.vue'), meta: { public: true } },
+  { path: '/password', name: 'password', component: () => import('../views/auth/PasswordPage.vue') },
+  {
+    path: '/',
+    component: Console,
+    children: [
+      { path: '', name: 'dashboard', component: () => import('../views/dashboard/DashboardPage.vue'), meta: { title: 'nav.dashboard' } },
+      { path: 'residents', name: 'residents', component: () => import('../views/people/ResidentList.vue'), meta: { right: 'people.read', title: 'nav.residents' } },
+      { path: 'residents/new', name: 'resident-new', component: () => import('../views/people/ResidentForm.vue'), meta: { right: 'people.write', title: 'res.createTitle' } },
+      { path: 'residents/import', name: 'resident-import', component: () => import('../views/people/ImportWizard.vue'), meta: { right: 'people.import', title: 'imp.title' } },
+      { path: 'residents/:id(\\d+)', name: 'resident', component: () => import('../views/people/ResidentDetail.vue'), meta: { right: 'people.read', title: 'res.detail' } },
+      { path: 'residents/:id(\\d+)/edit', name: 'resident-edit', component: () => import('../views/people/ResidentForm.vue'), meta: { right: 'people.write', title: 'res.editTitle' } },
+      { path: 'households', name: 'households', component: () => import('../views/people/HouseholdList.vue'), meta: { right: 'people.read', title: 'nav.households' } },
+      { path: 'households/:id(\\d+)', name: 'household', component: () => import('../views/people/HouseholdDetail.vue'), meta: { right: 'people.read', title: 'hh.detail' } },
+      { path: 'grids', name: 'grids', component: () => import('../views/org/GridList.vue'), meta: { right: 'org.read', title: 'nav.grids' } },
+      { path: 'estates', name: 'estates', component: () => import('../views/org/EstateList.vue'), meta: { right: 'org.read', title: 'nav.estates' } },
+      { path: 'system/users', name: 'users', component: () => import('../views/system/UserList.vue'), meta: { right: 'users.admin', title: 'nav.users' } },
+      { path: 'system/audit', name: 'audit', component: () => import('../views/system/AuditLog.vue'), meta: { right: 'audit.read', title: 'nav.audit' } },
+      { path: 'forbidden', name: 'forbidden', component: () => import('../views/ErrorPage.vue'), props: { kind: 'forbidden' } },
+    ],
+  },
+  { path: '/m/login', name: 'm-login', component: () => import('../views/auth/LoginPage.vue'), props: { mobile: true }, meta: { public: true, mobile: true } },
+  {
+    path: '/m',
+    component: Mobile,
+    meta: { mobile: true },
+    children: [{ path: '', name: 'm-home', component: () => import('../views/mobile/MyHome.vue') }],
+  },
+  { path: '/:rest(.*)*', name: 'notfound', component: () => import('../views/ErrorPage.vue'), props: { kind: 'notfound' }, meta: { public: true } },
+]
+
+export const router = createRouter({
+  history: createWebHistory(),
+  routes,
+  scrollBehavior: (to, from, saved) => saved || { top: 0 },
+})
+
+router.beforeEach(async (to) => {
+  const session = useSession()
+  if (to.meta.public) {
+    if ((to.name === 'login' || to.name === 'm-login') && session.loaded && session.user) return session.home
+    return true
+  }
+  let signedIn
+  try {
+    signedIn = await session.load()
+  } catch {
+    signedIn = false // server unreachable: the login page shows the error on submit
+  }
+  if (!signedIn) {
+    const login = to.meta.mobile ? 'm-login' : 'login'
+    return { name: login, query: to.fullPath !== '/' && to.fullPath !== '/m' ? { redirect: to.fullPath } : {} }
+  }
+  if (session.user.must_change_password && to.name !== 'password') return { name: 'password' }
+  if (session.isResident && !to.meta.mobile && to.name !== 'password') return { name: 'm-home' }
+  if (!session.can(to.meta.right)) return { name: 'forbidden' }
+  return true
+})
+
+/** Any 401 from the API: the session is gone, back to the matching login page. */
+export function toLogin() {
+  const session = useSession()
+  session.clear()
+  const cur = router.currentRoute.value
+  if (cur.meta.public) return
+  router.replace({ name: cur.meta.mobile ? 'm-login' : 'login', query: { redirect: cur.fullPath } })
+}

@@ -1,0 +1,75 @@
+// The signed-in user: who they are, what they may do, their preferences (长辈模式, language) and,
+// for street officers and administrators, the community they are looking at.
+import { defineStore } from 'pinia'
+import * as auth from '../api/auth'
+import { setCsrf } from '../api/http'
+import { setLanguage } from '../i18n'
+import { clearOptions } from '../utils/options'
+
+export const STAFF_HOME = '/'
+export const RESIDENT_HOME = '/m'
+
+export const useSession = defineStore('session', {
+  state: () => ({
+    user: null,
+    loaded: false,
+    communityId: Number(sessionStorage.getItem('nx.community')) || null,
+  }),
+  getters: {
+    rights: (s) => new Set(s.user?.rights || []),
+    isResident: (s) => s.user?.role === 'resident' || s.user?.role === 'family',
+    elderMode: (s) => !!s.user?.preferences?.elder_mode,
+    /** Street officers and administrators look at one or all communities. */
+    canSwitchCommunity: (s) => s.user?.scope === 'street' || s.user?.scope === 'all',
+    home() { return this.isResident ? RESIDENT_HOME : STAFF_HOME },
+  },
+  actions: {
+    can(right) { return !right || this.rights.has(right) },
+    /** Load /me once per page load; false when not signed in. */
+    async load(force = false) {
+      if (this.loaded && !force) return !!this.user
+      try {
+        this.apply(await auth.me())
+      } catch (e) {
+        if (e.status !== 401) throw e
+        this.user = null
+      }
+      this.loaded = true
+      return !!this.user
+    },
+    apply(user) {
+      this.user = user
+      setCsrf(user?.csrf_token)
+      const lang = user?.preferences?.language
+      if (lang) setLanguage(lang)
+    },
+    async login(username, password) {
+      const res = await auth.login(username, password)
+      setCsrf(res.csrf_token)
+      this.loaded = false
+      await this.load(true)
+      return res
+    },
+    async logout() {
+      try { await auth.logout() } catch { /* the session may already be gone */ }
+      this.clear()
+    },
+    clear() {
+      clearOptions()
+      this.user = null
+      this.loaded = true
+      setCsrf('')
+    },
+    async savePreferences(prefs) {
+      const saved = await auth.setPreferences(prefs)
+      if (this.user) this.user.preferences = saved
+      if (saved?.language) setLanguage(saved.language)
+      return saved
+    },
+    setCommunity(id) {
+      this.communityId = id || null
+      if (id) sessionStorage.setItem('nx.community', String(id))
+      else sessionStorage.removeItem('nx.community')
+    },
+  },
+})
