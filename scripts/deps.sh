@@ -15,7 +15,7 @@ test=(wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15 pop
 # and Debian's chromium for the browser tests (fonts-wqy-zenhei, in run, renders Chinese in it).
 command -v node >/dev/null 2>&1 || run+=(nodejs)
 command -v npm >/dev/null 2>&1 || run+=(npm)
-test+=(chromium)
+test+=(chromium clang libclang-rt-14-dev)  # clang + its runtime: the libFuzzer targets (scripts/fuzz.sh)
 
 pkgs=("${build[@]}")
 [ "$what" = run ] || [ "$what" = test ] && pkgs+=("${run[@]}")

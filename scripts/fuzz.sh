@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Builds the codec fuzz targets with clang (libFuzzer + ASan + UBSan) in build-fuzz/ and runs each for
+# a bounded time over a scratch copy of its seed corpus (tests/fuzz/corpus/<target>/ stays unchanged).
+# Usage: scripts/fuzz.sh [seconds per target, default 60] [target …]
+# Exit 1 when a target crashes; the crashing input is left in build-fuzz/crashes/<target>/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-60}
+shift || true
+targets=("$@")
+[ ${#targets[@]} -gt 0 ] || targets=(fuzz_frame fuzz_watch fuzz_iw)
+build=${FUZZ_BUILD:-build-fuzz}
+
+command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
+CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNX_FUZZ=ON >/dev/null
+cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
+
+status=0
+for t in "${targets[@]}"; do
+  work="$build/corpus/$t"
+  crashes="$build/crashes/$t"
+  mkdir -p "$work" "$crashes"
+  cp -n tests/fuzz/corpus/"$t"/* "$work"/ 2>/dev/null || true
+  echo "fuzz: $t for ${secs}s" >&2
+  if ! "$build/$t" -max_total_time="$secs" -max_len=40000 -timeout=10 -rss_limit_mb=2048 \
+       -print_final_stats=1 -artifact_prefix="$crashes/" "$work" >"$build/$t.log" 2>&1; then
+    echo "fuzz: $t FAILED, see $build/$t.log and $crashes/" >&2
+    tail -40 "$build/$t.log" >&2
+    status=1
+  else
+    grep -E '^stat::number_of_executed_units' "$build/$t.log" | sed "s/^/fuzz: $t /" >&2 || true
+  fi
+done
+if [ $status -eq 0 ]; then echo "${#targets[@]} passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+exit $status
