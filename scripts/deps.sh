@@ -7,9 +7,10 @@ what=${1:-build}
 
 build=(build-essential cmake pkg-config python3
   libmicrohttpd-dev libjansson-dev libsqlite3-dev sqlite3 libpq-dev libsodium-dev libicu-dev libopencc-dev opencc
-  libinih-dev libxlsxwriter-dev libzip-dev libexpat1-dev libhpdf-dev libqrencode-dev)
+  libinih-dev libxlsxwriter-dev libzip-dev libexpat1-dev libhpdf-dev libqrencode-dev
+  libuv1-dev libmosquitto-dev libcurl4-openssl-dev)
 run=(curl fonts-wqy-zenhei)
-test=(wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15 poppler-utils)
+test=(mosquitto wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15 poppler-utils)
 # The web app (make run builds it, make test drives it in a browser): Node.js and npm unless a
 # Node.js is already installed (NodeSource's nodejs ships npm; Debian's npm would conflict with it),
 # and Debian's chromium for the browser tests (fonts-wqy-zenhei, in run, renders Chinese in it).

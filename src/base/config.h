@@ -37,6 +37,12 @@ typedef struct nx_config {
     int64_t login_max_fail;   /* failures before lockout */
     int64_t lockout_min;
     int64_t hash_workers;     /* concurrent argon2id hashes */
+    char watch_listen[128];   /* wristband gateway, watch protocol: HOST:PORT or "off" */
+    char iw_listen[128];      /* wristband gateway, IW protocol: HOST:PORT or "off" */
+    int64_t gw_max_connections; /* device connections held at once (beyond: new ones are dropped) */
+    int64_t gw_idle_timeout_s;  /* a device connection silent this long is closed */
+    int64_t gw_batch_ms;        /* positions and readings are written at least this often */
+    int64_t alert_escalate_s;   /* an unacknowledged alert moves up the chain after this long */
     bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
     bool access_log;
 } nx_config;

@@ -4,9 +4,12 @@
 
 #include "base/log.h"
 #include "modules/accounts/accounts.h"
+#include "modules/grid/grid.h"
 #include "modules/org/org.h"
 #include "modules/people/people.h"
+#include "modules/services/services.h"
 #include "modules/stats/stats.h"
+#include "modules/visits/visits.h"
 #include "secure/crypto.h"
 #include "secure/password.h"
 #include "secure/session.h"
@@ -85,8 +88,19 @@ int cli_register_routes(http_server *srv, nx_app *app)
     accounts_routes(srv, app);
     org_routes(srv, app);
     people_routes(srv, app);
+    services_routes(srv, app);
     stats_routes(srv, app);
+    visits_routes(srv, app);
+    grid_routes(srv, app);
     return 0;
+}
+
+int cli_subscribe(struct dispatcher *d, nx_app *app)
+{
+    int rc = visits_subscribe(d, app);
+    if (rc == 0)
+        rc = services_subscribe(d, app);
+    return rc;
 }
 
 int cli_read_password(const char *prompt, char *out, size_t n)

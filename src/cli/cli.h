@@ -12,12 +12,23 @@ void cli_close_app(nx_app *app);
 
 /* Register every module's routes on srv. */
 int cli_register_routes(http_server *srv, nx_app *app);
+/* Subscribe every module's event handlers to the dispatcher d (after dispatcher_start). */
+struct dispatcher;
+int cli_subscribe(struct dispatcher *d, nx_app *app);
 
 /* Read a password: from standard input when it is not a terminal (one line), else prompted twice
  * without echo. 0 or non-zero with a message printed. */
 int cli_read_password(const char *prompt, char *out, size_t n);
 
+/* A periodic job run once across processes (see ticker.c). fn gets the current time. */
+typedef int (*cli_tick_fn)(nx_app *app, int64_t now_ms, nx_err *e);
+typedef struct cli_ticker cli_ticker;
+int cli_ticker_start(nx_app *app, const char *name, int interval_s, cli_tick_fn fn, cli_ticker **out, nx_err *e);
+void cli_ticker_stop(cli_ticker *t); /* NULL accepted; joins */
+
+
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);
+int cmd_visits(int argc, char **argv);
 
 #endif

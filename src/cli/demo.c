@@ -26,6 +26,7 @@
  * Caveat: the accounts are created after the commit (users_create runs its own transactions and
  * the password hash must not run inside one), so a failing account leaves the community in place. */
 #include "cli/demo.h"
+#include "cli/demo_services.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -1169,7 +1170,11 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     json_object_set_new(out, "accounts_ms", json_integer(t2 - t1));
     json_object_set_new(out, "accounts", accounts);
     accounts = NULL;
+    if ((rc = demo_care_fill(app, seed, out, e)))
+        goto done;
     nx_log(LOG_INFO, "demo.done accounts=%zu ms=%lld", ACCOUNT_COUNT, (long long)(t2 - t0));
+    if ((rc = demo_services_fill(app, g->community, g->wjg_id, seed, out, e)))
+        goto done;
     *summary = out;
     out = NULL;
     rc = 0;

@@ -52,6 +52,13 @@ typedef struct demo_options {
  * transaction is rolled back); accounts created before a failing account are kept. Blocking. */
 int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e);
 
+/* A year of care work (demo_care.c): care files for residents with a care level, routine visit
+ * tasks and visits of the last 365 days, problems raised on visits, grid members and incidents;
+ * then one scheduler run for today. Called by demo_fill after the residents and accounts exist;
+ * adds "care_files", "visits", "visit_tasks", "problems", "incidents", "grid_members" to summary.
+ * One write transaction (rolled back on failure). */
+int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e);
+
 /* ---- name data (demo_names.c), for demo.c and its test ---- */
 
 /* A surname and its relative frequency (per 10,000 people, roughly). */

@@ -35,6 +35,7 @@ static void usage(FILE *f)
                "  user add NAME --role ROLE [--scope S] [--street ID] [--community ID] [--grid ID]\n"
                "                [--resident ID] [--display NAME]   (password from stdin when not a tty)\n"
                "  user passwd NAME | user list | user disable NAME | user enable NAME\n"
+               "  visits schedule [--now ISO]   生成走访任务、标记逾期并上报 run the visit scheduler once\n"
                "  backup FILE                  在线备份 online backup\n"
                "  restore FILE                 从备份恢复（须先停止服务） restore (server stopped)\n"
                "  config                       显示生效的配置（隐去机密） effective configuration\n"
@@ -358,6 +359,8 @@ int main(int argc, char **argv)
         return cmd_migrate();
     if (strcmp(cmd, "user") == 0)
         return cmd_user(argc, argv);
+    if (strcmp(cmd, "visits") == 0)
+        return cmd_visits(argc, argv);
     if (strcmp(cmd, "backup") == 0)
         return cmd_backup(argc, argv);
     if (strcmp(cmd, "restore") == 0)

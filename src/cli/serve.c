@@ -8,6 +8,9 @@
 #include "cli/cli.h"
 
 #include "base/log.h"
+#include "modules/services/services.h"
+#include "modules/visits/visits.h"
+#include "notify/channel.h"
 #include "notify/dispatcher.h"
 
 #include <signal.h>
@@ -15,6 +18,15 @@
 #include <string.h>
 
 extern const char nx_openapi_json[];
+
+/* The service hall's hourly sweep: step deadlines, escalation, allowance tiers and stops. */
+static int services_tick(nx_app *app, int64_t now_ms, nx_err *e)
+{
+    json_t *summary = NULL;
+    int rc = services_sweep(app, NULL, now_ms, &summary, e);
+    json_decref(summary);
+    return rc;
+}
 
 static int ready_check(void *ctx, nx_err *e)
 {
@@ -45,6 +57,20 @@ int cmd_serve(int argc, char **argv)
         cli_close_app(&app);
         return 1;
     }
+    visits_scheduler *sched = NULL;
+    cli_ticker *sweep = NULL;
+    /* Notifications to residents leave through the registered channels; only the log stand-in
+     * exists so far (SMS and WeChat are interfaces waiting for a provider). */
+    channel_register(&CHANNEL_LOG_STUB, NULL);
+    if (cli_subscribe(disp, &app) || visits_scheduler_start(&app, 0, &sched, &e) ||
+        cli_ticker_start(&app, "services.sweep", 3600, services_tick, &sweep, &e)) {
+        fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
+        cli_ticker_stop(sweep);
+        visits_scheduler_stop(sched);
+        dispatcher_stop(disp);
+        cli_close_app(&app);
+        return 1;
+    }
     http_options ho = {
         .listen = nx_cfg.listen,
         .threads = (int)nx_cfg.http_threads,
@@ -59,6 +85,8 @@ int cmd_serve(int argc, char **argv)
     http_server *srv = NULL;
     if (http_server_new(&ho, &srv, &e)) {
         fprintf(stderr, "nuanxin: 无法创建 HTTP 服务：%s\n", e.msg);
+        cli_ticker_stop(sweep);
+        visits_scheduler_stop(sched);
         dispatcher_stop(disp);
         cli_close_app(&app);
         return 1;
@@ -69,6 +97,8 @@ int cmd_serve(int argc, char **argv)
     if (http_server_start(srv, &e)) {
         fprintf(stderr, "nuanxin: 无法监听 %s：%s\n", nx_cfg.listen, e.msg);
         http_server_free(srv);
+        cli_ticker_stop(sweep);
+        visits_scheduler_stop(sched);
         dispatcher_stop(disp);
         cli_close_app(&app);
         return 1;
@@ -87,6 +117,8 @@ int cmd_serve(int argc, char **argv)
     sigwait(&set, &sig);
     nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
     http_server_free(srv);
+    cli_ticker_stop(sweep);
+    visits_scheduler_stop(sched);
     dispatcher_stop(disp);
     cli_close_app(&app);
     nx_log(LOG_INFO, "serve.stopped");

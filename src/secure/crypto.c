@@ -480,6 +480,18 @@ void blind_index(const nx_keys *k, const char *domain, const char *normalized,
     sodium_memzero(&st, sizeof st);
 }
 
+void crypto_document_mac(const nx_keys *k, const void *message, size_t n, unsigned char out[NX_DOC_MAC_BYTES])
+{
+    assert(k != NULL && out != NULL);
+    static const char label[] = "nx-document-mac v1";
+    unsigned char doc_key[32];
+    crypto_generichash(doc_key, sizeof doc_key, (const unsigned char *)label, sizeof label - 1, k->index_key,
+                       sizeof k->index_key);
+    crypto_generichash(out, NX_DOC_MAC_BYTES, message ? message : (const void *)"", message ? n : 0, doc_key,
+                       sizeof doc_key);
+    sodium_memzero(doc_key, sizeof doc_key);
+}
+
 void token_random(char *out, size_t n)
 {
     assert(out != NULL && n >= NX_TOKEN_CHARS);

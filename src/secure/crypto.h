@@ -100,6 +100,15 @@ void token_random(char *out, size_t n);
  * NULL is hashed as "". */
 void token_hash(const char *token, unsigned char out[NX_TOKEN_HASH_BYTES]);
 
+/* Size of a document MAC (crypto_document_mac). */
+#define NX_DOC_MAC_BYTES 16
+
+/* Keyed MAC that makes printed documents' verification codes unforgeable: BLAKE2b-128 of message
+ * under a document key derived from the index key (BLAKE2b keyed with the index key over the label
+ * "nx-document-mac v1"), so it is stable across encryption-key rotation, differs from every blind
+ * index, and cannot be computed without the key file. message: any bytes (NULL means ""). */
+void crypto_document_mac(const nx_keys *k, const void *message, size_t n, unsigned char out[NX_DOC_MAC_BYTES]);
+
 /* Constant-time comparison of n bytes (the time depends on n only). */
 bool crypto_equal(const void *a, const void *b, size_t n);
 

@@ -1,5 +1,7 @@
 /* perm.c — the role table and scope conditions. Rights per role are one table so that a review of
- * "who may reveal an ID number" reads one place. Street scope covers the communities of the street;
+ * "who may reveal an ID number" reads one place. The audit log is read in scope: a community's staff
+ * (the secretary) and the street see who revealed or changed what in their communities; platform
+ * entries without a community (logins, accounts) only admins see. Street scope covers the communities of the street;
  * that is a sub-select on communities, cheap since a street has a handful of communities. */
 #include "secure/perm.h"
 
@@ -14,18 +16,23 @@ static const struct {
     [ROLE_NONE] = {"none", "无", SCOPE_NONE, 0},
     [ROLE_ADMIN] = {"admin", "系统管理员", SCOPE_ALL,
                     RIGHT_PEOPLE_READ | RIGHT_PEOPLE_WRITE | RIGHT_REVEAL | RIGHT_EXPORT | RIGHT_IMPORT |
-                        RIGHT_ORG_READ | RIGHT_ORG_WRITE | RIGHT_USER_ADMIN | RIGHT_AUDIT_READ},
+                        RIGHT_ORG_READ | RIGHT_ORG_WRITE | RIGHT_USER_ADMIN | RIGHT_AUDIT_READ | RIGHT_CARE_READ |
+                        RIGHT_CARE_WRITE | RIGHT_CARE_ADMIN | RIGHT_SERVICE_APPLY | RIGHT_SERVICE_REVIEW | RIGHT_SERVICE_ADMIN |
+                        RIGHT_DEVICE_READ | RIGHT_DEVICE_WRITE | RIGHT_ALERT_HANDLE},
     [ROLE_STREET] = {"street", "街道工作人员", SCOPE_STREET,
-                     RIGHT_PEOPLE_READ | RIGHT_REVEAL | RIGHT_EXPORT | RIGHT_ORG_READ},
+                     RIGHT_PEOPLE_READ | RIGHT_REVEAL | RIGHT_EXPORT | RIGHT_ORG_READ | RIGHT_CARE_READ | RIGHT_SERVICE_REVIEW |
+                         RIGHT_DEVICE_READ | RIGHT_AUDIT_READ},
     [ROLE_STAFF] = {"staff", "社区工作人员", SCOPE_COMMUNITY,
                     RIGHT_PEOPLE_READ | RIGHT_PEOPLE_WRITE | RIGHT_REVEAL | RIGHT_EXPORT | RIGHT_IMPORT |
-                        RIGHT_ORG_READ | RIGHT_ORG_WRITE},
+                        RIGHT_ORG_READ | RIGHT_ORG_WRITE | RIGHT_CARE_READ | RIGHT_CARE_WRITE | RIGHT_SERVICE_APPLY | RIGHT_SERVICE_REVIEW |
+                        RIGHT_DEVICE_READ | RIGHT_DEVICE_WRITE | RIGHT_ALERT_HANDLE | RIGHT_AUDIT_READ},
     [ROLE_GRID] = {"grid", "网格员", SCOPE_GRID,
-                   RIGHT_PEOPLE_READ | RIGHT_PEOPLE_WRITE | RIGHT_REVEAL | RIGHT_ORG_READ},
+                   RIGHT_PEOPLE_READ | RIGHT_PEOPLE_WRITE | RIGHT_REVEAL | RIGHT_ORG_READ | RIGHT_CARE_READ |
+                       RIGHT_CARE_WRITE | RIGHT_SERVICE_APPLY | RIGHT_DEVICE_READ | RIGHT_ALERT_HANDLE},
     [ROLE_CANTEEN] = {"canteen", "食堂运营", SCOPE_COMMUNITY, 0},
     [ROLE_VOLUNTEER] = {"volunteer", "志愿者", SCOPE_COMMUNITY, 0},
-    [ROLE_RESIDENT] = {"resident", "居民", SCOPE_SELF, RIGHT_SELF},
-    [ROLE_FAMILY] = {"family", "家属", SCOPE_SELF, RIGHT_SELF},
+    [ROLE_RESIDENT] = {"resident", "居民", SCOPE_SELF, RIGHT_SELF | RIGHT_SERVICE_APPLY},
+    [ROLE_FAMILY] = {"family", "家属", SCOPE_SELF, RIGHT_SELF | RIGHT_SERVICE_APPLY | RIGHT_DEVICE_READ},
 };
 
 static const char *const scopes[] = {"none", "all", "street", "community", "grid", "self"};

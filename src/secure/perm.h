@@ -39,6 +39,18 @@ enum nx_right {
     RIGHT_USER_ADMIN = 1u << 7,    /* accounts */
     RIGHT_AUDIT_READ = 1u << 8,
     RIGHT_SELF = 1u << 9,          /* one's own profile and household */
+    RIGHT_CARE_READ = 1u << 10,    /* care files, visit tasks and records, problems, grid incidents */
+    RIGHT_CARE_WRITE = 1u << 11,   /* open care files, record visits, handle problems and incidents */
+    RIGHT_CARE_ADMIN = 1u << 12,   /* edit the care vocabularies and visit policies */
+    RIGHT_SERVICE_APPLY = 1u << 13,  /* apply for service items: for oneself (self scope) or on a
+                                        resident's behalf (代办, staff and grid workers in scope) */
+    RIGHT_SERVICE_REVIEW = 1u << 14, /* review applications: staff at the community step, street
+                                        officers at the street step across their communities */
+    RIGHT_SERVICE_ADMIN = 1u << 15,  /* edit the service catalogue and the allowance tiers */
+    RIGHT_DEVICE_READ = 1u << 16,    /* wristbands, their telemetry and alerts in scope (family: their
+                                        elder's alarms, self scope) */
+    RIGHT_DEVICE_WRITE = 1u << 17,   /* add and bind wristbands, edit alert rules, send device commands */
+    RIGHT_ALERT_HANDLE = 1u << 18,   /* acknowledge and resolve alerts in scope */
 };
 
 /* Who is acting, as modules see it (http/ fills it from the session). */

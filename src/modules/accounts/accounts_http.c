@@ -116,7 +116,12 @@ static const struct {
                    {RIGHT_REVEAL, "people.reveal"},    {RIGHT_EXPORT, "people.export"},
                    {RIGHT_IMPORT, "people.import"},    {RIGHT_ORG_READ, "org.read"},
                    {RIGHT_ORG_WRITE, "org.write"},     {RIGHT_USER_ADMIN, "users.admin"},
-                   {RIGHT_AUDIT_READ, "audit.read"},   {RIGHT_SELF, "self"}};
+                   {RIGHT_AUDIT_READ, "audit.read"},   {RIGHT_SELF, "self"},
+                   {RIGHT_CARE_READ, "care.read"},     {RIGHT_CARE_WRITE, "care.write"},
+                   {RIGHT_CARE_ADMIN, "care.admin"},   {RIGHT_SERVICE_APPLY, "services.apply"},
+                   {RIGHT_SERVICE_REVIEW, "services.review"}, {RIGHT_SERVICE_ADMIN, "services.admin"},
+                   {RIGHT_DEVICE_READ, "devices.read"}, {RIGHT_DEVICE_WRITE, "devices.write"},
+                   {RIGHT_ALERT_HANDLE, "alerts.handle"}};
 
 static int me(http_req *r, void *ctx)
 {

@@ -1,0 +1,591 @@
+/* grid.c — grid members and incidents (see grid.h for the rules).
+ *
+ * Invariants: a member's and an incident's grid belongs to its community_id; a member's phone is
+ * never stored or logged in clear (ciphertext bound to its column, plus the last four digits);
+ * incident status only moves forward (reported → dispatched → handled → closed), each move stamped
+ * with its time and written to the timeline, the audit log and the outbox in one transaction.
+ * Threads: none of its own; each function runs its own transaction. */
+#include "modules/grid/grid.h"
+
+#include "base/str.h"
+#include "modules/visits/visits_internal.h"
+#include "secure/audit.h"
+#include "secure/crypto.h"
+#include "text/mask.h"
+#include "text/phone.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CTX_MEMBER_PHONE "grid_member.phone"
+
+/* ---- members ---- */
+
+#define MEMBER_COLS                                                                                \
+    "SELECT m.id, m.community_id, m.grid_id, g.name, m.role, cv.label, m.user_id, m.name, m.phone_enc, m.notes, " \
+    "m.active FROM grid_members m JOIN grids g ON g.id = m.grid_id LEFT JOIN care_vocab cv ON cv.kind = "         \
+    "'member_role' AND cv.code = m.role"
+
+static json_t *member_row(nx_app *app, store_rows *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
+    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
+    json_object_set_new(o, "grid_id", json_integer(store_int(r, 2)));
+    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "role", json_string(store_text(r, 4)));
+    json_object_set_new(o, "role_label", vx_text(r, 5));
+    json_object_set_new(o, "user_id", vx_id(r, 6));
+    json_object_set_new(o, "name", json_string(store_text(r, 7)));
+    size_t n = 0;
+    const void *ct = store_blob(r, 8, &n);
+    char *plain = NULL;
+    if (ct && n && field_decrypt_ad(app->keys, CTX_MEMBER_PHONE, ct, n, &plain) == 0 && plain) {
+        char masked[32];
+        mask_phone(plain, masked, sizeof masked);
+        json_object_set_new(o, "phone", json_string(masked));
+        free(plain);
+    } else {
+        json_object_set_new(o, "phone", json_null());
+    }
+    json_object_set_new(o, "notes", vx_text(r, 9));
+    json_object_set_new(o, "active", json_boolean(store_int(r, 10)));
+    return o;
+}
+
+static bool may_read(const nx_principal *who)
+{
+    return perm_has(who, RIGHT_CARE_READ) || perm_has(who, RIGHT_ORG_READ);
+}
+
+int grid_member_list(nx_app *app, const nx_principal *who, int64_t grid_id, bool include_inactive, json_t **out,
+                     nx_err *e)
+{
+    if (!may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看网格成员");
+    vx_query q = {.sql = MEMBER_COLS " WHERE 1 = 1"};
+    int rc = vx_scope(who, "m.", NULL, q.sql, sizeof q.sql, q.p, &q.n);
+    if (rc)
+        return rc;
+    if (grid_id)
+        vx_add(&q, " AND m.grid_id = $%d", P_INT(grid_id));
+    if (!include_inactive)
+        vx_append(&q, " AND m.active = 1");
+    vx_append(&q, " ORDER BY m.grid_id, m.id LIMIT 2000");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+        json_t *a = json_array();
+        while (store_next(r) == 1)
+            json_array_append_new(a, member_row(app, r));
+        store_rows_free(r);
+        *out = json_pack("{s:o}", "items", a);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+int grid_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看网格成员");
+    vx_query q = {.sql = MEMBER_COLS " WHERE m.id = $1", .p = {P_INT(id)}, .n = 1};
+    int rc = vx_scope(who, "m.", NULL, q.sql, sizeof q.sql, q.p, &q.n);
+    if (rc)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+        if (store_next(r) == 1)
+            *out = member_row(app, r);
+        else
+            rc = nx_fail(e, NX_ENOTFOUND, "", "网格成员不存在");
+        store_rows_free(r);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+static int seal_phone(nx_app *app, const char *phone, unsigned char **ct, size_t *ctn, char tail[8], nx_err *e)
+{
+    char norm[32];
+    int rc = phone_parse_any(phone, norm, sizeof norm, e);
+    if (rc) {
+        str_copy(e->field, "phone", sizeof e->field);
+        return rc;
+    }
+    if (field_encrypt_ad(app->keys, CTX_MEMBER_PHONE, norm, strlen(norm), ct, ctn))
+        return nx_fail(e, NX_EINTERNAL, "", "加密失败");
+    size_t n = strlen(norm);
+    str_copy(tail, n > 4 ? norm + n - 4 : norm, 8);
+    return 0;
+}
+
+int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权管理网格成员");
+    static const char *const allowed[] = {"grid_id", "role", "user_id", "name", "phone", "notes", NULL};
+    int64_t grid = 0, user = 0;
+    const char *role = NULL, *name = NULL, *phone = NULL, *notes = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = json_get_int(in, "grid_id", true, 1, INT64_MAX, &grid, e)) < 0 ||
+        (rc = vx_str(in, "role", true, 40, &role, e)) ||
+        (rc = json_get_int(in, "user_id", false, 1, INT64_MAX, &user, e)) < 0 ||
+        (rc = vx_str(in, "name", false, 40, &name, e)) || (rc = vx_str(in, "phone", false, 30, &phone, e)) ||
+        (rc = vx_str(in, "notes", false, 200, &notes, e)))
+        return rc;
+    if (!user && !name)
+        return nx_fail(e, NX_EINVAL, "name", "请填写姓名或关联账号");
+    unsigned char *ct = NULL;
+    size_t ctn = 0;
+    char tail[8] = "";
+    if (phone && (rc = seal_phone(app, phone, &ct, &ctn, tail, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
+        free(ct);
+        return rc;
+    }
+    int64_t community = 0;
+    char *display = NULL;
+    store_param g[] = {P_INT(grid)};
+    if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, NULL) ||
+        !perm_covers(who, tx, community, grid)) {
+        rc = nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
+        goto fail;
+    }
+    if ((rc = vx_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
+        goto fail;
+    if (user) {
+        store_param u[] = {P_INT(user)};
+        if (store_one_text(tx, "SELECT display_name FROM users WHERE id = $1", u, 1, &display, NULL) || !display) {
+            rc = nx_fail(e, NX_EINVAL, "user_id", "账号不存在");
+            goto fail;
+        }
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_INT(community), P_INT(grid), P_TEXT(role), P_ID(user), P_TEXT(name ? name : display),
+                       P_BLOB(ct, ctn), P_TEXT(ct ? tail : NULL), P_TEXT(notes), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO grid_members (community_id, grid_id, role, user_id, name, phone_enc, phone_tail, "
+                          "notes, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) "
+                          "RETURNING id",
+                          p, 9, &r, e)))
+        goto fail;
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "保存失败");
+        goto fail;
+    }
+    json_t *d = json_pack("{s:s, s:I}", "role", role, "grid_id", (json_int_t)grid);
+    rc = audit_write(tx, who, "create", "grid_member", *id, community, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    free(ct);
+    free(display);
+    return store_commit(tx, e);
+fail:
+    free(ct);
+    free(display);
+    store_rollback(tx);
+    return rc;
+}
+
+int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权管理网格成员");
+    static const char *const allowed[] = {"role", "name", "phone", "notes", "active", NULL};
+    const char *role = NULL, *name = NULL, *phone = NULL, *notes = NULL;
+    bool active = true, clear_phone = json_is_null_field(in, "phone");
+    int rc, has_active;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "role", false, 40, &role, e)) ||
+        (rc = vx_str(in, "name", false, 40, &name, e)) || (!clear_phone && (rc = vx_str(in, "phone", false, 30, &phone, e))) ||
+        (rc = vx_str(in, "notes", false, 200, &notes, e)))
+        return rc;
+    if ((has_active = json_get_bool(in, "active", false, &active, e)) < 0)
+        return has_active;
+    unsigned char *ct = NULL;
+    size_t ctn = 0;
+    char tail[8] = "";
+    if (phone && (rc = seal_phone(app, phone, &ct, &ctn, tail, e)))
+        return rc;
+    char sql[600] = "SELECT m.community_id FROM grid_members m WHERE m.id = $1";
+    store_param s[4] = {P_INT(id)};
+    int n = 1;
+    store_tx *tx;
+    if ((rc = vx_scope(who, "m.", NULL, sql, sizeof sql, s, &n)) || (rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
+        free(ct);
+        return rc;
+    }
+    int64_t community = 0;
+    if (store_one_int(tx, sql, s, n, &community, NULL)) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "网格成员不存在");
+        goto fail;
+    }
+    if (role && (rc = vx_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
+        goto fail;
+    int phone_mode = clear_phone ? 2 : (ct ? 1 : 0);
+    store_param p[] = {P_TEXT(role), P_TEXT(name), P_TEXT(notes), P_INT(has_active == 0 ? (active ? 1 : 0) : -1),
+                       P_INT(phone_mode), P_BLOB(ct, ctn), P_TEXT(ct ? tail : NULL), P_INT(clock_now_ms()), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE grid_members SET role = COALESCE($1, role), name = COALESCE($2, name), notes = "
+                         "COALESCE($3, notes), active = CASE WHEN $4 < 0 THEN active ELSE $4 END, phone_enc = CASE "
+                         "WHEN $5 = 0 THEN phone_enc WHEN $5 = 2 THEN NULL ELSE $6 END, phone_tail = CASE WHEN $5 = 0 "
+                         "THEN phone_tail WHEN $5 = 2 THEN NULL ELSE $7 END, updated_at = $8 WHERE id = $9",
+                         p, 9, NULL, e)) ||
+        (rc = audit_write(tx, who, "update", "grid_member", id, community, NULL, e)))
+        goto fail;
+    free(ct);
+    return store_commit(tx, e);
+fail:
+    free(ct);
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- incidents ---- */
+
+#define INCIDENT_COLS                                                                              \
+    "SELECT i.id, i.community_id, i.grid_id, g.name, i.category, cv.label, i.title, i.description, i.place, "     \
+    "i.reporter_user_id, i.reporter_resident_id, i.status, i.assignee_user_id, u.display_name, "                 \
+    "i.assignee_member_id, m.name, i.result, i.occurred_at, i.dispatched_at, i.handled_at, i.closed_at, "        \
+    "i.created_at, i.updated_at FROM incidents i LEFT JOIN grids g ON g.id = i.grid_id LEFT JOIN care_vocab cv " \
+    "ON cv.kind = 'incident_category' AND cv.code = i.category LEFT JOIN users u ON u.id = i.assignee_user_id "  \
+    "LEFT JOIN grid_members m ON m.id = i.assignee_member_id"
+
+static json_t *incident_row(store_rows *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
+    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
+    json_object_set_new(o, "grid_id", vx_id(r, 2));
+    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "category", json_string(store_text(r, 4)));
+    json_object_set_new(o, "category_label", vx_text(r, 5));
+    json_object_set_new(o, "title", json_string(store_text(r, 6)));
+    json_object_set_new(o, "description", vx_text(r, 7));
+    json_object_set_new(o, "place", json_string(store_text(r, 8)));
+    json_object_set_new(o, "reporter_user_id", vx_id(r, 9));
+    json_object_set_new(o, "reporter_resident_id", vx_id(r, 10));
+    json_object_set_new(o, "status", json_string(store_text(r, 11)));
+    json_object_set_new(o, "assignee_user_id", vx_id(r, 12));
+    json_object_set_new(o, "assignee_name", store_isnull(r, 13) ? vx_text(r, 15) : vx_text(r, 13));
+    json_object_set_new(o, "assignee_member_id", vx_id(r, 14));
+    json_object_set_new(o, "result", vx_text(r, 16));
+    json_object_set_new(o, "occurred_at", vx_time(r, 17));
+    json_object_set_new(o, "dispatched_at", vx_time(r, 18));
+    json_object_set_new(o, "handled_at", vx_time(r, 19));
+    json_object_set_new(o, "closed_at", vx_time(r, 20));
+    json_object_set_new(o, "created_at", vx_time(r, 21));
+    json_object_set_new(o, "updated_at", vx_time(r, 22));
+    return o;
+}
+
+static bool may_read_incidents(const nx_principal *who)
+{
+    return perm_has(who, RIGHT_CARE_READ) || (perm_has(who, RIGHT_SELF) && who->resident_id);
+}
+
+int incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    bool staff = perm_has(who, RIGHT_CARE_WRITE);
+    bool self = !staff && perm_has(who, RIGHT_SELF) && who->resident_id;
+    if (!staff && !self)
+        return nx_fail(e, NX_EPERM, "", "无权上报事件");
+    static const char *const staff_fields[] = {"category", "title", "place", "description", "grid_id", NULL};
+    static const char *const self_fields[] = {"category", "title", "place", "description", NULL};
+    const char *category = NULL, *title = NULL, *place = NULL, *description = NULL;
+    int64_t grid = 0;
+    int rc;
+    if ((rc = http_json_only(in, staff ? staff_fields : self_fields, e)) ||
+        (rc = vx_str(in, "category", true, 40, &category, e)) || (rc = vx_str(in, "title", true, 100, &title, e)) ||
+        (rc = vx_str(in, "place", true, 200, &place, e)) ||
+        (rc = vx_str(in, "description", false, 2000, &description, e)) ||
+        (rc = json_get_int(in, "grid_id", false, 1, INT64_MAX, &grid, e)) < 0)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0;
+    if ((rc = vx_vocab_check(tx, "incident_category", category, "category", "事件类别", e)))
+        goto fail;
+    if (self) {
+        store_param p[] = {P_INT(who->resident_id)};
+        store_rows *r;
+        if ((rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e)))
+            goto fail;
+        if (store_next(r) == 1) {
+            community = store_int(r, 0);
+            grid = store_int(r, 1);
+        }
+        store_rows_free(r);
+    } else {
+        if (!grid && who->scope == SCOPE_GRID)
+            grid = who->grid_id;
+        if (!grid) {
+            rc = nx_fail(e, NX_EINVAL, "grid_id", "请指定事件所在网格");
+            goto fail;
+        }
+        store_param g[] = {P_INT(grid)};
+        if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, NULL) ||
+            !perm_covers(who, tx, community, grid)) {
+            rc = nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
+            goto fail;
+        }
+    }
+    if (!community) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_INT(community), P_ID(grid), P_TEXT(category), P_TEXT(title), P_TEXT(description),
+                       P_TEXT(place), P_ID(who->user_id), P_ID(self ? who->resident_id : 0), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO incidents (community_id, grid_id, category, title, description, place, "
+                          "reporter_user_id, reporter_resident_id, status, occurred_at, created_at, updated_at) VALUES "
+                          "($1, $2, $3, $4, $5, $6, $7, $8, 'reported', $9, $9, $9) RETURNING id",
+                          p, 9, &r, e)))
+        goto fail;
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "上报失败");
+        goto fail;
+    }
+    json_t *d = json_pack("{s:s, s:s}", "category", category, "by", self ? "resident" : "staff");
+    rc = vx_timeline(tx, community, "incident", *id, who, "reported", title, d, NULL, e);
+    if (rc == 0)
+        rc = audit_write(tx, who, "create", "incident", *id, community, d, e);
+    json_decref(d);
+    if (rc == 0) {
+        json_t *payload = json_pack("{s:I, s:o, s:s}", "incident_id", (json_int_t)*id, "grid_id",
+                                    grid ? json_integer(grid) : json_null(), "category", category);
+        char subject[40];
+        snprintf(subject, sizeof subject, "incident:%lld", (long long)*id);
+        rc = vx_emit(tx, "grid.incident.reported", community, subject, payload, e);
+        json_decref(payload);
+    }
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* A status move: load in scope, check the state, update, timeline, audit, event. */
+static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const char *const *from,
+                         const char *action, const char *sql, store_param *p, int n, const char *note,
+                         int64_t assignee_user, int64_t assignee_member, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权处理事件");
+    char q[600] = "SELECT i.community_id, i.grid_id, i.status FROM incidents i WHERE i.id = $1";
+    store_param s[4] = {P_INT(id)};
+    int k = 1;
+    int rc = vx_scope(who, "i.", "reporter_resident_id", q, sizeof q, s, &k);
+    store_tx *tx;
+    if (rc || (rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, q, s, k, &r, e)))
+        goto fail;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        rc = nx_fail(e, NX_ENOTFOUND, "", "事件不存在");
+        goto fail;
+    }
+    int64_t community = store_int(r, 0), grid = store_int(r, 1);
+    char status[16];
+    str_copy(status, store_text(r, 2), sizeof status);
+    store_rows_free(r);
+    bool ok = false;
+    for (int i = 0; from[i]; i++)
+        ok = ok || strcmp(from[i], status) == 0;
+    if (!ok) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "事件当前状态不能执行此操作");
+        goto fail;
+    }
+    if (assignee_user && (rc = vx_user_check(tx, assignee_user, community, "assignee_user_id", e)))
+        goto fail;
+    if (assignee_member) {
+        int64_t mg = 0;
+        store_param m[] = {P_INT(assignee_member)};
+        if (store_one_int(tx, "SELECT community_id FROM grid_members WHERE id = $1 AND active = 1", m, 1, &mg, NULL) ||
+            mg != community) {
+            rc = nx_fail(e, NX_EINVAL, "assignee_member_id", "网格成员不存在或不属于该社区");
+            goto fail;
+        }
+    }
+    if ((rc = store_exec(tx, sql, p, n, NULL, e)) ||
+        (rc = vx_timeline(tx, community, "incident", id, who, action, note, NULL, NULL, e)) ||
+        (rc = audit_write(tx, who, action, "incident", id, community, NULL, e)))
+        goto fail;
+    json_t *payload = json_pack("{s:I, s:o}", "incident_id", (json_int_t)id, "grid_id",
+                                grid ? json_integer(grid) : json_null());
+    char subject[40], kind[48];
+    snprintf(subject, sizeof subject, "incident:%lld", (long long)id);
+    snprintf(kind, sizeof kind, "grid.incident.%s", action);
+    rc = vx_emit(tx, kind, community, subject, payload, e);
+    json_decref(payload);
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    static const char *const allowed[] = {"assignee_user_id", "assignee_member_id", "note", NULL};
+    int64_t user = 0, member = 0;
+    const char *note = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) ||
+        (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &user, e)) < 0 ||
+        (rc = json_get_int(in, "assignee_member_id", false, 1, INT64_MAX, &member, e)) < 0 ||
+        (rc = vx_str(in, "note", false, 500, &note, e)))
+        return rc;
+    if (!user && !member)
+        return nx_fail(e, NX_EINVAL, "assignee_user_id", "请指定处置人（assignee_user_id 或 assignee_member_id）");
+    static const char *const from[] = {"reported", "dispatched", NULL};
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_ID(user), P_ID(member), P_INT(now), P_INT(id)};
+    return incident_move(app, who, id, from, "dispatched",
+                         "UPDATE incidents SET status = 'dispatched', assignee_user_id = $1, assignee_member_id = $2, "
+                         "dispatched_at = $3, updated_at = $3 WHERE id = $4",
+                         p, 4, note, user, member, e);
+}
+
+int incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    static const char *const allowed[] = {"result", NULL};
+    const char *result = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "result", true, 1000, &result, e)))
+        return rc;
+    static const char *const from[] = {"reported", "dispatched", NULL};
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(result), P_INT(now), P_INT(id)};
+    return incident_move(app, who, id, from, "handled",
+                         "UPDATE incidents SET status = 'handled', result = $1, handled_at = $2, updated_at = $2 "
+                         "WHERE id = $3",
+                         p, 3, result, 0, 0, e);
+}
+
+int incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    static const char *const allowed[] = {"note", NULL};
+    const char *note = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)))
+        return rc;
+    static const char *const from[] = {"reported", "dispatched", "handled", NULL};
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_INT(now), P_INT(id)};
+    return incident_move(app, who, id, from, "closed",
+                         "UPDATE incidents SET status = 'closed', closed_at = $1, updated_at = $1 WHERE id = $2", p, 2,
+                         note, 0, 0, e);
+}
+
+int incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!may_read_incidents(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看事件");
+    vx_query q = {.sql = INCIDENT_COLS " WHERE i.id = $1", .p = {P_INT(id)}, .n = 1};
+    int rc = vx_scope(who, "i.", "reporter_resident_id", q.sql, sizeof q.sql, q.p, &q.n);
+    if (rc)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    json_t *o = NULL, *x;
+    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+        if (store_next(r) == 1)
+            o = incident_row(r);
+        else
+            rc = nx_fail(e, NX_ENOTFOUND, "", "事件不存在");
+        store_rows_free(r);
+    }
+    if (rc == 0 && (rc = vx_timeline_json(tx, "incident", id, &x, e)) == 0)
+        json_object_set_new(o, "timeline", x);
+    if (rc == 0 && (rc = visits_photos_json(tx, "incident", id, &x, e)) == 0)
+        json_object_set_new(o, "photos", x);
+    store_rollback(tx);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+int incident_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
+{
+    if (!may_read_incidents(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看事件");
+    int64_t after;
+    int rc = vx_cursor(f->cursor, &after, e);
+    if (rc)
+        return rc;
+    vx_query q = {.sql = INCIDENT_COLS " WHERE 1 = 1"};
+    if ((rc = vx_scope(who, "i.", "reporter_resident_id", q.sql, sizeof q.sql, q.p, &q.n)))
+        return rc;
+    if (f->status) {
+        if (strcmp(f->status, "reported") != 0 && strcmp(f->status, "dispatched") != 0 &&
+            strcmp(f->status, "handled") != 0 && strcmp(f->status, "closed") != 0)
+            return nx_fail(e, NX_EINVAL, "status", "状态应为 reported、dispatched、handled 或 closed");
+        vx_add(&q, " AND i.status = $%d", P_TEXT(f->status));
+    }
+    if (f->community_id)
+        vx_add(&q, " AND i.community_id = $%d", P_INT(f->community_id));
+    if (f->grid_id)
+        vx_add(&q, " AND i.grid_id = $%d", P_INT(f->grid_id));
+    if (f->category)
+        vx_add(&q, " AND i.category = $%d", P_TEXT(f->category));
+    if (after)
+        vx_add(&q, " AND i.id < $%d", P_INT(after));
+    char tail[64];
+    snprintf(tail, sizeof tail, " ORDER BY i.id DESC LIMIT %d", f->limit + 1);
+    vx_append(&q, tail);
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+        json_t *items = json_array();
+        int count = 0;
+        int64_t last = 0;
+        bool more = false;
+        while (store_next(r) == 1) {
+            if (count == f->limit) {
+                more = true;
+                break;
+            }
+            json_array_append_new(items, incident_row(r));
+            last = store_int(r, 0);
+            count++;
+        }
+        store_rows_free(r);
+        char next[24];
+        snprintf(next, sizeof next, "%lld", (long long)last);
+        *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
+    }
+    store_rollback(tx);
+    return rc;
+}

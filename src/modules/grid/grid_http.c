@@ -1,0 +1,162 @@
+/* grid_http.c — the HTTP face of grid members and incidents (rules in grid.c). */
+#include "modules/grid/grid.h"
+
+#include "base/str.h"
+#include "modules/visits/visits_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int member_list(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    bool present, all = false;
+    int64_t grid = 0;
+    int rc = http_query_int(r, "grid_id", 1, INT64_MAX, &present, &grid);
+    if (rc)
+        return rc;
+    const char *inactive = http_query(r, "include_inactive");
+    if (inactive && str_to_bool(inactive, &all))
+        return nx_fail(http_err(r), NX_EINVAL, "include_inactive", "include_inactive 应为 true 或 false");
+    json_t *out;
+    if ((rc = grid_member_list(ctx, &who, grid, all, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int member_get(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = grid_member_get(ctx, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int member_create(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = grid_member_create(ctx, &who, body, &id, http_err(r))) ||
+        (rc = grid_member_get(ctx, &who, id, &out, http_err(r))))
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/grid-members/%lld", (long long)id);
+    http_add_header(r, "Location", loc);
+    return http_reply_json(r, 201, out);
+}
+
+static int member_patch(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = grid_member_update(ctx, &who, id, body, http_err(r))) ||
+        (rc = grid_member_get(ctx, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int inc_list(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    care_filter f;
+    json_t *out;
+    int rc;
+    if ((rc = vx_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = incident_list(app, &who, &f, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int inc_create(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = incident_create(ctx, &who, body, &id, http_err(r))) ||
+        (rc = incident_get(ctx, &who, id, &out, http_err(r))))
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/incidents/%lld", (long long)id);
+    http_add_header(r, "Location", loc);
+    return http_reply_json(r, 201, out);
+}
+
+static int inc_get(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = incident_get(ctx, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int inc_move(http_req *r, void *ctx, int (*fn)(nx_app *, const nx_principal *, int64_t, json_t *, nx_err *))
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = fn(ctx, &who, id, body, http_err(r))) || (rc = incident_get(ctx, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+static int inc_dispatch(http_req *r, void *ctx)
+{
+    return inc_move(r, ctx, incident_dispatch);
+}
+static int inc_handle(http_req *r, void *ctx)
+{
+    return inc_move(r, ctx, incident_handle);
+}
+static int inc_close(http_req *r, void *ctx)
+{
+    return inc_move(r, ctx, incident_close);
+}
+
+static int inc_photo(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, photo;
+    size_t len;
+    int rc = http_param_id(r, "id", &id);
+    if (rc)
+        return rc;
+    const void *body = http_body(r, &len);
+    if ((rc = visits_photo_add(app, &who, "incident", id, body, len, (size_t)app->cfg->max_upload, &photo,
+                               http_err(r))))
+        return rc;
+    char url[64];
+    snprintf(url, sizeof url, "/api/v1/photos/%lld", (long long)photo);
+    http_add_header(r, "Location", url);
+    return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)photo, "content_type",
+                                             visits_sniff_image(body, len), "url", url, "size", (json_int_t)len));
+}
+
+int grid_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/grid-members", member_list, app, 0);
+    http_route(srv, "POST", "/api/v1/grid-members", member_create, app, 0);
+    http_route(srv, "GET", "/api/v1/grid-members/{id}", member_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/grid-members/{id}", member_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/incidents", inc_list, app, 0);
+    http_route(srv, "POST", "/api/v1/incidents", inc_create, app, 0);
+    http_route(srv, "GET", "/api/v1/incidents/{id}", inc_get, app, 0);
+    http_route(srv, "POST", "/api/v1/incidents/{id}/dispatch", inc_dispatch, app, 0);
+    http_route(srv, "POST", "/api/v1/incidents/{id}/handle", inc_handle, app, 0);
+    http_route(srv, "POST", "/api/v1/incidents/{id}/close", inc_close, app, 0);
+    http_route(srv, "POST", "/api/v1/incidents/{id}/photos", inc_photo, app, HTTP_UPLOAD);
+    return 0;
+}

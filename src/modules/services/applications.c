@@ -1,0 +1,964 @@
+/* applications.c — applying for a service item: drafts, submission, materials, reading.
+ *
+ * Who: a resident or family member (self scope) applies for their own resident only; staff and
+ * grid workers apply on behalf of a resident inside their scope (代办, recorded as proxy). Every
+ * statement that reads or changes an application carries the caller's scope condition
+ * (perm_scope_sql on community_id / grid_id / resident_id), so an application outside it is "not
+ * found", never "forbidden".
+ *
+ * The form values are stored encrypted as one JSON text (form_enc, context CTX_FORM) because items
+ * ask for ID numbers and phones; responses mask id_number and phone fields. Materials are files under
+ * <data>/uploads with random names (the original name is kept only as a label); their type is
+ * sniffed from the first bytes (PDF "%PDF-", JPEG FF D8 FF, PNG's 8-byte signature), never taken
+ * from the client. A file is written and fsync'ed before its row is inserted; if the transaction
+ * fails the file is removed, so there are no rows without files (a crash between the two leaves at
+ * most an orphan file). */
+#include "modules/services/services_internal.h"
+
+#include "base/log.h"
+#include "base/str.h"
+#include "secure/audit.h"
+#include "secure/crypto.h"
+#include "text/mask.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DAY_MS (24LL * 3600 * 1000)
+#define MATERIALS_PER_KEY 5
+
+typedef struct app_row {
+    int64_t id, item_id, community_id, grid_id, resident_id, created_by, due_at, submitted_at, decided_at,
+        created_at, updated_at, escalated_at, version;
+    bool proxy;
+    int step;
+    char status[16], step_code[48], step_role[16], serial[40];
+    char correction[600], reason[600];
+    json_t *form; /* decrypted values (owned) */
+} app_row;
+
+#define APP_COLS                                                                                   \
+    "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, a.submitted_at, " \
+    "a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status, a.step_code, " \
+    "a.step_role, a.serial, a.correction, a.reason, a.form_enc FROM service_applications a"
+
+static void row_fill(nx_app *app, store_rows *r, app_row *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = store_int(r, 0);
+    a->item_id = store_int(r, 1);
+    a->community_id = store_int(r, 2);
+    a->grid_id = store_int(r, 3);
+    a->resident_id = store_int(r, 4);
+    a->created_by = store_int(r, 5);
+    a->due_at = store_int(r, 6);
+    a->submitted_at = store_int(r, 7);
+    a->decided_at = store_int(r, 8);
+    a->created_at = store_int(r, 9);
+    a->updated_at = store_int(r, 10);
+    a->escalated_at = store_int(r, 11);
+    a->version = store_int(r, 12);
+    a->proxy = store_int(r, 13) != 0;
+    a->step = (int)store_int(r, 14);
+    str_copy(a->status, store_text(r, 15), sizeof a->status);
+    str_copy(a->step_code, store_text(r, 16) ? store_text(r, 16) : "", sizeof a->step_code);
+    str_copy(a->step_role, store_text(r, 17) ? store_text(r, 17) : "", sizeof a->step_role);
+    str_copy(a->serial, store_text(r, 18), sizeof a->serial);
+    str_copy(a->correction, store_text(r, 19) ? store_text(r, 19) : "", sizeof a->correction);
+    str_copy(a->reason, store_text(r, 20) ? store_text(r, 20) : "", sizeof a->reason);
+    size_t n;
+    const void *ct = store_blob(r, 21, &n);
+    char *plain = NULL;
+    if (ct && n && field_decrypt_ad(app->keys, CTX_FORM, ct, n, &plain) == 0) {
+        a->form = json_loads(plain, 0, NULL);
+        sodium_memzero(plain, strlen(plain));
+        free(plain);
+    }
+    if (!json_is_object(a->form)) {
+        json_decref(a->form);
+        a->form = json_object();
+    }
+}
+
+static void row_cleanup(app_row *a)
+{
+    json_decref(a->form);
+    a->form = NULL;
+}
+
+/* Load application id in who's scope (NX_ENOTFOUND outside it). */
+static int app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, app_row *a, nx_err *e)
+{
+    char sql[1500] = APP_COLS " WHERE a.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1, rc;
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "内部错误：查询过长");
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        return nx_fail(e, NX_ENOTFOUND, "", "申请不存在");
+    }
+    row_fill(app, r, a);
+    store_rows_free(r);
+    return 0;
+}
+
+static bool may_read(const nx_principal *who)
+{
+    return perm_has(who, RIGHT_SERVICE_APPLY) || perm_has(who, RIGHT_SERVICE_REVIEW);
+}
+
+static int encrypt_form(nx_app *app, json_t *form, unsigned char **ct, size_t *n, nx_err *e)
+{
+    char *text = json_dumps(form, JSON_COMPACT);
+    if (text == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    int rc = field_encrypt_ad(app->keys, CTX_FORM, text, strlen(text), ct, n);
+    sodium_memzero(text, strlen(text));
+    free(text);
+    return rc ? nx_fail(e, rc, "form", "表单内容无法保存") : 0;
+}
+
+/* Reply shape for form problems: NX_EINVAL with the first problem in e. */
+static int problems_fail(json_t *problems, nx_err *e)
+{
+    json_t *first = json_array_get(problems, 0);
+    return nx_fail(e, NX_EINVAL, json_string_value(json_object_get(first, "field")), "%s",
+                   json_string_value(json_object_get(first, "message")));
+}
+
+static bool applicants_allow(const svc_item *it, const char *who)
+{
+    size_t i;
+    json_t *x;
+    json_array_foreach(it->applicants, i, x) if (json_is_string(x) && strcmp(json_string_value(x), who) == 0) return true;
+    return false;
+}
+
+int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, int64_t resident_id, json_t *form,
+                        int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_SERVICE_APPLY))
+        return nx_fail(e, NX_EPERM, "", "无权办理服务申请");
+    bool self = who->scope == SCOPE_SELF;
+    if (self) {
+        if (who->resident_id == 0)
+            return nx_fail(e, NX_EPERM, "", "账号未关联居民，不能申请");
+        if (resident_id && resident_id != who->resident_id)
+            return nx_fail(e, NX_EPERM, "resident_id", "只能为本人申请");
+        resident_id = who->resident_id;
+    } else if (resident_id == 0) {
+        return nx_fail(e, NX_EINVAL, "resident_id", "代办申请需要指定居民");
+    }
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    svc_item it;
+    svc_person person;
+    unsigned char *ct = NULL;
+    size_t ctn = 0;
+    json_t *problems = json_array(), *values = form ? json_incref(form) : json_object();
+    if ((rc = svc_item_load(tx, item_id, &it, e)))
+        goto fail0;
+    if (!it.active) {
+        rc = nx_fail(e, NX_ENOTFOUND, "item_id", "服务事项不存在或已停办");
+        goto fail;
+    }
+    if (!applicants_allow(&it, self ? "self" : "proxy")) {
+        rc = nx_fail(e, NX_EPERM, "item_id", self ? "该事项须由社区工作人员代办" : "该事项须由本人申请");
+        goto fail;
+    }
+    if ((rc = svc_person_load(app, tx, resident_id, &person, e)))
+        goto fail;
+    if (!self && !perm_covers(who, tx, person.community_id, person.grid_id)) {
+        rc = nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        goto fail;
+    }
+    if (services_form_check(it.form, values, false, date_today(), problems) > 0) {
+        rc = problems_fail(problems, e);
+        goto fail;
+    }
+    if ((rc = encrypt_form(app, values, &ct, &ctn, e)))
+        goto fail;
+    int64_t now = clock_now_ms(), seq;
+    nx_date today = date_today();
+    char counter[32], serial[40];
+    snprintf(counter, sizeof counter, "application:%04d%02d%02d", today.y, today.m, today.d);
+    if ((rc = svc_counter_next(tx, counter, &seq, e)))
+        goto fail;
+    snprintf(serial, sizeof serial, "FW%04d%02d%02d%04lld", today.y, today.m, today.d, (long long)seq);
+    store_param p[] = {P_TEXT(serial),       P_INT(item_id),       P_INT(person.community_id),
+                       P_ID(person.grid_id), P_INT(resident_id),   P_ID(who->user_id),
+                       P_INT(self ? 0 : 1),  P_BLOB(ct, ctn),      P_INT(now)};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO service_applications (serial, item_id, community_id, grid_id, resident_id, "
+                            "created_by, proxy, status, form_enc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
+                            "$6, $7, 'draft', $8, $9, $9) RETURNING id",
+                            p, 9, id, e)) ||
+        (rc = svc_timeline(tx, who, *id, person.community_id, self ? "created" : "created_proxy", NULL, "draft", NULL,
+                           NULL, e)))
+        goto fail;
+    json_t *detail = json_pack("{s:s, s:I, s:b}", "item", it.code, "resident_id", (json_int_t)resident_id, "proxy",
+                               !self);
+    rc = audit_write(tx, who, "create", "service_application", *id, person.community_id, detail, e);
+    json_decref(detail);
+    if (rc)
+        goto fail;
+    svc_item_cleanup(&it);
+    json_decref(problems);
+    json_decref(values);
+    free(ct);
+    return store_commit(tx, e);
+fail:
+    svc_item_cleanup(&it);
+fail0:
+    json_decref(problems);
+    json_decref(values);
+    free(ct);
+    store_rollback(tx);
+    return rc;
+}
+
+int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t *form, int64_t version, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_SERVICE_APPLY))
+        return nx_fail(e, NX_EPERM, "", "无权修改服务申请");
+    if (!json_is_object(form))
+        return nx_fail(e, NX_EINVAL, "form", "表单内容应为对象");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    app_row a = {0};
+    svc_item it = {0};
+    unsigned char *ct = NULL;
+    size_t ctn = 0;
+    json_t *problems = json_array();
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
+        goto fail;
+    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请已提交，当前状态（%s）不能修改", svc_status_label(a.status));
+        goto fail;
+    }
+    if (version && version != a.version) {
+        rc = nx_fail(e, NX_ECONFLICT, "version", "申请已被修改，请刷新后重试");
+        goto fail;
+    }
+    if (services_form_check(it.form, form, false, date_today(), problems) > 0) {
+        rc = problems_fail(problems, e);
+        goto fail;
+    }
+    if ((rc = encrypt_form(app, form, &ct, &ctn, e)))
+        goto fail;
+    store_param p[] = {P_INT(id), P_BLOB(ct, ctn), P_INT(clock_now_ms())};
+    if ((rc = store_exec(tx,
+                         "UPDATE service_applications SET form_enc = $2, version = version + 1, updated_at = $3 "
+                         "WHERE id = $1",
+                         p, 3, NULL, e)) ||
+        (rc = svc_timeline(tx, who, id, a.community_id, "updated", a.status, a.status, NULL, NULL, e)))
+        goto fail;
+    json_t *fields = json_array();
+    const char *k;
+    json_t *v;
+    json_object_foreach(form, k, v) json_array_append_new(fields, json_string(k));
+    json_t *detail = json_pack("{s:o}", "fields", fields);
+    rc = audit_write(tx, who, "update", "service_application", id, a.community_id, detail, e);
+    json_decref(detail);
+    if (rc)
+        goto fail;
+    row_cleanup(&a);
+    svc_item_cleanup(&it);
+    json_decref(problems);
+    free(ct);
+    return store_commit(tx, e);
+fail:
+    row_cleanup(&a);
+    svc_item_cleanup(&it);
+    json_decref(problems);
+    free(ct);
+    store_rollback(tx);
+    return rc;
+}
+
+/* Materials of the application per key that are present (not removed). */
+static int materials_missing(store_tx *tx, const svc_item *it, int64_t app_id, json_t *problems, nx_err *e)
+{
+    size_t i;
+    json_t *m;
+    json_array_foreach(it->materials, i, m) {
+        if (!json_is_true(json_object_get(m, "required")))
+            continue;
+        int64_t n = 0;
+        store_param p[] = {P_INT(app_id), P_TEXT(json_string_value(json_object_get(m, "key")))};
+        int rc = store_one_int(tx,
+                               "SELECT count(*) FROM service_materials WHERE application_id = $1 AND material_key = $2 "
+                               "AND removed_at IS NULL",
+                               p, 2, &n, e);
+        if (rc)
+            return rc;
+        if (n == 0) {
+            char field[80], msg[200];
+            snprintf(field, sizeof field, "materials.%s", json_string_value(json_object_get(m, "key")));
+            snprintf(msg, sizeof msg, "请上传“%s”", json_string_value(json_object_get(m, "label")));
+            json_array_append_new(problems, json_pack("{s:s, s:s}", "field", field, "message", msg));
+        }
+    }
+    return 0;
+}
+
+int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t **problems_out, nx_err *e)
+{
+    if (problems_out)
+        *problems_out = NULL;
+    if (!perm_has(who, RIGHT_SERVICE_APPLY))
+        return nx_fail(e, NX_EPERM, "", "无权提交服务申请");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    app_row a = {0};
+    svc_item it = {0};
+    svc_person person;
+    json_t *problems = json_array();
+    int64_t now = clock_now_ms();
+    nx_date today = date_today();
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)) ||
+        (rc = svc_person_load(app, tx, a.resident_id, &person, e)))
+        goto fail;
+    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能提交", svc_status_label(a.status));
+        goto fail;
+    }
+    if (!it.active) {
+        rc = nx_fail(e, NX_ECONFLICT, "item_id", "该服务事项已停办");
+        goto fail;
+    }
+    services_form_check(it.form, a.form, true, today, problems);
+    if ((rc = materials_missing(tx, &it, id, problems, e)))
+        goto fail;
+    rc = svc_eligibility(tx, &it, &person, id, today, problems, e);
+    if (rc < 0)
+        goto fail;
+    if (json_array_size(problems) > 0) {
+        rc = problems_fail(problems, e);
+        if (problems_out) {
+            *problems_out = problems;
+            problems = NULL;
+        }
+        goto fail;
+    }
+    const char *step_code = svc_step_str(&it, 0, "code"), *role = svc_step_str(&it, 0, "role");
+    int64_t due = now + (int64_t)svc_step_days(&it, 0) * DAY_MS;
+    store_param p[] = {P_INT(id), P_TEXT(step_code), P_TEXT(role), P_INT(due), P_INT(now)};
+    bool resubmit = strcmp(a.status, "returned") == 0;
+    if ((rc = store_exec(tx,
+                         "UPDATE service_applications SET status = 'in_review', step = 0, step_code = $2, step_role = $3, "
+                         "due_at = $4, escalated_at = NULL, submitted_at = $5, correction = NULL, "
+                         "version = version + 1, updated_at = $5 WHERE id = $1",
+                         p, 5, NULL, e)) ||
+        (rc = svc_timeline(tx, who, id, a.community_id, resubmit ? "resubmitted" : "submitted", a.status, "in_review",
+                           step_code, NULL, e)))
+        goto fail;
+    char title[200], link[64];
+    snprintf(title, sizeof title, "您的“%s”申请已提交，等待%s", it.name, svc_step_str(&it, 0, "name"));
+    snprintf(link, sizeof link, "/services/applications/%lld", (long long)id);
+    if ((rc = svc_notify(tx, a.community_id, a.resident_id, NULL, "services.submitted", title, a.serial, link, e)) ||
+        (rc = audit_write(tx, who, resubmit ? "resubmit" : "submit", "service_application", id, a.community_id, NULL,
+                          e)) ||
+        (rc = svc_emit(tx, "application.submitted", a.community_id, id, a.resident_id, "in_review", e)))
+        goto fail;
+    row_cleanup(&a);
+    svc_item_cleanup(&it);
+    json_decref(problems);
+    return store_commit(tx, e);
+fail:
+    row_cleanup(&a);
+    svc_item_cleanup(&it);
+    json_decref(problems);
+    store_rollback(tx);
+    return rc;
+}
+
+int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, const char *note, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_SERVICE_APPLY))
+        return nx_fail(e, NX_EPERM, "", "无权撤回服务申请");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    app_row a = {0};
+    if ((rc = app_load(app, tx, who, id, &a, e)))
+        goto fail;
+    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0 && strcmp(a.status, "in_review") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请已办结（%s），不能撤回", svc_status_label(a.status));
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_INT(id), P_INT(now)};
+    if ((rc = store_exec(tx,
+                         "UPDATE service_applications SET status = 'withdrawn', due_at = NULL, decided_at = $2, "
+                         "version = version + 1, updated_at = $2 WHERE id = $1",
+                         p, 2, NULL, e)) ||
+        (rc = svc_timeline(tx, who, id, a.community_id, "withdrawn", a.status, "withdrawn", NULL, note, e)) ||
+        (rc = audit_write(tx, who, "withdraw", "service_application", id, a.community_id, NULL, e)) ||
+        (rc = svc_emit(tx, "application.withdrawn", a.community_id, id, a.resident_id, "withdrawn", e)))
+        goto fail;
+    row_cleanup(&a);
+    return store_commit(tx, e);
+fail:
+    row_cleanup(&a);
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- reading ---- */
+
+static const char *due_state(const app_row *a, int64_t now)
+{
+    if (strcmp(a->status, "in_review") != 0 || a->due_at == 0)
+        return "none";
+    if (now > a->due_at)
+        return "overdue";
+    if (a->due_at - now <= DAY_MS)
+        return "due_soon";
+    return "on_time";
+}
+
+static json_t *masked_form(const svc_item *it, json_t *form)
+{
+    json_t *o = json_object();
+    const char *k;
+    json_t *v;
+    json_object_foreach(form, k, v) {
+        size_t i;
+        json_t *f;
+        const char *type = "";
+        json_array_foreach(it->form, i, f) if (strcmp(json_string_value(json_object_get(f, "key")), k) == 0) type =
+            json_string_value(json_object_get(f, "type"));
+        char buf[200];
+        if (json_is_string(v) && strcmp(type, "id_number") == 0) {
+            mask_id(json_string_value(v), buf, sizeof buf);
+            json_object_set_new(o, k, json_string(buf));
+        } else if (json_is_string(v) && strcmp(type, "phone") == 0) {
+            mask_phone(json_string_value(v), buf, sizeof buf);
+            json_object_set_new(o, k, json_string(buf));
+        } else {
+            json_object_set(o, k, v);
+        }
+    }
+    return o;
+}
+
+static void time_or_null(json_t *o, const char *key, int64_t ms)
+{
+    if (ms == 0) {
+        json_object_set_new(o, key, json_null());
+        return;
+    }
+    char t[30];
+    clock_format_local(ms, t);
+    json_object_set_new(o, key, json_string(t));
+}
+
+static json_t *app_json(const app_row *a, const char *item_name, const char *resident_name, const char *step_name,
+                        int64_t now)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(a->id));
+    json_object_set_new(o, "serial", json_string(a->serial));
+    json_object_set_new(o, "item_id", json_integer(a->item_id));
+    json_object_set_new(o, "item_name", svc_str_or_null(item_name));
+    json_object_set_new(o, "community_id", json_integer(a->community_id));
+    json_object_set_new(o, "resident_id", json_integer(a->resident_id));
+    char masked[64] = "";
+    if (resident_name)
+        mask_name(resident_name, masked, sizeof masked);
+    json_object_set_new(o, "resident_name", json_string(masked));
+    json_object_set_new(o, "proxy", json_boolean(a->proxy));
+    json_object_set_new(o, "status", json_string(a->status));
+    json_object_set_new(o, "status_label", json_string(svc_status_label(a->status)));
+    bool in_review = strcmp(a->status, "in_review") == 0;
+    json_object_set_new(o, "step", in_review ? json_integer(a->step) : json_null());
+    json_object_set_new(o, "step_code", in_review ? json_string(a->step_code) : json_null());
+    json_object_set_new(o, "step_name", in_review && step_name ? json_string(step_name) : json_null());
+    json_object_set_new(o, "step_role", in_review ? json_string(a->step_role) : json_null());
+    json_object_set_new(o, "due_state", json_string(due_state(a, now)));
+    time_or_null(o, "due_at", in_review ? a->due_at : 0);
+    json_object_set_new(o, "escalated", json_boolean(in_review && a->escalated_at != 0));
+    json_object_set_new(o, "correction", a->correction[0] ? json_string(a->correction) : json_null());
+    json_object_set_new(o, "reason", a->reason[0] ? json_string(a->reason) : json_null());
+    time_or_null(o, "submitted_at", a->submitted_at);
+    time_or_null(o, "decided_at", a->decided_at);
+    time_or_null(o, "created_at", a->created_at);
+    time_or_null(o, "updated_at", a->updated_at);
+    json_object_set_new(o, "version", json_integer(a->version));
+    return o;
+}
+
+static int materials_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
+{
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    int rc = store_query(tx,
+                         "SELECT id, material_key, filename, content_type, size, created_at FROM service_materials "
+                         "WHERE application_id = $1 AND removed_at IS NULL ORDER BY id",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    while (store_next(r) == 1) {
+        json_t *m = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)store_int(r, 0), "key", store_text(r, 1),
+                              "filename", store_text(r, 2), "content_type", store_text(r, 3), "size",
+                              (json_int_t)store_int(r, 4));
+        svc_time_json(m, "uploaded_at", r, 5);
+        json_array_append_new(a, m);
+    }
+    store_rows_free(r);
+    *out = a;
+    return 0;
+}
+
+static int timeline_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
+{
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    int rc = store_query(tx,
+                         "SELECT id, at, username, action, from_status, to_status, step_code, note FROM service_timeline "
+                         "WHERE application_id = $1 ORDER BY id",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    while (store_next(r) == 1) {
+        json_t *t = json_object();
+        json_object_set_new(t, "id", json_integer(store_int(r, 0)));
+        svc_time_json(t, "at", r, 1);
+        json_object_set_new(t, "by", svc_str_or_null(store_text(r, 2)));
+        json_object_set_new(t, "action", json_string(store_text(r, 3)));
+        json_object_set_new(t, "from_status", svc_str_or_null(store_text(r, 4)));
+        json_object_set_new(t, "to_status", svc_str_or_null(store_text(r, 5)));
+        json_object_set_new(t, "step_code", svc_str_or_null(store_text(r, 6)));
+        json_object_set_new(t, "note", svc_str_or_null(store_text(r, 7)));
+        json_array_append_new(a, t);
+    }
+    store_rows_free(r);
+    *out = a;
+    return 0;
+}
+
+static int documents_json(nx_app *app, store_tx *tx, int64_t id, json_t **out, nx_err *e)
+{
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    int rc = store_query(tx,
+                         "SELECT id, kind, title, serial, issued_at, revoked_at FROM service_documents "
+                         "WHERE application_id = $1 ORDER BY id",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    while (store_next(r) == 1) {
+        char code[64];
+        services_document_code(app->keys, store_int(r, 0), store_text(r, 3), id, store_text(r, 1), code, sizeof code);
+        json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0), "kind",
+                              store_text(r, 1), "title", store_text(r, 2), "serial", store_text(r, 3), "verify_code",
+                              code, "revoked", !store_isnull(r, 5));
+        svc_time_json(d, "issued_at", r, 4);
+        json_array_append_new(a, d);
+    }
+    store_rows_free(r);
+    *out = a;
+    return 0;
+}
+
+int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看服务申请");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    app_row a = {0};
+    svc_item it = {0};
+    svc_person person;
+    json_t *o = NULL, *m = NULL, *t = NULL, *d = NULL;
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)) ||
+        (rc = svc_person_load(app, tx, a.resident_id, &person, e)) || (rc = materials_json(tx, id, &m, e)) ||
+        (rc = timeline_json(tx, id, &t, e)) || (rc = documents_json(app, tx, id, &d, e)))
+        goto done;
+    o = app_json(&a, it.name, person.name, svc_step_str(&it, a.step, "name"), clock_now_ms());
+    json_object_set_new(o, "resident", json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)person.id, "name",
+                                                 person.name, "sex", person.sex, "id_number", person.id_masked,
+                                                 "community_name", person.community_name));
+    json_object_set_new(o, "form", masked_form(&it, a.form));
+    json_object_set_new(o, "materials", m);
+    json_object_set_new(o, "timeline", t);
+    json_object_set_new(o, "documents", d);
+    m = t = d = NULL;
+    json_object_set_new(o, "item", json_pack("{s:I, s:s, s:s, s:O, s:O, s:O}", "id", (json_int_t)it.id, "code", it.code,
+                                             "name", it.name, "steps", it.steps, "form", it.form, "materials",
+                                             it.materials));
+    bool editable = strcmp(a.status, "draft") == 0 || strcmp(a.status, "returned") == 0;
+    json_object_set_new(o, "can_edit", json_boolean(editable && perm_has(who, RIGHT_SERVICE_APPLY)));
+    bool can_review = strcmp(a.status, "in_review") == 0 && perm_has(who, RIGHT_SERVICE_REVIEW) &&
+                      (who->role == ROLE_ADMIN || (strcmp(a.step_role, "community") == 0 && who->role == ROLE_STAFF) ||
+                       (strcmp(a.step_role, "street") == 0 && who->role == ROLE_STREET));
+    json_object_set_new(o, "can_review", json_boolean(can_review));
+done:
+    json_decref(m);
+    json_decref(t);
+    json_decref(d);
+    row_cleanup(&a);
+    svc_item_cleanup(&it);
+    store_rollback(tx);
+    if (rc == 0)
+        *out = o;
+    return rc;
+}
+
+int services_app_list(nx_app *app, const nx_principal *who, const services_query *q, json_t **out, nx_err *e)
+{
+    if (!may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看服务申请");
+    char sql[3000] =
+        "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, a.submitted_at, "
+        "a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status, "
+        "a.step_code, a.step_role, a.serial, a.correction, a.reason, a.form_enc, i.name, r.name, i.steps "
+        "FROM service_applications a JOIN service_items i ON i.id = a.item_id "
+        "JOIN residents r ON r.id = a.resident_id WHERE 1 = 1";
+    store_param p[16];
+    int n = 0, rc;
+    int64_t now = clock_now_ms();
+#define ADD(fmt, v)                                                                                \
+    do {                                                                                           \
+        p[n++] = (v);                                                                              \
+        size_t l_ = strlen(sql);                                                                   \
+        snprintf(sql + l_, sizeof sql - l_, fmt, n);                                               \
+    } while (0)
+    if (q->item_id)
+        ADD(" AND a.item_id = $%d", P_INT(q->item_id));
+    if (q->resident_id)
+        ADD(" AND a.resident_id = $%d", P_INT(q->resident_id));
+    if (q->status)
+        ADD(" AND a.status = $%d", P_TEXT(q->status));
+    if (q->step)
+        ADD(" AND a.step_code = $%d", P_TEXT(q->step));
+    if (q->queue) {
+        size_t l = strlen(sql);
+        snprintf(sql + l, sizeof sql - l, " AND a.status = 'in_review'");
+        if (who->role == ROLE_STAFF)
+            ADD(" AND a.step_role = $%d", P_TEXT("community"));
+        else if (who->role == ROLE_STREET)
+            ADD(" AND a.step_role = $%d", P_TEXT("street"));
+        else if (who->role != ROLE_ADMIN)
+            snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " AND 1 = 0");
+    }
+    if (q->overdue) {
+        size_t l = strlen(sql);
+        snprintf(sql + l, sizeof sql - l, " AND a.status = 'in_review'");
+        ADD(" AND a.due_at < $%d", P_INT(now));
+    }
+    int64_t before = 0;
+    if (q->cursor && q->cursor[0] && str_to_i64(q->cursor, 1, INT64_MAX, &before) != 0)
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    if (before)
+        ADD(" AND a.id < $%d", P_INT(before));
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "内部错误：查询过长");
+    int limit = q->limit > 0 ? q->limit : 20;
+    ADD(" ORDER BY a.id DESC LIMIT $%d", P_INT(limit + 1));
+#undef ADD
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *items = json_array();
+    int count = 0;
+    int64_t last = 0;
+    bool more = false;
+    while (store_next(r) == 1) {
+        if (count == limit) {
+            more = true;
+            break;
+        }
+        app_row a;
+        row_fill(app, r, &a);
+        json_t *steps = json_loads(store_text(r, 24), 0, NULL);
+        const char *step_name =
+            json_string_value(json_object_get(json_array_get(steps, (size_t)a.step), "name"));
+        json_array_append_new(items, app_json(&a, store_text(r, 22), store_text(r, 23), step_name, now));
+        json_decref(steps);
+        last = a.id;
+        row_cleanup(&a);
+        count++;
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    char cur[32];
+    snprintf(cur, sizeof cur, "%lld", (long long)last);
+    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(cur) : json_null());
+    return 0;
+}
+
+/* ---- materials ---- */
+
+static const char *sniff(const unsigned char *d, size_t n)
+{
+    if (n >= 5 && memcmp(d, "%PDF-", 5) == 0)
+        return "pdf";
+    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
+        return "jpeg";
+    if (n >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
+        return "png";
+    return NULL;
+}
+
+static const char *mime_of(const char *kind)
+{
+    return strcmp(kind, "pdf") == 0 ? "application/pdf" : strcmp(kind, "jpeg") == 0 ? "image/jpeg" : "image/png";
+}
+
+static int uploads_dir(nx_app *app, char *out, size_t cap, nx_err *e)
+{
+    snprintf(out, cap, "%s/uploads", app->cfg->data_dir);
+    if (mkdir(out, 0700) != 0 && errno != EEXIST)
+        return nx_fail(e, NX_EIO, "", "无法创建上传目录");
+    return 0;
+}
+
+static int write_file(const char *path, const void *data, size_t n, nx_err *e)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
+    const unsigned char *p = data;
+    size_t off = 0;
+    while (off < n) {
+        ssize_t w = write(fd, p + off, n - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            close(fd);
+            unlink(path);
+            return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
+        }
+        off += (size_t)w;
+    }
+    if (fsync(fd) != 0) {
+        close(fd);
+        unlink(path);
+        return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
+    }
+    close(fd);
+    return 0;
+}
+
+int services_material_add(nx_app *app, const nx_principal *who, int64_t id, const char *key, const char *filename,
+                          const void *data, size_t n, int64_t *material_id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_SERVICE_APPLY))
+        return nx_fail(e, NX_EPERM, "", "无权上传材料");
+    if (key == NULL || key[0] == '\0')
+        return nx_fail(e, NX_EINVAL, "key", "请指定材料项（key）");
+    if (filename == NULL || filename[0] == '\0')
+        filename = "upload";
+    if (!str_utf8_valid(filename, strlen(filename)) || str_utf8_len(filename) > 100)
+        return nx_fail(e, NX_EINVAL, "filename", "文件名无效或过长（最多 100 字）");
+    for (const unsigned char *c = (const unsigned char *)filename; *c; c++)
+        if (*c < 0x20 || *c == '/' || *c == '\\')
+            return nx_fail(e, NX_EINVAL, "filename", "文件名含有不允许的字符");
+    if (n == 0)
+        return nx_fail(e, NX_EINVAL, "file", "上传的文件为空");
+    char dir[600], path[700], name[40];
+    int rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    app_row a = {0};
+    svc_item it = {0};
+    bool wrote = false;
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
+        goto fail;
+    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能上传材料", svc_status_label(a.status));
+        goto fail;
+    }
+    json_t *def = NULL, *m;
+    size_t i;
+    json_array_foreach(it.materials, i, m) if (strcmp(json_string_value(json_object_get(m, "key")), key) == 0) def = m;
+    if (def == NULL) {
+        rc = nx_fail(e, NX_EINVAL, "key", "该事项没有“%.40s”这项材料", key);
+        goto fail;
+    }
+    const char *label = json_string_value(json_object_get(def, "label"));
+    int64_t max = (int64_t)json_integer_value(json_object_get(def, "max_kb")) * 1024;
+    if ((int64_t)n > max) {
+        rc = nx_fail(e, NX_ETOOBIG, "file", "“%s”文件过大：%.1f MB，最大 %.1f MB", label, (double)n / 1048576.0,
+                     (double)max / 1048576.0);
+        goto fail;
+    }
+    const char *kind = sniff(data, n);
+    bool allowed = false;
+    json_t *t;
+    json_array_foreach(json_object_get(def, "types"), i, t) if (kind && strcmp(json_string_value(t), kind) == 0) allowed =
+        true;
+    if (!allowed) {
+        char list[64] = "";
+        json_array_foreach(json_object_get(def, "types"), i, t) {
+            size_t l = strlen(list);
+            snprintf(list + l, sizeof list - l, "%s%s", l ? "、" : "", json_string_value(t));
+        }
+        rc = nx_fail(e, NX_EUNSUPP, "file", "“%s”只接受 %s 文件，上传的文件%s", label, list,
+                     kind ? "类型不符" : "不是可识别的 PDF 或图片");
+        goto fail;
+    }
+    int64_t count = 0;
+    store_param cp[] = {P_INT(id), P_TEXT(key)};
+    if ((rc = store_one_int(tx,
+                            "SELECT count(*) FROM service_materials WHERE application_id = $1 AND material_key = $2 "
+                            "AND removed_at IS NULL",
+                            cp, 2, &count, e)))
+        goto fail;
+    if (count >= MATERIALS_PER_KEY) {
+        rc = nx_fail(e, NX_ECONFLICT, "key", "“%s”最多上传 %d 个文件", label, MATERIALS_PER_KEY);
+        goto fail;
+    }
+    unsigned char rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    str_hex(name, rnd, sizeof rnd);
+    if ((rc = uploads_dir(app, dir, sizeof dir, e)))
+        goto fail;
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if ((rc = write_file(path, data, n, e)))
+        goto fail;
+    wrote = true;
+    store_param p[] = {P_INT(id),       P_INT(a.community_id), P_TEXT(key),          P_TEXT(filename),
+                       P_TEXT(mime_of(kind)), P_INT((int64_t)n), P_TEXT(name), P_ID(who->user_id),
+                       P_INT(clock_now_ms())};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO service_materials (application_id, community_id, material_key, filename, "
+                            "content_type, size, stored_name, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                            "$7, $8, $9) RETURNING id",
+                            p, 9, material_id, e)) ||
+        (rc = svc_timeline(tx, who, id, a.community_id, "material_added", a.status, a.status, NULL, label, e)))
+        goto fail;
+    json_t *detail = json_pack("{s:s, s:s, s:I}", "key", key, "type", kind, "size", (json_int_t)n);
+    rc = audit_write(tx, who, "upload", "service_application", id, a.community_id, detail, e);
+    json_decref(detail);
+    if (rc)
+        goto fail;
+    rc = store_commit(tx, e);
+    if (rc)
+        unlink(path);
+    row_cleanup(&a);
+    svc_item_cleanup(&it);
+    return rc;
+fail:
+    if (wrote)
+        unlink(path);
+    row_cleanup(&a);
+    svc_item_cleanup(&it);
+    store_rollback(tx);
+    return rc;
+}
+
+int services_material_remove(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_SERVICE_APPLY))
+        return nx_fail(e, NX_EPERM, "", "无权删除材料");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    app_row a = {0};
+    if ((rc = app_load(app, tx, who, id, &a, e)))
+        goto fail;
+    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能删除材料", svc_status_label(a.status));
+        goto fail;
+    }
+    int64_t changes = 0;
+    store_param p[] = {P_INT(material_id), P_INT(id), P_INT(clock_now_ms())};
+    if ((rc = store_exec(tx,
+                         "UPDATE service_materials SET removed_at = $3 WHERE id = $1 AND application_id = $2 "
+                         "AND removed_at IS NULL",
+                         p, 3, &changes, e)))
+        goto fail;
+    if (changes == 0) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "材料不存在");
+        goto fail;
+    }
+    if ((rc = svc_timeline(tx, who, id, a.community_id, "material_removed", a.status, a.status, NULL, NULL, e)) ||
+        (rc = audit_write(tx, who, "remove_material", "service_application", id, a.community_id, NULL, e)))
+        goto fail;
+    row_cleanup(&a);
+    return store_commit(tx, e);
+fail:
+    row_cleanup(&a);
+    store_rollback(tx);
+    return rc;
+}
+
+int services_material_open(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id, int *fd,
+                           uint64_t *size, char *content_type, size_t ct_cap, nx_err *e)
+{
+    if (!may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看材料");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    app_row a = {0};
+    char name[64] = "";
+    if ((rc = app_load(app, tx, who, id, &a, e)))
+        goto done;
+    store_rows *r;
+    store_param p[] = {P_INT(material_id), P_INT(id)};
+    if ((rc = store_query(tx,
+                          "SELECT stored_name, content_type FROM service_materials WHERE id = $1 AND application_id = $2 "
+                          "AND removed_at IS NULL",
+                          p, 2, &r, e)))
+        goto done;
+    if (store_next(r) == 1) {
+        str_copy(name, store_text(r, 0), sizeof name);
+        str_copy(content_type, store_text(r, 1), ct_cap);
+    }
+    store_rows_free(r);
+    if (name[0] == '\0') {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "材料不存在");
+        goto done;
+    }
+    char path[700];
+    snprintf(path, sizeof path, "%s/uploads/%s", app->cfg->data_dir, name);
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (f < 0 || fstat(f, &st) != 0) {
+        if (f >= 0)
+            close(f);
+        nx_log(LOG_WARN, "services.material_missing material=%lld", (long long)material_id);
+        rc = nx_fail(e, NX_EIO, "", "材料文件丢失");
+        goto done;
+    }
+    *fd = f;
+    *size = (uint64_t)st.st_size;
+done:
+    row_cleanup(&a);
+    store_rollback(tx);
+    return rc;
+}

@@ -1,0 +1,524 @@
+/* review.c — the review workflow, deadlines and escalation, statistics, in-app notifications.
+ *
+ * A step belongs to a role: "community" steps are handled by community staff of the application's
+ * community, "street" steps by street officers of the street the community belongs to (their scope
+ * covers all its communities), admins may act at any step. Scope is applied when the application is
+ * loaded (SQL), the role is checked after: a staff member of another community gets "not found"; a
+ * staff member at a street step gets "forbidden" with the step named.
+ *
+ * Deadlines: entering a step sets due_at = now + the step's days (calendar days). "due_soon" is the
+ * last 24 hours, "overdue" past due_at. The sweep escalates each overdue step once (escalated_at):
+ * a time line row and a notification to the next level (community step → the street's officers,
+ * street step → admins). */
+#include "modules/services/services_internal.h"
+
+#include "base/log.h"
+#include "base/str.h"
+#include "notify/channel.h"
+#include "secure/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+typedef struct rv_row {
+    int64_t id, item_id, community_id, resident_id;
+    int step;
+    char status[16], step_role[16], step_code[48], serial[40];
+} rv_row;
+
+static int rv_load(store_tx *tx, const nx_principal *who, int64_t id, rv_row *a, nx_err *e)
+{
+    char sql[1200] = "SELECT a.id, a.item_id, a.community_id, a.resident_id, a.step, a.status, a.step_role, "
+                     "a.step_code, a.serial FROM service_applications a WHERE a.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1, rc;
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "内部错误：查询过长");
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        return nx_fail(e, NX_ENOTFOUND, "", "申请不存在");
+    }
+    memset(a, 0, sizeof *a);
+    a->id = store_int(r, 0);
+    a->item_id = store_int(r, 1);
+    a->community_id = store_int(r, 2);
+    a->resident_id = store_int(r, 3);
+    a->step = (int)store_int(r, 4);
+    str_copy(a->status, store_text(r, 5), sizeof a->status);
+    str_copy(a->step_role, store_text(r, 6) ? store_text(r, 6) : "", sizeof a->step_role);
+    str_copy(a->step_code, store_text(r, 7) ? store_text(r, 7) : "", sizeof a->step_code);
+    str_copy(a->serial, store_text(r, 8), sizeof a->serial);
+    store_rows_free(r);
+    return 0;
+}
+
+static bool role_fits(const nx_principal *who, const char *step_role)
+{
+    if (who->role == ROLE_ADMIN)
+        return true;
+    if (strcmp(step_role, "community") == 0)
+        return who->role == ROLE_STAFF;
+    if (strcmp(step_role, "street") == 0)
+        return who->role == ROLE_STREET;
+    return false;
+}
+
+int services_review(nx_app *app, const nx_principal *who, int64_t id, const char *action, const char *note,
+                    nx_err *e)
+{
+    if (!perm_has(who, RIGHT_SERVICE_REVIEW))
+        return nx_fail(e, NX_EPERM, "", "无权审核服务申请");
+    bool approve = action && strcmp(action, "approve") == 0, ret = action && strcmp(action, "return") == 0,
+         reject = action && strcmp(action, "reject") == 0;
+    if (!approve && !ret && !reject)
+        return nx_fail(e, NX_EINVAL, "action", "审核操作应为 approve（通过）、return（退回补正）或 reject（不予受理）");
+    if ((ret || reject) && (note == NULL || note[0] == '\0'))
+        return nx_fail(e, NX_EINVAL, "note", ret ? "退回补正须写明需要补正的内容" : "不予受理须写明理由");
+    if (note && (!str_utf8_valid(note, strlen(note)) || str_utf8_len(note) > 500))
+        return nx_fail(e, NX_EINVAL, "note", "审核意见最多 500 字");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    rv_row a;
+    svc_item it = {0};
+    svc_person person;
+    if ((rc = rv_load(tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
+        goto fail;
+    if (strcmp(a.status, "in_review") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不在审核中", svc_status_label(a.status));
+        goto fail;
+    }
+    const char *step_name = svc_step_str(&it, a.step, "name");
+    if (!role_fits(who, a.step_role)) {
+        rc = nx_fail(e, NX_EPERM, "", "当前环节为“%s”，须由%s办理", step_name ? step_name : a.step_code,
+                     strcmp(a.step_role, "street") == 0 ? "街道工作人员" : "社区工作人员");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    int nsteps = svc_item_nsteps(&it);
+    char title[300], link[64];
+    snprintf(link, sizeof link, "/services/applications/%lld", (long long)id);
+    const char *to = NULL, *kind = NULL;
+    if (approve && a.step + 1 < nsteps) {
+        int next = a.step + 1;
+        store_param p[] = {P_INT(id), P_INT(next), P_TEXT(svc_step_str(&it, next, "code")),
+                           P_TEXT(svc_step_str(&it, next, "role")), P_INT(now + (int64_t)svc_step_days(&it, next) * DAY_MS),
+                           P_INT(now)};
+        if ((rc = store_exec(tx,
+                             "UPDATE service_applications SET step = $2, step_code = $3, step_role = $4, due_at = $5, "
+                             "escalated_at = NULL, version = version + 1, updated_at = $6 WHERE id = $1",
+                             p, 6, NULL, e)) ||
+            (rc = svc_timeline(tx, who, id, a.community_id, "step_approved", "in_review", "in_review", a.step_code, note,
+                               e)))
+            goto fail;
+        snprintf(title, sizeof title, "您的“%s”申请已通过%s，转入%s", it.name, step_name,
+                 svc_step_str(&it, next, "name"));
+        to = "in_review";
+        kind = "application.step_approved";
+    } else if (approve) {
+        store_param p[] = {P_INT(id), P_INT(now)};
+        if ((rc = store_exec(tx,
+                             "UPDATE service_applications SET status = 'approved', due_at = NULL, decided_at = $2, "
+                             "version = version + 1, updated_at = $2 WHERE id = $1",
+                             p, 2, NULL, e)) ||
+            (rc = svc_timeline(tx, who, id, a.community_id, "approved", "in_review", "approved", a.step_code, note, e)))
+            goto fail;
+        if (it.document && (rc = svc_issue_certificate(tx, who, &it, id, a.community_id, now, e)))
+            goto fail;
+        if (strcmp(it.effect, "allowance") == 0) {
+            if ((rc = svc_person_load(app, tx, a.resident_id, &person, e)) ||
+                (rc = svc_allowance_start(app, tx, who, id, &person, now, e)))
+                goto fail;
+        }
+        snprintf(title, sizeof title, "您的“%s”申请已办结（审核通过）%s", it.name,
+                 it.document ? "，可下载证明文书" : "");
+        to = "approved";
+        kind = "application.approved";
+    } else if (ret) {
+        store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
+        if ((rc = store_exec(tx,
+                             "UPDATE service_applications SET status = 'returned', correction = $2, due_at = NULL, "
+                             "version = version + 1, updated_at = $3 WHERE id = $1",
+                             p, 3, NULL, e)) ||
+            (rc = svc_timeline(tx, who, id, a.community_id, "returned", "in_review", "returned", a.step_code, note, e)))
+            goto fail;
+        snprintf(title, sizeof title, "您的“%s”申请需要补正，请按要求修改后重新提交", it.name);
+        to = "returned";
+        kind = "application.returned";
+    } else {
+        store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
+        if ((rc = store_exec(tx,
+                             "UPDATE service_applications SET status = 'rejected', reason = $2, due_at = NULL, "
+                             "decided_at = $3, version = version + 1, updated_at = $3 WHERE id = $1",
+                             p, 3, NULL, e)) ||
+            (rc = svc_timeline(tx, who, id, a.community_id, "rejected", "in_review", "rejected", a.step_code, note, e)))
+            goto fail;
+        snprintf(title, sizeof title, "您的“%s”申请未予受理", it.name);
+        to = "rejected";
+        kind = "application.rejected";
+    }
+    json_t *detail = json_pack("{s:s, s:s}", "action", action, "step", a.step_code);
+    rc = audit_write(tx, who, "review", "service_application", id, a.community_id, detail, e);
+    json_decref(detail);
+    if (rc || (rc = svc_notify(tx, a.community_id, a.resident_id, NULL, "services.review", title,
+                               ret || reject ? note : a.serial, link, e)) ||
+        (rc = svc_emit(tx, kind, a.community_id, id, a.resident_id, to, e)))
+        goto fail;
+    svc_item_cleanup(&it);
+    return store_commit(tx, e);
+fail:
+    svc_item_cleanup(&it);
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- sweep: escalation (the allowance part is in allowance.c) ---- */
+
+int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
+                        int *stopped, nx_err *e);
+
+static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *count, nx_err *e)
+{
+    char sql[1200] = "SELECT a.id, a.community_id, a.resident_id, a.step_role, a.step_code, a.serial, i.name "
+                     "FROM service_applications a JOIN service_items i ON i.id = a.item_id "
+                     "WHERE a.status = 'in_review' AND a.due_at < $1 AND a.escalated_at IS NULL";
+    store_param p[4] = {P_INT(now)};
+    int n = 1, rc;
+    if (who && (rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "内部错误：查询过长");
+    size_t l = strlen(sql);
+    snprintf(sql + l, sizeof sql - l, " ORDER BY a.id LIMIT 500");
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    typedef struct esc {
+        int64_t id, community, resident;
+        char role[16], step[48], serial[40], item[128];
+    } esc;
+    esc *list = NULL;
+    size_t nlist = 0, cap = 0;
+    while (store_next(r) == 1) {
+        if (nlist == cap) {
+            cap = cap ? cap * 2 : 16;
+            esc *grown = realloc(list, cap * sizeof *list);
+            if (grown == NULL) {
+                store_rows_free(r);
+                free(list);
+                return nx_fail(e, NX_ENOMEM, "", "内存不足");
+            }
+            list = grown;
+        }
+        esc *x = &list[nlist++];
+        x->id = store_int(r, 0);
+        x->community = store_int(r, 1);
+        x->resident = store_int(r, 2);
+        str_copy(x->role, store_text(r, 3), sizeof x->role);
+        str_copy(x->step, store_text(r, 4), sizeof x->step);
+        str_copy(x->serial, store_text(r, 5), sizeof x->serial);
+        str_copy(x->item, store_text(r, 6), sizeof x->item);
+    }
+    store_rows_free(r);
+    rc = 0;
+    for (size_t i = 0; i < nlist && rc == 0; i++) {
+        esc *x = &list[i];
+        store_param u[] = {P_INT(x->id), P_INT(now)};
+        char title[300], link[64];
+        snprintf(title, sizeof title, "申请 %s（%s）已超过办理时限，请督办", x->serial, x->item);
+        snprintf(link, sizeof link, "/services/applications/%lld", (long long)x->id);
+        const char *to_role = strcmp(x->role, "community") == 0 ? "street" : "admin";
+        if ((rc = store_exec(tx, "UPDATE service_applications SET escalated_at = $2 WHERE id = $1", u, 2, NULL, e)) ||
+            (rc = svc_timeline(tx, who, x->id, x->community, "escalated", "in_review", "in_review", x->step,
+                               strcmp(to_role, "street") == 0 ? "超时，已提醒街道督办" : "超时，已提醒系统管理员督办", e)) ||
+            (rc = svc_notify(tx, x->community, 0, to_role, "services.overdue", title, x->step, link, e)) ||
+            (rc = svc_emit(tx, "application.overdue", x->community, x->id, x->resident, "in_review", e)))
+            break;
+        (*count)++;
+    }
+    free(list);
+    return rc;
+}
+
+int services_sweep(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **summary, nx_err *e)
+{
+    if (who && !perm_has(who, RIGHT_SERVICE_REVIEW))
+        return nx_fail(e, NX_EPERM, "", "无权执行督办");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int escalated = 0, changes = 0, stopped = 0;
+    if ((rc = escalate(tx, who, now_ms, &escalated, e)) ||
+        (rc = svc_allowance_sweep(app, tx, who, now_ms, &changes, &stopped, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    if (escalated || changes || stopped) {
+        json_t *detail = json_pack("{s:i, s:i, s:i}", "escalated", escalated, "tier_changes", changes, "stopped", stopped);
+        rc = audit_write(tx, who, "sweep", "service_application", 0, who ? who->community_id : 0, detail, e);
+        json_decref(detail);
+        if (rc) {
+            store_rollback(tx);
+            return rc;
+        }
+    }
+    if ((rc = store_commit(tx, e)))
+        return rc;
+    if (escalated || changes || stopped)
+        nx_log(LOG_INFO, "services.sweep escalated=%d tier_changes=%d stopped=%d", escalated, changes, stopped);
+    if (summary)
+        *summary = json_pack("{s:i, s:i, s:i}", "escalated", escalated, "tier_changes", changes, "stopped", stopped);
+    return 0;
+}
+
+/* ---- statistics ---- */
+
+int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_SERVICE_REVIEW))
+        return nx_fail(e, NX_EPERM, "", "无权查看服务统计");
+    char scope[400] = "";
+    store_param sp[4];
+    int sn = 0, rc;
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", scope, sizeof scope, sp, &sn)))
+        return nx_fail(e, rc, "", "内部错误：查询过长");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    json_t *by_item = json_array(), *by_step = json_array(), *by_status = json_object();
+    json_t *o = NULL;
+    store_rows *r = NULL;
+    char sql[1500];
+    store_param p[6];
+    /* by item and status */
+    snprintf(sql, sizeof sql,
+             "SELECT i.id, i.name, a.status, count(*) FROM service_applications a JOIN service_items i ON i.id = "
+             "a.item_id WHERE 1 = 1%s GROUP BY i.id, i.name, a.status ORDER BY i.id",
+             scope);
+    if ((rc = store_query(tx, sql, sp, sn, &r, e)))
+        goto done;
+    int64_t total = 0;
+    while (store_next(r) == 1) {
+        int64_t item = store_int(r, 0), c = store_int(r, 3);
+        const char *st = store_text(r, 2);
+        json_t *last = json_array_get(by_item, json_array_size(by_item) - 1);
+        if (last == NULL || json_integer_value(json_object_get(last, "item_id")) != item) {
+            last = json_pack("{s:I, s:s, s:i, s:{}}", "item_id", (json_int_t)item, "name", store_text(r, 1), "total", 0,
+                             "by_status");
+            json_array_append_new(by_item, last);
+        }
+        json_object_set_new(last, "total", json_integer(json_integer_value(json_object_get(last, "total")) + c));
+        json_object_set_new(json_object_get(last, "by_status"), st, json_integer(c));
+        json_object_set_new(by_status, st, json_integer(json_integer_value(json_object_get(by_status, st)) + c));
+        total += c;
+    }
+    store_rows_free(r);
+    r = NULL;
+    /* waiting per step, with overdue counts */
+    for (int i = 0; i < sn; i++)
+        p[i + 1] = sp[i];
+    p[0] = P_INT(now_ms);
+    char scope1[400] = "";
+    int n1 = 1;
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", scope1, sizeof scope1, p, &n1)))
+        goto done;
+    snprintf(sql, sizeof sql,
+             "SELECT a.step_code, a.step_role, count(*), sum(CASE WHEN a.due_at < $1 THEN 1 ELSE 0 END) "
+             "FROM service_applications a WHERE a.status = 'in_review'%s GROUP BY a.step_code, a.step_role "
+             "ORDER BY a.step_code",
+             scope1);
+    if ((rc = store_query(tx, sql, p, n1, &r, e)))
+        goto done;
+    int64_t overdue = 0, waiting = 0;
+    while (store_next(r) == 1) {
+        json_array_append_new(by_step, json_pack("{s:s, s:s, s:I, s:I}", "step_code", store_text(r, 0), "step_role",
+                                                 store_text(r, 1), "waiting", (json_int_t)store_int(r, 2), "overdue",
+                                                 (json_int_t)store_int(r, 3)));
+        waiting += store_int(r, 2);
+        overdue += store_int(r, 3);
+    }
+    store_rows_free(r);
+    r = NULL;
+    snprintf(sql, sizeof sql,
+             "SELECT count(*), CAST(COALESCE(sum(a.decided_at - a.submitted_at), 0) AS BIGINT) FROM "
+             "service_applications a WHERE a.status IN ('approved', 'rejected') AND a.submitted_at IS NOT NULL "
+             "AND a.decided_at IS NOT NULL%s",
+             scope);
+    if ((rc = store_query(tx, sql, sp, sn, &r, e)))
+        goto done;
+    int64_t decided = 0, sum_ms = 0;
+    if (store_next(r) == 1) {
+        decided = store_int(r, 0);
+        sum_ms = store_int(r, 1);
+    }
+    store_rows_free(r);
+    r = NULL;
+    double avg_hours = decided ? (double)sum_ms / (double)decided / 3600000.0 : 0.0;
+    o = json_object();
+    json_object_set_new(o, "total", json_integer(total));
+    json_object_set_new(o, "waiting", json_integer(waiting));
+    json_object_set_new(o, "overdue", json_integer(overdue));
+    json_object_set_new(o, "decided", json_integer(decided));
+    json_object_set_new(o, "avg_handling_hours", json_real((double)(int64_t)(avg_hours * 10 + 0.5) / 10.0));
+    json_object_set_new(o, "by_status", by_status);
+    json_object_set_new(o, "by_item", by_item);
+    json_object_set_new(o, "by_step", by_step);
+    by_status = by_item = by_step = NULL;
+    json_t *cards = json_array();
+    json_array_append_new(cards, json_pack("{s:s, s:s, s:I}", "key", "waiting", "label", "待审核", "value", (json_int_t)waiting));
+    json_array_append_new(cards, json_pack("{s:s, s:s, s:I}", "key", "overdue", "label", "已超时", "value", (json_int_t)overdue));
+    json_array_append_new(cards, json_pack("{s:s, s:s, s:I}", "key", "approved", "label", "已办结", "value",
+                                           (json_int_t)json_integer_value(json_object_get(json_object_get(o, "by_status"), "approved"))));
+    json_array_append_new(cards, json_pack("{s:s, s:s, s:f}", "key", "avg_handling_hours", "label", "平均办理时长（小时）",
+                                           "value", json_real_value(json_object_get(o, "avg_handling_hours"))));
+    json_object_set_new(o, "cards", cards);
+done:
+    store_rows_free(r);
+    store_rollback(tx);
+    json_decref(by_item);
+    json_decref(by_step);
+    json_decref(by_status);
+    if (rc == 0)
+        *out = o;
+    return rc;
+}
+
+/* ---- notifications ---- */
+
+int services_notifications(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out,
+                           nx_err *e)
+{
+    char sql[1200];
+    store_param p[6];
+    int n = 0, rc;
+    int64_t before = INT64_MAX;
+    if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    if (who->scope == SCOPE_SELF) {
+        if (who->resident_id == 0) {
+            *out = json_pack("{s:[], s:n, s:i}", "items", "next_cursor", "unread", 0);
+            return 0;
+        }
+        p[n++] = P_INT(who->resident_id);
+        str_copy(sql, "FROM notifications n WHERE n.resident_id = $1", sizeof sql);
+    } else {
+        p[n++] = P_TEXT(role_code(who->role));
+        str_copy(sql, "FROM notifications n WHERE n.resident_id IS NULL AND n.target_role = $1", sizeof sql);
+        size_t l = strlen(sql);
+        if (who->scope == SCOPE_STREET) {
+            p[n++] = P_INT(who->street_id);
+            snprintf(sql + l, sizeof sql - l, " AND n.community_id IN (SELECT id FROM communities WHERE street_id = $%d)", n);
+        } else if (who->scope != SCOPE_ALL) {
+            p[n++] = P_INT(who->community_id);
+            snprintf(sql + l, sizeof sql - l, " AND n.community_id = $%d", n);
+        }
+    }
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    char q[1500];
+    int64_t unread = 0;
+    snprintf(q, sizeof q, "SELECT count(*) %s AND n.read_at IS NULL", sql);
+    if ((rc = store_one_int(tx, q, p, n, &unread, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    p[n] = P_INT(before);
+    p[n + 1] = P_INT(limit + 1);
+    snprintf(q, sizeof q,
+             "SELECT n.id, n.kind, n.title, n.body, n.link, n.created_at, n.read_at %s AND n.id < $%d "
+             "ORDER BY n.id DESC LIMIT $%d",
+             sql, n + 1, n + 2);
+    store_rows *r;
+    if ((rc = store_query(tx, q, p, n + 2, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *items = json_array();
+    int count = 0;
+    int64_t last = 0;
+    bool more = false;
+    while (store_next(r) == 1) {
+        if (count == limit) {
+            more = true;
+            break;
+        }
+        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:b}", "id", (json_int_t)store_int(r, 0), "kind",
+                              store_text(r, 1), "title", store_text(r, 2), "body", store_text(r, 3), "link",
+                              svc_str_or_null(store_text(r, 4)), "read", !store_isnull(r, 6));
+        svc_time_json(o, "created_at", r, 5);
+        json_array_append_new(items, o);
+        last = store_int(r, 0);
+        count++;
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    char cur[32];
+    snprintf(cur, sizeof cur, "%lld", (long long)last);
+    *out = json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", more ? json_string(cur) : json_null(), "unread",
+                     (json_int_t)unread);
+    return 0;
+}
+
+int services_notification_read(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t changes = 0;
+    if (who->scope == SCOPE_SELF) {
+        store_param p[] = {P_INT(id), P_INT(who->resident_id), P_INT(clock_now_ms())};
+        rc = store_exec(tx,
+                        "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND resident_id = $2",
+                        p, 3, &changes, e);
+    } else {
+        store_param p[] = {P_INT(id), P_TEXT(role_code(who->role)), P_INT(clock_now_ms()),
+                           P_INT(who->scope == SCOPE_ALL ? 0 : who->community_id), P_INT(who->street_id),
+                           P_INT(who->scope == SCOPE_STREET ? 1 : 0)};
+        rc = store_exec(tx,
+                        "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND target_role = $2 "
+                        "AND resident_id IS NULL AND ($4 = 0 OR community_id = $4 OR ($6 = 1 AND community_id IN "
+                        "(SELECT id FROM communities WHERE street_id = $5)))",
+                        p, 6, &changes, e);
+    }
+    if (rc == 0 && changes == 0)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "通知不存在");
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+/* ---- external channels ---- */
+
+static int on_event(store *s, const nx_event *ev, void *ctx)
+{
+    (void)s;
+    (void)ctx;
+    if (channel_count() == 0)
+        return 0;
+    json_t *p = json_loads(ev->payload, 0, NULL);
+    nx_message m = {.event_id = ev->id, .community_id = ev->community_id, .kind = ev->kind};
+    m.resident_id = (int64_t)json_integer_value(json_object_get(p, "resident_id"));
+    const char *st = json_string_value(json_object_get(p, "status"));
+    char text[200];
+    snprintf(text, sizeof text, "您的服务申请状态已更新：%s。请登录暖心社区查看。", svc_status_label(st ? st : ""));
+    m.text = text;
+    nx_err e = {0};
+    int rc = channel_send_all(&m, &e);
+    json_decref(p);
+    return rc;
+}
+
+int services_subscribe(dispatcher *d, nx_app *app)
+{
+    return dispatcher_subscribe(d, "services.channels", "services.application.", on_event, app);
+}

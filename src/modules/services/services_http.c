@@ -1,0 +1,589 @@
+/* services_http.c — the HTTP face of the service hall: strict JSON in, the rules of catalogue.c,
+ * applications.c, review.c, allowance.c and documents.c, JSON (or a PDF, a file, an .xlsx) out.
+ *
+ * Unknown fields, wrong types and over-long strings are refused with the field named before any rule
+ * runs. A submission that fails its checks answers 422 problem+json with every problem listed in
+ * "errors" ({field, message}), so the form can mark them all at once. Uploads are raw bodies
+ * (HTTP_UPLOAD: capped by max_upload at the server; each material has its own smaller cap) with the
+ * material key and file name in the query string. GET /verify/{code} is public: JSON, or a small
+ * Chinese HTML page when the browser asks for HTML (a phone scanning the QR code). */
+#include "modules/services/services.h"
+
+#include "base/str.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int reply_created(http_req *r, const char *base, int64_t id, json_t *out)
+{
+    char loc[96];
+    snprintf(loc, sizeof loc, "%s/%lld", base, (long long)id);
+    http_add_header(r, "Location", loc);
+    return http_reply_json(r, 201, out);
+}
+
+/* ---- catalogue ---- */
+
+static int list_items(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool all = false;
+    const char *a = http_query(r, "all");
+    if (a && str_to_bool(a, &all))
+        return nx_fail(http_err(r), NX_EINVAL, "all", "all 应为 true 或 false");
+    json_t *out;
+    int rc = services_items_list(app, &who, all, &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
+static int get_item(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = services_item_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int create_item(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = services_item_save(app, &who, 0, body, &id, http_err(r))) ||
+        (rc = services_item_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return reply_created(r, "/api/v1/service-items", id, out);
+}
+
+static int patch_item(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = services_item_save(app, &who, id, body, NULL, http_err(r))) ||
+        (rc = services_item_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* ---- applications ---- */
+
+/* 422 with every problem, the first also as the problem's field. */
+static int reply_problems(http_req *r, json_t *problems)
+{
+    json_t *first = json_array_get(problems, 0);
+    json_t *body = json_pack("{s:s, s:s, s:i, s:O, s:O, s:O}", "type", "https://nuanxin.dev/problems/validation", "title", "申请材料不完整或不符合条件",
+                             "status", 422, "detail", json_object_get(first, "message"), "field",
+                             json_object_get(first, "field"), "errors", problems);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    json_decref(problems);
+    if (text == NULL)
+        return nx_fail(http_err(r), NX_ENOMEM, "", "内存不足");
+    int rc = http_reply_bytes(r, 422, "application/problem+json", text, strlen(text));
+    free(text);
+    return rc;
+}
+
+static int create_app(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    static const char *const allowed[] = {"item_id", "resident_id", "form", NULL};
+    json_t *body, *out;
+    int64_t item = 0, resident = 0, id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))))
+        return rc;
+    if ((rc = json_get_int(body, "item_id", true, 1, INT64_MAX, &item, http_err(r))) < 0 ||
+        (rc = json_get_int(body, "resident_id", false, 1, INT64_MAX, &resident, http_err(r))) < 0)
+        return rc;
+    json_t *form = json_object_get(body, "form");
+    if (form && !json_is_null(form) && !json_is_object(form))
+        return nx_fail(http_err(r), NX_EINVAL, "form", "form 应为对象");
+    if ((rc = services_app_create(app, &who, item, resident, json_is_object(form) ? form : NULL, &id, http_err(r))) ||
+        (rc = services_app_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return reply_created(r, "/api/v1/service-applications", id, out);
+}
+
+static int get_app(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = services_app_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int patch_app(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    static const char *const allowed[] = {"form", "version", NULL};
+    json_t *body, *out;
+    int64_t id, version = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = http_json_only(body, allowed, http_err(r))))
+        return rc;
+    if ((rc = json_get_int(body, "version", false, 1, INT64_MAX, &version, http_err(r))) < 0)
+        return rc;
+    json_t *form = json_object_get(body, "form");
+    if (!json_is_object(form))
+        return nx_fail(http_err(r), NX_EINVAL, "form", "form 应为对象");
+    if ((rc = services_app_update(app, &who, id, form, version, http_err(r))) ||
+        (rc = services_app_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* An action endpoint's body: empty or a JSON object with only the allowed keys. */
+static int action_body(http_req *r, const char *const *allowed, json_t **body)
+{
+    size_t len;
+    http_body(r, &len);
+    *body = NULL;
+    if (len == 0)
+        return 0;
+    int rc = http_json_body(r, body);
+    if (rc)
+        return rc;
+    return http_json_only(*body, allowed, http_err(r));
+}
+
+static int submit_app(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    static const char *const allowed[] = {NULL};
+    json_t *body, *out, *problems = NULL;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = action_body(r, allowed, &body)))
+        return rc;
+    rc = services_app_submit(app, &who, id, &problems, http_err(r));
+    if (rc == NX_EINVAL && problems)
+        return reply_problems(r, problems);
+    json_decref(problems);
+    if (rc || (rc = services_app_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int withdraw_app(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    static const char *const allowed[] = {"note", NULL};
+    json_t *body, *out;
+    const char *note = NULL;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = action_body(r, allowed, &body)))
+        return rc;
+    if (body && (rc = json_get_str(body, "note", false, 200, &note, http_err(r))) < 0)
+        return rc;
+    if ((rc = services_app_withdraw(app, &who, id, note, http_err(r))) ||
+        (rc = services_app_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int review_app(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    static const char *const allowed[] = {"action", "note", NULL};
+    json_t *body, *out;
+    const char *action = NULL, *note = NULL;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = http_json_only(body, allowed, http_err(r))))
+        return rc;
+    if ((rc = json_get_str(body, "action", true, 20, &action, http_err(r))) < 0 ||
+        (rc = json_get_str(body, "note", false, HTTP_TEXT_MULTILINE + 244, &note, http_err(r))) < 0)
+        return rc;
+    if ((rc = services_review(app, &who, id, action, note, http_err(r))) ||
+        (rc = services_app_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int list_apps(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    services_query q = {0};
+    bool present;
+    int rc;
+    if ((rc = http_query_int(r, "item_id", 1, INT64_MAX, &present, &q.item_id)) ||
+        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &q.resident_id)) ||
+        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &q.limit)))
+        return rc;
+    q.status = http_query(r, "status");
+    q.step = http_query(r, "step");
+    q.cursor = http_query(r, "cursor");
+    static const char *const statuses[] = {"draft", "in_review", "returned", "approved", "rejected", "withdrawn", NULL};
+    if (q.status) {
+        bool ok = false;
+        for (int i = 0; statuses[i]; i++)
+            ok = ok || strcmp(statuses[i], q.status) == 0;
+        if (!ok)
+            return nx_fail(http_err(r), NX_EINVAL, "status", "状态应为 draft、in_review、returned、approved、rejected 或 withdrawn");
+    }
+    if (q.step && strlen(q.step) > 40)
+        return nx_fail(http_err(r), NX_EINVAL, "step", "环节代码过长");
+    const char *v;
+    if ((v = http_query(r, "queue")) && str_to_bool(v, &q.queue))
+        return nx_fail(http_err(r), NX_EINVAL, "queue", "queue 应为 true 或 false");
+    if ((v = http_query(r, "overdue")) && str_to_bool(v, &q.overdue))
+        return nx_fail(http_err(r), NX_EINVAL, "overdue", "overdue 应为 true 或 false");
+    json_t *out;
+    if ((rc = services_app_list(app, &who, &q, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* ---- materials ---- */
+
+static int upload_material(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, mid;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)))
+        return rc;
+    size_t len;
+    const void *data = http_body(r, &len);
+    const char *key = http_query(r, "key"), *filename = http_query(r, "filename");
+    if ((rc = services_material_add(app, &who, id, key, filename, data, len, &mid, http_err(r))))
+        return rc;
+    json_t *out;
+    if ((rc = services_app_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    json_object_set_new(out, "material_id", json_integer(mid));
+    return http_reply_json(r, 201, out);
+}
+
+static int get_material(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, mid;
+    int rc, fd;
+    uint64_t size;
+    char ct[64];
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_param_id(r, "mid", &mid)) ||
+        (rc = services_material_open(app, &who, id, mid, &fd, &size, ct, sizeof ct, http_err(r))))
+        return rc;
+    http_add_header(r, "Content-Disposition", "attachment");
+    http_add_header(r, "X-Content-Type-Options", "nosniff");
+    return http_reply_fd(r, 200, ct, fd, size);
+}
+
+static int delete_material(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, mid;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_param_id(r, "mid", &mid)) ||
+        (rc = services_material_remove(app, &who, id, mid, http_err(r))))
+        return rc;
+    return http_reply_status(r, 204);
+}
+
+/* ---- documents ---- */
+
+static void base_url(http_req *r, char *out, size_t cap)
+{
+    const char *host = http_header(r, "Host");
+    const char *proto = http_header(r, "X-Forwarded-Proto");
+    bool ok = host && host[0] && strlen(host) < 200;
+    for (const char *c = host; ok && *c; c++)
+        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
+             *c == '-' || *c == ':' || *c == '[' || *c == ']';
+    if (!ok) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, cap, "%s://%s", proto && strcmp(proto, "https") == 0 ? "https" : "http", host);
+}
+
+static int get_document(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)))
+        return rc;
+    char base[256], filename[128];
+    base_url(r, base, sizeof base);
+    unsigned char *pdf;
+    size_t len;
+    if ((rc = services_document_pdf(app, &who, id, http_param(r, "kind"), base, &pdf, &len, filename, sizeof filename,
+                                    http_err(r))))
+        return rc;
+    char disp[200];
+    snprintf(disp, sizeof disp, "inline; filename=\"%s\"", filename);
+    http_add_header(r, "Content-Disposition", disp);
+    rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
+    free(pdf);
+    return rc;
+}
+
+static void html_escape(strbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': strbuf_puts(b, "&lt;"); break;
+        case '>': strbuf_puts(b, "&gt;"); break;
+        case '&': strbuf_puts(b, "&amp;"); break;
+        case '"': strbuf_puts(b, "&quot;"); break;
+        default: strbuf_append(b, s, 1);
+        }
+    }
+}
+
+static int verify(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    json_t *out = NULL;
+    nx_err e = {0};
+    int rc = services_verify(app, http_param(r, "code"), &out, &e);
+    const char *accept = http_header(r, "Accept");
+    bool html = accept && strstr(accept, "text/html") != NULL;
+    if (!html) {
+        if (rc) {
+            *http_err(r) = e;
+            return rc;
+        }
+        return http_reply_json(r, 200, out);
+    }
+    strbuf b;
+    strbuf_init(&b, 16384);
+    strbuf_puts(&b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                    "content=\"width=device-width,initial-scale=1\"><title>文书核验</title><style>body{font:18px/1.6 "
+                    "sans-serif;margin:2em;max-width:36em}.ok{color:#1a7f37}.bad{color:#cf222e}</style></head><body>");
+    if (rc) {
+        strbuf_puts(&b, "<h1 class=\"bad\">核验失败</h1><p>");
+        html_escape(&b, e.msg);
+        strbuf_puts(&b, "</p>");
+    } else {
+        strbuf_printf(&b, "<h1 class=\"%s\">", json_is_true(json_object_get(out, "valid")) ? "ok" : "bad");
+        html_escape(&b, json_string_value(json_object_get(out, "message")));
+        strbuf_puts(&b, "</h1><dl>");
+        static const char *const keys[][2] = {{"title", "文书"},         {"serial", "编号"},   {"community", "出具单位"},
+                                              {"holder", "持有人"},      {"item", "办理事项"}, {"issued_at", "出具时间"},
+                                              {"application_status_label", "申请状态"}};
+        for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+            strbuf_printf(&b, "<dt>%s</dt><dd>", keys[i][1]);
+            html_escape(&b, json_string_value(json_object_get(out, keys[i][0])));
+            strbuf_puts(&b, "</dd>");
+        }
+        strbuf_puts(&b, "</dl>");
+    }
+    strbuf_puts(&b, "</body></html>");
+    json_decref(out);
+    rc = http_reply_bytes(r, rc ? 404 : 200, "text/html; charset=utf-8", b.data, b.len);
+    strbuf_cleanup(&b);
+    return rc;
+}
+
+/* ---- sweep, statistics ---- */
+
+static int sweep(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    static const char *const allowed[] = {NULL};
+    json_t *body, *out;
+    int rc;
+    if ((rc = action_body(r, allowed, &body)) || (rc = services_sweep(app, &who, clock_now_ms(), &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int stats(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = services_stats(app, &who, clock_now_ms(), &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
+/* ---- allowance ---- */
+
+static int get_tiers(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = services_allowance_tiers(app, &who, &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
+static int put_tiers(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = services_allowance_tiers_save(app, &who, body, http_err(r))) ||
+        (rc = services_allowance_tiers(app, &who, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int coming_of_age(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = services_coming_of_age(app, &who, clock_now_ms(), &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
+static int recipients(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int limit, rc;
+    const char *status = http_query(r, "status");
+    if (status && strcmp(status, "active") != 0 && strcmp(status, "stopped") != 0)
+        return nx_fail(http_err(r), NX_EINVAL, "status", "状态应为 active 或 stopped");
+    const char *cursor = http_query(r, "cursor");
+    if (cursor && strlen(cursor) > 20)
+        return nx_fail(http_err(r), NX_EINVAL, "cursor", "分页游标无效");
+    json_t *out;
+    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
+        (rc = services_allowance_recipients(app, &who, status, cursor, limit, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int roster(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    const char *month = http_query(r, "month");
+    int64_t y, m;
+    char ybuf[8];
+    if (month == NULL || strlen(month) != 7 || month[4] != '-')
+        return nx_fail(http_err(r), NX_EINVAL, "month", "请指定月份（YYYY-MM）");
+    memcpy(ybuf, month, 4);
+    ybuf[4] = '\0';
+    if (str_to_i64(ybuf, 1900, 2200, &y) || str_to_i64(month + 5, 1, 12, &m))
+        return nx_fail(http_err(r), NX_EINVAL, "month", "月份格式应为 YYYY-MM");
+    const char *dir = getenv("TMPDIR");
+    char path[256];
+    snprintf(path, sizeof path, "%s/nuanxin-roster-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return nx_fail(http_err(r), NX_EIO, "", "无法创建导出文件");
+    close(fd);
+    int64_t rows;
+    int rc = services_allowance_roster(app, &who, (int)y, (int)m, path, &rows, http_err(r));
+    if (rc) {
+        unlink(path);
+        return rc;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    unlink(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        if (fd >= 0)
+            close(fd);
+        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
+    }
+    char disp[200];
+    snprintf(disp, sizeof disp,
+             "attachment; filename=\"allowance-%s.xlsx\"; filename*=UTF-8''%%E9%%AB%%98%%E9%%BE%%84%%E6%%B4%%A5%%E8%%B4%%B4-%s.xlsx",
+             month, month);
+    http_add_header(r, "Content-Disposition", disp);
+    char n[24];
+    snprintf(n, sizeof n, "%lld", (long long)rows);
+    http_add_header(r, "X-Row-Count", n);
+    return http_reply_fd(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
+                         (uint64_t)st.st_size);
+}
+
+/* ---- notifications ---- */
+
+static int list_notifications(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int limit, rc;
+    const char *cursor = http_query(r, "cursor");
+    if (cursor && strlen(cursor) > 20)
+        return nx_fail(http_err(r), NX_EINVAL, "cursor", "分页游标无效");
+    json_t *out;
+    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
+        (rc = services_notifications(app, &who, cursor, limit, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int read_notification(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = services_notification_read(app, &who, id, http_err(r))))
+        return rc;
+    return http_reply_status(r, 204);
+}
+
+int services_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/service-items", list_items, app, 0);
+    http_route(srv, "POST", "/api/v1/service-items", create_item, app, 0);
+    http_route(srv, "GET", "/api/v1/service-items/{id}", get_item, app, 0);
+    http_route(srv, "PATCH", "/api/v1/service-items/{id}", patch_item, app, 0);
+    http_route(srv, "GET", "/api/v1/service-applications", list_apps, app, 0);
+    http_route(srv, "POST", "/api/v1/service-applications", create_app, app, 0);
+    http_route(srv, "GET", "/api/v1/service-applications/{id}", get_app, app, 0);
+    http_route(srv, "PATCH", "/api/v1/service-applications/{id}", patch_app, app, 0);
+    http_route(srv, "POST", "/api/v1/service-applications/{id}/submit", submit_app, app, 0);
+    http_route(srv, "POST", "/api/v1/service-applications/{id}/withdraw", withdraw_app, app, 0);
+    http_route(srv, "POST", "/api/v1/service-applications/{id}/review", review_app, app, 0);
+    http_route(srv, "POST", "/api/v1/service-applications/{id}/materials", upload_material, app, HTTP_UPLOAD);
+    http_route(srv, "GET", "/api/v1/service-applications/{id}/materials/{mid}", get_material, app, 0);
+    http_route(srv, "DELETE", "/api/v1/service-applications/{id}/materials/{mid}", delete_material, app, 0);
+    http_route(srv, "GET", "/api/v1/service-applications/{id}/documents/{kind}", get_document, app, 0);
+    http_route(srv, "POST", "/api/v1/services/sweep", sweep, app, 0);
+    http_route(srv, "GET", "/api/v1/stats/services", stats, app, 0);
+    http_route(srv, "GET", "/api/v1/allowance/tiers", get_tiers, app, 0);
+    http_route(srv, "PUT", "/api/v1/allowance/tiers", put_tiers, app, 0);
+    http_route(srv, "GET", "/api/v1/allowance/coming-of-age", coming_of_age, app, 0);
+    http_route(srv, "GET", "/api/v1/allowance/recipients", recipients, app, 0);
+    http_route(srv, "GET", "/api/v1/allowance/roster", roster, app, 0);
+    http_route(srv, "GET", "/api/v1/notifications", list_notifications, app, 0);
+    http_route(srv, "POST", "/api/v1/notifications/{id}/read", read_notification, app, 0);
+    http_route(srv, "GET", "/verify/{code}", verify, app, HTTP_PUBLIC);
+    return 0;
+}

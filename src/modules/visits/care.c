@@ -1,0 +1,1137 @@
+/* care.c — care files (关怀档案), the care vocabularies and the visit policies, plus the helpers the
+ * other files of the module share (timeline, event tasks, assignees, query building).
+ *
+ * Invariants:
+ * - A resident has at most one active care file (a partial unique index); closing keeps the row.
+ * - Categories and levels are codes of care_vocab; a level's rank is its sort value, so "a raise"
+ *   means a higher sort. A raise creates a 遇事必访 task in the same transaction as the change, with
+ *   the timeline entry's id as its source key (one raise, one task).
+ * - Every change writes a timeline entry, an audit row and an outbox event in its transaction.
+ * - Scope is part of every query (perm_scope_sql on the file's community_id and grid_id); a file
+ *   out of scope is NX_ENOTFOUND. The file's grid is the resident's grid at opening and follows the
+ *   resident when the file is written again.
+ * Threads: none of its own; every function runs its own transaction. */
+#include "modules/visits/visits_internal.h"
+
+#include "base/log.h"
+#include "base/str.h"
+#include "notify/outbox.h"
+#include "secure/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- shared helpers ---- */
+
+json_t *vx_text(store_rows *r, int col)
+{
+    const char *s = store_text(r, col);
+    return s ? json_string(s) : json_null();
+}
+
+json_t *vx_id(store_rows *r, int col)
+{
+    return store_isnull(r, col) ? json_null() : json_integer(store_int(r, col));
+}
+
+json_t *vx_time(store_rows *r, int col)
+{
+    if (store_isnull(r, col))
+        return json_null();
+    char t[30];
+    clock_format_local(store_int(r, col), t);
+    return json_string(t);
+}
+
+void vx_day(int64_t now_ms, int plus_days, char out[11])
+{
+    nx_date d = visits_local_date(now_ms);
+    date_format(date_from_days(date_to_days(d) + plus_days), out);
+}
+
+void vx_add(vx_query *q, const char *fmt_with_d, store_param v)
+{
+    if (q->n >= (int)(sizeof q->p / sizeof q->p[0]))
+        return;
+    q->p[q->n++] = v;
+    size_t len = strlen(q->sql);
+    /* fmt_with_d is always a literal of this module with one %d */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    snprintf(q->sql + len, sizeof q->sql - len, fmt_with_d, q->n);
+#pragma GCC diagnostic pop
+}
+
+void vx_append(vx_query *q, const char *text)
+{
+    size_t len = strlen(q->sql);
+    snprintf(q->sql + len, sizeof q->sql - len, "%s", text);
+}
+
+int vx_cursor(const char *cursor, int64_t *out, nx_err *e)
+{
+    *out = 0;
+    if (cursor == NULL || *cursor == '\0')
+        return 0;
+    if (str_to_i64(cursor, 1, INT64_MAX, out))
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    return 0;
+}
+
+int vx_scope(const nx_principal *who, const char *alias, const char *resident_col, char *sql, size_t cap,
+             store_param *p, int *n)
+{
+    return perm_scope_sql(who, alias, resident_col, sql, cap, p, n);
+}
+
+int vx_str(json_t *in, const char *key, bool required, size_t max, const char **out, nx_err *e)
+{
+    int rc = json_get_str(in, key, required, max, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int vx_date(json_t *in, const char *key, bool required, const char **out, nx_err *e)
+{
+    int rc = json_get_date(in, key, required, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int vx_vocab_check(store_tx *tx, const char *kind, const char *code, const char *field, const char *label,
+                   nx_err *e)
+{
+    int64_t n = 0;
+    store_param p[] = {P_TEXT(kind), P_TEXT(code)};
+    int rc = store_one_int(tx, "SELECT count(*) FROM care_vocab WHERE kind = $1 AND code = $2 AND active = 1", p, 2,
+                           &n, e);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return nx_fail(e, NX_EINVAL, field, "%s“%.40s”不存在或已停用", label, code);
+    return 0;
+}
+
+void vx_vocab_label(store_tx *tx, const char *kind, const char *code, char *out, size_t n)
+{
+    out[0] = '\0';
+    char *s = NULL;
+    store_param p[] = {P_TEXT(kind), P_TEXT(code)};
+    if (code && store_one_text(tx, "SELECT label FROM care_vocab WHERE kind = $1 AND code = $2", p, 2, &s, NULL) == 0 &&
+        s)
+        str_copy(out, s, n);
+    free(s);
+}
+
+int64_t vx_level_rank(store_tx *tx, const char *level)
+{
+    int64_t v = 0;
+    store_param p[] = {P_TEXT(level)};
+    if (store_one_int(tx, "SELECT sort FROM care_vocab WHERE kind = 'care_level' AND code = $1", p, 1, &v, NULL))
+        return 0;
+    return v;
+}
+
+int vx_timeline(store_tx *tx, int64_t community, const char *type, int64_t id, const nx_principal *who,
+                const char *action, const char *note, json_t *detail, int64_t *entry, nx_err *e)
+{
+    char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    store_param p[] = {P_INT(community), P_TEXT(type), P_INT(id), P_INT(clock_now_ms()),
+                       who ? P_ID(who->user_id) : P_NULL,
+                       P_TEXT(who ? (who->username ? who->username : "") : "system"), P_TEXT(action), P_TEXT(note),
+                       P_TEXT(d ? d : "{}")};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "INSERT INTO care_timeline (community_id, object_type, object_id, at, user_id, actor, action, "
+                         "note, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                         p, 9, &r, e);
+    free(d);
+    if (rc)
+        return rc;
+    int step = store_next(r);
+    if (entry)
+        *entry = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    return step == 1 ? 0 : nx_fail(e, step < 0 ? step : NX_EDB, "", "写入时间线失败");
+}
+
+int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e)
+{
+    store_param p[] = {P_TEXT(type), P_INT(id)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "SELECT id, at, user_id, actor, action, note, detail FROM care_timeline WHERE object_type = "
+                         "$1 AND object_id = $2 ORDER BY id",
+                         p, 2, &r, e);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    while (store_next(r) == 1) {
+        json_t *detail = json_loads(store_text(r, 6) ? store_text(r, 6) : "{}", 0, NULL);
+        json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:o, s:o}", "id", (json_int_t)store_int(r, 0),
+                                           "at", vx_time(r, 1), "user_id", vx_id(r, 2), "actor", vx_text(r, 3),
+                                           "action", store_text(r, 4), "note", vx_text(r, 5), "detail",
+                                           detail ? detail : json_object()));
+    }
+    store_rows_free(r);
+    *out = a;
+    return 0;
+}
+
+int64_t vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
+                         const char *responsible)
+{
+    if (responsible_user)
+        return responsible_user;
+    int64_t u = 0;
+    if (grid && (responsible == NULL || strcmp(responsible, "grid") == 0)) {
+        store_param p[] = {P_INT(grid)};
+        if (store_one_int(tx,
+                          "SELECT id FROM users WHERE role = 'grid' AND grid_id = $1 AND disabled = 0 ORDER BY id "
+                          "LIMIT 1",
+                          p, 1, &u, NULL) == 0)
+            return u;
+    }
+    store_param p[] = {P_INT(community)};
+    if (store_one_int(tx,
+                      "SELECT id FROM users WHERE role = 'staff' AND community_id = $1 AND disabled = 0 ORDER BY id "
+                      "LIMIT 1",
+                      p, 1, &u, NULL) == 0)
+        return u;
+    return 0;
+}
+
+int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t resident, int64_t care_file,
+                  int64_t assignee, const char *reason, const char *note, const char *source_key,
+                  const char *due, int64_t now, int64_t *task_id, nx_err *e)
+{
+    store_param p[] = {P_INT(community), P_ID(grid),   P_INT(resident), P_ID(care_file), P_TEXT(reason),
+                       P_TEXT(note),     P_TEXT(source_key), P_TEXT(due), P_ID(assignee),  P_INT(now)};
+    int64_t changes = 0;
+    int rc = store_exec(tx,
+                        "INSERT INTO visit_tasks (community_id, grid_id, resident_id, care_file_id, kind, reason, "
+                        "note, source_key, due_date, assignee_user_id, status, created_at, updated_at) VALUES ($1, "
+                        "$2, $3, $4, 'event', $5, $6, $7, $8, $9, 'open', $10, $10) ON CONFLICT DO NOTHING",
+                        p, 10, &changes, e);
+    if (rc)
+        return rc;
+    int64_t id = 0;
+    store_param q[] = {P_TEXT(source_key)};
+    store_one_int(tx, "SELECT id FROM visit_tasks WHERE source_key = $1", q, 1, &id, NULL);
+    if (task_id)
+        *task_id = id;
+    if (changes > 0) {
+        json_t *d = json_pack("{s:s, s:s}", "reason", reason, "source", source_key);
+        rc = vx_timeline(tx, community, "task", id, NULL, "created", note, d, NULL, e);
+        json_decref(d);
+        if (rc == 0) {
+            json_t *payload = json_pack("{s:I, s:I, s:s, s:s}", "task_id", (json_int_t)id, "resident_id",
+                                        (json_int_t)resident, "reason", reason, "due_date", due);
+            char subject[40];
+            snprintf(subject, sizeof subject, "visit_task:%lld", (long long)id);
+            rc = vx_emit(tx, "visits.task.created", community, subject, payload, e);
+            json_decref(payload);
+        }
+    }
+    return rc;
+}
+
+int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subject, json_t *payload, nx_err *e)
+{
+    char *s = json_dumps(payload, JSON_COMPACT);
+    if (s == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    int rc = outbox_emit(tx, kind, community, subject, s, e);
+    free(s);
+    return rc;
+}
+
+int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
+                      int64_t *grid, nx_err *e)
+{
+    char sql[600] = "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE r.id = $1";
+    store_param p[4] = {P_INT(resident)};
+    int n = 1;
+    int rc = vx_scope(who, "r.", "id", sql, sizeof sql, p, &n);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        return nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+    }
+    *community = store_int(r, 0);
+    *grid = store_int(r, 1);
+    bool active = strcmp(store_text(r, 2), "active") == 0;
+    store_rows_free(r);
+    if (!active)
+        return nx_fail(e, NX_EINVAL, "resident_id", "该居民已迁出或去世");
+    return 0;
+}
+
+int vx_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e)
+{
+    store_param p[] = {P_INT(user), P_INT(community)};
+    int64_t n = 0;
+    int rc = store_one_int(tx,
+                           "SELECT count(*) FROM users WHERE id = $1 AND disabled = 0 AND (community_id = $2 OR "
+                           "scope = 'all') AND role IN ('admin', 'staff', 'grid', 'street')",
+                           p, 2, &n, e);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return nx_fail(e, NX_EINVAL, field, "指定的工作人员不存在或不属于该社区");
+    return 0;
+}
+
+static int audit_and_emit(store_tx *tx, const nx_principal *who, const char *action, const char *kind,
+                          int64_t file, int64_t community, int64_t resident, json_t *detail, nx_err *e)
+{
+    int rc = audit_write(tx, who, action, "care_file", file, community, detail, e);
+    if (rc)
+        return rc;
+    json_t *payload = json_pack("{s:I, s:I}", "care_file_id", (json_int_t)file, "resident_id", (json_int_t)resident);
+    char subject[40];
+    snprintf(subject, sizeof subject, "care_file:%lld", (long long)file);
+    rc = vx_emit(tx, kind, community, subject, payload, e);
+    json_decref(payload);
+    return rc;
+}
+
+/* ---- vocabularies ---- */
+
+static const char *const vocab_kinds[] = {"care_category", "care_level", "member_role", "incident_category",
+                                          "problem_category", NULL};
+
+static bool vocab_kind_ok(const char *k)
+{
+    for (int i = 0; vocab_kinds[i]; i++)
+        if (strcmp(vocab_kinds[i], k) == 0)
+            return true;
+    return false;
+}
+
+static json_t *vocab_row(store_rows *r)
+{
+    return json_pack("{s:I, s:s, s:s, s:s, s:I, s:b}", "id", (json_int_t)store_int(r, 0), "kind", store_text(r, 1),
+                     "code", store_text(r, 2), "label", store_text(r, 3), "sort", (json_int_t)store_int(r, 4),
+                     "active", (int)store_int(r, 5));
+}
+
+int visits_vocab_list(nx_app *app, const nx_principal *who, const char *kind, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ) && !perm_has(who, RIGHT_SELF))
+        return nx_fail(e, NX_EPERM, "", "无权查看关怀字典");
+    if (kind && !vocab_kind_ok(kind))
+        return nx_fail(e, NX_EINVAL, "kind",
+                       "字典类别无效，可选 care_category、care_level、member_role、incident_category、problem_category");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_TEXT(kind ? kind : ""), P_INT(kind ? 1 : 0)};
+    rc = store_query(tx,
+                     "SELECT id, kind, code, label, sort, active FROM care_vocab WHERE (kind = $1 OR $2 = 0) "
+                     "ORDER BY kind, sort, id",
+                     p, 2, &r, e);
+    if (rc == 0) {
+        json_t *a = json_array();
+        while (store_next(r) == 1)
+            json_array_append_new(a, vocab_row(r));
+        store_rows_free(r);
+        *out = json_pack("{s:o}", "items", a);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+int visits_vocab_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ) && !perm_has(who, RIGHT_SELF))
+        return nx_fail(e, NX_EPERM, "", "无权查看关怀字典");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    rc = store_query(tx, "SELECT id, kind, code, label, sort, active FROM care_vocab WHERE id = $1", p, 1, &r, e);
+    if (rc == 0) {
+        if (store_next(r) == 1)
+            *out = vocab_row(r);
+        else
+            rc = nx_fail(e, NX_ENOTFOUND, "", "字典项不存在");
+        store_rows_free(r);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+static bool code_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 40)
+        return false;
+    for (const char *c = s; *c; c++)
+        if (!((*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') || *c == '_'))
+            return false;
+    return true;
+}
+
+int visits_vocab_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "只有系统管理员可以修改关怀字典");
+    static const char *const allowed[] = {"kind", "code", "label", "sort", NULL};
+    const char *kind = NULL, *code = NULL, *label = NULL;
+    int64_t sort = 50;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 40, &kind, e)) ||
+        (rc = vx_str(in, "code", true, 40, &code, e)) || (rc = vx_str(in, "label", true, 20, &label, e)) ||
+        (rc = json_get_int(in, "sort", false, 0, 9999, &sort, e)) < 0)
+        return rc;
+    if (!vocab_kind_ok(kind))
+        return nx_fail(e, NX_EINVAL, "kind", "字典类别无效");
+    if (!code_ok(code))
+        return nx_fail(e, NX_EINVAL, "code", "代码只能由小写字母、数字和下划线组成（最多 40 个）");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(kind), P_TEXT(code), P_TEXT(label), P_INT(sort), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO care_vocab (kind, code, label, sort, active, created_at, updated_at) VALUES "
+                          "($1, $2, $3, $4, 1, $5, $5) RETURNING id",
+                          p, 5, &r, e)))
+        goto fail;
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = step == NX_ECONFLICT ? NX_ECONFLICT : nx_fail(e, step < 0 ? step : NX_EDB, "", "保存失败");
+        goto fail;
+    }
+    json_t *d = json_pack("{s:s, s:s}", "kind", kind, "code", code);
+    rc = audit_write(tx, who, "create", "care_vocab", *id, 0, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    if (rc == NX_ECONFLICT)
+        return nx_fail(e, NX_ECONFLICT, "code", "该类别中已有此代码");
+    return rc;
+}
+
+int visits_vocab_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "只有系统管理员可以修改关怀字典");
+    static const char *const allowed[] = {"label", "sort", "active", NULL};
+    const char *label = NULL;
+    int64_t sort = -1;
+    bool active = true;
+    int rc, has_active = 1;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "label", false, 20, &label, e)) ||
+        (rc = json_get_int(in, "sort", false, 0, 9999, &sort, e)) < 0)
+        return rc;
+    if ((has_active = json_get_bool(in, "active", false, &active, e)) < 0)
+        return has_active;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    store_param p[] = {P_TEXT(label), P_INT(sort), P_INT(has_active == 0 ? (active ? 1 : 0) : -1),
+                       P_INT(clock_now_ms()), P_INT(id)};
+    int64_t changes = 0;
+    if ((rc = store_exec(tx,
+                         "UPDATE care_vocab SET label = COALESCE($1, label), sort = CASE WHEN $2 < 0 THEN sort ELSE "
+                         "$2 END, active = CASE WHEN $3 < 0 THEN active ELSE $3 END, updated_at = $4 WHERE id = $5",
+                         p, 5, &changes, e)))
+        goto fail;
+    if (changes == 0) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "字典项不存在");
+        goto fail;
+    }
+    if ((rc = audit_write(tx, who, "update", "care_vocab", id, 0, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- policies ---- */
+
+#define POLICY_COLS                                                                                \
+    "SELECT p.id, p.community_id, p.category, p.level, p.period_unit, p.period_count, p.responsible, " \
+    "p.escalate_days FROM visit_policies p"
+
+static json_t *policy_row(store_rows *r)
+{
+    return json_pack("{s:I, s:o, s:o, s:s, s:s, s:I, s:s, s:I}", "id", (json_int_t)store_int(r, 0), "community_id",
+                     vx_id(r, 1), "category", vx_text(r, 2), "level", store_text(r, 3), "period_unit",
+                     store_text(r, 4), "period_count", (json_int_t)store_int(r, 5), "responsible",
+                     store_text(r, 6), "escalate_days", (json_int_t)store_int(r, 7));
+}
+
+/* Policies visible to who: the defaults and those of communities in scope. */
+static int policy_query(store_tx *tx, const nx_principal *who, int64_t id, store_rows **r, nx_err *e)
+{
+    vx_query q = {.sql = POLICY_COLS " WHERE 1 = 1"};
+    if (id)
+        vx_add(&q, " AND p.id = $%d", P_INT(id));
+    if (who->scope == SCOPE_STREET)
+        vx_add(&q, " AND (p.community_id IS NULL OR p.community_id IN (SELECT id FROM communities WHERE street_id = $%d))",
+               P_INT(who->street_id));
+    else if (who->scope != SCOPE_ALL)
+        vx_add(&q, " AND (p.community_id IS NULL OR p.community_id = $%d)", P_INT(who->community_id));
+    vx_append(&q, " ORDER BY p.id");
+    return store_query(tx, q.sql, q.p, q.n, r, e);
+}
+
+int visits_policy_list(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看走访规则");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = policy_query(tx, who, 0, &r, e)) == 0) {
+        json_t *a = json_array();
+        while (store_next(r) == 1)
+            json_array_append_new(a, policy_row(r));
+        store_rows_free(r);
+        *out = json_pack("{s:o}", "items", a);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+int visits_policy_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看走访规则");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = policy_query(tx, who, id, &r, e)) == 0) {
+        if (store_next(r) == 1)
+            *out = policy_row(r);
+        else
+            rc = nx_fail(e, NX_ENOTFOUND, "", "走访规则不存在");
+        store_rows_free(r);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+static int policy_fields(json_t *in, bool create, const char **unit, int64_t *count, const char **resp,
+                         int64_t *esc, nx_err *e)
+{
+    int rc;
+    if ((rc = vx_str(in, "period_unit", create, 10, unit, e)) ||
+        (rc = json_get_int(in, "period_count", false, 1, 12, count, e)) < 0 ||
+        (rc = vx_str(in, "responsible", false, 10, resp, e)) ||
+        (rc = json_get_int(in, "escalate_days", false, 0, 60, esc, e)) < 0)
+        return rc;
+    if (*unit && strcmp(*unit, "month") != 0 && strcmp(*unit, "week") != 0)
+        return nx_fail(e, NX_EINVAL, "period_unit", "周期单位应为 month（月）或 week（周）");
+    if (*resp && strcmp(*resp, "grid") != 0 && strcmp(*resp, "staff") != 0)
+        return nx_fail(e, NX_EINVAL, "responsible", "责任人应为 grid（网格员）或 staff（社区工作人员）");
+    return 0;
+}
+
+int visits_policy_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "只有系统管理员可以修改走访规则");
+    static const char *const allowed[] = {"community_id", "category", "level", "period_unit", "period_count",
+                                          "responsible", "escalate_days", NULL};
+    const char *category = NULL, *level = NULL, *unit = NULL, *resp = NULL;
+    int64_t community = 0, count = 1, esc = 3;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) ||
+        (rc = json_get_int(in, "community_id", false, 1, INT64_MAX, &community, e)) < 0 ||
+        (rc = vx_str(in, "category", false, 40, &category, e)) || (rc = vx_str(in, "level", true, 40, &level, e)) ||
+        (rc = policy_fields(in, true, &unit, &count, &resp, &esc, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    if ((rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e)) ||
+        (category && (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e))))
+        goto fail;
+    if (community) {
+        int64_t n = 0;
+        store_param cp[] = {P_INT(community)};
+        if ((rc = store_one_int(tx, "SELECT count(*) FROM communities WHERE id = $1", cp, 1, &n, e)))
+            goto fail;
+        if (n == 0) {
+            rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在");
+            goto fail;
+        }
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_ID(community), P_TEXT(category), P_TEXT(level), P_TEXT(unit), P_INT(count),
+                       P_TEXT(resp ? resp : "grid"), P_INT(esc), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO visit_policies (community_id, category, level, period_unit, period_count, "
+                          "responsible, escalate_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                          "$8, $8) RETURNING id",
+                          p, 8, &r, e)))
+        goto fail;
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = step == NX_ECONFLICT ? nx_fail(e, NX_ECONFLICT, "level", "该社区、类别和等级已有走访规则")
+                                  : nx_fail(e, step < 0 ? step : NX_EDB, "", "保存失败");
+        goto fail;
+    }
+    if ((rc = audit_write(tx, who, "create", "visit_policy", *id, community, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    if (rc == NX_ECONFLICT && strcmp(e->field, "level") != 0)
+        return nx_fail(e, NX_ECONFLICT, "level", "该社区、类别和等级已有走访规则");
+    return rc;
+}
+
+int visits_policy_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "只有系统管理员可以修改走访规则");
+    static const char *const allowed[] = {"period_unit", "period_count", "responsible", "escalate_days", NULL};
+    const char *unit = NULL, *resp = NULL;
+    int64_t count = -1, esc = -1;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = policy_fields(in, false, &unit, &count, &resp, &esc, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    store_param p[] = {P_TEXT(unit), P_INT(count), P_TEXT(resp), P_INT(esc), P_INT(clock_now_ms()), P_INT(id)};
+    int64_t changes = 0;
+    if ((rc = store_exec(tx,
+                         "UPDATE visit_policies SET period_unit = COALESCE($1, period_unit), period_count = CASE WHEN "
+                         "$2 < 0 THEN period_count ELSE $2 END, responsible = COALESCE($3, responsible), "
+                         "escalate_days = CASE WHEN $4 < 0 THEN escalate_days ELSE $4 END, updated_at = $5 WHERE id = $6",
+                         p, 6, &changes, e)))
+        goto fail;
+    if (changes == 0) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "走访规则不存在");
+        goto fail;
+    }
+    if ((rc = audit_write(tx, who, "update", "visit_policy", id, 0, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- care files ---- */
+
+#define FILE_COLS                                                                                  \
+    "SELECT f.id, f.community_id, f.grid_id, g.name, f.resident_id, r.name, r.sex, r.birth_date, f.category, " \
+    "cv.label, f.level, lv.label, f.living, f.health, f.needs, f.responsible_user_id, u.display_name, f.status, " \
+    "f.opened_on, f.closed_on, f.close_reason, f.last_visit_on, f.version, f.created_at, f.updated_at "         \
+    "FROM care_files f JOIN residents r ON r.id = f.resident_id LEFT JOIN grids g ON g.id = f.grid_id "          \
+    "LEFT JOIN users u ON u.id = f.responsible_user_id "                                                         \
+    "LEFT JOIN care_vocab cv ON cv.kind = 'care_category' AND cv.code = f.category "                            \
+    "LEFT JOIN care_vocab lv ON lv.kind = 'care_level' AND lv.code = f.level"
+
+static json_t *file_row(store_rows *r, nx_date today)
+{
+    nx_date b = {0};
+    int age = date_parse(store_text(r, 7), &b) == 0 ? date_age(b, today) : 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
+    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
+    json_object_set_new(o, "grid_id", vx_id(r, 2));
+    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
+    json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
+    json_object_set_new(o, "sex", json_string(store_int(r, 6) == 1 ? "male" : "female"));
+    json_object_set_new(o, "age", json_integer(age));
+    json_object_set_new(o, "category", json_string(store_text(r, 8)));
+    json_object_set_new(o, "category_label", vx_text(r, 9));
+    json_object_set_new(o, "level", json_string(store_text(r, 10)));
+    json_object_set_new(o, "level_label", vx_text(r, 11));
+    json_object_set_new(o, "living", vx_text(r, 12));
+    json_object_set_new(o, "health", vx_text(r, 13));
+    json_object_set_new(o, "needs", vx_text(r, 14));
+    json_object_set_new(o, "responsible_user_id", vx_id(r, 15));
+    json_object_set_new(o, "responsible_name", vx_text(r, 16));
+    json_object_set_new(o, "status", json_string(store_text(r, 17)));
+    json_object_set_new(o, "opened_on", json_string(store_text(r, 18)));
+    json_object_set_new(o, "closed_on", vx_text(r, 19));
+    json_object_set_new(o, "close_reason", vx_text(r, 20));
+    json_object_set_new(o, "last_visit_on", vx_text(r, 21));
+    json_object_set_new(o, "version", json_integer(store_int(r, 22)));
+    json_object_set_new(o, "created_at", vx_time(r, 23));
+    json_object_set_new(o, "updated_at", vx_time(r, 24));
+    return o;
+}
+
+/* Load the file (scope-checked) for a write: place, resident, level, status, version. */
+typedef struct file_cur {
+    int64_t community, grid, resident, responsible, version;
+    char level[48], category[48], status[16];
+} file_cur;
+
+static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur *c, nx_err *e)
+{
+    char sql[800] = "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, f.version, "
+                    "f.responsible_user_id FROM care_files f WHERE f.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1;
+    int rc = vx_scope(who, "f.", "resident_id", sql, sizeof sql, p, &n);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        return nx_fail(e, NX_ENOTFOUND, "", "关怀档案不存在");
+    }
+    c->community = store_int(r, 0);
+    c->grid = store_int(r, 1);
+    c->resident = store_int(r, 2);
+    str_copy(c->level, store_text(r, 3), sizeof c->level);
+    str_copy(c->category, store_text(r, 4), sizeof c->category);
+    str_copy(c->status, store_text(r, 5), sizeof c->status);
+    c->version = store_int(r, 6);
+    c->responsible = store_int(r, 7);
+    store_rows_free(r);
+    return 0;
+}
+
+static int check_text_fields(json_t *in, const char **living, const char **health, const char **needs, nx_err *e)
+{
+    int rc;
+    if ((rc = vx_str(in, "living", false, 500, living, e)) || (rc = vx_str(in, "health", false, 500, health, e)) ||
+        (rc = vx_str(in, "needs", false, 500, needs, e)))
+        return rc;
+    return 0;
+}
+
+int care_file_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权建立关怀档案");
+    static const char *const allowed[] = {"resident_id", "category", "level", "living", "health", "needs",
+                                          "responsible_user_id", "opened_on", NULL};
+    int64_t resident = 0, responsible = 0;
+    const char *category = NULL, *level = NULL, *living = NULL, *health = NULL, *needs = NULL, *opened = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) ||
+        (rc = json_get_int(in, "resident_id", true, 1, INT64_MAX, &resident, e)) < 0 ||
+        (rc = vx_str(in, "category", true, 40, &category, e)) || (rc = vx_str(in, "level", true, 40, &level, e)) ||
+        (rc = check_text_fields(in, &living, &health, &needs, e)) ||
+        (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0 ||
+        (rc = vx_date(in, "opened_on", false, &opened, e)))
+        return rc;
+    int64_t now = clock_now_ms();
+    char today[11];
+    vx_day(now, 0, today);
+    if (opened && strcmp(opened, today) > 0)
+        return nx_fail(e, NX_EINVAL, "opened_on", "建档日期不能晚于今天");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, grid = 0;
+    if ((rc = vx_resident_place(tx, who, resident, &community, &grid, e)) ||
+        (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e)) ||
+        (rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e)) ||
+        (responsible && (rc = vx_user_check(tx, responsible, community, "responsible_user_id", e))))
+        goto fail;
+    store_param p[] = {P_INT(community), P_ID(grid), P_INT(resident), P_TEXT(category), P_TEXT(level),
+                       P_TEXT(living), P_TEXT(health), P_TEXT(needs), P_ID(responsible),
+                       P_TEXT(opened ? opened : today), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO care_files (community_id, grid_id, resident_id, category, level, living, health, "
+                          "needs, responsible_user_id, status, opened_on, created_at, updated_at) VALUES ($1, $2, $3, "
+                          "$4, $5, $6, $7, $8, $9, 'active', $10, $11, $11) RETURNING id",
+                          p, 11, &r, e)))
+        goto fail;
+    int step = store_next(r);
+    *id = step == 1 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (step != 1) {
+        rc = step == NX_ECONFLICT ? NX_ECONFLICT : nx_fail(e, step < 0 ? step : NX_EDB, "", "建档失败");
+        goto fail;
+    }
+    json_t *d = json_pack("{s:s, s:s}", "category", category, "level", level);
+    rc = vx_timeline(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);
+    json_decref(d);
+    if (rc || (rc = audit_and_emit(tx, who, "create", "visits.care_file.opened", *id, community, resident, NULL, e)) ||
+        (rc = vx_schedule_file(tx, *id, now, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    if (rc == NX_ECONFLICT)
+        return nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已有在管的关怀档案");
+    return rc;
+}
+
+int care_file_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改关怀档案");
+    static const char *const allowed[] = {"category", "level", "living", "health", "needs", "responsible_user_id",
+                                          "version", NULL};
+    const char *category = NULL, *level = NULL, *living = NULL, *health = NULL, *needs = NULL;
+    int64_t responsible = 0, version = 0;
+    bool clear_resp = json_is_null_field(in, "responsible_user_id");
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
+        (rc = vx_str(in, "level", false, 40, &level, e)) || (rc = check_text_fields(in, &living, &health, &needs, e)) ||
+        (!clear_resp && (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0) ||
+        (rc = json_get_int(in, "version", false, 1, INT64_MAX, &version, e)) < 0)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    file_cur c;
+    int64_t now = clock_now_ms();
+    if ((rc = load_file(tx, who, id, &c, e)))
+        goto fail;
+    if (strcmp(c.status, "active") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭，不能修改");
+        goto fail;
+    }
+    if (version && version != c.version) {
+        rc = nx_fail(e, NX_ECONFLICT, "version", "该档案已被他人修改，请刷新后重试");
+        goto fail;
+    }
+    if ((category && (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e))) ||
+        (level && (rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e))) ||
+        (responsible && (rc = vx_user_check(tx, responsible, c.community, "responsible_user_id", e))))
+        goto fail;
+    bool raise = level && vx_level_rank(tx, level) > vx_level_rank(tx, c.level);
+    store_param p[] = {P_TEXT(category), P_TEXT(level), P_TEXT(living), P_TEXT(health), P_TEXT(needs),
+                       P_INT(clear_resp ? -1 : responsible), P_INT(now), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE care_files SET category = COALESCE($1, category), level = COALESCE($2, level), "
+                         "living = COALESCE($3, living), health = COALESCE($4, health), needs = COALESCE($5, needs), "
+                         "responsible_user_id = CASE WHEN $6 < 0 THEN NULL WHEN $6 = 0 THEN responsible_user_id "
+                         "ELSE $6 END, version = version + 1, updated_at = $7 WHERE id = $8",
+                         p, 8, NULL, e)))
+        goto fail;
+    json_t *fields = json_array();
+    const char *names[] = {"category", "level", "living", "health", "needs", "responsible_user_id", "version"};
+    for (size_t i = 0; i < 6; i++)
+        if (json_object_get(in, names[i]))
+            json_array_append_new(fields, json_string(names[i]));
+    json_t *d = json_pack("{s:o}", "fields", fields);
+    if (level && strcmp(level, c.level) != 0) {
+        json_object_set_new(d, "level_from", json_string(c.level));
+        json_object_set_new(d, "level_to", json_string(level));
+    }
+    int64_t entry = 0;
+    rc = vx_timeline(tx, c.community, "care_file", id, who, raise ? "level_raised" : "updated", NULL, d, &entry, e);
+    if (rc == 0)
+        rc = audit_and_emit(tx, who, "update", raise ? "visits.care_file.level_raised" : "visits.care_file.updated", id,
+                            c.community, c.resident, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    if (raise) {
+        char key[48], due[11];
+        snprintf(key, sizeof key, "raise:%lld", (long long)entry);
+        vx_day(now, VX_DUE_RAISE, due);
+        int64_t assignee = vx_pick_assignee(tx, clear_resp ? 0 : (responsible ? responsible : c.responsible),
+                                            c.community, c.grid, "grid");
+        if ((rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, "level_raise", "关怀等级提高",
+                                key, due, now, NULL, e)))
+            goto fail;
+    }
+    if (level && (rc = vx_schedule_file(tx, id, now, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* Close a file and cancel its open tasks, on tx (also used by the status-change handler). */
+static int close_on_tx(store_tx *tx, const nx_principal *who, int64_t id, const file_cur *c, const char *reason,
+                       const char *on, nx_err *e)
+{
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(on), P_TEXT(reason), P_INT(now), P_INT(id)};
+    int rc = store_exec(tx,
+                        "UPDATE care_files SET status = 'closed', closed_on = $1, close_reason = $2, version = version "
+                        "+ 1, updated_at = $3 WHERE id = $4",
+                        p, 4, NULL, e);
+    store_param q[] = {P_INT(now), P_INT(id)};
+    if (rc == 0)
+        rc = store_exec(tx,
+                        "UPDATE visit_tasks SET status = 'cancelled', updated_at = $1 WHERE care_file_id = $2 AND "
+                        "status = 'open'",
+                        q, 2, NULL, e);
+    json_t *d = json_pack("{s:s}", "closed_on", on);
+    if (rc == 0)
+        rc = vx_timeline(tx, c->community, "care_file", id, who, "closed", reason, d, NULL, e);
+    if (rc == 0)
+        rc = audit_and_emit(tx, who, "close", "visits.care_file.closed", id, c->community, c->resident, d, e);
+    json_decref(d);
+    return rc;
+}
+
+int care_file_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权关闭关怀档案");
+    static const char *const allowed[] = {"reason", "closed_on", NULL};
+    const char *reason = NULL, *on = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "reason", true, 200, &reason, e)) ||
+        (rc = vx_date(in, "closed_on", false, &on, e)))
+        return rc;
+    char today[11];
+    vx_day(clock_now_ms(), 0, today);
+    if (on && strcmp(on, today) > 0)
+        return nx_fail(e, NX_EINVAL, "closed_on", "结档日期不能晚于今天");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    file_cur c;
+    if ((rc = load_file(tx, who, id, &c, e)))
+        goto fail;
+    if (strcmp(c.status, "active") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭");
+        goto fail;
+    }
+    if ((rc = close_on_tx(tx, who, id, &c, reason, on ? on : today, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e)
+{
+    store_param p[] = {P_INT(resident)};
+    int64_t id = 0;
+    if (store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", p, 1, &id, NULL))
+        return 0;
+    nx_principal sys = {.username = "system", .scope = SCOPE_ALL, .role = ROLE_ADMIN};
+    file_cur c;
+    int rc = load_file(tx, &sys, id, &c, e);
+    if (rc)
+        return rc;
+    char today[11];
+    vx_day(clock_now_ms(), 0, today);
+    return close_on_tx(tx, NULL, id, &c, reason, today, e);
+}
+
+static int life_or_manual(nx_app *app, const nx_principal *who, int64_t id, const char *action, const char *reason,
+                          const char *note, const char *due, json_t *detail, int64_t *task_id, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    file_cur c;
+    int64_t now = clock_now_ms();
+    if ((rc = load_file(tx, who, id, &c, e)))
+        goto fail;
+    if (strcmp(c.status, "active") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭");
+        goto fail;
+    }
+    int64_t entry = 0;
+    if ((rc = vx_timeline(tx, c.community, "care_file", id, who, action, note, detail, &entry, e)))
+        goto fail;
+    char key[48];
+    snprintf(key, sizeof key, "%s:%lld", strcmp(action, "manual_trigger") == 0 ? "manual" : "life", (long long)entry);
+    int64_t assignee = vx_pick_assignee(tx, c.responsible, c.community, c.grid, "grid");
+    if ((rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, reason, note, key, due, now, task_id,
+                            e)) ||
+        (rc = audit_and_emit(tx, who, action, "visits.care_file.triggered", id, c.community, c.resident, detail, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int care_file_event(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权登记关怀事件");
+    static const char *const allowed[] = {"kind", "note", "occurred_on", NULL};
+    const char *kind = NULL, *note = NULL, *on = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 20, &kind, e)) ||
+        (rc = vx_str(in, "note", false, 500, &note, e)) || (rc = vx_date(in, "occurred_on", false, &on, e)))
+        return rc;
+    if (strcmp(kind, "hospitalised") != 0 && strcmp(kind, "bereaved") != 0 && strcmp(kind, "other") != 0)
+        return nx_fail(e, NX_EINVAL, "kind", "事件类型应为 hospitalised（住院）、bereaved（丧亲）或 other（其他）");
+    int64_t now = clock_now_ms();
+    char due[11], today[11];
+    vx_day(now, VX_DUE_LIFE, due);
+    vx_day(now, 0, today);
+    if (on && strcmp(on, today) > 0)
+        return nx_fail(e, NX_EINVAL, "occurred_on", "事件日期不能晚于今天");
+    json_t *d = json_pack("{s:s, s:s}", "kind", kind, "occurred_on", on ? on : today);
+    rc = life_or_manual(app, who, id, "life_event", kind, note, due, d, task_id, e);
+    json_decref(d);
+    return rc;
+}
+
+int care_file_trigger(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权发起走访");
+    static const char *const allowed[] = {"note", "due_date", NULL};
+    const char *note = NULL, *due = NULL;
+    int rc;
+    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
+        (rc = vx_date(in, "due_date", false, &due, e)))
+        return rc;
+    int64_t now = clock_now_ms();
+    char def[11], today[11];
+    vx_day(now, VX_DUE_MANUAL, def);
+    vx_day(now, 0, today);
+    if (due && strcmp(due, today) < 0)
+        return nx_fail(e, NX_EINVAL, "due_date", "截止日期不能早于今天");
+    return life_or_manual(app, who, id, "manual_trigger", "manual", note, due ? due : def, NULL, task_id, e);
+}
+
+int care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
+    vx_query q = {.sql = FILE_COLS " WHERE f.id = $1", .p = {P_INT(id)}, .n = 1};
+    int rc = vx_scope(who, "f.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n);
+    if (rc)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    json_t *o = NULL;
+    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)))
+        goto done;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        rc = nx_fail(e, NX_ENOTFOUND, "", "关怀档案不存在");
+        goto done;
+    }
+    o = file_row(r, visits_local_date(clock_now_ms()));
+    store_rows_free(r);
+    json_t *tl;
+    if ((rc = vx_timeline_json(tx, "care_file", id, &tl, e)))
+        goto done;
+    json_object_set_new(o, "timeline", tl);
+    store_param p[] = {P_INT(id)};
+    if ((rc = store_query(tx,
+                          "SELECT id, kind, reason, due_date, status, overdue FROM visit_tasks WHERE care_file_id = $1 "
+                          "AND status = 'open' ORDER BY due_date, id",
+                          p, 1, &r, e)))
+        goto done;
+    json_t *tasks = json_array();
+    while (store_next(r) == 1)
+        json_array_append_new(tasks, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
+                                               "kind", store_text(r, 1), "reason", store_text(r, 2), "due_date",
+                                               store_text(r, 3), "status", store_text(r, 4), "overdue",
+                                               (int)store_int(r, 5)));
+    store_rows_free(r);
+    json_object_set_new(o, "open_tasks", tasks);
+    if ((rc = store_query(tx,
+                          "SELECT id, visited_on, kind, visitors, findings FROM visits WHERE care_file_id = $1 ORDER "
+                          "BY visited_on DESC, id DESC LIMIT 10",
+                          p, 1, &r, e)))
+        goto done;
+    json_t *visits = json_array();
+    while (store_next(r) == 1)
+        json_array_append_new(visits, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)store_int(r, 0),
+                                                "visited_on", store_text(r, 1), "kind", store_text(r, 2), "visitors",
+                                                store_text(r, 3), "findings", vx_text(r, 4)));
+    store_rows_free(r);
+    json_object_set_new(o, "recent_visits", visits);
+done:
+    store_rollback(tx);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+int care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
+    int64_t after = 0;
+    int rc = vx_cursor(f->cursor, &after, e);
+    if (rc)
+        return rc;
+    vx_query q = {.sql = FILE_COLS " WHERE 1 = 1"};
+    if ((rc = vx_scope(who, "f.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n)))
+        return rc;
+    const char *status = f->status ? f->status : "active";
+    if (strcmp(status, "active") != 0 && strcmp(status, "closed") != 0 && strcmp(status, "all") != 0)
+        return nx_fail(e, NX_EINVAL, "status", "状态应为 active、closed 或 all");
+    if (strcmp(status, "all") != 0)
+        vx_add(&q, " AND f.status = $%d", P_TEXT(status));
+    if (f->community_id)
+        vx_add(&q, " AND f.community_id = $%d", P_INT(f->community_id));
+    if (f->grid_id)
+        vx_add(&q, " AND f.grid_id = $%d", P_INT(f->grid_id));
+    if (f->resident_id)
+        vx_add(&q, " AND f.resident_id = $%d", P_INT(f->resident_id));
+    if (f->level)
+        vx_add(&q, " AND f.level = $%d", P_TEXT(f->level));
+    if (f->category)
+        vx_add(&q, " AND f.category = $%d", P_TEXT(f->category));
+    if (after)
+        vx_add(&q, " AND f.id < $%d", P_INT(after));
+    char tail[64];
+    snprintf(tail, sizeof tail, " ORDER BY f.id DESC LIMIT %d", f->limit + 1);
+    vx_append(&q, tail);
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+        json_t *items = json_array();
+        nx_date today = visits_local_date(clock_now_ms());
+        int count = 0;
+        int64_t last = 0;
+        bool more = false;
+        while (store_next(r) == 1) {
+            if (count == f->limit) {
+                more = true;
+                break;
+            }
+            json_array_append_new(items, file_row(r, today));
+            last = store_int(r, 0);
+            count++;
+        }
+        store_rows_free(r);
+        char next[24];
+        snprintf(next, sizeof next, "%lld", (long long)last);
+        *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
+    }
+    store_rollback(tx);
+    return rc;
+}

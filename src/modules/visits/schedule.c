@@ -1,0 +1,558 @@
+/* schedule.c — the visit scheduler and the 遇事必访 event handlers.
+ *
+ * Periods. A policy's period is N calendar months counted from January 1970 (N = 1 monthly, 3
+ * quarterly) or N Monday-to-Sunday weeks counted from Monday 1970-01-05 (N = 2 is "every other
+ * week", the same fortnights for every file, so a grid worker's fortnight is one for all her
+ * elders). The period containing a day depends only on the civil date in Asia/Shanghai; "today" is
+ * computed from the now_ms the caller passes (never read inside), so tests pin it across month ends,
+ * leap days and the +08:00 day boundary. A routine task is due on the last day of its period.
+ *
+ * Idempotency. Routine tasks are unique per (care file, period start); event tasks per source_key
+ * ("event:<outbox id>" for events, "event:<id>:<file>" when one event concerns several files). The
+ * handlers insert with ON CONFLICT DO NOTHING, so an event delivered twice creates one task, and the
+ * scheduler may run as often as anyone likes, in several processes (it also takes store_leader when
+ * it runs as a thread). Overdue marking and escalation only move flags forward.
+ *
+ * Threads: visits_schedule runs on the caller's thread; the scheduler thread calls it every
+ * interval; the event handlers run on the dispatcher thread. Each uses its own write transaction. */
+#include "modules/visits/visits_internal.h"
+
+#include "base/log.h"
+#include "base/str.h"
+#include "notify/dispatcher.h"
+#include "secure/audit.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DAY_MS 86400000LL
+#define WEEK_EPOCH 4 /* 1970-01-05, a Monday, in days since 1970-01-01 */
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+nx_date visits_local_date(int64_t ms)
+{
+    return date_from_days(floor_div(ms + NX_TZ_OFFSET_MS, DAY_MS));
+}
+
+int visits_period_of(const char *unit, int count, nx_date day, nx_date *start, nx_date *end)
+{
+    if (unit == NULL || count < 1 || count > 12)
+        return NX_EINVAL;
+    if (strcmp(unit, "month") == 0) {
+        int64_t idx = (int64_t)(day.y - 1970) * 12 + (day.m - 1);
+        int64_t p = floor_div(idx, count) * count, q = p + count;
+        nx_date s = {(int)(1970 + floor_div(p, 12)), (int)(p - floor_div(p, 12) * 12) + 1, 1};
+        nx_date n = {(int)(1970 + floor_div(q, 12)), (int)(q - floor_div(q, 12) * 12) + 1, 1};
+        *start = s;
+        *end = date_from_days(date_to_days(n) - 1);
+        return 0;
+    }
+    if (strcmp(unit, "week") == 0) {
+        int64_t len = 7LL * count;
+        int64_t s = WEEK_EPOCH + floor_div(date_to_days(day) - WEEK_EPOCH, len) * len;
+        *start = date_from_days(s);
+        *end = date_from_days(s + len - 1);
+        return 0;
+    }
+    return NX_EINVAL;
+}
+
+/* The policy of a file: the most specific row for its community, category and level. */
+typedef struct policy {
+    char unit[8], responsible[8];
+    int count, escalate_days;
+} policy;
+
+static int find_policy(store_tx *tx, int64_t community, const char *category, const char *level, policy *out,
+                       bool *found, nx_err *e)
+{
+    store_param p[] = {P_TEXT(level), P_INT(community), P_TEXT(category)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "SELECT period_unit, period_count, responsible, escalate_days FROM visit_policies WHERE "
+                         "level = $1 AND (community_id = $2 OR community_id IS NULL) AND (category = $3 OR category "
+                         "IS NULL) ORDER BY (CASE WHEN community_id IS NULL THEN 0 ELSE 2 END) + (CASE WHEN category "
+                         "IS NULL THEN 0 ELSE 1 END) DESC, id LIMIT 1",
+                         p, 3, &r, e);
+    if (rc)
+        return rc;
+    *found = store_next(r) == 1;
+    if (*found) {
+        str_copy(out->unit, store_text(r, 0), sizeof out->unit);
+        out->count = (int)store_int(r, 1);
+        str_copy(out->responsible, store_text(r, 2), sizeof out->responsible);
+        out->escalate_days = (int)store_int(r, 3);
+    }
+    store_rows_free(r);
+    return 0;
+}
+
+int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created, nx_err *e)
+{
+    if (created)
+        *created = 0;
+    store_param fp[] = {P_INT(file_id)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "SELECT community_id, grid_id, resident_id, category, level, responsible_user_id, status "
+                         "FROM care_files WHERE id = $1",
+                         fp, 1, &r, e);
+    if (rc)
+        return rc;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        return 0;
+    }
+    int64_t community = store_int(r, 0), grid = store_int(r, 1), resident = store_int(r, 2),
+            responsible = store_int(r, 5);
+    char category[48], level[48];
+    str_copy(category, store_text(r, 3), sizeof category);
+    str_copy(level, store_text(r, 4), sizeof level);
+    bool active = strcmp(store_text(r, 6), "active") == 0;
+    store_rows_free(r);
+    if (!active)
+        return 0;
+    policy pol;
+    bool found = false;
+    if ((rc = find_policy(tx, community, category, level, &pol, &found, e)) || !found)
+        return rc;
+    nx_date today = visits_local_date(now_ms), s, en;
+    if (visits_period_of(pol.unit, pol.count, today, &s, &en))
+        return 0;
+    char start[11], end[11], day[11];
+    date_format(s, start);
+    date_format(en, end);
+    date_format(today, day);
+    int64_t assignee = vx_pick_assignee(tx, responsible, community, grid, pol.responsible);
+    store_param p[] = {P_INT(community), P_ID(grid), P_INT(resident), P_INT(file_id), P_TEXT(start),
+                       P_TEXT(end),      P_ID(assignee), P_INT(now_ms), P_TEXT(day)};
+    int64_t changes = 0;
+    rc = store_exec(tx,
+                    "INSERT INTO visit_tasks (community_id, grid_id, resident_id, care_file_id, kind, reason, "
+                    "period_start, due_date, assignee_user_id, status, done_at, created_at, updated_at) SELECT $1, "
+                    "CAST($2 AS BIGINT), $3, $4, 'routine', 'routine', $5, $6, CAST($7 AS BIGINT), CASE WHEN v.n > 0 THEN 'done' ELSE 'open' END, "
+                    "CASE WHEN v.n > 0 THEN $8 ELSE NULL END, $8, $8 FROM (SELECT count(*) AS n FROM visits WHERE "
+                    "care_file_id = $4 AND visited_on >= $5 AND visited_on <= $9) v WHERE 1 = 1 ON CONFLICT DO NOTHING",
+                    p, 9, &changes, e);
+    if (rc == 0 && created)
+        *created = changes > 0;
+    return rc;
+}
+
+/* ---- one run ---- */
+
+typedef struct esc_item {
+    int64_t id, community, grid, resident, file;
+    char due[11], level[48], category[48];
+} esc_item;
+
+static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *count, nx_err *e)
+{
+    *count = 0;
+    store_rows *r;
+    store_param p[] = {P_TEXT(today)};
+    int rc = store_query(tx,
+                         "SELECT t.id, t.community_id, t.grid_id, t.resident_id, t.care_file_id, t.due_date, f.level, "
+                         "f.category FROM visit_tasks t LEFT JOIN care_files f ON f.id = t.care_file_id WHERE "
+                         "t.status = 'open' AND t.escalated_at IS NULL AND t.due_date < $1 ORDER BY t.id",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    size_t n = 0, cap = 64;
+    esc_item *items = malloc(cap * sizeof *items);
+    while (items && store_next(r) == 1) {
+        if (n == cap) {
+            esc_item *bigger = realloc(items, cap * 2 * sizeof *items);
+            if (!bigger)
+                break;
+            items = bigger;
+            cap *= 2;
+        }
+        esc_item *it = &items[n++];
+        it->id = store_int(r, 0);
+        it->community = store_int(r, 1);
+        it->grid = store_int(r, 2);
+        it->resident = store_int(r, 3);
+        it->file = store_int(r, 4);
+        str_copy(it->due, store_text(r, 5), sizeof it->due);
+        str_copy(it->level, store_text(r, 6) ? store_text(r, 6) : "", sizeof it->level);
+        str_copy(it->category, store_text(r, 7) ? store_text(r, 7) : "", sizeof it->category);
+    }
+    store_rows_free(r);
+    if (!items)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    nx_date t;
+    date_parse(today, &t);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        esc_item *it = &items[i];
+        int days = 1;
+        policy pol;
+        bool found = false;
+        if (it->level[0] && (rc = find_policy(tx, it->community, it->category, it->level, &pol, &found, e)))
+            break;
+        if (found)
+            days = pol.escalate_days;
+        nx_date d;
+        if (date_parse(it->due, &d) || date_to_days(t) - date_to_days(d) <= days)
+            continue;
+        store_param u[] = {P_INT(now_ms), P_INT(it->id)};
+        if ((rc = store_exec(tx, "UPDATE visit_tasks SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2",
+                             u, 2, NULL, e)))
+            break;
+        json_t *d2 = json_pack("{s:s, s:i}", "due_date", it->due, "escalate_days", days);
+        rc = vx_timeline(tx, it->community, "task", it->id, NULL, "escalated", "逾期未走访，已上报社区", d2, NULL, e);
+        json_decref(d2);
+        if (rc)
+            break;
+        json_t *payload = json_pack("{s:I, s:I, s:o, s:o, s:s}", "task_id", (json_int_t)it->id, "resident_id",
+                                    (json_int_t)it->resident, "care_file_id",
+                                    it->file ? json_integer(it->file) : json_null(), "grid_id",
+                                    it->grid ? json_integer(it->grid) : json_null(), "due_date", it->due);
+        char subject[40];
+        snprintf(subject, sizeof subject, "visit_task:%lld", (long long)it->id);
+        rc = vx_emit(tx, "visits.task.escalated", it->community, subject, payload, e);
+        json_decref(payload);
+        if (rc == 0)
+            (*count)++;
+    }
+    free(items);
+    return rc;
+}
+
+static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day, int *count, nx_err *e)
+{
+    *count = 0;
+    store_rows *r;
+    store_param p[] = {P_TEXT(limit_day)};
+    int rc = store_query(tx,
+                         "SELECT id, community_id, grid_id, resident_id, deadline FROM problems WHERE status NOT IN "
+                         "('resolved', 'closed') AND escalated_at IS NULL AND deadline IS NOT NULL AND deadline < $1 "
+                         "ORDER BY id LIMIT 1000",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    esc_item *items = calloc(1000, sizeof *items);
+    size_t n = 0;
+    while (items && n < 1000 && store_next(r) == 1) {
+        items[n].id = store_int(r, 0);
+        items[n].community = store_int(r, 1);
+        items[n].grid = store_int(r, 2);
+        items[n].resident = store_int(r, 3);
+        str_copy(items[n].due, store_text(r, 4), sizeof items[n].due);
+        n++;
+    }
+    store_rows_free(r);
+    if (!items)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        store_param u[] = {P_INT(now_ms), P_INT(items[i].id)};
+        if ((rc = store_exec(tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", u,
+                             2, NULL, e)) ||
+            (rc = vx_timeline(tx, items[i].community, "problem", items[i].id, NULL, "escalated",
+                              "超过办理期限，已上报社区", NULL, NULL, e)))
+            break;
+        json_t *payload = json_pack("{s:I, s:o, s:o, s:s}", "problem_id", (json_int_t)items[i].id, "resident_id",
+                                    items[i].resident ? json_integer(items[i].resident) : json_null(), "grid_id",
+                                    items[i].grid ? json_integer(items[i].grid) : json_null(), "deadline",
+                                    items[i].due);
+        char subject[40];
+        snprintf(subject, sizeof subject, "problem:%lld", (long long)items[i].id);
+        rc = vx_emit(tx, "visits.problem.escalated", items[i].community, subject, payload, e);
+        json_decref(payload);
+        if (rc == 0)
+            (*count)++;
+    }
+    free(items);
+    return rc;
+}
+
+int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    char today[11], limit_day[11];
+    vx_day(now_ms, 0, today);
+    vx_day(now_ms, -VX_PROBLEM_ESCALATE_DAYS, limit_day);
+    int created = 0, escalated = 0, p_escalated = 0;
+    int64_t overdue = 0, p_overdue = 0;
+    /* The active files first (one open result per transaction), then one file at a time. */
+    store_rows *r;
+    size_t n = 0, cap = 256;
+    int64_t *ids = malloc(cap * sizeof *ids);
+    if ((rc = store_query(tx, "SELECT id FROM care_files WHERE status = 'active' ORDER BY id", NULL, 0, &r, e)))
+        goto fail;
+    while (ids && store_next(r) == 1) {
+        if (n == cap) {
+            int64_t *bigger = realloc(ids, cap * 2 * sizeof *ids);
+            if (!bigger)
+                break;
+            ids = bigger;
+            cap *= 2;
+        }
+        ids[n++] = store_int(r, 0);
+    }
+    store_rows_free(r);
+    if (!ids) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int c = 0;
+        if ((rc = vx_schedule_file(tx, ids[i], now_ms, &c, e)))
+            goto fail;
+        created += c;
+    }
+    store_param p[] = {P_INT(now_ms), P_TEXT(today)};
+    if ((rc = store_exec(tx,
+                         "UPDATE visit_tasks SET overdue = 1, updated_at = $1 WHERE status = 'open' AND overdue = 0 "
+                         "AND due_date < $2",
+                         p, 2, &overdue, e)) ||
+        (rc = escalate_tasks(tx, now_ms, today, &escalated, e)) ||
+        (rc = store_exec(tx,
+                         "UPDATE problems SET overdue = 1, updated_at = $1 WHERE status NOT IN ('resolved', 'closed') "
+                         "AND overdue = 0 AND deadline IS NOT NULL AND deadline < $2",
+                         p, 2, &p_overdue, e)) ||
+        (rc = escalate_problems(tx, now_ms, limit_day, &p_escalated, e)))
+        goto fail;
+    json_t *out = json_pack("{s:s, s:i, s:I, s:i, s:I, s:i}", "date", today, "created", created, "overdue",
+                            (json_int_t)overdue, "escalated", escalated, "problems_overdue", (json_int_t)p_overdue,
+                            "problems_escalated", p_escalated);
+    if (created || overdue || escalated || p_overdue || p_escalated)
+        rc = audit_write(tx, NULL, "schedule", "visit_task", 0, 0, out, e);
+    if (rc || (rc = store_commit(tx, e))) {
+        json_decref(out);
+        free(ids);
+        return rc;
+    }
+    free(ids);
+    nx_log(LOG_INFO, "visits.scheduled date=%s created=%d overdue=%lld escalated=%d problems_overdue=%lld", today,
+           created, (long long)overdue, escalated, (long long)p_overdue);
+    if (report)
+        *report = out;
+    else
+        json_decref(out);
+    return 0;
+fail:
+    free(ids);
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- event handlers ---- */
+
+static int resident_of(json_t *payload, int64_t *resident)
+{
+    json_t *v = json_object_get(payload, "resident_id");
+    if (!json_is_integer(v) || json_integer_value(v) <= 0)
+        return NX_EINVAL;
+    *resident = json_integer_value(v);
+    return 0;
+}
+
+typedef struct member_file {
+    int64_t file, community, grid, resident, responsible;
+} member_file;
+
+static int on_status_changed(store *s, const nx_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(ev->kind, "resident.status_changed") != 0)
+        return 0;
+    json_t *payload = json_loads(ev->payload, 0, NULL);
+    int64_t resident = 0;
+    const char *status = json_string_value(json_object_get(payload, "status"));
+    if (!payload || resident_of(payload, &resident) || !status ||
+        (strcmp(status, "deceased") != 0 && strcmp(status, "moved_out") != 0)) {
+        json_decref(payload);
+        return 0;
+    }
+    bool deceased = strcmp(status, "deceased") == 0;
+    json_decref(payload);
+    nx_err e;
+    nx_err_clear(&e);
+    store_tx *tx;
+    int rc = store_begin(s, STORE_WRITE, &tx, &e);
+    if (rc)
+        return rc;
+    if ((rc = vx_close_resident_file(tx, resident, deceased ? "居民去世" : "居民迁出", &e)))
+        goto fail;
+    if (deceased) {
+        store_rows *r;
+        store_param p[] = {P_INT(resident), P_INT(resident)};
+        if ((rc = store_query(tx,
+                              "SELECT f.id, f.community_id, f.grid_id, f.resident_id, f.responsible_user_id FROM "
+                              "care_files f JOIN residents m ON m.id = f.resident_id WHERE f.status = 'active' AND "
+                              "m.household_id = (SELECT household_id FROM residents WHERE id = $1) AND f.resident_id "
+                              "<> $2 ORDER BY f.id LIMIT 20",
+                              p, 2, &r, &e)))
+            goto fail;
+        member_file mf[20];
+        int n = 0;
+        while (n < 20 && store_next(r) == 1) {
+            mf[n] = (member_file){store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3), store_int(r, 4)};
+            n++;
+        }
+        store_rows_free(r);
+        int64_t now = clock_now_ms();
+        char due[11];
+        vx_day(now, VX_DUE_LIFE, due);
+        for (int i = 0; i < n; i++) {
+            char key[64];
+            snprintf(key, sizeof key, "event:%lld:%lld", (long long)ev->id, (long long)mf[i].file);
+            int64_t assignee = vx_pick_assignee(tx, mf[i].responsible, mf[i].community, mf[i].grid, "grid");
+            if ((rc = vx_event_task(tx, mf[i].community, mf[i].grid, mf[i].resident, mf[i].file, assignee, "bereaved",
+                                    "家中亲人去世，遇事必访", key, due, now, NULL, &e)))
+                goto fail;
+        }
+    }
+    if ((rc = store_commit(tx, &e)))
+        nx_log(LOG_WARN, "visits.status_event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
+    return rc;
+fail:
+    store_rollback(tx);
+    nx_log(LOG_WARN, "visits.status_event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
+    return rc;
+}
+
+static int on_alert_resolved(store *s, const nx_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(ev->kind, "alert.resolved") != 0 && strcmp(ev->kind, "devices.alert.resolved") != 0)
+        return 0;
+    json_t *payload = json_loads(ev->payload, 0, NULL);
+    int64_t resident = 0;
+    if (!payload || resident_of(payload, &resident) || !json_is_true(json_object_get(payload, "needs_followup"))) {
+        json_decref(payload);
+        return 0;
+    }
+    char note[200] = "报警处置后需回访";
+    const char *given = json_string_value(json_object_get(payload, "note"));
+    if (given && str_utf8_valid(given, strlen(given)) && str_utf8_len(given) <= 60)
+        snprintf(note, sizeof note, "报警处置后需回访：%s", given);
+    json_decref(payload);
+    nx_err e;
+    nx_err_clear(&e);
+    store_tx *tx;
+    int rc = store_begin(s, STORE_WRITE, &tx, &e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_INT(resident)};
+    if ((rc = store_query(tx,
+                          "SELECT r.community_id, r.grid_id, f.id, f.responsible_user_id FROM residents r LEFT JOIN "
+                          "care_files f ON f.resident_id = r.id AND f.status = 'active' WHERE r.id = $1",
+                          p, 1, &r, &e)))
+        goto fail;
+    if (store_next(r) != 1) {
+        store_rows_free(r);
+        store_rollback(tx);
+        nx_log(LOG_WARN, "visits.alert_event_unknown_resident event=%lld", (long long)ev->id);
+        return 0; /* nothing to visit: not retried */
+    }
+    int64_t community = store_int(r, 0), grid = store_int(r, 1), file = store_int(r, 2), resp = store_int(r, 3);
+    store_rows_free(r);
+    int64_t now = clock_now_ms();
+    char due[11], key[48];
+    vx_day(now, VX_DUE_ALERT, due);
+    snprintf(key, sizeof key, "event:%lld", (long long)ev->id);
+    int64_t assignee = vx_pick_assignee(tx, resp, community, grid, "grid");
+    if ((rc = vx_event_task(tx, community, grid, resident, file, assignee, "alert_followup", note, key, due, now, NULL,
+                            &e)))
+        goto fail;
+    return store_commit(tx, &e);
+fail:
+    store_rollback(tx);
+    nx_log(LOG_WARN, "visits.alert_event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
+    return rc;
+}
+
+int visits_subscribe(struct dispatcher *d, nx_app *app)
+{
+    int rc;
+    if ((rc = dispatcher_subscribe(d, "visits.resident_status", "resident.status_changed", on_status_changed, app)) ||
+        (rc = dispatcher_subscribe(d, "visits.alert_resolved", "alert.resolved", on_alert_resolved, app)) ||
+        (rc = dispatcher_subscribe(d, "visits.device_alert_resolved", "devices.alert.resolved", on_alert_resolved,
+                                   app)))
+        return rc;
+    return 0;
+}
+
+/* ---- the scheduler thread ---- */
+
+struct visits_scheduler {
+    nx_app *app;
+    int interval_s;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop;
+};
+
+static void *scheduler_main(void *arg)
+{
+    visits_scheduler *s = arg;
+    pthread_mutex_lock(&s->mu);
+    while (!s->stop) {
+        pthread_mutex_unlock(&s->mu);
+        nx_err e;
+        nx_err_clear(&e);
+        bool leader = false;
+        if (store_leader(s->app->db, "visits.scheduler", &leader, &e) == 0 && leader) {
+            int rc = visits_schedule(s->app, clock_now_ms(), NULL, &e);
+            if (rc)
+                nx_log(LOG_WARN, "visits.schedule_failed code=%s msg=\"%s\"", nx_code_name(rc), e.msg);
+        }
+        pthread_mutex_lock(&s->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += s->interval_s;
+        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+int visits_scheduler_start(nx_app *app, int interval_s, visits_scheduler **out, nx_err *e)
+{
+    visits_scheduler *s = calloc(1, sizeof *s);
+    if (s == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    s->app = app;
+    s->interval_s = interval_s > 0 ? interval_s : 300;
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->cv, NULL);
+    if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        pthread_cond_destroy(&s->cv);
+        free(s);
+        return nx_fail(e, NX_EINTERNAL, "", "无法启动走访调度线程");
+    }
+    *out = s;
+    return 0;
+}
+
+void visits_scheduler_stop(visits_scheduler *s)
+{
+    if (s == NULL)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->stop = true;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->thread, NULL);
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->cv);
+    free(s);
+}

@@ -1,0 +1,383 @@
+/* visits_http.c — the HTTP face of care files, visit policies and vocabularies, tasks, visits,
+ * photos, problems, the care statistics and the monthly visit register. Thin: parse the path and
+ * query, hand the JSON body to the rules (which validate it strictly), answer JSON. */
+#include "modules/visits/visits_internal.h"
+
+#include "base/str.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int vx_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e)
+{
+    memset(f, 0, sizeof *f);
+    bool present;
+    int rc;
+#define QID(name)                                                                                  \
+    if ((rc = http_query_int(r, #name, 1, INT64_MAX, &present, &f->name)))                         \
+        return rc;
+    QID(community_id) QID(grid_id) QID(resident_id) QID(care_file_id) QID(assignee_user_id)
+#undef QID
+    f->status = http_query(r, "status");
+    f->level = http_query(r, "level");
+    f->category = http_query(r, "category");
+    f->kind = http_query(r, "kind");
+    f->from = http_query(r, "from");
+    f->to = http_query(r, "to");
+    f->cursor = http_query(r, "cursor");
+    const char *strs[] = {f->status, f->level, f->category, f->kind, f->cursor};
+    const char *names[] = {"status", "level", "category", "kind", "cursor"};
+    for (int i = 0; i < 5; i++)
+        if (strs[i] && strlen(strs[i]) > 40)
+            return nx_fail(e, NX_EINVAL, names[i], "%s 过长", names[i]);
+    nx_date d;
+    if (f->from && (strlen(f->from) != 10 || date_parse(f->from, &d)))
+        return nx_fail(e, NX_EINVAL, "from", "from 应为日期（YYYY-MM-DD）");
+    if (f->to && (strlen(f->to) != 10 || date_parse(f->to, &d)))
+        return nx_fail(e, NX_EINVAL, "to", "to 应为日期（YYYY-MM-DD）");
+    const char *ov = http_query(r, "overdue");
+    if (ov && str_to_bool(ov, &f->overdue))
+        return nx_fail(e, NX_EINVAL, "overdue", "overdue 应为 true 或 false");
+    return http_query_limit(r, (int)cfg->page_default, (int)cfg->page_max, &f->limit);
+}
+
+/* Handlers of the usual shapes. */
+typedef int (*create_fn)(nx_app *, const nx_principal *, json_t *, int64_t *, nx_err *);
+typedef int (*get_fn)(nx_app *, const nx_principal *, int64_t, json_t **, nx_err *);
+typedef int (*change_fn)(nx_app *, const nx_principal *, int64_t, json_t *, nx_err *);
+typedef int (*list_fn)(nx_app *, const nx_principal *, const care_filter *, json_t **, nx_err *);
+
+static int do_create(http_req *r, nx_app *app, create_fn create, get_fn get, const char *prefix)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = create(app, &who, body, &id, http_err(r))) ||
+        (rc = get(app, &who, id, &out, http_err(r))))
+        return rc;
+    char loc[96];
+    snprintf(loc, sizeof loc, "%s/%lld", prefix, (long long)id);
+    http_add_header(r, "Location", loc);
+    return http_reply_json(r, 201, out);
+}
+
+static int do_get(http_req *r, nx_app *app, get_fn get)
+{
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int do_change(http_req *r, nx_app *app, change_fn change, get_fn get)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = change(app, &who, id, body, http_err(r))) || (rc = get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int do_list(http_req *r, nx_app *app, list_fn list)
+{
+    nx_principal who = app_principal(r);
+    care_filter f;
+    json_t *out;
+    int rc;
+    if ((rc = vx_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = list(app, &who, &f, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* ---- vocabularies and policies ---- */
+
+static int vocab_list(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    const char *kind = http_query(r, "kind");
+    if (kind && strlen(kind) > 40)
+        return nx_fail(http_err(r), NX_EINVAL, "kind", "kind 过长");
+    json_t *out;
+    int rc = visits_vocab_list(ctx, &who, kind, &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+static int vocab_create(http_req *r, void *ctx)
+{
+    return do_create(r, ctx, visits_vocab_create, visits_vocab_get, "/api/v1/care/vocab");
+}
+static int vocab_get(http_req *r, void *ctx)
+{
+    return do_get(r, ctx, visits_vocab_get);
+}
+static int vocab_patch(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, visits_vocab_update, visits_vocab_get);
+}
+static int policy_list(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = visits_policy_list(ctx, &who, &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+static int policy_create(http_req *r, void *ctx)
+{
+    return do_create(r, ctx, visits_policy_create, visits_policy_get, "/api/v1/care/policies");
+}
+static int policy_get(http_req *r, void *ctx)
+{
+    return do_get(r, ctx, visits_policy_get);
+}
+static int policy_patch(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, visits_policy_update, visits_policy_get);
+}
+
+/* ---- care files ---- */
+
+static int file_list(http_req *r, void *ctx)
+{
+    return do_list(r, ctx, care_file_list);
+}
+static int file_create(http_req *r, void *ctx)
+{
+    return do_create(r, ctx, care_file_create, care_file_get, "/api/v1/care-files");
+}
+static int file_get(http_req *r, void *ctx)
+{
+    return do_get(r, ctx, care_file_get);
+}
+static int file_patch(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, care_file_update, care_file_get);
+}
+static int file_close(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, care_file_close, care_file_get);
+}
+
+static int file_task(http_req *r, void *ctx, bool life)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id, task = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = (life ? care_file_event : care_file_trigger)(app, &who, id, body, &task, http_err(r))) ||
+        (rc = visits_task_get(app, &who, task, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 201, out);
+}
+static int file_event(http_req *r, void *ctx)
+{
+    return file_task(r, ctx, true);
+}
+static int file_trigger(http_req *r, void *ctx)
+{
+    return file_task(r, ctx, false);
+}
+
+/* ---- tasks, visits, photos ---- */
+
+static int task_list(http_req *r, void *ctx)
+{
+    return do_list(r, ctx, visits_task_list);
+}
+static int task_get(http_req *r, void *ctx)
+{
+    return do_get(r, ctx, visits_task_get);
+}
+static int task_patch(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, visits_task_update, visits_task_get);
+}
+static int visit_list(http_req *r, void *ctx)
+{
+    return do_list(r, ctx, visits_list);
+}
+static int visit_create(http_req *r, void *ctx)
+{
+    return do_create(r, ctx, visits_record, visits_get, "/api/v1/visits");
+}
+static int visit_get(http_req *r, void *ctx)
+{
+    return do_get(r, ctx, visits_get);
+}
+
+static int visit_photo(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, photo;
+    size_t len;
+    int rc = http_param_id(r, "id", &id);
+    if (rc)
+        return rc;
+    const void *body = http_body(r, &len);
+    if ((rc = visits_photo_add(app, &who, "visit", id, body, len, (size_t)app->cfg->max_upload, &photo, http_err(r))))
+        return rc;
+    char url[64];
+    snprintf(url, sizeof url, "/api/v1/photos/%lld", (long long)photo);
+    http_add_header(r, "Location", url);
+    return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)photo, "content_type",
+                                             visits_sniff_image(body, len), "url", url, "size", (json_int_t)len));
+}
+
+static int photo_get(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int fd;
+    char ctype[32];
+    uint64_t size;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = visits_photo_open(app, &who, id, &fd, ctype, &size, http_err(r))))
+        return rc;
+    http_add_header(r, "Cache-Control", "private, max-age=3600");
+    http_add_header(r, "X-Content-Type-Options", "nosniff");
+    return http_reply_fd(r, 200, ctype, fd, size);
+}
+
+/* ---- problems ---- */
+
+static int problem_list(http_req *r, void *ctx)
+{
+    return do_list(r, ctx, problems_list);
+}
+static int problem_create(http_req *r, void *ctx)
+{
+    return do_create(r, ctx, problems_create, problems_get, "/api/v1/problems");
+}
+static int problem_get(http_req *r, void *ctx)
+{
+    return do_get(r, ctx, problems_get);
+}
+static int problem_patch(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, problems_update, problems_get);
+}
+static int problem_note(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, problems_note, problems_get);
+}
+static int problem_resolve(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, problems_resolve, problems_get);
+}
+static int problem_rate(http_req *r, void *ctx)
+{
+    return do_change(r, ctx, problems_rate, problems_get);
+}
+
+/* ---- statistics and the register ---- */
+
+static int stats_care(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = visits_stats(app, &who, community, clock_now_ms(), &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int register_xlsx(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    const char *month = http_query(r, "month");
+    bool present;
+    int64_t community = 0;
+    int rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community);
+    if (rc)
+        return rc;
+    char def[8];
+    if (!month) {
+        nx_date d = visits_local_date(clock_now_ms());
+        snprintf(def, sizeof def, "%04d-%02d", d.y, d.m);
+        month = def;
+    }
+    const char *dir = getenv("TMPDIR");
+    char path[256];
+    snprintf(path, sizeof path, "%s/nuanxin-register-XXXXXX", dir && *dir ? dir : "/tmp");
+    int tfd = mkstemp(path);
+    if (tfd < 0)
+        return nx_fail(http_err(r), NX_EIO, "", "无法创建导出文件");
+    close(tfd);
+    int64_t count = 0;
+    if ((rc = visits_register_xlsx(app, &who, month, community, path, &count, http_err(r)))) {
+        unlink(path);
+        return rc;
+    }
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unlink(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
+    }
+    /* 走访台账-YYYY-MM.xlsx, percent-encoded for filename* (RFC 5987) */
+    char disp[200];
+    snprintf(disp, sizeof disp,
+             "attachment; filename=\"visit-register-%s.xlsx\"; filename*=UTF-8''%%E8%%B5%%B0%%E8%%AE%%BF%%E5%%8F%%B0"
+             "%%E8%%B4%%A6-%s.xlsx",
+             month, month);
+    http_add_header(r, "Content-Disposition", disp);
+    return http_reply_fd(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
+                         (uint64_t)st.st_size);
+}
+
+int visits_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/care/vocab", vocab_list, app, 0);
+    http_route(srv, "POST", "/api/v1/care/vocab", vocab_create, app, 0);
+    http_route(srv, "GET", "/api/v1/care/vocab/{id}", vocab_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/care/vocab/{id}", vocab_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/care/policies", policy_list, app, 0);
+    http_route(srv, "POST", "/api/v1/care/policies", policy_create, app, 0);
+    http_route(srv, "GET", "/api/v1/care/policies/{id}", policy_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/care/policies/{id}", policy_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/care-files", file_list, app, 0);
+    http_route(srv, "POST", "/api/v1/care-files", file_create, app, 0);
+    http_route(srv, "GET", "/api/v1/care-files/{id}", file_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/care-files/{id}", file_patch, app, 0);
+    http_route(srv, "POST", "/api/v1/care-files/{id}/close", file_close, app, 0);
+    http_route(srv, "POST", "/api/v1/care-files/{id}/events", file_event, app, 0);
+    http_route(srv, "POST", "/api/v1/care-files/{id}/tasks", file_trigger, app, 0);
+    http_route(srv, "GET", "/api/v1/visit-tasks", task_list, app, 0);
+    http_route(srv, "GET", "/api/v1/visit-tasks/{id}", task_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/visit-tasks/{id}", task_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/visits", visit_list, app, 0);
+    http_route(srv, "POST", "/api/v1/visits", visit_create, app, 0);
+    http_route(srv, "GET", "/api/v1/visits/register", register_xlsx, app, 0);
+    http_route(srv, "GET", "/api/v1/visits/{id}", visit_get, app, 0);
+    http_route(srv, "POST", "/api/v1/visits/{id}/photos", visit_photo, app, HTTP_UPLOAD);
+    http_route(srv, "GET", "/api/v1/photos/{id}", photo_get, app, 0);
+    http_route(srv, "GET", "/api/v1/problems", problem_list, app, 0);
+    http_route(srv, "POST", "/api/v1/problems", problem_create, app, 0);
+    http_route(srv, "GET", "/api/v1/problems/{id}", problem_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/problems/{id}", problem_patch, app, 0);
+    http_route(srv, "POST", "/api/v1/problems/{id}/notes", problem_note, app, 0);
+    http_route(srv, "POST", "/api/v1/problems/{id}/resolve", problem_resolve, app, 0);
+    http_route(srv, "POST", "/api/v1/problems/{id}/rate", problem_rate, app, 0);
+    http_route(srv, "GET", "/api/v1/stats/care", stats_care, app, 0);
+    return 0;
+}

@@ -1,0 +1,92 @@
+/* visits_internal.h — helpers shared by the files of the visits module (not for other modules). */
+#ifndef NX_MODULES_VISITS_INTERNAL_H
+#define NX_MODULES_VISITS_INTERNAL_H
+
+#include "modules/visits/visits.h"
+
+/* Days added to today for the due date of event tasks. */
+#define VX_DUE_ALERT 1
+#define VX_DUE_LIFE 3
+#define VX_DUE_RAISE 7
+#define VX_DUE_MANUAL 3
+#define VX_PROBLEM_ESCALATE_DAYS 3
+
+/* JSON of a nullable column. */
+json_t *vx_text(store_rows *r, int col);
+json_t *vx_id(store_rows *r, int col);
+json_t *vx_time(store_rows *r, int col); /* epoch ms -> local ISO time, NULL -> null */
+
+/* Today (Shanghai) as "YYYY-MM-DD" plus n days. */
+void vx_day(int64_t now_ms, int plus_days, char out[11]);
+
+/* Check a code of a vocabulary (kind) is active; NX_EINVAL naming field otherwise. */
+int vx_vocab_check(store_tx *tx, const char *kind, const char *code, const char *field, const char *label,
+                   nx_err *e);
+/* The label of a code ("" when unknown) into out. */
+void vx_vocab_label(store_tx *tx, const char *kind, const char *code, char *out, size_t n);
+/* Rank (sort) of a care level; 0 when unknown. */
+int64_t vx_level_rank(store_tx *tx, const char *level);
+
+/* Append one entry to the timeline of an object. who NULL = the system; detail may be NULL
+ * (borrowed); *entry (may be NULL) receives the entry's id. */
+int vx_timeline(store_tx *tx, int64_t community, const char *type, int64_t id, const nx_principal *who,
+                const char *action, const char *note, json_t *detail, int64_t *entry, nx_err *e);
+/* The timeline of an object as a JSON array. */
+int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e);
+
+/* The user a new task goes to: the care file's responsible user if given, else (responsible
+ * "grid") the first active grid worker of the grid, else the first active staff member of the
+ * community; 0 when there is none. */
+int64_t vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
+                         const char *responsible);
+
+/* Create an event task (遇事必访) unless one with source_key exists. *task_id receives the new or
+ * existing task's id (0 if none could be found). */
+int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t resident, int64_t care_file,
+                  int64_t assignee, const char *reason, const char *note, const char *source_key,
+                  const char *due, int64_t now, int64_t *task_id, nx_err *e);
+
+/* Emit an outbox event with a payload object (borrowed). */
+int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subject, json_t *payload, nx_err *e);
+
+/* Validate text fields of an input: json_get_str with a Chinese label on failure. */
+int vx_str(json_t *in, const char *key, bool required, size_t max, const char **out, nx_err *e);
+int vx_date(json_t *in, const char *key, bool required, const char **out, nx_err *e);
+
+/* Append " AND …" scope conditions (perm_scope_sql) — a wrapper that adds resident self scope. */
+int vx_scope(const nx_principal *who, const char *alias, const char *resident_col, char *sql, size_t cap,
+             store_param *p, int *n);
+
+/* The place (community, grid) of an active resident in who's scope; NX_ENOTFOUND otherwise. */
+int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
+                      int64_t *grid, nx_err *e);
+
+/* Check a user exists, is not disabled and may work in community (staff of it, a grid worker of
+ * it, or an admin). NX_EINVAL naming field otherwise. */
+int vx_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e);
+
+/* A small query builder: conditions appended with their one parameter ("%d" is its number). */
+typedef struct vx_query {
+    char sql[4096];
+    store_param p[32];
+    int n;
+} vx_query;
+void vx_add(vx_query *q, const char *fmt_with_d, store_param v);
+void vx_append(vx_query *q, const char *text);
+
+/* Make sure the routine task of the period containing today exists for an active care file (see
+ * visits_schedule). *created (may be NULL) is 1 when a task was created. */
+int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created, nx_err *e);
+
+/* Close the active care file of a resident (if any) as the system, cancelling its open tasks. */
+int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e);
+
+/* The list filters from the query string: community_id, grid_id, resident_id, care_file_id,
+ * assignee_user_id, status, level, category, kind, from, to (dates), overdue (true/false), cursor,
+ * limit. Fills http_err-style e (field named) on bad values. */
+int vx_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e);
+
+/* Parse an id cursor ("123"): 0 when absent. */
+int vx_cursor(const char *cursor, int64_t *out, nx_err *e);
+
+#endif

@@ -1,0 +1,258 @@
+/* pdf.c — one-page A4 documents with libharu (see pdf.h).
+ *
+ * libharu reports errors through a callback; ours records the first one and every drawing call is
+ * checked once at the end (libharu ignores calls on a document in error). Chinese text needs
+ * libharu's UTF-8 encoder and an embedded TrueType font: HPDF_UseUTFEncodings, then
+ * HPDF_LoadTTFontFromFile2 on the .ttc with embedding on (DESIGN.md §11; wqy-microhei loses glyphs
+ * in subsetting, zen hei does not). Line wrapping is ours: libharu's MeasureText counts bytes and
+ * breaks on spaces, which Chinese has none of, so lines are filled code point by code point with
+ * HPDF_Page_TextWidth. Compression is on (the embedded font dominates the size). */
+#include "report/pdf.h"
+
+#include "base/str.h"
+#include "report/qr.h"
+
+#include <hpdf.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *const font_paths[] = {
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/wqy-zenhei/wqy-zenhei.ttc",
+    NULL,
+};
+
+const char *pdf_font_path(void)
+{
+    for (int i = 0; font_paths[i]; i++)
+        if (access(font_paths[i], R_OK) == 0)
+            return font_paths[i];
+    return NULL;
+}
+
+typedef struct pdf_state {
+    HPDF_STATUS error, detail;
+} pdf_state;
+
+static void on_error(HPDF_STATUS error_no, HPDF_STATUS detail_no, void *user)
+{
+    pdf_state *st = user;
+    if (st->error == 0) {
+        st->error = error_no;
+        st->detail = detail_no;
+    }
+}
+
+#define PAGE_W 595.0f
+#define PAGE_H 842.0f
+#define MARGIN 64.0f
+
+static void text_at(HPDF_Page p, HPDF_Font font, float size, float x, float y, const char *s)
+{
+    HPDF_Page_BeginText(p);
+    HPDF_Page_SetFontAndSize(p, font, size);
+    HPDF_Page_TextOut(p, x, y, s);
+    HPDF_Page_EndText(p);
+}
+
+static float text_width(HPDF_Page p, HPDF_Font font, float size, const char *s)
+{
+    HPDF_Page_SetFontAndSize(p, font, size);
+    return HPDF_Page_TextWidth(p, s);
+}
+
+/* Length in bytes of the UTF-8 sequence starting with c (1 for anything unexpected). */
+static size_t u8len(unsigned char c)
+{
+    return c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+}
+
+/* Draw s wrapped to width w starting at (x, *y), lines lead apart; stops above bottom. Newlines in
+ * s start a new paragraph with a two-character indent as Chinese documents do. */
+static void wrapped(HPDF_Page p, HPDF_Font font, float size, float x, float *y, float w, float lead, float bottom,
+                    const char *s, bool indent)
+{
+    char line[1024];
+    size_t n = 0;
+    bool first = true;
+    const char *c = s;
+    while (*y > bottom) {
+        if (n == 0 && first && indent) {
+            str_copy(line, "\xe3\x80\x80\xe3\x80\x80", sizeof line); /* two ideographic spaces */
+            n = strlen(line);
+        }
+        first = false;
+        bool flush = false;
+        if (*c == '\0') {
+            flush = true;
+        } else if (*c == '\n') {
+            c++;
+            flush = true;
+            first = true;
+        } else {
+            size_t k = u8len((unsigned char)*c);
+            if (n + k + 1 >= sizeof line) {
+                flush = true;
+            } else {
+                memcpy(line + n, c, k);
+                line[n + k] = '\0';
+                if (text_width(p, font, size, line) > w && n > 0) {
+                    line[n] = '\0';
+                    flush = true;
+                } else {
+                    n += k;
+                    c += k;
+                }
+            }
+        }
+        if (flush) {
+            line[n] = '\0';
+            if (n)
+                text_at(p, font, size, x, *y, line);
+            *y -= lead;
+            n = 0;
+            if (*c == '\0')
+                break;
+        }
+    }
+}
+
+static int draw_qr(HPDF_Page p, const char *text, float x, float y, float side, nx_err *e)
+{
+    qr_matrix m;
+    int rc = qr_encode(text, &m, e);
+    if (rc)
+        return rc;
+    int total = m.width + 8; /* 4-module quiet zone each side */
+    float cell = side / (float)total;
+    HPDF_Page_SetRGBFill(p, 0, 0, 0);
+    for (int r = 0; r < m.width; r++)
+        for (int col = 0; col < m.width; col++)
+            if (m.modules[r * m.width + col])
+                HPDF_Page_Rectangle(p, x + (float)(col + 4) * cell, y + side - (float)(r + 5) * cell, cell, cell);
+    HPDF_Page_Fill(p);
+    qr_free(&m);
+    return 0;
+}
+
+int pdf_render_form(const pdf_form *f, unsigned char **out, size_t *len, nx_err *e)
+{
+    *out = NULL;
+    *len = 0;
+    if (f == NULL || f->issuer == NULL || f->title == NULL || f->serial == NULL)
+        return nx_fail(e, NX_EINVAL, "", "文书缺少发文单位、标题或编号");
+    const char *strs[] = {f->issuer, f->title, f->serial, f->body, f->footer, f->qr_text, f->verify_code};
+    for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++)
+        if (strs[i] && !str_utf8_valid(strs[i], strlen(strs[i])))
+            return nx_fail(e, NX_EINVAL, "", "文书内容含有无效字符");
+    for (int i = 0; i < f->nrows; i++)
+        if ((f->rows[i].label && !str_utf8_valid(f->rows[i].label, strlen(f->rows[i].label))) ||
+            (f->rows[i].value && !str_utf8_valid(f->rows[i].value, strlen(f->rows[i].value))))
+            return nx_fail(e, NX_EINVAL, "", "文书内容含有无效字符");
+    const char *font_file = pdf_font_path();
+    if (font_file == NULL)
+        return nx_fail(e, NX_EIO, "", "未安装中文字体（请安装 fonts-wqy-zenhei）");
+
+    pdf_state st = {0};
+    HPDF_Doc pdf = HPDF_New(on_error, &st);
+    if (pdf == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    int rc = 0;
+    HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL);
+    HPDF_UseUTFEncodings(pdf);
+    HPDF_SetCurrentEncoder(pdf, "UTF-8");
+    const char *fname = HPDF_LoadTTFontFromFile2(pdf, font_file, 0, HPDF_TRUE);
+    HPDF_Font font = fname ? HPDF_GetFont(pdf, fname, "UTF-8") : NULL;
+    if (font == NULL) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法加载中文字体");
+        goto done;
+    }
+    HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "nuanxin");
+    HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, f->title);
+    HPDF_SetInfoAttr(pdf, HPDF_INFO_SUBJECT, f->serial);
+    if (f->verify_code)
+        HPDF_SetInfoAttr(pdf, HPDF_INFO_KEYWORDS, f->verify_code);
+
+    HPDF_Page p = HPDF_AddPage(pdf);
+    HPDF_Page_SetSize(p, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+    float y = PAGE_H - MARGIN;
+    float w = PAGE_W - 2 * MARGIN;
+    /* heading: the issuer, centred */
+    float tw = text_width(p, font, 14, f->issuer);
+    text_at(p, font, 14, (PAGE_W - tw) / 2, y, f->issuer);
+    y -= 44;
+    tw = text_width(p, font, 24, f->title);
+    text_at(p, font, 24, (PAGE_W - tw) / 2, y, f->title);
+    y -= 30;
+    tw = text_width(p, font, 10, f->serial);
+    text_at(p, font, 10, PAGE_W - MARGIN - tw, y, f->serial);
+    y -= 10;
+    HPDF_Page_SetLineWidth(p, 0.8f);
+    HPDF_Page_MoveTo(p, MARGIN, y);
+    HPDF_Page_LineTo(p, PAGE_W - MARGIN, y);
+    HPDF_Page_Stroke(p);
+    y -= 34;
+    float bottom = MARGIN + 150; /* room for footer and QR code */
+    if (f->body && f->body[0]) {
+        wrapped(p, font, 13, MARGIN, &y, w, 24, bottom, f->body, true);
+        y -= 12;
+    }
+    /* the table: label column, value column, thin rules */
+    float label_w = 120;
+    for (int i = 0; i < f->nrows && y > bottom; i++) {
+        float top = y + 16;
+        text_at(p, font, 11, MARGIN + 6, y, f->rows[i].label ? f->rows[i].label : "");
+        float vy = y;
+        wrapped(p, font, 11, MARGIN + label_w + 6, &vy, w - label_w - 12, 18, bottom,
+                f->rows[i].value ? f->rows[i].value : "", false);
+        float bot = (vy < y ? vy : y - 18) + 12;
+        HPDF_Page_SetLineWidth(p, 0.4f);
+        HPDF_Page_Rectangle(p, MARGIN, bot, label_w, top - bot);
+        HPDF_Page_Rectangle(p, MARGIN + label_w, bot, w - label_w, top - bot);
+        HPDF_Page_Stroke(p);
+        y = bot - 16;
+    }
+    /* footer and QR code */
+    if (f->footer) {
+        tw = text_width(p, font, 12, f->footer);
+        text_at(p, font, 12, PAGE_W - MARGIN - tw, MARGIN + 160, f->footer);
+    }
+    if (f->qr_text) {
+        float side = 110;
+        if ((rc = draw_qr(p, f->qr_text, PAGE_W - MARGIN - side, MARGIN + 14, side, e)))
+            goto done;
+        text_at(p, font, 9, MARGIN, MARGIN + 70, "扫描右侧二维码或访问核验地址，可核验本文书真伪。");
+        if (f->verify_code) {
+            char line[200];
+            snprintf(line, sizeof line, "核验码：%s", f->verify_code);
+            text_at(p, font, 9, MARGIN, MARGIN + 54, line);
+        }
+    }
+    if (HPDF_SaveToStream(pdf) != HPDF_OK || st.error) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "生成 PDF 失败（libharu 错误 0x%04X/%u）", (unsigned)st.error,
+                     (unsigned)st.detail);
+        goto done;
+    }
+    HPDF_UINT32 size = HPDF_GetStreamSize(pdf);
+    unsigned char *buf = malloc(size ? size : 1);
+    if (buf == NULL) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto done;
+    }
+    HPDF_UINT32 got = size;
+    HPDF_ResetStream(pdf);
+    HPDF_STATUS rs = HPDF_ReadFromStream(pdf, buf, &got);
+    if ((rs != HPDF_OK && rs != HPDF_STREAM_EOF) || got != size) {
+        free(buf);
+        rc = nx_fail(e, NX_EINTERNAL, "", "读取 PDF 失败");
+        goto done;
+    }
+    *out = buf;
+    *len = got;
+done:
+    HPDF_Free(pdf);
+    return rc;
+}

@@ -1,0 +1,414 @@
+/* test_services.c — the service hall's rules under a controlled clock, on a real migrated SQLite
+ * store: allowance tiers by month (the 90th birthday moves a recipient to the next tier in the month
+ * after it, not before), the sweep's tier change, stop with months to recover, and escalation of an
+ * overdue step (each idempotent), the coming-of-age list for next month, form-schema checks,
+ * document codes that verify and fail when altered, the QR encoder and the PDF writer. Expected
+ * values are worked out by hand from the dates used. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/config.h"
+#include "modules/services/services.h"
+#include "report/pdf.h"
+#include "report/qr.h"
+#include "secure/crypto.h"
+#include "store/store.h"
+#include "test.h"
+
+static char dir[256];
+static nx_app app;
+static nx_config cfg;
+static const nx_principal admin = {.user_id = 0, .username = "admin", .role = ROLE_ADMIN, .scope = SCOPE_ALL};
+
+/* Epoch ms of a Shanghai wall-clock time. */
+static int64_t sh_ms(int y, int m, int d, int hh, int mm)
+{
+    return date_to_days((nx_date){y, m, d}) * 86400000LL - NX_TZ_OFFSET_MS + (hh * 3600LL + mm * 60LL) * 1000;
+}
+
+static int exec_w(const char *sql)
+{
+    store_tx *tx;
+    nx_err e = {0};
+    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
+    if (rc)
+        return rc;
+    if ((rc = store_exec_script(tx, sql, &e))) {
+        fprintf(stderr, "script: %s\n", e.msg);
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, &e);
+}
+
+static int64_t num(const char *sql)
+{
+    store_tx *tx;
+    nx_err e = {0};
+    int64_t n = -1;
+    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
+        return -1;
+    if (store_one_int(tx, sql, NULL, 0, &n, &e) != 0) {
+        fprintf(stderr, "num: %s: %s\n", sql, e.msg);
+        n = -1;
+    }
+    store_rollback(tx);
+    return n;
+}
+
+static char *text(const char *sql)
+{
+    store_tx *tx;
+    nx_err e = {0};
+    char *s = NULL;
+    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
+        return NULL;
+    if (store_one_text(tx, sql, NULL, 0, &s, &e) != 0)
+        s = NULL;
+    store_rollback(tx);
+    return s;
+}
+
+static int setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/nx_test_services_XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    char db[512], key[512];
+    snprintf(db, sizeof db, "%s/svc.db", dir);
+    snprintf(key, sizeof key, "%s/nuanxin.key", dir);
+    nx_err e = {0};
+    store_options o = {.readers = 2, .busy_ms = 2000, .create = true};
+    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e) || keyfile_create(key, &e) ||
+        keys_load(key, &app.keys, &e)) {
+        fprintf(stderr, "setup: %s\n", e.msg);
+        return -1;
+    }
+    config_defaults(&cfg);
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
+    app.cfg = &cfg;
+    /* Residents with the columns the rules read; ciphertext and keys are placeholders. */
+    return exec_w(
+        "INSERT INTO streets (id, name, created_at) VALUES (1, '幸福街道', 0);"
+        "INSERT INTO communities (id, street_id, name, created_at) VALUES (1, 1, '暖心社区', 0);"
+        "INSERT INTO residents (id, community_id, name, name_s, name_pinyin, name_initials, sort_key, sex, "
+        "birth_date, id_enc, id_bidx, id_tail, created_at, updated_at, status, deceased_on) VALUES "
+        "(1, 1, '王寿山', '王寿山', 'wangshoushan', 'wss', x'01', 1, '1936-03-15', x'00', x'01', '0001', 0, 0, 'active', NULL),"
+        "(2, 1, '赵桂芝', '赵桂芝', 'zhaoguizhi', 'zgz', x'02', 2, '1941-02-02', x'00', x'02', '0002', 0, 0, 'deceased', '2026-01-15'),"
+        "(3, 1, '孙立新', '孙立新', 'sunlixin', 'slx', x'03', 1, '1946-05-10', x'00', x'03', '0003', 0, 0, 'active', NULL),"
+        "(4, 1, '钱月华', '钱月华', 'qianyuehua', 'qyh', x'04', 2, '1946-04-10', x'00', x'04', '0004', 0, 0, 'active', NULL),"
+        "(5, 1, '李百岁', '李百岁', 'libaisui', 'lbs', x'05', 1, '1926-05-31', x'00', x'05', '0005', 0, 0, 'active', NULL);"
+        "INSERT INTO allowance_recipients (id, resident_id, community_id, region, tier_age, monthly_amount, "
+        "start_month, status, created_at, updated_at) VALUES "
+        "(1, 1, 1, 'default', 80, 10000, '2025-01', 'active', 0, 0),"
+        "(2, 2, 1, 'default', 80, 10000, '2025-06', 'active', 0, 0);");
+}
+
+static void teardown(void)
+{
+    char p[600];
+    store_close(app.db);
+    keys_free(app.keys);
+    const char *files[] = {"svc.db", "svc.db-wal", "svc.db-shm", "nuanxin.key"};
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
+        unlink(p);
+    }
+    rmdir(dir);
+}
+
+static void test_tier_rules(void)
+{
+    allowance_tier t[3] = {{80, 10000}, {90, 30000}, {100, 100000}};
+    nx_date b = {1936, 3, 15}; /* 90 on 2026-03-15 */
+    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 3), 0); /* the birthday month still pays the 80 tier */
+    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 4), 1); /* the month after: 90 */
+    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 2), 0);
+    nx_date b79 = {1946, 5, 31};
+    CHECK_INT(allowance_tier_for_month(t, 3, b79, 2026, 5), -1); /* 79 on 30 April */
+    CHECK_INT(allowance_tier_for_month(t, 3, b79, 2026, 6), 0);  /* 80 on 31 May */
+    nx_date b100 = {1926, 1, 1};
+    CHECK_INT(allowance_tier_for_month(t, 3, b100, 2026, 1), 1); /* 99 on 31 December */
+    CHECK_INT(allowance_tier_for_month(t, 3, b100, 2026, 2), 2);
+    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 13), -1);
+    CHECK_INT(allowance_month_diff(2025, 11, 2026, 2), 3);
+    CHECK_INT(allowance_month_diff(2026, 2, 2025, 11), -3);
+    CHECK_INT(allowance_month_diff(2026, 4, 2026, 4), 0);
+}
+
+static void test_sweep_tier_change_at_90(void)
+{
+    nx_err e = {0};
+    json_t *s = NULL;
+    /* 20 March 2026: he turned 90 on the 15th, the 80 tier still applies this month */
+    clock_pin_ms(sh_ms(2026, 3, 20, 12, 0));
+    CHECK_INT(services_sweep(&app, NULL, clock_now_ms(), &s, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(s, "tier_changes")), 0);
+    json_decref(s);
+    CHECK_INT(num("SELECT tier_age FROM allowance_recipients WHERE id = 1"), 80);
+    /* 1 April 2026, 00:30 in Shanghai (still 31 March in UTC): the 90 tier */
+    clock_pin_ms(sh_ms(2026, 4, 1, 0, 30));
+    CHECK_INT(services_sweep(&app, NULL, clock_now_ms(), &s, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(s, "tier_changes")), 1);
+    json_decref(s);
+    CHECK_INT(num("SELECT tier_age FROM allowance_recipients WHERE id = 1"), 90);
+    CHECK_INT(num("SELECT monthly_amount FROM allowance_recipients WHERE id = 1"), 30000);
+    char *m = text("SELECT effective_month FROM allowance_changes WHERE recipient_id = 1 AND kind = 'tier'");
+    CHECK_STR(m, "2026-04");
+    free(m);
+    CHECK_INT(num("SELECT count(*) FROM notifications WHERE resident_id = 1 AND kind = 'services.allowance_tier'"), 1);
+    /* idempotent */
+    CHECK_INT(services_sweep(&app, NULL, clock_now_ms(), &s, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(s, "tier_changes")), 0);
+    json_decref(s);
+    CHECK_INT(num("SELECT count(*) FROM allowance_changes WHERE recipient_id = 1"), 1);
+}
+
+static void test_sweep_stop_on_death(void)
+{
+    /* resident 2 died on 15 January 2026; the first sweep (20 March) stopped the allowance: February
+     * and March had been paid, at 100 yuan (the 80 tier) each */
+    CHECK_INT(num("SELECT count(*) FROM allowance_recipients WHERE id = 2 AND status = 'stopped'"), 1);
+    CHECK_INT(num("SELECT recover_months FROM allowance_recipients WHERE id = 2"), 2);
+    CHECK_INT(num("SELECT recover_amount FROM allowance_recipients WHERE id = 2"), 20000);
+    char *s = text("SELECT stop_reason FROM allowance_recipients WHERE id = 2");
+    CHECK_STR(s, "deceased");
+    free(s);
+    s = text("SELECT paid_through FROM allowance_recipients WHERE id = 2");
+    CHECK_STR(s, "2026-03");
+    free(s);
+    CHECK_INT(num("SELECT count(*) FROM notifications WHERE target_role = 'staff' AND community_id = 1"), 1);
+}
+
+static void test_escalation(void)
+{
+    int64_t now = sh_ms(2026, 4, 10, 9, 0);
+    clock_pin_ms(now);
+    char sql[800];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO service_applications (id, serial, item_id, community_id, resident_id, status, step, step_code, "
+             "step_role, due_at, submitted_at, created_at, updated_at) VALUES (1, 'FW202604010001', 3, 1, 3, "
+             "'in_review', 0, 'community', 'community', %lld, %lld, %lld, %lld), (2, 'FW202604010002', 3, 1, 4, "
+             "'in_review', 0, 'community', 'community', %lld, %lld, %lld, %lld)",
+             (long long)(now - 3600000), (long long)(now - 4 * 86400000LL), (long long)(now - 4 * 86400000LL),
+             (long long)(now - 4 * 86400000LL), (long long)(now + 2 * 86400000LL), (long long)now, (long long)now,
+             (long long)now);
+    CHECK_INT(exec_w(sql), 0);
+    nx_err e = {0};
+    json_t *s = NULL;
+    CHECK_INT(services_sweep(&app, NULL, now, &s, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(s, "escalated")), 1);
+    json_decref(s);
+    CHECK_INT(num("SELECT count(*) FROM service_timeline WHERE application_id = 1 AND action = 'escalated'"), 1);
+    CHECK_INT(num("SELECT count(*) FROM notifications WHERE target_role = 'street' AND kind = 'services.overdue'"), 1);
+    CHECK_INT(num("SELECT count(*) FROM events WHERE kind = 'services.application.overdue'"), 1);
+    CHECK_INT(services_sweep(&app, NULL, now, &s, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(s, "escalated")), 0);
+    json_decref(s);
+    /* statistics see one overdue of two waiting */
+    json_t *st = NULL;
+    CHECK_INT(services_stats(&app, &admin, now, &st, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(st, "waiting")), 2);
+    CHECK_INT(json_integer_value(json_object_get(st, "overdue")), 1);
+    json_decref(st);
+    /* a staff member of the community sees the overdue one in the overdue list */
+    nx_principal staff = {.user_id = 9, .username = "s", .role = ROLE_STAFF, .scope = SCOPE_COMMUNITY,
+                          .street_id = 1, .community_id = 1};
+    services_query q = {.overdue = true, .limit = 10};
+    json_t *page = NULL;
+    CHECK_INT(services_app_list(&app, &staff, &q, &page, &e), 0);
+    CHECK_INT(json_array_size(json_object_get(page, "items")), 1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(page, "items"), 0), "due_state")),
+              "overdue");
+    json_decref(page);
+}
+
+static void test_coming_of_age(void)
+{
+    nx_err e = {0};
+    json_t *out = NULL;
+    /* 15 April 2026: next month is May; 孙立新 (1946-05-10) turns 80, 李百岁 (1926-05-31) turns 100;
+     * 钱月华 (1946-04-10) turned 80 this month and is not listed */
+    CHECK_INT(services_coming_of_age(&app, &admin, sh_ms(2026, 4, 15, 10, 0), &out, &e), 0);
+    CHECK_STR(json_string_value(json_object_get(out, "month")), "2026-05");
+    json_t *items = json_object_get(out, "items");
+    CHECK_INT(json_array_size(items), 2);
+    json_t *a = json_array_get(items, 0), *b = json_array_get(items, 1);
+    CHECK_INT(json_integer_value(json_object_get(a, "resident_id")), 5);
+    CHECK_INT(json_integer_value(json_object_get(a, "turning")), 100);
+    CHECK_STR(json_string_value(json_object_get(a, "birthday")), "2026-05-31");
+    CHECK_INT(json_integer_value(json_object_get(a, "monthly_amount")), 100000);
+    CHECK_INT(json_integer_value(json_object_get(b, "resident_id")), 3);
+    CHECK_INT(json_integer_value(json_object_get(b, "turning")), 80);
+    json_decref(out);
+    nx_principal resident = {.user_id = 7, .role = ROLE_RESIDENT, .scope = SCOPE_SELF, .resident_id = 3};
+    CHECK_INT(services_coming_of_age(&app, &resident, clock_now_ms(), &out, &e), NX_EPERM);
+}
+
+static void test_form_check(void)
+{
+    json_error_t je;
+    json_t *schema = json_loads(
+        "[{\"key\":\"purpose\",\"label\":\"证明用途\",\"type\":\"choice\",\"required\":true,\"options\":[\"就业\",\"入学\"]},"
+        "{\"key\":\"since\",\"label\":\"起始日期\",\"type\":\"date\",\"required\":true,\"not_future\":true},"
+        "{\"key\":\"copies\",\"label\":\"份数\",\"type\":\"number\",\"min\":1,\"max\":5},"
+        "{\"key\":\"idn\",\"label\":\"配偶身份证号\",\"type\":\"id_number\"},"
+        "{\"key\":\"tel\",\"label\":\"电话\",\"type\":\"phone\"},"
+        "{\"key\":\"acct\",\"label\":\"账号\",\"type\":\"text\",\"min_len\":4,\"max_len\":8,\"digits\":true}]",
+        0, &je);
+    CHECK(schema != NULL);
+    nx_date today = {2026, 4, 10};
+    json_t *p = json_array();
+    /* a draft may be incomplete */
+    json_t *v = json_pack("{}");
+    CHECK_INT(services_form_check(schema, v, false, today, p), 0);
+    CHECK_INT(services_form_check(schema, v, true, today, p), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(p, 0), "field")), "form.purpose");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(p, 0), "message")), "请填写“证明用途”");
+    json_decref(v);
+    json_array_clear(p);
+    v = json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:i}", "purpose", "买房", "since", "2026-04-11", "copies", 6, "idn",
+                  "110105194503120311", "tel", "12345", "acct", "12a4", "extra", 1);
+    CHECK_INT(services_form_check(schema, v, true, today, p), 7);
+    json_decref(v);
+    json_array_clear(p);
+    v = json_pack("{s:s, s:s, s:i, s:s, s:s}", "purpose", "就业", "since", "2026-04-10", "copies", 2, "tel",
+                  "138 0013 8000", "acct", "12345678");
+    CHECK_INT(services_form_check(schema, v, true, today, p), 0);
+    json_decref(v);
+    v = json_pack("[]");
+    CHECK_INT(services_form_check(schema, v, false, today, p), 1);
+    json_decref(v);
+    json_decref(p);
+    json_decref(schema);
+}
+
+static void test_document_codes(void)
+{
+    CHECK_INT(exec_w("INSERT INTO service_documents (id, application_id, community_id, kind, title, serial, issued_at) "
+                     "VALUES (7, 1, 1, 'certificate', '居住证明', 'ZM2026-000007', 0)"),
+              0);
+    char code[64];
+    services_document_code(app.keys, 7, "ZM2026-000007", 1, "certificate", code, sizeof code);
+    CHECK(strncmp(code, "7-", 2) == 0 && strlen(code) == 18);
+    nx_err e = {0};
+    json_t *out = NULL;
+    CHECK_INT(services_verify(&app, code, &out, &e), 0);
+    CHECK(json_is_true(json_object_get(out, "valid")));
+    CHECK_STR(json_string_value(json_object_get(out, "community")), "暖心社区");
+    CHECK_STR(json_string_value(json_object_get(out, "serial")), "ZM2026-000007");
+    json_decref(out);
+    /* the same serial under another kind or application gives another code */
+    char other[64];
+    services_document_code(app.keys, 7, "ZM2026-000007", 1, "application", other, sizeof other);
+    CHECK(strcmp(other, code) != 0);
+    CHECK_INT(services_verify(&app, other, &out, &e), NX_ENOTFOUND);
+    char altered[64];
+    snprintf(altered, sizeof altered, "%s", code);
+    altered[5] = altered[5] == 'a' ? 'b' : 'a';
+    CHECK_INT(services_verify(&app, altered, &out, &e), NX_ENOTFOUND);
+    snprintf(altered, sizeof altered, "8%s", code + 1);
+    CHECK_INT(services_verify(&app, altered, &out, &e), NX_ENOTFOUND);
+    CHECK_INT(services_verify(&app, "7-AAAAAAAAAAAAAAAA", &out, &e), NX_ENOTFOUND);
+    CHECK_INT(services_verify(&app, "07-aaaaaaaaaaaaaaaa", &out, &e), NX_ENOTFOUND);
+    CHECK_INT(services_verify(&app, "", &out, &e), NX_ENOTFOUND);
+    CHECK_INT(services_verify(&app, NULL, &out, &e), NX_ENOTFOUND);
+    /* a revoked document is genuine but not valid */
+    CHECK_INT(exec_w("UPDATE service_documents SET revoked_at = 1 WHERE id = 7"), 0);
+    CHECK_INT(services_verify(&app, code, &out, &e), 0);
+    CHECK(json_is_false(json_object_get(out, "valid")) && json_is_true(json_object_get(out, "genuine")));
+    json_decref(out);
+}
+
+static int dark(const qr_matrix *m, int r, int c)
+{
+    return m->modules[r * m->width + c];
+}
+
+/* A finder pattern at (r, c): a dark 7x7 ring, a light ring inside it, a dark 3x3 centre. */
+static int finder_at(const qr_matrix *m, int r, int c)
+{
+    for (int i = 0; i < 7; i++)
+        for (int j = 0; j < 7; j++) {
+            int ring = i == 0 || i == 6 || j == 0 || j == 6;
+            int inner = i >= 2 && i <= 4 && j >= 2 && j <= 4;
+            if (dark(m, r + i, c + j) != (ring || inner))
+                return 0;
+        }
+    return 1;
+}
+
+static void test_qr(void)
+{
+    qr_matrix m;
+    nx_err e = {0};
+    CHECK_INT(qr_encode("http://127.0.0.1:8080/verify/12-abcdefghijklmnop", &m, &e), 0);
+    CHECK_INT(m.width, 21 + 4 * (m.version - 1));
+    CHECK(m.version >= 3 && m.version <= 5);
+    CHECK(finder_at(&m, 0, 0));
+    CHECK(finder_at(&m, 0, m.width - 7));
+    CHECK(finder_at(&m, m.width - 7, 0));
+    CHECK(!finder_at(&m, m.width - 7, m.width - 7)); /* only three corners have one */
+    /* timing pattern on row 6 alternates between the finders */
+    int alt = 1;
+    for (int c = 8; c < m.width - 8; c++)
+        alt = alt && dark(&m, 6, c) == (c % 2 == 0);
+    CHECK(alt);
+    qr_matrix m2;
+    CHECK_INT(qr_encode("http://127.0.0.1:8080/verify/12-abcdefghijklmnop", &m2, &e), 0);
+    CHECK(m2.width == m.width && memcmp(m.modules, m2.modules, (size_t)(m.width * m.width)) == 0);
+    qr_free(&m2);
+    qr_free(&m);
+    CHECK_INT(qr_encode("", &m, &e), NX_EINVAL);
+    char big[QR_TEXT_MAX + 2];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    CHECK_INT(qr_encode(big, &m, &e), NX_EINVAL);
+    qr_free(NULL);
+}
+
+static void test_pdf(void)
+{
+    if (pdf_font_path() == NULL) {
+        fprintf(stderr, "note: fonts-wqy-zenhei not installed, PDF test skipped\n");
+        return;
+    }
+    pdf_row rows[] = {{"姓名", "王寿山"}, {"身份证号", "3701**********1234"}, {"备注", NULL}};
+    pdf_form f = {.issuer = "暖心社区居民委员会", .title = "居住证明", .serial = "编号：ZM2026-000007",
+                  .body = "兹证明王寿山自2010年起在本社区居住至今。\n特此证明。", .rows = rows, .nrows = 3,
+                  .footer = "暖心社区居民委员会（盖章）", .qr_text = "http://x/verify/7-abc", .verify_code = "7-abc"};
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    nx_err e = {0};
+    CHECK_INT(pdf_render_form(&f, &pdf, &len, &e), 0);
+    CHECK(len > 1000 && pdf && memcmp(pdf, "%PDF-", 5) == 0);
+    CHECK(pdf && len > 6 && memmem(pdf, len, "%%EOF", 5) != NULL);
+    free(pdf);
+    f.title = NULL;
+    CHECK_INT(pdf_render_form(&f, &pdf, &len, &e), NX_EINVAL);
+    f.title = "\xff\xfe";
+    CHECK_INT(pdf_render_form(&f, &pdf, &len, &e), NX_EINVAL);
+}
+
+int main(void)
+{
+    if (setup() != 0) {
+        fprintf(stderr, "setup failed\n");
+        return 1;
+    }
+    TEST_RUN(test_tier_rules);
+    TEST_RUN(test_sweep_tier_change_at_90);
+    TEST_RUN(test_sweep_stop_on_death);
+    TEST_RUN(test_escalation);
+    TEST_RUN(test_coming_of_age);
+    TEST_RUN(test_form_check);
+    TEST_RUN(test_document_codes);
+    TEST_RUN(test_qr);
+    TEST_RUN(test_pdf);
+    clock_pin_ms(0);
+    teardown();
+    return TEST_DONE();
+}
