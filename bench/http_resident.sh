@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # HTTP throughput of GET /api/v1/residents/{id} (authenticated, keep-alive) as a ratio to nginx
 # serving the same JSON bytes as a static file, measured alternately in the same run.
+# Both servers are pinned to the same core (CPU 1) and wrk to the other (CPU 0), so each server gets
+# exactly one core and the load generator never competes with it: the ratio compares the work each
+# does per request. PIN=0 turns pinning off (then all three share both cores).
 #   bench/http_resident.sh [seconds per run] [rounds]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
-SECS=${1:-10}; ROUNDS=${2:-3}; CONC=${CONC:-50}
+SECS=${1:-10}; ROUNDS=${2:-3}; CONC=${CONC:-50}; PIN=${PIN:-1}
+SRV=(); GEN=(); WORKERS=2
+if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+  SRV=(taskset -c 1); GEN=(taskset -c 0); WORKERS=1
+fi
 DATA=$(mktemp -d); trap 'stop_nuanxin; [ -n "${NGINX_PID:-}" ] && kill $NGINX_PID 2>/dev/null; rm -rf "$DATA"' EXIT
 "$BIN" --data "$DATA" init >"$DATA/init.txt"
 "$BIN" --data "$DATA" demo --residents 2000 >"$DATA/demo.txt"
 PASS=$(awk -F'：' '/初始密码/ {print $2}' "$DATA/init.txt")
+NX_WRAP=("${SRV[@]}")
 start_nuanxin "$DATA"
 TOKEN=$(login "$NX_PORT" admin "$PASS")
 RID=$(curl -sf "http://127.0.0.1:$NX_PORT/api/v1/residents?limit=1&sort=created" -H "Authorization: Bearer $TOKEN" \
@@ -18,7 +26,7 @@ curl -sf "http://127.0.0.1:$NX_PORT/api/v1/residents/$RID" -H "Authorization: Be
 BYTES=$(stat -c %s "$DATA/www/resident.json")
 NGPORT=$(free_port)
 cat >"$DATA/nginx.conf" <<CONF
-worker_processes 2;
+worker_processes $WORKERS;
 error_log $DATA/nginx-error.log;
 pid $DATA/nginx.pid;
 events { worker_connections 1024; }
@@ -29,19 +37,20 @@ http {
   server { listen 127.0.0.1:$NGPORT; root $DATA/www; }
 }
 CONF
-nginx -c "$DATA/nginx.conf" -g 'daemon off;' &
+"${SRV[@]}" nginx -c "$DATA/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 sleep 0.5
 NX_URL="http://127.0.0.1:$NX_PORT/api/v1/residents/$RID"
 NG_URL="http://127.0.0.1:$NGPORT/resident.json"
 : >"$OUT/http_nx.txt"; : >"$OUT/http_ng.txt"
 for r in $(seq "$ROUNDS"); do
-  wrk_rps "$NG_URL" -t2 -c"$CONC" -d"${SECS}s" >>"$OUT/http_ng.txt"
-  wrk_rps "$NX_URL" -t2 -c"$CONC" -d"${SECS}s" -H "Authorization: Bearer $TOKEN" >>"$OUT/http_nx.txt"
+  "${GEN[@]}" wrk -t2 -c"$CONC" -d"${SECS}s" "$NG_URL" | awk '/Requests\/sec/ {print $2}' >>"$OUT/http_ng.txt"
+  "${GEN[@]}" wrk -t2 -c"$CONC" -d"${SECS}s" -H "Authorization: Bearer $TOKEN" "$NX_URL" |
+    awk '/Requests\/sec/ {print $2}' >>"$OUT/http_nx.txt"
 done
 NX=$(median <"$OUT/http_nx.txt"); NG=$(median <"$OUT/http_ng.txt")
 RATIO=$(python3 -c "print(f'{$NX/$NG:.2f}')")
-echo "GET /api/v1/residents/{id}: ${BYTES} bytes, $ROUNDS rounds × ${SECS}s, wrk -t2 -c$CONC"
+echo "GET /api/v1/residents/{id}: ${BYTES} bytes, $ROUNDS rounds × ${SECS}s, wrk -t2 -c$CONC, pinned=${PIN}"
 echo "  nuanxin median ${NX} req/s   (runs: $(tr '\n' ' ' <"$OUT/http_nx.txt"))"
 echo "  nginx   median ${NG} req/s   (runs: $(tr '\n' ' ' <"$OUT/http_ng.txt"))"
 echo "  ratio nuanxin/nginx = $RATIO (target ≥ 0.5)"

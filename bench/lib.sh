@@ -9,7 +9,9 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_nuanxin() {
   local data=$1; shift
   local fifo; fifo=$(mktemp -u); mkfifo "$fifo"
-  "$BIN" --data "$data" serve --listen 127.0.0.1:0 --web-root '' --access-log false "$@" >"$fifo" 2>>"$data/server.log" &
+  ${NX_WRAP[@]+"${NX_WRAP[@]}"} "$BIN" --data "$data" serve --listen 127.0.0.1:0 --watch-listen 127.0.0.1:0 --iw-listen 127.0.0.1:0 \
+    --web-root '' --access-log false "$@" \
+    >"$fifo" 2>>"$data/server.log" &
   NX_PID=$!
   local line; read -r line <"$fifo"; rm -f "$fifo"
   NX_PORT=${line##*:}

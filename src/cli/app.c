@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "modules/accounts/accounts.h"
+#include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
 #include "modules/org/org.h"
 #include "modules/people/people.h"
@@ -88,6 +89,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     accounts_routes(srv, app);
     org_routes(srv, app);
     people_routes(srv, app);
+    devices_routes(srv, app);
     services_routes(srv, app);
     stats_routes(srv, app);
     visits_routes(srv, app);

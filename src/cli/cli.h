@@ -26,6 +26,16 @@ typedef struct cli_ticker cli_ticker;
 int cli_ticker_start(nx_app *app, const char *name, int interval_s, cli_tick_fn fn, cli_ticker **out, nx_err *e);
 void cli_ticker_stop(cli_ticker *t); /* NULL accepted; joins */
 
+/* The wristband gateway (listeners from watch_listen / iw_listen), the devices ticker and the live
+ * alert feed of srv's event stream, started by serve after the HTTP server (cli/device.c). print
+ * writes "nuanxin: gateway watch on HOST:PORT" (and iw) lines to stdout. stop accepts NULL and
+ * must run before http_server_free. */
+typedef struct cli_devices cli_devices;
+int cli_devices_start(nx_app *app, http_server *srv, cli_devices **out, nx_err *e);
+void cli_devices_print(const cli_devices *d);
+void cli_devices_stop(cli_devices *d);
+int cmd_device(int argc, char **argv);
+int cmd_simulate(int argc, char **argv);
 
 int cmd_serve(int argc, char **argv);
 int cmd_user(int argc, char **argv);

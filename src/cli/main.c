@@ -36,6 +36,10 @@ static void usage(FILE *f)
                "                [--resident ID] [--display NAME]   (password from stdin when not a tty)\n"
                "  user passwd NAME | user list | user disable NAME | user enable NAME\n"
                "  visits schedule [--now ISO]   生成走访任务、标记逾期并上报 run the visit scheduler once\n"
+               "  device add IMEI --protocol watch|iw [--model M] [--sim S] [--resident ID]\n"
+               "  device list [--unregistered] | device bind IMEI RESIDENT_ID   手环登记与绑定 wristbands\n"
+               "  simulate --devices N --interval S --sos-rate R --protocol watch|iw --target HOST:PORT\n"
+               "           [--duration S]      模拟手环 simulated wristbands over TCP\n"
                "  backup FILE                  在线备份 online backup\n"
                "  restore FILE                 从备份恢复（须先停止服务） restore (server stopped)\n"
                "  config                       显示生效的配置（隐去机密） effective configuration\n"
@@ -361,6 +365,10 @@ int main(int argc, char **argv)
         return cmd_user(argc, argv);
     if (strcmp(cmd, "visits") == 0)
         return cmd_visits(argc, argv);
+    if (strcmp(cmd, "device") == 0)
+        return cmd_device(argc, argv);
+    if (strcmp(cmd, "simulate") == 0)
+        return cmd_simulate(argc, argv);
     if (strcmp(cmd, "backup") == 0)
         return cmd_backup(argc, argv);
     if (strcmp(cmd, "restore") == 0)

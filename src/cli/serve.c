@@ -103,6 +103,17 @@ int cmd_serve(int argc, char **argv)
         cli_close_app(&app);
         return 1;
     }
+    /* The wristband gateway and the alert ticker (cli/device.c). */
+    cli_devices *devs = NULL;
+    if (cli_devices_start(&app, srv, &devs, &e)) {
+        fprintf(stderr, "nuanxin: 无法启动设备网关：%s\n", e.msg);
+        http_server_free(srv);
+        cli_ticker_stop(sweep);
+        visits_scheduler_stop(sched);
+        dispatcher_stop(disp);
+        cli_close_app(&app);
+        return 1;
+    }
     char host[128];
     snprintf(host, sizeof host, "%s", nx_cfg.listen);
     char *colon = strrchr(host, ':');
@@ -110,12 +121,14 @@ int cmd_serve(int argc, char **argv)
         *colon = '\0';
     printf("nuanxin: listening on http://%s:%d\n", host, http_server_port(srv));
     printf("暖心社区平台已启动：http://%s:%d （按 Ctrl+C 停止）\n", host, http_server_port(srv));
+    cli_devices_print(devs);
     fflush(stdout);
     nx_log(LOG_INFO, "serve.started port=%d database=%s", http_server_port(srv), store_backend(app.db));
 
     int sig = 0;
     sigwait(&set, &sig);
     nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
+    cli_devices_stop(devs);
     http_server_free(srv);
     cli_ticker_stop(sweep);
     visits_scheduler_stop(sched);

@@ -125,6 +125,32 @@ int http_reply_problem(http_req *r, int status, const char *type, const char *ti
 int http_reply_error(http_req *r, const nx_err *e);
 int http_status_of(int nx_code);
 
+/* ---- Server-Sent Events (sse.c) ----
+ * A hub holds the last 1024 events, each with an id (increasing), an event name, one line of data
+ * and the scope tags of what it is about; a stream (http_reply_sse) sends a caller the events its
+ * filter lets through, as they are published, with a comment line every heartbeat_s while quiet.
+ * Streams are suspended connections (no worker is held while waiting); the server ends them all
+ * before it stops. */
+typedef struct http_sse_hub http_sse_hub;
+typedef struct http_sse_scope {
+    int64_t street_id, community_id, grid_id, resident_id; /* 0 = none */
+} http_sse_scope;
+/* May the subscriber see an event with this scope? Called under the hub's lock: must be quick. */
+typedef bool (*http_sse_filter)(const http_auth *who, const http_sse_scope *scope, void *ctx);
+/* Create a hub owned by srv (freed by http_server_free), named for http_sse_hub_find. Before start.
+ * 0, NX_ENOMEM or NX_EINTERNAL (thread). */
+int http_sse_hub_new(http_server *srv, const char *name, int heartbeat_s, http_sse_filter filter, void *ctx,
+                     http_sse_hub **out);
+http_sse_hub *http_sse_hub_find(http_server *srv, const char *name);
+/* Publish (thread-safe, never blocks on a client). id must grow: an id not above the last one is
+ * ignored (a re-delivery). data: one line (no '\n'), at most 8 KiB. 0 or NX_EINVAL / NX_ENOMEM. */
+int http_sse_publish(http_sse_hub *h, uint64_t id, const char *event, const char *data, const http_sse_scope *scope);
+/* The id of the last event published (0 when none). */
+uint64_t http_sse_last_id(http_sse_hub *h);
+/* In a handler: answer with an event stream of h starting after event id since (a Last-Event-ID
+ * request header overrides it). */
+int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since);
+
 /* ---- strict JSON input (jsonin.c) ----
  * Each takes the object, the key, and fills http_err-style e with the field name on failure.
  * Unknown keys: http_json_only(obj, allowed, e) answers NX_EINVAL naming the first unknown key.

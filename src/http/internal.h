@@ -28,6 +28,7 @@ struct http_server {
     atomic_uint_fast64_t next_id;
     bool bad_routes; /* a route failed to register: start refuses */
     int port;
+    http_sse_hub *hubs; /* sse.c: event hubs, ended before the daemon stops */
 };
 
 /* A header added with http_add_header, waiting for the response. */
@@ -88,5 +89,9 @@ int http__queue(http_req *r, int status, struct MHD_Response *resp, uint64_t byt
 
 /* static.c: answer a GET/HEAD for a file under the web root (always queues something). */
 int http__serve_static(http_req *r);
+
+/* sse.c: resume and end every stream (before MHD_stop_daemon); free the hubs (after it). */
+void http__sse_shutdown(http_server *srv);
+void http__sse_free_all(http_server *srv);
 
 #endif

@@ -554,7 +554,9 @@ int http_server_start(http_server *s, nx_err *e)
         long cores = sysconf(_SC_NPROCESSORS_ONLN);
         threads = cores > 2 ? (unsigned)(2 * cores) : 4;
     }
-    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
+    /* suspend/resume: event streams (sse.c) wait suspended instead of holding a worker */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (v6)
         flags |= MHD_USE_IPv6;
     /* A pool of one is no pool: libmicrohttpd warns about it, so leave the option out. */
@@ -591,6 +593,7 @@ void http_server_stop(http_server *s)
 {
     if (s == NULL || s->daemon == NULL)
         return;
+    http__sse_shutdown(s); /* suspended streams must be resumed before the daemon stops */
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     nx_log(LOG_INFO, "http.stop port=%d", s->port);
@@ -601,6 +604,7 @@ void http_server_free(http_server *s)
     if (s == NULL)
         return;
     http_server_stop(s);
+    http__sse_free_all(s);
     router_free(s->router);
     free(s->listen);
     free(s->web_root);

@@ -133,7 +133,9 @@ class Server:
     def start(self, env=None):
         self.log = open(os.path.join(self.data, "server.log"), "ab")
         self.proc = subprocess.Popen(
-            [BIN, "--data", self.data, "serve", "--listen", "127.0.0.1:0", "--web-root", "", *self.extra],
+            [BIN, "--data", self.data, "serve", "--listen", "127.0.0.1:0", "--web-root", "",
+             # the wristband gateway on free ports too (tests run in parallel); see gateway_ports()
+             "--watch-listen", "127.0.0.1:0", "--iw-listen", "127.0.0.1:0", *self.extra],
             stdout=subprocess.PIPE, stderr=self.log, env=env)
         line = self.proc.stdout.readline().decode()
         m = re.search(r"listening on http://[^:]+:(\d+)", line)

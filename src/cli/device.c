@@ -1,0 +1,201 @@
+/* device.c — `nuanxin device add|list|bind`, and the gateway and alert ticker that serve starts.
+ *
+ * The commands act as the platform itself (an administrator's rights, every scope) and are audited
+ * like API calls, with no user. The gateway runs in the serve process: listeners from watch_listen
+ * and iw_listen ("off" disables one; port 0 picks a free one, printed on stdout as
+ * "nuanxin: gateway watch on HOST:PORT" so tests and scripts can find it). */
+#include "cli/cli.h"
+
+#include "base/log.h"
+#include "base/str.h"
+#include "gateway/codec.h"
+#include "gateway/gateway.h"
+#include "modules/devices/devices.h"
+#include "notify/sse_feed.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct cli_devices {
+    gateway *gw;
+    devices_ticker *ticker;
+    sse_feed *feed;
+    char watch_host[128], iw_host[128];
+};
+
+static void host_of(const char *listen, char *out, size_t n)
+{
+    str_copy(out, listen, n);
+    char *colon = strrchr(out, ':');
+    if (colon)
+        *colon = '\0';
+}
+
+int cli_devices_start(nx_app *app, http_server *srv, cli_devices **out, nx_err *e)
+{
+    cli_devices *d = calloc(1, sizeof *d);
+    if (!d)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    gw_options o = {
+        .watch_listen = nx_cfg.watch_listen,
+        .iw_listen = nx_cfg.iw_listen,
+        .max_connections = (int)nx_cfg.gw_max_connections,
+        .idle_timeout_s = (int)nx_cfg.gw_idle_timeout_s,
+        .batch_ms = (int)nx_cfg.gw_batch_ms,
+        .esc_ms = nx_cfg.alert_escalate_s * 1000,
+    };
+    host_of(nx_cfg.watch_listen, d->watch_host, sizeof d->watch_host);
+    host_of(nx_cfg.iw_listen, d->iw_host, sizeof d->iw_host);
+    http_sse_hub *hub = srv ? http_sse_hub_find(srv, DEVICES_SSE_HUB) : NULL;
+    int rc = 0;
+    if ((hub && (rc = sse_feed_start(app->db, hub, "devices.alert.", &d->feed, e))) ||
+        (rc = gateway_start(app->db, &o, &d->gw, e)) || (rc = devices_ticker_start(app, 1000, &d->ticker, e))) {
+        gateway_stop(d->gw);
+        sse_feed_stop(d->feed);
+        free(d);
+        return rc;
+    }
+    *out = d;
+    return 0;
+}
+
+void cli_devices_print(const cli_devices *d)
+{
+    if (!d)
+        return;
+    int wp = gateway_port(d->gw, GW_PROTO_WATCH), ip = gateway_port(d->gw, GW_PROTO_IW);
+    if (wp)
+        printf("nuanxin: gateway watch on %s:%d\n", d->watch_host, wp);
+    if (ip)
+        printf("nuanxin: gateway iw on %s:%d\n", d->iw_host, ip);
+}
+
+void cli_devices_stop(cli_devices *d)
+{
+    if (!d)
+        return;
+    gateway_stop(d->gw);
+    devices_ticker_stop(d->ticker);
+    sse_feed_stop(d->feed);
+    free(d);
+}
+
+static const char *opt(int argc, char **argv, const char *name)
+{
+    size_t n = strlen(name);
+    for (int i = 1; i < argc; i++) {
+        if (strncmp(argv[i], name, n) != 0)
+            continue;
+        if (argv[i][n] == '=')
+            return argv[i] + n + 1;
+        if (argv[i][n] == '\0' && i + 1 < argc)
+            return argv[i + 1];
+    }
+    return NULL;
+}
+
+static void usage(void)
+{
+    fprintf(stderr, "用法：nuanxin device add IMEI --protocol watch|iw [--model M] [--sim S] [--resident ID]\n"
+                    "      nuanxin device list [--unregistered]\n"
+                    "      nuanxin device bind IMEI RESIDENT_ID\n");
+}
+
+int cmd_device(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage();
+        return 2;
+    }
+    const char *sub = argv[1];
+    nx_principal sys = {.role = ROLE_ADMIN, .scope = SCOPE_ALL, .username = "cli", .ip = "cli"};
+    nx_err e;
+    nx_err_clear(&e);
+    int64_t resident = 0;
+    if (strcmp(sub, "add") == 0) {
+        if (argc < 3 || argv[2][0] == '-') {
+            usage();
+            return 2;
+        }
+        const char *r = opt(argc, argv, "--resident");
+        if (r && str_to_i64(r, 1, INT64_MAX, &resident)) {
+            fprintf(stderr, "nuanxin: --resident 应为居民编号\n");
+            return 2;
+        }
+        device_input in = {.imei = argv[2],
+                           .protocol = opt(argc, argv, "--protocol") ? opt(argc, argv, "--protocol") : "watch",
+                           .model = opt(argc, argv, "--model"),
+                           .sim = opt(argc, argv, "--sim"),
+                           .resident_id = resident};
+        nx_app app;
+        if (cli_open_app(&app, false, true))
+            return 1;
+        int64_t id = 0;
+        int rc = devices_add(&app, &sys, &in, &id, &e);
+        cli_close_app(&app);
+        if (rc) {
+            fprintf(stderr, "nuanxin: 登记设备失败：%s\n", e.msg);
+            return 1;
+        }
+        printf("已登记设备 %s（编号 %lld）\n", in.imei, (long long)id);
+        return 0;
+    }
+    if (strcmp(sub, "bind") == 0) {
+        if (argc < 4 || str_to_i64(argv[3], 1, INT64_MAX, &resident)) {
+            usage();
+            return 2;
+        }
+        nx_app app;
+        if (cli_open_app(&app, false, true))
+            return 1;
+        int64_t id = 0;
+        device_input in = {.resident_id = resident};
+        int rc = devices_find(app.db, argv[2], &id, &e);
+        if (rc == 0)
+            rc = devices_update(&app, &sys, id, &in, &e);
+        cli_close_app(&app);
+        if (rc) {
+            fprintf(stderr, "nuanxin: 绑定失败：%s\n", e.msg);
+            return 1;
+        }
+        printf("设备 %s 已绑定居民 %lld\n", argv[2], (long long)resident);
+        return 0;
+    }
+    if (strcmp(sub, "list") == 0) {
+        bool unreg = false;
+        for (int i = 2; i < argc; i++)
+            unreg = unreg || strcmp(argv[i], "--unregistered") == 0;
+        nx_app app;
+        if (cli_open_app(&app, false, true))
+            return 1;
+        json_t *out = NULL;
+        int rc = devices_list(&app, &sys, unreg ? 0 : -1, -1, 0, 5000, &out, &e);
+        cli_close_app(&app);
+        if (rc) {
+            fprintf(stderr, "nuanxin: 读取设备失败：%s\n", e.msg);
+            return 1;
+        }
+        printf("%-20s %-6s %-4s %-8s %-8s %s\n", "设备号", "协议", "登记", "状态", "电量", "居民");
+        size_t i;
+        json_t *d;
+        json_array_foreach(json_object_get(out, "items"), i, d)
+        {
+            json_t *bat = json_object_get(d, "battery");
+            json_t *rid = json_object_get(d, "resident_id");
+            char b[16] = "-", r[24] = "-";
+            if (json_is_integer(bat))
+                snprintf(b, sizeof b, "%lld%%", (long long)json_integer_value(bat));
+            if (json_is_integer(rid))
+                snprintf(r, sizeof r, "%lld", (long long)json_integer_value(rid));
+            printf("%-20s %-6s %-4s %-8s %-8s %s\n", json_string_value(json_object_get(d, "imei")),
+                   json_string_value(json_object_get(d, "protocol")),
+                   json_is_true(json_object_get(d, "registered")) ? "是" : "否",
+                   json_is_true(json_object_get(d, "online")) ? "在线" : "离线", b, r);
+        }
+        json_decref(out);
+        return 0;
+    }
+    usage();
+    return 2;
+}

@@ -1,0 +1,54 @@
+/* gateway.h — the wristband gateway: TCP listeners for the watch and IW protocols on one libuv loop
+ * thread, and the ingest writer thread that stores what they decode (DESIGN §7).
+ *
+ * Per connection: a framer with the protocol's frame cap, a reply per the spec (an unregistered
+ * device's keep-alive is answered too), an idle timeout, a cap on unsent reply bytes; a device that
+ * reconnects replaces its old connection; beyond max_connections a new connection is closed at once.
+ * Positions, readings and keep-alives are queued and written in batches (every batch_ms or 200 rows,
+ * one transaction); an alarm frame is acknowledged only after the transaction holding its alert has
+ * committed. A frame that does not decode stores nothing; a connection whose frame exceeds the cap is
+ * dropped; neither disturbs any other connection. */
+#ifndef NX_GATEWAY_GATEWAY_H
+#define NX_GATEWAY_GATEWAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "store/store.h"
+
+typedef struct gw_options {
+    const char *watch_listen; /* "HOST:PORT" (port 0 = any free one), NULL/""/"off" = disabled */
+    const char *iw_listen;
+    int max_connections;      /* 0 = 50000 */
+    int idle_timeout_s;       /* 0 = 900 */
+    int batch_ms;             /* 0 = 100 */
+    int64_t esc_ms;           /* first escalation of a new alert (0 = devices default) */
+    size_t watch_frame_max;   /* 0 = protocol default */
+    size_t iw_frame_max;
+    size_t max_pending_out;   /* unsent reply bytes per connection before it is dropped (0 = 64 KiB) */
+    int queue_max;            /* queued rows before new non-alarm rows are dropped (0 = 100000) */
+} gw_options;
+
+typedef struct gateway gateway;
+
+/* Bind the listeners and start the loop and writer threads. NX_EINVAL for a bad address, NX_EIO
+ * when a port cannot be bound, NX_ENOMEM, NX_EINTERNAL when a thread cannot start. s must outlive
+ * the gateway. */
+int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e);
+
+/* The bound port of a protocol's listener (GW_PROTO_WATCH / GW_PROTO_IW), 0 when disabled. */
+int gateway_port(const gateway *g, int proto);
+
+/* Counters for logs and benchmarks. */
+typedef struct gw_stats {
+    uint64_t connections, accepted, rejected, frames, bad_frames, dropped_conns, rows_written, rows_dropped, batches,
+        alarms_acked;
+} gw_stats;
+void gateway_stats(gateway *g, gw_stats *out);
+
+/* Stop accepting, close every connection (their half frames are discarded), write what is queued
+ * and join both threads. NULL accepted. Blocks. */
+void gateway_stop(gateway *g);
+
+#endif

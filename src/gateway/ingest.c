@@ -1,0 +1,225 @@
+/* ingest.c — the writer thread between the gateway's loop and the store (see ingest.h).
+ *
+ * The queue is a singly linked list of heap nodes under one mutex; the loop thread appends, the
+ * writer thread detaches up to INGEST_BATCH nodes at a time and writes them in one transaction with
+ * devices_ingest, outside the lock, so a slow commit never stalls the loop. Order is kept: rows of one
+ * device are written in the order they were read, and an alarm is in the same transaction as the rows
+ * queued before it. Nothing here decodes or replies: the loop did the first and does the second when
+ * done() reports the alarm committed. */
+#include "gateway/ingest.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct node {
+    struct node *next;
+    void *token;
+    int64_t queued_ms; /* monotonic */
+    devices_in item;
+} node;
+
+struct gw_ingest {
+    store *db;
+    int batch_ms;
+    int64_t esc_ms;
+    int queue_max;
+    ingest_done_fn done;
+    void *ctx;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    node *head, *tail;
+    int count, alarms;
+    bool stop;
+    uint64_t written, dropped, batches;
+};
+
+static void write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_t *ids)
+{
+    int i = 0;
+    for (node *x = list; x; x = x->next)
+        buf[i++] = x->item;
+    nx_err e;
+    nx_err_clear(&e);
+    int rc = devices_ingest(g->db, buf, n, g->esc_ms, ids, &e);
+    uint64_t ok = 0, bad = 0;
+    if (rc == 0) {
+        ok = (uint64_t)n;
+        i = 0;
+        for (node *x = list; x; x = x->next, i++)
+            if (x->token)
+                g->done(g->ctx, x->token, 0, ids[i]);
+    } else {
+        nx_log(LOG_WARN, "gateway.batch_failed rows=%d code=%s", n, nx_code_name(rc));
+        /* one by one, so that one bad row does not sink the others */
+        for (node *x = list; x; x = x->next) {
+            int64_t id = 0;
+            nx_err_clear(&e);
+            int r1 = devices_ingest(g->db, &x->item, 1, g->esc_ms, &id, &e);
+            if (r1 == 0)
+                ok++;
+            else
+                bad++;
+            if (x->token)
+                g->done(g->ctx, x->token, r1, id);
+        }
+        if (bad)
+            nx_log(LOG_ERROR, "gateway.rows_dropped rows=%llu code=%s", (unsigned long long)bad, nx_code_name(rc));
+    }
+    pthread_mutex_lock(&g->mu);
+    g->written += ok;
+    g->dropped += bad;
+    g->batches++;
+    pthread_mutex_unlock(&g->mu);
+}
+
+static void *writer_main(void *arg)
+{
+    gw_ingest *g = arg;
+    devices_in *buf = malloc(sizeof *buf * INGEST_BATCH);
+    int64_t *ids = malloc(sizeof *ids * INGEST_BATCH);
+    pthread_mutex_lock(&g->mu);
+    for (;;) {
+        if (g->count == 0) {
+            if (g->stop)
+                break;
+            pthread_cond_wait(&g->cv, &g->mu);
+            continue;
+        }
+        int64_t age = clock_mono_ms() - g->head->queued_ms;
+        if (!g->stop && g->alarms == 0 && g->count < INGEST_BATCH && age < g->batch_ms) {
+            int64_t wait = g->batch_ms - age;
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_sec += wait / 1000;
+            until.tv_nsec += (long)(wait % 1000) * 1000000L;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&g->cv, &g->mu, &until);
+            continue;
+        }
+        node *list = g->head, *last = g->head;
+        int n = 1;
+        if (last->token)
+            g->alarms--;
+        while (n < INGEST_BATCH && last->next) {
+            last = last->next;
+            if (last->token)
+                g->alarms--;
+            n++;
+        }
+        g->head = last->next;
+        if (!g->head)
+            g->tail = NULL;
+        last->next = NULL;
+        g->count -= n;
+        pthread_mutex_unlock(&g->mu);
+        if (buf && ids) {
+            write_batch(g, list, n, buf, ids);
+        } else {
+            for (node *x = list; x; x = x->next)
+                if (x->token)
+                    g->done(g->ctx, x->token, NX_ENOMEM, 0);
+        }
+        while (list) {
+            node *next = list->next;
+            free(list);
+            list = next;
+        }
+        pthread_mutex_lock(&g->mu);
+    }
+    pthread_mutex_unlock(&g->mu);
+    free(buf);
+    free(ids);
+    return NULL;
+}
+
+int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_done_fn done, void *ctx,
+                 gw_ingest **out, nx_err *e)
+{
+    gw_ingest *g = calloc(1, sizeof *g);
+    if (!g)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    g->db = s;
+    g->batch_ms = batch_ms > 0 ? batch_ms : 100;
+    g->esc_ms = esc_ms;
+    g->queue_max = queue_max > 0 ? queue_max : 100000;
+    g->done = done;
+    g->ctx = ctx;
+    pthread_mutex_init(&g->mu, NULL);
+    pthread_cond_init(&g->cv, NULL);
+    if (pthread_create(&g->thread, NULL, writer_main, g) != 0) {
+        pthread_mutex_destroy(&g->mu);
+        pthread_cond_destroy(&g->cv);
+        free(g);
+        return nx_fail(e, NX_EINTERNAL, "", "无法启动设备数据写入线程");
+    }
+    *out = g;
+    return 0;
+}
+
+int ingest_push(gw_ingest *g, const devices_in *item, void *token)
+{
+    pthread_mutex_lock(&g->mu);
+    bool full = !token && g->count >= g->queue_max;
+    if (full)
+        g->dropped++;
+    pthread_mutex_unlock(&g->mu);
+    if (full)
+        return NX_EBUSY;
+    node *x = malloc(sizeof *x);
+    if (!x)
+        return NX_ENOMEM;
+    x->next = NULL;
+    x->token = token;
+    x->queued_ms = clock_mono_ms();
+    x->item = *item;
+    x->item.msg.raw = NULL;
+    x->item.msg.raw_len = 0;
+    x->item.msg.payload = NULL;
+    x->item.msg.payload_len = 0;
+    pthread_mutex_lock(&g->mu);
+    if (g->tail)
+        g->tail->next = x;
+    else
+        g->head = x;
+    g->tail = x;
+    g->count++;
+    if (token)
+        g->alarms++;
+    if (token || g->count == 1 || g->count >= INGEST_BATCH)
+        pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    return 0;
+}
+
+void ingest_counters(gw_ingest *g, uint64_t *written, uint64_t *dropped, uint64_t *batches)
+{
+    pthread_mutex_lock(&g->mu);
+    *written = g->written;
+    *dropped = g->dropped;
+    *batches = g->batches;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void ingest_stop(gw_ingest *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stop = true;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->thread, NULL);
+    pthread_mutex_destroy(&g->mu);
+    pthread_cond_destroy(&g->cv);
+    free(g);
+}

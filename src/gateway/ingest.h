@@ -1,0 +1,40 @@
+/* ingest.h — the gateway's writer: a queue of decoded frames drained by one thread into the store
+ * through devices_ingest, in batches.
+ *
+ * The queue is filled by the loop thread (tcp.c) and emptied by the writer thread. A batch is written
+ * when an alarm is queued (at once), when INGEST_BATCH rows wait, or when the oldest row has waited
+ * batch_ms. Alarms carry a token: after the transaction holding them has committed (or failed), done
+ * is called with it on the writer thread, and the gateway sends the device its ack only on rc == 0.
+ * When a batch fails, its rows are retried one by one so one bad row cannot sink the others; rows
+ * that still fail are dropped (counted, logged), alarms are reported failed (not acknowledged: the
+ * watch sends them again). */
+#ifndef NX_GATEWAY_INGEST_H
+#define NX_GATEWAY_INGEST_H
+
+#include <stdint.h>
+
+#include "modules/devices/devices.h"
+
+#define INGEST_BATCH 200
+
+typedef struct gw_ingest gw_ingest;
+
+/* Called on the writer thread for each alarm item: rc 0 once committed, alert_id its alert. */
+typedef void (*ingest_done_fn)(void *ctx, void *token, int rc, int64_t alert_id);
+
+/* Start the writer thread. queue_max: non-alarm items beyond it are refused (alarms never are). */
+int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_done_fn done, void *ctx,
+                 gw_ingest **out, nx_err *e);
+
+/* Queue a copy of item (msg.raw and msg.payload are cleared). token non-NULL marks an alarm whose
+ * completion is reported through done. Returns 0, or NX_EBUSY when the queue is full (item dropped)
+ * or NX_ENOMEM. Thread-safe, never blocks on the store. */
+int ingest_push(gw_ingest *g, const devices_in *item, void *token);
+
+/* Counters: rows written, rows dropped, batches. */
+void ingest_counters(gw_ingest *g, uint64_t *written, uint64_t *dropped, uint64_t *batches);
+
+/* Write everything still queued, then stop and free. NULL accepted. Blocks. */
+void ingest_stop(gw_ingest *g);
+
+#endif

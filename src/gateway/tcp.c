@@ -1,0 +1,633 @@
+/* tcp.c — the gateway's TCP side: one libuv loop on its own thread holding every device connection
+ * of both protocols (see gateway.h for what a connection promises).
+ *
+ * Reading: one 64 KiB read buffer for the whole loop (the loop is single-threaded and a read is
+ * framed before the next one starts), so an idle connection costs its conn struct and libuv's
+ * handles, not a buffer; the framer copies only an unfinished frame. Each complete frame is decoded
+ * by the pure codec, handed to the ingest queue, and answered: at once for everything but alarms,
+ * after the commit for alarms (ingest calls alarm_done on the writer thread, which posts to the loop
+ * through an async handle; the loop writes the ack if the connection still lives).
+ *
+ * Identity: a watch names itself in every frame, an IW device in its login (frames before a login
+ * are dropped unanswered, as iw.md requires). A device id maps to its one live connection; when a
+ * second connection speaks for the same device, the older one is closed (the device reconnected and
+ * the old socket is a half-dead leftover). Closing a connection that still maps its device queues an
+ * "offline" row.
+ *
+ * Lifetime of a conn: two handles (tcp, idle timer) plus refs for outstanding writes and alarms in
+ * flight; it is freed when both handles are closed and refs is 0. Everything here runs on the loop
+ * thread except alarm_done (under done_mu) and gateway_start/stop/stats. Shutdown: stop_async closes
+ * the listeners and every connection; pending alarm completions after that are released by
+ * the loop before it ends (gateway_stop stops the writer first, then lets the loop finish). */
+#include "gateway/gateway.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "gateway/frame.h"
+#include "gateway/ingest.h"
+#include "gateway/iw.h"
+#include "gateway/watch.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define MAP_BUCKETS 65536u
+#define READ_BUF    65536u
+#define TZ_HOURS    8
+
+typedef struct conn conn;
+typedef struct listener {
+    uv_tcp_t tcp;
+    int proto;
+    int port;
+    bool active;
+    struct gateway *g;
+} listener;
+
+struct conn {
+    uv_tcp_t tcp;
+    uv_timer_t timer;
+    struct gateway *g;
+    conn *prev, *next;   /* all connections */
+    conn *map_next;      /* device-id bucket chain */
+    uint64_t id;
+    int proto;
+    int handles;         /* open handles (tcp, timer) */
+    int refs;            /* writes and alarms in flight */
+    bool closing, mapped, logged_in;
+    size_t pending_out;
+    char device[24];
+    char iw_prefix[4];
+    gw_framer framer;
+};
+
+typedef struct alarm_tok {
+    conn *c;
+    struct alarm_tok *next;
+    int rc;
+    size_t len;
+    char reply[WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX];
+} alarm_tok;
+
+struct gateway {
+    store *db;
+    gw_options o;
+    uv_loop_t loop;
+    uv_async_t stop_async, done_async;
+    listener watch, iw;
+    pthread_t thread;
+    bool thread_started;
+    gw_ingest *ingest;
+    conn *conns;
+    int nconn;
+    uint64_t next_id;
+    conn **map;
+    pthread_mutex_t done_mu;
+    alarm_tok *done_head;
+    bool loop_gone;      /* the writer has stopped: the loop closes the done handle and ends */
+    bool stop_seen;      /* the loop has closed the listeners and connections */
+    pthread_cond_t stop_cv;
+    char rbuf[READ_BUF];
+    /* counters: written on the loop thread, read with __atomic loads */
+    uint64_t n_accepted, n_rejected, n_frames, n_bad, n_dropped, n_acked;
+};
+
+#define BUMP(g, f) __atomic_fetch_add(&(g)->f, 1, __ATOMIC_RELAXED)
+
+static uint32_t hash_id(const char *s)
+{
+    uint32_t h = 2166136261u;
+    for (; *s; s++)
+        h = (h ^ (uint8_t)*s) * 16777619u;
+    return h % MAP_BUCKETS;
+}
+
+static conn *map_find(gateway *g, const char *dev)
+{
+    for (conn *c = g->map[hash_id(dev)]; c; c = c->map_next)
+        if (strcmp(c->device, dev) == 0)
+            return c;
+    return NULL;
+}
+
+static void map_remove(gateway *g, conn *c)
+{
+    if (!c->mapped)
+        return;
+    conn **pp = &g->map[hash_id(c->device)];
+    while (*pp && *pp != c)
+        pp = &(*pp)->map_next;
+    if (*pp)
+        *pp = c->map_next;
+    c->map_next = NULL;
+    c->mapped = false;
+}
+
+static void maybe_free(conn *c)
+{
+    if (c->handles == 0 && c->refs == 0) {
+        gw_framer_cleanup(&c->framer);
+        free(c);
+    }
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+    conn *c = h->data;
+    c->handles--;
+    maybe_free(c);
+}
+
+static void push_offline(gateway *g, conn *c)
+{
+    devices_in in;
+    memset(&in, 0, sizeof in);
+    in.kind = DEV_IN_OFFLINE;
+    in.proto = c->proto;
+    in.at = clock_now_ms();
+    str_copy(in.imei, c->device, sizeof in.imei);
+    ingest_push(g->ingest, &in, NULL);
+}
+
+static void conn_close(conn *c, const char *why)
+{
+    if (c->closing)
+        return;
+    gateway *g = c->g;
+    c->closing = true;
+    if (c->mapped) {
+        map_remove(g, c);
+        push_offline(g, c);
+    }
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        g->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    c->prev = c->next = NULL;
+    g->nconn--;
+    if (why)
+        nx_log(LOG_DEBUG, "gateway.conn_closed conn=%llu reason=%s", (unsigned long long)c->id, why);
+    uv_timer_stop(&c->timer);
+    uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+    uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+}
+
+typedef struct wreq {
+    uv_write_t req;
+    conn *c;
+    size_t len;
+    char data[];
+} wreq;
+
+static void on_write(uv_write_t *req, int status)
+{
+    wreq *w = (wreq *)req;
+    conn *c = w->c;
+    c->pending_out -= w->len;
+    c->refs--;
+    free(w);
+    if (status < 0 && !c->closing)
+        conn_close(c, "write_error");
+    maybe_free(c);
+}
+
+static void conn_send(conn *c, const char *data, size_t len)
+{
+    if (c->closing || len == 0)
+        return;
+    if (c->pending_out + len > c->g->o.max_pending_out) {
+        BUMP(c->g, n_dropped);
+        conn_close(c, "output_cap");
+        return;
+    }
+    wreq *w = malloc(sizeof *w + len);
+    if (!w) {
+        conn_close(c, "no_memory");
+        return;
+    }
+    w->c = c;
+    w->len = len;
+    memcpy(w->data, data, len);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+    c->pending_out += len;
+    c->refs++;
+    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) {
+        c->pending_out -= len;
+        c->refs--;
+        free(w);
+        conn_close(c, "write_error");
+    }
+}
+
+/* The device this connection speaks for; a previous connection of the same device is closed. */
+static void conn_identify(conn *c, const char *dev)
+{
+    gateway *g = c->g;
+    if (c->mapped && strcmp(c->device, dev) == 0)
+        return;
+    map_remove(g, c);
+    conn *old = map_find(g, dev);
+    if (old && old != c) {
+        map_remove(g, old); /* no offline row: the device is online on c */
+        conn_close(old, "replaced");
+    }
+    str_copy(c->device, dev, sizeof c->device);
+    uint32_t h = hash_id(c->device);
+    c->map_next = g->map[h];
+    g->map[h] = c;
+    c->mapped = true;
+}
+
+static void handle_frame(conn *c, const uint8_t *frame, size_t len)
+{
+    gateway *g = c->g;
+    gw_msg m;
+    nx_err e;
+    nx_err_clear(&e);
+    int64_t now = clock_now_ms();
+    int rc = c->proto == GW_PROTO_WATCH ? watch_decode(frame, len, &m, &e) : iw_decode(frame, len, &m, &e);
+    if (rc) {
+        BUMP(g, n_bad);
+        nx_log(LOG_DEBUG, "gateway.bad_frame conn=%llu field=%s", (unsigned long long)c->id, e.field);
+        return;
+    }
+    BUMP(g, n_frames);
+    if (c->proto == GW_PROTO_IW) {
+        if (m.kind == GW_LOGIN && m.device_id[0]) {
+            c->logged_in = true;
+            str_copy(c->iw_prefix, m.prefix, sizeof c->iw_prefix);
+            conn_identify(c, m.device_id);
+        } else if (!c->logged_in) {
+            nx_log(LOG_INFO, "gateway.iw_before_login conn=%llu type=%s", (unsigned long long)c->id, m.type);
+            return;
+        }
+    } else if (m.device_id[0]) {
+        conn_identify(c, m.device_id);
+    }
+    if (!c->mapped)
+        return;
+    alarm_tok *tok = NULL;
+    char out[sizeof tok->reply];
+    size_t olen = 0;
+    rc = c->proto == GW_PROTO_WATCH ? watch_reply(&m, out, sizeof out, &olen)
+                                    : iw_reply(&m, now, TZ_HOURS, out, sizeof out, &olen);
+    if (rc)
+        olen = 0;
+    devices_in in;
+    memset(&in, 0, sizeof in);
+    in.kind = DEV_IN_FRAME;
+    in.proto = c->proto;
+    in.at = now;
+    str_copy(in.imei, c->device, sizeof in.imei);
+    in.msg = m;
+    if (m.kind == GW_ALARM) {
+        tok = calloc(1, sizeof *tok);
+        if (!tok) {
+            conn_close(c, "no_memory");
+            return;
+        }
+        tok->c = c;
+        memcpy(tok->reply, out, olen);
+        tok->len = olen;
+        c->refs++;
+        if (ingest_push(g->ingest, &in, tok) != 0) {
+            c->refs--;
+            free(tok); /* not acknowledged: the watch repeats the alarm */
+        }
+        return;
+    }
+    ingest_push(g->ingest, &in, NULL);
+    conn_send(c, out, olen);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    conn *c = h->data;
+    buf->base = c->g->rbuf;
+    buf->len = READ_BUF;
+}
+
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+    conn *c = s->data;
+    if (nread < 0) {
+        conn_close(c, nread == UV_EOF ? "eof" : "read_error");
+        return;
+    }
+    if (nread == 0 || c->closing)
+        return;
+    uv_timer_again(&c->timer);
+    gw_framer_push(&c->framer, (const uint8_t *)buf->base, (size_t)nread);
+    const uint8_t *frame;
+    size_t len;
+    int rc;
+    while (!c->closing && (rc = gw_framer_next(&c->framer, &frame, &len)) == 1)
+        handle_frame(c, frame, len);
+    if (!c->closing && rc < 0) {
+        BUMP(c->g, n_dropped);
+        nx_log(LOG_WARN, "gateway.frame_cap conn=%llu code=%s", (unsigned long long)c->id, nx_code_name(rc));
+        conn_close(c, "frame_cap");
+    }
+}
+
+static void on_idle(uv_timer_t *t)
+{
+    conn_close(t->data, "idle");
+}
+
+static void on_connection(uv_stream_t *server, int status)
+{
+    listener *l = server->data;
+    gateway *g = l->g;
+    if (status < 0)
+        return;
+    conn *c = calloc(1, sizeof *c);
+    if (!c)
+        return;
+    c->g = g;
+    c->proto = l->proto;
+    c->id = ++g->next_id;
+    uv_tcp_init(&g->loop, &c->tcp);
+    uv_timer_init(&g->loop, &c->timer);
+    c->tcp.data = c;
+    c->timer.data = c;
+    c->handles = 2;
+    gw_framer_init(&c->framer, c->proto, c->proto == GW_PROTO_WATCH ? g->o.watch_frame_max : g->o.iw_frame_max);
+    c->next = g->conns;
+    if (g->conns)
+        g->conns->prev = c;
+    g->conns = c;
+    g->nconn++;
+    if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
+        conn_close(c, NULL);
+        return;
+    }
+    if (g->nconn > g->o.max_connections) {
+        BUMP(g, n_rejected);
+        conn_close(c, "max_connections");
+        return;
+    }
+    BUMP(g, n_accepted);
+    uv_tcp_nodelay(&c->tcp, 1);
+    uint64_t idle = (uint64_t)g->o.idle_timeout_s * 1000u;
+    uv_timer_start(&c->timer, on_idle, idle, idle);
+    if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+        conn_close(c, "read_start");
+}
+
+/* Writer thread: an alarm's transaction has ended. */
+static void alarm_done(void *ctx, void *token, int rc, int64_t alert_id)
+{
+    gateway *g = ctx;
+    alarm_tok *t = token;
+    t->rc = rc;
+    pthread_mutex_lock(&g->done_mu);
+    t->next = g->done_head;
+    g->done_head = t;
+    pthread_mutex_unlock(&g->done_mu);
+    if (rc == 0)
+        nx_log(LOG_DEBUG, "gateway.alarm_committed alert=%lld", (long long)alert_id);
+    uv_async_send(&g->done_async);
+}
+
+static void drain_done(gateway *g)
+{
+    pthread_mutex_lock(&g->done_mu);
+    alarm_tok *t = g->done_head;
+    g->done_head = NULL;
+    pthread_mutex_unlock(&g->done_mu);
+    /* reverse to send in completion order */
+    alarm_tok *rev = NULL;
+    while (t) {
+        alarm_tok *n = t->next;
+        t->next = rev;
+        rev = t;
+        t = n;
+    }
+    while (rev) {
+        alarm_tok *n = rev->next;
+        conn *c = rev->c;
+        if (rev->rc == 0 && !c->closing) {
+            conn_send(c, rev->reply, rev->len);
+            BUMP(g, n_acked);
+        }
+        c->refs--;
+        maybe_free(c);
+        free(rev);
+        rev = n;
+    }
+}
+
+static void on_plain_closed(uv_handle_t *h);
+
+static void on_done_async(uv_async_t *a)
+{
+    gateway *g = a->data;
+    drain_done(g);
+    pthread_mutex_lock(&g->done_mu);
+    bool gone = g->loop_gone;
+    pthread_mutex_unlock(&g->done_mu);
+    if (gone && !uv_is_closing((uv_handle_t *)a))
+        uv_close((uv_handle_t *)a, on_plain_closed);
+}
+
+static void on_plain_closed(uv_handle_t *h)
+{
+    (void)h;
+}
+
+static void on_stop_async(uv_async_t *a)
+{
+    gateway *g = a->data;
+    if (g->watch.active)
+        uv_close((uv_handle_t *)&g->watch.tcp, on_plain_closed);
+    if (g->iw.active)
+        uv_close((uv_handle_t *)&g->iw.tcp, on_plain_closed);
+    while (g->conns)
+        conn_close(g->conns, NULL);
+    uv_close((uv_handle_t *)&g->stop_async, on_plain_closed);
+    pthread_mutex_lock(&g->done_mu);
+    g->stop_seen = true;
+    pthread_cond_signal(&g->stop_cv);
+    pthread_mutex_unlock(&g->done_mu);
+}
+
+static void *loop_main(void *arg)
+{
+    gateway *g = arg;
+    uv_run(&g->loop, UV_RUN_DEFAULT);
+    return NULL;
+}
+
+static int parse_addr(const char *s, struct sockaddr_storage *ss, nx_err *e)
+{
+    char host[128];
+    const char *colon = strrchr(s, ':');
+    int64_t port;
+    if (!colon || str_to_i64(colon + 1, 0, 65535, &port))
+        return nx_fail(e, NX_EINVAL, "listen", "监听地址应为 HOST:PORT：%s", s);
+    size_t hl = (size_t)(colon - s);
+    if (hl >= sizeof host)
+        return nx_fail(e, NX_EINVAL, "listen", "监听地址过长");
+    memcpy(host, s, hl);
+    host[hl] = '\0';
+    if (host[0] == '[' && hl >= 2 && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        if (uv_ip6_addr(host + 1, (int)port, (struct sockaddr_in6 *)ss) == 0)
+            return 0;
+    } else {
+        const char *h = hl == 0 ? "0.0.0.0" : strcmp(host, "localhost") == 0 ? "127.0.0.1" : host;
+        if (uv_ip4_addr(h, (int)port, (struct sockaddr_in *)ss) == 0)
+            return 0;
+    }
+    return nx_fail(e, NX_EINVAL, "listen", "无法解析监听地址：%s", s);
+}
+
+static bool enabled(const char *addr)
+{
+    return addr && addr[0] && strcmp(addr, "off") != 0;
+}
+
+static int listen_on(gateway *g, listener *l, int proto, const char *addr, nx_err *e)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    int rc = parse_addr(addr, &ss, e);
+    if (rc)
+        return rc;
+    l->g = g;
+    l->proto = proto;
+    uv_tcp_init(&g->loop, &l->tcp);
+    l->tcp.data = l;
+    l->active = true;
+    int r = uv_tcp_bind(&l->tcp, (const struct sockaddr *)&ss, 0);
+    if (r == 0)
+        r = uv_listen((uv_stream_t *)&l->tcp, 4096, on_connection);
+    if (r != 0)
+        return nx_fail(e, NX_EIO, "listen", "无法监听设备端口 %s：%s", addr, uv_strerror(r));
+    struct sockaddr_storage bound;
+    int blen = sizeof bound;
+    uv_tcp_getsockname(&l->tcp, (struct sockaddr *)&bound, &blen);
+    l->port = ntohs(bound.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&bound)->sin6_port
+                                                : ((struct sockaddr_in *)&bound)->sin_port);
+    return 0;
+}
+
+static void close_all_sync(gateway *g)
+{
+    /* start failed before the thread ran: close what was opened and run the loop to finish */
+    if (g->watch.active)
+        uv_close((uv_handle_t *)&g->watch.tcp, on_plain_closed);
+    if (g->iw.active)
+        uv_close((uv_handle_t *)&g->iw.tcp, on_plain_closed);
+    uv_close((uv_handle_t *)&g->stop_async, on_plain_closed);
+    uv_close((uv_handle_t *)&g->done_async, on_plain_closed);
+    uv_run(&g->loop, UV_RUN_DEFAULT);
+    uv_loop_close(&g->loop);
+}
+
+int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
+{
+    gateway *g = calloc(1, sizeof *g);
+    if (!g)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    g->map = calloc(MAP_BUCKETS, sizeof *g->map);
+    if (!g->map) {
+        free(g);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    g->db = s;
+    g->o = *o;
+    if (g->o.max_connections <= 0)
+        g->o.max_connections = 50000;
+    if (g->o.idle_timeout_s <= 0)
+        g->o.idle_timeout_s = 900;
+    if (g->o.max_pending_out == 0)
+        g->o.max_pending_out = 64 * 1024;
+    g->o.watch_listen = g->o.iw_listen = NULL; /* not kept: the caller's strings */
+    pthread_mutex_init(&g->done_mu, NULL);
+    pthread_cond_init(&g->stop_cv, NULL);
+    uv_loop_init(&g->loop);
+    uv_async_init(&g->loop, &g->stop_async, on_stop_async);
+    uv_async_init(&g->loop, &g->done_async, on_done_async);
+    g->stop_async.data = g;
+    g->done_async.data = g;
+    int rc = 0;
+    if ((enabled(o->watch_listen) && (rc = listen_on(g, &g->watch, GW_PROTO_WATCH, o->watch_listen, e))) ||
+        (enabled(o->iw_listen) && (rc = listen_on(g, &g->iw, GW_PROTO_IW, o->iw_listen, e))))
+        goto fail;
+    if ((rc = ingest_start(s, o->batch_ms, o->esc_ms, o->queue_max, alarm_done, g, &g->ingest, e)))
+        goto fail;
+    if (pthread_create(&g->thread, NULL, loop_main, g) != 0) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法启动设备网关线程");
+        goto fail;
+    }
+    g->thread_started = true;
+    nx_log(LOG_INFO, "gateway.started watch_port=%d iw_port=%d max_connections=%d", g->watch.port, g->iw.port,
+           g->o.max_connections);
+    *out = g;
+    return 0;
+fail:
+    ingest_stop(g->ingest);
+    close_all_sync(g);
+    pthread_mutex_destroy(&g->done_mu);
+    pthread_cond_destroy(&g->stop_cv);
+    free(g->map);
+    free(g);
+    return rc;
+}
+
+int gateway_port(const gateway *g, int proto)
+{
+    if (!g)
+        return 0;
+    return proto == GW_PROTO_WATCH ? g->watch.port : proto == GW_PROTO_IW ? g->iw.port : 0;
+}
+
+void gateway_stats(gateway *g, gw_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->accepted = __atomic_load_n(&g->n_accepted, __ATOMIC_RELAXED);
+    out->rejected = __atomic_load_n(&g->n_rejected, __ATOMIC_RELAXED);
+    out->frames = __atomic_load_n(&g->n_frames, __ATOMIC_RELAXED);
+    out->bad_frames = __atomic_load_n(&g->n_bad, __ATOMIC_RELAXED);
+    out->dropped_conns = __atomic_load_n(&g->n_dropped, __ATOMIC_RELAXED);
+    out->alarms_acked = __atomic_load_n(&g->n_acked, __ATOMIC_RELAXED);
+    out->connections = out->accepted;
+    ingest_counters(g->ingest, &out->rows_written, &out->rows_dropped, &out->batches);
+}
+
+void gateway_stop(gateway *g)
+{
+    if (!g)
+        return;
+    /* 1. The loop closes the listeners and every connection (their offline rows are queued). */
+    uv_async_send(&g->stop_async);
+    pthread_mutex_lock(&g->done_mu);
+    while (!g->stop_seen)
+        pthread_cond_wait(&g->stop_cv, &g->done_mu);
+    pthread_mutex_unlock(&g->done_mu);
+    /* 2. The writer writes what is queued; alarm completions still reach the loop. */
+    ingest_stop(g->ingest);
+    g->ingest = NULL;
+    /* 3. The loop drains the last completions, closes its done handle and ends. */
+    pthread_mutex_lock(&g->done_mu);
+    g->loop_gone = true;
+    pthread_mutex_unlock(&g->done_mu);
+    uv_async_send(&g->done_async);
+    pthread_join(g->thread, NULL);
+    drain_done(g);
+    uv_loop_close(&g->loop);
+    pthread_mutex_destroy(&g->done_mu);
+    pthread_cond_destroy(&g->stop_cv);
+    nx_log(LOG_INFO, "gateway.stopped");
+    free(g->map);
+    free(g);
+}

@@ -1,0 +1,295 @@
+/* sse.c — Server-Sent Events: a hub of recent events and the streams that read it.
+ *
+ * A hub keeps the last HUB_RING events in a ring, each with its id (increasing; the source's own id,
+ * e.g. the outbox row, so Last-Event-ID resumes across reconnects), event name, data (one line of
+ * JSON) and scope tags (street, community, grid, resident). A stream is a response whose content
+ * reader copies the events after its cursor that the hub's filter lets its caller see. When nothing
+ * is ready, the reader suspends the connection (MHD_suspend_connection) and returns 0; a publisher
+ * resumes every suspended stream. Returning 0 without suspending would spin the worker (DESIGN §11).
+ * A heartbeat thread resumes streams that have been quiet for heartbeat_s, which then write a
+ * comment line: suspended connections neither time out nor notice a closed client, the heartbeat is
+ * how a dead client is found. Before MHD_stop_daemon the server calls http__sse_shutdown: every
+ * stream is resumed and ends.
+ *
+ * Locking: one mutex per hub guards the ring and the list of streams; MHD_suspend_connection and
+ * MHD_resume_connection are called under it (reader and publisher take the locks in the same order:
+ * hub, then libmicrohttpd's own). A stream leaves the list in the response's free callback, so a
+ * publisher never touches a finished connection. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "http/internal.h"
+
+#define HUB_RING      1024
+#define SSE_BLOCK     16384
+#define DATA_MAX      8192
+
+typedef struct sse_ev {
+    uint64_t id;
+    char event[64];
+    char *data;
+    http_sse_scope scope;
+} sse_ev;
+
+typedef struct sse_stream {
+    struct sse_stream *next;
+    http_sse_hub *hub;
+    struct MHD_Connection *conn;
+    http_auth who; /* strings not kept */
+    uint64_t cursor;
+    bool suspended, hello;
+    int64_t last_write_ms; /* monotonic */
+} sse_stream;
+
+struct http_sse_hub {
+    http_sse_hub *next; /* the server's list */
+    http_server *srv;
+    char name[32];
+    http_sse_filter filter;
+    void *ctx;
+    int heartbeat_ms;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    sse_ev ring[HUB_RING];
+    uint64_t head; /* events published so far (ring index = n % HUB_RING) */
+    sse_stream *streams;
+    int nstreams;
+    bool closing;
+    pthread_t hb;
+    bool hb_started;
+};
+
+static void *heartbeat_main(void *arg)
+{
+    http_sse_hub *h = arg;
+    pthread_mutex_lock(&h->mu);
+    while (!h->closing) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        pthread_cond_timedwait(&h->cv, &h->mu, &until);
+        int64_t now = clock_mono_ms();
+        for (sse_stream *s = h->streams; s; s = s->next)
+            if (s->suspended && now - s->last_write_ms >= h->heartbeat_ms) {
+                s->suspended = false;
+                MHD_resume_connection(s->conn);
+            }
+    }
+    pthread_mutex_unlock(&h->mu);
+    return NULL;
+}
+
+int http_sse_hub_new(http_server *srv, const char *name, int heartbeat_s, http_sse_filter filter, void *ctx,
+                     http_sse_hub **out)
+{
+    http_sse_hub *h = calloc(1, sizeof *h);
+    if (!h)
+        return NX_ENOMEM;
+    h->srv = srv;
+    str_copy(h->name, name ? name : "", sizeof h->name);
+    h->filter = filter;
+    h->ctx = ctx;
+    h->heartbeat_ms = (heartbeat_s > 0 ? heartbeat_s : 20) * 1000;
+    pthread_mutex_init(&h->mu, NULL);
+    pthread_cond_init(&h->cv, NULL);
+    if (pthread_create(&h->hb, NULL, heartbeat_main, h) != 0) {
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        free(h);
+        return NX_EINTERNAL;
+    }
+    h->hb_started = true;
+    h->next = srv->hubs;
+    srv->hubs = h;
+    *out = h;
+    return 0;
+}
+
+http_sse_hub *http_sse_hub_find(http_server *srv, const char *name)
+{
+    for (http_sse_hub *h = srv->hubs; h; h = h->next)
+        if (strcmp(h->name, name) == 0)
+            return h;
+    return NULL;
+}
+
+int http_sse_publish(http_sse_hub *h, uint64_t id, const char *event, const char *data, const http_sse_scope *scope)
+{
+    if (!event || !data || strchr(data, '\n') || strchr(event, '\n') || strlen(data) > DATA_MAX)
+        return NX_EINVAL;
+    char *copy = strdup(data);
+    if (!copy)
+        return NX_ENOMEM;
+    pthread_mutex_lock(&h->mu);
+    uint64_t last = h->head ? h->ring[(h->head - 1) % HUB_RING].id : 0;
+    if (id <= last) { /* already published (a source re-delivering): ignore */
+        pthread_mutex_unlock(&h->mu);
+        free(copy);
+        return 0;
+    }
+    sse_ev *ev = &h->ring[h->head % HUB_RING];
+    free(ev->data);
+    ev->id = id;
+    str_copy(ev->event, event, sizeof ev->event);
+    ev->data = copy;
+    ev->scope = scope ? *scope : (http_sse_scope){0};
+    h->head++;
+    for (sse_stream *s = h->streams; s; s = s->next)
+        if (s->suspended) {
+            s->suspended = false;
+            MHD_resume_connection(s->conn);
+        }
+    pthread_mutex_unlock(&h->mu);
+    return 0;
+}
+
+uint64_t http_sse_last_id(http_sse_hub *h)
+{
+    pthread_mutex_lock(&h->mu);
+    uint64_t last = h->head ? h->ring[(h->head - 1) % HUB_RING].id : 0;
+    pthread_mutex_unlock(&h->mu);
+    return last;
+}
+
+/* Content reader: events after the cursor, a heartbeat, or suspend. */
+static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    sse_stream *s = cls;
+    http_sse_hub *h = s->hub;
+    size_t n = 0;
+    pthread_mutex_lock(&h->mu);
+    if (h->closing) {
+        pthread_mutex_unlock(&h->mu);
+        return MHD_CONTENT_READER_END_OF_STREAM;
+    }
+    if (!s->hello) {
+        int w = snprintf(buf, max, "retry: 3000\n: %s\n\n", "connected");
+        if (w > 0 && (size_t)w < max) {
+            n = (size_t)w;
+            s->hello = true;
+        }
+    }
+    uint64_t oldest = h->head > HUB_RING ? h->head - HUB_RING : 0;
+    for (uint64_t i = oldest; i < h->head; i++) {
+        sse_ev *ev = &h->ring[i % HUB_RING];
+        if (ev->id <= s->cursor)
+            continue;
+        if (h->filter && !h->filter(&s->who, &ev->scope, h->ctx)) {
+            s->cursor = ev->id;
+            continue;
+        }
+        size_t need = strlen(ev->data) + strlen(ev->event) + 48;
+        if (need > max - n) {
+            if (n == 0) { /* cannot ever fit: skip it */
+                s->cursor = ev->id;
+                continue;
+            }
+            break;
+        }
+        n += (size_t)snprintf(buf + n, max - n, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)ev->id,
+                              ev->event, ev->data);
+        s->cursor = ev->id;
+    }
+    int64_t now = clock_mono_ms();
+    if (n == 0 && now - s->last_write_ms >= h->heartbeat_ms) {
+        int w = snprintf(buf, max, ": ping\n\n");
+        n = w > 0 && (size_t)w < max ? (size_t)w : 0;
+    }
+    if (n == 0) {
+        s->suspended = true;
+        MHD_suspend_connection(s->conn);
+    } else {
+        s->last_write_ms = now;
+    }
+    pthread_mutex_unlock(&h->mu);
+    (void)pos;
+    return (ssize_t)n;
+}
+
+static void sse_free(void *cls)
+{
+    sse_stream *s = cls;
+    http_sse_hub *h = s->hub;
+    pthread_mutex_lock(&h->mu);
+    for (sse_stream **pp = &h->streams; *pp; pp = &(*pp)->next)
+        if (*pp == s) {
+            *pp = s->next;
+            h->nstreams--;
+            break;
+        }
+    pthread_mutex_unlock(&h->mu);
+    free(s);
+}
+
+int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since)
+{
+    sse_stream *s = calloc(1, sizeof *s);
+    if (!s)
+        return nx_fail(&r->err, NX_ENOMEM, "", "内存不足");
+    s->hub = h;
+    s->conn = r->conn;
+    if (r->has_auth) {
+        s->who = r->auth;
+        s->who.username = s->who.display_name = NULL;
+    }
+    const char *last = http_header(r, "Last-Event-ID");
+    int64_t v;
+    if (last && str_to_i64(last, 0, INT64_MAX, &v) == 0)
+        since = (uint64_t)v;
+    s->cursor = since;
+    s->last_write_ms = clock_mono_ms();
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, s, sse_free);
+    if (!resp) {
+        free(s);
+        return nx_fail(&r->err, NX_ENOMEM, "", "内存不足");
+    }
+    pthread_mutex_lock(&h->mu);
+    s->next = h->streams;
+    h->streams = s;
+    h->nstreams++;
+    pthread_mutex_unlock(&h->mu);
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "X-Accel-Buffering", "no");
+    return http__queue(r, 200, resp, 0, false);
+}
+
+void http__sse_shutdown(http_server *srv)
+{
+    for (http_sse_hub *h = srv->hubs; h; h = h->next) {
+        pthread_mutex_lock(&h->mu);
+        h->closing = true;
+        for (sse_stream *s = h->streams; s; s = s->next)
+            if (s->suspended) {
+                s->suspended = false;
+                MHD_resume_connection(s->conn);
+            }
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+    }
+}
+
+void http__sse_free_all(http_server *srv)
+{
+    http_sse_hub *h = srv->hubs;
+    while (h) {
+        http_sse_hub *next = h->next;
+        pthread_mutex_lock(&h->mu);
+        h->closing = true;
+        pthread_cond_signal(&h->cv);
+        pthread_mutex_unlock(&h->mu);
+        if (h->hb_started)
+            pthread_join(h->hb, NULL);
+        for (int i = 0; i < HUB_RING; i++)
+            free(h->ring[i].data);
+        pthread_mutex_destroy(&h->mu);
+        pthread_cond_destroy(&h->cv);
+        free(h);
+        h = next;
+    }
+    srv->hubs = NULL;
+}

@@ -1,0 +1,713 @@
+/* devices.c — the rules of wristband data: ingest of decoded frames, alert bands, duplicate
+ * suppression, escalation, and the ticker that runs the server-side rules.
+ *
+ * Ingest is the gateway's door into the store. A batch of frames is written in one write transaction
+ * (the gateway flushes positions and readings every ~100 ms or 200 rows); an alarm frame comes alone
+ * and its transaction has committed when devices_ingest returns, which is the moment the gateway may
+ * acknowledge it. A device never seen before gets a row at once (registered = 0) so that staff find it
+ * in the list of devices waiting to be bound; its alarms are still alarms (no community yet: only
+ * platform administrators see those until it is bound).
+ *
+ * Alert opening goes through alert_raise, the one place that decides between "new alert" and "a
+ * repeat of an alert already raised" (see devices.h for the rule that never hides a new SOS). Every
+ * opening, repeat and escalation writes an alert_log row and an outbox event in the same transaction.
+ *
+ * Threads: devices_ingest runs on the gateway's writer thread, the ticker on its own thread; both
+ * only use the store. The ticker does the work only while this process holds store_leader
+ * "devices.ticker", so several processes on one PostgreSQL database escalate each alert once. */
+#include "modules/devices/devices.h"
+#include "modules/devices/devices_internal.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "notify/outbox.h"
+
+#include <errno.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void devices_rules_default(dev_rules *r)
+{
+    *r = (dev_rules){.hr_min = 50, .hr_max = 120, .sys_min = 90, .sys_max = 160, .dia_max = 100, .spo2_min = 90,
+                     .temp_min_e1 = 350, .temp_max_e1 = 375, .offline_min = 60, .no_steps_hour = 10,
+                     .home_lat_e6 = 0, .home_lon_e6 = 0, .home_radius_m = 0};
+}
+
+int devices_rules_check(const dev_rules *r, const gw_health *h, const char *kinds[4])
+{
+    int n = 0;
+    if (h->hr_bpm != GW_NONE && h->hr_bpm > 0 && (h->hr_bpm < r->hr_min || h->hr_bpm > r->hr_max))
+        kinds[n++] = "heart_rate";
+    bool bp = (h->sys_mmhg != GW_NONE && h->sys_mmhg > 0 && (h->sys_mmhg < r->sys_min || h->sys_mmhg > r->sys_max)) ||
+              (h->dia_mmhg != GW_NONE && h->dia_mmhg > 0 && h->dia_mmhg > r->dia_max);
+    if (bp)
+        kinds[n++] = "blood_pressure";
+    if (h->spo2_pct != GW_NONE && h->spo2_pct > 0 && h->spo2_pct < r->spo2_min)
+        kinds[n++] = "spo2";
+    if (h->temp_c_e1 != GW_NONE && h->temp_c_e1 > 0 && (h->temp_c_e1 < r->temp_min_e1 || h->temp_c_e1 > r->temp_max_e1))
+        kinds[n++] = "temperature";
+    return n;
+}
+
+double devices_distance_m(int32_t lat1_e6, int32_t lon1_e6, int32_t lat2_e6, int32_t lon2_e6)
+{
+    const double rad = M_PI / 180.0 / 1e6;
+    double p1 = lat1_e6 * rad, p2 = lat2_e6 * rad;
+    double dp = (lat2_e6 - (double)lat1_e6) * rad, dl = (lon2_e6 - (double)lon1_e6) * rad;
+    double a = sin(dp / 2) * sin(dp / 2) + cos(p1) * cos(p2) * sin(dl / 2) * sin(dl / 2);
+    return 2.0 * 6371008.8 * atan2(sqrt(a), sqrt(1 - a));
+}
+
+int64_t devices_steps_add(int64_t prev_counter, int64_t counter, int64_t steps_so_far)
+{
+    if (counter < 0)
+        return steps_so_far;
+    if (prev_counter == GW_NONE || prev_counter < 0)
+        return steps_so_far; /* the first value is a baseline: nothing is known about before it */
+    if (counter >= prev_counter)
+        return steps_so_far + (counter - prev_counter);
+    return steps_so_far + counter; /* the counter was reset (midnight, reboot): count from zero */
+}
+
+/* ---- labels ---- */
+
+static const struct {
+    const char *kind, *label, *severity;
+} kinds[] = {
+    {"sos", "紧急呼叫（SOS）", "critical"},  {"fall", "跌倒报警", "critical"},
+    {"taken_off", "手环被摘下", "high"},     {"low_battery", "电量低", "normal"},
+    {"fence", "电子围栏", "normal"},         {"general", "设备报警", "high"},
+    {"heart_rate", "心率异常", "high"},      {"blood_pressure", "血压异常", "high"},
+    {"spo2", "血氧偏低", "high"},            {"temperature", "体温异常", "high"},
+    {"offline", "设备离线", "high"},         {"no_activity", "独居老人无活动", "high"},
+    {"left_home", "离开居住范围", "normal"},
+};
+
+const char *dev_kind_label(const char *kind)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return kinds[i].label;
+    return kind;
+}
+
+bool dev_kind_known(const char *kind)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return true;
+    return false;
+}
+
+static const char *kind_severity(const char *kind)
+{
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].kind, kind) == 0)
+            return kinds[i].severity;
+    return "high";
+}
+
+/* ---- events ---- */
+
+int dev_emit(store_tx *tx, const char *kind, const dev_alert_ref *a, const char *state, bool followup, nx_err *e)
+{
+    json_t *p = json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:s, s:i}", "alert_id", (json_int_t)a->id, "resident_id",
+                          a->resident_id ? json_integer(a->resident_id) : json_null(), "device_id",
+                          a->device_id ? json_integer(a->device_id) : json_null(), "grid_id",
+                          a->grid_id ? json_integer(a->grid_id) : json_null(), "kind", a->kind, "severity",
+                          a->severity, "state", state, "level", a->level);
+    if (!p)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (strcmp(kind, "devices.alert.resolved") == 0)
+        json_object_set_new(p, "needs_followup", json_boolean(followup));
+    char *text = json_dumps(p, JSON_COMPACT);
+    json_decref(p);
+    if (!text)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    char subject[40];
+    snprintf(subject, sizeof subject, "alert:%lld", (long long)a->id);
+    int rc = outbox_emit(tx, kind, a->community_id, subject, text, e);
+    free(text);
+    return rc;
+}
+
+int dev_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t user, int level, const char *note,
+            nx_err *e)
+{
+    store_param p[] = {P_INT(alert), P_INT(at), P_TEXT(action), P_ID(user), P_INT(level), P_TEXT(note)};
+    return store_exec(tx, "INSERT INTO alert_log (alert_id, at, action, user_id, level, note) VALUES ($1, $2, $3, $4, $5, $6)",
+                      p, 6, NULL, e);
+}
+
+/* ---- ingest ---- */
+
+typedef struct devrow {
+    int64_t id, community, grid, resident;
+    bool registered;
+    int64_t counter; /* GW_NONE when NULL */
+    char steps_day[11];
+    int64_t steps_today;
+} devrow;
+
+static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devrow *d, nx_err *e)
+{
+    memset(d, 0, sizeof *d);
+    store_param p[] = {P_TEXT(imei)};
+    store_rows *r = NULL;
+    int rc = store_query(tx,
+                         "SELECT id, community_id, grid_id, resident_id, registered, step_counter, steps_day, steps_today "
+                         "FROM devices WHERE imei = $1",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        d->id = store_int(r, 0);
+        d->community = store_int(r, 1);
+        d->grid = store_int(r, 2);
+        d->resident = store_int(r, 3);
+        d->registered = store_int(r, 4) != 0;
+        d->counter = store_isnull(r, 5) ? GW_NONE : store_int(r, 5);
+        str_copy(d->steps_day, store_text(r, 6) ? store_text(r, 6) : "", sizeof d->steps_day);
+        d->steps_today = store_int(r, 7);
+        store_rows_free(r);
+        return 0;
+    }
+    store_rows_free(r);
+    if (rc < 0)
+        return nx_fail(e, rc, "", "读取设备失败");
+    store_param q[] = {P_TEXT(imei), P_TEXT(proto == GW_PROTO_IW ? "iw" : "watch"), P_INT(now)};
+    rc = store_one_int(tx,
+                       "INSERT INTO devices (imei, protocol, registered, online, first_seen_at, last_seen_at, created_at, "
+                       "updated_at) VALUES ($1, $2, 0, 1, $3, $3, $3, $3) RETURNING id",
+                       q, 3, &d->id, e);
+    if (rc == 0)
+        nx_log(LOG_INFO, "devices.unregistered_seen device=%lld", (long long)d->id);
+    d->counter = GW_NONE;
+    return rc;
+}
+
+static int rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e)
+{
+    devices_rules_default(out);
+    if (custom)
+        *custom = false;
+    if (!resident)
+        return 0;
+    store_param p[] = {P_INT(resident)};
+    store_rows *r = NULL;
+    int rc = store_query(tx,
+                         "SELECT hr_min, hr_max, sys_min, sys_max, dia_max, spo2_min, temp_min_e1, temp_max_e1, offline_min, "
+                         "no_steps_hour, home_lat_e6, home_lon_e6, home_radius_m FROM alert_rules WHERE resident_id = $1",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_next(r)) == 1) {
+        int32_t *f[] = {&out->hr_min,      &out->hr_max,        &out->sys_min,     &out->sys_max,   &out->dia_max,
+                        &out->spo2_min,    &out->temp_min_e1,   &out->temp_max_e1, &out->offline_min, &out->no_steps_hour,
+                        &out->home_lat_e6, &out->home_lon_e6,   &out->home_radius_m};
+        for (int i = 0; i < 13; i++)
+            if (!store_isnull(r, i))
+                *f[i] = (int32_t)store_int(r, i);
+        if (custom)
+            *custom = true;
+    }
+    store_rows_free(r);
+    return rc < 0 ? nx_fail(e, rc, "", "读取报警规则失败") : 0;
+}
+
+int dev_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e)
+{
+    return rules_load(tx, resident, out, custom, e);
+}
+
+/* Open a new alert or merge into the one it repeats. *id gets the alert. */
+int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const char *source, const gw_pos *pos,
+                    const char *detail, int64_t now, int64_t esc_ms, int64_t *id, nx_err *e)
+{
+    bool server = strcmp(source, "server") == 0;
+    bool fix = pos && pos->present && pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE;
+    int64_t found = 0;
+    int rc;
+    if (strcmp(kind, "sos") == 0) {
+        store_param p[] = {P_INT(t->device_id), P_INT(now - DEV_SOS_MERGE_MS)};
+        rc = store_one_int(tx,
+                           "SELECT id FROM alerts WHERE device_id = $1 AND kind = 'sos' AND state = 'open' AND last_at >= $2 "
+                           "ORDER BY id DESC LIMIT 1",
+                           p, 2, &found, e);
+    } else {
+        bool unbounded = strcmp(kind, "offline") == 0 || strcmp(kind, "no_activity") == 0;
+        int64_t since = unbounded ? 0 : now - DEV_DUP_WINDOW_MS;
+        if (server && t->resident_id) {
+            store_param p[] = {P_INT(t->resident_id), P_TEXT(kind), P_INT(since)};
+            rc = store_one_int(tx,
+                               "SELECT id FROM alerts WHERE resident_id = $1 AND kind = $2 AND state IN ('open', "
+                               "'acknowledged') AND last_at >= $3 ORDER BY id DESC LIMIT 1",
+                               p, 3, &found, e);
+        } else {
+            store_param p[] = {P_INT(t->device_id), P_TEXT(kind), P_INT(since)};
+            rc = store_one_int(tx,
+                               "SELECT id FROM alerts WHERE device_id = $1 AND kind = $2 AND state IN ('open', "
+                               "'acknowledged') AND last_at >= $3 ORDER BY id DESC LIMIT 1",
+                               p, 3, &found, e);
+        }
+    }
+    if (rc && rc != NX_ENOTFOUND)
+        return rc;
+    if (rc == 0 && found) {
+        store_param p[] = {P_INT(found), P_INT(now), P_INT(fix ? 1 : 0), fix ? P_INT(pos->lat_e6) : P_NULL,
+                           fix ? P_INT(pos->lon_e6) : P_NULL};
+        if ((rc = store_exec(tx,
+                             "UPDATE alerts SET repeats = repeats + 1, last_at = $2, fix = CASE WHEN $3 = 1 THEN 1 ELSE fix END, "
+                             "lat_e6 = COALESCE($4, lat_e6), lon_e6 = COALESCE($5, lon_e6) WHERE id = $1",
+                             p, 5, NULL, e)) ||
+            (rc = dev_log(tx, found, now, "repeated", 0, -1, NULL, e)))
+            return rc;
+        *id = found;
+        return 0;
+    }
+    const char *severity = kind_severity(kind);
+    bool has_pos = pos && pos->present && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE && fix;
+    store_param p[] = {P_ID(t->community_id),
+                       P_ID(t->grid_id),
+                       P_ID(t->resident_id),
+                       P_ID(t->device_id),
+                       P_TEXT(kind),
+                       P_TEXT(source),
+                       P_TEXT(severity),
+                       P_INT(now),
+                       P_INT(fix ? 1 : 0),
+                       has_pos ? P_INT(pos->lat_e6) : P_NULL,
+                       has_pos ? P_INT(pos->lon_e6) : P_NULL,
+                       P_TEXT(detail ? detail : "{}"),
+                       P_INT(now + (esc_ms > 0 ? esc_ms : DEV_ESC_DEFAULT_MS))};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO alerts (community_id, grid_id, resident_id, device_id, kind, source, severity, state, "
+                            "opened_at, last_at, fix, lat_e6, lon_e6, detail, escalation_level, next_escalation_at) VALUES "
+                            "($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8, $9, $10, $11, $12, 0, $13) RETURNING id",
+                            p, 13, id, e)) ||
+        (rc = dev_log(tx, *id, now, "opened", 0, 0, NULL, e)))
+        return rc;
+    dev_alert_ref ref = {.id = *id, .community_id = t->community_id, .grid_id = t->grid_id,
+                         .resident_id = t->resident_id, .device_id = t->device_id, .kind = kind,
+                         .severity = severity, .level = 0};
+    nx_log(LOG_INFO, "devices.alert_opened alert=%lld kind=%s device=%lld fix=%d", (long long)*id, kind,
+           (long long)t->device_id, fix ? 1 : 0);
+    return dev_emit(tx, "devices.alert.opened", &ref, "open", false, e);
+}
+
+static void local_day(int64_t ms, char out[11])
+{
+    int64_t days = (ms + NX_TZ_OFFSET_MS) / 86400000LL;
+    date_format(date_from_days(days), out);
+}
+
+static int ingest_alarm(store_tx *tx, const devrow *d, const gw_msg *m, int64_t now, int64_t esc_ms, int64_t *first,
+                        nx_err *e)
+{
+    static const struct {
+        uint32_t bit;
+        const char *kind;
+    } map[] = {{GW_AL_SOS, "sos"},           {GW_AL_FALL, "fall"},         {GW_AL_TAKEN_OFF, "taken_off"},
+               {GW_AL_HEART_RATE, "heart_rate"}, {GW_AL_LOW_BATTERY, "low_battery"}, {GW_AL_FENCE_OUT, "fence"},
+               {GW_AL_FENCE_IN, "fence"},    {GW_AL_GENERAL, "general"}};
+    dev_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
+    char detail[160];
+    snprintf(detail, sizeof detail, "{\"frame\":\"%s\",\"fix\":%s}", m->proto == GW_PROTO_IW ? "iw" : "watch",
+             m->pos.present && m->pos.fix ? "true" : "false");
+    uint32_t bits = m->alarms;
+    if ((bits & (GW_AL_SOS | GW_AL_FALL | GW_AL_TAKEN_OFF | GW_AL_HEART_RATE | GW_AL_LOW_BATTERY | GW_AL_FENCE_OUT |
+                 GW_AL_FENCE_IN | GW_AL_GENERAL)) == 0)
+        bits |= GW_AL_GENERAL; /* an alarm frame with no recognised alarm is still an alarm */
+    bool fence_done = false;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
+        if (!(bits & map[i].bit))
+            continue;
+        if (strcmp(map[i].kind, "fence") == 0) {
+            if (fence_done)
+                continue;
+            fence_done = true;
+        }
+        int64_t id = 0;
+        int rc = dev_alert_raise(tx, &t, map[i].kind, "device", &m->pos, detail, now, esc_ms, &id, e);
+        if (rc)
+            return rc;
+        if (!*first)
+            *first = id;
+    }
+    return 0;
+}
+
+static int ingest_one(store_tx *tx, const devices_in *it, int64_t esc_ms, int64_t *alert_id, nx_err *e)
+{
+    devrow d;
+    int64_t now = it->at;
+    int rc = dev_load(tx, it->imei, it->proto, now, &d, e);
+    if (rc)
+        return rc;
+    if (it->kind == DEV_IN_OFFLINE) {
+        store_param p[] = {P_INT(d.id), P_INT(now)};
+        return store_exec(tx, "UPDATE devices SET online = 0, updated_at = $2 WHERE id = $1", p, 2, NULL, e);
+    }
+    const gw_msg *m = &it->msg;
+    int32_t battery = m->battery_pct;
+    if (battery != GW_NONE && (battery < 0 || battery > 100))
+        battery = GW_NONE;
+    store_param p[] = {P_INT(d.id), P_INT(now), battery != GW_NONE ? P_INT(battery) : P_NULL,
+                       m->iccid[0] ? P_TEXT(m->iccid) : P_NULL,
+                       m->has_status ? P_INT((m->status & GW_ST_WORN) ? 1 : 0) : P_NULL};
+    if ((rc = store_exec(tx,
+                         "UPDATE devices SET online = 1, last_seen_at = $2, updated_at = $2, battery = COALESCE($3, battery), "
+                         "iccid = COALESCE($4, iccid), worn = COALESCE($5, worn) WHERE id = $1",
+                         p, 5, NULL, e)))
+        return rc;
+    const gw_pos *pos = &m->pos;
+    if (pos->present) {
+        bool fix = pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE;
+#define OPT(v) ((v) != GW_NONE ? P_INT(v) : P_NULL)
+        store_param q[] = {P_INT(d.id),
+                           P_INT(now),
+                           pos->time_ms ? P_INT(pos->time_ms) : P_NULL,
+                           P_INT(fix ? 1 : 0),
+                           OPT(pos->lat_e6),
+                           OPT(pos->lon_e6),
+                           OPT(pos->speed_kmh_e1),
+                           OPT(pos->course_deg_e1),
+                           OPT(pos->satellites),
+                           P_INT(pos->cells_n),
+                           P_INT(pos->wifi_n),
+                           P_INT(m->delayed ? 1 : 0)};
+        if ((rc = store_exec(tx,
+                             "INSERT INTO device_positions (device_id, at, fix_at, fix, lat_e6, lon_e6, speed_e1, course_e1, "
+                             "satellites, cells, wifi, delayed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                             q, 12, NULL, e)))
+            return rc;
+        if (fix && !m->delayed) {
+            store_param u[] = {P_INT(d.id), P_INT(pos->time_ms ? pos->time_ms : now), P_INT(pos->lat_e6),
+                               P_INT(pos->lon_e6)};
+            if ((rc = store_exec(tx, "UPDATE devices SET last_fix_at = $2, last_lat_e6 = $3, last_lon_e6 = $4 WHERE id = $1",
+                                 u, 4, NULL, e)))
+                return rc;
+        }
+    }
+    dev_rules rules;
+    bool rules_loaded = false;
+    dev_target t = {.device_id = d.id, .community_id = d.community, .grid_id = d.grid, .resident_id = d.resident};
+    if (m->kind == GW_HEALTH) {
+        const gw_health *h = &m->health;
+        bool any = (h->hr_bpm != GW_NONE && h->hr_bpm > 0) || (h->sys_mmhg != GW_NONE && h->sys_mmhg > 0) ||
+                   (h->dia_mmhg != GW_NONE && h->dia_mmhg > 0) || (h->spo2_pct != GW_NONE && h->spo2_pct > 0) ||
+                   (h->temp_c_e1 != GW_NONE && h->temp_c_e1 > 0) || (h->sugar_mmol_e2 != GW_NONE && h->sugar_mmol_e2 > 0);
+        if (any) {
+#define POS(v) ((v) != GW_NONE && (v) > 0 ? P_INT(v) : P_NULL)
+            store_param q[] = {P_INT(d.id),        P_INT(now),          POS(h->hr_bpm),    POS(h->sys_mmhg),
+                               POS(h->dia_mmhg),   POS(h->spo2_pct),    POS(h->temp_c_e1), POS(h->sugar_mmol_e2)};
+            if ((rc = store_exec(tx,
+                                 "INSERT INTO device_readings (device_id, at, hr, sys, dia, spo2, temp_e1, sugar_e2) VALUES "
+                                 "($1, $2, $3, $4, $5, $6, $7, $8)",
+                                 q, 8, NULL, e)) ||
+                (rc = store_exec(tx,
+                                 "UPDATE devices SET last_hr = COALESCE($3, last_hr), last_sys = COALESCE($4, last_sys), "
+                                 "last_dia = COALESCE($5, last_dia), last_spo2 = COALESCE($6, last_spo2), "
+                                 "last_temp_e1 = COALESCE($7, last_temp_e1), last_reading_at = $2 WHERE id = $1",
+                                 q, 7, NULL, e)))
+                return rc;
+#undef POS
+            if ((rc = rules_load(tx, d.resident, &rules, NULL, e)))
+                return rc;
+            rules_loaded = true;
+            const char *bad[4];
+            int nbad = devices_rules_check(&rules, h, bad);
+            for (int i = 0; i < nbad; i++) {
+                char detail[200];
+                snprintf(detail, sizeof detail, "{\"hr\":%d,\"sys\":%d,\"dia\":%d,\"spo2\":%d,\"temp_e1\":%d}",
+                         h->hr_bpm == GW_NONE ? 0 : h->hr_bpm, h->sys_mmhg == GW_NONE ? 0 : h->sys_mmhg,
+                         h->dia_mmhg == GW_NONE ? 0 : h->dia_mmhg, h->spo2_pct == GW_NONE ? 0 : h->spo2_pct,
+                         h->temp_c_e1 == GW_NONE ? 0 : h->temp_c_e1);
+                int64_t id;
+                if ((rc = dev_alert_raise(tx, &t, bad[i], "server", NULL, detail, now, esc_ms, &id, e)))
+                    return rc;
+            }
+        }
+    }
+#undef OPT
+    if (m->steps != GW_NONE && m->steps >= 0) {
+        char day[11];
+        local_day(now, day);
+        int64_t so_far = strcmp(day, d.steps_day) == 0 ? d.steps_today : 0;
+        int64_t steps = devices_steps_add(d.counter, m->steps, so_far);
+        store_param q[] = {P_INT(d.id), P_INT(m->steps), P_TEXT(day), P_INT(steps), P_INT(now)};
+        if ((rc = store_exec(tx, "UPDATE devices SET step_counter = $2, steps_day = $3, steps_today = $4 WHERE id = $1", q,
+                             4, NULL, e)) ||
+            (rc = store_exec(tx,
+                             "INSERT INTO device_steps (device_id, day, steps, updated_at) VALUES ($1, $3, $4, $5) "
+                             "ON CONFLICT (device_id, day) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at",
+                             q, 5, NULL, e)))
+            return rc;
+    }
+    if (m->kind == GW_ALARM && (rc = ingest_alarm(tx, &d, m, now, esc_ms, alert_id, e)))
+        return rc;
+    if (d.resident && pos->present && pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE && !m->delayed) {
+        if (!rules_loaded && (rc = rules_load(tx, d.resident, &rules, NULL, e)))
+            return rc;
+        if (rules.home_radius_m > 0) {
+            double dist = devices_distance_m(rules.home_lat_e6, rules.home_lon_e6, pos->lat_e6, pos->lon_e6);
+            if (dist > rules.home_radius_m) {
+                char detail[80];
+                snprintf(detail, sizeof detail, "{\"distance_m\":%.0f,\"radius_m\":%d}", dist, rules.home_radius_m);
+                int64_t id;
+                if ((rc = dev_alert_raise(tx, &t, "left_home", "server", pos, detail, now, esc_ms, &id, e)))
+                    return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int64_t *alert_ids, nx_err *e)
+{
+    if (n <= 0)
+        return 0;
+    store_tx *tx = NULL;
+    int rc = store_begin(s, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    for (int i = 0; i < n; i++) {
+        int64_t id = 0;
+        if ((rc = ingest_one(tx, &items[i], esc_ms, &id, e))) {
+            store_rollback(tx);
+            return rc;
+        }
+        if (alert_ids)
+            alert_ids[i] = id;
+    }
+    return store_commit(tx, e);
+}
+
+/* ---- the ticker ---- */
+
+typedef struct esc_row {
+    int64_t id, community, grid, resident, device;
+    int level;
+    char kind[24], severity[12];
+} esc_row;
+
+static const char *const level_target[] = {"grid", "staff", "family"};
+
+static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_err *e)
+{
+    enum { MAXROWS = 200 };
+    esc_row *rows = calloc(MAXROWS, sizeof *rows);
+    if (!rows)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_param p[] = {P_INT(now)};
+    store_rows *r = NULL;
+    int n = 0;
+    int rc = store_query(tx,
+                         "SELECT id, community_id, grid_id, resident_id, device_id, escalation_level, kind, severity FROM alerts "
+                         "WHERE state = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1 ORDER BY id LIMIT 200",
+                         p, 1, &r, e);
+    while (rc == 0 && (rc = store_next(r)) == 1 && n < MAXROWS) {
+        esc_row *x = &rows[n++];
+        x->id = store_int(r, 0);
+        x->community = store_int(r, 1);
+        x->grid = store_int(r, 2);
+        x->resident = store_int(r, 3);
+        x->device = store_int(r, 4);
+        x->level = (int)store_int(r, 5);
+        str_copy(x->kind, store_text(r, 6), sizeof x->kind);
+        str_copy(x->severity, store_text(r, 7), sizeof x->severity);
+    }
+    store_rows_free(r);
+    if (rc < 0) {
+        free(rows);
+        return nx_fail(e, rc, "", "读取待升级报警失败");
+    }
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        esc_row *x = &rows[i];
+        int level = x->level < DEV_ESC_LEVEL_MAX ? x->level + 1 : DEV_ESC_LEVEL_MAX;
+        bool more = level < DEV_ESC_LEVEL_MAX;
+        store_param u[] = {P_INT(x->id), P_INT(level), more ? P_INT(now + esc_ms) : P_NULL};
+        if ((rc = store_exec(tx, "UPDATE alerts SET escalation_level = $2, next_escalation_at = $3 WHERE id = $1", u, 3,
+                             NULL, e)) ||
+            (rc = dev_log(tx, x->id, now, "escalated", 0, level, level_target[level], e)))
+            break;
+        dev_alert_ref ref = {.id = x->id, .community_id = x->community, .grid_id = x->grid, .resident_id = x->resident,
+                             .device_id = x->device, .kind = x->kind, .severity = x->severity, .level = level};
+        rc = dev_emit(tx, "devices.alert.escalated", &ref, "open", false, e);
+        nx_log(LOG_INFO, "devices.alert_escalated alert=%lld level=%d target=%s", (long long)x->id, level,
+               level_target[level]);
+        if (count)
+            (*count)++;
+    }
+    free(rows);
+    return rc;
+}
+
+typedef struct idrow {
+    int64_t device, community, grid, resident;
+} idrow;
+
+/* Raise kind for each device the query returns (device, community, grid, resident). */
+static int raise_for(store_tx *tx, const char *sql, const store_param *p, int np, const char *kind, int64_t now,
+                     int64_t esc_ms, nx_err *e)
+{
+    enum { MAXROWS = 500 };
+    idrow *rows = calloc(MAXROWS, sizeof *rows);
+    if (!rows)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_rows *r = NULL;
+    int n = 0;
+    int rc = store_query(tx, sql, p, np, &r, e);
+    while (rc == 0 && (rc = store_next(r)) == 1 && n < MAXROWS)
+        rows[n++] = (idrow){store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3)};
+    store_rows_free(r);
+    if (rc < 0) {
+        free(rows);
+        return nx_fail(e, rc, "", "读取设备失败");
+    }
+    rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        dev_target t = {.device_id = rows[i].device, .community_id = rows[i].community, .grid_id = rows[i].grid,
+                        .resident_id = rows[i].resident};
+        int64_t id;
+        rc = dev_alert_raise(tx, &t, kind, "server", NULL, "{}", now, esc_ms, &id, e);
+    }
+    free(rows);
+    return rc;
+}
+
+int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int *escalated, nx_err *e)
+{
+    if (escalated)
+        *escalated = 0;
+    if (esc_ms <= 0)
+        esc_ms = DEV_ESC_DEFAULT_MS;
+    store_tx *tx = NULL;
+    int rc = store_begin(s, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    if ((rc = escalate(tx, now, esc_ms, escalated, e)))
+        goto fail;
+    if (idle_ms > 0) {
+        store_param p[] = {P_INT(now - idle_ms), P_INT(now)};
+        if ((rc = store_exec(tx, "UPDATE devices SET online = 0, updated_at = $2 WHERE online = 1 AND last_seen_at < $1", p, 2,
+                             NULL, e)))
+            goto fail;
+    }
+    {
+        store_param p[] = {P_INT(now)};
+        if ((rc = raise_for(tx,
+                            "SELECT d.id, d.community_id, d.grid_id, d.resident_id FROM devices d "
+                            "LEFT JOIN alert_rules r ON r.resident_id = d.resident_id "
+                            "WHERE d.registered = 1 AND d.resident_id IS NOT NULL AND d.last_seen_at IS NOT NULL "
+                            "AND COALESCE(r.offline_min, 60) > 0 AND d.last_seen_at < $1 - COALESCE(r.offline_min, 60) * 60000 "
+                            "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = d.id AND a.kind = 'offline' "
+                            "AND (a.state IN ('open', 'acknowledged') OR a.opened_at > d.last_seen_at))",
+                            p, 1, "offline", now, esc_ms, e)))
+            goto fail;
+    }
+    {
+        int64_t local = now + NX_TZ_OFFSET_MS;
+        int hour = (int)((local / 3600000LL) % 24);
+        char day[11];
+        local_day(now, day);
+        int64_t midnight = local / 86400000LL * 86400000LL - NX_TZ_OFFSET_MS;
+        store_param p[] = {P_INT(hour), P_TEXT(day), P_INT(midnight)};
+        if ((rc = raise_for(tx,
+                            "SELECT d.id, d.community_id, d.grid_id, d.resident_id FROM devices d "
+                            "JOIN resident_tags rt ON rt.resident_id = d.resident_id "
+                            "JOIN tags t ON t.id = rt.tag_id AND t.code = 'living_alone' "
+                            "LEFT JOIN alert_rules r ON r.resident_id = d.resident_id "
+                            "WHERE d.registered = 1 AND COALESCE(r.no_steps_hour, 10) >= 0 AND COALESCE(r.no_steps_hour, 10) <= $1 "
+                            "AND (d.steps_day IS NULL OR d.steps_day <> $2 OR d.steps_today = 0) "
+                            "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.resident_id = d.resident_id "
+                            "AND a.kind = 'no_activity' AND a.opened_at >= $3)",
+                            p, 3, "no_activity", now, esc_ms, e)))
+            goto fail;
+    }
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+struct devices_ticker {
+    nx_app *app;
+    int interval_ms;
+    bool stop;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+};
+
+static void *ticker_main(void *arg)
+{
+    devices_ticker *t = arg;
+    pthread_mutex_lock(&t->mu);
+    while (!t->stop) {
+        pthread_mutex_unlock(&t->mu);
+        nx_err e;
+        nx_err_clear(&e);
+        bool leader = false;
+        if (store_leader(t->app->db, "devices.ticker", &leader, &e) == 0 && leader) {
+            int64_t esc = t->app->cfg ? t->app->cfg->alert_escalate_s * 1000 : 0;
+            int64_t idle = t->app->cfg ? t->app->cfg->gw_idle_timeout_s * 1000 : 0;
+            int n = 0;
+            int rc = devices_tick(t->app->db, clock_now_ms(), esc, idle, &n, &e);
+            if (rc)
+                nx_log(LOG_WARN, "devices.tick_failed code=%s", nx_code_name(rc));
+        }
+        pthread_mutex_lock(&t->mu);
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += t->interval_ms / 1000;
+        until.tv_nsec += (long)(t->interval_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        while (!t->stop && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_err *e)
+{
+    devices_ticker *t = calloc(1, sizeof *t);
+    if (!t)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    t->app = app;
+    t->interval_ms = interval_ms > 0 ? interval_ms : 1000;
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, NULL);
+    if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+        free(t);
+        return nx_fail(e, NX_EINTERNAL, "", "无法启动报警定时任务");
+    }
+    *out = t;
+    return 0;
+}
+
+void devices_ticker_stop(devices_ticker *t)
+{
+    if (!t)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+}

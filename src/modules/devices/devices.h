@@ -1,0 +1,171 @@
+/* devices.h — wristbands, their telemetry, alert rules, and alerts from opening to resolution.
+ *
+ * The registry: a device row exists from the first frame the gateway hands in (registered = 0,
+ * listed for staff to bind) or from `device add` / POST /api/v1/devices. Binding a device to a
+ * resident copies the resident's community and grid onto it, so scope is applied in SQL as in every
+ * other module.
+ *
+ * Ingest (the gateway's side): devices_ingest writes a batch of decoded frames in ONE write
+ * transaction: device seen/online, battery, positions, health readings, steps per day from the
+ * cumulative counter, band checks against the resident's rules, and alarms. An alarm frame is
+ * handed in alone and synchronously: when devices_ingest returns 0 the alert is committed, and only
+ * then does the gateway acknowledge the frame (DESIGN §7).
+ *
+ * Alerts: kinds sos, fall, taken_off, low_battery, fence, general, heart_rate (device alarms) and
+ * heart_rate, blood_pressure, spo2, temperature, offline, no_activity, left_home (server-derived).
+ * Duplicate suppression merges a repeated frame into the alert it repeats (repeats += 1), and never
+ * hides a new SOS: an SOS merges only into an SOS of the same device that is still open (nobody has
+ * acknowledged it yet) and whose last frame came less than DEV_SOS_MERGE_MS ago — a watch repeats
+ * an unanswered SOS, a person pressing again after someone answered is a new alarm. Other device
+ * alarms merge into an unresolved alert of the same kind and device within DEV_DUP_WINDOW_MS;
+ * offline and no_activity merge into any unresolved alert of their kind.
+ * Life: open → acknowledged (who, when, ack_ms) → resolved or false_alarm (who, when, note,
+ * needs_followup, resolve_ms). Escalation: an open alert moves along the chain grid worker (level 0)
+ * → duty staff (1) → family (2) each time next_escalation_at passes (devices_tick).
+ *
+ * Events (outbox, same transaction): "devices.alert.opened", "devices.alert.repeated",
+ * "devices.alert.escalated", "devices.alert.acknowledged" and "devices.alert.resolved" — payload
+ * {"alert_id", "resident_id" (null when unbound), "device_id", "kind", "severity", "state", "level",
+ * "needs_followup" (resolved), "grid_id"}. The visits module consumes devices.alert.resolved.
+ * Rights: RIGHT_DEVICE_READ (lists; family members see their elder's alerts), RIGHT_DEVICE_WRITE
+ * (registry, rules), RIGHT_ALERT_HANDLE (acknowledge, resolve). All functions block on the store. */
+#ifndef NX_MODULES_DEVICES_H
+#define NX_MODULES_DEVICES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "gateway/codec.h"
+#include "modules/app.h"
+
+#define DEV_SOS_MERGE_MS  (60LL * 1000)      /* a repeated SOS frame of an unanswered alarm */
+#define DEV_DUP_WINDOW_MS (30LL * 60 * 1000) /* other repeated alarms */
+#define DEV_ESC_LEVEL_MAX 2                  /* 0 grid worker, 1 duty staff, 2 family */
+#define DEV_ESC_DEFAULT_MS (180LL * 1000)    /* configuration: alert_escalate_s */
+
+/* Built-in alert bands; a resident's alert_rules row overrides any of them. */
+typedef struct dev_rules {
+    int32_t hr_min, hr_max;           /* beats per minute */
+    int32_t sys_min, sys_max, dia_max; /* mmHg */
+    int32_t spo2_min;                 /* % */
+    int32_t temp_min_e1, temp_max_e1; /* 0.1 °C */
+    int32_t offline_min;              /* 0 = off */
+    int32_t no_steps_hour;            /* local hour, -1 = off; only for residents living alone */
+    int32_t home_lat_e6, home_lon_e6, home_radius_m; /* radius 0 = off */
+} dev_rules;
+
+/* The defaults: HR 50-120, systolic 90-160, diastolic ≤ 100, SpO2 ≥ 90, temperature 35.0-37.5,
+ * offline 60 min, no steps by 10 o'clock, no home radius. */
+void devices_rules_default(dev_rules *r);
+
+/* Which band a health reading breaks: fills up to 4 kinds ("heart_rate", "blood_pressure", "spo2",
+ * "temperature") into kinds and returns their number. Pure. */
+int devices_rules_check(const dev_rules *r, const gw_health *h, const char *kinds[4]);
+
+/* Metres between two points (micro-degrees), haversine. Pure. */
+double devices_distance_m(int32_t lat1_e6, int32_t lon1_e6, int32_t lat2_e6, int32_t lon2_e6);
+
+/* Steps walked on a day given the previous counter (or GW_NONE), the new cumulative counter and the
+ * steps already counted that day: a counter that goes down was reset and counts from zero. Pure. */
+int64_t devices_steps_add(int64_t prev_counter, int64_t counter, int64_t steps_so_far);
+
+/* ---- ingest (the gateway) ---- */
+
+enum dev_in_kind {
+    DEV_IN_FRAME = 1, /* a decoded frame (msg) */
+    DEV_IN_OFFLINE,   /* the device's connection closed */
+};
+
+typedef struct devices_in {
+    int kind;          /* enum dev_in_kind */
+    int proto;         /* enum gw_proto */
+    int64_t at;        /* server time the frame was read, epoch ms */
+    char imei[24];     /* the device's id (watch ID, IW IMEI from the login) */
+    gw_msg msg;        /* DEV_IN_FRAME: raw and payload must be NULL (they are not kept) */
+} devices_in;
+
+/* Write n items in one write transaction (see the essay). esc_ms: time before a new alert's first
+ * escalation (0 = DEV_ESC_DEFAULT_MS). alert_ids (may be NULL) receives, for each item, the id of
+ * the alert an alarm frame opened or merged into (0 for other items). Returns 0 once committed, or
+ * the store's code (nothing written). Blocks. */
+int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int64_t *alert_ids, nx_err *e);
+
+/* ---- the registry ---- */
+
+typedef struct device_input {
+    const char *imei;     /* 1-20 digits; create only */
+    const char *protocol; /* "watch" or "iw"; create only */
+    const char *model, *sim, *notes;
+    int64_t resident_id;  /* 0 = unchanged (create: unbound), -1 = unbind */
+} device_input;
+
+/* Add a device (or register one the gateway has seen: same IMEI, registered = 0 → 1). DEVICE_WRITE;
+ * the resident must be in scope. NX_ECONFLICT when the IMEI is already registered. Audited. */
+int devices_add(nx_app *app, const nx_principal *who, const device_input *in, int64_t *id, nx_err *e);
+/* Change model, SIM, notes, binding. An unbound device is visible to every DEVICE_WRITE holder for
+ * binding; a bound one only in scope. Audited. */
+int devices_update(nx_app *app, const nx_principal *who, int64_t id, const device_input *in, nx_err *e);
+int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* {"items": […]}; registered: 1 registered only, 0 unregistered only (seen, waiting for binding),
+ * -1 both; online -1 any, 0/1. */
+int devices_list(nx_app *app, const nx_principal *who, int registered, int online, int64_t resident_id,
+                 int limit, json_t **out, nx_err *e);
+/* Telemetry, newest first: what "positions" or "readings", since from_ms (0 = any). */
+int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms,
+                      int limit, json_t **out, nx_err *e);
+/* Look a device up by IMEI (for the CLI): 0 and *id, or NX_ENOTFOUND. */
+int devices_find(store *s, const char *imei, int64_t *id, nx_err *e);
+
+/* ---- alert rules ---- */
+
+/* The effective rules of a resident {…, "custom": bool} (DEVICE_READ, resident in scope). */
+int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id, json_t **out, nx_err *e);
+/* Replace the resident's overrides with the fields of in (strict; null or absent = default).
+ * DEVICE_WRITE. */
+int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id, json_t *in, nx_err *e);
+
+/* ---- alerts ---- */
+
+typedef struct alert_filter {
+    const char *state;  /* "open", "acknowledged", "resolved", "false_alarm", "active" (open or
+                           acknowledged); NULL = any */
+    const char *kind;
+    int64_t resident_id, device_id;
+    int64_t from_ms, to_ms;
+    int64_t before_id; /* cursor */
+    int limit;
+} alert_filter;
+
+int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e);
+/* The alert with its log (DEVICE_READ, in scope). */
+int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* open → acknowledged. ALERT_HANDLE in scope; NX_ECONFLICT unless open. */
+int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const char *note, int64_t now_ms,
+                      nx_err *e);
+/* open/acknowledged → resolved (false_alarm true: false_alarm). An open alert is acknowledged by
+ * the same call. note required (1-500 characters). ALERT_HANDLE; NX_ECONFLICT when already closed. */
+int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool false_alarm, const char *note,
+                          bool needs_followup, int64_t now_ms, nx_err *e);
+
+/* One round of the server-side rules at now_ms: escalate open alerts whose next_escalation_at has
+ * passed (the next one after esc_ms; none after the family level), mark devices silent for longer
+ * than idle_ms offline, raise "offline" alerts for bound devices silent longer than their rule, and
+ * "no_activity" for residents living alone with no steps by their hour. *escalated (may be NULL)
+ * gets the number escalated. One write transaction; idempotent. */
+int devices_tick(store *s, int64_t now_ms, int64_t esc_ms, int64_t idle_ms, int *escalated, nx_err *e);
+
+/* A thread that runs devices_tick every interval_ms (0 = 1000) while this process holds the
+ * store_leader lock "devices.ticker". */
+typedef struct devices_ticker devices_ticker;
+int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_err *e);
+void devices_ticker_stop(devices_ticker *t); /* NULL accepted; joins */
+
+/* Routes of devices, rules and alerts (devices_http.c), and GET /api/v1/events/stream: a live
+ * stream (SSE) of alert events from the hub named DEVICES_SSE_HUB, which the caller feeds
+ * (notify/sse_feed.h with the prefix "devices.alert."), filtered by the subscriber's scope. */
+#define DEVICES_SSE_HUB "alerts"
+/* Routes of devices, rules and alerts (devices_http.c). */
+int devices_routes(http_server *srv, nx_app *app);
+
+#endif

@@ -1,0 +1,893 @@
+/* devices_admin.c — the registry of wristbands, residents' alert rules, and the handling of alerts by
+ * people: list, read, acknowledge, resolve.
+ *
+ * Scope is applied in SQL (perm_scope_sql) on the device's or the alert's community, grid and
+ * resident columns, so a row outside the caller's scope reads as "not found". Exception, by design:
+ * a device the gateway has seen but nobody has added or bound (community_id NULL) is visible to every
+ * holder of RIGHT_DEVICE_WRITE, since it carries nothing but an IMEI and somebody must bind it.
+ * Alerts of such a device have no community either: only platform-wide accounts see them.
+ * Every change writes an audit row and, for alerts, an alert_log row and an outbox event, all in the
+ * transaction of the change. */
+#include "modules/devices/devices.h"
+#include "modules/devices/devices_internal.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "secure/audit.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void set_time(json_t *o, const char *key, store_rows *r, int col)
+{
+    if (store_isnull(r, col)) {
+        json_object_set_new(o, key, json_null());
+        return;
+    }
+    char t[30];
+    clock_format_local(store_int(r, col), t);
+    json_object_set_new(o, key, json_string(t));
+}
+
+static void set_int(json_t *o, const char *key, store_rows *r, int col)
+{
+    json_object_set_new(o, key, store_isnull(r, col) ? json_null() : json_integer(store_int(r, col)));
+}
+
+static void set_text(json_t *o, const char *key, store_rows *r, int col)
+{
+    const char *s = store_text(r, col);
+    json_object_set_new(o, key, s ? json_string(s) : json_null());
+}
+
+static void set_coord(json_t *o, const char *key, store_rows *r, int col)
+{
+    json_object_set_new(o, key, store_isnull(r, col) ? json_null() : json_real((double)store_int(r, col) / 1e6));
+}
+
+/* ---- devices ---- */
+
+#define DEVICE_COLS                                                                                                \
+    "d.id, d.imei, d.protocol, d.model, d.sim, d.iccid, d.registered, d.community_id, d.grid_id, d.resident_id, "  \
+    "res.name, d.online, d.battery, d.last_fix_at, d.last_lat_e6, d.last_lon_e6, d.last_hr, d.last_sys, "            \
+    "d.last_dia, d.last_spo2, d.last_temp_e1, d.last_reading_at, d.steps_day, d.steps_today, d.worn, "              \
+    "d.first_seen_at, d.last_seen_at, d.notes, d.created_at, d.updated_at "                                         \
+    "FROM devices d LEFT JOIN residents res ON res.id = d.resident_id"
+
+static json_t *device_row(store_rows *r)
+{
+    json_t *o = json_object();
+    set_int(o, "id", r, 0);
+    set_text(o, "imei", r, 1);
+    set_text(o, "protocol", r, 2);
+    set_text(o, "model", r, 3);
+    set_text(o, "sim", r, 4);
+    set_text(o, "iccid", r, 5);
+    json_object_set_new(o, "registered", json_boolean(store_int(r, 6) != 0));
+    set_int(o, "community_id", r, 7);
+    set_int(o, "grid_id", r, 8);
+    set_int(o, "resident_id", r, 9);
+    set_text(o, "resident_name", r, 10);
+    json_object_set_new(o, "online", json_boolean(store_int(r, 11) != 0));
+    json_object_set_new(o, "status", json_string(store_int(r, 11) ? "online" : "offline"));
+    set_int(o, "battery", r, 12);
+    json_t *fix = json_object();
+    set_time(fix, "at", r, 13);
+    set_coord(fix, "lat", r, 14);
+    set_coord(fix, "lon", r, 15);
+    json_object_set_new(o, "last_fix", store_isnull(r, 13) ? (json_decref(fix), json_null()) : fix);
+    json_t *rd = json_object();
+    set_int(rd, "hr", r, 16);
+    set_int(rd, "sys", r, 17);
+    set_int(rd, "dia", r, 18);
+    set_int(rd, "spo2", r, 19);
+    json_object_set_new(rd, "temp", store_isnull(r, 20) ? json_null() : json_real((double)store_int(r, 20) / 10.0));
+    set_time(rd, "at", r, 21);
+    json_object_set_new(o, "last_readings", rd);
+    set_text(o, "steps_day", r, 22);
+    set_int(o, "steps_today", r, 23);
+    json_object_set_new(o, "worn", store_isnull(r, 24) ? json_null() : json_boolean(store_int(r, 24) != 0));
+    set_time(o, "first_seen_at", r, 25);
+    set_time(o, "last_seen_at", r, 26);
+    set_text(o, "notes", r, 27);
+    set_time(o, "created_at", r, 28);
+    set_time(o, "updated_at", r, 29);
+    return o;
+}
+
+/* " AND (scope)" for devices, letting unbound devices through for DEVICE_WRITE holders. */
+static int device_scope(const nx_principal *who, char *sql, size_t cap, store_param *p, int *n)
+{
+    size_t len = strlen(sql);
+    if (who->scope == SCOPE_ALL)
+        return 0;
+    if (perm_has(who, RIGHT_DEVICE_WRITE)) {
+        char cond[400] = "";
+        int rc = perm_scope_sql(who, "d.", "resident_id", cond, sizeof cond, p, n);
+        if (rc)
+            return rc;
+        int w = snprintf(sql + len, cap - len, " AND (d.community_id IS NULL OR (1 = 1%s))", cond);
+        return (w < 0 || (size_t)w >= cap - len) ? NX_ETOOBIG : 0;
+    }
+    return perm_scope_sql(who, "d.", "resident_id", sql, cap, p, n);
+}
+
+static bool imei_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n < 1 || n > 20)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit((unsigned char)s[i]))
+            return false;
+    return true;
+}
+
+/* The resident's community and grid, in the caller's scope. */
+static int resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community, int64_t *grid,
+                          nx_err *e)
+{
+    char sql[600] = "SELECT r.community_id, r.grid_id FROM residents r WHERE r.id = $1";
+    store_param p[4] = {P_INT(resident)};
+    int n = 1, rc;
+    if ((rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "查询过长");
+    store_rows *r = NULL;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        *community = store_int(r, 0);
+        *grid = store_int(r, 1);
+    }
+    store_rows_free(r);
+    if (rc < 0)
+        return nx_fail(e, rc, "", "读取居民失败");
+    return rc == 1 ? 0 : nx_fail(e, NX_EINVAL, "resident_id", "居民不存在或不在您的管辖范围内");
+}
+
+static int check_text(const char *s, size_t max, const char *field, nx_err *e)
+{
+    if (s && str_utf8_len(s) > max)
+        return nx_fail(e, NX_EINVAL, field, "%s 过长（最多 %zu 个字符）", field, max);
+    return 0;
+}
+
+int devices_add(nx_app *app, const nx_principal *who, const device_input *in, int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权登记设备");
+    if (!in->imei || !imei_ok(in->imei))
+        return nx_fail(e, NX_EINVAL, "imei", "设备号应为 1-20 位数字");
+    if (!in->protocol || (strcmp(in->protocol, "watch") != 0 && strcmp(in->protocol, "iw") != 0))
+        return nx_fail(e, NX_EINVAL, "protocol", "协议应为 watch 或 iw");
+    int rc;
+    if ((rc = check_text(in->model, 40, "model", e)) || (rc = check_text(in->sim, 20, "sim", e)) ||
+        (rc = check_text(in->notes, 200, "notes", e)))
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, grid = 0, now = clock_now_ms();
+    if (in->resident_id > 0 && (rc = resident_place(tx, who, in->resident_id, &community, &grid, e)))
+        goto fail;
+    if (in->resident_id <= 0 && who->scope != SCOPE_ALL) {
+        community = who->community_id; /* a community's own stock, not yet handed out */
+        if (!community) {
+            rc = nx_fail(e, NX_EINVAL, "resident_id", "请指定佩戴设备的居民");
+            goto fail;
+        }
+    }
+    int64_t existing = 0, registered = 0;
+    store_param q[] = {P_TEXT(in->imei)};
+    store_rows *r = NULL;
+    if ((rc = store_query(tx, "SELECT id, registered FROM devices WHERE imei = $1", q, 1, &r, e)))
+        goto fail;
+    if ((rc = store_next(r)) == 1) {
+        existing = store_int(r, 0);
+        registered = store_int(r, 1);
+    }
+    store_rows_free(r);
+    if (rc < 0)
+        goto fail;
+    if (registered) {
+        rc = nx_fail(e, NX_ECONFLICT, "imei", "该设备已登记");
+        goto fail;
+    }
+    store_param p[] = {P_TEXT(in->imei),     P_TEXT(in->protocol), P_TEXT(in->model),
+                       P_TEXT(in->sim),      P_ID(community),      P_ID(grid),
+                       P_ID(in->resident_id > 0 ? in->resident_id : 0), P_TEXT(in->notes), P_INT(now)};
+    if (existing) {
+        p[0] = P_INT(existing);
+        rc = store_exec(tx,
+                        "UPDATE devices SET protocol = $2, model = $3, sim = $4, community_id = $5, grid_id = $6, "
+                        "resident_id = $7, notes = $8, registered = 1, updated_at = $9 WHERE id = $1",
+                        p, 9, NULL, e);
+        *id = existing;
+    } else {
+        rc = store_one_int(tx,
+                           "INSERT INTO devices (imei, protocol, model, sim, community_id, grid_id, resident_id, notes, "
+                           "registered, online, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 0, $9, $9) "
+                           "RETURNING id",
+                           p, 9, id, e);
+    }
+    if (rc == NX_ECONFLICT)
+        nx_fail(e, NX_ECONFLICT, "imei", "该设备已登记");
+    if (rc)
+        goto fail;
+    json_t *d = json_pack("{s:s, s:b}", "protocol", in->protocol, "bound", in->resident_id > 0);
+    rc = audit_write(tx, who, "create", "device", *id, community, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* Load a device in the caller's scope: community, grid. */
+static int device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *resident,
+                           nx_err *e)
+{
+    char sql[900] = "SELECT d.community_id, d.resident_id FROM devices d WHERE d.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1, rc;
+    if ((rc = device_scope(who, sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "查询过长");
+    store_rows *r = NULL;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        if (community)
+            *community = store_int(r, 0);
+        if (resident)
+            *resident = store_int(r, 1);
+    }
+    store_rows_free(r);
+    if (rc < 0)
+        return nx_fail(e, rc, "", "读取设备失败");
+    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "设备不存在");
+}
+
+int devices_update(nx_app *app, const nx_principal *who, int64_t id, const device_input *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改设备");
+    int rc;
+    if ((rc = check_text(in->model, 40, "model", e)) || (rc = check_text(in->sim, 20, "sim", e)) ||
+        (rc = check_text(in->notes, 200, "notes", e)))
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, resident = 0, now = clock_now_ms();
+    if ((rc = device_in_scope(tx, who, id, &community, &resident, e)))
+        goto fail;
+    store_param p[] = {P_INT(id), P_TEXT(in->model), P_TEXT(in->sim), P_TEXT(in->notes), P_INT(now)};
+    if ((rc = store_exec(tx,
+                         "UPDATE devices SET model = COALESCE($2, model), sim = COALESCE($3, sim), notes = COALESCE($4, notes), "
+                         "updated_at = $5 WHERE id = $1",
+                         p, 5, NULL, e)))
+        goto fail;
+    const char *action = "update";
+    if (in->resident_id > 0) {
+        int64_t c = 0, g = 0;
+        if ((rc = resident_place(tx, who, in->resident_id, &c, &g, e)))
+            goto fail;
+        store_param b[] = {P_INT(id), P_INT(in->resident_id), P_INT(c), P_ID(g), P_INT(now)};
+        if ((rc = store_exec(tx,
+                             "UPDATE devices SET resident_id = $2, community_id = $3, grid_id = $4, registered = 1, "
+                             "updated_at = $5 WHERE id = $1",
+                             b, 5, NULL, e)))
+            goto fail;
+        community = c;
+        action = "bind";
+    } else if (in->resident_id < 0) {
+        store_param b[] = {P_INT(id), P_INT(now)};
+        if ((rc = store_exec(tx, "UPDATE devices SET resident_id = NULL, updated_at = $2 WHERE id = $1", b, 2, NULL, e)))
+            goto fail;
+        action = "unbind";
+    }
+    json_t *d = json_pack("{s:s}", "change", action);
+    rc = audit_write(tx, who, "update", "device", id, community, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看设备");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    char sql[1500] = "SELECT " DEVICE_COLS " WHERE d.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1;
+    store_rows *r = NULL;
+    if ((rc = device_scope(who, sql, sizeof sql, p, &n)) || (rc = store_query(tx, sql, p, n, &r, e)))
+        goto done;
+    rc = store_next(r);
+    if (rc == 1) {
+        *out = device_row(r);
+        rc = 0;
+    } else {
+        rc = rc < 0 ? rc : nx_fail(e, NX_ENOTFOUND, "", "设备不存在");
+    }
+done:
+    store_rows_free(r);
+    store_rollback(tx);
+    return rc;
+}
+
+int devices_find(store *s, const char *imei, int64_t *id, nx_err *e)
+{
+    store_tx *tx = NULL;
+    int rc = store_begin(s, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_param p[] = {P_TEXT(imei)};
+    rc = store_one_int(tx, "SELECT id FROM devices WHERE imei = $1", p, 1, id, e);
+    store_rollback(tx);
+    if (rc == NX_ENOTFOUND)
+        nx_fail(e, NX_ENOTFOUND, "imei", "设备不存在");
+    return rc;
+}
+
+int devices_list(nx_app *app, const nx_principal *who, int registered, int online, int64_t resident_id, int limit,
+                 json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看设备");
+    char sql[1800] = "SELECT " DEVICE_COLS " WHERE 1 = 1";
+    store_param p[8];
+    int n = 0, rc;
+    if ((rc = device_scope(who, sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "查询过长");
+    size_t len = strlen(sql);
+    if (registered >= 0)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND d.registered = %d", registered ? 1 : 0);
+    if (online >= 0)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND d.online = %d", online ? 1 : 0);
+    if (resident_id > 0) {
+        p[n++] = P_INT(resident_id);
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND d.resident_id = $%d", n);
+    }
+    snprintf(sql + len, sizeof sql - len, " ORDER BY d.id LIMIT %d", limit > 0 ? limit : 200);
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r = NULL;
+    json_t *items = json_array();
+    if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
+        while ((rc = store_next(r)) == 1)
+            json_array_append_new(items, device_row(r));
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms, int limit,
+                      json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看设备");
+    bool pos = strcmp(what, "positions") == 0;
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    if ((rc = device_in_scope(tx, who, id, NULL, NULL, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    char sql[400];
+    snprintf(sql, sizeof sql,
+             pos ? "SELECT at, fix_at, fix, lat_e6, lon_e6, speed_e1, satellites, cells, wifi, delayed FROM device_positions "
+                   "WHERE device_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT %d"
+                 : "SELECT at, hr, sys, dia, spo2, temp_e1, sugar_e2 FROM device_readings WHERE device_id = $1 AND at >= $2 "
+                   "ORDER BY at DESC, id DESC LIMIT %d",
+             limit > 0 ? limit : 200);
+    store_param p[] = {P_INT(id), P_INT(from_ms)};
+    store_rows *r = NULL;
+    json_t *items = json_array();
+    if ((rc = store_query(tx, sql, p, 2, &r, e)) == 0) {
+        while ((rc = store_next(r)) == 1) {
+            json_t *o = json_object();
+            set_time(o, "at", r, 0);
+            if (pos) {
+                set_time(o, "fix_at", r, 1);
+                json_object_set_new(o, "fix", json_boolean(store_int(r, 2) != 0));
+                set_coord(o, "lat", r, 3);
+                set_coord(o, "lon", r, 4);
+                json_object_set_new(o, "speed_kmh", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
+                set_int(o, "satellites", r, 6);
+                set_int(o, "cells", r, 7);
+                set_int(o, "wifi", r, 8);
+                json_object_set_new(o, "delayed", json_boolean(store_int(r, 9) != 0));
+            } else {
+                set_int(o, "hr", r, 1);
+                set_int(o, "sys", r, 2);
+                set_int(o, "dia", r, 3);
+                set_int(o, "spo2", r, 4);
+                json_object_set_new(o, "temp", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
+                json_object_set_new(o, "sugar", store_isnull(r, 6) ? json_null() : json_real(store_int(r, 6) / 100.0));
+            }
+            json_array_append_new(items, o);
+        }
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+/* ---- rules ---- */
+
+static const char *const rule_keys[] = {"hr_min",   "hr_max",      "sys_min",       "sys_max",       "dia_max",
+                                        "spo2_min", "temp_min",    "temp_max",      "offline_min",   "no_steps_hour",
+                                        "home_lat", "home_lon",    "home_radius_m", NULL};
+
+static json_t *rules_json(const dev_rules *r, bool custom)
+{
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:i, s:i, s:o, s:o, s:i, s:b}", "hr_min", r->hr_min, "hr_max",
+                     r->hr_max, "sys_min", r->sys_min, "sys_max", r->sys_max, "dia_max", r->dia_max, "spo2_min",
+                     r->spo2_min, "temp_min", r->temp_min_e1 / 10.0, "temp_max", r->temp_max_e1 / 10.0, "offline_min",
+                     r->offline_min, "no_steps_hour", r->no_steps_hour, "home_lat",
+                     r->home_radius_m ? json_real(r->home_lat_e6 / 1e6) : json_null(), "home_lon",
+                     r->home_radius_m ? json_real(r->home_lon_e6 / 1e6) : json_null(), "home_radius_m", r->home_radius_m,
+                     "custom", custom);
+}
+
+int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看报警规则");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    int64_t c, g;
+    dev_rules r;
+    bool custom = false;
+    if ((rc = resident_place(tx, who, resident_id, &c, &g, e)) == NX_EINVAL)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
+    if (rc == 0 && (rc = dev_rules_load(tx, resident_id, &r, &custom, e)) == 0)
+        *out = rules_json(&r, custom);
+    store_rollback(tx);
+    return rc;
+}
+
+static int real_e(json_t *in, const char *key, double min, double max, double scale, bool *set, int64_t *out, nx_err *e)
+{
+    json_t *v = json_object_get(in, key);
+    *set = false;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return nx_fail(e, NX_EINVAL, key, "%s 应为数字", key);
+    double d = json_number_value(v);
+    if (d < min || d > max)
+        return nx_fail(e, NX_EINVAL, key, "%s 超出范围", key);
+    *set = true;
+    *out = (int64_t)(d * scale + (d >= 0 ? 0.5 : -0.5));
+    return 0;
+}
+
+int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改报警规则");
+    int rc;
+    if ((rc = http_json_only(in, rule_keys, e)))
+        return rc;
+    static const struct {
+        const char *key;
+        int64_t min, max;
+    } ints[] = {{"hr_min", 20, 250},  {"hr_max", 20, 250},       {"sys_min", 40, 300},    {"sys_max", 40, 300},
+                {"dia_max", 30, 200}, {"spo2_min", 50, 100},     {"offline_min", 0, 10080}, {"no_steps_hour", -1, 23},
+                {"home_radius_m", 0, 100000}};
+    store_param p[16];
+    for (int i = 0; i < 16; i++)
+        p[i] = P_NULL;
+    p[0] = P_INT(resident_id);
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        int64_t v;
+        if (json_is_null_field(in, ints[i].key))
+            continue;
+        if ((rc = json_get_int(in, ints[i].key, false, ints[i].min, ints[i].max, &v, e)) < 0)
+            return rc;
+        if (rc == 0)
+            p[2 + i] = P_INT(v);
+    }
+    /* p: 1 community, 2 hr_min … 10 home_radius_m, 11 temp_min, 12 temp_max, 13 lat, 14 lon, 15 now */
+    static const struct {
+        const char *key;
+        double min, max, scale;
+        int slot;
+    } reals[] = {{"temp_min", 30, 42, 10, 11}, {"temp_max", 30, 42, 10, 12}, {"home_lat", -90, 90, 1e6, 13},
+                 {"home_lon", -180, 180, 1e6, 14}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        bool set;
+        int64_t v;
+        if ((rc = real_e(in, reals[i].key, reals[i].min, reals[i].max, reals[i].scale, &set, &v, e)))
+            return rc;
+        if (set)
+            p[reals[i].slot] = P_INT(v);
+    }
+    if (p[10].type == SP_INT && p[10].i > 0 && (p[13].type != SP_INT || p[14].type != SP_INT))
+        return nx_fail(e, NX_EINVAL, "home_lat", "设置居住范围须同时给出中心点坐标");
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t c, g;
+    if ((rc = resident_place(tx, who, resident_id, &c, &g, e)) == NX_EINVAL)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
+    if (rc)
+        goto fail;
+    p[1] = P_INT(c);
+    p[15] = P_INT(clock_now_ms());
+    if ((rc = store_exec(tx,
+                         "INSERT INTO alert_rules (resident_id, community_id, hr_min, hr_max, sys_min, sys_max, dia_max, "
+                         "spo2_min, offline_min, no_steps_hour, home_radius_m, temp_min_e1, temp_max_e1, home_lat_e6, "
+                         "home_lon_e6, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) "
+                         "ON CONFLICT (resident_id) DO UPDATE SET community_id = excluded.community_id, hr_min = excluded.hr_min, "
+                         "hr_max = excluded.hr_max, sys_min = excluded.sys_min, sys_max = excluded.sys_max, "
+                         "dia_max = excluded.dia_max, spo2_min = excluded.spo2_min, offline_min = excluded.offline_min, "
+                         "no_steps_hour = excluded.no_steps_hour, home_radius_m = excluded.home_radius_m, "
+                         "temp_min_e1 = excluded.temp_min_e1, temp_max_e1 = excluded.temp_max_e1, "
+                         "home_lat_e6 = excluded.home_lat_e6, home_lon_e6 = excluded.home_lon_e6, "
+                         "updated_at = excluded.updated_at",
+                         (store_param[]){p[0], p[1], p[2], p[3], p[4], p[5], p[6], p[7], p[8], p[9], p[10], p[11], p[12],
+                                         p[13], p[14], p[15]},
+                         16, NULL, e)))
+        goto fail;
+    if ((rc = audit_write(tx, who, "update", "alert_rules", resident_id, c, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- alerts ---- */
+
+#define ALERT_COLS                                                                                                 \
+    "a.id, a.kind, a.source, a.severity, a.state, a.community_id, a.grid_id, a.resident_id, res.name, a.device_id, " \
+    "d.imei, a.opened_at, a.last_at, a.repeats, a.fix, a.lat_e6, a.lon_e6, a.detail, a.acked_by, a.acked_at, "       \
+    "a.resolved_by, a.resolved_at, a.note, a.needs_followup, a.escalation_level, a.next_escalation_at, a.ack_ms, "   \
+    "a.resolve_ms, ua.display_name, ur.display_name "                                                               \
+    "FROM alerts a LEFT JOIN residents res ON res.id = a.resident_id LEFT JOIN devices d ON d.id = a.device_id "     \
+    "LEFT JOIN users ua ON ua.id = a.acked_by LEFT JOIN users ur ON ur.id = a.resolved_by"
+
+static const char *state_label(const char *s)
+{
+    if (strcmp(s, "open") == 0)
+        return "待处理";
+    if (strcmp(s, "acknowledged") == 0)
+        return "处理中";
+    if (strcmp(s, "resolved") == 0)
+        return "已解决";
+    if (strcmp(s, "false_alarm") == 0)
+        return "误报";
+    return s;
+}
+
+static json_t *alert_row(store_rows *r)
+{
+    json_t *o = json_object();
+    set_int(o, "id", r, 0);
+    set_text(o, "kind", r, 1);
+    json_object_set_new(o, "kind_label", json_string(dev_kind_label(store_text(r, 1))));
+    set_text(o, "source", r, 2);
+    set_text(o, "severity", r, 3);
+    set_text(o, "state", r, 4);
+    json_object_set_new(o, "state_label", json_string(state_label(store_text(r, 4))));
+    set_int(o, "community_id", r, 5);
+    set_int(o, "grid_id", r, 6);
+    set_int(o, "resident_id", r, 7);
+    set_text(o, "resident_name", r, 8);
+    set_int(o, "device_id", r, 9);
+    set_text(o, "imei", r, 10);
+    set_time(o, "opened_at", r, 11);
+    set_time(o, "last_at", r, 12);
+    set_int(o, "repeats", r, 13);
+    json_object_set_new(o, "fix", json_boolean(store_int(r, 14) != 0));
+    json_t *pos = json_null();
+    if (!store_isnull(r, 15) && !store_isnull(r, 16))
+        pos = json_pack("{s:f, s:f}", "lat", store_int(r, 15) / 1e6, "lon", store_int(r, 16) / 1e6);
+    json_object_set_new(o, "position", pos);
+    json_t *detail = json_loads(store_text(r, 17) ? store_text(r, 17) : "{}", 0, NULL);
+    json_object_set_new(o, "detail", detail ? detail : json_object());
+    set_int(o, "acked_by", r, 18);
+    set_text(o, "acked_by_name", r, 28);
+    set_time(o, "acked_at", r, 19);
+    set_int(o, "resolved_by", r, 20);
+    set_text(o, "resolved_by_name", r, 29);
+    set_time(o, "resolved_at", r, 21);
+    set_text(o, "note", r, 22);
+    json_object_set_new(o, "needs_followup", json_boolean(store_int(r, 23) != 0));
+    set_int(o, "escalation_level", r, 24);
+    set_time(o, "next_escalation_at", r, 25);
+    set_int(o, "ack_ms", r, 26);
+    set_int(o, "resolve_ms", r, 27);
+    return o;
+}
+
+int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看报警");
+    char sql[2600] = "SELECT " ALERT_COLS " WHERE 1 = 1";
+    store_param p[12];
+    int n = 0, rc;
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "查询过长");
+    size_t len = strlen(sql);
+#define COND(fmt, param)                                                                                           \
+    do {                                                                                                           \
+        p[n++] = param;                                                                                            \
+        len += (size_t)snprintf(sql + len, sizeof sql - len, fmt, n);                                              \
+    } while (0)
+    if (f->state && strcmp(f->state, "active") == 0)
+        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND a.state IN ('open', 'acknowledged')");
+    else if (f->state)
+        COND(" AND a.state = $%d", P_TEXT(f->state));
+    if (f->kind)
+        COND(" AND a.kind = $%d", P_TEXT(f->kind));
+    if (f->resident_id)
+        COND(" AND a.resident_id = $%d", P_INT(f->resident_id));
+    if (f->device_id)
+        COND(" AND a.device_id = $%d", P_INT(f->device_id));
+    if (f->from_ms)
+        COND(" AND a.opened_at >= $%d", P_INT(f->from_ms));
+    if (f->to_ms)
+        COND(" AND a.opened_at < $%d", P_INT(f->to_ms));
+    if (f->before_id)
+        COND(" AND a.id < $%d", P_INT(f->before_id));
+#undef COND
+    int limit = f->limit > 0 ? f->limit : 50;
+    snprintf(sql + len, sizeof sql - len, " ORDER BY a.id DESC LIMIT %d", limit + 1);
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    store_rows *r = NULL;
+    json_t *items = json_array();
+    int64_t last = 0;
+    bool more = false;
+    if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
+        while ((rc = store_next(r)) == 1) {
+            if ((int)json_array_size(items) == limit) {
+                more = true;
+                continue;
+            }
+            last = store_int(r, 0);
+            json_array_append_new(items, alert_row(r));
+        }
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    char cursor[24];
+    snprintf(cursor, sizeof cursor, "%lld", (long long)last);
+    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(cursor) : json_null());
+    return 0;
+}
+
+/* Read one alert in scope into *out (may be NULL) and its state. */
+static int alert_load(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    char sql[2600] = "SELECT " ALERT_COLS " WHERE a.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1, rc;
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "查询过长");
+    store_rows *r = NULL;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    rc = store_next(r);
+    if (rc == 1)
+        *out = alert_row(r);
+    store_rows_free(r);
+    if (rc < 0)
+        return nx_fail(e, rc, "", "读取报警失败");
+    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "报警不存在");
+}
+
+int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看报警");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    json_t *o = NULL;
+    if ((rc = alert_load(tx, who, id, &o, e)))
+        goto done;
+    store_param p[] = {P_INT(id)};
+    store_rows *r = NULL;
+    json_t *log = json_array();
+    json_object_set_new(o, "log", log);
+    if ((rc = store_query(tx,
+                          "SELECT l.at, l.action, l.user_id, u.display_name, l.level, l.note FROM alert_log l "
+                          "LEFT JOIN users u ON u.id = l.user_id WHERE l.alert_id = $1 ORDER BY l.id",
+                          p, 1, &r, e)) == 0) {
+        while ((rc = store_next(r)) == 1) {
+            json_t *x = json_object();
+            set_time(x, "at", r, 0);
+            set_text(x, "action", r, 1);
+            set_int(x, "user_id", r, 2);
+            set_text(x, "user_name", r, 3);
+            set_int(x, "level", r, 4);
+            set_text(x, "note", r, 5);
+            json_array_append_new(log, x);
+        }
+        rc = rc < 0 ? rc : 0;
+    }
+    store_rows_free(r);
+done:
+    store_rollback(tx);
+    if (rc)
+        json_decref(o);
+    else
+        *out = o;
+    return rc;
+}
+
+typedef struct alert_state {
+    int64_t community, grid, resident, device, opened_at, acked_at;
+    int level;
+    char state[16], kind[24], severity[12];
+} alert_state;
+
+static int alert_lock(store_tx *tx, const nx_principal *who, int64_t id, alert_state *s, nx_err *e)
+{
+    char sql[900] = "SELECT a.community_id, a.grid_id, a.resident_id, a.device_id, a.opened_at, a.acked_at, "
+                    "a.escalation_level, a.state, a.kind, a.severity FROM alerts a WHERE a.id = $1";
+    store_param p[4] = {P_INT(id)};
+    int n = 1, rc;
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+        return nx_fail(e, rc, "", "查询过长");
+    store_rows *r = NULL;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        s->community = store_int(r, 0);
+        s->grid = store_int(r, 1);
+        s->resident = store_int(r, 2);
+        s->device = store_int(r, 3);
+        s->opened_at = store_int(r, 4);
+        s->acked_at = store_int(r, 5);
+        s->level = (int)store_int(r, 6);
+        str_copy(s->state, store_text(r, 7), sizeof s->state);
+        str_copy(s->kind, store_text(r, 8), sizeof s->kind);
+        str_copy(s->severity, store_text(r, 9), sizeof s->severity);
+    }
+    store_rows_free(r);
+    if (rc < 0)
+        return nx_fail(e, rc, "", "读取报警失败");
+    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "报警不存在");
+}
+
+static dev_alert_ref ref_of(int64_t id, const alert_state *s)
+{
+    return (dev_alert_ref){.id = id, .community_id = s->community, .grid_id = s->grid, .resident_id = s->resident,
+                           .device_id = s->device, .kind = s->kind, .severity = s->severity, .level = s->level};
+}
+
+int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const char *note, int64_t now, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_ALERT_HANDLE))
+        return nx_fail(e, NX_EPERM, "", "无权处理报警");
+    int rc;
+    if ((rc = check_text(note, 500, "note", e)))
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    alert_state s;
+    if ((rc = alert_lock(tx, who, id, &s, e)))
+        goto fail;
+    if (strcmp(s.state, "open") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被接警或已处理（%s）", state_label(s.state));
+        goto fail;
+    }
+    int64_t changes = 0;
+    store_param p[] = {P_INT(id), P_INT(who->user_id), P_INT(now), P_INT(now - s.opened_at)};
+    if ((rc = store_exec(tx,
+                         "UPDATE alerts SET state = 'acknowledged', acked_by = $2, acked_at = $3, ack_ms = $4, "
+                         "next_escalation_at = NULL WHERE id = $1 AND state = 'open'",
+                         p, 4, &changes, e)))
+        goto fail;
+    if (changes != 1) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被他人接警");
+        goto fail;
+    }
+    dev_alert_ref ref = ref_of(id, &s);
+    if ((rc = dev_log(tx, id, now, "acknowledged", who->user_id, s.level, note, e)) ||
+        (rc = audit_write(tx, who, "acknowledge", "alert", id, s.community, NULL, e)) ||
+        (rc = dev_emit(tx, "devices.alert.acknowledged", &ref, "acknowledged", false, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool false_alarm, const char *note,
+                          bool needs_followup, int64_t now, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_ALERT_HANDLE))
+        return nx_fail(e, NX_EPERM, "", "无权处理报警");
+    if (!note || strspn(note, " \t\r\n") == strlen(note))
+        return nx_fail(e, NX_EINVAL, "note", "请填写处理情况");
+    int rc;
+    if ((rc = check_text(note, 500, "note", e)))
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    alert_state s;
+    if ((rc = alert_lock(tx, who, id, &s, e)))
+        goto fail;
+    if (strcmp(s.state, "open") != 0 && strcmp(s.state, "acknowledged") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已处理（%s）", state_label(s.state));
+        goto fail;
+    }
+    const char *state = false_alarm ? "false_alarm" : "resolved";
+    bool was_open = strcmp(s.state, "open") == 0;
+    int64_t changes = 0;
+    store_param p[] = {P_INT(id),  P_INT(who->user_id), P_INT(now),         P_INT(now - s.opened_at),
+                       P_TEXT(state), P_TEXT(note),     P_INT(needs_followup ? 1 : 0)};
+    if ((rc = store_exec(tx,
+                         "UPDATE alerts SET state = $5, resolved_by = $2, resolved_at = $3, resolve_ms = $4, note = $6, "
+                         "needs_followup = $7, next_escalation_at = NULL, acked_by = COALESCE(acked_by, $2), "
+                         "acked_at = COALESCE(acked_at, $3), ack_ms = COALESCE(ack_ms, $4) "
+                         "WHERE id = $1 AND state IN ('open', 'acknowledged')",
+                         p, 7, &changes, e)))
+        goto fail;
+    if (changes != 1) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被他人处理");
+        goto fail;
+    }
+    dev_alert_ref ref = ref_of(id, &s);
+    json_t *d = json_pack("{s:s, s:b}", "state", state, "needs_followup", needs_followup);
+    if ((was_open && (rc = dev_log(tx, id, now, "acknowledged", who->user_id, s.level, NULL, e))) ||
+        (rc = dev_log(tx, id, now, state, who->user_id, s.level, note, e)) ||
+        (rc = audit_write(tx, who, "resolve", "alert", id, s.community, d, e)) ||
+        (rc = dev_emit(tx, "devices.alert.resolved", &ref, state, needs_followup, e))) {
+        json_decref(d);
+        goto fail;
+    }
+    json_decref(d);
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}

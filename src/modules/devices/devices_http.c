@@ -1,0 +1,310 @@
+/* devices_http.c — the HTTP face of wristbands, alert rules and alerts: strict JSON in, the rules
+ * of devices.c / devices_admin.c, JSON out. Unknown fields, wrong types and over-long strings are
+ * refused with the field named before any rule runs. */
+#include "modules/devices/devices.h"
+
+#include "base/clock.h"
+#include "base/str.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static int query_bool(http_req *r, const char *name, int *out)
+{
+    const char *v = http_query(r, name);
+    *out = -1;
+    if (!v)
+        return 0;
+    bool b;
+    if (str_to_bool(v, &b))
+        return nx_fail(http_err(r), NX_EINVAL, name, "%s 应为 true 或 false", name);
+    *out = b ? 1 : 0;
+    return 0;
+}
+
+static int limit_of(http_req *r, nx_app *app, int *limit)
+{
+    return http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, limit);
+}
+
+static const char *const device_fields[] = {"imei", "protocol", "model", "sim", "notes", "resident_id", NULL};
+
+static int parse_device(json_t *o, bool create, device_input *in, nx_err *e)
+{
+    memset(in, 0, sizeof *in);
+    int rc;
+    if ((rc = http_json_only(o, device_fields, e)))
+        return rc;
+    if ((rc = json_get_str(o, "imei", create, 20, &in->imei, e)) < 0 ||
+        (rc = json_get_str(o, "protocol", create, 10, &in->protocol, e)) < 0 ||
+        (rc = json_get_str(o, "model", false, 40, &in->model, e)) < 0 ||
+        (rc = json_get_str(o, "sim", false, 20, &in->sim, e)) < 0 ||
+        (rc = json_get_str(o, "notes", false, 200, &in->notes, e)) < 0)
+        return rc;
+    if (!create && (json_object_get(o, "imei") || json_object_get(o, "protocol")))
+        return nx_fail(e, NX_EINVAL, json_object_get(o, "imei") ? "imei" : "protocol", "设备号和协议登记后不能修改");
+    if (json_is_null_field(o, "resident_id")) {
+        in->resident_id = create ? 0 : -1;
+    } else if ((rc = json_get_int(o, "resident_id", false, 1, INT64_MAX, &in->resident_id, e)) < 0) {
+        return rc;
+    }
+    return 0;
+}
+
+static int create_device(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body;
+    int rc = http_json_body(r, &body);
+    if (rc)
+        return rc;
+    device_input in;
+    int64_t id;
+    json_t *out;
+    if ((rc = parse_device(body, true, &in, http_err(r))) || (rc = devices_add(app, &who, &in, &id, http_err(r))) ||
+        (rc = devices_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/devices/%lld", (long long)id);
+    http_add_header(r, "Location", loc);
+    return http_reply_json(r, 201, out);
+}
+
+static int list_devices(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int registered, online, limit, rc;
+    bool has;
+    int64_t resident = 0;
+    if ((rc = query_bool(r, "registered", &registered)) || (rc = query_bool(r, "online", &online)) ||
+        (rc = limit_of(r, app, &limit)) || (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &resident)))
+        return rc;
+    json_t *out;
+    if ((rc = devices_list(app, &who, registered, online, resident, limit, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int get_device(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int patch_device(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *body, *out;
+    device_input in;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = parse_device(body, false, &in, http_err(r))) || (rc = devices_update(app, &who, id, &in, http_err(r))) ||
+        (rc = devices_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int telemetry(http_req *r, nx_app *app, const char *what)
+{
+    nx_principal who = app_principal(r);
+    int64_t id, from = 0;
+    int limit, rc;
+    bool has;
+    json_t *out;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = limit_of(r, app, &limit)) ||
+        (rc = http_query_int(r, "from", 0, INT64_MAX, &has, &from)) ||
+        (rc = devices_telemetry(app, &who, id, what, from, limit, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int device_positions(http_req *r, void *ctx)
+{
+    return telemetry(r, ctx, "positions");
+}
+
+static int device_readings(http_req *r, void *ctx)
+{
+    return telemetry(r, ctx, "readings");
+}
+
+static int get_rules(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_rules_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int put_rules(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *body, *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = devices_rules_put(app, &who, id, body, http_err(r))) ||
+        (rc = devices_rules_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static const char *const states[] = {"open", "acknowledged", "resolved", "false_alarm", "active", NULL};
+
+static int list_alerts(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    alert_filter f = {0};
+    bool has;
+    int rc;
+    f.state = http_query(r, "state");
+    if (f.state) {
+        bool ok = false;
+        for (int i = 0; states[i]; i++)
+            ok = ok || strcmp(states[i], f.state) == 0;
+        if (!ok)
+            return nx_fail(http_err(r), NX_EINVAL, "state", "state 应为 open、acknowledged、resolved、false_alarm 或 active");
+    }
+    f.kind = http_query(r, "kind");
+    if ((rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &f.resident_id)) ||
+        (rc = http_query_int(r, "device_id", 1, INT64_MAX, &has, &f.device_id)) ||
+        (rc = http_query_int(r, "from", 0, INT64_MAX, &has, &f.from_ms)) ||
+        (rc = http_query_int(r, "to", 0, INT64_MAX, &has, &f.to_ms)) ||
+        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f.before_id)) || (rc = limit_of(r, app, &f.limit)))
+        return rc;
+    json_t *out;
+    if ((rc = devices_alert_list(app, &who, &f, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int get_alert(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_alert_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static const char *const ack_fields[] = {"note", NULL};
+static const char *const resolve_fields[] = {"outcome", "note", "needs_followup", NULL};
+
+static int ack_alert(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *body = NULL, *out;
+    const char *note = NULL;
+    int rc;
+    size_t len = 0;
+    if ((rc = http_param_id(r, "id", &id)))
+        return rc;
+    http_body(r, &len);
+    if (len > 0) {
+        if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, ack_fields, http_err(r))) ||
+            (rc = json_get_str(body, "note", false, 500, &note, http_err(r))) < 0)
+            return rc;
+    }
+    if ((rc = devices_alert_ack(app, &who, id, note, clock_now_ms(), http_err(r))) ||
+        (rc = devices_alert_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int resolve_alert(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *body, *out;
+    const char *note = NULL, *outcome = NULL;
+    bool followup = false;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = http_json_only(body, resolve_fields, http_err(r))))
+        return rc;
+    if ((rc = json_get_str(body, "outcome", false, 20, &outcome, http_err(r))) < 0 ||
+        (rc = json_get_str(body, "note", true, 500, &note, http_err(r))) < 0 ||
+        (rc = json_get_bool(body, "needs_followup", false, &followup, http_err(r))) < 0)
+        return rc;
+    if (outcome && strcmp(outcome, "resolved") != 0 && strcmp(outcome, "false_alarm") != 0)
+        return nx_fail(http_err(r), NX_EINVAL, "outcome", "outcome 应为 resolved 或 false_alarm");
+    bool false_alarm = outcome && strcmp(outcome, "false_alarm") == 0;
+    if ((rc = devices_alert_resolve(app, &who, id, false_alarm, note, followup, clock_now_ms(), http_err(r))) ||
+        (rc = devices_alert_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* Who sees an alert event on the live stream: DEVICE_READ holders whose scope covers it (family
+ * members: their elder's alerts). Alerts of unbound devices (no community) only platform-wide. */
+static bool stream_filter(const http_auth *who, const http_sse_scope *sc, void *ctx)
+{
+    (void)ctx;
+    if (!who || !(role_rights(who->role) & RIGHT_DEVICE_READ))
+        return false;
+    switch (who->scope) {
+    case SCOPE_ALL:
+        return true;
+    case SCOPE_STREET:
+        return sc->street_id && sc->street_id == who->street_id;
+    case SCOPE_COMMUNITY:
+        return sc->community_id && sc->community_id == who->community_id;
+    case SCOPE_GRID:
+        return sc->grid_id && sc->grid_id == who->grid_id;
+    case SCOPE_SELF:
+        return sc->resident_id && sc->resident_id == who->resident_id;
+    default:
+        return false;
+    }
+}
+
+static int event_stream(http_req *r, void *ctx)
+{
+    http_sse_hub *hub = ctx;
+    const http_auth *a = http_auth_of(r);
+    if (!a || !(role_rights(a->role) & RIGHT_DEVICE_READ))
+        return nx_fail(http_err(r), NX_EPERM, "", "无权订阅报警推送");
+    return http_reply_sse(r, hub, http_sse_last_id(hub));
+}
+
+int devices_routes(http_server *srv, nx_app *app)
+{
+    http_sse_hub *hub = NULL;
+    if (http_sse_hub_new(srv, DEVICES_SSE_HUB, 20, stream_filter, NULL, &hub) == 0)
+        http_route(srv, "GET", "/api/v1/events/stream", event_stream, hub, 0);
+    http_route(srv, "GET", "/api/v1/devices", list_devices, app, 0);
+    http_route(srv, "POST", "/api/v1/devices", create_device, app, 0);
+    http_route(srv, "GET", "/api/v1/devices/{id}", get_device, app, 0);
+    http_route(srv, "PATCH", "/api/v1/devices/{id}", patch_device, app, 0);
+    http_route(srv, "GET", "/api/v1/devices/{id}/positions", device_positions, app, 0);
+    http_route(srv, "GET", "/api/v1/devices/{id}/readings", device_readings, app, 0);
+    http_route(srv, "GET", "/api/v1/residents/{id}/alert-rules", get_rules, app, 0);
+    http_route(srv, "PUT", "/api/v1/residents/{id}/alert-rules", put_rules, app, 0);
+    http_route(srv, "GET", "/api/v1/alerts", list_alerts, app, 0);
+    http_route(srv, "GET", "/api/v1/alerts/{id}", get_alert, app, 0);
+    http_route(srv, "POST", "/api/v1/alerts/{id}/acknowledge", ack_alert, app, 0);
+    http_route(srv, "POST", "/api/v1/alerts/{id}/resolve", resolve_alert, app, 0);
+    return 0;
+}

@@ -1,0 +1,36 @@
+/* devices_internal.h — what the files of the devices module share and nobody else uses. */
+#ifndef NX_MODULES_DEVICES_INTERNAL_H
+#define NX_MODULES_DEVICES_INTERNAL_H
+
+#include "modules/devices/devices.h"
+
+/* Where an alert belongs: the device and, once bound, its resident's community and grid (0 = none). */
+typedef struct dev_target {
+    int64_t device_id, community_id, grid_id, resident_id;
+} dev_target;
+
+/* What an alert event says (strings borrowed). */
+typedef struct dev_alert_ref {
+    int64_t id, community_id, grid_id, resident_id, device_id;
+    const char *kind, *severity;
+    int level;
+} dev_alert_ref;
+
+/* Chinese name of an alert kind (the kind itself when unknown), and whether it is one. */
+const char *dev_kind_label(const char *kind);
+bool dev_kind_known(const char *kind);
+
+/* Open a new alert of kind for t, or merge into the one it repeats (devices.h: suppression).
+ * source "device" or "server"; pos may be NULL; detail a JSON object text. *id gets the alert. */
+int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const char *source, const gw_pos *pos,
+                    const char *detail, int64_t now, int64_t esc_ms, int64_t *id, nx_err *e);
+/* Emit an alert event (kind "devices.alert.…") with the payload of devices.h. */
+int dev_emit(store_tx *tx, const char *kind, const dev_alert_ref *a, const char *state, bool followup, nx_err *e);
+/* Append to alert_log (user 0 = the system, level -1 = NULL is not used: pass the level). */
+int dev_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t user, int level, const char *note,
+            nx_err *e);
+/* The resident's effective rules (defaults overlaid by the alert_rules row); *custom (may be NULL)
+ * says whether a row exists. */
+int dev_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e);
+
+#endif

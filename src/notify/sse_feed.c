@@ -1,0 +1,166 @@
+/* sse_feed.c — outbox events to an SSE hub (see sse_feed.h).
+ *
+ * One thread per feed: it waits on a condition variable signalled by the commit hook and the
+ * cross-process listener, or a one-second timeout, then reads the events after its cursor (at most
+ * 500 per round, repeated while rows come) in a read transaction and publishes each. Reading is cheap
+ * (an index range on the events primary key), so a burst of commits costs one query. */
+#include "notify/sse_feed.h"
+
+#include "base/log.h"
+#include "base/str.h"
+#include "notify/outbox.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct sse_feed {
+    store *db;
+    http_sse_hub *hub;
+    char like[80];
+    int64_t cursor;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, woken, listening;
+};
+
+static void wake(void *ctx)
+{
+    sse_feed *f = ctx;
+    pthread_mutex_lock(&f->mu);
+    f->woken = true;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+}
+
+static void on_listen(void *ctx, const char *channel)
+{
+    (void)channel;
+    wake(ctx);
+}
+
+static int round_once(sse_feed *f, int *count)
+{
+    nx_err e;
+    nx_err_clear(&e);
+    store_tx *tx = NULL;
+    int rc = store_begin(f->db, STORE_READ, &tx, &e);
+    if (rc)
+        return rc;
+    store_param p[] = {P_INT(f->cursor), P_TEXT(f->like)};
+    store_rows *r = NULL;
+    *count = 0;
+    rc = store_query(tx,
+                     "SELECT e.id, e.at, e.kind, e.payload, e.community_id, c.street_id FROM events e "
+                     "LEFT JOIN communities c ON c.id = e.community_id WHERE e.id > $1 AND e.kind LIKE $2 "
+                     "ORDER BY e.id LIMIT 500",
+                     p, 2, &r, &e);
+    while (rc == 0 && (rc = store_next(r)) == 1) {
+        int64_t id = store_int(r, 0);
+        json_t *data = json_loads(store_text(r, 3) ? store_text(r, 3) : "{}", 0, NULL);
+        if (json_is_object(data)) {
+            http_sse_scope sc = {.street_id = store_int(r, 5), .community_id = store_int(r, 4)};
+            json_t *g = json_object_get(data, "grid_id"), *res = json_object_get(data, "resident_id");
+            sc.grid_id = json_is_integer(g) ? json_integer_value(g) : 0;
+            sc.resident_id = json_is_integer(res) ? json_integer_value(res) : 0;
+            json_object_set_new(data, "event_id", json_integer(id));
+            json_object_set_new(data, "at", json_integer(store_int(r, 1)));
+            char *text = json_dumps(data, JSON_COMPACT);
+            if (text)
+                http_sse_publish(f->hub, (uint64_t)id, store_text(r, 2), text, &sc);
+            free(text);
+        }
+        json_decref(data);
+        f->cursor = id;
+        (*count)++;
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    return rc < 0 ? rc : 0;
+}
+
+static void *feed_main(void *arg)
+{
+    sse_feed *f = arg;
+    pthread_mutex_lock(&f->mu);
+    while (!f->stop) {
+        f->woken = false;
+        pthread_mutex_unlock(&f->mu);
+        int n = 0, rc;
+        do {
+            rc = round_once(f, &n);
+        } while (rc == 0 && n == 500);
+        if (rc)
+            nx_log(LOG_WARN, "sse_feed.read_failed code=%s", nx_code_name(rc));
+        pthread_mutex_lock(&f->mu);
+        if (f->stop || f->woken)
+            continue;
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += 1;
+        while (!f->stop && !f->woken && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT) {
+        }
+    }
+    pthread_mutex_unlock(&f->mu);
+    return NULL;
+}
+
+int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_feed **out, nx_err *e)
+{
+    sse_feed *f = calloc(1, sizeof *f);
+    if (!f)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    f->db = s;
+    f->hub = hub;
+    snprintf(f->like, sizeof f->like, "%s%%", kind_prefix ? kind_prefix : "");
+    pthread_mutex_init(&f->mu, NULL);
+    pthread_cond_init(&f->cv, NULL);
+    store_tx *tx = NULL;
+    int rc = store_begin(s, STORE_READ, &tx, e);
+    if (rc == 0) {
+        rc = store_one_int(tx, "SELECT COALESCE(MAX(id), 0) FROM events", NULL, 0, &f->cursor, e);
+        store_rollback(tx);
+    }
+    if (rc)
+        goto fail;
+    if ((rc = store_on_commit(s, wake, f)))
+        goto fail;
+    if (store_listen(s, OUTBOX_CHANNEL, on_listen, f, e) == 0)
+        f->listening = true;
+    if (pthread_create(&f->thread, NULL, feed_main, f) != 0) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法启动实时推送线程");
+        store_off_commit(s, wake, f);
+        if (f->listening)
+            store_unlisten(s, OUTBOX_CHANNEL, on_listen, f);
+        goto fail;
+    }
+    *out = f;
+    return 0;
+fail:
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+    return rc;
+}
+
+void sse_feed_stop(sse_feed *f)
+{
+    if (!f)
+        return;
+    store_off_commit(f->db, wake, f);
+    if (f->listening)
+        store_unlisten(f->db, OUTBOX_CHANNEL, on_listen, f);
+    pthread_mutex_lock(&f->mu);
+    f->stop = true;
+    pthread_cond_signal(&f->cv);
+    pthread_mutex_unlock(&f->mu);
+    pthread_join(f->thread, NULL);
+    pthread_mutex_destroy(&f->mu);
+    pthread_cond_destroy(&f->cv);
+    free(f);
+}

@@ -1,0 +1,442 @@
+"""Black-box tests of the wristband gateway, devices and alerts (issue 5): simulated watches over real
+TCP register, send positions and health readings that are stored; an SOS without a GPS fix becomes an
+alarm that the live SSE stream delivers, that is acknowledged and resolved through the API (and the
+resolution event says whether a follow-up visit is needed); bytes between frames are skipped, a
+malformed frame stores nothing, an endless frame drops its connection while another device is served,
+an IW device is ignored until it logs in; scopes (another grid: 404, a family member: read only); and
+kill -9 while SOS frames are being sent: every SOS the device saw acknowledged is in the database."""
+import http.client
+import json
+import queue
+import socket
+import threading
+import time
+
+from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
+
+PW = "Band2026pass"
+S = Server()
+S.start()
+admin = S.login()
+ctx = {}
+
+
+def gateway_ports(srv):
+    """The gateway's ports, from the lines serve prints after the HTTP one."""
+    ports = {}
+    while len(ports) < 2:
+        line = srv.proc.stdout.readline().decode()
+        if not line:
+            raise RuntimeError("server ended before printing the gateway ports")
+        if "nuanxin: gateway " in line:
+            proto = line.split()[2]
+            ports[proto] = int(line.rsplit(":", 1)[1])
+    return ports
+
+
+PORTS = gateway_ports(S)
+
+
+def wframe(dev, content, mf="3G"):
+    body = content.encode()
+    return b"[" + mf.encode() + b"*" + dev.encode() + b"*" + f"{len(body):04x}".encode() + b"*" + body + b"]"
+
+
+def recv_frames(sock, want, timeout=5.0, end=b"]"):
+    """Read until want complete replies arrived (or timeout); returns the list of frames."""
+    sock.settimeout(timeout)
+    buf, frames = b"", []
+    deadline = time.time() + timeout
+    while len(frames) < want and time.time() < deadline:
+        try:
+            part = sock.recv(4096)
+        except socket.timeout:
+            break
+        if not part:
+            break
+        buf += part
+        while end in buf:
+            f, buf = buf.split(end, 1)
+            frames.append(f + end)
+    return frames
+
+
+def connect(proto="watch"):
+    return socket.create_connection(("127.0.0.1", PORTS[proto]), timeout=5)
+
+
+class Stream:
+    """An SSE client on its own thread: events land in a queue."""
+
+    def __init__(self, token):
+        self.q = queue.Queue()
+        self.conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=60)
+        self.conn.request("GET", "/api/v1/events/stream", headers={"Authorization": "Bearer " + token})
+        self.resp = self.conn.getresponse()
+        self.status = self.resp.status
+        self.ctype = self.resp.getheader("Content-Type", "")
+        self.t = threading.Thread(target=self.loop, daemon=True)
+        self.t.start()
+
+    def loop(self):
+        ev = {}
+        try:
+            while True:
+                line = self.resp.readline()
+                if not line:
+                    break
+                line = line.decode().rstrip("\n")
+                if line == "":
+                    if "data" in ev:
+                        self.q.put(ev)
+                    ev = {}
+                elif line.startswith(":"):
+                    continue
+                else:
+                    k, _, v = line.partition(": ")
+                    ev[k] = v
+        except Exception:
+            pass
+
+    def wait(self, kind, pred=lambda d: True, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            try:
+                ev = self.q.get(timeout=max(0.05, deadline - time.time()))
+            except queue.Empty:
+                break
+            if ev.get("event") == kind:
+                d = json.loads(ev["data"])
+                if pred(d):
+                    return ev, d
+        return None, None
+
+    def close(self):
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except Exception:
+            pass
+        self.conn.close()
+
+
+def test_setup():
+    st, _, street = admin.post("/api/v1/streets", {"name": "手环街道"})
+    st, _, comm = admin.post("/api/v1/communities", {"street_id": street["id"], "name": "手环社区"})
+    check_eq(st, 201, "community")
+    grids = []
+    for name in ("一网格", "二网格"):
+        st, _, g = admin.post("/api/v1/grids", {"community_id": comm["id"], "name": name})
+        grids.append(g)
+    st, _, estate = admin.post("/api/v1/estates", {"community_id": comm["id"], "name": "康宁小区"})
+    st, _, b = admin.post("/api/v1/buildings", {"estate_id": estate["id"], "grid_id": grids[0]["id"], "name": "1号楼"})
+    st, _, room = admin.post(f"/api/v1/buildings/{b['id']}/rooms", {"number": "101"})
+    st, _, elder = admin.post("/api/v1/residents", {"name": "孙桂芳", "id_number": make_id("110105", "19360312", 24),
+                                                    "room_id": room["id"]})
+    check_eq(st, 201, f"resident {elder}")
+    accounts = [("band_staff", "staff", ["--community", str(comm["id"])]),
+                ("band_g1", "grid", ["--grid", str(grids[0]["id"])]),
+                ("band_g2", "grid", ["--grid", str(grids[1]["id"])]),
+                ("band_family", "family", ["--resident", str(elder["id"])])]
+    for name, role, extra in accounts:
+        p = run_cli(S.data, "user", "add", name, "--role", role, *extra, stdin=PW + "\n", check_rc=False)
+        check_eq(p.returncode, 0, f"user {name}: {p.stderr}")
+    ctx.update(comm=comm, grids=grids, elder=elder)
+    for name, _, _ in accounts:
+        ctx[name] = S.login(name, PW)
+
+
+def test_register_and_bind():
+    staff = ctx["band_staff"]
+    st, resp, dev = staff.post("/api/v1/devices", {"imei": "5678901234", "protocol": "watch", "model": "Y3",
+                                                   "resident_id": ctx["elder"]["id"]})
+    check_eq(st, 201, f"add device {dev}")
+    check(resp.getheader("Location", "").endswith(f"/devices/{dev['id']}"), "Location")
+    check_eq(dev["registered"], True, "registered")
+    check_eq(dev["resident_id"], ctx["elder"]["id"], "bound")
+    check_eq(dev["status"], "offline", "offline until it connects")
+    ctx["dev"] = dev
+    st, resp, body = staff.post("/api/v1/devices", {"imei": "5678901234", "protocol": "watch"})
+    check(is_problem(st, resp, body, 409, "imei"), f"duplicate IMEI: {st} {body}")
+    st, resp, body = staff.post("/api/v1/devices", {"imei": "56789x", "protocol": "watch"})
+    check(is_problem(st, resp, body, 422, "imei"), f"bad IMEI: {st} {body}")
+    st, resp, body = staff.post("/api/v1/devices", {"imei": "5678901235", "protocol": "gps"})
+    check(is_problem(st, resp, body, 422, "protocol"), f"bad protocol: {st} {body}")
+    st, resp, body = staff.post("/api/v1/devices", {"imei": "5678901235", "protocol": "watch", "colour": "red"})
+    check(is_problem(st, resp, body, 422, "colour"), f"unknown field: {st} {body}")
+    st, resp, body = ctx["band_g1"].post("/api/v1/devices", {"imei": "5678901236", "protocol": "watch"})
+    check_eq(st, 403, "a grid worker cannot register devices")
+    # the CLI: add and list
+    p = run_cli(S.data, "device", "add", "5678900001", "--protocol", "watch", "--model", "Y3", check_rc=False)
+    check_eq(p.returncode, 0, f"device add: {p.stderr}")
+    p = run_cli(S.data, "device", "list", check_rc=False)
+    check("5678900001" in p.stdout and "5678901234" in p.stdout, f"device list: {p.stdout}")
+    p = run_cli(S.data, "device", "bind", "5678900001", "999999", check_rc=False)
+    check(p.returncode != 0, "bind to a missing resident fails")
+
+
+def test_telemetry_stored():
+    s = connect()
+    dev = "5678901234"
+    s.sendall(b"\x00\xffnoise" + wframe(dev, "LK,812,3,76") + b"junk bytes"
+              + wframe(dev, "UD,041126,081530,A,36.457400,N,116.298400,E,1.2,90.0,30.0,6,80,75,900,0,00000008")
+              + wframe(dev, "bphrt,158,96,104,,,,") + wframe(dev, "oxygen,1,97"))
+    replies = recv_frames(s, 3)
+    check_eq(replies, [b"[3G*5678901234*0002*LK]", b"[3G*5678901234*0005*bphrt]", b"[3G*5678901234*0008*oxygen,1]"],
+             "replies, garbage between frames skipped")
+    time.sleep(0.5)
+    staff = ctx["band_staff"]
+    st, _, d = staff.get(f"/api/v1/devices/{ctx['dev']['id']}")
+    check_eq(d["status"], "online", "online while connected")
+    check_eq(d["battery"], 75, "battery from the position")
+    check(abs(d["last_fix"]["lat"] - 36.4574) < 1e-6 and abs(d["last_fix"]["lon"] - 116.2984) < 1e-6, f"last fix {d}")
+    check_eq(d["last_readings"]["sys"], 158, "systolic")
+    check_eq(d["last_readings"]["hr"], 104, "heart rate")
+    check_eq(d["last_readings"]["spo2"], 97, "SpO2")
+    st, _, pos = staff.get(f"/api/v1/devices/{ctx['dev']['id']}/positions")
+    check_eq(len(pos["items"]), 1, "one position")
+    st, _, rd = staff.get(f"/api/v1/devices/{ctx['dev']['id']}/readings")
+    check_eq(len(rd["items"]), 2, "two readings (bphrt, oxygen)")
+    # steps: the counter went from 812 (LK, baseline) to 900
+    check_eq(d["steps_today"], 88, "steps derived from the cumulative counter")
+    # a malformed frame (letters in the id) stores nothing and is not answered
+    before = len(admin.get("/api/v1/devices")[2]["items"])
+    s.sendall(b"[3G*56ab*0002*LK]")
+    check_eq(recv_frames(s, 1, timeout=0.7), [], "malformed frame: no reply")
+    check_eq(len(admin.get("/api/v1/devices")[2]["items"]), before, "malformed frame: no device")
+    s.close()
+    time.sleep(0.4)
+    st, _, d = staff.get(f"/api/v1/devices/{ctx['dev']['id']}")
+    check_eq(d["status"], "offline", "offline once the connection closed")
+
+
+def test_unregistered_device_listed():
+    s = connect()
+    s.sendall(wframe("5670000077", "LK"))
+    check_eq(recv_frames(s, 1), [b"[3G*5670000077*0002*LK]"], "an unregistered device's LK is answered")
+    s.close()
+    time.sleep(0.3)
+    st, _, lst = ctx["band_staff"].get("/api/v1/devices?registered=false")
+    imeis = [d["imei"] for d in lst["items"]]
+    check("5670000077" in imeis, f"listed for binding: {imeis}")
+    st, _, lst = ctx["band_family"].get("/api/v1/devices?registered=false")
+    check_eq(lst["items"], [], "a family member does not see other devices")
+
+
+def test_sos_without_fix_alarm_and_life_cycle():
+    stream = Stream(ctx["band_staff"].token)
+    check_eq(stream.status, 200, "stream opens")
+    check(stream.ctype.startswith("text/event-stream"), f"content type {stream.ctype}")
+    g2_stream = Stream(ctx["band_g2"].token)
+    time.sleep(0.3)
+    s = connect()
+    t0 = time.time()
+    s.sendall(wframe("5678901234", "AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000,"
+                                   "1,255,460,0,25871,13042,140,0,12.0"))
+    check_eq(recv_frames(s, 1), [b"[3G*5678901234*0002*AL]"], "SOS acknowledged")
+    ev, data = stream.wait("devices.alert.opened", lambda d: d["kind"] == "sos")
+    check(ev is not None, "the stream delivers the alarm")
+    if ev:
+        check(time.time() - t0 < 5, "promptly")
+        check_eq(data["resident_id"], ctx["elder"]["id"], "event names the resident")
+        ctx["alert_id"] = data["alert_id"]
+    ev2, _ = g2_stream.wait("devices.alert.opened", timeout=1.5)
+    check(ev2 is None, "another grid's worker does not get it on the stream")
+    g2_stream.close()
+    st, _, lst = ctx["band_staff"].get("/api/v1/alerts?state=open&kind=sos")
+    check_eq(len(lst["items"]), 1, f"one open SOS {lst}")
+    a = lst["items"][0]
+    check_eq(a["fix"], False, "no fix")
+    check_eq(a["position"], None, "no position")
+    check_eq(a["severity"], "critical", "critical")
+    check_eq(a["kind_label"], "紧急呼叫（SOS）", "label")
+    # the watch repeats the unanswered SOS: merged, not a second alarm
+    s.sendall(wframe("5678901234", "AL,041126,081531,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000"))
+    check_eq(recv_frames(s, 1), [b"[3G*5678901234*0002*AL]"], "repeat acknowledged")
+    st, _, a = ctx["band_staff"].get(f"/api/v1/alerts/{a['id']}")
+    check_eq(a["repeats"], 1, "repeat merged")
+    # scope: another grid's worker sees nothing, the family reads but cannot handle
+    st, resp, body = ctx["band_g2"].get(f"/api/v1/alerts/{a['id']}")
+    check_eq(st, 404, "another grid: not found")
+    st, _, fam = ctx["band_family"].get("/api/v1/alerts")
+    check_eq([x["id"] for x in fam["items"]], [a["id"]], "the family sees their elder's alarm")
+    st, _, _ = ctx["band_family"].post(f"/api/v1/alerts/{a['id']}/acknowledge", {})
+    check_eq(st, 403, "the family cannot acknowledge")
+    # acknowledge by the grid worker of the resident's grid
+    st, _, acked = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/acknowledge", {"note": "已电话联系"})
+    check_eq(st, 200, f"acknowledge {acked}")
+    check_eq(acked["state"], "acknowledged", "acknowledged")
+    check(acked["ack_ms"] is not None and acked["ack_ms"] >= 0, "time to acknowledge recorded")
+    check_eq(acked["next_escalation_at"], None, "no more escalation")
+    st, resp, body = ctx["band_staff"].post(f"/api/v1/alerts/{a['id']}/acknowledge", {})
+    check(is_problem(st, resp, body, 409), "second acknowledge conflicts")
+    ev, _ = stream.wait("devices.alert.acknowledged")
+    check(ev is not None, "acknowledgement on the stream")
+    # after someone answered, a new press is a new alarm: never hidden
+    s.sendall(wframe("5678901234", "AL,041126,081600,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000"))
+    check_eq(recv_frames(s, 1), [b"[3G*5678901234*0002*AL]"], "new SOS acknowledged")
+    st, _, lst = ctx["band_staff"].get("/api/v1/alerts?kind=sos")
+    check_eq(len(lst["items"]), 2, "a new press after acknowledgement is a new alarm")
+    # resolve: note required, outcome checked, follow-up visit in the event
+    st, resp, body = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/resolve", {"needs_followup": True})
+    check(is_problem(st, resp, body, 422, "note"), f"note required {body}")
+    st, resp, body = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/resolve", {"note": "x", "outcome": "done"})
+    check(is_problem(st, resp, body, 422, "outcome"), "bad outcome")
+    st, _, res = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/resolve",
+                                     {"note": "老人起夜摔倒，已送医", "needs_followup": True})
+    check_eq(st, 200, f"resolve {res}")
+    check_eq(res["state"], "resolved", "resolved")
+    check_eq(res["needs_followup"], True, "follow-up flagged")
+    check(res["resolve_ms"] is not None and res["resolve_ms"] >= res["ack_ms"], "time to resolve recorded")
+    check_eq([x["action"] for x in res["log"]], ["opened", "repeated", "acknowledged", "resolved"], "alert log")
+    ev, data = stream.wait("devices.alert.resolved")
+    check(ev is not None and data["needs_followup"] is True and data["alert_id"] == a["id"]
+          and data["resident_id"] == ctx["elder"]["id"], f"resolved event {data}")
+    st, resp, body = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/resolve", {"note": "again"})
+    check(is_problem(st, resp, body, 409), "resolving twice conflicts")
+    # the second SOS: a false alarm straight from open
+    second = [x for x in lst["items"] if x["id"] != a["id"]][0]
+    st, _, fa = ctx["band_staff"].post(f"/api/v1/alerts/{second['id']}/resolve",
+                                       {"note": "误按", "outcome": "false_alarm"})
+    check_eq((st, fa["state"], fa["acked_by_name"] is not None), (200, "false_alarm", True), "false alarm from open")
+    s.close()
+    stream.close()
+
+
+def test_rules_and_health_alert():
+    staff = ctx["band_staff"]
+    rid = ctx["elder"]["id"]
+    st, _, r = staff.get(f"/api/v1/residents/{rid}/alert-rules")
+    check_eq((r["hr_max"], r["spo2_min"], r["custom"]), (120, 90, False), "defaults")
+    st, resp, body = staff.request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={"hr_max": 400})
+    check(is_problem(st, resp, body, 422, "hr_max"), "range checked")
+    st, resp, body = staff.request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={"home_radius_m": 300})
+    check(is_problem(st, resp, body, 422, "home_lat"), "a radius needs a centre")
+    st, _, r = staff.request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={"hr_max": 100, "temp_max": 37.2})
+    check_eq((st, r["hr_max"], r["temp_max"], r["custom"]), (200, 100, 37.2, True), f"rules saved {r}")
+    st, _, _ = ctx["band_family"].request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={"hr_max": 90})
+    check_eq(st, 403, "the family cannot change rules")
+    s = connect()
+    s.sendall(wframe("5678901234", "bphrt,120,80,110,,,,") + wframe("5678901234", "btemp2,1,36.5"))
+    recv_frames(s, 2)
+    s.close()
+    time.sleep(0.5)
+    st, _, lst = staff.get("/api/v1/alerts?kind=heart_rate")
+    check_eq(len(lst["items"]), 1, f"heart rate over the resident's band: {lst}")
+    if lst["items"]:
+        check_eq(lst["items"][0]["source"], "server", "server-derived")
+        check_eq(lst["items"][0]["detail"]["hr"], 110, "the reading")
+    st, _, lst = staff.get("/api/v1/alerts?kind=temperature")
+    check_eq(lst["items"], [], "36.5 is inside the band")
+
+
+def test_framing_limits_and_iw_login():
+    # an endless frame drops that connection; another device keeps being served
+    a = connect()
+    b = connect()
+    a.sendall(b"[3G*5678909999*0002*LK," + b"x" * 40000)
+    a.settimeout(5)
+    try:
+        got = a.recv(100)
+    except (ConnectionResetError, socket.timeout):
+        got = b""
+    check_eq(got, b"", "the endless frame's connection is closed")
+    b.sendall(wframe("5678908888", "LK"))
+    check_eq(recv_frames(b, 1), [b"[3G*5678908888*0002*LK]"], "the other device is still served")
+    a.close()
+    b.close()
+    # a half frame left by a dead connection is discarded, not glued to the next connection's bytes
+    c = connect()
+    c.sendall(b"[3G*5678907777*006F*AL,041126,0815")
+    c.close()
+    d = connect()
+    d.sendall(b"30,V]" + wframe("5678907777", "LK"))
+    check_eq(recv_frames(d, 1), [b"[3G*5678907777*0002*LK]"], "new connection served")
+    d.close()
+    time.sleep(0.3)
+    st, _, lst = admin.get("/api/v1/alerts?kind=sos")
+    check(all(x["imei"] != "5678907777" for x in lst["items"]), "no alarm from the half frame")
+    # IW: nothing before the login is answered or stored; after it, answers and an SOS without fix
+    w = connect("iw")
+    w.sendall(b"IWAP01261126A3627.4412N11617.9050E,460,0,1,2#")
+    check_eq(recv_frames(w, 1, timeout=0.7, end=b"#"), [], "IW frame before login: dropped")
+    w.sendall(b"IWAP00353456789012345#IWAPHT,60,130,85#"
+              b"IWAP10261126V0000.0000N00000.0000E000.0081530000.0006000008800102,460,0,9520,3671,01,zh-cn,00#")
+    got = recv_frames(w, 3, end=b"#")
+    check_eq(len(got), 3, f"IW replies {got}")
+    if len(got) == 3:
+        check(got[0].startswith(b"IWBP00,") and got[0].endswith(b",8#"), f"login reply {got[0]}")
+        check_eq(got[1:], [b"IWBPHT#", b"IWBP10#"], "health and alarm acks")
+    w.close()
+    time.sleep(0.3)
+    st, _, lst = admin.get("/api/v1/alerts?kind=sos")
+    check(any(x["imei"] == "353456789012345" and not x["fix"] for x in lst["items"]), "IW SOS without fix is an alarm")
+
+
+def test_simulator():
+    p = run_cli(S.data, "simulate", "--devices", "5", "--interval", "1", "--sos-rate", "0.5", "--protocol", "watch",
+                "--target", f"127.0.0.1:{PORTS['watch']}", "--duration", "3", "--id-base", "300", check_rc=False)
+    check_eq(p.returncode, 0, f"simulate: {p.stderr}")
+    out = json.loads(p.stdout.strip().splitlines()[-1])
+    check_eq(out["connected"], 5, f"simulated devices connected {out}")
+    check(out["frames"] >= 15, "frames sent")
+    check(out["alarm_acks"] == out["alarms"], f"every simulated SOS acknowledged {out}")
+    time.sleep(0.5)
+    st, _, lst = admin.get("/api/v1/devices?registered=false&limit=200")
+    sims = [d for d in lst["items"] if d["imei"].startswith("56000003")]
+    check_eq(len(sims), 5, "simulated devices listed")
+    check(all(d["last_fix"] is not None for d in sims), "positions stored")
+
+
+def test_kill9_during_sos():
+    acked = {}
+    stop = threading.Event()
+
+    def sender():
+        i = 0
+        while not stop.is_set():
+            dev = f"56789{i % 5:05d}"
+            try:
+                s = connect()
+                for k in range(20):
+                    s.sendall(wframe(dev, f"AL,041126,0816{k % 60:02d},V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000"))
+                    got = recv_frames(s, 1, timeout=2)
+                    if got != [wframe(dev, "AL").replace(b"0002", b"0002")]:
+                        break
+                    acked[dev] = acked.get(dev, 0) + 1
+                s.close()
+            except OSError:
+                pass
+            i += 1
+            if stop.is_set():
+                break
+            time.sleep(0.01)
+
+    t = threading.Thread(target=sender)
+    t.start()
+    time.sleep(1.0)
+    S.kill9()
+    stop.set()
+    t.join(timeout=30)
+    check(sum(acked.values()) > 0, f"some SOS acknowledged before the kill: {acked}")
+    S.start()
+    global PORTS, admin
+    PORTS.update(gateway_ports(S))
+    admin = S.login()
+    st, _, devs = admin.get("/api/v1/devices?limit=200")
+    ids = {d["imei"]: d["id"] for d in devs["items"]}
+    for dev, n in acked.items():
+        check(dev in ids, f"device {dev} stored")
+        if dev not in ids:
+            continue
+        st, _, lst = admin.get(f"/api/v1/alerts?kind=sos&device_id={ids[dev]}&limit=200")
+        stored = sum(1 + a["repeats"] for a in lst["items"])
+        check(stored >= n, f"{dev}: {n} SOS frames acknowledged, {stored} in the database")
+    check(S.integrity_ok(), "database intact after kill -9")
+
+
+try:
+    run([test_setup, test_register_and_bind, test_telemetry_stored, test_unregistered_device_listed,
+         test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_framing_limits_and_iw_login,
+         test_simulator, test_kill9_during_sos])
+finally:
+    S.cleanup()

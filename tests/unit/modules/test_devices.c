@@ -1,0 +1,274 @@
+/* test_devices.c — the rules of the devices module: bands, steps, distance (pure), then ingest,
+ * duplicate suppression, escalation, acknowledgement, resolution and the offline rule on a real,
+ * migrated SQLite store with pinned instants.
+ *
+ * Expected values are worked out by hand: the default bands are HR 50-120, systolic 90-160,
+ * diastolic ≤ 100, SpO2 ≥ 90, temperature 35.0-37.5 (both ends allowed); 0.001° of latitude is
+ * 6371008.8 m × π/180 × 0.001 = 111.195 m. Escalation with esc = 60 s: an SOS opened at t0 escalates
+ * to level 1 at t0+60 s (not at t0+59 s), to level 2 at t0+120 s, and never again. An SOS repeated
+ * within 60 s of an unanswered one merges; after an acknowledgement, or more than 60 s later, it is
+ * a new alarm. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/config.h"
+#include "base/str.h"
+#include "gateway/watch.h"
+#include "modules/devices/devices.h"
+#include "store/store.h"
+#include "test.h"
+
+static char dir[256];
+static nx_app app;
+static nx_config cfg;
+
+static void test_bands(void)
+{
+    dev_rules r;
+    devices_rules_default(&r);
+    const char *k[4];
+    gw_health h = {GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE};
+    CHECK_INT(devices_rules_check(&r, &h, k), 0);
+    h.hr_bpm = 50;
+    CHECK_INT(devices_rules_check(&r, &h, k), 0);
+    h.hr_bpm = 49;
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+    CHECK_STR(k[0], "heart_rate");
+    h.hr_bpm = 120;
+    CHECK_INT(devices_rules_check(&r, &h, k), 0);
+    h.hr_bpm = 121;
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+    h.hr_bpm = 0; /* 0 = no reading */
+    CHECK_INT(devices_rules_check(&r, &h, k), 0);
+    h.sys_mmhg = 160;
+    h.dia_mmhg = 100;
+    CHECK_INT(devices_rules_check(&r, &h, k), 0);
+    h.dia_mmhg = 101;
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+    CHECK_STR(k[0], "blood_pressure");
+    h.dia_mmhg = 80;
+    h.sys_mmhg = 89;
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+    h.sys_mmhg = 120;
+    h.spo2_pct = 90;
+    CHECK_INT(devices_rules_check(&r, &h, k), 0);
+    h.spo2_pct = 89;
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+    CHECK_STR(k[0], "spo2");
+    h.spo2_pct = 97;
+    h.temp_c_e1 = 375;
+    CHECK_INT(devices_rules_check(&r, &h, k), 0);
+    h.temp_c_e1 = 376;
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+    CHECK_STR(k[0], "temperature");
+    h.temp_c_e1 = 349;
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+    gw_health all = {.hr_bpm = 40, .sys_mmhg = 190, .dia_mmhg = 110, .spo2_pct = 80, .temp_c_e1 = 390,
+                     .temp_mode = GW_NONE, .sugar_mmol_e2 = GW_NONE};
+    CHECK_INT(devices_rules_check(&r, &all, k), 4);
+    CHECK_STR(k[0], "heart_rate");
+    CHECK_STR(k[3], "temperature");
+    r.hr_max = 100; /* a resident's own band */
+    h = (gw_health){110, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE};
+    CHECK_INT(devices_rules_check(&r, &h, k), 1);
+}
+
+static void test_steps_and_distance(void)
+{
+    CHECK_INT(devices_steps_add(GW_NONE, 500, 0), 0); /* the first value is a baseline */
+    CHECK_INT(devices_steps_add(500, 620, 0), 120);
+    CHECK_INT(devices_steps_add(620, 30, 120), 150); /* reset: counts from zero */
+    CHECK_INT(devices_steps_add(620, 620, 7), 7);
+    CHECK_INT(devices_steps_add(620, -1, 7), 7);
+    double d = devices_distance_m(36000000, 116000000, 36001000, 116000000);
+    CHECK(d > 110.7 && d < 111.7);
+    CHECK(devices_distance_m(36457400, 116298400, 36457400, 116298400) < 0.001);
+    /* 0.001° of longitude at 60° N is half of that at the equator: 55.6 m */
+    double lon = devices_distance_m(60000000, 10000000, 60000000, 10001000);
+    CHECK(lon > 55.3 && lon < 55.9);
+}
+
+static int exec_w(const char *sql)
+{
+    nx_err e = {0};
+    store_tx *tx = NULL;
+    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
+    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
+        return store_commit(tx, &e);
+    fprintf(stderr, "exec_w: %s\n", e.msg);
+    store_rollback(tx);
+    return rc;
+}
+
+static int64_t q_int(const char *sql)
+{
+    nx_err e = {0};
+    store_tx *tx = NULL;
+    int64_t v = -1;
+    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
+        if (store_one_int(tx, sql, NULL, 0, &v, &e))
+            v = -1;
+        store_rollback(tx);
+    }
+    return v;
+}
+
+static int setup(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/nx_test_devices_XXXXXX");
+    if (!mkdtemp(dir))
+        return -1;
+    char db[512];
+    snprintf(db, sizeof db, "%s/devices.db", dir);
+    nx_err e = {0};
+    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
+    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
+        fprintf(stderr, "setup: %s\n", e.msg);
+        return -1;
+    }
+    config_defaults(&cfg);
+    app.cfg = &cfg;
+    return exec_w("INSERT INTO streets (id, name, created_at) VALUES (1, '幸福街道', 0);"
+                  "INSERT INTO communities (id, street_id, name, created_at) VALUES (1, 1, '暖心社区', 0);"
+                  "INSERT INTO grids (id, community_id, name, created_at, updated_at) VALUES (1, 1, '第一网格', 0, 0);"
+                  "INSERT INTO residents (id, community_id, grid_id, name, name_s, name_pinyin, name_initials, sort_key, "
+                  "sex, birth_date, id_enc, id_bidx, id_tail, created_at, updated_at) VALUES "
+                  "(1, 1, 1, '周桂兰', '周桂兰', 'zhouguilan', 'zgl', X'01', 2, '1934-05-12', X'00', X'01', '0000', 0, 0);"
+                  "INSERT INTO users (id, username, display_name, role, scope, community_id, grid_id, password_hash, "
+                  "created_at, updated_at) VALUES (1, 'wg1', '李网格', 'grid', 'grid', 1, 1, 'x', 0, 0);"
+                  "INSERT INTO devices (id, imei, protocol, registered, community_id, grid_id, resident_id, online, "
+                  "created_at, updated_at) VALUES (1, '5678901234', 'watch', 1, 1, 1, 1, 0, 0, 0);");
+}
+
+static void teardown(void)
+{
+    store_close(app.db);
+    char cmd[400];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+}
+
+/* Ingest one watch frame at instant at; returns the alert id (0 for none) or -1. */
+static int64_t ingest(const char *frame, int64_t at)
+{
+    devices_in in;
+    memset(&in, 0, sizeof in);
+    in.kind = DEV_IN_FRAME;
+    in.proto = GW_PROTO_WATCH;
+    in.at = at;
+    nx_err e = {0};
+    if (watch_decode((const uint8_t *)frame, strlen(frame), &in.msg, &e) != 0)
+        return -1;
+    str_copy(in.imei, in.msg.device_id, sizeof in.imei);
+    int64_t id = 0;
+    if (devices_ingest(app.db, &in, 1, 60000, &id, &e) != 0) {
+        fprintf(stderr, "ingest: %s\n", e.msg);
+        return -1;
+    }
+    return id;
+}
+
+#define SOS "[3G*5678901234*0050*AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000]"
+#define LOWBAT "[3G*5678901234*0050*AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,9,1520,0,00020000]"
+
+static void test_suppression_and_escalation(void)
+{
+    const int64_t t0 = 1795000000000LL; /* 2026-11-18 */
+    nx_err e = {0};
+    int64_t a1 = ingest(SOS, t0);
+    CHECK(a1 > 0);
+    CHECK_INT(q_int("SELECT fix FROM alerts WHERE kind = 'sos'"), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE lat_e6 IS NULL"), 1);
+    CHECK_INT(q_int("SELECT resident_id FROM alerts"), 1);
+    /* the watch repeats the unanswered SOS 30 s later: merged */
+    CHECK_INT(ingest(SOS, t0 + 30000), a1);
+    CHECK_INT(q_int("SELECT repeats FROM alerts WHERE kind = 'sos'"), 1);
+    int n = -1;
+    CHECK_INT(devices_tick(app.db, t0 + 59999, 60000, 0, &n, &e), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(devices_tick(app.db, t0 + 60000, 60000, 0, &n, &e), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(q_int("SELECT escalation_level FROM alerts"), 1);
+    CHECK_INT(q_int("SELECT next_escalation_at FROM alerts") - t0, 120000);
+    CHECK_INT(devices_tick(app.db, t0 + 119999, 60000, 0, &n, &e), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(devices_tick(app.db, t0 + 120000, 60000, 0, &n, &e), 0);
+    CHECK_INT(n, 1);
+    CHECK_INT(q_int("SELECT escalation_level FROM alerts"), 2);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE next_escalation_at IS NULL"), 1);
+    CHECK_INT(devices_tick(app.db, t0 + 999999, 60000, 0, &n, &e), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'devices.alert.escalated'"), 2);
+    /* acknowledged: a new press is a new alarm, even within 60 s */
+    nx_principal g1 = {.user_id = 1, .role = ROLE_GRID, .scope = SCOPE_GRID, .community_id = 1, .grid_id = 1};
+    nx_principal g2 = {.user_id = 1, .role = ROLE_GRID, .scope = SCOPE_GRID, .community_id = 1, .grid_id = 2};
+    CHECK_INT(devices_alert_ack(&app, &g2, a1, NULL, t0 + 130000, &e), NX_ENOTFOUND);
+    CHECK_INT(devices_alert_ack(&app, &g1, a1, "收到", t0 + 130000, &e), 0);
+    CHECK_INT(q_int("SELECT ack_ms FROM alerts WHERE state = 'acknowledged'"), 130000);
+    CHECK_INT(devices_alert_ack(&app, &g1, a1, NULL, t0 + 131000, &e), NX_ECONFLICT);
+    int64_t a2 = ingest(SOS, t0 + 140000);
+    CHECK(a2 > a1);
+    /* an unanswered SOS whose last frame is more than 60 s old does not swallow a new one */
+    int64_t a3 = ingest(SOS, t0 + 200001);
+    CHECK(a3 > a2);
+    CHECK_INT(ingest(SOS, t0 + 230000), a3);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'sos'"), 3);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'devices.alert.opened'"), 3);
+    /* low battery: repeats within 30 minutes merge, also once acknowledged */
+    int64_t b1 = ingest(LOWBAT, t0);
+    CHECK(b1 > 0);
+    CHECK_INT(devices_alert_ack(&app, &g1, b1, NULL, t0 + 1000, &e), 0);
+    CHECK_INT(ingest(LOWBAT, t0 + 29 * 60000), b1);
+    CHECK(ingest(LOWBAT, t0 + 29 * 60000 + 30 * 60000 + 1) != b1);
+    /* resolve: note required, event with needs_followup */
+    CHECK_INT(devices_alert_resolve(&app, &g1, a1, false, "  ", true, t0 + 300000, &e), NX_EINVAL);
+    CHECK_INT(devices_alert_resolve(&app, &g1, a1, false, "已上门", true, t0 + 300000, &e), 0);
+    CHECK_INT(q_int("SELECT resolve_ms FROM alerts WHERE id = 1"), 300000);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'devices.alert.resolved' AND "
+                    "payload LIKE '%\"needs_followup\":true%' AND payload LIKE '%\"alert_id\":1,%' "
+                    "AND payload LIKE '%\"resident_id\":1,%'"),
+              1);
+    CHECK_INT(devices_alert_resolve(&app, &g1, a1, true, "again", false, t0 + 300001, &e), NX_ECONFLICT);
+    nx_principal fam = {.user_id = 1, .role = ROLE_FAMILY, .scope = SCOPE_SELF, .resident_id = 1};
+    CHECK_INT(devices_alert_resolve(&app, &fam, a2, true, "x", false, t0 + 1, &e), NX_EPERM);
+}
+
+static void test_offline_rule(void)
+{
+    const int64_t t = 1795100000000LL;
+    nx_err e = {0};
+    CHECK_INT(exec_w("UPDATE devices SET last_seen_at = 1795100000000 - 3600000, online = 1 WHERE id = 1"), 0);
+    int n;
+    CHECK_INT(devices_tick(app.db, t - 1, 60000, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 0);
+    CHECK_INT(devices_tick(app.db, t + 1, 60000, 900000, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 1);
+    CHECK_INT(q_int("SELECT online FROM devices WHERE id = 1"), 0);
+    CHECK_INT(devices_tick(app.db, t + 60000, 60000, 900000, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 1);
+    /* a per-resident rule of 0 minutes turns it off */
+    CHECK_INT(exec_w("UPDATE alerts SET state = 'resolved' WHERE kind = 'offline';"
+                     "INSERT INTO alert_rules (resident_id, community_id, offline_min, updated_at) VALUES (1, 1, 0, 0);"
+                     "UPDATE devices SET last_seen_at = 1795100000000 WHERE id = 1"),
+              0);
+    CHECK_INT(devices_tick(app.db, t + 10 * 3600000LL, 60000, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 1);
+}
+
+int main(void)
+{
+    TEST_RUN(test_bands);
+    TEST_RUN(test_steps_and_distance);
+    if (setup() != 0) {
+        fprintf(stderr, "setup failed\n");
+        return 1;
+    }
+    TEST_RUN(test_suppression_and_escalation);
+    TEST_RUN(test_offline_rule);
+    teardown();
+    return TEST_DONE();
+}
