@@ -646,22 +646,49 @@ struct devices_ticker {
     pthread_cond_t cv;
 };
 
+/* Whether an open alert is due to escalate at now: a read, so that the one-second tick takes the
+ * single writer only when there is work. */
+static bool escalation_due(store *s, int64_t now)
+{
+    store_tx *tx;
+    int64_t due = 0;
+    if (store_begin(s, STORE_READ, &tx, NULL))
+        return true; /* let devices_tick report the problem */
+    store_param p[] = {P_INT(now)};
+    int rc = store_one_int(tx,
+                           "SELECT count(*) FROM alerts WHERE state = 'open' AND next_escalation_at IS NOT NULL "
+                           "AND next_escalation_at <= $1",
+                           p, 1, &due, NULL);
+    store_rollback(tx);
+    return rc != 0 || due > 0;
+}
+
+/* The full sweep (offline devices, no activity by the set hour) looks at every device: every 30 s.
+ * Escalations are checked every tick. */
+#define TICK_SWEEP_MS 30000
+
 static void *ticker_main(void *arg)
 {
     devices_ticker *t = arg;
+    int64_t last_sweep = 0;
     pthread_mutex_lock(&t->mu);
     while (!t->stop) {
         pthread_mutex_unlock(&t->mu);
         nx_err e;
         nx_err_clear(&e);
         bool leader = false;
-        if (store_leader(t->app->db, "devices.ticker", &leader, &e) == 0 && leader) {
+        int64_t now = clock_now_ms();
+        bool sweep = now - last_sweep >= TICK_SWEEP_MS || now < last_sweep;
+        if ((sweep || escalation_due(t->app->db, now)) && store_leader(t->app->db, "devices.ticker", &leader, &e) == 0 &&
+            leader) {
             int64_t esc = t->app->cfg ? t->app->cfg->alert_escalate_s * 1000 : 0;
             int64_t idle = t->app->cfg ? t->app->cfg->gw_idle_timeout_s * 1000 : 0;
             int n = 0;
-            int rc = devices_tick(t->app->db, clock_now_ms(), esc, idle, &n, &e);
+            int rc = devices_tick(t->app->db, now, esc, idle, &n, &e);
             if (rc)
                 nx_log(LOG_WARN, "devices.tick_failed code=%s", nx_code_name(rc));
+            if (sweep)
+                last_sweep = now;
         }
         pthread_mutex_lock(&t->mu);
         struct timespec until;
