@@ -3,7 +3,7 @@
 # with `init` + `demo`, starts nuanxin on a free loopback port serving web/dist, runs the tests with
 # node's built-in runner (playwright-core driving Debian's chromium, headless), stops the server.
 # Screenshots and the server's log go to tests/artifacts/. The last lines printed are node's test-runner summary.
-# Usage: scripts/e2e.sh [test files…] | scripts/e2e.sh --perf (runs tests/e2e/perf.mjs instead)   env: BUILD (default build), CHROMIUM (default /usr/bin/chromium)
+# Usage: scripts/e2e.sh [test files…] | scripts/e2e.sh --perf (runs tests/e2e/perf.mjs instead)   env: BUILD (build directory, default build), CHROMIUM (default /usr/bin/chromium)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="$root/${BUILD:-build}/nuanxin"
@@ -30,7 +30,9 @@ export NX_ADMIN_PASSWORD
 "$bin" --data "$data" demo >/dev/null 2>&1
 
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
-"$bin" --data "$data" serve --listen "127.0.0.1:$port" --web-root "$root/web/dist" >"$data/server.log" 2>&1 &
+# No wristband gateway listeners: the browser tests do not use them, and fixed device ports would clash
+# with a nuanxin already running on this machine (older binaries ignore these variables).
+NUANXIN_WATCH_LISTEN=off NUANXIN_IW_LISTEN=off "$bin" --data "$data" serve --listen "127.0.0.1:$port" --web-root "$root/web/dist" >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
@@ -38,6 +40,8 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 export NX_BASE_URL="http://127.0.0.1:$port"
+# The care tests run the visit scheduler with a pinned clock (`visits schedule --now`) on the same data.
+export NX_BIN="$bin" NX_DATA="$data"
 mkdir -p "$root/tests/artifacts"
 export NX_ARTIFACTS="$root/tests/artifacts"
 

@@ -5,6 +5,7 @@ import * as auth from '../api/auth'
 import { setCsrf } from '../api/http'
 import { setLanguage } from '../i18n'
 import { clearOptions } from '../utils/options'
+import { clearCareOptions } from '../utils/care'
 
 export const STAFF_HOME = '/'
 export const RESIDENT_HOME = '/m'
@@ -56,6 +57,7 @@ export const useSession = defineStore('session', {
     },
     clear() {
       clearOptions()
+      clearCareOptions()
       this.user = null
       this.loaded = true
       setCsrf('')
