@@ -291,6 +291,16 @@ def test_sos_without_fix_alarm_and_life_cycle():
     ev, data = stream.wait("devices.alert.resolved")
     check(ev is not None and data["needs_followup"] is True and data["alert_id"] == a["id"]
           and data["resident_id"] == ctx["elder"]["id"], f"resolved event {data}")
+    # 遇事必访: the visits module turns the resolved alarm into exactly one follow-up visit task
+    tasks = []
+    for _ in range(50):
+        st, _, got = ctx["band_staff"].get(f"/api/v1/visit-tasks?resident_id={ctx['elder']['id']}&kind=event&status=all")
+        tasks = got.get("items", []) if st == 200 else []
+        if tasks:
+            break
+        time.sleep(0.1)
+    check(len(tasks) == 1 and tasks[0].get("reason") == "alert_followup",
+          f"one follow-up visit task from the resolved alarm: {tasks}")
     st, resp, body = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/resolve", {"note": "again"})
     check(is_problem(st, resp, body, 409), "resolving twice conflicts")
     # the second SOS: a false alarm straight from open
