@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 #include "base/log.h"
+#include "modules/devices/alert_notify.h"
 #include "modules/services/services.h"
 #include "modules/visits/visits.h"
 #include "notify/channel.h"
@@ -57,6 +58,16 @@ int cmd_serve(int argc, char **argv)
         cli_close_app(&app);
         return 1;
     }
+    /* Webhook messages (group robots) leave from a dispatcher of their own: a robot that answers
+     * slowly must not hold the other subscribers' events. */
+    dispatcher *hooks = NULL;
+    if (dispatcher_start(app.db, &hooks, &e) || alert_notify_subscribe(hooks, &app)) {
+        fprintf(stderr, "nuanxin: 无法启动报警通知：%s\n", e.msg);
+        dispatcher_stop(hooks);
+        dispatcher_stop(disp);
+        cli_close_app(&app);
+        return 1;
+    }
     visits_scheduler *sched = NULL;
     cli_ticker *sweep = NULL;
     /* Notifications to residents leave through the registered channels; only the log stand-in
@@ -67,6 +78,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
         cli_ticker_stop(sweep);
         visits_scheduler_stop(sched);
+        dispatcher_stop(hooks);
         dispatcher_stop(disp);
         cli_close_app(&app);
         return 1;
@@ -87,6 +99,7 @@ int cmd_serve(int argc, char **argv)
         fprintf(stderr, "nuanxin: 无法创建 HTTP 服务：%s\n", e.msg);
         cli_ticker_stop(sweep);
         visits_scheduler_stop(sched);
+        dispatcher_stop(hooks);
         dispatcher_stop(disp);
         cli_close_app(&app);
         return 1;
@@ -99,6 +112,7 @@ int cmd_serve(int argc, char **argv)
         http_server_free(srv);
         cli_ticker_stop(sweep);
         visits_scheduler_stop(sched);
+        dispatcher_stop(hooks);
         dispatcher_stop(disp);
         cli_close_app(&app);
         return 1;
@@ -110,6 +124,7 @@ int cmd_serve(int argc, char **argv)
         http_server_free(srv);
         cli_ticker_stop(sweep);
         visits_scheduler_stop(sched);
+        dispatcher_stop(hooks);
         dispatcher_stop(disp);
         cli_close_app(&app);
         return 1;
@@ -132,6 +147,7 @@ int cmd_serve(int argc, char **argv)
     http_server_free(srv);
     cli_ticker_stop(sweep);
     visits_scheduler_stop(sched);
+    dispatcher_stop(hooks);
     dispatcher_stop(disp);
     cli_close_app(&app);
     nx_log(LOG_INFO, "serve.stopped");

@@ -50,6 +50,7 @@ struct sim {
     simdev *devs;
     uint64_t frames, alarms, acks, bytes_in, errors, connected;
     unsigned seed;
+    int drain_ticks; /* after the end: 50 ms waits so far for the last alarms' acks */
 };
 
 static double rnd(sim *s)
@@ -254,9 +255,19 @@ static void on_connect(uv_connect_t *req, int status)
     uv_timer_start(&d->timer, on_timer, first, (uint64_t)s->interval_ms);
 }
 
+/* The end: stop sending, give the server up to 5 s to acknowledge the alarms already sent (a real
+ * watch keeps waiting for them too), then close everything. */
 static void on_end(uv_timer_t *t)
 {
     sim *s = t->data;
+    if (s->drain_ticks == 0)
+        for (int i = 0; i < s->n; i++)
+            uv_timer_stop(&s->devs[i].timer);
+    if (s->acks < s->alarms && s->drain_ticks < 100) {
+        s->drain_ticks++;
+        uv_timer_start(&s->end, on_end, 50, 0);
+        return;
+    }
     for (int i = 0; i < s->n; i++) {
         dev_close(&s->devs[i]);
         if (!uv_is_closing((uv_handle_t *)&s->devs[i].timer))

@@ -49,7 +49,12 @@ static const struct {
 }, objects[] = {
     {"user", "账号"}, {"resident", "居民"}, {"household", "户"}, {"street", "街道"}, {"community", "社区"},
     {"grid", "网格"}, {"estate", "小区"}, {"building", "楼栋"}, {"room", "房屋"}, {"shop", "商户"},
-    {"tag", "标签"},
+    {"tag", "标签"}, {"webhook", "通知渠道"}, {"device", "手环"}, {"alert", "报警"},
+    {"care_file", "关怀档案"}, {"visit", "走访记录"}, {"visit_task", "走访任务"}, {"problem", "诉求"},
+    {"incident", "网格事件"}, {"grid_member", "网格成员"}, {"service_item", "服务事项"},
+    {"service_application", "服务申请"}, {"service_document", "证明文书"}, {"visit_policy", "走访规则"},
+    {"care_vocab", "关怀字典"}, {"visit_register", "走访台账"}, {"photo", "照片"}, {"alert_rules", "报警规则"},
+    {"allowance_tiers", "高龄津贴标准"}, {"allowance_roster", "高龄津贴名册"}, {"allowance_recipient", "高龄津贴对象"},
 };
 
 const char *audit_action_label(const char *action)

@@ -1,0 +1,727 @@
+/* alert_notify.c — webhook channels of a community and the subscriber that sends alarms to them
+ * (see alert_notify.h).
+ *
+ * The handler reads the alert and the channels in a read transaction, sends without holding any
+ * transaction (a robot may take seconds), and records each attempt in its own short write
+ * transaction, so the writer is never held across the network. Messages name the resident only by
+ * a masked name; the full record is one click away in the console for those allowed to see it.
+ * Threads: the handler runs on the webhook dispatcher's thread; the HTTP functions on HTTP threads.
+ * Both only meet in the database. */
+#include "modules/devices/alert_notify.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+#include "modules/devices/devices_internal.h"
+#include "notify/webhook.h"
+#include "secure/audit.h"
+#include "text/mask.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LEVELS_ALL 7
+#define CHANNELS_MAX 32
+
+static const char *const level_act[] = {"grid_worker", "duty_staff", "family"};
+
+/* ---- channels: JSON in and out ---- */
+
+static json_t *levels_json(int64_t mask)
+{
+    json_t *a = json_array();
+    for (int i = 0; i <= DEV_ESC_LEVEL_MAX; i++)
+        if (mask & (1 << i))
+            json_array_append_new(a, json_integer(i));
+    return a;
+}
+
+#define CHANNEL_COLS                                                                                          \
+    "w.id, w.community_id, w.grid_id, w.name, w.format, w.url, CASE WHEN w.secret IS NULL THEN 0 ELSE 1 END, " \
+    "w.levels, w.enabled, w.created_at, w.updated_at"
+
+static json_t *channel_json(store_rows *r)
+{
+    char c[30], u[30];
+    clock_format_local(store_int(r, 9), c);
+    clock_format_local(store_int(r, 10), u);
+    return json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:b, s:o, s:b, s:s, s:s}", "id", (json_int_t)store_int(r, 0),
+                     "community_id", (json_int_t)store_int(r, 1), "grid_id",
+                     store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)), "name", store_text(r, 3),
+                     "format", store_text(r, 4), "url", store_text(r, 5), "has_secret", store_int(r, 6) != 0,
+                     "levels", levels_json(store_int(r, 7)), "enabled", store_int(r, 8) != 0, "created_at", c,
+                     "updated_at", u);
+}
+
+typedef struct channel_in {
+    bool has_community, has_grid, has_name, has_format, has_url, has_secret, has_levels, has_enabled;
+    int64_t community_id, grid_id; /* grid 0 = none */
+    const char *name, *format, *url, *secret;
+    int64_t levels;
+    bool enabled;
+} channel_in;
+
+static const char *const channel_fields[] = {"community_id", "grid_id", "name", "format", "url",
+                                             "secret", "levels", "enabled", NULL};
+
+static int parse_channel(json_t *o, bool create, channel_in *in, nx_err *e)
+{
+    memset(in, 0, sizeof *in);
+    int rc;
+    if (!o)
+        return nx_fail(e, NX_EINVAL, "", "请求体应为 JSON 对象");
+    if ((rc = http_json_only(o, channel_fields, e)))
+        return rc;
+    if (!create && json_object_get(o, "community_id"))
+        return nx_fail(e, NX_EINVAL, "community_id", "渠道所属社区不能修改");
+    if ((rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0)
+        return rc;
+    in->has_community = rc == 0;
+    if (json_is_null_field(o, "grid_id")) {
+        in->has_grid = true;
+    } else {
+        if ((rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0)
+            return rc;
+        in->has_grid = rc == 0;
+    }
+    if ((rc = json_get_str(o, "name", create, 40, &in->name, e)) < 0)
+        return rc;
+    in->has_name = rc == 0;
+    if ((rc = json_get_str(o, "format", create, 10, &in->format, e)) < 0)
+        return rc;
+    in->has_format = rc == 0;
+    if (in->has_format && !webhook_format_parse(in->format))
+        return nx_fail(e, NX_EINVAL, "format", "格式应为 wecom（企业微信）、dingtalk（钉钉）或 json");
+    if ((rc = json_get_str(o, "url", create, WEBHOOK_URL_MAX, &in->url, e)) < 0)
+        return rc;
+    in->has_url = rc == 0;
+    if (in->has_url && !webhook_url_ok(in->url))
+        return nx_fail(e, NX_EINVAL, "url", "Webhook 地址应以 http:// 或 https:// 开头，且不含空格");
+    if (json_is_null_field(o, "secret")) {
+        in->has_secret = true;
+    } else {
+        if ((rc = json_get_str(o, "secret", false, WEBHOOK_SECRET_MAX, &in->secret, e)) < 0)
+            return rc;
+        in->has_secret = rc == 0;
+    }
+    json_t *lv = json_object_get(o, "levels");
+    if (lv && !json_is_null(lv)) {
+        if (!json_is_array(lv) || json_array_size(lv) == 0)
+            return nx_fail(e, NX_EINVAL, "levels", "levels 应为非空数组，元素取 0（网格员）、1（值班人员）、2（家属）");
+        size_t i;
+        json_t *v;
+        json_array_foreach(lv, i, v)
+        {
+            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > DEV_ESC_LEVEL_MAX)
+                return nx_fail(e, NX_EINVAL, "levels", "levels 的元素应为 0、1 或 2");
+            in->levels |= 1LL << json_integer_value(v);
+        }
+        in->has_levels = true;
+    }
+    if ((rc = json_get_bool(o, "enabled", false, &in->enabled, e)) < 0)
+        return rc;
+    in->has_enabled = rc == 0;
+    return 0;
+}
+
+/* The grid must be of the community. */
+static int check_grid(store_tx *tx, int64_t community, int64_t grid, nx_err *e)
+{
+    if (!grid)
+        return 0;
+    int64_t c = 0;
+    store_param p[] = {P_INT(grid)};
+    int rc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, e);
+    if (rc == NX_ENOTFOUND || (rc == 0 && c != community))
+        return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
+    return rc;
+}
+
+int alert_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
+    char sql[1024];
+    store_param p[8];
+    int n = 0;
+    int len = snprintf(sql, sizeof sql, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE 1 = 1");
+    if (community_id) {
+        p[n++] = P_INT(community_id);
+        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND w.community_id = $%d", n);
+    }
+    int rc = perm_scope_sql(who, "w.", NULL, sql, sizeof sql, p, &n);
+    if (rc)
+        return nx_fail(e, rc, "", "查询过长");
+    str_copy(sql + strlen(sql), " ORDER BY w.id", sizeof sql - strlen(sql));
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) || (rc = store_query(tx, sql, p, n, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *items = json_array();
+    while ((rc = store_next(r)) == 1)
+        json_array_append_new(items, channel_json(r));
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(items);
+        return nx_fail(e, rc, "", "读取通知渠道失败");
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+/* Load one channel in scope (row of CHANNEL_COLS); NX_ENOTFOUND outside it. */
+static int load_channel(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, int64_t *community,
+                        int64_t *grid, nx_err *e)
+{
+    char sql[1024];
+    store_param p[8] = {P_INT(id)};
+    int n = 1;
+    snprintf(sql, sizeof sql, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE w.id = $1");
+    int rc = perm_scope_sql(who, "w.", NULL, sql, sizeof sql, p, &n);
+    if (rc)
+        return nx_fail(e, rc, "", "查询过长");
+    store_rows *r = NULL;
+    if ((rc = store_query(tx, sql, p, n, &r, e)))
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        if (out)
+            *out = channel_json(r);
+        if (community)
+            *community = store_int(r, 1);
+        if (grid)
+            *grid = store_int(r, 2);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "通知渠道不存在");
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+int alert_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc == 0)
+        rc = load_channel(tx, who, id, out, NULL, NULL, e);
+    store_rollback(tx);
+    return rc;
+}
+
+int alert_webhook_create(nx_app *app, const nx_principal *who, json_t *in_json, int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权配置通知渠道");
+    channel_in in;
+    int rc = parse_channel(in_json, true, &in, e);
+    if (rc)
+        return rc;
+    if (!in.has_community)
+        in.community_id = who->community_id;
+    if (!in.community_id)
+        return nx_fail(e, NX_EINVAL, "community_id", "请指定社区");
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t exists = 0, now = clock_now_ms();
+    store_param cp[] = {P_INT(in.community_id)};
+    rc = store_one_int(tx, "SELECT id FROM communities WHERE id = $1", cp, 1, &exists, e);
+    if (rc == NX_ENOTFOUND)
+        rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在");
+    if (rc || (rc = check_grid(tx, in.community_id, in.grid_id, e)))
+        goto fail;
+    if (!perm_covers(who, tx, in.community_id, in.grid_id)) {
+        rc = nx_fail(e, NX_EPERM, "community_id", "无权配置该社区的通知渠道");
+        goto fail;
+    }
+    store_param p[] = {P_INT(in.community_id), P_ID(in.grid_id), P_TEXT(in.name), P_TEXT(in.format),
+                       P_TEXT(in.url), P_TEXT(in.secret && in.secret[0] ? in.secret : NULL),
+                       P_INT(in.has_levels ? in.levels : LEVELS_ALL), P_INT(in.has_enabled ? in.enabled : 1),
+                       P_ID(who->user_id), P_INT(now)};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO webhook_channels (community_id, grid_id, name, format, url, secret, levels, "
+                            "enabled, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
+                            "$10, $10) RETURNING id",
+                            p, 10, id, e)))
+        goto fail;
+    json_t *d = json_pack("{s:s}", "format", in.format);
+    rc = audit_write(tx, who, "create", "webhook", *id, in.community_id, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int alert_webhook_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in_json, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权配置通知渠道");
+    channel_in in;
+    int rc = parse_channel(in_json, false, &in, e);
+    if (rc)
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, grid = 0;
+    if ((rc = load_channel(tx, who, id, NULL, &community, &grid, e)))
+        goto fail;
+    if (in.has_grid) {
+        if ((rc = check_grid(tx, community, in.grid_id, e)))
+            goto fail;
+        if (!perm_covers(who, tx, community, in.grid_id)) {
+            rc = nx_fail(e, NX_EPERM, "grid_id", "无权配置该网格的通知渠道");
+            goto fail;
+        }
+        grid = in.grid_id;
+    }
+    /* COALESCE keeps what is not given; flags say which columns to replace. */
+    store_param p[] = {P_INT(id),
+                       P_INT(in.has_grid),
+                       P_ID(grid),
+                       P_TEXT(in.has_name ? in.name : NULL),
+                       P_TEXT(in.has_format ? in.format : NULL),
+                       P_TEXT(in.has_url ? in.url : NULL),
+                       P_INT(in.has_secret),
+                       P_TEXT(in.secret && in.secret[0] ? in.secret : NULL),
+                       P_INT(in.has_levels ? in.levels : 0),
+                       P_INT(in.has_enabled ? (in.enabled ? 1 : 0) : -1),
+                       P_INT(clock_now_ms())};
+    rc = store_exec(tx,
+                    "UPDATE webhook_channels SET grid_id = CASE WHEN $2 = 1 THEN $3 ELSE grid_id END, "
+                    "name = COALESCE($4, name), format = COALESCE($5, format), url = COALESCE($6, url), "
+                    "secret = CASE WHEN $7 = 1 THEN $8 ELSE secret END, "
+                    "levels = CASE WHEN $9 > 0 THEN $9 ELSE levels END, "
+                    "enabled = CASE WHEN $10 >= 0 THEN $10 ELSE enabled END, updated_at = $11 WHERE id = $1",
+                    p, 11, NULL, e);
+    if (rc || (rc = audit_write(tx, who, "update", "webhook", id, community, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int alert_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权配置通知渠道");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t community = 0;
+    store_param p[] = {P_INT(id)};
+    if ((rc = load_channel(tx, who, id, NULL, &community, NULL, e)) ||
+        (rc = store_exec(tx, "DELETE FROM webhook_deliveries WHERE channel_id = $1", p, 1, NULL, e)) ||
+        (rc = store_exec(tx, "DELETE FROM webhook_channels WHERE id = $1", p, 1, NULL, e)) ||
+        (rc = audit_write(tx, who, "delete", "webhook", id, community, NULL, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, int limit, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_param p[] = {P_INT(id), P_INT(limit > 0 ? limit : 50)};
+    if ((rc = load_channel(tx, who, id, NULL, NULL, NULL, e)) ||
+        (rc = store_query(tx,
+                          "SELECT event_id, alert_id, state, attempts, http_status, error, created_at, updated_at "
+                          "FROM webhook_deliveries WHERE channel_id = $1 ORDER BY event_id DESC LIMIT $2",
+                          p, 2, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *items = json_array();
+    while ((rc = store_next(r)) == 1) {
+        char c[30], u[30];
+        clock_format_local(store_int(r, 6), c);
+        clock_format_local(store_int(r, 7), u);
+        json_array_append_new(
+            items, json_pack("{s:I, s:o, s:s, s:I, s:o, s:o, s:s, s:s}", "event_id", (json_int_t)store_int(r, 0),
+                             "alert_id", store_isnull(r, 1) ? json_null() : json_integer(store_int(r, 1)), "state",
+                             store_text(r, 2), "attempts", (json_int_t)store_int(r, 3), "http_status",
+                             store_isnull(r, 4) ? json_null() : json_integer(store_int(r, 4)), "error",
+                             store_isnull(r, 5) ? json_null() : json_string(store_text(r, 5)), "created_at", c,
+                             "updated_at", u));
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(items);
+        return nx_fail(e, rc, "", "读取发送记录失败");
+    }
+    *out = json_pack("{s:o}", "items", items);
+    return 0;
+}
+
+/* ---- the message ---- */
+
+typedef struct alert_view {
+    int64_t id, community_id, grid_id, resident_id, device_id, opened_at, lat_e6, lon_e6;
+    bool fix;
+    char kind[32], severity[16], community[128], grid[128], masked[64];
+} alert_view;
+
+static const char *severity_label(const char *s)
+{
+    if (strcmp(s, "critical") == 0)
+        return "紧急";
+    if (strcmp(s, "high") == 0)
+        return "重要";
+    return "一般";
+}
+
+/* "39.904200" from micro-degrees, exactly (no floating point). */
+static void coord_text(int64_t e6, char *out, size_t n)
+{
+    int64_t a = e6 < 0 ? -e6 : e6;
+    snprintf(out, n, "%s%lld.%06lld", e6 < 0 ? "-" : "", (long long)(a / 1000000), (long long)(a % 1000000));
+}
+
+/* Title and text of the message for an alert at level (opened: !escalated). */
+static int message_text(const alert_view *a, int level, bool escalated, char *title, size_t tn, strbuf *text)
+{
+    snprintf(title, tn, "%s%s", escalated ? "【报警升级】" : "【暖心报警】", dev_kind_label(a->kind));
+    char when[30], lat[24], lon[24], who[200];
+    clock_format_local(a->opened_at, when);
+    when[10] = ' ';
+    when[19] = '\0';
+    if (level <= 0)
+        snprintf(who, sizeof who, a->grid[0] ? "网格员（%s）" : "网格员%s", a->grid);
+    else if (level == 1)
+        str_copy(who, "社区值班人员", sizeof who);
+    else
+        str_copy(who, "家属", sizeof who);
+    int rc = strbuf_printf(text, "居民：%s\n社区：%s\n", a->masked[0] ? a->masked : "未绑定居民", a->community);
+    if (!rc && a->grid[0])
+        rc = strbuf_printf(text, "网格：%s\n", a->grid);
+    if (!rc)
+        rc = strbuf_printf(text, "时间：%s\n", when);
+    if (!rc && a->fix) {
+        coord_text(a->lat_e6, lat, sizeof lat);
+        coord_text(a->lon_e6, lon, sizeof lon);
+        rc = strbuf_printf(text, "位置：纬度 %s，经度 %s\n", lat, lon);
+    } else if (!rc) {
+        rc = strbuf_puts(text, "位置：无定位\n");
+    }
+    if (!rc)
+        rc = strbuf_printf(text, "级别：%s\n", severity_label(a->severity));
+    if (!rc)
+        rc = strbuf_printf(text, escalated ? "请处理：%s（超时未确认，已升级）\n" : "请处理：%s\n", who);
+    if (!rc)
+        rc = strbuf_printf(text, "报警编号：%lld", (long long)a->id);
+    return rc;
+}
+
+static json_t *message_data(const nx_event *ev, const alert_view *a, int level)
+{
+    char when[30];
+    clock_format_local(a->opened_at, when);
+    return json_pack("{s:s, s:I, s:I, s:s, s:s, s:i, s:s, s:I, s:o, s:o, s:o, s:s, s:o, s:o}", "event", ev->kind,
+                     "event_id", (json_int_t)ev->id, "alert_id", (json_int_t)a->id, "kind", a->kind, "severity",
+                     a->severity, "level", level, "act", level_act[level], "community_id",
+                     (json_int_t)a->community_id, "grid_id", a->grid_id ? json_integer(a->grid_id) : json_null(),
+                     "resident_id", a->resident_id ? json_integer(a->resident_id) : json_null(), "device_id",
+                     a->device_id ? json_integer(a->device_id) : json_null(), "opened_at", when, "lat",
+                     a->fix ? json_real(a->lat_e6 / 1e6) : json_null(), "lon",
+                     a->fix ? json_real(a->lon_e6 / 1e6) : json_null());
+}
+
+/* ---- the subscriber ---- */
+
+typedef struct target {
+    int64_t id;
+    int format;
+    char url[WEBHOOK_URL_MAX + 1];
+    char secret[WEBHOOK_SECRET_MAX + 1];
+    int64_t attempts;
+} target;
+
+static int load_alert(store_tx *tx, int64_t id, alert_view *a, nx_err *e)
+{
+    memset(a, 0, sizeof *a);
+    store_param p[] = {P_INT(id)};
+    store_rows *r = NULL;
+    int rc = store_query(tx,
+                         "SELECT a.id, a.community_id, a.grid_id, a.resident_id, a.device_id, a.opened_at, a.fix, "
+                         "a.lat_e6, a.lon_e6, a.kind, a.severity, c.name, g.name, res.name FROM alerts a "
+                         "LEFT JOIN communities c ON c.id = a.community_id LEFT JOIN grids g ON g.id = a.grid_id "
+                         "LEFT JOIN residents res ON res.id = a.resident_id WHERE a.id = $1",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    rc = store_next(r);
+    if (rc == 1) {
+        a->id = store_int(r, 0);
+        a->community_id = store_int(r, 1);
+        a->grid_id = store_int(r, 2);
+        a->resident_id = store_int(r, 3);
+        a->device_id = store_int(r, 4);
+        a->opened_at = store_int(r, 5);
+        a->fix = store_int(r, 6) != 0 && !store_isnull(r, 7) && !store_isnull(r, 8);
+        a->lat_e6 = store_int(r, 7);
+        a->lon_e6 = store_int(r, 8);
+        str_copy(a->kind, store_text(r, 9), sizeof a->kind);
+        str_copy(a->severity, store_text(r, 10), sizeof a->severity);
+        str_copy(a->community, store_text(r, 11) ? store_text(r, 11) : "", sizeof a->community);
+        str_copy(a->grid, store_text(r, 12) ? store_text(r, 12) : "", sizeof a->grid);
+        if (store_text(r, 13))
+            mask_name(store_text(r, 13), a->masked, sizeof a->masked);
+        rc = 0;
+    } else if (rc == 0) {
+        rc = NX_ENOTFOUND;
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+/* The channels still owed this event: enabled, of the alert's community and grid, serving level,
+ * created before the event (a new channel gets no old alarms), and not yet sent (or given up). */
+static int load_targets(store_tx *tx, const alert_view *a, const nx_event *ev, int level, target *t, int *n,
+                        nx_err *e)
+{
+    store_param p[] = {P_INT(a->community_id), P_INT(ev->id), P_ID(a->grid_id), P_INT(1LL << level), P_INT(ev->at)};
+    store_rows *r = NULL;
+    int rc = store_query(tx,
+                         "SELECT w.id, w.format, w.url, w.secret, d.state, d.attempts FROM webhook_channels w "
+                         "LEFT JOIN webhook_deliveries d ON d.channel_id = w.id AND d.event_id = $2 "
+                         "WHERE w.community_id = $1 AND w.enabled = 1 AND (w.grid_id IS NULL OR w.grid_id = $3) "
+                         "AND (w.levels & $4) <> 0 AND w.created_at <= $5 ORDER BY w.id",
+                         p, 5, &r, e);
+    if (rc)
+        return rc;
+    *n = 0;
+    while ((rc = store_next(r)) == 1) {
+        const char *state = store_text(r, 4);
+        if (state && strcmp(state, "retrying") != 0)
+            continue; /* sent, or given up */
+        if (*n >= CHANNELS_MAX)
+            break;
+        target *x = &t[(*n)++];
+        x->id = store_int(r, 0);
+        x->format = webhook_format_parse(store_text(r, 1));
+        str_copy(x->url, store_text(r, 2), sizeof x->url);
+        str_copy(x->secret, store_text(r, 3) ? store_text(r, 3) : "", sizeof x->secret);
+        x->attempts = store_int(r, 5);
+    }
+    store_rows_free(r);
+    return rc < 0 ? rc : 0;
+}
+
+static int record(store *s, int64_t event, int64_t channel, int64_t alert, const char *state, long status,
+                  const char *error, nx_err *e)
+{
+    store_tx *tx = NULL;
+    int rc = store_begin(s, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    store_param p[] = {P_INT(event),   P_INT(channel),  P_ID(alert), P_TEXT(state),
+                       P_ID(status),   P_TEXT(error),   P_INT(clock_now_ms())};
+    rc = store_exec(tx,
+                    "INSERT INTO webhook_deliveries (event_id, channel_id, alert_id, state, attempts, http_status, "
+                    "error, created_at, updated_at) VALUES ($1, $2, $3, $4, 1, $5, $6, $7, $7) "
+                    "ON CONFLICT (event_id, channel_id) DO UPDATE SET state = excluded.state, "
+                    "attempts = webhook_deliveries.attempts + 1, http_status = excluded.http_status, "
+                    "error = excluded.error, updated_at = excluded.updated_at",
+                    p, 7, NULL, e);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+static int on_alert_event(store *s, const nx_event *ev, void *ctx)
+{
+    (void)ctx;
+    bool escalated = strcmp(ev->kind, "devices.alert.escalated") == 0;
+    if (!escalated && strcmp(ev->kind, "devices.alert.opened") != 0)
+        return 0;
+    json_t *pl = json_loads(ev->payload ? ev->payload : "{}", 0, NULL);
+    int64_t alert_id = pl ? json_integer_value(json_object_get(pl, "alert_id")) : 0;
+    int level = pl ? (int)json_integer_value(json_object_get(pl, "level")) : 0;
+    json_decref(pl);
+    if (alert_id <= 0)
+        return 0;
+    if (level < 0 || level > DEV_ESC_LEVEL_MAX)
+        level = level < 0 ? 0 : DEV_ESC_LEVEL_MAX;
+
+    nx_err e;
+    nx_err_clear(&e);
+    alert_view a;
+    target *t = calloc(CHANNELS_MAX, sizeof *t);
+    if (!t)
+        return NX_ENOMEM;
+    int n = 0, rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(s, STORE_READ, &tx, &e)) == 0) {
+        rc = load_alert(tx, alert_id, &a, &e);
+        if (rc == 0 && a.community_id)
+            rc = load_targets(tx, &a, ev, level, t, &n, &e);
+        store_rollback(tx);
+    }
+    if (rc == NX_ENOTFOUND || (rc == 0 && (n == 0 || !a.community_id))) {
+        free(t);
+        return 0; /* nothing to say, or nobody to tell */
+    }
+    if (rc) {
+        free(t);
+        return rc;
+    }
+    char title[160];
+    strbuf text;
+    strbuf_init(&text, 4096);
+    char *bodies[4] = {0};
+    json_t *data = message_data(ev, &a, level);
+    if (message_text(&a, level, escalated, title, sizeof title, &text) == 0)
+        for (int f = WEBHOOK_WECOM; f <= WEBHOOK_JSON; f++)
+            bodies[f] = webhook_body(f, title, text.data, data);
+    json_decref(data);
+    int result = 0;
+    for (int i = 0; i < n; i++) {
+        const char *body = t[i].format ? bodies[t[i].format] : NULL;
+        long status = 0;
+        nx_err se;
+        nx_err_clear(&se);
+        int src = body ? webhook_post(t[i].format, t[i].url, t[i].secret, body, ALERT_NOTIFY_TIMEOUT_MS,
+                                      clock_now_ms(), &status, &se)
+                       : nx_fail(&se, NX_ENOMEM, "", "消息生成失败");
+        const char *state = "sent";
+        if (src) {
+            state = t[i].attempts + 1 >= ALERT_NOTIFY_ATTEMPTS ? "failed" : "retrying";
+            nx_log(LOG_WARN, "webhook.failed channel=%lld event=%lld attempt=%lld status=%ld code=%s",
+                   (long long)t[i].id, (long long)ev->id, (long long)t[i].attempts + 1, status, nx_code_name(src));
+        } else {
+            nx_log(LOG_INFO, "webhook.sent channel=%lld event=%lld alert=%lld level=%d", (long long)t[i].id,
+                   (long long)ev->id, (long long)alert_id, level);
+        }
+        int wrc = record(s, ev->id, t[i].id, alert_id, state, status, src ? se.msg : NULL, &e);
+        if (wrc && result == 0)
+            result = wrc;
+        if (src && strcmp(state, "retrying") == 0 && result == 0)
+            result = NX_EBUSY;
+    }
+    for (int f = 0; f < 4; f++)
+        free(bodies[f]);
+    strbuf_cleanup(&text);
+    free(t);
+    return result;
+}
+
+int alert_notify_subscribe(dispatcher *d, nx_app *app)
+{
+    return dispatcher_subscribe(d, ALERT_NOTIFY_SUBSCRIBER, "devices.alert.", on_alert_event, app);
+}
+
+/* ---- HTTP ---- */
+
+static int h_list(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool has;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &community)) ||
+        (rc = alert_webhooks_list(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int h_create(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = alert_webhook_create(app, &who, body, &id, http_err(r))) ||
+        (rc = alert_webhook_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    char loc[64];
+    snprintf(loc, sizeof loc, "/api/v1/webhooks/%lld", (long long)id);
+    http_add_header(r, "Location", loc);
+    return http_reply_json(r, 201, out);
+}
+
+static int h_get(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = alert_webhook_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int h_patch(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *body, *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = alert_webhook_update(app, &who, id, body, http_err(r))) ||
+        (rc = alert_webhook_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int h_delete(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = alert_webhook_delete(app, &who, id, http_err(r))))
+        return rc;
+    return http_reply_status(r, 204);
+}
+
+static int h_deliveries(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int limit, rc;
+    json_t *out;
+    if ((rc = http_param_id(r, "id", &id)) ||
+        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
+        (rc = alert_webhook_deliveries(app, &who, id, limit, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+int alert_notify_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/webhooks", h_list, app, 0);
+    http_route(srv, "POST", "/api/v1/webhooks", h_create, app, 0);
+    http_route(srv, "GET", "/api/v1/webhooks/{id}", h_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/webhooks/{id}", h_patch, app, 0);
+    http_route(srv, "DELETE", "/api/v1/webhooks/{id}", h_delete, app, 0);
+    http_route(srv, "GET", "/api/v1/webhooks/{id}/deliveries", h_deliveries, app, 0);
+    return 0;
+}

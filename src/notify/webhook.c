@@ -1,0 +1,233 @@
+/* webhook.c — group-robot messages over HTTP (see webhook.h).
+ *
+ * The body is built with jansson (compact, keys in insertion order, UTF-8 kept as is) so the bytes
+ * a receiver gets are predictable and testable. Sending uses one curl easy handle per call:
+ * CURLOPT_NOSIGNAL (we run on a worker thread), http/https only, no redirects (a robot URL never
+ * redirects; following one would send the message to wherever it points), bounded timeouts and a
+ * bounded answer buffer. URLs carry the robot's key, so neither logs nor error messages include them.
+ * The DingTalk signature uses libsodium's HMAC-SHA256 (any key length) and base64. */
+#include "notify/webhook.h"
+
+#include "base/log.h"
+#include "base/str.h"
+
+#include <curl/curl.h>
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ANSWER_MAX 4096
+
+int webhook_format_parse(const char *s)
+{
+    if (!s)
+        return 0;
+    if (strcmp(s, "wecom") == 0)
+        return WEBHOOK_WECOM;
+    if (strcmp(s, "dingtalk") == 0)
+        return WEBHOOK_DINGTALK;
+    if (strcmp(s, "json") == 0)
+        return WEBHOOK_JSON;
+    return 0;
+}
+
+const char *webhook_format_code(int format)
+{
+    switch (format) {
+    case WEBHOOK_WECOM:
+        return "wecom";
+    case WEBHOOK_DINGTALK:
+        return "dingtalk";
+    case WEBHOOK_JSON:
+        return "json";
+    default:
+        return "";
+    }
+}
+
+bool webhook_url_ok(const char *url)
+{
+    if (!url)
+        return false;
+    size_t n = strlen(url);
+    if (n > WEBHOOK_URL_MAX)
+        return false;
+    const char *host;
+    if (str_starts_with(url, "http://"))
+        host = url + 7;
+    else if (str_starts_with(url, "https://"))
+        host = url + 8;
+    else
+        return false;
+    if (*host == '\0' || *host == '/' || *host == ':' || *host == '?')
+        return false;
+    for (const unsigned char *p = (const unsigned char *)url; *p; p++)
+        if (*p <= ' ' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+char *webhook_body(int format, const char *title, const char *text, json_t *data)
+{
+    json_t *o = NULL;
+    char *out = NULL;
+    if (format == WEBHOOK_WECOM || format == WEBHOOK_DINGTALK) {
+        strbuf b;
+        strbuf_init(&b, 64 * 1024);
+        if (strbuf_puts(&b, title ? title : "") || strbuf_puts(&b, "\n") || strbuf_puts(&b, text ? text : "")) {
+            strbuf_cleanup(&b);
+            return NULL;
+        }
+        o = json_pack("{s:s, s:{s:s}}", "msgtype", "text", "text", "content", b.data ? b.data : "");
+        strbuf_cleanup(&b);
+    } else if (format == WEBHOOK_JSON) {
+        o = json_pack("{s:s, s:s, s:o}", "title", title ? title : "", "text", text ? text : "", "data",
+                      data ? json_incref(data) : json_object());
+    }
+    if (o)
+        out = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(o);
+    return out;
+}
+
+int webhook_dingtalk_sign(const char *secret, int64_t timestamp_ms, char *out, size_t n)
+{
+    char msg[WEBHOOK_SECRET_MAX + 32];
+    int len = snprintf(msg, sizeof msg, "%lld\n%s", (long long)timestamp_ms, secret ? secret : "");
+    if (len < 0 || (size_t)len >= sizeof msg)
+        return NX_EINVAL;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    const char *key = secret ? secret : "";
+    crypto_auth_hmacsha256_init(&st, (const unsigned char *)key, strlen(key));
+    crypto_auth_hmacsha256_update(&st, (const unsigned char *)msg, (unsigned long long)len);
+    crypto_auth_hmacsha256_final(&st, mac);
+    char b64[sodium_base64_ENCODED_LEN(crypto_auth_hmacsha256_BYTES, sodium_base64_VARIANT_ORIGINAL)];
+    sodium_bin2base64(b64, sizeof b64, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
+    /* URL-encode: base64 has only A-Z a-z 0-9 + / = of which the last three need escaping. */
+    size_t o = 0;
+    for (const char *p = b64; *p; p++) {
+        bool plain = (*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9');
+        size_t need = plain ? 1 : 3;
+        if (o + need + 1 > n)
+            return NX_EINVAL;
+        if (plain) {
+            out[o++] = *p;
+        } else {
+            snprintf(out + o, 4, "%%%02X", (unsigned char)*p);
+            o += 3;
+        }
+    }
+    if (o + 1 > n)
+        return NX_EINVAL;
+    out[o] = '\0';
+    return 0;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static size_t on_answer(char *p, size_t size, size_t nmemb, void *ctx)
+{
+    strbuf *b = ctx;
+    size_t n = size * nmemb;
+    if (b->len < ANSWER_MAX)
+        strbuf_append(b, p, n < ANSWER_MAX - b->len ? n : ANSWER_MAX - b->len);
+    return n; /* the rest is read and dropped */
+}
+
+/* WeCom and DingTalk: the answer's errcode (0 = accepted). A missing or unreadable answer from a
+ * 2xx counts as accepted for them only if it is empty (some proxies strip it). */
+static int robot_errcode(const strbuf *answer, long *code)
+{
+    *code = 0;
+    if (!answer->data || answer->len == 0)
+        return 0;
+    json_t *o = json_loadb(answer->data, answer->len, 0, NULL);
+    if (!o)
+        return NX_EINVAL;
+    json_t *c = json_object_get(o, "errcode");
+    if (json_is_integer(c))
+        *code = (long)json_integer_value(c);
+    json_decref(o);
+    return 0;
+}
+
+int webhook_post(int format, const char *url, const char *secret, const char *body, int timeout_ms, int64_t now_ms,
+                 long *status, nx_err *e)
+{
+    if (status)
+        *status = 0;
+    if (!webhook_url_ok(url))
+        return nx_fail(e, NX_EINVAL, "url", "Webhook 地址无效（应以 http:// 或 https:// 开头）");
+    if (!webhook_format_code(format)[0] || !body)
+        return nx_fail(e, NX_EINVAL, "format", "Webhook 格式无效");
+    if (timeout_ms <= 0)
+        timeout_ms = 5000;
+    pthread_once(&curl_once, curl_setup);
+
+    char full[WEBHOOK_URL_MAX + 160];
+    if (format == WEBHOOK_DINGTALK && secret && secret[0]) {
+        char sign[128];
+        if (webhook_dingtalk_sign(secret, now_ms, sign, sizeof sign))
+            return nx_fail(e, NX_EINVAL, "secret", "钉钉加签密钥过长");
+        snprintf(full, sizeof full, "%s%ctimestamp=%lld&sign=%s", url, strchr(url, '?') ? '&' : '?',
+                 (long long)now_ms, sign);
+    } else {
+        str_copy(full, url, sizeof full);
+    }
+
+    CURL *c = curl_easy_init();
+    if (!c)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+    strbuf answer;
+    strbuf_init(&answer, ANSWER_MAX + 1);
+    int rc = 0;
+    if (!hdr) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto done;
+    }
+    curl_easy_setopt(c, CURLOPT_URL, full);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 3000 ? timeout_ms : 3000));
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "nuanxin-webhook/1");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
+    CURLcode cc = curl_easy_perform(c);
+    if (cc != CURLE_OK) {
+        rc = nx_fail(e, NX_EBUSY, "", "Webhook 发送失败：%s", curl_easy_strerror(cc));
+        goto done;
+    }
+    long code = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    if (status)
+        *status = code;
+    if (code == 429 || code >= 500) {
+        rc = nx_fail(e, NX_EBUSY, "", "Webhook 接收方暂不可用（HTTP %ld）", code);
+    } else if (code < 200 || code >= 300) {
+        rc = nx_fail(e, NX_EINVAL, "", "Webhook 接收方拒绝了消息（HTTP %ld）", code);
+    } else if (format != WEBHOOK_JSON) {
+        long err = 0;
+        if (robot_errcode(&answer, &err))
+            rc = nx_fail(e, NX_EBUSY, "", "机器人应答无法解析");
+        else if (err != 0)
+            rc = nx_fail(e, NX_EBUSY, "", "机器人拒绝了消息（errcode %ld）", err);
+    }
+done:
+    strbuf_cleanup(&answer);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(c);
+    return rc;
+}
