@@ -19,6 +19,7 @@ export class ApiError extends Error {
     this.detail = problem?.detail || ''
     this.field = problem?.field || ''
     this.type = problem?.type || ''
+    this.errors = Array.isArray(problem?.errors) ? problem.errors : [] // a 422 submission lists every problem
   }
 }
 

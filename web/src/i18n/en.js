@@ -1,8 +1,10 @@
 // English. Same keys as zh-CN.js.
 import careen from './care.en.js'
+import svcen from './services.en.js'
 
 export default {
   ...careen,
+  ...svcen,
   app: { name: 'Nuanxin Community', console: 'Staff console', resident: 'Residents', loading: 'Loading…', retry: 'Retry',
     empty: 'No data', error: 'Failed to load', back: 'Back', save: 'Save', cancel: 'Cancel', confirm: 'OK',
     edit: 'Edit', create: 'New', search: 'Search', reset: 'Reset', view: 'View', actions: 'Actions', all: 'All',

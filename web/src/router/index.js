@@ -35,6 +35,13 @@ const routes = [
       { path: 'grid/members', name: 'grid-members', component: () => import('../views/grid/MemberList.vue'), meta: { right: 'care.read', title: 'navCare.members' } },
       { path: 'grid/incidents', name: 'incidents', component: () => import('../views/grid/IncidentList.vue'), meta: { right: 'care.read', title: 'navCare.incidents' } },
       { path: 'grid/incidents/:id(\\d+)', name: 'incident', component: () => import('../views/grid/IncidentDetail.vue'), meta: { right: 'care.read', title: 'incident.detail' } },
+      { path: 'services/queue', name: 'service-queue', component: () => import('../views/services/ApplicationList.vue'), props: { queue: true }, meta: { right: 'services.review', title: 'navSvc.queue' } },
+      { path: 'services/applications', name: 'service-apps', component: () => import('../views/services/ApplicationList.vue'), meta: { right: 'services.apply', title: 'navSvc.applications' } },
+      { path: 'services/applications/:id(\\d+)', name: 'service-app', component: () => import('../views/services/ApplicationDetail.vue'), meta: { title: 'svc.detail' } },
+      { path: 'services/apply', name: 'service-apply', component: () => import('../views/services/ApplyPage.vue'), meta: { right: 'services.apply', title: 'navSvc.apply' } },
+      { path: 'services/items', name: 'service-items', component: () => import('../views/services/ItemAdmin.vue'), meta: { right: 'services.admin', title: 'navSvc.items' } },
+      { path: 'services/allowance', name: 'allowance', component: () => import('../views/services/AllowancePage.vue'), meta: { right: 'people.read', title: 'navSvc.allowance' } },
+      { path: 'services/stats', name: 'service-stats', component: () => import('../views/services/ServiceStats.vue'), meta: { right: 'services.review', title: 'navSvc.stats' } },
       { path: 'grids', name: 'grids', component: () => import('../views/org/GridList.vue'), meta: { right: 'org.read', title: 'nav.grids' } },
       { path: 'estates', name: 'estates', component: () => import('../views/org/EstateList.vue'), meta: { right: 'org.read', title: 'nav.estates' } },
       { path: 'system/users', name: 'users', component: () => import('../views/system/UserList.vue'), meta: { right: 'users.admin', title: 'nav.users' } },
@@ -51,6 +58,10 @@ const routes = [
       { path: '', name: 'm-home', component: () => import('../views/mobile/MyHome.vue') },
       { path: 'problems', name: 'm-problems', component: () => import('../views/mobile/MyProblems.vue') },
       { path: 'problems/:id(\\d+)', name: 'm-problem', component: () => import('../views/mobile/MyProblem.vue') },
+      { path: 'services', name: 'm-services', component: () => import('../views/mobile/MyServices.vue') },
+      { path: 'services/apply/:item(\\d+)', name: 'm-service-apply', component: () => import('../views/mobile/MyServiceApply.vue') },
+      { path: 'services/:id(\\d+)', name: 'm-service-app', component: () => import('../views/mobile/MyServiceApp.vue') },
+      { path: 'notifications', name: 'm-notifications', component: () => import('../views/mobile/MyNotifications.vue') },
       { path: 'incidents', name: 'm-incidents', component: () => import('../views/mobile/MyIncidents.vue') },
     ],
   },
@@ -80,6 +91,8 @@ router.beforeEach(async (to) => {
     return { name: login, query: to.fullPath !== '/' && to.fullPath !== '/m' ? { redirect: to.fullPath } : {} }
   }
   if (session.user.must_change_password && to.name !== 'password') return { name: 'password' }
+  // A notification's link (/services/applications/N) opened by a resident: their own page for it.
+  if (session.isResident && to.name === 'service-app') return { name: 'm-service-app', params: to.params }
   if (session.isResident && !to.meta.mobile && to.name !== 'password') return { name: 'm-home' }
   if (!session.can(to.meta.right)) return { name: 'forbidden' }
   return true
