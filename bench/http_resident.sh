@@ -40,17 +40,33 @@ CONF
 "${SRV[@]}" nginx -c "$DATA/nginx.conf" -g 'daemon off;' &
 NGINX_PID=$!
 sleep 0.5
+# cpu_ticks PID… → utime + stime of the processes, in clock ticks
+cpu_ticks() { local t=0 p; for p in "$@"; do t=$((t + $(awk '{print $14 + $15}' "/proc/$p/stat"))); done; echo $t; }
+# run_wrk OUTFILE CPUFILE URL [wrk args…] (PIDS: the server's processes) → appends req/s and µs/request
+run_wrk() {
+  local out=$1 cpu=$2 url=$3; shift 3
+  local t0 t1 res; t0=$(cpu_ticks $PIDS)
+  res=$("${GEN[@]}" wrk -t2 -c"$CONC" -d"${SECS}s" "$@" "$url")
+  t1=$(cpu_ticks $PIDS)
+  echo "$res" | awk '/Requests\/sec/ {print $2}' >>"$out"
+  echo "$res" | awk -v d=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
+    '/requests in/ {printf "%.1f\n", d / hz * 1e6 / $1}' >>"$cpu"
+}
+NG_PIDS=$(pgrep -P "$NGINX_PID" | tr '\n' ' ')
 NX_URL="http://127.0.0.1:$NX_PORT/api/v1/residents/$RID"
 NG_URL="http://127.0.0.1:$NGPORT/resident.json"
 : >"$OUT/http_nx.txt"; : >"$OUT/http_ng.txt"
+: >"$OUT/http_nx_cpu.txt"; : >"$OUT/http_ng_cpu.txt"
 for r in $(seq "$ROUNDS"); do
-  "${GEN[@]}" wrk -t2 -c"$CONC" -d"${SECS}s" "$NG_URL" | awk '/Requests\/sec/ {print $2}' >>"$OUT/http_ng.txt"
-  "${GEN[@]}" wrk -t2 -c"$CONC" -d"${SECS}s" -H "Authorization: Bearer $TOKEN" "$NX_URL" |
-    awk '/Requests\/sec/ {print $2}' >>"$OUT/http_nx.txt"
+  PIDS=$NG_PIDS run_wrk "$OUT/http_ng.txt" "$OUT/http_ng_cpu.txt" "$NG_URL"
+  PIDS=$NX_PID run_wrk "$OUT/http_nx.txt" "$OUT/http_nx_cpu.txt" "$NX_URL" -H "Authorization: Bearer $TOKEN"
 done
 NX=$(median <"$OUT/http_nx.txt"); NG=$(median <"$OUT/http_ng.txt")
-RATIO=$(python3 -c "print(f'{$NX/$NG:.2f}')")
+NXC=$(median <"$OUT/http_nx_cpu.txt"); NGC=$(median <"$OUT/http_ng_cpu.txt")
+RATIO=$(python3 -c "print(f'{$NX/$NG:.2f}')"); CRATIO=$(python3 -c "print(f'{$NGC/$NXC:.2f}')")
 echo "GET /api/v1/residents/{id}: ${BYTES} bytes, $ROUNDS rounds × ${SECS}s, wrk -t2 -c$CONC, pinned=${PIN}"
 echo "  nuanxin median ${NX} req/s   (runs: $(tr '\n' ' ' <"$OUT/http_nx.txt"))"
 echo "  nginx   median ${NG} req/s   (runs: $(tr '\n' ' ' <"$OUT/http_ng.txt"))"
 echo "  ratio nuanxin/nginx = $RATIO (target ≥ 0.5)"
+echo "  server CPU per request: nuanxin ${NXC} µs (runs: $(tr '\n' ' ' <"$OUT/http_nx_cpu.txt")), nginx ${NGC} µs (runs: $(tr '\n' ' ' <"$OUT/http_ng_cpu.txt"))"
+echo "  CPU ratio nginx/nuanxin = $CRATIO (what the throughput ratio would be on an otherwise idle core)"

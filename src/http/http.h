@@ -19,6 +19,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "base/str.h"
 
 typedef struct http_server http_server;
 typedef struct http_req http_req;
@@ -110,6 +111,10 @@ int http_json_body(http_req *r, json_t **out);
 /* ---- responses ---- */
 /* Queue a JSON response; steals body. */
 int http_reply_json(http_req *r, int status, json_t *body);
+/* Queue JSON text already written (e.g. with base/jsonw.h) without copying it: takes body's data
+ * (the strbuf is left empty, even on failure; the server frees the text when the response is
+ * sent). An empty body is answered 500 (a bug). */
+int http_reply_json_text(http_req *r, int status, strbuf *body);
 /* Queue raw bytes (copied). */
 int http_reply_bytes(http_req *r, int status, const char *content_type, const void *data, size_t len);
 /* Queue the whole content of an open file (taken: closed by the server), e.g. an export. */

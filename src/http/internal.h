@@ -8,6 +8,7 @@
 #define NX_HTTP_INTERNAL_H
 
 #include <microhttpd.h>
+#include <pthread.h>
 #include <stdatomic.h>
 
 #include "base/str.h"
@@ -29,6 +30,10 @@ struct http_server {
     bool bad_routes; /* a route failed to register: start refuses */
     int port;
     http_sse_hub *hubs; /* sse.c: event hubs, ended before the daemon stops */
+    /* server.c: finished requests kept for reuse (struct and arena), at most REQ_POOL_MAX */
+    pthread_mutex_t pool_lock;
+    http_req *pool;
+    int npool;
 };
 
 /* A header added with http_add_header, waiting for the response. */
@@ -45,11 +50,12 @@ enum http_req_kind {
 
 struct http_req {
     http_server *srv;
+    http_req *pool_next; /* in srv->pool while unused */
     struct MHD_Connection *conn;
     arena *arena;
     uint64_t id;
     double t0;          /* clock_mono_sec at the request line */
-    char *raw_uri;      /* as sent, with the query string (malloc) */
+    char *raw_uri;      /* as sent, with the query string (arena) */
     char *raw_path;     /* raw_uri without the query string (arena) */
     const char *method; /* copied into the arena */
     enum http_req_kind kind;

@@ -9,7 +9,8 @@
  * Invariants: at most one response per request (a second reply is a bug: logged, refused with
  * NX_EINTERNAL, the first answer stands). Replies are only legal while the server runs the handler
  * on the final access-handler call; the server itself makes sure of that for its own answers.
- * Ownership: http_reply_json steals the json_t, http_reply_fd takes the descriptor, both even on
+ * Ownership: http_reply_json steals the json_t, http_reply_json_text the strbuf's text (handed to
+ * libmicrohttpd without a copy, freed when sent), http_reply_fd takes the descriptor, all even on
  * failure, so a handler never has to clean up after a reply. */
 #include <stdlib.h>
 #include <string.h>
@@ -91,6 +92,26 @@ int http_reply_json(http_req *r, int status, json_t *body)
         return http_reply_error(r, &e);
     }
     size_t len = strlen(text);
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
+    if (resp == NULL) {
+        free(text);
+        return NX_ENOMEM;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    return http__queue(r, status, resp, len, false);
+}
+
+int http_reply_json_text(http_req *r, int status, strbuf *body)
+{
+    size_t len = body->len;
+    char *text = strbuf_steal(body);
+    if (text == NULL || len == 0) {
+        free(text);
+        nx_log(LOG_ERROR, "http.empty_json_text (a bug: nothing was written)");
+        nx_err e;
+        nx_fail(&e, NX_EINTERNAL, NULL, "响应无法编码为 JSON");
+        return http_reply_error(r, &e);
+    }
     struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
     if (resp == NULL) {
         free(text);

@@ -188,7 +188,8 @@ static int64_t match_score(const route *r, const path_segs *p)
     if (r->nseg != p->n)
         return -1;
     int64_t score = 0;
-    for (size_t i = 0; i < r->nseg; i++) {
+    /* last segment first: routes share their leading "api", "v1" and differ further right */
+    for (size_t i = r->nseg; i-- > 0;) {
         if (r->segs[i].lit) {
             if (strcmp(r->segs[i].lit, p->seg[i]) != 0)
                 return -1;

@@ -20,7 +20,8 @@
  *      handler with nx_log's context set to "req=<id>". A handler that returns a negative code
  *      without replying gets http_reply_error(http_err(r)); one that returns 0 without replying
  *      is a bug, logged and answered 500.
- *   5. completed (MHD_OPTION_NOTIFY_COMPLETED) writes the access-log line and frees everything.
+ *   5. completed (MHD_OPTION_NOTIFY_COMPLETED) writes the access-log line and frees everything;
+ *      the request struct and its (reset) arena go to a pool on the server for the next request.
  *
  * Built-in public routes: GET /healthz, GET /readyz, GET /api/v1/openapi.json. Static files for
  * other GET/HEAD paths outside /api/ when a web root is configured (static.c).
@@ -112,6 +113,7 @@ int http_server_new(const http_options *o, http_server **out, nx_err *e)
     if (s->opt.max_connections == 0)
         s->opt.max_connections = DEFAULT_MAX_CONNECTIONS;
     atomic_init(&s->next_id, 1);
+    pthread_mutex_init(&s->pool_lock, NULL);
     s->listen = strdup(o->listen);
     s->router = router_new();
     int rc = 0;
@@ -195,15 +197,75 @@ void http_routes_each(const http_server *s,
 
 /* ---- one request ---- */
 
+/* Finished requests go back to a small pool on the server, arena and all (the arena is reset to
+ * its first block), so that a keep-alive stream of requests does not calloc a request and malloc
+ * an arena for each one. */
+#define REQ_POOL_MAX 64
+
+static void req_destroy(http_req *r)
+{
+    arena_free(r->arena);
+    free(r);
+}
+
 static void req_free(http_req *r)
 {
     if (r == NULL)
         return;
     json_decref(r->json);
+    r->json = NULL;
     strbuf_cleanup(&r->body);
-    arena_free(r->arena);
-    free(r->raw_uri);
-    free(r);
+    http_server *s = r->srv;
+    if (r->arena) {
+        arena_reset(r->arena);
+        pthread_mutex_lock(&s->pool_lock);
+        if (s->npool < REQ_POOL_MAX) {
+            r->pool_next = s->pool;
+            s->pool = r;
+            s->npool++;
+            r = NULL;
+        }
+        pthread_mutex_unlock(&s->pool_lock);
+    }
+    if (r)
+        req_destroy(r);
+}
+
+/* A zeroed request with an empty arena: from the pool, else new. NULL when out of memory. */
+static http_req *req_alloc(http_server *s)
+{
+    pthread_mutex_lock(&s->pool_lock);
+    http_req *r = s->pool;
+    if (r) {
+        s->pool = r->pool_next;
+        s->npool--;
+    }
+    pthread_mutex_unlock(&s->pool_lock);
+    if (r) {
+        arena *a = r->arena;
+        memset(r, 0, sizeof *r);
+        r->arena = a;
+        return r;
+    }
+    r = calloc(1, sizeof *r);
+    if (r == NULL)
+        return NULL;
+    r->arena = arena_new(s->opt.request_arena);
+    if (r->arena == NULL) {
+        free(r);
+        return NULL;
+    }
+    return r;
+}
+
+static void pool_free(http_server *s)
+{
+    while (s->pool) {
+        http_req *r = s->pool;
+        s->pool = r->pool_next;
+        req_destroy(r);
+    }
+    s->npool = 0;
 }
 
 static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
@@ -222,18 +284,17 @@ static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
 {
     http_server *s = cls;
-    http_req *r = calloc(1, sizeof *r);
+    http_req *r = req_alloc(s);
     if (r == NULL)
         return NULL;
     r->srv = s;
     r->conn = conn;
     r->t0 = clock_mono_sec();
     r->id = atomic_fetch_add(&s->next_id, 1);
-    r->arena = arena_new(s->opt.request_arena);
-    r->raw_uri = strdup(uri ? uri : "/");
+    r->raw_uri = arena_strdup(r->arena, uri ? uri : "/");
     strbuf_init(&r->body, s->opt.max_body);
     r->method = "-";
-    if (r->arena == NULL || r->raw_uri == NULL) {
+    if (r->raw_uri == NULL) {
         req_free(r);
         return NULL;
     }
@@ -605,6 +666,8 @@ void http_server_free(http_server *s)
         return;
     http_server_stop(s);
     http__sse_free_all(s);
+    pool_free(s);
+    pthread_mutex_destroy(&s->pool_lock);
     router_free(s->router);
     free(s->listen);
     free(s->web_root);

@@ -12,6 +12,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "base/str.h"
 #include "modules/app.h"
 
 /* Input for create (all required fields) and update (NULL / 0 = unchanged). Strings are borrowed. */
@@ -61,6 +62,9 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
                            nx_err *e);
 /* The resident as JSON with masked personal data (new reference). */
 int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* The same detail as JSON text appended to out (the HTTP handler sends it without building a tree;
+ * people_resident_get parses it). */
+int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strbuf *out, nx_err *e);
 /* Plain values of the named fields ("id_number", "phone", "address", "contacts"), audited. */
 int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fields, json_t **out, nx_err *e);
 /* A page of residents: {"items":[…], "next_cursor":…, "total":…} (new reference). */

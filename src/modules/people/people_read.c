@@ -14,6 +14,8 @@
 #include "modules/people/people.h"
 
 #include "base/clock.h"
+#include "base/jsonw.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "modules/people/choices.h"
 #include "modules/people/people_internal.h"
@@ -120,36 +122,74 @@ static int load_computed(store_tx *tx, read_ctx *c, nx_err *e)
     return 0;
 }
 
-static json_t *str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *id_or_null(store_rows *r, int col)
-{
-    return store_isnull(r, col) ? json_null() : json_integer(store_int(r, col));
-}
-
-static json_t *secret(read_ctx *c, store_rows *r, int col, const char *context,
-                      void (*mask)(const char *, char *, size_t))
+/* Decrypt a ciphertext column into buf, masked unless c->reveal. False when the column is NULL or
+ * does not decrypt. */
+static bool secret_text(read_ctx *c, store_rows *r, int col, const char *context,
+                        void (*mask)(const char *, char *, size_t), char *buf, size_t cap)
 {
     size_t n;
     const void *ct = store_blob(r, col, &n);
     char *plain = people_open(c->app, context, ct, n);
     if (plain == NULL)
-        return json_null();
-    char buf[400];
+        return false;
     if (c->reveal)
-        str_copy(buf, plain, sizeof buf);
+        str_copy(buf, plain, cap);
     else
-        mask(plain, buf, sizeof buf);
+        mask(plain, buf, cap);
     sodium_memzero(plain, strlen(plain));
     free(plain);
-    return json_string(buf);
+    return true;
 }
 
-/* The JSON of the current row (tags added separately). */
-static json_t *row_json(read_ctx *c, store_rows *r, bool detail)
+static json_t *secret(read_ctx *c, store_rows *r, int col, const char *context,
+                      void (*mask)(const char *, char *, size_t))
+{
+    char buf[400];
+    return secret_text(c, r, col, context, mask, buf, sizeof buf) ? json_string(buf) : json_null();
+}
+
+static void w_secret(jsonw *w, const char *key, read_ctx *c, store_rows *r, int col, const char *context,
+                     void (*mask)(const char *, char *, size_t))
+{
+    char buf[400];
+    jsonw_kstr(w, key, secret_text(c, r, col, context, mask, buf, sizeof buf) ? buf : NULL);
+}
+
+static void w_id_or_null(jsonw *w, const char *key, store_rows *r, int col)
+{
+    if (store_isnull(r, col))
+        jsonw_knull(w, key);
+    else
+        jsonw_kint(w, key, store_int(r, col));
+}
+
+static void w_tag(jsonw *w, const char *code, const char *name, bool computed)
+{
+    jsonw_obj_begin(w);
+    jsonw_kstr(w, "code", code);
+    jsonw_kstr(w, "name", name);
+    jsonw_kbool(w, "computed", computed);
+    jsonw_obj_end(w);
+}
+
+/* Append s to the text of len bytes in buf (cap bytes), truncating as snprintf would; the new
+ * length. */
+static size_t cat(char *buf, size_t cap, size_t len, const char *s)
+{
+    size_t n = strlen(s);
+    if (n > cap - 1 - len)
+        n = cap - 1 - len;
+    memcpy(buf + len, s, n);
+    buf[len + n] = '\0';
+    return len + n;
+}
+
+/* The one description of a resident as JSON, used by the detail (written straight into the
+ * response), the list and the export (parsed into a json_t by row_json). Writes the current row's
+ * object up to and including the computed tags, and leaves the object and its "tags" array open:
+ * the caller appends the assigned tags (a separate query), closes the array, may add members of
+ * its own, and closes the object. Errors are sticky in w. */
+static void row_write(read_ctx *c, store_rows *r, bool detail, jsonw *w)
 {
     nx_date b = {0};
     int age = 0;
@@ -157,73 +197,111 @@ static json_t *row_json(read_ctx *c, store_rows *r, bool detail)
         age = date_age(b, c->today);
     const char *sex = store_int(r, C_SEX) == 1 ? "male" : "female";
     char location[300] = "";
-    if (store_text(r, C_ESTATE_NAME))
-        snprintf(location, sizeof location, "%s%s%s", store_text(r, C_ESTATE_NAME),
-                 store_text(r, C_BUILDING) ? " " : "", store_text(r, C_BUILDING) ? store_text(r, C_BUILDING) : "");
+    size_t loclen = 0;
+    const char *estate = store_text(r, C_ESTATE_NAME), *building = store_text(r, C_BUILDING);
+    if (estate) {
+        loclen = cat(location, sizeof location, loclen, estate);
+        if (building) {
+            loclen = cat(location, sizeof location, loclen, " ");
+            loclen = cat(location, sizeof location, loclen, building);
+        }
+    }
     const char *status = store_text(r, C_STATUS);
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, C_ID)));
-    json_object_set_new(o, "community_id", json_integer(store_int(r, C_COMMUNITY)));
-    json_object_set_new(o, "community_name", str_or_null(store_text(r, C_COMMUNITY_NAME)));
-    json_object_set_new(o, "grid_id", id_or_null(r, C_GRID));
-    json_object_set_new(o, "grid_name", str_or_null(store_text(r, C_GRID_NAME)));
-    json_object_set_new(o, "estate_id", id_or_null(r, C_ESTATE));
-    json_object_set_new(o, "estate_name", str_or_null(store_text(r, C_ESTATE_NAME)));
-    json_object_set_new(o, "household_id", id_or_null(r, C_HOUSEHOLD));
-    json_object_set_new(o, "room_id", id_or_null(r, C_ROOM));
-    json_object_set_new(o, "location", json_string(location));
-    json_object_set_new(o, "name", json_string(store_text(r, C_NAME)));
-    json_object_set_new(o, "name_pinyin", json_string(store_text(r, C_PINYIN)));
-    json_object_set_new(o, "sex", json_string(sex));
-    json_object_set_new(o, "sex_label", json_string(choice_label(choice_sex, sex)));
-    json_object_set_new(o, "birth_date", json_string(store_text(r, C_BIRTH)));
-    json_object_set_new(o, "age", json_integer(age));
-    json_object_set_new(o, "id_type", json_string(store_text(r, C_ID_TYPE)));
-    json_object_set_new(o, "id_type_label", json_string(id_type_label(id_type_parse(store_text(r, C_ID_TYPE)))));
-    json_object_set_new(o, "id_number", secret(c, r, C_ID_ENC, CTX_ID, mask_id));
-    json_object_set_new(o, "phone", secret(c, r, C_PHONE_ENC, CTX_PHONE, mask_phone));
-    json_object_set_new(o, "address", secret(c, r, C_ADDR_ENC, CTX_ADDRESS, mask_address));
-    json_object_set_new(o, "relation", json_string(store_text(r, C_RELATION)));
-    json_object_set_new(o, "relation_label", json_string(choice_label(choice_relation, store_text(r, C_RELATION))));
-    json_object_set_new(o, "residence", json_string(store_text(r, C_RESIDENCE)));
-    json_object_set_new(o, "residence_label",
-                        json_string(choice_label(choice_residence, store_text(r, C_RESIDENCE))));
-    json_object_set_new(o, "care_level", json_string(store_text(r, C_CARE)));
-    json_object_set_new(o, "care_level_label", json_string(choice_label(choice_care_level, store_text(r, C_CARE))));
-    json_object_set_new(o, "status", json_string(status));
-    json_object_set_new(o, "status_label", json_string(choice_label(choice_status, status)));
-    json_object_set_new(o, "version", json_integer(store_int(r, C_VERSION)));
+    jsonw_obj_begin(w);
+    jsonw_kint(w, "id", store_int(r, C_ID));
+    jsonw_kint(w, "community_id", store_int(r, C_COMMUNITY));
+    jsonw_kstr(w, "community_name", store_text(r, C_COMMUNITY_NAME));
+    w_id_or_null(w, "grid_id", r, C_GRID);
+    jsonw_kstr(w, "grid_name", store_text(r, C_GRID_NAME));
+    w_id_or_null(w, "estate_id", r, C_ESTATE);
+    jsonw_kstr(w, "estate_name", store_text(r, C_ESTATE_NAME));
+    w_id_or_null(w, "household_id", r, C_HOUSEHOLD);
+    w_id_or_null(w, "room_id", r, C_ROOM);
+    jsonw_kstr(w, "location", location);
+    jsonw_kstr(w, "name", store_text(r, C_NAME));
+    jsonw_kstr(w, "name_pinyin", store_text(r, C_PINYIN));
+    jsonw_kstr(w, "sex", sex);
+    jsonw_kstr(w, "sex_label", choice_label(choice_sex, sex));
+    jsonw_kstr(w, "birth_date", store_text(r, C_BIRTH));
+    jsonw_kint(w, "age", age);
+    jsonw_kstr(w, "id_type", store_text(r, C_ID_TYPE));
+    jsonw_kstr(w, "id_type_label", id_type_label(id_type_parse(store_text(r, C_ID_TYPE))));
+    w_secret(w, "id_number", c, r, C_ID_ENC, CTX_ID, mask_id);
+    w_secret(w, "phone", c, r, C_PHONE_ENC, CTX_PHONE, mask_phone);
+    w_secret(w, "address", c, r, C_ADDR_ENC, CTX_ADDRESS, mask_address);
+    jsonw_kstr(w, "relation", store_text(r, C_RELATION));
+    jsonw_kstr(w, "relation_label", choice_label(choice_relation, store_text(r, C_RELATION)));
+    jsonw_kstr(w, "residence", store_text(r, C_RESIDENCE));
+    jsonw_kstr(w, "residence_label", choice_label(choice_residence, store_text(r, C_RESIDENCE)));
+    jsonw_kstr(w, "care_level", store_text(r, C_CARE));
+    jsonw_kstr(w, "care_level_label", choice_label(choice_care_level, store_text(r, C_CARE)));
+    jsonw_kstr(w, "status", status);
+    jsonw_kstr(w, "status_label", choice_label(choice_status, status));
+    jsonw_kint(w, "version", store_int(r, C_VERSION));
     if (detail) {
         char t[30];
-        json_object_set_new(o, "ethnicity", str_or_null(store_text(r, C_ETHNICITY)));
-        json_object_set_new(o, "political", str_or_null(store_text(r, C_POLITICAL)));
-        json_object_set_new(o, "political_label",
-                            json_string(choice_label(choice_political, store_text(r, C_POLITICAL))));
-        json_object_set_new(o, "education", str_or_null(store_text(r, C_EDUCATION)));
-        json_object_set_new(o, "marital", str_or_null(store_text(r, C_MARITAL)));
-        json_object_set_new(o, "work", str_or_null(store_text(r, C_WORK)));
-        json_object_set_new(o, "notes", str_or_null(store_text(r, C_NOTES)));
-        json_object_set_new(o, "moved_out_on", str_or_null(store_text(r, C_MOVED_OUT)));
-        json_object_set_new(o, "deceased_on", str_or_null(store_text(r, C_DECEASED)));
+        jsonw_kstr(w, "ethnicity", store_text(r, C_ETHNICITY));
+        jsonw_kstr(w, "political", store_text(r, C_POLITICAL));
+        jsonw_kstr(w, "political_label", choice_label(choice_political, store_text(r, C_POLITICAL)));
+        jsonw_kstr(w, "education", store_text(r, C_EDUCATION));
+        jsonw_kstr(w, "marital", store_text(r, C_MARITAL));
+        jsonw_kstr(w, "work", store_text(r, C_WORK));
+        jsonw_kstr(w, "notes", store_text(r, C_NOTES));
+        jsonw_kstr(w, "moved_out_on", store_text(r, C_MOVED_OUT));
+        jsonw_kstr(w, "deceased_on", store_text(r, C_DECEASED));
         char room[200] = "";
-        if (store_text(r, C_ROOM_NO))
-            snprintf(room, sizeof room, "%s %s%s%s", location, store_text(r, C_UNIT) ? store_text(r, C_UNIT) : "",
-                     store_text(r, C_UNIT) && *store_text(r, C_UNIT) ? " " : "", store_text(r, C_ROOM_NO));
-        json_object_set_new(o, "room_label", room[0] ? json_string(room) : json_null());
+        const char *room_no = store_text(r, C_ROOM_NO), *unit = store_text(r, C_UNIT);
+        if (room_no) {
+            size_t len = cat(room, sizeof room, 0, location);
+            len = cat(room, sizeof room, len, " ");
+            if (unit && *unit) {
+                len = cat(room, sizeof room, len, unit);
+                len = cat(room, sizeof room, len, " ");
+            }
+            cat(room, sizeof room, len, room_no);
+        }
+        jsonw_kstr(w, "room_label", room[0] ? room : NULL);
         clock_format_local(store_int(r, C_CREATED), t);
-        json_object_set_new(o, "created_at", json_string(t));
+        jsonw_kstr(w, "created_at", t);
         clock_format_local(store_int(r, C_UPDATED), t);
-        json_object_set_new(o, "updated_at", json_string(t));
+        jsonw_kstr(w, "updated_at", t);
     }
-    json_t *tags = json_array();
+    jsonw_key(w, "tags");
+    jsonw_arr_begin(w);
     for (int i = 0; i < c->ncomputed; i++)
         if (b.y && (c->computed[i].min_age < 0 || age >= c->computed[i].min_age) &&
             (c->computed[i].max_age < 0 || age <= c->computed[i].max_age) && strcmp(status, "deceased") != 0)
-            json_array_append_new(tags, json_pack("{s:s, s:s, s:b}", "code", c->computed[i].code, "name",
-                                                  c->computed[i].name, "computed", 1));
-    json_object_set_new(o, "tags", tags);
-    return o;
+            w_tag(w, c->computed[i].code, c->computed[i].name, true);
 }
+
+/* Parse what a writer produced into a json_t (new reference), NULL on failure. */
+static json_t *parse_text(const strbuf *b)
+{
+    json_error_t err;
+    json_t *v = json_loadb(b->data, b->len, 0, &err);
+    if (v == NULL)
+        nx_log(LOG_ERROR, "people.json_reparse_failed (a bug) msg=\"%s\"", err.text);
+    return v;
+}
+
+/* The JSON of the current row as a json_t (assigned tags added separately by attach_tags), NULL on
+ * failure. scratch is reused from row to row. */
+static json_t *row_json(read_ctx *c, store_rows *r, bool detail, strbuf *scratch)
+{
+    scratch->len = 0;
+    jsonw w;
+    jsonw_init(&w, scratch);
+    row_write(c, r, detail, &w);
+    jsonw_arr_end(&w);
+    jsonw_obj_end(&w);
+    if (jsonw_finish(&w))
+        return NULL;
+    return parse_text(scratch);
+}
+
+/* SQL of the assigned tags of one resident: the same text attach_tags builds for a single id, so
+ * both share one prepared statement. */
+#define TAGS_SQL "SELECT rt.resident_id, t.code, t.name FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id IN ("
 
 /* Append the assigned tags of the residents in items (an array of row_json objects). */
 static int attach_tags(store_tx *tx, json_t *items, nx_err *e)
@@ -233,8 +311,7 @@ static int attach_tags(store_tx *tx, json_t *items, nx_err *e)
         return 0;
     for (size_t start = 0; start < n; start += 100) {
         size_t end = start + 100 < n ? start + 100 : n;
-        char sql[2048] = "SELECT rt.resident_id, t.code, t.name FROM resident_tags rt JOIN tags t ON t.id = "
-                         "rt.tag_id WHERE rt.resident_id IN (";
+        char sql[2048] = TAGS_SQL;
         store_param p[100];
         int k = 0;
         for (size_t i = start; i < end; i++) {
@@ -267,7 +344,22 @@ static int attach_tags(store_tx *tx, json_t *items, nx_err *e)
     return 0;
 }
 
-static int contacts_json(read_ctx *c, store_tx *tx, int64_t id, json_t **out, nx_err *e)
+/* The assigned tags of one resident as elements of the open array in w. */
+static int tags_write(store_tx *tx, int64_t id, jsonw *w, nx_err *e)
+{
+    store_rows *r;
+    store_param p[] = {P_INT(id)};
+    int rc = store_query(tx, TAGS_SQL "$1)", p, 1, &r, e);
+    if (rc)
+        return rc;
+    while ((rc = store_next(r)) == 1)
+        w_tag(w, store_text(r, 1), store_text(r, 2), false);
+    store_rows_free(r);
+    return rc < 0 ? nx_fail(e, NX_EDB, "", "读取居民标签失败") : 0;
+}
+
+/* The emergency contacts of a resident as one array value in w. */
+static int contacts_write(read_ctx *c, store_tx *tx, int64_t id, jsonw *w, nx_err *e)
 {
     store_rows *r;
     store_param p[] = {P_INT(id)};
@@ -277,49 +369,146 @@ static int contacts_json(read_ctx *c, store_tx *tx, int64_t id, json_t **out, nx
                          p, 1, &r, e);
     if (rc)
         return rc;
-    json_t *a = json_array();
-    while (store_next(r) == 1)
-        json_array_append_new(a, json_pack("{s:I, s:s, s:s, s:o, s:b}", "id", (json_int_t)store_int(r, 0), "name",
-                                           store_text(r, 1), "relation", store_text(r, 2), "phone",
-                                           secret(c, r, 3, CTX_CONTACT_PHONE, mask_phone), "is_primary", (int)store_int(r, 4)));
+    jsonw_arr_begin(w);
+    while ((rc = store_next(r)) == 1) {
+        jsonw_obj_begin(w);
+        jsonw_kint(w, "id", store_int(r, 0));
+        jsonw_kstr(w, "name", store_text(r, 1));
+        jsonw_kstr(w, "relation", store_text(r, 2));
+        w_secret(w, "phone", c, r, 3, CTX_CONTACT_PHONE, mask_phone);
+        jsonw_kbool(w, "is_primary", store_int(r, 4) != 0);
+        jsonw_obj_end(w);
+    }
+    jsonw_arr_end(w);
     store_rows_free(r);
-    *out = a;
-    return 0;
+    return rc < 0 ? nx_fail(e, NX_EDB, "", "读取紧急联系人失败") : 0;
 }
 
-int people_household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e)
+static int contacts_json(read_ctx *c, store_tx *tx, int64_t id, json_t **out, nx_err *e)
+{
+    strbuf b;
+    strbuf_init(&b, 0);
+    jsonw w;
+    jsonw_init(&w, &b);
+    int rc = contacts_write(c, tx, id, &w, e);
+    if (rc == 0 && jsonw_finish(&w) != 0)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    json_t *v = rc == 0 ? parse_text(&b) : NULL;
+    if (rc == 0 && v == NULL)
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法生成紧急联系人");
+    if (rc == 0)
+        *out = v;
+    strbuf_cleanup(&b);
+    return rc;
+}
+
+/* One household member, copied out of its row so that the head can be written first. */
+typedef struct member {
+    int64_t id;
+    char name[128], relation[32], status[32];
+    bool male;
+    int age;
+} member;
+
+static void member_write(jsonw *w, const member *m, int64_t self)
+{
+    const char *sex = m->male ? "male" : "female";
+    jsonw_obj_begin(w);
+    jsonw_kint(w, "id", m->id);
+    jsonw_kstr(w, "name", m->name);
+    jsonw_kstr(w, "relation", m->relation);
+    jsonw_kstr(w, "relation_label", choice_label(choice_relation, m->relation));
+    jsonw_kstr(w, "sex", sex);
+    jsonw_kstr(w, "sex_label", choice_label(choice_sex, sex));
+    jsonw_kint(w, "age", m->age);
+    jsonw_kstr(w, "status", m->status);
+    jsonw_kstr(w, "status_label", choice_label(choice_status, m->status));
+    jsonw_kbool(w, "self", m->id == self);
+    jsonw_obj_end(w);
+}
+
+/* The members of a household as one array value in w: the head first, then oldest first. */
+static int members_write(store_tx *tx, int64_t household, int64_t self, jsonw *w, nx_err *e)
 {
     store_rows *r;
     store_param p[] = {P_INT(household)};
-    /* Oldest first by the index; the head of the household is moved to the front below. */
+    /* Oldest first by the index; the head of the household is written first below. */
     int rc = store_query(tx,
                          "SELECT id, name, relation, sex, birth_date, status FROM residents WHERE household_id = $1 "
                          "ORDER BY birth_date",
                          p, 1, &r, e);
     if (rc)
         return rc;
-    json_t *a = json_array();
+    member stack[16], *m = stack;
+    size_t n = 0, cap = sizeof stack / sizeof stack[0];
     nx_date today = date_today();
-    while (store_next(r) == 1) {
+    int step;
+    while ((step = store_next(r)) == 1) {
+        if (n == cap) {
+            member *bigger = malloc(2 * cap * sizeof *bigger);
+            if (bigger == NULL) {
+                rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+                break;
+            }
+            memcpy(bigger, m, n * sizeof *m);
+            if (m != stack)
+                free(m);
+            m = bigger;
+            cap *= 2;
+        }
+        member *x = &m[n++];
         nx_date b = {0};
         date_parse(store_text(r, 4), &b);
-        const char *sex = store_int(r, 3) == 1 ? "male" : "female";
-        bool head = strcmp(store_text(r, 2), "head") == 0;
-        json_array_insert_new(
-            a, head ? 0 : json_array_size(a),
-            json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
-                         "name", store_text(r, 1), "relation", store_text(r, 2), "relation_label",
-                         choice_label(choice_relation, store_text(r, 2)), "sex", sex, "sex_label",
-                         choice_label(choice_sex, sex),
-                         "age", b.y ? date_age(b, today) : 0, "status", store_text(r, 5), "status_label",
-                         choice_label(choice_status, store_text(r, 5)), "self", store_int(r, 0) == self));
+        x->id = store_int(r, 0);
+        str_copy(x->name, store_text(r, 1) ? store_text(r, 1) : "", sizeof x->name);
+        str_copy(x->relation, store_text(r, 2) ? store_text(r, 2) : "", sizeof x->relation);
+        str_copy(x->status, store_text(r, 5) ? store_text(r, 5) : "", sizeof x->status);
+        x->male = store_int(r, 3) == 1;
+        x->age = b.y ? date_age(b, today) : 0;
     }
     store_rows_free(r);
-    *out = a;
-    return 0;
+    if (rc == 0 && step < 0)
+        rc = nx_fail(e, NX_EDB, "", "读取家庭成员失败");
+    if (rc == 0) {
+        /* Heads first, the last one read first, then everyone else oldest first: the order the
+         * earlier code produced by inserting each head at the front of the array. */
+        jsonw_arr_begin(w);
+        for (size_t i = n; i-- > 0;)
+            if (strcmp(m[i].relation, "head") == 0)
+                member_write(w, &m[i], self);
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(m[i].relation, "head") != 0)
+                member_write(w, &m[i], self);
+        jsonw_arr_end(w);
+    }
+    if (m != stack)
+        free(m);
+    return rc;
 }
 
-int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+int people_household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e)
+{
+    strbuf b;
+    strbuf_init(&b, 0);
+    jsonw w;
+    jsonw_init(&w, &b);
+    int rc = members_write(tx, household, self, &w, e);
+    if (rc == 0 && jsonw_finish(&w) != 0)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    json_t *v = rc == 0 ? parse_text(&b) : NULL;
+    if (rc == 0 && v == NULL)
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法生成家庭成员列表");
+    if (rc == 0)
+        *out = v;
+    strbuf_cleanup(&b);
+    return rc;
+}
+
+/* The detail of a resident written into out (declared in people_http.c, which uses it; see there).
+ * Same contract as people_resident_get; out receives the JSON text of the object. */
+int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strbuf *out, nx_err *e);
+
+int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strbuf *out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ) && !(perm_has(who, RIGHT_SELF) && who->resident_id))
         return nx_fail(e, NX_EPERM, "", "无权查看居民信息");
@@ -342,42 +531,52 @@ int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t
         return rc;
     read_ctx c = {.app = app};
     store_rows *r = NULL;
-    json_t *o = NULL;
+    jsonw w;
+    jsonw_init(&w, out);
     if ((rc = load_computed(tx, &c, e)) || (rc = store_query(tx, sql, p, n, &r, e)))
         goto done;
     if (store_next(r) != 1) {
         rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
         goto done;
     }
-    o = row_json(&c, r, true);
+    row_write(&c, r, true, &w);
     int64_t household = store_int(r, C_HOUSEHOLD);
     store_rows_free(r);
     r = NULL;
-    json_t *items = json_pack("[O]", o);
-    rc = attach_tags(tx, items, e);
-    json_decref(items);
-    json_t *contacts = NULL, *members = NULL;
-    if (rc || (rc = contacts_json(&c, tx, id, &contacts, e)))
+    if ((rc = tags_write(tx, id, &w, e)))
         goto done;
-    json_object_set_new(o, "contacts", contacts);
+    jsonw_arr_end(&w);
+    jsonw_key(&w, "contacts");
+    if ((rc = contacts_write(&c, tx, id, &w, e)))
+        goto done;
+    jsonw_key(&w, "household_members");
     if (household) {
-        if ((rc = people_household_members(tx, household, id, &members, e)))
+        if ((rc = members_write(tx, household, id, &w, e)))
             goto done;
-        json_object_set_new(o, "household_members", members);
     } else {
-        json_object_set_new(o, "household_members", json_array());
+        jsonw_arr_begin(&w);
+        jsonw_arr_end(&w);
     }
-    json_object_set_new(o, "can_reveal", json_boolean(perm_has(who, RIGHT_REVEAL)));
-    json_object_set_new(o, "can_edit", json_boolean(perm_has(who, RIGHT_PEOPLE_WRITE)));
+    jsonw_kbool(&w, "can_reveal", perm_has(who, RIGHT_REVEAL));
+    jsonw_kbool(&w, "can_edit", perm_has(who, RIGHT_PEOPLE_WRITE));
+    jsonw_obj_end(&w);
+    if ((rc = jsonw_finish(&w)))
+        rc = nx_fail(e, rc, "", rc == NX_ETOOBIG ? "响应过大" : "无法生成居民信息");
 done:
     store_rows_free(r);
     store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return rc;
+}
+
+int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    strbuf b;
+    strbuf_init(&b, 0);
+    int rc = people_resident_write(app, who, id, &b, e);
+    if (rc == 0 && (*out = parse_text(&b)) == NULL)
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法生成居民信息");
+    strbuf_cleanup(&b);
+    return rc;
 }
 
 int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fields, json_t **out, nx_err *e)
@@ -788,6 +987,8 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
     store_rows *r = NULL;
     json_t *items = json_array(), *res = NULL;
     int64_t total = -1;
+    strbuf scratch;
+    strbuf_init(&scratch, 0);
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         goto done;
     read_ctx c = {.app = app};
@@ -818,7 +1019,12 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
         matched++;
         if (count == q->limit)
             break; /* one more row exists: the cursor made below stands */
-        json_array_append_new(items, row_json(&c, r, false));
+        json_t *row = row_json(&c, r, false, &scratch);
+        if (row == NULL) {
+            rc = nx_fail(e, NX_EINTERNAL, "", "无法生成居民信息");
+            goto done;
+        }
+        json_array_append_new(items, row);
         count++;
         if (count == q->limit) /* while the last row is current, for its sort key */
             make_cursor(&sp, json_array_get(items, (size_t)count - 1), r, next, sizeof next);
@@ -841,6 +1047,7 @@ done:
     store_rows_free(r);
     store_rollback(tx);
     json_decref(items);
+    strbuf_cleanup(&scratch);
     free(s);
     if (rc) {
         json_decref(res);
@@ -869,6 +1076,8 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
     json_t *batch = json_array();
     unsigned char keybuf[512];
     char cursor[1200] = "";
+    strbuf scratch;
+    strbuf_init(&scratch, 0);
     *count = 0;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         goto done;
@@ -890,7 +1099,11 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
         cursor[0] = '\0';
         while ((step = store_next(r)) == 1) {
             rows++;
-            json_t *row = row_json(&c, r, true);
+            json_t *row = row_json(&c, r, true, &scratch);
+            if (row == NULL) {
+                rc = nx_fail(e, NX_EINTERNAL, "", "无法生成居民信息");
+                goto done;
+            }
             make_cursor(&sp, row, r, cursor, sizeof cursor);
             if (s->check_phone_suffix && !suffix_matches(app, r, s->suffix)) {
                 json_decref(row);
@@ -921,6 +1134,7 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
     }
 done:
     json_decref(batch);
+    strbuf_cleanup(&scratch);
     store_rows_free(r);
     store_rollback(tx);
     free(s);
