@@ -63,6 +63,8 @@ typedef struct stmt_ent {
     int *kmap;  /* kmap[j-1] = k for SQLite parameter j */
 } stmt_ent;
 
+#define MEMO_SLOTS 64
+
 typedef struct sq_conn sq_conn;
 
 typedef struct sq_rows {
@@ -88,6 +90,13 @@ struct sq_conn {
     stmt_ent *bucket[CACHE_BUCKETS];
     int ncached;
     uint64_t tick;
+    /* Most SQL is a string literal, passed at the same address every time: a small memo keyed by
+     * the address finds its statement without hashing the text (still confirmed with strcmp, since
+     * a buffer can hold different SQL at the same address). Entries are dropped on eviction. */
+    struct {
+        const char *sql;
+        stmt_ent *ent;
+    } memo[MEMO_SLOTS];
 };
 
 typedef struct sq_store {
@@ -190,6 +199,9 @@ static void cache_evict_lru(sq_conn *c)
     if (victim) {
         stmt_ent *x = *victim;
         *victim = x->next;
+        for (int i = 0; i < MEMO_SLOTS; i++)
+            if (c->memo[i].ent == x)
+                c->memo[i].ent = NULL, c->memo[i].sql = NULL;
         ent_free(x);
         c->ncached--;
     }
@@ -207,6 +219,7 @@ static void cache_clear(sq_conn *c)
         c->bucket[b] = NULL;
     }
     c->ncached = 0;
+    memset(c->memo, 0, sizeof c->memo);
 }
 
 static bool only_space(const char *s)
@@ -242,11 +255,20 @@ static int map_params(stmt_ent *x, nx_err *e)
 
 static int cache_get(sq_conn *c, const char *sql, stmt_ent **out, nx_err *e)
 {
+    size_t slot = ((uintptr_t)sql >> 3) % MEMO_SLOTS;
+    stmt_ent *m = c->memo[slot].ent;
+    if (m && c->memo[slot].sql == sql && strcmp(m->sql, sql) == 0) {
+        m->used = ++c->tick;
+        *out = m;
+        return 0;
+    }
     uint32_t h = fnv1a(sql);
     stmt_ent **head = &c->bucket[h % CACHE_BUCKETS];
     for (stmt_ent *x = *head; x; x = x->next) {
         if (x->hash == h && strcmp(x->sql, sql) == 0) {
             x->used = ++c->tick;
+            c->memo[slot].sql = sql;
+            c->memo[slot].ent = x;
             *out = x;
             return 0;
         }
@@ -284,6 +306,8 @@ static int cache_get(sq_conn *c, const char *sql, stmt_ent **out, nx_err *e)
     x->next = *head;
     *head = x;
     c->ncached++;
+    c->memo[slot].sql = sql;
+    c->memo[slot].ent = x;
     *out = x;
     return 0;
 }
