@@ -145,6 +145,20 @@ class Server:
         self.port = int(m.group(1))
         return self
 
+    def gateway_ports(self):
+        """The wristband gateway's ports ({'watch': …, 'iw': …}), from the lines serve prints after
+        the HTTP one. Read once per start."""
+        if getattr(self, "_gw", None) is None or self._gw_proc is not self.proc:
+            ports = {}
+            while len(ports) < 2:
+                line = self.proc.stdout.readline().decode()
+                if not line:
+                    raise RuntimeError("server ended before printing the gateway ports")
+                if "nuanxin: gateway " in line:
+                    ports[line.split()[2]] = int(line.rsplit(":", 1)[1])
+            self._gw, self._gw_proc = ports, self.proc
+        return self._gw
+
     def tail_log(self):
         try:
             with open(os.path.join(self.data, "server.log"), "rb") as f:

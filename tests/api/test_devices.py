@@ -21,20 +21,7 @@ admin = S.login()
 ctx = {}
 
 
-def gateway_ports(srv):
-    """The gateway's ports, from the lines serve prints after the HTTP one."""
-    ports = {}
-    while len(ports) < 2:
-        line = srv.proc.stdout.readline().decode()
-        if not line:
-            raise RuntimeError("server ended before printing the gateway ports")
-        if "nuanxin: gateway " in line:
-            proto = line.split()[2]
-            ports[proto] = int(line.rsplit(":", 1)[1])
-    return ports
-
-
-PORTS = gateway_ports(S)
+PORTS = S.gateway_ports()
 
 
 def wframe(dev, content, mf="3G"):
@@ -430,7 +417,7 @@ def test_kill9_during_sos():
     check(sum(acked.values()) > 0, f"some SOS acknowledged before the kill: {acked}")
     S.start()
     global PORTS, admin
-    PORTS.update(gateway_ports(S))
+    PORTS.update(S.gateway_ports())
     admin = S.login()
     st, _, devs = admin.get("/api/v1/devices?limit=200")
     ids = {d["imei"]: d["id"] for d in devs["items"]}

@@ -3,7 +3,7 @@
 
 - two processes, one database: a write through one is read through the other;
 - nginx (docs/nginx/nuanxin-city.conf, rewritten only for ports and paths) in front of both, HTTP
-  through the http upstream and through the stream (TCP) upstream;
+  through the http upstream, and wristband frames through the stream (TCP) upstream to the gateways;
 - kill -9 of one of the two during writes through nginx loses nothing that was answered 2xx;
 - a PostgreSQL restart during load: every answer is 2xx or 503 problem+json, and the processes
   recover by themselves (no restart of nuanxin).
@@ -89,8 +89,9 @@ def start_nginx():
     conf = conf.replace("/var/log/nginx/nuanxin-error.log", f"{d}/error.log")
     conf = conf.replace("/var/lib/nginx/", f"{d}/")
     conf = conf.replace("10.0.0.11:8080", f"127.0.0.1:{A.port}").replace("10.0.0.12:8080", f"127.0.0.1:{B.port}")
-    # No device gateway yet: the TCP balancer is exercised with HTTP, which is TCP as well.
-    conf = conf.replace("10.0.0.11:5093", f"127.0.0.1:{A.port}").replace("10.0.0.12:5093", f"127.0.0.1:{B.port}")
+    # The TCP balancer in front of both processes' wristband gateways (3G watch protocol).
+    conf = conf.replace("10.0.0.11:5093", f"127.0.0.1:{A.gateway_ports()['watch']}")
+    conf = conf.replace("10.0.0.12:5093", f"127.0.0.1:{B.gateway_ports()['watch']}")
     conf = re.sub(r"listen 80;", f"listen 127.0.0.1:{http_port};", conf)
     conf = re.sub(r"listen 5093;", f"listen 127.0.0.1:{tcp_port};", conf)
     if not os.path.exists("/usr/lib/nginx/modules/ngx_stream_module.so"):
@@ -108,14 +109,33 @@ def start_nginx():
 
 
 def test_nginx_http_and_stream():
+    import socket
     start_nginx()
-    for port, what in ((NGINX["http"], "http upstream"), (NGINX["tcp"], "stream upstream")):
-        ok = 0
-        for i in range(10):
-            c = as_token(port, admin.token)  # a new connection each time: spread over both processes
-            st, _, body = c.get(f"/api/v1/residents?community_id={ctx['comm']}")
-            ok += st == 200 and len(body.get("items", [])) >= 1
-        check_eq(ok, 10, f"reads through nginx ({what})")
+    ok = 0
+    for i in range(10):
+        c = as_token(NGINX["http"], admin.token)  # a new connection each time: spread over both processes
+        st, _, body = c.get(f"/api/v1/residents?community_id={ctx['comm']}")
+        ok += st == 200 and len(body.get("items", [])) >= 1
+    check_eq(ok, 10, "reads through nginx (http upstream)")
+    # wristbands through the stream upstream: each new connection's keep-alive is answered by
+    # whichever process's gateway nginx picked
+    ok = 0
+    for i in range(10):
+        dev = f"59000000{i:02d}"
+        s = socket.create_connection(("127.0.0.1", NGINX["tcp"]), timeout=5)
+        s.sendall(f"[3G*{dev}*0002*LK]".encode())
+        reply = b""
+        try:
+            while not reply.endswith(b"]"):
+                part = s.recv(256)
+                if not part:
+                    break
+                reply += part
+        except socket.timeout:
+            pass
+        s.close()
+        ok += reply == f"[3G*{dev}*0002*LK]".encode()
+    check_eq(ok, 10, "wristband keep-alives answered through nginx (stream upstream)")
     c = as_token(NGINX["http"], admin.token)
     st, _, _ = c.post("/api/v1/residents", {"name": "经由代理", "id_number": make_id("110105", "19600101", 13),
                                             "grid_id": ctx["grid"], "community_id": ctx["comm"]})

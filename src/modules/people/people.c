@@ -469,8 +469,11 @@ static int resolve_place(store_tx *tx, const nx_principal *who, const resident_i
     if (pl->room) {
         char label[300];
         int64_t c, g, es;
-        if (org_room_label(tx, pl->room, label, sizeof label, &c, &g, &es))
+        int lrc = org_room_label(tx, pl->room, label, sizeof label, &c, &g, &es);
+        if (lrc == NX_ENOTFOUND)
             return nx_fail(e, NX_EINVAL, "room_id", "房屋不存在");
+        if (lrc)
+            return nx_fail(e, lrc, "", "读取房屋失败");
         if (pl->community && c != pl->community)
             return nx_fail(e, NX_EINVAL, "room_id", "房屋与所在户不属于同一社区");
         pl->community = c;
@@ -481,8 +484,11 @@ static int resolve_place(store_tx *tx, const nx_principal *who, const resident_i
     if (in->grid_id > 0 && !pl->room) {
         store_param p[] = {P_INT(in->grid_id)};
         int64_t c;
-        if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL))
+        int grc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL);
+        if (grc == NX_ENOTFOUND)
             return nx_fail(e, NX_EINVAL, "grid_id", "网格不存在");
+        if (grc)
+            return nx_fail(e, grc, "", "读取网格失败");
         if (pl->community && c != pl->community)
             return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
         pl->community = c;

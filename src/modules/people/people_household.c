@@ -20,8 +20,11 @@ static int place_of(store_tx *tx, const nx_principal *who, household_input *in, 
     if (in->room_id) {
         char label[300];
         int64_t c, g;
-        if (org_room_label(tx, in->room_id, label, sizeof label, &c, &g, estate))
+        int lrc = org_room_label(tx, in->room_id, label, sizeof label, &c, &g, estate);
+        if (lrc == NX_ENOTFOUND)
             return nx_fail(e, NX_EINVAL, "room_id", "房屋不存在");
+        if (lrc)
+            return nx_fail(e, lrc, "", "读取房屋失败");
         if (in->community_id && in->community_id != c)
             return nx_fail(e, NX_EINVAL, "room_id", "房屋不属于该社区");
         in->community_id = c;
@@ -30,8 +33,11 @@ static int place_of(store_tx *tx, const nx_principal *who, household_input *in, 
     } else if (in->grid_id) {
         store_param p[] = {P_INT(in->grid_id)};
         int64_t c;
-        if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL))
+        int grc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL);
+        if (grc == NX_ENOTFOUND)
             return nx_fail(e, NX_EINVAL, "grid_id", "网格不存在");
+        if (grc)
+            return nx_fail(e, grc, "", "读取网格失败");
         if (in->community_id && in->community_id != c)
             return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
         in->community_id = c;
