@@ -19,14 +19,15 @@ build: deps
 web:
 	@scripts/web.sh
 
-# A demo community on http://127.0.0.1:8080: build, create data/ with demo data once, serve.
+# A demo community on http://127.0.0.1:8080: build, create data/ with demo data once, serve it with
+# its 79 wristbands simulated (scripts/run.sh; WRISTBANDS=0 for none).
 run:
 	@scripts/deps.sh run
 	@$(MAKE) --no-print-directory build web
 	@if [ ! -f $(DATA)/nuanxin.db ]; then \
 	  $(BUILD)/nuanxin init --data $(DATA) && $(BUILD)/nuanxin demo --data $(DATA); \
 	else $(BUILD)/nuanxin migrate --data $(DATA); fi
-	@$(BUILD)/nuanxin serve --data $(DATA) --listen $(LISTEN)
+	@scripts/run.sh $(BUILD)/nuanxin $(DATA) $(LISTEN)  # the server and the demo's 79 simulated wristbands
 
 # Every test: the normal build's ctest, then unit and API tests again under ASan+UBSan. Both runs
 # also cover PostgreSQL: a throw-away cluster (scripts/pg-test-cluster.sh, a temporary directory and

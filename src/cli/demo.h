@@ -59,6 +59,12 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e);
  * One write transaction (rolled back on failure). */
 int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e);
 
+/* The demo's 79 wristbands (demo_devices.c): one for first_resident (王建国, whom the family account
+ * follows) and the oldest residents living alone, watch ids 5600000001… (the simulator's with
+ * --id-base 1), a week of positions, readings and steps each, ~40 handled alerts of the last 30
+ * days. Adds "devices" and "alerts" to summary. One write transaction. */
+int demo_devices_fill(nx_app *app, int64_t first_resident, unsigned seed, json_t *summary, nx_err *e);
+
 /* ---- name data (demo_names.c), for demo.c and its test ---- */
 
 /* A surname and its relative frequency (per 10,000 people, roughly). */
