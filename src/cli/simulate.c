@@ -1,15 +1,33 @@
 /* simulate.c — `nuanxin simulate`: N wristbands speaking the real protocols over TCP.
  *
  *   nuanxin simulate --devices N --interval S --sos-rate R --protocol watch|iw --target HOST:PORT
- *                    [--duration S] [--id-base N] [--lat D --lon D]
+ *                    [--duration S] [--id-base N] [--lat D --lon D] [--interval-ms MS]
+ *                    [--mode normal|flood|hold|probe] [--ramp PER_S] [--source IP,IP,…]
+ *                    [--sse HOST:PORT --token T --id-map FILE --sos-every-ms MS]
  *
- * One libuv loop holds every simulated device. A device connects, logs in (IW), then every interval
- * (with a random first offset so the fleet does not beat in step) sends a keep-alive, a position
- * around the community's centre and a health reading; with probability R per interval it presses
- * SOS (an alarm frame, half of them without a GPS fix) and counts the ack the server must send back
- * only once the alarm is committed. Device ids are id-base + i (10 digits for the watch, 15 for IW).
- * At the end it prints one JSON line of counters: frames sent, alarms sent and acknowledged, bytes
- * received, connection errors. Frames are built with the codecs' own framing (watch_frame). */
+ * One libuv loop holds every simulated device. Device ids are id-base + i (10 digits for the watch,
+ * 15 for IW). A device connects (at most --ramp new connections a second, all at once by default;
+ * round-robin over the --source addresses when given), logs in (IW) or says LK (watch), then acts
+ * by mode:
+ *   normal  every interval (random first offset so the fleet does not beat in step) a keep-alive, a
+ *           position around the community's centre and a health reading; with probability R per
+ *           interval it presses SOS (an alarm frame, half of them without a GPS fix) and counts the
+ *           ack the server must send back only once the alarm is committed.
+ *   flood   as fast as the server answers: a position and a health reading, and the next pair as
+ *           soon as the reading's reply arrives (one pair in flight per device). Measures the
+ *           gateway's ingest; positions + readings sent are exactly the rows the server should store.
+ *   hold    keep-alives only, every interval: many idle connections, as a real fleet mostly is.
+ *   probe   alarm latency: a C client reads GET /api/v1/events/stream (--sse, bearer --token) and,
+ *           once the stream and every device are up, device k sends one SOS at k × --sos-every-ms;
+ *           the time from writing the SOS to its ack and to the stream's devices.alert.opened event
+ *           for that device (matched by the device's database id through --id-map, lines "IMEI ID")
+ *           gives p50/p99/max. Each device presses once, so no SOS merges into an earlier one.
+ * Like a real watch, a device answers server commands: a watch echoes the keyword of an SG frame
+ * (`[SG*ID*LEN*CR]` → `[3G*ID*0002*CR]`), an IW device answers `IWBP<t>,<IMEI>,<serial>,…#` with
+ * `IWAP<t>,<serial>#`. At the end it prints one JSON line of counters (frames sent, alarms sent and
+ * acknowledged, commands answered, bytes received, connection errors, the send rate, and in probe
+ * mode the latencies). The soft limit on open files is raised to the hard one; a warning says when
+ * that is still too few for N connections. Frames are built with the codecs' own framing. */
 #include "cli/cli.h"
 
 #include "base/clock.h"
@@ -21,8 +39,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <uv.h>
+
+enum { MODE_NORMAL, MODE_FLOOD, MODE_HOLD, MODE_PROBE };
+#define MAX_SOURCES 32
 
 typedef struct sim sim;
 typedef struct simdev {
@@ -31,26 +53,57 @@ typedef struct simdev {
     uv_connect_t creq;
     sim *s;
     int index;
-    bool connected, closed;
+    bool connected, closed, started;
     char id[24];
     int64_t steps;
     int battery;
+    uint64_t sos_ns; /* probe: when its SOS was written (uv_hrtime), 0 = not yet */
+    bool acked, matched;
     char inbuf[256];
     size_t inlen;
 } simdev;
 
+typedef struct idmap {
+    int64_t db_id;
+    int index;
+} idmap;
+
+/* The probe's reader of the event stream. */
+typedef struct sse_client {
+    uv_tcp_t tcp;
+    uv_connect_t creq;
+    struct sockaddr_in addr;
+    char host[64];
+    const char *token;
+    bool inited, open, ready, closed;
+    char buf[16384];
+    size_t len;
+    char event[64];
+} sse_client;
+
 struct sim {
     uv_loop_t loop;
-    uv_timer_t end;
+    uv_timer_t end, ramp, sos;
     struct sockaddr_in target;
-    int proto, n;
-    int interval_ms;
+    struct sockaddr_in sources[MAX_SOURCES];
+    int nsources;
+    int proto, n, mode;
+    int interval_ms, ramp_per_s, next_connect;
     double sos_rate;
     double lat, lon;
     simdev *devs;
-    uint64_t frames, alarms, acks, bytes_in, errors, connected;
+    uint64_t frames, positions, readings, alarms, acks, commands, bytes_in, errors, connected;
+    uint64_t first_ns, stop_ns;
+    bool stopping;
     unsigned seed;
     int drain_ticks; /* after the end: 50 ms waits so far for the last alarms' acks */
+    /* probe */
+    sse_client sse;
+    idmap *map;
+    int nmap;
+    int sos_every_ms, sos_next, sos_count;
+    double *ack_ms, *event_ms;
+    int n_ack_ms, n_event_ms;
 };
 
 static double rnd(sim *s)
@@ -69,28 +122,43 @@ static void on_sent(uv_write_t *req, int status)
     free(req);
 }
 
+static int write_copy(uv_stream_t *st, const char *data, size_t len)
+{
+    swreq *w = malloc(sizeof *w + len);
+    if (!w)
+        return -1;
+    memcpy(w->data, data, len);
+    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
+    if (uv_write(&w->req, st, &b, 1, on_sent) != 0) {
+        free(w);
+        return -1;
+    }
+    return 0;
+}
+
 static void send_bytes(simdev *d, const char *data, size_t len)
 {
     if (!d->connected || d->closed)
         return;
-    swreq *w = malloc(sizeof *w + len);
-    if (!w)
+    if (write_copy((uv_stream_t *)&d->tcp, data, len) != 0)
         return;
-    memcpy(w->data, data, len);
-    uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-    if (uv_write(&w->req, (uv_stream_t *)&d->tcp, &b, 1, on_sent) != 0) {
-        free(w);
-        return;
-    }
-    d->s->frames++;
+    sim *s = d->s;
+    if (!s->first_ns)
+        s->first_ns = uv_hrtime();
+    s->frames++;
+}
+
+static void send_watch_mf(simdev *d, const char *mf, const char *idx, const char *content)
+{
+    char out[1200];
+    size_t len;
+    if (watch_frame(mf, d->id, idx, content, strlen(content), out, sizeof out, &len) == 0)
+        send_bytes(d, out, len);
 }
 
 static void send_watch(simdev *d, const char *content)
 {
-    char out[1200];
-    size_t len;
-    if (watch_frame("3G", d->id, NULL, content, strlen(content), out, sizeof out, &len) == 0)
-        send_bytes(d, out, len);
+    send_watch_mf(d, "3G", NULL, content);
 }
 
 static void send_iw(simdev *d, const char *body)
@@ -110,68 +178,130 @@ static void dm(double deg, int width, char *out, size_t n)
     snprintf(out, n, "%0*d%07.4f", width, d, m);
 }
 
-static void tick_device(simdev *d)
+/* What one device reports in a round, frame by frame. */
+typedef struct sample {
+    struct tm tm;
+    double lat, lon;
+    char block[128]; /* IW position block */
+} sample;
+
+static void take_sample(simdev *d, sample *p)
 {
     sim *s = d->s;
-    int64_t now = clock_now_ms();
-    time_t t = (time_t)(now / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    double lat = s->lat + (rnd(s) - 0.5) * 0.004, lon = s->lon + (rnd(s) - 0.5) * 0.004;
+    time_t t = (time_t)(clock_now_ms() / 1000);
+    gmtime_r(&t, &p->tm);
+    p->lat = s->lat + (rnd(s) - 0.5) * 0.004;
+    p->lon = s->lon + (rnd(s) - 0.5) * 0.004;
     d->steps += (int64_t)(rnd(s) * 120);
     if (rnd(s) < 0.01 && d->battery > 5)
         d->battery--;
-    bool sos = rnd(s) < s->sos_rate;
-    bool fix = rnd(s) < 0.5;
-    char buf[512];
-    if (s->proto == GW_PROTO_WATCH) {
+    char la[20], lo[20];
+    dm(p->lat, 2, la, sizeof la);
+    dm(p->lon, 3, lo, sizeof lo);
+    snprintf(p->block, sizeof p->block, "%02d%02d%02d%c%sN%sE000.0%02d%02d%02d000.00060008%03d00102",
+             p->tm.tm_year % 100, p->tm.tm_mon + 1, p->tm.tm_mday, 'A', la, lo, p->tm.tm_hour, p->tm.tm_min,
+             p->tm.tm_sec, d->battery);
+}
+
+static void send_keepalive(simdev *d)
+{
+    char buf[128];
+    if (d->s->proto == GW_PROTO_WATCH) {
         snprintf(buf, sizeof buf, "LK,%lld,0,%d", (long long)d->steps, d->battery);
         send_watch(d, buf);
+    } else {
+        snprintf(buf, sizeof buf, "03,060009%03d00102,%lld,0", d->battery, (long long)d->steps);
+        send_iw(d, buf);
+    }
+}
+
+static void send_position(simdev *d, const sample *p)
+{
+    char buf[512];
+    const struct tm *tm = &p->tm;
+    if (d->s->proto == GW_PROTO_WATCH) {
         snprintf(buf, sizeof buf, "UD,%02d%02d%02d,%02d%02d%02d,A,%.6f,N,%.6f,E,0.0,0.0,0.0,6,80,%d,%lld,0,00000008",
-                 tm.tm_mday, tm.tm_mon + 1, tm.tm_year % 100, tm.tm_hour, tm.tm_min, tm.tm_sec, lat, lon, d->battery,
-                 (long long)d->steps);
+                 tm->tm_mday, tm->tm_mon + 1, tm->tm_year % 100, tm->tm_hour, tm->tm_min, tm->tm_sec, p->lat, p->lon,
+                 d->battery, (long long)d->steps);
         send_watch(d, buf);
+    } else {
+        snprintf(buf, sizeof buf, "01%s,460,0,9520,3671", p->block);
+        send_iw(d, buf);
+    }
+    d->s->positions++;
+}
+
+static void send_reading(simdev *d)
+{
+    sim *s = d->s;
+    char buf[128];
+    if (s->proto == GW_PROTO_WATCH) {
         snprintf(buf, sizeof buf, "bphrt,%d,%d,%d,,,,", 110 + (int)(rnd(s) * 30), 70 + (int)(rnd(s) * 15),
                  60 + (int)(rnd(s) * 30));
         send_watch(d, buf);
-        if (sos) {
-            if (fix)
-                snprintf(buf, sizeof buf,
-                         "AL,%02d%02d%02d,%02d%02d%02d,A,%.6f,N,%.6f,E,0.0,0.0,0.0,6,80,%d,%lld,0,00010008", tm.tm_mday,
-                         tm.tm_mon + 1, tm.tm_year % 100, tm.tm_hour, tm.tm_min, tm.tm_sec, lat, lon, d->battery,
-                         (long long)d->steps);
-            else
-                snprintf(buf, sizeof buf,
-                         "AL,%02d%02d%02d,%02d%02d%02d,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,80,%d,%lld,0,00010008",
-                         tm.tm_mday, tm.tm_mon + 1, tm.tm_year % 100, tm.tm_hour, tm.tm_min, tm.tm_sec, d->battery,
-                         (long long)d->steps);
-            send_watch(d, buf);
-            s->alarms++;
-        }
     } else {
-        char la[20], lo[20];
-        dm(lat, 2, la, sizeof la);
-        dm(lon, 3, lo, sizeof lo);
-        char block[128];
-        snprintf(block, sizeof block, "%02d%02d%02d%c%sN%sE000.0%02d%02d%02d000.00060008%03d00102", tm.tm_year % 100,
-                 tm.tm_mon + 1, tm.tm_mday, 'A', la, lo, tm.tm_hour, tm.tm_min, tm.tm_sec, d->battery);
-        snprintf(buf, sizeof buf, "03,060009%03d00102,%lld,0", d->battery, (long long)d->steps);
-        send_iw(d, buf);
-        snprintf(buf, sizeof buf, "01%s,460,0,9520,3671", block);
-        send_iw(d, buf);
         snprintf(buf, sizeof buf, "HT,%d,%d,%d", 60 + (int)(rnd(s) * 30), 110 + (int)(rnd(s) * 30),
                  70 + (int)(rnd(s) * 15));
         send_iw(d, buf);
-        if (sos) {
-            if (fix)
-                snprintf(buf, sizeof buf, "10%s,460,0,9520,3671,01,zh-cn,00", block);
-            else
-                snprintf(buf, sizeof buf, "10%02d%02d%02dV0000.0000N00000.0000E000.0%02d%02d%02d000.00000000%03d00102,460,0,9520,3671,01,zh-cn,00",
-                         tm.tm_year % 100, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, d->battery);
-            send_iw(d, buf);
-            s->alarms++;
-        }
     }
+    s->readings++;
+}
+
+static void send_sos(simdev *d, const sample *p, bool fix)
+{
+    char buf[512];
+    const struct tm *tm = &p->tm;
+    if (d->s->proto == GW_PROTO_WATCH) {
+        if (fix)
+            snprintf(buf, sizeof buf, "AL,%02d%02d%02d,%02d%02d%02d,A,%.6f,N,%.6f,E,0.0,0.0,0.0,6,80,%d,%lld,0,00010008",
+                     tm->tm_mday, tm->tm_mon + 1, tm->tm_year % 100, tm->tm_hour, tm->tm_min, tm->tm_sec, p->lat,
+                     p->lon, d->battery, (long long)d->steps);
+        else
+            snprintf(buf, sizeof buf,
+                     "AL,%02d%02d%02d,%02d%02d%02d,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,80,%d,%lld,0,00010008",
+                     tm->tm_mday, tm->tm_mon + 1, tm->tm_year % 100, tm->tm_hour, tm->tm_min, tm->tm_sec, d->battery,
+                     (long long)d->steps);
+        send_watch(d, buf);
+    } else {
+        if (fix)
+            snprintf(buf, sizeof buf, "10%s,460,0,9520,3671,01,zh-cn,00", p->block);
+        else
+            snprintf(buf, sizeof buf,
+                     "10%02d%02d%02dV0000.0000N00000.0000E000.0%02d%02d%02d000.00000000%03d00102,460,0,9520,3671,01,"
+                     "zh-cn,00",
+                     tm->tm_year % 100, tm->tm_mon + 1, tm->tm_mday, tm->tm_hour, tm->tm_min, tm->tm_sec, d->battery);
+        send_iw(d, buf);
+    }
+    d->s->alarms++;
+}
+
+static void tick_device(simdev *d)
+{
+    sim *s = d->s;
+    if (s->mode == MODE_HOLD || s->mode == MODE_PROBE) {
+        send_keepalive(d);
+        return;
+    }
+    sample p;
+    take_sample(d, &p);
+    bool sos = rnd(s) < s->sos_rate;
+    bool fix = rnd(s) < 0.5;
+    send_keepalive(d);
+    send_position(d, &p);
+    send_reading(d);
+    if (sos)
+        send_sos(d, &p, fix);
+}
+
+/* Flood: the next position and reading, once the previous reading has been answered. */
+static void flood_round(simdev *d)
+{
+    if (d->s->stopping)
+        return;
+    sample p;
+    take_sample(d, &p);
+    send_position(d, &p);
+    send_reading(d);
 }
 
 static void on_timer(uv_timer_t *t)
@@ -203,12 +333,107 @@ static void dev_close(simdev *d)
         uv_close((uv_handle_t *)&d->tcp, on_closed);
 }
 
-/* Count alarm acks: "[SG*ID*0002*AL]" or "IWBP10#". */
+static double ms_since(uint64_t ns)
+{
+    return (double)(uv_hrtime() - ns) / 1e6;
+}
+
+static void probe_check_done(sim *s);
+
+static void on_alarm_ack(simdev *d)
+{
+    sim *s = d->s;
+    s->acks++;
+    if (s->mode == MODE_PROBE && d->sos_ns && !d->acked) {
+        d->acked = true;
+        s->ack_ms[s->n_ack_ms++] = ms_since(d->sos_ns);
+        probe_check_done(s);
+    }
+}
+
+/* A watch frame from the server: an ack ([3G*…]) or a command ([SG*…], answered with its keyword). */
+static void watch_incoming(simdev *d, const char *f, size_t flen)
+{
+    sim *s = d->s;
+    if (flen >= 4 && memcmp(f + flen - 4, "*AL]", 4) == 0) {
+        on_alarm_ack(d);
+        return;
+    }
+    if (s->mode == MODE_FLOOD && flen >= 7 && memcmp(f + flen - 7, "*bphrt]", 7) == 0) {
+        flood_round(d);
+        return;
+    }
+    if (flen < 4 || memcmp(f, "[SG*", 4) != 0)
+        return;
+    /* [SG*ID*LLLL*TEXT] or [SG*ID*IDX*LLLL*TEXT] */
+    const char *star[4];
+    int ns = 0;
+    for (size_t i = 0; i < flen && ns < 4; i++)
+        if (f[i] == '*')
+            star[ns++] = f + i;
+    if (ns < 3)
+        return;
+    char idx[5] = "";
+    const char *content = star[2] + 1;
+    if (ns == 4 && star[3] - star[2] == 5 && star[2] - star[1] == 5) {
+        memcpy(idx, star[1] + 1, 4);
+        content = star[3] + 1;
+    }
+    char kw[32];
+    size_t k = 0;
+    while (content + k < f + flen - 1 && content[k] != ',' && k < sizeof kw - 1) {
+        kw[k] = content[k];
+        k++;
+    }
+    kw[k] = '\0';
+    if (!kw[0])
+        return;
+    send_watch_mf(d, "3G", idx[0] ? idx : NULL, kw);
+    s->commands++;
+}
+
+/* An IW frame from the server: an ack (IWBP<t>#, IWBP00,…#) or a command IWBP<t>,<IMEI>,<serial>,…#. */
+static void iw_incoming(simdev *d, const char *f, size_t flen)
+{
+    sim *s = d->s;
+    if (flen >= 5 && memcmp(f + flen - 5, "BP10#", 5) == 0) {
+        on_alarm_ack(d);
+        return;
+    }
+    if (s->mode == MODE_FLOOD && flen >= 5 && memcmp(f + flen - 5, "BPHT#", 5) == 0) {
+        flood_round(d);
+        return;
+    }
+    const char *bp = NULL;
+    for (size_t i = 0; i + 4 <= flen; i++)
+        if (memcmp(f + i, "BP", 2) == 0) {
+            bp = f + i;
+            break;
+        }
+    if (!bp || bp + 5 > f + flen || bp[4] != ',')
+        return;
+    size_t idlen = strlen(d->id);
+    const char *imei = bp + 5;
+    if (imei + idlen + 1 > f + flen || memcmp(imei, d->id, idlen) != 0 || imei[idlen] != ',')
+        return;
+    const char *serial = imei + idlen + 1;
+    size_t sl = 0;
+    while (serial + sl < f + flen && serial[sl] >= '0' && serial[sl] <= '9')
+        sl++;
+    if (sl != 6)
+        return;
+    char body[32];
+    snprintf(body, sizeof body, "%.2s,%.6s", bp + 2, serial);
+    send_iw(d, body);
+    s->commands++;
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
     simdev *d = st->data;
     if (nread < 0) {
-        d->s->errors++;
+        if (!d->s->stopping)
+            d->s->errors++;
         dev_close(d);
         return;
     }
@@ -219,11 +444,10 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     for (size_t i = 0; i < d->inlen; i++) {
         if (d->inbuf[i] != end)
             continue;
-        size_t flen = i + 1 - start;
-        const char *f = d->inbuf + start;
-        if (d->s->proto == GW_PROTO_WATCH ? (flen >= 4 && memcmp(f + flen - 4, "*AL]", 4) == 0)
-                                          : (flen >= 5 && memcmp(f + flen - 5, "BP10#", 5) == 0))
-            d->s->acks++;
+        if (d->s->proto == GW_PROTO_WATCH)
+            watch_incoming(d, d->inbuf + start, i + 1 - start);
+        else
+            iw_incoming(d, d->inbuf + start, i + 1 - start);
         start = i + 1;
     }
     memmove(d->inbuf, d->inbuf + start, d->inlen - start);
@@ -232,6 +456,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
         d->inlen = 0; /* a reply that does not fit: forget it */
 }
 
+static void probe_maybe_start(sim *s);
+
 static void on_connect(uv_connect_t *req, int status)
 {
     simdev *d = req->data;
@@ -239,10 +465,14 @@ static void on_connect(uv_connect_t *req, int status)
     if (status < 0) {
         s->errors++;
         dev_close(d);
+        probe_maybe_start(s);
         return;
     }
+    if (d->closed)
+        return;
     d->connected = true;
     s->connected++;
+    uv_tcp_nodelay(&d->tcp, 1); /* a round's frames go out at once, not after the first one's ACK */
     uv_read_start((uv_stream_t *)&d->tcp, on_alloc, on_read);
     if (s->proto == GW_PROTO_IW) {
         char b[64];
@@ -251,8 +481,236 @@ static void on_connect(uv_connect_t *req, int status)
     } else {
         send_watch(d, "LK");
     }
-    uint64_t first = (uint64_t)(rnd(s) * s->interval_ms);
-    uv_timer_start(&d->timer, on_timer, first, (uint64_t)s->interval_ms);
+    if (s->mode == MODE_FLOOD) {
+        flood_round(d);
+    } else {
+        uint64_t first = (uint64_t)(rnd(s) * s->interval_ms);
+        uv_timer_start(&d->timer, on_timer, first, (uint64_t)s->interval_ms);
+    }
+    probe_maybe_start(s);
+}
+
+static void dev_connect(sim *s, simdev *d)
+{
+    d->started = true;
+    int rc = 0;
+    if (s->nsources > 0)
+        rc = uv_tcp_bind(&d->tcp, (const struct sockaddr *)&s->sources[d->index % s->nsources], 0);
+    if (rc == 0)
+        rc = uv_tcp_connect(&d->creq, &d->tcp, (const struct sockaddr *)&s->target, on_connect);
+    if (rc != 0) {
+        s->errors++;
+        d->closed = true;
+        uv_close((uv_handle_t *)&d->tcp, on_closed);
+    }
+}
+
+/* Every 10 ms: the next ramp_per_s / 100 connections. */
+static void on_ramp(uv_timer_t *t)
+{
+    sim *s = t->data;
+    int step = s->ramp_per_s / 100 > 0 ? s->ramp_per_s / 100 : 1;
+    for (int k = 0; k < step && s->next_connect < s->n && !s->stopping; k++)
+        dev_connect(s, &s->devs[s->next_connect++]);
+    if (s->next_connect >= s->n || s->stopping)
+        uv_timer_stop(t);
+}
+
+/* ---- the probe: the event stream and the SOS schedule ---- */
+
+static int cmp_map(const void *a, const void *b)
+{
+    const idmap *x = a, *y = b;
+    return x->db_id < y->db_id ? -1 : x->db_id > y->db_id;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void on_sos_timer(uv_timer_t *t)
+{
+    sim *s = t->data;
+    while (s->sos_next < s->sos_count) {
+        simdev *d = &s->devs[s->sos_next++];
+        if (!d->connected || d->closed)
+            continue;
+        sample p;
+        take_sample(d, &p);
+        d->sos_ns = uv_hrtime();
+        send_sos(d, &p, true);
+        break;
+    }
+    if (s->sos_next >= s->sos_count)
+        uv_timer_stop(t);
+}
+
+static void probe_maybe_start(sim *s)
+{
+    if (s->mode != MODE_PROBE || !s->sse.ready || s->stopping || uv_is_active((uv_handle_t *)&s->sos) ||
+        s->sos_next > 0)
+        return;
+    if (s->connected + s->errors < (uint64_t)s->n)
+        return;
+    uv_timer_start(&s->sos, on_sos_timer, (uint64_t)s->sos_every_ms, (uint64_t)s->sos_every_ms);
+}
+
+static void sim_finish(sim *s);
+
+static void probe_check_done(sim *s)
+{
+    if (s->sos_next >= s->sos_count && !uv_is_active((uv_handle_t *)&s->sos) &&
+        s->n_ack_ms + s->n_event_ms >= 2 * (int)s->alarms && !s->stopping)
+        sim_finish(s);
+}
+
+static void sse_event(sim *s, const char *data)
+{
+    if (strcmp(s->sse.event, "devices.alert.opened") != 0)
+        return;
+    const char *p = strstr(data, "\"device_id\":");
+    if (!p)
+        return;
+    idmap key = {.db_id = strtoll(p + 12, NULL, 10)};
+    idmap *m = bsearch(&key, s->map, (size_t)s->nmap, sizeof *s->map, cmp_map);
+    if (!m)
+        return;
+    simdev *d = &s->devs[m->index];
+    if (!d->sos_ns || d->matched)
+        return;
+    d->matched = true;
+    s->event_ms[s->n_event_ms++] = ms_since(d->sos_ns);
+    probe_check_done(s);
+}
+
+static void sse_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+    sse_client *c = h->data;
+    buf->base = c->buf + c->len;
+    buf->len = sizeof c->buf - c->len;
+}
+
+static void sse_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+    sim *s = st->loop->data;
+    sse_client *c = &s->sse;
+    if (nread < 0) {
+        if (!s->stopping) {
+            fprintf(stderr, "nuanxin: 实时推送连接断开：%s\n", uv_strerror((int)nread));
+            s->errors++;
+            sim_finish(s);
+        }
+        return;
+    }
+    c->len += (size_t)nread;
+    size_t start = 0;
+    for (size_t i = 0; i < c->len; i++) {
+        if (c->buf[i] != '\n')
+            continue;
+        char *line = c->buf + start;
+        size_t ll = i - start;
+        if (ll > 0 && line[ll - 1] == '\r')
+            ll--;
+        line[ll] = '\0';
+        start = i + 1;
+        if (!c->open) { /* the response head: status line and headers, up to an empty line */
+            if (strncmp(line, "HTTP/", 5) == 0 && !strstr(line, " 200")) {
+                fprintf(stderr, "nuanxin: 实时推送请求失败：%s\n", line);
+                s->errors++;
+                sim_finish(s);
+                return;
+            }
+            if (ll == 0)
+                c->open = true;
+            continue;
+        }
+        if (strcmp(line, ": connected") == 0) {
+            c->ready = true;
+            probe_maybe_start(s);
+        } else if (strncmp(line, "event: ", 7) == 0) {
+            str_copy(c->event, line + 7, sizeof c->event);
+        } else if (strncmp(line, "data: ", 6) == 0) {
+            sse_event(s, line + 6);
+        } else if (ll == 0) {
+            c->event[0] = '\0';
+        }
+    }
+    memmove(c->buf, c->buf + start, c->len - start);
+    c->len -= start;
+    if (c->len == sizeof c->buf)
+        c->len = 0;
+}
+
+static void sse_connected(uv_connect_t *req, int status)
+{
+    sim *s = req->data;
+    sse_client *c = &s->sse;
+    if (status < 0) {
+        fprintf(stderr, "nuanxin: 无法连接实时推送：%s\n", uv_strerror(status));
+        s->errors++;
+        sim_finish(s);
+        return;
+    }
+    char head[1024];
+    int n = snprintf(head, sizeof head,
+                     "GET /api/v1/events/stream HTTP/1.0\r\nHost: %s\r\nAuthorization: Bearer %s\r\n"
+                     "Accept: text/event-stream\r\n\r\n",
+                     c->host, c->token);
+    if (n <= 0 || (size_t)n >= sizeof head || write_copy((uv_stream_t *)&c->tcp, head, (size_t)n) != 0 ||
+        uv_read_start((uv_stream_t *)&c->tcp, sse_alloc, sse_read) != 0) {
+        s->errors++;
+        sim_finish(s);
+    }
+}
+
+static int load_map(sim *s, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "nuanxin: 无法读取 %s\n", path);
+        return -1;
+    }
+    s->map = calloc((size_t)s->n, sizeof *s->map);
+    char line[128], imei[64];
+    long long id;
+    while (s->map && fgets(line, sizeof line, f))
+        if (sscanf(line, "%63s %lld", imei, &id) == 2)
+            for (int i = 0; i < s->n; i++)
+                if (strcmp(s->devs[i].id, imei) == 0 && s->nmap < s->n) {
+                    s->map[s->nmap++] = (idmap){.db_id = id, .index = i};
+                    break;
+                }
+    fclose(f);
+    if (!s->map)
+        return -1;
+    qsort(s->map, (size_t)s->nmap, sizeof *s->map, cmp_map);
+    return 0;
+}
+
+/* ---- the end ---- */
+
+static void close_all(sim *s)
+{
+    for (int i = 0; i < s->n; i++) {
+        simdev *d = &s->devs[i];
+        if (!d->started) {
+            d->closed = true;
+            uv_close((uv_handle_t *)&d->tcp, on_closed);
+        } else {
+            dev_close(d);
+        }
+        if (!uv_is_closing((uv_handle_t *)&d->timer))
+            uv_close((uv_handle_t *)&d->timer, on_closed);
+    }
+    uv_close((uv_handle_t *)&s->end, on_closed);
+    uv_close((uv_handle_t *)&s->ramp, on_closed);
+    uv_close((uv_handle_t *)&s->sos, on_closed);
+    if (s->sse.inited && !s->sse.closed) {
+        s->sse.closed = true;
+        uv_close((uv_handle_t *)&s->sse.tcp, on_closed);
+    }
 }
 
 /* The end: stop sending, give the server up to 5 s to acknowledge the alarms already sent (a real
@@ -260,20 +718,29 @@ static void on_connect(uv_connect_t *req, int status)
 static void on_end(uv_timer_t *t)
 {
     sim *s = t->data;
-    if (s->drain_ticks == 0)
+    if (s->drain_ticks == 0) {
+        s->stopping = true;
+        s->stop_ns = uv_hrtime();
+        uv_timer_stop(&s->ramp);
+        uv_timer_stop(&s->sos);
         for (int i = 0; i < s->n; i++)
             uv_timer_stop(&s->devs[i].timer);
+    }
     if (s->acks < s->alarms && s->drain_ticks < 100) {
         s->drain_ticks++;
         uv_timer_start(&s->end, on_end, 50, 0);
         return;
     }
-    for (int i = 0; i < s->n; i++) {
-        dev_close(&s->devs[i]);
-        if (!uv_is_closing((uv_handle_t *)&s->devs[i].timer))
-            uv_close((uv_handle_t *)&s->devs[i].timer, on_closed);
-    }
-    uv_close((uv_handle_t *)&s->end, on_closed);
+    close_all(s);
+}
+
+static void sim_finish(sim *s)
+{
+    if (s->stopping)
+        return;
+    uv_timer_stop(&s->end);
+    s->drain_ticks = 0;
+    on_end(&s->end);
 }
 
 static const char *opt(int argc, char **argv, const char *name)
@@ -290,26 +757,60 @@ static const char *opt(int argc, char **argv, const char *name)
     return NULL;
 }
 
+static int parse_hostport(const char *target, struct sockaddr_in *out, char *host, size_t hostn)
+{
+    str_copy(host, target, hostn);
+    char *colon = strrchr(host, ':');
+    int64_t port = 0;
+    if (!colon || str_to_i64(colon + 1, 1, 65535, &port))
+        return -1;
+    *colon = '\0';
+    return uv_ip4_addr(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, (int)port, out) == 0 ? 0 : -1;
+}
+
+static void print_lat(const char *name, double *v, int n)
+{
+    if (n == 0) {
+        printf(",\"%s\":null", name);
+        return;
+    }
+    qsort(v, (size_t)n, sizeof *v, cmp_double);
+    int i50 = (int)ceil(0.50 * n) - 1, i99 = (int)ceil(0.99 * n) - 1;
+    printf(",\"%s\":{\"n\":%d,\"p50\":%.2f,\"p99\":%.2f,\"max\":%.2f}", name, n, v[i50 < 0 ? 0 : i50],
+           v[i99 < 0 ? 0 : i99], v[n - 1]);
+}
+
 int cmd_simulate(int argc, char **argv)
 {
     const char *target = opt(argc, argv, "--target"), *proto = opt(argc, argv, "--protocol");
-    int64_t n = 10, interval = 60, duration = 0, base = 0;
+    const char *mode = opt(argc, argv, "--mode");
+    int64_t n = 10, interval = 60, duration = 0, base = 0, interval_ms = 0, ramp = 0, sos_every = 100;
     const char *v;
-    double rate = 0.0;
+    double rate = 0.0, lat = 36.4574, lon = 116.2984;
     if (((v = opt(argc, argv, "--devices")) && str_to_i64(v, 1, 200000, &n)) ||
         ((v = opt(argc, argv, "--interval")) && str_to_i64(v, 1, 86400, &interval)) ||
+        ((v = opt(argc, argv, "--interval-ms")) && str_to_i64(v, 1, 86400000, &interval_ms)) ||
         ((v = opt(argc, argv, "--duration")) && str_to_i64(v, 0, 86400 * 365, &duration)) ||
+        ((v = opt(argc, argv, "--ramp")) && str_to_i64(v, 0, 1000000, &ramp)) ||
+        ((v = opt(argc, argv, "--sos-every-ms")) && str_to_i64(v, 1, 3600000, &sos_every)) ||
         ((v = opt(argc, argv, "--id-base")) && str_to_i64(v, 0, 999999999LL, &base))) {
         fprintf(stderr, "nuanxin: 参数不是有效的整数：%s\n", v);
         return 2;
     }
-    if ((v = opt(argc, argv, "--sos-rate"))) {
+    struct {
+        const char *name;
+        double *out, min, max;
+    } reals[] = {{"--sos-rate", &rate, 0, 1}, {"--lat", &lat, -90, 90}, {"--lon", &lon, -180, 180}};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        if (!(v = opt(argc, argv, reals[i].name)))
+            continue;
         char *end = NULL;
-        rate = strtod(v, &end);
-        if (!end || *end || rate < 0 || rate > 1) {
-            fprintf(stderr, "nuanxin: --sos-rate 应为 0 到 1 之间的小数\n");
+        double x = strtod(v, &end);
+        if (!end || end == v || *end || !(x >= reals[i].min && x <= reals[i].max)) {
+            fprintf(stderr, "nuanxin: %s 应为 %g 到 %g 之间的数\n", reals[i].name, reals[i].min, reals[i].max);
             return 2;
         }
+        *reals[i].out = x;
     }
     if (!proto)
         proto = "watch";
@@ -317,39 +818,82 @@ int cmd_simulate(int argc, char **argv)
         fprintf(stderr, "nuanxin: --protocol 应为 watch 或 iw\n");
         return 2;
     }
+    int m = MODE_NORMAL;
+    if (mode && strcmp(mode, "flood") == 0)
+        m = MODE_FLOOD;
+    else if (mode && strcmp(mode, "hold") == 0)
+        m = MODE_HOLD;
+    else if (mode && strcmp(mode, "probe") == 0)
+        m = MODE_PROBE;
+    else if (mode && strcmp(mode, "normal") != 0) {
+        fprintf(stderr, "nuanxin: --mode 应为 normal、flood、hold 或 probe\n");
+        return 2;
+    }
+    const char *sse = opt(argc, argv, "--sse"), *token = opt(argc, argv, "--token"),
+               *idmap_path = opt(argc, argv, "--id-map");
+    if (m == MODE_PROBE && (!sse || !token || !idmap_path)) {
+        fprintf(stderr, "nuanxin: --mode probe 需要 --sse HOST:PORT、--token 和 --id-map 文件\n");
+        return 2;
+    }
     sim *s = calloc(1, sizeof *s);
     if (!s)
         return 1;
+    int rc = 2;
     s->proto = strcmp(proto, "iw") == 0 ? GW_PROTO_IW : GW_PROTO_WATCH;
+    s->mode = m;
     if (!target)
         target = s->proto == GW_PROTO_IW ? "127.0.0.1:5010" : "127.0.0.1:5093";
     char host[64];
-    str_copy(host, target, sizeof host);
-    char *colon = strrchr(host, ':');
-    int64_t port = 0;
-    if (!colon || str_to_i64(colon + 1, 1, 65535, &port)) {
-        fprintf(stderr, "nuanxin: --target 应为 HOST:PORT\n");
-        free(s);
-        return 2;
+    if (parse_hostport(target, &s->target, host, sizeof host)) {
+        fprintf(stderr, "nuanxin: --target 应为 HOST:PORT：%s\n", target);
+        goto done;
     }
-    *colon = '\0';
-    if (uv_ip4_addr(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, (int)port, &s->target) != 0) {
-        fprintf(stderr, "nuanxin: 无法解析 %s\n", target);
-        free(s);
-        return 2;
+    if ((v = opt(argc, argv, "--source"))) {
+        char list[1024];
+        str_copy(list, v, sizeof list);
+        char *save = NULL;
+        for (char *a = strtok_r(list, ",", &save); a && s->nsources < MAX_SOURCES; a = strtok_r(NULL, ",", &save))
+            if (uv_ip4_addr(a, 0, &s->sources[s->nsources++]) != 0) {
+                fprintf(stderr, "nuanxin: --source 地址无效：%s\n", a);
+                goto done;
+            }
+    }
+    if (m == MODE_PROBE && parse_hostport(sse, &s->sse.addr, s->sse.host, sizeof s->sse.host)) {
+        fprintf(stderr, "nuanxin: --sse 应为 HOST:PORT：%s\n", sse);
+        goto done;
     }
     s->n = (int)n;
-    s->interval_ms = (int)(interval * 1000);
+    s->interval_ms = interval_ms > 0 ? (int)interval_ms : (int)(interval * 1000);
+    s->ramp_per_s = (int)ramp;
     s->sos_rate = rate;
-    s->lat = 36.4574;
-    s->lon = 116.2984;
+    s->lat = lat;
+    s->lon = lon;
     s->seed = (unsigned)clock_mono_ms();
+    s->sos_every_ms = (int)sos_every;
+    s->sos_count = s->n;
+    rc = 1;
     s->devs = calloc((size_t)n, sizeof *s->devs);
-    if (!s->devs) {
-        free(s);
-        return 1;
+    if (!s->devs)
+        goto done;
+    if (m == MODE_PROBE) {
+        s->ack_ms = calloc((size_t)n, sizeof *s->ack_ms);
+        s->event_ms = calloc((size_t)n, sizeof *s->event_ms);
+        if (!s->ack_ms || !s->event_ms)
+            goto done;
+    }
+    /* one descriptor per device, plus a few of our own */
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            rl.rlim_cur = rl.rlim_max;
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        if (rl.rlim_cur != RLIM_INFINITY && (uint64_t)n + 16 > (uint64_t)rl.rlim_cur)
+            fprintf(stderr, "nuanxin: 警告：打开文件数上限 %llu，不够 %lld 个连接\n", (unsigned long long)rl.rlim_cur,
+                    (long long)n);
     }
     uv_loop_init(&s->loop);
+    s->loop.data = s;
     for (int i = 0; i < s->n; i++) {
         simdev *d = &s->devs[i];
         d->s = s;
@@ -364,25 +908,61 @@ int cmd_simulate(int argc, char **argv)
         d->tcp.data = d;
         d->timer.data = d;
         d->creq.data = d;
-        if (uv_tcp_connect(&d->creq, &d->tcp, (const struct sockaddr *)&s->target, on_connect) != 0) {
-            s->errors++;
-            d->closed = true;
-            uv_close((uv_handle_t *)&d->tcp, on_closed);
-        }
     }
     uv_timer_init(&s->loop, &s->end);
-    s->end.data = s;
+    uv_timer_init(&s->loop, &s->ramp);
+    uv_timer_init(&s->loop, &s->sos);
+    s->end.data = s->ramp.data = s->sos.data = s;
+    if (m == MODE_PROBE) {
+        if (load_map(s, idmap_path)) {
+            s->stopping = true;
+            close_all(s);
+            uv_run(&s->loop, UV_RUN_DEFAULT);
+            uv_loop_close(&s->loop);
+            goto done;
+        }
+        s->sse.token = token;
+        uv_tcp_init(&s->loop, &s->sse.tcp);
+        s->sse.inited = true;
+        s->sse.tcp.data = &s->sse;
+        s->sse.creq.data = s;
+        uv_tcp_connect(&s->sse.creq, &s->sse.tcp, (const struct sockaddr *)&s->sse.addr, sse_connected);
+    }
+    if (s->ramp_per_s > 0) {
+        uv_timer_start(&s->ramp, on_ramp, 0, 10);
+    } else {
+        for (int i = 0; i < s->n; i++)
+            dev_connect(s, &s->devs[i]);
+        s->next_connect = s->n;
+    }
     if (duration > 0)
         uv_timer_start(&s->end, on_end, (uint64_t)duration * 1000u, 0);
-    fprintf(stderr, "模拟 %d 个%s手环 → %s（每 %lld 秒一轮，SOS 概率 %.3f）\n", s->n,
-            s->proto == GW_PROTO_IW ? " IW " : "", target, (long long)interval, rate);
+    static const char *const mode_names[] = {"normal", "flood", "hold", "probe"};
+    fprintf(stderr, "模拟 %d 个%s手环 → %s（%s，每 %d 毫秒一轮，SOS 概率 %.3f）\n", s->n,
+            s->proto == GW_PROTO_IW ? " IW " : "", target, mode_names[m], s->interval_ms, rate);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
-    printf("{\"devices\":%d,\"connected\":%llu,\"frames\":%llu,\"alarms\":%llu,\"alarm_acks\":%llu,\"bytes_in\":%llu,"
-           "\"errors\":%llu}\n",
-           s->n, (unsigned long long)s->connected, (unsigned long long)s->frames, (unsigned long long)s->alarms,
-           (unsigned long long)s->acks, (unsigned long long)s->bytes_in, (unsigned long long)s->errors);
+    double secs = s->first_ns && s->stop_ns > s->first_ns ? (double)(s->stop_ns - s->first_ns) / 1e9 : 0;
+    printf("{\"devices\":%d,\"mode\":\"%s\",\"connected\":%llu,\"frames\":%llu,\"positions\":%llu,\"readings\":%llu,"
+           "\"alarms\":%llu,\"alarm_acks\":%llu,\"commands\":%llu,\"bytes_in\":%llu,\"errors\":%llu,\"seconds\":%.3f,"
+           "\"frames_per_s\":%.1f,\"rows_per_s\":%.1f",
+           s->n, mode_names[m], (unsigned long long)s->connected, (unsigned long long)s->frames,
+           (unsigned long long)s->positions, (unsigned long long)s->readings, (unsigned long long)s->alarms,
+           (unsigned long long)s->acks, (unsigned long long)s->commands, (unsigned long long)s->bytes_in,
+           (unsigned long long)s->errors, secs, secs > 0 ? (double)s->frames / secs : 0.0,
+           secs > 0 ? (double)(s->positions + s->readings) / secs : 0.0);
+    if (m == MODE_PROBE) {
+        printf(",\"sos_sent\":%llu,\"mapped\":%d", (unsigned long long)s->alarms, s->nmap);
+        print_lat("ack_ms", s->ack_ms, s->n_ack_ms);
+        print_lat("event_ms", s->event_ms, s->n_event_ms);
+    }
+    printf("}\n");
+    rc = 0;
+done:
+    free(s->map);
+    free(s->ack_ms);
+    free(s->event_ms);
     free(s->devs);
     free(s);
-    return 0;
+    return rc;
 }
