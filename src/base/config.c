@@ -28,9 +28,11 @@ struct centry {
     size_t len; /* for strings */
     const char *def;
     int64_t min, max;
-    bool secret;
+    int secret; /* SECRET_URL: a URL that may carry a password; SECRET_ALL: the whole value */
     const char *help;
 };
+
+enum { SECRET_URL = 1, SECRET_ALL = 2 };
 
 #define S(f) offsetof(nx_config, f), sizeof(((nx_config *)0)->f)
 #define N(f) offsetof(nx_config, f), 0
@@ -69,6 +71,16 @@ static const struct centry table[] = {
     {"gw_idle_timeout_s", C_INT, N(gw_idle_timeout_s), "900", 5, 86400, false,
      "seconds of silence before a device connection is closed"},
     {"gw_batch_ms", C_INT, N(gw_batch_ms), "100", 1, 10000, false, "positions and readings are written at least this often (ms)"},
+    {"mqtt_url", C_STR, S(mqtt_url), "", 0, 0, SECRET_URL,
+     "MQTT broker for devices behind it: mqtt://HOST[:PORT] ('' = off)"},
+    {"mqtt_topic_prefix", C_STR, S(mqtt_topic_prefix), "nuanxin/devices", 0, 0, false,
+     "MQTT topics: <prefix>/<watch|iw>/<device-id>/up and .../down"},
+    {"mqtt_username", C_STR, S(mqtt_username), "", 0, 0, false, "MQTT user name ('' = anonymous)"},
+    {"mqtt_password", C_STR, S(mqtt_password), "", 0, 0, SECRET_ALL, "MQTT password (never logged)"},
+    {"mqtt_client_id", C_STR, S(mqtt_client_id), "", 0, 0, false,
+     "MQTT client id; set = a persistent session ('' = nuanxin-<host>-<pid>, clean session)"},
+    {"mqtt_max_topics", C_INT, N(mqtt_max_topics), "10000", 1, 1000000, false,
+     "MQTT devices holding half a frame at once (the oldest is dropped beyond)"},
     {"alert_escalate_s", C_INT, N(alert_escalate_s), "180", 10, 86400, false,
      "seconds before an unacknowledged alert escalates (grid worker, duty staff, family)"},
     {"cookie_secure", C_BOOL, N(cookie_secure), "false", 0, 0, false, "mark the session cookie Secure (TLS)"},
@@ -232,7 +244,9 @@ void config_dump(const nx_config *c)
         char buf[1100];
         switch (t->type) {
         case C_STR:
-            if (t->secret)
+            if (t->secret == SECRET_ALL)
+                snprintf(buf, sizeof buf, "%s", p[0] ? "<redacted>" : "");
+            else if (t->secret)
                 config_redact_url(p, buf, sizeof buf);
             else
                 snprintf(buf, sizeof buf, "%s", p);

@@ -42,6 +42,12 @@ typedef struct nx_config {
     int64_t gw_max_connections; /* device connections held at once (beyond: new ones are dropped) */
     int64_t gw_idle_timeout_s;  /* a device connection silent this long is closed */
     int64_t gw_batch_ms;        /* positions and readings are written at least this often */
+    char mqtt_url[256];         /* MQTT broker, mqtt://HOST[:PORT]; "" = no MQTT input */
+    char mqtt_topic_prefix[129];
+    char mqtt_username[128];
+    char mqtt_password[128];    /* secret: dumped as <redacted>, never logged */
+    char mqtt_client_id[65];    /* "" = generated per process (clean session) */
+    int64_t mqtt_max_topics;    /* MQTT devices holding half a frame at once */
     int64_t alert_escalate_s;   /* an unacknowledged alert moves up the chain after this long */
     bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
     bool access_log;

@@ -1,0 +1,50 @@
+/* proto.c — decode, reply and ingest item for one frame of either protocol (see proto.h). Nothing
+ * here keeps state: connection or topic state (who the device is, whether an IW device has logged
+ * in) belongs to the input that calls these. */
+#include "gateway/proto.h"
+
+#include "base/str.h"
+
+#include <string.h>
+
+const char *gw_proto_name(int proto)
+{
+    return proto == GW_PROTO_WATCH ? "watch" : proto == GW_PROTO_IW ? "iw" : NULL;
+}
+
+int gw_proto_from_name(const char *name, size_t n)
+{
+    if (n == 5 && memcmp(name, "watch", 5) == 0)
+        return GW_PROTO_WATCH;
+    if (n == 2 && memcmp(name, "iw", 2) == 0)
+        return GW_PROTO_IW;
+    return 0;
+}
+
+int gw_proto_decode(int proto, const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
+{
+    if (proto == GW_PROTO_WATCH)
+        return watch_decode(frame, len, m, e);
+    if (proto == GW_PROTO_IW)
+        return iw_decode(frame, len, m, e);
+    gw_msg_clear(m);
+    return nx_fail(e, NX_EINVAL, "proto", "未知的设备协议");
+}
+
+void gw_proto_reply(const gw_msg *m, int64_t now_ms, char *out, size_t cap, size_t *len)
+{
+    int rc = m->proto == GW_PROTO_WATCH ? watch_reply(m, out, cap, len)
+                                        : iw_reply(m, now_ms, GW_TZ_HOURS, out, cap, len);
+    if (rc)
+        *len = 0;
+}
+
+void gw_proto_item(devices_in *in, const gw_msg *m, const char *device, int64_t now_ms)
+{
+    memset(in, 0, sizeof *in);
+    in->kind = DEV_IN_FRAME;
+    in->proto = m->proto;
+    in->at = now_ms;
+    str_copy(in->imei, device, sizeof in->imei);
+    in->msg = *m;
+}

@@ -1,0 +1,45 @@
+/* proto.h — what every gateway input (TCP today, MQTT, later others) does with one complete frame:
+ * decode it with the protocol's codec, work out the reply the protocol requires, and turn the
+ * message into the ingest item that devices_ingest stores.
+ *
+ * Pure helpers over the codecs (watch.h, iw.h): no allocation, no I/O, no clock (the caller passes
+ * the time), safe from any thread. They exist so that the inputs cannot drift apart in what they
+ * answer or store; tcp.c still has its own copy of these few lines and can switch over later. */
+#ifndef NX_GATEWAY_PROTO_H
+#define NX_GATEWAY_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "gateway/codec.h"
+#include "gateway/iw.h"
+#include "gateway/watch.h"
+#include "modules/devices/devices.h"
+
+/* Time zone sent in the IW login reply (China). */
+#define GW_TZ_HOURS 8
+
+/* A buffer this large holds any reply either protocol produces. */
+#define GW_REPLY_MAX (WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX)
+
+/* The protocol's name as used in topics and the API ("watch", "iw"), NULL for an unknown one. */
+const char *gw_proto_name(int proto);
+
+/* GW_PROTO_WATCH / GW_PROTO_IW for "watch" / "iw" (exactly, lower case), 0 otherwise. */
+int gw_proto_from_name(const char *name, size_t n);
+
+/* Decode one frame (as cut by gw_framer) of proto. 0 with m filled, NX_EINVAL with m cleared and e
+ * (may be NULL) filled; see watch_decode and iw_decode. */
+int gw_proto_decode(int proto, const uint8_t *frame, size_t len, gw_msg *m, nx_err *e);
+
+/* The reply the protocol requires for m, into out (cap bytes, GW_REPLY_MAX is always enough);
+ * *len = 0 when none is due or the reply cannot be built (never an error for the caller: a frame
+ * without a reply is still stored). now_ms is the server's clock (IW login replies carry it). */
+void gw_proto_reply(const gw_msg *m, int64_t now_ms, char *out, size_t cap, size_t *len);
+
+/* Fill in as the ingest item (DEV_IN_FRAME) of message m from device (watch id or IW IMEI), read at
+ * now_ms. m.raw and m.payload are copied as pointers; ingest_push drops them. */
+void gw_proto_item(devices_in *in, const gw_msg *m, const char *device, int64_t now_ms);
+
+#endif
