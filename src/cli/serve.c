@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 
 #include "base/log.h"
+#include "gateway/mqtt.h"
 #include "modules/devices/alert_notify.h"
 #include "modules/services/services.h"
 #include "modules/visits/visits.h"
@@ -129,6 +130,30 @@ int cmd_serve(int argc, char **argv)
         cli_close_app(&app);
         return 1;
     }
+    /* Devices behind an MQTT broker (gateway/mqtt.h), when mqtt_url is set. */
+    gw_mqtt *mq = NULL;
+    gw_mqtt_options mo = {
+        .url = nx_cfg.mqtt_url,
+        .topic_prefix = nx_cfg.mqtt_topic_prefix,
+        .username = nx_cfg.mqtt_username,
+        .password = nx_cfg.mqtt_password,
+        .client_id = nx_cfg.mqtt_client_id,
+        .max_topics = (int)nx_cfg.mqtt_max_topics,
+        .idle_timeout_s = (int)nx_cfg.gw_idle_timeout_s,
+        .batch_ms = (int)nx_cfg.gw_batch_ms,
+        .esc_ms = nx_cfg.alert_escalate_s * 1000,
+    };
+    if (nx_cfg.mqtt_url[0] && mqtt_start(app.db, &mo, &mq, &e)) {
+        fprintf(stderr, "nuanxin: 无法启动 MQTT 设备接入：%s\n", e.msg);
+        cli_devices_stop(devs);
+        http_server_free(srv);
+        cli_ticker_stop(sweep);
+        visits_scheduler_stop(sched);
+        dispatcher_stop(hooks);
+        dispatcher_stop(disp);
+        cli_close_app(&app);
+        return 1;
+    }
     char host[128];
     snprintf(host, sizeof host, "%s", nx_cfg.listen);
     char *colon = strrchr(host, ':');
@@ -143,6 +168,7 @@ int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
+    mqtt_stop(mq);
     cli_devices_stop(devs);
     http_server_free(srv);
     cli_ticker_stop(sweep);
