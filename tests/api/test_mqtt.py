@@ -4,7 +4,7 @@ devices played by a minimal MQTT 3.1.1 client written below with sockets. Checke
 split across two messages is stored; an SOS without a GPS fix becomes an alert whose ack arrives on the
 down topic with QoS 1 and only once the alert is stored; an IW login and alarm; garbage, an oversized
 payload, a frame over the cap, a bad topic and a frame naming another device than its topic store
-nothing and do not disturb the next device; the password is never in the log or the config dump; the
+nothing and do not disturb the next device; half frames are bounded in number and age; the password is never in the log or the config dump; the
 broker restarting: nuanxin reconnects and the next frame is stored; a graceful stop. Skipped (77) only
 when mosquitto is not installed (`make test` installs it)."""
 import os
@@ -433,6 +433,34 @@ def test_broker_restart():
     check(log.count("mqtt.connected") >= 2, "the reconnection is logged")
 
 
+def test_half_frames_bounded():
+    """Half frames are kept per topic up to mqtt_max_topics (the oldest is dropped) and for at most
+    gw_idle_timeout_s; a dropped half frame's rest is garbage, other devices are served."""
+    global DEV
+    S.stop()
+    S.extra += ["--mqtt-max-topics", "2", "--gw-idle-timeout-s", "5"]
+    S.start(env={**os.environ, "NUANXIN_MQTT_PASSWORD": MQ_PASS})
+    DEV.close()
+    DEV = new_device()
+    check(wait_ready(DEV), "ready after the restart")
+    a, b, c, d, e = ("567890003%d" % i for i in range(1, 6))
+    for dev in (a, b, c):
+        DEV.publish(up("watch", dev), f"[3G*{dev}*0002*".encode(), qos=1)
+    for dev in (b, c, a):
+        DEV.publish(up("watch", dev), b"LK]", qos=1)
+    check_eq(DEV.expect(down("watch", b)) and True, True, "second half frame completed")
+    check_eq(DEV.expect(down("watch", c)) and True, True, "third half frame completed")
+    check_eq(DEV.expect(down("watch", a), timeout=0.5), None, "the oldest half frame was dropped at the cap")
+    DEV.publish(up("watch", d), f"[3G*{d}*0002*".encode(), qos=1)
+    time.sleep(6)
+    DEV.publish(up("watch", e), wframe(e, "LK"), qos=1)
+    check_eq(DEV.expect(down("watch", e)) and True, True, "another device served")
+    DEV.publish(up("watch", d), b"LK]", qos=1)
+    check_eq(DEV.expect(down("watch", d), timeout=0.5), None, "an idle half frame was dropped")
+    DEV.publish(up("watch", d), wframe(d, "LK"), qos=1)
+    check_eq(DEV.expect(down("watch", d)) and True, True, "that device's next whole frame is served")
+
+
 def test_graceful_stop():
     DEV.close()
     t0 = time.time()
@@ -445,7 +473,7 @@ def test_graceful_stop():
 try:
     run([test_connect_and_keepalive, test_position_split_across_messages, test_sos_without_fix_acked_after_commit,
          test_iw_login_and_alarm, test_bad_input_stores_nothing, test_password_never_logged, test_broker_restart,
-         test_graceful_stop])
+         test_half_frames_bounded, test_graceful_stop])
 finally:
     try:
         S.cleanup()
