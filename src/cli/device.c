@@ -44,6 +44,7 @@ int cli_devices_start(nx_app *app, http_server *srv, cli_devices **out, nx_err *
         .idle_timeout_s = (int)nx_cfg.gw_idle_timeout_s,
         .batch_ms = (int)nx_cfg.gw_batch_ms,
         .esc_ms = nx_cfg.alert_escalate_s * 1000,
+        .keys = app->keys,
     };
     host_of(nx_cfg.watch_listen, d->watch_host, sizeof d->watch_host);
     host_of(nx_cfg.iw_listen, d->iw_host, sizeof d->iw_host);

@@ -6,7 +6,8 @@
  * reconnects replaces its old connection; beyond max_connections a new connection is closed at once.
  * Positions, readings and keep-alives are queued and written in batches (every batch_ms or 200 rows,
  * one transaction); an alarm frame is acknowledged only after the transaction holding its alert has
- * committed. A frame that does not decode stores nothing; a connection whose frame exceeds the cap is
+ * committed. Device commands queued by staff are sent to the device's connection by a sender thread
+ * (cmdq.h) and its answers close them (through ingest). A frame that does not decode stores nothing; a connection whose frame exceeds the cap is
  * dropped; neither disturbs any other connection. */
 #ifndef NX_GATEWAY_GATEWAY_H
 #define NX_GATEWAY_GATEWAY_H
@@ -15,6 +16,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "secure/crypto.h"
 #include "store/store.h"
 
 typedef struct gw_options {
@@ -28,6 +30,8 @@ typedef struct gw_options {
     size_t iw_frame_max;
     size_t max_pending_out;   /* unsent reply bytes per connection before it is dropped (0 = 64 KiB) */
     int queue_max;            /* queued rows before new non-alarm rows are dropped (0 = 100000) */
+    const nx_keys *keys;      /* set: queued device commands are sent (cmdq.h); NULL: no commands */
+    int cmd_poll_ms;          /* how often queued commands are looked for (0 = 500) */
 } gw_options;
 
 typedef struct gateway gateway;

@@ -24,6 +24,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "gateway/cmdq.h"
 #include "gateway/frame.h"
 #include "gateway/ingest.h"
 #include "gateway/iw.h"
@@ -63,6 +64,7 @@ struct conn {
     size_t pending_out;
     char device[24];
     char iw_prefix[4];
+    char mf[3];          /* watch manufacturer of the last frame ("3G", "CS" …): commands use it */
     gw_framer framer;
 };
 
@@ -89,6 +91,9 @@ struct gateway {
     conn **map;
     pthread_mutex_t done_mu;
     alarm_tok *done_head;
+    cmdq *cmds;              /* under done_mu: NULL once gateway_stop has begun */
+    uv_async_t cmd_async;
+    cmdq_req *cmd_head, *cmd_tail; /* under done_mu: posted by the sender thread */
     bool loop_gone;      /* the writer has stopped: the loop closes the done handle and ends */
     bool stop_seen;      /* the loop has closed the listeners and connections */
     pthread_cond_t stop_cv;
@@ -270,6 +275,8 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
         }
     } else if (m.device_id[0]) {
         conn_identify(c, m.device_id);
+        if (m.mf[0])
+            str_copy(c->mf, m.mf, sizeof c->mf);
     }
     if (!c->mapped)
         return;
@@ -425,6 +432,53 @@ static void drain_done(gateway *g)
     }
 }
 
+/* Sender thread: a command for the loop (cmdq.h). */
+static void cmd_post(void *ctx, cmdq_req *req)
+{
+    gateway *g = ctx;
+    req->next = NULL;
+    pthread_mutex_lock(&g->done_mu);
+    if (g->cmd_tail)
+        g->cmd_tail->next = req;
+    else
+        g->cmd_head = req;
+    g->cmd_tail = req;
+    pthread_mutex_unlock(&g->done_mu);
+    uv_async_send(&g->cmd_async);
+}
+
+/* Loop: send each posted command if this process holds the device's connection, and answer. */
+static void on_cmd_async(uv_async_t *a)
+{
+    gateway *g = a->data;
+    pthread_mutex_lock(&g->done_mu);
+    cmdq_req *r = g->cmd_head;
+    g->cmd_head = g->cmd_tail = NULL;
+    cmdq *q = g->cmds;
+    while (r) {
+        cmdq_req *next = r->next;
+        conn *c = map_find(g, r->imei);
+        if (q && c && !c->closing && c->proto == r->proto) {
+            char out[WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX];
+            size_t len = 0;
+            nx_err e;
+            nx_err_clear(&e);
+            const char *mf = c->proto == GW_PROTO_IW ? (c->iw_prefix[0] ? c->iw_prefix : "IW") : (c->mf[0] ? c->mf : "SG");
+            if (devices_command_encode(&r->cmd, c->proto, mf, c->device, r->serial, out, sizeof out, &len, &e)) {
+                cmdq_result(q, r->id, CMDQ_FAILED, e.msg);
+            } else {
+                conn_send(c, out, len);
+                cmdq_result(q, r->id, c->closing ? CMDQ_NOT_HERE : CMDQ_SENT, NULL);
+            }
+        } else if (q) {
+            cmdq_result(q, r->id, CMDQ_NOT_HERE, NULL);
+        }
+        cmdq_req_free(r);
+        r = next;
+    }
+    pthread_mutex_unlock(&g->done_mu);
+}
+
 static void on_plain_closed(uv_handle_t *h);
 
 static void on_done_async(uv_async_t *a)
@@ -452,6 +506,8 @@ static void on_stop_async(uv_async_t *a)
         uv_close((uv_handle_t *)&g->iw.tcp, on_plain_closed);
     while (g->conns)
         conn_close(g->conns, NULL);
+    on_cmd_async(&g->cmd_async); /* the sender has stopped: free what it posted last */
+    uv_close((uv_handle_t *)&g->cmd_async, on_plain_closed);
     uv_close((uv_handle_t *)&g->stop_async, on_plain_closed);
     pthread_mutex_lock(&g->done_mu);
     g->stop_seen = true;
@@ -529,6 +585,7 @@ static void close_all_sync(gateway *g)
         uv_close((uv_handle_t *)&g->iw.tcp, on_plain_closed);
     uv_close((uv_handle_t *)&g->stop_async, on_plain_closed);
     uv_close((uv_handle_t *)&g->done_async, on_plain_closed);
+    uv_close((uv_handle_t *)&g->cmd_async, on_plain_closed);
     uv_run(&g->loop, UV_RUN_DEFAULT);
     uv_loop_close(&g->loop);
 }
@@ -557,8 +614,10 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     uv_loop_init(&g->loop);
     uv_async_init(&g->loop, &g->stop_async, on_stop_async);
     uv_async_init(&g->loop, &g->done_async, on_done_async);
+    uv_async_init(&g->loop, &g->cmd_async, on_cmd_async);
     g->stop_async.data = g;
     g->done_async.data = g;
+    g->cmd_async.data = g;
     int rc = 0;
     if ((enabled(o->watch_listen) && (rc = listen_on(g, &g->watch, GW_PROTO_WATCH, o->watch_listen, e))) ||
         (enabled(o->iw_listen) && (rc = listen_on(g, &g->iw, GW_PROTO_IW, o->iw_listen, e))))
@@ -570,6 +629,10 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
         goto fail;
     }
     g->thread_started = true;
+    if (o->keys && (rc = cmdq_start(s, o->keys, o->cmd_poll_ms, cmd_post, g, &g->cmds, e))) {
+        gateway_stop(g);
+        return rc;
+    }
     nx_log(LOG_INFO, "gateway.started watch_port=%d iw_port=%d max_connections=%d", g->watch.port, g->iw.port,
            g->o.max_connections);
     *out = g;
@@ -608,6 +671,12 @@ void gateway_stop(gateway *g)
 {
     if (!g)
         return;
+    /* 0. No more commands: the loop stops answering the sender, then the sender stops. */
+    pthread_mutex_lock(&g->done_mu);
+    cmdq *q = g->cmds;
+    g->cmds = NULL;
+    pthread_mutex_unlock(&g->done_mu);
+    cmdq_stop(q);
     /* 1. The loop closes the listeners and every connection (their offline rows are queued). */
     uv_async_send(&g->stop_async);
     pthread_mutex_lock(&g->done_mu);

@@ -397,6 +397,8 @@ static int ingest_one(store_tx *tx, const devices_in *it, int64_t esc_ms, int64_
     dev_rules rules;
     bool rules_loaded = false;
     dev_target t = {.device_id = d.id, .community_id = d.community, .grid_id = d.grid, .resident_id = d.resident};
+    if (m->kind == GW_CMD_REPLY)
+        return dev_command_reply(tx, d.id, m, now, e);
     if (m->kind == GW_HEALTH) {
         const gw_health *h = &m->health;
         bool any = (h->hr_bpm != GW_NONE && h->hr_bpm > 0) || (h->sys_mmhg != GW_NONE && h->sys_mmhg > 0) ||
@@ -592,7 +594,7 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int *es
     int rc = store_begin(s, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    if ((rc = escalate(tx, now, esc_ms, escalated, e)))
+    if ((rc = escalate(tx, now, esc_ms, escalated, e)) || (rc = dev_commands_tick(tx, now, e)))
         goto fail;
     if (idle_ms > 0) {
         store_param p[] = {P_INT(now - idle_ms), P_INT(now)};

@@ -111,7 +111,8 @@ int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, 
  * -1 both; online -1 any, 0/1. */
 int devices_list(nx_app *app, const nx_principal *who, int registered, int online, int64_t resident_id,
                  int limit, json_t **out, nx_err *e);
-/* Telemetry, newest first: what "positions" or "readings", since from_ms (0 = any). */
+/* Telemetry, newest first: what "positions", "readings" or "steps" (per local day: {"day",
+ * "steps"}), since from_ms (0 = any). */
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms,
                       int limit, json_t **out, nx_err *e);
 /* Look a device up by IMEI (for the CLI): 0 and *id, or NX_ENOTFOUND. */
@@ -160,6 +161,67 @@ int devices_tick(store *s, int64_t now_ms, int64_t esc_ms, int64_t idle_ms, int 
 typedef struct devices_ticker devices_ticker;
 int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_err *e);
 void devices_ticker_stop(devices_ticker *t); /* NULL accepted; joins */
+
+/* ---- commands (devices_commands.c) ----
+ *
+ * Staff queue a command for a device (DEVICE_WRITE, device in scope); it waits (state "queued")
+ * until the device is online and the gateway holding its connection sends it ("sent", with the
+ * keyword or IW type and serial sent); the device's answer makes it "done". A queued command whose
+ * expires_at passes is "expired"; a sent one not answered within DEV_CMD_REPLY_MS "failed"; staff
+ * may cancel a queued one ("cancelled"). Kinds and their args (JSON object, strict):
+ *   locate {}, upload_interval {"seconds": 60..65535}, sos_numbers {"phones": [1..3 phones, "" clears]},
+ *   center {"phone"}, fall_detect {"on": bool, "call_centre": bool?}, fall_level {"level": 1..9},
+ *   lowbat_alarm {"on"}, remove_alarm {"on"}, hr_interval {"seconds": 0..86400}, hr_now {},
+ *   message {"text": ≤ GW_TEXT_MAX characters}, find {}, reset {}, poweroff {}.
+ * A kind the device's protocol cannot say (IW has no centre number) is refused at creation. Phone
+ * numbers are personal data: lists show them masked; the whole args are kept encrypted for the
+ * gateway. */
+#define DEV_CMD_EXPIRES_S (24LL * 3600)     /* default time a command may wait for its device */
+#define DEV_CMD_REPLY_MS (10LL * 60 * 1000) /* a sent command not answered by then: failed */
+
+/* Chinese name of a command kind (the kind itself when unknown). */
+const char *devices_command_label(const char *kind);
+/* kind + args → the protocol-neutral command; strings in out borrow from args. NX_EINVAL with the
+ * field (Chinese message) for an unknown kind, an unknown member, a value out of range. Pure. */
+int devices_command_build(const char *kind, json_t *args, gw_cmd *out, nx_err *e);
+/* Encode cmd as the frame for a device of proto (GW_PROTO_*), with the manufacturer ("SG"/"3G"…)
+ * or the IW prefix, the device id and the IW serial. NX_EINVAL (field "kind") when the protocol has
+ * no such command, NX_EINVAL (field "args") for a bad value. Pure. */
+int devices_command_encode(const gw_cmd *cmd, int proto, const char *mf_or_prefix, const char *device, uint32_t serial,
+                           char *out, size_t cap, size_t *len, nx_err *e);
+/* Queue a command (expires_in_s 0 = DEV_CMD_EXPIRES_S; 60 s .. 30 days). Audited. */
+int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_id, const char *kind, json_t *args,
+                           int64_t expires_in_s, int64_t now, int64_t *id, nx_err *e);
+/* {"items": [newest first]} of the device's commands, or (command_id != 0) that one command. */
+int devices_command_list(nx_app *app, const nx_principal *who, int64_t device_id, int64_t command_id, int limit,
+                         json_t **out, nx_err *e);
+/* queued → cancelled; NX_ECONFLICT in any other state. Audited. */
+int devices_command_cancel(nx_app *app, const nx_principal *who, int64_t device_id, int64_t command_id, int64_t now,
+                           nx_err *e);
+
+/* The gateway's side: queued, unexpired commands of devices marked online, oldest first, with their
+ * whole args (decrypted). */
+typedef struct dev_pending_cmd {
+    int64_t id;
+    char imei[24];
+    int proto;
+    char kind[24];
+    char args[1024];
+} dev_pending_cmd;
+int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pending_cmd *out, int cap, int *n,
+                             nx_err *e);
+/* The gateway's steps: DEV_CMD_CLAIM a queued command before handing it to the connection (→ sent,
+ * with the keyword or IW type and serial; from then on it cannot be cancelled), DEV_CMD_UNCLAIM when
+ * no connection of this process held the device (sent → queued), DEV_CMD_FAIL when it cannot be sent
+ * (why). NX_ECONFLICT when the command was not in the state the step needs. */
+enum { DEV_CMD_CLAIM = 1, DEV_CMD_UNCLAIM, DEV_CMD_FAIL };
+int devices_command_mark(store *s, int64_t id, int what, const char *wire, int64_t serial, const char *why, int64_t now,
+                         nx_err *e);
+
+/* Dashboard numbers in the caller's scope (DEVICE_READ): {"devices", "online", "low_battery" (≤ 20 %),
+ * "open_alerts", "acknowledged_alerts", "alerts_today" (since local midnight), "acknowledged_30d",
+ * "ack_ms_median", "ack_ms_p90" (null when none), "by_kind": {kind: alerts of the last 30 days}}. */
+int devices_stats(nx_app *app, const nx_principal *who, int64_t now, json_t **out, nx_err *e);
 
 /* Routes of devices, rules and alerts (devices_http.c), and GET /api/v1/events/stream: a live
  * stream (SSE) of alert events from the hub named DEVICES_SSE_HUB, which the caller feeds

@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void set_time(json_t *o, const char *key, store_rows *r, int col)
+void dev_set_time(json_t *o, const char *key, store_rows *r, int col)
 {
     if (store_isnull(r, col)) {
         json_object_set_new(o, key, json_null());
@@ -32,12 +32,12 @@ static void set_time(json_t *o, const char *key, store_rows *r, int col)
     json_object_set_new(o, key, json_string(t));
 }
 
-static void set_int(json_t *o, const char *key, store_rows *r, int col)
+void dev_set_int(json_t *o, const char *key, store_rows *r, int col)
 {
     json_object_set_new(o, key, store_isnull(r, col) ? json_null() : json_integer(store_int(r, col)));
 }
 
-static void set_text(json_t *o, const char *key, store_rows *r, int col)
+void dev_set_text(json_t *o, const char *key, store_rows *r, int col)
 {
     const char *s = store_text(r, col);
     json_object_set_new(o, key, s ? json_string(s) : json_null());
@@ -60,41 +60,41 @@ static void set_coord(json_t *o, const char *key, store_rows *r, int col)
 static json_t *device_row(store_rows *r)
 {
     json_t *o = json_object();
-    set_int(o, "id", r, 0);
-    set_text(o, "imei", r, 1);
-    set_text(o, "protocol", r, 2);
-    set_text(o, "model", r, 3);
-    set_text(o, "sim", r, 4);
-    set_text(o, "iccid", r, 5);
+    dev_set_int(o, "id", r, 0);
+    dev_set_text(o, "imei", r, 1);
+    dev_set_text(o, "protocol", r, 2);
+    dev_set_text(o, "model", r, 3);
+    dev_set_text(o, "sim", r, 4);
+    dev_set_text(o, "iccid", r, 5);
     json_object_set_new(o, "registered", json_boolean(store_int(r, 6) != 0));
-    set_int(o, "community_id", r, 7);
-    set_int(o, "grid_id", r, 8);
-    set_int(o, "resident_id", r, 9);
-    set_text(o, "resident_name", r, 10);
+    dev_set_int(o, "community_id", r, 7);
+    dev_set_int(o, "grid_id", r, 8);
+    dev_set_int(o, "resident_id", r, 9);
+    dev_set_text(o, "resident_name", r, 10);
     json_object_set_new(o, "online", json_boolean(store_int(r, 11) != 0));
     json_object_set_new(o, "status", json_string(store_int(r, 11) ? "online" : "offline"));
-    set_int(o, "battery", r, 12);
+    dev_set_int(o, "battery", r, 12);
     json_t *fix = json_object();
-    set_time(fix, "at", r, 13);
+    dev_set_time(fix, "at", r, 13);
     set_coord(fix, "lat", r, 14);
     set_coord(fix, "lon", r, 15);
     json_object_set_new(o, "last_fix", store_isnull(r, 13) ? (json_decref(fix), json_null()) : fix);
     json_t *rd = json_object();
-    set_int(rd, "hr", r, 16);
-    set_int(rd, "sys", r, 17);
-    set_int(rd, "dia", r, 18);
-    set_int(rd, "spo2", r, 19);
+    dev_set_int(rd, "hr", r, 16);
+    dev_set_int(rd, "sys", r, 17);
+    dev_set_int(rd, "dia", r, 18);
+    dev_set_int(rd, "spo2", r, 19);
     json_object_set_new(rd, "temp", store_isnull(r, 20) ? json_null() : json_real((double)store_int(r, 20) / 10.0));
-    set_time(rd, "at", r, 21);
+    dev_set_time(rd, "at", r, 21);
     json_object_set_new(o, "last_readings", rd);
-    set_text(o, "steps_day", r, 22);
-    set_int(o, "steps_today", r, 23);
+    dev_set_text(o, "steps_day", r, 22);
+    dev_set_int(o, "steps_today", r, 23);
     json_object_set_new(o, "worn", store_isnull(r, 24) ? json_null() : json_boolean(store_int(r, 24) != 0));
-    set_time(o, "first_seen_at", r, 25);
-    set_time(o, "last_seen_at", r, 26);
-    set_text(o, "notes", r, 27);
-    set_time(o, "created_at", r, 28);
-    set_time(o, "updated_at", r, 29);
+    dev_set_time(o, "first_seen_at", r, 25);
+    dev_set_time(o, "last_seen_at", r, 26);
+    dev_set_text(o, "notes", r, 27);
+    dev_set_time(o, "created_at", r, 28);
+    dev_set_time(o, "updated_at", r, 29);
     return o;
 }
 
@@ -230,7 +230,7 @@ fail:
 }
 
 /* Load a device in the caller's scope: community, grid. */
-static int device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *resident,
+int dev_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *resident,
                            nx_err *e)
 {
     char sql[900] = "SELECT d.community_id, d.resident_id FROM devices d WHERE d.id = $1";
@@ -266,7 +266,7 @@ int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devic
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     int64_t community = 0, resident = 0, now = clock_now_ms();
-    if ((rc = device_in_scope(tx, who, id, &community, &resident, e)))
+    if ((rc = dev_device_in_scope(tx, who, id, &community, &resident, e)))
         goto fail;
     store_param p[] = {P_INT(id), P_TEXT(in->model), P_TEXT(in->sim), P_TEXT(in->notes), P_INT(now)};
     if ((rc = store_exec(tx,
@@ -389,18 +389,20 @@ int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const ch
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
-    bool pos = strcmp(what, "positions") == 0;
+    bool pos = strcmp(what, "positions") == 0, steps = strcmp(what, "steps") == 0;
     store_tx *tx = NULL;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    if ((rc = device_in_scope(tx, who, id, NULL, NULL, e))) {
+    if ((rc = dev_device_in_scope(tx, who, id, NULL, NULL, e))) {
         store_rollback(tx);
         return rc;
     }
     char sql[400];
     snprintf(sql, sizeof sql,
-             pos ? "SELECT at, fix_at, fix, lat_e6, lon_e6, speed_e1, satellites, cells, wifi, delayed FROM device_positions "
+             steps ? "SELECT day, steps FROM device_steps WHERE device_id = $1 AND updated_at >= $2 ORDER BY day DESC "
+                     "LIMIT %d"
+             : pos ? "SELECT at, fix_at, fix, lat_e6, lon_e6, speed_e1, satellites, cells, wifi, delayed FROM device_positions "
                    "WHERE device_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT %d"
                  : "SELECT at, hr, sys, dia, spo2, temp_e1, sugar_e2 FROM device_readings WHERE device_id = $1 AND at >= $2 "
                    "ORDER BY at DESC, id DESC LIMIT %d",
@@ -411,22 +413,28 @@ int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const ch
     if ((rc = store_query(tx, sql, p, 2, &r, e)) == 0) {
         while ((rc = store_next(r)) == 1) {
             json_t *o = json_object();
-            set_time(o, "at", r, 0);
+            if (steps) {
+                dev_set_text(o, "day", r, 0);
+                dev_set_int(o, "steps", r, 1);
+                json_array_append_new(items, o);
+                continue;
+            }
+            dev_set_time(o, "at", r, 0);
             if (pos) {
-                set_time(o, "fix_at", r, 1);
+                dev_set_time(o, "fix_at", r, 1);
                 json_object_set_new(o, "fix", json_boolean(store_int(r, 2) != 0));
                 set_coord(o, "lat", r, 3);
                 set_coord(o, "lon", r, 4);
                 json_object_set_new(o, "speed_kmh", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
-                set_int(o, "satellites", r, 6);
-                set_int(o, "cells", r, 7);
-                set_int(o, "wifi", r, 8);
+                dev_set_int(o, "satellites", r, 6);
+                dev_set_int(o, "cells", r, 7);
+                dev_set_int(o, "wifi", r, 8);
                 json_object_set_new(o, "delayed", json_boolean(store_int(r, 9) != 0));
             } else {
-                set_int(o, "hr", r, 1);
-                set_int(o, "sys", r, 2);
-                set_int(o, "dia", r, 3);
-                set_int(o, "spo2", r, 4);
+                dev_set_int(o, "hr", r, 1);
+                dev_set_int(o, "sys", r, 2);
+                dev_set_int(o, "dia", r, 3);
+                dev_set_int(o, "spo2", r, 4);
                 json_object_set_new(o, "temp", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
                 json_object_set_new(o, "sugar", store_isnull(r, 6) ? json_null() : json_real(store_int(r, 6) / 100.0));
             }
@@ -597,22 +605,22 @@ static const char *state_label(const char *s)
 static json_t *alert_row(store_rows *r)
 {
     json_t *o = json_object();
-    set_int(o, "id", r, 0);
-    set_text(o, "kind", r, 1);
+    dev_set_int(o, "id", r, 0);
+    dev_set_text(o, "kind", r, 1);
     json_object_set_new(o, "kind_label", json_string(dev_kind_label(store_text(r, 1))));
-    set_text(o, "source", r, 2);
-    set_text(o, "severity", r, 3);
-    set_text(o, "state", r, 4);
+    dev_set_text(o, "source", r, 2);
+    dev_set_text(o, "severity", r, 3);
+    dev_set_text(o, "state", r, 4);
     json_object_set_new(o, "state_label", json_string(state_label(store_text(r, 4))));
-    set_int(o, "community_id", r, 5);
-    set_int(o, "grid_id", r, 6);
-    set_int(o, "resident_id", r, 7);
-    set_text(o, "resident_name", r, 8);
-    set_int(o, "device_id", r, 9);
-    set_text(o, "imei", r, 10);
-    set_time(o, "opened_at", r, 11);
-    set_time(o, "last_at", r, 12);
-    set_int(o, "repeats", r, 13);
+    dev_set_int(o, "community_id", r, 5);
+    dev_set_int(o, "grid_id", r, 6);
+    dev_set_int(o, "resident_id", r, 7);
+    dev_set_text(o, "resident_name", r, 8);
+    dev_set_int(o, "device_id", r, 9);
+    dev_set_text(o, "imei", r, 10);
+    dev_set_time(o, "opened_at", r, 11);
+    dev_set_time(o, "last_at", r, 12);
+    dev_set_int(o, "repeats", r, 13);
     json_object_set_new(o, "fix", json_boolean(store_int(r, 14) != 0));
     json_t *pos = json_null();
     if (!store_isnull(r, 15) && !store_isnull(r, 16))
@@ -620,18 +628,18 @@ static json_t *alert_row(store_rows *r)
     json_object_set_new(o, "position", pos);
     json_t *detail = json_loads(store_text(r, 17) ? store_text(r, 17) : "{}", 0, NULL);
     json_object_set_new(o, "detail", detail ? detail : json_object());
-    set_int(o, "acked_by", r, 18);
-    set_text(o, "acked_by_name", r, 28);
-    set_time(o, "acked_at", r, 19);
-    set_int(o, "resolved_by", r, 20);
-    set_text(o, "resolved_by_name", r, 29);
-    set_time(o, "resolved_at", r, 21);
-    set_text(o, "note", r, 22);
+    dev_set_int(o, "acked_by", r, 18);
+    dev_set_text(o, "acked_by_name", r, 28);
+    dev_set_time(o, "acked_at", r, 19);
+    dev_set_int(o, "resolved_by", r, 20);
+    dev_set_text(o, "resolved_by_name", r, 29);
+    dev_set_time(o, "resolved_at", r, 21);
+    dev_set_text(o, "note", r, 22);
     json_object_set_new(o, "needs_followup", json_boolean(store_int(r, 23) != 0));
-    set_int(o, "escalation_level", r, 24);
-    set_time(o, "next_escalation_at", r, 25);
-    set_int(o, "ack_ms", r, 26);
-    set_int(o, "resolve_ms", r, 27);
+    dev_set_int(o, "escalation_level", r, 24);
+    dev_set_time(o, "next_escalation_at", r, 25);
+    dev_set_int(o, "ack_ms", r, 26);
+    dev_set_int(o, "resolve_ms", r, 27);
     return o;
 }
 
@@ -739,12 +747,12 @@ int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
                           p, 1, &r, e)) == 0) {
         while ((rc = store_next(r)) == 1) {
             json_t *x = json_object();
-            set_time(x, "at", r, 0);
-            set_text(x, "action", r, 1);
-            set_int(x, "user_id", r, 2);
-            set_text(x, "user_name", r, 3);
-            set_int(x, "level", r, 4);
-            set_text(x, "note", r, 5);
+            dev_set_time(x, "at", r, 0);
+            dev_set_text(x, "action", r, 1);
+            dev_set_int(x, "user_id", r, 2);
+            dev_set_text(x, "user_name", r, 3);
+            dev_set_int(x, "level", r, 4);
+            dev_set_text(x, "note", r, 5);
             json_array_append_new(log, x);
         }
         rc = rc < 0 ? rc : 0;

@@ -257,6 +257,72 @@ static int resolve_alert(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+static int device_steps(http_req *r, void *ctx)
+{
+    return telemetry(r, ctx, "steps");
+}
+
+static const char *const command_fields[] = {"kind", "args", "expires_in_s", NULL};
+
+static int create_command(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, cid, expires = 0;
+    json_t *body, *out;
+    const char *kind = NULL;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = http_json_only(body, command_fields, http_err(r))))
+        return rc;
+    if ((rc = json_get_str(body, "kind", true, 24, &kind, http_err(r))) < 0 ||
+        (rc = json_get_int(body, "expires_in_s", false, 60, 30 * 86400, &expires, http_err(r))) < 0)
+        return rc;
+    json_t *args = json_object_get(body, "args");
+    if (args && !json_is_object(args))
+        return nx_fail(http_err(r), NX_EINVAL, "args", "args 应为 JSON 对象");
+    if ((rc = devices_command_create(app, &who, id, kind, args, expires, clock_now_ms(), &cid, http_err(r))) ||
+        (rc = devices_command_list(app, &who, id, cid, 1, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 201, out);
+}
+
+static int list_commands(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    int limit, rc;
+    json_t *out;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = limit_of(r, app, &limit)) ||
+        (rc = devices_command_list(app, &who, id, 0, limit, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int cancel_command(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, cid;
+    int rc;
+    json_t *out;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_param_id(r, "cid", &cid)) ||
+        (rc = devices_command_cancel(app, &who, id, cid, clock_now_ms(), http_err(r))) ||
+        (rc = devices_command_list(app, &who, id, cid, 1, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int device_stats(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = devices_stats(app, &who, clock_now_ms(), &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
 /* Who sees an alert event on the live stream: DEVICE_READ holders whose scope covers it (family
  * members: their elder's alerts). Alerts of unbound devices (no community) only platform-wide. */
 static bool stream_filter(const http_auth *who, const http_sse_scope *sc, void *ctx)
@@ -300,6 +366,11 @@ int devices_routes(http_server *srv, nx_app *app)
     http_route(srv, "PATCH", "/api/v1/devices/{id}", patch_device, app, 0);
     http_route(srv, "GET", "/api/v1/devices/{id}/positions", device_positions, app, 0);
     http_route(srv, "GET", "/api/v1/devices/{id}/readings", device_readings, app, 0);
+    http_route(srv, "GET", "/api/v1/devices/{id}/steps", device_steps, app, 0);
+    http_route(srv, "GET", "/api/v1/devices/{id}/commands", list_commands, app, 0);
+    http_route(srv, "POST", "/api/v1/devices/{id}/commands", create_command, app, 0);
+    http_route(srv, "POST", "/api/v1/devices/{id}/commands/{cid}/cancel", cancel_command, app, 0);
+    http_route(srv, "GET", "/api/v1/stats/devices", device_stats, app, 0);
     http_route(srv, "GET", "/api/v1/residents/{id}/alert-rules", get_rules, app, 0);
     http_route(srv, "PUT", "/api/v1/residents/{id}/alert-rules", put_rules, app, 0);
     http_route(srv, "GET", "/api/v1/alerts", list_alerts, app, 0);

@@ -33,4 +33,20 @@ int dev_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t
  * says whether a row exists. */
 int dev_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e);
 
+/* JSON members from a result column: a local time text ("YYYY-MM-DD HH:MM:SS"), an integer, a text;
+ * null for SQL NULL. */
+void dev_set_time(json_t *o, const char *key, store_rows *r, int col);
+void dev_set_int(json_t *o, const char *key, store_rows *r, int col);
+void dev_set_text(json_t *o, const char *key, store_rows *r, int col);
+/* The device if it is in the caller's scope (unbound devices too for DEVICE_WRITE holders): its
+ * community and resident (either pointer may be NULL); NX_ENOTFOUND otherwise. */
+int dev_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *resident,
+                        nx_err *e);
+
+/* Commands (devices_commands.c): a device's answer to a command (GW_CMD_REPLY) closes the command
+ * it answers — IW by serial, the watch by keyword, the oldest sent first; and the ticker's part:
+ * queued commands past expires_at expire, sent ones unanswered for DEV_CMD_REPLY_MS fail. */
+int dev_command_reply(store_tx *tx, int64_t device, const gw_msg *m, int64_t now, nx_err *e);
+int dev_commands_tick(store_tx *tx, int64_t now, nx_err *e);
+
 #endif
