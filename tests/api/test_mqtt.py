@@ -2,7 +2,8 @@
 free loopback port (password file and ACL, no anonymous clients), nuanxin pointed at it with mqtt_url, and the
 devices played by a minimal MQTT 3.1.1 client written below with sockets. Checked: a watch position
 split across two messages is stored; an SOS without a GPS fix becomes an alert whose ack arrives on the
-down topic with QoS 1 and only once the alert is stored; an IW login and alarm; garbage, an oversized
+down topic with QoS 1 and only once the alert is stored (none while SQLite's write lock is held
+elsewhere); an IW login and alarm; garbage, an oversized
 payload, a frame over the cap, a bad topic and a frame naming another device than its topic store
 nothing and do not disturb the next device; half frames are bounded in number and age; the password is never in the log or the config dump; the
 broker restarting: nuanxin reconnects and the next frame is stored; a graceful stop. Skipped (77) only
@@ -24,7 +25,7 @@ if not MOSQUITTO or not MOSQUITTO_PASSWD:
     print("skipped: mosquitto is not installed (scripts/deps.sh test installs it)")
     sys.exit(77)
 
-from nxtest import Server, check, check_eq, run, run_cli  # noqa: E402 (after the skip)
+from nxtest import PG, Server, check, check_eq, run, run_cli  # noqa: E402 (after the skip)
 
 PREFIX = "nxtest/band"
 MQ_USER = "nuanxin"
@@ -340,6 +341,27 @@ def test_sos_without_fix_acked_after_commit():
           f"an open SOS without a fix: {mine}")
 
 
+def test_no_ack_before_commit():
+    """SQLite: while another connection holds the database's write lock the alarm cannot commit, so no
+    ack may arrive; once the lock is released the alarm commits and only then is acknowledged."""
+    if PG:
+        return
+    import sqlite3
+    dev = "5678900004"
+    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"), timeout=10, isolation_level=None)
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        DEV.publish(up("watch", dev), wframe(dev, "AL,041126,081530,V,0,N,0,E,0,0,0,0,88,64,1520,0,00010000"), qos=1)
+        check_eq(DEV.expect(down("watch", dev), timeout=1.5), None, "no ack while the alert cannot be committed")
+    finally:
+        db.execute("ROLLBACK")
+        db.close()
+    m = DEV.expect(down("watch", dev), timeout=10)
+    check_eq(m and m[1], b"[3G*5678900004*0002*AL]", "acknowledged once committed")
+    st, _, lst = admin.get("/api/v1/alerts?kind=sos")
+    check(any(a["imei"] == dev for a in lst["items"]), "the acknowledged alarm is stored")
+
+
 def test_iw_login_and_alarm():
     imei = "353456789012399"
     DEV.publish(up("iw", imei), b"IWAP00353456789012399,89860000000000000000,460000000000000#", qos=1)
@@ -472,8 +494,8 @@ def test_graceful_stop():
 
 try:
     run([test_connect_and_keepalive, test_position_split_across_messages, test_sos_without_fix_acked_after_commit,
-         test_iw_login_and_alarm, test_bad_input_stores_nothing, test_password_never_logged, test_broker_restart,
-         test_half_frames_bounded, test_graceful_stop])
+         test_no_ack_before_commit, test_iw_login_and_alarm, test_bad_input_stores_nothing,
+         test_password_never_logged, test_broker_restart, test_half_frames_bounded, test_graceful_stop])
 finally:
     try:
         S.cleanup()
