@@ -3,6 +3,7 @@
 # with `init` + `demo`, starts nuanxin on a free loopback port serving web/dist, runs the tests with
 # node's built-in runner (playwright-core driving Debian's chromium, headless), stops the server.
 # Screenshots and the server's log go to tests/artifacts/. The last lines printed are node's test-runner summary.
+# The tests get NX_BASE_URL, NX_ADMIN_PASSWORD, NX_BIN, NX_DATA and NX_WATCH_PORT (the gateway's watch port).
 # Usage: scripts/e2e.sh [test files…] | scripts/e2e.sh --perf (runs tests/e2e/perf.mjs instead)   env: BUILD (build directory, default build), CHROMIUM (default /usr/bin/chromium)
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -30,9 +31,10 @@ export NX_ADMIN_PASSWORD
 "$bin" --data "$data" demo >/dev/null 2>&1
 
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"
-# No wristband gateway listeners: the browser tests do not use them, and fixed device ports would clash
-# with a nuanxin already running on this machine (older binaries ignore these variables).
-NUANXIN_WATCH_LISTEN=off NUANXIN_IW_LISTEN=off "$bin" --data "$data" serve --listen "127.0.0.1:$port" --web-root "$root/web/dist" >"$data/server.log" 2>&1 &
+# The wristband gateway's watch listener on a free port (port 0; the server prints the one it got), so
+# the alarm tests can send watch frames without clashing with a nuanxin already running on this
+# machine; no IW listener.
+NUANXIN_WATCH_LISTEN=127.0.0.1:0 NUANXIN_IW_LISTEN=off "$bin" --data "$data" serve --listen "127.0.0.1:$port" --web-root "$root/web/dist" >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break
@@ -40,6 +42,9 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 export NX_BASE_URL="http://127.0.0.1:$port"
+# "nuanxin: gateway watch on 127.0.0.1:PORT" (empty when the binary has no gateway: those tests skip).
+NX_WATCH_PORT="$(sed -n 's/^nuanxin: gateway watch on .*:\([0-9][0-9]*\)$/\1/p' "$data/server.log" | head -1)"
+export NX_WATCH_PORT
 # The care tests run the visit scheduler with a pinned clock (`visits schedule --now`) on the same data.
 export NX_BIN="$bin" NX_DATA="$data"
 mkdir -p "$root/tests/artifacts"

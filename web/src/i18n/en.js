@@ -1,10 +1,12 @@
 // English. Same keys as zh-CN.js.
 import careen from './care.en.js'
 import svcen from './services.en.js'
+import deven from './devices.en.js'
 
 export default {
   ...careen,
   ...svcen,
+  ...deven,
   app: { name: 'Nuanxin Community', console: 'Staff console', resident: 'Residents', loading: 'Loading…', retry: 'Retry',
     empty: 'No data', error: 'Failed to load', back: 'Back', save: 'Save', cancel: 'Cancel', confirm: 'OK',
     edit: 'Edit', create: 'New', search: 'Search', reset: 'Reset', view: 'View', actions: 'Actions', all: 'All',

@@ -1,0 +1,317 @@
+// Wristbands and the alarm centre in the browser (issue 5): a watch bound to 王建国 sends positions
+// and health readings over TCP to the gateway; staff watching the alarm centre see its SOS arrive
+// live (banner, sound, menu count) when the watch presses SOS, acknowledge and resolve it through
+// the dialogs, find it in the history by filters and read its log; the device page draws the plan
+// and the health charts; the resident's alert rules refuse bad bands and save good ones; the
+// dashboard card counts; the family account (jiashu) sees the elder's alarm on /m.
+// Needs NX_WATCH_PORT (scripts/e2e.sh starts the gateway on a free port). Screenshots: 70-….
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { createConnection } from 'node:net'
+import { chromium } from 'playwright-core'
+import { BASE, CHROMIUM_ARGS, newContext, login, shot } from './harness.mjs'
+
+const WATCH_PORT = Number(process.env.NX_WATCH_PORT || 0)
+const IMEI = String(8600000000 + (Date.now() % 99999999)).slice(0, 10) // 10 digits, fresh per run
+const RESIDENT = 1 // 王建国 (第一网格); the demo family account jiashu belongs to him
+const CENTER = { lat: 36.6512, lon: 117.1201 }
+let browser, staff, staffCtx
+let deviceId, alertId
+const errors = []
+
+/** One watch connection: send frames, collect replies. */
+class Watch {
+  constructor(port) {
+    this.buf = ''
+    this.sock = createConnection({ host: '127.0.0.1', port })
+    this.sock.setEncoding('latin1')
+    this.sock.on('data', (d) => { this.buf += d })
+    this.ready = new Promise((ok, fail) => { this.sock.once('connect', ok); this.sock.once('error', fail) })
+  }
+  send(content) {
+    const len = Buffer.byteLength(content).toString(16).toUpperCase().padStart(4, '0')
+    this.sock.write(`[3G*${IMEI}*${len}*${content}]`)
+  }
+  /** Wait for a reply containing text (the gateway answers an alarm only once it is committed). */
+  async reply(text, ms = 5000) {
+    const end = Date.now() + ms
+    while (Date.now() < end) {
+      if (this.buf.includes(text)) return true
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    throw new Error(`no reply ${text}; got ${this.buf.slice(-200)}`)
+  }
+  close() { this.sock.destroy() }
+}
+/** A UD/AL position payload (UTC date and time, fix, battery, steps, status word). */
+function position(kind, lat, lon, { status = '00000000', battery = 64, steps = 1000 } = {}) {
+  const d = new Date()
+  const p2 = (n) => String(n).padStart(2, '0')
+  const date = `${p2(d.getUTCDate())}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCFullYear() % 100)}`
+  const time = `${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())}`
+  return `${kind},${date},${time},A,${lat.toFixed(6)},N,${lon.toFixed(6)},E,0.0,0.0,0.0,6,88,${battery},${steps},0,${status},0,0`
+}
+async function api(method, path, data) {
+  const res = await staff.request.fetch(BASE + path, { method, data, headers: { 'X-CSRF-Token': await csrf() } })
+  const body = res.status() === 204 ? null : await res.json().catch(() => null)
+  return { status: res.status(), body }
+}
+let csrfToken = ''
+async function csrf() {
+  if (!csrfToken) csrfToken = (await (await staff.request.get(BASE + '/api/v1/me')).json()).csrf_token
+  return csrfToken
+}
+async function pickOption(page, text) {
+  const opt = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
+  await opt.waitFor()
+  await opt.click()
+}
+
+before(async () => {
+  // Sound without a click first, so the test can see the alarm being played.
+  browser = await chromium.launch({ executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: [...CHROMIUM_ARGS, '--autoplay-policy=no-user-gesture-required'] })
+  staffCtx = await newContext(browser)
+  staff = await staffCtx.newPage()
+  staff.on('pageerror', (e) => errors.push(`staff: ${e.message}`))
+  await login(staff, 'shequ')
+  const made = await api('POST', '/api/v1/devices', { imei: IMEI, protocol: 'watch', model: 'E2E-S8', resident_id: RESIDENT })
+  assert.equal(made.status, 201, JSON.stringify(made.body))
+  deviceId = made.body.id
+  if (!WATCH_PORT) return
+  // An hour's walk around the block: 24 positions, each with blood pressure, heart rate, SpO2 and temperature.
+  const w = new Watch(WATCH_PORT)
+  await w.ready
+  w.send('LK,100,0,70')
+  for (let i = 0; i < 24; i++) {
+    const a = (i / 24) * 2 * Math.PI
+    w.send(position('UD', CENTER.lat + 0.0015 * Math.sin(a), CENTER.lon + 0.002 * Math.cos(a), { steps: 200 + i * 60 }))
+    w.send(`bphrt,${125 + (i % 5) * 4},${80 + (i % 3) * 3},${68 + (i % 7) * 3},,,,`)
+    w.send(`oxygen,1,${95 + (i % 4)}`)
+    w.send(`btemp2,1,${(36.3 + (i % 5) * 0.1).toFixed(1)}`)
+  }
+  await w.reply('btemp2')
+  await new Promise((r) => setTimeout(r, 600)) // the gateway writes telemetry in batches
+  w.close()
+})
+after(async () => {
+  await browser?.close()
+  assert.deepEqual(errors, [], 'no uncaught errors in the pages')
+})
+
+test('the alarm centre shows a new SOS live: banner, sound, menu count; acknowledge and resolve through the dialogs', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
+  await staff.goto(BASE + '/alarms')
+  await staff.locator('[data-test=stream-status][data-status=open]').waitFor({ timeout: 10000 })
+  assert.equal(await staff.locator('[data-test=alarm-banner]').count(), 0, 'no urgent alarm before the SOS')
+
+  // The watch presses SOS (status word bit 16); the gateway acknowledges only once the alarm is committed.
+  const w = new Watch(WATCH_PORT)
+  await w.ready
+  w.send(position('AL', CENTER.lat + 0.0003, CENTER.lon + 0.0003, { status: '00010000' }))
+  await w.reply(`[3G*${IMEI}*0002*AL]`)
+  w.close()
+
+  const banner = staff.locator('[data-test=alarm-banner]')
+  await banner.waitFor({ timeout: 10000 })
+  const text = await staff.locator('[data-test=alarm-banner-text]').innerText()
+  assert.match(text, /紧急呼叫（SOS）/)
+  assert.match(text, /王建国/)
+  const row = staff.locator('[data-test=alarm-live-table] .el-table__row', { hasText: IMEI })
+  await row.waitFor()
+  assert.match(await row.innerText(), /待处理/)
+  await staff.waitForFunction(() => Number(document.querySelector('[data-test=alarm-banner]')?.dataset.beeps) >= 1, null, { timeout: 5000 })
+  assert.equal(await banner.getAttribute('data-sound'), 'played')
+  assert.ok(Number(await staff.locator('[data-test=menu-alarm-count]').first().innerText()) >= 1, 'menu shows the open count')
+  const found = await api('GET', `/api/v1/alerts?device_id=${deviceId}&state=open`)
+  assert.equal(found.body.items.length, 1)
+  alertId = found.body.items[0].id
+  assert.equal(found.body.items[0].kind, 'sos')
+  await shot(staff, '70-alarm-centre-sos')
+
+  // Mute is remembered.
+  await staff.click('[data-test=alarm-mute]')
+  assert.equal(await staff.evaluate(() => localStorage.getItem('nx.alarm.muted')), '1')
+  await staff.click('[data-test=alarm-mute]')
+  assert.equal(await staff.evaluate(() => localStorage.getItem('nx.alarm.muted')), '0')
+
+  // 接警 with a note.
+  await row.locator('[data-test=live-ack]').click()
+  const ack = staff.locator('[data-test=alarm-ack-dialog]:visible')
+  await ack.waitFor()
+  await ack.locator('[data-test=alarm-note]').fill('已电话联系，网格员正在前往')
+  await ack.locator('[data-test=alarm-submit]').click()
+  await staff.locator('[data-test=alarm-ack-dialog]:visible').waitFor({ state: 'detached' })
+  await staff.locator('[data-test=alarm-live-table] .el-table__row', { hasText: IMEI }).filter({ hasText: '处理中' }).waitFor()
+  await banner.waitFor({ state: 'hidden' })
+  let a = (await api('GET', `/api/v1/alerts/${alertId}`)).body
+  assert.equal(a.state, 'acknowledged')
+  assert.equal(a.acked_by_name, '暖心社区工作人员')
+  assert.ok(a.ack_ms > 0)
+
+  // 处置: the note is required (the dialog says so), then resolved with a follow-up visit.
+  await staff.locator('[data-test=alarm-live-table] .el-table__row', { hasText: IMEI }).locator('[data-test=live-resolve]').click()
+  const res = staff.locator('[data-test=alarm-resolve-dialog]:visible')
+  await res.waitFor()
+  await res.locator('[data-test=alarm-submit]').click()
+  assert.match(await res.locator('.el-form-item__error').innerText(), /请填写处理情况/)
+  await res.locator('[data-test=alarm-note]').fill('老人在家中摔倒后按键，已扶起，无外伤')
+  await res.locator('[data-test=resolve-followup]').click()
+  await shot(staff, '71-alarm-resolve-dialog')
+  await res.locator('[data-test=alarm-submit]').click()
+  await staff.locator('[data-test=alarm-resolve-dialog]:visible').waitFor({ state: 'detached' })
+  await staff.locator('[data-test=alarm-live-table] .el-table__row', { hasText: IMEI }).waitFor({ state: 'detached' })
+  a = (await api('GET', `/api/v1/alerts/${alertId}`)).body
+  assert.equal(a.state, 'resolved')
+  assert.equal(a.needs_followup, true)
+  assert.equal(a.note, '老人在家中摔倒后按键，已扶起，无外伤')
+  assert.deepEqual(a.log.map((l) => l.action), ['opened', 'acknowledged', 'resolved'])
+})
+
+test('history: filters by state and kind, and the alert detail shows its log and times', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
+  await staff.goto(BASE + '/alarms?tab=history&state=resolved&kind=sos')
+  const table = staff.locator('[data-test=alarm-history-table]')
+  const mine = table.locator('.el-table__row', { hasText: String(alertId) }).first()
+  await mine.waitFor()
+  const rows = await table.locator('.el-table__row').allInnerTexts()
+  assert.ok(rows.length >= 1)
+  for (const r of rows) assert.match(r, /紧急呼叫（SOS）/, `only SOS rows: ${r}`)
+  for (const r of rows) assert.match(r, /已解决/, `only resolved rows: ${r}`)
+  assert.match(await mine.innerText(), /需回访/)
+  await shot(staff, '72-alarm-history')
+  // The kind filter through the select: 跌倒报警 leaves our SOS out.
+  await staff.locator('[data-test=hist-kind]').click()
+  await pickOption(staff, '跌倒报警')
+  await staff.waitForURL(/kind=fall/)
+  await staff.locator('[data-test=alarm-history-table]').waitFor()
+  await staff.waitForTimeout(300)
+  const ids = (await staff.locator('[data-test=alarm-history-table] .el-table__row td:first-child').allInnerTexts()).map((x) => x.trim())
+  assert.ok(!ids.includes(String(alertId)), 'our SOS is not a fall')
+
+  await staff.goto(BASE + `/alarms/${alertId}`)
+  const log = staff.locator('[data-test=alert-log]')
+  await log.waitFor()
+  const logText = await log.innerText()
+  for (const s of ['报警', '接警', '处置完毕', '已电话联系，网格员正在前往', '老人在家中摔倒后按键，已扶起，无外伤']) assert.ok(logText.includes(s), `log has ${s}`)
+  assert.match(await staff.locator('[data-test=alert-state]').innerText(), /已解决/)
+  assert.match(await staff.locator('[data-test=alert-ack-time]').innerText(), /\d+秒/)
+  await staff.locator('[data-test=plan-alarm]').waitFor()
+  await shot(staff, '73-alert-detail')
+})
+
+test('device detail: status, the plan with the track, health charts, command validation', async () => {
+  await staff.goto(BASE + `/devices/${deviceId}`)
+  await staff.locator('[data-test=device-detail] [data-test=device-resident]').waitFor()
+  assert.match(await staff.locator('[data-test=device-resident]').innerText(), /王建国/)
+  const d = (await api('GET', `/api/v1/devices/${deviceId}`)).body
+  if (WATCH_PORT) {
+    assert.equal(d.battery, 64)
+    assert.match(await staff.locator('[data-test=device-battery]').innerText(), /64%/)
+    const svg = staff.locator('[data-test=plan-svg]')
+    await svg.waitFor()
+    assert.ok(Number(await svg.getAttribute('data-points')) >= 20, 'the track has the walk')
+    for (const part of ['plan-track', 'plan-last', 'plan-north', 'plan-scale']) assert.equal(await staff.locator(`[data-test=${part}]`).count(), 1, part)
+    assert.match(await staff.locator('[data-test=plan-scale]').textContent(), /\d+ (m|km)/)
+    for (const c of ['hr', 'bp', 'spo2', 'temp']) {
+      const box = staff.locator(`[data-test=chart-${c}]`)
+      assert.ok(Number(await box.getAttribute('data-points')) >= 20, `${c} has readings`)
+      await box.locator('canvas').first().waitFor()
+    }
+  }
+  // The command panel: validation before sending (or, on a server without commands, it says so).
+  const panel = staff.locator('[data-test=command-panel]')
+  await panel.waitFor()
+  await staff.waitForTimeout(300)
+  if (await staff.locator('[data-test=commands-unavailable]').count()) {
+    assert.match(await staff.locator('[data-test=commands-unavailable]').innerText(), /远程指令/)
+  } else {
+    await panel.locator('[data-test=cmd-kind]').click()
+    await pickOption(staff, '发送文字消息')
+    await panel.locator('[data-test=cmd-text]').fill('吃'.repeat(121))
+    await panel.locator('[data-test=cmd-send]').click()
+    assert.match(await panel.locator('.el-form-item__error').innerText(), /最多 120 个字/)
+    await panel.locator('[data-test=cmd-text]').fill('记得按时吃药')
+    await panel.locator('[data-test=cmd-send]').click()
+    await panel.locator('[data-test=cmd-history] .el-table__row', { hasText: '记得按时吃药' }).waitFor()
+    const cmds = (await api('GET', `/api/v1/devices/${deviceId}/commands`)).body.items
+    assert.equal(cmds[0].kind, 'message')
+    assert.equal(cmds[0].args.text, '记得按时吃药')
+  }
+  await shot(staff, '74-device-detail')
+
+  // The list: our device with its resident; the online filter is applied by the server.
+  await staff.goto(BASE + '/devices')
+  const row = staff.locator('[data-test=device-table] .el-table__row', { hasText: IMEI })
+  await row.waitFor()
+  assert.match(await row.innerText(), /王建国/)
+  await staff.goto(BASE + '/devices?registered=false')
+  await staff.locator('[data-test=device-table]').waitFor()
+  await staff.waitForTimeout(300)
+  assert.equal(await staff.locator('[data-test=device-table] .el-table__row', { hasText: IMEI }).count(), 0, 'a bound device is not 待绑定')
+  await shot(staff, '75-device-list')
+})
+
+test('alert rules: bad bands are refused with the reason, good ones saved, defaults restored', async () => {
+  await staff.goto(BASE + `/residents/${RESIDENT}/alert-rules`)
+  await staff.locator('[data-test=rule-hr_max] input').waitFor()
+  assert.match(await staff.locator('[data-test=alert-rules] h1').innerText(), /王建国/)
+  const set = async (k, v) => {
+    const input = staff.locator(`[data-test=rule-${k}] input`)
+    await input.fill(String(v))
+    await input.blur()
+  }
+  await set('hr_min', 130) // above the maximum of 120
+  await set('spo2_min', 101)
+  await staff.click('[data-test=rules-save]')
+  assert.match(await staff.locator('[data-test=rule-hr_max] .el-form-item__error').innerText(), /上限应大于下限/)
+  assert.match(await staff.locator('[data-test=rule-spo2_min] .el-form-item__error').innerText(), /50 到 100/)
+  await shot(staff, '76-alert-rules-errors')
+  let r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
+  assert.equal(r.hr_min, 50, 'nothing saved')
+
+  await set('hr_min', 55)
+  await set('hr_max', 110)
+  await set('spo2_min', 92)
+  await staff.click('[data-test=rules-save]')
+  await staff.locator('[data-test=rules-custom]', { hasText: '已自定义' }).waitFor()
+  r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
+  assert.deepEqual([r.hr_min, r.hr_max, r.spo2_min, r.custom], [55, 110, 92, true])
+
+  await staff.click('[data-test=rules-reset]')
+  await staff.locator('.el-popconfirm:visible .el-button--primary').click()
+  await staff.locator('[data-test=rules-custom]', { hasText: '使用默认值' }).waitFor()
+  r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
+  assert.deepEqual([r.hr_min, r.hr_max, r.spo2_min], [50, 120, 90])
+  assert.equal(await staff.locator('[data-test=rule-hr_max] input').inputValue(), '120')
+})
+
+test('dashboard card: open alarms, devices online out of all, time to acknowledge', async () => {
+  await staff.goto(BASE + '/')
+  const card = staff.locator('[data-test=dash-devices]')
+  await card.waitFor()
+  const devices = (await api('GET', '/api/v1/devices?limit=200')).body.items
+  const online = devices.filter((x) => x.online).length
+  const open = (await api('GET', '/api/v1/alerts?state=open&limit=200')).body.items.length
+  const onlineText = await staff.locator('[data-test=dash-online]').innerText()
+  assert.match(onlineText, new RegExp(`${online}\\s*/\\s*${devices.length}`), onlineText)
+  assert.match(await staff.locator('[data-test=dash-open-alarms]').innerText(), new RegExp(`\\b${open}\\b`))
+  if (WATCH_PORT) assert.match(await staff.locator('[data-test=dash-ack]').innerText(), /\d+(秒|分)/)
+  await shot(staff, '77-dashboard-devices')
+  await staff.locator('[data-test=dash-open-alarms]').click()
+  await staff.waitForURL(/\/alarms$/)
+})
+
+test('the family member sees the elder’s alarm and wristband on /m', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
+  const ctx = await newContext(browser, { phone: true })
+  const page = await ctx.newPage()
+  page.on('pageerror', (e) => errors.push(`family: ${e.message}`))
+  await login(page, 'jiashu', undefined, '/m/login')
+  await page.locator('[data-test=m-nav-alarms]').click()
+  await page.waitForURL(/\/m\/alarms$/)
+  const item = page.locator('[data-test=m-alarm]', { hasText: '紧急呼叫（SOS）' }).first()
+  await item.waitFor()
+  assert.match(await item.innerText(), /已解决/)
+  assert.match(await item.innerText(), /老人在家中摔倒后按键/)
+  assert.match(await page.locator('[data-test=m-wristband]').innerText(), /64%/)
+  await shot(page, '78-mobile-family-alarms')
+  await ctx.close()
+})

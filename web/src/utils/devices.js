@@ -1,0 +1,210 @@
+// Pure helpers of the wristband pages (no Vue, no DOM, tested by devices.test.js): the plan's
+// projection of positions to a local metric plane, the scale bar, durations, alert kinds and
+// states, the validation of device commands and of a resident's alert bands.
+
+/** Kinds that sound the alarm and raise the banner: somebody may be lying on the floor. */
+export const URGENT_KINDS = ['sos', 'fall']
+export const ALERT_KINDS = ['sos', 'fall', 'taken_off', 'low_battery', 'fence', 'general', 'heart_rate',
+  'blood_pressure', 'spo2', 'temperature', 'offline', 'no_activity', 'left_home']
+export const ALERT_STATES = ['open', 'acknowledged', 'resolved', 'false_alarm']
+export const STATE_TAG = { open: 'danger', acknowledged: 'warning', resolved: 'success', false_alarm: 'info' }
+export const SEVERITY_TAG = { critical: 'danger', high: 'warning', normal: 'info' }
+export const LOW_BATTERY = 20
+
+export const isUrgent = (kind) => URGENT_KINDS.includes(kind)
+
+const M_PER_DEG_LAT = 110574
+const M_PER_DEG_LON_EQ = 111320
+
+/** Metres east (x) and north (y) of centre {lat, lon} for point {lat, lon} (equirectangular; exact
+ * enough across a community of a few kilometres). */
+export function toLocal(p, center) {
+  const k = Math.cos((center.lat * Math.PI) / 180)
+  return { x: (p.lon - center.lon) * M_PER_DEG_LON_EQ * k, y: (p.lat - center.lat) * M_PER_DEG_LAT }
+}
+
+/** The centre of a set of points: the middle of their bounding box ({lat, lon}), or null. */
+export function centerOf(points) {
+  const ps = points.filter(hasCoord)
+  if (!ps.length) return null
+  let a = Infinity, b = -Infinity, c = Infinity, d = -Infinity
+  for (const p of ps) { a = Math.min(a, p.lat); b = Math.max(b, p.lat); c = Math.min(c, p.lon); d = Math.max(d, p.lon) }
+  return { lat: (a + b) / 2, lon: (c + d) / 2 }
+}
+
+/** A usable coordinate: numbers, not the (0, 0) of a frame without a fix. */
+export function hasCoord(p) {
+  return !!p && Number.isFinite(p.lat) && Number.isFinite(p.lon) && !(p.lat === 0 && p.lon === 0)
+}
+
+/**
+ * Fit points on a width × height drawing around centre (default: the points' own centre), keeping
+ * metres square and at least minSpan metres across so one point does not fill the plan.
+ * Returns { center, scale (px per metre), points: [{x, y, …p}] in pixels (y down), toPx(p) }.
+ */
+export function fitPlan(points, { width, height, pad = 24, center = null, minSpan = 200 } = {}) {
+  const ps = points.filter(hasCoord)
+  const c = center && hasCoord(center) ? center : centerOf(ps)
+  if (!c) return { center: null, scale: 0, points: [], toPx: () => null }
+  let half = minSpan / 2
+  for (const p of ps) {
+    const l = toLocal(p, c)
+    half = Math.max(half, Math.abs(l.x), Math.abs(l.y))
+  }
+  const scale = Math.min(width - 2 * pad, height - 2 * pad) / (2 * half * 1.1)
+  const toPx = (p) => {
+    const l = toLocal(p, c)
+    return { x: width / 2 + l.x * scale, y: height / 2 - l.y * scale }
+  }
+  return { center: c, scale, points: ps.map((p) => ({ ...p, ...toPx(p) })), toPx }
+}
+
+/** A round scale-bar length (1, 2 or 5 × 10^n metres) not longer than maxPx at scale px/m. */
+export function scaleBar(scale, maxPx = 120) {
+  if (!(scale > 0)) return { metres: 0, px: 0 }
+  const maxM = maxPx / scale
+  const p = 10 ** Math.floor(Math.log10(maxM))
+  const m = [5, 2, 1].map((f) => f * p).find((v) => v <= maxM) || p
+  return { metres: m, px: m * scale }
+}
+
+/** "850 m" / "1.2 km". */
+export function metresText(m) {
+  return m >= 1000 ? `${+(m / 1000).toFixed(1)} km` : `${Math.round(m)} m`
+}
+
+/** Milliseconds as [hours, minutes, seconds] (rounded to the second), or null. */
+export function msParts(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) return null
+  const s = Math.round(ms / 1000)
+  return [Math.floor(s / 3600), Math.floor((s % 3600) / 60), s % 60]
+}
+
+/** A duration for people: "1小时02分" / "3分05秒" / "42秒" (zh) or "1 h 02 min" / "3 min 05 s" / "42 s". */
+export function durationText(ms, lang = 'zh-CN') {
+  const p = msParts(ms)
+  if (!p) return '—'
+  const [h, m, s] = p
+  const pad = (n) => String(n).padStart(2, '0')
+  const zh = lang !== 'en'
+  if (h) return zh ? `${h}小时${pad(m)}分` : `${h} h ${pad(m)} min`
+  if (m) return zh ? `${m}分${pad(s)}秒` : `${m} min ${pad(s)} s`
+  return zh ? `${s}秒` : `${s} s`
+}
+
+/** Milliseconds between two server times ("2026-11-29T19:44:31.313+08:00"), or null. */
+export function msBetween(a, b) {
+  if (!a || !b) return null
+  const d = Date.parse(b) - Date.parse(a)
+  return Number.isFinite(d) ? d : null
+}
+
+/** Epoch ms of a local date "YYYY-MM-DD" at 00:00 in Asia/Shanghai (the server's zone), or undefined. */
+export function dayStartMs(day) {
+  if (!/^\d{4}-\d\d-\d\d$/.test(day || '')) return undefined
+  return Date.parse(`${day}T00:00:00+08:00`)
+}
+
+// ---- device commands ----
+
+export const COMMAND_KINDS = ['locate', 'find', 'hr_now', 'message', 'upload_interval', 'hr_interval', 'sos_numbers',
+  'center', 'fall_detect', 'fall_level', 'reset']
+export const COMMAND_STATE_TAG = { queued: 'info', sent: 'warning', done: 'success', failed: 'danger', expired: 'info', cancelled: 'info' }
+const PHONE = /^\+?\d{3,20}$/
+
+const intIn = (v, lo, hi) => Number.isInteger(v) && v >= lo && v <= hi
+
+/**
+ * Check a command before it is sent. Returns null when valid, else { field, key, params } where key
+ * is an i18n key under dev.cmdErr (the server checks again and has the last word).
+ */
+export function validateCommand(kind, args = {}) {
+  switch (kind) {
+    case 'locate': case 'find': case 'hr_now': case 'reset':
+      return null
+    case 'upload_interval':
+      return intIn(args.seconds, 60, 65535) ? null : { field: 'seconds', key: 'range', params: { min: 60, max: 65535 } }
+    case 'hr_interval':
+      return intIn(args.seconds, 0, 86400) ? null : { field: 'seconds', key: 'range', params: { min: 0, max: 86400 } }
+    case 'fall_level':
+      return intIn(args.level, 1, 9) ? null : { field: 'level', key: 'range', params: { min: 1, max: 9 } }
+    case 'fall_detect':
+      return typeof args.on === 'boolean' ? null : { field: 'on', key: 'required' }
+    case 'center':
+      return PHONE.test(args.phone || '') ? null : { field: 'phone', key: 'phone' }
+    case 'sos_numbers': {
+      const ph = args.phones
+      if (!Array.isArray(ph) || ph.length !== 3) return { field: 'phones', key: 'required' }
+      for (let i = 0; i < 3; i++) if (ph[i] !== '' && !PHONE.test(ph[i])) return { field: `phones.${i}`, key: 'phone' }
+      return null
+    }
+    case 'message': {
+      const n = [...(args.text || '').trim()].length
+      if (!n) return { field: 'text', key: 'required' }
+      return n <= 120 ? null : { field: 'text', key: 'tooLong', params: { max: 120 } }
+    }
+    default:
+      return { field: 'kind', key: 'unknown' }
+  }
+}
+
+/** The args a command form holds, trimmed to what the kind takes. */
+export function commandArgs(kind, f) {
+  switch (kind) {
+    case 'upload_interval': case 'hr_interval': return { seconds: f.seconds }
+    case 'fall_level': return { level: f.level }
+    case 'fall_detect': return { on: !!f.on }
+    case 'center': return { phone: (f.phone || '').trim() }
+    case 'sos_numbers': return { phones: [0, 1, 2].map((i) => (f.phones?.[i] || '').trim()) }
+    case 'message': return { text: (f.text || '').trim() }
+    default: return {}
+  }
+}
+
+// ---- alert rules ----
+
+/** The built-in bands (devices_rules_default on the server). */
+export const RULE_DEFAULTS = { hr_min: 50, hr_max: 120, sys_min: 90, sys_max: 160, dia_max: 100, spo2_min: 90,
+  temp_min: 35.0, temp_max: 37.5, offline_min: 60, no_steps_hour: 10, home_lat: null, home_lon: null, home_radius_m: 0 }
+export const RULE_LIMITS = { hr_min: [20, 250], hr_max: [20, 250], sys_min: [40, 300], sys_max: [40, 300], dia_max: [30, 200],
+  spo2_min: [50, 100], temp_min: [30, 42], temp_max: [30, 42], offline_min: [0, 10080], no_steps_hour: [-1, 23],
+  home_lat: [-90, 90], home_lon: [-180, 180], home_radius_m: [0, 100000] }
+
+/** Errors of a rules form: { field: { key, params } } (empty when valid). */
+export function validateRules(r) {
+  const err = {}
+  for (const [k, [lo, hi]] of Object.entries(RULE_LIMITS)) {
+    const v = r[k]
+    if (v === null || v === undefined || v === '') {
+      if (!k.startsWith('home_')) err[k] = { key: 'required' }
+      continue
+    }
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) err[k] = { key: 'range', params: { min: lo, max: hi } }
+  }
+  const pair = (a, b) => { if (!err[a] && !err[b] && r[a] >= r[b]) err[b] = { key: 'order', params: {} } }
+  pair('hr_min', 'hr_max')
+  pair('sys_min', 'sys_max')
+  pair('temp_min', 'temp_max')
+  if (!err.home_radius_m && r.home_radius_m > 0)
+    for (const k of ['home_lat', 'home_lon']) if (!err[k] && (r[k] === null || r[k] === undefined || r[k] === '')) err[k] = { key: 'required' }
+  return err
+}
+
+/** The PUT body: every band, home centre null when no radius. */
+export function rulesBody(r) {
+  const out = {}
+  for (const k of Object.keys(RULE_LIMITS)) out[k] = r[k] === '' || r[k] === undefined ? null : r[k]
+  if (!(out.home_radius_m > 0)) { out.home_lat = null; out.home_lon = null }
+  return out
+}
+
+/** Whether a band differs from the default. */
+export const differsFromDefault = (k, v) => (RULE_DEFAULTS[k] ?? null) !== (v ?? null)
+
+/** Fold a live event into a list of active alerts (newest first): returns the new list. Opened and
+ * updated alerts are fetched by the caller; resolved ones leave the list. */
+export function applyAlertEvent(list, alert) {
+  const rest = list.filter((a) => a.id !== alert.id)
+  if (alert.state !== 'open' && alert.state !== 'acknowledged') return rest
+  return [alert, ...rest].sort((a, b) => b.id - a.id)
+}
