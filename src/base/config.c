@@ -81,6 +81,8 @@ static const struct centry table[] = {
      "MQTT client id; set = a persistent session ('' = nuanxin-<host>-<pid>, clean session)"},
     {"mqtt_max_topics", C_INT, N(mqtt_max_topics), "10000", 1, 1000000, false,
      "MQTT devices holding half a frame at once (the oldest is dropped beyond)"},
+    {"telemetry_keep_days", C_INT, N(telemetry_keep_days), "365", 0, 36500, false,
+     "days of wristband positions, readings, steps and closed commands kept (0 = for ever)"},
     {"alert_escalate_s", C_INT, N(alert_escalate_s), "180", 10, 86400, false,
      "seconds before an unacknowledged alert escalates (grid worker, duty staff, family)"},
     {"cookie_secure", C_BOOL, N(cookie_secure), "false", 0, 0, false, "mark the session cookie Secure (TLS)"},

@@ -48,6 +48,7 @@ typedef struct nx_config {
     char mqtt_password[128];    /* secret: dumped as <redacted>, never logged */
     char mqtt_client_id[65];    /* "" = generated per process (clean session) */
     int64_t mqtt_max_topics;    /* MQTT devices holding half a frame at once */
+    int64_t telemetry_keep_days; /* wristband positions, readings, steps, closed commands; 0 = for ever */
     int64_t alert_escalate_s;   /* an unacknowledged alert moves up the chain after this long */
     bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
     bool access_log;

@@ -490,6 +490,72 @@ int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int
     return store_commit(tx, e);
 }
 
+/* ---- retention ---- */
+
+#define PRUNE_CHUNK 5000
+#define PRUNE_CHUNKS_MAX 40 /* per table and run: the rest waits for the next hour */
+
+/* Delete in chunks, each its own short write transaction, so the gateway's writer never waits long. */
+static int prune_table(store *s, const char *sql, const store_param *p, int n, int64_t *gone, nx_err *e)
+{
+    for (int i = 0; i < PRUNE_CHUNKS_MAX; i++) {
+        store_tx *tx;
+        int64_t changed = 0;
+        int rc = store_begin(s, STORE_WRITE, &tx, e);
+        if (rc)
+            return rc;
+        if ((rc = store_exec(tx, sql, p, n, &changed, e))) {
+            store_rollback(tx);
+            return rc;
+        }
+        if ((rc = store_commit(tx, e)))
+            return rc;
+        *gone += changed;
+        if (changed < PRUNE_CHUNK)
+            break;
+    }
+    return 0;
+}
+
+int devices_prune(store *s, int64_t now, int keep_days, int64_t *gone, nx_err *e)
+{
+    *gone = 0;
+    if (keep_days <= 0)
+        return 0;
+    int64_t cutoff = now - (int64_t)keep_days * 86400000LL;
+    char day[11];
+    local_day(cutoff, day);
+    store_param p[] = {P_INT(cutoff), P_INT(PRUNE_CHUNK)};
+    store_param pd[] = {P_TEXT(day), P_INT(PRUNE_CHUNK)};
+    int rc;
+    if ((rc = prune_table(s,
+                          "DELETE FROM device_positions WHERE id IN "
+                          "(SELECT id FROM device_positions WHERE at < $1 ORDER BY id LIMIT $2)",
+                          p, 2, gone, e)) ||
+        (rc = prune_table(s,
+                          "DELETE FROM device_readings WHERE id IN "
+                          "(SELECT id FROM device_readings WHERE at < $1 ORDER BY id LIMIT $2)",
+                          p, 2, gone, e)) ||
+        (rc = prune_table(s,
+                          "DELETE FROM device_commands WHERE id IN (SELECT id FROM device_commands WHERE done_at < $1 "
+                          "AND state IN ('done', 'failed', 'expired', 'cancelled') ORDER BY id LIMIT $2)",
+                          p, 2, gone, e)))
+        return rc;
+    /* steps: one row per device and day, few; deleted at once */
+    store_tx *tx;
+    int64_t changed = 0;
+    if ((rc = store_begin(s, STORE_WRITE, &tx, e)))
+        return rc;
+    if ((rc = store_exec(tx, "DELETE FROM device_steps WHERE day < $1", pd, 1, &changed, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    if ((rc = store_commit(tx, e)))
+        return rc;
+    *gone += changed;
+    return 0;
+}
+
 /* ---- the ticker ---- */
 
 typedef struct esc_row {
@@ -584,7 +650,7 @@ static int raise_for(store_tx *tx, const char *sql, const store_param *p, int np
     return rc;
 }
 
-int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int *escalated, nx_err *e)
+int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int64_t since_ms, int *escalated, nx_err *e)
 {
     if (escalated)
         *escalated = 0;
@@ -603,15 +669,18 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int *es
             goto fail;
     }
     {
-        store_param p[] = {P_INT(now)};
+        /* Silent longer than the rule, and the gateway listening at least that long (a server that was
+         * down heard nobody: that is not the devices' fault). */
+        store_param p[] = {P_INT(now), P_INT(since_ms)};
         if ((rc = raise_for(tx,
                             "SELECT d.id, d.community_id, d.grid_id, d.resident_id FROM devices d "
                             "LEFT JOIN alert_rules r ON r.resident_id = d.resident_id "
                             "WHERE d.registered = 1 AND d.resident_id IS NOT NULL AND d.last_seen_at IS NOT NULL "
                             "AND COALESCE(r.offline_min, 60) > 0 AND d.last_seen_at < $1 - COALESCE(r.offline_min, 60) * 60000 "
+                            "AND $2 < $1 - COALESCE(r.offline_min, 60) * 60000 "
                             "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = d.id AND a.kind = 'offline' "
                             "AND (a.state IN ('open', 'acknowledged') OR a.opened_at > d.last_seen_at))",
-                            p, 1, "offline", now, esc_ms, e)))
+                            p, 2, "offline", now, esc_ms, e)))
             goto fail;
     }
     {
@@ -642,6 +711,7 @@ fail:
 struct devices_ticker {
     nx_app *app;
     int interval_ms;
+    int64_t started_at; /* the gateway listens from about then: offline alerts count from it */
     bool stop;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -668,11 +738,13 @@ static bool escalation_due(store *s, int64_t now)
 /* The full sweep (offline devices, no activity by the set hour) looks at every device: every 30 s.
  * Escalations are checked every tick. */
 #define TICK_SWEEP_MS 30000
+/* Telemetry older than telemetry_keep_days is deleted once an hour (devices_prune). */
+#define TICK_PRUNE_MS (3600LL * 1000)
 
 static void *ticker_main(void *arg)
 {
     devices_ticker *t = arg;
-    int64_t last_sweep = 0;
+    int64_t last_sweep = 0, last_prune = 0;
     pthread_mutex_lock(&t->mu);
     while (!t->stop) {
         pthread_mutex_unlock(&t->mu);
@@ -686,9 +758,19 @@ static void *ticker_main(void *arg)
             int64_t esc = t->app->cfg ? t->app->cfg->alert_escalate_s * 1000 : 0;
             int64_t idle = t->app->cfg ? t->app->cfg->gw_idle_timeout_s * 1000 : 0;
             int n = 0;
-            int rc = devices_tick(t->app->db, now, esc, idle, &n, &e);
+            int rc = devices_tick(t->app->db, now, esc, idle, t->started_at, &n, &e);
             if (rc)
                 nx_log(LOG_WARN, "devices.tick_failed code=%s", nx_code_name(rc));
+            int64_t keep = t->app->cfg ? t->app->cfg->telemetry_keep_days : 0;
+            if (keep > 0 && (now - last_prune >= TICK_PRUNE_MS || now < last_prune)) {
+                int64_t gone = 0;
+                nx_err_clear(&e);
+                if ((rc = devices_prune(t->app->db, now, (int)keep, &gone, &e)))
+                    nx_log(LOG_WARN, "devices.prune_failed code=%s", nx_code_name(rc));
+                else if (gone)
+                    nx_log(LOG_INFO, "devices.pruned rows=%lld keep_days=%lld", (long long)gone, (long long)keep);
+                last_prune = now;
+            }
             if (sweep)
                 last_sweep = now;
         }
@@ -715,6 +797,7 @@ int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     t->app = app;
     t->interval_ms = interval_ms > 0 ? interval_ms : 1000;
+    t->started_at = clock_now_ms();
     pthread_mutex_init(&t->mu, NULL);
     pthread_cond_init(&t->cv, NULL);
     if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {

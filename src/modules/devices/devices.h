@@ -151,13 +151,21 @@ int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool
 
 /* One round of the server-side rules at now_ms: escalate open alerts whose next_escalation_at has
  * passed (the next one after esc_ms; none after the family level), mark devices silent for longer
- * than idle_ms offline, raise "offline" alerts for bound devices silent longer than their rule, and
+ * than idle_ms offline, raise "offline" alerts for bound devices silent longer than their rule (and
+ * only once since_ms — when the gateway began listening — is that long ago: 0 = no such limit), and
  * "no_activity" for residents living alone with no steps by their hour. *escalated (may be NULL)
  * gets the number escalated. One write transaction; idempotent. */
-int devices_tick(store *s, int64_t now_ms, int64_t esc_ms, int64_t idle_ms, int *escalated, nx_err *e);
+int devices_tick(store *s, int64_t now_ms, int64_t esc_ms, int64_t idle_ms, int64_t since_ms, int *escalated,
+                 nx_err *e);
+
+/* Retention: delete positions, readings, daily steps and closed commands older than keep_days (0 =
+ * keep everything), in chunks of short transactions (at most 200 000 rows per table per call; the
+ * rest at the next call). *gone gets the rows deleted. Alerts are care records and are kept. */
+int devices_prune(store *s, int64_t now_ms, int keep_days, int64_t *gone, nx_err *e);
 
 /* A thread that runs devices_tick every interval_ms (0 = 1000) while this process holds the
- * store_leader lock "devices.ticker". */
+ * store_leader lock "devices.ticker" (since_ms = the thread's start), and devices_prune with the
+ * configured telemetry_keep_days once an hour. */
 typedef struct devices_ticker devices_ticker;
 int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_err *e);
 void devices_ticker_stop(devices_ticker *t); /* NULL accepted; joins */

@@ -188,19 +188,19 @@ static void test_suppression_and_escalation(void)
     CHECK_INT(ingest(SOS, t0 + 30000), a1);
     CHECK_INT(q_int("SELECT repeats FROM alerts WHERE kind = 'sos'"), 1);
     int n = -1;
-    CHECK_INT(devices_tick(app.db, t0 + 59999, 60000, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t0 + 59999, 60000, 0, 0, &n, &e), 0);
     CHECK_INT(n, 0);
-    CHECK_INT(devices_tick(app.db, t0 + 60000, 60000, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t0 + 60000, 60000, 0, 0, &n, &e), 0);
     CHECK_INT(n, 1);
     CHECK_INT(q_int("SELECT escalation_level FROM alerts"), 1);
     CHECK_INT(q_int("SELECT next_escalation_at FROM alerts") - t0, 120000);
-    CHECK_INT(devices_tick(app.db, t0 + 119999, 60000, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t0 + 119999, 60000, 0, 0, &n, &e), 0);
     CHECK_INT(n, 0);
-    CHECK_INT(devices_tick(app.db, t0 + 120000, 60000, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t0 + 120000, 60000, 0, 0, &n, &e), 0);
     CHECK_INT(n, 1);
     CHECK_INT(q_int("SELECT escalation_level FROM alerts"), 2);
     CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE next_escalation_at IS NULL"), 1);
-    CHECK_INT(devices_tick(app.db, t0 + 999999, 60000, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t0 + 999999, 60000, 0, 0, &n, &e), 0);
     CHECK_INT(n, 0);
     CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'devices.alert.escalated'"), 2);
     /* acknowledged: a new press is a new alarm, even within 60 s */
@@ -243,20 +243,54 @@ static void test_offline_rule(void)
     nx_err e = {0};
     CHECK_INT(exec_w("UPDATE devices SET last_seen_at = 1795100000000 - 3600000, online = 1 WHERE id = 1"), 0);
     int n;
-    CHECK_INT(devices_tick(app.db, t - 1, 60000, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t - 1, 60000, 0, 0, &n, &e), 0);
     CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 0);
-    CHECK_INT(devices_tick(app.db, t + 1, 60000, 900000, &n, &e), 0);
+    /* the gateway has listened for 30 minutes only: an hour's silence is not the device's fault */
+    CHECK_INT(devices_tick(app.db, t + 1, 60000, 0, t - 1800000, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 0);
+    CHECK_INT(devices_tick(app.db, t + 1, 60000, 900000, t - 3600000, &n, &e), 0);
     CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 1);
     CHECK_INT(q_int("SELECT online FROM devices WHERE id = 1"), 0);
-    CHECK_INT(devices_tick(app.db, t + 60000, 60000, 900000, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t + 60000, 60000, 900000, 0, &n, &e), 0);
     CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 1);
     /* a per-resident rule of 0 minutes turns it off */
     CHECK_INT(exec_w("UPDATE alerts SET state = 'resolved' WHERE kind = 'offline';"
                      "INSERT INTO alert_rules (resident_id, community_id, offline_min, updated_at) VALUES (1, 1, 0, 0);"
                      "UPDATE devices SET last_seen_at = 1795100000000 WHERE id = 1"),
               0);
-    CHECK_INT(devices_tick(app.db, t + 10 * 3600000LL, 60000, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, t + 10 * 3600000LL, 60000, 0, 0, &n, &e), 0);
     CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 1);
+}
+
+static void test_prune(void)
+{
+    const int64_t now = 1795200000000LL, day = 86400000LL;
+    nx_err e = {0};
+    CHECK_INT(exec_w("DELETE FROM device_positions; DELETE FROM device_readings; DELETE FROM device_steps;"), 0);
+    char sql[600];
+    for (int i = 0; i < 12; i++) {
+        /* rows 0..11 days old at noon */
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO device_positions (device_id, at, fix) VALUES (1, %lld, 0);"
+                 "INSERT INTO device_readings (device_id, at, hr) VALUES (1, %lld, 70);",
+                 (long long)(now - i * day), (long long)(now - i * day));
+        CHECK_INT(exec_w(sql), 0);
+    }
+    CHECK_INT(exec_w("INSERT INTO device_steps (device_id, day, steps, updated_at) VALUES "
+                     "(1, '2026-11-20', 10, 0), (1, '2026-11-10', 20, 0), (1, '2020-01-01', 5, 0)"),
+              0);
+    int64_t gone = -1;
+    CHECK_INT(devices_prune(app.db, now, 0, &gone, &e), 0); /* 0 = keep everything */
+    CHECK_INT(gone, 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM device_positions"), 12);
+    CHECK_INT(devices_prune(app.db, now, 5, &gone, &e), 0);
+    /* older than 5 days: 6..11 days old, six of each; steps before 2026-11-16 (local): two days */
+    CHECK_INT(q_int("SELECT COUNT(*) FROM device_positions"), 6);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM device_readings"), 6);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM device_steps"), 1);
+    CHECK_INT(gone, 14);
+    CHECK_INT(devices_prune(app.db, now, 5, &gone, &e), 0); /* idempotent */
+    CHECK_INT(gone, 0);
 }
 
 int main(void)
@@ -269,6 +303,7 @@ int main(void)
     }
     TEST_RUN(test_suppression_and_escalation);
     TEST_RUN(test_offline_rule);
+    TEST_RUN(test_prune);
     teardown();
     return TEST_DONE();
 }
