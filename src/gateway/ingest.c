@@ -2,10 +2,11 @@
  *
  * The queue is a singly linked list of heap nodes under one mutex; the loop thread appends, the
  * writer thread detaches up to INGEST_BATCH nodes at a time and writes them in one transaction with
- * devices_ingest, outside the lock, so a slow commit never stalls the loop. Order is kept: rows of one
- * device are written in the order they were read, and an alarm is in the same transaction as the rows
- * queued before it. Nothing here decodes or replies: the loop did the first and does the second when
- * done() reports the alarm committed. */
+ * devices_ingest, outside the lock, so a slow commit never stalls the loop. Order is kept per device:
+ * rows of one device are written in the order they were read, and an alarm is in the same transaction
+ * as its device's rows queued before it. Alarms jump the queue (detach_batch): other devices' rows
+ * wait. Nothing here decodes or replies: the loop did the first and does the second when done()
+ * reports the alarm committed. */
 #include "gateway/ingest.h"
 
 #include "base/clock.h"
@@ -79,6 +80,96 @@ static void write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
     pthread_mutex_unlock(&g->mu);
 }
 
+static bool same_device(const node *a, const node *b)
+{
+    return a->item.proto == b->item.proto && strcmp(a->item.imei, b->item.imei) == 0;
+}
+
+/* Take the next batch out of the queue (under mu; the queue is not empty). Alarms first: a queue
+ * of telemetry ahead of an alarm (100 000 rows at most, seconds of writing when devices send more
+ * than the store takes) must not delay it. So when alarms are queued, the batch starts with the rows
+ * of up to PRIO_DEVICES alarming devices, wherever they are in the queue, up to and including each
+ * one's last queued alarm; then it is filled from the head as usual. A device's rows keep their
+ * order (what is left of it in the queue came after what was taken), and an alarm is in the same
+ * transaction as its device's rows queued before it unless those are more than a batch (then they
+ * go first, in the batches before it). Rows of different devices may be written in another order
+ * than they were read; nothing depends on that order. Cost: one walk of the queue up to its last
+ * alarm, per batch that holds alarms. */
+#define PRIO_DEVICES 16
+static node *detach_batch(gw_ingest *g, int *count)
+{
+    node *first = NULL, **tailp = &first;
+    int n = 0;
+    if (g->alarms > 0) {
+        node *dev[PRIO_DEVICES], *last[PRIO_DEVICES];
+        bool done[PRIO_DEVICES];
+        int nd = 0, seen = 0;
+        for (node *x = g->head; x && seen < g->alarms; x = x->next) {
+            if (!x->token)
+                continue;
+            seen++;
+            int j = 0;
+            while (j < nd && !same_device(dev[j], x))
+                j++;
+            if (j == nd) {
+                if (nd == PRIO_DEVICES)
+                    continue;
+                dev[nd++] = x;
+            }
+            last[j] = x;
+        }
+        for (int j = 0; j < nd; j++)
+            done[j] = false;
+        int left = nd;
+        node *prev = NULL, *x = g->head;
+        while (x && left > 0 && n < INGEST_BATCH) {
+            node *next = x->next;
+            int j = 0;
+            while (j < nd && (done[j] || !same_device(dev[j], x)))
+                j++;
+            if (j == nd) {
+                prev = x;
+                x = next;
+                continue;
+            }
+            if (x == last[j]) {
+                done[j] = true;
+                left--;
+            }
+            /* unlink x and append it to the batch */
+            if (prev)
+                prev->next = next;
+            else
+                g->head = next;
+            if (g->tail == x)
+                g->tail = prev;
+            x->next = NULL;
+            *tailp = x;
+            tailp = &x->next;
+            if (x->token)
+                g->alarms--;
+            g->count--;
+            n++;
+            x = next;
+        }
+    }
+    while (n < INGEST_BATCH && g->head) {
+        node *x = g->head;
+        g->head = x->next;
+        if (!g->head)
+            g->tail = NULL;
+        x->next = NULL;
+        *tailp = x;
+        tailp = &x->next;
+        if (x->token)
+            g->alarms--;
+        g->count--;
+        n++;
+    }
+    *count = n;
+    return first;
+}
+
 static void *writer_main(void *arg)
 {
     gw_ingest *g = arg;
@@ -106,21 +197,8 @@ static void *writer_main(void *arg)
             pthread_cond_timedwait(&g->cv, &g->mu, &until);
             continue;
         }
-        node *list = g->head, *last = g->head;
-        int n = 1;
-        if (last->token)
-            g->alarms--;
-        while (n < INGEST_BATCH && last->next) {
-            last = last->next;
-            if (last->token)
-                g->alarms--;
-            n++;
-        }
-        g->head = last->next;
-        if (!g->head)
-            g->tail = NULL;
-        last->next = NULL;
-        g->count -= n;
+        int n = 0;
+        node *list = detach_batch(g, &n);
         pthread_mutex_unlock(&g->mu);
         if (buf && ids) {
             write_batch(g, list, n, buf, ids);
