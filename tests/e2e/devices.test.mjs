@@ -216,6 +216,7 @@ test('device detail: status, the plan with the track, health charts, command val
       assert.ok(Number(await box.getAttribute('data-points')) >= 20, `${c} has readings`)
       await box.locator('canvas').first().waitFor()
     }
+    assert.ok(Number(await staff.locator('[data-test=chart-steps]').getAttribute('data-points')) >= 1, 'steps of today')
   }
   // The command panel: validation before sending (or, on a server without commands, it says so).
   const panel = staff.locator('[data-test=command-panel]')
@@ -288,7 +289,7 @@ test('dashboard card: open alarms, devices online out of all, time to acknowledg
   await staff.goto(BASE + '/')
   const card = staff.locator('[data-test=dash-devices]')
   await card.waitFor()
-  const devices = (await api('GET', '/api/v1/devices?limit=200')).body.items
+  const devices = (await api('GET', '/api/v1/devices?registered=true&limit=200')).body.items
   const online = devices.filter((x) => x.online).length
   const open = (await api('GET', '/api/v1/alerts?state=open&limit=200')).body.items.length
   const onlineText = await staff.locator('[data-test=dash-online]').innerText()

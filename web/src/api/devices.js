@@ -8,6 +8,8 @@ export const createDevice = (body) => post('/api/v1/devices', body)
 export const updateDevice = (id, body) => patch(`/api/v1/devices/${id}`, body)
 export const devicePositions = (id, query) => get(`/api/v1/devices/${id}/positions`, query)
 export const deviceReadings = (id, query) => get(`/api/v1/devices/${id}/readings`, query)
+/** Steps per local day, newest first: {items: [{day, steps}]}. */
+export const deviceSteps = (id, query) => get(`/api/v1/devices/${id}/steps`, query)
 export const listCommands = (id) => get(`/api/v1/devices/${id}/commands`)
 export const sendCommand = (id, body) => post(`/api/v1/devices/${id}/commands`, body)
 export const cancelCommand = (id, cid) => post(`/api/v1/devices/${id}/commands/${cid}/cancel`, {})
@@ -21,7 +23,8 @@ export const ackAlert = (id, note) => post(`/api/v1/alerts/${id}/acknowledge`, n
 /** outcome: 'resolved' or 'false_alarm'; note required by the server. */
 export const resolveAlert = (id, body) => post(`/api/v1/alerts/${id}/resolve`, body)
 
-export const deviceStats = (communityId) => get('/api/v1/stats/devices', { community_id: communityId })
+/** Figures of the caller's whole scope (the route takes no community filter). */
+export const deviceStats = () => get('/api/v1/stats/devices')
 
 export const listWebhooks = (query) => get('/api/v1/webhooks', query)
 export const createWebhook = (body) => post('/api/v1/webhooks', body)

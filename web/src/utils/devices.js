@@ -108,7 +108,11 @@ export function dayStartMs(day) {
 // ---- device commands ----
 
 export const COMMAND_KINDS = ['locate', 'find', 'hr_now', 'message', 'upload_interval', 'hr_interval', 'sos_numbers',
-  'center', 'fall_detect', 'fall_level', 'reset']
+  'center', 'fall_detect', 'fall_level', 'lowbat_alarm', 'remove_alarm', 'reset', 'poweroff']
+/** Commands that need a confirmation (the watch stops working for a while, or for good). */
+export const DRASTIC_COMMANDS = ['reset', 'poweroff']
+/** The kinds a protocol takes (the IW protocol has no centre number). */
+export const commandKinds = (protocol) => COMMAND_KINDS.filter((k) => protocol !== 'iw' || k !== 'center')
 export const COMMAND_STATE_TAG = { queued: 'info', sent: 'warning', done: 'success', failed: 'danger', expired: 'info', cancelled: 'info' }
 const PHONE = /^\+?\d{3,20}$/
 
@@ -120,7 +124,7 @@ const intIn = (v, lo, hi) => Number.isInteger(v) && v >= lo && v <= hi
  */
 export function validateCommand(kind, args = {}) {
   switch (kind) {
-    case 'locate': case 'find': case 'hr_now': case 'reset':
+    case 'locate': case 'find': case 'hr_now': case 'reset': case 'poweroff':
       return null
     case 'upload_interval':
       return intIn(args.seconds, 60, 65535) ? null : { field: 'seconds', key: 'range', params: { min: 60, max: 65535 } }
@@ -128,14 +132,14 @@ export function validateCommand(kind, args = {}) {
       return intIn(args.seconds, 0, 86400) ? null : { field: 'seconds', key: 'range', params: { min: 0, max: 86400 } }
     case 'fall_level':
       return intIn(args.level, 1, 9) ? null : { field: 'level', key: 'range', params: { min: 1, max: 9 } }
-    case 'fall_detect':
+    case 'fall_detect': case 'lowbat_alarm': case 'remove_alarm':
       return typeof args.on === 'boolean' ? null : { field: 'on', key: 'required' }
     case 'center':
       return PHONE.test(args.phone || '') ? null : { field: 'phone', key: 'phone' }
     case 'sos_numbers': {
       const ph = args.phones
-      if (!Array.isArray(ph) || ph.length !== 3) return { field: 'phones', key: 'required' }
-      for (let i = 0; i < 3; i++) if (ph[i] !== '' && !PHONE.test(ph[i])) return { field: `phones.${i}`, key: 'phone' }
+      if (!Array.isArray(ph) || ph.length < 1 || ph.length > 3) return { field: 'phones', key: 'required' }
+      for (let i = 0; i < ph.length; i++) if (ph[i] !== '' && !PHONE.test(ph[i])) return { field: `phones.${i}`, key: 'phone' }
       return null
     }
     case 'message': {
@@ -153,7 +157,8 @@ export function commandArgs(kind, f) {
   switch (kind) {
     case 'upload_interval': case 'hr_interval': return { seconds: f.seconds }
     case 'fall_level': return { level: f.level }
-    case 'fall_detect': return { on: !!f.on }
+    case 'fall_detect': return { on: !!f.on, call_centre: !!f.call_centre }
+    case 'lowbat_alarm': case 'remove_alarm': return { on: !!f.on }
     case 'center': return { phone: (f.phone || '').trim() }
     case 'sos_numbers': return { phones: [0, 1, 2].map((i) => (f.phones?.[i] || '').trim()) }
     case 'message': return { text: (f.text || '').trim() }

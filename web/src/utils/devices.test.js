@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { toLocal, centerOf, fitPlan, scaleBar, metresText, durationText, msBetween, dayStartMs, validateCommand,
-  commandArgs, validateRules, rulesBody, RULE_DEFAULTS, applyAlertEvent, hasCoord } from './devices.js'
+  commandArgs, commandKinds, validateRules, rulesBody, RULE_DEFAULTS, applyAlertEvent, hasCoord } from './devices.js'
 
 test('toLocal: 0.001° of latitude is about 110.6 m north; of longitude at 60° N about 55.7 m east', () => {
   const c = { lat: 60, lon: 10 }
@@ -82,7 +82,14 @@ test('validateCommand: ranges, phones, message length', () => {
   assert.equal(validateCommand('message', { text: '  ' })?.key, 'required')
   assert.equal(validateCommand('message', { text: '吃'.repeat(120) }), null)
   assert.deepEqual(validateCommand('message', { text: '吃'.repeat(121) }), { field: 'text', key: 'tooLong', params: { max: 120 } })
+  assert.equal(validateCommand('sos_numbers', { phones: ['13800000000'] }), null) // 1 to 3 numbers
+  assert.equal(validateCommand('sos_numbers', { phones: [] })?.key, 'required')
+  assert.equal(validateCommand('lowbat_alarm', { on: true }), null)
+  assert.equal(validateCommand('remove_alarm', {})?.key, 'required')
   assert.equal(validateCommand('self_destruct', {})?.key, 'unknown')
+  assert.deepEqual(commandArgs('fall_detect', { on: 1 }), { on: true, call_centre: false })
+  assert.ok(commandKinds('watch').includes('center'))
+  assert.ok(!commandKinds('iw').includes('center'), 'the IW protocol has no centre number')
   assert.deepEqual(commandArgs('sos_numbers', { phones: [' 1380000 ', undefined] }), { phones: ['1380000', '', ''] })
   assert.deepEqual(commandArgs('locate', { seconds: 5 }), {})
 })
