@@ -76,7 +76,7 @@ export default {
     enabled: 'Enabled', community: 'Community', deliveries: 'Deliveries', deleteConfirm: 'Delete channel “{name}” and its deliveries?',
     delete: 'Delete', deleted: 'Deleted', saved: 'Saved', formats: { wecom: 'WeCom robot', dingtalk: 'DingTalk robot', json: 'Generic JSON' },
     dState: { sent: 'Sent', retrying: 'Retrying', failed: 'Failed' }, attempts: 'Attempts', httpStatus: 'HTTP status', error: 'Error',
-    event: 'Event', alert: 'Alarm', at: 'Time', required: '{f} is required', levelsRequired: 'Pick at least one level',
+    event: 'Event', alert: 'Alarm', at: 'Time', required: '{f} is required', levelsRequired: 'Pick at least one level', urlBad: 'The URL starts with http:// or https:// and has no spaces',
   },
   mDev: { elderAlarms: 'Alarms', wristband: 'Wristband', noDevice: 'No wristband', alarmsOf: 'Alarms of {name}',
     noAlarms: 'No alarms', handled: 'Handled by', nowState: 'State', battery: 'Battery', lastSeen: 'Last seen', online: 'Online', offline: 'Offline' },
