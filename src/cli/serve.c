@@ -142,6 +142,7 @@ int cmd_serve(int argc, char **argv)
         .idle_timeout_s = (int)nx_cfg.gw_idle_timeout_s,
         .batch_ms = (int)nx_cfg.gw_batch_ms,
         .esc_ms = nx_cfg.alert_escalate_s * 1000,
+        .keys = app.keys,
     };
     if (nx_cfg.mqtt_url[0] && mqtt_start(app.db, &mo, &mq, &e)) {
         fprintf(stderr, "nuanxin: 无法启动 MQTT 设备接入：%s\n", e.msg);

@@ -139,6 +139,7 @@ static void post_pending(cmdq *q)
         cmdq_req *r = calloc(1, sizeof *r);
         if (!r)
             break;
+        r->q = q;
         r->id = rows[i].id;
         r->proto = rows[i].proto;
         r->serial = (uint32_t)(rows[i].id % 1000000);

@@ -21,8 +21,11 @@
 #include "store/store.h"
 
 /* One command for the loop. cmd's strings borrow from args, which the request owns. */
+typedef struct cmdq cmdq;
+
 typedef struct cmdq_req {
     struct cmdq_req *next;
+    cmdq *q;         /* the sender that posted it: answer with cmdq_result(req->q, …) */
     int64_t id;
     int proto;
     char imei[24];
@@ -34,8 +37,6 @@ typedef struct cmdq_req {
 enum cmdq_outcome { CMDQ_SENT = 1, CMDQ_NOT_HERE = 0, CMDQ_FAILED = -1 };
 
 typedef void (*cmdq_post_fn)(void *ctx, cmdq_req *req); /* the loop now owns req: cmdq_req_free it */
-
-typedef struct cmdq cmdq;
 
 /* Start the thread (poll_ms 0 = 500). keys decrypt the commands' phone numbers. */
 int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, void *ctx, cmdq **out, nx_err *e);

@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "gateway/cmdq.h"
 #include "gateway/frame.h"
 #include "gateway/ingest.h"
 #include "gateway/proto.h"
@@ -45,6 +46,18 @@ typedef struct tstate {
     int64_t last_ms; /* monotonic */
     gw_framer framer;
 } tstate;
+
+/* A device heard from over MQTT lately: where queued commands can be published (cmd_post). */
+typedef struct seen {
+    struct seen *map_next;
+    struct seen *older, *newer;
+    int proto;
+    char id[ID_MAX + 1];
+    char mf[4];      /* watch manufacturer or IW prefix of its last frame */
+    int64_t last_ms; /* monotonic */
+} seen;
+
+#define SEEN_MAX 200000
 
 typedef struct alarm_tok {
     size_t len;
@@ -69,6 +82,12 @@ struct gw_mqtt {
     tstate **map;
     tstate *oldest, *newest;
     int ntopics;
+    /* devices heard from (network thread writes, command thread reads; under seen_mu) */
+    pthread_mutex_t seen_mu;
+    seen **seen_map;
+    seen *seen_oldest, *seen_newest;
+    int nseen;
+    cmdq *cmds;
     /* counters, __atomic */
     uint64_t n_connects, n_disconnects, n_messages, n_frames, n_bad, n_bad_topics, n_oversized, n_dropped,
         n_acked;
@@ -289,6 +308,72 @@ static bool framer_pending(const gw_framer *f)
     return f->len > 0 || f->mlen > 0;
 }
 
+/* ---- devices heard from (for commands) ---- */
+
+static seen *seen_find(gw_mqtt *q, int proto, const char *id)
+{
+    for (seen *x = q->seen_map[hash_key(proto, id)]; x; x = x->map_next)
+        if (x->proto == proto && strcmp(x->id, id) == 0)
+            return x;
+    return NULL;
+}
+
+static void seen_unlink(gw_mqtt *q, seen *x)
+{
+    if (x->older)
+        x->older->newer = x->newer;
+    else
+        q->seen_oldest = x->newer;
+    if (x->newer)
+        x->newer->older = x->older;
+    else
+        q->seen_newest = x->older;
+    x->older = x->newer = NULL;
+}
+
+static void seen_drop(gw_mqtt *q, seen *x)
+{
+    seen **pp = &q->seen_map[hash_key(x->proto, x->id)];
+    while (*pp && *pp != x)
+        pp = &(*pp)->map_next;
+    if (*pp)
+        *pp = x->map_next;
+    seen_unlink(q, x);
+    free(x);
+    q->nseen--;
+}
+
+/* The device spoke on its topic: it can be sent commands for the next idle_ms. */
+static void seen_touch(gw_mqtt *q, int proto, const char *id, const char *mf, int64_t mono)
+{
+    pthread_mutex_lock(&q->seen_mu);
+    while (q->seen_oldest && (mono - q->seen_oldest->last_ms > q->idle_ms || q->nseen >= SEEN_MAX))
+        seen_drop(q, q->seen_oldest);
+    seen *x = seen_find(q, proto, id);
+    if (x) {
+        seen_unlink(q, x);
+    } else if ((x = calloc(1, sizeof *x))) {
+        x->proto = proto;
+        str_copy(x->id, id, sizeof x->id);
+        uint32_t h = hash_key(proto, id);
+        x->map_next = q->seen_map[h];
+        q->seen_map[h] = x;
+        q->nseen++;
+    }
+    if (x) {
+        if (mf[0])
+            str_copy(x->mf, mf, sizeof x->mf);
+        x->last_ms = mono;
+        x->older = q->seen_newest;
+        if (q->seen_newest)
+            q->seen_newest->newer = x;
+        else
+            q->seen_oldest = x;
+        q->seen_newest = x;
+    }
+    pthread_mutex_unlock(&q->seen_mu);
+}
+
 /* ---- publishing ---- */
 
 static void publish(gw_mqtt *q, const char *topic, const void *data, size_t len, int qos)
@@ -333,6 +418,7 @@ static void handle_frame(gw_mqtt *q, int proto, const char *id, const uint8_t *f
         return;
     }
     BUMP(q, n_frames);
+    seen_touch(q, proto, id, proto == GW_PROTO_WATCH ? m.mf : m.prefix, clock_mono_ms());
     char down[MQTT_TOPIC_MAX];
     if (mqtt_topic_make(q->prefix, proto, id, "down", down, sizeof down))
         return; /* cannot happen: prefix and id are bounded */
@@ -464,6 +550,39 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
     nx_log(g == 0x80 ? LOG_ERROR : LOG_INFO, "mqtt.subscribed granted_qos=%d", g);
 }
 
+/* ---- commands (cmdq.h) ---- */
+
+/* Command thread: publish a queued command to a device heard from within idle_ms (QoS 1, so the
+ * broker keeps it for a device that reconnects); otherwise it is not here and stays queued. */
+static void cmd_post(void *ctx, cmdq_req *r)
+{
+    gw_mqtt *q = ctx;
+    char mf[4] = "";
+    bool here = false;
+    pthread_mutex_lock(&q->seen_mu);
+    seen *x = seen_find(q, r->proto, r->imei);
+    if (x && clock_mono_ms() - x->last_ms <= q->idle_ms) {
+        here = true;
+        str_copy(mf, x->mf, sizeof mf);
+    }
+    pthread_mutex_unlock(&q->seen_mu);
+    char down[MQTT_TOPIC_MAX], out[GW_REPLY_MAX > 1200 ? GW_REPLY_MAX : 1200];
+    size_t len = 0;
+    nx_err e;
+    nx_err_clear(&e);
+    if (!here || !__atomic_load_n(&q->connected, __ATOMIC_RELAXED) ||
+        mqtt_topic_make(q->prefix, r->proto, r->imei, "down", down, sizeof down)) {
+        cmdq_result(r->q, r->id, CMDQ_NOT_HERE, NULL);
+    } else if (devices_command_encode(&r->cmd, r->proto, mf[0] ? mf : (r->proto == GW_PROTO_IW ? "IW" : "SG"), r->imei,
+                                      r->serial, out, sizeof out, &len, &e)) {
+        cmdq_result(r->q, r->id, CMDQ_FAILED, e.msg);
+    } else {
+        int rc = mosquitto_publish(q->m, NULL, down, (int)len, out, 1, false);
+        cmdq_result(r->q, r->id, rc == MOSQ_ERR_SUCCESS ? CMDQ_SENT : CMDQ_NOT_HERE, NULL);
+    }
+    cmdq_req_free(r);
+}
+
 /* ---- start and stop ---- */
 
 static int client_id_check(const char *id, nx_err *e)
@@ -489,6 +608,10 @@ static void destroy(gw_mqtt *q)
         mosquitto_destroy(q->m);
     free_states(q);
     free(q->map);
+    while (q->seen_oldest)
+        seen_drop(q, q->seen_oldest);
+    free(q->seen_map);
+    pthread_mutex_destroy(&q->seen_mu);
     pthread_mutex_destroy(&q->mu);
     free(q);
     mosquitto_lib_cleanup();
@@ -501,6 +624,7 @@ int mqtt_start(store *s, const gw_mqtt_options *o, gw_mqtt **out, nx_err *e)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     mosquitto_lib_init();
     pthread_mutex_init(&q->mu, NULL);
+    pthread_mutex_init(&q->seen_mu, NULL);
     q->o = *o;
     q->o.url = q->o.topic_prefix = q->o.username = q->o.password = q->o.client_id = NULL;
     if (q->o.max_topics <= 0)
@@ -524,7 +648,8 @@ int mqtt_start(store *s, const gw_mqtt_options *o, gw_mqtt **out, nx_err *e)
     str_copy(q->prefix, prefix, sizeof q->prefix);
     snprintf(q->sub, sizeof q->sub, "%s/+/+/up", q->prefix);
     q->map = calloc(STATE_BUCKETS, sizeof *q->map);
-    if (!q->map) {
+    q->seen_map = calloc(STATE_BUCKETS, sizeof *q->seen_map);
+    if (!q->map || !q->seen_map) {
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         goto fail;
     }
@@ -560,6 +685,10 @@ int mqtt_start(store *s, const gw_mqtt_options *o, gw_mqtt **out, nx_err *e)
         goto fail;
     }
     q->loop_started = true;
+    if (o->keys && (rc = cmdq_start(s, o->keys, o->cmd_poll_ms, cmd_post, q, &q->cmds, e))) {
+        mosquitto_loop_stop(q->m, true);
+        goto fail;
+    }
     /* A broker that is not reachable yet is not an error: the network thread retries. */
     int crc = mosquitto_connect_async(q->m, q->host, q->port, q->o.keepalive_s);
     if (crc != MOSQ_ERR_SUCCESS)
@@ -598,6 +727,9 @@ void mqtt_stop(gw_mqtt *q)
 {
     if (!q)
         return;
+    /* 0. No more commands. */
+    cmdq_stop(q->cmds);
+    q->cmds = NULL;
     /* 1. No new messages are taken (on_message holds mu while it works). */
     pthread_mutex_lock(&q->mu);
     q->stopping = true;

@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "base/err.h"
+#include "secure/crypto.h"
 #include "store/store.h"
 
 #define MQTT_DEFAULT_PREFIX "nuanxin/devices"
@@ -52,6 +53,9 @@ typedef struct gw_mqtt_options {
     int queue_max;
     size_t watch_frame_max; /* 0 = protocol default */
     size_t iw_frame_max;
+    const nx_keys *keys;      /* set: queued device commands are published to ".../down" (QoS 1) for
+                                 devices heard from within idle_timeout_s; NULL: no commands */
+    int cmd_poll_ms;          /* 0 = 500 */
 } gw_mqtt_options;
 
 typedef struct gw_mqtt gw_mqtt;

@@ -91,7 +91,8 @@ struct gateway {
     conn **map;
     pthread_mutex_t done_mu;
     alarm_tok *done_head;
-    cmdq *cmds;              /* under done_mu: NULL once gateway_stop has begun */
+    cmdq *cmds;
+    bool cmds_closed;        /* under done_mu: gateway_stop has begun, posted commands go unanswered */
     uv_async_t cmd_async;
     cmdq_req *cmd_head, *cmd_tail; /* under done_mu: posted by the sender thread */
     bool loop_gone;      /* the writer has stopped: the loop closes the done handle and ends */
@@ -454,11 +455,12 @@ static void on_cmd_async(uv_async_t *a)
     pthread_mutex_lock(&g->done_mu);
     cmdq_req *r = g->cmd_head;
     g->cmd_head = g->cmd_tail = NULL;
-    cmdq *q = g->cmds;
+    bool live = !g->cmds_closed;
     while (r) {
         cmdq_req *next = r->next;
         conn *c = map_find(g, r->imei);
-        if (q && c && !c->closing && c->proto == r->proto) {
+        cmdq *q = r->q;
+        if (live && c && !c->closing && c->proto == r->proto) {
             char out[WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX];
             size_t len = 0;
             nx_err e;
@@ -470,7 +472,7 @@ static void on_cmd_async(uv_async_t *a)
                 conn_send(c, out, len);
                 cmdq_result(q, r->id, c->closing ? CMDQ_NOT_HERE : CMDQ_SENT, NULL);
             }
-        } else if (q) {
+        } else if (live) {
             cmdq_result(q, r->id, CMDQ_NOT_HERE, NULL);
         }
         cmdq_req_free(r);
@@ -673,10 +675,10 @@ void gateway_stop(gateway *g)
         return;
     /* 0. No more commands: the loop stops answering the sender, then the sender stops. */
     pthread_mutex_lock(&g->done_mu);
-    cmdq *q = g->cmds;
-    g->cmds = NULL;
+    g->cmds_closed = true;
     pthread_mutex_unlock(&g->done_mu);
-    cmdq_stop(q);
+    cmdq_stop(g->cmds);
+    g->cmds = NULL;
     /* 1. The loop closes the listeners and every connection (their offline rows are queued). */
     uv_async_send(&g->stop_async);
     pthread_mutex_lock(&g->done_mu);

@@ -6,7 +6,8 @@ down topic with QoS 1 and only once the alert is stored (none while SQLite's wri
 elsewhere); an IW login and alarm; garbage, an oversized
 payload, a frame over the cap, a bad topic and a frame naming another device than its topic store
 nothing and do not disturb the next device; half frames are bounded in number and age; the password is never in the log or the config dump; the
-broker restarting: nuanxin reconnects and the next frame is stored; a graceful stop. Skipped (77) only
+broker restarting: nuanxin reconnects and the next frame is stored; a queued command published to a
+device that has spoken and closed by its echo; a graceful stop. Skipped (77) only
 when mosquitto is not installed (`make test` installs it)."""
 import os
 import queue
@@ -483,6 +484,43 @@ def test_half_frames_bounded():
     check_eq(DEV.expect(down("watch", d)) and True, True, "that device's next whole frame is served")
 
 
+def test_commands_over_mqtt():
+    """A command queued for a device behind the broker is published on its down topic (QoS 1) once the
+    device has spoken, and the device's echo on the up topic closes it; a device silent on MQTT gets
+    nothing and its command stays queued."""
+    dev = "5678900021"
+    st, _, d = admin.post("/api/v1/devices", {"imei": dev, "protocol": "watch"})
+    check_eq(st, 201, f"register {d}")
+    st, _, c = admin.post(f"/api/v1/devices/{d['id']}/commands", {"kind": "upload_interval", "args": {"seconds": 120}})
+    check_eq((st, c["state"]), (201, "queued"), f"queued: {c}")
+    DEV.drain()
+    time.sleep(1.2)
+    check_eq(DEV.expect(down("watch", dev), timeout=0.3), None, "nothing sent before the device speaks")
+    DEV.publish(up("watch", dev), wframe(dev, "LK,10,3,70", mf="CS"), qos=1)
+    got = []
+    deadline = time.time() + 6
+    while time.time() < deadline and len(got) < 2:
+        m = DEV.expect(down("watch", dev), timeout=0.5)
+        if m:
+            got.append(m)
+    check_eq([m[1] for m in got], [b"[CS*5678900021*0002*LK]", b"[CS*5678900021*000a*UPLOAD,120]"],
+             "keep-alive answered, then the command with the device's manufacturer code")
+    check(len(got) == 2 and got[1][2] == 1, f"the command is published with QoS 1: {got}")
+
+    def state():
+        items = admin.get(f"/api/v1/devices/{d['id']}/commands")[2]["items"]
+        return items[0]["state"] if items else None
+    deadline = time.time() + 5
+    while time.time() < deadline and state() != "sent":
+        time.sleep(0.1)
+    check_eq(state(), "sent", "marked sent")
+    DEV.publish(up("watch", dev), wframe(dev, "UPLOAD", mf="CS"), qos=1)
+    deadline = time.time() + 5
+    while time.time() < deadline and state() != "done":
+        time.sleep(0.1)
+    check_eq(state(), "done", "the echo closes it")
+
+
 def test_graceful_stop():
     DEV.close()
     t0 = time.time()
@@ -495,7 +533,7 @@ def test_graceful_stop():
 try:
     run([test_connect_and_keepalive, test_position_split_across_messages, test_sos_without_fix_acked_after_commit,
          test_no_ack_before_commit, test_iw_login_and_alarm, test_bad_input_stores_nothing,
-         test_password_never_logged, test_broker_restart, test_half_frames_bounded, test_graceful_stop])
+         test_commands_over_mqtt, test_password_never_logged, test_broker_restart, test_half_frames_bounded, test_graceful_stop])
 finally:
     try:
         S.cleanup()
