@@ -195,6 +195,14 @@ test('history: filters by state and kind, and the alert detail shows its log and
   assert.match(await staff.locator('[data-test=alert-state]').innerText(), /已解决/)
   assert.match(await staff.locator('[data-test=alert-ack-time]').innerText(), /\d+秒/)
   await staff.locator('[data-test=plan-alarm]').waitFor()
+  // Who to call: the resident's home and contacts, masked until 查看 (audited) shows them.
+  const card = staff.locator('[data-test=alert-resident]')
+  assert.match(await card.innerText(), /王建国/)
+  const masked = await card.locator('[data-test=alert-contacts]').innerText()
+  if (/\*/.test(masked)) {
+    await card.locator('[data-test=alert-reveal]').click()
+    await staff.waitForFunction(() => !/\*/.test(document.querySelector('[data-test=alert-contacts]')?.innerText || '*'))
+  }
   await shot(staff, '73-alert-detail')
 })
 
@@ -313,7 +321,21 @@ test('the family member sees the elder’s alarm and wristband on /m', { skip: !
   assert.match(await item.innerText(), /已解决/)
   assert.match(await item.innerText(), /老人在家中摔倒后按键/)
   assert.match(await page.locator('[data-test=m-wristband]').innerText(), /64%/)
+  // A fall while the page is open shows up at once (the family's own event stream).
+  await page.waitForTimeout(500)
+  const w = new Watch(WATCH_PORT)
+  await w.ready
+  w.send(position('AL', CENTER.lat, CENTER.lon, { status: '00200000' }))
+  await w.reply(`[3G*${IMEI}*0002*AL]`)
+  w.close()
+  const fall = page.locator('[data-test=m-alarm]', { hasText: '跌倒报警' }).first()
+  await fall.waitFor({ timeout: 10000 })
+  assert.match(await fall.innerText(), /待处理/)
   await shot(page, '78-mobile-family-alarms')
+  // Closed again, so no banner follows the other test files.
+  const open = (await api('GET', `/api/v1/alerts?device_id=${deviceId}&state=active`)).body.items
+  assert.equal(open.length, 1)
+  assert.equal((await api('POST', `/api/v1/alerts/${open[0].id}/resolve`, { outcome: 'false_alarm', note: '测试：家属页面实时显示' })).status, 200)
   await ctx.close()
 })
 

@@ -26,10 +26,11 @@ export default {
     states: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', false_alarm: 'False alarm', active: 'Active' },
     actions: { opened: 'Raised', repeated: 'Repeated', escalated: 'Escalated', acknowledged: 'Acknowledged', resolved: 'Resolved',
       false_alarm: 'False alarm' },
-    newAlarm: 'New alarm', justNow: 'just now',
+    newAlarm: 'New alarm', justNow: 'just now', residentCard: 'Resident and emergency contacts', phone: 'Phone', relation: 'Relation',
+    revealHint: 'Phones are masked; “Show” reveals the full numbers (recorded in the audit log).',
   },
   dev: {
-    title: 'Devices', detail: 'Device', search: 'IMEI or resident name', imei: 'IMEI', protocol: 'Protocol', model: 'Model',
+    title: 'Devices', band: 'Wristband', detail: 'Device', search: 'IMEI or resident name', imei: 'IMEI', protocol: 'Protocol', model: 'Model',
     sim: 'SIM', notes: 'Notes', resident: 'Worn by', unbound: 'Unbound', online: 'Online', offline: 'Offline',
     onlineState: 'Online', battery: 'Battery', lowBattery: 'Low battery', lastSeen: 'Last seen', lastFix: 'Last fix',
     registered: 'Registered', unregistered: 'To bind', regState: 'Registration', all: 'All', worn: 'Worn', wornYes: 'Worn',

@@ -26,10 +26,11 @@ export default {
     states: { open: '待处理', acknowledged: '处理中', resolved: '已解决', false_alarm: '误报', active: '未关闭' },
     actions: { opened: '报警', repeated: '重复报警', escalated: '升级通知', acknowledged: '接警', resolved: '处置完毕',
       false_alarm: '判定误报' },
-    newAlarm: '新报警', justNow: '刚刚',
+    newAlarm: '新报警', justNow: '刚刚', residentCard: '老人信息与紧急联系人', phone: '电话', relation: '关系',
+    revealHint: '电话已脱敏；点“查看”显示完整号码（记入审计日志）。',
   },
   dev: {
-    title: '手环设备', detail: '手环详情', search: '设备号、居民姓名', imei: '设备号', protocol: '协议', model: '型号',
+    title: '手环设备', band: '手环', detail: '手环详情', search: '设备号、居民姓名', imei: '设备号', protocol: '协议', model: '型号',
     sim: 'SIM 卡号', notes: '备注', resident: '佩戴居民', unbound: '未绑定', online: '在线', offline: '离线',
     onlineState: '在线状态', battery: '电量', lowBattery: '电量低', lastSeen: '最近通信', lastFix: '最近定位',
     registered: '已登记', unregistered: '待绑定', regState: '登记状态', all: '全部', worn: '佩戴', wornYes: '佩戴中',
