@@ -4,7 +4,7 @@
  *
  * Pure helpers over the codecs (watch.h, iw.h): no allocation, no I/O, no clock (the caller passes
  * the time), safe from any thread. They exist so that the inputs cannot drift apart in what they
- * answer or store; tcp.c still has its own copy of these few lines and can switch over later. */
+ * answer or store. */
 #ifndef NX_GATEWAY_PROTO_H
 #define NX_GATEWAY_PROTO_H
 

@@ -27,8 +27,7 @@
 #include "gateway/cmdq.h"
 #include "gateway/frame.h"
 #include "gateway/ingest.h"
-#include "gateway/iw.h"
-#include "gateway/watch.h"
+#include "gateway/proto.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -39,7 +38,6 @@
 
 #define MAP_BUCKETS 65536u
 #define READ_BUF    65536u
-#define TZ_HOURS    8
 
 typedef struct conn conn;
 typedef struct listener {
@@ -73,7 +71,7 @@ typedef struct alarm_tok {
     struct alarm_tok *next;
     int rc;
     size_t len;
-    char reply[WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX];
+    char reply[GW_REPLY_MAX];
 } alarm_tok;
 
 struct gateway {
@@ -258,8 +256,7 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
     nx_err e;
     nx_err_clear(&e);
     int64_t now = clock_now_ms();
-    int rc = c->proto == GW_PROTO_WATCH ? watch_decode(frame, len, &m, &e) : iw_decode(frame, len, &m, &e);
-    if (rc) {
+    if (gw_proto_decode(c->proto, frame, len, &m, &e)) {
         BUMP(g, n_bad);
         nx_log(LOG_DEBUG, "gateway.bad_frame conn=%llu field=%s", (unsigned long long)c->id, e.field);
         return;
@@ -282,19 +279,11 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
     if (!c->mapped)
         return;
     alarm_tok *tok = NULL;
-    char out[sizeof tok->reply];
+    char out[GW_REPLY_MAX];
     size_t olen = 0;
-    rc = c->proto == GW_PROTO_WATCH ? watch_reply(&m, out, sizeof out, &olen)
-                                    : iw_reply(&m, now, TZ_HOURS, out, sizeof out, &olen);
-    if (rc)
-        olen = 0;
+    gw_proto_reply(&m, now, out, sizeof out, &olen);
     devices_in in;
-    memset(&in, 0, sizeof in);
-    in.kind = DEV_IN_FRAME;
-    in.proto = c->proto;
-    in.at = now;
-    str_copy(in.imei, c->device, sizeof in.imei);
-    in.msg = m;
+    gw_proto_item(&in, &m, c->device, now);
     if (m.kind == GW_ALARM) {
         tok = calloc(1, sizeof *tok);
         if (!tok) {
@@ -461,7 +450,7 @@ static void on_cmd_async(uv_async_t *a)
         conn *c = map_find(g, r->imei);
         cmdq *q = r->q;
         if (live && c && !c->closing && c->proto == r->proto) {
-            char out[WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX];
+            char out[GW_REPLY_MAX];
             size_t len = 0;
             nx_err e;
             nx_err_clear(&e);
