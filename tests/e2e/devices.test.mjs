@@ -170,6 +170,10 @@ test('the alarm centre shows a new SOS live: banner, sound, menu count; acknowle
 test('history: filters by state and kind, and the alert detail shows its log and times', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
   await staff.goto(BASE + '/alarms?tab=history&state=resolved&kind=sos')
   const table = staff.locator('[data-test=alarm-history-table]')
+  // The 30-day strip counts our SOS.
+  const stats = (await api('GET', '/api/v1/stats/devices')).body
+  assert.ok(stats.by_kind.sos >= 1)
+  assert.match(await staff.locator('[data-test=alarm-stats]').innerText(), new RegExp(`紧急呼叫（SOS） ${stats.by_kind.sos}`))
   const mine = table.locator('.el-table__row', { hasText: String(alertId) }).first()
   await mine.waitFor()
   const rows = await table.locator('.el-table__row').allInnerTexts()

@@ -26,6 +26,7 @@ export default {
     states: { open: 'Open', acknowledged: 'Acknowledged', resolved: 'Resolved', false_alarm: 'False alarm', active: 'Active' },
     actions: { opened: 'Raised', repeated: 'Repeated', escalated: 'Escalated', acknowledged: 'Acknowledged', resolved: 'Resolved',
       false_alarm: 'False alarm' },
+    last30: 'Last 30 days', none30: 'no alarms',
     newAlarm: 'New alarm', justNow: 'just now', residentCard: 'Resident and emergency contacts', phone: 'Phone', relation: 'Relation',
     revealHint: 'Phones are masked; “Show” reveals the full numbers (recorded in the audit log).',
   },

@@ -26,6 +26,7 @@ export default {
     states: { open: '待处理', acknowledged: '处理中', resolved: '已解决', false_alarm: '误报', active: '未关闭' },
     actions: { opened: '报警', repeated: '重复报警', escalated: '升级通知', acknowledged: '接警', resolved: '处置完毕',
       false_alarm: '判定误报' },
+    last30: '近 30 天', none30: '无报警',
     newAlarm: '新报警', justNow: '刚刚', residentCard: '老人信息与紧急联系人', phone: '电话', relation: '关系',
     revealHint: '电话已脱敏；点“查看”显示完整号码（记入审计日志）。',
   },
