@@ -14,7 +14,7 @@ import { BASE, CHROMIUM_ARGS, newContext, login, shot } from './harness.mjs'
 const WATCH_PORT = Number(process.env.NX_WATCH_PORT || 0)
 const IMEI = String(8600000000 + (Date.now() % 99999999)).slice(0, 10) // 10 digits, fresh per run
 const RESIDENT = 1 // 王建国 (第一网格); the demo family account jiashu belongs to him
-const CENTER = { lat: 36.6512, lon: 117.1201 }
+const CENTER = { lat: 36.4574, lon: 116.2984 } // the demo community's centre (src/cli/demo_devices.c)
 let browser, staff, staffCtx
 let deviceId, alertId
 const errors = []
@@ -256,11 +256,19 @@ test('device detail: status, the plan with the track, health charts, command val
   const row = staff.locator('[data-test=device-table] .el-table__row', { hasText: IMEI })
   await row.waitFor()
   assert.match(await row.innerText(), /王建国/)
+  // 位置分布: one marker per listed wristband with a fix; a marker opens its device.
+  await staff.click('[data-test=device-plan-toggle]')
+  const markers = staff.locator('[data-test=device-plan] [data-test=plan-markers] circle')
+  await markers.first().waitFor()
+  const withFix = (await api('GET', '/api/v1/devices?limit=200')).body.items.filter((x) => x.last_fix).length
+  assert.equal(await markers.count(), withFix)
+  await shot(staff, '75-device-list')
+  await markers.first().click({ force: true })
+  await staff.waitForURL(/\/devices\/\d+$/)
   await staff.goto(BASE + '/devices?registered=false')
   await staff.locator('[data-test=device-table]').waitFor()
   await staff.waitForTimeout(300)
   assert.equal(await staff.locator('[data-test=device-table] .el-table__row', { hasText: IMEI }).count(), 0, 'a bound device is not 待绑定')
-  await shot(staff, '75-device-list')
 })
 
 test('alert rules: bad bands are refused with the reason, good ones saved, defaults restored', async () => {

@@ -38,7 +38,7 @@ export default {
     wornNo: 'Not worn', steps: 'Steps today', add: 'Add device', addOk: 'Device added', bind: 'Bind resident', rebind: 'Change resident',
     unbind: 'Unbind', bindOk: 'Bound', unbindOk: 'Unbound', unbindConfirm: 'Unbind this device from {name}?',
     pickResident: 'Resident', save: 'Save', status: 'Status', plan: 'Position and track', planHint: 'Community plan (no internet map)',
-    noPosition: 'No position yet', track: 'Recent track', lastPoint: 'Last position', center: 'Centre', north: 'N', home: 'Home area',
+    noPosition: 'No position yet', planAll: 'Positions', track: 'Recent track', lastPoint: 'Last position', center: 'Centre', north: 'N', home: 'Home area',
     alarmPoint: 'Alarm position', health: 'Health', hr: 'Heart rate', bp: 'Blood pressure', sys: 'Systolic', dia: 'Diastolic', spo2: 'SpO2',
     temp: 'Temperature', noReadings: 'No health data yet', lastReadings: 'Latest', stepsToday: 'Steps today',
     stepsDaily: 'Daily steps', alerts: 'Alarms', rules: 'Alert rules', protocols: { watch: '3G watch', iw: 'IW' },

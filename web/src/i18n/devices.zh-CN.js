@@ -38,7 +38,7 @@ export default {
     wornNo: '未佩戴', steps: '今日步数', add: '登记手环', addOk: '手环已登记', bind: '绑定居民', rebind: '更换居民',
     unbind: '解除绑定', bindOk: '已绑定', unbindOk: '已解除绑定', unbindConfirm: '确定解除该手环与 {name} 的绑定？',
     pickResident: '选择居民', save: '保存', status: '状态', plan: '位置与轨迹', planHint: '社区平面示意（不使用互联网地图）',
-    noPosition: '暂无定位', track: '最近轨迹', lastPoint: '最近位置', center: '中心', north: '北', home: '居住范围',
+    noPosition: '暂无定位', planAll: '位置分布', track: '最近轨迹', lastPoint: '最近位置', center: '中心', north: '北', home: '居住范围',
     alarmPoint: '报警位置', health: '健康数据', hr: '心率', bp: '血压', sys: '收缩压', dia: '舒张压', spo2: '血氧',
     temp: '体温', noReadings: '暂无健康数据', lastReadings: '最新体征', stepsToday: '今日步数',
     stepsDaily: '每日步数', alerts: '报警记录', rules: '报警规则', protocols: { watch: '3G 手表协议', iw: 'IW 协议' },

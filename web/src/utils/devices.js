@@ -37,20 +37,27 @@ export function hasCoord(p) {
   return !!p && Number.isFinite(p.lat) && Number.isFinite(p.lon) && !(p.lat === 0 && p.lon === 0)
 }
 
+/** The median of numbers (the lower middle for an even count), or NaN. */
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length ? s[Math.floor((s.length - 1) / 2)] : NaN
+}
+
 /**
  * Fit points on a width × height drawing around centre (default: the points' own centre), keeping
  * metres square and at least minSpan metres across so one point does not fill the plan.
+ * robust (many markers): centre on the median point and span 90 % of the points, so one wristband
+ * far away does not shrink the community to a dot; the others fall outside (see inside()).
  * Returns { center, scale (px per metre), points: [{x, y, …p}] in pixels (y down), toPx(p) }.
  */
-export function fitPlan(points, { width, height, pad = 24, center = null, minSpan = 200 } = {}) {
+export function fitPlan(points, { width, height, pad = 24, center = null, minSpan = 200, robust = false } = {}) {
   const ps = points.filter(hasCoord)
-  const c = center && hasCoord(center) ? center : centerOf(ps)
+  let c = center && hasCoord(center) ? center : centerOf(ps)
   if (!c) return { center: null, scale: 0, points: [], toPx: () => null }
+  if (robust && !hasCoord(center) && ps.length > 2) c = { lat: median(ps.map((p) => p.lat)), lon: median(ps.map((p) => p.lon)) }
+  const spans = ps.map((p) => { const l = toLocal(p, c); return Math.max(Math.abs(l.x), Math.abs(l.y)) }).sort((a, b) => a - b)
   let half = minSpan / 2
-  for (const p of ps) {
-    const l = toLocal(p, c)
-    half = Math.max(half, Math.abs(l.x), Math.abs(l.y))
-  }
+  if (spans.length) half = Math.max(half, robust ? spans[Math.min(spans.length - 1, Math.ceil(spans.length * 0.9) - 1)] : spans.at(-1))
   const scale = Math.min(width - 2 * pad, height - 2 * pad) / (2 * half * 1.1)
   const toPx = (p) => {
     const l = toLocal(p, c)
@@ -58,6 +65,9 @@ export function fitPlan(points, { width, height, pad = 24, center = null, minSpa
   }
   return { center: c, scale, points: ps.map((p) => ({ ...p, ...toPx(p) })), toPx }
 }
+
+/** Whether pixel point p lies on a width × height drawing (else it is drawn on the border). */
+export const inside = (p, width, height) => p.x >= 0 && p.y >= 0 && p.x <= width && p.y <= height
 
 /** A round scale-bar length (1, 2 or 5 × 10^n metres) not longer than maxPx at scale px/m. */
 export function scaleBar(scale, maxPx = 120) {

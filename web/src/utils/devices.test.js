@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { toLocal, centerOf, fitPlan, scaleBar, metresText, durationText, msBetween, dayStartMs, validateCommand,
-  commandArgs, commandKinds, validateRules, rulesBody, RULE_DEFAULTS, applyAlertEvent, hasCoord } from './devices.js'
+  commandArgs, commandKinds, inside, validateRules, rulesBody, RULE_DEFAULTS, applyAlertEvent, hasCoord } from './devices.js'
 
 test('toLocal: 0.001° of latitude is about 110.6 m north; of longitude at 60° N about 55.7 m east', () => {
   const c = { lat: 60, lon: 10 }
@@ -115,4 +115,16 @@ test('applyAlertEvent: new first, updated in place, closed ones leave', () => {
   assert.deepEqual(l.map((a) => [a.id, a.state]), [[5, 'open'], [3, 'acknowledged'], [1, 'acknowledged']])
   l = applyAlertEvent(l, { id: 5, state: 'false_alarm' })
   assert.deepEqual(l.map((a) => a.id), [3, 1])
+})
+
+test('fitPlan robust: a far-away marker does not shrink the community; it falls off the plan', () => {
+  const near = Array.from({ length: 19 }, (_, i) => ({ lat: 36.4574 + (i - 9) * 0.0002, lon: 116.2984 + ((i * 7) % 19 - 9) * 0.0002 }))
+  const far = { lat: 36.65, lon: 117.12 } // ~77 km away
+  const plain = fitPlan([...near, far], { width: 400, height: 400, pad: 0 })
+  const robust = fitPlan([...near, far], { width: 400, height: 400, pad: 0, robust: true })
+  assert.ok(robust.scale > 100 * plain.scale, `${robust.scale} vs ${plain.scale}`)
+  assert.deepEqual(robust.center, { lat: 36.4574, lon: 116.2984 }) // the median point
+  const [farPx] = robust.points.slice(-1)
+  assert.equal(inside(farPx, 400, 400), false)
+  for (const p of robust.points.slice(0, -1)) assert.ok(inside(p, 400, 400))
 })
