@@ -342,34 +342,84 @@ static int ingest_alarm(store_tx *tx, const devrow *d, const gw_msg *m, int64_t 
     return 0;
 }
 
-static int ingest_one(store_tx *tx, const devices_in *it, int64_t esc_ms, int64_t *alert_id, nx_err *e)
-{
+/* What one batch remembers of each device it has written: the row (so a device is looked up once per
+ * batch, not once per frame) and its resident's rules once read. Bounded; a device beyond the bound
+ * is simply looked up again. */
+#define INGEST_CACHE 256
+
+typedef struct ing_dev {
+    char imei[24];
+    int proto;
     devrow d;
-    int64_t now = it->at;
-    int rc = dev_load(tx, it->imei, it->proto, now, &d, e);
+    bool rules_loaded;
+    dev_rules rules;
+} ing_dev;
+
+typedef struct ing_cache {
+    ing_dev *v;
+    int n, cap;
+} ing_cache;
+
+static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, ing_dev **out, ing_dev *spare, nx_err *e)
+{
+    for (int i = 0; i < c->n; i++)
+        if (c->v[i].proto == it->proto && strcmp(c->v[i].imei, it->imei) == 0) {
+            *out = &c->v[i];
+            return 0;
+        }
+    ing_dev *x = c->n < c->cap ? &c->v[c->n] : spare;
+    memset(x, 0, sizeof *x);
+    int rc = dev_load(tx, it->imei, it->proto, it->at, &x->d, e);
     if (rc)
         return rc;
+    str_copy(x->imei, it->imei, sizeof x->imei);
+    x->proto = it->proto;
+    if (x != spare)
+        c->n++;
+    *out = x;
+    return 0;
+}
+
+static int cached_rules(store_tx *tx, ing_dev *x, const dev_rules **out, nx_err *e)
+{
+    if (!x->rules_loaded) {
+        int rc = rules_load(tx, x->d.resident, &x->rules, NULL, e);
+        if (rc)
+            return rc;
+        x->rules_loaded = true;
+    }
+    *out = &x->rules;
+    return 0;
+}
+
+static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int64_t esc_ms, int64_t *alert_id,
+                      nx_err *e)
+{
+    ing_dev spare, *x;
+    int64_t now = it->at;
+    int rc = cached_device(tx, cache, it, &x, &spare, e);
+    if (rc)
+        return rc;
+    devrow *d = &x->d;
     if (it->kind == DEV_IN_OFFLINE) {
-        store_param p[] = {P_INT(d.id), P_INT(now)};
+        store_param p[] = {P_INT(d->id), P_INT(now)};
         return store_exec(tx, "UPDATE devices SET online = 0, updated_at = $2 WHERE id = $1", p, 2, NULL, e);
     }
     const gw_msg *m = &it->msg;
     int32_t battery = m->battery_pct;
     if (battery != GW_NONE && (battery < 0 || battery > 100))
         battery = GW_NONE;
-    store_param p[] = {P_INT(d.id), P_INT(now), battery != GW_NONE ? P_INT(battery) : P_NULL,
-                       m->iccid[0] ? P_TEXT(m->iccid) : P_NULL,
-                       m->has_status ? P_INT((m->status & GW_ST_WORN) ? 1 : 0) : P_NULL};
-    if ((rc = store_exec(tx,
-                         "UPDATE devices SET online = 1, last_seen_at = $2, updated_at = $2, battery = COALESCE($3, battery), "
-                         "iccid = COALESCE($4, iccid), worn = COALESCE($5, worn) WHERE id = $1",
-                         p, 5, NULL, e)))
-        return rc;
-    const gw_pos *pos = &m->pos;
-    if (pos->present) {
-        bool fix = pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE;
 #define OPT(v) ((v) != GW_NONE ? P_INT(v) : P_NULL)
-        store_param q[] = {P_INT(d.id),
+#define POS(v) ((v) != GW_NONE && (v) > 0 ? P_INT(v) : P_NULL)
+    /* The device row is written once per frame (below): seen, battery, last fix, last readings, steps. */
+    store_param up[17] = {P_INT(d->id), P_INT(now), OPT(battery), m->iccid[0] ? P_TEXT(m->iccid) : P_NULL,
+                          m->has_status ? P_INT((m->status & GW_ST_WORN) ? 1 : 0) : P_NULL};
+    for (int i = 5; i < 17; i++)
+        up[i] = P_NULL;
+    const gw_pos *pos = &m->pos;
+    bool fix = pos->present && pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE;
+    if (pos->present) {
+        store_param q[] = {P_INT(d->id),
                            P_INT(now),
                            pos->time_ms ? P_INT(pos->time_ms) : P_NULL,
                            P_INT(fix ? 1 : 0),
@@ -387,80 +437,90 @@ static int ingest_one(store_tx *tx, const devices_in *it, int64_t esc_ms, int64_
                              q, 12, NULL, e)))
             return rc;
         if (fix && !m->delayed) {
-            store_param u[] = {P_INT(d.id), P_INT(pos->time_ms ? pos->time_ms : now), P_INT(pos->lat_e6),
-                               P_INT(pos->lon_e6)};
-            if ((rc = store_exec(tx, "UPDATE devices SET last_fix_at = $2, last_lat_e6 = $3, last_lon_e6 = $4 WHERE id = $1",
-                                 u, 4, NULL, e)))
-                return rc;
+            up[5] = P_INT(pos->time_ms ? pos->time_ms : now);
+            up[6] = P_INT(pos->lat_e6);
+            up[7] = P_INT(pos->lon_e6);
         }
     }
-    dev_rules rules;
-    bool rules_loaded = false;
-    dev_target t = {.device_id = d.id, .community_id = d.community, .grid_id = d.grid, .resident_id = d.resident};
-    if (m->kind == GW_CMD_REPLY)
-        return dev_command_reply(tx, d.id, m, now, e);
-    if (m->kind == GW_HEALTH) {
-        const gw_health *h = &m->health;
-        bool any = (h->hr_bpm != GW_NONE && h->hr_bpm > 0) || (h->sys_mmhg != GW_NONE && h->sys_mmhg > 0) ||
-                   (h->dia_mmhg != GW_NONE && h->dia_mmhg > 0) || (h->spo2_pct != GW_NONE && h->spo2_pct > 0) ||
-                   (h->temp_c_e1 != GW_NONE && h->temp_c_e1 > 0) || (h->sugar_mmol_e2 != GW_NONE && h->sugar_mmol_e2 > 0);
-        if (any) {
-#define POS(v) ((v) != GW_NONE && (v) > 0 ? P_INT(v) : P_NULL)
-            store_param q[] = {P_INT(d.id),        P_INT(now),          POS(h->hr_bpm),    POS(h->sys_mmhg),
-                               POS(h->dia_mmhg),   POS(h->spo2_pct),    POS(h->temp_c_e1), POS(h->sugar_mmol_e2)};
-            if ((rc = store_exec(tx,
-                                 "INSERT INTO device_readings (device_id, at, hr, sys, dia, spo2, temp_e1, sugar_e2) VALUES "
-                                 "($1, $2, $3, $4, $5, $6, $7, $8)",
-                                 q, 8, NULL, e)) ||
-                (rc = store_exec(tx,
-                                 "UPDATE devices SET last_hr = COALESCE($3, last_hr), last_sys = COALESCE($4, last_sys), "
-                                 "last_dia = COALESCE($5, last_dia), last_spo2 = COALESCE($6, last_spo2), "
-                                 "last_temp_e1 = COALESCE($7, last_temp_e1), last_reading_at = $2 WHERE id = $1",
-                                 q, 7, NULL, e)))
-                return rc;
-#undef POS
-            if ((rc = rules_load(tx, d.resident, &rules, NULL, e)))
-                return rc;
-            rules_loaded = true;
-            const char *bad[4];
-            int nbad = devices_rules_check(&rules, h, bad);
-            for (int i = 0; i < nbad; i++) {
-                char detail[200];
-                snprintf(detail, sizeof detail, "{\"hr\":%d,\"sys\":%d,\"dia\":%d,\"spo2\":%d,\"temp_e1\":%d}",
-                         h->hr_bpm == GW_NONE ? 0 : h->hr_bpm, h->sys_mmhg == GW_NONE ? 0 : h->sys_mmhg,
-                         h->dia_mmhg == GW_NONE ? 0 : h->dia_mmhg, h->spo2_pct == GW_NONE ? 0 : h->spo2_pct,
-                         h->temp_c_e1 == GW_NONE ? 0 : h->temp_c_e1);
-                int64_t id;
-                if ((rc = dev_alert_raise(tx, &t, bad[i], "server", NULL, detail, now, esc_ms, &id, e)))
-                    return rc;
-            }
-        }
+    const gw_health *h = &m->health;
+    bool reading = m->kind == GW_HEALTH &&
+                   ((h->hr_bpm != GW_NONE && h->hr_bpm > 0) || (h->sys_mmhg != GW_NONE && h->sys_mmhg > 0) ||
+                    (h->dia_mmhg != GW_NONE && h->dia_mmhg > 0) || (h->spo2_pct != GW_NONE && h->spo2_pct > 0) ||
+                    (h->temp_c_e1 != GW_NONE && h->temp_c_e1 > 0) ||
+                    (h->sugar_mmol_e2 != GW_NONE && h->sugar_mmol_e2 > 0));
+    if (reading) {
+        store_param q[] = {P_INT(d->id),      P_INT(now),        POS(h->hr_bpm),    POS(h->sys_mmhg),
+                           POS(h->dia_mmhg),  POS(h->spo2_pct),  POS(h->temp_c_e1), POS(h->sugar_mmol_e2)};
+        if ((rc = store_exec(tx,
+                             "INSERT INTO device_readings (device_id, at, hr, sys, dia, spo2, temp_e1, sugar_e2) VALUES "
+                             "($1, $2, $3, $4, $5, $6, $7, $8)",
+                             q, 8, NULL, e)))
+            return rc;
+        for (int i = 0; i < 5; i++)
+            up[8 + i] = q[2 + i];
+        up[13] = P_INT(now);
     }
-#undef OPT
+    char day[11] = "";
     if (m->steps != GW_NONE && m->steps >= 0) {
-        char day[11];
         local_day(now, day);
-        int64_t so_far = strcmp(day, d.steps_day) == 0 ? d.steps_today : 0;
-        int64_t steps = devices_steps_add(d.counter, m->steps, so_far);
-        store_param q[] = {P_INT(d.id), P_INT(m->steps), P_TEXT(day), P_INT(steps), P_INT(now)};
-        if ((rc = store_exec(tx, "UPDATE devices SET step_counter = $2, steps_day = $3, steps_today = $4 WHERE id = $1", q,
-                             4, NULL, e)) ||
-            (rc = store_exec(tx,
-                             "INSERT INTO device_steps (device_id, day, steps, updated_at) VALUES ($1, $3, $4, $5) "
+        int64_t so_far = strcmp(day, d->steps_day) == 0 ? d->steps_today : 0;
+        int64_t steps = devices_steps_add(d->counter, m->steps, so_far);
+        store_param q[] = {P_INT(d->id), P_TEXT(day), P_INT(steps), P_INT(now)};
+        if ((rc = store_exec(tx,
+                             "INSERT INTO device_steps (device_id, day, steps, updated_at) VALUES ($1, $2, $3, $4) "
                              "ON CONFLICT (device_id, day) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at",
-                             q, 5, NULL, e)))
+                             q, 4, NULL, e)))
             return rc;
+        up[14] = P_INT(m->steps);
+        up[15] = P_TEXT(day);
+        up[16] = P_INT(steps);
+        d->counter = m->steps; /* the batch's next frame of this device counts from here */
+        str_copy(d->steps_day, day, sizeof d->steps_day);
+        d->steps_today = steps;
     }
-    if (m->kind == GW_ALARM && (rc = ingest_alarm(tx, &d, m, now, esc_ms, alert_id, e)))
+#undef POS
+#undef OPT
+    if ((rc = store_exec(tx,
+                         "UPDATE devices SET online = 1, last_seen_at = $2, updated_at = $2, battery = COALESCE($3, battery), "
+                         "iccid = COALESCE($4, iccid), worn = COALESCE($5, worn), last_fix_at = COALESCE($6, last_fix_at), "
+                         "last_lat_e6 = COALESCE($7, last_lat_e6), last_lon_e6 = COALESCE($8, last_lon_e6), "
+                         "last_hr = COALESCE($9, last_hr), last_sys = COALESCE($10, last_sys), "
+                         "last_dia = COALESCE($11, last_dia), last_spo2 = COALESCE($12, last_spo2), "
+                         "last_temp_e1 = COALESCE($13, last_temp_e1), last_reading_at = COALESCE($14, last_reading_at), "
+                         "step_counter = COALESCE($15, step_counter), steps_day = COALESCE($16, steps_day), "
+                         "steps_today = COALESCE($17, steps_today) WHERE id = $1",
+                         up, 17, NULL, e)))
         return rc;
-    if (d.resident && pos->present && pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE && !m->delayed) {
-        if (!rules_loaded && (rc = rules_load(tx, d.resident, &rules, NULL, e)))
+    if (m->kind == GW_CMD_REPLY)
+        return dev_command_reply(tx, d->id, m, now, e);
+    dev_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
+    const dev_rules *rules = NULL;
+    if (reading) {
+        if ((rc = cached_rules(tx, x, &rules, e)))
             return rc;
-        if (rules.home_radius_m > 0) {
-            double dist = devices_distance_m(rules.home_lat_e6, rules.home_lon_e6, pos->lat_e6, pos->lon_e6);
-            if (dist > rules.home_radius_m) {
+        const char *bad[4];
+        int nbad = devices_rules_check(rules, h, bad);
+        for (int i = 0; i < nbad; i++) {
+            char detail[200];
+            snprintf(detail, sizeof detail, "{\"hr\":%d,\"sys\":%d,\"dia\":%d,\"spo2\":%d,\"temp_e1\":%d}",
+                     h->hr_bpm == GW_NONE ? 0 : h->hr_bpm, h->sys_mmhg == GW_NONE ? 0 : h->sys_mmhg,
+                     h->dia_mmhg == GW_NONE ? 0 : h->dia_mmhg, h->spo2_pct == GW_NONE ? 0 : h->spo2_pct,
+                     h->temp_c_e1 == GW_NONE ? 0 : h->temp_c_e1);
+            int64_t id;
+            if ((rc = dev_alert_raise(tx, &t, bad[i], "server", NULL, detail, now, esc_ms, &id, e)))
+                return rc;
+        }
+    }
+    if (m->kind == GW_ALARM && (rc = ingest_alarm(tx, d, m, now, esc_ms, alert_id, e)))
+        return rc;
+    if (d->resident && fix && !m->delayed) {
+        if (!rules && (rc = cached_rules(tx, x, &rules, e)))
+            return rc;
+        if (rules->home_radius_m > 0) {
+            double dist = devices_distance_m(rules->home_lat_e6, rules->home_lon_e6, pos->lat_e6, pos->lon_e6);
+            if (dist > rules->home_radius_m) {
                 char detail[80];
-                snprintf(detail, sizeof detail, "{\"distance_m\":%.0f,\"radius_m\":%d}", dist, rules.home_radius_m);
+                snprintf(detail, sizeof detail, "{\"distance_m\":%.0f,\"radius_m\":%d}", dist, rules->home_radius_m);
                 int64_t id;
                 if ((rc = dev_alert_raise(tx, &t, "left_home", "server", pos, detail, now, esc_ms, &id, e)))
                     return rc;
@@ -474,19 +534,27 @@ int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int
 {
     if (n <= 0)
         return 0;
+    ing_cache cache = {.cap = n < INGEST_CACHE ? n : INGEST_CACHE};
+    cache.v = calloc((size_t)cache.cap, sizeof *cache.v);
+    if (!cache.v)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
     store_tx *tx = NULL;
     int rc = store_begin(s, STORE_WRITE, &tx, e);
-    if (rc)
+    if (rc) {
+        free(cache.v);
         return rc;
+    }
     for (int i = 0; i < n; i++) {
         int64_t id = 0;
-        if ((rc = ingest_one(tx, &items[i], esc_ms, &id, e))) {
+        if ((rc = ingest_one(tx, &cache, &items[i], esc_ms, &id, e))) {
             store_rollback(tx);
+            free(cache.v);
             return rc;
         }
         if (alert_ids)
             alert_ids[i] = id;
     }
+    free(cache.v);
     return store_commit(tx, e);
 }
 

@@ -262,6 +262,47 @@ static void test_offline_rule(void)
     CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'offline'"), 1);
 }
 
+/* Several frames of one device in one batch: each counts from the one before (steps), and the device
+ * row ends with the last of everything (fix, readings, battery), as if they came one by one. */
+static void test_batch_of_one_device(void)
+{
+    const char *frames[] = {
+        "[3G*5678909999*0002*LK,100,3,80]",
+        "[3G*5678909999*0050*UD,041126,081530,A,36.457400,N,116.298400,E,1.2,90.0,30.0,6,80,75,150,0,00000008]",
+        "[3G*5678909999*0014*bphrt,150,95,88,,,,]",
+        "[3G*5678909999*0050*UD,041126,081630,A,36.458400,N,116.299400,E,1.2,90.0,30.0,6,80,74,180,0,00000008]",
+        "[3G*5678909999*0002*LK,190,3,73]",
+    };
+    enum { N = sizeof frames / sizeof frames[0] };
+    devices_in in[N];
+    nx_err e = {0};
+    const int64_t at = 1795300000000LL;
+    for (int i = 0; i < N; i++) {
+        memset(&in[i], 0, sizeof in[i]);
+        in[i].kind = DEV_IN_FRAME;
+        in[i].proto = GW_PROTO_WATCH;
+        in[i].at = at + i * 1000;
+        CHECK_INT(watch_decode((const uint8_t *)frames[i], strlen(frames[i]), &in[i].msg, &e), 0);
+        in[i].msg.raw = in[i].msg.payload = NULL;
+        str_copy(in[i].imei, "5678909999", sizeof in[i].imei);
+    }
+    CHECK_INT(devices_ingest(app.db, in, N, 60000, NULL, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM devices WHERE imei = '5678909999'"), 1);
+    CHECK_INT(q_int("SELECT steps_today FROM devices WHERE imei = '5678909999'"), 90);
+    CHECK_INT(q_int("SELECT step_counter FROM devices WHERE imei = '5678909999'"), 190);
+    CHECK_INT(q_int("SELECT s.steps FROM device_steps s JOIN devices d ON d.id = s.device_id "
+                    "WHERE d.imei = '5678909999'"),
+              90);
+    CHECK_INT(q_int("SELECT last_lat_e6 FROM devices WHERE imei = '5678909999'"), 36458400);
+    CHECK_INT(q_int("SELECT last_sys FROM devices WHERE imei = '5678909999'"), 150);
+    CHECK_INT(q_int("SELECT last_hr FROM devices WHERE imei = '5678909999'"), 88);
+    CHECK_INT(q_int("SELECT battery FROM devices WHERE imei = '5678909999'"), 73);
+    CHECK_INT(q_int("SELECT last_seen_at FROM devices WHERE imei = '5678909999'"), at + 4000);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM device_positions p JOIN devices d ON d.id = p.device_id "
+                    "WHERE d.imei = '5678909999'"),
+              2);
+}
+
 static void test_prune(void)
 {
     const int64_t now = 1795200000000LL, day = 86400000LL;
@@ -303,6 +344,7 @@ int main(void)
     }
     TEST_RUN(test_suppression_and_escalation);
     TEST_RUN(test_offline_rule);
+    TEST_RUN(test_batch_of_one_device);
     TEST_RUN(test_prune);
     teardown();
     return TEST_DONE();
