@@ -351,6 +351,41 @@ test('the family member sees the elder’s alarm and wristband on /m', { skip: !
   await ctx.close()
 })
 
+test('a grid worker on a phone acknowledges from the banner; another grid’s worker does not see the alarm', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
+  const ctx = await newContext(browser, { phone: true })
+  const page = await ctx.newPage()
+  page.on('pageerror', (e) => errors.push(`grid: ${e.message}`))
+  await login(page, 'wangge1')
+  await page.goto(BASE + '/alarms')
+  await page.locator('[data-test=stream-status][data-status=open]').waitFor({ timeout: 10000 })
+  const w = new Watch(WATCH_PORT)
+  await w.ready
+  w.send(position('AL', CENTER.lat, CENTER.lon, { status: '00010000' }))
+  await w.reply(`[3G*${IMEI}*0002*AL]`)
+  w.close()
+  await page.locator('[data-test=alarm-banner]').waitFor({ timeout: 10000 })
+  const card = page.locator('[data-test=alarm-live-card]', { hasText: '王建国' }).first()
+  await card.waitFor()
+  await shot(page, '7a-grid-phone-sos')
+  await page.click('[data-test=banner-ack]')
+  const dlg = page.locator('[data-test=alarm-ack-dialog]:visible')
+  await dlg.waitFor()
+  await dlg.locator('[data-test=alarm-submit]').click()
+  await page.locator('[data-test=alarm-banner]').waitFor({ state: 'detached' })
+  await page.locator('[data-test=alarm-live-card]', { hasText: '处理中' }).first().waitFor()
+  const open = (await api('GET', `/api/v1/alerts?device_id=${deviceId}&state=active`)).body.items
+  assert.equal(open.length, 1)
+  assert.equal(open[0].acked_by_name, '第一网格网格员')
+  // 第二网格's worker: not in scope.
+  const other = await browser.newContext()
+  assert.equal((await other.request.post(BASE + '/api/v1/auth/login', { data: { username: 'wangge2', password: 'Nuanxin2026' } })).status(), 200)
+  const seen = await (await other.request.get(BASE + `/api/v1/alerts/${open[0].id}`)).status()
+  assert.equal(seen, 404)
+  await other.close()
+  assert.equal((await api('POST', `/api/v1/alerts/${open[0].id}/resolve`, { outcome: 'false_alarm', note: '测试：网格员手机接警' })).status, 200)
+  await ctx.close()
+})
+
 test('alarm channels: a JSON receiver is added (URL checked), switched off and deleted', async () => {
   await staff.goto(BASE + '/devices/webhooks')
   await staff.locator('[data-test=webhook-table]').waitFor()
