@@ -386,6 +386,41 @@ test('a grid worker on a phone acknowledges from the banner; another grid’s wo
   await ctx.close()
 })
 
+test('a wristband the gateway has seen is listed 待绑定, bound to a resident through the dialog, then unbound', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
+  const imei = String(Number(IMEI) + 1)
+  const w = new Watch(WATCH_PORT)
+  await w.ready
+  w.sock.write(`[3G*${imei}*000B*LK,100,0,80]`)
+  await w.reply(`[3G*${imei}*0002*LK]`)
+  w.close()
+  await staff.goto(BASE + '/devices?registered=false')
+  const row = staff.locator('[data-test=device-table] .el-table__row', { hasText: imei })
+  await row.waitFor({ timeout: 10000 })
+  assert.match(await row.innerText(), /待绑定/)
+  await row.locator('a').click()
+  await staff.waitForURL(/\/devices\/\d+$/)
+  const id = Number(new URL(staff.url()).pathname.split('/').pop())
+  // A 第一网格 resident with a name nobody else has.
+  const res = (await api('GET', '/api/v1/residents?grid_id=1&status=active&limit=200')).body.items
+  const count = new Map()
+  for (const r of res) count.set(r.name, (count.get(r.name) || 0) + 1)
+  const who = res.find((r) => r.id !== RESIDENT && count.get(r.name) === 1)
+  await staff.click('[data-test=device-bind]')
+  const dlg = staff.locator('[data-test=bind-dialog]:visible')
+  await dlg.waitFor()
+  await dlg.locator('[data-test=resident-picker] input').fill(who.name)
+  await pickOption(staff, who.name)
+  await dlg.locator('[data-test=bind-save]').click()
+  await staff.locator('[data-test=device-resident]', { hasText: who.name }).waitFor()
+  let d = (await api('GET', `/api/v1/devices/${id}`)).body
+  assert.deepEqual([d.resident_id, d.registered], [who.id, true])
+  await staff.click('[data-test=device-unbind]')
+  await staff.locator('.el-popconfirm:visible').getByRole('button', { name: /确定|Yes|OK/ }).click()
+  await staff.locator('[data-test=device-resident]', { hasText: '未绑定' }).waitFor()
+  d = (await api('GET', `/api/v1/devices/${id}`)).body
+  assert.equal(d.resident_id, null)
+})
+
 test('alarm channels: a JSON receiver is added (URL checked), switched off and deleted', async () => {
   await staff.goto(BASE + '/devices/webhooks')
   await staff.locator('[data-test=webhook-table]').waitFor()
