@@ -38,6 +38,11 @@ struct gw_ingest {
     node *head, *tail;
     int count, alarms;
     bool stop;
+    /* back-pressure (ingest_backpressure): an input that pauses readers above high asks to be told
+     * once the queue is down to low */
+    int high, low;
+    bool want_drained;
+    void (*drained)(void *ctx);
     uint64_t written, dropped, batches;
 };
 
@@ -199,7 +204,12 @@ static void *writer_main(void *arg)
         }
         int n = 0;
         node *list = detach_batch(g, &n);
+        bool tell = g->want_drained && g->count <= g->low;
+        if (tell)
+            g->want_drained = false;
         pthread_mutex_unlock(&g->mu);
+        if (tell)
+            g->drained(g->ctx);
         if (buf && ids) {
             write_batch(g, list, n, buf, ids);
         } else {
@@ -277,6 +287,25 @@ int ingest_push(gw_ingest *g, const devices_in *item, void *token)
         pthread_cond_signal(&g->cv);
     pthread_mutex_unlock(&g->mu);
     return 0;
+}
+
+void ingest_backpressure(gw_ingest *g, int high, int low, void (*drained)(void *ctx))
+{
+    pthread_mutex_lock(&g->mu);
+    g->high = high > 0 && high <= g->queue_max ? high : g->queue_max / 2;
+    g->low = low >= 0 && low < g->high ? low : g->high / 4;
+    g->drained = drained;
+    pthread_mutex_unlock(&g->mu);
+}
+
+bool ingest_over_high(gw_ingest *g)
+{
+    pthread_mutex_lock(&g->mu);
+    bool over = g->drained && g->count >= g->high;
+    if (over)
+        g->want_drained = true;
+    pthread_mutex_unlock(&g->mu);
+    return over;
 }
 
 void ingest_counters(gw_ingest *g, uint64_t *written, uint64_t *dropped, uint64_t *batches)

@@ -11,6 +11,7 @@
 #ifndef NX_GATEWAY_INGEST_H
 #define NX_GATEWAY_INGEST_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "modules/devices/devices.h"
@@ -30,6 +31,14 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
  * completion is reported through done. Returns 0, or NX_EBUSY when the queue is full (item dropped)
  * or NX_ENOMEM. Thread-safe, never blocks on the store. */
 int ingest_push(gw_ingest *g, const devices_in *item, void *token);
+
+/* Back-pressure for an input that can stop reading (TCP): ingest_over_high tells whether high rows or
+ * more are queued (0 = queue_max / 2), and if so arranges that drained(ctx) is called once, on the
+ * writer thread, when the queue is down to low (0 = high / 4). The input stops reading from a
+ * connection that finds the queue over high and starts again when told: devices wait in TCP instead
+ * of their rows being dropped. Rows pushed past queue_max are still refused (a hard cap). */
+void ingest_backpressure(gw_ingest *g, int high, int low, void (*drained)(void *ctx));
+bool ingest_over_high(gw_ingest *g);
 
 /* Counters: rows written, rows dropped, batches. */
 void ingest_counters(gw_ingest *g, uint64_t *written, uint64_t *dropped, uint64_t *batches);

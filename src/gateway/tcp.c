@@ -59,6 +59,7 @@ struct conn {
     int handles;         /* open handles (tcp, timer) */
     int refs;            /* writes and alarms in flight */
     bool closing, mapped, logged_in;
+    bool paused;         /* reading stopped while the ingest queue is over its high mark */
     size_t pending_out;
     char device[24];
     char iw_prefix[4];
@@ -90,7 +91,10 @@ struct gateway {
     pthread_mutex_t done_mu;
     alarm_tok *done_head;
     cmdq *cmds;
-    bool cmds_closed;        /* under done_mu: gateway_stop has begun, posted commands go unanswered */
+    bool cmds_closed;
+    uv_async_t resume_async; /* the ingest queue drained: paused connections read again */
+    bool resume_closed;      /* under done_mu: resume_async is closing, the writer must not send */
+    int npaused;        /* under done_mu: gateway_stop has begun, posted commands go unanswered */
     uv_async_t cmd_async;
     cmdq_req *cmd_head, *cmd_tail; /* under done_mu: posted by the sender thread */
     bool loop_gone;      /* the writer has stopped: the loop closes the done handle and ends */
@@ -164,6 +168,10 @@ static void conn_close(conn *c, const char *why)
         return;
     gateway *g = c->g;
     c->closing = true;
+    if (c->paused) {
+        c->paused = false;
+        g->npaused--;
+    }
     if (c->mapped) {
         map_remove(g, c);
         push_offline(g, c);
@@ -331,6 +339,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         BUMP(c->g, n_dropped);
         nx_log(LOG_WARN, "gateway.frame_cap conn=%llu code=%s", (unsigned long long)c->id, nx_code_name(rc));
         conn_close(c, "frame_cap");
+        return;
+    }
+    /* More rows queued than the store keeps up with: this device waits (TCP holds its frames) until
+     * the queue has drained, rather than its rows being dropped later. */
+    if (!c->closing && ingest_over_high(c->g->ingest) && uv_read_stop((uv_stream_t *)&c->tcp) == 0) {
+        c->paused = true;
+        if (c->g->npaused++ == 0)
+            nx_log(LOG_INFO, "gateway.backpressure paused=1");
     }
 }
 
@@ -377,6 +393,36 @@ static void on_connection(uv_stream_t *server, int status)
     uv_timer_start(&c->timer, on_idle, idle, idle);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
         conn_close(c, "read_start");
+}
+
+/* Writer thread: the ingest queue is down to its low mark. */
+static void on_drained(void *ctx)
+{
+    gateway *g = ctx;
+    pthread_mutex_lock(&g->done_mu);
+    if (!g->resume_closed)
+        uv_async_send(&g->resume_async);
+    pthread_mutex_unlock(&g->done_mu);
+}
+
+static void on_resume_async(uv_async_t *a)
+{
+    gateway *g = a->data;
+    int n = 0;
+    for (conn *c = g->conns, *next; c && g->npaused > 0; c = next) {
+        next = c->next;
+        if (!c->paused || c->closing)
+            continue;
+        c->paused = false;
+        g->npaused--;
+        n++;
+        uv_timer_again(&c->timer);
+        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+            conn_close(c, "read_start");
+    }
+    g->npaused = 0;
+    if (n)
+        nx_log(LOG_DEBUG, "gateway.resumed connections=%d", n);
 }
 
 /* Writer thread: an alarm's transaction has ended. */
@@ -499,6 +545,10 @@ static void on_stop_async(uv_async_t *a)
         conn_close(g->conns, NULL);
     on_cmd_async(&g->cmd_async); /* the sender has stopped: free what it posted last */
     uv_close((uv_handle_t *)&g->cmd_async, on_plain_closed);
+    pthread_mutex_lock(&g->done_mu);
+    g->resume_closed = true;
+    pthread_mutex_unlock(&g->done_mu);
+    uv_close((uv_handle_t *)&g->resume_async, on_plain_closed);
     uv_close((uv_handle_t *)&g->stop_async, on_plain_closed);
     pthread_mutex_lock(&g->done_mu);
     g->stop_seen = true;
@@ -577,6 +627,7 @@ static void close_all_sync(gateway *g)
     uv_close((uv_handle_t *)&g->stop_async, on_plain_closed);
     uv_close((uv_handle_t *)&g->done_async, on_plain_closed);
     uv_close((uv_handle_t *)&g->cmd_async, on_plain_closed);
+    uv_close((uv_handle_t *)&g->resume_async, on_plain_closed);
     uv_run(&g->loop, UV_RUN_DEFAULT);
     uv_loop_close(&g->loop);
 }
@@ -606,6 +657,8 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     uv_async_init(&g->loop, &g->stop_async, on_stop_async);
     uv_async_init(&g->loop, &g->done_async, on_done_async);
     uv_async_init(&g->loop, &g->cmd_async, on_cmd_async);
+    uv_async_init(&g->loop, &g->resume_async, on_resume_async);
+    g->resume_async.data = g;
     g->stop_async.data = g;
     g->done_async.data = g;
     g->cmd_async.data = g;
@@ -615,6 +668,7 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
         goto fail;
     if ((rc = ingest_start(s, o->batch_ms, o->esc_ms, o->queue_max, alarm_done, g, &g->ingest, e)))
         goto fail;
+    ingest_backpressure(g->ingest, 0, 0, on_drained);
     if (pthread_create(&g->thread, NULL, loop_main, g) != 0) {
         rc = nx_fail(e, NX_EINTERNAL, "", "无法启动设备网关线程");
         goto fail;
