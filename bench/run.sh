@@ -6,3 +6,4 @@ cd "$(dirname "$0")"
 ./search.sh "${SEARCH_N:-100000}" "${SEARCH_SECS:-10}"
 ./backends.sh "${BACKEND_SECS:-5}" "${BACKEND_ROUNDS:-3}"
 ./gateway.sh "${GATEWAY_SECS:-10}"
+./gateway_hold.sh
