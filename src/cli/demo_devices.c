@@ -209,7 +209,7 @@ static int insert_alerts(store_tx *tx, const dres *res, int n, int64_t now, drng
         }
         int64_t opened = now - (int64_t)(1 + pick(r, 29)) * DAY_MS - (int64_t)pick(r, 86400) * 1000;
         bool critical = strcmp(k->severity, "critical") == 0;
-        int64_t ack_ms = (critical ? 20 : 60) * 1000LL + (int64_t)pick(r, critical ? 150 : 900) * 1000;
+        int64_t ack_ms = (critical ? 15 : 30) * 1000LL + (int64_t)pick(r, critical ? 105 : 420) * 1000;
         int64_t resolve_ms = ack_ms + (int64_t)(5 + pick(r, 90)) * 60 * 1000;
         bool false_alarm = critical && pick(r, 4) == 0;
         char grid_user[16];
