@@ -187,11 +187,15 @@ class Server:
         self.stop(signal.SIGKILL)
 
     def cleanup(self):
+        """Stop the server (its graceful exit is checked) and remove what it owned; a second call does
+        nothing. Call it before run()'s summary (run() exits): as the last test, or in a finally."""
         self.stop()
         if self.own_db and not os.environ.get("NX_KEEP"):
             pg_drop_db(self.database)
+            self.own_db = False
         if self.own_dir and not os.environ.get("NX_KEEP"):
             shutil.rmtree(self.data, ignore_errors=True)
+            self.own_dir = False
 
     def db_bytes(self):
         """Everything the database holds, as bytes: the SQLite files, or a plain pg_dump."""

@@ -373,7 +373,13 @@ def test_register_export():
     check(is_problem(st, resp, body, 403), "grid workers do not export")
 
 
-run([test_setup, test_vocab_and_policies, test_care_file_weekly_tasks, test_visit_need_problem_rating,
-     test_overdue_and_escalation, test_life_events_and_raise, test_death_closes_file_and_visits_family, test_scopes,
-     test_bad_input_changes_nothing, test_photos, test_grid_members_and_incidents, test_register_export])
-S.cleanup()
+def test_clean_stop():
+    S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
+
+
+try:
+    run([test_setup, test_vocab_and_policies, test_care_file_weekly_tasks, test_visit_need_problem_rating,
+         test_overdue_and_escalation, test_life_events_and_raise, test_death_closes_file_and_visits_family, test_scopes,
+         test_bad_input_changes_nothing, test_photos, test_grid_members_and_incidents, test_register_export, test_clean_stop])
+finally:
+    S.cleanup()

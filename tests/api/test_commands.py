@@ -248,5 +248,12 @@ def test_stats_and_steps():
     check(len(steps["items"]) == 1 and steps["items"][0]["steps"] == 250, f"steps of today from the counter: {steps}")
 
 
-run([test_setup, test_bad_commands_refused, test_queue_send_and_confirm_watch, test_iw_serial_reply, test_expiry,
-     test_stats_and_steps])
+def test_clean_stop():
+    S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
+
+
+try:
+    run([test_setup, test_bad_commands_refused, test_queue_send_and_confirm_watch, test_iw_serial_reply, test_expiry,
+         test_stats_and_steps, test_clean_stop])
+finally:
+    S.cleanup()

@@ -392,7 +392,13 @@ def test_lists_and_scope():
     check(is_problem(st, resp, body, 422, "status") or is_problem(st, resp, body, 400), "bad status filter")
 
 
-run([test_setup, test_catalogue, test_residence_certificate_flow, test_documents_and_verification,
-     test_allowance_refused_under_80, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
-     test_lists_and_scope])
-S.cleanup()
+def test_clean_stop():
+    S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
+
+
+try:
+    run([test_setup, test_catalogue, test_residence_certificate_flow, test_documents_and_verification,
+         test_allowance_refused_under_80, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
+         test_lists_and_scope, test_clean_stop])
+finally:
+    S.cleanup()
