@@ -326,6 +326,9 @@ test('the family member sees the elder’s alarm and wristband on /m', { skip: !
   const page = await ctx.newPage()
   page.on('pageerror', (e) => errors.push(`family: ${e.message}`))
   await login(page, 'jiashu', undefined, '/m/login')
+  await page.locator('[data-test=m-nav-alarms]').waitFor()
+  const active = (await api('GET', `/api/v1/alerts?resident_id=${RESIDENT}&state=active`)).body.items.length
+  assert.equal(await page.locator('[data-test=m-alarm-note]').count(), active ? 1 : 0, 'the note on the home page follows the open alarms')
   await page.locator('[data-test=m-nav-alarms]').click()
   await page.waitForURL(/\/m\/alarms$/)
   const item = page.locator('[data-test=m-alarm]', { hasText: '紧急呼叫（SOS）' }).first()
@@ -344,6 +347,9 @@ test('the family member sees the elder’s alarm and wristband on /m', { skip: !
   await fall.waitFor({ timeout: 10000 })
   assert.match(await fall.innerText(), /待处理/)
   await shot(page, '78-mobile-family-alarms')
+  await page.locator('.m-bar button').first().click() // back home: the open fall is announced there
+  await page.locator('[data-test=m-alarm-note]').waitFor()
+  assert.match(await page.locator('[data-test=m-alarm-note]').innerText(), /1 条报警/)
   // Closed again, so no banner follows the other test files.
   const open = (await api('GET', `/api/v1/alerts?device_id=${deviceId}&state=active`)).body.items
   assert.equal(open.length, 1)

@@ -80,6 +80,6 @@ export default {
     dState: { sent: 'Sent', retrying: 'Retrying', failed: 'Failed' }, attempts: 'Attempts', httpStatus: 'HTTP status', error: 'Error',
     event: 'Event', alert: 'Alarm', at: 'Time', required: '{f} is required', levelsRequired: 'Pick at least one level', urlBad: 'The URL starts with http:// or https:// and has no spaces',
   },
-  mDev: { elderAlarms: 'Alarms', wristband: 'Wristband', noDevice: 'No wristband', alarmsOf: 'Alarms of {name}',
+  mDev: { activeNote: '{n} alarm(s) of your elder not closed yet — tap to see', elderAlarms: 'Alarms', wristband: 'Wristband', noDevice: 'No wristband', alarmsOf: 'Alarms of {name}',
     noAlarms: 'No alarms', handled: 'Handled by', nowState: 'State', battery: 'Battery', lastSeen: 'Last seen', online: 'Online', offline: 'Offline' },
 }

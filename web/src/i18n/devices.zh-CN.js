@@ -80,6 +80,6 @@ export default {
     dState: { sent: '已发送', retrying: '重试中', failed: '失败' }, attempts: '尝试次数', httpStatus: 'HTTP 状态', error: '错误',
     event: '事件', alert: '报警', at: '时间', required: '请填写{f}', levelsRequired: '至少选择一个层级', urlBad: '地址应以 http:// 或 https:// 开头，且不含空格',
   },
-  mDev: { elderAlarms: '老人报警', wristband: '老人手环', noDevice: '未绑定手环', alarmsOf: '{name} 的报警记录',
+  mDev: { activeNote: '老人有 {n} 条报警尚未处理完毕，点此查看', elderAlarms: '老人报警', wristband: '老人手环', noDevice: '未绑定手环', alarmsOf: '{name} 的报警记录',
     noAlarms: '暂无报警', handled: '处理人', nowState: '当前状态', battery: '电量', lastSeen: '最近通信', online: '在线', offline: '离线' },
 }
