@@ -144,16 +144,11 @@ int cmd_serve(int argc, char **argv)
         .esc_ms = nx_cfg.alert_escalate_s * 1000,
         .keys = app.keys,
     };
+    int rc = 0;
     if (nx_cfg.mqtt_url[0] && mqtt_start(app.db, &mo, &mq, &e)) {
         fprintf(stderr, "nuanxin: 无法启动 MQTT 设备接入：%s\n", e.msg);
-        cli_devices_stop(devs);
-        http_server_free(srv);
-        cli_ticker_stop(sweep);
-        visits_scheduler_stop(sched);
-        dispatcher_stop(hooks);
-        dispatcher_stop(disp);
-        cli_close_app(&app);
-        return 1;
+        rc = 1;
+        goto stop;
     }
     char host[128];
     snprintf(host, sizeof host, "%s", nx_cfg.listen);
@@ -169,6 +164,7 @@ int cmd_serve(int argc, char **argv)
     int sig = 0;
     sigwait(&set, &sig);
     nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
+stop:
     mqtt_stop(mq);
     cli_devices_stop(devs);
     http_server_free(srv);
@@ -177,6 +173,7 @@ int cmd_serve(int argc, char **argv)
     dispatcher_stop(hooks);
     dispatcher_stop(disp);
     cli_close_app(&app);
-    nx_log(LOG_INFO, "serve.stopped");
-    return 0;
+    if (rc == 0)
+        nx_log(LOG_INFO, "serve.stopped");
+    return rc;
 }

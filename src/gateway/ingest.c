@@ -101,6 +101,24 @@ static bool same_device(const node *a, const node *b)
  * than they were read; nothing depends on that order. Cost: one walk of the queue up to its last
  * alarm, per batch that holds alarms. */
 #define PRIO_DEVICES 16
+
+/* Unlink x (prev: the node before it, NULL at the head) from the queue and append it to a batch. */
+static void take(gw_ingest *g, node *prev, node *x, node ***tailp)
+{
+    if (prev)
+        prev->next = x->next;
+    else
+        g->head = x->next;
+    if (g->tail == x)
+        g->tail = prev;
+    x->next = NULL;
+    **tailp = x;
+    *tailp = &x->next;
+    if (x->token)
+        g->alarms--;
+    g->count--;
+}
+
 static node *detach_batch(gw_ingest *g, int *count)
 {
     node *first = NULL, **tailp = &first;
@@ -141,34 +159,13 @@ static node *detach_batch(gw_ingest *g, int *count)
                 done[j] = true;
                 left--;
             }
-            /* unlink x and append it to the batch */
-            if (prev)
-                prev->next = next;
-            else
-                g->head = next;
-            if (g->tail == x)
-                g->tail = prev;
-            x->next = NULL;
-            *tailp = x;
-            tailp = &x->next;
-            if (x->token)
-                g->alarms--;
-            g->count--;
+            take(g, prev, x, &tailp);
             n++;
             x = next;
         }
     }
     while (n < INGEST_BATCH && g->head) {
-        node *x = g->head;
-        g->head = x->next;
-        if (!g->head)
-            g->tail = NULL;
-        x->next = NULL;
-        *tailp = x;
-        tailp = &x->next;
-        if (x->token)
-            g->alarms--;
-        g->count--;
+        take(g, NULL, g->head, &tailp);
         n++;
     }
     *count = n;

@@ -285,6 +285,33 @@ class Client:
         return self.request("PATCH", path, body=body, **kw)
 
 
+
+def wframe(dev, content, mf="3G"):
+    """A 3G-watch frame "[MF*ID*LLLL*content]" (LLLL: the content's length, 4 hex digits)."""
+    body = content.encode()
+    return b"[" + mf.encode() + b"*" + dev.encode() + b"*" + f"{len(body):04x}".encode() + b"*" + body + b"]"
+
+
+def recv_frames(sock, want, timeout=5.0, end=b"]"):
+    """Read from a device socket until want complete frames (ending in end) arrived or timeout;
+    returns the list of frames."""
+    import socket as _socket
+    sock.settimeout(timeout)
+    buf, frames = b"", []
+    deadline = time.time() + timeout
+    while len(frames) < want and time.time() < deadline:
+        try:
+            part = sock.recv(4096)
+        except _socket.timeout:
+            break
+        if not part:
+            break
+        buf += part
+        while end in buf:
+            f, buf = buf.split(end, 1)
+            frames.append(f + end)
+    return frames
+
 def oversized_post(port, path, token, size):
     """POST a body of size bytes the way a client that does not wait would: headers, then body until
     the server answers or closes. Returns (status, body) of the server's answer."""

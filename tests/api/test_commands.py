@@ -9,7 +9,7 @@ import socket
 import sqlite3
 import time
 
-from nxtest import Server, check, check_eq, is_problem, make_id, psql, run, run_cli
+from nxtest import check, check_eq, is_problem, make_id, psql, recv_frames, run, run_cli, Server, wframe
 
 PW = "Cmd2026pass"
 S = Server()
@@ -19,27 +19,8 @@ ctx = {}
 PORTS = S.gateway_ports()
 
 
-def wframe(dev, content, mf="3G"):
-    body = content.encode()
-    return b"[" + mf.encode() + b"*" + dev.encode() + b"*" + f"{len(body):04x}".encode() + b"*" + body + b"]"
 
 
-def recv_frames(sock, want, timeout=5.0, end=b"]"):
-    sock.settimeout(timeout)
-    buf, frames = b"", []
-    deadline = time.time() + timeout
-    while len(frames) < want and time.time() < deadline:
-        try:
-            part = sock.recv(4096)
-        except socket.timeout:
-            break
-        if not part:
-            break
-        buf += part
-        while end in buf:
-            f, buf = buf.split(end, 1)
-            frames.append(f + end)
-    return frames
 
 
 def wait_for(pred, what, timeout=8.0):

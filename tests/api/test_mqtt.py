@@ -26,7 +26,7 @@ if not MOSQUITTO or not MOSQUITTO_PASSWD:
     print("skipped: mosquitto is not installed (scripts/deps.sh test installs it)")
     sys.exit(77)
 
-from nxtest import PG, Server, check, check_eq, run, run_cli  # noqa: E402 (after the skip)
+from nxtest import check, check_eq, PG, run, run_cli, Server, wframe  # noqa: E402 (after the skip)
 
 PREFIX = "nxtest/band"
 MQ_USER = "nuanxin"
@@ -232,9 +232,6 @@ class Device:
         self.sock.close()
 
 
-def wframe(dev, content, mf="3G"):
-    body = content.encode()
-    return b"[" + mf.encode() + b"*" + dev.encode() + b"*" + f"{len(body):04x}".encode() + b"*" + body + b"]"
 
 
 def up(proto, dev):

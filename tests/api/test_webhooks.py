@@ -16,7 +16,7 @@ import threading
 import time
 import urllib.parse
 
-from nxtest import Server, check, check_eq, make_id, run, run_cli
+from nxtest import check, check_eq, make_id, run, run_cli, Server, wframe
 
 PW = "Hook2026pass"
 ESCALATE_S = 10
@@ -84,9 +84,6 @@ def received(path, pred=lambda b: True, want=1, timeout=15):
         return [g for g in Receiver.got if g[0] == path and pred(g[2])]
 
 
-def wframe(dev, content):
-    body = content.encode()
-    return b"[3G*" + dev.encode() + b"*" + f"{len(body):04x}".encode() + b"*" + body + b"]"
 
 
 def test_setup():
