@@ -121,8 +121,10 @@ export const COMMAND_KINDS = ['locate', 'find', 'hr_now', 'message', 'upload_int
   'center', 'fall_detect', 'fall_level', 'lowbat_alarm', 'remove_alarm', 'reset', 'poweroff']
 /** Commands that need a confirmation (the watch stops working for a while, or for good). */
 export const DRASTIC_COMMANDS = ['reset', 'poweroff']
-/** The kinds a protocol takes (the IW protocol has no centre number). */
-export const commandKinds = (protocol) => COMMAND_KINDS.filter((k) => protocol !== 'iw' || k !== 'center')
+/** What the IW protocol has no command for (docs/devices.md, 手环指令); the server refuses them too. */
+const IW_LACKS = ['upload_interval', 'center', 'fall_level', 'lowbat_alarm', 'remove_alarm', 'find']
+/** The kinds a protocol takes. */
+export const commandKinds = (protocol) => COMMAND_KINDS.filter((k) => protocol !== 'iw' || !IW_LACKS.includes(k))
 export const COMMAND_STATE_TAG = { queued: 'info', sent: 'warning', done: 'success', failed: 'danger', expired: 'info', cancelled: 'info' }
 const PHONE = /^\+?\d{3,20}$/
 
