@@ -171,7 +171,8 @@ int cmd_device(int argc, char **argv)
         if (cli_open_app(&app, false, true))
             return 1;
         json_t *out = NULL;
-        int rc = devices_list(&app, &sys, unreg ? 0 : -1, -1, 0, 5000, &out, &e);
+        device_filter f = {.registered = unreg ? 0 : -1, .online = -1, .limit = 5000};
+        int rc = devices_list(&app, &sys, &f, &out, &e);
         cli_close_app(&app);
         if (rc) {
             fprintf(stderr, "nuanxin: 读取设备失败：%s\n", e.msg);

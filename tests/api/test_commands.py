@@ -8,6 +8,7 @@ worker of another grid sees none of it."""
 import socket
 import sqlite3
 import time
+import urllib.parse
 
 from nxtest import check, check_eq, is_problem, make_id, psql, recv_frames, run, run_cli, Server, wframe
 
@@ -54,7 +55,7 @@ def test_setup():
                               ("cmd_g2", "grid", ["--grid", str(grids[1]["id"])])):
         p = run_cli(S.data, "user", "add", name, "--role", role, *extra, stdin=PW + "\n", check_rc=False)
         check_eq(p.returncode, 0, f"user {name}: {p.stderr}")
-    ctx.update(staff=S.login("cmd_staff", PW), g2=S.login("cmd_g2", PW), elder=elder)
+    ctx.update(staff=S.login("cmd_staff", PW), g2=S.login("cmd_g2", PW), elder=elder, comm=comm["id"])
     st, _, w = ctx["staff"].post("/api/v1/devices", {"imei": "6600000001", "protocol": "watch",
                                                      "resident_id": elder["id"]})
     check_eq(st, 201, f"watch {w}")
@@ -229,12 +230,92 @@ def test_stats_and_steps():
     check(len(steps["items"]) == 1 and steps["items"][0]["steps"] == 250, f"steps of today from the counter: {steps}")
 
 
+def test_device_list_filters():
+    staff = ctx["staff"]
+    for i in range(3):  # three more watches of the same elder, for paging
+        st, _, _ = staff.post("/api/v1/devices", {"imei": f"66000001{i:02d}", "protocol": "watch",
+                                                  "resident_id": ctx["elder"]["id"]})
+        check_eq(st, 201, "extra watch")
+    st, _, p1 = staff.get("/api/v1/devices?limit=2")
+    check_eq((st, len(p1["items"]), p1["total"]), (200, 2, 5), f"first page of five: {p1}")
+    check(p1["next_cursor"] is not None, "a next page")
+    st, _, p2 = staff.get(f"/api/v1/devices?limit=2&cursor={p1['next_cursor']}")
+    st, _, p3 = staff.get(f"/api/v1/devices?limit=2&cursor={p2['next_cursor']}")
+    ids = [d["id"] for d in p1["items"] + p2["items"] + p3["items"]]
+    check_eq((len(ids), len(set(ids)), p3["next_cursor"]), (5, 5, None), "pages cover all once")
+    st, _, q = staff.get("/api/v1/devices?q=66000001")
+    check_eq(sorted(d["imei"] for d in q["items"]), ["6600000100", "6600000101", "6600000102"], "IMEI prefix")
+    st, _, q = staff.get("/api/v1/devices?q=" + urllib.parse.quote("秀英"))
+    check_eq(q["total"], 5, "part of the resident's name: her five wristbands")
+    st, _, q = staff.get("/api/v1/devices?q=qxy")
+    check_eq(q["total"], 5, "pinyin initials")
+    st, _, q = staff.get("/api/v1/devices?q=" + urllib.parse.quote("100%"))
+    check_eq(q["total"], 0, "a % is searched for, not a wildcard")
+    st, _, q = staff.get("/api/v1/devices?low_battery=true")
+    check_eq((st, q["total"]), (200, 0), "no battery reported at or below 20 %")
+    st, resp, b = staff.get("/api/v1/devices?q=" + "x" * 41)
+    check(is_problem(st, resp, b, 422, "q"), "search too long")
+    st, resp, b = staff.get("/api/v1/devices?cursor=abc")
+    check_eq(st, 422, "bad cursor")
+
+
+def test_rules_defaults_and_reset():
+    staff, rid = ctx["staff"], ctx["elder"]["id"]
+    st, _, r = staff.get(f"/api/v1/residents/{rid}/alert-rules")
+    check_eq((st, r["custom"], r["defaults"]["hr_max"], r["defaults"]["temp_min"]), (200, False, 120, 35.0),
+             f"defaults returned: {r}")
+    st, resp, b = staff.request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={"hr_min": 130})
+    check(is_problem(st, resp, b, 422, "hr_max"), f"a lower end above the default upper end: {st} {b}")
+    st, resp, b = staff.request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={"temp_min": 37, "temp_max": 36.5})
+    check(is_problem(st, resp, b, 422, "temp_max"), f"temperature band upside down: {st} {b}")
+    st, _, r = staff.request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={"hr_min": 55, "hr_max": 110})
+    check_eq((st, r["custom"], r["hr_min"]), (200, True, 55), "saved")
+    st, _, r = staff.request("PUT", f"/api/v1/residents/{rid}/alert-rules", body={})
+    check_eq((st, r["custom"], r["hr_min"]), (200, False, 50), f"reset to the defaults: {r}")
+
+
+def test_alert_export():
+    staff = ctx["staff"]
+    s = socket.create_connection(("127.0.0.1", PORTS["watch"]), timeout=5)
+    s.sendall(wframe("6600000001", "AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,"
+                                   "00010000,1,255,460,0,25871,13042,140,0,12.0"))
+    check_eq(len(recv_frames(s, 1)), 1, "SOS acknowledged")
+    s.close()
+    st, resp, body = staff.get("/api/v1/alerts/export?kind=sos")
+    check_eq(st, 200, f"export: {st}")
+    check(resp.getheader("Content-Type", "").startswith("application/vnd.openxmlformats"), "xlsx type")
+    check(isinstance(body, bytes) and body[:2] == b"PK", "a zip (xlsx) file")
+    check_eq(resp.getheader("X-Row-Count"), "1", "one SOS")
+    import io
+    import zipfile
+    z = zipfile.ZipFile(io.BytesIO(body))
+    strings = z.read("xl/sharedStrings.xml").decode() if "xl/sharedStrings.xml" in z.namelist() else \
+        z.read("xl/worksheets/sheet1.xml").decode()
+    check("一键呼救" in strings or "SOS" in strings, "the kind in Chinese")
+    check("钱秀英" in strings, "the resident")
+    st, resp, body = staff.get("/api/v1/alerts/export?kind=fall")
+    check_eq((st, resp.getheader("X-Row-Count")), (200, "0"), "no falls: an empty sheet")
+    st, resp, b = staff.get("/api/v1/alerts/export?state=bogus")
+    check(is_problem(st, resp, b, 422, "state"), "bad filter refused")
+    st, _, b = ctx["g2"].get("/api/v1/alerts/export")
+    check_eq((st, b[:2] if isinstance(b, bytes) else b), (200, b"PK"), "another grid: a file")
+    st, _, au = admin.get("/api/v1/audit?object_type=alert")
+    if st == 200:
+        check(any(x.get("action") == "export" for x in au.get("items", [])), "the export is audited")
+    st, _, s1 = staff.get("/api/v1/stats/devices")
+    st, _, s2 = staff.get(f"/api/v1/stats/devices?community_id={ctx['comm']}")
+    st3, _, s3 = staff.get("/api/v1/stats/devices?community_id=999999")
+    check_eq((s1["devices"], s2["devices"], s3["devices"]), (5, 5, 0), "stats of one community")
+    check(s1["open_alerts"] >= 1, "the SOS is open")
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
 
 try:
     run([test_setup, test_bad_commands_refused, test_queue_send_and_confirm_watch, test_iw_serial_reply, test_expiry,
-         test_stats_and_steps, test_clean_stop])
+         test_stats_and_steps, test_device_list_filters, test_rules_defaults_and_reset, test_alert_export,
+         test_clean_stop])
 finally:
     S.cleanup()

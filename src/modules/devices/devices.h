@@ -107,10 +107,18 @@ int devices_add(nx_app *app, const nx_principal *who, const device_input *in, in
  * binding; a bound one only in scope. Audited. */
 int devices_update(nx_app *app, const nx_principal *who, int64_t id, const device_input *in, nx_err *e);
 int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
-/* {"items": […]}; registered: 1 registered only, 0 unregistered only (seen, waiting for binding),
- * -1 both; online -1 any, 0/1. */
-int devices_list(nx_app *app, const nx_principal *who, int registered, int online, int64_t resident_id,
-                 int limit, json_t **out, nx_err *e);
+typedef struct device_filter {
+    int registered;       /* 1 registered only, 0 unregistered only (seen, waiting for binding), -1 both */
+    int online;           /* -1 any, 0/1 */
+    bool low_battery;     /* battery ≤ 20 % */
+    int64_t resident_id, community_id; /* 0 = any */
+    const char *q;        /* IMEI or SIM prefix, the resident's name (part), pinyin or initials */
+    int64_t after_id;     /* cursor: devices after this id */
+    int limit;            /* 0 = 200 */
+} device_filter;
+
+/* {"items": […] in id order, "total": in scope with the filter, "next_cursor": text or null}. */
+int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e);
 /* Telemetry, newest first: what "positions", "readings" or "steps" (per local day: {"day",
  * "steps"}), since from_ms (0 = any). */
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms,
@@ -120,10 +128,12 @@ int devices_find(store *s, const char *imei, int64_t *id, nx_err *e);
 
 /* ---- alert rules ---- */
 
-/* The effective rules of a resident {…, "custom": bool} (DEVICE_READ, resident in scope). */
+/* The effective rules of a resident {…, "custom": bool, "defaults": {the built-in bands}}
+ * (DEVICE_READ, resident in scope). */
 int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id, json_t **out, nx_err *e);
-/* Replace the resident's overrides with the fields of in (strict; null or absent = default).
- * DEVICE_WRITE. */
+/* Replace the resident's overrides with the fields of in (strict; null or absent = default; no field
+ * at all = back to the defaults, "custom" false). A band's lower end must stay below its upper end
+ * (heart rate, systolic, temperature; the defaults count for a side not given). DEVICE_WRITE. */
 int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id, json_t *in, nx_err *e);
 
 /* ---- alerts ---- */
@@ -139,6 +149,11 @@ typedef struct alert_filter {
 } alert_filter;
 
 int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e);
+/* The alerts of f (cursor ignored), newest first, up to export_max_rows, as an .xlsx file at path
+ * (Chinese headers: time, kind, level, state, resident, wristband, who acknowledged and how fast,
+ * who resolved, the note, follow-up). *rows gets the count. DEVICE_READ; audited. */
+int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filter *f, const char *path,
+                         int64_t *rows, nx_err *e);
 /* The alert with its log (DEVICE_READ, in scope). */
 int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* open → acknowledged. ALERT_HANDLE in scope; NX_ECONFLICT unless open. */
@@ -226,10 +241,10 @@ enum { DEV_CMD_CLAIM = 1, DEV_CMD_UNCLAIM, DEV_CMD_FAIL };
 int devices_command_mark(store *s, int64_t id, int what, const char *wire, int64_t serial, const char *why, int64_t now,
                          nx_err *e);
 
-/* Dashboard numbers in the caller's scope (DEVICE_READ): {"devices", "online", "low_battery" (≤ 20 %),
+/* Dashboard numbers in the caller's scope, of one community when community > 0 (DEVICE_READ): {"devices", "online", "low_battery" (≤ 20 %),
  * "open_alerts", "acknowledged_alerts", "alerts_today" (since local midnight), "acknowledged_30d",
  * "ack_ms_median", "ack_ms_p90" (null when none), "by_kind": {kind: alerts of the last 30 days}}. */
-int devices_stats(nx_app *app, const nx_principal *who, int64_t now, json_t **out, nx_err *e);
+int devices_stats(nx_app *app, const nx_principal *who, int64_t community, int64_t now, json_t **out, nx_err *e);
 
 /* Routes of devices, rules and alerts (devices_http.c), and GET /api/v1/events/stream: a live
  * stream (SSE) of alert events from the hub named DEVICES_SSE_HUB, which the caller feeds

@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "report/xlsx_write.h"
 #include "secure/audit.h"
 
 #include <ctype.h>
@@ -345,42 +346,99 @@ int devices_find(store *s, const char *imei, int64_t *id, nx_err *e)
     return rc;
 }
 
-int devices_list(nx_app *app, const nx_principal *who, int registered, int online, int64_t resident_id, int limit,
-                 json_t **out, nx_err *e)
+/* LIKE pattern with % _ ! escaped (ESCAPE '!'), prefix or infix. */
+static void like_pattern(const char *q, bool infix, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (infix && n + 1 < cap)
+        out[n++] = '%';
+    for (; *q && n + 3 < cap; q++) {
+        if (*q == '%' || *q == '_' || *q == '!')
+            out[n++] = '!';
+        out[n++] = *q;
+    }
+    if (n + 1 < cap)
+        out[n++] = '%';
+    out[n] = '\0';
+}
+
+int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
-    char sql[1800] = "SELECT " DEVICE_COLS " WHERE 1 = 1";
-    store_param p[8];
+    if (f->q && strlen(f->q) > 40)
+        return nx_fail(e, NX_EINVAL, "q", "搜索词最多 40 个字符");
+    char where[1600] = " WHERE 1 = 1";
+    store_param p[16];
     int n = 0, rc;
-    if ((rc = device_scope(who, sql, sizeof sql, p, &n)))
+    if ((rc = device_scope(who, where, sizeof where, p, &n)))
         return nx_fail(e, rc, "", "查询过长");
-    size_t len = strlen(sql);
-    if (registered >= 0)
-        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND d.registered = %d", registered ? 1 : 0);
-    if (online >= 0)
-        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND d.online = %d", online ? 1 : 0);
-    if (resident_id > 0) {
-        p[n++] = P_INT(resident_id);
-        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND d.resident_id = $%d", n);
+    size_t len = strlen(where);
+#define ADD(...) (len += (size_t)snprintf(where + len, len < sizeof where ? sizeof where - len : 0, __VA_ARGS__))
+    if (f->registered >= 0)
+        ADD(" AND d.registered = %d", f->registered ? 1 : 0);
+    if (f->online >= 0)
+        ADD(" AND d.online = %d", f->online ? 1 : 0);
+    if (f->low_battery)
+        ADD(" AND d.battery IS NOT NULL AND d.battery <= 20");
+    if (f->resident_id > 0) {
+        p[n++] = P_INT(f->resident_id);
+        ADD(" AND d.resident_id = $%d", n);
     }
-    snprintf(sql + len, sizeof sql - len, " ORDER BY d.id LIMIT %d", limit > 0 ? limit : 200);
+    if (f->community_id > 0) {
+        p[n++] = P_INT(f->community_id);
+        ADD(" AND d.community_id = $%d", n);
+    }
+    char prefix[128], infix[128];
+    if (f->q && f->q[0]) {
+        like_pattern(f->q, false, prefix, sizeof prefix);
+        like_pattern(f->q, true, infix, sizeof infix);
+        p[n++] = P_TEXT(prefix);
+        p[n++] = P_TEXT(infix);
+        ADD(" AND (d.imei LIKE $%d ESCAPE '!' OR res.name LIKE $%d ESCAPE '!' OR res.name_pinyin LIKE $%d ESCAPE '!' "
+            "OR res.name_initials LIKE $%d ESCAPE '!' OR d.sim LIKE $%d ESCAPE '!')",
+            n - 1, n, n - 1, n - 1, n - 1);
+    }
+    if (len >= sizeof where)
+        return nx_fail(e, NX_ETOOBIG, "", "查询过长");
+    int nfilter = n;
+    int limit = f->limit > 0 ? f->limit : 200;
+    char sql[2400];
+    p[n++] = P_INT(f->after_id);
+    snprintf(sql, sizeof sql, "SELECT " DEVICE_COLS "%s AND d.id > $%d ORDER BY d.id LIMIT %d", where, n, limit + 1);
+    char csql[1900];
+    snprintf(csql, sizeof csql, "SELECT COUNT(*) FROM devices d LEFT JOIN residents res ON res.id = d.resident_id%s",
+             where);
+#undef ADD
     store_tx *tx = NULL;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
     store_rows *r = NULL;
     json_t *items = json_array();
+    int64_t last = 0, total = 0;
+    bool more = false;
     if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
-        while ((rc = store_next(r)) == 1)
+        while ((rc = store_next(r)) == 1) {
+            if ((int)json_array_size(items) == limit) {
+                more = true;
+                break;
+            }
+            last = store_int(r, 0);
             json_array_append_new(items, device_row(r));
+        }
     }
     store_rows_free(r);
+    if (rc >= 0)
+        rc = store_one_int(tx, csql, p, nfilter, &total, e);
     store_rollback(tx);
     if (rc < 0) {
         json_decref(items);
         return rc;
     }
-    *out = json_pack("{s:o}", "items", items);
+    char cursor[24];
+    snprintf(cursor, sizeof cursor, "%lld", (long long)last);
+    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
+                     more ? json_string(cursor) : json_null());
     return 0;
 }
 
@@ -481,8 +539,14 @@ int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id,
     bool custom = false;
     if ((rc = resident_place(tx, who, resident_id, &c, &g, e)) == NX_EINVAL)
         rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
-    if (rc == 0 && (rc = dev_rules_load(tx, resident_id, &r, &custom, e)) == 0)
+    if (rc == 0 && (rc = dev_rules_load(tx, resident_id, &r, &custom, e)) == 0) {
+        dev_rules d;
+        devices_rules_default(&d);
         *out = rules_json(&r, custom);
+        json_t *defaults = rules_json(&d, false);
+        json_object_del(defaults, "custom");
+        json_object_set_new(*out, "defaults", defaults);
+    }
     store_rollback(tx);
     return rc;
 }
@@ -546,6 +610,27 @@ int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id,
     }
     if (p[10].type == SP_INT && p[10].i > 0 && (p[13].type != SP_INT || p[14].type != SP_INT))
         return nx_fail(e, NX_EINVAL, "home_lat", "设置居住范围须同时给出中心点坐标");
+    /* Each band's lower end below its upper end, with the defaults where a side is not given. */
+    {
+        dev_rules d;
+        devices_rules_default(&d);
+        static const struct {
+            int lo, hi;
+            const char *field, *what;
+        } bands[] = {{2, 3, "hr_max", "心率"}, {4, 5, "sys_max", "收缩压"}, {11, 12, "temp_max", "体温"}};
+        int64_t def[16] = {0};
+        def[2] = d.hr_min, def[3] = d.hr_max, def[4] = d.sys_min, def[5] = d.sys_max;
+        def[11] = d.temp_min_e1, def[12] = d.temp_max_e1;
+        for (size_t i = 0; i < sizeof bands / sizeof bands[0]; i++) {
+            int64_t lo = p[bands[i].lo].type == SP_INT ? p[bands[i].lo].i : def[bands[i].lo];
+            int64_t hi = p[bands[i].hi].type == SP_INT ? p[bands[i].hi].i : def[bands[i].hi];
+            if (lo >= hi)
+                return nx_fail(e, NX_EINVAL, bands[i].field, "%s的上限应高于下限", bands[i].what);
+        }
+    }
+    bool any = false;
+    for (int i = 2; i <= 14; i++)
+        any = any || p[i].type != SP_NULL;
     store_tx *tx = NULL;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
@@ -556,6 +641,13 @@ int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id,
         goto fail;
     p[1] = P_INT(c);
     p[15] = P_INT(clock_now_ms());
+    if (!any) {
+        /* nothing of its own: back to the defaults (no row, "custom": false) */
+        if ((rc = store_exec(tx, "DELETE FROM alert_rules WHERE resident_id = $1", p, 1, NULL, e)) ||
+            (rc = audit_write(tx, who, "reset", "alert_rules", resident_id, c, NULL, e)))
+            goto fail;
+        return store_commit(tx, e);
+    }
     if ((rc = store_exec(tx,
                          "INSERT INTO alert_rules (resident_id, community_id, hr_min, hr_max, sys_min, sys_max, dia_max, "
                          "spo2_min, offline_min, no_steps_hour, home_radius_m, temp_min_e1, temp_max_e1, home_lat_e6, "
@@ -643,23 +735,22 @@ static json_t *alert_row(store_rows *r)
     return o;
 }
 
-int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e)
+/* "SELECT ALERT_COLS WHERE <scope and filters>" into sql, parameters into p (up to 12). */
+static int alert_where(const nx_principal *who, const alert_filter *f, char *sql, size_t cap, store_param *p, int *np,
+                       nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_READ))
-        return nx_fail(e, NX_EPERM, "", "无权查看报警");
-    char sql[2600] = "SELECT " ALERT_COLS " WHERE 1 = 1";
-    store_param p[12];
     int n = 0, rc;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
+    snprintf(sql, cap, "SELECT " ALERT_COLS " WHERE 1 = 1");
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, cap, p, &n)))
         return nx_fail(e, rc, "", "查询过长");
     size_t len = strlen(sql);
 #define COND(fmt, param)                                                                                           \
     do {                                                                                                           \
         p[n++] = param;                                                                                            \
-        len += (size_t)snprintf(sql + len, sizeof sql - len, fmt, n);                                              \
+        len += (size_t)snprintf(sql + len, len < cap ? cap - len : 0, fmt, n);                                     \
     } while (0)
     if (f->state && strcmp(f->state, "active") == 0)
-        len += (size_t)snprintf(sql + len, sizeof sql - len, " AND a.state IN ('open', 'acknowledged')");
+        len += (size_t)snprintf(sql + len, len < cap ? cap - len : 0, " AND a.state IN ('open', 'acknowledged')");
     else if (f->state)
         COND(" AND a.state = $%d", P_TEXT(f->state));
     if (f->kind)
@@ -675,7 +766,21 @@ int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter 
     if (f->before_id)
         COND(" AND a.id < $%d", P_INT(f->before_id));
 #undef COND
+    *np = n;
+    return len + 60 < cap ? 0 : nx_fail(e, NX_ETOOBIG, "", "查询过长");
+}
+
+int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看报警");
+    char sql[2600];
+    store_param p[12];
+    int n = 0, rc;
+    if ((rc = alert_where(who, f, sql, sizeof sql, p, &n, e)))
+        return rc;
     int limit = f->limit > 0 ? f->limit : 50;
+    size_t len = strlen(sql);
     snprintf(sql + len, sizeof sql - len, " ORDER BY a.id DESC LIMIT %d", limit + 1);
     store_tx *tx = NULL;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
@@ -704,6 +809,107 @@ int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter 
     snprintf(cursor, sizeof cursor, "%lld", (long long)last);
     *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(cursor) : json_null());
     return 0;
+}
+
+static void local_time(store_rows *r, int col, char out[32])
+{
+    out[0] = '\0';
+    if (!store_isnull(r, col)) {
+        char t[30];
+        clock_format_local(store_int(r, col), t);
+        /* "YYYY-MM-DDTHH:MM:SS.mmm+08:00" → "YYYY-MM-DD HH:MM:SS" */
+        snprintf(out, 32, "%.10s %.8s", t, t + 11);
+    }
+}
+
+int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filter *f, const char *path,
+                         int64_t *rows, nx_err *e)
+{
+    *rows = 0;
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权导出报警");
+    alert_filter all = *f;
+    all.before_id = 0;
+    char sql[2600];
+    store_param p[12];
+    int n = 0, rc;
+    if ((rc = alert_where(who, &all, sql, sizeof sql, p, &n, e)))
+        return rc;
+    size_t len = strlen(sql);
+    int64_t max = app->cfg ? app->cfg->export_max_rows : 200000;
+    snprintf(sql + len, sizeof sql - len, " ORDER BY a.id DESC LIMIT %lld", (long long)max);
+    xlsx_out *x = NULL;
+    if ((rc = xlsx_out_open(path, "报警记录", &x, e)))
+        return rc;
+    static const char *const titles[] = {"编号",     "发生时间", "报警类型", "级别",     "状态",     "居民",
+                                         "手环",     "定位",     "重复次数", "接警人",   "接警时间", "接警用时（秒）",
+                                         "处置人",   "处置时间", "处置用时（分钟）", "处置说明", "需上门回访"};
+    static const double widths[] = {8, 20, 14, 8, 10, 10, 14, 8, 10, 12, 20, 14, 12, 20, 16, 36, 12};
+    enum { NCOL = sizeof titles / sizeof titles[0] };
+    if ((rc = xlsx_out_header(x, titles, widths, NCOL))) {
+        xlsx_out_discard(x);
+        return nx_fail(e, rc, "", "无法写入导出文件");
+    }
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e))) {
+        xlsx_out_discard(x);
+        return rc;
+    }
+    store_rows *r = NULL;
+    if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
+        while (rc == 0 && store_next(r) == 1) {
+            char id[24], opened[32], acked[32], resolved[32], repeats[24], ack_s[24] = "", res_min[24] = "";
+            snprintf(id, sizeof id, "%lld", (long long)store_int(r, 0));
+            local_time(r, 11, opened);
+            local_time(r, 19, acked);
+            local_time(r, 21, resolved);
+            snprintf(repeats, sizeof repeats, "%lld", (long long)store_int(r, 13));
+            if (!store_isnull(r, 26))
+                snprintf(ack_s, sizeof ack_s, "%lld", (long long)(store_int(r, 26) / 1000));
+            if (!store_isnull(r, 27))
+                snprintf(res_min, sizeof res_min, "%.1f", store_int(r, 27) / 60000.0);
+            const char *sev = store_text(r, 3) ? store_text(r, 3) : "";
+            const char *cells[NCOL] = {id,
+                                       opened,
+                                       dev_kind_label(store_text(r, 1)),
+                                       strcmp(sev, "critical") == 0 ? "紧急" : strcmp(sev, "high") == 0 ? "重要" : "一般",
+                                       state_label(store_text(r, 4)),
+                                       store_text(r, 8) ? store_text(r, 8) : "（未绑定）",
+                                       store_text(r, 10),
+                                       store_int(r, 14) ? "有" : "无",
+                                       repeats,
+                                       store_text(r, 28),
+                                       acked,
+                                       ack_s,
+                                       store_text(r, 29),
+                                       resolved,
+                                       res_min,
+                                       store_text(r, 22),
+                                       store_int(r, 23) ? "是" : "否"};
+            rc = xlsx_out_row_typed(x, cells, "nsssssssnssnssnss", NCOL);
+            if (rc == 0)
+                (*rows)++;
+        }
+    }
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc) {
+        xlsx_out_discard(x);
+        return rc;
+    }
+    if ((rc = xlsx_out_close(x, e)))
+        return rc;
+    /* residents' names left the system: who exported what */
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    json_t *d = json_pack("{s:I, s:s?, s:s?}", "count", (json_int_t)*rows, "state", f->state, "kind", f->kind);
+    rc = audit_write(tx, who, "export", "alert", 0, who->community_id, d, e);
+    json_decref(d);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
 }
 
 /* Read one alert in scope into *out (may be NULL) and its state. */

@@ -6,8 +6,12 @@
 #include "base/clock.h"
 #include "base/str.h"
 
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static int query_bool(http_req *r, const char *name, int *out)
 {
@@ -75,14 +79,19 @@ static int list_devices(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    int registered, online, limit, rc;
+    device_filter f = {0};
+    int low, rc;
     bool has;
-    int64_t resident = 0;
-    if ((rc = query_bool(r, "registered", &registered)) || (rc = query_bool(r, "online", &online)) ||
-        (rc = limit_of(r, app, &limit)) || (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &resident)))
+    if ((rc = query_bool(r, "registered", &f.registered)) || (rc = query_bool(r, "online", &f.online)) ||
+        (rc = query_bool(r, "low_battery", &low)) || (rc = limit_of(r, app, &f.limit)) ||
+        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &f.resident_id)) ||
+        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &f.community_id)) ||
+        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f.after_id)))
         return rc;
+    f.low_battery = low == 1;
+    f.q = http_query(r, "q");
     json_t *out;
-    if ((rc = devices_list(app, &who, registered, online, resident, limit, &out, http_err(r))))
+    if ((rc = devices_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -166,32 +175,80 @@ static int put_rules(http_req *r, void *ctx)
 
 static const char *const states[] = {"open", "acknowledged", "resolved", "false_alarm", "active", NULL};
 
+/* The alert list's query parameters into f (shared by the list and its export). */
+static int alert_query(http_req *r, nx_app *app, alert_filter *f)
+{
+    bool has;
+    int rc;
+    memset(f, 0, sizeof *f);
+    f->state = http_query(r, "state");
+    if (f->state) {
+        bool ok = false;
+        for (int i = 0; states[i]; i++)
+            ok = ok || strcmp(states[i], f->state) == 0;
+        if (!ok)
+            return nx_fail(http_err(r), NX_EINVAL, "state", "state 应为 open、acknowledged、resolved、false_alarm 或 active");
+    }
+    f->kind = http_query(r, "kind");
+    if (f->kind && strlen(f->kind) > 24)
+        return nx_fail(http_err(r), NX_EINVAL, "kind", "kind 过长");
+    if ((rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &f->resident_id)) ||
+        (rc = http_query_int(r, "device_id", 1, INT64_MAX, &has, &f->device_id)) ||
+        (rc = http_query_int(r, "from", 0, INT64_MAX, &has, &f->from_ms)) ||
+        (rc = http_query_int(r, "to", 0, INT64_MAX, &has, &f->to_ms)) ||
+        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f->before_id)) || (rc = limit_of(r, app, &f->limit)))
+        return rc;
+    return 0;
+}
+
 static int list_alerts(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    alert_filter f = {0};
-    bool has;
-    int rc;
-    f.state = http_query(r, "state");
-    if (f.state) {
-        bool ok = false;
-        for (int i = 0; states[i]; i++)
-            ok = ok || strcmp(states[i], f.state) == 0;
-        if (!ok)
-            return nx_fail(http_err(r), NX_EINVAL, "state", "state 应为 open、acknowledged、resolved、false_alarm 或 active");
-    }
-    f.kind = http_query(r, "kind");
-    if ((rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &f.resident_id)) ||
-        (rc = http_query_int(r, "device_id", 1, INT64_MAX, &has, &f.device_id)) ||
-        (rc = http_query_int(r, "from", 0, INT64_MAX, &has, &f.from_ms)) ||
-        (rc = http_query_int(r, "to", 0, INT64_MAX, &has, &f.to_ms)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f.before_id)) || (rc = limit_of(r, app, &f.limit)))
-        return rc;
+    alert_filter f;
     json_t *out;
-    if ((rc = devices_alert_list(app, &who, &f, &out, http_err(r))))
+    int rc;
+    if ((rc = alert_query(r, app, &f)) || (rc = devices_alert_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
+}
+
+static int export_alerts(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    alert_filter f;
+    int rc;
+    if ((rc = alert_query(r, app, &f)))
+        return rc;
+    const char *dir = getenv("TMPDIR");
+    char path[256];
+    snprintf(path, sizeof path, "%s/nuanxin-alerts-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return nx_fail(http_err(r), NX_EIO, "", "无法创建导出文件");
+    close(fd);
+    int64_t rows = 0;
+    if ((rc = devices_alert_export(app, &who, &f, path, &rows, http_err(r)))) {
+        unlink(path);
+        return rc;
+    }
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    unlink(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st)) {
+        if (fd >= 0)
+            close(fd);
+        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
+    }
+    /* 报警记录.xlsx */
+    http_add_header(r, "Content-Disposition",
+                    "attachment; filename=\"alerts.xlsx\"; filename*=UTF-8''%E6%8A%A5%E8%AD%A6%E8%AE%B0%E5%BD%95.xlsx");
+    char n[24];
+    snprintf(n, sizeof n, "%lld", (long long)rows);
+    http_add_header(r, "X-Row-Count", n);
+    return http_reply_fd(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
+                         (uint64_t)st.st_size);
 }
 
 static int get_alert(http_req *r, void *ctx)
@@ -319,7 +376,11 @@ static int device_stats(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     json_t *out;
-    int rc = devices_stats(app, &who, clock_now_ms(), &out, http_err(r));
+    int64_t community = 0;
+    bool has;
+    int rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &community);
+    if (rc == 0)
+        rc = devices_stats(app, &who, community, clock_now_ms(), &out, http_err(r));
     return rc ? rc : http_reply_json(r, 200, out);
 }
 
@@ -374,6 +435,7 @@ int devices_routes(http_server *srv, nx_app *app)
     http_route(srv, "GET", "/api/v1/residents/{id}/alert-rules", get_rules, app, 0);
     http_route(srv, "PUT", "/api/v1/residents/{id}/alert-rules", put_rules, app, 0);
     http_route(srv, "GET", "/api/v1/alerts", list_alerts, app, 0);
+    http_route(srv, "GET", "/api/v1/alerts/export", export_alerts, app, 0);
     http_route(srv, "GET", "/api/v1/alerts/{id}", get_alert, app, 0);
     http_route(srv, "POST", "/api/v1/alerts/{id}/acknowledge", ack_alert, app, 0);
     http_route(srv, "POST", "/api/v1/alerts/{id}/resolve", resolve_alert, app, 0);

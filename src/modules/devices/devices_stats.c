@@ -11,21 +11,34 @@
 
 #define DAY_MS (24LL * 3600 * 1000)
 
-/* One integer from sql (a SELECT with the scope condition appended) with base parameters p[0..n). */
-static int scoped_int(store_tx *tx, const nx_principal *who, const char *alias, const char *sql_head,
-                      const store_param *base, int nbase, int64_t *out, nx_err *e)
+/* Append the caller's scope and, when community > 0, that community to sql (alias "d." or "a."). */
+static int narrow(const nx_principal *who, const char *alias, int64_t community, char *sql, size_t cap,
+                  store_param *p, int *n, nx_err *e)
+{
+    if (perm_scope_sql(who, alias, "resident_id", sql, cap, p, n))
+        return nx_fail(e, NX_ETOOBIG, "", "查询过长");
+    if (community > 0) {
+        p[(*n)++] = P_INT(community);
+        size_t l = strlen(sql);
+        snprintf(sql + l, cap - l, " AND %scommunity_id = $%d", alias, *n);
+    }
+    return 0;
+}
+
+/* One integer from sql_head (a SELECT) narrowed to the scope and community, base parameters first. */
+static int scoped_int(store_tx *tx, const nx_principal *who, const char *alias, int64_t community,
+                      const char *sql_head, const store_param *base, int nbase, int64_t *out, nx_err *e)
 {
     char sql[1200];
     store_param p[12];
     int n = nbase;
     memcpy(p, base, (size_t)nbase * sizeof *p);
     str_copy(sql, sql_head, sizeof sql);
-    if (perm_scope_sql(who, alias, "resident_id", sql, sizeof sql, p, &n))
-        return nx_fail(e, NX_ETOOBIG, "", "查询过长");
-    return store_one_int(tx, sql, p, n, out, e);
+    int rc = narrow(who, alias, community, sql, sizeof sql, p, &n, e);
+    return rc ? rc : store_one_int(tx, sql, p, n, out, e);
 }
 
-int devices_stats(nx_app *app, const nx_principal *who, int64_t now, json_t **out, nx_err *e)
+int devices_stats(nx_app *app, const nx_principal *who, int64_t community, int64_t now, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备统计");
@@ -38,25 +51,23 @@ int devices_stats(nx_app *app, const nx_principal *who, int64_t now, json_t **ou
     int64_t devices = 0, online = 0, open = 0, acked = 0, today = 0, low_battery = 0;
     store_param none[] = {P_INT(0)};
     store_param t[] = {P_INT(local_midnight)};
-    if ((rc = scoped_int(tx, who, "d.", "SELECT COUNT(*) FROM devices d WHERE d.registered = 1", none, 0, &devices, e)) ||
-        (rc = scoped_int(tx, who, "d.", "SELECT COUNT(*) FROM devices d WHERE d.registered = 1 AND d.online = 1", none, 0,
+    if ((rc = scoped_int(tx, who, "d.", community, "SELECT COUNT(*) FROM devices d WHERE d.registered = 1", none, 0, &devices, e)) ||
+        (rc = scoped_int(tx, who, "d.", community, "SELECT COUNT(*) FROM devices d WHERE d.registered = 1 AND d.online = 1", none, 0,
                          &online, e)) ||
-        (rc = scoped_int(tx, who, "d.",
+        (rc = scoped_int(tx, who, "d.", community,
                          "SELECT COUNT(*) FROM devices d WHERE d.registered = 1 AND d.battery IS NOT NULL AND d.battery <= 20",
                          none, 0, &low_battery, e)) ||
-        (rc = scoped_int(tx, who, "a.", "SELECT COUNT(*) FROM alerts a WHERE a.state = 'open'", none, 0, &open, e)) ||
-        (rc = scoped_int(tx, who, "a.", "SELECT COUNT(*) FROM alerts a WHERE a.state = 'acknowledged'", none, 0, &acked,
+        (rc = scoped_int(tx, who, "a.", community, "SELECT COUNT(*) FROM alerts a WHERE a.state = 'open'", none, 0, &open, e)) ||
+        (rc = scoped_int(tx, who, "a.", community, "SELECT COUNT(*) FROM alerts a WHERE a.state = 'acknowledged'", none, 0, &acked,
                          e)) ||
-        (rc = scoped_int(tx, who, "a.", "SELECT COUNT(*) FROM alerts a WHERE a.opened_at >= $1", t, 1, &today, e)))
+        (rc = scoped_int(tx, who, "a.", community, "SELECT COUNT(*) FROM alerts a WHERE a.opened_at >= $1", t, 1, &today, e)))
         goto fail;
     /* Time to acknowledge over the last 30 days: median and 90th percentile (nearest rank). */
     char sql[1200] = "SELECT a.ack_ms FROM alerts a WHERE a.ack_ms IS NOT NULL AND a.opened_at >= $1";
     store_param p[12] = {P_INT(since)};
     int n = 1;
-    if (perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)) {
-        rc = nx_fail(e, NX_ETOOBIG, "", "查询过长");
+    if ((rc = narrow(who, "a.", community, sql, sizeof sql, p, &n, e)))
         goto fail;
-    }
     size_t l = strlen(sql);
     snprintf(sql + l, sizeof sql - l, " ORDER BY a.ack_ms LIMIT 100000");
     store_rows *r = NULL;
@@ -86,7 +97,7 @@ int devices_stats(nx_app *app, const nx_principal *who, int64_t now, json_t **ou
     char sql2[1200] = "SELECT a.kind, COUNT(*) FROM alerts a WHERE a.opened_at >= $1";
     store_param p2[12] = {P_INT(since)};
     int n2 = 1;
-    rc = perm_scope_sql(who, "a.", "resident_id", sql2, sizeof sql2, p2, &n2);
+    rc = narrow(who, "a.", community, sql2, sizeof sql2, p2, &n2, e);
     l = strlen(sql2);
     snprintf(sql2 + l, sizeof sql2 - l, " GROUP BY a.kind ORDER BY a.kind");
     if (rc == 0 && (rc = store_query(tx, sql2, p2, n2, &r, e)) == 0) {
