@@ -155,8 +155,12 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     int64_t community = 0;
     char *display = NULL;
     store_param g[] = {P_INT(grid)};
-    if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, NULL) ||
-        !perm_covers(who, tx, community, grid)) {
+    int lrc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, e);
+    if (lrc && lrc != NX_ENOTFOUND) { /* the database failed: not "no such grid" */
+        rc = lrc;
+        goto fail;
+    }
+    if (lrc || !perm_covers(who, tx, community, grid)) {
         rc = nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
         goto fail;
     }
@@ -229,8 +233,9 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
         return rc;
     }
     int64_t community = 0;
-    if (store_one_int(tx, sql, s, n, &community, NULL)) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "网格成员不存在");
+    if ((rc = store_one_int(tx, sql, s, n, &community, e))) {
+        if (rc == NX_ENOTFOUND)
+            nx_fail(e, NX_ENOTFOUND, "", "网格成员不存在");
         goto fail;
     }
     if (role && (rc = vx_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
@@ -338,8 +343,12 @@ int incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
             goto fail;
         }
         store_param g[] = {P_INT(grid)};
-        if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, NULL) ||
-            !perm_covers(who, tx, community, grid)) {
+        int lrc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, e);
+        if (lrc && lrc != NX_ENOTFOUND) {
+            rc = lrc;
+            goto fail;
+        }
+        if (lrc || !perm_covers(who, tx, community, grid)) {
             rc = nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
             goto fail;
         }
@@ -424,8 +433,12 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
     if (assignee_member) {
         int64_t mg = 0;
         store_param m[] = {P_INT(assignee_member)};
-        if (store_one_int(tx, "SELECT community_id FROM grid_members WHERE id = $1 AND active = 1", m, 1, &mg, NULL) ||
-            mg != community) {
+        int lrc = store_one_int(tx, "SELECT community_id FROM grid_members WHERE id = $1 AND active = 1", m, 1, &mg, e);
+        if (lrc && lrc != NX_ENOTFOUND) {
+            rc = lrc;
+            goto fail;
+        }
+        if (lrc || mg != community) {
             rc = nx_fail(e, NX_EINVAL, "assignee_member_id", "网格成员不存在或不属于该社区");
             goto fail;
         }

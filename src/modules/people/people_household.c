@@ -151,8 +151,9 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
     if (in.head_resident_id) {
         store_param hp[] = {P_INT(in.head_resident_id), P_INT(id)};
         int64_t x;
-        if (store_one_int(tx, "SELECT id FROM residents WHERE id = $1 AND household_id = $2", hp, 2, &x, NULL)) {
-            rc = nx_fail(e, NX_EINVAL, "head_resident_id", "户主须是本户成员");
+        if ((rc = store_one_int(tx, "SELECT id FROM residents WHERE id = $1 AND household_id = $2", hp, 2, &x, e))) {
+            if (rc == NX_ENOTFOUND)
+                rc = nx_fail(e, NX_EINVAL, "head_resident_id", "户主须是本户成员");
             goto fail;
         }
     }

@@ -262,9 +262,12 @@ static int import_row(import_ctx *c, const char *const *cells, int n, int rownum
     if (v[COL_GRID]) {
         store_param p[] = {P_TEXT(v[COL_GRID]), P_INT(c->who->community_id),
                            P_INT(c->who->scope == SCOPE_ALL || c->who->scope == SCOPE_STREET)};
-        if (store_one_int(c->tx, "SELECT id FROM grids WHERE name = $1 AND (community_id = $2 OR $3 = 1) LIMIT 1",
-                          p, 3, &in.grid_id, NULL))
+        int lrc = store_one_int(c->tx, "SELECT id FROM grids WHERE name = $1 AND (community_id = $2 OR $3 = 1) LIMIT 1",
+                                p, 3, &in.grid_id, e);
+        if (lrc == NX_ENOTFOUND)
             return nx_fail(e, NX_EINVAL, "grid_id", "网格“%s”不存在", v[COL_GRID]);
+        if (lrc)
+            return lrc;
     }
     if (v[COL_ESTATE] || v[COL_BUILDING] || v[COL_ROOM]) {
         if (!v[COL_ESTATE] || !v[COL_BUILDING] || !v[COL_ROOM])

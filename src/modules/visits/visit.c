@@ -938,8 +938,12 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
             }
         } else if (grid) {
             store_param g[] = {P_INT(grid)};
-            if (store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &pi.community, NULL) ||
-                !perm_covers(who, tx, pi.community, grid)) {
+            int lrc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &pi.community, e);
+            if (lrc && lrc != NX_ENOTFOUND) {
+                rc = lrc;
+                goto fail;
+            }
+            if (lrc || !perm_covers(who, tx, pi.community, grid)) {
                 rc = nx_fail(e, NX_EINVAL, "grid_id", "网格不存在或不在管理范围内");
                 goto fail;
             }
@@ -958,7 +962,12 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
             int64_t fres = 0;
             if ((rc = vx_scope(who, "f.", "resident_id", sql, sizeof sql, p, &n)))
                 goto fail;
-            if (store_one_int(tx, sql, p, n, &fres, NULL) || (pi.resident && fres != pi.resident)) {
+            int lrc = store_one_int(tx, sql, p, n, &fres, e);
+            if (lrc && lrc != NX_ENOTFOUND) {
+                rc = lrc;
+                goto fail;
+            }
+            if (lrc || (pi.resident && fres != pi.resident)) {
                 rc = nx_fail(e, NX_EINVAL, "care_file_id", "关怀档案不存在或与居民不符");
                 goto fail;
             }
