@@ -764,7 +764,7 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int64_t
                             "JOIN tags t ON t.id = rt.tag_id AND t.code = 'living_alone' "
                             "LEFT JOIN alert_rules r ON r.resident_id = d.resident_id "
                             "WHERE d.registered = 1 AND COALESCE(r.no_steps_hour, 10) >= 0 AND COALESCE(r.no_steps_hour, 10) <= $1 "
-                            "AND (d.steps_day IS NULL OR d.steps_day <> $2 OR d.steps_today = 0) "
+                            "AND (d.steps_day IS NULL OR d.steps_day <> $2 OR d.steps_today = 0 OR d.worn = 0) "
                             "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.resident_id = d.resident_id "
                             "AND a.kind = 'no_activity' AND a.opened_at >= $3)",
                             p, 3, "no_activity", now, esc_ms, e)))

@@ -168,7 +168,8 @@ int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool
  * passed (the next one after esc_ms; none after the family level), mark devices silent for longer
  * than idle_ms offline, raise "offline" alerts for bound devices silent longer than their rule (and
  * only once since_ms — when the gateway began listening — is that long ago: 0 = no such limit), and
- * "no_activity" for residents living alone with no steps by their hour. *escalated (may be NULL)
+ * "no_activity" for residents living alone with no steps by their hour, or whose wristband says it is not
+ * worn then (once a day). *escalated (may be NULL)
  * gets the number escalated. One write transaction; idempotent. */
 int devices_tick(store *s, int64_t now_ms, int64_t esc_ms, int64_t idle_ms, int64_t since_ms, int *escalated,
                  nx_err *e);

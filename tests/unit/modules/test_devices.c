@@ -303,6 +303,52 @@ static void test_batch_of_one_device(void)
               2);
 }
 
+/* No activity: a resident living alone whose wristband shows no steps today, or says it is not worn,
+ * by 10 o'clock (Shanghai) raises one no_activity alert a day; steps and wear keep it quiet; someone
+ * not living alone never raises it. */
+static void test_no_activity(void)
+{
+    const int64_t at_0830 = 1795566600000LL, at_1030 = 1795573800000LL, next_1030 = 1795660200000LL;
+    nx_err e = {0};
+    int n;
+    CHECK_INT(exec_w("UPDATE alerts SET state = 'resolved';"
+                     "DELETE FROM alert_rules;"
+                     "UPDATE devices SET steps_day = NULL, steps_today = 0, worn = NULL, last_seen_at = NULL WHERE id = 1"),
+              0);
+    /* not living alone: nothing */
+    CHECK_INT(devices_tick(app.db, at_1030, 60000, 0, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'no_activity'"), 0);
+    CHECK_INT(exec_w("INSERT INTO tags (id, code, name, created_at) VALUES (1, 'living_alone', '独居', 0);"
+                     "INSERT INTO resident_tags (resident_id, tag_id, created_at) VALUES (1, 1, 0)"),
+              0);
+    /* before 10 o'clock: nothing yet */
+    CHECK_INT(devices_tick(app.db, at_0830, 60000, 0, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'no_activity'"), 0);
+    /* steps today, worn: quiet */
+    CHECK_INT(exec_w("UPDATE devices SET steps_day = '2026-11-25', steps_today = 420, worn = 1 WHERE id = 1"), 0);
+    CHECK_INT(devices_tick(app.db, at_1030, 60000, 0, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'no_activity'"), 0);
+    /* steps, but the wristband says it is not worn: one alert, once that day */
+    CHECK_INT(exec_w("UPDATE devices SET worn = 0 WHERE id = 1"), 0);
+    CHECK_INT(devices_tick(app.db, at_1030, 60000, 0, 0, &n, &e), 0);
+    CHECK_INT(devices_tick(app.db, at_1030 + 60000, 60000, 0, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'no_activity'"), 1);
+    CHECK_INT(q_int("SELECT resident_id FROM alerts WHERE kind = 'no_activity'"), 1);
+    /* the next day, worn again but yesterday's steps only: a new alert for the new day */
+    CHECK_INT(exec_w("UPDATE alerts SET state = 'resolved' WHERE kind = 'no_activity';"
+                     "UPDATE devices SET worn = 1 WHERE id = 1"),
+              0);
+    CHECK_INT(devices_tick(app.db, next_1030, 60000, 0, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'no_activity'"), 2);
+    /* a rule of -1 turns it off */
+    CHECK_INT(exec_w("INSERT INTO alert_rules (resident_id, community_id, no_steps_hour, updated_at) VALUES (1, 1, -1, 0);"
+                     "UPDATE alerts SET state = 'resolved'"),
+              0);
+    CHECK_INT(devices_tick(app.db, next_1030 + 86400000LL, 60000, 0, 0, &n, &e), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM alerts WHERE kind = 'no_activity'"), 2);
+    CHECK_INT(exec_w("DELETE FROM alert_rules; DELETE FROM resident_tags; UPDATE devices SET worn = NULL"), 0);
+}
+
 static void test_prune(void)
 {
     const int64_t now = 1795200000000LL, day = 86400000LL;
@@ -344,6 +390,7 @@ int main(void)
     }
     TEST_RUN(test_suppression_and_escalation);
     TEST_RUN(test_offline_rule);
+    TEST_RUN(test_no_activity);
     TEST_RUN(test_batch_of_one_device);
     TEST_RUN(test_prune);
     teardown();
