@@ -196,6 +196,23 @@ size_t str_utf8_len(const char *s)
     return n;
 }
 
+void str_like_pattern(const char *q, bool infix, char *out, size_t cap)
+{
+    size_t n = 0;
+    if (cap == 0)
+        return;
+    if (infix && n + 1 < cap)
+        out[n++] = '%';
+    for (; *q && n + 3 < cap; q++) {
+        if (*q == '%' || *q == '_' || *q == '!')
+            out[n++] = '!';
+        out[n++] = *q;
+    }
+    if (n + 1 < cap)
+        out[n++] = '%';
+    out[n] = '\0';
+}
+
 bool str_starts_with(const char *s, const char *prefix)
 {
     return strncmp(s, prefix, strlen(prefix)) == 0;

@@ -33,6 +33,9 @@ bool str_utf8_valid(const char *s, size_t n);
 /* Number of Unicode code points of valid UTF-8. */
 size_t str_utf8_len(const char *s);
 bool str_starts_with(const char *s, const char *prefix);
+/* A LIKE pattern for q with %, _ and ! escaped (use with ESCAPE '!'): "q%" (prefix) or "%q%"
+ * (infix, when infix is true). Truncated to fit cap. */
+void str_like_pattern(const char *q, bool infix, char *out, size_t cap);
 bool str_ends_with(const char *s, const char *suffix);
 /* Copy at most dstsize-1 bytes and terminate; returns strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t dstsize);

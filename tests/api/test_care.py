@@ -5,6 +5,7 @@ overdue and escalates; 遇事必访 from life events, level raises and a residen
 size and type limits; incidents from report to close; grid scopes (404 for another grid); bad input
 changes nothing; the dashboard and the monthly register."""
 import datetime
+import urllib.parse
 import io
 import time
 import zipfile
@@ -188,6 +189,21 @@ def test_overdue_and_escalation():
         check(first["escalated"], f"the oldest escalated {first}")
         st, _, full = ctx["g1"].get(f"/api/v1/visit-tasks/{first['id']}")
         check("escalated" in [e["action"] for e in full["timeline"]], "escalation on the task's timeline")
+    st, _, esc = ctx["g1"].get(f"/api/v1/visit-tasks?care_file_id={f['id']}&escalated=true")
+    check_eq(st, 200, "escalated filter")
+    check(esc["items"] and all(t["escalated"] for t in esc["items"]), f"only escalated tasks: {esc['items']}")
+    check(len(esc["items"]) < len(tasks["items"]) + 1 and (not first or first["id"] in [t["id"] for t in esc["items"]]),
+          "the escalated task is listed")
+    st, resp, body = ctx["g1"].get("/api/v1/visit-tasks?escalated=perhaps")
+    check(is_problem(st, resp, body, 422, "escalated"), "escalated must be a boolean")
+    # care files found by the resident's name, its pinyin and its initials
+    for q in ("桂兰", "zhougui", "zgl"):
+        st, _, found = ctx["staff"].get("/api/v1/care-files?q=" + urllib.parse.quote(q))
+        check_eq([x["resident_id"] for x in found["items"]], [ctx["res"][0]["id"]], f"care file search {q}")
+    st, _, found = ctx["staff"].get("/api/v1/care-files?q=" + urllib.parse.quote("桂%"))
+    check_eq(found["items"], [], "% is not a wildcard")
+    st, resp, body = ctx["staff"].get("/api/v1/care-files?q=" + "x" * 41)
+    check(is_problem(st, resp, body, 422, "q"), "search too long")
     st, _, stats = ctx["staff"].get("/api/v1/stats/care")
     check(any(o["resident_id"] == ctx["res"][0]["id"] for o in stats["overdue"]), "overdue list on the dashboard")
     check(stats["files"] >= 1 and 0 <= stats["coverage"] <= 1, f"coverage {stats['coverage']}")

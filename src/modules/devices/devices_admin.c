@@ -346,22 +346,6 @@ int devices_find(store *s, const char *imei, int64_t *id, nx_err *e)
     return rc;
 }
 
-/* LIKE pattern with % _ ! escaped (ESCAPE '!'), prefix or infix. */
-static void like_pattern(const char *q, bool infix, char *out, size_t cap)
-{
-    size_t n = 0;
-    if (infix && n + 1 < cap)
-        out[n++] = '%';
-    for (; *q && n + 3 < cap; q++) {
-        if (*q == '%' || *q == '_' || *q == '!')
-            out[n++] = '!';
-        out[n++] = *q;
-    }
-    if (n + 1 < cap)
-        out[n++] = '%';
-    out[n] = '\0';
-}
-
 int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
@@ -391,8 +375,8 @@ int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, j
     }
     char prefix[128], infix[128];
     if (f->q && f->q[0]) {
-        like_pattern(f->q, false, prefix, sizeof prefix);
-        like_pattern(f->q, true, infix, sizeof infix);
+        str_like_pattern(f->q, false, prefix, sizeof prefix);
+        str_like_pattern(f->q, true, infix, sizeof infix);
         p[n++] = P_TEXT(prefix);
         p[n++] = P_TEXT(infix);
         ADD(" AND (d.imei LIKE $%d ESCAPE '!' OR res.name LIKE $%d ESCAPE '!' OR res.name_pinyin LIKE $%d ESCAPE '!' "

@@ -1103,6 +1103,14 @@ int care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, j
         vx_add(&q, " AND f.level = $%d", P_TEXT(f->level));
     if (f->category)
         vx_add(&q, " AND f.category = $%d", P_TEXT(f->category));
+    char prefix[128], infix[128];
+    if (f->q && f->q[0]) {
+        str_like_pattern(f->q, false, prefix, sizeof prefix);
+        str_like_pattern(f->q, true, infix, sizeof infix);
+        vx_add(&q, " AND (r.name LIKE $%d ESCAPE '!'", P_TEXT(infix));
+        vx_add(&q, " OR r.name_pinyin LIKE $%d ESCAPE '!'", P_TEXT(prefix));
+        vx_add(&q, " OR r.name_initials LIKE $%d ESCAPE '!')", P_TEXT(prefix));
+    }
     if (after)
         vx_add(&q, " AND f.id < $%d", P_INT(after));
     char tail[64];

@@ -131,6 +131,8 @@ int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f,
     }
     if (f->overdue)
         vx_append(&q, " AND t.overdue = 1");
+    if (f->escalated)
+        vx_append(&q, " AND t.escalated_at IS NOT NULL");
     if (f->community_id)
         vx_add(&q, " AND t.community_id = $%d", P_INT(f->community_id));
     if (f->grid_id)

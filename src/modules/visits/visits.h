@@ -57,6 +57,8 @@ typedef struct care_filter {
     const char *level, *category, *kind;
     const char *from, *to; /* visits: visited_on range; tasks: due_date range (YYYY-MM-DD) */
     bool overdue;          /* tasks and problems: only overdue ones */
+    bool escalated;        /* tasks: only those escalated to the community */
+    const char *q;         /* care files: the resident's name (part), pinyin prefix or initials */
     const char *cursor;
     int limit;
 } care_filter;

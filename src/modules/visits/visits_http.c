@@ -29,9 +29,10 @@ int vx_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e
     f->from = http_query(r, "from");
     f->to = http_query(r, "to");
     f->cursor = http_query(r, "cursor");
-    const char *strs[] = {f->status, f->level, f->category, f->kind, f->cursor};
-    const char *names[] = {"status", "level", "category", "kind", "cursor"};
-    for (int i = 0; i < 5; i++)
+    f->q = http_query(r, "q");
+    const char *strs[] = {f->status, f->level, f->category, f->kind, f->cursor, f->q};
+    const char *names[] = {"status", "level", "category", "kind", "cursor", "q"};
+    for (int i = 0; i < 6; i++)
         if (strs[i] && strlen(strs[i]) > 40)
             return nx_fail(e, NX_EINVAL, names[i], "%s 过长", names[i]);
     nx_date d;
@@ -42,6 +43,9 @@ int vx_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e
     const char *ov = http_query(r, "overdue");
     if (ov && str_to_bool(ov, &f->overdue))
         return nx_fail(e, NX_EINVAL, "overdue", "overdue 应为 true 或 false");
+    const char *esc = http_query(r, "escalated");
+    if (esc && str_to_bool(esc, &f->escalated))
+        return nx_fail(e, NX_EINVAL, "escalated", "escalated 应为 true 或 false");
     return http_query_limit(r, (int)cfg->page_default, (int)cfg->page_max, &f->limit);
 }
 
