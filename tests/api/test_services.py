@@ -388,6 +388,17 @@ def test_lists_and_scope():
     check(st == 200 and len(page["items"]) == 1 and page["next_cursor"], "paged by cursor")
     st, _, page2 = ctx["staff_a"].get(f"/api/v1/service-applications?limit=1&cursor={page['next_cursor']}")
     check(page2["items"] and page2["items"][0]["id"] < page["items"][0]["id"], "next page continues")
+    st, _, every = ctx["staff_a"].get("/api/v1/service-applications?limit=200")
+    check_eq((page["total"], page2["total"]), (len(every["items"]), len(every["items"])), "total: all that match, any page")
+    # the street officer narrows the list to one community
+    jd = ctx["jiedao"]
+    st, _, all_street = jd.get("/api/v1/service-applications?limit=200")
+    st, _, in_a = jd.get(f"/api/v1/service-applications?limit=200&community_id={ctx['ca']['id']}")
+    st, _, in_b = jd.get(f"/api/v1/service-applications?limit=200&community_id={ctx['cb']['id']}")
+    check(in_a["items"] and all(x["community_id"] == ctx["ca"]["id"] for x in in_a["items"]), "community A only")
+    check_eq(in_a["total"] + in_b["total"], all_street["total"], "A and B make up the street")
+    st, _, none = ctx["staff_b"].get(f"/api/v1/service-applications?community_id={ctx['ca']['id']}")
+    check_eq((st, none["total"], none["items"]), (200, 0, []), "a filter never widens the scope")
     st, resp, body = ctx["staff_a"].get("/api/v1/service-applications?status=bogus")
     check(is_problem(st, resp, body, 422, "status") or is_problem(st, resp, body, 400), "bad status filter")
 

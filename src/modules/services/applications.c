@@ -632,57 +632,70 @@ int services_app_list(nx_app *app, const nx_principal *who, const services_query
 {
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务申请");
-    char sql[3000] =
-        "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, a.submitted_at, "
-        "a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status, "
-        "a.step_code, a.step_role, a.serial, a.correction, a.reason, a.form_enc, i.name, r.name, i.steps "
-        "FROM service_applications a JOIN service_items i ON i.id = a.item_id "
-        "JOIN residents r ON r.id = a.resident_id WHERE 1 = 1";
+    char where[2000] = " WHERE 1 = 1";
     store_param p[16];
     int n = 0, rc;
     int64_t now = clock_now_ms();
 #define ADD(fmt, v)                                                                                \
     do {                                                                                           \
         p[n++] = (v);                                                                              \
-        size_t l_ = strlen(sql);                                                                   \
-        snprintf(sql + l_, sizeof sql - l_, fmt, n);                                               \
+        size_t l_ = strlen(where);                                                                 \
+        snprintf(where + l_, sizeof where - l_, fmt, n);                                           \
     } while (0)
     if (q->item_id)
         ADD(" AND a.item_id = $%d", P_INT(q->item_id));
     if (q->resident_id)
         ADD(" AND a.resident_id = $%d", P_INT(q->resident_id));
+    if (q->community_id)
+        ADD(" AND a.community_id = $%d", P_INT(q->community_id));
     if (q->status)
         ADD(" AND a.status = $%d", P_TEXT(q->status));
     if (q->step)
         ADD(" AND a.step_code = $%d", P_TEXT(q->step));
     if (q->queue) {
-        size_t l = strlen(sql);
-        snprintf(sql + l, sizeof sql - l, " AND a.status = 'in_review'");
+        size_t l = strlen(where);
+        snprintf(where + l, sizeof where - l, " AND a.status = 'in_review'");
         if (who->role == ROLE_STAFF)
             ADD(" AND a.step_role = $%d", P_TEXT("community"));
         else if (who->role == ROLE_STREET)
             ADD(" AND a.step_role = $%d", P_TEXT("street"));
         else if (who->role != ROLE_ADMIN)
-            snprintf(sql + strlen(sql), sizeof sql - strlen(sql), " AND 1 = 0");
+            snprintf(where + strlen(where), sizeof where - strlen(where), " AND 1 = 0");
     }
     if (q->overdue) {
-        size_t l = strlen(sql);
-        snprintf(sql + l, sizeof sql - l, " AND a.status = 'in_review'");
+        size_t l = strlen(where);
+        snprintf(where + l, sizeof where - l, " AND a.status = 'in_review'");
         ADD(" AND a.due_at < $%d", P_INT(now));
     }
+    if ((rc = perm_scope_sql(who, "a.", "resident_id", where, sizeof where, p, &n)))
+        return nx_fail(e, rc, "", "内部错误：查询过长");
+    int nfilter = n;
+    static const char from[] = " FROM service_applications a JOIN service_items i ON i.id = a.item_id "
+                               "JOIN residents r ON r.id = a.resident_id";
+    char count_sql[2200];
+    snprintf(count_sql, sizeof count_sql, "SELECT COUNT(*)%s%s", from, where);
     int64_t before = 0;
     if (q->cursor && q->cursor[0] && str_to_i64(q->cursor, 1, INT64_MAX, &before) != 0)
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
     if (before)
         ADD(" AND a.id < $%d", P_INT(before));
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
     int limit = q->limit > 0 ? q->limit : 20;
     ADD(" ORDER BY a.id DESC LIMIT $%d", P_INT(limit + 1));
 #undef ADD
+    char sql[3000];
+    snprintf(sql, sizeof sql,
+             "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, a.submitted_at, "
+             "a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status, "
+             "a.step_code, a.step_role, a.serial, a.correction, a.reason, a.form_enc, i.name, r.name, i.steps%s%s",
+             from, where);
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
+    int64_t total = 0;
+    if ((rc = store_one_int(tx, count_sql, p, nfilter, &total, e))) {
+        store_rollback(tx);
+        return rc;
+    }
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e))) {
         store_rollback(tx);
@@ -712,7 +725,8 @@ int services_app_list(nx_app *app, const nx_principal *who, const services_query
     store_rollback(tx);
     char cur[32];
     snprintf(cur, sizeof cur, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(cur) : json_null());
+    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
+                     more ? json_string(cur) : json_null());
     return 0;
 }
 

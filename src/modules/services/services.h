@@ -63,7 +63,7 @@ int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, cons
 int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 
 typedef struct services_query {
-    int64_t item_id, resident_id;
+    int64_t item_id, resident_id, community_id; /* 0 = any */
     const char *status;  /* NULL = any */
     const char *step;    /* step code, NULL = any */
     bool queue;          /* only applications waiting at a step the caller may review */
@@ -71,7 +71,7 @@ typedef struct services_query {
     const char *cursor;  /* from a previous page */
     int limit;
 } services_query;
-/* Newest first: {"items": [...], "next_cursor": "…" | null}. */
+/* Newest first: {"items": [...], "total": all that match, "next_cursor": "…" | null}. */
 int services_app_list(nx_app *app, const nx_principal *who, const services_query *q, json_t **out, nx_err *e);
 
 /* Upload a material for key of the application's item. The content type is sniffed from the bytes

@@ -237,6 +237,7 @@ static int list_apps(http_req *r, void *ctx)
     int rc;
     if ((rc = http_query_int(r, "item_id", 1, INT64_MAX, &present, &q.item_id)) ||
         (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &q.resident_id)) ||
+        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &q.community_id)) ||
         (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &q.limit)))
         return rc;
     q.status = http_query(r, "status");
