@@ -2,14 +2,17 @@
 // and health readings over TCP to the gateway; staff watching the alarm centre see its SOS arrive
 // live (banner, sound, menu count) when the watch presses SOS, acknowledge and resolve it through
 // the dialogs, find it in the history by filters and read its log; the device page draws the plan
-// and the health charts; the resident's alert rules refuse bad bands and save good ones; the
-// dashboard card counts; the family account (jiashu) sees the elder's alarm on /m.
+// and the health charts; the device list searches and pages on the server; the history downloads
+// the server's Excel export of its filters; the resident's alert rules show the server's defaults,
+// its 422 for an upside-down band, save good ones and reset with {}; the dashboard card counts; the
+// family account (jiashu) sees the elder's alarm on /m.
 // Needs NX_WATCH_PORT (scripts/e2e.sh starts the gateway on a free port). Screenshots: 70-….
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createConnection } from 'node:net'
+import { readFileSync } from 'node:fs'
 import { chromium } from 'playwright-core'
-import { BASE, CHROMIUM_ARGS, newContext, login, shot } from './harness.mjs'
+import { BASE, CHROMIUM_ARGS, newContext, login, shot, zipEntries } from './harness.mjs'
 
 const WATCH_PORT = Number(process.env.NX_WATCH_PORT || 0)
 const IMEI = String(8600000000 + (Date.now() % 99999999)).slice(0, 10) // 10 digits, fresh per run
@@ -60,6 +63,22 @@ let csrfToken = ''
 async function csrf() {
   if (!csrfToken) csrfToken = (await (await staff.request.get(BASE + '/api/v1/me')).json()).csrf_token
   return csrfToken
+}
+/** Every item of a cursor list (GET path with a query string), page by page. */
+async function all(path) {
+  const items = []
+  let cursor = ''
+  do {
+    const r = await api('GET', `${path}${path.includes('?') ? '&' : '?'}limit=200${cursor ? `&cursor=${cursor}` : ''}`)
+    assert.equal(r.status, 200, JSON.stringify(r.body))
+    items.push(...r.body.items)
+    cursor = r.body.next_cursor
+  } while (cursor)
+  return items
+}
+/** The number el-pagination shows as its total ("共 80 条"). */
+async function pagerTotal(page) {
+  return Number((await page.locator('[data-test=pager] .el-pagination__total').innerText()).replace(/\D+/g, ''))
 }
 async function pickOption(page, text) {
   const opt = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
@@ -182,6 +201,26 @@ test('history: filters by state and kind, and the alert detail shows its log and
   for (const r of rows) assert.match(r, /已解决/, `only resolved rows: ${r}`)
   assert.match(await mine.innerText(), /需回访/)
   await shot(staff, '72-alarm-history')
+  // 导出 Excel: the server's export of the same filters — an xlsx whose row count is the list's.
+  const listed = (await all('/api/v1/alerts?state=resolved&kind=sos')).length
+  const href = await staff.locator('[data-test=hist-export]').getAttribute('href')
+  assert.match(href, /^\/api\/v1\/alerts\/export\?/)
+  assert.deepEqual(Object.fromEntries(new URL(href, BASE).searchParams), { state: 'resolved', kind: 'sos' })
+  const [download] = await Promise.all([staff.waitForEvent('download'), staff.click('[data-test=hist-export]')])
+  const buf = readFileSync(await download.path())
+  assert.equal(buf.subarray(0, 2).toString(), 'PK', 'an xlsx is a zip file')
+  assert.ok(zipEntries(buf).some((n) => n.startsWith('xl/worksheets/')), 'has a worksheet')
+  assert.match(download.suggestedFilename(), /\.xlsx$/)
+  const head = await staff.evaluate(async (u) => {
+    const r = await fetch(u, { credentials: 'same-origin' })
+    const b = new Uint8Array(await r.arrayBuffer())
+    return { status: r.status, rows: r.headers.get('X-Row-Count'), disposition: r.headers.get('Content-Disposition'), magic: String.fromCharCode(b[0], b[1]) }
+  }, href)
+  assert.equal(head.status, 200)
+  assert.equal(head.magic, 'PK')
+  assert.equal(Number(head.rows), listed, 'the export has as many rows as the list')
+  assert.ok(listed >= 1)
+  assert.match(head.disposition, /filename\*=UTF-8''/)
   // The kind filter through the select: 跌倒报警 leaves our SOS out.
   await staff.locator('[data-test=hist-kind]').click()
   await pickOption(staff, '跌倒报警')
@@ -251,17 +290,56 @@ test('device detail: status, the plan with the track, health charts, command val
   }
   await shot(staff, '74-device-detail')
 
-  // The list: our device with its resident; the online filter is applied by the server.
+  // The list: searched, filtered and paged by the server. By the resident's name: his wristband,
+  // and the total shown is the server's.
   await staff.goto(BASE + '/devices')
+  await staff.locator('[data-test=device-table] .el-table__row').first().waitFor()
+  const everything = await all('/api/v1/devices')
+  assert.equal(await pagerTotal(staff), everything.length, 'the pager shows the total of the scope')
+  await staff.locator('[data-test=device-search]').fill('王建国') // el-input passes data-test to its <input>
+  await staff.locator('[data-test=device-search]').press('Enter')
+  await staff.waitForURL(/q=%E7%8E%8B%E5%BB%BA%E5%9B%BD|q=王建国/)
   const row = staff.locator('[data-test=device-table] .el-table__row', { hasText: IMEI })
   await row.waitFor()
   assert.match(await row.innerText(), /王建国/)
-  // 位置分布: one marker per listed wristband with a fix; a marker opens its device.
+  const byName = (await api('GET', '/api/v1/devices?q=' + encodeURIComponent('王建国'))).body
+  assert.ok(byName.items.some((x) => x.imei === IMEI))
+  assert.ok(byName.total < everything.length, 'the search narrows the list')
+  await staff.waitForFunction((n) => /\d/.test(document.querySelector('[data-test=pager] .el-pagination__total')?.innerText || '') &&
+    Number(document.querySelector('[data-test=pager] .el-pagination__total').innerText.replace(/\D+/g, '')) === n, byName.total)
+  const names = await staff.locator('[data-test=device-table] .el-table__row td:nth-child(2)').allInnerTexts()
+  assert.equal(names.length, byName.total)
+  for (const n of names) assert.match(n, /王建国/)
+  // The pinyin initials find him too (the server's search).
+  assert.ok((await api('GET', '/api/v1/devices?q=wjg')).body.items.some((x) => x.imei === IMEI))
+  await shot(staff, '75-device-search')
+  // 位置分布 with the same filters: one marker per found wristband with a fix.
   await staff.click('[data-test=device-plan-toggle]')
   const markers = staff.locator('[data-test=device-plan] [data-test=plan-markers] circle')
+  await staff.locator('[data-test=device-plan]').waitFor()
+  if (WATCH_PORT) await markers.first().waitFor()
+  assert.equal(await markers.count(), byName.items.filter((x) => x.last_fix).length)
+
+  // Paging: 20 a page; next shows the following wristbands, the total stays.
+  await staff.goto(BASE + '/devices')
+  await staff.locator('[data-test=device-table] .el-table__row').first().waitFor()
+  await staff.locator('[data-test=pager] .el-select').click()
+  await pickOption(staff, '20')
+  await staff.waitForFunction(() => document.querySelectorAll('[data-test=device-table] .el-table__row').length === 20)
+  const imeis = async () => (await staff.locator('[data-test=device-table] .el-table__row td:first-child').allInnerTexts()).map((x) => x.trim())
+  const first = await imeis()
+  assert.deepEqual(first, everything.slice(0, 20).map((x) => x.imei))
+  await staff.locator('[data-test=pager] .btn-next').click()
+  await staff.waitForFunction(() => document.querySelector('[data-test=pager] .pager-page')?.innerText.trim() === '2')
+  await staff.waitForFunction((a) => document.querySelector('[data-test=device-table] .el-table__row td')?.innerText.trim() !== a, first[0])
+  assert.deepEqual(await imeis(), everything.slice(20, 40).map((x) => x.imei))
+  assert.equal(await pagerTotal(staff), everything.length)
+  await staff.locator('[data-test=pager] .btn-prev').click()
+  await staff.waitForFunction(() => document.querySelector('[data-test=pager] .pager-page')?.innerText.trim() === '1')
+  await staff.waitForFunction((a) => document.querySelector('[data-test=device-table] .el-table__row td')?.innerText.trim() === a, first[0])
+  // 位置分布 of the whole scope (read page by page): one marker per wristband with a fix.
   await markers.first().waitFor()
-  const withFix = (await api('GET', '/api/v1/devices?limit=200')).body.items.filter((x) => x.last_fix).length
-  assert.equal(await markers.count(), withFix)
+  assert.equal(await markers.count(), everything.filter((x) => x.last_fix).length)
   await shot(staff, '75-device-list')
   await markers.first().click({ force: true })
   await staff.waitForURL(/\/devices\/\d+$/)
@@ -271,23 +349,39 @@ test('device detail: status, the plan with the track, health charts, command val
   assert.equal(await staff.locator('[data-test=device-table] .el-table__row', { hasText: IMEI }).count(), 0, 'a bound device is not 待绑定')
 })
 
-test('alert rules: bad bands are refused with the reason, good ones saved, defaults restored', async () => {
+test('alert rules: the server’s defaults; a range is checked here, an upside-down band by the server (422 under the field); good ones saved; reset sends {}', async () => {
+  let r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
+  const d = r.defaults
+  assert.ok(d && typeof d.hr_max === 'number', 'the server answers its defaults')
   await staff.goto(BASE + `/residents/${RESIDENT}/alert-rules`)
   await staff.locator('[data-test=rule-hr_max] input').waitFor()
   assert.match(await staff.locator('[data-test=alert-rules] h1').innerText(), /王建国/)
+  // Each field shows the server's default.
+  assert.match(await staff.locator('[data-test=rule-hr_max] .def').innerText(), new RegExp(`默认 ${d.hr_max}\\b`))
+  assert.match(await staff.locator('[data-test=rule-temp_max] .def').innerText(), new RegExp(`默认 ${d.temp_max.toFixed(1)}`))
   const set = async (k, v) => {
     const input = staff.locator(`[data-test=rule-${k}] input`)
     await input.fill(String(v))
     await input.blur()
   }
-  await set('hr_min', 130) // above the maximum of 120
-  await set('spo2_min', 101)
+  const puts = []
+  const onRequest = (q) => { if (q.method() === 'PUT' && q.url().includes('/alert-rules')) puts.push(q.postData()) }
+  staff.on('request', onRequest)
+  await set('spo2_min', 101) // out of range: refused here, nothing sent
   await staff.click('[data-test=rules-save]')
-  assert.match(await staff.locator('[data-test=rule-hr_max] .el-form-item__error').innerText(), /上限应大于下限/)
   assert.match(await staff.locator('[data-test=rule-spo2_min] .el-form-item__error').innerText(), /50 到 100/)
+  assert.equal(puts.length, 0)
+  await set('spo2_min', d.spo2_min)
+  await set('hr_min', d.hr_max + 10) // above the maximum: the server says so under 心率上限
+  await staff.click('[data-test=rules-save]')
+  const err = staff.locator('[data-test=rule-hr_max] .el-form-item__error')
+  await err.waitFor()
+  assert.match(await err.innerText(), /心率的上限应高于下限/)
+  assert.equal(puts.length, 1)
+  await staff.locator('[data-test=rule-spo2_min] .el-form-item__error').waitFor({ state: 'detached' }) // cleared (after its fade)
   await shot(staff, '76-alert-rules-errors')
-  let r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
-  assert.equal(r.hr_min, 50, 'nothing saved')
+  r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
+  assert.deepEqual([r.hr_min, r.custom], [d.hr_min, false], 'nothing saved')
 
   await set('hr_min', 55)
   await set('hr_max', 110)
@@ -295,21 +389,28 @@ test('alert rules: bad bands are refused with the reason, good ones saved, defau
   await staff.click('[data-test=rules-save]')
   await staff.locator('[data-test=rules-custom]', { hasText: '已自定义' }).waitFor()
   r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
-  assert.deepEqual([r.hr_min, r.hr_max, r.spo2_min, r.custom], [55, 110, 92, true])
+  assert.deepEqual([r.hr_min, r.hr_max, r.spo2_min, r.sys_max, r.custom], [55, 110, 92, d.sys_max, true])
+  assert.equal(JSON.parse(puts.at(-1)).sys_max, null, 'a band left at its default follows the default')
+  await shot(staff, '76-alert-rules-custom')
 
   await staff.click('[data-test=rules-reset]')
   await staff.locator('.el-popconfirm:visible .el-button--primary').click()
   await staff.locator('[data-test=rules-custom]', { hasText: '使用默认值' }).waitFor()
+  assert.equal(puts.at(-1), '{}', 'the reset sends an empty body')
   r = (await api('GET', `/api/v1/residents/${RESIDENT}/alert-rules`)).body
-  assert.deepEqual([r.hr_min, r.hr_max, r.spo2_min], [50, 120, 90])
-  assert.equal(await staff.locator('[data-test=rule-hr_max] input').inputValue(), '120')
+  assert.equal(r.custom, false)
+  for (const k of ['hr_min', 'hr_max', 'spo2_min', 'sys_max', 'temp_min', 'offline_min']) assert.equal(r[k], d[k], k)
+  assert.equal(await staff.locator('[data-test=rule-hr_max] input').inputValue(), String(d.hr_max))
+  assert.equal(await staff.locator('[data-test=rule-hr_min] input').inputValue(), String(d.hr_min))
+  assert.equal(await staff.locator('[data-test=alert-rules] .changed').count(), 0, 'no field marked as changed')
+  staff.off('request', onRequest)
 })
 
 test('dashboard card: open alarms, devices online out of all, time to acknowledge', async () => {
   await staff.goto(BASE + '/')
   const card = staff.locator('[data-test=dash-devices]')
   await card.waitFor()
-  const devices = (await api('GET', '/api/v1/devices?registered=true&limit=200')).body.items
+  const devices = await all('/api/v1/devices?registered=true')
   const online = devices.filter((x) => x.online).length
   const open = (await api('GET', '/api/v1/alerts?state=open&limit=200')).body.items.length
   const onlineText = await staff.locator('[data-test=dash-online]').innerText()

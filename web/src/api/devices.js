@@ -1,7 +1,9 @@
 // Wristbands (issue 5): the registry, telemetry, commands, residents' alert rules, alerts and
 // their handling, the live alert stream, the device statistics and the webhook channels.
-import { get, post, patch, request } from './http'
+import { get, post, patch, request, withQuery } from './http'
 
+/** query: q (IMEI/SIM prefix, the resident's name, pinyin or initials), community_id, online, registered,
+ * low_battery, resident_id, cursor, limit (≤ 200); answers {items, total, next_cursor}. */
 export const listDevices = (query) => get('/api/v1/devices', query)
 export const getDevice = (id) => get(`/api/v1/devices/${id}`)
 export const createDevice = (body) => post('/api/v1/devices', body)
@@ -18,13 +20,15 @@ export const getRules = (residentId) => get(`/api/v1/residents/${residentId}/ale
 export const putRules = (residentId, body) => request('PUT', `/api/v1/residents/${residentId}/alert-rules`, { body })
 
 export const listAlerts = (query) => get('/api/v1/alerts', query)
+/** URL of the Excel export of the alerts the list's filters select (no cursor; the session cookie suffices). */
+export const alertsExportUrl = (query) => withQuery('/api/v1/alerts/export', query)
 export const getAlert = (id) => get(`/api/v1/alerts/${id}`)
 export const ackAlert = (id, note) => post(`/api/v1/alerts/${id}/acknowledge`, note ? { note } : {})
 /** outcome: 'resolved' or 'false_alarm'; note required by the server. */
 export const resolveAlert = (id, body) => post(`/api/v1/alerts/${id}/resolve`, body)
 
-/** Figures of the caller's whole scope (the route takes no community filter). */
-export const deviceStats = () => get('/api/v1/stats/devices')
+/** Figures of the caller's scope, or of one community in it. */
+export const deviceStats = (communityId) => get('/api/v1/stats/devices', { community_id: communityId })
 
 export const listWebhooks = (query) => get('/api/v1/webhooks', query)
 export const createWebhook = (body) => post('/api/v1/webhooks', body)

@@ -180,14 +180,15 @@ export function commandArgs(kind, f) {
 
 // ---- alert rules ----
 
-/** The built-in bands (devices_rules_default on the server). */
-export const RULE_DEFAULTS = { hr_min: 50, hr_max: 120, sys_min: 90, sys_max: 160, dia_max: 100, spo2_min: 90,
-  temp_min: 35.0, temp_max: 37.5, offline_min: 60, no_steps_hour: 10, home_lat: null, home_lon: null, home_radius_m: 0 }
+/** The bands a resident's rules hold, with the range the server accepts for each (the built-in
+ * defaults come from the server: GET …/alert-rules answers them as "defaults"). */
 export const RULE_LIMITS = { hr_min: [20, 250], hr_max: [20, 250], sys_min: [40, 300], sys_max: [40, 300], dia_max: [30, 200],
   spo2_min: [50, 100], temp_min: [30, 42], temp_max: [30, 42], offline_min: [0, 10080], no_steps_hour: [-1, 23],
   home_lat: [-90, 90], home_lon: [-180, 180], home_radius_m: [0, 100000] }
 
-/** Errors of a rules form: { field: { key, params } } (empty when valid). */
+/** Errors of a rules form: { field: { key, params } } (empty when valid). Ranges and the home centre
+ * only: whether a band's lower end is below its upper end is the server's to say (422 on hr_max,
+ * sys_max or temp_max). */
 export function validateRules(r) {
   const err = {}
   for (const [k, [lo, hi]] of Object.entries(RULE_LIMITS)) {
@@ -198,25 +199,25 @@ export function validateRules(r) {
     }
     if (typeof v !== 'number' || !Number.isFinite(v) || v < lo || v > hi) err[k] = { key: 'range', params: { min: lo, max: hi } }
   }
-  const pair = (a, b) => { if (!err[a] && !err[b] && r[a] >= r[b]) err[b] = { key: 'order', params: {} } }
-  pair('hr_min', 'hr_max')
-  pair('sys_min', 'sys_max')
-  pair('temp_min', 'temp_max')
   if (!err.home_radius_m && r.home_radius_m > 0)
     for (const k of ['home_lat', 'home_lon']) if (!err[k] && (r[k] === null || r[k] === undefined || r[k] === '')) err[k] = { key: 'required' }
   return err
 }
 
-/** The PUT body: every band, home centre null when no radius. */
-export function rulesBody(r) {
+/** Whether band k's value v differs from the defaults (the server's "defaults" object). */
+export const differsFromDefault = (defaults, k, v) => (defaults?.[k] ?? null) !== (v ?? null)
+
+/** The PUT body: the resident's own bands, null where a band equals its default (so the resident
+ * follows the default; all null means "custom": false), the home centre null when no radius. */
+export function rulesBody(r, defaults) {
   const out = {}
-  for (const k of Object.keys(RULE_LIMITS)) out[k] = r[k] === '' || r[k] === undefined ? null : r[k]
-  if (!(out.home_radius_m > 0)) { out.home_lat = null; out.home_lon = null }
+  for (const k of Object.keys(RULE_LIMITS)) {
+    const v = r[k] === '' || r[k] === undefined ? null : r[k]
+    out[k] = differsFromDefault(defaults, k, v) ? v : null
+  }
+  if (!(r.home_radius_m > 0)) { out.home_lat = null; out.home_lon = null }
   return out
 }
-
-/** Whether a band differs from the default. */
-export const differsFromDefault = (k, v) => (RULE_DEFAULTS[k] ?? null) !== (v ?? null)
 
 /** Fold a live event into a list of active alerts (newest first): returns the new list. Opened and
  * updated alerts are fetched by the caller; resolved ones leave the list. */

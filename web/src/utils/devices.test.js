@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { toLocal, centerOf, fitPlan, scaleBar, metresText, durationText, msBetween, dayStartMs, validateCommand,
-  commandArgs, commandKinds, inside, validateRules, rulesBody, RULE_DEFAULTS, applyAlertEvent, hasCoord } from './devices.js'
+  commandArgs, commandKinds, inside, validateRules, rulesBody, differsFromDefault, applyAlertEvent, hasCoord } from './devices.js'
 
 test('toLocal: 0.001° of latitude is about 110.6 m north; of longitude at 60° N about 55.7 m east', () => {
   const c = { lat: 60, lon: 10 }
@@ -95,17 +95,33 @@ test('validateCommand: ranges, phones, message length', () => {
   assert.deepEqual(commandArgs('locate', { seconds: 5 }), {})
 })
 
-test('validateRules: defaults are valid; ranges, order and the home centre are checked', () => {
-  assert.deepEqual(validateRules({ ...RULE_DEFAULTS }), {})
-  const e = validateRules({ ...RULE_DEFAULTS, hr_min: 130, spo2_min: 101, temp_max: '', home_radius_m: 300 })
-  assert.equal(e.hr_max.key, 'order') // 130 ≥ 120
+// The server's built-in bands (GET /api/v1/residents/{id}/alert-rules → "defaults").
+const DEFAULTS = { hr_min: 50, hr_max: 120, sys_min: 90, sys_max: 160, dia_max: 100, spo2_min: 90,
+  temp_min: 35.0, temp_max: 37.5, offline_min: 60, no_steps_hour: 10, home_lat: null, home_lon: null, home_radius_m: 0 }
+
+test('validateRules: defaults are valid; ranges and the home centre are checked, band order is left to the server', () => {
+  assert.deepEqual(validateRules({ ...DEFAULTS }), {})
+  const e = validateRules({ ...DEFAULTS, hr_min: 130, spo2_min: 101, temp_max: '', home_radius_m: 300 })
+  assert.equal(e.hr_max, undefined) // 130 ≥ 120: the server answers 422 on hr_max
+  assert.equal(e.hr_min, undefined)
   assert.deepEqual(e.spo2_min, { key: 'range', params: { min: 50, max: 100 } })
   assert.equal(e.temp_max.key, 'required')
   assert.equal(e.home_lat.key, 'required')
   assert.equal(e.home_lon.key, 'required')
-  const body = rulesBody({ ...RULE_DEFAULTS, home_lat: 36.6, home_lon: 117.1, home_radius_m: 0 })
-  assert.equal(body.home_lat, null)
-  assert.equal(body.hr_min, 50)
+  assert.deepEqual(validateRules({ ...DEFAULTS, hr_min: 19, no_steps_hour: -2 }), {
+    hr_min: { key: 'range', params: { min: 20, max: 250 } }, no_steps_hour: { key: 'range', params: { min: -1, max: 23 } } })
+})
+
+test('rulesBody: only the bands that differ from the defaults; the home centre needs a radius', () => {
+  const body = rulesBody({ ...DEFAULTS, home_lat: 36.6, home_lon: 117.1, home_radius_m: 0 }, DEFAULTS)
+  assert.deepEqual(Object.keys(body).sort(), Object.keys(DEFAULTS).sort())
+  for (const v of Object.values(body)) assert.equal(v, null) // all defaults: the server resets ("custom": false)
+  const own = rulesBody({ ...DEFAULTS, hr_min: 55, temp_max: 37.8, home_lat: 36.6, home_lon: 117.1, home_radius_m: 300 }, DEFAULTS)
+  assert.deepEqual([own.hr_min, own.hr_max, own.temp_max, own.home_lat, own.home_lon, own.home_radius_m], [55, null, 37.8, 36.6, 117.1, 300])
+  assert.equal(rulesBody({ ...DEFAULTS, hr_max: '' }, DEFAULTS).hr_max, null)
+  assert.equal(differsFromDefault(DEFAULTS, 'temp_min', 35), false)
+  assert.equal(differsFromDefault(DEFAULTS, 'home_lat', 36.6), true)
+  assert.equal(differsFromDefault(DEFAULTS, 'home_lat', undefined), false)
 })
 
 test('applyAlertEvent: new first, updated in place, closed ones leave', () => {
