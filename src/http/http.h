@@ -119,6 +119,15 @@ int http_reply_json_text(http_req *r, int status, strbuf *body);
 int http_reply_bytes(http_req *r, int status, const char *content_type, const void *data, size_t len);
 /* Queue the whole content of an open file (taken: closed by the server), e.g. an export. */
 int http_reply_fd(http_req *r, int status, const char *content_type, int fd, uint64_t size);
+
+/* Exports: an empty temporary file (under $TMPDIR, else /tmp) for the exporter to write, cap ≥ 64;
+ * 0 or NX_EIO (e filled). Then http_reply_export answers 200 with that file (removed at once; the
+ * open descriptor keeps it for the response) as an attachment: Content-Disposition with an ASCII
+ * fallback name and the UTF-8 name percent-encoded (RFC 6266/5987), and X-Row-Count when rows >= 0.
+ * content_type NULL = .xlsx. */
+int http_export_path(char *path, size_t cap, nx_err *e);
+int http_reply_export(http_req *r, const char *path, const char *content_type, const char *ascii_name,
+                      const char *utf8_name, int64_t rows);
 int http_reply_status(http_req *r, int status); /* empty body, e.g. 204 */
 /* Add a header to the response about to be queued (copied). */
 void http_add_header(http_req *r, const char *name, const char *value);

@@ -19,6 +19,9 @@
 
 #include "base/log.h"
 #include "http/internal.h"
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <stdio.h>
 
 #define MAX_EXTRA_HEADERS 32
 
@@ -149,4 +152,52 @@ int http_reply_status(http_req *r, int status)
     if (resp == NULL)
         return NX_ENOMEM;
     return http__queue(r, status, resp, 0, false);
+}
+
+/* ---- exports ---- */
+
+int http_export_path(char *path, size_t cap, nx_err *e)
+{
+    const char *dir = getenv("TMPDIR");
+    snprintf(path, cap, "%s/nuanxin-export-XXXXXX", dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return nx_fail(e, NX_EIO, "", "无法创建导出文件");
+    close(fd);
+    return 0;
+}
+
+int http_reply_export(http_req *r, const char *path, const char *content_type, const char *ascii_name,
+                      const char *utf8_name, int64_t rows)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    unlink(path);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
+    }
+    char enc[400];
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)utf8_name; *p && k + 4 < sizeof enc; p++) {
+        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
+            *p == '-' || *p == '_')
+            enc[k++] = (char)*p;
+        else
+            k += (size_t)snprintf(enc + k, sizeof enc - k, "%%%02X", *p);
+    }
+    enc[k] = '\0';
+    char disp[600];
+    snprintf(disp, sizeof disp, "attachment; filename=\"%s\"; filename*=UTF-8''%s", ascii_name, enc);
+    http_add_header(r, "Content-Disposition", disp);
+    if (rows >= 0) {
+        char n[24];
+        snprintf(n, sizeof n, "%lld", (long long)rows);
+        http_add_header(r, "X-Row-Count", n);
+    }
+    return http_reply_fd(r, 200,
+                         content_type ? content_type
+                                      : "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                         fd, (uint64_t)st.st_size);
 }

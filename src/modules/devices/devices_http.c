@@ -6,11 +6,8 @@
 #include "base/clock.h"
 #include "base/str.h"
 
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int query_bool(http_req *r, const char *name, int *out)
@@ -221,34 +218,15 @@ static int export_alerts(http_req *r, void *ctx)
     int rc;
     if ((rc = alert_query(r, app, &f)))
         return rc;
-    const char *dir = getenv("TMPDIR");
     char path[256];
-    snprintf(path, sizeof path, "%s/nuanxin-alerts-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return nx_fail(http_err(r), NX_EIO, "", "无法创建导出文件");
-    close(fd);
+    if ((rc = http_export_path(path, sizeof path, http_err(r))))
+        return rc;
     int64_t rows = 0;
     if ((rc = devices_alert_export(app, &who, &f, path, &rows, http_err(r)))) {
         unlink(path);
         return rc;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    unlink(path);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
-        if (fd >= 0)
-            close(fd);
-        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
-    }
-    /* 报警记录.xlsx */
-    http_add_header(r, "Content-Disposition",
-                    "attachment; filename=\"alerts.xlsx\"; filename*=UTF-8''%E6%8A%A5%E8%AD%A6%E8%AE%B0%E5%BD%95.xlsx");
-    char n[24];
-    snprintf(n, sizeof n, "%lld", (long long)rows);
-    http_add_header(r, "X-Row-Count", n);
-    return http_reply_fd(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
-                         (uint64_t)st.st_size);
+    return http_reply_export(r, path, NULL, "alerts.xlsx", "报警记录.xlsx", rows);
 }
 
 static int get_alert(http_req *r, void *ctx)

@@ -20,11 +20,9 @@
 #include "report/xlsx_write.h"
 #include "secure/audit.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 enum col {
@@ -475,45 +473,6 @@ int people_template_xlsx(const char *path, nx_err *e)
 
 /* ---- HTTP ---- */
 
-static int temp_file(char *path, size_t n)
-{
-    const char *dir = getenv("TMPDIR");
-    snprintf(path, n, "%s/nuanxin-export-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd >= 0)
-        close(fd);
-    return fd >= 0 ? 0 : NX_EIO;
-}
-
-static int send_file(http_req *r, const char *path, const char *filename)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    unlink(path);
-    if (fd < 0)
-        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
-    struct stat st;
-    if (fstat(fd, &st)) {
-        close(fd);
-        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
-    }
-    char disp[300];
-    /* RFC 6266/5987: an ASCII fallback and the UTF-8 name percent-encoded. */
-    char enc[200] = "";
-    size_t k = 0;
-    for (const unsigned char *p = (const unsigned char *)filename; *p && k + 4 < sizeof enc; p++) {
-        if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '.' ||
-            *p == '-' || *p == '_')
-            enc[k++] = (char)*p;
-        else
-            k += (size_t)snprintf(enc + k, sizeof enc - k, "%%%02X", *p);
-    }
-    enc[k] = '\0';
-    snprintf(disp, sizeof disp, "attachment; filename=\"export.xlsx\"; filename*=UTF-8''%s", enc);
-    http_add_header(r, "Content-Disposition", disp);
-    return http_reply_fd(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
-                         (uint64_t)st.st_size);
-}
-
 static int export_handler(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -527,8 +486,8 @@ static int export_handler(http_req *r, void *ctx)
     if (rv && str_to_bool(rv, &reveal))
         return nx_fail(http_err(r), NX_EINVAL, "reveal", "reveal 应为 true 或 false");
     char path[256];
-    if (temp_file(path, sizeof path))
-        return nx_fail(http_err(r), NX_EIO, "", "无法创建导出文件");
+    if ((rc = http_export_path(path, sizeof path, http_err(r))))
+        return rc;
     int64_t count;
     if ((rc = people_export_xlsx(app, &who, &q, reveal, path, &count, http_err(r)))) {
         unlink(path);
@@ -537,21 +496,22 @@ static int export_handler(http_req *r, void *ctx)
     char name[80];
     nx_date d = date_today();
     snprintf(name, sizeof name, "居民名单-%04d%02d%02d.xlsx", d.y, d.m, d.d);
-    return send_file(r, path, name);
+    return http_reply_export(r, path, NULL, "export.xlsx", name, count);
 }
 
 static int template_handler(http_req *r, void *ctx)
 {
     (void)ctx;
     char path[256];
-    if (temp_file(path, sizeof path))
-        return nx_fail(http_err(r), NX_EIO, "", "无法创建模板文件");
-    int rc = people_template_xlsx(path, http_err(r));
+    int rc = http_export_path(path, sizeof path, http_err(r));
+    if (rc)
+        return rc;
+    rc = people_template_xlsx(path, http_err(r));
     if (rc) {
         unlink(path);
         return rc;
     }
-    return send_file(r, path, "居民导入模板.xlsx");
+    return http_reply_export(r, path, NULL, "export.xlsx", "居民导入模板.xlsx", -1);
 }
 
 static int import_handler(http_req *r, void *ctx)

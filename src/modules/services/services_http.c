@@ -11,11 +11,9 @@
 
 #include "base/str.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 static int reply_created(http_req *r, const char *base, int64_t id, json_t *out)
@@ -498,37 +496,19 @@ static int roster(http_req *r, void *ctx)
     ybuf[4] = '\0';
     if (str_to_i64(ybuf, 1900, 2200, &y) || str_to_i64(month + 5, 1, 12, &m))
         return nx_fail(http_err(r), NX_EINVAL, "month", "月份格式应为 YYYY-MM");
-    const char *dir = getenv("TMPDIR");
     char path[256];
-    snprintf(path, sizeof path, "%s/nuanxin-roster-XXXXXX", dir && *dir ? dir : "/tmp");
-    int fd = mkstemp(path);
-    if (fd < 0)
-        return nx_fail(http_err(r), NX_EIO, "", "无法创建导出文件");
-    close(fd);
+    int rc = http_export_path(path, sizeof path, http_err(r));
+    if (rc)
+        return rc;
     int64_t rows;
-    int rc = services_allowance_roster(app, &who, (int)y, (int)m, path, &rows, http_err(r));
-    if (rc) {
+    if ((rc = services_allowance_roster(app, &who, (int)y, (int)m, path, &rows, http_err(r)))) {
         unlink(path);
         return rc;
     }
-    fd = open(path, O_RDONLY | O_CLOEXEC);
-    unlink(path);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st)) {
-        if (fd >= 0)
-            close(fd);
-        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
-    }
-    char disp[200];
-    snprintf(disp, sizeof disp,
-             "attachment; filename=\"allowance-%s.xlsx\"; filename*=UTF-8''%%E9%%AB%%98%%E9%%BE%%84%%E6%%B4%%A5%%E8%%B4%%B4-%s.xlsx",
-             month, month);
-    http_add_header(r, "Content-Disposition", disp);
-    char n[24];
-    snprintf(n, sizeof n, "%lld", (long long)rows);
-    http_add_header(r, "X-Row-Count", n);
-    return http_reply_fd(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
-                         (uint64_t)st.st_size);
+    char ascii[40], utf8[60];
+    snprintf(ascii, sizeof ascii, "allowance-%s.xlsx", month);
+    snprintf(utf8, sizeof utf8, "高龄津贴-%s.xlsx", month);
+    return http_reply_export(r, path, NULL, ascii, utf8, rows);
 }
 
 /* ---- notifications ---- */

@@ -5,11 +5,9 @@
 
 #include "base/str.h"
 
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 int vx_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e)
@@ -318,35 +316,18 @@ static int register_xlsx(http_req *r, void *ctx)
         snprintf(def, sizeof def, "%04d-%02d", d.y, d.m);
         month = def;
     }
-    const char *dir = getenv("TMPDIR");
     char path[256];
-    snprintf(path, sizeof path, "%s/nuanxin-register-XXXXXX", dir && *dir ? dir : "/tmp");
-    int tfd = mkstemp(path);
-    if (tfd < 0)
-        return nx_fail(http_err(r), NX_EIO, "", "无法创建导出文件");
-    close(tfd);
+    if ((rc = http_export_path(path, sizeof path, http_err(r))))
+        return rc;
     int64_t count = 0;
     if ((rc = visits_register_xlsx(app, &who, month, community, path, &count, http_err(r)))) {
         unlink(path);
         return rc;
     }
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    unlink(path);
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0) {
-        if (fd >= 0)
-            close(fd);
-        return nx_fail(http_err(r), NX_EIO, "", "导出文件无法读取");
-    }
-    /* 走访台账-YYYY-MM.xlsx, percent-encoded for filename* (RFC 5987) */
-    char disp[200];
-    snprintf(disp, sizeof disp,
-             "attachment; filename=\"visit-register-%s.xlsx\"; filename*=UTF-8''%%E8%%B5%%B0%%E8%%AE%%BF%%E5%%8F%%B0"
-             "%%E8%%B4%%A6-%s.xlsx",
-             month, month);
-    http_add_header(r, "Content-Disposition", disp);
-    return http_reply_fd(r, 200, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", fd,
-                         (uint64_t)st.st_size);
+    char ascii[40], utf8[60];
+    snprintf(ascii, sizeof ascii, "visit-register-%s.xlsx", month);
+    snprintf(utf8, sizeof utf8, "走访台账-%s.xlsx", month);
+    return http_reply_export(r, path, NULL, ascii, utf8, -1);
 }
 
 int visits_routes(http_server *srv, nx_app *app)
