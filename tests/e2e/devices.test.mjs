@@ -422,6 +422,45 @@ test('dashboard card: open alarms, devices online out of all, time to acknowledg
   await staff.waitForURL(/\/alarms$/)
 })
 
+test('a street officer who picks a community in the header: the device list, its stats, the dashboard card and the alarm strip ask for that community', async () => {
+  const ctx = await newContext(browser)
+  const page = await ctx.newPage()
+  page.on('pageerror', (e) => errors.push(`street: ${e.message}`))
+  await login(page, 'jiedao')
+  const seen = []
+  page.on('request', (q) => { if (/\/api\/v1\/(devices|stats\/devices)\?/.test(q.url()) || q.url().endsWith('/api/v1/stats/devices')) seen.push(new URL(q.url())) })
+  await page.goto(BASE + '/devices')
+  await page.locator('[data-test=device-table] .el-table__row').first().waitFor()
+  assert.ok(seen.length >= 2)
+  for (const u of seen) assert.equal(u.searchParams.get('community_id'), null, `all communities: ${u}`)
+  const totalAll = await pagerTotal(page)
+  seen.length = 0
+  await page.locator('[data-test=community-switch]').click()
+  await page.locator('.el-select-dropdown__item:visible').first().click()
+  const community = await page.evaluate(() => sessionStorage.getItem('nx.community'))
+  assert.match(community, /^\d+$/)
+  await page.waitForFunction(() => document.querySelector('[data-test=device-counts]'))
+  await page.waitForTimeout(500)
+  const list = seen.filter((u) => u.pathname === '/api/v1/devices')
+  const stats = seen.filter((u) => u.pathname === '/api/v1/stats/devices')
+  assert.ok(list.length >= 1 && stats.length >= 1, seen.join(' '))
+  for (const u of [...list, ...stats]) assert.equal(u.searchParams.get('community_id'), community, String(u))
+  // The demo has one community: the same wristbands, and the same count as the server gives for it.
+  const one = (await page.evaluate(async (c) => (await fetch(`/api/v1/devices?community_id=${c}&limit=1`)).json(), community)).total
+  assert.equal(await pagerTotal(page), one)
+  assert.equal(one, totalAll)
+  seen.length = 0
+  await page.goto(BASE + '/')
+  await page.locator('[data-test=dash-devices]').waitFor()
+  await page.goto(BASE + '/alarms')
+  await page.locator('[data-test=alarm-stats]').waitFor()
+  const asked = seen.filter((u) => u.pathname === '/api/v1/stats/devices')
+  assert.ok(asked.length >= 2, 'the dashboard card and the alarm strip')
+  for (const u of asked) assert.equal(u.searchParams.get('community_id'), community, String(u))
+  await shot(page, '7b-street-alarm-strip')
+  await ctx.close()
+})
+
 test('the family member sees the elder’s alarm and wristband on /m', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
   const ctx = await newContext(browser, { phone: true })
   const page = await ctx.newPage()
