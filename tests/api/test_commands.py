@@ -302,6 +302,15 @@ def test_alert_export():
     st, _, au = admin.get("/api/v1/audit?object_type=alert")
     if st == 200:
         check(any(x.get("action") == "export" for x in au.get("items", [])), "the export is audited")
+    st, _, lst = staff.get(f"/api/v1/alerts?community_id={ctx['comm']}&limit=1")
+    check_eq((st, lst["total"], len(lst["items"])), (200, 1, 1), f"alerts of the community, with a total: {lst}")
+    aid = lst["items"][0]["id"]
+    st, _, lst = staff.get(f"/api/v1/alerts?community_id={ctx['comm']}&cursor={aid}")
+    check_eq((lst["total"], lst["items"]), (1, []), "past the cursor: no items, the same total")
+    st, _, lst = staff.get("/api/v1/alerts?community_id=999999")
+    check_eq((lst["total"], lst["items"]), (0, []), "another community: none")
+    st, resp, _ = staff.get("/api/v1/alerts/export?community_id=999999")
+    check_eq(resp.getheader("X-Row-Count"), "0", "export of another community: empty")
     st, _, s1 = staff.get("/api/v1/stats/devices")
     st, _, s2 = staff.get(f"/api/v1/stats/devices?community_id={ctx['comm']}")
     st3, _, s3 = staff.get("/api/v1/stats/devices?community_id=999999")

@@ -142,12 +142,13 @@ typedef struct alert_filter {
     const char *state;  /* "open", "acknowledged", "resolved", "false_alarm", "active" (open or
                            acknowledged); NULL = any */
     const char *kind;
-    int64_t resident_id, device_id;
+    int64_t resident_id, device_id, community_id;
     int64_t from_ms, to_ms;
     int64_t before_id; /* cursor */
     int limit;
 } alert_filter;
 
+/* Newest first: {"items", "total" (all that match, whatever the cursor), "next_cursor"}. */
 int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e);
 /* The alerts of f (cursor ignored), newest first, up to export_max_rows, as an .xlsx file at path
  * (Chinese headers: time, kind, level, state, resident, wristband, who acknowledged and how fast,

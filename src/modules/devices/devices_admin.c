@@ -721,7 +721,7 @@ static json_t *alert_row(store_rows *r)
 
 /* "SELECT ALERT_COLS WHERE <scope and filters>" into sql, parameters into p (up to 12). */
 static int alert_where(const nx_principal *who, const alert_filter *f, char *sql, size_t cap, store_param *p, int *np,
-                       nx_err *e)
+                       int *count_params, nx_err *e)
 {
     int n = 0, rc;
     snprintf(sql, cap, "SELECT " ALERT_COLS " WHERE 1 = 1");
@@ -743,10 +743,14 @@ static int alert_where(const nx_principal *who, const alert_filter *f, char *sql
         COND(" AND a.resident_id = $%d", P_INT(f->resident_id));
     if (f->device_id)
         COND(" AND a.device_id = $%d", P_INT(f->device_id));
+    if (f->community_id)
+        COND(" AND a.community_id = $%d", P_INT(f->community_id));
     if (f->from_ms)
         COND(" AND a.opened_at >= $%d", P_INT(f->from_ms));
     if (f->to_ms)
         COND(" AND a.opened_at < $%d", P_INT(f->to_ms));
+    if (count_params)
+        *count_params = n; /* the cursor is not a filter */
     if (f->before_id)
         COND(" AND a.id < $%d", P_INT(f->before_id));
 #undef COND
@@ -760,9 +764,15 @@ int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter 
         return nx_fail(e, NX_EPERM, "", "无权查看报警");
     char sql[2600];
     store_param p[12];
-    int n = 0, rc;
-    if ((rc = alert_where(who, f, sql, sizeof sql, p, &n, e)))
+    int n = 0, nfilter = 0, rc;
+    if ((rc = alert_where(who, f, sql, sizeof sql, p, &n, &nfilter, e)))
         return rc;
+    /* the same conditions without the cursor, counted */
+    char csql[2600];
+    const char *where = strstr(sql, " WHERE 1 = 1");
+    const char *cursor_cond = f->before_id ? strstr(where, " AND a.id < $") : NULL;
+    snprintf(csql, sizeof csql, "SELECT COUNT(*) FROM alerts a%.*s", (int)(cursor_cond ? cursor_cond - where : (long)strlen(where)),
+             where);
     int limit = f->limit > 0 ? f->limit : 50;
     size_t len = strlen(sql);
     snprintf(sql + len, sizeof sql - len, " ORDER BY a.id DESC LIMIT %d", limit + 1);
@@ -773,6 +783,7 @@ int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter 
     json_t *items = json_array();
     int64_t last = 0;
     bool more = false;
+    int64_t total = 0;
     if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
         while ((rc = store_next(r)) == 1) {
             if ((int)json_array_size(items) == limit) {
@@ -784,6 +795,8 @@ int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter 
         }
     }
     store_rows_free(r);
+    if (rc >= 0)
+        rc = store_one_int(tx, csql, p, nfilter, &total, e);
     store_rollback(tx);
     if (rc < 0) {
         json_decref(items);
@@ -791,7 +804,8 @@ int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter 
     }
     char cursor[24];
     snprintf(cursor, sizeof cursor, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(cursor) : json_null());
+    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
+                     more ? json_string(cursor) : json_null());
     return 0;
 }
 
@@ -817,7 +831,7 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filte
     char sql[2600];
     store_param p[12];
     int n = 0, rc;
-    if ((rc = alert_where(who, &all, sql, sizeof sql, p, &n, e)))
+    if ((rc = alert_where(who, &all, sql, sizeof sql, p, &n, NULL, e)))
         return rc;
     size_t len = strlen(sql);
     int64_t max = app->cfg ? app->cfg->export_max_rows : 200000;

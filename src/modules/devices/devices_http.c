@@ -191,6 +191,7 @@ static int alert_query(http_req *r, nx_app *app, alert_filter *f)
         return nx_fail(http_err(r), NX_EINVAL, "kind", "kind 过长");
     if ((rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &f->resident_id)) ||
         (rc = http_query_int(r, "device_id", 1, INT64_MAX, &has, &f->device_id)) ||
+        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &f->community_id)) ||
         (rc = http_query_int(r, "from", 0, INT64_MAX, &has, &f->from_ms)) ||
         (rc = http_query_int(r, "to", 0, INT64_MAX, &has, &f->to_ms)) ||
         (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f->before_id)) || (rc = limit_of(r, app, &f->limit)))
