@@ -210,6 +210,13 @@ test('overdue and escalated visit tasks show on the task list and the dashboard'
   assert.ok(status.length > 0 && status.every((s) => s.includes('逾期')), 'every row overdue')
   assert.ok(status.some((s) => s.includes('已上报')), 'escalated tasks marked')
   await shot(staff, '38-tasks-overdue')
+  // the 已上报 view: only escalated tasks, fewer than or as many as the overdue ones
+  await staff.click('[data-test=task-view-escalated]')
+  await staff.waitForURL(/view=escalated/)
+  await staff.locator('[data-test=task-table] .el-table__row').first().waitFor()
+  await staff.waitForTimeout(300)
+  const escalated = await staff.locator('[data-test=task-status]').allInnerTexts()
+  assert.ok(escalated.length > 0 && escalated.every((s) => s.includes('已上报')), 'every row escalated')
   await staff.goto(BASE + '/care/stats')
   await staff.locator('[data-test=overdue-table] .el-table__row').first().waitFor()
   assert.match(await staff.locator('[data-test=care-figure-coverage]').innerText(), /\d+(\.\d)?%/)

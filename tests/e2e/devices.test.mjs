@@ -428,7 +428,7 @@ test('a street officer who picks a community in the header: the device list, its
   page.on('pageerror', (e) => errors.push(`street: ${e.message}`))
   await login(page, 'jiedao')
   const seen = []
-  page.on('request', (q) => { if (/\/api\/v1\/(devices|stats\/devices)\?/.test(q.url()) || q.url().endsWith('/api/v1/stats/devices')) seen.push(new URL(q.url())) })
+  page.on('request', (q) => { if (/\/api\/v1\/(devices|stats\/devices|alerts)\?/.test(q.url()) || q.url().endsWith('/api/v1/stats/devices')) seen.push(new URL(q.url())) })
   await page.goto(BASE + '/devices')
   await page.locator('[data-test=device-table] .el-table__row').first().waitFor()
   assert.ok(seen.length >= 2)
@@ -458,6 +458,15 @@ test('a street officer who picks a community in the header: the device list, its
   assert.ok(asked.length >= 2, 'the dashboard card and the alarm strip')
   for (const u of asked) assert.equal(u.searchParams.get('community_id'), community, String(u))
   await shot(page, '7b-street-alarm-strip')
+  // the history and its export follow the header's community too
+  seen.length = 0
+  await page.goto(BASE + '/alarms?tab=history')
+  await page.locator('[data-test=alarm-history-table]').waitFor()
+  await page.waitForTimeout(300)
+  // (the banner's and the live list's state=active reads are of every alarm in scope, by design)
+  const hist = seen.filter((u) => u.pathname === '/api/v1/alerts' && u.searchParams.get('state') !== 'active')
+  assert.ok(hist.length >= 1, 'the history was read')
+  for (const u of hist) assert.equal(u.searchParams.get('community_id'), community, String(u))
   await ctx.close()
 })
 
