@@ -230,6 +230,36 @@ def pdf_text(data):
         shutil.rmtree(d, ignore_errors=True)
 
 
+def test_masked_values_kept_on_correction():
+    """An ID number or phone comes back masked; sent back unchanged it keeps the stored value (the
+    applicant correcting a form need not type them again); a changed one is checked as usual."""
+    jm = ctx["jumin"]
+    item = ctx["items"]["birth_registration"]
+    spouse = make_id("110105", "19950203", 22)
+    st, _, a = jm.post("/api/v1/service-applications",
+                       {"item_id": item["id"], "form": {"spouse_name": "赵敏", "spouse_id_number": spouse,
+                                                        "child_order": "一孩", "expected_date": "2027-03-01",
+                                                        "contact_phone": "13900001111"}})
+    check_eq(st, 201, f"birth registration draft ({a})")
+    shown = app_of(jm, a["id"])["form"]
+    check(shown["spouse_id_number"] != spouse and "*" in shown["spouse_id_number"], f"masked: {shown}")
+    check(shown["contact_phone"] != "13900001111" and "*" in shown["contact_phone"], "phone masked")
+    for _ in range(2):  # twice: the first must have kept the real values, or the second fails its check
+        st, _, b = jm.patch(f"/api/v1/service-applications/{a['id']}", {"form": {**shown, "child_order": "二孩"}})
+        check_eq(st, 200, f"the form sent back as shown ({b})")
+    again = app_of(jm, a["id"])["form"]
+    check_eq((again["spouse_id_number"], again["contact_phone"], again["child_order"]),
+             (shown["spouse_id_number"], shown["contact_phone"], "二孩"), "kept, and the change applied")
+    bad = shown["spouse_id_number"].replace("*", "0", 1)
+    st, resp, body = jm.patch(f"/api/v1/service-applications/{a['id']}", {"form": {**shown, "spouse_id_number": bad}})
+    check(is_problem(st, resp, body, 422, "form.spouse_id_number"), f"an edited mask is checked as a new value ({st})")
+    other = make_id("110105", "19940708", 35)
+    st, _, b = jm.patch(f"/api/v1/service-applications/{a['id']}", {"form": {**shown, "spouse_id_number": other}})
+    check_eq(st, 200, "a new ID number")
+    check(app_of(jm, a["id"])["form"]["spouse_id_number"] != shown["spouse_id_number"], "the new number is stored")
+    st, _, _ = jm.request("DELETE", f"/api/v1/service-applications/{a['id']}")
+
+
 def test_documents_and_verification():
     jm = ctx["jumin"]
     aid = ctx["cert_app"]
@@ -408,7 +438,8 @@ def test_clean_stop():
 
 
 try:
-    run([test_setup, test_catalogue, test_residence_certificate_flow, test_documents_and_verification,
+    run([test_setup, test_catalogue, test_residence_certificate_flow, test_masked_values_kept_on_correction,
+         test_documents_and_verification,
          test_allowance_refused_under_80, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
          test_lists_and_scope, test_clean_stop])
 finally:

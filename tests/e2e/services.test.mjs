@@ -11,6 +11,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { BASE, launch, newContext, login, shot } from './harness.mjs'
+import { idCheckChar } from '../../web/src/utils/idcard.js'
 
 const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'), Buffer.alloc(300)])
 const PDF = Buffer.from('%PDF-1.4\n%lease for the e2e test\n' + '0'.repeat(100))
@@ -131,6 +132,47 @@ test('the resident is told, corrects and resubmits', async () => {
   await phone.click('[data-test=submit-app]')
   await phone.waitForFunction(() => document.querySelector('[data-test=m-app-status]')?.innerText.trim() === '审核中')
   assert.match(await phone.locator('[data-test=svc-timeline]').innerText(), /补正后重新提交/)
+})
+
+test('a saved 生育登记 reopens with the ID number and phone masked and goes in without retyping them', async () => {
+  const spouse = '11010519950203' + '221'
+  const spouseId = spouse + idCheckChar(spouse)
+  await phone.goto(BASE + '/m/services')
+  await phone.click('[data-test=m-item-birth_registration]')
+  await phone.locator('[data-test=app-editor]').waitFor()
+  await phone.locator('[data-test=field-spouse_name] input').fill('赵敏')
+  await phone.locator('[data-test=field-spouse_id_number] input').fill(spouseId)
+  await phone.locator('[data-test=field-child_order] .el-radio-button', { hasText: '一孩' }).click()
+  await setDate(phone, '[data-test=field-expected_date]', '2027-03-01')
+  await phone.locator('[data-test=field-contact_phone] input').fill('13900001111')
+  const [saved] = await Promise.all([
+    phone.waitForResponse((r) => r.url().endsWith('/api/v1/service-applications') && r.request().method() === 'POST'),
+    phone.click('[data-test=save-draft]'),
+  ])
+  const id = (await saved.json()).id
+  assert.ok(id > 0, 'draft saved')
+  // reopened: the two personal fields are empty inputs with the masked value as a placeholder
+  await phone.goto(BASE + `/m/services/${id}`)
+  await phone.locator('[data-test=app-editor]').waitFor()
+  const idInput = phone.locator('[data-test=field-spouse_id_number] input')
+  assert.equal(await idInput.inputValue(), '')
+  const placeholder = await idInput.getAttribute('placeholder')
+  const shown = placeholder.split('（')[0]
+  assert.match(shown, /^1101\*+\d{3}[\dX]$/, `masked: ${placeholder}`)
+  assert.match(placeholder, /不修改请留空/)
+  await phone.locator('[data-test=field-child_order] .el-radio-button', { hasText: '二孩' }).click()
+  await phone.setInputFiles('[data-test=material-id_card] input[type=file]', { name: '身份证.jpg', mimeType: 'image/jpeg', buffer: JPEG })
+  await phone.locator('[data-test=material-id_card] [data-test=material-file]').waitFor()
+  await phone.setInputFiles('[data-test=material-marriage_cert] input[type=file]', { name: '结婚证.jpg', mimeType: 'image/jpeg', buffer: JPEG })
+  await phone.locator('[data-test=material-marriage_cert] [data-test=material-file]').waitFor()
+  await phone.click('[data-test=submit-app]')
+  await phone.waitForFunction(() => document.querySelector('[data-test=m-app-status]')?.innerText.trim() === '审核中')
+  const a = await phone.evaluate(async (i) => (await fetch(`/api/v1/service-applications/${i}`)).json(), id)
+  assert.equal(a.status, 'in_review')
+  assert.equal(a.form.child_order, '二孩', 'the change went in')
+  assert.equal(a.form.spouse_id_number, shown, 'the stored ID number was kept (the same masked form)')
+  assert.match(a.form.contact_phone, /^139\*+1111$/, 'and the phone')
+  await shot(phone, '57-m-masked-kept')
 })
 
 test('staff approve; the certificate PDF downloads and its code verifies, an altered one does not', async () => {

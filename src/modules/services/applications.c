@@ -229,6 +229,8 @@ fail0:
     return rc;
 }
 
+static void keep_masked(const svc_item *it, json_t *stored, json_t *form);
+
 int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t *form, int64_t version, nx_err *e)
 {
     if (!perm_has(who, RIGHT_SERVICE_APPLY))
@@ -244,6 +246,7 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     unsigned char *ct = NULL;
     size_t ctn = 0;
     json_t *problems = json_array();
+    bool owned = false; /* form is our copy (freed on the way out) */
     if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
@@ -254,6 +257,11 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
         rc = nx_fail(e, NX_ECONFLICT, "version", "申请已被修改，请刷新后重试");
         goto fail;
     }
+    /* The form came back as it was shown: an ID number or phone left as its masked form means "keep
+     * the stored value" (the applicant correcting a returned application need not type them again). */
+    form = json_deep_copy(form);
+    owned = true;
+    keep_masked(&it, a.form, form);
     if (services_form_check(it.form, form, false, date_today(), problems) > 0) {
         rc = problems_fail(problems, e);
         goto fail;
@@ -279,12 +287,15 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     row_cleanup(&a);
     svc_item_cleanup(&it);
     json_decref(problems);
+    json_decref(form);
     free(ct);
     return store_commit(tx, e);
 fail:
     row_cleanup(&a);
     svc_item_cleanup(&it);
     json_decref(problems);
+    if (owned)
+        json_decref(form);
     free(ct);
     store_rollback(tx);
     return rc;
@@ -458,6 +469,23 @@ static json_t *masked_form(const svc_item *it, json_t *form)
         }
     }
     return o;
+}
+
+/* For each ID-number or phone field of form whose value is exactly the masked form of the stored
+ * value (what the application showed), put the stored value back. */
+static void keep_masked(const svc_item *it, json_t *stored, json_t *form)
+{
+    if (!json_is_object(stored))
+        return;
+    json_t *shown = masked_form(it, stored);
+    const char *k;
+    json_t *v;
+    json_object_foreach(form, k, v) {
+        json_t *old = json_object_get(stored, k), *m = json_object_get(shown, k);
+        if (json_is_string(v) && json_is_string(old) && json_is_string(m) && !json_equal(m, old) && json_equal(v, m))
+            json_object_set(form, k, old);
+    }
+    json_decref(shown);
 }
 
 static void time_or_null(json_t *o, const char *key, int64_t ms)

@@ -27,7 +27,7 @@ export default {
     required: '{f} is required', choose: 'Please choose {f}', number: '{f} must be a number', min: '{f} must be at least {n}', max: '{f} must be at most {n}',
     minLen: '{f}: at least {n} characters', maxLen: '{f}: at most {n} characters', digits: '{f}: digits only', date: '{f} must be a date (YYYY-MM-DD)',
     future: '{f} cannot be in the future', idNumber: '{f} is not a valid ID number', phone: '{f} must be an 11-digit mobile number', option: '{f}: invalid option',
-    maskedHint: 'Hidden for privacy; please enter again', pickResident: 'Applicant', pickItem: 'Service', proxyHint: 'Applying on behalf of a resident; their data is filled in.',
+    maskedHint: 'Saved, hidden for privacy; leave empty to keep it', pickResident: 'Applicant', pickItem: 'Service', proxyHint: 'Applying on behalf of a resident; their data is filled in.',
     residentInfo: 'Resident', steps: 'Review steps', days: 'within {n} days', daysShort: '{n} d', startApply: 'Start',
     chooseItemFirst: 'Choose the applicant and the service first', applyFor: 'Apply: {name}', eligibility: 'Who may apply',
     rules: { active: 'Registered resident', age_min: 'Aged {v} or over', age_max: 'Aged at most {v}', residence: 'Residence: {v}', tag: 'Tag: {v}',

@@ -27,7 +27,7 @@ export default {
     required: '请填写{f}', choose: '请选择{f}', number: '{f}应为数字', min: '{f}不能小于 {n}', max: '{f}不能大于 {n}',
     minLen: '{f}至少 {n} 个字', maxLen: '{f}最多 {n} 个字', digits: '{f}只能是数字', date: '{f}应为日期（YYYY-MM-DD）',
     future: '{f}不能晚于今天', idNumber: '{f}不是有效的身份证号', phone: '{f}应为 11 位手机号', option: '{f}的选项无效',
-    maskedHint: '为保护隐私已隐藏，请重新填写', pickResident: '申请人', pickItem: '服务事项', proxyHint: '为辖区居民代办，居民信息自动带出。',
+    maskedHint: '已保存，为保护隐私隐藏；不修改请留空', pickResident: '申请人', pickItem: '服务事项', proxyHint: '为辖区居民代办，居民信息自动带出。',
     residentInfo: '居民信息', steps: '审核环节', days: '{n} 个工作日内', daysShort: '{n} 天', startApply: '开始填写',
     chooseItemFirst: '请先选择申请人和服务事项', applyFor: '办理：{name}', eligibility: '申请条件',
     rules: { active: '在册居民', age_min: '年满 {v} 周岁', age_max: '不超过 {v} 周岁', residence: '户籍类型：{v}', tag: '居民标签：{v}',

@@ -77,12 +77,13 @@ export function checkForm(schema, values, submit, t) {
   return errors
 }
 
-/** The form as sent to the server: empty values left out, numbers as numbers, masked values left out. */
+/** The form as sent to the server: empty values left out, numbers as numbers. A masked value (as the
+ * server showed it, see utils/masked.js) goes back unchanged: the server keeps the stored value. */
 export function formPayload(schema, values) {
   const out = {}
   for (const f of schema || []) {
     const v = values[f.key]
-    if (empty(v) || isMasked(v)) continue
+    if (empty(v)) continue
     out[f.key] = f.type === 'number' ? Number(v) : typeof v === 'string' ? v.trim() : v
   }
   return out
