@@ -477,6 +477,8 @@ test('the family member sees the elder’s alarm and wristband on /m', { skip: !
   await login(page, 'jiashu', undefined, '/m/login')
   await page.locator('[data-test=m-nav-alarms]').waitFor()
   const active = (await api('GET', `/api/v1/alerts?resident_id=${RESIDENT}&state=active`)).body.items.length
+  if (active) await page.locator('[data-test=m-alarm-note]').waitFor()
+  else await page.waitForTimeout(500)
   assert.equal(await page.locator('[data-test=m-alarm-note]').count(), active ? 1 : 0, 'the note on the home page follows the open alarms')
   await page.locator('[data-test=m-nav-alarms]').click()
   await page.waitForURL(/\/m\/alarms$/)
@@ -484,7 +486,8 @@ test('the family member sees the elder’s alarm and wristband on /m', { skip: !
   await item.waitFor()
   assert.match(await item.innerText(), /已解决/)
   assert.match(await item.innerText(), /老人在家中摔倒后按键/)
-  assert.match(await page.locator('[data-test=m-wristband]').innerText(), /64%/)
+  // the wristband card is fetched after the alarms: wait for it rather than read it at once
+  await page.waitForFunction(() => /64%/.test(document.querySelector('[data-test=m-wristband]')?.innerText || ''))
   // A fall while the page is open shows up at once (the family's own event stream).
   await page.waitForTimeout(500)
   const w = new Watch(WATCH_PORT)
