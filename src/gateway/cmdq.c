@@ -27,6 +27,7 @@ struct cmdq {
     const nx_keys *keys;
     int poll_ms;
     cmdq_post_fn post;
+    cmdq_holds_fn holds;
     void *ctx;
     pthread_t thread;
     pthread_mutex_t mu;
@@ -106,9 +107,9 @@ static void apply_answers(cmdq *q)
             rc = devices_command_mark(q->db, a->id, DEV_CMD_FAIL, NULL, -1, a->why, clock_now_ms(), &e);
         if (rc && rc != NX_ECONFLICT)
             nx_log(LOG_WARN, "gateway.command_state command=%lld code=%s", (long long)a->id, nx_code_name(rc));
-        else if (a->outcome != CMDQ_NOT_HERE)
-            nx_log(LOG_INFO, "gateway.command_%s command=%lld", a->outcome == CMDQ_SENT ? "sent" : "failed",
-                   (long long)a->id);
+        else
+            nx_log(LOG_INFO, "gateway.command_%s command=%lld",
+                   a->outcome == CMDQ_SENT ? "sent" : a->outcome == CMDQ_FAILED ? "failed" : "not_here", (long long)a->id);
         pthread_mutex_lock(&q->mu);
         inflight_drop(q, a->id);
         pthread_mutex_unlock(&q->mu);
@@ -134,8 +135,8 @@ static void post_pending(cmdq *q)
         pthread_mutex_lock(&q->mu);
         bool skip = inflight_has(q, rows[i].id) || q->ninflight >= INFLIGHT_MAX;
         pthread_mutex_unlock(&q->mu);
-        if (skip)
-            continue;
+        if (skip || (q->holds && !q->holds(q->ctx, rows[i].proto, rows[i].imei)))
+            continue; /* in flight, or another process's (or input's) device */
         cmdq_req *r = calloc(1, sizeof *r);
         if (!r)
             break;
@@ -212,7 +213,8 @@ static void *run(void *arg)
     return NULL;
 }
 
-int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, void *ctx, cmdq **out, nx_err *e)
+int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, cmdq_holds_fn holds, void *ctx,
+               cmdq **out, nx_err *e)
 {
     cmdq *q = calloc(1, sizeof *q);
     if (!q)
@@ -221,6 +223,7 @@ int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, vo
     q->keys = keys;
     q->poll_ms = poll_ms > 0 ? poll_ms : 500;
     q->post = post;
+    q->holds = holds;
     q->ctx = ctx;
     pthread_mutex_init(&q->mu, NULL);
     pthread_cond_init(&q->cv, NULL);

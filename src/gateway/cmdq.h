@@ -13,6 +13,7 @@
 #define NX_GATEWAY_CMDQ_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -37,9 +38,14 @@ typedef struct cmdq_req {
 enum cmdq_outcome { CMDQ_SENT = 1, CMDQ_NOT_HERE = 0, CMDQ_FAILED = -1 };
 
 typedef void (*cmdq_post_fn)(void *ctx, cmdq_req *req); /* the loop now owns req: cmdq_req_free it */
+/* Whether this input can reach the device now (a connection, a recent message); called on the
+ * command thread, so it must be thread-safe. Commands of devices it cannot reach are not claimed. */
+typedef bool (*cmdq_holds_fn)(void *ctx, int proto, const char *imei);
 
-/* Start the thread (poll_ms 0 = 500). keys decrypt the commands' phone numbers. */
-int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, void *ctx, cmdq **out, nx_err *e);
+/* Start the thread (poll_ms 0 = 500). keys decrypt the commands' phone numbers; holds (may be NULL =
+ * try every online device) keeps other processes' and other inputs' devices from being claimed. */
+int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, cmdq_holds_fn holds, void *ctx,
+               cmdq **out, nx_err *e);
 /* The loop's answer for a posted command; why = a reason (CMDQ_FAILED). Thread-safe; wakes the
  * thread. */
 void cmdq_result(cmdq *q, int64_t id, int outcome, const char *why);

@@ -552,6 +552,17 @@ static void on_subscribe(struct mosquitto *mosq, void *obj, int mid, int qos_cou
 
 /* ---- commands (cmdq.h) ---- */
 
+/* Command thread: a device heard from on its topic within idle_ms. */
+static bool cmd_holds(void *ctx, int proto, const char *imei)
+{
+    gw_mqtt *q = ctx;
+    pthread_mutex_lock(&q->seen_mu);
+    seen *x = seen_find(q, proto, imei);
+    bool here = x && clock_mono_ms() - x->last_ms <= q->idle_ms;
+    pthread_mutex_unlock(&q->seen_mu);
+    return here;
+}
+
 /* Command thread: publish a queued command to a device heard from within idle_ms (QoS 1, so the
  * broker keeps it for a device that reconnects); otherwise it is not here and stays queued. */
 static void cmd_post(void *ctx, cmdq_req *r)
@@ -685,7 +696,7 @@ int mqtt_start(store *s, const gw_mqtt_options *o, gw_mqtt **out, nx_err *e)
         goto fail;
     }
     q->loop_started = true;
-    if (o->keys && (rc = cmdq_start(s, o->keys, o->cmd_poll_ms, cmd_post, q, &q->cmds, e))) {
+    if (o->keys && (rc = cmdq_start(s, o->keys, o->cmd_poll_ms, cmd_post, cmd_holds, q, &q->cmds, e))) {
         mosquitto_loop_stop(q->m, true);
         goto fail;
     }

@@ -89,6 +89,7 @@ struct gateway {
     uint64_t next_id;
     conn **map;
     pthread_mutex_t done_mu;
+    pthread_mutex_t map_mu;  /* guards changes of map for cmd_holds on the command thread */
     alarm_tok *done_head;
     cmdq *cmds;
     bool cmds_closed;
@@ -127,6 +128,7 @@ static void map_remove(gateway *g, conn *c)
 {
     if (!c->mapped)
         return;
+    pthread_mutex_lock(&g->map_mu);
     conn **pp = &g->map[hash_id(c->device)];
     while (*pp && *pp != c)
         pp = &(*pp)->map_next;
@@ -134,6 +136,19 @@ static void map_remove(gateway *g, conn *c)
         *pp = c->map_next;
     c->map_next = NULL;
     c->mapped = false;
+    pthread_mutex_unlock(&g->map_mu);
+}
+
+/* Command thread: does this process hold a connection for the device? (map_mu: the loop changes
+ * the map only under it; the loop's own look-ups need no lock.) */
+static bool cmd_holds(void *ctx, int proto, const char *dev)
+{
+    gateway *g = ctx;
+    pthread_mutex_lock(&g->map_mu);
+    conn *c = map_find(g, dev);
+    bool here = c && c->proto == proto;
+    pthread_mutex_unlock(&g->map_mu);
+    return here;
 }
 
 static void maybe_free(conn *c)
@@ -252,9 +267,11 @@ static void conn_identify(conn *c, const char *dev)
     }
     str_copy(c->device, dev, sizeof c->device);
     uint32_t h = hash_id(c->device);
+    pthread_mutex_lock(&g->map_mu);
     c->map_next = g->map[h];
     g->map[h] = c;
     c->mapped = true;
+    pthread_mutex_unlock(&g->map_mu);
 }
 
 static void handle_frame(conn *c, const uint8_t *frame, size_t len)
@@ -652,6 +669,7 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
         g->o.max_pending_out = 64 * 1024;
     g->o.watch_listen = g->o.iw_listen = NULL; /* not kept: the caller's strings */
     pthread_mutex_init(&g->done_mu, NULL);
+    pthread_mutex_init(&g->map_mu, NULL);
     pthread_cond_init(&g->stop_cv, NULL);
     uv_loop_init(&g->loop);
     uv_async_init(&g->loop, &g->stop_async, on_stop_async);
@@ -674,7 +692,7 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
         goto fail;
     }
     g->thread_started = true;
-    if (o->keys && (rc = cmdq_start(s, o->keys, o->cmd_poll_ms, cmd_post, g, &g->cmds, e))) {
+    if (o->keys && (rc = cmdq_start(s, o->keys, o->cmd_poll_ms, cmd_post, cmd_holds, g, &g->cmds, e))) {
         gateway_stop(g);
         return rc;
     }
@@ -686,6 +704,7 @@ fail:
     ingest_stop(g->ingest);
     close_all_sync(g);
     pthread_mutex_destroy(&g->done_mu);
+    pthread_mutex_destroy(&g->map_mu);
     pthread_cond_destroy(&g->stop_cv);
     free(g->map);
     free(g);
@@ -740,6 +759,7 @@ void gateway_stop(gateway *g)
     drain_done(g);
     uv_loop_close(&g->loop);
     pthread_mutex_destroy(&g->done_mu);
+    pthread_mutex_destroy(&g->map_mu);
     pthread_cond_destroy(&g->stop_cv);
     nx_log(LOG_INFO, "gateway.stopped");
     free(g->map);

@@ -12,6 +12,7 @@ Event delivery once per subscriber across processes is tested in tests/unit/noti
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -20,7 +21,7 @@ import time
 import urllib.parse
 
 import nxtest
-from nxtest import Client, Server, check, check_eq, is_problem, make_id, run, unique_birth
+from nxtest import Client, Server, check, check_eq, is_problem, make_id, recv_frames, run, unique_birth, wframe
 
 if not nxtest.PG:
     print("skipped: needs PostgreSQL (the api.pg.test_multiprocess entry with NX_TEST_PG)")
@@ -171,6 +172,38 @@ def missing_acknowledged(server):
     return missing
 
 
+def test_command_sent_by_the_process_holding_the_device():
+    """A command queued through process A for a watch connected to process B's gateway is sent by B
+    (the one holding the connection); A never claims it; the watch's echo closes it."""
+    st, _, d = admin.post("/api/v1/devices", {"imei": "6700000001", "protocol": "watch"})
+    check_eq(st, 201, f"device {d}")
+    sock = socket.create_connection(("127.0.0.1", B.gateway_ports()["watch"]), timeout=5)
+    sock.sendall(wframe("6700000001", "LK,10,3,80"))
+    check_eq(recv_frames(sock, 1), [b"[3G*6700000001*0002*LK]"], "B answers the keep-alive")
+    time.sleep(0.5)  # the device is marked online (batched write)
+    st, _, c = admin.post(f"/api/v1/devices/{d['id']}/commands", {"kind": "locate"})
+    check_eq(st, 201, "queued through A")
+    frames = recv_frames(sock, 1, timeout=6)
+    check_eq(frames, [b"[SG*6700000001*0002*CR]"], "sent to the watch by B")
+    sock.sendall(wframe("6700000001", "CR"))
+    deadline = time.time() + 6
+    state = None
+    while time.time() < deadline:
+        items = admin.get(f"/api/v1/devices/{d['id']}/commands")[2]["items"]
+        state = items[0]["state"] if items else None
+        if state == "done":
+            break
+        time.sleep(0.1)
+    check_eq(state, "done", "closed by the echo")
+    check_eq(recv_frames(sock, 1, timeout=1.2), [], "sent once, not again by A")
+    sock.close()
+    log_a = open(os.path.join(A.data, "server.log"), "rb").read().decode(errors="replace")
+    log_b = open(os.path.join(B.data, "server.log"), "rb").read().decode(errors="replace")
+    check(f"gateway.command_sent command={c['id']}" in log_b, "B sent it")
+    check(f"command={c['id']}" not in log_a.replace(f"devices.command_queued command={c['id']}", ""),
+          "A did nothing with it but queue it")
+
+
 def test_kill9_one_of_two():
     stop = threading.Event()
     answers = []
@@ -226,7 +259,8 @@ def test_postgres_restart_under_load():
 
 
 try:
-    run([test_write_one_read_other, test_nginx_http_and_stream, test_kill9_one_of_two,
+    run([test_write_one_read_other, test_command_sent_by_the_process_holding_the_device,
+         test_nginx_http_and_stream, test_kill9_one_of_two,
          test_postgres_restart_under_load])
 finally:
     if NGINX.get("proc"):
