@@ -346,6 +346,42 @@ int devices_find(store *s, const char *imei, int64_t *id, nx_err *e)
     return rc;
 }
 
+/* One page of a list: rows of sql (ordered, LIMIT limit + 1) turned into items by row(), and the
+ * count of count_sql with the first ncount parameters; {"items", "total", "next_cursor" (the last
+ * id when more rows follow, else null)}. Ends the read transaction tx. */
+static int dev_page(store_tx *tx, const char *sql, const store_param *p, int n, const char *count_sql, int ncount,
+                    int limit, json_t *(*row)(store_rows *), json_t **out, nx_err *e)
+{
+    store_rows *r = NULL;
+    json_t *items = json_array();
+    int64_t last = 0, total = 0;
+    bool more = false;
+    int rc = store_query(tx, sql, p, n, &r, e);
+    if (rc == 0) {
+        while ((rc = store_next(r)) == 1) {
+            if ((int)json_array_size(items) == limit) {
+                more = true;
+                break;
+            }
+            last = store_int(r, 0);
+            json_array_append_new(items, row(r));
+        }
+    }
+    store_rows_free(r);
+    if (rc >= 0)
+        rc = store_one_int(tx, count_sql, p, ncount, &total, e);
+    store_rollback(tx);
+    if (rc < 0) {
+        json_decref(items);
+        return rc;
+    }
+    char cursor[24];
+    snprintf(cursor, sizeof cursor, "%lld", (long long)last);
+    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
+                     more ? json_string(cursor) : json_null());
+    return 0;
+}
+
 int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
@@ -397,33 +433,7 @@ int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, j
     store_tx *tx = NULL;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
-    store_rows *r = NULL;
-    json_t *items = json_array();
-    int64_t last = 0, total = 0;
-    bool more = false;
-    if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
-        while ((rc = store_next(r)) == 1) {
-            if ((int)json_array_size(items) == limit) {
-                more = true;
-                break;
-            }
-            last = store_int(r, 0);
-            json_array_append_new(items, device_row(r));
-        }
-    }
-    store_rows_free(r);
-    if (rc >= 0)
-        rc = store_one_int(tx, csql, p, nfilter, &total, e);
-    store_rollback(tx);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    char cursor[24];
-    snprintf(cursor, sizeof cursor, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
-                     more ? json_string(cursor) : json_null());
-    return 0;
+    return dev_page(tx, sql, p, n, csql, nfilter, limit, device_row, out, e);
 }
 
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms, int limit,
@@ -779,34 +789,7 @@ int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter 
     store_tx *tx = NULL;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
-    store_rows *r = NULL;
-    json_t *items = json_array();
-    int64_t last = 0;
-    bool more = false;
-    int64_t total = 0;
-    if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
-        while ((rc = store_next(r)) == 1) {
-            if ((int)json_array_size(items) == limit) {
-                more = true;
-                continue;
-            }
-            last = store_int(r, 0);
-            json_array_append_new(items, alert_row(r));
-        }
-    }
-    store_rows_free(r);
-    if (rc >= 0)
-        rc = store_one_int(tx, csql, p, nfilter, &total, e);
-    store_rollback(tx);
-    if (rc < 0) {
-        json_decref(items);
-        return rc;
-    }
-    char cursor[24];
-    snprintf(cursor, sizeof cursor, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
-                     more ? json_string(cursor) : json_null());
-    return 0;
+    return dev_page(tx, sql, p, n, csql, nfilter, limit, alert_row, out, e);
 }
 
 static void local_time(store_rows *r, int col, char out[32])
