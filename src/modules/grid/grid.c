@@ -523,29 +523,7 @@ int incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out,
     int rc = vx_scope(who, "i.", "reporter_resident_id", q.sql, sizeof q.sql, q.p, &q.n);
     if (rc)
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    store_rows *r;
-    json_t *o = NULL, *x;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
-        if (store_next(r) == 1)
-            o = incident_row(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "事件不存在");
-        store_rows_free(r);
-    }
-    if (rc == 0 && (rc = vx_timeline_json(tx, "incident", id, &x, e)) == 0)
-        json_object_set_new(o, "timeline", x);
-    if (rc == 0 && (rc = visits_photos_json(tx, "incident", id, &x, e)) == 0)
-        json_object_set_new(o, "photos", x);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return vx_get_one(app, &q, incident_row, "事件不存在", "incident", id, true, out, e);
 }
 
 int incident_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)

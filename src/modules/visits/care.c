@@ -177,6 +177,35 @@ int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, n
     return 0;
 }
 
+int vx_get_one(nx_app *app, const vx_query *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
+               int64_t id, bool photos, json_t **out, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    json_t *o = NULL, *x;
+    if ((rc = store_query(tx, q->sql, q->p, q->n, &r, e)) == 0) {
+        if (store_next(r) == 1)
+            o = row(r);
+        else
+            rc = nx_fail(e, NX_ENOTFOUND, "", "%s", missing);
+        store_rows_free(r);
+    }
+    if (rc == 0 && (rc = vx_timeline_json(tx, type, id, &x, e)) == 0)
+        json_object_set_new(o, "timeline", x);
+    if (rc == 0 && photos && (rc = visits_photos_json(tx, type, id, &x, e)) == 0)
+        json_object_set_new(o, "photos", x);
+    store_rollback(tx);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
 int64_t vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
                          const char *responsible)
 {

@@ -161,28 +161,7 @@ int visits_task_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
     int rc = vx_scope(who, "t.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n);
     if (rc)
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    store_rows *r;
-    json_t *o = NULL;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
-        if (store_next(r) == 1)
-            o = task_row(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "走访任务不存在");
-        store_rows_free(r);
-    }
-    json_t *tl;
-    if (rc == 0 && (rc = vx_timeline_json(tx, "task", id, &tl, e)) == 0)
-        json_object_set_new(o, "timeline", tl);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return vx_get_one(app, &q, task_row, "走访任务不存在", "task", id, false, out, e);
 }
 
 int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -1178,27 +1157,7 @@ int problems_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out,
     int rc = vx_scope(who, "p.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n);
     if (rc)
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    store_rows *r;
-    json_t *o = NULL, *tl;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
-        if (store_next(r) == 1)
-            o = problem_row(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "诉求不存在");
-        store_rows_free(r);
-    }
-    if (rc == 0 && (rc = vx_timeline_json(tx, "problem", id, &tl, e)) == 0)
-        json_object_set_new(o, "timeline", tl);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return vx_get_one(app, &q, problem_row, "诉求不存在", "problem", id, false, out, e);
 }
 
 int problems_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)

@@ -73,6 +73,10 @@ typedef struct vx_query {
 } vx_query;
 void vx_add(vx_query *q, const char *fmt_with_d, store_param v);
 void vx_append(vx_query *q, const char *text);
+/* The one row of q (already restricted to the caller's scope) through row(), with its time line of
+ * type and id and, when photos, its photos; NX_ENOTFOUND with missing (Chinese) when q finds none. */
+int vx_get_one(nx_app *app, const vx_query *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
+               int64_t id, bool photos, json_t **out, nx_err *e);
 
 /* Make sure the routine task of the period containing today exists for an active care file (see
  * visits_schedule). *created (may be NULL) is 1 when a task was created. */
