@@ -129,7 +129,17 @@ test('create form: wrong ID check digit shows the field error; a good one fills 
 
 test('server validation errors are shown under the field (duplicate ID number)', async () => {
   // 王建国's ID number exists already: the client accepts it, the server refuses it and names the field.
-  await page.fill('input[name=id_number]', '370105195107053078')
+  // The demo derives birth dates (and so ID numbers) from today: look his up through the audited reveal.
+  const existing = await page.evaluate(async () => {
+    const csrf = (await (await fetch('/api/v1/me')).json()).csrf_token
+    const list = await (await fetch('/api/v1/residents?q=' + encodeURIComponent('王建国') + '&limit=1')).json()
+    const r = await fetch(`/api/v1/residents/${list.items[0].id}/reveal`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify({ fields: ['id_number'] }),
+    })
+    return (await r.json()).id_number
+  })
+  assert.match(existing, /^\d{17}[\dX]$/, 'looked-up ID number')
+  await page.fill('input[name=id_number]', existing)
   await page.locator('[data-test=field-grid]').click()
   await page.locator('.el-select-dropdown__item:visible').first().click()
   const [res] = await Promise.all([
