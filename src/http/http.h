@@ -19,6 +19,7 @@
 
 #include "base/arena.h"
 #include "base/err.h"
+#include "base/jsonin.h"
 #include "base/str.h"
 
 typedef struct http_server http_server;
@@ -164,28 +165,6 @@ uint64_t http_sse_last_id(http_sse_hub *h);
 /* In a handler: answer with an event stream of h starting after event id since (a Last-Event-ID
  * request header overrides it). */
 int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since);
-
-/* ---- strict JSON input (jsonin.c) ----
- * Each takes the object, the key, and fills http_err-style e with the field name on failure.
- * Unknown keys: http_json_only(obj, allowed, e) answers NX_EINVAL naming the first unknown key.
- * Getters return 0 when present and valid, 1 when absent and optional (out untouched), or
- * NX_EINVAL (wrong type, too long, out of range, required and absent, invalid UTF-8).
- * JSON null counts as absent. Strings: no control characters (tab, CR and LF are allowed when
- * max_chars >= HTTP_TEXT_MULTILINE), a required string may not be blank, lengths are counted in
- * Unicode characters, max_chars 0 = no limit. Array items follow the string rules and may not be
- * blank; a required array may not be empty. See jsonin.c. */
-#define HTTP_TEXT_MULTILINE 256
-int http_json_only(json_t *obj, const char *const *allowed, nx_err *e);
-int json_get_str(json_t *obj, const char *key, bool required, size_t max_chars, const char **out, nx_err *e);
-int json_get_int(json_t *obj, const char *key, bool required, int64_t min, int64_t max, int64_t *out, nx_err *e);
-int json_get_bool(json_t *obj, const char *key, bool required, bool *out, nx_err *e);
-/* "YYYY-MM-DD" */
-int json_get_date(json_t *obj, const char *key, bool required, const char **out, nx_err *e);
-/* An array of strings, each at most max_chars; *out is the borrowed array. */
-int json_get_str_array(json_t *obj, const char *key, bool required, size_t max_items, size_t max_chars,
-                       json_t **out, nx_err *e);
-/* True when the key is present with JSON null (to clear an optional field in PATCH). */
-bool json_is_null_field(json_t *obj, const char *key);
 
 /* Query parameters: paging. limit defaults/caps come from configuration given at start.
  * http_query_limit: absent → def; otherwise an integer in [1, max], else NX_EINVAL field "limit".

@@ -74,7 +74,7 @@ static int login(http_req *r, void *ctx)
     static const char *const allowed[] = {"username", "password", NULL};
     const char *username, *password;
     int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))) ||
+    if ((rc = http_json_body(r, &body)) || (rc = json_only(body, allowed, http_err(r))) ||
         (rc = json_get_str(body, "username", true, 64, &username, http_err(r))) < 0 ||
         (rc = json_get_str(body, "password", true, 128, &password, http_err(r))) < 0)
         return rc;
@@ -180,7 +180,7 @@ static int change_password(http_req *r, void *ctx)
     static const char *const allowed[] = {"old_password", "new_password", NULL};
     const char *old_pw, *new_pw;
     int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))) ||
+    if ((rc = http_json_body(r, &body)) || (rc = json_only(body, allowed, http_err(r))) ||
         (rc = json_get_str(body, "old_password", true, 128, &old_pw, http_err(r))) < 0 ||
         (rc = json_get_str(body, "new_password", true, 128, &new_pw, http_err(r))) < 0)
         return rc;
@@ -232,7 +232,7 @@ static int parse_user(json_t *body, user_input *in, bool create, nx_err *e)
     int rc;
     const char *role = NULL, *scope = NULL;
     bool disabled = false, must = false;
-    if ((rc = http_json_only(body, user_fields, e)) ||
+    if ((rc = json_only(body, user_fields, e)) ||
         (rc = json_get_str(body, "username", create, 32, &in->username, e)) < 0 ||
         (rc = json_get_str(body, "display_name", false, 32, &in->display_name, e)) < 0 ||
         (rc = json_get_str(body, "password", create, 128, &in->password, e)) < 0 ||
@@ -328,7 +328,7 @@ static int users_reset_h(http_req *r, void *ctx)
     int64_t id;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = http_json_only(body, allowed, http_err(r))) ||
+        (rc = json_only(body, allowed, http_err(r))) ||
         (rc = json_get_str(body, "password", true, 128, &pw, http_err(r))) < 0 ||
         (rc = json_get_bool(body, "must_change_password", false, &must, http_err(r))) < 0 ||
         (rc = users_get(app->db, &who, id, &user, http_err(r))))

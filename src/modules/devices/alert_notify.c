@@ -10,6 +10,7 @@
 #include "modules/devices/alert_notify.h"
 
 #include "base/clock.h"
+#include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "modules/devices/devices_internal.h"
@@ -71,7 +72,7 @@ static int parse_channel(json_t *o, bool create, channel_in *in, nx_err *e)
     int rc;
     if (!o)
         return nx_fail(e, NX_EINVAL, "", "请求体应为 JSON 对象");
-    if ((rc = http_json_only(o, channel_fields, e)))
+    if ((rc = json_only(o, channel_fields, e)))
         return rc;
     if (!create && json_object_get(o, "community_id"))
         return nx_fail(e, NX_EINVAL, "community_id", "渠道所属社区不能修改");

@@ -12,6 +12,7 @@
 #include "modules/devices/devices_internal.h"
 
 #include "base/clock.h"
+#include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "report/xlsx_write.h"
@@ -566,7 +567,7 @@ int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id,
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权修改报警规则");
     int rc;
-    if ((rc = http_json_only(in, rule_keys, e)))
+    if ((rc = json_only(in, rule_keys, e)))
         return rc;
     static const struct {
         const char *key;

@@ -34,7 +34,7 @@ static int parse_device(json_t *o, bool create, device_input *in, nx_err *e)
 {
     memset(in, 0, sizeof *in);
     int rc;
-    if ((rc = http_json_only(o, device_fields, e)))
+    if ((rc = json_only(o, device_fields, e)))
         return rc;
     if ((rc = json_get_str(o, "imei", create, 20, &in->imei, e)) < 0 ||
         (rc = json_get_str(o, "protocol", create, 10, &in->protocol, e)) < 0 ||
@@ -258,7 +258,7 @@ static int ack_alert(http_req *r, void *ctx)
         return rc;
     http_body(r, &len);
     if (len > 0) {
-        if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, ack_fields, http_err(r))) ||
+        if ((rc = http_json_body(r, &body)) || (rc = json_only(body, ack_fields, http_err(r))) ||
             (rc = json_get_str(body, "note", false, 500, &note, http_err(r))) < 0)
             return rc;
     }
@@ -278,7 +278,7 @@ static int resolve_alert(http_req *r, void *ctx)
     bool followup = false;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = http_json_only(body, resolve_fields, http_err(r))))
+        (rc = json_only(body, resolve_fields, http_err(r))))
         return rc;
     if ((rc = json_get_str(body, "outcome", false, 20, &outcome, http_err(r))) < 0 ||
         (rc = json_get_str(body, "note", true, 500, &note, http_err(r))) < 0 ||
@@ -309,7 +309,7 @@ static int create_command(http_req *r, void *ctx)
     const char *kind = NULL;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = http_json_only(body, command_fields, http_err(r))))
+        (rc = json_only(body, command_fields, http_err(r))))
         return rc;
     if ((rc = json_get_str(body, "kind", true, 24, &kind, http_err(r))) < 0 ||
         (rc = json_get_int(body, "expires_in_s", false, 60, 30 * 86400, &expires, http_err(r))) < 0)

@@ -7,6 +7,7 @@
  * Threads: none of its own; each function runs its own transaction. */
 #include "modules/grid/grid.h"
 
+#include "base/jsonin.h"
 #include "base/str.h"
 #include "modules/visits/visits_internal.h"
 #include "secure/audit.h"
@@ -134,7 +135,7 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     int64_t grid = 0, user = 0;
     const char *role = NULL, *name = NULL, *phone = NULL, *notes = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = json_get_int(in, "grid_id", true, 1, INT64_MAX, &grid, e)) < 0 ||
+    if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "grid_id", true, 1, INT64_MAX, &grid, e)) < 0 ||
         (rc = vx_str(in, "role", true, 40, &role, e)) ||
         (rc = json_get_int(in, "user_id", false, 1, INT64_MAX, &user, e)) < 0 ||
         (rc = vx_str(in, "name", false, 40, &name, e)) || (rc = vx_str(in, "phone", false, 30, &phone, e)) ||
@@ -213,7 +214,7 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     const char *role = NULL, *name = NULL, *phone = NULL, *notes = NULL;
     bool active = true, clear_phone = json_is_null_field(in, "phone");
     int rc, has_active;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "role", false, 40, &role, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "role", false, 40, &role, e)) ||
         (rc = vx_str(in, "name", false, 40, &name, e)) || (!clear_phone && (rc = vx_str(in, "phone", false, 30, &phone, e))) ||
         (rc = vx_str(in, "notes", false, 200, &notes, e)))
         return rc;
@@ -313,7 +314,7 @@ int incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
     const char *category = NULL, *title = NULL, *place = NULL, *description = NULL;
     int64_t grid = 0;
     int rc;
-    if ((rc = http_json_only(in, staff ? staff_fields : self_fields, e)) ||
+    if ((rc = json_only(in, staff ? staff_fields : self_fields, e)) ||
         (rc = vx_str(in, "category", true, 40, &category, e)) || (rc = vx_str(in, "title", true, 100, &title, e)) ||
         (rc = vx_str(in, "place", true, 200, &place, e)) ||
         (rc = vx_str(in, "description", false, 2000, &description, e)) ||
@@ -468,7 +469,7 @@ int incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *
     int64_t user = 0, member = 0;
     const char *note = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) ||
+    if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &user, e)) < 0 ||
         (rc = json_get_int(in, "assignee_member_id", false, 1, INT64_MAX, &member, e)) < 0 ||
         (rc = vx_str(in, "note", false, 500, &note, e)))
@@ -489,7 +490,7 @@ int incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_t *in
     static const char *const allowed[] = {"result", NULL};
     const char *result = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "result", true, 1000, &result, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "result", true, 1000, &result, e)))
         return rc;
     static const char *const from[] = {"reported", "dispatched", NULL};
     int64_t now = clock_now_ms();
@@ -505,7 +506,7 @@ int incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
     static const char *const allowed[] = {"note", NULL};
     const char *note = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)))
         return rc;
     static const char *const from[] = {"reported", "dispatched", "handled", NULL};
     int64_t now = clock_now_ms();

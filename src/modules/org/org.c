@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "base/clock.h"
+#include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "secure/audit.h"
@@ -911,7 +912,7 @@ static int check_field(int kind, const org_field *f, const org_input *in, nx_err
         return nx_fail(e, NX_EINVAL, f->key, "%s含有无效字符", f->label);
     if (str_utf8_len(s) > f->max_chars)
         return nx_fail(e, NX_EINVAL, f->key, "%s不能超过 %zu 个字", f->label, f->max_chars);
-    bool multiline = f->max_chars >= 256; /* as http/jsonin.c: long texts may hold line breaks */
+    bool multiline = f->max_chars >= JSON_TEXT_MULTILINE; /* as base/jsonin.c: long texts may hold line breaks */
     for (const char *c = s; *c; c++)
         if (((unsigned char)*c < 0x20 || *c == 0x7f) && !(multiline && (*c == '\n' || *c == '\r' || *c == '\t')))
             return nx_fail(e, NX_EINVAL, f->key, "%s含有控制字符", f->label);

@@ -40,7 +40,7 @@ static int parse_input(json_t *body, int kind, bool patch, org_input *in, nx_err
         if (mask & f->bit)
             keys[nk++] = f->key;
     keys[nk] = NULL;
-    int rc = http_json_only(body, keys, e);
+    int rc = json_only(body, keys, e);
     if (rc)
         return rc;
 

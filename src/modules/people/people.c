@@ -14,6 +14,7 @@
 #include "modules/people/people.h"
 
 #include "base/clock.h"
+#include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "modules/org/org.h"
@@ -377,7 +378,7 @@ static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contact
         const char *name, *relation, *phone = NULL;
         bool primary = false;
         int64_t cid = 0;
-        if ((rc = http_json_only(c, allowed, e)) || (rc = json_get_str(c, "name", true, 40, &name, e)) ||
+        if ((rc = json_only(c, allowed, e)) || (rc = json_get_str(c, "name", true, 40, &name, e)) ||
             (rc = json_get_str(c, "relation", true, 20, &relation, e)) < 0 ||
             (rc = json_get_int(c, "id", false, 1, INT64_MAX, &cid, e)) < 0 ||
             (rc = json_get_str(c, "phone", cid == 0, 30, &phone, e)) < 0 ||

@@ -32,7 +32,7 @@ int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e)
 {
     memset(in, 0, sizeof *in);
     int rc;
-    if ((rc = http_json_only(o, resident_fields, e)))
+    if ((rc = json_only(o, resident_fields, e)))
         return rc;
 #define STR(key, max)                                                                              \
     if ((rc = json_get_str(o, #key, false, max, &in->key, e)) < 0)                                 \
@@ -150,7 +150,7 @@ static int reveal_resident(http_req *r, void *ctx)
         return rc;
     json_t *body, *fields, *out;
     static const char *const allowed[] = {"fields", NULL};
-    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))))
+    if ((rc = http_json_body(r, &body)) || (rc = json_only(body, allowed, http_err(r))))
         return rc;
     if ((rc = json_get_str_array(body, "fields", true, 4, 20, &fields, http_err(r))) < 0)
         return rc;
@@ -220,7 +220,7 @@ static int parse_household(json_t *o, household_input *in, nx_err *e)
 {
     memset(in, 0, sizeof *in);
     int rc;
-    if ((rc = http_json_only(o, household_fields, e)))
+    if ((rc = json_only(o, household_fields, e)))
         return rc;
     if ((rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
         (rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||

@@ -13,6 +13,7 @@
  * nothing. */
 #include "modules/services/services_internal.h"
 
+#include "base/jsonin.h"
 #include "base/str.h"
 #include "report/xlsx_write.h"
 #include "secure/audit.h"
@@ -170,7 +171,7 @@ int services_allowance_tiers_save(nx_app *app, const nx_principal *who, json_t *
     const char *region = NULL, *name = NULL;
     bool active = false;
     int rc;
-    if ((rc = http_json_only(body, allowed, e)) || (rc = json_get_str(body, "region", true, 30, &region, e)) < 0 ||
+    if ((rc = json_only(body, allowed, e)) || (rc = json_get_str(body, "region", true, 30, &region, e)) < 0 ||
         (rc = json_get_str(body, "name", false, 40, &name, e)) < 0 || (rc = json_get_bool(body, "active", false, &active, e)) < 0)
         return rc;
     for (const char *c = region; *c; c++)
@@ -189,7 +190,7 @@ int services_allowance_tiers_save(nx_app *app, const nx_principal *who, json_t *
             static const char *const tf[] = {"min_age", "monthly_amount", "label", NULL};
             int64_t age, amount;
             const char *label;
-            if (!json_is_object(t) || (rc = http_json_only(t, tf, e)) ||
+            if (!json_is_object(t) || (rc = json_only(t, tf, e)) ||
                 (rc = json_get_int(t, "min_age", true, 60, 130, &age, e)) < 0 ||
                 (rc = json_get_int(t, "monthly_amount", true, 0, 100000000, &amount, e)) < 0 ||
                 (rc = json_get_str(t, "label", false, 20, &label, e)) < 0)

@@ -11,6 +11,7 @@
  * loading a resident's facts). */
 #include "modules/services/services_internal.h"
 
+#include "base/jsonin.h"
 #include "base/str.h"
 #include "modules/people/people_internal.h"
 #include "notify/outbox.h"
@@ -411,7 +412,7 @@ int services_item_save(nx_app *app, const nx_principal *who, int64_t id, json_t 
                                           "sort", "version", NULL};
     int rc;
     bool creating = id == 0;
-    if ((rc = http_json_only(body, allowed, e)))
+    if ((rc = json_only(body, allowed, e)))
         return rc;
     const char *code = NULL, *name = NULL, *category = NULL, *description = NULL;
     int64_t sort = 0, version = 0;

@@ -105,7 +105,7 @@ static int create_app(http_req *r, void *ctx)
     json_t *body, *out;
     int64_t item = 0, resident = 0, id;
     int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = http_json_only(body, allowed, http_err(r))))
+    if ((rc = http_json_body(r, &body)) || (rc = json_only(body, allowed, http_err(r))))
         return rc;
     if ((rc = json_get_int(body, "item_id", true, 1, INT64_MAX, &item, http_err(r))) < 0 ||
         (rc = json_get_int(body, "resident_id", false, 1, INT64_MAX, &resident, http_err(r))) < 0)
@@ -140,7 +140,7 @@ static int patch_app(http_req *r, void *ctx)
     int64_t id, version = 0;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = http_json_only(body, allowed, http_err(r))))
+        (rc = json_only(body, allowed, http_err(r))))
         return rc;
     if ((rc = json_get_int(body, "version", false, 1, INT64_MAX, &version, http_err(r))) < 0)
         return rc;
@@ -164,7 +164,7 @@ static int action_body(http_req *r, const char *const *allowed, json_t **body)
     int rc = http_json_body(r, body);
     if (rc)
         return rc;
-    return http_json_only(*body, allowed, http_err(r));
+    return json_only(*body, allowed, http_err(r));
 }
 
 static int submit_app(http_req *r, void *ctx)
@@ -215,10 +215,10 @@ static int review_app(http_req *r, void *ctx)
     int64_t id;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = http_json_only(body, allowed, http_err(r))))
+        (rc = json_only(body, allowed, http_err(r))))
         return rc;
     if ((rc = json_get_str(body, "action", true, 20, &action, http_err(r))) < 0 ||
-        (rc = json_get_str(body, "note", false, HTTP_TEXT_MULTILINE + 244, &note, http_err(r))) < 0)
+        (rc = json_get_str(body, "note", false, JSON_TEXT_MULTILINE + 244, &note, http_err(r))) < 0)
         return rc;
     if ((rc = services_review(app, &who, id, action, note, http_err(r))) ||
         (rc = services_app_get(app, &who, id, &out, http_err(r))))

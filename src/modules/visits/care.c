@@ -13,6 +13,7 @@
  * Threads: none of its own; every function runs its own transaction. */
 #include "modules/visits/visits_internal.h"
 
+#include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "notify/outbox.h"
@@ -417,7 +418,7 @@ int visits_vocab_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     const char *kind = NULL, *code = NULL, *label = NULL;
     int64_t sort = 50;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 40, &kind, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 40, &kind, e)) ||
         (rc = vx_str(in, "code", true, 40, &code, e)) || (rc = vx_str(in, "label", true, 20, &label, e)) ||
         (rc = json_get_int(in, "sort", false, 0, 9999, &sort, e)) < 0)
         return rc;
@@ -465,7 +466,7 @@ int visits_vocab_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     int64_t sort = -1;
     bool active = true;
     int rc, has_active = 1;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "label", false, 20, &label, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "label", false, 20, &label, e)) ||
         (rc = json_get_int(in, "sort", false, 0, 9999, &sort, e)) < 0)
         return rc;
     if ((has_active = json_get_bool(in, "active", false, &active, e)) < 0)
@@ -587,7 +588,7 @@ int visits_policy_create(nx_app *app, const nx_principal *who, json_t *in, int64
     const char *category = NULL, *level = NULL, *unit = NULL, *resp = NULL;
     int64_t community = 0, count = 1, esc = 3;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) ||
+    if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "community_id", false, 1, INT64_MAX, &community, e)) < 0 ||
         (rc = vx_str(in, "category", false, 40, &category, e)) || (rc = vx_str(in, "level", true, 40, &level, e)) ||
         (rc = policy_fields(in, true, &unit, &count, &resp, &esc, e)))
@@ -644,7 +645,7 @@ int visits_policy_update(nx_app *app, const nx_principal *who, int64_t id, json_
     const char *unit = NULL, *resp = NULL;
     int64_t count = -1, esc = -1;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = policy_fields(in, false, &unit, &count, &resp, &esc, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = policy_fields(in, false, &unit, &count, &resp, &esc, e)))
         return rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
@@ -765,7 +766,7 @@ int care_file_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
     int64_t resident = 0, responsible = 0;
     const char *category = NULL, *level = NULL, *living = NULL, *health = NULL, *needs = NULL, *opened = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) ||
+    if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "resident_id", true, 1, INT64_MAX, &resident, e)) < 0 ||
         (rc = vx_str(in, "category", true, 40, &category, e)) || (rc = vx_str(in, "level", true, 40, &level, e)) ||
         (rc = check_text_fields(in, &living, &health, &needs, e)) ||
@@ -827,7 +828,7 @@ int care_file_update(nx_app *app, const nx_principal *who, int64_t id, json_t *i
     int64_t responsible = 0, version = 0;
     bool clear_resp = json_is_null_field(in, "responsible_user_id");
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
         (rc = vx_str(in, "level", false, 40, &level, e)) || (rc = check_text_fields(in, &living, &health, &needs, e)) ||
         (!clear_resp && (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0) ||
         (rc = json_get_int(in, "version", false, 1, INT64_MAX, &version, e)) < 0)
@@ -929,7 +930,7 @@ int care_file_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in
     static const char *const allowed[] = {"reason", "closed_on", NULL};
     const char *reason = NULL, *on = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "reason", true, 200, &reason, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "reason", true, 200, &reason, e)) ||
         (rc = vx_date(in, "closed_on", false, &on, e)))
         return rc;
     char today[11];
@@ -1008,7 +1009,7 @@ int care_file_event(nx_app *app, const nx_principal *who, int64_t id, json_t *in
     static const char *const allowed[] = {"kind", "note", "occurred_on", NULL};
     const char *kind = NULL, *note = NULL, *on = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 20, &kind, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 20, &kind, e)) ||
         (rc = vx_str(in, "note", false, 500, &note, e)) || (rc = vx_date(in, "occurred_on", false, &on, e)))
         return rc;
     if (strcmp(kind, "hospitalised") != 0 && strcmp(kind, "bereaved") != 0 && strcmp(kind, "other") != 0)
@@ -1032,7 +1033,7 @@ int care_file_trigger(nx_app *app, const nx_principal *who, int64_t id, json_t *
     static const char *const allowed[] = {"note", "due_date", NULL};
     const char *note = NULL, *due = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
         (rc = vx_date(in, "due_date", false, &due, e)))
         return rc;
     int64_t now = clock_now_ms();

@@ -17,6 +17,7 @@
  * Threads: none of its own. */
 #include "modules/visits/visits_internal.h"
 
+#include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "secure/audit.h"
@@ -172,7 +173,7 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     int64_t assignee = 0;
     const char *due = NULL, *note = NULL, *status = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) ||
+    if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &assignee, e)) < 0 ||
         (rc = vx_date(in, "due_date", false, &due, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
         (rc = vx_str(in, "status", false, 20, &status, e)))
@@ -289,7 +290,7 @@ static int parse_need(json_t *o, problem_in *pi, nx_err *e)
     int rc;
     if (!json_is_object(o))
         return nx_fail(e, NX_EINVAL, "needs", "needs 的每一项应为对象");
-    if ((rc = http_json_only(o, allowed, e)) || (rc = vx_str(o, "category", true, 40, &pi->category, e)) ||
+    if ((rc = json_only(o, allowed, e)) || (rc = vx_str(o, "category", true, 40, &pi->category, e)) ||
         (rc = vx_str(o, "title", true, 100, &pi->title, e)) ||
         (rc = vx_str(o, "description", false, 1000, &pi->description, e)) ||
         (rc = vx_str(o, "urgency", false, 20, &pi->urgency, e))) {
@@ -398,7 +399,7 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
     const char *on = NULL, *kind = NULL, *visitors = NULL, *findings = NULL, *mood = NULL, *health = NULL,
                *followup = NULL, *remarks = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) ||
+    if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "resident_id", false, 1, INT64_MAX, &resident, e)) < 0 ||
         (rc = json_get_int(in, "care_file_id", false, 1, INT64_MAX, &file, e)) < 0 ||
         (rc = json_get_int(in, "task_id", false, 1, INT64_MAX, &task, e)) < 0 ||
@@ -845,7 +846,7 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
     problem_in pi = {0};
     int64_t grid = 0;
     int rc;
-    if ((rc = http_json_only(in, staff ? staff_fields : self_fields, e)) ||
+    if ((rc = json_only(in, staff ? staff_fields : self_fields, e)) ||
         (rc = vx_str(in, "category", true, 40, &pi.category, e)) || (rc = vx_str(in, "title", true, 100, &pi.title, e)) ||
         (rc = vx_str(in, "description", false, 1000, &pi.description, e)))
         return rc;
@@ -1037,7 +1038,7 @@ int problems_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in
     const char *category = NULL, *urgency = NULL, *deadline = NULL, *status = NULL;
     int64_t assignee = 0;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
         (rc = vx_str(in, "urgency", false, 20, &urgency, e)) || (rc = vx_date(in, "deadline", false, &deadline, e)) ||
         (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &assignee, e)) < 0 ||
         (rc = vx_str(in, "status", false, 20, &status, e)))
@@ -1089,7 +1090,7 @@ int problems_note(nx_app *app, const nx_principal *who, int64_t id, json_t *in, 
     static const char *const allowed[] = {"note", NULL};
     const char *note = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "note", true, 1000, &note, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "note", true, 1000, &note, e)))
         return rc;
     store_param p[] = {P_INT(clock_now_ms()), P_INT(id)};
     return problem_change(app, who, id,
@@ -1105,7 +1106,7 @@ int problems_resolve(nx_app *app, const nx_principal *who, int64_t id, json_t *i
     static const char *const allowed[] = {"resolution", NULL};
     const char *resolution = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = vx_str(in, "resolution", true, 1000, &resolution, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "resolution", true, 1000, &resolution, e)))
         return rc;
     int64_t now = clock_now_ms();
     store_param p[] = {P_TEXT(resolution), P_INT(now), P_INT(id)};
@@ -1134,7 +1135,7 @@ int problems_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, 
     int64_t rating = 0;
     const char *note = NULL;
     int rc;
-    if ((rc = http_json_only(in, allowed, e)) || (rc = json_get_int(in, "rating", true, 1, 5, &rating, e)) < 0 ||
+    if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "rating", true, 1, 5, &rating, e)) < 0 ||
         (rc = vx_str(in, "note", false, 500, &note, e)))
         return rc;
     int64_t now = clock_now_ms();

@@ -272,7 +272,7 @@ static int h_create(http_req *r, void *ctx)
     int rc = http_json_body(r, &body);
     if (rc != 0)
         return rc;
-    if ((rc = http_json_only(body, allowed, http_err(r))) != 0)
+    if ((rc = json_only(body, allowed, http_err(r))) != 0)
         return rc;
     const char *name;
     if ((rc = json_get_str(body, "name", true, 10, &name, http_err(r))) != 0)

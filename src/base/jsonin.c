@@ -1,6 +1,6 @@
-/* jsonin.c — strict readers for JSON request bodies.
+/* jsonin.c — strict readers for JSON input (request bodies, imported rows).
  *
- * A handler reads each field with one call that checks type, presence, range and length and, on
+ * A rules function reads each field with one call that checks type, presence, range and length and, on
  * failure, fills nx_err with the JSON key as the field and a Chinese message naming it ("name
  * 应为字符串"), so the client can point at the input. The rules, the same for every module:
  *
@@ -9,26 +9,27 @@
  *  - No coercion: "12" is not an integer, 1 is not a boolean, 3.0 is not an integer.
  *  - Strings must be valid UTF-8 (jansson guarantees it for parsed text; we check again for
  *    objects built in code) and contain no NUL and no control character (C0, DEL, C1). Exception:
- *    fields whose max_chars is at least HTTP_TEXT_MULTILINE are free text (notes, descriptions)
+ *    fields whose max_chars is at least JSON_TEXT_MULTILINE are free text (notes, descriptions)
  *    and may contain tab, line feed and carriage return.
  *  - A required string must contain something other than whitespace; an optional one may be "".
  *  - Lengths are counted in Unicode characters (str_utf8_len), not bytes: 姓名 is 2 characters.
  *    max_chars 0 means no limit beyond the request-body cap.
  * The returned strings and arrays are borrowed from the JSON object (which the request owns).
  * Thread-safe: no state. */
+#include "base/jsonin.h"
+
 #include <stdio.h>
 #include <string.h>
 
 #include "base/clock.h"
 #include "base/str.h"
-#include "http/internal.h"
 
 static int not_object(nx_err *e)
 {
     return nx_fail(e, NX_EINVAL, NULL, "请求体应为 JSON 对象");
 }
 
-int http_json_only(json_t *obj, const char *const *allowed, nx_err *e)
+int json_only(json_t *obj, const char *const *allowed, nx_err *e)
 {
     if (!json_is_object(obj))
         return not_object(e);
@@ -71,7 +72,7 @@ static int check_string(json_t *v, const char *key, const char *what, bool requi
     size_t len = json_string_length(v);
     if (strlen(s) != len || !str_utf8_valid(s, len))
         return nx_fail(e, NX_EINVAL, key, "%s 含有无效字符", what);
-    bool multiline = max_chars >= HTTP_TEXT_MULTILINE;
+    bool multiline = max_chars >= JSON_TEXT_MULTILINE;
     bool blank = true;
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < len; i++) {
