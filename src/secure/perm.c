@@ -120,6 +120,33 @@ int perm_scope_sql(const nx_principal *p, const char *alias, const char *residen
     return (w < 0 || (size_t)w >= cap - len) ? NX_ETOOBIG : 0;
 }
 
+void perm_scope_q(const nx_principal *p, const char *alias, const char *resident_col, sqlq *q)
+{
+    switch (p->scope) {
+    case SCOPE_ALL:
+        return;
+    case SCOPE_STREET:
+        sqlq_sql(q, " AND %scommunity_id IN (SELECT id FROM communities WHERE street_id = $%d)", alias,
+                 sqlq_param(q, P_INT(p->street_id)));
+        return;
+    case SCOPE_COMMUNITY:
+        sqlq_sql(q, " AND %scommunity_id = $%d", alias, sqlq_param(q, P_INT(p->community_id)));
+        return;
+    case SCOPE_GRID:
+        sqlq_sql(q, " AND %sgrid_id = $%d", alias, sqlq_param(q, P_INT(p->grid_id)));
+        return;
+    case SCOPE_SELF:
+        if (resident_col && p->resident_id != 0) {
+            sqlq_sql(q, " AND %s%s = $%d", alias, resident_col, sqlq_param(q, P_INT(p->resident_id)));
+            return;
+        }
+        break;
+    default:
+        break;
+    }
+    sqlq_append(q, " AND 1 = 0");
+}
+
 bool perm_covers(const nx_principal *p, store_tx *tx, int64_t community_id, int64_t grid_id)
 {
     switch (p->scope) {

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/query.h"
 #include "store/store.h"
 
 enum nx_role {
@@ -79,6 +80,11 @@ bool perm_has(const nx_principal *p, unsigned right);
  * NX_ETOOBIG when sql has no room. */
 int perm_scope_sql(const nx_principal *p, const char *alias, const char *resident_col, char *sql,
                    size_t cap, store_param *params, int *n);
+
+/* perm_scope_sql on a query builder (store/query.h): the scope condition and its parameter are
+ * appended to q; when they do not fit, q is marked overflowed (its run then fails), so a scope
+ * condition is never dropped. */
+void perm_scope_q(const nx_principal *p, const char *alias, const char *resident_col, sqlq *q);
 
 /* Whether p's scope covers a row in community c and grid g (for checks on a single row that was
  * already loaded, e.g. the target of a create). */

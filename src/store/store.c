@@ -29,6 +29,7 @@
  * Threads: a store is shared; a store_tx and its rows belong to one thread at a time. */
 #include "store/store_impl.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -407,6 +408,31 @@ int store_exec_script(store_tx *tx, const char *sql, nx_err *e)
     return rc;
 }
 
+/* ---- fault injection (tests only; see store.h) ---- */
+
+static pthread_once_t fault_once = PTHREAD_ONCE_INIT;
+static char fault_text[128];
+static int64_t fault_at;
+
+static void fault_load(void)
+{
+    const char *v = getenv("NX_STORE_FAULT");
+    const char *at = v ? strrchr(v, '@') : NULL;
+    int64_t n;
+    if (at == NULL || at == v || (size_t)(at - v) >= sizeof fault_text || str_to_i64(at + 1, 1, INT64_MAX, &n))
+        return;
+    memcpy(fault_text, v, (size_t)(at - v));
+    fault_text[at - v] = '\0';
+    fault_at = n;
+    nx_log(LOG_WARN, "store: NX_STORE_FAULT set: reads of queries containing the text fail at row=%lld", (long long)n);
+}
+
+static int64_t fault_row(const char *sql)
+{
+    pthread_once(&fault_once, fault_load);
+    return fault_at && strstr(sql, fault_text) ? fault_at : 0;
+}
+
 int store_query(store_tx *tx, const char *sql, const store_param *p, int n, store_rows **rows, nx_err *e)
 {
     *rows = NULL;
@@ -419,16 +445,53 @@ int store_query(store_tx *tx, const char *sql, const store_param *p, int n, stor
         return rc;
     }
     (*rows)->tx = tx;
+    (*rows)->err = 0;
+    (*rows)->seen = 0;
+    (*rows)->fault = fault_row(sql);
     tx->rows = *rows;
     return 0;
 }
 
 int store_next(store_rows *r)
 {
-    int rc = r->tx->s->ops->next(r);
-    if (rc < 0)
+    if (r->err)
+        return r->err;
+    int rc = r->fault && r->seen + 1 >= r->fault ? NX_EBUSY : r->tx->s->ops->next(r);
+    if (rc < 0) {
+        r->err = rc;
         r->tx->failed = rc;
+        if (r->fault)
+            nx_log(LOG_WARN, "store: injected read failure at row=%lld", (long long)r->fault);
+    } else if (rc == 1) {
+        r->seen++;
+    }
     return rc;
+}
+
+bool store_row(store_rows *r)
+{
+    return store_next(r) == 1;
+}
+
+int store_rows_end(store_rows *r, nx_err *e)
+{
+    if (r == NULL)
+        return 0;
+    int rc = r->err;
+    store_rows_free(r);
+    if (rc)
+        return nx_fail(e, rc, "", rc == NX_EBUSY ? "数据库连接中断，请稍后重试" : "数据库读取失败");
+    return 0;
+}
+
+int store_first(store_rows *r, const char *missing, nx_err *e)
+{
+    int rc = store_next(r);
+    if (rc == 1)
+        return 0;
+    if (rc == 0)
+        return nx_fail(e, NX_ENOTFOUND, "", "%s", missing ? missing : "未找到数据");
+    return nx_fail(e, rc, "", rc == NX_EBUSY ? "数据库连接中断，请稍后重试" : "数据库读取失败");
 }
 
 int store_ncols(store_rows *r)
@@ -479,15 +542,8 @@ int store_one_int(store_tx *tx, const char *sql, const store_param *p, int n, in
     int rc = store_query(tx, sql, p, n, &r, e);
     if (rc)
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "未找到数据", e)) == 0)
         *out = store_int(r, 0);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "未找到数据");
-    } else {
-        rc = nx_fail(e, rc, "", "数据库读取失败");
-    }
     store_rows_free(r);
     return rc;
 }
@@ -499,19 +555,10 @@ int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, c
     int rc = store_query(tx, sql, p, n, &r, e);
     if (rc)
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "未找到数据", e)) == 0) {
         const char *t = store_text(r, 0);
-        rc = 0;
-        if (t) {
-            *out = strdup(t);
-            if (*out == NULL)
-                rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-        }
-    } else if (rc == 0) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "未找到数据");
-    } else {
-        rc = nx_fail(e, rc, "", "数据库读取失败");
+        if (t && (*out = strdup(t)) == NULL)
+            rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
     }
     store_rows_free(r);
     return rc;

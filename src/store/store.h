@@ -111,8 +111,28 @@ int store_exec_script(store_tx *tx, const char *sql, nx_err *e);
 
 /* Run a query; step with store_next. The rows must be freed before the next statement on tx. */
 int store_query(store_tx *tx, const char *sql, const store_param *p, int n, store_rows **rows, nx_err *e);
-/* 1 when a row is ready, 0 at the end, a negative code on error. */
+/* 1 when a row is ready, 0 at the end, a negative code on error. Prefer the three calls below,
+ * which keep the error for the caller: a loop over rows ends on "done", and an error met on the way
+ * is the answer, never a short list or a "not found" (STYLE.md). */
 int store_next(store_rows *r);
+
+/* The read loop:
+ *
+ *     while (store_row(r)) { ...columns of this row... }
+ *     rc = store_rows_end(r, e);           (frees r: 0 after the last row, or the error met)
+ *
+ * store_row is true while a row is ready; false at the end or on an error, which r remembers.
+ * Breaking out of the loop early is fine: store_rows_end then returns 0. */
+bool store_row(store_rows *r);
+/* Free r (NULL accepted: 0) and return the error store_row or store_next met, if any, with e filled
+ * ("数据库读取失败"; the backend's code is kept: NX_EBUSY when the connection was lost, NX_EDB for a
+ * statement that failed on a row). */
+int store_rows_end(store_rows *r, nx_err *e);
+/* Step to the first row: 0 when it is ready, NX_ENOTFOUND with the message missing (field "") when
+ * there is none, the read's error otherwise. r stays open either way (free it with store_rows_end or
+ * store_rows_free). Replaces `if (store_next(r) == 1) … else not found`, which turned a failed read
+ * into a 404. */
+int store_first(store_rows *r, const char *missing, nx_err *e);
 int store_ncols(store_rows *r);
 bool store_isnull(store_rows *r, int col);
 int64_t store_int(store_rows *r, int col);   /* 0 for NULL */
@@ -175,6 +195,12 @@ int store_notify(store_tx *tx, const char *channel, nx_err *e);
  * *leader is true. SQLite: always the leader (one process per database file). Blocks for one round
  * trip at most; NX_EBUSY when the server is unreachable (then *leader is false). */
 int store_leader(store *s, const char *name, bool *leader, nx_err *e);
+
+/* Fault injection for tests (never set in production): when the environment variable
+ * NX_STORE_FAULT is "TEXT@N" at the first store_open of the process, the Nth row (1-based) of every
+ * query whose SQL contains TEXT fails as if the connection had been lost (NX_EBUSY, "数据库连接中断"),
+ * on every backend. The API tests use it to prove that a read failing mid-stream answers 503, not
+ * a short 200 or a 404. */
 
 /* For tests and tools: store_migrate with an explicit list (ending with backend NULL; only entries
  * for this store's backend are used, they must be in ascending order of number). */

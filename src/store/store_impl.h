@@ -55,6 +55,9 @@ struct store_tx {
 
 struct store_rows {
     store_tx *tx;
+    int err;       /* the error store_next met (0: none); reported by store_rows_end */
+    int64_t seen;  /* rows stepped so far (fault injection, see store.h) */
+    int64_t fault; /* fail at this row (0: never) */
 };
 
 /* Every function gets base pointers that the backend itself produced. Errors follow store.h. */

@@ -1,0 +1,115 @@
+/* page.c — the page builder and row-to-JSON helpers (page.h).
+ *
+ * store_page never trusts the caller's limit: it is clamped to [1, max] here, once, so that no list
+ * handler can forget the configured cap. The count query runs after the rows, in the same
+ * transaction, so a read transaction gives a total that matches the rows of the same snapshot. */
+#include "store/page.h"
+
+#include <stdio.h>
+
+#include "base/clock.h"
+
+int store_page_limit(int limit, int max)
+{
+    if (max < 1)
+        max = 1;
+    return limit <= 0 || limit > max ? max : limit;
+}
+
+static void int_cursor(store_rows *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "%lld", (long long)store_int(r, 0));
+}
+
+int store_page(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e)
+{
+    *out = NULL;
+    int limit = store_page_limit(s->limit, s->max);
+    sqlq_sql(q, " LIMIT %d", limit + 1);
+    store_rows *r;
+    int rc = sqlq_query(tx, q, &r, e);
+    if (rc)
+        return rc;
+    void (*cursor)(store_rows *, char *, size_t) = s->cursor ? s->cursor : int_cursor;
+    json_t *items = json_array();
+    char next[256] = "";
+    bool more = false;
+    int count = 0;
+    while (items && store_row(r)) {
+        if (count == limit) {
+            more = true;
+            break;
+        }
+        json_t *item = s->row ? s->row(r) : s->row_ctx(r, s->ctx);
+        if (item == NULL || json_array_append_new(items, item)) {
+            store_rows_free(r);
+            json_decref(items);
+            return e && e->code ? e->code : nx_fail(e, NX_ENOMEM, "", "无法生成列表");
+        }
+        cursor(r, next, sizeof next);
+        count++;
+    }
+    if ((rc = store_rows_end(r, e)) || items == NULL) {
+        json_decref(items);
+        return rc ? rc : nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "items", items);
+    if (s->count) {
+        int64_t total = 0;
+        if ((rc = sqlq_one_int(tx, s->count, &total, e))) {
+            json_decref(o);
+            return rc;
+        }
+        json_object_set_new(o, "total", json_integer(total));
+    }
+    json_object_set_new(o, "next_cursor", more ? json_string(next) : json_null());
+    *out = o;
+    return 0;
+}
+
+int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    rc = store_page(tx, q, s, out, e);
+    store_rollback(tx);
+    return rc;
+}
+
+json_t *store_json_text(store_rows *r, int col)
+{
+    const char *s = store_text(r, col);
+    return s ? json_string(s) : json_null();
+}
+
+json_t *store_json_int(store_rows *r, int col)
+{
+    return store_isnull(r, col) ? json_null() : json_integer(store_int(r, col));
+}
+
+json_t *store_json_real(store_rows *r, int col)
+{
+    return store_isnull(r, col) ? json_null() : json_real(store_real(r, col));
+}
+
+json_t *store_json_bool(store_rows *r, int col)
+{
+    return store_isnull(r, col) ? json_null() : json_boolean(store_int(r, col) != 0);
+}
+
+json_t *store_json_time(store_rows *r, int col)
+{
+    if (store_isnull(r, col))
+        return json_null();
+    char t[30];
+    clock_format_local(store_int(r, col), t);
+    return json_string(t);
+}
+
+void store_json_set(json_t *o, const char *key, json_t *(*conv)(store_rows *, int), store_rows *r, int col)
+{
+    json_object_set_new(o, key, conv(r, col));
+}

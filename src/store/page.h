@@ -1,0 +1,58 @@
+/* page.h — one list page, and the row-to-JSON helpers every module uses.
+ *
+ * Every list of the API answers the same envelope:
+ *
+ *     {"items": [...], "total": N, "next_cursor": "…" | null}
+ *
+ * ("total" only when the caller asks for a count). The page builder runs the list query with
+ * LIMIT limit + 1: the extra row only says that more follow, and the cursor for the next page is
+ * taken from the last row shown (by default column 0, the id, for "WHERE id < $cursor ORDER BY id
+ * DESC" or "id > $cursor ORDER BY id"). The limit is clamped to the configured cap (page_max):
+ * no list answers more rows than the operator allowed, and no list is unbounded. A read that fails
+ * on the way fails the page (store_rows_end): never a short list with a 200.
+ *
+ * The row helpers turn one column into a JSON value, SQL NULL into null. */
+#ifndef NX_STORE_PAGE_H
+#define NX_STORE_PAGE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "store/query.h"
+#include "store/store.h"
+
+typedef struct store_page_spec {
+    int limit;            /* rows asked for; <= 0 or over max: max */
+    int max;              /* the configured cap (nx_config.page_max); must be >= 1 */
+    const sqlq *count;    /* a COUNT(*) query of the same filters for "total"; NULL: no total */
+    /* One item per row: row(r) or, when row is NULL, row_ctx(r, ctx). Returning NULL fails the
+     * page (NX_ENOMEM: "无法生成列表"); a row function that needs to report its own error sets
+     * *err in ctx and returns NULL. */
+    json_t *(*row)(store_rows *r);
+    json_t *(*row_ctx)(store_rows *r, void *ctx);
+    void *ctx;
+    /* Writes the cursor that continues after row r (NUL-terminated, at most cap bytes). NULL: the
+     * integer in column 0. */
+    void (*cursor)(store_rows *r, char *out, size_t cap);
+} store_page_spec;
+
+/* Append " LIMIT $N" (the clamped limit + 1) to q, run it on tx, and build the page into *out (a new
+ * reference). tx stays open (the caller commits or rolls back). Errors: q's overflow
+ * (NX_EINTERNAL), the database's (rows as store_rows_end), NX_ENOMEM. */
+int store_page(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
+/* store_page in a read transaction of its own on db. */
+int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
+/* The limit store_page uses for a request of limit rows under the cap max. */
+int store_page_limit(int limit, int max);
+
+/* Row-to-JSON: SQL NULL gives null. */
+json_t *store_json_text(store_rows *r, int col);
+json_t *store_json_int(store_rows *r, int col);
+json_t *store_json_real(store_rows *r, int col);
+json_t *store_json_bool(store_rows *r, int col); /* 0 false, other true */
+json_t *store_json_time(store_rows *r, int col); /* epoch ms → local ISO 8601 time (base/clock.h) */
+/* Set key on o to the column's JSON value (the helpers above), so that a row reads as a list of
+ * columns. */
+void store_json_set(json_t *o, const char *key, json_t *(*conv)(store_rows *, int), store_rows *r, int col);
+
+#endif

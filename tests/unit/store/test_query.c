@@ -1,0 +1,231 @@
+/* test_query.c — the module kit's store half: the SQL condition builder (query.h), the page
+ * builder and row helpers (page.h), the read API that tells "no row" from "failed" (store_row,
+ * store_rows_end, store_first) and perm_scope_q, on SQLite and (with NX_TEST_PG) PostgreSQL. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "secure/perm.h"
+#include "store/page.h"
+#include "store/query.h"
+#include "store/store.h"
+#include "test.h"
+#include "backends.h"
+
+static void test_builder(void)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT id FROM t WHERE 1 = 1");
+    sqlq_add(&q, " AND a = $%d", P_INT(1));
+    sqlq_add(&q, " AND b = $%d", P_TEXT("x"));
+    int k = sqlq_like(&q, " AND (c LIKE $%d ESCAPE '!'", "5%_!", true);
+    sqlq_sql(&q, " OR d LIKE $%d ESCAPE '!')", k);
+    CHECK_STR(q.sql, "SELECT id FROM t WHERE 1 = 1 AND a = $1 AND b = $2 AND (c LIKE $3 ESCAPE '!' OR d LIKE $3 ESCAPE '!')");
+    CHECK_INT(q.n, 3);
+    CHECK_INT(k, 3);
+    CHECK_STR((const char *)q.p[2].p, "%5!%!_!!%");
+    nx_err e = {0};
+    CHECK_INT(sqlq_check(&q, &e), 0);
+}
+
+/* Overflow is sticky: too many parameters, too much text or too long a LIKE term marks the query,
+ * nothing more is appended, and running it fails — the condition is never silently dropped. */
+static void test_overflow(void)
+{
+    sqlq q;
+    nx_err e = {0};
+    sqlq_init(&q, "SELECT 1 WHERE 1 = 1");
+    for (int i = 0; i < SQLQ_PARAMS; i++)
+        sqlq_add(&q, " AND x = $%d", P_INT(i));
+    CHECK_INT(sqlq_check(&q, &e), 0);
+    size_t before = strlen(q.sql);
+    sqlq_add(&q, " AND scope = $%d", P_INT(7)); /* one too many */
+    CHECK_INT(sqlq_check(&q, &e), NX_EINTERNAL);
+    CHECK_STR(e.msg, "查询过长");
+    CHECK_INT((int)strlen(q.sql), (int)before);
+    sqlq_sql(&q, " ORDER BY 1"); /* nothing after an overflow */
+    CHECK_INT((int)strlen(q.sql), (int)before);
+    store_rows *r = (store_rows *)&q; /* must be reset to NULL by the failing run */
+    CHECK_INT(sqlq_query(NULL, &q, &r, &e), NX_EINTERNAL);
+    CHECK(r == NULL);
+
+    static char big[SQLQ_SQL + 10];
+    memset(big, 'a', sizeof big - 1);
+    sqlq_init(&q, "SELECT 1");
+    sqlq_append(&q, big);
+    CHECK(q.over);
+    CHECK_STR(q.sql, "SELECT 1");
+
+    static char term[SQLQ_TEXT];
+    memset(term, '%', sizeof term - 1);
+    sqlq_init(&q, "SELECT 1 WHERE 1 = 1");
+    CHECK_INT(sqlq_like(&q, " AND a LIKE $%d", term, true), 0);
+    CHECK_INT(sqlq_check(&q, NULL), NX_EINTERNAL);
+}
+
+static void test_scope(void)
+{
+    sqlq q;
+    nx_principal p = {.scope = SCOPE_COMMUNITY, .community_id = 12};
+    sqlq_init(&q, "SELECT 1 FROM r WHERE 1 = 1");
+    perm_scope_q(&p, "r.", "id", &q);
+    CHECK_STR(q.sql, "SELECT 1 FROM r WHERE 1 = 1 AND r.community_id = $1");
+    CHECK_INT((int)q.p[0].i, 12);
+    nx_principal self = {.scope = SCOPE_SELF, .resident_id = 0};
+    sqlq_init(&q, "W");
+    perm_scope_q(&self, "r.", "id", &q);
+    CHECK_STR(q.sql, "W AND 1 = 0");
+    nx_principal grid = {.scope = SCOPE_GRID, .grid_id = 3};
+    sqlq_init(&q, "W");
+    for (int i = 0; i < SQLQ_PARAMS; i++)
+        sqlq_param(&q, P_INT(i));
+    perm_scope_q(&grid, "r.", "id", &q); /* no room: the query must not run without its scope */
+    CHECK_INT(sqlq_check(&q, NULL), NX_EINTERNAL);
+}
+
+static store *open_db(const char *name)
+{
+    char url[512];
+    tb_url(url, sizeof url, name);
+    store_options o = {.readers = 2, .busy_ms = 2000, .create = true, .pool = 2};
+    store *s = NULL;
+    nx_err e = {0};
+    CHECK_INT(store_open(url, &o, &s, &e), 0);
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec_script(tx, tb_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+                                           "at INTEGER, score REAL)"), &e), 0);
+    for (int i = 1; i <= 10; i++) {
+        char nm[8];
+        snprintf(nm, sizeof nm, "n%d", i);
+        store_param p[] = {P_INT(i), P_TEXT(nm), i % 2 ? P_INT(1700000000000LL) : P_NULL, P_REAL(i / 2.0)};
+        CHECK_INT(store_exec(tx, "INSERT INTO t (id, name, at, score) VALUES ($1, $2, $3, $4)", p, 4, NULL, &e), 0);
+    }
+    CHECK_INT(store_commit(tx, &e), 0);
+    return s;
+}
+
+static json_t *row(store_rows *r)
+{
+    json_t *o = json_object();
+    store_json_set(o, "id", store_json_int, r, 0);
+    store_json_set(o, "name", store_json_text, r, 1);
+    store_json_set(o, "at", store_json_time, r, 2);
+    return o;
+}
+
+static void test_page(void)
+{
+    store *s = open_db("page.db");
+    nx_err e = {0};
+    sqlq q, c;
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE 1 = 1");
+    sqlq_init(&c, "SELECT COUNT(*) FROM t WHERE 1 = 1");
+    sqlq_add(&q, " AND id > $%d", P_INT(2));
+    sqlq_add(&c, " AND id > $%d", P_INT(2));
+    sqlq_sql(&q, " ORDER BY id");
+    store_page_spec spec = {.limit = 3, .max = 200, .count = &c, .row = row};
+    json_t *out = NULL;
+    CHECK_INT(store_page_read(s, &q, &spec, &out, &e), 0);
+    CHECK_INT((int)json_array_size(json_object_get(out, "items")), 3);
+    CHECK_INT((int)json_integer_value(json_object_get(out, "total")), 8);
+    CHECK_STR(json_string_value(json_object_get(out, "next_cursor")), "5");
+    json_t *first = json_array_get(json_object_get(out, "items"), 0);
+    CHECK_INT((int)json_integer_value(json_object_get(first, "id")), 3);
+    CHECK(json_is_string(json_object_get(first, "at")));
+    CHECK(json_is_null(json_object_get(json_array_get(json_object_get(out, "items"), 1), "at")));
+    json_decref(out);
+
+    /* the cap wins over the request; the last page has no cursor and no total unless asked */
+    sqlq_init(&q, "SELECT id, name, at FROM t ORDER BY id");
+    spec = (store_page_spec){.limit = 1000, .max = 4, .row = row};
+    CHECK_INT(store_page_read(s, &q, &spec, &out, &e), 0);
+    CHECK_INT((int)json_array_size(json_object_get(out, "items")), 4);
+    CHECK(json_object_get(out, "total") == NULL);
+    json_decref(out);
+    sqlq_init(&q, "SELECT id, name, at FROM t ORDER BY id");
+    spec = (store_page_spec){.limit = 0, .max = 50, .row = row};
+    CHECK_INT(store_page_read(s, &q, &spec, &out, &e), 0);
+    CHECK_INT((int)json_array_size(json_object_get(out, "items")), 10);
+    CHECK(json_is_null(json_object_get(out, "next_cursor")));
+    json_decref(out);
+    CHECK_INT(store_page_limit(-1, 200), 200);
+    CHECK_INT(store_page_limit(20, 200), 20);
+    store_close(s);
+}
+
+/* A statement that fails on its fourth row: the loop sees three rows, then the end of the read
+ * reports the error (never a short success); store_first tells "no row" from "failed". */
+static void test_read_errors(void)
+{
+    store *s = open_db("fail.db");
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    const char *sql = tb_pg() ? "SELECT id, CASE WHEN id > 3 THEN CAST(name AS integer) ELSE id END AS v FROM t ORDER BY 1"
+                              : "SELECT id, CASE WHEN id > 3 THEN json(name) ELSE id END AS v FROM t ORDER BY 1";
+    store_rows *r;
+    int rc = store_query(tx, sql, NULL, 0, &r, &e);
+    int seen = 0;
+    bool streamed = rc == 0; /* SQLite fails on the row; PostgreSQL may fail at once or on the row */
+    if (rc == 0) {
+        while (store_row(r))
+            seen++;
+        rc = store_rows_end(r, &e);
+    }
+    CHECK(rc < 0);
+    CHECK(seen <= 3);
+    if (streamed)
+        CHECK_STR(e.msg, "数据库读取失败");
+    CHECK(!tb_pg() ? streamed && seen == 3 : true);
+    store_rollback(tx);
+
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    store_param p[] = {P_INT(99)};
+    CHECK_INT(store_query(tx, "SELECT name FROM t WHERE id = $1", p, 1, &r, &e), 0);
+    CHECK_INT(store_first(r, "没有这一行", &e), NX_ENOTFOUND);
+    CHECK_STR(e.msg, "没有这一行");
+    CHECK_INT(store_rows_end(r, &e), 0);
+    p[0] = P_INT(4);
+    CHECK_INT(store_query(tx, "SELECT name FROM t WHERE id = $1", p, 1, &r, &e), 0);
+    CHECK_INT(store_first(r, "没有这一行", &e), 0);
+    CHECK_STR(store_text(r, 0), "n4");
+    CHECK_INT(store_rows_end(r, &e), 0);
+    /* breaking out early is not an error */
+    CHECK_INT(store_query(tx, "SELECT id FROM t ORDER BY id", NULL, 0, &r, &e), 0);
+    CHECK(store_row(r));
+    CHECK_INT(store_rows_end(r, &e), 0);
+    CHECK_INT(store_rows_end(NULL, &e), 0);
+    store_rollback(tx);
+
+    /* the page builder fails the whole page on such a read */
+    sqlq q;
+    sqlq_init(&q, sql);
+    store_page_spec spec = {.limit = 5, .max = 200, .row = row};
+    json_t *out = NULL;
+    CHECK(store_page_read(s, &q, &spec, &out, &e) < 0);
+    CHECK(out == NULL);
+    store_close(s);
+}
+
+static void run_backend(void)
+{
+    TEST_RUN(test_page);
+    TEST_RUN(test_read_errors);
+}
+
+int main(void)
+{
+    nx_log_threshold = NX_LOG_OFF;
+    if (tb_init("nx-test-query") != 0)
+        return 1;
+    TEST_RUN(test_builder);
+    TEST_RUN(test_overflow);
+    TEST_RUN(test_scope);
+    run_backend();
+    if (tb_use_pg())
+        run_backend();
+    tb_cleanup();
+    return TEST_DONE();
+}
