@@ -10,6 +10,7 @@
 #include "base/str.h"
 #include "gateway/codec.h"
 #include "gateway/gateway.h"
+#include "http/http.h"
 #include "modules/devices/devices.h"
 #include "notify/sse_feed.h"
 

@@ -10,6 +10,7 @@
 #include "base/str.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "http/http.h"
 #include "modules/org/org.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"

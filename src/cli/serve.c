@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "gateway/mqtt.h"
+#include "http/http.h"
 #include "modules/devices/alert_notify.h"
 #include "modules/services/services.h"
 #include "modules/visits/visits.h"

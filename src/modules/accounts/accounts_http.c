@@ -8,6 +8,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "modules/app_http.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
 #include "secure/session.h"

@@ -13,6 +13,7 @@
 #include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "modules/app_http.h"
 #include "modules/devices/devices_internal.h"
 #include "notify/webhook.h"
 #include "secure/audit.h"

@@ -5,6 +5,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "modules/app_http.h"
 
 #include <stdio.h>
 #include <string.h>

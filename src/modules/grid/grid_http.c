@@ -2,6 +2,7 @@
 #include "modules/grid/grid.h"
 
 #include "base/str.h"
+#include "modules/visits/visits_http.h"
 #include "modules/visits/visits_internal.h"
 
 #include <stdio.h>
@@ -70,7 +71,7 @@ static int inc_list(http_req *r, void *ctx)
     care_filter f;
     json_t *out;
     int rc;
-    if ((rc = vx_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = incident_list(app, &who, &f, &out, http_err(r))))
+    if ((rc = visits_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = incident_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }

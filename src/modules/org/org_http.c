@@ -13,12 +13,12 @@
  * a caller who may not write gets 403 whatever they send.
  *
  * Threads: handlers run on HTTP workers; the only shared state is the nx_app, which is read-only. */
+#include "modules/app_http.h"
 #include "modules/org/org.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "http/http.h"
 
 #define FIELD_KEYS 40
 

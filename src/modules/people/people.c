@@ -34,6 +34,72 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* ---- input ---- */
+
+static const char *const resident_fields[] = {
+    "community_id", "name", "id_type", "id_number", "birth_date", "sex", "phone", "address", "household_id",
+    "room_id", "grid_id", "relation", "residence", "ethnicity", "political", "education", "marital", "work",
+    "care_level", "notes", "tags", "contacts", "status", "status_date", "version", NULL};
+
+/* Optional id: absent → 0, null → -1 (clear), a positive integer → itself. */
+static int get_ref(json_t *o, const char *key, int64_t *out, nx_err *e)
+{
+    if (json_is_null_field(o, key)) {
+        *out = -1;
+        return 0;
+    }
+    int rc = json_get_int(o, key, false, 1, INT64_MAX, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e)
+{
+    memset(in, 0, sizeof *in);
+    int rc;
+    if ((rc = json_only(o, resident_fields, e)))
+        return rc;
+#define STR(key, max)                                                                              \
+    if ((rc = json_get_str(o, #key, false, max, &in->key, e)) < 0)                                 \
+        return rc;
+    STR(name, 40) STR(id_type, 20) STR(id_number, 32) STR(sex, 10) STR(relation, 20) STR(residence, 20)
+    STR(ethnicity, 20) STR(political, 20) STR(education, 20) STR(marital, 20) STR(work, 100) STR(care_level, 20)
+    STR(notes, 500) STR(status, 20)
+#undef STR
+    if ((rc = json_get_date(o, "birth_date", false, &in->birth_date, e)) < 0 ||
+        (rc = json_get_date(o, "status_date", false, &in->status_date, e)) < 0)
+        return rc;
+    if (json_is_null_field(o, "phone"))
+        in->phone_clear = true;
+    else if ((rc = json_get_str(o, "phone", false, 30, &in->phone, e)) < 0)
+        return rc;
+    if (json_is_null_field(o, "address"))
+        in->address_clear = true;
+    else if ((rc = json_get_str(o, "address", false, 120, &in->address, e)) < 0)
+        return rc;
+    if ((rc = get_ref(o, "household_id", &in->household_id, e)) || (rc = get_ref(o, "room_id", &in->room_id, e)))
+        return rc;
+    if ((rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
+        (rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
+        (rc = json_get_int(o, "version", false, 1, INT64_MAX, &in->version, e)) < 0)
+        return rc;
+    json_t *tags = json_object_get(o, "tags");
+    if (tags) {
+        if ((rc = json_get_str_array(o, "tags", false, 50, 40, &in->tags, e)) < 0)
+            return rc;
+    }
+    json_t *contacts = json_object_get(o, "contacts");
+    if (contacts) {
+        if (!json_is_array(contacts))
+            return nx_fail(e, NX_EINVAL, "contacts", "contacts 应为数组");
+        in->contacts = contacts;
+    }
+    if (create && in->household_id < 0)
+        in->household_id = 0;
+    if (create && in->room_id < 0)
+        in->room_id = 0;
+    return 0;
+}
+
 /* ---- derived values ---- */
 
 /* A resident's values after validation, ready to store. */

@@ -51,6 +51,11 @@ typedef struct resident_query {
     bool with_total;
 } resident_query;
 
+/* A resident body (the API's JSON, or a spreadsheet row turned into JSON) into in, strictly: unknown
+ * keys, wrong types and over-long strings are NX_EINVAL with the field named. create: an explicit
+ * null household_id/room_id means "none" rather than "clear". Strings in in are borrowed from o. */
+int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e);
+
 /* Validation shared with import: parse and check one resident's fields without touching the store
  * beyond look-ups. Returns 0 or NX_EINVAL with field set. */
 int people_resident_create(nx_app *app, const nx_principal *who, const resident_input *in, int64_t *id,

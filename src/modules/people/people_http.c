@@ -3,78 +3,17 @@
  * named, before any rule runs. */
 #include "modules/people/people.h"
 
+#include "base/clock.h"
 #include "base/str.h"
+#include "modules/app_http.h"
 #include "modules/people/people_io.h"
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* A resident's detail is a few KiB even with a large household; 4 MiB is far beyond any real one. */
 #define RESIDENT_JSON_CAP ((size_t)4 << 20)
-
-static const char *const resident_fields[] = {
-    "community_id", "name", "id_type", "id_number", "birth_date", "sex", "phone", "address", "household_id",
-    "room_id", "grid_id", "relation", "residence", "ethnicity", "political", "education", "marital", "work",
-    "care_level", "notes", "tags", "contacts", "status", "status_date", "version", NULL};
-
-/* Optional id: absent → 0, null → -1 (clear), a positive integer → itself. */
-static int get_ref(json_t *o, const char *key, int64_t *out, nx_err *e)
-{
-    if (json_is_null_field(o, key)) {
-        *out = -1;
-        return 0;
-    }
-    int rc = json_get_int(o, key, false, 1, INT64_MAX, out, e);
-    return rc < 0 ? rc : 0;
-}
-
-int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e)
-{
-    memset(in, 0, sizeof *in);
-    int rc;
-    if ((rc = json_only(o, resident_fields, e)))
-        return rc;
-#define STR(key, max)                                                                              \
-    if ((rc = json_get_str(o, #key, false, max, &in->key, e)) < 0)                                 \
-        return rc;
-    STR(name, 40) STR(id_type, 20) STR(id_number, 32) STR(sex, 10) STR(relation, 20) STR(residence, 20)
-    STR(ethnicity, 20) STR(political, 20) STR(education, 20) STR(marital, 20) STR(work, 100) STR(care_level, 20)
-    STR(notes, 500) STR(status, 20)
-#undef STR
-    if ((rc = json_get_date(o, "birth_date", false, &in->birth_date, e)) < 0 ||
-        (rc = json_get_date(o, "status_date", false, &in->status_date, e)) < 0)
-        return rc;
-    if (json_is_null_field(o, "phone"))
-        in->phone_clear = true;
-    else if ((rc = json_get_str(o, "phone", false, 30, &in->phone, e)) < 0)
-        return rc;
-    if (json_is_null_field(o, "address"))
-        in->address_clear = true;
-    else if ((rc = json_get_str(o, "address", false, 120, &in->address, e)) < 0)
-        return rc;
-    if ((rc = get_ref(o, "household_id", &in->household_id, e)) || (rc = get_ref(o, "room_id", &in->room_id, e)))
-        return rc;
-    if ((rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
-        (rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
-        (rc = json_get_int(o, "version", false, 1, INT64_MAX, &in->version, e)) < 0)
-        return rc;
-    json_t *tags = json_object_get(o, "tags");
-    if (tags) {
-        if ((rc = json_get_str_array(o, "tags", false, 50, 40, &in->tags, e)) < 0)
-            return rc;
-    }
-    json_t *contacts = json_object_get(o, "contacts");
-    if (contacts) {
-        if (!json_is_array(contacts))
-            return nx_fail(e, NX_EINVAL, "contacts", "contacts 应为数组");
-        in->contacts = contacts;
-    }
-    if (create && in->household_id < 0)
-        in->household_id = 0;
-    if (create && in->room_id < 0)
-        in->room_id = 0;
-    return 0;
-}
 
 static int create_resident(http_req *r, void *ctx)
 {
@@ -159,7 +98,7 @@ static int reveal_resident(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-int people_parse_query(http_req *r, const nx_config *cfg, resident_query *q, nx_err *e)
+static int people_parse_query(http_req *r, const nx_config *cfg, resident_query *q, nx_err *e)
 {
     memset(q, 0, sizeof *q);
     int rc;
@@ -297,6 +236,74 @@ static int list_households(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+/* ---- spreadsheets (rules in people_io.c) ---- */
+
+static int export_handler(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    resident_query q;
+    int rc = people_parse_query(r, app->cfg, &q, http_err(r));
+    if (rc)
+        return rc;
+    bool reveal = false;
+    const char *rv = http_query(r, "reveal");
+    if (rv && str_to_bool(rv, &reveal))
+        return nx_fail(http_err(r), NX_EINVAL, "reveal", "reveal 应为 true 或 false");
+    char path[256];
+    if ((rc = http_export_path(path, sizeof path, http_err(r))))
+        return rc;
+    int64_t count;
+    if ((rc = people_export_xlsx(app, &who, &q, reveal, path, &count, http_err(r)))) {
+        unlink(path);
+        return rc;
+    }
+    char name[80];
+    nx_date d = date_today();
+    snprintf(name, sizeof name, "居民名单-%04d%02d%02d.xlsx", d.y, d.m, d.d);
+    return http_reply_export(r, path, NULL, "export.xlsx", name, count);
+}
+
+static int template_handler(http_req *r, void *ctx)
+{
+    (void)ctx;
+    char path[256];
+    int rc = http_export_path(path, sizeof path, http_err(r));
+    if (rc)
+        return rc;
+    rc = people_template_xlsx(path, http_err(r));
+    if (rc) {
+        unlink(path);
+        return rc;
+    }
+    return http_reply_export(r, path, NULL, "export.xlsx", "居民导入模板.xlsx", -1);
+}
+
+static int import_handler(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool dry_run = true;
+    const char *dv = http_query(r, "dry_run");
+    if (dv && str_to_bool(dv, &dry_run))
+        return nx_fail(http_err(r), NX_EINVAL, "dry_run", "dry_run 应为 true 或 false");
+    size_t len;
+    const void *body = http_body(r, &len);
+    if (len == 0)
+        return nx_fail(http_err(r), NX_EINVAL, "file", "请上传 .xlsx 或 .csv 文件");
+    const char *ct = http_header(r, "Content-Type");
+    const char *hint = NULL;
+    if (ct && strstr(ct, "csv"))
+        hint = "csv";
+    else if (ct && strstr(ct, "spreadsheetml"))
+        hint = "xlsx";
+    json_t *report;
+    int rc = people_import(app, &who, body, len, hint, dry_run, &report, http_err(r));
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, report);
+}
+
 int people_routes(http_server *srv, nx_app *app)
 {
     http_route(srv, "GET", "/api/v1/residents", list_residents, app, 0);
@@ -308,6 +315,8 @@ int people_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/households", create_household, app, 0);
     http_route(srv, "GET", "/api/v1/households/{id}", get_household, app, 0);
     http_route(srv, "PATCH", "/api/v1/households/{id}", patch_household, app, 0);
-    people_io_routes(srv, app);
+    http_route(srv, "GET", "/api/v1/residents/export", export_handler, app, 0);
+    http_route(srv, "GET", "/api/v1/residents/import/template", template_handler, app, 0);
+    http_route(srv, "POST", "/api/v1/residents/import", import_handler, app, HTTP_UPLOAD);
     return 0;
 }

@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 enum col {
     COL_NAME, COL_SEX, COL_ID_TYPE, COL_ID, COL_BIRTH, COL_PHONE, COL_ETHNICITY, COL_POLITICAL, COL_RELATION,
@@ -469,80 +468,4 @@ int people_template_xlsx(const char *path, nx_err *e)
         return nx_fail(e, rc, "", "生成模板失败");
     }
     return xlsx_out_close(x, e);
-}
-
-/* ---- HTTP ---- */
-
-static int export_handler(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    resident_query q;
-    int rc = people_parse_query(r, app->cfg, &q, http_err(r));
-    if (rc)
-        return rc;
-    bool reveal = false;
-    const char *rv = http_query(r, "reveal");
-    if (rv && str_to_bool(rv, &reveal))
-        return nx_fail(http_err(r), NX_EINVAL, "reveal", "reveal 应为 true 或 false");
-    char path[256];
-    if ((rc = http_export_path(path, sizeof path, http_err(r))))
-        return rc;
-    int64_t count;
-    if ((rc = people_export_xlsx(app, &who, &q, reveal, path, &count, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
-    char name[80];
-    nx_date d = date_today();
-    snprintf(name, sizeof name, "居民名单-%04d%02d%02d.xlsx", d.y, d.m, d.d);
-    return http_reply_export(r, path, NULL, "export.xlsx", name, count);
-}
-
-static int template_handler(http_req *r, void *ctx)
-{
-    (void)ctx;
-    char path[256];
-    int rc = http_export_path(path, sizeof path, http_err(r));
-    if (rc)
-        return rc;
-    rc = people_template_xlsx(path, http_err(r));
-    if (rc) {
-        unlink(path);
-        return rc;
-    }
-    return http_reply_export(r, path, NULL, "export.xlsx", "居民导入模板.xlsx", -1);
-}
-
-static int import_handler(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool dry_run = true;
-    const char *dv = http_query(r, "dry_run");
-    if (dv && str_to_bool(dv, &dry_run))
-        return nx_fail(http_err(r), NX_EINVAL, "dry_run", "dry_run 应为 true 或 false");
-    size_t len;
-    const void *body = http_body(r, &len);
-    if (len == 0)
-        return nx_fail(http_err(r), NX_EINVAL, "file", "请上传 .xlsx 或 .csv 文件");
-    const char *ct = http_header(r, "Content-Type");
-    const char *hint = NULL;
-    if (ct && strstr(ct, "csv"))
-        hint = "csv";
-    else if (ct && strstr(ct, "spreadsheetml"))
-        hint = "xlsx";
-    json_t *report;
-    int rc = people_import(app, &who, body, len, hint, dry_run, &report, http_err(r));
-    if (rc)
-        return rc;
-    return http_reply_json(r, 200, report);
-}
-
-int people_io_routes(http_server *srv, nx_app *app)
-{
-    http_route(srv, "GET", "/api/v1/residents/export", export_handler, app, 0);
-    http_route(srv, "GET", "/api/v1/residents/import/template", template_handler, app, 0);
-    http_route(srv, "POST", "/api/v1/residents/import", import_handler, app, HTTP_UPLOAD);
-    return 0;
 }

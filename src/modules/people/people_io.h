@@ -24,9 +24,4 @@ int people_export_xlsx(nx_app *app, const nx_principal *who, const resident_quer
 /* The import template: headers, one example row of a fictional resident, a notes sheet. */
 int people_template_xlsx(const char *path, nx_err *e);
 
-/* Shared with people_http.c. */
-int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e);
-int people_parse_query(http_req *r, const nx_config *cfg, resident_query *q, nx_err *e);
-int people_io_routes(http_server *srv, nx_app *app);
-
 #endif

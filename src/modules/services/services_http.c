@@ -10,6 +10,7 @@
 #include "modules/services/services.h"
 
 #include "base/str.h"
+#include "modules/app_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,13 +4,14 @@
 #include "modules/visits/visits_internal.h"
 
 #include "base/str.h"
+#include "modules/visits/visits_http.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-int vx_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e)
+int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e)
 {
     memset(f, 0, sizeof *f);
     bool present;
@@ -97,7 +98,7 @@ static int do_list(http_req *r, nx_app *app, list_fn list)
     care_filter f;
     json_t *out;
     int rc;
-    if ((rc = vx_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = list(app, &who, &f, &out, http_err(r))))
+    if ((rc = visits_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }

@@ -85,11 +85,6 @@ int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created
 /* Close the active care file of a resident (if any) as the system, cancelling its open tasks. */
 int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e);
 
-/* The list filters from the query string: community_id, grid_id, resident_id, care_file_id,
- * assignee_user_id, status, level, category, kind, from, to (dates), overdue (true/false), cursor,
- * limit. Fills http_err-style e (field named) on bad values. */
-int vx_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e);
-
 /* Parse an id cursor ("123"): 0 when absent. */
 int vx_cursor(const char *cursor, int64_t *out, nx_err *e);
 

@@ -1,0 +1,15 @@
+/* visits_http.h — the HTTP glue of the visits module that other modules' <name>_http.c share (grid
+ * lists incidents with the same filters as care files). Only *_http.c files include it. */
+#ifndef NX_MODULES_VISITS_VISITS_HTTP_H
+#define NX_MODULES_VISITS_VISITS_HTTP_H
+
+#include "modules/app_http.h"
+#include "modules/visits/visits.h"
+
+/* The list filters from the query string of r: community_id, grid_id, resident_id, care_file_id,
+ * assignee_user_id, status, level, category, kind, from, to (dates), overdue and escalated
+ * (true/false), q, cursor, limit (page_default/page_max of cfg). Strings in f are borrowed from
+ * the request. 0, or NX_EINVAL with e naming the parameter. */
+int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e);
+
+#endif
