@@ -43,14 +43,14 @@
 #include "base/str.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
+#include "store/page.h"
+#include "store/query.h"
 #include "text/mask.h"
 #include "text/phone.h"
 #include "text/pinyin.h"
 
-#define QB_PARAMS 24
-#define QB_SQL 2048
-#define LIST_MAX 1000
 #define Q_MAX_CHARS 50
+#define WB_PARAMS 24 /* columns of one INSERT or UPDATE (wb below) */
 
 /* ---- fields ---- */
 
@@ -122,54 +122,6 @@ static const char *label_of(const code_label *t, const char *code)
         if (strcmp(t->code, code) == 0)
             return t->label;
     return NULL;
-}
-
-/* ---- query building ---- */
-
-/* A WHERE suffix (" AND …") with its parameters. Text parameters point into like[] or into
- * strings that outlive the query. */
-typedef struct qb {
-    char sql[QB_SQL];
-    store_param p[QB_PARAMS];
-    int n;
-    bool over;
-    char like[256];
-} qb;
-
-/* Add a parameter; returns its $ number. */
-static int qb_param(qb *q, store_param v)
-{
-    if (q->n >= QB_PARAMS) {
-        q->over = true;
-        return q->n;
-    }
-    q->p[q->n++] = v;
-    return q->n;
-}
-
-__attribute__((format(printf, 2, 3))) static void qb_printf(qb *q, const char *fmt, ...)
-{
-    size_t len = strlen(q->sql);
-    va_list ap;
-    va_start(ap, fmt);
-    int w = vsnprintf(q->sql + len, sizeof q->sql - len, fmt, ap);
-    va_end(ap);
-    if (w < 0 || (size_t)w >= sizeof q->sql - len)
-        q->over = true;
-}
-
-/* "%q%" for LIKE with '\' as the escape character. */
-static void qb_like(qb *q, const char *s)
-{
-    size_t j = 0;
-    q->like[j++] = '%';
-    for (; *s && j + 4 < sizeof q->like; s++) {
-        if (*s == '%' || *s == '_' || *s == '\\')
-            q->like[j++] = '\\';
-        q->like[j++] = *s;
-    }
-    q->like[j++] = '%';
-    q->like[j] = '\0';
 }
 
 /* ---- kinds ---- */
@@ -296,17 +248,6 @@ static void put(json_t *o, const char *key, json_t *v)
     json_object_set_new(o, key, v ? v : json_null());
 }
 
-static json_t *j_text(store_rows *r, int c)
-{
-    const char *s = store_text(r, c);
-    return s ? json_string(s) : json_null();
-}
-
-static json_t *j_int(store_rows *r, int c)
-{
-    return store_isnull(r, c) ? json_null() : json_integer(store_int(r, c));
-}
-
 static json_t *j_label(const code_label *t, const char *code)
 {
     const char *l = label_of(t, code);
@@ -317,8 +258,8 @@ static json_t *street_row(nx_app *app, store_rows *r)
 {
     json_t *o = json_object();
     put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "name", j_text(r, 1));
-    put(o, "code", j_text(r, 2));
+    put(o, "name", store_json_text(r, 1));
+    put(o, "code", store_json_text(r, 2));
     put(o, "community_count", json_integer(store_int(r, 3)));
     return o;
 }
@@ -328,11 +269,11 @@ static json_t *community_row(nx_app *app, store_rows *r)
     json_t *o = json_object();
     put(o, "id", json_integer(store_int(r, 0)));
     put(o, "street_id", json_integer(store_int(r, 1)));
-    put(o, "street_name", j_text(r, 2));
-    put(o, "name", j_text(r, 3));
-    put(o, "code", j_text(r, 4));
-    put(o, "address", j_text(r, 5));
-    put(o, "phone", j_text(r, 6));
+    put(o, "street_name", store_json_text(r, 2));
+    put(o, "name", store_json_text(r, 3));
+    put(o, "code", store_json_text(r, 4));
+    put(o, "address", store_json_text(r, 5));
+    put(o, "phone", store_json_text(r, 6));
     put(o, "grid_count", json_integer(store_int(r, 7)));
     put(o, "resident_count", json_integer(store_int(r, 8)));
     return o;
@@ -343,9 +284,9 @@ static json_t *grid_row(nx_app *app, store_rows *r)
     json_t *o = json_object();
     put(o, "id", json_integer(store_int(r, 0)));
     put(o, "community_id", json_integer(store_int(r, 1)));
-    put(o, "name", j_text(r, 2));
-    put(o, "code", j_text(r, 3));
-    put(o, "description", j_text(r, 4));
+    put(o, "name", store_json_text(r, 2));
+    put(o, "code", store_json_text(r, 3));
+    put(o, "description", store_json_text(r, 4));
     put(o, "resident_count", json_integer(store_int(r, 5)));
     put(o, "building_count", json_integer(store_int(r, 6)));
     return o;
@@ -356,13 +297,13 @@ static json_t *estate_row(nx_app *app, store_rows *r)
     json_t *o = json_object();
     put(o, "id", json_integer(store_int(r, 0)));
     put(o, "community_id", json_integer(store_int(r, 1)));
-    put(o, "grid_id", j_int(r, 2));
-    put(o, "name", j_text(r, 3));
-    put(o, "address", j_text(r, 4));
-    put(o, "built_year", j_int(r, 5));
-    put(o, "kind", j_text(r, 6));
+    put(o, "grid_id", store_json_int(r, 2));
+    put(o, "name", store_json_text(r, 3));
+    put(o, "address", store_json_text(r, 4));
+    put(o, "built_year", store_json_int(r, 5));
+    put(o, "kind", store_json_text(r, 6));
     put(o, "kind_label", j_label(estate_kinds, store_text(r, 6)));
-    put(o, "property_company", j_text(r, 7));
+    put(o, "property_company", store_json_text(r, 7));
     put(o, "building_count", json_integer(store_int(r, 8)));
     put(o, "household_count", json_integer(store_int(r, 9)));
     put(o, "resident_count", json_integer(store_int(r, 10)));
@@ -375,12 +316,12 @@ static json_t *building_row(nx_app *app, store_rows *r)
     put(o, "id", json_integer(store_int(r, 0)));
     put(o, "community_id", json_integer(store_int(r, 1)));
     put(o, "estate_id", json_integer(store_int(r, 2)));
-    put(o, "estate_name", j_text(r, 3));
-    put(o, "grid_id", j_int(r, 4));
-    put(o, "grid_name", j_text(r, 5));
-    put(o, "name", j_text(r, 6));
-    put(o, "floors", j_int(r, 7));
-    put(o, "units", j_int(r, 8));
+    put(o, "estate_name", store_json_text(r, 3));
+    put(o, "grid_id", store_json_int(r, 4));
+    put(o, "grid_name", store_json_text(r, 5));
+    put(o, "name", store_json_text(r, 6));
+    put(o, "floors", store_json_int(r, 7));
+    put(o, "units", store_json_int(r, 8));
     put(o, "has_elevator", json_boolean(store_int(r, 9) != 0));
     put(o, "room_count", json_integer(store_int(r, 10)));
     put(o, "resident_count", json_integer(store_int(r, 11)));
@@ -414,9 +355,9 @@ static json_t *room_row(nx_app *app, store_rows *r)
     json_t *o = json_object();
     put(o, "id", json_integer(store_int(r, 0)));
     put(o, "building_id", json_integer(store_int(r, 1)));
-    put(o, "unit", j_text(r, 2));
-    put(o, "number", j_text(r, 3));
-    put(o, "floor", j_int(r, 4));
+    put(o, "unit", store_json_text(r, 2));
+    put(o, "number", store_json_text(r, 3));
+    put(o, "floor", store_json_int(r, 4));
     put(o, "area", store_isnull(r, 5) ? json_null() : json_real(store_real(r, 5)));
     put(o, "label", json_string(label));
     return o;
@@ -427,12 +368,12 @@ static json_t *shop_row(nx_app *app, store_rows *r)
     json_t *o = json_object();
     put(o, "id", json_integer(store_int(r, 0)));
     put(o, "community_id", json_integer(store_int(r, 1)));
-    put(o, "grid_id", j_int(r, 2));
-    put(o, "name", j_text(r, 3));
-    put(o, "kind", j_text(r, 4));
+    put(o, "grid_id", store_json_int(r, 2));
+    put(o, "name", store_json_text(r, 3));
+    put(o, "kind", store_json_text(r, 4));
     put(o, "kind_label", j_label(shop_kinds, store_text(r, 4)));
-    put(o, "address", j_text(r, 5));
-    put(o, "owner_name", j_text(r, 6));
+    put(o, "address", store_json_text(r, 5));
+    put(o, "owner_name", store_json_text(r, 6));
     size_t len = 0;
     const void *enc = store_blob(r, 7, &len);
     if (enc == NULL || len == 0) {
@@ -450,8 +391,8 @@ static json_t *shop_row(nx_app *app, store_rows *r)
         }
         put(o, "phone", json_string(masked));
     }
-    put(o, "license_no", j_text(r, 8));
-    put(o, "status", j_text(r, 9));
+    put(o, "license_no", store_json_text(r, 8));
+    put(o, "status", store_json_text(r, 9));
     put(o, "status_label", j_label(shop_statuses, store_text(r, 9)));
     return o;
 }
@@ -460,10 +401,10 @@ static json_t *tag_row(nx_app *app, store_rows *r)
 {
     json_t *o = json_object();
     put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "code", j_text(r, 1));
-    put(o, "name", j_text(r, 2));
-    put(o, "category", j_text(r, 3));
-    put(o, "rule", j_text(r, 4));
+    put(o, "code", store_json_text(r, 1));
+    put(o, "name", store_json_text(r, 2));
+    put(o, "category", store_json_text(r, 3));
+    put(o, "rule", store_json_text(r, 4));
     put(o, "sort", json_integer(store_int(r, 5)));
     return o;
 }
@@ -472,64 +413,64 @@ static json_t *tag_row(nx_app *app, store_rows *r)
 
 /* Append p's scope for kind to q. Streets and communities are seen from below: a community's
  * staff and grid workers see their own community and its street. */
-static int scope_cond(qb *q, const nx_principal *p, int kind)
+static void scope_cond(sqlq *q, const nx_principal *p, int kind)
 {
     int a, b;
     switch (kind) {
     case ORG_TAG:
-        return 0;
+        return;
     case ORG_STREET:
         switch (p->scope) {
         case SCOPE_ALL:
-            return 0;
+            return;
         case SCOPE_STREET:
-            a = qb_param(q, P_INT(p->street_id));
-            qb_printf(q, " AND s.id = $%d", a);
-            return 0;
+            a = sqlq_param(q, P_INT(p->street_id));
+            sqlq_sql(q, " AND s.id = $%d", a);
+            return;
         case SCOPE_COMMUNITY:
         case SCOPE_GRID:
-            a = qb_param(q, P_INT(p->community_id));
-            qb_printf(q, " AND s.id = (SELECT street_id FROM communities WHERE id = $%d)", a);
-            return 0;
+            a = sqlq_param(q, P_INT(p->community_id));
+            sqlq_sql(q, " AND s.id = (SELECT street_id FROM communities WHERE id = $%d)", a);
+            return;
         default:
-            qb_printf(q, " AND 1 = 0");
-            return 0;
+            sqlq_sql(q, " AND 1 = 0");
+            return;
         }
     case ORG_COMMUNITY:
         switch (p->scope) {
         case SCOPE_ALL:
-            return 0;
+            return;
         case SCOPE_STREET:
-            a = qb_param(q, P_INT(p->street_id));
-            qb_printf(q, " AND c.street_id = $%d", a);
-            return 0;
+            a = sqlq_param(q, P_INT(p->street_id));
+            sqlq_sql(q, " AND c.street_id = $%d", a);
+            return;
         case SCOPE_COMMUNITY:
         case SCOPE_GRID:
-            a = qb_param(q, P_INT(p->community_id));
-            qb_printf(q, " AND c.id = $%d", a);
-            return 0;
+            a = sqlq_param(q, P_INT(p->community_id));
+            sqlq_sql(q, " AND c.id = $%d", a);
+            return;
         default:
-            qb_printf(q, " AND 1 = 0");
-            return 0;
+            sqlq_sql(q, " AND 1 = 0");
+            return;
         }
     case ORG_GRID:
         if (p->scope == SCOPE_GRID) {
-            a = qb_param(q, P_INT(p->grid_id));
-            b = qb_param(q, P_INT(p->community_id));
-            qb_printf(q, " AND g.id = $%d AND g.community_id = $%d", a, b);
-            return 0;
+            a = sqlq_param(q, P_INT(p->grid_id));
+            b = sqlq_param(q, P_INT(p->community_id));
+            sqlq_sql(q, " AND g.id = $%d AND g.community_id = $%d", a, b);
+            return;
         }
         break;
     case ORG_ESTATE:
         if (p->scope == SCOPE_GRID) {
-            a = qb_param(q, P_INT(p->community_id));
-            b = qb_param(q, P_INT(p->grid_id));
-            int c = qb_param(q, P_INT(p->grid_id));
-            qb_printf(q,
+            a = sqlq_param(q, P_INT(p->community_id));
+            b = sqlq_param(q, P_INT(p->grid_id));
+            int c = sqlq_param(q, P_INT(p->grid_id));
+            sqlq_sql(q,
                       " AND e.community_id = $%d AND (e.grid_id = $%d OR EXISTS (SELECT 1 FROM buildings b2 "
                       "WHERE b2.estate_id = e.id AND b2.grid_id = $%d))",
                       a, b, c);
-            return 0;
+            return;
         }
         break;
     default:
@@ -537,13 +478,11 @@ static int scope_cond(qb *q, const nx_principal *p, int kind)
     }
     if (p->scope != SCOPE_ALL && p->scope != SCOPE_STREET && p->scope != SCOPE_COMMUNITY &&
         p->scope != SCOPE_GRID) {
-        qb_printf(q, " AND 1 = 0"); /* self scope and unknown scopes see no organisation rows */
-        return 0;
+        sqlq_sql(q, " AND 1 = 0"); /* self scope and unknown scopes see no organisation rows */
+        return;
     }
     const char *alias = kind == ORG_GRID ? "g." : kind == ORG_ESTATE ? "e." : kind == ORG_SHOP ? "s." : "b.";
-    if (q->n + 1 >= QB_PARAMS)
-        return NX_ETOOBIG;
-    return perm_scope_sql(p, alias, NULL, q->sql, sizeof q->sql, q->p, &q->n);
+    perm_scope_q(p, alias, NULL, q);
 }
 
 static bool may_read(const nx_principal *p, int kind)
@@ -558,30 +497,27 @@ static int visible(store_tx *tx, const nx_principal *p, int kind, int64_t id, in
                    int64_t *grid, const char *field, nx_err *e)
 {
     const kind_def *k = kdef(kind);
-    qb q = {.n = 0};
-    int a = qb_param(&q, P_INT(id));
-    qb_printf(&q, " AND %s = $%d", k->id_col, a);
-    int rc = scope_cond(&q, p, kind);
-    if (rc || q.over)
-        return nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
-    char sql[QB_SQL + 512];
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE 1 = 1%s", k->place_cols, k->from, q.sql);
+    sqlq q;
+    sqlq_init(&q, NULL);
+    sqlq_sql(&q, "SELECT %s FROM %s WHERE 1 = 1", k->place_cols, k->from);
+    sqlq_sql(&q, " AND %s = $%d", k->id_col, sqlq_param(&q, P_INT(id)));
+    scope_cond(&q, p, kind);
     store_rows *r;
-    if ((rc = store_query(tx, sql, q.p, q.n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
-    int step = store_next(r);
-    if (step == 1) {
+    char missing[64];
+    snprintf(missing, sizeof missing, "%s不存在", k->label);
+    if ((rc = store_first(r, missing, e)) == 0) {
         if (community)
             *community = store_int(r, 0);
         if (grid)
             *grid = store_int(r, 1);
+    } else if (rc == NX_ENOTFOUND) {
+        nx_fail(e, NX_ENOTFOUND, field, "%s", missing);
     }
     store_rows_free(r);
-    if (step < 0)
-        return nx_fail(e, step, "", "读取%s失败", k->label);
-    if (step == 0)
-        return nx_fail(e, NX_ENOTFOUND, field, "%s不存在", k->label);
-    return 0;
+    return rc;
 }
 
 /* ---- reading ---- */
@@ -596,39 +532,38 @@ static int parse_cursor(const char *s, int64_t *out, nx_err *e)
     return 0;
 }
 
-static int filters(qb *q, int kind, const org_filter *f, nx_err *e)
+static int filters(sqlq *q, int kind, const org_filter *f, nx_err *e)
 {
     int a, b;
     if (f->q && *f->q) {
         if (!str_utf8_valid(f->q, strlen(f->q)) || str_utf8_len(f->q) > Q_MAX_CHARS)
             return nx_fail(e, NX_EINVAL, "q", "搜索词不能超过 %d 个字", Q_MAX_CHARS);
-        qb_like(q, f->q);
     }
     bool has_q = f->q && *f->q;
     switch (kind) {
     case ORG_STREET:
         if (has_q)
-            qb_printf(q, " AND s.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+            sqlq_like(q, " AND s.name LIKE $%d ESCAPE '!'", f->q, true);
         break;
     case ORG_COMMUNITY:
         if (f->street_id)
-            qb_printf(q, " AND c.street_id = $%d", qb_param(q, P_INT(f->street_id)));
+            sqlq_sql(q, " AND c.street_id = $%d", sqlq_param(q, P_INT(f->street_id)));
         if (has_q)
-            qb_printf(q, " AND c.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+            sqlq_like(q, " AND c.name LIKE $%d ESCAPE '!'", f->q, true);
         break;
     case ORG_GRID:
         if (f->community_id)
-            qb_printf(q, " AND g.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+            sqlq_sql(q, " AND g.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
         if (has_q)
-            qb_printf(q, " AND g.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+            sqlq_like(q, " AND g.name LIKE $%d ESCAPE '!'", f->q, true);
         break;
     case ORG_ESTATE:
         if (f->community_id)
-            qb_printf(q, " AND e.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+            sqlq_sql(q, " AND e.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
         if (f->grid_id) {
-            a = qb_param(q, P_INT(f->grid_id));
-            b = qb_param(q, P_INT(f->grid_id));
-            qb_printf(q,
+            a = sqlq_param(q, P_INT(f->grid_id));
+            b = sqlq_param(q, P_INT(f->grid_id));
+            sqlq_sql(q,
                       " AND (e.grid_id = $%d OR EXISTS (SELECT 1 FROM buildings b3 WHERE b3.estate_id = e.id "
                       "AND b3.grid_id = $%d))",
                       a, b);
@@ -636,67 +571,86 @@ static int filters(qb *q, int kind, const org_filter *f, nx_err *e)
         if (f->kind && *f->kind) {
             if (!label_of(estate_kinds, f->kind))
                 return nx_fail(e, NX_EINVAL, "kind", "小区类型无效");
-            qb_printf(q, " AND e.kind = $%d", qb_param(q, P_TEXT(f->kind)));
+            sqlq_sql(q, " AND e.kind = $%d", sqlq_param(q, P_TEXT(f->kind)));
         }
         if (has_q) {
-            a = qb_param(q, P_TEXT(q->like));
-            b = qb_param(q, P_TEXT(q->like));
-            qb_printf(q, " AND (e.name LIKE $%d ESCAPE '\\' OR e.name_pinyin LIKE $%d ESCAPE '\\')", a, b);
+            a = sqlq_like(q, " AND (e.name LIKE $%d ESCAPE '!'", f->q, true);
+            sqlq_sql(q, " OR e.name_pinyin LIKE $%d ESCAPE '!')", a);
         }
         break;
     case ORG_BUILDING:
         if (f->community_id)
-            qb_printf(q, " AND b.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+            sqlq_sql(q, " AND b.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
         if (f->grid_id)
-            qb_printf(q, " AND b.grid_id = $%d", qb_param(q, P_INT(f->grid_id)));
+            sqlq_sql(q, " AND b.grid_id = $%d", sqlq_param(q, P_INT(f->grid_id)));
         if (f->estate_id)
-            qb_printf(q, " AND b.estate_id = $%d", qb_param(q, P_INT(f->estate_id)));
+            sqlq_sql(q, " AND b.estate_id = $%d", sqlq_param(q, P_INT(f->estate_id)));
         if (has_q)
-            qb_printf(q, " AND b.name LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+            sqlq_like(q, " AND b.name LIKE $%d ESCAPE '!'", f->q, true);
         break;
     case ORG_ROOM:
         if (f->building_id)
-            qb_printf(q, " AND ro.building_id = $%d", qb_param(q, P_INT(f->building_id)));
+            sqlq_sql(q, " AND ro.building_id = $%d", sqlq_param(q, P_INT(f->building_id)));
         if (has_q)
-            qb_printf(q, " AND ro.number LIKE $%d ESCAPE '\\'", qb_param(q, P_TEXT(q->like)));
+            sqlq_like(q, " AND ro.number LIKE $%d ESCAPE '!'", f->q, true);
         break;
     case ORG_SHOP:
         if (f->community_id)
-            qb_printf(q, " AND s.community_id = $%d", qb_param(q, P_INT(f->community_id)));
+            sqlq_sql(q, " AND s.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
         if (f->grid_id)
-            qb_printf(q, " AND s.grid_id = $%d", qb_param(q, P_INT(f->grid_id)));
+            sqlq_sql(q, " AND s.grid_id = $%d", sqlq_param(q, P_INT(f->grid_id)));
         if (f->kind && *f->kind) {
             if (!label_of(shop_kinds, f->kind))
                 return nx_fail(e, NX_EINVAL, "kind", "商铺类型无效");
-            qb_printf(q, " AND s.kind = $%d", qb_param(q, P_TEXT(f->kind)));
+            sqlq_sql(q, " AND s.kind = $%d", sqlq_param(q, P_TEXT(f->kind)));
         }
         if (f->status && *f->status) {
             if (!label_of(shop_statuses, f->status))
                 return nx_fail(e, NX_EINVAL, "status", "商铺状态无效");
-            qb_printf(q, " AND s.status = $%d", qb_param(q, P_TEXT(f->status)));
+            sqlq_sql(q, " AND s.status = $%d", sqlq_param(q, P_TEXT(f->status)));
         }
         if (has_q) {
-            a = qb_param(q, P_TEXT(q->like));
-            b = qb_param(q, P_TEXT(f->q));
-            qb_printf(q, " AND (s.name LIKE $%d ESCAPE '\\' OR s.phone_tail = $%d)", a, b);
+            a = sqlq_like(q, " AND (s.name LIKE $%d ESCAPE '!'", f->q, true);
+            sqlq_sql(q, " OR s.phone_tail = $%d)", sqlq_param(q, P_TEXT(f->q)));
         }
         break;
     case ORG_TAG:
         if (f->category && *f->category) {
             if (!label_of(tag_categories, f->category))
                 return nx_fail(e, NX_EINVAL, "category", "标签类别无效");
-            qb_printf(q, " AND t.category = $%d", qb_param(q, P_TEXT(f->category)));
+            sqlq_sql(q, " AND t.category = $%d", sqlq_param(q, P_TEXT(f->category)));
         }
         if (has_q) {
-            a = qb_param(q, P_TEXT(q->like));
-            b = qb_param(q, P_TEXT(q->like));
-            qb_printf(q, " AND (t.name LIKE $%d ESCAPE '\\' OR t.code LIKE $%d ESCAPE '\\')", a, b);
+            a = sqlq_like(q, " AND (t.name LIKE $%d ESCAPE '!'", f->q, true);
+            sqlq_sql(q, " OR t.code LIKE $%d ESCAPE '!')", a);
         }
         break;
     default:
         break;
     }
     return 0;
+}
+
+/* One item of an org list: the kind's row function with the app it needs. */
+typedef struct list_ctx {
+    nx_app *app;
+    const kind_def *k;
+} list_ctx;
+
+static json_t *list_row(store_rows *r, void *ctx)
+{
+    list_ctx *c = ctx;
+    return c->k->row(c->app, r);
+}
+
+/* The query of kind with p's scope and f's filters: "SELECT what FROM … WHERE 1 = 1 AND …". */
+static int list_query(sqlq *q, const char *what, int kind, const nx_principal *p, const org_filter *f, nx_err *e)
+{
+    const kind_def *k = kdef(kind);
+    sqlq_init(q, NULL);
+    sqlq_sql(q, "SELECT %s FROM %s WHERE 1 = 1", what, k->from);
+    scope_cond(q, p, kind);
+    return filters(q, kind, f, e);
 }
 
 int org_list(nx_app *app, const nx_principal *p, int kind, const org_filter *f, json_t **out, nx_err *e)
@@ -707,85 +661,43 @@ int org_list(nx_app *app, const nx_principal *p, int kind, const org_filter *f, 
         return nx_fail(e, NX_EINVAL, "", "对象类型无效");
     if (!may_read(p, kind))
         return nx_fail(e, NX_EPERM, "", "无权查看%s", k->label);
-    if (f->limit < 1 || f->limit > LIST_MAX)
-        return nx_fail(e, NX_EINVAL, "limit", "每页条数须在 1 到 %d 之间", LIST_MAX);
+    int max = app->cfg && app->cfg->page_max > 0 ? (int)app->cfg->page_max : 200;
+    if (f->limit < 1 || f->limit > max)
+        return nx_fail(e, NX_EINVAL, "limit", "每页条数须在 1 到 %d 之间", max);
     int64_t cursor;
     int rc = parse_cursor(f->cursor, &cursor, e);
     if (rc)
         return rc;
 
-    qb *q = calloc(1, sizeof *q);
-    char *sql = malloc(QB_SQL * 2);
-    json_t *items = json_array();
+    sqlq *q = malloc(sizeof *q), *count = malloc(sizeof *count);
     store_tx *tx = NULL;
-    store_rows *r = NULL;
-    if (!q || !sql || !items) {
+    if (!q || !count) {
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         goto done;
     }
-    if ((rc = scope_cond(q, p, kind)) || (rc = filters(q, kind, f, e)))
+    if ((rc = list_query(count, "COUNT(*)", kind, p, f, e)) || (rc = list_query(q, k->cols, kind, p, f, e)))
         goto done;
+    if (cursor && kind == ORG_TAG) {
+        int a = sqlq_param(q, P_INT(cursor));
+        sqlq_sql(q,
+                 " AND (t.sort > (SELECT sort FROM tags WHERE id = $%d) OR (t.sort = (SELECT sort FROM tags "
+                 "WHERE id = $%d) AND t.id > $%d))",
+                 a, a, a);
+    } else if (cursor) {
+        sqlq_sql(q, " AND %s > $%d", k->id_col, sqlq_param(q, P_INT(cursor)));
+    }
+    sqlq_sql(q, " ORDER BY %s", k->order);
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         goto done;
     if (kind == ORG_ROOM && f->building_id &&
         (rc = visible(tx, p, ORG_BUILDING, f->building_id, NULL, NULL, "building_id", e)))
         goto done;
-
-    int64_t total = 0;
-    if (q->over) {
-        rc = nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
-        goto done;
-    }
-    snprintf(sql, QB_SQL * 2, "SELECT COUNT(*) FROM %s WHERE 1 = 1%s", k->from, q->sql);
-    if ((rc = store_one_int(tx, sql, q->p, q->n, &total, e)))
-        goto done;
-
-    if (cursor && kind == ORG_TAG) {
-        int a = qb_param(q, P_INT(cursor)), b = qb_param(q, P_INT(cursor)), c = qb_param(q, P_INT(cursor));
-        qb_printf(q,
-                  " AND (t.sort > (SELECT sort FROM tags WHERE id = $%d) OR (t.sort = (SELECT sort FROM tags "
-                  "WHERE id = $%d) AND t.id > $%d))",
-                  a, b, c);
-    } else if (cursor) {
-        qb_printf(q, " AND %s > $%d", k->id_col, qb_param(q, P_INT(cursor)));
-    }
-    int lim = qb_param(q, P_INT(f->limit + 1)); /* one more than the page: is there a next one? */
-    if (q->over) {
-        rc = nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
-        goto done;
-    }
-    snprintf(sql, QB_SQL * 2, "SELECT %s FROM %s WHERE 1 = 1%s ORDER BY %s LIMIT $%d", k->cols, k->from,
-             q->sql, k->order, lim);
-    if ((rc = store_query(tx, sql, q->p, q->n, &r, e)))
-        goto done;
-    int count = 0, step;
-    int64_t last = 0;
-    bool more = false;
-    while ((step = store_next(r)) == 1) {
-        if (count == f->limit) {
-            more = true;
-            break;
-        }
-        last = store_int(r, 0);
-        json_array_append_new(items, k->row(app, r));
-        count++;
-    }
-    if (step < 0) {
-        rc = nx_fail(e, step, "", "读取%s列表失败", k->label);
-        goto done;
-    }
-    char next[32];
-    snprintf(next, sizeof next, "%lld", (long long)last);
-    *out = json_object();
-    json_object_set_new(*out, "items", items);
-    items = NULL;
-    json_object_set_new(*out, "next_cursor", more ? json_string(next) : json_null());
-    json_object_set_new(*out, "total", json_integer(total));
+    list_ctx c = {app, k};
+    store_page_spec spec = {.limit = f->limit, .max = max, .count = count, .row_ctx = list_row, .ctx = &c};
+    rc = store_page(tx, q, &spec, out, e);
 done:
-    store_rows_free(r);
     store_rollback(tx);
-    json_decref(items);
-    free(sql);
+    free(count);
     free(q);
     return rc;
 }
@@ -798,32 +710,25 @@ int org_get(nx_app *app, const nx_principal *p, int kind, int64_t id, json_t **o
         return nx_fail(e, NX_EINVAL, "", "对象类型无效");
     if (!may_read(p, kind))
         return nx_fail(e, NX_EPERM, "", "无权查看%s", k->label);
-    qb q = {.n = 0};
-    int a = qb_param(&q, P_INT(id));
-    qb_printf(&q, " AND %s = $%d", k->id_col, a);
-    int rc = scope_cond(&q, p, kind);
-    if (rc || q.over)
-        return nx_fail(e, NX_ETOOBIG, "", "查询条件过长");
-    char sql[QB_SQL * 2];
-    snprintf(sql, sizeof sql, "SELECT %s FROM %s WHERE 1 = 1%s", k->cols, k->from, q.sql);
+    sqlq q;
+    sqlq_init(&q, NULL);
+    sqlq_sql(&q, "SELECT %s FROM %s WHERE 1 = 1", k->cols, k->from);
+    sqlq_sql(&q, " AND %s = $%d", k->id_col, sqlq_param(&q, P_INT(id)));
+    scope_cond(&q, p, kind);
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
         return rc;
     store_rows *r;
-    if ((rc = store_query(tx, sql, q.p, q.n, &r, e))) {
-        store_rollback(tx);
-        return rc;
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
+        char missing[64];
+        snprintf(missing, sizeof missing, "%s不存在", k->label);
+        if ((rc = store_first(r, missing, e)) == 0 && (*out = k->row(app, r)) == NULL)
+            rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        store_rows_free(r);
     }
-    int step = store_next(r);
-    if (step == 1)
-        *out = k->row(app, r);
-    store_rows_free(r);
     store_rollback(tx);
-    if (step < 0)
-        return nx_fail(e, step, "", "读取%s失败", k->label);
-    if (step == 0)
-        return nx_fail(e, NX_ENOTFOUND, "", "%s不存在", k->label);
-    return 0;
+    return rc;
 }
 
 /* ---- validation ---- */
@@ -1036,7 +941,7 @@ static int check_grid(store_tx *tx, const org_input *in, int64_t community, nx_e
 /* Columns and parameters of an INSERT or UPDATE being built. */
 typedef struct wb {
     strbuf cols, vals;
-    store_param p[QB_PARAMS];
+    store_param p[WB_PARAMS];
     int n;
     json_t *names; /* changed field names, for the audit row */
     unsigned char *enc;
@@ -1046,7 +951,7 @@ typedef struct wb {
 
 static void wb_col(wb *w, bool update, const char *col, store_param v)
 {
-    if (w->n >= QB_PARAMS) {
+    if (w->n >= WB_PARAMS) {
         w->cols.overflow = true;
         return;
     }
@@ -1244,11 +1149,11 @@ int org_create(nx_app *app, const nx_principal *p, int kind, const org_input *in
             conflict(kind, e);
         goto done;
     }
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "新建失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = step == NX_ECONFLICT ? conflict(kind, e) : nx_fail(e, step < 0 ? step : NX_EDB, "", "新建%s失败", k->label);
+    if (rc) {
+        rc = rc == NX_ECONFLICT ? conflict(kind, e) : nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "新建%s失败", k->label);
         goto done;
     }
     json_t *detail = json_pack("{s:O}", "fields", w.names);
@@ -1331,7 +1236,7 @@ int org_update(nx_app *app, const nx_principal *p, int kind, int64_t id, const o
         goto done;
     if (k->updated_at)
         wb_col(&w, true, "updated_at", P_INT(clock_now_ms()));
-    if (w.cols.overflow || w.n >= QB_PARAMS) {
+    if (w.cols.overflow || w.n >= WB_PARAMS) {
         rc = nx_fail(e, NX_ETOOBIG, "", "字段过多");
         goto done;
     }
@@ -1375,8 +1280,7 @@ int org_room_label(store_tx *tx, int64_t room_id, char *out, size_t n, int64_t *
                          a, 1, &r, NULL);
     if (rc)
         return rc;
-    int step = store_next(r);
-    if (step == 1) {
+    if ((rc = store_first(r, "房间不存在", NULL)) == 0) {
         if (out && n)
             make_label(store_text(r, 0), store_text(r, 1), store_text(r, 2), store_text(r, 3), out, n);
         if (community_id)
@@ -1387,7 +1291,7 @@ int org_room_label(store_tx *tx, int64_t room_id, char *out, size_t n, int64_t *
             *estate_id = store_int(r, 6);
     }
     store_rows_free(r);
-    return step == 1 ? 0 : step == 0 ? NX_ENOTFOUND : step;
+    return rc;
 }
 
 static const struct {
