@@ -365,11 +365,13 @@ static int write_tags(store_tx *tx, int64_t id, json_t *tags, nx_err *e)
             return rc;
         int64_t tag_id = 0;
         bool computed = false;
-        if (store_next(r) == 1) {
+        if ((rc = store_first(r, "", e)) == 0) {
             tag_id = store_int(r, 0);
             computed = !store_isnull(r, 1);
         }
         store_rows_free(r);
+        if (rc && rc != NX_ENOTFOUND)
+            return rc;
         if (!tag_id)
             return nx_fail(e, NX_EINVAL, "tags", "标签“%.60s”不存在", code);
         if (computed)
@@ -401,7 +403,7 @@ static int load_kept_phones(store_tx *tx, int64_t id, kept_phone *kept, int *nke
     if (rc)
         return rc;
     *nkept = 0;
-    while (store_next(r) == 1 && *nkept < 10) {
+    while (*nkept < 10 && store_row(r)) {
         kept_phone *k = &kept[(*nkept)++];
         size_t n;
         const void *b = store_blob(r, 1, &n);
@@ -412,8 +414,12 @@ static int load_kept_phones(store_tx *tx, int64_t id, kept_phone *kept, int *nke
         k->n = n;
         str_copy(k->tail, store_text(r, 2) ? store_text(r, 2) : "", sizeof k->tail);
     }
-    store_rows_free(r);
-    return 0;
+    if ((rc = store_rows_end(r, e))) {
+        for (int j = 0; j < *nkept; j++)
+            free(kept[j].ct);
+        *nkept = 0;
+    }
+    return rc;
 }
 
 static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contacts, nx_err *e)
@@ -515,7 +521,8 @@ static int resolve_place(store_tx *tx, const nx_principal *who, const resident_i
         if ((rc = store_query(tx, "SELECT community_id, grid_id, room_id FROM households WHERE id = $1", p, 1,
                               &r, e)))
             return rc;
-        bool found = store_next(r) == 1;
+        int frc = store_first(r, "", e);
+        bool found = frc == 0;
         if (found) {
             pl->household = in->household_id;
             pl->community = store_int(r, 0);
@@ -524,6 +531,8 @@ static int resolve_place(store_tx *tx, const nx_principal *who, const resident_i
                 pl->room = store_int(r, 2);
         }
         store_rows_free(r);
+        if (frc && frc != NX_ENOTFOUND)
+            return frc;
         if (!found || !perm_covers(who, tx, pl->community, pl->grid))
             return nx_fail(e, NX_EINVAL, "household_id", "户不存在");
     } else if (in->household_id < 0) {
@@ -671,17 +680,17 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
             nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
         goto done;
     }
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "登记居民失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step == NX_ECONFLICT) {
-        rc = nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
+    if (rc == NX_ECONFLICT) {
+        nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
         goto done;
     }
-    if (step != 1) {
-        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "登记居民失败");
+    if (rc == NX_ENOTFOUND) /* RETURNING gave no row: the database misbehaved */
+        rc = nx_fail(e, NX_EDB, "", "登记居民失败");
+    if (rc)
         goto done;
-    }
     if ((rc = write_suffixes(tx, *id, pl.community, rec.name_s, e)))
         goto done;
     if (in->tags && (rc = write_tags(tx, *id, in->tags, e)))
@@ -732,9 +741,9 @@ static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t 
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "居民不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
+        return rc;
     }
     memset(rec, 0, sizeof *rec);
     str_copy(rec->name, store_text(r, 0), sizeof rec->name);

@@ -86,13 +86,13 @@ int people_household_create(nx_app *app, const nx_principal *who, const househol
                           "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
                           p, 8, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "建户失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
+    if (rc == NX_ENOTFOUND) /* RETURNING gave no row: the database misbehaved */
         rc = nx_fail(e, NX_EDB, "", "建户失败");
+    if (rc)
         goto fail;
-    }
     if ((rc = audit_write(tx, who, "create", "household", *id, in.community_id, NULL, e)))
         goto fail;
     free(ct);
@@ -126,16 +126,14 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         goto fail;
     int64_t community = 0, grid = 0, room = 0;
-    if (store_next(r) == 1) {
+    if ((rc = store_first(r, "户不存在", e)) == 0) {
         community = store_int(r, 0);
         grid = store_int(r, 1);
         room = store_int(r, 2);
     }
     store_rows_free(r);
-    if (!community) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "户不存在");
+    if (rc)
         goto fail;
-    }
     if (in.community_id && in.community_id != community) {
         rc = nx_fail(e, NX_EINVAL, "community_id", "不能修改户所属社区");
         goto fail;
@@ -246,13 +244,11 @@ int people_household_get(nx_app *app, const nx_principal *who, int64_t id, json_
     json_t *o = NULL;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         goto done;
-    if (store_next(r) == 1)
-        o = household_json(app, r);
+    if ((rc = store_first(r, "户不存在", e)) == 0 && (o = household_json(app, r)) == NULL)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
     store_rows_free(r);
-    if (!o) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "户不存在");
+    if (rc)
         goto done;
-    }
     json_t *members;
     if ((rc = people_household_members(tx, id, 0, &members, e)))
         goto done;
@@ -337,7 +333,7 @@ int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id,
     int count = 0;
     int64_t last = 0;
     bool more = false;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         if (count == limit) {
             more = true;
             break;
@@ -346,8 +342,12 @@ int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id,
         json_array_append_new(items, household_json(app, r));
         count++;
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
     char next[32];
     snprintf(next, sizeof next, "%lld", (long long)last);
     *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());

@@ -126,12 +126,13 @@ static int find_room(import_ctx *c, const char *estate, const char *building, co
         return rc;
     int64_t bid = 0, community = 0;
     int found = 0;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         bid = store_int(r, 0);
         community = store_int(r, 1);
         found++;
     }
-    store_rows_free(r);
+    if ((rc = store_rows_end(r, e)))
+        return rc;
     if (found == 0)
         return nx_fail(e, NX_EINVAL, "room_id", "找不到小区“%s”的楼栋“%s”", estate, building);
     if (found > 1)
@@ -139,9 +140,10 @@ static int find_room(import_ctx *c, const char *estate, const char *building, co
     const char *u = unit ? unit : "";
     store_param q[] = {P_INT(bid), P_TEXT(u), P_TEXT(room)};
     rc = store_one_int(c->tx, "SELECT id FROM rooms WHERE building_id = $1 AND unit = $2 AND number = $3", q, 3,
-                       room_id, NULL);
-    if (rc == 0)
-        return 0;
+                       room_id, e);
+    if (rc != NX_ENOTFOUND)
+        return rc;
+    nx_err_clear(e);
     store_param a[] = {P_INT(community), P_INT(bid), P_TEXT(u), P_TEXT(room), P_INT(clock_now_ms())};
     rc = store_query(c->tx,
                      "INSERT INTO rooms (community_id, building_id, unit, number, created_at) VALUES ($1, $2, $3, "
@@ -149,11 +151,10 @@ static int find_room(import_ctx *c, const char *estate, const char *building, co
                      a, 5, &r, e);
     if (rc)
         return rc;
-    rc = store_next(r) == 1 ? 0 : NX_EDB;
-    if (rc == 0)
+    if ((rc = store_first(r, "", e)) == 0)
         *room_id = store_int(r, 0);
     store_rows_free(r);
-    return rc;
+    return rc == NX_ENOTFOUND ? nx_fail(e, NX_EDB, "", "添加房屋失败") : rc;
 }
 
 static int find_household(import_ctx *c, const char *number, int64_t room_id, int64_t grid_id, int64_t *hid,
@@ -164,9 +165,10 @@ static int find_household(import_ctx *c, const char *number, int64_t room_id, in
     int rc = store_one_int(c->tx,
                            "SELECT id FROM households WHERE number = $1 AND (community_id = $2 OR $3 = 1) "
                            "ORDER BY id LIMIT 1",
-                           p, 3, hid, NULL);
-    if (rc == 0)
-        return 0;
+                           p, 3, hid, e);
+    if (rc != NX_ENOTFOUND)
+        return rc;
+    nx_err_clear(e);
     household_input in = {.room_id = room_id, .grid_id = room_id ? 0 : grid_id, .number = number};
     (void)in;
     int64_t community = c->who->community_id, grid = grid_id;
@@ -178,11 +180,14 @@ static int find_household(import_ctx *c, const char *number, int64_t room_id, in
                               "rm.building_id WHERE rm.id = $1",
                               q, 1, &r, e)))
             return rc;
-        if (store_next(r) == 1) {
+        if ((rc = store_first(r, "", e)) == 0) {
             community = store_int(r, 0);
             grid = store_int(r, 1);
         }
         store_rows_free(r);
+        if (rc && rc != NX_ENOTFOUND)
+            return rc;
+        nx_err_clear(e);
     }
     if (!community)
         return nx_fail(e, NX_EINVAL, "household_id", "无法确定户“%s”所属社区", number);
@@ -195,11 +200,10 @@ static int find_household(import_ctx *c, const char *number, int64_t room_id, in
                           "VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
                           a, 5, &r, e)))
         return rc;
-    rc = store_next(r) == 1 ? 0 : NX_EDB;
-    if (rc == 0)
+    if ((rc = store_first(r, "", e)) == 0)
         *hid = store_int(r, 0);
     store_rows_free(r);
-    return rc;
+    return rc == NX_ENOTFOUND ? nx_fail(e, NX_EDB, "", "建户失败") : rc;
 }
 
 static int import_row(import_ctx *c, const char *const *cells, int n, int rownum, nx_err *e)

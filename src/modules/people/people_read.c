@@ -92,7 +92,7 @@ static int load_computed(store_tx *tx, read_ctx *c, nx_err *e)
     if (rc)
         return rc;
     c->ncomputed = 0;
-    while (store_next(r) == 1 && c->ncomputed < 8) {
+    while (c->ncomputed < 8 && store_row(r)) {
         int64_t age;
         const char *rule = store_text(r, 2);
         /* the rule forms org.c accepts: age>=N, age>N, age<=N, age<N */
@@ -113,7 +113,8 @@ static int load_computed(store_tx *tx, read_ctx *c, nx_err *e)
             t->max_age = max;
         }
     }
-    store_rows_free(r);
+    if ((rc = store_rows_end(r, e)))
+        return rc;
     pthread_mutex_lock(&computed_cache.lock);
     memcpy(computed_cache.t, c->computed, sizeof computed_cache.t);
     computed_cache.n = c->ncomputed;
@@ -327,7 +328,7 @@ static int attach_tags(store_tx *tx, json_t *items, nx_err *e)
         int rc = store_query(tx, sql, p, k, &r, e);
         if (rc)
             return rc;
-        while (store_next(r) == 1) {
+        while (store_row(r)) {
             int64_t rid = store_int(r, 0);
             for (size_t i = start; i < end; i++) {
                 json_t *it = json_array_get(items, i);
@@ -339,7 +340,8 @@ static int attach_tags(store_tx *tx, json_t *items, nx_err *e)
                 }
             }
         }
-        store_rows_free(r);
+        if ((rc = store_rows_end(r, e)))
+            return rc;
     }
     return 0;
 }
@@ -352,10 +354,9 @@ static int tags_write(store_tx *tx, int64_t id, jsonw *w, nx_err *e)
     int rc = store_query(tx, TAGS_SQL "$1)", p, 1, &r, e);
     if (rc)
         return rc;
-    while ((rc = store_next(r)) == 1)
+    while (store_row(r))
         w_tag(w, store_text(r, 1), store_text(r, 2), false);
-    store_rows_free(r);
-    return rc < 0 ? nx_fail(e, NX_EDB, "", "读取居民标签失败") : 0;
+    return store_rows_end(r, e);
 }
 
 /* The emergency contacts of a resident as one array value in w. */
@@ -370,7 +371,7 @@ static int contacts_write(read_ctx *c, store_tx *tx, int64_t id, jsonw *w, nx_er
     if (rc)
         return rc;
     jsonw_arr_begin(w);
-    while ((rc = store_next(r)) == 1) {
+    while (store_row(r)) {
         jsonw_obj_begin(w);
         jsonw_kint(w, "id", store_int(r, 0));
         jsonw_kstr(w, "name", store_text(r, 1));
@@ -380,8 +381,7 @@ static int contacts_write(read_ctx *c, store_tx *tx, int64_t id, jsonw *w, nx_er
         jsonw_obj_end(w);
     }
     jsonw_arr_end(w);
-    store_rows_free(r);
-    return rc < 0 ? nx_fail(e, NX_EDB, "", "读取紧急联系人失败") : 0;
+    return store_rows_end(r, e);
 }
 
 static int contacts_json(read_ctx *c, store_tx *tx, int64_t id, json_t **out, nx_err *e)
@@ -442,8 +442,7 @@ static int members_write(store_tx *tx, int64_t household, int64_t self, jsonw *w
     member stack[16], *m = stack;
     size_t n = 0, cap = sizeof stack / sizeof stack[0];
     nx_date today = date_today();
-    int step;
-    while ((step = store_next(r)) == 1) {
+    while (store_row(r)) {
         if (n == cap) {
             member *bigger = malloc(2 * cap * sizeof *bigger);
             if (bigger == NULL) {
@@ -466,9 +465,9 @@ static int members_write(store_tx *tx, int64_t household, int64_t self, jsonw *w
         x->male = store_int(r, 3) == 1;
         x->age = b.y ? date_age(b, today) : 0;
     }
-    store_rows_free(r);
-    if (rc == 0 && step < 0)
-        rc = nx_fail(e, NX_EDB, "", "读取家庭成员失败");
+    int end = store_rows_end(r, rc ? NULL : e);
+    if (rc == 0)
+        rc = end;
     if (rc == 0) {
         /* Heads first, the last one read first, then everyone else oldest first: the order the
          * earlier code produced by inserting each head at the front of the array. */
@@ -535,10 +534,8 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
     jsonw_init(&w, out);
     if ((rc = load_computed(tx, &c, e)) || (rc = store_query(tx, sql, p, n, &r, e)))
         goto done;
-    if (store_next(r) != 1) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
+    if ((rc = store_first(r, "居民不存在", e)))
         goto done;
-    }
     row_write(&c, r, true, &w);
     int64_t household = store_int(r, C_HOUSEHOLD);
     store_rows_free(r);
@@ -609,9 +606,8 @@ int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fiel
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         goto fail;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "居民不存在", e))) {
         store_rows_free(r);
-        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
         goto fail;
     }
     read_ctx c = {.app = app, .reveal = true};
@@ -1013,7 +1009,7 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
         goto done;
     char next[1200] = "";
     int count = 0, matched = 0;
-    while ((rc = store_next(r)) == 1) {
+    while (store_row(r)) {
         if (s->check_phone_suffix && !suffix_matches(app, r, s->suffix))
             continue;
         matched++;
@@ -1029,15 +1025,14 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
         if (count == q->limit) /* while the last row is current, for its sort key */
             make_cursor(&sp, json_array_get(items, (size_t)count - 1), r, next, sizeof next);
     }
-    if (rc < 0)
+    rc = store_rows_end(r, e);
+    r = NULL;
+    if (rc)
         goto done;
-    rc = 0;
     if (count < q->limit || matched <= q->limit)
         next[0] = '\0';
     if (s->check_phone_suffix && total >= 0)
         total = -1; /* the count above covered only the last four digits */
-    store_rows_free(r);
-    r = NULL;
     if ((rc = attach_tags(tx, items, e)))
         goto done;
     res = json_pack("{s:O, s:o}", "items", items, "next_cursor", next[0] ? json_string(next) : json_null());
@@ -1095,9 +1090,9 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
         snprintf(s->sql + len, sizeof s->sql - len, "%s LIMIT 200", sp.order);
         if ((rc = store_query(tx, s->sql, s->p, s->n, &r, e)))
             goto done;
-        int rows = 0, step;
+        int rows = 0;
         cursor[0] = '\0';
-        while ((step = store_next(r)) == 1) {
+        while (store_row(r)) {
             rows++;
             json_t *row = row_json(&c, r, true, &scratch);
             if (row == NULL) {
@@ -1111,12 +1106,10 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
             }
             json_array_append_new(batch, row);
         }
-        store_rows_free(r);
+        rc = store_rows_end(r, e);
         r = NULL;
-        if (step < 0) {
-            rc = nx_fail(e, NX_EDB, "", "读取居民失败");
+        if (rc)
             goto done;
-        }
         if ((rc = attach_tags(tx, batch, e)))
             goto done;
         size_t i;
