@@ -8,11 +8,11 @@
 
 #include "base/log.h"
 #include "base/str.h"
-#include "gateway/codec.h"
 #include "gateway/gateway.h"
 #include "http/http.h"
 #include "modules/devices/devices.h"
 #include "notify/sse_feed.h"
+#include "wire/codec.h"
 
 #include <stdio.h>
 #include <stdlib.h>

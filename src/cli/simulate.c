@@ -32,8 +32,8 @@
 
 #include "base/clock.h"
 #include "base/str.h"
-#include "gateway/codec.h"
-#include "gateway/watch.h"
+#include "wire/codec.h"
+#include "wire/watch.h"
 
 #include <math.h>
 #include <stdio.h>

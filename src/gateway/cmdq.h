@@ -17,9 +17,9 @@
 #include <stdint.h>
 
 #include "base/err.h"
-#include "gateway/codec.h"
 #include "secure/crypto.h"
 #include "store/store.h"
+#include "wire/codec.h"
 
 /* One command for the loop. cmd's strings borrow from args, which the request owns. */
 typedef struct cmdq cmdq;

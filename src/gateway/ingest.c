@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -249,6 +250,16 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
     }
     *out = g;
     return 0;
+}
+
+void ingest_item_frame(devices_in *in, const gw_msg *m, const char *device, int64_t now_ms)
+{
+    memset(in, 0, sizeof *in);
+    in->kind = DEV_IN_FRAME;
+    in->proto = m->proto;
+    in->at = now_ms;
+    snprintf(in->imei, sizeof in->imei, "%s", device);
+    in->msg = *m;
 }
 
 int ingest_push(gw_ingest *g, const devices_in *item, void *token)

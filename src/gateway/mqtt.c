@@ -24,9 +24,9 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "gateway/cmdq.h"
-#include "gateway/frame.h"
 #include "gateway/ingest.h"
-#include "gateway/proto.h"
+#include "wire/frame.h"
+#include "wire/proto.h"
 
 #include <mosquitto.h>
 #include <pthread.h>
@@ -423,7 +423,7 @@ static void handle_frame(gw_mqtt *q, int proto, const char *id, const uint8_t *f
     if (mqtt_topic_make(q->prefix, proto, id, "down", down, sizeof down))
         return; /* cannot happen: prefix and id are bounded */
     devices_in in;
-    gw_proto_item(&in, &m, id, now);
+    ingest_item_frame(&in, &m, id, now);
     if (m.kind == GW_ALARM) {
         alarm_tok *t = malloc(sizeof *t);
         if (!t)

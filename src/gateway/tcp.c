@@ -25,9 +25,9 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "gateway/cmdq.h"
-#include "gateway/frame.h"
 #include "gateway/ingest.h"
-#include "gateway/proto.h"
+#include "wire/frame.h"
+#include "wire/proto.h"
 
 #include <arpa/inet.h>
 #include <pthread.h>
@@ -308,7 +308,7 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
     size_t olen = 0;
     gw_proto_reply(&m, now, out, sizeof out, &olen);
     devices_in in;
-    gw_proto_item(&in, &m, c->device, now);
+    ingest_item_frame(&in, &m, c->device, now);
     if (m.kind == GW_ALARM) {
         tok = calloc(1, sizeof *tok);
         if (!tok) {

@@ -1,13 +1,13 @@
-/* fuzz_frame.c — libFuzzer target for the framer (gateway/frame.h). The first byte picks the
+/* fuzz_frame.c — libFuzzer target for the framer (wire/frame.h). The first byte picks the
  * protocol and a small cap, the second a chunk size; the rest is the stream. The stream is framed
  * twice — pushed whole, and pushed in chunks (the last chunk sizes vary) — and both must give the
  * same frames and the same error at the same point. Every frame must be well delimited and within
  * the cap, and is then decoded (which must not crash). */
 #include "fuzz.h"
 
-#include "gateway/frame.h"
-#include "gateway/iw.h"
-#include "gateway/watch.h"
+#include "wire/frame.h"
+#include "wire/iw.h"
+#include "wire/watch.h"
 
 #include <string.h>
 

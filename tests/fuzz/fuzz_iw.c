@@ -1,9 +1,9 @@
-/* fuzz_iw.c — libFuzzer target for the IW decoder (gateway/iw.h): any bytes as one frame.
+/* fuzz_iw.c — libFuzzer target for the IW decoder (wire/iw.h): any bytes as one frame.
  * Invariants: no crash; a decoded message has a kind and bounded arrays; its reply (if any) is one
  * "<prefix>BP<type>…#" frame; answers to commands are never acknowledged. */
 #include "fuzz.h"
 
-#include "gateway/iw.h"
+#include "wire/iw.h"
 
 #include <string.h>
 

@@ -1,11 +1,11 @@
-/* fuzz_watch.c — libFuzzer target for the watch decoder (gateway/watch.h): any bytes as one frame.
+/* fuzz_watch.c — libFuzzer target for the watch decoder (wire/watch.h): any bytes as one frame.
  * Invariants: no crash; a decoded message has a kind and bounded arrays; its reply is a well-formed
  * frame that decodes again with the same MF, ID and IDX; a voice payload un-escapes; escaping any
  * bytes and un-escaping them gives them back. */
 #include "fuzz.h"
 
-#include "gateway/frame.h"
-#include "gateway/watch.h"
+#include "wire/frame.h"
+#include "wire/watch.h"
 
 #include <string.h>
 

@@ -36,8 +36,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "gateway/codec.h"
 #include "modules/app.h"
+#include "wire/codec.h"
 
 #define DEV_SOS_MERGE_MS  (60LL * 1000)      /* a repeated SOS frame of an unanswered alarm */
 #define DEV_DUP_WINDOW_MS (30LL * 60 * 1000) /* other repeated alarms */

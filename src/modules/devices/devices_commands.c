@@ -11,11 +11,11 @@
 
 #include "base/log.h"
 #include "base/str.h"
-#include "gateway/iw.h"
-#include "gateway/watch.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
 #include "text/mask.h"
+#include "wire/iw.h"
+#include "wire/watch.h"
 
 #include <stdio.h>
 #include <stdlib.h>

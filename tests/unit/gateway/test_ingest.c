@@ -11,8 +11,8 @@
 
 #include "base/str.h"
 #include "gateway/ingest.h"
-#include "gateway/watch.h"
 #include "store/store.h"
+#include "wire/watch.h"
 #include "test.h"
 
 static int drained_calls;

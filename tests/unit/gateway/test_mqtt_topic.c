@@ -1,11 +1,12 @@
 /* test_mqtt_topic.c — the pure parts of the MQTT input (gateway/mqtt.h): topic parsing and building,
- * prefix and URL checks; and the shared frame helpers (gateway/proto.h) it answers with. */
+ * prefix and URL checks; and the shared frame helpers (wire/proto.h) it answers with. */
 #include <stdint.h>
 #include <string.h>
 
-#include "gateway/codec.h"
+#include "gateway/ingest.h"
 #include "gateway/mqtt.h"
-#include "gateway/proto.h"
+#include "wire/codec.h"
+#include "wire/proto.h"
 #include "test.h"
 
 static void test_topic_parse(void)
@@ -171,7 +172,7 @@ static void test_proto_helpers(void)
     CHECK_INT(len, strlen("[3G*5678901234*0002*AL]"));
     CHECK(memcmp(out, "[3G*5678901234*0002*AL]", len) == 0);
     devices_in in;
-    gw_proto_item(&in, &m, "5678901234", 1234);
+    ingest_item_frame(&in, &m, "5678901234", 1234);
     CHECK_INT(in.kind, DEV_IN_FRAME);
     CHECK_INT(in.proto, GW_PROTO_WATCH);
     CHECK_INT(in.at, 1234);

@@ -16,9 +16,9 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "base/str.h"
-#include "gateway/watch.h"
 #include "modules/devices/devices.h"
 #include "store/store.h"
+#include "wire/watch.h"
 #include "test.h"
 
 static char dir[256];

@@ -11,9 +11,9 @@
  * time, course, signal, satellites, battery …); coordinates are converted from degrees and minutes to
  * micro-degrees with rounding to nearest. As on the watch, an alarm (AP10) stays an alarm when its
  * position is malformed, and blank fields are "no value". Pure and stateless; safe from any thread. */
-#include "gateway/iw.h"
+#include "wire/iw.h"
 
-#include "gateway/codec_internal.h"
+#include "wire/codec_internal.h"
 
 #include <stdio.h>
 #include <string.h>

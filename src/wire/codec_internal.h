@@ -1,9 +1,9 @@
-/* codec_internal.h — small parsers shared by watch.c and iw.c (not for use outside src/gateway).
+/* codec_internal.h — small parsers shared by watch.c and iw.c (not for use outside src/wire).
  * Every parser reads a bounded span (pointer + length, no NUL needed) and validates all of it. */
-#ifndef NX_GATEWAY_CODEC_INTERNAL_H
-#define NX_GATEWAY_CODEC_INTERNAL_H
+#ifndef NX_WIRE_CODEC_INTERNAL_H
+#define NX_WIRE_CODEC_INTERNAL_H
 
-#include "gateway/codec.h"
+#include "wire/codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,11 +1,11 @@
-/* test_iw.c — the IW codec (gateway/iw.h) against shared/protocols/iw.md: login and its reply with
+/* test_iw.c — the IW codec (wire/iw.h) against shared/protocols/iw.md: login and its reply with
  * the server's time, every message type (positions with the spec's own block, alarms with and without
  * a fix, cell + Wi-Fi, heartbeat, health), the TRV prefix, answers to commands (no ack), blank fields,
  * malformed frames, and command encoding. */
 #include <stdint.h>
 #include <string.h>
 
-#include "gateway/iw.h"
+#include "wire/iw.h"
 #include "test.h"
 
 #define DEC(lit, m) iw_decode((const uint8_t *)(lit), sizeof(lit) - 1, (m), NULL)

@@ -1,10 +1,10 @@
-/* test_watch.c — the "3G watch" codec (gateway/watch.h) against shared/protocols/watch.md: every
+/* test_watch.c — the "3G watch" codec (wire/watch.h) against shared/protocols/watch.md: every
  * message type, the spec's own examples, the quirks (case, LEN, IDX, escapes, signs, hex cells,
  * bracketed SSIDs, alarms without a fix), malformed frames, replies and commands byte for byte. */
 #include <stdint.h>
 #include <string.h>
 
-#include "gateway/watch.h"
+#include "wire/watch.h"
 #include "test.h"
 
 #define DEC(lit, m) watch_decode((const uint8_t *)(lit), sizeof(lit) - 1, (m), NULL)

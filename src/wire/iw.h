@@ -6,11 +6,11 @@
  * other frame gw_msg.device_id is "" and the connection knows the device. The protocol requires a
  * login first: a connection's frames before an AP00 are to be recorded and dropped, not answered —
  * that is connection state, kept by the caller, not here. */
-#ifndef NX_GATEWAY_IW_H
-#define NX_GATEWAY_IW_H
+#ifndef NX_WIRE_IW_H
+#define NX_WIRE_IW_H
 
 #include "base/err.h"
-#include "gateway/codec.h"
+#include "wire/codec.h"
 
 #include <stddef.h>
 #include <stdint.h>

@@ -12,9 +12,9 @@
  * fails the frame), liberal where refusing would hurt someone: LEN is ignored, types compare without
  * case, a keep-alive is answered whatever follows it, and an alarm keeps being an alarm when its
  * position is malformed or absent. Pure and stateless; safe from any thread. */
-#include "gateway/watch.h"
+#include "wire/watch.h"
 
-#include "gateway/codec_internal.h"
+#include "wire/codec_internal.h"
 
 #include <stdio.h>
 #include <string.h>

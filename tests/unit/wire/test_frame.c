@@ -1,4 +1,4 @@
-/* test_frame.c — the per-connection framer (gateway/frame.h): several frames in one read, one frame
+/* test_frame.c — the per-connection framer (wire/frame.h): several frames in one read, one frame
  * over many reads (down to byte by byte), garbage between frames, balanced brackets inside a frame,
  * the caps (exact boundary, endless frames, sticky errors), the IW prefix split across reads, and
  * that a dead connection's half frame is discarded. */
@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "gateway/codec.h"
-#include "gateway/frame.h"
-#include "gateway/watch.h"
+#include "wire/codec.h"
+#include "wire/frame.h"
+#include "wire/watch.h"
 #include "test.h"
 
 #define MAXF 16

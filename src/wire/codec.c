@@ -6,7 +6,7 @@
  * for range before they are stored, and digit counts are capped so nothing overflows int64. Time
  * conversion is plain arithmetic on the proleptic Gregorian calendar (no timegm, no TZ variable), so
  * the codecs stay pure and give the same answer on every machine. No state, safe from any thread. */
-#include "gateway/codec_internal.h"
+#include "wire/codec_internal.h"
 
 #include "base/err.h"
 

@@ -3,11 +3,11 @@
  * Pure functions: a complete frame (as cut by gw_framer) in, a gw_msg and the reply bytes out;
  * commands in, frame bytes out. No allocation, no clock, no I/O; safe from any thread. Strings in
  * the message are copies; gw_msg.raw and gw_msg.payload borrow the frame (see codec.h). */
-#ifndef NX_GATEWAY_WATCH_H
-#define NX_GATEWAY_WATCH_H
+#ifndef NX_WIRE_WATCH_H
+#define NX_WIRE_WATCH_H
 
 #include "base/err.h"
-#include "gateway/codec.h"
+#include "wire/codec.h"
 
 #include <stddef.h>
 #include <stdint.h>

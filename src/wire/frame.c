@@ -8,10 +8,10 @@
  * tail of a push is copied into f->buf, so the buffer never holds more than one frame and never more
  * than cap bytes: cap is checked on every byte before anything is stored. Invariant: f->len > 0 only
  * in state IN (a partial frame) or when f->release is set (the frame just returned from f->buf). */
-#include "gateway/frame.h"
+#include "wire/frame.h"
 
 #include "base/err.h"
-#include "gateway/codec.h"
+#include "wire/codec.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -21,8 +21,8 @@
  * Lifetimes: every string field is a NUL-terminated copy inside the struct (truncated to its array;
  * the sizes are below). gw_msg.raw and gw_msg.payload borrow the frame passed to the decoder and are
  * valid only as long as that buffer is. */
-#ifndef NX_GATEWAY_CODEC_H
-#define NX_GATEWAY_CODEC_H
+#ifndef NX_WIRE_CODEC_H
+#define NX_WIRE_CODEC_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,21 +1,21 @@
-/* proto.h — what every gateway input (TCP today, MQTT, later others) does with one complete frame:
- * decode it with the protocol's codec, work out the reply the protocol requires, and turn the
- * message into the ingest item that devices_ingest stores.
+/* proto.h — what every gateway input (TCP today, MQTT, later others) does with one complete frame of
+ * either protocol: name the protocol, decode the frame with its codec and work out the reply the
+ * protocol requires. (Turning the message into the devices module's ingest item is the gateway's
+ * part: ingest_item_frame in gateway/ingest.h.)
  *
  * Pure helpers over the codecs (watch.h, iw.h): no allocation, no I/O, no clock (the caller passes
  * the time), safe from any thread. They exist so that the inputs cannot drift apart in what they
- * answer or store. */
-#ifndef NX_GATEWAY_PROTO_H
-#define NX_GATEWAY_PROTO_H
+ * answer. */
+#ifndef NX_WIRE_PROTO_H
+#define NX_WIRE_PROTO_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "base/err.h"
-#include "gateway/codec.h"
-#include "gateway/iw.h"
-#include "gateway/watch.h"
-#include "modules/devices/devices.h"
+#include "wire/codec.h"
+#include "wire/iw.h"
+#include "wire/watch.h"
 
 /* Time zone sent in the IW login reply (China). */
 #define GW_TZ_HOURS 8
@@ -37,9 +37,5 @@ int gw_proto_decode(int proto, const uint8_t *frame, size_t len, gw_msg *m, nx_e
  * *len = 0 when none is due or the reply cannot be built (never an error for the caller: a frame
  * without a reply is still stored). now_ms is the server's clock (IW login replies carry it). */
 void gw_proto_reply(const gw_msg *m, int64_t now_ms, char *out, size_t cap, size_t *len);
-
-/* Fill in as the ingest item (DEV_IN_FRAME) of message m from device (watch id or IW IMEI), read at
- * now_ms. m.raw and m.payload are copied as pointers; ingest_push drops them. */
-void gw_proto_item(devices_in *in, const gw_msg *m, const char *device, int64_t now_ms);
 
 #endif

@@ -14,8 +14,8 @@
  * Memory: the framer copies only an unfinished frame (its buffer grows by doubling up to the cap and
  * is released after a frame over 4 KiB), so an idle connection costs sizeof(gw_framer). Not thread
  * safe; one framer belongs to one connection. */
-#ifndef NX_GATEWAY_FRAME_H
-#define NX_GATEWAY_FRAME_H
+#ifndef NX_WIRE_FRAME_H
+#define NX_WIRE_FRAME_H
 
 #include <stddef.h>
 #include <stdint.h>

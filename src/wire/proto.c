@@ -1,10 +1,9 @@
-/* proto.c — decode, reply and ingest item for one frame of either protocol (see proto.h). Nothing
- * here keeps state: connection or topic state (who the device is, whether an IW device has logged
- * in) belongs to the input that calls these. Only the codecs and libc are used: the fuzz targets
- * compile every gateway file but tcp.c, mqtt.c and ingest.c with nothing else of base/ than err.c. */
-#include "gateway/proto.h"
+/* proto.c — the protocol's name, decode and reply for one frame of either protocol (see proto.h).
+ * Nothing here keeps state: connection or topic state (who the device is, whether an IW device has
+ * logged in) belongs to the input that calls these. Only the codecs and libc are used: the fuzz
+ * targets compile every file of src/wire with nothing else of base/ than err.c. */
+#include "wire/proto.h"
 
-#include <stdio.h>
 #include <string.h>
 
 const char *gw_proto_name(int proto)
@@ -37,14 +36,4 @@ void gw_proto_reply(const gw_msg *m, int64_t now_ms, char *out, size_t cap, size
                                         : iw_reply(m, now_ms, GW_TZ_HOURS, out, cap, len);
     if (rc)
         *len = 0;
-}
-
-void gw_proto_item(devices_in *in, const gw_msg *m, const char *device, int64_t now_ms)
-{
-    memset(in, 0, sizeof *in);
-    in->kind = DEV_IN_FRAME;
-    in->proto = m->proto;
-    in->at = now_ms;
-    snprintf(in->imei, sizeof in->imei, "%s", device);
-    in->msg = *m;
 }
