@@ -20,12 +20,6 @@ int cli_subscribe(struct dispatcher *d, nx_app *app);
  * without echo. 0 or non-zero with a message printed. */
 int cli_read_password(const char *prompt, char *out, size_t n);
 
-/* A periodic job run once across processes (see ticker.c). fn gets the current time. */
-typedef int (*cli_tick_fn)(nx_app *app, int64_t now_ms, nx_err *e);
-typedef struct cli_ticker cli_ticker;
-int cli_ticker_start(nx_app *app, const char *name, int interval_s, cli_tick_fn fn, cli_ticker **out, nx_err *e);
-void cli_ticker_stop(cli_ticker *t); /* NULL accepted; joins */
-
 /* The wristband gateway (listeners from watch_listen / iw_listen), the devices ticker and the live
  * alert feed of srv's event stream, started by serve after the HTTP server (cli/device.c). print
  * writes "nuanxin: gateway watch on HOST:PORT" (and iw) lines to stdout. stop accepts NULL and

@@ -15,6 +15,7 @@
 #include "modules/visits/visits.h"
 #include "notify/channel.h"
 #include "notify/dispatcher.h"
+#include "store/ticker.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@
 extern const char nx_openapi_json[];
 
 /* The service hall's hourly sweep: step deadlines, escalation, allowance tiers and stops. */
-static int services_tick(nx_app *app, int64_t now_ms, nx_err *e)
+static int services_tick(void *app, int64_t now_ms, nx_err *e)
 {
     json_t *summary = NULL;
     int rc = services_sweep(app, NULL, now_ms, &summary, e);
@@ -71,14 +72,15 @@ int cmd_serve(int argc, char **argv)
         return 1;
     }
     visits_scheduler *sched = NULL;
-    cli_ticker *sweep = NULL;
+    store_ticker *sweep = NULL;
+    store_ticker_options sweep_o = {.name = "services.sweep", .period_ms = 3600 * 1000, .fn = services_tick, .ctx = &app};
     /* Notifications to residents leave through the registered channels; only the log stand-in
      * exists so far (SMS and WeChat are interfaces waiting for a provider). */
     channel_register(&CHANNEL_LOG_STUB, NULL);
     if (cli_subscribe(disp, &app) || visits_scheduler_start(&app, 0, &sched, &e) ||
-        cli_ticker_start(&app, "services.sweep", 3600, services_tick, &sweep, &e)) {
+        store_ticker_start(app.db, &sweep_o, &sweep, &e)) {
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
-        cli_ticker_stop(sweep);
+        store_ticker_stop(sweep);
         visits_scheduler_stop(sched);
         dispatcher_stop(hooks);
         dispatcher_stop(disp);
@@ -99,7 +101,7 @@ int cmd_serve(int argc, char **argv)
     http_server *srv = NULL;
     if (http_server_new(&ho, &srv, &e)) {
         fprintf(stderr, "nuanxin: 无法创建 HTTP 服务：%s\n", e.msg);
-        cli_ticker_stop(sweep);
+        store_ticker_stop(sweep);
         visits_scheduler_stop(sched);
         dispatcher_stop(hooks);
         dispatcher_stop(disp);
@@ -112,7 +114,7 @@ int cmd_serve(int argc, char **argv)
     if (http_server_start(srv, &e)) {
         fprintf(stderr, "nuanxin: 无法监听 %s：%s\n", nx_cfg.listen, e.msg);
         http_server_free(srv);
-        cli_ticker_stop(sweep);
+        store_ticker_stop(sweep);
         visits_scheduler_stop(sched);
         dispatcher_stop(hooks);
         dispatcher_stop(disp);
@@ -124,7 +126,7 @@ int cmd_serve(int argc, char **argv)
     if (cli_devices_start(&app, srv, &devs, &e)) {
         fprintf(stderr, "nuanxin: 无法启动设备网关：%s\n", e.msg);
         http_server_free(srv);
-        cli_ticker_stop(sweep);
+        store_ticker_stop(sweep);
         visits_scheduler_stop(sched);
         dispatcher_stop(hooks);
         dispatcher_stop(disp);
@@ -169,7 +171,7 @@ stop:
     mqtt_stop(mq);
     cli_devices_stop(devs);
     http_server_free(srv);
-    cli_ticker_stop(sweep);
+    store_ticker_stop(sweep);
     visits_scheduler_stop(sched);
     dispatcher_stop(hooks);
     dispatcher_stop(disp);

@@ -22,10 +22,9 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "notify/outbox.h"
+#include "store/ticker.h"
 
-#include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -778,12 +777,9 @@ fail:
 
 struct devices_ticker {
     nx_app *app;
-    int interval_ms;
     int64_t started_at; /* the gateway listens from about then: offline alerts count from it */
-    bool stop;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    int64_t last_sweep, last_prune;
+    store_ticker *ticker;
 };
 
 /* Whether an open alert is due to escalate at now: a read, so that the one-second tick takes the
@@ -809,53 +805,32 @@ static bool escalation_due(store *s, int64_t now)
 /* Telemetry older than telemetry_keep_days is deleted once an hour (devices_prune). */
 #define TICK_PRUNE_MS (3600LL * 1000)
 
-static void *ticker_main(void *arg)
+/* One tick of the ticker (store_tick_fn), run only while this process is the leader. */
+static int ticker_tick(void *arg, int64_t now, nx_err *e)
 {
     devices_ticker *t = arg;
-    int64_t last_sweep = 0, last_prune = 0;
-    pthread_mutex_lock(&t->mu);
-    while (!t->stop) {
-        pthread_mutex_unlock(&t->mu);
-        nx_err e;
-        nx_err_clear(&e);
-        bool leader = false;
-        int64_t now = clock_now_ms();
-        bool sweep = now - last_sweep >= TICK_SWEEP_MS || now < last_sweep;
-        if ((sweep || escalation_due(t->app->db, now)) && store_leader(t->app->db, "devices.ticker", &leader, &e) == 0 &&
-            leader) {
-            int64_t esc = t->app->cfg ? t->app->cfg->alert_escalate_s * 1000 : 0;
-            int64_t idle = t->app->cfg ? t->app->cfg->gw_idle_timeout_s * 1000 : 0;
-            int n = 0;
-            int rc = devices_tick(t->app->db, now, esc, idle, t->started_at, &n, &e);
-            if (rc)
-                nx_log(LOG_WARN, "devices.tick_failed code=%s", nx_code_name(rc));
-            int64_t keep = t->app->cfg ? t->app->cfg->telemetry_keep_days : 0;
-            if (keep > 0 && (now - last_prune >= TICK_PRUNE_MS || now < last_prune)) {
-                int64_t gone = 0;
-                nx_err_clear(&e);
-                if ((rc = devices_prune(t->app->db, now, (int)keep, &gone, &e)))
-                    nx_log(LOG_WARN, "devices.prune_failed code=%s", nx_code_name(rc));
-                else if (gone)
-                    nx_log(LOG_INFO, "devices.pruned rows=%lld keep_days=%lld", (long long)gone, (long long)keep);
-                last_prune = now;
-            }
-            if (sweep)
-                last_sweep = now;
-        }
-        pthread_mutex_lock(&t->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += t->interval_ms / 1000;
-        until.tv_nsec += (long)(t->interval_ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
-        while (!t->stop && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT) {
-        }
+    bool sweep = now - t->last_sweep >= TICK_SWEEP_MS || now < t->last_sweep;
+    if (!sweep && !escalation_due(t->app->db, now))
+        return 0;
+    int64_t esc = t->app->cfg ? t->app->cfg->alert_escalate_s * 1000 : 0;
+    int64_t idle = t->app->cfg ? t->app->cfg->gw_idle_timeout_s * 1000 : 0;
+    int n = 0;
+    int rc = devices_tick(t->app->db, now, esc, idle, t->started_at, &n, e);
+    int64_t keep = t->app->cfg ? t->app->cfg->telemetry_keep_days : 0;
+    if (keep > 0 && (now - t->last_prune >= TICK_PRUNE_MS || now < t->last_prune)) {
+        int64_t gone = 0;
+        nx_err pe;
+        nx_err_clear(&pe);
+        int prc = devices_prune(t->app->db, now, (int)keep, &gone, &pe);
+        if (prc)
+            nx_log(LOG_WARN, "devices.prune_failed code=%s", nx_code_name(prc));
+        else if (gone)
+            nx_log(LOG_INFO, "devices.pruned rows=%lld keep_days=%lld", (long long)gone, (long long)keep);
+        t->last_prune = now;
     }
-    pthread_mutex_unlock(&t->mu);
-    return NULL;
+    if (sweep)
+        t->last_sweep = now;
+    return rc; /* the ticker logs a failed devices_tick; the prune runs all the same */
 }
 
 int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_err *e)
@@ -864,15 +839,16 @@ int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_
     if (!t)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     t->app = app;
-    t->interval_ms = interval_ms > 0 ? interval_ms : 1000;
     t->started_at = clock_now_ms();
-    pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, NULL);
-    if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {
-        pthread_mutex_destroy(&t->mu);
-        pthread_cond_destroy(&t->cv);
+    store_ticker_options o = {.name = "devices.ticker",
+                              .period_ms = interval_ms > 0 ? interval_ms : 1000,
+                              .run_at_start = true,
+                              .fn = ticker_tick,
+                              .ctx = t};
+    int rc = store_ticker_start(app->db, &o, &t->ticker, e);
+    if (rc) {
         free(t);
-        return nx_fail(e, NX_EINTERNAL, "", "无法启动报警定时任务");
+        return rc;
     }
     *out = t;
     return 0;
@@ -882,12 +858,6 @@ void devices_ticker_stop(devices_ticker *t)
 {
     if (!t)
         return;
-    pthread_mutex_lock(&t->mu);
-    t->stop = true;
-    pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-    pthread_join(t->thread, NULL);
-    pthread_mutex_destroy(&t->mu);
-    pthread_cond_destroy(&t->cv);
+    store_ticker_stop(t->ticker);
     free(t);
 }

@@ -180,8 +180,8 @@ int devices_tick(store *s, int64_t now_ms, int64_t esc_ms, int64_t idle_ms, int6
  * rest at the next call). *gone gets the rows deleted. Alerts are care records and are kept. */
 int devices_prune(store *s, int64_t now_ms, int keep_days, int64_t *gone, nx_err *e);
 
-/* A thread that runs devices_tick every interval_ms (0 = 1000) while this process holds the
- * store_leader lock "devices.ticker" (since_ms = the thread's start), and devices_prune with the
+/* A ticker (store/ticker.h) that runs devices_tick every interval_ms (0 = 1000) while this process
+ * holds the store_leader lock "devices.ticker" (since_ms = the thread's start), and devices_prune with the
  * configured telemetry_keep_days once an hour. */
 typedef struct devices_ticker devices_ticker;
 int devices_ticker_start(nx_app *app, int interval_ms, devices_ticker **out, nx_err *e);

@@ -22,8 +22,6 @@
 #include "notify/dispatcher.h"
 #include "secure/audit.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,69 +488,22 @@ int visits_subscribe(struct dispatcher *d, nx_app *app)
 
 /* ---- the scheduler thread ---- */
 
-struct visits_scheduler {
-    nx_app *app;
-    int interval_s;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
-};
-
-static void *scheduler_main(void *arg)
+static int scheduler_tick(void *app, int64_t now_ms, nx_err *e)
 {
-    visits_scheduler *s = arg;
-    pthread_mutex_lock(&s->mu);
-    while (!s->stop) {
-        pthread_mutex_unlock(&s->mu);
-        nx_err e;
-        nx_err_clear(&e);
-        bool leader = false;
-        if (store_leader(s->app->db, "visits.scheduler", &leader, &e) == 0 && leader) {
-            int rc = visits_schedule(s->app, clock_now_ms(), NULL, &e);
-            if (rc)
-                nx_log(LOG_WARN, "visits.schedule_failed code=%s msg=\"%s\"", nx_code_name(rc), e.msg);
-        }
-        pthread_mutex_lock(&s->mu);
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += s->interval_s;
-        while (!s->stop && pthread_cond_timedwait(&s->cv, &s->mu, &until) != ETIMEDOUT) {
-        }
-    }
-    pthread_mutex_unlock(&s->mu);
-    return NULL;
+    return visits_schedule(app, now_ms, NULL, e);
 }
 
 int visits_scheduler_start(nx_app *app, int interval_s, visits_scheduler **out, nx_err *e)
 {
-    visits_scheduler *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    s->app = app;
-    s->interval_s = interval_s > 0 ? interval_s : 300;
-    pthread_mutex_init(&s->mu, NULL);
-    pthread_cond_init(&s->cv, NULL);
-    if (pthread_create(&s->thread, NULL, scheduler_main, s) != 0) {
-        pthread_mutex_destroy(&s->mu);
-        pthread_cond_destroy(&s->cv);
-        free(s);
-        return nx_fail(e, NX_EINTERNAL, "", "无法启动走访调度线程");
-    }
-    *out = s;
-    return 0;
+    store_ticker_options o = {.name = "visits.scheduler",
+                              .period_ms = (interval_s > 0 ? interval_s : 300) * 1000LL,
+                              .run_at_start = true,
+                              .fn = scheduler_tick,
+                              .ctx = app};
+    return store_ticker_start(app->db, &o, out, e);
 }
 
 void visits_scheduler_stop(visits_scheduler *s)
 {
-    if (s == NULL)
-        return;
-    pthread_mutex_lock(&s->mu);
-    s->stop = true;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->thread, NULL);
-    pthread_mutex_destroy(&s->mu);
-    pthread_cond_destroy(&s->cv);
-    free(s);
+    store_ticker_stop(s);
 }

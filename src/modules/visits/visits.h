@@ -46,6 +46,7 @@
 
 #include "base/clock.h"
 #include "modules/app.h"
+#include "store/ticker.h"
 
 struct dispatcher;
 
@@ -181,9 +182,9 @@ int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e);
 /* Subscribe the 遇事必访 handlers (see the events above) to d. 0 or the dispatcher's code. */
 int visits_subscribe(struct dispatcher *d, nx_app *app);
 
-/* A thread that runs visits_schedule every interval_s seconds (0 = 300) while this process holds
- * the store_leader lock "visits.scheduler". */
-typedef struct visits_scheduler visits_scheduler;
+/* A ticker (store/ticker.h) that runs visits_schedule at start and then every interval_s seconds
+ * (0 = 300) while this process holds the store_leader lock "visits.scheduler". */
+typedef store_ticker visits_scheduler;
 int visits_scheduler_start(nx_app *app, int interval_s, visits_scheduler **out, nx_err *e);
 void visits_scheduler_stop(visits_scheduler *s); /* NULL accepted; joins the thread */
 

@@ -1,0 +1,154 @@
+/* ticker.c — a leader-elected periodic job on a monotonic clock (see ticker.h).
+ *
+ * The thread sleeps on a condition variable bound to CLOCK_MONOTONIC (pthread_condattr_setclock), so
+ * a deadline is "period after the last tick ended" whatever happens to the wall clock. The mutex guards
+ * only the flags stop and woken and the run count; the tick itself runs unlocked, so stop and wake
+ * never wait for a store round trip while holding it. A spurious wake-up goes back to sleep until the
+ * deadline; stop and wake end the sleep at once. Leadership is asked before every tick: on PostgreSQL
+ * the lock may be lost with its connection and taken over by another process between two ticks. */
+#include "store/ticker.h"
+
+#include "base/clock.h"
+#include "base/log.h"
+#include "base/str.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define NAME_MAX_LEN 63 /* store_leader's limit for a lock name */
+
+struct store_ticker {
+    store *s;
+    char name[NAME_MAX_LEN + 1];
+    int64_t period_ms;
+    bool run_at_start;
+    store_tick_fn fn;
+    void *ctx;
+    pthread_t thread;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool stop, woken;
+    int64_t runs;
+};
+
+/* The CLOCK_MONOTONIC instant ms milliseconds from now. */
+static struct timespec deadline_after(int64_t ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(ms / 1000);
+    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* With t->mu held: sleep one period unless stopped or woken. False when stopping. */
+static bool wait_period(store_ticker *t)
+{
+    struct timespec until = deadline_after(t->period_ms);
+    while (!t->stop && !t->woken && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT) {
+    }
+    t->woken = false;
+    return !t->stop;
+}
+
+static void tick(store_ticker *t)
+{
+    nx_err e;
+    nx_err_clear(&e);
+    bool leader = false;
+    int rc = store_leader(t->s, t->name, &leader, &e);
+    if (rc)
+        nx_log(LOG_DEBUG, "ticker.leader_failed job=%s code=%s", t->name, nx_code_name(rc));
+    if (rc || !leader)
+        return;
+    rc = t->fn(t->ctx, clock_now_ms(), &e);
+    if (rc)
+        nx_log(LOG_WARN, "ticker.failed job=%s code=%s msg=\"%s\"", t->name, nx_code_name(rc), e.msg);
+    pthread_mutex_lock(&t->mu);
+    t->runs++;
+    pthread_mutex_unlock(&t->mu);
+}
+
+static void *ticker_main(void *arg)
+{
+    store_ticker *t = arg;
+    pthread_mutex_lock(&t->mu);
+    bool go = t->run_at_start ? !t->stop : wait_period(t);
+    while (go) {
+        pthread_mutex_unlock(&t->mu);
+        tick(t);
+        pthread_mutex_lock(&t->mu);
+        go = wait_period(t);
+    }
+    pthread_mutex_unlock(&t->mu);
+    return NULL;
+}
+
+int store_ticker_start(store *s, const store_ticker_options *o, store_ticker **out, nx_err *e)
+{
+    *out = NULL;
+    if (o->fn == NULL || o->period_ms <= 0)
+        return nx_fail(e, NX_EINVAL, "", "定时任务的参数无效");
+    if (o->name == NULL || o->name[0] == '\0' || strlen(o->name) > NAME_MAX_LEN)
+        return nx_fail(e, NX_EINVAL, "name", "定时任务名无效");
+    store_ticker *t = calloc(1, sizeof *t);
+    if (t == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    t->s = s;
+    str_copy(t->name, o->name, sizeof t->name);
+    t->period_ms = o->period_ms;
+    t->run_at_start = o->run_at_start;
+    t->fn = o->fn;
+    t->ctx = o->ctx;
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_mutex_init(&t->mu, NULL);
+    pthread_cond_init(&t->cv, &ca);
+    pthread_condattr_destroy(&ca);
+    if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {
+        pthread_mutex_destroy(&t->mu);
+        pthread_cond_destroy(&t->cv);
+        free(t);
+        return nx_fail(e, NX_EINTERNAL, "", "无法启动定时任务 %s", o->name);
+    }
+    *out = t;
+    return 0;
+}
+
+void store_ticker_wake(store_ticker *t)
+{
+    pthread_mutex_lock(&t->mu);
+    t->woken = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+}
+
+int64_t store_ticker_runs(store_ticker *t)
+{
+    pthread_mutex_lock(&t->mu);
+    int64_t n = t->runs;
+    pthread_mutex_unlock(&t->mu);
+    return n;
+}
+
+void store_ticker_stop(store_ticker *t)
+{
+    if (t == NULL)
+        return;
+    pthread_mutex_lock(&t->mu);
+    t->stop = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    pthread_join(t->thread, NULL);
+    pthread_mutex_destroy(&t->mu);
+    pthread_cond_destroy(&t->cv);
+    free(t);
+}
