@@ -4,7 +4,8 @@ code) and the public /verify check; 高龄津贴 refused for an under-80 residen
 approved through both review levels for an 85-year-old; the coming-of-age list; statistics; and bad
 input — a form violating its schema, a wrong material type, an oversized upload, a review by the wrong
 role or of another community's application, forged and altered document codes — with clear errors and
-nothing changed. Date rules under a controlled clock are unit-tested (tests/unit/modules/test_services.c).
+nothing changed; a read failing mid-stream (NX_STORE_FAULT) fails the allowance roster (503, no audit
+entry, no file) and the recipients list (503, not a short 200). Date rules under a controlled clock are unit-tested (tests/unit/modules/test_services.c).
 """
 import datetime
 import io
@@ -433,6 +434,65 @@ def test_lists_and_scope():
     check(is_problem(st, resp, body, 422, "status") or is_problem(st, resp, body, 400), "bad status filter")
 
 
+# Text found only in the roster's query and only in the recipients list's query (allowance.c).
+ROSTER_SQL = "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients"
+RECIPIENTS_SQL = "ar.application_id FROM allowance_recipients"
+
+
+def restart(fault=None, tmpdir=None):
+    """Restart S, with NX_STORE_FAULT (test-only: the Nth row of a query containing TEXT fails as a lost
+    connection) and TMPDIR when given; returns a new admin client."""
+    S.stop()
+    env = dict(os.environ)
+    env.pop("NX_STORE_FAULT", None)
+    if fault:
+        env["NX_STORE_FAULT"] = fault
+    if tmpdir:
+        env["TMPDIR"] = tmpdir
+    S.start(env=env)
+    return S.login()
+
+
+def roster_audits(client):
+    st, _, au = client.get("/api/v1/audit?action=export&object_type=allowance_roster&limit=200")
+    check_eq(st, 200, f"audit list ({au})")
+    return len(au.get("items", []))
+
+
+def test_read_fault_fails_roster_and_list():
+    """A read that fails mid-stream is the answer (503), never a short roster audited as complete or a
+    short list with 200 (issue 11)."""
+    sb, jd = ctx["staff_b"], ctx["jiedao"]
+    aid = allowance_app(sb, ctx["bres"]["id"])  # a second recipient, in community B
+    st, _, a = sb.post(f"/api/v1/service-applications/{aid}/submit")
+    check_eq(st, 200, f"B's allowance submitted ({a})")
+    st, _, a = sb.post(f"/api/v1/service-applications/{aid}/review", {"action": "approve"})
+    st, _, a = jd.post(f"/api/v1/service-applications/{aid}/review", {"action": "approve"})
+    check(st == 200 and a["status"] == "approved", f"B's allowance approved ({st} {a})")
+    y, m = next_month(TODAY)
+    month = f"{y:04d}-{m:02d}"
+    st, resp, _ = admin.get(f"/api/v1/allowance/roster?month={month}")
+    check(st == 200 and resp.getheader("X-Row-Count") == "2", f"the whole roster has two rows ({st})")
+    st, _, rec = admin.get("/api/v1/allowance/recipients")
+    check_eq(len(rec.get("items", [])), 2, "two recipients")
+    tmp = tempfile.mkdtemp(prefix="nxroster-")
+    try:
+        ad = restart(f"{ROSTER_SQL}@2", tmp)
+        audits = roster_audits(ad)
+        st, resp, body = ad.get(f"/api/v1/allowance/roster?month={month}")
+        check(is_problem(st, resp, body, 503), f"roster whose second row fails: 503, not a short file ({st})")
+        check_eq(roster_audits(ad), audits, "no audit entry for the failed roster")
+        check_eq(os.listdir(tmp), [], "no export file left behind")
+        st, _, rec = ad.get("/api/v1/allowance/recipients")
+        check_eq((st, len(rec.get("items", []))), (200, 2), "other reads are not touched by the fault")
+        ad = restart(f"{RECIPIENTS_SQL}@2")
+        st, resp, body = ad.get("/api/v1/allowance/recipients")
+        check(is_problem(st, resp, body, 503), f"recipients list whose second row fails: 503, not 200 with one ({st})")
+    finally:
+        restart()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
@@ -441,6 +501,6 @@ try:
     run([test_setup, test_catalogue, test_residence_certificate_flow, test_masked_values_kept_on_correction,
          test_documents_and_verification,
          test_allowance_refused_under_80, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
-         test_lists_and_scope, test_clean_stop])
+         test_lists_and_scope, test_read_fault_fails_roster_and_list, test_clean_stop])
 finally:
     S.cleanup()

@@ -22,8 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define MAX_TIERS 10
+/* The coming-of-age list is one answer, not a page: a scope with more than this many residents
+ * reaching a milestone next month is refused (never a silently shortened list). */
+#define COMING_MAX 5000
 
 /* ---- pure date rules ---- */
 
@@ -97,13 +101,16 @@ int svc_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, allowance_
                           p, 1, &r, e)))
         return rc;
     *n = 0;
-    while (store_next(r) == 1 && *n < cap) {
+    while (store_row(r)) {
+        if (*n == cap) {
+            store_rows_free(r);
+            return nx_fail(e, NX_EINTERNAL, "", "高龄津贴档次超过 %d 个", cap);
+        }
         t[*n].min_age = (int)store_int(r, 0);
         t[*n].monthly_amount = store_int(r, 1);
         (*n)++;
     }
-    store_rows_free(r);
-    return 0;
+    return store_rows_end(r, e);
 }
 
 static const char *tier_label(int min_age, const allowance_tier *t, int n, char *buf, size_t cap)
@@ -147,7 +154,7 @@ int services_allowance_tiers(nx_app *app, const nx_principal *who, json_t **out,
         return rc;
     }
     json_t *regions = json_array();
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         json_t *last = json_array_get(regions, json_array_size(regions) - 1);
         if (last == NULL || strcmp(json_string_value(json_object_get(last, "region")), store_text(r, 0)) != 0) {
             last = json_pack("{s:s, s:s, s:[]}", "region", store_text(r, 0), "name", store_text(r, 1), "tiers");
@@ -157,8 +164,12 @@ int services_allowance_tiers(nx_app *app, const nx_principal *who, json_t **out,
                               json_pack("{s:I, s:I, s:s}", "min_age", (json_int_t)store_int(r, 2), "monthly_amount",
                                         (json_int_t)store_int(r, 3), "label", store_text(r, 4)));
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
+    if (rc) {
+        json_decref(regions);
+        return rc;
+    }
     *out = json_pack("{s:s, s:o}", "region", region, "regions", regions);
     return 0;
 }
@@ -342,7 +353,7 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
         return rc;
     rcp *list = NULL;
     size_t nl = 0, cap = 0;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         if (nl == cap) {
             cap = cap ? cap * 2 : 64;
             rcp *g = realloc(list, cap * sizeof *list);
@@ -365,8 +376,10 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
         str_copy(x->stop_date, store_text(r, 7) ? store_text(r, 7) : "", sizeof x->stop_date);
         str_copy(x->start, store_text(r, 8), sizeof x->start);
     }
-    store_rows_free(r);
-    rc = 0;
+    if ((rc = store_rows_end(r, e))) {
+        free(list);
+        return rc;
+    }
     char month[8];
     snprintf(month, sizeof month, "%04d-%02d", today.y, today.m);
     for (size_t i = 0; i < nl && rc == 0; i++) {
@@ -476,7 +489,7 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
     if ((rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n)))
         return nx_fail(e, rc, "", "内部错误：查询过长");
     size_t l = strlen(sql);
-    snprintf(sql + l, sizeof sql - l, " ORDER BY r.birth_date, r.id LIMIT 5000");
+    snprintf(sql + l, sizeof sql - l, " ORDER BY r.birth_date, r.id LIMIT %d", COMING_MAX + 1);
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
@@ -490,7 +503,14 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
         return rc;
     }
     json_t *items = json_array();
-    while (store_next(r) == 1) {
+    int seen = 0;
+    while (store_row(r)) {
+        if (++seen > COMING_MAX) {
+            store_rows_free(r);
+            store_rollback(tx);
+            json_decref(items);
+            return nx_fail(e, NX_ETOOBIG, "", "下月满 80、90、100 周岁的居民超过 %d 人，请按社区分别查看", COMING_MAX);
+        }
         nx_date b;
         if (date_parse(store_text(r, 3), &b) != 0)
             continue;
@@ -515,8 +535,12 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
                               svc_str_or_null(label), "monthly_amount", (json_int_t)amount);
         json_array_append_new(items, o);
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
     char month[8];
     snprintf(month, sizeof month, "%04d-%02d", y, m);
     *out = json_pack("{s:s, s:o}", "month", month, "items", items);
@@ -560,7 +584,7 @@ int services_allowance_recipients(nx_app *app, const nx_principal *who, const ch
     int count = 0;
     int64_t last = 0;
     bool more = false;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         if (count == limit) {
             more = true;
             break;
@@ -577,8 +601,12 @@ int services_allowance_recipients(nx_app *app, const nx_principal *who, const ch
         last = store_int(r, 0);
         count++;
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
     char cur[32];
     snprintf(cur, sizeof cur, "%lld", (long long)last);
     *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(cur) : json_null());
@@ -630,7 +658,7 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
         (rc = store_query(tx, sql, p, n, &r, e)))
         goto fail;
     int64_t seq = 0;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         nx_date b;
         if (date_parse(store_text(r, 4), &b) != 0)
             continue;
@@ -672,21 +700,30 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
             goto fail;
         }
     }
-    store_rows_free(r);
+    /* Every row or nothing: a read that failed on the way fails the export, before the audit entry
+     * and before the file is written. The file is complete before the audit entry commits. */
+    rc = store_rows_end(r, e);
     r = NULL;
+    if (rc)
+        goto fail;
     json_t *detail = json_pack("{s:s, s:I}", "month", month, "rows", (json_int_t)seq);
     rc = audit_write(tx, who, "export", "allowance_roster", 0, who->community_id, detail, e);
     json_decref(detail);
     if (rc)
         goto fail;
-    if ((rc = store_commit(tx, e)))
-        goto fail_committed;
+    rc = xlsx_out_close(x, e); /* on error it removes the file */
+    x = NULL;
+    if (rc)
+        goto fail;
+    if ((rc = store_commit(tx, e))) {
+        unlink(path);
+        return rc;
+    }
     *rows = seq;
-    return xlsx_out_close(x, e);
+    return 0;
 fail:
     store_rows_free(r);
     store_rollback(tx);
-fail_committed:
     xlsx_out_discard(x);
     return rc;
 }

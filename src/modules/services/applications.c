@@ -103,9 +103,9 @@ static int app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_t 
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "申请不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "", "申请不存在");
+        return rc;
     }
     row_fill(app, r, a);
     store_rows_free(r);
@@ -534,6 +534,19 @@ static json_t *app_json(const app_row *a, const char *item_name, const char *res
     return o;
 }
 
+/* End the read of r: *out = a when every row was read, else a is freed and the read's error
+ * returned. */
+static int rows_done(store_rows *r, json_t *a, json_t **out, nx_err *e)
+{
+    int rc = store_rows_end(r, e);
+    if (rc) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
 static int materials_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
 {
     store_rows *r;
@@ -545,16 +558,14 @@ static int materials_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
     if (rc)
         return rc;
     json_t *a = json_array();
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         json_t *m = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)store_int(r, 0), "key", store_text(r, 1),
                               "filename", store_text(r, 2), "content_type", store_text(r, 3), "size",
                               (json_int_t)store_int(r, 4));
         svc_time_json(m, "uploaded_at", r, 5);
         json_array_append_new(a, m);
     }
-    store_rows_free(r);
-    *out = a;
-    return 0;
+    return rows_done(r, a, out, e);
 }
 
 static int timeline_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
@@ -568,7 +579,7 @@ static int timeline_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
     if (rc)
         return rc;
     json_t *a = json_array();
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         json_t *t = json_object();
         json_object_set_new(t, "id", json_integer(store_int(r, 0)));
         svc_time_json(t, "at", r, 1);
@@ -580,9 +591,7 @@ static int timeline_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
         json_object_set_new(t, "note", svc_str_or_null(store_text(r, 7)));
         json_array_append_new(a, t);
     }
-    store_rows_free(r);
-    *out = a;
-    return 0;
+    return rows_done(r, a, out, e);
 }
 
 static int documents_json(nx_app *app, store_tx *tx, int64_t id, json_t **out, nx_err *e)
@@ -596,7 +605,7 @@ static int documents_json(nx_app *app, store_tx *tx, int64_t id, json_t **out, n
     if (rc)
         return rc;
     json_t *a = json_array();
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         char code[64];
         services_document_code(app->keys, store_int(r, 0), store_text(r, 3), id, store_text(r, 1), code, sizeof code);
         json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0), "kind",
@@ -605,9 +614,7 @@ static int documents_json(nx_app *app, store_tx *tx, int64_t id, json_t **out, n
         svc_time_json(d, "issued_at", r, 4);
         json_array_append_new(a, d);
     }
-    store_rows_free(r);
-    *out = a;
-    return 0;
+    return rows_done(r, a, out, e);
 }
 
 int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -733,7 +740,7 @@ int services_app_list(nx_app *app, const nx_principal *who, const services_query
     int count = 0;
     int64_t last = 0;
     bool more = false;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         if (count == limit) {
             more = true;
             break;
@@ -749,8 +756,12 @@ int services_app_list(nx_app *app, const nx_principal *who, const services_query
         row_cleanup(&a);
         count++;
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
     char cur[32];
     snprintf(cur, sizeof cur, "%lld", (long long)last);
     *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
@@ -977,15 +988,13 @@ int services_material_open(nx_app *app, const nx_principal *who, int64_t id, int
                           "AND removed_at IS NULL",
                           p, 2, &r, e)))
         goto done;
-    if (store_next(r) == 1) {
+    if ((rc = store_first(r, "材料不存在", e)) == 0) {
         str_copy(name, store_text(r, 0), sizeof name);
         str_copy(content_type, store_text(r, 1), ct_cap);
     }
     store_rows_free(r);
-    if (name[0] == '\0') {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "材料不存在");
+    if (rc)
         goto done;
-    }
     char path[700];
     snprintf(path, sizeof path, "%s/uploads/%s", app->cfg->data_dir, name);
     int f = open(path, O_RDONLY | O_CLOEXEC);

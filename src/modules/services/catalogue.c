@@ -163,10 +163,14 @@ int services_items_list(nx_app *app, const nx_principal *who, bool include_inact
         return rc;
     }
     json_t *items = json_array();
-    while (store_next(r) == 1)
+    while (store_row(r))
         json_array_append_new(items, item_json(r));
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
     *out = json_pack("{s:o}", "items", items);
     return 0;
 }
@@ -183,10 +187,11 @@ int services_item_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
         store_rollback(tx);
         return rc;
     }
-    if (store_next(r) == 1 && (store_int(r, 12) || perm_has(who, RIGHT_SERVICE_ADMIN))) {
-        *out = item_json(r);
-    } else {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "服务事项不存在");
+    if ((rc = store_first(r, "服务事项不存在", e)) == 0) {
+        if (store_int(r, 12) || perm_has(who, RIGHT_SERVICE_ADMIN))
+            *out = item_json(r);
+        else
+            rc = nx_fail(e, NX_ENOTFOUND, "", "服务事项不存在");
     }
     store_rows_free(r);
     store_rollback(tx);
@@ -201,9 +206,11 @@ int svc_item_load(store_tx *tx, int64_t id, svc_item *it, nx_err *e)
     int rc = store_query(tx, ITEM_COLS " WHERE id = $1", p, 1, &r, e);
     if (rc)
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "服务事项不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "item_id", "服务事项不存在");
+        if (rc == NX_ENOTFOUND)
+            nx_fail(e, NX_ENOTFOUND, "item_id", "服务事项不存在");
+        return rc;
     }
     it->id = store_int(r, 0);
     str_copy(it->code, store_text(r, 1), sizeof it->code);
@@ -689,9 +696,11 @@ int svc_person_load(nx_app *app, store_tx *tx, int64_t resident_id, svc_person *
                          a, 1, &r, e);
     if (rc)
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "居民不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        if (rc == NX_ENOTFOUND)
+            nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        return rc;
     }
     p->id = store_int(r, 0);
     p->community_id = store_int(r, 1);

@@ -204,9 +204,8 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         goto fail;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "申请不存在", e))) {
         store_rows_free(r);
-        rc = nx_fail(e, NX_ENOTFOUND, "", "申请不存在");
         goto fail;
     }
     int64_t item_id = store_int(r, 0), community = store_int(r, 1), resident = store_int(r, 2);
@@ -246,12 +245,18 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     if ((rc = store_query(tx, "SELECT id, serial, issued_at FROM service_documents WHERE application_id = $1 AND kind = $2",
                           dp, 2, &r, e)))
         goto fail;
-    if (store_next(r) == 1) {
+    if ((rc = store_first(r, NULL, e)) == 0) {
         doc_id = store_int(r, 0);
         str_copy(doc_serial, store_text(r, 1), sizeof doc_serial);
         issued_at = store_int(r, 2);
     }
     store_rows_free(r);
+    if (rc == NX_ENOTFOUND) {
+        rc = 0; /* not printed yet: created below */
+        nx_err_clear(e);
+    }
+    if (rc)
+        goto fail;
     int64_t now = clock_now_ms();
     if (doc_id == 0) {
         if ((rc = new_document(tx, who, id, community, cert ? "certificate" : "application", title, now, &doc_id, e)) ||
@@ -395,7 +400,13 @@ int services_verify(nx_app *app, const char *code, json_t **out, nx_err *e)
         store_rollback(tx);
         return rc;
     }
-    bool found = store_next(r) == 1;
+    rc = store_first(r, fail_msg, e);
+    if (rc && rc != NX_ENOTFOUND) {
+        store_rows_free(r);
+        store_rollback(tx);
+        return rc;
+    }
+    bool found = rc == 0;
     char expect[CODE_CHARS + 1] = "";
     if (found)
         code_mac(app->keys, doc_id, store_text(r, 0), store_int(r, 1), store_text(r, 2), expect);

@@ -40,9 +40,9 @@ static int rv_load(store_tx *tx, const nx_principal *who, int64_t id, rv_row *a,
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "申请不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "", "申请不存在");
+        return rc;
     }
     memset(a, 0, sizeof *a);
     a->id = store_int(r, 0);
@@ -204,7 +204,7 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
     } esc;
     esc *list = NULL;
     size_t nlist = 0, cap = 0;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         if (nlist == cap) {
             cap = cap ? cap * 2 : 16;
             esc *grown = realloc(list, cap * sizeof *list);
@@ -224,8 +224,10 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
         str_copy(x->serial, store_text(r, 5), sizeof x->serial);
         str_copy(x->item, store_text(r, 6), sizeof x->item);
     }
-    store_rows_free(r);
-    rc = 0;
+    if ((rc = store_rows_end(r, e))) {
+        free(list);
+        return rc;
+    }
     for (size_t i = 0; i < nlist && rc == 0; i++) {
         esc *x = &list[i];
         store_param u[] = {P_INT(x->id), P_INT(now)};
@@ -304,7 +306,7 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
     if ((rc = store_query(tx, sql, sp, sn, &r, e)))
         goto done;
     int64_t total = 0;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         int64_t item = store_int(r, 0), c = store_int(r, 3);
         const char *st = store_text(r, 2);
         json_t *last = json_array_get(by_item, json_array_size(by_item) - 1);
@@ -318,8 +320,10 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
         json_object_set_new(by_status, st, json_integer(json_integer_value(json_object_get(by_status, st)) + c));
         total += c;
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
+    if (rc)
+        goto done;
     /* waiting per step, with overdue counts */
     for (int i = 0; i < sn; i++)
         p[i + 1] = sp[i];
@@ -336,15 +340,17 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
     if ((rc = store_query(tx, sql, p, n1, &r, e)))
         goto done;
     int64_t overdue = 0, waiting = 0;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         json_array_append_new(by_step, json_pack("{s:s, s:s, s:I, s:I}", "step_code", store_text(r, 0), "step_role",
                                                  store_text(r, 1), "waiting", (json_int_t)store_int(r, 2), "overdue",
                                                  (json_int_t)store_int(r, 3)));
         waiting += store_int(r, 2);
         overdue += store_int(r, 3);
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
+    if (rc)
+        goto done;
     snprintf(sql, sizeof sql,
              "SELECT count(*), CAST(COALESCE(sum(a.decided_at - a.submitted_at), 0) AS BIGINT) FROM "
              "service_applications a WHERE a.status IN ('approved', 'rejected') AND a.submitted_at IS NOT NULL "
@@ -353,10 +359,10 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
     if ((rc = store_query(tx, sql, sp, sn, &r, e)))
         goto done;
     int64_t decided = 0, sum_ms = 0;
-    if (store_next(r) == 1) {
-        decided = store_int(r, 0);
-        sum_ms = store_int(r, 1);
-    }
+    if ((rc = store_first(r, "统计查询没有结果", e)))
+        goto done;
+    decided = store_int(r, 0);
+    sum_ms = store_int(r, 1);
     store_rows_free(r);
     r = NULL;
     double avg_hours = decided ? (double)sum_ms / (double)decided / 3600000.0 : 0.0;
@@ -444,7 +450,7 @@ int services_notifications(nx_app *app, const nx_principal *who, const char *cur
     int count = 0;
     int64_t last = 0;
     bool more = false;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         if (count == limit) {
             more = true;
             break;
@@ -457,8 +463,12 @@ int services_notifications(nx_app *app, const nx_principal *who, const char *cur
         last = store_int(r, 0);
         count++;
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
     char cur[32];
     snprintf(cur, sizeof cur, "%lld", (long long)last);
     *out = json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", more ? json_string(cur) : json_null(), "unread",

@@ -2,7 +2,8 @@
  * store: allowance tiers by month (the 90th birthday moves a recipient to the next tier in the month
  * after it, not before), the sweep's tier change, stop with months to recover, and escalation of an
  * overdue step (each idempotent), the coming-of-age list for next month, form-schema checks,
- * document codes that verify and fail when altered, the QR encoder and the PDF writer. Expected
+ * the monthly roster that is complete or fails (a read failing on its second row leaves no file and
+ * no audit entry), document codes that verify and fail when altered, the QR encoder and the PDF writer. Expected
  * values are worked out by hand from the dates used. */
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,9 @@
 #include "secure/crypto.h"
 #include "store/store.h"
 #include "test.h"
+
+/* Text found only in the roster's query (allowance.c), for NX_STORE_FAULT. */
+#define ROSTER_QUERY_TEXT "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients"
 
 static char dir[256];
 static nx_app app;
@@ -248,6 +252,37 @@ static void test_coming_of_age(void)
     CHECK_INT(services_coming_of_age(&app, &resident, clock_now_ms(), &out, &e), NX_EPERM);
 }
 
+/* The roster is every entitled recipient or nothing. The process runs with NX_STORE_FAULT naming the
+ * roster's query (main), so its third read step fails as a lost connection: a month with three
+ * recipients stops after two rows, and the export answers NX_EBUSY, writes no audit entry and leaves
+ * no file — never a short roster recorded as complete. A month with one recipient (its read ends at
+ * the second step, before the fault) is exported and audited. */
+static void test_roster_complete_or_nothing(void)
+{
+    const nx_principal exporter = {.user_id = 0, .username = "admin", .role = ROLE_ADMIN, .scope = SCOPE_ALL};
+    char path[600];
+    snprintf(path, sizeof path, "%s/roster.xlsx", dir);
+    const char *audits = "SELECT count(*) FROM audit_log WHERE action = 'export' AND object_type = 'allowance_roster'";
+    int64_t before = num(audits), rows = -1;
+    nx_err e = {0};
+    CHECK_INT(exec_w("INSERT INTO allowance_recipients (id, resident_id, community_id, region, tier_age, "
+                     "monthly_amount, start_month, status, created_at, updated_at) VALUES "
+                     "(3, 5, 1, 'default', 90, 30000, '2025-05', 'active', 0, 0)"),
+              0);
+    /* 2025-03: only 王寿山 (from 2025-01) */
+    CHECK_INT(services_allowance_roster(&app, &exporter, 2025, 3, path, &rows, &e), 0);
+    CHECK_INT((int)rows, 1);
+    CHECK(access(path, F_OK) == 0);
+    CHECK_INT((int)num(audits), (int)(before + 1));
+    unlink(path);
+    /* 2025-07: three recipients; the third row fails */
+    rows = -1;
+    CHECK_INT(services_allowance_roster(&app, &exporter, 2025, 7, path, &rows, &e), NX_EBUSY);
+    CHECK_INT((int)rows, 0);
+    CHECK(access(path, F_OK) != 0);
+    CHECK_INT((int)num(audits), (int)(before + 1));
+}
+
 static void test_form_check(void)
 {
     json_error_t je;
@@ -395,6 +430,8 @@ static void test_pdf(void)
 
 int main(void)
 {
+    /* Read before the first store_open: the roster query's second row fails (test_roster_...). */
+    setenv("NX_STORE_FAULT", ROSTER_QUERY_TEXT "@3", 1);
     if (setup() != 0) {
         fprintf(stderr, "setup failed\n");
         return 1;
@@ -404,6 +441,7 @@ int main(void)
     TEST_RUN(test_sweep_stop_on_death);
     TEST_RUN(test_escalation);
     TEST_RUN(test_coming_of_age);
+    TEST_RUN(test_roster_complete_or_nothing);
     TEST_RUN(test_form_check);
     TEST_RUN(test_document_codes);
     TEST_RUN(test_qr);
