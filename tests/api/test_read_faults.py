@@ -1,0 +1,148 @@
+"""Black-box tests of reads that fail on the way: a list whose query fails on its Nth row, or a
+one-record read whose only row fails, answers 503 (problem+json), never a short 200 or a 404.
+
+The store has a test-only hook (src/store/store.h): with NX_STORE_FAULT="TEXT@N" in the server's
+environment, the Nth row of every query whose SQL contains TEXT fails as a lost connection (NX_EBUSY,
+which the HTTP layer answers with 503). One server holds one fault, so the test fills one data
+directory (or PostgreSQL database) once and restarts the server on it with a different fault for each
+phase. Each phase also reads an endpoint whose queries do not contain the fault's text and expects a
+200 there: the fault is narrow, and the server is still healthy around it.
+
+The fault texts below are pieces of the SQL of the read under test, chosen to appear in no other
+query; if a module's SQL changes, the phase's 503 check fails and the text must follow it."""
+import os
+
+from nxtest import Server, check, check_eq, is_problem, make_id, run
+
+S = Server()
+S.start()
+ctx = {}
+
+# The column list of a resident (people_read.c RES_COLS): every resident list, search, export page
+# and one-record read, and nothing else.
+RESIDENT_COLS = "r.sort_key, c.name FROM residents r"
+# The column list of a household (people_household.c HH_COLS).
+HOUSEHOLD_COLS = "hr.name, h.notes, h.address_enc"
+# The columns of a grid in the organisation module (org.c): the grid list and one grid.
+GRID_COLS = "FROM buildings b WHERE b.grid_id = g.id"
+
+
+def restart(fault=None):
+    """Restart the server on the same data, with fault as NX_STORE_FAULT (None: no fault); a client
+    logged in as admin."""
+    S.stop()
+    env = dict(os.environ)
+    env.pop("NX_STORE_FAULT", None)
+    if fault:
+        env["NX_STORE_FAULT"] = fault
+    S.start(env=env)
+    return S.login()
+
+
+def is_503(st, resp, body):
+    return is_problem(st, resp, body, 503)
+
+
+def test_setup():
+    admin = S.login()
+    st, _, street = admin.post("/api/v1/streets", {"name": "故障街道"})
+    check_eq(st, 201, f"create street {street}")
+    st, _, comm = admin.post("/api/v1/communities", {"street_id": street["id"], "name": "故障社区"})
+    check_eq(st, 201, f"create community {comm}")
+    grids = []
+    for name in ("甲网格", "乙网格", "丙网格"):
+        st, _, g = admin.post("/api/v1/grids", {"community_id": comm["id"], "name": name})
+        check_eq(st, 201, f"create grid {g}")
+        grids.append(g)
+    households = []
+    for number in ("F001", "F002", "F003"):
+        st, _, h = admin.post("/api/v1/households", {"community_id": comm["id"], "number": number})
+        check_eq(st, 201, f"create household {h}")
+        households.append(h)
+    residents = []
+    names = ("赵一", "钱二", "孙三", "李四", "周五", "吴六")
+    for i, name in enumerate(names):
+        body = {"name": name, "id_number": make_id("110105", f"19{40 + i:02d}0101", 11 + 2 * i),
+                "community_id": comm["id"], "grid_id": grids[i % 3]["id"]}
+        st, _, r = admin.post("/api/v1/residents", body)
+        check_eq(st, 201, f"create resident {name}: {r}")
+        residents.append(r)
+    ctx.update(community=comm, grids=grids, households=households, residents=residents)
+    # Without a fault every read below answers 200 with every row: the baseline of the phases.
+    st, _, body = admin.get("/api/v1/residents?limit=100")
+    check_eq((st, len(body.get("items", []))), (200, len(names)), "the full list without a fault")
+
+
+def test_resident_list_fails_mid_stream():
+    """The list's third row fails: the answer is 503, not a 200 with the first two."""
+    admin = restart(RESIDENT_COLS + "@3")
+    for path in ("/api/v1/residents", "/api/v1/residents?limit=100", "/api/v1/residents?limit=2",
+                 "/api/v1/residents?sort=-created", "/api/v1/residents?sort=age",
+                 f"/api/v1/residents?community_id={ctx['community']['id']}", "/api/v1/residents?status=all"):
+        st, resp, body = admin.get(path)
+        check(is_503(st, resp, body), f"GET {path} failing on row 3 → 503 problem+json ({st} {body})")
+    # The first page's rows come before the failing one, but the page needs the row after them to
+    # know whether more follow: limit=1 reads two rows and is whole.
+    st, _, body = admin.get("/api/v1/residents?limit=1")
+    check_eq((st, len(body.get("items", []))), (200, 1), "a page that ends before the failing row")
+    # The Excel export reads every row: it fails too, before anything is sent.
+    st, resp, body = admin.get("/api/v1/residents/export")
+    check(is_503(st, resp, body), f"export failing on row 3 → 503 ({st} {str(body)[:200]})")
+    # One record reads one row: it is whole.
+    rid = ctx["residents"][0]["id"]
+    st, _, body = admin.get(f"/api/v1/residents/{rid}")
+    check_eq((st, body.get("id")), (200, rid), "one record is read before row 3")
+    # Control: other reads of the same server answer.
+    for path in ("/api/v1/me", "/api/v1/households", "/api/v1/grids"):
+        st, _, body = admin.get(path)
+        check_eq(st, 200, f"control GET {path}")
+
+
+def test_resident_record_fails():
+    """The one row of a record fails: 503, not 404 (a failed read is not a missing resident)."""
+    admin = restart(RESIDENT_COLS + "@1")
+    for r in ctx["residents"][:2]:
+        st, resp, body = admin.get(f"/api/v1/residents/{r['id']}")
+        check(is_503(st, resp, body), f"GET /api/v1/residents/{r['id']} failing → 503, not 404 ({st} {body})")
+    st, resp, body = admin.get("/api/v1/residents")
+    check(is_503(st, resp, body), f"the list failing on its first row → 503, not an empty 200 ({st} {body})")
+    st, _, body = admin.get(f"/api/v1/households/{ctx['households'][0]['id']}")
+    check_eq(st, 200, "control GET one household")
+
+
+def test_household_reads_fail():
+    admin = restart(HOUSEHOLD_COLS + "@3")
+    st, resp, body = admin.get("/api/v1/households")
+    check(is_503(st, resp, body), f"household list failing on row 3 → 503 ({st} {body})")
+    st, _, body = admin.get("/api/v1/households?limit=1")
+    check_eq((st, len(body.get("items", []))), (200, 1), "a household page that ends before the failing row")
+    admin = restart(HOUSEHOLD_COLS + "@1")
+    st, resp, body = admin.get(f"/api/v1/households/{ctx['households'][0]['id']}")
+    check(is_503(st, resp, body), f"one household failing → 503, not 404 ({st} {body})")
+    st, _, body = admin.get("/api/v1/residents")
+    check_eq(st, 200, "control GET /api/v1/residents")
+
+
+def test_org_grid_reads_fail():
+    """The organisation module (on the module kit): the grid list and one grid."""
+    admin = restart(GRID_COLS + "@2")
+    cid = ctx["community"]["id"]
+    st, resp, body = admin.get(f"/api/v1/grids?community_id={cid}")
+    check(is_503(st, resp, body), f"grid list failing on row 2 → 503 ({st} {body})")
+    admin = restart(GRID_COLS + "@1")
+    st, resp, body = admin.get(f"/api/v1/grids/{ctx['grids'][0]['id']}")
+    check(is_503(st, resp, body), f"one grid failing → 503, not 404 ({st} {body})")
+    st, _, body = admin.get("/api/v1/residents")
+    check_eq(st, 200, "control GET /api/v1/residents")
+
+
+def test_no_fault_again():
+    """Back without a fault, everything reads whole: the failures above changed nothing."""
+    admin = restart(None)
+    st, _, body = admin.get("/api/v1/residents?limit=100")
+    check_eq((st, len(body.get("items", []))), (200, len(ctx["residents"])), "the full list again")
+    S.cleanup()
+
+
+run([test_setup, test_resident_list_fails_mid_stream, test_resident_record_fails, test_household_reads_fail,
+     test_org_grid_reads_fail, test_no_fault_again])
