@@ -96,10 +96,11 @@ int cmd_user(int argc, char **argv)
         if (rc == 0)
             printf("已%s账号 %s\n", disable ? "停用" : "启用", name);
     } else if (strcmp(sub, "list") == 0) {
-        json_t *list;
-        rc = users_list(app.db, &system, &list, &e);
-        if (rc == 0) {
-            printf("%-6s %-16s %-14s %-10s %-10s %s\n", "编号", "用户名", "姓名", "角色", "范围", "状态");
+        json_t *page = NULL;
+        users_filter f = {.limit = 500, .max = 500};
+        printf("%-6s %-16s %-14s %-10s %-10s %s\n", "编号", "用户名", "姓名", "角色", "范围", "状态");
+        while ((rc = users_list(app.db, &system, &f, &page, &e)) == 0) {
+            json_t *list = json_object_get(page, "items");
             size_t i;
             json_t *u;
             json_array_foreach(list, i, u) {
@@ -109,7 +110,11 @@ int cmd_user(int argc, char **argv)
                        json_string_value(json_object_get(u, "role")), json_string_value(json_object_get(u, "scope")),
                        json_is_true(json_object_get(u, "disabled")) ? "停用" : "正常");
             }
-            json_decref(list);
+            const char *next = json_string_value(json_object_get(page, "next_cursor"));
+            bool more = next && str_to_i64(next, 1, INT64_MAX, &f.after) == 0;
+            json_decref(page);
+            if (!more)
+                break;
         }
     } else {
         fprintf(stderr, "nuanxin: 未知的 user 子命令 %s\n", sub);

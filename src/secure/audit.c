@@ -3,6 +3,8 @@
  * platform admins only). */
 #include "secure/audit.h"
 
+#include "store/page.h"
+
 #include "base/clock.h"
 
 #include <stdio.h>
@@ -73,95 +75,57 @@ const char *audit_object_label(const char *object_type)
     return object_type ? object_type : "";
 }
 
-int audit_list(store *s, const nx_principal *who, const audit_filter *f, json_t **out,
-               int64_t *next_cursor, int64_t *total, nx_err *e)
+static json_t *audit_row(store_rows *r)
 {
-    char sql[1024] = "SELECT id, at, user_id, username, action, object_type, object_id, community_id, "
-                     "ip, detail FROM audit_log WHERE 1 = 1";
-    store_param p[12];
-    int n = 0;
-    size_t len;
-#define ADD(cond, param)                                                                           \
-    do {                                                                                           \
-        p[n] = (param);                                                                            \
-        len = strlen(sql);                                                                         \
-        snprintf(sql + len, sizeof sql - len, cond, ++n);                                          \
-    } while (0)
+    json_t *detail = json_loads(store_text(r, 9) ? store_text(r, 9) : "{}", 0, NULL);
+    json_t *o = json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}",
+        "id", (json_int_t)store_int(r, 0), "at", store_json_time(r, 1), "user_id", store_json_int(r, 2),
+        "username", store_json_text(r, 3), "action", store_text(r, 4), "action_label",
+        audit_action_label(store_text(r, 4)), "object_type", store_json_text(r, 5), "object_label",
+        audit_object_label(store_text(r, 5)), "object_id", store_json_int(r, 6), "community_id",
+        store_json_int(r, 7), "ip", store_json_text(r, 8), "detail", detail ? detail : json_object());
+    return o;
+}
+
+/* The filters of f and who's scope, after head. */
+static void audit_where(sqlq *q, const char *head, const nx_principal *who, const audit_filter *f)
+{
+    sqlq_init(q, head);
     if (f->user_id)
-        ADD(" AND user_id = $%d", P_INT(f->user_id));
+        sqlq_add(q, " AND user_id = $%d", P_INT(f->user_id));
     if (f->username)
-        ADD(" AND username = $%d", P_TEXT(f->username));
+        sqlq_add(q, " AND username = $%d", P_TEXT(f->username));
     if (f->action)
-        ADD(" AND action = $%d", P_TEXT(f->action));
+        sqlq_add(q, " AND action = $%d", P_TEXT(f->action));
     if (f->object_type)
-        ADD(" AND object_type = $%d", P_TEXT(f->object_type));
+        sqlq_add(q, " AND object_type = $%d", P_TEXT(f->object_type));
     if (f->object_id)
-        ADD(" AND object_id = $%d", P_INT(f->object_id));
+        sqlq_add(q, " AND object_id = $%d", P_INT(f->object_id));
     if (f->from_ms)
-        ADD(" AND at >= $%d", P_INT(f->from_ms));
+        sqlq_add(q, " AND at >= $%d", P_INT(f->from_ms));
     if (f->to_ms)
-        ADD(" AND at < $%d", P_INT(f->to_ms));
-    if (who->scope != SCOPE_ALL) {
-        int rc = perm_scope_sql(who, "", NULL, sql, sizeof sql, p, &n);
-        if (rc)
-            return nx_fail(e, rc, "", "查询条件过长");
+        sqlq_add(q, " AND at < $%d", P_INT(f->to_ms));
+    perm_scope_q(who, "", NULL, q);
+}
+
+int audit_list(store *s, const nx_principal *who, const audit_filter *f, int max, json_t **out, nx_err *e)
+{
+    sqlq *q = malloc(sizeof *q), *count = malloc(sizeof *count);
+    int rc;
+    if (q == NULL || count == NULL) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto done;
     }
-    store_tx *tx;
-    int rc = store_begin(s, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    if (total)
-        *total = -1;
-    if (total && !f->before_id) {
-        char csql[1100];
-        snprintf(csql, sizeof csql, "SELECT count(*) FROM audit_log%s", strstr(sql, " WHERE "));
-        if ((rc = store_one_int(tx, csql, p, n, total, e))) {
-            store_rollback(tx);
-            return rc;
-        }
-    }
+    audit_where(q, "SELECT id, at, user_id, username, action, object_type, object_id, community_id, ip, detail "
+                   "FROM audit_log WHERE 1 = 1", who, f);
+    audit_where(count, "SELECT count(*) FROM audit_log WHERE 1 = 1", who, f);
     if (f->before_id)
-        ADD(" AND id < $%d", P_INT(f->before_id));
-#undef ADD
-    len = strlen(sql);
-    snprintf(sql + len, sizeof sql - len, " ORDER BY id DESC LIMIT %d", f->limit + 1);
-    store_rows *r;
-    rc = store_query(tx, sql, p, n, &r, e);
-    if (rc) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *arr = json_array();
-    int count = 0;
-    *next_cursor = 0;
-    while ((rc = store_next(r)) == 1) {
-        if (count == f->limit) {
-            *next_cursor = json_integer_value(json_object_get(json_array_get(arr, (size_t)count - 1), "id"));
-            break;
-        }
-        char at[30];
-        clock_format_local(store_int(r, 1), at);
-        json_t *detail = json_loads(store_text(r, 9) ? store_text(r, 9) : "{}", 0, NULL);
-        json_t *row = json_pack("{s:I, s:s, s:o, s:o, s:s, s:s, s:o, s:s, s:o, s:o, s:o, s:o}",
-            "id", (json_int_t)store_int(r, 0), "at", at,
-            "user_id", store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)),
-            "username", store_text(r, 3) ? json_string(store_text(r, 3)) : json_null(),
-            "action", store_text(r, 4), "action_label", audit_action_label(store_text(r, 4)),
-            "object_type", store_text(r, 5) ? json_string(store_text(r, 5)) : json_null(),
-            "object_label", audit_object_label(store_text(r, 5)),
-            "object_id", store_isnull(r, 6) ? json_null() : json_integer(store_int(r, 6)),
-            "community_id", store_isnull(r, 7) ? json_null() : json_integer(store_int(r, 7)),
-            "ip", store_text(r, 8) ? json_string(store_text(r, 8)) : json_null(),
-            "detail", detail ? detail : json_object());
-        json_array_append_new(arr, row);
-        count++;
-    }
-    store_rows_free(r);
-    store_rollback(tx);
-    if (rc < 0) {
-        json_decref(arr);
-        return nx_fail(e, NX_EDB, "", "读取审计日志失败");
-    }
-    *out = arr;
-    return 0;
+        sqlq_add(q, " AND id < $%d", P_INT(f->before_id));
+    sqlq_sql(q, " ORDER BY id DESC");
+    store_page_spec spec = {.limit = f->limit, .max = max, .count = f->before_id ? NULL : count, .row = audit_row};
+    rc = store_page_read(s, q, &spec, out, e);
+done:
+    free(q);
+    free(count);
+    return rc;
 }

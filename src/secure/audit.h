@@ -32,11 +32,11 @@ typedef struct audit_filter {
     int limit;
 } audit_filter;
 
-/* Newest first. *out is a JSON array of entries (new reference); *next_cursor 0 when no more;
- * *total (may be NULL) the number of entries matching the filter, counted on the first page only
- * (-1 on later pages). Each entry carries action_label and object_label in Chinese. */
-int audit_list(store *s, const nx_principal *who, const audit_filter *f, json_t **out,
-               int64_t *next_cursor, int64_t *total, nx_err *e);
+/* One page of entries in who's scope, newest first: *out is {"items", "next_cursor", "total"}
+ * (store/page.h; "total", the number of entries matching the filter, on the first page only), at
+ * most max (the configured page_max) entries. Each entry carries action_label and object_label in
+ * Chinese. */
+int audit_list(store *s, const nx_principal *who, const audit_filter *f, int max, json_t **out, nx_err *e);
 
 /* Chinese names of audit actions and object types ("reveal" → "查看敏感信息"); the code itself when
  * unknown. */

@@ -94,7 +94,8 @@ int session_login(store *s, const char *username, const char *password, const ch
                      "SELECT id, password_hash, disabled, locked_until, failed_logins, "
                      "must_change_password FROM users WHERE username = $1",
                      up, 1, &r, e);
-    if (rc == 0 && store_next(r) == 1) {
+    int found = rc ? rc : store_first(r, "用户不存在", e);
+    if (found == 0) {
         user_id = store_int(r, 0);
         hash = strdup(store_text(r, 1));
         disabled = store_int(r, 2);
@@ -104,8 +105,11 @@ int session_login(store *s, const char *username, const char *password, const ch
     }
     store_rows_free(r);
     store_rollback(tx);
-    if (rc)
+    if (found && found != NX_ENOTFOUND) { /* the read failed: not "no such user" */
+        rc = found;
         goto done;
+    }
+    nx_err_clear(e);
 
     if (ip_until > now) {
         rc = nx_fail(e, NX_ELOCKED, "", "登录失败次数过多，请 %d 分钟后再试", minutes_left(ip_until));
@@ -326,8 +330,11 @@ int session_authenticate(store *s, const char *token, session_identity *id, char
         return rc;
     }
     int64_t last_seen = 0, sid = 0;
-    rc = NX_EAUTH;
-    if (store_next(r) == 1) {
+    rc = store_first(r, "会话不存在", NULL);
+    if (rc == NX_ENOTFOUND)
+        rc = NX_EAUTH;
+    if (rc == 0) {
+        rc = NX_EAUTH;
         last_seen = store_int(r, 2);
         int64_t expires = expires_at = store_int(r, 3);
         if (expires > now && now - last_seen < cfg.idle_ms && !store_int(r, 13)) {
@@ -366,6 +373,8 @@ int session_authenticate(store *s, const char *token, session_identity *id, char
     }
     store_rows_free(r);
     store_rollback(tx);
+    if (rc && rc != NX_EAUTH && rc != NX_ETOOBIG) /* the read failed: not "logged out" */
+        return nx_fail(e, rc, "", "数据库读取失败");
     if (rc)
         return nx_fail(e, NX_EAUTH, "", "未登录或登录已过期");
     cache_store(th, now, now - last_seen > 60000 ? now : last_seen, expires_at, id);

@@ -81,8 +81,15 @@ int users_set_password(store *s, const nx_principal *who, const char *username, 
 int users_set_disabled(store *s, const nx_principal *who, const char *username, bool disabled, nx_err *e);
 /* Update role, scope, names, disabled (fields of in that are set). */
 int users_update(store *s, const nx_principal *who, int64_t id, const user_input *in, nx_err *e);
-/* A JSON array of users visible to who (admins: all; others: none). */
-int users_list(store *s, const nx_principal *who, json_t **out, nx_err *e);
+/* One page of accounts for an account administrator (others: NX_EPERM), by id: limit rows (capped
+ * by max, the configured page_max), those with id > after, username or display name containing q
+ * (NULL: all). *out: {"items", "total", "next_cursor"} (store/page.h). */
+typedef struct users_filter {
+    int limit, max;
+    int64_t after;
+    const char *q;
+} users_filter;
+int users_list(store *s, const nx_principal *who, const users_filter *f, json_t **out, nx_err *e);
 int users_get(store *s, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 json_t *users_row_json(store_rows *r); /* for the SELECT in users.c */
 

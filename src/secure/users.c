@@ -4,6 +4,7 @@
  * system and passes who = NULL. A scope must name the place it covers: a grid worker's account names
  * its grid (and the grid's community is filled from it), a resident's account names the resident. */
 #include "secure/session.h"
+#include "store/page.h"
 
 #include "base/clock.h"
 #include "base/str.h"
@@ -70,13 +71,12 @@ static int resolve_scope(store_tx *tx, user_input *in, nx_err *e)
         store_param p[] = {P_INT(in->resident_id)};
         if ((rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e)))
             return rc;
-        rc = store_next(r) == 1 ? 0 : NX_EINVAL;
-        if (rc == 0) {
+        if ((rc = store_first(r, "关联的居民不存在", e)) == 0) {
             in->community_id = store_int(r, 0);
             in->grid_id = store_int(r, 1);
         }
         store_rows_free(r);
-        return rc ? nx_fail(e, NX_EINVAL, "resident_id", "关联的居民不存在") : 0;
+        return rc == NX_ENOTFOUND ? nx_fail(e, NX_EINVAL, "resident_id", "关联的居民不存在") : rc;
     }
     default:
         return nx_fail(e, NX_EINVAL, "scope", "管理范围无效");
@@ -134,15 +134,15 @@ int users_create(store *s, const nx_principal *who, const user_input *in0, int64
             nx_fail(e, NX_ECONFLICT, "username", "用户名 %s 已存在", in.username);
         goto fail;
     }
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "创建账号失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step == NX_ECONFLICT) { /* SQLite reports RETURNING's conflict when the row is read */
+    if (rc == NX_ECONFLICT) { /* SQLite reports RETURNING's conflict when the row is read */
         rc = nx_fail(e, NX_ECONFLICT, "username", "用户名 %s 已存在", in.username);
         goto fail;
     }
-    if (step != 1) {
-        rc = nx_fail(e, step == 0 ? NX_EDB : step, "", "创建账号失败");
+    if (rc) {
+        rc = nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "创建账号失败");
         goto fail;
     }
     json_t *d = json_pack("{s:s, s:s, s:s}", "username", in.username, "role", role_code(in.role), "scope",
@@ -164,13 +164,12 @@ static int find_user(store_tx *tx, const char *username, int64_t *id, int64_t *c
     int rc = store_query(tx, "SELECT id, community_id FROM users WHERE username = $1", p, 1, &r, e);
     if (rc)
         return rc;
-    rc = store_next(r) == 1 ? 0 : NX_ENOTFOUND;
-    if (rc == 0) {
+    if ((rc = store_first(r, "用户不存在", e)) == 0) {
         *id = store_int(r, 0);
         *community = store_int(r, 1);
     }
     store_rows_free(r);
-    return rc ? nx_fail(e, NX_ENOTFOUND, "username", "用户 %s 不存在", username) : 0;
+    return rc == NX_ENOTFOUND ? nx_fail(e, NX_ENOTFOUND, "username", "用户 %s 不存在", username) : rc;
 }
 
 int users_set_password(store *s, const nx_principal *who, const char *username, const char *pw,
@@ -258,30 +257,27 @@ json_t *users_row_json(store_rows *r)
 #undef IDV
 }
 
-int users_list(store *s, const nx_principal *who, json_t **out, nx_err *e)
+int users_list(store *s, const nx_principal *who, const users_filter *f, json_t **out, nx_err *e)
 {
+    *out = NULL;
     if (!perm_has(who, RIGHT_USER_ADMIN))
         return nx_fail(e, NX_EPERM, "", "无权查看账号");
-    store_tx *tx;
-    int rc = store_begin(s, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = store_query(tx, USER_COLS " ORDER BY id", NULL, 0, &r, e))) {
-        store_rollback(tx);
-        return rc;
+    if (f->q && str_utf8_len(f->q) > 32)
+        return nx_fail(e, NX_EINVAL, "q", "搜索词不能超过 32 个字");
+    sqlq q, count;
+    sqlq_init(&q, USER_COLS " WHERE 1 = 1");
+    sqlq_init(&count, "SELECT COUNT(*) FROM users WHERE 1 = 1");
+    if (f->q && *f->q) {
+        int a = sqlq_like(&q, " AND (username LIKE $%d ESCAPE '!'", f->q, true);
+        sqlq_sql(&q, " OR display_name LIKE $%d ESCAPE '!')", a);
+        a = sqlq_like(&count, " AND (username LIKE $%d ESCAPE '!'", f->q, true);
+        sqlq_sql(&count, " OR display_name LIKE $%d ESCAPE '!')", a);
     }
-    json_t *arr = json_array();
-    while ((rc = store_next(r)) == 1)
-        json_array_append_new(arr, users_row_json(r));
-    store_rows_free(r);
-    store_rollback(tx);
-    if (rc < 0) {
-        json_decref(arr);
-        return nx_fail(e, rc, "", "读取账号失败");
-    }
-    *out = arr;
-    return 0;
+    if (f->after)
+        sqlq_add(&q, " AND id > $%d", P_INT(f->after));
+    sqlq_sql(&q, " ORDER BY id");
+    store_page_spec spec = {.limit = f->limit, .max = f->max, .count = &count, .row = users_row_json};
+    return store_page_read(s, &q, &spec, out, e);
 }
 
 int users_get(store *s, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -298,12 +294,11 @@ int users_get(store *s, const nx_principal *who, int64_t id, json_t **out, nx_er
         store_rollback(tx);
         return rc;
     }
-    rc = store_next(r);
-    if (rc == 1)
-        *out = users_row_json(r);
+    if ((rc = store_first(r, "账号不存在", e)) == 0 && (*out = users_row_json(r)) == NULL)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
     store_rows_free(r);
     store_rollback(tx);
-    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "账号不存在");
+    return rc;
 }
 
 int users_update(store *s, const nx_principal *who, int64_t id, const user_input *in0, nx_err *e)
@@ -325,7 +320,7 @@ int users_update(store *s, const nx_principal *who, int64_t id, const user_input
     char username[64] = "", display[200] = "";
     int role = 0, scope = 0;
     int64_t cur_ids[4] = {0, 0, 0, 0};
-    if (store_next(r) == 1) {
+    if ((rc = store_first(r, "账号不存在", e)) == 0) {
         str_copy(username, store_text(r, 0), sizeof username);
         role = role_parse(store_text(r, 1));
         str_copy(display, store_text(r, 2), sizeof display);
@@ -334,6 +329,8 @@ int users_update(store *s, const nx_principal *who, int64_t id, const user_input
             cur_ids[i] = store_int(r, 4 + i);
     }
     store_rows_free(r);
+    if (rc)
+        goto fail;
     if (!role) {
         rc = nx_fail(e, NX_ENOTFOUND, "", "账号不存在");
         goto fail;

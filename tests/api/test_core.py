@@ -301,6 +301,18 @@ def test_scopes():
     check(is_problem(st, resp, body, 403), "grid worker cannot list accounts")
     st, _, users = admin.get("/api/v1/users")
     uid = next(u["id"] for u in users["items"] if u["username"] == "wg1")
+    # the account list pages like every other list: limit, cursor, total, and a search
+    st, _, p1 = admin.get("/api/v1/users?limit=1")
+    check(st == 200 and len(p1["items"]) == 1 and p1["total"] == len(users["items"]) and p1["next_cursor"],
+          f"first page of one account ({st} {p1})")
+    st, _, p2 = admin.get(f"/api/v1/users?limit=1&cursor={p1['next_cursor']}")
+    check(st == 200 and len(p2["items"]) == 1 and p2["items"][0]["id"] > p1["items"][0]["id"],
+          f"the cursor continues after the first page ({st} {p2})")
+    st, _, found = admin.get("/api/v1/users?q=wg1")
+    check(st == 200 and [u["username"] for u in found["items"]] == ["wg1"] and found["total"] == 1,
+          f"search by user name ({st} {found})")
+    st, resp, body = admin.get("/api/v1/users?limit=100000")
+    check(is_problem(st, resp, body, 422), "a page larger than page_max is refused")
     st, _, u = admin.patch(f"/api/v1/users/{uid}", {"display_name": "第一网格 王网格员"})
     check(st == 200 and u["display_name"] == "第一网格 王网格员" and u["grid_id"] == g1["id"],
           f"renaming keeps the grid ({st} {u})")

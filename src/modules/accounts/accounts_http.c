@@ -266,11 +266,14 @@ static int users_list_h(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     json_t *out;
-    int rc = users_list(app->db, &who, &out, http_err(r));
-    if (rc)
+    users_filter f = {.max = (int)app->cfg->page_max, .q = http_query(r, "q")};
+    bool present;
+    int rc;
+    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f.limit)) ||
+        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f.after)) ||
+        (rc = users_list(app->db, &who, &f, &out, http_err(r))))
         return rc;
-    return http_reply_json(r, 200, json_pack("{s:o, s:o, s:I}", "items", out, "next_cursor", json_null(), "total",
-                                             (json_int_t)json_array_size(out)));
+    return http_reply_json(r, 200, out);
 }
 
 static int users_create_h(http_req *r, void *ctx)
@@ -372,15 +375,9 @@ static int audit_h(http_req *r, void *ctx)
             return nx_fail(http_err(r), NX_EINVAL, "to", "日期格式应为 YYYY-MM-DD");
         f.to_ms = (date_to_days(d) + 1) * 86400000 - NX_TZ_OFFSET_MS;
     }
-    json_t *items;
-    int64_t next, total;
-    if ((rc = audit_list(app->db, &who, &f, &items, &next, &total, http_err(r))))
+    json_t *out;
+    if ((rc = audit_list(app->db, &who, &f, (int)app->cfg->page_max, &out, http_err(r))))
         return rc;
-    char nc[32];
-    snprintf(nc, sizeof nc, "%lld", (long long)next);
-    json_t *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", next ? json_string(nc) : json_null());
-    if (total >= 0)
-        json_object_set_new(out, "total", json_integer(total));
     return http_reply_json(r, 200, out);
 }
 
