@@ -32,7 +32,7 @@ int store_page(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **out, nx
         return rc;
     void (*cursor)(store_rows *, char *, size_t) = s->cursor ? s->cursor : int_cursor;
     json_t *items = json_array();
-    char next[256] = "";
+    char next[STORE_PAGE_CURSOR] = "";
     bool more = false;
     int count = 0;
     while (items && store_row(r)) {

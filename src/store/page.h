@@ -21,6 +21,9 @@
 #include "store/query.h"
 #include "store/store.h"
 
+/* Room for a cursor, NUL included (the longest: the resident list's hex ICU sort key and id). */
+#define STORE_PAGE_CURSOR 1200
+
 typedef struct store_page_spec {
     int limit;            /* rows asked for; <= 0 or over max: max */
     int max;              /* the configured cap (nx_config.page_max); must be >= 1 */
@@ -31,8 +34,8 @@ typedef struct store_page_spec {
     json_t *(*row)(store_rows *r);
     json_t *(*row_ctx)(store_rows *r, void *ctx);
     void *ctx;
-    /* Writes the cursor that continues after row r (NUL-terminated, at most cap bytes). NULL: the
-     * integer in column 0. */
+    /* Writes the cursor that continues after row r (NUL-terminated, at most cap bytes; cap is
+     * STORE_PAGE_CURSOR). NULL: the integer in column 0. */
     void (*cursor)(store_rows *r, char *out, size_t cap);
 } store_page_spec;
 
