@@ -8,9 +8,9 @@
  *
  * The form values are stored encrypted as one JSON text (form_enc, context CTX_FORM) because items
  * ask for ID numbers and phones; responses mask id_number and phone fields. Materials are files under
- * <data>/uploads with random names (the original name is kept only as a label); their type is
- * sniffed from the first bytes (PDF "%PDF-", JPEG FF D8 FF, PNG's 8-byte signature), never taken
- * from the client. A file is written and fsync'ed before its row is inserted; if the transaction
+ * the upload store (store/upload.h: <data>/uploads, random names; the original name is kept only as
+ * a label); their type is sniffed from the first bytes (PDF, JPEG, PNG), never taken from the
+ * client. A file is written and fsync'ed before its row is inserted; if the transaction
  * fails the file is removed, so there are no rows without files (a crash between the two leaves at
  * most an orphan file). */
 #include "modules/services/services_internal.h"
@@ -19,16 +19,13 @@
 #include "base/str.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
+#include "store/upload.h"
 #include "text/mask.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define DAY_MS (24LL * 3600 * 1000)
 #define MATERIALS_PER_KEY 5
@@ -771,57 +768,6 @@ int services_app_list(nx_app *app, const nx_principal *who, const services_query
 
 /* ---- materials ---- */
 
-static const char *sniff(const unsigned char *d, size_t n)
-{
-    if (n >= 5 && memcmp(d, "%PDF-", 5) == 0)
-        return "pdf";
-    if (n >= 3 && d[0] == 0xFF && d[1] == 0xD8 && d[2] == 0xFF)
-        return "jpeg";
-    if (n >= 8 && memcmp(d, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "png";
-    return NULL;
-}
-
-static const char *mime_of(const char *kind)
-{
-    return strcmp(kind, "pdf") == 0 ? "application/pdf" : strcmp(kind, "jpeg") == 0 ? "image/jpeg" : "image/png";
-}
-
-static int uploads_dir(nx_app *app, char *out, size_t cap, nx_err *e)
-{
-    snprintf(out, cap, "%s/uploads", app->cfg->data_dir);
-    if (mkdir(out, 0700) != 0 && errno != EEXIST)
-        return nx_fail(e, NX_EIO, "", "无法创建上传目录");
-    return 0;
-}
-
-static int write_file(const char *path, const void *data, size_t n, nx_err *e)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
-    const unsigned char *p = data;
-    size_t off = 0;
-    while (off < n) {
-        ssize_t w = write(fd, p + off, n - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            close(fd);
-            unlink(path);
-            return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
-        }
-        off += (size_t)w;
-    }
-    if (fsync(fd) != 0) {
-        close(fd);
-        unlink(path);
-        return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
-    }
-    close(fd);
-    return 0;
-}
-
 int services_material_add(nx_app *app, const nx_principal *who, int64_t id, const char *key, const char *filename,
                           const void *data, size_t n, int64_t *material_id, nx_err *e)
 {
@@ -838,14 +784,13 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
             return nx_fail(e, NX_EINVAL, "filename", "文件名含有不允许的字符");
     if (n == 0)
         return nx_fail(e, NX_EINVAL, "file", "上传的文件为空");
-    char dir[600], path[700], name[40];
+    char name[UPLOAD_NAME_MAX] = "";
     int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     app_row a = {0};
     svc_item it = {0};
-    bool wrote = false;
     if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
@@ -866,7 +811,8 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
                      (double)max / 1048576.0);
         goto fail;
     }
-    const char *kind = sniff(data, n);
+    const upload_type *type = upload_sniff(data, n, UPLOAD_PDF | UPLOAD_JPEG | UPLOAD_PNG);
+    const char *kind = type ? type->kind : NULL;
     bool allowed = false;
     json_t *t;
     json_array_foreach(json_object_get(def, "types"), i, t) if (kind && strcmp(json_string_value(t), kind) == 0) allowed =
@@ -892,17 +838,10 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
         rc = nx_fail(e, NX_ECONFLICT, "key", "“%s”最多上传 %d 个文件", label, MATERIALS_PER_KEY);
         goto fail;
     }
-    unsigned char rnd[16];
-    randombytes_buf(rnd, sizeof rnd);
-    str_hex(name, rnd, sizeof rnd);
-    if ((rc = uploads_dir(app, dir, sizeof dir, e)))
+    if ((rc = upload_save(app->cfg->data_dir, data, n, (size_t)max, NULL, name, e)))
         goto fail;
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    if ((rc = write_file(path, data, n, e)))
-        goto fail;
-    wrote = true;
     store_param p[] = {P_INT(id),       P_INT(a.community_id), P_TEXT(key),          P_TEXT(filename),
-                       P_TEXT(mime_of(kind)), P_INT((int64_t)n), P_TEXT(name), P_ID(who->user_id),
+                       P_TEXT(type->mime), P_INT((int64_t)n), P_TEXT(name), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
     if ((rc = store_one_int(tx,
                             "INSERT INTO service_materials (application_id, community_id, material_key, filename, "
@@ -918,13 +857,12 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
         goto fail;
     rc = store_commit(tx, e);
     if (rc)
-        unlink(path);
+        upload_remove(app->cfg->data_dir, name);
     row_cleanup(&a);
     svc_item_cleanup(&it);
     return rc;
 fail:
-    if (wrote)
-        unlink(path);
+    upload_remove(app->cfg->data_dir, name);
     row_cleanup(&a);
     svc_item_cleanup(&it);
     store_rollback(tx);
@@ -995,19 +933,11 @@ int services_material_open(nx_app *app, const nx_principal *who, int64_t id, int
     store_rows_free(r);
     if (rc)
         goto done;
-    char path[700];
-    snprintf(path, sizeof path, "%s/uploads/%s", app->cfg->data_dir, name);
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (f < 0 || fstat(f, &st) != 0) {
-        if (f >= 0)
-            close(f);
+    if (upload_open(app->cfg->data_dir, name, fd, size) != 0) {
         nx_log(LOG_WARN, "services.material_missing material=%lld", (long long)material_id);
         rc = nx_fail(e, NX_EIO, "", "材料文件丢失");
         goto done;
     }
-    *fd = f;
-    *size = (uint64_t)st.st_size;
 done:
     row_cleanup(&a);
     store_rollback(tx);

@@ -10,8 +10,8 @@
  * directly by staff); each change is on the problem's timeline and in the audit log. A resident
  * sees and rates only problems about themselves: perm_scope_sql's self scope on resident_id.
  *
- * Photos are stored as files under <data_dir>/uploads/ named by 16 random bytes in hex plus the
- * extension of the sniffed type; the client's name and Content-Type are ignored. A row in
+ * Photos are stored in the upload store (store/upload.h: <data_dir>/uploads/, 16 random bytes in hex
+ * plus the extension of the sniffed type); the client's name and Content-Type are ignored. A row in
  * care_photos carries the owner's community, grid and resident, so reading a photo is scoped in
  * SQL like everything else. A file written for a transaction that then fails is removed.
  * Threads: none of its own. */
@@ -21,15 +21,11 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "secure/audit.h"
+#include "store/upload.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* ---- tasks ---- */
 
@@ -594,46 +590,12 @@ int visits_list(nx_app *app, const nx_principal *who, const care_filter *f, json
 
 /* ---- photos ---- */
 
+#define PHOTO_TYPES (UPLOAD_JPEG | UPLOAD_PNG | UPLOAD_WEBP)
+
 const char *visits_sniff_image(const void *data, size_t len)
 {
-    const unsigned char *b = data;
-    if (len >= 3 && b[0] == 0xFF && b[1] == 0xD8 && b[2] == 0xFF)
-        return "image/jpeg";
-    if (len >= 8 && memcmp(b, "\x89PNG\r\n\x1a\n", 8) == 0)
-        return "image/png";
-    if (len >= 12 && memcmp(b, "RIFF", 4) == 0 && memcmp(b + 8, "WEBP", 4) == 0)
-        return "image/webp";
-    return NULL;
-}
-
-static int write_upload(const char *dir, const char *name, const void *data, size_t len, nx_err *e)
-{
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return nx_fail(e, NX_EIO, "", "无法创建上传目录");
-    char path[1200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0)
-        return nx_fail(e, NX_EIO, "", "无法保存照片");
-    const unsigned char *p = data;
-    size_t left = len;
-    while (left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            close(fd);
-            unlink(path);
-            return nx_fail(e, NX_EIO, "", "无法保存照片");
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    if (fsync(fd) != 0 || close(fd) != 0) {
-        unlink(path);
-        return nx_fail(e, NX_EIO, "", "无法保存照片");
-    }
-    return 0;
+    const upload_type *t = upload_sniff(data, len, PHOTO_TYPES);
+    return t ? t->mime : NULL;
 }
 
 int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_type, int64_t owner_id,
@@ -648,8 +610,8 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
         return nx_fail(e, NX_EINVAL, "file", "请上传照片");
     if (len > max)
         return nx_fail(e, NX_ETOOBIG, "file", "照片过大（上限 %zu 字节）", max);
-    const char *ctype = visits_sniff_image(data, len);
-    if (!ctype)
+    const upload_type *type = upload_sniff(data, len, PHOTO_TYPES);
+    if (!type)
         return nx_fail(e, NX_EUNSUPP, "file", "只接受 JPEG、PNG 或 WebP 图片");
     char sql[600];
     store_param p[4] = {P_INT(owner_id)};
@@ -660,6 +622,7 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
         snprintf(sql, sizeof sql, "SELECT o.community_id, o.grid_id, o.resident_id FROM visits o WHERE o.id = $1");
     if ((rc = vx_scope(who, "o.", incident ? "reporter_resident_id" : "resident_id", sql, sizeof sql, p, &n)))
         return rc;
+    char name[UPLOAD_NAME_MAX] = "";
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
@@ -682,13 +645,9 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
         rc = nx_fail(e, NX_ECONFLICT, "file", "每条记录最多 9 张照片");
         goto fail;
     }
-    unsigned char rnd[16];
-    randombytes_buf(rnd, sizeof rnd);
-    char name[64], hex[40], dir[700];
-    str_hex(hex, rnd, sizeof rnd);
-    const char *ext = strcmp(ctype, "image/jpeg") == 0 ? "jpg" : strcmp(ctype, "image/png") == 0 ? "png" : "webp";
-    snprintf(name, sizeof name, "%s.%s", hex, ext);
-    snprintf(dir, sizeof dir, "%s/uploads", app->cfg->data_dir);
+    const char *ctype = type->mime;
+    if ((rc = upload_save(app->cfg->data_dir, data, len, max, type->ext, name, e)))
+        goto fail;
     store_param ins[] = {P_INT(community), P_ID(grid), P_TEXT(owner_type), P_INT(owner_id), P_ID(resident),
                          P_TEXT(name), P_TEXT(ctype), P_INT((int64_t)len), P_ID(who->user_id), P_INT(clock_now_ms())};
     if ((rc = store_query(tx,
@@ -708,15 +667,13 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
                           "content_type", ctype, "size", (json_int_t)len);
     rc = audit_write(tx, who, "upload", "photo", *id, community, d, e);
     json_decref(d);
-    if (rc || (rc = write_upload(dir, name, data, len, e)))
+    if (rc)
         goto fail;
-    if ((rc = store_commit(tx, e))) {
-        char path[800];
-        snprintf(path, sizeof path, "%s/%s", dir, name);
-        unlink(path);
-    }
+    if ((rc = store_commit(tx, e)))
+        upload_remove(app->cfg->data_dir, name);
     return rc;
 fail:
+    upload_remove(app->cfg->data_dir, name);
     store_rollback(tx);
     return rc;
 }
@@ -749,17 +706,8 @@ int visits_photo_open(nx_app *app, const nx_principal *who, int64_t id, int *fd,
     store_rollback(tx);
     if (rc)
         return rc;
-    char path[800];
-    snprintf(path, sizeof path, "%s/uploads/%s", app->cfg->data_dir, name);
-    int f = open(path, O_RDONLY | O_CLOEXEC);
-    struct stat st;
-    if (f < 0 || fstat(f, &st) != 0) {
-        if (f >= 0)
-            close(f);
+    if (upload_open(app->cfg->data_dir, name, fd, size) != 0)
         return nx_fail(e, NX_ENOTFOUND, "", "照片文件不存在");
-    }
-    *fd = f;
-    *size = (uint64_t)st.st_size;
     return 0;
 }
 
