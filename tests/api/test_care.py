@@ -389,6 +389,32 @@ def test_register_export():
     check(is_problem(st, resp, body, 403), "grid workers do not export")
 
 
+def test_read_failure_is_503():
+    """A read that fails on the way (NX_STORE_FAULT: the Nth row of matching queries fails as a lost
+    connection) answers 503: never a short list with 200, never a 404 for a row that exists."""
+    import os
+    wf, visit = ctx["wu_file"], ctx["visit"]
+    problem = visit["problems"][0]["id"]
+    for fault, paths in (
+            ("FROM care_timeline@2", [f"/api/v1/care-files/{wf['id']}", f"/api/v1/problems/{problem}"]),
+            ("FROM visit_tasks t JOIN residents r@2", ["/api/v1/visit-tasks?status=all"]),
+            ("FROM problems p LEFT JOIN residents r@1", [f"/api/v1/problems/{problem}", "/api/v1/problems"]),
+            ("FROM incidents i LEFT JOIN grids g@1", ["/api/v1/incidents"]),
+            ("FROM care_files f JOIN residents r@1", [f"/api/v1/care-files/{wf['id']}", "/api/v1/care-files"])):
+        S.stop()
+        S.start(env=dict(os.environ, NX_STORE_FAULT=fault))
+        staff = S.login("care_staff", PW)
+        for path in paths:
+            st, resp, body = staff.get(path)
+            check(is_problem(st, resp, body, 503), f"{fault}: {path} answers 503, not {st}")
+    S.stop()
+    S.start()
+    staff = S.login("care_staff", PW)
+    st, _, f = staff.get(f"/api/v1/care-files/{wf['id']}")
+    check_eq(st, 200, "without the fault the file reads again")
+    ctx["staff"] = staff
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
@@ -396,6 +422,7 @@ def test_clean_stop():
 try:
     run([test_setup, test_vocab_and_policies, test_care_file_weekly_tasks, test_visit_need_problem_rating,
          test_overdue_and_escalation, test_life_events_and_raise, test_death_closes_file_and_visits_family, test_scopes,
-         test_bad_input_changes_nothing, test_photos, test_grid_members_and_incidents, test_register_export, test_clean_stop])
+         test_bad_input_changes_nothing, test_photos, test_grid_members_and_incidents, test_register_export, test_read_failure_is_503,
+         test_clean_stop])
 finally:
     S.cleanup()

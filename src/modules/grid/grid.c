@@ -80,10 +80,12 @@ int grid_member_list(nx_app *app, const nx_principal *who, int64_t grid_id, bool
     store_rows *r;
     if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
         json_t *a = json_array();
-        while (store_next(r) == 1)
+        while (store_row(r))
             json_array_append_new(a, member_row(app, r));
-        store_rows_free(r);
-        *out = json_pack("{s:o}", "items", a);
+        if ((rc = store_rows_end(r, e)) == 0)
+            *out = json_pack("{s:o}", "items", a);
+        else
+            json_decref(a);
     }
     store_rollback(tx);
     return rc;
@@ -102,10 +104,8 @@ int grid_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
         return rc;
     store_rows *r;
     if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
-        if (store_next(r) == 1)
+        if ((rc = store_first(r, "网格成员不存在", e)) == 0)
             *out = member_row(app, r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "网格成员不存在");
         store_rows_free(r);
     }
     store_rollback(tx);
@@ -184,13 +184,11 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
                           "RETURNING id",
                           p, 9, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "保存失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "保存失败");
+    if (rc)
         goto fail;
-    }
     json_t *d = json_pack("{s:s, s:I}", "role", role, "grid_id", (json_int_t)grid);
     rc = audit_write(tx, who, "create", "grid_member", *id, community, d, e);
     json_decref(d);
@@ -331,11 +329,13 @@ int incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
         store_rows *r;
         if ((rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e)))
             goto fail;
-        if (store_next(r) == 1) {
+        if ((rc = store_first(r, "居民不存在", e)) == 0) {
             community = store_int(r, 0);
             grid = store_int(r, 1);
         }
         store_rows_free(r);
+        if (rc)
+            goto fail;
     } else {
         if (!grid && who->scope == SCOPE_GRID)
             grid = who->grid_id;
@@ -368,13 +368,11 @@ int incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
                           "($1, $2, $3, $4, $5, $6, $7, $8, 'reported', $9, $9, $9) RETURNING id",
                           p, 9, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "上报失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "上报失败");
+    if (rc)
         goto fail;
-    }
     json_t *d = json_pack("{s:s, s:s}", "category", category, "by", self ? "resident" : "staff");
     rc = vx_timeline(tx, community, "incident", *id, who, "reported", title, d, NULL, e);
     if (rc == 0)
@@ -413,9 +411,8 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
     store_rows *r;
     if ((rc = store_query(tx, q, s, k, &r, e)))
         goto fail;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "事件不存在", e))) {
         store_rows_free(r);
-        rc = nx_fail(e, NX_ENOTFOUND, "", "事件不存在");
         goto fail;
     }
     int64_t community = store_int(r, 0), grid = store_int(r, 1);
@@ -564,7 +561,7 @@ int incident_list(nx_app *app, const nx_principal *who, const care_filter *f, js
         int count = 0;
         int64_t last = 0;
         bool more = false;
-        while (store_next(r) == 1) {
+        while (store_row(r)) {
             if (count == f->limit) {
                 more = true;
                 break;
@@ -573,10 +570,12 @@ int incident_list(nx_app *app, const nx_principal *who, const care_filter *f, js
             last = store_int(r, 0);
             count++;
         }
-        store_rows_free(r);
         char next[24];
         snprintf(next, sizeof next, "%lld", (long long)last);
-        *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
+        if ((rc = store_rows_end(r, e)) == 0)
+            *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
+        else
+            json_decref(items);
     }
     store_rollback(tx);
     return rc;

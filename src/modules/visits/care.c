@@ -148,11 +148,11 @@ int vx_timeline(store_tx *tx, int64_t community, const char *type, int64_t id, c
     free(d);
     if (rc)
         return rc;
-    int step = store_next(r);
+    rc = store_first(r, "写入时间线失败", e);
     if (entry)
-        *entry = step == 1 ? store_int(r, 0) : 0;
+        *entry = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    return step == 1 ? 0 : nx_fail(e, step < 0 ? step : NX_EDB, "", "写入时间线失败");
+    return rc;
 }
 
 int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e)
@@ -166,14 +166,17 @@ int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, n
     if (rc)
         return rc;
     json_t *a = json_array();
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         json_t *detail = json_loads(store_text(r, 6) ? store_text(r, 6) : "{}", 0, NULL);
         json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:o, s:o}", "id", (json_int_t)store_int(r, 0),
                                            "at", vx_time(r, 1), "user_id", vx_id(r, 2), "actor", vx_text(r, 3),
                                            "action", store_text(r, 4), "note", vx_text(r, 5), "detail",
                                            detail ? detail : json_object()));
     }
-    store_rows_free(r);
+    if ((rc = store_rows_end(r, e))) {
+        json_decref(a);
+        return rc;
+    }
     *out = a;
     return 0;
 }
@@ -188,10 +191,8 @@ int vx_get_one(nx_app *app, const vx_query *q, json_t *(*row)(store_rows *), con
     store_rows *r;
     json_t *o = NULL, *x;
     if ((rc = store_query(tx, q->sql, q->p, q->n, &r, e)) == 0) {
-        if (store_next(r) == 1)
+        if ((rc = store_first(r, missing, e)) == 0)
             o = row(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "%s", missing);
         store_rows_free(r);
     }
     if (rc == 0 && (rc = vx_timeline_json(tx, type, id, &x, e)) == 0)
@@ -246,7 +247,8 @@ int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t residen
         return rc;
     int64_t id = 0;
     store_param q[] = {P_TEXT(source_key)};
-    store_one_int(tx, "SELECT id FROM visit_tasks WHERE source_key = $1", q, 1, &id, NULL);
+    if ((rc = store_one_int(tx, "SELECT id FROM visit_tasks WHERE source_key = $1", q, 1, &id, e)))
+        return rc;
     if (task_id)
         *task_id = id;
     if (changes > 0) {
@@ -287,9 +289,11 @@ int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, i
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "居民不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        if (rc == NX_ENOTFOUND)
+            str_copy(e->field, "resident_id", sizeof e->field);
+        return rc;
     }
     *community = store_int(r, 0);
     *grid = store_int(r, 1);
@@ -298,6 +302,18 @@ int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, i
     if (!active)
         return nx_fail(e, NX_EINVAL, "resident_id", "该居民已迁出或去世");
     return 0;
+}
+
+int vx_active_file(store_tx *tx, int64_t resident, int64_t *file, nx_err *e)
+{
+    store_param p[] = {P_INT(resident)};
+    int rc = store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", p, 1, file, e);
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        *file = 0;
+        return 0;
+    }
+    return rc;
 }
 
 int vx_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e)
@@ -368,10 +384,12 @@ int visits_vocab_list(nx_app *app, const nx_principal *who, const char *kind, js
                      p, 2, &r, e);
     if (rc == 0) {
         json_t *a = json_array();
-        while (store_next(r) == 1)
+        while (store_row(r))
             json_array_append_new(a, vocab_row(r));
-        store_rows_free(r);
-        *out = json_pack("{s:o}", "items", a);
+        if ((rc = store_rows_end(r, e)) == 0)
+            *out = json_pack("{s:o}", "items", a);
+        else
+            json_decref(a);
     }
     store_rollback(tx);
     return rc;
@@ -389,10 +407,8 @@ int visits_vocab_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
     store_param p[] = {P_INT(id)};
     rc = store_query(tx, "SELECT id, kind, code, label, sort, active FROM care_vocab WHERE id = $1", p, 1, &r, e);
     if (rc == 0) {
-        if (store_next(r) == 1)
+        if ((rc = store_first(r, "字典项不存在", e)) == 0)
             *out = vocab_row(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "字典项不存在");
         store_rows_free(r);
     }
     store_rollback(tx);
@@ -437,13 +453,11 @@ int visits_vocab_create(nx_app *app, const nx_principal *who, json_t *in, int64_
                           "($1, $2, $3, $4, 1, $5, $5) RETURNING id",
                           p, 5, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "保存失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = step == NX_ECONFLICT ? NX_ECONFLICT : nx_fail(e, step < 0 ? step : NX_EDB, "", "保存失败");
+    if (rc)
         goto fail;
-    }
     json_t *d = json_pack("{s:s, s:s}", "kind", kind, "code", code);
     rc = audit_write(tx, who, "create", "care_vocab", *id, 0, d, e);
     json_decref(d);
@@ -534,10 +548,12 @@ int visits_policy_list(nx_app *app, const nx_principal *who, json_t **out, nx_er
     store_rows *r;
     if ((rc = policy_query(tx, who, 0, &r, e)) == 0) {
         json_t *a = json_array();
-        while (store_next(r) == 1)
+        while (store_row(r))
             json_array_append_new(a, policy_row(r));
-        store_rows_free(r);
-        *out = json_pack("{s:o}", "items", a);
+        if ((rc = store_rows_end(r, e)) == 0)
+            *out = json_pack("{s:o}", "items", a);
+        else
+            json_decref(a);
     }
     store_rollback(tx);
     return rc;
@@ -553,10 +569,8 @@ int visits_policy_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
         return rc;
     store_rows *r;
     if ((rc = policy_query(tx, who, id, &r, e)) == 0) {
-        if (store_next(r) == 1)
+        if ((rc = store_first(r, "走访规则不存在", e)) == 0)
             *out = policy_row(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "走访规则不存在");
         store_rows_free(r);
     }
     store_rollback(tx);
@@ -619,12 +633,12 @@ int visits_policy_create(nx_app *app, const nx_principal *who, json_t *in, int64
                           "$8, $8) RETURNING id",
                           p, 8, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "保存失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = step == NX_ECONFLICT ? nx_fail(e, NX_ECONFLICT, "level", "该社区、类别和等级已有走访规则")
-                                  : nx_fail(e, step < 0 ? step : NX_EDB, "", "保存失败");
+    if (rc) {
+        if (rc == NX_ECONFLICT)
+            nx_fail(e, NX_ECONFLICT, "level", "该社区、类别和等级已有走访规则");
         goto fail;
     }
     if ((rc = audit_write(tx, who, "create", "visit_policy", *id, community, NULL, e)))
@@ -732,9 +746,9 @@ static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "关怀档案不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "", "关怀档案不存在");
+        return rc;
     }
     c->community = store_int(r, 0);
     c->grid = store_int(r, 1);
@@ -797,13 +811,11 @@ int care_file_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
                           "$4, $5, $6, $7, $8, $9, 'active', $10, $11, $11) RETURNING id",
                           p, 11, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "建档失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = step == NX_ECONFLICT ? NX_ECONFLICT : nx_fail(e, step < 0 ? step : NX_EDB, "", "建档失败");
+    if (rc)
         goto fail;
-    }
     json_t *d = json_pack("{s:s, s:s}", "category", category, "level", level);
     rc = vx_timeline(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);
     json_decref(d);
@@ -957,14 +969,13 @@ fail:
 
 int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e)
 {
-    store_param p[] = {P_INT(resident)};
     int64_t id = 0;
-    if (store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", p, 1, &id, NULL))
-        return 0;
+    int rc = vx_active_file(tx, resident, &id, e);
+    if (rc || id == 0)
+        return rc;
     nx_principal sys = {.username = "system", .scope = SCOPE_ALL, .role = ROLE_ADMIN};
     file_cur c;
-    int rc = load_file(tx, &sys, id, &c, e);
-    if (rc)
+    if ((rc = load_file(tx, &sys, id, &c, e)))
         return rc;
     char today[11];
     vx_day(clock_now_ms(), 0, today);
@@ -1060,9 +1071,8 @@ int care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out
     json_t *o = NULL;
     if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)))
         goto done;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "关怀档案不存在", e))) {
         store_rows_free(r);
-        rc = nx_fail(e, NX_ENOTFOUND, "", "关怀档案不存在");
         goto done;
     }
     o = file_row(r, visits_local_date(clock_now_ms()));
@@ -1078,25 +1088,26 @@ int care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out
                           p, 1, &r, e)))
         goto done;
     json_t *tasks = json_array();
-    while (store_next(r) == 1)
+    while (store_row(r))
         json_array_append_new(tasks, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
                                                "kind", store_text(r, 1), "reason", store_text(r, 2), "due_date",
                                                store_text(r, 3), "status", store_text(r, 4), "overdue",
                                                (int)store_int(r, 5)));
-    store_rows_free(r);
     json_object_set_new(o, "open_tasks", tasks);
+    if ((rc = store_rows_end(r, e)))
+        goto done;
     if ((rc = store_query(tx,
                           "SELECT id, visited_on, kind, visitors, findings FROM visits WHERE care_file_id = $1 ORDER "
                           "BY visited_on DESC, id DESC LIMIT 10",
                           p, 1, &r, e)))
         goto done;
     json_t *visits = json_array();
-    while (store_next(r) == 1)
+    while (store_row(r))
         json_array_append_new(visits, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)store_int(r, 0),
                                                 "visited_on", store_text(r, 1), "kind", store_text(r, 2), "visitors",
                                                 store_text(r, 3), "findings", vx_text(r, 4)));
-    store_rows_free(r);
     json_object_set_new(o, "recent_visits", visits);
+    rc = store_rows_end(r, e);
 done:
     store_rollback(tx);
     if (rc) {
@@ -1156,7 +1167,7 @@ int care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, j
         int count = 0;
         int64_t last = 0;
         bool more = false;
-        while (store_next(r) == 1) {
+        while (store_row(r)) {
             if (count == f->limit) {
                 more = true;
                 break;
@@ -1165,10 +1176,12 @@ int care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, j
             last = store_int(r, 0);
             count++;
         }
-        store_rows_free(r);
         char next[24];
         snprintf(next, sizeof next, "%lld", (long long)last);
-        *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
+        if ((rc = store_rows_end(r, e)) == 0)
+            *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
+        else
+            json_decref(items);
     }
     store_rollback(tx);
     return rc;

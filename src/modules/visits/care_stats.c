@@ -129,7 +129,7 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
                           "ORDER BY id",
                           NULL, 0, &r, e)))
         goto done;
-    while (np < MAX_POLICIES && store_next(r) == 1) {
+    while (np < MAX_POLICIES && store_row(r)) {
         ps[np].community = store_int(r, 0);
         str_copy(ps[np].category, store_text(r, 1) ? store_text(r, 1) : "", sizeof ps[np].category);
         str_copy(ps[np].level, store_text(r, 2), sizeof ps[np].level);
@@ -137,8 +137,10 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
         ps[np].count = (int)store_int(r, 4);
         np++;
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
+    if (rc)
+        goto done;
     nx_date today = visits_local_date(now_ms);
     char day[11];
     date_format(today, day);
@@ -149,7 +151,7 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
                      "f.", " ORDER BY f.id", &r, e)))
         goto done;
     int64_t files = 0, covered = 0;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         const pol *p = match(ps, np, store_int(r, 1), store_text(r, 4), store_text(r, 5));
         char since[11];
         covered_since(today, p ? p->unit : "month", p ? p->count : 1, since);
@@ -168,8 +170,10 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
             w->covered += ok;
         }
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
+    if (rc)
+        goto done;
     res = json_pack("{s:s, s:I, s:I, s:f}", "date", day, "files", (json_int_t)files, "covered", (json_int_t)covered,
                     "coverage", files ? (double)covered / (double)files : 0.0);
     json_object_set_new(res, "by_grid", groups_json(grids, ng, "grid_id"));
@@ -183,67 +187,70 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
                      "t.", " ORDER BY t.due_date, t.id LIMIT 100", &r, e)))
         goto done;
     json_t *overdue = json_array();
-    while (store_next(r) == 1)
+    json_object_set_new(res, "overdue", overdue);
+    while (store_row(r))
         json_array_append_new(overdue, json_pack("{s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:o, s:b}", "task_id",
                                                  (json_int_t)store_int(r, 0), "resident_id", (json_int_t)store_int(r, 1),
                                                  "resident_name", store_text(r, 2), "grid_id", vx_id(r, 3), "grid_name",
                                                  vx_text(r, 4), "reason", store_text(r, 5), "due_date", store_text(r, 6),
                                                  "assignee_name", vx_text(r, 7), "escalated", !store_isnull(r, 8)));
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
-    json_object_set_new(res, "overdue", overdue);
+    if (rc)
+        goto done;
 
-    json_t *by_status = json_object();
+    json_t *by_status = json_object(), *problems = json_pack("{s:o}", "by_status", by_status);
+    json_object_set_new(res, "problems", problems);
     if ((rc = scoped(tx, who, community, "SELECT p.status, count(*) FROM problems p WHERE 1 = 1", "p.",
                      " GROUP BY p.status ORDER BY p.status", &r, e)))
         goto done;
-    while (store_next(r) == 1)
+    while (store_row(r))
         json_object_set_new(by_status, store_text(r, 0), json_integer(store_int(r, 1)));
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
-    if ((rc = scoped(tx, who, community,
-                     "SELECT count(*), avg(p.resolved_at - p.created_at), avg(p.rating), count(p.rating) FROM "
-                     "problems p WHERE p.resolved_at IS NOT NULL",
-                     "p.", "", &r, e)))
+    if (rc || (rc = scoped(tx, who, community,
+                           "SELECT count(*), avg(p.resolved_at - p.created_at), avg(p.rating), count(p.rating) FROM "
+                           "problems p WHERE p.resolved_at IS NOT NULL",
+                           "p.", "", &r, e)))
         goto done;
     int64_t resolved = 0, rated = 0;
     double avg_ms = 0, avg_rating = 0;
-    if (store_next(r) == 1) {
+    if ((rc = store_first(r, NULL, e)) == 0) {
         resolved = store_int(r, 0);
         avg_ms = store_isnull(r, 1) ? 0 : store_real(r, 1);
         avg_rating = store_isnull(r, 2) ? 0 : store_real(r, 2);
         rated = store_int(r, 3);
+    } else if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        rc = 0;
     }
     store_rows_free(r);
     r = NULL;
-    json_object_set_new(res, "problems",
-                        json_pack("{s:o, s:I, s:f, s:o}", "by_status", by_status, "resolved", (json_int_t)resolved,
-                                  "avg_days_to_resolve", resolved ? avg_ms / 86400000.0 : 0.0, "avg_rating",
-                                  rated ? json_real(avg_rating) : json_null()));
+    if (rc)
+        goto done;
+    json_object_set_new(problems, "resolved", json_integer(resolved));
+    json_object_set_new(problems, "avg_days_to_resolve", json_real(resolved ? avg_ms / 86400000.0 : 0.0));
+    json_object_set_new(problems, "avg_rating", rated ? json_real(avg_rating) : json_null());
 
     if ((rc = scoped(tx, who, community,
                      "SELECT i.category, cv.label, count(*) FROM incidents i LEFT JOIN care_vocab cv ON cv.kind = "
                      "'incident_category' AND cv.code = i.category WHERE 1 = 1",
                      "i.", " GROUP BY i.category, cv.label ORDER BY count(*) DESC, i.category", &r, e)))
         goto done;
-    json_t *by_cat = json_array();
-    while (store_next(r) == 1)
+    json_t *by_cat = json_array(), *inc_status = json_object();
+    json_object_set_new(res, "incidents", json_pack("{s:o, s:o}", "by_category", by_cat, "by_status", inc_status));
+    while (store_row(r))
         json_array_append_new(by_cat, json_pack("{s:s, s:o, s:I}", "category", store_text(r, 0), "label",
                                                 vx_text(r, 1), "count", (json_int_t)store_int(r, 2)));
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
-    json_t *inc_status = json_object();
-    if ((rc = scoped(tx, who, community, "SELECT i.status, count(*) FROM incidents i WHERE 1 = 1", "i.",
-                     " GROUP BY i.status ORDER BY i.status", &r, e))) {
-        json_decref(by_cat);
-        json_decref(inc_status);
+    if (rc || (rc = scoped(tx, who, community, "SELECT i.status, count(*) FROM incidents i WHERE 1 = 1", "i.",
+                           " GROUP BY i.status ORDER BY i.status", &r, e)))
         goto done;
-    }
-    while (store_next(r) == 1)
+    while (store_row(r))
         json_object_set_new(inc_status, store_text(r, 0), json_integer(store_int(r, 1)));
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
-    json_object_set_new(res, "incidents", json_pack("{s:o, s:o}", "by_category", by_cat, "by_status", inc_status));
 done:
     store_rows_free(r);
     store_rollback(tx);
@@ -323,7 +330,7 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
     xlsx_out *x = NULL;
     if (rc || (rc = store_query(tx, q.sql, q.p, q.n, &r, e)))
         goto done;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         nx_date b = {0};
         char age[8] = "";
         if (date_parse(store_text(r, 3), &b) == 0)
@@ -344,11 +351,11 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
                                               "kind", kind_label(store_text(r, 7)), "visitors", store_text(r, 8),
                                               "findings", store_text(r, 9) ? store_text(r, 9) : "", "remarks", remarks));
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
-    if ((rc = store_query(tx, pq.sql, pq.p, pq.n, &r, e)))
+    if (rc || (rc = store_query(tx, pq.sql, pq.p, pq.n, &r, e)))
         goto done;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         char key[24];
         snprintf(key, sizeof key, "%lld", (long long)store_int(r, 0));
         json_t *list = json_object_get(probs, key);

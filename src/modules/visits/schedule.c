@@ -83,7 +83,12 @@ static int find_policy(store_tx *tx, int64_t community, const char *category, co
                          p, 3, &r, e);
     if (rc)
         return rc;
-    *found = store_next(r) == 1;
+    rc = store_first(r, NULL, e);
+    *found = rc == 0;
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        rc = 0;
+    }
     if (*found) {
         str_copy(out->unit, store_text(r, 0), sizeof out->unit);
         out->count = (int)store_int(r, 1);
@@ -91,7 +96,7 @@ static int find_policy(store_tx *tx, int64_t community, const char *category, co
         out->escalate_days = (int)store_int(r, 3);
     }
     store_rows_free(r);
-    return 0;
+    return rc;
 }
 
 int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created, nx_err *e)
@@ -106,9 +111,13 @@ int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created
                          fp, 1, &r, e);
     if (rc)
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, NULL, e))) {
         store_rows_free(r);
-        return 0;
+        if (rc == NX_ENOTFOUND) {
+            nx_err_clear(e);
+            return 0; /* no such file: nothing to schedule */
+        }
+        return rc;
     }
     int64_t community = store_int(r, 0), grid = store_int(r, 1), resident = store_int(r, 2),
             responsible = store_int(r, 5);
@@ -167,11 +176,14 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
         return rc;
     size_t n = 0, cap = 64;
     esc_item *items = malloc(cap * sizeof *items);
-    while (items && store_next(r) == 1) {
+    bool oom = items == NULL;
+    while (!oom && store_row(r)) {
         if (n == cap) {
             esc_item *bigger = realloc(items, cap * 2 * sizeof *items);
-            if (!bigger)
+            if (!bigger) {
+                oom = true;
                 break;
+            }
             items = bigger;
             cap *= 2;
         }
@@ -185,9 +197,12 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
         str_copy(it->level, store_text(r, 6) ? store_text(r, 6) : "", sizeof it->level);
         str_copy(it->category, store_text(r, 7) ? store_text(r, 7) : "", sizeof it->category);
     }
-    store_rows_free(r);
-    if (!items)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if ((rc = store_rows_end(r, e)) == 0 && oom)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (rc) {
+        free(items);
+        return rc;
+    }
     nx_date t;
     date_parse(today, &t);
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -240,7 +255,7 @@ static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day
         return rc;
     esc_item *items = calloc(1000, sizeof *items);
     size_t n = 0;
-    while (items && n < 1000 && store_next(r) == 1) {
+    while (items && n < 1000 && store_row(r)) {
         items[n].id = store_int(r, 0);
         items[n].community = store_int(r, 1);
         items[n].grid = store_int(r, 2);
@@ -248,9 +263,12 @@ static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day
         str_copy(items[n].due, store_text(r, 4), sizeof items[n].due);
         n++;
     }
-    store_rows_free(r);
-    if (!items)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if ((rc = store_rows_end(r, e)) == 0 && !items)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (rc) {
+        free(items);
+        return rc;
+    }
     for (size_t i = 0; rc == 0 && i < n; i++) {
         store_param u[] = {P_INT(now_ms), P_INT(items[i].id)};
         if ((rc = store_exec(tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", u,
@@ -290,21 +308,23 @@ int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
     int64_t *ids = malloc(cap * sizeof *ids);
     if ((rc = store_query(tx, "SELECT id FROM care_files WHERE status = 'active' ORDER BY id", NULL, 0, &r, e)))
         goto fail;
-    while (ids && store_next(r) == 1) {
+    bool oom = ids == NULL;
+    while (!oom && store_row(r)) {
         if (n == cap) {
             int64_t *bigger = realloc(ids, cap * 2 * sizeof *ids);
-            if (!bigger)
+            if (!bigger) {
+                oom = true;
                 break;
+            }
             ids = bigger;
             cap *= 2;
         }
         ids[n++] = store_int(r, 0);
     }
-    store_rows_free(r);
-    if (!ids) {
+    if ((rc = store_rows_end(r, e)) == 0 && oom)
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (rc)
         goto fail;
-    }
     for (size_t i = 0; i < n; i++) {
         int c = 0;
         if ((rc = vx_schedule_file(tx, ids[i], now_ms, &c, e)))
@@ -397,11 +417,12 @@ static int on_status_changed(store *s, const nx_event *ev, void *ctx)
             goto fail;
         member_file mf[20];
         int n = 0;
-        while (n < 20 && store_next(r) == 1) {
+        while (n < 20 && store_row(r)) {
             mf[n] = (member_file){store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3), store_int(r, 4)};
             n++;
         }
-        store_rows_free(r);
+        if ((rc = store_rows_end(r, &e)))
+            goto fail;
         int64_t now = clock_now_ms();
         char due[11];
         vx_day(now, VX_DUE_LIFE, due);
@@ -452,8 +473,10 @@ static int on_alert_resolved(store *s, const nx_event *ev, void *ctx)
                           "care_files f ON f.resident_id = r.id AND f.status = 'active' WHERE r.id = $1",
                           p, 1, &r, &e)))
         goto fail;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, NULL, &e))) {
         store_rows_free(r);
+        if (rc != NX_ENOTFOUND)
+            goto fail; /* the read failed: retried */
         store_rollback(tx);
         nx_log(LOG_WARN, "visits.alert_event_unknown_resident event=%lld", (long long)ev->id);
         return 0; /* nothing to visit: not retried */

@@ -78,7 +78,7 @@ static int page(store_tx *tx, vx_query *q, int limit, json_t *(*row)(store_rows 
     int count = 0;
     int64_t last = 0;
     bool more = false;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         if (count == limit) {
             more = true;
             break;
@@ -87,7 +87,10 @@ static int page(store_tx *tx, vx_query *q, int limit, json_t *(*row)(store_rows 
         last = store_int(r, 0);
         count++;
     }
-    store_rows_free(r);
+    if ((rc = store_rows_end(r, e))) {
+        json_decref(items);
+        return rc;
+    }
     char next[24];
     snprintf(next, sizeof next, "%lld", (long long)last);
     *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
@@ -189,9 +192,8 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         goto fail;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "走访任务不存在", e))) {
         store_rows_free(r);
-        rc = nx_fail(e, NX_ENOTFOUND, "", "走访任务不存在");
         goto fail;
     }
     int64_t community = store_int(r, 0);
@@ -258,11 +260,11 @@ static int problem_insert(store_tx *tx, const nx_principal *who, const problem_i
                           "$14, $15, $15) RETURNING id",
                           p, 15, &r, e)))
         return rc;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "登记诉求失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1)
-        return nx_fail(e, step < 0 ? step : NX_EDB, "", "登记诉求失败");
+    if (rc)
+        return rc;
     json_t *d = json_pack("{s:s, s:s}", "source", in->source, "category", in->category);
     rc = vx_timeline(tx, in->community, "problem", *id, who, "raised", in->title, d, NULL, e);
     if (rc == 0)
@@ -361,10 +363,11 @@ static int visit_target(store_tx *tx, const nx_principal *who, int64_t task, int
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, task ? "走访任务不存在" : file ? "关怀档案不存在" : "居民不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, task ? "task_id" : file ? "care_file_id" : "resident_id",
-                       task ? "走访任务不存在" : file ? "关怀档案不存在" : "居民不存在");
+        if (rc == NX_ENOTFOUND)
+            str_copy(e->field, task ? "task_id" : file ? "care_file_id" : "resident_id", sizeof e->field);
+        return rc;
     }
     int64_t res = store_int(r, 0), f = store_int(r, 1);
     store_rows_free(r);
@@ -375,11 +378,8 @@ static int visit_target(store_tx *tx, const nx_principal *who, int64_t task, int
     if (!f && !task && !file) {
         *file_out = 0;
     } else if (!f) {
-        store_param q[] = {P_INT(res)};
-        int64_t active = 0;
-        if (store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", q, 1, &active,
-                          NULL) == 0)
-            *file_out = active;
+        if ((rc = vx_active_file(tx, res, file_out, e)))
+            return rc;
     }
     return 0;
 }
@@ -447,13 +447,11 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
                           "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
                           p, 15, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "登记走访失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "登记走访失败");
+    if (rc)
         goto fail;
-    }
     /* the tasks it answers */
     store_param t[] = {P_INT(*id), P_INT(now), P_INT(resident), P_INT(task), P_TEXT(on)};
     int64_t done = 0;
@@ -527,10 +525,8 @@ int visits_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, n
     store_rows *r;
     json_t *o = NULL;
     if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
-        if (store_next(r) == 1)
+        if ((rc = store_first(r, "走访记录不存在", e)) == 0)
             o = visit_row(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "走访记录不存在");
         store_rows_free(r);
     }
     json_t *photos = NULL;
@@ -541,11 +537,11 @@ int visits_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, n
         if ((rc = store_query(tx, "SELECT id, title, status FROM problems WHERE visit_id = $1 ORDER BY id", p, 1, &r,
                               e)) == 0) {
             json_t *a = json_array();
-            while (store_next(r) == 1)
+            while (store_row(r))
                 json_array_append_new(a, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)store_int(r, 0), "title",
                                                    store_text(r, 1), "status", store_text(r, 2)));
-            store_rows_free(r);
             json_object_set_new(o, "problems", a);
+            rc = store_rows_end(r, e);
         }
     }
     store_rollback(tx);
@@ -629,9 +625,8 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     store_rows *r;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         goto fail;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, incident ? "事件不存在" : "走访记录不存在", e))) {
         store_rows_free(r);
-        rc = nx_fail(e, NX_ENOTFOUND, "", incident ? "事件不存在" : "走访记录不存在");
         goto fail;
     }
     int64_t community = store_int(r, 0), grid = store_int(r, 1), resident = store_int(r, 2);
@@ -656,13 +651,11 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
                           "$8, $9, $10) RETURNING id",
                           ins, 10, &r, e)))
         goto fail;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "保存照片失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "保存照片失败");
+    if (rc)
         goto fail;
-    }
     json_t *d = json_pack("{s:s, s:I, s:s, s:I}", "owner_type", owner_type, "owner_id", (json_int_t)owner_id,
                           "content_type", ctype, "size", (json_int_t)len);
     rc = audit_write(tx, who, "upload", "photo", *id, community, d, e);
@@ -695,11 +688,9 @@ int visits_photo_open(nx_app *app, const nx_principal *who, int64_t id, int *fd,
     store_rows *r;
     char name[80] = "";
     if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
-        if (store_next(r) == 1) {
+        if ((rc = store_first(r, "照片不存在", e)) == 0) {
             str_copy(name, store_text(r, 0), sizeof name);
             str_copy(ctype, store_text(r, 1), 32);
-        } else {
-            rc = nx_fail(e, NX_ENOTFOUND, "", "照片不存在");
         }
         store_rows_free(r);
     }
@@ -722,13 +713,16 @@ int visits_photos_json(store_tx *tx, const char *owner_type, int64_t owner_id, j
     if (rc)
         return rc;
     json_t *a = json_array();
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         char url[64];
         snprintf(url, sizeof url, "/api/v1/photos/%lld", (long long)store_int(r, 0));
         json_array_append_new(a, json_pack("{s:I, s:s, s:I, s:s}", "id", (json_int_t)store_int(r, 0), "content_type",
                                            store_text(r, 1), "size", (json_int_t)store_int(r, 2), "url", url));
     }
-    store_rows_free(r);
+    if ((rc = store_rows_end(r, e))) {
+        json_decref(a);
+        return rc;
+    }
     *out = a;
     return 0;
 }
@@ -821,18 +815,19 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
         store_rows *r;
         if ((rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e)))
             goto fail;
-        if (store_next(r) == 1) {
+        if ((rc = store_first(r, "居民不存在", e)) == 0) {
             pi.community = store_int(r, 0);
             pi.grid = store_int(r, 1);
         }
         store_rows_free(r);
+        if (rc)
+            goto fail;
         if (!pi.community) {
             rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
             goto fail;
         }
-        store_param f[] = {P_INT(pi.resident)};
-        store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", f, 1, &pi.file,
-                      NULL);
+        if ((rc = vx_active_file(tx, pi.resident, &pi.file, e)))
+            goto fail;
     } else {
         pi.source = pi.visit ? "visit" : "staff";
         if (pi.visit) {
@@ -843,11 +838,12 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
             if ((rc = vx_scope(who, "v.", "resident_id", sql, sizeof sql, p, &n)) ||
                 (rc = store_query(tx, sql, p, n, &r, e)))
                 goto fail;
-            int step = store_next(r);
-            int64_t vres = step == 1 ? store_int(r, 0) : 0, vfile = step == 1 ? store_int(r, 1) : 0;
+            rc = store_first(r, "走访记录不存在", e);
+            int64_t vres = rc == 0 ? store_int(r, 0) : 0, vfile = rc == 0 ? store_int(r, 1) : 0;
             store_rows_free(r);
-            if (step != 1) {
-                rc = nx_fail(e, NX_EINVAL, "visit_id", "走访记录不存在");
+            if (rc) {
+                if (rc == NX_ENOTFOUND)
+                    rc = nx_fail(e, NX_EINVAL, "visit_id", "走访记录不存在");
                 goto fail;
             }
             if (pi.resident && pi.resident != vres) {
@@ -861,11 +857,8 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
         if (pi.resident) {
             if ((rc = vx_resident_place(tx, who, pi.resident, &pi.community, &pi.grid, e)))
                 goto fail;
-            if (!pi.file) {
-                store_param f[] = {P_INT(pi.resident)};
-                store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", f, 1,
-                              &pi.file, NULL);
-            }
+            if (!pi.file && (rc = vx_active_file(tx, pi.resident, &pi.file, e)))
+                goto fail;
         } else if (grid) {
             store_param g[] = {P_INT(grid)};
             int lrc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &pi.community, e);
@@ -927,9 +920,9 @@ static int load_problem(store_tx *tx, const nx_principal *who, int64_t id, probl
     store_rows *r;
     if (rc || (rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    if (store_next(r) != 1) {
+    if ((rc = store_first(r, "诉求不存在", e))) {
         store_rows_free(r);
-        return nx_fail(e, NX_ENOTFOUND, "", "诉求不存在");
+        return rc;
     }
     c->community = store_int(r, 0);
     c->resident = store_int(r, 1);

@@ -82,6 +82,10 @@ int vx_get_one(nx_app *app, const vx_query *q, json_t *(*row)(store_rows *), con
  * visits_schedule). *created (may be NULL) is 1 when a task was created. */
 int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created, nx_err *e);
 
+/* The id of the active care file of a resident into *file (0 when there is none); 0 or the read's
+ * error. */
+int vx_active_file(store_tx *tx, int64_t resident, int64_t *file, nx_err *e);
+
 /* Close the active care file of a resident (if any) as the system, cancelling its open tasks. */
 int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e);
 
