@@ -7,6 +7,7 @@ an IW device is ignored until it logs in; scopes (another grid: 404, a family me
 kill -9 while SOS frames are being sent: every SOS the device saw acknowledged is in the database."""
 import http.client
 import json
+import os
 import queue
 import socket
 import threading
@@ -411,9 +412,32 @@ def test_kill9_during_sos():
     check(S.integrity_ok(), "database intact after kill -9")
 
 
+def test_read_failing_mid_stream():
+    """A read that fails after its first row (NX_STORE_FAULT: the second row of every device and
+    alert read fails as if the connection were lost) answers 503 — never a short list, a short
+    export or a 404 — while a read of one row still answers."""
+    S.stop()
+    S.start(env={**os.environ, "NX_STORE_FAULT": "LEFT JOIN residents res ON res.id = @2"})
+    try:
+        a = S.login()
+        st, _, body = a.get("/api/v1/devices?limit=200")
+        check_eq(st, 503, f"device list failing on its second row: {body}")
+        st, _, body = a.get("/api/v1/alerts?limit=200")
+        check_eq(st, 503, f"alert list failing on its second row: {body}")
+        st, _, body = a.get("/api/v1/alerts/export")
+        check_eq(st, 503, "alert export failing on its second row")
+        st, _, body = a.get(f"/api/v1/devices/{ctx['dev']['id']}")
+        check_eq(st, 200, f"one device still read: {body}")
+        st, _, body = a.get("/api/v1/devices?limit=1")
+        check_eq(st, 503, f"a page of one row: the row that says more follow fails too ({body})")
+    finally:
+        S.stop()
+        S.start()
+
+
 try:
     run([test_setup, test_register_and_bind, test_telemetry_stored, test_unregistered_device_listed,
          test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_framing_limits_and_iw_login,
-         test_simulator, test_kill9_during_sos])
+         test_simulator, test_kill9_during_sos, test_read_failing_mid_stream])
 finally:
     S.cleanup()

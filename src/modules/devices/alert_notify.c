@@ -162,13 +162,13 @@ int alert_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_
         return rc;
     }
     json_t *items = json_array();
-    while ((rc = store_next(r)) == 1)
+    while (store_row(r))
         json_array_append_new(items, channel_json(r));
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
-    if (rc < 0) {
+    if (rc) {
         json_decref(items);
-        return nx_fail(e, rc, "", "读取通知渠道失败");
+        return rc;
     }
     *out = json_pack("{s:o}", "items", items);
     return 0;
@@ -188,17 +188,13 @@ static int load_channel(store_tx *tx, const nx_principal *who, int64_t id, json_
     store_rows *r = NULL;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "通知渠道不存在", e)) == 0) {
         if (out)
             *out = channel_json(r);
         if (community)
             *community = store_int(r, 1);
         if (grid)
             *grid = store_int(r, 2);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "通知渠道不存在");
     }
     store_rows_free(r);
     return rc;
@@ -352,7 +348,7 @@ int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, i
         return rc;
     }
     json_t *items = json_array();
-    while ((rc = store_next(r)) == 1) {
+    while (store_row(r)) {
         char c[30], u[30];
         clock_format_local(store_int(r, 6), c);
         clock_format_local(store_int(r, 7), u);
@@ -364,11 +360,11 @@ int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, i
                              store_isnull(r, 5) ? json_null() : json_string(store_text(r, 5)), "created_at", c,
                              "updated_at", u));
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     store_rollback(tx);
-    if (rc < 0) {
+    if (rc) {
         json_decref(items);
-        return nx_fail(e, rc, "", "读取发送记录失败");
+        return rc;
     }
     *out = json_pack("{s:o}", "items", items);
     return 0;
@@ -470,8 +466,7 @@ static int load_alert(store_tx *tx, int64_t id, alert_view *a, nx_err *e)
                          p, 1, &r, e);
     if (rc)
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "报警不存在", e)) == 0) {
         a->id = store_int(r, 0);
         a->community_id = store_int(r, 1);
         a->grid_id = store_int(r, 2);
@@ -487,9 +482,6 @@ static int load_alert(store_tx *tx, int64_t id, alert_view *a, nx_err *e)
         str_copy(a->grid, store_text(r, 12) ? store_text(r, 12) : "", sizeof a->grid);
         if (store_text(r, 13))
             mask_name(store_text(r, 13), a->masked, sizeof a->masked);
-        rc = 0;
-    } else if (rc == 0) {
-        rc = NX_ENOTFOUND;
     }
     store_rows_free(r);
     return rc;
@@ -511,7 +503,7 @@ static int load_targets(store_tx *tx, const alert_view *a, const nx_event *ev, i
     if (rc)
         return rc;
     *n = 0;
-    while ((rc = store_next(r)) == 1) {
+    while (store_row(r)) {
         const char *state = store_text(r, 4);
         if (state && strcmp(state, "retrying") != 0)
             continue; /* sent, or given up */
@@ -524,8 +516,7 @@ static int load_targets(store_tx *tx, const alert_view *a, const nx_event *ev, i
         str_copy(x->secret, store_text(r, 3) ? store_text(r, 3) : "", sizeof x->secret);
         x->attempts = store_int(r, 5);
     }
-    store_rows_free(r);
-    return rc < 0 ? rc : 0;
+    return store_rows_end(r, e);
 }
 
 static int record(store *s, int64_t event, int64_t channel, int64_t alert, const char *state, long status,

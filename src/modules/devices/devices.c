@@ -163,8 +163,7 @@ static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devr
                          p, 1, &r, e);
     if (rc)
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "", e)) == 0) {
         d->id = store_int(r, 0);
         d->community = store_int(r, 1);
         d->grid = store_int(r, 2);
@@ -177,8 +176,9 @@ static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devr
         return 0;
     }
     store_rows_free(r);
-    if (rc < 0)
-        return nx_fail(e, rc, "", "读取设备失败");
+    if (rc != NX_ENOTFOUND)
+        return rc;
+    nx_err_clear(e); /* first frame of a device never seen: it gets a row */
     store_param q[] = {P_TEXT(imei), P_TEXT(proto == GW_PROTO_IW ? "iw" : "watch"), P_INT(now)};
     rc = store_one_int(tx,
                        "INSERT INTO devices (imei, protocol, registered, online, first_seen_at, last_seen_at, created_at, "
@@ -205,7 +205,7 @@ static int rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *cust
                          p, 1, &r, e);
     if (rc)
         return rc;
-    if ((rc = store_next(r)) == 1) {
+    if (store_row(r)) {
         int32_t *f[] = {&out->hr_min,      &out->hr_max,        &out->sys_min,     &out->sys_max,   &out->dia_max,
                         &out->spo2_min,    &out->temp_min_e1,   &out->temp_max_e1, &out->offline_min, &out->no_steps_hour,
                         &out->home_lat_e6, &out->home_lon_e6,   &out->home_radius_m};
@@ -215,8 +215,7 @@ static int rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *cust
         if (custom)
             *custom = true;
     }
-    store_rows_free(r);
-    return rc < 0 ? nx_fail(e, rc, "", "读取报警规则失败") : 0;
+    return store_rows_end(r, e);
 }
 
 int dev_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e)
@@ -646,7 +645,7 @@ static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_er
                          "SELECT id, community_id, grid_id, resident_id, device_id, escalation_level, kind, severity FROM alerts "
                          "WHERE state = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1 ORDER BY id LIMIT 200",
                          p, 1, &r, e);
-    while (rc == 0 && (rc = store_next(r)) == 1 && n < MAXROWS) {
+    while (rc == 0 && n < MAXROWS && store_row(r)) {
         esc_row *x = &rows[n++];
         x->id = store_int(r, 0);
         x->community = store_int(r, 1);
@@ -657,12 +656,12 @@ static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_er
         str_copy(x->kind, store_text(r, 6), sizeof x->kind);
         str_copy(x->severity, store_text(r, 7), sizeof x->severity);
     }
-    store_rows_free(r);
-    if (rc < 0) {
+    if (rc == 0)
+        rc = store_rows_end(r, e);
+    if (rc) {
         free(rows);
-        return nx_fail(e, rc, "", "读取待升级报警失败");
+        return rc;
     }
-    rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         esc_row *x = &rows[i];
         int level = x->level < DEV_ESC_LEVEL_MAX ? x->level + 1 : DEV_ESC_LEVEL_MAX;
@@ -699,14 +698,14 @@ static int raise_for(store_tx *tx, const char *sql, const store_param *p, int np
     store_rows *r = NULL;
     int n = 0;
     int rc = store_query(tx, sql, p, np, &r, e);
-    while (rc == 0 && (rc = store_next(r)) == 1 && n < MAXROWS)
+    while (rc == 0 && n < MAXROWS && store_row(r))
         rows[n++] = (idrow){store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3)};
-    store_rows_free(r);
-    if (rc < 0) {
+    if (rc == 0)
+        rc = store_rows_end(r, e);
+    if (rc) {
         free(rows);
-        return nx_fail(e, rc, "", "读取设备失败");
+        return rc;
     }
-    rc = 0;
     for (int i = 0; i < n && rc == 0; i++) {
         dev_target t = {.device_id = rows[i].device, .community_id = rows[i].community, .grid_id = rows[i].grid,
                         .resident_id = rows[i].resident};

@@ -140,15 +140,14 @@ static int resident_place(store_tx *tx, const nx_principal *who, int64_t residen
     store_rows *r = NULL;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "", e)) == 0) {
         *community = store_int(r, 0);
         *grid = store_int(r, 1);
     }
     store_rows_free(r);
-    if (rc < 0)
-        return nx_fail(e, rc, "", "读取居民失败");
-    return rc == 1 ? 0 : nx_fail(e, NX_EINVAL, "resident_id", "居民不存在或不在您的管辖范围内");
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, "resident_id", "居民不存在或不在您的管辖范围内");
+    return rc;
 }
 
 static int check_text(const char *s, size_t max, const char *field, nx_err *e)
@@ -188,12 +187,11 @@ int devices_add(nx_app *app, const nx_principal *who, const device_input *in, in
     store_rows *r = NULL;
     if ((rc = store_query(tx, "SELECT id, registered FROM devices WHERE imei = $1", q, 1, &r, e)))
         goto fail;
-    if ((rc = store_next(r)) == 1) {
+    if (store_row(r)) {
         existing = store_int(r, 0);
         registered = store_int(r, 1);
     }
-    store_rows_free(r);
-    if (rc < 0)
+    if ((rc = store_rows_end(r, e)))
         goto fail;
     if (registered) {
         rc = nx_fail(e, NX_ECONFLICT, "imei", "该设备已登记");
@@ -243,17 +241,14 @@ int dev_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64
     store_rows *r = NULL;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "设备不存在", e)) == 0) {
         if (community)
             *community = store_int(r, 0);
         if (resident)
             *resident = store_int(r, 1);
     }
     store_rows_free(r);
-    if (rc < 0)
-        return nx_fail(e, rc, "", "读取设备失败");
-    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "设备不存在");
+    return rc;
 }
 
 int devices_update(nx_app *app, const nx_principal *who, int64_t id, const device_input *in, nx_err *e)
@@ -320,13 +315,8 @@ int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, 
     store_rows *r = NULL;
     if ((rc = device_scope(who, sql, sizeof sql, p, &n)) || (rc = store_query(tx, sql, p, n, &r, e)))
         goto done;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "设备不存在", e)) == 0)
         *out = device_row(r);
-        rc = 0;
-    } else {
-        rc = rc < 0 ? rc : nx_fail(e, NX_ENOTFOUND, "", "设备不存在");
-    }
 done:
     store_rows_free(r);
     store_rollback(tx);
@@ -359,7 +349,7 @@ static int dev_page(store_tx *tx, const char *sql, const store_param *p, int n, 
     bool more = false;
     int rc = store_query(tx, sql, p, n, &r, e);
     if (rc == 0) {
-        while ((rc = store_next(r)) == 1) {
+        while (store_row(r)) {
             if ((int)json_array_size(items) == limit) {
                 more = true;
                 break;
@@ -367,12 +357,12 @@ static int dev_page(store_tx *tx, const char *sql, const store_param *p, int n, 
             last = store_int(r, 0);
             json_array_append_new(items, row(r));
         }
+        rc = store_rows_end(r, e);
     }
-    store_rows_free(r);
-    if (rc >= 0)
+    if (rc == 0)
         rc = store_one_int(tx, count_sql, p, ncount, &total, e);
     store_rollback(tx);
-    if (rc < 0) {
+    if (rc) {
         json_decref(items);
         return rc;
     }
@@ -464,7 +454,7 @@ int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const ch
     store_rows *r = NULL;
     json_t *items = json_array();
     if ((rc = store_query(tx, sql, p, 2, &r, e)) == 0) {
-        while ((rc = store_next(r)) == 1) {
+        while (store_row(r)) {
             json_t *o = json_object();
             if (steps) {
                 dev_set_text(o, "day", r, 0);
@@ -493,10 +483,10 @@ int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const ch
             }
             json_array_append_new(items, o);
         }
+        rc = store_rows_end(r, e);
     }
-    store_rows_free(r);
     store_rollback(tx);
-    if (rc < 0) {
+    if (rc) {
         json_decref(items);
         return rc;
     }
@@ -839,7 +829,7 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filte
     }
     store_rows *r = NULL;
     if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
-        while (rc == 0 && store_next(r) == 1) {
+        while (rc == 0 && store_row(r)) {
             char id[24], opened[32], acked[32], resolved[32], repeats[24], ack_s[24] = "", res_min[24] = "";
             snprintf(id, sizeof id, "%lld", (long long)store_int(r, 0));
             local_time(r, 11, opened);
@@ -872,8 +862,9 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filte
             if (rc == 0)
                 (*rows)++;
         }
+        int rrc = store_rows_end(r, e);
+        rc = rc ? rc : rrc;
     }
-    store_rows_free(r);
     store_rollback(tx);
     if (rc) {
         xlsx_out_discard(x);
@@ -905,13 +896,10 @@ static int alert_load(store_tx *tx, const nx_principal *who, int64_t id, json_t 
     store_rows *r = NULL;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    rc = store_next(r);
-    if (rc == 1)
+    if ((rc = store_first(r, "报警不存在", e)) == 0)
         *out = alert_row(r);
     store_rows_free(r);
-    if (rc < 0)
-        return nx_fail(e, rc, "", "读取报警失败");
-    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "报警不存在");
+    return rc;
 }
 
 int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -933,7 +921,7 @@ int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
                           "SELECT l.at, l.action, l.user_id, u.display_name, l.level, l.note FROM alert_log l "
                           "LEFT JOIN users u ON u.id = l.user_id WHERE l.alert_id = $1 ORDER BY l.id",
                           p, 1, &r, e)) == 0) {
-        while ((rc = store_next(r)) == 1) {
+        while (store_row(r)) {
             json_t *x = json_object();
             dev_set_time(x, "at", r, 0);
             dev_set_text(x, "action", r, 1);
@@ -943,9 +931,8 @@ int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
             dev_set_text(x, "note", r, 5);
             json_array_append_new(log, x);
         }
-        rc = rc < 0 ? rc : 0;
+        rc = store_rows_end(r, e);
     }
-    store_rows_free(r);
 done:
     store_rollback(tx);
     if (rc)
@@ -972,8 +959,7 @@ static int alert_lock(store_tx *tx, const nx_principal *who, int64_t id, alert_s
     store_rows *r = NULL;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         return rc;
-    rc = store_next(r);
-    if (rc == 1) {
+    if ((rc = store_first(r, "报警不存在", e)) == 0) {
         s->community = store_int(r, 0);
         s->grid = store_int(r, 1);
         s->resident = store_int(r, 2);
@@ -986,9 +972,7 @@ static int alert_lock(store_tx *tx, const nx_principal *who, int64_t id, alert_s
         str_copy(s->severity, store_text(r, 9), sizeof s->severity);
     }
     store_rows_free(r);
-    if (rc < 0)
-        return nx_fail(e, rc, "", "读取报警失败");
-    return rc == 1 ? 0 : nx_fail(e, NX_ENOTFOUND, "", "报警不存在");
+    return rc;
 }
 
 static dev_alert_ref ref_of(int64_t id, const alert_state *s)

@@ -246,13 +246,13 @@ int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_
     free(shown_text);
     if (rc)
         goto out;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
+    rc = store_first(r, "保存指令失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
-    if (step != 1) {
-        rc = nx_fail(e, step < 0 ? step : NX_EDB, "", "保存指令失败");
+    if (rc == NX_ENOTFOUND) /* INSERT … RETURNING gave no row */
+        rc = nx_fail(e, NX_EDB, "", "保存指令失败");
+    if (rc)
         goto out;
-    }
     json_t *detail = json_pack("{s:s, s:I, s:O}", "kind", kind, "device_id", (json_int_t)device_id, "args", shown);
     rc = audit_write(tx, who, "create", "device_command", *id, community, detail, e);
     json_decref(detail);
@@ -331,14 +331,15 @@ int devices_command_list(nx_app *app, const nx_principal *who, int64_t device_id
                      "SELECT " CMD_COLS " WHERE c.device_id = $1 AND ($2 = 0 OR c.id = $2) ORDER BY c.id DESC LIMIT $3",
                      p, 3, &r, e);
     json_t *items = json_array();
-    if (rc == 0)
-        while ((rc = store_next(r)) == 1)
+    if (rc == 0) {
+        while (store_row(r))
             json_array_append_new(items, cmd_row(r));
-    store_rows_free(r);
+        rc = store_rows_end(r, e);
+    }
     store_rollback(tx);
-    if (rc < 0) {
+    if (rc) {
         json_decref(items);
-        return nx_fail(e, rc, "", "读取指令失败");
+        return rc;
     }
     if (command_id) {
         json_t *one = json_incref(json_array_get(items, 0));
@@ -404,8 +405,7 @@ int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pen
                      "JOIN devices d ON d.id = c.device_id WHERE c.state = 'queued' AND c.expires_at > $1 "
                      "AND d.online = 1 ORDER BY c.id LIMIT $2",
                      p, 2, &r, e);
-    int step = 0;
-    while (rc == 0 && *n < cap && (step = store_next(r)) == 1) {
+    while (rc == 0 && *n < cap && store_row(r)) {
         dev_pending_cmd *c = &out[*n];
         memset(c, 0, sizeof *c);
         c->id = store_int(r, 0);
@@ -430,11 +430,10 @@ int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pen
         free(plain);
         (*n)++;
     }
-    store_rows_free(r);
+    if (rc == 0)
+        rc = store_rows_end(r, e);
     store_rollback(tx);
-    if (rc == 0 && step < 0)
-        rc = step;
-    return rc < 0 ? nx_fail(e, rc, "", "读取待发指令失败") : 0;
+    return rc;
 }
 
 int devices_command_mark(store *s, int64_t id, int what, const char *wire, int64_t serial, const char *why, int64_t now,

@@ -75,21 +75,25 @@ int devices_stats(nx_app *app, const nx_principal *who, int64_t community, int64
     size_t na = 0, cap = 0;
     if ((rc = store_query(tx, sql, p, n, &r, e)))
         goto fail;
-    while ((rc = store_next(r)) == 1) {
+    bool oom = false;
+    while (store_row(r)) {
         if (na == cap) {
             size_t nc = cap ? cap * 2 : 256;
             int64_t *bigger = realloc(acks, nc * sizeof *acks);
-            if (!bigger)
+            if (!bigger) {
+                oom = true;
                 break;
+            }
             acks = bigger;
             cap = nc;
         }
         acks[na++] = store_int(r, 0);
     }
-    store_rows_free(r);
-    if (rc < 0) {
+    rc = store_rows_end(r, e);
+    if (rc == 0 && oom)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (rc) {
         free(acks);
-        rc = nx_fail(e, rc, "", "读取统计失败");
         goto fail;
     }
     /* Alerts of the last 30 days by kind. */
@@ -101,15 +105,15 @@ int devices_stats(nx_app *app, const nx_principal *who, int64_t community, int64
     l = strlen(sql2);
     snprintf(sql2 + l, sizeof sql2 - l, " GROUP BY a.kind ORDER BY a.kind");
     if (rc == 0 && (rc = store_query(tx, sql2, p2, n2, &r, e)) == 0) {
-        while ((rc = store_next(r)) == 1)
+        while (store_row(r))
             json_object_set_new(by_kind, store_text(r, 0), json_integer(store_int(r, 1)));
-        store_rows_free(r);
+        rc = store_rows_end(r, e);
     }
     store_rollback(tx);
-    if (rc < 0) {
+    if (rc) {
         free(acks);
         json_decref(by_kind);
-        return nx_fail(e, rc, "", "读取统计失败");
+        return rc;
     }
     json_t *o = json_object();
     json_object_set_new(o, "devices", json_integer(devices));
