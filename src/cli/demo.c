@@ -236,16 +236,8 @@ typedef struct gen {
 
 static int insert_id(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *id, nx_err *e)
 {
-    store_rows *r;
-    int rc = store_query(tx, sql, p, n, &r, e);
-    if (rc)
-        return rc;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (step != 1)
-        return nx_fail(e, step < 0 ? step : NX_EDB, "", "写入演示数据失败");
-    return 0;
+    int rc = store_one_int(tx, sql, p, n, id, e);
+    return rc ? nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示数据失败") : 0;
 }
 
 static const char *pick_surname(gen *g)

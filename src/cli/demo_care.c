@@ -83,14 +83,8 @@ static int64_t ms_of(nx_date d, int hour)
 
 static int insert_id(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *id, nx_err *e)
 {
-    store_rows *r;
-    int rc = store_query(tx, sql, p, n, &r, e);
-    if (rc)
-        return rc;
-    int step = store_next(r);
-    *id = step == 1 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    return step == 1 ? 0 : nx_fail(e, step < 0 ? step : NX_EDB, "", "写入演示关怀数据失败");
+    int rc = store_one_int(tx, sql, p, n, id, e);
+    return rc ? nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示关怀数据失败") : 0;
 }
 
 static const char *category_of(const cres *c)
@@ -238,7 +232,7 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
         goto fail;
 #undef TAG
     res = malloc(cap * sizeof *res);
-    while (res && store_next(q) == 1) {
+    while (res && store_row(q)) {
         if (nres == cap) {
             cres *bigger = realloc(res, cap * 2 * sizeof *res);
             if (!bigger)
@@ -258,7 +252,8 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
         c->ill = (int)store_int(q, 8);
         c->party = (int)store_int(q, 9);
     }
-    store_rows_free(q);
+    if ((rc = store_rows_end(q, e)))
+        goto fail;
     if (!res) {
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         goto fail;
@@ -266,13 +261,14 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
     if ((rc = store_query(tx, "SELECT id, grid_id, display_name FROM users WHERE role = 'grid' ORDER BY id", NULL, 0,
                           &q, e)))
         goto fail;
-    while (nw < 64 && store_next(q) == 1) {
+    while (nw < 64 && store_row(q)) {
         workers[nw].user = store_int(q, 0);
         workers[nw].grid = store_int(q, 1);
         str_copy(workers[nw].name, store_text(q, 2), sizeof workers[nw].name);
         nw++;
     }
-    store_rows_free(q);
+    if ((rc = store_rows_end(q, e)))
+        goto fail;
     store_one_int(tx, "SELECT id FROM users WHERE role = 'staff' ORDER BY id LIMIT 1", NULL, 0, &staff, NULL);
     for (size_t i = 0; i < nres; i++) {
         const worker *w = NULL;
@@ -287,12 +283,13 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
     int ng = 0;
     if ((rc = store_query(tx, "SELECT id, community_id FROM grids ORDER BY id", NULL, 0, &q, e)))
         goto fail;
-    while (ng < 64 && store_next(q) == 1) {
+    while (ng < 64 && store_row(q)) {
         grids[ng] = store_int(q, 0);
         communities[ng] = store_int(q, 1);
         ng++;
     }
-    store_rows_free(q);
+    if ((rc = store_rows_end(q, e)))
+        goto fail;
     static const char *const police[] = {"张警官", "刘警官", "陈警官", "杨警官"};
     static const char *const lawyers[] = {"赵律师", "孙律师"};
     static const char *const heads[] = {"老周", "王阿姨", "李师傅", "钱大姐", "马大爷", "何阿姨"};

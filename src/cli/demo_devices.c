@@ -66,7 +66,7 @@ static int collect(store_tx *tx, int64_t first, dres *out, int cap, int *n, nx_e
         int rc = store_query(tx, sql[q], p, 2, &r, e);
         if (rc)
             return rc;
-        while (*n < cap && (rc = store_next(r)) == 1) {
+        while (*n < cap && store_row(r)) {
             int64_t id = store_int(r, 0);
             bool seen = false;
             for (int i = 0; i < *n && !seen; i++)
@@ -74,8 +74,7 @@ static int collect(store_tx *tx, int64_t first, dres *out, int cap, int *n, nx_e
             if (!seen && !store_isnull(r, 1))
                 out[(*n)++] = (dres){.id = id, .community = store_int(r, 1), .grid = store_int(r, 2)};
         }
-        store_rows_free(r);
-        if (rc < 0)
+        if ((rc = store_rows_end(r, e)))
             return nx_fail(e, rc, "", "读取演示居民失败");
     }
     return 0;
@@ -106,19 +105,13 @@ static int insert_device(store_tx *tx, int i, dres *d, int64_t now, drng *r, nx_
     store_param p[] = {P_TEXT(imei), P_TEXT(sim), P_INT(d->community), P_ID(d->grid), P_INT(d->id), P_INT(battery),
                        P_INT(now), P_INT(d->home_lat), P_INT(d->home_lon), P_TEXT(notes),
                        P_INT(now - (int64_t)(30 + pick(r, 60)) * DAY_MS)};
-    store_rows *q;
-    int rc = store_query(tx,
+    int rc = store_one_int(tx,
                          "INSERT INTO devices (imei, protocol, model, sim, registered, community_id, grid_id, resident_id, "
                          "online, battery, last_fix_at, last_lat_e6, last_lon_e6, worn, first_seen_at, last_seen_at, notes, "
                          "created_at, updated_at) VALUES ($1, 'watch', '暖心手环 W1', $2, 1, $3, $4, $5, 0, $6, $7, $8, $9, 1, "
                          "$11, $7, $10, $11, $7) RETURNING id",
-                         p, 11, &q, e);
-    if (rc)
-        return rc;
-    int step = store_next(q);
-    d->device = step == 1 ? store_int(q, 0) : 0;
-    store_rows_free(q);
-    return step == 1 ? 0 : nx_fail(e, step < 0 ? step : NX_EDB, "", "写入演示设备失败");
+                         p, 11, &d->device, e);
+    return rc ? nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示设备失败") : 0;
 }
 
 /* A week: positions each daytime hour, readings every two hours, steps per day; the device's last
@@ -233,20 +226,15 @@ static int insert_alerts(store_tx *tx, const dres *res, int n, int64_t now, drng
                            P_INT(opened), P_INT(fix ? 1 : 0), fix ? P_INT(lat) : P_NULL, fix ? P_INT(lon) : P_NULL,
                            P_TEXT(detail), P_ID(acker), P_INT(opened + ack_ms), P_INT(opened + resolve_ms),
                            P_TEXT(note), P_INT(followup ? 1 : 0), P_INT(level), P_INT(ack_ms), P_INT(resolve_ms)};
-        store_rows *q;
-        if ((rc = store_query(tx,
+        int64_t alert = 0;
+        if ((rc = store_one_int(tx,
                               "INSERT INTO alerts (community_id, grid_id, resident_id, device_id, kind, source, severity, "
                               "state, opened_at, last_at, fix, lat_e6, lon_e6, detail, acked_by, acked_at, resolved_by, "
                               "resolved_at, note, needs_followup, escalation_level, ack_ms, resolve_ms) VALUES ($1, $2, $3, "
                               "$4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, $15, $14, $16, $17, $18, $19, $20, $21) "
                               "RETURNING id",
-                              p, 21, &q, e)))
-            break;
-        int step = store_next(q);
-        int64_t alert = step == 1 ? store_int(q, 0) : 0;
-        store_rows_free(q);
-        if (step != 1)
-            return nx_fail(e, step < 0 ? step : NX_EDB, "", "写入演示报警失败");
+                              p, 21, &alert, e)))
+            return nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示报警失败");
         struct {
             const char *action;
             int64_t at;

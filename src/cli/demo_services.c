@@ -81,9 +81,9 @@ static int residents(dsv *d, int64_t community, const char *born_after, const ch
                      p, 5, &r, e);
     *n = 0;
     if (rc == 0) {
-        while (store_next(r) == 1 && *n < cap)
+        while (*n < cap && store_row(r))
             out[(*n)++] = store_int(r, 0);
-        store_rows_free(r);
+        rc = store_rows_end(r, e);
     }
     store_rollback(tx);
     return rc;

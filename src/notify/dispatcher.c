@@ -239,13 +239,14 @@ static int read_batch(dispatcher *d, sub *u, held *hs, int *n, int64_t *max_id)
                      " WHERE id > $1 AND substr(kind, 1, length($2)) = $2 ORDER BY id LIMIT $3",
                      (store_param[]){P_INT(u->scan), P_TEXT(u->prefix), P_INT(DISPATCHER_BATCH)}, 3, &r, &e);
     if (rc == 0) {
-        while (*n < DISPATCHER_BATCH && (rc = store_next(r)) == 1) {
-            rc = hold_row(r, &hs[*n]);
-            if (rc)
+        while (*n < DISPATCHER_BATCH && store_row(r)) {
+            if ((rc = hold_row(r, &hs[*n])))
                 break;
             (*n)++;
         }
-        store_rows_free(r);
+        int end = store_rows_end(r, &e);
+        if (rc == 0)
+            rc = end;
         if (rc == 0 && *n < DISPATCHER_BATCH)
             rc = store_one_int(tx, "SELECT coalesce(max(id), 0) FROM events", NULL, 0, max_id, &e);
     }

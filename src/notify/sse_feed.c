@@ -60,7 +60,7 @@ static int round_once(sse_feed *f, int *count)
                      "LEFT JOIN communities c ON c.id = e.community_id WHERE e.id > $1 AND e.kind LIKE $2 "
                      "ORDER BY e.id LIMIT 500",
                      p, 2, &r, &e);
-    while (rc == 0 && (rc = store_next(r)) == 1) {
+    while (rc == 0 && store_row(r)) {
         int64_t id = store_int(r, 0);
         json_t *data = json_loads(store_text(r, 3) ? store_text(r, 3) : "{}", 0, NULL);
         if (json_is_object(data)) {
@@ -79,9 +79,12 @@ static int round_once(sse_feed *f, int *count)
         f->cursor = id;
         (*count)++;
     }
-    store_rows_free(r);
+    if (rc == 0)
+        rc = store_rows_end(r, &e);
+    else
+        store_rows_free(r);
     store_rollback(tx);
-    return rc < 0 ? rc : 0;
+    return rc;
 }
 
 static void *feed_main(void *arg)

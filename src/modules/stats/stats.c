@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "store/query.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,20 +38,13 @@ static grid_agg *grid_of(grid_agg *g, int *n, int64_t id, const char *name)
 static int scoped_query(store_tx *tx, const nx_principal *who, int64_t community, const char *base,
                         const char *alias, const char *tail, store_rows **r, nx_err *e)
 {
-    char sql[1500];
-    store_param p[6];
-    int n = 0, rc;
-    snprintf(sql, sizeof sql, "%s", base);
-    if ((rc = perm_scope_sql(who, alias, NULL, sql, sizeof sql, p, &n)))
-        return rc;
-    if (community) {
-        p[n++] = P_INT(community);
-        size_t len = strlen(sql);
-        snprintf(sql + len, sizeof sql - len, " AND %scommunity_id = $%d", alias, n);
-    }
-    size_t len = strlen(sql);
-    snprintf(sql + len, sizeof sql - len, "%s", tail);
-    return store_query(tx, sql, p, n, r, e);
+    sqlq q;
+    sqlq_init(&q, base);
+    perm_scope_q(who, alias, NULL, &q);
+    if (community)
+        sqlq_sql(&q, " AND %scommunity_id = $%d", alias, sqlq_param(&q, P_INT(community)));
+    sqlq_append(&q, tail);
+    return sqlq_query(tx, &q, r, e);
 }
 
 int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json_t **out, nx_err *e)
@@ -80,7 +74,7 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
                       "r.", "", &r, e);
     if (rc)
         goto done;
-    while ((rc = store_next(r)) == 1) {
+    while (store_row(r)) {
         nx_date b;
         if (date_parse(store_text(r, 3), &b))
             continue;
@@ -109,23 +103,25 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
                 g->alone++;
         }
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
-    if (rc < 0)
+    if (rc)
         goto done;
     if ((rc = scoped_query(tx, who, community,
                            "SELECT h.grid_id, g.name, count(*) FROM households h LEFT JOIN grids g ON g.id = "
                            "h.grid_id WHERE 1 = 1",
                            "h.", " GROUP BY h.grid_id, g.name", &r, e)))
         goto done;
-    while (store_next(r) == 1) {
+    while (store_row(r)) {
         grid_agg *g = grid_of(grids, &ngrids, store_int(r, 0), store_text(r, 1));
         if (g)
             g->households = store_int(r, 2);
         households += store_int(r, 2);
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
+    if (rc)
+        goto done;
 
     json_t *by_grid = json_array();
     for (int i = 0; i < ngrids; i++)
@@ -160,14 +156,16 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
                            "r.", " GROUP BY t.code, t.name, t.sort, r.grid_id, g.name ORDER BY t.sort, t.code, r.grid_id",
                            &r, e)))
         goto done;
-    while (store_next(r) == 1)
+    while (store_row(r))
         json_array_append_new(tags, json_pack("{s:s, s:s, s:o, s:s, s:I}", "tag", store_text(r, 0), "tag_name",
                                               store_text(r, 1), "grid_id",
                                               store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)),
                                               "grid_name", store_text(r, 3) ? store_text(r, 3) : "未分网格",
                                               "count", (json_int_t)store_int(r, 4)));
-    store_rows_free(r);
+    rc = store_rows_end(r, e);
     r = NULL;
+    if (rc)
+        goto done;
 
     json_t *estates = json_array();
     json_object_set_new(res, "households_by_estate", estates);
@@ -178,11 +176,12 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
                            "LEFT JOIN residents rs ON rs.household_id = h.id AND rs.status = 'active' WHERE 1 = 1",
                            "h.", " GROUP BY es.id, es.name ORDER BY es.id", &r, e)))
         goto done;
-    while (store_next(r) == 1)
+    while (store_row(r))
         json_array_append_new(estates, json_pack("{s:I, s:s, s:I, s:I}", "estate_id", (json_int_t)store_int(r, 0),
                                                  "estate_name", store_text(r, 1), "households",
                                                  (json_int_t)store_int(r, 2), "residents", (json_int_t)store_int(r, 3)));
-    rc = 0;
+    rc = store_rows_end(r, e);
+    r = NULL;
 done:
     store_rows_free(r);
     store_rollback(tx);
