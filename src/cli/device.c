@@ -66,7 +66,7 @@ void cli_devices_print(const cli_devices *d)
 {
     if (!d)
         return;
-    int wp = gateway_port(d->gw, GW_PROTO_WATCH), ip = gateway_port(d->gw, GW_PROTO_IW);
+    int wp = gateway_port(d->gw, WIRE_PROTO_WATCH), ip = gateway_port(d->gw, WIRE_PROTO_IW);
     if (wp)
         printf("nuanxin: gateway watch on %s:%d\n", d->watch_host, wp);
     if (ip)

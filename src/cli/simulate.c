@@ -206,7 +206,7 @@ static void take_sample(simdev *d, sample *p)
 static void send_keepalive(simdev *d)
 {
     char buf[128];
-    if (d->s->proto == GW_PROTO_WATCH) {
+    if (d->s->proto == WIRE_PROTO_WATCH) {
         snprintf(buf, sizeof buf, "LK,%lld,0,%d", (long long)d->steps, d->battery);
         send_watch(d, buf);
     } else {
@@ -219,7 +219,7 @@ static void send_position(simdev *d, const sample *p)
 {
     char buf[512];
     const struct tm *tm = &p->tm;
-    if (d->s->proto == GW_PROTO_WATCH) {
+    if (d->s->proto == WIRE_PROTO_WATCH) {
         snprintf(buf, sizeof buf, "UD,%02d%02d%02d,%02d%02d%02d,A,%.6f,N,%.6f,E,0.0,0.0,0.0,6,80,%d,%lld,0,00000008",
                  tm->tm_mday, tm->tm_mon + 1, tm->tm_year % 100, tm->tm_hour, tm->tm_min, tm->tm_sec, p->lat, p->lon,
                  d->battery, (long long)d->steps);
@@ -235,7 +235,7 @@ static void send_reading(simdev *d)
 {
     sim *s = d->s;
     char buf[128];
-    if (s->proto == GW_PROTO_WATCH) {
+    if (s->proto == WIRE_PROTO_WATCH) {
         snprintf(buf, sizeof buf, "bphrt,%d,%d,%d,,,,", 110 + (int)(rnd(s) * 30), 70 + (int)(rnd(s) * 15),
                  60 + (int)(rnd(s) * 30));
         send_watch(d, buf);
@@ -251,7 +251,7 @@ static void send_sos(simdev *d, const sample *p, bool fix)
 {
     char buf[512];
     const struct tm *tm = &p->tm;
-    if (d->s->proto == GW_PROTO_WATCH) {
+    if (d->s->proto == WIRE_PROTO_WATCH) {
         if (fix)
             snprintf(buf, sizeof buf, "AL,%02d%02d%02d,%02d%02d%02d,A,%.6f,N,%.6f,E,0.0,0.0,0.0,6,80,%d,%lld,0,00010008",
                      tm->tm_mday, tm->tm_mon + 1, tm->tm_year % 100, tm->tm_hour, tm->tm_min, tm->tm_sec, p->lat,
@@ -439,12 +439,12 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
     }
     d->s->bytes_in += (uint64_t)nread;
     d->inlen += (size_t)nread;
-    char end = d->s->proto == GW_PROTO_WATCH ? ']' : '#';
+    char end = d->s->proto == WIRE_PROTO_WATCH ? ']' : '#';
     size_t start = 0;
     for (size_t i = 0; i < d->inlen; i++) {
         if (d->inbuf[i] != end)
             continue;
-        if (d->s->proto == GW_PROTO_WATCH)
+        if (d->s->proto == WIRE_PROTO_WATCH)
             watch_incoming(d, d->inbuf + start, i + 1 - start);
         else
             iw_incoming(d, d->inbuf + start, i + 1 - start);
@@ -474,7 +474,7 @@ static void on_connect(uv_connect_t *req, int status)
     s->connected++;
     uv_tcp_nodelay(&d->tcp, 1); /* a round's frames go out at once, not after the first one's ACK */
     uv_read_start((uv_stream_t *)&d->tcp, on_alloc, on_read);
-    if (s->proto == GW_PROTO_IW) {
+    if (s->proto == WIRE_PROTO_IW) {
         char b[64];
         snprintf(b, sizeof b, "00%s", d->id);
         send_iw(d, b);
@@ -839,10 +839,10 @@ int cmd_simulate(int argc, char **argv)
     if (!s)
         return 1;
     int rc = 2;
-    s->proto = strcmp(proto, "iw") == 0 ? GW_PROTO_IW : GW_PROTO_WATCH;
+    s->proto = strcmp(proto, "iw") == 0 ? WIRE_PROTO_IW : WIRE_PROTO_WATCH;
     s->mode = m;
     if (!target)
-        target = s->proto == GW_PROTO_IW ? "127.0.0.1:5010" : "127.0.0.1:5093";
+        target = s->proto == WIRE_PROTO_IW ? "127.0.0.1:5010" : "127.0.0.1:5093";
     char host[64];
     if (parse_hostport(target, &s->target, host, sizeof host)) {
         fprintf(stderr, "nuanxin: --target 应为 HOST:PORT：%s\n", target);
@@ -899,7 +899,7 @@ int cmd_simulate(int argc, char **argv)
         d->s = s;
         d->index = i;
         d->battery = 60 + i % 40;
-        if (s->proto == GW_PROTO_WATCH)
+        if (s->proto == WIRE_PROTO_WATCH)
             snprintf(d->id, sizeof d->id, "%010lld", (long long)(5600000000LL + base + i));
         else
             snprintf(d->id, sizeof d->id, "86%013lld", (long long)(base + i));
@@ -939,7 +939,7 @@ int cmd_simulate(int argc, char **argv)
         uv_timer_start(&s->end, on_end, (uint64_t)duration * 1000u, 0);
     static const char *const mode_names[] = {"normal", "flood", "hold", "probe"};
     fprintf(stderr, "模拟 %d 个%s手环 → %s（%s，每 %d 毫秒一轮，SOS 概率 %.3f）\n", s->n,
-            s->proto == GW_PROTO_IW ? " IW " : "", target, mode_names[m], s->interval_ms, rate);
+            s->proto == WIRE_PROTO_IW ? " IW " : "", target, mode_names[m], s->interval_ms, rate);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
     double secs = s->first_ns && s->stop_ns > s->first_ns ? (double)(s->stop_ns - s->first_ns) / 1e9 : 0;

@@ -49,7 +49,7 @@ void cmdq_req_free(cmdq_req *r)
 void cmdq_wire_of(int proto, const char *frame, size_t len, char *out, size_t cap)
 {
     size_t start = 0, stars = 0;
-    if (proto == GW_PROTO_IW) {
+    if (proto == WIRE_PROTO_IW) {
         const char *bp = NULL;
         for (size_t i = 0; i + 1 < len && !bp; i++)
             if (frame[i] == 'B' && frame[i + 1] == 'P')
@@ -150,8 +150,8 @@ static void post_pending(cmdq *q)
         char frame[1200], wire[24];
         size_t flen = 0;
         if (!r->args || devices_command_build(rows[i].kind, r->args, &r->cmd, &e) ||
-            devices_command_encode(&r->cmd, r->proto, r->proto == GW_PROTO_IW ? "IW" : "SG", r->imei, r->serial, frame,
-                                   sizeof frame, &flen, &e)) {
+            devices_command_encode(&r->cmd, r->proto, r->proto == WIRE_PROTO_IW ? "IW" : "SG", r->imei,
+                                   r->serial, frame, sizeof frame, &flen, &e)) {
             /* stored by an older version, or edited by hand: it can never be sent */
             nx_err_clear(&e);
             devices_command_mark(q->db, r->id, DEV_CMD_FAIL, NULL, -1, "指令参数无效，无法下发", clock_now_ms(), &e);
@@ -162,8 +162,9 @@ static void post_pending(cmdq *q)
          * finds it and staff can no longer cancel what is on its way. */
         cmdq_wire_of(r->proto, frame, flen, wire, sizeof wire);
         nx_err_clear(&e);
-        if (devices_command_mark(q->db, r->id, DEV_CMD_CLAIM, wire, r->proto == GW_PROTO_IW ? (int64_t)r->serial : -1,
-                                 NULL, clock_now_ms(), &e)) {
+        if (devices_command_mark(q->db, r->id, DEV_CMD_CLAIM, wire,
+                                 r->proto == WIRE_PROTO_IW ? (int64_t)r->serial : -1, NULL, clock_now_ms(),
+                                 &e)) {
             cmdq_req_free(r);
             continue;
         }

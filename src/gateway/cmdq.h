@@ -2,7 +2,7 @@
  * hands them to the loop that holds the devices' connections (devices.h, "commands").
  *
  * Every poll_ms the thread reads the queued, unexpired commands of devices marked online (oldest
- * first), builds each into a protocol-neutral gw_cmd, claims it in the store (state "sent", with the
+ * first), builds each into a protocol-neutral wire_cmd, claims it in the store (state "sent", with the
  * keyword or IW type and the serial the device will echo) and posts it to the loop with post(). The
  * loop answers with cmdq_result: sent (the bytes went to the device's connection), not here (no
  * connection for that device in this process: the claim is undone and the command tried again at the
@@ -31,7 +31,7 @@ typedef struct cmdq_req {
     int proto;
     char imei[24];
     uint32_t serial; /* IW serial: the command id modulo 1 000 000 */
-    gw_cmd cmd;
+    wire_cmd cmd;
     json_t *args;
 } cmdq_req;
 

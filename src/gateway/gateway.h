@@ -41,7 +41,7 @@ typedef struct gateway gateway;
  * the gateway. */
 int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e);
 
-/* The bound port of a protocol's listener (GW_PROTO_WATCH / GW_PROTO_IW), 0 when disabled. */
+/* The bound port of a protocol's listener (WIRE_PROTO_WATCH / WIRE_PROTO_IW), 0 when disabled. */
 int gateway_port(const gateway *g, int proto);
 
 /* Counters for logs and benchmarks. */

@@ -252,7 +252,7 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
     return 0;
 }
 
-void ingest_item_frame(devices_in *in, const gw_msg *m, const char *device, int64_t now_ms)
+void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, int64_t now_ms)
 {
     memset(in, 0, sizeof *in);
     in->kind = DEV_IN_FRAME;

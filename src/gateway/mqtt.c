@@ -44,7 +44,7 @@ typedef struct tstate {
     int proto;
     char id[ID_MAX + 1];
     int64_t last_ms; /* monotonic */
-    gw_framer framer;
+    wire_framer framer;
 } tstate;
 
 /* A device heard from over MQTT lately: where queued commands can be published (cmd_post). */
@@ -62,7 +62,7 @@ typedef struct seen {
 typedef struct alarm_tok {
     size_t len;
     char topic[MQTT_TOPIC_MAX];
-    char reply[GW_REPLY_MAX];
+    char reply[WIRE_REPLY_MAX];
 } alarm_tok;
 
 struct gw_mqtt {
@@ -194,7 +194,7 @@ int mqtt_topic_parse(const char *prefix, const char *topic, int *proto, char *id
     const char *s2 = strchr(s1 + 1, '/');
     if (!s2 || strcmp(s2 + 1, "up") != 0)
         return NX_EINVAL;
-    int pr = gw_proto_from_name(p, (size_t)(s1 - p));
+    int pr = wire_proto_from_name(p, (size_t)(s1 - p));
     size_t il = (size_t)(s2 - s1 - 1);
     if (!pr || il > ID_MAX || il + 1 > idcap || !all_digits(s1 + 1, il))
         return NX_EINVAL;
@@ -206,7 +206,7 @@ int mqtt_topic_parse(const char *prefix, const char *topic, int *proto, char *id
 
 int mqtt_topic_make(const char *prefix, int proto, const char *id, const char *dir, char *out, size_t cap)
 {
-    const char *name = gw_proto_name(proto);
+    const char *name = wire_proto_name(proto);
     if (!name)
         return NX_EINVAL;
     int n = snprintf(out, cap, "%s/%s/%s/%s", prefix, name, id, dir);
@@ -263,7 +263,7 @@ static void state_free(gw_mqtt *q, tstate *t)
     if (*pp)
         *pp = t->map_next;
     list_unlink(q, t);
-    gw_framer_cleanup(&t->framer);
+    wire_framer_cleanup(&t->framer);
     free(t);
     q->ntopics--;
 }
@@ -278,7 +278,7 @@ static void sweep_idle(gw_mqtt *q, int64_t now)
 }
 
 /* Keep f (holding half a frame) as the topic's state. The framer struct is moved, not shared. */
-static void state_keep(gw_mqtt *q, int proto, const char *id, const gw_framer *f, int64_t now)
+static void state_keep(gw_mqtt *q, int proto, const char *id, const wire_framer *f, int64_t now)
 {
     if (q->ntopics >= q->o.max_topics && q->oldest) {
         state_free(q, q->oldest);
@@ -287,8 +287,8 @@ static void state_keep(gw_mqtt *q, int proto, const char *id, const gw_framer *f
     }
     tstate *t = calloc(1, sizeof *t);
     if (!t) {
-        gw_framer copy = *f;
-        gw_framer_cleanup(&copy);
+        wire_framer copy = *f;
+        wire_framer_cleanup(&copy);
         BUMP(q, n_dropped);
         return;
     }
@@ -303,7 +303,7 @@ static void state_keep(gw_mqtt *q, int proto, const char *id, const gw_framer *f
     q->ntopics++;
 }
 
-static bool framer_pending(const gw_framer *f)
+static bool framer_pending(const wire_framer *f)
 {
     return f->len > 0 || f->mlen > 0;
 }
@@ -402,41 +402,41 @@ static void alarm_done(void *ctx, void *token, int rc, int64_t alert_id)
 
 static void handle_frame(gw_mqtt *q, int proto, const char *id, const uint8_t *frame, size_t len, int64_t now)
 {
-    gw_msg m;
+    wire_msg m;
     nx_err e;
     nx_err_clear(&e);
-    if (gw_proto_decode(proto, frame, len, &m, &e)) {
+    if (wire_proto_decode(proto, frame, len, &m, &e)) {
         BUMP(q, n_bad);
-        nx_log(LOG_DEBUG, "mqtt.bad_frame proto=%s field=%s", gw_proto_name(proto), e.field);
+        nx_log(LOG_DEBUG, "mqtt.bad_frame proto=%s field=%s", wire_proto_name(proto), e.field);
         return;
     }
     /* the topic names the device: a frame that names another one is not believed */
     bool names_other = m.device_id[0] && strcmp(m.device_id, id) != 0;
-    if (names_other && (proto == GW_PROTO_WATCH || m.kind == GW_LOGIN)) {
+    if (names_other && (proto == WIRE_PROTO_WATCH || m.kind == WIRE_LOGIN)) {
         BUMP(q, n_bad);
-        nx_log(LOG_INFO, "mqtt.id_mismatch proto=%s type=%s", gw_proto_name(proto), m.type);
+        nx_log(LOG_INFO, "mqtt.id_mismatch proto=%s type=%s", wire_proto_name(proto), m.type);
         return;
     }
     BUMP(q, n_frames);
-    seen_touch(q, proto, id, proto == GW_PROTO_WATCH ? m.mf : m.prefix, clock_mono_ms());
+    seen_touch(q, proto, id, proto == WIRE_PROTO_WATCH ? m.mf : m.prefix, clock_mono_ms());
     char down[MQTT_TOPIC_MAX];
     if (mqtt_topic_make(q->prefix, proto, id, "down", down, sizeof down))
         return; /* cannot happen: prefix and id are bounded */
     devices_in in;
     ingest_item_frame(&in, &m, id, now);
-    if (m.kind == GW_ALARM) {
+    if (m.kind == WIRE_ALARM) {
         alarm_tok *t = malloc(sizeof *t);
         if (!t)
             return; /* not acknowledged: the device repeats the alarm */
-        gw_proto_reply(&m, now, t->reply, sizeof t->reply, &t->len);
+        wire_proto_reply(&m, now, t->reply, sizeof t->reply, &t->len);
         str_copy(t->topic, down, sizeof t->topic);
         if (ingest_push(q->ingest, &in, t) != 0)
             free(t);
         return;
     }
-    char out[GW_REPLY_MAX];
+    char out[WIRE_REPLY_MAX];
     size_t olen = 0;
-    gw_proto_reply(&m, now, out, sizeof out, &olen);
+    wire_proto_reply(&m, now, out, sizeof out, &olen);
     ingest_push(q->ingest, &in, NULL); /* a full queue drops the row (counted by ingest) */
     if (olen)
         publish(q, down, out, olen, 0);
@@ -457,8 +457,8 @@ static void handle_message(gw_mqtt *q, const struct mosquitto_message *msg)
     tstate *t = state_find(q, proto, id);
     if (msg->payloadlen < 0 || (size_t)msg->payloadlen > q->payload_cap[proto]) {
         BUMP(q, n_oversized);
-        nx_log(LOG_WARN, "mqtt.payload_cap proto=%s bytes=%d cap=%zu", gw_proto_name(proto), msg->payloadlen,
-               q->payload_cap[proto]);
+        nx_log(LOG_WARN, "mqtt.payload_cap proto=%s bytes=%d cap=%zu", wire_proto_name(proto),
+               msg->payloadlen, q->payload_cap[proto]);
         if (t) {
             state_free(q, t);
             BUMP(q, n_dropped);
@@ -468,33 +468,33 @@ static void handle_message(gw_mqtt *q, const struct mosquitto_message *msg)
     if (msg->retain) {
         /* a retained message would be replayed on every reconnect: not a device's frame */
         BUMP(q, n_bad_topics);
-        nx_log(LOG_INFO, "mqtt.retained_ignored proto=%s", gw_proto_name(proto));
+        nx_log(LOG_INFO, "mqtt.retained_ignored proto=%s", wire_proto_name(proto));
         return;
     }
-    gw_framer local;
-    gw_framer *f = &local;
+    wire_framer local;
+    wire_framer *f = &local;
     if (t) {
         list_unlink(q, t);
         list_append(q, t);
         t->last_ms = mono;
         f = &t->framer;
     } else {
-        gw_framer_init(&local, proto, proto == GW_PROTO_WATCH ? q->o.watch_frame_max : q->o.iw_frame_max);
+        wire_framer_init(&local, proto, proto == WIRE_PROTO_WATCH ? q->o.watch_frame_max : q->o.iw_frame_max);
     }
     int64_t now = clock_now_ms();
-    gw_framer_push(f, msg->payload, (size_t)msg->payloadlen);
+    wire_framer_push(f, msg->payload, (size_t)msg->payloadlen);
     const uint8_t *frame;
     size_t len;
     int rc;
-    while ((rc = gw_framer_next(f, &frame, &len)) == 1)
+    while ((rc = wire_framer_next(f, &frame, &len)) == 1)
         handle_frame(q, proto, id, frame, len, now);
     if (rc < 0) {
         BUMP(q, n_dropped);
-        nx_log(LOG_WARN, "mqtt.frame_cap proto=%s code=%s", gw_proto_name(proto), nx_code_name(rc));
+        nx_log(LOG_WARN, "mqtt.frame_cap proto=%s code=%s", wire_proto_name(proto), nx_code_name(rc));
         if (t)
             state_free(q, t);
         else
-            gw_framer_cleanup(&local);
+            wire_framer_cleanup(&local);
         return;
     }
     if (t && !framer_pending(&t->framer))
@@ -502,7 +502,7 @@ static void handle_message(gw_mqtt *q, const struct mosquitto_message *msg)
     else if (!t && framer_pending(&local))
         state_keep(q, proto, id, &local, mono);
     else if (!t)
-        gw_framer_cleanup(&local);
+        wire_framer_cleanup(&local);
 }
 
 static void on_message(struct mosquitto *mosq, void *obj, const struct mosquitto_message *msg)
@@ -577,14 +577,15 @@ static void cmd_post(void *ctx, cmdq_req *r)
         str_copy(mf, x->mf, sizeof mf);
     }
     pthread_mutex_unlock(&q->seen_mu);
-    char down[MQTT_TOPIC_MAX], out[GW_REPLY_MAX > 1200 ? GW_REPLY_MAX : 1200];
+    char down[MQTT_TOPIC_MAX], out[WIRE_REPLY_MAX > 1200 ? WIRE_REPLY_MAX : 1200];
     size_t len = 0;
     nx_err e;
     nx_err_clear(&e);
     if (!here || !__atomic_load_n(&q->connected, __ATOMIC_RELAXED) ||
         mqtt_topic_make(q->prefix, r->proto, r->imei, "down", down, sizeof down)) {
         cmdq_result(r->q, r->id, CMDQ_NOT_HERE, NULL);
-    } else if (devices_command_encode(&r->cmd, r->proto, mf[0] ? mf : (r->proto == GW_PROTO_IW ? "IW" : "SG"), r->imei,
+    } else if (devices_command_encode(&r->cmd, r->proto,
+                                      mf[0] ? mf : (r->proto == WIRE_PROTO_IW ? "IW" : "SG"), r->imei,
                                       r->serial, out, sizeof out, &len, &e)) {
         cmdq_result(r->q, r->id, CMDQ_FAILED, e.msg);
     } else {
@@ -645,11 +646,11 @@ int mqtt_start(store *s, const gw_mqtt_options *o, gw_mqtt **out, nx_err *e)
     if (q->o.keepalive_s <= 0)
         q->o.keepalive_s = 60;
     q->idle_ms = (int64_t)q->o.idle_timeout_s * 1000;
-    gw_framer probe;
-    gw_framer_init(&probe, GW_PROTO_WATCH, o->watch_frame_max);
-    q->payload_cap[GW_PROTO_WATCH] = probe.cap * MQTT_PAYLOAD_FRAMES;
-    gw_framer_init(&probe, GW_PROTO_IW, o->iw_frame_max);
-    q->payload_cap[GW_PROTO_IW] = probe.cap * MQTT_PAYLOAD_FRAMES;
+    wire_framer probe;
+    wire_framer_init(&probe, WIRE_PROTO_WATCH, o->watch_frame_max);
+    q->payload_cap[WIRE_PROTO_WATCH] = probe.cap * MQTT_PAYLOAD_FRAMES;
+    wire_framer_init(&probe, WIRE_PROTO_IW, o->iw_frame_max);
+    q->payload_cap[WIRE_PROTO_IW] = probe.cap * MQTT_PAYLOAD_FRAMES;
     const char *prefix = o->topic_prefix && o->topic_prefix[0] ? o->topic_prefix : MQTT_DEFAULT_PREFIX;
     const char *cid = o->client_id ? o->client_id : "";
     char gen_id[96];

@@ -96,8 +96,8 @@ int mqtt_url_parse(const char *url, char *host, size_t hostcap, int *port, nx_er
  * without a leading or trailing '/' and without empty levels. 0 or NX_EINVAL with e filled. */
 int mqtt_prefix_check(const char *prefix, nx_err *e);
 
-/* Parse topic as "<prefix>/<protocol>/<device-id>/up": 0 with *proto (GW_PROTO_WATCH or
- * GW_PROTO_IW) and id (1-20 digits, NUL-terminated; idcap ≥ 21) set, NX_EINVAL for any other topic
+/* Parse topic as "<prefix>/<protocol>/<device-id>/up": 0 with *proto (WIRE_PROTO_WATCH or
+ * WIRE_PROTO_IW) and id (1-20 digits, NUL-terminated; idcap ≥ 21) set, NX_EINVAL for any other topic
  * (another prefix, protocol or direction, a device id that is not 1-20 digits, extra levels). */
 int mqtt_topic_parse(const char *prefix, const char *topic, int *proto, char *id, size_t idcap);
 

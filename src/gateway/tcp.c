@@ -64,7 +64,7 @@ struct conn {
     char device[24];
     char iw_prefix[4];
     char mf[3];          /* watch manufacturer of the last frame ("3G", "CS" …): commands use it */
-    gw_framer framer;
+    wire_framer framer;
 };
 
 typedef struct alarm_tok {
@@ -72,7 +72,7 @@ typedef struct alarm_tok {
     struct alarm_tok *next;
     int rc;
     size_t len;
-    char reply[GW_REPLY_MAX];
+    char reply[WIRE_REPLY_MAX];
 } alarm_tok;
 
 struct gateway {
@@ -154,7 +154,7 @@ static bool cmd_holds(void *ctx, int proto, const char *dev)
 static void maybe_free(conn *c)
 {
     if (c->handles == 0 && c->refs == 0) {
-        gw_framer_cleanup(&c->framer);
+        wire_framer_cleanup(&c->framer);
         free(c);
     }
 }
@@ -277,18 +277,18 @@ static void conn_identify(conn *c, const char *dev)
 static void handle_frame(conn *c, const uint8_t *frame, size_t len)
 {
     gateway *g = c->g;
-    gw_msg m;
+    wire_msg m;
     nx_err e;
     nx_err_clear(&e);
     int64_t now = clock_now_ms();
-    if (gw_proto_decode(c->proto, frame, len, &m, &e)) {
+    if (wire_proto_decode(c->proto, frame, len, &m, &e)) {
         BUMP(g, n_bad);
         nx_log(LOG_DEBUG, "gateway.bad_frame conn=%llu field=%s", (unsigned long long)c->id, e.field);
         return;
     }
     BUMP(g, n_frames);
-    if (c->proto == GW_PROTO_IW) {
-        if (m.kind == GW_LOGIN && m.device_id[0]) {
+    if (c->proto == WIRE_PROTO_IW) {
+        if (m.kind == WIRE_LOGIN && m.device_id[0]) {
             c->logged_in = true;
             str_copy(c->iw_prefix, m.prefix, sizeof c->iw_prefix);
             conn_identify(c, m.device_id);
@@ -304,12 +304,12 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
     if (!c->mapped)
         return;
     alarm_tok *tok = NULL;
-    char out[GW_REPLY_MAX];
+    char out[WIRE_REPLY_MAX];
     size_t olen = 0;
-    gw_proto_reply(&m, now, out, sizeof out, &olen);
+    wire_proto_reply(&m, now, out, sizeof out, &olen);
     devices_in in;
     ingest_item_frame(&in, &m, c->device, now);
-    if (m.kind == GW_ALARM) {
+    if (m.kind == WIRE_ALARM) {
         tok = calloc(1, sizeof *tok);
         if (!tok) {
             conn_close(c, "no_memory");
@@ -346,11 +346,11 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0 || c->closing)
         return;
     uv_timer_again(&c->timer);
-    gw_framer_push(&c->framer, (const uint8_t *)buf->base, (size_t)nread);
+    wire_framer_push(&c->framer, (const uint8_t *)buf->base, (size_t)nread);
     const uint8_t *frame;
     size_t len;
     int rc;
-    while (!c->closing && (rc = gw_framer_next(&c->framer, &frame, &len)) == 1)
+    while (!c->closing && (rc = wire_framer_next(&c->framer, &frame, &len)) == 1)
         handle_frame(c, frame, len);
     if (!c->closing && rc < 0) {
         BUMP(c->g, n_dropped);
@@ -389,7 +389,8 @@ static void on_connection(uv_stream_t *server, int status)
     c->tcp.data = c;
     c->timer.data = c;
     c->handles = 2;
-    gw_framer_init(&c->framer, c->proto, c->proto == GW_PROTO_WATCH ? g->o.watch_frame_max : g->o.iw_frame_max);
+    wire_framer_init(&c->framer, c->proto,
+                     c->proto == WIRE_PROTO_WATCH ? g->o.watch_frame_max : g->o.iw_frame_max);
     c->next = g->conns;
     if (g->conns)
         g->conns->prev = c;
@@ -513,11 +514,12 @@ static void on_cmd_async(uv_async_t *a)
         conn *c = map_find(g, r->imei);
         cmdq *q = r->q;
         if (live && c && !c->closing && c->proto == r->proto) {
-            char out[GW_REPLY_MAX];
+            char out[WIRE_REPLY_MAX];
             size_t len = 0;
             nx_err e;
             nx_err_clear(&e);
-            const char *mf = c->proto == GW_PROTO_IW ? (c->iw_prefix[0] ? c->iw_prefix : "IW") : (c->mf[0] ? c->mf : "SG");
+            const char *mf = c->proto == WIRE_PROTO_IW ? (c->iw_prefix[0] ? c->iw_prefix : "IW")
+                                                       : (c->mf[0] ? c->mf : "SG");
             if (devices_command_encode(&r->cmd, c->proto, mf, c->device, r->serial, out, sizeof out, &len, &e)) {
                 cmdq_result(q, r->id, CMDQ_FAILED, e.msg);
             } else {
@@ -681,8 +683,8 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     g->done_async.data = g;
     g->cmd_async.data = g;
     int rc = 0;
-    if ((enabled(o->watch_listen) && (rc = listen_on(g, &g->watch, GW_PROTO_WATCH, o->watch_listen, e))) ||
-        (enabled(o->iw_listen) && (rc = listen_on(g, &g->iw, GW_PROTO_IW, o->iw_listen, e))))
+    if ((enabled(o->watch_listen) && (rc = listen_on(g, &g->watch, WIRE_PROTO_WATCH, o->watch_listen, e))) ||
+        (enabled(o->iw_listen) && (rc = listen_on(g, &g->iw, WIRE_PROTO_IW, o->iw_listen, e))))
         goto fail;
     if ((rc = ingest_start(s, o->batch_ms, o->esc_ms, o->queue_max, alarm_done, g, &g->ingest, e)))
         goto fail;
@@ -715,7 +717,7 @@ int gateway_port(const gateway *g, int proto)
 {
     if (!g)
         return 0;
-    return proto == GW_PROTO_WATCH ? g->watch.port : proto == GW_PROTO_IW ? g->iw.port : 0;
+    return proto == WIRE_PROTO_WATCH ? g->watch.port : proto == WIRE_PROTO_IW ? g->iw.port : 0;
 }
 
 void gateway_stats(gateway *g, gw_stats *out)

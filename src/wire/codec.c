@@ -12,39 +12,39 @@
 
 #include <string.h>
 
-void gw_msg_clear(gw_msg *m)
+void wire_msg_clear(wire_msg *m)
 {
     memset(m, 0, sizeof *m);
-    m->kind = GW_NONE_KIND;
-    m->alarm_code = m->battery_pct = m->steps = m->rolls = m->serial = GW_NONE;
-    gw_pos *p = &m->pos;
-    p->lat_e6 = p->lon_e6 = p->speed_kmh_e1 = p->course_deg_e1 = p->altitude_m = GW_NONE;
-    p->satellites = p->gsm_signal = p->accuracy_m = p->ta = p->mcc = p->mnc = GW_NONE;
-    gw_health *h = &m->health;
-    h->hr_bpm = h->sys_mmhg = h->dia_mmhg = h->spo2_pct = h->temp_c_e1 = h->temp_mode = GW_NONE;
-    h->sugar_mmol_e2 = GW_NONE;
+    m->kind = WIRE_NONE_KIND;
+    m->alarm_code = m->battery_pct = m->steps = m->rolls = m->serial = WIRE_NONE;
+    wire_pos *p = &m->pos;
+    p->lat_e6 = p->lon_e6 = p->speed_kmh_e1 = p->course_deg_e1 = p->altitude_m = WIRE_NONE;
+    p->satellites = p->gsm_signal = p->accuracy_m = p->ta = p->mcc = p->mnc = WIRE_NONE;
+    wire_health *h = &m->health;
+    h->hr_bpm = h->sys_mmhg = h->dia_mmhg = h->spo2_pct = h->temp_c_e1 = h->temp_mode = WIRE_NONE;
+    h->sugar_mmol_e2 = WIRE_NONE;
 }
 
-const char *gw_kind_name(int kind)
+const char *wire_kind_name(int kind)
 {
     switch (kind) {
-    case GW_KEEPALIVE: return "keepalive";
-    case GW_LOGIN: return "login";
-    case GW_POSITION: return "position";
-    case GW_ALARM: return "alarm";
-    case GW_HEALTH: return "health";
-    case GW_CONFIG: return "config";
-    case GW_CCID: return "ccid";
-    case GW_VOICE: return "voice";
-    case GW_VOICE_QUERY: return "voice_query";
-    case GW_INIT: return "init";
-    case GW_CMD_REPLY: return "cmd_reply";
-    case GW_UNKNOWN: return "unknown";
+    case WIRE_KEEPALIVE: return "keepalive";
+    case WIRE_LOGIN: return "login";
+    case WIRE_POSITION: return "position";
+    case WIRE_ALARM: return "alarm";
+    case WIRE_HEALTH: return "health";
+    case WIRE_CONFIG: return "config";
+    case WIRE_CCID: return "ccid";
+    case WIRE_VOICE: return "voice";
+    case WIRE_VOICE_QUERY: return "voice_query";
+    case WIRE_INIT: return "init";
+    case WIRE_CMD_REPLY: return "cmd_reply";
+    case WIRE_UNKNOWN: return "unknown";
     default: return "none";
     }
 }
 
-bool gw_span_split(gw_span *s, char sep, gw_span *head)
+bool wire_span_split(wire_span *s, char sep, wire_span *head)
 {
     const char *q = s->n ? memchr(s->p, sep, s->n) : NULL;
     if (q == NULL) {
@@ -65,7 +65,7 @@ static char lower(char c)
     return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-bool gw_span_eq(gw_span s, const char *word)
+bool wire_span_eq(wire_span s, const char *word)
 {
     size_t n = strlen(word);
     if (n != s.n)
@@ -76,7 +76,7 @@ bool gw_span_eq(gw_span s, const char *word)
     return true;
 }
 
-gw_span gw_span_trim(gw_span s)
+wire_span wire_span_trim(wire_span s)
 {
     while (s.n && s.p[0] == ' ') {
         s.p++;
@@ -103,10 +103,10 @@ static int hexval(char c)
     return -1;
 }
 
-int gw_parse_fixed(gw_span s, int decimals, int64_t min, int64_t max, int32_t *out)
+int wire_parse_fixed(wire_span s, int decimals, int64_t min, int64_t max, int32_t *out)
 {
-    *out = GW_NONE;
-    s = gw_span_trim(s);
+    *out = WIRE_NONE;
+    s = wire_span_trim(s);
     if (s.n == 0)
         return 0;
     if (decimals < 0 || decimals > 6)
@@ -154,12 +154,12 @@ int gw_parse_fixed(gw_span s, int decimals, int64_t min, int64_t max, int32_t *o
     return 0;
 }
 
-int gw_parse_int(gw_span s, int64_t min, int64_t max, int32_t *out)
+int wire_parse_int(wire_span s, int64_t min, int64_t max, int32_t *out)
 {
-    return gw_parse_fixed(s, 0, min, max, out);
+    return wire_parse_fixed(s, 0, min, max, out);
 }
 
-int gw_parse_hex(gw_span s, uint32_t *out)
+int wire_parse_hex(wire_span s, uint32_t *out)
 {
     *out = 0;
     if (s.n == 0 || s.n > 8)
@@ -175,10 +175,10 @@ int gw_parse_hex(gw_span s, uint32_t *out)
     return 0;
 }
 
-int gw_parse_cell_id(gw_span s, uint32_t *out)
+int wire_parse_cell_id(wire_span s, uint32_t *out)
 {
     *out = 0;
-    s = gw_span_trim(s);
+    s = wire_span_trim(s);
     bool hex = false;
     for (size_t i = 0; i < s.n; i++) {
         char c = lower(s.p[i]);
@@ -186,15 +186,15 @@ int gw_parse_cell_id(gw_span s, uint32_t *out)
             hex = true;
     }
     if (hex)
-        return gw_parse_hex(s, out);
+        return wire_parse_hex(s, out);
     int32_t v;
-    if (s.n == 0 || s.n > 10 || gw_parse_fixed(s, 0, 0, INT32_MAX, &v) || s.p[0] == '-' || s.p[0] == '+')
+    if (s.n == 0 || s.n > 10 || wire_parse_fixed(s, 0, 0, INT32_MAX, &v) || s.p[0] == '-' || s.p[0] == '+')
         return NX_EINVAL;
     *out = (uint32_t)v;
     return 0;
 }
 
-int32_t gw_digits(const char *p, size_t n)
+int32_t wire_digits(const char *p, size_t n)
 {
     int32_t v = 0;
     for (size_t i = 0; i < n; i++) {
@@ -224,7 +224,7 @@ static int days_in_month(int y, int m)
     return dm[m - 1];
 }
 
-int64_t gw_time_ms(int year, int month, int day, int hour, int min, int sec)
+int64_t wire_time_ms(int year, int month, int day, int hour, int min, int sec)
 {
     if (year < 1970 || year > 9999 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
         return 0;
@@ -234,7 +234,7 @@ int64_t gw_time_ms(int year, int month, int day, int hour, int min, int sec)
     return ((days * 24 + hour) * 60 + min) * 60000 + (int64_t)sec * 1000;
 }
 
-void gw_civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec)
+void wire_civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec)
 {
     int64_t s = ms / 1000 - (ms % 1000 < 0);
     int64_t days = s / 86400, rem = s % 86400;
@@ -258,7 +258,7 @@ void gw_civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, 
     *day = d;
 }
 
-void gw_copy(char *dst, size_t cap, gw_span s)
+void wire_copy(char *dst, size_t cap, wire_span s)
 {
     size_t n = 0;
     while (n < s.n && n + 1 < cap && s.p[n] != '\0') {
@@ -268,11 +268,11 @@ void gw_copy(char *dst, size_t cap, gw_span s)
     dst[n] = '\0';
 }
 
-void gw_mac(gw_span s, char out[18])
+void wire_mac(wire_span s, char out[18])
 {
     static const char hx[] = "0123456789abcdef";
     out[0] = '\0';
-    s = gw_span_trim(s);
+    s = wire_span_trim(s);
     int nib[12];
     int k = 0;
     if (s.n == 17) {
@@ -301,27 +301,27 @@ void gw_mac(gw_span s, char out[18])
     out[o] = '\0';
 }
 
-uint32_t gw_status_alarms(uint32_t status)
+uint32_t wire_status_alarms(uint32_t status)
 {
     uint32_t a = 0;
     if (status & (1u << 16))
-        a |= GW_AL_SOS;
+        a |= WIRE_AL_SOS;
     if (status & (1u << 17))
-        a |= GW_AL_LOW_BATTERY;
+        a |= WIRE_AL_LOW_BATTERY;
     if (status & (1u << 18))
-        a |= GW_AL_FENCE_OUT;
+        a |= WIRE_AL_FENCE_OUT;
     if (status & (1u << 19))
-        a |= GW_AL_FENCE_IN;
+        a |= WIRE_AL_FENCE_IN;
     if (status & (1u << 20))
-        a |= GW_AL_TAKEN_OFF;
+        a |= WIRE_AL_TAKEN_OFF;
     if (status & (1u << 21))
-        a |= GW_AL_FALL;
+        a |= WIRE_AL_FALL;
     if (status & (1u << 22))
-        a |= GW_AL_HEART_RATE;
+        a |= WIRE_AL_HEART_RATE;
     return a;
 }
 
-bool gw_phone_ok(const char *s)
+bool wire_phone_ok(const char *s)
 {
     if (s == NULL || s[0] == '\0')
         return true;
@@ -373,7 +373,7 @@ static int put_u16(char *out, size_t cap, size_t *len, uint32_t u)
     return 0;
 }
 
-int gw_utf16_hex(const char *text, char *out, size_t cap, size_t *len)
+int wire_utf16_hex(const char *text, char *out, size_t cap, size_t *len)
 {
     if (text == NULL || text[0] == '\0')
         return NX_EINVAL;
@@ -382,7 +382,7 @@ int gw_utf16_hex(const char *text, char *out, size_t cap, size_t *len)
     while (*s) {
         uint32_t cp;
         size_t n = utf8_next(s, &cp);
-        if (n == 0 || ++points > GW_TEXT_MAX)
+        if (n == 0 || ++points > WIRE_TEXT_MAX)
             return NX_EINVAL;
         s += n;
         int rc;

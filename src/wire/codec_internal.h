@@ -9,49 +9,49 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct gw_span {
+typedef struct wire_span {
     const char *p;
     size_t n;
-} gw_span;
+} wire_span;
 
 /* Split s at the first occurrence of sep: *head gets the part before it, s keeps the rest after it.
  * Returns false (head = all of s, s empty) when sep does not occur. */
-bool gw_span_split(gw_span *s, char sep, gw_span *head);
+bool wire_span_split(wire_span *s, char sep, wire_span *head);
 /* Case-insensitive equality of a span and a NUL-terminated ASCII word. */
-bool gw_span_eq(gw_span s, const char *word);
+bool wire_span_eq(wire_span s, const char *word);
 /* Strip ASCII spaces at both ends. */
-gw_span gw_span_trim(gw_span s);
+wire_span wire_span_trim(wire_span s);
 
 /* A decimal number with an optional sign and fraction, scaled by 10^decimals (extra fraction digits
  * are truncated toward zero), within [min, max]. Leading and trailing spaces are allowed. An empty or
- * all-space span gives GW_NONE and 0. Returns 0 or NX_EINVAL. */
-int gw_parse_fixed(gw_span s, int decimals, int64_t min, int64_t max, int32_t *out);
+ * all-space span gives WIRE_NONE and 0. Returns 0 or NX_EINVAL. */
+int wire_parse_fixed(wire_span s, int decimals, int64_t min, int64_t max, int32_t *out);
 /* Same with decimals = 0. */
-int gw_parse_int(gw_span s, int64_t min, int64_t max, int32_t *out);
+int wire_parse_int(wire_span s, int64_t min, int64_t max, int32_t *out);
 /* 1-8 hex digits. Returns 0 or NX_EINVAL (empty is invalid). */
-int gw_parse_hex(gw_span s, uint32_t *out);
+int wire_parse_hex(wire_span s, uint32_t *out);
 /* A cell's LAC or CID: decimal, or hex when it contains a-f. Empty or invalid: NX_EINVAL. */
-int gw_parse_cell_id(gw_span s, uint32_t *out);
+int wire_parse_cell_id(wire_span s, uint32_t *out);
 /* Exactly n decimal digits at p (n <= 9). Returns -1 when any is not a digit. */
-int32_t gw_digits(const char *p, size_t n);
+int32_t wire_digits(const char *p, size_t n);
 
 /* Milliseconds since the epoch for a UTC civil time; 0 when the fields are not a real time
  * (month 0, day 31 of a 30-day month, hour 24 …). year is the full year. */
-int64_t gw_time_ms(int year, int month, int day, int hour, int min, int sec);
+int64_t wire_time_ms(int year, int month, int day, int hour, int min, int sec);
 /* The reverse, for replies that carry the server's time. */
-void gw_civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec);
+void wire_civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec);
 
 /* Copy a span into a fixed field, truncating, always NUL-terminating; NUL bytes end the copy. */
-void gw_copy(char *dst, size_t cap, gw_span s);
+void wire_copy(char *dst, size_t cap, wire_span s);
 /* Normalise a MAC ("74-DE-2B-44-88-8C", "74:de:2b:44:88:8c") into out[18]; "" when it does not parse. */
-void gw_mac(gw_span s, char out[18]);
-/* The watch status word's alarm bits as GW_AL_* flags. */
-uint32_t gw_status_alarms(uint32_t status);
+void wire_mac(wire_span s, char out[18]);
+/* The watch status word's alarm bits as WIRE_AL_* flags. */
+uint32_t wire_status_alarms(uint32_t status);
 
 /* A phone number for a command: NULL/"" or '+'? digit{1,20}. */
-bool gw_phone_ok(const char *s);
+bool wire_phone_ok(const char *s);
 /* UTF-8 text → UTF-16BE as upper-case hex ("text" → "0074006500780074") appended at out[*len].
- * Returns 0, NX_EINVAL (not UTF-8, empty, over GW_TEXT_MAX code points) or NX_ETOOBIG. */
-int gw_utf16_hex(const char *text, char *out, size_t cap, size_t *len);
+ * Returns 0, NX_EINVAL (not UTF-8, empty, over WIRE_TEXT_MAX code points) or NX_ETOOBIG. */
+int wire_utf16_hex(const char *text, char *out, size_t cap, size_t *len);
 
 #endif

@@ -21,20 +21,20 @@ enum { SEEK = 0, IN = 1, ERR = 2 };
 /* Buffers above this size are freed after use so idle connections stay small. */
 #define KEEP_MAX 4096
 
-void gw_framer_init(gw_framer *f, int proto, size_t cap)
+void wire_framer_init(wire_framer *f, int proto, size_t cap)
 {
     memset(f, 0, sizeof *f);
     f->proto = proto;
     if (cap == 0)
-        cap = proto == GW_PROTO_IW ? GW_IW_FRAME_MAX : GW_WATCH_FRAME_MAX;
+        cap = proto == WIRE_PROTO_IW ? WIRE_IW_FRAME_MAX : WIRE_WATCH_FRAME_MAX;
     if (cap < 8)
         cap = 8;
-    if (cap > GW_FRAME_CAP_LIMIT)
-        cap = GW_FRAME_CAP_LIMIT;
+    if (cap > WIRE_FRAME_CAP_LIMIT)
+        cap = WIRE_FRAME_CAP_LIMIT;
     f->cap = cap;
 }
 
-void gw_framer_cleanup(gw_framer *f)
+void wire_framer_cleanup(wire_framer *f)
 {
     if (f == NULL)
         return;
@@ -49,7 +49,7 @@ void gw_framer_cleanup(gw_framer *f)
     f->mlen = f->mprev = 0;
 }
 
-void gw_framer_push(gw_framer *f, const uint8_t *in, size_t n)
+void wire_framer_push(wire_framer *f, const uint8_t *in, size_t n)
 {
     f->in = in;
     f->in_n = n;
@@ -57,7 +57,7 @@ void gw_framer_push(gw_framer *f, const uint8_t *in, size_t n)
     f->mprev = f->mlen;
 }
 
-static int fail(gw_framer *f, int code)
+static int fail(wire_framer *f, int code)
 {
     f->state = ERR;
     f->err = code;
@@ -67,7 +67,7 @@ static int fail(gw_framer *f, int code)
     return code;
 }
 
-static int append(gw_framer *f, const uint8_t *p, size_t n)
+static int append(wire_framer *f, const uint8_t *p, size_t n)
 {
     if (n == 0)
         return 0;
@@ -104,10 +104,10 @@ static int iw_complete(const char *m, size_t n)
 
 /* SEEK: advance to a frame start. Returns 1 with *seg = where the frame's bytes in this push begin
  * (any prefix bytes from earlier pushes are already in f->buf), 0 when the push is used up. */
-static int seek(gw_framer *f, size_t *seg)
+static int seek(wire_framer *f, size_t *seg)
 {
     const uint8_t *in = f->in;
-    if (f->proto != GW_PROTO_IW) {
+    if (f->proto != WIRE_PROTO_IW) {
         const uint8_t *q = memchr(in + f->in_pos, '[', f->in_n - f->in_pos);
         if (q == NULL) {
             f->skipped += f->in_n - f->in_pos;
@@ -147,7 +147,7 @@ static int seek(gw_framer *f, size_t *seg)
     return 0;
 }
 
-int gw_framer_next(gw_framer *f, const uint8_t **frame, size_t *len)
+int wire_framer_next(wire_framer *f, const uint8_t **frame, size_t *len)
 {
     *frame = NULL;
     *len = 0;
@@ -178,7 +178,7 @@ int gw_framer_next(gw_framer *f, const uint8_t **frame, size_t *len)
         const uint8_t *in = f->in;
         size_t i = f->in_pos;
         int done = 0;
-        if (f->proto == GW_PROTO_IW) {
+        if (f->proto == WIRE_PROTO_IW) {
             const uint8_t *q = memchr(in + i, '#', f->in_n - i);
             i = q ? (size_t)(q - in) : f->in_n;
             done = q != NULL;

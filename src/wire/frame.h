@@ -7,12 +7,12 @@
  * included) is an error that stays: the caller drops the connection.
  *
  * Use (per read):
- *     gw_framer_push(f, buf, nread);
- *     while ((rc = gw_framer_next(f, &frame, &len)) == 1)
+ *     wire_framer_push(f, buf, nread);
+ *     while ((rc = wire_framer_next(f, &frame, &len)) == 1)
  *         handle(frame, len);
  *     if (rc < 0) drop the connection;
  * Memory: the framer copies only an unfinished frame (its buffer grows by doubling up to the cap and
- * is released after a frame over 4 KiB), so an idle connection costs sizeof(gw_framer). Not thread
+ * is released after a frame over 4 KiB), so an idle connection costs sizeof(wire_framer). Not thread
  * safe; one framer belongs to one connection. */
 #ifndef NX_WIRE_FRAME_H
 #define NX_WIRE_FRAME_H
@@ -20,12 +20,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define GW_WATCH_FRAME_MAX (32u * 1024u)
-#define GW_IW_FRAME_MAX    1024u
-#define GW_FRAME_CAP_LIMIT (16u * 1024u * 1024u) /* caps are clamped to [8, this] */
+#define WIRE_WATCH_FRAME_MAX (32u * 1024u)
+#define WIRE_IW_FRAME_MAX    1024u
+#define WIRE_FRAME_CAP_LIMIT (16u * 1024u * 1024u) /* caps are clamped to [8, this] */
 
-typedef struct gw_framer {
-    int proto;    /* enum gw_proto */
+typedef struct wire_framer {
+    int proto;    /* enum wire_proto */
     int state;    /* private */
     int err;      /* 0, or the sticky error code */
     size_t cap;   /* largest frame accepted, bytes */
@@ -39,27 +39,27 @@ typedef struct gw_framer {
     size_t in_n, in_pos;
     uint64_t skipped; /* garbage bytes skipped so far (for logs) */
     uint64_t frames;  /* frames returned so far */
-} gw_framer;
+} wire_framer;
 
-/* Prepare f for proto (GW_PROTO_WATCH or GW_PROTO_IW). cap = largest frame in bytes, 0 for the
- * protocol's default (GW_WATCH_FRAME_MAX, GW_IW_FRAME_MAX); clamped to [8, GW_FRAME_CAP_LIMIT].
+/* Prepare f for proto (WIRE_PROTO_WATCH or WIRE_PROTO_IW). cap = largest frame in bytes, 0 for the
+ * protocol's default (WIRE_WATCH_FRAME_MAX, WIRE_IW_FRAME_MAX); clamped to [8, WIRE_FRAME_CAP_LIMIT].
  * Allocates nothing. */
-void gw_framer_init(gw_framer *f, int proto, size_t cap);
+void wire_framer_init(wire_framer *f, int proto, size_t cap);
 
 /* Free the buffer (a half frame of a dead connection is discarded). f may be NULL. f can be
  * initialised again afterwards. */
-void gw_framer_cleanup(gw_framer *f);
+void wire_framer_cleanup(wire_framer *f);
 
 /* Hand the framer the next bytes read from the connection. The bytes are borrowed, not copied, and
- * must stay valid and unchanged until gw_framer_next has returned 0 or an error. Pushing again before
+ * must stay valid and unchanged until wire_framer_next has returned 0 or an error. Pushing again before
  * that replaces the unscanned rest (a caller error). */
-void gw_framer_push(gw_framer *f, const uint8_t *in, size_t n);
+void wire_framer_push(wire_framer *f, const uint8_t *in, size_t n);
 
 /* The next complete frame. Returns 1 and sets *frame and *len (the frame with its delimiters: "[...]"
  * or "IW...#"); 0 when the pushed bytes are used up (push more); NX_ETOOBIG when a frame exceeds the
  * cap or NX_ENOMEM when the buffer could not grow — both sticky: drop the connection.
  * *frame points either into the pushed bytes or into the framer's buffer; it is valid until the next
- * call of gw_framer_push, gw_framer_next or gw_framer_cleanup. Never blocks. */
-int gw_framer_next(gw_framer *f, const uint8_t **frame, size_t *len);
+ * call of wire_framer_push, wire_framer_next or wire_framer_cleanup. Never blocks. */
+int wire_framer_next(wire_framer *f, const uint8_t **frame, size_t *len);
 
 #endif

@@ -23,7 +23,7 @@ static bool is_alnum(char c)
     return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
 }
 
-static bool span_alnum(gw_span s, size_t min, size_t max)
+static bool span_alnum(wire_span s, size_t min, size_t max)
 {
     if (s.n < min || s.n > max)
         return false;
@@ -33,7 +33,7 @@ static bool span_alnum(gw_span s, size_t min, size_t max)
     return true;
 }
 
-static bool span_digits(gw_span s, size_t min, size_t max)
+static bool span_digits(wire_span s, size_t min, size_t max)
 {
     if (s.n < min || s.n > max)
         return false;
@@ -50,13 +50,13 @@ static bool span_digits(gw_span s, size_t min, size_t max)
     } while (0)
 
 /* "ddmm.mmmm" / "dddmm.mmmm" → micro-degrees (maxdeg 90 or 180). */
-static int degmin(gw_span s, int32_t maxdeg, int32_t *out)
+static int degmin(wire_span s, int32_t maxdeg, int32_t *out)
 {
     int32_t v;
-    *out = GW_NONE;
+    *out = WIRE_NONE;
     if (s.n == 0)
         return 0;
-    if (gw_parse_fixed(s, 4, 0, (int64_t)maxdeg * 1000000, &v) || v == GW_NONE)
+    if (wire_parse_fixed(s, 4, 0, (int64_t)maxdeg * 1000000, &v) || v == WIRE_NONE)
         return NX_EINVAL;
     int64_t deg = v / 1000000, min_e4 = v % 1000000;
     if (min_e4 >= 600000)
@@ -69,13 +69,13 @@ static int degmin(gw_span s, int32_t maxdeg, int32_t *out)
 }
 
 /* The position block, e.g. "261126A3627.4412N11617.9050E000.0081530000.0006001008800102". */
-static int parse_block(gw_span b, gw_pos *p, int32_t *battery, const char **bad)
+static int parse_block(wire_span b, wire_pos *p, int32_t *battery, const char **bad)
 {
-    b = gw_span_trim(b);
+    b = wire_span_trim(b);
     p->present = true;
     if (b.n < 7)
         FAIL_FIELD("position");
-    int32_t date = gw_digits(b.p, 6);
+    int32_t date = wire_digits(b.p, 6);
     if (date < 0)
         FAIL_FIELD("date");
     char av = b.p[6];
@@ -86,48 +86,48 @@ static int parse_block(gw_span b, gw_pos *p, int32_t *battery, const char **bad)
     size_t s0 = i;
     while (i < b.n && ((b.p[i] >= '0' && b.p[i] <= '9') || b.p[i] == '.'))
         i++;
-    if (i >= b.n || (b.p[i] != 'N' && b.p[i] != 'S') || degmin((gw_span){b.p + s0, i - s0}, 90, &lat))
+    if (i >= b.n || (b.p[i] != 'N' && b.p[i] != 'S') || degmin((wire_span){b.p + s0, i - s0}, 90, &lat))
         FAIL_FIELD("latitude");
-    if (b.p[i] == 'S' && lat != GW_NONE)
+    if (b.p[i] == 'S' && lat != WIRE_NONE)
         lat = -lat;
     s0 = ++i;
     while (i < b.n && ((b.p[i] >= '0' && b.p[i] <= '9') || b.p[i] == '.'))
         i++;
-    if (i >= b.n || (b.p[i] != 'E' && b.p[i] != 'W') || degmin((gw_span){b.p + s0, i - s0}, 180, &lon))
+    if (i >= b.n || (b.p[i] != 'E' && b.p[i] != 'W') || degmin((wire_span){b.p + s0, i - s0}, 180, &lon))
         FAIL_FIELD("longitude");
-    if (b.p[i] == 'W' && lon != GW_NONE)
+    if (b.p[i] == 'W' && lon != WIRE_NONE)
         lon = -lon;
     i++;
     if (lat == 0 && lon == 0)
-        lat = lon = GW_NONE;
+        lat = lon = WIRE_NONE;
     p->lat_e6 = lat;
     p->lon_e6 = lon;
-    p->fix = (av == 'A' || av == 'a') && lat != GW_NONE && lon != GW_NONE;
+    p->fix = (av == 'A' || av == 'a') && lat != WIRE_NONE && lon != WIRE_NONE;
 
     /* Fixed-width tail; each piece is read only when the block still holds all of it. */
     size_t rem = b.n - i;
     if (rem >= 5) {
-        if (gw_parse_fixed((gw_span){b.p + i, 5}, 1, 0, 20000, &p->speed_kmh_e1))
+        if (wire_parse_fixed((wire_span){b.p + i, 5}, 1, 0, 20000, &p->speed_kmh_e1))
             FAIL_FIELD("speed");
         i += 5, rem -= 5;
     }
     if (rem >= 6) {
-        int32_t t = gw_digits(b.p + i, 6);
+        int32_t t = wire_digits(b.p + i, 6);
         if (t < 0)
             FAIL_FIELD("time");
-        p->time_ms =
-            gw_time_ms(2000 + date / 10000, date / 100 % 100, date % 100, t / 10000, t / 100 % 100, t % 100);
+        p->time_ms = wire_time_ms(2000 + date / 10000, date / 100 % 100, date % 100, t / 10000, t / 100 % 100,
+                                  t % 100);
         i += 6, rem -= 6;
     }
     if (rem >= 6) {
-        if (gw_parse_fixed((gw_span){b.p + i, 6}, 1, 0, 3600, &p->course_deg_e1))
+        if (wire_parse_fixed((wire_span){b.p + i, 6}, 1, 0, 3600, &p->course_deg_e1))
             FAIL_FIELD("course");
         i += 6, rem -= 6;
     }
     int32_t *three[3] = {&p->gsm_signal, &p->satellites, battery};
     static const char *const names[3] = {"gsm_signal", "satellites", "battery"};
     for (int k = 0; k < 3 && rem >= 3; k++) {
-        int32_t v = gw_digits(b.p + i, 3);
+        int32_t v = wire_digits(b.p + i, 3);
         if (v < 0 || (k == 2 && v > 100))
             FAIL_FIELD(names[k]);
         *three[k] = v;
@@ -137,15 +137,15 @@ static int parse_block(gw_span b, gw_pos *p, int32_t *battery, const char **bad)
 }
 
 /* "name|MAC|rssi&name|MAC|rssi…" (the rest of the payload). */
-static int parse_wifi(gw_span s, gw_pos *p, const char **bad)
+static int parse_wifi(wire_span s, wire_pos *p, const char **bad)
 {
     p->wifi_count = 0;
     if (s.n == 0)
         return 0;
     bool more = true;
     while (more) {
-        gw_span ent;
-        more = gw_span_split(&s, '&', &ent);
+        wire_span ent;
+        more = wire_span_split(&s, '&', &ent);
         if (ent.n == 0 && !more)
             break; /* a trailing '&' */
         const char *bar2 = NULL, *bar1 = NULL;
@@ -161,35 +161,36 @@ static int parse_wifi(gw_span s, gw_pos *p, const char **bad)
         }
         if (bar1 == NULL)
             FAIL_FIELD("wifi");
-        gw_wifi w;
-        gw_copy(w.ssid, sizeof w.ssid, (gw_span){ent.p, (size_t)(bar1 - ent.p)});
-        gw_mac((gw_span){bar1 + 1, (size_t)(bar2 - bar1 - 1)}, w.mac);
-        if (gw_parse_int((gw_span){bar2 + 1, (size_t)(ent.p + ent.n - bar2 - 1)}, -255, 255, &w.rssi))
+        wire_wifi w;
+        wire_copy(w.ssid, sizeof w.ssid, (wire_span){ent.p, (size_t)(bar1 - ent.p)});
+        wire_mac((wire_span){bar1 + 1, (size_t)(bar2 - bar1 - 1)}, w.mac);
+        if (wire_parse_int((wire_span){bar2 + 1, (size_t)(ent.p + ent.n - bar2 - 1)}, -255, 255, &w.rssi))
             FAIL_FIELD("wifi_rssi");
         if (p->wifi_count >= 64)
             FAIL_FIELD("wifi");
         p->wifi_count++;
-        if (p->wifi_n < GW_MAX_WIFI)
+        if (p->wifi_n < WIRE_MAX_WIFI)
             p->wifi[p->wifi_n++] = w;
     }
     return 0;
 }
 
 /* MCC, MNC and one serving cell (AP01, AP10): blank fields are "no value". */
-static int parse_cell(gw_span mcc, gw_span mnc, gw_span lac, gw_span cid, gw_pos *p, const char **bad)
+static int parse_cell(wire_span mcc, wire_span mnc, wire_span lac, wire_span cid, wire_pos *p,
+                      const char **bad)
 {
-    if (gw_parse_int(mcc, 0, 9999, &p->mcc))
+    if (wire_parse_int(mcc, 0, 9999, &p->mcc))
         FAIL_FIELD("mcc");
-    if (gw_parse_int(mnc, 0, 9999, &p->mnc))
+    if (wire_parse_int(mnc, 0, 9999, &p->mnc))
         FAIL_FIELD("mnc");
-    lac = gw_span_trim(lac);
-    cid = gw_span_trim(cid);
+    lac = wire_span_trim(lac);
+    cid = wire_span_trim(cid);
     if (lac.n == 0 && cid.n == 0)
         return 0;
-    gw_cell c = {.rssi = GW_NONE};
-    if (gw_parse_cell_id(lac, &c.lac))
+    wire_cell c = {.rssi = WIRE_NONE};
+    if (wire_parse_cell_id(lac, &c.lac))
         FAIL_FIELD("lac");
-    if (gw_parse_cell_id(cid, &c.cid))
+    if (wire_parse_cell_id(cid, &c.cid))
         FAIL_FIELD("cid");
     p->cells[0] = c;
     p->cells_n = p->cell_count = 1;
@@ -197,92 +198,93 @@ static int parse_cell(gw_span mcc, gw_span mnc, gw_span lac, gw_span cid, gw_pos
 }
 
 /* AP02: lang, reply, N, MCC, MNC, N × "LAC|CID|RSSI", W, Wi-Fi list. */
-static int parse_lbs(gw_span d, gw_pos *p, const char **bad)
+static int parse_lbs(wire_span d, wire_pos *p, const char **bad)
 {
-    gw_span x;
+    wire_span x;
     int32_t n;
     p->present = true;
-    gw_span_split(&d, ',', &x); /* language */
-    gw_span_split(&d, ',', &x); /* reply wanted */
-    gw_span_split(&d, ',', &x);
-    if (gw_parse_int(x, 0, 64, &n))
+    wire_span_split(&d, ',', &x); /* language */
+    wire_span_split(&d, ',', &x); /* reply wanted */
+    wire_span_split(&d, ',', &x);
+    if (wire_parse_int(x, 0, 64, &n))
         FAIL_FIELD("cell_count");
-    p->cell_count = n == GW_NONE ? 0 : n;
-    gw_span_split(&d, ',', &x);
-    if (gw_parse_int(x, 0, 9999, &p->mcc))
+    p->cell_count = n == WIRE_NONE ? 0 : n;
+    wire_span_split(&d, ',', &x);
+    if (wire_parse_int(x, 0, 9999, &p->mcc))
         FAIL_FIELD("mcc");
-    gw_span_split(&d, ',', &x);
-    if (gw_parse_int(x, 0, 9999, &p->mnc))
+    wire_span_split(&d, ',', &x);
+    if (wire_parse_int(x, 0, 9999, &p->mnc))
         FAIL_FIELD("mnc");
     for (int32_t i = 0; i < p->cell_count; i++) {
         if (d.n == 0)
             FAIL_FIELD("cells");
-        gw_span_split(&d, ',', &x);
-        gw_span lac, cid;
-        gw_cell c;
-        if (!gw_span_split(&x, '|', &lac) || !gw_span_split(&x, '|', &cid) || gw_parse_cell_id(lac, &c.lac) ||
-            gw_parse_cell_id(cid, &c.cid) || gw_parse_int(x, -255, 255, &c.rssi))
+        wire_span_split(&d, ',', &x);
+        wire_span lac, cid;
+        wire_cell c;
+        if (!wire_span_split(&x, '|', &lac) || !wire_span_split(&x, '|', &cid) ||
+            wire_parse_cell_id(lac, &c.lac) || wire_parse_cell_id(cid, &c.cid) ||
+            wire_parse_int(x, -255, 255, &c.rssi))
             FAIL_FIELD("cells");
-        if (p->cells_n < GW_MAX_CELLS)
+        if (p->cells_n < WIRE_MAX_CELLS)
             p->cells[p->cells_n++] = c;
     }
-    gw_span_split(&d, ',', &x);
-    if (gw_parse_int(x, 0, 64, &n))
+    wire_span_split(&d, ',', &x);
+    if (wire_parse_int(x, 0, 64, &n))
         FAIL_FIELD("wifi_count");
     return parse_wifi(d, p, bad);
 }
 
-static int reading(gw_span s, int decimals, int64_t max, int32_t *out)
+static int reading(wire_span s, int decimals, int64_t max, int32_t *out)
 {
-    if (gw_parse_fixed(s, decimals, 0, max, out))
+    if (wire_parse_fixed(s, decimals, 0, max, out))
         return NX_EINVAL;
     if (*out == 0)
-        *out = GW_NONE;
+        *out = WIRE_NONE;
     return 0;
 }
 
-static gw_span field(gw_span data, int i)
+static wire_span field(wire_span data, int i)
 {
-    gw_span x = {"", 0};
+    wire_span x = {"", 0};
     bool more = data.n > 0;
     for (int k = 0; k <= i; k++) {
         if (!more)
-            return (gw_span){"", 0};
-        more = gw_span_split(&data, ',', &x);
+            return (wire_span){"", 0};
+        more = wire_span_split(&data, ',', &x);
     }
     return x;
 }
 
-static int bad_frame(gw_msg *m, nx_err *e, const char *field_name, const char *what)
+static int bad_frame(wire_msg *m, nx_err *e, const char *field_name, const char *what)
 {
     const uint8_t *raw = m->raw;
     size_t raw_len = m->raw_len;
-    gw_msg_clear(m);
-    m->proto = GW_PROTO_IW;
+    wire_msg_clear(m);
+    m->proto = WIRE_PROTO_IW;
     m->raw = raw;
     m->raw_len = raw_len;
     return nx_fail(e, NX_EINVAL, field_name, "IW 数据帧格式错误：%s", what);
 }
 
 /* Command answers get no ack (iw.md). */
-static bool is_answer_type(gw_span t)
+static bool is_answer_type(wire_span t)
 {
     static const char *const types[] = {"12", "14", "33", "34", "40", "76", "77", "84", "85", "86", "87"};
     for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
-        if (gw_span_eq(t, types[i]))
+        if (wire_span_eq(t, types[i]))
             return true;
     return false;
 }
 
-int iw_decode(const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
+int iw_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
 {
-    gw_msg_clear(m);
-    m->proto = GW_PROTO_IW;
+    wire_msg_clear(m);
+    m->proto = WIRE_PROTO_IW;
     m->raw = frame;
     m->raw_len = len;
     if (frame == NULL || len < 7 || frame[len - 1] != '#')
         return bad_frame(m, e, "frame", "缺少结束符 #");
-    gw_span c = {(const char *)frame, len - 1};
+    wire_span c = {(const char *)frame, len - 1};
     size_t pl = 0;
     if (c.n >= 2 && memcmp(c.p, "IW", 2) == 0)
         pl = 2;
@@ -290,14 +292,14 @@ int iw_decode(const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
         pl = 3;
     else
         return bad_frame(m, e, "prefix", "帧头须为 IW 或 TRV");
-    gw_copy(m->prefix, sizeof m->prefix, (gw_span){c.p, pl});
+    wire_copy(m->prefix, sizeof m->prefix, (wire_span){c.p, pl});
     if (c.n < pl + 4 || c.p[pl] != 'A' || c.p[pl + 1] != 'P')
         return bad_frame(m, e, "direction", "方向须为 AP");
-    gw_span t = {c.p + pl + 2, 2};
+    wire_span t = {c.p + pl + 2, 2};
     if (!span_alnum(t, 2, 2))
         return bad_frame(m, e, "type", "消息类型无效");
-    gw_copy(m->type, sizeof m->type, t);
-    gw_span d = {c.p + pl + 4, c.n - pl - 4};
+    wire_copy(m->type, sizeof m->type, t);
+    wire_span d = {c.p + pl + 4, c.n - pl - 4};
     if (memchr(d.p, '#', d.n))
         return bad_frame(m, e, "frame", "帧中出现 #");
     m->payload = (const uint8_t *)d.p;
@@ -309,56 +311,56 @@ int iw_decode(const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
     }
 
     /* A device's answer to our command: no ack. */
-    if (span_digits(d, 6, 6) && !gw_span_eq(t, "00")) {
-        m->kind = GW_CMD_REPLY;
-        gw_parse_int(d, 0, 999999, &m->serial);
+    if (span_digits(d, 6, 6) && !wire_span_eq(t, "00")) {
+        m->kind = WIRE_CMD_REPLY;
+        wire_parse_int(d, 0, 999999, &m->serial);
         return 0;
     }
     if (is_answer_type(t)) {
-        m->kind = GW_CMD_REPLY;
-        gw_span s = field(d, 0);
+        m->kind = WIRE_CMD_REPLY;
+        wire_span s = field(d, 0);
         if (span_digits(s, 6, 6))
-            gw_parse_int(s, 0, 999999, &m->serial);
+            wire_parse_int(s, 0, 999999, &m->serial);
         return 0;
     }
 
     const char *badf = "data";
-    gw_health *h = &m->health;
-    if (gw_span_eq(t, "00")) {
-        gw_span imei, iccid = {"", 0}, imsi = {"", 0};
-        if (gw_span_split(&d, ',', &imei)) {
-            gw_span_split(&d, ',', &iccid);
-            gw_span_split(&d, ',', &imsi);
+    wire_health *h = &m->health;
+    if (wire_span_eq(t, "00")) {
+        wire_span imei, iccid = {"", 0}, imsi = {"", 0};
+        if (wire_span_split(&d, ',', &imei)) {
+            wire_span_split(&d, ',', &iccid);
+            wire_span_split(&d, ',', &imsi);
         }
-        imei = gw_span_trim(imei);
-        iccid = gw_span_trim(iccid);
-        imsi = gw_span_trim(imsi);
+        imei = wire_span_trim(imei);
+        iccid = wire_span_trim(iccid);
+        imsi = wire_span_trim(imsi);
         if (!span_digits(imei, 1, 20))
             return bad_frame(m, e, "imei", "IMEI 无效");
         if (!span_alnum(iccid, 0, 23) || !span_alnum(imsi, 0, 23))
             return bad_frame(m, e, "iccid", "ICCID 或 IMSI 无效");
-        gw_copy(m->device_id, sizeof m->device_id, imei);
-        gw_copy(m->iccid, sizeof m->iccid, iccid);
-        gw_copy(m->imsi, sizeof m->imsi, imsi);
-        m->kind = GW_LOGIN;
+        wire_copy(m->device_id, sizeof m->device_id, imei);
+        wire_copy(m->iccid, sizeof m->iccid, iccid);
+        wire_copy(m->imsi, sizeof m->imsi, imsi);
+        m->kind = WIRE_LOGIN;
         return 0;
     }
-    if (gw_span_eq(t, "01") || gw_span_eq(t, "10")) {
-        bool alarm = gw_span_eq(t, "10");
-        gw_span block, mcc, mnc, lac, cid, code = {"", 0}, x;
-        gw_span_split(&d, ',', &block);
-        gw_span_split(&d, ',', &mcc);
-        gw_span_split(&d, ',', &mnc);
-        gw_span_split(&d, ',', &lac);
-        gw_span_split(&d, ',', &cid);
+    if (wire_span_eq(t, "01") || wire_span_eq(t, "10")) {
+        bool alarm = wire_span_eq(t, "10");
+        wire_span block, mcc, mnc, lac, cid, code = {"", 0}, x;
+        wire_span_split(&d, ',', &block);
+        wire_span_split(&d, ',', &mcc);
+        wire_span_split(&d, ',', &mnc);
+        wire_span_split(&d, ',', &lac);
+        wire_span_split(&d, ',', &cid);
         if (alarm) {
-            gw_span_split(&d, ',', &code);
-            gw_span_split(&d, ',', &x); /* language */
-            gw_span_split(&d, ',', &x); /* flag */
+            wire_span_split(&d, ',', &code);
+            wire_span_split(&d, ',', &x); /* language */
+            wire_span_split(&d, ',', &x); /* flag */
         }
-        gw_msg tmp;
-        gw_msg_clear(&tmp);
-        int32_t battery = GW_NONE;
+        wire_msg tmp;
+        wire_msg_clear(&tmp);
+        int32_t battery = WIRE_NONE;
         int rc = parse_block(block, &tmp.pos, &battery, &badf);
         if (rc == 0)
             rc = parse_cell(mcc, mnc, lac, cid, &tmp.pos, &badf);
@@ -372,81 +374,83 @@ int iw_decode(const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
         } else {
             m->pos_error = true;
         }
-        m->kind = GW_POSITION;
+        m->kind = WIRE_POSITION;
         if (alarm) {
             int32_t a;
-            if (gw_parse_int(code, 0, 99, &a))
-                a = GW_NONE;
+            if (wire_parse_int(code, 0, 99, &a))
+                a = WIRE_NONE;
             m->alarm_code = a;
             if (a == 0) {
-                m->kind = GW_POSITION; /* alarm 00 = none */
+                m->kind = WIRE_POSITION; /* alarm 00 = none */
             } else {
-                m->kind = GW_ALARM;
-                m->alarms = a == 1 ? GW_AL_SOS : (a == 5 || a == 6) ? GW_AL_FALL : GW_AL_GENERAL;
+                m->kind = WIRE_ALARM;
+                m->alarms = a == 1 ? WIRE_AL_SOS : (a == 5 || a == 6) ? WIRE_AL_FALL : WIRE_AL_GENERAL;
             }
         }
         return 0;
     }
-    if (gw_span_eq(t, "02")) {
+    if (wire_span_eq(t, "02")) {
         if (parse_lbs(d, &m->pos, &badf))
             return bad_frame(m, e, badf, "基站定位数据无法解析");
-        m->kind = GW_POSITION;
+        m->kind = WIRE_POSITION;
         return 0;
     }
-    if (gw_span_eq(t, "03")) {
+    if (wire_span_eq(t, "03")) {
         /* Heartbeat: always acknowledged; unreadable values are just absent. */
-        gw_span b = gw_span_trim(field(d, 0));
+        wire_span b = wire_span_trim(field(d, 0));
         if (b.n >= 9) {
-            int32_t v = gw_digits(b.p + 6, 3);
-            m->battery_pct = v >= 0 && v <= 100 ? v : GW_NONE;
+            int32_t v = wire_digits(b.p + 6, 3);
+            m->battery_pct = v >= 0 && v <= 100 ? v : WIRE_NONE;
         }
-        if (gw_parse_int(field(d, 1), 0, INT32_MAX, &m->steps))
-            m->steps = GW_NONE;
-        if (gw_parse_int(field(d, 2), 0, INT32_MAX, &m->rolls))
-            m->rolls = GW_NONE;
-        m->kind = GW_KEEPALIVE;
+        if (wire_parse_int(field(d, 1), 0, INT32_MAX, &m->steps))
+            m->steps = WIRE_NONE;
+        if (wire_parse_int(field(d, 2), 0, INT32_MAX, &m->rolls))
+            m->rolls = WIRE_NONE;
+        m->kind = WIRE_KEEPALIVE;
         return 0;
     }
-    if (gw_span_eq(t, "49")) {
+    if (wire_span_eq(t, "49")) {
         if (reading(field(d, 0), 0, 300, &h->hr_bpm))
             return bad_frame(m, e, "hr", "心率数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(t, "HT") || gw_span_eq(t, "HP")) {
+    if (wire_span_eq(t, "HT") || wire_span_eq(t, "HP")) {
         if (reading(field(d, 0), 0, 300, &h->hr_bpm) || reading(field(d, 1), 0, 300, &h->sys_mmhg) ||
             reading(field(d, 2), 0, 300, &h->dia_mmhg))
             return bad_frame(m, e, "health", "心率血压数值无效");
-        if (gw_span_eq(t, "HP") && (reading(field(d, 3), 0, 100, &h->spo2_pct) ||
-                                    reading(field(d, 4), 2, 10000, &h->sugar_mmol_e2) ||
-                                    reading(field(d, 5), 1, 600, &h->temp_c_e1)))
+        if (wire_span_eq(t, "HP") && (reading(field(d, 3), 0, 100, &h->spo2_pct) ||
+                                      reading(field(d, 4), 2, 10000, &h->sugar_mmol_e2) ||
+                                      reading(field(d, 5), 1, 600, &h->temp_c_e1)))
             return bad_frame(m, e, "health", "健康数据数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(t, "50")) {
-        if (reading(field(d, 0), 1, 600, &h->temp_c_e1) || gw_parse_int(field(d, 1), 0, 100, &m->battery_pct))
+    if (wire_span_eq(t, "50")) {
+        if (reading(field(d, 0), 1, 600, &h->temp_c_e1) ||
+            wire_parse_int(field(d, 1), 0, 100, &m->battery_pct))
             return bad_frame(m, e, "temperature", "体温或电量数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    m->kind = GW_UNKNOWN;
+    m->kind = WIRE_UNKNOWN;
     return 0;
 }
 
-int iw_reply(const gw_msg *m, int64_t now_ms, int tz_hours, char *out, size_t cap, size_t *len)
+int iw_reply(const wire_msg *m, int64_t now_ms, int tz_hours, char *out, size_t cap, size_t *len)
 {
     *len = 0;
     if (cap > 0)
         out[0] = '\0';
-    if (m == NULL || m->proto != GW_PROTO_IW || m->kind == GW_NONE_KIND || tz_hours < -12 || tz_hours > 14)
+    if (m == NULL || m->proto != WIRE_PROTO_IW || m->kind == WIRE_NONE_KIND || tz_hours < -12 ||
+        tz_hours > 14)
         return NX_EINVAL;
-    if (m->kind == GW_CMD_REPLY)
+    if (m->kind == WIRE_CMD_REPLY)
         return 0;
     int n;
-    if (m->kind == GW_LOGIN) {
+    if (m->kind == WIRE_LOGIN) {
         int y, mo, d, h, mi, s;
-        gw_civil(now_ms, &y, &mo, &d, &h, &mi, &s);
+        wire_civil(now_ms, &y, &mo, &d, &h, &mi, &s);
         if (y < 0 || y > 9999)
             return NX_EINVAL;
         n = snprintf(out, cap, "%sBP%s,%04d%02d%02d%02d%02d%02d,%d#", m->prefix, m->type, y, mo, d, h, mi, s,
@@ -473,9 +477,9 @@ int iw_encode(const char *prefix, const char *type, const char *imei, uint32_t s
         prefix = "IW";
     if (strcmp(prefix, "IW") != 0 && strcmp(prefix, "TRV") != 0)
         return NX_EINVAL;
-    if (type == NULL || !span_alnum((gw_span){type, strlen(type)}, 2, 2))
+    if (type == NULL || !span_alnum((wire_span){type, strlen(type)}, 2, 2))
         return NX_EINVAL;
-    if (imei == NULL || !span_digits((gw_span){imei, strlen(imei)}, 1, 20) || serial > 999999)
+    if (imei == NULL || !span_digits((wire_span){imei, strlen(imei)}, 1, 20) || serial > 999999)
         return NX_EINVAL;
     if (args && strchr(args, '#'))
         return NX_EINVAL;
@@ -491,7 +495,7 @@ int iw_encode(const char *prefix, const char *type, const char *imei, uint32_t s
     return 0;
 }
 
-int iw_encode_cmd(const gw_cmd *c, const char *prefix, const char *imei, uint32_t serial, char *out,
+int iw_encode_cmd(const wire_cmd *c, const char *prefix, const char *imei, uint32_t serial, char *out,
                   size_t cap, size_t *len, nx_err *e)
 {
     *len = 0;
@@ -501,33 +505,33 @@ int iw_encode_cmd(const gw_cmd *c, const char *prefix, const char *imei, uint32_
     const char *type;
     args[0] = '\0';
     switch (c->kind) {
-    case GW_CMD_LOCATE: type = "16"; break;
-    case GW_CMD_RESET: type = "18"; break;
-    case GW_CMD_POWEROFF: type = "31"; break;
-    case GW_CMD_HR_NOW: type = "XL"; break;
-    case GW_CMD_SOS_NUMBERS:
+    case WIRE_CMD_LOCATE: type = "16"; break;
+    case WIRE_CMD_RESET: type = "18"; break;
+    case WIRE_CMD_POWEROFF: type = "31"; break;
+    case WIRE_CMD_HR_NOW: type = "XL"; break;
+    case WIRE_CMD_SOS_NUMBERS:
         type = "12";
         for (int i = 0; i < 3; i++)
-            if (!gw_phone_ok(c->phones[i]))
+            if (!wire_phone_ok(c->phones[i]))
                 return nx_fail(e, NX_EINVAL, "phones", "SOS 号码格式错误");
         snprintf(args, sizeof args, "%s,%s,%s", c->phones[0] ? c->phones[0] : "",
                  c->phones[1] ? c->phones[1] : "", c->phones[2] ? c->phones[2] : "");
         break;
-    case GW_CMD_MESSAGE: {
+    case WIRE_CMD_MESSAGE: {
         type = "40";
         size_t n = 0;
-        int rc = gw_utf16_hex(c->text, args, sizeof args, &n);
+        int rc = wire_utf16_hex(c->text, args, sizeof args, &n);
         if (rc)
             return nx_fail(e, rc, "text", "消息内容须为 1 到 120 个字符的 UTF-8 文本");
         break;
     }
-    case GW_CMD_FALL_DETECT:
+    case WIRE_CMD_FALL_DETECT:
         type = "76";
         if (c->on != 0 && c->on != 1)
             return nx_fail(e, NX_EINVAL, "on", "跌倒检测开关须为 0 或 1");
         snprintf(args, sizeof args, "%d", c->on);
         break;
-    case GW_CMD_HR_INTERVAL:
+    case WIRE_CMD_HR_INTERVAL:
         type = "86";
         if (c->seconds < 0 || c->seconds > 86400)
             return nx_fail(e, NX_EINVAL, "seconds", "心率测量间隔须在 0 到 86400 秒之间");

@@ -6,34 +6,34 @@
 
 #include <string.h>
 
-const char *gw_proto_name(int proto)
+const char *wire_proto_name(int proto)
 {
-    return proto == GW_PROTO_WATCH ? "watch" : proto == GW_PROTO_IW ? "iw" : NULL;
+    return proto == WIRE_PROTO_WATCH ? "watch" : proto == WIRE_PROTO_IW ? "iw" : NULL;
 }
 
-int gw_proto_from_name(const char *name, size_t n)
+int wire_proto_from_name(const char *name, size_t n)
 {
     if (n == 5 && memcmp(name, "watch", 5) == 0)
-        return GW_PROTO_WATCH;
+        return WIRE_PROTO_WATCH;
     if (n == 2 && memcmp(name, "iw", 2) == 0)
-        return GW_PROTO_IW;
+        return WIRE_PROTO_IW;
     return 0;
 }
 
-int gw_proto_decode(int proto, const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
+int wire_proto_decode(int proto, const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
 {
-    if (proto == GW_PROTO_WATCH)
+    if (proto == WIRE_PROTO_WATCH)
         return watch_decode(frame, len, m, e);
-    if (proto == GW_PROTO_IW)
+    if (proto == WIRE_PROTO_IW)
         return iw_decode(frame, len, m, e);
-    gw_msg_clear(m);
+    wire_msg_clear(m);
     return nx_fail(e, NX_EINVAL, "proto", "未知的设备协议");
 }
 
-void gw_proto_reply(const gw_msg *m, int64_t now_ms, char *out, size_t cap, size_t *len)
+void wire_proto_reply(const wire_msg *m, int64_t now_ms, char *out, size_t cap, size_t *len)
 {
-    int rc = m->proto == GW_PROTO_WATCH ? watch_reply(m, out, cap, len)
-                                        : iw_reply(m, now_ms, GW_TZ_HOURS, out, cap, len);
+    int rc = m->proto == WIRE_PROTO_WATCH ? watch_reply(m, out, cap, len)
+                                          : iw_reply(m, now_ms, WIRE_TZ_HOURS, out, cap, len);
     if (rc)
         *len = 0;
 }

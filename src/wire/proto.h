@@ -18,24 +18,24 @@
 #include "wire/watch.h"
 
 /* Time zone sent in the IW login reply (China). */
-#define GW_TZ_HOURS 8
+#define WIRE_TZ_HOURS 8
 
 /* A buffer this large holds any reply either protocol produces. */
-#define GW_REPLY_MAX (WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX)
+#define WIRE_REPLY_MAX (WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX)
 
 /* The protocol's name as used in topics and the API ("watch", "iw"), NULL for an unknown one. */
-const char *gw_proto_name(int proto);
+const char *wire_proto_name(int proto);
 
-/* GW_PROTO_WATCH / GW_PROTO_IW for "watch" / "iw" (exactly, lower case), 0 otherwise. */
-int gw_proto_from_name(const char *name, size_t n);
+/* WIRE_PROTO_WATCH / WIRE_PROTO_IW for "watch" / "iw" (exactly, lower case), 0 otherwise. */
+int wire_proto_from_name(const char *name, size_t n);
 
-/* Decode one frame (as cut by gw_framer) of proto. 0 with m filled, NX_EINVAL with m cleared and e
+/* Decode one frame (as cut by wire_framer) of proto. 0 with m filled, NX_EINVAL with m cleared and e
  * (may be NULL) filled; see watch_decode and iw_decode. */
-int gw_proto_decode(int proto, const uint8_t *frame, size_t len, gw_msg *m, nx_err *e);
+int wire_proto_decode(int proto, const uint8_t *frame, size_t len, wire_msg *m, nx_err *e);
 
-/* The reply the protocol requires for m, into out (cap bytes, GW_REPLY_MAX is always enough);
+/* The reply the protocol requires for m, into out (cap bytes, WIRE_REPLY_MAX is always enough);
  * *len = 0 when none is due or the reply cannot be built (never an error for the caller: a frame
  * without a reply is still stored). now_ms is the server's clock (IW login replies carry it). */
-void gw_proto_reply(const gw_msg *m, int64_t now_ms, char *out, size_t cap, size_t *len);
+void wire_proto_reply(const wire_msg *m, int64_t now_ms, char *out, size_t cap, size_t *len);
 
 #endif

@@ -99,7 +99,7 @@ int watch_escape(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *
 }
 
 /* Un-escape a field into a fixed NUL-terminated string (truncating). The body was validated. */
-static void copy_field(char *dst, size_t cap, gw_span s)
+static void copy_field(char *dst, size_t cap, wire_span s)
 {
     uint8_t tmp[64];
     size_t n = 0;
@@ -109,14 +109,14 @@ static void copy_field(char *dst, size_t cap, gw_span s)
         take--;
     if (watch_unescape((const uint8_t *)s.p, take, tmp, sizeof tmp, &n) != 0)
         n = 0;
-    gw_copy(dst, cap, (gw_span){(const char *)tmp, n});
+    wire_copy(dst, cap, (wire_span){(const char *)tmp, n});
 }
 
 /* ---- positions ---------------------------------------------------------------------------------- */
 
 /* What a position payload yields; committed into the message only when it parsed whole. */
 typedef struct posres {
-    gw_pos pos;
+    wire_pos pos;
     int32_t battery, steps, rolls;
     bool has_status;
     uint32_t status;
@@ -128,73 +128,73 @@ typedef struct posres {
         return NX_EINVAL;                                                                                    \
     } while (0)
 
-static int parse_position(gw_span data, posres *r, const char **bad)
+static int parse_position(wire_span data, posres *r, const char **bad)
 {
-    gw_span f[16];
+    wire_span f[16];
     int nf = 0;
     bool more = true;
     while (nf < 16 && more)
-        more = gw_span_split(&data, ',', &f[nf++]);
+        more = wire_span_split(&data, ',', &f[nf++]);
     if (nf < 7)
         FAIL_FIELD("position");
     for (int i = nf; i < 16; i++)
-        f[i] = (gw_span){"", 0};
+        f[i] = (wire_span){"", 0};
 
-    gw_pos *p = &r->pos;
+    wire_pos *p = &r->pos;
     p->present = true;
     /* 1, 2: date ddMMyy and time HHmmss, UTC. Empty is "no time"; anything else must be 6 digits. */
-    gw_span d = gw_span_trim(f[0]), t = gw_span_trim(f[1]);
+    wire_span d = wire_span_trim(f[0]), t = wire_span_trim(f[1]);
     if (d.n && t.n) {
-        int32_t dd = d.n == 6 ? gw_digits(d.p, 6) : -1, tt = t.n == 6 ? gw_digits(t.p, 6) : -1;
+        int32_t dd = d.n == 6 ? wire_digits(d.p, 6) : -1, tt = t.n == 6 ? wire_digits(t.p, 6) : -1;
         if (dd < 0 || tt < 0)
             FAIL_FIELD("time");
         p->time_ms =
-            gw_time_ms(2000 + dd % 100, dd / 100 % 100, dd / 10000, tt / 10000, tt / 100 % 100, tt % 100);
+            wire_time_ms(2000 + dd % 100, dd / 100 % 100, dd / 10000, tt / 10000, tt / 100 % 100, tt % 100);
     } else if (d.n || t.n) {
         FAIL_FIELD("time");
     }
-    gw_span av = gw_span_trim(f[2]);
+    wire_span av = wire_span_trim(f[2]);
     bool a = false;
     if (av.n == 1 && (av.p[0] == 'A' || av.p[0] == 'a'))
         a = true;
     else if (av.n > 1 || (av.n == 1 && av.p[0] != 'V' && av.p[0] != 'v'))
         FAIL_FIELD("fix");
-    if (gw_parse_fixed(f[3], 6, -90000000, 90000000, &p->lat_e6))
+    if (wire_parse_fixed(f[3], 6, -90000000, 90000000, &p->lat_e6))
         FAIL_FIELD("latitude");
-    if (gw_parse_fixed(f[5], 6, -180000000, 180000000, &p->lon_e6))
+    if (wire_parse_fixed(f[5], 6, -180000000, 180000000, &p->lon_e6))
         FAIL_FIELD("longitude");
-    gw_span ns = gw_span_trim(f[4]), ew = gw_span_trim(f[6]);
+    wire_span ns = wire_span_trim(f[4]), ew = wire_span_trim(f[6]);
     if (ns.n > 1 || (ns.n == 1 && !strchr("NnSs", ns.p[0])))
         FAIL_FIELD("latitude");
     if (ew.n > 1 || (ew.n == 1 && !strchr("EeWw", ew.p[0])))
         FAIL_FIELD("longitude");
-    if (ns.n && (ns.p[0] == 'S' || ns.p[0] == 's') && p->lat_e6 != GW_NONE && p->lat_e6 > 0)
+    if (ns.n && (ns.p[0] == 'S' || ns.p[0] == 's') && p->lat_e6 != WIRE_NONE && p->lat_e6 > 0)
         p->lat_e6 = -p->lat_e6;
-    if (ew.n && (ew.p[0] == 'W' || ew.p[0] == 'w') && p->lon_e6 != GW_NONE && p->lon_e6 > 0)
+    if (ew.n && (ew.p[0] == 'W' || ew.p[0] == 'w') && p->lon_e6 != WIRE_NONE && p->lon_e6 > 0)
         p->lon_e6 = -p->lon_e6;
     if (p->lat_e6 == 0 && p->lon_e6 == 0)
-        p->lat_e6 = p->lon_e6 = GW_NONE; /* 0,0 is "no position", not the Gulf of Guinea */
-    p->fix = a && p->lat_e6 != GW_NONE && p->lon_e6 != GW_NONE;
+        p->lat_e6 = p->lon_e6 = WIRE_NONE; /* 0,0 is "no position", not the Gulf of Guinea */
+    p->fix = a && p->lat_e6 != WIRE_NONE && p->lon_e6 != WIRE_NONE;
 
-    if (gw_parse_fixed(f[7], 1, 0, 20000, &p->speed_kmh_e1))
+    if (wire_parse_fixed(f[7], 1, 0, 20000, &p->speed_kmh_e1))
         FAIL_FIELD("speed");
-    if (gw_parse_fixed(f[8], 1, 0, 3600, &p->course_deg_e1))
+    if (wire_parse_fixed(f[8], 1, 0, 3600, &p->course_deg_e1))
         FAIL_FIELD("course");
-    if (gw_parse_int(f[9], -20000, 100000, &p->altitude_m))
+    if (wire_parse_int(f[9], -20000, 100000, &p->altitude_m))
         FAIL_FIELD("altitude");
-    if (gw_parse_int(f[10], 0, 255, &p->satellites))
+    if (wire_parse_int(f[10], 0, 255, &p->satellites))
         FAIL_FIELD("satellites");
-    if (gw_parse_int(f[11], 0, 255, &p->gsm_signal))
+    if (wire_parse_int(f[11], 0, 255, &p->gsm_signal))
         FAIL_FIELD("gsm_signal");
-    if (gw_parse_int(f[12], 0, 100, &r->battery))
+    if (wire_parse_int(f[12], 0, 100, &r->battery))
         FAIL_FIELD("battery");
-    if (gw_parse_int(f[13], 0, INT32_MAX, &r->steps))
+    if (wire_parse_int(f[13], 0, INT32_MAX, &r->steps))
         FAIL_FIELD("steps");
-    if (gw_parse_int(f[14], 0, INT32_MAX, &r->rolls))
+    if (wire_parse_int(f[14], 0, INT32_MAX, &r->rolls))
         FAIL_FIELD("rolls");
-    gw_span st = gw_span_trim(f[15]);
+    wire_span st = wire_span_trim(f[15]);
     if (st.n) {
-        if (gw_parse_hex(st, &r->status))
+        if (wire_parse_hex(st, &r->status))
             FAIL_FIELD("status");
         r->has_status = true;
     }
@@ -204,65 +204,65 @@ static int parse_position(gw_span data, posres *r, const char **bad)
     }
 
     /* 17: cells, then Wi-Fi, then accuracy, parsed by the counts. */
-    gw_span x;
+    wire_span x;
     int32_t n;
 #define NEXT(name)                                                                                           \
     do {                                                                                                     \
         if (!more)                                                                                           \
             FAIL_FIELD(name);                                                                                \
-        more = gw_span_split(&data, ',', &x);                                                                \
+        more = wire_span_split(&data, ',', &x);                                                              \
     } while (0)
     NEXT("cell_count");
-    if (gw_parse_int(x, 0, 64, &n))
+    if (wire_parse_int(x, 0, 64, &n))
         FAIL_FIELD("cell_count");
-    p->cell_count = n = n == GW_NONE ? 0 : n;
+    p->cell_count = n = n == WIRE_NONE ? 0 : n;
     if (n > 0) {
         NEXT("ta");
-        if (gw_parse_int(x, 0, 65535, &p->ta))
+        if (wire_parse_int(x, 0, 65535, &p->ta))
             FAIL_FIELD("ta");
         NEXT("mcc");
-        if (gw_parse_int(x, 0, 9999, &p->mcc))
+        if (wire_parse_int(x, 0, 9999, &p->mcc))
             FAIL_FIELD("mcc");
         NEXT("mnc");
-        if (gw_parse_int(x, 0, 9999, &p->mnc))
+        if (wire_parse_int(x, 0, 9999, &p->mnc))
             FAIL_FIELD("mnc");
         for (int32_t i = 0; i < n; i++) {
-            gw_cell c;
+            wire_cell c;
             NEXT("lac");
-            if (gw_parse_cell_id(x, &c.lac))
+            if (wire_parse_cell_id(x, &c.lac))
                 FAIL_FIELD("lac");
             NEXT("cid");
-            if (gw_parse_cell_id(x, &c.cid))
+            if (wire_parse_cell_id(x, &c.cid))
                 FAIL_FIELD("cid");
             NEXT("rssi");
-            if (gw_parse_int(x, -255, 255, &c.rssi))
+            if (wire_parse_int(x, -255, 255, &c.rssi))
                 FAIL_FIELD("rssi");
-            if (p->cells_n < GW_MAX_CELLS)
+            if (p->cells_n < WIRE_MAX_CELLS)
                 p->cells[p->cells_n++] = c;
         }
     }
     if (!more)
         return 0; /* older firmware: no Wi-Fi count */
     NEXT("wifi_count");
-    if (gw_parse_int(x, 0, 64, &n))
+    if (wire_parse_int(x, 0, 64, &n))
         FAIL_FIELD("wifi_count");
-    p->wifi_count = n == GW_NONE ? 0 : n;
+    p->wifi_count = n == WIRE_NONE ? 0 : n;
     for (int32_t i = 0; i < p->wifi_count; i++) {
-        gw_wifi w;
+        wire_wifi w;
         NEXT("ssid");
         copy_field(w.ssid, sizeof w.ssid, x);
         NEXT("mac");
-        gw_mac(x, w.mac);
+        wire_mac(x, w.mac);
         NEXT("wifi_rssi");
-        if (gw_parse_int(x, -255, 255, &w.rssi))
+        if (wire_parse_int(x, -255, 255, &w.rssi))
             FAIL_FIELD("wifi_rssi");
-        if (p->wifi_n < GW_MAX_WIFI)
+        if (p->wifi_n < WIRE_MAX_WIFI)
             p->wifi[p->wifi_n++] = w;
     }
     if (!more)
         return 0;
     NEXT("accuracy");
-    if (gw_parse_int(x, 0, 1000000, &p->accuracy_m))
+    if (wire_parse_int(x, 0, 1000000, &p->accuracy_m))
         FAIL_FIELD("accuracy");
 #undef NEXT
     return 0; /* anything after the accuracy belongs to newer firmware: ignored */
@@ -270,35 +270,35 @@ static int parse_position(gw_span data, posres *r, const char **bad)
 
 static void posres_init(posres *r)
 {
-    gw_msg tmp;
-    gw_msg_clear(&tmp);
+    wire_msg tmp;
+    wire_msg_clear(&tmp);
     memset(r, 0, sizeof *r);
     r->pos = tmp.pos;
-    r->battery = r->steps = r->rolls = GW_NONE;
+    r->battery = r->steps = r->rolls = WIRE_NONE;
 }
 
 /* ---- health ------------------------------------------------------------------------------------- */
 
 /* Field i of the data (0-based), or an empty span. */
-static gw_span field(gw_span data, int i)
+static wire_span field(wire_span data, int i)
 {
-    gw_span x = {"", 0};
+    wire_span x = {"", 0};
     bool more = data.n > 0;
     for (int k = 0; k <= i; k++) {
         if (!more)
-            return (gw_span){"", 0};
-        more = gw_span_split(&data, ',', &x);
+            return (wire_span){"", 0};
+        more = wire_span_split(&data, ',', &x);
     }
     return x;
 }
 
 /* A reading where 0 or empty means "no value". */
-static int reading(gw_span s, int decimals, int64_t max, int32_t *out)
+static int reading(wire_span s, int decimals, int64_t max, int32_t *out)
 {
-    if (gw_parse_fixed(s, decimals, 0, max, out))
+    if (wire_parse_fixed(s, decimals, 0, max, out))
         return NX_EINVAL;
     if (*out == 0)
-        *out = GW_NONE;
+        *out = WIRE_NONE;
     return 0;
 }
 
@@ -308,46 +308,46 @@ static bool is_command_keyword(const char *t)
                                         "CENTER",  "FALLDOWN", "LSSET", "LOWBAT",   "REMOVE", "hrtstart",
                                         "MESSAGE", "LZ",       "RESET", "POWEROFF", "FIND"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (gw_span_eq((gw_span){t, strlen(t)}, words[i]))
+        if (wire_span_eq((wire_span){t, strlen(t)}, words[i]))
             return true;
     return false;
 }
 
 /* ---- decode ------------------------------------------------------------------------------------- */
 
-static int bad(gw_msg *m, nx_err *e, const char *field_name, const char *what)
+static int bad(wire_msg *m, nx_err *e, const char *field_name, const char *what)
 {
     const uint8_t *raw = m->raw;
     size_t raw_len = m->raw_len;
-    gw_msg_clear(m);
-    m->proto = GW_PROTO_WATCH;
+    wire_msg_clear(m);
+    m->proto = WIRE_PROTO_WATCH;
     m->raw = raw;
     m->raw_len = raw_len;
     return nx_fail(e, NX_EINVAL, field_name, "手表数据帧格式错误：%s", what);
 }
 
-int watch_decode(const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
+int watch_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
 {
-    gw_msg_clear(m);
-    m->proto = GW_PROTO_WATCH;
+    wire_msg_clear(m);
+    m->proto = WIRE_PROTO_WATCH;
     m->raw = frame;
     m->raw_len = len;
     if (frame == NULL || len < 2 || frame[0] != '[' || frame[len - 1] != ']')
         return bad(m, e, "frame", "缺少方括号");
-    gw_span c = {(const char *)frame + 1, len - 2}, x;
+    wire_span c = {(const char *)frame + 1, len - 2}, x;
 
     /* MF */
-    if (!gw_span_split(&c, '*', &x) || x.n != 2 || !is_alnum(x.p[0]) || !is_alnum(x.p[1]))
+    if (!wire_span_split(&c, '*', &x) || x.n != 2 || !is_alnum(x.p[0]) || !is_alnum(x.p[1]))
         return bad(m, e, "mf", "厂商代码无效");
-    gw_copy(m->mf, sizeof m->mf, x);
+    wire_copy(m->mf, sizeof m->mf, x);
     /* ID */
-    if (!gw_span_split(&c, '*', &x) || x.n < 1 || x.n > 20 || !all_digits(x.p, x.n))
+    if (!wire_span_split(&c, '*', &x) || x.n < 1 || x.n > 20 || !all_digits(x.p, x.n))
         return bad(m, e, "id", "设备号无效");
-    gw_copy(m->device_id, sizeof m->device_id, x);
+    wire_copy(m->device_id, sizeof m->device_id, x);
     /* [IDX*] LEN* */
     if (c.n >= 10 && c.p[4] == '*' && c.p[9] == '*' && is_hex(c.p[0]) && is_hex(c.p[1]) && is_hex(c.p[2]) &&
         is_hex(c.p[3]) && !memchr(c.p + 5, '*', 4)) {
-        gw_copy(m->idx, sizeof m->idx, (gw_span){c.p, 4});
+        wire_copy(m->idx, sizeof m->idx, (wire_span){c.p, 4});
         c.p += 5;
         c.n -= 5;
     }
@@ -366,37 +366,37 @@ int watch_decode(const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
     }
 
     /* TYPE [, DATA] */
-    bool has_data = gw_span_split(&c, ',', &x);
+    bool has_data = wire_span_split(&c, ',', &x);
     if (x.n < 1 || x.n >= sizeof m->type)
         return bad(m, e, "type", "消息类型无效");
     for (size_t i = 0; i < x.n; i++)
         if (!is_alnum(x.p[i]) && x.p[i] != '_')
             return bad(m, e, "type", "消息类型无效");
-    gw_copy(m->type, sizeof m->type, x);
-    gw_span data = c;
+    wire_copy(m->type, sizeof m->type, x);
+    wire_span data = c;
     if (has_data) {
         m->payload = (const uint8_t *)data.p;
         m->payload_len = data.n;
     } else {
-        data = (gw_span){"", 0};
+        data = (wire_span){"", 0};
     }
     const char *t = m->type;
-    gw_span ts = {t, strlen(t)};
+    wire_span ts = {t, strlen(t)};
     const char *badf = "data";
 
-    if (gw_span_eq(ts, "LK")) {
+    if (wire_span_eq(ts, "LK")) {
         /* LK[,steps,rolls,battery]: always a keep-alive; unreadable counters are just absent. */
-        m->kind = GW_KEEPALIVE;
-        if (gw_parse_int(field(data, 0), 0, INT32_MAX, &m->steps))
-            m->steps = GW_NONE;
-        if (gw_parse_int(field(data, 1), 0, INT32_MAX, &m->rolls))
-            m->rolls = GW_NONE;
-        if (gw_parse_int(field(data, 2), 0, 100, &m->battery_pct))
-            m->battery_pct = GW_NONE;
+        m->kind = WIRE_KEEPALIVE;
+        if (wire_parse_int(field(data, 0), 0, INT32_MAX, &m->steps))
+            m->steps = WIRE_NONE;
+        if (wire_parse_int(field(data, 1), 0, INT32_MAX, &m->rolls))
+            m->rolls = WIRE_NONE;
+        if (wire_parse_int(field(data, 2), 0, 100, &m->battery_pct))
+            m->battery_pct = WIRE_NONE;
         return 0;
     }
-    bool is_pos = gw_span_eq(ts, "UD") || gw_span_eq(ts, "UD2") || gw_span_eq(ts, "UD3") ||
-                  gw_span_eq(ts, "UD_LTE") || gw_span_eq(ts, "UD_WCDMA") || gw_span_eq(ts, "WT");
+    bool is_pos = wire_span_eq(ts, "UD") || wire_span_eq(ts, "UD2") || wire_span_eq(ts, "UD3") ||
+                  wire_span_eq(ts, "UD_LTE") || wire_span_eq(ts, "UD_WCDMA") || wire_span_eq(ts, "WT");
     bool is_alarm = has_prefix_ci(t, "AL");
     if (is_pos || is_alarm) {
         posres r;
@@ -414,84 +414,84 @@ int watch_decode(const uint8_t *frame, size_t len, gw_msg *m, nx_err *e)
         }
         m->has_status = r.has_status;
         m->status = r.status;
-        m->alarms = gw_status_alarms(r.status);
-        m->delayed = gw_span_eq(ts, "UD2");
+        m->alarms = wire_status_alarms(r.status);
+        m->delayed = wire_span_eq(ts, "UD2");
         if (is_alarm) {
-            m->kind = GW_ALARM;
+            m->kind = WIRE_ALARM;
             if (m->alarms == 0)
-                m->alarms = GW_AL_GENERAL;
+                m->alarms = WIRE_AL_GENERAL;
         } else {
-            m->kind = GW_POSITION;
+            m->kind = WIRE_POSITION;
         }
         return 0;
     }
-    gw_health *h = &m->health;
-    if (gw_span_eq(ts, "bphrt")) {
+    wire_health *h = &m->health;
+    if (wire_span_eq(ts, "bphrt")) {
         if (reading(field(data, 0), 0, 300, &h->sys_mmhg) || reading(field(data, 1), 0, 300, &h->dia_mmhg) ||
             reading(field(data, 2), 0, 300, &h->hr_bpm))
             return bad(m, e, "bphrt", "血压心率数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(ts, "BLOOD")) {
+    if (wire_span_eq(ts, "BLOOD")) {
         if (reading(field(data, 0), 0, 300, &h->sys_mmhg) || reading(field(data, 1), 0, 300, &h->dia_mmhg) ||
             reading(field(data, 2), 0, 300, &h->hr_bpm))
             return bad(m, e, "blood", "血压数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(ts, "PULSE") || gw_span_eq(ts, "heart")) {
+    if (wire_span_eq(ts, "PULSE") || wire_span_eq(ts, "heart")) {
         if (reading(field(data, 0), 0, 300, &h->hr_bpm))
             return bad(m, e, "hr", "心率数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(ts, "oxygen")) {
+    if (wire_span_eq(ts, "oxygen")) {
         if (reading(field(data, 1), 0, 100, &h->spo2_pct))
             return bad(m, e, "spo2", "血氧数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(ts, "btemp2")) {
-        if (gw_parse_int(field(data, 0), 0, 9, &h->temp_mode) ||
+    if (wire_span_eq(ts, "btemp2")) {
+        if (wire_parse_int(field(data, 0), 0, 9, &h->temp_mode) ||
             reading(field(data, 1), 1, 600, &h->temp_c_e1))
             return bad(m, e, "temperature", "体温数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(ts, "TEMP")) {
+    if (wire_span_eq(ts, "TEMP")) {
         if (reading(field(data, 0), 1, 600, &h->temp_c_e1))
             return bad(m, e, "temperature", "体温数值无效");
-        m->kind = GW_HEALTH;
+        m->kind = WIRE_HEALTH;
         return 0;
     }
-    if (gw_span_eq(ts, "CONFIG")) {
-        m->kind = GW_CONFIG;
+    if (wire_span_eq(ts, "CONFIG")) {
+        m->kind = WIRE_CONFIG;
         return 0;
     }
-    if (gw_span_eq(ts, "CCID")) {
-        copy_field(m->iccid, sizeof m->iccid, gw_span_trim(field(data, 0)));
-        m->kind = GW_CCID;
+    if (wire_span_eq(ts, "CCID")) {
+        copy_field(m->iccid, sizeof m->iccid, wire_span_trim(field(data, 0)));
+        m->kind = WIRE_CCID;
         return 0;
     }
-    if (gw_span_eq(ts, "TKQ") || gw_span_eq(ts, "TKQ2")) {
-        m->kind = GW_VOICE_QUERY;
+    if (wire_span_eq(ts, "TKQ") || wire_span_eq(ts, "TKQ2")) {
+        m->kind = WIRE_VOICE_QUERY;
         return 0;
     }
-    if (gw_span_eq(ts, "TK")) {
+    if (wire_span_eq(ts, "TK")) {
         size_t n = 0;
         for (size_t i = 0; i < data.n; i++, n++)
             if ((uint8_t)data.p[i] == 0x7D)
                 i++;
         /* One byte ("TK,1" / "TK,0") is the device acknowledging a voice message we sent. */
-        m->kind = n > 1 ? GW_VOICE : GW_CMD_REPLY;
+        m->kind = n > 1 ? WIRE_VOICE : WIRE_CMD_REPLY;
         return 0;
     }
-    if (gw_span_eq(ts, "INIT")) {
-        m->kind = GW_INIT;
+    if (wire_span_eq(ts, "INIT")) {
+        m->kind = WIRE_INIT;
         return 0;
     }
-    m->kind = is_command_keyword(t) ? GW_CMD_REPLY : GW_UNKNOWN;
+    m->kind = is_command_keyword(t) ? WIRE_CMD_REPLY : WIRE_UNKNOWN;
     return 0;
 }
 
@@ -527,30 +527,31 @@ int watch_frame(const char *mf, const char *id, const char *idx, const void *con
     return 0;
 }
 
-int watch_reply(const gw_msg *m, char *out, size_t cap, size_t *len)
+int watch_reply(const wire_msg *m, char *out, size_t cap, size_t *len)
 {
     *len = 0;
     if (cap > 0)
         out[0] = '\0';
-    if (m == NULL || m->proto != GW_PROTO_WATCH || m->kind == GW_NONE_KIND)
+    if (m == NULL || m->proto != WIRE_PROTO_WATCH || m->kind == WIRE_NONE_KIND)
         return NX_EINVAL;
     char content[48];
     const char *t = m->type;
     switch (m->kind) {
-    case GW_KEEPALIVE:
-    case GW_CCID:
-    case GW_VOICE_QUERY: snprintf(content, sizeof content, "%s", t); break;
-    case GW_ALARM: snprintf(content, sizeof content, "AL"); break;
-    case GW_CONFIG:
-    case GW_VOICE:
-    case GW_INIT: snprintf(content, sizeof content, "%s,1", t); break;
-    case GW_HEALTH:
-        if (gw_span_eq((gw_span){t, strlen(t)}, "bphrt") || gw_span_eq((gw_span){t, strlen(t)}, "btemp2")) {
+    case WIRE_KEEPALIVE:
+    case WIRE_CCID:
+    case WIRE_VOICE_QUERY: snprintf(content, sizeof content, "%s", t); break;
+    case WIRE_ALARM: snprintf(content, sizeof content, "AL"); break;
+    case WIRE_CONFIG:
+    case WIRE_VOICE:
+    case WIRE_INIT: snprintf(content, sizeof content, "%s,1", t); break;
+    case WIRE_HEALTH:
+        if (wire_span_eq((wire_span){t, strlen(t)}, "bphrt") ||
+            wire_span_eq((wire_span){t, strlen(t)}, "btemp2")) {
             snprintf(content, sizeof content, "%s", t);
-        } else if (gw_span_eq((gw_span){t, strlen(t)}, "oxygen")) {
+        } else if (wire_span_eq((wire_span){t, strlen(t)}, "oxygen")) {
             int32_t s = m->health.spo2_pct;
             snprintf(content, sizeof content, "%s,%d", t,
-                     s != GW_NONE && s >= WATCH_SPO2_NORMAL_MIN && s <= 100);
+                     s != WIRE_NONE && s >= WATCH_SPO2_NORMAL_MIN && s <= 100);
         } else {
             return 0;
         }
@@ -565,7 +566,7 @@ static int cmd_fail(nx_err *e, int code, const char *field_name, const char *msg
     return nx_fail(e, code, field_name, "%s", msg);
 }
 
-int watch_encode_cmd(const gw_cmd *c, const char *mf, const char *id, char *out, size_t cap, size_t *len,
+int watch_encode_cmd(const wire_cmd *c, const char *mf, const char *id, char *out, size_t cap, size_t *len,
                      nx_err *e)
 {
     *len = 0;
@@ -575,69 +576,69 @@ int watch_encode_cmd(const gw_cmd *c, const char *mf, const char *id, char *out,
     size_t tn = 0;
     const char *p0 = c->phones[0] ? c->phones[0] : "";
     switch (c->kind) {
-    case GW_CMD_LOCATE: snprintf(text, sizeof text, "CR"); break;
-    case GW_CMD_UPLOAD:
+    case WIRE_CMD_LOCATE: snprintf(text, sizeof text, "CR"); break;
+    case WIRE_CMD_UPLOAD:
         if (c->seconds < 60 || c->seconds > 65535)
             return cmd_fail(e, NX_EINVAL, "seconds", "上传间隔须在 60 到 65535 秒之间");
         snprintf(text, sizeof text, "UPLOAD,%d", c->seconds);
         break;
-    case GW_CMD_SOS_NUMBERS:
+    case WIRE_CMD_SOS_NUMBERS:
         for (int i = 0; i < 3; i++)
-            if (!gw_phone_ok(c->phones[i]))
+            if (!wire_phone_ok(c->phones[i]))
                 return cmd_fail(e, NX_EINVAL, "phones", "SOS 号码格式错误");
         snprintf(text, sizeof text, "SOS,%s,%s,%s", p0, c->phones[1] ? c->phones[1] : "",
                  c->phones[2] ? c->phones[2] : "");
         break;
-    case GW_CMD_SOS_NUMBER:
+    case WIRE_CMD_SOS_NUMBER:
         if (c->slot < 1 || c->slot > 3)
             return cmd_fail(e, NX_EINVAL, "slot", "SOS 号码位置须为 1 到 3");
-        if (!gw_phone_ok(p0))
+        if (!wire_phone_ok(p0))
             return cmd_fail(e, NX_EINVAL, "phones", "SOS 号码格式错误");
         snprintf(text, sizeof text, "SOS%d,%s", c->slot, p0);
         break;
-    case GW_CMD_CENTER:
-        if (!gw_phone_ok(p0))
+    case WIRE_CMD_CENTER:
+        if (!wire_phone_ok(p0))
             return cmd_fail(e, NX_EINVAL, "phones", "中心号码格式错误");
         snprintf(text, sizeof text, "CENTER,%s", p0);
         break;
-    case GW_CMD_FALL_DETECT:
+    case WIRE_CMD_FALL_DETECT:
         if ((c->on != 0 && c->on != 1) || (c->call_centre != 0 && c->call_centre != 1))
             return cmd_fail(e, NX_EINVAL, "on", "跌倒检测开关须为 0 或 1");
         snprintf(text, sizeof text, "FALLDOWN,%d,%d", c->on, c->call_centre);
         break;
-    case GW_CMD_FALL_LEVEL:
+    case WIRE_CMD_FALL_LEVEL:
         if (c->level < 1 || c->level > 9)
             return cmd_fail(e, NX_EINVAL, "level", "跌倒灵敏度须在 1 到 9 之间");
         snprintf(text, sizeof text, "LSSET,%d+6", c->level);
         break;
-    case GW_CMD_LOWBAT_ALARM:
-    case GW_CMD_REMOVE_ALARM:
+    case WIRE_CMD_LOWBAT_ALARM:
+    case WIRE_CMD_REMOVE_ALARM:
         if (c->on != 0 && c->on != 1)
             return cmd_fail(e, NX_EINVAL, "on", "开关须为 0 或 1");
-        snprintf(text, sizeof text, "%s,%d", c->kind == GW_CMD_LOWBAT_ALARM ? "LOWBAT" : "REMOVE", c->on);
+        snprintf(text, sizeof text, "%s,%d", c->kind == WIRE_CMD_LOWBAT_ALARM ? "LOWBAT" : "REMOVE", c->on);
         break;
-    case GW_CMD_HR_INTERVAL:
+    case WIRE_CMD_HR_INTERVAL:
         if (c->seconds < 0 || c->seconds > 65535)
             return cmd_fail(e, NX_EINVAL, "seconds", "心率测量间隔须在 0 到 65535 秒之间");
         snprintf(text, sizeof text, "hrtstart,%d", c->seconds);
         break;
-    case GW_CMD_HR_NOW: snprintf(text, sizeof text, "hrtstart,1"); break;
-    case GW_CMD_MESSAGE: {
+    case WIRE_CMD_HR_NOW: snprintf(text, sizeof text, "hrtstart,1"); break;
+    case WIRE_CMD_MESSAGE: {
         tn = 8;
         memcpy(text, "MESSAGE,", 8);
-        int rc = gw_utf16_hex(c->text, text, sizeof text, &tn);
+        int rc = wire_utf16_hex(c->text, text, sizeof text, &tn);
         if (rc)
             return cmd_fail(e, rc, "text", "消息内容须为 1 到 120 个字符的 UTF-8 文本");
         break;
     }
-    case GW_CMD_LANG_TZ:
+    case WIRE_CMD_LANG_TZ:
         if (c->lang < 0 || c->lang > 99 || c->tz_hours < -12 || c->tz_hours > 14)
             return cmd_fail(e, NX_EINVAL, "tz_hours", "语言或时区无效");
         snprintf(text, sizeof text, "LZ,%d,%d", c->lang, c->tz_hours);
         break;
-    case GW_CMD_RESET: snprintf(text, sizeof text, "RESET"); break;
-    case GW_CMD_POWEROFF: snprintf(text, sizeof text, "POWEROFF"); break;
-    case GW_CMD_FIND: snprintf(text, sizeof text, "FIND"); break;
+    case WIRE_CMD_RESET: snprintf(text, sizeof text, "RESET"); break;
+    case WIRE_CMD_POWEROFF: snprintf(text, sizeof text, "POWEROFF"); break;
+    case WIRE_CMD_FIND: snprintf(text, sizeof text, "FIND"); break;
     default: return cmd_fail(e, NX_EUNSUPP, "kind", "手表协议不支持该指令");
     }
     if (tn == 0)

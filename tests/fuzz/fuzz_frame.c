@@ -24,7 +24,7 @@ typedef struct run {
 static void check_frame(int proto, size_t cap, const uint8_t *f, size_t n)
 {
     FUZZ_ASSERT(n >= 1 && n <= cap);
-    if (proto == GW_PROTO_WATCH) {
+    if (proto == WIRE_PROTO_WATCH) {
         FUZZ_ASSERT(f[0] == '[' && f[n - 1] == ']');
         int depth = 0;
         for (size_t i = 0; i < n; i++) {
@@ -40,9 +40,9 @@ static void check_frame(int proto, size_t cap, const uint8_t *f, size_t n)
 
 static void record(run *r, int proto, size_t cap, const uint8_t *f, size_t n)
 {
-    static gw_msg m;
+    static wire_msg m;
     check_frame(proto, cap, f, n);
-    if (proto == GW_PROTO_WATCH)
+    if (proto == WIRE_PROTO_WATCH)
         watch_decode(f, n, &m, NULL);
     else
         iw_decode(f, n, &m, NULL);
@@ -57,8 +57,8 @@ static void record(run *r, int proto, size_t cap, const uint8_t *f, size_t n)
 
 static void frame_all(run *r, int proto, size_t cap, const uint8_t *s, size_t n, size_t chunk)
 {
-    gw_framer f;
-    gw_framer_init(&f, proto, cap);
+    wire_framer f;
+    wire_framer_init(&f, proto, cap);
     memset(r, 0, offsetof(run, arena));
     r->used = 0;
     size_t pos = 0;
@@ -70,25 +70,25 @@ static void frame_all(run *r, int proto, size_t cap, const uint8_t *s, size_t n,
         uint8_t *copy = malloc(take ? take : 1);
         FUZZ_ASSERT(copy != NULL);
         memcpy(copy, s + pos, take);
-        gw_framer_push(&f, copy, take);
+        wire_framer_push(&f, copy, take);
         const uint8_t *fr;
         size_t fl;
         int rc;
-        while ((rc = gw_framer_next(&f, &fr, &fl)) == 1)
+        while ((rc = wire_framer_next(&f, &fr, &fl)) == 1)
             record(r, proto, f.cap, fr, fl);
         free(copy);
         if (rc < 0) {
             FUZZ_ASSERT(rc == NX_ETOOBIG);
             r->err = rc;
             /* The error stays. */
-            FUZZ_ASSERT(gw_framer_next(&f, &fr, &fl) == rc);
+            FUZZ_ASSERT(wire_framer_next(&f, &fr, &fl) == rc);
             break;
         }
         pos += take;
         if (chunk)
             chunk = chunk % 7 + 1; /* vary the chunk sizes */
     } while (pos < n);
-    gw_framer_cleanup(&f);
+    wire_framer_cleanup(&f);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static run whole, parts;
     if (size < 2)
         return 0;
-    int proto = (data[0] & 1) ? GW_PROTO_IW : GW_PROTO_WATCH;
+    int proto = (data[0] & 1) ? WIRE_PROTO_IW : WIRE_PROTO_WATCH;
     size_t cap = (data[0] & 2) ? 0 : (size_t)(data[0] >> 2) + 8; /* 0 = the protocol default */
     size_t chunk = (size_t)data[1] % 16 + 1;
     const uint8_t *s = data + 2;

@@ -9,7 +9,7 @@
 
 #include <string.h>
 
-static void check_strings(const gw_msg *m)
+static void check_strings(const wire_msg *m)
 {
     FUZZ_ASSERT(memchr(m->mf, '\0', sizeof m->mf));
     FUZZ_ASSERT(memchr(m->device_id, '\0', sizeof m->device_id));
@@ -24,18 +24,19 @@ static void check_strings(const gw_msg *m)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    static gw_msg m, m2;
+    static wire_msg m, m2;
     nx_err e;
     int rc = watch_decode(data, size, &m, &e);
     if (rc != 0) {
         FUZZ_ASSERT(rc == NX_EINVAL);
-        FUZZ_ASSERT(m.kind == GW_NONE_KIND);
+        FUZZ_ASSERT(m.kind == WIRE_NONE_KIND);
     } else {
-        FUZZ_ASSERT(m.kind > GW_NONE_KIND && m.kind <= GW_UNKNOWN);
-        FUZZ_ASSERT(m.pos.cells_n >= 0 && m.pos.cells_n <= GW_MAX_CELLS && m.pos.cells_n <= m.pos.cell_count);
-        FUZZ_ASSERT(m.pos.wifi_n >= 0 && m.pos.wifi_n <= GW_MAX_WIFI && m.pos.wifi_n <= m.pos.wifi_count);
-        FUZZ_ASSERT(m.kind != GW_ALARM || m.alarms != 0);
-        FUZZ_ASSERT(!m.pos.fix || (m.pos.lat_e6 != GW_NONE && m.pos.lon_e6 != GW_NONE));
+        FUZZ_ASSERT(m.kind > WIRE_NONE_KIND && m.kind <= WIRE_UNKNOWN);
+        FUZZ_ASSERT(m.pos.cells_n >= 0 && m.pos.cells_n <= WIRE_MAX_CELLS &&
+                    m.pos.cells_n <= m.pos.cell_count);
+        FUZZ_ASSERT(m.pos.wifi_n >= 0 && m.pos.wifi_n <= WIRE_MAX_WIFI && m.pos.wifi_n <= m.pos.wifi_count);
+        FUZZ_ASSERT(m.kind != WIRE_ALARM || m.alarms != 0);
+        FUZZ_ASSERT(!m.pos.fix || (m.pos.lat_e6 != WIRE_NONE && m.pos.lon_e6 != WIRE_NONE));
         FUZZ_ASSERT(m.payload == NULL || (m.payload >= data && m.payload + m.payload_len <= data + size));
         check_strings(&m);
         char out[WATCH_OUT_MAX];
@@ -47,8 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             FUZZ_ASSERT(strcmp(m2.mf, m.mf) == 0 && strcmp(m2.device_id, m.device_id) == 0);
             FUZZ_ASSERT(strcmp(m2.idx, m.idx) == 0);
         }
-        if (m.kind == GW_VOICE) {
-            static uint8_t voice[GW_WATCH_FRAME_MAX];
+        if (m.kind == WIRE_VOICE) {
+            static uint8_t voice[WIRE_WATCH_FRAME_MAX];
             size_t vn;
             FUZZ_ASSERT(watch_unescape(m.payload, m.payload_len, voice, sizeof voice, &vn) == 0);
             FUZZ_ASSERT(vn > 1 && vn <= m.payload_len);

@@ -36,18 +36,20 @@ void devices_rules_default(dev_rules *r)
                      .home_lat_e6 = 0, .home_lon_e6 = 0, .home_radius_m = 0};
 }
 
-int devices_rules_check(const dev_rules *r, const gw_health *h, const char *kinds[4])
+int devices_rules_check(const dev_rules *r, const wire_health *h, const char *kinds[4])
 {
     int n = 0;
-    if (h->hr_bpm != GW_NONE && h->hr_bpm > 0 && (h->hr_bpm < r->hr_min || h->hr_bpm > r->hr_max))
+    if (h->hr_bpm != WIRE_NONE && h->hr_bpm > 0 && (h->hr_bpm < r->hr_min || h->hr_bpm > r->hr_max))
         kinds[n++] = "heart_rate";
-    bool bp = (h->sys_mmhg != GW_NONE && h->sys_mmhg > 0 && (h->sys_mmhg < r->sys_min || h->sys_mmhg > r->sys_max)) ||
-              (h->dia_mmhg != GW_NONE && h->dia_mmhg > 0 && h->dia_mmhg > r->dia_max);
+    bool bp = (h->sys_mmhg != WIRE_NONE && h->sys_mmhg > 0 &&
+               (h->sys_mmhg < r->sys_min || h->sys_mmhg > r->sys_max)) ||
+              (h->dia_mmhg != WIRE_NONE && h->dia_mmhg > 0 && h->dia_mmhg > r->dia_max);
     if (bp)
         kinds[n++] = "blood_pressure";
-    if (h->spo2_pct != GW_NONE && h->spo2_pct > 0 && h->spo2_pct < r->spo2_min)
+    if (h->spo2_pct != WIRE_NONE && h->spo2_pct > 0 && h->spo2_pct < r->spo2_min)
         kinds[n++] = "spo2";
-    if (h->temp_c_e1 != GW_NONE && h->temp_c_e1 > 0 && (h->temp_c_e1 < r->temp_min_e1 || h->temp_c_e1 > r->temp_max_e1))
+    if (h->temp_c_e1 != WIRE_NONE && h->temp_c_e1 > 0 &&
+        (h->temp_c_e1 < r->temp_min_e1 || h->temp_c_e1 > r->temp_max_e1))
         kinds[n++] = "temperature";
     return n;
 }
@@ -65,7 +67,7 @@ int64_t devices_steps_add(int64_t prev_counter, int64_t counter, int64_t steps_s
 {
     if (counter < 0)
         return steps_so_far;
-    if (prev_counter == GW_NONE || prev_counter < 0)
+    if (prev_counter == WIRE_NONE || prev_counter < 0)
         return steps_so_far; /* the first value is a baseline: nothing is known about before it */
     if (counter >= prev_counter)
         return steps_so_far + (counter - prev_counter);
@@ -147,7 +149,7 @@ int dev_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t
 typedef struct devrow {
     int64_t id, community, grid, resident;
     bool registered;
-    int64_t counter; /* GW_NONE when NULL */
+    int64_t counter; /* WIRE_NONE when NULL */
     char steps_day[11];
     int64_t steps_today;
 } devrow;
@@ -169,7 +171,7 @@ static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devr
         d->grid = store_int(r, 2);
         d->resident = store_int(r, 3);
         d->registered = store_int(r, 4) != 0;
-        d->counter = store_isnull(r, 5) ? GW_NONE : store_int(r, 5);
+        d->counter = store_isnull(r, 5) ? WIRE_NONE : store_int(r, 5);
         str_copy(d->steps_day, store_text(r, 6) ? store_text(r, 6) : "", sizeof d->steps_day);
         d->steps_today = store_int(r, 7);
         store_rows_free(r);
@@ -179,14 +181,14 @@ static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devr
     if (rc != NX_ENOTFOUND)
         return rc;
     nx_err_clear(e); /* first frame of a device never seen: it gets a row */
-    store_param q[] = {P_TEXT(imei), P_TEXT(proto == GW_PROTO_IW ? "iw" : "watch"), P_INT(now)};
+    store_param q[] = {P_TEXT(imei), P_TEXT(proto == WIRE_PROTO_IW ? "iw" : "watch"), P_INT(now)};
     rc = store_one_int(tx,
                        "INSERT INTO devices (imei, protocol, registered, online, first_seen_at, last_seen_at, created_at, "
                        "updated_at) VALUES ($1, $2, 0, 1, $3, $3, $3, $3) RETURNING id",
                        q, 3, &d->id, e);
     if (rc == 0)
         nx_log(LOG_INFO, "devices.unregistered_seen device=%lld", (long long)d->id);
-    d->counter = GW_NONE;
+    d->counter = WIRE_NONE;
     return rc;
 }
 
@@ -224,11 +226,12 @@ int dev_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom,
 }
 
 /* Open a new alert or merge into the one it repeats. *id gets the alert. */
-int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const char *source, const gw_pos *pos,
-                    const char *detail, int64_t now, int64_t esc_ms, int64_t *id, nx_err *e)
+int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const char *source,
+                    const wire_pos *pos, const char *detail, int64_t now, int64_t esc_ms, int64_t *id,
+                    nx_err *e)
 {
     bool server = strcmp(source, "server") == 0;
-    bool fix = pos && pos->present && pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE;
+    bool fix = pos && pos->present && pos->fix && pos->lat_e6 != WIRE_NONE && pos->lon_e6 != WIRE_NONE;
     int64_t found = 0;
     int rc;
     if (strcmp(kind, "sos") == 0) {
@@ -269,7 +272,7 @@ int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const c
         return 0;
     }
     const char *severity = kind_severity(kind);
-    bool has_pos = pos && pos->present && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE && fix;
+    bool has_pos = pos && pos->present && pos->lat_e6 != WIRE_NONE && pos->lon_e6 != WIRE_NONE && fix;
     store_param p[] = {P_ID(t->community_id),
                        P_ID(t->grid_id),
                        P_ID(t->resident_id),
@@ -304,23 +307,28 @@ static void local_day(int64_t ms, char out[11])
     date_format(date_from_days(days), out);
 }
 
-static int ingest_alarm(store_tx *tx, const devrow *d, const gw_msg *m, int64_t now, int64_t esc_ms, int64_t *first,
-                        nx_err *e)
+static int ingest_alarm(store_tx *tx, const devrow *d, const wire_msg *m, int64_t now, int64_t esc_ms,
+                        int64_t *first, nx_err *e)
 {
     static const struct {
         uint32_t bit;
         const char *kind;
-    } map[] = {{GW_AL_SOS, "sos"},           {GW_AL_FALL, "fall"},         {GW_AL_TAKEN_OFF, "taken_off"},
-               {GW_AL_HEART_RATE, "heart_rate"}, {GW_AL_LOW_BATTERY, "low_battery"}, {GW_AL_FENCE_OUT, "fence"},
-               {GW_AL_FENCE_IN, "fence"},    {GW_AL_GENERAL, "general"}};
+    } map[] = {{WIRE_AL_SOS, "sos"},
+               {WIRE_AL_FALL, "fall"},
+               {WIRE_AL_TAKEN_OFF, "taken_off"},
+               {WIRE_AL_HEART_RATE, "heart_rate"},
+               {WIRE_AL_LOW_BATTERY, "low_battery"},
+               {WIRE_AL_FENCE_OUT, "fence"},
+               {WIRE_AL_FENCE_IN, "fence"},
+               {WIRE_AL_GENERAL, "general"}};
     dev_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
     char detail[160];
-    snprintf(detail, sizeof detail, "{\"frame\":\"%s\",\"fix\":%s}", m->proto == GW_PROTO_IW ? "iw" : "watch",
-             m->pos.present && m->pos.fix ? "true" : "false");
+    snprintf(detail, sizeof detail, "{\"frame\":\"%s\",\"fix\":%s}",
+             m->proto == WIRE_PROTO_IW ? "iw" : "watch", m->pos.present && m->pos.fix ? "true" : "false");
     uint32_t bits = m->alarms;
-    if ((bits & (GW_AL_SOS | GW_AL_FALL | GW_AL_TAKEN_OFF | GW_AL_HEART_RATE | GW_AL_LOW_BATTERY | GW_AL_FENCE_OUT |
-                 GW_AL_FENCE_IN | GW_AL_GENERAL)) == 0)
-        bits |= GW_AL_GENERAL; /* an alarm frame with no recognised alarm is still an alarm */
+    if ((bits & (WIRE_AL_SOS | WIRE_AL_FALL | WIRE_AL_TAKEN_OFF | WIRE_AL_HEART_RATE | WIRE_AL_LOW_BATTERY |
+                 WIRE_AL_FENCE_OUT | WIRE_AL_FENCE_IN | WIRE_AL_GENERAL)) == 0)
+        bits |= WIRE_AL_GENERAL; /* an alarm frame with no recognised alarm is still an alarm */
     bool fence_done = false;
     for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
         if (!(bits & map[i].bit))
@@ -403,19 +411,19 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
         store_param p[] = {P_INT(d->id), P_INT(now)};
         return store_exec(tx, "UPDATE devices SET online = 0, updated_at = $2 WHERE id = $1", p, 2, NULL, e);
     }
-    const gw_msg *m = &it->msg;
+    const wire_msg *m = &it->msg;
     int32_t battery = m->battery_pct;
-    if (battery != GW_NONE && (battery < 0 || battery > 100))
-        battery = GW_NONE;
-#define OPT(v) ((v) != GW_NONE ? P_INT(v) : P_NULL)
-#define POS(v) ((v) != GW_NONE && (v) > 0 ? P_INT(v) : P_NULL)
+    if (battery != WIRE_NONE && (battery < 0 || battery > 100))
+        battery = WIRE_NONE;
+#define OPT(v) ((v) != WIRE_NONE ? P_INT(v) : P_NULL)
+#define POS(v) ((v) != WIRE_NONE && (v) > 0 ? P_INT(v) : P_NULL)
     /* The device row is written once per frame (below): seen, battery, last fix, last readings, steps. */
     store_param up[17] = {P_INT(d->id), P_INT(now), OPT(battery), m->iccid[0] ? P_TEXT(m->iccid) : P_NULL,
-                          m->has_status ? P_INT((m->status & GW_ST_WORN) ? 1 : 0) : P_NULL};
+                          m->has_status ? P_INT((m->status & WIRE_ST_WORN) ? 1 : 0) : P_NULL};
     for (int i = 5; i < 17; i++)
         up[i] = P_NULL;
-    const gw_pos *pos = &m->pos;
-    bool fix = pos->present && pos->fix && pos->lat_e6 != GW_NONE && pos->lon_e6 != GW_NONE;
+    const wire_pos *pos = &m->pos;
+    bool fix = pos->present && pos->fix && pos->lat_e6 != WIRE_NONE && pos->lon_e6 != WIRE_NONE;
     if (pos->present) {
         store_param q[] = {P_INT(d->id),
                            P_INT(now),
@@ -440,12 +448,13 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
             up[7] = P_INT(pos->lon_e6);
         }
     }
-    const gw_health *h = &m->health;
-    bool reading = m->kind == GW_HEALTH &&
-                   ((h->hr_bpm != GW_NONE && h->hr_bpm > 0) || (h->sys_mmhg != GW_NONE && h->sys_mmhg > 0) ||
-                    (h->dia_mmhg != GW_NONE && h->dia_mmhg > 0) || (h->spo2_pct != GW_NONE && h->spo2_pct > 0) ||
-                    (h->temp_c_e1 != GW_NONE && h->temp_c_e1 > 0) ||
-                    (h->sugar_mmol_e2 != GW_NONE && h->sugar_mmol_e2 > 0));
+    const wire_health *h = &m->health;
+    bool reading =
+        m->kind == WIRE_HEALTH &&
+        ((h->hr_bpm != WIRE_NONE && h->hr_bpm > 0) || (h->sys_mmhg != WIRE_NONE && h->sys_mmhg > 0) ||
+         (h->dia_mmhg != WIRE_NONE && h->dia_mmhg > 0) || (h->spo2_pct != WIRE_NONE && h->spo2_pct > 0) ||
+         (h->temp_c_e1 != WIRE_NONE && h->temp_c_e1 > 0) ||
+         (h->sugar_mmol_e2 != WIRE_NONE && h->sugar_mmol_e2 > 0));
     if (reading) {
         store_param q[] = {P_INT(d->id),      P_INT(now),        POS(h->hr_bpm),    POS(h->sys_mmhg),
                            POS(h->dia_mmhg),  POS(h->spo2_pct),  POS(h->temp_c_e1), POS(h->sugar_mmol_e2)};
@@ -459,7 +468,7 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
         up[13] = P_INT(now);
     }
     char day[11] = "";
-    if (m->steps != GW_NONE && m->steps >= 0) {
+    if (m->steps != WIRE_NONE && m->steps >= 0) {
         local_day(now, day);
         int64_t so_far = strcmp(day, d->steps_day) == 0 ? d->steps_today : 0;
         int64_t steps = devices_steps_add(d->counter, m->steps, so_far);
@@ -489,7 +498,7 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
                          "steps_today = COALESCE($17, steps_today) WHERE id = $1",
                          up, 17, NULL, e)))
         return rc;
-    if (m->kind == GW_CMD_REPLY)
+    if (m->kind == WIRE_CMD_REPLY)
         return dev_command_reply(tx, d->id, m, now, e);
     dev_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
     const dev_rules *rules = NULL;
@@ -501,15 +510,15 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
         for (int i = 0; i < nbad; i++) {
             char detail[200];
             snprintf(detail, sizeof detail, "{\"hr\":%d,\"sys\":%d,\"dia\":%d,\"spo2\":%d,\"temp_e1\":%d}",
-                     h->hr_bpm == GW_NONE ? 0 : h->hr_bpm, h->sys_mmhg == GW_NONE ? 0 : h->sys_mmhg,
-                     h->dia_mmhg == GW_NONE ? 0 : h->dia_mmhg, h->spo2_pct == GW_NONE ? 0 : h->spo2_pct,
-                     h->temp_c_e1 == GW_NONE ? 0 : h->temp_c_e1);
+                     h->hr_bpm == WIRE_NONE ? 0 : h->hr_bpm, h->sys_mmhg == WIRE_NONE ? 0 : h->sys_mmhg,
+                     h->dia_mmhg == WIRE_NONE ? 0 : h->dia_mmhg, h->spo2_pct == WIRE_NONE ? 0 : h->spo2_pct,
+                     h->temp_c_e1 == WIRE_NONE ? 0 : h->temp_c_e1);
             int64_t id;
             if ((rc = dev_alert_raise(tx, &t, bad[i], "server", NULL, detail, now, esc_ms, &id, e)))
                 return rc;
         }
     }
-    if (m->kind == GW_ALARM && (rc = ingest_alarm(tx, d, m, now, esc_ms, alert_id, e)))
+    if (m->kind == WIRE_ALARM && (rc = ingest_alarm(tx, d, m, now, esc_ms, alert_id, e)))
         return rc;
     if (d->resident && fix && !m->delayed) {
         if (!rules && (rc = cached_rules(tx, x, &rules, e)))

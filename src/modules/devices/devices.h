@@ -61,12 +61,12 @@ void devices_rules_default(dev_rules *r);
 
 /* Which band a health reading breaks: fills up to 4 kinds ("heart_rate", "blood_pressure", "spo2",
  * "temperature") into kinds and returns their number. Pure. */
-int devices_rules_check(const dev_rules *r, const gw_health *h, const char *kinds[4]);
+int devices_rules_check(const dev_rules *r, const wire_health *h, const char *kinds[4]);
 
 /* Metres between two points (micro-degrees), haversine. Pure. */
 double devices_distance_m(int32_t lat1_e6, int32_t lon1_e6, int32_t lat2_e6, int32_t lon2_e6);
 
-/* Steps walked on a day given the previous counter (or GW_NONE), the new cumulative counter and the
+/* Steps walked on a day given the previous counter (or WIRE_NONE), the new cumulative counter and the
  * steps already counted that day: a counter that goes down was reset and counts from zero. Pure. */
 int64_t devices_steps_add(int64_t prev_counter, int64_t counter, int64_t steps_so_far);
 
@@ -79,10 +79,10 @@ enum dev_in_kind {
 
 typedef struct devices_in {
     int kind;          /* enum dev_in_kind */
-    int proto;         /* enum gw_proto */
+    int proto;         /* enum wire_proto */
     int64_t at;        /* server time the frame was read, epoch ms */
     char imei[24];     /* the device's id (watch ID, IW IMEI from the login) */
-    gw_msg msg;        /* DEV_IN_FRAME: raw and payload must be NULL (they are not kept) */
+    wire_msg msg;      /* DEV_IN_FRAME: raw and payload must be NULL (they are not kept) */
 } devices_in;
 
 /* Write n items in one write transaction (see the essay). esc_ms: time before a new alert's first
@@ -197,7 +197,7 @@ void devices_ticker_stop(devices_ticker *t); /* NULL accepted; joins */
  *   locate {}, upload_interval {"seconds": 60..65535}, sos_numbers {"phones": [1..3 phones, "" clears]},
  *   center {"phone"}, fall_detect {"on": bool, "call_centre": bool?}, fall_level {"level": 1..9},
  *   lowbat_alarm {"on"}, remove_alarm {"on"}, hr_interval {"seconds": 0..86400}, hr_now {},
- *   message {"text": ≤ GW_TEXT_MAX characters}, find {}, reset {}, poweroff {}.
+ *   message {"text": ≤ WIRE_TEXT_MAX characters}, find {}, reset {}, poweroff {}.
  * A kind the device's protocol cannot say (IW has no centre number) is refused at creation. Phone
  * numbers are personal data: lists show them masked; the whole args are kept encrypted for the
  * gateway. */
@@ -208,12 +208,12 @@ void devices_ticker_stop(devices_ticker *t); /* NULL accepted; joins */
 const char *devices_command_label(const char *kind);
 /* kind + args → the protocol-neutral command; strings in out borrow from args. NX_EINVAL with the
  * field (Chinese message) for an unknown kind, an unknown member, a value out of range. Pure. */
-int devices_command_build(const char *kind, json_t *args, gw_cmd *out, nx_err *e);
-/* Encode cmd as the frame for a device of proto (GW_PROTO_*), with the manufacturer ("SG"/"3G"…)
+int devices_command_build(const char *kind, json_t *args, wire_cmd *out, nx_err *e);
+/* Encode cmd as the frame for a device of proto (WIRE_PROTO_*), with the manufacturer ("SG"/"3G"…)
  * or the IW prefix, the device id and the IW serial. NX_EINVAL (field "kind") when the protocol has
  * no such command, NX_EINVAL (field "args") for a bad value. Pure. */
-int devices_command_encode(const gw_cmd *cmd, int proto, const char *mf_or_prefix, const char *device, uint32_t serial,
-                           char *out, size_t cap, size_t *len, nx_err *e);
+int devices_command_encode(const wire_cmd *cmd, int proto, const char *mf_or_prefix, const char *device,
+                           uint32_t serial, char *out, size_t cap, size_t *len, nx_err *e);
 /* Queue a command (expires_in_s 0 = DEV_CMD_EXPIRES_S; 60 s .. 30 days). Audited. */
 int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_id, const char *kind, json_t *args,
                            int64_t expires_in_s, int64_t now, int64_t *id, nx_err *e);

@@ -30,20 +30,20 @@ typedef struct cmd_def {
 } cmd_def;
 
 static const cmd_def defs[] = {
-    {"locate", "立即定位", GW_CMD_LOCATE, {NULL}},
-    {"upload_interval", "定位上报间隔", GW_CMD_UPLOAD, {"seconds"}},
-    {"sos_numbers", "SOS 紧急号码", GW_CMD_SOS_NUMBERS, {"phones"}},
-    {"center", "中心号码", GW_CMD_CENTER, {"phone"}},
-    {"fall_detect", "跌倒检测开关", GW_CMD_FALL_DETECT, {"on", "call_centre"}},
-    {"fall_level", "跌倒检测灵敏度", GW_CMD_FALL_LEVEL, {"level"}},
-    {"lowbat_alarm", "低电量报警开关", GW_CMD_LOWBAT_ALARM, {"on"}},
-    {"remove_alarm", "摘除报警开关", GW_CMD_REMOVE_ALARM, {"on"}},
-    {"hr_interval", "心率测量间隔", GW_CMD_HR_INTERVAL, {"seconds"}},
-    {"hr_now", "立即测量心率", GW_CMD_HR_NOW, {NULL}},
-    {"message", "发送文字消息", GW_CMD_MESSAGE, {"text"}},
-    {"find", "寻找手环（响铃）", GW_CMD_FIND, {NULL}},
-    {"reset", "重启手环", GW_CMD_RESET, {NULL}},
-    {"poweroff", "远程关机", GW_CMD_POWEROFF, {NULL}},
+    {"locate", "立即定位", WIRE_CMD_LOCATE, {NULL}},
+    {"upload_interval", "定位上报间隔", WIRE_CMD_UPLOAD, {"seconds"}},
+    {"sos_numbers", "SOS 紧急号码", WIRE_CMD_SOS_NUMBERS, {"phones"}},
+    {"center", "中心号码", WIRE_CMD_CENTER, {"phone"}},
+    {"fall_detect", "跌倒检测开关", WIRE_CMD_FALL_DETECT, {"on", "call_centre"}},
+    {"fall_level", "跌倒检测灵敏度", WIRE_CMD_FALL_LEVEL, {"level"}},
+    {"lowbat_alarm", "低电量报警开关", WIRE_CMD_LOWBAT_ALARM, {"on"}},
+    {"remove_alarm", "摘除报警开关", WIRE_CMD_REMOVE_ALARM, {"on"}},
+    {"hr_interval", "心率测量间隔", WIRE_CMD_HR_INTERVAL, {"seconds"}},
+    {"hr_now", "立即测量心率", WIRE_CMD_HR_NOW, {NULL}},
+    {"message", "发送文字消息", WIRE_CMD_MESSAGE, {"text"}},
+    {"find", "寻找手环（响铃）", WIRE_CMD_FIND, {NULL}},
+    {"reset", "重启手环", WIRE_CMD_RESET, {NULL}},
+    {"poweroff", "远程关机", WIRE_CMD_POWEROFF, {NULL}},
 };
 
 static const cmd_def *def_of(const char *kind)
@@ -97,7 +97,7 @@ static int phone_arg(json_t *v, const char *field, const char **out, nx_err *e)
     return 0;
 }
 
-int devices_command_build(const char *kind, json_t *args, gw_cmd *out, nx_err *e)
+int devices_command_build(const char *kind, json_t *args, wire_cmd *out, nx_err *e)
 {
     memset(out, 0, sizeof *out);
     const cmd_def *d = def_of(kind);
@@ -116,17 +116,17 @@ int devices_command_build(const char *kind, json_t *args, gw_cmd *out, nx_err *e
     }
     out->kind = d->gw;
     switch (d->gw) {
-    case GW_CMD_UPLOAD: return int_arg(args, "seconds", 60, 65535, &out->seconds, e);
-    case GW_CMD_HR_INTERVAL: return int_arg(args, "seconds", 0, 86400, &out->seconds, e);
-    case GW_CMD_FALL_LEVEL: return int_arg(args, "level", 1, 9, &out->level, e);
-    case GW_CMD_FALL_DETECT: {
+    case WIRE_CMD_UPLOAD: return int_arg(args, "seconds", 60, 65535, &out->seconds, e);
+    case WIRE_CMD_HR_INTERVAL: return int_arg(args, "seconds", 0, 86400, &out->seconds, e);
+    case WIRE_CMD_FALL_LEVEL: return int_arg(args, "level", 1, 9, &out->level, e);
+    case WIRE_CMD_FALL_DETECT: {
         int rc = bool_arg(args, "on", true, &out->on, e);
         return rc ? rc : bool_arg(args, "call_centre", false, &out->call_centre, e);
     }
-    case GW_CMD_LOWBAT_ALARM:
-    case GW_CMD_REMOVE_ALARM: return bool_arg(args, "on", true, &out->on, e);
-    case GW_CMD_CENTER: return phone_arg(json_object_get(args, "phone"), "phone", &out->phones[0], e);
-    case GW_CMD_SOS_NUMBERS: {
+    case WIRE_CMD_LOWBAT_ALARM:
+    case WIRE_CMD_REMOVE_ALARM: return bool_arg(args, "on", true, &out->on, e);
+    case WIRE_CMD_CENTER: return phone_arg(json_object_get(args, "phone"), "phone", &out->phones[0], e);
+    case WIRE_CMD_SOS_NUMBERS: {
         json_t *a = json_object_get(args, "phones");
         if (!json_is_array(a) || json_array_size(a) < 1 || json_array_size(a) > 3)
             return nx_fail(e, NX_EINVAL, "phones", "phones 应为 1 到 3 个电话号码的数组");
@@ -138,7 +138,7 @@ int devices_command_build(const char *kind, json_t *args, gw_cmd *out, nx_err *e
         }
         return 0;
     }
-    case GW_CMD_MESSAGE: {
+    case WIRE_CMD_MESSAGE: {
         json_t *t = json_object_get(args, "text");
         if (!json_is_string(t) || json_string_length(t) == 0)
             return nx_fail(e, NX_EINVAL, "text", "请填写要发送的文字");
@@ -150,13 +150,14 @@ int devices_command_build(const char *kind, json_t *args, gw_cmd *out, nx_err *e
 }
 
 /* Encode cmd for a device of this protocol: the check at creation and what the gateway sends. */
-int devices_command_encode(const gw_cmd *cmd, int proto, const char *mf_or_prefix, const char *device, uint32_t serial,
-                           char *out, size_t cap, size_t *len, nx_err *e)
+int devices_command_encode(const wire_cmd *cmd, int proto, const char *mf_or_prefix, const char *device,
+                           uint32_t serial, char *out, size_t cap, size_t *len, nx_err *e)
 {
-    int rc = proto == GW_PROTO_IW ? iw_encode_cmd(cmd, mf_or_prefix, device, serial, out, cap, len, e)
-                                  : watch_encode_cmd(cmd, mf_or_prefix, device, out, cap, len, e);
+    int rc = proto == WIRE_PROTO_IW ? iw_encode_cmd(cmd, mf_or_prefix, device, serial, out, cap, len, e)
+                                    : watch_encode_cmd(cmd, mf_or_prefix, device, out, cap, len, e);
     if (rc == NX_EUNSUPP)
-        return nx_fail(e, NX_EINVAL, "kind", "该手环的协议（%s）没有这条指令", proto == GW_PROTO_IW ? "IW" : "3G 手表");
+        return nx_fail(e, NX_EINVAL, "kind", "该手环的协议（%s）没有这条指令",
+                       proto == WIRE_PROTO_IW ? "IW" : "3G 手表");
     if (rc == NX_EINVAL && e && !e->field[0])
         str_copy(e->field, "args", sizeof e->field);
     return rc;
@@ -199,7 +200,7 @@ int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_
     json_t *empty = NULL;
     if (!args)
         args = empty = json_object();
-    gw_cmd cmd;
+    wire_cmd cmd;
     int rc = devices_command_build(kind, args, &cmd, e);
     store_tx *tx = NULL;
     json_t *shown = NULL;
@@ -217,13 +218,13 @@ int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_
     store_param pd[] = {P_INT(device_id)};
     if ((rc = store_one_text(tx, "SELECT protocol FROM devices WHERE id = $1", pd, 1, &proto, e)))
         goto out;
-    int p = proto && strcmp(proto, "iw") == 0 ? GW_PROTO_IW : GW_PROTO_WATCH;
+    int p = proto && strcmp(proto, "iw") == 0 ? WIRE_PROTO_IW : WIRE_PROTO_WATCH;
     free(proto);
     char frame[WATCH_OUT_MAX > IW_OUT_MAX ? WATCH_OUT_MAX : IW_OUT_MAX];
     size_t flen;
-    if ((rc = devices_command_encode(&cmd, p, p == GW_PROTO_IW ? "IW" : "SG",
-                                     p == GW_PROTO_IW ? "860000000000000" : "1234567890", 0, frame, sizeof frame, &flen,
-                                     e)))
+    if ((rc = devices_command_encode(&cmd, p, p == WIRE_PROTO_IW ? "IW" : "SG",
+                                     p == WIRE_PROTO_IW ? "860000000000000" : "1234567890", 0, frame,
+                                     sizeof frame, &flen, e)))
         goto out;
     bool has_phone;
     shown = masked_args(args, &has_phone);
@@ -410,7 +411,7 @@ int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pen
         memset(c, 0, sizeof *c);
         c->id = store_int(r, 0);
         str_copy(c->imei, store_text(r, 1), sizeof c->imei);
-        c->proto = strcmp(store_text(r, 2), "iw") == 0 ? GW_PROTO_IW : GW_PROTO_WATCH;
+        c->proto = strcmp(store_text(r, 2), "iw") == 0 ? WIRE_PROTO_IW : WIRE_PROTO_WATCH;
         str_copy(c->kind, store_text(r, 3), sizeof c->kind);
         size_t blen = 0;
         const void *blob = store_blob(r, 5, &blen);
@@ -469,12 +470,12 @@ int devices_command_mark(store *s, int64_t id, int what, const char *wire, int64
     return rc;
 }
 
-int dev_command_reply(store_tx *tx, int64_t device, const gw_msg *m, int64_t now, nx_err *e)
+int dev_command_reply(store_tx *tx, int64_t device, const wire_msg *m, int64_t now, nx_err *e)
 {
     char result[64];
     snprintf(result, sizeof result, "设备已确认（%s）", m->type);
-    if (m->proto == GW_PROTO_IW) {
-        if (m->serial == GW_NONE)
+    if (m->proto == WIRE_PROTO_IW) {
+        if (m->serial == WIRE_NONE)
             return 0;
         store_param p[] = {P_INT(device), P_INT(m->serial), P_TEXT(result), P_INT(now)};
         return store_exec(tx,

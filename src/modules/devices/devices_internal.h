@@ -22,8 +22,9 @@ bool dev_kind_known(const char *kind);
 
 /* Open a new alert of kind for t, or merge into the one it repeats (devices.h: suppression).
  * source "device" or "server"; pos may be NULL; detail a JSON object text. *id gets the alert. */
-int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const char *source, const gw_pos *pos,
-                    const char *detail, int64_t now, int64_t esc_ms, int64_t *id, nx_err *e);
+int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const char *source,
+                    const wire_pos *pos, const char *detail, int64_t now, int64_t esc_ms, int64_t *id,
+                    nx_err *e);
 /* Emit an alert event (kind "devices.alert.…") with the payload of devices.h. */
 int dev_emit(store_tx *tx, const char *kind, const dev_alert_ref *a, const char *state, bool followup, nx_err *e);
 /* Append to alert_log (user 0 = the system, level -1 = NULL is not used: pass the level). */
@@ -43,10 +44,10 @@ void dev_set_text(json_t *o, const char *key, store_rows *r, int col);
 int dev_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *resident,
                         nx_err *e);
 
-/* Commands (devices_commands.c): a device's answer to a command (GW_CMD_REPLY) closes the command
+/* Commands (devices_commands.c): a device's answer to a command (WIRE_CMD_REPLY) closes the command
  * it answers — IW by serial, the watch by keyword, the oldest sent first; and the ticker's part:
  * queued commands past expires_at expire, sent ones unanswered for DEV_CMD_REPLY_MS fail. */
-int dev_command_reply(store_tx *tx, int64_t device, const gw_msg *m, int64_t now, nx_err *e);
+int dev_command_reply(store_tx *tx, int64_t device, const wire_msg *m, int64_t now, nx_err *e);
 int dev_commands_tick(store_tx *tx, int64_t now, nx_err *e);
 
 #endif

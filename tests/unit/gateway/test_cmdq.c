@@ -8,7 +8,7 @@
 
 #include <jansson.h>
 
-static int build(const char *kind, const char *args_json, gw_cmd *c, nx_err *e)
+static int build(const char *kind, const char *args_json, wire_cmd *c, nx_err *e)
 {
     json_t *a = json_loads(args_json, 0, NULL);
     nx_err_clear(e);
@@ -19,10 +19,10 @@ static int build(const char *kind, const char *args_json, gw_cmd *c, nx_err *e)
 
 static void test_build(void)
 {
-    gw_cmd c;
+    wire_cmd c;
     nx_err e;
     CHECK_INT(build("locate", "{}", &c, &e), 0);
-    CHECK_INT(c.kind, GW_CMD_LOCATE);
+    CHECK_INT(c.kind, WIRE_CMD_LOCATE);
     CHECK_INT(build("upload_interval", "{\"seconds\": 300}", &c, &e), 0);
     CHECK_INT(c.seconds, 300);
     CHECK_INT(build("upload_interval", "{\"seconds\": 59}", &c, &e), NX_EINVAL);
@@ -60,27 +60,32 @@ static void test_build(void)
 
 static void test_encode_and_wire(void)
 {
-    gw_cmd c;
+    wire_cmd c;
     nx_err e;
     char out[1200], wire[24];
     size_t len;
     CHECK_INT(build("upload_interval", "{\"seconds\": 120}", &c, &e), 0);
-    CHECK_INT(devices_command_encode(&c, GW_PROTO_WATCH, "3G", "5600000001", 0, out, sizeof out, &len, &e), 0);
+    CHECK_INT(devices_command_encode(&c, WIRE_PROTO_WATCH, "3G", "5600000001", 0, out, sizeof out, &len, &e),
+              0);
     CHECK_STR(out, "[SG*5600000001*000a*UPLOAD,120]");
-    cmdq_wire_of(GW_PROTO_WATCH, out, len, wire, sizeof wire);
+    cmdq_wire_of(WIRE_PROTO_WATCH, out, len, wire, sizeof wire);
     CHECK_STR(wire, "UPLOAD");
     CHECK_INT(build("locate", "{}", &c, &e), 0);
-    CHECK_INT(devices_command_encode(&c, GW_PROTO_WATCH, "CS", "5600000001", 0, out, sizeof out, &len, &e), 0);
-    cmdq_wire_of(GW_PROTO_WATCH, out, len, wire, sizeof wire);
+    CHECK_INT(devices_command_encode(&c, WIRE_PROTO_WATCH, "CS", "5600000001", 0, out, sizeof out, &len, &e),
+              0);
+    cmdq_wire_of(WIRE_PROTO_WATCH, out, len, wire, sizeof wire);
     CHECK_STR(wire, "CR");
-    CHECK_INT(devices_command_encode(&c, GW_PROTO_IW, "IW", "860000000000001", 42, out, sizeof out, &len, &e), 0);
+    CHECK_INT(
+        devices_command_encode(&c, WIRE_PROTO_IW, "IW", "860000000000001", 42, out, sizeof out, &len, &e), 0);
     CHECK_STR(out, "IWBP16,860000000000001,000042#");
-    cmdq_wire_of(GW_PROTO_IW, out, len, wire, sizeof wire);
+    cmdq_wire_of(WIRE_PROTO_IW, out, len, wire, sizeof wire);
     CHECK_STR(wire, "16");
     /* the IW protocol has no centre number: refused on "kind" */
     CHECK_INT(build("center", "{\"phone\": \"13800000000\"}", &c, &e), 0);
     nx_err_clear(&e);
-    CHECK_INT(devices_command_encode(&c, GW_PROTO_IW, "IW", "860000000000001", 1, out, sizeof out, &len, &e), NX_EINVAL);
+    CHECK_INT(
+        devices_command_encode(&c, WIRE_PROTO_IW, "IW", "860000000000001", 1, out, sizeof out, &len, &e),
+        NX_EINVAL);
     CHECK_STR(e.field, "kind");
     /* a text longer than the watch can show: refused by the codec */
     json_t *a = json_pack("{s:s}", "text",
@@ -89,12 +94,13 @@ static void test_encode_and_wire(void)
                           "一二三四五六七八九十一二三四五六七八九十一");
     CHECK_INT(devices_command_build("message", a, &c, &e), 0);
     nx_err_clear(&e);
-    CHECK_INT(devices_command_encode(&c, GW_PROTO_WATCH, "SG", "5600000001", 0, out, sizeof out, &len, &e), NX_EINVAL);
+    CHECK_INT(devices_command_encode(&c, WIRE_PROTO_WATCH, "SG", "5600000001", 0, out, sizeof out, &len, &e),
+              NX_EINVAL);
     json_decref(a);
     /* a frame without the expected shape gives an empty keyword, never a read past the end */
-    cmdq_wire_of(GW_PROTO_WATCH, "[SG*12", 6, wire, sizeof wire);
+    cmdq_wire_of(WIRE_PROTO_WATCH, "[SG*12", 6, wire, sizeof wire);
     CHECK_STR(wire, "");
-    cmdq_wire_of(GW_PROTO_IW, "IWXX", 4, wire, sizeof wire);
+    cmdq_wire_of(WIRE_PROTO_IW, "IWXX", 4, wire, sizeof wire);
     CHECK_STR(wire, "");
 }
 

@@ -48,7 +48,7 @@ static void item(devices_in *in, const char *frame)
 {
     memset(in, 0, sizeof *in);
     in->kind = DEV_IN_FRAME;
-    in->proto = GW_PROTO_WATCH;
+    in->proto = WIRE_PROTO_WATCH;
     in->at = 1795000000000LL;
     nx_err e = {0};
     watch_decode((const uint8_t *)frame, strlen(frame), &in->msg, &e);

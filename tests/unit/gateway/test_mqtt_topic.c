@@ -15,12 +15,12 @@ static void test_topic_parse(void)
     char id[32];
     CHECK_INT(
         mqtt_topic_parse("nuanxin/devices", "nuanxin/devices/watch/5678901234/up", &proto, id, sizeof id), 0);
-    CHECK_INT(proto, GW_PROTO_WATCH);
+    CHECK_INT(proto, WIRE_PROTO_WATCH);
     CHECK_STR(id, "5678901234");
     CHECK_INT(
         mqtt_topic_parse("nuanxin/devices", "nuanxin/devices/iw/353456789012345/up", &proto, id, sizeof id),
         0);
-    CHECK_INT(proto, GW_PROTO_IW);
+    CHECK_INT(proto, WIRE_PROTO_IW);
     CHECK_STR(id, "353456789012345");
     CHECK_INT(mqtt_topic_parse("a", "a/watch/1/up", &proto, id, sizeof id), 0);
     CHECK_STR(id, "1");
@@ -59,19 +59,19 @@ static void test_topic_parse(void)
 static void test_topic_make(void)
 {
     char t[MQTT_TOPIC_MAX];
-    CHECK_INT(mqtt_topic_make("nuanxin/devices", GW_PROTO_WATCH, "5678901234", "down", t, sizeof t), 0);
+    CHECK_INT(mqtt_topic_make("nuanxin/devices", WIRE_PROTO_WATCH, "5678901234", "down", t, sizeof t), 0);
     CHECK_STR(t, "nuanxin/devices/watch/5678901234/down");
-    CHECK_INT(mqtt_topic_make("x", GW_PROTO_IW, "353456789012345", "up", t, sizeof t), 0);
+    CHECK_INT(mqtt_topic_make("x", WIRE_PROTO_IW, "353456789012345", "up", t, sizeof t), 0);
     CHECK_STR(t, "x/iw/353456789012345/up");
     CHECK_INT(mqtt_topic_make("x", 9, "1", "up", t, sizeof t), NX_EINVAL);
     char tiny[8];
-    CHECK_INT(mqtt_topic_make("x", GW_PROTO_IW, "353456789012345", "up", tiny, sizeof tiny), NX_ETOOBIG);
+    CHECK_INT(mqtt_topic_make("x", WIRE_PROTO_IW, "353456789012345", "up", tiny, sizeof tiny), NX_ETOOBIG);
     /* what make builds, parse reads back */
     int proto = 0;
     char id[32];
-    CHECK_INT(mqtt_topic_make("a/b/c", GW_PROTO_IW, "42", "up", t, sizeof t), 0);
+    CHECK_INT(mqtt_topic_make("a/b/c", WIRE_PROTO_IW, "42", "up", t, sizeof t), 0);
     CHECK_INT(mqtt_topic_parse("a/b/c", t, &proto, id, sizeof id), 0);
-    CHECK_INT(proto, GW_PROTO_IW);
+    CHECK_INT(proto, WIRE_PROTO_IW);
     CHECK_STR(id, "42");
 }
 
@@ -151,56 +151,56 @@ static void test_url_parse(void)
 
 static void test_proto_helpers(void)
 {
-    CHECK_STR(gw_proto_name(GW_PROTO_WATCH), "watch");
-    CHECK_STR(gw_proto_name(GW_PROTO_IW), "iw");
-    CHECK(gw_proto_name(0) == NULL);
-    CHECK_INT(gw_proto_from_name("watch", 5), GW_PROTO_WATCH);
-    CHECK_INT(gw_proto_from_name("iw", 2), GW_PROTO_IW);
-    CHECK_INT(gw_proto_from_name("iwx", 2), GW_PROTO_IW);
-    CHECK_INT(gw_proto_from_name("iwx", 3), 0);
-    CHECK_INT(gw_proto_from_name("Watch", 5), 0);
+    CHECK_STR(wire_proto_name(WIRE_PROTO_WATCH), "watch");
+    CHECK_STR(wire_proto_name(WIRE_PROTO_IW), "iw");
+    CHECK(wire_proto_name(0) == NULL);
+    CHECK_INT(wire_proto_from_name("watch", 5), WIRE_PROTO_WATCH);
+    CHECK_INT(wire_proto_from_name("iw", 2), WIRE_PROTO_IW);
+    CHECK_INT(wire_proto_from_name("iwx", 2), WIRE_PROTO_IW);
+    CHECK_INT(wire_proto_from_name("iwx", 3), 0);
+    CHECK_INT(wire_proto_from_name("Watch", 5), 0);
 
-    gw_msg m;
+    wire_msg m;
     nx_err e;
-    char out[GW_REPLY_MAX];
+    char out[WIRE_REPLY_MAX];
     size_t len = 99;
     const char *al =
         "[3G*5678901234*0010*AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000]";
-    CHECK_INT(gw_proto_decode(GW_PROTO_WATCH, (const uint8_t *)al, strlen(al), &m, &e), 0);
-    CHECK_INT(m.kind, GW_ALARM);
-    gw_proto_reply(&m, 0, out, sizeof out, &len);
+    CHECK_INT(wire_proto_decode(WIRE_PROTO_WATCH, (const uint8_t *)al, strlen(al), &m, &e), 0);
+    CHECK_INT(m.kind, WIRE_ALARM);
+    wire_proto_reply(&m, 0, out, sizeof out, &len);
     CHECK_INT(len, strlen("[3G*5678901234*0002*AL]"));
     CHECK(memcmp(out, "[3G*5678901234*0002*AL]", len) == 0);
     devices_in in;
     ingest_item_frame(&in, &m, "5678901234", 1234);
     CHECK_INT(in.kind, DEV_IN_FRAME);
-    CHECK_INT(in.proto, GW_PROTO_WATCH);
+    CHECK_INT(in.proto, WIRE_PROTO_WATCH);
     CHECK_INT(in.at, 1234);
     CHECK_STR(in.imei, "5678901234");
-    CHECK_INT(in.msg.kind, GW_ALARM);
+    CHECK_INT(in.msg.kind, WIRE_ALARM);
 
     /* a position needs no reply */
     const char *ud =
         "[3G*5678901234*0010*UD,041126,081530,A,36.457400,N,116.298400,E,1.2,90.0,30.0,6,80,75,900,0,0]";
-    CHECK_INT(gw_proto_decode(GW_PROTO_WATCH, (const uint8_t *)ud, strlen(ud), &m, &e), 0);
+    CHECK_INT(wire_proto_decode(WIRE_PROTO_WATCH, (const uint8_t *)ud, strlen(ud), &m, &e), 0);
     len = 99;
-    gw_proto_reply(&m, 0, out, sizeof out, &len);
+    wire_proto_reply(&m, 0, out, sizeof out, &len);
     CHECK_INT(len, 0);
 
     /* IW login: the server's time in UTC and the time zone */
     const char *login = "IWAP00353456789012345#";
-    CHECK_INT(gw_proto_decode(GW_PROTO_IW, (const uint8_t *)login, strlen(login), &m, &e), 0);
-    CHECK_INT(m.kind, GW_LOGIN);
+    CHECK_INT(wire_proto_decode(WIRE_PROTO_IW, (const uint8_t *)login, strlen(login), &m, &e), 0);
+    CHECK_INT(m.kind, WIRE_LOGIN);
     CHECK_STR(m.device_id, "353456789012345");
-    gw_proto_reply(&m, 1795941000000LL, out, sizeof out, &len); /* 2026-11-29T08:30:00Z */
+    wire_proto_reply(&m, 1795941000000LL, out, sizeof out, &len); /* 2026-11-29T08:30:00Z */
     CHECK_INT(len, strlen("IWBP00,20261129083000,8#"));
     CHECK(memcmp(out, "IWBP00,20261129083000,8#", len) == 0);
 
     /* garbage does not decode, and an unknown protocol is refused */
-    CHECK_INT(gw_proto_decode(GW_PROTO_WATCH, (const uint8_t *)"[xx]", 4, &m, &e), NX_EINVAL);
-    CHECK_INT(m.kind, GW_NONE_KIND);
-    CHECK_INT(gw_proto_decode(7, (const uint8_t *)login, strlen(login), &m, &e), NX_EINVAL);
-    CHECK_INT(m.kind, GW_NONE_KIND);
+    CHECK_INT(wire_proto_decode(WIRE_PROTO_WATCH, (const uint8_t *)"[xx]", 4, &m, &e), NX_EINVAL);
+    CHECK_INT(m.kind, WIRE_NONE_KIND);
+    CHECK_INT(wire_proto_decode(7, (const uint8_t *)login, strlen(login), &m, &e), NX_EINVAL);
+    CHECK_INT(m.kind, WIRE_NONE_KIND);
 }
 
 int main(void)

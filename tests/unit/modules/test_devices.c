@@ -30,7 +30,7 @@ static void test_bands(void)
     dev_rules r;
     devices_rules_default(&r);
     const char *k[4];
-    gw_health h = {GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE};
+    wire_health h = {WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE};
     CHECK_INT(devices_rules_check(&r, &h, k), 0);
     h.hr_bpm = 50;
     CHECK_INT(devices_rules_check(&r, &h, k), 0);
@@ -66,19 +66,24 @@ static void test_bands(void)
     CHECK_STR(k[0], "temperature");
     h.temp_c_e1 = 349;
     CHECK_INT(devices_rules_check(&r, &h, k), 1);
-    gw_health all = {.hr_bpm = 40, .sys_mmhg = 190, .dia_mmhg = 110, .spo2_pct = 80, .temp_c_e1 = 390,
-                     .temp_mode = GW_NONE, .sugar_mmol_e2 = GW_NONE};
+    wire_health all = {.hr_bpm = 40,
+                       .sys_mmhg = 190,
+                       .dia_mmhg = 110,
+                       .spo2_pct = 80,
+                       .temp_c_e1 = 390,
+                       .temp_mode = WIRE_NONE,
+                       .sugar_mmol_e2 = WIRE_NONE};
     CHECK_INT(devices_rules_check(&r, &all, k), 4);
     CHECK_STR(k[0], "heart_rate");
     CHECK_STR(k[3], "temperature");
     r.hr_max = 100; /* a resident's own band */
-    h = (gw_health){110, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE, GW_NONE};
+    h = (wire_health){110, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE};
     CHECK_INT(devices_rules_check(&r, &h, k), 1);
 }
 
 static void test_steps_and_distance(void)
 {
-    CHECK_INT(devices_steps_add(GW_NONE, 500, 0), 0); /* the first value is a baseline */
+    CHECK_INT(devices_steps_add(WIRE_NONE, 500, 0), 0); /* the first value is a baseline */
     CHECK_INT(devices_steps_add(500, 620, 0), 120);
     CHECK_INT(devices_steps_add(620, 30, 120), 150); /* reset: counts from zero */
     CHECK_INT(devices_steps_add(620, 620, 7), 7);
@@ -158,7 +163,7 @@ static int64_t ingest(const char *frame, int64_t at)
     devices_in in;
     memset(&in, 0, sizeof in);
     in.kind = DEV_IN_FRAME;
-    in.proto = GW_PROTO_WATCH;
+    in.proto = WIRE_PROTO_WATCH;
     in.at = at;
     nx_err e = {0};
     if (watch_decode((const uint8_t *)frame, strlen(frame), &in.msg, &e) != 0)
@@ -280,7 +285,7 @@ static void test_batch_of_one_device(void)
     for (int i = 0; i < N; i++) {
         memset(&in[i], 0, sizeof in[i]);
         in[i].kind = DEV_IN_FRAME;
-        in[i].proto = GW_PROTO_WATCH;
+        in[i].proto = WIRE_PROTO_WATCH;
         in[i].at = at + i * 1000;
         CHECK_INT(watch_decode((const uint8_t *)frames[i], strlen(frames[i]), &in[i].msg, &e), 0);
         in[i].msg.raw = in[i].msg.payload = NULL;

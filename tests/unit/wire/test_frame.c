@@ -20,7 +20,7 @@ typedef struct got {
     int err;
 } got;
 
-static void feed(gw_framer *fr, const char *s, size_t len, size_t step, got *g)
+static void feed(wire_framer *fr, const char *s, size_t len, size_t step, got *g)
 {
     memset(g, 0, sizeof *g);
     size_t pos = 0;
@@ -31,11 +31,11 @@ static void feed(gw_framer *fr, const char *s, size_t len, size_t step, got *g)
         /* A heap copy per push, freed right after: frames must not point into old reads. */
         char *copy = malloc(take + 1);
         memcpy(copy, s + pos, take);
-        gw_framer_push(fr, (const uint8_t *)copy, take);
+        wire_framer_push(fr, (const uint8_t *)copy, take);
         const uint8_t *f;
         size_t fl;
         int rc;
-        while ((rc = gw_framer_next(fr, &f, &fl)) == 1) {
+        while ((rc = wire_framer_next(fr, &f, &fl)) == 1) {
             if (g->n < MAXF && fl < sizeof g->f[0]) {
                 memcpy(g->f[g->n], f, fl);
                 g->f[g->n][fl] = '\0';
@@ -53,27 +53,27 @@ static void feed(gw_framer *fr, const char *s, size_t len, size_t step, got *g)
 
 static void test_watch_many_in_one_push(void)
 {
-    gw_framer fr;
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
-    CHECK_INT(fr.cap, GW_WATCH_FRAME_MAX);
+    wire_framer fr;
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
+    CHECK_INT(fr.cap, WIRE_WATCH_FRAME_MAX);
     static const char s[] = "[SG*5678901234*0002*LK][3G*5678901234*000B*LK,812,3,76][3G*5678901234*0003*TKQ]";
     /* Frames wholly inside one push are returned in place, without a copy. */
-    gw_framer_push(&fr, (const uint8_t *)s, sizeof s - 1);
+    wire_framer_push(&fr, (const uint8_t *)s, sizeof s - 1);
     const uint8_t *f;
     size_t fl;
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 1);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 1);
     CHECK(f == (const uint8_t *)s);
     CHECK_INT(fl, 23);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 1);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 1);
     CHECK(f == (const uint8_t *)s + 23);
     CHECK_INT(fl, 32);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 1);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 0);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 1);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 0);
     CHECK(f == NULL);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 0); /* nothing pushed: still 0 */
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 0); /* nothing pushed: still 0 */
     CHECK_INT(fr.frames, 3);
     CHECK(fr.buf == NULL); /* nothing was copied */
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 }
 
 static void test_watch_split(void)
@@ -83,8 +83,8 @@ static void test_watch_split(void)
         "1520,0,00010000,1,255,460,0,25871,13042,140,0,12.0][SG*5678901234*0002*LK]";
     /* Every piece size from 1 (byte by byte) up gives the same two frames. */
     for (size_t step = 1; step <= 40; step++) {
-        gw_framer fr;
-        gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+        wire_framer fr;
+        wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
         got g;
         feed(&fr, s, sizeof s - 1, step, &g);
         CHECK_INT(g.err, 0);
@@ -92,18 +92,18 @@ static void test_watch_split(void)
         CHECK_INT(strlen(g.f[0]), sizeof s - 1 - 23);
         CHECK(strncmp(g.f[0], s, sizeof s - 1 - 23) == 0);
         CHECK_STR(g.f[1], "[SG*5678901234*0002*LK]");
-        gw_msg m;
+        wire_msg m;
         CHECK_INT(watch_decode((const uint8_t *)g.f[0], strlen(g.f[0]), &m, NULL), 0);
-        CHECK_INT(m.kind, GW_ALARM);
-        CHECK_INT(m.alarms, GW_AL_SOS);
-        gw_framer_cleanup(&fr);
+        CHECK_INT(m.kind, WIRE_ALARM);
+        CHECK_INT(m.alarms, WIRE_AL_SOS);
+        wire_framer_cleanup(&fr);
     }
 }
 
 static void test_watch_garbage_and_brackets(void)
 {
-    gw_framer fr;
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+    wire_framer fr;
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
     /* Bytes before '[' and stray ']' between frames are skipped; balanced brackets stay inside. */
     static const char s[] =
         "\r\nGET / HTTP/1.0]]\x00\xff[SG*1*0002*LK]\r\n[3G*1*0040*UD,x,[Home AP],[a[b]c],y]tail]";
@@ -115,89 +115,89 @@ static void test_watch_garbage_and_brackets(void)
     CHECK_STR(g.f[1], "[3G*1*0040*UD,x,[Home AP],[a[b]c],y]");
     CHECK_INT(fr.skipped, strlen("\r\nGET / HTTP/1.0]]") + 2 + 2 + 5);
     /* The same byte by byte. */
-    gw_framer_cleanup(&fr);
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+    wire_framer_cleanup(&fr);
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
     feed(&fr, s, sizeof s - 1, 1, &g);
     CHECK_INT(g.n, 2);
     CHECK_STR(g.f[1], "[3G*1*0040*UD,x,[Home AP],[a[b]c],y]");
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 
     /* A frame with an SSID bracket left open swallows what follows until depth returns to 0. */
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
     feed(&fr, "[3G*1*0002*UD,[x][SG*1*0002*LK]]", 32, 0, &g);
     CHECK_INT(g.n, 1);
     CHECK_STR(g.f[0], "[3G*1*0002*UD,[x][SG*1*0002*LK]]");
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 }
 
 static void test_watch_cap(void)
 {
     /* A frame of exactly the cap is accepted, one byte more is an error, in one push or many. */
-    size_t cap = GW_WATCH_FRAME_MAX;
+    size_t cap = WIRE_WATCH_FRAME_MAX;
     char *s = malloc(cap + 2);
     s[0] = '[';
     memset(s + 1, 'a', cap - 2);
     s[cap - 1] = ']';
     {
-        gw_framer fr;
-        gw_framer_init(&fr, GW_PROTO_WATCH, 0);
-        gw_framer_push(&fr, (const uint8_t *)s, cap);
+        wire_framer fr;
+        wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
+        wire_framer_push(&fr, (const uint8_t *)s, cap);
         const uint8_t *f;
         size_t fl;
-        CHECK_INT(gw_framer_next(&fr, &f, &fl), 1);
+        CHECK_INT(wire_framer_next(&fr, &f, &fl), 1);
         CHECK_INT(fl, cap);
-        gw_framer_cleanup(&fr);
-        gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+        wire_framer_cleanup(&fr);
+        wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
         got g;
         feed(&fr, s, cap, 1000, &g);
         CHECK_INT(g.err, 0);
         CHECK_INT(g.n, 1);
-        gw_framer_cleanup(&fr);
+        wire_framer_cleanup(&fr);
     }
     s[cap - 1] = 'a';
     s[cap] = ']';
-    gw_framer fr;
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+    wire_framer fr;
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
     got g;
     feed(&fr, s, cap + 1, 0, &g);
     CHECK_INT(g.err, NX_ETOOBIG);
     CHECK_INT(g.n, 0);
-    gw_framer_cleanup(&fr);
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+    wire_framer_cleanup(&fr);
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
     feed(&fr, s, cap + 1, 1000, &g);
     CHECK_INT(g.err, NX_ETOOBIG);
     /* The error stays: the connection is to be dropped, even if a good frame follows. */
-    gw_framer_push(&fr, (const uint8_t *)"[SG*1*0002*LK]", 14);
+    wire_framer_push(&fr, (const uint8_t *)"[SG*1*0002*LK]", 14);
     const uint8_t *f;
     size_t fl;
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), NX_ETOOBIG);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), NX_ETOOBIG);
     CHECK(fr.buf == NULL); /* the half frame's memory is already released */
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
     free(s);
 
     /* An endless frame: unbalanced '[' forever, fed in 4 KiB reads, fails once past the cap. */
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
     char chunk[4096];
     memset(chunk, '[', sizeof chunk);
     int rc = 0;
     size_t pushed = 0;
     while (rc == 0 && pushed < 10 * cap) {
-        gw_framer_push(&fr, (const uint8_t *)chunk, sizeof chunk);
+        wire_framer_push(&fr, (const uint8_t *)chunk, sizeof chunk);
         pushed += sizeof chunk;
-        while ((rc = gw_framer_next(&fr, &f, &fl)) == 1)
+        while ((rc = wire_framer_next(&fr, &f, &fl)) == 1)
             ;
     }
     CHECK_INT(rc, NX_ETOOBIG);
     CHECK_INT(pushed, cap + sizeof chunk); /* cut at the first read that went over */
     CHECK(fr.alloc == 0);
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 
     /* A configured smaller cap. */
-    gw_framer_init(&fr, GW_PROTO_WATCH, 16);
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 16);
     feed(&fr, "[SG*1*0002*LK][SG*12345*0002*LK]", 32, 0, &g);
     CHECK_INT(g.n, 1);
     CHECK_INT(g.err, NX_ETOOBIG);
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 }
 
 static void test_memory(void)
@@ -208,50 +208,50 @@ static void test_memory(void)
     s[0] = '[';
     memset(s + 1, 'b', len - 2);
     s[len - 1] = ']';
-    gw_framer fr;
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
-    gw_framer_push(&fr, (const uint8_t *)s, 5000);
+    wire_framer fr;
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
+    wire_framer_push(&fr, (const uint8_t *)s, 5000);
     const uint8_t *f;
     size_t fl;
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 0);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 0);
     CHECK_INT(fr.len, 5000);
-    CHECK(fr.alloc >= 5000 && fr.alloc <= GW_WATCH_FRAME_MAX);
-    gw_framer_push(&fr, (const uint8_t *)s + 5000, 5000);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 1);
+    CHECK(fr.alloc >= 5000 && fr.alloc <= WIRE_WATCH_FRAME_MAX);
+    wire_framer_push(&fr, (const uint8_t *)s + 5000, 5000);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 1);
     CHECK_INT(fl, len);
     CHECK(f == fr.buf);
     CHECK(memcmp(f, s, len) == 0);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 0);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 0);
     CHECK(fr.buf == NULL);
     CHECK_INT(fr.alloc, 0);
 
     /* A dead connection's half frame is discarded by cleanup; the framer starts clean after init. */
-    gw_framer_push(&fr, (const uint8_t *)"[SG*1*0002*L", 12);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 0);
+    wire_framer_push(&fr, (const uint8_t *)"[SG*1*0002*L", 12);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 0);
     CHECK_INT(fr.len, 12);
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
     CHECK(fr.buf == NULL);
-    gw_framer_init(&fr, GW_PROTO_WATCH, 0);
-    gw_framer_push(&fr, (const uint8_t *)"K][SG*1*0002*LK]", 16);
-    CHECK_INT(gw_framer_next(&fr, &f, &fl), 1);
+    wire_framer_init(&fr, WIRE_PROTO_WATCH, 0);
+    wire_framer_push(&fr, (const uint8_t *)"K][SG*1*0002*LK]", 16);
+    CHECK_INT(wire_framer_next(&fr, &f, &fl), 1);
     CHECK_INT(fl, 14);
     CHECK(memcmp(f, "[SG*1*0002*LK]", 14) == 0);
-    gw_framer_cleanup(&fr);
-    gw_framer_cleanup(NULL);
+    wire_framer_cleanup(&fr);
+    wire_framer_cleanup(NULL);
     free(s);
 }
 
 static void test_iw(void)
 {
-    gw_framer fr;
-    gw_framer_init(&fr, GW_PROTO_IW, 0);
-    CHECK_INT(fr.cap, GW_IW_FRAME_MAX);
+    wire_framer fr;
+    wire_framer_init(&fr, WIRE_PROTO_IW, 0);
+    CHECK_INT(fr.cap, WIRE_IW_FRAME_MAX);
     static const char s[] =
         "IWAP00353456789012345#\r\nIWAP03,06000908000102,5555,1#xxTRVAP49,68#I\r\nTRIWAP49,70#";
     for (size_t step = 0; step <= 30; step++) {
         got g;
-        gw_framer_cleanup(&fr);
-        gw_framer_init(&fr, GW_PROTO_IW, 0);
+        wire_framer_cleanup(&fr);
+        wire_framer_init(&fr, WIRE_PROTO_IW, 0);
         feed(&fr, s, sizeof s - 1, step, &g);
         CHECK_INT(g.err, 0);
         CHECK_INT(g.n, 4);
@@ -261,44 +261,44 @@ static void test_iw(void)
         CHECK_STR(g.f[3], "IWAP49,70#");
         CHECK_INT(fr.skipped, 2 + 2 + 5);
     }
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 
     /* Prefix letters that turn out not to be a prefix: "IIW", "TTRV", "TRIW". */
-    gw_framer_init(&fr, GW_PROTO_IW, 0);
+    wire_framer_init(&fr, WIRE_PROTO_IW, 0);
     got g;
     feed(&fr, "IIWAP49,1#TTRVAP49,2#TRIWAP49,3#", 32, 1, &g);
     CHECK_INT(g.n, 3);
     CHECK_STR(g.f[0], "IWAP49,1#");
     CHECK_STR(g.f[1], "TRVAP49,2#");
     CHECK_STR(g.f[2], "IWAP49,3#");
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 
     /* Cap: exactly 1 KiB is a frame, more without '#' is an error. */
-    char big[GW_IW_FRAME_MAX + 2];
+    char big[WIRE_IW_FRAME_MAX + 2];
     memcpy(big, "IWAP01", 6);
     memset(big + 6, '9', sizeof big - 6);
-    big[GW_IW_FRAME_MAX - 1] = '#';
-    gw_framer_init(&fr, GW_PROTO_IW, 0);
-    feed(&fr, big, GW_IW_FRAME_MAX, 100, &g);
+    big[WIRE_IW_FRAME_MAX - 1] = '#';
+    wire_framer_init(&fr, WIRE_PROTO_IW, 0);
+    feed(&fr, big, WIRE_IW_FRAME_MAX, 100, &g);
     CHECK_INT(g.err, 0);
     CHECK_INT(g.n, 1);
-    gw_framer_cleanup(&fr);
-    big[GW_IW_FRAME_MAX - 1] = '9';
-    big[GW_IW_FRAME_MAX] = '#';
-    gw_framer_init(&fr, GW_PROTO_IW, 0);
-    feed(&fr, big, GW_IW_FRAME_MAX + 1, 100, &g);
+    wire_framer_cleanup(&fr);
+    big[WIRE_IW_FRAME_MAX - 1] = '9';
+    big[WIRE_IW_FRAME_MAX] = '#';
+    wire_framer_init(&fr, WIRE_PROTO_IW, 0);
+    feed(&fr, big, WIRE_IW_FRAME_MAX + 1, 100, &g);
     CHECK_INT(g.err, NX_ETOOBIG);
     CHECK_INT(g.n, 0);
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
     /* 4 KiB when the caller supports voice. */
-    gw_framer_init(&fr, GW_PROTO_IW, 4096);
-    feed(&fr, big, GW_IW_FRAME_MAX + 1, 0, &g);
+    wire_framer_init(&fr, WIRE_PROTO_IW, 4096);
+    feed(&fr, big, WIRE_IW_FRAME_MAX + 1, 0, &g);
     CHECK_INT(g.err, 0);
     CHECK_INT(g.n, 1);
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 
     /* Garbage without any prefix is skipped forever without growing anything. */
-    gw_framer_init(&fr, GW_PROTO_IW, 0);
+    wire_framer_init(&fr, WIRE_PROTO_IW, 0);
     char junk[8192];
     memset(junk, 'x', sizeof junk);
     feed(&fr, junk, sizeof junk, 0, &g);
@@ -306,7 +306,7 @@ static void test_iw(void)
     CHECK_INT(g.err, 0);
     CHECK(fr.buf == NULL);
     CHECK_INT(fr.skipped, sizeof junk);
-    gw_framer_cleanup(&fr);
+    wire_framer_cleanup(&fr);
 }
 
 int main(void)

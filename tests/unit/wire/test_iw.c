@@ -14,7 +14,7 @@
 /* 2026-11-29 08:30:00 UTC */
 #define NOW_MS 1795941000000LL
 
-static gw_msg m;
+static wire_msg m;
 static char out[IW_OUT_MAX];
 static size_t n;
 
@@ -28,8 +28,8 @@ static const char *reply(void)
 static void test_login(void)
 {
     CHECK_INT(DEC("IWAP00353456789012345#", &m), 0);
-    CHECK_INT(m.kind, GW_LOGIN);
-    CHECK_INT(m.proto, GW_PROTO_IW);
+    CHECK_INT(m.kind, WIRE_LOGIN);
+    CHECK_INT(m.proto, WIRE_PROTO_IW);
     CHECK_STR(m.prefix, "IW");
     CHECK_STR(m.device_id, "353456789012345");
     CHECK_STR(m.iccid, "");
@@ -47,7 +47,7 @@ static void test_login(void)
 
     /* TRV devices are the same protocol and are answered with TRV. */
     CHECK_INT(DEC("TRVAP00353456789012345#", &m), 0);
-    CHECK_INT(m.kind, GW_LOGIN);
+    CHECK_INT(m.kind, WIRE_LOGIN);
     CHECK_STR(m.prefix, "TRV");
     CHECK_STR(reply(), "TRVBP00,20261129083000,8#");
 
@@ -60,7 +60,7 @@ static void test_login(void)
 static void test_position(void)
 {
     CHECK_INT(DEC("IWAP01" BLOCK ",460,0,9520,3671#", &m), 0);
-    CHECK_INT(m.kind, GW_POSITION);
+    CHECK_INT(m.kind, WIRE_POSITION);
     CHECK_STR(m.device_id, ""); /* IW frames after the login carry no id */
     CHECK(m.pos.present);
     CHECK(m.pos.fix);
@@ -77,7 +77,7 @@ static void test_position(void)
     CHECK_INT(m.pos.cells_n, 1);
     CHECK_INT(m.pos.cells[0].lac, 9520);
     CHECK_INT(m.pos.cells[0].cid, 3671);
-    CHECK_INT(m.pos.cells[0].rssi, GW_NONE);
+    CHECK_INT(m.pos.cells[0].rssi, WIRE_NONE);
     CHECK_INT(m.pos.wifi_count, 0);
     CHECK_STR(reply(), "IWBP01#");
 
@@ -93,9 +93,9 @@ static void test_position(void)
 
     /* No fix, blank cell. */
     CHECK_INT(DEC("IWAP01261126V0000.0000N00000.0000E000.0081530000.0006000008800102,460,0,,#", &m), 0);
-    CHECK_INT(m.kind, GW_POSITION);
+    CHECK_INT(m.kind, WIRE_POSITION);
     CHECK(!m.pos.fix);
-    CHECK_INT(m.pos.lat_e6, GW_NONE);
+    CHECK_INT(m.pos.lat_e6, WIRE_NONE);
     CHECK_INT(m.pos.cells_n, 0);
 
     /* Wi-Fi list: entries joined by '&', MAC with dashes, names with '|' or ',' inside. */
@@ -110,13 +110,13 @@ static void test_position(void)
     CHECK_STR(m.pos.wifi[1].ssid, "a|b, c");
     CHECK_STR(m.pos.wifi[1].mac, "00:11:22:33:44:55");
     CHECK_STR(m.pos.wifi[2].ssid, "");
-    CHECK_INT(m.pos.wifi[2].rssi, GW_NONE);
+    CHECK_INT(m.pos.wifi[2].rssi, WIRE_NONE);
 
     /* A short block (date, fix, coordinates only) is accepted. */
     CHECK_INT(DEC("IWAP01261126A3627.4412N11617.9050E,460,0,1,2#", &m), 0);
     CHECK(m.pos.fix);
     CHECK_INT(m.pos.time_ms, 0);
-    CHECK_INT(m.pos.speed_kmh_e1, GW_NONE);
+    CHECK_INT(m.pos.speed_kmh_e1, WIRE_NONE);
 
     /* Malformed positions store nothing. */
     static const char *const bad[] = {
@@ -136,17 +136,17 @@ static void test_position(void)
         if (rc != NX_EINVAL)
             fprintf(stderr, "accepted: %s\n", bad[i]);
         CHECK_INT(rc, NX_EINVAL);
-        CHECK_INT(m.kind, GW_NONE_KIND);
+        CHECK_INT(m.kind, WIRE_NONE_KIND);
         CHECK(!m.pos.present);
-        CHECK_INT(m.battery_pct, GW_NONE);
+        CHECK_INT(m.battery_pct, WIRE_NONE);
     }
 }
 
 static void test_alarm(void)
 {
     CHECK_INT(DEC("IWAP10" BLOCK ",460,0,9520,3671,01,zh-cn,00#", &m), 0);
-    CHECK_INT(m.kind, GW_ALARM);
-    CHECK_INT(m.alarms, GW_AL_SOS);
+    CHECK_INT(m.kind, WIRE_ALARM);
+    CHECK_INT(m.alarms, WIRE_AL_SOS);
     CHECK_INT(m.alarm_code, 1);
     CHECK(m.pos.fix);
     CHECK_INT(m.pos.lat_e6, 36457353);
@@ -157,37 +157,37 @@ static void test_alarm(void)
         DEC("IWAP10261126V0000.0000N00000.0000E000.0081530000.0006000008800102,460,0,9520,3671,05,zh-cn,00#",
             &m),
         0);
-    CHECK_INT(m.kind, GW_ALARM);
-    CHECK_INT(m.alarms, GW_AL_FALL);
+    CHECK_INT(m.kind, WIRE_ALARM);
+    CHECK_INT(m.alarms, WIRE_AL_FALL);
     CHECK(!m.pos.fix);
     CHECK_STR(reply(), "IWBP10#");
     CHECK_INT(DEC("IWAP10" BLOCK ",460,0,9520,3671,06,zh-cn,00#", &m), 0);
-    CHECK_INT(m.alarms, GW_AL_FALL);
+    CHECK_INT(m.alarms, WIRE_AL_FALL);
 
     /* 00 = no alarm: a position. Other codes, and a blank code, are general alarms. */
     CHECK_INT(DEC("IWAP10" BLOCK ",460,0,9520,3671,00,zh-cn,00#", &m), 0);
-    CHECK_INT(m.kind, GW_POSITION);
+    CHECK_INT(m.kind, WIRE_POSITION);
     CHECK_INT(m.alarms, 0);
     CHECK_INT(m.alarm_code, 0);
     CHECK_INT(DEC("IWAP10" BLOCK ",460,0,9520,3671,03,zh-cn,00,x|74-DE-2B-44-88-8C|-40#", &m), 0);
-    CHECK_INT(m.kind, GW_ALARM);
-    CHECK_INT(m.alarms, GW_AL_GENERAL);
+    CHECK_INT(m.kind, WIRE_ALARM);
+    CHECK_INT(m.alarms, WIRE_AL_GENERAL);
     CHECK_INT(m.alarm_code, 3);
     CHECK_INT(m.pos.wifi_count, 1);
     CHECK_INT(DEC("IWAP10" BLOCK ",460,0,9520,3671,,zh-cn,00#", &m), 0);
-    CHECK_INT(m.kind, GW_ALARM);
-    CHECK_INT(m.alarms, GW_AL_GENERAL);
+    CHECK_INT(m.kind, WIRE_ALARM);
+    CHECK_INT(m.alarms, WIRE_AL_GENERAL);
 
     /* A malformed position never hides the alarm. */
     CHECK_INT(DEC("IWAP10garbage,460,0,9520,3671,01,zh-cn,00#", &m), 0);
-    CHECK_INT(m.kind, GW_ALARM);
-    CHECK_INT(m.alarms, GW_AL_SOS);
+    CHECK_INT(m.kind, WIRE_ALARM);
+    CHECK_INT(m.alarms, WIRE_AL_SOS);
     CHECK(m.pos_error);
     CHECK(!m.pos.present);
     CHECK_STR(reply(), "IWBP10#");
     CHECK_INT(DEC("IWAP10#", &m), 0);
-    CHECK_INT(m.kind, GW_ALARM);
-    CHECK_INT(m.alarms, GW_AL_GENERAL);
+    CHECK_INT(m.kind, WIRE_ALARM);
+    CHECK_INT(m.alarms, WIRE_AL_GENERAL);
 }
 
 static void test_lbs(void)
@@ -197,7 +197,7 @@ static void test_lbs(void)
             "00-11-22-33-44-55|-60#",
             &m),
         0);
-    CHECK_INT(m.kind, GW_POSITION);
+    CHECK_INT(m.kind, WIRE_POSITION);
     CHECK(m.pos.present);
     CHECK(!m.pos.fix);
     CHECK_INT(m.pos.cell_count, 3);
@@ -218,18 +218,18 @@ static void test_lbs(void)
 static void test_heartbeat_and_health(void)
 {
     CHECK_INT(DEC("IWAP03,06000908000102,5555,1#", &m), 0);
-    CHECK_INT(m.kind, GW_KEEPALIVE);
+    CHECK_INT(m.kind, WIRE_KEEPALIVE);
     CHECK_INT(m.battery_pct, 80);
     CHECK_INT(m.steps, 5555);
     CHECK_INT(m.rolls, 1);
     CHECK_STR(reply(), "IWBP03#");
     CHECK_INT(DEC("IWAP03,,,#", &m), 0); /* blank: still a heartbeat */
-    CHECK_INT(m.kind, GW_KEEPALIVE);
-    CHECK_INT(m.battery_pct, GW_NONE);
+    CHECK_INT(m.kind, WIRE_KEEPALIVE);
+    CHECK_INT(m.battery_pct, WIRE_NONE);
     CHECK_STR(reply(), "IWBP03#");
 
     CHECK_INT(DEC("IWAP49,68#", &m), 0);
-    CHECK_INT(m.kind, GW_HEALTH);
+    CHECK_INT(m.kind, WIRE_HEALTH);
     CHECK_INT(m.health.hr_bpm, 68);
     CHECK_STR(reply(), "IWBP49#");
     CHECK_INT(DEC("IWAPHT,60,130,85#", &m), 0);
@@ -238,29 +238,29 @@ static void test_heartbeat_and_health(void)
     CHECK_INT(m.health.dia_mmhg, 85);
     CHECK_STR(reply(), "IWBPHT#");
     CHECK_INT(DEC("IWAPhp,60,130,85,95,5.6,36.5,,#", &m), 0);
-    CHECK_INT(m.kind, GW_HEALTH);
+    CHECK_INT(m.kind, WIRE_HEALTH);
     CHECK_INT(m.health.spo2_pct, 95);
     CHECK_INT(m.health.sugar_mmol_e2, 560);
     CHECK_INT(m.health.temp_c_e1, 365);
     CHECK_STR(reply(), "IWBPhp#");
     CHECK_INT(DEC("IWAPHP,,,,,,#", &m), 0); /* any field may be blank */
-    CHECK_INT(m.kind, GW_HEALTH);
-    CHECK_INT(m.health.hr_bpm, GW_NONE);
-    CHECK_INT(m.health.temp_c_e1, GW_NONE);
+    CHECK_INT(m.kind, WIRE_HEALTH);
+    CHECK_INT(m.health.hr_bpm, WIRE_NONE);
+    CHECK_INT(m.health.temp_c_e1, WIRE_NONE);
     CHECK_INT(DEC("IWAPHP,72#", &m), 0);
     CHECK_INT(m.health.hr_bpm, 72);
-    CHECK_INT(m.health.spo2_pct, GW_NONE);
+    CHECK_INT(m.health.spo2_pct, WIRE_NONE);
     CHECK_INT(DEC("IWAP50,36.7,85#", &m), 0);
     CHECK_INT(m.health.temp_c_e1, 367);
     CHECK_INT(m.battery_pct, 85);
     CHECK_STR(reply(), "IWBP50#");
 
     CHECK_INT(DEC("IWAP49,abc#", &m), NX_EINVAL);
-    CHECK_INT(m.kind, GW_NONE_KIND);
+    CHECK_INT(m.kind, WIRE_NONE_KIND);
     CHECK_INT(DEC("IWAPHT,60,330,85#", &m), NX_EINVAL);
     CHECK_INT(DEC("IWAPHP,60,130,85,101,,#", &m), NX_EINVAL);
     CHECK_INT(DEC("IWAP50,36.7,185#", &m), NX_EINVAL);
-    CHECK_INT(m.health.temp_c_e1, GW_NONE); /* nothing half-filled */
+    CHECK_INT(m.health.temp_c_e1, WIRE_NONE); /* nothing half-filled */
 }
 
 static void test_answers_and_unknown(void)
@@ -271,23 +271,23 @@ static void test_answers_and_unknown(void)
         char f[64];
         snprintf(f, sizeof f, "IWAP%s,080835,1#", types[i]);
         CHECK_INT(iw_decode((const uint8_t *)f, strlen(f), &m, NULL), 0);
-        CHECK_INT(m.kind, GW_CMD_REPLY);
+        CHECK_INT(m.kind, WIRE_CMD_REPLY);
         CHECK_INT(m.serial, 80835);
         CHECK_STR(reply(), "");
     }
     CHECK_INT(DEC("IWAP16,080835#", &m), 0);
-    CHECK_INT(m.kind, GW_CMD_REPLY);
+    CHECK_INT(m.kind, WIRE_CMD_REPLY);
     CHECK_INT(m.serial, 80835);
     CHECK_STR(reply(), "");
     CHECK_INT(DEC("IWAPXL,000001#", &m), 0);
-    CHECK_INT(m.kind, GW_CMD_REPLY);
+    CHECK_INT(m.kind, WIRE_CMD_REPLY);
     CHECK_INT(DEC("IWAP12#", &m), 0);
-    CHECK_INT(m.kind, GW_CMD_REPLY);
-    CHECK_INT(m.serial, GW_NONE);
+    CHECK_INT(m.kind, WIRE_CMD_REPLY);
+    CHECK_INT(m.serial, WIRE_NONE);
 
     /* Unknown types: recorded and acknowledged generically. */
     CHECK_INT(DEC("IWAPZZ,1,2,3#", &m), 0);
-    CHECK_INT(m.kind, GW_UNKNOWN);
+    CHECK_INT(m.kind, WIRE_UNKNOWN);
     CHECK_STR(m.type, "ZZ");
     CHECK_INT(m.payload_len, 6);
     CHECK_STR(reply(), "IWBPZZ#");
@@ -318,7 +318,7 @@ static void test_malformed(void)
         if (rc != NX_EINVAL)
             fprintf(stderr, "accepted: %s\n", bad[i]);
         CHECK_INT(rc, NX_EINVAL);
-        CHECK_INT(m.kind, GW_NONE_KIND);
+        CHECK_INT(m.kind, WIRE_NONE_KIND);
         CHECK_INT(e.code, NX_EINVAL);
         CHECK_INT(iw_reply(&m, NOW_MS, 8, out, sizeof out, &n), NX_EINVAL);
     }
@@ -331,7 +331,7 @@ static void test_malformed(void)
     CHECK_INT(n, 0);
 }
 
-static const char *cmd(const gw_cmd *c)
+static const char *cmd(const wire_cmd *c)
 {
     if (iw_encode_cmd(c, NULL, "353456789012345", 80835, out, sizeof out, &n, NULL) != 0)
         return "(error)";
@@ -341,35 +341,35 @@ static const char *cmd(const gw_cmd *c)
 
 static void test_commands(void)
 {
-    gw_cmd c = {.kind = GW_CMD_LOCATE};
+    wire_cmd c = {.kind = WIRE_CMD_LOCATE};
     CHECK_STR(cmd(&c), "IWBP16,353456789012345,080835#");
     CHECK_INT(iw_encode_cmd(&c, "TRV", "353456789012345", 7, out, sizeof out, &n, NULL), 0);
     CHECK_STR(out, "TRVBP16,353456789012345,000007#");
-    c.kind = GW_CMD_RESET;
+    c.kind = WIRE_CMD_RESET;
     CHECK_STR(cmd(&c), "IWBP18,353456789012345,080835#");
-    c.kind = GW_CMD_POWEROFF;
+    c.kind = WIRE_CMD_POWEROFF;
     CHECK_STR(cmd(&c), "IWBP31,353456789012345,080835#");
-    c.kind = GW_CMD_HR_NOW;
+    c.kind = WIRE_CMD_HR_NOW;
     CHECK_STR(cmd(&c), "IWBPXL,353456789012345,080835#");
-    c = (gw_cmd){.kind = GW_CMD_SOS_NUMBERS, .phones = {"13800138000", "13900139000", ""}};
+    c = (wire_cmd){.kind = WIRE_CMD_SOS_NUMBERS, .phones = {"13800138000", "13900139000", ""}};
     CHECK_STR(cmd(&c), "IWBP12,353456789012345,080835,13800138000,13900139000,#");
     c.phones[1] = "139#";
     CHECK_STR(cmd(&c), "(error)");
-    c = (gw_cmd){.kind = GW_CMD_MESSAGE, .text = "你好"};
+    c = (wire_cmd){.kind = WIRE_CMD_MESSAGE, .text = "你好"};
     CHECK_STR(cmd(&c), "IWBP40,353456789012345,080835,4F60597D#");
-    c = (gw_cmd){.kind = GW_CMD_FALL_DETECT, .on = 1};
+    c = (wire_cmd){.kind = WIRE_CMD_FALL_DETECT, .on = 1};
     CHECK_STR(cmd(&c), "IWBP76,353456789012345,080835,1#");
-    c = (gw_cmd){.kind = GW_CMD_HR_INTERVAL, .seconds = 1800};
+    c = (wire_cmd){.kind = WIRE_CMD_HR_INTERVAL, .seconds = 1800};
     CHECK_STR(cmd(&c), "IWBP86,353456789012345,080835,1,30#");
     c.seconds = 90;
     CHECK_STR(cmd(&c), "IWBP86,353456789012345,080835,1,2#");
     c.seconds = 0;
     CHECK_STR(cmd(&c), "IWBP86,353456789012345,080835,0,0#");
-    c = (gw_cmd){.kind = GW_CMD_CENTER, .phones = {"1"}};
+    c = (wire_cmd){.kind = WIRE_CMD_CENTER, .phones = {"1"}};
     nx_err e;
     CHECK_INT(iw_encode_cmd(&c, NULL, "353456789012345", 1, out, sizeof out, &n, &e), NX_EUNSUPP);
     CHECK_STR(e.field, "kind");
-    c.kind = GW_CMD_LOCATE;
+    c.kind = WIRE_CMD_LOCATE;
     CHECK_INT(iw_encode_cmd(&c, NULL, "35345678901234x", 1, out, sizeof out, &n, NULL), NX_EINVAL);
     CHECK_INT(iw_encode_cmd(&c, NULL, "353456789012345", 1000000, out, sizeof out, &n, NULL), NX_EINVAL);
     CHECK_INT(iw_encode_cmd(&c, "XX", "353456789012345", 1, out, sizeof out, &n, NULL), NX_EINVAL);

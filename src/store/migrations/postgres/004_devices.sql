@@ -2,7 +2,7 @@
 -- rules of 001_init.sql (BIGINT identity, BIGINT, TEXT COLLATE "C").
 -- 004_devices: wristbands, their telemetry, alert rules, alerts and their handling, device commands
 -- (issue 5). Times are epoch milliseconds UTC. Coordinates are micro-degrees (lat_e6, lon_e6),
--- temperatures tenths of a degree (temp_e1), as the gateway codecs decode them (gateway/codec.h).
+-- temperatures tenths of a degree (temp_e1), as the wristband codecs decode them (wire/codec.h).
 -- A device row exists from the first frame the gateway sees: registered = 0 until staff add or bind
 -- it ("unregistered devices are listed for binding"). community_id / grid_id follow the bound
 -- resident (copied on bind) so scope applies in SQL like everywhere else.
