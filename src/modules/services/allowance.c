@@ -16,6 +16,7 @@
 #include "base/jsonin.h"
 #include "base/str.h"
 #include "report/xlsx_write.h"
+#include "store/page.h"
 #include "secure/audit.h"
 #include "text/mask.h"
 
@@ -340,16 +341,15 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
     if (n == 0)
         return 0;
     nx_date today = date_of_ms(now_ms);
-    char sql[1200] = "SELECT ar.id, ar.resident_id, ar.community_id, ar.monthly_amount, ar.tier_age, r.birth_date, "
-                     "r.status, COALESCE(r.deceased_on, r.moved_out_on), ar.start_month "
-                     "FROM allowance_recipients ar JOIN residents r ON r.id = ar.resident_id "
-                     "WHERE ar.status = 'active'";
-    store_param p[4];
-    int np = 0;
-    if (who && (rc = perm_scope_sql(who, "ar.", "resident_id", sql, sizeof sql, p, &np)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT ar.id, ar.resident_id, ar.community_id, ar.monthly_amount, ar.tier_age, r.birth_date, "
+                  "r.status, COALESCE(r.deceased_on, r.moved_out_on), ar.start_month "
+                  "FROM allowance_recipients ar JOIN residents r ON r.id = ar.resident_id "
+                  "WHERE ar.status = 'active'");
+    if (who)
+        perm_scope_q(who, "ar.", "resident_id", &q);
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, np, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         return rc;
     rcp *list = NULL;
     size_t nl = 0, cap = 0;
@@ -476,20 +476,19 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
         snprintf(lo[i], sizeof lo[i], "%04d-%02d-01", y - ages[i], m);
         snprintf(hi[i], sizeof hi[i], "%04d-%02d-31", y - ages[i], m);
     }
-    char sql[2000] =
-        "SELECT r.id, r.name, r.sex, r.birth_date, g.name, r.community_id, "
-        "(SELECT count(*) FROM allowance_recipients ar WHERE ar.resident_id = r.id AND ar.status = 'active'), "
-        "(SELECT count(*) FROM service_applications sa JOIN service_items si ON si.id = sa.item_id "
-        "WHERE sa.resident_id = r.id AND si.effect = 'allowance' AND sa.status IN ('draft', 'in_review', 'returned')) "
-        "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active' AND "
-        "((r.birth_date >= $1 AND r.birth_date <= $2) OR (r.birth_date >= $3 AND r.birth_date <= $4) OR "
-        "(r.birth_date >= $5 AND r.birth_date <= $6))";
-    store_param p[10] = {P_TEXT(lo[0]), P_TEXT(hi[0]), P_TEXT(lo[1]), P_TEXT(hi[1]), P_TEXT(lo[2]), P_TEXT(hi[2])};
-    int n = 6, rc;
-    if ((rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
-    size_t l = strlen(sql);
-    snprintf(sql + l, sizeof sql - l, " ORDER BY r.birth_date, r.id LIMIT %d", COMING_MAX + 1);
+    sqlq q;
+    sqlq_init(&q, "SELECT r.id, r.name, r.sex, r.birth_date, g.name, r.community_id, "
+                  "(SELECT count(*) FROM allowance_recipients ar WHERE ar.resident_id = r.id AND ar.status = 'active'), "
+                  "(SELECT count(*) FROM service_applications sa JOIN service_items si ON si.id = sa.item_id "
+                  "WHERE sa.resident_id = r.id AND si.effect = 'allowance' AND sa.status IN ('draft', 'in_review', "
+                  "'returned')) FROM residents r LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'");
+    for (int i = 0; i < 3; i++) {
+        sqlq_add(&q, i == 0 ? " AND ((r.birth_date >= $%d" : " OR (r.birth_date >= $%d", P_TEXT(lo[i]));
+        sqlq_add(&q, i == 2 ? " AND r.birth_date <= $%d))" : " AND r.birth_date <= $%d)", P_TEXT(hi[i]));
+    }
+    perm_scope_q(who, "r.", "id", &q);
+    sqlq_sql(&q, " ORDER BY r.birth_date, r.id LIMIT %d", COMING_MAX + 1);
+    int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
@@ -498,7 +497,7 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
     int nt;
     store_rows *r;
     if ((rc = svc_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
-        (rc = store_query(tx, sql, p, n, &r, e))) {
+        (rc = sqlq_query(tx, &q, &r, e))) {
         store_rollback(tx);
         return rc;
     }
@@ -530,7 +529,7 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
         json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:o, s:b, s:b, s:o, s:I}", "resident_id",
                               (json_int_t)store_int(r, 0), "name", store_text(r, 1), "sex",
                               store_int(r, 2) == 1 ? "male" : "female", "birth_date", store_text(r, 3), "turning",
-                              turning, "birthday", bds, "grid_name", svc_str_or_null(store_text(r, 4)), "receiving",
+                              turning, "birthday", bds, "grid_name", store_json_text(r, 4), "receiving",
                               store_int(r, 6) > 0, "open_application", store_int(r, 7) > 0, "tier_label",
                               svc_str_or_null(label), "monthly_amount", (json_int_t)amount);
         json_array_append_new(items, o);
@@ -549,68 +548,45 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
 
 /* ---- recipients and the roster ---- */
 
+static json_t *recipient_json(store_rows *r)
+{
+    json_t *o = json_object();
+    store_json_set(o, "id", store_json_int, r, 0);
+    store_json_set(o, "resident_id", store_json_int, r, 1);
+    store_json_set(o, "name", store_json_text, r, 2);
+    store_json_set(o, "birth_date", store_json_text, r, 3);
+    store_json_set(o, "tier_age", store_json_int, r, 4);
+    store_json_set(o, "monthly_amount", store_json_int, r, 5);
+    store_json_set(o, "start_month", store_json_text, r, 6);
+    store_json_set(o, "status", store_json_text, r, 7);
+    store_json_set(o, "stop_reason", store_json_text, r, 8);
+    store_json_set(o, "stop_date", store_json_text, r, 9);
+    json_object_set_new(o, "recover_months", json_integer(store_int(r, 10)));
+    json_object_set_new(o, "recover_amount", json_integer(store_int(r, 11)));
+    store_json_set(o, "application_id", store_json_int, r, 12);
+    return o;
+}
+
 int services_allowance_recipients(nx_app *app, const nx_principal *who, const char *status, const char *cursor,
                                   int limit, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看高龄津贴名单");
-    int64_t before = INT64_MAX;
+    int64_t before = 0;
     if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-    char sql[1500] = "SELECT ar.id, ar.resident_id, r.name, r.birth_date, ar.tier_age, ar.monthly_amount, ar.start_month, "
-                     "ar.status, ar.stop_reason, ar.stop_date, ar.recover_months, ar.recover_amount, ar.application_id "
-                     "FROM allowance_recipients ar JOIN residents r ON r.id = ar.resident_id WHERE ar.id < $1";
-    store_param p[8] = {P_INT(before)};
-    int n = 1, rc;
-    if (status) {
-        p[n++] = P_TEXT(status);
-        size_t l = strlen(sql);
-        snprintf(sql + l, sizeof sql - l, " AND ar.status = $%d", n);
-    }
-    if ((rc = perm_scope_sql(who, "ar.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
-    p[n++] = P_INT(limit + 1);
-    size_t l = strlen(sql);
-    snprintf(sql + l, sizeof sql - l, " ORDER BY ar.id DESC LIMIT $%d", n);
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    int count = 0;
-    int64_t last = 0;
-    bool more = false;
-    while (store_row(r)) {
-        if (count == limit) {
-            more = true;
-            break;
-        }
-        json_t *o = json_pack("{s:I, s:I, s:s, s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:I, s:I, s:o}", "id",
-                              (json_int_t)store_int(r, 0), "resident_id", (json_int_t)store_int(r, 1), "name",
-                              store_text(r, 2), "birth_date", store_text(r, 3), "tier_age", (json_int_t)store_int(r, 4),
-                              "monthly_amount", (json_int_t)store_int(r, 5), "start_month", store_text(r, 6), "status",
-                              store_text(r, 7), "stop_reason", svc_str_or_null(store_text(r, 8)), "stop_date",
-                              svc_str_or_null(store_text(r, 9)), "recover_months", (json_int_t)store_int(r, 10),
-                              "recover_amount", (json_int_t)store_int(r, 11), "application_id",
-                              store_isnull(r, 12) ? json_null() : json_integer(store_int(r, 12)));
-        json_array_append_new(items, o);
-        last = store_int(r, 0);
-        count++;
-    }
-    rc = store_rows_end(r, e);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    char cur[32];
-    snprintf(cur, sizeof cur, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(cur) : json_null());
-    return 0;
+    sqlq q;
+    sqlq_init(&q, "SELECT ar.id, ar.resident_id, r.name, r.birth_date, ar.tier_age, ar.monthly_amount, ar.start_month, "
+                  "ar.status, ar.stop_reason, ar.stop_date, ar.recover_months, ar.recover_amount, ar.application_id "
+                  "FROM allowance_recipients ar JOIN residents r ON r.id = ar.resident_id WHERE 1 = 1");
+    if (before)
+        sqlq_add(&q, " AND ar.id < $%d", P_INT(before));
+    if (status)
+        sqlq_add(&q, " AND ar.status = $%d", P_TEXT(status));
+    perm_scope_q(who, "ar.", "resident_id", &q);
+    sqlq_sql(&q, " ORDER BY ar.id DESC");
+    store_page_spec spec = {.limit = limit, .max = (int)app->cfg->page_max, .row = recipient_json};
+    return store_page_read(app->db, &q, &spec, out, e);
 }
 
 int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m, const char *path, int64_t *rows,
@@ -623,16 +599,17 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
     *rows = 0;
     char month[8];
     snprintf(month, sizeof month, "%04d-%02d", y, m);
-    char sql[1500] = "SELECT c.name, g.name, r.name, r.sex, r.birth_date, r.id_enc, ar.start_month, ar.status, "
-                     "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients ar "
-                     "JOIN residents r ON r.id = ar.resident_id JOIN communities c ON c.id = ar.community_id "
-                     "LEFT JOIN grids g ON g.id = r.grid_id WHERE ar.start_month <= $1";
-    store_param p[6] = {P_TEXT(month)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "ar.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
-    size_t l = strlen(sql);
-    snprintf(sql + l, sizeof sql - l, " ORDER BY c.name, g.name, r.birth_date, ar.id");
+    /* Every recipient of the scope, no cap and no page: the roster is the payroll. (The tests name
+     * this query by its text "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients".) */
+    sqlq q;
+    sqlq_init(&q, "SELECT c.name, g.name, r.name, r.sex, r.birth_date, r.id_enc, ar.start_month, ar.status, "
+                  "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients ar "
+                  "JOIN residents r ON r.id = ar.resident_id JOIN communities c ON c.id = ar.community_id "
+                  "LEFT JOIN grids g ON g.id = r.grid_id WHERE 1 = 1");
+    sqlq_add(&q, " AND ar.start_month <= $%d", P_TEXT(month));
+    perm_scope_q(who, "ar.", "resident_id", &q);
+    sqlq_sql(&q, " ORDER BY c.name, g.name, r.birth_date, ar.id");
+    int rc;
     xlsx_out *x = NULL;
     char sheet[32];
     snprintf(sheet, sizeof sheet, "高龄津贴%04d年%02d月", y, m);
@@ -655,7 +632,7 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
     int nt;
     store_rows *r = NULL;
     if ((rc = svc_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
-        (rc = store_query(tx, sql, p, n, &r, e)))
+        (rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     int64_t seq = 0;
     while (store_row(r)) {

@@ -3,7 +3,7 @@
  * Who: a resident or family member (self scope) applies for their own resident only; staff and
  * grid workers apply on behalf of a resident inside their scope (代办, recorded as proxy). Every
  * statement that reads or changes an application carries the caller's scope condition
- * (perm_scope_sql on community_id / grid_id / resident_id), so an application outside it is "not
+ * (perm_scope_q on community_id / grid_id / resident_id), so an application outside it is "not
  * found", never "forbidden".
  *
  * The form values are stored encrypted as one JSON text (form_enc, context CTX_FORM) because items
@@ -92,13 +92,13 @@ static void row_cleanup(app_row *a)
 /* Load application id in who's scope (NX_ENOTFOUND outside it). */
 static int app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, app_row *a, nx_err *e)
 {
-    char sql[1500] = APP_COLS " WHERE a.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
+    sqlq q;
+    sqlq_init(&q, APP_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "申请不存在", e))) {
         store_rows_free(r);
@@ -559,7 +559,7 @@ static int materials_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
         json_t *m = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)store_int(r, 0), "key", store_text(r, 1),
                               "filename", store_text(r, 2), "content_type", store_text(r, 3), "size",
                               (json_int_t)store_int(r, 4));
-        svc_time_json(m, "uploaded_at", r, 5);
+        store_json_set(m, "uploaded_at", store_json_time, r, 5);
         json_array_append_new(a, m);
     }
     return rows_done(r, a, out, e);
@@ -579,13 +579,13 @@ static int timeline_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
     while (store_row(r)) {
         json_t *t = json_object();
         json_object_set_new(t, "id", json_integer(store_int(r, 0)));
-        svc_time_json(t, "at", r, 1);
-        json_object_set_new(t, "by", svc_str_or_null(store_text(r, 2)));
+        store_json_set(t, "at", store_json_time, r, 1);
+        json_object_set_new(t, "by", store_json_text(r, 2));
         json_object_set_new(t, "action", json_string(store_text(r, 3)));
-        json_object_set_new(t, "from_status", svc_str_or_null(store_text(r, 4)));
-        json_object_set_new(t, "to_status", svc_str_or_null(store_text(r, 5)));
-        json_object_set_new(t, "step_code", svc_str_or_null(store_text(r, 6)));
-        json_object_set_new(t, "note", svc_str_or_null(store_text(r, 7)));
+        json_object_set_new(t, "from_status", store_json_text(r, 4));
+        json_object_set_new(t, "to_status", store_json_text(r, 5));
+        json_object_set_new(t, "step_code", store_json_text(r, 6));
+        json_object_set_new(t, "note", store_json_text(r, 7));
         json_array_append_new(a, t);
     }
     return rows_done(r, a, out, e);
@@ -608,7 +608,7 @@ static int documents_json(nx_app *app, store_tx *tx, int64_t id, json_t **out, n
         json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0), "kind",
                               store_text(r, 1), "title", store_text(r, 2), "serial", store_text(r, 3), "verify_code",
                               code, "revoked", !store_isnull(r, 5));
-        svc_time_json(d, "issued_at", r, 4);
+        store_json_set(d, "issued_at", store_json_time, r, 4);
         json_array_append_new(a, d);
     }
     return rows_done(r, a, out, e);
@@ -660,110 +660,79 @@ done:
     return rc;
 }
 
-int services_app_list(nx_app *app, const nx_principal *who, const services_query *q, json_t **out, nx_err *e)
+/* The conditions of a list query: the filters asked for, then the caller's scope. */
+static void app_filters(sqlq *q, const nx_principal *who, const services_query *f, int64_t now)
+{
+    if (f->item_id)
+        sqlq_add(q, " AND a.item_id = $%d", P_INT(f->item_id));
+    if (f->resident_id)
+        sqlq_add(q, " AND a.resident_id = $%d", P_INT(f->resident_id));
+    if (f->community_id)
+        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
+    if (f->status)
+        sqlq_add(q, " AND a.status = $%d", P_TEXT(f->status));
+    if (f->step)
+        sqlq_add(q, " AND a.step_code = $%d", P_TEXT(f->step));
+    if (f->queue) {
+        sqlq_sql(q, " AND a.status = 'in_review'");
+        if (who->role == ROLE_STAFF)
+            sqlq_add(q, " AND a.step_role = $%d", P_TEXT("community"));
+        else if (who->role == ROLE_STREET)
+            sqlq_add(q, " AND a.step_role = $%d", P_TEXT("street"));
+        else if (who->role != ROLE_ADMIN)
+            sqlq_sql(q, " AND 1 = 0");
+    }
+    if (f->overdue) {
+        sqlq_sql(q, " AND a.status = 'in_review'");
+        sqlq_add(q, " AND a.due_at < $%d", P_INT(now));
+    }
+    perm_scope_q(who, "a.", "resident_id", q);
+}
+
+typedef struct list_ctx {
+    nx_app *app;
+    int64_t now;
+} list_ctx;
+
+static json_t *app_list_row(store_rows *r, void *ctx)
+{
+    list_ctx *c = ctx;
+    app_row a;
+    row_fill(c->app, r, &a);
+    json_t *steps = json_loads(store_text(r, 24), 0, NULL);
+    const char *step_name = json_string_value(json_object_get(json_array_get(steps, (size_t)a.step), "name"));
+    json_t *o = app_json(&a, store_text(r, 22), store_text(r, 23), step_name, c->now);
+    json_decref(steps);
+    row_cleanup(&a);
+    return o;
+}
+
+int services_app_list(nx_app *app, const nx_principal *who, const services_query *f, json_t **out, nx_err *e)
 {
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务申请");
-    char where[2000] = " WHERE 1 = 1";
-    store_param p[16];
-    int n = 0, rc;
-    int64_t now = clock_now_ms();
-#define ADD(fmt, v)                                                                                \
-    do {                                                                                           \
-        p[n++] = (v);                                                                              \
-        size_t l_ = strlen(where);                                                                 \
-        snprintf(where + l_, sizeof where - l_, fmt, n);                                           \
-    } while (0)
-    if (q->item_id)
-        ADD(" AND a.item_id = $%d", P_INT(q->item_id));
-    if (q->resident_id)
-        ADD(" AND a.resident_id = $%d", P_INT(q->resident_id));
-    if (q->community_id)
-        ADD(" AND a.community_id = $%d", P_INT(q->community_id));
-    if (q->status)
-        ADD(" AND a.status = $%d", P_TEXT(q->status));
-    if (q->step)
-        ADD(" AND a.step_code = $%d", P_TEXT(q->step));
-    if (q->queue) {
-        size_t l = strlen(where);
-        snprintf(where + l, sizeof where - l, " AND a.status = 'in_review'");
-        if (who->role == ROLE_STAFF)
-            ADD(" AND a.step_role = $%d", P_TEXT("community"));
-        else if (who->role == ROLE_STREET)
-            ADD(" AND a.step_role = $%d", P_TEXT("street"));
-        else if (who->role != ROLE_ADMIN)
-            snprintf(where + strlen(where), sizeof where - strlen(where), " AND 1 = 0");
-    }
-    if (q->overdue) {
-        size_t l = strlen(where);
-        snprintf(where + l, sizeof where - l, " AND a.status = 'in_review'");
-        ADD(" AND a.due_at < $%d", P_INT(now));
-    }
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", where, sizeof where, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
-    int nfilter = n;
-    static const char from[] = " FROM service_applications a JOIN service_items i ON i.id = a.item_id "
-                               "JOIN residents r ON r.id = a.resident_id";
-    char count_sql[2200];
-    snprintf(count_sql, sizeof count_sql, "SELECT COUNT(*)%s%s", from, where);
-    int64_t before = 0;
-    if (q->cursor && q->cursor[0] && str_to_i64(q->cursor, 1, INT64_MAX, &before) != 0)
+    int64_t before = 0, now = clock_now_ms();
+    if (f->cursor && f->cursor[0] && str_to_i64(f->cursor, 1, INT64_MAX, &before) != 0)
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+#define FROM                                                                                       \
+    " FROM service_applications a JOIN service_items i ON i.id = a.item_id JOIN residents r ON r.id = a.resident_id " \
+    "WHERE 1 = 1"
+    sqlq count, q;
+    sqlq_init(&count, "SELECT COUNT(*)" FROM);
+    app_filters(&count, who, f, now);
+    sqlq_init(&q, "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, "
+                  "a.submitted_at, a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, "
+                  "a.status, a.step_code, a.step_role, a.serial, a.correction, a.reason, a.form_enc, i.name, r.name, "
+                  "i.steps" FROM);
+#undef FROM
+    app_filters(&q, who, f, now);
     if (before)
-        ADD(" AND a.id < $%d", P_INT(before));
-    int limit = q->limit > 0 ? q->limit : 20;
-    ADD(" ORDER BY a.id DESC LIMIT $%d", P_INT(limit + 1));
-#undef ADD
-    char sql[3000];
-    snprintf(sql, sizeof sql,
-             "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, a.submitted_at, "
-             "a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status, "
-             "a.step_code, a.step_role, a.serial, a.correction, a.reason, a.form_enc, i.name, r.name, i.steps%s%s",
-             from, where);
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    int64_t total = 0;
-    if ((rc = store_one_int(tx, count_sql, p, nfilter, &total, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    int count = 0;
-    int64_t last = 0;
-    bool more = false;
-    while (store_row(r)) {
-        if (count == limit) {
-            more = true;
-            break;
-        }
-        app_row a;
-        row_fill(app, r, &a);
-        json_t *steps = json_loads(store_text(r, 24), 0, NULL);
-        const char *step_name =
-            json_string_value(json_object_get(json_array_get(steps, (size_t)a.step), "name"));
-        json_array_append_new(items, app_json(&a, store_text(r, 22), store_text(r, 23), step_name, now));
-        json_decref(steps);
-        last = a.id;
-        row_cleanup(&a);
-        count++;
-    }
-    rc = store_rows_end(r, e);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    char cur[32];
-    snprintf(cur, sizeof cur, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
-                     more ? json_string(cur) : json_null());
-    return 0;
+        sqlq_add(&q, " AND a.id < $%d", P_INT(before));
+    sqlq_sql(&q, " ORDER BY a.id DESC");
+    list_ctx c = {app, now};
+    store_page_spec spec = {
+        .limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row_ctx = app_list_row, .ctx = &c};
+    return store_page_read(app->db, &q, &spec, out, e);
 }
 
 /* ---- materials ---- */

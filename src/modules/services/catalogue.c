@@ -141,7 +141,7 @@ static json_t *item_json(store_rows *r)
     json_object_set_new(o, "eligibility", parse_col(r, 8, json_array()));
     json_object_set_new(o, "steps", parse_col(r, 9, json_array()));
     json_object_set_new(o, "document", parse_col(r, 10, json_null()));
-    json_object_set_new(o, "effect", svc_str_or_null(store_text(r, 11)));
+    json_object_set_new(o, "effect", store_json_text(r, 11));
     json_object_set_new(o, "active", json_boolean(store_int(r, 12) != 0));
     json_object_set_new(o, "sort", json_integer(store_int(r, 13)));
     json_object_set_new(o, "version", json_integer(store_int(r, 14)));

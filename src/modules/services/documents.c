@@ -185,12 +185,12 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     bool cert = kind && strcmp(kind, "certificate") == 0;
     if (!cert && !(kind && strcmp(kind, "application") == 0))
         return nx_fail(e, NX_EINVAL, "kind", "文书类型应为 application 或 certificate");
-    char sql[1200] = "SELECT a.item_id, a.community_id, a.resident_id, a.serial, a.status, a.proxy, a.submitted_at, "
-                     "a.decided_at, a.form_enc FROM service_applications a WHERE a.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT a.item_id, a.community_id, a.resident_id, a.serial, a.status, a.proxy, a.submitted_at, "
+                  "a.decided_at, a.form_enc FROM service_applications a WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
+    int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
@@ -202,7 +202,7 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     pdf_row *rows = NULL;
     char (*cells)[300] = NULL;
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     if ((rc = store_first(r, "申请不存在", e))) {
         store_rows_free(r);
@@ -428,7 +428,7 @@ int services_verify(nx_app *app, const char *code, json_t **out, nx_err *e)
     json_object_set_new(o, "kind", json_string(store_text(r, 2)));
     json_object_set_new(o, "title", json_string(store_text(r, 3)));
     json_object_set_new(o, "serial", json_string(store_text(r, 0)));
-    svc_time_json(o, "issued_at", r, 4);
+    store_json_set(o, "issued_at", store_json_time, r, 4);
     json_object_set_new(o, "community", json_string(store_text(r, 6)));
     json_object_set_new(o, "application_serial", json_string(store_text(r, 7)));
     json_object_set_new(o, "application_status", json_string(store_text(r, 8)));

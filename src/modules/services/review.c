@@ -22,6 +22,7 @@
 #include <string.h>
 
 #define DAY_MS (24LL * 3600 * 1000)
+#define ESCALATE_BATCH 500
 
 typedef struct rv_row {
     int64_t id, item_id, community_id, resident_id;
@@ -31,14 +32,14 @@ typedef struct rv_row {
 
 static int rv_load(store_tx *tx, const nx_principal *who, int64_t id, rv_row *a, nx_err *e)
 {
-    char sql[1200] = "SELECT a.id, a.item_id, a.community_id, a.resident_id, a.step, a.status, a.step_role, "
-                     "a.step_code, a.serial FROM service_applications a WHERE a.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT a.id, a.item_id, a.community_id, a.resident_id, a.step, a.status, a.step_role, "
+                  "a.step_code, a.serial FROM service_applications a WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "申请不存在", e))) {
         store_rows_free(r);
@@ -186,17 +187,19 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
 
 static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *count, nx_err *e)
 {
-    char sql[1200] = "SELECT a.id, a.community_id, a.resident_id, a.step_role, a.step_code, a.serial, i.name "
-                     "FROM service_applications a JOIN service_items i ON i.id = a.item_id "
-                     "WHERE a.status = 'in_review' AND a.due_at < $1 AND a.escalated_at IS NULL";
-    store_param p[4] = {P_INT(now)};
-    int n = 1, rc;
-    if (who && (rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
-    size_t l = strlen(sql);
-    snprintf(sql + l, sizeof sql - l, " ORDER BY a.id LIMIT 500");
+    /* A batch of ESCALATE_BATCH per run, oldest first: the rest are escalated by the next runs (each
+     * run marks the ones it handled), so none is skipped, and one run's transaction stays short. */
+    sqlq q;
+    sqlq_init(&q, "SELECT a.id, a.community_id, a.resident_id, a.step_role, a.step_code, a.serial, i.name "
+                  "FROM service_applications a JOIN service_items i ON i.id = a.item_id "
+                  "WHERE a.status = 'in_review' AND a.escalated_at IS NULL");
+    sqlq_add(&q, " AND a.due_at < $%d", P_INT(now));
+    if (who)
+        perm_scope_q(who, "a.", "resident_id", &q);
+    sqlq_sql(&q, " ORDER BY a.id LIMIT %d", ESCALATE_BATCH);
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     typedef struct esc {
         int64_t id, community, resident;
@@ -285,25 +288,20 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
 {
     if (!perm_has(who, RIGHT_SERVICE_REVIEW))
         return nx_fail(e, NX_EPERM, "", "无权查看服务统计");
-    char scope[400] = "";
-    store_param sp[4];
-    int sn = 0, rc;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", scope, sizeof scope, sp, &sn)))
-        return nx_fail(e, rc, "", "内部错误：查询过长");
+    int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
     json_t *by_item = json_array(), *by_step = json_array(), *by_status = json_object();
     json_t *o = NULL;
     store_rows *r = NULL;
-    char sql[1500];
-    store_param p[6];
+    sqlq q;
     /* by item and status */
-    snprintf(sql, sizeof sql,
-             "SELECT i.id, i.name, a.status, count(*) FROM service_applications a JOIN service_items i ON i.id = "
-             "a.item_id WHERE 1 = 1%s GROUP BY i.id, i.name, a.status ORDER BY i.id",
-             scope);
-    if ((rc = store_query(tx, sql, sp, sn, &r, e)))
+    sqlq_init(&q, "SELECT i.id, i.name, a.status, count(*) FROM service_applications a JOIN service_items i ON i.id = "
+                  "a.item_id WHERE 1 = 1");
+    perm_scope_q(who, "a.", "resident_id", &q);
+    sqlq_sql(&q, " GROUP BY i.id, i.name, a.status ORDER BY i.id");
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     int64_t total = 0;
     while (store_row(r)) {
@@ -325,19 +323,14 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
     if (rc)
         goto done;
     /* waiting per step, with overdue counts */
-    for (int i = 0; i < sn; i++)
-        p[i + 1] = sp[i];
-    p[0] = P_INT(now_ms);
-    char scope1[400] = "";
-    int n1 = 1;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", scope1, sizeof scope1, p, &n1)))
-        goto done;
-    snprintf(sql, sizeof sql,
-             "SELECT a.step_code, a.step_role, count(*), sum(CASE WHEN a.due_at < $1 THEN 1 ELSE 0 END) "
-             "FROM service_applications a WHERE a.status = 'in_review'%s GROUP BY a.step_code, a.step_role "
-             "ORDER BY a.step_code",
-             scope1);
-    if ((rc = store_query(tx, sql, p, n1, &r, e)))
+    sqlq_init(&q, NULL);
+    sqlq_sql(&q,
+             "SELECT a.step_code, a.step_role, count(*), sum(CASE WHEN a.due_at < $%d THEN 1 ELSE 0 END) "
+             "FROM service_applications a WHERE a.status = 'in_review'",
+             sqlq_param(&q, P_INT(now_ms)));
+    perm_scope_q(who, "a.", "resident_id", &q);
+    sqlq_sql(&q, " GROUP BY a.step_code, a.step_role ORDER BY a.step_code");
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     int64_t overdue = 0, waiting = 0;
     while (store_row(r)) {
@@ -351,12 +344,11 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
     r = NULL;
     if (rc)
         goto done;
-    snprintf(sql, sizeof sql,
-             "SELECT count(*), CAST(COALESCE(sum(a.decided_at - a.submitted_at), 0) AS BIGINT) FROM "
-             "service_applications a WHERE a.status IN ('approved', 'rejected') AND a.submitted_at IS NOT NULL "
-             "AND a.decided_at IS NOT NULL%s",
-             scope);
-    if ((rc = store_query(tx, sql, sp, sn, &r, e)))
+    sqlq_init(&q, "SELECT count(*), CAST(COALESCE(sum(a.decided_at - a.submitted_at), 0) AS BIGINT) FROM "
+                  "service_applications a WHERE a.status IN ('approved', 'rejected') AND a.submitted_at IS NOT NULL "
+                  "AND a.decided_at IS NOT NULL");
+    perm_scope_q(who, "a.", "resident_id", &q);
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     int64_t decided = 0, sum_ms = 0;
     if ((rc = store_first(r, "统计查询没有结果", e)))
@@ -397,82 +389,65 @@ done:
 
 /* ---- notifications ---- */
 
+/* The notifications addressed to who: to their resident (self scope), else to their role within
+ * their communities. */
+static void notif_where(sqlq *q, const nx_principal *who)
+{
+    if (who->scope == SCOPE_SELF) {
+        sqlq_add(q, " AND n.resident_id = $%d", P_INT(who->resident_id));
+        return;
+    }
+    sqlq_add(q, " AND n.resident_id IS NULL AND n.target_role = $%d", P_TEXT(role_code(who->role)));
+    if (who->scope == SCOPE_STREET)
+        sqlq_add(q, " AND n.community_id IN (SELECT id FROM communities WHERE street_id = $%d)", P_INT(who->street_id));
+    else if (who->scope != SCOPE_ALL)
+        sqlq_add(q, " AND n.community_id = $%d", P_INT(who->community_id));
+}
+
+static json_t *notification_json(store_rows *r)
+{
+    json_t *o = json_object();
+    store_json_set(o, "id", store_json_int, r, 0);
+    store_json_set(o, "kind", store_json_text, r, 1);
+    store_json_set(o, "title", store_json_text, r, 2);
+    store_json_set(o, "body", store_json_text, r, 3);
+    store_json_set(o, "link", store_json_text, r, 4);
+    json_object_set_new(o, "read", json_boolean(!store_isnull(r, 6)));
+    store_json_set(o, "created_at", store_json_time, r, 5);
+    return o;
+}
+
 int services_notifications(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out,
                            nx_err *e)
 {
-    char sql[1200];
-    store_param p[6];
-    int n = 0, rc;
-    int64_t before = INT64_MAX;
+    int64_t before = 0;
     if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-    if (who->scope == SCOPE_SELF) {
-        if (who->resident_id == 0) {
-            *out = json_pack("{s:[], s:n, s:i}", "items", "next_cursor", "unread", 0);
-            return 0;
-        }
-        p[n++] = P_INT(who->resident_id);
-        str_copy(sql, "FROM notifications n WHERE n.resident_id = $1", sizeof sql);
-    } else {
-        p[n++] = P_TEXT(role_code(who->role));
-        str_copy(sql, "FROM notifications n WHERE n.resident_id IS NULL AND n.target_role = $1", sizeof sql);
-        size_t l = strlen(sql);
-        if (who->scope == SCOPE_STREET) {
-            p[n++] = P_INT(who->street_id);
-            snprintf(sql + l, sizeof sql - l, " AND n.community_id IN (SELECT id FROM communities WHERE street_id = $%d)", n);
-        } else if (who->scope != SCOPE_ALL) {
-            p[n++] = P_INT(who->community_id);
-            snprintf(sql + l, sizeof sql - l, " AND n.community_id = $%d", n);
-        }
+    if (who->scope == SCOPE_SELF && who->resident_id == 0) {
+        *out = json_pack("{s:[], s:n, s:i}", "items", "next_cursor", "unread", 0);
+        return 0;
     }
+    sqlq unread_q, q;
+    sqlq_init(&unread_q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
+    notif_where(&unread_q, who);
+    sqlq_init(&q, "SELECT n.id, n.kind, n.title, n.body, n.link, n.created_at, n.read_at FROM notifications n "
+                  "WHERE 1 = 1");
+    notif_where(&q, who);
+    if (before)
+        sqlq_add(&q, " AND n.id < $%d", P_INT(before));
+    sqlq_sql(&q, " ORDER BY n.id DESC");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
         return rc;
-    char q[1500];
     int64_t unread = 0;
-    snprintf(q, sizeof q, "SELECT count(*) %s AND n.read_at IS NULL", sql);
-    if ((rc = store_one_int(tx, q, p, n, &unread, e))) {
+    store_page_spec spec = {.limit = limit, .max = (int)app->cfg->page_max, .row = notification_json};
+    if ((rc = sqlq_one_int(tx, &unread_q, &unread, e)) || (rc = store_page(tx, &q, &spec, out, e))) {
         store_rollback(tx);
         return rc;
     }
-    p[n] = P_INT(before);
-    p[n + 1] = P_INT(limit + 1);
-    snprintf(q, sizeof q,
-             "SELECT n.id, n.kind, n.title, n.body, n.link, n.created_at, n.read_at %s AND n.id < $%d "
-             "ORDER BY n.id DESC LIMIT $%d",
-             sql, n + 1, n + 2);
-    store_rows *r;
-    if ((rc = store_query(tx, q, p, n + 2, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    int count = 0;
-    int64_t last = 0;
-    bool more = false;
-    while (store_row(r)) {
-        if (count == limit) {
-            more = true;
-            break;
-        }
-        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:o, s:b}", "id", (json_int_t)store_int(r, 0), "kind",
-                              store_text(r, 1), "title", store_text(r, 2), "body", store_text(r, 3), "link",
-                              svc_str_or_null(store_text(r, 4)), "read", !store_isnull(r, 6));
-        svc_time_json(o, "created_at", r, 5);
-        json_array_append_new(items, o);
-        last = store_int(r, 0);
-        count++;
-    }
-    rc = store_rows_end(r, e);
     store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    char cur[32];
-    snprintf(cur, sizeof cur, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:o, s:I}", "items", items, "next_cursor", more ? json_string(cur) : json_null(), "unread",
-                     (json_int_t)unread);
+    json_object_set_new(*out, "unread", json_integer(unread));
     return 0;
 }
 

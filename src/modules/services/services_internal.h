@@ -3,6 +3,8 @@
 #define NX_MODULES_SERVICES_INTERNAL_H
 
 #include "modules/services/services.h"
+#include "store/page.h"
+#include "store/query.h"
 
 #define CTX_FORM "service.form"       /* encryption context of service_applications.form_enc */
 #define SVC_PAGE_CURSOR_MAX 40
@@ -61,6 +63,5 @@ int svc_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, allowance_
 
 /* Text helpers. */
 json_t *svc_str_or_null(const char *s);
-void svc_time_json(json_t *o, const char *key, store_rows *r, int col);
 
 #endif
