@@ -56,8 +56,8 @@ static int collect(store_tx *tx, int64_t first, dres *out, int cap, int *n, nx_e
         "SELECT r.id, r.community_id, r.grid_id FROM residents r JOIN resident_tags rt ON rt.resident_id = r.id "
         "JOIN tags t ON t.id = rt.tag_id AND t.code = 'living_alone' WHERE r.status = 'active' AND r.id <> $1 "
         "AND r.birth_date IS NOT NULL ORDER BY r.birth_date, r.id LIMIT $2",
-        "SELECT id, community_id, grid_id FROM residents WHERE status = 'active' AND id <> $1 "
-        "AND birth_date IS NOT NULL ORDER BY birth_date, id LIMIT $2",
+        ("SELECT id, community_id, grid_id FROM residents WHERE status = 'active' AND id <> $1 "
+         "AND birth_date IS NOT NULL ORDER BY birth_date, id LIMIT $2"),
     };
     *n = 0;
     for (size_t q = 0; q < sizeof sql / sizeof sql[0] && *n < cap; q++) {

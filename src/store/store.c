@@ -42,8 +42,10 @@
 /* The backends this binary knows, tried in order. postgres.c adds its table here. */
 static const struct store_ops *const backends[] = {&store_postgres_ops, &store_sqlite_ops, NULL};
 
+/* The backend whose accepts() takes url in *out (NULL on failure, so no caller reads garbage). */
 static int pick_backend(const char *url, const struct store_ops **out, nx_err *e)
 {
+    *out = NULL;
     if (url == NULL || url[0] == '\0')
         return nx_fail(e, NX_EINVAL, "database", "未指定数据库位置");
     for (int i = 0; backends[i]; i++) {
