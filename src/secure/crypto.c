@@ -452,6 +452,14 @@ int field_decrypt_ad(const nx_keys *k, const char *context, const unsigned char 
     return 0;
 }
 
+void field_plain_free(char *plain)
+{
+    if (plain == NULL)
+        return;
+    sodium_memzero(plain, strlen(plain));
+    free(plain);
+}
+
 int field_encrypt(const nx_keys *k, const char *plain, size_t n, unsigned char **out, size_t *out_len)
 {
     return field_encrypt_ad(k, "", plain, n, out, out_len);

@@ -84,6 +84,12 @@ int field_encrypt_ad(const nx_keys *k, const char *context, const char *plain, s
 /* As field_decrypt, with the context the value was encrypted under. */
 int field_decrypt_ad(const nx_keys *k, const char *context, const unsigned char *in, size_t n, char **plain);
 
+/* Release a plaintext from field_decrypt / field_decrypt_ad: wipe it (sodium_memzero over its
+ * strlen bytes, which the compiler may not drop as a dead store) and free it. Every decrypted
+ * value is released with this, never with free(), so personal data does not linger in freed heap
+ * memory. NULL is accepted. */
+void field_plain_free(char *plain);
+
 /* Blind index for exact look-ups (WHERE id_bidx = $1): keyed BLAKE2b-128 with the index key over
  * domain || 0x00 || normalized. domain names the column ("resident.id_number") so equal values in
  * different columns do not match; normalized is the value after the caller's normalization

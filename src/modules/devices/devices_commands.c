@@ -424,11 +424,11 @@ int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pen
         }
         const char *args = plain ? plain : store_text(r, 4);
         if (strlen(args) >= sizeof c->args) {
-            free(plain);
+            field_plain_free(plain);
             continue;
         }
         str_copy(c->args, args, sizeof c->args);
-        free(plain);
+        field_plain_free(plain);
         (*n)++;
     }
     if (rc == 0)

@@ -46,7 +46,7 @@ static json_t *member_row(nx_app *app, store_rows *r)
         char masked[32];
         mask_phone(plain, masked, sizeof masked);
         json_object_set_new(o, "phone", json_string(masked));
-        free(plain);
+        field_plain_free(plain);
     } else {
         json_object_set_new(o, "phone", json_null());
     }

@@ -385,10 +385,7 @@ static json_t *shop_row(nx_app *app, store_rows *r)
             mask_phone(plain, masked, sizeof masked);
         else
             nx_log(LOG_WARN, "org.shop_phone_undecryptable shop=%lld", (long long)store_int(r, 0));
-        if (plain) {
-            memset(plain, 0, strlen(plain));
-            free(plain);
-        }
+        field_plain_free(plain);
         put(o, "phone", json_string(masked));
     }
     put(o, "license_no", store_json_text(r, 8));

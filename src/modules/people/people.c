@@ -763,7 +763,7 @@ static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t 
     const void *ct = store_blob(r, 8, &cn);
     char *plain = people_open(app, CTX_ID, ct, cn);
     str_copy(rec->id_norm, plain ? plain : "", sizeof rec->id_norm);
-    free(plain);
+    field_plain_free(plain);
     pl->community = store_int(r, 9);
     pl->grid = store_int(r, 10);
     pl->estate = store_int(r, 11);
@@ -779,7 +779,7 @@ static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t 
     char *ph = people_open(app, CTX_PHONE, pc, cn);
     rec->has_phone = ph != NULL;
     str_copy(rec->phone, ph ? ph : "", sizeof rec->phone);
-    free(ph);
+    field_plain_free(ph);
     store_rows_free(r);
     return 0;
 }

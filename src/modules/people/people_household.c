@@ -205,7 +205,7 @@ static json_t *household_json(nx_app *app, store_rows *r)
     char masked[300] = "";
     if (addr)
         mask_address(addr, masked, sizeof masked);
-    free(addr);
+    field_plain_free(addr);
     const char *kind = store_text(r, 6);
     json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
                           (json_int_t)store_int(r, 0), "community_id", (json_int_t)store_int(r, 1), "grid_id",

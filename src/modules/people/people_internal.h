@@ -11,7 +11,7 @@
 #define CTX_CONTACT_PHONE "contact.phone"
 #define CTX_HOUSEHOLD_ADDRESS "household.address"
 
-/* Decrypt a ciphertext column encrypted under context; malloc'd plaintext or NULL. */
+/* Decrypt a ciphertext column encrypted under context; plaintext (release with field_plain_free) or NULL. */
 char *people_open(nx_app *app, const char *context, const void *ct, size_t n);
 /* Derived forms of a name (simplified, pinyin, initials, ICU sort key). */
 int people_name_forms(const char *name, char *name_s, size_t ns, char *pinyin, size_t pn, char *initials,

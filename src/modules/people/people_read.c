@@ -28,7 +28,6 @@
 
 #include <ctype.h>
 #include <pthread.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,8 +136,7 @@ static bool secret_text(read_ctx *c, store_rows *r, int col, const char *context
         str_copy(buf, plain, cap);
     else
         mask(plain, buf, cap);
-    sodium_memzero(plain, strlen(plain));
-    free(plain);
+    field_plain_free(plain);
     return true;
 }
 
@@ -960,7 +958,7 @@ static bool suffix_matches(nx_app *app, store_rows *r, const char *suffix)
         const void *ct = store_blob(r, col, &n);
         char *plain = people_open(app, col == C_ID_ENC ? CTX_ID : CTX_PHONE, ct, n);
         bool ok = plain && strlen(plain) >= sl && strcmp(plain + strlen(plain) - sl, suffix) == 0;
-        free(plain);
+        field_plain_free(plain);
         if (ok)
             return true;
     }

@@ -664,7 +664,7 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
         char *plain = NULL;
         if (ct && field_decrypt_ad(app->keys, "resident.id_number", ct, cn, &plain) == 0) {
             mask_id(plain, masked, sizeof masked);
-            free(plain);
+            field_plain_free(plain);
         }
         snprintf(seqs, sizeof seqs, "%lld", (long long)++seq);
         snprintf(ages, sizeof ages, "%d", age);

@@ -74,8 +74,7 @@ static void row_fill(nx_app *app, store_rows *r, app_row *a)
     char *plain = NULL;
     if (ct && n && field_decrypt_ad(app->keys, CTX_FORM, ct, n, &plain) == 0) {
         a->form = json_loads(plain, 0, NULL);
-        sodium_memzero(plain, strlen(plain));
-        free(plain);
+        field_plain_free(plain);
     }
     if (!json_is_object(a->form)) {
         json_decref(a->form);

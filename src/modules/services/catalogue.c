@@ -717,7 +717,7 @@ int svc_person_load(nx_app *app, store_tx *tx, int64_t resident_id, svc_person *
     char *plain = people_open(app, CTX_ID, ct, n);
     if (plain) {
         mask_id(plain, p->id_masked, sizeof p->id_masked);
-        free(plain);
+        field_plain_free(plain);
     }
     store_rows_free(r);
     return 0;

@@ -21,7 +21,6 @@
 #include "secure/crypto.h"
 #include "text/mask.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -219,8 +218,7 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     char *plain = NULL;
     if (ct && cn && field_decrypt_ad(app->keys, CTX_FORM, ct, cn, &plain) == 0) {
         form = json_loads(plain, 0, NULL);
-        sodium_memzero(plain, strlen(plain));
-        free(plain);
+        field_plain_free(plain);
     }
     store_rows_free(r);
     if (!json_is_object(form)) {
