@@ -20,6 +20,7 @@
 #include <string.h>
 
 #define CTX_MEMBER_PHONE "grid_member.phone"
+#define MEMBERS_MAX 2000 /* the member roster is read whole; more than this is refused, never cut */
 
 /* ---- members ---- */
 
@@ -34,10 +35,10 @@ static json_t *member_row(nx_app *app, store_rows *r)
     json_object_set_new(o, "id", json_integer(store_int(r, 0)));
     json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
     json_object_set_new(o, "grid_id", json_integer(store_int(r, 2)));
-    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
     json_object_set_new(o, "role", json_string(store_text(r, 4)));
-    json_object_set_new(o, "role_label", vx_text(r, 5));
-    json_object_set_new(o, "user_id", vx_id(r, 6));
+    json_object_set_new(o, "role_label", store_json_text(r, 5));
+    json_object_set_new(o, "user_id", store_json_int(r, 6));
     json_object_set_new(o, "name", json_string(store_text(r, 7)));
     size_t n = 0;
     const void *ct = store_blob(r, 8, &n);
@@ -50,7 +51,7 @@ static json_t *member_row(nx_app *app, store_rows *r)
     } else {
         json_object_set_new(o, "phone", json_null());
     }
-    json_object_set_new(o, "notes", vx_text(r, 9));
+    json_object_set_new(o, "notes", store_json_text(r, 9));
     json_object_set_new(o, "active", json_boolean(store_int(r, 10)));
     return o;
 }
@@ -65,24 +66,33 @@ int grid_member_list(nx_app *app, const nx_principal *who, int64_t grid_id, bool
 {
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看网格成员");
-    vx_query q = {.sql = MEMBER_COLS " WHERE 1 = 1"};
-    int rc = vx_scope(who, "m.", NULL, q.sql, sizeof q.sql, q.p, &q.n);
+    sqlq q;
+    sqlq_init(&q, MEMBER_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "m.", NULL, &q);
+    if (grid_id)
+        sqlq_add(&q, " AND m.grid_id = $%d", P_INT(grid_id));
+    if (!include_inactive)
+        sqlq_sql(&q, " AND m.active = 1");
+    sqlq_sql(&q, " ORDER BY m.grid_id, m.id LIMIT %d", MEMBERS_MAX + 1);
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    if (grid_id)
-        vx_add(&q, " AND m.grid_id = $%d", P_INT(grid_id));
-    if (!include_inactive)
-        vx_append(&q, " AND m.active = 1");
-    vx_append(&q, " ORDER BY m.grid_id, m.id LIMIT 2000");
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
     store_rows *r;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
         json_t *a = json_array();
-        while (store_row(r))
+        int n = 0;
+        bool over = false;
+        while (store_row(r)) {
+            if (++n > MEMBERS_MAX) {
+                over = true;
+                break;
+            }
             json_array_append_new(a, member_row(app, r));
-        if ((rc = store_rows_end(r, e)) == 0)
+        }
+        if ((rc = store_rows_end(r, e)) == 0 && over)
+            rc = nx_fail(e, NX_ETOOBIG, "grid_id", "网格成员超过 %d 人，请按网格查看", MEMBERS_MAX);
+        if (rc == 0)
             *out = json_pack("{s:o}", "items", a);
         else
             json_decref(a);
@@ -95,15 +105,16 @@ int grid_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
 {
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看网格成员");
-    vx_query q = {.sql = MEMBER_COLS " WHERE m.id = $1", .p = {P_INT(id)}, .n = 1};
-    int rc = vx_scope(who, "m.", NULL, q.sql, sizeof q.sql, q.p, &q.n);
+    sqlq q;
+    sqlq_init(&q, MEMBER_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
+    perm_scope_q(who, "m.", NULL, &q);
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
     store_rows *r;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
         if ((rc = store_first(r, "网格成员不存在", e)) == 0)
             *out = member_row(app, r);
         store_rows_free(r);
@@ -223,16 +234,17 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     char tail[8] = "";
     if (phone && (rc = seal_phone(app, phone, &ct, &ctn, tail, e)))
         return rc;
-    char sql[600] = "SELECT m.community_id FROM grid_members m WHERE m.id = $1";
-    store_param s[4] = {P_INT(id)};
-    int n = 1;
+    sqlq q;
+    sqlq_init(&q, "SELECT m.community_id FROM grid_members m WHERE 1 = 1");
+    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
+    perm_scope_q(who, "m.", NULL, &q);
     store_tx *tx;
-    if ((rc = vx_scope(who, "m.", NULL, sql, sizeof sql, s, &n)) || (rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
         free(ct);
         return rc;
     }
     int64_t community = 0;
-    if ((rc = store_one_int(tx, sql, s, n, &community, e))) {
+    if ((rc = sqlq_one_int(tx, &q, &community, e))) {
         if (rc == NX_ENOTFOUND)
             nx_fail(e, NX_ENOTFOUND, "", "网格成员不存在");
         goto fail;
@@ -273,26 +285,26 @@ static json_t *incident_row(store_rows *r)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(store_int(r, 0)));
     json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", vx_id(r, 2));
-    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
     json_object_set_new(o, "category", json_string(store_text(r, 4)));
-    json_object_set_new(o, "category_label", vx_text(r, 5));
+    json_object_set_new(o, "category_label", store_json_text(r, 5));
     json_object_set_new(o, "title", json_string(store_text(r, 6)));
-    json_object_set_new(o, "description", vx_text(r, 7));
+    json_object_set_new(o, "description", store_json_text(r, 7));
     json_object_set_new(o, "place", json_string(store_text(r, 8)));
-    json_object_set_new(o, "reporter_user_id", vx_id(r, 9));
-    json_object_set_new(o, "reporter_resident_id", vx_id(r, 10));
+    json_object_set_new(o, "reporter_user_id", store_json_int(r, 9));
+    json_object_set_new(o, "reporter_resident_id", store_json_int(r, 10));
     json_object_set_new(o, "status", json_string(store_text(r, 11)));
-    json_object_set_new(o, "assignee_user_id", vx_id(r, 12));
-    json_object_set_new(o, "assignee_name", store_isnull(r, 13) ? vx_text(r, 15) : vx_text(r, 13));
-    json_object_set_new(o, "assignee_member_id", vx_id(r, 14));
-    json_object_set_new(o, "result", vx_text(r, 16));
-    json_object_set_new(o, "occurred_at", vx_time(r, 17));
-    json_object_set_new(o, "dispatched_at", vx_time(r, 18));
-    json_object_set_new(o, "handled_at", vx_time(r, 19));
-    json_object_set_new(o, "closed_at", vx_time(r, 20));
-    json_object_set_new(o, "created_at", vx_time(r, 21));
-    json_object_set_new(o, "updated_at", vx_time(r, 22));
+    json_object_set_new(o, "assignee_user_id", store_json_int(r, 12));
+    json_object_set_new(o, "assignee_name", store_isnull(r, 13) ? store_json_text(r, 15) : store_json_text(r, 13));
+    json_object_set_new(o, "assignee_member_id", store_json_int(r, 14));
+    json_object_set_new(o, "result", store_json_text(r, 16));
+    json_object_set_new(o, "occurred_at", store_json_time(r, 17));
+    json_object_set_new(o, "dispatched_at", store_json_time(r, 18));
+    json_object_set_new(o, "handled_at", store_json_time(r, 19));
+    json_object_set_new(o, "closed_at", store_json_time(r, 20));
+    json_object_set_new(o, "created_at", store_json_time(r, 21));
+    json_object_set_new(o, "updated_at", store_json_time(r, 22));
     return o;
 }
 
@@ -401,15 +413,16 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
 {
     if (!perm_has(who, RIGHT_CARE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权处理事件");
-    char q[600] = "SELECT i.community_id, i.grid_id, i.status FROM incidents i WHERE i.id = $1";
-    store_param s[4] = {P_INT(id)};
-    int k = 1;
-    int rc = vx_scope(who, "i.", "reporter_resident_id", q, sizeof q, s, &k);
+    sqlq q;
+    sqlq_init(&q, "SELECT i.community_id, i.grid_id, i.status FROM incidents i WHERE 1 = 1");
+    sqlq_add(&q, " AND i.id = $%d", P_INT(id));
+    perm_scope_q(who, "i.", "reporter_resident_id", &q);
     store_tx *tx;
-    if (rc || (rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
         return rc;
     store_rows *r;
-    if ((rc = store_query(tx, q, s, k, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     if ((rc = store_first(r, "事件不存在", e))) {
         store_rows_free(r);
@@ -517,10 +530,10 @@ int incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out,
 {
     if (!may_read_incidents(who))
         return nx_fail(e, NX_EPERM, "", "无权查看事件");
-    vx_query q = {.sql = INCIDENT_COLS " WHERE i.id = $1", .p = {P_INT(id)}, .n = 1};
-    int rc = vx_scope(who, "i.", "reporter_resident_id", q.sql, sizeof q.sql, q.p, &q.n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, INCIDENT_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND i.id = $%d", P_INT(id));
+    perm_scope_q(who, "i.", "reporter_resident_id", &q);
     return vx_get_one(app, &q, incident_row, "事件不存在", "incident", id, true, out, e);
 }
 
@@ -532,51 +545,24 @@ int incident_list(nx_app *app, const nx_principal *who, const care_filter *f, js
     int rc = vx_cursor(f->cursor, &after, e);
     if (rc)
         return rc;
-    vx_query q = {.sql = INCIDENT_COLS " WHERE 1 = 1"};
-    if ((rc = vx_scope(who, "i.", "reporter_resident_id", q.sql, sizeof q.sql, q.p, &q.n)))
-        return rc;
+    sqlq q;
+    sqlq_init(&q, INCIDENT_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "i.", "reporter_resident_id", &q);
     if (f->status) {
         if (strcmp(f->status, "reported") != 0 && strcmp(f->status, "dispatched") != 0 &&
             strcmp(f->status, "handled") != 0 && strcmp(f->status, "closed") != 0)
             return nx_fail(e, NX_EINVAL, "status", "状态应为 reported、dispatched、handled 或 closed");
-        vx_add(&q, " AND i.status = $%d", P_TEXT(f->status));
+        sqlq_add(&q, " AND i.status = $%d", P_TEXT(f->status));
     }
     if (f->community_id)
-        vx_add(&q, " AND i.community_id = $%d", P_INT(f->community_id));
+        sqlq_add(&q, " AND i.community_id = $%d", P_INT(f->community_id));
     if (f->grid_id)
-        vx_add(&q, " AND i.grid_id = $%d", P_INT(f->grid_id));
+        sqlq_add(&q, " AND i.grid_id = $%d", P_INT(f->grid_id));
     if (f->category)
-        vx_add(&q, " AND i.category = $%d", P_TEXT(f->category));
+        sqlq_add(&q, " AND i.category = $%d", P_TEXT(f->category));
     if (after)
-        vx_add(&q, " AND i.id < $%d", P_INT(after));
-    char tail[64];
-    snprintf(tail, sizeof tail, " ORDER BY i.id DESC LIMIT %d", f->limit + 1);
-    vx_append(&q, tail);
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    store_rows *r;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
-        json_t *items = json_array();
-        int count = 0;
-        int64_t last = 0;
-        bool more = false;
-        while (store_row(r)) {
-            if (count == f->limit) {
-                more = true;
-                break;
-            }
-            json_array_append_new(items, incident_row(r));
-            last = store_int(r, 0);
-            count++;
-        }
-        char next[24];
-        snprintf(next, sizeof next, "%lld", (long long)last);
-        if ((rc = store_rows_end(r, e)) == 0)
-            *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
-        else
-            json_decref(items);
-    }
-    store_rollback(tx);
-    return rc;
+        sqlq_add(&q, " AND i.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY i.id DESC");
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = incident_row};
+    return store_page_read(app->db, &q, &s, out, e);
 }

@@ -25,49 +25,10 @@
 
 /* ---- shared helpers ---- */
 
-json_t *vx_text(store_rows *r, int col)
-{
-    const char *s = store_text(r, col);
-    return s ? json_string(s) : json_null();
-}
-
-json_t *vx_id(store_rows *r, int col)
-{
-    return store_isnull(r, col) ? json_null() : json_integer(store_int(r, col));
-}
-
-json_t *vx_time(store_rows *r, int col)
-{
-    if (store_isnull(r, col))
-        return json_null();
-    char t[30];
-    clock_format_local(store_int(r, col), t);
-    return json_string(t);
-}
-
 void vx_day(int64_t now_ms, int plus_days, char out[11])
 {
     nx_date d = visits_local_date(now_ms);
     date_format(date_from_days(date_to_days(d) + plus_days), out);
-}
-
-void vx_add(vx_query *q, const char *fmt_with_d, store_param v)
-{
-    if (q->n >= (int)(sizeof q->p / sizeof q->p[0]))
-        return;
-    q->p[q->n++] = v;
-    size_t len = strlen(q->sql);
-    /* fmt_with_d is always a literal of this module with one %d */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wformat-nonliteral"
-    snprintf(q->sql + len, sizeof q->sql - len, fmt_with_d, q->n);
-#pragma GCC diagnostic pop
-}
-
-void vx_append(vx_query *q, const char *text)
-{
-    size_t len = strlen(q->sql);
-    snprintf(q->sql + len, sizeof q->sql - len, "%s", text);
 }
 
 int vx_cursor(const char *cursor, int64_t *out, nx_err *e)
@@ -78,12 +39,6 @@ int vx_cursor(const char *cursor, int64_t *out, nx_err *e)
     if (str_to_i64(cursor, 1, INT64_MAX, out))
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
     return 0;
-}
-
-int vx_scope(const nx_principal *who, const char *alias, const char *resident_col, char *sql, size_t cap,
-             store_param *p, int *n)
-{
-    return perm_scope_sql(who, alias, resident_col, sql, cap, p, n);
 }
 
 int vx_str(json_t *in, const char *key, bool required, size_t max, const char **out, nx_err *e)
@@ -169,8 +124,8 @@ int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, n
     while (store_row(r)) {
         json_t *detail = json_loads(store_text(r, 6) ? store_text(r, 6) : "{}", 0, NULL);
         json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:o, s:o}", "id", (json_int_t)store_int(r, 0),
-                                           "at", vx_time(r, 1), "user_id", vx_id(r, 2), "actor", vx_text(r, 3),
-                                           "action", store_text(r, 4), "note", vx_text(r, 5), "detail",
+                                           "at", store_json_time(r, 1), "user_id", store_json_int(r, 2), "actor", store_json_text(r, 3),
+                                           "action", store_text(r, 4), "note", store_json_text(r, 5), "detail",
                                            detail ? detail : json_object()));
     }
     if ((rc = store_rows_end(r, e))) {
@@ -181,7 +136,7 @@ int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, n
     return 0;
 }
 
-int vx_get_one(nx_app *app, const vx_query *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
+int vx_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
                int64_t id, bool photos, json_t **out, nx_err *e)
 {
     store_tx *tx;
@@ -190,7 +145,7 @@ int vx_get_one(nx_app *app, const vx_query *q, json_t *(*row)(store_rows *), con
         return rc;
     store_rows *r;
     json_t *o = NULL, *x;
-    if ((rc = store_query(tx, q->sql, q->p, q->n, &r, e)) == 0) {
+    if ((rc = sqlq_query(tx, q, &r, e)) == 0) {
         if ((rc = store_first(r, missing, e)) == 0)
             o = row(r);
         store_rows_free(r);
@@ -280,14 +235,13 @@ int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subje
 int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
                       int64_t *grid, nx_err *e)
 {
-    char sql[600] = "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE r.id = $1";
-    store_param p[4] = {P_INT(resident)};
-    int n = 1;
-    int rc = vx_scope(who, "r.", "id", sql, sizeof sql, p, &n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE 1 = 1");
+    sqlq_add(&q, " AND r.id = $%d", P_INT(resident));
+    perm_scope_q(who, "r.", "id", &q);
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "居民不存在", e))) {
         store_rows_free(r);
@@ -517,7 +471,7 @@ fail:
 static json_t *policy_row(store_rows *r)
 {
     return json_pack("{s:I, s:o, s:o, s:s, s:s, s:I, s:s, s:I}", "id", (json_int_t)store_int(r, 0), "community_id",
-                     vx_id(r, 1), "category", vx_text(r, 2), "level", store_text(r, 3), "period_unit",
+                     store_json_int(r, 1), "category", store_json_text(r, 2), "level", store_text(r, 3), "period_unit",
                      store_text(r, 4), "period_count", (json_int_t)store_int(r, 5), "responsible",
                      store_text(r, 6), "escalate_days", (json_int_t)store_int(r, 7));
 }
@@ -525,16 +479,17 @@ static json_t *policy_row(store_rows *r)
 /* Policies visible to who: the defaults and those of communities in scope. */
 static int policy_query(store_tx *tx, const nx_principal *who, int64_t id, store_rows **r, nx_err *e)
 {
-    vx_query q = {.sql = POLICY_COLS " WHERE 1 = 1"};
+    sqlq q;
+    sqlq_init(&q, POLICY_COLS " WHERE 1 = 1");
     if (id)
-        vx_add(&q, " AND p.id = $%d", P_INT(id));
+        sqlq_add(&q, " AND p.id = $%d", P_INT(id));
     if (who->scope == SCOPE_STREET)
-        vx_add(&q, " AND (p.community_id IS NULL OR p.community_id IN (SELECT id FROM communities WHERE street_id = $%d))",
-               P_INT(who->street_id));
+        sqlq_add(&q, " AND (p.community_id IS NULL OR p.community_id IN (SELECT id FROM communities WHERE street_id = $%d))",
+                 P_INT(who->street_id));
     else if (who->scope != SCOPE_ALL)
-        vx_add(&q, " AND (p.community_id IS NULL OR p.community_id = $%d)", P_INT(who->community_id));
-    vx_append(&q, " ORDER BY p.id");
-    return store_query(tx, q.sql, q.p, q.n, r, e);
+        sqlq_add(&q, " AND (p.community_id IS NULL OR p.community_id = $%d)", P_INT(who->community_id));
+    sqlq_sql(&q, " ORDER BY p.id");
+    return sqlq_query(tx, &q, r, e);
 }
 
 int visits_policy_list(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)
@@ -702,29 +657,29 @@ static json_t *file_row(store_rows *r, nx_date today)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(store_int(r, 0)));
     json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", vx_id(r, 2));
-    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
     json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
     json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
     json_object_set_new(o, "sex", json_string(store_int(r, 6) == 1 ? "male" : "female"));
     json_object_set_new(o, "age", json_integer(age));
     json_object_set_new(o, "category", json_string(store_text(r, 8)));
-    json_object_set_new(o, "category_label", vx_text(r, 9));
+    json_object_set_new(o, "category_label", store_json_text(r, 9));
     json_object_set_new(o, "level", json_string(store_text(r, 10)));
-    json_object_set_new(o, "level_label", vx_text(r, 11));
-    json_object_set_new(o, "living", vx_text(r, 12));
-    json_object_set_new(o, "health", vx_text(r, 13));
-    json_object_set_new(o, "needs", vx_text(r, 14));
-    json_object_set_new(o, "responsible_user_id", vx_id(r, 15));
-    json_object_set_new(o, "responsible_name", vx_text(r, 16));
+    json_object_set_new(o, "level_label", store_json_text(r, 11));
+    json_object_set_new(o, "living", store_json_text(r, 12));
+    json_object_set_new(o, "health", store_json_text(r, 13));
+    json_object_set_new(o, "needs", store_json_text(r, 14));
+    json_object_set_new(o, "responsible_user_id", store_json_int(r, 15));
+    json_object_set_new(o, "responsible_name", store_json_text(r, 16));
     json_object_set_new(o, "status", json_string(store_text(r, 17)));
     json_object_set_new(o, "opened_on", json_string(store_text(r, 18)));
-    json_object_set_new(o, "closed_on", vx_text(r, 19));
-    json_object_set_new(o, "close_reason", vx_text(r, 20));
-    json_object_set_new(o, "last_visit_on", vx_text(r, 21));
+    json_object_set_new(o, "closed_on", store_json_text(r, 19));
+    json_object_set_new(o, "close_reason", store_json_text(r, 20));
+    json_object_set_new(o, "last_visit_on", store_json_text(r, 21));
     json_object_set_new(o, "version", json_integer(store_int(r, 22)));
-    json_object_set_new(o, "created_at", vx_time(r, 23));
-    json_object_set_new(o, "updated_at", vx_time(r, 24));
+    json_object_set_new(o, "created_at", store_json_time(r, 23));
+    json_object_set_new(o, "updated_at", store_json_time(r, 24));
     return o;
 }
 
@@ -736,15 +691,14 @@ typedef struct file_cur {
 
 static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur *c, nx_err *e)
 {
-    char sql[800] = "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, f.version, "
-                    "f.responsible_user_id FROM care_files f WHERE f.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1;
-    int rc = vx_scope(who, "f.", "resident_id", sql, sizeof sql, p, &n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, f.version, "
+                  "f.responsible_user_id FROM care_files f WHERE 1 = 1");
+    sqlq_add(&q, " AND f.id = $%d", P_INT(id));
+    perm_scope_q(who, "f.", "resident_id", &q);
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "关怀档案不存在", e))) {
         store_rows_free(r);
@@ -1060,16 +1014,17 @@ int care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
-    vx_query q = {.sql = FILE_COLS " WHERE f.id = $1", .p = {P_INT(id)}, .n = 1};
-    int rc = vx_scope(who, "f.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, FILE_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND f.id = $%d", P_INT(id));
+    perm_scope_q(who, "f.", "resident_id", &q);
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
         return rc;
     store_rows *r;
     json_t *o = NULL;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     if ((rc = store_first(r, "关怀档案不存在", e))) {
         store_rows_free(r);
@@ -1105,7 +1060,7 @@ int care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out
     while (store_row(r))
         json_array_append_new(visits, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)store_int(r, 0),
                                                 "visited_on", store_text(r, 1), "kind", store_text(r, 2), "visitors",
-                                                store_text(r, 3), "findings", vx_text(r, 4)));
+                                                store_text(r, 3), "findings", store_json_text(r, 4)));
     json_object_set_new(o, "recent_visits", visits);
     rc = store_rows_end(r, e);
 done:
@@ -1118,6 +1073,11 @@ done:
     return 0;
 }
 
+static json_t *file_item(store_rows *r, void *ctx)
+{
+    return file_row(r, *(const nx_date *)ctx);
+}
+
 int care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
@@ -1126,63 +1086,33 @@ int care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, j
     int rc = vx_cursor(f->cursor, &after, e);
     if (rc)
         return rc;
-    vx_query q = {.sql = FILE_COLS " WHERE 1 = 1"};
-    if ((rc = vx_scope(who, "f.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n)))
-        return rc;
     const char *status = f->status ? f->status : "active";
     if (strcmp(status, "active") != 0 && strcmp(status, "closed") != 0 && strcmp(status, "all") != 0)
         return nx_fail(e, NX_EINVAL, "status", "状态应为 active、closed 或 all");
+    sqlq q;
+    sqlq_init(&q, FILE_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "f.", "resident_id", &q);
     if (strcmp(status, "all") != 0)
-        vx_add(&q, " AND f.status = $%d", P_TEXT(status));
+        sqlq_add(&q, " AND f.status = $%d", P_TEXT(status));
     if (f->community_id)
-        vx_add(&q, " AND f.community_id = $%d", P_INT(f->community_id));
+        sqlq_add(&q, " AND f.community_id = $%d", P_INT(f->community_id));
     if (f->grid_id)
-        vx_add(&q, " AND f.grid_id = $%d", P_INT(f->grid_id));
+        sqlq_add(&q, " AND f.grid_id = $%d", P_INT(f->grid_id));
     if (f->resident_id)
-        vx_add(&q, " AND f.resident_id = $%d", P_INT(f->resident_id));
+        sqlq_add(&q, " AND f.resident_id = $%d", P_INT(f->resident_id));
     if (f->level)
-        vx_add(&q, " AND f.level = $%d", P_TEXT(f->level));
+        sqlq_add(&q, " AND f.level = $%d", P_TEXT(f->level));
     if (f->category)
-        vx_add(&q, " AND f.category = $%d", P_TEXT(f->category));
-    char prefix[128], infix[128];
+        sqlq_add(&q, " AND f.category = $%d", P_TEXT(f->category));
     if (f->q && f->q[0]) {
-        str_like_pattern(f->q, false, prefix, sizeof prefix);
-        str_like_pattern(f->q, true, infix, sizeof infix);
-        vx_add(&q, " AND (r.name LIKE $%d ESCAPE '!'", P_TEXT(infix));
-        vx_add(&q, " OR r.name_pinyin LIKE $%d ESCAPE '!'", P_TEXT(prefix));
-        vx_add(&q, " OR r.name_initials LIKE $%d ESCAPE '!')", P_TEXT(prefix));
+        sqlq_like(&q, " AND (r.name LIKE $%d ESCAPE '!'", f->q, true);
+        int prefix = sqlq_like(&q, " OR r.name_pinyin LIKE $%d ESCAPE '!'", f->q, false);
+        sqlq_sql(&q, " OR r.name_initials LIKE $%d ESCAPE '!')", prefix);
     }
     if (after)
-        vx_add(&q, " AND f.id < $%d", P_INT(after));
-    char tail[64];
-    snprintf(tail, sizeof tail, " ORDER BY f.id DESC LIMIT %d", f->limit + 1);
-    vx_append(&q, tail);
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    store_rows *r;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
-        json_t *items = json_array();
-        nx_date today = visits_local_date(clock_now_ms());
-        int count = 0;
-        int64_t last = 0;
-        bool more = false;
-        while (store_row(r)) {
-            if (count == f->limit) {
-                more = true;
-                break;
-            }
-            json_array_append_new(items, file_row(r, today));
-            last = store_int(r, 0);
-            count++;
-        }
-        char next[24];
-        snprintf(next, sizeof next, "%lld", (long long)last);
-        if ((rc = store_rows_end(r, e)) == 0)
-            *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
-        else
-            json_decref(items);
-    }
-    store_rollback(tx);
-    return rc;
+        sqlq_add(&q, " AND f.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY f.id DESC");
+    nx_date today = visits_local_date(clock_now_ms());
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row_ctx = file_item, .ctx = &today};
+    return store_page_read(app->db, &q, &s, out, e);
 }

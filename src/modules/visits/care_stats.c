@@ -94,19 +94,13 @@ static const pol *match(const pol *ps, int n, int64_t community, const char *cat
 static int scoped(store_tx *tx, const nx_principal *who, int64_t community, const char *base, const char *alias,
                   const char *tail, store_rows **r, nx_err *e)
 {
-    vx_query q;
-    memset(&q, 0, sizeof q);
-    str_copy(q.sql, base, sizeof q.sql);
-    int rc = vx_scope(who, alias, NULL, q.sql, sizeof q.sql, q.p, &q.n);
-    if (rc)
-        return rc;
-    if (community) {
-        char c[64];
-        snprintf(c, sizeof c, " AND %scommunity_id = $%%d", alias);
-        vx_add(&q, c, P_INT(community));
-    }
-    vx_append(&q, tail);
-    return store_query(tx, q.sql, q.p, q.n, r, e);
+    sqlq q;
+    sqlq_init(&q, base);
+    perm_scope_q(who, alias, NULL, &q);
+    if (community)
+        sqlq_sql(&q, " AND %scommunity_id = $%d", alias, sqlq_param(&q, P_INT(community)));
+    sqlq_append(&q, tail);
+    return sqlq_query(tx, &q, r, e);
 }
 
 int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_t now_ms, json_t **out, nx_err *e)
@@ -191,9 +185,9 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
     while (store_row(r))
         json_array_append_new(overdue, json_pack("{s:I, s:I, s:s, s:o, s:o, s:s, s:s, s:o, s:b}", "task_id",
                                                  (json_int_t)store_int(r, 0), "resident_id", (json_int_t)store_int(r, 1),
-                                                 "resident_name", store_text(r, 2), "grid_id", vx_id(r, 3), "grid_name",
-                                                 vx_text(r, 4), "reason", store_text(r, 5), "due_date", store_text(r, 6),
-                                                 "assignee_name", vx_text(r, 7), "escalated", !store_isnull(r, 8)));
+                                                 "resident_name", store_text(r, 2), "grid_id", store_json_int(r, 3), "grid_name",
+                                                 store_json_text(r, 4), "reason", store_text(r, 5), "due_date", store_text(r, 6),
+                                                 "assignee_name", store_json_text(r, 7), "escalated", !store_isnull(r, 8)));
     rc = store_rows_end(r, e);
     r = NULL;
     if (rc)
@@ -241,7 +235,7 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
     json_object_set_new(res, "incidents", json_pack("{s:o, s:o}", "by_category", by_cat, "by_status", inc_status));
     while (store_row(r))
         json_array_append_new(by_cat, json_pack("{s:s, s:o, s:I}", "category", store_text(r, 0), "label",
-                                                vx_text(r, 1), "count", (json_int_t)store_int(r, 2)));
+                                                store_json_text(r, 1), "count", (json_int_t)store_int(r, 2)));
     rc = store_rows_end(r, e);
     r = NULL;
     if (rc || (rc = scoped(tx, who, community, "SELECT i.status, count(*) FROM incidents i WHERE 1 = 1", "i.",
@@ -309,26 +303,27 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    vx_query q = {.sql = "SELECT v.id, r.name, r.sex, r.birth_date, g.name, cv.label, v.visited_on, v.kind, v.visitors, "
-                         "v.findings, v.remarks, v.followup_on FROM visits v JOIN residents r ON r.id = v.resident_id "
-                         "LEFT JOIN grids g ON g.id = v.grid_id LEFT JOIN care_files f ON f.id = v.care_file_id LEFT "
-                         "JOIN care_vocab cv ON cv.kind = 'care_category' AND cv.code = f.category WHERE 1 = 1"};
-    vx_query pq = {.sql = "SELECT p.visit_id, p.title, p.status, p.resolution FROM problems p JOIN visits v ON v.id = "
-                          "p.visit_id WHERE 1 = 1"};
-    vx_query *qs[] = {&q, &pq};
-    for (int i = 0; i < 2 && rc == 0; i++) {
-        rc = vx_scope(who, "v.", "resident_id", qs[i]->sql, sizeof qs[i]->sql, qs[i]->p, &qs[i]->n);
-        vx_add(qs[i], " AND v.visited_on >= $%d", P_TEXT(first));
-        vx_add(qs[i], " AND v.visited_on <= $%d", P_TEXT(last));
+    sqlq q, pq;
+    sqlq_init(&q, "SELECT v.id, r.name, r.sex, r.birth_date, g.name, cv.label, v.visited_on, v.kind, v.visitors, "
+                  "v.findings, v.remarks, v.followup_on FROM visits v JOIN residents r ON r.id = v.resident_id "
+                  "LEFT JOIN grids g ON g.id = v.grid_id LEFT JOIN care_files f ON f.id = v.care_file_id LEFT "
+                  "JOIN care_vocab cv ON cv.kind = 'care_category' AND cv.code = f.category WHERE 1 = 1");
+    sqlq_init(&pq, "SELECT p.visit_id, p.title, p.status, p.resolution FROM problems p JOIN visits v ON v.id = "
+                   "p.visit_id WHERE 1 = 1");
+    sqlq *qs[] = {&q, &pq};
+    for (int i = 0; i < 2; i++) {
+        perm_scope_q(who, "v.", "resident_id", qs[i]);
+        sqlq_add(qs[i], " AND v.visited_on >= $%d", P_TEXT(first));
+        sqlq_add(qs[i], " AND v.visited_on <= $%d", P_TEXT(last));
         if (community)
-            vx_add(qs[i], " AND v.community_id = $%d", P_INT(community));
+            sqlq_add(qs[i], " AND v.community_id = $%d", P_INT(community));
     }
-    vx_append(&q, " ORDER BY v.visited_on, v.id");
-    vx_append(&pq, " ORDER BY p.visit_id, p.id");
+    sqlq_sql(&q, " ORDER BY v.visited_on, v.id");
+    sqlq_sql(&pq, " ORDER BY p.visit_id, p.id");
     json_t *rows = json_array(), *probs = json_object();
     store_rows *r = NULL;
     xlsx_out *x = NULL;
-    if (rc || (rc = store_query(tx, q.sql, q.p, q.n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     while (store_row(r)) {
         nx_date b = {0};
@@ -353,7 +348,7 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
     }
     rc = store_rows_end(r, e);
     r = NULL;
-    if (rc || (rc = store_query(tx, pq.sql, pq.p, pq.n, &r, e)))
+    if (rc || (rc = sqlq_query(tx, &pq, &r, e)))
         goto done;
     while (store_row(r)) {
         char key[24];

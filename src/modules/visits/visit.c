@@ -41,71 +41,27 @@ static json_t *task_row(store_rows *r)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(store_int(r, 0)));
     json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", vx_id(r, 2));
-    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
     json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
     json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
-    json_object_set_new(o, "care_file_id", vx_id(r, 6));
+    json_object_set_new(o, "care_file_id", store_json_int(r, 6));
     json_object_set_new(o, "kind", json_string(store_text(r, 7)));
     json_object_set_new(o, "reason", json_string(store_text(r, 8)));
-    json_object_set_new(o, "note", vx_text(r, 9));
-    json_object_set_new(o, "period_start", vx_text(r, 10));
+    json_object_set_new(o, "note", store_json_text(r, 9));
+    json_object_set_new(o, "period_start", store_json_text(r, 10));
     json_object_set_new(o, "due_date", json_string(store_text(r, 11)));
-    json_object_set_new(o, "assignee_user_id", vx_id(r, 12));
-    json_object_set_new(o, "assignee_name", vx_text(r, 13));
+    json_object_set_new(o, "assignee_user_id", store_json_int(r, 12));
+    json_object_set_new(o, "assignee_name", store_json_text(r, 13));
     json_object_set_new(o, "status", json_string(store_text(r, 14)));
     json_object_set_new(o, "overdue", json_boolean(store_int(r, 15)));
     json_object_set_new(o, "escalated", json_boolean(!store_isnull(r, 16)));
-    json_object_set_new(o, "escalated_at", vx_time(r, 16));
-    json_object_set_new(o, "visit_id", vx_id(r, 17));
-    json_object_set_new(o, "done_at", vx_time(r, 18));
-    json_object_set_new(o, "created_at", vx_time(r, 19));
-    json_object_set_new(o, "level", vx_text(r, 20));
+    json_object_set_new(o, "escalated_at", store_json_time(r, 16));
+    json_object_set_new(o, "visit_id", store_json_int(r, 17));
+    json_object_set_new(o, "done_at", store_json_time(r, 18));
+    json_object_set_new(o, "created_at", store_json_time(r, 19));
+    json_object_set_new(o, "level", store_json_text(r, 20));
     return o;
-}
-
-/* Run a list query (ORDER BY id DESC, limit + 1 rows) and build the page. */
-static int page(store_tx *tx, vx_query *q, int limit, json_t *(*row)(store_rows *), json_t **out, nx_err *e)
-{
-    char tail[64];
-    snprintf(tail, sizeof tail, " LIMIT %d", limit + 1);
-    vx_append(q, tail);
-    store_rows *r;
-    int rc = store_query(tx, q->sql, q->p, q->n, &r, e);
-    if (rc)
-        return rc;
-    json_t *items = json_array();
-    int count = 0;
-    int64_t last = 0;
-    bool more = false;
-    while (store_row(r)) {
-        if (count == limit) {
-            more = true;
-            break;
-        }
-        json_array_append_new(items, row(r));
-        last = store_int(r, 0);
-        count++;
-    }
-    if ((rc = store_rows_end(r, e))) {
-        json_decref(items);
-        return rc;
-    }
-    char next[24];
-    snprintf(next, sizeof next, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
-    return 0;
-}
-
-static int read_page(nx_app *app, vx_query *q, int limit, json_t *(*row)(store_rows *), json_t **out, nx_err *e)
-{
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    rc = page(tx, q, limit, row, out, e);
-    store_rollback(tx);
-    return rc;
 }
 
 int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
@@ -116,51 +72,52 @@ int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f,
     int rc = vx_cursor(f->cursor, &after, e);
     if (rc)
         return rc;
-    vx_query q = {.sql = TASK_COLS " WHERE 1 = 1"};
-    if ((rc = vx_scope(who, "t.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n)))
-        return rc;
+    sqlq q;
+    sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "t.", "resident_id", &q);
     if (f->status && strcmp(f->status, "all") != 0) {
         if (strcmp(f->status, "open") != 0 && strcmp(f->status, "done") != 0 && strcmp(f->status, "cancelled") != 0)
             return nx_fail(e, NX_EINVAL, "status", "状态应为 open、done、cancelled 或 all");
-        vx_add(&q, " AND t.status = $%d", P_TEXT(f->status));
+        sqlq_add(&q, " AND t.status = $%d", P_TEXT(f->status));
     }
     if (f->kind) {
         if (strcmp(f->kind, "routine") != 0 && strcmp(f->kind, "event") != 0)
             return nx_fail(e, NX_EINVAL, "kind", "类型应为 routine 或 event");
-        vx_add(&q, " AND t.kind = $%d", P_TEXT(f->kind));
+        sqlq_add(&q, " AND t.kind = $%d", P_TEXT(f->kind));
     }
     if (f->overdue)
-        vx_append(&q, " AND t.overdue = 1");
+        sqlq_sql(&q, " AND t.overdue = 1");
     if (f->escalated)
-        vx_append(&q, " AND t.escalated_at IS NOT NULL");
+        sqlq_sql(&q, " AND t.escalated_at IS NOT NULL");
     if (f->community_id)
-        vx_add(&q, " AND t.community_id = $%d", P_INT(f->community_id));
+        sqlq_add(&q, " AND t.community_id = $%d", P_INT(f->community_id));
     if (f->grid_id)
-        vx_add(&q, " AND t.grid_id = $%d", P_INT(f->grid_id));
+        sqlq_add(&q, " AND t.grid_id = $%d", P_INT(f->grid_id));
     if (f->resident_id)
-        vx_add(&q, " AND t.resident_id = $%d", P_INT(f->resident_id));
+        sqlq_add(&q, " AND t.resident_id = $%d", P_INT(f->resident_id));
     if (f->care_file_id)
-        vx_add(&q, " AND t.care_file_id = $%d", P_INT(f->care_file_id));
+        sqlq_add(&q, " AND t.care_file_id = $%d", P_INT(f->care_file_id));
     if (f->assignee_user_id)
-        vx_add(&q, " AND t.assignee_user_id = $%d", P_INT(f->assignee_user_id));
+        sqlq_add(&q, " AND t.assignee_user_id = $%d", P_INT(f->assignee_user_id));
     if (f->from)
-        vx_add(&q, " AND t.due_date >= $%d", P_TEXT(f->from));
+        sqlq_add(&q, " AND t.due_date >= $%d", P_TEXT(f->from));
     if (f->to)
-        vx_add(&q, " AND t.due_date <= $%d", P_TEXT(f->to));
+        sqlq_add(&q, " AND t.due_date <= $%d", P_TEXT(f->to));
     if (after)
-        vx_add(&q, " AND t.id < $%d", P_INT(after));
-    vx_append(&q, " ORDER BY t.id DESC");
-    return read_page(app, &q, f->limit, task_row, out, e);
+        sqlq_add(&q, " AND t.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY t.id DESC");
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = task_row};
+    return store_page_read(app->db, &q, &s, out, e);
 }
 
 int visits_task_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访任务");
-    vx_query q = {.sql = TASK_COLS " WHERE t.id = $1", .p = {P_INT(id)}, .n = 1};
-    int rc = vx_scope(who, "t.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
+    perm_scope_q(who, "t.", "resident_id", &q);
     return vx_get_one(app, &q, task_row, "走访任务不存在", "task", id, false, out, e);
 }
 
@@ -181,16 +138,15 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
         return nx_fail(e, NX_EINVAL, "status", "只能把任务改为 cancelled（取消）；完成任务请登记走访");
     if (status && !note)
         return nx_fail(e, NX_EINVAL, "note", "取消任务请写明原因");
-    char sql[600] = "SELECT t.community_id, t.status FROM visit_tasks t WHERE t.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1;
-    if ((rc = vx_scope(who, "t.", "resident_id", sql, sizeof sql, p, &n)))
-        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT t.community_id, t.status FROM visit_tasks t WHERE 1 = 1");
+    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
+    perm_scope_q(who, "t.", "resident_id", &q);
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     if ((rc = store_first(r, "走访任务不存在", e))) {
         store_rows_free(r);
@@ -312,22 +268,22 @@ static json_t *visit_row(store_rows *r)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(store_int(r, 0)));
     json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", vx_id(r, 2));
-    json_object_set_new(o, "grid_name", vx_text(r, 3));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
     json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
     json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
-    json_object_set_new(o, "care_file_id", vx_id(r, 6));
-    json_object_set_new(o, "task_id", vx_id(r, 7));
+    json_object_set_new(o, "care_file_id", store_json_int(r, 6));
+    json_object_set_new(o, "task_id", store_json_int(r, 7));
     json_object_set_new(o, "visited_on", json_string(store_text(r, 8)));
     json_object_set_new(o, "kind", json_string(store_text(r, 9)));
     json_object_set_new(o, "visitors", json_string(store_text(r, 10)));
-    json_object_set_new(o, "findings", vx_text(r, 11));
-    json_object_set_new(o, "mood", vx_text(r, 12));
-    json_object_set_new(o, "health", vx_text(r, 13));
-    json_object_set_new(o, "followup_on", vx_text(r, 14));
-    json_object_set_new(o, "remarks", vx_text(r, 15));
-    json_object_set_new(o, "user_id", vx_id(r, 16));
-    json_object_set_new(o, "created_at", vx_time(r, 17));
+    json_object_set_new(o, "findings", store_json_text(r, 11));
+    json_object_set_new(o, "mood", store_json_text(r, 12));
+    json_object_set_new(o, "health", store_json_text(r, 13));
+    json_object_set_new(o, "followup_on", store_json_text(r, 14));
+    json_object_set_new(o, "remarks", store_json_text(r, 15));
+    json_object_set_new(o, "user_id", store_json_int(r, 16));
+    json_object_set_new(o, "created_at", store_json_time(r, 17));
     return o;
 }
 
@@ -339,29 +295,24 @@ static const char *const healths[] = {"good", "fair", "poor", NULL};
 static int visit_target(store_tx *tx, const nx_principal *who, int64_t task, int64_t file, int64_t *resident,
                         int64_t *file_out, nx_err *e)
 {
-    char sql[600];
-    store_param p[4];
-    int n = 1, rc;
+    sqlq q;
     if (task) {
-        snprintf(sql, sizeof sql, "SELECT t.resident_id, t.care_file_id, t.status FROM visit_tasks t WHERE t.id = $1");
-        p[0] = P_INT(task);
-        if ((rc = vx_scope(who, "t.", "resident_id", sql, sizeof sql, p, &n)))
-            return rc;
+        sqlq_init(&q, "SELECT t.resident_id, t.care_file_id, t.status FROM visit_tasks t WHERE 1 = 1");
+        sqlq_add(&q, " AND t.id = $%d", P_INT(task));
+        perm_scope_q(who, "t.", "resident_id", &q);
     } else if (file) {
-        snprintf(sql, sizeof sql, "SELECT f.resident_id, f.id, f.status FROM care_files f WHERE f.id = $1");
-        p[0] = P_INT(file);
-        if ((rc = vx_scope(who, "f.", "resident_id", sql, sizeof sql, p, &n)))
-            return rc;
+        sqlq_init(&q, "SELECT f.resident_id, f.id, f.status FROM care_files f WHERE 1 = 1");
+        sqlq_add(&q, " AND f.id = $%d", P_INT(file));
+        perm_scope_q(who, "f.", "resident_id", &q);
     } else {
-        snprintf(sql, sizeof sql,
-                 "SELECT r.id, f.id, 'open' FROM residents r LEFT JOIN care_files f ON f.resident_id = r.id AND "
-                 "f.status = 'active' WHERE r.id = $1");
-        p[0] = P_INT(*resident);
-        if ((rc = vx_scope(who, "r.", "id", sql, sizeof sql, p, &n)))
-            return rc;
+        sqlq_init(&q, "SELECT r.id, f.id, 'open' FROM residents r LEFT JOIN care_files f ON f.resident_id = r.id AND "
+                      "f.status = 'active' WHERE 1 = 1");
+        sqlq_add(&q, " AND r.id = $%d", P_INT(*resident));
+        perm_scope_q(who, "r.", "id", &q);
     }
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, task ? "走访任务不存在" : file ? "关怀档案不存在" : "居民不存在", e))) {
         store_rows_free(r);
@@ -515,16 +466,17 @@ int visits_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, n
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访记录");
-    vx_query q = {.sql = VISIT_COLS " WHERE v.id = $1", .p = {P_INT(id)}, .n = 1};
-    int rc = vx_scope(who, "v.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, VISIT_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND v.id = $%d", P_INT(id));
+    perm_scope_q(who, "v.", "resident_id", &q);
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
         return rc;
     store_rows *r;
     json_t *o = NULL;
-    if ((rc = store_query(tx, q.sql, q.p, q.n, &r, e)) == 0) {
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
         if ((rc = store_first(r, "走访记录不存在", e)) == 0)
             o = visit_row(r);
         store_rows_free(r);
@@ -561,27 +513,28 @@ int visits_list(nx_app *app, const nx_principal *who, const care_filter *f, json
     int rc = vx_cursor(f->cursor, &after, e);
     if (rc)
         return rc;
-    vx_query q = {.sql = VISIT_COLS " WHERE 1 = 1"};
-    if ((rc = vx_scope(who, "v.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n)))
-        return rc;
+    sqlq q;
+    sqlq_init(&q, VISIT_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "v.", "resident_id", &q);
     if (f->community_id)
-        vx_add(&q, " AND v.community_id = $%d", P_INT(f->community_id));
+        sqlq_add(&q, " AND v.community_id = $%d", P_INT(f->community_id));
     if (f->grid_id)
-        vx_add(&q, " AND v.grid_id = $%d", P_INT(f->grid_id));
+        sqlq_add(&q, " AND v.grid_id = $%d", P_INT(f->grid_id));
     if (f->resident_id)
-        vx_add(&q, " AND v.resident_id = $%d", P_INT(f->resident_id));
+        sqlq_add(&q, " AND v.resident_id = $%d", P_INT(f->resident_id));
     if (f->care_file_id)
-        vx_add(&q, " AND v.care_file_id = $%d", P_INT(f->care_file_id));
+        sqlq_add(&q, " AND v.care_file_id = $%d", P_INT(f->care_file_id));
     if (f->kind)
-        vx_add(&q, " AND v.kind = $%d", P_TEXT(f->kind));
+        sqlq_add(&q, " AND v.kind = $%d", P_TEXT(f->kind));
     if (f->from)
-        vx_add(&q, " AND v.visited_on >= $%d", P_TEXT(f->from));
+        sqlq_add(&q, " AND v.visited_on >= $%d", P_TEXT(f->from));
     if (f->to)
-        vx_add(&q, " AND v.visited_on <= $%d", P_TEXT(f->to));
+        sqlq_add(&q, " AND v.visited_on <= $%d", P_TEXT(f->to));
     if (after)
-        vx_add(&q, " AND v.id < $%d", P_INT(after));
-    vx_append(&q, " ORDER BY v.id DESC");
-    return read_page(app, &q, f->limit, visit_row, out, e);
+        sqlq_add(&q, " AND v.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY v.id DESC");
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = visit_row};
+    return store_page_read(app->db, &q, &s, out, e);
 }
 
 /* ---- photos ---- */
@@ -609,21 +562,20 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     const upload_type *type = upload_sniff(data, len, PHOTO_TYPES);
     if (!type)
         return nx_fail(e, NX_EUNSUPP, "file", "只接受 JPEG、PNG 或 WebP 图片");
-    char sql[600];
-    store_param p[4] = {P_INT(owner_id)};
-    int n = 1, rc;
+    sqlq q;
     if (incident)
-        snprintf(sql, sizeof sql, "SELECT o.community_id, o.grid_id, o.reporter_resident_id FROM incidents o WHERE o.id = $1");
+        sqlq_init(&q, "SELECT o.community_id, o.grid_id, o.reporter_resident_id FROM incidents o WHERE 1 = 1");
     else
-        snprintf(sql, sizeof sql, "SELECT o.community_id, o.grid_id, o.resident_id FROM visits o WHERE o.id = $1");
-    if ((rc = vx_scope(who, "o.", incident ? "reporter_resident_id" : "resident_id", sql, sizeof sql, p, &n)))
-        return rc;
+        sqlq_init(&q, "SELECT o.community_id, o.grid_id, o.resident_id FROM visits o WHERE 1 = 1");
+    sqlq_add(&q, " AND o.id = $%d", P_INT(owner_id));
+    perm_scope_q(who, "o.", incident ? "reporter_resident_id" : "resident_id", &q);
+    int rc;
     char name[UPLOAD_NAME_MAX] = "";
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     if ((rc = store_first(r, incident ? "事件不存在" : "走访记录不存在", e))) {
         store_rows_free(r);
@@ -676,18 +628,17 @@ int visits_photo_open(nx_app *app, const nx_principal *who, int64_t id, int *fd,
 {
     if (!perm_has(who, RIGHT_CARE_READ) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看照片");
-    char sql[600] = "SELECT p.file_name, p.content_type FROM care_photos p WHERE p.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1;
-    int rc = vx_scope(who, "p.", "resident_id", sql, sizeof sql, p, &n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT p.file_name, p.content_type FROM care_photos p WHERE 1 = 1");
+    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
+    perm_scope_q(who, "p.", "resident_id", &q);
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
         return rc;
     store_rows *r;
     char name[80] = "";
-    if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
         if ((rc = store_first(r, "照片不存在", e)) == 0) {
             str_copy(name, store_text(r, 0), sizeof name);
             str_copy(ctype, store_text(r, 1), 32);
@@ -742,31 +693,31 @@ static json_t *problem_row(store_rows *r)
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(store_int(r, 0)));
     json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", vx_id(r, 2));
-    json_object_set_new(o, "grid_name", vx_text(r, 3));
-    json_object_set_new(o, "resident_id", vx_id(r, 4));
-    json_object_set_new(o, "resident_name", vx_text(r, 5));
-    json_object_set_new(o, "care_file_id", vx_id(r, 6));
-    json_object_set_new(o, "visit_id", vx_id(r, 7));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
+    json_object_set_new(o, "resident_id", store_json_int(r, 4));
+    json_object_set_new(o, "resident_name", store_json_text(r, 5));
+    json_object_set_new(o, "care_file_id", store_json_int(r, 6));
+    json_object_set_new(o, "visit_id", store_json_int(r, 7));
     json_object_set_new(o, "source", json_string(store_text(r, 8)));
     json_object_set_new(o, "category", json_string(store_text(r, 9)));
-    json_object_set_new(o, "category_label", vx_text(r, 10));
+    json_object_set_new(o, "category_label", store_json_text(r, 10));
     json_object_set_new(o, "title", json_string(store_text(r, 11)));
-    json_object_set_new(o, "description", vx_text(r, 12));
+    json_object_set_new(o, "description", store_json_text(r, 12));
     json_object_set_new(o, "urgency", json_string(store_text(r, 13)));
     json_object_set_new(o, "status", json_string(store_text(r, 14)));
-    json_object_set_new(o, "assignee_user_id", vx_id(r, 15));
-    json_object_set_new(o, "assignee_name", vx_text(r, 16));
-    json_object_set_new(o, "deadline", vx_text(r, 17));
-    json_object_set_new(o, "resolution", vx_text(r, 18));
-    json_object_set_new(o, "resolved_at", vx_time(r, 19));
-    json_object_set_new(o, "rating", vx_id(r, 20));
-    json_object_set_new(o, "rating_note", vx_text(r, 21));
-    json_object_set_new(o, "rated_at", vx_time(r, 22));
+    json_object_set_new(o, "assignee_user_id", store_json_int(r, 15));
+    json_object_set_new(o, "assignee_name", store_json_text(r, 16));
+    json_object_set_new(o, "deadline", store_json_text(r, 17));
+    json_object_set_new(o, "resolution", store_json_text(r, 18));
+    json_object_set_new(o, "resolved_at", store_json_time(r, 19));
+    json_object_set_new(o, "rating", store_json_int(r, 20));
+    json_object_set_new(o, "rating_note", store_json_text(r, 21));
+    json_object_set_new(o, "rated_at", store_json_time(r, 22));
     json_object_set_new(o, "overdue", json_boolean(store_int(r, 23)));
     json_object_set_new(o, "escalated", json_boolean(!store_isnull(r, 24)));
-    json_object_set_new(o, "created_at", vx_time(r, 25));
-    json_object_set_new(o, "updated_at", vx_time(r, 26));
+    json_object_set_new(o, "created_at", store_json_time(r, 25));
+    json_object_set_new(o, "updated_at", store_json_time(r, 26));
     return o;
 }
 
@@ -831,12 +782,12 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
     } else {
         pi.source = pi.visit ? "visit" : "staff";
         if (pi.visit) {
-            char sql[600] = "SELECT v.resident_id, v.care_file_id FROM visits v WHERE v.id = $1";
-            store_param p[4] = {P_INT(pi.visit)};
-            int n = 1;
+            sqlq q;
+            sqlq_init(&q, "SELECT v.resident_id, v.care_file_id FROM visits v WHERE 1 = 1");
+            sqlq_add(&q, " AND v.id = $%d", P_INT(pi.visit));
+            perm_scope_q(who, "v.", "resident_id", &q);
             store_rows *r;
-            if ((rc = vx_scope(who, "v.", "resident_id", sql, sizeof sql, p, &n)) ||
-                (rc = store_query(tx, sql, p, n, &r, e)))
+            if ((rc = sqlq_query(tx, &q, &r, e)))
                 goto fail;
             rc = store_first(r, "走访记录不存在", e);
             int64_t vres = rc == 0 ? store_int(r, 0) : 0, vfile = rc == 0 ? store_int(r, 1) : 0;
@@ -879,13 +830,12 @@ int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *i
             goto fail;
         }
         if (pi.file) {
-            char sql[600] = "SELECT f.resident_id FROM care_files f WHERE f.id = $1";
-            store_param p[4] = {P_INT(pi.file)};
-            int n = 1;
+            sqlq q;
+            sqlq_init(&q, "SELECT f.resident_id FROM care_files f WHERE 1 = 1");
+            sqlq_add(&q, " AND f.id = $%d", P_INT(pi.file));
+            perm_scope_q(who, "f.", "resident_id", &q);
             int64_t fres = 0;
-            if ((rc = vx_scope(who, "f.", "resident_id", sql, sizeof sql, p, &n)))
-                goto fail;
-            int lrc = store_one_int(tx, sql, p, n, &fres, e);
+            int lrc = sqlq_one_int(tx, &q, &fres, e);
             if (lrc && lrc != NX_ENOTFOUND) {
                 rc = lrc;
                 goto fail;
@@ -912,13 +862,14 @@ typedef struct problem_cur {
 
 static int load_problem(store_tx *tx, const nx_principal *who, int64_t id, problem_cur *c, nx_err *e)
 {
-    char sql[600] = "SELECT p.community_id, p.resident_id, p.status, p.assignee_user_id, p.rating FROM problems p "
-                    "WHERE p.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1;
-    int rc = vx_scope(who, "p.", "resident_id", sql, sizeof sql, p, &n);
+    sqlq q;
+    sqlq_init(&q, "SELECT p.community_id, p.resident_id, p.status, p.assignee_user_id, p.rating FROM problems p "
+                  "WHERE 1 = 1");
+    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
+    perm_scope_q(who, "p.", "resident_id", &q);
     store_rows *r;
-    if (rc || (rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "诉求不存在", e))) {
         store_rows_free(r);
@@ -1095,10 +1046,10 @@ int problems_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out,
 {
     if (!may_read_problems(who))
         return nx_fail(e, NX_EPERM, "", "无权查看诉求");
-    vx_query q = {.sql = PROBLEM_COLS " WHERE p.id = $1", .p = {P_INT(id)}, .n = 1};
-    int rc = vx_scope(who, "p.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, PROBLEM_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
+    perm_scope_q(who, "p.", "resident_id", &q);
     return vx_get_one(app, &q, problem_row, "诉求不存在", "problem", id, false, out, e);
 }
 
@@ -1110,29 +1061,30 @@ int problems_list(nx_app *app, const nx_principal *who, const care_filter *f, js
     int rc = vx_cursor(f->cursor, &after, e);
     if (rc)
         return rc;
-    vx_query q = {.sql = PROBLEM_COLS " WHERE 1 = 1"};
-    if ((rc = vx_scope(who, "p.", "resident_id", q.sql, sizeof q.sql, q.p, &q.n)))
-        return rc;
+    sqlq q;
+    sqlq_init(&q, PROBLEM_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "p.", "resident_id", &q);
     static const char *const statuses[] = {"open", "assigned", "in_progress", "resolved", "closed", NULL};
     if (f->status) {
         if (!one_of(f->status, statuses))
             return nx_fail(e, NX_EINVAL, "status", "状态应为 open、assigned、in_progress、resolved 或 closed");
-        vx_add(&q, " AND p.status = $%d", P_TEXT(f->status));
+        sqlq_add(&q, " AND p.status = $%d", P_TEXT(f->status));
     }
     if (f->overdue)
-        vx_append(&q, " AND p.overdue = 1");
+        sqlq_sql(&q, " AND p.overdue = 1");
     if (f->community_id)
-        vx_add(&q, " AND p.community_id = $%d", P_INT(f->community_id));
+        sqlq_add(&q, " AND p.community_id = $%d", P_INT(f->community_id));
     if (f->grid_id)
-        vx_add(&q, " AND p.grid_id = $%d", P_INT(f->grid_id));
+        sqlq_add(&q, " AND p.grid_id = $%d", P_INT(f->grid_id));
     if (f->resident_id)
-        vx_add(&q, " AND p.resident_id = $%d", P_INT(f->resident_id));
+        sqlq_add(&q, " AND p.resident_id = $%d", P_INT(f->resident_id));
     if (f->assignee_user_id)
-        vx_add(&q, " AND p.assignee_user_id = $%d", P_INT(f->assignee_user_id));
+        sqlq_add(&q, " AND p.assignee_user_id = $%d", P_INT(f->assignee_user_id));
     if (f->category)
-        vx_add(&q, " AND p.category = $%d", P_TEXT(f->category));
+        sqlq_add(&q, " AND p.category = $%d", P_TEXT(f->category));
     if (after)
-        vx_add(&q, " AND p.id < $%d", P_INT(after));
-    vx_append(&q, " ORDER BY p.id DESC");
-    return read_page(app, &q, f->limit, problem_row, out, e);
+        sqlq_add(&q, " AND p.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY p.id DESC");
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = problem_row};
+    return store_page_read(app->db, &q, &s, out, e);
 }

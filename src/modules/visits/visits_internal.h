@@ -3,6 +3,8 @@
 #define NX_MODULES_VISITS_INTERNAL_H
 
 #include "modules/visits/visits.h"
+#include "store/page.h"
+#include "store/query.h"
 
 /* Days added to today for the due date of event tasks. */
 #define VX_DUE_ALERT 1
@@ -10,11 +12,6 @@
 #define VX_DUE_RAISE 7
 #define VX_DUE_MANUAL 3
 #define VX_PROBLEM_ESCALATE_DAYS 3
-
-/* JSON of a nullable column. */
-json_t *vx_text(store_rows *r, int col);
-json_t *vx_id(store_rows *r, int col);
-json_t *vx_time(store_rows *r, int col); /* epoch ms -> local ISO time, NULL -> null */
 
 /* Today (Shanghai) as "YYYY-MM-DD" plus n days. */
 void vx_day(int64_t now_ms, int plus_days, char out[11]);
@@ -53,10 +50,6 @@ int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subje
 int vx_str(json_t *in, const char *key, bool required, size_t max, const char **out, nx_err *e);
 int vx_date(json_t *in, const char *key, bool required, const char **out, nx_err *e);
 
-/* Append " AND …" scope conditions (perm_scope_sql) — a wrapper that adds resident self scope. */
-int vx_scope(const nx_principal *who, const char *alias, const char *resident_col, char *sql, size_t cap,
-             store_param *p, int *n);
-
 /* The place (community, grid) of an active resident in who's scope; NX_ENOTFOUND otherwise. */
 int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
                       int64_t *grid, nx_err *e);
@@ -65,17 +58,9 @@ int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, i
  * it, or an admin). NX_EINVAL naming field otherwise. */
 int vx_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e);
 
-/* A small query builder: conditions appended with their one parameter ("%d" is its number). */
-typedef struct vx_query {
-    char sql[4096];
-    store_param p[32];
-    int n;
-} vx_query;
-void vx_add(vx_query *q, const char *fmt_with_d, store_param v);
-void vx_append(vx_query *q, const char *text);
 /* The one row of q (already restricted to the caller's scope) through row(), with its time line of
  * type and id and, when photos, its photos; NX_ENOTFOUND with missing (Chinese) when q finds none. */
-int vx_get_one(nx_app *app, const vx_query *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
+int vx_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
                int64_t id, bool photos, json_t **out, nx_err *e);
 
 /* Make sure the routine task of the period containing today exists for an active care file (see
