@@ -4,8 +4,10 @@
 #ifndef NX_BASE_CLOCK_H
 #define NX_BASE_CLOCK_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #define NX_TZ_OFFSET_MS (8LL * 3600 * 1000)
 
@@ -15,6 +17,14 @@ typedef struct nx_date {
 
 int64_t clock_now_ms(void);  /* wall clock, UTC ms; can be pinned for tests */
 int64_t clock_mono_ms(void); /* monotonic ms, for durations and timeouts */
+
+/* The instant ms milliseconds from now on clock clk, for the timed waits of pthreads:
+ * CLOCK_MONOTONIC for condition variables made by clock_cond_init (and pthread_cond_clockwait),
+ * CLOCK_REALTIME where POSIX leaves no choice (pthread_mutex_timedlock). */
+struct timespec clock_deadline(clockid_t clk, int64_t ms);
+/* Initialise cv so that pthread_cond_timedwait measures its deadline on CLOCK_MONOTONIC: a change of
+ * the wall clock can neither stretch nor cut a wait. Returns pthread_cond_init's result. */
+int clock_cond_init(pthread_cond_t *cv);
 double clock_mono_sec(void);
 /* Pin the wall clock (tests and demo generation); 0 returns to the real clock. */
 void clock_pin_ms(int64_t ms);

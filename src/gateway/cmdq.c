@@ -190,14 +190,7 @@ static void *run(void *arg)
     for (;;) {
         pthread_mutex_lock(&q->mu);
         if (!q->stop && !q->answers) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_sec += q->poll_ms / 1000;
-            ts.tv_nsec += (long)(q->poll_ms % 1000) * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
+            struct timespec ts = clock_deadline(CLOCK_MONOTONIC, q->poll_ms);
             pthread_cond_timedwait(&q->cv, &q->mu, &ts);
         }
         bool stop = q->stop;
@@ -227,7 +220,7 @@ int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, cm
     q->holds = holds;
     q->ctx = ctx;
     pthread_mutex_init(&q->mu, NULL);
-    pthread_cond_init(&q->cv, NULL);
+    clock_cond_init(&q->cv);
     if (pthread_create(&q->thread, NULL, run, q) != 0) {
         pthread_mutex_destroy(&q->mu);
         pthread_cond_destroy(&q->cv);

@@ -189,14 +189,7 @@ static void *writer_main(void *arg)
         int64_t age = clock_mono_ms() - g->head->queued_ms;
         if (!g->stop && g->alarms == 0 && g->count < INGEST_BATCH && age < g->batch_ms) {
             int64_t wait = g->batch_ms - age;
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_sec += wait / 1000;
-            until.tv_nsec += (long)(wait % 1000) * 1000000L;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = clock_deadline(CLOCK_MONOTONIC, wait);
             pthread_cond_timedwait(&g->cv, &g->mu, &until);
             continue;
         }
@@ -241,7 +234,7 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
     g->done = done;
     g->ctx = ctx;
     pthread_mutex_init(&g->mu, NULL);
-    pthread_cond_init(&g->cv, NULL);
+    clock_cond_init(&g->cv);
     if (pthread_create(&g->thread, NULL, writer_main, g) != 0) {
         pthread_mutex_destroy(&g->mu);
         pthread_cond_destroy(&g->cv);

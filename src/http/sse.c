@@ -68,9 +68,7 @@ static void *heartbeat_main(void *arg)
     http_sse_hub *h = arg;
     pthread_mutex_lock(&h->mu);
     while (!h->closing) {
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        struct timespec until = clock_deadline(CLOCK_MONOTONIC, 1000);
         pthread_cond_timedwait(&h->cv, &h->mu, &until);
         int64_t now = clock_mono_ms();
         for (sse_stream *s = h->streams; s; s = s->next)
@@ -95,7 +93,7 @@ int http_sse_hub_new(http_server *srv, const char *name, int heartbeat_s, http_s
     h->ctx = ctx;
     h->heartbeat_ms = (heartbeat_s > 0 ? heartbeat_s : 20) * 1000;
     pthread_mutex_init(&h->mu, NULL);
-    pthread_cond_init(&h->cv, NULL);
+    clock_cond_init(&h->cv);
     if (pthread_create(&h->hb, NULL, heartbeat_main, h) != 0) {
         pthread_mutex_destroy(&h->mu);
         pthread_cond_destroy(&h->cv);

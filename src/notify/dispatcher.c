@@ -369,11 +369,7 @@ int dispatcher_start(store *s, dispatcher **out, nx_err *e)
     d->s = s;
     atomic_init(&d->stop, false);
     pthread_mutex_init(&d->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&d->cv);
     int rc = store_on_commit(s, on_commit, d);
     if (rc) {
         rc = nx_fail(e, rc, "", "提交钩子已满，无法启动事件分发");

@@ -6,6 +6,8 @@
  * (an index range on the events primary key), so a burst of commits costs one query. */
 #include "notify/sse_feed.h"
 
+#include "base/clock.h"
+
 #include "base/log.h"
 #include "base/str.h"
 #include "notify/outbox.h"
@@ -103,9 +105,7 @@ static void *feed_main(void *arg)
         pthread_mutex_lock(&f->mu);
         if (f->stop || f->woken)
             continue;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        struct timespec until = clock_deadline(CLOCK_MONOTONIC, 1000);
         while (!f->stop && !f->woken && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT) {
         }
     }
@@ -122,7 +122,7 @@ int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_fee
     f->hub = hub;
     snprintf(f->like, sizeof f->like, "%s%%", kind_prefix ? kind_prefix : "");
     pthread_mutex_init(&f->mu, NULL);
-    pthread_cond_init(&f->cv, NULL);
+    clock_cond_init(&f->cv);
     store_tx *tx = NULL;
     int rc = store_begin(s, STORE_READ, &tx, e);
     if (rc == 0) {

@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "secure/crypto.h"
@@ -71,14 +72,7 @@ static int slot_acquire(unsigned long long *ops, size_t *mem)
     if (pool_running < pool_workers && pool_waiting == 0) {
         rc = 0;
     } else if (pool_waiting < pool_max_waiting) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        deadline.tv_sec += NX_PASSWORD_WAIT_MS / 1000;
-        deadline.tv_nsec += (long)(NX_PASSWORD_WAIT_MS % 1000) * 1000000L;
-        if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec++;
-            deadline.tv_nsec -= 1000000000L;
-        }
+        struct timespec deadline = clock_deadline(CLOCK_MONOTONIC, NX_PASSWORD_WAIT_MS);
         pool_waiting++;
         while (!pool_closed && pool_running >= pool_workers) {
             if (pthread_cond_clockwait(&slot_cv, &pool_mu, CLOCK_MONOTONIC, &deadline) == ETIMEDOUT)

@@ -175,15 +175,7 @@ static int64_t fnv1a64(const char *s)
 
 static struct timespec abs_time(int ms)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
+    return clock_deadline(CLOCK_MONOTONIC, ms);
 }
 
 static void sleep_ms(int ms)
@@ -566,11 +558,7 @@ static int pg_open(const char *url, const store_options *opt, store **out, nx_er
     q->npool = opt->pool > 0 ? opt->pool : 8;
     q->pool = calloc((size_t)q->npool, sizeof *q->pool);
     pthread_mutex_init(&q->pmu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->pcv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&q->pcv);
     pthread_mutex_init(&q->lmu, NULL);
     pthread_mutex_init(&q->leader_mu, NULL);
     atomic_init(&q->lstop, false);

@@ -156,15 +156,7 @@ static void sleep_ms(int ms)
 
 static struct timespec abs_time(clockid_t clk, int ms)
 {
-    struct timespec ts;
-    clock_gettime(clk, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
+    return clock_deadline(clk, ms);
 }
 
 /* ---- statement cache ---- */
@@ -490,11 +482,7 @@ static int sq_open(const char *url, const store_options *opt, store **out, nx_er
     pthread_mutex_init(&q->wmu, &ma);
     pthread_mutexattr_destroy(&ma);
     pthread_mutex_init(&q->pmu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->pcv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&q->pcv);
 
     int flags = SQLITE_OPEN_READWRITE | (uri ? SQLITE_OPEN_URI : 0);
     int rc = conn_open(&q->writer, url, flags | (opt->create && uri ? SQLITE_OPEN_CREATE : 0), true,

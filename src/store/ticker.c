@@ -34,24 +34,10 @@ struct store_ticker {
     int64_t runs;
 };
 
-/* The CLOCK_MONOTONIC instant ms milliseconds from now. */
-static struct timespec deadline_after(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += (time_t)(ms / 1000);
-    ts.tv_nsec += (long)(ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* With t->mu held: sleep one period unless stopped or woken. False when stopping. */
 static bool wait_period(store_ticker *t)
 {
-    struct timespec until = deadline_after(t->period_ms);
+    struct timespec until = clock_deadline(CLOCK_MONOTONIC, t->period_ms);
     while (!t->stop && !t->woken && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT) {
     }
     t->woken = false;
@@ -107,12 +93,9 @@ int store_ticker_start(store *s, const store_ticker_options *o, store_ticker **o
     t->run_at_start = o->run_at_start;
     t->fn = o->fn;
     t->ctx = o->ctx;
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+
     pthread_mutex_init(&t->mu, NULL);
-    pthread_cond_init(&t->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    clock_cond_init(&t->cv);
     if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {
         pthread_mutex_destroy(&t->mu);
         pthread_cond_destroy(&t->cv);
