@@ -62,8 +62,9 @@ def test_setup():
     residents = []
     names = ("赵一", "钱二", "孙三", "李四", "周五", "吴六")
     for i, name in enumerate(names):
+        # phones: the first two share their last four digits and differ in the fifth from last
         body = {"name": name, "id_number": make_id("110105", f"19{40 + i:02d}0101", 11 + 2 * i),
-                "community_id": comm["id"], "grid_id": grids[i % 3]["id"]}
+                "community_id": comm["id"], "grid_id": grids[i % 3]["id"], "phone": f"138000{2 + i}1234"}
         st, _, r = admin.post("/api/v1/residents", body)
         check_eq(st, 201, f"create resident {name}: {r}")
         residents.append(r)
@@ -71,6 +72,52 @@ def test_setup():
     # Without a fault every read below answers 200 with every row: the baseline of the phases.
     st, _, body = admin.get("/api/v1/residents?limit=100")
     check_eq((st, len(body.get("items", []))), (200, len(names)), "the full list without a fault")
+
+
+def walk(admin, path, limit):
+    """Every item of a list, page by page with its cursor: (ids, the first page's total)."""
+    ids, cursor, total = [], None, None
+    sep = "&" if "?" in path else "?"
+    for _ in range(20):
+        st, _, body = admin.get(f"{path}{sep}limit={limit}" + (f"&cursor={cursor}" if cursor else ""))
+        if not check_eq(st, 200, f"GET {path} page"):
+            break
+        total = body.get("total") if total is None else total
+        ids += [r["id"] for r in body["items"]]
+        cursor = body.get("next_cursor")
+        if not cursor:
+            break
+    return ids, total
+
+
+def test_lists_whole_without_fault():
+    """The reads the phases below break, whole: every ordering pages through all residents in the
+    order of the one-page list, with the total on the first page; the tail search checks the whole
+    tail; the household list pages and searches."""
+    admin = S.login()
+    n = len(ctx["residents"])
+    for sort in ("name", "age", "-age", "created", "-created"):
+        st, _, full = admin.get(f"/api/v1/residents?sort={sort}&limit=100")
+        want = [r["id"] for r in full["items"]]
+        check_eq(len(want), n, f"sort={sort}: one page holds all")
+        ids, total = walk(admin, f"/api/v1/residents?sort={sort}", 2)
+        check_eq(ids, want, f"sort={sort}: pages of 2 give the same order")
+        check_eq(total, n, f"sort={sort}: total on the first page")
+    st, _, body = admin.get("/api/v1/residents?q=1234")
+    check_eq(len(body.get("items", [])), n, "four-digit phone tail finds all")
+    st, _, body = admin.get("/api/v1/residents?q=21234")
+    check_eq([r["name"] for r in body.get("items", [])], ["赵一"], "five-digit tail checks the fifth digit")
+    ids, _ = walk(admin, "/api/v1/residents?q=91234", 1)
+    check_eq(ids, [], "a tail nobody has")
+    hh = [h["id"] for h in ctx["households"]]
+    ids, total = walk(admin, "/api/v1/households", 1)
+    check_eq((ids, total), (hh, len(hh)), "households page by id with the total")
+    st, _, body = admin.get("/api/v1/households?q=F00")
+    check_eq(([h["id"] for h in body.get("items", [])], body.get("total")), (hh, len(hh)), "household number prefix")
+    st, _, body = admin.get("/api/v1/households?q=F002")
+    check_eq([h["number"] for h in body.get("items", [])], ["F002"], "one household by number")
+    st, _, body = admin.get("/api/v1/households?q=F_0")
+    check_eq(body.get("items"), [], "_ typed by a person is literal")
 
 
 def test_resident_list_fails_mid_stream():
@@ -144,5 +191,5 @@ def test_no_fault_again():
     S.cleanup()
 
 
-run([test_setup, test_resident_list_fails_mid_stream, test_resident_record_fails, test_household_reads_fail,
+run([test_setup, test_lists_whole_without_fault, test_resident_list_fails_mid_stream, test_resident_record_fails, test_household_reads_fail,
      test_org_grid_reads_fail, test_no_fault_again])

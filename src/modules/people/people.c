@@ -23,6 +23,7 @@
 #include "notify/outbox.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
+#include "store/query.h"
 #include "text/hanconv.h"
 #include "text/idcard.h"
 #include "text/mask.h"
@@ -730,16 +731,15 @@ int people_resident_create(nx_app *app, const nx_principal *who, const resident_
 static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, resident_rec *rec,
                     place *pl, int64_t *version, char *old_status, nx_err *e)
 {
-    char sql[600] = "SELECT name, name_s, name_pinyin, name_initials, sort_key, sex, birth_date, id_type, "
-                    "id_enc, community_id, grid_id, estate_id, room_id, household_id, relation, residence, "
-                    "care_level, status, version, phone_enc FROM residents r WHERE r.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1;
-    int rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n);
-    if (rc)
-        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT name, name_s, name_pinyin, name_initials, sort_key, sex, birth_date, id_type, "
+                  "id_enc, community_id, grid_id, estate_id, room_id, household_id, relation, residence, "
+                  "care_level, status, version, phone_enc FROM residents r WHERE r.id = $1");
+    sqlq_param(&q, P_INT(id));
+    perm_scope_q(who, "r.", "id", &q);
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc;
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         return rc;
     if ((rc = store_first(r, "居民不存在", e))) {
         store_rows_free(r);

@@ -9,6 +9,8 @@
 #include "modules/people/people_internal.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
+#include "store/page.h"
+#include "store/query.h"
 #include "text/mask.h"
 
 #include <stdio.h>
@@ -112,18 +114,18 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
     const char *kind = in.kind ? choice_parse(choice_household_kind, in.kind) : NULL;
     if (in.kind && !kind)
         return nx_fail(e, NX_EINVAL, "kind", "户类型无效，可选 registered、resident、floating");
-    char sql[600] = "SELECT community_id, grid_id, room_id FROM households h WHERE h.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "h.", NULL, sql, sizeof sql, p, &n)))
-        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT community_id, grid_id, room_id FROM households h WHERE h.id = $1");
+    sqlq_param(&q, P_INT(id));
+    perm_scope_q(who, "h.", NULL, &q);
+    int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     unsigned char *ct = NULL;
     size_t ctn = 0;
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     int64_t community = 0, grid = 0, room = 0;
     if ((rc = store_first(r, "户不存在", e)) == 0) {
@@ -184,13 +186,15 @@ fail:
     return rc;
 }
 
-#define HH_COLS                                                                                    \
-    "SELECT h.id, h.community_id, h.grid_id, g.name, h.room_id, h.number, h.kind, h.head_resident_id, "  \
-    "hr.name, h.notes, h.address_enc, es.name, b.name, rm.unit, rm.number, "                           \
-    "(SELECT count(*) FROM residents m WHERE m.household_id = h.id AND m.status = 'active') "          \
+#define HH_FROM                                                                                    \
     "FROM households h LEFT JOIN grids g ON g.id = h.grid_id LEFT JOIN residents hr ON hr.id = "        \
     "h.head_resident_id LEFT JOIN rooms rm ON rm.id = h.room_id LEFT JOIN buildings b ON b.id = "       \
     "rm.building_id LEFT JOIN estates es ON es.id = b.estate_id"
+#define HH_COLS                                                                                    \
+    "SELECT h.id, h.community_id, h.grid_id, g.name, h.room_id, h.number, h.kind, h.head_resident_id, "  \
+    "hr.name, h.notes, h.address_enc, es.name, b.name, rm.unit, rm.number, "                           \
+    "(SELECT count(*) FROM residents m WHERE m.household_id = h.id AND m.status = 'active') " HH_FROM
+#define HH_FROM_COUNT "SELECT count(*) " HH_FROM
 
 static json_t *household_json(nx_app *app, store_rows *r)
 {
@@ -207,19 +211,24 @@ static json_t *household_json(nx_app *app, store_rows *r)
         mask_address(addr, masked, sizeof masked);
     field_plain_free(addr);
     const char *kind = store_text(r, 6);
-    json_t *o = json_pack("{s:I, s:I, s:o, s:o, s:o, s:o, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:I}", "id",
-                          (json_int_t)store_int(r, 0), "community_id", (json_int_t)store_int(r, 1), "grid_id",
-                          store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)), "grid_name",
-                          store_text(r, 3) ? json_string(store_text(r, 3)) : json_null(), "room_id",
-                          store_isnull(r, 4) ? json_null() : json_integer(store_int(r, 4)), "number",
-                          store_text(r, 5) ? json_string(store_text(r, 5)) : json_null(), "kind", kind,
-                          "kind_label", choice_label(choice_household_kind, kind), "head_resident_id",
-                          store_isnull(r, 7) ? json_null() : json_integer(store_int(r, 7)), "head_name",
-                          store_text(r, 8) ? json_string(store_text(r, 8)) : json_null(), "notes",
-                          store_text(r, 9) ? json_string(store_text(r, 9)) : json_null(), "room_label",
-                          room[0] ? json_string(room) : json_null(), "address",
-                          masked[0] ? json_string(masked) : json_null(), "member_count",
-                          (json_int_t)store_int(r, 15));
+    json_t *o = json_object();
+    if (o == NULL)
+        return NULL;
+    store_json_set(o, "id", store_json_int, r, 0);
+    store_json_set(o, "community_id", store_json_int, r, 1);
+    store_json_set(o, "grid_id", store_json_int, r, 2);
+    store_json_set(o, "grid_name", store_json_text, r, 3);
+    store_json_set(o, "room_id", store_json_int, r, 4);
+    store_json_set(o, "number", store_json_text, r, 5);
+    const char *kind_label = choice_label(choice_household_kind, kind);
+    store_json_set(o, "kind", store_json_text, r, 6);
+    json_object_set_new(o, "kind_label", kind_label ? json_string(kind_label) : json_null());
+    store_json_set(o, "head_resident_id", store_json_int, r, 7);
+    store_json_set(o, "head_name", store_json_text, r, 8);
+    store_json_set(o, "notes", store_json_text, r, 9);
+    json_object_set_new(o, "room_label", room[0] ? json_string(room) : json_null());
+    json_object_set_new(o, "address", masked[0] ? json_string(masked) : json_null());
+    json_object_set_new(o, "member_count", json_integer(store_int(r, 15)));
     return o;
 }
 
@@ -227,22 +236,20 @@ int people_household_get(nx_app *app, const nx_principal *who, int64_t id, json_
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ) && !(perm_has(who, RIGHT_SELF) && who->resident_id))
         return nx_fail(e, NX_EPERM, "", "无权查看户信息");
-    char sql[2048] = HH_COLS " WHERE h.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if (!perm_has(who, RIGHT_PEOPLE_READ)) {
-        p[n++] = P_INT(who->resident_id);
-        size_t len = strlen(sql);
-        snprintf(sql + len, sizeof sql - len, " AND h.id = (SELECT household_id FROM residents WHERE id = $2)");
-    } else if ((rc = perm_scope_sql(who, "h.", NULL, sql, sizeof sql, p, &n))) {
-        return rc;
-    }
+    sqlq q;
+    sqlq_init(&q, HH_COLS " WHERE h.id = $1");
+    sqlq_param(&q, P_INT(id));
+    if (!perm_has(who, RIGHT_PEOPLE_READ))
+        sqlq_add(&q, " AND h.id = (SELECT household_id FROM residents WHERE id = $%d)", P_INT(who->resident_id));
+    else
+        perm_scope_q(who, "h.", NULL, &q);
+    int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
     store_rows *r;
     json_t *o = NULL;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     if ((rc = store_first(r, "户不存在", e)) == 0 && (o = household_json(app, r)) == NULL)
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
@@ -263,95 +270,46 @@ done:
     return 0;
 }
 
+static json_t *list_row(store_rows *r, void *app)
+{
+    return household_json(app, r);
+}
+
+/* The filters of the household list on q (its head already there). */
+static void list_filters(sqlq *q, const nx_principal *who, int64_t grid_id, int64_t estate_id, const char *text)
+{
+    perm_scope_q(who, "h.", NULL, q);
+    if (grid_id)
+        sqlq_add(q, " AND h.grid_id = $%d", P_INT(grid_id));
+    if (estate_id)
+        sqlq_add(q, " AND b.estate_id = $%d", P_INT(estate_id));
+    if (text && *text) {
+        /* a prefix match; % and _ typed by a person are literal */
+        int k = sqlq_like(q, " AND (h.number LIKE $%d ESCAPE '!'", text, false);
+        sqlq_sql(q, " OR hr.name LIKE $%d ESCAPE '!')", k);
+    }
+}
+
 int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id, int64_t estate_id,
-                          const char *q, const char *cursor, int limit, json_t **out, nx_err *e)
+                          const char *text, const char *cursor, int limit, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看户信息");
-    char sql[3000] = HH_COLS " WHERE 1 = 1";
-    store_param p[10];
-    int n = 0, rc;
     int64_t after = 0;
     if (cursor && *cursor && str_to_i64(cursor, 1, INT64_MAX, &after))
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-    if ((rc = perm_scope_sql(who, "h.", NULL, sql, sizeof sql, p, &n)))
-        return rc;
-    size_t len;
-#define COND(fmt, v)                                                                               \
-    do {                                                                                           \
-        p[n++] = (v);                                                                              \
-        len = strlen(sql);                                                                         \
-        snprintf(sql + len, sizeof sql - len, fmt, n);                                             \
-    } while (0)
-    if (grid_id)
-        COND(" AND h.grid_id = $%d", P_INT(grid_id));
-    if (estate_id)
-        COND(" AND b.estate_id = $%d", P_INT(estate_id));
-    char pattern[200];
-    if (q && *q) {
-        if (str_utf8_len(q) > 40)
-            return nx_fail(e, NX_EINVAL, "q", "搜索内容过长");
-        /* a prefix match; % and _ typed by a person are literal */
-        size_t k = 0;
-        for (const char *c = q; *c && k + 3 < sizeof pattern; c++) {
-            if (*c == '%' || *c == '_' || *c == '\\')
-                pattern[k++] = '\\';
-            pattern[k++] = *c;
-        }
-        pattern[k++] = '%';
-        pattern[k] = '\0';
-        p[n++] = P_TEXT(pattern);
-        len = strlen(sql);
-        snprintf(sql + len, sizeof sql - len,  " AND (h.number LIKE $%d ESCAPE '\\' OR hr.name LIKE $%d ESCAPE '\\')", n, n);
-    }
-    char wsql[3000];
-    str_copy(wsql, sql, sizeof wsql);
-    int wn = n;
+    if (text && str_utf8_len(text) > 40)
+        return nx_fail(e, NX_EINVAL, "q", "搜索内容过长");
+    sqlq q, count;
+    sqlq_init(&q, HH_COLS " WHERE 1 = 1");
+    list_filters(&q, who, grid_id, estate_id, text);
     if (after)
-        COND(" AND h.id > $%d", P_INT(after));
-#undef COND
-    len = strlen(sql);
-    snprintf(sql + len, sizeof sql - len, " ORDER BY h.id LIMIT %d", limit + 1);
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    int64_t total = -1;
-    if (!after) {
-        char csql[3000];
-        snprintf(csql, sizeof csql, "SELECT count(*) %s", strstr(wsql, "FROM households h"));
-        if ((rc = store_one_int(tx, csql, p, wn, &total, e))) {
-            store_rollback(tx);
-            return rc;
-        }
-    }
-    store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    int count = 0;
-    int64_t last = 0;
-    bool more = false;
-    while (store_row(r)) {
-        if (count == limit) {
-            more = true;
-            break;
-        }
-        last = store_int(r, 0);
-        json_array_append_new(items, household_json(app, r));
-        count++;
-    }
-    rc = store_rows_end(r, e);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    char next[32];
-    snprintf(next, sizeof next, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", more ? json_string(next) : json_null());
-    if (total >= 0)
-        json_object_set_new(*out, "total", json_integer(total));
-    return 0;
+        sqlq_add(&q, " AND h.id > $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY h.id");
+    /* The total only on the first page, as before: later pages keep the first page's count. */
+    sqlq_init(&count, HH_FROM_COUNT " WHERE 1 = 1");
+    list_filters(&count, who, grid_id, estate_id, text);
+    store_page_spec spec = {.limit = limit, .max = (int)app->cfg->page_max, .count = after ? NULL : &count,
+                            .row_ctx = list_row, .ctx = app};
+    return store_page_read(app->db, &q, &spec, out, e);
 }

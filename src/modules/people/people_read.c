@@ -21,6 +21,8 @@
 #include "modules/people/people_internal.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
+#include "store/page.h"
+#include "store/query.h"
 #include "text/hanconv.h"
 #include "text/idcard.h"
 #include "text/mask.h"
@@ -32,15 +34,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define RES_FROM                                                                                   \
+    "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id LEFT JOIN estates es ON es.id = r.estate_id " \
+    "LEFT JOIN rooms rm ON rm.id = r.room_id LEFT JOIN buildings b ON b.id = rm.building_id "             \
+    "JOIN communities c ON c.id = r.community_id"
 #define RES_COLS                                                                                   \
     "SELECT r.id, r.community_id, r.grid_id, g.name, r.estate_id, es.name, r.household_id, r.room_id, "   \
     "r.name, r.name_pinyin, r.sex, r.birth_date, r.id_type, r.id_enc, r.phone_enc, r.address_enc, "       \
     "r.relation, r.residence, r.care_level, r.status, r.version, r.created_at, r.updated_at, "            \
     "r.ethnicity, r.political, r.education, r.marital, r.work, r.notes, r.moved_out_on, r.deceased_on, "  \
-    "b.name, rm.unit, rm.number, r.sort_key, c.name "                                                     \
-    "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id LEFT JOIN estates es ON es.id = r.estate_id " \
-    "LEFT JOIN rooms rm ON rm.id = r.room_id LEFT JOIN buildings b ON b.id = rm.building_id "             \
-    "JOIN communities c ON c.id = r.community_id"
+    "b.name, rm.unit, rm.number, r.sort_key, c.name " RES_FROM
+/* The count of a search: the same joins (the filters name their tables). */
+#define RES_COUNT "SELECT count(*) " RES_FROM
 
 enum {
     C_ID, C_COMMUNITY, C_GRID, C_GRID_NAME, C_ESTATE, C_ESTATE_NAME, C_HOUSEHOLD, C_ROOM, C_NAME, C_PINYIN,
@@ -308,22 +313,19 @@ static int attach_tags(store_tx *tx, json_t *items, nx_err *e)
     size_t n = json_array_size(items);
     if (n == 0)
         return 0;
-    for (size_t start = 0; start < n; start += 100) {
-        size_t end = start + 100 < n ? start + 100 : n;
-        char sql[2048] = TAGS_SQL;
-        store_param p[100];
-        int k = 0;
-        for (size_t i = start; i < end; i++) {
-            p[k] = P_INT(json_integer_value(json_object_get(json_array_get(items, i), "id")));
-            size_t len = strlen(sql);
-            snprintf(sql + len, sizeof sql - len, "%s$%d", k ? ", " : "", k + 1);
-            k++;
-        }
-        size_t len = strlen(sql);
+    /* at most TAGS_BATCH ids per query, well inside the builder's parameters */
+    enum { TAGS_BATCH = SQLQ_PARAMS - 8 };
+    for (size_t start = 0; start < n; start += TAGS_BATCH) {
+        size_t end = start + TAGS_BATCH < n ? start + TAGS_BATCH : n;
+        sqlq q;
+        sqlq_init(&q, TAGS_SQL);
+        for (size_t i = start; i < end; i++)
+            sqlq_sql(&q, "%s$%d", i > start ? ", " : "",
+                     sqlq_param(&q, P_INT(json_integer_value(json_object_get(json_array_get(items, i), "id")))));
         /* in (resident, tag id) order by the primary key: no sort step */
-        snprintf(sql + len, sizeof sql - len, ")");
+        sqlq_sql(&q, ")");
         store_rows *r;
-        int rc = store_query(tx, sql, p, k, &r, e);
+        int rc = sqlq_query(tx, &q, &r, e);
         if (rc)
             return rc;
         while (store_row(r)) {
@@ -509,20 +511,18 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ) && !(perm_has(who, RIGHT_SELF) && who->resident_id))
         return nx_fail(e, NX_EPERM, "", "无权查看居民信息");
-    char sql[2048] = RES_COLS " WHERE r.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
+    sqlq q;
+    sqlq_init(&q, RES_COLS " WHERE r.id = $1");
+    sqlq_param(&q, P_INT(id));
     if (!perm_has(who, RIGHT_PEOPLE_READ)) {
         /* A resident sees themselves and their household. */
-        p[n] = P_INT(who->resident_id);
-        size_t len = strlen(sql);
-        snprintf(sql + len, sizeof sql - len,
-                 " AND (r.id = $%d OR r.household_id = (SELECT household_id FROM residents WHERE id = $%d))", n + 1,
-                 n + 1);
-        n++;
-    } else if ((rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n))) {
-        return rc;
+        int k = sqlq_param(&q, P_INT(who->resident_id));
+        sqlq_sql(&q, " AND (r.id = $%d OR r.household_id = (SELECT household_id FROM residents WHERE id = $%d))", k,
+                 k);
+    } else {
+        perm_scope_q(who, "r.", "id", &q);
     }
+    int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
@@ -530,7 +530,7 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
     store_rows *r = NULL;
     jsonw w;
     jsonw_init(&w, out);
-    if ((rc = load_computed(tx, &c, e)) || (rc = store_query(tx, sql, p, n, &r, e)))
+    if ((rc = load_computed(tx, &c, e)) || (rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     if ((rc = store_first(r, "居民不存在", e)))
         goto done;
@@ -593,16 +593,16 @@ int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fiel
     }
     if (!perm_has(who, RIGHT_REVEAL))
         return nx_fail(e, NX_EPERM, "", "无权查看完整个人信息");
-    char sql[800] = "SELECT r.id_enc, r.phone_enc, r.address_enc, r.community_id FROM residents r WHERE r.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n)))
-        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT r.id_enc, r.phone_enc, r.address_enc, r.community_id FROM residents r WHERE r.id = $1");
+    sqlq_param(&q, P_INT(id));
+    perm_scope_q(who, "r.", "id", &q);
+    int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    if ((rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     if ((rc = store_first(r, "居民不存在", e))) {
         store_rows_free(r);
@@ -646,30 +646,24 @@ fail:
 
 /* ---- search ---- */
 
-typedef struct search_sql {
-    char sql[4096];
-    store_param p[40];
-    int n;
-    /* text kept alive for the parameters */
-    char a[200], b[220], q[200], date[11], dates[4][11];
+/* A search being built: the query and the text its parameters borrow (sqlq borrows P_TEXT and
+ * P_BLOB values, so they live here, beside it). */
+typedef struct search {
+    sqlq q;
+    char a[200], b[220], text[200], date[11], dates[4][11];
     unsigned char bidx[16];
-    char suffix[16];  /* for tail search longer than 4: the digits to check after decrypting */
-    bool check_phone_suffix;
-} search_sql;
+    unsigned char key[512]; /* the sort key of a cursor */
+    char suffix[16];        /* tail search longer than 4: the digits to check after decrypting */
+    bool check_suffix;
+} search;
 
-/* Append a condition with one parameter; fmt is a literal with one %d (the parameter number). */
-#define add(s, fmt, v)                                                                             \
-    do {                                                                                           \
-        (s)->p[(s)->n++] = (v);                                                                    \
-        size_t l_ = strlen((s)->sql);                                                              \
-        snprintf((s)->sql + l_, sizeof(s)->sql - l_, fmt, (s)->n);                                 \
-    } while (0)
-
-/* The smallest string greater than every string starting with prefix (for range scans). */
-static void prefix_end(const char *prefix, char *out, size_t n)
-{
-    snprintf(out, n, "%s\xf4\x8f\xbf\xbf", prefix);
-}
+/* What the tag filter of a query stands for: a computed tag is a condition on the birth date, an
+ * assigned one a join on its id. */
+typedef struct tag_filter {
+    bool set;
+    int64_t id;            /* assigned tag; 0 for a computed one */
+    int min_age, max_age;  /* computed tag's bounds; -1 = open */
+} tag_filter;
 
 static bool all_digits(const char *s, size_t n)
 {
@@ -679,7 +673,7 @@ static bool all_digits(const char *s, size_t n)
     return n > 0;
 }
 
-static int build_q(nx_app *app, search_sql *s, const char *q0, nx_err *e)
+static int build_q(nx_app *app, search *s, const char *q0, nx_err *e)
 {
     char q[200];
     str_copy(q, q0, sizeof q);
@@ -695,29 +689,28 @@ static int build_q(nx_app *app, search_sql *s, const char *q0, nx_err *e)
     idcard_info info;
     if (n == 18 && idcard_parse(t, norm, &info, NULL) == 0) {
         blind_index(app->keys, CTX_ID, norm, s->bidx);
-        add(s, " AND r.id_bidx = $%d", P_BLOB(s->bidx, 16));
+        sqlq_add(&s->q, " AND r.id_bidx = $%d", P_BLOB(s->bidx, 16));
         return 0;
     }
     if (n == 11 && t[0] == '1' && all_digits(t, n)) {
         blind_index(app->keys, CTX_PHONE, t, s->bidx);
-        add(s, " AND r.phone_bidx = $%d", P_BLOB(s->bidx, 16));
+        sqlq_add(&s->q, " AND r.phone_bidx = $%d", P_BLOB(s->bidx, 16));
         return 0;
     }
     bool tailx = n >= 4 && n <= 10 && (t[n - 1] == 'X' || t[n - 1] == 'x') && all_digits(t, n - 1);
     if (n >= 4 && n <= 10 && (all_digits(t, n) || tailx)) {
         for (size_t i = 0; i < n; i++)
             t[i] = (char)toupper((unsigned char)t[i]);
-        str_copy(s->q, t + n - 4, sizeof s->q);
+        str_copy(s->text, t + n - 4, sizeof s->text);
         if (n > 4) {
             str_copy(s->suffix, t, sizeof s->suffix);
-            s->check_phone_suffix = true;
+            s->check_suffix = true;
         }
-        s->p[s->n++] = P_TEXT(s->q);
-        size_t l = strlen(s->sql);
-        snprintf(s->sql + l, sizeof s->sql - l,
+        int k = sqlq_param(&s->q, P_TEXT(s->text));
+        sqlq_sql(&s->q,
                  " AND r.id IN (SELECT id FROM residents WHERE phone_tail = $%d "
                  "UNION ALL SELECT id FROM residents WHERE id_tail = $%d)",
-                 s->n, s->n);
+                 k, k);
         return 0;
     }
     bool ascii = true;
@@ -726,66 +719,105 @@ static int build_q(nx_app *app, search_sql *s, const char *q0, nx_err *e)
             ascii = false;
     if (ascii) {
         for (size_t i = 0; i < n; i++)
-            s->q[i] = (char)tolower((unsigned char)t[i]);
-        s->q[n] = '\0';
-        str_copy(s->a, s->q, sizeof s->a);
-        snprintf(s->b, sizeof s->b, "%s{", s->q); /* '{' follows 'z' */
-        s->p[s->n++] = P_TEXT(s->a);
-        s->p[s->n++] = P_TEXT(s->b);
-        size_t len = strlen(s->sql);
-        snprintf(s->sql + len, sizeof s->sql - len,
+            s->a[i] = (char)tolower((unsigned char)t[i]);
+        s->a[n] = '\0';
+        snprintf(s->b, sizeof s->b, "%s{", s->a); /* '{' follows 'z' */
+        int ka = sqlq_param(&s->q, P_TEXT(s->a)), kb = sqlq_param(&s->q, P_TEXT(s->b));
+        sqlq_sql(&s->q,
                  " AND r.id IN (SELECT id FROM residents WHERE name_initials >= $%d AND name_initials < $%d "
                  "UNION ALL SELECT id FROM residents WHERE name_pinyin >= $%d AND name_pinyin < $%d)",
-                 s->n - 1, s->n, s->n - 1, s->n);
+                 ka, kb, ka, kb);
         return 0;
     }
     char *simp = hanconv_t2s(t);
     str_copy(s->a, simp ? simp : t, sizeof s->a);
     free(simp);
-    prefix_end(s->a, s->b, sizeof s->b);
-    s->p[s->n++] = P_TEXT(s->a);
-    s->p[s->n++] = P_TEXT(s->b);
-    size_t len = strlen(s->sql);
-    snprintf(s->sql + len, sizeof s->sql - len,
+    /* the smallest string greater than every string starting with a (a range scan) */
+    snprintf(s->b, sizeof s->b, "%s\xf4\x8f\xbf\xbf", s->a);
+    int ka = sqlq_param(&s->q, P_TEXT(s->a)), kb = sqlq_param(&s->q, P_TEXT(s->b));
+    sqlq_sql(&s->q,
              " AND r.id IN (SELECT resident_id FROM resident_name_suffixes WHERE suffix >= $%d AND suffix < $%d)",
-             s->n - 1, s->n);
+             ka, kb);
     return 0;
 }
 
-static int years_ago(nx_date today, int years, char out[11])
+static void years_ago(nx_date today, int years, char out[11])
 {
     nx_date d = {today.y - years, today.m, today.d};
     if (d.m == 2 && d.d == 29 && !date_valid(d.y, 2, 29))
         d.d = 28;
     date_format(d, out);
-    return 0;
+}
+
+/* The cursor that continues after row r, one writer per ordering (store_page_spec.cursor): the
+ * text is "<kind>.<hex sort key, birth date or x>.<id>". */
+static void cursor_name(store_rows *r, char *out, size_t cap)
+{
+    size_t kl;
+    const unsigned char *k = store_blob(r, C_SORT_KEY, &kl);
+    char hex[1025];
+    if (kl > 512)
+        kl = 512;
+    str_hex(hex, k, kl);
+    snprintf(out, cap, "n.%s.%lld", hex, (long long)store_int(r, C_ID));
+}
+
+static void cursor_birth(char kind, store_rows *r, char *out, size_t cap)
+{
+    const char *birth = store_text(r, C_BIRTH);
+    snprintf(out, cap, "%c.%s.%lld", kind, birth ? birth : "", (long long)store_int(r, C_ID));
+}
+
+static void cursor_age(store_rows *r, char *out, size_t cap)
+{
+    cursor_birth('a', r, out, cap);
+}
+
+static void cursor_age_desc(store_rows *r, char *out, size_t cap)
+{
+    cursor_birth('A', r, out, cap);
+}
+
+static void cursor_created(store_rows *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "c.x.%lld", (long long)store_int(r, C_ID));
+}
+
+static void cursor_created_desc(store_rows *r, char *out, size_t cap)
+{
+    snprintf(out, cap, "C.x.%lld", (long long)store_int(r, C_ID));
 }
 
 typedef struct sort_spec {
     const char *order;  /* ORDER BY clause */
     char kind;          /* cursor prefix */
+    void (*cursor)(store_rows *r, char *out, size_t cap);
 } sort_spec;
 
 static int parse_sort(const char *s, sort_spec *out, nx_err *e)
 {
     if (s == NULL || strcmp(s, "name") == 0)
-        *out = (sort_spec){" ORDER BY r.sort_key, r.id", 'n'};
+        *out = (sort_spec){" ORDER BY r.sort_key, r.id", 'n', cursor_name};
     else if (strcmp(s, "age") == 0)
-        *out = (sort_spec){" ORDER BY r.birth_date DESC, r.id DESC", 'a'};
+        *out = (sort_spec){" ORDER BY r.birth_date DESC, r.id DESC", 'a', cursor_age};
     else if (strcmp(s, "-age") == 0)
-        *out = (sort_spec){" ORDER BY r.birth_date, r.id", 'A'};
+        *out = (sort_spec){" ORDER BY r.birth_date, r.id", 'A', cursor_age_desc};
     else if (strcmp(s, "created") == 0)
-        *out = (sort_spec){" ORDER BY r.id", 'c'};
+        *out = (sort_spec){" ORDER BY r.id", 'c', cursor_created};
     else if (strcmp(s, "-created") == 0)
-        *out = (sort_spec){" ORDER BY r.id DESC", 'C'};
+        *out = (sort_spec){" ORDER BY r.id DESC", 'C', cursor_created_desc};
     else
         return nx_fail(e, NX_EINVAL, "sort", "排序方式无效，可选 name、age、-age、created、-created");
     return 0;
 }
 
-/* Cursor text: "<kind>.<hex or date>.<id>". */
-static int apply_cursor(search_sql *s, const sort_spec *sp, const char *cursor, unsigned char *keybuf,
-                        size_t keycap, nx_err *e)
+static int hexval(char h)
+{
+    return isdigit((unsigned char)h) ? h - '0' : tolower((unsigned char)h) - 'a' + 10;
+}
+
+/* The condition that starts after cursor (see the cursor writers above). */
+static int apply_cursor(search *s, const sort_spec *sp, const char *cursor, nx_err *e)
 {
     if (cursor == NULL || *cursor == '\0')
         return 0;
@@ -797,153 +829,127 @@ static int apply_cursor(search_sql *s, const sort_spec *sp, const char *cursor, 
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
     size_t vlen = (size_t)(dot2 - dot1 - 1);
     const char *v = dot1 + 1;
-    size_t len = strlen(s->sql);
     switch (sp->kind) {
     case 'n': {
-        if (vlen % 2 || vlen / 2 > keycap)
+        if (vlen % 2 || vlen / 2 > sizeof s->key)
             return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
         for (size_t i = 0; i < vlen / 2; i++) {
-            unsigned hi, lo;
-            char h[3] = {v[2 * i], v[2 * i + 1], 0};
-            if (!isxdigit((unsigned char)h[0]) || !isxdigit((unsigned char)h[1]))
+            if (!isxdigit((unsigned char)v[2 * i]) || !isxdigit((unsigned char)v[2 * i + 1]))
                 return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-            hi = (unsigned)(isdigit((unsigned char)h[0]) ? h[0] - '0' : (tolower((unsigned char)h[0]) - 'a' + 10));
-            lo = (unsigned)(isdigit((unsigned char)h[1]) ? h[1] - '0' : (tolower((unsigned char)h[1]) - 'a' + 10));
-            keybuf[i] = (unsigned char)(hi << 4 | lo);
+            s->key[i] = (unsigned char)(hexval(v[2 * i]) << 4 | hexval(v[2 * i + 1]));
         }
-        s->p[s->n++] = P_BLOB(keybuf, vlen / 2);
-        s->p[s->n++] = P_INT(last_id);
-        snprintf(s->sql + len, sizeof s->sql - len, " AND (r.sort_key > $%d OR (r.sort_key = $%d AND r.id > $%d))",
-                 s->n - 1, s->n - 1, s->n);
+        int kk = sqlq_param(&s->q, P_BLOB(s->key, vlen / 2)), ki = sqlq_param(&s->q, P_INT(last_id));
+        sqlq_sql(&s->q, " AND (r.sort_key > $%d OR (r.sort_key = $%d AND r.id > $%d))", kk, kk, ki);
         return 0;
     }
     case 'a':
     case 'A': {
         nx_date d;
-        char date[11];
         if (vlen != 10)
             return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-        memcpy(date, v, 10);
-        date[10] = '\0';
-        if (date_parse(date, &d))
+        memcpy(s->date, v, 10);
+        s->date[10] = '\0';
+        if (date_parse(s->date, &d))
             return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-        str_copy(s->date, date, sizeof s->date);
-        s->p[s->n++] = P_TEXT(s->date);
-        s->p[s->n++] = P_INT(last_id);
+        int kd = sqlq_param(&s->q, P_TEXT(s->date)), ki = sqlq_param(&s->q, P_INT(last_id));
         const char *op = sp->kind == 'a' ? "<" : ">";
-        snprintf(s->sql + len, sizeof s->sql - len,
-                 " AND (r.birth_date %s $%d OR (r.birth_date = $%d AND r.id %s $%d))", op, s->n - 1, s->n - 1, op,
-                 s->n);
+        sqlq_sql(&s->q, " AND (r.birth_date %s $%d OR (r.birth_date = $%d AND r.id %s $%d))", op, kd, kd, op, ki);
         return 0;
     }
     default:
-        s->p[s->n++] = P_INT(last_id);
-        snprintf(s->sql + len, sizeof s->sql - len, " AND r.id %s $%d", sp->kind == 'c' ? ">" : "<", s->n);
+        sqlq_sql(&s->q, " AND r.id %s $%d", sp->kind == 'c' ? ">" : "<", sqlq_param(&s->q, P_INT(last_id)));
         return 0;
     }
 }
 
-static void make_cursor(const sort_spec *sp, json_t *last, store_rows *r, char *out, size_t n)
+/* Check the tag filter of q on tx and say what it stands for (c's computed tags loaded). */
+static int resolve_tag(store_tx *tx, const read_ctx *c, const char *tag, tag_filter *out, nx_err *e)
 {
-    int64_t id = json_integer_value(json_object_get(last, "id"));
-    if (sp->kind == 'n') {
-        size_t kl;
-        const unsigned char *k = store_blob(r, C_SORT_KEY, &kl);
-        char hex[1100];
-        if (kl > 512)
-            kl = 512;
-        str_hex(hex, k, kl);
-        snprintf(out, n, "n.%s.%lld", hex, (long long)id);
-    } else if (sp->kind == 'a' || sp->kind == 'A') {
-        snprintf(out, n, "%c.%s.%lld", sp->kind, json_string_value(json_object_get(last, "birth_date")), (long long)id);
-    } else {
-        snprintf(out, n, "%c.x.%lld", sp->kind, (long long)id);
-    }
+    *out = (tag_filter){.min_age = -1, .max_age = -1};
+    if (tag == NULL)
+        return 0;
+    out->set = true;
+    store_param tp[] = {P_TEXT(tag)};
+    int rc = store_one_int(tx, "SELECT id FROM tags WHERE code = $1", tp, 1, &out->id, e);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, "tag", "标签不存在");
+    if (rc)
+        return rc;
+    for (int i = 0; i < c->ncomputed; i++)
+        if (strcmp(c->computed[i].code, tag) == 0) {
+            out->id = 0;
+            out->min_age = c->computed[i].min_age;
+            out->max_age = c->computed[i].max_age;
+            break;
+        }
+    return 0;
 }
 
-/* Everything but the cursor, ordering and limit. */
-static int build_where(nx_app *app, const nx_principal *who, const resident_query *q, search_sql *s, nx_err *e)
+/* Start s with head ("SELECT … FROM residents r … WHERE 1 = 1") and add the caller's scope and
+ * every filter of q: everything but the cursor, ordering and limit. */
+static int build_where(nx_app *app, const nx_principal *who, const resident_query *q, const tag_filter *tf,
+                       const char *head, search *s, nx_err *e)
 {
     int rc;
     nx_date today = date_today();
     if (!perm_has(who, RIGHT_PEOPLE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看居民信息");
-    str_copy(s->sql, RES_COLS " WHERE 1 = 1", sizeof s->sql);
-    s->n = 0;
-    if ((rc = perm_scope_sql(who, "r.", "id", s->sql, sizeof s->sql, s->p, &s->n)))
-        return rc;
+    memset(s, 0, sizeof *s);
+    sqlq_init(&s->q, head);
+    perm_scope_q(who, "r.", "id", &s->q);
     const char *status = q->status ? q->status : "active";
     if (strcmp(status, "all") != 0) {
         const char *code = choice_parse(choice_status, status);
         if (!code)
             return nx_fail(e, NX_EINVAL, "status", "状态无效，可选 active、moved_out、deceased、all");
-        add(s, " AND r.status = $%d", P_TEXT(code));
+        sqlq_add(&s->q, " AND r.status = $%d", P_TEXT(code));
     }
     if (q->community_id)
-        add(s, " AND r.community_id = $%d", P_INT(q->community_id));
+        sqlq_add(&s->q, " AND r.community_id = $%d", P_INT(q->community_id));
     if (q->grid_id)
-        add(s, " AND r.grid_id = $%d", P_INT(q->grid_id));
+        sqlq_add(&s->q, " AND r.grid_id = $%d", P_INT(q->grid_id));
     if (q->estate_id)
-        add(s, " AND r.estate_id = $%d", P_INT(q->estate_id));
+        sqlq_add(&s->q, " AND r.estate_id = $%d", P_INT(q->estate_id));
     if (q->household_id)
-        add(s, " AND r.household_id = $%d", P_INT(q->household_id));
+        sqlq_add(&s->q, " AND r.household_id = $%d", P_INT(q->household_id));
     if (q->sex) {
         const char *sx = choice_parse(choice_sex, q->sex);
         if (!sx)
             return nx_fail(e, NX_EINVAL, "sex", "性别应为 male 或 female");
-        add(s, " AND r.sex = $%d", P_INT(strcmp(sx, "male") == 0 ? 1 : 2));
+        sqlq_add(&s->q, " AND r.sex = $%d", P_INT(strcmp(sx, "male") == 0 ? 1 : 2));
     }
     if (q->residence) {
         const char *c = choice_parse(choice_residence, q->residence);
         if (!c)
             return nx_fail(e, NX_EINVAL, "residence", "户籍状态无效");
-        add(s, " AND r.residence = $%d", P_TEXT(c));
+        sqlq_add(&s->q, " AND r.residence = $%d", P_TEXT(c));
     }
     if (q->care_level) {
         const char *c = choice_parse(choice_care_level, q->care_level);
         if (!c)
             return nx_fail(e, NX_EINVAL, "care_level", "关怀等级无效");
-        add(s, " AND r.care_level = $%d", P_TEXT(c));
+        sqlq_add(&s->q, " AND r.care_level = $%d", P_TEXT(c));
     }
     if (q->age_min >= 0) {
         years_ago(today, q->age_min, s->dates[0]);
-        add(s, " AND r.birth_date <= $%d", P_TEXT(s->dates[0]));
+        sqlq_add(&s->q, " AND r.birth_date <= $%d", P_TEXT(s->dates[0]));
     }
     if (q->age_max >= 0) {
         years_ago(today, q->age_max + 1, s->dates[1]);
-        add(s, " AND r.birth_date > $%d", P_TEXT(s->dates[1]));
+        sqlq_add(&s->q, " AND r.birth_date > $%d", P_TEXT(s->dates[1]));
     }
-    if (q->tag) {
-        /* A computed tag is a condition on the birth date; an assigned one a join. */
-        store_tx *tx;
-        if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-            return rc;
-        read_ctx c = {.app = app};
-        rc = load_computed(tx, &c, e);
-        int64_t exists = 0;
-        store_param tp[] = {P_TEXT(q->tag)};
-        int found = rc ? rc : store_one_int(tx, "SELECT id FROM tags WHERE code = $1", tp, 1, &exists, NULL);
-        store_rollback(tx);
-        if (rc)
-            return rc;
-        if (found)
-            return nx_fail(e, NX_EINVAL, "tag", "标签不存在");
-        bool computed = false;
-        for (int i = 0; i < c.ncomputed; i++)
-            if (strcmp(c.computed[i].code, q->tag) == 0) {
-                if (c.computed[i].min_age >= 0) {
-                    years_ago(today, c.computed[i].min_age, s->dates[2]);
-                    add(s, " AND r.birth_date <= $%d", P_TEXT(s->dates[2]));
-                }
-                if (c.computed[i].max_age >= 0) {
-                    years_ago(today, c.computed[i].max_age + 1, s->dates[3]);
-                    add(s, " AND r.birth_date > $%d", P_TEXT(s->dates[3]));
-                }
-                computed = true;
-            }
-        if (!computed)
-            add(s, " AND r.id IN (SELECT rt.resident_id FROM resident_tags rt WHERE rt.tag_id = $%d)",
-                P_INT(exists));
+    if (tf->set && tf->id) {
+        sqlq_add(&s->q, " AND r.id IN (SELECT rt.resident_id FROM resident_tags rt WHERE rt.tag_id = $%d)",
+                 P_INT(tf->id));
+    } else if (tf->set) {
+        if (tf->min_age >= 0) {
+            years_ago(today, tf->min_age, s->dates[2]);
+            sqlq_add(&s->q, " AND r.birth_date <= $%d", P_TEXT(s->dates[2]));
+        }
+        if (tf->max_age >= 0) {
+            years_ago(today, tf->max_age + 1, s->dates[3]);
+            sqlq_add(&s->q, " AND r.birth_date > $%d", P_TEXT(s->dates[3]));
+        }
     }
     if (q->q && (rc = build_q(app, s, q->q, e)))
         return rc;
@@ -965,81 +971,96 @@ static bool suffix_matches(nx_app *app, store_rows *r, const char *suffix)
     return false;
 }
 
-int people_resident_search(nx_app *app, const nx_principal *who, const resident_query *q, json_t **out, nx_err *e)
+typedef struct list_ctx {
+    read_ctx *c;
+    strbuf *scratch;
+} list_ctx;
+
+static json_t *list_row(store_rows *r, void *ctx)
 {
-    search_sql *s = calloc(1, sizeof *s);
-    if (s == NULL)
-        return NX_ENOMEM;
-    sort_spec sp;
-    unsigned char keybuf[512];
-    int rc = parse_sort(q->sort, &sp, e);
-    if (rc || (rc = build_where(app, who, q, s, e))) {
-        free(s);
+    list_ctx *l = ctx;
+    return row_json(l->c, r, false, l->scratch);
+}
+
+/* The page of a search by a tail of more than four digits: the query finds the residents whose
+ * last four digits match, and only those whose decrypted phone or ID number ends with the whole
+ * tail count; so the rows are read to the end of the page by hand, with no LIMIT and no total. */
+static int suffix_page(nx_app *app, store_tx *tx, search *s, const sort_spec *sp, int limit, list_ctx *l,
+                       json_t **out, nx_err *e)
+{
+    store_rows *r;
+    int rc = sqlq_query(tx, &s->q, &r, e);
+    if (rc)
         return rc;
-    }
-    store_tx *tx = NULL;
-    store_rows *r = NULL;
-    json_t *items = json_array(), *res = NULL;
-    int64_t total = -1;
-    strbuf scratch;
-    strbuf_init(&scratch, 0);
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        goto done;
-    read_ctx c = {.app = app};
-    if ((rc = load_computed(tx, &c, e)))
-        goto done;
-    if (q->with_total && !(q->cursor && *q->cursor)) {
-        /* Count with the same conditions: replace the column list. */
-        char csql[4096];
-        const char *from = strstr(s->sql, " FROM residents r");
-        snprintf(csql, sizeof csql, "SELECT count(*)%s", from);
-        if ((rc = store_one_int(tx, csql, s->p, s->n, &total, e)))
-            goto done;
-    }
-    if ((rc = apply_cursor(s, &sp, q->cursor, keybuf, sizeof keybuf, e)))
-        goto done;
-    size_t len = strlen(s->sql);
-    if (s->check_phone_suffix)
-        snprintf(s->sql + len, sizeof s->sql - len, "%s", sp.order);
-    else
-        snprintf(s->sql + len, sizeof s->sql - len, "%s LIMIT %d", sp.order, q->limit + 1);
-    if ((rc = store_query(tx, s->sql, s->p, s->n, &r, e)))
-        goto done;
-    char next[1200] = "";
+    json_t *items = json_array();
+    char next[STORE_PAGE_CURSOR] = "";
     int count = 0, matched = 0;
-    while (store_row(r)) {
-        if (s->check_phone_suffix && !suffix_matches(app, r, s->suffix))
+    while (items && store_row(r)) {
+        if (!suffix_matches(app, r, s->suffix))
             continue;
         matched++;
-        if (count == q->limit)
+        if (count == limit)
             break; /* one more row exists: the cursor made below stands */
-        json_t *row = row_json(&c, r, false, &scratch);
-        if (row == NULL) {
-            rc = nx_fail(e, NX_EINTERNAL, "", "无法生成居民信息");
-            goto done;
+        json_t *row = list_row(r, l);
+        if (row == NULL || json_array_append_new(items, row)) {
+            store_rows_free(r);
+            json_decref(items);
+            return nx_fail(e, NX_EINTERNAL, "", "无法生成居民信息");
         }
-        json_array_append_new(items, row);
         count++;
-        if (count == q->limit) /* while the last row is current, for its sort key */
-            make_cursor(&sp, json_array_get(items, (size_t)count - 1), r, next, sizeof next);
+        if (count == limit) /* while the last row is current, for its sort key */
+            sp->cursor(r, next, sizeof next);
     }
-    rc = store_rows_end(r, e);
-    r = NULL;
-    if (rc)
-        goto done;
-    if (count < q->limit || matched <= q->limit)
+    if ((rc = store_rows_end(r, e)) || items == NULL) {
+        json_decref(items);
+        return rc ? rc : nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    if (count < limit || matched <= limit)
         next[0] = '\0';
-    if (s->check_phone_suffix && total >= 0)
-        total = -1; /* the count above covered only the last four digits */
-    if ((rc = attach_tags(tx, items, e)))
+    *out = json_pack("{s:o, s:o}", "items", items, "next_cursor", next[0] ? json_string(next) : json_null());
+    return *out ? 0 : nx_fail(e, NX_ENOMEM, "", "内存不足");
+}
+
+int people_resident_search(nx_app *app, const nx_principal *who, const resident_query *q, json_t **out, nx_err *e)
+{
+    sort_spec sp;
+    int rc = parse_sort(q->sort, &sp, e);
+    if (rc)
+        return rc;
+    search *s = calloc(2, sizeof *s); /* the page's query and its count's */
+    if (s == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_tx *tx = NULL;
+    json_t *res = NULL;
+    strbuf scratch;
+    strbuf_init(&scratch, 0);
+    read_ctx c = {.app = app};
+    list_ctx l = {.c = &c, .scratch = &scratch};
+    tag_filter tf;
+    if (!perm_has(who, RIGHT_PEOPLE_READ)) {
+        rc = nx_fail(e, NX_EPERM, "", "无权查看居民信息");
         goto done;
-    res = json_pack("{s:O, s:o}", "items", items, "next_cursor", next[0] ? json_string(next) : json_null());
-    if (total >= 0)
-        json_object_set_new(res, "total", json_integer(total));
+    }
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) || (rc = load_computed(tx, &c, e)) ||
+        (rc = resolve_tag(tx, &c, q->tag, &tf, e)) || (rc = build_where(app, who, q, &tf, RES_COLS " WHERE 1 = 1", &s[0], e)) ||
+        (rc = apply_cursor(&s[0], &sp, q->cursor, e)))
+        goto done;
+    sqlq_sql(&s[0].q, "%s", sp.order);
+    int limit = store_page_limit(q->limit, (int)app->cfg->page_max);
+    if (s[0].check_suffix) {
+        rc = suffix_page(app, tx, &s[0], &sp, limit, &l, &res, e);
+    } else {
+        bool total = q->with_total && !(q->cursor && *q->cursor);
+        if (total && (rc = build_where(app, who, q, &tf, RES_COUNT " WHERE 1 = 1", &s[1], e)))
+            goto done;
+        store_page_spec spec = {.limit = limit, .max = (int)app->cfg->page_max, .count = total ? &s[1].q : NULL,
+                                .row_ctx = list_row, .ctx = &l, .cursor = sp.cursor};
+        rc = store_page(tx, &s[0].q, &spec, &res, e);
+    }
+    if (rc == 0)
+        rc = attach_tags(tx, json_object_get(res, "items"), e);
 done:
-    store_rows_free(r);
     store_rollback(tx);
-    json_decref(items);
     strbuf_cleanup(&scratch);
     free(s);
     if (rc) {
@@ -1061,54 +1082,46 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
     int rc = parse_sort(q->sort, &sp, e);
     if (rc)
         return rc;
-    search_sql *s = calloc(1, sizeof *s);
+    search *s = calloc(1, sizeof *s);
     if (s == NULL)
-        return NX_ENOMEM;
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
     store_tx *tx = NULL;
     store_rows *r = NULL;
     json_t *batch = json_array();
-    unsigned char keybuf[512];
-    char cursor[1200] = "";
+    char cursor[STORE_PAGE_CURSOR] = "";
     strbuf scratch;
     strbuf_init(&scratch, 0);
     *count = 0;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        goto done;
     read_ctx c = {.app = app, .reveal = reveal};
-    if ((rc = load_computed(tx, &c, e)))
+    tag_filter tf;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) || (rc = load_computed(tx, &c, e)) ||
+        (rc = resolve_tag(tx, &c, q->tag, &tf, e)))
         goto done;
     /* Pages of 200 in one read transaction (one snapshot): a page's rows are read and released
      * before its tags are fetched, since a transaction runs one statement at a time. */
     for (;;) {
-        memset(s, 0, sizeof *s);
-        if ((rc = build_where(app, who, q, s, e)) ||
-            (rc = apply_cursor(s, &sp, cursor[0] ? cursor : NULL, keybuf, sizeof keybuf, e)))
+        if ((rc = build_where(app, who, q, &tf, RES_COLS " WHERE 1 = 1", s, e)) ||
+            (rc = apply_cursor(s, &sp, cursor[0] ? cursor : NULL, e)))
             goto done;
-        size_t len = strlen(s->sql);
-        snprintf(s->sql + len, sizeof s->sql - len, "%s LIMIT 200", sp.order);
-        if ((rc = store_query(tx, s->sql, s->p, s->n, &r, e)))
+        sqlq_sql(&s->q, "%s LIMIT 200", sp.order);
+        if ((rc = sqlq_query(tx, &s->q, &r, e)))
             goto done;
         int rows = 0;
         cursor[0] = '\0';
         while (store_row(r)) {
             rows++;
+            sp.cursor(r, cursor, sizeof cursor);
+            if (s->check_suffix && !suffix_matches(app, r, s->suffix))
+                continue;
             json_t *row = row_json(&c, r, true, &scratch);
-            if (row == NULL) {
+            if (row == NULL || json_array_append_new(batch, row)) {
                 rc = nx_fail(e, NX_EINTERNAL, "", "无法生成居民信息");
                 goto done;
             }
-            make_cursor(&sp, row, r, cursor, sizeof cursor);
-            if (s->check_phone_suffix && !suffix_matches(app, r, s->suffix)) {
-                json_decref(row);
-                continue;
-            }
-            json_array_append_new(batch, row);
         }
         rc = store_rows_end(r, e);
         r = NULL;
-        if (rc)
-            goto done;
-        if ((rc = attach_tags(tx, batch, e)))
+        if (rc || (rc = attach_tags(tx, batch, e)))
             goto done;
         size_t i;
         json_t *row;
