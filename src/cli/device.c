@@ -171,32 +171,41 @@ int cmd_device(int argc, char **argv)
         nx_app app;
         if (cli_open_app(&app, false, true))
             return 1;
-        json_t *out = NULL;
-        device_filter f = {.registered = unreg ? 0 : -1, .online = -1, .limit = 5000};
-        int rc = devices_list(&app, &sys, &f, &out, &e);
+        /* every device, page by page (a page is at most page_max rows) */
+        device_filter f = {.registered = unreg ? 0 : -1, .online = -1};
+        printf("%-20s %-6s %-4s %-8s %-8s %s\n", "设备号", "协议", "登记", "状态", "电量", "居民");
+        int rc = 0;
+        do {
+            json_t *out = NULL;
+            if ((rc = devices_list(&app, &sys, &f, &out, &e)))
+                break;
+            size_t i;
+            json_t *d;
+            json_array_foreach(json_object_get(out, "items"), i, d)
+            {
+                json_t *bat = json_object_get(d, "battery");
+                json_t *rid = json_object_get(d, "resident_id");
+                char b[16] = "-", r[24] = "-";
+                if (json_is_integer(bat))
+                    snprintf(b, sizeof b, "%lld%%", (long long)json_integer_value(bat));
+                if (json_is_integer(rid))
+                    snprintf(r, sizeof r, "%lld", (long long)json_integer_value(rid));
+                printf("%-20s %-6s %-4s %-8s %-8s %s\n", json_string_value(json_object_get(d, "imei")),
+                       json_string_value(json_object_get(d, "protocol")),
+                       json_is_true(json_object_get(d, "registered")) ? "是" : "否",
+                       json_is_true(json_object_get(d, "online")) ? "在线" : "离线", b, r);
+            }
+            const char *next = json_string_value(json_object_get(out, "next_cursor"));
+            f.after_id = 0;
+            if (next && str_to_i64(next, 1, INT64_MAX, &f.after_id))
+                f.after_id = 0;
+            json_decref(out);
+        } while (f.after_id > 0);
         cli_close_app(&app);
         if (rc) {
             fprintf(stderr, "nuanxin: 读取设备失败：%s\n", e.msg);
             return 1;
         }
-        printf("%-20s %-6s %-4s %-8s %-8s %s\n", "设备号", "协议", "登记", "状态", "电量", "居民");
-        size_t i;
-        json_t *d;
-        json_array_foreach(json_object_get(out, "items"), i, d)
-        {
-            json_t *bat = json_object_get(d, "battery");
-            json_t *rid = json_object_get(d, "resident_id");
-            char b[16] = "-", r[24] = "-";
-            if (json_is_integer(bat))
-                snprintf(b, sizeof b, "%lld%%", (long long)json_integer_value(bat));
-            if (json_is_integer(rid))
-                snprintf(r, sizeof r, "%lld", (long long)json_integer_value(rid));
-            printf("%-20s %-6s %-4s %-8s %-8s %s\n", json_string_value(json_object_get(d, "imei")),
-                   json_string_value(json_object_get(d, "protocol")),
-                   json_is_true(json_object_get(d, "registered")) ? "是" : "否",
-                   json_is_true(json_object_get(d, "online")) ? "在线" : "离线", b, r);
-        }
-        json_decref(out);
         return 0;
     }
     usage();

@@ -44,15 +44,19 @@ static json_t *levels_json(int64_t mask)
 
 static json_t *channel_json(store_rows *r)
 {
-    char c[30], u[30];
-    clock_format_local(store_int(r, 9), c);
-    clock_format_local(store_int(r, 10), u);
-    return json_pack("{s:I, s:I, s:o, s:s, s:s, s:s, s:b, s:o, s:b, s:s, s:s}", "id", (json_int_t)store_int(r, 0),
-                     "community_id", (json_int_t)store_int(r, 1), "grid_id",
-                     store_isnull(r, 2) ? json_null() : json_integer(store_int(r, 2)), "name", store_text(r, 3),
-                     "format", store_text(r, 4), "url", store_text(r, 5), "has_secret", store_int(r, 6) != 0,
-                     "levels", levels_json(store_int(r, 7)), "enabled", store_int(r, 8) != 0, "created_at", c,
-                     "updated_at", u);
+    json_t *o = json_object();
+    json_object_set_new(o, "id", store_json_int(r, 0));
+    json_object_set_new(o, "community_id", store_json_int(r, 1));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "name", store_json_text(r, 3));
+    json_object_set_new(o, "format", store_json_text(r, 4));
+    json_object_set_new(o, "url", store_json_text(r, 5));
+    json_object_set_new(o, "has_secret", store_json_bool(r, 6));
+    json_object_set_new(o, "levels", levels_json(store_int(r, 7)));
+    json_object_set_new(o, "enabled", store_json_bool(r, 8));
+    json_object_set_new(o, "created_at", store_json_time(r, 9));
+    json_object_set_new(o, "updated_at", store_json_time(r, 10));
+    return o;
 }
 
 typedef struct channel_in {
@@ -143,21 +147,17 @@ int alert_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
-    char sql[1024];
-    store_param p[8];
-    int n = 0;
-    int len = snprintf(sql, sizeof sql, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE 1 = 1");
-    if (community_id) {
-        p[n++] = P_INT(community_id);
-        len += snprintf(sql + len, sizeof sql - (size_t)len, " AND w.community_id = $%d", n);
-    }
-    int rc = perm_scope_sql(who, "w.", NULL, sql, sizeof sql, p, &n);
-    if (rc)
-        return nx_fail(e, rc, "", "查询过长");
-    str_copy(sql + strlen(sql), " ORDER BY w.id", sizeof sql - strlen(sql));
+    /* a community's channels are a handful of robots: the whole list, no pages */
+    sqlq q;
+    sqlq_init(&q, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE 1 = 1");
+    if (community_id)
+        sqlq_add(&q, " AND w.community_id = $%d", P_INT(community_id));
+    perm_scope_q(who, "w.", NULL, &q);
+    sqlq_sql(&q, " ORDER BY w.id");
     store_tx *tx = NULL;
     store_rows *r = NULL;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) || (rc = store_query(tx, sql, p, n, &r, e))) {
+    int rc;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) || (rc = sqlq_query(tx, &q, &r, e))) {
         store_rollback(tx);
         return rc;
     }
@@ -178,15 +178,13 @@ int alert_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_
 static int load_channel(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, int64_t *community,
                         int64_t *grid, nx_err *e)
 {
-    char sql[1024];
-    store_param p[8] = {P_INT(id)};
-    int n = 1;
-    snprintf(sql, sizeof sql, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE w.id = $1");
-    int rc = perm_scope_sql(who, "w.", NULL, sql, sizeof sql, p, &n);
-    if (rc)
-        return nx_fail(e, rc, "", "查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE 1 = 1");
+    sqlq_add(&q, " AND w.id = $%d", P_INT(id));
+    perm_scope_q(who, "w.", NULL, &q);
     store_rows *r = NULL;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "通知渠道不存在", e)) == 0) {
         if (out)
@@ -338,7 +336,7 @@ int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, i
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    store_param p[] = {P_INT(id), P_INT(limit > 0 ? limit : 50)};
+    store_param p[] = {P_INT(id), P_INT(store_page_limit(limit > 0 ? limit : 50, dev_page_max(app)))};
     if ((rc = load_channel(tx, who, id, NULL, NULL, NULL, e)) ||
         (rc = store_query(tx,
                           "SELECT event_id, alert_id, state, attempts, http_status, error, created_at, updated_at "
@@ -349,16 +347,16 @@ int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, i
     }
     json_t *items = json_array();
     while (store_row(r)) {
-        char c[30], u[30];
-        clock_format_local(store_int(r, 6), c);
-        clock_format_local(store_int(r, 7), u);
-        json_array_append_new(
-            items, json_pack("{s:I, s:o, s:s, s:I, s:o, s:o, s:s, s:s}", "event_id", (json_int_t)store_int(r, 0),
-                             "alert_id", store_isnull(r, 1) ? json_null() : json_integer(store_int(r, 1)), "state",
-                             store_text(r, 2), "attempts", (json_int_t)store_int(r, 3), "http_status",
-                             store_isnull(r, 4) ? json_null() : json_integer(store_int(r, 4)), "error",
-                             store_isnull(r, 5) ? json_null() : json_string(store_text(r, 5)), "created_at", c,
-                             "updated_at", u));
+        json_t *o = json_object();
+        json_object_set_new(o, "event_id", store_json_int(r, 0));
+        json_object_set_new(o, "alert_id", store_json_int(r, 1));
+        json_object_set_new(o, "state", store_json_text(r, 2));
+        json_object_set_new(o, "attempts", store_json_int(r, 3));
+        json_object_set_new(o, "http_status", store_json_int(r, 4));
+        json_object_set_new(o, "error", store_json_text(r, 5));
+        json_object_set_new(o, "created_at", store_json_time(r, 6));
+        json_object_set_new(o, "updated_at", store_json_time(r, 7));
+        json_array_append_new(items, o);
     }
     rc = store_rows_end(r, e);
     store_rollback(tx);

@@ -1,7 +1,7 @@
 /* devices_admin.c — the registry of wristbands, residents' alert rules, and the handling of alerts by
  * people: list, read, acknowledge, resolve.
  *
- * Scope is applied in SQL (perm_scope_sql) on the device's or the alert's community, grid and
+ * Scope is applied in SQL (perm_scope_q) on the device's or the alert's community, grid and
  * resident columns, so a row outside the caller's scope reads as "not found". Exception, by design:
  * a device the gateway has seen but nobody has added or bound (community_id NULL) is visible to every
  * holder of RIGHT_DEVICE_WRITE, since it carries nothing but an IMEI and somebody must bind it.
@@ -23,28 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void dev_set_time(json_t *o, const char *key, store_rows *r, int col)
-{
-    if (store_isnull(r, col)) {
-        json_object_set_new(o, key, json_null());
-        return;
-    }
-    char t[30];
-    clock_format_local(store_int(r, col), t);
-    json_object_set_new(o, key, json_string(t));
-}
-
-void dev_set_int(json_t *o, const char *key, store_rows *r, int col)
-{
-    json_object_set_new(o, key, store_isnull(r, col) ? json_null() : json_integer(store_int(r, col)));
-}
-
-void dev_set_text(json_t *o, const char *key, store_rows *r, int col)
-{
-    const char *s = store_text(r, col);
-    json_object_set_new(o, key, s ? json_string(s) : json_null());
-}
-
 static void set_coord(json_t *o, const char *key, store_rows *r, int col)
 {
     json_object_set_new(o, key, store_isnull(r, col) ? json_null() : json_real((double)store_int(r, col) / 1e6));
@@ -62,59 +40,57 @@ static void set_coord(json_t *o, const char *key, store_rows *r, int col)
 static json_t *device_row(store_rows *r)
 {
     json_t *o = json_object();
-    dev_set_int(o, "id", r, 0);
-    dev_set_text(o, "imei", r, 1);
-    dev_set_text(o, "protocol", r, 2);
-    dev_set_text(o, "model", r, 3);
-    dev_set_text(o, "sim", r, 4);
-    dev_set_text(o, "iccid", r, 5);
+    json_object_set_new(o, "id", store_json_int(r, 0));
+    json_object_set_new(o, "imei", store_json_text(r, 1));
+    json_object_set_new(o, "protocol", store_json_text(r, 2));
+    json_object_set_new(o, "model", store_json_text(r, 3));
+    json_object_set_new(o, "sim", store_json_text(r, 4));
+    json_object_set_new(o, "iccid", store_json_text(r, 5));
     json_object_set_new(o, "registered", json_boolean(store_int(r, 6) != 0));
-    dev_set_int(o, "community_id", r, 7);
-    dev_set_int(o, "grid_id", r, 8);
-    dev_set_int(o, "resident_id", r, 9);
-    dev_set_text(o, "resident_name", r, 10);
+    json_object_set_new(o, "community_id", store_json_int(r, 7));
+    json_object_set_new(o, "grid_id", store_json_int(r, 8));
+    json_object_set_new(o, "resident_id", store_json_int(r, 9));
+    json_object_set_new(o, "resident_name", store_json_text(r, 10));
     json_object_set_new(o, "online", json_boolean(store_int(r, 11) != 0));
     json_object_set_new(o, "status", json_string(store_int(r, 11) ? "online" : "offline"));
-    dev_set_int(o, "battery", r, 12);
+    json_object_set_new(o, "battery", store_json_int(r, 12));
     json_t *fix = json_object();
-    dev_set_time(fix, "at", r, 13);
+    json_object_set_new(fix, "at", store_json_time(r, 13));
     set_coord(fix, "lat", r, 14);
     set_coord(fix, "lon", r, 15);
     json_object_set_new(o, "last_fix", store_isnull(r, 13) ? (json_decref(fix), json_null()) : fix);
     json_t *rd = json_object();
-    dev_set_int(rd, "hr", r, 16);
-    dev_set_int(rd, "sys", r, 17);
-    dev_set_int(rd, "dia", r, 18);
-    dev_set_int(rd, "spo2", r, 19);
+    json_object_set_new(rd, "hr", store_json_int(r, 16));
+    json_object_set_new(rd, "sys", store_json_int(r, 17));
+    json_object_set_new(rd, "dia", store_json_int(r, 18));
+    json_object_set_new(rd, "spo2", store_json_int(r, 19));
     json_object_set_new(rd, "temp", store_isnull(r, 20) ? json_null() : json_real((double)store_int(r, 20) / 10.0));
-    dev_set_time(rd, "at", r, 21);
+    json_object_set_new(rd, "at", store_json_time(r, 21));
     json_object_set_new(o, "last_readings", rd);
-    dev_set_text(o, "steps_day", r, 22);
-    dev_set_int(o, "steps_today", r, 23);
+    json_object_set_new(o, "steps_day", store_json_text(r, 22));
+    json_object_set_new(o, "steps_today", store_json_int(r, 23));
     json_object_set_new(o, "worn", store_isnull(r, 24) ? json_null() : json_boolean(store_int(r, 24) != 0));
-    dev_set_time(o, "first_seen_at", r, 25);
-    dev_set_time(o, "last_seen_at", r, 26);
-    dev_set_text(o, "notes", r, 27);
-    dev_set_time(o, "created_at", r, 28);
-    dev_set_time(o, "updated_at", r, 29);
+    json_object_set_new(o, "first_seen_at", store_json_time(r, 25));
+    json_object_set_new(o, "last_seen_at", store_json_time(r, 26));
+    json_object_set_new(o, "notes", store_json_text(r, 27));
+    json_object_set_new(o, "created_at", store_json_time(r, 28));
+    json_object_set_new(o, "updated_at", store_json_time(r, 29));
     return o;
 }
 
-/* " AND (scope)" for devices, letting unbound devices through for DEVICE_WRITE holders. */
-static int device_scope(const nx_principal *who, char *sql, size_t cap, store_param *p, int *n)
+/* The caller's scope on devices d, letting unbound devices (no community yet) through for
+ * DEVICE_WRITE holders, who must be able to find and bind them. */
+static void device_scope(const nx_principal *who, sqlq *q)
 {
-    size_t len = strlen(sql);
     if (who->scope == SCOPE_ALL)
-        return 0;
-    if (perm_has(who, RIGHT_DEVICE_WRITE)) {
-        char cond[400] = "";
-        int rc = perm_scope_sql(who, "d.", "resident_id", cond, sizeof cond, p, n);
-        if (rc)
-            return rc;
-        int w = snprintf(sql + len, cap - len, " AND (d.community_id IS NULL OR (1 = 1%s))", cond);
-        return (w < 0 || (size_t)w >= cap - len) ? NX_ETOOBIG : 0;
+        return;
+    if (!perm_has(who, RIGHT_DEVICE_WRITE)) {
+        perm_scope_q(who, "d.", "resident_id", q);
+        return;
     }
-    return perm_scope_sql(who, "d.", "resident_id", sql, cap, p, n);
+    sqlq_sql(q, " AND (d.community_id IS NULL OR (1 = 1");
+    perm_scope_q(who, "d.", "resident_id", q);
+    sqlq_sql(q, "))");
 }
 
 static bool imei_ok(const char *s)
@@ -132,13 +108,13 @@ static bool imei_ok(const char *s)
 static int resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community, int64_t *grid,
                           nx_err *e)
 {
-    char sql[600] = "SELECT r.community_id, r.grid_id FROM residents r WHERE r.id = $1";
-    store_param p[4] = {P_INT(resident)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "r.", "id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT r.community_id, r.grid_id FROM residents r WHERE 1 = 1");
+    sqlq_add(&q, " AND r.id = $%d", P_INT(resident));
+    perm_scope_q(who, "r.", "id", &q);
     store_rows *r = NULL;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "", e)) == 0) {
         *community = store_int(r, 0);
@@ -229,17 +205,17 @@ fail:
     return rc;
 }
 
-/* Load a device in the caller's scope: community, grid. */
+/* Load a device in the caller's scope: community, resident. */
 int dev_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *resident,
-                           nx_err *e)
+                        nx_err *e)
 {
-    char sql[900] = "SELECT d.community_id, d.resident_id FROM devices d WHERE d.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = device_scope(who, sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT d.community_id, d.resident_id FROM devices d WHERE 1 = 1");
+    sqlq_add(&q, " AND d.id = $%d", P_INT(id));
+    device_scope(who, &q);
     store_rows *r = NULL;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "设备不存在", e)) == 0) {
         if (community)
@@ -305,19 +281,17 @@ int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, 
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
+    sqlq q;
+    sqlq_init(&q, "SELECT " DEVICE_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND d.id = $%d", P_INT(id));
+    device_scope(who, &q);
     store_tx *tx = NULL;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    char sql[1500] = "SELECT " DEVICE_COLS " WHERE d.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1;
     store_rows *r = NULL;
-    if ((rc = device_scope(who, sql, sizeof sql, p, &n)) || (rc = store_query(tx, sql, p, n, &r, e)))
-        goto done;
-    if ((rc = store_first(r, "设备不存在", e)) == 0)
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0 && (rc = store_first(r, "设备不存在", e)) == 0)
         *out = device_row(r);
-done:
     store_rows_free(r);
     store_rollback(tx);
     return rc;
@@ -337,40 +311,33 @@ int devices_find(store *s, const char *imei, int64_t *id, nx_err *e)
     return rc;
 }
 
-/* One page of a list: rows of sql (ordered, LIMIT limit + 1) turned into items by row(), and the
- * count of count_sql with the first ncount parameters; {"items", "total", "next_cursor" (the last
- * id when more rows follow, else null)}. Ends the read transaction tx. */
-static int dev_page(store_tx *tx, const char *sql, const store_param *p, int n, const char *count_sql, int ncount,
-                    int limit, json_t *(*row)(store_rows *), json_t **out, nx_err *e)
+int dev_page_max(const nx_app *app)
 {
-    store_rows *r = NULL;
-    json_t *items = json_array();
-    int64_t last = 0, total = 0;
-    bool more = false;
-    int rc = store_query(tx, sql, p, n, &r, e);
-    if (rc == 0) {
-        while (store_row(r)) {
-            if ((int)json_array_size(items) == limit) {
-                more = true;
-                break;
-            }
-            last = store_int(r, 0);
-            json_array_append_new(items, row(r));
-        }
-        rc = store_rows_end(r, e);
+    return app->cfg && app->cfg->page_max > 0 ? (int)app->cfg->page_max : 200;
+}
+
+/* The filters of f on devices d (joined with residents res), scope first. */
+static void device_where(const nx_principal *who, const device_filter *f, sqlq *q)
+{
+    device_scope(who, q);
+    if (f->registered >= 0)
+        sqlq_sql(q, " AND d.registered = %d", f->registered ? 1 : 0);
+    if (f->online >= 0)
+        sqlq_sql(q, " AND d.online = %d", f->online ? 1 : 0);
+    if (f->low_battery)
+        sqlq_sql(q, " AND d.battery IS NOT NULL AND d.battery <= 20");
+    if (f->resident_id > 0)
+        sqlq_add(q, " AND d.resident_id = $%d", P_INT(f->resident_id));
+    if (f->community_id > 0)
+        sqlq_add(q, " AND d.community_id = $%d", P_INT(f->community_id));
+    if (f->q && f->q[0]) {
+        /* the IMEI, SIM, pinyin and initials from their start; the name anywhere */
+        int pre = sqlq_like(q, " AND (d.imei LIKE $%d ESCAPE '!'", f->q, false);
+        sqlq_like(q, " OR res.name LIKE $%d ESCAPE '!'", f->q, true);
+        sqlq_sql(q, " OR res.name_pinyin LIKE $%d ESCAPE '!' OR res.name_initials LIKE $%d ESCAPE '!' OR d.sim LIKE $%d "
+                    "ESCAPE '!')",
+                 pre, pre, pre);
     }
-    if (rc == 0)
-        rc = store_one_int(tx, count_sql, p, ncount, &total, e);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    char cursor[24];
-    snprintf(cursor, sizeof cursor, "%lld", (long long)last);
-    *out = json_pack("{s:o, s:I, s:o}", "items", items, "total", (json_int_t)total, "next_cursor",
-                     more ? json_string(cursor) : json_null());
-    return 0;
 }
 
 int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e)
@@ -379,52 +346,15 @@ int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, j
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
     if (f->q && strlen(f->q) > 40)
         return nx_fail(e, NX_EINVAL, "q", "搜索词最多 40 个字符");
-    char where[1600] = " WHERE 1 = 1";
-    store_param p[16];
-    int n = 0, rc;
-    if ((rc = device_scope(who, where, sizeof where, p, &n)))
-        return nx_fail(e, rc, "", "查询过长");
-    size_t len = strlen(where);
-#define ADD(...) (len += (size_t)snprintf(where + len, len < sizeof where ? sizeof where - len : 0, __VA_ARGS__))
-    if (f->registered >= 0)
-        ADD(" AND d.registered = %d", f->registered ? 1 : 0);
-    if (f->online >= 0)
-        ADD(" AND d.online = %d", f->online ? 1 : 0);
-    if (f->low_battery)
-        ADD(" AND d.battery IS NOT NULL AND d.battery <= 20");
-    if (f->resident_id > 0) {
-        p[n++] = P_INT(f->resident_id);
-        ADD(" AND d.resident_id = $%d", n);
-    }
-    if (f->community_id > 0) {
-        p[n++] = P_INT(f->community_id);
-        ADD(" AND d.community_id = $%d", n);
-    }
-    char prefix[128], infix[128];
-    if (f->q && f->q[0]) {
-        str_like_pattern(f->q, false, prefix, sizeof prefix);
-        str_like_pattern(f->q, true, infix, sizeof infix);
-        p[n++] = P_TEXT(prefix);
-        p[n++] = P_TEXT(infix);
-        ADD(" AND (d.imei LIKE $%d ESCAPE '!' OR res.name LIKE $%d ESCAPE '!' OR res.name_pinyin LIKE $%d ESCAPE '!' "
-            "OR res.name_initials LIKE $%d ESCAPE '!' OR d.sim LIKE $%d ESCAPE '!')",
-            n - 1, n, n - 1, n - 1, n - 1);
-    }
-    if (len >= sizeof where)
-        return nx_fail(e, NX_ETOOBIG, "", "查询过长");
-    int nfilter = n;
-    int limit = f->limit > 0 ? f->limit : 200;
-    char sql[2400];
-    p[n++] = P_INT(f->after_id);
-    snprintf(sql, sizeof sql, "SELECT " DEVICE_COLS "%s AND d.id > $%d ORDER BY d.id LIMIT %d", where, n, limit + 1);
-    char csql[1900];
-    snprintf(csql, sizeof csql, "SELECT COUNT(*) FROM devices d LEFT JOIN residents res ON res.id = d.resident_id%s",
-             where);
-#undef ADD
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    return dev_page(tx, sql, p, n, csql, nfilter, limit, device_row, out, e);
+    sqlq q, count;
+    sqlq_init(&q, "SELECT " DEVICE_COLS " WHERE 1 = 1");
+    device_where(who, f, &q);
+    sqlq_add(&q, " AND d.id > $%d", P_INT(f->after_id));
+    sqlq_sql(&q, " ORDER BY d.id");
+    sqlq_init(&count, "SELECT COUNT(*) FROM devices d LEFT JOIN residents res ON res.id = d.resident_id WHERE 1 = 1");
+    device_where(who, f, &count);
+    store_page_spec s = {.limit = f->limit, .max = dev_page_max(app), .count = &count, .row = device_row};
+    return store_page_read(app->db, &q, &s, out, e);
 }
 
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms, int limit,
@@ -441,43 +371,42 @@ int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const ch
         store_rollback(tx);
         return rc;
     }
-    char sql[400];
-    snprintf(sql, sizeof sql,
-             steps ? "SELECT day, steps FROM device_steps WHERE device_id = $1 AND updated_at >= $2 ORDER BY day DESC "
-                     "LIMIT %d"
-             : pos ? "SELECT at, fix_at, fix, lat_e6, lon_e6, speed_e1, satellites, cells, wifi, delayed FROM device_positions "
-                   "WHERE device_id = $1 AND at >= $2 ORDER BY at DESC, id DESC LIMIT %d"
-                 : "SELECT at, hr, sys, dia, spo2, temp_e1, sugar_e2 FROM device_readings WHERE device_id = $1 AND at >= $2 "
-                   "ORDER BY at DESC, id DESC LIMIT %d",
-             limit > 0 ? limit : 200);
-    store_param p[] = {P_INT(id), P_INT(from_ms)};
+    sqlq q;
+    sqlq_init(&q, steps ? "SELECT day, steps FROM device_steps WHERE 1 = 1"
+                  : pos ? "SELECT at, fix_at, fix, lat_e6, lon_e6, speed_e1, satellites, cells, wifi, delayed "
+                          "FROM device_positions WHERE 1 = 1"
+                        : "SELECT at, hr, sys, dia, spo2, temp_e1, sugar_e2 FROM device_readings WHERE 1 = 1");
+    sqlq_add(&q, " AND device_id = $%d", P_INT(id));
+    sqlq_add(&q, steps ? " AND updated_at >= $%d" : " AND at >= $%d", P_INT(from_ms));
+    sqlq_sql(&q, steps ? " ORDER BY day DESC" : " ORDER BY at DESC, id DESC");
+    sqlq_sql(&q, " LIMIT %d", store_page_limit(limit, dev_page_max(app)));
     store_rows *r = NULL;
     json_t *items = json_array();
-    if ((rc = store_query(tx, sql, p, 2, &r, e)) == 0) {
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
         while (store_row(r)) {
             json_t *o = json_object();
             if (steps) {
-                dev_set_text(o, "day", r, 0);
-                dev_set_int(o, "steps", r, 1);
+                json_object_set_new(o, "day", store_json_text(r, 0));
+                json_object_set_new(o, "steps", store_json_int(r, 1));
                 json_array_append_new(items, o);
                 continue;
             }
-            dev_set_time(o, "at", r, 0);
+            json_object_set_new(o, "at", store_json_time(r, 0));
             if (pos) {
-                dev_set_time(o, "fix_at", r, 1);
+                json_object_set_new(o, "fix_at", store_json_time(r, 1));
                 json_object_set_new(o, "fix", json_boolean(store_int(r, 2) != 0));
                 set_coord(o, "lat", r, 3);
                 set_coord(o, "lon", r, 4);
                 json_object_set_new(o, "speed_kmh", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
-                dev_set_int(o, "satellites", r, 6);
-                dev_set_int(o, "cells", r, 7);
-                dev_set_int(o, "wifi", r, 8);
+                json_object_set_new(o, "satellites", store_json_int(r, 6));
+                json_object_set_new(o, "cells", store_json_int(r, 7));
+                json_object_set_new(o, "wifi", store_json_int(r, 8));
                 json_object_set_new(o, "delayed", json_boolean(store_int(r, 9) != 0));
             } else {
-                dev_set_int(o, "hr", r, 1);
-                dev_set_int(o, "sys", r, 2);
-                dev_set_int(o, "dia", r, 3);
-                dev_set_int(o, "spo2", r, 4);
+                json_object_set_new(o, "hr", store_json_int(r, 1));
+                json_object_set_new(o, "sys", store_json_int(r, 2));
+                json_object_set_new(o, "dia", store_json_int(r, 3));
+                json_object_set_new(o, "spo2", store_json_int(r, 4));
                 json_object_set_new(o, "temp", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
                 json_object_set_new(o, "sugar", store_isnull(r, 6) ? json_null() : json_real(store_int(r, 6) / 100.0));
             }
@@ -682,22 +611,22 @@ static const char *state_label(const char *s)
 static json_t *alert_row(store_rows *r)
 {
     json_t *o = json_object();
-    dev_set_int(o, "id", r, 0);
-    dev_set_text(o, "kind", r, 1);
+    json_object_set_new(o, "id", store_json_int(r, 0));
+    json_object_set_new(o, "kind", store_json_text(r, 1));
     json_object_set_new(o, "kind_label", json_string(dev_kind_label(store_text(r, 1))));
-    dev_set_text(o, "source", r, 2);
-    dev_set_text(o, "severity", r, 3);
-    dev_set_text(o, "state", r, 4);
+    json_object_set_new(o, "source", store_json_text(r, 2));
+    json_object_set_new(o, "severity", store_json_text(r, 3));
+    json_object_set_new(o, "state", store_json_text(r, 4));
     json_object_set_new(o, "state_label", json_string(state_label(store_text(r, 4))));
-    dev_set_int(o, "community_id", r, 5);
-    dev_set_int(o, "grid_id", r, 6);
-    dev_set_int(o, "resident_id", r, 7);
-    dev_set_text(o, "resident_name", r, 8);
-    dev_set_int(o, "device_id", r, 9);
-    dev_set_text(o, "imei", r, 10);
-    dev_set_time(o, "opened_at", r, 11);
-    dev_set_time(o, "last_at", r, 12);
-    dev_set_int(o, "repeats", r, 13);
+    json_object_set_new(o, "community_id", store_json_int(r, 5));
+    json_object_set_new(o, "grid_id", store_json_int(r, 6));
+    json_object_set_new(o, "resident_id", store_json_int(r, 7));
+    json_object_set_new(o, "resident_name", store_json_text(r, 8));
+    json_object_set_new(o, "device_id", store_json_int(r, 9));
+    json_object_set_new(o, "imei", store_json_text(r, 10));
+    json_object_set_new(o, "opened_at", store_json_time(r, 11));
+    json_object_set_new(o, "last_at", store_json_time(r, 12));
+    json_object_set_new(o, "repeats", store_json_int(r, 13));
     json_object_set_new(o, "fix", json_boolean(store_int(r, 14) != 0));
     json_t *pos = json_null();
     if (!store_isnull(r, 15) && !store_isnull(r, 16))
@@ -705,82 +634,58 @@ static json_t *alert_row(store_rows *r)
     json_object_set_new(o, "position", pos);
     json_t *detail = json_loads(store_text(r, 17) ? store_text(r, 17) : "{}", 0, NULL);
     json_object_set_new(o, "detail", detail ? detail : json_object());
-    dev_set_int(o, "acked_by", r, 18);
-    dev_set_text(o, "acked_by_name", r, 28);
-    dev_set_time(o, "acked_at", r, 19);
-    dev_set_int(o, "resolved_by", r, 20);
-    dev_set_text(o, "resolved_by_name", r, 29);
-    dev_set_time(o, "resolved_at", r, 21);
-    dev_set_text(o, "note", r, 22);
+    json_object_set_new(o, "acked_by", store_json_int(r, 18));
+    json_object_set_new(o, "acked_by_name", store_json_text(r, 28));
+    json_object_set_new(o, "acked_at", store_json_time(r, 19));
+    json_object_set_new(o, "resolved_by", store_json_int(r, 20));
+    json_object_set_new(o, "resolved_by_name", store_json_text(r, 29));
+    json_object_set_new(o, "resolved_at", store_json_time(r, 21));
+    json_object_set_new(o, "note", store_json_text(r, 22));
     json_object_set_new(o, "needs_followup", json_boolean(store_int(r, 23) != 0));
-    dev_set_int(o, "escalation_level", r, 24);
-    dev_set_time(o, "next_escalation_at", r, 25);
-    dev_set_int(o, "ack_ms", r, 26);
-    dev_set_int(o, "resolve_ms", r, 27);
+    json_object_set_new(o, "escalation_level", store_json_int(r, 24));
+    json_object_set_new(o, "next_escalation_at", store_json_time(r, 25));
+    json_object_set_new(o, "ack_ms", store_json_int(r, 26));
+    json_object_set_new(o, "resolve_ms", store_json_int(r, 27));
     return o;
 }
 
-/* "SELECT ALERT_COLS WHERE <scope and filters>" into sql, parameters into p (up to 12). */
-static int alert_where(const nx_principal *who, const alert_filter *f, char *sql, size_t cap, store_param *p, int *np,
-                       int *count_params, nx_err *e)
+/* The caller's scope and the filters of f (not its cursor) on alerts a. */
+static void alert_where(const nx_principal *who, const alert_filter *f, sqlq *q)
 {
-    int n = 0, rc;
-    snprintf(sql, cap, "SELECT " ALERT_COLS " WHERE 1 = 1");
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, cap, p, &n)))
-        return nx_fail(e, rc, "", "查询过长");
-    size_t len = strlen(sql);
-#define COND(fmt, param)                                                                                           \
-    do {                                                                                                           \
-        p[n++] = param;                                                                                            \
-        len += (size_t)snprintf(sql + len, len < cap ? cap - len : 0, fmt, n);                                     \
-    } while (0)
+    perm_scope_q(who, "a.", "resident_id", q);
     if (f->state && strcmp(f->state, "active") == 0)
-        len += (size_t)snprintf(sql + len, len < cap ? cap - len : 0, " AND a.state IN ('open', 'acknowledged')");
+        sqlq_sql(q, " AND a.state IN ('open', 'acknowledged')");
     else if (f->state)
-        COND(" AND a.state = $%d", P_TEXT(f->state));
+        sqlq_add(q, " AND a.state = $%d", P_TEXT(f->state));
     if (f->kind)
-        COND(" AND a.kind = $%d", P_TEXT(f->kind));
+        sqlq_add(q, " AND a.kind = $%d", P_TEXT(f->kind));
     if (f->resident_id)
-        COND(" AND a.resident_id = $%d", P_INT(f->resident_id));
+        sqlq_add(q, " AND a.resident_id = $%d", P_INT(f->resident_id));
     if (f->device_id)
-        COND(" AND a.device_id = $%d", P_INT(f->device_id));
+        sqlq_add(q, " AND a.device_id = $%d", P_INT(f->device_id));
     if (f->community_id)
-        COND(" AND a.community_id = $%d", P_INT(f->community_id));
+        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
     if (f->from_ms)
-        COND(" AND a.opened_at >= $%d", P_INT(f->from_ms));
+        sqlq_add(q, " AND a.opened_at >= $%d", P_INT(f->from_ms));
     if (f->to_ms)
-        COND(" AND a.opened_at < $%d", P_INT(f->to_ms));
-    if (count_params)
-        *count_params = n; /* the cursor is not a filter */
-    if (f->before_id)
-        COND(" AND a.id < $%d", P_INT(f->before_id));
-#undef COND
-    *np = n;
-    return len + 60 < cap ? 0 : nx_fail(e, NX_ETOOBIG, "", "查询过长");
+        sqlq_add(q, " AND a.opened_at < $%d", P_INT(f->to_ms));
 }
 
 int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看报警");
-    char sql[2600];
-    store_param p[12];
-    int n = 0, nfilter = 0, rc;
-    if ((rc = alert_where(who, f, sql, sizeof sql, p, &n, &nfilter, e)))
-        return rc;
-    /* the same conditions without the cursor, counted */
-    char csql[2600];
-    const char *where = strstr(sql, " WHERE 1 = 1");
-    const char *cursor_cond = f->before_id ? strstr(where, " AND a.id < $") : NULL;
-    snprintf(csql, sizeof csql, "SELECT COUNT(*) FROM alerts a%.*s", (int)(cursor_cond ? cursor_cond - where : (long)strlen(where)),
-             where);
-    int limit = f->limit > 0 ? f->limit : 50;
-    size_t len = strlen(sql);
-    snprintf(sql + len, sizeof sql - len, " ORDER BY a.id DESC LIMIT %d", limit + 1);
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    return dev_page(tx, sql, p, n, csql, nfilter, limit, alert_row, out, e);
+    sqlq q, count;
+    sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
+    alert_where(who, f, &q);
+    if (f->before_id)
+        sqlq_add(&q, " AND a.id < $%d", P_INT(f->before_id));
+    sqlq_sql(&q, " ORDER BY a.id DESC");
+    /* the same conditions without the cursor: all that match */
+    sqlq_init(&count, "SELECT COUNT(*) FROM alerts a WHERE 1 = 1");
+    alert_where(who, f, &count);
+    store_page_spec s = {.limit = f->limit > 0 ? f->limit : 50, .max = dev_page_max(app), .count = &count, .row = alert_row};
+    return store_page_read(app->db, &q, &s, out, e);
 }
 
 static void local_time(store_rows *r, int col, char out[32])
@@ -800,16 +705,14 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filte
     *rows = 0;
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权导出报警");
-    alert_filter all = *f;
-    all.before_id = 0;
-    char sql[2600];
-    store_param p[12];
-    int n = 0, rc;
-    if ((rc = alert_where(who, &all, sql, sizeof sql, p, &n, NULL, e)))
-        return rc;
-    size_t len = strlen(sql);
+    /* Every alert of the filters or none: one row past the cap refuses the export, never a file
+     * that silently stops at the cap. */
     int64_t max = app->cfg ? app->cfg->export_max_rows : 200000;
-    snprintf(sql + len, sizeof sql - len, " ORDER BY a.id DESC LIMIT %lld", (long long)max);
+    sqlq q;
+    sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
+    alert_where(who, f, &q);
+    sqlq_sql(&q, " ORDER BY a.id DESC LIMIT %lld", (long long)max + 1);
+    int rc;
     xlsx_out *x = NULL;
     if ((rc = xlsx_out_open(path, "报警记录", &x, e)))
         return rc;
@@ -828,8 +731,12 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filte
         return rc;
     }
     store_rows *r = NULL;
-    if ((rc = store_query(tx, sql, p, n, &r, e)) == 0) {
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
         while (rc == 0 && store_row(r)) {
+            if (*rows == max) {
+                rc = nx_fail(e, NX_ETOOBIG, "", "报警记录超过 %lld 条，请缩小时间范围或筛选条件后再导出", (long long)max);
+                break;
+            }
             char id[24], opened[32], acked[32], resolved[32], repeats[24], ack_s[24] = "", res_min[24] = "";
             snprintf(id, sizeof id, "%lld", (long long)store_int(r, 0));
             local_time(r, 11, opened);
@@ -858,8 +765,9 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filte
                                        res_min,
                                        store_text(r, 22),
                                        store_int(r, 23) ? "是" : "否"};
-            rc = xlsx_out_row_typed(x, cells, "nsssssssnssnssnss", NCOL);
-            if (rc == 0)
+            if (xlsx_out_row_typed(x, cells, "nsssssssnssnssnss", NCOL))
+                rc = nx_fail(e, NX_EIO, "", "无法写入导出文件");
+            else
                 (*rows)++;
         }
         int rrc = store_rows_end(r, e);
@@ -888,13 +796,13 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filte
 /* Read one alert in scope into *out (may be NULL) and its state. */
 static int alert_load(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    char sql[2600] = "SELECT " ALERT_COLS " WHERE a.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
     store_rows *r = NULL;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "报警不存在", e)) == 0)
         *out = alert_row(r);
@@ -923,12 +831,12 @@ int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
                           p, 1, &r, e)) == 0) {
         while (store_row(r)) {
             json_t *x = json_object();
-            dev_set_time(x, "at", r, 0);
-            dev_set_text(x, "action", r, 1);
-            dev_set_int(x, "user_id", r, 2);
-            dev_set_text(x, "user_name", r, 3);
-            dev_set_int(x, "level", r, 4);
-            dev_set_text(x, "note", r, 5);
+            json_object_set_new(x, "at", store_json_time(r, 0));
+            json_object_set_new(x, "action", store_json_text(r, 1));
+            json_object_set_new(x, "user_id", store_json_int(r, 2));
+            json_object_set_new(x, "user_name", store_json_text(r, 3));
+            json_object_set_new(x, "level", store_json_int(r, 4));
+            json_object_set_new(x, "note", store_json_text(r, 5));
             json_array_append_new(log, x);
         }
         rc = store_rows_end(r, e);
@@ -950,14 +858,14 @@ typedef struct alert_state {
 
 static int alert_lock(store_tx *tx, const nx_principal *who, int64_t id, alert_state *s, nx_err *e)
 {
-    char sql[900] = "SELECT a.community_id, a.grid_id, a.resident_id, a.device_id, a.opened_at, a.acked_at, "
-                    "a.escalation_level, a.state, a.kind, a.severity FROM alerts a WHERE a.id = $1";
-    store_param p[4] = {P_INT(id)};
-    int n = 1, rc;
-    if ((rc = perm_scope_sql(who, "a.", "resident_id", sql, sizeof sql, p, &n)))
-        return nx_fail(e, rc, "", "查询过长");
+    sqlq q;
+    sqlq_init(&q, "SELECT a.community_id, a.grid_id, a.resident_id, a.device_id, a.opened_at, a.acked_at, "
+                  "a.escalation_level, a.state, a.kind, a.severity FROM alerts a WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
     store_rows *r = NULL;
-    if ((rc = store_query(tx, sql, p, n, &r, e)))
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
         return rc;
     if ((rc = store_first(r, "报警不存在", e)) == 0) {
         s->community = store_int(r, 0);

@@ -290,24 +290,24 @@ static const char *cmd_state_label(const char *s)
 static json_t *cmd_row(store_rows *r)
 {
     json_t *o = json_object();
-    dev_set_int(o, "id", r, 0);
-    dev_set_int(o, "device_id", r, 1);
-    dev_set_text(o, "kind", r, 2);
+    json_object_set_new(o, "id", store_json_int(r, 0));
+    json_object_set_new(o, "device_id", store_json_int(r, 1));
+    json_object_set_new(o, "kind", store_json_text(r, 2));
     json_object_set_new(o, "kind_label", json_string(devices_command_label(store_text(r, 2))));
     json_t *args = json_loads(store_text(r, 3) ? store_text(r, 3) : "{}", 0, NULL);
     json_object_set_new(o, "args", args ? args : json_object());
-    dev_set_text(o, "state", r, 4);
+    json_object_set_new(o, "state", store_json_text(r, 4));
     json_object_set_new(o, "state_label", json_string(cmd_state_label(store_text(r, 4))));
-    dev_set_text(o, "wire", r, 5);
-    dev_set_int(o, "serial", r, 6);
-    dev_set_int(o, "created_by", r, 7);
-    dev_set_text(o, "created_by_name", r, 8);
-    dev_set_time(o, "created_at", r, 9);
-    dev_set_time(o, "expires_at", r, 10);
-    dev_set_time(o, "sent_at", r, 11);
-    dev_set_time(o, "done_at", r, 12);
-    dev_set_text(o, "result", r, 13);
-    dev_set_int(o, "cancelled_by", r, 14);
+    json_object_set_new(o, "wire", store_json_text(r, 5));
+    json_object_set_new(o, "serial", store_json_int(r, 6));
+    json_object_set_new(o, "created_by", store_json_int(r, 7));
+    json_object_set_new(o, "created_by_name", store_json_text(r, 8));
+    json_object_set_new(o, "created_at", store_json_time(r, 9));
+    json_object_set_new(o, "expires_at", store_json_time(r, 10));
+    json_object_set_new(o, "sent_at", store_json_time(r, 11));
+    json_object_set_new(o, "done_at", store_json_time(r, 12));
+    json_object_set_new(o, "result", store_json_text(r, 13));
+    json_object_set_new(o, "cancelled_by", store_json_int(r, 14));
     return o;
 }
 
@@ -316,8 +316,7 @@ int devices_command_list(nx_app *app, const nx_principal *who, int64_t device_id
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
-    if (limit <= 0 || limit > 200)
-        limit = 50;
+    limit = store_page_limit(limit > 0 ? limit : 50, dev_page_max(app));
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)

@@ -3,6 +3,8 @@
 #define NX_MODULES_DEVICES_INTERNAL_H
 
 #include "modules/devices/devices.h"
+#include "store/page.h"
+#include "store/query.h"
 
 /* Where an alert belongs: the device and, once bound, its resident's community and grid (0 = none). */
 typedef struct dev_target {
@@ -34,11 +36,8 @@ int dev_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t
  * says whether a row exists. */
 int dev_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e);
 
-/* JSON members from a result column: a local time text ("YYYY-MM-DD HH:MM:SS"), an integer, a text;
- * null for SQL NULL. */
-void dev_set_time(json_t *o, const char *key, store_rows *r, int col);
-void dev_set_int(json_t *o, const char *key, store_rows *r, int col);
-void dev_set_text(json_t *o, const char *key, store_rows *r, int col);
+/* The configured cap of a list page (nx_config.page_max; 200 without a configuration). */
+int dev_page_max(const nx_app *app);
 /* The device if it is in the caller's scope (unbound devices too for DEVICE_WRITE holders): its
  * community and resident (either pointer may be NULL); NX_ENOTFOUND otherwise. */
 int dev_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *resident,

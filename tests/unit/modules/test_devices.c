@@ -385,6 +385,120 @@ static void test_prune(void)
     CHECK_INT(gone, 0);
 }
 
+/* Lists page under the configured cap (page_max 2 here): every device is reached by following
+ * next_cursor, each page has at most 2 items, and "total" counts all that match whatever the
+ * cursor; the search matches the IMEI from its start and the name anywhere. The alarm list pages
+ * newest first. The alarm export refuses more rows than export_max_rows instead of cutting them
+ * off. The time-to-acknowledge median and 90th percentile are the nearest ranks: of 1..10 s, the
+ * 5th (5 s) and the 9th (9 s). */
+static void test_lists_pages_and_stats(void)
+{
+    nx_err e = {0};
+    nx_principal all = {.user_id = 1, .role = ROLE_ADMIN, .scope = SCOPE_ALL};
+    CHECK_INT(exec_w("INSERT INTO devices (imei, protocol, registered, online, created_at, updated_at) VALUES "
+                     "('7000000001', 'watch', 1, 0, 0, 0), ('7000000002', 'watch', 1, 0, 0, 0), "
+                     "('7000000003', 'iw', 1, 1, 0, 0)"),
+              0);
+    int64_t devices = q_int("SELECT COUNT(*) FROM devices");
+    CHECK(devices >= 4);
+    cfg.page_max = 2;
+    device_filter f = {.registered = -1, .online = -1, .limit = 50};
+    int64_t seen = 0, last = 0, pages = 0;
+    bool ordered = true;
+    do {
+        json_t *out = NULL;
+        CHECK_INT(devices_list(&app, &all, &f, &out, &e), 0);
+        if (!out)
+            break;
+        json_t *items = json_object_get(out, "items");
+        CHECK(json_array_size(items) <= 2);
+        CHECK_INT(json_integer_value(json_object_get(out, "total")), devices);
+        size_t i;
+        json_t *d;
+        json_array_foreach(items, i, d)
+        {
+            int64_t id = json_integer_value(json_object_get(d, "id"));
+            ordered = ordered && id > last;
+            last = id;
+            seen++;
+        }
+        const char *next = json_string_value(json_object_get(out, "next_cursor"));
+        f.after_id = 0;
+        if (next)
+            CHECK_INT(str_to_i64(next, 1, INT64_MAX, &f.after_id), 0);
+        json_decref(out);
+        pages++;
+    } while (f.after_id > 0 && pages < 100);
+    CHECK(ordered);
+    CHECK_INT(seen, devices);
+    CHECK_INT(pages, (devices + 1) / 2);
+    /* search: the IMEI from its start, the resident's name anywhere, initials from their start */
+    cfg.page_max = 200;
+    const char *terms[] = {"700000000", "桂兰", "zg", "0000001"};
+    const int64_t want[] = {3, 1, 1, 0};
+    for (int i = 0; i < 4; i++) {
+        device_filter s = {.registered = -1, .online = -1, .q = terms[i]};
+        json_t *out = NULL;
+        CHECK_INT(devices_list(&app, &all, &s, &out, &e), 0);
+        CHECK_INT(json_integer_value(json_object_get(out, "total")), want[i]);
+        json_decref(out);
+    }
+    /* alarms: newest first, pages of page_max, total without the cursor */
+    int64_t alerts = q_int("SELECT COUNT(*) FROM alerts");
+    CHECK(alerts >= 3);
+    cfg.page_max = 2;
+    alert_filter af = {0};
+    json_t *out = NULL;
+    CHECK_INT(devices_alert_list(&app, &all, &af, &out, &e), 0);
+    CHECK_INT(json_array_size(json_object_get(out, "items")), 2);
+    CHECK_INT(json_integer_value(json_object_get(out, "total")), alerts);
+    const char *next = json_string_value(json_object_get(out, "next_cursor"));
+    CHECK(next != NULL);
+    CHECK(next && str_to_i64(next, 1, INT64_MAX, &af.before_id) == 0);
+    json_decref(out);
+    CHECK_INT(devices_alert_list(&app, &all, &af, &out, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(out, "total")), alerts);
+    CHECK(json_integer_value(json_object_get(json_array_get(json_object_get(out, "items"), 0), "id")) < af.before_id);
+    json_decref(out);
+    cfg.page_max = 200;
+    /* the export: all of them, or a refusal past the cap */
+    char path[400];
+    snprintf(path, sizeof path, "%s/alerts.xlsx", dir);
+    int64_t rows = -1;
+    alert_filter none = {0};
+    CHECK_INT(devices_alert_export(&app, &all, &none, path, &rows, &e), 0);
+    CHECK_INT(rows, alerts);
+    cfg.export_max_rows = alerts - 1;
+    CHECK_INT(devices_alert_export(&app, &all, &none, path, &rows, &e), NX_ETOOBIG);
+    cfg.export_max_rows = alerts;
+    CHECK_INT(devices_alert_export(&app, &all, &none, path, &rows, &e), 0);
+    CHECK_INT(rows, alerts);
+    /* stats: exact ranks of the time to acknowledge */
+    const int64_t now = 1795300000000LL;
+    CHECK_INT(exec_w("DELETE FROM alert_log; DELETE FROM alerts;"), 0);
+    char sql[300];
+    for (int i = 1; i <= 10; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO alerts (community_id, grid_id, resident_id, device_id, kind, source, severity, state, "
+                 "opened_at, last_at, ack_ms) VALUES (1, 1, 1, 1, 'sos', 'device', 'critical', 'acknowledged', "
+                 "%lld, %lld, %d)",
+                 (long long)(now - 1000 - i), (long long)(now - 1000 - i), (11 - i) * 1000);
+        CHECK_INT(exec_w(sql), 0);
+    }
+    CHECK_INT(devices_stats(&app, &all, 0, now, &out, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(out, "acknowledged_30d")), 10);
+    CHECK_INT(json_integer_value(json_object_get(out, "ack_ms_median")), 5000);
+    CHECK_INT(json_integer_value(json_object_get(out, "ack_ms_p90")), 9000);
+    CHECK_INT(json_integer_value(json_object_get(out, "acknowledged_alerts")), 10);
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(out, "by_kind"), "sos")), 10);
+    json_decref(out);
+    /* one community that has none */
+    CHECK_INT(devices_stats(&app, &all, 99, now, &out, &e), 0);
+    CHECK(json_is_null(json_object_get(out, "ack_ms_median")));
+    CHECK_INT(json_integer_value(json_object_get(out, "acknowledged_30d")), 0);
+    json_decref(out);
+}
+
 int main(void)
 {
     TEST_RUN(test_bands);
@@ -398,6 +512,7 @@ int main(void)
     TEST_RUN(test_no_activity);
     TEST_RUN(test_batch_of_one_device);
     TEST_RUN(test_prune);
+    TEST_RUN(test_lists_pages_and_stats);
     teardown();
     return TEST_DONE();
 }
