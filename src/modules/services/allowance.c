@@ -15,6 +15,7 @@
 
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "base/vec.h"
 #include "report/xlsx_write.h"
 #include "store/page.h"
 #include "secure/audit.h"
@@ -351,35 +352,28 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
     store_rows *r;
     if ((rc = sqlq_query(tx, &q, &r, e)))
         return rc;
-    rcp *list = NULL;
-    size_t nl = 0, cap = 0;
+    vec recipients;
+    vec_init(&recipients, sizeof(rcp), 0);
     while (store_row(r)) {
-        if (nl == cap) {
-            cap = cap ? cap * 2 : 64;
-            rcp *g = realloc(list, cap * sizeof *list);
-            if (g == NULL) {
-                store_rows_free(r);
-                free(list);
-                return nx_fail(e, NX_ENOMEM, "", "内存不足");
-            }
-            list = g;
-        }
-        rcp *x = &list[nl++];
-        memset(x, 0, sizeof *x);
-        x->id = store_int(r, 0);
-        x->resident = store_int(r, 1);
-        x->community = store_int(r, 2);
-        x->amount = store_int(r, 3);
-        x->tier_age = (int)store_int(r, 4);
-        str_copy(x->birth, store_text(r, 5), sizeof x->birth);
-        str_copy(x->status, store_text(r, 6), sizeof x->status);
-        str_copy(x->stop_date, store_text(r, 7) ? store_text(r, 7) : "", sizeof x->stop_date);
-        str_copy(x->start, store_text(r, 8), sizeof x->start);
+        rcp x = {0};
+        x.id = store_int(r, 0);
+        x.resident = store_int(r, 1);
+        x.community = store_int(r, 2);
+        x.amount = store_int(r, 3);
+        x.tier_age = (int)store_int(r, 4);
+        str_copy(x.birth, store_text(r, 5), sizeof x.birth);
+        str_copy(x.status, store_text(r, 6), sizeof x.status);
+        str_copy(x.stop_date, store_text(r, 7) ? store_text(r, 7) : "", sizeof x.stop_date);
+        str_copy(x.start, store_text(r, 8), sizeof x.start);
+        if (vec_push(&recipients, &x))
+            break;
     }
-    if ((rc = store_rows_end(r, e))) {
-        free(list);
+    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&recipients, e))) {
+        vec_cleanup(&recipients);
         return rc;
     }
+    rcp *list = recipients.items;
+    size_t nl = recipients.len;
     char month[8];
     snprintf(month, sizeof month, "%04d-%02d", today.y, today.m);
     for (size_t i = 0; i < nl && rc == 0; i++) {
@@ -457,7 +451,7 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
             break;
         (*changes)++;
     }
-    free(list);
+    vec_cleanup(&recipients);
     return rc;
 }
 

@@ -14,6 +14,7 @@
 
 #include "base/log.h"
 #include "base/str.h"
+#include "base/vec.h"
 #include "notify/channel.h"
 #include "secure/audit.h"
 
@@ -205,32 +206,26 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
         int64_t id, community, resident;
         char role[16], step[48], serial[40], item[128];
     } esc;
-    esc *list = NULL;
-    size_t nlist = 0, cap = 0;
+    vec found;
+    vec_init(&found, sizeof(esc), 500);
     while (store_row(r)) {
-        if (nlist == cap) {
-            cap = cap ? cap * 2 : 16;
-            esc *grown = realloc(list, cap * sizeof *list);
-            if (grown == NULL) {
-                store_rows_free(r);
-                free(list);
-                return nx_fail(e, NX_ENOMEM, "", "内存不足");
-            }
-            list = grown;
-        }
-        esc *x = &list[nlist++];
-        x->id = store_int(r, 0);
-        x->community = store_int(r, 1);
-        x->resident = store_int(r, 2);
-        str_copy(x->role, store_text(r, 3), sizeof x->role);
-        str_copy(x->step, store_text(r, 4), sizeof x->step);
-        str_copy(x->serial, store_text(r, 5), sizeof x->serial);
-        str_copy(x->item, store_text(r, 6), sizeof x->item);
+        esc x;
+        x.id = store_int(r, 0);
+        x.community = store_int(r, 1);
+        x.resident = store_int(r, 2);
+        str_copy(x.role, store_text(r, 3), sizeof x.role);
+        str_copy(x.step, store_text(r, 4), sizeof x.step);
+        str_copy(x.serial, store_text(r, 5), sizeof x.serial);
+        str_copy(x.item, store_text(r, 6), sizeof x.item);
+        if (vec_push(&found, &x))
+            break;
     }
-    if ((rc = store_rows_end(r, e))) {
-        free(list);
+    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&found, e))) {
+        vec_cleanup(&found);
         return rc;
     }
+    esc *list = found.items;
+    size_t nlist = found.len;
     for (size_t i = 0; i < nlist && rc == 0; i++) {
         esc *x = &list[i];
         store_param u[] = {P_INT(x->id), P_INT(now)};
@@ -246,7 +241,7 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
             break;
         (*count)++;
     }
-    free(list);
+    vec_cleanup(&found);
     return rc;
 }
 

@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "base/str.h"
+#include "base/vec.h"
 #include "notify/dispatcher.h"
 #include "secure/audit.h"
 
@@ -174,35 +175,23 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
                          p, 1, &r, e);
     if (rc)
         return rc;
-    size_t n = 0, cap = 64;
-    esc_item *items = malloc(cap * sizeof *items);
-    bool oom = items == NULL;
-    while (!oom && store_row(r)) {
-        if (n == cap) {
-            esc_item *bigger = realloc(items, cap * 2 * sizeof *items);
-            if (!bigger) {
-                oom = true;
-                break;
-            }
-            items = bigger;
-            cap *= 2;
-        }
-        esc_item *it = &items[n++];
-        it->id = store_int(r, 0);
-        it->community = store_int(r, 1);
-        it->grid = store_int(r, 2);
-        it->resident = store_int(r, 3);
-        it->file = store_int(r, 4);
-        str_copy(it->due, store_text(r, 5), sizeof it->due);
-        str_copy(it->level, store_text(r, 6) ? store_text(r, 6) : "", sizeof it->level);
-        str_copy(it->category, store_text(r, 7) ? store_text(r, 7) : "", sizeof it->category);
+    vec tasks;
+    vec_init(&tasks, sizeof(esc_item), 0);
+    while (store_row(r)) {
+        esc_item it = {.id = store_int(r, 0), .community = store_int(r, 1), .grid = store_int(r, 2),
+                       .resident = store_int(r, 3), .file = store_int(r, 4)};
+        str_copy(it.due, store_text(r, 5), sizeof it.due);
+        str_copy(it.level, store_text(r, 6) ? store_text(r, 6) : "", sizeof it.level);
+        str_copy(it.category, store_text(r, 7) ? store_text(r, 7) : "", sizeof it.category);
+        if (vec_push(&tasks, &it))
+            break;
     }
-    if ((rc = store_rows_end(r, e)) == 0 && oom)
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-    if (rc) {
-        free(items);
+    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&tasks, e))) {
+        vec_cleanup(&tasks);
         return rc;
     }
+    esc_item *items = tasks.items;
+    size_t n = tasks.len;
     nx_date t;
     date_parse(today, &t);
     for (size_t i = 0; rc == 0 && i < n; i++) {
@@ -237,7 +226,7 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
         if (rc == 0)
             (*count)++;
     }
-    free(items);
+    vec_cleanup(&tasks);
     return rc;
 }
 
@@ -253,22 +242,21 @@ static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day
                          p, 1, &r, e);
     if (rc)
         return rc;
-    esc_item *items = calloc(1000, sizeof *items);
-    size_t n = 0;
-    while (items && n < 1000 && store_row(r)) {
-        items[n].id = store_int(r, 0);
-        items[n].community = store_int(r, 1);
-        items[n].grid = store_int(r, 2);
-        items[n].resident = store_int(r, 3);
-        str_copy(items[n].due, store_text(r, 4), sizeof items[n].due);
-        n++;
+    vec problems;
+    vec_init(&problems, sizeof(esc_item), 1000);
+    while (store_row(r)) {
+        esc_item it = {.id = store_int(r, 0), .community = store_int(r, 1), .grid = store_int(r, 2),
+                       .resident = store_int(r, 3)};
+        str_copy(it.due, store_text(r, 4), sizeof it.due);
+        if (vec_push(&problems, &it))
+            break;
     }
-    if ((rc = store_rows_end(r, e)) == 0 && !items)
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-    if (rc) {
-        free(items);
+    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&problems, e))) {
+        vec_cleanup(&problems);
         return rc;
     }
+    const esc_item *items = problems.items;
+    size_t n = problems.len;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         store_param u[] = {P_INT(now_ms), P_INT(items[i].id)};
         if ((rc = store_exec(tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", u,
@@ -287,7 +275,7 @@ static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day
         if (rc == 0)
             (*count)++;
     }
-    free(items);
+    vec_cleanup(&problems);
     return rc;
 }
 
@@ -304,27 +292,19 @@ int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
     int64_t overdue = 0, p_overdue = 0;
     /* The active files first (one open result per transaction), then one file at a time. */
     store_rows *r;
-    size_t n = 0, cap = 256;
-    int64_t *ids = malloc(cap * sizeof *ids);
+    vec files;
+    vec_init(&files, sizeof(int64_t), 0);
     if ((rc = store_query(tx, "SELECT id FROM care_files WHERE status = 'active' ORDER BY id", NULL, 0, &r, e)))
         goto fail;
-    bool oom = ids == NULL;
-    while (!oom && store_row(r)) {
-        if (n == cap) {
-            int64_t *bigger = realloc(ids, cap * 2 * sizeof *ids);
-            if (!bigger) {
-                oom = true;
-                break;
-            }
-            ids = bigger;
-            cap *= 2;
-        }
-        ids[n++] = store_int(r, 0);
+    while (store_row(r)) {
+        int64_t id = store_int(r, 0);
+        if (vec_push(&files, &id))
+            break;
     }
-    if ((rc = store_rows_end(r, e)) == 0 && oom)
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-    if (rc)
+    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&files, e)))
         goto fail;
+    const int64_t *ids = files.items;
+    size_t n = files.len;
     for (size_t i = 0; i < n; i++) {
         int c = 0;
         if ((rc = vx_schedule_file(tx, ids[i], now_ms, &c, e)))
@@ -350,10 +330,10 @@ int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
         rc = audit_write(tx, NULL, "schedule", "visit_task", 0, 0, out, e);
     if (rc || (rc = store_commit(tx, e))) {
         json_decref(out);
-        free(ids);
+        vec_cleanup(&files);
         return rc;
     }
-    free(ids);
+    vec_cleanup(&files);
     nx_log(LOG_INFO, "visits.scheduled date=%s created=%d overdue=%lld escalated=%d problems_overdue=%lld", today,
            created, (long long)overdue, escalated, (long long)p_overdue);
     if (report)
@@ -362,7 +342,7 @@ int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
         json_decref(out);
     return 0;
 fail:
-    free(ids);
+    vec_cleanup(&files);
     store_rollback(tx);
     return rc;
 }
