@@ -309,16 +309,6 @@ static int seal(nx_app *app, const char *context, const char *plain, unsigned ch
     return field_encrypt_ad(app->keys, context, plain, strlen(plain), out, len);
 }
 
-char *people_open(nx_app *app, const char *context, const void *ct, size_t n)
-{
-    if (ct == NULL || n == 0)
-        return NULL;
-    char *plain = NULL;
-    if (field_decrypt_ad(app->keys, context, ct, n, &plain) != 0)
-        return NULL;
-    return plain;
-}
-
 static void tail4(const char *s, char out[8])
 {
     size_t n = strlen(s);

@@ -1,8 +1,17 @@
-/* people_internal.h — helpers shared by the files of the people module (not for other modules). */
+/* people_internal.h — helpers shared by the files of the people module (not for other modules):
+ * people_common.c, and the resident row every read of one writes (people_record.c, people_search.c). */
 #ifndef NX_MODULES_PEOPLE_INTERNAL_H
 #define NX_MODULES_PEOPLE_INTERNAL_H
 
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "base/clock.h"
+#include "base/jsonw.h"
+#include "base/str.h"
 #include "modules/people/people.h"
+#include "store/store.h"
 
 /* Encryption contexts and blind-index domains of the personal-data columns. */
 #define CTX_ID "resident.id_number"
@@ -20,5 +29,65 @@ int people_name_forms(const char *name, char *name_s, size_t ns, char *pinyin, s
 /* The members of a household, head first then oldest first, as a JSON array (new reference); the
  * member whose id is self is marked "self": true (0 marks none). Runs one query on tx. */
 int people_household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e);
+
+/* A resident row as every read shows it (people_row_write), and its columns. */
+#define RES_FROM                                                                                   \
+    "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id LEFT JOIN estates es ON es.id = r.estate_id " \
+    "LEFT JOIN rooms rm ON rm.id = r.room_id LEFT JOIN buildings b ON b.id = rm.building_id "             \
+    "JOIN communities c ON c.id = r.community_id"
+#define RES_COLS                                                                                   \
+    "SELECT r.id, r.community_id, r.grid_id, g.name, r.estate_id, es.name, r.household_id, r.room_id, "   \
+    "r.name, r.name_pinyin, r.sex, r.birth_date, r.id_type, r.id_enc, r.phone_enc, r.address_enc, "       \
+    "r.relation, r.residence, r.care_level, r.status, r.version, r.created_at, r.updated_at, "            \
+    "r.ethnicity, r.political, r.education, r.marital, r.work, r.notes, r.moved_out_on, r.deceased_on, "  \
+    "b.name, rm.unit, rm.number, r.sort_key, c.name " RES_FROM
+/* The count of a search: the same joins (the filters name their tables). */
+#define RES_COUNT "SELECT count(*) " RES_FROM
+
+enum {
+    C_ID, C_COMMUNITY, C_GRID, C_GRID_NAME, C_ESTATE, C_ESTATE_NAME, C_HOUSEHOLD, C_ROOM, C_NAME, C_PINYIN,
+    C_SEX, C_BIRTH, C_ID_TYPE, C_ID_ENC, C_PHONE_ENC, C_ADDR_ENC, C_RELATION, C_RESIDENCE, C_CARE,
+    C_STATUS, C_VERSION, C_CREATED, C_UPDATED, C_ETHNICITY, C_POLITICAL, C_EDUCATION, C_MARITAL, C_WORK,
+    C_NOTES, C_MOVED_OUT, C_DECEASED, C_BUILDING, C_UNIT, C_ROOM_NO, C_SORT_KEY, C_COMMUNITY_NAME
+};
+
+/* A computed tag ("age>=80"): a rule on the age, not a row of resident_tags. */
+typedef struct people_computed_tag {
+    char code[40], name[40];
+    int min_age, max_age; /* the rule's bounds in whole years; -1 = open */
+} people_computed_tag;
+
+/* What a read of residents carries from row to row: the computed tags (people_load_computed) and
+ * whether personal data is shown plain (reveal, export with RIGHT_REVEAL) or masked. */
+typedef struct people_read_ctx {
+    nx_app *app;
+    people_computed_tag computed[8];
+    int ncomputed;
+    nx_date today;
+    bool reveal;
+} people_read_ctx;
+
+/* SQL of the assigned tags of one resident: the same text attach_tags builds for a single id, so
+ * both share one prepared statement (close it with ")"). */
+#define TAGS_SQL "SELECT rt.resident_id, t.code, t.name FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id IN ("
+
+/* Load the computed tags into c (cached for a few seconds across threads; read on tx when stale). */
+int people_load_computed(store_tx *tx, people_read_ctx *c, nx_err *e);
+/* Decrypt column col of r (encrypted under context) into buf, masked with mask unless c->reveal.
+ * False when the column is NULL or does not decrypt. The plaintext is wiped. */
+bool people_secret_text(people_read_ctx *c, store_rows *r, int col, const char *context,
+                        void (*mask)(const char *, char *, size_t), char *buf, size_t cap);
+/* people_secret_text as the member key of w (null when absent). */
+void people_w_secret(jsonw *w, const char *key, people_read_ctx *c, store_rows *r, int col,
+                     const char *context, void (*mask)(const char *, char *, size_t));
+/* One tag {code, name, computed} as an element of the open array in w. */
+void people_w_tag(jsonw *w, const char *code, const char *name, bool computed);
+/* The one description of the resident in the current row of r (a RES_COLS query) as JSON: writes
+ * the object up to and including its computed tags and leaves the object and its "tags" array open
+ * (the caller appends the assigned tags, closes the array, may add members, closes the object).
+ * detail adds the record's fields. Errors are sticky in w. */
+void people_row_write(people_read_ctx *c, store_rows *r, bool detail, jsonw *w);
+/* Parse what a writer produced into a json_t (new reference); NULL on failure (logged: a bug). */
+json_t *people_json_parse(const strbuf *b);
 
 #endif
