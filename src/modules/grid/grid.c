@@ -313,7 +313,7 @@ static bool may_read_incidents(const nx_principal *who)
     return perm_has(who, RIGHT_CARE_READ) || (perm_has(who, RIGHT_SELF) && who->resident_id);
 }
 
-int incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
 {
     bool staff = perm_has(who, RIGHT_CARE_WRITE);
     bool self = !staff && perm_has(who, RIGHT_SELF) && who->resident_id;
@@ -473,7 +473,7 @@ fail:
     return rc;
 }
 
-int incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+int grid_incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
     static const char *const allowed[] = {"assignee_user_id", "assignee_member_id", "note", NULL};
     int64_t user = 0, member = 0;
@@ -495,7 +495,7 @@ int incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *
                          p, 4, note, user, member, e);
 }
 
-int incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+int grid_incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
     static const char *const allowed[] = {"result", NULL};
     const char *result = NULL;
@@ -511,7 +511,7 @@ int incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_t *in
                          p, 3, result, 0, 0, e);
 }
 
-int incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+int grid_incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
     static const char *const allowed[] = {"note", NULL};
     const char *note = NULL;
@@ -526,7 +526,7 @@ int incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
                          note, 0, 0, e);
 }
 
-int incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+int grid_incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!may_read_incidents(who))
         return nx_fail(e, NX_EPERM, "", "无权查看事件");
@@ -537,7 +537,7 @@ int incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out,
     return vx_get_one(app, &q, incident_row, "事件不存在", "incident", id, true, out, e);
 }
 
-int incident_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
+int grid_incident_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
 {
     if (!may_read_incidents(who))
         return nx_fail(e, NX_EPERM, "", "无权查看事件");

@@ -30,18 +30,18 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
 
 /* {category, title, place, description?, grid_id?, occurred_at? (ISO date YYYY-MM-DD)}. The grid is
  * the caller's own for a grid worker, the resident's for a resident, else grid_id (required). */
-int incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
 /* {assignee_user_id? | assignee_member_id?, note?} — CARE_WRITE; from reported (or dispatched, to
  * re-dispatch). */
-int incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int grid_incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* {result} — CARE_WRITE; from reported or dispatched. */
-int incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int grid_incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* {note?} — CARE_WRITE; NX_ECONFLICT when already closed. */
-int incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int grid_incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* The incident with its photos and timeline. */
-int incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+int grid_incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* Filters: grid_id, status, category (care_filter.kind is unused), cursor, limit. */
-int incident_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
+int grid_incident_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
 
 int grid_routes(http_server *srv, nx_app *app);
 

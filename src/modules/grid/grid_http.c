@@ -71,7 +71,7 @@ static int inc_list(http_req *r, void *ctx)
     care_filter f;
     json_t *out;
     int rc;
-    if ((rc = visits_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = incident_list(app, &who, &f, &out, http_err(r))))
+    if ((rc = visits_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = grid_incident_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -82,8 +82,8 @@ static int inc_create(http_req *r, void *ctx)
     json_t *body, *out;
     int64_t id;
     int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = incident_create(ctx, &who, body, &id, http_err(r))) ||
-        (rc = incident_get(ctx, &who, id, &out, http_err(r))))
+    if ((rc = http_json_body(r, &body)) || (rc = grid_incident_create(ctx, &who, body, &id, http_err(r))) ||
+        (rc = grid_incident_get(ctx, &who, id, &out, http_err(r))))
         return rc;
     char loc[64];
     snprintf(loc, sizeof loc, "/api/v1/incidents/%lld", (long long)id);
@@ -97,7 +97,7 @@ static int inc_get(http_req *r, void *ctx)
     int64_t id;
     json_t *out;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = incident_get(ctx, &who, id, &out, http_err(r))))
+    if ((rc = http_param_id(r, "id", &id)) || (rc = grid_incident_get(ctx, &who, id, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -109,21 +109,21 @@ static int inc_move(http_req *r, void *ctx, int (*fn)(nx_app *, const nx_princip
     int64_t id;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = fn(ctx, &who, id, body, http_err(r))) || (rc = incident_get(ctx, &who, id, &out, http_err(r))))
+        (rc = fn(ctx, &who, id, body, http_err(r))) || (rc = grid_incident_get(ctx, &who, id, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
 static int inc_dispatch(http_req *r, void *ctx)
 {
-    return inc_move(r, ctx, incident_dispatch);
+    return inc_move(r, ctx, grid_incident_dispatch);
 }
 static int inc_handle(http_req *r, void *ctx)
 {
-    return inc_move(r, ctx, incident_handle);
+    return inc_move(r, ctx, grid_incident_handle);
 }
 static int inc_close(http_req *r, void *ctx)
 {
-    return inc_move(r, ctx, incident_close);
+    return inc_move(r, ctx, grid_incident_close);
 }
 
 static int inc_photo(http_req *r, void *ctx)

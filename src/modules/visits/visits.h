@@ -88,21 +88,21 @@ int visits_policy_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
 
 /* {resident_id, category, level, living?, health?, needs?, responsible_user_id?, opened_on?} —
  * CARE_WRITE, the resident in scope (else NX_ENOTFOUND), no other active file (NX_ECONFLICT). */
-int care_file_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
 /* {category?, level?, living?, health?, needs?, responsible_user_id? (null clears), version?}.
  * A raise of the level creates a 遇事必访 task (reason level_raise) in the same transaction. */
-int care_file_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* {reason, closed_on?} — closes the file and cancels its open tasks. NX_ECONFLICT when closed. */
-int care_file_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int visits_care_file_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* The file with the resident's name, sex, age, grid, labels, open tasks, last visits and its
  * timeline. */
-int care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
-int care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
+int visits_care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+int visits_care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
 /* A life event {kind: hospitalised|bereaved|other, note?, occurred_on?}: on the timeline and a
  * 遇事必访 task due in 3 days. *task_id receives the task. */
-int care_file_event(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id, nx_err *e);
+int visits_care_file_event(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id, nx_err *e);
 /* A manual trigger {reason?: note text, due_date?} (default due in 3 days). */
-int care_file_trigger(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id,
+int visits_care_file_trigger(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id,
                       nx_err *e);
 
 /* ---- tasks and visits ---- */
@@ -144,19 +144,19 @@ const char *visits_sniff_image(const void *data, size_t len);
 /* {resident_id?, care_file_id?, visit_id?, category, title, description?, urgency?, deadline?,
  * assignee_user_id?, grid_id?}. A resident (SELF) raises one for themselves only (resident_id
  * forced to theirs; source resident); staff raise them with source staff (visit when visit_id). */
-int problems_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+int visits_problem_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
 /* {category?, urgency?, deadline?, assignee_user_id?, status?: in_progress|closed} — CARE_WRITE.
  * Assigning moves an open problem to assigned. */
-int problems_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int visits_problem_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* {note} — a progress note on the timeline (CARE_WRITE). */
-int problems_note(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int visits_problem_note(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* {resolution} — CARE_WRITE; NX_ECONFLICT when already resolved or closed. */
-int problems_resolve(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int visits_problem_resolve(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* {rating: 1..5, note?} — the resident who raised it (SELF) or CARE_WRITE staff on their behalf;
  * only once resolved (NX_ECONFLICT otherwise or when already rated). */
-int problems_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
-int problems_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
-int problems_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
+int visits_problem_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int visits_problem_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+int visits_problem_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
 
 /* ---- the scheduler ---- */
 

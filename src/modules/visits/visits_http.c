@@ -151,23 +151,23 @@ static int policy_patch(http_req *r, void *ctx)
 
 static int file_list(http_req *r, void *ctx)
 {
-    return do_list(r, ctx, care_file_list);
+    return do_list(r, ctx, visits_care_file_list);
 }
 static int file_create(http_req *r, void *ctx)
 {
-    return do_create(r, ctx, care_file_create, care_file_get, "/api/v1/care-files");
+    return do_create(r, ctx, visits_care_file_create, visits_care_file_get, "/api/v1/care-files");
 }
 static int file_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, care_file_get);
+    return do_get(r, ctx, visits_care_file_get);
 }
 static int file_patch(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, care_file_update, care_file_get);
+    return do_change(r, ctx, visits_care_file_update, visits_care_file_get);
 }
 static int file_close(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, care_file_close, care_file_get);
+    return do_change(r, ctx, visits_care_file_close, visits_care_file_get);
 }
 
 static int file_task(http_req *r, void *ctx, bool life)
@@ -178,7 +178,7 @@ static int file_task(http_req *r, void *ctx, bool life)
     int64_t id, task = 0;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = (life ? care_file_event : care_file_trigger)(app, &who, id, body, &task, http_err(r))) ||
+        (rc = (life ? visits_care_file_event : visits_care_file_trigger)(app, &who, id, body, &task, http_err(r))) ||
         (rc = visits_task_get(app, &who, task, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 201, out);
@@ -258,31 +258,31 @@ static int photo_get(http_req *r, void *ctx)
 
 static int problem_list(http_req *r, void *ctx)
 {
-    return do_list(r, ctx, problems_list);
+    return do_list(r, ctx, visits_problem_list);
 }
 static int problem_create(http_req *r, void *ctx)
 {
-    return do_create(r, ctx, problems_create, problems_get, "/api/v1/problems");
+    return do_create(r, ctx, visits_problem_create, visits_problem_get, "/api/v1/problems");
 }
 static int problem_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, problems_get);
+    return do_get(r, ctx, visits_problem_get);
 }
 static int problem_patch(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, problems_update, problems_get);
+    return do_change(r, ctx, visits_problem_update, visits_problem_get);
 }
 static int problem_note(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, problems_note, problems_get);
+    return do_change(r, ctx, visits_problem_note, visits_problem_get);
 }
 static int problem_resolve(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, problems_resolve, problems_get);
+    return do_change(r, ctx, visits_problem_resolve, visits_problem_get);
 }
 static int problem_rate(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, problems_rate, problems_get);
+    return do_change(r, ctx, visits_problem_rate, visits_problem_get);
 }
 
 /* ---- statistics and the register ---- */

@@ -77,4 +77,20 @@ int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, n
 /* Parse an id cursor ("123"): 0 when absent. */
 int vx_cursor(const char *cursor, int64_t *out, nx_err *e);
 
+/* Whether s is one of the strings of list (NULL-terminated). */
+bool vx_one_of(const char *s, const char *const *list);
+
+/* A problem to insert (problems.c), from a problem body or a need raised in a visit. */
+typedef struct vx_problem_in {
+    int64_t community, grid, resident, file, visit, assignee;
+    const char *source, *category, *title, *description, *urgency, *deadline;
+} vx_problem_in;
+
+/* Insert a problem on tx with its time line entry, audit row and outbox event (visits.problem.raised);
+ * checks the category, the urgency and the assignee. *id receives the new problem's id. */
+int vx_problem_insert(store_tx *tx, const nx_principal *who, const vx_problem_in *in, int64_t *id, nx_err *e);
+/* Parse one need of a visit ({category, title, description?, urgency?}) into pi (strings borrowed
+ * from o); NX_EINVAL naming "needs.<field>". */
+int vx_parse_need(json_t *o, vx_problem_in *pi, nx_err *e);
+
 #endif

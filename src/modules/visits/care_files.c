@@ -1,0 +1,512 @@
+/* care_files.c — care files (关怀档案): opened for a resident with a category and a level, changed,
+ * closed with a reason; life events and manual triggers make 遇事必访 tasks.
+ *
+ * Invariants:
+ * - A resident has at most one active care file (a partial unique index); closing keeps the row.
+ * - Categories and levels are codes of care_vocab; a level's rank is its sort value, so "a raise"
+ *   means a higher sort. A raise creates a 遇事必访 task in the same transaction as the change, with
+ *   the timeline entry's id as its source key (one raise, one task).
+ * - Every change writes a timeline entry, an audit row and an outbox event in its transaction.
+ * - Scope is part of every query (perm_scope_q on the file's community_id and grid_id); a file out
+ *   of scope is NX_ENOTFOUND. The file's grid is the resident's grid at opening and follows the
+ *   resident when the file is written again.
+ * Threads: none of its own; every function runs its own transaction. */
+#include "modules/visits/visits_internal.h"
+
+#include "base/jsonin.h"
+#include "base/str.h"
+#include "secure/audit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int audit_and_emit(store_tx *tx, const nx_principal *who, const char *action, const char *kind,
+                          int64_t file, int64_t community, int64_t resident, json_t *detail, nx_err *e)
+{
+    int rc = audit_write(tx, who, action, "care_file", file, community, detail, e);
+    if (rc)
+        return rc;
+    json_t *payload = json_pack("{s:I, s:I}", "care_file_id", (json_int_t)file, "resident_id", (json_int_t)resident);
+    char subject[40];
+    snprintf(subject, sizeof subject, "care_file:%lld", (long long)file);
+    rc = vx_emit(tx, kind, community, subject, payload, e);
+    json_decref(payload);
+    return rc;
+}
+
+#define FILE_COLS                                                                                  \
+    "SELECT f.id, f.community_id, f.grid_id, g.name, f.resident_id, r.name, r.sex, r.birth_date, f.category, " \
+    "cv.label, f.level, lv.label, f.living, f.health, f.needs, f.responsible_user_id, u.display_name, f.status, " \
+    "f.opened_on, f.closed_on, f.close_reason, f.last_visit_on, f.version, f.created_at, f.updated_at "         \
+    "FROM care_files f JOIN residents r ON r.id = f.resident_id LEFT JOIN grids g ON g.id = f.grid_id "          \
+    "LEFT JOIN users u ON u.id = f.responsible_user_id "                                                         \
+    "LEFT JOIN care_vocab cv ON cv.kind = 'care_category' AND cv.code = f.category "                            \
+    "LEFT JOIN care_vocab lv ON lv.kind = 'care_level' AND lv.code = f.level"
+
+static json_t *file_row(store_rows *r, nx_date today)
+{
+    nx_date b = {0};
+    int age = date_parse(store_text(r, 7), &b) == 0 ? date_age(b, today) : 0;
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
+    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
+    json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
+    json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
+    json_object_set_new(o, "sex", json_string(store_int(r, 6) == 1 ? "male" : "female"));
+    json_object_set_new(o, "age", json_integer(age));
+    json_object_set_new(o, "category", json_string(store_text(r, 8)));
+    json_object_set_new(o, "category_label", store_json_text(r, 9));
+    json_object_set_new(o, "level", json_string(store_text(r, 10)));
+    json_object_set_new(o, "level_label", store_json_text(r, 11));
+    json_object_set_new(o, "living", store_json_text(r, 12));
+    json_object_set_new(o, "health", store_json_text(r, 13));
+    json_object_set_new(o, "needs", store_json_text(r, 14));
+    json_object_set_new(o, "responsible_user_id", store_json_int(r, 15));
+    json_object_set_new(o, "responsible_name", store_json_text(r, 16));
+    json_object_set_new(o, "status", json_string(store_text(r, 17)));
+    json_object_set_new(o, "opened_on", json_string(store_text(r, 18)));
+    json_object_set_new(o, "closed_on", store_json_text(r, 19));
+    json_object_set_new(o, "close_reason", store_json_text(r, 20));
+    json_object_set_new(o, "last_visit_on", store_json_text(r, 21));
+    json_object_set_new(o, "version", json_integer(store_int(r, 22)));
+    json_object_set_new(o, "created_at", store_json_time(r, 23));
+    json_object_set_new(o, "updated_at", store_json_time(r, 24));
+    return o;
+}
+
+/* Load the file (scope-checked) for a write: place, resident, level, status, version. */
+typedef struct file_cur {
+    int64_t community, grid, resident, responsible, version;
+    char level[48], category[48], status[16];
+} file_cur;
+
+static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur *c, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, f.version, "
+                  "f.responsible_user_id FROM care_files f WHERE 1 = 1");
+    sqlq_add(&q, " AND f.id = $%d", P_INT(id));
+    perm_scope_q(who, "f.", "resident_id", &q);
+    store_rows *r;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "关怀档案不存在", e))) {
+        store_rows_free(r);
+        return rc;
+    }
+    c->community = store_int(r, 0);
+    c->grid = store_int(r, 1);
+    c->resident = store_int(r, 2);
+    str_copy(c->level, store_text(r, 3), sizeof c->level);
+    str_copy(c->category, store_text(r, 4), sizeof c->category);
+    str_copy(c->status, store_text(r, 5), sizeof c->status);
+    c->version = store_int(r, 6);
+    c->responsible = store_int(r, 7);
+    store_rows_free(r);
+    return 0;
+}
+
+static int check_text_fields(json_t *in, const char **living, const char **health, const char **needs, nx_err *e)
+{
+    int rc;
+    if ((rc = vx_str(in, "living", false, 500, living, e)) || (rc = vx_str(in, "health", false, 500, health, e)) ||
+        (rc = vx_str(in, "needs", false, 500, needs, e)))
+        return rc;
+    return 0;
+}
+
+int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权建立关怀档案");
+    static const char *const allowed[] = {"resident_id", "category", "level", "living", "health", "needs",
+                                          "responsible_user_id", "opened_on", NULL};
+    int64_t resident = 0, responsible = 0;
+    const char *category = NULL, *level = NULL, *living = NULL, *health = NULL, *needs = NULL, *opened = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) ||
+        (rc = json_get_int(in, "resident_id", true, 1, INT64_MAX, &resident, e)) < 0 ||
+        (rc = vx_str(in, "category", true, 40, &category, e)) || (rc = vx_str(in, "level", true, 40, &level, e)) ||
+        (rc = check_text_fields(in, &living, &health, &needs, e)) ||
+        (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0 ||
+        (rc = vx_date(in, "opened_on", false, &opened, e)))
+        return rc;
+    int64_t now = clock_now_ms();
+    char today[11];
+    vx_day(now, 0, today);
+    if (opened && strcmp(opened, today) > 0)
+        return nx_fail(e, NX_EINVAL, "opened_on", "建档日期不能晚于今天");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, grid = 0;
+    if ((rc = vx_resident_place(tx, who, resident, &community, &grid, e)) ||
+        (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e)) ||
+        (rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e)) ||
+        (responsible && (rc = vx_user_check(tx, responsible, community, "responsible_user_id", e))))
+        goto fail;
+    store_param p[] = {P_INT(community), P_ID(grid), P_INT(resident), P_TEXT(category), P_TEXT(level),
+                       P_TEXT(living), P_TEXT(health), P_TEXT(needs), P_ID(responsible),
+                       P_TEXT(opened ? opened : today), P_INT(now)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "INSERT INTO care_files (community_id, grid_id, resident_id, category, level, living, health, "
+                          "needs, responsible_user_id, status, opened_on, created_at, updated_at) VALUES ($1, $2, $3, "
+                          "$4, $5, $6, $7, $8, $9, 'active', $10, $11, $11) RETURNING id",
+                          p, 11, &r, e)))
+        goto fail;
+    rc = store_first(r, "建档失败", e);
+    *id = rc == 0 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    if (rc)
+        goto fail;
+    json_t *d = json_pack("{s:s, s:s}", "category", category, "level", level);
+    rc = vx_timeline(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);
+    json_decref(d);
+    if (rc || (rc = audit_and_emit(tx, who, "create", "visits.care_file.opened", *id, community, resident, NULL, e)) ||
+        (rc = vx_schedule_file(tx, *id, now, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    if (rc == NX_ECONFLICT)
+        return nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已有在管的关怀档案");
+    return rc;
+}
+
+int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改关怀档案");
+    static const char *const allowed[] = {"category", "level", "living", "health", "needs", "responsible_user_id",
+                                          "version", NULL};
+    const char *category = NULL, *level = NULL, *living = NULL, *health = NULL, *needs = NULL;
+    int64_t responsible = 0, version = 0;
+    bool clear_resp = json_is_null_field(in, "responsible_user_id");
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
+        (rc = vx_str(in, "level", false, 40, &level, e)) || (rc = check_text_fields(in, &living, &health, &needs, e)) ||
+        (!clear_resp && (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0) ||
+        (rc = json_get_int(in, "version", false, 1, INT64_MAX, &version, e)) < 0)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    file_cur c;
+    int64_t now = clock_now_ms();
+    if ((rc = load_file(tx, who, id, &c, e)))
+        goto fail;
+    if (strcmp(c.status, "active") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭，不能修改");
+        goto fail;
+    }
+    if (version && version != c.version) {
+        rc = nx_fail(e, NX_ECONFLICT, "version", "该档案已被他人修改，请刷新后重试");
+        goto fail;
+    }
+    if ((category && (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e))) ||
+        (level && (rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e))) ||
+        (responsible && (rc = vx_user_check(tx, responsible, c.community, "responsible_user_id", e))))
+        goto fail;
+    bool raise = level && vx_level_rank(tx, level) > vx_level_rank(tx, c.level);
+    store_param p[] = {P_TEXT(category), P_TEXT(level), P_TEXT(living), P_TEXT(health), P_TEXT(needs),
+                       P_INT(clear_resp ? -1 : responsible), P_INT(now), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE care_files SET category = COALESCE($1, category), level = COALESCE($2, level), "
+                         "living = COALESCE($3, living), health = COALESCE($4, health), needs = COALESCE($5, needs), "
+                         "responsible_user_id = CASE WHEN $6 < 0 THEN NULL WHEN $6 = 0 THEN responsible_user_id "
+                         "ELSE $6 END, version = version + 1, updated_at = $7 WHERE id = $8",
+                         p, 8, NULL, e)))
+        goto fail;
+    json_t *fields = json_array();
+    const char *names[] = {"category", "level", "living", "health", "needs", "responsible_user_id", "version"};
+    for (size_t i = 0; i < 6; i++)
+        if (json_object_get(in, names[i]))
+            json_array_append_new(fields, json_string(names[i]));
+    json_t *d = json_pack("{s:o}", "fields", fields);
+    if (level && strcmp(level, c.level) != 0) {
+        json_object_set_new(d, "level_from", json_string(c.level));
+        json_object_set_new(d, "level_to", json_string(level));
+    }
+    int64_t entry = 0;
+    rc = vx_timeline(tx, c.community, "care_file", id, who, raise ? "level_raised" : "updated", NULL, d, &entry, e);
+    if (rc == 0)
+        rc = audit_and_emit(tx, who, "update", raise ? "visits.care_file.level_raised" : "visits.care_file.updated", id,
+                            c.community, c.resident, d, e);
+    json_decref(d);
+    if (rc)
+        goto fail;
+    if (raise) {
+        char key[48], due[11];
+        snprintf(key, sizeof key, "raise:%lld", (long long)entry);
+        vx_day(now, VX_DUE_RAISE, due);
+        int64_t assignee = vx_pick_assignee(tx, clear_resp ? 0 : (responsible ? responsible : c.responsible),
+                                            c.community, c.grid, "grid");
+        if ((rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, "level_raise", "关怀等级提高",
+                                key, due, now, NULL, e)))
+            goto fail;
+    }
+    if (level && (rc = vx_schedule_file(tx, id, now, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* Close a file and cancel its open tasks, on tx (also used by the status-change handler). */
+static int close_on_tx(store_tx *tx, const nx_principal *who, int64_t id, const file_cur *c, const char *reason,
+                       const char *on, nx_err *e)
+{
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(on), P_TEXT(reason), P_INT(now), P_INT(id)};
+    int rc = store_exec(tx,
+                        "UPDATE care_files SET status = 'closed', closed_on = $1, close_reason = $2, version = version "
+                        "+ 1, updated_at = $3 WHERE id = $4",
+                        p, 4, NULL, e);
+    store_param q[] = {P_INT(now), P_INT(id)};
+    if (rc == 0)
+        rc = store_exec(tx,
+                        "UPDATE visit_tasks SET status = 'cancelled', updated_at = $1 WHERE care_file_id = $2 AND "
+                        "status = 'open'",
+                        q, 2, NULL, e);
+    json_t *d = json_pack("{s:s}", "closed_on", on);
+    if (rc == 0)
+        rc = vx_timeline(tx, c->community, "care_file", id, who, "closed", reason, d, NULL, e);
+    if (rc == 0)
+        rc = audit_and_emit(tx, who, "close", "visits.care_file.closed", id, c->community, c->resident, d, e);
+    json_decref(d);
+    return rc;
+}
+
+int visits_care_file_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权关闭关怀档案");
+    static const char *const allowed[] = {"reason", "closed_on", NULL};
+    const char *reason = NULL, *on = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "reason", true, 200, &reason, e)) ||
+        (rc = vx_date(in, "closed_on", false, &on, e)))
+        return rc;
+    char today[11];
+    vx_day(clock_now_ms(), 0, today);
+    if (on && strcmp(on, today) > 0)
+        return nx_fail(e, NX_EINVAL, "closed_on", "结档日期不能晚于今天");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    file_cur c;
+    if ((rc = load_file(tx, who, id, &c, e)))
+        goto fail;
+    if (strcmp(c.status, "active") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭");
+        goto fail;
+    }
+    if ((rc = close_on_tx(tx, who, id, &c, reason, on ? on : today, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e)
+{
+    int64_t id = 0;
+    int rc = vx_active_file(tx, resident, &id, e);
+    if (rc || id == 0)
+        return rc;
+    nx_principal sys = {.username = "system", .scope = SCOPE_ALL, .role = ROLE_ADMIN};
+    file_cur c;
+    if ((rc = load_file(tx, &sys, id, &c, e)))
+        return rc;
+    char today[11];
+    vx_day(clock_now_ms(), 0, today);
+    return close_on_tx(tx, NULL, id, &c, reason, today, e);
+}
+
+static int life_or_manual(nx_app *app, const nx_principal *who, int64_t id, const char *action, const char *reason,
+                          const char *note, const char *due, json_t *detail, int64_t *task_id, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    file_cur c;
+    int64_t now = clock_now_ms();
+    if ((rc = load_file(tx, who, id, &c, e)))
+        goto fail;
+    if (strcmp(c.status, "active") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭");
+        goto fail;
+    }
+    int64_t entry = 0;
+    if ((rc = vx_timeline(tx, c.community, "care_file", id, who, action, note, detail, &entry, e)))
+        goto fail;
+    char key[48];
+    snprintf(key, sizeof key, "%s:%lld", strcmp(action, "manual_trigger") == 0 ? "manual" : "life", (long long)entry);
+    int64_t assignee = vx_pick_assignee(tx, c.responsible, c.community, c.grid, "grid");
+    if ((rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, reason, note, key, due, now, task_id,
+                            e)) ||
+        (rc = audit_and_emit(tx, who, action, "visits.care_file.triggered", id, c.community, c.resident, detail, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int visits_care_file_event(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权登记关怀事件");
+    static const char *const allowed[] = {"kind", "note", "occurred_on", NULL};
+    const char *kind = NULL, *note = NULL, *on = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 20, &kind, e)) ||
+        (rc = vx_str(in, "note", false, 500, &note, e)) || (rc = vx_date(in, "occurred_on", false, &on, e)))
+        return rc;
+    if (strcmp(kind, "hospitalised") != 0 && strcmp(kind, "bereaved") != 0 && strcmp(kind, "other") != 0)
+        return nx_fail(e, NX_EINVAL, "kind", "事件类型应为 hospitalised（住院）、bereaved（丧亲）或 other（其他）");
+    int64_t now = clock_now_ms();
+    char due[11], today[11];
+    vx_day(now, VX_DUE_LIFE, due);
+    vx_day(now, 0, today);
+    if (on && strcmp(on, today) > 0)
+        return nx_fail(e, NX_EINVAL, "occurred_on", "事件日期不能晚于今天");
+    json_t *d = json_pack("{s:s, s:s}", "kind", kind, "occurred_on", on ? on : today);
+    rc = life_or_manual(app, who, id, "life_event", kind, note, due, d, task_id, e);
+    json_decref(d);
+    return rc;
+}
+
+int visits_care_file_trigger(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权发起走访");
+    static const char *const allowed[] = {"note", "due_date", NULL};
+    const char *note = NULL, *due = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
+        (rc = vx_date(in, "due_date", false, &due, e)))
+        return rc;
+    int64_t now = clock_now_ms();
+    char def[11], today[11];
+    vx_day(now, VX_DUE_MANUAL, def);
+    vx_day(now, 0, today);
+    if (due && strcmp(due, today) < 0)
+        return nx_fail(e, NX_EINVAL, "due_date", "截止日期不能早于今天");
+    return life_or_manual(app, who, id, "manual_trigger", "manual", note, due ? due : def, NULL, task_id, e);
+}
+
+int visits_care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
+    sqlq q;
+    sqlq_init(&q, FILE_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND f.id = $%d", P_INT(id));
+    perm_scope_q(who, "f.", "resident_id", &q);
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    json_t *o = NULL;
+    if ((rc = sqlq_query(tx, &q, &r, e)))
+        goto done;
+    if ((rc = store_first(r, "关怀档案不存在", e))) {
+        store_rows_free(r);
+        goto done;
+    }
+    o = file_row(r, visits_local_date(clock_now_ms()));
+    store_rows_free(r);
+    json_t *tl;
+    if ((rc = vx_timeline_json(tx, "care_file", id, &tl, e)))
+        goto done;
+    json_object_set_new(o, "timeline", tl);
+    store_param p[] = {P_INT(id)};
+    if ((rc = store_query(tx,
+                          "SELECT id, kind, reason, due_date, status, overdue FROM visit_tasks WHERE care_file_id = $1 "
+                          "AND status = 'open' ORDER BY due_date, id",
+                          p, 1, &r, e)))
+        goto done;
+    json_t *tasks = json_array();
+    while (store_row(r))
+        json_array_append_new(tasks, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
+                                               "kind", store_text(r, 1), "reason", store_text(r, 2), "due_date",
+                                               store_text(r, 3), "status", store_text(r, 4), "overdue",
+                                               (int)store_int(r, 5)));
+    json_object_set_new(o, "open_tasks", tasks);
+    if ((rc = store_rows_end(r, e)))
+        goto done;
+    if ((rc = store_query(tx,
+                          "SELECT id, visited_on, kind, visitors, findings FROM visits WHERE care_file_id = $1 ORDER "
+                          "BY visited_on DESC, id DESC LIMIT 10",
+                          p, 1, &r, e)))
+        goto done;
+    json_t *visits = json_array();
+    while (store_row(r))
+        json_array_append_new(visits, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)store_int(r, 0),
+                                                "visited_on", store_text(r, 1), "kind", store_text(r, 2), "visitors",
+                                                store_text(r, 3), "findings", store_json_text(r, 4)));
+    json_object_set_new(o, "recent_visits", visits);
+    rc = store_rows_end(r, e);
+done:
+    store_rollback(tx);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+static json_t *file_item(store_rows *r, void *ctx)
+{
+    return file_row(r, *(const nx_date *)ctx);
+}
+
+int visits_care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
+    int64_t after = 0;
+    int rc = vx_cursor(f->cursor, &after, e);
+    if (rc)
+        return rc;
+    const char *status = f->status ? f->status : "active";
+    if (strcmp(status, "active") != 0 && strcmp(status, "closed") != 0 && strcmp(status, "all") != 0)
+        return nx_fail(e, NX_EINVAL, "status", "状态应为 active、closed 或 all");
+    sqlq q;
+    sqlq_init(&q, FILE_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "f.", "resident_id", &q);
+    if (strcmp(status, "all") != 0)
+        sqlq_add(&q, " AND f.status = $%d", P_TEXT(status));
+    if (f->community_id)
+        sqlq_add(&q, " AND f.community_id = $%d", P_INT(f->community_id));
+    if (f->grid_id)
+        sqlq_add(&q, " AND f.grid_id = $%d", P_INT(f->grid_id));
+    if (f->resident_id)
+        sqlq_add(&q, " AND f.resident_id = $%d", P_INT(f->resident_id));
+    if (f->level)
+        sqlq_add(&q, " AND f.level = $%d", P_TEXT(f->level));
+    if (f->category)
+        sqlq_add(&q, " AND f.category = $%d", P_TEXT(f->category));
+    if (f->q && f->q[0]) {
+        sqlq_like(&q, " AND (r.name LIKE $%d ESCAPE '!'", f->q, true);
+        int prefix = sqlq_like(&q, " OR r.name_pinyin LIKE $%d ESCAPE '!'", f->q, false);
+        sqlq_sql(&q, " OR r.name_initials LIKE $%d ESCAPE '!')", prefix);
+    }
+    if (after)
+        sqlq_add(&q, " AND f.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY f.id DESC");
+    nx_date today = visits_local_date(clock_now_ms());
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row_ctx = file_item, .ctx = &today};
+    return store_page_read(app->db, &q, &s, out, e);
+}

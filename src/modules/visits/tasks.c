@@ -1,0 +1,158 @@
+/* tasks.c — visit tasks (走访任务): routine tasks made by the scheduler (one per care file and
+ * period) and event tasks (遇事必访, unique by source key). Staff list and read them in their scope,
+ * reassign them, move their due date, or cancel them with a reason; a task is done only by a visit
+ * that answers it (visit_records.c). Every change is on the task's time line and in the audit log.
+ * Threads: none of its own; every function runs its own transaction. */
+#include "modules/visits/visits_internal.h"
+
+#include "base/jsonin.h"
+#include "secure/audit.h"
+
+#include <string.h>
+
+#define TASK_COLS                                                                                  \
+    "SELECT t.id, t.community_id, t.grid_id, g.name, t.resident_id, r.name, t.care_file_id, t.kind, t.reason, " \
+    "t.note, t.period_start, t.due_date, t.assignee_user_id, u.display_name, t.status, t.overdue, "              \
+    "t.escalated_at, t.visit_id, t.done_at, t.created_at, f.level "                                              \
+    "FROM visit_tasks t JOIN residents r ON r.id = t.resident_id LEFT JOIN grids g ON g.id = t.grid_id "         \
+    "LEFT JOIN users u ON u.id = t.assignee_user_id LEFT JOIN care_files f ON f.id = t.care_file_id"
+
+static json_t *task_row(store_rows *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
+    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
+    json_object_set_new(o, "grid_id", store_json_int(r, 2));
+    json_object_set_new(o, "grid_name", store_json_text(r, 3));
+    json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
+    json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
+    json_object_set_new(o, "care_file_id", store_json_int(r, 6));
+    json_object_set_new(o, "kind", json_string(store_text(r, 7)));
+    json_object_set_new(o, "reason", json_string(store_text(r, 8)));
+    json_object_set_new(o, "note", store_json_text(r, 9));
+    json_object_set_new(o, "period_start", store_json_text(r, 10));
+    json_object_set_new(o, "due_date", json_string(store_text(r, 11)));
+    json_object_set_new(o, "assignee_user_id", store_json_int(r, 12));
+    json_object_set_new(o, "assignee_name", store_json_text(r, 13));
+    json_object_set_new(o, "status", json_string(store_text(r, 14)));
+    json_object_set_new(o, "overdue", json_boolean(store_int(r, 15)));
+    json_object_set_new(o, "escalated", json_boolean(!store_isnull(r, 16)));
+    json_object_set_new(o, "escalated_at", store_json_time(r, 16));
+    json_object_set_new(o, "visit_id", store_json_int(r, 17));
+    json_object_set_new(o, "done_at", store_json_time(r, 18));
+    json_object_set_new(o, "created_at", store_json_time(r, 19));
+    json_object_set_new(o, "level", store_json_text(r, 20));
+    return o;
+}
+
+int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看走访任务");
+    int64_t after;
+    int rc = vx_cursor(f->cursor, &after, e);
+    if (rc)
+        return rc;
+    sqlq q;
+    sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
+    perm_scope_q(who, "t.", "resident_id", &q);
+    if (f->status && strcmp(f->status, "all") != 0) {
+        if (strcmp(f->status, "open") != 0 && strcmp(f->status, "done") != 0 && strcmp(f->status, "cancelled") != 0)
+            return nx_fail(e, NX_EINVAL, "status", "状态应为 open、done、cancelled 或 all");
+        sqlq_add(&q, " AND t.status = $%d", P_TEXT(f->status));
+    }
+    if (f->kind) {
+        if (strcmp(f->kind, "routine") != 0 && strcmp(f->kind, "event") != 0)
+            return nx_fail(e, NX_EINVAL, "kind", "类型应为 routine 或 event");
+        sqlq_add(&q, " AND t.kind = $%d", P_TEXT(f->kind));
+    }
+    if (f->overdue)
+        sqlq_sql(&q, " AND t.overdue = 1");
+    if (f->escalated)
+        sqlq_sql(&q, " AND t.escalated_at IS NOT NULL");
+    if (f->community_id)
+        sqlq_add(&q, " AND t.community_id = $%d", P_INT(f->community_id));
+    if (f->grid_id)
+        sqlq_add(&q, " AND t.grid_id = $%d", P_INT(f->grid_id));
+    if (f->resident_id)
+        sqlq_add(&q, " AND t.resident_id = $%d", P_INT(f->resident_id));
+    if (f->care_file_id)
+        sqlq_add(&q, " AND t.care_file_id = $%d", P_INT(f->care_file_id));
+    if (f->assignee_user_id)
+        sqlq_add(&q, " AND t.assignee_user_id = $%d", P_INT(f->assignee_user_id));
+    if (f->from)
+        sqlq_add(&q, " AND t.due_date >= $%d", P_TEXT(f->from));
+    if (f->to)
+        sqlq_add(&q, " AND t.due_date <= $%d", P_TEXT(f->to));
+    if (after)
+        sqlq_add(&q, " AND t.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY t.id DESC");
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = task_row};
+    return store_page_read(app->db, &q, &s, out, e);
+}
+
+int visits_task_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看走访任务");
+    sqlq q;
+    sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
+    perm_scope_q(who, "t.", "resident_id", &q);
+    return vx_get_one(app, &q, task_row, "走访任务不存在", "task", id, false, out, e);
+}
+
+int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CARE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权修改走访任务");
+    static const char *const allowed[] = {"assignee_user_id", "due_date", "note", "status", NULL};
+    int64_t assignee = 0;
+    const char *due = NULL, *note = NULL, *status = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) ||
+        (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &assignee, e)) < 0 ||
+        (rc = vx_date(in, "due_date", false, &due, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
+        (rc = vx_str(in, "status", false, 20, &status, e)))
+        return rc;
+    if (status && strcmp(status, "cancelled") != 0)
+        return nx_fail(e, NX_EINVAL, "status", "只能把任务改为 cancelled（取消）；完成任务请登记走访");
+    if (status && !note)
+        return nx_fail(e, NX_EINVAL, "note", "取消任务请写明原因");
+    sqlq q;
+    sqlq_init(&q, "SELECT t.community_id, t.status FROM visit_tasks t WHERE 1 = 1");
+    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
+    perm_scope_q(who, "t.", "resident_id", &q);
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    store_rows *r;
+    if ((rc = sqlq_query(tx, &q, &r, e)))
+        goto fail;
+    if ((rc = store_first(r, "走访任务不存在", e))) {
+        store_rows_free(r);
+        goto fail;
+    }
+    int64_t community = store_int(r, 0);
+    bool open = strcmp(store_text(r, 1), "open") == 0;
+    store_rows_free(r);
+    if (!open) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "任务已完成或已取消");
+        goto fail;
+    }
+    if (assignee && (rc = vx_user_check(tx, assignee, community, "assignee_user_id", e)))
+        goto fail;
+    store_param u[] = {P_ID(assignee), P_TEXT(due), P_TEXT(note), P_TEXT(status), P_INT(clock_now_ms()), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE visit_tasks SET assignee_user_id = COALESCE($1, assignee_user_id), due_date = "
+                         "COALESCE($2, due_date), note = COALESCE($3, note), status = COALESCE($4, status), "
+                         "updated_at = $5 WHERE id = $6",
+                         u, 6, NULL, e)) ||
+        (rc = vx_timeline(tx, community, "task", id, who, status ? "cancelled" : "updated", note, NULL, NULL, e)) ||
+        (rc = audit_write(tx, who, "update", "visit_task", id, community, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}

@@ -1,0 +1,285 @@
+/* visits_common.c — the helpers the files of the visits module share: the civil day, vocabulary
+ * checks, the time line of an object (care_timeline), 遇事必访 event tasks and their assignee, the
+ * outbox emit, a resident's place, the user check and the one-row read with time line (vx_get_one).
+ *
+ * Invariants: every helper runs on the caller's transaction (or, vx_get_one, a read transaction of
+ * its own) and reports a failed read as the error it is, never as "none"; an event task is unique
+ * by its source_key, so a cause delivered twice makes one task.
+ * Threads: none of its own. */
+#include "modules/visits/visits_internal.h"
+
+#include "base/jsonin.h"
+#include "base/str.h"
+#include "notify/outbox.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void vx_day(int64_t now_ms, int plus_days, char out[11])
+{
+    nx_date d = visits_local_date(now_ms);
+    date_format(date_from_days(date_to_days(d) + plus_days), out);
+}
+
+int vx_cursor(const char *cursor, int64_t *out, nx_err *e)
+{
+    *out = 0;
+    if (cursor == NULL || *cursor == '\0')
+        return 0;
+    if (str_to_i64(cursor, 1, INT64_MAX, out))
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    return 0;
+}
+
+int vx_str(json_t *in, const char *key, bool required, size_t max, const char **out, nx_err *e)
+{
+    int rc = json_get_str(in, key, required, max, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int vx_date(json_t *in, const char *key, bool required, const char **out, nx_err *e)
+{
+    int rc = json_get_date(in, key, required, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int vx_vocab_check(store_tx *tx, const char *kind, const char *code, const char *field, const char *label,
+                   nx_err *e)
+{
+    int64_t n = 0;
+    store_param p[] = {P_TEXT(kind), P_TEXT(code)};
+    int rc = store_one_int(tx, "SELECT count(*) FROM care_vocab WHERE kind = $1 AND code = $2 AND active = 1", p, 2,
+                           &n, e);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return nx_fail(e, NX_EINVAL, field, "%s“%.40s”不存在或已停用", label, code);
+    return 0;
+}
+
+void vx_vocab_label(store_tx *tx, const char *kind, const char *code, char *out, size_t n)
+{
+    out[0] = '\0';
+    char *s = NULL;
+    store_param p[] = {P_TEXT(kind), P_TEXT(code)};
+    if (code && store_one_text(tx, "SELECT label FROM care_vocab WHERE kind = $1 AND code = $2", p, 2, &s, NULL) == 0 &&
+        s)
+        str_copy(out, s, n);
+    free(s);
+}
+
+int64_t vx_level_rank(store_tx *tx, const char *level)
+{
+    int64_t v = 0;
+    store_param p[] = {P_TEXT(level)};
+    if (store_one_int(tx, "SELECT sort FROM care_vocab WHERE kind = 'care_level' AND code = $1", p, 1, &v, NULL))
+        return 0;
+    return v;
+}
+
+int vx_timeline(store_tx *tx, int64_t community, const char *type, int64_t id, const nx_principal *who,
+                const char *action, const char *note, json_t *detail, int64_t *entry, nx_err *e)
+{
+    char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
+    store_param p[] = {P_INT(community), P_TEXT(type), P_INT(id), P_INT(clock_now_ms()),
+                       who ? P_ID(who->user_id) : P_NULL,
+                       P_TEXT(who ? (who->username ? who->username : "") : "system"), P_TEXT(action), P_TEXT(note),
+                       P_TEXT(d ? d : "{}")};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "INSERT INTO care_timeline (community_id, object_type, object_id, at, user_id, actor, action, "
+                         "note, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+                         p, 9, &r, e);
+    free(d);
+    if (rc)
+        return rc;
+    rc = store_first(r, "写入时间线失败", e);
+    if (entry)
+        *entry = rc == 0 ? store_int(r, 0) : 0;
+    store_rows_free(r);
+    return rc;
+}
+
+int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e)
+{
+    store_param p[] = {P_TEXT(type), P_INT(id)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "SELECT id, at, user_id, actor, action, note, detail FROM care_timeline WHERE object_type = "
+                         "$1 AND object_id = $2 ORDER BY id",
+                         p, 2, &r, e);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    while (store_row(r)) {
+        json_t *detail = json_loads(store_text(r, 6) ? store_text(r, 6) : "{}", 0, NULL);
+        json_array_append_new(a, json_pack("{s:I, s:o, s:o, s:o, s:s, s:o, s:o}", "id", (json_int_t)store_int(r, 0),
+                                           "at", store_json_time(r, 1), "user_id", store_json_int(r, 2), "actor", store_json_text(r, 3),
+                                           "action", store_text(r, 4), "note", store_json_text(r, 5), "detail",
+                                           detail ? detail : json_object()));
+    }
+    if ((rc = store_rows_end(r, e))) {
+        json_decref(a);
+        return rc;
+    }
+    *out = a;
+    return 0;
+}
+
+int vx_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
+               int64_t id, bool photos, json_t **out, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    json_t *o = NULL, *x;
+    if ((rc = sqlq_query(tx, q, &r, e)) == 0) {
+        if ((rc = store_first(r, missing, e)) == 0)
+            o = row(r);
+        store_rows_free(r);
+    }
+    if (rc == 0 && (rc = vx_timeline_json(tx, type, id, &x, e)) == 0)
+        json_object_set_new(o, "timeline", x);
+    if (rc == 0 && photos && (rc = visits_photos_json(tx, type, id, &x, e)) == 0)
+        json_object_set_new(o, "photos", x);
+    store_rollback(tx);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
+int64_t vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
+                         const char *responsible)
+{
+    if (responsible_user)
+        return responsible_user;
+    int64_t u = 0;
+    if (grid && (responsible == NULL || strcmp(responsible, "grid") == 0)) {
+        store_param p[] = {P_INT(grid)};
+        if (store_one_int(tx,
+                          "SELECT id FROM users WHERE role = 'grid' AND grid_id = $1 AND disabled = 0 ORDER BY id "
+                          "LIMIT 1",
+                          p, 1, &u, NULL) == 0)
+            return u;
+    }
+    store_param p[] = {P_INT(community)};
+    if (store_one_int(tx,
+                      "SELECT id FROM users WHERE role = 'staff' AND community_id = $1 AND disabled = 0 ORDER BY id "
+                      "LIMIT 1",
+                      p, 1, &u, NULL) == 0)
+        return u;
+    return 0;
+}
+
+int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t resident, int64_t care_file,
+                  int64_t assignee, const char *reason, const char *note, const char *source_key,
+                  const char *due, int64_t now, int64_t *task_id, nx_err *e)
+{
+    store_param p[] = {P_INT(community), P_ID(grid),   P_INT(resident), P_ID(care_file), P_TEXT(reason),
+                       P_TEXT(note),     P_TEXT(source_key), P_TEXT(due), P_ID(assignee),  P_INT(now)};
+    int64_t changes = 0;
+    int rc = store_exec(tx,
+                        "INSERT INTO visit_tasks (community_id, grid_id, resident_id, care_file_id, kind, reason, "
+                        "note, source_key, due_date, assignee_user_id, status, created_at, updated_at) VALUES ($1, "
+                        "$2, $3, $4, 'event', $5, $6, $7, $8, $9, 'open', $10, $10) ON CONFLICT DO NOTHING",
+                        p, 10, &changes, e);
+    if (rc)
+        return rc;
+    int64_t id = 0;
+    store_param q[] = {P_TEXT(source_key)};
+    if ((rc = store_one_int(tx, "SELECT id FROM visit_tasks WHERE source_key = $1", q, 1, &id, e)))
+        return rc;
+    if (task_id)
+        *task_id = id;
+    if (changes > 0) {
+        json_t *d = json_pack("{s:s, s:s}", "reason", reason, "source", source_key);
+        rc = vx_timeline(tx, community, "task", id, NULL, "created", note, d, NULL, e);
+        json_decref(d);
+        if (rc == 0) {
+            json_t *payload = json_pack("{s:I, s:I, s:s, s:s}", "task_id", (json_int_t)id, "resident_id",
+                                        (json_int_t)resident, "reason", reason, "due_date", due);
+            char subject[40];
+            snprintf(subject, sizeof subject, "visit_task:%lld", (long long)id);
+            rc = vx_emit(tx, "visits.task.created", community, subject, payload, e);
+            json_decref(payload);
+        }
+    }
+    return rc;
+}
+
+int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subject, json_t *payload, nx_err *e)
+{
+    char *s = json_dumps(payload, JSON_COMPACT);
+    if (s == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    int rc = outbox_emit(tx, kind, community, subject, s, e);
+    free(s);
+    return rc;
+}
+
+int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
+                      int64_t *grid, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE 1 = 1");
+    sqlq_add(&q, " AND r.id = $%d", P_INT(resident));
+    perm_scope_q(who, "r.", "id", &q);
+    store_rows *r;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "居民不存在", e))) {
+        store_rows_free(r);
+        if (rc == NX_ENOTFOUND)
+            str_copy(e->field, "resident_id", sizeof e->field);
+        return rc;
+    }
+    *community = store_int(r, 0);
+    *grid = store_int(r, 1);
+    bool active = strcmp(store_text(r, 2), "active") == 0;
+    store_rows_free(r);
+    if (!active)
+        return nx_fail(e, NX_EINVAL, "resident_id", "该居民已迁出或去世");
+    return 0;
+}
+
+int vx_active_file(store_tx *tx, int64_t resident, int64_t *file, nx_err *e)
+{
+    store_param p[] = {P_INT(resident)};
+    int rc = store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", p, 1, file, e);
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        *file = 0;
+        return 0;
+    }
+    return rc;
+}
+
+int vx_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e)
+{
+    store_param p[] = {P_INT(user), P_INT(community)};
+    int64_t n = 0;
+    int rc = store_one_int(tx,
+                           "SELECT count(*) FROM users WHERE id = $1 AND disabled = 0 AND (community_id = $2 OR "
+                           "scope = 'all') AND role IN ('admin', 'staff', 'grid', 'street')",
+                           p, 2, &n, e);
+    if (rc)
+        return rc;
+    if (n == 0)
+        return nx_fail(e, NX_EINVAL, field, "指定的工作人员不存在或不属于该社区");
+    return 0;
+}
+
+bool vx_one_of(const char *s, const char *const *list)
+{
+    for (int i = 0; list[i]; i++)
+        if (strcmp(list[i], s) == 0)
+            return true;
+    return false;
+}
