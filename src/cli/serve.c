@@ -2,8 +2,10 @@
  * server, then wait for SIGINT/SIGTERM in the main thread.
  *
  * Signals are blocked before any thread starts so every thread inherits the mask and only sigwait
- * in main sees them; shutdown stops the HTTP server first (no new requests), then the dispatcher,
- * then closes the store. The line "nuanxin: listening on http://HOST:PORT" on stdout tells scripts
+ * in main sees them. Everything serve starts is held in one `serving`; serving_stop is the one
+ * teardown, taken by every exit (a start that fails half-way and the signal alike): it stops in
+ * the reverse order of the start — MQTT and the gateway, the HTTP server (no new requests), the
+ * tickers, then the dispatchers — and closes the store last. The line "nuanxin: listening on http://HOST:PORT" on stdout tells scripts
  * and tests the bound port (useful with --listen 127.0.0.1:0). */
 #include "cli/cli.h"
 
@@ -39,52 +41,57 @@ static int ready_check(void *ctx, nx_err *e)
     return store_schema_version(app->db, &version, e);
 }
 
-int cmd_serve(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
-
+/* What a running server holds; each handle is NULL until started. */
+typedef struct {
     nx_app app;
-    if (cli_open_app(&app, false, true))
-        return 1;
+    dispatcher *disp, *hooks;
+    visits_scheduler *sched;
+    store_ticker *sweep;
+    store_ticker_options sweep_o;
+    http_server *srv;
+    cli_devices *devs;
+    gw_mqtt *mq;
+} serving;
+
+/* The one teardown: stops whatever sv has started (every stop function accepts NULL), in the
+ * reverse order of serving_start, and closes the app. */
+static void serving_stop(serving *sv)
+{
+    mqtt_stop(sv->mq);
+    cli_devices_stop(sv->devs);
+    http_server_free(sv->srv);
+    store_ticker_stop(sv->sweep);
+    visits_scheduler_stop(sv->sched);
+    dispatcher_stop(sv->hooks);
+    dispatcher_stop(sv->disp);
+    cli_close_app(&sv->app);
+}
+
+/* Start everything on sv->app (opened): 0, or 1 with the reason printed and whatever started left
+ * for serving_stop. */
+static int serving_start(serving *sv)
+{
+    nx_app *app = &sv->app;
     nx_err e;
     nx_err_clear(&e);
-    dispatcher *disp = NULL;
-    if (dispatcher_start(app.db, &disp, &e)) {
+    if (dispatcher_start(app->db, &sv->disp, &e)) {
         fprintf(stderr, "nuanxin: 无法启动事件分发：%s\n", e.msg);
-        cli_close_app(&app);
         return 1;
     }
     /* Webhook messages (group robots) leave from a dispatcher of their own: a robot that answers
      * slowly must not hold the other subscribers' events. */
-    dispatcher *hooks = NULL;
-    if (dispatcher_start(app.db, &hooks, &e) || alert_notify_subscribe(hooks, &app)) {
+    if (dispatcher_start(app->db, &sv->hooks, &e) || alert_notify_subscribe(sv->hooks, app)) {
         fprintf(stderr, "nuanxin: 无法启动报警通知：%s\n", e.msg);
-        dispatcher_stop(hooks);
-        dispatcher_stop(disp);
-        cli_close_app(&app);
         return 1;
     }
-    visits_scheduler *sched = NULL;
-    store_ticker *sweep = NULL;
-    store_ticker_options sweep_o = {.name = "services.sweep", .period_ms = 3600 * 1000, .fn = services_tick, .ctx = &app};
+    sv->sweep_o = (store_ticker_options){
+        .name = "services.sweep", .period_ms = 3600 * 1000, .fn = services_tick, .ctx = app};
     /* Notifications to residents leave through the registered channels; only the log stand-in
      * exists so far (SMS and WeChat are interfaces waiting for a provider). */
     channel_register(&CHANNEL_LOG_STUB, NULL);
-    if (cli_subscribe(disp, &app) || visits_scheduler_start(&app, 0, &sched, &e) ||
-        store_ticker_start(app.db, &sweep_o, &sweep, &e)) {
+    if (cli_subscribe(sv->disp, app) || visits_scheduler_start(app, 0, &sv->sched, &e) ||
+        store_ticker_start(app->db, &sv->sweep_o, &sv->sweep, &e)) {
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
-        store_ticker_stop(sweep);
-        visits_scheduler_stop(sched);
-        dispatcher_stop(hooks);
-        dispatcher_stop(disp);
-        cli_close_app(&app);
         return 1;
     }
     http_options ho = {
@@ -98,43 +105,23 @@ int cmd_serve(int argc, char **argv)
         .web_root = nx_cfg.web_root,
         .access_log = nx_cfg.access_log,
     };
-    http_server *srv = NULL;
-    if (http_server_new(&ho, &srv, &e)) {
+    if (http_server_new(&ho, &sv->srv, &e)) {
         fprintf(stderr, "nuanxin: 无法创建 HTTP 服务：%s\n", e.msg);
-        store_ticker_stop(sweep);
-        visits_scheduler_stop(sched);
-        dispatcher_stop(hooks);
-        dispatcher_stop(disp);
-        cli_close_app(&app);
         return 1;
     }
-    http_set_openapi(srv, nx_openapi_json);
-    http_set_ready_check(srv, ready_check, &app);
-    cli_register_routes(srv, &app);
-    if (http_server_start(srv, &e)) {
+    http_set_openapi(sv->srv, nx_openapi_json);
+    http_set_ready_check(sv->srv, ready_check, app);
+    cli_register_routes(sv->srv, app);
+    if (http_server_start(sv->srv, &e)) {
         fprintf(stderr, "nuanxin: 无法监听 %s：%s\n", nx_cfg.listen, e.msg);
-        http_server_free(srv);
-        store_ticker_stop(sweep);
-        visits_scheduler_stop(sched);
-        dispatcher_stop(hooks);
-        dispatcher_stop(disp);
-        cli_close_app(&app);
         return 1;
     }
     /* The wristband gateway and the alert ticker (cli/device.c). */
-    cli_devices *devs = NULL;
-    if (cli_devices_start(&app, srv, &devs, &e)) {
+    if (cli_devices_start(app, sv->srv, &sv->devs, &e)) {
         fprintf(stderr, "nuanxin: 无法启动设备网关：%s\n", e.msg);
-        http_server_free(srv);
-        store_ticker_stop(sweep);
-        visits_scheduler_stop(sched);
-        dispatcher_stop(hooks);
-        dispatcher_stop(disp);
-        cli_close_app(&app);
         return 1;
     }
     /* Devices behind an MQTT broker (gateway/mqtt.h), when mqtt_url is set. */
-    gw_mqtt *mq = NULL;
     gw_mqtt_options mo = {
         .url = nx_cfg.mqtt_url,
         .topic_prefix = nx_cfg.mqtt_topic_prefix,
@@ -145,37 +132,47 @@ int cmd_serve(int argc, char **argv)
         .idle_timeout_s = (int)nx_cfg.gw_idle_timeout_s,
         .batch_ms = (int)nx_cfg.gw_batch_ms,
         .esc_ms = nx_cfg.alert_escalate_s * 1000,
-        .keys = app.keys,
+        .keys = app->keys,
     };
-    int rc = 0;
-    if (nx_cfg.mqtt_url[0] && mqtt_start(app.db, &mo, &mq, &e)) {
+    if (nx_cfg.mqtt_url[0] && mqtt_start(app->db, &mo, &sv->mq, &e)) {
         fprintf(stderr, "nuanxin: 无法启动 MQTT 设备接入：%s\n", e.msg);
-        rc = 1;
-        goto stop;
+        return 1;
     }
-    char host[128];
-    snprintf(host, sizeof host, "%s", nx_cfg.listen);
-    char *colon = strrchr(host, ':');
-    if (colon)
-        *colon = '\0';
-    printf("nuanxin: listening on http://%s:%d\n", host, http_server_port(srv));
-    printf("暖心社区平台已启动：http://%s:%d （按 Ctrl+C 停止）\n", host, http_server_port(srv));
-    cli_devices_print(devs);
-    fflush(stdout);
-    nx_log(LOG_INFO, "serve.started port=%d database=%s", http_server_port(srv), store_backend(app.db));
+    return 0;
+}
 
-    int sig = 0;
-    sigwait(&set, &sig);
-    nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
-stop:
-    mqtt_stop(mq);
-    cli_devices_stop(devs);
-    http_server_free(srv);
-    store_ticker_stop(sweep);
-    visits_scheduler_stop(sched);
-    dispatcher_stop(hooks);
-    dispatcher_stop(disp);
-    cli_close_app(&app);
+int cmd_serve(int argc, char **argv)
+{
+    (void)argc;
+    (void)argv;
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    serving sv = {0};
+    if (cli_open_app(&sv.app, false, true))
+        return 1;
+    int rc = serving_start(&sv);
+    if (rc == 0) {
+        char host[128];
+        snprintf(host, sizeof host, "%s", nx_cfg.listen);
+        char *colon = strrchr(host, ':');
+        if (colon)
+            *colon = '\0';
+        int port = http_server_port(sv.srv);
+        printf("nuanxin: listening on http://%s:%d\n", host, port);
+        printf("暖心社区平台已启动：http://%s:%d （按 Ctrl+C 停止）\n", host, port);
+        cli_devices_print(sv.devs);
+        fflush(stdout);
+        nx_log(LOG_INFO, "serve.started port=%d database=%s", port, store_backend(sv.app.db));
+        int sig = 0;
+        sigwait(&set, &sig);
+        nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
+    }
+    serving_stop(&sv);
     if (rc == 0)
         nx_log(LOG_INFO, "serve.stopped");
     return rc;
