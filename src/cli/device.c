@@ -8,6 +8,7 @@
 
 #include "base/log.h"
 #include "base/str.h"
+#include "cli/flags.h"
 #include "gateway/gateway.h"
 #include "http/http.h"
 #include "modules/devices/devices.h"
@@ -83,20 +84,6 @@ void cli_devices_stop(cli_devices *d)
     free(d);
 }
 
-static const char *opt(int argc, char **argv, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], name, n) != 0)
-            continue;
-        if (argv[i][n] == '=')
-            return argv[i] + n + 1;
-        if (argv[i][n] == '\0' && i + 1 < argc)
-            return argv[i + 1];
-    }
-    return NULL;
-}
-
 static void usage(void)
 {
     fprintf(stderr, "用法：nuanxin device add IMEI --protocol watch|iw [--model M] [--sim S] [--resident ID]\n"
@@ -115,21 +102,23 @@ int cmd_device(int argc, char **argv)
     nx_err e;
     nx_err_clear(&e);
     int64_t resident = 0;
+    const char *pos[2] = {NULL, NULL};
+    int npos = 0;
     if (strcmp(sub, "add") == 0) {
-        if (argc < 3 || argv[2][0] == '-') {
+        device_input in = {.protocol = "watch"};
+        cli_flag flags[] = {
+            CLI_STR("--protocol", &in.protocol, "协议 watch|iw (watch)"),
+            CLI_STR("--model", &in.model, "型号 model"),
+            CLI_STR("--sim", &in.sim, "SIM 卡号 SIM number"),
+            CLI_INT("--resident", &in.resident_id, 1, INT64_MAX, "居民编号", "绑定的居民编号 resident to bind"),
+        };
+        if (cli_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, 2, pos, 1, &npos))
+            return 2;
+        if (npos < 1) {
             usage();
             return 2;
         }
-        const char *r = opt(argc, argv, "--resident");
-        if (r && str_to_i64(r, 1, INT64_MAX, &resident)) {
-            fprintf(stderr, "nuanxin: --resident 应为居民编号\n");
-            return 2;
-        }
-        device_input in = {.imei = argv[2],
-                           .protocol = opt(argc, argv, "--protocol") ? opt(argc, argv, "--protocol") : "watch",
-                           .model = opt(argc, argv, "--model"),
-                           .sim = opt(argc, argv, "--sim"),
-                           .resident_id = resident};
+        in.imei = pos[0];
         nx_app app;
         if (cli_open_app(&app, false, true))
             return 1;
@@ -144,7 +133,9 @@ int cmd_device(int argc, char **argv)
         return 0;
     }
     if (strcmp(sub, "bind") == 0) {
-        if (argc < 4 || str_to_i64(argv[3], 1, INT64_MAX, &resident)) {
+        if (cli_flags_parse(NULL, 0, argc, argv, 2, pos, 2, &npos))
+            return 2;
+        if (npos < 2 || str_to_i64(pos[1], 1, INT64_MAX, &resident)) {
             usage();
             return 2;
         }
@@ -153,7 +144,7 @@ int cmd_device(int argc, char **argv)
             return 1;
         int64_t id = 0;
         device_input in = {.resident_id = resident};
-        int rc = devices_find(app.db, argv[2], &id, &e);
+        int rc = devices_find(app.db, pos[0], &id, &e);
         if (rc == 0)
             rc = devices_update(&app, &sys, id, &in, &e);
         cli_close_app(&app);
@@ -161,13 +152,14 @@ int cmd_device(int argc, char **argv)
             fprintf(stderr, "nuanxin: 绑定失败：%s\n", e.msg);
             return 1;
         }
-        printf("设备 %s 已绑定居民 %lld\n", argv[2], (long long)resident);
+        printf("设备 %s 已绑定居民 %lld\n", pos[0], (long long)resident);
         return 0;
     }
     if (strcmp(sub, "list") == 0) {
         bool unreg = false;
-        for (int i = 2; i < argc; i++)
-            unreg = unreg || strcmp(argv[i], "--unregistered") == 0;
+        cli_flag flags[] = {CLI_BOOL("--unregistered", &unreg, "只列未登记的 only devices not registered")};
+        if (cli_flags_parse(flags, 1, argc, argv, 2, NULL, 0, NULL))
+            return 2;
         nx_app app;
         if (cli_open_app(&app, false, true))
             return 1;

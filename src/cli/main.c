@@ -10,6 +10,7 @@
 #include "base/str.h"
 #include "cli/cli.h"
 #include "cli/demo.h"
+#include "cli/flags.h"
 #include "http/http.h"
 #include "modules/org/org.h"
 #include "secure/audit.h"
@@ -104,20 +105,6 @@ static int apply_flags(int *argc, char **argv, bool only_paths)
     return 0;
 }
 
-/* Value of a command flag "--name VALUE" or "--name=VALUE" in argv, or NULL. */
-static const char *flag(int argc, char **argv, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 1; i < argc; i++)
-        if (strncmp(argv[i], name, n) == 0) {
-            if (argv[i][n] == '=')
-                return argv[i] + n + 1;
-            if (argv[i][n] == '\0' && i + 1 < argc)
-                return argv[i + 1];
-        }
-    return NULL;
-}
-
 /* Is there already a nuanxin database? A file for SQLite; for PostgreSQL (the database itself is
  * created by its administrator) a schema version above 0. */
 static bool init_exists(void)
@@ -136,9 +123,10 @@ static bool init_exists(void)
 
 static int cmd_init(int argc, char **argv)
 {
-    const char *admin = flag(argc, argv, "--admin");
-    if (!admin)
-        admin = "admin";
+    const char *admin = "admin";
+    cli_flag flags[] = {CLI_STR("--admin", &admin, "管理员用户名 the administrator's user name (admin)")};
+    if (cli_flags_parse(flags, 1, argc, argv, 1, NULL, 0, NULL))
+        return 2;
     if (mkdir(nx_cfg.data_dir, 0700) && errno != EEXIST) {
         fprintf(stderr, "nuanxin: 无法创建数据目录 %s：%s\n", nx_cfg.data_dir, strerror(errno));
         return 1;
@@ -189,8 +177,10 @@ static int cmd_init(int argc, char **argv)
     return 0;
 }
 
-static int cmd_migrate(void)
+static int cmd_migrate(int argc, char **argv)
 {
+    if (cli_flags_parse(NULL, 0, argc, argv, 1, NULL, 0, NULL))
+        return 2;
     nx_app app;
     if (cli_open_app(&app, false, false))
         return 1;
@@ -209,23 +199,14 @@ static int cmd_migrate(void)
 
 static int cmd_demo(int argc, char **argv)
 {
-    demo_options o = {.seed = 2026, .residents = 3000};
-    const char *s = flag(argc, argv, "--seed"), *n = flag(argc, argv, "--residents");
-    int64_t v;
-    if (s) {
-        if (str_to_i64(s, 0, UINT32_MAX, &v)) {
-            fprintf(stderr, "nuanxin: --seed 应为非负整数\n");
-            return 2;
-        }
-        o.seed = (unsigned)v;
-    }
-    if (n) {
-        if (str_to_i64(n, 10, 2000000, &v)) {
-            fprintf(stderr, "nuanxin: --residents 应为 10 到 2000000 之间的整数\n");
-            return 2;
-        }
-        o.residents = (int)v;
-    }
+    int64_t seed = 2026, residents = 3000;
+    cli_flag flags[] = {
+        CLI_INT("--seed", &seed, 0, UINT32_MAX, "非负整数", "随机种子 random seed (2026)"),
+        CLI_INT("--residents", &residents, 10, 2000000, NULL, "居民人数 number of residents (3000)"),
+    };
+    if (cli_flags_parse(flags, 2, argc, argv, 1, NULL, 0, NULL))
+        return 2;
+    demo_options o = {.seed = (unsigned)seed, .residents = (int)residents};
     nx_app app;
     if (cli_open_app(&app, false, true))
         return 1;
@@ -257,39 +238,49 @@ static int cmd_demo(int argc, char **argv)
     return rc ? 1 : 0;
 }
 
+/* The one FILE argument of backup and restore, or NULL with the usage printed. */
+static const char *file_arg(int argc, char **argv, const char *cmd)
+{
+    const char *file = NULL;
+    int n = 0;
+    if (cli_flags_parse(NULL, 0, argc, argv, 1, &file, 1, &n))
+        return NULL;
+    if (n < 1)
+        fprintf(stderr, "用法：nuanxin %s FILE\n", cmd);
+    return file;
+}
+
 static int cmd_backup(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "用法：nuanxin backup FILE\n");
+    const char *file = file_arg(argc, argv, "backup");
+    if (file == NULL)
         return 2;
-    }
     nx_app app;
     if (cli_open_app(&app, false, false))
         return 1;
     nx_err e;
-    int rc = store_backup(app.db, argv[1], &e);
+    int rc = store_backup(app.db, file, &e);
     if (rc)
         fprintf(stderr, "nuanxin: 备份失败：%s\n", e.msg);
     else
-        printf("已备份到 %s（密钥文件 %s 需另行妥善备份）\n", argv[1], nx_cfg.key_file);
+        printf("已备份到 %s（密钥文件 %s 需另行妥善备份）\n", file, nx_cfg.key_file);
     cli_close_app(&app);
     return rc ? 1 : 0;
 }
 
 static int cmd_restore(int argc, char **argv)
 {
-    if (argc < 2) {
-        fprintf(stderr, "用法：nuanxin restore FILE\n");
+    const char *file = file_arg(argc, argv, "restore");
+    if (file == NULL)
         return 2;
-    }
     nx_err e;
-    int rc = store_restore(nx_cfg.database, argv[1], &e);
+    int rc = store_restore(nx_cfg.database, file, &e);
     char shown_db[1100];
     config_redact_url(nx_cfg.database, shown_db, sizeof shown_db);
     if (rc)
         fprintf(stderr, "nuanxin: 恢复失败：%s\n", e.msg);
     else
-        printf("已从 %s 恢复数据库 %s\n", argv[1], shown_db);
+        printf("已从 %s 恢复数据库 %s\n", file, shown_db);
     return rc ? 1 : 0;
 }
 
@@ -362,7 +353,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "demo") == 0)
         return cmd_demo(argc, argv);
     if (strcmp(cmd, "migrate") == 0)
-        return cmd_migrate();
+        return cmd_migrate(argc, argv);
     if (strcmp(cmd, "user") == 0)
         return cmd_user(argc, argv);
     if (strcmp(cmd, "visits") == 0)

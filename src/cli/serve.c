@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 
 #include "base/log.h"
+#include "cli/flags.h"
 #include "gateway/mqtt.h"
 #include "http/http.h"
 #include "modules/devices/alert_notify.h"
@@ -143,8 +144,9 @@ static int serving_start(serving *sv)
 
 int cmd_serve(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
+    /* serve's settings are configuration (--listen …, applied by main.c); anything left is a typo */
+    if (cli_flags_parse(NULL, 0, argc, argv, 1, NULL, 0, NULL))
+        return 2;
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);

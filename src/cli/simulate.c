@@ -32,6 +32,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "cli/flags.h"
 #include "wire/codec.h"
 #include "wire/watch.h"
 
@@ -743,20 +744,6 @@ static void sim_finish(sim *s)
     on_end(&s->end);
 }
 
-static const char *opt(int argc, char **argv, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 1; i < argc; i++) {
-        if (strncmp(argv[i], name, n) != 0)
-            continue;
-        if (argv[i][n] == '=')
-            return argv[i] + n + 1;
-        if (argv[i][n] == '\0' && i + 1 < argc)
-            return argv[i + 1];
-    }
-    return NULL;
-}
-
 static int parse_hostport(const char *target, struct sockaddr_in *out, char *host, size_t hostn)
 {
     str_copy(host, target, hostn);
@@ -782,55 +769,33 @@ static void print_lat(const char *name, double *v, int n)
 
 int cmd_simulate(int argc, char **argv)
 {
-    const char *target = opt(argc, argv, "--target"), *proto = opt(argc, argv, "--protocol");
-    const char *mode = opt(argc, argv, "--mode");
+    const char *target = NULL, *sse = NULL, *token = NULL, *idmap_path = NULL, *sources = NULL;
+    int proto = 0, m = MODE_NORMAL;
     int64_t n = 10, interval = 60, duration = 0, base = 0, interval_ms = 0, ramp = 0, sos_every = 100;
-    const char *v;
     double rate = 0.0, lat = 36.4574, lon = 116.2984;
-    if (((v = opt(argc, argv, "--devices")) && str_to_i64(v, 1, 200000, &n)) ||
-        ((v = opt(argc, argv, "--interval")) && str_to_i64(v, 1, 86400, &interval)) ||
-        ((v = opt(argc, argv, "--interval-ms")) && str_to_i64(v, 1, 86400000, &interval_ms)) ||
-        ((v = opt(argc, argv, "--duration")) && str_to_i64(v, 0, 86400 * 365, &duration)) ||
-        ((v = opt(argc, argv, "--ramp")) && str_to_i64(v, 0, 1000000, &ramp)) ||
-        ((v = opt(argc, argv, "--sos-every-ms")) && str_to_i64(v, 1, 3600000, &sos_every)) ||
-        ((v = opt(argc, argv, "--id-base")) && str_to_i64(v, 0, 999999999LL, &base))) {
-        fprintf(stderr, "nuanxin: 参数不是有效的整数：%s\n", v);
+    static const char *const protocols[] = {"watch", "iw", NULL};
+    static const char *const modes[] = {"normal", "flood", "hold", "probe", NULL}; /* MODE_* order */
+    cli_flag flags[] = {
+        CLI_INT("--devices", &n, 1, 200000, NULL, "手环数 number of wristbands (10)"),
+        CLI_INT("--interval", &interval, 1, 86400, NULL, "每只手环的上报间隔（秒） seconds between reports (60)"),
+        CLI_INT("--interval-ms", &interval_ms, 1, 86400000, NULL, "同上，毫秒 the same in milliseconds"),
+        CLI_INT("--duration", &duration, 0, 86400 * 365, NULL, "运行秒数，0 为一直运行 seconds to run (0: forever)"),
+        CLI_INT("--ramp", &ramp, 0, 1000000, NULL, "每秒新建连接数，0 为一次连完 connections per second"),
+        CLI_INT("--sos-every-ms", &sos_every, 1, 3600000, NULL, "probe: 两次 SOS 的间隔 ms between SOS (100)"),
+        CLI_INT("--id-base", &base, 0, 999999999LL, NULL, "设备号起点 first device number (0)"),
+        CLI_REAL("--sos-rate", &rate, 0, 1, "每次上报带 SOS 的概率 chance of an SOS per report (0)"),
+        CLI_REAL("--lat", &lat, -90, 90, "纬度 latitude"),
+        CLI_REAL("--lon", &lon, -180, 180, "经度 longitude"),
+        CLI_CHOICE("--protocol", &proto, protocols, "watch|iw (watch)"),
+        CLI_CHOICE("--mode", &m, modes, "normal|flood|hold|probe (normal)"),
+        CLI_STR("--target", &target, "HOST:PORT (127.0.0.1:5093, iw 5010)"),
+        CLI_STR("--source", &sources, "本机源地址，逗号分隔 source addresses, comma-separated"),
+        CLI_STR("--sse", &sse, "probe: 事件流 HOST:PORT the event stream"),
+        CLI_STR("--token", &token, "probe: 访问令牌 bearer token"),
+        CLI_STR("--id-map", &idmap_path, "probe: 设备号与居民对照文件 device-to-resident map file"),
+    };
+    if (cli_flags_parse(flags, sizeof flags / sizeof flags[0], argc, argv, 1, NULL, 0, NULL))
         return 2;
-    }
-    struct {
-        const char *name;
-        double *out, min, max;
-    } reals[] = {{"--sos-rate", &rate, 0, 1}, {"--lat", &lat, -90, 90}, {"--lon", &lon, -180, 180}};
-    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
-        if (!(v = opt(argc, argv, reals[i].name)))
-            continue;
-        char *end = NULL;
-        double x = strtod(v, &end);
-        if (!end || end == v || *end || !(x >= reals[i].min && x <= reals[i].max)) {
-            fprintf(stderr, "nuanxin: %s 应为 %g 到 %g 之间的数\n", reals[i].name, reals[i].min, reals[i].max);
-            return 2;
-        }
-        *reals[i].out = x;
-    }
-    if (!proto)
-        proto = "watch";
-    if (strcmp(proto, "watch") != 0 && strcmp(proto, "iw") != 0) {
-        fprintf(stderr, "nuanxin: --protocol 应为 watch 或 iw\n");
-        return 2;
-    }
-    int m = MODE_NORMAL;
-    if (mode && strcmp(mode, "flood") == 0)
-        m = MODE_FLOOD;
-    else if (mode && strcmp(mode, "hold") == 0)
-        m = MODE_HOLD;
-    else if (mode && strcmp(mode, "probe") == 0)
-        m = MODE_PROBE;
-    else if (mode && strcmp(mode, "normal") != 0) {
-        fprintf(stderr, "nuanxin: --mode 应为 normal、flood、hold 或 probe\n");
-        return 2;
-    }
-    const char *sse = opt(argc, argv, "--sse"), *token = opt(argc, argv, "--token"),
-               *idmap_path = opt(argc, argv, "--id-map");
     if (m == MODE_PROBE && (!sse || !token || !idmap_path)) {
         fprintf(stderr, "nuanxin: --mode probe 需要 --sse HOST:PORT、--token 和 --id-map 文件\n");
         return 2;
@@ -839,7 +804,7 @@ int cmd_simulate(int argc, char **argv)
     if (!s)
         return 1;
     int rc = 2;
-    s->proto = strcmp(proto, "iw") == 0 ? WIRE_PROTO_IW : WIRE_PROTO_WATCH;
+    s->proto = proto == 1 ? WIRE_PROTO_IW : WIRE_PROTO_WATCH;
     s->mode = m;
     if (!target)
         target = s->proto == WIRE_PROTO_IW ? "127.0.0.1:5010" : "127.0.0.1:5093";
@@ -848,9 +813,9 @@ int cmd_simulate(int argc, char **argv)
         fprintf(stderr, "nuanxin: --target 应为 HOST:PORT：%s\n", target);
         goto done;
     }
-    if ((v = opt(argc, argv, "--source"))) {
+    if (sources) {
         char list[1024];
-        str_copy(list, v, sizeof list);
+        str_copy(list, sources, sizeof list);
         char *save = NULL;
         for (char *a = strtok_r(list, ",", &save); a && s->nsources < MAX_SOURCES; a = strtok_r(NULL, ",", &save))
             if (uv_ip4_addr(a, 0, &s->sources[s->nsources++]) != 0) {
@@ -937,16 +902,15 @@ int cmd_simulate(int argc, char **argv)
     }
     if (duration > 0)
         uv_timer_start(&s->end, on_end, (uint64_t)duration * 1000u, 0);
-    static const char *const mode_names[] = {"normal", "flood", "hold", "probe"};
     fprintf(stderr, "模拟 %d 个%s手环 → %s（%s，每 %d 毫秒一轮，SOS 概率 %.3f）\n", s->n,
-            s->proto == WIRE_PROTO_IW ? " IW " : "", target, mode_names[m], s->interval_ms, rate);
+            s->proto == WIRE_PROTO_IW ? " IW " : "", target, modes[m], s->interval_ms, rate);
     uv_run(&s->loop, UV_RUN_DEFAULT);
     uv_loop_close(&s->loop);
     double secs = s->first_ns && s->stop_ns > s->first_ns ? (double)(s->stop_ns - s->first_ns) / 1e9 : 0;
     printf("{\"devices\":%d,\"mode\":\"%s\",\"connected\":%llu,\"frames\":%llu,\"positions\":%llu,\"readings\":%llu,"
            "\"alarms\":%llu,\"alarm_acks\":%llu,\"commands\":%llu,\"bytes_in\":%llu,\"errors\":%llu,\"seconds\":%.3f,"
            "\"frames_per_s\":%.1f,\"rows_per_s\":%.1f",
-           s->n, mode_names[m], (unsigned long long)s->connected, (unsigned long long)s->frames,
+           s->n, modes[m], (unsigned long long)s->connected, (unsigned long long)s->frames,
            (unsigned long long)s->positions, (unsigned long long)s->readings, (unsigned long long)s->alarms,
            (unsigned long long)s->acks, (unsigned long long)s->commands, (unsigned long long)s->bytes_in,
            (unsigned long long)s->errors, secs, secs > 0 ? (double)s->frames / secs : 0.0,

@@ -4,34 +4,11 @@
 #include "cli/cli.h"
 
 #include "base/str.h"
+#include "cli/flags.h"
 #include "secure/session.h"
 
 #include <stdio.h>
 #include <string.h>
-
-static const char *opt(int argc, char **argv, const char *name)
-{
-    size_t n = strlen(name);
-    for (int i = 1; i < argc; i++)
-        if (strncmp(argv[i], name, n) == 0) {
-            if (argv[i][n] == '=')
-                return argv[i] + n + 1;
-            if (argv[i][n] == '\0' && i + 1 < argc)
-                return argv[i + 1];
-        }
-    return NULL;
-}
-
-static int opt_id(int argc, char **argv, const char *name, int64_t *out)
-{
-    const char *v = opt(argc, argv, name);
-    *out = 0;
-    if (v && str_to_i64(v, 1, INT64_MAX, out)) {
-        fprintf(stderr, "nuanxin: %s 应为正整数\n", name);
-        return 1;
-    }
-    return 0;
-}
 
 int cmd_user(int argc, char **argv)
 {
@@ -40,7 +17,21 @@ int cmd_user(int argc, char **argv)
         return 2;
     }
     const char *sub = argv[1];
-    const char *name = argc >= 3 && argv[2][0] != '-' ? argv[2] : NULL;
+    const char *name = NULL, *role = NULL, *scope = NULL, *display = NULL;
+    user_input in = {.disabled = -1};
+    /* only `user add` takes flags */
+    cli_flag add_flags[] = {
+        CLI_STR("--role", &role, "角色 admin|street|staff|grid|canteen|volunteer|resident|family"),
+        CLI_STR("--scope", &scope, "范围 all|street|community|grid|self"),
+        CLI_INT("--street", &in.street_id, 1, INT64_MAX, "正整数", "街道编号 street id"),
+        CLI_INT("--community", &in.community_id, 1, INT64_MAX, "正整数", "社区编号 community id"),
+        CLI_INT("--grid", &in.grid_id, 1, INT64_MAX, "正整数", "网格编号 grid id"),
+        CLI_INT("--resident", &in.resident_id, 1, INT64_MAX, "正整数", "居民编号 resident id"),
+        CLI_STR("--display", &display, "姓名 display name"),
+    };
+    bool add = strcmp(sub, "add") == 0;
+    if (cli_flags_parse(add_flags, add ? sizeof add_flags / sizeof add_flags[0] : 0, argc, argv, 2, &name, 1, NULL))
+        return 2;
     if (strcmp(sub, "list") != 0 && name == NULL) {
         fprintf(stderr, "nuanxin: 请给出用户名，如 nuanxin user %s NAME\n", sub);
         return 2;
@@ -52,10 +43,9 @@ int cmd_user(int argc, char **argv)
     nx_err_clear(&e);
     int rc = 0;
     nx_principal system = {.role = ROLE_ADMIN, .scope = SCOPE_ALL, .username = "system"};
-    if (strcmp(sub, "add") == 0) {
-        user_input in = {.username = name, .disabled = -1};
-        const char *role = opt(argc, argv, "--role"), *scope = opt(argc, argv, "--scope");
-        in.display_name = opt(argc, argv, "--display");
+    if (add) {
+        in.username = name;
+        in.display_name = display;
         if (!role || !(in.role = role_parse(role))) {
             fprintf(stderr, "nuanxin: 请用 --role 指定角色：admin、street、staff、grid、canteen、volunteer、resident、family\n");
             rc = 2;
@@ -63,11 +53,6 @@ int cmd_user(int argc, char **argv)
         }
         if (scope && !(in.scope = scope_parse(scope))) {
             fprintf(stderr, "nuanxin: --scope 应为 all、street、community、grid 或 self\n");
-            rc = 2;
-            goto out;
-        }
-        if (opt_id(argc, argv, "--street", &in.street_id) || opt_id(argc, argv, "--community", &in.community_id) ||
-            opt_id(argc, argv, "--grid", &in.grid_id) || opt_id(argc, argv, "--resident", &in.resident_id)) {
             rc = 2;
             goto out;
         }

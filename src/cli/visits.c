@@ -6,6 +6,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "cli/flags.h"
 #include "modules/visits/visits.h"
 
 #include <ctype.h>
@@ -71,20 +72,13 @@ int cmd_visits(int argc, char **argv)
         return 2;
     }
     int64_t now = clock_now_ms();
-    for (int i = 2; i < argc; i++) {
-        const char *v = NULL;
-        if (strcmp(argv[i], "--now") == 0 && i + 1 < argc)
-            v = argv[++i];
-        else if (strncmp(argv[i], "--now=", 6) == 0)
-            v = argv[i] + 6;
-        else {
-            fprintf(stderr, "nuanxin: 未知参数 %s\n", argv[i]);
-            return 2;
-        }
-        if (parse_now(v, &now)) {
-            fprintf(stderr, "nuanxin: --now 应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]\n");
-            return 2;
-        }
+    const char *at = NULL;
+    cli_flag flags[] = {CLI_STR("--now", &at, "当作此时运行 run as if it were this time (Shanghai unless given)")};
+    if (cli_flags_parse(flags, 1, argc, argv, 2, NULL, 0, NULL))
+        return 2;
+    if (at && parse_now(at, &now)) {
+        fprintf(stderr, "nuanxin: --now 应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM[:SS][Z|±HH:MM]\n");
+        return 2;
     }
     nx_app app;
     if (cli_open_app(&app, false, true))
