@@ -33,12 +33,13 @@
 
 /* ---- pure date rules ---- */
 
-int allowance_month_diff(int y1, int m1, int y2, int m2)
+int services_allowance_month_diff(int y1, int m1, int y2, int m2)
 {
     return (y2 - y1) * 12 + (m2 - m1);
 }
 
-int allowance_tier_for_month(const allowance_tier *tiers, int n, nx_date birth, int y, int m)
+int services_allowance_tier_for_month(const services_allowance_tier *tiers, int n, nx_date birth, int y,
+                                      int m)
 {
     if (!date_valid(y, m, 1) || !date_valid(birth.y, birth.m, birth.d))
         return -1;
@@ -84,8 +85,8 @@ static int month_parse(const char *s, int *y, int *m)
 
 /* ---- tiers ---- */
 
-int svc_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, allowance_tier *t, int cap, int *n,
-                             nx_err *e)
+int services_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, services_allowance_tier *t,
+                                  int cap, int *n, nx_err *e)
 {
     char *reg = NULL;
     int rc = store_one_text(tx, "SELECT value FROM service_settings WHERE key = 'allowance.region'", NULL, 0, &reg, e);
@@ -115,7 +116,7 @@ int svc_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, allowance_
     return store_rows_end(r, e);
 }
 
-static const char *tier_label(int min_age, const allowance_tier *t, int n, char *buf, size_t cap)
+static const char *tier_label(int min_age, const services_allowance_tier *t, int n, char *buf, size_t cap)
 {
     int next = 0;
     for (int i = 0; i < n; i++)
@@ -144,10 +145,10 @@ int services_allowance_tiers(nx_app *app, const nx_principal *who, json_t **out,
     if (rc)
         return rc;
     char region[64];
-    allowance_tier t[MAX_TIERS];
+    services_allowance_tier t[MAX_TIERS];
     int n;
     store_rows *r = NULL;
-    if ((rc = svc_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &n, e)) ||
+    if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &n, e)) ||
         (rc = store_query(tx,
                           "SELECT region, region_name, min_age, monthly_amount, label FROM allowance_tiers "
                           "ORDER BY region, min_age",
@@ -223,7 +224,7 @@ int services_allowance_tiers_save(nx_app *app, const nx_principal *who, json_t *
         store_param p[] = {P_TEXT(region)};
         if ((rc = store_exec(tx, "DELETE FROM allowance_tiers WHERE region = $1", p, 1, NULL, e)))
             goto fail;
-        allowance_tier tt[MAX_TIERS];
+        services_allowance_tier tt[MAX_TIERS];
         int nt = 0;
         size_t i;
         json_t *t;
@@ -274,14 +275,14 @@ fail:
 
 /* ---- start, sweep ---- */
 
-int svc_allowance_start(nx_app *app, store_tx *tx, const nx_principal *who, int64_t app_id, const svc_person *p,
-                        int64_t now_ms, nx_err *e)
+int services_allowance_start(nx_app *app, store_tx *tx, const nx_principal *who, int64_t app_id,
+                             const services_person *p, int64_t now_ms, nx_err *e)
 {
     (void)app;
     char region[64];
-    allowance_tier t[MAX_TIERS];
+    services_allowance_tier t[MAX_TIERS];
     int n, rc;
-    if ((rc = svc_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &n, e)))
+    if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &n, e)))
         return rc;
     if (n == 0)
         return nx_fail(e, NX_EINVAL, "", "未配置高龄津贴标准，请先设置档次");
@@ -290,7 +291,7 @@ int svc_allowance_start(nx_app *app, store_tx *tx, const nx_principal *who, int6
     month_add(&y, &m, 1);
     if (date_parse(p->birth, &birth) != 0)
         return nx_fail(e, NX_EINVAL, "", "居民出生日期无效");
-    int idx = allowance_tier_for_month(t, n, birth, y, m);
+    int idx = services_allowance_tier_for_month(t, n, birth, y, m);
     if (idx < 0)
         idx = 0;
     char start[8];
@@ -327,17 +328,14 @@ typedef struct rcp {
     char birth[11], status[20], stop_date[11], start[8];
 } rcp;
 
-int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
-                        int *stopped, nx_err *e);
-
-int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
-                        int *stopped, nx_err *e)
+int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
+                             int *stopped, nx_err *e)
 {
     (void)app;
     char region[64];
-    allowance_tier t[MAX_TIERS];
+    services_allowance_tier t[MAX_TIERS];
     int n, rc;
-    if ((rc = svc_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &n, e)))
+    if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &n, e)))
         return rc;
     if (n == 0)
         return 0;
@@ -389,14 +387,15 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
                 date_parse(x->stop_date, &stop);
             int fy = stop.y, fm = stop.m;
             month_add(&fy, &fm, 1); /* first month not entitled */
-            if (allowance_month_diff(sy, sm, fy, fm) < 0) {
+            if (services_allowance_month_diff(sy, sm, fy, fm) < 0) {
                 fy = sy;
                 fm = sm;
             }
             int months = 0;
             int64_t amount = 0;
-            for (int y = fy, m = fm; allowance_month_diff(y, m, today.y, today.m) >= 0; month_add(&y, &m, 1)) {
-                int k = allowance_tier_for_month(t, n, birth, y, m);
+            for (int y = fy, m = fm; services_allowance_month_diff(y, m, today.y, today.m) >= 0;
+                 month_add(&y, &m, 1)) {
+                int k = services_allowance_tier_for_month(t, n, birth, y, m);
                 months++;
                 amount += k >= 0 ? t[k].monthly_amount : x->amount;
             }
@@ -412,23 +411,26 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
             snprintf(title, sizeof title, "高龄津贴停发：%s", note);
             store_param c[] = {P_INT(x->id), P_INT(x->community), P_INT(now_ms), P_INT(x->tier_age), P_TEXT(sd),
                                P_TEXT(note)};
-            if ((rc = store_exec(tx,
-                                 "UPDATE allowance_recipients SET status = 'stopped', stop_reason = $2, stop_date = $3, "
-                                 "paid_through = $4, recover_months = $5, recover_amount = $6, updated_at = $7 "
-                                 "WHERE id = $1",
-                                 u, 7, NULL, e)) ||
-                (rc = store_exec(tx,
-                                 "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, "
-                                 "effective_month, note) VALUES ($1, $2, $3, 'stop', $4, substr($5, 1, 7), $6)",
-                                 c, 6, NULL, e)) ||
-                (rc = svc_notify(tx, x->community, 0, "staff", "services.allowance_stopped", title, "", NULL, e)))
+            if ((rc = store_exec(
+                     tx,
+                     "UPDATE allowance_recipients SET status = 'stopped', stop_reason = $2, stop_date = $3, "
+                     "paid_through = $4, recover_months = $5, recover_amount = $6, updated_at = $7 "
+                     "WHERE id = $1",
+                     u, 7, NULL, e)) ||
+                (rc = store_exec(
+                     tx,
+                     "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, "
+                     "effective_month, note) VALUES ($1, $2, $3, 'stop', $4, substr($5, 1, 7), $6)",
+                     c, 6, NULL, e)) ||
+                (rc = services_notify(tx, x->community, 0, "staff", "services.allowance_stopped", title, "",
+                                      NULL, e)))
                 break;
             (*stopped)++;
             continue;
         }
-        if (allowance_month_diff(sy, sm, today.y, today.m) < 0)
+        if (services_allowance_month_diff(sy, sm, today.y, today.m) < 0)
             continue; /* not started yet */
-        int k = allowance_tier_for_month(t, n, birth, today.y, today.m);
+        int k = services_allowance_tier_for_month(t, n, birth, today.y, today.m);
         if (k < 0 || (t[k].min_age == x->tier_age && t[k].monthly_amount == x->amount))
             continue;
         store_param u[] = {P_INT(x->id), P_INT(t[k].min_age), P_INT(t[k].monthly_amount), P_INT(now_ms)};
@@ -439,15 +441,18 @@ int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int6
         snprintf(title, sizeof title, "您的高龄津贴已调整：%s", note);
         store_param c[] = {P_INT(x->id), P_INT(x->community), P_INT(now_ms), P_INT(x->tier_age), P_INT(t[k].min_age),
                            P_INT(t[k].monthly_amount), P_TEXT(month), P_TEXT(note)};
-        if ((rc = store_exec(tx,
-                             "UPDATE allowance_recipients SET tier_age = $2, monthly_amount = $3, updated_at = $4 "
-                             "WHERE id = $1",
-                             u, 4, NULL, e)) ||
-            (rc = store_exec(tx,
-                             "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, to_age, "
-                             "amount, effective_month, note) VALUES ($1, $2, $3, 'tier', $4, $5, $6, $7, $8)",
-                             c, 8, NULL, e)) ||
-            (rc = svc_notify(tx, x->community, x->resident, NULL, "services.allowance_tier", title, "", NULL, e)))
+        if ((rc = store_exec(
+                 tx,
+                 "UPDATE allowance_recipients SET tier_age = $2, monthly_amount = $3, updated_at = $4 "
+                 "WHERE id = $1",
+                 u, 4, NULL, e)) ||
+            (rc = store_exec(
+                 tx,
+                 "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, to_age, "
+                 "amount, effective_month, note) VALUES ($1, $2, $3, 'tier', $4, $5, $6, $7, $8)",
+                 c, 8, NULL, e)) ||
+            (rc = services_notify(tx, x->community, x->resident, NULL, "services.allowance_tier",
+                                  title, "", NULL, e)))
             break;
         (*changes)++;
     }
@@ -487,10 +492,10 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
     char region[64];
-    allowance_tier t[MAX_TIERS];
+    services_allowance_tier t[MAX_TIERS];
     int nt;
     store_rows *r;
-    if ((rc = svc_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
+    if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
         (rc = sqlq_query(tx, &q, &r, e))) {
         store_rollback(tx);
         return rc;
@@ -522,10 +527,10 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
             }
         json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:o, s:b, s:b, s:o, s:I}", "resident_id",
                               (json_int_t)store_int(r, 0), "name", store_text(r, 1), "sex",
-                              store_int(r, 2) == 1 ? "male" : "female", "birth_date", store_text(r, 3), "turning",
-                              turning, "birthday", bds, "grid_name", store_json_text(r, 4), "receiving",
-                              store_int(r, 6) > 0, "open_application", store_int(r, 7) > 0, "tier_label",
-                              svc_str_or_null(label), "monthly_amount", (json_int_t)amount);
+                              store_int(r, 2) == 1 ? "male" : "female", "birth_date", store_text(r, 3),
+                              "turning", turning, "birthday", bds, "grid_name", store_json_text(r, 4),
+                              "receiving", store_int(r, 6) > 0, "open_application", store_int(r, 7) > 0,
+                              "tier_label", services_json_str(label), "monthly_amount", (json_int_t)amount);
         json_array_append_new(items, o);
     }
     rc = store_rows_end(r, e);
@@ -622,10 +627,10 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
         return rc;
     }
     char region[64];
-    allowance_tier t[MAX_TIERS];
+    services_allowance_tier t[MAX_TIERS];
     int nt;
     store_rows *r = NULL;
-    if ((rc = svc_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
+    if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
         (rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     int64_t seq = 0;
@@ -639,12 +644,13 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
             if (sd == NULL || strncmp(sd, month, 7) < 0)
                 continue;
         }
-        int k = allowance_tier_for_month(t, nt, b, y, m);
+        int k = services_allowance_tier_for_month(t, nt, b, y, m);
         if (k < 0)
             continue;
         nx_date last_prev = date_from_days(date_to_days((nx_date){y, m, 1}) - 1);
         int age = date_age(b, last_prev);
-        int pk = m == 1 ? allowance_tier_for_month(t, nt, b, y - 1, 12) : allowance_tier_for_month(t, nt, b, y, m - 1);
+        int pk = m == 1 ? services_allowance_tier_for_month(t, nt, b, y - 1, 12)
+                        : services_allowance_tier_for_month(t, nt, b, y, m - 1);
         char note[120] = "";
         if (strcmp(store_text(r, 6), month) == 0)
             snprintf(note, sizeof note, "本月起发放");
@@ -655,11 +661,7 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
         char masked[40] = "", seqs[16], ages[8], amount[32], lb[40];
         size_t cn;
         const void *ct = store_blob(r, 5, &cn);
-        char *plain = NULL;
-        if (ct && field_decrypt_ad(app->keys, "resident.id_number", ct, cn, &plain) == 0) {
-            mask_id(plain, masked, sizeof masked);
-            field_plain_free(plain);
-        }
+        services_id_masked(app, ct, cn, masked, sizeof masked);
         snprintf(seqs, sizeof seqs, "%lld", (long long)++seq);
         snprintf(ages, sizeof ages, "%d", age);
         yuan(t[k].monthly_amount, amount, sizeof amount);

@@ -6,7 +6,7 @@
  * (perm_scope_q on community_id / grid_id / resident_id), so an application outside it is "not
  * found", never "forbidden".
  *
- * The form values are stored encrypted as one JSON text (form_enc, context CTX_FORM) because items
+ * The form values are stored encrypted as one JSON text (form_enc, context SERVICES_CTX_FORM) because items
  * ask for ID numbers and phones; responses mask id_number and phone fields. Materials are files under
  * the upload store (store/upload.h: <data>/uploads, random names; the original name is kept only as
  * a label); their type is sniffed from the first bytes (PDF, JPEG, PNG), never taken from the
@@ -72,7 +72,7 @@ static void row_fill(nx_app *app, store_rows *r, app_row *a)
     size_t n;
     const void *ct = store_blob(r, 21, &n);
     char *plain = NULL;
-    if (ct && n && field_decrypt_ad(app->keys, CTX_FORM, ct, n, &plain) == 0) {
+    if (ct && n && field_decrypt_ad(app->keys, SERVICES_CTX_FORM, ct, n, &plain) == 0) {
         a->form = json_loads(plain, 0, NULL);
         field_plain_free(plain);
     }
@@ -118,7 +118,7 @@ static int encrypt_form(nx_app *app, json_t *form, unsigned char **ct, size_t *n
     char *text = json_dumps(form, JSON_COMPACT);
     if (text == NULL)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    int rc = field_encrypt_ad(app->keys, CTX_FORM, text, strlen(text), ct, n);
+    int rc = field_encrypt_ad(app->keys, SERVICES_CTX_FORM, text, strlen(text), ct, n);
     sodium_memzero(text, strlen(text));
     free(text);
     return rc ? nx_fail(e, rc, "form", "表单内容无法保存") : 0;
@@ -132,7 +132,7 @@ static int problems_fail(json_t *problems, nx_err *e)
                    json_string_value(json_object_get(first, "message")));
 }
 
-static bool applicants_allow(const svc_item *it, const char *who)
+static bool applicants_allow(const services_item *it, const char *who)
 {
     size_t i;
     json_t *x;
@@ -159,12 +159,12 @@ int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, i
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    svc_item it;
-    svc_person person;
+    services_item it;
+    services_person person;
     unsigned char *ct = NULL;
     size_t ctn = 0;
     json_t *problems = json_array(), *values = form ? json_incref(form) : json_object();
-    if ((rc = svc_item_load(tx, item_id, &it, e)))
+    if ((rc = services_item_load(tx, item_id, &it, e)))
         goto fail0;
     if (!it.active) {
         rc = nx_fail(e, NX_ENOTFOUND, "item_id", "服务事项不存在或已停办");
@@ -174,7 +174,7 @@ int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, i
         rc = nx_fail(e, NX_EPERM, "item_id", self ? "该事项须由社区工作人员代办" : "该事项须由本人申请");
         goto fail;
     }
-    if ((rc = svc_person_load(app, tx, resident_id, &person, e)))
+    if ((rc = services_person_load(app, tx, resident_id, &person, e)))
         goto fail;
     if (!self && !perm_covers(who, tx, person.community_id, person.grid_id)) {
         rc = nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
@@ -190,19 +190,20 @@ int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, i
     nx_date today = date_today();
     char counter[32], serial[40];
     snprintf(counter, sizeof counter, "application:%04d%02d%02d", today.y, today.m, today.d);
-    if ((rc = svc_counter_next(tx, counter, &seq, e)))
+    if ((rc = services_counter_next(tx, counter, &seq, e)))
         goto fail;
     snprintf(serial, sizeof serial, "FW%04d%02d%02d%04lld", today.y, today.m, today.d, (long long)seq);
     store_param p[] = {P_TEXT(serial),       P_INT(item_id),       P_INT(person.community_id),
                        P_ID(person.grid_id), P_INT(resident_id),   P_ID(who->user_id),
                        P_INT(self ? 0 : 1),  P_BLOB(ct, ctn),      P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO service_applications (serial, item_id, community_id, grid_id, resident_id, "
-                            "created_by, proxy, status, form_enc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-                            "$6, $7, 'draft', $8, $9, $9) RETURNING id",
-                            p, 9, id, e)) ||
-        (rc = svc_timeline(tx, who, *id, person.community_id, self ? "created" : "created_proxy", NULL, "draft", NULL,
-                           NULL, e)))
+    if ((rc = store_one_int(
+             tx,
+             "INSERT INTO service_applications (serial, item_id, community_id, grid_id, resident_id, "
+             "created_by, proxy, status, form_enc, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
+             "$6, $7, 'draft', $8, $9, $9) RETURNING id",
+             p, 9, id, e)) ||
+        (rc = services_timeline(tx, who, *id, person.community_id, self ? "created" : "created_proxy", NULL,
+                                "draft", NULL, NULL, e)))
         goto fail;
     json_t *detail = json_pack("{s:s, s:I, s:b}", "item", it.code, "resident_id", (json_int_t)resident_id, "proxy",
                                !self);
@@ -210,13 +211,13 @@ int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, i
     json_decref(detail);
     if (rc)
         goto fail;
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     json_decref(problems);
     json_decref(values);
     free(ct);
     return store_commit(tx, e);
 fail:
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
 fail0:
     json_decref(problems);
     json_decref(values);
@@ -225,7 +226,7 @@ fail0:
     return rc;
 }
 
-static void keep_masked(const svc_item *it, json_t *stored, json_t *form);
+static void keep_masked(const services_item *it, json_t *stored, json_t *form);
 
 int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t *form, int64_t version, nx_err *e)
 {
@@ -238,15 +239,16 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     if (rc)
         return rc;
     app_row a = {0};
-    svc_item it = {0};
+    services_item it = {0};
     unsigned char *ct = NULL;
     size_t ctn = 0;
     json_t *problems = json_array();
     bool owned = false; /* form is our copy (freed on the way out) */
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请已提交，当前状态（%s）不能修改", svc_status_label(a.status));
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请已提交，当前状态（%s）不能修改",
+                     services_status_label(a.status));
         goto fail;
     }
     if (version && version != a.version) {
@@ -265,11 +267,12 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     if ((rc = encrypt_form(app, form, &ct, &ctn, e)))
         goto fail;
     store_param p[] = {P_INT(id), P_BLOB(ct, ctn), P_INT(clock_now_ms())};
-    if ((rc = store_exec(tx,
-                         "UPDATE service_applications SET form_enc = $2, version = version + 1, updated_at = $3 "
-                         "WHERE id = $1",
-                         p, 3, NULL, e)) ||
-        (rc = svc_timeline(tx, who, id, a.community_id, "updated", a.status, a.status, NULL, NULL, e)))
+    if ((rc = store_exec(
+             tx,
+             "UPDATE service_applications SET form_enc = $2, version = version + 1, updated_at = $3 "
+             "WHERE id = $1",
+             p, 3, NULL, e)) ||
+        (rc = services_timeline(tx, who, id, a.community_id, "updated", a.status, a.status, NULL, NULL, e)))
         goto fail;
     json_t *fields = json_array();
     const char *k;
@@ -281,14 +284,14 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     if (rc)
         goto fail;
     row_cleanup(&a);
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     json_decref(problems);
     json_decref(form);
     free(ct);
     return store_commit(tx, e);
 fail:
     row_cleanup(&a);
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     json_decref(problems);
     if (owned)
         json_decref(form);
@@ -298,7 +301,8 @@ fail:
 }
 
 /* Materials of the application per key that are present (not removed). */
-static int materials_missing(store_tx *tx, const svc_item *it, int64_t app_id, json_t *problems, nx_err *e)
+static int materials_missing(store_tx *tx, const services_item *it, int64_t app_id, json_t *problems,
+                             nx_err *e)
 {
     size_t i;
     json_t *m;
@@ -334,16 +338,17 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
     if (rc)
         return rc;
     app_row a = {0};
-    svc_item it = {0};
-    svc_person person;
+    services_item it = {0};
+    services_person person;
     json_t *problems = json_array();
     int64_t now = clock_now_ms();
     nx_date today = date_today();
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)) ||
-        (rc = svc_person_load(app, tx, a.resident_id, &person, e)))
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)) ||
+        (rc = services_person_load(app, tx, a.resident_id, &person, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能提交", svc_status_label(a.status));
+        rc =
+            nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能提交", services_status_label(a.status));
         goto fail;
     }
     if (!it.active) {
@@ -353,7 +358,7 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
     services_form_check(it.form, a.form, true, today, problems);
     if ((rc = materials_missing(tx, &it, id, problems, e)))
         goto fail;
-    rc = svc_eligibility(tx, &it, &person, id, today, problems, e);
+    rc = services_eligibility(tx, &it, &person, id, today, problems, e);
     if (rc < 0)
         goto fail;
     if (json_array_size(problems) > 0) {
@@ -364,33 +369,35 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
         }
         goto fail;
     }
-    const char *step_code = svc_step_str(&it, 0, "code"), *role = svc_step_str(&it, 0, "role");
-    int64_t due = now + (int64_t)svc_step_days(&it, 0) * DAY_MS;
+    const char *step_code = services_step_str(&it, 0, "code"), *role = services_step_str(&it, 0, "role");
+    int64_t due = now + (int64_t)services_step_days(&it, 0) * DAY_MS;
     store_param p[] = {P_INT(id), P_TEXT(step_code), P_TEXT(role), P_INT(due), P_INT(now)};
     bool resubmit = strcmp(a.status, "returned") == 0;
     if ((rc = store_exec(tx,
-                         "UPDATE service_applications SET status = 'in_review', step = 0, step_code = $2, step_role = $3, "
+                         "UPDATE service_applications SET status = 'in_review', step = 0, step_code = $2, "
+                         "step_role = $3, "
                          "due_at = $4, escalated_at = NULL, submitted_at = $5, correction = NULL, "
                          "version = version + 1, updated_at = $5 WHERE id = $1",
                          p, 5, NULL, e)) ||
-        (rc = svc_timeline(tx, who, id, a.community_id, resubmit ? "resubmitted" : "submitted", a.status, "in_review",
-                           step_code, NULL, e)))
+        (rc = services_timeline(tx, who, id, a.community_id, resubmit ? "resubmitted" : "submitted", a.status,
+                                "in_review", step_code, NULL, e)))
         goto fail;
     char title[200], link[64];
-    snprintf(title, sizeof title, "您的“%s”申请已提交，等待%s", it.name, svc_step_str(&it, 0, "name"));
+    snprintf(title, sizeof title, "您的“%s”申请已提交，等待%s", it.name, services_step_str(&it, 0, "name"));
     snprintf(link, sizeof link, "/services/applications/%lld", (long long)id);
-    if ((rc = svc_notify(tx, a.community_id, a.resident_id, NULL, "services.submitted", title, a.serial, link, e)) ||
-        (rc = audit_write(tx, who, resubmit ? "resubmit" : "submit", "service_application", id, a.community_id, NULL,
-                          e)) ||
-        (rc = svc_emit(tx, "application.submitted", a.community_id, id, a.resident_id, "in_review", e)))
+    if ((rc = services_notify(tx, a.community_id, a.resident_id, NULL, "services.submitted", title, a.serial,
+                              link, e)) ||
+        (rc = audit_write(tx, who, resubmit ? "resubmit" : "submit", "service_application", id,
+                          a.community_id, NULL, e)) ||
+        (rc = services_emit(tx, "application.submitted", a.community_id, id, a.resident_id, "in_review", e)))
         goto fail;
     row_cleanup(&a);
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     json_decref(problems);
     return store_commit(tx, e);
 fail:
     row_cleanup(&a);
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     json_decref(problems);
     store_rollback(tx);
     return rc;
@@ -408,18 +415,21 @@ int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, cons
     if ((rc = app_load(app, tx, who, id, &a, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0 && strcmp(a.status, "in_review") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请已办结（%s），不能撤回", svc_status_label(a.status));
+        rc =
+            nx_fail(e, NX_ECONFLICT, "status", "申请已办结（%s），不能撤回", services_status_label(a.status));
         goto fail;
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(id), P_INT(now)};
-    if ((rc = store_exec(tx,
-                         "UPDATE service_applications SET status = 'withdrawn', due_at = NULL, decided_at = $2, "
-                         "version = version + 1, updated_at = $2 WHERE id = $1",
-                         p, 2, NULL, e)) ||
-        (rc = svc_timeline(tx, who, id, a.community_id, "withdrawn", a.status, "withdrawn", NULL, note, e)) ||
+    if ((rc = store_exec(
+             tx,
+             "UPDATE service_applications SET status = 'withdrawn', due_at = NULL, decided_at = $2, "
+             "version = version + 1, updated_at = $2 WHERE id = $1",
+             p, 2, NULL, e)) ||
+        (rc = services_timeline(tx, who, id, a.community_id, "withdrawn", a.status, "withdrawn", NULL, note,
+                                e)) ||
         (rc = audit_write(tx, who, "withdraw", "service_application", id, a.community_id, NULL, e)) ||
-        (rc = svc_emit(tx, "application.withdrawn", a.community_id, id, a.resident_id, "withdrawn", e)))
+        (rc = services_emit(tx, "application.withdrawn", a.community_id, id, a.resident_id, "withdrawn", e)))
         goto fail;
     row_cleanup(&a);
     return store_commit(tx, e);
@@ -442,7 +452,7 @@ static const char *due_state(const app_row *a, int64_t now)
     return "on_time";
 }
 
-static json_t *masked_form(const svc_item *it, json_t *form)
+static json_t *masked_form(const services_item *it, json_t *form)
 {
     json_t *o = json_object();
     const char *k;
@@ -469,7 +479,7 @@ static json_t *masked_form(const svc_item *it, json_t *form)
 
 /* For each ID-number or phone field of form whose value is exactly the masked form of the stored
  * value (what the application showed), put the stored value back. */
-static void keep_masked(const svc_item *it, json_t *stored, json_t *form)
+static void keep_masked(const services_item *it, json_t *stored, json_t *form)
 {
     if (!json_is_object(stored))
         return;
@@ -502,7 +512,7 @@ static json_t *app_json(const app_row *a, const char *item_name, const char *res
     json_object_set_new(o, "id", json_integer(a->id));
     json_object_set_new(o, "serial", json_string(a->serial));
     json_object_set_new(o, "item_id", json_integer(a->item_id));
-    json_object_set_new(o, "item_name", svc_str_or_null(item_name));
+    json_object_set_new(o, "item_name", services_json_str(item_name));
     json_object_set_new(o, "community_id", json_integer(a->community_id));
     json_object_set_new(o, "resident_id", json_integer(a->resident_id));
     char masked[64] = "";
@@ -511,7 +521,7 @@ static json_t *app_json(const app_row *a, const char *item_name, const char *res
     json_object_set_new(o, "resident_name", json_string(masked));
     json_object_set_new(o, "proxy", json_boolean(a->proxy));
     json_object_set_new(o, "status", json_string(a->status));
-    json_object_set_new(o, "status_label", json_string(svc_status_label(a->status)));
+    json_object_set_new(o, "status_label", json_string(services_status_label(a->status)));
     bool in_review = strcmp(a->status, "in_review") == 0;
     json_object_set_new(o, "step", in_review ? json_integer(a->step) : json_null());
     json_object_set_new(o, "step_code", in_review ? json_string(a->step_code) : json_null());
@@ -622,14 +632,15 @@ int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
     if (rc)
         return rc;
     app_row a = {0};
-    svc_item it = {0};
-    svc_person person;
+    services_item it = {0};
+    services_person person;
     json_t *o = NULL, *m = NULL, *t = NULL, *d = NULL;
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)) ||
-        (rc = svc_person_load(app, tx, a.resident_id, &person, e)) || (rc = materials_json(tx, id, &m, e)) ||
-        (rc = timeline_json(tx, id, &t, e)) || (rc = documents_json(app, tx, id, &d, e)))
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)) ||
+        (rc = services_person_load(app, tx, a.resident_id, &person, e)) ||
+        (rc = materials_json(tx, id, &m, e)) || (rc = timeline_json(tx, id, &t, e)) ||
+        (rc = documents_json(app, tx, id, &d, e)))
         goto done;
-    o = app_json(&a, it.name, person.name, svc_step_str(&it, a.step, "name"), clock_now_ms());
+    o = app_json(&a, it.name, person.name, services_step_str(&it, a.step, "name"), clock_now_ms());
     json_object_set_new(o, "resident", json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)person.id, "name",
                                                  person.name, "sex", person.sex, "id_number", person.id_masked,
                                                  "community_name", person.community_name));
@@ -652,7 +663,7 @@ done:
     json_decref(t);
     json_decref(d);
     row_cleanup(&a);
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     store_rollback(tx);
     if (rc == 0)
         *out = o;
@@ -758,11 +769,12 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     app_row a = {0};
-    svc_item it = {0};
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
+    services_item it = {0};
+    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能上传材料", svc_status_label(a.status));
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能上传材料",
+                     services_status_label(a.status));
         goto fail;
     }
     json_t *def = NULL, *m;
@@ -811,12 +823,14 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
     store_param p[] = {P_INT(id),       P_INT(a.community_id), P_TEXT(key),          P_TEXT(filename),
                        P_TEXT(type->mime), P_INT((int64_t)n), P_TEXT(name), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO service_materials (application_id, community_id, material_key, filename, "
-                            "content_type, size, stored_name, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                            "$7, $8, $9) RETURNING id",
-                            p, 9, material_id, e)) ||
-        (rc = svc_timeline(tx, who, id, a.community_id, "material_added", a.status, a.status, NULL, label, e)))
+    if ((rc = store_one_int(
+             tx,
+             "INSERT INTO service_materials (application_id, community_id, material_key, filename, "
+             "content_type, size, stored_name, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
+             "$7, $8, $9) RETURNING id",
+             p, 9, material_id, e)) ||
+        (rc = services_timeline(tx, who, id, a.community_id, "material_added", a.status, a.status, NULL,
+                                label, e)))
         goto fail;
     json_t *detail = json_pack("{s:s, s:s, s:I}", "key", key, "type", kind, "size", (json_int_t)n);
     rc = audit_write(tx, who, "upload", "service_application", id, a.community_id, detail, e);
@@ -827,12 +841,12 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
     if (rc)
         upload_remove(app->cfg->data_dir, name);
     row_cleanup(&a);
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     return rc;
 fail:
     upload_remove(app->cfg->data_dir, name);
     row_cleanup(&a);
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     store_rollback(tx);
     return rc;
 }
@@ -849,7 +863,8 @@ int services_material_remove(nx_app *app, const nx_principal *who, int64_t id, i
     if ((rc = app_load(app, tx, who, id, &a, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能删除材料", svc_status_label(a.status));
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能删除材料",
+                     services_status_label(a.status));
         goto fail;
     }
     int64_t changes = 0;
@@ -863,7 +878,8 @@ int services_material_remove(nx_app *app, const nx_principal *who, int64_t id, i
         rc = nx_fail(e, NX_ENOTFOUND, "", "材料不存在");
         goto fail;
     }
-    if ((rc = svc_timeline(tx, who, id, a.community_id, "material_removed", a.status, a.status, NULL, NULL, e)) ||
+    if ((rc = services_timeline(tx, who, id, a.community_id, "material_removed", a.status, a.status, NULL,
+                                NULL, e)) ||
         (rc = audit_write(tx, who, "remove_material", "service_application", id, a.community_id, NULL, e)))
         goto fail;
     row_cleanup(&a);

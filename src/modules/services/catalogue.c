@@ -6,14 +6,12 @@
  * every material allowed types among pdf/jpeg/png and a size cap, every rule a known name. Reading
  * is open to every signed-in user (the catalogue is public information); changing it needs
  * RIGHT_SERVICE_ADMIN and is audited.
- *
- * Also here: the small helpers the other files share (time line, notifications, counters, events,
- * loading a resident's facts). */
+ * The eligibility rules are checked here too (services_eligibility), since they are part of an item's
+ * definition. */
 #include "modules/services/services_internal.h"
 
 #include "base/jsonin.h"
 #include "base/str.h"
-#include "modules/people/people_internal.h"
 #include "notify/outbox.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
@@ -37,77 +35,6 @@ static bool in_list(const char *const *list, const char *s)
         if (strcmp(list[i], s) == 0)
             return true;
     return false;
-}
-
-json_t *svc_str_or_null(const char *s)
-{
-    return s ? json_string(s) : json_null();
-}
-
-void svc_time_json(json_t *o, const char *key, store_rows *r, int col)
-{
-    if (store_isnull(r, col)) {
-        json_object_set_new(o, key, json_null());
-        return;
-    }
-    char t[30];
-    clock_format_local(store_int(r, col), t);
-    json_object_set_new(o, key, json_string(t));
-}
-
-const char *svc_status_label(const char *s)
-{
-    static const char *const map[][2] = {{"draft", "草稿"},      {"in_review", "审核中"}, {"returned", "退回补正"},
-                                         {"approved", "已办结"}, {"rejected", "不予受理"}, {"withdrawn", "已撤回"}};
-    for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], s) == 0)
-            return map[i][1];
-    return s ? s : "";
-}
-
-/* ---- shared helpers ---- */
-
-int svc_timeline(store_tx *tx, const nx_principal *who, int64_t app_id, int64_t community, const char *action,
-                 const char *from, const char *to, const char *step, const char *note, nx_err *e)
-{
-    store_param p[] = {P_INT(app_id),     P_INT(community), P_INT(clock_now_ms()),
-                       P_ID(who ? who->user_id : 0), P_TEXT(who && who->username ? who->username : "系统"),
-                       P_TEXT(action),    P_TEXT(from),     P_TEXT(to), P_TEXT(step), P_TEXT(note)};
-    return store_exec(tx,
-                      "INSERT INTO service_timeline (application_id, community_id, at, user_id, username, action, "
-                      "from_status, to_status, step_code, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-                      p, 10, NULL, e);
-}
-
-int svc_notify(store_tx *tx, int64_t community, int64_t resident, const char *role, const char *kind,
-               const char *title, const char *body, const char *link, nx_err *e)
-{
-    store_param p[] = {P_ID(community), P_ID(resident), P_TEXT(role), P_TEXT(kind), P_TEXT(title),
-                       P_TEXT(body ? body : ""), P_TEXT(link), P_INT(clock_now_ms())};
-    return store_exec(tx,
-                      "INSERT INTO notifications (community_id, resident_id, target_role, kind, title, body, link, "
-                      "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-                      p, 8, NULL, e);
-}
-
-int svc_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *e)
-{
-    store_param p[] = {P_TEXT(name)};
-    return store_one_int(tx,
-                         "INSERT INTO service_counters (name, value) VALUES ($1, 1) ON CONFLICT (name) DO UPDATE "
-                         "SET value = service_counters.value + 1 RETURNING value",
-                         p, 1, out, e);
-}
-
-int svc_emit(store_tx *tx, const char *kind, int64_t community, int64_t app_id, int64_t resident,
-             const char *status, nx_err *e)
-{
-    char subject[64], payload[256], k[OUTBOX_KIND_MAX + 1];
-    snprintf(k, sizeof k, "services.%s", kind);
-    snprintf(subject, sizeof subject, "application:%lld", (long long)app_id);
-    snprintf(payload, sizeof payload, "{\"application_id\":%lld,\"resident_id\":%lld,\"status\":\"%s\"}",
-             (long long)app_id, (long long)resident, status ? status : "");
-    return outbox_emit(tx, k, community, subject, payload, e);
 }
 
 /* ---- items ---- */
@@ -198,7 +125,7 @@ int services_item_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
     return rc;
 }
 
-int svc_item_load(store_tx *tx, int64_t id, svc_item *it, nx_err *e)
+int services_item_load(store_tx *tx, int64_t id, services_item *it, nx_err *e)
 {
     memset(it, 0, sizeof *it);
     store_rows *r;
@@ -232,7 +159,7 @@ int svc_item_load(store_tx *tx, int64_t id, svc_item *it, nx_err *e)
     return 0;
 }
 
-void svc_item_cleanup(svc_item *it)
+void services_item_cleanup(services_item *it)
 {
     if (it == NULL)
         return;
@@ -245,17 +172,17 @@ void svc_item_cleanup(svc_item *it)
     memset(it, 0, sizeof *it);
 }
 
-int svc_item_nsteps(const svc_item *it)
+int services_item_nsteps(const services_item *it)
 {
     return (int)json_array_size(it->steps);
 }
 
-const char *svc_step_str(const svc_item *it, int i, const char *member)
+const char *services_step_str(const services_item *it, int i, const char *member)
 {
     return json_string_value(json_object_get(json_array_get(it->steps, (size_t)i), member));
 }
 
-int svc_step_days(const svc_item *it, int i)
+int services_step_days(const services_item *it, int i)
 {
     return (int)json_integer_value(json_object_get(json_array_get(it->steps, (size_t)i), "days"));
 }
@@ -684,52 +611,13 @@ int services_form_check(json_t *schema, json_t *values, bool complete, nx_date t
 
 /* ---- residents and eligibility ---- */
 
-int svc_person_load(nx_app *app, store_tx *tx, int64_t resident_id, svc_person *p, nx_err *e)
-{
-    memset(p, 0, sizeof *p);
-    store_rows *r;
-    store_param a[] = {P_INT(resident_id)};
-    int rc = store_query(tx,
-                         "SELECT r.id, r.community_id, r.grid_id, c.street_id, r.name, r.sex, r.birth_date, "
-                         "r.residence, r.status, r.id_enc, c.name FROM residents r JOIN communities c ON c.id = "
-                         "r.community_id WHERE r.id = $1",
-                         a, 1, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "居民不存在", e))) {
-        store_rows_free(r);
-        if (rc == NX_ENOTFOUND)
-            nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
-        return rc;
-    }
-    p->id = store_int(r, 0);
-    p->community_id = store_int(r, 1);
-    p->grid_id = store_int(r, 2);
-    p->street_id = store_int(r, 3);
-    str_copy(p->name, store_text(r, 4), sizeof p->name);
-    str_copy(p->sex, store_int(r, 5) == 1 ? "男" : "女", sizeof p->sex);
-    str_copy(p->birth, store_text(r, 6), sizeof p->birth);
-    str_copy(p->residence, store_text(r, 7), sizeof p->residence);
-    str_copy(p->status, store_text(r, 8), sizeof p->status);
-    str_copy(p->community_name, store_text(r, 10), sizeof p->community_name);
-    size_t n;
-    const void *ct = store_blob(r, 9, &n);
-    char *plain = people_open(app, CTX_ID, ct, n);
-    if (plain) {
-        mask_id(plain, p->id_masked, sizeof p->id_masked);
-        field_plain_free(plain);
-    }
-    store_rows_free(r);
-    return 0;
-}
-
 static void rule_problem(json_t *problems, const char *rule, const char *msg)
 {
     json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "field", "eligibility", "rule", rule, "message", msg));
 }
 
-int svc_eligibility(store_tx *tx, const svc_item *it, const svc_person *p, int64_t exclude_app, nx_date today,
-                    json_t *problems, nx_err *e)
+int services_eligibility(store_tx *tx, const services_item *it, const services_person *p, int64_t exclude_app,
+                         nx_date today, json_t *problems, nx_err *e)
 {
     size_t before = json_array_size(problems);
     nx_date birth = {0};

@@ -68,7 +68,7 @@ static int new_document(store_tx *tx, const nx_principal *who, int64_t app_id, i
     bool cert = strcmp(kind, "certificate") == 0;
     snprintf(counter, sizeof counter, "%s:%04d", cert ? "certificate" : "application_form", today.y);
     int64_t seq;
-    int rc = svc_counter_next(tx, counter, &seq, e);
+    int rc = services_counter_next(tx, counter, &seq, e);
     if (rc)
         return rc;
     snprintf(serial, sizeof serial, "%s%04d-%06lld", cert ? "ZM" : "SQ", today.y, (long long)seq);
@@ -85,15 +85,16 @@ static int new_document(store_tx *tx, const nx_principal *who, int64_t app_id, i
     return rc;
 }
 
-int svc_issue_certificate(store_tx *tx, const nx_principal *who, const svc_item *it, int64_t app_id,
-                          int64_t community, int64_t now_ms, nx_err *e)
+int services_certificate_issue(store_tx *tx, const nx_principal *who, const services_item *it, int64_t app_id,
+                               int64_t community, int64_t now_ms, nx_err *e)
 {
     int64_t doc;
     const char *title = json_string_value(json_object_get(it->document, "title"));
     int rc = new_document(tx, who, app_id, community, "certificate", title ? title : it->name, now_ms, &doc, e);
     if (rc)
         return rc;
-    return svc_timeline(tx, who, app_id, community, "document_issued", "approved", "approved", NULL, title, e);
+    return services_timeline(tx, who, app_id, community, "document_issued", "approved", "approved", NULL,
+                             title, e);
 }
 
 /* ---- rendering ---- */
@@ -114,7 +115,7 @@ static void cn_date_text(const char *iso, char *out, size_t cap)
 }
 
 /* The printable value of a form field (masked when personal). */
-static void form_value(const svc_item *it, json_t *form, const char *key, char *out, size_t cap)
+static void form_value(const services_item *it, json_t *form, const char *key, char *out, size_t cap)
 {
     out[0] = '\0';
     json_t *v = json_object_get(form, key);
@@ -141,8 +142,8 @@ static void form_value(const svc_item *it, json_t *form, const char *key, char *
 }
 
 /* Fill {placeholders} of tpl: name, sex, id_number, birth_date, community, date, then form keys. */
-static int fill_template(const char *tpl, const svc_item *it, const svc_person *p, json_t *form, int64_t now_ms,
-                         strbuf *b)
+static int fill_template(const char *tpl, const services_item *it, const services_person *p, json_t *form,
+                         int64_t now_ms, strbuf *b)
 {
     for (const char *c = tpl; *c;) {
         const char *close = *c == '{' ? strchr(c, '}') : NULL;
@@ -193,8 +194,8 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    svc_item it = {0};
-    svc_person person;
+    services_item it = {0};
+    services_person person;
     json_t *form = NULL;
     strbuf body;
     strbuf_init(&body, 8192);
@@ -216,7 +217,7 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     size_t cn;
     const void *ct = store_blob(r, 8, &cn);
     char *plain = NULL;
-    if (ct && cn && field_decrypt_ad(app->keys, CTX_FORM, ct, cn, &plain) == 0) {
+    if (ct && cn && field_decrypt_ad(app->keys, SERVICES_CTX_FORM, ct, cn, &plain) == 0) {
         form = json_loads(plain, 0, NULL);
         field_plain_free(plain);
     }
@@ -225,7 +226,8 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
         json_decref(form);
         form = json_object();
     }
-    if ((rc = svc_item_load(tx, item_id, &it, e)) || (rc = svc_person_load(app, tx, resident, &person, e)))
+    if ((rc = services_item_load(tx, item_id, &it, e)) ||
+        (rc = services_person_load(app, tx, resident, &person, e)))
         goto fail;
     if (cert && (strcmp(status, "approved") != 0 || it.document == NULL)) {
         rc = strcmp(status, "approved") != 0 ? nx_fail(e, NX_ECONFLICT, "kind", "申请尚未办结，不能出具证明")
@@ -308,7 +310,7 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
         ROW("身份证号", "%s", person.id_masked);
         ROW("所在社区", "%s", person.community_name);
         ROW("办理方式", "%s", proxy ? "社区代办" : "本人申请");
-        ROW("办理状态", "%s", svc_status_label(status));
+        ROW("办理状态", "%s", services_status_label(status));
         ROW("提交日期", "%s", t1);
         if (decided)
             ROW("办结日期", "%s", t2);
@@ -350,7 +352,7 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
 fail:
     store_rollback(tx);
 done:
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     json_decref(form);
     strbuf_cleanup(&body);
     free(rows);
@@ -430,7 +432,7 @@ int services_verify(nx_app *app, const char *code, json_t **out, nx_err *e)
     json_object_set_new(o, "community", json_string(store_text(r, 6)));
     json_object_set_new(o, "application_serial", json_string(store_text(r, 7)));
     json_object_set_new(o, "application_status", json_string(store_text(r, 8)));
-    json_object_set_new(o, "application_status_label", json_string(svc_status_label(store_text(r, 8))));
+    json_object_set_new(o, "application_status_label", json_string(services_status_label(store_text(r, 8))));
     json_object_set_new(o, "item", json_string(store_text(r, 9)));
     json_object_set_new(o, "holder", json_string(holder));
     json_object_set_new(o, "message", json_string(revoked ? "文书真实，但已被撤销" : "文书真实有效，由暖心平台签发"));

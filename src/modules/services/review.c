@@ -1,4 +1,4 @@
-/* review.c — the review workflow, deadlines and escalation, statistics, in-app notifications.
+/* review.c — the review workflow, deadlines and escalation, statistics.
  *
  * A step belongs to a role: "community" steps are handled by community staff of the application's
  * community, "street" steps by street officers of the street the community belongs to (their scope
@@ -15,7 +15,6 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/vec.h"
-#include "notify/channel.h"
 #include "secure/audit.h"
 
 #include <stdio.h>
@@ -89,54 +88,61 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
     if (rc)
         return rc;
     rv_row a;
-    svc_item it = {0};
-    svc_person person;
-    if ((rc = rv_load(tx, who, id, &a, e)) || (rc = svc_item_load(tx, a.item_id, &it, e)))
+    services_item it = {0};
+    services_person person;
+    if ((rc = rv_load(tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "in_review") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不在审核中", svc_status_label(a.status));
+        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不在审核中",
+                     services_status_label(a.status));
         goto fail;
     }
-    const char *step_name = svc_step_str(&it, a.step, "name");
+    const char *step_name = services_step_str(&it, a.step, "name");
     if (!role_fits(who, a.step_role)) {
         rc = nx_fail(e, NX_EPERM, "", "当前环节为“%s”，须由%s办理", step_name ? step_name : a.step_code,
                      strcmp(a.step_role, "street") == 0 ? "街道工作人员" : "社区工作人员");
         goto fail;
     }
     int64_t now = clock_now_ms();
-    int nsteps = svc_item_nsteps(&it);
+    int nsteps = services_item_nsteps(&it);
     char title[300], link[64];
     snprintf(link, sizeof link, "/services/applications/%lld", (long long)id);
     const char *to = NULL, *kind = NULL;
     if (approve && a.step + 1 < nsteps) {
         int next = a.step + 1;
-        store_param p[] = {P_INT(id), P_INT(next), P_TEXT(svc_step_str(&it, next, "code")),
-                           P_TEXT(svc_step_str(&it, next, "role")), P_INT(now + (int64_t)svc_step_days(&it, next) * DAY_MS),
+        store_param p[] = {P_INT(id),
+                           P_INT(next),
+                           P_TEXT(services_step_str(&it, next, "code")),
+                           P_TEXT(services_step_str(&it, next, "role")),
+                           P_INT(now + (int64_t)services_step_days(&it, next) * DAY_MS),
                            P_INT(now)};
-        if ((rc = store_exec(tx,
-                             "UPDATE service_applications SET step = $2, step_code = $3, step_role = $4, due_at = $5, "
-                             "escalated_at = NULL, version = version + 1, updated_at = $6 WHERE id = $1",
-                             p, 6, NULL, e)) ||
-            (rc = svc_timeline(tx, who, id, a.community_id, "step_approved", "in_review", "in_review", a.step_code, note,
-                               e)))
+        if ((rc = store_exec(
+                 tx,
+                 "UPDATE service_applications SET step = $2, step_code = $3, step_role = $4, due_at = $5, "
+                 "escalated_at = NULL, version = version + 1, updated_at = $6 WHERE id = $1",
+                 p, 6, NULL, e)) ||
+            (rc = services_timeline(tx, who, id, a.community_id, "step_approved", "in_review", "in_review",
+                                    a.step_code, note, e)))
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请已通过%s，转入%s", it.name, step_name,
-                 svc_step_str(&it, next, "name"));
+                 services_step_str(&it, next, "name"));
         to = "in_review";
         kind = "application.step_approved";
     } else if (approve) {
         store_param p[] = {P_INT(id), P_INT(now)};
-        if ((rc = store_exec(tx,
-                             "UPDATE service_applications SET status = 'approved', due_at = NULL, decided_at = $2, "
-                             "version = version + 1, updated_at = $2 WHERE id = $1",
-                             p, 2, NULL, e)) ||
-            (rc = svc_timeline(tx, who, id, a.community_id, "approved", "in_review", "approved", a.step_code, note, e)))
+        if ((rc = store_exec(
+                 tx,
+                 "UPDATE service_applications SET status = 'approved', due_at = NULL, decided_at = $2, "
+                 "version = version + 1, updated_at = $2 WHERE id = $1",
+                 p, 2, NULL, e)) ||
+            (rc = services_timeline(tx, who, id, a.community_id, "approved", "in_review", "approved",
+                                    a.step_code, note, e)))
             goto fail;
-        if (it.document && (rc = svc_issue_certificate(tx, who, &it, id, a.community_id, now, e)))
+        if (it.document && (rc = services_certificate_issue(tx, who, &it, id, a.community_id, now, e)))
             goto fail;
         if (strcmp(it.effect, "allowance") == 0) {
-            if ((rc = svc_person_load(app, tx, a.resident_id, &person, e)) ||
-                (rc = svc_allowance_start(app, tx, who, id, &person, now, e)))
+            if ((rc = services_person_load(app, tx, a.resident_id, &person, e)) ||
+                (rc = services_allowance_start(app, tx, who, id, &person, now, e)))
                 goto fail;
         }
         snprintf(title, sizeof title, "您的“%s”申请已办结（审核通过）%s", it.name,
@@ -145,22 +151,26 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         kind = "application.approved";
     } else if (ret) {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
-        if ((rc = store_exec(tx,
-                             "UPDATE service_applications SET status = 'returned', correction = $2, due_at = NULL, "
-                             "version = version + 1, updated_at = $3 WHERE id = $1",
-                             p, 3, NULL, e)) ||
-            (rc = svc_timeline(tx, who, id, a.community_id, "returned", "in_review", "returned", a.step_code, note, e)))
+        if ((rc = store_exec(
+                 tx,
+                 "UPDATE service_applications SET status = 'returned', correction = $2, due_at = NULL, "
+                 "version = version + 1, updated_at = $3 WHERE id = $1",
+                 p, 3, NULL, e)) ||
+            (rc = services_timeline(tx, who, id, a.community_id, "returned", "in_review", "returned",
+                                    a.step_code, note, e)))
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请需要补正，请按要求修改后重新提交", it.name);
         to = "returned";
         kind = "application.returned";
     } else {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
-        if ((rc = store_exec(tx,
-                             "UPDATE service_applications SET status = 'rejected', reason = $2, due_at = NULL, "
-                             "decided_at = $3, version = version + 1, updated_at = $3 WHERE id = $1",
-                             p, 3, NULL, e)) ||
-            (rc = svc_timeline(tx, who, id, a.community_id, "rejected", "in_review", "rejected", a.step_code, note, e)))
+        if ((rc = store_exec(
+                 tx,
+                 "UPDATE service_applications SET status = 'rejected', reason = $2, due_at = NULL, "
+                 "decided_at = $3, version = version + 1, updated_at = $3 WHERE id = $1",
+                 p, 3, NULL, e)) ||
+            (rc = services_timeline(tx, who, id, a.community_id, "rejected", "in_review", "rejected",
+                                    a.step_code, note, e)))
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请未予受理", it.name);
         to = "rejected";
@@ -169,22 +179,20 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
     json_t *detail = json_pack("{s:s, s:s}", "action", action, "step", a.step_code);
     rc = audit_write(tx, who, "review", "service_application", id, a.community_id, detail, e);
     json_decref(detail);
-    if (rc || (rc = svc_notify(tx, a.community_id, a.resident_id, NULL, "services.review", title,
-                               ret || reject ? note : a.serial, link, e)) ||
-        (rc = svc_emit(tx, kind, a.community_id, id, a.resident_id, to, e)))
+    if (rc ||
+        (rc = services_notify(tx, a.community_id, a.resident_id, NULL, "services.review", title,
+                              ret || reject ? note : a.serial, link, e)) ||
+        (rc = services_emit(tx, kind, a.community_id, id, a.resident_id, to, e)))
         goto fail;
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     return store_commit(tx, e);
 fail:
-    svc_item_cleanup(&it);
+    services_item_cleanup(&it);
     store_rollback(tx);
     return rc;
 }
 
 /* ---- sweep: escalation (the allowance part is in allowance.c) ---- */
-
-int svc_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
-                        int *stopped, nx_err *e);
 
 static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *count, nx_err *e)
 {
@@ -233,11 +241,15 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
         snprintf(title, sizeof title, "申请 %s（%s）已超过办理时限，请督办", x->serial, x->item);
         snprintf(link, sizeof link, "/services/applications/%lld", (long long)x->id);
         const char *to_role = strcmp(x->role, "community") == 0 ? "street" : "admin";
-        if ((rc = store_exec(tx, "UPDATE service_applications SET escalated_at = $2 WHERE id = $1", u, 2, NULL, e)) ||
-            (rc = svc_timeline(tx, who, x->id, x->community, "escalated", "in_review", "in_review", x->step,
-                               strcmp(to_role, "street") == 0 ? "超时，已提醒街道督办" : "超时，已提醒系统管理员督办", e)) ||
-            (rc = svc_notify(tx, x->community, 0, to_role, "services.overdue", title, x->step, link, e)) ||
-            (rc = svc_emit(tx, "application.overdue", x->community, x->id, x->resident, "in_review", e)))
+        if ((rc = store_exec(tx, "UPDATE service_applications SET escalated_at = $2 WHERE id = $1", u, 2,
+                             NULL, e)) ||
+            (rc = services_timeline(
+                 tx, who, x->id, x->community, "escalated", "in_review", "in_review", x->step,
+                 strcmp(to_role, "street") == 0 ? "超时，已提醒街道督办" : "超时，已提醒系统管理员督办",
+                 e)) ||
+            (rc = services_notify(tx, x->community, 0, to_role, "services.overdue", title, x->step, link,
+                                  e)) ||
+            (rc = services_emit(tx, "application.overdue", x->community, x->id, x->resident, "in_review", e)))
             break;
         (*count)++;
     }
@@ -255,7 +267,7 @@ int services_sweep(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
         return rc;
     int escalated = 0, changes = 0, stopped = 0;
     if ((rc = escalate(tx, who, now_ms, &escalated, e)) ||
-        (rc = svc_allowance_sweep(app, tx, who, now_ms, &changes, &stopped, e))) {
+        (rc = services_allowance_sweep(app, tx, who, now_ms, &changes, &stopped, e))) {
         store_rollback(tx);
         return rc;
     }
@@ -380,125 +392,4 @@ done:
     if (rc == 0)
         *out = o;
     return rc;
-}
-
-/* ---- notifications ---- */
-
-/* The notifications addressed to who: to their resident (self scope), else to their role within
- * their communities. */
-static void notif_where(sqlq *q, const nx_principal *who)
-{
-    if (who->scope == SCOPE_SELF) {
-        sqlq_add(q, " AND n.resident_id = $%d", P_INT(who->resident_id));
-        return;
-    }
-    sqlq_add(q, " AND n.resident_id IS NULL AND n.target_role = $%d", P_TEXT(role_code(who->role)));
-    if (who->scope == SCOPE_STREET)
-        sqlq_add(q, " AND n.community_id IN (SELECT id FROM communities WHERE street_id = $%d)", P_INT(who->street_id));
-    else if (who->scope != SCOPE_ALL)
-        sqlq_add(q, " AND n.community_id = $%d", P_INT(who->community_id));
-}
-
-static json_t *notification_json(store_rows *r)
-{
-    json_t *o = json_object();
-    store_json_set(o, "id", store_json_int, r, 0);
-    store_json_set(o, "kind", store_json_text, r, 1);
-    store_json_set(o, "title", store_json_text, r, 2);
-    store_json_set(o, "body", store_json_text, r, 3);
-    store_json_set(o, "link", store_json_text, r, 4);
-    json_object_set_new(o, "read", json_boolean(!store_isnull(r, 6)));
-    store_json_set(o, "created_at", store_json_time, r, 5);
-    return o;
-}
-
-int services_notifications(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out,
-                           nx_err *e)
-{
-    int64_t before = 0;
-    if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
-        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-    if (who->scope == SCOPE_SELF && who->resident_id == 0) {
-        *out = json_pack("{s:[], s:n, s:i}", "items", "next_cursor", "unread", 0);
-        return 0;
-    }
-    sqlq unread_q, q;
-    sqlq_init(&unread_q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
-    notif_where(&unread_q, who);
-    sqlq_init(&q, "SELECT n.id, n.kind, n.title, n.body, n.link, n.created_at, n.read_at FROM notifications n "
-                  "WHERE 1 = 1");
-    notif_where(&q, who);
-    if (before)
-        sqlq_add(&q, " AND n.id < $%d", P_INT(before));
-    sqlq_sql(&q, " ORDER BY n.id DESC");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    int64_t unread = 0;
-    store_page_spec spec = {.limit = limit, .max = (int)app->cfg->page_max, .row = notification_json};
-    if ((rc = sqlq_one_int(tx, &unread_q, &unread, e)) || (rc = store_page(tx, &q, &spec, out, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    store_rollback(tx);
-    json_object_set_new(*out, "unread", json_integer(unread));
-    return 0;
-}
-
-int services_notification_read(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
-{
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
-    int64_t changes = 0;
-    if (who->scope == SCOPE_SELF) {
-        store_param p[] = {P_INT(id), P_INT(who->resident_id), P_INT(clock_now_ms())};
-        rc = store_exec(tx,
-                        "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND resident_id = $2",
-                        p, 3, &changes, e);
-    } else {
-        store_param p[] = {P_INT(id), P_TEXT(role_code(who->role)), P_INT(clock_now_ms()),
-                           P_INT(who->scope == SCOPE_ALL ? 0 : who->community_id), P_INT(who->street_id),
-                           P_INT(who->scope == SCOPE_STREET ? 1 : 0)};
-        rc = store_exec(tx,
-                        "UPDATE notifications SET read_at = COALESCE(read_at, $3) WHERE id = $1 AND target_role = $2 "
-                        "AND resident_id IS NULL AND ($4 = 0 OR community_id = $4 OR ($6 = 1 AND community_id IN "
-                        "(SELECT id FROM communities WHERE street_id = $5)))",
-                        p, 6, &changes, e);
-    }
-    if (rc == 0 && changes == 0)
-        rc = nx_fail(e, NX_ENOTFOUND, "", "通知不存在");
-    if (rc) {
-        store_rollback(tx);
-        return rc;
-    }
-    return store_commit(tx, e);
-}
-
-/* ---- external channels ---- */
-
-static int on_event(store *s, const nx_event *ev, void *ctx)
-{
-    (void)s;
-    (void)ctx;
-    if (channel_count() == 0)
-        return 0;
-    json_t *p = json_loads(ev->payload, 0, NULL);
-    nx_message m = {.event_id = ev->id, .community_id = ev->community_id, .kind = ev->kind};
-    m.resident_id = (int64_t)json_integer_value(json_object_get(p, "resident_id"));
-    const char *st = json_string_value(json_object_get(p, "status"));
-    char text[200];
-    snprintf(text, sizeof text, "您的服务申请状态已更新：%s。请登录暖心社区查看。", svc_status_label(st ? st : ""));
-    m.text = text;
-    nx_err e = {0};
-    int rc = channel_send_all(&m, &e);
-    json_decref(p);
-    return rc;
-}
-
-int services_subscribe(dispatcher *d, nx_app *app)
-{
-    return dispatcher_subscribe(d, "services.channels", "services.application.", on_event, app);
 }

@@ -108,17 +108,18 @@ int services_stats(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
 
 /* ---- 高龄津贴 ---- */
 
-typedef struct allowance_tier {
+typedef struct services_allowance_tier {
     int min_age;
     int64_t monthly_amount; /* fen */
-} allowance_tier;
+} services_allowance_tier;
 
 /* The tier that applies to month (y, m) for someone born on birth: tiers (ascending min_age) apply
  * from the month after the birthday on which the age is reached (次月起). Returns the index into
  * tiers, or -1 when no tier applies. Pure. */
-int allowance_tier_for_month(const allowance_tier *tiers, int n, nx_date birth, int y, int m);
+int services_allowance_tier_for_month(const services_allowance_tier *tiers, int n, nx_date birth, int y,
+                                      int m);
 /* Months from (y1, m1) to (y2, m2), negative when the second is earlier. Pure. */
-int allowance_month_diff(int y1, int m1, int y2, int m2);
+int services_allowance_month_diff(int y1, int m1, int y2, int m2);
 
 /* The tiers of every region and the active region: {"region", "regions": [{"region", "name",
  * "tiers": [{"min_age", "monthly_amount", "label"}]}]}. */

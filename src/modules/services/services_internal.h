@@ -6,62 +6,69 @@
 #include "store/page.h"
 #include "store/query.h"
 
-#define CTX_FORM "service.form"       /* encryption context of service_applications.form_enc */
-#define SVC_PAGE_CURSOR_MAX 40
+#define SERVICES_CTX_FORM "service.form" /* encryption context of service_applications.form_enc */
 
 /* An item definition loaded from service_items (JSON members owned). */
-typedef struct svc_item {
+typedef struct services_item {
     int64_t id, version;
     char code[64], name[128], effect[32];
     bool active;
     json_t *applicants, *form, *materials, *eligibility, *steps, *document; /* document may be NULL */
-} svc_item;
+} services_item;
 
-int svc_item_load(store_tx *tx, int64_t id, svc_item *it, nx_err *e);
-void svc_item_cleanup(svc_item *it);
-int svc_item_nsteps(const svc_item *it);
+int services_item_load(store_tx *tx, int64_t id, services_item *it, nx_err *e);
+void services_item_cleanup(services_item *it);
+int services_item_nsteps(const services_item *it);
 /* Step i's member (code, name, role) or NULL; days as an integer. */
-const char *svc_step_str(const svc_item *it, int i, const char *member);
-int svc_step_days(const svc_item *it, int i);
+const char *services_step_str(const services_item *it, int i, const char *member);
+int services_step_days(const services_item *it, int i);
 
 /* The facts about a resident the rules and documents need. */
-typedef struct svc_person {
+typedef struct services_person {
     int64_t id, community_id, grid_id, street_id;
     char name[64], sex[8], birth[11], residence[20], status[20];
     char id_masked[40], community_name[128];
-} svc_person;
+} services_person;
 
-int svc_person_load(nx_app *app, store_tx *tx, int64_t resident_id, svc_person *p, nx_err *e);
+int services_person_load(nx_app *app, store_tx *tx, int64_t resident_id, services_person *p, nx_err *e);
+/* The masked form of a resident's encrypted ID number (residents.id_enc) into out ("" when there is
+ * none or it cannot be read). The plain text is wiped. */
+void services_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t cap);
 
 /* Eligibility rules of it for p (today for ages; exclude_app: the application being submitted).
  * Appends {"field": "eligibility", "rule", "message"} problems; returns their number or a negative
  * store error. */
-int svc_eligibility(store_tx *tx, const svc_item *it, const svc_person *p, int64_t exclude_app, nx_date today,
-                    json_t *problems, nx_err *e);
+int services_eligibility(store_tx *tx, const services_item *it, const services_person *p, int64_t exclude_app,
+                         nx_date today, json_t *problems, nx_err *e);
 
 /* Write a time-line row. who may be NULL (system). */
-int svc_timeline(store_tx *tx, const nx_principal *who, int64_t app_id, int64_t community, const char *action,
-                 const char *from, const char *to, const char *step, const char *note, nx_err *e);
+int services_timeline(store_tx *tx, const nx_principal *who, int64_t app_id, int64_t community,
+                      const char *action, const char *from, const char *to, const char *step,
+                      const char *note, nx_err *e);
 /* In-app notification to a resident (resident_id) or to a role in a community (role, resident 0). */
-int svc_notify(store_tx *tx, int64_t community, int64_t resident, const char *role, const char *kind,
-               const char *title, const char *body, const char *link, nx_err *e);
+int services_notify(store_tx *tx, int64_t community, int64_t resident, const char *role, const char *kind,
+                    const char *title, const char *body, const char *link, nx_err *e);
 /* Next value of a named counter (1, 2, …). */
-int svc_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *e);
+int services_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *e);
 /* Emit "services.<what>" with {"application_id", "resident_id", "status"}. */
-int svc_emit(store_tx *tx, const char *kind, int64_t community, int64_t app_id, int64_t resident,
-             const char *status, nx_err *e);
+int services_emit(store_tx *tx, const char *kind, int64_t community, int64_t app_id, int64_t resident,
+                  const char *status, nx_err *e);
 /* Chinese label of a status ("in_review" → "审核中"). */
-const char *svc_status_label(const char *status);
+const char *services_status_label(const char *status);
 /* Approve-time effects and certificates (documents.c / allowance.c). */
-int svc_issue_certificate(store_tx *tx, const nx_principal *who, const svc_item *it, int64_t app_id,
-                          int64_t community, int64_t now_ms, nx_err *e);
-int svc_allowance_start(nx_app *app, store_tx *tx, const nx_principal *who, int64_t app_id, const svc_person *p,
-                        int64_t now_ms, nx_err *e);
-/* Load the tiers of the active region (ascending); *n at most cap. */
-int svc_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, allowance_tier *t, int cap, int *n,
-                             nx_err *e);
+int services_certificate_issue(store_tx *tx, const nx_principal *who, const services_item *it, int64_t app_id,
+                               int64_t community, int64_t now_ms, nx_err *e);
+int services_allowance_start(nx_app *app, store_tx *tx, const nx_principal *who, int64_t app_id,
+                             const services_person *p, int64_t now_ms, nx_err *e);
+/* The allowance part of services_sweep, in its transaction tx: tier changes of this month and stops
+ * (deceased, moved out) with the months and amount to recover; who NULL = every community. */
+int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
+                             int *stopped, nx_err *e);
+/* Load the tiers of the active region (ascending) into t; more than cap is NX_EINTERNAL. */
+int services_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, services_allowance_tier *t,
+                                  int cap, int *n, nx_err *e);
 
 /* Text helpers. */
-json_t *svc_str_or_null(const char *s);
+json_t *services_json_str(const char *s);
 
 #endif

@@ -126,21 +126,22 @@ static void teardown(void)
 
 static void test_tier_rules(void)
 {
-    allowance_tier t[3] = {{80, 10000}, {90, 30000}, {100, 100000}};
+    services_allowance_tier t[3] = {{80, 10000}, {90, 30000}, {100, 100000}};
     nx_date b = {1936, 3, 15}; /* 90 on 2026-03-15 */
-    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 3), 0); /* the birthday month still pays the 80 tier */
-    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 4), 1); /* the month after: 90 */
-    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 2), 0);
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b, 2026, 3),
+              0); /* the birthday month still pays the 80 tier */
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b, 2026, 4), 1); /* the month after: 90 */
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b, 2026, 2), 0);
     nx_date b79 = {1946, 5, 31};
-    CHECK_INT(allowance_tier_for_month(t, 3, b79, 2026, 5), -1); /* 79 on 30 April */
-    CHECK_INT(allowance_tier_for_month(t, 3, b79, 2026, 6), 0);  /* 80 on 31 May */
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b79, 2026, 5), -1); /* 79 on 30 April */
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b79, 2026, 6), 0);  /* 80 on 31 May */
     nx_date b100 = {1926, 1, 1};
-    CHECK_INT(allowance_tier_for_month(t, 3, b100, 2026, 1), 1); /* 99 on 31 December */
-    CHECK_INT(allowance_tier_for_month(t, 3, b100, 2026, 2), 2);
-    CHECK_INT(allowance_tier_for_month(t, 3, b, 2026, 13), -1);
-    CHECK_INT(allowance_month_diff(2025, 11, 2026, 2), 3);
-    CHECK_INT(allowance_month_diff(2026, 2, 2025, 11), -3);
-    CHECK_INT(allowance_month_diff(2026, 4, 2026, 4), 0);
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b100, 2026, 1), 1); /* 99 on 31 December */
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b100, 2026, 2), 2);
+    CHECK_INT(services_allowance_tier_for_month(t, 3, b, 2026, 13), -1);
+    CHECK_INT(services_allowance_month_diff(2025, 11, 2026, 2), 3);
+    CHECK_INT(services_allowance_month_diff(2026, 2, 2025, 11), -3);
+    CHECK_INT(services_allowance_month_diff(2026, 4, 2026, 4), 0);
 }
 
 static void test_sweep_tier_change_at_90(void)
@@ -163,7 +164,9 @@ static void test_sweep_tier_change_at_90(void)
     char *m = text("SELECT effective_month FROM allowance_changes WHERE recipient_id = 1 AND kind = 'tier'");
     CHECK_STR(m, "2026-04");
     free(m);
-    CHECK_INT(num("SELECT count(*) FROM notifications WHERE resident_id = 1 AND kind = 'services.allowance_tier'"), 1);
+    CHECK_INT(num("SELECT count(*) FROM notifications WHERE resident_id = 1 AND kind = "
+                  "'services.allowance_tier'"),
+              1);
     /* idempotent */
     CHECK_INT(services_sweep(&app, NULL, clock_now_ms(), &s, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(s, "tier_changes")), 0);
