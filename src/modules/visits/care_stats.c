@@ -13,6 +13,7 @@
 #include "modules/visits/visits_internal.h"
 
 #include "base/str.h"
+#include "base/vec.h"
 #include "report/xlsx_write.h"
 #include "secure/audit.h"
 
@@ -20,8 +21,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_GROUPS 512
-#define MAX_POLICIES 256
+/* Bounds of what is read whole: more policies, grids or workers than this fail the request (never
+ * a silently incomplete dashboard). */
+#define MAX_GROUPS 100000
+#define MAX_POLICIES 10000
 
 typedef struct pol {
     int64_t community;
@@ -35,24 +38,26 @@ typedef struct group {
     int64_t files, covered;
 } group;
 
-static group *group_of(group *g, int *n, int64_t id, const char *name, const char *none)
+/* The group of id in gs (added, named name or none, when new); NULL when gs refused it (its error
+ * is kept in gs). */
+static group *group_of(vec *gs, int64_t id, const char *name, const char *none)
 {
-    for (int i = 0; i < *n; i++)
+    group *g = gs->items;
+    for (size_t i = 0; i < gs->len; i++)
         if (g[i].id == id)
             return &g[i];
-    if (*n >= MAX_GROUPS)
+    group x = {.id = id};
+    str_copy(x.name, name ? name : none, sizeof x.name);
+    if (vec_push(gs, &x))
         return NULL;
-    group *x = &g[(*n)++];
-    memset(x, 0, sizeof *x);
-    x->id = id;
-    str_copy(x->name, name ? name : none, sizeof x->name);
-    return x;
+    return &((group *)gs->items)[gs->len - 1];
 }
 
-static json_t *groups_json(group *g, int n, const char *id_key)
+static json_t *groups_json(const vec *gs, const char *id_key)
 {
+    const group *g = gs->items;
     json_t *a = json_array();
-    for (int i = 0; i < n; i++)
+    for (size_t i = 0; i < gs->len; i++)
         json_array_append_new(a, json_pack("{s:o, s:s, s:I, s:I, s:f}", id_key, g[i].id ? json_integer(g[i].id) : json_null(),
                                            "name", g[i].name, "files", (json_int_t)g[i].files, "covered",
                                            (json_int_t)g[i].covered, "coverage",
@@ -74,11 +79,11 @@ static void covered_since(nx_date today, const char *unit, int count, char out[1
     date_format(d, out);
 }
 
-static const pol *match(const pol *ps, int n, int64_t community, const char *category, const char *level)
+static const pol *match(const vec *policies, int64_t community, const char *category, const char *level)
 {
-    const pol *best = NULL;
+    const pol *ps = policies->items, *best = NULL;
     int score = -1;
-    for (int i = 0; i < n; i++) {
+    for (size_t i = 0; i < policies->len; i++) {
         if (strcmp(ps[i].level, level) != 0 || (ps[i].community && ps[i].community != community) ||
             (ps[i].category[0] && strcmp(ps[i].category, category) != 0))
             continue;
@@ -107,33 +112,31 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看关怀统计");
-    pol *ps = calloc(MAX_POLICIES, sizeof *ps);
-    group *grids = calloc(MAX_GROUPS, sizeof *grids), *workers = calloc(MAX_GROUPS, sizeof *workers);
+    vec ps, grids, workers;
+    vec_init(&ps, sizeof(pol), MAX_POLICIES);
+    vec_init(&grids, sizeof(group), MAX_GROUPS);
+    vec_init(&workers, sizeof(group), MAX_GROUPS);
     json_t *res = NULL;
     store_tx *tx = NULL;
     store_rows *r = NULL;
-    int rc = 0, np = 0, ng = 0, nw = 0;
-    if (!ps || !grids || !workers) {
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-        goto done;
-    }
+    int rc = 0;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)) ||
         (rc = store_query(tx,
                           "SELECT community_id, category, level, period_unit, period_count FROM visit_policies "
                           "ORDER BY id",
                           NULL, 0, &r, e)))
         goto done;
-    while (np < MAX_POLICIES && store_row(r)) {
-        ps[np].community = store_int(r, 0);
-        str_copy(ps[np].category, store_text(r, 1) ? store_text(r, 1) : "", sizeof ps[np].category);
-        str_copy(ps[np].level, store_text(r, 2), sizeof ps[np].level);
-        str_copy(ps[np].unit, store_text(r, 3), sizeof ps[np].unit);
-        ps[np].count = (int)store_int(r, 4);
-        np++;
+    while (store_row(r)) {
+        pol p = {.community = store_int(r, 0), .count = (int)store_int(r, 4)};
+        str_copy(p.category, store_text(r, 1) ? store_text(r, 1) : "", sizeof p.category);
+        str_copy(p.level, store_text(r, 2), sizeof p.level);
+        str_copy(p.unit, store_text(r, 3), sizeof p.unit);
+        if (vec_push(&ps, &p))
+            break;
     }
     rc = store_rows_end(r, e);
     r = NULL;
-    if (rc)
+    if (rc || (rc = vec_error(&ps, e)))
         goto done;
     nx_date today = visits_local_date(now_ms);
     char day[11];
@@ -146,32 +149,30 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
         goto done;
     int64_t files = 0, covered = 0;
     while (store_row(r)) {
-        const pol *p = match(ps, np, store_int(r, 1), store_text(r, 4), store_text(r, 5));
+        const pol *p = match(&ps, store_int(r, 1), store_text(r, 4), store_text(r, 5));
         char since[11];
         covered_since(today, p ? p->unit : "month", p ? p->count : 1, since);
         const char *last = store_text(r, 6);
         bool ok = last && strcmp(last, since) >= 0;
         files++;
         covered += ok;
-        group *g = group_of(grids, &ng, store_int(r, 2), store_text(r, 3), "未分网格");
-        if (g) {
-            g->files++;
-            g->covered += ok;
-        }
-        group *w = group_of(workers, &nw, store_int(r, 7), store_text(r, 8), "未指定责任人");
-        if (w) {
-            w->files++;
-            w->covered += ok;
-        }
+        group *g = group_of(&grids, store_int(r, 2), store_text(r, 3), "未分网格");
+        group *w = group_of(&workers, store_int(r, 7), store_text(r, 8), "未指定责任人");
+        if (!g || !w)
+            break;
+        g->files++;
+        g->covered += ok;
+        w->files++;
+        w->covered += ok;
     }
     rc = store_rows_end(r, e);
     r = NULL;
-    if (rc)
+    if (rc || (rc = vec_error(&grids, e)) || (rc = vec_error(&workers, e)))
         goto done;
     res = json_pack("{s:s, s:I, s:I, s:f}", "date", day, "files", (json_int_t)files, "covered", (json_int_t)covered,
                     "coverage", files ? (double)covered / (double)files : 0.0);
-    json_object_set_new(res, "by_grid", groups_json(grids, ng, "grid_id"));
-    json_object_set_new(res, "by_worker", groups_json(workers, nw, "user_id"));
+    json_object_set_new(res, "by_grid", groups_json(&grids, "grid_id"));
+    json_object_set_new(res, "by_worker", groups_json(&workers, "user_id"));
 
     if ((rc = scoped(tx, who, community,
                      "SELECT t.id, t.resident_id, r.name, t.grid_id, g.name, t.reason, t.due_date, u.display_name, "
@@ -248,9 +249,9 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
 done:
     store_rows_free(r);
     store_rollback(tx);
-    free(ps);
-    free(grids);
-    free(workers);
+    vec_cleanup(&ps);
+    vec_cleanup(&grids);
+    vec_cleanup(&workers);
     if (rc) {
         json_decref(res);
         return rc;
