@@ -336,7 +336,7 @@ int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, i
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    store_param p[] = {P_INT(id), P_INT(store_page_limit(limit > 0 ? limit : 50, dev_page_max(app)))};
+    store_param p[] = {P_INT(id), P_INT(store_page_limit(limit > 0 ? limit : 50, devices_page_max(app)))};
     if ((rc = load_channel(tx, who, id, NULL, NULL, NULL, e)) ||
         (rc = store_query(tx,
                           "SELECT event_id, alert_id, state, attempts, http_status, error, created_at, updated_at "
@@ -395,7 +395,7 @@ static void coord_text(int64_t e6, char *out, size_t n)
 /* Title and text of the message for an alert at level (opened: !escalated). */
 static int message_text(const alert_view *a, int level, bool escalated, char *title, size_t tn, strbuf *text)
 {
-    snprintf(title, tn, "%s%s", escalated ? "【报警升级】" : "【暖心报警】", dev_kind_label(a->kind));
+    snprintf(title, tn, "%s%s", escalated ? "【报警升级】" : "【暖心报警】", devices_kind_label(a->kind));
     char when[30], lat[24], lon[24], who[200];
     clock_format_local(a->opened_at, when);
     when[10] = ' ';

@@ -1,5 +1,6 @@
-/* devices.c — the rules of wristband data: ingest of decoded frames, alert bands, duplicate
- * suppression, escalation, and the ticker that runs the server-side rules.
+/* devices.c — the rules of wristband data: ingest of decoded frames (checked against the bands of
+ * devices_rules.c), duplicate suppression, escalation, and the ticker that runs the server-side
+ * rules.
  *
  * Ingest is the gateway's door into the store. A batch of frames is written in one write transaction
  * (the gateway flushes positions and readings every ~100 ms or 200 rows); an alarm frame comes alone
@@ -8,7 +9,7 @@
  * in the list of devices waiting to be bound; its alarms are still alarms (no community yet: only
  * platform administrators see those until it is bound).
  *
- * Alert opening goes through alert_raise, the one place that decides between "new alert" and "a
+ * Alert opening goes through devices_alert_raise, the one place that decides between "new alert" and "a
  * repeat of an alert already raised" (see devices.h for the rule that never hides a new SOS). Every
  * opening, repeat and escalation writes an alert_log row and an outbox event in the same transaction.
  *
@@ -28,31 +29,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-void devices_rules_default(dev_rules *r)
-{
-    *r = (dev_rules){.hr_min = 50, .hr_max = 120, .sys_min = 90, .sys_max = 160, .dia_max = 100, .spo2_min = 90,
-                     .temp_min_e1 = 350, .temp_max_e1 = 375, .offline_min = 60, .no_steps_hour = 10,
-                     .home_lat_e6 = 0, .home_lon_e6 = 0, .home_radius_m = 0};
-}
-
-int devices_rules_check(const dev_rules *r, const wire_health *h, const char *kinds[4])
-{
-    int n = 0;
-    if (h->hr_bpm != WIRE_NONE && h->hr_bpm > 0 && (h->hr_bpm < r->hr_min || h->hr_bpm > r->hr_max))
-        kinds[n++] = "heart_rate";
-    bool bp = (h->sys_mmhg != WIRE_NONE && h->sys_mmhg > 0 &&
-               (h->sys_mmhg < r->sys_min || h->sys_mmhg > r->sys_max)) ||
-              (h->dia_mmhg != WIRE_NONE && h->dia_mmhg > 0 && h->dia_mmhg > r->dia_max);
-    if (bp)
-        kinds[n++] = "blood_pressure";
-    if (h->spo2_pct != WIRE_NONE && h->spo2_pct > 0 && h->spo2_pct < r->spo2_min)
-        kinds[n++] = "spo2";
-    if (h->temp_c_e1 != WIRE_NONE && h->temp_c_e1 > 0 &&
-        (h->temp_c_e1 < r->temp_min_e1 || h->temp_c_e1 > r->temp_max_e1))
-        kinds[n++] = "temperature";
-    return n;
-}
 
 double devices_distance_m(int32_t lat1_e6, int32_t lon1_e6, int32_t lat2_e6, int32_t lon2_e6)
 {
@@ -88,7 +64,7 @@ static const struct {
     {"left_home", "离开居住范围", "normal"},
 };
 
-const char *dev_kind_label(const char *kind)
+const char *devices_kind_label(const char *kind)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(kinds[i].kind, kind) == 0)
@@ -96,7 +72,7 @@ const char *dev_kind_label(const char *kind)
     return kind;
 }
 
-bool dev_kind_known(const char *kind)
+bool devices_kind_known(const char *kind)
 {
     for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
         if (strcmp(kinds[i].kind, kind) == 0)
@@ -114,7 +90,8 @@ static const char *kind_severity(const char *kind)
 
 /* ---- events ---- */
 
-int dev_emit(store_tx *tx, const char *kind, const dev_alert_ref *a, const char *state, bool followup, nx_err *e)
+int devices_alert_emit(store_tx *tx, const char *kind, const devices_alert_ref *a, const char *state, bool followup,
+                       nx_err *e)
 {
     json_t *p = json_pack("{s:I, s:o, s:o, s:o, s:s, s:s, s:s, s:i}", "alert_id", (json_int_t)a->id, "resident_id",
                           a->resident_id ? json_integer(a->resident_id) : json_null(), "device_id",
@@ -136,8 +113,8 @@ int dev_emit(store_tx *tx, const char *kind, const dev_alert_ref *a, const char 
     return rc;
 }
 
-int dev_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t user, int level, const char *note,
-            nx_err *e)
+int devices_alert_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t user, int level,
+                      const char *note, nx_err *e)
 {
     store_param p[] = {P_INT(alert), P_INT(at), P_TEXT(action), P_ID(user), P_INT(level), P_TEXT(note)};
     return store_exec(tx, "INSERT INTO alert_log (alert_id, at, action, user_id, level, note) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -192,43 +169,9 @@ static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devr
     return rc;
 }
 
-static int rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e)
-{
-    devices_rules_default(out);
-    if (custom)
-        *custom = false;
-    if (!resident)
-        return 0;
-    store_param p[] = {P_INT(resident)};
-    store_rows *r = NULL;
-    int rc = store_query(tx,
-                         "SELECT hr_min, hr_max, sys_min, sys_max, dia_max, spo2_min, temp_min_e1, temp_max_e1, offline_min, "
-                         "no_steps_hour, home_lat_e6, home_lon_e6, home_radius_m FROM alert_rules WHERE resident_id = $1",
-                         p, 1, &r, e);
-    if (rc)
-        return rc;
-    if (store_row(r)) {
-        int32_t *f[] = {&out->hr_min,      &out->hr_max,        &out->sys_min,     &out->sys_max,   &out->dia_max,
-                        &out->spo2_min,    &out->temp_min_e1,   &out->temp_max_e1, &out->offline_min, &out->no_steps_hour,
-                        &out->home_lat_e6, &out->home_lon_e6,   &out->home_radius_m};
-        for (int i = 0; i < 13; i++)
-            if (!store_isnull(r, i))
-                *f[i] = (int32_t)store_int(r, i);
-        if (custom)
-            *custom = true;
-    }
-    return store_rows_end(r, e);
-}
-
-int dev_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e)
-{
-    return rules_load(tx, resident, out, custom, e);
-}
-
 /* Open a new alert or merge into the one it repeats. *id gets the alert. */
-int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const char *source,
-                    const wire_pos *pos, const char *detail, int64_t now, int64_t esc_ms, int64_t *id,
-                    nx_err *e)
+int devices_alert_raise(store_tx *tx, const devices_target *t, const char *kind, const char *source,
+                        const wire_pos *pos, const char *detail, int64_t now, int64_t esc_ms, int64_t *id, nx_err *e)
 {
     bool server = strcmp(source, "server") == 0;
     bool fix = pos && pos->present && pos->fix && pos->lat_e6 != WIRE_NONE && pos->lon_e6 != WIRE_NONE;
@@ -266,7 +209,7 @@ int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const c
                              "UPDATE alerts SET repeats = repeats + 1, last_at = $2, fix = CASE WHEN $3 = 1 THEN 1 ELSE fix END, "
                              "lat_e6 = COALESCE($4, lat_e6), lon_e6 = COALESCE($5, lon_e6) WHERE id = $1",
                              p, 5, NULL, e)) ||
-            (rc = dev_log(tx, found, now, "repeated", 0, -1, NULL, e)))
+            (rc = devices_alert_log(tx, found, now, "repeated", 0, -1, NULL, e)))
             return rc;
         *id = found;
         return 0;
@@ -291,14 +234,14 @@ int dev_alert_raise(store_tx *tx, const dev_target *t, const char *kind, const c
                             "opened_at, last_at, fix, lat_e6, lon_e6, detail, escalation_level, next_escalation_at) VALUES "
                             "($1, $2, $3, $4, $5, $6, $7, 'open', $8, $8, $9, $10, $11, $12, 0, $13) RETURNING id",
                             p, 13, id, e)) ||
-        (rc = dev_log(tx, *id, now, "opened", 0, 0, NULL, e)))
+        (rc = devices_alert_log(tx, *id, now, "opened", 0, 0, NULL, e)))
         return rc;
-    dev_alert_ref ref = {.id = *id, .community_id = t->community_id, .grid_id = t->grid_id,
+    devices_alert_ref ref = {.id = *id, .community_id = t->community_id, .grid_id = t->grid_id,
                          .resident_id = t->resident_id, .device_id = t->device_id, .kind = kind,
                          .severity = severity, .level = 0};
     nx_log(LOG_INFO, "devices.alert_opened alert=%lld kind=%s device=%lld fix=%d", (long long)*id, kind,
            (long long)t->device_id, fix ? 1 : 0);
-    return dev_emit(tx, "devices.alert.opened", &ref, "open", false, e);
+    return devices_alert_emit(tx, "devices.alert.opened", &ref, "open", false, e);
 }
 
 static void local_day(int64_t ms, char out[11])
@@ -321,7 +264,7 @@ static int ingest_alarm(store_tx *tx, const devrow *d, const wire_msg *m, int64_
                {WIRE_AL_FENCE_OUT, "fence"},
                {WIRE_AL_FENCE_IN, "fence"},
                {WIRE_AL_GENERAL, "general"}};
-    dev_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
+    devices_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
     char detail[160];
     snprintf(detail, sizeof detail, "{\"frame\":\"%s\",\"fix\":%s}",
              m->proto == WIRE_PROTO_IW ? "iw" : "watch", m->pos.present && m->pos.fix ? "true" : "false");
@@ -339,7 +282,7 @@ static int ingest_alarm(store_tx *tx, const devrow *d, const wire_msg *m, int64_
             fence_done = true;
         }
         int64_t id = 0;
-        int rc = dev_alert_raise(tx, &t, map[i].kind, "device", &m->pos, detail, now, esc_ms, &id, e);
+        int rc = devices_alert_raise(tx, &t, map[i].kind, "device", &m->pos, detail, now, esc_ms, &id, e);
         if (rc)
             return rc;
         if (!*first)
@@ -389,7 +332,7 @@ static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, ing_d
 static int cached_rules(store_tx *tx, ing_dev *x, const dev_rules **out, nx_err *e)
 {
     if (!x->rules_loaded) {
-        int rc = rules_load(tx, x->d.resident, &x->rules, NULL, e);
+        int rc = devices_rules_load(tx, x->d.resident, &x->rules, NULL, e);
         if (rc)
             return rc;
         x->rules_loaded = true;
@@ -499,8 +442,8 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
                          up, 17, NULL, e)))
         return rc;
     if (m->kind == WIRE_CMD_REPLY)
-        return dev_command_reply(tx, d->id, m, now, e);
-    dev_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
+        return devices_command_reply(tx, d->id, m, now, e);
+    devices_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
     const dev_rules *rules = NULL;
     if (reading) {
         if ((rc = cached_rules(tx, x, &rules, e)))
@@ -514,7 +457,7 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
                      h->dia_mmhg == WIRE_NONE ? 0 : h->dia_mmhg, h->spo2_pct == WIRE_NONE ? 0 : h->spo2_pct,
                      h->temp_c_e1 == WIRE_NONE ? 0 : h->temp_c_e1);
             int64_t id;
-            if ((rc = dev_alert_raise(tx, &t, bad[i], "server", NULL, detail, now, esc_ms, &id, e)))
+            if ((rc = devices_alert_raise(tx, &t, bad[i], "server", NULL, detail, now, esc_ms, &id, e)))
                 return rc;
         }
     }
@@ -529,7 +472,7 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
                 char detail[80];
                 snprintf(detail, sizeof detail, "{\"distance_m\":%.0f,\"radius_m\":%d}", dist, rules->home_radius_m);
                 int64_t id;
-                if ((rc = dev_alert_raise(tx, &t, "left_home", "server", pos, detail, now, esc_ms, &id, e)))
+                if ((rc = devices_alert_raise(tx, &t, "left_home", "server", pos, detail, now, esc_ms, &id, e)))
                     return rc;
             }
         }
@@ -678,11 +621,11 @@ static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_er
         store_param u[] = {P_INT(x->id), P_INT(level), more ? P_INT(now + esc_ms) : P_NULL};
         if ((rc = store_exec(tx, "UPDATE alerts SET escalation_level = $2, next_escalation_at = $3 WHERE id = $1", u, 3,
                              NULL, e)) ||
-            (rc = dev_log(tx, x->id, now, "escalated", 0, level, level_target[level], e)))
+            (rc = devices_alert_log(tx, x->id, now, "escalated", 0, level, level_target[level], e)))
             break;
-        dev_alert_ref ref = {.id = x->id, .community_id = x->community, .grid_id = x->grid, .resident_id = x->resident,
+        devices_alert_ref ref = {.id = x->id, .community_id = x->community, .grid_id = x->grid, .resident_id = x->resident,
                              .device_id = x->device, .kind = x->kind, .severity = x->severity, .level = level};
-        rc = dev_emit(tx, "devices.alert.escalated", &ref, "open", false, e);
+        rc = devices_alert_emit(tx, "devices.alert.escalated", &ref, "open", false, e);
         nx_log(LOG_INFO, "devices.alert_escalated alert=%lld level=%d target=%s", (long long)x->id, level,
                level_target[level]);
         if (count)
@@ -716,10 +659,10 @@ static int raise_for(store_tx *tx, const char *sql, const store_param *p, int np
         return rc;
     }
     for (int i = 0; i < n && rc == 0; i++) {
-        dev_target t = {.device_id = rows[i].device, .community_id = rows[i].community, .grid_id = rows[i].grid,
+        devices_target t = {.device_id = rows[i].device, .community_id = rows[i].community, .grid_id = rows[i].grid,
                         .resident_id = rows[i].resident};
         int64_t id;
-        rc = dev_alert_raise(tx, &t, kind, "server", NULL, "{}", now, esc_ms, &id, e);
+        rc = devices_alert_raise(tx, &t, kind, "server", NULL, "{}", now, esc_ms, &id, e);
     }
     free(rows);
     return rc;
@@ -735,7 +678,7 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int64_t
     int rc = store_begin(s, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    if ((rc = escalate(tx, now, esc_ms, escalated, e)) || (rc = dev_commands_tick(tx, now, e)))
+    if ((rc = escalate(tx, now, esc_ms, escalated, e)) || (rc = devices_commands_tick(tx, now, e)))
         goto fail;
     if (idle_ms > 0) {
         store_param p[] = {P_INT(now - idle_ms), P_INT(now)};

@@ -212,7 +212,7 @@ int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         goto out;
     int64_t community = 0;
-    if ((rc = dev_device_in_scope(tx, who, device_id, &community, NULL, e)))
+    if ((rc = devices_device_in_scope(tx, who, device_id, &community, NULL, e)))
         goto out;
     char *proto = NULL;
     store_param pd[] = {P_INT(device_id)};
@@ -316,12 +316,12 @@ int devices_command_list(nx_app *app, const nx_principal *who, int64_t device_id
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
-    limit = store_page_limit(limit > 0 ? limit : 50, dev_page_max(app));
+    limit = store_page_limit(limit > 0 ? limit : 50, devices_page_max(app));
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    if ((rc = dev_device_in_scope(tx, who, device_id, NULL, NULL, e))) {
+    if ((rc = devices_device_in_scope(tx, who, device_id, NULL, NULL, e))) {
         store_rollback(tx);
         return rc;
     }
@@ -365,7 +365,7 @@ int devices_command_cancel(nx_app *app, const nx_principal *who, int64_t device_
     int64_t community = 0;
     char *state = NULL;
     store_param p[] = {P_INT(command_id), P_INT(device_id), P_INT(now), P_ID(who->user_id)};
-    if ((rc = dev_device_in_scope(tx, who, device_id, &community, NULL, e)) ||
+    if ((rc = devices_device_in_scope(tx, who, device_id, &community, NULL, e)) ||
         (rc = store_one_text(tx, "SELECT state FROM device_commands WHERE id = $1 AND device_id = $2", p, 2, &state, e)))
         goto out;
     if (strcmp(state, "queued") != 0) {
@@ -469,7 +469,7 @@ int devices_command_mark(store *s, int64_t id, int what, const char *wire, int64
     return rc;
 }
 
-int dev_command_reply(store_tx *tx, int64_t device, const wire_msg *m, int64_t now, nx_err *e)
+int devices_command_reply(store_tx *tx, int64_t device, const wire_msg *m, int64_t now, nx_err *e)
 {
     char result[64];
     snprintf(result, sizeof result, "设备已确认（%s）", m->type);
@@ -496,7 +496,7 @@ int dev_command_reply(store_tx *tx, int64_t device, const wire_msg *m, int64_t n
                       p, 4, NULL, e);
 }
 
-int dev_commands_tick(store_tx *tx, int64_t now, nx_err *e)
+int devices_commands_tick(store_tx *tx, int64_t now, nx_err *e)
 {
     store_param p[] = {P_INT(now), P_INT(now - DEV_CMD_REPLY_MS)};
     int rc = store_exec(tx,

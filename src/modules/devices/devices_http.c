@@ -1,6 +1,6 @@
 /* devices_http.c — the HTTP face of wristbands, alert rules and alerts: strict JSON in, the rules
- * of devices.c / devices_admin.c, JSON out. Unknown fields, wrong types and over-long strings are
- * refused with the field named before any rule runs. */
+ * of devices_registry.c, devices_rules.c, devices_alerts.c and devices_commands.c, JSON out. Unknown
+ * fields, wrong types and over-long strings are refused with the field named before any rule runs. */
 #include "modules/devices/devices.h"
 
 #include "base/clock.h"

@@ -1,0 +1,412 @@
+/* devices_alerts.c — alerts as people handle them: the list (pages, newest first), the Excel
+ * export, one alert with its log, acknowledge and resolve.
+ *
+ * Scope is applied in SQL (perm_scope_q) on the alert's community, grid and resident columns, so an
+ * alert outside the caller's scope reads as "not found". Alerts of a device nobody has bound have no
+ * community: only platform-wide accounts see them. Acknowledge and resolve change the row only from
+ * the state they expect (UPDATE … WHERE state = …), so two people answering at once get one success
+ * and one conflict; each writes an alert_log row, an audit row and an outbox event in the
+ * transaction of the change. Opening, repeats and escalation are devices.c's. */
+#include "modules/devices/devices.h"
+#include "modules/devices/devices_internal.h"
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "report/xlsx_write.h"
+#include "secure/audit.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ALERT_COLS                                                                                                 \
+    "a.id, a.kind, a.source, a.severity, a.state, a.community_id, a.grid_id, a.resident_id, res.name, a.device_id, " \
+    "d.imei, a.opened_at, a.last_at, a.repeats, a.fix, a.lat_e6, a.lon_e6, a.detail, a.acked_by, a.acked_at, "       \
+    "a.resolved_by, a.resolved_at, a.note, a.needs_followup, a.escalation_level, a.next_escalation_at, a.ack_ms, "   \
+    "a.resolve_ms, ua.display_name, ur.display_name "                                                               \
+    "FROM alerts a LEFT JOIN residents res ON res.id = a.resident_id LEFT JOIN devices d ON d.id = a.device_id "     \
+    "LEFT JOIN users ua ON ua.id = a.acked_by LEFT JOIN users ur ON ur.id = a.resolved_by"
+
+static const char *state_label(const char *s)
+{
+    if (strcmp(s, "open") == 0)
+        return "待处理";
+    if (strcmp(s, "acknowledged") == 0)
+        return "处理中";
+    if (strcmp(s, "resolved") == 0)
+        return "已解决";
+    if (strcmp(s, "false_alarm") == 0)
+        return "误报";
+    return s;
+}
+
+static json_t *alert_row(store_rows *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "id", store_json_int(r, 0));
+    json_object_set_new(o, "kind", store_json_text(r, 1));
+    json_object_set_new(o, "kind_label", json_string(devices_kind_label(store_text(r, 1))));
+    json_object_set_new(o, "source", store_json_text(r, 2));
+    json_object_set_new(o, "severity", store_json_text(r, 3));
+    json_object_set_new(o, "state", store_json_text(r, 4));
+    json_object_set_new(o, "state_label", json_string(state_label(store_text(r, 4))));
+    json_object_set_new(o, "community_id", store_json_int(r, 5));
+    json_object_set_new(o, "grid_id", store_json_int(r, 6));
+    json_object_set_new(o, "resident_id", store_json_int(r, 7));
+    json_object_set_new(o, "resident_name", store_json_text(r, 8));
+    json_object_set_new(o, "device_id", store_json_int(r, 9));
+    json_object_set_new(o, "imei", store_json_text(r, 10));
+    json_object_set_new(o, "opened_at", store_json_time(r, 11));
+    json_object_set_new(o, "last_at", store_json_time(r, 12));
+    json_object_set_new(o, "repeats", store_json_int(r, 13));
+    json_object_set_new(o, "fix", json_boolean(store_int(r, 14) != 0));
+    json_t *pos = json_null();
+    if (!store_isnull(r, 15) && !store_isnull(r, 16))
+        pos = json_pack("{s:f, s:f}", "lat", store_int(r, 15) / 1e6, "lon", store_int(r, 16) / 1e6);
+    json_object_set_new(o, "position", pos);
+    json_t *detail = json_loads(store_text(r, 17) ? store_text(r, 17) : "{}", 0, NULL);
+    json_object_set_new(o, "detail", detail ? detail : json_object());
+    json_object_set_new(o, "acked_by", store_json_int(r, 18));
+    json_object_set_new(o, "acked_by_name", store_json_text(r, 28));
+    json_object_set_new(o, "acked_at", store_json_time(r, 19));
+    json_object_set_new(o, "resolved_by", store_json_int(r, 20));
+    json_object_set_new(o, "resolved_by_name", store_json_text(r, 29));
+    json_object_set_new(o, "resolved_at", store_json_time(r, 21));
+    json_object_set_new(o, "note", store_json_text(r, 22));
+    json_object_set_new(o, "needs_followup", json_boolean(store_int(r, 23) != 0));
+    json_object_set_new(o, "escalation_level", store_json_int(r, 24));
+    json_object_set_new(o, "next_escalation_at", store_json_time(r, 25));
+    json_object_set_new(o, "ack_ms", store_json_int(r, 26));
+    json_object_set_new(o, "resolve_ms", store_json_int(r, 27));
+    return o;
+}
+
+/* The caller's scope and the filters of f (not its cursor) on alerts a. */
+static void alert_where(const nx_principal *who, const alert_filter *f, sqlq *q)
+{
+    perm_scope_q(who, "a.", "resident_id", q);
+    if (f->state && strcmp(f->state, "active") == 0)
+        sqlq_sql(q, " AND a.state IN ('open', 'acknowledged')");
+    else if (f->state)
+        sqlq_add(q, " AND a.state = $%d", P_TEXT(f->state));
+    if (f->kind)
+        sqlq_add(q, " AND a.kind = $%d", P_TEXT(f->kind));
+    if (f->resident_id)
+        sqlq_add(q, " AND a.resident_id = $%d", P_INT(f->resident_id));
+    if (f->device_id)
+        sqlq_add(q, " AND a.device_id = $%d", P_INT(f->device_id));
+    if (f->community_id)
+        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
+    if (f->from_ms)
+        sqlq_add(q, " AND a.opened_at >= $%d", P_INT(f->from_ms));
+    if (f->to_ms)
+        sqlq_add(q, " AND a.opened_at < $%d", P_INT(f->to_ms));
+}
+
+int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看报警");
+    sqlq q, count;
+    sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
+    alert_where(who, f, &q);
+    if (f->before_id)
+        sqlq_add(&q, " AND a.id < $%d", P_INT(f->before_id));
+    sqlq_sql(&q, " ORDER BY a.id DESC");
+    /* the same conditions without the cursor: all that match */
+    sqlq_init(&count, "SELECT COUNT(*) FROM alerts a WHERE 1 = 1");
+    alert_where(who, f, &count);
+    store_page_spec s = {.limit = f->limit > 0 ? f->limit : 50, .max = devices_page_max(app), .count = &count, .row = alert_row};
+    return store_page_read(app->db, &q, &s, out, e);
+}
+
+static void local_time(store_rows *r, int col, char out[32])
+{
+    out[0] = '\0';
+    if (!store_isnull(r, col)) {
+        char t[30];
+        clock_format_local(store_int(r, col), t);
+        /* "YYYY-MM-DDTHH:MM:SS.mmm+08:00" → "YYYY-MM-DD HH:MM:SS" */
+        snprintf(out, 32, "%.10s %.8s", t, t + 11);
+    }
+}
+
+int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filter *f, const char *path,
+                         int64_t *rows, nx_err *e)
+{
+    *rows = 0;
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权导出报警");
+    /* Every alert of the filters or none: one row past the cap refuses the export, never a file
+     * that silently stops at the cap. */
+    int64_t max = app->cfg ? app->cfg->export_max_rows : 200000;
+    sqlq q;
+    sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
+    alert_where(who, f, &q);
+    sqlq_sql(&q, " ORDER BY a.id DESC LIMIT %lld", (long long)max + 1);
+    int rc;
+    xlsx_out *x = NULL;
+    if ((rc = xlsx_out_open(path, "报警记录", &x, e)))
+        return rc;
+    static const char *const titles[] = {"编号",     "发生时间", "报警类型", "级别",     "状态",     "居民",
+                                         "手环",     "定位",     "重复次数", "接警人",   "接警时间", "接警用时（秒）",
+                                         "处置人",   "处置时间", "处置用时（分钟）", "处置说明", "需上门回访"};
+    static const double widths[] = {8, 20, 14, 8, 10, 10, 14, 8, 10, 12, 20, 14, 12, 20, 16, 36, 12};
+    enum { NCOL = sizeof titles / sizeof titles[0] };
+    if ((rc = xlsx_out_header(x, titles, widths, NCOL))) {
+        xlsx_out_discard(x);
+        return nx_fail(e, rc, "", "无法写入导出文件");
+    }
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e))) {
+        xlsx_out_discard(x);
+        return rc;
+    }
+    store_rows *r = NULL;
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
+        while (rc == 0 && store_row(r)) {
+            if (*rows == max) {
+                rc = nx_fail(e, NX_ETOOBIG, "", "报警记录超过 %lld 条，请缩小时间范围或筛选条件后再导出", (long long)max);
+                break;
+            }
+            char id[24], opened[32], acked[32], resolved[32], repeats[24], ack_s[24] = "", res_min[24] = "";
+            snprintf(id, sizeof id, "%lld", (long long)store_int(r, 0));
+            local_time(r, 11, opened);
+            local_time(r, 19, acked);
+            local_time(r, 21, resolved);
+            snprintf(repeats, sizeof repeats, "%lld", (long long)store_int(r, 13));
+            if (!store_isnull(r, 26))
+                snprintf(ack_s, sizeof ack_s, "%lld", (long long)(store_int(r, 26) / 1000));
+            if (!store_isnull(r, 27))
+                snprintf(res_min, sizeof res_min, "%.1f", store_int(r, 27) / 60000.0);
+            const char *sev = store_text(r, 3) ? store_text(r, 3) : "";
+            const char *cells[NCOL] = {id,
+                                       opened,
+                                       devices_kind_label(store_text(r, 1)),
+                                       strcmp(sev, "critical") == 0 ? "紧急" : strcmp(sev, "high") == 0 ? "重要" : "一般",
+                                       state_label(store_text(r, 4)),
+                                       store_text(r, 8) ? store_text(r, 8) : "（未绑定）",
+                                       store_text(r, 10),
+                                       store_int(r, 14) ? "有" : "无",
+                                       repeats,
+                                       store_text(r, 28),
+                                       acked,
+                                       ack_s,
+                                       store_text(r, 29),
+                                       resolved,
+                                       res_min,
+                                       store_text(r, 22),
+                                       store_int(r, 23) ? "是" : "否"};
+            if (xlsx_out_row_typed(x, cells, "nsssssssnssnssnss", NCOL))
+                rc = nx_fail(e, NX_EIO, "", "无法写入导出文件");
+            else
+                (*rows)++;
+        }
+        int rrc = store_rows_end(r, e);
+        rc = rc ? rc : rrc;
+    }
+    store_rollback(tx);
+    if (rc) {
+        xlsx_out_discard(x);
+        return rc;
+    }
+    if ((rc = xlsx_out_close(x, e)))
+        return rc;
+    /* residents' names left the system: who exported what */
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    json_t *d = json_pack("{s:I, s:s?, s:s?}", "count", (json_int_t)*rows, "state", f->state, "kind", f->kind);
+    rc = audit_write(tx, who, "export", "alert", 0, who->community_id, d, e);
+    json_decref(d);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+/* Read one alert in scope into *out (may be NULL) and its state. */
+static int alert_load(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
+    store_rows *r = NULL;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "报警不存在", e)) == 0)
+        *out = alert_row(r);
+    store_rows_free(r);
+    return rc;
+}
+
+int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看报警");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    json_t *o = NULL;
+    if ((rc = alert_load(tx, who, id, &o, e)))
+        goto done;
+    store_param p[] = {P_INT(id)};
+    store_rows *r = NULL;
+    json_t *log = json_array();
+    json_object_set_new(o, "log", log);
+    if ((rc = store_query(tx,
+                          "SELECT l.at, l.action, l.user_id, u.display_name, l.level, l.note FROM alert_log l "
+                          "LEFT JOIN users u ON u.id = l.user_id WHERE l.alert_id = $1 ORDER BY l.id",
+                          p, 1, &r, e)) == 0) {
+        while (store_row(r)) {
+            json_t *x = json_object();
+            json_object_set_new(x, "at", store_json_time(r, 0));
+            json_object_set_new(x, "action", store_json_text(r, 1));
+            json_object_set_new(x, "user_id", store_json_int(r, 2));
+            json_object_set_new(x, "user_name", store_json_text(r, 3));
+            json_object_set_new(x, "level", store_json_int(r, 4));
+            json_object_set_new(x, "note", store_json_text(r, 5));
+            json_array_append_new(log, x);
+        }
+        rc = store_rows_end(r, e);
+    }
+done:
+    store_rollback(tx);
+    if (rc)
+        json_decref(o);
+    else
+        *out = o;
+    return rc;
+}
+
+typedef struct alert_state {
+    int64_t community, grid, resident, device, opened_at, acked_at;
+    int level;
+    char state[16], kind[24], severity[12];
+} alert_state;
+
+static int alert_lock(store_tx *tx, const nx_principal *who, int64_t id, alert_state *s, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT a.community_id, a.grid_id, a.resident_id, a.device_id, a.opened_at, a.acked_at, "
+                  "a.escalation_level, a.state, a.kind, a.severity FROM alerts a WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
+    store_rows *r = NULL;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "报警不存在", e)) == 0) {
+        s->community = store_int(r, 0);
+        s->grid = store_int(r, 1);
+        s->resident = store_int(r, 2);
+        s->device = store_int(r, 3);
+        s->opened_at = store_int(r, 4);
+        s->acked_at = store_int(r, 5);
+        s->level = (int)store_int(r, 6);
+        str_copy(s->state, store_text(r, 7), sizeof s->state);
+        str_copy(s->kind, store_text(r, 8), sizeof s->kind);
+        str_copy(s->severity, store_text(r, 9), sizeof s->severity);
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+static devices_alert_ref ref_of(int64_t id, const alert_state *s)
+{
+    return (devices_alert_ref){.id = id, .community_id = s->community, .grid_id = s->grid, .resident_id = s->resident,
+                           .device_id = s->device, .kind = s->kind, .severity = s->severity, .level = s->level};
+}
+
+int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const char *note, int64_t now, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_ALERT_HANDLE))
+        return nx_fail(e, NX_EPERM, "", "无权处理报警");
+    int rc;
+    if ((rc = devices_check_text(note, 500, "note", e)))
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    alert_state s;
+    if ((rc = alert_lock(tx, who, id, &s, e)))
+        goto fail;
+    if (strcmp(s.state, "open") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被接警或已处理（%s）", state_label(s.state));
+        goto fail;
+    }
+    int64_t changes = 0;
+    store_param p[] = {P_INT(id), P_INT(who->user_id), P_INT(now), P_INT(now - s.opened_at)};
+    if ((rc = store_exec(tx,
+                         "UPDATE alerts SET state = 'acknowledged', acked_by = $2, acked_at = $3, ack_ms = $4, "
+                         "next_escalation_at = NULL WHERE id = $1 AND state = 'open'",
+                         p, 4, &changes, e)))
+        goto fail;
+    if (changes != 1) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被他人接警");
+        goto fail;
+    }
+    devices_alert_ref ref = ref_of(id, &s);
+    if ((rc = devices_alert_log(tx, id, now, "acknowledged", who->user_id, s.level, note, e)) ||
+        (rc = audit_write(tx, who, "acknowledge", "alert", id, s.community, NULL, e)) ||
+        (rc = devices_alert_emit(tx, "devices.alert.acknowledged", &ref, "acknowledged", false, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool false_alarm, const char *note,
+                          bool needs_followup, int64_t now, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_ALERT_HANDLE))
+        return nx_fail(e, NX_EPERM, "", "无权处理报警");
+    if (!note || strspn(note, " \t\r\n") == strlen(note))
+        return nx_fail(e, NX_EINVAL, "note", "请填写处理情况");
+    int rc;
+    if ((rc = devices_check_text(note, 500, "note", e)))
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    alert_state s;
+    if ((rc = alert_lock(tx, who, id, &s, e)))
+        goto fail;
+    if (strcmp(s.state, "open") != 0 && strcmp(s.state, "acknowledged") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已处理（%s）", state_label(s.state));
+        goto fail;
+    }
+    const char *state = false_alarm ? "false_alarm" : "resolved";
+    bool was_open = strcmp(s.state, "open") == 0;
+    int64_t changes = 0;
+    store_param p[] = {P_INT(id),  P_INT(who->user_id), P_INT(now),         P_INT(now - s.opened_at),
+                       P_TEXT(state), P_TEXT(note),     P_INT(needs_followup ? 1 : 0)};
+    if ((rc = store_exec(tx,
+                         "UPDATE alerts SET state = $5, resolved_by = $2, resolved_at = $3, resolve_ms = $4, note = $6, "
+                         "needs_followup = $7, next_escalation_at = NULL, acked_by = COALESCE(acked_by, $2), "
+                         "acked_at = COALESCE(acked_at, $3), ack_ms = COALESCE(ack_ms, $4) "
+                         "WHERE id = $1 AND state IN ('open', 'acknowledged')",
+                         p, 7, &changes, e)))
+        goto fail;
+    if (changes != 1) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被他人处理");
+        goto fail;
+    }
+    devices_alert_ref ref = ref_of(id, &s);
+    json_t *d = json_pack("{s:s, s:b}", "state", state, "needs_followup", needs_followup);
+    if ((was_open && (rc = devices_alert_log(tx, id, now, "acknowledged", who->user_id, s.level, NULL, e))) ||
+        (rc = devices_alert_log(tx, id, now, state, who->user_id, s.level, note, e)) ||
+        (rc = audit_write(tx, who, "resolve", "alert", id, s.community, d, e)) ||
+        (rc = devices_alert_emit(tx, "devices.alert.resolved", &ref, state, needs_followup, e))) {
+        json_decref(d);
+        goto fail;
+    }
+    json_decref(d);
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}

@@ -1,0 +1,42 @@
+/* devices_common.c — what the files of the devices module share: the page cap, the length check
+ * of a text field, and where a resident lives (in the caller's scope).
+ *
+ * These are helpers of this module only (devices_internal.h); what other modules may use is in
+ * devices.h. */
+#include "modules/devices/devices_internal.h"
+
+#include "base/str.h"
+
+int devices_page_max(const nx_app *app)
+{
+    return app->cfg && app->cfg->page_max > 0 ? (int)app->cfg->page_max : 200;
+}
+
+/* The resident's community and grid, in the caller's scope. */
+int devices_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
+                           int64_t *grid, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT r.community_id, r.grid_id FROM residents r WHERE 1 = 1");
+    sqlq_add(&q, " AND r.id = $%d", P_INT(resident));
+    perm_scope_q(who, "r.", "id", &q);
+    store_rows *r = NULL;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "", e)) == 0) {
+        *community = store_int(r, 0);
+        *grid = store_int(r, 1);
+    }
+    store_rows_free(r);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, "resident_id", "居民不存在或不在您的管辖范围内");
+    return rc;
+}
+
+int devices_check_text(const char *s, size_t max, const char *field, nx_err *e)
+{
+    if (s && str_utf8_len(s) > max)
+        return nx_fail(e, NX_EINVAL, field, "%s 过长（最多 %zu 个字符）", field, max);
+    return 0;
+}
