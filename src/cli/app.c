@@ -4,7 +4,7 @@
 
 #include "base/log.h"
 #include "modules/accounts/accounts.h"
-#include "modules/devices/alert_notify.h"
+#include "modules/devices/devices_webhooks.h"
 #include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
 #include "modules/org/org.h"
@@ -91,7 +91,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     org_routes(srv, app);
     people_routes(srv, app);
     devices_routes(srv, app);
-    alert_notify_routes(srv, app);
+    devices_webhooks_routes(srv, app);
     services_routes(srv, app);
     stats_routes(srv, app);
     visits_routes(srv, app);

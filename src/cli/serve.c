@@ -13,7 +13,7 @@
 #include "cli/flags.h"
 #include "gateway/mqtt.h"
 #include "http/http.h"
-#include "modules/devices/alert_notify.h"
+#include "modules/devices/devices_webhooks.h"
 #include "modules/services/services.h"
 #include "modules/visits/visits.h"
 #include "notify/channel.h"
@@ -81,7 +81,7 @@ static int serving_start(serving *sv)
     }
     /* Webhook messages (group robots) leave from a dispatcher of their own: a robot that answers
      * slowly must not hold the other subscribers' events. */
-    if (dispatcher_start(app->db, &sv->hooks, &e) || alert_notify_subscribe(sv->hooks, app)) {
+    if (dispatcher_start(app->db, &sv->hooks, &e) || devices_webhooks_subscribe(sv->hooks, app)) {
         fprintf(stderr, "nuanxin: 无法启动报警通知：%s\n", e.msg);
         return 1;
     }

@@ -1,6 +1,6 @@
 /* devices_internal.h — what the files of the devices module share and nobody else uses: devices.c
  * (ingest, alert opening, escalation), devices_registry.c, devices_rules.c, devices_alerts.c,
- * devices_commands.c, devices_stats.c, alert_notify.c and the helpers of devices_common.c. */
+ * devices_commands.c, devices_stats.c, devices_webhooks.c and the helpers of devices_common.c. */
 #ifndef NX_MODULES_DEVICES_INTERNAL_H
 #define NX_MODULES_DEVICES_INTERNAL_H
 

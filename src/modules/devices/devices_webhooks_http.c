@@ -1,6 +1,6 @@
-/* alert_notify_http.c — the HTTP face of webhook channels (rules in alert_notify.c): parse the path
- * and query, hand the JSON body to the rules (which validate it strictly), answer JSON. */
-#include "modules/devices/alert_notify.h"
+/* devices_webhooks_http.c — the HTTP face of webhook channels (rules in devices_webhooks.c): parse
+ * the path and query, hand the JSON body to the rules (which validate it strictly), answer JSON. */
+#include "modules/devices/devices_webhooks.h"
 
 #include "modules/app_http.h"
 
@@ -15,7 +15,7 @@ static int h_list(http_req *r, void *ctx)
     json_t *out;
     int rc;
     if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &community)) ||
-        (rc = alert_webhooks_list(app, &who, community, &out, http_err(r))))
+        (rc = devices_webhooks_list(app, &who, community, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -27,8 +27,8 @@ static int h_create(http_req *r, void *ctx)
     json_t *body, *out;
     int64_t id;
     int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = alert_webhook_create(app, &who, body, &id, http_err(r))) ||
-        (rc = alert_webhook_get(app, &who, id, &out, http_err(r))))
+    if ((rc = http_json_body(r, &body)) || (rc = devices_webhook_create(app, &who, body, &id, http_err(r))) ||
+        (rc = devices_webhook_get(app, &who, id, &out, http_err(r))))
         return rc;
     char loc[64];
     snprintf(loc, sizeof loc, "/api/v1/webhooks/%lld", (long long)id);
@@ -43,7 +43,7 @@ static int h_get(http_req *r, void *ctx)
     int64_t id;
     json_t *out;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = alert_webhook_get(app, &who, id, &out, http_err(r))))
+    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_webhook_get(app, &who, id, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -56,8 +56,8 @@ static int h_patch(http_req *r, void *ctx)
     json_t *body, *out;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = alert_webhook_update(app, &who, id, body, http_err(r))) ||
-        (rc = alert_webhook_get(app, &who, id, &out, http_err(r))))
+        (rc = devices_webhook_update(app, &who, id, body, http_err(r))) ||
+        (rc = devices_webhook_get(app, &who, id, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -68,7 +68,7 @@ static int h_delete(http_req *r, void *ctx)
     nx_principal who = app_principal(r);
     int64_t id;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = alert_webhook_delete(app, &who, id, http_err(r))))
+    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_webhook_delete(app, &who, id, http_err(r))))
         return rc;
     return http_reply_status(r, 204);
 }
@@ -82,12 +82,12 @@ static int h_deliveries(http_req *r, void *ctx)
     json_t *out;
     if ((rc = http_param_id(r, "id", &id)) ||
         (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
-        (rc = alert_webhook_deliveries(app, &who, id, limit, &out, http_err(r))))
+        (rc = devices_webhook_deliveries(app, &who, id, limit, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
 
-int alert_notify_routes(http_server *srv, nx_app *app)
+int devices_webhooks_routes(http_server *srv, nx_app *app)
 {
     http_route(srv, "GET", "/api/v1/webhooks", h_list, app, 0);
     http_route(srv, "POST", "/api/v1/webhooks", h_create, app, 0);

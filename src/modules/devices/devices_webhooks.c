@@ -1,13 +1,13 @@
-/* alert_notify.c — webhook channels of a community and the subscriber that sends alarms to them
- * (see alert_notify.h).
+/* devices_webhooks.c — webhook channels of a community and the subscriber that sends alarms to them
+ * (see devices_webhooks.h).
  *
  * The handler reads the alert and the channels in a read transaction, sends without holding any
  * transaction (a robot may take seconds), and records each attempt in its own short write
  * transaction, so the writer is never held across the network. Messages name the resident only by
  * a masked name; the full record is one click away in the console for those allowed to see it.
  * Threads: the handler runs on the webhook dispatcher's thread; the channel functions on HTTP threads
- * (alert_notify_http.c). Both only meet in the database. */
-#include "modules/devices/alert_notify.h"
+ * (devices_webhooks_http.c). Both only meet in the database. */
+#include "modules/devices/devices_webhooks.h"
 
 #include "base/clock.h"
 #include "base/jsonin.h"
@@ -143,7 +143,7 @@ static int check_grid(store_tx *tx, int64_t community, int64_t grid, nx_err *e)
     return rc;
 }
 
-int alert_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e)
+int devices_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
@@ -198,7 +198,7 @@ static int load_channel(store_tx *tx, const nx_principal *who, int64_t id, json_
     return rc;
 }
 
-int alert_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+int devices_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
@@ -210,7 +210,7 @@ int alert_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
     return rc;
 }
 
-int alert_webhook_create(nx_app *app, const nx_principal *who, json_t *in_json, int64_t *id, nx_err *e)
+int devices_webhook_create(nx_app *app, const nx_principal *who, json_t *in_json, int64_t *id, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权配置通知渠道");
@@ -257,7 +257,7 @@ fail:
     return rc;
 }
 
-int alert_webhook_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in_json, nx_err *e)
+int devices_webhook_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in_json, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权配置通知渠道");
@@ -307,7 +307,7 @@ fail:
     return rc;
 }
 
-int alert_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
+int devices_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权配置通知渠道");
@@ -327,7 +327,7 @@ int alert_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_er
     return store_commit(tx, e);
 }
 
-int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, int limit, json_t **out, nx_err *e)
+int devices_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, int limit, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
@@ -592,12 +592,12 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
         long status = 0;
         nx_err se;
         nx_err_clear(&se);
-        int src = body ? webhook_post(t[i].format, t[i].url, t[i].secret, body, ALERT_NOTIFY_TIMEOUT_MS,
+        int src = body ? webhook_post(t[i].format, t[i].url, t[i].secret, body, DEVICES_WEBHOOK_TIMEOUT_MS,
                                       clock_now_ms(), &status, &se)
                        : nx_fail(&se, NX_ENOMEM, "", "消息生成失败");
         const char *state = "sent";
         if (src) {
-            state = t[i].attempts + 1 >= ALERT_NOTIFY_ATTEMPTS ? "failed" : "retrying";
+            state = t[i].attempts + 1 >= DEVICES_WEBHOOK_ATTEMPTS ? "failed" : "retrying";
             nx_log(LOG_WARN, "webhook.failed channel=%lld event=%lld attempt=%lld status=%ld code=%s",
                    (long long)t[i].id, (long long)ev->id, (long long)t[i].attempts + 1, status, nx_code_name(src));
         } else {
@@ -617,7 +617,7 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
     return result;
 }
 
-int alert_notify_subscribe(dispatcher *d, nx_app *app)
+int devices_webhooks_subscribe(dispatcher *d, nx_app *app)
 {
-    return dispatcher_subscribe(d, ALERT_NOTIFY_SUBSCRIBER, "devices.alert.", on_alert_event, app);
+    return dispatcher_subscribe(d, DEVICES_WEBHOOK_SUBSCRIBER, "devices.alert.", on_alert_event, app);
 }

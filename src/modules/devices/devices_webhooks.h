@@ -1,4 +1,4 @@
-/* alert_notify.h — alarms that reach people: webhook channels per community, and the subscriber
+/* devices_webhooks.h — alarms that reach people: webhook channels per community, and the subscriber
  * that sends "devices.alert.opened" and "devices.alert.escalated" to them (issue 5, item 5).
  *
  * A channel (table webhook_channels, migration 005) is a WeCom or DingTalk group robot or a generic
@@ -13,14 +13,14 @@
  * the other subscribers) and records each (event, channel) pair in webhook_deliveries: a pair marked
  * sent or failed is never sent again, which makes redelivery of an event harmless. A failing
  * channel makes the handler fail, so the dispatcher calls it again after its back-off (0.2 s,
- * doubling); after ALERT_NOTIFY_ATTEMPTS attempts the pair is marked failed and the event is let go,
- * so one dead robot cannot hold the alarms behind it for long. Each attempt waits at most
- * ALERT_NOTIFY_TIMEOUT_MS for the receiver.
+ * doubling); after DEVICES_WEBHOOK_ATTEMPTS attempts the pair is marked failed and the event is let
+ * go, so one dead robot cannot hold the alarms behind it for long. Each attempt waits at most
+ * DEVICES_WEBHOOK_TIMEOUT_MS for the receiver.
  *
  * Rights: channels are read and written with RIGHT_DEVICE_WRITE in the community's scope (a
  * channel's URL carries the robot's key; the DingTalk signing secret is never returned). */
-#ifndef NX_MODULES_ALERT_NOTIFY_H
-#define NX_MODULES_ALERT_NOTIFY_H
+#ifndef NX_MODULES_DEVICES_WEBHOOKS_H
+#define NX_MODULES_DEVICES_WEBHOOKS_H
 
 #include <jansson.h>
 #include <stdint.h>
@@ -28,31 +28,31 @@
 #include "modules/app.h"
 #include "notify/dispatcher.h"
 
-#define ALERT_NOTIFY_ATTEMPTS   6
-#define ALERT_NOTIFY_TIMEOUT_MS 5000
-#define ALERT_NOTIFY_SUBSCRIBER "devices.webhooks"
+#define DEVICES_WEBHOOK_ATTEMPTS   6
+#define DEVICES_WEBHOOK_TIMEOUT_MS 5000
+#define DEVICES_WEBHOOK_SUBSCRIBER "devices.webhooks"
 
 /* Channels in the caller's scope, {"items": […]}; community_id 0 = every community in scope. */
-int alert_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
+int devices_webhooks_list(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
 /* Create from a JSON object {"community_id", "grid_id", "name", "format", "url", "secret", "levels",
  * "enabled"} (strict: unknown fields refused; community_id defaults to the caller's community).
  * Audited. */
-int alert_webhook_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
-int alert_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+int devices_webhook_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+int devices_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* Change any of grid_id, name, format, url, secret, levels, enabled (null clears grid_id, secret).
  * Audited. */
-int alert_webhook_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+int devices_webhook_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* Delete the channel and its delivery records. Audited. */
-int alert_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e);
+int devices_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e);
 /* The channel's deliveries, newest first: {"items": [{"event_id", "alert_id", "state", "attempts",
  * "http_status", "error", "created_at", "updated_at"}]}. */
-int alert_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, int limit, json_t **out, nx_err *e);
+int devices_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, int limit, json_t **out, nx_err *e);
 
 /* Routes: GET/POST /api/v1/webhooks, GET/PATCH/DELETE /api/v1/webhooks/{id},
  * GET /api/v1/webhooks/{id}/deliveries. */
-int alert_notify_routes(http_server *srv, nx_app *app);
+int devices_webhooks_routes(http_server *srv, nx_app *app);
 
-/* Subscribe ALERT_NOTIFY_SUBSCRIBER (prefix "devices.alert.") to d. app must outlive d. */
-int alert_notify_subscribe(dispatcher *d, nx_app *app);
+/* Subscribe DEVICES_WEBHOOK_SUBSCRIBER (prefix "devices.alert.") to d. app must outlive d. */
+int devices_webhooks_subscribe(dispatcher *d, nx_app *app);
 
 #endif
