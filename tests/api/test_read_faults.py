@@ -25,6 +25,12 @@ RESIDENT_COLS = "r.sort_key, c.name FROM residents r"
 HOUSEHOLD_COLS = "hr.name, h.notes, h.address_enc"
 # The columns of a grid in the organisation module (org.c): the grid list and one grid.
 GRID_COLS = "FROM buildings b WHERE b.grid_id = g.id"
+# The columns of a wristband (devices_admin.c DEVICE_COLS): the device list and one device.
+DEVICE_COLS = "d.first_seen_at, d.last_seen_at, d.notes"
+# The columns of an alarm (devices_admin.c ALERT_COLS): the alarm list, its export and one alarm.
+ALERT_COLS = "a.resolve_ms, ua.display_name, ur.display_name"
+# The columns of a visit task (visits/tasks.c TASK_COLS): the task list and one task.
+TASK_COLS = "t.escalated_at, t.visit_id, t.done_at"
 
 
 def restart(fault=None):
@@ -68,7 +74,13 @@ def test_setup():
         st, _, r = admin.post("/api/v1/residents", body)
         check_eq(st, 201, f"create resident {name}: {r}")
         residents.append(r)
-    ctx.update(community=comm, grids=grids, households=households, residents=residents)
+    devices = []
+    for i in range(3):
+        st, _, d = admin.post("/api/v1/devices", {"imei": f"86000000000{i:04d}", "protocol": "watch",
+                                                  "resident_id": residents[i]["id"]})
+        check_eq(st, 201, f"add device {d}")
+        devices.append(d)
+    ctx.update(community=comm, grids=grids, households=households, residents=residents, devices=devices)
     # Without a fault every read below answers 200 with every row: the baseline of the phases.
     st, _, body = admin.get("/api/v1/residents?limit=100")
     check_eq((st, len(body.get("items", []))), (200, len(names)), "the full list without a fault")
@@ -183,6 +195,57 @@ def test_org_grid_reads_fail():
     check_eq(st, 200, "control GET /api/v1/residents")
 
 
+def test_device_reads_fail():
+    """The devices module (on the module kit): the device list mid-stream, one device, and the alarm
+    list and export failing on their first row (no alarm exists: a failed read is not an empty list)."""
+    admin = restart(DEVICE_COLS + "@2")
+    st, resp, body = admin.get("/api/v1/devices")
+    check(is_503(st, resp, body), f"device list failing on row 2 → 503 ({st} {body})")
+    dev = ctx["devices"][0]["id"]
+    st, _, body = admin.get(f"/api/v1/devices/{dev}")
+    check_eq((st, body.get("id")), (200, dev), "one device is read before row 2")
+    admin = restart(DEVICE_COLS + "@1")
+    st, resp, body = admin.get(f"/api/v1/devices/{dev}")
+    check(is_503(st, resp, body), f"one device failing → 503, not 404 ({st} {body})")
+    admin = restart(ALERT_COLS + "@1")
+    for path in ("/api/v1/alerts", "/api/v1/alerts/export"):
+        st, resp, body = admin.get(path)
+        check(is_503(st, resp, body), f"GET {path} failing on its first row → 503, not an empty 200 ({st})")
+    st, _, body = admin.get("/api/v1/devices")
+    check_eq(st, 200, "control GET /api/v1/devices")
+
+
+def test_visit_task_list_fails():
+    """The visits module (on the module kit): the task list failing on its first row."""
+    admin = restart(TASK_COLS + "@1")
+    st, resp, body = admin.get("/api/v1/visit-tasks")
+    check(is_503(st, resp, body), f"visit task list failing → 503, not an empty 200 ({st} {body})")
+    st, _, body = admin.get("/api/v1/visits")
+    check_eq(st, 200, "control GET /api/v1/visits")
+
+
+def test_export_refuses_past_its_cap():
+    """Not a fault but the same rule: an export over export_max_rows is refused (413), never a file
+    that silently stops at the cap."""
+    conf = os.path.join(S.data, "nuanxin.conf")
+    before = open(conf).read() if os.path.exists(conf) else None
+    n = len(ctx["residents"])
+    try:
+        with open(conf, "a") as f:
+            f.write(f"\nexport_max_rows = {n - 1}\n")
+        admin = restart(None)
+        st, resp, body = admin.get("/api/v1/residents/export")
+        check(is_problem(st, resp, body, 413), f"export of {n} residents with a cap of {n - 1} → 413 ({st})")
+        st, _, body = admin.get(f"/api/v1/residents/export?community_id={ctx['community']['id']}&age_min=83")
+        check_eq(st, 200, "an export under the cap")
+    finally:
+        if before is None:
+            os.unlink(conf)
+        else:
+            with open(conf, "w") as f:
+                f.write(before)
+
+
 def test_no_fault_again():
     """Back without a fault, everything reads whole: the failures above changed nothing."""
     admin = restart(None)
@@ -192,4 +255,5 @@ def test_no_fault_again():
 
 
 run([test_setup, test_lists_whole_without_fault, test_resident_list_fails_mid_stream, test_resident_record_fails, test_household_reads_fail,
-     test_org_grid_reads_fail, test_no_fault_again])
+     test_org_grid_reads_fail, test_device_reads_fail, test_visit_task_list_fails, test_export_refuses_past_its_cap,
+     test_no_fault_again])

@@ -76,7 +76,9 @@ int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fiel
 int people_resident_search(nx_app *app, const nx_principal *who, const resident_query *q, json_t **out,
                            nx_err *e);
 /* Iterate every match of q (no paging) for export: fn gets each resident's JSON (masked unless
- * reveal, which requires RIGHT_REVEAL and writes one audit row for the whole export). */
+ * reveal, which requires RIGHT_REVEAL and writes one audit row for the whole export). q->limit is a
+ * cap, not a page: a match past it fails the whole walk with NX_ETOOBIG (never an export that
+ * silently stops at the cap). A failing fn stops the walk with its code. */
 int people_resident_each(nx_app *app, const nx_principal *who, const resident_query *q, bool reveal,
                          int (*fn)(json_t *row, void *ctx), void *ctx, int64_t *count, nx_err *e);
 

@@ -8,6 +8,7 @@
 #include "base/clock.h"
 #include "base/jsonw.h"
 #include "base/str.h"
+#include "base/vec.h"
 #include "modules/people/choices.h"
 #include "modules/people/people_internal.h"
 #include "secure/audit.h"
@@ -120,36 +121,26 @@ static int members_write(store_tx *tx, int64_t household, int64_t self, jsonw *w
                          p, 1, &r, e);
     if (rc)
         return rc;
-    member stack[16], *m = stack;
-    size_t n = 0, cap = sizeof stack / sizeof stack[0];
+    /* No cap of its own: the response that carries the members has one (jsonw). */
+    vec v;
+    vec_init(&v, sizeof(member), 0);
     nx_date today = date_today();
     while (store_row(r)) {
-        if (n == cap) {
-            member *bigger = malloc(2 * cap * sizeof *bigger);
-            if (bigger == NULL) {
-                rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-                break;
-            }
-            memcpy(bigger, m, n * sizeof *m);
-            if (m != stack)
-                free(m);
-            m = bigger;
-            cap *= 2;
-        }
-        member *x = &m[n++];
+        member x = {0};
         nx_date b = {0};
         date_parse(store_text(r, 4), &b);
-        x->id = store_int(r, 0);
-        str_copy(x->name, store_text(r, 1) ? store_text(r, 1) : "", sizeof x->name);
-        str_copy(x->relation, store_text(r, 2) ? store_text(r, 2) : "", sizeof x->relation);
-        str_copy(x->status, store_text(r, 5) ? store_text(r, 5) : "", sizeof x->status);
-        x->male = store_int(r, 3) == 1;
-        x->age = b.y ? date_age(b, today) : 0;
+        x.id = store_int(r, 0);
+        str_copy(x.name, store_text(r, 1) ? store_text(r, 1) : "", sizeof x.name);
+        str_copy(x.relation, store_text(r, 2) ? store_text(r, 2) : "", sizeof x.relation);
+        str_copy(x.status, store_text(r, 5) ? store_text(r, 5) : "", sizeof x.status);
+        x.male = store_int(r, 3) == 1;
+        x.age = b.y ? date_age(b, today) : 0;
+        if (vec_push(&v, &x))
+            break;
     }
-    int end = store_rows_end(r, rc ? NULL : e);
-    if (rc == 0)
-        rc = end;
-    if (rc == 0) {
+    const member *m = v.items;
+    size_t n = v.len;
+    if ((rc = store_rows_end(r, e)) == 0 && (rc = vec_error(&v, e)) == 0) {
         /* Heads first, the last one read first, then everyone else oldest first: the order the
          * earlier code produced by inserting each head at the front of the array. */
         jsonw_arr_begin(w);
@@ -161,8 +152,7 @@ static int members_write(store_tx *tx, int64_t household, int64_t self, jsonw *w
                 member_write(w, &m[i], self);
         jsonw_arr_end(w);
     }
-    if (m != stack)
-        free(m);
+    vec_cleanup(&v);
     return rc;
 }
 

@@ -564,14 +564,16 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
         size_t i;
         json_t *row;
         json_array_foreach(batch, i, row) {
-            if (*count >= q->limit)
-                break;
+            if (*count >= q->limit) {
+                rc = nx_fail(e, NX_ETOOBIG, "", "符合条件的居民超过 %d 人，请缩小筛选范围后再导出", q->limit);
+                goto done;
+            }
             if ((rc = fn(row, ctx)))
                 goto done;
             (*count)++;
         }
         json_array_clear(batch);
-        if (rows < 200 || *count >= q->limit)
+        if (rows < 200)
             break;
     }
 done:
