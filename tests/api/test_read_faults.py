@@ -25,9 +25,9 @@ RESIDENT_COLS = "r.sort_key, c.name FROM residents r"
 HOUSEHOLD_COLS = "hr.name, h.notes, h.address_enc"
 # The columns of a grid in the organisation module (org.c): the grid list and one grid.
 GRID_COLS = "FROM buildings b WHERE b.grid_id = g.id"
-# The columns of a wristband (devices_admin.c DEVICE_COLS): the device list and one device.
+# The columns of a wristband (devices_registry.c DEVICE_COLS): the device list and one device.
 DEVICE_COLS = "d.first_seen_at, d.last_seen_at, d.notes"
-# The columns of an alarm (devices_admin.c ALERT_COLS): the alarm list, its export and one alarm.
+# The columns of an alarm (devices_alerts.c ALERT_COLS): the alarm list, its export and one alarm.
 ALERT_COLS = "a.resolve_ms, ua.display_name, ur.display_name"
 # The columns of a visit task (visits/tasks.c TASK_COLS): the task list and one task.
 TASK_COLS = "t.escalated_at, t.visit_id, t.done_at"
