@@ -114,13 +114,14 @@ typedef struct device_filter {
     int64_t resident_id, community_id; /* 0 = any */
     const char *q;        /* IMEI or SIM prefix, the resident's name (part), pinyin or initials */
     int64_t after_id;     /* cursor: devices after this id */
-    int limit;            /* 0 = 200 */
+    int limit;            /* rows of the page; 0 or over page_max: page_max */
 } device_filter;
 
-/* {"items": […] in id order, "total": in scope with the filter, "next_cursor": text or null}. */
+/* {"items": […] in id order, "total": in scope with the filter, "next_cursor": text or null}; a
+ * read failing on the way is the error (NX_EBUSY …), never a short page. */
 int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e);
 /* Telemetry, newest first: what "positions", "readings" or "steps" (per local day: {"day",
- * "steps"}), since from_ms (0 = any). */
+ * "steps"}), since from_ms (0 = any), at most limit rows (0 or over page_max: page_max). */
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms,
                       int limit, json_t **out, nx_err *e);
 /* Look a device up by IMEI (for the CLI): 0 and *id, or NX_ENOTFOUND. */
@@ -145,14 +146,15 @@ typedef struct alert_filter {
     int64_t resident_id, device_id, community_id;
     int64_t from_ms, to_ms;
     int64_t before_id; /* cursor */
-    int limit;
+    int limit;         /* 0 = 50; over page_max: page_max */
 } alert_filter;
 
 /* Newest first: {"items", "total" (all that match, whatever the cursor), "next_cursor"}. */
 int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e);
-/* The alerts of f (cursor ignored), newest first, up to export_max_rows, as an .xlsx file at path
- * (Chinese headers: time, kind, level, state, resident, wristband, who acknowledged and how fast,
- * who resolved, the note, follow-up). *rows gets the count. DEVICE_READ; audited. */
+/* The alerts of f (cursor ignored), newest first, as an .xlsx file at path (Chinese headers: time,
+ * kind, level, state, resident, wristband, who acknowledged and how fast, who resolved, the note,
+ * follow-up). *rows gets the count. All of them or none: more than export_max_rows is NX_ETOOBIG
+ * (narrow the filters), never a file cut short. DEVICE_READ; audited. */
 int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filter *f, const char *path,
                          int64_t *rows, nx_err *e);
 /* The alert with its log (DEVICE_READ, in scope). */
@@ -217,7 +219,8 @@ int devices_command_encode(const wire_cmd *cmd, int proto, const char *mf_or_pre
 /* Queue a command (expires_in_s 0 = DEV_CMD_EXPIRES_S; 60 s .. 30 days). Audited. */
 int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_id, const char *kind, json_t *args,
                            int64_t expires_in_s, int64_t now, int64_t *id, nx_err *e);
-/* {"items": [newest first]} of the device's commands, or (command_id != 0) that one command. */
+/* {"items": [newest first]} of the device's commands, at most limit (0 = 50; over page_max:
+ * page_max), or (command_id != 0) that one command. */
 int devices_command_list(nx_app *app, const nx_principal *who, int64_t device_id, int64_t command_id, int limit,
                          json_t **out, nx_err *e);
 /* queued → cancelled; NX_ECONFLICT in any other state. Audited. */
