@@ -7,7 +7,7 @@
  * 6371008.8 m × π/180 × 0.001 = 111.195 m. Escalation with esc = 60 s: an SOS opened at t0 escalates
  * to level 1 at t0+60 s (not at t0+59 s), to level 2 at t0+120 s, and never again. An SOS repeated
  * within 60 s of an unanswered one merges; after an acknowledgement, or more than 60 s later, it is
- * a new alarm. */
+ * a new alarm. The store-level tests run on SQLite and, with NX_TEST_PG, again on PostgreSQL. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +20,8 @@
 #include "store/store.h"
 #include "wire/watch.h"
 #include "test.h"
+#include "backends.h"
 
-static char dir[256];
 static nx_app app;
 static nx_config cfg;
 
@@ -123,11 +123,9 @@ static int64_t q_int(const char *sql)
 
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nx_test_devices_XXXXXX");
-    if (!mkdtemp(dir))
-        return -1;
     char db[512];
-    snprintf(db, sizeof db, "%s/devices.db", dir);
+    tb_url(db, sizeof db, "devices.db");
+    memset(&app, 0, sizeof app);
     nx_err e = {0};
     store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
     if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
@@ -136,25 +134,36 @@ static int setup(void)
     }
     config_defaults(&cfg);
     app.cfg = &cfg;
-    return exec_w("INSERT INTO streets (id, name, created_at) VALUES (1, '幸福街道', 0);"
-                  "INSERT INTO communities (id, street_id, name, created_at) VALUES (1, 1, '暖心社区', 0);"
-                  "INSERT INTO grids (id, community_id, name, created_at, updated_at) VALUES (1, 1, '第一网格', 0, 0);"
-                  "INSERT INTO residents (id, community_id, grid_id, name, name_s, name_pinyin, name_initials, sort_key, "
-                  "sex, birth_date, id_enc, id_bidx, id_tail, created_at, updated_at) VALUES "
-                  "(1, 1, 1, '周桂兰', '周桂兰', 'zhouguilan', 'zgl', X'01', 2, '1934-05-12', X'00', X'01', '0000', 0, 0);"
-                  "INSERT INTO users (id, username, display_name, role, scope, community_id, grid_id, password_hash, "
-                  "created_at, updated_at) VALUES (1, 'wg1', '李网格', 'grid', 'grid', 1, 1, 'x', 0, 0);"
-                  "INSERT INTO devices (id, imei, protocol, registered, community_id, grid_id, resident_id, online, "
-                  "created_at, updated_at) VALUES (1, '5678901234', 'watch', 1, 1, 1, 1, 0, 0, 0);");
+    /* blobs in the backend's spelling; rows with fixed ids move PostgreSQL's identity sequences past them */
+    const char *b00 = tb_pg() ? "'\\x00'::bytea" : "X'00'", *b01 = tb_pg() ? "'\\x01'::bytea" : "X'01'";
+    char sql[2400];
+    snprintf(sql, sizeof sql,
+             "INSERT INTO streets (id, name, created_at) VALUES (1, '幸福街道', 0);"
+             "INSERT INTO communities (id, street_id, name, created_at) VALUES (1, 1, '暖心社区', 0);"
+             "INSERT INTO grids (id, community_id, name, created_at, updated_at) VALUES (1, 1, '第一网格', 0, 0);"
+             "INSERT INTO residents (id, community_id, grid_id, name, name_s, name_pinyin, name_initials, sort_key, "
+             "sex, birth_date, id_enc, id_bidx, id_tail, created_at, updated_at) VALUES "
+             "(1, 1, 1, '周桂兰', '周桂兰', 'zhouguilan', 'zgl', %s, 2, '1934-05-12', %s, %s, '0000', 0, 0);"
+             "INSERT INTO users (id, username, display_name, role, scope, community_id, grid_id, password_hash, "
+             "created_at, updated_at) VALUES (1, 'wg1', '李网格', 'grid', 'grid', 1, 1, 'x', 0, 0);"
+             "INSERT INTO devices (id, imei, protocol, registered, community_id, grid_id, resident_id, online, "
+             "created_at, updated_at) VALUES (1, '5678901234', 'watch', 1, 1, 1, 1, 0, 0, 0);",
+             b01, b00, b01);
+    int rc = exec_w(sql);
+    if (rc == 0 && tb_pg())
+        rc = exec_w("SELECT setval(pg_get_serial_sequence('streets', 'id'), 1);"
+                    "SELECT setval(pg_get_serial_sequence('communities', 'id'), 1);"
+                    "SELECT setval(pg_get_serial_sequence('grids', 'id'), 1);"
+                    "SELECT setval(pg_get_serial_sequence('residents', 'id'), 1);"
+                    "SELECT setval(pg_get_serial_sequence('users', 'id'), 1);"
+                    "SELECT setval(pg_get_serial_sequence('devices', 'id'), 1);");
+    return rc;
 }
 
 static void teardown(void)
 {
     store_close(app.db);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
+    app.db = NULL;
 }
 
 /* Ingest one watch frame at instant at; returns the alert id (0 for none) or -1. */
@@ -463,7 +472,7 @@ static void test_lists_pages_and_stats(void)
     cfg.page_max = 200;
     /* the export: all of them, or a refusal past the cap */
     char path[400];
-    snprintf(path, sizeof path, "%s/alerts.xlsx", dir);
+    snprintf(path, sizeof path, "%s/alerts-%s.xlsx", tb_dir, tb_backend());
     int64_t rows = -1;
     alert_filter none = {0};
     CHECK_INT(devices_alert_export(&app, &all, &none, path, &rows, &e), 0);
@@ -499,12 +508,11 @@ static void test_lists_pages_and_stats(void)
     json_decref(out);
 }
 
-int main(void)
+/* The store-level tests, on a fresh database of the current backend. */
+static int run_store_tests(void)
 {
-    TEST_RUN(test_bands);
-    TEST_RUN(test_steps_and_distance);
     if (setup() != 0) {
-        fprintf(stderr, "setup failed\n");
+        fprintf(stderr, "setup failed (%s)\n", tb_backend());
         return 1;
     }
     TEST_RUN(test_suppression_and_escalation);
@@ -514,5 +522,17 @@ int main(void)
     TEST_RUN(test_prune);
     TEST_RUN(test_lists_pages_and_stats);
     teardown();
+    return 0;
+}
+
+int main(void)
+{
+    TEST_RUN(test_bands);
+    TEST_RUN(test_steps_and_distance);
+    if (tb_init("nx_test_devices") != 0 || run_store_tests() != 0 || (tb_use_pg() && run_store_tests() != 0)) {
+        tb_cleanup();
+        return 1;
+    }
+    tb_cleanup();
     return TEST_DONE();
 }
