@@ -52,15 +52,6 @@ int services_allowance_tier_for_month(const services_allowance_tier *tiers, int 
     return best;
 }
 
-static nx_date date_of_ms(int64_t ms)
-{
-    int64_t local = ms + NX_TZ_OFFSET_MS;
-    int64_t days = local / 86400000;
-    if (local % 86400000 < 0)
-        days--;
-    return date_from_days(days);
-}
-
 static void month_add(int *y, int *m, int k)
 {
     int t = *y * 12 + (*m - 1) + k;
@@ -286,7 +277,7 @@ int services_allowance_start(nx_app *app, store_tx *tx, const nx_principal *who,
         return rc;
     if (n == 0)
         return nx_fail(e, NX_EINVAL, "", "未配置高龄津贴标准，请先设置档次");
-    nx_date today = date_of_ms(now_ms), birth;
+    nx_date today = services_local_date(now_ms), birth;
     int y = today.y, m = today.m;
     month_add(&y, &m, 1);
     if (date_parse(p->birth, &birth) != 0)
@@ -339,7 +330,7 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
         return rc;
     if (n == 0)
         return 0;
-    nx_date today = date_of_ms(now_ms);
+    nx_date today = services_local_date(now_ms);
     sqlq q;
     sqlq_init(&q, "SELECT ar.id, ar.resident_id, ar.community_id, ar.monthly_amount, ar.tier_age, r.birth_date, "
                   "r.status, COALESCE(r.deceased_on, r.moved_out_on), ar.start_month "
@@ -466,7 +457,7 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看居民名单");
-    nx_date today = date_of_ms(now_ms);
+    nx_date today = services_local_date(now_ms);
     int y = today.y, m = today.m;
     month_add(&y, &m, 1);
     static const int ages[3] = {80, 90, 100};

@@ -27,86 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY_MS (24LL * 3600 * 1000)
 #define MATERIALS_PER_KEY 5
-
-typedef struct app_row {
-    int64_t id, item_id, community_id, grid_id, resident_id, created_by, due_at, submitted_at, decided_at,
-        created_at, updated_at, escalated_at, version;
-    bool proxy;
-    int step;
-    char status[16], step_code[48], step_role[16], serial[40];
-    char correction[600], reason[600];
-    json_t *form; /* decrypted values (owned) */
-} app_row;
-
-#define APP_COLS                                                                                   \
-    "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, a.submitted_at, " \
-    "a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status, a.step_code, " \
-    "a.step_role, a.serial, a.correction, a.reason, a.form_enc FROM service_applications a"
-
-static void row_fill(nx_app *app, store_rows *r, app_row *a)
-{
-    memset(a, 0, sizeof *a);
-    a->id = store_int(r, 0);
-    a->item_id = store_int(r, 1);
-    a->community_id = store_int(r, 2);
-    a->grid_id = store_int(r, 3);
-    a->resident_id = store_int(r, 4);
-    a->created_by = store_int(r, 5);
-    a->due_at = store_int(r, 6);
-    a->submitted_at = store_int(r, 7);
-    a->decided_at = store_int(r, 8);
-    a->created_at = store_int(r, 9);
-    a->updated_at = store_int(r, 10);
-    a->escalated_at = store_int(r, 11);
-    a->version = store_int(r, 12);
-    a->proxy = store_int(r, 13) != 0;
-    a->step = (int)store_int(r, 14);
-    str_copy(a->status, store_text(r, 15), sizeof a->status);
-    str_copy(a->step_code, store_text(r, 16) ? store_text(r, 16) : "", sizeof a->step_code);
-    str_copy(a->step_role, store_text(r, 17) ? store_text(r, 17) : "", sizeof a->step_role);
-    str_copy(a->serial, store_text(r, 18), sizeof a->serial);
-    str_copy(a->correction, store_text(r, 19) ? store_text(r, 19) : "", sizeof a->correction);
-    str_copy(a->reason, store_text(r, 20) ? store_text(r, 20) : "", sizeof a->reason);
-    size_t n;
-    const void *ct = store_blob(r, 21, &n);
-    char *plain = NULL;
-    if (ct && n && field_decrypt_ad(app->keys, SERVICES_CTX_FORM, ct, n, &plain) == 0) {
-        a->form = json_loads(plain, 0, NULL);
-        field_plain_free(plain);
-    }
-    if (!json_is_object(a->form)) {
-        json_decref(a->form);
-        a->form = json_object();
-    }
-}
-
-static void row_cleanup(app_row *a)
-{
-    json_decref(a->form);
-    a->form = NULL;
-}
-
-/* Load application id in who's scope (NX_ENOTFOUND outside it). */
-static int app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, app_row *a, nx_err *e)
-{
-    sqlq q;
-    sqlq_init(&q, APP_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    perm_scope_q(who, "a.", "resident_id", &q);
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "申请不存在", e))) {
-        store_rows_free(r);
-        return rc;
-    }
-    row_fill(app, r, a);
-    store_rows_free(r);
-    return 0;
-}
 
 static bool may_read(const nx_principal *who)
 {
@@ -238,13 +159,13 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    app_row a = {0};
+    services_app_row a = {0};
     services_item it = {0};
     unsigned char *ct = NULL;
     size_t ctn = 0;
     json_t *problems = json_array();
     bool owned = false; /* form is our copy (freed on the way out) */
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
+    if ((rc = services_app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "申请已提交，当前状态（%s）不能修改",
@@ -283,14 +204,14 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     json_decref(detail);
     if (rc)
         goto fail;
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     json_decref(problems);
     json_decref(form);
     free(ct);
     return store_commit(tx, e);
 fail:
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     json_decref(problems);
     if (owned)
@@ -337,13 +258,14 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    app_row a = {0};
+    services_app_row a = {0};
     services_item it = {0};
     services_person person;
     json_t *problems = json_array();
     int64_t now = clock_now_ms();
     nx_date today = date_today();
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)) ||
+    if ((rc = services_app_load(app, tx, who, id, &a, e)) ||
+        (rc = services_item_load(tx, a.item_id, &it, e)) ||
         (rc = services_person_load(app, tx, a.resident_id, &person, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
@@ -370,7 +292,7 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
         goto fail;
     }
     const char *step_code = services_step_str(&it, 0, "code"), *role = services_step_str(&it, 0, "role");
-    int64_t due = now + (int64_t)services_step_days(&it, 0) * DAY_MS;
+    int64_t due = now + (int64_t)services_step_days(&it, 0) * SERVICES_DAY_MS;
     store_param p[] = {P_INT(id), P_TEXT(step_code), P_TEXT(role), P_INT(due), P_INT(now)};
     bool resubmit = strcmp(a.status, "returned") == 0;
     if ((rc = store_exec(tx,
@@ -391,12 +313,12 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
                           a.community_id, NULL, e)) ||
         (rc = services_emit(tx, "application.submitted", a.community_id, id, a.resident_id, "in_review", e)))
         goto fail;
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     json_decref(problems);
     return store_commit(tx, e);
 fail:
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     json_decref(problems);
     store_rollback(tx);
@@ -411,8 +333,8 @@ int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, cons
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    app_row a = {0};
-    if ((rc = app_load(app, tx, who, id, &a, e)))
+    services_app_row a = {0};
+    if ((rc = services_app_load(app, tx, who, id, &a, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0 && strcmp(a.status, "in_review") != 0) {
         rc =
@@ -431,23 +353,23 @@ int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, cons
         (rc = audit_write(tx, who, "withdraw", "service_application", id, a.community_id, NULL, e)) ||
         (rc = services_emit(tx, "application.withdrawn", a.community_id, id, a.resident_id, "withdrawn", e)))
         goto fail;
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     return store_commit(tx, e);
 fail:
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     store_rollback(tx);
     return rc;
 }
 
 /* ---- reading ---- */
 
-static const char *due_state(const app_row *a, int64_t now)
+static const char *due_state(const services_app_row *a, int64_t now)
 {
     if (strcmp(a->status, "in_review") != 0 || a->due_at == 0)
         return "none";
     if (now > a->due_at)
         return "overdue";
-    if (a->due_at - now <= DAY_MS)
+    if (a->due_at - now <= SERVICES_DAY_MS)
         return "due_soon";
     return "on_time";
 }
@@ -505,8 +427,8 @@ static void time_or_null(json_t *o, const char *key, int64_t ms)
     json_object_set_new(o, key, json_string(t));
 }
 
-static json_t *app_json(const app_row *a, const char *item_name, const char *resident_name, const char *step_name,
-                        int64_t now)
+static json_t *app_json(const services_app_row *a, const char *item_name, const char *resident_name,
+                        const char *step_name, int64_t now)
 {
     json_t *o = json_object();
     json_object_set_new(o, "id", json_integer(a->id));
@@ -631,11 +553,12 @@ int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    app_row a = {0};
+    services_app_row a = {0};
     services_item it = {0};
     services_person person;
     json_t *o = NULL, *m = NULL, *t = NULL, *d = NULL;
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)) ||
+    if ((rc = services_app_load(app, tx, who, id, &a, e)) ||
+        (rc = services_item_load(tx, a.item_id, &it, e)) ||
         (rc = services_person_load(app, tx, a.resident_id, &person, e)) ||
         (rc = materials_json(tx, id, &m, e)) || (rc = timeline_json(tx, id, &t, e)) ||
         (rc = documents_json(app, tx, id, &d, e)))
@@ -662,7 +585,7 @@ done:
     json_decref(m);
     json_decref(t);
     json_decref(d);
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     store_rollback(tx);
     if (rc == 0)
@@ -707,13 +630,13 @@ typedef struct list_ctx {
 static json_t *app_list_row(store_rows *r, void *ctx)
 {
     list_ctx *c = ctx;
-    app_row a;
-    row_fill(c->app, r, &a);
+    services_app_row a;
+    services_app_row_fill(c->app, r, &a);
     json_t *steps = json_loads(store_text(r, 24), 0, NULL);
     const char *step_name = json_string_value(json_object_get(json_array_get(steps, (size_t)a.step), "name"));
     json_t *o = app_json(&a, store_text(r, 22), store_text(r, 23), step_name, c->now);
     json_decref(steps);
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     return o;
 }
 
@@ -768,9 +691,9 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    app_row a = {0};
+    services_app_row a = {0};
     services_item it = {0};
-    if ((rc = app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
+    if ((rc = services_app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能上传材料",
@@ -840,12 +763,12 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
     rc = store_commit(tx, e);
     if (rc)
         upload_remove(app->cfg->data_dir, name);
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     return rc;
 fail:
     upload_remove(app->cfg->data_dir, name);
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     store_rollback(tx);
     return rc;
@@ -859,8 +782,8 @@ int services_material_remove(nx_app *app, const nx_principal *who, int64_t id, i
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    app_row a = {0};
-    if ((rc = app_load(app, tx, who, id, &a, e)))
+    services_app_row a = {0};
+    if ((rc = services_app_load(app, tx, who, id, &a, e)))
         goto fail;
     if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能删除材料",
@@ -882,10 +805,10 @@ int services_material_remove(nx_app *app, const nx_principal *who, int64_t id, i
                                 NULL, e)) ||
         (rc = audit_write(tx, who, "remove_material", "service_application", id, a.community_id, NULL, e)))
         goto fail;
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     return store_commit(tx, e);
 fail:
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     store_rollback(tx);
     return rc;
 }
@@ -899,9 +822,9 @@ int services_material_open(nx_app *app, const nx_principal *who, int64_t id, int
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    app_row a = {0};
+    services_app_row a = {0};
     char name[64] = "";
-    if ((rc = app_load(app, tx, who, id, &a, e)))
+    if ((rc = services_app_load(app, tx, who, id, &a, e)))
         goto done;
     store_rows *r;
     store_param p[] = {P_INT(material_id), P_INT(id)};
@@ -923,7 +846,7 @@ int services_material_open(nx_app *app, const nx_principal *who, int64_t id, int
         goto done;
     }
 done:
-    row_cleanup(&a);
+    services_app_row_cleanup(&a);
     store_rollback(tx);
     return rc;
 }

@@ -63,7 +63,7 @@ void services_document_code(const nx_keys *k, int64_t doc_id, const char *serial
 static int new_document(store_tx *tx, const nx_principal *who, int64_t app_id, int64_t community, const char *kind,
                         const char *title, int64_t now_ms, int64_t *doc_id, nx_err *e)
 {
-    nx_date today = date_from_days((now_ms + NX_TZ_OFFSET_MS) / 86400000);
+    nx_date today = services_local_date(now_ms);
     char counter[32], serial[40];
     bool cert = strcmp(kind, "certificate") == 0;
     snprintf(counter, sizeof counter, "%s:%04d", cert ? "certificate" : "application_form", today.y);
@@ -101,7 +101,7 @@ int services_certificate_issue(store_tx *tx, const nx_principal *who, const serv
 
 static void cn_date(int64_t ms, char *out, size_t cap)
 {
-    nx_date d = date_from_days((ms + NX_TZ_OFFSET_MS) / 86400000);
+    nx_date d = services_local_date(ms);
     snprintf(out, cap, "%d年%d月%d日", d.y, d.m, d.d);
 }
 
@@ -185,47 +185,26 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     bool cert = kind && strcmp(kind, "certificate") == 0;
     if (!cert && !(kind && strcmp(kind, "application") == 0))
         return nx_fail(e, NX_EINVAL, "kind", "文书类型应为 application 或 certificate");
-    sqlq q;
-    sqlq_init(&q, "SELECT a.item_id, a.community_id, a.resident_id, a.serial, a.status, a.proxy, a.submitted_at, "
-                  "a.decided_at, a.form_enc FROM service_applications a WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    perm_scope_q(who, "a.", "resident_id", &q);
     int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
+    services_app_row a = {0};
     services_item it = {0};
     services_person person;
-    json_t *form = NULL;
     strbuf body;
     strbuf_init(&body, 8192);
     pdf_row *rows = NULL;
     char (*cells)[300] = NULL;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "申请不存在", e))) {
-        store_rows_free(r);
-        goto fail;
-    }
-    int64_t item_id = store_int(r, 0), community = store_int(r, 1), resident = store_int(r, 2);
-    int64_t submitted = store_int(r, 6), decided = store_int(r, 7);
-    bool proxy = store_int(r, 5) != 0;
-    char serial[40], status[16];
-    str_copy(serial, store_text(r, 3), sizeof serial);
-    str_copy(status, store_text(r, 4), sizeof status);
-    size_t cn;
-    const void *ct = store_blob(r, 8, &cn);
     char *plain = NULL;
-    if (ct && cn && field_decrypt_ad(app->keys, SERVICES_CTX_FORM, ct, cn, &plain) == 0) {
-        form = json_loads(plain, 0, NULL);
-        field_plain_free(plain);
-    }
-    store_rows_free(r);
-    if (!json_is_object(form)) {
-        json_decref(form);
-        form = json_object();
-    }
+    store_rows *r;
+    if ((rc = services_app_load(app, tx, who, id, &a, e)))
+        goto fail;
+    int64_t item_id = a.item_id, community = a.community_id, resident = a.resident_id;
+    int64_t submitted = a.submitted_at, decided = a.decided_at;
+    bool proxy = a.proxy;
+    const char *serial = a.serial, *status = a.status;
+    json_t *form = a.form; /* borrowed from a */
     if ((rc = services_item_load(tx, item_id, &it, e)) ||
         (rc = services_person_load(app, tx, resident, &person, e)))
         goto fail;
@@ -353,7 +332,7 @@ fail:
     store_rollback(tx);
 done:
     services_item_cleanup(&it);
-    json_decref(form);
+    services_app_row_cleanup(&a);
     strbuf_cleanup(&body);
     free(rows);
     free(cells);

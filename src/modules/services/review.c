@@ -21,43 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DAY_MS (24LL * 3600 * 1000)
 #define ESCALATE_BATCH 500
-
-typedef struct rv_row {
-    int64_t id, item_id, community_id, resident_id;
-    int step;
-    char status[16], step_role[16], step_code[48], serial[40];
-} rv_row;
-
-static int rv_load(store_tx *tx, const nx_principal *who, int64_t id, rv_row *a, nx_err *e)
-{
-    sqlq q;
-    sqlq_init(&q, "SELECT a.id, a.item_id, a.community_id, a.resident_id, a.step, a.status, a.step_role, "
-                  "a.step_code, a.serial FROM service_applications a WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    perm_scope_q(who, "a.", "resident_id", &q);
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "申请不存在", e))) {
-        store_rows_free(r);
-        return rc;
-    }
-    memset(a, 0, sizeof *a);
-    a->id = store_int(r, 0);
-    a->item_id = store_int(r, 1);
-    a->community_id = store_int(r, 2);
-    a->resident_id = store_int(r, 3);
-    a->step = (int)store_int(r, 4);
-    str_copy(a->status, store_text(r, 5), sizeof a->status);
-    str_copy(a->step_role, store_text(r, 6) ? store_text(r, 6) : "", sizeof a->step_role);
-    str_copy(a->step_code, store_text(r, 7) ? store_text(r, 7) : "", sizeof a->step_code);
-    str_copy(a->serial, store_text(r, 8), sizeof a->serial);
-    store_rows_free(r);
-    return 0;
-}
 
 static bool role_fits(const nx_principal *who, const char *step_role)
 {
@@ -87,10 +51,10 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    rv_row a;
+    services_app_row a = {0};
     services_item it = {0};
     services_person person;
-    if ((rc = rv_load(tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
+    if ((rc = services_app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "in_review") != 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不在审核中",
@@ -114,7 +78,7 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
                            P_INT(next),
                            P_TEXT(services_step_str(&it, next, "code")),
                            P_TEXT(services_step_str(&it, next, "role")),
-                           P_INT(now + (int64_t)services_step_days(&it, next) * DAY_MS),
+                           P_INT(now + (int64_t)services_step_days(&it, next) * SERVICES_DAY_MS),
                            P_INT(now)};
         if ((rc = store_exec(
                  tx,
@@ -185,9 +149,11 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         (rc = services_emit(tx, kind, a.community_id, id, a.resident_id, to, e)))
         goto fail;
     services_item_cleanup(&it);
+    services_app_row_cleanup(&a);
     return store_commit(tx, e);
 fail:
     services_item_cleanup(&it);
+    services_app_row_cleanup(&a);
     store_rollback(tx);
     return rc;
 }

@@ -1,6 +1,7 @@
 /* services_common.c — the helpers every file of the services module shares (services_internal.h):
- * the time line row, in-app notifications, named counters, the outbox event, the status labels and
- * the facts about a resident that the rules and documents read.
+ * the time line row, in-app notifications, named counters, the outbox event, the status labels, the
+ * facts about a resident that the rules and documents read, one application loaded in the caller's
+ * scope (the applicant's form decrypted), and the local calendar date of a time.
  *
  * Each writing helper runs inside the caller's write transaction and fails with it: a change to an
  * application, its time line row, its notification and its event are committed together or not at
@@ -132,4 +133,86 @@ void services_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t
         return;
     mask_id(plain, out, cap);
     field_plain_free(plain);
+}
+
+/* ---- applications ---- */
+
+/* The columns services_app_row_fill reads, in its order. */
+#define APP_COLS                                                                                             \
+    "SELECT a.id, a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, "             \
+    "a.submitted_at, "                                                                                       \
+    "a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status, "       \
+    "a.step_code, "                                                                                          \
+    "a.step_role, a.serial, a.correction, a.reason, a.form_enc FROM service_applications a"
+
+void services_app_row_fill(nx_app *app, store_rows *r, services_app_row *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = store_int(r, 0);
+    a->item_id = store_int(r, 1);
+    a->community_id = store_int(r, 2);
+    a->grid_id = store_int(r, 3);
+    a->resident_id = store_int(r, 4);
+    a->created_by = store_int(r, 5);
+    a->due_at = store_int(r, 6);
+    a->submitted_at = store_int(r, 7);
+    a->decided_at = store_int(r, 8);
+    a->created_at = store_int(r, 9);
+    a->updated_at = store_int(r, 10);
+    a->escalated_at = store_int(r, 11);
+    a->version = store_int(r, 12);
+    a->proxy = store_int(r, 13) != 0;
+    a->step = (int)store_int(r, 14);
+    str_copy(a->status, store_text(r, 15), sizeof a->status);
+    str_copy(a->step_code, store_text(r, 16) ? store_text(r, 16) : "", sizeof a->step_code);
+    str_copy(a->step_role, store_text(r, 17) ? store_text(r, 17) : "", sizeof a->step_role);
+    str_copy(a->serial, store_text(r, 18), sizeof a->serial);
+    str_copy(a->correction, store_text(r, 19) ? store_text(r, 19) : "", sizeof a->correction);
+    str_copy(a->reason, store_text(r, 20) ? store_text(r, 20) : "", sizeof a->reason);
+    size_t n;
+    const void *ct = store_blob(r, 21, &n);
+    char *plain = NULL;
+    if (ct && n && field_decrypt_ad(app->keys, SERVICES_CTX_FORM, ct, n, &plain) == 0) {
+        a->form = json_loads(plain, 0, NULL);
+        field_plain_free(plain);
+    }
+    if (!json_is_object(a->form)) {
+        json_decref(a->form);
+        a->form = json_object();
+    }
+}
+
+void services_app_row_cleanup(services_app_row *a)
+{
+    json_decref(a->form);
+    a->form = NULL;
+}
+
+int services_app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, services_app_row *a,
+                      nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, APP_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    perm_scope_q(who, "a.", "resident_id", &q);
+    store_rows *r;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "申请不存在", e))) {
+        store_rows_free(r);
+        return rc;
+    }
+    services_app_row_fill(app, r, a);
+    store_rows_free(r);
+    return 0;
+}
+
+nx_date services_local_date(int64_t ms)
+{
+    int64_t local = ms + NX_TZ_OFFSET_MS;
+    int64_t days = local / 86400000;
+    if (local % 86400000 < 0)
+        days--;
+    return date_from_days(days);
 }

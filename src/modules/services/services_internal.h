@@ -8,6 +8,9 @@
 
 #define SERVICES_CTX_FORM "service.form" /* encryption context of service_applications.form_enc */
 
+/* Days in ms, for step deadlines. */
+#define SERVICES_DAY_MS (24LL * 3600 * 1000)
+
 /* An item definition loaded from service_items (JSON members owned). */
 typedef struct services_item {
     int64_t id, version;
@@ -34,6 +37,28 @@ int services_person_load(nx_app *app, store_tx *tx, int64_t resident_id, service
 /* The masked form of a resident's encrypted ID number (residents.id_enc) into out ("" when there is
  * none or it cannot be read). The plain text is wiped. */
 void services_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t cap);
+
+/* One application as stored (services_common.c). */
+typedef struct services_app_row {
+    int64_t id, item_id, community_id, grid_id, resident_id, created_by, due_at, submitted_at, decided_at,
+        created_at, updated_at, escalated_at, version;
+    bool proxy;
+    int step;
+    char status[16], step_code[48], step_role[16], serial[40];
+    char correction[600], reason[600];
+    json_t *form; /* decrypted values, {} when none (owned) */
+} services_app_row;
+
+/* Load application id in who's scope into *a: NX_ENOTFOUND outside it (never "forbidden"), the
+ * read's error when it fails. Free with services_app_row_cleanup (also after a failure). */
+int services_app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, services_app_row *a,
+                      nx_err *e);
+/* Fill *a from a row whose first 22 columns are those of services_app_load, in its order (a.id,
+ * a.item_id, a.community_id, a.grid_id, a.resident_id, a.created_by, a.due_at, a.submitted_at,
+ * a.decided_at, a.created_at, a.updated_at, a.escalated_at, a.version, a.proxy, a.step, a.status,
+ * a.step_code, a.step_role, a.serial, a.correction, a.reason, a.form_enc); the form is decrypted. */
+void services_app_row_fill(nx_app *app, store_rows *r, services_app_row *a);
+void services_app_row_cleanup(services_app_row *a);
 
 /* Eligibility rules of it for p (today for ages; exclude_app: the application being submitted).
  * Appends {"field": "eligibility", "rule", "message"} problems; returns their number or a negative
@@ -67,6 +92,9 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
 /* Load the tiers of the active region (ascending) into t; more than cap is NX_EINTERNAL. */
 int services_allowance_load_tiers(store_tx *tx, char *region, size_t rcap, services_allowance_tier *t,
                                   int cap, int *n, nx_err *e);
+
+/* The Asia/Shanghai calendar date of epoch ms (base/clock.h's offset). */
+nx_date services_local_date(int64_t ms);
 
 /* Text helpers. */
 json_t *services_json_str(const char *s);
