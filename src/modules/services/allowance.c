@@ -589,8 +589,9 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
     *rows = 0;
     char month[8];
     snprintf(month, sizeof month, "%04d-%02d", y, m);
-    /* Every recipient of the scope, no cap and no page: the roster is the payroll. (The tests name
-     * this query by its text "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients".) */
+    /* Every recipient of the scope, no page: the roster is the payroll. More rows than an export may
+     * hold (export_max_rows) is refused, never cut. (The tests name this query by its text
+     * "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients".) */
     sqlq q;
     sqlq_init(&q, "SELECT c.name, g.name, r.name, r.sex, r.birth_date, r.id_enc, ar.start_month, ar.status, "
                   "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients ar "
@@ -624,7 +625,7 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
     if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
         (rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
-    int64_t seq = 0;
+    int64_t seq = 0, max = app->cfg->export_max_rows;
     while (store_row(r)) {
         nx_date b;
         if (date_parse(store_text(r, 4), &b) != 0)
@@ -653,6 +654,10 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
         size_t cn;
         const void *ct = store_blob(r, 5, &cn);
         services_id_masked(app, ct, cn, masked, sizeof masked);
+        if (seq == max) {
+            rc = nx_fail(e, NX_ETOOBIG, "", "花名册超过 %lld 行（export_max_rows），请按社区分别导出", (long long)max);
+            goto fail;
+        }
         snprintf(seqs, sizeof seqs, "%lld", (long long)++seq);
         snprintf(ages, sizeof ages, "%d", age);
         yuan(t[k].monthly_amount, amount, sizeof amount);

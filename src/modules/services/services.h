@@ -136,7 +136,8 @@ int services_allowance_recipients(nx_app *app, const nx_principal *who, const ch
                                   int limit, json_t **out, nx_err *e);
 /* Write the monthly roster (花名册) of month y-m for the caller's scope to path (.xlsx): every
  * recipient entitled that month, with the tier and amount of that month; *rows = data rows. Needs
- * RIGHT_EXPORT; audited. */
+ * RIGHT_EXPORT; audited. Complete or nothing: a read that fails on the way (its code, e.g. NX_EBUSY)
+ * or more rows than export_max_rows (NX_ETOOBIG) writes no audit entry and removes the file. */
 int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m, const char *path, int64_t *rows,
                               nx_err *e);
 

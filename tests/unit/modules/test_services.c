@@ -278,6 +278,13 @@ static void test_roster_complete_or_nothing(void)
     CHECK(access(path, F_OK) == 0);
     CHECK_INT((int)num(audits), (int)(before + 1));
     unlink(path);
+    /* 2025-07 with room for one row: refused, not cut (before the fault is reached) */
+    int64_t cap = cfg.export_max_rows;
+    cfg.export_max_rows = 1;
+    CHECK_INT(services_allowance_roster(&app, &exporter, 2025, 7, path, &rows, &e), NX_ETOOBIG);
+    cfg.export_max_rows = cap;
+    CHECK(access(path, F_OK) != 0);
+    CHECK_INT((int)num(audits), (int)(before + 1));
     /* 2025-07: three recipients; the third row fails */
     rows = -1;
     CHECK_INT(services_allowance_roster(&app, &exporter, 2025, 7, path, &rows, &e), NX_EBUSY);
