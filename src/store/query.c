@@ -27,7 +27,7 @@ void sqlq_overflow(sqlq *q)
     q->over = true;
 }
 
-static void vappend(sqlq *q, const char *fmt, va_list ap)
+__attribute__((format(printf, 2, 0))) static void vappend(sqlq *q, const char *fmt, va_list ap)
 {
     if (q->over)
         return;
