@@ -17,8 +17,7 @@
 #include "base/jsonin.h"
 #include "base/log.h"
 #include "base/str.h"
-#include "modules/org/org.h"
-#include "modules/people/choices.h"
+#include "modules/people/people_choices.h"
 #include "modules/people/people_internal.h"
 #include "notify/outbox.h"
 #include "secure/audit.h"
@@ -165,7 +164,7 @@ int people_name_forms(const char *name, char *name_s, size_t ns, char *pinyin, s
 
 static int parse_sex(const char *s, int *out)
 {
-    const char *c = choice_parse(choice_sex, s);
+    const char *c = people_choice_parse(people_choice_sex, s);
     if (c == NULL)
         return NX_EINVAL;
     *out = strcmp(c, "male") == 0 ? 1 : 2;
@@ -265,26 +264,26 @@ static int validate(const resident_input *in, const resident_rec *cur, resident_
 #define CHOICE(field, list, label)                                                                 \
     do {                                                                                           \
         if (in->field) {                                                                           \
-            rec->field = choice_parse(list, in->field);                                            \
+            rec->field = people_choice_parse(list, in->field);                                            \
             if (rec->field == NULL) {                                                              \
                 char all[200];                                                                     \
-                choice_labels(list, all, sizeof all);                                              \
+                people_choice_labels(list, all, sizeof all);                                              \
                 return nx_fail(e, NX_EINVAL, #field, label "无效，可选：%s", all);                 \
             }                                                                                      \
         } else if (!cur) {                                                                         \
             rec->field = list[0].code;                                                             \
         }                                                                                          \
     } while (0)
-    CHOICE(relation, choice_relation, "与户主关系");
-    CHOICE(residence, choice_residence, "户籍状态");
-    CHOICE(care_level, choice_care_level, "关怀等级");
-    CHOICE(status, choice_status, "人员状态");
+    CHOICE(relation, people_choice_relation, "与户主关系");
+    CHOICE(residence, people_choice_residence, "户籍状态");
+    CHOICE(care_level, people_choice_care_level, "关怀等级");
+    CHOICE(status, people_choice_status, "人员状态");
 #undef CHOICE
     if (!cur && !in->relation)
         rec->relation = "other";
-    if (in->political && !(rec->political = choice_parse(choice_political, in->political))) {
+    if (in->political && !(rec->political = people_choice_parse(people_choice_political, in->political))) {
         char all[200];
-        choice_labels(choice_political, all, sizeof all);
+        people_choice_labels(people_choice_political, all, sizeof all);
         return nx_fail(e, NX_EINVAL, "political", "政治面貌无效，可选：%s", all);
     }
     if ((rc = check_text(in->ethnicity, "ethnicity", "民族", 20, e)) ||
@@ -534,31 +533,16 @@ static int resolve_place(store_tx *tx, const nx_principal *who, const resident_i
     else if (in->room_id < 0)
         pl->room = 0, pl->estate = 0;
     if (pl->room) {
-        char label[300];
-        int64_t c, g, es;
-        int lrc = org_room_label(tx, pl->room, label, sizeof label, &c, &g, &es);
-        if (lrc == NX_ENOTFOUND)
-            return nx_fail(e, NX_EINVAL, "room_id", "房屋不存在");
-        if (lrc)
-            return nx_fail(e, lrc, "", "读取房屋失败");
-        if (pl->community && c != pl->community)
-            return nx_fail(e, NX_EINVAL, "room_id", "房屋与所在户不属于同一社区");
-        pl->community = c;
-        pl->estate = es;
+        int64_t g;
+        if ((rc = people_room_place(tx, pl->room, pl->community, "房屋与所在户不属于同一社区", &pl->community, &g,
+                                    &pl->estate, e)))
+            return rc;
         if (g)
             pl->grid = g;
     }
     if (in->grid_id > 0 && !pl->room) {
-        store_param p[] = {P_INT(in->grid_id)};
-        int64_t c;
-        int grc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL);
-        if (grc == NX_ENOTFOUND)
-            return nx_fail(e, NX_EINVAL, "grid_id", "网格不存在");
-        if (grc)
-            return nx_fail(e, grc, "", "读取网格失败");
-        if (pl->community && c != pl->community)
-            return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
-        pl->community = c;
+        if ((rc = people_grid_community(tx, in->grid_id, pl->community, &pl->community, e)))
+            return rc;
         pl->grid = in->grid_id;
     }
     if (!pl->community) {
@@ -759,10 +743,10 @@ static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t 
     pl->estate = store_int(r, 11);
     pl->room = store_int(r, 12);
     pl->household = store_int(r, 13);
-    rec->relation = choice_parse(choice_relation, store_text(r, 14));
-    rec->residence = choice_parse(choice_residence, store_text(r, 15));
-    rec->care_level = choice_parse(choice_care_level, store_text(r, 16));
-    rec->status = choice_parse(choice_status, store_text(r, 17));
+    rec->relation = people_choice_parse(people_choice_relation, store_text(r, 14));
+    rec->residence = people_choice_parse(people_choice_residence, store_text(r, 15));
+    rec->care_level = people_choice_parse(people_choice_care_level, store_text(r, 16));
+    rec->status = people_choice_parse(people_choice_status, store_text(r, 17));
     str_copy(old_status, store_text(r, 17), 16);
     *version = store_int(r, 18);
     const void *pc = store_blob(r, 19, &cn);

@@ -11,7 +11,8 @@
 #include "base/jsonw.h"
 #include "base/log.h"
 #include "base/str.h"
-#include "modules/people/choices.h"
+#include "modules/org/org.h"
+#include "modules/people/people_choices.h"
 #include "secure/crypto.h"
 #include "text/idcard.h"
 #include "text/mask.h"
@@ -29,6 +30,39 @@ char *people_open(nx_app *app, const char *context, const void *ct, size_t n)
     if (field_decrypt_ad(app->keys, context, ct, n, &plain) != 0)
         return NULL;
     return plain;
+}
+
+int people_room_place(store_tx *tx, int64_t room, int64_t community, const char *mismatch, int64_t *c, int64_t *g,
+                      int64_t *estate, nx_err *e)
+{
+    char label[300];
+    int64_t rcomm = 0, rg = 0, res = 0;
+    int rc = org_room_label(tx, room, label, sizeof label, &rcomm, &rg, &res);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, "room_id", "房屋不存在");
+    if (rc)
+        return nx_fail(e, rc, "", "读取房屋失败");
+    if (community && rcomm != community)
+        return nx_fail(e, NX_EINVAL, "room_id", "%s", mismatch);
+    *c = rcomm;
+    *g = rg;
+    *estate = res;
+    return 0;
+}
+
+int people_grid_community(store_tx *tx, int64_t grid, int64_t community, int64_t *c, nx_err *e)
+{
+    store_param p[] = {P_INT(grid)};
+    int64_t gc = 0;
+    int rc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &gc, e);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, "grid_id", "网格不存在");
+    if (rc)
+        return rc;
+    if (community && gc != community)
+        return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
+    *c = gc;
+    return 0;
 }
 
 /* The computed tags change only when an admin edits the tag list; they are read from the database at
@@ -181,7 +215,7 @@ void people_row_write(people_read_ctx *c, store_rows *r, bool detail, jsonw *w)
     jsonw_kstr(w, "name", store_text(r, C_NAME));
     jsonw_kstr(w, "name_pinyin", store_text(r, C_PINYIN));
     jsonw_kstr(w, "sex", sex);
-    jsonw_kstr(w, "sex_label", choice_label(choice_sex, sex));
+    jsonw_kstr(w, "sex_label", people_choice_label(people_choice_sex, sex));
     jsonw_kstr(w, "birth_date", store_text(r, C_BIRTH));
     jsonw_kint(w, "age", age);
     jsonw_kstr(w, "id_type", store_text(r, C_ID_TYPE));
@@ -190,19 +224,19 @@ void people_row_write(people_read_ctx *c, store_rows *r, bool detail, jsonw *w)
     people_w_secret(w, "phone", c, r, C_PHONE_ENC, CTX_PHONE, mask_phone);
     people_w_secret(w, "address", c, r, C_ADDR_ENC, CTX_ADDRESS, mask_address);
     jsonw_kstr(w, "relation", store_text(r, C_RELATION));
-    jsonw_kstr(w, "relation_label", choice_label(choice_relation, store_text(r, C_RELATION)));
+    jsonw_kstr(w, "relation_label", people_choice_label(people_choice_relation, store_text(r, C_RELATION)));
     jsonw_kstr(w, "residence", store_text(r, C_RESIDENCE));
-    jsonw_kstr(w, "residence_label", choice_label(choice_residence, store_text(r, C_RESIDENCE)));
+    jsonw_kstr(w, "residence_label", people_choice_label(people_choice_residence, store_text(r, C_RESIDENCE)));
     jsonw_kstr(w, "care_level", store_text(r, C_CARE));
-    jsonw_kstr(w, "care_level_label", choice_label(choice_care_level, store_text(r, C_CARE)));
+    jsonw_kstr(w, "care_level_label", people_choice_label(people_choice_care_level, store_text(r, C_CARE)));
     jsonw_kstr(w, "status", status);
-    jsonw_kstr(w, "status_label", choice_label(choice_status, status));
+    jsonw_kstr(w, "status_label", people_choice_label(people_choice_status, status));
     jsonw_kint(w, "version", store_int(r, C_VERSION));
     if (detail) {
         char t[30];
         jsonw_kstr(w, "ethnicity", store_text(r, C_ETHNICITY));
         jsonw_kstr(w, "political", store_text(r, C_POLITICAL));
-        jsonw_kstr(w, "political_label", choice_label(choice_political, store_text(r, C_POLITICAL)));
+        jsonw_kstr(w, "political_label", people_choice_label(people_choice_political, store_text(r, C_POLITICAL)));
         jsonw_kstr(w, "education", store_text(r, C_EDUCATION));
         jsonw_kstr(w, "marital", store_text(r, C_MARITAL));
         jsonw_kstr(w, "work", store_text(r, C_WORK));

@@ -4,8 +4,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
-#include "modules/org/org.h"
-#include "modules/people/choices.h"
+#include "modules/people/people_choices.h"
 #include "modules/people/people_internal.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
@@ -19,30 +18,17 @@
 
 static int place_of(store_tx *tx, const nx_principal *who, household_input *in, int64_t *estate, nx_err *e)
 {
+    int rc;
     if (in->room_id) {
-        char label[300];
-        int64_t c, g;
-        int lrc = org_room_label(tx, in->room_id, label, sizeof label, &c, &g, estate);
-        if (lrc == NX_ENOTFOUND)
-            return nx_fail(e, NX_EINVAL, "room_id", "房屋不存在");
-        if (lrc)
-            return nx_fail(e, lrc, "", "读取房屋失败");
-        if (in->community_id && in->community_id != c)
-            return nx_fail(e, NX_EINVAL, "room_id", "房屋不属于该社区");
-        in->community_id = c;
+        int64_t g;
+        if ((rc = people_room_place(tx, in->room_id, in->community_id, "房屋不属于该社区", &in->community_id, &g,
+                                    estate, e)))
+            return rc;
         if (g)
             in->grid_id = g;
     } else if (in->grid_id) {
-        store_param p[] = {P_INT(in->grid_id)};
-        int64_t c;
-        int grc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &c, NULL);
-        if (grc == NX_ENOTFOUND)
-            return nx_fail(e, NX_EINVAL, "grid_id", "网格不存在");
-        if (grc)
-            return nx_fail(e, grc, "", "读取网格失败");
-        if (in->community_id && in->community_id != c)
-            return nx_fail(e, NX_EINVAL, "grid_id", "网格不属于该社区");
-        in->community_id = c;
+        if ((rc = people_grid_community(tx, in->grid_id, in->community_id, &in->community_id, e)))
+            return rc;
     }
     if (!in->community_id && (who->scope == SCOPE_COMMUNITY || who->scope == SCOPE_GRID))
         in->community_id = who->community_id;
@@ -61,7 +47,7 @@ int people_household_create(nx_app *app, const nx_principal *who, const househol
     if (!perm_has(who, RIGHT_PEOPLE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权登记户");
     household_input in = *in0;
-    const char *kind = in.kind ? choice_parse(choice_household_kind, in.kind) : "registered";
+    const char *kind = in.kind ? people_choice_parse(people_choice_household_kind, in.kind) : "registered";
     if (!kind)
         return nx_fail(e, NX_EINVAL, "kind", "户类型无效，可选 registered（户籍户）、resident（常住户）、floating（流动户）");
     if (in.head_resident_id)
@@ -111,7 +97,7 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
     if (!perm_has(who, RIGHT_PEOPLE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权修改户信息");
     household_input in = *in0;
-    const char *kind = in.kind ? choice_parse(choice_household_kind, in.kind) : NULL;
+    const char *kind = in.kind ? people_choice_parse(people_choice_household_kind, in.kind) : NULL;
     if (in.kind && !kind)
         return nx_fail(e, NX_EINVAL, "kind", "户类型无效，可选 registered、resident、floating");
     sqlq q;
@@ -220,7 +206,7 @@ static json_t *household_json(nx_app *app, store_rows *r)
     store_json_set(o, "grid_name", store_json_text, r, 3);
     store_json_set(o, "room_id", store_json_int, r, 4);
     store_json_set(o, "number", store_json_text, r, 5);
-    const char *kind_label = choice_label(choice_household_kind, kind);
+    const char *kind_label = people_choice_label(people_choice_household_kind, kind);
     store_json_set(o, "kind", store_json_text, r, 6);
     json_object_set_new(o, "kind_label", kind_label ? json_string(kind_label) : json_null());
     store_json_set(o, "head_resident_id", store_json_int, r, 7);

@@ -71,6 +71,15 @@ typedef struct people_read_ctx {
  * both share one prepared statement (close it with ")"). */
 #define TAGS_SQL "SELECT rt.resident_id, t.code, t.name FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id IN ("
 
+/* Where room is: its community *c, grid *g (0 when its building has none) and estate. NX_EINVAL on
+ * "room_id" when there is no such room, or (with message mismatch) when community is not 0 and the
+ * room lies in another; a failed read is its error. */
+int people_room_place(store_tx *tx, int64_t room, int64_t community, const char *mismatch, int64_t *c, int64_t *g,
+                      int64_t *estate, nx_err *e);
+/* The community *c of grid. NX_EINVAL on "grid_id" when there is no such grid or when community is
+ * not 0 and the grid lies in another; a failed read is its error. */
+int people_grid_community(store_tx *tx, int64_t grid, int64_t community, int64_t *c, nx_err *e);
+
 /* Load the computed tags into c (cached for a few seconds across threads; read on tx when stale). */
 int people_load_computed(store_tx *tx, people_read_ctx *c, nx_err *e);
 /* Decrypt column col of r (encrypted under context) into buf, masked with mask unless c->reveal.

@@ -15,7 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
-#include "modules/people/choices.h"
+#include "modules/people/people_choices.h"
 #include "report/sheet.h"
 #include "report/xlsx_write.h"
 #include "secure/audit.h"

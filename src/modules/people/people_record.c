@@ -9,7 +9,7 @@
 #include "base/jsonw.h"
 #include "base/str.h"
 #include "base/vec.h"
-#include "modules/people/choices.h"
+#include "modules/people/people_choices.h"
 #include "modules/people/people_internal.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
@@ -99,12 +99,12 @@ static void member_write(jsonw *w, const member *m, int64_t self)
     jsonw_kint(w, "id", m->id);
     jsonw_kstr(w, "name", m->name);
     jsonw_kstr(w, "relation", m->relation);
-    jsonw_kstr(w, "relation_label", choice_label(choice_relation, m->relation));
+    jsonw_kstr(w, "relation_label", people_choice_label(people_choice_relation, m->relation));
     jsonw_kstr(w, "sex", sex);
-    jsonw_kstr(w, "sex_label", choice_label(choice_sex, sex));
+    jsonw_kstr(w, "sex_label", people_choice_label(people_choice_sex, sex));
     jsonw_kint(w, "age", m->age);
     jsonw_kstr(w, "status", m->status);
-    jsonw_kstr(w, "status_label", choice_label(choice_status, m->status));
+    jsonw_kstr(w, "status_label", people_choice_label(people_choice_status, m->status));
     jsonw_kbool(w, "self", m->id == self);
     jsonw_obj_end(w);
 }

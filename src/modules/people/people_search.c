@@ -16,7 +16,7 @@
 #include "base/clock.h"
 #include "base/jsonw.h"
 #include "base/str.h"
-#include "modules/people/choices.h"
+#include "modules/people/people_choices.h"
 #include "modules/people/people_internal.h"
 #include "secure/crypto.h"
 #include "store/page.h"
@@ -336,7 +336,7 @@ static int build_where(nx_app *app, const nx_principal *who, const resident_quer
     perm_scope_q(who, "r.", "id", &s->q);
     const char *status = q->status ? q->status : "active";
     if (strcmp(status, "all") != 0) {
-        const char *code = choice_parse(choice_status, status);
+        const char *code = people_choice_parse(people_choice_status, status);
         if (!code)
             return nx_fail(e, NX_EINVAL, "status", "状态无效，可选 active、moved_out、deceased、all");
         sqlq_add(&s->q, " AND r.status = $%d", P_TEXT(code));
@@ -350,19 +350,19 @@ static int build_where(nx_app *app, const nx_principal *who, const resident_quer
     if (q->household_id)
         sqlq_add(&s->q, " AND r.household_id = $%d", P_INT(q->household_id));
     if (q->sex) {
-        const char *sx = choice_parse(choice_sex, q->sex);
+        const char *sx = people_choice_parse(people_choice_sex, q->sex);
         if (!sx)
             return nx_fail(e, NX_EINVAL, "sex", "性别应为 male 或 female");
         sqlq_add(&s->q, " AND r.sex = $%d", P_INT(strcmp(sx, "male") == 0 ? 1 : 2));
     }
     if (q->residence) {
-        const char *c = choice_parse(choice_residence, q->residence);
+        const char *c = people_choice_parse(people_choice_residence, q->residence);
         if (!c)
             return nx_fail(e, NX_EINVAL, "residence", "户籍状态无效");
         sqlq_add(&s->q, " AND r.residence = $%d", P_TEXT(c));
     }
     if (q->care_level) {
-        const char *c = choice_parse(choice_care_level, q->care_level);
+        const char *c = people_choice_parse(people_choice_care_level, q->care_level);
         if (!c)
             return nx_fail(e, NX_EINVAL, "care_level", "关怀等级无效");
         sqlq_add(&s->q, " AND r.care_level = $%d", P_TEXT(c));
