@@ -59,7 +59,7 @@ static void month_add(int *y, int *m, int k)
     *m = t % 12 + 1;
 }
 
-static int month_parse(const char *s, int *y, int *m)
+int services_month_parse(const char *s, int *y, int *m)
 {
     int64_t yy, mm;
     char buf[8];
@@ -369,7 +369,7 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
         rcp *x = &list[i];
         nx_date birth;
         int sy, sm;
-        if (date_parse(x->birth, &birth) != 0 || month_parse(x->start, &sy, &sm) != 0)
+        if (date_parse(x->birth, &birth) != 0 || services_month_parse(x->start, &sy, &sm) != 0)
             continue;
         if (strcmp(x->status, "active") != 0) {
             /* stop: entitled through the month of death or moving out */

@@ -118,6 +118,8 @@ typedef struct services_allowance_tier {
  * tiers, or -1 when no tier applies. Pure. */
 int services_allowance_tier_for_month(const services_allowance_tier *tiers, int n, nx_date birth, int y,
                                       int m);
+/* Parse a month "YYYY-MM" (1900..2200, 01..12) into *y, *m: 0, or NX_EINVAL. Pure. */
+int services_month_parse(const char *s, int *y, int *m);
 /* Months from (y1, m1) to (y2, m2), negative when the second is earlier. Pure. */
 int services_allowance_month_diff(int y1, int m1, int y2, int m2);
 

@@ -489,20 +489,17 @@ static int roster(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     const char *month = http_query(r, "month");
-    int64_t y, m;
-    char ybuf[8];
+    int y, m;
     if (month == NULL || strlen(month) != 7 || month[4] != '-')
         return nx_fail(http_err(r), NX_EINVAL, "month", "请指定月份（YYYY-MM）");
-    memcpy(ybuf, month, 4);
-    ybuf[4] = '\0';
-    if (str_to_i64(ybuf, 1900, 2200, &y) || str_to_i64(month + 5, 1, 12, &m))
+    if (services_month_parse(month, &y, &m))
         return nx_fail(http_err(r), NX_EINVAL, "month", "月份格式应为 YYYY-MM");
     char path[256];
     int rc = http_export_path(path, sizeof path, http_err(r));
     if (rc)
         return rc;
     int64_t rows;
-    if ((rc = services_allowance_roster(app, &who, (int)y, (int)m, path, &rows, http_err(r)))) {
+    if ((rc = services_allowance_roster(app, &who, y, m, path, &rows, http_err(r)))) {
         unlink(path);
         return rc;
     }

@@ -140,6 +140,13 @@ static void test_tier_rules(void)
     CHECK_INT(services_allowance_tier_for_month(t, 3, b100, 2026, 2), 2);
     CHECK_INT(services_allowance_tier_for_month(t, 3, b, 2026, 13), -1);
     CHECK_INT(services_allowance_month_diff(2025, 11, 2026, 2), 3);
+    int y = 0, m = 0;
+    CHECK_INT(services_month_parse("2026-04", &y, &m), 0);
+    CHECK_INT(y * 100 + m, 202604);
+    CHECK_INT(services_month_parse("2026-13", &y, &m), NX_EINVAL);
+    CHECK_INT(services_month_parse("2026-4", &y, &m), NX_EINVAL);
+    CHECK_INT(services_month_parse("1899-12", &y, &m), NX_EINVAL);
+    CHECK_INT(services_month_parse(NULL, &y, &m), NX_EINVAL);
     CHECK_INT(services_allowance_month_diff(2026, 2, 2025, 11), -3);
     CHECK_INT(services_allowance_month_diff(2026, 4, 2026, 4), 0);
 }
