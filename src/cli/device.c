@@ -105,7 +105,7 @@ int cmd_device(int argc, char **argv)
     const char *pos[2] = {NULL, NULL};
     int npos = 0;
     if (strcmp(sub, "add") == 0) {
-        device_input in = {.protocol = "watch"};
+        devices_device_input in = {.protocol = "watch"};
         cli_flag flags[] = {
             CLI_STR("--protocol", &in.protocol, "协议 watch|iw (watch)"),
             CLI_STR("--model", &in.model, "型号 model"),
@@ -143,7 +143,7 @@ int cmd_device(int argc, char **argv)
         if (cli_open_app(&app, false, true))
             return 1;
         int64_t id = 0;
-        device_input in = {.resident_id = resident};
+        devices_device_input in = {.resident_id = resident};
         int rc = devices_find(app.db, pos[0], &id, &e);
         if (rc == 0)
             rc = devices_update(&app, &sys, id, &in, &e);
@@ -164,7 +164,7 @@ int cmd_device(int argc, char **argv)
         if (cli_open_app(&app, false, true))
             return 1;
         /* every device, page by page (a page is at most page_max rows) */
-        device_filter f = {.registered = unreg ? 0 : -1, .online = -1};
+        devices_device_filter f = {.registered = unreg ? 0 : -1, .online = -1};
         printf("%-20s %-6s %-4s %-8s %-8s %s\n", "设备号", "协议", "登记", "状态", "电量", "居民");
         int rc = 0;
         do {

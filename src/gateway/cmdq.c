@@ -102,9 +102,9 @@ static void apply_answers(cmdq *q)
         nx_err_clear(&e);
         int rc = 0;
         if (a->outcome == CMDQ_NOT_HERE)
-            rc = devices_command_mark(q->db, a->id, DEV_CMD_UNCLAIM, NULL, -1, NULL, clock_now_ms(), &e);
+            rc = devices_command_mark(q->db, a->id, DEVICES_CMD_UNCLAIM, NULL, -1, NULL, clock_now_ms(), &e);
         else if (a->outcome == CMDQ_FAILED)
-            rc = devices_command_mark(q->db, a->id, DEV_CMD_FAIL, NULL, -1, a->why, clock_now_ms(), &e);
+            rc = devices_command_mark(q->db, a->id, DEVICES_CMD_FAIL, NULL, -1, a->why, clock_now_ms(), &e);
         if (rc && rc != NX_ECONFLICT)
             nx_log(LOG_WARN, "gateway.command_state command=%lld code=%s", (long long)a->id, nx_code_name(rc));
         else
@@ -120,7 +120,7 @@ static void apply_answers(cmdq *q)
 
 static void post_pending(cmdq *q)
 {
-    dev_pending_cmd *rows = calloc(BATCH, sizeof *rows);
+    devices_pending_cmd *rows = calloc(BATCH, sizeof *rows);
     if (!rows)
         return;
     int n = 0;
@@ -154,7 +154,8 @@ static void post_pending(cmdq *q)
                                    r->serial, frame, sizeof frame, &flen, &e)) {
             /* stored by an older version, or edited by hand: it can never be sent */
             nx_err_clear(&e);
-            devices_command_mark(q->db, r->id, DEV_CMD_FAIL, NULL, -1, "指令参数无效，无法下发", clock_now_ms(), &e);
+            devices_command_mark(q->db, r->id, DEVICES_CMD_FAIL, NULL, -1, "指令参数无效，无法下发",
+                                 clock_now_ms(), &e);
             cmdq_req_free(r);
             continue;
         }
@@ -162,7 +163,7 @@ static void post_pending(cmdq *q)
          * finds it and staff can no longer cancel what is on its way. */
         cmdq_wire_of(r->proto, frame, flen, wire, sizeof wire);
         nx_err_clear(&e);
-        if (devices_command_mark(q->db, r->id, DEV_CMD_CLAIM, wire,
+        if (devices_command_mark(q->db, r->id, DEVICES_CMD_CLAIM, wire,
                                  r->proto == WIRE_PROTO_IW ? (int64_t)r->serial : -1, NULL, clock_now_ms(),
                                  &e)) {
             cmdq_req_free(r);

@@ -248,7 +248,7 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
 void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, int64_t now_ms)
 {
     memset(in, 0, sizeof *in);
-    in->kind = DEV_IN_FRAME;
+    in->kind = DEVICES_IN_FRAME;
     in->proto = m->proto;
     in->at = now_ms;
     snprintf(in->imei, sizeof in->imei, "%s", device);

@@ -28,7 +28,7 @@ typedef void (*ingest_done_fn)(void *ctx, void *token, int rc, int64_t alert_id)
 int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_done_fn done, void *ctx,
                  gw_ingest **out, nx_err *e);
 
-/* Fill in as the ingest item (DEV_IN_FRAME) of message m (as decoded by wire_proto_decode) from
+/* Fill in as the ingest item (DEVICES_IN_FRAME) of message m (as decoded by wire_proto_decode) from
  * device (watch id or IW IMEI, truncated to in->imei), read at now_ms. m.raw and m.payload are copied
  * as pointers; ingest_push drops them. Pure. */
 void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, int64_t now_ms);

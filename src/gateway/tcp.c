@@ -170,7 +170,7 @@ static void push_offline(gateway *g, conn *c)
 {
     devices_in in;
     memset(&in, 0, sizeof in);
-    in.kind = DEV_IN_OFFLINE;
+    in.kind = DEVICES_IN_OFFLINE;
     in.proto = c->proto;
     in.at = clock_now_ms();
     str_copy(in.imei, c->device, sizeof in.imei);

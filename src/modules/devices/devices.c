@@ -178,14 +178,14 @@ int devices_alert_raise(store_tx *tx, const devices_target *t, const char *kind,
     int64_t found = 0;
     int rc;
     if (strcmp(kind, "sos") == 0) {
-        store_param p[] = {P_INT(t->device_id), P_INT(now - DEV_SOS_MERGE_MS)};
+        store_param p[] = {P_INT(t->device_id), P_INT(now - DEVICES_SOS_MERGE_MS)};
         rc = store_one_int(tx,
                            "SELECT id FROM alerts WHERE device_id = $1 AND kind = 'sos' AND state = 'open' AND last_at >= $2 "
                            "ORDER BY id DESC LIMIT 1",
                            p, 2, &found, e);
     } else {
         bool unbounded = strcmp(kind, "offline") == 0 || strcmp(kind, "no_activity") == 0;
-        int64_t since = unbounded ? 0 : now - DEV_DUP_WINDOW_MS;
+        int64_t since = unbounded ? 0 : now - DEVICES_DUP_WINDOW_MS;
         if (server && t->resident_id) {
             store_param p[] = {P_INT(t->resident_id), P_TEXT(kind), P_INT(since)};
             rc = store_one_int(tx,
@@ -228,7 +228,7 @@ int devices_alert_raise(store_tx *tx, const devices_target *t, const char *kind,
                        has_pos ? P_INT(pos->lat_e6) : P_NULL,
                        has_pos ? P_INT(pos->lon_e6) : P_NULL,
                        P_TEXT(detail ? detail : "{}"),
-                       P_INT(now + (esc_ms > 0 ? esc_ms : DEV_ESC_DEFAULT_MS))};
+                       P_INT(now + (esc_ms > 0 ? esc_ms : DEVICES_ESC_DEFAULT_MS))};
     if ((rc = store_one_int(tx,
                             "INSERT INTO alerts (community_id, grid_id, resident_id, device_id, kind, source, severity, state, "
                             "opened_at, last_at, fix, lat_e6, lon_e6, detail, escalation_level, next_escalation_at) VALUES "
@@ -301,7 +301,7 @@ typedef struct ing_dev {
     int proto;
     devrow d;
     bool rules_loaded;
-    dev_rules rules;
+    devices_alert_rules rules;
 } ing_dev;
 
 typedef struct ing_cache {
@@ -329,7 +329,7 @@ static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, ing_d
     return 0;
 }
 
-static int cached_rules(store_tx *tx, ing_dev *x, const dev_rules **out, nx_err *e)
+static int cached_rules(store_tx *tx, ing_dev *x, const devices_alert_rules **out, nx_err *e)
 {
     if (!x->rules_loaded) {
         int rc = devices_rules_load(tx, x->d.resident, &x->rules, NULL, e);
@@ -350,7 +350,7 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
     if (rc)
         return rc;
     devrow *d = &x->d;
-    if (it->kind == DEV_IN_OFFLINE) {
+    if (it->kind == DEVICES_IN_OFFLINE) {
         store_param p[] = {P_INT(d->id), P_INT(now)};
         return store_exec(tx, "UPDATE devices SET online = 0, updated_at = $2 WHERE id = $1", p, 2, NULL, e);
     }
@@ -444,7 +444,7 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
     if (m->kind == WIRE_CMD_REPLY)
         return devices_command_reply(tx, d->id, m, now, e);
     devices_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
-    const dev_rules *rules = NULL;
+    const devices_alert_rules *rules = NULL;
     if (reading) {
         if ((rc = cached_rules(tx, x, &rules, e)))
             return rc;
@@ -616,8 +616,8 @@ static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_er
     }
     for (int i = 0; i < n && rc == 0; i++) {
         esc_row *x = &rows[i];
-        int level = x->level < DEV_ESC_LEVEL_MAX ? x->level + 1 : DEV_ESC_LEVEL_MAX;
-        bool more = level < DEV_ESC_LEVEL_MAX;
+        int level = x->level < DEVICES_ESC_LEVEL_MAX ? x->level + 1 : DEVICES_ESC_LEVEL_MAX;
+        bool more = level < DEVICES_ESC_LEVEL_MAX;
         store_param u[] = {P_INT(x->id), P_INT(level), more ? P_INT(now + esc_ms) : P_NULL};
         if ((rc = store_exec(tx, "UPDATE alerts SET escalation_level = $2, next_escalation_at = $3 WHERE id = $1", u, 3,
                              NULL, e)) ||
@@ -673,7 +673,7 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int64_t
     if (escalated)
         *escalated = 0;
     if (esc_ms <= 0)
-        esc_ms = DEV_ESC_DEFAULT_MS;
+        esc_ms = DEVICES_ESC_DEFAULT_MS;
     store_tx *tx = NULL;
     int rc = store_begin(s, STORE_WRITE, &tx, e);
     if (rc)

@@ -15,9 +15,9 @@
  * heart_rate, blood_pressure, spo2, temperature, offline, no_activity, left_home (server-derived).
  * Duplicate suppression merges a repeated frame into the alert it repeats (repeats += 1), and never
  * hides a new SOS: an SOS merges only into an SOS of the same device that is still open (nobody has
- * acknowledged it yet) and whose last frame came less than DEV_SOS_MERGE_MS ago — a watch repeats
+ * acknowledged it yet) and whose last frame came less than DEVICES_SOS_MERGE_MS ago — a watch repeats
  * an unanswered SOS, a person pressing again after someone answered is a new alarm. Other device
- * alarms merge into an unresolved alert of the same kind and device within DEV_DUP_WINDOW_MS;
+ * alarms merge into an unresolved alert of the same kind and device within DEVICES_DUP_WINDOW_MS;
  * offline and no_activity merge into any unresolved alert of their kind.
  * Life: open → acknowledged (who, when, ack_ms) → resolved or false_alarm (who, when, note,
  * needs_followup, resolve_ms). Escalation: an open alert moves along the chain grid worker (level 0)
@@ -39,13 +39,13 @@
 #include "modules/app.h"
 #include "wire/codec.h"
 
-#define DEV_SOS_MERGE_MS  (60LL * 1000)      /* a repeated SOS frame of an unanswered alarm */
-#define DEV_DUP_WINDOW_MS (30LL * 60 * 1000) /* other repeated alarms */
-#define DEV_ESC_LEVEL_MAX 2                  /* 0 grid worker, 1 duty staff, 2 family */
-#define DEV_ESC_DEFAULT_MS (180LL * 1000)    /* configuration: alert_escalate_s */
+#define DEVICES_SOS_MERGE_MS   (60LL * 1000)      /* a repeated SOS frame of an unanswered alarm */
+#define DEVICES_DUP_WINDOW_MS  (30LL * 60 * 1000) /* other repeated alarms */
+#define DEVICES_ESC_LEVEL_MAX  2                  /* 0 grid worker, 1 duty staff, 2 family */
+#define DEVICES_ESC_DEFAULT_MS (180LL * 1000)     /* configuration: alert_escalate_s */
 
 /* Built-in alert bands; a resident's alert_rules row overrides any of them. */
-typedef struct dev_rules {
+typedef struct devices_alert_rules {
     int32_t hr_min, hr_max;           /* beats per minute */
     int32_t sys_min, sys_max, dia_max; /* mmHg */
     int32_t spo2_min;                 /* % */
@@ -53,15 +53,15 @@ typedef struct dev_rules {
     int32_t offline_min;              /* 0 = off */
     int32_t no_steps_hour;            /* local hour, -1 = off; only for residents living alone */
     int32_t home_lat_e6, home_lon_e6, home_radius_m; /* radius 0 = off */
-} dev_rules;
+} devices_alert_rules;
 
 /* The defaults: HR 50-120, systolic 90-160, diastolic ≤ 100, SpO2 ≥ 90, temperature 35.0-37.5,
  * offline 60 min, no steps by 10 o'clock, no home radius. */
-void devices_rules_default(dev_rules *r);
+void devices_rules_default(devices_alert_rules *r);
 
 /* Which band a health reading breaks: fills up to 4 kinds ("heart_rate", "blood_pressure", "spo2",
  * "temperature") into kinds and returns their number. Pure. */
-int devices_rules_check(const dev_rules *r, const wire_health *h, const char *kinds[4]);
+int devices_rules_check(const devices_alert_rules *r, const wire_health *h, const char *kinds[4]);
 
 /* Metres between two points (micro-degrees), haversine. Pure. */
 double devices_distance_m(int32_t lat1_e6, int32_t lon1_e6, int32_t lat2_e6, int32_t lon2_e6);
@@ -72,42 +72,43 @@ int64_t devices_steps_add(int64_t prev_counter, int64_t counter, int64_t steps_s
 
 /* ---- ingest (the gateway) ---- */
 
-enum dev_in_kind {
-    DEV_IN_FRAME = 1, /* a decoded frame (msg) */
-    DEV_IN_OFFLINE,   /* the device's connection closed */
+enum devices_in_kind {
+    DEVICES_IN_FRAME = 1, /* a decoded frame (msg) */
+    DEVICES_IN_OFFLINE,   /* the device's connection closed */
 };
 
 typedef struct devices_in {
-    int kind;          /* enum dev_in_kind */
+    int kind;          /* enum devices_in_kind */
     int proto;         /* enum wire_proto */
     int64_t at;        /* server time the frame was read, epoch ms */
     char imei[24];     /* the device's id (watch ID, IW IMEI from the login) */
-    wire_msg msg;      /* DEV_IN_FRAME: raw and payload must be NULL (they are not kept) */
+    wire_msg msg;      /* DEVICES_IN_FRAME: raw and payload must be NULL (they are not kept) */
 } devices_in;
 
 /* Write n items in one write transaction (see the essay). esc_ms: time before a new alert's first
- * escalation (0 = DEV_ESC_DEFAULT_MS). alert_ids (may be NULL) receives, for each item, the id of
+ * escalation (0 = DEVICES_ESC_DEFAULT_MS). alert_ids (may be NULL) receives, for each item, the id of
  * the alert an alarm frame opened or merged into (0 for other items). Returns 0 once committed, or
  * the store's code (nothing written). Blocks. */
 int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int64_t *alert_ids, nx_err *e);
 
 /* ---- the registry ---- */
 
-typedef struct device_input {
+typedef struct devices_device_input {
     const char *imei;     /* 1-20 digits; create only */
     const char *protocol; /* "watch" or "iw"; create only */
     const char *model, *sim, *notes;
     int64_t resident_id;  /* 0 = unchanged (create: unbound), -1 = unbind */
-} device_input;
+} devices_device_input;
 
 /* Add a device (or register one the gateway has seen: same IMEI, registered = 0 → 1). DEVICE_WRITE;
  * the resident must be in scope. NX_ECONFLICT when the IMEI is already registered. Audited. */
-int devices_add(nx_app *app, const nx_principal *who, const device_input *in, int64_t *id, nx_err *e);
+int devices_add(nx_app *app, const nx_principal *who, const devices_device_input *in, int64_t *id, nx_err *e);
 /* Change model, SIM, notes, binding. An unbound device is visible to every DEVICE_WRITE holder for
  * binding; a bound one only in scope. Audited. */
-int devices_update(nx_app *app, const nx_principal *who, int64_t id, const device_input *in, nx_err *e);
+int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devices_device_input *in,
+                   nx_err *e);
 int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
-typedef struct device_filter {
+typedef struct devices_device_filter {
     int registered;       /* 1 registered only, 0 unregistered only (seen, waiting for binding), -1 both */
     int online;           /* -1 any, 0/1 */
     bool low_battery;     /* battery ≤ 20 % */
@@ -115,11 +116,12 @@ typedef struct device_filter {
     const char *q;        /* IMEI or SIM prefix, the resident's name (part), pinyin or initials */
     int64_t after_id;     /* cursor: devices after this id */
     int limit;            /* rows of the page; 0 or over page_max: page_max */
-} device_filter;
+} devices_device_filter;
 
 /* {"items": […] in id order, "total": in scope with the filter, "next_cursor": text or null}; a
  * read failing on the way is the error (NX_EBUSY …), never a short page. */
-int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e);
+int devices_list(nx_app *app, const nx_principal *who, const devices_device_filter *f, json_t **out,
+                 nx_err *e);
 /* Telemetry, newest first: what "positions", "readings" or "steps" (per local day: {"day",
  * "steps"}), since from_ms (0 = any), at most limit rows (0 or over page_max: page_max). */
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms,
@@ -139,7 +141,7 @@ int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id,
 
 /* ---- alerts ---- */
 
-typedef struct alert_filter {
+typedef struct devices_alert_filter {
     const char *state;  /* "open", "acknowledged", "resolved", "false_alarm", "active" (open or
                            acknowledged); NULL = any */
     const char *kind;
@@ -147,16 +149,17 @@ typedef struct alert_filter {
     int64_t from_ms, to_ms;
     int64_t before_id; /* cursor */
     int limit;         /* 0 = 50; over page_max: page_max */
-} alert_filter;
+} devices_alert_filter;
 
 /* Newest first: {"items", "total" (all that match, whatever the cursor), "next_cursor"}. */
-int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e);
+int devices_alert_list(nx_app *app, const nx_principal *who, const devices_alert_filter *f, json_t **out,
+                       nx_err *e);
 /* The alerts of f (cursor ignored), newest first, as an .xlsx file at path (Chinese headers: time,
  * kind, level, state, resident, wristband, who acknowledged and how fast, who resolved, the note,
  * follow-up). *rows gets the count. All of them or none: more than export_max_rows is NX_ETOOBIG
  * (narrow the filters), never a file cut short. DEVICE_READ; audited. */
-int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filter *f, const char *path,
-                         int64_t *rows, nx_err *e);
+int devices_alert_export(nx_app *app, const nx_principal *who, const devices_alert_filter *f,
+                         const char *path, int64_t *rows, nx_err *e);
 /* The alert with its log (DEVICE_READ, in scope). */
 int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* open → acknowledged. ALERT_HANDLE in scope; NX_ECONFLICT unless open. */
@@ -194,7 +197,7 @@ void devices_ticker_stop(devices_ticker *t); /* NULL accepted; joins */
  * Staff queue a command for a device (DEVICE_WRITE, device in scope); it waits (state "queued")
  * until the device is online and the gateway holding its connection sends it ("sent", with the
  * keyword or IW type and serial sent); the device's answer makes it "done". A queued command whose
- * expires_at passes is "expired"; a sent one not answered within DEV_CMD_REPLY_MS "failed"; staff
+ * expires_at passes is "expired"; a sent one not answered within DEVICES_CMD_REPLY_MS "failed"; staff
  * may cancel a queued one ("cancelled"). Kinds and their args (JSON object, strict):
  *   locate {}, upload_interval {"seconds": 60..65535}, sos_numbers {"phones": [1..3 phones, "" clears]},
  *   center {"phone"}, fall_detect {"on": bool, "call_centre": bool?}, fall_level {"level": 1..9},
@@ -203,8 +206,8 @@ void devices_ticker_stop(devices_ticker *t); /* NULL accepted; joins */
  * A kind the device's protocol cannot say (IW has no centre number) is refused at creation. Phone
  * numbers are personal data: lists show them masked; the whole args are kept encrypted for the
  * gateway. */
-#define DEV_CMD_EXPIRES_S (24LL * 3600)     /* default time a command may wait for its device */
-#define DEV_CMD_REPLY_MS (10LL * 60 * 1000) /* a sent command not answered by then: failed */
+#define DEVICES_CMD_EXPIRES_S (24LL * 3600)      /* default time a command may wait for its device */
+#define DEVICES_CMD_REPLY_MS  (10LL * 60 * 1000) /* a sent command not answered by then: failed */
 
 /* Chinese name of a command kind (the kind itself when unknown). */
 const char *devices_command_label(const char *kind);
@@ -216,7 +219,7 @@ int devices_command_build(const char *kind, json_t *args, wire_cmd *out, nx_err 
  * no such command, NX_EINVAL (field "args") for a bad value. Pure. */
 int devices_command_encode(const wire_cmd *cmd, int proto, const char *mf_or_prefix, const char *device,
                            uint32_t serial, char *out, size_t cap, size_t *len, nx_err *e);
-/* Queue a command (expires_in_s 0 = DEV_CMD_EXPIRES_S; 60 s .. 30 days). Audited. */
+/* Queue a command (expires_in_s 0 = DEVICES_CMD_EXPIRES_S; 60 s .. 30 days). Audited. */
 int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_id, const char *kind, json_t *args,
                            int64_t expires_in_s, int64_t now, int64_t *id, nx_err *e);
 /* {"items": [newest first]} of the device's commands, at most limit (0 = 50; over page_max:
@@ -229,20 +232,21 @@ int devices_command_cancel(nx_app *app, const nx_principal *who, int64_t device_
 
 /* The gateway's side: queued, unexpired commands of devices marked online, oldest first, with their
  * whole args (decrypted). */
-typedef struct dev_pending_cmd {
+typedef struct devices_pending_cmd {
     int64_t id;
     char imei[24];
     int proto;
     char kind[24];
     char args[1024];
-} dev_pending_cmd;
-int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pending_cmd *out, int cap, int *n,
-                             nx_err *e);
-/* The gateway's steps: DEV_CMD_CLAIM a queued command before handing it to the connection (→ sent,
- * with the keyword or IW type and serial; from then on it cannot be cancelled), DEV_CMD_UNCLAIM when
- * no connection of this process held the device (sent → queued), DEV_CMD_FAIL when it cannot be sent
- * (why). NX_ECONFLICT when the command was not in the state the step needs. */
-enum { DEV_CMD_CLAIM = 1, DEV_CMD_UNCLAIM, DEV_CMD_FAIL };
+} devices_pending_cmd;
+int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, devices_pending_cmd *out, int cap,
+                             int *n, nx_err *e);
+/* The gateway's steps: DEVICES_CMD_CLAIM a queued command before handing it to the connection
+ * (→ sent, with the keyword or IW type and serial; from then on it cannot be cancelled),
+ * DEVICES_CMD_UNCLAIM when no connection of this process held the device (sent → queued),
+ * DEVICES_CMD_FAIL when it cannot be sent (why). NX_ECONFLICT when the command was not in the state
+ * the step needs. */
+enum { DEVICES_CMD_CLAIM = 1, DEVICES_CMD_UNCLAIM, DEVICES_CMD_FAIL };
 int devices_command_mark(store *s, int64_t id, int what, const char *wire, int64_t serial, const char *why, int64_t now,
                          nx_err *e);
 

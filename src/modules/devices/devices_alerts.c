@@ -81,7 +81,7 @@ static json_t *alert_row(store_rows *r)
 }
 
 /* The caller's scope and the filters of f (not its cursor) on alerts a. */
-static void alert_where(const nx_principal *who, const alert_filter *f, sqlq *q)
+static void alert_where(const nx_principal *who, const devices_alert_filter *f, sqlq *q)
 {
     perm_scope_q(who, "a.", "resident_id", q);
     if (f->state && strcmp(f->state, "active") == 0)
@@ -102,7 +102,8 @@ static void alert_where(const nx_principal *who, const alert_filter *f, sqlq *q)
         sqlq_add(q, " AND a.opened_at < $%d", P_INT(f->to_ms));
 }
 
-int devices_alert_list(nx_app *app, const nx_principal *who, const alert_filter *f, json_t **out, nx_err *e)
+int devices_alert_list(nx_app *app, const nx_principal *who, const devices_alert_filter *f, json_t **out,
+                       nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看报警");
@@ -130,8 +131,8 @@ static void local_time(store_rows *r, int col, char out[32])
     }
 }
 
-int devices_alert_export(nx_app *app, const nx_principal *who, const alert_filter *f, const char *path,
-                         int64_t *rows, nx_err *e)
+int devices_alert_export(nx_app *app, const nx_principal *who, const devices_alert_filter *f,
+                         const char *path, int64_t *rows, nx_err *e)
 {
     *rows = 0;
     if (!perm_has(who, RIGHT_DEVICE_READ))

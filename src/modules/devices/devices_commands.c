@@ -194,7 +194,7 @@ int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权向手环发送指令");
     if (expires_in_s == 0)
-        expires_in_s = DEV_CMD_EXPIRES_S;
+        expires_in_s = DEVICES_CMD_EXPIRES_S;
     if (expires_in_s < 60 || expires_in_s > 30 * 86400)
         return nx_fail(e, NX_EINVAL, "expires_in_s", "有效期应为 60 秒到 30 天");
     json_t *empty = NULL;
@@ -390,8 +390,8 @@ out:
 
 /* ---- the gateway's side ---- */
 
-int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pending_cmd *out, int cap, int *n,
-                             nx_err *e)
+int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, devices_pending_cmd *out, int cap,
+                             int *n, nx_err *e)
 {
     *n = 0;
     store_tx *tx;
@@ -406,7 +406,7 @@ int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, dev_pen
                      "AND d.online = 1 ORDER BY c.id LIMIT $2",
                      p, 2, &r, e);
     while (rc == 0 && *n < cap && store_row(r)) {
-        dev_pending_cmd *c = &out[*n];
+        devices_pending_cmd *c = &out[*n];
         memset(c, 0, sizeof *c);
         c->id = store_int(r, 0);
         str_copy(c->imei, store_text(r, 1), sizeof c->imei);
@@ -444,13 +444,13 @@ int devices_command_mark(store *s, int64_t id, int what, const char *wire, int64
     if (rc)
         return rc;
     int64_t changed = 0;
-    if (what == DEV_CMD_CLAIM) {
+    if (what == DEVICES_CMD_CLAIM) {
         store_param p[] = {P_INT(id), P_TEXT(wire), serial >= 0 ? P_INT(serial) : P_NULL, P_INT(now)};
         rc = store_exec(tx,
                         "UPDATE device_commands SET state = 'sent', wire = $2, serial = $3, sent_at = $4 "
                         "WHERE id = $1 AND state = 'queued'",
                         p, 4, &changed, e);
-    } else if (what == DEV_CMD_UNCLAIM) {
+    } else if (what == DEVICES_CMD_UNCLAIM) {
         store_param p[] = {P_INT(id)};
         rc = store_exec(tx,
                         "UPDATE device_commands SET state = 'queued', wire = NULL, serial = NULL, sent_at = NULL "
@@ -498,7 +498,7 @@ int devices_command_reply(store_tx *tx, int64_t device, const wire_msg *m, int64
 
 int devices_commands_tick(store_tx *tx, int64_t now, nx_err *e)
 {
-    store_param p[] = {P_INT(now), P_INT(now - DEV_CMD_REPLY_MS)};
+    store_param p[] = {P_INT(now), P_INT(now - DEVICES_CMD_REPLY_MS)};
     int rc = store_exec(tx,
                         "UPDATE device_commands SET state = 'expired', done_at = $1, result = '设备在有效期内未上线' "
                         "WHERE state = 'queued' AND expires_at <= $1",

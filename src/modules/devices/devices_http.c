@@ -31,7 +31,7 @@ static int limit_of(http_req *r, nx_app *app, int *limit)
 
 static const char *const device_fields[] = {"imei", "protocol", "model", "sim", "notes", "resident_id", NULL};
 
-static int parse_device(json_t *o, bool create, device_input *in, nx_err *e)
+static int parse_device(json_t *o, bool create, devices_device_input *in, nx_err *e)
 {
     memset(in, 0, sizeof *in);
     int rc;
@@ -61,7 +61,7 @@ static int create_device(http_req *r, void *ctx)
     int rc = http_json_body(r, &body);
     if (rc)
         return rc;
-    device_input in;
+    devices_device_input in;
     int64_t id;
     json_t *out;
     if ((rc = parse_device(body, true, &in, http_err(r))) || (rc = devices_add(app, &who, &in, &id, http_err(r))) ||
@@ -77,7 +77,7 @@ static int list_devices(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    device_filter f = {0};
+    devices_device_filter f = {0};
     int low, rc;
     bool has;
     if ((rc = query_bool(r, "registered", &f.registered)) || (rc = query_bool(r, "online", &f.online)) ||
@@ -112,7 +112,7 @@ static int patch_device(http_req *r, void *ctx)
     nx_principal who = app_principal(r);
     int64_t id;
     json_t *body, *out;
-    device_input in;
+    devices_device_input in;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
         (rc = parse_device(body, false, &in, http_err(r))) || (rc = devices_update(app, &who, id, &in, http_err(r))) ||
@@ -174,7 +174,7 @@ static int put_rules(http_req *r, void *ctx)
 static const char *const states[] = {"open", "acknowledged", "resolved", "false_alarm", "active", NULL};
 
 /* The alert list's query parameters into f (shared by the list and its export). */
-static int alert_query(http_req *r, nx_app *app, alert_filter *f)
+static int alert_query(http_req *r, nx_app *app, devices_alert_filter *f)
 {
     bool has;
     int rc;
@@ -204,7 +204,7 @@ static int list_alerts(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    alert_filter f;
+    devices_alert_filter f;
     json_t *out;
     int rc;
     if ((rc = alert_query(r, app, &f)) || (rc = devices_alert_list(app, &who, &f, &out, http_err(r))))
@@ -216,7 +216,7 @@ static int export_alerts(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    alert_filter f;
+    devices_alert_filter f;
     int rc;
     if ((rc = alert_query(r, app, &f)))
         return rc;

@@ -36,7 +36,7 @@ int devices_alert_log(store_tx *tx, int64_t alert, int64_t at, const char *actio
                       const char *note, nx_err *e);
 /* The resident's effective rules (defaults overlaid by the alert_rules row); *custom (may be NULL)
  * says whether a row exists. */
-int devices_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e);
+int devices_rules_load(store_tx *tx, int64_t resident, devices_alert_rules *out, bool *custom, nx_err *e);
 
 /* The device if it is in the caller's scope (unbound devices too for DEVICE_WRITE holders): its
  * community and resident (either pointer may be NULL); NX_ENOTFOUND otherwise (devices_registry.c). */
@@ -55,7 +55,7 @@ int devices_check_text(const char *s, size_t max, const char *field, nx_err *e);
 
 /* Commands (devices_commands.c): a device's answer to a command (WIRE_CMD_REPLY) closes the command
  * it answers — IW by serial, the watch by keyword, the oldest sent first; and the ticker's part:
- * queued commands past expires_at expire, sent ones unanswered for DEV_CMD_REPLY_MS fail. */
+ * queued commands past expires_at expire, sent ones unanswered for DEVICES_CMD_REPLY_MS fail. */
 int devices_command_reply(store_tx *tx, int64_t device, const wire_msg *m, int64_t now, nx_err *e);
 int devices_commands_tick(store_tx *tx, int64_t now, nx_err *e);
 

@@ -95,7 +95,7 @@ static bool imei_ok(const char *s)
     return true;
 }
 
-int devices_add(nx_app *app, const nx_principal *who, const device_input *in, int64_t *id, nx_err *e)
+int devices_add(nx_app *app, const nx_principal *who, const devices_device_input *in, int64_t *id, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权登记设备");
@@ -189,7 +189,8 @@ int devices_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, i
     return rc;
 }
 
-int devices_update(nx_app *app, const nx_principal *who, int64_t id, const device_input *in, nx_err *e)
+int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devices_device_input *in,
+                   nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权修改设备");
@@ -274,7 +275,7 @@ int devices_find(store *s, const char *imei, int64_t *id, nx_err *e)
 }
 
 /* The filters of f on devices d (joined with residents res), scope first. */
-static void device_where(const nx_principal *who, const device_filter *f, sqlq *q)
+static void device_where(const nx_principal *who, const devices_device_filter *f, sqlq *q)
 {
     device_scope(who, q);
     if (f->registered >= 0)
@@ -297,7 +298,8 @@ static void device_where(const nx_principal *who, const device_filter *f, sqlq *
     }
 }
 
-int devices_list(nx_app *app, const nx_principal *who, const device_filter *f, json_t **out, nx_err *e)
+int devices_list(nx_app *app, const nx_principal *who, const devices_device_filter *f, json_t **out,
+                 nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");

@@ -13,14 +13,24 @@
 #include "base/jsonin.h"
 #include "secure/audit.h"
 
-void devices_rules_default(dev_rules *r)
+void devices_rules_default(devices_alert_rules *r)
 {
-    *r = (dev_rules){.hr_min = 50, .hr_max = 120, .sys_min = 90, .sys_max = 160, .dia_max = 100, .spo2_min = 90,
-                     .temp_min_e1 = 350, .temp_max_e1 = 375, .offline_min = 60, .no_steps_hour = 10,
-                     .home_lat_e6 = 0, .home_lon_e6 = 0, .home_radius_m = 0};
+    *r = (devices_alert_rules){.hr_min = 50,
+                               .hr_max = 120,
+                               .sys_min = 90,
+                               .sys_max = 160,
+                               .dia_max = 100,
+                               .spo2_min = 90,
+                               .temp_min_e1 = 350,
+                               .temp_max_e1 = 375,
+                               .offline_min = 60,
+                               .no_steps_hour = 10,
+                               .home_lat_e6 = 0,
+                               .home_lon_e6 = 0,
+                               .home_radius_m = 0};
 }
 
-int devices_rules_check(const dev_rules *r, const wire_health *h, const char *kinds[4])
+int devices_rules_check(const devices_alert_rules *r, const wire_health *h, const char *kinds[4])
 {
     int n = 0;
     if (h->hr_bpm != WIRE_NONE && h->hr_bpm > 0 && (h->hr_bpm < r->hr_min || h->hr_bpm > r->hr_max))
@@ -38,7 +48,7 @@ int devices_rules_check(const dev_rules *r, const wire_health *h, const char *ki
     return n;
 }
 
-int devices_rules_load(store_tx *tx, int64_t resident, dev_rules *out, bool *custom, nx_err *e)
+int devices_rules_load(store_tx *tx, int64_t resident, devices_alert_rules *out, bool *custom, nx_err *e)
 {
     devices_rules_default(out);
     if (custom)
@@ -70,7 +80,7 @@ static const char *const rule_keys[] = {"hr_min",   "hr_max",      "sys_min",   
                                         "spo2_min", "temp_min",    "temp_max",      "offline_min",   "no_steps_hour",
                                         "home_lat", "home_lon",    "home_radius_m", NULL};
 
-static json_t *rules_json(const dev_rules *r, bool custom)
+static json_t *rules_json(const devices_alert_rules *r, bool custom)
 {
     return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:i, s:i, s:o, s:o, s:i, s:b}", "hr_min", r->hr_min, "hr_max",
                      r->hr_max, "sys_min", r->sys_min, "sys_max", r->sys_max, "dia_max", r->dia_max, "spo2_min",
@@ -90,12 +100,12 @@ int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id,
     if (rc)
         return rc;
     int64_t c, g;
-    dev_rules r;
+    devices_alert_rules r;
     bool custom = false;
     if ((rc = devices_resident_place(tx, who, resident_id, &c, &g, e)) == NX_EINVAL)
         rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
     if (rc == 0 && (rc = devices_rules_load(tx, resident_id, &r, &custom, e)) == 0) {
-        dev_rules d;
+        devices_alert_rules d;
         devices_rules_default(&d);
         *out = rules_json(&r, custom);
         json_t *defaults = rules_json(&d, false);
@@ -167,7 +177,7 @@ int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id,
         return nx_fail(e, NX_EINVAL, "home_lat", "设置居住范围须同时给出中心点坐标");
     /* Each band's lower end below its upper end, with the defaults where a side is not given. */
     {
-        dev_rules d;
+        devices_alert_rules d;
         devices_rules_default(&d);
         static const struct {
             int lo, hi;

@@ -32,7 +32,7 @@ static const char *const level_act[] = {"grid_worker", "duty_staff", "family"};
 static json_t *levels_json(int64_t mask)
 {
     json_t *a = json_array();
-    for (int i = 0; i <= DEV_ESC_LEVEL_MAX; i++)
+    for (int i = 0; i <= DEVICES_ESC_LEVEL_MAX; i++)
         if (mask & (1 << i))
             json_array_append_new(a, json_integer(i));
     return a;
@@ -118,7 +118,8 @@ static int parse_channel(json_t *o, bool create, channel_in *in, nx_err *e)
         json_t *v;
         json_array_foreach(lv, i, v)
         {
-            if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > DEV_ESC_LEVEL_MAX)
+            if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+                json_integer_value(v) > DEVICES_ESC_LEVEL_MAX)
                 return nx_fail(e, NX_EINVAL, "levels", "levels 的元素应为 0、1 或 2");
             in->levels |= 1LL << json_integer_value(v);
         }
@@ -552,8 +553,8 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
     json_decref(pl);
     if (alert_id <= 0)
         return 0;
-    if (level < 0 || level > DEV_ESC_LEVEL_MAX)
-        level = level < 0 ? 0 : DEV_ESC_LEVEL_MAX;
+    if (level < 0 || level > DEVICES_ESC_LEVEL_MAX)
+        level = level < 0 ? 0 : DEVICES_ESC_LEVEL_MAX;
 
     nx_err e;
     nx_err_clear(&e);

@@ -47,7 +47,7 @@ static int64_t count_rows(store *db, const char *sql)
 static void item(devices_in *in, const char *frame)
 {
     memset(in, 0, sizeof *in);
-    in->kind = DEV_IN_FRAME;
+    in->kind = DEVICES_IN_FRAME;
     in->proto = WIRE_PROTO_WATCH;
     in->at = 1795000000000LL;
     nx_err e = {0};

@@ -173,7 +173,7 @@ static void test_proto_helpers(void)
     CHECK(memcmp(out, "[3G*5678901234*0002*AL]", len) == 0);
     devices_in in;
     ingest_item_frame(&in, &m, "5678901234", 1234);
-    CHECK_INT(in.kind, DEV_IN_FRAME);
+    CHECK_INT(in.kind, DEVICES_IN_FRAME);
     CHECK_INT(in.proto, WIRE_PROTO_WATCH);
     CHECK_INT(in.at, 1234);
     CHECK_STR(in.imei, "5678901234");

@@ -27,7 +27,7 @@ static nx_config cfg;
 
 static void test_bands(void)
 {
-    dev_rules r;
+    devices_alert_rules r;
     devices_rules_default(&r);
     const char *k[4];
     wire_health h = {WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE, WIRE_NONE};
@@ -171,7 +171,7 @@ static int64_t ingest(const char *frame, int64_t at)
 {
     devices_in in;
     memset(&in, 0, sizeof in);
-    in.kind = DEV_IN_FRAME;
+    in.kind = DEVICES_IN_FRAME;
     in.proto = WIRE_PROTO_WATCH;
     in.at = at;
     nx_err e = {0};
@@ -293,7 +293,7 @@ static void test_batch_of_one_device(void)
     const int64_t at = 1795300000000LL;
     for (int i = 0; i < N; i++) {
         memset(&in[i], 0, sizeof in[i]);
-        in[i].kind = DEV_IN_FRAME;
+        in[i].kind = DEVICES_IN_FRAME;
         in[i].proto = WIRE_PROTO_WATCH;
         in[i].at = at + i * 1000;
         CHECK_INT(watch_decode((const uint8_t *)frames[i], strlen(frames[i]), &in[i].msg, &e), 0);
@@ -411,7 +411,7 @@ static void test_lists_pages_and_stats(void)
     int64_t devices = q_int("SELECT COUNT(*) FROM devices");
     CHECK(devices >= 4);
     cfg.page_max = 2;
-    device_filter f = {.registered = -1, .online = -1, .limit = 50};
+    devices_device_filter f = {.registered = -1, .online = -1, .limit = 50};
     int64_t seen = 0, last = 0, pages = 0;
     bool ordered = true;
     do {
@@ -446,7 +446,7 @@ static void test_lists_pages_and_stats(void)
     const char *terms[] = {"700000000", "桂兰", "zg", "0000001"};
     const int64_t want[] = {3, 1, 1, 0};
     for (int i = 0; i < 4; i++) {
-        device_filter s = {.registered = -1, .online = -1, .q = terms[i]};
+        devices_device_filter s = {.registered = -1, .online = -1, .q = terms[i]};
         json_t *out = NULL;
         CHECK_INT(devices_list(&app, &all, &s, &out, &e), 0);
         CHECK_INT(json_integer_value(json_object_get(out, "total")), want[i]);
@@ -456,7 +456,7 @@ static void test_lists_pages_and_stats(void)
     int64_t alerts = q_int("SELECT COUNT(*) FROM alerts");
     CHECK(alerts >= 3);
     cfg.page_max = 2;
-    alert_filter af = {0};
+    devices_alert_filter af = {0};
     json_t *out = NULL;
     CHECK_INT(devices_alert_list(&app, &all, &af, &out, &e), 0);
     CHECK_INT(json_array_size(json_object_get(out, "items")), 2);
@@ -474,7 +474,7 @@ static void test_lists_pages_and_stats(void)
     char path[400];
     snprintf(path, sizeof path, "%s/alerts-%s.xlsx", tb_dir, tb_backend());
     int64_t rows = -1;
-    alert_filter none = {0};
+    devices_alert_filter none = {0};
     CHECK_INT(devices_alert_export(&app, &all, &none, path, &rows, &e), 0);
     CHECK_INT(rows, alerts);
     cfg.export_max_rows = alerts - 1;
