@@ -219,6 +219,9 @@ static void test_escalation(void)
     CHECK_INT(num("SELECT count(*) FROM service_timeline WHERE application_id = 1 AND action = 'escalated'"), 1);
     CHECK_INT(num("SELECT count(*) FROM notifications WHERE target_role = 'street' AND kind = 'services.overdue'"), 1);
     CHECK_INT(num("SELECT count(*) FROM events WHERE kind = 'services.application.overdue'"), 1);
+    char *payload = text("SELECT payload FROM events WHERE kind = 'services.application.overdue'");
+    CHECK_STR(payload ? payload : "", "{\"application_id\":1,\"resident_id\":3,\"status\":\"in_review\"}");
+    free(payload);
     CHECK_INT(services_sweep(&app, NULL, now, &s, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(s, "escalated")), 0);
     json_decref(s);
