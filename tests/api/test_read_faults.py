@@ -10,7 +10,9 @@ phase. Each phase also reads an endpoint whose queries do not contain the fault'
 
 The fault texts below are pieces of the SQL of the read under test, chosen to appear in no other
 query; if a module's SQL changes, the phase's 503 check fails and the text must follow it."""
+import io
 import os
+import zipfile
 
 from nxtest import Server, check, check_eq, is_problem, make_id, run
 
@@ -121,6 +123,11 @@ def test_lists_whole_without_fault():
     check_eq([r["name"] for r in body.get("items", [])], ["赵一"], "five-digit tail checks the fifth digit")
     ids, _ = walk(admin, "/api/v1/residents?q=91234", 1)
     check_eq(ids, [], "a tail nobody has")
+    st, _, raw = admin.get("/api/v1/residents/export")
+    z = zipfile.ZipFile(io.BytesIO(raw)) if st == 200 else None
+    text = "".join(z.read(n).decode("utf-8", "replace") for n in z.namelist() if n.endswith(".xml")) if z else ""
+    check(st == 200 and all(r["name"] in text for r in ctx["residents"]) and "高龄" in text,
+          f"the export holds every resident with their tags ({st})")
     hh = [h["id"] for h in ctx["households"]]
     ids, total = walk(admin, "/api/v1/households", 1)
     check_eq((ids, total), (hh, len(hh)), "households page by id with the total")

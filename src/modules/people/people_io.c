@@ -403,22 +403,28 @@ static const char *sval(json_t *row, const char *key)
 static int export_row(json_t *row, void *ctx)
 {
     export_ctx *c = ctx;
-    char age[8], tags[400] = "";
+    char age[8];
     snprintf(age, sizeof age, "%lld", (long long)json_integer_value(json_object_get(row, "age")));
-    size_t i, used = 0;
+    /* every tag of the resident in one cell (at most 50 tags of a short name: far below the cap) */
+    strbuf tags;
+    strbuf_init(&tags, 64 * 1024);
+    size_t i;
     json_t *t;
+    int rc = 0;
     json_array_foreach(json_object_get(row, "tags"), i, t) {
-        int w = snprintf(tags + used, sizeof tags - used, "%s%s", i ? "、" : "", sval(t, "name"));
-        if (w < 0 || (size_t)w >= sizeof tags - used)
-            break;
-        used += (size_t)w;
+        if (rc == 0)
+            rc = strbuf_printf(&tags, "%s%s", i ? "、" : "", sval(t, "name"));
     }
-    const char *cells[] = {sval(row, "name"), sval(row, "sex_label"), age, sval(row, "birth_date"),
-                           sval(row, "id_type_label"), sval(row, "id_number"), sval(row, "phone"),
-                           sval(row, "grid_name"), sval(row, "location"), sval(row, "relation_label"),
-                           sval(row, "residence_label"), sval(row, "care_level_label"), tags,
-                           sval(row, "status_label"), sval(row, "address")};
-    return xlsx_out_row_typed(c->x, cells, "ssnsssssssssss" "s", 15);
+    if (rc == 0) {
+        const char *cells[] = {sval(row, "name"), sval(row, "sex_label"), age, sval(row, "birth_date"),
+                               sval(row, "id_type_label"), sval(row, "id_number"), sval(row, "phone"),
+                               sval(row, "grid_name"), sval(row, "location"), sval(row, "relation_label"),
+                               sval(row, "residence_label"), sval(row, "care_level_label"),
+                               tags.data ? tags.data : "", sval(row, "status_label"), sval(row, "address")};
+        rc = xlsx_out_row_typed(c->x, cells, "ssnsssssssssss" "s", 15);
+    }
+    strbuf_cleanup(&tags);
+    return rc;
 }
 
 int people_export_xlsx(nx_app *app, const nx_principal *who, const resident_query *q0, bool reveal, const char *path,
