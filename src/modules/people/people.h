@@ -72,6 +72,11 @@ int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t
 int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strbuf *out, nx_err *e);
 /* Plain values of the named fields ("id_number", "phone", "address", "contacts"), audited. */
 int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fields, json_t **out, nx_err *e);
+/* The masked ID number ("110105********002X") of a resident from the stored ciphertext of the
+ * residents.id_enc column (ct, n) into out (at most cap bytes); "" when there is none or it does
+ * not decrypt. For other modules that read the column in their own queries: the encryption context
+ * stays people's. The plaintext is wiped before it is freed. */
+void people_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t cap);
 /* A page of residents: {"items":[…], "next_cursor":…, "total":…} (new reference). */
 int people_resident_search(nx_app *app, const nx_principal *who, const resident_query *q, json_t **out,
                            nx_err *e);

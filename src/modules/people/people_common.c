@@ -65,6 +65,17 @@ int people_grid_community(store_tx *tx, int64_t grid, int64_t community, int64_t
     return 0;
 }
 
+void people_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t cap)
+{
+    if (cap)
+        out[0] = '\0';
+    char *plain = people_open(app, CTX_ID, ct, n);
+    if (plain) {
+        mask_id(plain, out, cap);
+        field_plain_free(plain);
+    }
+}
+
 /* The computed tags change only when an admin edits the tag list; they are read from the database at
  * most every few seconds and shared by all threads. */
 #define COMPUTED_TTL_MS 5000

@@ -16,10 +16,10 @@
 #include "base/jsonin.h"
 #include "base/str.h"
 #include "base/vec.h"
+#include "modules/people/people.h"
 #include "report/xlsx_write.h"
 #include "store/page.h"
 #include "secure/audit.h"
-#include "text/mask.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -653,7 +653,7 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
         char masked[40] = "", seqs[16], ages[8], amount[32], lb[40];
         size_t cn;
         const void *ct = store_blob(r, 5, &cn);
-        services_id_masked(app, ct, cn, masked, sizeof masked);
+        people_id_masked(app, ct, cn, masked, sizeof masked);
         if (seq == max) {
             rc = nx_fail(e, NX_ETOOBIG, "", "花名册超过 %lld 行（export_max_rows），请按社区分别导出", (long long)max);
             goto fail;

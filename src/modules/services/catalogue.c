@@ -16,7 +16,6 @@
 #include "secure/audit.h"
 #include "secure/crypto.h"
 #include "text/idcard.h"
-#include "text/mask.h"
 #include "text/phone.h"
 
 #include <stdarg.h>

@@ -10,10 +10,8 @@
 #include "modules/services/services_internal.h"
 
 #include "base/str.h"
-#include "modules/people/people_internal.h"
+#include "modules/people/people.h"
 #include "notify/outbox.h"
-#include "secure/crypto.h"
-#include "text/mask.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -127,19 +125,9 @@ int services_person_load(nx_app *app, store_tx *tx, int64_t resident_id, service
     str_copy(p->community_name, store_text(r, 10), sizeof p->community_name);
     size_t n;
     const void *ct = store_blob(r, 9, &n);
-    services_id_masked(app, ct, n, p->id_masked, sizeof p->id_masked);
+    people_id_masked(app, ct, n, p->id_masked, sizeof p->id_masked);
     store_rows_free(r);
     return 0;
-}
-
-void services_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t cap)
-{
-    out[0] = '\0';
-    char *plain = ct && n ? people_open(app, CTX_ID, ct, n) : NULL;
-    if (plain == NULL)
-        return;
-    mask_id(plain, out, cap);
-    field_plain_free(plain);
 }
 
 /* ---- applications ---- */

@@ -34,9 +34,6 @@ typedef struct services_person {
 } services_person;
 
 int services_person_load(nx_app *app, store_tx *tx, int64_t resident_id, services_person *p, nx_err *e);
-/* The masked form of a resident's encrypted ID number (residents.id_enc) into out ("" when there is
- * none or it cannot be read). The plain text is wiped. */
-void services_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t cap);
 
 /* One application as stored (services_common.c). */
 typedef struct services_app_row {
