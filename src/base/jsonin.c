@@ -181,6 +181,18 @@ int json_get_str_array(json_t *obj, const char *key, bool required, size_t max_i
     return 0;
 }
 
+int json_read_str(json_t *obj, const char *key, bool required, size_t max_chars, const char **out, nx_err *e)
+{
+    int rc = json_get_str(obj, key, required, max_chars, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int json_read_date(json_t *obj, const char *key, bool required, const char **out, nx_err *e)
+{
+    int rc = json_get_date(obj, key, required, out, e);
+    return rc < 0 ? rc : 0;
+}
+
 bool json_is_null_field(json_t *obj, const char *key)
 {
     return json_is_object(obj) && json_is_null(json_object_get(obj, key));

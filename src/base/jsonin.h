@@ -34,6 +34,10 @@ int json_get_date(json_t *obj, const char *key, bool required, const char **out,
 /* An array of strings, each at most max_chars; *out is the borrowed array. */
 int json_get_str_array(json_t *obj, const char *key, bool required, size_t max_items, size_t max_chars,
                        json_t **out, nx_err *e);
+/* As json_get_str and json_get_date, but an absent optional field answers 0 as well (out untouched),
+ * so that a rules function can read the fields of a body in one chain of ||. 0 or NX_EINVAL. */
+int json_read_str(json_t *obj, const char *key, bool required, size_t max_chars, const char **out, nx_err *e);
+int json_read_date(json_t *obj, const char *key, bool required, const char **out, nx_err *e);
 /* True when the key is present with JSON null (to clear an optional field in PATCH). */
 bool json_is_null_field(json_t *obj, const char *key);
 

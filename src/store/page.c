@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "base/clock.h"
+#include "base/str.h"
 
 int store_page_limit(int limit, int max)
 {
@@ -77,6 +78,16 @@ int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, 
     rc = store_page(tx, q, s, out, e);
     store_rollback(tx);
     return rc;
+}
+
+int store_page_cursor_id(const char *cursor, int64_t *out, nx_err *e)
+{
+    *out = 0;
+    if (cursor == NULL || *cursor == '\0')
+        return 0;
+    if (str_to_i64(cursor, 1, INT64_MAX, out))
+        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    return 0;
 }
 
 json_t *store_json_text(store_rows *r, int col)

@@ -48,6 +48,10 @@ int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, 
 /* The limit store_page uses for a request of limit rows under the cap max. */
 int store_page_limit(int limit, int max);
 
+/* The id cursor of a list ("123", the id of the last row shown) into *out: 0 when cursor is NULL
+ * or "", else a positive integer; anything else is NX_EINVAL naming "cursor". */
+int store_page_cursor_id(const char *cursor, int64_t *out, nx_err *e);
+
 /* Row-to-JSON: SQL NULL gives null. */
 json_t *store_json_text(store_rows *r, int col);
 json_t *store_json_int(store_rows *r, int col);

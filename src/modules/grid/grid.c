@@ -9,9 +9,10 @@
 
 #include "base/jsonin.h"
 #include "base/str.h"
-#include "modules/visits/visits_internal.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
+#include "store/page.h"
+#include "store/query.h"
 #include "text/mask.h"
 #include "text/phone.h"
 
@@ -146,11 +147,13 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     int64_t grid = 0, user = 0;
     const char *role = NULL, *name = NULL, *phone = NULL, *notes = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "grid_id", true, 1, INT64_MAX, &grid, e)) < 0 ||
-        (rc = vx_str(in, "role", true, 40, &role, e)) ||
+    if ((rc = json_only(in, allowed, e)) ||
+        (rc = json_get_int(in, "grid_id", true, 1, INT64_MAX, &grid, e)) < 0 ||
+        (rc = json_read_str(in, "role", true, 40, &role, e)) ||
         (rc = json_get_int(in, "user_id", false, 1, INT64_MAX, &user, e)) < 0 ||
-        (rc = vx_str(in, "name", false, 40, &name, e)) || (rc = vx_str(in, "phone", false, 30, &phone, e)) ||
-        (rc = vx_str(in, "notes", false, 200, &notes, e)))
+        (rc = json_read_str(in, "name", false, 40, &name, e)) ||
+        (rc = json_read_str(in, "phone", false, 30, &phone, e)) ||
+        (rc = json_read_str(in, "notes", false, 200, &notes, e)))
         return rc;
     if (!user && !name)
         return nx_fail(e, NX_EINVAL, "name", "请填写姓名或关联账号");
@@ -176,7 +179,7 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
         rc = nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
         goto fail;
     }
-    if ((rc = vx_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
+    if ((rc = visits_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
         goto fail;
     if (user) {
         store_param u[] = {P_INT(user)};
@@ -223,9 +226,10 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     const char *role = NULL, *name = NULL, *phone = NULL, *notes = NULL;
     bool active = true, clear_phone = json_is_null_field(in, "phone");
     int rc, has_active;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "role", false, 40, &role, e)) ||
-        (rc = vx_str(in, "name", false, 40, &name, e)) || (!clear_phone && (rc = vx_str(in, "phone", false, 30, &phone, e))) ||
-        (rc = vx_str(in, "notes", false, 200, &notes, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "role", false, 40, &role, e)) ||
+        (rc = json_read_str(in, "name", false, 40, &name, e)) ||
+        (!clear_phone && (rc = json_read_str(in, "phone", false, 30, &phone, e))) ||
+        (rc = json_read_str(in, "notes", false, 200, &notes, e)))
         return rc;
     if ((has_active = json_get_bool(in, "active", false, &active, e)) < 0)
         return has_active;
@@ -249,7 +253,7 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
             nx_fail(e, NX_ENOTFOUND, "", "网格成员不存在");
         goto fail;
     }
-    if (role && (rc = vx_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
+    if (role && (rc = visits_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
         goto fail;
     int phone_mode = clear_phone ? 2 : (ct ? 1 : 0);
     store_param p[] = {P_TEXT(role), P_TEXT(name), P_TEXT(notes), P_INT(has_active == 0 ? (active ? 1 : 0) : -1),
@@ -325,16 +329,17 @@ int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64
     int64_t grid = 0;
     int rc;
     if ((rc = json_only(in, staff ? staff_fields : self_fields, e)) ||
-        (rc = vx_str(in, "category", true, 40, &category, e)) || (rc = vx_str(in, "title", true, 100, &title, e)) ||
-        (rc = vx_str(in, "place", true, 200, &place, e)) ||
-        (rc = vx_str(in, "description", false, 2000, &description, e)) ||
+        (rc = json_read_str(in, "category", true, 40, &category, e)) ||
+        (rc = json_read_str(in, "title", true, 100, &title, e)) ||
+        (rc = json_read_str(in, "place", true, 200, &place, e)) ||
+        (rc = json_read_str(in, "description", false, 2000, &description, e)) ||
         (rc = json_get_int(in, "grid_id", false, 1, INT64_MAX, &grid, e)) < 0)
         return rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     int64_t community = 0;
-    if ((rc = vx_vocab_check(tx, "incident_category", category, "category", "事件类别", e)))
+    if ((rc = visits_vocab_check(tx, "incident_category", category, "category", "事件类别", e)))
         goto fail;
     if (self) {
         store_param p[] = {P_INT(who->resident_id)};
@@ -386,7 +391,7 @@ int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64
     if (rc)
         goto fail;
     json_t *d = json_pack("{s:s, s:s}", "category", category, "by", self ? "resident" : "staff");
-    rc = vx_timeline(tx, community, "incident", *id, who, "reported", title, d, NULL, e);
+    rc = visits_timeline_add(tx, community, "incident", *id, who, "reported", title, d, NULL, e);
     if (rc == 0)
         rc = audit_write(tx, who, "create", "incident", *id, community, d, e);
     json_decref(d);
@@ -439,7 +444,7 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
         rc = nx_fail(e, NX_ECONFLICT, "status", "事件当前状态不能执行此操作");
         goto fail;
     }
-    if (assignee_user && (rc = vx_user_check(tx, assignee_user, community, "assignee_user_id", e)))
+    if (assignee_user && (rc = visits_user_check(tx, assignee_user, community, "assignee_user_id", e)))
         goto fail;
     if (assignee_member) {
         int64_t mg = 0;
@@ -455,7 +460,7 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
         }
     }
     if ((rc = store_exec(tx, sql, p, n, NULL, e)) ||
-        (rc = vx_timeline(tx, community, "incident", id, who, action, note, NULL, NULL, e)) ||
+        (rc = visits_timeline_add(tx, community, "incident", id, who, action, note, NULL, NULL, e)) ||
         (rc = audit_write(tx, who, action, "incident", id, community, NULL, e)))
         goto fail;
     json_t *payload = json_pack("{s:I, s:o}", "incident_id", (json_int_t)id, "grid_id",
@@ -482,7 +487,7 @@ int grid_incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, jso
     if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &user, e)) < 0 ||
         (rc = json_get_int(in, "assignee_member_id", false, 1, INT64_MAX, &member, e)) < 0 ||
-        (rc = vx_str(in, "note", false, 500, &note, e)))
+        (rc = json_read_str(in, "note", false, 500, &note, e)))
         return rc;
     if (!user && !member)
         return nx_fail(e, NX_EINVAL, "assignee_user_id", "请指定处置人（assignee_user_id 或 assignee_member_id）");
@@ -500,7 +505,7 @@ int grid_incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_
     static const char *const allowed[] = {"result", NULL};
     const char *result = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "result", true, 1000, &result, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "result", true, 1000, &result, e)))
         return rc;
     static const char *const from[] = {"reported", "dispatched", NULL};
     int64_t now = clock_now_ms();
@@ -516,7 +521,7 @@ int grid_incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t
     static const char *const allowed[] = {"note", NULL};
     const char *note = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "note", false, 500, &note, e)))
         return rc;
     static const char *const from[] = {"reported", "dispatched", "handled", NULL};
     int64_t now = clock_now_ms();
@@ -534,7 +539,7 @@ int grid_incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
     sqlq_init(&q, INCIDENT_COLS " WHERE 1 = 1");
     sqlq_add(&q, " AND i.id = $%d", P_INT(id));
     perm_scope_q(who, "i.", "reporter_resident_id", &q);
-    return vx_get_one(app, &q, incident_row, "事件不存在", "incident", id, true, out, e);
+    return visits_get_one(app, &q, incident_row, "事件不存在", "incident", id, true, out, e);
 }
 
 int grid_incident_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
@@ -542,7 +547,7 @@ int grid_incident_list(nx_app *app, const nx_principal *who, const care_filter *
     if (!may_read_incidents(who))
         return nx_fail(e, NX_EPERM, "", "无权查看事件");
     int64_t after;
-    int rc = vx_cursor(f->cursor, &after, e);
+    int rc = store_page_cursor_id(f->cursor, &after, e);
     if (rc)
         return rc;
     sqlq q;

@@ -3,7 +3,6 @@
 
 #include "base/str.h"
 #include "modules/visits/visits_http.h"
-#include "modules/visits/visits_internal.h"
 
 #include <stdio.h>
 #include <string.h>

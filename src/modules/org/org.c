@@ -519,16 +519,6 @@ static int visible(store_tx *tx, const nx_principal *p, int kind, int64_t id, in
 
 /* ---- reading ---- */
 
-static int parse_cursor(const char *s, int64_t *out, nx_err *e)
-{
-    *out = 0;
-    if (s == NULL || *s == '\0')
-        return 0;
-    if (str_to_i64(s, 1, INT64_MAX, out))
-        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-    return 0;
-}
-
 static int filters(sqlq *q, int kind, const org_filter *f, nx_err *e)
 {
     int a, b;
@@ -662,7 +652,7 @@ int org_list(nx_app *app, const nx_principal *p, int kind, const org_filter *f, 
     if (f->limit < 1 || f->limit > max)
         return nx_fail(e, NX_EINVAL, "limit", "每页条数须在 1 到 %d 之间", max);
     int64_t cursor;
-    int rc = parse_cursor(f->cursor, &cursor, e);
+    int rc = store_page_cursor_id(f->cursor, &cursor, e);
     if (rc)
         return rc;
 

@@ -113,8 +113,9 @@ static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur
 static int check_text_fields(json_t *in, const char **living, const char **health, const char **needs, nx_err *e)
 {
     int rc;
-    if ((rc = vx_str(in, "living", false, 500, living, e)) || (rc = vx_str(in, "health", false, 500, health, e)) ||
-        (rc = vx_str(in, "needs", false, 500, needs, e)))
+    if ((rc = json_read_str(in, "living", false, 500, living, e)) ||
+        (rc = json_read_str(in, "health", false, 500, health, e)) ||
+        (rc = json_read_str(in, "needs", false, 500, needs, e)))
         return rc;
     return 0;
 }
@@ -130,10 +131,11 @@ int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, in
     int rc;
     if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "resident_id", true, 1, INT64_MAX, &resident, e)) < 0 ||
-        (rc = vx_str(in, "category", true, 40, &category, e)) || (rc = vx_str(in, "level", true, 40, &level, e)) ||
+        (rc = json_read_str(in, "category", true, 40, &category, e)) ||
+        (rc = json_read_str(in, "level", true, 40, &level, e)) ||
         (rc = check_text_fields(in, &living, &health, &needs, e)) ||
         (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0 ||
-        (rc = vx_date(in, "opened_on", false, &opened, e)))
+        (rc = json_read_date(in, "opened_on", false, &opened, e)))
         return rc;
     int64_t now = clock_now_ms();
     char today[11];
@@ -145,9 +147,9 @@ int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, in
         return rc;
     int64_t community = 0, grid = 0;
     if ((rc = vx_resident_place(tx, who, resident, &community, &grid, e)) ||
-        (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e)) ||
-        (rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e)) ||
-        (responsible && (rc = vx_user_check(tx, responsible, community, "responsible_user_id", e))))
+        (rc = visits_vocab_check(tx, "care_category", category, "category", "关怀类别", e)) ||
+        (rc = visits_vocab_check(tx, "care_level", level, "level", "关怀等级", e)) ||
+        (responsible && (rc = visits_user_check(tx, responsible, community, "responsible_user_id", e))))
         goto fail;
     store_param p[] = {P_INT(community), P_ID(grid), P_INT(resident), P_TEXT(category), P_TEXT(level),
                        P_TEXT(living), P_TEXT(health), P_TEXT(needs), P_ID(responsible),
@@ -165,7 +167,7 @@ int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, in
     if (rc)
         goto fail;
     json_t *d = json_pack("{s:s, s:s}", "category", category, "level", level);
-    rc = vx_timeline(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);
+    rc = visits_timeline_add(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);
     json_decref(d);
     if (rc || (rc = audit_and_emit(tx, who, "create", "visits.care_file.opened", *id, community, resident, NULL, e)) ||
         (rc = vx_schedule_file(tx, *id, now, NULL, e)))
@@ -188,9 +190,11 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
     int64_t responsible = 0, version = 0;
     bool clear_resp = json_is_null_field(in, "responsible_user_id");
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
-        (rc = vx_str(in, "level", false, 40, &level, e)) || (rc = check_text_fields(in, &living, &health, &needs, e)) ||
-        (!clear_resp && (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "category", false, 40, &category, e)) ||
+        (rc = json_read_str(in, "level", false, 40, &level, e)) ||
+        (rc = check_text_fields(in, &living, &health, &needs, e)) ||
+        (!clear_resp &&
+         (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0) ||
         (rc = json_get_int(in, "version", false, 1, INT64_MAX, &version, e)) < 0)
         return rc;
     store_tx *tx;
@@ -208,9 +212,9 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
         rc = nx_fail(e, NX_ECONFLICT, "version", "该档案已被他人修改，请刷新后重试");
         goto fail;
     }
-    if ((category && (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e))) ||
-        (level && (rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e))) ||
-        (responsible && (rc = vx_user_check(tx, responsible, c.community, "responsible_user_id", e))))
+    if ((category && (rc = visits_vocab_check(tx, "care_category", category, "category", "关怀类别", e))) ||
+        (level && (rc = visits_vocab_check(tx, "care_level", level, "level", "关怀等级", e))) ||
+        (responsible && (rc = visits_user_check(tx, responsible, c.community, "responsible_user_id", e))))
         goto fail;
     bool raise = level && vx_level_rank(tx, level) > vx_level_rank(tx, c.level);
     store_param p[] = {P_TEXT(category), P_TEXT(level), P_TEXT(living), P_TEXT(health), P_TEXT(needs),
@@ -233,7 +237,8 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
         json_object_set_new(d, "level_to", json_string(level));
     }
     int64_t entry = 0;
-    rc = vx_timeline(tx, c.community, "care_file", id, who, raise ? "level_raised" : "updated", NULL, d, &entry, e);
+    rc = visits_timeline_add(tx, c.community, "care_file", id, who, raise ? "level_raised" : "updated", NULL,
+                             d, &entry, e);
     if (rc == 0)
         rc = audit_and_emit(tx, who, "update", raise ? "visits.care_file.level_raised" : "visits.care_file.updated", id,
                             c.community, c.resident, d, e);
@@ -276,7 +281,7 @@ static int close_on_tx(store_tx *tx, const nx_principal *who, int64_t id, const 
                         q, 2, NULL, e);
     json_t *d = json_pack("{s:s}", "closed_on", on);
     if (rc == 0)
-        rc = vx_timeline(tx, c->community, "care_file", id, who, "closed", reason, d, NULL, e);
+        rc = visits_timeline_add(tx, c->community, "care_file", id, who, "closed", reason, d, NULL, e);
     if (rc == 0)
         rc = audit_and_emit(tx, who, "close", "visits.care_file.closed", id, c->community, c->resident, d, e);
     json_decref(d);
@@ -290,8 +295,8 @@ int visits_care_file_close(nx_app *app, const nx_principal *who, int64_t id, jso
     static const char *const allowed[] = {"reason", "closed_on", NULL};
     const char *reason = NULL, *on = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "reason", true, 200, &reason, e)) ||
-        (rc = vx_date(in, "closed_on", false, &on, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "reason", true, 200, &reason, e)) ||
+        (rc = json_read_date(in, "closed_on", false, &on, e)))
         return rc;
     char today[11];
     vx_day(clock_now_ms(), 0, today);
@@ -346,7 +351,7 @@ static int life_or_manual(nx_app *app, const nx_principal *who, int64_t id, cons
         goto fail;
     }
     int64_t entry = 0;
-    if ((rc = vx_timeline(tx, c.community, "care_file", id, who, action, note, detail, &entry, e)))
+    if ((rc = visits_timeline_add(tx, c.community, "care_file", id, who, action, note, detail, &entry, e)))
         goto fail;
     char key[48];
     snprintf(key, sizeof key, "%s:%lld", strcmp(action, "manual_trigger") == 0 ? "manual" : "life", (long long)entry);
@@ -368,8 +373,9 @@ int visits_care_file_event(nx_app *app, const nx_principal *who, int64_t id, jso
     static const char *const allowed[] = {"kind", "note", "occurred_on", NULL};
     const char *kind = NULL, *note = NULL, *on = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 20, &kind, e)) ||
-        (rc = vx_str(in, "note", false, 500, &note, e)) || (rc = vx_date(in, "occurred_on", false, &on, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "kind", true, 20, &kind, e)) ||
+        (rc = json_read_str(in, "note", false, 500, &note, e)) ||
+        (rc = json_read_date(in, "occurred_on", false, &on, e)))
         return rc;
     if (strcmp(kind, "hospitalised") != 0 && strcmp(kind, "bereaved") != 0 && strcmp(kind, "other") != 0)
         return nx_fail(e, NX_EINVAL, "kind", "事件类型应为 hospitalised（住院）、bereaved（丧亲）或 other（其他）");
@@ -392,8 +398,8 @@ int visits_care_file_trigger(nx_app *app, const nx_principal *who, int64_t id, j
     static const char *const allowed[] = {"note", "due_date", NULL};
     const char *note = NULL, *due = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
-        (rc = vx_date(in, "due_date", false, &due, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "note", false, 500, &note, e)) ||
+        (rc = json_read_date(in, "due_date", false, &due, e)))
         return rc;
     int64_t now = clock_now_ms();
     char def[11], today[11];
@@ -477,7 +483,7 @@ int visits_care_file_list(nx_app *app, const nx_principal *who, const care_filte
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
     int64_t after = 0;
-    int rc = vx_cursor(f->cursor, &after, e);
+    int rc = store_page_cursor_id(f->cursor, &after, e);
     if (rc)
         return rc;
     const char *status = f->status ? f->status : "active";

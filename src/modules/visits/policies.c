@@ -83,9 +83,9 @@ static int policy_fields(json_t *in, bool create, const char **unit, int64_t *co
                          int64_t *esc, nx_err *e)
 {
     int rc;
-    if ((rc = vx_str(in, "period_unit", create, 10, unit, e)) ||
+    if ((rc = json_read_str(in, "period_unit", create, 10, unit, e)) ||
         (rc = json_get_int(in, "period_count", false, 1, 12, count, e)) < 0 ||
-        (rc = vx_str(in, "responsible", false, 10, resp, e)) ||
+        (rc = json_read_str(in, "responsible", false, 10, resp, e)) ||
         (rc = json_get_int(in, "escalate_days", false, 0, 60, esc, e)) < 0)
         return rc;
     if (*unit && strcmp(*unit, "month") != 0 && strcmp(*unit, "week") != 0)
@@ -106,14 +106,15 @@ int visits_policy_create(nx_app *app, const nx_principal *who, json_t *in, int64
     int rc;
     if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "community_id", false, 1, INT64_MAX, &community, e)) < 0 ||
-        (rc = vx_str(in, "category", false, 40, &category, e)) || (rc = vx_str(in, "level", true, 40, &level, e)) ||
+        (rc = json_read_str(in, "category", false, 40, &category, e)) ||
+        (rc = json_read_str(in, "level", true, 40, &level, e)) ||
         (rc = policy_fields(in, true, &unit, &count, &resp, &esc, e)))
         return rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    if ((rc = vx_vocab_check(tx, "care_level", level, "level", "关怀等级", e)) ||
-        (category && (rc = vx_vocab_check(tx, "care_category", category, "category", "关怀类别", e))))
+    if ((rc = visits_vocab_check(tx, "care_level", level, "level", "关怀等级", e)) ||
+        (category && (rc = visits_vocab_check(tx, "care_category", category, "category", "关怀类别", e))))
         goto fail;
     if (community) {
         int64_t n = 0;

@@ -20,12 +20,12 @@ static const char *const urgencies[] = {"normal", "urgent", "critical", NULL};
 
 int vx_problem_insert(store_tx *tx, const nx_principal *who, const vx_problem_in *in, int64_t *id, nx_err *e)
 {
-    int rc = vx_vocab_check(tx, "problem_category", in->category, "category", "诉求类别", e);
+    int rc = visits_vocab_check(tx, "problem_category", in->category, "category", "诉求类别", e);
     if (rc)
         return rc;
     if (in->urgency && !vx_one_of(in->urgency, urgencies))
         return nx_fail(e, NX_EINVAL, "urgency", "紧急程度应为 normal（一般）、urgent（紧急）或 critical（特急）");
-    if (in->assignee && (rc = vx_user_check(tx, in->assignee, in->community, "assignee_user_id", e)))
+    if (in->assignee && (rc = visits_user_check(tx, in->assignee, in->community, "assignee_user_id", e)))
         return rc;
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(in->community), P_ID(in->grid),       P_ID(in->resident), P_ID(in->file),
@@ -47,7 +47,7 @@ int vx_problem_insert(store_tx *tx, const nx_principal *who, const vx_problem_in
     if (rc)
         return rc;
     json_t *d = json_pack("{s:s, s:s}", "source", in->source, "category", in->category);
-    rc = vx_timeline(tx, in->community, "problem", *id, who, "raised", in->title, d, NULL, e);
+    rc = visits_timeline_add(tx, in->community, "problem", *id, who, "raised", in->title, d, NULL, e);
     if (rc == 0)
         rc = audit_write(tx, who, "create", "problem", *id, in->community, d, e);
     json_decref(d);
@@ -68,10 +68,10 @@ int vx_parse_need(json_t *o, vx_problem_in *pi, nx_err *e)
     int rc;
     if (!json_is_object(o))
         return nx_fail(e, NX_EINVAL, "needs", "needs 的每一项应为对象");
-    if ((rc = json_only(o, allowed, e)) || (rc = vx_str(o, "category", true, 40, &pi->category, e)) ||
-        (rc = vx_str(o, "title", true, 100, &pi->title, e)) ||
-        (rc = vx_str(o, "description", false, 1000, &pi->description, e)) ||
-        (rc = vx_str(o, "urgency", false, 20, &pi->urgency, e))) {
+    if ((rc = json_only(o, allowed, e)) || (rc = json_read_str(o, "category", true, 40, &pi->category, e)) ||
+        (rc = json_read_str(o, "title", true, 100, &pi->title, e)) ||
+        (rc = json_read_str(o, "description", false, 1000, &pi->description, e)) ||
+        (rc = json_read_str(o, "urgency", false, 20, &pi->urgency, e))) {
         char f[64];
         snprintf(f, sizeof f, "needs.%s", e->field);
         str_copy(e->field, f, sizeof e->field);
@@ -140,15 +140,16 @@ int visits_problem_create(nx_app *app, const nx_principal *who, json_t *in, int6
     int64_t grid = 0;
     int rc;
     if ((rc = json_only(in, staff ? staff_fields : self_fields, e)) ||
-        (rc = vx_str(in, "category", true, 40, &pi.category, e)) || (rc = vx_str(in, "title", true, 100, &pi.title, e)) ||
-        (rc = vx_str(in, "description", false, 1000, &pi.description, e)))
+        (rc = json_read_str(in, "category", true, 40, &pi.category, e)) ||
+        (rc = json_read_str(in, "title", true, 100, &pi.title, e)) ||
+        (rc = json_read_str(in, "description", false, 1000, &pi.description, e)))
         return rc;
     if (staff && ((rc = json_get_int(in, "resident_id", false, 1, INT64_MAX, &pi.resident, e)) < 0 ||
                   (rc = json_get_int(in, "care_file_id", false, 1, INT64_MAX, &pi.file, e)) < 0 ||
                   (rc = json_get_int(in, "visit_id", false, 1, INT64_MAX, &pi.visit, e)) < 0 ||
                   (rc = json_get_int(in, "grid_id", false, 1, INT64_MAX, &grid, e)) < 0 ||
-                  (rc = vx_str(in, "urgency", false, 20, &pi.urgency, e)) ||
-                  (rc = vx_date(in, "deadline", false, &pi.deadline, e)) ||
+                  (rc = json_read_str(in, "urgency", false, 20, &pi.urgency, e)) ||
+                  (rc = json_read_date(in, "deadline", false, &pi.deadline, e)) ||
                   (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &pi.assignee, e)) < 0))
         return rc;
     int64_t now = clock_now_ms();
@@ -296,7 +297,7 @@ static int problem_change(nx_app *app, const nx_principal *who, int64_t id, cons
     if ((rc = load_problem(tx, who, id, &c, e)) || (check && (rc = check(&c, who, e))))
         goto fail;
     if ((rc = store_exec(tx, sql, p, n, NULL, e)) ||
-        (rc = vx_timeline(tx, c.community, "problem", id, who, action, note, detail, NULL, e)) ||
+        (rc = visits_timeline_add(tx, c.community, "problem", id, who, action, note, detail, NULL, e)) ||
         (rc = audit_write(tx, who, action, "problem", id, c.community, detail, e)))
         goto fail;
     json_t *payload = json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)id, "resident_id",
@@ -330,10 +331,11 @@ int visits_problem_update(nx_app *app, const nx_principal *who, int64_t id, json
     const char *category = NULL, *urgency = NULL, *deadline = NULL, *status = NULL;
     int64_t assignee = 0;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "category", false, 40, &category, e)) ||
-        (rc = vx_str(in, "urgency", false, 20, &urgency, e)) || (rc = vx_date(in, "deadline", false, &deadline, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "category", false, 40, &category, e)) ||
+        (rc = json_read_str(in, "urgency", false, 20, &urgency, e)) ||
+        (rc = json_read_date(in, "deadline", false, &deadline, e)) ||
         (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &assignee, e)) < 0 ||
-        (rc = vx_str(in, "status", false, 20, &status, e)))
+        (rc = json_read_str(in, "status", false, 20, &status, e)))
         return rc;
     if (urgency && !vx_one_of(urgency, urgencies))
         return nx_fail(e, NX_EINVAL, "urgency", "紧急程度应为 normal、urgent 或 critical");
@@ -348,9 +350,9 @@ int visits_problem_update(nx_app *app, const nx_principal *who, int64_t id, json
     problem_cur c;
     if ((rc = load_problem(tx, who, id, &c, e)) == 0) {
         if (category)
-            rc = vx_vocab_check(tx, "problem_category", category, "category", "诉求类别", e);
+            rc = visits_vocab_check(tx, "problem_category", category, "category", "诉求类别", e);
         if (rc == 0 && assignee)
-            rc = vx_user_check(tx, assignee, c.community, "assignee_user_id", e);
+            rc = visits_user_check(tx, assignee, c.community, "assignee_user_id", e);
         if (rc == 0)
             rc = check_unresolved(&c, who, e);
     }
@@ -382,7 +384,7 @@ int visits_problem_note(nx_app *app, const nx_principal *who, int64_t id, json_t
     static const char *const allowed[] = {"note", NULL};
     const char *note = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "note", true, 1000, &note, e)))
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "note", true, 1000, &note, e)))
         return rc;
     store_param p[] = {P_INT(clock_now_ms()), P_INT(id)};
     return problem_change(app, who, id,
@@ -398,7 +400,8 @@ int visits_problem_resolve(nx_app *app, const nx_principal *who, int64_t id, jso
     static const char *const allowed[] = {"resolution", NULL};
     const char *resolution = NULL;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "resolution", true, 1000, &resolution, e)))
+    if ((rc = json_only(in, allowed, e)) ||
+        (rc = json_read_str(in, "resolution", true, 1000, &resolution, e)))
         return rc;
     int64_t now = clock_now_ms();
     store_param p[] = {P_TEXT(resolution), P_INT(now), P_INT(id)};
@@ -428,7 +431,7 @@ int visits_problem_rate(nx_app *app, const nx_principal *who, int64_t id, json_t
     const char *note = NULL;
     int rc;
     if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "rating", true, 1, 5, &rating, e)) < 0 ||
-        (rc = vx_str(in, "note", false, 500, &note, e)))
+        (rc = json_read_str(in, "note", false, 500, &note, e)))
         return rc;
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(rating), P_TEXT(note), P_INT(now), P_INT(id)};
@@ -450,7 +453,7 @@ int visits_problem_get(nx_app *app, const nx_principal *who, int64_t id, json_t 
     sqlq_init(&q, PROBLEM_COLS " WHERE 1 = 1");
     sqlq_add(&q, " AND p.id = $%d", P_INT(id));
     perm_scope_q(who, "p.", "resident_id", &q);
-    return vx_get_one(app, &q, problem_row, "诉求不存在", "problem", id, false, out, e);
+    return visits_get_one(app, &q, problem_row, "诉求不存在", "problem", id, false, out, e);
 }
 
 int visits_problem_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
@@ -458,7 +461,7 @@ int visits_problem_list(nx_app *app, const nx_principal *who, const care_filter 
     if (!may_read_problems(who))
         return nx_fail(e, NX_EPERM, "", "无权查看诉求");
     int64_t after;
-    int rc = vx_cursor(f->cursor, &after, e);
+    int rc = store_page_cursor_id(f->cursor, &after, e);
     if (rc)
         return rc;
     sqlq q;

@@ -211,7 +211,8 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
                              u, 2, NULL, e)))
             break;
         json_t *d2 = json_pack("{s:s, s:i}", "due_date", it->due, "escalate_days", days);
-        rc = vx_timeline(tx, it->community, "task", it->id, NULL, "escalated", "逾期未走访，已上报社区", d2, NULL, e);
+        rc = visits_timeline_add(tx, it->community, "task", it->id, NULL, "escalated",
+                                 "逾期未走访，已上报社区", d2, NULL, e);
         json_decref(d2);
         if (rc)
             break;
@@ -259,10 +260,11 @@ static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day
     size_t n = problems.len;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         store_param u[] = {P_INT(now_ms), P_INT(items[i].id)};
-        if ((rc = store_exec(tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", u,
-                             2, NULL, e)) ||
-            (rc = vx_timeline(tx, items[i].community, "problem", items[i].id, NULL, "escalated",
-                              "超过办理期限，已上报社区", NULL, NULL, e)))
+        if ((rc = store_exec(
+                 tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", u,
+                 2, NULL, e)) ||
+            (rc = visits_timeline_add(tx, items[i].community, "problem", items[i].id, NULL, "escalated",
+                                      "超过办理期限，已上报社区", NULL, NULL, e)))
             break;
         json_t *payload = json_pack("{s:I, s:o, s:o, s:s}", "problem_id", (json_int_t)items[i].id, "resident_id",
                                     items[i].resident ? json_integer(items[i].resident) : json_null(), "grid_id",

@@ -50,7 +50,7 @@ int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f,
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访任务");
     int64_t after;
-    int rc = vx_cursor(f->cursor, &after, e);
+    int rc = store_page_cursor_id(f->cursor, &after, e);
     if (rc)
         return rc;
     sqlq q;
@@ -99,7 +99,7 @@ int visits_task_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
     sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
     sqlq_add(&q, " AND t.id = $%d", P_INT(id));
     perm_scope_q(who, "t.", "resident_id", &q);
-    return vx_get_one(app, &q, task_row, "走访任务不存在", "task", id, false, out, e);
+    return visits_get_one(app, &q, task_row, "走访任务不存在", "task", id, false, out, e);
 }
 
 int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -112,8 +112,9 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     int rc;
     if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "assignee_user_id", false, 1, INT64_MAX, &assignee, e)) < 0 ||
-        (rc = vx_date(in, "due_date", false, &due, e)) || (rc = vx_str(in, "note", false, 500, &note, e)) ||
-        (rc = vx_str(in, "status", false, 20, &status, e)))
+        (rc = json_read_date(in, "due_date", false, &due, e)) ||
+        (rc = json_read_str(in, "note", false, 500, &note, e)) ||
+        (rc = json_read_str(in, "status", false, 20, &status, e)))
         return rc;
     if (status && strcmp(status, "cancelled") != 0)
         return nx_fail(e, NX_EINVAL, "status", "只能把任务改为 cancelled（取消）；完成任务请登记走访");
@@ -140,15 +141,17 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
         rc = nx_fail(e, NX_ECONFLICT, "", "任务已完成或已取消");
         goto fail;
     }
-    if (assignee && (rc = vx_user_check(tx, assignee, community, "assignee_user_id", e)))
+    if (assignee && (rc = visits_user_check(tx, assignee, community, "assignee_user_id", e)))
         goto fail;
     store_param u[] = {P_ID(assignee), P_TEXT(due), P_TEXT(note), P_TEXT(status), P_INT(clock_now_ms()), P_INT(id)};
-    if ((rc = store_exec(tx,
-                         "UPDATE visit_tasks SET assignee_user_id = COALESCE($1, assignee_user_id), due_date = "
-                         "COALESCE($2, due_date), note = COALESCE($3, note), status = COALESCE($4, status), "
-                         "updated_at = $5 WHERE id = $6",
-                         u, 6, NULL, e)) ||
-        (rc = vx_timeline(tx, community, "task", id, who, status ? "cancelled" : "updated", note, NULL, NULL, e)) ||
+    if ((rc = store_exec(
+             tx,
+             "UPDATE visit_tasks SET assignee_user_id = COALESCE($1, assignee_user_id), due_date = "
+             "COALESCE($2, due_date), note = COALESCE($3, note), status = COALESCE($4, status), "
+             "updated_at = $5 WHERE id = $6",
+             u, 6, NULL, e)) ||
+        (rc = visits_timeline_add(tx, community, "task", id, who, status ? "cancelled" : "updated", note,
+                                  NULL, NULL, e)) ||
         (rc = audit_write(tx, who, "update", "visit_task", id, community, NULL, e)))
         goto fail;
     return store_commit(tx, e);

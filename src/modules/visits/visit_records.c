@@ -116,11 +116,14 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
         (rc = json_get_int(in, "resident_id", false, 1, INT64_MAX, &resident, e)) < 0 ||
         (rc = json_get_int(in, "care_file_id", false, 1, INT64_MAX, &file, e)) < 0 ||
         (rc = json_get_int(in, "task_id", false, 1, INT64_MAX, &task, e)) < 0 ||
-        (rc = vx_date(in, "visited_on", true, &on, e)) || (rc = vx_str(in, "kind", true, 10, &kind, e)) ||
-        (rc = vx_str(in, "visitors", true, 100, &visitors, e)) ||
-        (rc = vx_str(in, "findings", false, 2000, &findings, e)) || (rc = vx_str(in, "mood", false, 10, &mood, e)) ||
-        (rc = vx_str(in, "health", false, 10, &health, e)) || (rc = vx_date(in, "followup_on", false, &followup, e)) ||
-        (rc = vx_str(in, "remarks", false, 500, &remarks, e)))
+        (rc = json_read_date(in, "visited_on", true, &on, e)) ||
+        (rc = json_read_str(in, "kind", true, 10, &kind, e)) ||
+        (rc = json_read_str(in, "visitors", true, 100, &visitors, e)) ||
+        (rc = json_read_str(in, "findings", false, 2000, &findings, e)) ||
+        (rc = json_read_str(in, "mood", false, 10, &mood, e)) ||
+        (rc = json_read_str(in, "health", false, 10, &health, e)) ||
+        (rc = json_read_date(in, "followup_on", false, &followup, e)) ||
+        (rc = json_read_str(in, "remarks", false, 500, &remarks, e)))
         return rc;
     if (!resident && !file && !task)
         return nx_fail(e, NX_EINVAL, "resident_id", "请指定走访对象（resident_id、care_file_id 或 task_id）");
@@ -186,7 +189,7 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
                              f, 3, NULL, e)))
             goto fail;
         json_t *d = json_pack("{s:I, s:s, s:s}", "visit_id", (json_int_t)*id, "visited_on", on, "kind", kind);
-        rc = vx_timeline(tx, community, "care_file", file, who, "visited", NULL, d, NULL, e);
+        rc = visits_timeline_add(tx, community, "care_file", file, who, "visited", NULL, d, NULL, e);
         json_decref(d);
         if (rc)
             goto fail;
@@ -276,7 +279,7 @@ int visits_list(nx_app *app, const nx_principal *who, const care_filter *f, json
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访记录");
     int64_t after;
-    int rc = vx_cursor(f->cursor, &after, e);
+    int rc = store_page_cursor_id(f->cursor, &after, e);
     if (rc)
         return rc;
     sqlq q;

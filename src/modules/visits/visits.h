@@ -46,6 +46,7 @@
 
 #include "base/clock.h"
 #include "modules/app.h"
+#include "store/query.h"
 #include "store/ticker.h"
 
 struct dispatcher;
@@ -204,6 +205,33 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community_id, int
  * CARE_READ and RIGHT_EXPORT; audited. *count receives the number of visits. */
 int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month, int64_t community_id,
                          const char *path, int64_t *count, nx_err *e);
+
+/* ---- for the grid module: incidents share the timeline, the photos and the vocabularies ---- */
+
+/* Check a code of a vocabulary (kind: "care_level", "incident_category", "member_role" …) is
+ * active; NX_EINVAL naming field (label names it in the message) otherwise. */
+int visits_vocab_check(store_tx *tx, const char *kind, const char *code, const char *field, const char *label,
+                       nx_err *e);
+/* Append one entry to the timeline (care_timeline) of an object of type ("care_file", "task",
+ * "problem", "incident") and id. who NULL = the system; note and detail may be NULL (detail
+ * borrowed); *entry (may be NULL) receives the entry's id. Runs one statement on the caller's
+ * write transaction. */
+int visits_timeline_add(store_tx *tx, int64_t community, const char *type, int64_t id,
+                        const nx_principal *who, const char *action, const char *note, json_t *detail,
+                        int64_t *entry, nx_err *e);
+/* Check a user exists, is not disabled and may work in community (staff of it, a grid worker of
+ * it, or an admin). NX_EINVAL naming field otherwise. */
+int visits_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e);
+/* The one row of q (already restricted to the caller's scope) through row(), with the timeline of
+ * type and id and, when photos, its photos, in a read transaction of its own; NX_ENOTFOUND with
+ * missing (Chinese) when q finds none, a failed read as its error. *out: a new reference. */
+int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing,
+                   const char *type, int64_t id, bool photos, json_t **out, nx_err *e);
+
+/* Transitional (issue 11): emit an outbox event with a payload object (borrowed). Goes when the
+ * module kit's event-emit helper lands; new code must not use it. */
+int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subject, json_t *payload,
+            nx_err *e);
 
 /* Register the routes (visits_http.c). */
 int visits_routes(http_server *srv, nx_app *app);

@@ -22,30 +22,8 @@ void vx_day(int64_t now_ms, int plus_days, char out[11])
     date_format(date_from_days(date_to_days(d) + plus_days), out);
 }
 
-int vx_cursor(const char *cursor, int64_t *out, nx_err *e)
-{
-    *out = 0;
-    if (cursor == NULL || *cursor == '\0')
-        return 0;
-    if (str_to_i64(cursor, 1, INT64_MAX, out))
-        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-    return 0;
-}
-
-int vx_str(json_t *in, const char *key, bool required, size_t max, const char **out, nx_err *e)
-{
-    int rc = json_get_str(in, key, required, max, out, e);
-    return rc < 0 ? rc : 0;
-}
-
-int vx_date(json_t *in, const char *key, bool required, const char **out, nx_err *e)
-{
-    int rc = json_get_date(in, key, required, out, e);
-    return rc < 0 ? rc : 0;
-}
-
-int vx_vocab_check(store_tx *tx, const char *kind, const char *code, const char *field, const char *label,
-                   nx_err *e)
+int visits_vocab_check(store_tx *tx, const char *kind, const char *code, const char *field, const char *label,
+                       nx_err *e)
 {
     int64_t n = 0;
     store_param p[] = {P_TEXT(kind), P_TEXT(code)};
@@ -78,8 +56,9 @@ int64_t vx_level_rank(store_tx *tx, const char *level)
     return v;
 }
 
-int vx_timeline(store_tx *tx, int64_t community, const char *type, int64_t id, const nx_principal *who,
-                const char *action, const char *note, json_t *detail, int64_t *entry, nx_err *e)
+int visits_timeline_add(store_tx *tx, int64_t community, const char *type, int64_t id,
+                        const nx_principal *who, const char *action, const char *note, json_t *detail,
+                        int64_t *entry, nx_err *e)
 {
     char *d = detail ? json_dumps(detail, JSON_COMPACT) : NULL;
     store_param p[] = {P_INT(community), P_TEXT(type), P_INT(id), P_INT(clock_now_ms()),
@@ -127,8 +106,8 @@ int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, n
     return 0;
 }
 
-int vx_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
-               int64_t id, bool photos, json_t **out, nx_err *e)
+int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing,
+                   const char *type, int64_t id, bool photos, json_t **out, nx_err *e)
 {
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
@@ -199,7 +178,7 @@ int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t residen
         *task_id = id;
     if (changes > 0) {
         json_t *d = json_pack("{s:s, s:s}", "reason", reason, "source", source_key);
-        rc = vx_timeline(tx, community, "task", id, NULL, "created", note, d, NULL, e);
+        rc = visits_timeline_add(tx, community, "task", id, NULL, "created", note, d, NULL, e);
         json_decref(d);
         if (rc == 0) {
             json_t *payload = json_pack("{s:I, s:I, s:s, s:s}", "task_id", (json_int_t)id, "resident_id",
@@ -261,7 +240,7 @@ int vx_active_file(store_tx *tx, int64_t resident, int64_t *file, nx_err *e)
     return rc;
 }
 
-int vx_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e)
+int visits_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e)
 {
     store_param p[] = {P_INT(user), P_INT(community)};
     int64_t n = 0;

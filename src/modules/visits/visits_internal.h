@@ -16,18 +16,11 @@
 /* Today (Shanghai) as "YYYY-MM-DD" plus n days. */
 void vx_day(int64_t now_ms, int plus_days, char out[11]);
 
-/* Check a code of a vocabulary (kind) is active; NX_EINVAL naming field otherwise. */
-int vx_vocab_check(store_tx *tx, const char *kind, const char *code, const char *field, const char *label,
-                   nx_err *e);
 /* The label of a code ("" when unknown) into out. */
 void vx_vocab_label(store_tx *tx, const char *kind, const char *code, char *out, size_t n);
 /* Rank (sort) of a care level; 0 when unknown. */
 int64_t vx_level_rank(store_tx *tx, const char *level);
 
-/* Append one entry to the timeline of an object. who NULL = the system; detail may be NULL
- * (borrowed); *entry (may be NULL) receives the entry's id. */
-int vx_timeline(store_tx *tx, int64_t community, const char *type, int64_t id, const nx_principal *who,
-                const char *action, const char *note, json_t *detail, int64_t *entry, nx_err *e);
 /* The timeline of an object as a JSON array. */
 int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e);
 
@@ -43,25 +36,9 @@ int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t residen
                   int64_t assignee, const char *reason, const char *note, const char *source_key,
                   const char *due, int64_t now, int64_t *task_id, nx_err *e);
 
-/* Emit an outbox event with a payload object (borrowed). */
-int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subject, json_t *payload, nx_err *e);
-
-/* Validate text fields of an input: json_get_str with a Chinese label on failure. */
-int vx_str(json_t *in, const char *key, bool required, size_t max, const char **out, nx_err *e);
-int vx_date(json_t *in, const char *key, bool required, const char **out, nx_err *e);
-
 /* The place (community, grid) of an active resident in who's scope; NX_ENOTFOUND otherwise. */
 int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
                       int64_t *grid, nx_err *e);
-
-/* Check a user exists, is not disabled and may work in community (staff of it, a grid worker of
- * it, or an admin). NX_EINVAL naming field otherwise. */
-int vx_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e);
-
-/* The one row of q (already restricted to the caller's scope) through row(), with its time line of
- * type and id and, when photos, its photos; NX_ENOTFOUND with missing (Chinese) when q finds none. */
-int vx_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing, const char *type,
-               int64_t id, bool photos, json_t **out, nx_err *e);
 
 /* Make sure the routine task of the period containing today exists for an active care file (see
  * visits_schedule). *created (may be NULL) is 1 when a task was created. */
@@ -73,9 +50,6 @@ int vx_active_file(store_tx *tx, int64_t resident, int64_t *file, nx_err *e);
 
 /* Close the active care file of a resident (if any) as the system, cancelling its open tasks. */
 int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e);
-
-/* Parse an id cursor ("123"): 0 when absent. */
-int vx_cursor(const char *cursor, int64_t *out, nx_err *e);
 
 /* Whether s is one of the strings of list (NULL-terminated). */
 bool vx_one_of(const char *s, const char *const *list);

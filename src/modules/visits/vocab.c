@@ -99,8 +99,9 @@ int visits_vocab_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     const char *kind = NULL, *code = NULL, *label = NULL;
     int64_t sort = 50;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "kind", true, 40, &kind, e)) ||
-        (rc = vx_str(in, "code", true, 40, &code, e)) || (rc = vx_str(in, "label", true, 20, &label, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "kind", true, 40, &kind, e)) ||
+        (rc = json_read_str(in, "code", true, 40, &code, e)) ||
+        (rc = json_read_str(in, "label", true, 20, &label, e)) ||
         (rc = json_get_int(in, "sort", false, 0, 9999, &sort, e)) < 0)
         return rc;
     if (!vocab_kind_ok(kind))
@@ -145,7 +146,7 @@ int visits_vocab_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     int64_t sort = -1;
     bool active = true;
     int rc, has_active = 1;
-    if ((rc = json_only(in, allowed, e)) || (rc = vx_str(in, "label", false, 20, &label, e)) ||
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "label", false, 20, &label, e)) ||
         (rc = json_get_int(in, "sort", false, 0, 9999, &sort, e)) < 0)
         return rc;
     if ((has_active = json_get_bool(in, "active", false, &active, e)) < 0)

@@ -218,6 +218,31 @@ static void test_str_array(void)
     json_decref(o);
 }
 
+/* json_read_*: the same checks, but absent-and-optional is 0, so a chain of || only stops on errors. */
+static void test_read(void)
+{
+    json_t *o = parse("{\"name\":\"张三\",\"d\":\"2024-02-29\",\"bad\":\"2023-02-29\",\"n\":3}");
+    nx_err e;
+    nx_err_clear(&e);
+    const char *s = "untouched", *d = NULL;
+    CHECK_INT(json_read_str(o, "name", true, 10, &s, &e), 0);
+    CHECK_STR(s, "张三");
+    s = "untouched";
+    CHECK_INT(json_read_str(o, "none", false, 10, &s, &e), 0);
+    CHECK_STR(s, "untouched");
+    CHECK_INT(json_read_str(o, "none", true, 10, &s, &e), NX_EINVAL);
+    CHECK_STR(e.field, "none");
+    CHECK_INT(json_read_str(o, "n", false, 10, &s, &e), NX_EINVAL);
+    CHECK_STR(e.field, "n");
+    CHECK_INT(json_read_str(o, "name", false, 1, &s, &e), NX_EINVAL);
+    CHECK_INT(json_read_date(o, "d", true, &d, &e), 0);
+    CHECK_STR(d, "2024-02-29");
+    CHECK_INT(json_read_date(o, "none", false, &d, &e), 0);
+    CHECK_INT(json_read_date(o, "bad", false, &d, &e), NX_EINVAL);
+    CHECK_STR(e.field, "bad");
+    json_decref(o);
+}
+
 static void test_null_field(void)
 {
     json_t *o = parse("{\"phone\":null,\"name\":\"x\",\"zero\":0,\"f\":false}");
@@ -238,6 +263,7 @@ int main(void)
     TEST_RUN(test_bool);
     TEST_RUN(test_date);
     TEST_RUN(test_str_array);
+    TEST_RUN(test_read);
     TEST_RUN(test_null_field);
     return TEST_DONE();
 }
