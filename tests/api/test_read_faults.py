@@ -8,8 +8,11 @@ directory (or PostgreSQL database) once and restarts the server on it with a dif
 phase. Each phase also reads an endpoint whose queries do not contain the fault's text and expects a
 200 there: the fault is narrow, and the server is still healthy around it.
 
-The fault texts below are pieces of the SQL of the read under test, chosen to appear in no other
-query; if a module's SQL changes, the phase's 503 check fails and the text must follow it."""
+Covered: residents (list and search pages under every ordering, export, one record), households
+(list, one), org's grids (list, one), devices (list, one, alarm list and export), visits (tasks,
+care files, problems, visit records) and grid incidents. The fault texts below are pieces of the
+SQL of the read under test, chosen to appear in no other query; if a module's SQL changes, the
+phase's 503 check fails and the text must follow it."""
 import io
 import os
 import zipfile
@@ -33,6 +36,11 @@ DEVICE_COLS = "d.first_seen_at, d.last_seen_at, d.notes"
 ALERT_COLS = "a.resolve_ms, ua.display_name, ur.display_name"
 # The columns of a visit task (visits/tasks.c TASK_COLS): the task list and one task.
 TASK_COLS = "t.escalated_at, t.visit_id, t.done_at"
+# The columns of a care file, a problem, a visit record (visits) and a grid incident (grid).
+FILE_COLS = "f.close_reason, f.last_visit_on, f.version"
+PROBLEM_COLS = "p.rating_note, p.rated_at, p.overdue"
+VISIT_COLS = "v.followup_on, v.remarks, v.user_id"
+INCIDENT_COLS = "i.assignee_member_id, m.name, i.result"
 
 
 def restart(fault=None):
@@ -82,7 +90,13 @@ def test_setup():
                                                   "resident_id": residents[i]["id"]})
         check_eq(st, 201, f"add device {d}")
         devices.append(d)
-    ctx.update(community=comm, grids=grids, households=households, residents=residents, devices=devices)
+    files = []
+    for r in residents[:3]:
+        st, _, f = admin.post("/api/v1/care-files", {"resident_id": r["id"], "category": "elderly", "level": "key"})
+        check_eq(st, 201, f"open a care file {f}")
+        files.append(f)
+    ctx.update(community=comm, grids=grids, households=households, residents=residents, devices=devices,
+               files=files)
     # Without a fault every read below answers 200 with every row: the baseline of the phases.
     st, _, body = admin.get("/api/v1/residents?limit=100")
     check_eq((st, len(body.get("items", []))), (200, len(names)), "the full list without a fault")
@@ -231,6 +245,24 @@ def test_visit_task_list_fails():
     check_eq(st, 200, "control GET /api/v1/visits")
 
 
+def test_care_and_grid_lists_fail():
+    """The rest of visits and grid: the care file list mid-stream, one care file whole before the
+    failing row; the problem, visit record and incident lists failing on their first row."""
+    admin = restart(FILE_COLS + "@2")
+    st, resp, body = admin.get("/api/v1/care-files")
+    check(is_503(st, resp, body), f"care file list failing on row 2 → 503 ({st} {body})")
+    fid = ctx["files"][0]["id"]
+    st, _, body = admin.get(f"/api/v1/care-files/{fid}")
+    check_eq((st, body.get("id")), (200, fid), "one care file is read before row 2")
+    for text, path in ((PROBLEM_COLS, "/api/v1/problems"), (VISIT_COLS, "/api/v1/visits"),
+                       (INCIDENT_COLS, "/api/v1/incidents")):
+        admin = restart(text + "@1")
+        st, resp, body = admin.get(path)
+        check(is_503(st, resp, body), f"GET {path} failing on its first row → 503, not an empty 200 ({st} {body})")
+        st, _, body = admin.get("/api/v1/care-files")
+        check_eq(st, 200, f"control GET /api/v1/care-files beside {path}")
+
+
 def test_export_refuses_past_its_cap():
     """Not a fault but the same rule: an export over export_max_rows is refused (413), never a file
     that silently stops at the cap."""
@@ -262,5 +294,6 @@ def test_no_fault_again():
 
 
 run([test_setup, test_lists_whole_without_fault, test_resident_list_fails_mid_stream, test_resident_record_fails, test_household_reads_fail,
-     test_org_grid_reads_fail, test_device_reads_fail, test_visit_task_list_fails, test_export_refuses_past_its_cap,
+     test_org_grid_reads_fail, test_device_reads_fail, test_visit_task_list_fails, test_care_and_grid_lists_fail,
+     test_export_refuses_past_its_cap,
      test_no_fault_again])
