@@ -43,6 +43,7 @@ run:
 # a free loopback port) is started first, NX_TEST_PG names it, and it is stopped at the end.
 PG_STATE ?= $(BUILD)/pg-test-cluster.state
 test:
+	@scripts/check-src.sh  # banned calls and the layers (make check); also run by ctest
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory -j2 asan release
@@ -78,6 +79,7 @@ bench: build
 format:
 	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h')
 
+# Banned C calls and the layers of DESIGN.md §3 (scripts/check-src.sh); `make test` runs it first.
 check:
 	@scripts/check-src.sh
 
