@@ -4,6 +4,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "base/worker.h"
 #include "modules/devices/devices.h"
 
 #include <errno.h>
@@ -29,10 +30,7 @@ struct cmdq {
     cmdq_post_fn post;
     cmdq_holds_fn holds;
     void *ctx;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop;
+    nx_worker w; /* the sender thread; w.mu guards answers and inflight */
     answer *answers;
     int64_t inflight[INFLIGHT_MAX];
     int ninflight;
@@ -92,10 +90,10 @@ static void inflight_drop(cmdq *q, int64_t id)
 /* Store the loop's answers (outside the lock). */
 static void apply_answers(cmdq *q)
 {
-    pthread_mutex_lock(&q->mu);
+    pthread_mutex_lock(&q->w.mu);
     answer *a = q->answers;
     q->answers = NULL;
-    pthread_mutex_unlock(&q->mu);
+    pthread_mutex_unlock(&q->w.mu);
     while (a) {
         answer *next = a->next;
         nx_err e;
@@ -110,9 +108,9 @@ static void apply_answers(cmdq *q)
         else
             nx_log(LOG_INFO, "gateway.command_%s command=%lld",
                    a->outcome == CMDQ_SENT ? "sent" : a->outcome == CMDQ_FAILED ? "failed" : "not_here", (long long)a->id);
-        pthread_mutex_lock(&q->mu);
+        pthread_mutex_lock(&q->w.mu);
         inflight_drop(q, a->id);
-        pthread_mutex_unlock(&q->mu);
+        pthread_mutex_unlock(&q->w.mu);
         free(a);
         a = next;
     }
@@ -132,9 +130,9 @@ static void post_pending(cmdq *q)
         return;
     }
     for (int i = 0; i < n; i++) {
-        pthread_mutex_lock(&q->mu);
+        pthread_mutex_lock(&q->w.mu);
         bool skip = inflight_has(q, rows[i].id) || q->ninflight >= INFLIGHT_MAX;
-        pthread_mutex_unlock(&q->mu);
+        pthread_mutex_unlock(&q->w.mu);
         if (skip || (q->holds && !q->holds(q->ctx, rows[i].proto, rows[i].imei)))
             continue; /* in flight, or another process's (or input's) device */
         cmdq_req *r = calloc(1, sizeof *r);
@@ -169,19 +167,12 @@ static void post_pending(cmdq *q)
             cmdq_req_free(r);
             continue;
         }
-        pthread_mutex_lock(&q->mu);
+        pthread_mutex_lock(&q->w.mu);
         q->inflight[q->ninflight++] = r->id;
-        pthread_mutex_unlock(&q->mu);
+        pthread_mutex_unlock(&q->w.mu);
         q->post(q->ctx, r);
     }
     free(rows);
-}
-
-static int64_t mono_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void *run(void *arg)
@@ -189,19 +180,19 @@ static void *run(void *arg)
     cmdq *q = arg;
     int64_t last_poll = 0;
     for (;;) {
-        pthread_mutex_lock(&q->mu);
-        if (!q->stop && !q->answers) {
+        pthread_mutex_lock(&q->w.mu);
+        if (!q->w.stop && !q->answers) {
             struct timespec ts = clock_deadline(CLOCK_MONOTONIC, q->poll_ms);
-            pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+            pthread_cond_timedwait(&q->w.cv, &q->w.mu, &ts);
         }
-        bool stop = q->stop;
-        pthread_mutex_unlock(&q->mu);
+        bool stop = q->w.stop;
+        pthread_mutex_unlock(&q->w.mu);
         apply_answers(q);
         if (stop)
             break;
         /* answers wake the thread too; the store is read at most once per poll_ms */
-        if (mono_ms() - last_poll >= q->poll_ms) {
-            last_poll = mono_ms();
+        if (clock_mono_ms() - last_poll >= q->poll_ms) {
+            last_poll = clock_mono_ms();
             post_pending(q);
         }
     }
@@ -220,11 +211,9 @@ int cmdq_start(store *s, const nx_keys *keys, int poll_ms, cmdq_post_fn post, cm
     q->post = post;
     q->holds = holds;
     q->ctx = ctx;
-    pthread_mutex_init(&q->mu, NULL);
-    clock_cond_init(&q->cv);
-    if (pthread_create(&q->thread, NULL, run, q) != 0) {
-        pthread_mutex_destroy(&q->mu);
-        pthread_cond_destroy(&q->cv);
+    worker_init(&q->w);
+    if (worker_start(&q->w, run, q) != 0) {
+        worker_cleanup(&q->w);
         free(q);
         return nx_fail(e, NX_EINTERNAL, "", "无法启动设备指令线程");
     }
@@ -240,24 +229,19 @@ void cmdq_result(cmdq *q, int64_t id, int outcome, const char *why)
     a->id = id;
     a->outcome = outcome;
     str_copy(a->why, why ? why : "", sizeof a->why);
-    pthread_mutex_lock(&q->mu);
+    pthread_mutex_lock(&q->w.mu);
     a->next = q->answers;
     q->answers = a;
-    pthread_cond_signal(&q->cv);
-    pthread_mutex_unlock(&q->mu);
+    pthread_cond_signal(&q->w.cv);
+    pthread_mutex_unlock(&q->w.mu);
 }
 
 void cmdq_stop(cmdq *q)
 {
     if (!q)
         return;
-    pthread_mutex_lock(&q->mu);
-    q->stop = true;
-    pthread_cond_signal(&q->cv);
-    pthread_mutex_unlock(&q->mu);
-    pthread_join(q->thread, NULL);
+    worker_stop(&q->w);
     apply_answers(q);
-    pthread_mutex_destroy(&q->mu);
-    pthread_cond_destroy(&q->cv);
+    worker_cleanup(&q->w);
     free(q);
 }

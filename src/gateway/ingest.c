@@ -11,6 +11,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/worker.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -33,12 +34,9 @@ struct gw_ingest {
     int queue_max;
     ingest_done_fn done;
     void *ctx;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    nx_worker w; /* the writer thread; w.mu guards everything below */
     node *head, *tail;
     int count, alarms;
-    bool stop;
     /* back-pressure (ingest_backpressure): an input that pauses readers above high asks to be told
      * once the queue is down to low */
     int high, low;
@@ -79,11 +77,11 @@ static void write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
         if (bad)
             nx_log(LOG_ERROR, "gateway.rows_dropped rows=%llu code=%s", (unsigned long long)bad, nx_code_name(rc));
     }
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->w.mu);
     g->written += ok;
     g->dropped += bad;
     g->batches++;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->w.mu);
 }
 
 static bool same_device(const node *a, const node *b)
@@ -178,19 +176,19 @@ static void *writer_main(void *arg)
     gw_ingest *g = arg;
     devices_in *buf = malloc(sizeof *buf * INGEST_BATCH);
     int64_t *ids = malloc(sizeof *ids * INGEST_BATCH);
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->w.mu);
     for (;;) {
         if (g->count == 0) {
-            if (g->stop)
+            if (g->w.stop)
                 break;
-            pthread_cond_wait(&g->cv, &g->mu);
+            pthread_cond_wait(&g->w.cv, &g->w.mu);
             continue;
         }
         int64_t age = clock_mono_ms() - g->head->queued_ms;
-        if (!g->stop && g->alarms == 0 && g->count < INGEST_BATCH && age < g->batch_ms) {
+        if (!g->w.stop && g->alarms == 0 && g->count < INGEST_BATCH && age < g->batch_ms) {
             int64_t wait = g->batch_ms - age;
             struct timespec until = clock_deadline(CLOCK_MONOTONIC, wait);
-            pthread_cond_timedwait(&g->cv, &g->mu, &until);
+            pthread_cond_timedwait(&g->w.cv, &g->w.mu, &until);
             continue;
         }
         int n = 0;
@@ -198,7 +196,7 @@ static void *writer_main(void *arg)
         bool tell = g->want_drained && g->count <= g->low;
         if (tell)
             g->want_drained = false;
-        pthread_mutex_unlock(&g->mu);
+        pthread_mutex_unlock(&g->w.mu);
         if (tell)
             g->drained(g->ctx);
         if (buf && ids) {
@@ -213,9 +211,9 @@ static void *writer_main(void *arg)
             free(list);
             list = next;
         }
-        pthread_mutex_lock(&g->mu);
+        pthread_mutex_lock(&g->w.mu);
     }
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->w.mu);
     free(buf);
     free(ids);
     return NULL;
@@ -233,11 +231,9 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
     g->queue_max = queue_max > 0 ? queue_max : 100000;
     g->done = done;
     g->ctx = ctx;
-    pthread_mutex_init(&g->mu, NULL);
-    clock_cond_init(&g->cv);
-    if (pthread_create(&g->thread, NULL, writer_main, g) != 0) {
-        pthread_mutex_destroy(&g->mu);
-        pthread_cond_destroy(&g->cv);
+    worker_init(&g->w);
+    if (worker_start(&g->w, writer_main, g) != 0) {
+        worker_cleanup(&g->w);
         free(g);
         return nx_fail(e, NX_EINTERNAL, "", "无法启动设备数据写入线程");
     }
@@ -257,11 +253,11 @@ void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, in
 
 int ingest_push(gw_ingest *g, const devices_in *item, void *token)
 {
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->w.mu);
     bool full = !token && g->count >= g->queue_max;
     if (full)
         g->dropped++;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->w.mu);
     if (full)
         return NX_EBUSY;
     node *x = malloc(sizeof *x);
@@ -275,7 +271,7 @@ int ingest_push(gw_ingest *g, const devices_in *item, void *token)
     x->item.msg.raw_len = 0;
     x->item.msg.payload = NULL;
     x->item.msg.payload_len = 0;
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->w.mu);
     if (g->tail)
         g->tail->next = x;
     else
@@ -285,49 +281,44 @@ int ingest_push(gw_ingest *g, const devices_in *item, void *token)
     if (token)
         g->alarms++;
     if (token || g->count == 1 || g->count >= INGEST_BATCH)
-        pthread_cond_signal(&g->cv);
-    pthread_mutex_unlock(&g->mu);
+        pthread_cond_signal(&g->w.cv);
+    pthread_mutex_unlock(&g->w.mu);
     return 0;
 }
 
 void ingest_backpressure(gw_ingest *g, int high, int low, void (*drained)(void *ctx))
 {
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->w.mu);
     g->high = high > 0 && high <= g->queue_max ? high : g->queue_max / 2;
     g->low = low >= 0 && low < g->high ? low : g->high / 4;
     g->drained = drained;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->w.mu);
 }
 
 bool ingest_over_high(gw_ingest *g)
 {
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->w.mu);
     bool over = g->drained && g->count >= g->high;
     if (over)
         g->want_drained = true;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->w.mu);
     return over;
 }
 
 void ingest_counters(gw_ingest *g, uint64_t *written, uint64_t *dropped, uint64_t *batches)
 {
-    pthread_mutex_lock(&g->mu);
+    pthread_mutex_lock(&g->w.mu);
     *written = g->written;
     *dropped = g->dropped;
     *batches = g->batches;
-    pthread_mutex_unlock(&g->mu);
+    pthread_mutex_unlock(&g->w.mu);
 }
 
 void ingest_stop(gw_ingest *g)
 {
     if (!g)
         return;
-    pthread_mutex_lock(&g->mu);
-    g->stop = true;
-    pthread_cond_signal(&g->cv);
-    pthread_mutex_unlock(&g->mu);
-    pthread_join(g->thread, NULL);
-    pthread_mutex_destroy(&g->mu);
-    pthread_cond_destroy(&g->cv);
+    worker_stop(&g->w);
+    worker_cleanup(&g->w);
     free(g);
 }

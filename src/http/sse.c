@@ -22,6 +22,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/worker.h"
 #include "http/internal.h"
 
 #define HUB_RING      1024
@@ -52,24 +53,20 @@ struct http_sse_hub {
     http_sse_filter filter;
     void *ctx;
     int heartbeat_ms;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
+    nx_worker w; /* the heartbeat thread; w.mu guards the ring and the streams, w.stop is "closing" */
     sse_ev ring[HUB_RING];
     uint64_t head; /* events published so far (ring index = n % HUB_RING) */
     sse_stream *streams;
     int nstreams;
-    bool closing;
-    pthread_t hb;
-    bool hb_started;
 };
 
 static void *heartbeat_main(void *arg)
 {
     http_sse_hub *h = arg;
-    pthread_mutex_lock(&h->mu);
-    while (!h->closing) {
+    pthread_mutex_lock(&h->w.mu);
+    while (!h->w.stop) {
         struct timespec until = clock_deadline(CLOCK_MONOTONIC, 1000);
-        pthread_cond_timedwait(&h->cv, &h->mu, &until);
+        pthread_cond_timedwait(&h->w.cv, &h->w.mu, &until);
         int64_t now = clock_mono_ms();
         for (sse_stream *s = h->streams; s; s = s->next)
             if (s->suspended && now - s->last_write_ms >= h->heartbeat_ms) {
@@ -77,7 +74,7 @@ static void *heartbeat_main(void *arg)
                 MHD_resume_connection(s->conn);
             }
     }
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->w.mu);
     return NULL;
 }
 
@@ -92,15 +89,12 @@ int http_sse_hub_new(http_server *srv, const char *name, int heartbeat_s, http_s
     h->filter = filter;
     h->ctx = ctx;
     h->heartbeat_ms = (heartbeat_s > 0 ? heartbeat_s : 20) * 1000;
-    pthread_mutex_init(&h->mu, NULL);
-    clock_cond_init(&h->cv);
-    if (pthread_create(&h->hb, NULL, heartbeat_main, h) != 0) {
-        pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cv);
+    worker_init(&h->w);
+    if (worker_start(&h->w, heartbeat_main, h) != 0) {
+        worker_cleanup(&h->w);
         free(h);
         return NX_EINTERNAL;
     }
-    h->hb_started = true;
     h->next = srv->hubs;
     srv->hubs = h;
     *out = h;
@@ -122,10 +116,10 @@ int http_sse_publish(http_sse_hub *h, uint64_t id, const char *event, const char
     char *copy = strdup(data);
     if (!copy)
         return NX_ENOMEM;
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->w.mu);
     uint64_t last = h->head ? h->ring[(h->head - 1) % HUB_RING].id : 0;
     if (id <= last) { /* already published (a source re-delivering): ignore */
-        pthread_mutex_unlock(&h->mu);
+        pthread_mutex_unlock(&h->w.mu);
         free(copy);
         return 0;
     }
@@ -141,15 +135,15 @@ int http_sse_publish(http_sse_hub *h, uint64_t id, const char *event, const char
             s->suspended = false;
             MHD_resume_connection(s->conn);
         }
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->w.mu);
     return 0;
 }
 
 uint64_t http_sse_last_id(http_sse_hub *h)
 {
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->w.mu);
     uint64_t last = h->head ? h->ring[(h->head - 1) % HUB_RING].id : 0;
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->w.mu);
     return last;
 }
 
@@ -159,9 +153,9 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     sse_stream *s = cls;
     http_sse_hub *h = s->hub;
     size_t n = 0;
-    pthread_mutex_lock(&h->mu);
-    if (h->closing) {
-        pthread_mutex_unlock(&h->mu);
+    pthread_mutex_lock(&h->w.mu);
+    if (h->w.stop) {
+        pthread_mutex_unlock(&h->w.mu);
         return MHD_CONTENT_READER_END_OF_STREAM;
     }
     if (!s->hello) {
@@ -203,7 +197,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     } else {
         s->last_write_ms = now;
     }
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->w.mu);
     (void)pos;
     return (ssize_t)n;
 }
@@ -212,14 +206,14 @@ static void sse_free(void *cls)
 {
     sse_stream *s = cls;
     http_sse_hub *h = s->hub;
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->w.mu);
     for (sse_stream **pp = &h->streams; *pp; pp = &(*pp)->next)
         if (*pp == s) {
             *pp = s->next;
             h->nstreams--;
             break;
         }
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->w.mu);
     free(s);
 }
 
@@ -245,11 +239,11 @@ int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since)
         free(s);
         return nx_fail(&r->err, NX_ENOMEM, "", "内存不足");
     }
-    pthread_mutex_lock(&h->mu);
+    pthread_mutex_lock(&h->w.mu);
     s->next = h->streams;
     h->streams = s;
     h->nstreams++;
-    pthread_mutex_unlock(&h->mu);
+    pthread_mutex_unlock(&h->w.mu);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "text/event-stream; charset=utf-8");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
@@ -259,15 +253,15 @@ int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since)
 void http__sse_shutdown(http_server *srv)
 {
     for (http_sse_hub *h = srv->hubs; h; h = h->next) {
-        pthread_mutex_lock(&h->mu);
-        h->closing = true;
+        pthread_mutex_lock(&h->w.mu);
+        atomic_store(&h->w.stop, true);
         for (sse_stream *s = h->streams; s; s = s->next)
             if (s->suspended) {
                 s->suspended = false;
                 MHD_resume_connection(s->conn);
             }
-        pthread_cond_signal(&h->cv);
-        pthread_mutex_unlock(&h->mu);
+        pthread_cond_signal(&h->w.cv);
+        pthread_mutex_unlock(&h->w.mu);
     }
 }
 
@@ -276,16 +270,10 @@ void http__sse_free_all(http_server *srv)
     http_sse_hub *h = srv->hubs;
     while (h) {
         http_sse_hub *next = h->next;
-        pthread_mutex_lock(&h->mu);
-        h->closing = true;
-        pthread_cond_signal(&h->cv);
-        pthread_mutex_unlock(&h->mu);
-        if (h->hb_started)
-            pthread_join(h->hb, NULL);
+        worker_stop(&h->w);
         for (int i = 0; i < HUB_RING; i++)
             free(h->ring[i].data);
-        pthread_mutex_destroy(&h->mu);
-        pthread_cond_destroy(&h->cv);
+        worker_cleanup(&h->w);
         free(h);
         h = next;
     }

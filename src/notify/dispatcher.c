@@ -26,9 +26,10 @@
  *
  * Threads. One thread per dispatcher. Subscribers live in a fixed array: dispatcher_subscribe fills
  * slot n under the mutex, then publishes n; the thread reads n under the mutex and from then on is
- * the only one touching slots' runtime fields. `wake` is under the mutex; `stop` is atomic so that a
- * long batch can notice it between events. A process-wide list of running dispatchers serves
- * outbox_notify; a dispatcher leaves it (and unregisters its commit hook) before it is freed. */
+ * the only one touching slots' runtime fields. `woken` is under the mutex; `stop` is atomic so that a
+ * long batch can notice it between events (both are the nx_worker's, base/worker.h). A process-wide
+ * list of running dispatchers serves outbox_notify; a dispatcher leaves it (and unregisters its
+ * commit hook) before it is freed. */
 #include "notify/dispatcher.h"
 
 #include <errno.h>
@@ -42,6 +43,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "base/worker.h"
 #include "notify/outbox.h"
 
 #define IDLE_MS        1000
@@ -63,11 +65,7 @@ typedef struct sub {
 
 struct dispatcher {
     store *s;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool wake;
-    atomic_bool stop;
+    nx_worker w; /* the dispatcher's thread; w.mu guards nsubs */
     int nsubs;
     sub subs[DISPATCHER_MAX_SUBSCRIBERS];
     dispatcher *next; /* in the running list */
@@ -84,10 +82,7 @@ static dispatcher *running;
 
 void dispatcher_wake(dispatcher *d)
 {
-    pthread_mutex_lock(&d->mu);
-    d->wake = true;
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
+    worker_wake(&d->w);
 }
 
 static void on_commit(void *ctx)
@@ -278,7 +273,7 @@ static int serve(dispatcher *d, sub *u, held *hs)
         return 0;
     }
     int done = 0;
-    for (; done < n && !atomic_load(&d->stop); done++) {
+    for (; done < n && !atomic_load(&d->w.stop); done++) {
         const nx_event *ev = &hs[done].ev;
         int rc = u->fn(d->s, ev, u->ctx);
         if (rc != 0) {
@@ -314,12 +309,6 @@ static int serve(dispatcher *d, sub *u, held *hs)
     return 0;
 }
 
-static struct timespec mono_to_ts(int64_t ms)
-{
-    struct timespec ts = {.tv_sec = ms / 1000, .tv_nsec = (long)(ms % 1000) * 1000000L};
-    return ts;
-}
-
 static void *run(void *arg)
 {
     dispatcher *d = arg;
@@ -330,15 +319,15 @@ static void *run(void *arg)
         return NULL;
     }
     nx_log(LOG_INFO, "dispatcher.started");
-    pthread_mutex_lock(&d->mu);
-    while (!atomic_load(&d->stop)) {
-        d->wake = false;
+    pthread_mutex_lock(&d->w.mu);
+    while (!atomic_load(&d->w.stop)) {
+        d->w.woken = false;
         int n = d->nsubs;
-        pthread_mutex_unlock(&d->mu);
+        pthread_mutex_unlock(&d->w.mu);
 
         int64_t now = clock_mono_ms(), next = now + IDLE_MS;
         bool more = false;
-        for (int i = 0; i < n && !atomic_load(&d->stop); i++) {
+        for (int i = 0; i < n && !atomic_load(&d->w.stop); i++) {
             sub *u = &d->subs[i];
             if (u->retry_at <= now && serve(d, u, hs) > 0)
                 more = true;
@@ -346,15 +335,12 @@ static void *run(void *arg)
                 next = u->retry_at;
         }
 
-        pthread_mutex_lock(&d->mu);
+        pthread_mutex_lock(&d->w.mu);
         if (more)
             continue;
-        struct timespec until = mono_to_ts(next);
-        while (!d->wake && !atomic_load(&d->stop))
-            if (pthread_cond_timedwait(&d->cv, &d->mu, &until) == ETIMEDOUT)
-                break;
+        worker_wait(&d->w, next - clock_mono_ms());
     }
-    pthread_mutex_unlock(&d->mu);
+    pthread_mutex_unlock(&d->w.mu);
     free(hs);
     nx_log(LOG_INFO, "dispatcher.stopped");
     return NULL;
@@ -367,9 +353,7 @@ int dispatcher_start(store *s, dispatcher **out, nx_err *e)
     if (d == NULL)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     d->s = s;
-    atomic_init(&d->stop, false);
-    pthread_mutex_init(&d->mu, NULL);
-    clock_cond_init(&d->cv);
+    worker_init(&d->w);
     int rc = store_on_commit(s, on_commit, d);
     if (rc) {
         rc = nx_fail(e, rc, "", "提交钩子已满，无法启动事件分发");
@@ -379,7 +363,7 @@ int dispatcher_start(store *s, dispatcher **out, nx_err *e)
         store_off_commit(s, on_commit, d);
         goto fail;
     }
-    if (pthread_create(&d->thread, NULL, run, d) != 0) {
+    if (worker_start(&d->w, run, d) != 0) {
         store_unlisten(s, OUTBOX_CHANNEL, on_listen, d);
         store_off_commit(s, on_commit, d);
         rc = nx_fail(e, NX_EINTERNAL, "", "无法启动事件分发线程");
@@ -392,8 +376,7 @@ int dispatcher_start(store *s, dispatcher **out, nx_err *e)
     *out = d;
     return 0;
 fail:
-    pthread_cond_destroy(&d->cv);
-    pthread_mutex_destroy(&d->mu);
+    worker_cleanup(&d->w);
     free(d);
     return rc;
 }
@@ -417,7 +400,7 @@ int dispatcher_subscribe(dispatcher *d, const char *subscriber_name, const char 
     if (fn == NULL || !name_ok(subscriber_name, false) || !name_ok(kind_prefix, true))
         return NX_EINVAL;
     int rc = 0;
-    pthread_mutex_lock(&d->mu);
+    pthread_mutex_lock(&d->w.mu);
     for (int i = 0; i < d->nsubs; i++)
         if (strcmp(d->subs[i].name, subscriber_name) == 0)
             rc = NX_ECONFLICT;
@@ -431,10 +414,10 @@ int dispatcher_subscribe(dispatcher *d, const char *subscriber_name, const char 
         u->fn = fn;
         u->ctx = ctx;
         d->nsubs++;
-        d->wake = true;
-        pthread_cond_signal(&d->cv);
+        d->w.woken = true;
+        pthread_cond_signal(&d->w.cv);
     }
-    pthread_mutex_unlock(&d->mu);
+    pthread_mutex_unlock(&d->w.mu);
     if (rc)
         nx_log(LOG_ERROR, "dispatcher.subscribe_failed subscriber=%s code=%s", subscriber_name,
                nx_code_name(rc));
@@ -455,12 +438,11 @@ void dispatcher_stop(dispatcher *d)
     pthread_mutex_unlock(&running_mu);
     store_unlisten(d->s, OUTBOX_CHANNEL, on_listen, d);
     store_off_commit(d->s, on_commit, d);
-    pthread_mutex_lock(&d->mu);
-    atomic_store(&d->stop, true);
-    pthread_cond_signal(&d->cv);
-    pthread_mutex_unlock(&d->mu);
-    pthread_join(d->thread, NULL);
-    pthread_cond_destroy(&d->cv);
-    pthread_mutex_destroy(&d->mu);
+    pthread_mutex_lock(&d->w.mu);
+    atomic_store(&d->w.stop, true);
+    pthread_cond_signal(&d->w.cv);
+    pthread_mutex_unlock(&d->w.mu);
+    pthread_join(d->w.thread, NULL);
+    worker_cleanup(&d->w);
     free(d);
 }

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "base/str.h"
+#include "base/worker.h"
 #include "notify/outbox.h"
 
 #include <errno.h>
@@ -25,19 +26,14 @@ struct sse_feed {
     http_sse_hub *hub;
     char like[80];
     int64_t cursor;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, woken, listening;
+    nx_worker w; /* the feed's thread, woken by commits and notifications */
+    bool listening;
 };
 
 static void wake(void *ctx)
 {
     sse_feed *f = ctx;
-    pthread_mutex_lock(&f->mu);
-    f->woken = true;
-    pthread_cond_signal(&f->cv);
-    pthread_mutex_unlock(&f->mu);
+    worker_wake(&f->w);
 }
 
 static void on_listen(void *ctx, const char *channel)
@@ -92,24 +88,20 @@ static int round_once(sse_feed *f, int *count)
 static void *feed_main(void *arg)
 {
     sse_feed *f = arg;
-    pthread_mutex_lock(&f->mu);
-    while (!f->stop) {
-        f->woken = false;
-        pthread_mutex_unlock(&f->mu);
+    pthread_mutex_lock(&f->w.mu);
+    while (!f->w.stop) {
+        f->w.woken = false;
+        pthread_mutex_unlock(&f->w.mu);
         int n = 0, rc;
         do {
             rc = round_once(f, &n);
         } while (rc == 0 && n == 500);
         if (rc)
             nx_log(LOG_WARN, "sse_feed.read_failed code=%s", nx_code_name(rc));
-        pthread_mutex_lock(&f->mu);
-        if (f->stop || f->woken)
-            continue;
-        struct timespec until = clock_deadline(CLOCK_MONOTONIC, 1000);
-        while (!f->stop && !f->woken && pthread_cond_timedwait(&f->cv, &f->mu, &until) != ETIMEDOUT) {
-        }
+        pthread_mutex_lock(&f->w.mu);
+        worker_wait(&f->w, 1000);
     }
-    pthread_mutex_unlock(&f->mu);
+    pthread_mutex_unlock(&f->w.mu);
     return NULL;
 }
 
@@ -121,8 +113,7 @@ int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_fee
     f->db = s;
     f->hub = hub;
     snprintf(f->like, sizeof f->like, "%s%%", kind_prefix ? kind_prefix : "");
-    pthread_mutex_init(&f->mu, NULL);
-    clock_cond_init(&f->cv);
+    worker_init(&f->w);
     store_tx *tx = NULL;
     int rc = store_begin(s, STORE_READ, &tx, e);
     if (rc == 0) {
@@ -135,7 +126,7 @@ int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_fee
         goto fail;
     if (store_listen(s, OUTBOX_CHANNEL, on_listen, f, e) == 0)
         f->listening = true;
-    if (pthread_create(&f->thread, NULL, feed_main, f) != 0) {
+    if (worker_start(&f->w, feed_main, f) != 0) {
         rc = nx_fail(e, NX_EINTERNAL, "", "无法启动实时推送线程");
         store_off_commit(s, wake, f);
         if (f->listening)
@@ -145,8 +136,7 @@ int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_fee
     *out = f;
     return 0;
 fail:
-    pthread_mutex_destroy(&f->mu);
-    pthread_cond_destroy(&f->cv);
+    worker_cleanup(&f->w);
     free(f);
     return rc;
 }
@@ -158,12 +148,7 @@ void sse_feed_stop(sse_feed *f)
     store_off_commit(f->db, wake, f);
     if (f->listening)
         store_unlisten(f->db, OUTBOX_CHANNEL, on_listen, f);
-    pthread_mutex_lock(&f->mu);
-    f->stop = true;
-    pthread_cond_signal(&f->cv);
-    pthread_mutex_unlock(&f->mu);
-    pthread_join(f->thread, NULL);
-    pthread_mutex_destroy(&f->mu);
-    pthread_cond_destroy(&f->cv);
+    worker_stop(&f->w);
+    worker_cleanup(&f->w);
     free(f);
 }

@@ -11,6 +11,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "base/worker.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,21 +28,16 @@ struct store_ticker {
     bool run_at_start;
     store_tick_fn fn;
     void *ctx;
-    pthread_t thread;
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    bool stop, woken;
+    nx_worker w; /* the ticker's thread; w.mu guards runs */
     int64_t runs;
 };
 
-/* With t->mu held: sleep one period unless stopped or woken. False when stopping. */
+/* With t->w.mu held: sleep one period unless stopped or woken. False when stopping. */
 static bool wait_period(store_ticker *t)
 {
-    struct timespec until = clock_deadline(CLOCK_MONOTONIC, t->period_ms);
-    while (!t->stop && !t->woken && pthread_cond_timedwait(&t->cv, &t->mu, &until) != ETIMEDOUT) {
-    }
-    t->woken = false;
-    return !t->stop;
+    bool go = worker_wait(&t->w, t->period_ms);
+    t->w.woken = false;
+    return go;
 }
 
 static void tick(store_ticker *t)
@@ -57,23 +53,23 @@ static void tick(store_ticker *t)
     rc = t->fn(t->ctx, clock_now_ms(), &e);
     if (rc)
         nx_log(LOG_WARN, "ticker.failed job=%s code=%s msg=\"%s\"", t->name, nx_code_name(rc), e.msg);
-    pthread_mutex_lock(&t->mu);
+    pthread_mutex_lock(&t->w.mu);
     t->runs++;
-    pthread_mutex_unlock(&t->mu);
+    pthread_mutex_unlock(&t->w.mu);
 }
 
 static void *ticker_main(void *arg)
 {
     store_ticker *t = arg;
-    pthread_mutex_lock(&t->mu);
-    bool go = t->run_at_start ? !t->stop : wait_period(t);
+    pthread_mutex_lock(&t->w.mu);
+    bool go = t->run_at_start ? !t->w.stop : wait_period(t);
     while (go) {
-        pthread_mutex_unlock(&t->mu);
+        pthread_mutex_unlock(&t->w.mu);
         tick(t);
-        pthread_mutex_lock(&t->mu);
+        pthread_mutex_lock(&t->w.mu);
         go = wait_period(t);
     }
-    pthread_mutex_unlock(&t->mu);
+    pthread_mutex_unlock(&t->w.mu);
     return NULL;
 }
 
@@ -94,11 +90,9 @@ int store_ticker_start(store *s, const store_ticker_options *o, store_ticker **o
     t->fn = o->fn;
     t->ctx = o->ctx;
 
-    pthread_mutex_init(&t->mu, NULL);
-    clock_cond_init(&t->cv);
-    if (pthread_create(&t->thread, NULL, ticker_main, t) != 0) {
-        pthread_mutex_destroy(&t->mu);
-        pthread_cond_destroy(&t->cv);
+    worker_init(&t->w);
+    if (worker_start(&t->w, ticker_main, t) != 0) {
+        worker_cleanup(&t->w);
         free(t);
         return nx_fail(e, NX_EINTERNAL, "", "无法启动定时任务 %s", o->name);
     }
@@ -108,17 +102,14 @@ int store_ticker_start(store *s, const store_ticker_options *o, store_ticker **o
 
 void store_ticker_wake(store_ticker *t)
 {
-    pthread_mutex_lock(&t->mu);
-    t->woken = true;
-    pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
+    worker_wake(&t->w);
 }
 
 int64_t store_ticker_runs(store_ticker *t)
 {
-    pthread_mutex_lock(&t->mu);
+    pthread_mutex_lock(&t->w.mu);
     int64_t n = t->runs;
-    pthread_mutex_unlock(&t->mu);
+    pthread_mutex_unlock(&t->w.mu);
     return n;
 }
 
@@ -126,12 +117,7 @@ void store_ticker_stop(store_ticker *t)
 {
     if (t == NULL)
         return;
-    pthread_mutex_lock(&t->mu);
-    t->stop = true;
-    pthread_cond_signal(&t->cv);
-    pthread_mutex_unlock(&t->mu);
-    pthread_join(t->thread, NULL);
-    pthread_mutex_destroy(&t->mu);
-    pthread_cond_destroy(&t->cv);
+    worker_stop(&t->w);
+    worker_cleanup(&t->w);
     free(t);
 }
