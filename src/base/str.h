@@ -7,6 +7,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The value of one hexadecimal digit (either case), or -1. Inline, so that src/wire, which links
+ * nothing of base/ but err.c, can use it too. */
+static inline int str_hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* A growable byte buffer that refuses to grow past cap (0 = no cap beyond SIZE_MAX/2). */
 typedef struct strbuf {
     char *data;

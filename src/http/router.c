@@ -268,17 +268,6 @@ void router_each(const router *rt, void (*fn)(const route *r, void *ctx), void *
         fn(&rt->routes[i], ctx);
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decode s[0..n) into a new arena string. Returns 0, NX_EINVAL or NX_ENOMEM. */
 static int decode_segment(const char *s, size_t n, arena *a, char **out)
 {
@@ -289,8 +278,8 @@ static int decode_segment(const char *s, size_t n, arena *a, char **out)
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '%') {
-            int hi = i + 2 < n ? hexval(s[i + 1]) : -1;
-            int lo = hi >= 0 ? hexval(s[i + 2]) : -1;
+            int hi = i + 2 < n ? str_hexval(s[i + 1]) : -1;
+            int lo = hi >= 0 ? str_hexval(s[i + 2]) : -1;
             if (hi < 0 || lo < 0)
                 return NX_EINVAL;
             c = (unsigned char)(hi * 16 + lo);

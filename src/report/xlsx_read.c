@@ -131,6 +131,21 @@ static XML_Parser new_parser(xlsx_reader *r, void *ud)
     return p;
 }
 
+/* The code unit of an _xHHHH_ escape at s[i..i+7) (inside s[0..n)), or -1 when there is none. */
+static long xescape(const char *s, size_t i, size_t n)
+{
+    if (i + 7 > n || s[i] != '_' || s[i + 1] != 'x' || s[i + 6] != '_')
+        return -1;
+    long cp = 0;
+    for (size_t k = i + 2; k < i + 6; k++) {
+        int v = str_hexval(s[k]);
+        if (v < 0)
+            return -1;
+        cp = cp * 16 + v;
+    }
+    return cp;
+}
+
 /* Decode OOXML's _xHHHH_ escapes (used for control characters, e.g. _x000D_ for CR) from s[0..n)
  * into out. Escapes that would produce NUL or a lone surrogate are kept as written. */
 static int decode_xstring(const char *s, size_t n, strbuf *out)
@@ -138,40 +153,22 @@ static int decode_xstring(const char *s, size_t n, strbuf *out)
     size_t i = 0, lit = 0;
     int rc = 0;
     while (i + 7 <= n) {
-        unsigned cp = 0;
-        bool ok = s[i] == '_' && s[i + 1] == 'x' && s[i + 6] == '_';
-        for (int k = 2; ok && k < 6; k++) {
-            char c = s[i + k];
-            unsigned v = (c >= '0' && c <= '9')   ? (unsigned)(c - '0')
-                         : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
-                         : (c >= 'A' && c <= 'F') ? (unsigned)(c - 'A' + 10)
-                                                  : 16u;
-            ok = v < 16;
-            cp = cp * 16 + v;
-        }
+        long x = xescape(s, i, n);
         size_t used = 7;
-        if (ok && cp >= 0xD800 && cp <= 0xDBFF) {
-            unsigned lo = 0;
-            bool pair = i + 14 <= n && s[i + 7] == '_' && s[i + 8] == 'x' && s[i + 13] == '_';
-            for (int k = 9; pair && k < 13; k++) {
-                char c = s[i + k];
-                unsigned v = (c >= '0' && c <= '9')   ? (unsigned)(c - '0')
-                             : (c >= 'a' && c <= 'f') ? (unsigned)(c - 'a' + 10)
-                             : (c >= 'A' && c <= 'F') ? (unsigned)(c - 'A' + 10)
-                                                      : 16u;
-                pair = v < 16;
-                lo = lo * 16 + v;
-            }
-            ok = pair && lo >= 0xDC00 && lo <= 0xDFFF;
-            if (ok) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+        if (x >= 0xD800 && x <= 0xDBFF) {
+            long lo = xescape(s, i + 7, n);
+            if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                x = 0x10000 + ((x - 0xD800) << 10) + (lo - 0xDC00);
                 used = 14;
+            } else {
+                x = -1; /* a high surrogate without its low half */
             }
         }
-        if (!ok || cp == 0 || (cp >= 0xDC00 && cp <= 0xDFFF)) {
+        if (x <= 0 || (x >= 0xDC00 && x <= 0xDFFF)) {
             i++;
             continue;
         }
+        unsigned cp = (unsigned)x;
         char u[4];
         size_t un;
         if (cp < 0x80) {

@@ -1,6 +1,6 @@
-/* codec.c — the pieces the two wristband codecs share: clearing a message, names of kinds, and the
- * small bounded parsers of codec_internal.h (fixed-point decimals, hex, civil time, MAC addresses,
- * phone numbers, UTF-16 hex for text messages).
+/* codec.c — the pieces the two wristband codecs share: clearing a message, names of kinds, refusing
+ * a bad frame, and the small bounded parsers of codec_internal.h (comma-separated fields, fixed-point
+ * decimals and readings, hex, civil time, MAC addresses, phone numbers, UTF-16 hex for text messages).
  *
  * Invariants: every parser reads exactly the span it is given and never past it; numbers are checked
  * for range before they are stored, and digit counts are capped so nothing overflows int64. Time
@@ -9,6 +9,7 @@
 #include "wire/codec_internal.h"
 
 #include "base/err.h"
+#include "base/str.h"
 
 #include <string.h>
 
@@ -23,6 +24,18 @@ void wire_msg_clear(wire_msg *m)
     wire_health *h = &m->health;
     h->hr_bpm = h->sys_mmhg = h->dia_mmhg = h->spo2_pct = h->temp_c_e1 = h->temp_mode = WIRE_NONE;
     h->sugar_mmol_e2 = WIRE_NONE;
+}
+
+int wire_bad_frame(wire_msg *m, int proto, nx_err *e, const char *field_name, const char *what)
+{
+    const uint8_t *raw = m->raw;
+    size_t raw_len = m->raw_len;
+    wire_msg_clear(m);
+    m->proto = proto;
+    m->raw = raw;
+    m->raw_len = raw_len;
+    return nx_fail(e, NX_EINVAL, field_name, "%s数据帧格式错误：%s", proto == WIRE_PROTO_IW ? "IW " : "手表",
+                   what);
 }
 
 const char *wire_kind_name(int kind)
@@ -87,20 +100,21 @@ wire_span wire_span_trim(wire_span s)
     return s;
 }
 
+wire_span wire_span_field(wire_span data, int i)
+{
+    wire_span x = {"", 0};
+    bool more = data.n > 0;
+    for (int k = 0; k <= i; k++) {
+        if (!more)
+            return (wire_span){"", 0};
+        more = wire_span_split(&data, ',', &x);
+    }
+    return x;
+}
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 int wire_parse_fixed(wire_span s, int decimals, int64_t min, int64_t max, int32_t *out)
@@ -159,6 +173,15 @@ int wire_parse_int(wire_span s, int64_t min, int64_t max, int32_t *out)
     return wire_parse_fixed(s, 0, min, max, out);
 }
 
+int wire_parse_reading(wire_span s, int decimals, int64_t max, int32_t *out)
+{
+    if (wire_parse_fixed(s, decimals, 0, max, out))
+        return NX_EINVAL;
+    if (*out == 0)
+        *out = WIRE_NONE;
+    return 0;
+}
+
 int wire_parse_hex(wire_span s, uint32_t *out)
 {
     *out = 0;
@@ -166,7 +189,7 @@ int wire_parse_hex(wire_span s, uint32_t *out)
         return NX_EINVAL;
     uint32_t v = 0;
     for (size_t i = 0; i < s.n; i++) {
-        int h = hexval(s.p[i]);
+        int h = str_hexval(s.p[i]);
         if (h < 0)
             return NX_EINVAL;
         v = (v << 4) | (uint32_t)h;
@@ -282,12 +305,12 @@ void wire_mac(wire_span s, char out[18])
                     return;
                 continue;
             }
-            if ((nib[k++] = hexval(s.p[i])) < 0)
+            if ((nib[k++] = str_hexval(s.p[i])) < 0)
                 return;
         }
     } else if (s.n == 12) {
         for (size_t i = 0; i < 12; i++)
-            if ((nib[k++] = hexval(s.p[i])) < 0)
+            if ((nib[k++] = str_hexval(s.p[i])) < 0)
                 return;
     } else {
         return;

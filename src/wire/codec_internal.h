@@ -5,6 +5,8 @@
 
 #include "wire/codec.h"
 
+#include "base/err.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -22,12 +24,18 @@ bool wire_span_eq(wire_span s, const char *word);
 /* Strip ASCII spaces at both ends. */
 wire_span wire_span_trim(wire_span s);
 
+/* Field i (0-based) of comma-separated data, or an empty span when there are fewer fields. */
+wire_span wire_span_field(wire_span data, int i);
+
 /* A decimal number with an optional sign and fraction, scaled by 10^decimals (extra fraction digits
  * are truncated toward zero), within [min, max]. Leading and trailing spaces are allowed. An empty or
  * all-space span gives WIRE_NONE and 0. Returns 0 or NX_EINVAL. */
 int wire_parse_fixed(wire_span s, int decimals, int64_t min, int64_t max, int32_t *out);
 /* Same with decimals = 0. */
 int wire_parse_int(wire_span s, int64_t min, int64_t max, int32_t *out);
+/* A device reading (heart rate, blood pressure, temperature …) where 0 or empty means "no value":
+ * wire_parse_fixed within [0, max], then 0 becomes WIRE_NONE. Returns 0 or NX_EINVAL. */
+int wire_parse_reading(wire_span s, int decimals, int64_t max, int32_t *out);
 /* 1-8 hex digits. Returns 0 or NX_EINVAL (empty is invalid). */
 int wire_parse_hex(wire_span s, uint32_t *out);
 /* A cell's LAC or CID: decimal, or hex when it contains a-f. Empty or invalid: NX_EINVAL. */
@@ -40,6 +48,10 @@ int32_t wire_digits(const char *p, size_t n);
 int64_t wire_time_ms(int year, int month, int day, int hour, int min, int sec);
 /* The reverse, for replies that carry the server's time. */
 void wire_civil(int64_t ms, int *year, int *month, int *day, int *hour, int *min, int *sec);
+
+/* Refuse the frame m was decoded from: m is cleared to protocol proto keeping only its raw bytes, and
+ * e says what was wrong ("IW 数据帧格式错误：…" or "手表数据帧格式错误：…"). Returns NX_EINVAL. */
+int wire_bad_frame(wire_msg *m, int proto, nx_err *e, const char *field_name, const char *what);
 
 /* Copy a span into a fixed field, truncating, always NUL-terminating; NUL bytes end the copy. */
 void wire_copy(char *dst, size_t cap, wire_span s);

@@ -234,36 +234,9 @@ static int parse_lbs(wire_span d, wire_pos *p, const char **bad)
     return parse_wifi(d, p, bad);
 }
 
-static int reading(wire_span s, int decimals, int64_t max, int32_t *out)
-{
-    if (wire_parse_fixed(s, decimals, 0, max, out))
-        return NX_EINVAL;
-    if (*out == 0)
-        *out = WIRE_NONE;
-    return 0;
-}
-
-static wire_span field(wire_span data, int i)
-{
-    wire_span x = {"", 0};
-    bool more = data.n > 0;
-    for (int k = 0; k <= i; k++) {
-        if (!more)
-            return (wire_span){"", 0};
-        more = wire_span_split(&data, ',', &x);
-    }
-    return x;
-}
-
 static int bad_frame(wire_msg *m, nx_err *e, const char *field_name, const char *what)
 {
-    const uint8_t *raw = m->raw;
-    size_t raw_len = m->raw_len;
-    wire_msg_clear(m);
-    m->proto = WIRE_PROTO_IW;
-    m->raw = raw;
-    m->raw_len = raw_len;
-    return nx_fail(e, NX_EINVAL, field_name, "IW 数据帧格式错误：%s", what);
+    return wire_bad_frame(m, WIRE_PROTO_IW, e, field_name, what);
 }
 
 /* Command answers get no ack (iw.md). */
@@ -318,7 +291,7 @@ int iw_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
     }
     if (is_answer_type(t)) {
         m->kind = WIRE_CMD_REPLY;
-        wire_span s = field(d, 0);
+        wire_span s = wire_span_field(d, 0);
         if (span_digits(s, 6, 6))
             wire_parse_int(s, 0, 999999, &m->serial);
         return 0;
@@ -397,38 +370,40 @@ int iw_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
     }
     if (wire_span_eq(t, "03")) {
         /* Heartbeat: always acknowledged; unreadable values are just absent. */
-        wire_span b = wire_span_trim(field(d, 0));
+        wire_span b = wire_span_trim(wire_span_field(d, 0));
         if (b.n >= 9) {
             int32_t v = wire_digits(b.p + 6, 3);
             m->battery_pct = v >= 0 && v <= 100 ? v : WIRE_NONE;
         }
-        if (wire_parse_int(field(d, 1), 0, INT32_MAX, &m->steps))
+        if (wire_parse_int(wire_span_field(d, 1), 0, INT32_MAX, &m->steps))
             m->steps = WIRE_NONE;
-        if (wire_parse_int(field(d, 2), 0, INT32_MAX, &m->rolls))
+        if (wire_parse_int(wire_span_field(d, 2), 0, INT32_MAX, &m->rolls))
             m->rolls = WIRE_NONE;
         m->kind = WIRE_KEEPALIVE;
         return 0;
     }
     if (wire_span_eq(t, "49")) {
-        if (reading(field(d, 0), 0, 300, &h->hr_bpm))
+        if (wire_parse_reading(wire_span_field(d, 0), 0, 300, &h->hr_bpm))
             return bad_frame(m, e, "hr", "心率数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
     }
     if (wire_span_eq(t, "HT") || wire_span_eq(t, "HP")) {
-        if (reading(field(d, 0), 0, 300, &h->hr_bpm) || reading(field(d, 1), 0, 300, &h->sys_mmhg) ||
-            reading(field(d, 2), 0, 300, &h->dia_mmhg))
+        if (wire_parse_reading(wire_span_field(d, 0), 0, 300, &h->hr_bpm) ||
+            wire_parse_reading(wire_span_field(d, 1), 0, 300, &h->sys_mmhg) ||
+            wire_parse_reading(wire_span_field(d, 2), 0, 300, &h->dia_mmhg))
             return bad_frame(m, e, "health", "心率血压数值无效");
-        if (wire_span_eq(t, "HP") && (reading(field(d, 3), 0, 100, &h->spo2_pct) ||
-                                      reading(field(d, 4), 2, 10000, &h->sugar_mmol_e2) ||
-                                      reading(field(d, 5), 1, 600, &h->temp_c_e1)))
+        if (wire_span_eq(t, "HP") &&
+            (wire_parse_reading(wire_span_field(d, 3), 0, 100, &h->spo2_pct) ||
+             wire_parse_reading(wire_span_field(d, 4), 2, 10000, &h->sugar_mmol_e2) ||
+             wire_parse_reading(wire_span_field(d, 5), 1, 600, &h->temp_c_e1)))
             return bad_frame(m, e, "health", "健康数据数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
     }
     if (wire_span_eq(t, "50")) {
-        if (reading(field(d, 0), 1, 600, &h->temp_c_e1) ||
-            wire_parse_int(field(d, 1), 0, 100, &m->battery_pct))
+        if (wire_parse_reading(wire_span_field(d, 0), 1, 600, &h->temp_c_e1) ||
+            wire_parse_int(wire_span_field(d, 1), 0, 100, &m->battery_pct))
             return bad_frame(m, e, "temperature", "体温或电量数值无效");
         m->kind = WIRE_HEALTH;
         return 0;

@@ -279,29 +279,6 @@ static void posres_init(posres *r)
 
 /* ---- health ------------------------------------------------------------------------------------- */
 
-/* Field i of the data (0-based), or an empty span. */
-static wire_span field(wire_span data, int i)
-{
-    wire_span x = {"", 0};
-    bool more = data.n > 0;
-    for (int k = 0; k <= i; k++) {
-        if (!more)
-            return (wire_span){"", 0};
-        more = wire_span_split(&data, ',', &x);
-    }
-    return x;
-}
-
-/* A reading where 0 or empty means "no value". */
-static int reading(wire_span s, int decimals, int64_t max, int32_t *out)
-{
-    if (wire_parse_fixed(s, decimals, 0, max, out))
-        return NX_EINVAL;
-    if (*out == 0)
-        *out = WIRE_NONE;
-    return 0;
-}
-
 static bool is_command_keyword(const char *t)
 {
     static const char *const words[] = {"CR",      "UPLOAD",   "SOS",   "SOS1",     "SOS2",   "SOS3",
@@ -317,13 +294,7 @@ static bool is_command_keyword(const char *t)
 
 static int bad(wire_msg *m, nx_err *e, const char *field_name, const char *what)
 {
-    const uint8_t *raw = m->raw;
-    size_t raw_len = m->raw_len;
-    wire_msg_clear(m);
-    m->proto = WIRE_PROTO_WATCH;
-    m->raw = raw;
-    m->raw_len = raw_len;
-    return nx_fail(e, NX_EINVAL, field_name, "手表数据帧格式错误：%s", what);
+    return wire_bad_frame(m, WIRE_PROTO_WATCH, e, field_name, what);
 }
 
 int watch_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
@@ -387,11 +358,11 @@ int watch_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
     if (wire_span_eq(ts, "LK")) {
         /* LK[,steps,rolls,battery]: always a keep-alive; unreadable counters are just absent. */
         m->kind = WIRE_KEEPALIVE;
-        if (wire_parse_int(field(data, 0), 0, INT32_MAX, &m->steps))
+        if (wire_parse_int(wire_span_field(data, 0), 0, INT32_MAX, &m->steps))
             m->steps = WIRE_NONE;
-        if (wire_parse_int(field(data, 1), 0, INT32_MAX, &m->rolls))
+        if (wire_parse_int(wire_span_field(data, 1), 0, INT32_MAX, &m->rolls))
             m->rolls = WIRE_NONE;
-        if (wire_parse_int(field(data, 2), 0, 100, &m->battery_pct))
+        if (wire_parse_int(wire_span_field(data, 2), 0, 100, &m->battery_pct))
             m->battery_pct = WIRE_NONE;
         return 0;
     }
@@ -427,40 +398,42 @@ int watch_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
     }
     wire_health *h = &m->health;
     if (wire_span_eq(ts, "bphrt")) {
-        if (reading(field(data, 0), 0, 300, &h->sys_mmhg) || reading(field(data, 1), 0, 300, &h->dia_mmhg) ||
-            reading(field(data, 2), 0, 300, &h->hr_bpm))
+        if (wire_parse_reading(wire_span_field(data, 0), 0, 300, &h->sys_mmhg) ||
+            wire_parse_reading(wire_span_field(data, 1), 0, 300, &h->dia_mmhg) ||
+            wire_parse_reading(wire_span_field(data, 2), 0, 300, &h->hr_bpm))
             return bad(m, e, "bphrt", "血压心率数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
     }
     if (wire_span_eq(ts, "BLOOD")) {
-        if (reading(field(data, 0), 0, 300, &h->sys_mmhg) || reading(field(data, 1), 0, 300, &h->dia_mmhg) ||
-            reading(field(data, 2), 0, 300, &h->hr_bpm))
+        if (wire_parse_reading(wire_span_field(data, 0), 0, 300, &h->sys_mmhg) ||
+            wire_parse_reading(wire_span_field(data, 1), 0, 300, &h->dia_mmhg) ||
+            wire_parse_reading(wire_span_field(data, 2), 0, 300, &h->hr_bpm))
             return bad(m, e, "blood", "血压数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
     }
     if (wire_span_eq(ts, "PULSE") || wire_span_eq(ts, "heart")) {
-        if (reading(field(data, 0), 0, 300, &h->hr_bpm))
+        if (wire_parse_reading(wire_span_field(data, 0), 0, 300, &h->hr_bpm))
             return bad(m, e, "hr", "心率数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
     }
     if (wire_span_eq(ts, "oxygen")) {
-        if (reading(field(data, 1), 0, 100, &h->spo2_pct))
+        if (wire_parse_reading(wire_span_field(data, 1), 0, 100, &h->spo2_pct))
             return bad(m, e, "spo2", "血氧数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
     }
     if (wire_span_eq(ts, "btemp2")) {
-        if (wire_parse_int(field(data, 0), 0, 9, &h->temp_mode) ||
-            reading(field(data, 1), 1, 600, &h->temp_c_e1))
+        if (wire_parse_int(wire_span_field(data, 0), 0, 9, &h->temp_mode) ||
+            wire_parse_reading(wire_span_field(data, 1), 1, 600, &h->temp_c_e1))
             return bad(m, e, "temperature", "体温数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
     }
     if (wire_span_eq(ts, "TEMP")) {
-        if (reading(field(data, 0), 1, 600, &h->temp_c_e1))
+        if (wire_parse_reading(wire_span_field(data, 0), 1, 600, &h->temp_c_e1))
             return bad(m, e, "temperature", "体温数值无效");
         m->kind = WIRE_HEALTH;
         return 0;
@@ -470,7 +443,7 @@ int watch_decode(const uint8_t *frame, size_t len, wire_msg *m, nx_err *e)
         return 0;
     }
     if (wire_span_eq(ts, "CCID")) {
-        copy_field(m->iccid, sizeof m->iccid, wire_span_trim(field(data, 0)));
+        copy_field(m->iccid, sizeof m->iccid, wire_span_trim(wire_span_field(data, 0)));
         m->kind = WIRE_CCID;
         return 0;
     }
