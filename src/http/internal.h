@@ -92,6 +92,9 @@ void http__problem_names(int status, const char **slug, const char **title);
  * (destroyed here whatever happens). is_static suppresses the default Cache-Control: no-store.
  * Returns 0 or NX_EINTERNAL (already replied, or MHD refused). */
 int http__queue(http_req *r, int status, struct MHD_Response *resp, uint64_t bytes, bool is_static);
+/* response.c: a response that sends (and then frees) the malloc'd text[0..len) with that Content-Type.
+ * Takes text: on failure (NULL) it is freed already. */
+struct MHD_Response *http__response_text(char *text, size_t len, const char *content_type);
 
 /* static.c: answer a GET/HEAD for a file under the web root (always queues something). */
 int http__serve_static(http_req *r);

@@ -136,12 +136,9 @@ int http_reply_problem(http_req *r, int status, const char *type, const char *ti
     if (text == NULL)
         return NX_ENOMEM;
     size_t len = strlen(text);
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
-    if (resp == NULL) {
-        free(text);
+    struct MHD_Response *resp = http__response_text(text, len, "application/problem+json");
+    if (resp == NULL)
         return NX_ENOMEM;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/problem+json");
     if (status == 503)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
     return http__queue(r, status, resp, len, false);

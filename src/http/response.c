@@ -84,24 +84,36 @@ int http__queue(http_req *r, int status, struct MHD_Response *resp, uint64_t byt
     return 0;
 }
 
+struct MHD_Response *http__response_text(char *text, size_t len, const char *content_type)
+{
+    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
+    if (resp == NULL) {
+        free(text);
+        return NULL;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    return resp;
+}
+
+/* A JSON reply that could not be produced: a bug, answered as a 500 problem. */
+static int unencodable(http_req *r)
+{
+    nx_err e;
+    nx_fail(&e, NX_EINTERNAL, NULL, "响应无法编码为 JSON");
+    return http_reply_error(r, &e);
+}
+
 int http_reply_json(http_req *r, int status, json_t *body)
 {
     char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     if (text == NULL) {
         nx_log(LOG_ERROR, "http.json_dump_failed");
-        nx_err e;
-        nx_fail(&e, NX_EINTERNAL, NULL, "响应无法编码为 JSON");
-        return http_reply_error(r, &e);
+        return unencodable(r);
     }
     size_t len = strlen(text);
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
-    if (resp == NULL) {
-        free(text);
-        return NX_ENOMEM;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    return http__queue(r, status, resp, len, false);
+    struct MHD_Response *resp = http__response_text(text, len, "application/json");
+    return resp ? http__queue(r, status, resp, len, false) : NX_ENOMEM;
 }
 
 int http_reply_json_text(http_req *r, int status, strbuf *body)
@@ -111,17 +123,10 @@ int http_reply_json_text(http_req *r, int status, strbuf *body)
     if (text == NULL || len == 0) {
         free(text);
         nx_log(LOG_ERROR, "http.empty_json_text (a bug: nothing was written)");
-        nx_err e;
-        nx_fail(&e, NX_EINTERNAL, NULL, "响应无法编码为 JSON");
-        return http_reply_error(r, &e);
+        return unencodable(r);
     }
-    struct MHD_Response *resp = MHD_create_response_from_buffer_with_free_callback(len, text, free);
-    if (resp == NULL) {
-        free(text);
-        return NX_ENOMEM;
-    }
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
-    return http__queue(r, status, resp, len, false);
+    struct MHD_Response *resp = http__response_text(text, len, "application/json");
+    return resp ? http__queue(r, status, resp, len, false) : NX_ENOMEM;
 }
 
 int http_reply_bytes(http_req *r, int status, const char *content_type, const void *data, size_t len)
