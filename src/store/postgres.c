@@ -19,7 +19,8 @@
  * Statements. Our SQL uses $1..$N, which is PostgreSQL's own syntax. Each statement is scanned once
  * (outside quotes and comments) for its parameters, a second statement, and the '?' / ':name'
  * spellings we refuse, then prepared (PQprepare) under a per-connection name and cached keyed by the
- * SQL text (FNV-1a, strcmp), at most CACHE_MAX per connection, least recently used deallocated.
+ * SQL text (stmt_cache.h, shared with sqlite.c), at most CACHE_MAX per connection, least recently
+ * used deallocated.
  * Parameter types are fixed at prepare time from the first call: integers int8, reals float8, blobs
  * bytea (sent binary), text and NULL left for the server to infer from the context. Values go as
  * text except blobs. Results come back as text, one row at a time (single-row mode) so that exports
@@ -65,9 +66,9 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "store/stmt_cache.h"
 #include "store/store_impl.h"
 
-#define CACHE_BUCKETS 512
 #define CACHE_MAX     256
 #define MAX_PARAMS    1024
 #define INLINE_PARAMS 32
@@ -86,10 +87,7 @@
 extern char **environ;
 
 typedef struct pstmt {
-    struct pstmt *next;
-    char *sql;
-    uint32_t hash;
-    uint64_t used;
+    stmt_key k;  /* first: the cache's links and key (stmt_cache.h) */
     int nparams; /* highest $k */
     char name[24];
 } pstmt;
@@ -121,9 +119,7 @@ struct pg_conn {
     bool writing;   /* holds a write transaction */
     pthread_t owner; /* thread that checked it out */
     pg_tx tx;
-    pstmt *bucket[CACHE_BUCKETS];
-    int ncached;
-    uint64_t tick;
+    stmt_cache cache;
     unsigned serial;
 };
 
@@ -152,16 +148,6 @@ typedef struct pg_store {
 } pg_store;
 
 /* ---- small helpers ---- */
-
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
 
 static int64_t fnv1a64(const char *s)
 {
@@ -417,24 +403,20 @@ static PGconn *connect_url(const char *url, char *err, size_t cap)
 static void stmt_free(pstmt *x)
 {
     if (x) {
-        free(x->sql);
+        free(x->k.sql);
         free(x);
     }
+}
+
+static void key_free(stmt_key *k)
+{
+    stmt_free((pstmt *)k);
 }
 
 /* Forget the statement cache (after a reconnect the server has forgotten it too). */
 static void cache_forget(pg_conn *c)
 {
-    for (int b = 0; b < CACHE_BUCKETS; b++) {
-        pstmt *x = c->bucket[b];
-        while (x) {
-            pstmt *n = x->next;
-            stmt_free(x);
-            x = n;
-        }
-        c->bucket[b] = NULL;
-    }
-    c->ncached = 0;
+    stmt_cache_clear(&c->cache, key_free);
 }
 
 static void conn_close(pg_conn *c)
@@ -668,11 +650,6 @@ static int pg_commit(store_tx *t, nx_err *e)
     pg_tx *tx = (pg_tx *)t;
     pg_conn *c = tx->c;
     pg_store *q = (pg_store *)t->s;
-    if (t->failed) {
-        int code = t->failed;
-        finish(q, c);
-        return nx_fail(e, code, "", "事务中有语句失败，已回滚");
-    }
     PGresult *r = PQexec(c->db, "COMMIT");
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -694,14 +671,11 @@ static void pg_rollback(store_tx *t)
 
 static int stmt_get(pg_conn *c, const char *sql, const store_param *p, int n, pstmt **out, nx_err *e)
 {
-    uint32_t h = fnv1a(sql);
-    pstmt **head = &c->bucket[h % CACHE_BUCKETS];
-    for (pstmt *x = *head; x; x = x->next) {
-        if (x->hash == h && strcmp(x->sql, sql) == 0) {
-            x->used = ++c->tick;
-            *out = x;
-            return 0;
-        }
+    uint32_t h = stmt_hash(sql);
+    pstmt *hit = (pstmt *)stmt_cache_find(&c->cache, sql, h);
+    if (hit) {
+        *out = hit;
+        return 0;
     }
     scan_info si;
     scan_sql(sql, &si);
@@ -729,32 +703,26 @@ static int stmt_get(pg_conn *c, const char *sql, const store_param *p, int n, ps
             t = t ? t : OID_TEXT; /* unused: any type, but one */
         types[k - 1] = t;
     }
-    if (c->ncached >= CACHE_MAX) {
+    if (c->cache.n >= CACHE_MAX) {
         /* Evict the least recently used statement. */
-        pstmt **victim = NULL;
-        for (int b = 0; b < CACHE_BUCKETS; b++)
-            for (pstmt **pp = &c->bucket[b]; *pp; pp = &(*pp)->next)
-                if (victim == NULL || (*pp)->used < (*victim)->used)
-                    victim = pp;
+        pstmt *victim = (pstmt *)stmt_cache_lru(&c->cache);
         if (victim) {
-            pstmt *x = *victim;
             char dealloc[48];
-            snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", x->name);
+            snprintf(dealloc, sizeof dealloc, "DEALLOCATE %s", victim->name);
             int rc = simple(c->db, dealloc, e);
             if (rc) {
                 if (types != inline_types)
                     free(types);
                 return rc;
             }
-            *victim = x->next;
-            stmt_free(x);
-            c->ncached--;
+            stmt_cache_remove(&c->cache, &victim->k);
+            stmt_free(victim);
         }
     }
     pstmt *x = calloc(1, sizeof *x);
     if (x)
-        x->sql = strdup(sql);
-    if (x == NULL || x->sql == NULL) {
+        x->k.sql = strdup(sql);
+    if (x == NULL || x->k.sql == NULL) {
         stmt_free(x);
         if (types != inline_types)
             free(types);
@@ -771,11 +739,7 @@ static int stmt_get(pg_conn *c, const char *sql, const store_param *p, int n, ps
         stmt_free(x);
         return rc;
     }
-    x->hash = h;
-    x->used = ++c->tick;
-    x->next = *head;
-    *head = x;
-    c->ncached++;
+    stmt_cache_add(&c->cache, &x->k, h);
     *out = x;
     return 0;
 }
@@ -848,15 +812,21 @@ static int pvals_fill(pvals *pv, const store_param *p, int n, nx_err *e)
     return 0;
 }
 
+/* The prepared statement for sql and its parameter values in libpq's form (pvals_free them). */
+static int prepare_values(pg_conn *c, const char *sql, const store_param *p, int n, pstmt **x, pvals *pv,
+                          nx_err *e)
+{
+    int rc = stmt_get(c, sql, p, n, x, e);
+    return rc ? rc : pvals_fill(pv, p, (*x)->nparams, e);
+}
+
 static int pg_exec(store_tx *t, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e)
 {
     pg_conn *c = ((pg_tx *)t)->c;
     pstmt *x;
-    int rc = stmt_get(c, sql, p, n, &x, e);
-    if (rc)
-        return rc;
     pvals pv;
-    if ((rc = pvals_fill(&pv, p, x->nparams, e)) != 0)
+    int rc = prepare_values(c, sql, p, n, &x, &pv, e);
+    if (rc)
         return rc;
     PGresult *r = PQexecPrepared(c->db, x->name, x->nparams, pv.v, pv.len, pv.fmt, 0);
     pvals_free(&pv);
@@ -938,11 +908,9 @@ static int pg_query(store_tx *t, const char *sql, const store_param *p, int n, s
     pg_tx *tx = (pg_tx *)t;
     pg_conn *c = tx->c;
     pstmt *x;
-    int rc = stmt_get(c, sql, p, n, &x, e);
-    if (rc)
-        return rc;
     pvals pv;
-    if ((rc = pvals_fill(&pv, p, x->nparams, e)) != 0)
+    int rc = prepare_values(c, sql, p, n, &x, &pv, e);
+    if (rc)
         return rc;
     int sent = PQsendQueryPrepared(c->db, x->name, x->nparams, pv.v, pv.len, pv.fmt, 0);
     pvals_free(&pv);
@@ -1316,13 +1284,9 @@ static int run_capture(char *const argv[], char **out, size_t cap)
 static int pg_backup(store *s, const char *dest, nx_err *e)
 {
     pg_store *q = (pg_store *)s;
-    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return nx_fail(e, NX_ECONFLICT, "dest", "备份文件已存在，不会覆盖");
-        return nx_fail(e, NX_EIO, "dest", "无法创建备份文件：%s", strerror(errno));
-    }
-    close(fd);
+    int rc = store_backup_create(dest, e);
+    if (rc)
+        return rc;
     char *argv[] = {"pg_dump", "--format=custom", "--no-owner", "--no-acl", "--file", (char *)dest, "--dbname",
                     q->url, NULL};
     int st = run_tool(argv, -1);
@@ -1332,7 +1296,7 @@ static int pg_backup(store *s, const char *dest, nx_err *e)
             return nx_fail(e, NX_EIO, "", "无法运行 pg_dump（请安装 postgresql-client）");
         return nx_fail(e, NX_EDB, "", "pg_dump 失败（退出码 %d）", st);
     }
-    fd = open(dest, O_RDONLY | O_CLOEXEC);
+    int fd = open(dest, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         fsync(fd);
         close(fd);

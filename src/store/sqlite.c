@@ -18,9 +18,9 @@
  * once at prepare time; "$2 ... $1" and "$1 ... $1" then bind correctly. A parameter that is not
  * $<digits> is refused, as is a $k with k > n.
  *
- * Statement cache. Per connection, a chained hash table keyed by the SQL text (FNV-1a, then strcmp),
- * at most CACHE_MAX statements, evicting the least recently used. Cached statements are reset and
- * their bindings cleared after each use (in store_rows_free for queries).
+ * Statement cache. Per connection, stmt_cache.h's table keyed by the SQL text (shared with
+ * postgres.c), at most CACHE_MAX statements, evicting the least recently used. Cached statements are
+ * reset and their bindings cleared after each use (in store_rows_free for queries).
  *
  * Errors. SQLite's extended codes map to ours in map_err; the SQLite message (never a bound value)
  * goes to the log at WARN and into nx_err for NX_EDB. If SQLite rolled a transaction back on its own
@@ -44,19 +44,16 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "store/stmt_cache.h"
 #include "store/store_impl.h"
 
-#define CACHE_BUCKETS 512
 #define CACHE_MAX     256
 #define PATH_CAP      4096
 #define CACHE_KIB     16384     /* page cache per connection */
 #define MMAP_BYTES    134217728 /* 128 MiB memory-mapped I/O per connection */
 
 typedef struct stmt_ent {
-    struct stmt_ent *next;
-    char *sql;
-    uint32_t hash;
-    uint64_t used; /* cache tick of the last use, for LRU */
+    stmt_key k; /* first: the cache's links and key (stmt_cache.h) */
     sqlite3_stmt *st;
     int nparam; /* sqlite3_bind_parameter_count */
     int maxk;   /* largest $k used */
@@ -87,9 +84,7 @@ struct sq_conn {
     bool in_use; /* readers: taken from the pool */
     sq_tx tx;    /* the one transaction this connection can carry */
     sqlite3_stmt *st_begin, *st_snap, *st_commit, *st_rollback;
-    stmt_ent *bucket[CACHE_BUCKETS];
-    int ncached;
-    uint64_t tick;
+    stmt_cache cache;
     /* Most SQL is a string literal, passed at the same address every time: a small memo keyed by
      * the address finds its statement without hashing the text (still confirmed with strcmp, since
      * a buffer can hold different SQL at the same address). Entries are dropped on eviction. */
@@ -161,56 +156,36 @@ static struct timespec abs_time(clockid_t clk, int ms)
 
 /* ---- statement cache ---- */
 
-static uint32_t fnv1a(const char *s)
-{
-    uint32_t h = 2166136261u;
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 16777619u;
-    }
-    return h;
-}
-
 static void ent_free(stmt_ent *x)
 {
     if (x == NULL)
         return;
     sqlite3_finalize(x->st);
-    free(x->sql);
+    free(x->k.sql);
     free(x->kmap);
     free(x);
 }
 
+static void key_free(stmt_key *k)
+{
+    ent_free((stmt_ent *)k);
+}
+
 static void cache_evict_lru(sq_conn *c)
 {
-    stmt_ent **victim = NULL;
-    for (int b = 0; b < CACHE_BUCKETS; b++)
-        for (stmt_ent **pp = &c->bucket[b]; *pp; pp = &(*pp)->next)
-            if (victim == NULL || (*pp)->used < (*victim)->used)
-                victim = pp;
-    if (victim) {
-        stmt_ent *x = *victim;
-        *victim = x->next;
-        for (int i = 0; i < MEMO_SLOTS; i++)
-            if (c->memo[i].ent == x)
-                c->memo[i].ent = NULL, c->memo[i].sql = NULL;
-        ent_free(x);
-        c->ncached--;
-    }
+    stmt_ent *x = (stmt_ent *)stmt_cache_lru(&c->cache);
+    if (x == NULL)
+        return;
+    stmt_cache_remove(&c->cache, &x->k);
+    for (int i = 0; i < MEMO_SLOTS; i++)
+        if (c->memo[i].ent == x)
+            c->memo[i].ent = NULL, c->memo[i].sql = NULL;
+    ent_free(x);
 }
 
 static void cache_clear(sq_conn *c)
 {
-    for (int b = 0; b < CACHE_BUCKETS; b++) {
-        stmt_ent *x = c->bucket[b];
-        while (x) {
-            stmt_ent *next = x->next;
-            ent_free(x);
-            x = next;
-        }
-        c->bucket[b] = NULL;
-    }
-    c->ncached = 0;
+    stmt_cache_clear(&c->cache, key_free);
     memset(c->memo, 0, sizeof c->memo);
 }
 
@@ -249,23 +224,20 @@ static int cache_get(sq_conn *c, const char *sql, stmt_ent **out, nx_err *e)
 {
     size_t slot = ((uintptr_t)sql >> 3) % MEMO_SLOTS;
     stmt_ent *m = c->memo[slot].ent;
-    if (m && c->memo[slot].sql == sql && strcmp(m->sql, sql) == 0) {
-        m->used = ++c->tick;
+    if (m && c->memo[slot].sql == sql && strcmp(m->k.sql, sql) == 0) {
+        stmt_cache_touch(&c->cache, &m->k);
         *out = m;
         return 0;
     }
-    uint32_t h = fnv1a(sql);
-    stmt_ent **head = &c->bucket[h % CACHE_BUCKETS];
-    for (stmt_ent *x = *head; x; x = x->next) {
-        if (x->hash == h && strcmp(x->sql, sql) == 0) {
-            x->used = ++c->tick;
-            c->memo[slot].sql = sql;
-            c->memo[slot].ent = x;
-            *out = x;
-            return 0;
-        }
+    uint32_t h = stmt_hash(sql);
+    stmt_ent *x = (stmt_ent *)stmt_cache_find(&c->cache, sql, h);
+    if (x) {
+        c->memo[slot].sql = sql;
+        c->memo[slot].ent = x;
+        *out = x;
+        return 0;
     }
-    stmt_ent *x = calloc(1, sizeof *x);
+    x = calloc(1, sizeof *x);
     if (x == NULL)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     const char *tail = NULL;
@@ -284,20 +256,16 @@ static int cache_get(sq_conn *c, const char *sql, stmt_ent **out, nx_err *e)
         return nx_fail(e, NX_EINTERNAL, "", "一次只能执行一条语句（多条语句请用 store_exec_script）");
     }
     rc = map_params(x, e);
-    x->sql = strdup(sql);
-    if (rc == 0 && x->sql == NULL)
+    x->k.sql = strdup(sql);
+    if (rc == 0 && x->k.sql == NULL)
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
     if (rc) {
         ent_free(x);
         return rc;
     }
-    if (c->ncached >= CACHE_MAX)
+    if (c->cache.n >= CACHE_MAX)
         cache_evict_lru(c);
-    x->hash = h;
-    x->used = ++c->tick;
-    x->next = *head;
-    *head = x;
-    c->ncached++;
+    stmt_cache_add(&c->cache, &x->k, h);
     c->memo[slot].sql = sql;
     c->memo[slot].ent = x;
     *out = x;
@@ -638,11 +606,6 @@ static int sq_commit(store_tx *t, nx_err *e)
     sq_tx *tx = (sq_tx *)t;
     sq_conn *c = tx->c;
     sq_store *q = (sq_store *)t->s;
-    if (t->failed) {
-        int code = t->failed;
-        finish(q, c);
-        return nx_fail(e, code, "", "事务中有语句失败，已回滚");
-    }
     if (sqlite3_get_autocommit(c->db)) {
         conn_release(q, c);
         return nx_fail(e, NX_EDB, "", "事务已被数据库中止并回滚");
@@ -896,15 +859,11 @@ static int sq_backup(store *s, const char *dest, nx_err *e)
     sq_store *q = (sq_store *)s;
     if (strlen(dest) >= PATH_CAP)
         return nx_fail(e, NX_EINVAL, "dest", "备份路径过长");
-    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        if (errno == EEXIST)
-            return nx_fail(e, NX_ECONFLICT, "dest", "备份文件已存在，不会覆盖");
-        return nx_fail(e, NX_EIO, "dest", "无法创建备份文件：%s", strerror(errno));
-    }
-    close(fd);
+    int rc = store_backup_create(dest, e);
+    if (rc)
+        return rc;
     sq_conn *c = NULL;
-    int rc = reader_acquire(q, &c, e);
+    rc = reader_acquire(q, &c, e);
     if (rc == 0) {
         rc = copy_db(c->db, dest, q->busy_ms, e);
         reader_release(q, c);

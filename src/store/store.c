@@ -29,10 +29,13 @@
  * Threads: a store is shared; a store_tx and its rows belong to one thread at a time. */
 #include "store/store_impl.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "base/log.h"
@@ -316,6 +319,11 @@ int store_commit(store_tx *tx, nx_err *e)
     char channels[STORE_TX_CHANNELS][STORE_CHANNEL_MAX + 1];
     memcpy(channels, tx->channels, sizeof channels); /* tx is freed by commit */
     close_leaked_rows(tx);
+    if (tx->failed) { /* a poisoned transaction can only roll back (see the top of this file) */
+        int code = tx->failed;
+        s->ops->rollback(tx);
+        return nx_fail(e, code, "", "事务中有语句失败，已回滚");
+    }
     int rc = s->ops->commit(tx, e);
     if (rc == 0 && hooks)
         run_hooks(s);
@@ -707,6 +715,18 @@ int store_schema_version(store *s, int *version, nx_err *e)
 }
 
 /* ---- backup, restore, check ---- */
+
+int store_backup_create(const char *dest, nx_err *e)
+{
+    int fd = open(dest, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        if (errno == EEXIST)
+            return nx_fail(e, NX_ECONFLICT, "dest", "备份文件已存在，不会覆盖");
+        return nx_fail(e, NX_EIO, "dest", "无法创建备份文件：%s", strerror(errno));
+    }
+    close(fd);
+    return 0;
+}
 
 int store_backup(store *s, const char *dest, nx_err *e)
 {

@@ -70,7 +70,7 @@ struct store_ops {
     void (*close)(store *s);
 
     int (*begin)(store *s, int mode, store_tx **tx, nx_err *e);
-    /* Commits (or, when tx->failed, rolls back and returns tx->failed); always releases tx. */
+    /* Commits; always releases tx. (store.c rolls a failed tx back through rollback instead.) */
     int (*commit)(store_tx *tx, nx_err *e);
     void (*rollback)(store_tx *tx);
 
@@ -107,6 +107,9 @@ struct store_ops {
     void (*stop_threads)(store *s);
 };
 
+/* For backends: create the backup file dest, empty, mode 0600, refusing one that exists
+ * (NX_ECONFLICT) or cannot be created (NX_EIO). The backend fills it, and unlinks it on failure. */
+int store_backup_create(const char *dest, nx_err *e);
 /* For backends: call every listener of channel (NULL: every listener). Takes the hook lock. */
 void store_listeners_run(store *s, const char *channel);
 /* For backends: copy the distinct listened channels into out (at most cap); returns how many. */
