@@ -10,7 +10,8 @@
  *
  * Topic state: a framer lives in a small table only while its topic holds half a frame (most
  * messages carry whole frames and leave nothing behind, so an idle device costs nothing). The table
- * is a hash of topic keys plus a list in order of last use: states idle longer than idle_ms are
+ * (a dev_table, like the one of devices heard from) is a hash of topic keys plus a list in order of
+ * last use: states idle longer than idle_ms are
  * dropped from the old end on every message, and when max_topics are held the oldest is dropped to
  * make room. The table is touched only on the network thread, and by mqtt_stop after that thread
  * has been joined.
@@ -38,23 +39,31 @@
 #define STATE_BUCKETS 4096u
 #define ID_MAX        20
 
-typedef struct tstate {
-    struct tstate *map_next;
-    struct tstate *older, *newer; /* use order: q->oldest … q->newest */
+/* An entry of a device table: keyed by (protocol, device id), listed in order of last use. */
+typedef struct dev_key {
+    struct dev_key *map_next;
+    struct dev_key *older, *newer; /* use order: the table's oldest … newest */
     int proto;
     char id[ID_MAX + 1];
     int64_t last_ms; /* monotonic */
+} dev_key;
+
+/* A device table: STATE_BUCKETS hash chains plus the use list; entries begin with their dev_key. */
+typedef struct dev_table {
+    dev_key **map;
+    dev_key *oldest, *newest;
+    int n;
+} dev_table;
+
+typedef struct tstate {
+    dev_key k; /* first */
     wire_framer framer;
 } tstate;
 
 /* A device heard from over MQTT lately: where queued commands can be published (cmd_post). */
 typedef struct seen {
-    struct seen *map_next;
-    struct seen *older, *newer;
-    int proto;
-    char id[ID_MAX + 1];
-    char mf[4];      /* watch manufacturer or IW prefix of its last frame */
-    int64_t last_ms; /* monotonic */
+    dev_key k;  /* first */
+    char mf[4]; /* watch manufacturer or IW prefix of its last frame */
 } seen;
 
 #define SEEN_MAX 200000
@@ -79,14 +88,10 @@ struct gw_mqtt {
     pthread_mutex_t mu; /* held by on_message; guards stopping */
     bool stopping;
     /* topic states (network thread only) */
-    tstate **map;
-    tstate *oldest, *newest;
-    int ntopics;
+    dev_table topics;
     /* devices heard from (network thread writes, command thread reads; under seen_mu) */
     pthread_mutex_t seen_mu;
-    seen **seen_map;
-    seen *seen_oldest, *seen_newest;
-    int nseen;
+    dev_table seen;
     cmdq *cmds;
     /* counters, __atomic */
     uint64_t n_connects, n_disconnects, n_messages, n_frames, n_bad, n_bad_topics, n_oversized, n_dropped,
@@ -213,7 +218,7 @@ int mqtt_topic_make(const char *prefix, int proto, const char *id, const char *d
     return n < 0 || (size_t)n >= cap ? NX_ETOOBIG : 0;
 }
 
-/* ---- topic states (network thread) ---- */
+/* ---- device tables ---- */
 
 static uint32_t hash_key(int proto, const char *id)
 {
@@ -223,56 +228,82 @@ static uint32_t hash_key(int proto, const char *id)
     return h % STATE_BUCKETS;
 }
 
-static tstate *state_find(gw_mqtt *q, int proto, const char *id)
+static dev_key *table_find(dev_table *d, int proto, const char *id)
 {
-    for (tstate *t = q->map[hash_key(proto, id)]; t; t = t->map_next)
-        if (t->proto == proto && strcmp(t->id, id) == 0)
-            return t;
+    for (dev_key *k = d->map[hash_key(proto, id)]; k; k = k->map_next)
+        if (k->proto == proto && strcmp(k->id, id) == 0)
+            return k;
     return NULL;
 }
 
-static void list_unlink(gw_mqtt *q, tstate *t)
+static void use_unlink(dev_table *d, dev_key *k)
 {
-    if (t->older)
-        t->older->newer = t->newer;
+    if (k->older)
+        k->older->newer = k->newer;
     else
-        q->oldest = t->newer;
-    if (t->newer)
-        t->newer->older = t->older;
+        d->oldest = k->newer;
+    if (k->newer)
+        k->newer->older = k->older;
     else
-        q->newest = t->older;
-    t->older = t->newer = NULL;
+        d->newest = k->older;
+    k->older = k->newer = NULL;
 }
 
-static void list_append(gw_mqtt *q, tstate *t)
+/* Make k (not in the use list) the most recently used, at mono. */
+static void use_append(dev_table *d, dev_key *k, int64_t mono)
 {
-    t->older = q->newest;
-    t->newer = NULL;
-    if (q->newest)
-        q->newest->newer = t;
+    k->last_ms = mono;
+    k->older = d->newest;
+    k->newer = NULL;
+    if (d->newest)
+        d->newest->newer = k;
     else
-        q->oldest = t;
-    q->newest = t;
+        d->oldest = k;
+    d->newest = k;
+}
+
+/* Link a new entry under (proto, id); it joins the use list with use_append. */
+static void table_insert(dev_table *d, dev_key *k, int proto, const char *id)
+{
+    k->proto = proto;
+    str_copy(k->id, id, sizeof k->id);
+    uint32_t h = hash_key(proto, id);
+    k->map_next = d->map[h];
+    d->map[h] = k;
+    d->n++;
+}
+
+/* Unlink k from the hash and the use list; the caller frees the entry. */
+static void table_remove(dev_table *d, dev_key *k)
+{
+    dev_key **pp = &d->map[hash_key(k->proto, k->id)];
+    while (*pp && *pp != k)
+        pp = &(*pp)->map_next;
+    if (*pp)
+        *pp = k->map_next;
+    use_unlink(d, k);
+    d->n--;
+}
+
+/* ---- topic states (network thread) ---- */
+
+static tstate *state_find(gw_mqtt *q, int proto, const char *id)
+{
+    return (tstate *)table_find(&q->topics, proto, id);
 }
 
 static void state_free(gw_mqtt *q, tstate *t)
 {
-    tstate **pp = &q->map[hash_key(t->proto, t->id)];
-    while (*pp && *pp != t)
-        pp = &(*pp)->map_next;
-    if (*pp)
-        *pp = t->map_next;
-    list_unlink(q, t);
+    table_remove(&q->topics, &t->k);
     wire_framer_cleanup(&t->framer);
     free(t);
-    q->ntopics--;
 }
 
 /* Half frames left too long: dropped from the old end of the use list. */
 static void sweep_idle(gw_mqtt *q, int64_t now)
 {
-    while (q->oldest && now - q->oldest->last_ms > q->idle_ms) {
-        state_free(q, q->oldest);
+    while (q->topics.oldest && now - q->topics.oldest->last_ms > q->idle_ms) {
+        state_free(q, (tstate *)q->topics.oldest);
         BUMP(q, n_dropped);
     }
 }
@@ -280,8 +311,8 @@ static void sweep_idle(gw_mqtt *q, int64_t now)
 /* Keep f (holding half a frame) as the topic's state. The framer struct is moved, not shared. */
 static void state_keep(gw_mqtt *q, int proto, const char *id, const wire_framer *f, int64_t now)
 {
-    if (q->ntopics >= q->o.max_topics && q->oldest) {
-        state_free(q, q->oldest);
+    if (q->topics.n >= q->o.max_topics && q->topics.oldest) {
+        state_free(q, (tstate *)q->topics.oldest);
         BUMP(q, n_dropped);
         nx_log(LOG_WARN, "mqtt.topics_full max_topics=%d", q->o.max_topics);
     }
@@ -292,15 +323,9 @@ static void state_keep(gw_mqtt *q, int proto, const char *id, const wire_framer 
         BUMP(q, n_dropped);
         return;
     }
-    t->proto = proto;
-    str_copy(t->id, id, sizeof t->id);
     t->framer = *f;
-    t->last_ms = now;
-    uint32_t h = hash_key(proto, id);
-    t->map_next = q->map[h];
-    q->map[h] = t;
-    list_append(q, t);
-    q->ntopics++;
+    table_insert(&q->topics, &t->k, proto, id);
+    use_append(&q->topics, &t->k, now);
 }
 
 static bool framer_pending(const wire_framer *f)
@@ -312,64 +337,30 @@ static bool framer_pending(const wire_framer *f)
 
 static seen *seen_find(gw_mqtt *q, int proto, const char *id)
 {
-    for (seen *x = q->seen_map[hash_key(proto, id)]; x; x = x->map_next)
-        if (x->proto == proto && strcmp(x->id, id) == 0)
-            return x;
-    return NULL;
-}
-
-static void seen_unlink(gw_mqtt *q, seen *x)
-{
-    if (x->older)
-        x->older->newer = x->newer;
-    else
-        q->seen_oldest = x->newer;
-    if (x->newer)
-        x->newer->older = x->older;
-    else
-        q->seen_newest = x->older;
-    x->older = x->newer = NULL;
+    return (seen *)table_find(&q->seen, proto, id);
 }
 
 static void seen_drop(gw_mqtt *q, seen *x)
 {
-    seen **pp = &q->seen_map[hash_key(x->proto, x->id)];
-    while (*pp && *pp != x)
-        pp = &(*pp)->map_next;
-    if (*pp)
-        *pp = x->map_next;
-    seen_unlink(q, x);
+    table_remove(&q->seen, &x->k);
     free(x);
-    q->nseen--;
 }
 
 /* The device spoke on its topic: it can be sent commands for the next idle_ms. */
 static void seen_touch(gw_mqtt *q, int proto, const char *id, const char *mf, int64_t mono)
 {
     pthread_mutex_lock(&q->seen_mu);
-    while (q->seen_oldest && (mono - q->seen_oldest->last_ms > q->idle_ms || q->nseen >= SEEN_MAX))
-        seen_drop(q, q->seen_oldest);
+    while (q->seen.oldest && (mono - q->seen.oldest->last_ms > q->idle_ms || q->seen.n >= SEEN_MAX))
+        seen_drop(q, (seen *)q->seen.oldest);
     seen *x = seen_find(q, proto, id);
-    if (x) {
-        seen_unlink(q, x);
-    } else if ((x = calloc(1, sizeof *x))) {
-        x->proto = proto;
-        str_copy(x->id, id, sizeof x->id);
-        uint32_t h = hash_key(proto, id);
-        x->map_next = q->seen_map[h];
-        q->seen_map[h] = x;
-        q->nseen++;
-    }
+    if (x)
+        use_unlink(&q->seen, &x->k);
+    else if ((x = calloc(1, sizeof *x)))
+        table_insert(&q->seen, &x->k, proto, id);
     if (x) {
         if (mf[0])
             str_copy(x->mf, mf, sizeof x->mf);
-        x->last_ms = mono;
-        x->older = q->seen_newest;
-        if (q->seen_newest)
-            q->seen_newest->newer = x;
-        else
-            q->seen_oldest = x;
-        q->seen_newest = x;
+        use_append(&q->seen, &x->k, mono);
     }
     pthread_mutex_unlock(&q->seen_mu);
 }
@@ -474,9 +465,8 @@ static void handle_message(gw_mqtt *q, const struct mosquitto_message *msg)
     wire_framer local;
     wire_framer *f = &local;
     if (t) {
-        list_unlink(q, t);
-        list_append(q, t);
-        t->last_ms = mono;
+        use_unlink(&q->topics, &t->k);
+        use_append(&q->topics, &t->k, mono);
         f = &t->framer;
     } else {
         wire_framer_init(&local, proto, proto == WIRE_PROTO_WATCH ? q->o.watch_frame_max : q->o.iw_frame_max);
@@ -558,7 +548,7 @@ static bool cmd_holds(void *ctx, int proto, const char *imei)
     gw_mqtt *q = ctx;
     pthread_mutex_lock(&q->seen_mu);
     seen *x = seen_find(q, proto, imei);
-    bool here = x && clock_mono_ms() - x->last_ms <= q->idle_ms;
+    bool here = x && clock_mono_ms() - x->k.last_ms <= q->idle_ms;
     pthread_mutex_unlock(&q->seen_mu);
     return here;
 }
@@ -572,7 +562,7 @@ static void cmd_post(void *ctx, cmdq_req *r)
     bool here = false;
     pthread_mutex_lock(&q->seen_mu);
     seen *x = seen_find(q, r->proto, r->imei);
-    if (x && clock_mono_ms() - x->last_ms <= q->idle_ms) {
+    if (x && clock_mono_ms() - x->k.last_ms <= q->idle_ms) {
         here = true;
         str_copy(mf, x->mf, sizeof mf);
     }
@@ -610,8 +600,8 @@ static int client_id_check(const char *id, nx_err *e)
 
 static void free_states(gw_mqtt *q)
 {
-    while (q->oldest)
-        state_free(q, q->oldest);
+    while (q->topics.oldest)
+        state_free(q, (tstate *)q->topics.oldest);
 }
 
 static void destroy(gw_mqtt *q)
@@ -619,10 +609,10 @@ static void destroy(gw_mqtt *q)
     if (q->m)
         mosquitto_destroy(q->m);
     free_states(q);
-    free(q->map);
-    while (q->seen_oldest)
-        seen_drop(q, q->seen_oldest);
-    free(q->seen_map);
+    free(q->topics.map);
+    while (q->seen.oldest)
+        seen_drop(q, (seen *)q->seen.oldest);
+    free(q->seen.map);
     pthread_mutex_destroy(&q->seen_mu);
     pthread_mutex_destroy(&q->mu);
     free(q);
@@ -659,9 +649,9 @@ int mqtt_start(store *s, const gw_mqtt_options *o, gw_mqtt **out, nx_err *e)
         goto fail;
     str_copy(q->prefix, prefix, sizeof q->prefix);
     snprintf(q->sub, sizeof q->sub, "%s/+/+/up", q->prefix);
-    q->map = calloc(STATE_BUCKETS, sizeof *q->map);
-    q->seen_map = calloc(STATE_BUCKETS, sizeof *q->seen_map);
-    if (!q->map || !q->seen_map) {
+    q->topics.map = calloc(STATE_BUCKETS, sizeof *q->topics.map);
+    q->seen.map = calloc(STATE_BUCKETS, sizeof *q->seen.map);
+    if (!q->topics.map || !q->seen.map) {
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         goto fail;
     }
@@ -730,7 +720,7 @@ void mqtt_stats(gw_mqtt *q, gw_mqtt_stats *out)
     out->alarms_acked = __atomic_load_n(&q->n_acked, __ATOMIC_RELAXED);
     out->connected = __atomic_load_n(&q->connected, __ATOMIC_RELAXED) != 0;
     pthread_mutex_lock(&q->mu);
-    out->topics = q->ntopics;
+    out->topics = q->topics.n;
     pthread_mutex_unlock(&q->mu);
     ingest_counters(q->ingest, &out->rows_written, &out->rows_dropped, &out->batches);
 }
