@@ -32,6 +32,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "modules/devices/devices.h"
 #include "cli/flags.h"
 #include "wire/codec.h"
 #include "wire/watch.h"
@@ -569,7 +570,7 @@ static void probe_check_done(sim *s)
 
 static void sse_event(sim *s, const char *data)
 {
-    if (strcmp(s->sse.event, "devices.alert.opened") != 0)
+    if (strcmp(s->sse.event, DEVICES_EV_ALERT_OPENED) != 0)
         return;
     const char *p = strstr(data, "\"device_id\":");
     if (!p)

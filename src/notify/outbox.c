@@ -5,9 +5,12 @@
  * transaction with store_tx_notify, so store_commit runs the dispatchers' commit hooks after a
  * successful commit. On PostgreSQL it also takes the events advisory lock (ids visible in id order)
  * and sends a NOTIFY on OUTBOX_CHANNEL so that the dispatchers of other processes wake too. No state
- * of its own; thread-safe as far as the caller's transaction is. */
+ * of its own; thread-safe as far as the caller's transaction is. outbox_emit_new is the modules' door:
+ * the payload as a jansson object, serialised compactly here, and the usual "<type>:<id>" subject. */
 #include "notify/outbox.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -74,6 +77,27 @@ int outbox_emit(store_tx *tx, const char *kind, int64_t community_id, const char
     if (pg)
         return store_notify(tx, OUTBOX_CHANNEL, e);
     return 0;
+}
+
+int outbox_emit_new(store_tx *tx, const char *kind, int64_t community_id, const char *subject_type,
+                    int64_t subject_id, json_t *payload, nx_err *e)
+{
+    if (payload == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (!json_is_object(payload)) {
+        json_decref(payload);
+        return nx_fail(e, NX_EINVAL, "payload", "事件内容必须是 JSON 对象");
+    }
+    char *text = json_dumps(payload, JSON_COMPACT);
+    json_decref(payload);
+    if (text == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    char subject[OUTBOX_SUBJECT_MAX + 1];
+    if (subject_type)
+        snprintf(subject, sizeof subject, "%s:%lld", subject_type, (long long)subject_id);
+    int rc = outbox_emit(tx, kind, community_id, subject_type ? subject : NULL, text, e);
+    free(text);
+    return rc;
 }
 
 void outbox_notify(void)

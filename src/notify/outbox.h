@@ -26,6 +26,7 @@
 #ifndef NX_NOTIFY_OUTBOX_H
 #define NX_NOTIFY_OUTBOX_H
 
+#include <jansson.h>
 #include <stdint.h>
 
 #include "base/err.h"
@@ -49,6 +50,15 @@
  * error. Does not block beyond the INSERT. */
 int outbox_emit(store_tx *tx, const char *kind, int64_t community_id, const char *subject,
                 const char *payload_json, nx_err *e);
+
+/* The way modules emit: outbox_emit with the subject "<subject_type>:<subject_id>" (NULL type: no
+ * subject) and the payload a JSON object built with jansson, which is stolen (like jansson's *_new:
+ * the reference is released whatever happens, so `outbox_emit_new(tx, K, c, "alert", id,
+ * json_pack(...), e)` is a whole call). kind: a constant from the emitting module's header
+ * (MODULE_EV_*). NX_ENOMEM for a NULL payload (a failed json_pack), NX_EINVAL (field "payload") for a
+ * payload that is not an object; otherwise as outbox_emit. */
+int outbox_emit_new(store_tx *tx, const char *kind, int64_t community_id, const char *subject_type,
+                    int64_t subject_id, json_t *payload, nx_err *e);
 
 /* Wake every dispatcher running in this process now, rather than at its next one-second poll. Only
  * needed for events written without outbox_emit (for instance by another process's SQL); safe to

@@ -98,19 +98,9 @@ int devices_alert_emit(store_tx *tx, const char *kind, const devices_alert_ref *
                           a->device_id ? json_integer(a->device_id) : json_null(), "grid_id",
                           a->grid_id ? json_integer(a->grid_id) : json_null(), "kind", a->kind, "severity",
                           a->severity, "state", state, "level", a->level);
-    if (!p)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    if (strcmp(kind, "devices.alert.resolved") == 0)
+    if (p && strcmp(kind, DEVICES_EV_ALERT_RESOLVED) == 0)
         json_object_set_new(p, "needs_followup", json_boolean(followup));
-    char *text = json_dumps(p, JSON_COMPACT);
-    json_decref(p);
-    if (!text)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    char subject[40];
-    snprintf(subject, sizeof subject, "alert:%lld", (long long)a->id);
-    int rc = outbox_emit(tx, kind, a->community_id, subject, text, e);
-    free(text);
-    return rc;
+    return outbox_emit_new(tx, kind, a->community_id, "alert", a->id, p, e);
 }
 
 int devices_alert_log(store_tx *tx, int64_t alert, int64_t at, const char *action, int64_t user, int level,
@@ -241,7 +231,7 @@ int devices_alert_raise(store_tx *tx, const devices_target *t, const char *kind,
                          .severity = severity, .level = 0};
     nx_log(LOG_INFO, "devices.alert_opened alert=%lld kind=%s device=%lld fix=%d", (long long)*id, kind,
            (long long)t->device_id, fix ? 1 : 0);
-    return devices_alert_emit(tx, "devices.alert.opened", &ref, "open", false, e);
+    return devices_alert_emit(tx, DEVICES_EV_ALERT_OPENED, &ref, "open", false, e);
 }
 
 static void local_day(int64_t ms, char out[11])
@@ -625,7 +615,7 @@ static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_er
             break;
         devices_alert_ref ref = {.id = x->id, .community_id = x->community, .grid_id = x->grid, .resident_id = x->resident,
                              .device_id = x->device, .kind = x->kind, .severity = x->severity, .level = level};
-        rc = devices_alert_emit(tx, "devices.alert.escalated", &ref, "open", false, e);
+        rc = devices_alert_emit(tx, DEVICES_EV_ALERT_ESCALATED, &ref, "open", false, e);
         nx_log(LOG_INFO, "devices.alert_escalated alert=%lld level=%d target=%s", (long long)x->id, level,
                level_target[level]);
         if (count)

@@ -39,6 +39,13 @@
 #include "modules/app.h"
 #include "wire/codec.h"
 
+/* Event kinds (outbox), with the payload above; subscribers use these names, never the strings. */
+#define DEVICES_EV_ALERT_PREFIX "devices.alert." /* every alert event: a dispatcher or SSE prefix */
+#define DEVICES_EV_ALERT_OPENED "devices.alert.opened"
+#define DEVICES_EV_ALERT_ESCALATED "devices.alert.escalated"
+#define DEVICES_EV_ALERT_ACKNOWLEDGED "devices.alert.acknowledged"
+#define DEVICES_EV_ALERT_RESOLVED "devices.alert.resolved"
+
 #define DEVICES_SOS_MERGE_MS   (60LL * 1000)      /* a repeated SOS frame of an unanswered alarm */
 #define DEVICES_DUP_WINDOW_MS  (30LL * 60 * 1000) /* other repeated alarms */
 #define DEVICES_ESC_LEVEL_MAX  2                  /* 0 grid worker, 1 duty staff, 2 family */

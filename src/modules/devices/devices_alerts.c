@@ -352,7 +352,7 @@ int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const ch
     devices_alert_ref ref = ref_of(id, &s);
     if ((rc = devices_alert_log(tx, id, now, "acknowledged", who->user_id, s.level, note, e)) ||
         (rc = audit_write(tx, who, "acknowledge", "alert", id, s.community, NULL, e)) ||
-        (rc = devices_alert_emit(tx, "devices.alert.acknowledged", &ref, "acknowledged", false, e)))
+        (rc = devices_alert_emit(tx, DEVICES_EV_ALERT_ACKNOWLEDGED, &ref, "acknowledged", false, e)))
         goto fail;
     return store_commit(tx, e);
 fail:
@@ -401,7 +401,7 @@ int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool
     if ((was_open && (rc = devices_alert_log(tx, id, now, "acknowledged", who->user_id, s.level, NULL, e))) ||
         (rc = devices_alert_log(tx, id, now, state, who->user_id, s.level, note, e)) ||
         (rc = audit_write(tx, who, "resolve", "alert", id, s.community, d, e)) ||
-        (rc = devices_alert_emit(tx, "devices.alert.resolved", &ref, state, needs_followup, e))) {
+        (rc = devices_alert_emit(tx, DEVICES_EV_ALERT_RESOLVED, &ref, state, needs_followup, e))) {
         json_decref(d);
         goto fail;
     }

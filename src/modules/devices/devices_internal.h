@@ -28,7 +28,7 @@ bool devices_kind_known(const char *kind);
  * source "device" or "server"; pos may be NULL; detail a JSON object text. *id gets the alert. */
 int devices_alert_raise(store_tx *tx, const devices_target *t, const char *kind, const char *source,
                         const wire_pos *pos, const char *detail, int64_t now, int64_t esc_ms, int64_t *id, nx_err *e);
-/* Emit an alert event (kind "devices.alert.…") with the payload of devices.h. */
+/* Emit an alert event (kind DEVICES_EV_ALERT_*) with the payload of devices.h. */
 int devices_alert_emit(store_tx *tx, const char *kind, const devices_alert_ref *a, const char *state, bool followup,
                        nx_err *e);
 /* Append to alert_log (user 0 = the system, level -1 = NULL is not used: pass the level). */

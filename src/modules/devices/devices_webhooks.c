@@ -544,8 +544,8 @@ static int record(store *s, int64_t event, int64_t channel, int64_t alert, const
 static int on_alert_event(store *s, const nx_event *ev, void *ctx)
 {
     (void)ctx;
-    bool escalated = strcmp(ev->kind, "devices.alert.escalated") == 0;
-    if (!escalated && strcmp(ev->kind, "devices.alert.opened") != 0)
+    bool escalated = strcmp(ev->kind, DEVICES_EV_ALERT_ESCALATED) == 0;
+    if (!escalated && strcmp(ev->kind, DEVICES_EV_ALERT_OPENED) != 0)
         return 0;
     json_t *pl = json_loads(ev->payload ? ev->payload : "{}", 0, NULL);
     int64_t alert_id = pl ? json_integer_value(json_object_get(pl, "alert_id")) : 0;
@@ -620,5 +620,5 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
 
 int devices_webhooks_subscribe(dispatcher *d, nx_app *app)
 {
-    return dispatcher_subscribe(d, DEVICES_WEBHOOK_SUBSCRIBER, "devices.alert.", on_alert_event, app);
+    return dispatcher_subscribe(d, DEVICES_WEBHOOK_SUBSCRIBER, DEVICES_EV_ALERT_PREFIX, on_alert_event, app);
 }

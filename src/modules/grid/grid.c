@@ -9,6 +9,7 @@
 
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "notify/outbox.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
 #include "store/page.h"
@@ -396,12 +397,10 @@ int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64
         rc = audit_write(tx, who, "create", "incident", *id, community, d, e);
     json_decref(d);
     if (rc == 0) {
-        json_t *payload = json_pack("{s:I, s:o, s:s}", "incident_id", (json_int_t)*id, "grid_id",
-                                    grid ? json_integer(grid) : json_null(), "category", category);
-        char subject[40];
-        snprintf(subject, sizeof subject, "incident:%lld", (long long)*id);
-        rc = vx_emit(tx, "grid.incident.reported", community, subject, payload, e);
-        json_decref(payload);
+        rc = outbox_emit_new(tx, GRID_EV_INCIDENT_REPORTED, community, "incident", *id,
+                             json_pack("{s:I, s:o, s:s}", "incident_id", (json_int_t)*id, "grid_id",
+                                       grid ? json_integer(grid) : json_null(), "category", category),
+                             e);
     }
     if (rc)
         goto fail;
@@ -413,7 +412,7 @@ fail:
 
 /* A status move: load in scope, check the state, update, timeline, audit, event. */
 static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const char *const *from,
-                         const char *action, const char *sql, store_param *p, int n, const char *note,
+                         const char *action, const char *kind, const char *sql, store_param *p, int n, const char *note,
                          int64_t assignee_user, int64_t assignee_member, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_WRITE))
@@ -463,13 +462,10 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
         (rc = visits_timeline_add(tx, community, "incident", id, who, action, note, NULL, NULL, e)) ||
         (rc = audit_write(tx, who, action, "incident", id, community, NULL, e)))
         goto fail;
-    json_t *payload = json_pack("{s:I, s:o}", "incident_id", (json_int_t)id, "grid_id",
-                                grid ? json_integer(grid) : json_null());
-    char subject[40], kind[48];
-    snprintf(subject, sizeof subject, "incident:%lld", (long long)id);
-    snprintf(kind, sizeof kind, "grid.incident.%s", action);
-    rc = vx_emit(tx, kind, community, subject, payload, e);
-    json_decref(payload);
+    rc = outbox_emit_new(tx, kind, community, "incident", id,
+                         json_pack("{s:I, s:o}", "incident_id", (json_int_t)id, "grid_id",
+                                   grid ? json_integer(grid) : json_null()),
+                         e);
     if (rc)
         goto fail;
     return store_commit(tx, e);
@@ -494,7 +490,7 @@ int grid_incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, jso
     static const char *const from[] = {"reported", "dispatched", NULL};
     int64_t now = clock_now_ms();
     store_param p[] = {P_ID(user), P_ID(member), P_INT(now), P_INT(id)};
-    return incident_move(app, who, id, from, "dispatched",
+    return incident_move(app, who, id, from, "dispatched", GRID_EV_INCIDENT_DISPATCHED,
                          "UPDATE incidents SET status = 'dispatched', assignee_user_id = $1, assignee_member_id = $2, "
                          "dispatched_at = $3, updated_at = $3 WHERE id = $4",
                          p, 4, note, user, member, e);
@@ -510,7 +506,7 @@ int grid_incident_handle(nx_app *app, const nx_principal *who, int64_t id, json_
     static const char *const from[] = {"reported", "dispatched", NULL};
     int64_t now = clock_now_ms();
     store_param p[] = {P_TEXT(result), P_INT(now), P_INT(id)};
-    return incident_move(app, who, id, from, "handled",
+    return incident_move(app, who, id, from, "handled", GRID_EV_INCIDENT_HANDLED,
                          "UPDATE incidents SET status = 'handled', result = $1, handled_at = $2, updated_at = $2 "
                          "WHERE id = $3",
                          p, 3, result, 0, 0, e);
@@ -526,7 +522,7 @@ int grid_incident_close(nx_app *app, const nx_principal *who, int64_t id, json_t
     static const char *const from[] = {"reported", "dispatched", "handled", NULL};
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(now), P_INT(id)};
-    return incident_move(app, who, id, from, "closed",
+    return incident_move(app, who, id, from, "closed", GRID_EV_INCIDENT_CLOSED,
                          "UPDATE incidents SET status = 'closed', closed_at = $1, updated_at = $1 WHERE id = $2", p, 2,
                          note, 0, 0, e);
 }

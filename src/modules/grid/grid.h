@@ -17,6 +17,13 @@
 
 #include "modules/visits/visits.h"
 
+/* Event kinds (outbox): payload {"incident_id", "grid_id", "category" (reported only)}, subject
+ * "incident:<id>". */
+#define GRID_EV_INCIDENT_REPORTED "grid.incident.reported"
+#define GRID_EV_INCIDENT_DISPATCHED "grid.incident.dispatched"
+#define GRID_EV_INCIDENT_HANDLED "grid.incident.handled"
+#define GRID_EV_INCIDENT_CLOSED "grid.incident.closed"
+
 /* {"items": [{id, community_id, grid_id, grid_name, role, role_label, user_id, name, phone (masked),
  * notes, active}]} of the grids in scope (grid_id 0 = all of them). CARE_READ or ORG_READ. */
 int grid_member_list(nx_app *app, const nx_principal *who, int64_t grid_id, bool include_inactive, json_t **out,

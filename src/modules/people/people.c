@@ -583,18 +583,13 @@ static json_t *changed_fields(const resident_input *in)
     return a;
 }
 
+/* Emit kind about resident id: payload extra (stolen; NULL = {}) with "resident_id" added. */
 static int emit(store_tx *tx, const char *kind, int64_t community, int64_t id, json_t *extra, nx_err *e)
 {
-    char subject[40];
-    snprintf(subject, sizeof subject, "resident:%lld", (long long)id);
     json_t *payload = extra ? extra : json_object();
-    json_object_set_new(payload, "resident_id", json_integer(id));
-    char *s = json_dumps(payload, JSON_COMPACT);
-    int rc = outbox_emit(tx, kind, community, subject, s, e);
-    free(s);
-    if (!extra)
-        json_decref(payload);
-    return rc;
+    if (payload)
+        json_object_set_new(payload, "resident_id", json_integer(id));
+    return outbox_emit_new(tx, kind, community, "resident", id, payload, e);
 }
 
 int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who, const resident_input *in,
@@ -678,7 +673,7 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
             goto done;
     }
     if ((rc = audit_write(tx, who, "create", "resident", *id, pl.community, NULL, e)) ||
-        (rc = emit(tx, "resident.created", pl.community, *id, NULL, e)))
+        (rc = emit(tx, PEOPLE_EV_RESIDENT_CREATED, pl.community, *id, NULL, e)))
         goto done;
 done:
     free(id_ct);
@@ -854,8 +849,8 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     json_t *extra = json_pack("{s:o}", "fields", changed_fields(in));
     if (status_changed)
         json_object_set_new(extra, "status", json_string(rec.status));
-    rc = emit(tx, status_changed ? "resident.status_changed" : "resident.updated", pl.community, id, extra, e);
-    json_decref(extra);
+    rc = emit(tx, status_changed ? PEOPLE_EV_RESIDENT_STATUS_CHANGED : PEOPLE_EV_RESIDENT_UPDATED, pl.community, id,
+              extra, e);
     if (rc)
         goto fail;
     free(id_ct);

@@ -15,6 +15,12 @@
 #include "base/str.h"
 #include "modules/app.h"
 
+/* Event kinds (outbox): payload {"resident_id", …}, subject "resident:<id>". status_changed adds
+ * "status" ("deceased", "moved_out", "active"). */
+#define PEOPLE_EV_RESIDENT_CREATED "people.resident.created"
+#define PEOPLE_EV_RESIDENT_UPDATED "people.resident.updated"
+#define PEOPLE_EV_RESIDENT_STATUS_CHANGED "people.resident.status_changed"
+
 /* Input for create (all required fields) and update (NULL / 0 = unchanged). Strings are borrowed. */
 typedef struct resident_input {
     int64_t community_id;       /* create: required for street/admin scope, else the caller's */

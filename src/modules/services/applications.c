@@ -311,7 +311,7 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
                               link, e)) ||
         (rc = audit_write(tx, who, resubmit ? "resubmit" : "submit", "service_application", id,
                           a.community_id, NULL, e)) ||
-        (rc = services_emit(tx, "application.submitted", a.community_id, id, a.resident_id, "in_review", e)))
+        (rc = services_emit(tx, SERVICES_EV_APPLICATION_SUBMITTED, a.community_id, id, a.resident_id, "in_review", e)))
         goto fail;
     services_app_row_cleanup(&a);
     services_item_cleanup(&it);
@@ -351,7 +351,7 @@ int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, cons
         (rc = services_timeline(tx, who, id, a.community_id, "withdrawn", a.status, "withdrawn", NULL, note,
                                 e)) ||
         (rc = audit_write(tx, who, "withdraw", "service_application", id, a.community_id, NULL, e)) ||
-        (rc = services_emit(tx, "application.withdrawn", a.community_id, id, a.resident_id, "withdrawn", e)))
+        (rc = services_emit(tx, SERVICES_EV_APPLICATION_WITHDRAWN, a.community_id, id, a.resident_id, "withdrawn", e)))
         goto fail;
     services_app_row_cleanup(&a);
     return store_commit(tx, e);

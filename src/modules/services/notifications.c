@@ -143,5 +143,5 @@ static int on_event(store *s, const nx_event *ev, void *ctx)
 
 int services_subscribe(dispatcher *d, nx_app *app)
 {
-    return dispatcher_subscribe(d, "services.channels", "services.application.", on_event, app);
+    return dispatcher_subscribe(d, "services.channels", SERVICES_EV_APPLICATION_PREFIX, on_event, app);
 }

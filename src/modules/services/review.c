@@ -91,7 +91,7 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         snprintf(title, sizeof title, "您的“%s”申请已通过%s，转入%s", it.name, step_name,
                  services_step_str(&it, next, "name"));
         to = "in_review";
-        kind = "application.step_approved";
+        kind = SERVICES_EV_APPLICATION_STEP_APPROVED;
     } else if (approve) {
         store_param p[] = {P_INT(id), P_INT(now)};
         if ((rc = store_exec(
@@ -112,7 +112,7 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         snprintf(title, sizeof title, "您的“%s”申请已办结（审核通过）%s", it.name,
                  it.document ? "，可下载证明文书" : "");
         to = "approved";
-        kind = "application.approved";
+        kind = SERVICES_EV_APPLICATION_APPROVED;
     } else if (ret) {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
         if ((rc = store_exec(
@@ -125,7 +125,7 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请需要补正，请按要求修改后重新提交", it.name);
         to = "returned";
-        kind = "application.returned";
+        kind = SERVICES_EV_APPLICATION_RETURNED;
     } else {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
         if ((rc = store_exec(
@@ -138,7 +138,7 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请未予受理", it.name);
         to = "rejected";
-        kind = "application.rejected";
+        kind = SERVICES_EV_APPLICATION_REJECTED;
     }
     json_t *detail = json_pack("{s:s, s:s}", "action", action, "step", a.step_code);
     rc = audit_write(tx, who, "review", "service_application", id, a.community_id, detail, e);
@@ -215,7 +215,7 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
                  e)) ||
             (rc = services_notify(tx, x->community, 0, to_role, "services.overdue", title, x->step, link,
                                   e)) ||
-            (rc = services_emit(tx, "application.overdue", x->community, x->id, x->resident, "in_review", e)))
+            (rc = services_emit(tx, SERVICES_EV_APPLICATION_OVERDUE, x->community, x->id, x->resident, "in_review", e)))
             break;
         (*count)++;
     }

@@ -28,6 +28,17 @@
 #include "modules/app.h"
 #include "notify/dispatcher.h"
 
+/* Event kinds (outbox): payload {"application_id", "resident_id", "status"}, subject
+ * "application:<id>". */
+#define SERVICES_EV_APPLICATION_PREFIX "services.application." /* every application event */
+#define SERVICES_EV_APPLICATION_SUBMITTED "services.application.submitted"
+#define SERVICES_EV_APPLICATION_WITHDRAWN "services.application.withdrawn"
+#define SERVICES_EV_APPLICATION_STEP_APPROVED "services.application.step_approved"
+#define SERVICES_EV_APPLICATION_APPROVED "services.application.approved"
+#define SERVICES_EV_APPLICATION_RETURNED "services.application.returned"
+#define SERVICES_EV_APPLICATION_REJECTED "services.application.rejected"
+#define SERVICES_EV_APPLICATION_OVERDUE "services.application.overdue"
+
 /* ---- the catalogue ---- */
 
 /* Items as JSON: {"items": [...]} with every definition field. Inactive items are included only

@@ -79,19 +79,10 @@ int services_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *
 int services_emit(store_tx *tx, const char *kind, int64_t community, int64_t app_id, int64_t resident,
                   const char *status, nx_err *e)
 {
-    char subject[64], k[OUTBOX_KIND_MAX + 1];
-    snprintf(k, sizeof k, "services.%s", kind);
-    snprintf(subject, sizeof subject, "application:%lld", (long long)app_id);
-    /* built by jansson, so that any status text is escaped */
-    json_t *o = json_pack("{s:I, s:I, s:s}", "application_id", (json_int_t)app_id, "resident_id",
-                          (json_int_t)resident, "status", status ? status : "");
-    char *payload = o ? json_dumps(o, JSON_COMPACT) : NULL;
-    json_decref(o);
-    if (payload == NULL)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    int rc = outbox_emit(tx, k, community, subject, payload, e);
-    free(payload);
-    return rc;
+    return outbox_emit_new(tx, kind, community, "application", app_id,
+                           json_pack("{s:I, s:I, s:s}", "application_id", (json_int_t)app_id, "resident_id",
+                                     (json_int_t)resident, "status", status ? status : ""),
+                           e);
 }
 
 int services_person_load(nx_app *app, store_tx *tx, int64_t resident_id, services_person *p, nx_err *e)

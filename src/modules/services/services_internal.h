@@ -72,7 +72,7 @@ int services_notify(store_tx *tx, int64_t community, int64_t resident, const cha
                     const char *title, const char *body, const char *link, nx_err *e);
 /* Next value of a named counter (1, 2, …). */
 int services_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *e);
-/* Emit "services.<what>" with {"application_id", "resident_id", "status"}. */
+/* Emit kind (SERVICES_EV_APPLICATION_*) with {"application_id", "resident_id", "status"}. */
 int services_emit(store_tx *tx, const char *kind, int64_t community, int64_t app_id, int64_t resident,
                   const char *status, nx_err *e);
 /* Chinese label of a status ("in_review" → "审核中"). */

@@ -15,6 +15,7 @@
 
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "notify/outbox.h"
 #include "secure/audit.h"
 
 #include <stdio.h>
@@ -27,12 +28,9 @@ static int audit_and_emit(store_tx *tx, const nx_principal *who, const char *act
     int rc = audit_write(tx, who, action, "care_file", file, community, detail, e);
     if (rc)
         return rc;
-    json_t *payload = json_pack("{s:I, s:I}", "care_file_id", (json_int_t)file, "resident_id", (json_int_t)resident);
-    char subject[40];
-    snprintf(subject, sizeof subject, "care_file:%lld", (long long)file);
-    rc = vx_emit(tx, kind, community, subject, payload, e);
-    json_decref(payload);
-    return rc;
+    return outbox_emit_new(tx, kind, community, "care_file", file,
+                           json_pack("{s:I, s:I}", "care_file_id", (json_int_t)file, "resident_id", (json_int_t)resident),
+                           e);
 }
 
 #define FILE_COLS                                                                                  \
@@ -169,7 +167,7 @@ int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, in
     json_t *d = json_pack("{s:s, s:s}", "category", category, "level", level);
     rc = visits_timeline_add(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);
     json_decref(d);
-    if (rc || (rc = audit_and_emit(tx, who, "create", "visits.care_file.opened", *id, community, resident, NULL, e)) ||
+    if (rc || (rc = audit_and_emit(tx, who, "create", VISITS_EV_CARE_FILE_OPENED, *id, community, resident, NULL, e)) ||
         (rc = vx_schedule_file(tx, *id, now, NULL, e)))
         goto fail;
     return store_commit(tx, e);
@@ -240,7 +238,7 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
     rc = visits_timeline_add(tx, c.community, "care_file", id, who, raise ? "level_raised" : "updated", NULL,
                              d, &entry, e);
     if (rc == 0)
-        rc = audit_and_emit(tx, who, "update", raise ? "visits.care_file.level_raised" : "visits.care_file.updated", id,
+        rc = audit_and_emit(tx, who, "update", raise ? VISITS_EV_CARE_FILE_LEVEL_RAISED : VISITS_EV_CARE_FILE_UPDATED, id,
                             c.community, c.resident, d, e);
     json_decref(d);
     if (rc)
@@ -283,7 +281,7 @@ static int close_on_tx(store_tx *tx, const nx_principal *who, int64_t id, const 
     if (rc == 0)
         rc = visits_timeline_add(tx, c->community, "care_file", id, who, "closed", reason, d, NULL, e);
     if (rc == 0)
-        rc = audit_and_emit(tx, who, "close", "visits.care_file.closed", id, c->community, c->resident, d, e);
+        rc = audit_and_emit(tx, who, "close", VISITS_EV_CARE_FILE_CLOSED, id, c->community, c->resident, d, e);
     json_decref(d);
     return rc;
 }
@@ -358,7 +356,7 @@ static int life_or_manual(nx_app *app, const nx_principal *who, int64_t id, cons
     int64_t assignee = vx_pick_assignee(tx, c.responsible, c.community, c.grid, "grid");
     if ((rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, reason, note, key, due, now, task_id,
                             e)) ||
-        (rc = audit_and_emit(tx, who, action, "visits.care_file.triggered", id, c.community, c.resident, detail, e)))
+        (rc = audit_and_emit(tx, who, action, VISITS_EV_CARE_FILE_TRIGGERED, id, c.community, c.resident, detail, e)))
         goto fail;
     return store_commit(tx, e);
 fail:

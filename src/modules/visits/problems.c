@@ -11,6 +11,7 @@
 
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "notify/outbox.h"
 #include "secure/audit.h"
 
 #include <stdio.h>
@@ -52,12 +53,10 @@ int vx_problem_insert(store_tx *tx, const nx_principal *who, const vx_problem_in
         rc = audit_write(tx, who, "create", "problem", *id, in->community, d, e);
     json_decref(d);
     if (rc == 0) {
-        json_t *payload = json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)*id, "resident_id",
-                                    in->resident ? json_integer(in->resident) : json_null(), "source", in->source);
-        char subject[40];
-        snprintf(subject, sizeof subject, "problem:%lld", (long long)*id);
-        rc = vx_emit(tx, "visits.problem.raised", in->community, subject, payload, e);
-        json_decref(payload);
+        rc = outbox_emit_new(tx, VISITS_EV_PROBLEM_RAISED, in->community, "problem", *id,
+                             json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)*id, "resident_id",
+                                       in->resident ? json_integer(in->resident) : json_null(), "source", in->source),
+                             e);
     }
     return rc;
 }
@@ -286,7 +285,7 @@ static int load_problem(store_tx *tx, const nx_principal *who, int64_t id, probl
 }
 
 static int problem_change(nx_app *app, const nx_principal *who, int64_t id, const char *sql, store_param *p, int n,
-                          const char *action, const char *note, json_t *detail,
+                          const char *action, const char *kind, const char *note, json_t *detail,
                           int (*check)(const problem_cur *, const nx_principal *, nx_err *), nx_err *e)
 {
     store_tx *tx;
@@ -300,13 +299,10 @@ static int problem_change(nx_app *app, const nx_principal *who, int64_t id, cons
         (rc = visits_timeline_add(tx, c.community, "problem", id, who, action, note, detail, NULL, e)) ||
         (rc = audit_write(tx, who, action, "problem", id, c.community, detail, e)))
         goto fail;
-    json_t *payload = json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)id, "resident_id",
-                                c.resident ? json_integer(c.resident) : json_null(), "action", action);
-    char subject[40], kind[64];
-    snprintf(subject, sizeof subject, "problem:%lld", (long long)id);
-    snprintf(kind, sizeof kind, "visits.problem.%s", action);
-    rc = vx_emit(tx, kind, c.community, subject, payload, e);
-    json_decref(payload);
+    rc = outbox_emit_new(tx, kind, c.community, "problem", id,
+                         json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)id, "resident_id",
+                                   c.resident ? json_integer(c.resident) : json_null(), "action", action),
+                         e);
     if (rc)
         goto fail;
     return store_commit(tx, e);
@@ -372,7 +368,8 @@ int visits_problem_update(nx_app *app, const nx_principal *who, int64_t id, json
                         "deadline = COALESCE($3, deadline), overdue = CASE WHEN $3 IS NULL THEN overdue ELSE 0 END, "
                         "assignee_user_id = COALESCE($4, assignee_user_id), status = COALESCE($5, CASE WHEN $4 IS NOT "
                         "NULL AND status = 'open' THEN 'assigned' ELSE status END), updated_at = $6 WHERE id = $7",
-                        p, 7, assignee ? "assigned" : "updated", NULL, d, check_unresolved, e);
+                        p, 7, assignee ? "assigned" : "updated",
+                        assignee ? VISITS_EV_PROBLEM_ASSIGNED : VISITS_EV_PROBLEM_UPDATED, NULL, d, check_unresolved, e);
     json_decref(d);
     return rc;
 }
@@ -390,7 +387,7 @@ int visits_problem_note(nx_app *app, const nx_principal *who, int64_t id, json_t
     return problem_change(app, who, id,
                           "UPDATE problems SET status = CASE WHEN status IN ('open', 'assigned') THEN 'in_progress' "
                           "ELSE status END, updated_at = $1 WHERE id = $2",
-                          p, 2, "progress", note, NULL, check_unresolved, e);
+                          p, 2, "progress", VISITS_EV_PROBLEM_PROGRESS, note, NULL, check_unresolved, e);
 }
 
 int visits_problem_resolve(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -408,7 +405,7 @@ int visits_problem_resolve(nx_app *app, const nx_principal *who, int64_t id, jso
     return problem_change(app, who, id,
                           "UPDATE problems SET status = 'resolved', resolution = $1, resolved_at = $2, overdue = 0, "
                           "updated_at = $2 WHERE id = $3",
-                          p, 3, "resolved", resolution, NULL, check_unresolved, e);
+                          p, 3, "resolved", VISITS_EV_PROBLEM_RESOLVED, resolution, NULL, check_unresolved, e);
 }
 
 static int check_rate(const problem_cur *c, const nx_principal *who, nx_err *e)
@@ -440,7 +437,7 @@ int visits_problem_rate(nx_app *app, const nx_principal *who, int64_t id, json_t
     rc = problem_change(app, who, id,
                         "UPDATE problems SET rating = $1, rating_note = $2, rated_at = $3, status = 'closed', "
                         "updated_at = $3 WHERE id = $4",
-                        p, 4, "rated", note, d, check_rate, e);
+                        p, 4, "rated", VISITS_EV_PROBLEM_RATED, note, d, check_rate, e);
     json_decref(d);
     return rc;
 }

@@ -20,7 +20,10 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/vec.h"
+#include "modules/devices/devices.h"
+#include "modules/people/people.h"
 #include "notify/dispatcher.h"
+#include "notify/outbox.h"
 #include "secure/audit.h"
 
 #include <stdio.h>
@@ -220,10 +223,7 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
                                     (json_int_t)it->resident, "care_file_id",
                                     it->file ? json_integer(it->file) : json_null(), "grid_id",
                                     it->grid ? json_integer(it->grid) : json_null(), "due_date", it->due);
-        char subject[40];
-        snprintf(subject, sizeof subject, "visit_task:%lld", (long long)it->id);
-        rc = vx_emit(tx, "visits.task.escalated", it->community, subject, payload, e);
-        json_decref(payload);
+        rc = outbox_emit_new(tx, VISITS_EV_TASK_ESCALATED, it->community, "visit_task", it->id, payload, e);
         if (rc == 0)
             (*count)++;
     }
@@ -270,10 +270,7 @@ static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day
                                     items[i].resident ? json_integer(items[i].resident) : json_null(), "grid_id",
                                     items[i].grid ? json_integer(items[i].grid) : json_null(), "deadline",
                                     items[i].due);
-        char subject[40];
-        snprintf(subject, sizeof subject, "problem:%lld", (long long)items[i].id);
-        rc = vx_emit(tx, "visits.problem.escalated", items[i].community, subject, payload, e);
-        json_decref(payload);
+        rc = outbox_emit_new(tx, VISITS_EV_PROBLEM_ESCALATED, items[i].community, "problem", items[i].id, payload, e);
         if (rc == 0)
             (*count)++;
     }
@@ -367,7 +364,7 @@ typedef struct member_file {
 static int on_status_changed(store *s, const nx_event *ev, void *ctx)
 {
     (void)ctx;
-    if (strcmp(ev->kind, "resident.status_changed") != 0)
+    if (strcmp(ev->kind, PEOPLE_EV_RESIDENT_STATUS_CHANGED) != 0)
         return 0;
     json_t *payload = json_loads(ev->payload, 0, NULL);
     int64_t resident = 0;
@@ -429,7 +426,7 @@ fail:
 static int on_alert_resolved(store *s, const nx_event *ev, void *ctx)
 {
     (void)ctx;
-    if (strcmp(ev->kind, "alert.resolved") != 0 && strcmp(ev->kind, "devices.alert.resolved") != 0)
+    if (strcmp(ev->kind, DEVICES_EV_ALERT_RESOLVED) != 0)
         return 0;
     json_t *payload = json_loads(ev->payload, 0, NULL);
     int64_t resident = 0;
@@ -483,9 +480,9 @@ fail:
 int visits_subscribe(struct dispatcher *d, nx_app *app)
 {
     int rc;
-    if ((rc = dispatcher_subscribe(d, "visits.resident_status", "resident.status_changed", on_status_changed, app)) ||
-        (rc = dispatcher_subscribe(d, "visits.alert_resolved", "alert.resolved", on_alert_resolved, app)) ||
-        (rc = dispatcher_subscribe(d, "visits.device_alert_resolved", "devices.alert.resolved", on_alert_resolved,
+    if ((rc = dispatcher_subscribe(d, "visits.resident_status", PEOPLE_EV_RESIDENT_STATUS_CHANGED, on_status_changed,
+                                   app)) ||
+        (rc = dispatcher_subscribe(d, "visits.device_alert_resolved", DEVICES_EV_ALERT_RESOLVED, on_alert_resolved,
                                    app)))
         return rc;
     return 0;

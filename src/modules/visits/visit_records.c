@@ -17,6 +17,7 @@
 
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "notify/outbox.h"
 #include "secure/audit.h"
 #include "store/upload.h"
 
@@ -217,12 +218,10 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
     json_decref(d);
     if (rc)
         goto fail;
-    json_t *payload = json_pack("{s:I, s:I, s:o}", "visit_id", (json_int_t)*id, "resident_id", (json_int_t)resident,
-                                "care_file_id", file ? json_integer(file) : json_null());
-    char subject[40];
-    snprintf(subject, sizeof subject, "visit:%lld", (long long)*id);
-    rc = vx_emit(tx, "visits.visit.recorded", community, subject, payload, e);
-    json_decref(payload);
+    rc = outbox_emit_new(tx, VISITS_EV_VISIT_RECORDED, community, "visit", *id,
+                         json_pack("{s:I, s:I, s:o}", "visit_id", (json_int_t)*id, "resident_id", (json_int_t)resident,
+                                   "care_file_id", file ? json_integer(file) : json_null()),
+                         e);
     if (rc)
         goto fail;
     return store_commit(tx, e);

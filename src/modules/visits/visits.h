@@ -15,11 +15,11 @@
  * - Event tasks (遇事必访) carry a unique source_key, so one cause makes exactly one task however
  *   often it is delivered. Causes: a life event marked on a care file (hospitalised, bereaved,
  *   other), a raise of the care level, a staff member's manual trigger, and these outbox events:
- *     "resident.status_changed"  {"resident_id": N, "status": "deceased"|"moved_out"|"active", …}
+ *     PEOPLE_EV_RESIDENT_STATUS_CHANGED  {"resident_id": N, "status": "deceased"|"moved_out"|"active", …}
  *         deceased or moved_out closes the resident's active care file and cancels its open
  *         tasks; deceased also creates a "bereaved" task for every household member with an
  *         active care file.
- *     "alert.resolved" or "devices.alert.resolved"
+ *     DEVICES_EV_ALERT_RESOLVED
  *         {"resident_id": N, "needs_followup": true, "alert_id": N (optional), "note": "…" (optional)}
  *         creates an "alert_followup" task due the next day (source_key "event:<event id>");
  *         needs_followup absent or false: ignored.
@@ -48,6 +48,23 @@
 #include "modules/app.h"
 #include "store/query.h"
 #include "store/ticker.h"
+
+/* Event kinds (outbox). Subjects: "visit_task:<id>", "care_file:<id>", "visit:<id>", "problem:<id>". */
+#define VISITS_EV_TASK_CREATED "visits.task.created"
+#define VISITS_EV_TASK_ESCALATED "visits.task.escalated"
+#define VISITS_EV_CARE_FILE_OPENED "visits.care_file.opened"
+#define VISITS_EV_CARE_FILE_UPDATED "visits.care_file.updated"
+#define VISITS_EV_CARE_FILE_LEVEL_RAISED "visits.care_file.level_raised"
+#define VISITS_EV_CARE_FILE_CLOSED "visits.care_file.closed"
+#define VISITS_EV_CARE_FILE_TRIGGERED "visits.care_file.triggered"
+#define VISITS_EV_VISIT_RECORDED "visits.visit.recorded"
+#define VISITS_EV_PROBLEM_RAISED "visits.problem.raised"
+#define VISITS_EV_PROBLEM_ASSIGNED "visits.problem.assigned"
+#define VISITS_EV_PROBLEM_UPDATED "visits.problem.updated"
+#define VISITS_EV_PROBLEM_PROGRESS "visits.problem.progress"
+#define VISITS_EV_PROBLEM_RESOLVED "visits.problem.resolved"
+#define VISITS_EV_PROBLEM_RATED "visits.problem.rated"
+#define VISITS_EV_PROBLEM_ESCALATED "visits.problem.escalated"
 
 struct dispatcher;
 
@@ -227,11 +244,6 @@ int visits_user_check(store_tx *tx, int64_t user, int64_t community, const char 
  * missing (Chinese) when q finds none, a failed read as its error. *out: a new reference. */
 int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing,
                    const char *type, int64_t id, bool photos, json_t **out, nx_err *e);
-
-/* Transitional (issue 11): emit an outbox event with a payload object (borrowed). Goes when the
- * module kit's event-emit helper lands; new code must not use it. */
-int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subject, json_t *payload,
-            nx_err *e);
 
 /* Register the routes (visits_http.c). */
 int visits_routes(http_server *srv, nx_app *app);

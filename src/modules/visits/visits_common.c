@@ -181,24 +181,12 @@ int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t residen
         rc = visits_timeline_add(tx, community, "task", id, NULL, "created", note, d, NULL, e);
         json_decref(d);
         if (rc == 0) {
-            json_t *payload = json_pack("{s:I, s:I, s:s, s:s}", "task_id", (json_int_t)id, "resident_id",
-                                        (json_int_t)resident, "reason", reason, "due_date", due);
-            char subject[40];
-            snprintf(subject, sizeof subject, "visit_task:%lld", (long long)id);
-            rc = vx_emit(tx, "visits.task.created", community, subject, payload, e);
-            json_decref(payload);
+            rc = outbox_emit_new(tx, VISITS_EV_TASK_CREATED, community, "visit_task", id,
+                                 json_pack("{s:I, s:I, s:s, s:s}", "task_id", (json_int_t)id, "resident_id",
+                                           (json_int_t)resident, "reason", reason, "due_date", due),
+                                 e);
         }
     }
-    return rc;
-}
-
-int vx_emit(store_tx *tx, const char *kind, int64_t community, const char *subject, json_t *payload, nx_err *e)
-{
-    char *s = json_dumps(payload, JSON_COMPACT);
-    if (s == NULL)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    int rc = outbox_emit(tx, kind, community, subject, s, e);
-    free(s);
     return rc;
 }
 

@@ -6,7 +6,7 @@
  * of 16:00 UTC. visits_schedule runs with pinned instants: one task per (file, period), created on
  * the right side of midnight +08:00, due on the period's last day (2028-02-29 in a leap year),
  * overdue the day after and escalated only after the policy's days; running again creates nothing.
- * Finally the real dispatcher delivers an alert.resolved event, then delivers it again after its
+ * Finally the real dispatcher delivers a devices.alert.resolved event, then delivers it again after its
  * cursor is rewound, and exactly one follow-up task exists. */
 #include <stdint.h>
 #include <stdio.h>
@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/config.h"
+#include "modules/devices/devices.h"
 #include "modules/visits/visits.h"
 #include "notify/dispatcher.h"
 #include "notify/outbox.h"
@@ -263,7 +264,7 @@ static int64_t emit_alert(int64_t resident, bool followup)
     snprintf(payload, sizeof payload, "{\"resident_id\":%lld,\"needs_followup\":%s,\"alert_id\":7}",
              (long long)resident, followup ? "true" : "false");
     int64_t id = -1;
-    if (outbox_emit(tx, "alert.resolved", 1, "alert:7", payload, &e) ||
+    if (outbox_emit(tx, DEVICES_EV_ALERT_RESOLVED, 1, "alert:7", payload, &e) ||
         store_one_int(tx, "SELECT max(id) FROM events", NULL, 0, &id, &e)) {
         store_rollback(tx);
         return -1;
@@ -275,7 +276,7 @@ static int64_t emit_alert(int64_t resident, bool followup)
 static bool wait_cursor(int64_t id)
 {
     for (int i = 0; i < 500; i++) {
-        if (one("SELECT COALESCE(max(last_id), 0) FROM event_cursors WHERE subscriber = 'visits.alert_resolved'") >= id)
+        if (one("SELECT COALESCE(max(last_id), 0) FROM event_cursors WHERE subscriber = 'visits.device_alert_resolved'") >= id)
             return true;
         usleep(10000);
     }
@@ -298,7 +299,7 @@ static void test_alert_followup_exactly_once(void)
               1);
     dispatcher_stop(d);
     /* deliver it again: rewind the cursor, as after a crash between handling and acknowledging */
-    CHECK_INT(exec_w("UPDATE event_cursors SET last_id = 0 WHERE subscriber = 'visits.alert_resolved'"), 0);
+    CHECK_INT(exec_w("UPDATE event_cursors SET last_id = 0 WHERE subscriber = 'visits.device_alert_resolved'"), 0);
     CHECK_INT(dispatcher_start(app.db, &d, &e), 0);
     CHECK_INT(visits_subscribe(d, &app), 0);
     CHECK(wait_cursor(ev));

@@ -191,6 +191,39 @@ static void test_validation(void)
     CHECK_INT(v, 2);
     CHECK_INT(store_commit(tx, &e), 0);
 
+    /* outbox_emit_new: the payload serialised compactly (a string with a quote stays JSON), the
+     * subject "<type>:<id>", no subject for a NULL type; a NULL payload is out of memory, an array
+     * is refused; the payload reference is taken in every case. */
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    json_t *kept = json_pack("{s:I, s:s}", "application_id", (json_int_t)7, "status", "a\"b");
+    json_incref(kept);
+    CHECK_INT(outbox_emit_new(tx, "services.application.submitted", 4, "application", 7, kept, &e), 0);
+    CHECK_INT(kept->refcount, 1); /* one reference taken, ours left */
+    json_decref(kept);
+    CHECK_INT(outbox_emit_new(tx, "x.z", 0, NULL, 0, json_object(), &e), 0);
+    CHECK_INT(outbox_emit_new(tx, "x.z", 0, "alert", 1, NULL, &e), NX_ENOMEM);
+    CHECK_INT(outbox_emit_new(tx, "x.z", 0, "alert", 1, json_pack("[i]", 1), &e), NX_EINVAL);
+    CHECK_STR(e.field, "payload");
+    CHECK_INT(outbox_emit_new(tx, "Bad Kind", 0, "alert", 1, json_object(), &e), NX_EINVAL);
+    CHECK_STR(e.field, "kind");
+    store_rows *r;
+    CHECK_INT(store_query(tx, "SELECT kind, community_id, subject, payload FROM events WHERE id > 2 ORDER BY id", NULL, 0,
+                          &r, &e),
+              0);
+    CHECK_INT(store_first(r, "", &e), 0);
+    CHECK_STR(store_text(r, 0), "services.application.submitted");
+    CHECK_INT(store_int(r, 1), 4);
+    CHECK_STR(store_text(r, 2), "application:7");
+    CHECK_STR(store_text(r, 3), "{\"application_id\":7,\"status\":\"a\\\"b\"}");
+    CHECK(store_row(r));
+    CHECK_STR(store_text(r, 0), "x.z");
+    CHECK(store_isnull(r, 1));
+    CHECK(store_isnull(r, 2));
+    CHECK_STR(store_text(r, 3), "{}");
+    CHECK(!store_row(r));
+    CHECK_INT(store_rows_end(r, &e), 0);
+    CHECK_INT(store_commit(tx, &e), 0);
+
     /* Only a write transaction can emit. */
     CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
     CHECK(outbox_emit(tx, "x.y", 1, NULL, NULL, &e) != 0);
