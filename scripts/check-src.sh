@@ -11,6 +11,8 @@
 #    - src/wire/ is pure: it includes only base/ and wire/ (no store/, modules/, gateway/, http/ …);
 #    - src/http/ includes no module;
 #    - src/base/ includes nothing of ours outside base/.
+# 3. The module kit's read API: no store_next outside src/store/ (loops are `while (store_row(r))`
+#    ending with store_rows_end, one-row reads store_first), so a failed read is never a short list.
 #
 # Usage: scripts/check-src.sh [ROOT]   ROOT defaults to the repository this script belongs to; the
 # test tests/style/layers_can_fail.sh points it at a small tree with deliberate violations.
@@ -76,9 +78,12 @@ if [ -d src ]; then
         if (layer == "base" && ours && top != "base")
           reason("base/ depends on nothing of ours outside base/")
       }
-      # ---- 3. (module kit) the bare read loop `while (store_next(r) == 1)` ----
-      # The kit change adds its rule here as one more pattern block in the same shape:
-      #   /<the loop>/ { say("<one-line reason>") }
+      # ---- 3. (module kit) reads of rows go through store_row / store_rows_end / store_first ----
+      # store_next outside src/store/ is how the bare loop `while (store_next(r) == 1)` and the
+      # `store_next(r) != 1 → not found` came back: both turned a failed read into fewer rows or a 404.
+      /(^|[^_a-zA-Z0-9])store_next[ \t]*\(/ && FILENAME !~ /^src\/store\// {
+        say("a read of rows outside src/store/ uses store_row + store_rows_end (or store_first for one row), never store_next")
+      }
     ' $files)
   fi
 fi
@@ -92,5 +97,5 @@ if [ "$failed" -ne 0 ]; then
   echo "0 passed, 1 failed"
   exit 1
 fi
-echo "check-src: no banned functions; the layers of DESIGN.md §3 hold"
+echo "check-src: no banned functions; the layers of DESIGN.md §3 and the kit's read API hold"
 echo "1 passed, 0 failed"

@@ -27,6 +27,9 @@ put src/http/server.c '#include "http/internal.h"' '#include "modules/app.h"'
 put src/base/str.c '#include "base/str.h"' '#include <stdio.h>' '#include "store/store.h"'
 put src/gateway/tcp.c '#include "wire/codec.h"' '#include "http/internal.h"'
 put tests/unit/test_x.c 'static void f(char *b) { sprintf(b, "x"); }'
+put src/modules/bar/bar_list.c '#include "store/store.h"' 'static void f(store_rows *r) {' \
+  '    while (store_next(r) == 1) {' '    }' '}'
+put src/store/store.c 'int store_next(store_rows *r) { return 0; }' 'bool store_row(store_rows *r) { return store_next(r) == 1; }'
 
 out=$("$check" "$tmp" 2>&1)
 rc=$?
@@ -43,6 +46,7 @@ expect=(
   "src/base/str.c:3: base/ depends on nothing of ours"
   "src/gateway/tcp.c:2: another folder's internal header"
   "tests/unit/test_x.c:1: banned C function"
+  "src/modules/bar/bar_list.c:3: a read of rows outside src/store/"
 )
 for e in "${expect[@]}"; do
   grep -qF "$e" <<<"$out" || fail "not reported: $e"
@@ -60,7 +64,7 @@ for f in src/modules/foo/foo.c src/modules/foo/foo.h src/modules/foo/foo_http.c 
   mv "$tmp/x" "$tmp/$f"
 done
 printf '#include "http/internal.h"\n' >"$tmp/src/http/server.c"
-rm "$tmp/src/wire/watch.c" "$tmp/src/modules/foo/foo_rules.c" "$tmp/tests/unit/test_x.c"
+rm "$tmp/src/wire/watch.c" "$tmp/src/modules/foo/foo_rules.c" "$tmp/tests/unit/test_x.c" "$tmp/src/modules/bar/bar_list.c"
 out=$("$check" "$tmp" 2>&1) || fail "the repaired tree should pass: $out"
 
 # A tree without src/wire (or without any of the folders) is checked all the same.
