@@ -84,6 +84,13 @@ def test_setup():
         st, _, r = admin.post("/api/v1/residents", body)
         check_eq(st, 201, f"create resident {name}: {r}")
         residents.append(r)
+    # Two names of the longest allowed (40 characters), whose ICU sort keys make the longest cursors.
+    for i, name in enumerate((("欧阳" + "春夏秋冬东南西北" * 5)[:40], ("欧阳" + "梅兰竹菊琴棋书画" * 5)[:40])):
+        body = {"name": name, "id_number": make_id("110105", f"1990010{i + 1}", 31 + 2 * i),
+                "community_id": comm["id"], "phone": f"138000{8 + i}1234"}
+        st, _, r = admin.post("/api/v1/residents", body)
+        check_eq(st, 201, f"create resident with a long name: {r}")
+        residents.append(r)
     devices = []
     for i in range(3):
         st, _, d = admin.post("/api/v1/devices", {"imei": f"86000000000{i:04d}", "protocol": "watch",
@@ -99,7 +106,7 @@ def test_setup():
                files=files)
     # Without a fault every read below answers 200 with every row: the baseline of the phases.
     st, _, body = admin.get("/api/v1/residents?limit=100")
-    check_eq((st, len(body.get("items", []))), (200, len(names)), "the full list without a fault")
+    check_eq((st, len(body.get("items", []))), (200, len(residents)), "the full list without a fault")
 
 
 def walk(admin, path, limit):
@@ -131,11 +138,14 @@ def test_lists_whole_without_fault():
         ids, total = walk(admin, f"/api/v1/residents?sort={sort}", 2)
         check_eq(ids, want, f"sort={sort}: pages of 2 give the same order")
         check_eq(total, n, f"sort={sort}: total on the first page")
+    # the longest cursors: the sort keys of the longest names
+    ids, _ = walk(admin, "/api/v1/residents?sort=name&q=oy", 1)
+    check_eq(len(ids), 2, "pages of one through the long names")
     st, _, body = admin.get("/api/v1/residents?q=1234")
     check_eq(len(body.get("items", [])), n, "four-digit phone tail finds all")
     st, _, body = admin.get("/api/v1/residents?q=21234")
     check_eq([r["name"] for r in body.get("items", [])], ["赵一"], "five-digit tail checks the fifth digit")
-    ids, _ = walk(admin, "/api/v1/residents?q=91234", 1)
+    ids, _ = walk(admin, "/api/v1/residents?q=01234", 1)
     check_eq(ids, [], "a tail nobody has")
     st, _, raw = admin.get("/api/v1/residents/export")
     z = zipfile.ZipFile(io.BytesIO(raw)) if st == 200 else None
