@@ -197,10 +197,11 @@ int store_notify(store_tx *tx, const char *channel, nx_err *e);
 int store_leader(store *s, const char *name, bool *leader, nx_err *e);
 
 /* Fault injection for tests (never set in production): when the environment variable
- * NX_STORE_FAULT is "TEXT@N" at the first store_open of the process, the Nth row (1-based) of every
+ * NX_STORE_FAULT is "TEXT@N" at the first store_open of the process, the Nth step (1-based) of every
  * query whose SQL contains TEXT fails as if the connection had been lost (NX_EBUSY, "数据库连接中断"),
- * on every backend. The API tests use it to prove that a read failing mid-stream answers 503, not
- * a short 200 or a 404. */
+ * on every backend: the step that would deliver row N, or — for a query of exactly N - 1 rows — the
+ * step that would report the end (a query of fewer rows never meets the fault). The API tests use
+ * it to prove that a read failing mid-stream answers 503, not a short 200 or a 404. */
 
 /* For tests and tools: store_migrate with an explicit list (ending with backend NULL; only entries
  * for this store's backend are used, they must be in ascending order of number). */
