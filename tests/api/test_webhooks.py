@@ -245,17 +245,47 @@ def test_deliveries_recorded():
     st, _, dl = staff.get(f"/api/v1/webhooks/{chans['/ding']['id']}/deliveries")
     check_eq([(x["state"], x["attempts"]) for x in dl["items"]], [("sent", 1), ("sent", 1)], "ding: two events once each")
     # a restart redelivers nothing already sent
+    global WATCH
     S.stop()
     S.start()
-    gateway_port(S)
+    WATCH = gateway_port(S)
     time.sleep(2)
     check_eq(len(received("/wecom", timeout=0.1)), 1, "no duplicate after restart")
     check_eq(len(received("/flaky", timeout=0.1)), 3, "no duplicate after restart (flaky)")
 
 
+def test_more_channels_than_one_round():
+    """A community with more channels than one round of the subscriber sends to (32): every one of
+    them gets the alarm once, none is left out."""
+    other, ogrid = ctx["other"], ctx["ogrid"]
+    admin = S.login()  # the server was restarted
+    st, _, estate = admin.post("/api/v1/estates", {"community_id": other["id"], "name": "多群小区"})
+    st, _, b = admin.post("/api/v1/buildings", {"estate_id": estate["id"], "grid_id": ogrid["id"], "name": "3号楼"})
+    st, _, room = admin.post(f"/api/v1/buildings/{b['id']}/rooms", {"number": "303"})
+    st, _, elder = admin.post("/api/v1/residents", {"name": "钱玉兰", "id_number": make_id("110105", "19380521", 47),
+                                                    "room_id": room["id"]})
+    check_eq(st, 201, f"resident {elder}")
+    n = 40
+    for i in range(n):
+        st, _, c = admin.post("/api/v1/webhooks", {"name": f"楼长群{i}", "format": "json", "url": BASE + f"/many{i}",
+                                                   "levels": [0], "community_id": other["id"]})
+        check_eq(st, 201, f"channel {i}: {c}")
+    st, _, dev = admin.post("/api/v1/devices", {"imei": "7766554499", "protocol": "watch", "resident_id": elder["id"]})
+    check_eq(st, 201, f"device {dev}")
+    s = socket.create_connection(("127.0.0.1", WATCH), timeout=5)
+    s.sendall(wframe("7766554499", "AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000"))
+    s.settimeout(5)
+    check_eq(s.recv(100), b"[3G*7766554499*0002*AL]", "SOS acknowledged")
+    s.close()
+    missing = [i for i in range(n) if len(received(f"/many{i}", timeout=15)) != 1]
+    check_eq(missing, [], f"all {n} channels got the alarm once")
+    time.sleep(1)
+    check_eq([i for i in range(n) if len(received(f"/many{i}", timeout=0)) != 1], [], "and only once")
+
+
 try:
     run([test_setup, test_channels_api, test_sos_reaches_the_robots, test_escalation_reaches_duty_staff,
-         test_deliveries_recorded])
+         test_deliveries_recorded, test_more_channels_than_one_round])
 finally:
     S.cleanup()
     RECV.shutdown()

@@ -487,9 +487,10 @@ static int load_alert(store_tx *tx, int64_t id, alert_view *a, nx_err *e)
 }
 
 /* The channels still owed this event: enabled, of the alert's community and grid, serving level,
- * created before the event (a new channel gets no old alarms), and not yet sent (or given up). */
+ * created before the event (a new channel gets no old alarms), and not yet sent (or given up). At
+ * most CHANNELS_MAX into t; *more says that others are owed too (the next round sends them). */
 static int load_targets(store_tx *tx, const alert_view *a, const nx_event *ev, int level, target *t, int *n,
-                        nx_err *e)
+                        bool *more, nx_err *e)
 {
     store_param p[] = {P_INT(a->community_id), P_INT(ev->id), P_ID(a->grid_id), P_INT(1LL << level), P_INT(ev->at)};
     store_rows *r = NULL;
@@ -506,8 +507,10 @@ static int load_targets(store_tx *tx, const alert_view *a, const nx_event *ev, i
         const char *state = store_text(r, 4);
         if (state && strcmp(state, "retrying") != 0)
             continue; /* sent, or given up */
-        if (*n >= CHANNELS_MAX)
+        if (*n >= CHANNELS_MAX) {
+            *more = true;
             break;
+        }
         target *x = &t[(*n)++];
         x->id = store_int(r, 0);
         x->format = webhook_format_parse(store_text(r, 1));
@@ -563,11 +566,12 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
     if (!t)
         return NX_ENOMEM;
     int n = 0, rc;
+    bool more = false;
     store_tx *tx = NULL;
     if ((rc = store_begin(s, STORE_READ, &tx, &e)) == 0) {
         rc = load_alert(tx, alert_id, &a, &e);
         if (rc == 0 && a.community_id)
-            rc = load_targets(tx, &a, ev, level, t, &n, &e);
+            rc = load_targets(tx, &a, ev, level, t, &n, &more, &e);
         store_rollback(tx);
     }
     if (rc == NX_ENOTFOUND || (rc == 0 && (n == 0 || !a.community_id))) {
@@ -611,6 +615,10 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
         if (src && strcmp(state, "retrying") == 0 && result == 0)
             result = NX_EBUSY;
     }
+    /* more channels than one round holds: the event comes back at once (after the dispatcher's
+     * first back-off) for the rest; the ones sent now are recorded and skipped then */
+    if (more && result == 0)
+        result = NX_EBUSY;
     for (int f = 0; f < 4; f++)
         free(bodies[f]);
     strbuf_cleanup(&text);
