@@ -4,7 +4,6 @@
 
 #include "modules/app_http.h"
 
-#include <stdio.h>
 
 static int h_list(http_req *r, void *ctx)
 {
@@ -22,55 +21,22 @@ static int h_list(http_req *r, void *ctx)
 
 static int h_create(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = devices_webhook_create(app, &who, body, &id, http_err(r))) ||
-        (rc = devices_webhook_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/webhooks/%lld", (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
+    return app_http_create(r, ctx, devices_webhook_create, devices_webhook_get, "/api/v1/webhooks");
 }
 
 static int h_get(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_webhook_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, devices_webhook_get);
 }
 
 static int h_patch(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = devices_webhook_update(app, &who, id, body, http_err(r))) ||
-        (rc = devices_webhook_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, devices_webhook_update, devices_webhook_get);
 }
 
 static int h_delete(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_webhook_delete(app, &who, id, http_err(r))))
-        return rc;
-    return http_reply_status(r, 204);
+    return app_http_delete(r, ctx, devices_webhook_delete);
 }
 
 static int h_deliveries(http_req *r, void *ctx)

@@ -26,41 +26,17 @@ static int member_list(http_req *r, void *ctx)
 
 static int member_get(http_req *r, void *ctx)
 {
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = grid_member_get(ctx, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, grid_member_get);
 }
 
 static int member_create(http_req *r, void *ctx)
 {
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = grid_member_create(ctx, &who, body, &id, http_err(r))) ||
-        (rc = grid_member_get(ctx, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/grid-members/%lld", (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
+    return app_http_create(r, ctx, grid_member_create, grid_member_get, "/api/v1/grid-members");
 }
 
 static int member_patch(http_req *r, void *ctx)
 {
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = grid_member_update(ctx, &who, id, body, http_err(r))) ||
-        (rc = grid_member_get(ctx, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, grid_member_update, grid_member_get);
 }
 
 static int inc_list(http_req *r, void *ctx)
@@ -77,52 +53,25 @@ static int inc_list(http_req *r, void *ctx)
 
 static int inc_create(http_req *r, void *ctx)
 {
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = grid_incident_create(ctx, &who, body, &id, http_err(r))) ||
-        (rc = grid_incident_get(ctx, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/incidents/%lld", (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
+    return app_http_create(r, ctx, grid_incident_create, grid_incident_get, "/api/v1/incidents");
 }
 
 static int inc_get(http_req *r, void *ctx)
 {
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = grid_incident_get(ctx, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, grid_incident_get);
 }
 
-static int inc_move(http_req *r, void *ctx, int (*fn)(nx_app *, const nx_principal *, int64_t, json_t *, nx_err *))
-{
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = fn(ctx, &who, id, body, http_err(r))) || (rc = grid_incident_get(ctx, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
 static int inc_dispatch(http_req *r, void *ctx)
 {
-    return inc_move(r, ctx, grid_incident_dispatch);
+    return app_http_change(r, ctx, grid_incident_dispatch, grid_incident_get);
 }
 static int inc_handle(http_req *r, void *ctx)
 {
-    return inc_move(r, ctx, grid_incident_handle);
+    return app_http_change(r, ctx, grid_incident_handle, grid_incident_get);
 }
 static int inc_close(http_req *r, void *ctx)
 {
-    return inc_move(r, ctx, grid_incident_close);
+    return app_http_change(r, ctx, grid_incident_close, grid_incident_get);
 }
 
 static int inc_photo(http_req *r, void *ctx)

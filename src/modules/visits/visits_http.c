@@ -48,49 +48,8 @@ int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_er
     return http_query_limit(r, (int)cfg->page_default, (int)cfg->page_max, &f->limit);
 }
 
-/* Handlers of the usual shapes. */
-typedef int (*create_fn)(nx_app *, const nx_principal *, json_t *, int64_t *, nx_err *);
-typedef int (*get_fn)(nx_app *, const nx_principal *, int64_t, json_t **, nx_err *);
-typedef int (*change_fn)(nx_app *, const nx_principal *, int64_t, json_t *, nx_err *);
+/* Lists share the filters of the query string; the other shapes are app_http.h's. */
 typedef int (*list_fn)(nx_app *, const nx_principal *, const care_filter *, json_t **, nx_err *);
-
-static int do_create(http_req *r, nx_app *app, create_fn create, get_fn get, const char *prefix)
-{
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = create(app, &who, body, &id, http_err(r))) ||
-        (rc = get(app, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[96];
-    snprintf(loc, sizeof loc, "%s/%lld", prefix, (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
-}
-
-static int do_get(http_req *r, nx_app *app, get_fn get)
-{
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-static int do_change(http_req *r, nx_app *app, change_fn change, get_fn get)
-{
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = change(app, &who, id, body, http_err(r))) || (rc = get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
 
 static int do_list(http_req *r, nx_app *app, list_fn list)
 {
@@ -117,15 +76,15 @@ static int vocab_list(http_req *r, void *ctx)
 }
 static int vocab_create(http_req *r, void *ctx)
 {
-    return do_create(r, ctx, visits_vocab_create, visits_vocab_get, "/api/v1/care/vocab");
+    return app_http_create(r, ctx, visits_vocab_create, visits_vocab_get, "/api/v1/care/vocab");
 }
 static int vocab_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, visits_vocab_get);
+    return app_http_get(r, ctx, visits_vocab_get);
 }
 static int vocab_patch(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_vocab_update, visits_vocab_get);
+    return app_http_change(r, ctx, visits_vocab_update, visits_vocab_get);
 }
 static int policy_list(http_req *r, void *ctx)
 {
@@ -136,15 +95,15 @@ static int policy_list(http_req *r, void *ctx)
 }
 static int policy_create(http_req *r, void *ctx)
 {
-    return do_create(r, ctx, visits_policy_create, visits_policy_get, "/api/v1/care/policies");
+    return app_http_create(r, ctx, visits_policy_create, visits_policy_get, "/api/v1/care/policies");
 }
 static int policy_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, visits_policy_get);
+    return app_http_get(r, ctx, visits_policy_get);
 }
 static int policy_patch(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_policy_update, visits_policy_get);
+    return app_http_change(r, ctx, visits_policy_update, visits_policy_get);
 }
 
 /* ---- care files ---- */
@@ -155,19 +114,19 @@ static int file_list(http_req *r, void *ctx)
 }
 static int file_create(http_req *r, void *ctx)
 {
-    return do_create(r, ctx, visits_care_file_create, visits_care_file_get, "/api/v1/care-files");
+    return app_http_create(r, ctx, visits_care_file_create, visits_care_file_get, "/api/v1/care-files");
 }
 static int file_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, visits_care_file_get);
+    return app_http_get(r, ctx, visits_care_file_get);
 }
 static int file_patch(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_care_file_update, visits_care_file_get);
+    return app_http_change(r, ctx, visits_care_file_update, visits_care_file_get);
 }
 static int file_close(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_care_file_close, visits_care_file_get);
+    return app_http_change(r, ctx, visits_care_file_close, visits_care_file_get);
 }
 
 static int file_task(http_req *r, void *ctx, bool life)
@@ -200,11 +159,11 @@ static int task_list(http_req *r, void *ctx)
 }
 static int task_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, visits_task_get);
+    return app_http_get(r, ctx, visits_task_get);
 }
 static int task_patch(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_task_update, visits_task_get);
+    return app_http_change(r, ctx, visits_task_update, visits_task_get);
 }
 static int visit_list(http_req *r, void *ctx)
 {
@@ -212,11 +171,11 @@ static int visit_list(http_req *r, void *ctx)
 }
 static int visit_create(http_req *r, void *ctx)
 {
-    return do_create(r, ctx, visits_record, visits_get, "/api/v1/visits");
+    return app_http_create(r, ctx, visits_record, visits_get, "/api/v1/visits");
 }
 static int visit_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, visits_get);
+    return app_http_get(r, ctx, visits_get);
 }
 
 static int visit_photo(http_req *r, void *ctx)
@@ -262,27 +221,27 @@ static int problem_list(http_req *r, void *ctx)
 }
 static int problem_create(http_req *r, void *ctx)
 {
-    return do_create(r, ctx, visits_problem_create, visits_problem_get, "/api/v1/problems");
+    return app_http_create(r, ctx, visits_problem_create, visits_problem_get, "/api/v1/problems");
 }
 static int problem_get(http_req *r, void *ctx)
 {
-    return do_get(r, ctx, visits_problem_get);
+    return app_http_get(r, ctx, visits_problem_get);
 }
 static int problem_patch(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_problem_update, visits_problem_get);
+    return app_http_change(r, ctx, visits_problem_update, visits_problem_get);
 }
 static int problem_note(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_problem_note, visits_problem_get);
+    return app_http_change(r, ctx, visits_problem_note, visits_problem_get);
 }
 static int problem_resolve(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_problem_resolve, visits_problem_get);
+    return app_http_change(r, ctx, visits_problem_resolve, visits_problem_get);
 }
 static int problem_rate(http_req *r, void *ctx)
 {
-    return do_change(r, ctx, visits_problem_rate, visits_problem_get);
+    return app_http_change(r, ctx, visits_problem_rate, visits_problem_get);
 }
 
 /* ---- statistics and the register ---- */
