@@ -214,7 +214,11 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
         (level && (rc = visits_vocab_check(tx, "care_level", level, "level", "关怀等级", e))) ||
         (responsible && (rc = visits_user_check(tx, responsible, c.community, "responsible_user_id", e))))
         goto fail;
-    bool raise = level && vx_level_rank(tx, level) > vx_level_rank(tx, c.level);
+    int64_t rank_to = 0, rank_from = 0;
+    if (level &&
+        ((rc = vx_level_rank(tx, level, &rank_to, e)) || (rc = vx_level_rank(tx, c.level, &rank_from, e))))
+        goto fail;
+    bool raise = level && rank_to > rank_from;
     store_param p[] = {P_TEXT(category), P_TEXT(level), P_TEXT(living), P_TEXT(health), P_TEXT(needs),
                        P_INT(clear_resp ? -1 : responsible), P_INT(now), P_INT(id)};
     if ((rc = store_exec(tx,
@@ -247,9 +251,10 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
         char key[48], due[11];
         snprintf(key, sizeof key, "raise:%lld", (long long)entry);
         vx_day(now, VX_DUE_RAISE, due);
-        int64_t assignee = vx_pick_assignee(tx, clear_resp ? 0 : (responsible ? responsible : c.responsible),
-                                            c.community, c.grid, "grid");
-        if ((rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, "level_raise", "关怀等级提高",
+        int64_t assignee = 0;
+        if ((rc = vx_pick_assignee(tx, clear_resp ? 0 : (responsible ? responsible : c.responsible), c.community,
+                                   c.grid, "grid", &assignee, e)) ||
+            (rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, "level_raise", "关怀等级提高",
                                 key, due, now, NULL, e)))
             goto fail;
     }
@@ -353,8 +358,9 @@ static int life_or_manual(nx_app *app, const nx_principal *who, int64_t id, cons
         goto fail;
     char key[48];
     snprintf(key, sizeof key, "%s:%lld", strcmp(action, "manual_trigger") == 0 ? "manual" : "life", (long long)entry);
-    int64_t assignee = vx_pick_assignee(tx, c.responsible, c.community, c.grid, "grid");
-    if ((rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, reason, note, key, due, now, task_id,
+    int64_t assignee = 0;
+    if ((rc = vx_pick_assignee(tx, c.responsible, c.community, c.grid, "grid", &assignee, e)) ||
+        (rc = vx_event_task(tx, c.community, c.grid, c.resident, id, assignee, reason, note, key, due, now, task_id,
                             e)) ||
         (rc = audit_and_emit(tx, who, action, VISITS_EV_CARE_FILE_TRIGGERED, id, c.community, c.resident, detail, e)))
         goto fail;

@@ -143,7 +143,9 @@ int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created
     date_format(s, start);
     date_format(en, end);
     date_format(today, day);
-    int64_t assignee = vx_pick_assignee(tx, responsible, community, grid, pol.responsible);
+    int64_t assignee = 0;
+    if ((rc = vx_pick_assignee(tx, responsible, community, grid, pol.responsible, &assignee, e)))
+        return rc;
     store_param p[] = {P_INT(community), P_ID(grid), P_INT(resident), P_INT(file_id), P_TEXT(start),
                        P_TEXT(end),      P_ID(assignee), P_INT(now_ms), P_TEXT(day)};
     int64_t changes = 0;
@@ -408,9 +410,10 @@ static int on_status_changed(store *s, const nx_event *ev, void *ctx)
         for (int i = 0; i < n; i++) {
             char key[64];
             snprintf(key, sizeof key, "event:%lld:%lld", (long long)ev->id, (long long)mf[i].file);
-            int64_t assignee = vx_pick_assignee(tx, mf[i].responsible, mf[i].community, mf[i].grid, "grid");
-            if ((rc = vx_event_task(tx, mf[i].community, mf[i].grid, mf[i].resident, mf[i].file, assignee, "bereaved",
-                                    "家中亲人去世，遇事必访", key, due, now, NULL, &e)))
+            int64_t assignee = 0;
+            if ((rc = vx_pick_assignee(tx, mf[i].responsible, mf[i].community, mf[i].grid, "grid", &assignee, &e)) ||
+                (rc = vx_event_task(tx, mf[i].community, mf[i].grid, mf[i].resident, mf[i].file, assignee,
+                                    "bereaved", "家中亲人去世，遇事必访", key, due, now, NULL, &e)))
                 goto fail;
         }
     }
@@ -466,9 +469,10 @@ static int on_alert_resolved(store *s, const nx_event *ev, void *ctx)
     char due[11], key[48];
     vx_day(now, VX_DUE_ALERT, due);
     snprintf(key, sizeof key, "event:%lld", (long long)ev->id);
-    int64_t assignee = vx_pick_assignee(tx, resp, community, grid, "grid");
-    if ((rc = vx_event_task(tx, community, grid, resident, file, assignee, "alert_followup", note, key, due, now, NULL,
-                            &e)))
+    int64_t assignee = 0;
+    if ((rc = vx_pick_assignee(tx, resp, community, grid, "grid", &assignee, &e)) ||
+        (rc = vx_event_task(tx, community, grid, resident, file, assignee, "alert_followup", note, key, due, now,
+                            NULL, &e)))
         goto fail;
     return store_commit(tx, &e);
 fail:

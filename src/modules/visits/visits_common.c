@@ -36,24 +36,16 @@ int visits_vocab_check(store_tx *tx, const char *kind, const char *code, const c
     return 0;
 }
 
-void vx_vocab_label(store_tx *tx, const char *kind, const char *code, char *out, size_t n)
+int vx_level_rank(store_tx *tx, const char *level, int64_t *rank, nx_err *e)
 {
-    out[0] = '\0';
-    char *s = NULL;
-    store_param p[] = {P_TEXT(kind), P_TEXT(code)};
-    if (code && store_one_text(tx, "SELECT label FROM care_vocab WHERE kind = $1 AND code = $2", p, 2, &s, NULL) == 0 &&
-        s)
-        str_copy(out, s, n);
-    free(s);
-}
-
-int64_t vx_level_rank(store_tx *tx, const char *level)
-{
-    int64_t v = 0;
     store_param p[] = {P_TEXT(level)};
-    if (store_one_int(tx, "SELECT sort FROM care_vocab WHERE kind = 'care_level' AND code = $1", p, 1, &v, NULL))
+    int rc = store_one_int(tx, "SELECT sort FROM care_vocab WHERE kind = 'care_level' AND code = $1", p, 1, rank, e);
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        *rank = 0;
         return 0;
-    return v;
+    }
+    return rc;
 }
 
 int visits_timeline_add(store_tx *tx, int64_t community, const char *type, int64_t id,
@@ -133,27 +125,38 @@ int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), con
     return 0;
 }
 
-int64_t vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
-                         const char *responsible)
+/* The id sql (one $1 = key) answers into *out, 0 when it answers no row; 0 or the read's error. */
+static int first_id(store_tx *tx, const char *sql, int64_t key, int64_t *out, nx_err *e)
 {
-    if (responsible_user)
-        return responsible_user;
-    int64_t u = 0;
-    if (grid && (responsible == NULL || strcmp(responsible, "grid") == 0)) {
-        store_param p[] = {P_INT(grid)};
-        if (store_one_int(tx,
-                          "SELECT id FROM users WHERE role = 'grid' AND grid_id = $1 AND disabled = 0 ORDER BY id "
-                          "LIMIT 1",
-                          p, 1, &u, NULL) == 0)
-            return u;
+    store_param p[] = {P_INT(key)};
+    int rc = store_one_int(tx, sql, p, 1, out, e);
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        *out = 0;
+        return 0;
     }
-    store_param p[] = {P_INT(community)};
-    if (store_one_int(tx,
-                      "SELECT id FROM users WHERE role = 'staff' AND community_id = $1 AND disabled = 0 ORDER BY id "
-                      "LIMIT 1",
-                      p, 1, &u, NULL) == 0)
-        return u;
-    return 0;
+    return rc;
+}
+
+int vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
+                     const char *responsible, int64_t *assignee, nx_err *e)
+{
+    *assignee = responsible_user;
+    if (responsible_user)
+        return 0;
+    int rc;
+    if (grid && (responsible == NULL || strcmp(responsible, "grid") == 0)) {
+        if ((rc = first_id(tx,
+                           "SELECT id FROM users WHERE role = 'grid' AND grid_id = $1 AND disabled = 0 ORDER BY id "
+                           "LIMIT 1",
+                           grid, assignee, e)) ||
+            *assignee)
+            return rc;
+    }
+    return first_id(tx,
+                    "SELECT id FROM users WHERE role = 'staff' AND community_id = $1 AND disabled = 0 ORDER BY id "
+                    "LIMIT 1",
+                    community, assignee, e);
 }
 
 int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t resident, int64_t care_file,
@@ -218,14 +221,7 @@ int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, i
 
 int vx_active_file(store_tx *tx, int64_t resident, int64_t *file, nx_err *e)
 {
-    store_param p[] = {P_INT(resident)};
-    int rc = store_one_int(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", p, 1, file, e);
-    if (rc == NX_ENOTFOUND) {
-        nx_err_clear(e);
-        *file = 0;
-        return 0;
-    }
-    return rc;
+    return first_id(tx, "SELECT id FROM care_files WHERE resident_id = $1 AND status = 'active'", resident, file, e);
 }
 
 int visits_user_check(store_tx *tx, int64_t user, int64_t community, const char *field, nx_err *e)

@@ -16,19 +16,17 @@
 /* Today (Shanghai) as "YYYY-MM-DD" plus n days. */
 void vx_day(int64_t now_ms, int plus_days, char out[11]);
 
-/* The label of a code ("" when unknown) into out. */
-void vx_vocab_label(store_tx *tx, const char *kind, const char *code, char *out, size_t n);
-/* Rank (sort) of a care level; 0 when unknown. */
-int64_t vx_level_rank(store_tx *tx, const char *level);
+/* Rank (sort) of a care level into *rank (0 when unknown); 0 or the read's error. */
+int vx_level_rank(store_tx *tx, const char *level, int64_t *rank, nx_err *e);
 
 /* The timeline of an object as a JSON array. */
 int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e);
 
 /* The user a new task goes to: the care file's responsible user if given, else (responsible
  * "grid") the first active grid worker of the grid, else the first active staff member of the
- * community; 0 when there is none. */
-int64_t vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
-                         const char *responsible);
+ * community; 0 when there is none. Into *assignee; 0 or the read's error. */
+int vx_pick_assignee(store_tx *tx, int64_t responsible_user, int64_t community, int64_t grid,
+                     const char *responsible, int64_t *assignee, nx_err *e);
 
 /* Create an event task (遇事必访) unless one with source_key exists. *task_id receives the new or
  * existing task's id (0 if none could be found). */
