@@ -31,35 +31,41 @@ static int check_username(const char *u, nx_err *e)
     return 0;
 }
 
+/* The place id names: sql reads one column of its row (its parent's id) into *parent. NX_EINVAL naming
+ * field ("请指定有效的<what>") when id is 0 or the read finds nothing. */
+static int place_parent(store_tx *tx, const char *sql, int64_t id, int64_t *parent, const char *field,
+                        const char *what, nx_err *e)
+{
+    if (!id || store_one_int(tx, sql, (store_param[]){P_INT(id)}, 1, parent, NULL))
+        return nx_fail(e, NX_EINVAL, field, "请指定有效的%s", what);
+    return 0;
+}
+
 /* Resolve and check the place a scope names; fills the ids the scope implies. */
 static int resolve_scope(store_tx *tx, user_input *in, nx_err *e)
 {
     int rc;
+    int64_t x;
     switch (in->scope) {
     case SCOPE_ALL:
         in->street_id = in->community_id = in->grid_id = 0;
         return 0;
-    case SCOPE_STREET: {
-        store_param p[] = {P_INT(in->street_id)};
-        int64_t x;
-        if (!in->street_id || store_one_int(tx, "SELECT id FROM streets WHERE id = $1", p, 1, &x, NULL))
-            return nx_fail(e, NX_EINVAL, "street_id", "请指定有效的街道");
-        in->community_id = in->grid_id = 0;
-        return 0;
-    }
-    case SCOPE_COMMUNITY: {
-        store_param p[] = {P_INT(in->community_id)};
-        if (!in->community_id ||
-            store_one_int(tx, "SELECT street_id FROM communities WHERE id = $1", p, 1, &in->street_id, NULL))
-            return nx_fail(e, NX_EINVAL, "community_id", "请指定有效的社区");
-        in->grid_id = 0;
-        return 0;
-    }
+    case SCOPE_STREET:
+        rc = place_parent(tx, "SELECT id FROM streets WHERE id = $1", in->street_id, &x, "street_id", "街道",
+                          e);
+        if (rc == 0)
+            in->community_id = in->grid_id = 0;
+        return rc;
+    case SCOPE_COMMUNITY:
+        rc = place_parent(tx, "SELECT street_id FROM communities WHERE id = $1", in->community_id,
+                          &in->street_id, "community_id", "社区", e);
+        if (rc == 0)
+            in->grid_id = 0;
+        return rc;
     case SCOPE_GRID: {
-        store_param p[] = {P_INT(in->grid_id)};
-        if (!in->grid_id ||
-            store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", p, 1, &in->community_id, NULL))
-            return nx_fail(e, NX_EINVAL, "grid_id", "请指定有效的网格");
+        if ((rc = place_parent(tx, "SELECT community_id FROM grids WHERE id = $1", in->grid_id,
+                               &in->community_id, "grid_id", "网格", e)))
+            return rc;
         store_param q[] = {P_INT(in->community_id)};
         rc = store_one_int(tx, "SELECT street_id FROM communities WHERE id = $1", q, 1, &in->street_id, e);
         return rc;
@@ -172,6 +178,30 @@ static int find_user(store_tx *tx, const char *username, int64_t *id, int64_t *c
     return rc == NX_ENOTFOUND ? nx_fail(e, NX_ENOTFOUND, "username", "用户 %s 不存在", username) : rc;
 }
 
+/* Start an account change: a write transaction in *tx, and the id and community of the account named
+ * username. On failure nothing is left open. */
+static int account_begin(store *s, const char *username, store_tx **tx, int64_t *id, int64_t *community,
+                         nx_err *e)
+{
+    int rc = store_begin(s, STORE_WRITE, tx, e);
+    if (rc == 0 && (rc = find_user(*tx, username, id, community, e)))
+        store_rollback(*tx);
+    return rc;
+}
+
+/* End an account change: commit and forget the account's cached sessions, or (rc != 0) roll back and
+ * return rc. */
+static int account_done(store_tx *tx, int rc, int64_t id, nx_err *e)
+{
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    rc = store_commit(tx, e);
+    session_cache_forget(id, 0);
+    return rc;
+}
+
 int users_set_password(store *s, const nx_principal *who, const char *username, const char *pw,
                        bool must_change, nx_err *e)
 {
@@ -184,26 +214,20 @@ int users_set_password(store *s, const nx_principal *who, const char *username, 
     if ((rc = password_hash(pw, hash, e)))
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(s, STORE_WRITE, &tx, e)))
-        return rc;
     int64_t id, community;
-    if ((rc = find_user(tx, username, &id, &community, e)))
-        goto fail;
+    if ((rc = account_begin(s, username, &tx, &id, &community, e)))
+        return rc;
     store_param p[] = {P_TEXT(hash), P_INT(must_change), P_INT(clock_now_ms()), P_INT(id)};
     store_param d[] = {P_INT(id)};
-    if ((rc = store_exec(tx,
-                         "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, "
-                         "locked_until = 0, updated_at = $3 WHERE id = $4",
-                         p, 4, NULL, e)) ||
-        (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e)) ||
-        (rc = audit_write(tx, who, "password_reset", "user", id, community, NULL, e)))
-        goto fail;
-    rc = store_commit(tx, e);
-    session_cache_forget(id, 0);
-    return rc;
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_exec(tx,
+                    "UPDATE users SET password_hash = $1, must_change_password = $2, failed_logins = 0, "
+                    "locked_until = 0, updated_at = $3 WHERE id = $4",
+                    p, 4, NULL, e);
+    if (rc == 0)
+        rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e);
+    if (rc == 0)
+        rc = audit_write(tx, who, "password_reset", "user", id, community, NULL, e);
+    return account_done(tx, rc, id, e);
 }
 
 int users_set_disabled(store *s, const nx_principal *who, const char *username, bool disabled, nx_err *e)
@@ -212,27 +236,19 @@ int users_set_disabled(store *s, const nx_principal *who, const char *username, 
     if (who && !perm_has(who, RIGHT_USER_ADMIN))
         return nx_fail(e, NX_EPERM, "", "无权管理账号");
     store_tx *tx;
-    if ((rc = store_begin(s, STORE_WRITE, &tx, e)))
-        return rc;
     int64_t id, community;
-    if ((rc = find_user(tx, username, &id, &community, e)))
-        goto fail;
-    if (who && id == who->user_id && disabled) {
-        rc = nx_fail(e, NX_EINVAL, "disabled", "不能停用自己的账号");
-        goto fail;
-    }
+    if ((rc = account_begin(s, username, &tx, &id, &community, e)))
+        return rc;
+    if (who && id == who->user_id && disabled)
+        return account_done(tx, nx_fail(e, NX_EINVAL, "disabled", "不能停用自己的账号"), id, e);
     store_param p[] = {P_INT(disabled), P_INT(clock_now_ms()), P_INT(id)};
     store_param d[] = {P_INT(id)};
-    if ((rc = store_exec(tx, "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3", p, 3, NULL, e)) ||
-        (disabled && (rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e))) ||
-        (rc = audit_write(tx, who, disabled ? "disable" : "enable", "user", id, community, NULL, e)))
-        goto fail;
-    rc = store_commit(tx, e);
-    session_cache_forget(id, 0);
-    return rc;
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_exec(tx, "UPDATE users SET disabled = $1, updated_at = $2 WHERE id = $3", p, 3, NULL, e);
+    if (rc == 0 && disabled)
+        rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e);
+    if (rc == 0)
+        rc = audit_write(tx, who, disabled ? "disable" : "enable", "user", id, community, NULL, e);
+    return account_done(tx, rc, id, e);
 }
 
 #define USER_COLS                                                                                  \
@@ -392,14 +408,8 @@ int users_update(store *s, const nx_principal *who, int64_t id, const user_input
                           scope_code(in.scope));
     rc = audit_write(tx, who, "update", "user", id, in.community_id, d, e);
     json_decref(d);
-    if (rc)
-        goto fail;
-    rc = store_commit(tx, e);
-    session_cache_forget(id, 0);
-    return rc;
 fail:
-    store_rollback(tx);
-    return rc;
+    return account_done(tx, rc, id, e);
 }
 
 int users_get_preferences(store *s, int64_t user_id, json_t **out, nx_err *e)
