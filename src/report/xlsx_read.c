@@ -280,6 +280,22 @@ static int parse_part(xlsx_reader *r, const char *name, size_t cap, XML_Parser p
     return rc;
 }
 
+/* Read a whole part with a parser of its own calling start, end and text (NULL: none) with ud. */
+static int read_part(xlsx_reader *r, const char *name, size_t cap, void *ud, XML_StartElementHandler start,
+                     XML_EndElementHandler end, XML_CharacterDataHandler text, nx_err *e)
+{
+    XML_Parser p = new_parser(r, ud);
+    if (p == NULL)
+        return nx_fail(e, NX_ENOMEM, NULL, "内存不足");
+    XML_SetElementHandler(p, start, end);
+    if (text)
+        XML_SetCharacterDataHandler(p, text);
+    int rc = parse_part(r, name, cap, p, e);
+    r->xp = NULL;
+    XML_ParserFree(p);
+    return rc;
+}
+
 /* Join the relationship target to the directory of the source part ("xl/") and normalise "." and
  * ".."; an absolute target ("/xl/worksheets/sheet1.xml") is taken from the package root. */
 static int resolve_target(const char *base_dir, const char *target, char *out, size_t outsz)
@@ -446,15 +462,8 @@ static void XMLCALL sst_end(void *ud, const XML_Char *name)
 static int load_shared_strings(xlsx_reader *r, const char *path, nx_err *e)
 {
     sst_ctx c = {.r = r};
-    XML_Parser p = new_parser(r, &c);
-    if (p == NULL)
-        return nx_fail(e, NX_ENOMEM, NULL, "内存不足");
     strbuf_init(&c.cur, r->lim.max_cell);
-    XML_SetElementHandler(p, sst_start, sst_end);
-    XML_SetCharacterDataHandler(p, sst_text);
-    int rc = parse_part(r, path, r->lim.max_bytes, p, e);
-    r->xp = NULL;
-    XML_ParserFree(p);
+    int rc = read_part(r, path, r->lim.max_bytes, &c, sst_start, sst_end, sst_text, e);
     strbuf_cleanup(&c.cur);
     return rc == NX_ENOTFOUND ? 0 : rc; /* no shared strings is fine until a cell needs one */
 }
@@ -647,13 +656,7 @@ static int open_workbook(xlsx_reader *r, nx_err *e)
     r->e = e; /* handlers report here while the parts are read */
 
     wb_ctx wb = {.r = r};
-    XML_Parser p = new_parser(r, &wb);
-    if (p == NULL)
-        return nx_fail(e, NX_ENOMEM, NULL, "内存不足");
-    XML_SetElementHandler(p, wb_start, wb_end);
-    rc = parse_part(r, "xl/workbook.xml", SMALL_PART_CAP, p, e);
-    XML_ParserFree(p);
-    r->xp = NULL;
+    rc = read_part(r, "xl/workbook.xml", SMALL_PART_CAP, &wb, wb_start, wb_end, NULL, e);
     if (rc == NX_ENOTFOUND)
         return nx_fail(e, NX_EINVAL, NULL, "不是有效的 xlsx 表格：缺少 xl/workbook.xml");
     if (rc)
@@ -662,13 +665,7 @@ static int open_workbook(xlsx_reader *r, nx_err *e)
     rels_ctx rels = {.r = r, .want_id = wb.visible_rid[0] ? wb.visible_rid : wb.first_rid};
     if (rels.want_id[0] == '\0')
         return nx_fail(e, NX_EINVAL, NULL, "xlsx 表格中没有工作表");
-    p = new_parser(r, &rels);
-    if (p == NULL)
-        return nx_fail(e, NX_ENOMEM, NULL, "内存不足");
-    XML_SetElementHandler(p, rels_start, NULL);
-    rc = parse_part(r, "xl/_rels/workbook.xml.rels", SMALL_PART_CAP, p, e);
-    XML_ParserFree(p);
-    r->xp = NULL;
+    rc = read_part(r, "xl/_rels/workbook.xml.rels", SMALL_PART_CAP, &rels, rels_start, NULL, NULL, e);
     if (rc && rc != NX_ENOTFOUND)
         return rc;
     if (rels.sheet_target[0] && resolve_target("xl/", rels.sheet_target, sheet_path, sizeof sheet_path) != 0)
