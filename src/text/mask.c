@@ -58,19 +58,20 @@ static size_t cp_offset(const char *s, size_t idx)
     return off;
 }
 
-/* Start a mask: returns false (having written "" or "****") when there is nothing to interpret. */
-static bool begin(const char *s, char *out, size_t n, writer *w)
+/* Start a mask: returns how many code points s has to interpret, or 0 (having written "" or "****")
+ * when there is nothing to interpret. */
+static size_t begin(const char *s, char *out, size_t n, writer *w)
 {
     *w = (writer){out, n, 0, n == 0};
     if (n)
         out[0] = '\0';
     if (s == NULL || n == 0)
-        return false;
+        return 0;
     if (!str_utf8_valid(s, strlen(s))) {
         w_put(w, "****", 4);
-        return false;
+        return 0;
     }
-    return true;
+    return str_utf8_len(s);
 }
 
 /* Keep head and tail code points of s; between them write one '*' per hidden code point, or the
@@ -92,14 +93,12 @@ static void keep_ends(writer *w, const char *s, size_t head, size_t tail, bool f
 void mask_id(const char *id, char *out, size_t n)
 {
     writer w;
-    if (!begin(id, out, n, &w))
-        return;
-    size_t cps = str_utf8_len(id);
+    size_t cps = begin(id, out, n, &w);
     if (cps > 8)
         keep_ends(&w, id, 4, 4, false);
     else if (cps > 2)
         keep_ends(&w, id, 0, 2, false);
-    else
+    else if (cps > 0)
         keep_ends(&w, id, 0, 0, false);
 }
 
@@ -116,7 +115,7 @@ static bool all_digits(const char *s)
 void mask_phone(const char *p, char *out, size_t n)
 {
     writer w;
-    if (!begin(p, out, n, &w))
+    if (begin(p, out, n, &w) == 0)
         return;
     size_t len = strlen(p);
     if (len == 11 && p[0] == '1' && all_digits(p)) {
@@ -143,9 +142,7 @@ void mask_phone(const char *p, char *out, size_t n)
 void mask_address(const char *addr, char *out, size_t n)
 {
     writer w;
-    if (!begin(addr, out, n, &w))
-        return;
-    size_t cps = str_utf8_len(addr);
+    size_t cps = begin(addr, out, n, &w);
     if (cps == 0)
         return;
     size_t head = cps > 6 ? 6 : cps / 2;
@@ -155,15 +152,11 @@ void mask_address(const char *addr, char *out, size_t n)
 void mask_name(const char *name, char *out, size_t n)
 {
     writer w;
-    if (!begin(name, out, n, &w))
-        return;
-    size_t cps = str_utf8_len(name);
-    if (cps == 0)
-        return;
+    size_t cps = begin(name, out, n, &w);
     if (cps == 1)
         keep_ends(&w, name, 0, 0, false);
     else if (cps == 2)
         keep_ends(&w, name, 1, 0, false);
-    else
+    else if (cps > 2)
         keep_ends(&w, name, 1, 1, false);
 }
