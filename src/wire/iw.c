@@ -68,6 +68,21 @@ static int degmin(wire_span s, int32_t maxdeg, int32_t *out)
     return 0;
 }
 
+/* A coordinate at b.p[*i]: "ddmm.mmmm" then its hemisphere letter, pos or neg (neg makes it negative).
+ * On success *i is past the letter. Returns 0 or NX_EINVAL. */
+static int coordinate(wire_span b, size_t *i, char pos, char neg, int32_t maxdeg, int32_t *out)
+{
+    size_t s0 = *i, k = *i;
+    while (k < b.n && ((b.p[k] >= '0' && b.p[k] <= '9') || b.p[k] == '.'))
+        k++;
+    if (k >= b.n || (b.p[k] != pos && b.p[k] != neg) || degmin((wire_span){b.p + s0, k - s0}, maxdeg, out))
+        return NX_EINVAL;
+    if (b.p[k] == neg && *out != WIRE_NONE)
+        *out = -*out;
+    *i = k + 1;
+    return 0;
+}
+
 /* The position block, e.g. "261126A3627.4412N11617.9050E000.0081530000.0006001008800102". */
 static int parse_block(wire_span b, wire_pos *p, int32_t *battery, const char **bad)
 {
@@ -82,22 +97,11 @@ static int parse_block(wire_span b, wire_pos *p, int32_t *battery, const char **
     if (av != 'A' && av != 'a' && av != 'V' && av != 'v')
         FAIL_FIELD("fix");
     size_t i = 7;
-    int32_t lat, lon;
-    size_t s0 = i;
-    while (i < b.n && ((b.p[i] >= '0' && b.p[i] <= '9') || b.p[i] == '.'))
-        i++;
-    if (i >= b.n || (b.p[i] != 'N' && b.p[i] != 'S') || degmin((wire_span){b.p + s0, i - s0}, 90, &lat))
+    int32_t lat = WIRE_NONE, lon = WIRE_NONE;
+    if (coordinate(b, &i, 'N', 'S', 90, &lat))
         FAIL_FIELD("latitude");
-    if (b.p[i] == 'S' && lat != WIRE_NONE)
-        lat = -lat;
-    s0 = ++i;
-    while (i < b.n && ((b.p[i] >= '0' && b.p[i] <= '9') || b.p[i] == '.'))
-        i++;
-    if (i >= b.n || (b.p[i] != 'E' && b.p[i] != 'W') || degmin((wire_span){b.p + s0, i - s0}, 180, &lon))
+    if (coordinate(b, &i, 'E', 'W', 180, &lon))
         FAIL_FIELD("longitude");
-    if (b.p[i] == 'W' && lon != WIRE_NONE)
-        lon = -lon;
-    i++;
     if (lat == 0 && lon == 0)
         lat = lon = WIRE_NONE;
     p->lat_e6 = lat;
