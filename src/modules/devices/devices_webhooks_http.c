@@ -4,7 +4,6 @@
 
 #include "modules/app_http.h"
 
-
 static int h_list(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
