@@ -184,7 +184,12 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
         goto fail;
     if (user) {
         store_param u[] = {P_INT(user)};
-        if (store_one_text(tx, "SELECT display_name FROM users WHERE id = $1", u, 1, &display, NULL) || !display) {
+        lrc = store_one_text(tx, "SELECT display_name FROM users WHERE id = $1", u, 1, &display, e);
+        if (lrc && lrc != NX_ENOTFOUND) { /* the database failed: not "no such account" */
+            rc = lrc;
+            goto fail;
+        }
+        if (lrc || !display) {
             rc = nx_fail(e, NX_EINVAL, "user_id", "账号不存在");
             goto fail;
         }

@@ -363,6 +363,10 @@ typedef struct member_file {
     int64_t file, community, grid, resident, responsible;
 } member_file;
 
+/* A household's members with a care file are all read (no household comes near this; more fails the
+ * event, which is retried, rather than leaving some of the family unvisited). */
+#define HOUSEHOLD_MAX 1000
+
 static int on_status_changed(store *s, const nx_event *ev, void *ctx)
 {
     (void)ctx;
@@ -380,6 +384,8 @@ static int on_status_changed(store *s, const nx_event *ev, void *ctx)
     json_decref(payload);
     nx_err e;
     nx_err_clear(&e);
+    vec family; /* the other members of the household with an active care file */
+    vec_init(&family, sizeof(member_file), HOUSEHOLD_MAX);
     store_tx *tx;
     int rc = store_begin(s, STORE_WRITE, &tx, &e);
     if (rc)
@@ -393,21 +399,21 @@ static int on_status_changed(store *s, const nx_event *ev, void *ctx)
                               "SELECT f.id, f.community_id, f.grid_id, f.resident_id, f.responsible_user_id FROM "
                               "care_files f JOIN residents m ON m.id = f.resident_id WHERE f.status = 'active' AND "
                               "m.household_id = (SELECT household_id FROM residents WHERE id = $1) AND f.resident_id "
-                              "<> $2 ORDER BY f.id LIMIT 20",
+                              "<> $2 ORDER BY f.id",
                               p, 2, &r, &e)))
             goto fail;
-        member_file mf[20];
-        int n = 0;
-        while (n < 20 && store_row(r)) {
-            mf[n] = (member_file){store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3), store_int(r, 4)};
-            n++;
+        while (store_row(r)) {
+            member_file m = {store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3), store_int(r, 4)};
+            if (vec_push(&family, &m))
+                break;
         }
-        if ((rc = store_rows_end(r, &e)))
+        if ((rc = store_rows_end(r, &e)) || (rc = vec_error(&family, &e)))
             goto fail;
+        const member_file *mf = family.items;
         int64_t now = clock_now_ms();
         char due[11];
         vx_day(now, VX_DUE_LIFE, due);
-        for (int i = 0; i < n; i++) {
+        for (size_t i = 0; i < family.len; i++) {
             char key[64];
             snprintf(key, sizeof key, "event:%lld:%lld", (long long)ev->id, (long long)mf[i].file);
             int64_t assignee = 0;
@@ -417,10 +423,12 @@ static int on_status_changed(store *s, const nx_event *ev, void *ctx)
                 goto fail;
         }
     }
+    vec_cleanup(&family);
     if ((rc = store_commit(tx, &e)))
         nx_log(LOG_WARN, "visits.status_event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
     return rc;
 fail:
+    vec_cleanup(&family);
     store_rollback(tx);
     nx_log(LOG_WARN, "visits.status_event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
     return rc;
