@@ -32,13 +32,14 @@ static int check_username(const char *u, nx_err *e)
 }
 
 /* The place id names: sql reads one column of its row (its parent's id) into *parent. NX_EINVAL naming
- * field ("请指定有效的<what>") when id is 0 or the read finds nothing. */
+ * field ("请指定有效的<what>") when id is 0 or there is no such row; a failed read is its own error. */
 static int place_parent(store_tx *tx, const char *sql, int64_t id, int64_t *parent, const char *field,
                         const char *what, nx_err *e)
 {
-    if (!id || store_one_int(tx, sql, (store_param[]){P_INT(id)}, 1, parent, NULL))
+    int rc = id ? store_one_int(tx, sql, (store_param[]){P_INT(id)}, 1, parent, e) : NX_ENOTFOUND;
+    if (rc == NX_ENOTFOUND)
         return nx_fail(e, NX_EINVAL, field, "请指定有效的%s", what);
-    return 0;
+    return rc;
 }
 
 /* Resolve and check the place a scope names; fills the ids the scope implies. */
