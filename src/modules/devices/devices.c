@@ -13,7 +13,7 @@
  * repeat of an alert already raised" (see devices.h for the rule that never hides a new SOS). Every
  * opening, repeat and escalation writes an alert_log row and an outbox event in the same transaction.
  *
- * Threads: devices_ingest runs on the gateway's writer thread, devices_tick on a store_ticker (store/ticker.h);
+ * Threads: devices_ingest runs on the gateway's writer thread, devices_tick on a store_ticker; both
  * only use the store. The ticker does the work only while this process holds store_leader
  * "devices.ticker", so several processes on one PostgreSQL database escalate each alert once. */
 #include "modules/devices/devices.h"
