@@ -407,11 +407,27 @@ def test_read_failure_is_503():
         for path in paths:
             st, resp, body = staff.get(path)
             check(is_problem(st, resp, body, 503), f"{fault}: {path} answers 503, not {st}")
+    # a write that reads on the way: a failed read of the grid worker a new task goes to is the
+    # answer (503) and the transaction writes nothing
+    S.stop()
+    S.start()
+    staff = S.login("care_staff", PW)
+    st, _, files = staff.get("/api/v1/care-files")
+    target = next((x for x in files["items"] if x["responsible_user_id"] is None and x["grid_id"]), None)
+    check(target is not None, "an active care file without a responsible worker")
+    st, _, before = staff.get(f"/api/v1/care-files/{target['id']}")
+    S.stop()
+    S.start(env=dict(os.environ, NX_STORE_FAULT="FROM users WHERE role = 'grid'@1"))
+    staff = S.login("care_staff", PW)
+    st, resp, body = staff.post(f"/api/v1/care-files/{target['id']}/tasks", {"note": "读取失败时不应建任务"})
+    check(is_problem(st, resp, body, 503), f"a failed read while picking the assignee answers 503, not {st}")
     S.stop()
     S.start()
     staff = S.login("care_staff", PW)
     st, _, f = staff.get(f"/api/v1/care-files/{wf['id']}")
     check_eq(st, 200, "without the fault the file reads again")
+    st, _, after = staff.get(f"/api/v1/care-files/{target['id']}")
+    check_eq(len(after["open_tasks"]), len(before["open_tasks"]), "no task was made by the failed trigger")
     ctx["staff"] = staff
 
 
