@@ -34,6 +34,14 @@ int audit_write(store_tx *tx, const nx_principal *who, const char *action, const
     return rc;
 }
 
+int audit_write_new(store_tx *tx, const nx_principal *who, const char *action, const char *object_type,
+                    int64_t object_id, int64_t community_id, json_t *detail, nx_err *e)
+{
+    int rc = audit_write(tx, who, action, object_type, object_id, community_id, detail, e);
+    json_decref(detail);
+    return rc;
+}
+
 int audit_write_anon(store_tx *tx, const char *username, const char *ip, const char *action,
                      json_t *detail, nx_err *e)
 {

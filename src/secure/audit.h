@@ -17,6 +17,17 @@
 int audit_write(store_tx *tx, const nx_principal *who, const char *action, const char *object_type,
                 int64_t object_id, int64_t community_id, json_t *detail, nx_err *e);
 
+/* audit_write that takes ownership of detail: the entry is written as by audit_write, and detail
+ * (NULL accepted, written as {}) is released whether or not the write succeeded. Made for the tail
+ * of a change, where the detail is built in the call itself:
+ *     if ((rc = audit_write_new(tx, who, "update", "device", id, community,
+ *                               json_pack("{s:s}", "change", action), e)))
+ *         goto fail;
+ * A detail that json_pack could not build (NULL) writes {} rather than failing the change, as
+ * audit_write does with a NULL detail. */
+int audit_write_new(store_tx *tx, const nx_principal *who, const char *action, const char *object_type,
+                    int64_t object_id, int64_t community_id, json_t *detail, nx_err *e);
+
 /* Same, for an actor known only by name (a failed login). */
 int audit_write_anon(store_tx *tx, const char *username, const char *ip, const char *action,
                      json_t *detail, nx_err *e);
