@@ -15,27 +15,24 @@
 /* A resident's detail is a few KiB even with a large household; 4 MiB is far beyond any real one. */
 #define RESIDENT_JSON_CAP ((size_t)4 << 20)
 
+/* The rules of the shared handler shapes (app_http.h): the body parsed strictly, then people.c. */
+static int resident_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
+{
+    resident_input in;
+    int rc = people_parse_resident(body, true, &in, e);
+    return rc ? rc : people_resident_create(app, who, &in, id, e);
+}
+
+static int resident_update(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    resident_input in;
+    int rc = people_parse_resident(body, false, &in, e);
+    return rc ? rc : people_resident_update(app, who, id, &in, e);
+}
+
 static int create_resident(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body;
-    int rc = http_json_body(r, &body);
-    if (rc)
-        return rc;
-    resident_input in;
-    if ((rc = people_parse_resident(body, true, &in, http_err(r))))
-        return rc;
-    int64_t id;
-    if ((rc = people_resident_create(app, &who, &in, &id, http_err(r))))
-        return rc;
-    json_t *out;
-    if ((rc = people_resident_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/residents/%lld", (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
+    return app_http_create(r, ctx, resident_create, people_resident_get, "/api/v1/residents");
 }
 
 
@@ -59,24 +56,7 @@ static int get_resident(http_req *r, void *ctx)
 
 static int patch_resident(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    int rc = http_param_id(r, "id", &id);
-    if (rc)
-        return rc;
-    json_t *body;
-    if ((rc = http_json_body(r, &body)))
-        return rc;
-    resident_input in;
-    if ((rc = people_parse_resident(body, false, &in, http_err(r))))
-        return rc;
-    if ((rc = people_resident_update(app, &who, id, &in, http_err(r))))
-        return rc;
-    json_t *out;
-    if ((rc = people_resident_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, resident_update, people_resident_get);
 }
 
 static int reveal_resident(http_req *r, void *ctx)
@@ -173,50 +153,33 @@ static int parse_household(json_t *o, household_input *in, nx_err *e)
     return 0;
 }
 
+static int household_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
+{
+    household_input in;
+    int rc = parse_household(body, &in, e);
+    return rc ? rc : people_household_create(app, who, &in, id, e);
+}
+
+static int household_update(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    household_input in;
+    int rc = parse_household(body, &in, e);
+    return rc ? rc : people_household_update(app, who, id, &in, e);
+}
+
 static int create_household(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    household_input in;
-    int64_t id;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = parse_household(body, &in, http_err(r))) ||
-        (rc = people_household_create(app, &who, &in, &id, http_err(r))) ||
-        (rc = people_household_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/households/%lld", (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
+    return app_http_create(r, ctx, household_create, people_household_get, "/api/v1/households");
 }
 
 static int patch_household(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    household_input in;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = parse_household(body, &in, http_err(r))) ||
-        (rc = people_household_update(app, &who, id, &in, http_err(r))) ||
-        (rc = people_household_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, household_update, people_household_get);
 }
 
 static int get_household(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = people_household_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, people_household_get);
 }
 
 static int list_households(http_req *r, void *ctx)
