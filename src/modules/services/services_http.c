@@ -17,14 +17,6 @@
 #include <string.h>
 #include <unistd.h>
 
-static int reply_created(http_req *r, const char *base, int64_t id, json_t *out)
-{
-    char loc[96];
-    snprintf(loc, sizeof loc, "%s/%lld", base, (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
-}
-
 /* ---- catalogue ---- */
 
 static int list_items(http_req *r, void *ctx)
@@ -40,43 +32,31 @@ static int list_items(http_req *r, void *ctx)
     return rc ? rc : http_reply_json(r, 200, out);
 }
 
+/* The rules of the shared handler shapes (app_http.h): an item is created (id 0) or changed by
+ * services_item_save. */
+static int item_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
+{
+    return services_item_save(app, who, 0, body, id, e);
+}
+
+static int item_change(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    return services_item_save(app, who, id, body, NULL, e);
+}
+
 static int get_item(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = services_item_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, services_item_get);
 }
 
 static int create_item(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = services_item_save(app, &who, 0, body, &id, http_err(r))) ||
-        (rc = services_item_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return reply_created(r, "/api/v1/service-items", id, out);
+    return app_http_create(r, ctx, item_create, services_item_get, "/api/v1/service-items");
 }
 
 static int patch_item(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = services_item_save(app, &who, id, body, NULL, http_err(r))) ||
-        (rc = services_item_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, item_change, services_item_get);
 }
 
 /* ---- applications ---- */
@@ -98,60 +78,52 @@ static int reply_problems(http_req *r, json_t *problems)
     return rc;
 }
 
-static int create_app(http_req *r, void *ctx)
+/* The body of a new application: item, resident (optional) and form (an object, optional). */
+static int app_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
     static const char *const allowed[] = {"item_id", "resident_id", "form", NULL};
-    json_t *body, *out;
-    int64_t item = 0, resident = 0, id;
+    int64_t item = 0, resident = 0;
     int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = json_only(body, allowed, http_err(r))))
+    if ((rc = json_only(body, allowed, e)))
         return rc;
-    if ((rc = json_get_int(body, "item_id", true, 1, INT64_MAX, &item, http_err(r))) < 0 ||
-        (rc = json_get_int(body, "resident_id", false, 1, INT64_MAX, &resident, http_err(r))) < 0)
+    if ((rc = json_get_int(body, "item_id", true, 1, INT64_MAX, &item, e)) < 0 ||
+        (rc = json_get_int(body, "resident_id", false, 1, INT64_MAX, &resident, e)) < 0)
         return rc;
     json_t *form = json_object_get(body, "form");
     if (form && !json_is_null(form) && !json_is_object(form))
-        return nx_fail(http_err(r), NX_EINVAL, "form", "form 应为对象");
-    if ((rc = services_app_create(app, &who, item, resident, json_is_object(form) ? form : NULL, &id, http_err(r))) ||
-        (rc = services_app_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return reply_created(r, "/api/v1/service-applications", id, out);
+        return nx_fail(e, NX_EINVAL, "form", "form 应为对象");
+    return services_app_create(app, who, item, resident, json_is_object(form) ? form : NULL, id, e);
+}
+
+static int create_app(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, app_create, services_app_get, "/api/v1/service-applications");
 }
 
 static int get_app(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
+    return app_http_get(r, ctx, services_app_get);
+}
+
+/* A changed form, with the version the editor started from (optional). */
+static int app_change(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    static const char *const allowed[] = {"form", "version", NULL};
+    int64_t version = 0;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = services_app_get(app, &who, id, &out, http_err(r))))
+    if ((rc = json_only(body, allowed, e)))
         return rc;
-    return http_reply_json(r, 200, out);
+    if ((rc = json_get_int(body, "version", false, 1, INT64_MAX, &version, e)) < 0)
+        return rc;
+    json_t *form = json_object_get(body, "form");
+    if (!json_is_object(form))
+        return nx_fail(e, NX_EINVAL, "form", "form 应为对象");
+    return services_app_update(app, who, id, form, version, e);
 }
 
 static int patch_app(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    static const char *const allowed[] = {"form", "version", NULL};
-    json_t *body, *out;
-    int64_t id, version = 0;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = json_only(body, allowed, http_err(r))))
-        return rc;
-    if ((rc = json_get_int(body, "version", false, 1, INT64_MAX, &version, http_err(r))) < 0)
-        return rc;
-    json_t *form = json_object_get(body, "form");
-    if (!json_is_object(form))
-        return nx_fail(http_err(r), NX_EINVAL, "form", "form 应为对象");
-    if ((rc = services_app_update(app, &who, id, form, version, http_err(r))) ||
-        (rc = services_app_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, app_change, services_app_get);
 }
 
 /* An action endpoint's body: empty or a JSON object with only the allowed keys. */
@@ -206,25 +178,23 @@ static int withdraw_app(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+/* A reviewer's decision on the application's current step: an action and a note. */
+static int app_review(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    static const char *const allowed[] = {"action", "note", NULL};
+    const char *action = NULL, *note = NULL;
+    int rc;
+    if ((rc = json_only(body, allowed, e)))
+        return rc;
+    if ((rc = json_get_str(body, "action", true, 20, &action, e)) < 0 ||
+        (rc = json_get_str(body, "note", false, JSON_TEXT_MULTILINE + 244, &note, e)) < 0)
+        return rc;
+    return services_review(app, who, id, action, note, e);
+}
+
 static int review_app(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    static const char *const allowed[] = {"action", "note", NULL};
-    json_t *body, *out;
-    const char *action = NULL, *note = NULL;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = json_only(body, allowed, http_err(r))))
-        return rc;
-    if ((rc = json_get_str(body, "action", true, 20, &action, http_err(r))) < 0 ||
-        (rc = json_get_str(body, "note", false, JSON_TEXT_MULTILINE + 244, &note, http_err(r))) < 0)
-        return rc;
-    if ((rc = services_review(app, &who, id, action, note, http_err(r))) ||
-        (rc = services_app_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, app_review, services_app_get);
 }
 
 static int list_apps(http_req *r, void *ctx)
@@ -526,15 +496,10 @@ static int list_notifications(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+/* Marking a notification read has the delete shape (act on {id}, then 204 without a body). */
 static int read_notification(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = services_notification_read(app, &who, id, http_err(r))))
-        return rc;
-    return http_reply_status(r, 204);
+    return app_http_delete(r, ctx, services_notification_read);
 }
 
 int services_routes(http_server *srv, nx_app *app)
