@@ -215,9 +215,9 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const devices_ale
     /* residents' names left the system: who exported what */
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    json_t *d = json_pack("{s:I, s:s?, s:s?}", "count", (json_int_t)*rows, "state", f->state, "kind", f->kind);
-    rc = audit_write(tx, who, "export", "alert", 0, who->community_id, d, e);
-    json_decref(d);
+    rc = audit_write_new(
+        tx, who, "export", "alert", 0, who->community_id,
+        json_pack("{s:I, s:s?, s:s?}", "count", (json_int_t)*rows, "state", f->state, "kind", f->kind), e);
     if (rc) {
         store_rollback(tx);
         return rc;
@@ -397,15 +397,13 @@ int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool
         goto fail;
     }
     devices_alert_ref ref = ref_of(id, &s);
-    json_t *d = json_pack("{s:s, s:b}", "state", state, "needs_followup", needs_followup);
     if ((was_open && (rc = devices_alert_log(tx, id, now, "acknowledged", who->user_id, s.level, NULL, e))) ||
         (rc = devices_alert_log(tx, id, now, state, who->user_id, s.level, note, e)) ||
-        (rc = audit_write(tx, who, "resolve", "alert", id, s.community, d, e)) ||
-        (rc = devices_alert_emit(tx, DEVICES_EV_ALERT_RESOLVED, &ref, state, needs_followup, e))) {
-        json_decref(d);
+        (rc = audit_write_new(tx, who, "resolve", "alert", id, s.community,
+                              json_pack("{s:s, s:b}", "state", state, "needs_followup", needs_followup),
+                              e)) ||
+        (rc = devices_alert_emit(tx, DEVICES_EV_ALERT_RESOLVED, &ref, state, needs_followup, e)))
         goto fail;
-    }
-    json_decref(d);
     return store_commit(tx, e);
 fail:
     store_rollback(tx);

@@ -248,9 +248,9 @@ int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_
         rc = nx_fail(e, NX_EDB, "", "保存指令失败");
     if (rc)
         goto out;
-    json_t *detail = json_pack("{s:s, s:I, s:O}", "kind", kind, "device_id", (json_int_t)device_id, "args", shown);
-    rc = audit_write(tx, who, "create", "device_command", *id, community, detail, e);
-    json_decref(detail);
+    rc = audit_write_new(
+        tx, who, "create", "device_command", *id, community,
+        json_pack("{s:s, s:I, s:O}", "kind", kind, "device_id", (json_int_t)device_id, "args", shown), e);
     if (rc == 0)
         rc = store_commit(tx, e);
     tx = NULL;

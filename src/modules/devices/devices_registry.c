@@ -156,10 +156,9 @@ int devices_add(nx_app *app, const nx_principal *who, const devices_device_input
         nx_fail(e, NX_ECONFLICT, "imei", "该设备已登记");
     if (rc)
         goto fail;
-    json_t *d = json_pack("{s:s, s:b}", "protocol", in->protocol, "bound", in->resident_id > 0);
-    rc = audit_write(tx, who, "create", "device", *id, community, d, e);
-    json_decref(d);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "create", "device", *id, community,
+                              json_pack("{s:s, s:b}", "protocol", in->protocol, "bound", in->resident_id > 0),
+                              e)))
         goto fail;
     return store_commit(tx, e);
 fail:
@@ -229,10 +228,8 @@ int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devic
             goto fail;
         action = "unbind";
     }
-    json_t *d = json_pack("{s:s}", "change", action);
-    rc = audit_write(tx, who, "update", "device", id, community, d, e);
-    json_decref(d);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "update", "device", id, community,
+                              json_pack("{s:s}", "change", action), e)))
         goto fail;
     return store_commit(tx, e);
 fail:

@@ -247,10 +247,8 @@ int devices_webhook_create(nx_app *app, const nx_principal *who, json_t *in_json
                             "$10, $10) RETURNING id",
                             p, 10, id, e)))
         goto fail;
-    json_t *d = json_pack("{s:s}", "format", in.format);
-    rc = audit_write(tx, who, "create", "webhook", *id, in.community_id, d, e);
-    json_decref(d);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "create", "webhook", *id, in.community_id,
+                              json_pack("{s:s}", "format", in.format), e)))
         goto fail;
     return store_commit(tx, e);
 fail:
