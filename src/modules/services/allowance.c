@@ -253,10 +253,9 @@ int services_allowance_tiers_save(nx_app *app, const nx_principal *who, json_t *
                              p, 1, NULL, e)))
             goto fail;
     }
-    json_t *detail = json_pack("{s:s, s:b, s:b}", "region", region, "tiers", tiers != NULL, "active", active);
-    rc = audit_write(tx, who, "update", "allowance_tiers", 0, 0, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(
+             tx, who, "update", "allowance_tiers", 0, 0,
+             json_pack("{s:s, s:b, s:b}", "region", region, "tiers", tiers != NULL, "active", active), e)))
         goto fail;
     return store_commit(tx, e);
 fail:
@@ -675,10 +674,8 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
     r = NULL;
     if (rc)
         goto fail;
-    json_t *detail = json_pack("{s:s, s:I}", "month", month, "rows", (json_int_t)seq);
-    rc = audit_write(tx, who, "export", "allowance_roster", 0, who->community_id, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "export", "allowance_roster", 0, who->community_id,
+                              json_pack("{s:s, s:I}", "month", month, "rows", (json_int_t)seq), e)))
         goto fail;
     rc = xlsx_out_close(x, e); /* on error it removes the file */
     x = NULL;

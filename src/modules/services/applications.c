@@ -126,11 +126,10 @@ int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, i
         (rc = services_timeline(tx, who, *id, person.community_id, self ? "created" : "created_proxy", NULL,
                                 "draft", NULL, NULL, e)))
         goto fail;
-    json_t *detail = json_pack("{s:s, s:I, s:b}", "item", it.code, "resident_id", (json_int_t)resident_id, "proxy",
-                               !self);
-    rc = audit_write(tx, who, "create", "service_application", *id, person.community_id, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "create", "service_application", *id, person.community_id,
+                              json_pack("{s:s, s:I, s:b}", "item", it.code, "resident_id",
+                                        (json_int_t)resident_id, "proxy", !self),
+                              e)))
         goto fail;
     services_item_cleanup(&it);
     json_decref(problems);
@@ -199,10 +198,8 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     const char *k;
     json_t *v;
     json_object_foreach(form, k, v) json_array_append_new(fields, json_string(k));
-    json_t *detail = json_pack("{s:o}", "fields", fields);
-    rc = audit_write(tx, who, "update", "service_application", id, a.community_id, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "update", "service_application", id, a.community_id,
+                              json_pack("{s:o}", "fields", fields), e)))
         goto fail;
     services_app_row_cleanup(&a);
     services_item_cleanup(&it);
@@ -755,10 +752,9 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
         (rc = services_timeline(tx, who, id, a.community_id, "material_added", a.status, a.status, NULL,
                                 label, e)))
         goto fail;
-    json_t *detail = json_pack("{s:s, s:s, s:I}", "key", key, "type", kind, "size", (json_int_t)n);
-    rc = audit_write(tx, who, "upload", "service_application", id, a.community_id, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "upload", "service_application", id, a.community_id,
+                              json_pack("{s:s, s:s, s:I}", "key", key, "type", kind, "size", (json_int_t)n),
+                              e)))
         goto fail;
     rc = store_commit(tx, e);
     if (rc)

@@ -440,10 +440,8 @@ int services_item_save(nx_app *app, const nx_principal *who, int64_t id, json_t 
         const char *k;
         json_t *v;
         json_object_foreach(body, k, v) json_array_append_new(fields, json_string(k));
-        json_t *detail = json_pack("{s:o}", "fields", fields);
-        rc = audit_write(tx, who, creating ? "create" : "update",
-                         "service_item", id, 0, detail, e);
-        json_decref(detail);
+        rc = audit_write_new(tx, who, creating ? "create" : "update", "service_item", id, 0,
+                             json_pack("{s:o}", "fields", fields), e);
     }
     if (rc) {
         store_rollback(tx);

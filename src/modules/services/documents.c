@@ -79,10 +79,8 @@ static int new_document(store_tx *tx, const nx_principal *who, int64_t app_id, i
                             "issued_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
                             p, 7, doc_id, e)))
         return rc;
-    json_t *detail = json_pack("{s:s, s:s}", "kind", kind, "serial", serial);
-    rc = audit_write(tx, who, "issue", "service_document", *doc_id, community, detail, e);
-    json_decref(detail);
-    return rc;
+    return audit_write_new(tx, who, "issue", "service_document", *doc_id, community,
+                           json_pack("{s:s, s:s}", "kind", kind, "serial", serial), e);
 }
 
 int services_certificate_issue(store_tx *tx, const nx_principal *who, const services_item *it, int64_t app_id,
@@ -314,10 +312,11 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
                    .footer = footer,
                    .qr_text = url,
                    .verify_code = code};
-    json_t *detail = json_pack("{s:s, s:s}", "kind", cert ? "certificate" : "application", "serial", doc_serial);
-    rc = audit_write(tx, who, "print", "service_document", doc_id, community, detail, e);
-    json_decref(detail);
-    if (rc || (rc = pdf_render_form(&pf, pdf, len, e)))
+    if ((rc = audit_write_new(
+             tx, who, "print", "service_document", doc_id, community,
+             json_pack("{s:s, s:s}", "kind", cert ? "certificate" : "application", "serial", doc_serial),
+             e)) ||
+        (rc = pdf_render_form(&pf, pdf, len, e)))
         goto fail;
     if ((rc = store_commit(tx, e))) {
         free(*pdf);

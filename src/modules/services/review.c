@@ -140,10 +140,8 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         to = "rejected";
         kind = SERVICES_EV_APPLICATION_REJECTED;
     }
-    json_t *detail = json_pack("{s:s, s:s}", "action", action, "step", a.step_code);
-    rc = audit_write(tx, who, "review", "service_application", id, a.community_id, detail, e);
-    json_decref(detail);
-    if (rc ||
+    if ((rc = audit_write_new(tx, who, "review", "service_application", id, a.community_id,
+                              json_pack("{s:s, s:s}", "action", action, "step", a.step_code), e)) ||
         (rc = services_notify(tx, a.community_id, a.resident_id, NULL, "services.review", title,
                               ret || reject ? note : a.serial, link, e)) ||
         (rc = services_emit(tx, kind, a.community_id, id, a.resident_id, to, e)))
@@ -238,9 +236,10 @@ int services_sweep(nx_app *app, const nx_principal *who, int64_t now_ms, json_t 
         return rc;
     }
     if (escalated || changes || stopped) {
-        json_t *detail = json_pack("{s:i, s:i, s:i}", "escalated", escalated, "tier_changes", changes, "stopped", stopped);
-        rc = audit_write(tx, who, "sweep", "service_application", 0, who ? who->community_id : 0, detail, e);
-        json_decref(detail);
+        rc = audit_write_new(
+            tx, who, "sweep", "service_application", 0, who ? who->community_id : 0,
+            json_pack("{s:i, s:i, s:i}", "escalated", escalated, "tier_changes", changes, "stopped", stopped),
+            e);
         if (rc) {
             store_rollback(tx);
             return rc;
