@@ -7,7 +7,6 @@
 #include "base/str.h"
 #include "modules/app_http.h"
 
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,24 +52,24 @@ static int parse_device(json_t *o, bool create, devices_device_input *in, nx_err
     return 0;
 }
 
+/* The rules of the shared handler shapes (app_http.h): the body parsed strictly, then the registry. */
+static int device_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
+{
+    devices_device_input in;
+    int rc = parse_device(body, true, &in, e);
+    return rc ? rc : devices_add(app, who, &in, id, e);
+}
+
+static int device_update(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    devices_device_input in;
+    int rc = parse_device(body, false, &in, e);
+    return rc ? rc : devices_update(app, who, id, &in, e);
+}
+
 static int create_device(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body;
-    int rc = http_json_body(r, &body);
-    if (rc)
-        return rc;
-    devices_device_input in;
-    int64_t id;
-    json_t *out;
-    if ((rc = parse_device(body, true, &in, http_err(r))) || (rc = devices_add(app, &who, &in, &id, http_err(r))) ||
-        (rc = devices_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/devices/%lld", (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
+    return app_http_create(r, ctx, device_create, devices_get, "/api/v1/devices");
 }
 
 static int list_devices(http_req *r, void *ctx)
@@ -96,29 +95,12 @@ static int list_devices(http_req *r, void *ctx)
 
 static int get_device(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, devices_get);
 }
 
 static int patch_device(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
-    devices_device_input in;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = parse_device(body, false, &in, http_err(r))) || (rc = devices_update(app, &who, id, &in, http_err(r))) ||
-        (rc = devices_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, device_update, devices_get);
 }
 
 static int telemetry(http_req *r, nx_app *app, const char *what)
@@ -147,28 +129,12 @@ static int device_readings(http_req *r, void *ctx)
 
 static int get_rules(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_rules_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, devices_rules_get);
 }
 
 static int put_rules(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = devices_rules_put(app, &who, id, body, http_err(r))) ||
-        (rc = devices_rules_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, devices_rules_put, devices_rules_get);
 }
 
 static const char *const states[] = {"open", "acknowledged", "resolved", "false_alarm", "active", NULL};
@@ -233,14 +199,7 @@ static int export_alerts(http_req *r, void *ctx)
 
 static int get_alert(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = devices_alert_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, devices_alert_get);
 }
 
 static const char *const ack_fields[] = {"note", NULL};
@@ -269,29 +228,27 @@ static int ack_alert(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int resolve_alert(http_req *r, void *ctx)
+/* Closing an alert: an outcome (resolved or false_alarm), a note, a follow-up flag. */
+static int alert_resolve(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
     const char *note = NULL, *outcome = NULL;
     bool followup = false;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = json_only(body, resolve_fields, http_err(r))))
+    if ((rc = json_only(body, resolve_fields, e)))
         return rc;
-    if ((rc = json_get_str(body, "outcome", false, 20, &outcome, http_err(r))) < 0 ||
-        (rc = json_get_str(body, "note", true, 500, &note, http_err(r))) < 0 ||
-        (rc = json_get_bool(body, "needs_followup", false, &followup, http_err(r))) < 0)
+    if ((rc = json_get_str(body, "outcome", false, 20, &outcome, e)) < 0 ||
+        (rc = json_get_str(body, "note", true, 500, &note, e)) < 0 ||
+        (rc = json_get_bool(body, "needs_followup", false, &followup, e)) < 0)
         return rc;
     if (outcome && strcmp(outcome, "resolved") != 0 && strcmp(outcome, "false_alarm") != 0)
-        return nx_fail(http_err(r), NX_EINVAL, "outcome", "outcome 应为 resolved 或 false_alarm");
+        return nx_fail(e, NX_EINVAL, "outcome", "outcome 应为 resolved 或 false_alarm");
     bool false_alarm = outcome && strcmp(outcome, "false_alarm") == 0;
-    if ((rc = devices_alert_resolve(app, &who, id, false_alarm, note, followup, clock_now_ms(), http_err(r))) ||
-        (rc = devices_alert_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return devices_alert_resolve(app, who, id, false_alarm, note, followup, clock_now_ms(), e);
+}
+
+static int resolve_alert(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, alert_resolve, devices_alert_get);
 }
 
 static int device_steps(http_req *r, void *ctx)
