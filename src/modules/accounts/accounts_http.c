@@ -276,49 +276,39 @@ static int users_list_h(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+/* The rules of the shared handler shapes (app_http.h): accounts live in the app's store. */
+static int user_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
+{
+    user_input in;
+    int rc = parse_user(body, &in, true, e);
+    return rc ? rc : users_create(app->db, who, &in, id, e);
+}
+
+static int user_update(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    user_input in;
+    int rc = parse_user(body, &in, false, e);
+    return rc ? rc : users_update(app->db, who, id, &in, e);
+}
+
+static int user_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    return users_get(app->db, who, id, out, e);
+}
+
 static int users_create_h(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    user_input in;
-    int64_t id;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = parse_user(body, &in, true, http_err(r))) ||
-        (rc = users_create(app->db, &who, &in, &id, http_err(r))) ||
-        (rc = users_get(app->db, &who, id, &out, http_err(r))))
-        return rc;
-    char loc[64];
-    snprintf(loc, sizeof loc, "/api/v1/users/%lld", (long long)id);
-    http_add_header(r, "Location", loc);
-    return http_reply_json(r, 201, out);
+    return app_http_create(r, ctx, user_create, user_get, "/api/v1/users");
 }
 
 static int users_get_h(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = users_get(app->db, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_get(r, ctx, user_get);
 }
 
 static int users_patch_h(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    user_input in;
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = parse_user(body, &in, false, http_err(r))) || (rc = users_update(app->db, &who, id, &in, http_err(r))) ||
-        (rc = users_get(app->db, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return app_http_change(r, ctx, user_update, user_get);
 }
 
 static int users_reset_h(http_req *r, void *ctx)
