@@ -841,10 +841,8 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     if (in->contacts && (rc = write_contacts(app, tx, id, in->contacts, e)))
         goto fail;
     json_t *fields = changed_fields(in);
-    json_t *detail = json_pack("{s:o}", "fields", fields);
-    rc = audit_write(tx, who, "update", "resident", id, pl.community, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "update", "resident", id, pl.community,
+                              json_pack("{s:o}", "fields", fields), e)))
         goto fail;
     json_t *extra = json_pack("{s:o}", "fields", changed_fields(in));
     if (status_changed)

@@ -363,9 +363,12 @@ int people_import(nx_app *app, const nx_principal *who, const void *data, size_t
         store_rollback(c.tx);
         goto out;
     }
-    json_t *d = json_pack("{s:i, s:i, s:b}", "total_rows", total, "imported", dry_run ? 0 : valid, "dry_run", dry_run);
-    rc = dry_run ? 0 : audit_write(c.tx, who, "import", "resident", 0, who->community_id, d, e);
-    json_decref(d);
+    if (dry_run)
+        rc = 0;
+    else
+        rc = audit_write_new(
+            c.tx, who, "import", "resident", 0, who->community_id,
+            json_pack("{s:i, s:i, s:b}", "total_rows", total, "imported", valid, "dry_run", false), e);
     if (dry_run || rc)
         store_rollback(c.tx);
     else
@@ -447,9 +450,8 @@ int people_export_xlsx(nx_app *app, const nx_principal *who, const resident_quer
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    json_t *d = json_pack("{s:I, s:b}", "count", (json_int_t)*count, "revealed", reveal);
-    rc = audit_write(tx, who, "export", "resident", 0, who->community_id, d, e);
-    json_decref(d);
+    rc = audit_write_new(tx, who, "export", "resident", 0, who->community_id,
+                         json_pack("{s:I, s:b}", "count", (json_int_t)*count, "revealed", reveal), e);
     if (rc) {
         store_rollback(tx);
         return rc;

@@ -293,10 +293,8 @@ int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fiel
         }
         json_object_set_new(o, "contacts", contacts);
     }
-    json_t *detail = json_pack("{s:O}", "fields", fields);
-    rc = audit_write(tx, who, "reveal", "resident", id, community, detail, e);
-    json_decref(detail);
-    if (rc) {
+    if ((rc = audit_write_new(tx, who, "reveal", "resident", id, community,
+                              json_pack("{s:O}", "fields", fields), e))) {
         json_decref(o);
         goto fail;
     }
