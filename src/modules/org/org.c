@@ -1143,10 +1143,8 @@ int org_create(nx_app *app, const nx_principal *p, int kind, const org_input *in
         rc = rc == NX_ECONFLICT ? conflict(kind, e) : nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "新建%s失败", k->label);
         goto done;
     }
-    json_t *detail = json_pack("{s:O}", "fields", w.names);
-    rc = audit_write(tx, p, "create", k->name, *id, kind == ORG_COMMUNITY ? *id : community, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, p, "create", k->name, *id, kind == ORG_COMMUNITY ? *id : community,
+                              json_pack("{s:O}", "fields", w.names), e)))
         goto done;
     rc = store_commit(tx, e);
     tx = NULL;
@@ -1236,10 +1234,8 @@ int org_update(nx_app *app, const nx_principal *p, int kind, int64_t id, const o
             conflict(kind, e);
         goto done;
     }
-    json_t *detail = json_pack("{s:O}", "fields", w.names);
-    rc = audit_write(tx, p, "update", k->name, id, community, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, p, "update", k->name, id, community, json_pack("{s:O}", "fields", w.names),
+                              e)))
         goto done;
     rc = store_commit(tx, e);
     tx = NULL;
