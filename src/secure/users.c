@@ -152,11 +152,10 @@ int users_create(store *s, const nx_principal *who, const user_input *in0, int64
         rc = nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "创建账号失败");
         goto fail;
     }
-    json_t *d = json_pack("{s:s, s:s, s:s}", "username", in.username, "role", role_code(in.role), "scope",
-                          scope_code(in.scope));
-    rc = audit_write(tx, who, "create", "user", *id, in.community_id, d, e);
-    json_decref(d);
-    if (rc)
+    if ((rc = audit_write_new(tx, who, "create", "user", *id, in.community_id,
+                              json_pack("{s:s, s:s, s:s}", "username", in.username, "role",
+                                        role_code(in.role), "scope", scope_code(in.scope)),
+                              e)))
         goto fail;
     return store_commit(tx, e);
 fail:
@@ -405,10 +404,10 @@ int users_update(store *s, const nx_principal *who, int64_t id, const user_input
         if ((rc = store_exec(tx, "UPDATE users SET must_change_password = 1 WHERE id = $1", mp, 1, NULL, e)))
             goto fail;
     }
-    json_t *d = json_pack("{s:s, s:s, s:s}", "username", username, "role", role_code(in.role), "scope",
-                          scope_code(in.scope));
-    rc = audit_write(tx, who, "update", "user", id, in.community_id, d, e);
-    json_decref(d);
+    rc = audit_write_new(tx, who, "update", "user", id, in.community_id,
+                         json_pack("{s:s, s:s, s:s}", "username", username, "role", role_code(in.role),
+                                   "scope", scope_code(in.scope)),
+                         e);
 fail:
     return account_done(tx, rc, id, e);
 }
