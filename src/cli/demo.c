@@ -1076,11 +1076,10 @@ static int fill_people(gen *g, int target, nx_err *e)
             return rc;
         first = false;
     }
-    json_t *detail = json_pack("{s:I, s:i, s:i}", "seed", (json_int_t)g->seed, "households", g->households,
-                               "residents", g->residents);
-    rc = audit_write(g->tx, &g->who, "demo", "community", g->community, g->community, detail, e);
-    json_decref(detail);
-    return rc;
+    return audit_write_new(g->tx, &g->who, "demo", "community", g->community, g->community,
+                           json_pack("{s:I, s:i, s:i}", "seed", (json_int_t)g->seed, "households",
+                                     g->households, "residents", g->residents),
+                           e);
 }
 
 int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)

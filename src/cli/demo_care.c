@@ -341,12 +341,11 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
             n.incidents++;
         }
     }
-    json_t *detail = json_pack("{s:i, s:i, s:i, s:i}", "care_files", n.files, "visits", n.visits, "problems",
-                               n.problems, "incidents", n.incidents);
     nx_principal who = {.username = "demo", .role = ROLE_ADMIN, .scope = SCOPE_ALL};
-    rc = audit_write(tx, &who, "demo", "care_file", 0, 0, detail, e);
-    json_decref(detail);
-    if (rc)
+    if ((rc = audit_write_new(tx, &who, "demo", "care_file", 0, 0,
+                              json_pack("{s:i, s:i, s:i, s:i}", "care_files", n.files, "visits", n.visits,
+                                        "problems", n.problems, "incidents", n.incidents),
+                              e)))
         goto fail;
     free(res);
     res = NULL;
