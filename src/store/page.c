@@ -31,6 +31,9 @@ int store_page(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **out, nx
     int rc = sqlq_query(tx, q, &r, e);
     if (rc)
         return rc;
+    /* Whatever an earlier call left in e is not this page's error: a row function that reports its
+     * own sets it afresh, and a NULL without a report is NX_ENOMEM. */
+    nx_err_clear(e);
     void (*cursor)(store_rows *, char *, size_t) = s->cursor ? s->cursor : int_cursor;
     json_t *items = json_array();
     char next[STORE_PAGE_CURSOR] = "";

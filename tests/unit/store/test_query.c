@@ -115,6 +115,42 @@ static json_t *row(store_rows *r)
     return o;
 }
 
+static json_t *row_fails(store_rows *r)
+{
+    return store_int(r, 0) == 3 ? NULL : row(r);
+}
+
+static json_t *row_refuses(store_rows *r, void *ctx)
+{
+    if (store_int(r, 0) == 2) {
+        nx_fail(ctx, NX_EINVAL, "name", "第二行不合格");
+        return NULL;
+    }
+    return row(r);
+}
+
+/* A row function that returns NULL fails the page with NX_ENOMEM, whatever an earlier call left in
+ * the caller's nx_err; one that reports its own error through ctx keeps that error. */
+static void test_page_row_failure(void)
+{
+    store *s = open_db("page-fail.db");
+    nx_err e;
+    sqlq q;
+    json_t *out = NULL;
+    nx_fail(&e, NX_ECONFLICT, "old", "上一次调用留下的错误");
+    sqlq_init(&q, "SELECT id, name, at FROM t ORDER BY id");
+    store_page_spec spec = {.limit = 5, .max = 50, .row = row_fails};
+    CHECK_INT(store_page_read(s, &q, &spec, &out, &e), NX_ENOMEM);
+    CHECK(out == NULL);
+    CHECK_STR(e.msg, "无法生成列表");
+    sqlq_init(&q, "SELECT id, name, at FROM t ORDER BY id");
+    spec = (store_page_spec){.limit = 5, .max = 50, .row_ctx = row_refuses, .ctx = &e};
+    CHECK_INT(store_page_read(s, &q, &spec, &out, &e), NX_EINVAL);
+    CHECK_STR(e.field, "name");
+    CHECK(out == NULL);
+    store_close(s);
+}
+
 static void test_page(void)
 {
     store *s = open_db("page.db");
@@ -212,6 +248,7 @@ static void test_read_errors(void)
 static void run_backend(void)
 {
     TEST_RUN(test_page);
+    TEST_RUN(test_page_row_failure);
     TEST_RUN(test_read_errors);
 }
 
