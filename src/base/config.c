@@ -7,6 +7,7 @@
 #include "base/config.h"
 
 #include "base/log.h"
+#include "base/netaddr.h"
 #include "base/str.h"
 
 #include <ctype.h>
@@ -19,7 +20,7 @@
 
 nx_config nx_cfg;
 
-enum ctype { C_STR, C_INT, C_SIZE, C_BOOL };
+enum ctype { C_STR, C_INT, C_SIZE, C_BOOL, C_CIDRS };
 
 struct centry {
     const char *name;
@@ -85,6 +86,9 @@ static const struct centry table[] = {
      "days of wristband positions, readings, steps and closed commands kept (0 = for ever)"},
     {"alert_escalate_s", C_INT, N(alert_escalate_s), "180", 10, 86400, false,
      "seconds before an unacknowledged alert escalates (grid worker, duty staff, family)"},
+    {"outbound_allow", C_CIDRS, S(outbound_allow), "", 0, 0, false,
+     "networks outbound requests (webhooks) may reach although internal, e.g. 10.2.0.0/16 ('' = none); "
+     "plain http is allowed only to these"},
     {"cookie_secure", C_BOOL, N(cookie_secure), "false", 0, 0, false, "mark the session cookie Secure (TLS)"},
     {"access_log", C_BOOL, N(access_log), "true", 0, 0, false, "log one line per HTTP request"},
 };
@@ -121,6 +125,18 @@ int config_set(nx_config *c, const char *key, const char *value, const char *sou
             return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 过长（来源：%s）", t->name, source);
         str_copy(p, value, t->len);
         return 0;
+    case C_CIDRS: {
+        if (strlen(value) >= t->len)
+            return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 过长（来源：%s）", t->name, source);
+        nx_cidr_list l = {0};
+        nx_err ce = {0};
+        if (cidr_list_parse(value, &l, &ce))
+            return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 应为网段列表，如 10.0.0.0/8, fd00::/8：%s（来源：%s）",
+                           t->name, ce.msg, source);
+        cidr_list_free(&l);
+        str_copy(p, value, t->len);
+        return 0;
+    }
     case C_INT: {
         int64_t v;
         if (str_to_i64(value, t->min, t->max, &v))
@@ -246,6 +262,7 @@ void config_dump(const nx_config *c)
         char buf[1100];
         switch (t->type) {
         case C_STR:
+        case C_CIDRS:
             if (t->secret == SECRET_ALL)
                 snprintf(buf, sizeof buf, "%s", p[0] ? "<redacted>" : "");
             else if (t->secret)
