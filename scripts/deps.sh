@@ -10,7 +10,8 @@ build=(build-essential cmake pkg-config python3
   libinih-dev libxlsxwriter-dev libzip-dev libexpat1-dev libhpdf-dev libqrencode-dev
   libuv1-dev libmosquitto-dev libcurl4-openssl-dev)
 run=(curl fonts-wqy-zenhei)
-test=(mosquitto wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15 poppler-utils)
+test=(mosquitto wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15 poppler-utils
+  python3-jsonschema)  # python3-jsonschema: the OpenAPI document against the OpenAPI 3.0 meta-schema
 # The web app (make run builds it, make test drives it in a browser): Node.js and npm unless a
 # Node.js is already installed (NodeSource's nodejs ships npm; Debian's npm would conflict with it),
 # and Debian's chromium for the browser tests (fonts-wqy-zenhei, in run, renders Chinese in it).

@@ -1,8 +1,11 @@
 """The OpenAPI document (docs/openapi.json) kept in step with the server.
 
-Checks, in order: the document parses and is OpenAPI 3.0.x; its (method, path) pairs are exactly the
+Checks, in order: the document parses and is OpenAPI 3.0.x and valid against the official OpenAPI 3.0
+meta-schema (tests/api/openapi-3.0-schema.json, the OpenAPI Initiative's JSON Schema of 2021-09-28,
+committed as spec text; checked with Debian's python3-jsonschema); its (method, path) pairs are exactly the
 routes `nuanxin routes` prints (HEAD is implied by GET), public routes declare `security: []` and the
-others a non-empty security; every $ref resolves; every operation has a summary and a 2xx response;
+others a non-empty security, where unsafe methods pair the cookie with the CSRF header the server
+demands; every $ref resolves; every operation has a summary and a 2xx response;
 the served /api/v1/openapi.json is the file's content; and live answers of a real server (the current
 user, organisation objects, a resident created through the API, lists, a household, statistics, the
 audit log, problem answers) validate against the schemas the document gives for that operation and
@@ -128,6 +131,54 @@ def validate(schema, v, where="$", errors=None):
 
 
 # ---- the document ----
+
+META_PATH = os.path.join(HERE, "openapi-3.0-schema.json")
+
+
+def meta_errors(doc):
+    """Errors of doc against the official OpenAPI 3.0 meta-schema, each as "path: message". A failed
+    oneOf (Schema or Reference) is reported by its deepest branch error, which names the real fault."""
+    try:
+        import jsonschema
+    except ImportError:
+        return ["python3-jsonschema is not installed (scripts/deps.sh test installs it)"]
+    with open(META_PATH, encoding="utf-8") as f:
+        meta = json.load(f)
+    out = []
+    for err in jsonschema.Draft4Validator(meta).iter_errors(doc):
+        deepest = err
+        while deepest.context:
+            deepest = max(deepest.context, key=lambda e: len(e.absolute_path))
+        where = "/".join(str(p) for p in deepest.absolute_path)
+        out.append(f"{where}: {deepest.message[:160]}")
+    return out
+
+
+def test_meta_schema():
+    with open(META_PATH, encoding="utf-8") as f:
+        check_eq(json.load(f).get("id"), "https://spec.openapis.org/oas/3.0/schema/2021-09-28", "meta-schema id")
+    errs = meta_errors(DOC)
+    check(not errs, f"docs/openapi.json against the OpenAPI 3.0 meta-schema: {errs[:10]}")
+    # the check can fail: the defect the black-box run found, an empty required list, and a bad status key
+    bad = json.loads(DOC_TEXT)
+    bad["components"]["schemas"]["Problem"]["required"] = []
+    errs = meta_errors(bad)
+    check(any("components/schemas/Problem/required" in e for e in errs), f"empty required refused: {errs[:3]}")
+    bad = json.loads(DOC_TEXT)
+    bad["paths"]["/healthz"]["get"]["responses"]["2000"] = {"description": "x"}
+    check(meta_errors(bad) != [], "a response code 2000 refused")
+
+
+def test_csrf_declared():
+    """Every authenticated unsafe operation offers the cookie only together with X-CSRF-Token (the
+    server answers 403 without it; test_conformance.py checks that live)."""
+    for m, path, o in doc_operations():
+        sec = o.get("security")
+        if m in ("GET", "HEAD", "OPTIONS") or not sec:
+            continue
+        for req in sec:
+            if "cookieAuth" in req:
+                check("csrfToken" in req, f"{m} {path}: cookieAuth without csrfToken")
 
 def doc_operations():
     for path, item in DOC.get("paths", {}).items():
@@ -488,7 +539,7 @@ def main():
     S.start()
     try:
         admin = S.login()
-        for t in (test_validator_can_fail, test_document_basics, test_paths_match_routes, test_refs_resolve,
+        for t in (test_validator_can_fail, test_document_basics, test_meta_schema, test_csrf_declared, test_paths_match_routes, test_refs_resolve,
                   test_operations_complete, test_served_document, test_live_system_and_me, test_live_org,
                   test_live_residents, test_live_accounts_and_io, test_live_problems):
             try:
