@@ -8,7 +8,7 @@ JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 DATA       ?= data
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all build deps run test test-fast asan release build-matrix web clean bench format check
+.PHONY: all build deps run test test-fast asan release build-matrix web clean bench format check crash-long fuzz-long soak
 
 # $(call cmake_build,DIR,CMAKE OPTIONS): configure DIR (quietly) and build it.
 define cmake_build
@@ -78,6 +78,30 @@ build-matrix: build release
 bench: build
 	@scripts/deps.sh test
 	@bench/run.sh
+
+# The long runs of the reliability campaigns (docs/reliability.md); `make test` runs a bounded slice
+# of each. crash-long: CRASH_CYCLES kill -9 cycles under mixed load on SQLite, then on a throw-away
+# PostgreSQL (tests/api/test_kill9.py). fuzz-long: every fuzz target for FUZZ_SECS seconds.
+# soak: bench/soak.sh for SOAK_SECS seconds (staff browsing, residents applying, wristbands).
+CRASH_CYCLES ?= 50
+FUZZ_SECS    ?= 600
+SOAK_SECS    ?= 3600
+crash-long: build
+	@scripts/deps.sh test
+	@NUANXIN_BIN=$(abspath $(BUILD))/nuanxin NX_CRASH_CYCLES=$(CRASH_CYCLES) python3 tests/api/test_kill9.py
+	@scripts/pg-test-cluster.sh stop $(BUILD)/pg-crash.state >/dev/null 2>&1 || true
+	@url=$$(scripts/pg-test-cluster.sh start $(BUILD)/pg-crash.state) || exit 1; \
+	  trap 'scripts/pg-test-cluster.sh stop $(BUILD)/pg-crash.state' EXIT; \
+	  NX_TEST_PG="$$url" NX_API_BACKEND=postgres NUANXIN_BIN=$(abspath $(BUILD))/nuanxin \
+	  NX_CRASH_CYCLES=$(CRASH_CYCLES) python3 tests/api/test_kill9.py
+
+fuzz-long:
+	@scripts/deps.sh test
+	@scripts/fuzz.sh $(FUZZ_SECS)
+
+soak: build
+	@scripts/deps.sh test
+	@bench/soak.sh $(SOAK_SECS)
 
 format:
 	@clang-format -i $$(git ls-files 'src/*.c' 'src/*.h' 'tests/*.c' 'tests/*.h')

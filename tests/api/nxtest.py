@@ -214,8 +214,9 @@ class Server:
         can be read end to end (a count of every user table)."""
         if self.database:
             tables = psql(self.database, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'").split()
-            for t in tables:
-                psql(self.database, f'SELECT count(*) FROM "{t}"')
+            # one psql for all the tables (a psql per table took ~17 s for fifty of them)
+            if tables:
+                psql(self.database, "SELECT " + ", ".join(f'(SELECT count(*) FROM "{t}")' for t in tables))
             return len(tables) > 0
         import sqlite3
         db = sqlite3.connect(os.path.join(self.data, "nuanxin.db"))
