@@ -90,12 +90,29 @@ static void keep_ends(writer *w, const char *s, size_t head, size_t tail, bool f
     w_put(w, s + tb, strlen(s + tb));
 }
 
+/* Whether id has the shape of a resident ID card number: 18 characters (17 digits and a digit or
+ * X) or the first generation's 15 digits. */
+static bool idcard_shaped(const char *id, size_t cps)
+{
+    size_t len = strlen(id);
+    if (cps != len || (len != 18 && len != 15))
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        bool digit = id[i] >= '0' && id[i] <= '9';
+        if (!digit && !(i == 17 && (id[i] == 'X' || id[i] == 'x')))
+            return false;
+    }
+    return true;
+}
+
 void mask_id(const char *id, char *out, size_t n)
 {
     writer w;
     size_t cps = begin(id, out, n, &w);
-    if (cps > 8)
-        keep_ends(&w, id, 4, 4, false);
+    if (cps > 0 && idcard_shaped(id, cps))
+        keep_ends(&w, id, 4, 0, false);
+    else if (cps > 8)
+        keep_ends(&w, id, 2, 2, false);
     else if (cps > 2)
         keep_ends(&w, id, 0, 2, false);
     else if (cps > 0)

@@ -8,9 +8,14 @@
 
 #include <stddef.h>
 
-/* Document numbers: more than 8 characters keep the first 4 and last 4 with one '*' per hidden
- * character ("371402199001011234" → "3714**********1234"); 3 to 8 characters keep only the last 2
- * ("H1234567" → "******67"); 1 or 2 characters are all stars. */
+/* Document numbers. A resident ID card number (18 characters, or the old 15 digits) keeps only the
+ * first 4 (province and city): "371402199001011234" → "3714**************". The county, the birth
+ * date, the sequence and the check digit stay hidden, so the masked number together with a birth
+ * date, sex and age shown beside it still leaves tens of thousands of candidates (docs/security.md
+ * §5; a mask that kept the last four as well left about nine). Other documents of more than 8
+ * characters keep the first 2 and last 2 ("E12345678" → "E1*****78"); 3 to 8 characters keep only
+ * the last 2 ("H1234567" → "******67"); 1 or 2 characters are all stars. One '*' per hidden
+ * character. */
 void mask_id(const char *id, char *out, size_t n);
 
 /* Phone numbers: an 11-digit mobile keeps 3 + 4 ("13812345678" → "138****5678"); a landline with a
