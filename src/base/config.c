@@ -45,6 +45,8 @@ static const struct centry table[] = {
     {"key_file", C_STR, S(key_file), "", 0, 0, false, "field-encryption key file (default <data>/nuanxin.key)"},
     {"listen", C_STR, S(listen), "127.0.0.1:8080", 0, 0, false, "HTTP listen address HOST:PORT"},
     {"web_root", C_STR, S(web_root), "web/dist", 0, 0, false, "directory of the built web app ('' to disable)"},
+    {"public_url", C_STR, S(public_url), "", 0, 0, false,
+     "address people reach the web app at, https://HOST[:PORT][/PATH] (printed documents' QR links; '' = a relative link)"},
     {"log_level", C_STR, S(log_level), "info", 0, 0, false, "debug, info, warn, error or off"},
     {"http_threads", C_INT, N(http_threads), "0", 0, 256, false, "HTTP worker threads (0 = one per core)"},
     {"max_body", C_SIZE, N(max_body), "1M", 1024, 64 << 20, false, "largest JSON request body"},
@@ -113,6 +115,25 @@ bool config_known(const char *key)
     return find(key) != NULL;
 }
 
+/* public_url: "" or http(s)://HOST[:PORT][/PATH] made of URL characters that need no quoting in a
+ * PDF string or an HTML attribute (no blanks, quotes, angle brackets, backslashes, '?' or '#'). It is
+ * printed into documents as the base of their verification links, so it is the one place that says
+ * where nuanxin lives; nothing a request sends (Host, X-Forwarded-Host) ever replaces it. */
+static bool public_url_ok(const char *v)
+{
+    if (v[0] == '\0')
+        return true;
+    const char *host = str_starts_with(v, "https://") ? v + 8 : str_starts_with(v, "http://") ? v + 7 : NULL;
+    if (host == NULL || host[0] == '\0' || host[0] == '/' || host[0] == ':')
+        return false;
+    for (const char *c = v; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u <= 0x20 || u >= 0x7f || strchr("\"'<>\\?#`{}|^", u))
+            return false;
+    }
+    return true;
+}
+
 int config_set(nx_config *c, const char *key, const char *value, const char *source, nx_err *e)
 {
     const struct centry *t = find(key);
@@ -123,7 +144,17 @@ int config_set(nx_config *c, const char *key, const char *value, const char *sou
     case C_STR:
         if (strlen(value) >= t->len)
             return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 过长（来源：%s）", t->name, source);
+        if (strcmp(t->name, "public_url") == 0 && !public_url_ok(value))
+            return nx_fail(e, NX_EINVAL, t->name,
+                           "配置项 public_url 应为 https://主机[:端口][/路径] 或 http://…，不含空白、引号、查询和片段"
+                           "（来源：%s） public_url must be an http(s) URL without query or fragment",
+                           source);
         str_copy(p, value, t->len);
+        if (strcmp(t->name, "public_url") == 0) {
+            size_t n = strlen(p);
+            while (n > 0 && p[n - 1] == '/') /* one spelling: no trailing slash */
+                p[--n] = '\0';
+        }
         return 0;
     case C_CIDRS: {
         if (strlen(value) >= t->len)

@@ -19,6 +19,7 @@ typedef struct nx_config {
     char key_file[600];       /* "" = <data>/nuanxin.key */
     char listen[128];         /* HOST:PORT */
     char web_root[512];       /* built web app to serve; "" = off */
+    char public_url[256];     /* where people reach nuanxin, no trailing '/'; "" = unknown (relative links) */
     char log_level[16];
     int64_t http_threads;     /* 0 = one per core */
     int64_t max_body;         /* bytes of a JSON body */

@@ -230,6 +230,15 @@ int pdf_render_form(const pdf_form *f, unsigned char **out, size_t *len, nx_err 
             snprintf(line, sizeof line, "核验码：%s", f->verify_code);
             text_at(p, font, 9, MARGIN, MARGIN + 54, line);
         }
+        if (str_starts_with(f->qr_text, "https://") || str_starts_with(f->qr_text, "http://")) {
+            char line[700];
+            snprintf(line, sizeof line, "核验地址：%s", f->qr_text);
+            text_at(p, font, 9, MARGIN, MARGIN + 38, line);
+            HPDF_Rect rect = {PAGE_W - MARGIN - side, MARGIN + 14, PAGE_W - MARGIN, MARGIN + 14 + side};
+            HPDF_Annotation link = HPDF_Page_CreateURILinkAnnot(p, rect, f->qr_text);
+            if (link)
+                HPDF_LinkAnnot_SetBorderStyle(link, 0, 0, 0);
+        }
     }
     if (HPDF_SaveToStream(pdf) != HPDF_OK || st.error) {
         rc = nx_fail(e, NX_EINTERNAL, "", "生成 PDF 失败（libharu 错误 0x%04X/%u）", (unsigned)st.error,

@@ -3,7 +3,8 @@
  *
  * One call lays out one page: a heading with the issuing community, the title, the serial number,
  * an optional body paragraph, a table of label/value rows, a footer line, and a QR code in the
- * bottom-right corner with the verification code printed under it. Text is UTF-8; the font is
+ * bottom-right corner with the verification code (and, for an absolute URL, the address itself as
+ * text and as a link over the code) printed beside it. Text is UTF-8; the font is
  * WenQuanYi Zen Hei (fonts-wqy-zenhei), embedded so the document reads the same everywhere; the
  * verification code is also written into the document's Keywords so tools can read it back.
  * Content that does not fit is cut at the bottom of the page (documents here are one page).
@@ -30,7 +31,8 @@ typedef struct pdf_form {
     const pdf_row *rows;     /* may be NULL when nrows is 0 */
     int nrows;
     const char *footer;      /* e.g. "暖心社区居民委员会（盖章） 2026年3月15日"; may be NULL */
-    const char *qr_text;     /* QR payload (the verification URL); NULL = no QR code */
+    const char *qr_text;     /* QR payload (the verification URL); NULL = no QR code. An absolute
+                              * http(s) URL is also printed under the code and made a link */
     const char *verify_code; /* printed under the QR code and stored as Keywords; may be NULL */
 } pdf_form;
 

@@ -173,7 +173,7 @@ static int fill_template(const char *tpl, const services_item *it, const service
     return b->overflow ? NX_ETOOBIG : 0;
 }
 
-int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, const char *kind, const char *base_url,
+int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, const char *kind,
                           unsigned char **pdf, size_t *len, char *filename, size_t fn_cap, nx_err *e)
 {
     *pdf = NULL;
@@ -246,7 +246,9 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     }
     char code[64], url[600], serial_line[80], footer[200], issuer[200], date_s[40];
     services_document_code(app->keys, doc_id, doc_serial, id, cert ? "certificate" : "application", code, sizeof code);
-    snprintf(url, sizeof url, "%s/verify/%s", base_url && base_url[0] ? base_url : "", code);
+    /* the link's base is configuration (public_url), never the request's Host: a forged Host would
+     * otherwise print an attacker's address on a stamped certificate */
+    snprintf(url, sizeof url, "%s/verify/%s", app->cfg->public_url, code);
     snprintf(serial_line, sizeof serial_line, "编号：%s", doc_serial);
     snprintf(issuer, sizeof issuer, "%s居民委员会", person.community_name);
     cn_date(cert ? issued_at : now, date_s, sizeof date_s);

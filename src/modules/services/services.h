@@ -157,10 +157,10 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
 /* ---- documents ---- */
 
 /* Render the PDF of an application ("application") or of its certificate ("certificate", only once
- * approved and when the item issues one). base_url ("http://host:port", no trailing slash) prefixes
- * the verification link in the QR code. The document row (serial number) is created on first print.
+ * approved and when the item issues one). The configured public_url prefixes the verification link
+ * in the QR code (a relative "/verify/…" when it is not set; the request's Host is never used). The document row (serial number) is created on first print.
  * *pdf is malloc'd; filename (at least 128 bytes) receives a suggested file name. Audited. */
-int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, const char *kind, const char *base_url,
+int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, const char *kind,
                           unsigned char **pdf, size_t *len, char *filename, size_t fn_cap, nx_err *e);
 /* The verification code of document doc_id: "<id>-<16 base32 characters of a keyed MAC over the
  * id, serial, application and kind>" (crypto_document_mac). out: at least 48 bytes. */

@@ -285,21 +285,6 @@ static int delete_material(http_req *r, void *ctx)
 
 /* ---- documents ---- */
 
-static void base_url(http_req *r, char *out, size_t cap)
-{
-    const char *host = http_header(r, "Host");
-    const char *proto = http_header(r, "X-Forwarded-Proto");
-    bool ok = host && host[0] && strlen(host) < 200;
-    for (const char *c = host; ok && *c; c++)
-        ok = (*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9') || *c == '.' ||
-             *c == '-' || *c == ':' || *c == '[' || *c == ']';
-    if (!ok) {
-        out[0] = '\0';
-        return;
-    }
-    snprintf(out, cap, "%s://%s", proto && strcmp(proto, "https") == 0 ? "https" : "http", host);
-}
-
 static int get_document(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -308,11 +293,10 @@ static int get_document(http_req *r, void *ctx)
     int rc;
     if ((rc = http_param_id(r, "id", &id)))
         return rc;
-    char base[256], filename[128];
-    base_url(r, base, sizeof base);
+    char filename[128];
     unsigned char *pdf;
     size_t len;
-    if ((rc = services_document_pdf(app, &who, id, http_param(r, "kind"), base, &pdf, &len, filename, sizeof filename,
+    if ((rc = services_document_pdf(app, &who, id, http_param(r, "kind"), &pdf, &len, filename, sizeof filename,
                                     http_err(r))))
         return rc;
     char disp[200];
