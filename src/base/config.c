@@ -74,6 +74,22 @@ static const struct centry table[] = {
     {"gw_idle_timeout_s", C_INT, N(gw_idle_timeout_s), "900", 5, 86400, false,
      "seconds of silence before a device connection is closed"},
     {"gw_batch_ms", C_INT, N(gw_batch_ms), "100", 1, 10000, false, "positions and readings are written at least this often (ms)"},
+    {"device_allow_from", C_STR, S(device_allow_from), "", 0, 0, false,
+     "networks devices may connect from, e.g. the carrier APN's ranges: \"10.64.0.0/10, 2001:db8::/32\" ('' = any)"},
+    {"device_limit_exempt", C_STR, S(device_limit_exempt), "127.0.0.0/8, ::1", 0, 0, false,
+     "networks the per-address device limits do not apply to (the simulator, a local broker bridge)"},
+    {"device_conns_per_addr", C_INT, N(device_conns_per_addr), "256", 1, 1000000, false,
+     "device connections one source address may hold at once"},
+    {"device_frames_per_min", C_INT, N(device_frames_per_min), "6000", 1, 100000000, false,
+     "device frames one source address may send per minute (beyond: dropped unanswered)"},
+    {"device_alarms_per_min", C_INT, N(device_alarms_per_min), "120", 1, 1000000, false,
+     "alarm frames one source address may send per minute (beyond: not acknowledged, the watch repeats)"},
+    {"device_identify_timeout_s", C_INT, N(device_identify_timeout_s), "30", 1, 3600, false,
+     "seconds a new device connection has to name its device (IW: to log in)"},
+    {"device_quarantine_max", C_INT, N(device_quarantine_max), "1000", 0, 1000000, false,
+     "unregistered device ids held for staff to register (beyond: new unknown ids are refused)"},
+    {"device_takeover_window_s", C_INT, N(device_takeover_window_s), "120", 0, 86400, false,
+     "a registered device arriving from another address within this many seconds of its last connection is a takeover signal"},
     {"mqtt_url", C_STR, S(mqtt_url), "", 0, 0, SECRET_URL,
      "MQTT broker for devices behind it: mqtt://HOST[:PORT] ('' = off)"},
     {"mqtt_topic_prefix", C_STR, S(mqtt_topic_prefix), "nuanxin/devices", 0, 0, false,
@@ -254,6 +270,15 @@ int config_load_file_env(nx_config *c, nx_err *e)
             if (rc)
                 return rc;
         }
+    }
+    const char *nets[][2] = {{"device_allow_from", c->device_allow_from}, {"device_limit_exempt", c->device_limit_exempt}};
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++) {
+        nx_cidr_list l = {0};
+        nx_err ce;
+        nx_err_clear(&ce);
+        if (cidr_list_parse(nets[i][1], &l, &ce))
+            return nx_fail(e, NX_EINVAL, nets[i][0], "配置项 %s 的网段列表无效：%s", nets[i][0], ce.msg);
+        cidr_list_free(&l);
     }
     if (nx_log_level_parse(c->log_level) < 0)
         return nx_fail(e, NX_EINVAL, "log_level", "日志级别 %s 无效，应为 debug、info、warn、error 或 off",

@@ -43,6 +43,14 @@ typedef struct nx_config {
     int64_t gw_max_connections; /* device connections held at once (beyond: new ones are dropped) */
     int64_t gw_idle_timeout_s;  /* a device connection silent this long is closed */
     int64_t gw_batch_ms;        /* positions and readings are written at least this often */
+    char device_allow_from[1024];   /* CIDR list devices may connect from ("" = any) */
+    char device_limit_exempt[1024]; /* CIDR list the per-address device limits skip */
+    int64_t device_conns_per_addr;  /* device connections per source address */
+    int64_t device_frames_per_min;  /* device frames per source address and minute */
+    int64_t device_alarms_per_min;  /* alarm frames per source address and minute */
+    int64_t device_identify_timeout_s; /* a new connection names its device within this */
+    int64_t device_quarantine_max;  /* unregistered device ids held at once */
+    int64_t device_takeover_window_s; /* another address this soon after the last connection: a signal */
     char mqtt_url[256];         /* MQTT broker, mqtt://HOST[:PORT]; "" = no MQTT input */
     char mqtt_topic_prefix[129];
     char mqtt_username[128];
