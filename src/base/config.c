@@ -109,6 +109,8 @@ static const struct centry table[] = {
      "plain http is allowed only to these"},
     {"cookie_secure", C_BOOL, N(cookie_secure), "false", 0, 0, false, "mark the session cookie Secure (TLS)"},
     {"access_log", C_BOOL, N(access_log), "true", 0, 0, false, "log one line per HTTP request"},
+    {"trusted_proxies", C_CIDRS, S(trusted_proxies), "", 0, 0, false,
+     "reverse proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1, ::1 ('' = none)"},
 };
 
 #define NENTRIES (sizeof table / sizeof table[0])

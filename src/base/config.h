@@ -62,6 +62,9 @@ typedef struct nx_config {
     char outbound_allow[1024]; /* networks webhooks may reach although internal (netaddr list) */
     bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
     bool access_log;
+    /* Networks of the reverse proxies in front (cidr_list_parse syntax, validated on set): the
+     * client address of a request from one of them is taken from X-Forwarded-For. "" = none. */
+    char trusted_proxies[512];
 } nx_config;
 
 extern nx_config nx_cfg; /* the process's configuration, filled by config_load */

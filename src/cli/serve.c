@@ -105,6 +105,7 @@ static int serving_start(serving *sv)
         .max_connections = (int)nx_cfg.max_connections,
         .web_root = nx_cfg.web_root,
         .access_log = nx_cfg.access_log,
+        .trusted_proxies = nx_cfg.trusted_proxies,
     };
     if (http_server_new(&ho, &sv->srv, &e)) {
         fprintf(stderr, "nuanxin: 无法创建 HTTP 服务：%s\n", e.msg);

@@ -60,11 +60,15 @@ typedef struct http_options {
     int max_connections;       /* 0 = 1024 */
     const char *web_root;      /* NULL or "" disables static files */
     bool access_log;
+    /* Reverse proxies in front (base/netaddr.h list syntax, "127.0.0.1, ::1, 10.0.0.0/8"); NULL or ""
+     * = none. A request whose socket peer is one of them reports the client X-Forwarded-For names
+     * (http_client_ip), and X-Forwarded-Proto tells whether it came over TLS. */
+    const char *trusted_proxies;
 } http_options;
 
 /* Create a server (not yet listening) with the built-in public routes GET /healthz, GET /readyz
- * and GET /api/v1/openapi.json. Copies o. NX_EINVAL for a missing listen address or a web_root
- * that does not exist; NX_ENOMEM. */
+ * and GET /api/v1/openapi.json. Copies o. NX_EINVAL for a missing listen address, a web_root
+ * that does not exist or a malformed trusted_proxies list; NX_ENOMEM. */
 int http_server_new(const http_options *o, http_server **out, nx_err *e);
 /* Register a route. pattern: "/api/v1/residents/{id}". Must be called before start. A literal
  * segment beats a parameter ("/residents/export" over "/residents/{id}"); GET routes answer HEAD.
@@ -94,7 +98,14 @@ const http_auth *http_auth_of(http_req *r); /* NULL on public routes without cre
 const char *http_method(http_req *r);
 const char *http_path(http_req *r);        /* as sent (still percent-encoded), without the query */
 uint64_t http_request_id(http_req *r);
+/* The client's address as text: the socket peer, or, when the peer is a trusted proxy
+ * (http_options.trusted_proxies), the rightmost address of X-Forwarded-For that is not itself a
+ * trusted proxy (all trusted: the leftmost). A header missing, empty or malformed where it is read
+ * gives the peer. This is the address the login throttle, the audit rows and the access log use. */
 const char *http_client_ip(http_req *r);
+/* True when the request reached the proxy over TLS: the peer is a trusted proxy and says
+ * X-Forwarded-Proto: https. */
+bool http_via_tls(http_req *r);
 /* Path parameter, percent-decoded, valid UTF-8 without control characters; NULL if absent. */
 const char *http_param(http_req *r, const char *name);
 /* Path parameter as a positive integer id; NX_ENOTFOUND (404) when it is not one. */

@@ -11,6 +11,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "base/netaddr.h"
 #include "base/str.h"
 #include "http/http.h"
 #include "http/router.h"
@@ -29,6 +30,7 @@ struct http_server {
     atomic_uint_fast64_t next_id;
     bool bad_routes; /* a route failed to register: start refuses */
     int port;
+    nx_cidr_list proxies; /* trusted_proxies, parsed */
     http_sse_hub *hubs; /* sse.c: event hubs, ended before the daemon stops */
     /* server.c: finished requests kept for reuse (struct and arena), at most REQ_POOL_MAX */
     pthread_mutex_t pool_lock;
@@ -78,7 +80,10 @@ struct http_req {
     int nhdrs;
     int status;
     uint64_t bytes;
-    char ip[64];
+    char ip[64];        /* the client as http_client_ip reports it */
+    nx_addr peer;       /* the socket peer */
+    bool peer_trusted;  /* the peer is a trusted proxy */
+    bool via_tls;       /* a trusted proxy said X-Forwarded-Proto: https */
     char logctx[32];
 };
 

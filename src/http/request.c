@@ -50,6 +50,11 @@ const char *http_client_ip(http_req *r)
     return r->ip;
 }
 
+bool http_via_tls(http_req *r)
+{
+    return r->via_tls;
+}
+
 const char *http_param(http_req *r, const char *name)
 {
     for (size_t i = 0; i < r->match.nparams; i++)

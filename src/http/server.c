@@ -5,10 +5,11 @@
  * only ever touched by one thread and needs no lock. The life of a request:
  *
  *   1. uri_logger (MHD_OPTION_URI_LOG_CALLBACK) sees the request line, raw and undecoded. It
- *      allocates the http_req (arena, request id from an atomic counter, start time, client IP)
+ *      allocates the http_req (arena, request id from an atomic counter, start time, socket peer)
  *      and keeps the raw URI: libmicrohttpd would otherwise hand us a path already unescaped, in
  *      which "%2F" is a separator and "%00" silently ends the string.
- *   2. The first access-handler call (headers read) resolves the route, checks the query string,
+ *   2. The first access-handler call (headers read) takes the client from X-Forwarded-For when
+ *      the peer is a trusted proxy (client_behind_proxy), resolves the route, checks the query string,
  *      checks Content-Length against the cap (max_upload for HTTP_UPLOAD routes, max_body
  *      otherwise) and asks the authenticator. An over-cap Content-Length is answered 413 at once,
  *      so the body is never read (libmicrohttpd then closes the connection). Every other early
@@ -130,6 +131,12 @@ int http_server_new(const http_options *o, http_server **out, nx_err *e)
         }
     }
     s->opt.web_root = s->web_root;
+    nx_err pe;
+    if (cidr_list_parse(o->trusted_proxies, &s->proxies, &pe) != 0) {
+        rc = nx_fail(e, NX_EINVAL, "trusted_proxies", "trusted_proxies 无效：%s", pe.msg);
+        goto fail;
+    }
+    s->opt.trusted_proxies = NULL;
     http_route(s, "GET", "/healthz", on_healthz, NULL, HTTP_PUBLIC);
     http_route(s, "GET", "/readyz", on_readyz, NULL, HTTP_PUBLIC);
     http_route(s, "GET", "/api/v1/openapi.json", on_openapi, NULL, HTTP_PUBLIC);
@@ -268,17 +275,95 @@ static void pool_free(http_server *s)
     s->npool = 0;
 }
 
-static void client_ip(struct MHD_Connection *conn, char *out, size_t cap)
+/* The socket peer of conn into r->peer and r->ip ("-" when libmicrohttpd does not say). */
+static void peer_of(http_req *r)
 {
-    str_copy(out, "-", cap);
-    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    if (ci == NULL || ci->client_addr == NULL)
+    str_copy(r->ip, "-", sizeof r->ip);
+    memset(&r->peer, 0, sizeof r->peer);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(r->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci == NULL || ci->client_addr == NULL || netaddr_from_sockaddr(ci->client_addr, &r->peer) != 0)
         return;
-    const struct sockaddr *sa = ci->client_addr;
-    if (sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
-    else if (sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)cap);
+    netaddr_format(&r->peer, r->ip, sizeof r->ip);
+    r->peer_trusted = cidr_list_has(&r->srv->proxies, &r->peer);
+}
+
+/* X-Forwarded-For may come as several header lines, which together are one list in order. */
+#define XFF_MAX_LINES 8
+struct xff_lines {
+    const char *v[XFF_MAX_LINES];
+    int n;
+    bool too_many;
+};
+
+static enum MHD_Result xff_collect(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    (void)kind;
+    struct xff_lines *l = cls;
+    if (key == NULL || strcasecmp(key, "X-Forwarded-For") != 0)
+        return MHD_YES;
+    if (l->n == XFF_MAX_LINES) {
+        l->too_many = true;
+        return MHD_NO;
+    }
+    l->v[l->n++] = value ? value : "";
+    return MHD_YES;
+}
+
+/* Walk the X-Forwarded-For entries from the right (the entry the nearest proxy added) to the left:
+ * the first one that is not a trusted proxy is the client; when every one is trusted, the leftmost.
+ * Entries left of the client were written by whoever sent the request and are never looked at. An
+ * entry that is not a bare address (empty, a name, "unknown", with a port), an absent header or too
+ * many header lines: false, and the caller keeps the peer. */
+static bool xff_client(http_req *r, nx_addr *out)
+{
+    struct xff_lines l = {0};
+    MHD_get_connection_values(r->conn, MHD_HEADER_KIND, xff_collect, &l);
+    if (l.n == 0 || l.too_many)
+        return false;
+    bool found = false;
+    for (int i = l.n - 1; i >= 0; i--) {
+        const char *v = l.v[i];
+        size_t end = strlen(v);
+        for (;;) {
+            size_t start = end;
+            while (start > 0 && v[start - 1] != ',')
+                start--;
+            size_t a = start, b = end;
+            while (a < b && (v[a] == ' ' || v[a] == '\t'))
+                a++;
+            while (b > a && (v[b - 1] == ' ' || v[b - 1] == '\t'))
+                b--;
+            char one[NX_ADDR_TEXT];
+            nx_addr addr;
+            if (b == a || b - a >= sizeof one)
+                return false;
+            memcpy(one, v + a, b - a);
+            one[b - a] = '\0';
+            if (netaddr_parse(one, &addr) != 0)
+                return false;
+            *out = addr;
+            found = true;
+            if (!cidr_list_has(&r->srv->proxies, &addr))
+                return true;
+            if (start == 0)
+                break;
+            end = start - 1;
+        }
+    }
+    return found;
+}
+
+/* With the headers read: the client behind a trusted proxy, and whether it came over TLS. */
+static void client_behind_proxy(http_req *r)
+{
+    if (!r->peer_trusted)
+        return;
+    nx_addr client;
+    if (xff_client(r, &client))
+        netaddr_format(&client, r->ip, sizeof r->ip);
+    const char *proto = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, "X-Forwarded-Proto");
+    r->via_tls = proto && strcasecmp(proto, "https") == 0;
 }
 
 static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
@@ -298,7 +383,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
         req_free(r);
         return NULL;
     }
-    client_ip(conn, r->ip, sizeof r->ip);
+    peer_of(r);
     snprintf(r->logctx, sizeof r->logctx, "req=%llu", (unsigned long long)r->id);
     return r;
 }
@@ -362,6 +447,7 @@ static enum MHD_Result first_call(http_req *r, const char *method)
     r->raw_path = arena_strndup(r->arena, r->raw_uri, strcspn(r->raw_uri, "?#"));
     if (r->method == NULL || r->raw_path == NULL)
         return MHD_NO;
+    client_behind_proxy(r);
     r->is_api = strcmp(r->raw_path, "/api") == 0 || str_starts_with(r->raw_path, "/api/");
     r->body_cap = s->opt.max_body;
 
@@ -669,6 +755,7 @@ void http_server_free(http_server *s)
     pool_free(s);
     pthread_mutex_destroy(&s->pool_lock);
     router_free(s->router);
+    cidr_list_free(&s->proxies);
     free(s->listen);
     free(s->web_root);
     free(s);

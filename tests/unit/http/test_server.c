@@ -834,6 +834,91 @@ static void test_bare_server(void)
     http_server_free(s);
 }
 
+static int h_whoami(http_req *r, void *ctx)
+{
+    (void)ctx;
+    return http_reply_json(r, 200, json_pack("{s:s,s:b}", "ip", http_client_ip(r), "tls", http_via_tls(r)));
+}
+
+/* The client address of one GET /whoami with extra headers, into ip; tls as the server saw it. */
+static void whoami(const char *extra, char *ip, size_t cap, bool *tls)
+{
+    resp r;
+    ip[0] = '\0';
+    *tls = false;
+    CHECK_INT(get("/whoami", extra, &r), 0);
+    CHECK_INT(r.status, 200);
+    json_t *j = body_json(&r);
+    if (j) {
+        str_copy(ip, json_string_value(json_object_get(j, "ip")) ? json_string_value(json_object_get(j, "ip")) : "",
+                 cap);
+        *tls = json_is_true(json_object_get(j, "tls"));
+    }
+    json_decref(j);
+    resp_cleanup(&r);
+}
+
+/* trusted_proxies: X-Forwarded-For and X-Forwarded-Proto count only from a trusted peer, and then
+ * the client is the rightmost entry that is not itself a trusted proxy. */
+static void test_trusted_proxies(void)
+{
+    http_options o = {.listen = "127.0.0.1:0", .threads = 1, .trusted_proxies = "127.0.0.1, 10.0.0.0/8"};
+    http_server *s = NULL;
+    nx_err e;
+    CHECK_INT(http_server_new(&o, &s, &e), 0);
+    http_route(s, "GET", "/whoami", h_whoami, NULL, HTTP_PUBLIC);
+    CHECK_INT(http_server_start(s, &e), 0);
+    int saved = g_port;
+    g_port = http_server_port(s);
+    char ip[64];
+    bool tls;
+    whoami(NULL, ip, sizeof ip, &tls);
+    CHECK_STR(ip, "127.0.0.1");
+    CHECK(!tls);
+    whoami("X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n", ip, sizeof ip, &tls);
+    CHECK_STR(ip, "203.0.113.9");
+    CHECK(tls);
+    whoami("X-Forwarded-For: 198.51.100.7, 203.0.113.9 ,10.1.2.3\r\n", ip, sizeof ip, &tls);
+    CHECK_STR(ip, "203.0.113.9");
+    CHECK(!tls);
+    /* what the client wrote left of its own address is never read */
+    whoami("X-Forwarded-For: junk, ,2001:db8::7\r\n", ip, sizeof ip, &tls);
+    CHECK_STR(ip, "2001:db8::7");
+    /* every entry a trusted proxy: the leftmost */
+    whoami("X-Forwarded-For: 10.0.0.1, 10.0.0.2\r\n", ip, sizeof ip, &tls);
+    CHECK_STR(ip, "10.0.0.1");
+    /* several header lines are one list, in order */
+    whoami("X-Forwarded-For: 198.51.100.1\r\nX-Forwarded-For: 10.0.0.5\r\n", ip, sizeof ip, &tls);
+    CHECK_STR(ip, "198.51.100.1");
+    /* malformed where it is read: the peer */
+    static const char *const bad[] = {"X-Forwarded-For: garbage\r\n", "X-Forwarded-For: 203.0.113.9:443\r\n",
+                                      "X-Forwarded-For: 203.0.113.9,\r\n", "X-Forwarded-For:\r\n",
+                                      "X-Forwarded-For: unknown\r\n", "X-Forwarded-For: [2001:db8::1]\r\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        whoami(bad[i], ip, sizeof ip, &tls);
+        CHECK_STR(ip, "127.0.0.1");
+    }
+    http_server_free(s);
+
+    /* A peer that is not a trusted proxy: both headers are ignored. */
+    o.trusted_proxies = "10.0.0.0/8";
+    CHECK_INT(http_server_new(&o, &s, &e), 0);
+    http_route(s, "GET", "/whoami", h_whoami, NULL, HTTP_PUBLIC);
+    CHECK_INT(http_server_start(s, &e), 0);
+    g_port = http_server_port(s);
+    whoami("X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n", ip, sizeof ip, &tls);
+    CHECK_STR(ip, "127.0.0.1");
+    CHECK(!tls);
+    http_server_free(s);
+    g_port = saved;
+
+    o.trusted_proxies = "127.0.0.1, 10.0.0.1/8";
+    s = NULL;
+    CHECK_INT(http_server_new(&o, &s, &e), NX_EINVAL);
+    CHECK_STR(e.field, "trusted_proxies");
+    CHECK(s == NULL);
+}
+
 static int route_count;
 static void count_route(const char *method, const char *pattern, unsigned flags, void *ctx)
 {
@@ -891,6 +976,7 @@ int main(void)
     TEST_RUN(test_keep_alive);
     TEST_RUN(test_static);
     TEST_RUN(test_bare_server);
+    TEST_RUN(test_trusted_proxies);
 
     http_server_free(s);
     remove_web_root();
