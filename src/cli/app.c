@@ -53,6 +53,12 @@ int cli_open_app(nx_app *app, bool create, bool migrate)
         }
         if (applied)
             nx_log(LOG_INFO, "store.migrated applied=%d", applied);
+        int64_t rekeyed = 0;
+        if (people_tails_rekey(app, &rekeyed, &e)) {
+            fprintf(stderr, "nuanxin: 重建尾号索引失败：%s\n", e.msg);
+            cli_close_app(app);
+            return 1;
+        }
     }
     /* Logins may hold at most half of the HTTP threads (hashing or waiting for a hash slot), so a
      * burst of logins cannot starve other requests; beyond that they get 503 with Retry-After. */

@@ -13,6 +13,7 @@
 #include "cli/flags.h"
 #include "http/http.h"
 #include "modules/org/org.h"
+#include "modules/people/people.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
 #include "secure/password.h"
@@ -186,7 +187,10 @@ static int cmd_migrate(int argc, char **argv)
         return 1;
     nx_err e;
     int applied = 0, version = 0;
+    int64_t rekeyed = 0;
     int rc = store_migrate(app.db, &applied, &e);
+    if (rc == 0)
+        rc = people_tails_rekey(&app, &rekeyed, &e);
     if (rc == 0)
         rc = store_schema_version(app.db, &version, &e);
     if (rc)

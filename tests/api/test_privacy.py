@@ -7,13 +7,28 @@ import io
 import re
 import zipfile
 
-from nxtest import (Server, check, check_eq, id_check_digit, is_problem, make_id, run, run_cli)
+import os
+
+from nxtest import (PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli)
 
 S = Server()
 S.start()
 admin = S.login()
 PW = "Privacy2026pass"
 ctx = {}
+
+
+def sql(query):
+    """Rows of a query on the server's database (both backends), as lists of strings."""
+    if PG:
+        out = psql(S.database, query)
+        return [line.split("|") for line in out.splitlines() if line]
+    import sqlite3
+    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
+    try:
+        return [[("" if v is None else str(v)) for v in row] for row in db.execute(query).fetchall()]
+    finally:
+        db.close()
 
 
 def account(name, role, *extra):
@@ -189,7 +204,68 @@ def test_mask_with_the_same_screen_does_not_determine_the_number():
     check_eq(st, 201, f"household {hh}")
 
 
-TESTS = [test_setup, test_candidate_counter_is_sound, test_mask_with_the_same_screen_does_not_determine_the_number]
+# ---- 3. the tail index is keyed ----
+
+def found(client, q):
+    from urllib.parse import quote
+    st, _, page = client.get(f"/api/v1/residents?q={quote(q)}&status=all")
+    check_eq(st, 200, f"search {q}")
+    return [x["id"] for x in page.get("items", [])]
+
+
+def test_tail_index_is_keyed():
+    r = ctx["zheng"]
+    idn = make_id("371402", "19450312", 31)
+    st, _, _ = admin.patch(f"/api/v1/residents/{r['id']}", {"contacts": [{"name": "郑一", "relation": "子女",
+                                                                         "phone": "13900007777"}]})
+    check_eq(st, 200, "a contact")
+    rows = sql(f"SELECT id_tail, phone_tail FROM residents WHERE id = {r['id']}")
+    id_tail, phone_tail = rows[0]
+    check(id_tail != idn[-4:] and re.fullmatch(r"[0-9a-f]{32}", id_tail), f"id_tail is keyed, not {idn[-4:]}: {id_tail}")
+    check(phone_tail != "0001" and re.fullmatch(r"[0-9a-f]{32}", phone_tail), f"phone_tail is keyed: {phone_tail}")
+    (ct,), = sql(f"SELECT phone_tail FROM emergency_contacts WHERE resident_id = {r['id']}")
+    check(ct != "7777" and re.fullmatch(r"[0-9a-f]{32}", ct), f"the contact's tail is keyed: {ct}")
+    check(r["id"] in found(admin, idn[-4:]), "an ID tail still finds the resident")
+    check(r["id"] in found(admin, "0001"), "a phone tail still finds the resident")
+    check(r["id"] in found(admin, idn[-6:]), "a longer tail (checked on the decrypted value) too")
+    check(r["id"] not in found(admin, "0002"), "another tail does not")
+
+
+def test_upgrade_rewrites_clear_tails():
+    """A database from before migration 009 holds clear tails: the migration clears them and the
+    start-up writes the keyed ones, so search works and no clear tail is left."""
+    r = ctx["zheng"]
+    idn = make_id("371402", "19450312", 31)
+    S.stop()
+    sql_exec = (lambda q: psql(S.database, q)) if PG else None
+    stmts = [f"UPDATE residents SET id_tail = '{idn[-4:]}', phone_tail = '0001' WHERE id = {r['id']}",
+             f"UPDATE emergency_contacts SET phone_tail = '7777' WHERE resident_id = {r['id']}",
+             "DELETE FROM schema_migrations WHERE version >= 9"]
+    if PG:
+        for q in stmts:
+            sql_exec(q)
+    else:
+        import sqlite3
+        db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
+        for q in stmts:
+            db.execute(q)
+        db.commit()
+        db.close()
+    S.start()
+    global admin
+    admin = S.login()
+    id_tail, phone_tail = sql(f"SELECT id_tail, phone_tail FROM residents WHERE id = {r['id']}")[0]
+    check(re.fullmatch(r"[0-9a-f]{32}", id_tail) and re.fullmatch(r"[0-9a-f]{32}", phone_tail),
+          f"the upgrade rewrote the clear tails: {id_tail} {phone_tail}")
+    (ct,), = sql(f"SELECT phone_tail FROM emergency_contacts WHERE resident_id = {r['id']}")
+    check(re.fullmatch(r"[0-9a-f]{32}", ct), f"and the contact's: {ct}")
+    clear = sql("SELECT count(*) FROM residents WHERE length(id_tail) < 32 OR length(phone_tail) < 32")
+    check_eq(clear[0][0], "0", "no clear tail left")
+    check(r["id"] in found(admin, idn[-4:]) and r["id"] in found(admin, "0001"), "search works after the upgrade")
+
+
+TESTS = [test_setup, test_candidate_counter_is_sound, test_mask_with_the_same_screen_does_not_determine_the_number,
+         test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails]
 
 if __name__ == "__main__":
     try:

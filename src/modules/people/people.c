@@ -2,7 +2,8 @@
  *
  * Invariants:
  * - id_enc/phone_enc/address_enc hold field_encrypt ciphertext bound to their column; *_bidx hold
- *   blind_index(domain, normalized value); *_tail hold the last four characters. No plaintext of
+ *   blind_index(domain, normalized value); *_tail hold the keyed tail index of the last four
+ *   characters (people_tail_key), never the characters themselves. No plaintext of
  *   these values is written anywhere: not the database, not the log, not an error message.
  * - sex and birth date of an ID-card holder are derived from the number; a request that states
  *   different ones is rejected (it is almost always a typo in the number).
@@ -308,11 +309,6 @@ static int seal(nx_app *app, const char *context, const char *plain, unsigned ch
     return field_encrypt_ad(app->keys, context, plain, strlen(plain), out, len);
 }
 
-static void tail4(const char *s, char out[8])
-{
-    size_t n = strlen(s);
-    str_copy(out, n > 4 ? s + n - 4 : s, 8);
-}
 
 /* ---- tags, contacts, suffixes ---- */
 
@@ -381,7 +377,7 @@ typedef struct kept_phone {
     int64_t id;
     unsigned char *ct;
     size_t n;
-    char tail[8];
+    char tail[PEOPLE_TAIL_HEX + 1];
 } kept_phone;
 
 static int load_kept_phones(store_tx *tx, int64_t id, kept_phone *kept, int *nkept, nx_err *e)
@@ -458,7 +454,7 @@ static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contact
         }
         unsigned char *ct = NULL;
         size_t ctn = 0;
-        char t[8];
+        char t[PEOPLE_TAIL_HEX + 1];
         if (phone) {
             char norm[32];
             if ((rc = phone_parse_any(phone, norm, sizeof norm, e))) {
@@ -469,7 +465,7 @@ static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contact
                 rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
                 break;
             }
-            tail4(norm, t);
+            people_tail_key(app, CTX_CONTACT_PHONE, norm, t);
         } else {
             kept_phone *k = NULL;
             for (int j = 0; j < nkept; j++)
@@ -607,9 +603,9 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
 
     unsigned char idb[16], phb[16], *id_ct = NULL, *ph_ct = NULL, *ad_ct = NULL;
     size_t id_n = 0, ph_n = 0, ad_n = 0;
-    char id_t[8], ph_t[8] = "";
+    char id_t[PEOPLE_TAIL_HEX + 1], ph_t[PEOPLE_TAIL_HEX + 1] = "";
     blind_index(app->keys, CTX_ID, rec.id_norm, idb);
-    tail4(rec.id_norm, id_t);
+    people_tail_key(app, CTX_ID, rec.id_norm, id_t);
     if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||
         (rec.has_phone && seal(app, CTX_PHONE, rec.phone, &ph_ct, &ph_n)) ||
         (in->address && *in->address && seal(app, CTX_ADDRESS, in->address, &ad_ct, &ad_n))) {
@@ -618,7 +614,7 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
     }
     if (rec.has_phone) {
         blind_index(app->keys, CTX_PHONE, rec.phone, phb);
-        tail4(rec.phone, ph_t);
+        people_tail_key(app, CTX_PHONE, rec.phone, ph_t);
     }
     int64_t now = clock_now_ms();
     char today[11];
@@ -785,8 +781,8 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     /* The document: re-encrypt only when it changed. */
     unsigned char idb[16], phb[16];
     blind_index(app->keys, CTX_ID, rec.id_norm, idb);
-    char id_t[8], ph_t[8] = "";
-    tail4(rec.id_norm, id_t);
+    char id_t[PEOPLE_TAIL_HEX + 1], ph_t[PEOPLE_TAIL_HEX + 1] = "";
+    people_tail_key(app, CTX_ID, rec.id_norm, id_t);
     if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||
         (rec.has_phone && seal(app, CTX_PHONE, rec.phone, &ph_ct, &ph_n)) ||
         (in->address && *in->address && seal(app, CTX_ADDRESS, in->address, &ad_ct, &ad_n))) {
@@ -795,7 +791,7 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     }
     if (rec.has_phone) {
         blind_index(app->keys, CTX_PHONE, rec.phone, phb);
-        tail4(rec.phone, ph_t);
+        people_tail_key(app, CTX_PHONE, rec.phone, ph_t);
     }
     char today[11];
     date_format(date_today(), today);
@@ -861,4 +857,113 @@ fail:
     free(ad_ct);
     store_rollback(tx);
     return rc;
+}
+
+/* ---- the keyed tail index after an upgrade ---- */
+
+/* One row whose tail index is to be written: its id and the keyed tails (computed before the
+ * update, since a transaction runs one statement at a time). */
+typedef struct rekey_row {
+    int64_t id;
+    char a[PEOPLE_TAIL_HEX + 1], b[PEOPLE_TAIL_HEX + 1];
+    bool has_a, has_b;
+} rekey_row;
+
+/* The tail key of a ciphertext column (context) into out; false when it is absent or does not
+ * decrypt. The plaintext is wiped. */
+static bool rekey_one(nx_app *app, store_rows *r, int col, const char *context, char *out)
+{
+    size_t n;
+    const void *ct = store_blob(r, col, &n);
+    char *plain = people_open(app, context, ct, n);
+    if (plain == NULL)
+        return false;
+    people_tail_key(app, context, plain, out);
+    field_plain_free(plain);
+    return true;
+}
+
+/* One batch of table (residents when contacts is false): the rows after *after whose tail is ''
+ * get their keyed tails; *after moves past the batch, *done says whether it was the last. */
+static int rekey_batch(nx_app *app, bool contacts, int64_t *after, int64_t *written, int64_t *failed, bool *done,
+                       nx_err *e)
+{
+    enum { BATCH = 500 };
+    rekey_row *rows = calloc(BATCH, sizeof *rows);
+    if (rows == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc) {
+        free(rows);
+        return rc;
+    }
+    store_rows *r;
+    store_param p[] = {P_INT(*after)};
+    rc = store_query(tx,
+                     contacts ? "SELECT id, phone_enc FROM emergency_contacts WHERE phone_tail = '' AND id > $1 "
+                                "ORDER BY id LIMIT 500"
+                              : "SELECT id, id_enc, phone_enc FROM residents WHERE (id_tail = '' OR phone_tail = '') "
+                                "AND id > $1 ORDER BY id LIMIT 500",
+                     p, 1, &r, e);
+    int n = 0;
+    while (rc == 0 && n < BATCH && store_row(r)) {
+        rekey_row *x = &rows[n++];
+        x->id = store_int(r, 0);
+        if (contacts) {
+            x->has_a = rekey_one(app, r, 1, CTX_CONTACT_PHONE, x->a);
+        } else {
+            x->has_a = rekey_one(app, r, 1, CTX_ID, x->a);
+            x->has_b = rekey_one(app, r, 2, CTX_PHONE, x->b);
+        }
+    }
+    if (rc == 0)
+        rc = store_rows_end(r, e);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        rekey_row *x = &rows[i];
+        if (!x->has_a && (contacts || !x->has_b)) {
+            (*failed)++;
+            continue;
+        }
+        if (contacts) {
+            store_param u[] = {P_TEXT(x->a), P_INT(x->id)};
+            rc = store_exec(tx, "UPDATE emergency_contacts SET phone_tail = $1 WHERE id = $2", u, 2, NULL, e);
+        } else {
+            store_param u[] = {P_TEXT(x->has_a ? x->a : NULL), P_TEXT(x->has_b ? x->b : NULL), P_INT(x->id)};
+            rc = store_exec(tx,
+                            "UPDATE residents SET id_tail = COALESCE($1, id_tail), phone_tail = CASE WHEN "
+                            "phone_tail IS NULL THEN NULL ELSE COALESCE($2, phone_tail) END WHERE id = $3",
+                            u, 3, NULL, e);
+        }
+        (*written)++;
+    }
+    if (n)
+        *after = rows[n - 1].id;
+    *done = n < BATCH;
+    free(rows);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+int people_tails_rekey(nx_app *app, int64_t *written, nx_err *e)
+{
+    int64_t failed = 0;
+    *written = 0;
+    for (int t = 0; t < 2; t++) {
+        int64_t after = 0;
+        bool done = false;
+        while (!done) {
+            int rc = rekey_batch(app, t == 1, &after, written, &failed, &done, e);
+            if (rc)
+                return rc;
+        }
+    }
+    if (*written)
+        nx_log(LOG_INFO, "people.tails_rekeyed rows=%lld", (long long)*written);
+    if (failed) /* the key file does not open them: a tail search will not find these rows */
+        nx_log(LOG_WARN, "people.tails_not_rekeyed rows=%lld", (long long)failed);
+    return 0;
 }

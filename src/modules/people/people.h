@@ -1,7 +1,8 @@
 /* people.h — residents and households: the registry every other module stands on.
  *
  * A resident's ID number, phone and detailed address are stored only encrypted (field_encrypt), with
- * a keyed blind index for exact look-up and the last four characters for "tail" search. Every
+ * a keyed blind index for exact look-up and a keyed index of the last four characters for "tail"
+ * search (never the characters). Every
  * response masks them; people_reveal returns the plain values to a caller with RIGHT_REVEAL and
  * writes an audit row in the same transaction. Residents are never deleted: they move out or die and
  * are kept, with the date. Every read and write is restricted to the caller's scope in SQL, so a
@@ -105,6 +106,14 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
 int people_household_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id, int64_t estate_id,
                           const char *q, const char *cursor, int limit, json_t **out, nx_err *e);
+
+/* Write the keyed tail index (people_internal.h) of every resident and emergency contact whose tail
+ * is '' (migration 009 cleared the clear tails; SQL cannot compute keyed ones). Run at start-up
+ * after store_migrate, before serving; idempotent, batches of 500 rows per write transaction, so a
+ * large registry does not hold one long lock. *written counts the rows written; rows whose
+ * ciphertext does not open with the key file are left '' and logged as a count. Blocks. Returns 0
+ * or the store's error. */
+int people_tails_rekey(nx_app *app, int64_t *written, nx_err *e);
 
 /* Register the routes of residents and households (people_http.c). */
 int people_routes(http_server *srv, nx_app *app);

@@ -32,6 +32,16 @@ char *people_open(nx_app *app, const char *context, const void *ct, size_t n)
     return plain;
 }
 
+void people_tail_key(nx_app *app, const char *context, const char *value, char out[PEOPLE_TAIL_HEX + 1])
+{
+    char domain[160];
+    size_t n = strlen(value);
+    snprintf(domain, sizeof domain, "%s#tail4", context);
+    unsigned char k[NX_BIDX_BYTES];
+    blind_index(app->keys, domain, n > 4 ? value + n - 4 : value, k);
+    str_hex(out, k, sizeof k);
+}
+
 int people_room_place(store_tx *tx, int64_t room, int64_t community, const char *mismatch, int64_t *c, int64_t *g,
                       int64_t *estate, nx_err *e)
 {

@@ -20,6 +20,16 @@
 #define CTX_CONTACT_PHONE "contact.phone"
 #define CTX_HOUSEHOLD_ADDRESS "household.address"
 
+/* The tail index: what lets the database find a resident by the last four characters of an ID
+ * number or phone ("1234" in the search box). It holds a keyed hash of those four characters, never
+ * the characters: hex of blind_index under the column's domain and "#tail4", PEOPLE_TAIL_HEX
+ * characters. A database dump therefore holds no digit of the numbers (migration 009 cleared the
+ * clear tails; people_tails_rekey fills them in at start-up). */
+#define PEOPLE_TAIL_HEX 32
+/* The tail index of value (an ID number, a phone; its last four characters, or all when shorter)
+ * in column context into out (PEOPLE_TAIL_HEX characters and a NUL). */
+void people_tail_key(nx_app *app, const char *context, const char *value, char out[PEOPLE_TAIL_HEX + 1]);
+
 /* Decrypt a ciphertext column encrypted under context; plaintext (release with field_plain_free) or NULL. */
 char *people_open(nx_app *app, const char *context, const void *ct, size_t n);
 /* Derived forms of a name (simplified, pinyin, initials, ICU sort key). */

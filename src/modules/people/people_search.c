@@ -4,8 +4,9 @@
  * Search turns the box staff type into one of a few indexed look-ups:
  *   18 characters that parse as an ID number  → blind index of the ID number (exact)
  *   11 digits starting with 1                  → blind index of the phone (exact)
- *   4-10 digits (an optional trailing X)       → the last four digits of phone or ID, then the longer
- *                                                 suffix checked on the decrypted value
+ *   4-10 digits (an optional trailing X)       → the keyed tail index of the last four digits of phone
+ *                                                 or ID, then the longer suffix checked on the
+ *                                                 decrypted value
  *   ASCII letters                              → prefix of pinyin initials ("wjg") or full pinyin
  *   anything else                              → traditional folded to simplified, then a prefix of
  *                                                 any suffix of the name ("建国" finds 王建国)
@@ -138,16 +139,18 @@ static int build_q(nx_app *app, search *s, const char *q0, nx_err *e)
     if (n >= 4 && n <= 10 && (all_digits(t, n) || tailx)) {
         for (size_t i = 0; i < n; i++)
             t[i] = (char)toupper((unsigned char)t[i]);
-        str_copy(s->text, t + n - 4, sizeof s->text);
+        /* the tail index is keyed per column: one key for phones, one for ID numbers */
+        people_tail_key(app, CTX_PHONE, t, s->a);
+        people_tail_key(app, CTX_ID, t, s->b);
         if (n > 4) {
             str_copy(s->suffix, t, sizeof s->suffix);
             s->check_suffix = true;
         }
-        int k = sqlq_param(&s->q, P_TEXT(s->text));
+        int kp = sqlq_param(&s->q, P_TEXT(s->a)), ki = sqlq_param(&s->q, P_TEXT(s->b));
         sqlq_sql(&s->q,
                  " AND r.id IN (SELECT id FROM residents WHERE phone_tail = $%d "
                  "UNION ALL SELECT id FROM residents WHERE id_tail = $%d)",
-                 k, k);
+                 kp, ki);
         return 0;
     }
     bool ascii = true;

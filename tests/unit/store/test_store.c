@@ -666,15 +666,19 @@ static void test_migrations(void)
     s = open_new("mig_real.db", 1);
     if (s == NULL)
         return;
-    int newest = 0;
+    /* Numbers may have gaps (each change takes the number it was given), so every migration of
+     * the backend applies and the version is the newest number. */
+    int newest = 0, count = 0;
     for (const struct nx_migration *m = nx_migrations; m->backend; m++)
-        if (strcmp(m->backend, tb_backend()) == 0)
+        if (strcmp(m->backend, tb_backend()) == 0) {
             newest = m->number;
+            count++;
+        }
     CHECK(newest >= 1);
     CHECK_INT(store_migrate(s, &applied, &e), 0);
-    if (applied != newest)
+    if (applied != count)
         fprintf(stderr, "store_migrate: %s\n", e.msg);
-    CHECK_INT(applied, newest);
+    CHECK_INT(applied, count);
     CHECK_INT(store_migrate(s, &applied, &e), 0);
     CHECK_INT(applied, 0);
     CHECK_INT(store_schema_version(s, &v, &e), 0);
