@@ -9,9 +9,8 @@ demands; every $ref resolves; every operation has a summary and a 2xx response;
 the served /api/v1/openapi.json is the file's content; and live answers of a real server (the current
 user, organisation objects, a resident created through the API, lists, a household, statistics, the
 audit log, problem answers) validate against the schemas the document gives for that operation and
-status. The validator is a small JSON-schema subset written here (type, required, properties,
-additionalProperties false, items, enum, nullable, allOf, $ref, minimum/maximum, maxLength, date
-formats); it is itself tested on instances that must fail, so a lax validator cannot pass silently.
+status. The validator is the small JSON-schema subset of oaschema.py; it is itself tested on
+instances that must fail, so a lax validator cannot pass silently.
 """
 import json
 import os
@@ -21,113 +20,11 @@ import sys
 import traceback
 
 from nxtest import BIN, Server, check, check_eq, done, make_id
-
-HERE = os.path.dirname(os.path.abspath(__file__))
-SRC = os.environ.get("NX_SOURCE_DIR") or os.path.join(HERE, "..", "..")
-DOC_PATH = os.path.join(SRC, "docs", "openapi.json")
-METHODS = ("get", "put", "post", "patch", "delete", "head", "options", "trace")
-
-with open(DOC_PATH, encoding="utf-8") as f:
-    DOC_TEXT = f.read()
-DOC = json.loads(DOC_TEXT)
+from oaschema import DOC, DOC_TEXT, HERE, SRC, doc_operations, resolve, validate
 
 S = None
 admin = None
 ctx = {}
-
-
-# ---- the JSON-schema subset ----
-
-def resolve(pointer):
-    """The object a local $ref ("#/components/schemas/X") points at; KeyError when it does not exist."""
-    if not pointer.startswith("#/"):
-        raise KeyError(pointer)
-    node = DOC
-    for part in pointer[2:].split("/"):
-        part = part.replace("~1", "/").replace("~0", "~")
-        if isinstance(node, list):
-            node = node[int(part)]
-        else:
-            node = node[part]
-    return node
-
-
-DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATETIME_RE = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
-
-
-def type_ok(t, v):
-    if t == "object":
-        return isinstance(v, dict)
-    if t == "array":
-        return isinstance(v, list)
-    if t == "string":
-        return isinstance(v, str)
-    if t == "integer":
-        return isinstance(v, int) and not isinstance(v, bool)
-    if t == "number":
-        return isinstance(v, (int, float)) and not isinstance(v, bool)
-    if t == "boolean":
-        return isinstance(v, bool)
-    return False
-
-
-def validate(schema, v, where="$", errors=None):
-    """Errors (a list of strings) of instance v against schema; empty when it conforms."""
-    if errors is None:
-        errors = []
-    if "$ref" in schema:
-        try:
-            target = resolve(schema["$ref"])
-        except (KeyError, IndexError, ValueError, TypeError):
-            errors.append(f"{where}: unresolved $ref {schema['$ref']}")
-            return errors
-        return validate(target, v, where, errors)
-    if v is None:
-        if not schema.get("nullable") and ("type" in schema or "properties" in schema):
-            errors.append(f"{where}: null but not nullable")
-        return errors
-    for sub in schema.get("allOf", []):
-        validate(sub, v, where, errors)
-    t = schema.get("type")
-    if t and not type_ok(t, v):
-        errors.append(f"{where}: {type(v).__name__} {str(v)[:40]!r} is not {t}")
-        return errors
-    if "enum" in schema and v not in schema["enum"]:
-        errors.append(f"{where}: {v!r} not in {schema['enum']}")
-    if isinstance(v, str):
-        if "maxLength" in schema and len(v) > schema["maxLength"]:
-            errors.append(f"{where}: longer than {schema['maxLength']}")
-        if "minLength" in schema and len(v) < schema["minLength"]:
-            errors.append(f"{where}: shorter than {schema['minLength']}")
-        if schema.get("format") == "date" and not DATE_RE.match(v):
-            errors.append(f"{where}: {v!r} is not a date")
-        if schema.get("format") == "date-time" and not DATETIME_RE.match(v):
-            errors.append(f"{where}: {v!r} is not a date-time")
-    if isinstance(v, (int, float)) and not isinstance(v, bool):
-        if "minimum" in schema and v < schema["minimum"]:
-            errors.append(f"{where}: {v} < minimum {schema['minimum']}")
-        if "maximum" in schema and v > schema["maximum"]:
-            errors.append(f"{where}: {v} > maximum {schema['maximum']}")
-    if isinstance(v, dict):
-        for k in schema.get("required", []):
-            if k not in v:
-                errors.append(f"{where}: missing required {k!r}")
-        props = schema.get("properties", {})
-        for k, sub in props.items():
-            if k in v:
-                validate(sub, v[k], f"{where}.{k}", errors)
-        if schema.get("additionalProperties") is False:
-            for k in v:
-                if k not in props:
-                    errors.append(f"{where}: property {k!r} not in the schema")
-    if isinstance(v, list):
-        if "maxItems" in schema and len(v) > schema["maxItems"]:
-            errors.append(f"{where}: more than {schema['maxItems']} items")
-        if "items" in schema:
-            for i, x in enumerate(v):
-                validate(schema["items"], x, f"{where}[{i}]", errors)
-    return errors
 
 
 # ---- the document ----
@@ -179,13 +76,6 @@ def test_csrf_declared():
         for req in sec:
             if "cookieAuth" in req:
                 check("csrfToken" in req, f"{m} {path}: cookieAuth without csrfToken")
-
-def doc_operations():
-    for path, item in DOC.get("paths", {}).items():
-        for m, o in item.items():
-            if m in METHODS:
-                yield m.upper(), path, o
-
 
 def server_routes():
     p = subprocess.run([BIN, "routes"], capture_output=True, text=True, timeout=60)
