@@ -29,7 +29,8 @@
  *
  * Errors. SQLSTATE decides: 23505 and 23503 -> NX_ECONFLICT, 23514 -> NX_EINVAL, 25006 (write in a
  * read transaction) -> NX_EINTERNAL, class 08, 57P0x, 53300, 40001, 40P01, 55P03 and a broken
- * connection -> NX_EBUSY, 53100 -> NX_EIO, 54000 -> NX_ETOOBIG, the rest NX_EDB. The server's
+ * connection -> NX_EBUSY, 53100 (disk full) -> NX_EBUSY too (503: the operator frees space, the
+ * process goes on), 54000 -> NX_ETOOBIG, the rest NX_EDB. The server's
  * primary message goes to the log and into nx_err for NX_EDB, except for data exceptions (class 22)
  * whose messages quote the offending value: those keep only the SQLSTATE.
  *
@@ -218,7 +219,7 @@ static int map_result(PGconn *db, const PGresult *res, nx_err *e)
         strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 || strcmp(st, "55P03") == 0)
         return nx_fail(e, NX_EBUSY, "", "数据库繁忙，请稍后重试");
     if (strcmp(st, "53100") == 0)
-        return nx_fail(e, NX_EIO, "", "磁盘已满，数据库无法写入");
+        return nx_fail(e, NX_EBUSY, "", "磁盘已满，数据库暂时无法写入，请联系管理员");
     if (strcmp(st, "54000") == 0)
         return nx_fail(e, NX_ETOOBIG, "", "数据过大");
     if (quotes_value)

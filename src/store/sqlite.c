@@ -23,7 +23,9 @@
  * reset and their bindings cleared after each use (in store_rows_free for queries).
  *
  * Errors. SQLite's extended codes map to ours in map_err; the SQLite message (never a bound value)
- * goes to the log at WARN and into nx_err for NX_EDB. If SQLite rolled a transaction back on its own
+ * goes to the log at WARN and into nx_err for NX_EDB. A full disk, a read-only file system and I/O
+ * errors are NX_EBUSY (503, with a message saying which): the operator clears them and the process
+ * goes on without a restart (tests/api/test_faults.py). If SQLite rolled a transaction back on its own
  * (an I/O error, a full disk), the next statement notices autocommit and fails instead of running
  * outside any transaction.
  *
@@ -121,10 +123,15 @@ static int map_code(int rc, nx_err *e, const char *msg)
     case SQLITE_READONLY: return nx_fail(e, NX_EINTERNAL, "", "只读事务中不能写入：%s", msg);
     default: break;
     }
+    /* The disk and the file system: conditions an operator clears (free space, remount) while the
+     * process keeps running, so they are "unavailable, try again" (503) and say what is wrong. */
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return nx_fail(e, NX_EBUSY, "", "数据库繁忙，请稍后重试");
-    case SQLITE_FULL: return nx_fail(e, NX_EIO, "", "磁盘已满，数据库无法写入");
+    case SQLITE_FULL: return nx_fail(e, NX_EBUSY, "", "磁盘已满，数据库暂时无法写入，请联系管理员");
+    case SQLITE_READONLY: return nx_fail(e, NX_EBUSY, "", "数据目录只读，数据库暂时无法写入，请联系管理员");
+    case SQLITE_IOERR:
+    case SQLITE_CANTOPEN: return nx_fail(e, NX_EBUSY, "", "数据库文件读写失败，请稍后重试或联系管理员");
     default: return nx_fail(e, NX_EDB, "", "数据库错误：%s", msg);
     }
 }
@@ -134,6 +141,12 @@ static int map_err(sqlite3 *db, int rc, nx_err *e)
 {
     const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
     nx_log(LOG_WARN, "store.sqlite_error rc=%d msg=\"%s\"", rc, msg);
+    /* A plain SQLITE_READONLY is a write through a read-only connection (a bug) unless the file
+     * itself cannot be written: SQLite opens a file on a read-only file system read-only without a
+     * word, and every write then fails this way until the file system is writable again. */
+    const char *file = db && rc == SQLITE_READONLY ? sqlite3_db_filename(db, "main") : NULL;
+    if (file && file[0] && access(file, W_OK) != 0)
+        return map_code(SQLITE_READONLY_DIRECTORY, e, msg);
     return map_code(rc, e, msg);
 }
 
@@ -439,6 +452,17 @@ static int sq_open(const char *url, const store_options *opt, store **out, nx_er
                 precreated = true;
             }
         }
+        /* The database, its -wal and -shm are written in place: a read-only data directory (a file
+         * system mounted read-only, or one the kernel remounted after errors) is named as such
+         * rather than as SQLite's "unable to open database file". */
+        char dir[PATH_CAP];
+        str_copy(dir, url, sizeof dir);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *(slash == dir ? slash + 1 : slash) = '\0';
+        if (access(slash ? dir : ".", W_OK) != 0 && (errno == EROFS || errno == EACCES))
+            return nx_fail(e, NX_EIO, "database", "数据库所在目录不可写（%s）：请检查数据目录的挂载方式与权限",
+                           strerror(errno));
     }
     sq_store *q = calloc(1, sizeof *q);
     if (q == NULL)

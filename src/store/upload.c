@@ -87,6 +87,17 @@ static int write_all(int fd, const unsigned char *p, size_t n)
     return 0;
 }
 
+/* A file that could not be written: a full disk or a read-only file system is the operator's to
+ * clear while the process goes on (NX_EBUSY, 503, saying which); anything else is NX_EIO. */
+static int save_failed(int err, nx_err *e)
+{
+    if (err == ENOSPC || err == EDQUOT)
+        return nx_fail(e, NX_EBUSY, "", "磁盘已满，暂时无法保存上传的文件，请联系管理员");
+    if (err == EROFS)
+        return nx_fail(e, NX_EBUSY, "", "数据目录只读，暂时无法保存上传的文件，请联系管理员");
+    return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
+}
+
 static void sync_dir(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -110,7 +121,7 @@ int upload_save(const char *data_dir, const void *data, size_t n, size_t max, co
     if ((size_t)snprintf(dir, sizeof dir, "%s/uploads", data_dir) >= sizeof dir - UPLOAD_NAME_MAX - 6)
         return nx_fail(e, NX_EIO, "", "上传目录的路径过长");
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-        return nx_fail(e, NX_EIO, "", "无法创建上传目录");
+        return errno == ENOSPC || errno == EROFS ? save_failed(errno, e) : nx_fail(e, NX_EIO, "", "无法创建上传目录");
     unsigned char rnd[16];
     randombytes_buf(rnd, sizeof rnd);
     str_hex(hex, rnd, sizeof rnd);
@@ -120,14 +131,21 @@ int upload_save(const char *data_dir, const void *data, size_t n, size_t max, co
     snprintf(path, sizeof path, "%s/%s", dir, stored);
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0)
-        return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
+        return save_failed(errno, e);
+    int err = 0;
     bool ok = write_all(fd, data, n) == 0 && fsync(fd) == 0;
+    if (!ok)
+        err = errno;
     ok = close(fd) == 0 && ok;
-    if (ok && link(tmp, path) != 0)
+    if (!ok && err == 0)
+        err = errno;
+    if (ok && link(tmp, path) != 0) {
         ok = (errno == EPERM || errno == EOPNOTSUPP) && rename(tmp, path) == 0;
+        err = ok ? 0 : errno;
+    }
     unlink(tmp);
     if (!ok)
-        return nx_fail(e, NX_EIO, "", "无法保存上传的文件");
+        return save_failed(err, e);
     sync_dir(dir);
     str_copy(name, stored, UPLOAD_NAME_MAX);
     return 0;

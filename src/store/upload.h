@@ -40,8 +40,9 @@ const upload_type *upload_sniff(const void *data, size_t n, unsigned accept);
 /* Save data (n bytes, 1..max) as a new file in <data_dir>/uploads (created with mode 0700 when
  * missing), mode 0600, named 32 random hex characters followed by "." ext when ext is not NULL (ext:
  * 1..7 bytes of [a-z0-9]). name gets the stored name. NX_EINVAL for n = 0 or a bad ext, NX_ETOOBIG
- * for n > max (field "file"), NX_EIO when the directory or the file cannot be written (nothing is
- * left behind). */
+ * for n > max (field "file"), NX_EBUSY when the disk is full or the file system read-only (503: the
+ * operator clears it, the process goes on), NX_EIO when the directory or the file cannot be written
+ * otherwise (nothing is left behind in either case). */
 int upload_save(const char *data_dir, const void *data, size_t n, size_t max, const char *ext,
                 char name[UPLOAD_NAME_MAX], nx_err *e);
 
