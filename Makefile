@@ -57,7 +57,7 @@ test:
 	  (cd $(BUILD) && ctest --output-on-failure -j $(JOBS)) && \
 	  (cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(JOBS) -L 'unit|api')
-	@scripts/fuzz.sh 30  # each wristband-codec fuzzer for a bounded time (libFuzzer, clang)
+	@scripts/fuzz.sh 20  # each fuzz target (codecs, HTTP path/query, JSON bodies, CSV, xlsx, uploads, config) for 20 s (libFuzzer, clang)
 	@scripts/e2e.sh  # browser tests (web app in headless chromium); prints node's test summary last
 
 test-fast: build

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the codec fuzz targets with clang (libFuzzer + ASan + UBSan) in build-fuzz/ and runs each for
+# Builds the fuzz targets (tests/fuzz/fuzz_*.c) with clang (libFuzzer + ASan + UBSan) in build-fuzz/ and runs each for
 # a bounded time over a scratch copy of its seed corpus (tests/fuzz/corpus/<target>/ stays unchanged).
 # Usage: scripts/fuzz.sh [seconds per target, default 60] [target …]
 # Exit 1 when a target crashes; the crashing input is left in build-fuzz/crashes/<target>/.
@@ -8,7 +8,9 @@ cd "$(dirname "$0")/.."
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(fuzz_frame fuzz_watch fuzz_iw)
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in tests/fuzz/fuzz_*.c; do targets+=("$(basename "$f" .c)"); done
+fi
 build=${FUZZ_BUILD:-build-fuzz}
 
 command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install clang libclang-rt-14-dev)" >&2; exit 1; }
@@ -28,7 +30,7 @@ for t in "${targets[@]}"; do
     tail -40 "$build/$t.log" >&2
     status=1
   else
-    grep -E '^stat::number_of_executed_units' "$build/$t.log" | sed "s/^/fuzz: $t /" >&2 || true
+    grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+ +DONE +cov' "$build/$t.log" | sed "s/^/fuzz: $t /" >&2 || true
   fi
 done
 if [ $status -eq 0 ]; then echo "${#targets[@]} passed, 0 failed"; else echo "0 passed, 1 failed"; fi
