@@ -18,6 +18,7 @@
 #include "modules/visits/visits.h"
 #include "notify/channel.h"
 #include "notify/dispatcher.h"
+#include "notify/outbound.h"
 #include "store/ticker.h"
 
 #include <signal.h>
@@ -75,6 +76,15 @@ static int serving_start(serving *sv)
     nx_app *app = &sv->app;
     nx_err e;
     nx_err_clear(&e);
+    /* Outbound requests (webhooks) may reach inside only where outbound_allow says; channels
+     * written before migration 008 get their URL and secret encrypted before anything reads them. */
+    int sealed = 0;
+    if (outbound_allow_set(nx_cfg.outbound_allow, &e) || devices_webhooks_seal(app, &sealed, &e)) {
+        fprintf(stderr, "nuanxin: 无法准备报警通知渠道：%s\n", e.msg);
+        return 1;
+    }
+    if (sealed)
+        nx_log(LOG_INFO, "webhooks.sealed channels=%d", sealed);
     if (dispatcher_start(app->db, &sv->disp, &e)) {
         fprintf(stderr, "nuanxin: 无法启动事件分发：%s\n", e.msg);
         return 1;

@@ -8,6 +8,11 @@
  * Chinese text without personal data (no names, phones or ID numbers); the channel looks up the
  * recipient's contact itself.
  *
+ * A channel that calls a provider over HTTP must make its requests through notify/outbound.h (the
+ * provider's URL checked when configured and at every send, the checked address pinned, https only
+ * outside the outbound_allow networks) and keep its credentials encrypted with secure/crypto.h, as
+ * webhook channels do (devices_webhooks.h).
+ *
  * Registration happens at start-up; channel_send_all may be called from any thread afterwards
  * (typically a dispatcher subscriber, so a slow gateway never holds a request). */
 #ifndef NX_NOTIFY_CHANNEL_H

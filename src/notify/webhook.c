@@ -2,14 +2,17 @@
  *
  * The body is built with jansson (compact, keys in insertion order, UTF-8 kept as is) so the bytes
  * a receiver gets are predictable and testable. Sending uses one curl easy handle per call:
- * CURLOPT_NOSIGNAL (we run on a worker thread), http/https only, no redirects (a robot URL never
- * redirects; following one would send the message to wherever it points), bounded timeouts and a
- * bounded answer buffer. URLs carry the robot's key, so neither logs nor error messages include them.
+ * CURLOPT_NOSIGNAL (we run on a worker thread), bounded timeouts and a bounded answer buffer. The
+ * target goes through notify/outbound.h at every send (resolved again, every address judged,
+ * pinned, no redirects — a robot URL never redirects; following one would send the message to
+ * wherever it points — no proxy); a refused target is reported as OUTBOUND_REFUSED_MSG whatever
+ * the address, without any request, so delivery records are no oracle of the inside. URLs carry the robot's key, so neither logs nor error messages include them.
  * The DingTalk signature uses libsodium's HMAC-SHA256 (any key length) and base64. */
 #include "notify/webhook.h"
 
 #include "base/log.h"
 #include "base/str.h"
+#include "notify/outbound.h"
 
 #include <curl/curl.h>
 #include <pthread.h>
@@ -164,18 +167,35 @@ int webhook_post(int format, const char *url, const char *secret, const char *bo
     if (status)
         *status = 0;
     if (!webhook_url_ok(url))
-        return nx_fail(e, NX_EINVAL, "url", "Webhook 地址无效（应以 http:// 或 https:// 开头）");
+        return nx_fail(e, NX_EINVAL, "url", "Webhook 地址无效（应以 https:// 开头）");
     if (!webhook_format_code(format)[0] || !body)
         return nx_fail(e, NX_EINVAL, "format", "Webhook 格式无效");
     if (timeout_ms <= 0)
         timeout_ms = 5000;
     pthread_once(&curl_once, curl_setup);
 
+    /* resolved and judged now, not when the channel was saved: DNS may have changed since */
+    outbound_target *t = malloc(sizeof *t);
+    if (!t)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    nx_err oe = {0};
+    int rc = outbound_check(url, t, &oe);
+    if (rc == NX_EPERM) {
+        free(t);
+        return nx_fail(e, NX_EPERM, "url", "%s", OUTBOUND_REFUSED_MSG);
+    }
+    if (rc) {
+        free(t);
+        return nx_fail(e, rc == NX_EBUSY ? NX_EBUSY : NX_EINVAL, "url", "%s", oe.msg);
+    }
+
     char full[WEBHOOK_URL_MAX + 160];
     if (format == WEBHOOK_DINGTALK && secret && secret[0]) {
         char sign[128];
-        if (webhook_dingtalk_sign(secret, now_ms, sign, sizeof sign))
+        if (webhook_dingtalk_sign(secret, now_ms, sign, sizeof sign)) {
+            free(t);
             return nx_fail(e, NX_EINVAL, "secret", "钉钉加签密钥过长");
+        }
         snprintf(full, sizeof full, "%s%ctimestamp=%lld&sign=%s", url, strchr(url, '?') ? '&' : '?',
                  (long long)now_ms, sign);
     } else {
@@ -183,20 +203,21 @@ int webhook_post(int format, const char *url, const char *secret, const char *bo
     }
 
     CURL *c = curl_easy_init();
-    if (!c)
+    if (!c) {
+        free(t);
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
     struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
+    struct curl_slist *pin = NULL;
+    bool refused = false;
     strbuf answer;
     strbuf_init(&answer, ANSWER_MAX + 1);
-    int rc = 0;
-    if (!hdr) {
+    if (!hdr || outbound_prepare(c, t, &pin, &refused)) {
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         goto done;
     }
     curl_easy_setopt(c, CURLOPT_URL, full);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
@@ -206,6 +227,10 @@ int webhook_post(int format, const char *url, const char *secret, const char *bo
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
     CURLcode cc = curl_easy_perform(c);
+    if (refused) {
+        rc = nx_fail(e, NX_EPERM, "url", "%s", OUTBOUND_REFUSED_MSG);
+        goto done;
+    }
     if (cc != CURLE_OK) {
         rc = nx_fail(e, NX_EBUSY, "", "Webhook 发送失败：%s", curl_easy_strerror(cc));
         goto done;
@@ -228,6 +253,8 @@ int webhook_post(int format, const char *url, const char *secret, const char *bo
 done:
     strbuf_cleanup(&answer);
     curl_slist_free_all(hdr);
+    curl_slist_free_all(pin);
     curl_easy_cleanup(c);
+    free(t);
     return rc;
 }

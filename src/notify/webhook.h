@@ -1,8 +1,9 @@
 /* webhook.h — messages to group robots over HTTP: WeCom (企业微信), DingTalk (钉钉) and generic JSON.
  *
  * Two halves. webhook_body builds the exact JSON a receiver expects (pure). webhook_post sends it
- * with libcurl: POST, Content-Type application/json, http or https only, no redirects, a connect
- * timeout and a total timeout, the answer read up to 4 KiB. WeCom and DingTalk answer 200 with
+ * with libcurl: POST, Content-Type application/json, through the outbound gate (outbound.h: https,
+ * or http to the allow-list only; no internal address; the checked address pinned; no redirects, no
+ * proxy), a connect timeout and a total timeout, the answer read up to 4 KiB. WeCom and DingTalk answer 200 with
  * {"errcode": 0, "errmsg": "ok"}; any other errcode (rate limit, a wrong key, a missing keyword) is a
  * failure like a non-2xx status. A DingTalk robot with signing (加签) gets timestamp and sign query
  * parameters: sign = urlencode(base64(HMAC-SHA256(secret, timestamp + "\n" + secret))).
@@ -48,8 +49,11 @@ int webhook_dingtalk_sign(const char *secret, int64_t timestamp_ms, char *out, s
  * "") signs a DingTalk request with now_ms as its timestamp. timeout_ms: the whole exchange (0 =
  * 5000); the connection may take at most min(timeout_ms, 3000). *status (may be NULL) gets the HTTP
  * status (0 when there was no answer). Returns 0 when delivered, NX_EBUSY for a failure worth
- * retrying (no answer, timeout, 5xx, 429, errcode ≠ 0), NX_EINVAL for a bad URL or a 4xx answer
- * (retrying will not help unless the channel is fixed). e->msg says why, without the URL. */
+ * retrying (no answer, timeout, 5xx, 429, errcode ≠ 0, a name that does not resolve now), NX_EINVAL
+ * for a bad URL or a 4xx answer (retrying will not help unless the channel is fixed), NX_EPERM when
+ * the outbound gate refuses the target (an internal address, or plain http off the allow-list: no
+ * request is made and e->msg is OUTBOUND_REFUSED_MSG, the same for every refused address). e->msg
+ * says why, without the URL. Blocks on DNS and the exchange. */
 int webhook_post(int format, const char *url, const char *secret, const char *body, int timeout_ms, int64_t now_ms,
                  long *status, nx_err *e);
 

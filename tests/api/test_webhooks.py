@@ -5,22 +5,50 @@ HTTP server on a loopback port — with the exact bodies those robots expect, na
 escalation (grid worker → duty staff) sends again to the channels of the next level; a receiver that
 fails at first is retried with back-off until it answers, one that never answers is given up after a
 bounded number of attempts and recorded as failed; each (event, channel) is delivered once; and the
-family sees their elder's alarm."""
+family sees their elder's alarm.
+
+Outbound requests cannot reach inside (issue 21, item 4): internal targets — literals, names that
+resolve there (the server's test resolver hook NX_TEST_RESOLVE_FILE stands in for DNS), names with
+one internal address among public ones — and plain http are refused with 422 when saved; a name
+that points inside only when the alarm leaves (DNS rebinding) is refused then, recorded as "refused:
+internal address" without a request or an HTTP status; robot keys and signing secrets are stored
+encrypted (not in the database's bytes, also for a channel written in clear before migration 008)
+and never returned; a receiver that times out is retried and delivered. The local receiver is
+reached because the test allows 127.0.0.1 with outbound_allow, as a deployment would allow its
+intranet gateway."""
 import base64
 import hashlib
 import hmac
 import http.server
 import json
+import os
 import socket
+import sqlite3
+import tempfile
 import threading
 import time
 import urllib.parse
 
-from nxtest import check, check_eq, make_id, run, run_cli, Server, wframe
+from nxtest import check, check_eq, make_id, psql, run, run_cli, Server, wframe
 
 PW = "Hook2026pass"
 ESCALATE_S = 10
-S = Server(extra=["--alert_escalate_s", str(ESCALATE_S)])
+# the test's DNS: the server reads this file at every resolution (a test-only hook)
+RESOLVE = tempfile.NamedTemporaryFile("w", prefix="nx-resolve-", delete=False)
+RESOLVE.close()
+os.environ["NX_TEST_RESOLVE_FILE"] = RESOLVE.name
+
+
+def dns(**names):
+    with open(RESOLVE.name, "w") as f:
+        for name, addrs in names.items():
+            f.write(name.replace("_", ".") + " " + " ".join(addrs) + "\n")
+
+
+DNS = {"meta_test": ["169.254.169.254"], "mixed_test": ["8.8.8.8", "192.168.0.1"], "pub_test": ["8.8.8.8"],
+       "rebind_test": ["8.8.4.4"], "cgnat_test": ["100.100.100.200"], "loop_test": ["127.0.0.2"]}
+dns(**DNS)
+S = Server(extra=["--alert_escalate_s", str(ESCALATE_S), "--outbound_allow", "127.0.0.1"])
 S.start()
 admin = S.login()
 ctx = {}
@@ -41,6 +69,7 @@ WATCH = gateway_port(S)
 class Receiver(http.server.BaseHTTPRequestHandler):
     got = []              # (path, query dict, body dict) of every request
     fail_left = {"/flaky": 2}
+    slow_left = {"/slow": 1}  # answers after the server's 5 s timeout, once
     lock = threading.Lock()
 
     def do_POST(self):
@@ -52,6 +81,12 @@ class Receiver(http.server.BaseHTTPRequestHandler):
             failing = path == "/dead" or Receiver.fail_left.get(path, 0) > 0
             if path in Receiver.fail_left and Receiver.fail_left[path] > 0:
                 Receiver.fail_left[path] -= 1
+            slow = Receiver.slow_left.get(path, 0) > 0
+            if slow:
+                Receiver.slow_left[path] -= 1
+        if slow:
+            time.sleep(7)
+            return  # the sender gave up long ago
         if failing:
             self.send_response(503)
             self.end_headers()
@@ -134,6 +169,7 @@ def test_channels_api():
             ("值班系统", "json", "/json", [1], {}),
             ("时好时坏", "wecom", "/flaky", [0], {}),
             ("已失效", "wecom", "/dead", [0], {}),
+            ("超时", "wecom", "/slow", [0], {}),
             ("停用", "wecom", "/off", [0, 1, 2], {"enabled": False})]:
         st, resp, c = staff.post("/api/v1/webhooks", {"name": name, "format": fmt, "url": BASE + path,
                                                       "levels": levels, **extra})
@@ -157,6 +193,67 @@ def test_channels_api():
     st, _, _ = staff.get(f"/api/v1/webhooks/{tmp['id']}")
     check_eq(st, 404, "gone")
     ctx["chans"] = chans
+
+
+def test_outbound_refused():
+    """Internal targets and plain http are refused when saved (422 on url, a clear message)."""
+    staff = ctx["hook_staff"]
+    internal = ["https://127.0.0.2/x", "https://169.254.169.254/latest/meta-data/", "http://169.254.169.254/",
+                "https://100.100.100.200/latest/meta-data", "https://10.0.0.5/hook", "https://192.168.1.1/",
+                "https://[::1]:8443/x", "https://[fd00::5]/x", "https://[::ffff:169.254.169.254]/",
+                "https://0xa9fea9fe/", "https://localhost/x", "https://meta.test/x", "https://mixed.test/x",
+                "https://cgnat.test/x", "https://loop.test/x"]
+    for url in internal:
+        st, _, p = staff.post("/api/v1/webhooks", {"name": "内网", "format": "wecom", "url": url})
+        check_eq((st, p.get("field")), (422, "url"), f"internal target refused: {url}")
+        check("内部网络" in p.get("detail", ""), f"the message says why: {p}")
+    st, _, p = staff.post("/api/v1/webhooks", {"name": "明文", "format": "wecom", "url": "http://pub.test/x"})
+    check_eq((st, p.get("field")), (422, "url"), "plain http to the internet refused")
+    check("https://" in p.get("detail", ""), f"the message names https: {p}")
+    st, _, p = staff.post("/api/v1/webhooks", {"name": "无名", "format": "wecom", "url": "https://nx-none.invalid/x"})
+    check_eq((st, p.get("field")), (422, "url"), "a name that does not resolve refused")
+    # a public https robot is accepted; its key and secret are not returned nor stored in clear
+    url = "https://pub.test/cgi-bin/webhook/send?key=ROBOTKEY-5e1f-77ab"
+    st, _, c = staff.post("/api/v1/webhooks", {"name": "公网", "format": "dingtalk", "url": url,
+                                               "secret": "SECpublic987", "levels": [2]})
+    check_eq(st, 201, f"public https robot accepted: {c}")
+    check_eq((c.get("url"), c.get("has_secret"), "secret" in c), ("https://pub.test/…77ab", True, False),
+             "the URL is shown masked, the secret only as set")
+    st, _, g = staff.get(f"/api/v1/webhooks/{c['id']}")
+    check("ROBOTKEY" not in json.dumps(g, ensure_ascii=False), "GET does not echo the robot key")
+    st, _, lst = staff.get("/api/v1/webhooks")
+    check("ROBOTKEY" not in json.dumps(lst, ensure_ascii=False), "the list does not echo the robot key")
+    dump = S.db_bytes()
+    check(b"ROBOTKEY" not in dump and b"SECpublic987" not in dump, "key and secret encrypted at rest")
+    # the masked URL sent back unchanged keeps the stored one; an internal one is refused
+    st, _, c2 = staff.request("PATCH", f"/api/v1/webhooks/{c['id']}", body={"url": c["url"], "name": "公网群"})
+    check_eq((st, c2.get("url"), c2.get("name")), (200, c["url"], "公网群"), "masked URL echoed back: kept")
+    st, _, p = staff.request("PATCH", f"/api/v1/webhooks/{c['id']}", body={"url": "https://pub.test/…beef"})
+    check_eq((st, p.get("field")), (422, "url"), "another masked-looking URL refused")
+    st, _, p = staff.request("PATCH", f"/api/v1/webhooks/{c['id']}", body={"url": "https://meta.test/x"})
+    check_eq((st, p.get("field")), (422, "url"), "PATCH to an internal name refused")
+    st, _, _ = staff.request("DELETE", f"/api/v1/webhooks/{c['id']}")
+    check_eq(st, 204, "the public robot removed (the test has no internet)")
+    # a name public when saved, internal when the alarm leaves
+    st, _, c = staff.post("/api/v1/webhooks", {"name": "换了解析", "format": "json", "url": "https://rebind.test/hook",
+                                               "levels": [0]})
+    check_eq(st, 201, f"rebind.test public when saved: {c}")
+    ctx["rebind"] = c
+    dns(**{**DNS, "rebind_test": ["169.254.169.254"]})
+
+
+def test_default_refuses_loopback():
+    """Without outbound_allow, 127.0.0.1 itself is refused (the server above allows it for its
+    local receiver)."""
+    srv = Server()
+    srv.start()
+    try:
+        adm = srv.login()
+        for url in ["http://127.0.0.1:8080/x", "https://127.0.0.1/x", "https://localhost/x"]:
+            st, _, p = adm.post("/api/v1/webhooks", {"name": "x", "format": "wecom", "url": url, "community_id": 1})
+            check_eq((st, p.get("field")), (422, "url"), f"loopback refused by default: {url}")
+    finally:
+        srv.cleanup()
 
 
 def expected_text(alert, level, escalated):
@@ -244,9 +341,29 @@ def test_deliveries_recorded():
              "flaky: sent at the third attempt")
     st, _, dl = staff.get(f"/api/v1/webhooks/{chans['/ding']['id']}/deliveries")
     check_eq([(x["state"], x["attempts"]) for x in dl["items"]], [("sent", 1), ("sent", 1)], "ding: two events once each")
+    st, _, dl = staff.get(f"/api/v1/webhooks/{chans['/slow']['id']}/deliveries")
+    check_eq([(x["state"], x["attempts"], x["http_status"]) for x in dl["items"]], [("sent", 2, 200)],
+             "a receiver that timed out got it at the next attempt")
+    check_eq(len(received("/slow", want=2, timeout=0.1)), 2, "two requests reached the slow receiver")
+    st, _, dl = staff.get(f"/api/v1/webhooks/{ctx['rebind']['id']}/deliveries")
+    check_eq([(x["state"], x["attempts"], x["http_status"], "refused: internal address" in (x["error"] or ""))
+              for x in dl["items"]], [("failed", 1, None, True)],
+             "re-resolved at send time: refused at once, no status, the same words for any address")
     # a restart redelivers nothing already sent
     global WATCH
     S.stop()
+    # a channel written in clear before migration 008: sealed when the server starts
+    now = int(time.time() * 1000)
+    sql = ("INSERT INTO webhook_channels (community_id, name, format, url, secret, levels, enabled, created_at, "
+           f"updated_at) VALUES ({ctx['other']['id']}, '旧渠道', 'dingtalk', '{BASE}/legacy?access_token=OLDTOKEN', "
+           f"'LEGACYSEC', 1, 1, {now}, {now})")
+    if S.database:
+        psql(S.database, sql)
+    else:
+        db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
+        db.execute(sql)
+        db.commit()
+        db.close()
     S.start()
     WATCH = gateway_port(S)
     time.sleep(2)
@@ -277,15 +394,37 @@ def test_more_channels_than_one_round():
     s.settimeout(5)
     check_eq(s.recv(100), b"[3G*7766554499*0002*AL]", "SOS acknowledged")
     s.close()
+    got = received("/legacy")
+    check_eq(len(got), 1, "the channel sealed at start-up still gets the alarm")
+    if got:
+        q = got[0][1]
+        ts = q.get("timestamp", ["0"])[0]
+        want = base64.b64encode(hmac.new(b"LEGACYSEC", f"{ts}\nLEGACYSEC".encode(), hashlib.sha256).digest()).decode()
+        check_eq((q.get("access_token"), q.get("sign", [""])[0]), (["OLDTOKEN"], want), "with its key and signature")
+    st, _, lst = admin.get(f"/api/v1/webhooks?community_id={other['id']}")
+    old = [c for c in lst["items"] if c["name"] == "旧渠道"]
+    check_eq([(c["url"], c["has_secret"]) for c in old], [(BASE + "/…OKEN", True)],
+             "shown masked")
     missing = [i for i in range(n) if len(received(f"/many{i}", timeout=15)) != 1]
     check_eq(missing, [], f"all {n} channels got the alarm once")
     time.sleep(1)
     check_eq([i for i in range(n) if len(received(f"/many{i}", timeout=0)) != 1], [], "and only once")
 
 
+def test_sealed_at_rest():
+    """After the server stops (SQLite checkpoints its log), no byte of the old clear channel's key or
+    secret is left in the database."""
+    S.stop()
+    dump = S.db_bytes()
+    check(b"OLDTOKEN" not in dump and b"LEGACYSEC" not in dump, "the old clear channel is encrypted at rest")
+    check(b"ROBOTKEY" not in dump and b"SECtest123" not in dump, "no robot key or secret in clear")
+
+
 try:
-    run([test_setup, test_channels_api, test_sos_reaches_the_robots, test_escalation_reaches_duty_staff,
-         test_deliveries_recorded, test_more_channels_than_one_round])
+    run([test_setup, test_channels_api, test_outbound_refused, test_default_refuses_loopback,
+         test_sos_reaches_the_robots, test_escalation_reaches_duty_staff,
+         test_deliveries_recorded, test_more_channels_than_one_round, test_sealed_at_rest])
 finally:
     S.cleanup()
     RECV.shutdown()
+    os.unlink(RESOLVE.name)

@@ -14,16 +14,23 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "modules/devices/devices_internal.h"
+#include "notify/outbound.h"
 #include "notify/webhook.h"
 #include "secure/audit.h"
+#include "secure/crypto.h"
 #include "text/mask.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define LEVELS_ALL 7
 #define CHANNELS_MAX 32
+#define CTX_URL      "webhook_channels.url"
+#define CTX_SECRET   "webhook_channels.secret"
+#define MASK_MARK    "\xe2\x80\xa6" /* "…": what a masked URL has and a real one does not */
+#define MASKED_MAX   (WEBHOOK_URL_MAX + 16)
 
 static const char *const level_act[] = {"grid_worker", "duty_staff", "family"};
 
@@ -39,7 +46,7 @@ static json_t *levels_json(int64_t mask)
 }
 
 #define CHANNEL_COLS                                                                                          \
-    "w.id, w.community_id, w.grid_id, w.name, w.format, w.url, CASE WHEN w.secret IS NULL THEN 0 ELSE 1 END, " \
+    "w.id, w.community_id, w.grid_id, w.name, w.format, w.url, CASE WHEN w.secret IS NULL AND w.secret_enc IS NULL THEN 0 ELSE 1 END, " \
     "w.levels, w.enabled, w.created_at, w.updated_at"
 
 static json_t *channel_json(store_rows *r)
@@ -57,6 +64,74 @@ static json_t *channel_json(store_rows *r)
     json_object_set_new(o, "created_at", store_json_time(r, 9));
     json_object_set_new(o, "updated_at", store_json_time(r, 10));
     return o;
+}
+
+/* ---- secrets at rest ---- */
+
+/* What screens show of a URL: scheme, host and port (without any user:password@), then "/…" and
+ * the URL's last four characters, e.g. "https://qyapi.weixin.qq.com/…ab12". The robot key (in the
+ * query or the path) is never shown whole. */
+static void mask_url(const char *url, char *out, size_t n)
+{
+    const char *scheme = strstr(url, "://");
+    const char *auth = scheme ? scheme + 3 : url;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = memchr(auth, '@', alen);
+    if (at) {
+        alen -= (size_t)(at + 1 - auth);
+        auth = at + 1;
+    }
+    size_t len = strlen(url);
+    const char *tail = len > 4 ? url + len - 4 : url;
+    snprintf(out, n, "%.*s%.*s/" MASK_MARK "%s", scheme ? (int)(scheme + 3 - url) : 0, url, (int)alen, auth, tail);
+}
+
+/* A channel's URL and secret as stored: the URL encrypted and masked, the secret encrypted. */
+typedef struct sealed {
+    unsigned char *url, *secret;
+    size_t url_n, secret_n;
+    char masked[MASKED_MAX];
+} sealed;
+
+static void sealed_free(sealed *x)
+{
+    free(x->url);
+    free(x->secret);
+}
+
+/* Encrypt url (may be NULL: not changed) and secret (NULL or "": none) into x. */
+static int seal(const nx_app *app, const char *url, const char *secret, sealed *x, nx_err *e)
+{
+    memset(x, 0, sizeof *x);
+    if (url) {
+        mask_url(url, x->masked, sizeof x->masked);
+        if (field_encrypt_ad(app->keys, CTX_URL, url, strlen(url), &x->url, &x->url_n))
+            return nx_fail(e, NX_EINTERNAL, "", "Webhook 地址加密失败");
+    }
+    if (secret && secret[0] && field_encrypt_ad(app->keys, CTX_SECRET, secret, strlen(secret), &x->secret, &x->secret_n)) {
+        sealed_free(x);
+        return nx_fail(e, NX_EINTERNAL, "", "Webhook 密钥加密失败");
+    }
+    return 0;
+}
+
+/* The URL must lead to the internet (or to the allow-list), resolved now: 422 on url otherwise.
+ * Blocks on DNS: called outside any transaction. */
+static int check_target(const char *url, nx_err *e)
+{
+    outbound_target *t = malloc(sizeof *t);
+    if (!t)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    nx_err oe = {0};
+    int rc = outbound_check(url, t, &oe);
+    free(t);
+    if (rc == 0)
+        return 0;
+    if (rc == NX_ENOMEM)
+        return nx_fail(e, rc, "", "内存不足");
+    if (rc == NX_EBUSY)
+        return nx_fail(e, NX_EINVAL, "url", "无法解析 Webhook 地址的主机名，请检查地址");
+    return nx_fail(e, NX_EINVAL, "url", "Webhook %s", oe.msg);
 }
 
 typedef struct channel_in {
@@ -102,7 +177,7 @@ static int parse_channel(json_t *o, bool create, channel_in *in, nx_err *e)
         return rc;
     in->has_url = rc == 0;
     if (in->has_url && !webhook_url_ok(in->url))
-        return nx_fail(e, NX_EINVAL, "url", "Webhook 地址应以 http:// 或 https:// 开头，且不含空格");
+        return nx_fail(e, NX_EINVAL, "url", "Webhook 地址应以 https:// 开头，且不含空格");
     if (json_is_null_field(o, "secret")) {
         in->has_secret = true;
     } else {
@@ -223,9 +298,16 @@ int devices_webhook_create(nx_app *app, const nx_principal *who, json_t *in_json
         in.community_id = who->community_id;
     if (!in.community_id)
         return nx_fail(e, NX_EINVAL, "community_id", "请指定社区");
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    if ((rc = check_target(in.url, e)))
         return rc;
+    sealed x;
+    if ((rc = seal(app, in.url, in.secret, &x, e)))
+        return rc;
+    store_tx *tx = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
+        sealed_free(&x);
+        return rc;
+    }
     int64_t exists = 0, now = clock_now_ms();
     store_param cp[] = {P_INT(in.community_id)};
     rc = store_one_int(tx, "SELECT id FROM communities WHERE id = $1", cp, 1, &exists, e);
@@ -238,20 +320,22 @@ int devices_webhook_create(nx_app *app, const nx_principal *who, json_t *in_json
         goto fail;
     }
     store_param p[] = {P_INT(in.community_id), P_ID(in.grid_id), P_TEXT(in.name), P_TEXT(in.format),
-                       P_TEXT(in.url), P_TEXT(in.secret && in.secret[0] ? in.secret : NULL),
+                       P_TEXT(x.masked), P_BLOB(x.url, x.url_n), P_BLOB(x.secret, x.secret_n),
                        P_INT(in.has_levels ? in.levels : LEVELS_ALL), P_INT(in.has_enabled ? in.enabled : 1),
                        P_ID(who->user_id), P_INT(now)};
     if ((rc = store_one_int(tx,
-                            "INSERT INTO webhook_channels (community_id, grid_id, name, format, url, secret, levels, "
-                            "enabled, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, "
-                            "$10, $10) RETURNING id",
-                            p, 10, id, e)))
+                            "INSERT INTO webhook_channels (community_id, grid_id, name, format, url, url_enc, "
+                            "secret_enc, levels, enabled, created_by, created_at, updated_at) VALUES ($1, $2, $3, "
+                            "$4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                            p, 11, id, e)))
         goto fail;
     if ((rc = audit_write_new(tx, who, "create", "webhook", *id, in.community_id,
                               json_pack("{s:s}", "format", in.format), e)))
         goto fail;
+    sealed_free(&x);
     return store_commit(tx, e);
 fail:
+    sealed_free(&x);
     store_rollback(tx);
     return rc;
 }
@@ -264,12 +348,29 @@ int devices_webhook_update(nx_app *app, const nx_principal *who, int64_t id, jso
     int rc = parse_channel(in_json, false, &in, e);
     if (rc)
         return rc;
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    /* a URL with "…" is the masked one the API showed, sent back unchanged (checked below) */
+    bool masked = in.has_url && strstr(in.url, MASK_MARK) != NULL;
+    if (in.has_url && !masked && (rc = check_target(in.url, e)))
         return rc;
+    sealed x;
+    if ((rc = seal(app, in.has_url && !masked ? in.url : NULL, in.has_secret ? in.secret : NULL, &x, e)))
+        return rc;
+    store_tx *tx = NULL;
+    json_t *cur = NULL;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
+        sealed_free(&x);
+        return rc;
+    }
     int64_t community = 0, grid = 0;
-    if ((rc = load_channel(tx, who, id, NULL, &community, &grid, e)))
+    if ((rc = load_channel(tx, who, id, &cur, &community, &grid, e)))
         goto fail;
+    if (masked) {
+        const char *shown = json_string_value(json_object_get(cur, "url"));
+        if (!shown || strcmp(shown, in.url) != 0) {
+            rc = nx_fail(e, NX_EINVAL, "url", "Webhook 地址应为完整地址（带“…”的是隐去密钥后的显示形式）");
+            goto fail;
+        }
+    }
     if (in.has_grid) {
         if ((rc = check_grid(tx, community, in.grid_id, e)))
             goto fail;
@@ -285,23 +386,31 @@ int devices_webhook_update(nx_app *app, const nx_principal *who, int64_t id, jso
                        P_ID(grid),
                        P_TEXT(in.has_name ? in.name : NULL),
                        P_TEXT(in.has_format ? in.format : NULL),
-                       P_TEXT(in.has_url ? in.url : NULL),
+                       P_TEXT(x.url ? x.masked : NULL),
                        P_INT(in.has_secret),
-                       P_TEXT(in.secret && in.secret[0] ? in.secret : NULL),
+                       P_BLOB(x.secret, x.secret_n),
                        P_INT(in.has_levels ? in.levels : 0),
                        P_INT(in.has_enabled ? (in.enabled ? 1 : 0) : -1),
-                       P_INT(clock_now_ms())};
+                       P_INT(clock_now_ms()),
+                       P_BLOB(x.url, x.url_n)};
+    /* url keeps the masked form, url_enc the whole; a secret given replaces both secret columns */
     rc = store_exec(tx,
                     "UPDATE webhook_channels SET grid_id = CASE WHEN $2 = 1 THEN $3 ELSE grid_id END, "
                     "name = COALESCE($4, name), format = COALESCE($5, format), url = COALESCE($6, url), "
-                    "secret = CASE WHEN $7 = 1 THEN $8 ELSE secret END, "
+                    "url_enc = COALESCE($12, url_enc), "
+                    "secret_enc = CASE WHEN $7 = 1 THEN $8 ELSE secret_enc END, "
+                    "secret = CASE WHEN $7 = 1 THEN NULL ELSE secret END, "
                     "levels = CASE WHEN $9 > 0 THEN $9 ELSE levels END, "
                     "enabled = CASE WHEN $10 >= 0 THEN $10 ELSE enabled END, updated_at = $11 WHERE id = $1",
-                    p, 11, NULL, e);
+                    p, 12, NULL, e);
     if (rc || (rc = audit_write(tx, who, "update", "webhook", id, community, NULL, e)))
         goto fail;
+    json_decref(cur);
+    sealed_free(&x);
     return store_commit(tx, e);
 fail:
+    json_decref(cur);
+    sealed_free(&x);
     store_rollback(tx);
     return rc;
 }
@@ -448,7 +557,21 @@ typedef struct target {
     char url[WEBHOOK_URL_MAX + 1];
     char secret[WEBHOOK_SECRET_MAX + 1];
     int64_t attempts;
+    bool sealed_bad; /* the stored URL or secret does not decrypt (wrong key file) */
 } target;
+
+/* Decrypt a sealed column into out (n bytes); NX_EINVAL when it does not decrypt or fit. */
+static int open_field(const nx_keys *keys, const char *ctx, const void *in, size_t len, char *out, size_t n)
+{
+    char *plain = NULL;
+    if (field_decrypt_ad(keys, ctx, in, len, &plain))
+        return NX_EINVAL;
+    int rc = strlen(plain) < n ? 0 : NX_EINVAL;
+    if (rc == 0)
+        str_copy(out, plain, n);
+    field_plain_free(plain);
+    return rc;
+}
 
 static int load_alert(store_tx *tx, int64_t id, alert_view *a, nx_err *e)
 {
@@ -487,13 +610,14 @@ static int load_alert(store_tx *tx, int64_t id, alert_view *a, nx_err *e)
 /* The channels still owed this event: enabled, of the alert's community and grid, serving level,
  * created before the event (a new channel gets no old alarms), and not yet sent (or given up). At
  * most CHANNELS_MAX into t; *more says that others are owed too (the next round sends them). */
-static int load_targets(store_tx *tx, const alert_view *a, const nx_event *ev, int level, target *t, int *n,
-                        bool *more, nx_err *e)
+static int load_targets(store_tx *tx, const nx_keys *keys, const alert_view *a, const nx_event *ev, int level,
+                        target *t, int *n, bool *more, nx_err *e)
 {
     store_param p[] = {P_INT(a->community_id), P_INT(ev->id), P_ID(a->grid_id), P_INT(1LL << level), P_INT(ev->at)};
     store_rows *r = NULL;
     int rc = store_query(tx,
-                         "SELECT w.id, w.format, w.url, w.secret, d.state, d.attempts FROM webhook_channels w "
+                         "SELECT w.id, w.format, w.url, w.secret, d.state, d.attempts, w.url_enc, w.secret_enc "
+                         "FROM webhook_channels w "
                          "LEFT JOIN webhook_deliveries d ON d.channel_id = w.id AND d.event_id = $2 "
                          "WHERE w.community_id = $1 AND w.enabled = 1 AND (w.grid_id IS NULL OR w.grid_id = $3) "
                          "AND (w.levels & $4) <> 0 AND w.created_at <= $5 ORDER BY w.id",
@@ -512,8 +636,18 @@ static int load_targets(store_tx *tx, const alert_view *a, const nx_event *ev, i
         target *x = &t[(*n)++];
         x->id = store_int(r, 0);
         x->format = webhook_format_parse(store_text(r, 1));
-        str_copy(x->url, store_text(r, 2), sizeof x->url);
-        str_copy(x->secret, store_text(r, 3) ? store_text(r, 3) : "", sizeof x->secret);
+        /* sealed rows (url_enc set) are read from the ciphertexts; a row written before migration
+         * 008 and not yet sealed at start-up, from its clear columns */
+        size_t un = 0, sn = 0;
+        const void *ue = store_blob(r, 6, &un), *se = store_blob(r, 7, &sn);
+        if (ue && un) {
+            if (open_field(keys, CTX_URL, ue, un, x->url, sizeof x->url) ||
+                (se && sn && open_field(keys, CTX_SECRET, se, sn, x->secret, sizeof x->secret)))
+                x->sealed_bad = true;
+        } else {
+            str_copy(x->url, store_text(r, 2), sizeof x->url);
+            str_copy(x->secret, store_text(r, 3) ? store_text(r, 3) : "", sizeof x->secret);
+        }
         x->attempts = store_int(r, 5);
     }
     return store_rows_end(r, e);
@@ -544,7 +678,7 @@ static int record(store *s, int64_t event, int64_t channel, int64_t alert, const
 
 static int on_alert_event(store *s, const nx_event *ev, void *ctx)
 {
-    (void)ctx;
+    nx_app *app = ctx;
     bool escalated = strcmp(ev->kind, DEVICES_EV_ALERT_ESCALATED) == 0;
     if (!escalated && strcmp(ev->kind, DEVICES_EV_ALERT_OPENED) != 0)
         return 0;
@@ -569,7 +703,7 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
     if ((rc = store_begin(s, STORE_READ, &tx, &e)) == 0) {
         rc = load_alert(tx, alert_id, &a, &e);
         if (rc == 0 && a.community_id)
-            rc = load_targets(tx, &a, ev, level, t, &n, &more, &e);
+            rc = load_targets(tx, app->keys, &a, ev, level, t, &n, &more, &e);
         store_rollback(tx);
     }
     if (rc == NX_ENOTFOUND || (rc == 0 && (n == 0 || !a.community_id))) {
@@ -595,11 +729,20 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
         long status = 0;
         nx_err se;
         nx_err_clear(&se);
-        int src = body ? webhook_post(t[i].format, t[i].url, t[i].secret, body, DEVICES_WEBHOOK_TIMEOUT_MS,
-                                      clock_now_ms(), &status, &se)
-                       : nx_fail(&se, NX_ENOMEM, "", "消息生成失败");
+        int src;
+        if (t[i].sealed_bad)
+            src = nx_fail(&se, NX_EINVAL, "", "Webhook 地址或密钥无法解密（密钥文件不符）");
+        else if (!body)
+            src = nx_fail(&se, NX_ENOMEM, "", "消息生成失败");
+        else
+            src = webhook_post(t[i].format, t[i].url, t[i].secret, body, DEVICES_WEBHOOK_TIMEOUT_MS, clock_now_ms(),
+                               &status, &se);
         const char *state = "sent";
-        if (src) {
+        if (src == NX_EPERM) {
+            /* refused by the outbound gate: no request was made, and retrying will not make an
+             * internal address public; the record says so in fixed words (no oracle) */
+            state = "failed";
+        } else if (src) {
             state = t[i].attempts + 1 >= DEVICES_WEBHOOK_ATTEMPTS ? "failed" : "retrying";
             nx_log(LOG_WARN, "webhook.failed channel=%lld event=%lld attempt=%lld status=%ld code=%s",
                    (long long)t[i].id, (long long)ev->id, (long long)t[i].attempts + 1, status, nx_code_name(src));
@@ -622,6 +765,73 @@ static int on_alert_event(store *s, const nx_event *ev, void *ctx)
     strbuf_cleanup(&text);
     free(t);
     return result;
+}
+
+int devices_webhooks_seal(nx_app *app, int *count, nx_err *e)
+{
+    *count = 0;
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    /* a handful of channels per community: read them all, then write each */
+    typedef struct clear_row {
+        int64_t id;
+        char url[WEBHOOK_URL_MAX + 1], secret[WEBHOOK_SECRET_MAX + 1];
+    } clear_row;
+    clear_row *rows = NULL;
+    size_t n = 0, cap = 0;
+    if ((rc = store_query(tx, "SELECT id, url, secret FROM webhook_channels WHERE url_enc IS NULL ORDER BY id", NULL,
+                          0, &r, e)))
+        goto done;
+    while (store_row(r)) {
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            clear_row *nr = realloc(rows, nc * sizeof *nr);
+            if (!nr) {
+                store_rows_free(r);
+                rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+                goto done;
+            }
+            rows = nr;
+            cap = nc;
+        }
+        rows[n].id = store_int(r, 0);
+        str_copy(rows[n].url, store_text(r, 1) ? store_text(r, 1) : "", sizeof rows[n].url);
+        str_copy(rows[n].secret, store_text(r, 2) ? store_text(r, 2) : "", sizeof rows[n].secret);
+        n++;
+    }
+    if ((rc = store_rows_end(r, e)))
+        goto done;
+    /* SQLite: the rows rewritten below leave no clear bytes in the pages' free space (the old page
+     * images in the main file are replaced at the next checkpoint, at the latest at shutdown) */
+    if (n && strcmp(store_backend(app->db), "sqlite") == 0 &&
+        (rc = store_exec(tx, "PRAGMA secure_delete = ON", NULL, 0, NULL, e)))
+        goto done;
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        sealed x;
+        if ((rc = seal(app, rows[i].url, rows[i].secret, &x, e)))
+            break;
+        store_param p[] = {P_INT(rows[i].id), P_TEXT(x.masked), P_BLOB(x.url, x.url_n), P_BLOB(x.secret, x.secret_n)};
+        rc = store_exec(tx,
+                        "UPDATE webhook_channels SET url = $2, url_enc = $3, secret = NULL, secret_enc = $4 "
+                        "WHERE id = $1 AND url_enc IS NULL",
+                        p, 4, NULL, e);
+        sealed_free(&x);
+    }
+done:
+    if (rows) {
+        sodium_memzero(rows, n * sizeof *rows);
+        free(rows);
+    }
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    if ((rc = store_commit(tx, e)) == 0)
+        *count = (int)n;
+    return rc;
 }
 
 int devices_webhooks_subscribe(dispatcher *d, nx_app *app)

@@ -17,8 +17,17 @@
  * go, so one dead robot cannot hold the alarms behind it for long. Each attempt waits at most
  * DEVICES_WEBHOOK_TIMEOUT_MS for the receiver.
  *
- * Rights: channels are read and written with RIGHT_DEVICE_WRITE in the community's scope (a
- * channel's URL carries the robot's key; the DingTalk signing secret is never returned). */
+ * Outbound: a channel's URL must lead to the internet (notify/outbound.h): it is resolved when staff
+ * save it (422 on url for an internal address, plain http off the allow-list, a name that does
+ * not resolve) and again at every send; a target refused then is recorded "failed" at once with
+ * OUTBOUND_REFUSED_MSG and no HTTP status, without any request.
+ *
+ * Secrets at rest (migration 008): the URL (it carries the robot's key) and the DingTalk signing
+ * secret are stored encrypted (url_enc, secret_enc); the url column and the API show only the
+ * masked URL ("https://host/…ab12"), the secret only as has_secret. A PATCH that sends the masked
+ * URL back unchanged keeps the stored one.
+ *
+ * Rights: channels are read and written with RIGHT_DEVICE_WRITE in the community's scope. */
 #ifndef NX_MODULES_DEVICES_WEBHOOKS_H
 #define NX_MODULES_DEVICES_WEBHOOKS_H
 
@@ -51,6 +60,13 @@ int devices_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id,
 /* Routes: GET/POST /api/v1/webhooks, GET/PATCH/DELETE /api/v1/webhooks/{id},
  * GET /api/v1/webhooks/{id}/deliveries. */
 int devices_webhooks_routes(http_server *srv, nx_app *app);
+
+/* Encrypt the channels still stored in clear (written before migration 008): url and secret move
+ * into url_enc and secret_enc, url keeps the masked form. One write transaction; idempotent (only
+ * rows with url_enc NULL, so processes starting together do not seal twice). Called at start-up
+ * before HTTP requests and the webhook dispatcher; *count gets the number of rows encrypted.
+ * 0, or a store error / NX_EINTERNAL (encryption failed) with nothing changed. */
+int devices_webhooks_seal(nx_app *app, int *count, nx_err *e);
 
 /* Subscribe DEVICES_WEBHOOK_SUBSCRIBER (prefix "devices.alert.") to d. app must outlive d. */
 int devices_webhooks_subscribe(dispatcher *d, nx_app *app);
