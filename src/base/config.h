@@ -26,6 +26,8 @@ typedef struct nx_config {
     int64_t max_upload;       /* bytes of an uploaded file */
     int64_t max_header;       /* bytes of memory per connection for headers (MHD) */
     int64_t max_connections;
+    int64_t max_connections_per_address; /* HTTP connections one address may hold (not trusted proxies) */
+    int64_t header_timeout_s;  /* a request's headers must be complete this long after the connection waits */
     int64_t request_arena;    /* bytes one request may allocate */
     int64_t page_default;     /* list page size when none is asked */
     int64_t page_max;         /* largest list page */

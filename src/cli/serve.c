@@ -113,6 +113,8 @@ static int serving_start(serving *sv)
         .max_header = (size_t)nx_cfg.max_header,
         .request_arena = (size_t)nx_cfg.request_arena,
         .max_connections = (int)nx_cfg.max_connections,
+        .max_per_address = (int)nx_cfg.max_connections_per_address,
+        .header_timeout_s = (int)nx_cfg.header_timeout_s,
         .web_root = nx_cfg.web_root,
         .access_log = nx_cfg.access_log,
         .trusted_proxies = nx_cfg.trusted_proxies,

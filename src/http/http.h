@@ -58,6 +58,11 @@ typedef struct http_options {
      * per-connection memory) 32 KiB, request arena 4 MiB. */
     size_t max_body, max_upload, max_header, request_arena;
     int max_connections;       /* 0 = 1024 */
+    /* Connections one address may hold at once (trusted proxies excepted); 0 = 64. */
+    int max_per_address;
+    /* Seconds a connection may take to send a request's complete headers, counted from its start
+     * or the end of its previous response (trusted proxies excepted); 0 = 10. */
+    int header_timeout_s;
     const char *web_root;      /* NULL or "" disables static files */
     bool access_log;
     /* Reverse proxies in front (base/netaddr.h list syntax, "127.0.0.1, ::1, 10.0.0.0/8"); NULL or ""

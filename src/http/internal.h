@@ -13,6 +13,7 @@
 
 #include "base/netaddr.h"
 #include "base/str.h"
+#include "base/worker.h"
 #include "http/http.h"
 #include "http/router.h"
 
@@ -31,12 +32,21 @@ struct http_server {
     bool bad_routes; /* a route failed to register: start refuses */
     int port;
     nx_cidr_list proxies; /* trusted_proxies, parsed */
+    /* conn.c: the live connections (for the per-address cap and the header deadline) */
+    pthread_mutex_t conns_lock;
+    struct http_conn *conns;
+    nx_worker sweep;
+    bool sweeping;
+    _Atomic int64_t refused_log_ms, slow_log_ms;
+    atomic_uint refused, slow;
     http_sse_hub *hubs; /* sse.c: event hubs, ended before the daemon stops */
     /* server.c: finished requests kept for reuse (struct and arena), at most REQ_POOL_MAX */
     pthread_mutex_t pool_lock;
     http_req *pool;
     int npool;
 };
+
+typedef struct http_conn http_conn;
 
 /* A header added with http_add_header, waiting for the response. */
 struct http_hdr {
@@ -80,6 +90,7 @@ struct http_req {
     int nhdrs;
     int status;
     uint64_t bytes;
+    http_conn *hc;      /* conn.c's account of the connection (NULL if it could not be made) */
     char ip[64];        /* the client as http_client_ip reports it */
     nx_addr peer;       /* the socket peer */
     bool peer_trusted;  /* the peer is a trusted proxy */
@@ -103,6 +114,19 @@ struct MHD_Response *http__response_text(char *text, size_t len, const char *con
 
 /* static.c: answer a GET/HEAD for a file under the web root (always queues something). */
 int http__serve_static(http_req *r);
+
+/* conn.c: libmicrohttpd's accept policy (the per-address cap) and connection notifications (the
+ * account of live connections); the connection's account (NULL if none); its headers are complete
+ * (the deadline stops) or its request is done (the deadline for the next one starts); the sweeper
+ * thread that closes connections past the header deadline (start: 0 or NX_EINTERNAL; stop joins). */
+enum MHD_Result http__accept_policy(void *cls, const struct sockaddr *sa, socklen_t len);
+void http__conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+http_conn *http__conn_of(struct MHD_Connection *conn);
+void http__conn_headers_done(http_conn *c);
+void http__conn_request_done(http_conn *c);
+int http__conns_start(http_server *s);
+void http__conns_stop(http_server *s);
 
 /* sse.c: resume and end every stream (before MHD_stop_daemon); free the hubs (after it). */
 void http__sse_shutdown(http_server *srv);

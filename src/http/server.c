@@ -49,6 +49,8 @@
 #define DEFAULT_MAX_HEADER      ((size_t)32 << 10)
 #define DEFAULT_REQUEST_ARENA   ((size_t)4 << 20)
 #define DEFAULT_MAX_CONNECTIONS 1024
+#define DEFAULT_MAX_PER_ADDRESS 64
+#define DEFAULT_HEADER_TIMEOUT_S 10
 #define CONNECTION_TIMEOUT_S    30u
 
 /* ---- built-in routes ---- */
@@ -97,7 +99,7 @@ int http_server_new(const http_options *o, http_server **out, nx_err *e)
     *out = NULL;
     if (o == NULL || o->listen == NULL || o->listen[0] == '\0')
         return nx_fail(e, NX_EINVAL, "listen", "未配置 HTTP 监听地址");
-    if (o->threads < 0 || o->max_connections < 0)
+    if (o->threads < 0 || o->max_connections < 0 || o->max_per_address < 0 || o->header_timeout_s < 0)
         return nx_fail(e, NX_EINVAL, "threads", "HTTP 线程数和连接数不能为负数");
     http_server *s = calloc(1, sizeof *s);
     if (s == NULL)
@@ -113,8 +115,14 @@ int http_server_new(const http_options *o, http_server **out, nx_err *e)
         s->opt.request_arena = DEFAULT_REQUEST_ARENA;
     if (s->opt.max_connections == 0)
         s->opt.max_connections = DEFAULT_MAX_CONNECTIONS;
+    if (s->opt.max_per_address == 0)
+        s->opt.max_per_address = DEFAULT_MAX_PER_ADDRESS;
+    if (s->opt.header_timeout_s == 0)
+        s->opt.header_timeout_s = DEFAULT_HEADER_TIMEOUT_S;
     atomic_init(&s->next_id, 1);
     pthread_mutex_init(&s->pool_lock, NULL);
+    pthread_mutex_init(&s->conns_lock, NULL);
+    worker_init(&s->sweep);
     s->listen = strdup(o->listen);
     s->router = router_new();
     int rc = 0;
@@ -384,6 +392,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
         return NULL;
     }
     peer_of(r);
+    r->hc = http__conn_of(conn);
     snprintf(r->logctx, sizeof r->logctx, "req=%llu", (unsigned long long)r->id);
     return r;
 }
@@ -447,6 +456,7 @@ static enum MHD_Result first_call(http_req *r, const char *method)
     r->raw_path = arena_strndup(r->arena, r->raw_uri, strcspn(r->raw_uri, "?#"));
     if (r->method == NULL || r->raw_path == NULL)
         return MHD_NO;
+    http__conn_headers_done(r->hc);
     client_behind_proxy(r);
     r->is_api = strcmp(r->raw_path, "/api") == 0 || str_starts_with(r->raw_path, "/api/");
     r->body_cap = s->opt.max_body;
@@ -598,7 +608,6 @@ static void log_path(const char *path, char *out, size_t cap)
 static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                       enum MHD_RequestTerminationCode toe)
 {
-    (void)conn;
     http_server *s = cls;
     http_req *r = *con_cls;
     *con_cls = NULL;
@@ -614,6 +623,7 @@ static void completed(void *cls, struct MHD_Connection *conn, void **con_cls,
                (unsigned long long)r->id, r->method, path, r->status, (unsigned long long)r->bytes, ms, r->ip,
                toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " aborted=1");
     }
+    http__conn_request_done(http__conn_of(conn)); /* not r->hc: the account may be gone already */
     req_free(r);
 }
 
@@ -714,7 +724,8 @@ int http_server_start(http_server *s, nx_err *e)
     uint16_t port =
         v6 ? ntohs(((struct sockaddr_in6 *)&ss)->sin6_port) : ntohs(((struct sockaddr_in *)&ss)->sin_port);
     s->daemon = MHD_start_daemon(
-        flags, port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s, MHD_OPTION_ARRAY,
+        flags, port, http__accept_policy, s, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, s,
+        MHD_OPTION_NOTIFY_CONNECTION, http__conn_notify, s, MHD_OPTION_ARRAY,
         pool, MHD_OPTION_CONNECTION_MEMORY_LIMIT, s->opt.max_header, MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)s->opt.max_connections, MHD_OPTION_CONNECTION_TIMEOUT, CONNECTION_TIMEOUT_S,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_URI_LOG_CALLBACK, uri_logger, s,
@@ -724,10 +735,16 @@ int http_server_start(http_server *s, nx_err *e)
     if (s->daemon == NULL)
         return nx_fail(e, NX_EIO, "listen", "无法在 %s 上启动 HTTP 服务（地址无效或端口已被占用）",
                        s->listen);
+    if (http__conns_start(s) != 0) {
+        MHD_stop_daemon(s->daemon);
+        s->daemon = NULL;
+        return nx_fail(e, NX_EINTERNAL, NULL, "无法启动 HTTP 连接巡检线程");
+    }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : port;
-    nx_log(LOG_INFO, "http.start listen=%s port=%d threads=%u static=%s", s->listen, s->port, threads,
-           s->web_root ? "on" : "off");
+    nx_log(LOG_INFO, "http.start listen=%s port=%d threads=%u static=%s per_address=%d header_timeout_s=%d",
+           s->listen, s->port, threads, s->web_root ? "on" : "off", s->opt.max_per_address,
+           s->opt.header_timeout_s);
     return 0;
 }
 
@@ -741,6 +758,7 @@ void http_server_stop(http_server *s)
     if (s == NULL || s->daemon == NULL)
         return;
     http__sse_shutdown(s); /* suspended streams must be resumed before the daemon stops */
+    http__conns_stop(s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     nx_log(LOG_INFO, "http.stop port=%d", s->port);
@@ -754,6 +772,8 @@ void http_server_free(http_server *s)
     http__sse_free_all(s);
     pool_free(s);
     pthread_mutex_destroy(&s->pool_lock);
+    pthread_mutex_destroy(&s->conns_lock);
+    worker_cleanup(&s->sweep);
     router_free(s->router);
     cidr_list_free(&s->proxies);
     free(s->listen);

@@ -2,6 +2,9 @@
 only from a peer in trusted_proxies), and what one client cannot do to the others."""
 import os
 import re
+import resource
+import socket
+import time
 
 from nxtest import (Server, check, check_eq, is_problem, run, run_cli)
 
@@ -10,7 +13,7 @@ from nxtest import (Server, check, check_eq, is_problem, run, run_cli)
 P = Server(extra=["--trusted-proxies", "127.0.0.1, ::1"])
 P.start()
 padmin = P.login()
-N = Server()
+N = Server(extra=["--header-timeout-s", "2"])
 N.start()
 nadmin = N.login()
 
@@ -56,9 +59,110 @@ def test_bad_trusted_proxies_refused():
     check(p.returncode != 0 and "trusted_proxies" in p.stderr, f"bad trusted_proxies refused: {p.stderr}")
 
 
+def raise_fd_limit(want):
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(want, hard), hard))
+
+
+def half_open(port, source, n, first=b"GET /healthz HTTP/1.1\r\nHost: x\r\n"):
+    """n connections from source that send the start of a request and never finish its headers."""
+    socks = []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind((source, 0))
+        s.settimeout(2)
+        try:
+            s.connect(("127.0.0.1", port))
+            s.sendall(first)
+        except OSError:
+            pass
+        socks.append(s)
+    return socks
+
+
+def healthz_time(port, source="127.0.0.1"):
+    """Seconds until /healthz answers 200 from source (None when it does not within 5 s)."""
+    t = time.time()
+    s = socket.socket()
+    s.bind((source, 0))
+    s.settimeout(5)
+    try:
+        s.connect(("127.0.0.1", port))
+        s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = b""
+        while b"\r\n\r\n" not in data:
+            part = s.recv(4096)
+            if not part:
+                break
+            data += part
+        return time.time() - t if data.startswith(b"HTTP/1.1 200") else None
+    except OSError:
+        return None
+    finally:
+        s.close()
+
+
+def test_one_address_cannot_fill_the_server():
+    """1 100 connections from 127.0.0.2 that never finish their headers (more than max_connections,
+    1 024) leave /healthz answering at once for 127.0.0.1."""
+    raise_fd_limit(4096)
+    socks = half_open(N.port, "127.0.0.2", 1100)
+    try:
+        took = healthz_time(N.port)
+        check(took is not None and took < 2, f"/healthz answers for another address ({took})")
+        log = open(os.path.join(N.data, "server.log"), "rb").read().decode(errors="replace")
+        check("http.conn_refused reason=per_address_cap ip=127.0.0.2" in log, "the refusals are logged")
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_header_deadline():
+    """A connection that trickles its headers (a line every 0.3 s, never idle) is closed after
+    header_timeout_s (2 s here), not kept for ever."""
+    s = socket.create_connection(("127.0.0.1", N.port), timeout=1)
+    s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+    t = time.time()
+    closed = None
+    while time.time() - t < 8:
+        try:
+            s.sendall(b"X-Slow: 1\r\n")
+            s.settimeout(0.3)
+            if s.recv(4096) == b"":
+                closed = time.time() - t
+                break
+        except socket.timeout:
+            continue
+        except OSError:
+            closed = time.time() - t
+            break
+    s.close()
+    check(closed is not None and 1.5 < closed < 5, f"closed after the header deadline ({closed})")
+    # a connection that finished its headers in time is answered (keep-alive requests too)
+    c = N.client()
+    for _ in range(2):
+        st, _, _ = c.get("/healthz")
+        check_eq(st, 200, "a prompt client is answered")
+    time.sleep(0.5)
+
+
+def test_trusted_proxy_not_capped():
+    """The proxy holds every client's connections: 100 unfinished ones from it (above the cap of 64)
+    do not lock the proxy itself out."""
+    socks = half_open(P.port, "127.0.0.1", 100)
+    try:
+        took = healthz_time(P.port)
+        check(took is not None and took < 2, f"/healthz answers through the proxy ({took})")
+    finally:
+        for s in socks:
+            s.close()
+
+
 try:
     run([test_client_address_behind_trusted_proxy, test_client_address_without_trusted_proxy,
-         test_bad_trusted_proxies_refused])
+         test_bad_trusted_proxies_refused, test_one_address_cannot_fill_the_server, test_header_deadline,
+         test_trusted_proxy_not_capped])
 finally:
     P.cleanup()
     N.cleanup()
