@@ -13,6 +13,7 @@
 #include <ctype.h>
 #include <ini.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,11 +157,30 @@ static bool public_url_ok(const char *v)
     return true;
 }
 
+/* Text that may be quoted in a message: valid UTF-8 without control characters, at most max bytes
+ * (a name or value from a file, a flag or the environment is echoed only then: fuzz_config found
+ * raw bytes going into messages). */
+static bool quotable(const char *s, size_t max)
+{
+    size_t n = strlen(s);
+    if (n > max || !str_utf8_valid(s, n))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
 int config_set(nx_config *c, const char *key, const char *value, const char *source, nx_err *e)
 {
     const struct centry *t = find(key);
+    if (t == NULL && !quotable(key, 60))
+        return nx_fail(e, NX_ENOTFOUND, "", "未知配置项（名称过长或含无效字符，来源：%s）", source);
     if (t == NULL)
         return nx_fail(e, NX_ENOTFOUND, key, "未知配置项 %s（来源：%s）", key, source);
+    if (!quotable(value, SIZE_MAX))
+        return nx_fail(e, NX_EINVAL, t->name, "配置项 %s 的值含控制字符或不是有效的 UTF-8 文本（来源：%s）", t->name,
+                       source);
     char *p = (char *)c + t->off;
     switch (t->type) {
     case C_STR:
@@ -242,7 +262,8 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     }
     x->rc = config_set(x->c, name, value, "nuanxin.conf", x->e);
     if (x->rc == NX_ENOTFOUND)
-        x->rc = nx_fail(x->e, NX_EINVAL, name, "配置文件中有未知配置项 %s", name);
+        x->rc = quotable(name, 60) ? nx_fail(x->e, NX_EINVAL, name, "配置文件中有未知配置项 %s", name)
+                                   : nx_fail(x->e, NX_EINVAL, "", "配置文件中有未知配置项（名称过长或含无效字符）");
     return x->rc == 0;
 }
 
