@@ -69,6 +69,8 @@ static const struct centry table[] = {
     {"token_ttl_min", C_INT, N(token_ttl_min), "1440", 5, 525600, false, "lifetime of a login token (minutes)"},
     {"login_max_fail", C_INT, N(login_max_fail), "5", 1, 100, false, "failed logins before lockout"},
     {"lockout_min", C_INT, N(lockout_min), "15", 1, 1440, false, "minutes an account stays locked"},
+    {"exact_search_per_hour", C_INT, N(exact_search_per_hour), "60", 1, 100000, false,
+     "exact ID-number and phone searches one account may run per hour (beyond: 429; each is audited)"},
     {"hash_workers", C_INT, N(hash_workers), "0", 0, 64, false,
      "concurrent password hashes, 64 MiB each (0 = half the cores, at least 1)"},
     {"watch_listen", C_STR, S(watch_listen), "127.0.0.1:5093", 0, 0, false,

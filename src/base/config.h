@@ -39,6 +39,7 @@ typedef struct nx_config {
     int64_t token_ttl_min;    /* lifetime of a bearer token */
     int64_t login_max_fail;   /* failures before lockout */
     int64_t lockout_min;
+    int64_t exact_search_per_hour; /* exact ID/phone searches per account and hour (people_search.c) */
     int64_t hash_workers;     /* concurrent argon2id hashes */
     char watch_listen[128];   /* wristband gateway, watch protocol: HOST:PORT or "off" */
     char iw_listen[128];      /* wristband gateway, IW protocol: HOST:PORT or "off" */

@@ -55,6 +55,7 @@ static const struct {
     {"login", "登录"}, {"login_failed", "登录失败"}, {"logout", "退出登录"}, {"password_change", "修改密码"},
     {"password_reset", "重置密码"}, {"create", "新建"}, {"update", "修改"}, {"disable", "停用"},
     {"enable", "启用"}, {"reveal", "查看敏感信息"}, {"export", "导出"}, {"import", "导入"},
+    {"search_exact", "按证件号码或手机号查询"},
     {"delete", "删除"}, {"approve", "审核通过"}, {"reject", "驳回"}, {"return", "退回修改"},
 }, objects[] = {
     {"user", "账号"}, {"resident", "居民"}, {"household", "户"}, {"street", "街道"}, {"community", "社区"},

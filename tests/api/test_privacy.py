@@ -11,7 +11,8 @@ import os
 
 from nxtest import (PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli)
 
-S = Server()
+EXACT_LIMIT = 8
+S = Server(extra=["--exact-search-per-hour", str(EXACT_LIMIT)])
 S.start()
 admin = S.login()
 PW = "Privacy2026pass"
@@ -264,8 +265,45 @@ def test_upgrade_rewrites_clear_tails():
     check(r["id"] in found(admin, idn[-4:]) and r["id"] in found(admin, "0001"), "search works after the upgrade")
 
 
+# ---- 2. exact searches are audited and rate-limited ----
+
+def test_exact_searches_audited_and_limited():
+    idn = make_id("371402", "19450312", 31)
+    staff = account("p_staff", "staff", "--community", str(ctx["comms"][0]["id"]))
+    ctx["p_staff"] = staff
+    check_eq(found(staff, idn), [ctx["zheng"]["id"]], "an exact ID search finds the resident")
+    check_eq(found(staff, "13912340001"), [ctx["zheng"]["id"]], "an exact phone search too")
+    check_eq(found(staff, make_id("371402", "19450312", 33)), [], "a number not registered finds nothing")
+    st, _, audit = admin.get("/api/v1/audit?action=search_exact&limit=50")
+    mine = [a for a in audit.get("items", []) if a.get("username") == "p_staff"]
+    check_eq(len(mine), 3, f"each exact search is audited, with who searched ({audit})")
+    kinds = sorted(a["detail"].get("by") for a in mine)
+    check_eq(kinds, ["id_number", "id_number", "phone"], "and by what kind of number")
+    check_eq(sorted(a["detail"].get("matches") for a in mine), [0, 1, 1], "and whether it matched")
+    text = str(audit)
+    check(idn not in text and "13912340001" not in text and idn[-4:] not in text and "340001" not in text,
+          "the searched numbers are not in the audit log")
+    # a name or tail search is not an exact one: not counted, not audited
+    found(staff, "郑秋实")
+    found(staff, idn[-4:])
+    st, _, audit2 = admin.get("/api/v1/audit?action=search_exact&limit=50")
+    check_eq(len(audit2["items"]), len(audit["items"]), "name and tail searches are not exact searches")
+    # the limit, per account
+    from urllib.parse import quote
+    statuses = []
+    for i in range(EXACT_LIMIT):
+        st, resp, body = staff.get(f"/api/v1/residents?q={quote(make_id('371402', '19450312', 41 + 2 * i))}")
+        statuses.append(st)
+    check_eq(statuses[:EXACT_LIMIT - 3], [200] * (EXACT_LIMIT - 3), "within the limit")
+    check(is_problem(st, resp, body, 429), f"past the limit: 429 problem+json ({st} {body})")
+    st, resp, body = staff.get("/api/v1/residents/export?q=13912340001")
+    check(is_problem(st, resp, body, 429), f"an export by a whole number is limited too ({st})")
+    check(found(staff, "郑秋实") == [ctx["zheng"]["id"]], "other searches still answer")
+    check_eq(found(admin, idn), [ctx["zheng"]["id"]], "another account has its own count")
+
+
 TESTS = [test_setup, test_candidate_counter_is_sound, test_mask_with_the_same_screen_does_not_determine_the_number,
-         test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails]
+         test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails, test_exact_searches_audited_and_limited]
 
 if __name__ == "__main__":
     try:

@@ -11,7 +11,13 @@
  *   anything else                              → traditional folded to simplified, then a prefix of
  *                                                 any suffix of the name ("建国" finds 王建国)
  * and combines it with the filters and the caller's scope in one SQL statement ordered by the ICU
- * pinyin sort key (or age, or creation), paged by a cursor that carries the last row's sort value. */
+ * pinyin sort key (or age, or creation), paged by a cursor that carries the last row's sort value.
+ *
+ * An exact search (a whole ID number or mobile number) answers "is this person registered here?",
+ * which is how a guessed number is confirmed. So each one is counted per account against
+ * exact_search_per_hour (beyond: NX_ELOCKED, 429) and audited after it ran ("search_exact": who,
+ * which kind, how many matched; never the number), in its own write transaction: a search whose
+ * audit row cannot be written is not answered. The counter is per process, kept in memory. */
 #include "modules/people/people.h"
 
 #include "base/clock.h"
@@ -19,6 +25,8 @@
 #include "base/str.h"
 #include "modules/people/people_choices.h"
 #include "modules/people/people_internal.h"
+#include "base/log.h"
+#include "secure/audit.h"
 #include "secure/crypto.h"
 #include "store/page.h"
 #include "store/query.h"
@@ -26,6 +34,7 @@
 #include "text/idcard.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,6 +102,7 @@ typedef struct search {
     unsigned char key[512]; /* the sort key of a cursor */
     char suffix[16];        /* tail search longer than 4: the digits to check after decrypting */
     bool check_suffix;
+    const char *exact;      /* "id_number" or "phone" for an exact search, else NULL */
 } search;
 
 /* What the tag filter of a query stands for: a computed tag is a condition on the birth date, an
@@ -128,11 +138,13 @@ static int build_q(nx_app *app, search *s, const char *q0, nx_err *e)
     if (n == 18 && idcard_parse(t, norm, &info, NULL) == 0) {
         blind_index(app->keys, CTX_ID, norm, s->bidx);
         sqlq_add(&s->q, " AND r.id_bidx = $%d", P_BLOB(s->bidx, 16));
+        s->exact = "id_number";
         return 0;
     }
     if (n == 11 && t[0] == '1' && all_digits(t, n)) {
         blind_index(app->keys, CTX_PHONE, t, s->bidx);
         sqlq_add(&s->q, " AND r.phone_bidx = $%d", P_BLOB(s->bidx, 16));
+        s->exact = "phone";
         return 0;
     }
     bool tailx = n >= 4 && n <= 10 && (t[n - 1] == 'X' || t[n - 1] == 'x') && all_digits(t, n - 1);
@@ -396,6 +408,64 @@ static int build_where(nx_app *app, const nx_principal *who, const resident_quer
     return 0;
 }
 
+/* ---- exact searches: counted per account, audited ---- */
+
+#define EXACT_SLOTS 1024
+static struct {
+    pthread_mutex_t lock;
+    struct {
+        int64_t user, window; /* window: the hour (epoch ms / 3 600 000) the count is for */
+        int64_t count;
+    } slot[EXACT_SLOTS];
+} exact_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+/* Count one exact search of who in this hour; NX_ELOCKED when it is over the limit. The table is
+ * indexed by user id (a collision with another account in the same hour shares a count, which
+ * errs on the side of refusing; 1 024 slots make it rare). */
+static int exact_take(nx_app *app, const nx_principal *who, nx_err *e)
+{
+    int64_t hour = clock_now_ms() / 3600000;
+    int64_t limit = app->cfg->exact_search_per_hour;
+    pthread_mutex_lock(&exact_counts.lock);
+    size_t i = (size_t)((uint64_t)who->user_id % EXACT_SLOTS);
+    if (exact_counts.slot[i].window != hour || exact_counts.slot[i].user != who->user_id) {
+        if (exact_counts.slot[i].window != hour)
+            exact_counts.slot[i].count = 0;
+        exact_counts.slot[i].window = hour;
+        exact_counts.slot[i].user = who->user_id;
+    }
+    bool over = exact_counts.slot[i].count >= limit;
+    if (!over)
+        exact_counts.slot[i].count++;
+    pthread_mutex_unlock(&exact_counts.lock);
+    if (over) {
+        nx_log(LOG_WARN, "people.exact_search_limited user=%lld", (long long)who->user_id);
+        return nx_fail(e, NX_ELOCKED, "q", "按证件号码或手机号查询过于频繁（每小时最多 %lld 次），请稍后再试",
+                       (long long)limit);
+    }
+    return 0;
+}
+
+/* The audit row of an exact search that found matches residents (the first one's id and
+ * community when there are any, else the searcher's community). */
+static int exact_audit(nx_app *app, const nx_principal *who, const char *kind, json_t *items, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    json_t *first = json_array_get(items, 0);
+    int64_t rid = first ? json_integer_value(json_object_get(first, "id")) : 0;
+    int64_t community = first ? json_integer_value(json_object_get(first, "community_id")) : who->community_id;
+    if ((rc = audit_write_new(tx, who, "search_exact", "resident", rid, community,
+                              json_pack("{s:s, s:I}", "by", kind, "matches", (json_int_t)json_array_size(items)),
+                              e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
 static bool suffix_matches(nx_app *app, store_rows *r, const char *suffix)
 {
     size_t sl = strlen(suffix);
@@ -486,6 +556,8 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
         (rc = build_where(app, who, q, &tf, RES_COLS " WHERE 1 = 1", &s[0], e)) ||
         (rc = apply_cursor(&s[0], &sp, q->cursor, e)))
         goto done;
+    if (s[0].exact && (rc = exact_take(app, who, e)))
+        goto done;
     sqlq_sql(&s[0].q, "%s", sp.order);
     int limit = store_page_limit(q->limit, (int)app->cfg->page_max);
     if (s[0].check_suffix) {
@@ -500,6 +572,11 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
     }
     if (rc == 0)
         rc = attach_tags(tx, json_object_get(res, "items"), e);
+    if (rc == 0 && s[0].exact) {
+        store_rollback(tx); /* the read ends before the audit's write begins */
+        tx = NULL;
+        rc = exact_audit(app, who, s[0].exact, json_object_get(res, "items"), e);
+    }
 done:
     store_rollback(tx);
     strbuf_cleanup(&scratch);
@@ -540,9 +617,13 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
         goto done;
     /* Pages of 200 in one read transaction (one snapshot): a page's rows are read and released
      * before its tags are fetched, since a transaction runs one statement at a time. */
-    for (;;) {
+    for (bool first = true;; first = false) {
         if ((rc = build_where(app, who, q, &tf, RES_COLS " WHERE 1 = 1", s, e)) ||
             (rc = apply_cursor(s, &sp, cursor[0] ? cursor : NULL, e)))
+            goto done;
+        /* an export by a whole number is the same question as a search: counted the same (the
+         * export's own audit row records it) */
+        if (first && s->exact && (rc = exact_take(app, who, e)))
             goto done;
         sqlq_sql(&s->q, "%s LIMIT 200", sp.order);
         if ((rc = sqlq_query(tx, &s->q, &r, e)))
