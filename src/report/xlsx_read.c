@@ -738,7 +738,10 @@ int xlsx_reader_open_mem(const void *data, size_t len, const sheet_limits *lim, 
     r->za = zip_open_from_source(src, ZIP_RDONLY, &zerr);
     if (r->za == NULL) {
         zip_source_free(src);
-        rc = zip_open_failed(zip_error_code_zip(&zerr), e);
+        /* The bytes are here: libzip's "no such file" (an archive whose directory names a member it
+         * cannot find) is a broken upload, not a missing one (fuzz_xlsx: it was answered 404). */
+        int zc = zip_error_code_zip(&zerr);
+        rc = zip_open_failed(zc == ZIP_ER_NOENT ? ZIP_ER_INCONS : zc, e);
         goto fail;
     }
     if ((rc = open_workbook(r, e)) != 0)

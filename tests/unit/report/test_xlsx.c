@@ -645,6 +645,27 @@ static void test_serial_dates(void)
     CHECK_INT(sheet_excel_serial_to_date(NULL, &d), NX_EINVAL);
 }
 
+/* A damaged archive in memory (found by fuzz_xlsx, kept in its corpus): libzip says "no such file",
+ * which must not become NX_ENOTFOUND (404 "文件不存在") for bytes that were uploaded. */
+static void test_damaged_upload_is_invalid(void)
+{
+    const char *src = getenv("NX_SOURCE_DIR");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/tests/fuzz/corpus/fuzz_xlsx/found_noent_in_memory", src ? src : "../..");
+    FILE *f = fopen(path, "rb");
+    CHECK(f != NULL);
+    if (f == NULL)
+        return;
+    static unsigned char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf, f);
+    fclose(f);
+    sheet_reader *r = NULL;
+    nx_err e = {0};
+    CHECK_INT(sheet_open_mem(buf, n, "xlsx", &r, &e), NX_EINVAL);
+    CHECK(strstr(e.msg, "xlsx") != NULL);
+    sheet_close(r);
+}
+
 int main(void)
 {
     TEST_RUN(test_round_trip);
@@ -654,5 +675,6 @@ int main(void)
     TEST_RUN(test_refusals);
     TEST_RUN(test_zip_bomb);
     TEST_RUN(test_serial_dates);
+    TEST_RUN(test_damaged_upload_is_invalid);
     return TEST_DONE();
 }
