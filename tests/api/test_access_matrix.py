@@ -1,0 +1,417 @@
+"""The access matrix: every route × every role × own/other scope, with the status each must answer.
+
+The routes are the server's own (`nuanxin routes`, the router's table); MATRIX below has one row per
+route, and the test fails when the server has a route the matrix does not know (or the matrix one the
+server lost), so a new route cannot ship without someone writing down who may call it.
+
+The server is a demo (`nuanxin demo`), plus a second street with a community and its organisation
+objects and residents made through the API, so that "other" exists for every community role. Accounts
+are the demo's, looked up through GET /api/v1/users by role (the first grid worker by grid), their
+passwords set by the administrator through the API — no ID and no password is written here.
+
+Each cell is "own/other": own calls the route on an object in the role's scope (the demo community for
+admin, street, staff, canteen and volunteer; the worker's own grid; the resident's own record or
+household for resident and family accounts), other on an object outside it (the second community;
+another grid of the same community; another resident). "-" means there is no such object (a route
+without a path ID has no "other"). Unsafe methods are sent an empty JSON object, so an authorised call
+answers 4xx for the missing fields (400, 409, 415, 422) instead of changing data; the status classes
+compared are: 2xx as "2xx", and every 4xx exactly. Logout is called on a fresh session of the role.
+
+To print the matrix as the server answers it today (for a new route: review the row, then paste it):
+    NX_ACCESS_MATRIX_PRINT=1 NUANXIN_BIN=build/nuanxin python3 tests/api/test_access_matrix.py
+"""
+import http.client
+import os
+import sys
+import traceback
+from urllib.parse import quote
+
+from nxtest import BIN, Server, check, done, make_id
+from oaschema import server_routes
+
+ROLES = ("admin", "street", "staff", "grid", "canteen", "volunteer", "resident", "family")
+PASSWORD = "Matrix2026pass"
+PRINT = bool(os.environ.get("NX_ACCESS_MATRIX_PRINT"))
+
+# route -> cells for ROLES in order, each "own/other" (2xx, or the exact 4xx; "-": no such object)
+MATRIX = {
+    # route: admin street staff grid canteen volunteer resident family
+    "GET /api/v1/alerts": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 2xx/-",
+    "GET /api/v1/alerts/export": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 2xx/-",
+    "GET /api/v1/alerts/{id}": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
+    "POST /api/v1/alerts/{id}/acknowledge": "409/- 403/- 409/- 409/404 403/- 403/- 403/403 403/403",
+    "POST /api/v1/alerts/{id}/resolve": "422/- 422/- 422/- 422/422 422/- 422/- 422/422 422/422",
+    "GET /api/v1/allowance/coming-of-age": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/allowance/recipients": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/allowance/roster": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
+    "GET /api/v1/allowance/tiers": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "PUT /api/v1/allowance/tiers": "422/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/audit": "2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/auth/login": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
+    "POST /api/v1/auth/logout": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "GET /api/v1/buildings": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/buildings": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/buildings/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 -/- -/-",
+    "PATCH /api/v1/buildings/{id}": "2xx/2xx 403/403 2xx/404 403/403 403/403 403/403 -/- -/-",
+    "GET /api/v1/buildings/{id}/rooms": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 -/- -/-",
+    "POST /api/v1/buildings/{id}/rooms": "422/422 403/403 422/422 403/403 403/403 403/403 -/- -/-",
+    "GET /api/v1/care-files": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/care-files": "422/- 403/- 422/- 422/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/care-files/{id}": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 403/403",
+    "PATCH /api/v1/care-files/{id}": "2xx/- 403/- 2xx/- 2xx/404 403/- 403/- 403/403 403/403",
+    "POST /api/v1/care-files/{id}/close": "422/- 403/- 422/- 422/422 403/- 403/- 403/403 403/403",
+    "POST /api/v1/care-files/{id}/events": "422/- 403/- 422/- 422/422 403/- 403/- 403/403 403/403",
+    "POST /api/v1/care-files/{id}/tasks": "2xx/- 403/- 2xx/- 2xx/404 403/- 403/- 403/403 403/403",
+    "GET /api/v1/care/policies": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/care/policies": "422/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/care/policies/{id}": "2xx/- 2xx/- 2xx/- -/- 403/- 403/- -/- -/-",
+    "PATCH /api/v1/care/policies/{id}": "2xx/- 403/- 403/- -/- 403/- 403/- -/- -/-",
+    "GET /api/v1/care/vocab": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 2xx/- 2xx/-",
+    "POST /api/v1/care/vocab": "422/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/care/vocab/{id}": "2xx/- 2xx/- 2xx/- -/- 403/- 403/- -/- -/-",
+    "PATCH /api/v1/care/vocab/{id}": "2xx/- 403/- 403/- -/- 403/- 403/- -/- -/-",
+    "GET /api/v1/communities": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/communities": "422/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/communities/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 -/- -/-",
+    "PATCH /api/v1/communities/{id}": "2xx/2xx 403/403 403/403 403/403 403/403 403/403 -/- -/-",
+    "GET /api/v1/devices": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 2xx/-",
+    "POST /api/v1/devices": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
+    "GET /api/v1/devices/{id}": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
+    "PATCH /api/v1/devices/{id}": "2xx/- 403/- 2xx/- 403/403 403/- 403/- 403/403 403/403",
+    "GET /api/v1/devices/{id}/commands": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
+    "POST /api/v1/devices/{id}/commands": "422/- 422/- 422/- 422/422 422/- 422/- 422/422 422/422",
+    "POST /api/v1/devices/{id}/commands/{cid}/cancel": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/devices/{id}/positions": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
+    "GET /api/v1/devices/{id}/readings": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
+    "GET /api/v1/devices/{id}/steps": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
+    "GET /api/v1/estates": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/estates": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/estates/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 -/- -/-",
+    "PATCH /api/v1/estates/{id}": "2xx/2xx 403/403 2xx/404 403/403 403/403 403/403 -/- -/-",
+    "GET /api/v1/events/stream": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 2xx/-",
+    "GET /api/v1/grid-members": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/grid-members": "422/- 403/- 422/- 422/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/grid-members/{id}": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- -/- -/-",
+    "PATCH /api/v1/grid-members/{id}": "2xx/- 403/- 2xx/- 2xx/404 403/- 403/- -/- -/-",
+    "GET /api/v1/grids": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/grids": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/grids/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 -/- -/-",
+    "PATCH /api/v1/grids/{id}": "2xx/2xx 403/403 2xx/404 403/403 403/403 403/403 -/- -/-",
+    "GET /api/v1/households": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/households": "422/- 403/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/households/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 2xx/404 2xx/404",
+    "PATCH /api/v1/households/{id}": "2xx/2xx 403/403 2xx/404 2xx/404 403/403 403/403 403/403 403/403",
+    "GET /api/v1/incidents": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 2xx/- 2xx/-",
+    "POST /api/v1/incidents": "422/- 403/- 422/- 422/- 403/- 403/- 422/- 422/-",
+    "GET /api/v1/incidents/{id}": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- -/- -/-",
+    "POST /api/v1/incidents/{id}/close": "2xx/- 403/- 409/- 409/404 403/- 403/- -/- -/-",
+    "POST /api/v1/incidents/{id}/dispatch": "422/- 422/- 422/- 422/422 422/- 422/- -/- -/-",
+    "POST /api/v1/incidents/{id}/handle": "422/- 422/- 422/- 422/422 422/- 422/- -/- -/-",
+    "POST /api/v1/incidents/{id}/photos": "415/- 403/- 415/- 415/415 403/- 403/- -/- -/-",
+    "GET /api/v1/me": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "POST /api/v1/me/password": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
+    "PATCH /api/v1/me/preferences": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "GET /api/v1/notifications": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "POST /api/v1/notifications/{id}/read": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/openapi.json": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "GET /api/v1/photos/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/problems": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 2xx/- 2xx/-",
+    "POST /api/v1/problems": "422/- 403/- 422/- 422/- 403/- 403/- 422/- 422/-",
+    "GET /api/v1/problems/{id}": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 2xx/404 2xx/404",
+    "PATCH /api/v1/problems/{id}": "400/- 403/- 400/- 400/400 403/- 403/- 403/403 403/403",
+    "POST /api/v1/problems/{id}/notes": "422/- 403/- 422/- 422/422 403/- 403/- 403/403 403/403",
+    "POST /api/v1/problems/{id}/rate": "422/- 403/- 422/- 422/422 403/- 403/- 422/422 422/422",
+    "POST /api/v1/problems/{id}/resolve": "422/- 403/- 422/- 422/422 403/- 403/- 403/403 403/403",
+    "GET /api/v1/residents": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/residents": "422/- 403/- 422/- 422/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/residents/export": "2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/residents/import": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/residents/import/template": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "GET /api/v1/residents/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 2xx/404 2xx/404",
+    "PATCH /api/v1/residents/{id}": "2xx/2xx 403/403 2xx/404 2xx/404 403/403 403/403 403/403 403/403",
+    "GET /api/v1/residents/{id}/alert-rules": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 403/403 404/404",
+    "PUT /api/v1/residents/{id}/alert-rules": "2xx/2xx 403/403 2xx/404 403/403 403/403 403/403 403/403 403/403",
+    "POST /api/v1/residents/{id}/reveal": "422/422 422/422 422/422 422/422 422/422 422/422 422/422 422/422",
+    "GET /api/v1/roles": "2xx/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/rooms/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "PATCH /api/v1/rooms/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/service-applications": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 2xx/- 2xx/-",
+    "POST /api/v1/service-applications": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
+    "GET /api/v1/service-applications/{id}": "2xx/- 2xx/- 2xx/- 404/- 403/- 403/- 2xx/404 2xx/404",
+    "PATCH /api/v1/service-applications/{id}": "422/- 422/- 422/- 422/- 422/- 422/- 422/422 422/422",
+    "GET /api/v1/service-applications/{id}/documents/{kind}": "2xx/- 2xx/- 2xx/- 404/- 403/- 403/- 2xx/404 2xx/404",
+    "POST /api/v1/service-applications/{id}/materials": "422/- 403/- 422/- 422/- 403/- 403/- 422/422 422/422",
+    "DELETE /api/v1/service-applications/{id}/materials/{mid}": "409/- 403/- 409/- 404/- 403/- 403/- 409/404 409/404",
+    "GET /api/v1/service-applications/{id}/materials/{mid}": "2xx/- 2xx/- 2xx/- 404/- 403/- 403/- 2xx/404 2xx/404",
+    "POST /api/v1/service-applications/{id}/review": "422/- 422/- 422/- 422/- 422/- 422/- 422/422 422/422",
+    "POST /api/v1/service-applications/{id}/submit": "409/- 403/- 409/- 404/- 403/- 403/- 409/404 409/404",
+    "POST /api/v1/service-applications/{id}/withdraw": "2xx/- 403/- 409/- 404/- 403/- 403/- 2xx/404 409/404",
+    "GET /api/v1/service-items": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "POST /api/v1/service-items": "422/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/service-items/{id}": "2xx/- 2xx/- 2xx/- -/- 2xx/- 2xx/- -/- -/-",
+    "PATCH /api/v1/service-items/{id}": "2xx/- 403/- 403/- -/- 403/- 403/- -/- -/-",
+    "POST /api/v1/services/sweep": "2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/shops": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/shops": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/shops/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 -/- -/-",
+    "PATCH /api/v1/shops/{id}": "2xx/2xx 403/403 2xx/404 403/403 403/403 403/403 -/- -/-",
+    "GET /api/v1/stats/care": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/stats/devices": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 2xx/-",
+    "GET /api/v1/stats/overview": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/stats/services": "2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/streets": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/streets": "422/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/streets/{id}": "2xx/2xx 2xx/404 2xx/404 -/- 403/403 403/403 -/- -/-",
+    "PATCH /api/v1/streets/{id}": "2xx/2xx 403/403 403/403 -/- 403/403 403/403 -/- -/-",
+    "GET /api/v1/tags": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/tags": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "PATCH /api/v1/tags/{id}": "2xx/- 403/- 2xx/- -/- 403/- 403/- -/- -/-",
+    "GET /api/v1/users": "2xx/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/users": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
+    "GET /api/v1/users/{id}": "2xx/- 404/- 404/- 404/404 404/- 404/- 2xx/- 404/-",
+    "PATCH /api/v1/users/{id}": "2xx/- 403/- 403/- 403/403 403/- 403/- 403/- 403/-",
+    "POST /api/v1/users/{id}/password": "422/- 422/- 422/- 422/422 422/- 422/- 422/- 422/-",
+    "GET /api/v1/visit-tasks": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/visit-tasks/{id}": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- -/403 -/403",
+    "PATCH /api/v1/visit-tasks/{id}": "2xx/- 403/- 2xx/- 2xx/404 403/- 403/- -/403 -/403",
+    "GET /api/v1/visits": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/visits": "422/- 403/- 422/- 422/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/visits/register": "2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/visits/{id}": "2xx/- 2xx/- 2xx/- -/404 403/- 403/- -/403 -/403",
+    "POST /api/v1/visits/{id}/photos": "415/- 403/- 415/- -/415 403/- 403/- -/403 -/403",
+    "GET /api/v1/webhooks": "2xx/- 403/- 2xx/- 403/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/webhooks": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "DELETE /api/v1/webhooks/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/webhooks/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "PATCH /api/v1/webhooks/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/webhooks/{id}/deliveries": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /healthz": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "GET /readyz": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
+    "GET /verify/{code}": "404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+}
+
+S = None
+admin = None
+sessions = {}
+who = {}       # role -> the user record
+ctx = {}
+item_cache = {}
+
+
+def status_class(st):
+    return "2xx" if 200 <= st < 300 else str(st)
+
+
+def items(coll):
+    """Items (dicts) a GET of coll lists for the administrator: the first page and the second
+    community's, [] when coll is not a list."""
+    if coll in item_cache:
+        return item_cache[coll]
+    out = []
+    for q in ("?limit=200", f"?limit=200&community_id={ctx['c2']}"):
+        st, _, body = admin.get(coll + q)
+        if st == 200:
+            lst = body.get("items") if isinstance(body, dict) else body
+            if isinstance(lst, list):
+                out += [x for x in lst if isinstance(x, dict) and isinstance(x.get("id"), int)]
+    if not out and "/" in coll.strip("/"):
+        # a list inside the parent's detail (/service-applications/{id}/materials)
+        parent, _, name = coll.rpartition("/")
+        st, _, body = admin.get(parent)
+        if st == 200 and isinstance(body, dict) and isinstance(body.get(name), list):
+            out = [x for x in body[name] if isinstance(x, dict) and isinstance(x.get("id"), int)]
+    item_cache[coll] = out
+    return out
+
+
+def facts(coll, it):
+    """(street, community, grid, resident, household) an item belongs to, None where unknown."""
+    last = coll.rstrip("/").rsplit("/", 1)[-1]
+    own_id = it.get("id")
+    return (it.get("street_id") if last != "streets" else own_id,
+            it.get("community_id") if last != "communities" else own_id,
+            it.get("grid_id") if last != "grids" else own_id,
+            it.get("resident_id") if last != "residents" else own_id,
+            it.get("household_id") if last != "households" else own_id)
+
+
+def is_own(role, f):
+    street, comm, grid, res, hh = f
+    if role == "grid":
+        return grid == ctx["g1"] if grid is not None else comm == ctx["c1"]
+    if role in ("resident", "family"):
+        return (res is not None and res == ctx["r1"]) or (hh is not None and hh == ctx["h1"])
+    if comm is not None:
+        return comm == ctx["c1"]
+    if street is not None:
+        return street == ctx["s1"]
+    return True
+
+
+def is_other(role, f):
+    street, comm, grid, res, hh = f
+    if role == "grid":
+        return (grid is not None and grid != ctx["g1"] and comm in (None, ctx["c1"])) or (comm is not None and comm != ctx["c1"])
+    if role in ("resident", "family"):
+        return (res is not None and res != ctx["r1"]) or (hh is not None and hh != ctx["h1"] and res is None)
+    if comm is not None:
+        return comm == ctx["c2"]
+    if street is not None:
+        return street == ctx["s2"]
+    return False
+
+
+def pick(coll, role, own):
+    for it in items(coll):
+        f = facts(coll, it)
+        if (is_own(role, f) if own else is_other(role, f)):
+            return it["id"]
+    return None
+
+
+def fill(pattern, role, own):
+    """The path for pattern with its parameters chosen for role, or None when there is no object."""
+    parts = pattern.split("/")
+    out = []
+    for i, seg in enumerate(parts):
+        if not seg.startswith("{"):
+            out.append(seg)
+            continue
+        coll = "/".join(out)
+        if seg == "{kind}":
+            out.append("application")
+            continue
+        if seg == "{code}":
+            out.append("NOSUCHCODE")
+            continue
+        # the first parameter decides own/other; later ones are children of it
+        v = pick(coll, role, own) if i == pattern.split("/").index(next(s for s in parts if s.startswith("{"))) \
+            else (items(coll)[0]["id"] if items(coll) else None)
+        if v is None:
+            return None
+        out.append(str(v))
+    return "/".join(out)
+
+
+def call(role, method, path):
+    c = sessions[role]
+    if method == "POST" and path == "/api/v1/auth/logout":
+        c = S.login(who[role]["username"], S.admin_password if role == "admin" else PASSWORD)
+    if method == "GET" and path.endswith("/events/stream"):
+        # an event stream: the status line is the answer; its body never ends
+        conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=30)
+        conn.request("GET", path, headers={"Authorization": "Bearer " + c.token})
+        st = conn.getresponse().status
+        conn.close()
+        return status_class(st)
+    body = {} if method not in ("GET", "HEAD", "DELETE") else None
+    st, _, _ = c.request(method, path, body=body)
+    return status_class(st)
+
+
+def setup():
+    global admin
+    admin = S.login()
+    st, _, users = admin.get("/api/v1/users?limit=200")
+    users = users.get("items", users) if isinstance(users, dict) else users
+    by_role = {}
+    for u in sorted(users, key=lambda u: (u.get("grid_id") or 0, u["id"])):
+        by_role.setdefault(u["role"], u)
+    for role in ROLES:
+        u = by_role.get(role)
+        if not check(u is not None, f"a demo account with role {role}"):
+            continue
+        who[role] = u
+        if role == "admin":
+            sessions[role] = admin
+            continue
+        st, _, body = admin.post(f"/api/v1/users/{u['id']}/password", {"password": PASSWORD, "must_change_password": False})
+        check(st == 204, f"password of {role} set: {st} {body}")
+        sessions[role] = S.login(u["username"], PASSWORD)
+    staff = who["staff"]
+    ctx["c1"], ctx["s1"] = staff["community_id"], staff.get("street_id")
+    if ctx["s1"] is None:
+        st, _, comm = admin.get(f"/api/v1/communities/{ctx['c1']}")
+        ctx["s1"] = comm.get("street_id")
+    ctx["g1"] = who["grid"]["grid_id"]
+    ctx["r1"] = who["resident"]["resident_id"]
+    st, _, res = admin.get(f"/api/v1/residents/{ctx['r1']}")
+    ctx["h1"] = res.get("household_id")
+    # the other street and community, with an object of each kind that can be made through the API
+    st, _, s2 = admin.post("/api/v1/streets", {"name": "矩阵街道"})
+    st, _, c2 = admin.post("/api/v1/communities", {"street_id": s2["id"], "name": "矩阵社区"})
+    ctx["s2"], ctx["c2"] = s2["id"], c2["id"]
+    st, _, g2 = admin.post("/api/v1/grids", {"community_id": c2["id"], "name": "矩阵网格"})
+    st, _, est = admin.post("/api/v1/estates", {"community_id": c2["id"], "name": "矩阵小区", "kind": "old"})
+    st, _, bld = admin.post("/api/v1/buildings", {"estate_id": est["id"], "grid_id": g2["id"], "name": "1号楼", "floors": 6})
+    st, _, room = admin.post(f"/api/v1/buildings/{bld['id']}/rooms", {"unit": "1单元", "number": "101", "floor": 1})
+    admin.post("/api/v1/shops", {"community_id": c2["id"], "name": "矩阵商店", "kind": "market_stall"})
+    st, _, hh = admin.post("/api/v1/households", {"room_id": room["id"], "number": "M001", "kind": "registered"})
+    st, _, r2 = admin.post("/api/v1/residents", {"name": "矩阵居民", "id_number": make_id("110105", "19400101", 77),
+                                                 "room_id": room["id"], "household_id": hh.get("id")})
+    check(st == 201, f"a resident in the other community: {st} {r2}")
+
+
+def unknown(routes, matrix):
+    """(routes the matrix lacks, rows of the matrix the server does not route)."""
+    keys = {f"{m} {p}" for (m, p) in routes}
+    return sorted(keys - set(matrix)), sorted(set(matrix) - keys)
+
+
+def test_matrix():
+    routes = server_routes(BIN)
+    lacking, stale = unknown(routes, MATRIX)
+    for k in lacking:
+        check(PRINT, f"route {k} is not in the access matrix: write its row (NX_ACCESS_MATRIX_PRINT=1 prints it)")
+    for k in stale:
+        check(False, f"the access matrix has {k}, which the server no longer routes")
+    # the check can fail: a route the matrix does not know is found
+    fewer = dict(MATRIX)
+    fewer.pop("GET /api/v1/residents/{id}", None)
+    check(unknown(routes, fewer)[0] == ["GET /api/v1/residents/{id}"], "a route missing from the matrix is found")
+    check(len(routes) >= 150 and all(len(v.split()) == len(ROLES) for v in MATRIX.values()), "matrix rows complete")
+    order = sorted(routes, key=lambda x: (x == ("POST", "/api/v1/auth/logout"), x[0] == "DELETE", x[1], x[0]))
+    got_rows = {}
+    for method, pattern in order:
+        cells = []
+        for role in ROLES:
+            pair = []
+            for own in (True, False):
+                if "{" not in pattern and not own:
+                    pair.append("-")
+                    continue
+                path = fill(pattern, role, own) if "{" in pattern else pattern
+                pair.append("-" if path is None else call(role, method, path))
+            cells.append("/".join(pair))
+        key = f"{method} {pattern}"
+        got_rows[key] = " ".join(cells)
+        if key in MATRIX and not PRINT:
+            want = MATRIX[key].split()
+            for role, w, g in zip(ROLES, want, cells):
+                check(w == g, f"{key} as {role} (own/other): got {g}, want {w}")
+    if PRINT:
+        print("MATRIX = {")
+        print("    # route: " + " ".join(f"{r}" for r in ROLES))
+        for k in sorted(got_rows, key=lambda k: (k.split()[1], k.split()[0])):
+            print(f'    "{k}": "{got_rows[k]}",')
+        print("}")
+    check(len(got_rows) >= 150, f"routes tried ({len(got_rows)})")
+
+
+def main():
+    global S
+    S = Server(demo=300)
+    S.start()
+    try:
+        for t in (setup, test_matrix):
+            try:
+                t()
+                print(f"ok   {t.__name__}", file=sys.stderr)
+            except Exception:
+                check(False, f"{t.__name__} raised:\n{traceback.format_exc()}")
+    finally:
+        S.cleanup()
+    done()
+
+
+main()
