@@ -6,6 +6,7 @@
 #include "store/page.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "base/clock.h"
 #include "base/str.h"
@@ -126,4 +127,44 @@ json_t *store_json_time(store_rows *r, int col)
 void store_json_set(json_t *o, const char *key, json_t *(*conv)(store_rows *, int), store_rows *r, int col)
 {
     json_object_set_new(o, key, conv(r, col));
+}
+
+int store_json_cols(json_t *o, store_rows *r, int col, const char *spec)
+{
+    for (const char *w = spec; *w; col++) {
+        while (*w == ' ')
+            w++;
+        if (!*w)
+            break;
+        size_t n = strcspn(w, " ");
+        if (n == 1 && *w == '-') {
+            w += n;
+            continue;
+        }
+        const char *colon = memchr(w, ':', n);
+        char key[64];
+        size_t klen = colon ? (size_t)(colon - w) : 0;
+        static const char types[] = "itrbd";
+        static json_t *(*const convs[])(store_rows *, int) = {store_json_int, store_json_text, store_json_real,
+                                                               store_json_bool, store_json_time};
+        const char *t = colon && colon + 2 == w + n ? strchr(types, colon[1]) : NULL;
+        json_t *(*conv)(store_rows *, int) = t ? convs[t - types] : NULL;
+        if (!conv || klen == 0 || klen >= sizeof key)
+            return -1;
+        memcpy(key, w, klen);
+        key[klen] = '\0';
+        json_object_set_new(o, key, conv(r, col));
+        w += n;
+    }
+    return 0;
+}
+
+json_t *store_json_row(store_rows *r, const char *spec)
+{
+    json_t *o = json_object();
+    if (o && store_json_cols(o, r, 0, spec)) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
 }

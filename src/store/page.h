@@ -62,4 +62,17 @@ json_t *store_json_time(store_rows *r, int col); /* epoch ms → local ISO 8601 
  * columns. */
 void store_json_set(json_t *o, const char *key, json_t *(*conv)(store_rows *, int), store_rows *r, int col);
 
+/* A row as a JSON object, column by column, so that a module's row function is one line of what
+ * its SELECT shows: spec names the columns in order as space-separated "key:type" words, type one
+ * of i (integer), t (text), r (real), b (boolean), d (epoch ms as local time, store_json_time);
+ * SQL NULL is null in every type. A word "-" passes over its column (the caller sets what it
+ * needs from it: a decrypted phone, a label). Example, for "SELECT id, name, phone_enc, at ...":
+ *     json_t *o = store_json_row(r, "id:i name:t - at:d");
+ * Returns a new object; NULL when out of memory or when a word does not parse (a programming
+ * error, so that a typo fails the module's first test: store_page fails on a NULL row). */
+json_t *store_json_row(store_rows *r, const char *spec);
+/* The same words, set on o starting at column col (for a row whose first columns another spec or
+ * the caller reads). Returns 0, or -1 on a word that does not parse. */
+int store_json_cols(json_t *o, store_rows *r, int col, const char *spec);
+
 #endif

@@ -33,15 +33,10 @@
 
 static json_t *member_row(nx_app *app, store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
-    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", json_integer(store_int(r, 2)));
-    json_object_set_new(o, "grid_name", store_json_text(r, 3));
-    json_object_set_new(o, "role", json_string(store_text(r, 4)));
-    json_object_set_new(o, "role_label", store_json_text(r, 5));
-    json_object_set_new(o, "user_id", store_json_int(r, 6));
-    json_object_set_new(o, "name", json_string(store_text(r, 7)));
+    json_t *o = store_json_row(r, "id:i community_id:i grid_id:i grid_name:t role:t role_label:t user_id:i name:t "
+                                  "- notes:t active:b");
+    if (!o)
+        return NULL;
     size_t n = 0;
     const void *ct = store_blob(r, 8, &n);
     char *plain = NULL;
@@ -53,8 +48,6 @@ static json_t *member_row(nx_app *app, store_rows *r)
     } else {
         json_object_set_new(o, "phone", json_null());
     }
-    json_object_set_new(o, "notes", store_json_text(r, 9));
-    json_object_set_new(o, "active", json_boolean(store_int(r, 10)));
     return o;
 }
 
@@ -292,29 +285,12 @@ fail:
 
 static json_t *incident_row(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
-    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", store_json_int(r, 2));
-    json_object_set_new(o, "grid_name", store_json_text(r, 3));
-    json_object_set_new(o, "category", json_string(store_text(r, 4)));
-    json_object_set_new(o, "category_label", store_json_text(r, 5));
-    json_object_set_new(o, "title", json_string(store_text(r, 6)));
-    json_object_set_new(o, "description", store_json_text(r, 7));
-    json_object_set_new(o, "place", json_string(store_text(r, 8)));
-    json_object_set_new(o, "reporter_user_id", store_json_int(r, 9));
-    json_object_set_new(o, "reporter_resident_id", store_json_int(r, 10));
-    json_object_set_new(o, "status", json_string(store_text(r, 11)));
-    json_object_set_new(o, "assignee_user_id", store_json_int(r, 12));
-    json_object_set_new(o, "assignee_name", store_isnull(r, 13) ? store_json_text(r, 15) : store_json_text(r, 13));
-    json_object_set_new(o, "assignee_member_id", store_json_int(r, 14));
-    json_object_set_new(o, "result", store_json_text(r, 16));
-    json_object_set_new(o, "occurred_at", store_json_time(r, 17));
-    json_object_set_new(o, "dispatched_at", store_json_time(r, 18));
-    json_object_set_new(o, "handled_at", store_json_time(r, 19));
-    json_object_set_new(o, "closed_at", store_json_time(r, 20));
-    json_object_set_new(o, "created_at", store_json_time(r, 21));
-    json_object_set_new(o, "updated_at", store_json_time(r, 22));
+    json_t *o = store_json_row(r, "id:i community_id:i grid_id:i grid_name:t category:t category_label:t title:t "
+                                  "description:t place:t reporter_user_id:i reporter_resident_id:i status:t "
+                                  "assignee_user_id:i - assignee_member_id:i - result:t occurred_at:d "
+                                  "dispatched_at:d handled_at:d closed_at:d created_at:d updated_at:d");
+    if (o) /* the account's name, else the grid member's */
+        json_object_set_new(o, "assignee_name", store_json_text(r, store_isnull(r, 13) ? 15 : 13));
     return o;
 }
 

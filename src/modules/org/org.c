@@ -126,16 +126,12 @@ static const char *label_of(const code_label *t, const char *code)
 
 /* ---- kinds ---- */
 
-typedef json_t *(*row_fn)(nx_app *app, store_rows *r);
+/* What a kind's JSON adds to the columns its json spec reads: labels, a masked phone. */
+typedef void (*row_extra_fn)(nx_app *app, store_rows *r, json_t *o);
 
-static json_t *street_row(nx_app *app, store_rows *r);
-static json_t *community_row(nx_app *app, store_rows *r);
-static json_t *grid_row(nx_app *app, store_rows *r);
-static json_t *estate_row(nx_app *app, store_rows *r);
-static json_t *building_row(nx_app *app, store_rows *r);
-static json_t *room_row(nx_app *app, store_rows *r);
-static json_t *shop_row(nx_app *app, store_rows *r);
-static json_t *tag_row(nx_app *app, store_rows *r);
+static void estate_extra(nx_app *app, store_rows *r, json_t *o);
+static void room_extra(nx_app *app, store_rows *r, json_t *o);
+static void shop_extra(nx_app *app, store_rows *r, json_t *o);
 
 typedef struct kind_def {
     const char *name, *label, *table;
@@ -146,7 +142,8 @@ typedef struct kind_def {
     const char *order;      /* ORDER BY of lists */
     uint32_t create, patch, required;
     bool updated_at;        /* the table has updated_at */
-    row_fn row;
+    const char *json;       /* a row's JSON, column by column (store_json_row) */
+    row_extra_fn extra;     /* and what it adds to it; NULL: nothing */
 } kind_def;
 
 static const kind_def kinds[ORG_KIND_COUNT] = {
@@ -154,7 +151,8 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
         "street", "街道", "streets",
         "s.id, s.name, s.code, (SELECT COUNT(*) FROM communities c WHERE c.street_id = s.id)",
         "streets s", "s.id", "0, 0", "s.id",
-        ORG_F_NAME | ORG_F_CODE, ORG_F_NAME | ORG_F_CODE, ORG_F_NAME, false, street_row},
+        ORG_F_NAME | ORG_F_CODE, ORG_F_NAME | ORG_F_CODE, ORG_F_NAME, false,
+        "id:i name:t code:t community_count:i", NULL},
     [ORG_COMMUNITY] = {
         "community", "社区", "communities",
         "c.id, c.street_id, st.name, c.name, c.code, c.address, c.phone, "
@@ -163,7 +161,8 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
         "communities c JOIN streets st ON st.id = c.street_id", "c.id", "c.id, 0", "c.id",
         ORG_F_STREET_ID | ORG_F_NAME | ORG_F_CODE | ORG_F_ADDRESS | ORG_F_PHONE,
         ORG_F_STREET_ID | ORG_F_NAME | ORG_F_CODE | ORG_F_ADDRESS | ORG_F_PHONE,
-        ORG_F_STREET_ID | ORG_F_NAME, false, community_row},
+        ORG_F_STREET_ID | ORG_F_NAME, false,
+        "id:i street_id:i street_name:t name:t code:t address:t phone:t grid_count:i resident_count:i", NULL},
     [ORG_GRID] = {
         "grid", "网格", "grids",
         "g.id, g.community_id, g.name, g.code, g.description, "
@@ -171,7 +170,8 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
         "(SELECT COUNT(*) FROM buildings b WHERE b.grid_id = g.id)",
         "grids g", "g.id", "g.community_id, g.id", "g.id",
         ORG_F_COMMUNITY_ID | ORG_F_NAME | ORG_F_CODE | ORG_F_DESCRIPTION,
-        ORG_F_NAME | ORG_F_CODE | ORG_F_DESCRIPTION, ORG_F_NAME, true, grid_row},
+        ORG_F_NAME | ORG_F_CODE | ORG_F_DESCRIPTION, ORG_F_NAME, true,
+        "id:i community_id:i name:t code:t description:t resident_count:i building_count:i", NULL},
     [ORG_ESTATE] = {
         "estate", "小区", "estates",
         "e.id, e.community_id, e.grid_id, e.name, e.address, e.built_year, e.kind, e.property_company, "
@@ -183,7 +183,10 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
         ORG_F_COMMUNITY_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_ADDRESS | ORG_F_BUILT_YEAR | ORG_F_KIND |
             ORG_F_PROPERTY_COMPANY,
         ORG_F_GRID_ID | ORG_F_NAME | ORG_F_ADDRESS | ORG_F_BUILT_YEAR | ORG_F_KIND | ORG_F_PROPERTY_COMPANY,
-        ORG_F_NAME, true, estate_row},
+        ORG_F_NAME, true,
+        "id:i community_id:i grid_id:i name:t address:t built_year:i kind:t property_company:t building_count:i "
+        "household_count:i resident_count:i",
+        estate_extra},
     [ORG_BUILDING] = {
         "building", "楼栋", "buildings",
         "b.id, b.community_id, b.estate_id, e.name, b.grid_id, g.name, b.name, b.floors, b.units, "
@@ -194,7 +197,10 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
         "b.community_id, b.grid_id", "b.id",
         ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR,
         ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR,
-        ORG_F_ESTATE_ID | ORG_F_NAME, true, building_row},
+        ORG_F_ESTATE_ID | ORG_F_NAME, true,
+        "id:i community_id:i estate_id:i estate_name:t grid_id:i grid_name:t name:t floors:i units:i has_elevator:b "
+        "room_count:i resident_count:i",
+        NULL},
     [ORG_ROOM] = {
         "room", "房屋", "rooms",
         "ro.id, ro.building_id, ro.unit, ro.number, ro.floor, ro.area, e.name, b.name",
@@ -202,7 +208,7 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
         "ro.community_id, b.grid_id", "ro.id",
         ORG_F_BUILDING_ID | ORG_F_UNIT | ORG_F_NUMBER | ORG_F_FLOOR | ORG_F_AREA,
         ORG_F_UNIT | ORG_F_NUMBER | ORG_F_FLOOR | ORG_F_AREA, ORG_F_BUILDING_ID | ORG_F_NUMBER, false,
-        room_row},
+        "id:i building_id:i unit:t number:t floor:i area:r", room_extra},
     [ORG_SHOP] = {
         "shop", "商铺", "shops",
         "s.id, s.community_id, s.grid_id, s.name, s.kind, s.address, s.owner_name, s.phone_enc, "
@@ -212,11 +218,13 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
             ORG_F_PHONE | ORG_F_LICENSE_NO | ORG_F_STATUS,
         ORG_F_GRID_ID | ORG_F_NAME | ORG_F_KIND | ORG_F_ADDRESS | ORG_F_OWNER_NAME | ORG_F_PHONE |
             ORG_F_LICENSE_NO | ORG_F_STATUS,
-        ORG_F_NAME, true, shop_row},
+        ORG_F_NAME, true, "id:i community_id:i grid_id:i name:t kind:t address:t owner_name:t - license_no:t status:t",
+        shop_extra},
     [ORG_TAG] = {
         "tag", "标签", "tags", "t.id, t.code, t.name, t.category, t.rule, t.sort", "tags t", "t.id", "0, 0",
         "t.sort, t.id", ORG_F_CODE | ORG_F_NAME | ORG_F_CATEGORY | ORG_F_RULE | ORG_F_SORT,
-        ORG_F_NAME | ORG_F_CATEGORY | ORG_F_RULE | ORG_F_SORT, ORG_F_CODE | ORG_F_NAME, false, tag_row},
+        ORG_F_NAME | ORG_F_CATEGORY | ORG_F_RULE | ORG_F_SORT, ORG_F_CODE | ORG_F_NAME, false,
+        "id:i code:t name:t category:t rule:t sort:i", NULL},
 };
 
 /* Fields that can never be null (NOT NULL columns and required references). */
@@ -243,89 +251,25 @@ uint32_t org_fields_for(int kind, bool patch)
 
 /* ---- JSON of rows ---- */
 
-static void put(json_t *o, const char *key, json_t *v)
-{
-    json_object_set_new(o, key, v ? v : json_null());
-}
-
 static json_t *j_label(const code_label *t, const char *code)
 {
     const char *l = label_of(t, code);
     return l ? json_string(l) : json_null();
 }
 
-static json_t *street_row(nx_app *app, store_rows *r)
+/* A row of kind k as JSON: its json spec, then its extra. NULL when out of memory. */
+static json_t *kind_row(nx_app *app, const kind_def *k, store_rows *r)
 {
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "name", store_json_text(r, 1));
-    put(o, "code", store_json_text(r, 2));
-    put(o, "community_count", json_integer(store_int(r, 3)));
+    json_t *o = store_json_row(r, k->json);
+    if (o && k->extra)
+        k->extra(app, r, o);
     return o;
 }
 
-static json_t *community_row(nx_app *app, store_rows *r)
+static void estate_extra(nx_app *app, store_rows *r, json_t *o)
 {
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "street_id", json_integer(store_int(r, 1)));
-    put(o, "street_name", store_json_text(r, 2));
-    put(o, "name", store_json_text(r, 3));
-    put(o, "code", store_json_text(r, 4));
-    put(o, "address", store_json_text(r, 5));
-    put(o, "phone", store_json_text(r, 6));
-    put(o, "grid_count", json_integer(store_int(r, 7)));
-    put(o, "resident_count", json_integer(store_int(r, 8)));
-    return o;
-}
-
-static json_t *grid_row(nx_app *app, store_rows *r)
-{
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "community_id", json_integer(store_int(r, 1)));
-    put(o, "name", store_json_text(r, 2));
-    put(o, "code", store_json_text(r, 3));
-    put(o, "description", store_json_text(r, 4));
-    put(o, "resident_count", json_integer(store_int(r, 5)));
-    put(o, "building_count", json_integer(store_int(r, 6)));
-    return o;
-}
-
-static json_t *estate_row(nx_app *app, store_rows *r)
-{
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "community_id", json_integer(store_int(r, 1)));
-    put(o, "grid_id", store_json_int(r, 2));
-    put(o, "name", store_json_text(r, 3));
-    put(o, "address", store_json_text(r, 4));
-    put(o, "built_year", store_json_int(r, 5));
-    put(o, "kind", store_json_text(r, 6));
-    put(o, "kind_label", j_label(estate_kinds, store_text(r, 6)));
-    put(o, "property_company", store_json_text(r, 7));
-    put(o, "building_count", json_integer(store_int(r, 8)));
-    put(o, "household_count", json_integer(store_int(r, 9)));
-    put(o, "resident_count", json_integer(store_int(r, 10)));
-    return o;
-}
-
-static json_t *building_row(nx_app *app, store_rows *r)
-{
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "community_id", json_integer(store_int(r, 1)));
-    put(o, "estate_id", json_integer(store_int(r, 2)));
-    put(o, "estate_name", store_json_text(r, 3));
-    put(o, "grid_id", store_json_int(r, 4));
-    put(o, "grid_name", store_json_text(r, 5));
-    put(o, "name", store_json_text(r, 6));
-    put(o, "floors", store_json_int(r, 7));
-    put(o, "units", store_json_int(r, 8));
-    put(o, "has_elevator", json_boolean(store_int(r, 9) != 0));
-    put(o, "room_count", json_integer(store_int(r, 10)));
-    put(o, "resident_count", json_integer(store_int(r, 11)));
-    return o;
+    (void)app;
+    json_object_set_new(o, "kind_label", j_label(estate_kinds, store_text(r, 6)));
 }
 
 /* "幸福里小区 3号楼 2单元 401" into out, cut at a character boundary when n is short. */
@@ -348,62 +292,32 @@ static void make_label(const char *estate, const char *building, const char *uni
     out[m] = '\0';
 }
 
-static json_t *room_row(nx_app *app, store_rows *r)
+static void room_extra(nx_app *app, store_rows *r, json_t *o)
 {
+    (void)app;
     char label[512];
     make_label(store_text(r, 6), store_text(r, 7), store_text(r, 2), store_text(r, 3), label, sizeof label);
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "building_id", json_integer(store_int(r, 1)));
-    put(o, "unit", store_json_text(r, 2));
-    put(o, "number", store_json_text(r, 3));
-    put(o, "floor", store_json_int(r, 4));
-    put(o, "area", store_isnull(r, 5) ? json_null() : json_real(store_real(r, 5)));
-    put(o, "label", json_string(label));
-    return o;
+    json_object_set_new(o, "label", json_string(label));
 }
 
-static json_t *shop_row(nx_app *app, store_rows *r)
+static void shop_extra(nx_app *app, store_rows *r, json_t *o)
 {
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "community_id", json_integer(store_int(r, 1)));
-    put(o, "grid_id", store_json_int(r, 2));
-    put(o, "name", store_json_text(r, 3));
-    put(o, "kind", store_json_text(r, 4));
-    put(o, "kind_label", j_label(shop_kinds, store_text(r, 4)));
-    put(o, "address", store_json_text(r, 5));
-    put(o, "owner_name", store_json_text(r, 6));
+    json_object_set_new(o, "kind_label", j_label(shop_kinds, store_text(r, 4)));
+    json_object_set_new(o, "status_label", j_label(shop_statuses, store_text(r, 9)));
     size_t len = 0;
     const void *enc = store_blob(r, 7, &len);
     if (enc == NULL || len == 0) {
-        put(o, "phone", json_null());
-    } else {
-        char *plain = NULL;
-        char masked[64] = "****";
-        if (app && app->keys && field_decrypt(app->keys, enc, len, &plain) == 0)
-            mask_phone(plain, masked, sizeof masked);
-        else
-            nx_log(LOG_WARN, "org.shop_phone_undecryptable shop=%lld", (long long)store_int(r, 0));
-        field_plain_free(plain);
-        put(o, "phone", json_string(masked));
+        json_object_set_new(o, "phone", json_null());
+        return;
     }
-    put(o, "license_no", store_json_text(r, 8));
-    put(o, "status", store_json_text(r, 9));
-    put(o, "status_label", j_label(shop_statuses, store_text(r, 9)));
-    return o;
-}
-
-static json_t *tag_row(nx_app *app, store_rows *r)
-{
-    json_t *o = json_object();
-    put(o, "id", json_integer(store_int(r, 0)));
-    put(o, "code", store_json_text(r, 1));
-    put(o, "name", store_json_text(r, 2));
-    put(o, "category", store_json_text(r, 3));
-    put(o, "rule", store_json_text(r, 4));
-    put(o, "sort", json_integer(store_int(r, 5)));
-    return o;
+    char *plain = NULL;
+    char masked[64] = "****";
+    if (app && app->keys && field_decrypt(app->keys, enc, len, &plain) == 0)
+        mask_phone(plain, masked, sizeof masked);
+    else
+        nx_log(LOG_WARN, "org.shop_phone_undecryptable shop=%lld", (long long)store_int(r, 0));
+    field_plain_free(plain);
+    json_object_set_new(o, "phone", json_string(masked));
 }
 
 /* ---- scope ---- */
@@ -627,7 +541,7 @@ typedef struct list_ctx {
 static json_t *list_row(store_rows *r, void *ctx)
 {
     list_ctx *c = ctx;
-    return c->k->row(c->app, r);
+    return kind_row(c->app, c->k, r);
 }
 
 /* The query of kind with p's scope and f's filters: "SELECT what FROM … WHERE 1 = 1 AND …". */
@@ -710,7 +624,7 @@ int org_get(nx_app *app, const nx_principal *p, int kind, int64_t id, json_t **o
     if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
         char missing[64];
         snprintf(missing, sizeof missing, "%s不存在", k->label);
-        if ((rc = store_first(r, missing, e)) == 0 && (*out = k->row(app, r)) == NULL)
+        if ((rc = store_first(r, missing, e)) == 0 && (*out = kind_row(app, k, r)) == NULL)
             rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         store_rows_free(r);
     }

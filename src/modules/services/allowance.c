@@ -539,21 +539,8 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
 
 static json_t *recipient_json(store_rows *r)
 {
-    json_t *o = json_object();
-    store_json_set(o, "id", store_json_int, r, 0);
-    store_json_set(o, "resident_id", store_json_int, r, 1);
-    store_json_set(o, "name", store_json_text, r, 2);
-    store_json_set(o, "birth_date", store_json_text, r, 3);
-    store_json_set(o, "tier_age", store_json_int, r, 4);
-    store_json_set(o, "monthly_amount", store_json_int, r, 5);
-    store_json_set(o, "start_month", store_json_text, r, 6);
-    store_json_set(o, "status", store_json_text, r, 7);
-    store_json_set(o, "stop_reason", store_json_text, r, 8);
-    store_json_set(o, "stop_date", store_json_text, r, 9);
-    json_object_set_new(o, "recover_months", json_integer(store_int(r, 10)));
-    json_object_set_new(o, "recover_amount", json_integer(store_int(r, 11)));
-    store_json_set(o, "application_id", store_json_int, r, 12);
-    return o;
+    return store_json_row(r, "id:i resident_id:i name:t birth_date:t tier_age:i monthly_amount:i start_month:t "
+                             "status:t stop_reason:t stop_date:t recover_months:i recover_amount:i application_id:i");
 }
 
 int services_allowance_recipients(nx_app *app, const nx_principal *who, const char *status, const char *cursor,

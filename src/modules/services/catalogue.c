@@ -55,22 +55,14 @@ static json_t *parse_col(store_rows *r, int col, json_t *def)
 
 static json_t *item_json(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
-    json_object_set_new(o, "code", json_string(store_text(r, 1)));
-    json_object_set_new(o, "name", json_string(store_text(r, 2)));
-    json_object_set_new(o, "category", json_string(store_text(r, 3)));
-    json_object_set_new(o, "description", json_string(store_text(r, 4)));
-    json_object_set_new(o, "applicants", parse_col(r, 5, json_array()));
-    json_object_set_new(o, "form", parse_col(r, 6, json_array()));
-    json_object_set_new(o, "materials", parse_col(r, 7, json_array()));
-    json_object_set_new(o, "eligibility", parse_col(r, 8, json_array()));
-    json_object_set_new(o, "steps", parse_col(r, 9, json_array()));
+    json_t *o = store_json_row(r, "id:i code:t name:t category:t description:t - - - - - - effect:t active:b sort:i "
+                                  "version:i");
+    if (!o)
+        return NULL;
+    static const char *const lists[] = {"applicants", "form", "materials", "eligibility", "steps"};
+    for (int i = 0; i < 5; i++) /* columns 5 to 9: JSON arrays */
+        json_object_set_new(o, lists[i], parse_col(r, 5 + i, json_array()));
     json_object_set_new(o, "document", parse_col(r, 10, json_null()));
-    json_object_set_new(o, "effect", store_json_text(r, 11));
-    json_object_set_new(o, "active", json_boolean(store_int(r, 12) != 0));
-    json_object_set_new(o, "sort", json_integer(store_int(r, 13)));
-    json_object_set_new(o, "version", json_integer(store_int(r, 14)));
     return o;
 }
 

@@ -38,14 +38,9 @@ static void notif_where(sqlq *q, const nx_principal *who)
 
 static json_t *notification_json(store_rows *r)
 {
-    json_t *o = json_object();
-    store_json_set(o, "id", store_json_int, r, 0);
-    store_json_set(o, "kind", store_json_text, r, 1);
-    store_json_set(o, "title", store_json_text, r, 2);
-    store_json_set(o, "body", store_json_text, r, 3);
-    store_json_set(o, "link", store_json_text, r, 4);
-    json_object_set_new(o, "read", json_boolean(!store_isnull(r, 6)));
-    store_json_set(o, "created_at", store_json_time, r, 5);
+    json_t *o = store_json_row(r, "id:i kind:t title:t body:t link:t created_at:d");
+    if (o)
+        json_object_set_new(o, "read", json_boolean(!store_isnull(r, 6)));
     return o;
 }
 

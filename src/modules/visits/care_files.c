@@ -46,32 +46,14 @@ static json_t *file_row(store_rows *r, nx_date today)
 {
     nx_date b = {0};
     int age = date_parse(store_text(r, 7), &b) == 0 ? date_age(b, today) : 0;
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
-    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", store_json_int(r, 2));
-    json_object_set_new(o, "grid_name", store_json_text(r, 3));
-    json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
-    json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
-    json_object_set_new(o, "sex", json_string(store_int(r, 6) == 1 ? "male" : "female"));
-    json_object_set_new(o, "age", json_integer(age));
-    json_object_set_new(o, "category", json_string(store_text(r, 8)));
-    json_object_set_new(o, "category_label", store_json_text(r, 9));
-    json_object_set_new(o, "level", json_string(store_text(r, 10)));
-    json_object_set_new(o, "level_label", store_json_text(r, 11));
-    json_object_set_new(o, "living", store_json_text(r, 12));
-    json_object_set_new(o, "health", store_json_text(r, 13));
-    json_object_set_new(o, "needs", store_json_text(r, 14));
-    json_object_set_new(o, "responsible_user_id", store_json_int(r, 15));
-    json_object_set_new(o, "responsible_name", store_json_text(r, 16));
-    json_object_set_new(o, "status", json_string(store_text(r, 17)));
-    json_object_set_new(o, "opened_on", json_string(store_text(r, 18)));
-    json_object_set_new(o, "closed_on", store_json_text(r, 19));
-    json_object_set_new(o, "close_reason", store_json_text(r, 20));
-    json_object_set_new(o, "last_visit_on", store_json_text(r, 21));
-    json_object_set_new(o, "version", json_integer(store_int(r, 22)));
-    json_object_set_new(o, "created_at", store_json_time(r, 23));
-    json_object_set_new(o, "updated_at", store_json_time(r, 24));
+    json_t *o = store_json_row(r, "id:i community_id:i grid_id:i grid_name:t resident_id:i resident_name:t - - "
+                                  "category:t category_label:t level:t level_label:t living:t health:t needs:t "
+                                  "responsible_user_id:i responsible_name:t status:t opened_on:t closed_on:t "
+                                  "close_reason:t last_visit_on:t version:i created_at:d updated_at:d");
+    if (o) {
+        json_object_set_new(o, "sex", json_string(store_int(r, 6) == 1 ? "male" : "female"));
+        json_object_set_new(o, "age", json_integer(age));
+    }
     return o;
 }
 

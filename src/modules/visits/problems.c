@@ -89,34 +89,13 @@ int vx_parse_need(json_t *o, vx_problem_in *pi, nx_err *e)
 
 static json_t *problem_row(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
-    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", store_json_int(r, 2));
-    json_object_set_new(o, "grid_name", store_json_text(r, 3));
-    json_object_set_new(o, "resident_id", store_json_int(r, 4));
-    json_object_set_new(o, "resident_name", store_json_text(r, 5));
-    json_object_set_new(o, "care_file_id", store_json_int(r, 6));
-    json_object_set_new(o, "visit_id", store_json_int(r, 7));
-    json_object_set_new(o, "source", json_string(store_text(r, 8)));
-    json_object_set_new(o, "category", json_string(store_text(r, 9)));
-    json_object_set_new(o, "category_label", store_json_text(r, 10));
-    json_object_set_new(o, "title", json_string(store_text(r, 11)));
-    json_object_set_new(o, "description", store_json_text(r, 12));
-    json_object_set_new(o, "urgency", json_string(store_text(r, 13)));
-    json_object_set_new(o, "status", json_string(store_text(r, 14)));
-    json_object_set_new(o, "assignee_user_id", store_json_int(r, 15));
-    json_object_set_new(o, "assignee_name", store_json_text(r, 16));
-    json_object_set_new(o, "deadline", store_json_text(r, 17));
-    json_object_set_new(o, "resolution", store_json_text(r, 18));
-    json_object_set_new(o, "resolved_at", store_json_time(r, 19));
-    json_object_set_new(o, "rating", store_json_int(r, 20));
-    json_object_set_new(o, "rating_note", store_json_text(r, 21));
-    json_object_set_new(o, "rated_at", store_json_time(r, 22));
-    json_object_set_new(o, "overdue", json_boolean(store_int(r, 23)));
-    json_object_set_new(o, "escalated", json_boolean(!store_isnull(r, 24)));
-    json_object_set_new(o, "created_at", store_json_time(r, 25));
-    json_object_set_new(o, "updated_at", store_json_time(r, 26));
+    json_t *o = store_json_row(r, "id:i community_id:i grid_id:i grid_name:t resident_id:i resident_name:t "
+                                  "care_file_id:i visit_id:i source:t category:t category_label:t title:t "
+                                  "description:t urgency:t status:t assignee_user_id:i assignee_name:t deadline:t "
+                                  "resolution:t resolved_at:d rating:i rating_note:t rated_at:d overdue:b - "
+                                  "created_at:d updated_at:d");
+    if (o)
+        json_object_set_new(o, "escalated", json_boolean(!store_isnull(r, 24)));
     return o;
 }
 

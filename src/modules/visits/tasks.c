@@ -19,29 +19,12 @@
 
 static json_t *task_row(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
-    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", store_json_int(r, 2));
-    json_object_set_new(o, "grid_name", store_json_text(r, 3));
-    json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
-    json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
-    json_object_set_new(o, "care_file_id", store_json_int(r, 6));
-    json_object_set_new(o, "kind", json_string(store_text(r, 7)));
-    json_object_set_new(o, "reason", json_string(store_text(r, 8)));
-    json_object_set_new(o, "note", store_json_text(r, 9));
-    json_object_set_new(o, "period_start", store_json_text(r, 10));
-    json_object_set_new(o, "due_date", json_string(store_text(r, 11)));
-    json_object_set_new(o, "assignee_user_id", store_json_int(r, 12));
-    json_object_set_new(o, "assignee_name", store_json_text(r, 13));
-    json_object_set_new(o, "status", json_string(store_text(r, 14)));
-    json_object_set_new(o, "overdue", json_boolean(store_int(r, 15)));
-    json_object_set_new(o, "escalated", json_boolean(!store_isnull(r, 16)));
-    json_object_set_new(o, "escalated_at", store_json_time(r, 16));
-    json_object_set_new(o, "visit_id", store_json_int(r, 17));
-    json_object_set_new(o, "done_at", store_json_time(r, 18));
-    json_object_set_new(o, "created_at", store_json_time(r, 19));
-    json_object_set_new(o, "level", store_json_text(r, 20));
+    json_t *o = store_json_row(r, "id:i community_id:i grid_id:i grid_name:t resident_id:i resident_name:t "
+                                  "care_file_id:i kind:t reason:t note:t period_start:t due_date:t "
+                                  "assignee_user_id:i assignee_name:t status:t overdue:b escalated_at:d visit_id:i "
+                                  "done_at:d created_at:d level:t");
+    if (o)
+        json_object_set_new(o, "escalated", json_boolean(!store_isnull(r, 16)));
     return o;
 }
 

@@ -32,26 +32,9 @@
 
 static json_t *visit_row(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", json_integer(store_int(r, 0)));
-    json_object_set_new(o, "community_id", json_integer(store_int(r, 1)));
-    json_object_set_new(o, "grid_id", store_json_int(r, 2));
-    json_object_set_new(o, "grid_name", store_json_text(r, 3));
-    json_object_set_new(o, "resident_id", json_integer(store_int(r, 4)));
-    json_object_set_new(o, "resident_name", json_string(store_text(r, 5)));
-    json_object_set_new(o, "care_file_id", store_json_int(r, 6));
-    json_object_set_new(o, "task_id", store_json_int(r, 7));
-    json_object_set_new(o, "visited_on", json_string(store_text(r, 8)));
-    json_object_set_new(o, "kind", json_string(store_text(r, 9)));
-    json_object_set_new(o, "visitors", json_string(store_text(r, 10)));
-    json_object_set_new(o, "findings", store_json_text(r, 11));
-    json_object_set_new(o, "mood", store_json_text(r, 12));
-    json_object_set_new(o, "health", store_json_text(r, 13));
-    json_object_set_new(o, "followup_on", store_json_text(r, 14));
-    json_object_set_new(o, "remarks", store_json_text(r, 15));
-    json_object_set_new(o, "user_id", store_json_int(r, 16));
-    json_object_set_new(o, "created_at", store_json_time(r, 17));
-    return o;
+    return store_json_row(r, "id:i community_id:i grid_id:i grid_name:t resident_id:i resident_name:t care_file_id:i "
+                             "task_id:i visited_on:t kind:t visitors:t findings:t mood:t health:t followup_on:t "
+                             "remarks:t user_id:i created_at:d");
 }
 
 static const char *const visit_kinds[] = {"home", "phone", "video", NULL};

@@ -191,6 +191,51 @@ static void test_page(void)
     store_close(s);
 }
 
+/* store_json_row reads the columns in order, passes over "-", gives null for SQL NULL in every
+ * type, and refuses a spec that does not parse. */
+static void test_json_row(void)
+{
+    store *s = open_db("json-row.db");
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    store_rows *r;
+    CHECK_INT(store_query(tx, "SELECT id, name, at, score, id - 1, at FROM t WHERE id IN (1, 2) ORDER BY id", NULL,
+                          0, &r, &e), 0);
+    CHECK(store_row(r));
+    json_t *o = store_json_row(r, " id:i  -  at:d score:r zero:b t:i ");
+    CHECK(o != NULL);
+    CHECK_INT((int)json_object_size(o), 5);
+    CHECK_INT((int)json_integer_value(json_object_get(o, "id")), 1);
+    CHECK(json_object_get(o, "name") == NULL);
+    json_t *want = json_object();
+    store_json_set(want, "at", store_json_time, r, 2);
+    CHECK(json_equal(json_object_get(o, "at"), json_object_get(want, "at")));
+    json_decref(want);
+    CHECK(json_real_value(json_object_get(o, "score")) == 0.5);
+    CHECK(json_is_false(json_object_get(o, "zero")));
+    CHECK(json_integer_value(json_object_get(o, "t")) == 1700000000000LL);
+    json_decref(o);
+    CHECK(store_row(r));
+    o = store_json_row(r, "id:i name:t at:d score:r one:b raw:i");
+    CHECK_STR(json_string_value(json_object_get(o, "name")), "n2");
+    CHECK(json_is_null(json_object_get(o, "at")));
+    CHECK(json_is_null(json_object_get(o, "raw")));
+    CHECK(json_is_true(json_object_get(o, "one")));
+    json_decref(o);
+    CHECK(store_json_row(r, "id:i name") == NULL);
+    CHECK(store_json_row(r, "id:x") == NULL);
+    CHECK(store_json_row(r, ":i") == NULL);
+    CHECK(store_json_row(r, "id:ii") == NULL);
+    o = json_object();
+    CHECK_INT(store_json_cols(o, r, 1, "name:t"), 0);
+    CHECK_STR(json_string_value(json_object_get(o, "name")), "n2");
+    json_decref(o);
+    CHECK_INT(store_rows_end(r, &e), 0);
+    store_rollback(tx);
+    store_close(s);
+}
+
 /* A statement that fails on its fourth row: the loop sees three rows, then the end of the read
  * reports the error (never a short success); store_first tells "no row" from "failed". */
 static void test_read_errors(void)
@@ -249,6 +294,7 @@ static void run_backend(void)
 {
     TEST_RUN(test_page);
     TEST_RUN(test_page_row_failure);
+    TEST_RUN(test_json_row);
     TEST_RUN(test_read_errors);
 }
 
