@@ -35,6 +35,7 @@ struct http_server {
     /* conn.c: the live connections (for the per-address cap and the header deadline) */
     pthread_mutex_t conns_lock;
     struct http_conn *conns;
+    struct worker_mark *marks; /* one per MHD worker thread that has accepted a connection */
     nx_worker sweep;
     bool sweeping;
     _Atomic int64_t refused_log_ms, slow_log_ms;
@@ -77,6 +78,8 @@ struct http_req {
     bool replied; /* a response was queued */
     bool has_auth;
     bool is_api; /* path is /api or under /api/ */
+    bool too_many_params; /* the query string was over MAX_QUERY_PARAMS (server.c) and cut */
+    bool too_big;         /* a chunked body went past body_cap: drained, then answered 413 */
     strbuf body; /* REQ_ROUTE only; capped at body_cap */
     size_t body_cap;
     uint64_t body_seen; /* bytes of body received, kept or discarded */
@@ -104,6 +107,10 @@ void http__problem_of(const nx_err *e, int *status, const char **slug, const cha
 /* The default slug and Chinese title for a status. */
 void http__problem_names(int status, const char **slug, const char **title);
 
+/* problem.c: MHD_queue_response for our own responses (the process-wide definition of
+ * MHD_queue_response replaces libmicrohttpd's HTML error answers by problem+json; see problem.c). */
+enum MHD_Result http__queue_ours(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp);
+
 /* response.c: queue resp with status, after adding the pending and security headers. Takes resp
  * (destroyed here whatever happens). is_static suppresses the default Cache-Control: no-store.
  * Returns 0 or NX_EINTERNAL (already replied, or MHD refused). */
@@ -123,10 +130,21 @@ enum MHD_Result http__accept_policy(void *cls, const struct sockaddr *sa, sockle
 void http__conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
                        enum MHD_ConnectionNotificationCode code);
 http_conn *http__conn_of(struct MHD_Connection *conn);
+/* The request now being read on the connection (NULL after it completes), for answers that
+ * libmicrohttpd makes itself (problem.c). NULL c accepted. */
+void http__conn_begin(http_conn *c, http_req *r);
+http_req *http__conn_req(http_conn *c);
+/* The id of that request, or a new one when none has begun (0 for NULL c). */
+uint64_t http__conn_request_id(http_conn *c);
 void http__conn_headers_done(http_conn *c);
 void http__conn_request_done(http_conn *c);
 int http__conns_start(http_server *s);
 void http__conns_stop(http_server *s);
+void http__conns_free(http_server *s); /* after the daemon stopped */
+/* Around our work on an MHD worker (the access handler): time the worker's connections cannot be
+ * read, which their header deadline does not count. */
+void http__busy_begin(void);
+void http__busy_end(void);
 
 /* sse.c: resume and end every stream (before MHD_stop_daemon); free the hubs (after it). */
 void http__sse_shutdown(http_server *srv);

@@ -17,10 +17,21 @@
  * names a field: the request was well-formed but a value in it is not acceptable, and the client
  * can point at the input to fix. A wrong query parameter names its field too, so it is a 422.
  *
+ * libmicrohttpd answers some requests itself, before any of our code sees them: a malformed request
+ * line or header (400), a chunk size that overflows (413), a request line or headers that do not
+ * fit its connection memory (414, 431), an HTTP version it does not speak (505). Version 0.9.75 has
+ * no option to shape those answers and writes them as HTML. It queues them through its exported
+ * MHD_queue_response, called through the PLT, so the definition below takes its place for the whole
+ * process (symbol interposition): an answer of 400 or more that did not come through http__queue
+ * (which sets queueing_ours around its call) is replaced by the problem+json of the same status,
+ * and the real function (dlsym RTLD_NEXT) queues it. The access log then shows the status too.
+ *
  * Caveats: 5xx answers never carry the internal message (it is logged with the request id
  * instead) — the client sees the generic 服务器内部错误. 503 answers carry Retry-After: 1. All
  * strings are passed through a UTF-8 guard, because nx_err's fixed buffers may cut a multi-byte
  * character in half and jansson refuses invalid UTF-8. */
+#include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,9 +73,12 @@ void http__problem_names(int status, const char **slug, const char **title)
     case 405: s = "method-not-allowed", t = "不支持的请求方法"; break;
     case 409: s = "conflict", t = "数据冲突"; break;
     case 413: s = "too-large", t = "请求体过大"; break;
+    case 414: s = "uri-too-long", t = "请求地址过长"; break;
     case 415: s = "unsupported-media-type", t = "不支持的内容类型"; break;
     case 422: s = "validation", t = "数据校验未通过"; break;
     case 429: s = "too-many-requests", t = "请求过于频繁"; break;
+    case 431: s = "headers-too-large", t = "请求头过大"; break;
+    case 505: s = "http-version", t = "不支持的 HTTP 版本"; break;
     case 503: s = "unavailable", t = "服务暂不可用"; break;
     default:
         if (status >= 400 && status < 500)
@@ -113,26 +127,35 @@ static json_t *safe_string(const char *s)
     return json_string(buf);
 }
 
-int http_reply_problem(http_req *r, int status, const char *type, const char *title, const char *detail,
-                       const char *field)
+/* The problem+json text (malloc'd) or NULL; request id 0 = none known. */
+static char *problem_text(uint64_t id, int status, const char *type, const char *title, const char *detail,
+                          const char *field)
 {
     char typebuf[128], idbuf[24];
     const char *dslug, *dtitle;
     http__problem_names(status, &dslug, &dtitle);
     snprintf(typebuf, sizeof typebuf, PROBLEM_BASE "%s", type && type[0] ? type : dslug);
-    snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)r->id);
+    snprintf(idbuf, sizeof idbuf, "%llu", (unsigned long long)id);
     json_t *o = json_object();
     if (o == NULL)
-        return NX_ENOMEM;
+        return NULL;
     json_object_set_new(o, "type", safe_string(typebuf));
     json_object_set_new(o, "title", safe_string(title && title[0] ? title : dtitle));
     json_object_set_new(o, "status", json_integer(status));
     json_object_set_new(o, "detail", safe_string(detail && detail[0] ? detail : dtitle));
     if (field && field[0])
         json_object_set_new(o, "field", safe_string(field));
-    json_object_set_new(o, "request_id", json_string(idbuf));
+    if (id)
+        json_object_set_new(o, "request_id", json_string(idbuf));
     char *text = json_dumps(o, JSON_COMPACT);
     json_decref(o);
+    return text;
+}
+
+int http_reply_problem(http_req *r, int status, const char *type, const char *title, const char *detail,
+                       const char *field)
+{
+    char *text = problem_text(r->id, status, type, title, detail, field);
     if (text == NULL)
         return NX_ENOMEM;
     size_t len = strlen(text);
@@ -157,4 +180,61 @@ int http_reply_error(http_req *r, const nx_err *e)
     if (status >= 500)
         nx_log(LOG_ERROR, "http.error code=%s msg=%s", nx_code_name(e->code), e->msg);
     return http_reply_problem(r, status, slug, title, detail, status < 500 ? e->field : NULL);
+}
+
+/* ---- libmicrohttpd's own error answers (see the essay) ---- */
+
+typedef enum MHD_Result (*queue_fn)(struct MHD_Connection *, unsigned int, struct MHD_Response *);
+static queue_fn real_queue;
+static pthread_once_t real_queue_once = PTHREAD_ONCE_INIT;
+static _Thread_local bool queueing_ours;
+
+static void find_real_queue(void)
+{
+    real_queue = (queue_fn)(uintptr_t)dlsym(RTLD_NEXT, "MHD_queue_response");
+}
+
+enum MHD_Result http__queue_ours(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp)
+{
+    queueing_ours = true;
+    enum MHD_Result ok = MHD_queue_response(conn, status, resp);
+    queueing_ours = false;
+    return ok;
+}
+
+/* A detail a person can act on, for each answer libmicrohttpd makes. */
+static const char *mhd_detail(unsigned int status)
+{
+    switch (status) {
+    case 400: return "请求格式错误";
+    case 413: return "请求体过大";
+    case 414: return "请求地址过长";
+    case 431: return "请求头过大";
+    case 505: return "只支持 HTTP/1.0 和 HTTP/1.1";
+    default: return NULL;
+    }
+}
+
+enum MHD_Result MHD_queue_response(struct MHD_Connection *conn, unsigned int status, struct MHD_Response *resp)
+{
+    pthread_once(&real_queue_once, find_real_queue);
+    if (real_queue == NULL || real_queue == MHD_queue_response)
+        abort(); /* cannot happen with a dynamically linked libmicrohttpd: nothing could be answered */
+    if (queueing_ours || status < 400 || status > 599)
+        return real_queue(conn, status, resp);
+    http_conn *c = http__conn_of(conn);
+    http_req *r = http__conn_req(c);
+    char *text = problem_text(http__conn_request_id(c), (int)status, NULL, NULL, mhd_detail(status), NULL);
+    struct MHD_Response *mine = text ? http__response_text(text, strlen(text), "application/problem+json") : NULL;
+    if (mine == NULL)
+        return real_queue(conn, status, resp); /* out of memory: its own answer is better than none */
+    MHD_add_response_header(mine, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(mine, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result ok = real_queue(conn, status, mine);
+    MHD_destroy_response(mine); /* the connection holds its own reference; resp is the caller's */
+    if (ok == MHD_YES && r) {
+        r->status = (int)status;
+        r->replied = true;
+    }
+    return ok;
 }

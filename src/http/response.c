@@ -72,7 +72,7 @@ int http__queue(http_req *r, int status, struct MHD_Response *resp, uint64_t byt
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
     if (!is_static && !has_cc)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-    enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)status, resp);
+    enum MHD_Result ok = http__queue_ours(r->conn, (unsigned)status, resp);
     MHD_destroy_response(resp);
     if (ok != MHD_YES) {
         nx_log(LOG_ERROR, "http.queue_failed status=%d", status);

@@ -16,7 +16,9 @@
  *      verdict (400, 404, 405, 401, 403) is only recorded: queueing a response on the first call
  *      makes libmicrohttpd drop keep-alive (DESIGN §11: roughly 5× fewer requests per second).
  *   3. Body calls append to a buffer capped at the route's limit (a chunked body past the cap is
- *      refused); for an early verdict or a static file the body is counted and discarded.
+ *      read on and discarded, then answered 413); for an early verdict or a static file the body
+ *      is counted and discarded. More than MAX_QUERY_PARAMS query parameters are refused (400)
+ *      before libmicrohttpd parses them (uri_logger).
  *   4. The final call (upload_data_size 0) answers: the recorded verdict, a static file, or the
  *      handler with nx_log's context set to "req=<id>". A handler that returns a negative code
  *      without replying gets http_reply_error(http_err(r)); one that returns 0 without replying
@@ -51,6 +53,10 @@
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_MAX_PER_ADDRESS 64
 #define DEFAULT_HEADER_TIMEOUT_S 10
+/* No route reads more than a dozen query parameters; a thousand would exhaust libmicrohttpd's
+ * connection memory (max_header) while it parses them, and it then answers nothing at all. */
+#define MAX_QUERY_PARAMS 100
+#define DRAIN_MAX ((uint64_t)32 << 20) /* bytes of an over-cap chunked body read to answer 413 */
 #define CONNECTION_TIMEOUT_S    30u
 
 /* ---- built-in routes ---- */
@@ -374,7 +380,7 @@ static void client_behind_proxy(http_req *r)
     r->via_tls = proto && strcasecmp(proto, "https") == 0;
 }
 
-static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
+static void *uri_logger(void *cls, const char *uri_const, struct MHD_Connection *conn)
 {
     http_server *s = cls;
     http_req *r = req_alloc(s);
@@ -384,6 +390,7 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
     r->conn = conn;
     r->t0 = clock_mono_sec();
     r->id = atomic_fetch_add(&s->next_id, 1);
+    char *uri = (char *)(uintptr_t)uri_const; /* libmicrohttpd's own read buffer, see below */
     r->raw_uri = arena_strdup(r->arena, uri ? uri : "/");
     strbuf_init(&r->body, s->opt.max_body);
     r->method = "-";
@@ -393,6 +400,20 @@ static void *uri_logger(void *cls, const char *uri, struct MHD_Connection *conn)
     }
     peer_of(r);
     r->hc = http__conn_of(conn);
+    http__conn_begin(r->hc, r);
+    /* libmicrohttpd parses the query string into its connection memory right after this callback
+     * returns, from this very buffer. Over the cap, end the query string here (the raw_uri copy
+     * keeps it): nothing is parsed, and the first call answers 400. */
+    char *query = uri ? strchr(uri, '?') : NULL;
+    if (query) {
+        size_t n = 1;
+        for (const char *p = query + 1; *p; p++)
+            n += *p == '&';
+        if (n > MAX_QUERY_PARAMS) {
+            r->too_many_params = true;
+            query[1] = '\0';
+        }
+    }
     snprintf(r->logctx, sizeof r->logctx, "req=%llu", (unsigned long long)r->id);
     return r;
 }
@@ -470,6 +491,8 @@ static enum MHD_Result first_call(http_req *r, const char *method)
         defer(r, 404, "请求的地址不存在", NULL);
     } else if (rc != 0) {
         defer(r, 500, NULL, NULL);
+    } else if (r->too_many_params) {
+        defer(r, 400, arena_printf(r->arena, "查询参数过多（最多 %d 个）", MAX_QUERY_PARAMS), NULL);
     } else if (!query_ok) {
         defer(r, 400, "查询参数不是有效的 UTF-8", NULL);
     } else {
@@ -535,6 +558,11 @@ static void run_handler(http_req *r)
 
 static void final_call(http_req *r)
 {
+    if (r->too_big) {
+        http_reply_problem(r, 413, "too-large", "请求体过大",
+                           arena_printf(r->arena, "请求体不能超过 %zu 字节", r->body_cap), NULL);
+        return;
+    }
     switch (r->kind) {
     case REQ_DEFERRED:
         if (r->d_allow)
@@ -560,7 +588,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     if (r == NULL)
         return MHD_NO; /* allocation failed in uri_logger: drop the connection */
     nx_log_set_ctx(r->logctx);
+    http__busy_begin();
     enum MHD_Result res = access_call(r, method, upload_data, upload_data_size);
+    http__busy_end();
     nx_log_set_ctx(NULL);
     return res;
 }
@@ -581,9 +611,18 @@ static enum MHD_Result access_call(http_req *r, const char *method, const char *
         if (r->body_seen > r->body_cap) {
             /* A chunked body (no Content-Length) grew past the cap. libmicrohttpd 0.9.75 refuses
              * to queue a response while a body is being received (MHD_queue_response returns
-             * MHD_NO), and reading on to the end would be unbounded: drop the connection. */
-            nx_log(LOG_INFO, "http.body_too_big cap=%zu (chunked body: connection dropped)", r->body_cap);
-            return MHD_NO;
+             * MHD_NO), so the rest is read and thrown away and the final call answers 413 — up to
+             * DRAIN_MAX past the cap; a body longer still is not worth reading: drop the connection. */
+            if (!r->too_big)
+                nx_log(LOG_INFO, "http.body_too_big cap=%zu (chunked body: the rest is discarded)", r->body_cap);
+            r->too_big = true;
+            strbuf_cleanup(&r->body);
+            if (r->body_seen - r->body_cap > DRAIN_MAX) {
+                nx_log(LOG_INFO, "http.body_too_big cap=%zu (chunked body over %d MiB more: connection dropped)",
+                       r->body_cap, (int)(DRAIN_MAX >> 20));
+                return MHD_NO;
+            }
+            return MHD_YES;
         }
         if (r->kind == REQ_ROUTE && strbuf_append(&r->body, upload_data, n) != 0)
             return MHD_NO;
@@ -636,6 +675,11 @@ __attribute__((format(printf, 2, 0))) static void mhd_logger(void *cls, const ch
     for (char *p = buf; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
+    char *html = strstr(buf, " ('<html>"); /* its error page: the client gets problem+json instead */
+    if (html) {
+        html[0] = ')';
+        html[1] = '\0';
+    }
     size_t n = strlen(buf);
     while (n && buf[n - 1] == ' ')
         buf[--n] = '\0';
@@ -772,6 +816,7 @@ void http_server_free(http_server *s)
     http__sse_free_all(s);
     pool_free(s);
     pthread_mutex_destroy(&s->pool_lock);
+    http__conns_free(s);
     pthread_mutex_destroy(&s->conns_lock);
     worker_cleanup(&s->sweep);
     router_free(s->router);

@@ -1,5 +1,6 @@
 """Black-box tests of the HTTP edge: the client address behind a trusted proxy (X-Forwarded-For read
 only from a peer in trusted_proxies), and what one client cannot do to the others."""
+import json
 import os
 import re
 import resource
@@ -159,10 +160,80 @@ def test_trusted_proxy_not_capped():
             s.close()
 
 
+def raw(port, data, timeout=10):
+    """Send data on a fresh connection; (status, content type, parsed JSON or None, seconds)."""
+    t = time.time()
+    s = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+    try:
+        s.sendall(data)
+    except OSError:
+        pass
+    out = b""
+    try:
+        while True:
+            part = s.recv(65536)
+            if not part:
+                break
+            out += part
+            head, sep, body = out.partition(b"\r\n\r\n")
+            m = re.search(rb"Content-Length: (\d+)", head)
+            if sep and m and len(body) >= int(m.group(1)):
+                break
+    except OSError:
+        pass
+    s.close()
+    head, _, body = out.partition(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1]) if head.startswith(b"HTTP/") else 0
+    m = re.search(rb"Content-Type: ([^\r]+)", head)
+    try:
+        j = json.loads(body)
+    except ValueError:
+        j = None
+    return status, (m.group(1).decode() if m else ""), j, time.time() - t
+
+
+def problem_ok(got, status):
+    st, ctype, j, _ = got
+    return (st == status and ctype == "application/problem+json" and isinstance(j, dict)
+            and j.get("status") == status and re.search(r"[\u4e00-\u9fff]", j.get("title", "")) is not None)
+
+
+def test_too_many_query_parameters():
+    q = "&".join(f"p{i}=v" for i in range(1000))
+    got = raw(N.port, f"GET /api/v1/residents?{q} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    check(problem_ok(got, 400) and got[3] < 2, f"1 000 query parameters: a prompt 400 problem ({got})")
+    st, _, _ = nadmin.get("/api/v1/residents?" + "&".join(f"p{i}=v" for i in range(60)))
+    check_eq(st, 200, "60 parameters are fine")
+
+
+def test_library_errors_are_problems():
+    got = raw(N.port, b"GET /healthz HTTP/2.0\r\nHost: x\r\n\r\n")
+    check(problem_ok(got, 505), f"505 as problem+json ({got})")
+    got = raw(N.port, b"GET /" + b"a" * 100000 + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+    check(problem_ok(got, 414), f"414 as problem+json ({got})")
+    hs = "".join(f"X-H{i}: v\r\n" for i in range(5000))
+    got = raw(N.port, f"GET /healthz HTTP/1.1\r\nHost: x\r\n{hs}\r\n".encode())
+    check(problem_ok(got, 431), f"431 as problem+json ({got})")
+    got = raw(N.port, b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n")
+    check(problem_ok(got, 400), f"400 as problem+json ({got})")
+
+
+def test_chunked_body_over_cap_is_413():
+    chunk = b" " * 65536
+    body = b"".join(b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(160)) + b"0\r\n\r\n"  # 10 MiB
+    head = (f"POST /api/v1/residents HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {nadmin.token}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    got = raw(N.port, head + body, timeout=30)
+    check(problem_ok(got, 413), f"a 10 MiB chunked body is answered 413 problem+json ({got[:3]})")
+    st, _, _ = nadmin.get("/healthz")
+    check_eq(st, 200, "server fine afterwards")
+
+
 try:
     run([test_client_address_behind_trusted_proxy, test_client_address_without_trusted_proxy,
          test_bad_trusted_proxies_refused, test_one_address_cannot_fill_the_server, test_header_deadline,
-         test_trusted_proxy_not_capped])
+         test_trusted_proxy_not_capped, test_too_many_query_parameters, test_library_errors_are_problems,
+         test_chunked_body_over_cap_is_413])
 finally:
     P.cleanup()
     N.cleanup()
