@@ -47,6 +47,16 @@ int cli_devices_start(nx_app *app, http_server *srv, cli_devices **out, nx_err *
         .batch_ms = (int)nx_cfg.gw_batch_ms,
         .esc_ms = nx_cfg.alert_escalate_s * 1000,
         .keys = app->keys,
+        .allow_from = nx_cfg.device_allow_from,
+        .limit_exempt = nx_cfg.device_limit_exempt,
+        .conns_per_addr = (int)nx_cfg.device_conns_per_addr,
+        .frames_per_min = (int)nx_cfg.device_frames_per_min,
+        .alarms_per_min = (int)nx_cfg.device_alarms_per_min,
+        .identify_timeout_s = (int)nx_cfg.device_identify_timeout_s,
+        .quarantine_max = (int)nx_cfg.device_quarantine_max,
+        .takeover_window_s = (int)nx_cfg.device_takeover_window_s,
+        /* HTTP connections, the database's, uploads and logs */
+        .fd_reserve = (int)(nx_cfg.max_connections + nx_cfg.db_pool + nx_cfg.db_readers + 256),
     };
     host_of(nx_cfg.watch_listen, d->watch_host, sizeof d->watch_host);
     host_of(nx_cfg.iw_listen, d->iw_host, sizeof d->iw_host);

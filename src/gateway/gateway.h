@@ -2,8 +2,17 @@
  * thread, and the ingest writer thread that stores what they decode (DESIGN §7).
  *
  * Per connection: a framer with the protocol's frame cap, a reply per the spec (an unregistered
- * device's keep-alive is answered too), an idle timeout, a cap on unsent reply bytes; a device that
- * reconnects replaces its old connection; beyond max_connections a new connection is closed at once.
+ * device's keep-alive is answered too), a short timeout until it names its device and an idle timeout
+ * after, a cap on unsent reply bytes (reading pauses at a quarter of it, so that a burst of frames
+ * needing replies waits instead of being dropped); beyond max_connections (bounded by the descriptor
+ * limit) a new connection is closed at once.
+ * Identity (the protocols carry no credential): a connection is pinned to the first id it names; a
+ * frame naming another id is dropped and counted. Unregistered ids are in quarantine (devices.h):
+ * seen, nothing stored, their alarms never queued nor acknowledged. A registered id that arrives from
+ * another address while its connection lives, or soon after it closed, is a takeover signal (the device
+ * is flagged, staff alerted, its commands held); from the same address it is a reconnect that replaces
+ * the old connection. Per source address: an optional allow-list, a cap on connections, frames and
+ * alarms per minute (exempt networks skip the caps).
  * Positions, readings and keep-alives are queued and written in batches (every batch_ms or 200 rows,
  * one transaction); an alarm frame is acknowledged only after the transaction holding its alert has
  * committed. Device commands queued by staff are sent to the device's connection by a sender thread
@@ -32,7 +41,22 @@ typedef struct gw_options {
     int queue_max;            /* queued rows before new non-alarm rows are dropped (0 = 100000) */
     const nx_keys *keys;      /* set: queued device commands are sent (cmdq.h); NULL: no commands */
     int cmd_poll_ms;          /* how often queued commands are looked for (0 = 500) */
+    /* The device edge (issue 21; docs/security.md §2). */
+    const char *allow_from;   /* CIDR list devices may connect from; NULL or "" = any */
+    const char *limit_exempt; /* CIDR list the per-address limits skip; NULL or "" = none */
+    int conns_per_addr;       /* connections per source address (0 = 256) */
+    int frames_per_min;       /* frames per source address and minute (0 = 6000) */
+    int alarms_per_min;       /* alarm frames per source address and minute (0 = 120) */
+    int identify_timeout_s;   /* a connection names its device within this (0 = 30) */
+    int quarantine_max;       /* unregistered ids held at most (devices.h); 0 = none */
+    int takeover_window_s;    /* another address this soon after the last connection: a signal */
+    int fd_reserve;           /* descriptors kept for HTTP, the database, uploads (0 = 1280) */
 } gw_options;
+
+/* The connection cap the descriptor limit allows: max_conns, but never more than nofile - reserve
+ * (and at least 16 when nofile - reserve is smaller: the gateway then holds a quarter of nofile).
+ * Pure. */
+int gateway_conn_cap(int max_conns, uint64_t nofile, int reserve);
 
 typedef struct gateway gateway;
 
@@ -48,6 +72,11 @@ int gateway_port(const gateway *g, int proto);
 typedef struct gw_stats {
     uint64_t connections, accepted, rejected, frames, bad_frames, dropped_conns, rows_written, rows_dropped, batches,
         alarms_acked;
+    uint64_t forged;     /* frames naming another id than their connection's: dropped */
+    uint64_t held;       /* alarms of quarantined ids kept out of the queue */
+    uint64_t limited;    /* frames, alarms and connections over a per-address limit */
+    uint64_t takeovers;  /* takeover signals */
+    uint64_t disallowed; /* connections from outside allow_from */
 } gw_stats;
 void gateway_stats(gateway *g, gw_stats *out);
 

@@ -5,7 +5,9 @@
  * devices_ingest, outside the lock, so a slow commit never stalls the loop. Order is kept per device:
  * rows of one device are written in the order they were read, and an alarm is in the same transaction
  * as its device's rows queued before it. Alarms jump the queue (detach_batch): other devices' rows
- * wait. Nothing here decodes or replies: the loop did the first and does the second when done()
+ * wait; they have a cap of their own (ingest_alarms_max), so a flood of alarms cannot grow the queue
+ * without limit. A takeover signal (DEVICES_IN_TAKEOVER) jumps the queue like an alarm: the flag
+ * that holds the device's commands must not wait behind seconds of telemetry. Nothing here decodes or replies: the loop did the first and does the second when done()
  * reports the alarm committed. */
 #include "gateway/ingest.h"
 
@@ -23,6 +25,7 @@
 typedef struct node {
     struct node *next;
     void *token;
+    bool prio; /* an alarm (token) or a takeover signal: written before other rows */
     int64_t queued_ms; /* monotonic */
     devices_in item;
 } node;
@@ -43,7 +46,34 @@ struct gw_ingest {
     bool want_drained;
     void (*drained)(void *ctx);
     uint64_t written, dropped, batches;
+    devices_ingest_opts opts; /* esc_ms; quarantine (set before the first push) */
+    void (*held)(void *ctx, int proto, const char *id);
 };
+
+int ingest_alarms_max(int queue_max)
+{
+    return queue_max / 10 > 64 ? queue_max / 10 : 64;
+}
+
+void ingest_quarantine(gw_ingest *g, int max, void (*held)(void *ctx, int proto, const char *id))
+{
+    pthread_mutex_lock(&g->w.mu);
+    g->opts.quarantine = true;
+    g->opts.quarantine_max = max;
+    g->held = held;
+    pthread_mutex_unlock(&g->w.mu);
+}
+
+/* Tell the input which devices' items were held (once per device and run of items). */
+static void report_held(gw_ingest *g, const devices_in *item, int64_t id, const devices_in **last)
+{
+    if (id != DEVICES_HELD || !g->held)
+        return;
+    if (*last && (*last)->proto == item->proto && strcmp((*last)->imei, item->imei) == 0)
+        return;
+    *last = item;
+    g->held(g->ctx, item->proto, item->imei);
+}
 
 static void write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_t *ids)
 {
@@ -52,25 +82,30 @@ static void write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
         buf[i++] = x->item;
     nx_err e;
     nx_err_clear(&e);
-    int rc = devices_ingest(g->db, buf, n, g->esc_ms, ids, &e);
+    int rc = devices_ingest_with(g->db, buf, n, &g->opts, ids, &e);
     uint64_t ok = 0, bad = 0;
+    const devices_in *last = NULL;
     if (rc == 0) {
         ok = (uint64_t)n;
         i = 0;
-        for (node *x = list; x; x = x->next, i++)
+        for (node *x = list; x; x = x->next, i++) {
+            report_held(g, &x->item, ids[i], &last);
             if (x->token)
                 g->done(g->ctx, x->token, 0, ids[i]);
+        }
     } else {
         nx_log(LOG_WARN, "gateway.batch_failed rows=%d code=%s", n, nx_code_name(rc));
         /* one by one, so that one bad row does not sink the others */
         for (node *x = list; x; x = x->next) {
             int64_t id = 0;
             nx_err_clear(&e);
-            int r1 = devices_ingest(g->db, &x->item, 1, g->esc_ms, &id, &e);
-            if (r1 == 0)
+            int r1 = devices_ingest_with(g->db, &x->item, 1, &g->opts, &id, &e);
+            if (r1 == 0) {
                 ok++;
-            else
+                report_held(g, &x->item, id, &last);
+            } else {
                 bad++;
+            }
             if (x->token)
                 g->done(g->ctx, x->token, r1, id);
         }
@@ -113,7 +148,7 @@ static void take(gw_ingest *g, node *prev, node *x, node ***tailp)
     x->next = NULL;
     **tailp = x;
     *tailp = &x->next;
-    if (x->token)
+    if (x->prio)
         g->alarms--;
     g->count--;
 }
@@ -123,11 +158,28 @@ static node *detach_batch(gw_ingest *g, int *count)
     node *first = NULL, **tailp = &first;
     int n = 0;
     if (g->alarms > 0) {
+        /* takeover signals first, each alone: their order against their device's rows is of no matter */
+        int left = g->alarms;
+        node *prev = NULL, *x = g->head;
+        while (x && left > 0 && n < INGEST_BATCH) {
+            node *next = x->next;
+            if (x->prio)
+                left--;
+            if (x->prio && !x->token) {
+                take(g, prev, x, &tailp);
+                n++;
+            } else {
+                prev = x;
+            }
+            x = next;
+        }
+    }
+    if (g->alarms > 0) {
         node *dev[PRIO_DEVICES], *last[PRIO_DEVICES];
         bool done[PRIO_DEVICES];
         int nd = 0, seen = 0;
         for (node *x = g->head; x && seen < g->alarms; x = x->next) {
-            if (!x->token)
+            if (!x->prio)
                 continue;
             seen++;
             int j = 0;
@@ -228,6 +280,7 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
     g->db = s;
     g->batch_ms = batch_ms > 0 ? batch_ms : 100;
     g->esc_ms = esc_ms;
+    g->opts.esc_ms = esc_ms;
     g->queue_max = queue_max > 0 ? queue_max : 100000;
     g->done = done;
     g->ctx = ctx;
@@ -254,7 +307,8 @@ void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, in
 int ingest_push(gw_ingest *g, const devices_in *item, void *token)
 {
     pthread_mutex_lock(&g->w.mu);
-    bool full = !token && g->count >= g->queue_max;
+    bool prio = token || item->kind == DEVICES_IN_TAKEOVER;
+    bool full = prio ? g->alarms >= ingest_alarms_max(g->queue_max) : g->count >= g->queue_max;
     if (full)
         g->dropped++;
     pthread_mutex_unlock(&g->w.mu);
@@ -265,6 +319,7 @@ int ingest_push(gw_ingest *g, const devices_in *item, void *token)
         return NX_ENOMEM;
     x->next = NULL;
     x->token = token;
+    x->prio = prio;
     x->queued_ms = clock_mono_ms();
     x->item = *item;
     x->item.msg.raw = NULL;
@@ -278,9 +333,9 @@ int ingest_push(gw_ingest *g, const devices_in *item, void *token)
         g->head = x;
     g->tail = x;
     g->count++;
-    if (token)
+    if (prio)
         g->alarms++;
-    if (token || g->count == 1 || g->count >= INGEST_BATCH)
+    if (prio || g->count == 1 || g->count >= INGEST_BATCH)
         pthread_cond_signal(&g->w.cv);
     pthread_mutex_unlock(&g->w.mu);
     return 0;

@@ -7,7 +7,11 @@
  * is called with it on the writer thread, and the gateway sends the device its ack only on rc == 0.
  * When a batch fails, its rows are retried one by one so one bad row cannot sink the others; rows
  * that still fail are dropped (counted, logged), alarms are reported failed (not acknowledged: the
- * watch sends them again). */
+ * watch sends them again).
+ *
+ * Quarantine (ingest_quarantine, the TCP input): unregistered ids are only seen (devices.h,
+ * devices_ingest_with); each item held so is reported through held() on the writer thread, and an
+ * alarm held so is done with rc 0 and alert_id DEVICES_HELD (not to be acknowledged). */
 #ifndef NX_GATEWAY_INGEST_H
 #define NX_GATEWAY_INGEST_H
 
@@ -24,9 +28,19 @@ typedef struct gw_ingest gw_ingest;
 /* Called on the writer thread for each alarm item: rc 0 once committed, alert_id its alert. */
 typedef void (*ingest_done_fn)(void *ctx, void *token, int rc, int64_t alert_id);
 
-/* Start the writer thread. queue_max: non-alarm items beyond it are refused (alarms never are). */
+/* Start the writer thread. queue_max: non-alarm items beyond it are refused; alarms have their own
+ * cap, ingest_alarms_max(queue_max) queued alarms, so that a flood of (forged) alarms cannot grow the
+ * queue without limit — an alarm refused is not acknowledged and the watch repeats it. */
 int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_done_fn done, void *ctx,
                  gw_ingest **out, nx_err *e);
+
+/* Alarms queued at most for a queue of queue_max rows: a tenth of it, at least 64. Pure. */
+int ingest_alarms_max(int queue_max);
+
+/* Turn quarantine on (before the first push): unregistered ids are only seen, at most max of them
+ * (devices_ingest_with), and held(ctx, proto, id) is called on the writer thread once per held item's
+ * device and batch. */
+void ingest_quarantine(gw_ingest *g, int max, void (*held)(void *ctx, int proto, const char *id));
 
 /* Fill in as the ingest item (DEVICES_IN_FRAME) of message m (as decoded by wire_proto_decode) from
  * device (watch id or IW IMEI, truncated to in->imei), read at now_ms. m.raw and m.payload are copied
@@ -34,8 +48,8 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
 void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, int64_t now_ms);
 
 /* Queue a copy of item (msg.raw and msg.payload are cleared). token non-NULL marks an alarm whose
- * completion is reported through done. Returns 0, or NX_EBUSY when the queue is full (item dropped)
- * or NX_ENOMEM. Thread-safe, never blocks on the store. */
+ * completion is reported through done. Returns 0, or NX_EBUSY when the queue (for an alarm: the
+ * alarms' cap) is full (item dropped) or NX_ENOMEM. Thread-safe, never blocks on the store. */
 int ingest_push(gw_ingest *g, const devices_in *item, void *token);
 
 /* Back-pressure for an input that can stop reading (TCP): ingest_over_high tells whether high rows or

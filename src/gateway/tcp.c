@@ -9,10 +9,32 @@
  * through an async handle; the loop writes the ack if the connection still lives).
  *
  * Identity: a watch names itself in every frame, an IW device in its login (frames before a login
- * are dropped unanswered, as iw.md requires). A device id maps to its one live connection; when a
- * second connection speaks for the same device, the older one is closed (the device reconnected and
- * the old socket is a half-dead leftover). Closing a connection that still maps its device queues an
- * "offline" row.
+ * are dropped unanswered, as iw.md requires). The first id a connection names pins it: a later frame
+ * naming another id is forged (or broken) and dropped, counted, never re-binds the connection. A
+ * device id maps to its one live connection. When a second connection names the same id from the
+ * same address, the older one is closed (the device reconnected and the old socket is a half-dead
+ * leftover); from another address, the first one stays and the second is served beside it (it may
+ * be the real watch reconnecting through another carrier address) while a takeover signal goes to
+ * ingest, which flags a registered device, alerts staff and holds its commands until they confirm
+ * it. A recently closed connection's address is remembered for takeover_window_s for the same check
+ * (the recent table, bounded). Closing a connection that still maps its device queues an "offline"
+ * row.
+ *
+ * Quarantine: ingest reports ids it held (unregistered, devices.h) through held(); the loop marks the
+ * device's connection for HELD_RECHECK_MS, during which its alarms are neither queued nor
+ * acknowledged (the watch repeats them; one gets through to the store per period, so that a device
+ * staff have just registered is recognised). Other frames still go to ingest (they only refresh the
+ * row staff see) and are answered as the protocol requires.
+ *
+ * Source addresses (the peer table): connections, frames and alarms per address and minute are
+ * counted and capped (fixed one-minute windows); addresses on the exempt list are not counted. An
+ * allow-list refuses connections from elsewhere at accept. Logs name connections by number and never
+ * carry a device id, an address or frame bytes.
+ *
+ * Output: a connection whose unsent replies pass a quarter of max_pending_out stops being read until
+ * they drain to an eighth; a read is at most max_pending_out * 3 / 16 bytes, so even replies three
+ * times larger than their frames (IW logins) stay under the cap, which then only drops a connection
+ * that does not read at all while alarms and commands pile up for it.
  *
  * Lifetime of a conn: two handles (tcp, idle timer) plus refs for outstanding writes and alarms in
  * flight; it is freed when both handles are closed and refs is 0. Everything here runs on the loop
@@ -23,6 +45,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/netaddr.h"
 #include "base/str.h"
 #include "gateway/cmdq.h"
 #include "gateway/ingest.h"
@@ -34,10 +57,43 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <uv.h>
 
 #define MAP_BUCKETS 65536u
 #define READ_BUF    65536u
+#define PEER_BUCKETS 4096u
+#define RECENT_BUCKETS 4096u
+#define RECENT_MAX 65536
+#define HELD_RECHECK_MS 10000
+#define WINDOW_MS 60000
+
+/* A source address: its connections and its frames and alarms in the current minute. */
+typedef struct peer {
+    struct peer *next;
+    nx_addr addr;
+    int conns;
+    int64_t win_start; /* monotonic ms */
+    int frames, alarms;
+    bool warned;       /* a limit was logged in this window */
+} peer;
+
+/* A device whose connection closed lately, and the address it spoke from. */
+typedef struct recent {
+    struct recent *next;  /* bucket chain */
+    struct recent *later; /* FIFO, oldest first */
+    int proto;
+    char device[24];
+    nx_addr addr;
+    int64_t closed_ms; /* monotonic */
+} recent;
+
+/* An id ingest held in quarantine, posted by the writer to the loop. */
+typedef struct held_note {
+    struct held_note *next;
+    int proto;
+    char device[24];
+} held_note;
 
 typedef struct conn conn;
 typedef struct listener {
@@ -59,7 +115,12 @@ struct conn {
     int handles;         /* open handles (tcp, timer) */
     int refs;            /* writes and alarms in flight */
     bool closing, mapped, logged_in;
+    bool pinned;         /* device holds the first id this connection named */
     bool paused;         /* reading stopped while the ingest queue is over its high mark */
+    bool out_paused;     /* reading stopped while unsent replies drain */
+    nx_addr addr;        /* the peer's address */
+    peer *peer;          /* its counters; NULL for an exempt address */
+    int64_t held_until;  /* monotonic: ingest held this id (quarantine) lately */
     size_t pending_out;
     char device[24];
     char iw_prefix[4];
@@ -71,6 +132,7 @@ typedef struct alarm_tok {
     conn *c;
     struct alarm_tok *next;
     int rc;
+    int64_t alert_id;
     size_t len;
     char reply[WIRE_REPLY_MAX];
 } alarm_tok;
@@ -101,12 +163,26 @@ struct gateway {
     bool loop_gone;      /* the writer has stopped: the loop closes the done handle and ends */
     bool stop_seen;      /* the loop has closed the listeners and connections */
     pthread_cond_t stop_cv;
+    held_note *held_head;    /* under done_mu: posted by the writer */
+    nx_cidr_list allow, exempt;
+    peer **peers;
+    recent **recent;
+    recent *recent_old, *recent_new;
+    int nrecent;
+    size_t read_max;         /* bytes per read (see the essay) */
+    uint64_t nofile;         /* the descriptor limit after raising it */
+    uv_timer_t sweep;        /* frees idle peers once a minute */
     char rbuf[READ_BUF];
     /* counters: written on the loop thread, read with __atomic loads */
-    uint64_t n_accepted, n_rejected, n_frames, n_bad, n_dropped, n_acked;
+    uint64_t n_accepted, n_rejected, n_frames, n_bad, n_dropped, n_acked, n_forged, n_held, n_limited, n_takeover,
+        n_disallowed;
 };
 
 #define BUMP(g, f) __atomic_fetch_add(&(g)->f, 1, __ATOMIC_RELAXED)
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
+static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
+static void on_idle(uv_timer_t *t);
 
 static uint32_t hash_id(const char *s)
 {
@@ -139,6 +215,141 @@ static void map_remove(gateway *g, conn *c)
     pthread_mutex_unlock(&g->map_mu);
 }
 
+/* ---- source addresses ---- */
+
+static uint32_t hash_addr(const nx_addr *a)
+{
+    uint32_t h = 2166136261u;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ a->b[i]) * 16777619u;
+    return h % PEER_BUCKETS;
+}
+
+static peer *peer_get(gateway *g, const nx_addr *a)
+{
+    uint32_t h = hash_addr(a);
+    for (peer *p = g->peers[h]; p; p = p->next)
+        if (netaddr_equal(&p->addr, a))
+            return p;
+    peer *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->addr = *a;
+    p->win_start = clock_mono_ms();
+    p->next = g->peers[h];
+    g->peers[h] = p;
+    return p;
+}
+
+/* Count one frame (alarm: also an alarm) against the address's minute; false when over its cap. */
+static bool peer_allows(gateway *g, conn *c, bool alarm)
+{
+    peer *p = c->peer;
+    if (!p)
+        return true;
+    int64_t now = clock_mono_ms();
+    if (now - p->win_start >= WINDOW_MS) {
+        p->win_start = now;
+        p->frames = p->alarms = 0;
+        p->warned = false;
+    }
+    bool ok = alarm ? ++p->alarms <= g->o.alarms_per_min : ++p->frames <= g->o.frames_per_min;
+    if (!ok) {
+        BUMP(g, n_limited);
+        if (!p->warned) {
+            p->warned = true;
+            nx_log(LOG_WARN, "gateway.addr_limit conn=%llu limit=%s", (unsigned long long)c->id,
+                   alarm ? "alarms_per_min" : "frames_per_min");
+        }
+    }
+    return ok;
+}
+
+/* Once a minute: free the counters of addresses without connections whose minute is over. */
+static void on_sweep(uv_timer_t *t)
+{
+    gateway *g = t->data;
+    int64_t now = clock_mono_ms();
+    for (uint32_t h = 0; h < PEER_BUCKETS; h++) {
+        peer **pp = &g->peers[h];
+        while (*pp) {
+            peer *p = *pp;
+            if (p->conns == 0 && now - p->win_start >= WINDOW_MS) {
+                *pp = p->next;
+                free(p);
+            } else {
+                pp = &p->next;
+            }
+        }
+    }
+}
+
+/* ---- devices whose connection closed lately ---- */
+
+static recent **recent_slot(gateway *g, int proto, const char *dev)
+{
+    recent **pp = &g->recent[hash_id(dev) % RECENT_BUCKETS];
+    while (*pp && ((*pp)->proto != proto || strcmp((*pp)->device, dev) != 0))
+        pp = &(*pp)->next;
+    return pp;
+}
+
+/* Drop the oldest entry (the FIFO's head) from its chain and free it. */
+static void recent_pop(gateway *g)
+{
+    recent *r = g->recent_old;
+    recent **pp = recent_slot(g, r->proto, r->device);
+    while (*pp && *pp != r)
+        pp = &(*pp)->next; /* a newer entry of the same device may precede it: find this one */
+    if (*pp)
+        *pp = r->next;
+    g->recent_old = r->later;
+    if (!g->recent_old)
+        g->recent_new = NULL;
+    g->nrecent--;
+    free(r);
+}
+
+static void recent_expire(gateway *g, int64_t now)
+{
+    int64_t window = (int64_t)g->o.takeover_window_s * 1000;
+    while (g->recent_old && (now - g->recent_old->closed_ms > window || g->nrecent > RECENT_MAX))
+        recent_pop(g);
+}
+
+static void recent_put(gateway *g, conn *c)
+{
+    if (g->o.takeover_window_s <= 0)
+        return;
+    int64_t now = clock_mono_ms();
+    recent_expire(g, now);
+    recent *r = calloc(1, sizeof *r);
+    if (!r)
+        return;
+    r->proto = c->proto;
+    str_copy(r->device, c->device, sizeof r->device);
+    r->addr = c->addr;
+    r->closed_ms = now;
+    recent **head = &g->recent[hash_id(r->device) % RECENT_BUCKETS];
+    r->next = *head; /* newest first in its chain: look-ups find the latest */
+    *head = r;
+    if (g->recent_new)
+        g->recent_new->later = r;
+    else
+        g->recent_old = r;
+    g->recent_new = r;
+    g->nrecent++;
+}
+
+/* The address the device's last connection spoke from, if it closed within the window. */
+static const recent *recent_find(gateway *g, int proto, const char *dev)
+{
+    if (g->o.takeover_window_s <= 0)
+        return NULL;
+    recent_expire(g, clock_mono_ms());
+    return *recent_slot(g, proto, dev);
+}
+
 /* Command thread: does this process hold a connection for the device? (map_mu: the loop changes
  * the map only under it; the loop's own look-ups need no lock.) */
 static bool cmd_holds(void *ctx, int proto, const char *dev)
@@ -154,6 +365,8 @@ static bool cmd_holds(void *ctx, int proto, const char *dev)
 static void maybe_free(conn *c)
 {
     if (c->handles == 0 && c->refs == 0) {
+        if (c->peer)
+            c->peer->conns--;
         wire_framer_cleanup(&c->framer);
         free(c);
     }
@@ -190,6 +403,7 @@ static void conn_close(conn *c, const char *why)
     if (c->mapped) {
         map_remove(g, c);
         push_offline(g, c);
+        recent_put(g, c);
     }
     if (c->prev)
         c->prev->next = c->next;
@@ -222,6 +436,11 @@ static void on_write(uv_write_t *req, int status)
     free(w);
     if (status < 0 && !c->closing)
         conn_close(c, "write_error");
+    if (c->out_paused && !c->closing && c->pending_out <= c->g->o.max_pending_out / 8) {
+        c->out_paused = false;
+        if (!c->paused && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+            conn_close(c, "read_start");
+    }
     maybe_free(c);
 }
 
@@ -231,6 +450,8 @@ static void conn_send(conn *c, const char *data, size_t len)
         return;
     if (c->pending_out + len > c->g->o.max_pending_out) {
         BUMP(c->g, n_dropped);
+        nx_log(LOG_WARN, "gateway.output_cap conn=%llu pending=%zu cap=%zu", (unsigned long long)c->id, c->pending_out,
+               c->g->o.max_pending_out);
         conn_close(c, "output_cap");
         return;
     }
@@ -250,28 +471,75 @@ static void conn_send(conn *c, const char *data, size_t len)
         c->refs--;
         free(w);
         conn_close(c, "write_error");
+        return;
+    }
+    /* A device that sends faster than it reads its replies waits (TCP holds its frames). */
+    if (!c->out_paused && c->pending_out > c->g->o.max_pending_out / 4) {
+        c->out_paused = true;
+        if (!c->paused)
+            uv_read_stop((uv_stream_t *)&c->tcp);
+        nx_log(LOG_INFO, "gateway.output_backpressure conn=%llu pending=%zu", (unsigned long long)c->id, c->pending_out);
     }
 }
 
-/* The device this connection speaks for; a previous connection of the same device is closed. */
-static void conn_identify(conn *c, const char *dev)
+static void map_add(gateway *g, conn *c)
 {
-    gateway *g = c->g;
-    if (c->mapped && strcmp(c->device, dev) == 0)
-        return;
-    map_remove(g, c);
-    conn *old = map_find(g, dev);
-    if (old && old != c) {
-        map_remove(g, old); /* no offline row: the device is online on c */
-        conn_close(old, "replaced");
-    }
-    str_copy(c->device, dev, sizeof c->device);
     uint32_t h = hash_id(c->device);
     pthread_mutex_lock(&g->map_mu);
     c->map_next = g->map[h];
     g->map[h] = c;
     c->mapped = true;
     pthread_mutex_unlock(&g->map_mu);
+}
+
+static void signal_takeover(gateway *g, conn *c, const char *reason)
+{
+    BUMP(g, n_takeover);
+    nx_log(LOG_WARN, "gateway.takeover_signal conn=%llu reason=%s", (unsigned long long)c->id, reason);
+    devices_in in;
+    memset(&in, 0, sizeof in);
+    in.kind = DEVICES_IN_TAKEOVER;
+    in.proto = c->proto;
+    in.at = clock_now_ms();
+    str_copy(in.imei, c->device, sizeof in.imei);
+    str_copy(in.msg.type, reason, sizeof in.msg.type);
+    ingest_push(g->ingest, &in, NULL);
+}
+
+/* The device this connection speaks for. false: the frame names another id than the one the
+ * connection is pinned to (dropped by the caller). The first id pins the connection; see the essay
+ * for a second connection of the same id. */
+static bool conn_identify(conn *c, const char *dev)
+{
+    gateway *g = c->g;
+    if (c->pinned) {
+        if (strcmp(c->device, dev) != 0)
+            return false;
+        if (!c->mapped && !map_find(g, dev))
+            map_add(g, c); /* a second source whose first connection has gone: it now gets commands */
+        return true;
+    }
+    str_copy(c->device, dev, sizeof c->device);
+    c->pinned = true;
+    uint64_t idle = (uint64_t)g->o.idle_timeout_s * 1000u;
+    uv_timer_start(&c->timer, on_idle, idle, idle);
+    conn *old = map_find(g, dev);
+    if (old && old != c && old->proto == c->proto) {
+        if (!netaddr_equal(&old->addr, &c->addr)) {
+            signal_takeover(g, c, "second_source");
+            return true; /* served beside the first one, which keeps the device */
+        }
+        map_remove(g, old); /* no offline row: the device is online on c */
+        conn_close(old, "replaced");
+    } else if (old && old != c) {
+        return true; /* the same id on the other protocol's port: served, not mapped */
+    } else {
+        const recent *r = recent_find(g, c->proto, dev);
+        if (r && !netaddr_equal(&r->addr, &c->addr))
+            signal_takeover(g, c, "new_address");
+    }
+    map_add(g, c);
+    return true;
 }
 
 static void handle_frame(conn *c, const uint8_t *frame, size_t len)
@@ -281,35 +549,56 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
     nx_err e;
     nx_err_clear(&e);
     int64_t now = clock_now_ms();
+    if (!peer_allows(g, c, false))
+        return;
+    bool refused = false;
     if (wire_proto_decode(c->proto, frame, len, &m, &e)) {
         BUMP(g, n_bad);
         nx_log(LOG_DEBUG, "gateway.bad_frame conn=%llu field=%s", (unsigned long long)c->id, e.field);
-        return;
+        /* a health reading out of range is still answered (the protocol requires it); nothing stored */
+        if (wire_proto_decode_refused(c->proto, frame, len, &m))
+            return;
+        refused = true;
+    } else {
+        BUMP(g, n_frames);
     }
-    BUMP(g, n_frames);
     if (c->proto == WIRE_PROTO_IW) {
         if (m.kind == WIRE_LOGIN && m.device_id[0]) {
+            if (!conn_identify(c, m.device_id))
+                goto forged;
             c->logged_in = true;
             str_copy(c->iw_prefix, m.prefix, sizeof c->iw_prefix);
-            conn_identify(c, m.device_id);
         } else if (!c->logged_in) {
             nx_log(LOG_INFO, "gateway.iw_before_login conn=%llu type=%s", (unsigned long long)c->id, m.type);
             return;
         }
     } else if (m.device_id[0]) {
-        conn_identify(c, m.device_id);
+        if (!conn_identify(c, m.device_id))
+            goto forged;
         if (m.mf[0])
             str_copy(c->mf, m.mf, sizeof c->mf);
     }
-    if (!c->mapped)
+    if (!c->pinned)
         return;
     alarm_tok *tok = NULL;
     char out[WIRE_REPLY_MAX];
     size_t olen = 0;
     wire_proto_reply(&m, now, out, sizeof out, &olen);
+    if (refused) {
+        conn_send(c, out, olen);
+        return;
+    }
     devices_in in;
     ingest_item_frame(&in, &m, c->device, now);
     if (m.kind == WIRE_ALARM) {
+        /* quarantined (not acknowledged: the watch repeats, and a repeat after the re-check period
+         * reaches the store), or over the address's alarm budget: never queued */
+        if (c->held_until > clock_mono_ms()) {
+            BUMP(g, n_held);
+            return;
+        }
+        if (!peer_allows(g, c, true))
+            return;
         tok = calloc(1, sizeof *tok);
         if (!tok) {
             conn_close(c, "no_memory");
@@ -327,13 +616,18 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
     }
     ingest_push(g->ingest, &in, NULL);
     conn_send(c, out, olen);
+    return;
+forged:
+    BUMP(g, n_forged);
+    nx_log(LOG_WARN, "gateway.id_mismatch conn=%llu action=dropped", (unsigned long long)c->id);
 }
 
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
     conn *c = h->data;
+    (void)suggested;
     buf->base = c->g->rbuf;
-    buf->len = READ_BUF;
+    buf->len = c->g->read_max;
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -352,6 +646,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     int rc;
     while (!c->closing && (rc = wire_framer_next(&c->framer, &frame, &len)) == 1)
         handle_frame(c, frame, len);
+    if (!c->closing && c->out_paused)
+        uv_read_stop((uv_stream_t *)&c->tcp); /* a reply of this read went over the mark */
     if (!c->closing && rc < 0) {
         BUMP(c->g, n_dropped);
         nx_log(LOG_WARN, "gateway.frame_cap conn=%llu code=%s", (unsigned long long)c->id, nx_code_name(rc));
@@ -369,7 +665,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 
 static void on_idle(uv_timer_t *t)
 {
-    conn_close(t->data, "idle");
+    conn *c = t->data;
+    if (!c->pinned)
+        nx_log(LOG_INFO, "gateway.identify_timeout conn=%llu", (unsigned long long)c->id);
+    conn_close(c, c->pinned ? "idle" : "identify_timeout");
 }
 
 static void on_connection(uv_stream_t *server, int status)
@@ -405,10 +704,40 @@ static void on_connection(uv_stream_t *server, int status)
         conn_close(c, "max_connections");
         return;
     }
+    struct sockaddr_storage ss;
+    int sl = sizeof ss;
+    if (uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&ss, &sl) != 0 ||
+        netaddr_from_sockaddr((struct sockaddr *)&ss, &c->addr) != 0) {
+        conn_close(c, "peer_unknown");
+        return;
+    }
+    if (g->allow.n && !cidr_list_has(&g->allow, &c->addr)) {
+        BUMP(g, n_disallowed);
+        conn_close(c, "not_allowed");
+        return;
+    }
+    if (!cidr_list_has(&g->exempt, &c->addr)) {
+        peer *p = peer_get(g, &c->addr);
+        if (!p) {
+            conn_close(c, "no_memory");
+            return;
+        }
+        if (p->conns >= g->o.conns_per_addr) {
+            BUMP(g, n_limited);
+            if (!p->warned) {
+                p->warned = true;
+                nx_log(LOG_WARN, "gateway.addr_limit conn=%llu limit=conns_per_addr", (unsigned long long)c->id);
+            }
+            conn_close(c, "conns_per_addr");
+            return;
+        }
+        p->conns++;
+        c->peer = p; /* released when c is freed */
+    }
     BUMP(g, n_accepted);
     uv_tcp_nodelay(&c->tcp, 1);
-    uint64_t idle = (uint64_t)g->o.idle_timeout_s * 1000u;
-    uv_timer_start(&c->timer, on_idle, idle, idle);
+    uint64_t ident = (uint64_t)g->o.identify_timeout_s * 1000u;
+    uv_timer_start(&c->timer, on_idle, ident, ident);
     if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
         conn_close(c, "read_start");
 }
@@ -435,7 +764,7 @@ static void on_resume_async(uv_async_t *a)
         g->npaused--;
         n++;
         uv_timer_again(&c->timer);
-        if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
+        if (!c->out_paused && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) != 0)
             conn_close(c, "read_start");
     }
     g->npaused = 0;
@@ -449,17 +778,53 @@ static void alarm_done(void *ctx, void *token, int rc, int64_t alert_id)
     gateway *g = ctx;
     alarm_tok *t = token;
     t->rc = rc;
+    t->alert_id = alert_id;
     pthread_mutex_lock(&g->done_mu);
     t->next = g->done_head;
     g->done_head = t;
     pthread_mutex_unlock(&g->done_mu);
-    if (rc == 0)
+    if (rc == 0 && alert_id != DEVICES_HELD)
         nx_log(LOG_DEBUG, "gateway.alarm_committed alert=%lld", (long long)alert_id);
     uv_async_send(&g->done_async);
 }
 
+/* Writer thread: ingest held an item of this device (quarantine). */
+static void on_held(void *ctx, int proto, const char *dev)
+{
+    gateway *g = ctx;
+    held_note *h = calloc(1, sizeof *h);
+    if (!h)
+        return;
+    h->proto = proto;
+    str_copy(h->device, dev, sizeof h->device);
+    pthread_mutex_lock(&g->done_mu);
+    h->next = g->held_head;
+    g->held_head = h;
+    pthread_mutex_unlock(&g->done_mu);
+    uv_async_send(&g->done_async);
+}
+
+/* Loop: mark the connections of held devices. */
+static void drain_held(gateway *g)
+{
+    pthread_mutex_lock(&g->done_mu);
+    held_note *h = g->held_head;
+    g->held_head = NULL;
+    pthread_mutex_unlock(&g->done_mu);
+    int64_t until = clock_mono_ms() + HELD_RECHECK_MS;
+    while (h) {
+        held_note *next = h->next;
+        conn *c = map_find(g, h->device);
+        if (c && c->proto == h->proto)
+            c->held_until = until;
+        free(h);
+        h = next;
+    }
+}
+
 static void drain_done(gateway *g)
 {
+    drain_held(g);
     pthread_mutex_lock(&g->done_mu);
     alarm_tok *t = g->done_head;
     g->done_head = NULL;
@@ -475,7 +840,9 @@ static void drain_done(gateway *g)
     while (rev) {
         alarm_tok *n = rev->next;
         conn *c = rev->c;
-        if (rev->rc == 0 && !c->closing) {
+        if (rev->rc == 0 && rev->alert_id == DEVICES_HELD) {
+            c->held_until = clock_mono_ms() + HELD_RECHECK_MS; /* quarantined: no ack */
+        } else if (rev->rc == 0 && !c->closing) {
             conn_send(c, rev->reply, rev->len);
             BUMP(g, n_acked);
         }
@@ -556,6 +923,7 @@ static void on_plain_closed(uv_handle_t *h)
 static void on_stop_async(uv_async_t *a)
 {
     gateway *g = a->data;
+    uv_close((uv_handle_t *)&g->sweep, on_plain_closed);
     if (g->watch.active)
         uv_close((uv_handle_t *)&g->watch.tcp, on_plain_closed);
     if (g->iw.active)
@@ -647,8 +1015,57 @@ static void close_all_sync(gateway *g)
     uv_close((uv_handle_t *)&g->done_async, on_plain_closed);
     uv_close((uv_handle_t *)&g->cmd_async, on_plain_closed);
     uv_close((uv_handle_t *)&g->resume_async, on_plain_closed);
+    uv_close((uv_handle_t *)&g->sweep, on_plain_closed);
     uv_run(&g->loop, UV_RUN_DEFAULT);
     uv_loop_close(&g->loop);
+}
+
+int gateway_conn_cap(int max_conns, uint64_t nofile, int reserve)
+{
+    uint64_t room = nofile > (uint64_t)reserve ? nofile - (uint64_t)reserve : 0;
+    if (room < 16)
+        room = nofile / 4 > 16 ? nofile / 4 : 16;
+    return (uint64_t)max_conns > room ? (int)room : max_conns;
+}
+
+/* Raise the soft descriptor limit to the hard one; the limit now in force (0 when unknown). */
+static uint64_t raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+        return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlim_t want = rl.rlim_max;
+        rl.rlim_cur = want;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || getrlimit(RLIMIT_NOFILE, &rl) != 0)
+            nx_log(LOG_WARN, "gateway.nofile_raise_failed");
+    }
+    return rl.rlim_cur == RLIM_INFINITY ? (uint64_t)1 << 20 : (uint64_t)rl.rlim_cur;
+}
+
+static void free_tables(gateway *g)
+{
+    for (uint32_t h = 0; g->peers && h < PEER_BUCKETS; h++)
+        while (g->peers[h]) {
+            peer *p = g->peers[h];
+            g->peers[h] = p->next;
+            free(p);
+        }
+    while (g->recent_old) {
+        recent *r = g->recent_old;
+        g->recent_old = r->later;
+        free(r);
+    }
+    while (g->held_head) {
+        held_note *h = g->held_head;
+        g->held_head = h->next;
+        free(h);
+    }
+    free(g->peers);
+    free(g->recent);
+    free(g->map);
+    cidr_list_free(&g->allow);
+    cidr_list_free(&g->exempt);
 }
 
 int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
@@ -657,9 +1074,18 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     if (!g)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     g->map = calloc(MAP_BUCKETS, sizeof *g->map);
-    if (!g->map) {
+    g->peers = calloc(PEER_BUCKETS, sizeof *g->peers);
+    g->recent = calloc(RECENT_BUCKETS, sizeof *g->recent);
+    if (!g->map || !g->peers || !g->recent) {
+        free_tables(g);
         free(g);
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    if ((o->allow_from && cidr_list_parse(o->allow_from, &g->allow, e)) ||
+        (o->limit_exempt && cidr_list_parse(o->limit_exempt, &g->exempt, e))) {
+        free_tables(g);
+        free(g);
+        return NX_EINVAL;
     }
     g->db = s;
     g->o = *o;
@@ -669,7 +1095,34 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
         g->o.idle_timeout_s = 900;
     if (g->o.max_pending_out == 0)
         g->o.max_pending_out = 64 * 1024;
+    if (g->o.conns_per_addr <= 0)
+        g->o.conns_per_addr = 256;
+    if (g->o.frames_per_min <= 0)
+        g->o.frames_per_min = 6000;
+    if (g->o.alarms_per_min <= 0)
+        g->o.alarms_per_min = 120;
+    if (g->o.identify_timeout_s <= 0)
+        g->o.identify_timeout_s = 30;
+    if (g->o.quarantine_max < 0)
+        g->o.quarantine_max = 0;
+    if (g->o.fd_reserve <= 0)
+        g->o.fd_reserve = 1024 + 256;
+    g->read_max = g->o.max_pending_out * 3 / 16;
+    if (g->read_max > READ_BUF)
+        g->read_max = READ_BUF;
+    if (g->read_max < 256)
+        g->read_max = 256;
+    /* Descriptors: the gateway may never take those HTTP, the database and uploads need. */
+    g->nofile = raise_nofile();
+    if (g->nofile) {
+        int cap = gateway_conn_cap(g->o.max_connections, g->nofile, g->o.fd_reserve);
+        if (cap < g->o.max_connections)
+            nx_log(LOG_WARN, "gateway.conn_cap_lowered configured=%d effective=%d fd_limit=%llu reserve=%d",
+                   g->o.max_connections, cap, (unsigned long long)g->nofile, g->o.fd_reserve);
+        g->o.max_connections = cap;
+    }
     g->o.watch_listen = g->o.iw_listen = NULL; /* not kept: the caller's strings */
+    g->o.allow_from = g->o.limit_exempt = NULL;
     pthread_mutex_init(&g->done_mu, NULL);
     pthread_mutex_init(&g->map_mu, NULL);
     pthread_cond_init(&g->stop_cv, NULL);
@@ -682,6 +1135,10 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     g->stop_async.data = g;
     g->done_async.data = g;
     g->cmd_async.data = g;
+    uv_timer_init(&g->loop, &g->sweep);
+    g->sweep.data = g;
+    uv_timer_start(&g->sweep, on_sweep, WINDOW_MS, WINDOW_MS);
+    uv_unref((uv_handle_t *)&g->sweep);
     int rc = 0;
     if ((enabled(o->watch_listen) && (rc = listen_on(g, &g->watch, WIRE_PROTO_WATCH, o->watch_listen, e))) ||
         (enabled(o->iw_listen) && (rc = listen_on(g, &g->iw, WIRE_PROTO_IW, o->iw_listen, e))))
@@ -689,6 +1146,7 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     if ((rc = ingest_start(s, o->batch_ms, o->esc_ms, o->queue_max, alarm_done, g, &g->ingest, e)))
         goto fail;
     ingest_backpressure(g->ingest, 0, 0, on_drained);
+    ingest_quarantine(g->ingest, g->o.quarantine_max, on_held);
     if (pthread_create(&g->thread, NULL, loop_main, g) != 0) {
         rc = nx_fail(e, NX_EINTERNAL, "", "无法启动设备网关线程");
         goto fail;
@@ -698,8 +1156,8 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
         gateway_stop(g);
         return rc;
     }
-    nx_log(LOG_INFO, "gateway.started watch_port=%d iw_port=%d max_connections=%d", g->watch.port, g->iw.port,
-           g->o.max_connections);
+    nx_log(LOG_INFO, "gateway.started watch_port=%d iw_port=%d max_connections=%d fd_limit=%llu", g->watch.port,
+           g->iw.port, g->o.max_connections, (unsigned long long)g->nofile);
     *out = g;
     return 0;
 fail:
@@ -708,7 +1166,7 @@ fail:
     pthread_mutex_destroy(&g->done_mu);
     pthread_mutex_destroy(&g->map_mu);
     pthread_cond_destroy(&g->stop_cv);
-    free(g->map);
+    free_tables(g);
     free(g);
     return rc;
 }
@@ -729,6 +1187,11 @@ void gateway_stats(gateway *g, gw_stats *out)
     out->bad_frames = __atomic_load_n(&g->n_bad, __ATOMIC_RELAXED);
     out->dropped_conns = __atomic_load_n(&g->n_dropped, __ATOMIC_RELAXED);
     out->alarms_acked = __atomic_load_n(&g->n_acked, __ATOMIC_RELAXED);
+    out->forged = __atomic_load_n(&g->n_forged, __ATOMIC_RELAXED);
+    out->held = __atomic_load_n(&g->n_held, __ATOMIC_RELAXED);
+    out->limited = __atomic_load_n(&g->n_limited, __ATOMIC_RELAXED);
+    out->takeovers = __atomic_load_n(&g->n_takeover, __ATOMIC_RELAXED);
+    out->disallowed = __atomic_load_n(&g->n_disallowed, __ATOMIC_RELAXED);
     out->connections = out->accepted;
     ingest_counters(g->ingest, &out->rows_written, &out->rows_dropped, &out->batches);
 }
@@ -763,7 +1226,9 @@ void gateway_stop(gateway *g)
     pthread_mutex_destroy(&g->done_mu);
     pthread_mutex_destroy(&g->map_mu);
     pthread_cond_destroy(&g->stop_cv);
-    nx_log(LOG_INFO, "gateway.stopped");
-    free(g->map);
+    nx_log(LOG_INFO, "gateway.stopped forged=%llu held=%llu limited=%llu takeovers=%llu disallowed=%llu",
+           (unsigned long long)g->n_forged, (unsigned long long)g->n_held, (unsigned long long)g->n_limited,
+           (unsigned long long)g->n_takeover, (unsigned long long)g->n_disallowed);
+    free_tables(g);
     free(g);
 }

@@ -33,6 +33,13 @@ int wire_proto_from_name(const char *name, size_t n);
  * (may be NULL) filled; see watch_decode and iw_decode. */
 int wire_proto_decode(int proto, const uint8_t *frame, size_t len, wire_msg *m, nx_err *e);
 
+/* For a frame wire_proto_decode refused: when it is a health reading whose header is sound (watch:
+ * bphrt, BLOOD, PULSE, heart, oxygen, btemp2, TEMP; IW: 49, HT, HP, 50) but whose values are out of
+ * range or malformed, 0 with m the same frame without its values (kind WIRE_HEALTH, every reading
+ * WIRE_NONE; m.raw and m.payload NULL): the protocol still requires its reply (an unanswered watch
+ * repeats it), and nothing of its values may be stored. NX_EINVAL (m cleared) for any other frame. */
+int wire_proto_decode_refused(int proto, const uint8_t *frame, size_t len, wire_msg *m);
+
 /* The reply the protocol requires for m, into out (cap bytes, WIRE_REPLY_MAX is always enough);
  * *len = 0 when none is due or the reply cannot be built (never an error for the caller: a frame
  * without a reply is still stored). now_ms is the server's clock (IW login replies carry it). */

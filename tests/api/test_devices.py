@@ -334,6 +334,9 @@ def test_framing_limits_and_iw_login():
     st, _, lst = admin.get("/api/v1/alerts?kind=sos")
     check(all(x["imei"] != "5678907777" for x in lst["items"]), "no alarm from the half frame")
     # IW: nothing before the login is answered or stored; after it, answers and an SOS without fix
+    # (of a registered device: an unregistered one is in quarantine, see test_quarantine)
+    st, _, _ = admin.post("/api/v1/devices", {"imei": "353456789012345", "protocol": "iw"})
+    check_eq(st, 201, "IW device registered")
     w = connect("iw")
     w.sendall(b"IWAP01261126A3627.4412N11617.9050E,460,0,1,2#")
     check_eq(recv_frames(w, 1, timeout=0.7, end=b"#"), [], "IW frame before login: dropped")
@@ -350,7 +353,205 @@ def test_framing_limits_and_iw_login():
     check(any(x["imei"] == "353456789012345" and not x["fix"] for x in lst["items"]), "IW SOS without fix is an alarm")
 
 
+def connect_from(src, proto="watch"):
+    """A device connection from another loopback address (127.0.0.2 …): another source."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.settimeout(5)
+    s.bind((src, 0))
+    s.connect(("127.0.0.1", PORTS[proto]))
+    return s
+
+
+def sos(dev, t="081530"):
+    return wframe(dev, f"AL,041126,{t},V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000")
+
+
+def log_text():
+    with open(os.path.join(S.data, "server.log"), "rb") as f:
+        return f.read().decode(errors="replace")
+
+
+def test_forged_frame_on_pinned_connection():
+    """Issue 21: a connection is pinned to the first id it names; a frame naming another id is dropped
+    and counted, never re-binds the connection, never evicts the real device's connection."""
+    victim = "5678900001"  # registered (test_register_and_bind)
+    real = connect()
+    real.sendall(wframe(victim, "LK"))
+    check_eq(recv_frames(real, 1), [wframe(victim, "LK")], "the real watch is served")
+    st, _, before = admin.get(f"/api/v1/alerts?kind=sos&limit=200")
+    n_before = len(before["items"])
+    forger = connect()
+    forger.sendall(wframe("5670000501", "LK"))
+    check_eq(recv_frames(forger, 1), [wframe("5670000501", "LK")], "the forger's own id is answered")
+    forger.sendall(sos(victim) + wframe(victim, "LK") + wframe(victim, "UD,041126,081530,A,39.9,N,116.4,E,0,0,0,6,80,75,900,0,00000008"))
+    check_eq(recv_frames(forger, 1, timeout=1.5), [], "frames naming another id: dropped, unanswered")
+    time.sleep(0.5)
+    st, _, after = admin.get(f"/api/v1/alerts?kind=sos&limit=200")
+    check_eq(len(after["items"]), n_before, "no SOS raised by the forged frame")
+    st, _, d = admin.get(f"/api/v1/devices?q={victim}")
+    check(d["items"] and d["items"][0]["last_fix"] is None, f"no position written for the victim: {d['items']}")
+    real.sendall(wframe(victim, "LK"))
+    check_eq(recv_frames(real, 1), [wframe(victim, "LK")], "the real watch's connection was not evicted")
+    forger.sendall(wframe("5670000501", "LK"))
+    check_eq(recv_frames(forger, 1), [wframe("5670000501", "LK")], "the forger stays pinned to its first id")
+    log = log_text()
+    check("gateway.id_mismatch" in log, "the dropped frame is logged")
+    check(all(victim not in line for line in log.splitlines() if "id_mismatch" in line), "without the device id")
+    real.close()
+    forger.close()
+
+
+def test_quarantine():
+    """Issue 21: an unregistered id is listed for staff to register, but nothing it sends becomes an
+    alarm, a position or a reading: an SOS raises nothing (no alert, no event, no ack)."""
+    dev = "5670000777"
+    stream = Stream(admin.token)
+    time.sleep(0.3)
+    s = connect()
+    s.sendall(wframe(dev, "LK"))
+    check_eq(recv_frames(s, 1), [wframe(dev, "LK")], "its keep-alive is answered (watch.md)")
+    s.sendall(wframe(dev, "UD,041126,081530,A,36.457400,N,116.298400,E,1.2,90.0,30.0,6,80,75,900,0,00000008")
+              + wframe(dev, "bphrt,158,96,104,,,,"))
+    check_eq(recv_frames(s, 1), [wframe(dev, "bphrt")], "a reading is answered")
+    s.sendall(sos(dev))
+    check_eq(recv_frames(s, 1, timeout=1.5), [], "an SOS from an unregistered id is not acknowledged")
+    ev, _ = stream.wait("devices.alert.opened", timeout=1.5)
+    check(ev is None, "no alert event (nothing escalates, no webhook)")
+    st, _, lst = admin.get("/api/v1/alerts?limit=200")
+    check(all(a["imei"] != dev for a in lst["items"]), "no alert of any kind")
+    st, _, lst = admin.get("/api/v1/devices?registered=false&limit=200")
+    d = [x for x in lst["items"] if x["imei"] == dev]
+    check(len(d) == 1, "listed for staff to register")
+    if d:
+        d = d[0]
+        check(d["last_fix"] is None and d["last_readings"]["sys"] is None and d["battery"] is None,
+              f"no position, reading or battery stored: {d}")
+        check_eq(len(admin.get(f"/api/v1/devices/{d['id']}/positions")[2]["items"]), 0, "no position rows")
+        check_eq(len(admin.get(f"/api/v1/devices/{d['id']}/readings")[2]["items"]), 0, "no reading rows")
+    # staff register it: the watch's repeated SOS then reaches the store (the gateway re-checks)
+    st, _, reg = ctx["band_staff"].post("/api/v1/devices", {"imei": dev, "protocol": "watch",
+                                                           "resident_id": ctx["elder"]["id"]})
+    check_eq(st, 201, f"registered {reg}")
+    got = []
+    deadline = time.time() + 20
+    while not got and time.time() < deadline:
+        s.sendall(sos(dev))
+        got = recv_frames(s, 1, timeout=1)
+    check_eq(got, [wframe(dev, "AL")], "once registered, the repeated SOS is acknowledged")
+    ev, data = stream.wait("devices.alert.opened", lambda d: d["kind"] == "sos")
+    check(ev is not None, "and raises an alarm")
+    if ev:
+        ctx["band_staff"].post(f"/api/v1/alerts/{data['alert_id']}/resolve", {"note": "测试", "outcome": "false_alarm"})
+    s.close()
+    stream.close()
+
+
+def test_takeover_holds_commands():
+    """Issue 21: the same registered id from a second source while its connection lives flags the
+    device, raises a "takeover" alert and holds its queued commands until staff confirm it."""
+    staff = ctx["band_staff"]
+    dev, did = "5678901234", ctx["dev"]["id"]
+    st, _, d = staff.get(f"/api/v1/devices/{did}")
+    check_eq((d["takeover_at"], d["commands_held"]), (None, False), "reconnects from one address flag nothing")
+    real = connect()
+    real.sendall(wframe(dev, "LK"))
+    check_eq(recv_frames(real, 1), [wframe(dev, "LK")], "the real watch connects")
+    other = connect_from("127.0.0.2")
+    other.sendall(wframe(dev, "LK"))
+    check_eq(recv_frames(other, 1), [wframe(dev, "LK")], "the second source is answered")
+    d = {}
+    for _ in range(30):
+        st, _, d = staff.get(f"/api/v1/devices/{did}")
+        if d.get("takeover_at"):
+            break
+        time.sleep(0.1)
+    check(d.get("takeover_at") is not None and d.get("commands_held") is True, f"device flagged: {d}")
+    st, _, lst = staff.get(f"/api/v1/alerts?kind=takeover&device_id={did}")
+    check_eq(len(lst["items"]), 1, f"staff alerted: {lst}")
+    if lst["items"]:
+        check_eq(lst["items"][0]["kind_label"], "设备身份存疑（疑似冒用）", "label")
+    # a queued command (SOS numbers: family phones) is held
+    st, _, c = staff.post(f"/api/v1/devices/{did}/commands", {"kind": "sos_numbers", "args": {"phones": ["13800138000"]}})
+    check_eq(st, 201, f"command queued {c}")
+    check_eq(recv_frames(real, 1, timeout=2) + recv_frames(other, 1, timeout=0.5), [], "nothing sent while flagged")
+    st, _, c2 = staff.get(f"/api/v1/devices/{did}/commands")
+    check_eq([x["state"] for x in c2["items"]], ["queued"], "the command waits")
+    # confirming needs the right that manages devices
+    st, _, _ = ctx["band_g1"].post(f"/api/v1/devices/{did}/confirm-identity", {})
+    check_eq(st, 403, "a grid worker cannot confirm")
+    st, resp, b = staff.post(f"/api/v1/devices/{did}/confirm-identity", {"note": "x"})
+    check(is_problem(st, resp, b, 422, "note"), f"strict body: {st} {b}")
+    other.close()
+    st, _, d = staff.post(f"/api/v1/devices/{did}/confirm-identity", {})
+    check_eq((st, d.get("takeover_at"), d.get("commands_held")), (200, None, False), f"confirmed {d}")
+    check(d.get("takeover_confirmed_at") is not None, "confirmation recorded")
+    st, resp, b = staff.post(f"/api/v1/devices/{did}/confirm-identity", {})
+    check(is_problem(st, resp, b, 409), "nothing left to confirm")
+    frames = recv_frames(real, 1, timeout=5)
+    check(len(frames) == 1 and b"SOS" in frames[0], f"the held command goes to the first connection: {frames}")
+    st, _, lst = admin.get(f"/api/v1/audit?entity=device&entity_id={did}&limit=50")
+    if st == 200:
+        check(any((x.get("detail") or {}).get("change") == "confirm_identity" for x in lst.get("items", [])),
+              "the confirmation is audited")
+    real.close()
+
+
+def test_reply_bursts_and_out_of_range_health():
+    """Black-box run: a watch that sends a burst of frames needing replies while not reading was reset
+    after ~3 500 replies; now it waits (reading pauses) and gets every reply. Health frames with
+    out-of-range values are answered as the protocol requires, and nothing of them is stored."""
+    dev = "5678901234"
+    n = 6000  # before the fix the connection was reset after ~3 600 replies (64 KiB unsent + the kernel's)
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.settimeout(30)
+    s.connect(("127.0.0.1", PORTS["watch"]))
+    burst = wframe(dev, "LK") * n
+
+    def send():
+        try:
+            s.sendall(burst)
+        except OSError:
+            pass
+
+    t = threading.Thread(target=send, daemon=True)
+    t.start()
+    time.sleep(1.5)  # the device does not read: replies pile up
+    got = recv_frames(s, n, timeout=30)
+    t.join(timeout=5)
+    check_eq(len(got), n, "every reply of the burst arrives")
+    s.sendall(wframe(dev, "LK"))
+    check_eq(recv_frames(s, 1), [wframe(dev, "LK")], "the connection is still open")
+    rid = ctx["dev"]["id"]
+    before = len(admin.get(f"/api/v1/devices/{rid}/readings?limit=200")[2]["items"])
+    s.sendall(wframe(dev, "bphrt,400,96,104,,,,") + wframe(dev, "oxygen,1,101") + wframe(dev, "btemp2,1,99.9"))
+    check_eq(recv_frames(s, 3), [wframe(dev, "bphrt"), wframe(dev, "oxygen,0"), wframe(dev, "btemp2")],
+             "out-of-range readings are answered")
+    w = connect("iw")
+    w.sendall(b"IWAP00353456789012345#IWAPHT,999,130,85#")
+    got = recv_frames(w, 2, end=b"#")
+    check(len(got) == 2 and got[1] == b"IWBPHT#", f"IW health out of range answered: {got}")
+    w.close()
+    # a good reading after them: once it is stored, the burst's rows before it are written too
+    s.sendall(wframe(dev, "bphrt,121,81,71,,,,"))
+    check_eq(recv_frames(s, 1), [wframe(dev, "bphrt")], "a good reading answered")
+    after = []
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        after = admin.get(f"/api/v1/devices/{rid}/readings?limit=200")[2]["items"]
+        if len(after) > before:
+            break
+        time.sleep(0.2)
+    s.close()
+    check_eq(len(after), before + 1, "only the good reading stored")
+    check(all(x["sys"] != 400 and x["spo2"] != 101 for x in after), "no out-of-range value")
+
+
 def test_simulator():
+    # the simulated watches are registered (unregistered ones are in quarantine: seen, nothing stored)
+    for i in range(5):
+        st, _, _ = admin.post("/api/v1/devices", {"imei": f"{5600000300 + i}", "protocol": "watch"})
+        check_eq(st, 201, "simulated device registered")
     p = run_cli(S.data, "simulate", "--devices", "5", "--interval", "1", "--sos-rate", "0.5", "--protocol", "watch",
                 "--target", f"127.0.0.1:{PORTS['watch']}", "--duration", "3", "--id-base", "300", check_rc=False)
     check_eq(p.returncode, 0, f"simulate: {p.stderr}")
@@ -359,10 +560,15 @@ def test_simulator():
     check(out["frames"] >= 15, "frames sent")
     check(out["alarm_acks"] == out["alarms"], f"every simulated SOS acknowledged {out}")
     time.sleep(0.5)
-    st, _, lst = admin.get("/api/v1/devices?registered=false&limit=200")
+    st, _, lst = admin.get("/api/v1/devices?registered=true&limit=200")
     sims = [d for d in lst["items"] if d["imei"].startswith("56000003")]
     check_eq(len(sims), 5, "simulated devices listed")
     check(all(d["last_fix"] is not None for d in sims), "positions stored")
+
+
+def register_kill9_devices():
+    for i in range(5):  # test_kill9_during_sos's watches: an unregistered id's alarms are never acknowledged
+        admin.post("/api/v1/devices", {"imei": f"56789{i:05d}", "protocol": "watch"})
 
 
 def test_kill9_during_sos():
@@ -438,6 +644,7 @@ def test_read_failing_mid_stream():
 try:
     run([test_setup, test_register_and_bind, test_telemetry_stored, test_unregistered_device_listed,
          test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_framing_limits_and_iw_login,
-         test_simulator, test_kill9_during_sos, test_read_failing_mid_stream])
+         test_forged_frame_on_pinned_connection, test_quarantine, test_reply_bursts_and_out_of_range_health,
+         test_takeover_holds_commands, test_simulator, register_kill9_devices, test_kill9_during_sos, test_read_failing_mid_stream])
 finally:
     S.cleanup()

@@ -6,8 +6,11 @@
  * (the gateway flushes positions and readings every ~100 ms or 200 rows); an alarm frame comes alone
  * and its transaction has committed when devices_ingest returns, which is the moment the gateway may
  * acknowledge it. A device never seen before gets a row at once (registered = 0) so that staff find it
- * in the list of devices waiting to be bound; its alarms are still alarms (no community yet: only
- * platform administrators see those until it is bound).
+ * in the list of devices waiting to be bound. Over MQTT (the broker vouches for the device) its alarms
+ * are still alarms (no community yet: only platform administrators see those until it is bound); over
+ * TCP, where a device only claims who it is, it is in quarantine (devices.h): seen, nothing more, and
+ * the number of such rows is bounded. A takeover signal from the gateway flags a registered device
+ * (its commands are held until staff confirm it) and raises a "takeover" alert.
  *
  * Alert opening goes through devices_alert_raise, the one place that decides between "new alert" and "a
  * repeat of an alert already raised" (see devices.h for the rule that never hides a new SOS). Every
@@ -61,7 +64,7 @@ static const struct {
     {"heart_rate", "心率异常", "high"},      {"blood_pressure", "血压异常", "high"},
     {"spo2", "血氧偏低", "high"},            {"temperature", "体温异常", "high"},
     {"offline", "设备离线", "high"},         {"no_activity", "独居老人无活动", "high"},
-    {"left_home", "离开居住范围", "normal"},
+    {"left_home", "离开居住范围", "normal"},  {"takeover", "设备身份存疑（疑似冒用）", "high"},
 };
 
 const char *devices_kind_label(const char *kind)
@@ -114,14 +117,25 @@ int devices_alert_log(store_tx *tx, int64_t alert, int64_t at, const char *actio
 /* ---- ingest ---- */
 
 typedef struct devrow {
-    int64_t id, community, grid, resident;
+    int64_t id, community, grid, resident; /* id 0: an unknown id the full quarantine refused */
     bool registered;
     int64_t counter; /* WIRE_NONE when NULL */
     char steps_day[11];
     int64_t steps_today;
 } devrow;
 
-static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devrow *d, nx_err *e)
+/* The log line for refused unknown ids, at most once a minute per process (any thread). */
+static void log_quarantine_full(int64_t now)
+{
+    static int64_t last;
+    int64_t prev = __atomic_load_n(&last, __ATOMIC_RELAXED);
+    if (now - prev < 60000 || !__atomic_compare_exchange_n(&last, &prev, now, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        return;
+    nx_log(LOG_WARN, "devices.quarantine_full action=refused_unknown_id");
+}
+
+static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, const devices_ingest_opts *o, devrow *d,
+                    nx_err *e)
 {
     memset(d, 0, sizeof *d);
     store_param p[] = {P_TEXT(imei)};
@@ -148,6 +162,16 @@ static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, devr
     if (rc != NX_ENOTFOUND)
         return rc;
     nx_err_clear(e); /* first frame of a device never seen: it gets a row */
+    if (o->quarantine) {
+        int64_t held = 0;
+        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM devices WHERE registered = 0", NULL, 0, &held, e)))
+            return rc;
+        if (held >= o->quarantine_max) {
+            log_quarantine_full(now);
+            d->counter = WIRE_NONE;
+            return 0; /* d->id 0: refused */
+        }
+    }
     store_param q[] = {P_TEXT(imei), P_TEXT(proto == WIRE_PROTO_IW ? "iw" : "watch"), P_INT(now)};
     rc = store_one_int(tx,
                        "INSERT INTO devices (imei, protocol, registered, online, first_seen_at, last_seen_at, created_at, "
@@ -299,7 +323,8 @@ typedef struct ing_cache {
     int n, cap;
 } ing_cache;
 
-static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, ing_dev **out, ing_dev *spare, nx_err *e)
+static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, const devices_ingest_opts *o, ing_dev **out,
+                         ing_dev *spare, nx_err *e)
 {
     for (int i = 0; i < c->n; i++)
         if (c->v[i].proto == it->proto && strcmp(c->v[i].imei, it->imei) == 0) {
@@ -308,7 +333,7 @@ static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, ing_d
         }
     ing_dev *x = c->n < c->cap ? &c->v[c->n] : spare;
     memset(x, 0, sizeof *x);
-    int rc = dev_load(tx, it->imei, it->proto, it->at, &x->d, e);
+    int rc = dev_load(tx, it->imei, it->proto, it->at, o, &x->d, e);
     if (rc)
         return rc;
     str_copy(x->imei, it->imei, sizeof x->imei);
@@ -331,15 +356,49 @@ static int cached_rules(store_tx *tx, ing_dev *x, const devices_alert_rules **ou
     return 0;
 }
 
-static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int64_t esc_ms, int64_t *alert_id,
-                      nx_err *e)
+/* A takeover signal for a registered device: flag it (the first signal's time is kept until staff
+ * confirm) and raise the alert (repeats merge into the open one). */
+static int ingest_takeover(store_tx *tx, const devrow *d, const devices_in *it, int64_t esc_ms, nx_err *e)
+{
+    store_param p[] = {P_INT(d->id), P_INT(it->at)};
+    int rc = store_exec(tx, "UPDATE devices SET takeover_at = COALESCE(takeover_at, $2), updated_at = $2 WHERE id = $1",
+                        p, 2, NULL, e);
+    if (rc)
+        return rc;
+    devices_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
+    char detail[80];
+    snprintf(detail, sizeof detail, "{\"reason\":\"%s\",\"protocol\":\"%s\"}",
+             strcmp(it->msg.type, "new_address") == 0 ? "new_address" : "second_source",
+             it->proto == WIRE_PROTO_IW ? "iw" : "watch");
+    int64_t id = 0;
+    if ((rc = devices_alert_raise(tx, &t, "takeover", "server", NULL, detail, it->at, esc_ms, &id, e)))
+        return rc;
+    nx_log(LOG_WARN, "devices.takeover_signal device=%lld alert=%lld", (long long)d->id, (long long)id);
+    return 0;
+}
+
+static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, const devices_ingest_opts *o,
+                      int64_t *alert_id, nx_err *e)
 {
     ing_dev spare, *x;
-    int64_t now = it->at;
-    int rc = cached_device(tx, cache, it, &x, &spare, e);
+    int64_t now = it->at, esc_ms = o->esc_ms;
+    int rc = cached_device(tx, cache, it, o, &x, &spare, e);
     if (rc)
         return rc;
     devrow *d = &x->d;
+    if (o->quarantine && !d->registered) {
+        /* quarantine: seen (listed for staff), nothing else */
+        *alert_id = DEVICES_HELD;
+        if (!d->id || it->kind == DEVICES_IN_TAKEOVER)
+            return 0;
+        store_param p[] = {P_INT(d->id), P_INT(now), P_INT(it->kind == DEVICES_IN_OFFLINE ? 0 : 1)};
+        return store_exec(tx,
+                          "UPDATE devices SET online = $3, last_seen_at = CASE WHEN $3 = 1 THEN $2 ELSE last_seen_at END, "
+                          "updated_at = $2 WHERE id = $1",
+                          p, 3, NULL, e);
+    }
+    if (it->kind == DEVICES_IN_TAKEOVER)
+        return d->registered ? ingest_takeover(tx, d, it, esc_ms, e) : 0;
     if (it->kind == DEVICES_IN_OFFLINE) {
         store_param p[] = {P_INT(d->id), P_INT(now)};
         return store_exec(tx, "UPDATE devices SET online = 0, updated_at = $2 WHERE id = $1", p, 2, NULL, e);
@@ -472,6 +531,13 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, int6
 
 int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int64_t *alert_ids, nx_err *e)
 {
+    devices_ingest_opts o = {.esc_ms = esc_ms};
+    return devices_ingest_with(s, items, n, &o, alert_ids, e);
+}
+
+int devices_ingest_with(store *s, const devices_in *items, int n, const devices_ingest_opts *o, int64_t *alert_ids,
+                        nx_err *e)
+{
     if (n <= 0)
         return 0;
     ing_cache cache = {.cap = n < INGEST_CACHE ? n : INGEST_CACHE};
@@ -486,7 +552,7 @@ int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int
     }
     for (int i = 0; i < n; i++) {
         int64_t id = 0;
-        if ((rc = ingest_one(tx, &cache, &items[i], esc_ms, &id, e))) {
+        if ((rc = ingest_one(tx, &cache, &items[i], o, &id, e))) {
             store_rollback(tx);
             free(cache.v);
             return rc;

@@ -12,7 +12,8 @@
  * then does the gateway acknowledge the frame (DESIGN §7).
  *
  * Alerts: kinds sos, fall, taken_off, low_battery, fence, general, heart_rate (device alarms) and
- * heart_rate, blood_pressure, spo2, temperature, offline, no_activity, left_home (server-derived).
+ * heart_rate, blood_pressure, spo2, temperature, offline, no_activity, left_home, takeover
+ * (server-derived).
  * Duplicate suppression merges a repeated frame into the alert it repeats (repeats += 1), and never
  * hides a new SOS: an SOS merges only into an SOS of the same device that is still open (nobody has
  * acknowledged it yet) and whose last frame came less than DEVICES_SOS_MERGE_MS ago — a watch repeats
@@ -82,6 +83,9 @@ int64_t devices_steps_add(int64_t prev_counter, int64_t counter, int64_t steps_s
 enum devices_in_kind {
     DEVICES_IN_FRAME = 1, /* a decoded frame (msg) */
     DEVICES_IN_OFFLINE,   /* the device's connection closed */
+    DEVICES_IN_TAKEOVER,  /* the device spoke from a second source (msg.type: "second_source" or
+                             "new_address"): a registered device is flagged (takeover_at, its queued
+                             commands held) and a "takeover" alert raised; an unregistered one is not */
 };
 
 typedef struct devices_in {
@@ -97,6 +101,23 @@ typedef struct devices_in {
  * the alert an alarm frame opened or merged into (0 for other items). Returns 0 once committed, or
  * the store's code (nothing written). Blocks. */
 int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int64_t *alert_ids, nx_err *e);
+
+/* Quarantine (issue 21): an input whose devices only claim their identity (the TCP gateway: the
+ * protocols carry no credential) ingests with quarantine on. Then an id that is not registered is
+ * only "seen": its row is created (registered = 0, listed for staff to register) or its
+ * last_seen_at/online updated, and nothing it sends becomes a position, a reading, steps, an alarm,
+ * a command answer or an event. At most quarantine_max unregistered rows exist: a new unknown id
+ * beyond is refused (no row; counted in the log once a minute). Such items get DEVICES_HELD in
+ * alert_ids. An input whose broker authenticates each device (MQTT with per-device credentials)
+ * ingests without quarantine. */
+#define DEVICES_HELD (-1)
+typedef struct devices_ingest_opts {
+    int64_t esc_ms;     /* 0 = DEVICES_ESC_DEFAULT_MS */
+    bool quarantine;    /* unregistered ids are only seen (above) */
+    int quarantine_max; /* with quarantine: unregistered rows at most (0 = no new unknown id) */
+} devices_ingest_opts;
+int devices_ingest_with(store *s, const devices_in *items, int n, const devices_ingest_opts *o, int64_t *alert_ids,
+                        nx_err *e);
 
 /* ---- the registry ---- */
 
@@ -133,6 +154,10 @@ int devices_list(nx_app *app, const nx_principal *who, const devices_device_filt
  * "steps"}), since from_ms (0 = any), at most limit rows (0 or over page_max: page_max). */
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms,
                       int limit, json_t **out, nx_err *e);
+/* Staff vouch for a device flagged as taken over (takeover_at set by DEVICES_IN_TAKEOVER): the flag
+ * is cleared (who and when kept in takeover_confirmed_*), and its held commands go out again.
+ * DEVICE_WRITE, device in scope; NX_ECONFLICT when the device is not flagged. Audited. */
+int devices_confirm_identity(nx_app *app, const nx_principal *who, int64_t id, int64_t now, nx_err *e);
 /* Look a device up by IMEI (for the CLI): 0 and *id, or NX_ENOTFOUND. */
 int devices_find(store *s, const char *imei, int64_t *id, nx_err *e);
 

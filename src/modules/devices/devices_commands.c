@@ -397,7 +397,7 @@ int devices_commands_pending(store *s, const nx_keys *keys, int64_t now, devices
     rc = store_query(tx,
                      "SELECT c.id, d.imei, d.protocol, c.kind, c.args, c.secret FROM device_commands c "
                      "JOIN devices d ON d.id = c.device_id WHERE c.state = 'queued' AND c.expires_at > $1 "
-                     "AND d.online = 1 ORDER BY c.id LIMIT $2",
+                     "AND d.online = 1 AND d.takeover_at IS NULL ORDER BY c.id LIMIT $2",
                      p, 2, &r, e);
     while (rc == 0 && *n < cap && store_row(r)) {
         devices_pending_cmd *c = &out[*n];

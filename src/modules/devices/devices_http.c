@@ -103,6 +103,20 @@ static int patch_device(http_req *r, void *ctx)
     return app_http_change(r, ctx, device_update, devices_get);
 }
 
+/* Staff vouch for a device flagged as taken over: the body is an empty object. */
+static const char *const no_fields[] = {NULL};
+
+static int device_confirm(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
+{
+    int rc = json_only(body, no_fields, e);
+    return rc ? rc : devices_confirm_identity(app, who, id, clock_now_ms(), e);
+}
+
+static int confirm_device(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, device_confirm, devices_get);
+}
+
 static int telemetry(http_req *r, nx_app *app, const char *what)
 {
     nx_principal who = app_principal(r);
@@ -362,6 +376,7 @@ int devices_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/devices", create_device, app, 0);
     http_route(srv, "GET", "/api/v1/devices/{id}", get_device, app, 0);
     http_route(srv, "PATCH", "/api/v1/devices/{id}", patch_device, app, 0);
+    http_route(srv, "POST", "/api/v1/devices/{id}/confirm-identity", confirm_device, app, 0);
     http_route(srv, "GET", "/api/v1/devices/{id}/positions", device_positions, app, 0);
     http_route(srv, "GET", "/api/v1/devices/{id}/readings", device_readings, app, 0);
     http_route(srv, "GET", "/api/v1/devices/{id}/steps", device_steps, app, 0);

@@ -25,7 +25,8 @@ static void set_coord(json_t *o, const char *key, store_rows *r, int col)
     "d.id, d.imei, d.protocol, d.model, d.sim, d.iccid, d.registered, d.community_id, d.grid_id, d.resident_id, "  \
     "res.name, d.online, d.battery, d.last_fix_at, d.last_lat_e6, d.last_lon_e6, d.last_hr, d.last_sys, "            \
     "d.last_dia, d.last_spo2, d.last_temp_e1, d.last_reading_at, d.steps_day, d.steps_today, d.worn, "              \
-    "d.first_seen_at, d.last_seen_at, d.notes, d.created_at, d.updated_at "                                         \
+    "d.first_seen_at, d.last_seen_at, d.notes, d.created_at, d.updated_at, d.takeover_at, "                       \
+    "d.takeover_confirmed_at "                                                                                       \
     "FROM devices d LEFT JOIN residents res ON res.id = d.resident_id"
 
 static json_t *device_row(store_rows *r)
@@ -66,6 +67,9 @@ static json_t *device_row(store_rows *r)
     json_object_set_new(o, "notes", store_json_text(r, 27));
     json_object_set_new(o, "created_at", store_json_time(r, 28));
     json_object_set_new(o, "updated_at", store_json_time(r, 29));
+    json_object_set_new(o, "takeover_at", store_json_time(r, 30));
+    json_object_set_new(o, "commands_held", json_boolean(!store_isnull(r, 30)));
+    json_object_set_new(o, "takeover_confirmed_at", store_json_time(r, 31));
     return o;
 }
 
@@ -230,6 +234,36 @@ int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devic
     }
     if ((rc = audit_write_new(tx, who, "update", "device", id, community,
                               json_pack("{s:s}", "change", action), e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int devices_confirm_identity(nx_app *app, const nx_principal *who, int64_t id, int64_t now, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_DEVICE_WRITE))
+        return nx_fail(e, NX_EPERM, "", "无权确认设备身份");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t community = 0, changed = 0;
+    if ((rc = devices_device_in_scope(tx, who, id, &community, NULL, e)))
+        goto fail;
+    store_param p[] = {P_INT(id), P_INT(now), P_INT(who->user_id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE devices SET takeover_at = NULL, takeover_confirmed_at = $2, takeover_confirmed_by = $3, "
+                         "updated_at = $2 WHERE id = $1 AND takeover_at IS NOT NULL",
+                         p, 3, &changed, e)))
+        goto fail;
+    if (changed == 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "", "该设备没有待确认的身份异常");
+        goto fail;
+    }
+    if ((rc = audit_write_new(tx, who, "update", "device", id, community, json_pack("{s:s}", "change", "confirm_identity"),
+                              e)))
         goto fail;
     return store_commit(tx, e);
 fail:
