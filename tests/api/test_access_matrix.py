@@ -81,6 +81,7 @@ MATRIX = {
     "GET /api/v1/devices/{id}/commands": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
     "POST /api/v1/devices/{id}/commands": "422/- 422/- 422/- 422/422 422/- 422/- 422/422 422/422",
     "POST /api/v1/devices/{id}/commands/{cid}/cancel": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/devices/{id}/confirm-identity": "409/- 403/- 409/- 403/403 403/- 403/- 403/403 403/403",
     "GET /api/v1/devices/{id}/positions": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
     "GET /api/v1/devices/{id}/readings": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
     "GET /api/v1/devices/{id}/steps": "2xx/- 2xx/- 2xx/- 2xx/404 403/- 403/- 403/403 2xx/404",
