@@ -302,8 +302,49 @@ def test_exact_searches_audited_and_limited():
     check_eq(found(admin, idn), [ctx["zheng"]["id"]], "another account has its own count")
 
 
+# ---- 5. the unique ID index is no oracle; the black-box defects ----
+
+def test_unknown_community_is_422():
+    st, resp, body = admin.post("/api/v1/households", {"community_id": 999999, "number": "X-1"})
+    check(is_problem(st, resp, body, 422, "community_id"), f"household in a community that does not exist ({st} {body})")
+    st, resp, body = admin.post("/api/v1/residents", {"name": "钱无名", "id_number": make_id("110105", "19600101", 91),
+                                                       "community_id": 999999})
+    check(is_problem(st, resp, body, 422, "community_id"), f"resident in a community that does not exist ({st} {body})")
+    check("已登记" not in str(body), "and it does not claim the number is registered")
+
+
+def test_duplicate_elsewhere_is_not_confirmed():
+    other = make_id("320102", "19520606", 17)
+    st, _, r = admin.post("/api/v1/residents", {"name": "冯远方", "id_number": other, "community_id": ctx["comms"][1]["id"]})
+    check_eq(st, 201, f"a resident of the other community {r}")
+    staff_b = account("p_staff_b", "staff", "--community", str(ctx["comms"][1]["id"]))
+    st, resp, body = staff_b.post("/api/v1/residents", {"name": "冯远方", "id_number": other})
+    check(is_problem(st, resp, body, 409, "id_number") and "已登记" in body.get("detail", body.get("title", "")),
+          f"staff who can see the record are told it is registered ({st} {body})")
+    staff_a = account("p_staff_a", "staff", "--community", str(ctx["comms"][0]["id"]))
+    st, resp, body = staff_a.post("/api/v1/residents", {"name": "冯远方", "id_number": other,
+                                                         "room_id": ctx["rooms"][0]["id"]})
+    check(st in (409, 422) and body.get("field") == "id_number", f"refused elsewhere ({st} {body})")
+    check("已登记" not in str(body), f"without saying the number is registered ({body})")
+    # the same through an import dry run
+    csv = f"姓名,证件号码\n冯远方,{other}\n"
+    st, _, rep = staff_a.request("POST", "/api/v1/residents/import?dry_run=true", raw=csv.encode(),
+                                 headers={"Content-Type": "text/csv"})
+    check_eq(st, 200, f"dry run {rep}")
+    reasons = " ".join(x.get("reason", "") for x in rep.get("errors", []))
+    check(rep.get("valid_rows") == 0 and "已登记" not in reasons, f"the dry run does not confirm it either ({rep})")
+    # and the refusals count as exact look-ups: a sweep runs into the limit
+    statuses = []
+    for i in range(EXACT_LIMIT + 1):
+        st, resp, body = staff_a.post("/api/v1/residents", {"name": "冯远方", "id_number": other,
+                                                             "room_id": ctx["rooms"][0]["id"]})
+        statuses.append(st)
+    check(statuses[-1] == 429, f"refusals past the limit answer 429 ({statuses})")
+
+
 TESTS = [test_setup, test_candidate_counter_is_sound, test_mask_with_the_same_screen_does_not_determine_the_number,
-         test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails, test_exact_searches_audited_and_limited]
+         test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails, test_exact_searches_audited_and_limited,
+         test_unknown_community_is_422, test_duplicate_elsewhere_is_not_confirmed]
 
 if __name__ == "__main__":
     try:

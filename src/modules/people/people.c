@@ -553,7 +553,40 @@ static int resolve_place(store_tx *tx, const nx_principal *who, const resident_i
         pl->grid = who->grid_id;
     if (!perm_covers(who, tx, pl->community, pl->grid))
         return nx_fail(e, NX_EPERM, pl->grid ? "grid_id" : "community_id", "无权在该社区或网格登记居民");
-    return 0;
+    /* a community that does not exist is the caller's mistake, not a duplicate ID (the foreign key
+     * used to fail the insert as a conflict) */
+    return people_community_exists(tx, pl->community, e);
+}
+
+/* The answer when another record holds the number: one the caller may see is named as registered
+ * (409 "该证件号码已登记"); one outside the caller's scope is refused all the same — one person, one
+ * record city-wide; a move between communities goes through the street or an admin — but with a
+ * message that does not say the number is registered, and the refusal counts as an exact look-up
+ * (people_exact_take), so registering or import dry runs cannot be used to sweep guessed numbers
+ * faster than searching (docs/security.md §5). */
+#define DUP_ELSEWHERE "该证件号码不能在此登记，请核对号码；如居民从其他社区迁入，请联系街道或系统管理员办理"
+static int check_duplicate(nx_app *app, store_tx *tx, const nx_principal *who, const unsigned char idb[16],
+                           int64_t self, nx_err *e)
+{
+    store_rows *r;
+    store_param p[] = {P_BLOB(idb, 16), P_INT(self)};
+    int rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id_bidx = $1 AND id <> $2", p, 2,
+                         &r, e);
+    if (rc)
+        return rc;
+    int frc = store_first(r, "", e);
+    int64_t community = frc == 0 ? store_int(r, 0) : 0, grid = frc == 0 ? store_int(r, 1) : 0;
+    store_rows_free(r);
+    if (frc == NX_ENOTFOUND)
+        return 0;
+    if (frc)
+        return frc;
+    if (perm_covers(who, tx, community, grid))
+        return nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
+    nx_log(LOG_INFO, "people.register_refused_elsewhere user=%lld", (long long)who->user_id);
+    if ((rc = people_exact_take(app, who, e)))
+        return rc;
+    return nx_fail(e, NX_ECONFLICT, "id_number", DUP_ELSEWHERE);
 }
 
 static json_t *changed_fields(const resident_input *in)
@@ -605,6 +638,8 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
     size_t id_n = 0, ph_n = 0, ad_n = 0;
     char id_t[PEOPLE_TAIL_HEX + 1], ph_t[PEOPLE_TAIL_HEX + 1] = "";
     blind_index(app->keys, CTX_ID, rec.id_norm, idb);
+    if ((rc = check_duplicate(app, tx, who, idb, 0, e)))
+        goto done;
     people_tail_key(app, CTX_ID, rec.id_norm, id_t);
     if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||
         (rec.has_phone && seal(app, CTX_PHONE, rec.phone, &ph_ct, &ph_n)) ||
@@ -781,6 +816,8 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     /* The document: re-encrypt only when it changed. */
     unsigned char idb[16], phb[16];
     blind_index(app->keys, CTX_ID, rec.id_norm, idb);
+    if ((rc = check_duplicate(app, tx, who, idb, id, e)))
+        goto fail;
     char id_t[PEOPLE_TAIL_HEX + 1], ph_t[PEOPLE_TAIL_HEX + 1] = "";
     people_tail_key(app, CTX_ID, rec.id_norm, id_t);
     if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||

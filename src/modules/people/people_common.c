@@ -60,6 +60,16 @@ int people_room_place(store_tx *tx, int64_t room, int64_t community, const char 
     return 0;
 }
 
+int people_community_exists(store_tx *tx, int64_t community, nx_err *e)
+{
+    store_param p[] = {P_INT(community)};
+    int64_t one;
+    int rc = store_one_int(tx, "SELECT 1 FROM communities WHERE id = $1", p, 1, &one, e);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, "community_id", "社区不存在");
+    return rc;
+}
+
 int people_grid_community(store_tx *tx, int64_t grid, int64_t community, int64_t *c, nx_err *e)
 {
     store_param p[] = {P_INT(grid)};

@@ -38,7 +38,8 @@ static int place_of(store_tx *tx, const nx_principal *who, household_input *in, 
         in->grid_id = who->grid_id;
     if (!perm_covers(who, tx, in->community_id, in->grid_id))
         return nx_fail(e, NX_EPERM, "community_id", "无权在该社区或网格登记户");
-    return 0;
+    /* the foreign key would refuse it too, but as a database error (500) */
+    return people_community_exists(tx, in->community_id, e);
 }
 
 int people_household_create(nx_app *app, const nx_principal *who, const household_input *in0, int64_t *id,

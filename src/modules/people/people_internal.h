@@ -30,6 +30,14 @@
  * in column context into out (PEOPLE_TAIL_HEX characters and a NUL). */
 void people_tail_key(nx_app *app, const char *context, const char *value, char out[PEOPLE_TAIL_HEX + 1]);
 
+/* Count one exact look-up of a whole ID number or phone by who in this hour (a search, or a
+ * registration refused because the number is on a record outside who's scope: the same question);
+ * NX_ELOCKED (429, field "q") when over exact_search_per_hour. Per process, in memory. */
+int people_exact_take(nx_app *app, const nx_principal *who, nx_err *e);
+/* 0 when community exists; NX_EINVAL on "community_id" when it does not; a failed read is its
+ * error. */
+int people_community_exists(store_tx *tx, int64_t community, nx_err *e);
+
 /* Decrypt a ciphertext column encrypted under context; plaintext (release with field_plain_free) or NULL. */
 char *people_open(nx_app *app, const char *context, const void *ct, size_t n);
 /* Derived forms of a name (simplified, pinyin, initials, ICU sort key). */

@@ -419,10 +419,9 @@ static struct {
     } slot[EXACT_SLOTS];
 } exact_counts = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-/* Count one exact search of who in this hour; NX_ELOCKED when it is over the limit. The table is
- * indexed by user id (a collision with another account in the same hour shares a count, which
- * errs on the side of refusing; 1 024 slots make it rare). */
-static int exact_take(nx_app *app, const nx_principal *who, nx_err *e)
+/* The table is indexed by user id (a collision with another account in the same hour shares a
+ * count, which errs on the side of refusing; 1 024 slots make it rare). */
+int people_exact_take(nx_app *app, const nx_principal *who, nx_err *e)
 {
     int64_t hour = clock_now_ms() / 3600000;
     int64_t limit = app->cfg->exact_search_per_hour;
@@ -556,7 +555,7 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
         (rc = build_where(app, who, q, &tf, RES_COLS " WHERE 1 = 1", &s[0], e)) ||
         (rc = apply_cursor(&s[0], &sp, q->cursor, e)))
         goto done;
-    if (s[0].exact && (rc = exact_take(app, who, e)))
+    if (s[0].exact && (rc = people_exact_take(app, who, e)))
         goto done;
     sqlq_sql(&s[0].q, "%s", sp.order);
     int limit = store_page_limit(q->limit, (int)app->cfg->page_max);
@@ -623,7 +622,7 @@ int people_resident_each(nx_app *app, const nx_principal *who, const resident_qu
             goto done;
         /* an export by a whole number is the same question as a search: counted the same (the
          * export's own audit row records it) */
-        if (first && s->exact && (rc = exact_take(app, who, e)))
+        if (first && s->exact && (rc = people_exact_take(app, who, e)))
             goto done;
         sqlq_sql(&s->q, "%s LIMIT 200", sp.order);
         if ((rc = sqlq_query(tx, &s->q, &r, e)))
