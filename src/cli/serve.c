@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 
 #include "base/log.h"
+#include "base/str.h"
 #include "cli/flags.h"
 #include "gateway/mqtt.h"
 #include "http/http.h"
@@ -20,9 +21,13 @@
 #include "notify/dispatcher.h"
 #include "notify/outbound.h"
 #include "store/ticker.h"
+#include "store/upload.h"
 
+#include <limits.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 extern const char nx_openapi_json[];
@@ -155,6 +160,53 @@ static int serving_start(serving *sv)
     return 0;
 }
 
+/* The resolved directory of a file path (symlinks and ".." resolved): 0, or -1 when it does not exist. */
+static int dir_of(const char *path, char out[PATH_MAX])
+{
+    char d[PATH_MAX];
+    str_copy(d, path, sizeof d);
+    char *slash = strrchr(d, '/');
+    if (slash == NULL)
+        str_copy(d, ".", sizeof d);
+    else if (slash == d)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    return realpath(d, out) ? 0 : -1;
+}
+
+/* Personal data at rest, checked once at start: the key file should not sit with the data it
+ * protects — in the data directory, or beside the SQLite database — since a copy of that directory
+ * or a backup of it would then hold both the ciphertext and its key; and uploads an older version
+ * stored in clear are sealed now (store/upload.h). Neither stops the start. */
+static void check_at_rest(nx_app *app)
+{
+    char key_dir[PATH_MAX], data_dir[PATH_MAX], db_dir[PATH_MAX];
+    bool sqlite = !str_starts_with(nx_cfg.database, "postgres://") && !str_starts_with(nx_cfg.database, "postgresql://");
+    if (dir_of(nx_cfg.key_file, key_dir) == 0) {
+        size_t n = realpath(nx_cfg.data_dir, data_dir) ? strlen(data_dir) : 0;
+        bool in_data = n > 0 && strncmp(key_dir, data_dir, n) == 0 &&
+                       (key_dir[n] == '\0' || key_dir[n] == '/' || n == 1);
+        bool beside_db = sqlite && dir_of(nx_cfg.database, db_dir) == 0 && strcmp(key_dir, db_dir) == 0;
+        if (in_data || beside_db) {
+            nx_log(LOG_WARN, "security.key_file_beside_data key_file=%s data_dir=%s", nx_cfg.key_file,
+                   nx_cfg.data_dir);
+            fprintf(stderr,
+                    "nuanxin: 警告：密钥文件 %s 与数据放在一起，拿到数据目录或其整体备份的人即可解密全部个人信息；"
+                    "请把密钥文件移到数据目录之外并设置 key_file（见 docs/operations.md）。"
+                    "Warning: the key file sits with the data it protects; move it out and set key_file.\n",
+                    nx_cfg.key_file);
+        }
+    }
+    int sealed = 0, failed = 0;
+    nx_err e;
+    nx_err_clear(&e);
+    if (upload_seal_legacy(nx_cfg.data_dir, app->keys, &sealed, &failed, &e))
+        nx_log(LOG_WARN, "uploads.seal_failed msg=\"%s\"", e.msg);
+    else if (sealed || failed)
+        nx_log(failed ? LOG_WARN : LOG_INFO, "uploads.sealed_legacy sealed=%d failed=%d", sealed, failed);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     /* serve's settings are configuration (--listen …, applied by main.c); anything left is a typo */
@@ -170,6 +222,7 @@ int cmd_serve(int argc, char **argv)
     serving sv = {0};
     if (cli_open_app(&sv.app, false, true))
         return 1;
+    check_at_rest(&sv.app);
     int rc = serving_start(&sv);
     if (rc == 0) {
         char host[128];

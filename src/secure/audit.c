@@ -57,6 +57,7 @@ static const struct {
     {"enable", "启用"}, {"reveal", "查看敏感信息"}, {"export", "导出"}, {"import", "导入"},
     {"search_exact", "按证件号码或手机号查询"},
     {"delete", "删除"}, {"approve", "审核通过"}, {"reject", "驳回"}, {"return", "退回修改"},
+    {"upload", "上传"}, {"download", "下载材料"},
 }, objects[] = {
     {"user", "账号"}, {"resident", "居民"}, {"household", "户"}, {"street", "街道"}, {"community", "社区"},
     {"grid", "网格"}, {"estate", "小区"}, {"building", "楼栋"}, {"room", "房屋"}, {"shop", "商户"},

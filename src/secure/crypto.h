@@ -16,6 +16,8 @@
  * from the LOWEST id so that rotating the encryption key does not change any index (rotating the
  * index key would need a re-index of every table and is not supported yet).
  *
+ * Uploaded files are sealed whole with the same keys (blob_encrypt, below).
+ *
  * All functions are thread-safe. An nx_keys is immutable after keys_load and may be shared by all
  * threads. */
 #ifndef NX_SECURE_CRYPTO_H
@@ -117,5 +119,29 @@ void crypto_document_mac(const nx_keys *k, const void *message, size_t n, unsign
 
 /* Constant-time comparison of n bytes (the time depends on n only). */
 bool crypto_equal(const void *a, const void *b, size_t n);
+
+/* ---- files ---- */
+
+/* Bytes blob_encrypt adds: a 6-byte header ("\0NXE", version 1, key id), the nonce (24), the tag (16). */
+#define NX_BLOB_OVERHEAD 46
+
+/* Seal a whole file (any bytes, NULs included) with the active field key, XChaCha20-Poly1305-IETF,
+ * bound to context (at most 128 bytes, NULL = ""; uploads use their stored name). *out is malloc'd,
+ * *out_len = n + NX_BLOB_OVERHEAD. Returns 0; NX_EINVAL for NULL arguments or a long context;
+ * NX_ENOMEM. Never blocks. */
+int blob_encrypt(const nx_keys *k, const char *context, const void *plain, size_t n, unsigned char **out,
+                 size_t *out_len);
+
+/* Open what blob_encrypt sealed under the same context. *plain is malloc'd (release it with
+ * blob_plain_free), *plain_len its size. Returns 0; NX_EINVAL when the input is not sealed, is
+ * short, tampered, sealed under another context or with a key id not in the key file; NX_ENOMEM. */
+int blob_decrypt(const nx_keys *k, const char *context, const unsigned char *in, size_t n, unsigned char **plain,
+                 size_t *plain_len);
+
+/* True when data starts with blob_encrypt's header (says nothing about its integrity). Pure. */
+bool blob_is_sealed(const void *data, size_t n);
+
+/* Wipe n bytes of a plaintext from blob_decrypt and free it. NULL is accepted. */
+void blob_plain_free(void *plain, size_t n);
 
 #endif

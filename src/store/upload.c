@@ -1,23 +1,31 @@
-/* upload.c — the upload store (see upload.h): sniff, write exclusively, fsync, link into place.
+/* upload.c — the upload store (see upload.h): seal, write exclusively, fsync, link into place; read
+ * and open; seal what older versions left in clear. The structure walk is in upload_clean.c.
  *
- * A save writes "<dir>/.tmp-<name>" created with O_EXCL (never someone else's file, never a symlink
- * followed), fsyncs and closes it, then link()s it to "<dir>/<name>": link fails rather than replace
- * an existing file, so a name is never reused even in theory. The temporary name is unlinked whatever
- * happens, and the directory is fsync'ed so that the new entry survives a crash. A file system without
- * hard links answers link with EPERM or EOPNOTSUPP; then rename (the random name makes a clash
- * impossible in practice). A crash in the middle leaves at most a ".tmp-" file, never a half file
- * under a stored name. Names read back are checked to be stored names before they become paths, so a
- * damaged row cannot point outside the directory. */
+ * A save seals the bytes (blob_encrypt, context "upload:<name>") and writes "<dir>/.tmp-<name>"
+ * created with O_EXCL (never someone else's file, never a symlink followed), fsyncs and closes it,
+ * then link()s it to "<dir>/<name>": link fails rather than replace an existing file, so a name is
+ * never reused even in theory. The temporary name is unlinked whatever happens, and the directory is
+ * fsync'ed so that the new entry survives a crash. A file system without hard links answers link
+ * with EPERM or EOPNOTSUPP; then rename (the random name makes a clash impossible in practice). A
+ * crash in the middle leaves at most a ".tmp-" file, never a half file under a stored name. Names
+ * read back are checked to be stored names before they become paths, so a damaged row cannot point
+ * outside the directory.
+ *
+ * Sealing a legacy file is the one place a stored file is replaced: its sealed copy is renamed over
+ * it (atomic), and both forms open, so a reader racing the start-up pass never fails. */
 #include "store/upload.h"
 
+#include "base/log.h"
 #include "base/str.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <sodium.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -107,8 +115,14 @@ static void sync_dir(const char *dir)
     close(fd);
 }
 
-int upload_save(const char *data_dir, const void *data, size_t n, size_t max, const char *ext,
-                char name[UPLOAD_NAME_MAX], nx_err *e)
+/* The context a file is sealed under: its stored name, so a sealed file renamed does not open. */
+static void seal_context(char ctx[64], const char *name)
+{
+    snprintf(ctx, 64, "upload:%s", name);
+}
+
+int upload_save(const char *data_dir, const nx_keys *keys, const void *data, size_t n, size_t max,
+                const char *ext, char name[UPLOAD_NAME_MAX], nx_err *e)
 {
     name[0] = '\0';
     if (n == 0)
@@ -117,7 +131,7 @@ int upload_save(const char *data_dir, const void *data, size_t n, size_t max, co
         return nx_fail(e, NX_ETOOBIG, "file", "文件过大（上限 %zu 字节）", max);
     if (ext && !ext_ok(ext))
         return nx_fail(e, NX_EINVAL, "", "文件扩展名无效");
-    char dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX], hex[33];
+    char dir[PATH_MAX], tmp[PATH_MAX], path[PATH_MAX], hex[33], ctx[64];
     if ((size_t)snprintf(dir, sizeof dir, "%s/uploads", data_dir) >= sizeof dir - UPLOAD_NAME_MAX - 6)
         return nx_fail(e, NX_EIO, "", "上传目录的路径过长");
     if (mkdir(dir, 0700) != 0 && errno != EEXIST)
@@ -129,13 +143,23 @@ int upload_save(const char *data_dir, const void *data, size_t n, size_t max, co
     snprintf(stored, sizeof stored, "%s%s%s", hex, ext ? "." : "", ext ? ext : "");
     snprintf(tmp, sizeof tmp, "%s/.tmp-%s", dir, stored);
     snprintf(path, sizeof path, "%s/%s", dir, stored);
+    seal_context(ctx, stored);
+    unsigned char *sealed = NULL;
+    size_t sealed_n = 0;
+    int rc = blob_encrypt(keys, ctx, data, n, &sealed, &sealed_n);
+    if (rc)
+        return nx_fail(e, rc == NX_ENOMEM ? NX_ENOMEM : NX_EINTERNAL, "", "无法加密上传的文件");
     int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (fd < 0)
-        return save_failed(errno, e);
+    if (fd < 0) {
+        int err = errno;
+        free(sealed);
+        return save_failed(err, e);
+    }
     int err = 0;
-    bool ok = write_all(fd, data, n) == 0 && fsync(fd) == 0;
+    bool ok = write_all(fd, sealed, sealed_n) == 0 && fsync(fd) == 0;
     if (!ok)
         err = errno;
+    free(sealed);
     ok = close(fd) == 0 && ok;
     if (!ok && err == 0)
         err = errno;
@@ -151,26 +175,86 @@ int upload_save(const char *data_dir, const void *data, size_t n, size_t max, co
     return 0;
 }
 
-int upload_open(const char *data_dir, const char *name, int *fd, uint64_t *size)
+/* Read an open file whole (at most cap bytes): *buf malloc'd. -1 with errno on failure. */
+static int read_whole(int fd, uint64_t cap, unsigned char **buf, size_t *n)
 {
-    *fd = -1;
+    struct stat st;
+    *buf = NULL;
+    *n = 0;
+    if (fstat(fd, &st) != 0)
+        return -1;
+    if (!S_ISREG(st.st_mode)) {
+        errno = EINVAL;
+        return -1;
+    }
+    if ((uint64_t)st.st_size > cap) {
+        errno = EFBIG;
+        return -1;
+    }
+    size_t size = (size_t)st.st_size;
+    unsigned char *b = malloc(size ? size : 1);
+    if (b == NULL) {
+        errno = ENOMEM;
+        return -1;
+    }
+    size_t got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, b + got, size - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            free(b);
+            errno = EIO;
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    *buf = b;
+    *n = size;
+    return 0;
+}
+
+int upload_read(const char *data_dir, const nx_keys *keys, const char *name, size_t max, unsigned char **data,
+                size_t *n)
+{
+    *data = NULL;
+    *n = 0;
     if (!name_ok(name)) {
         errno = EINVAL;
         return -1;
     }
-    char path[PATH_MAX];
+    char path[PATH_MAX], ctx[64];
     snprintf(path, sizeof path, "%s/uploads/%s", data_dir, name);
-    int f = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-    struct stat st;
-    if (f < 0)
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
         return -1;
-    if (fstat(f, &st) != 0) {
-        close(f);
+    unsigned char *raw;
+    size_t raw_n;
+    int rc = read_whole(fd, (uint64_t)max + NX_BLOB_OVERHEAD, &raw, &raw_n);
+    int saved = errno;
+    close(fd);
+    if (rc) {
+        errno = saved;
         return -1;
     }
-    *fd = f;
-    *size = (uint64_t)st.st_size;
+    if (!blob_is_sealed(raw, raw_n)) { /* stored in clear before sealing: as it is */
+        *data = raw;
+        *n = raw_n;
+        return 0;
+    }
+    seal_context(ctx, name);
+    rc = blob_decrypt(keys, ctx, raw, raw_n, data, n);
+    free(raw);
+    if (rc) {
+        errno = rc == NX_ENOMEM ? ENOMEM : EBADMSG;
+        return -1;
+    }
     return 0;
+}
+
+void upload_free(unsigned char *data, size_t n)
+{
+    blob_plain_free(data, n);
 }
 
 void upload_remove(const char *data_dir, const char *name)
@@ -180,4 +264,72 @@ void upload_remove(const char *data_dir, const char *name)
     char path[PATH_MAX];
     snprintf(path, sizeof path, "%s/uploads/%s", data_dir, name);
     unlink(path);
+}
+
+/* Seal one clear file in place. 1 when sealed, 0 when it was sealed already, -1 on failure. */
+static int seal_one(const char *dir, const char *name, const nx_keys *keys)
+{
+    char path[PATH_MAX], tmp[PATH_MAX], ctx[64], hex[17];
+    unsigned char rnd[8];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    unsigned char *raw = NULL, *sealed = NULL;
+    size_t raw_n = 0, sealed_n = 0;
+    int rc = read_whole(fd, (uint64_t)1 << 31, &raw, &raw_n);
+    close(fd);
+    if (rc)
+        return -1;
+    if (blob_is_sealed(raw, raw_n) || raw_n == 0) {
+        free(raw);
+        return 0;
+    }
+    seal_context(ctx, name);
+    rc = blob_encrypt(keys, ctx, raw, raw_n, &sealed, &sealed_n);
+    sodium_memzero(raw, raw_n);
+    free(raw);
+    if (rc)
+        return -1;
+    randombytes_buf(rnd, sizeof rnd);
+    str_hex(hex, rnd, sizeof rnd);
+    snprintf(tmp, sizeof tmp, "%s/.tmp-seal-%s-%s", dir, hex, name);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        free(sealed);
+        return -1;
+    }
+    bool ok = write_all(fd, sealed, sealed_n) == 0 && fsync(fd) == 0;
+    free(sealed);
+    ok = close(fd) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok)
+        unlink(tmp);
+    return ok ? 1 : -1;
+}
+
+int upload_seal_legacy(const char *data_dir, const nx_keys *keys, int *sealed, int *failed, nx_err *e)
+{
+    *sealed = 0;
+    *failed = 0;
+    char dir[PATH_MAX];
+    if ((size_t)snprintf(dir, sizeof dir, "%s/uploads", data_dir) >= sizeof dir - UPLOAD_NAME_MAX - 40)
+        return nx_fail(e, NX_EIO, "", "上传目录的路径过长");
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : nx_fail(e, NX_EIO, "", "无法读取上传目录");
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!name_ok(de->d_name))
+            continue; /* ".", "..", temporary files, anything not ours */
+        int r = seal_one(dir, de->d_name, keys);
+        if (r > 0)
+            (*sealed)++;
+        else if (r < 0)
+            (*failed)++;
+    }
+    closedir(d);
+    if (*sealed)
+        sync_dir(dir);
+    return 0;
 }

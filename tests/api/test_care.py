@@ -303,8 +303,14 @@ def test_bad_input_changes_nothing():
     check_eq(after, before, "nothing changed")
 
 
-PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4"
-       b"\x89\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
+def _png_chunk(kind, data):
+    import struct, zlib
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+# A well-formed 1x1 RGBA PNG (every chunk's CRC right): uploads are walked by their structure.
+PNG = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00")
+       + _png_chunk(b"IDAT", __import__("zlib").compress(b"\x00\xff\x00\x00\xff")) + _png_chunk(b"IEND", b""))
 
 
 def test_photos():

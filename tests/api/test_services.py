@@ -23,7 +23,12 @@ S.start()
 admin = S.login()
 ctx = {}
 PASSWORD = "Svc2026pass!"
-JPEG = b"\xff\xd8\xff\xe0" + b"\x00\x10JFIF\x00" + b"\x00" * 200
+# A well-formed 1x1 grey baseline JPEG (SOI, JFIF, tables, frame, one scan, EOI): uploads are walked
+# by their structure, so a JFIF header followed by zeros is no longer a picture.
+JPEG = (b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
+        + b"\xff\xdb\x00\x43\x00" + b"\x01" * 64 + b"\xff\xc0\x00\x0b\x08\x00\x01\x00\x01\x01\x01\x11\x00"
+        + b"\xff\xc4\x00\x14\x00\x01" + b"\x00" * 16 + b"\xff\xc4\x00\x14\x10\x01" + b"\x00" * 16
+        + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00\x3f\xff\xd9")
 PDF = b"%PDF-1.4\n%fake but sniffable\n" + b"0" * 100
 
 TODAY = datetime.date.today()

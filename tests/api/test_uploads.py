@@ -132,6 +132,12 @@ def test_setup():
                                  {"item_id": item["id"], "form": {"purpose": "子女入学", "since": "2010-05-01"}})
     check_eq(st, 201, f"draft application ({a})")
     ctx["app"] = a
+    st, _, g = admin.post("/api/v1/grids", {"community_id": ca["id"], "name": "第一网格"})
+    check_eq(st, 201, f"grid {g}")
+    st, _, inc = ctx["staff"].post("/api/v1/incidents", {"category": "facility", "title": "路灯不亮", "place": "3号楼",
+                                                         "grid_id": g["id"]})
+    check_eq(st, 201, f"incident {inc}")
+    ctx["incident"] = inc.get("id")
 
 
 def test_pdf_link_from_public_url():
@@ -168,8 +174,161 @@ def test_public_url_validated():
     check(p.returncode != 0 and "public_url" in p.stderr, f"bad public_url refused ({p.returncode} {p.stderr!r})")
 
 
+ID_SCAN_TELL = b"ID-CARD-SCAN-370102195803041700-HAN-SUMEI"
+
+
+def id_scan():
+    """A "scan" of an ID card: a valid JPEG whose kept APP0 JFIF thumbnail area carries a tell-tale
+    string, so that the plaintext has bytes to look for on disk."""
+    body = b"JFXX\x00\x10" + ID_SCAN_TELL  # an APP0 JFXX extension is kept by the structure walk
+    seg = b"\xff\xe0" + struct.pack(">H", len(body) + 2) + body
+    return jpeg(seg)
+
+
+def upload_material(client, aid, key, data, filename="scan.jpg"):
+    return client.post(f"/api/v1/service-applications/{aid}/materials?key={key}&filename={filename}",
+                       raw=data, headers={"Content-Type": "image/jpeg"})
+
+
+def test_material_sealed_and_audited():
+    jm, staff = ctx["jumin"], ctx["staff"]
+    aid = ctx["app"]["id"]
+    scan = id_scan()
+    st, _, body = upload_material(jm, aid, "id_card", scan)
+    check_eq(st, 201, f"ID card scan uploaded ({body})")
+    mid = body.get("material_id")
+    ctx["mid"] = mid
+    names = stored_files()
+    check_eq(len(names), 1, f"one stored file {names}")
+    raw = open(os.path.join(S.data, "uploads", names[0]), "rb").read() if names else b""
+    check(ID_SCAN_TELL not in raw and b"JFIF" not in raw and b"\xff\xd8\xff" not in raw[:8],
+          "the stored file holds neither the scan's bytes nor a JPEG header")
+    check(len(raw) == len(scan) + 46, f"sealed: the scan plus 46 bytes of header, nonce and tag ({len(raw)})")
+    hit = data_dir_holds(ID_SCAN_TELL)
+    check(hit is None, f"no file under the data directory holds the scan in clear ({hit})")
+    st, resp, data = staff.get(f"/api/v1/service-applications/{aid}/materials/{mid}")
+    check(st == 200 and data == scan, "the download gives the scan back byte for byte")
+    check_eq(resp.getheader("Cache-Control"), "no-store", "a material is not cached")
+    # the download is audited: who, which application and material, when
+    st, _, audit = admin.get(f"/api/v1/audit?action=download&object_type=service_application&object_id={aid}")
+    check_eq(st, 200, "audit readable")
+    items = audit.get("items", [])
+    check(len(items) == 1, f"one download audited: {items}")
+    if items:
+        a = items[0]
+        check_eq(a.get("username"), "staff_an", "who downloaded")
+        check(a.get("action_label") == "下载材料", f"the entry carries a Chinese label: {a}")
+        detail = a.get("detail") or {}
+        check(detail.get("material_id") == mid and detail.get("key") == "id_card", f"which material: {a}")
+        check(bool(a.get("at") or a.get("created_at")), f"when: {a}")
+    st, _, _ = jm.get(f"/api/v1/service-applications/{aid}/materials/{mid}")
+    check_eq(st, 200, "the applicant downloads too")
+    st, _, audit = admin.get(f"/api/v1/audit?action=download&object_type=service_application&object_id={aid}")
+    check_eq(len(audit.get("items", [])), 2, "each download is one audit entry")
+    # a refused download (another community's staff would get 404) writes nothing; a missing one neither
+    st, resp, body = staff.get(f"/api/v1/service-applications/{aid}/materials/{mid + 1000}")
+    check(is_problem(st, resp, body, 404), "an unknown material is 404")
+    st, _, audit = admin.get(f"/api/v1/audit?action=download&object_type=service_application&object_id={aid}")
+    check_eq(len(audit.get("items", [])), 2, "no audit entry for a refused download")
+
+
+def test_content_checked():
+    jm = ctx["jumin"]
+    aid = ctx["app"]["id"]
+    before = stored_files()
+    import random
+    rnd = random.Random(21)
+    junk_png = b"\x89PNG\r\n\x1a\n" + bytes(rnd.randrange(256) for _ in range(4000))
+    st, resp, body = ctx["staff"].request("POST", f"/api/v1/incidents/{ctx['incident']}/photos", raw=junk_png,
+                                          headers=OCTET)
+    check(is_problem(st, resp, body, 422, "file"), f"a PNG signature and random bytes refused as a photo ({st} {body})")
+    bad_crc = bytearray(png())
+    bad_crc[-20] ^= 1  # inside IDAT
+    st, resp, body = ctx["staff"].request("POST", f"/api/v1/incidents/{ctx['incident']}/photos", raw=bytes(bad_crc),
+                                          headers=OCTET)
+    check(is_problem(st, resp, body, 422, "file"), f"a PNG with a wrong CRC refused ({st} {body})")
+    fake_jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 300
+    st, resp, body = upload_material(jm, aid, "id_card", fake_jpeg)
+    check(is_problem(st, resp, body, 422, "file"), f"a JPEG header and zeros refused as a material ({st} {body})")
+    check_eq(stored_files(), before, "nothing stored by refused uploads")
+
+
+def test_photo_exif_stripped():
+    staff = ctx["staff"]
+    photo = jpeg(exif_gps())
+    check(GPS_TELL in photo and b"Exif" in photo, "the fixture carries Exif with a GPS block")
+    st, _, body = staff.request("POST", f"/api/v1/incidents/{ctx['incident']}/photos", raw=photo, headers=OCTET)
+    check(st == 201 and body.get("content_type") == "image/jpeg", f"photo stored ({st} {body})")
+    url = body.get("url", "/none")
+    st, resp, data = staff.get(url)
+    check_eq(st, 200, "photo served")
+    check(GPS_TELL not in data and struct.pack(">IIII", 39, 1, 54, 1) not in data, "the GPS block is gone")
+    check(data[:2] == b"\xff\xd8" and data.endswith(b"\xff\xd9"), "still a JPEG")
+    check(b"Exif\x00\x00MM\x00\x2a" in data and len(data) == len(jpeg()) + 36,
+          "only a minimal Exif (the orientation) is left")
+    check_eq(body.get("size"), len(data), "the size answered is the size kept")
+    cc = resp.getheader("Cache-Control") or ""
+    check("no-store" in cc and "max-age=3600" not in cc, f"a photo is not cached an hour ({cc})")
+    check(data_dir_holds(GPS_TELL) is None, "the GPS tell-tale is nowhere under the data directory")
+    # a JPEG material (a scan taken with a phone) loses its EXIF too
+    st, _, body = upload_material(ctx["jumin"], ctx["app"]["id"], "id_card", photo, "phone.jpg")
+    check_eq(st, 201, f"phone scan uploaded ({body})")
+    mid = body.get("material_id")
+    st, _, data = ctx["jumin"].get(f"/api/v1/service-applications/{ctx['app']['id']}/materials/{mid}")
+    check(st == 200 and GPS_TELL not in data and data[:2] == b"\xff\xd8", "the material's GPS block is gone")
+
+
+def test_legacy_clear_file_sealed_at_start():
+    """A file an older version stored in clear: still downloads, and the next start seals it."""
+    names = stored_files()
+    scan = id_scan()
+    # the first material (the ID scan): put it back in clear, as a version before sealing wrote it
+    target = None
+    for n in names:
+        p = os.path.join(S.data, "uploads", n)
+        if not n.endswith(".jpg"):
+            target = p
+            break
+    check(target is not None, f"the material's file found among {names}")
+    if target is None:
+        return
+    S.stop()
+    with open(target, "wb") as f:
+        f.write(scan)
+    S.start()
+    raw = open(target, "rb").read()
+    check(ID_SCAN_TELL not in raw and raw[:4] == b"\x00NXE", "the clear file was sealed at start-up")
+    check("uploads.sealed_legacy sealed=1" in S.tail_log(), "the start-up pass is logged")
+    staff = S.login("staff_an", PASSWORD)
+    st, _, data = staff.get(f"/api/v1/service-applications/{ctx['app']['id']}/materials/{ctx['mid']}")
+    check(st == 200 and data == scan, "the sealed file downloads the same bytes")
+    ctx["staff"] = staff
+    ctx["jumin"] = S.login("jumin_han", PASSWORD)
+
+
+def test_key_file_warning():
+    """The default key file (in the data directory) draws a start-up warning; one kept elsewhere does not."""
+    check("security.key_file_beside_data" in S.tail_log(), "warning for the key file in the data directory")
+    outside = tempfile.mkdtemp(prefix="nxkey-")
+    data = tempfile.mkdtemp(prefix="nxapi-key-")
+    try:
+        with open(os.path.join(data, "nuanxin.conf"), "w") as f:
+            f.write(f"key_file = {outside}/nuanxin.key\n")
+        other = Server(data=data)
+        other.start()
+        log = other.tail_log()
+        other.stop()
+        check(os.path.exists(os.path.join(outside, "nuanxin.key")), "init wrote the key file outside")
+        check("security.key_file_beside_data" not in log, f"no warning with the key file outside: {log[-500:]}")
+    finally:
+        shutil.rmtree(outside, ignore_errors=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
 def test_cleanup():
     S.cleanup()
 
 
-run([test_setup, test_pdf_link_from_public_url, test_public_url_validated, test_cleanup])
+run([test_setup, test_pdf_link_from_public_url, test_public_url_validated, test_material_sealed_and_audited,
+     test_content_checked, test_photo_exif_stripped, test_legacy_clear_file_sealed_at_start, test_key_file_warning,
+     test_cleanup])

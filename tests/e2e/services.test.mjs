@@ -13,7 +13,9 @@ import assert from 'node:assert/strict'
 import { BASE, launch, newContext, login, shot } from './harness.mjs'
 import { idCheckChar } from '../../web/src/utils/idcard.js'
 
-const JPEG = Buffer.concat([Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x10]), Buffer.from('JFIF\0'), Buffer.alloc(300)])
+// a well-formed 1x1 grey baseline JPEG: uploads are walked by their structure, a JFIF header
+// followed by zeros is refused
+const JPEG = Buffer.from('ffd8ffe000104a46494600010100000100010000ffdb00430001010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101010101ffc0000b080001000101011100ffc40014000100000000000000000000000000000000ffc40014100100000000000000000000000000000000ffda0008010100003f003fffd9', 'hex')
 const PDF = Buffer.from('%PDF-1.4\n%lease for the e2e test\n' + '0'.repeat(100))
 const ADMIN_PW = process.env.NX_ADMIN_PASSWORD
 const ADMIN_NEW_PW = 'Nx-e2e-Secret-2026' // what admin.test.mjs sets

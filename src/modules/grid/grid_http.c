@@ -84,14 +84,15 @@ static int inc_photo(http_req *r, void *ctx)
     if (rc)
         return rc;
     const void *body = http_body(r, &len);
-    if ((rc = visits_photo_add(app, &who, "incident", id, body, len, (size_t)app->cfg->max_upload, &photo,
+    size_t stored = 0;
+    if ((rc = visits_photo_add(app, &who, "incident", id, body, len, (size_t)app->cfg->max_upload, &photo, &stored,
                                http_err(r))))
         return rc;
     char url[64];
     snprintf(url, sizeof url, "/api/v1/photos/%lld", (long long)photo);
     http_add_header(r, "Location", url);
     return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)photo, "content_type",
-                                             visits_sniff_image(body, len), "url", url, "size", (json_int_t)len));
+                                             visits_sniff_image(body, len), "url", url, "size", (json_int_t)stored));
 }
 
 int grid_routes(http_server *srv, nx_app *app)

@@ -22,6 +22,7 @@
 #include "store/upload.h"
 #include "text/mask.h"
 
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -684,6 +685,8 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
     if (n == 0)
         return nx_fail(e, NX_EINVAL, "file", "上传的文件为空");
     char name[UPLOAD_NAME_MAX] = "";
+    unsigned char *clean = NULL;
+    size_t clean_n = 0;
     int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
@@ -727,6 +730,9 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
                      kind ? "类型不符" : "不是可识别的 PDF 或图片");
         goto fail;
     }
+    /* the structure is walked and metadata (a photo's EXIF GPS position) dropped before storing */
+    if ((rc = upload_clean(type, data, n, &clean, &clean_n, e)))
+        goto fail;
     int64_t count = 0;
     store_param cp[] = {P_INT(id), P_TEXT(key)};
     if ((rc = store_one_int(tx,
@@ -738,10 +744,10 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
         rc = nx_fail(e, NX_ECONFLICT, "key", "“%s”最多上传 %d 个文件", label, MATERIALS_PER_KEY);
         goto fail;
     }
-    if ((rc = upload_save(app->cfg->data_dir, data, n, (size_t)max, NULL, name, e)))
+    if ((rc = upload_save(app->cfg->data_dir, app->keys, clean, clean_n, (size_t)max, NULL, name, e)))
         goto fail;
     store_param p[] = {P_INT(id),       P_INT(a.community_id), P_TEXT(key),          P_TEXT(filename),
-                       P_TEXT(type->mime), P_INT((int64_t)n), P_TEXT(name), P_ID(who->user_id),
+                       P_TEXT(type->mime), P_INT((int64_t)clean_n), P_TEXT(name), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
     if ((rc = store_one_int(
              tx,
@@ -753,17 +759,19 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
                                 label, e)))
         goto fail;
     if ((rc = audit_write_new(tx, who, "upload", "service_application", id, a.community_id,
-                              json_pack("{s:s, s:s, s:I}", "key", key, "type", kind, "size", (json_int_t)n),
+                              json_pack("{s:s, s:s, s:I}", "key", key, "type", kind, "size", (json_int_t)clean_n),
                               e)))
         goto fail;
     rc = store_commit(tx, e);
     if (rc)
         upload_remove(app->cfg->data_dir, name);
+    upload_free(clean, clean_n);
     services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     return rc;
 fail:
     upload_remove(app->cfg->data_dir, name);
+    upload_free(clean, clean_n);
     services_app_row_cleanup(&a);
     services_item_cleanup(&it);
     store_rollback(tx);
@@ -809,39 +817,57 @@ fail:
     return rc;
 }
 
-int services_material_open(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id, int *fd,
-                           uint64_t *size, char *content_type, size_t ct_cap, nx_err *e)
+int services_material_read(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id,
+                           unsigned char **data, size_t *size, char *content_type, size_t ct_cap, nx_err *e)
 {
+    *data = NULL;
+    *size = 0;
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看材料");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
     services_app_row a = {0};
-    char name[64] = "";
+    char name[64] = "", key[64] = "";
     if ((rc = services_app_load(app, tx, who, id, &a, e)))
-        goto done;
+        goto fail;
     store_rows *r;
     store_param p[] = {P_INT(material_id), P_INT(id)};
     if ((rc = store_query(tx,
-                          "SELECT stored_name, content_type FROM service_materials WHERE id = $1 AND application_id = $2 "
-                          "AND removed_at IS NULL",
+                          "SELECT stored_name, content_type, material_key FROM service_materials WHERE id = $1 "
+                          "AND application_id = $2 AND removed_at IS NULL",
                           p, 2, &r, e)))
-        goto done;
+        goto fail;
     if ((rc = store_first(r, "材料不存在", e)) == 0) {
         str_copy(name, store_text(r, 0), sizeof name);
         str_copy(content_type, store_text(r, 1), ct_cap);
+        str_copy(key, store_text(r, 2), sizeof key);
     }
     store_rows_free(r);
     if (rc)
-        goto done;
-    if (upload_open(app->cfg->data_dir, name, fd, size) != 0) {
-        nx_log(LOG_WARN, "services.material_missing material=%lld", (long long)material_id);
-        rc = nx_fail(e, NX_EIO, "", "材料文件丢失");
-        goto done;
+        goto fail;
+    if (upload_read(app->cfg->data_dir, app->keys, name, (size_t)app->cfg->max_upload, data, size) != 0) {
+        nx_log(LOG_WARN, "services.material_unreadable material=%lld errno=%d", (long long)material_id, errno);
+        rc = errno == EBADMSG ? nx_fail(e, NX_EIO, "", "材料文件无法解密（已损坏或密钥文件不符）")
+                              : nx_fail(e, NX_EIO, "", "材料文件丢失");
+        goto fail;
     }
-done:
+    /* a scan of an ID card or a household register leaving the system: who, which, when */
+    if ((rc = audit_write_new(tx, who, "download", "service_application", id, a.community_id,
+                              json_pack("{s:I, s:s}", "material_id", (json_int_t)material_id, "key", key), e)))
+        goto fail;
+    services_app_row_cleanup(&a);
+    if ((rc = store_commit(tx, e))) {
+        upload_free(*data, *size);
+        *data = NULL;
+        *size = 0;
+    }
+    return rc;
+fail:
+    upload_free(*data, *size);
+    *data = NULL;
+    *size = 0;
     services_app_row_cleanup(&a);
     store_rollback(tx);
     return rc;

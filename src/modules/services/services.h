@@ -91,9 +91,12 @@ int services_app_list(nx_app *app, const nx_principal *who, const services_query
 int services_material_add(nx_app *app, const nx_principal *who, int64_t id, const char *key, const char *filename,
                           const void *data, size_t n, int64_t *material_id, nx_err *e);
 int services_material_remove(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id, nx_err *e);
-/* Open a material for download: *fd (caller closes), *size, content_type (at least 32 bytes). */
-int services_material_open(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id, int *fd,
-                           uint64_t *size, char *content_type, size_t ct_cap, nx_err *e);
+/* Read a material for download, opened (uploads are sealed at rest): *data (release it with
+ * upload_free), *size, content_type (at least 32 bytes). The download is audited ("download",
+ * the application, {material_id, key}) in the same transaction; no audit entry, no bytes.
+ * NX_EIO when the file is missing or does not open. */
+int services_material_read(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id,
+                           unsigned char **data, size_t *size, char *content_type, size_t ct_cap, nx_err *e);
 
 /* ---- review ---- */
 

@@ -11,6 +11,7 @@
 
 #include "base/str.h"
 #include "modules/app_http.h"
+#include "store/upload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,15 +261,19 @@ static int get_material(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t id, mid;
-    int rc, fd;
-    uint64_t size;
+    int rc;
+    unsigned char *data;
+    size_t size;
     char ct[64];
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_param_id(r, "mid", &mid)) ||
-        (rc = services_material_open(app, &who, id, mid, &fd, &size, ct, sizeof ct, http_err(r))))
+        (rc = services_material_read(app, &who, id, mid, &data, &size, ct, sizeof ct, http_err(r))))
         return rc;
     http_add_header(r, "Content-Disposition", "attachment");
     http_add_header(r, "X-Content-Type-Options", "nosniff");
-    return http_reply_fd(r, 200, ct, fd, size);
+    http_add_header(r, "Cache-Control", "no-store");
+    rc = http_reply_bytes(r, 200, ct, data, size);
+    upload_free(data, size);
+    return rc;
 }
 
 static int delete_material(http_req *r, void *ctx)

@@ -16,11 +16,13 @@
 #include "modules/visits/visits_internal.h"
 
 #include "base/jsonin.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "notify/outbox.h"
 #include "secure/audit.h"
 #include "store/upload.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -299,7 +301,7 @@ const char *visits_sniff_image(const void *data, size_t len)
 }
 
 int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_type, int64_t owner_id,
-                     const void *data, size_t len, size_t max, int64_t *id, nx_err *e)
+                     const void *data, size_t len, size_t max, int64_t *id, size_t *stored, nx_err *e)
 {
     bool incident = strcmp(owner_type, "incident") == 0;
     if (!incident && strcmp(owner_type, "visit") != 0)
@@ -322,6 +324,8 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     perm_scope_q(who, "o.", incident ? "reporter_resident_id" : "resident_id", &q);
     int rc;
     char name[UPLOAD_NAME_MAX] = "";
+    unsigned char *clean = NULL;
+    size_t clean_n = 0;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
@@ -344,10 +348,12 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
         goto fail;
     }
     const char *ctype = type->mime;
-    if ((rc = upload_save(app->cfg->data_dir, data, len, max, type->ext, name, e)))
+    /* the structure is walked and EXIF (a GPS position of the resident's home) dropped before storing */
+    if ((rc = upload_clean(type, data, len, &clean, &clean_n, e)) ||
+        (rc = upload_save(app->cfg->data_dir, app->keys, clean, clean_n, max, type->ext, name, e)))
         goto fail;
     store_param ins[] = {P_INT(community), P_ID(grid), P_TEXT(owner_type), P_INT(owner_id), P_ID(resident),
-                         P_TEXT(name), P_TEXT(ctype), P_INT((int64_t)len), P_ID(who->user_id), P_INT(clock_now_ms())};
+                         P_TEXT(name), P_TEXT(ctype), P_INT((int64_t)clean_n), P_ID(who->user_id), P_INT(clock_now_ms())};
     if ((rc = store_query(tx,
                           "INSERT INTO care_photos (community_id, grid_id, owner_type, owner_id, resident_id, "
                           "file_name, content_type, size, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
@@ -360,23 +366,29 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     if (rc)
         goto fail;
     json_t *d = json_pack("{s:s, s:I, s:s, s:I}", "owner_type", owner_type, "owner_id", (json_int_t)owner_id,
-                          "content_type", ctype, "size", (json_int_t)len);
+                          "content_type", ctype, "size", (json_int_t)clean_n);
     rc = audit_write(tx, who, "upload", "photo", *id, community, d, e);
     json_decref(d);
     if (rc)
         goto fail;
     if ((rc = store_commit(tx, e)))
         upload_remove(app->cfg->data_dir, name);
+    else if (stored)
+        *stored = clean_n;
+    free(clean);
     return rc;
 fail:
     upload_remove(app->cfg->data_dir, name);
+    free(clean);
     store_rollback(tx);
     return rc;
 }
 
-int visits_photo_open(nx_app *app, const nx_principal *who, int64_t id, int *fd, char ctype[32], uint64_t *size,
-                      nx_err *e)
+int visits_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigned char **data, size_t *size,
+                      char ctype[32], nx_err *e)
 {
+    *data = NULL;
+    *size = 0;
     if (!perm_has(who, RIGHT_CARE_READ) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看照片");
     sqlq q;
@@ -399,8 +411,12 @@ int visits_photo_open(nx_app *app, const nx_principal *who, int64_t id, int *fd,
     store_rollback(tx);
     if (rc)
         return rc;
-    if (upload_open(app->cfg->data_dir, name, fd, size) != 0)
-        return nx_fail(e, NX_ENOTFOUND, "", "照片文件不存在");
+    if (upload_read(app->cfg->data_dir, app->keys, name, (size_t)app->cfg->max_upload, data, size) != 0) {
+        if (errno == ENOENT)
+            return nx_fail(e, NX_ENOTFOUND, "", "照片文件不存在");
+        nx_log(LOG_WARN, "visits.photo_unreadable photo=%lld errno=%d", (long long)id, errno);
+        return nx_fail(e, NX_EIO, "", "照片文件无法读取（已损坏或密钥文件不符）");
+    }
     return 0;
 }
 

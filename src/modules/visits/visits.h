@@ -144,13 +144,17 @@ int visits_list(nx_app *app, const nx_principal *who, const care_filter *f, json
 
 /* Store an image for owner_type "visit" or "incident" (the owner must be in who's scope and
  * writable: CARE_WRITE, or the resident who reported the incident). The type is sniffed from the
- * magic bytes (JPEG, PNG, WebP; else NX_EUNSUPP); max bytes is the cap (NX_ETOOBIG). Written to
- * <data_dir>/uploads/<random>.<ext> with mode 0600. */
+ * magic bytes (JPEG, PNG, WebP; else NX_EUNSUPP); max bytes is the cap (NX_ETOOBIG); its structure
+ * is walked (NX_EINVAL, field "file", for a damaged picture) and its metadata (EXIF, GPS) dropped
+ * (upload_clean). Sealed into <data_dir>/uploads/<random>.<ext> with mode 0600. *stored (may be
+ * NULL) gets the size kept. */
 int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_type, int64_t owner_id,
-                     const void *data, size_t len, size_t max, int64_t *id, nx_err *e);
-/* Open a photo in who's scope: *fd (caller owns), content type, size. */
-int visits_photo_open(nx_app *app, const nx_principal *who, int64_t id, int *fd, char ctype[32],
-                      uint64_t *size, nx_err *e);
+                     const void *data, size_t len, size_t max, int64_t *id, size_t *stored, nx_err *e);
+/* Read a photo in who's scope, opened (uploads are sealed at rest): *data (release it with
+ * upload_free), *size, content type. NX_ENOTFOUND out of scope or when the file is gone, NX_EIO when
+ * it does not open. */
+int visits_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigned char **data, size_t *size,
+                      char ctype[32], nx_err *e);
 /* The photos of an owner as a JSON array [{id, content_type, size, url}] (no scope check: the
  * caller has read the owner). Runs on tx. */
 int visits_photos_json(store_tx *tx, const char *owner_type, int64_t owner_id, json_t **out, nx_err *e);

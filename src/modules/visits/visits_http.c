@@ -5,6 +5,7 @@
 
 #include "base/str.h"
 #include "modules/visits/visits_http.h"
+#include "store/upload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -188,13 +189,15 @@ static int visit_photo(http_req *r, void *ctx)
     if (rc)
         return rc;
     const void *body = http_body(r, &len);
-    if ((rc = visits_photo_add(app, &who, "visit", id, body, len, (size_t)app->cfg->max_upload, &photo, http_err(r))))
+    size_t stored = 0;
+    if ((rc = visits_photo_add(app, &who, "visit", id, body, len, (size_t)app->cfg->max_upload, &photo, &stored,
+                               http_err(r))))
         return rc;
     char url[64];
     snprintf(url, sizeof url, "/api/v1/photos/%lld", (long long)photo);
     http_add_header(r, "Location", url);
     return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)photo, "content_type",
-                                             visits_sniff_image(body, len), "url", url, "size", (json_int_t)len));
+                                             visits_sniff_image(body, len), "url", url, "size", (json_int_t)stored));
 }
 
 static int photo_get(http_req *r, void *ctx)
@@ -202,15 +205,19 @@ static int photo_get(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t id;
-    int fd;
+    unsigned char *data;
     char ctype[32];
-    uint64_t size;
+    size_t size;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = visits_photo_open(app, &who, id, &fd, ctype, &size, http_err(r))))
+    if ((rc = http_param_id(r, "id", &id)) || (rc = visits_photo_read(app, &who, id, &data, &size, ctype, http_err(r))))
         return rc;
-    http_add_header(r, "Cache-Control", "private, max-age=3600");
+    /* a photo of a resident's home is not kept by the browser or anything between (a shared office
+     * computer, a proxy); the web app asks again when it shows it again */
+    http_add_header(r, "Cache-Control", "no-store");
     http_add_header(r, "X-Content-Type-Options", "nosniff");
-    return http_reply_fd(r, 200, ctype, fd, size);
+    rc = http_reply_bytes(r, 200, ctype, data, size);
+    upload_free(data, size);
+    return rc;
 }
 
 /* ---- problems ---- */
