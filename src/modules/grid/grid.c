@@ -163,21 +163,12 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     }
     int64_t community = 0;
     char *display = NULL;
-    store_param g[] = {P_INT(grid)};
-    int lrc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, e);
-    if (lrc && lrc != NX_ENOTFOUND) { /* the database failed: not "no such grid" */
-        rc = lrc;
-        goto fail;
-    }
-    if (lrc || !perm_covers(who, tx, community, grid)) {
-        rc = nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
-        goto fail;
-    }
-    if ((rc = visits_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
+    if ((rc = visits_grid_community(tx, who, grid, &community, e)) ||
+        (rc = visits_vocab_check(tx, "member_role", role, "role", "网格角色", e)))
         goto fail;
     if (user) {
         store_param u[] = {P_INT(user)};
-        lrc = store_one_text(tx, "SELECT display_name FROM users WHERE id = $1", u, 1, &display, e);
+        int lrc = store_one_text(tx, "SELECT display_name FROM users WHERE id = $1", u, 1, &display, e);
         if (lrc && lrc != NX_ENOTFOUND) { /* the database failed: not "no such account" */
             rc = lrc;
             goto fail;
@@ -190,17 +181,11 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_INT(grid), P_TEXT(role), P_ID(user), P_TEXT(name ? name : display),
                        P_BLOB(ct, ctn), P_TEXT(ct ? tail : NULL), P_TEXT(notes), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO grid_members (community_id, grid_id, role, user_id, name, phone_enc, phone_tail, "
-                          "notes, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) "
-                          "RETURNING id",
-                          p, 9, &r, e)))
-        goto fail;
-    rc = store_first(r, "保存失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc)
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO grid_members (community_id, grid_id, role, user_id, name, phone_enc, phone_tail, "
+                            "notes, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) "
+                            "RETURNING id",
+                            p, 9, id, e)))
         goto fail;
     json_t *d = json_pack("{s:s, s:I}", "role", role, "grid_id", (json_int_t)grid);
     rc = audit_write(tx, who, "create", "grid_member", *id, community, d, e);
@@ -324,16 +309,7 @@ int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64
     if ((rc = visits_vocab_check(tx, "incident_category", category, "category", "事件类别", e)))
         goto fail;
     if (self) {
-        store_param p[] = {P_INT(who->resident_id)};
-        store_rows *r;
-        if ((rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e)))
-            goto fail;
-        if ((rc = store_first(r, "居民不存在", e)) == 0) {
-            community = store_int(r, 0);
-            grid = store_int(r, 1);
-        }
-        store_rows_free(r);
-        if (rc)
+        if ((rc = visits_self_place(tx, who->resident_id, &community, &grid, e)))
             goto fail;
     } else {
         if (!grid && who->scope == SCOPE_GRID)
@@ -342,47 +318,25 @@ int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64
             rc = nx_fail(e, NX_EINVAL, "grid_id", "请指定事件所在网格");
             goto fail;
         }
-        store_param g[] = {P_INT(grid)};
-        int lrc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &community, e);
-        if (lrc && lrc != NX_ENOTFOUND) {
-            rc = lrc;
+        if ((rc = visits_grid_community(tx, who, grid, &community, e)))
             goto fail;
-        }
-        if (lrc || !perm_covers(who, tx, community, grid)) {
-            rc = nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
-            goto fail;
-        }
-    }
-    if (!community) {
-        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
-        goto fail;
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_ID(grid), P_TEXT(category), P_TEXT(title), P_TEXT(description),
                        P_TEXT(place), P_ID(who->user_id), P_ID(self ? who->resident_id : 0), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO incidents (community_id, grid_id, category, title, description, place, "
-                          "reporter_user_id, reporter_resident_id, status, occurred_at, created_at, updated_at) VALUES "
-                          "($1, $2, $3, $4, $5, $6, $7, $8, 'reported', $9, $9, $9) RETURNING id",
-                          p, 9, &r, e)))
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO incidents (community_id, grid_id, category, title, description, place, "
+                            "reporter_user_id, reporter_resident_id, status, occurred_at, created_at, updated_at) VALUES "
+                            "($1, $2, $3, $4, $5, $6, $7, $8, 'reported', $9, $9, $9) RETURNING id",
+                            p, 9, id, e)))
         goto fail;
-    rc = store_first(r, "上报失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc)
-        goto fail;
-    json_t *d = json_pack("{s:s, s:s}", "category", category, "by", self ? "resident" : "staff");
-    rc = visits_timeline_add(tx, community, "incident", *id, who, "reported", title, d, NULL, e);
-    if (rc == 0)
-        rc = audit_write(tx, who, "create", "incident", *id, community, d, e);
-    json_decref(d);
-    if (rc == 0) {
-        rc = outbox_emit_new(tx, GRID_EV_INCIDENT_REPORTED, community, "incident", *id,
-                             json_pack("{s:I, s:o, s:s}", "incident_id", (json_int_t)*id, "grid_id",
-                                       grid ? json_integer(grid) : json_null(), "category", category),
-                             e);
-    }
+    visits_change c = {"incident", *id, community, "reported", "create", title,
+                       json_pack("{s:s, s:s}", "category", category, "by", self ? "resident" : "staff"),
+                       GRID_EV_INCIDENT_REPORTED,
+                       json_pack("{s:I, s:o, s:s}", "incident_id", (json_int_t)*id, "grid_id",
+                                 grid ? json_integer(grid) : json_null(), "category", category)};
+    rc = visits_change_record(tx, who, &c, e);
+    json_decref(c.detail);
     if (rc)
         goto fail;
     return store_commit(tx, e);
@@ -439,15 +393,12 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
             goto fail;
         }
     }
-    if ((rc = store_exec(tx, sql, p, n, NULL, e)) ||
-        (rc = visits_timeline_add(tx, community, "incident", id, who, action, note, NULL, NULL, e)) ||
-        (rc = audit_write(tx, who, action, "incident", id, community, NULL, e)))
+    if ((rc = store_exec(tx, sql, p, n, NULL, e)))
         goto fail;
-    rc = outbox_emit_new(tx, kind, community, "incident", id,
-                         json_pack("{s:I, s:o}", "incident_id", (json_int_t)id, "grid_id",
-                                   grid ? json_integer(grid) : json_null()),
-                         e);
-    if (rc)
+    visits_change c = {"incident", id, community, action, NULL, note, NULL, kind,
+                       json_pack("{s:I, s:o}", "incident_id", (json_int_t)id, "grid_id",
+                                 grid ? json_integer(grid) : json_null())};
+    if ((rc = visits_change_record(tx, who, &c, e)))
         goto fail;
     return store_commit(tx, e);
 fail:

@@ -41,14 +41,7 @@ static int member_patch(http_req *r, void *ctx)
 
 static int inc_list(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    care_filter f;
-    json_t *out;
-    int rc;
-    if ((rc = visits_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = grid_incident_list(app, &who, &f, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return visits_http_list(r, ctx, grid_incident_list);
 }
 
 static int inc_create(http_req *r, void *ctx)

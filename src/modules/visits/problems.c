@@ -34,30 +34,20 @@ int vx_problem_insert(store_tx *tx, const nx_principal *who, const vx_problem_in
                        P_TEXT(in->description), P_TEXT(in->urgency ? in->urgency : "normal"),
                        P_TEXT(in->assignee ? "assigned" : "open"), P_ID(in->assignee), P_TEXT(in->deadline),
                        P_ID(who->user_id), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO problems (community_id, grid_id, resident_id, care_file_id, visit_id, source, "
-                          "category, title, description, urgency, status, assignee_user_id, deadline, raised_by, "
-                          "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                          "$14, $15, $15) RETURNING id",
-                          p, 15, &r, e)))
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO problems (community_id, grid_id, resident_id, care_file_id, visit_id, source, "
+                            "category, title, description, urgency, status, assignee_user_id, deadline, raised_by, "
+                            "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
+                            "$14, $15, $15) RETURNING id",
+                            p, 15, id, e)))
         return rc;
-    rc = store_first(r, "登记诉求失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc)
-        return rc;
-    json_t *d = json_pack("{s:s, s:s}", "source", in->source, "category", in->category);
-    rc = visits_timeline_add(tx, in->community, "problem", *id, who, "raised", in->title, d, NULL, e);
-    if (rc == 0)
-        rc = audit_write(tx, who, "create", "problem", *id, in->community, d, e);
-    json_decref(d);
-    if (rc == 0) {
-        rc = outbox_emit_new(tx, VISITS_EV_PROBLEM_RAISED, in->community, "problem", *id,
-                             json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)*id, "resident_id",
-                                       in->resident ? json_integer(in->resident) : json_null(), "source", in->source),
-                             e);
-    }
+    visits_change c = {"problem", *id, in->community, "raised", "create", in->title,
+                       json_pack("{s:s, s:s}", "source", in->source, "category", in->category),
+                       VISITS_EV_PROBLEM_RAISED,
+                       json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)*id, "resident_id",
+                                 in->resident ? json_integer(in->resident) : json_null(), "source", in->source)};
+    rc = visits_change_record(tx, who, &c, e);
+    json_decref(c.detail);
     return rc;
 }
 
@@ -141,22 +131,8 @@ int visits_problem_create(nx_app *app, const nx_principal *who, json_t *in, int6
     if (self) {
         pi.resident = who->resident_id;
         pi.source = "resident";
-        store_param p[] = {P_INT(pi.resident)};
-        store_rows *r;
-        if ((rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e)))
-            goto fail;
-        if ((rc = store_first(r, "居民不存在", e)) == 0) {
-            pi.community = store_int(r, 0);
-            pi.grid = store_int(r, 1);
-        }
-        store_rows_free(r);
-        if (rc)
-            goto fail;
-        if (!pi.community) {
-            rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
-            goto fail;
-        }
-        if ((rc = vx_active_file(tx, pi.resident, &pi.file, e)))
+        if ((rc = visits_self_place(tx, pi.resident, &pi.community, &pi.grid, e)) ||
+            (rc = vx_active_file(tx, pi.resident, &pi.file, e)))
             goto fail;
     } else {
         pi.source = pi.visit ? "visit" : "staff";
@@ -190,14 +166,9 @@ int visits_problem_create(nx_app *app, const nx_principal *who, json_t *in, int6
             if (!pi.file && (rc = vx_active_file(tx, pi.resident, &pi.file, e)))
                 goto fail;
         } else if (grid) {
-            store_param g[] = {P_INT(grid)};
-            int lrc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, &pi.community, e);
-            if (lrc && lrc != NX_ENOTFOUND) {
-                rc = lrc;
-                goto fail;
-            }
-            if (lrc || !perm_covers(who, tx, pi.community, grid)) {
-                rc = nx_fail(e, NX_EINVAL, "grid_id", "网格不存在或不在管理范围内");
+            if ((rc = visits_grid_community(tx, who, grid, &pi.community, e))) {
+                if (rc == NX_ENOTFOUND)
+                    rc = nx_fail(e, NX_EINVAL, "grid_id", "网格不存在或不在管理范围内");
                 goto fail;
             }
             pi.grid = grid;
@@ -274,15 +245,12 @@ static int problem_change(nx_app *app, const nx_principal *who, int64_t id, cons
     problem_cur c;
     if ((rc = load_problem(tx, who, id, &c, e)) || (check && (rc = check(&c, who, e))))
         goto fail;
-    if ((rc = store_exec(tx, sql, p, n, NULL, e)) ||
-        (rc = visits_timeline_add(tx, c.community, "problem", id, who, action, note, detail, NULL, e)) ||
-        (rc = audit_write(tx, who, action, "problem", id, c.community, detail, e)))
+    if ((rc = store_exec(tx, sql, p, n, NULL, e)))
         goto fail;
-    rc = outbox_emit_new(tx, kind, c.community, "problem", id,
-                         json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)id, "resident_id",
-                                   c.resident ? json_integer(c.resident) : json_null(), "action", action),
-                         e);
-    if (rc)
+    visits_change ch = {"problem", id, c.community, action, NULL, note, detail, kind,
+                        json_pack("{s:I, s:o, s:s}", "problem_id", (json_int_t)id, "resident_id",
+                                  c.resident ? json_integer(c.resident) : json_null(), "action", action)};
+    if ((rc = visits_change_record(tx, who, &ch, e)))
         goto fail;
     return store_commit(tx, e);
 fail:

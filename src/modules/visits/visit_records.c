@@ -146,17 +146,11 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
     store_param p[] = {P_INT(community), P_ID(grid),     P_INT(resident), P_ID(file),      P_ID(task),
                        P_TEXT(on),       P_TEXT(kind),   P_TEXT(visitors), P_TEXT(findings), P_TEXT(mood),
                        P_TEXT(health),   P_TEXT(followup), P_TEXT(remarks), P_ID(who->user_id), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO visits (community_id, grid_id, resident_id, care_file_id, task_id, visited_on, "
-                          "kind, visitors, findings, mood, health, followup_on, remarks, user_id, created_at) VALUES "
-                          "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-                          p, 15, &r, e)))
-        goto fail;
-    rc = store_first(r, "登记走访失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc)
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO visits (community_id, grid_id, resident_id, care_file_id, task_id, visited_on, "
+                            "kind, visitors, findings, mood, health, followup_on, remarks, user_id, created_at) VALUES "
+                            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
+                            p, 15, id, e)))
         goto fail;
     /* the tasks it answers */
     store_param t[] = {P_INT(*id), P_INT(now), P_INT(resident), P_INT(task), P_TEXT(on)};

@@ -249,6 +249,30 @@ int visits_user_check(store_tx *tx, int64_t user, int64_t community, const char 
 int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing,
                    const char *type, int64_t id, bool photos, json_t **out, nx_err *e);
 
+/* One change of an object (a problem, an incident …), recorded three ways in the caller's write
+ * transaction: a timeline entry (action, note, detail), an audit row (audit_action, or action when
+ * NULL, with detail) and the outbox event kind with payload. detail is borrowed; payload is taken
+ * over whether or not the record succeeds (NULL, a failed json_pack, is NX_ENOMEM as in
+ * outbox_emit_new). Returns 0 or the first failure's code. */
+typedef struct visits_change {
+    const char *type;         /* "problem", "incident" … */
+    int64_t id, community;
+    const char *action;       /* the timeline's action ("raised", "dispatched" …) */
+    const char *audit_action; /* NULL: action */
+    const char *note;         /* may be NULL */
+    json_t *detail;           /* may be NULL */
+    const char *kind;         /* the event kind (an *_EV_* constant) */
+    json_t *payload;
+} visits_change;
+int visits_change_record(store_tx *tx, const nx_principal *who, const visits_change *c, nx_err *e);
+/* The community of grid, when who covers it: NX_ENOTFOUND naming grid_id ("网格不存在") when there
+ * is no such grid or it is out of who's scope, a failed read as its error. */
+int visits_grid_community(store_tx *tx, const nx_principal *who, int64_t grid, int64_t *community, nx_err *e);
+/* The community and grid (0: none) of the resident a resident's own request is about (no scope:
+ * the caller is that resident). NX_ENOTFOUND "居民不存在" when there is no such resident or it has
+ * no community. */
+int visits_self_place(store_tx *tx, int64_t resident, int64_t *community, int64_t *grid, nx_err *e);
+
 /* Register the routes (visits_http.c). */
 int visits_routes(http_server *srv, nx_app *app);
 

@@ -11,6 +11,7 @@
 #include "base/jsonin.h"
 #include "base/str.h"
 #include "notify/outbox.h"
+#include "secure/audit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,6 +70,47 @@ int visits_timeline_add(store_tx *tx, int64_t community, const char *type, int64
     if (entry)
         *entry = rc == 0 ? store_int(r, 0) : 0;
     store_rows_free(r);
+    return rc;
+}
+
+int visits_change_record(store_tx *tx, const nx_principal *who, const visits_change *c, nx_err *e)
+{
+    int rc = visits_timeline_add(tx, c->community, c->type, c->id, who, c->action, c->note, c->detail, NULL, e);
+    if (rc == 0)
+        rc = audit_write(tx, who, c->audit_action ? c->audit_action : c->action, c->type, c->id, c->community,
+                         c->detail, e);
+    if (rc) {
+        json_decref(c->payload);
+        return rc;
+    }
+    return outbox_emit_new(tx, c->kind, c->community, c->type, c->id, c->payload, e);
+}
+
+int visits_grid_community(store_tx *tx, const nx_principal *who, int64_t grid, int64_t *community, nx_err *e)
+{
+    store_param g[] = {P_INT(grid)};
+    int rc = store_one_int(tx, "SELECT community_id FROM grids WHERE id = $1", g, 1, community, e);
+    if (rc && rc != NX_ENOTFOUND) /* the database failed: not "no such grid" */
+        return rc;
+    if (rc || !perm_covers(who, tx, *community, grid))
+        return nx_fail(e, NX_ENOTFOUND, "grid_id", "网格不存在");
+    return 0;
+}
+
+int visits_self_place(store_tx *tx, int64_t resident, int64_t *community, int64_t *grid, nx_err *e)
+{
+    store_param p[] = {P_INT(resident)};
+    store_rows *r;
+    int rc = store_query(tx, "SELECT community_id, grid_id FROM residents WHERE id = $1", p, 1, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "居民不存在", e)) == 0) {
+        *community = store_int(r, 0);
+        *grid = store_int(r, 1);
+    }
+    store_rows_free(r);
+    if (rc == 0 && !*community)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
     return rc;
 }
 

@@ -50,9 +50,7 @@ int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_er
 }
 
 /* Lists share the filters of the query string; the other shapes are app_http.h's. */
-typedef int (*list_fn)(nx_app *, const nx_principal *, const care_filter *, json_t **, nx_err *);
-
-static int do_list(http_req *r, nx_app *app, list_fn list)
+int visits_http_list(http_req *r, nx_app *app, visits_list_fn list)
 {
     nx_principal who = app_principal(r);
     care_filter f;
@@ -111,7 +109,7 @@ static int policy_patch(http_req *r, void *ctx)
 
 static int file_list(http_req *r, void *ctx)
 {
-    return do_list(r, ctx, visits_care_file_list);
+    return visits_http_list(r, ctx, visits_care_file_list);
 }
 static int file_create(http_req *r, void *ctx)
 {
@@ -156,7 +154,7 @@ static int file_trigger(http_req *r, void *ctx)
 
 static int task_list(http_req *r, void *ctx)
 {
-    return do_list(r, ctx, visits_task_list);
+    return visits_http_list(r, ctx, visits_task_list);
 }
 static int task_get(http_req *r, void *ctx)
 {
@@ -168,7 +166,7 @@ static int task_patch(http_req *r, void *ctx)
 }
 static int visit_list(http_req *r, void *ctx)
 {
-    return do_list(r, ctx, visits_list);
+    return visits_http_list(r, ctx, visits_list);
 }
 static int visit_create(http_req *r, void *ctx)
 {
@@ -224,7 +222,7 @@ static int photo_get(http_req *r, void *ctx)
 
 static int problem_list(http_req *r, void *ctx)
 {
-    return do_list(r, ctx, visits_problem_list);
+    return visits_http_list(r, ctx, visits_problem_list);
 }
 static int problem_create(http_req *r, void *ctx)
 {

@@ -12,4 +12,9 @@
  * the request. 0, or NX_EINVAL with e naming the parameter. */
 int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e);
 
+/* A list of the usual shape on those filters: GET …?filters, then 200 with list(filters). Returns
+ * what a handler returns (app_http.h). */
+typedef int (*visits_list_fn)(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
+int visits_http_list(http_req *r, nx_app *app, visits_list_fn list);
+
 #endif

@@ -113,16 +113,10 @@ int visits_vocab_create(nx_app *app, const nx_principal *who, json_t *in, int64_
         return rc;
     int64_t now = clock_now_ms();
     store_param p[] = {P_TEXT(kind), P_TEXT(code), P_TEXT(label), P_INT(sort), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO care_vocab (kind, code, label, sort, active, created_at, updated_at) VALUES "
-                          "($1, $2, $3, $4, 1, $5, $5) RETURNING id",
-                          p, 5, &r, e)))
-        goto fail;
-    rc = store_first(r, "保存失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc)
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO care_vocab (kind, code, label, sort, active, created_at, updated_at) VALUES "
+                            "($1, $2, $3, $4, 1, $5, $5) RETURNING id",
+                            p, 5, id, e)))
         goto fail;
     json_t *d = json_pack("{s:s, s:s}", "kind", kind, "code", code);
     rc = audit_write(tx, who, "create", "care_vocab", *id, 0, d, e);
