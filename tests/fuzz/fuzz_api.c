@@ -40,6 +40,8 @@ static void cleanup(void)
     if (app.db)
         store_close(app.db);
     app.db = NULL;
+    keys_free(app.keys);
+    app.keys = NULL;
     const char *files[] = {"api.db", "api.db-wal", "api.db-shm", "nuanxin.key"};
     char p[128];
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
