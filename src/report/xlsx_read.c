@@ -523,6 +523,13 @@ static void XMLCALL sheet_start(void *ud, const XML_Char *name, const XML_Char *
         r->cur_row = r->last_row + 1;
         if (rs && str_to_i64(rs, 1, MAX_EXCEL_ROW, &v) == 0)
             r->cur_row = (int)v;
+        /* Rows come in increasing order (the OOXML schema; every spreadsheet program writes them so):
+         * a repeated or backward row number would make "第 N 行" messages name the wrong row
+         * (fuzz_xlsx found two rows numbered 1). */
+        if (r->cur_row <= r->last_row) {
+            HFAIL(r, NX_EINVAL, "第 %d 行格式错误：行号重复或顺序颠倒（上一行是第 %d 行）", r->cur_row, r->last_row);
+            return;
+        }
         r->in_row = true;
         r->last_col = -1;
     } else if (r->in_row && strcmp(n, "c") == 0) {

@@ -666,6 +666,41 @@ static void test_damaged_upload_is_invalid(void)
     sheet_close(r);
 }
 
+/* Row numbers must increase (found by fuzz_xlsx: two rows numbered 1 were both returned as row 1). */
+static void test_rows_out_of_order(void)
+{
+    const char *names[] = {"xl/workbook.xml", "xl/worksheets/sheet1.xml"};
+    const char *bodies[] = {
+        "<workbook xmlns=\"" NS_MAIN "\" xmlns:r=\"" NS_REL "\"><sheets><sheet name=\"S\" sheetId=\"1\" "
+        "r:id=\"rId1\"/></sheets></workbook>",
+        "<worksheet xmlns=\"" NS_MAIN "\"><sheetData>"
+        "<row r=\"1\"><c t=\"inlineStr\"><is><t>a</t></is></c></row>"
+        "<row r=\"3\"><c t=\"inlineStr\"><is><t>b</t></is></c></row>"
+        "<row r=\"3\"><c t=\"inlineStr\"><is><t>c</t></is></c></row>"
+        "</sheetData></worksheet>",
+    };
+    size_t len;
+    unsigned char *zip = zip_bytes(names, bodies, 2, &len);
+    CHECK(zip != NULL);
+    if (zip == NULL)
+        return;
+    sheet_reader *r = NULL;
+    nx_err e;
+    CHECK_INT(sheet_open_mem(zip, len, NULL, &r, &e), 0);
+    if (r) {
+        const char *const *c;
+        int nc;
+        CHECK_INT(sheet_next_row(r, &c, &nc), 1);
+        CHECK_INT(sheet_row_number(r), 1);
+        CHECK_INT(sheet_next_row(r, &c, &nc), 1);
+        CHECK_INT(sheet_row_number(r), 3);
+        CHECK_INT(sheet_next_row(r, &c, &nc), NX_EINVAL);
+        CHECK(strstr(sheet_error(r)->msg, "第 3 行") != NULL);
+        sheet_close(r);
+    }
+    free(zip);
+}
+
 int main(void)
 {
     TEST_RUN(test_round_trip);
@@ -676,5 +711,6 @@ int main(void)
     TEST_RUN(test_zip_bomb);
     TEST_RUN(test_serial_dates);
     TEST_RUN(test_damaged_upload_is_invalid);
+    TEST_RUN(test_rows_out_of_order);
     return TEST_DONE();
 }
