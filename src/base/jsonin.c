@@ -5,6 +5,7 @@
  * 应为字符串"), so the client can point at the input. The rules, the same for every module:
  *
  *  - JSON null counts as absent: optional → 1 (out untouched), required → "<key> 不能为空".
+ *    Exception: json_get_version refuses null, which would silently skip the concurrency check.
  *    json_is_null_field tells a PATCH handler that the client wants a field cleared.
  *  - No coercion: "12" is not an integer, 1 is not a boolean, 3.0 is not an integer.
  *  - Strings must be valid UTF-8 (jansson guarantees it for parsed text; we check again for
@@ -191,6 +192,13 @@ int json_read_date(json_t *obj, const char *key, bool required, const char **out
 {
     int rc = json_get_date(obj, key, required, out, e);
     return rc < 0 ? rc : 0;
+}
+
+int json_get_version(json_t *obj, int64_t *out, nx_err *e)
+{
+    if (json_is_object(obj) && json_is_null(json_object_get(obj, "version")))
+        return nx_fail(e, NX_EINVAL, "version", "version 不能为 null：请填写读取时的版本号，或省略该字段");
+    return json_get_int(obj, "version", false, 1, INT64_MAX, out, e);
 }
 
 bool json_is_null_field(json_t *obj, const char *key)

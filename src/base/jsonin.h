@@ -38,6 +38,10 @@ int json_get_str_array(json_t *obj, const char *key, bool required, size_t max_i
  * so that a rules function can read the fields of a body in one chain of ||. 0 or NX_EINVAL. */
 int json_read_str(json_t *obj, const char *key, bool required, size_t max_chars, const char **out, nx_err *e);
 int json_read_date(json_t *obj, const char *key, bool required, const char **out, nx_err *e);
+/* The optional "version" of a PATCH body (optimistic concurrency): absent → 1 (out untouched, no
+ * check); an integer ≥ 1 → 0; JSON null → NX_EINVAL, unlike other optional fields: a client that
+ * sends a version it has lost would otherwise overwrite another's change without noticing. */
+int json_get_version(json_t *obj, int64_t *out, nx_err *e);
 /* True when the key is present with JSON null (to clear an optional field in PATCH). */
 bool json_is_null_field(json_t *obj, const char *key);
 

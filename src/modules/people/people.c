@@ -81,7 +81,7 @@ int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e)
         return rc;
     if ((rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
         (rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
-        (rc = json_get_int(o, "version", false, 1, INT64_MAX, &in->version, e)) < 0)
+        (rc = json_get_version(o, &in->version, e)) < 0)
         return rc;
     json_t *tags = json_object_get(o, "tags");
     if (tags) {

@@ -347,7 +347,7 @@ int services_item_save(nx_app *app, const nx_principal *who, int64_t id, json_t 
         (rc = json_get_str(body, "category", false, 20, &category, e)) < 0 ||
         (rc = json_get_str(body, "description", false, 1000, &description, e)) < 0 ||
         (rc = json_get_int(body, "sort", false, 0, 100000, &sort, e)) < 0 ||
-        (rc = json_get_int(body, "version", false, 1, INT64_MAX, &version, e)) < 0)
+        (rc = json_get_version(body, &version, e)) < 0)
         return rc;
     if ((rc = json_get_bool(body, "active", false, &active, e)) < 0)
         return rc;

@@ -114,7 +114,7 @@ static int app_change(nx_app *app, const nx_principal *who, int64_t id, json_t *
     int rc;
     if ((rc = json_only(body, allowed, e)))
         return rc;
-    if ((rc = json_get_int(body, "version", false, 1, INT64_MAX, &version, e)) < 0)
+    if ((rc = json_get_version(body, &version, e)) < 0)
         return rc;
     json_t *form = json_object_get(body, "form");
     if (!json_is_object(form))

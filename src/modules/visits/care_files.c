@@ -169,7 +169,7 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
         (rc = check_text_fields(in, &living, &health, &needs, e)) ||
         (!clear_resp &&
          (rc = json_get_int(in, "responsible_user_id", false, 1, INT64_MAX, &responsible, e)) < 0) ||
-        (rc = json_get_int(in, "version", false, 1, INT64_MAX, &version, e)) < 0)
+        (rc = json_get_version(in, &version, e)) < 0)
         return rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))

@@ -255,6 +255,30 @@ static void test_null_field(void)
     json_decref(o);
 }
 
+/* version: optional, but null refused (it would skip the concurrency check silently). */
+static void test_version(void)
+{
+    nx_err e;
+    int64_t v = 0;
+    json_t *o = parse("{\"version\":3}");
+    nx_err_clear(&e);
+    CHECK_INT(json_get_version(o, &v, &e), 0);
+    CHECK_INT(v, 3);
+    json_decref(o);
+    o = parse("{}");
+    v = 0;
+    CHECK_INT(json_get_version(o, &v, &e), 1);
+    CHECK_INT(v, 0);
+    json_decref(o);
+    o = parse("{\"version\":null}");
+    CHECK_INT(json_get_version(o, &v, &e), NX_EINVAL);
+    CHECK_STR(e.field, "version");
+    json_decref(o);
+    o = parse("{\"version\":0}");
+    CHECK_INT(json_get_version(o, &v, &e), NX_EINVAL);
+    json_decref(o);
+}
+
 int main(void)
 {
     TEST_RUN(test_only);
@@ -265,5 +289,6 @@ int main(void)
     TEST_RUN(test_str_array);
     TEST_RUN(test_read);
     TEST_RUN(test_null_field);
+    TEST_RUN(test_version);
     return TEST_DONE();
 }
