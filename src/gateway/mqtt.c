@@ -396,10 +396,14 @@ static void handle_frame(gw_mqtt *q, int proto, const char *id, const uint8_t *f
     wire_msg m;
     nx_err e;
     nx_err_clear(&e);
+    bool refused = false;
     if (wire_proto_decode(proto, frame, len, &m, &e)) {
         BUMP(q, n_bad);
         nx_log(LOG_DEBUG, "mqtt.bad_frame proto=%s field=%s", wire_proto_name(proto), e.field);
-        return;
+        /* a health reading out of range is still answered (the protocol requires it); nothing stored */
+        if (wire_proto_decode_refused(proto, frame, len, &m))
+            return;
+        refused = true;
     }
     /* the topic names the device: a frame that names another one is not believed */
     bool names_other = m.device_id[0] && strcmp(m.device_id, id) != 0;
@@ -408,11 +412,20 @@ static void handle_frame(gw_mqtt *q, int proto, const char *id, const uint8_t *f
         nx_log(LOG_INFO, "mqtt.id_mismatch proto=%s type=%s", wire_proto_name(proto), m.type);
         return;
     }
-    BUMP(q, n_frames);
+    if (!refused)
+        BUMP(q, n_frames);
     seen_touch(q, proto, id, proto == WIRE_PROTO_WATCH ? m.mf : m.prefix, clock_mono_ms());
     char down[MQTT_TOPIC_MAX];
     if (mqtt_topic_make(q->prefix, proto, id, "down", down, sizeof down))
         return; /* cannot happen: prefix and id are bounded */
+    if (refused) {
+        char out[WIRE_REPLY_MAX];
+        size_t olen = 0;
+        wire_proto_reply(&m, now, out, sizeof out, &olen);
+        if (olen)
+            publish(q, down, out, olen, 0);
+        return;
+    }
     devices_in in;
     ingest_item_frame(&in, &m, id, now);
     if (m.kind == WIRE_ALARM) {

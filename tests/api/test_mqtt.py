@@ -526,10 +526,24 @@ def test_graceful_stop():
     log = open(os.path.join(S.data, "server.log"), "rb").read().decode(errors="replace")
     check("mqtt.stopped" in log, "the MQTT input stopped")
 
+def test_out_of_range_health_answered():
+    """Black-box run (issue 21): a health frame with out-of-range values is answered as the protocol
+    requires, over MQTT as over TCP, and nothing of it is stored."""
+    dev = "5678900002"
+    d = wait_device(dev)
+    before = len(admin.get(f"/api/v1/devices/{d['id']}/readings")[2]["items"]) if d else 0
+    DEV.drain()
+    DEV.publish(up("watch", dev), wframe(dev, "bphrt,400,96,104,,,,"), qos=1)
+    m = DEV.expect(down("watch", dev))
+    check_eq(m and m[1], wframe(dev, "bphrt"), "out-of-range bphrt answered")
+    time.sleep(0.5)
+    if d:
+        check_eq(len(admin.get(f"/api/v1/devices/{d['id']}/readings")[2]["items"]), before, "nothing stored")
+
 
 try:
     run([test_connect_and_keepalive, test_position_split_across_messages, test_sos_without_fix_acked_after_commit,
-         test_no_ack_before_commit, test_iw_login_and_alarm, test_bad_input_stores_nothing,
+         test_no_ack_before_commit, test_iw_login_and_alarm, test_bad_input_stores_nothing, test_out_of_range_health_answered,
          test_commands_over_mqtt, test_password_never_logged, test_broker_restart, test_half_frames_bounded, test_graceful_stop])
 finally:
     try:

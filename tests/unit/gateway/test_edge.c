@@ -177,6 +177,33 @@ static void test_edge(void)
     close(q);
     close(c5);
     gateway_stop(g);
+
+    /* the allow-list: 127.0.0.2 is outside 127.0.0.1/32 and is closed at once */
+    gw_options a = {.watch_listen = "127.0.0.1:0", .iw_listen = "off", .allow_from = "127.0.0.1/32",
+                    .quarantine_max = 10};
+    CHECK_INT(gateway_start(db, &a, &g, &e), 0);
+    if (!g)
+        return;
+    port = gateway_port(g, WIRE_PROTO_WATCH);
+    int in = dial();
+    say(in, "5678900002", "LK");
+    CHECK_STR(hear(in), "[3G*5678900002*0002*LK]");
+    int out = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in src = {.sin_family = AF_INET}, dst = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    src.sin_addr.s_addr = htonl(0x7f000002);
+    dst.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv = {0, 800 * 1000};
+    setsockopt(out, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    CHECK_INT(bind(out, (struct sockaddr *)&src, sizeof src), 0);
+    CHECK_INT(connect(out, (struct sockaddr *)&dst, sizeof dst), 0);
+    say(out, "5678900002", "LK");
+    const char *got = hear(out);
+    CHECK(strcmp(got, "EOF") == 0 || strcmp(got, "") == 0);
+    gateway_stats(g, &st);
+    CHECK_INT(st.disallowed, 1);
+    close(in);
+    close(out);
+    gateway_stop(g);
 }
 
 int main(void)
