@@ -1,6 +1,8 @@
-/* test_config_outbound.c — the outbound_allow configuration key (base/config.c): a list of networks
- * parsed with netaddr's cidr_list_parse, refused with a message naming the key when an entry is not
- * a network, empty by default. */
+/* test_config_outbound.c — configuration keys that say where nuanxin meets the outside (base/config.c):
+ * outbound_allow, a list of networks parsed with netaddr's cidr_list_parse, refused with a message
+ * naming the key when an entry is not a network, empty by default; public_url, the base of printed
+ * documents' links, an http(s) URL without blanks, quotes, query or fragment, stored without a
+ * trailing slash, empty by default. */
 #include "base/config.h"
 
 #include "test.h"
@@ -24,8 +26,31 @@ static void test_outbound_allow(void)
     CHECK_STR(c.outbound_allow, "");
 }
 
+static void test_public_url(void)
+{
+    nx_config c;
+    config_defaults(&c);
+    CHECK_STR(c.public_url, "");
+    nx_err e = {0};
+    CHECK_INT(config_set(&c, "public_url", "https://nuanxin.example.gov.cn/", "flag", &e), 0);
+    CHECK_STR(c.public_url, "https://nuanxin.example.gov.cn");
+    CHECK_INT(config_set(&c, "public-url", "http://10.0.0.5:8080/hall//", "env", &e), 0);
+    CHECK_STR(c.public_url, "http://10.0.0.5:8080/hall");
+    static const char *const bad[] = {"javascript:alert(1)", "nuanxin.example", "https://", "https:///x",
+                                      "https://a.example/?x=1", "https://a.example/#f", "https://a b.example",
+                                      "https://a.example/\")", "ftp://a.example", "https://a.example/<x>"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_INT(config_set(&c, "public_url", bad[i], "file", &e), NX_EINVAL);
+        CHECK_STR(e.field, "public_url");
+    }
+    CHECK_STR(c.public_url, "http://10.0.0.5:8080/hall"); /* unchanged on refusal */
+    CHECK_INT(config_set(&c, "public_url", "", "file", &e), 0);
+    CHECK_STR(c.public_url, "");
+}
+
 int main(void)
 {
     TEST_RUN(test_outbound_allow);
+    TEST_RUN(test_public_url);
     return TEST_DONE();
 }
