@@ -342,9 +342,73 @@ def test_duplicate_elsewhere_is_not_confirmed():
     check(statuses[-1] == 429, f"refusals past the limit answer 429 ({statuses})")
 
 
+# ---- 4. the reduced self view; 6. household members in grid scope ----
+
+def test_household_for_views():
+    st, _, hh = admin.post("/api/v1/households", {"community_id": ctx["comms"][0]["id"], "room_id": ctx["rooms"][0]["id"],
+                                                   "number": "H-7", "notes": "户内情况：员工备注"})
+    check_eq(st, 201, f"household {hh}")
+    people = {}
+    for key, name, idn, extra in (
+            ("elder", "褚德明", make_id("110105", "19400405", 13), {"relation": "head", "notes": "老人备注：员工可见"}),
+            ("member", "褚小梅", make_id("110105", "19700808", 24), {"relation": "child", "notes": "低保审核中：员工备注"}),
+            ("far", "褚远", make_id("110105", "19750909", 35), {"relation": "child", "room_id": ctx["rooms"][1]["id"]})):
+        body = {"name": name, "id_number": idn, "household_id": hh["id"], **extra}
+        if "room_id" not in body:
+            body["room_id"] = ctx["rooms"][0]["id"]
+        st, _, r = admin.post("/api/v1/residents", body)
+        check_eq(st, 201, f"{name} {r}")
+        people[key] = r
+    check_eq(people["far"]["grid_id"], ctx["grids"][1]["id"], "one member is registered in the other grid")
+    ctx.update(hh=hh, people=people)
+
+
+def test_family_does_not_see_another_members_notes():
+    """Must show: a family account does not see another member's notes."""
+    p, hh = ctx["people"], ctx["hh"]
+    fam = account("p_family", "family", "--resident", str(p["elder"]["id"]))
+    st, _, mine = fam.get(f"/api/v1/residents/{p['elder']['id']}")
+    check_eq(st, 200, f"the family account reads its elder ({mine})")
+    check(mine.get("notes") is None and "员工" not in str(mine), f"without staff notes ({mine.get('notes')})")
+    names = [m["name"] for m in mine.get("household_members", [])]
+    check("褚小梅" in names, f"the household's members are listed ({names})")
+    st, resp, other = fam.get(f"/api/v1/residents/{p['member']['id']}")
+    check(is_problem(st, resp, other, 404), f"another member's record is not readable ({st})")
+    check("低保审核中" not in str(other), "nor their notes")
+    st, _, h = fam.get(f"/api/v1/households/{hh['id']}")
+    check_eq(st, 200, f"the household ({h})")
+    check(h.get("notes") is None and "员工备注" not in str(h), f"the household's staff notes are left out ({h})")
+    check(all(set(m) <= {"id", "name", "relation", "relation_label", "sex", "sex_label", "age", "status",
+                         "status_label", "self"} for m in h.get("members", [])), f"members in the reduced form {h}")
+    # a resident account reads itself, also without notes
+    res = account("p_resident", "resident", "--resident", str(p["member"]["id"]))
+    st, _, me = res.get(f"/api/v1/residents/{p['member']['id']}")
+    check(st == 200 and me.get("notes") is None, f"a resident reads itself without staff notes ({st} {me.get('notes')})")
+    st, resp, body = res.get(f"/api/v1/residents/{p['elder']['id']}")
+    check(is_problem(st, resp, body, 404), f"nor another member's record ({st})")
+    # staff still read the notes
+    st, _, full = admin.get(f"/api/v1/residents/{p['member']['id']}")
+    check_eq(full.get("notes"), "低保审核中：员工备注", "staff read the notes")
+
+
+def test_household_members_in_grid_scope():
+    p, hh = ctx["people"], ctx["hh"]
+    g1 = account("p_grid1", "grid", "--grid", str(ctx["grids"][0]["id"]))
+    st, _, h = g1.get(f"/api/v1/households/{hh['id']}")
+    check_eq(st, 200, f"the grid worker reads the household ({h})")
+    names = [m["name"] for m in h.get("members", [])]
+    check("褚小梅" in names and "褚远" not in names, f"only the members in their grid ({names})")
+    st, _, rec = g1.get(f"/api/v1/residents/{p['elder']['id']}")
+    names = [m["name"] for m in rec.get("household_members", [])]
+    check("褚远" not in names, f"also in a record's member list ({names})")
+    st, _, h = admin.get(f"/api/v1/households/{hh['id']}")
+    check_eq(len(h.get("members", [])), 3, "the city sees all three")
+
+
 TESTS = [test_setup, test_candidate_counter_is_sound, test_mask_with_the_same_screen_does_not_determine_the_number,
          test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails, test_exact_searches_audited_and_limited,
-         test_unknown_community_is_422, test_duplicate_elsewhere_is_not_confirmed]
+         test_unknown_community_is_422, test_duplicate_elsewhere_is_not_confirmed, test_household_for_views,
+         test_family_does_not_see_another_members_notes, test_household_members_in_grid_scope]
 
 if __name__ == "__main__":
     try:

@@ -60,6 +60,11 @@ int people_room_place(store_tx *tx, int64_t room, int64_t community, const char 
     return 0;
 }
 
+bool people_self_view(const nx_principal *who)
+{
+    return !perm_has(who, RIGHT_PEOPLE_READ);
+}
+
 int people_community_exists(store_tx *tx, int64_t community, nx_err *e)
 {
     store_param p[] = {P_INT(community)};
@@ -271,7 +276,7 @@ void people_row_write(people_read_ctx *c, store_rows *r, bool detail, jsonw *w)
         jsonw_kstr(w, "education", store_text(r, C_EDUCATION));
         jsonw_kstr(w, "marital", store_text(r, C_MARITAL));
         jsonw_kstr(w, "work", store_text(r, C_WORK));
-        jsonw_kstr(w, "notes", store_text(r, C_NOTES));
+        jsonw_kstr(w, "notes", c->self_view ? NULL : store_text(r, C_NOTES)); /* staff notes */
         jsonw_kstr(w, "moved_out_on", store_text(r, C_MOVED_OUT));
         jsonw_kstr(w, "deceased_on", store_text(r, C_DECEASED));
         char room[200] = "";

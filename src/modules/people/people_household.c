@@ -243,8 +243,10 @@ int people_household_get(nx_app *app, const nx_principal *who, int64_t id, json_
     store_rows_free(r);
     if (rc)
         goto done;
+    if (people_self_view(who)) /* the household's notes are staff notes */
+        json_object_set_new(o, "notes", json_null());
     json_t *members;
-    if ((rc = people_household_members(tx, id, 0, &members, e)))
+    if ((rc = people_household_members(tx, who, id, people_self_view(who) ? who->resident_id : 0, &members, e)))
         goto done;
     json_object_set_new(o, "members", members);
 done:

@@ -45,8 +45,16 @@ int people_name_forms(const char *name, char *name_s, size_t ns, char *pinyin, s
                       size_t in, unsigned char *key, size_t kcap, size_t *klen);
 
 /* The members of a household, head first then oldest first, as a JSON array (new reference); the
- * member whose id is self is marked "self": true (0 marks none). Runs one query on tx. */
-int people_household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e);
+ * member whose id is self is marked "self": true (0 marks none). Members are restricted to who's
+ * scope (a grid worker sees the members in their grid, not a member registered in another grid);
+ * a caller reading through RIGHT_SELF (a resident or family account) sees every member of their own
+ * household, in this reduced form only. Runs one query on tx. */
+int people_household_members(store_tx *tx, const nx_principal *who, int64_t household, int64_t self, json_t **out,
+                             nx_err *e);
+/* Whether who reads residents only through RIGHT_SELF (a resident or family account): the reduced
+ * self view — their own record (the resident they are bound to) without staff notes, and other
+ * household members only as the members list shows them. */
+bool people_self_view(const nx_principal *who);
 
 /* A resident row as every read shows it (people_row_write), and its columns. */
 #define RES_FROM                                                                                   \
@@ -83,6 +91,7 @@ typedef struct people_read_ctx {
     int ncomputed;
     nx_date today;
     bool reveal;
+    bool self_view; /* people_self_view: staff notes are left out */
 } people_read_ctx;
 
 /* SQL of the assigned tags of one resident: the same text attach_tags builds for a single id, so

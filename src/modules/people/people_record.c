@@ -1,7 +1,8 @@
 /* people_record.c — one resident: the detail with its tags, emergency contacts and household
  * members (written straight into the response), the members of a household, and the audited reveal
- * of personal data. Every read is restricted to the caller's scope in SQL; a resident without
- * RIGHT_PEOPLE_READ sees themselves and their household. A read that fails is its error (503 when
+ * of personal data. Every read is restricted to the caller's scope in SQL; a resident or family
+ * account (RIGHT_SELF without RIGHT_PEOPLE_READ) reads the one record it is bound to, without staff
+ * notes, and its household's members only in the members list's reduced form. A read that fails is its error (503 when
  * the database went away), never "not found". */
 #include "modules/people/people.h"
 
@@ -110,15 +111,20 @@ static void member_write(jsonw *w, const member *m, int64_t self)
 }
 
 /* The members of a household as one array value in w: the head first, then oldest first. */
-static int members_write(store_tx *tx, int64_t household, int64_t self, jsonw *w, nx_err *e)
+static int members_write(store_tx *tx, const nx_principal *who, int64_t household, int64_t self, jsonw *w,
+                         nx_err *e)
 {
     store_rows *r;
-    store_param p[] = {P_INT(household)};
+    sqlq q;
+    sqlq_init(&q, "SELECT r.id, r.name, r.relation, r.sex, r.birth_date, r.status FROM residents r "
+                  "WHERE r.household_id = $1");
+    sqlq_param(&q, P_INT(household));
+    /* staff see the members in their scope; a self view reaches only its own household anyway */
+    if (!people_self_view(who))
+        perm_scope_q(who, "r.", "id", &q);
     /* Oldest first by the index; the head of the household is written first below. */
-    int rc = store_query(tx,
-                         "SELECT id, name, relation, sex, birth_date, status FROM residents WHERE household_id = $1 "
-                         "ORDER BY birth_date",
-                         p, 1, &r, e);
+    sqlq_sql(&q, " ORDER BY r.birth_date");
+    int rc = sqlq_query(tx, &q, &r, e);
     if (rc)
         return rc;
     /* No cap of its own: the response that carries the members has one (jsonw). */
@@ -156,13 +162,14 @@ static int members_write(store_tx *tx, int64_t household, int64_t self, jsonw *w
     return rc;
 }
 
-int people_household_members(store_tx *tx, int64_t household, int64_t self, json_t **out, nx_err *e)
+int people_household_members(store_tx *tx, const nx_principal *who, int64_t household, int64_t self, json_t **out,
+                             nx_err *e)
 {
     strbuf b;
     strbuf_init(&b, 0);
     jsonw w;
     jsonw_init(&w, &b);
-    int rc = members_write(tx, household, self, &w, e);
+    int rc = members_write(tx, who, household, self, &w, e);
     if (rc == 0 && jsonw_finish(&w) != 0)
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
     json_t *v = rc == 0 ? people_json_parse(&b) : NULL;
@@ -181,11 +188,10 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
     sqlq q;
     sqlq_init(&q, RES_COLS " WHERE r.id = $1");
     sqlq_param(&q, P_INT(id));
-    if (!perm_has(who, RIGHT_PEOPLE_READ)) {
-        /* A resident sees themselves and their household. */
-        int k = sqlq_param(&q, P_INT(who->resident_id));
-        sqlq_sql(&q, " AND (r.id = $%d OR r.household_id = (SELECT household_id FROM residents WHERE id = $%d))", k,
-                 k);
+    if (people_self_view(who)) {
+        /* The reduced self view: a resident (or family account) reads the one record it is bound to;
+         * the other members of the household only as its members list shows them. */
+        sqlq_add(&q, " AND r.id = $%d", P_INT(who->resident_id));
     } else {
         perm_scope_q(who, "r.", "id", &q);
     }
@@ -193,7 +199,7 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
-    people_read_ctx c = {.app = app};
+    people_read_ctx c = {.app = app, .self_view = people_self_view(who)};
     store_rows *r = NULL;
     jsonw w;
     jsonw_init(&w, out);
@@ -213,7 +219,7 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
         goto done;
     jsonw_key(&w, "household_members");
     if (household) {
-        if ((rc = members_write(tx, household, id, &w, e)))
+        if ((rc = members_write(tx, who, household, id, &w, e)))
             goto done;
     } else {
         jsonw_arr_begin(&w);
