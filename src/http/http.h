@@ -113,7 +113,8 @@ const char *http_client_ip(http_req *r);
 bool http_via_tls(http_req *r);
 /* Path parameter, percent-decoded, valid UTF-8 without control characters; NULL if absent. */
 const char *http_param(http_req *r, const char *name);
-/* Path parameter as a positive integer id; NX_ENOTFOUND (404) when it is not one. */
+/* Path parameter as a positive integer id written in strict decimal (no sign, no leading zero, no
+ * space: "+1", "01" and "1e0" are not 1); NX_ENOTFOUND (404) when it is not one. */
 int http_param_id(http_req *r, const char *name, int64_t *out);
 const char *http_query(http_req *r, const char *name); /* decoded, valid UTF-8; NULL if absent */
 const char *http_header(http_req *r, const char *name);

@@ -69,6 +69,7 @@ struct http_req {
     uint64_t id;
     double t0;          /* clock_mono_sec at the request line */
     char *raw_uri;      /* as sent, with the query string (arena) */
+    const char *uri_end; /* the end of the URI in libmicrohttpd's buffer (server.c: a raw NUL) */
     char *raw_path;     /* raw_uri without the query string (arena) */
     const char *method; /* copied into the arena */
     enum http_req_kind kind;

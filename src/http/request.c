@@ -3,7 +3,8 @@
  * Everything here borrows: header, cookie and query strings live in libmicrohttpd's connection
  * pool, path parameters and the body in the request's arena or buffer, the parsed JSON body in the
  * request; all of it dies when the request completes. Query values are already percent-decoded by
- * libmicrohttpd and have been checked to be valid UTF-8 by the server before any handler runs;
+ * libmicrohttpd and have been checked to be valid UTF-8 by the server before any handler runs
+ * (and, like every header and cookie, to hold no NUL byte that would cut them short: server.c);
  * path parameters are percent-decoded, valid UTF-8 and free of control characters (router.c).
  *
  * The helpers that can fail for the client's sake (http_param_id, http_json_body,
@@ -67,7 +68,9 @@ int http_param_id(http_req *r, const char *name, int64_t *out)
 {
     const char *s = http_param(r, name);
     int64_t v;
-    if (s == NULL || str_to_i64(s, 1, INT64_MAX, &v) != 0)
+    /* strict decimal: "+1", "01", " 1", "1 " are not resident 1 */
+    bool digits = s && s[0] >= '1' && s[0] <= '9' && strspn(s, "0123456789") == strlen(s);
+    if (!digits || str_to_i64(s, 1, INT64_MAX, &v) != 0)
         return nx_fail(&r->err, NX_ENOTFOUND, NULL, "资源不存在");
     *out = v;
     return 0;

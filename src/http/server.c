@@ -9,7 +9,9 @@
  *      and keeps the raw URI: libmicrohttpd would otherwise hand us a path already unescaped, in
  *      which "%2F" is a separator and "%00" silently ends the string.
  *   2. The first access-handler call (headers read) takes the client from X-Forwarded-For when
- *      the peer is a trusted proxy (client_behind_proxy), resolves the route, checks the query string,
+ *      the peer is a trusted proxy (client_behind_proxy), refuses NUL bytes anywhere (400: a raw
+ *      one in the path, an encoded one in a query value, one inside a header; libmicrohttpd would
+ *      hand on the value cut short), resolves the route, checks the query string,
  *      checks Content-Length against the cap (max_upload for HTTP_UPLOAD routes, max_body
  *      otherwise) and asks the authenticator. An over-cap Content-Length is answered 413 at once,
  *      so the body is never read (libmicrohttpd then closes the connection). Every other early
@@ -404,6 +406,7 @@ static void *uri_logger(void *cls, const char *uri_const, struct MHD_Connection 
     /* libmicrohttpd parses the query string into its connection memory right after this callback
      * returns, from this very buffer. Over the cap, end the query string here (the raw_uri copy
      * keeps it): nothing is parsed, and the first call answers 400. */
+    r->uri_end = uri ? uri + strlen(uri) : NULL; /* before the query string is cut below */
     char *query = uri ? strchr(uri, '?') : NULL;
     if (query) {
         size_t n = 1;
@@ -436,12 +439,61 @@ static void defer_err(http_req *r, const nx_err *e)
     r->d_field = e->field[0] ? arena_strdup(r->arena, e->field) : NULL;
 }
 
-static enum MHD_Result query_arg_ok(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+/* What first_call found wrong with the values libmicrohttpd parsed, if anything. */
+struct values_check {
+    bool nul;       /* a header, cookie or query value or name holds a NUL (libmicrohttpd's C strings
+                       would end there: "Bearer <token>\0junk" would read as the token) */
+    bool bad_utf8;  /* a query parameter is not valid UTF-8 */
+};
+
+/* True when the bytes [a, b) are only what libmicrohttpd leaves between a header's value and the
+ * next header's name: its NUL terminators, CR, LF and blanks. */
+static bool only_line_end(const char *a, const char *b)
+{
+    for (; a < b; a++)
+        if (*a != '\0' && *a != '\r' && *a != '\n' && *a != ' ' && *a != '\t')
+            return false;
+    return true;
+}
+
+/* A NUL byte inside a header value: libmicrohttpd 0.9.75 ends the value there and reports its
+ * length as the string's, so the rest of the line ("\0junk") is only visible in its read buffer,
+ * between this value's end and the next header's name (for the last header: right after the end).
+ * The headers are visited in the order they were sent, each name and value pointing into that
+ * buffer; where the layout is not as expected (a gap over 8 bytes, names out of order) nothing is
+ * concluded. */
+struct header_gaps {
+    const char *prev_end; /* the NUL ending the previous header's value */
+    bool nul;
+};
+
+static enum MHD_Result header_gap(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                  const char *value, size_t value_size)
 {
     (void)kind;
-    bool *ok = cls;
-    if ((key && !str_utf8_valid(key, strlen(key))) || (value && !str_utf8_valid(value, strlen(value)))) {
-        *ok = false;
+    (void)key_size;
+    struct header_gaps *g = cls;
+    if (key == NULL || value == NULL)
+        return MHD_YES;
+    if (g->prev_end && key > g->prev_end && key - g->prev_end <= 8 && !only_line_end(g->prev_end + 1, key)) {
+        g->nul = true;
+        return MHD_NO;
+    }
+    g->prev_end = value + value_size;
+    return MHD_YES;
+}
+
+static enum MHD_Result value_ok(void *cls, enum MHD_ValueKind kind, const char *key, size_t key_size,
+                                const char *value, size_t value_size)
+{
+    struct values_check *v = cls;
+    if ((key && strlen(key) != key_size) || (value && strlen(value) != value_size)) {
+        v->nul = true;
+        return MHD_NO;
+    }
+    if (kind == MHD_GET_ARGUMENT_KIND &&
+        ((key && !str_utf8_valid(key, key_size)) || (value && !str_utf8_valid(value, value_size)))) {
+        v->bad_utf8 = true;
         return MHD_NO;
     }
     return MHD_YES;
@@ -470,7 +522,7 @@ static void run_authenticator(http_req *r)
 
 /* The first access-handler call: decide what this request is. Returns MHD_NO only when a response
  * queued early failed. */
-static enum MHD_Result first_call(http_req *r, const char *method)
+static enum MHD_Result first_call(http_req *r, const char *method, const char *version)
 {
     http_server *s = r->srv;
     r->method = arena_strdup(r->arena, method);
@@ -482,8 +534,16 @@ static enum MHD_Result first_call(http_req *r, const char *method)
     r->is_api = strcmp(r->raw_path, "/api") == 0 || str_starts_with(r->raw_path, "/api/");
     r->body_cap = s->opt.max_body;
 
-    bool query_ok = true;
-    MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, query_arg_ok, &query_ok);
+    struct values_check vc = {0};
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND | MHD_COOKIE_KIND | MHD_GET_ARGUMENT_KIND, value_ok, &vc);
+    /* libmicrohttpd ends the path at a NUL byte sent raw in the request line ("GET /x/1\0junk"):
+     * the version it parsed then does not follow the path it handed to uri_logger. */
+    bool path_nul = r->uri_end && version != r->uri_end + 1;
+    struct header_gaps hg = {0};
+    MHD_get_connection_values_n(r->conn, MHD_HEADER_KIND, header_gap, &hg);
+    if (!hg.nul && hg.prev_end && !only_line_end(hg.prev_end + 1, hg.prev_end + 2))
+        hg.nul = true; /* the last header */
+    vc.nul = vc.nul || hg.nul;
     int rc = http_path_split(r->raw_path, r->arena, &r->segs);
     if (rc == NX_EINVAL) {
         defer(r, 400, "请求路径无效", NULL);
@@ -491,9 +551,11 @@ static enum MHD_Result first_call(http_req *r, const char *method)
         defer(r, 404, "请求的地址不存在", NULL);
     } else if (rc != 0) {
         defer(r, 500, NULL, NULL);
+    } else if (path_nul || vc.nul) {
+        defer(r, 400, path_nul ? "请求路径含有空字符" : "请求头或查询参数含有空字符", NULL);
     } else if (r->too_many_params) {
         defer(r, 400, arena_printf(r->arena, "查询参数过多（最多 %d 个）", MAX_QUERY_PARAMS), NULL);
-    } else if (!query_ok) {
+    } else if (vc.bad_utf8) {
         defer(r, 400, "查询参数不是有效的 UTF-8", NULL);
     } else {
         switch (router_match(s->router, r->method, &r->segs, &r->match)) {
@@ -574,7 +636,7 @@ static void final_call(http_req *r)
     }
 }
 
-static enum MHD_Result access_call(http_req *r, const char *method, const char *upload_data,
+static enum MHD_Result access_call(http_req *r, const char *method, const char *version, const char *upload_data,
                                    size_t *upload_data_size);
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
@@ -583,24 +645,23 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 {
     (void)cls;
     (void)url;
-    (void)version;
     http_req *r = *con_cls;
     if (r == NULL)
         return MHD_NO; /* allocation failed in uri_logger: drop the connection */
     nx_log_set_ctx(r->logctx);
     http__busy_begin();
-    enum MHD_Result res = access_call(r, method, upload_data, upload_data_size);
+    enum MHD_Result res = access_call(r, method, version, upload_data, upload_data_size);
     http__busy_end();
     nx_log_set_ctx(NULL);
     return res;
 }
 
-static enum MHD_Result access_call(http_req *r, const char *method, const char *upload_data,
+static enum MHD_Result access_call(http_req *r, const char *method, const char *version, const char *upload_data,
                                    size_t *upload_data_size)
 {
     if (!r->started) {
         r->started = true;
-        return first_call(r, method);
+        return first_call(r, method, version);
     }
     if (*upload_data_size) {
         size_t n = *upload_data_size;

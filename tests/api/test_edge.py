@@ -7,7 +7,7 @@ import resource
 import socket
 import time
 
-from nxtest import (Server, check, check_eq, is_problem, run, run_cli)
+from nxtest import (Server, check, check_eq, is_problem, make_id, run, run_cli)
 
 # Two servers: one behind a "proxy" on 127.0.0.1 (every test client connects from there), one that
 # trusts nobody.
@@ -229,11 +229,48 @@ def test_chunked_body_over_cap_is_413():
     check_eq(st, 200, "server fine afterwards")
 
 
+def test_nul_bytes_and_strict_ids():
+    """NUL bytes are refused, never a truncated value; /residents/+1 and friends are not resident 1."""
+    st, _, street = nadmin.post("/api/v1/streets", {"name": "边界街道"})
+    st, _, comm = nadmin.post("/api/v1/communities", {"street_id": street["id"], "name": "边界社区"})
+    st, _, res = nadmin.post("/api/v1/residents", {"name": "王边界", "id_number": make_id("110101", "19500101", 5),
+                                                   "community_id": comm["id"]})
+    check_eq(st, 201, "a resident")
+    rid = res["id"]
+    auth = f"Authorization: Bearer {nadmin.token}\r\n".encode()
+    ok = raw(N.port, f"GET /api/v1/residents/{rid} HTTP/1.1\r\nHost: x\r\n".encode() + auth + b"\r\n")
+    check_eq(ok[0], 200, "the resident by its id")
+    for p in ["+", "-", "0", " ", "%20", "%09", "%2B"]:
+        for path in [f"/api/v1/residents/{p}{rid}", f"/api/v1/residents/{rid}{p}" if p not in "+-0" else None]:
+            if path is None:
+                continue
+            got = raw(N.port, f"GET {path.replace(' ', '%20')} HTTP/1.1\r\nHost: x\r\n".encode() + auth + b"\r\n")
+            check(got[0] in (400, 404) and got[1] == "application/problem+json", f"{path!r} is not the resident ({got[:2]})")
+    got = raw(N.port, f"GET /api/v1/residents/{rid}e0 HTTP/1.1\r\nHost: x\r\n".encode() + auth + b"\r\n")
+    check_eq(got[0], 404, "1e0 is not an id")
+    for path in [f"/api/v1/residents/{rid}%00", f"/api/v1/residents/{rid}%00junk"]:
+        got = raw(N.port, f"GET {path} HTTP/1.1\r\nHost: x\r\n".encode() + auth + b"\r\n")
+        check(problem_ok(got, 400), f"{path}: 400 ({got[:2]})")
+    got = raw(N.port, f"GET /api/v1/residents/{rid}\0junk HTTP/1.1\r\nHost: x\r\n".encode() + auth + b"\r\n")
+    check(problem_ok(got, 400), f"a raw NUL in the path: 400, not the resident ({got[:2]})")
+    # q=王%00zzz searched for 王
+    got = raw(N.port, b"GET /api/v1/residents?q=%E7%8E%8B%00zzz HTTP/1.1\r\nHost: x\r\n" + auth + b"\r\n")
+    check(problem_ok(got, 400), f"q=王%00zzz: 400 ({got[:3]})")
+    # a token with \0junk appended was accepted as the token
+    for tail in [b"\r\n", b"\r\nX-After: 1\r\n"]:
+        got = raw(N.port, b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + nadmin.token.encode()
+                  + b"\0junk" + tail + b"\r\n")
+        check(got[0] in (400, 401) and got[1] == "application/problem+json", f"token\\0junk refused ({got[:3]})")
+    got = raw(N.port, b"GET /api/v1/me HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + nadmin.token.encode()
+              + b"\r\n\r\n")
+    check_eq(got[0], 200, "the token itself works")
+
+
 try:
     run([test_client_address_behind_trusted_proxy, test_client_address_without_trusted_proxy,
          test_bad_trusted_proxies_refused, test_one_address_cannot_fill_the_server, test_header_deadline,
          test_trusted_proxy_not_capped, test_too_many_query_parameters, test_library_errors_are_problems,
-         test_chunked_body_over_cap_is_413])
+         test_chunked_body_over_cap_is_413, test_nul_bytes_and_strict_ids])
 finally:
     P.cleanup()
     N.cleanup()

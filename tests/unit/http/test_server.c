@@ -891,6 +891,46 @@ static void test_library_errors(void)
     resp_cleanup(&r);
 }
 
+/* NUL bytes are refused wherever they come, never a truncated value; path ids are strict decimal. */
+static void test_nul_and_ids(void)
+{
+    resp r;
+    static const char *const not_five[] = {"/api/v1/items/+5", "/api/v1/items/-5", "/api/v1/items/05",
+                                           "/api/v1/items/5e0", "/api/v1/items/%205", "/api/v1/items/5%20",
+                                           "/api/v1/items/0x5", "/api/v1/items/99999999999999999999"};
+    for (size_t i = 0; i < sizeof not_five / sizeof not_five[0]; i++) {
+        CHECK_INT(get(not_five[i], "Authorization: Bearer good\r\n", &r), 0);
+        CHECK_INT(r.status, 404);
+        resp_cleanup(&r);
+    }
+    static const struct {
+        const char *req;
+        size_t len;
+    } nul[] = {
+#define REQ(s) {s, sizeof s - 1}
+        REQ("GET /api/v1/items/5\0junk HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\r\n\r\n"),
+        REQ("GET /api/v1/items/5 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\0junk\r\nX-A: 1\r\n\r\n"),
+        REQ("GET /api/v1/items/5 HTTP/1.1\r\nHost: t\r\nAuthorization: Bearer good\0junk\r\n\r\n"),
+        REQ("GET /api/v1/items/5 HTTP/1.1\nHost: t\nAuthorization: Bearer good\0junk\n\n"),
+        REQ("GET /api/v1/query?q=%E7%8E%8B%00zzz HTTP/1.1\r\nHost: t\r\n\r\n"),
+        REQ("GET /api/v1/query?q%00x=1 HTTP/1.1\r\nHost: t\r\n\r\n"),
+#undef REQ
+    };
+    for (size_t i = 0; i < sizeof nul / sizeof nul[0]; i++) {
+        CHECK_INT(roundtrip(nul[i].req, nul[i].len, &r), 0);
+        json_decref(check_problem(&r, 400, "bad-request", "请求参数有误"));
+        resp_cleanup(&r);
+    }
+    /* the same requests without the NUL are fine, trailing blanks and bare LFs included */
+    const char *ok = "GET /api/v1/items/5 HTTP/1.1\nHost: t\nX-C: 1 \t\nAuthorization: Bearer good\nX-A:\r\nX-B: 1\n\n";
+    CHECK_INT(roundtrip(ok, strlen(ok), &r), 0);
+    CHECK_INT(r.status, 200);
+    resp_cleanup(&r);
+    CHECK_INT(get("/api/v1/query?q=%E7%8E%8Bzzz", NULL, &r), 0);
+    CHECK_INT(r.status, 200);
+    resp_cleanup(&r);
+}
+
 static int h_whoami(http_req *r, void *ctx)
 {
     (void)ctx;
@@ -1035,6 +1075,7 @@ int main(void)
     TEST_RUN(test_bare_server);
     TEST_RUN(test_trusted_proxies);
     TEST_RUN(test_library_errors);
+    TEST_RUN(test_nul_and_ids);
 
     http_server_free(s);
     remove_web_root();
