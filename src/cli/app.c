@@ -75,6 +75,7 @@ int cli_open_app(nx_app *app, bool create, bool migrate)
         .lockout_ms = nx_cfg.lockout_min * 60000,
         .ip_max_fail = (int)nx_cfg.login_max_fail * 4,
         .ip_window_ms = nx_cfg.lockout_min * 60000,
+        .keys = app->keys,
     };
     session_configure(&ss);
     return 0;

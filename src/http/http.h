@@ -180,8 +180,19 @@ int http_sse_publish(http_sse_hub *h, uint64_t id, const char *event, const char
 /* The id of the last event published (0 when none). */
 uint64_t http_sse_last_id(http_sse_hub *h);
 /* In a handler: answer with an event stream of h starting after event id since (a Last-Event-ID
- * request header overrides it). */
+ * request header overrides it). An account that already holds HTTP_SSE_PER_ACCOUNT streams of h
+ * is refused: NX_ELOCKED (429) with Retry-After (one heartbeat, within which dead streams are found). */
+#define HTTP_SSE_PER_ACCOUNT 8
 int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since);
+/* Does the session of a stream's caller still hold? Called by the stream's reader once every
+ * heartbeat with no lock held (it may read the store); false ends the stream. */
+typedef bool (*http_sse_check)(const http_auth *who, void *ctx);
+/* Set the check (before start; NULL: streams are never re-checked). */
+void http_sse_set_check(http_server *srv, http_sse_check fn, void *ctx);
+/* End the streams, in every hub of srv, of user user_id or of session session_id (0 = not by that):
+ * they end at their next read, which this triggers at once. Thread-safe, never blocks on a client.
+ * Returns how many streams were marked. */
+int http_sse_revoke(http_server *srv, int64_t user_id, int64_t session_id);
 
 /* Query parameters: paging. limit defaults/caps come from configuration given at start.
  * http_query_limit: absent → def; otherwise an integer in [1, max], else NX_EINVAL field "limit".

@@ -41,6 +41,8 @@ struct http_server {
     _Atomic int64_t refused_log_ms, slow_log_ms;
     atomic_uint refused, slow;
     http_sse_hub *hubs; /* sse.c: event hubs, ended before the daemon stops */
+    http_sse_check sse_check; /* sse.c: does a stream's session still hold? (NULL: not asked) */
+    void *sse_check_ctx;
     /* server.c: finished requests kept for reuse (struct and arena), at most REQ_POOL_MAX */
     pthread_mutex_t pool_lock;
     http_req *pool;

@@ -14,7 +14,16 @@
  * Locking: one mutex per hub guards the ring and the list of streams; MHD_suspend_connection and
  * MHD_resume_connection are called under it (reader and publisher take the locks in the same order:
  * hub, then libmicrohttpd's own). A stream leaves the list in the response's free callback, so a
- * publisher never touches a finished connection. */
+ * publisher never touches a finished connection.
+ *
+ * Streams and sessions: a stream keeps its caller's identity from the request that opened it, so it
+ * must not outlive the session. http_sse_revoke (called when sessions end in this process) marks
+ * the streams of a user or a session and resumes them; their reader then ends the stream. And at
+ * every heartbeat the reader asks the server's check (http_sse_set_check; a store read, made with
+ * no lock held) whether the session still holds, which catches sessions ended by another process
+ * within one heartbeat. An account holds at most HTTP_SSE_PER_ACCOUNT streams of a hub; one more is
+ * refused with 429 and Retry-After (rather than closing the oldest: two tabs over the cap would
+ * otherwise push each other out for ever, and a stolen session could not end its owner's streams). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,7 +52,9 @@ typedef struct sse_stream {
     http_auth who; /* strings not kept */
     uint64_t cursor;
     bool suspended, hello;
+    bool revoked;          /* the session ended: the next read ends the stream */
     int64_t last_write_ms; /* monotonic */
+    int64_t last_check_ms; /* monotonic; only the reader touches it */
 } sse_stream;
 
 struct http_sse_hub {
@@ -153,8 +164,14 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
     sse_stream *s = cls;
     http_sse_hub *h = s->hub;
     size_t n = 0;
+    http_server *srv = h->srv;
+    if (srv->sse_check && clock_mono_ms() - s->last_check_ms >= h->heartbeat_ms) {
+        s->last_check_ms = clock_mono_ms();
+        if (!srv->sse_check(&s->who, srv->sse_check_ctx))
+            return MHD_CONTENT_READER_END_OF_STREAM;
+    }
     pthread_mutex_lock(&h->w.mu);
-    if (h->w.stop) {
+    if (h->w.stop || s->revoked) {
         pthread_mutex_unlock(&h->w.mu);
         return MHD_CONTENT_READER_END_OF_STREAM;
     }
@@ -233,13 +250,27 @@ int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since)
     if (last && str_to_i64(last, 0, INT64_MAX, &v) == 0)
         since = (uint64_t)v;
     s->cursor = since;
-    s->last_write_ms = clock_mono_ms();
+    s->last_write_ms = s->last_check_ms = clock_mono_ms();
+    pthread_mutex_lock(&h->w.mu);
+    int mine = 0;
+    for (sse_stream *o = h->streams; o; o = o->next)
+        if (s->who.user_id && o->who.user_id == s->who.user_id && !o->revoked)
+            mine++;
+    if (mine >= HTTP_SSE_PER_ACCOUNT) {
+        pthread_mutex_unlock(&h->w.mu);
+        free(s);
+        char ra[16];
+        snprintf(ra, sizeof ra, "%d", h->heartbeat_ms / 1000);
+        http_add_header(r, "Retry-After", ra);
+        return nx_fail(&r->err, NX_ELOCKED, "", "实时推送连接过多（每个账号最多 %d 个），请关闭其他页面后重试",
+                       HTTP_SSE_PER_ACCOUNT);
+    }
     struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, SSE_BLOCK, sse_read, s, sse_free);
     if (!resp) {
+        pthread_mutex_unlock(&h->w.mu);
         free(s);
         return nx_fail(&r->err, NX_ENOMEM, "", "内存不足");
     }
-    pthread_mutex_lock(&h->w.mu);
     s->next = h->streams;
     h->streams = s;
     h->nstreams++;
@@ -248,6 +279,32 @@ int http_reply_sse(http_req *r, http_sse_hub *h, uint64_t since)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
     return http__queue(r, 200, resp, 0, false);
+}
+
+void http_sse_set_check(http_server *srv, http_sse_check fn, void *ctx)
+{
+    srv->sse_check = fn;
+    srv->sse_check_ctx = ctx;
+}
+
+int http_sse_revoke(http_server *srv, int64_t user_id, int64_t session_id)
+{
+    int n = 0;
+    for (http_sse_hub *h = srv->hubs; h; h = h->next) {
+        pthread_mutex_lock(&h->w.mu);
+        for (sse_stream *s = h->streams; s; s = s->next)
+            if (!s->revoked && ((user_id && s->who.user_id == user_id) ||
+                                (session_id && s->who.session_id == session_id))) {
+                s->revoked = true;
+                n++;
+                if (s->suspended) {
+                    s->suspended = false;
+                    MHD_resume_connection(s->conn);
+                }
+            }
+        pthread_mutex_unlock(&h->w.mu);
+    }
+    return n;
 }
 
 void http__sse_shutdown(http_server *srv)

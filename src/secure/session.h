@@ -5,27 +5,35 @@
  * for integrations, and as the HttpOnly SameSite=Strict cookie `nx_session` for the web app, where
  * every unsafe request must also carry the session's CSRF token in `X-CSRF-Token`.
  *
- * Throttling: failed logins count per account (lockout after login_max_fail for lockout_min) and
- * per client address (a sliding window, so guessing across many accounts is slowed too). Password
- * hashes run on the bounded pool of password.h outside any database transaction. */
+ * Throttling (docs/security.md §3): failed logins count per typed user name and client address, per
+ * typed user name from any address (except addresses this account has logged in from before), and
+ * per address across all names; each counter allows a few free failures and then short locks that
+ * double, each capped. Counters are keyed by the typed name, whether or not such an account exists,
+ * so neither the answer nor the throttle tells which names exist. Password hashes run on the bounded
+ * pool of password.h outside any database transaction. */
 #ifndef NX_SECURE_SESSION_H
 #define NX_SECURE_SESSION_H
 
 #include <jansson.h>
 #include <stdbool.h>
 
+#include "secure/crypto.h"
 #include "secure/perm.h"
 #include "store/store.h"
 
 typedef struct session_settings {
     int64_t idle_ms;      /* web session idle timeout */
     int64_t lifetime_ms;  /* absolute lifetime of any session */
-    int max_fail;         /* per-account failures before lockout */
-    int64_t lockout_ms;
-    int ip_max_fail;      /* per-address failures in ip_window_ms before the address is slowed */
-    int64_t ip_window_ms;
+    int max_fail;         /* failures of one name from one address before it is slowed (also the
+                             attempts at the current password in /me/password) */
+    int64_t lockout_ms;   /* the longest lock of one name from one address or of one address */
+    int ip_max_fail;      /* failures of one address (all names) before the address is slowed */
+    int64_t ip_window_ms; /* an address's failures are forgotten after this long without one */
+    const nx_keys *keys;  /* keys the typed names in the throttle table (blind_index); borrowed,
+                             outlives the sessions; NULL hashes them unkeyed (tests) */
 } session_settings;
 
+/* Set the settings (copied; keys borrowed). Call before serving, from one thread. */
 void session_configure(const session_settings *s);
 
 typedef struct session_login_result {
@@ -34,10 +42,14 @@ typedef struct session_login_result {
     int64_t user_id;
     int64_t expires_at;
     bool must_change_password;
+    int retry_after_s; /* on NX_ELOCKED: whole seconds until the lock ends (at least 1) */
 } session_login_result;
 
-/* Check a username and password. NX_EAUTH (wrong), NX_ELOCKED (account or address locked; e says
- * for how long), NX_EBUSY (hash pool full). Audits success and failure. */
+/* Check a username and password. NX_EAUTH for every refusal of the credentials (unknown name, wrong
+ * password, disabled account: one message), NX_ELOCKED when the name from this address, the name,
+ * or the address is slowed (out->retry_after_s says for how long; e says it in minutes), NX_EBUSY
+ * (hash pool full). Audits success and failure; a failure with a name that is no account is audited
+ * without the name (what was typed may have been a password). */
 int session_login(store *s, const char *username, const char *password, const char *ip,
                   const char *user_agent, session_login_result *out, nx_err *e);
 
@@ -56,12 +68,30 @@ int session_authenticate(store *s, const char *token, session_identity *id, char
 int session_logout(store *s, int64_t session_id, const nx_principal *who, nx_err *e);
 
 /* Drop cached identities of a user (user_id) or of one session (session_id); 0 = not by that. Called
- * after every change that ends sessions or changes what an account may do. */
+ * after every change that ends sessions or changes what an account may do; then calls the revoke
+ * listener (session_on_revoke) with the same arguments. */
 void session_cache_forget(int64_t user_id, int64_t session_id);
 
-/* Change one's own password: checks the old one and the policy; ends other sessions. */
+/* The one listener told of every session_cache_forget (after the cache is updated, with no lock
+ * held): the HTTP layer ends the event streams of those sessions. fn NULL removes it. Set before
+ * serving; fn must not block. */
+typedef void (*session_revoke_fn)(int64_t user_id, int64_t session_id, void *ctx);
+void session_on_revoke(session_revoke_fn fn, void *ctx);
+
+/* Whether session_id still exists, is unexpired and belongs to an enabled account: 0 yes,
+ * NX_EAUTH no, or the read's error (NX_EBUSY, NX_EDB …), which a caller must not take for "no".
+ * One indexed read. */
+int session_alive(store *s, int64_t session_id, nx_err *e);
+
+/* Change one's own password: checks the old one and the policy; ends other sessions. A wrong old
+ * password counts against the account like a failed login (max_fail free attempts, then locks that
+ * double): NX_ELOCKED with *retry_after_s set (may be NULL) while slowed. */
 int session_change_password(store *s, const nx_principal *who, int64_t keep_session_id,
-                            const char *old_pw, const char *new_pw, nx_err *e);
+                            const char *old_pw, const char *new_pw, int *retry_after_s, nx_err *e);
+
+/* Forget the login throttle of a typed user name (its counters from every address), in tx: an
+ * administrator's password reset lets the user in at once. */
+int session_throttle_clear(store_tx *tx, const char *username, nx_err *e);
 
 /* ---- accounts (users.c) ---- */
 typedef struct user_input {

@@ -226,6 +226,8 @@ int users_set_password(store *s, const nx_principal *who, const char *username, 
     if (rc == 0)
         rc = store_exec(tx, "DELETE FROM sessions WHERE user_id = $1", d, 1, NULL, e);
     if (rc == 0)
+        rc = session_throttle_clear(tx, username, e);
+    if (rc == 0)
         rc = audit_write(tx, who, "password_reset", "user", id, community, NULL, e);
     return account_done(tx, rc, id, e);
 }

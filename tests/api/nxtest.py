@@ -14,6 +14,7 @@ import http.client
 import json
 import os
 import re
+import secrets
 import shutil
 import signal
 import subprocess
@@ -234,6 +235,14 @@ class Server:
         if st != 200:
             raise RuntimeError(f"login {username} failed: {st} {body}")
         c.token = body["token"]
+        if body.get("must_change_password") and username == "admin" and password is None:
+            # The one-time password of `nuanxin init` opens only the password change (the server
+            # enforces it): change it, as a person would, and log in with the new one from now on.
+            new = "Nx" + secrets.token_hex(8) + "a1"
+            st, _, body = c.post("/api/v1/me/password", {"old_password": self.admin_password, "new_password": new})
+            if st != 204:
+                raise RuntimeError(f"first password change of admin failed: {st} {body}")
+            self.admin_password = new
         return c
 
 

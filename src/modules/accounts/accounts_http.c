@@ -3,7 +3,13 @@
  *
  * The authenticator accepts `Authorization: Bearer <token>` (integrations; no CSRF needed, since a
  * browser never attaches it by itself) or the `nx_session` cookie (the web app), in which case every
- * method other than GET/HEAD/OPTIONS must carry the session's CSRF token in `X-CSRF-Token`. */
+ * method other than GET/HEAD/OPTIONS must carry the session's CSRF token in `X-CSRF-Token`.
+ *
+ * A session whose account must change its password (a new account, an administrator's reset)
+ * reaches only what changing it needs: GET /api/v1/me, POST /api/v1/me/password and POST
+ * /api/v1/auth/logout; everything else answers 403. Event streams end when their session is
+ * revoked (logout, password change, reset, disable: session_on_revoke) and are re-checked against
+ * the store at every heartbeat, so a session ended by another process ends its streams too. */
 #include "modules/accounts/accounts.h"
 
 #include "base/clock.h"
@@ -39,6 +45,14 @@ static int authenticate(http_req *r, http_auth *out, nx_err *e, void *ctx)
     if (rc)
         return rc;
     const char *m = http_method(r);
+    if (id.must_change_password) {
+        const char *path = http_path(r);
+        bool allowed = (strcmp(m, "GET") == 0 && strcmp(path, "/api/v1/me") == 0) ||
+                       (strcmp(m, "POST") == 0 &&
+                        (strcmp(path, "/api/v1/me/password") == 0 || strcmp(path, "/api/v1/auth/logout") == 0));
+        if (!allowed)
+            return nx_fail(e, NX_EPERM, "", "请先修改初始密码，修改后才能使用其他功能");
+    }
     if (cookie && strcmp(m, "GET") != 0 && strcmp(m, "HEAD") != 0 && strcmp(m, "OPTIONS") != 0) {
         const char *csrf = http_header(r, "X-CSRF-Token");
         size_t n = id.csrf ? strlen(id.csrf) : 0;
@@ -86,8 +100,11 @@ static int login(http_req *r, void *ctx)
     session_login_result res;
     if ((rc = session_login(app->db, username, password, http_client_ip(r), http_header(r, "User-Agent"), &res,
                             http_err(r)))) {
-        if (rc == NX_ELOCKED)
-            http_add_header(r, "Retry-After", "60");
+        if (rc == NX_ELOCKED) {
+            char ra[16];
+            snprintf(ra, sizeof ra, "%d", res.retry_after_s);
+            http_add_header(r, "Retry-After", ra);
+        }
         return rc;
     }
     set_cookie(r, app, res.token, (res.expires_at - clock_now_ms()) / 1000);
@@ -185,8 +202,16 @@ static int change_password(http_req *r, void *ctx)
         (rc = json_get_str(body, "old_password", true, 128, &old_pw, http_err(r))) < 0 ||
         (rc = json_get_str(body, "new_password", true, 128, &new_pw, http_err(r))) < 0)
         return rc;
-    if ((rc = session_change_password(app->db, &who, http_auth_of(r)->session_id, old_pw, new_pw, http_err(r))))
+    int retry = 0;
+    if ((rc = session_change_password(app->db, &who, http_auth_of(r)->session_id, old_pw, new_pw, &retry,
+                                      http_err(r)))) {
+        if (rc == NX_ELOCKED) {
+            char ra[16];
+            snprintf(ra, sizeof ra, "%d", retry);
+            http_add_header(r, "Retry-After", ra);
+        }
         return rc;
+    }
     return http_reply_status(r, 204);
 }
 
@@ -371,9 +396,27 @@ static int audit_h(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+/* Ending sessions ends their event streams in this process at once. */
+static void revoke_streams(int64_t user_id, int64_t session_id, void *ctx)
+{
+    http_sse_revoke(ctx, user_id, session_id);
+}
+
+/* At every heartbeat a stream asks whether its session still holds (another process may have
+ * ended it); a failed read keeps the stream (the next heartbeat asks again). */
+static bool stream_alive(const http_auth *who, void *ctx)
+{
+    nx_app *app = ctx;
+    if (who->session_id == 0)
+        return true;
+    return session_alive(app->db, who->session_id, NULL) != NX_EAUTH;
+}
+
 int accounts_routes(http_server *srv, nx_app *app)
 {
     http_set_authenticator(srv, authenticate, app);
+    session_on_revoke(revoke_streams, srv);
+    http_sse_set_check(srv, stream_alive, app);
     http_route(srv, "POST", "/api/v1/auth/login", login, app, HTTP_PUBLIC);
     http_route(srv, "POST", "/api/v1/auth/logout", logout, app, 0);
     http_route(srv, "GET", "/api/v1/me", me, app, 0);
