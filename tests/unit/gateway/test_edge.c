@@ -3,7 +3,8 @@
  * (a frame naming another id is dropped and counted, the real device's connection stays); an
  * unregistered id's SOS raises nothing and is not acknowledged, and the quarantine's bound holds; the
  * per-address limits on connections and alarms (loopback not exempt here); the identify timeout; the
- * alarm cap of the ingest queue. */
+ * alarm cap of the ingest queue; a takeover signal for an id back from another address soon after its
+ * connection closed (and none for a reconnect from the same address); the allow-list. */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdint.h>
@@ -176,6 +177,43 @@ static void test_edge(void)
     close(forger);
     close(q);
     close(c5);
+    gateway_stop(g);
+
+    /* takeover, "shortly after": the device's connection closed, and the id comes back from another
+     * address within takeover_window_s: flagged, alerted */
+    CHECK_INT(count("SELECT COUNT(*) FROM devices WHERE takeover_at IS NOT NULL"), 0);
+    CHECK_INT(gateway_start(db, &o, &g, &e), 0);
+    if (!g)
+        return;
+    port = gateway_port(g, WIRE_PROTO_WATCH);
+    int first = dial();
+    say(first, "5678900002", "LK");
+    CHECK_STR(hear(first), "[3G*5678900002*0002*LK]");
+    close(first);
+    sleep_ms(200);
+    int again = dial(); /* the same address: a reconnect, no signal */
+    say(again, "5678900002", "LK");
+    CHECK_STR(hear(again), "[3G*5678900002*0002*LK]");
+    close(again);
+    sleep_ms(200);
+    gateway_stats(g, &st);
+    CHECK_INT(st.takeovers, 0);
+    int other = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in from = {.sin_family = AF_INET}, to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    from.sin_addr.s_addr = htonl(0x7f000002);
+    to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    struct timeval tv0 = {0, 800 * 1000};
+    setsockopt(other, SOL_SOCKET, SO_RCVTIMEO, &tv0, sizeof tv0);
+    CHECK_INT(bind(other, (struct sockaddr *)&from, sizeof from), 0);
+    CHECK_INT(connect(other, (struct sockaddr *)&to, sizeof to), 0);
+    say(other, "5678900002", "LK");
+    CHECK_STR(hear(other), "[3G*5678900002*0002*LK]");
+    sleep_ms(300);
+    gateway_stats(g, &st);
+    CHECK_INT(st.takeovers, 1);
+    CHECK_INT(count("SELECT COUNT(*) FROM devices WHERE imei = '5678900002' AND takeover_at IS NOT NULL"), 1);
+    CHECK_INT(count("SELECT COUNT(*) FROM alerts WHERE kind = 'takeover'"), 1);
+    close(other);
     gateway_stop(g);
 
     /* the allow-list: 127.0.0.2 is outside 127.0.0.1/32 and is closed at once */

@@ -2,7 +2,8 @@
  * store's single writer is held by the test pile up; ingest_over_high says so once high rows wait
  * (and not before); when the writer gets the store back it writes them all, and the drained callback
  * is called exactly once, on the way down to the low mark. Past queue_max a non-alarm row is refused
- * (the hard cap), an alarm never is. */
+ * (the hard cap), an alarm is not: alarms have a cap of their own (ingest_alarms_max), so that a flood
+ * of forged alarms cannot grow the queue without limit (issue 21). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -110,6 +111,19 @@ int main(void)
     CHECK(!ingest_over_high(g));
     ingest_stop(g);
     CHECK_INT(__atomic_load_n(&drained_calls, __ATOMIC_SEQ_CST), 1); /* once per crossing */
+
+    /* the alarms' own cap: with the store held, a flood of alarms is refused past it (the writer may
+     * have taken one batch out of the queue before it blocked) */
+    CHECK_INT(ingest_start(s, 1000, 60000, 40, on_done, NULL, &g, &e), 0);
+    CHECK_INT(store_begin(s, STORE_WRITE, &hold, &e), 0);
+    int accepted = 0;
+    for (int i = 0; i < 2000; i++)
+        if (ingest_push(g, &sos, &token) == 0)
+            accepted++;
+    CHECK(accepted >= ingest_alarms_max(40));
+    CHECK(accepted <= ingest_alarms_max(40) + INGEST_BATCH);
+    store_rollback(hold);
+    ingest_stop(g);
     store_close(s);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
