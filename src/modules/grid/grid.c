@@ -474,10 +474,6 @@ int grid_incident_list(nx_app *app, const nx_principal *who, const care_filter *
 {
     if (!may_read_incidents(who))
         return nx_fail(e, NX_EPERM, "", "无权查看事件");
-    int64_t after;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
     sqlq q;
     sqlq_init(&q, INCIDENT_COLS " WHERE 1 = 1");
     perm_scope_q(who, "i.", "reporter_resident_id", &q);
@@ -487,15 +483,6 @@ int grid_incident_list(nx_app *app, const nx_principal *who, const care_filter *
             return nx_fail(e, NX_EINVAL, "status", "状态应为 reported、dispatched、handled 或 closed");
         sqlq_add(&q, " AND i.status = $%d", P_TEXT(f->status));
     }
-    if (f->community_id)
-        sqlq_add(&q, " AND i.community_id = $%d", P_INT(f->community_id));
-    if (f->grid_id)
-        sqlq_add(&q, " AND i.grid_id = $%d", P_INT(f->grid_id));
-    if (f->category)
-        sqlq_add(&q, " AND i.category = $%d", P_TEXT(f->category));
-    if (after)
-        sqlq_add(&q, " AND i.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY i.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = incident_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return visits_list_page(app, &q, "i.", f, VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_CATEGORY,
+                            (store_page_spec){.row = incident_row}, out, e);
 }

@@ -462,10 +462,6 @@ int visits_care_file_list(nx_app *app, const nx_principal *who, const care_filte
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
-    int64_t after = 0;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
     const char *status = f->status ? f->status : "active";
     if (strcmp(status, "active") != 0 && strcmp(status, "closed") != 0 && strcmp(status, "all") != 0)
         return nx_fail(e, NX_EINVAL, "status", "状态应为 active、closed 或 all");
@@ -474,25 +470,14 @@ int visits_care_file_list(nx_app *app, const nx_principal *who, const care_filte
     perm_scope_q(who, "f.", "resident_id", &q);
     if (strcmp(status, "all") != 0)
         sqlq_add(&q, " AND f.status = $%d", P_TEXT(status));
-    if (f->community_id)
-        sqlq_add(&q, " AND f.community_id = $%d", P_INT(f->community_id));
-    if (f->grid_id)
-        sqlq_add(&q, " AND f.grid_id = $%d", P_INT(f->grid_id));
-    if (f->resident_id)
-        sqlq_add(&q, " AND f.resident_id = $%d", P_INT(f->resident_id));
-    if (f->level)
-        sqlq_add(&q, " AND f.level = $%d", P_TEXT(f->level));
-    if (f->category)
-        sqlq_add(&q, " AND f.category = $%d", P_TEXT(f->category));
     if (f->q && f->q[0]) {
         sqlq_like(&q, " AND (r.name LIKE $%d ESCAPE '!'", f->q, true);
         int prefix = sqlq_like(&q, " OR r.name_pinyin LIKE $%d ESCAPE '!'", f->q, false);
         sqlq_sql(&q, " OR r.name_initials LIKE $%d ESCAPE '!')", prefix);
     }
-    if (after)
-        sqlq_add(&q, " AND f.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY f.id DESC");
     nx_date today = visits_local_date(clock_now_ms());
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row_ctx = file_item, .ctx = &today};
-    return store_page_read(app->db, &q, &s, out, e);
+    return visits_list_page(app, &q, "f.", f,
+                            VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_RESIDENT | VISITS_BY_LEVEL |
+                                VISITS_BY_CATEGORY,
+                            (store_page_spec){.row_ctx = file_item, .ctx = &today}, out, e);
 }

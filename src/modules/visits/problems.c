@@ -404,10 +404,6 @@ int visits_problem_list(nx_app *app, const nx_principal *who, const care_filter 
 {
     if (!may_read_problems(who))
         return nx_fail(e, NX_EPERM, "", "无权查看诉求");
-    int64_t after;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
     sqlq q;
     sqlq_init(&q, PROBLEM_COLS " WHERE 1 = 1");
     perm_scope_q(who, "p.", "resident_id", &q);
@@ -419,19 +415,8 @@ int visits_problem_list(nx_app *app, const nx_principal *who, const care_filter 
     }
     if (f->overdue)
         sqlq_sql(&q, " AND p.overdue = 1");
-    if (f->community_id)
-        sqlq_add(&q, " AND p.community_id = $%d", P_INT(f->community_id));
-    if (f->grid_id)
-        sqlq_add(&q, " AND p.grid_id = $%d", P_INT(f->grid_id));
-    if (f->resident_id)
-        sqlq_add(&q, " AND p.resident_id = $%d", P_INT(f->resident_id));
-    if (f->assignee_user_id)
-        sqlq_add(&q, " AND p.assignee_user_id = $%d", P_INT(f->assignee_user_id));
-    if (f->category)
-        sqlq_add(&q, " AND p.category = $%d", P_TEXT(f->category));
-    if (after)
-        sqlq_add(&q, " AND p.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY p.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = problem_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return visits_list_page(app, &q, "p.", f,
+                            VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_RESIDENT | VISITS_BY_ASSIGNEE |
+                                VISITS_BY_CATEGORY,
+                            (store_page_spec){.row = problem_row}, out, e);
 }

@@ -32,10 +32,6 @@ int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f,
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访任务");
-    int64_t after;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
     sqlq q;
     sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
     perm_scope_q(who, "t.", "resident_id", &q);
@@ -44,34 +40,20 @@ int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f,
             return nx_fail(e, NX_EINVAL, "status", "状态应为 open、done、cancelled 或 all");
         sqlq_add(&q, " AND t.status = $%d", P_TEXT(f->status));
     }
-    if (f->kind) {
-        if (strcmp(f->kind, "routine") != 0 && strcmp(f->kind, "event") != 0)
-            return nx_fail(e, NX_EINVAL, "kind", "类型应为 routine 或 event");
-        sqlq_add(&q, " AND t.kind = $%d", P_TEXT(f->kind));
-    }
+    if (f->kind && strcmp(f->kind, "routine") != 0 && strcmp(f->kind, "event") != 0)
+        return nx_fail(e, NX_EINVAL, "kind", "类型应为 routine 或 event");
     if (f->overdue)
         sqlq_sql(&q, " AND t.overdue = 1");
     if (f->escalated)
         sqlq_sql(&q, " AND t.escalated_at IS NOT NULL");
-    if (f->community_id)
-        sqlq_add(&q, " AND t.community_id = $%d", P_INT(f->community_id));
-    if (f->grid_id)
-        sqlq_add(&q, " AND t.grid_id = $%d", P_INT(f->grid_id));
-    if (f->resident_id)
-        sqlq_add(&q, " AND t.resident_id = $%d", P_INT(f->resident_id));
-    if (f->care_file_id)
-        sqlq_add(&q, " AND t.care_file_id = $%d", P_INT(f->care_file_id));
-    if (f->assignee_user_id)
-        sqlq_add(&q, " AND t.assignee_user_id = $%d", P_INT(f->assignee_user_id));
     if (f->from)
         sqlq_add(&q, " AND t.due_date >= $%d", P_TEXT(f->from));
     if (f->to)
         sqlq_add(&q, " AND t.due_date <= $%d", P_TEXT(f->to));
-    if (after)
-        sqlq_add(&q, " AND t.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY t.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = task_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return visits_list_page(app, &q, "t.", f,
+                            VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_RESIDENT | VISITS_BY_FILE |
+                                VISITS_BY_ASSIGNEE | VISITS_BY_KIND,
+                            (store_page_spec){.row = task_row}, out, e);
 }
 
 int visits_task_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

@@ -256,32 +256,16 @@ int visits_list(nx_app *app, const nx_principal *who, const care_filter *f, json
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访记录");
-    int64_t after;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
     sqlq q;
     sqlq_init(&q, VISIT_COLS " WHERE 1 = 1");
     perm_scope_q(who, "v.", "resident_id", &q);
-    if (f->community_id)
-        sqlq_add(&q, " AND v.community_id = $%d", P_INT(f->community_id));
-    if (f->grid_id)
-        sqlq_add(&q, " AND v.grid_id = $%d", P_INT(f->grid_id));
-    if (f->resident_id)
-        sqlq_add(&q, " AND v.resident_id = $%d", P_INT(f->resident_id));
-    if (f->care_file_id)
-        sqlq_add(&q, " AND v.care_file_id = $%d", P_INT(f->care_file_id));
-    if (f->kind)
-        sqlq_add(&q, " AND v.kind = $%d", P_TEXT(f->kind));
     if (f->from)
         sqlq_add(&q, " AND v.visited_on >= $%d", P_TEXT(f->from));
     if (f->to)
         sqlq_add(&q, " AND v.visited_on <= $%d", P_TEXT(f->to));
-    if (after)
-        sqlq_add(&q, " AND v.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY v.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = visit_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return visits_list_page(app, &q, "v.", f,
+                            VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_RESIDENT | VISITS_BY_FILE | VISITS_BY_KIND,
+                            (store_page_spec){.row = visit_row}, out, e);
 }
 
 /* ---- photos ---- */

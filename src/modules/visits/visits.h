@@ -46,6 +46,7 @@
 
 #include "base/clock.h"
 #include "modules/app.h"
+#include "store/page.h"
 #include "store/query.h"
 #include "store/ticker.h"
 
@@ -265,6 +266,24 @@ typedef struct visits_change {
     json_t *payload;
 } visits_change;
 int visits_change_record(store_tx *tx, const nx_principal *who, const visits_change *c, nx_err *e);
+/* The filters of a care_filter a list takes (visits_list_page), one bit each. */
+enum {
+    VISITS_BY_COMMUNITY = 1 << 0, /* community_id */
+    VISITS_BY_GRID = 1 << 1,      /* grid_id */
+    VISITS_BY_RESIDENT = 1 << 2,  /* resident_id */
+    VISITS_BY_FILE = 1 << 3,      /* care_file_id */
+    VISITS_BY_ASSIGNEE = 1 << 4,  /* assignee_user_id */
+    VISITS_BY_LEVEL = 1 << 5,     /* level */
+    VISITS_BY_CATEGORY = 1 << 6,  /* category */
+    VISITS_BY_KIND = 1 << 7,      /* kind */
+};
+/* One page of a list on care_filter f, newest first: q (the list's SELECT … WHERE 1 = 1, already
+ * with its scope and the filters only it has) gains the equality filters of f named by `by` on the
+ * columns of that name under alias ("t."), the id cursor (alias.id < cursor; NX_EINVAL "cursor"
+ * when malformed) and ORDER BY alias.id DESC; s names the row function (row or row_ctx and ctx),
+ * its limit and cap are f's and page_max. As store_page_read. */
+int visits_list_page(nx_app *app, sqlq *q, const char *alias, const care_filter *f, unsigned by,
+                     store_page_spec s, json_t **out, nx_err *e);
 /* The community of grid, when who covers it: NX_ENOTFOUND naming grid_id ("网格不存在") when there
  * is no such grid or it is out of who's scope, a failed read as its error. */
 int visits_grid_community(store_tx *tx, const nx_principal *who, int64_t grid, int64_t *community, nx_err *e);

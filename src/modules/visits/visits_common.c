@@ -86,6 +86,42 @@ int visits_change_record(store_tx *tx, const nx_principal *who, const visits_cha
     return outbox_emit_new(tx, c->kind, c->community, c->type, c->id, c->payload, e);
 }
 
+int visits_list_page(nx_app *app, sqlq *q, const char *alias, const care_filter *f, unsigned by,
+                     store_page_spec s, json_t **out, nx_err *e)
+{
+    int64_t after;
+    int rc = store_page_cursor_id(f->cursor, &after, e);
+    if (rc)
+        return rc;
+    const struct {
+        unsigned bit;
+        const char *col;
+        int64_t id;
+        const char *text;
+    } eq[] = {
+        {VISITS_BY_COMMUNITY, "community_id", f->community_id, NULL},
+        {VISITS_BY_GRID, "grid_id", f->grid_id, NULL},
+        {VISITS_BY_RESIDENT, "resident_id", f->resident_id, NULL},
+        {VISITS_BY_FILE, "care_file_id", f->care_file_id, NULL},
+        {VISITS_BY_ASSIGNEE, "assignee_user_id", f->assignee_user_id, NULL},
+        {VISITS_BY_LEVEL, "level", 0, f->level},
+        {VISITS_BY_CATEGORY, "category", 0, f->category},
+        {VISITS_BY_KIND, "kind", 0, f->kind},
+    };
+    for (size_t i = 0; i < sizeof eq / sizeof eq[0]; i++) {
+        if (!(by & eq[i].bit) || (!eq[i].id && !eq[i].text))
+            continue;
+        int k = sqlq_param(q, eq[i].text ? P_TEXT(eq[i].text) : P_INT(eq[i].id));
+        sqlq_sql(q, " AND %s%s = $%d", alias, eq[i].col, k);
+    }
+    if (after)
+        sqlq_sql(q, " AND %sid < $%d", alias, sqlq_param(q, P_INT(after)));
+    sqlq_sql(q, " ORDER BY %sid DESC", alias);
+    s.limit = f->limit;
+    s.max = (int)app->cfg->page_max;
+    return store_page_read(app->db, q, &s, out, e);
+}
+
 int visits_grid_community(store_tx *tx, const nx_principal *who, int64_t grid, int64_t *community, nx_err *e)
 {
     store_param g[] = {P_INT(grid)};
