@@ -147,6 +147,18 @@ void perm_scope_q(const nx_principal *p, const char *alias, const char *resident
     sqlq_append(q, " AND 1 = 0");
 }
 
+int perm_scoped_query(store_tx *tx, const nx_principal *p, int64_t community, const char *base, const char *alias,
+                      const char *tail, store_rows **r, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, base);
+    perm_scope_q(p, alias, NULL, &q);
+    if (community)
+        sqlq_sql(&q, " AND %scommunity_id = $%d", alias, sqlq_param(&q, P_INT(community)));
+    sqlq_append(&q, tail);
+    return sqlq_query(tx, &q, r, e);
+}
+
 bool perm_covers(const nx_principal *p, store_tx *tx, int64_t community_id, int64_t grid_id)
 {
     switch (p->scope) {

@@ -86,6 +86,13 @@ int perm_scope_sql(const nx_principal *p, const char *alias, const char *residen
  * condition is never dropped. */
 void perm_scope_q(const nx_principal *p, const char *alias, const char *resident_col, sqlq *q);
 
+/* Run base ("SELECT … WHERE …") narrowed to p's scope on alias (perm_scope_q, no self scope) and,
+ * when community is not 0, to that community (a filter the caller chose, within the scope), then
+ * tail (" GROUP BY …"). For the statistics, which read many aggregates over one scope. As
+ * sqlq_query: 0 with *r to free, or the error. */
+int perm_scoped_query(store_tx *tx, const nx_principal *p, int64_t community, const char *base, const char *alias,
+                      const char *tail, store_rows **r, nx_err *e);
+
 /* Whether p's scope covers a row in community c and grid g (for checks on a single row that was
  * already loaded, e.g. the target of a create). */
 bool perm_covers(const nx_principal *p, store_tx *tx, int64_t community_id, int64_t grid_id);

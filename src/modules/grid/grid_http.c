@@ -69,23 +69,7 @@ static int inc_close(http_req *r, void *ctx)
 
 static int inc_photo(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id, photo;
-    size_t len;
-    int rc = http_param_id(r, "id", &id);
-    if (rc)
-        return rc;
-    const void *body = http_body(r, &len);
-    size_t stored = 0;
-    if ((rc = visits_photo_add(app, &who, "incident", id, body, len, (size_t)app->cfg->max_upload, &photo, &stored,
-                               http_err(r))))
-        return rc;
-    char url[64];
-    snprintf(url, sizeof url, "/api/v1/photos/%lld", (long long)photo);
-    http_add_header(r, "Location", url);
-    return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)photo, "content_type",
-                                             visits_sniff_image(body, len), "url", url, "size", (json_int_t)stored));
+    return visits_http_photo(r, ctx, "incident");
 }
 
 int grid_routes(http_server *srv, nx_app *app)

@@ -35,18 +35,6 @@ static grid_agg *grid_of(grid_agg *g, int *n, int64_t id, const char *name)
     return x;
 }
 
-static int scoped_query(store_tx *tx, const nx_principal *who, int64_t community, const char *base,
-                        const char *alias, const char *tail, store_rows **r, nx_err *e)
-{
-    sqlq q;
-    sqlq_init(&q, base);
-    perm_scope_q(who, alias, NULL, &q);
-    if (community)
-        sqlq_sql(&q, " AND %scommunity_id = $%d", alias, sqlq_param(&q, P_INT(community)));
-    sqlq_append(&q, tail);
-    return sqlq_query(tx, &q, r, e);
-}
-
 int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ))
@@ -66,12 +54,12 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
         free(grids);
         return rc;
     }
-    rc = scoped_query(tx, who, community,
-                      "SELECT r.grid_id, g.name, r.sex, r.birth_date, r.care_level, "
-                      "EXISTS (SELECT 1 FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id "
-                      "WHERE rt.resident_id = r.id AND t.code = 'living_alone') "
-                      "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'",
-                      "r.", "", &r, e);
+    rc = perm_scoped_query(tx, who, community,
+                           "SELECT r.grid_id, g.name, r.sex, r.birth_date, r.care_level, "
+                           "EXISTS (SELECT 1 FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id "
+                           "WHERE rt.resident_id = r.id AND t.code = 'living_alone') "
+                           "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'",
+                           "r.", "", &r, e);
     if (rc)
         goto done;
     while (store_row(r)) {
@@ -107,10 +95,10 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
     r = NULL;
     if (rc)
         goto done;
-    if ((rc = scoped_query(tx, who, community,
-                           "SELECT h.grid_id, g.name, count(*) FROM households h LEFT JOIN grids g ON g.id = "
-                           "h.grid_id WHERE 1 = 1",
-                           "h.", " GROUP BY h.grid_id, g.name", &r, e)))
+    if ((rc = perm_scoped_query(tx, who, community,
+                                "SELECT h.grid_id, g.name, count(*) FROM households h LEFT JOIN grids g ON g.id = "
+                                "h.grid_id WHERE 1 = 1",
+                                "h.", " GROUP BY h.grid_id, g.name", &r, e)))
         goto done;
     while (store_row(r)) {
         grid_agg *g = grid_of(grids, &ngrids, store_int(r, 0), store_text(r, 1));
@@ -149,12 +137,12 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
     /* assigned tags by grid */
     json_t *tags = json_array();
     json_object_set_new(res, "tags_by_grid", tags);
-    if ((rc = scoped_query(tx, who, community,
-                           "SELECT t.code, t.name, r.grid_id, g.name, count(*) FROM resident_tags rt "
-                           "JOIN tags t ON t.id = rt.tag_id JOIN residents r ON r.id = rt.resident_id "
-                           "LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'",
-                           "r.", " GROUP BY t.code, t.name, t.sort, r.grid_id, g.name ORDER BY t.sort, t.code, r.grid_id",
-                           &r, e)))
+    if ((rc = perm_scoped_query(tx, who, community,
+                                "SELECT t.code, t.name, r.grid_id, g.name, count(*) FROM resident_tags rt "
+                                "JOIN tags t ON t.id = rt.tag_id JOIN residents r ON r.id = rt.resident_id "
+                                "LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'",
+                                "r.", " GROUP BY t.code, t.name, t.sort, r.grid_id, g.name ORDER BY t.sort, t.code, r.grid_id",
+                                &r, e)))
         goto done;
     while (store_row(r))
         json_array_append_new(tags, json_pack("{s:s, s:s, s:o, s:s, s:I}", "tag", store_text(r, 0), "tag_name",
@@ -169,12 +157,12 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
 
     json_t *estates = json_array();
     json_object_set_new(res, "households_by_estate", estates);
-    if ((rc = scoped_query(tx, who, community,
-                           "SELECT es.id, es.name, count(DISTINCT h.id), count(DISTINCT rs.id) FROM households h "
-                           "JOIN rooms rm ON rm.id = h.room_id JOIN buildings b ON b.id = rm.building_id "
-                           "JOIN estates es ON es.id = b.estate_id "
-                           "LEFT JOIN residents rs ON rs.household_id = h.id AND rs.status = 'active' WHERE 1 = 1",
-                           "h.", " GROUP BY es.id, es.name ORDER BY es.id", &r, e)))
+    if ((rc = perm_scoped_query(tx, who, community,
+                                "SELECT es.id, es.name, count(DISTINCT h.id), count(DISTINCT rs.id) FROM households h "
+                                "JOIN rooms rm ON rm.id = h.room_id JOIN buildings b ON b.id = rm.building_id "
+                                "JOIN estates es ON es.id = b.estate_id "
+                                "LEFT JOIN residents rs ON rs.household_id = h.id AND rs.status = 'active' WHERE 1 = 1",
+                                "h.", " GROUP BY es.id, es.name ORDER BY es.id", &r, e)))
         goto done;
     while (store_row(r))
         json_array_append_new(estates, json_pack("{s:I, s:s, s:I, s:I}", "estate_id", (json_int_t)store_int(r, 0),

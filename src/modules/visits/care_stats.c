@@ -96,18 +96,6 @@ static const pol *match(const vec *policies, int64_t community, const char *cate
     return best;
 }
 
-static int scoped(store_tx *tx, const nx_principal *who, int64_t community, const char *base, const char *alias,
-                  const char *tail, store_rows **r, nx_err *e)
-{
-    sqlq q;
-    sqlq_init(&q, base);
-    perm_scope_q(who, alias, NULL, &q);
-    if (community)
-        sqlq_sql(&q, " AND %scommunity_id = $%d", alias, sqlq_param(&q, P_INT(community)));
-    sqlq_append(&q, tail);
-    return sqlq_query(tx, &q, r, e);
-}
-
 int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_t now_ms, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
@@ -141,11 +129,11 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
     nx_date today = visits_local_date(now_ms);
     char day[11];
     date_format(today, day);
-    if ((rc = scoped(tx, who, community,
-                     "SELECT f.id, f.community_id, f.grid_id, g.name, f.category, f.level, f.last_visit_on, "
-                     "f.responsible_user_id, u.display_name FROM care_files f LEFT JOIN grids g ON g.id = f.grid_id "
-                     "LEFT JOIN users u ON u.id = f.responsible_user_id WHERE f.status = 'active'",
-                     "f.", " ORDER BY f.id", &r, e)))
+    if ((rc = perm_scoped_query(tx, who, community,
+                                "SELECT f.id, f.community_id, f.grid_id, g.name, f.category, f.level, f.last_visit_on, "
+                                "f.responsible_user_id, u.display_name FROM care_files f LEFT JOIN grids g ON g.id = f.grid_id "
+                                "LEFT JOIN users u ON u.id = f.responsible_user_id WHERE f.status = 'active'",
+                                "f.", " ORDER BY f.id", &r, e)))
         goto done;
     int64_t files = 0, covered = 0;
     while (store_row(r)) {
@@ -174,12 +162,12 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
     json_object_set_new(res, "by_grid", groups_json(&grids, "grid_id"));
     json_object_set_new(res, "by_worker", groups_json(&workers, "user_id"));
 
-    if ((rc = scoped(tx, who, community,
-                     "SELECT t.id, t.resident_id, r.name, t.grid_id, g.name, t.reason, t.due_date, u.display_name, "
-                     "t.escalated_at FROM visit_tasks t JOIN residents r ON r.id = t.resident_id LEFT JOIN grids g ON "
-                     "g.id = t.grid_id LEFT JOIN users u ON u.id = t.assignee_user_id WHERE t.status = 'open' AND "
-                     "t.overdue = 1",
-                     "t.", " ORDER BY t.due_date, t.id LIMIT 100", &r, e)))
+    if ((rc = perm_scoped_query(tx, who, community,
+                                "SELECT t.id, t.resident_id, r.name, t.grid_id, g.name, t.reason, t.due_date, u.display_name, "
+                                "t.escalated_at FROM visit_tasks t JOIN residents r ON r.id = t.resident_id LEFT JOIN grids g ON "
+                                "g.id = t.grid_id LEFT JOIN users u ON u.id = t.assignee_user_id WHERE t.status = 'open' AND "
+                                "t.overdue = 1",
+                                "t.", " ORDER BY t.due_date, t.id LIMIT 100", &r, e)))
         goto done;
     json_t *overdue = json_array();
     json_object_set_new(res, "overdue", overdue);
@@ -196,17 +184,17 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
 
     json_t *by_status = json_object(), *problems = json_pack("{s:o}", "by_status", by_status);
     json_object_set_new(res, "problems", problems);
-    if ((rc = scoped(tx, who, community, "SELECT p.status, count(*) FROM problems p WHERE 1 = 1", "p.",
-                     " GROUP BY p.status ORDER BY p.status", &r, e)))
+    if ((rc = perm_scoped_query(tx, who, community, "SELECT p.status, count(*) FROM problems p WHERE 1 = 1", "p.",
+                                " GROUP BY p.status ORDER BY p.status", &r, e)))
         goto done;
     while (store_row(r))
         json_object_set_new(by_status, store_text(r, 0), json_integer(store_int(r, 1)));
     rc = store_rows_end(r, e);
     r = NULL;
-    if (rc || (rc = scoped(tx, who, community,
-                           "SELECT count(*), avg(p.resolved_at - p.created_at), avg(p.rating), count(p.rating) FROM "
-                           "problems p WHERE p.resolved_at IS NOT NULL",
-                           "p.", "", &r, e)))
+    if (rc || (rc = perm_scoped_query(tx, who, community,
+                                      "SELECT count(*), avg(p.resolved_at - p.created_at), avg(p.rating), count(p.rating) FROM "
+                                      "problems p WHERE p.resolved_at IS NOT NULL",
+                                      "p.", "", &r, e)))
         goto done;
     int64_t resolved = 0, rated = 0;
     double avg_ms = 0, avg_rating = 0;
@@ -227,10 +215,10 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
     json_object_set_new(problems, "avg_days_to_resolve", json_real(resolved ? avg_ms / 86400000.0 : 0.0));
     json_object_set_new(problems, "avg_rating", rated ? json_real(avg_rating) : json_null());
 
-    if ((rc = scoped(tx, who, community,
-                     "SELECT i.category, cv.label, count(*) FROM incidents i LEFT JOIN care_vocab cv ON cv.kind = "
-                     "'incident_category' AND cv.code = i.category WHERE 1 = 1",
-                     "i.", " GROUP BY i.category, cv.label ORDER BY count(*) DESC, i.category", &r, e)))
+    if ((rc = perm_scoped_query(tx, who, community,
+                                "SELECT i.category, cv.label, count(*) FROM incidents i LEFT JOIN care_vocab cv ON cv.kind = "
+                                "'incident_category' AND cv.code = i.category WHERE 1 = 1",
+                                "i.", " GROUP BY i.category, cv.label ORDER BY count(*) DESC, i.category", &r, e)))
         goto done;
     json_t *by_cat = json_array(), *inc_status = json_object();
     json_object_set_new(res, "incidents", json_pack("{s:o, s:o}", "by_category", by_cat, "by_status", inc_status));
@@ -239,8 +227,8 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
                                                 store_json_text(r, 1), "count", (json_int_t)store_int(r, 2)));
     rc = store_rows_end(r, e);
     r = NULL;
-    if (rc || (rc = scoped(tx, who, community, "SELECT i.status, count(*) FROM incidents i WHERE 1 = 1", "i.",
-                           " GROUP BY i.status ORDER BY i.status", &r, e)))
+    if (rc || (rc = perm_scoped_query(tx, who, community, "SELECT i.status, count(*) FROM incidents i WHERE 1 = 1", "i.",
+                                      " GROUP BY i.status ORDER BY i.status", &r, e)))
         goto done;
     while (store_row(r))
         json_object_set_new(inc_status, store_text(r, 0), json_integer(store_int(r, 1)));

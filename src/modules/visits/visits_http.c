@@ -177,9 +177,9 @@ static int visit_get(http_req *r, void *ctx)
     return app_http_get(r, ctx, visits_get);
 }
 
-static int visit_photo(http_req *r, void *ctx)
+/* Photos of visits and of grid incidents share one upload route shape. */
+int visits_http_photo(http_req *r, nx_app *app, const char *owner_type)
 {
-    nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t id, photo;
     size_t len;
@@ -188,7 +188,7 @@ static int visit_photo(http_req *r, void *ctx)
         return rc;
     const void *body = http_body(r, &len);
     size_t stored = 0;
-    if ((rc = visits_photo_add(app, &who, "visit", id, body, len, (size_t)app->cfg->max_upload, &photo, &stored,
+    if ((rc = visits_photo_add(app, &who, owner_type, id, body, len, (size_t)app->cfg->max_upload, &photo, &stored,
                                http_err(r))))
         return rc;
     char url[64];
@@ -196,6 +196,11 @@ static int visit_photo(http_req *r, void *ctx)
     http_add_header(r, "Location", url);
     return http_reply_json(r, 201, json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)photo, "content_type",
                                              visits_sniff_image(body, len), "url", url, "size", (json_int_t)stored));
+}
+
+static int visit_photo(http_req *r, void *ctx)
+{
+    return visits_http_photo(r, ctx, "visit");
 }
 
 static int photo_get(http_req *r, void *ctx)

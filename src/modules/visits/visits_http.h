@@ -17,4 +17,8 @@ int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_er
 typedef int (*visits_list_fn)(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e);
 int visits_http_list(http_req *r, nx_app *app, visits_list_fn list);
 
+/* POST …/{id}/photos of an object of owner_type ("visit", "incident"): the body is the image
+ * (visits_photo_add), answered 201 with {id, content_type, url, size} and a Location. */
+int visits_http_photo(http_req *r, nx_app *app, const char *owner_type);
+
 #endif

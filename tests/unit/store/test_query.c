@@ -236,6 +236,35 @@ static void test_json_row(void)
     store_close(s);
 }
 
+/* perm_scoped_query: the scope, then the community the caller chose within it, then the tail. */
+static void test_scoped_query(void)
+{
+    store *s = open_db("scoped.db");
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec_script(tx, "CREATE TABLE h (id INTEGER PRIMARY KEY, community_id INTEGER, grid_id INTEGER)", &e),
+              0);
+    CHECK_INT(store_exec_script(tx, "INSERT INTO h VALUES (1, 1, 1), (2, 1, 2), (3, 2, 3), (4, 2, 3)", &e), 0);
+    CHECK_INT(store_commit(tx, &e), 0);
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    const nx_principal all = {.scope = SCOPE_ALL}, one = {.scope = SCOPE_COMMUNITY, .community_id = 1};
+    const struct {
+        const nx_principal *p;
+        int64_t community, want;
+    } cases[] = {{&all, 0, 4}, {&all, 2, 2}, {&one, 0, 2}, {&one, 2, 0}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        store_rows *r;
+        CHECK_INT(perm_scoped_query(tx, cases[i].p, cases[i].community, "SELECT count(*) FROM h x WHERE 1 = 1", "x.",
+                                    " GROUP BY 1 = 1", &r, &e), 0);
+        int64_t n = store_row(r) ? store_int(r, 0) : 0;
+        CHECK_INT(store_rows_end(r, &e), 0);
+        CHECK_INT((int)n, (int)cases[i].want);
+    }
+    store_rollback(tx);
+    store_close(s);
+}
+
 /* A statement that fails on its fourth row: the loop sees three rows, then the end of the read
  * reports the error (never a short success); store_first tells "no row" from "failed". */
 static void test_read_errors(void)
@@ -295,6 +324,7 @@ static void run_backend(void)
     TEST_RUN(test_page);
     TEST_RUN(test_page_row_failure);
     TEST_RUN(test_json_row);
+    TEST_RUN(test_scoped_query);
     TEST_RUN(test_read_errors);
 }
 
