@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 
 #include "base/log.h"
+#include "base/netaddr.h"
 #include "base/str.h"
 #include "cli/flags.h"
 #include "gateway/mqtt.h"
@@ -207,6 +208,22 @@ static void check_at_rest(nx_app *app)
         nx_log(failed ? LOG_WARN : LOG_INFO, "uploads.sealed_legacy sealed=%d failed=%d", sealed, failed);
 }
 
+/* True when the listen address (HOST:PORT, [V6]:PORT, :PORT) is a loopback address only. */
+static bool listen_is_loopback(const char *listen)
+{
+    char host[128];
+    str_copy(host, listen[0] == '[' ? listen + 1 : listen, sizeof host);
+    char *end = listen[0] == '[' ? strchr(host, ']') : strrchr(host, ':');
+    if (end)
+        *end = '\0';
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    nx_addr a, lo4, lo6;
+    if (netaddr_parse(host, &a) != 0 || netaddr_parse("127.0.0.1", &lo4) != 0 || netaddr_parse("::1", &lo6) != 0)
+        return false; /* "", "*", 0.0.0.0, a host name: every interface or unknown */
+    return netaddr_equal(&a, &lo6) || (netaddr_is_v4(&a) && a.b[12] == 127);
+}
+
 int cmd_serve(int argc, char **argv)
 {
     /* serve's settings are configuration (--listen …, applied by main.c); anything left is a typo */
@@ -233,6 +250,14 @@ int cmd_serve(int argc, char **argv)
         int port = http_server_port(sv.srv);
         printf("nuanxin: listening on http://%s:%d\n", host, port);
         printf("暖心社区平台已启动：http://%s:%d （按 Ctrl+C 停止）\n", host, port);
+        if (!nx_cfg.cookie_secure && !listen_is_loopback(nx_cfg.listen)) {
+            /* stderr: the first stdout line is the address scripts read */
+            fprintf(stderr, "nuanxin: 警告：监听 %s 超出本机回环地址，但未开启 cookie_secure——登录 Cookie 可能经明文 "
+                            "HTTP 传输。生产环境请在 TLS 反向代理（docs/nginx）之后运行并设置 cookie_secure = true\n",
+                    nx_cfg.listen);
+            nx_log(LOG_WARN, "serve.insecure listen=%s cookie_secure=false (beyond loopback without TLS cookies)",
+                   nx_cfg.listen);
+        }
         cli_devices_print(sv.devs);
         fflush(stdout);
         nx_log(LOG_INFO, "serve.started port=%d database=%s", port, store_backend(sv.app.db));

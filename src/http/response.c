@@ -2,7 +2,8 @@
  *
  * Every response, whatever built it (a handler's http_reply_*, a problem, a static file), leaves
  * through http__queue, which adds the headers collected with http_add_header, the security headers
- * (X-Content-Type-Options: nosniff, Referrer-Policy: same-origin, X-Frame-Options: DENY) and,
+ * (X-Content-Type-Options: nosniff, Referrer-Policy: same-origin, X-Frame-Options: DENY, and
+ * Strict-Transport-Security when the request came over TLS through a trusted proxy) and,
  * unless the response is a static file or the handler chose its own, Cache-Control: no-store — so
  * nothing from /api/ lingers in a shared browser cache.
  *
@@ -70,6 +71,9 @@ int http__queue(http_req *r, int status, struct MHD_Response *resp, uint64_t byt
     MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     MHD_add_response_header(resp, "Referrer-Policy", "same-origin");
     MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    /* Over TLS (as a trusted proxy says): browsers are to come back over TLS only, for a year. */
+    if (r->via_tls)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
     if (!is_static && !has_cc)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
     enum MHD_Result ok = http__queue_ours(r->conn, (unsigned)status, resp);

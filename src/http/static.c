@@ -19,6 +19,7 @@
  *    single-page app's router can take over;
  *  - no such file with an extension: 404 in plain text (a browser fetching a stale asset does not
  *    want JSON).
+ * Every file answer carries the app's Content-Security-Policy (CSP below).
  * Threads: runs on the request's worker; no shared state besides the read-only root path. */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +33,16 @@
 
 #include "http/internal.h"
 
+/* The web app's Content-Security-Policy. Scripts only from this origin: the built app has no
+ * inline script (Vite emits <script type="module" src>), and neither eval nor new Function (vue-i18n
+ * 11 compiles messages without them). Inline styles stay allowed: Vue writes large static parts of
+ * templates with innerHTML, style attributes included, and Element Plus positions popups with them.
+ * Images may be data: or blob: URLs (QR codes, previews of uploads); requests and event streams
+ * only to this origin; no plugins, no <base>, no framing, forms post only here. */
+#define CSP                                                                                              \
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " \
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; " \
+    "form-action 'self'"
 #define CC_IMMUTABLE  "public, max-age=31536000, immutable"
 #define CC_REVALIDATE "no-cache"
 
@@ -209,6 +220,7 @@ static int serve_file(http_req *r, const char *rel, const char *cache_control)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
     return http__queue(r, status, resp, bytes, true);
 }
 

@@ -266,11 +266,114 @@ def test_nul_bytes_and_strict_ids():
     check_eq(got[0], 200, "the token itself works")
 
 
+def test_warning_beyond_loopback_without_cookie_secure():
+    """Listening beyond loopback without cookie_secure is warned about at start (stderr, the log)."""
+    w = Server()
+    seen = 0
+    try:
+        for listen, secure, warned in [("0.0.0.0:0", "false", True), ("0.0.0.0:0", "true", False),
+                                       ("127.0.0.1:0", "false", False)]:
+            w.extra = ["--listen", listen, "--cookie-secure", secure]
+            w.start()
+            st, _, _ = w.client().get("/healthz")
+            w.stop()
+            n = open(os.path.join(w.data, "server.log"), "rb").read().decode(errors="replace").count("cookie_secure")
+            check_eq(st, 200, f"serves on {listen}")
+            check_eq(n > seen, warned, f"a warning for {listen} with cookie_secure={secure}")
+            seen = n
+    finally:
+        w.cleanup()
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_reference_deployment_nginx():
+    """docs/nginx/nuanxin.conf, only ports and paths rewritten, with a throw-away certificate, in front
+    of a nuanxin set up as its header says: HTTPS with HSTS, HTTP sent to HTTPS, the client's address
+    reaching the audit log, the session cookie Secure."""
+    import shutil
+    import ssl
+    import subprocess
+    import tempfile
+    import http.client
+    if not shutil.which("nginx") or not shutil.which("openssl"):
+        print("note: nginx or openssl missing, reference deployment not tried")
+        return
+    src = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../docs/nginx/nuanxin.conf")
+    conf = open(src).read()
+    check("trusted_proxies = 127.0.0.1, ::1" in conf and "cookie_secure = true" in conf,
+          "the file says how nuanxin is configured behind it")
+    T = Server(extra=["--trusted-proxies", "127.0.0.1, ::1", "--cookie-secure", "true"])
+    T.start()
+    d = tempfile.mkdtemp(prefix="nxnginx-")
+    ng = None
+    try:
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost",
+                        "-days", "2", "-keyout", f"{d}/k.pem", "-out", f"{d}/c.pem"], check=True, capture_output=True)
+        p80, p443 = free_port(), free_port()
+        conf = conf.replace("/run/nuanxin-nginx.pid", f"{d}/nginx.pid")
+        conf = conf.replace("/var/log/nginx/nuanxin-error.log", f"{d}/error.log").replace("/var/lib/nginx/", f"{d}/")
+        conf = conf.replace("/etc/nginx/tls/nuanxin.crt", f"{d}/c.pem").replace("/etc/nginx/tls/nuanxin.key", f"{d}/k.pem")
+        conf = conf.replace("server 127.0.0.1:8080;", f"server 127.0.0.1:{T.port};")
+        conf = conf.replace("listen 80;", f"listen 127.0.0.1:{p80};").replace("listen 443 ssl", f"listen 127.0.0.1:{p443} ssl")
+        conf = conf.replace("worker_processes auto;", "worker_processes 1;")
+        open(f"{d}/nginx.conf", "w").write(conf)
+        ng = subprocess.Popen(["nginx", "-c", f"{d}/nginx.conf", "-g", "daemon off;"], stderr=subprocess.PIPE)
+        for _ in range(50):
+            try:
+                socket.create_connection(("127.0.0.1", p443), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        # the client connects from 127.0.0.2: that is the address nuanxin must record, not nginx's
+        c = http.client.HTTPSConnection("127.0.0.1", p443, context=ctx, timeout=10, source_address=("127.0.0.2", 0))
+        c.request("GET", "/healthz")
+        r = c.getresponse()
+        r.read()
+        check_eq(r.status, 200, "healthz over HTTPS")
+        check_eq(r.headers.get_all("Strict-Transport-Security"), ["max-age=31536000"], "one HSTS header")
+        c.request("POST", "/api/v1/auth/login", body=json.dumps({"username": "admin", "password": T.admin_password}),
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        check_eq(r.status, 200, "login through nginx")
+        check("Secure" in (r.getheader("Set-Cookie") or ""), f"session cookie Secure: {r.getheader('Set-Cookie')}")
+        c.request("POST", "/api/v1/auth/login", body=json.dumps({"username": "admin", "password": "wrong-password-7"}),
+                  headers={"Content-Type": "application/json"})
+        r = c.getresponse()
+        r.read()
+        check_eq(r.status, 401, "wrong password through nginx")
+        st, _, audit = T.login().get("/api/v1/audit?limit=50")
+        ips = {a.get("ip") for a in audit.get("items", [])}
+        check("127.0.0.2" in ips, f"the client's address is audited, not the proxy's ({ips})")
+        h = http.client.HTTPConnection("127.0.0.1", p80, timeout=10)
+        h.request("GET", "/residents")
+        r = h.getresponse()
+        r.read()
+        check(r.status == 301 and (r.getheader("Location") or "").startswith("https://"), f"HTTP → HTTPS ({r.status})")
+    finally:
+        if ng:
+            ng.terminate()
+            ng.wait(timeout=10)
+        T.cleanup()
+        shutil.rmtree(d, ignore_errors=True)
+
+
 try:
     run([test_client_address_behind_trusted_proxy, test_client_address_without_trusted_proxy,
          test_bad_trusted_proxies_refused, test_one_address_cannot_fill_the_server, test_header_deadline,
          test_trusted_proxy_not_capped, test_too_many_query_parameters, test_library_errors_are_problems,
-         test_chunked_body_over_cap_is_413, test_nul_bytes_and_strict_ids])
+         test_chunked_body_over_cap_is_413, test_nul_bytes_and_strict_ids,
+         test_warning_beyond_loopback_without_cookie_secure, test_reference_deployment_nginx])
 finally:
     P.cleanup()
     N.cleanup()

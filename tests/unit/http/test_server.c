@@ -711,6 +711,10 @@ static void test_static(void)
     CHECK_STR(hdr(&r, "Content-Type", tmp, sizeof tmp), "text/css; charset=utf-8");
     CHECK_STR(hdr(&r, "Cache-Control", tmp, sizeof tmp), "no-cache");
     CHECK_STR(hdr(&r, "X-Content-Type-Options", tmp, sizeof tmp), "nosniff");
+    CHECK_STR(hdr(&r, "Referrer-Policy", tmp, sizeof tmp), "same-origin");
+    CHECK(hdr(&r, "Content-Security-Policy", tmp, sizeof tmp) != NULL && strstr(tmp, "script-src 'self';") &&
+          strstr(tmp, "frame-ancestors 'none'") && !strstr(tmp, "unsafe-eval"));
+    CHECK(hdr(&r, "Strict-Transport-Security", tmp, sizeof tmp) == NULL); /* not over TLS */
     CHECK(hdr(&r, "ETag", etag, sizeof etag) != NULL);
     /* W/"<size>-<mtime ns hex>" */
     CHECK(strncmp(etag, "W/\"16-", 6) == 0);
@@ -975,6 +979,14 @@ static void test_trusted_proxies(void)
     whoami("X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n", ip, sizeof ip, &tls);
     CHECK_STR(ip, "203.0.113.9");
     CHECK(tls);
+    resp hr;
+    char tmp[128];
+    CHECK_INT(get("/whoami", "X-Forwarded-Proto: https\r\n", &hr), 0);
+    CHECK_STR(hdr(&hr, "Strict-Transport-Security", tmp, sizeof tmp), "max-age=31536000");
+    resp_cleanup(&hr);
+    CHECK_INT(get("/whoami", "X-Forwarded-Proto: http\r\n", &hr), 0);
+    CHECK(hdr(&hr, "Strict-Transport-Security", tmp, sizeof tmp) == NULL);
+    resp_cleanup(&hr);
     whoami("X-Forwarded-For: 198.51.100.7, 203.0.113.9 ,10.1.2.3\r\n", ip, sizeof ip, &tls);
     CHECK_STR(ip, "203.0.113.9");
     CHECK(!tls);
@@ -1006,6 +1018,9 @@ static void test_trusted_proxies(void)
     whoami("X-Forwarded-For: 203.0.113.9\r\nX-Forwarded-Proto: https\r\n", ip, sizeof ip, &tls);
     CHECK_STR(ip, "127.0.0.1");
     CHECK(!tls);
+    CHECK_INT(get("/whoami", "X-Forwarded-Proto: https\r\n", &hr), 0);
+    CHECK(hdr(&hr, "Strict-Transport-Security", tmp, sizeof tmp) == NULL); /* not from a stranger */
+    resp_cleanup(&hr);
     http_server_free(s);
     g_port = saved;
 
