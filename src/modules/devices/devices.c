@@ -167,9 +167,25 @@ static int dev_load(store_tx *tx, const char *imei, int proto, int64_t now, cons
         if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM devices WHERE registered = 0", NULL, 0, &held, e)))
             return rc;
         if (held >= o->quarantine_max) {
-            log_quarantine_full(now);
-            d->counter = WIRE_NONE;
-            return 0; /* d->id 0: refused */
+            /* full: the unknown id silent longest, for over an hour, with nothing attached, makes room */
+            int64_t gone = 0;
+            store_param x[] = {P_INT(now - DEVICES_QUARANTINE_IDLE_MS)};
+            if ((rc = store_exec(tx,
+                                 "DELETE FROM devices WHERE id IN (SELECT d.id FROM devices d WHERE d.registered = 0 "
+                                 "AND d.community_id IS NULL AND d.resident_id IS NULL AND d.last_seen_at < $1 "
+                                 "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = d.id) "
+                                 "AND NOT EXISTS (SELECT 1 FROM device_positions p WHERE p.device_id = d.id) "
+                                 "AND NOT EXISTS (SELECT 1 FROM device_readings r WHERE r.device_id = d.id) "
+                                 "AND NOT EXISTS (SELECT 1 FROM device_steps s WHERE s.device_id = d.id) "
+                                 "AND NOT EXISTS (SELECT 1 FROM device_commands c WHERE c.device_id = d.id) "
+                                 "ORDER BY d.last_seen_at LIMIT 1)",
+                                 x, 1, &gone, e)))
+                return rc;
+            if (gone == 0) {
+                log_quarantine_full(now);
+                d->counter = WIRE_NONE;
+                return 0; /* d->id 0: refused */
+            }
         }
     }
     store_param q[] = {P_TEXT(imei), P_TEXT(proto == WIRE_PROTO_IW ? "iw" : "watch"), P_INT(now)};

@@ -106,11 +106,13 @@ int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int
  * protocols carry no credential) ingests with quarantine on. Then an id that is not registered is
  * only "seen": its row is created (registered = 0, listed for staff to register) or its
  * last_seen_at/online updated, and nothing it sends becomes a position, a reading, steps, an alarm,
- * a command answer or an event. At most quarantine_max unregistered rows exist: a new unknown id
- * beyond is refused (no row; counted in the log once a minute). Such items get DEVICES_HELD in
- * alert_ids. An input whose broker authenticates each device (MQTT with per-device credentials)
+ * a command answer or an event. At most quarantine_max unregistered rows exist: when full, the
+ * unregistered row silent longest (over DEVICES_QUARANTINE_IDLE_MS, bound to nobody, with no
+ * telemetry, alert or command) is deleted to make room, and if there is none the new unknown id is
+ * refused (no row; logged once a minute). Such items get DEVICES_HELD in alert_ids. An input whose broker authenticates each device (MQTT with per-device credentials)
  * ingests without quarantine. */
 #define DEVICES_HELD (-1)
+#define DEVICES_QUARANTINE_IDLE_MS (3600LL * 1000) /* an unknown id silent this long may be evicted */
 typedef struct devices_ingest_opts {
     int64_t esc_ms;     /* 0 = DEVICES_ESC_DEFAULT_MS */
     bool quarantine;    /* unregistered ids are only seen (above) */

@@ -157,6 +157,19 @@ static void test_edge(void)
     CHECK_INT(count("SELECT COUNT(*) FROM devices WHERE registered = 0"), 2);
     CHECK_INT(count("SELECT COUNT(*) FROM devices WHERE imei = '5670000003'"), 0);
     close(c6);
+    /* an unknown id silent for over an hour (and nothing attached) makes room for a new one */
+    CHECK_INT(store_begin(db, STORE_WRITE, &tx, NULL), 0);
+    CHECK_INT(store_exec(tx, "UPDATE devices SET last_seen_at = 1 WHERE imei = '5670000002'", NULL, 0, NULL, NULL), 0);
+    CHECK_INT(store_commit(tx, NULL), 0);
+    sleep_ms(100);
+    int c7 = dial();
+    say(c7, "5670000003", "LK");
+    CHECK_STR(hear(c7), "[3G*5670000003*0002*LK]");
+    sleep_ms(200);
+    CHECK_INT(count("SELECT COUNT(*) FROM devices WHERE registered = 0"), 2);
+    CHECK_INT(count("SELECT COUNT(*) FROM devices WHERE imei = '5670000003'"), 1);
+    CHECK_INT(count("SELECT COUNT(*) FROM devices WHERE imei = '5670000002'"), 0);
+    close(c7);
 
     /* alarms per address and minute (3): the registered SOS, the quarantined one that was queued,
      * this one; the next is over the budget (the one held at the gateway was not counted) */
