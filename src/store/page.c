@@ -84,6 +84,64 @@ int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, 
     return rc;
 }
 
+/* Rows of q through s's row function into a new array *items: all of them, or only the first when
+ * one. *items is NULL on failure. */
+static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, json_t **items, nx_err *e)
+{
+    *items = NULL;
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = sqlq_query(tx, q, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    nx_err_clear(e); /* as in store_page: a row function's own report, else NX_ENOMEM */
+    json_t *a = json_array();
+    while (a && rc == 0 && store_row(r)) {
+        json_t *item = s->row ? s->row(r) : s->row_ctx(r, s->ctx);
+        if (item == NULL || json_array_append_new(a, item))
+            rc = e && e->code ? e->code : nx_fail(e, NX_ENOMEM, "", "无法生成列表");
+        else if (one)
+            break;
+    }
+    if (rc)
+        store_rows_free(r);
+    else if ((rc = store_rows_end(r, e)) == 0 && a == NULL)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_rollback(tx);
+    if (rc)
+        json_decref(a);
+    else
+        *items = a;
+    return rc;
+}
+
+int store_items_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e)
+{
+    json_t *items;
+    int rc = read_rows(db, q, s, false, &items, e);
+    if (rc == 0 && (*out = json_pack("{s:o}", "items", items)) == NULL)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    return rc;
+}
+
+int store_get_read(store *db, sqlq *q, const store_page_spec *s, const char *missing, json_t **out, nx_err *e)
+{
+    json_t *items;
+    int rc = read_rows(db, q, s, true, &items, e);
+    if (rc)
+        return rc;
+    if (json_array_size(items) == 0)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "%s", missing ? missing : "未找到数据");
+    else
+        *out = json_incref(json_array_get(items, 0));
+    json_decref(items);
+    return rc;
+}
+
 int store_page_cursor_id(const char *cursor, int64_t *out, nx_err *e)
 {
     *out = 0;

@@ -45,6 +45,14 @@ typedef struct store_page_spec {
 int store_page(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
 /* store_page in a read transaction of its own on db. */
 int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
+/* Every row of q as {"items": [...]} through s's row function (s's limit, max, count and cursor are
+ * not used), in a read transaction of its own on db: for the short catalogues that are not paged
+ * (vocabularies, visit policies, service items). Errors as store_page. */
+int store_items_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
+/* The first row of q through s's row function into *out (a new reference), in a read transaction of
+ * its own on db: NX_ENOTFOUND with missing (Chinese, field "") when q finds no row; a failed read,
+ * or a row function's NULL, as store_page. */
+int store_get_read(store *db, sqlq *q, const store_page_spec *s, const char *missing, json_t **out, nx_err *e);
 /* The limit store_page uses for a request of limit rows under the cap max. */
 int store_page_limit(int limit, int max);
 

@@ -68,52 +68,22 @@ static json_t *item_json(store_rows *r)
 
 int services_items_list(nx_app *app, const nx_principal *who, bool include_inactive, json_t **out, nx_err *e)
 {
-    bool all = include_inactive && perm_has(who, RIGHT_SERVICE_ADMIN);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    store_param p[] = {P_INT(all ? 0 : 1)};
-    rc = store_query(tx, ITEM_COLS " WHERE active >= $1 ORDER BY sort, id", p, 1, &r, e);
-    if (rc) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    while (store_row(r))
-        json_array_append_new(items, item_json(r));
-    rc = store_rows_end(r, e);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    *out = json_pack("{s:o}", "items", items);
-    return 0;
+    sqlq q;
+    sqlq_init(&q, ITEM_COLS " WHERE 1 = 1");
+    if (!(include_inactive && perm_has(who, RIGHT_SERVICE_ADMIN)))
+        sqlq_sql(&q, " AND active = 1");
+    sqlq_sql(&q, " ORDER BY sort, id");
+    return store_items_read(app->db, &q, &(store_page_spec){.row = item_json}, out, e);
 }
 
 int services_item_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx, ITEM_COLS " WHERE id = $1", p, 1, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    if ((rc = store_first(r, "服务事项不存在", e)) == 0) {
-        if (store_int(r, 12) || perm_has(who, RIGHT_SERVICE_ADMIN))
-            *out = item_json(r);
-        else
-            rc = nx_fail(e, NX_ENOTFOUND, "", "服务事项不存在");
-    }
-    store_rows_free(r);
-    store_rollback(tx);
-    return rc;
+    sqlq q;
+    sqlq_init(&q, ITEM_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND id = $%d", P_INT(id));
+    if (!perm_has(who, RIGHT_SERVICE_ADMIN)) /* a retired item is an administrator's to see */
+        sqlq_sql(&q, " AND active = 1");
+    return store_get_read(app->db, &q, &(store_page_spec){.row = item_json}, "服务事项不存在", out, e);
 }
 
 int services_item_load(store_tx *tx, int64_t id, services_item *it, nx_err *e)

@@ -24,59 +24,35 @@ static json_t *policy_row(store_rows *r)
 }
 
 /* Policies visible to who: the defaults and those of communities in scope. */
-static int policy_query(store_tx *tx, const nx_principal *who, int64_t id, store_rows **r, nx_err *e)
+static void policy_query(sqlq *q, const nx_principal *who, int64_t id)
 {
-    sqlq q;
-    sqlq_init(&q, POLICY_COLS " WHERE 1 = 1");
+    sqlq_init(q, POLICY_COLS " WHERE 1 = 1");
     if (id)
-        sqlq_add(&q, " AND p.id = $%d", P_INT(id));
+        sqlq_add(q, " AND p.id = $%d", P_INT(id));
     if (who->scope == SCOPE_STREET)
-        sqlq_add(&q, " AND (p.community_id IS NULL OR p.community_id IN (SELECT id FROM communities WHERE street_id = $%d))",
+        sqlq_add(q, " AND (p.community_id IS NULL OR p.community_id IN (SELECT id FROM communities WHERE street_id = $%d))",
                  P_INT(who->street_id));
     else if (who->scope != SCOPE_ALL)
-        sqlq_add(&q, " AND (p.community_id IS NULL OR p.community_id = $%d)", P_INT(who->community_id));
-    sqlq_sql(&q, " ORDER BY p.id");
-    return sqlq_query(tx, &q, r, e);
+        sqlq_add(q, " AND (p.community_id IS NULL OR p.community_id = $%d)", P_INT(who->community_id));
+    sqlq_sql(q, " ORDER BY p.id");
 }
 
 int visits_policy_list(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访规则");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = policy_query(tx, who, 0, &r, e)) == 0) {
-        json_t *a = json_array();
-        while (store_row(r))
-            json_array_append_new(a, policy_row(r));
-        if ((rc = store_rows_end(r, e)) == 0)
-            *out = json_pack("{s:o}", "items", a);
-        else
-            json_decref(a);
-    }
-    store_rollback(tx);
-    return rc;
+    sqlq q;
+    policy_query(&q, who, 0);
+    return store_items_read(app->db, &q, &(store_page_spec){.row = policy_row}, out, e);
 }
 
 int visits_policy_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访规则");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = policy_query(tx, who, id, &r, e)) == 0) {
-        if ((rc = store_first(r, "走访规则不存在", e)) == 0)
-            *out = policy_row(r);
-        store_rows_free(r);
-    }
-    store_rollback(tx);
-    return rc;
+    sqlq q;
+    policy_query(&q, who, id);
+    return store_get_read(app->db, &q, &(store_page_spec){.row = policy_row}, "走访规则不存在", out, e);
 }
 
 static int policy_fields(json_t *in, bool create, const char **unit, int64_t *count, const char **resp,

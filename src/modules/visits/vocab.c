@@ -23,6 +23,8 @@ static bool vocab_kind_ok(const char *k)
     return false;
 }
 
+#define VOCAB_COLS "SELECT id, kind, code, label, sort, active FROM care_vocab"
+
 static json_t *vocab_row(store_rows *r)
 {
     return json_pack("{s:I, s:s, s:s, s:s, s:I, s:b}", "id", (json_int_t)store_int(r, 0), "kind", store_text(r, 1),
@@ -37,47 +39,22 @@ int visits_vocab_list(nx_app *app, const nx_principal *who, const char *kind, js
     if (kind && !vocab_kind_ok(kind))
         return nx_fail(e, NX_EINVAL, "kind",
                        "字典类别无效，可选 care_category、care_level、member_role、incident_category、problem_category");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    store_param p[] = {P_TEXT(kind ? kind : ""), P_INT(kind ? 1 : 0)};
-    rc = store_query(tx,
-                     "SELECT id, kind, code, label, sort, active FROM care_vocab WHERE (kind = $1 OR $2 = 0) "
-                     "ORDER BY kind, sort, id",
-                     p, 2, &r, e);
-    if (rc == 0) {
-        json_t *a = json_array();
-        while (store_row(r))
-            json_array_append_new(a, vocab_row(r));
-        if ((rc = store_rows_end(r, e)) == 0)
-            *out = json_pack("{s:o}", "items", a);
-        else
-            json_decref(a);
-    }
-    store_rollback(tx);
-    return rc;
+    sqlq q;
+    sqlq_init(&q, VOCAB_COLS " WHERE 1 = 1");
+    if (kind)
+        sqlq_add(&q, " AND kind = $%d", P_TEXT(kind));
+    sqlq_sql(&q, " ORDER BY kind, sort, id");
+    return store_items_read(app->db, &q, &(store_page_spec){.row = vocab_row}, out, e);
 }
 
 int visits_vocab_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看关怀字典");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    rc = store_query(tx, "SELECT id, kind, code, label, sort, active FROM care_vocab WHERE id = $1", p, 1, &r, e);
-    if (rc == 0) {
-        if ((rc = store_first(r, "字典项不存在", e)) == 0)
-            *out = vocab_row(r);
-        store_rows_free(r);
-    }
-    store_rollback(tx);
-    return rc;
+    sqlq q;
+    sqlq_init(&q, VOCAB_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND id = $%d", P_INT(id));
+    return store_get_read(app->db, &q, &(store_page_spec){.row = vocab_row}, "字典项不存在", out, e);
 }
 
 static bool code_ok(const char *s)

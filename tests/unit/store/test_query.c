@@ -236,6 +236,40 @@ static void test_json_row(void)
     store_close(s);
 }
 
+/* store_items_read and store_get_read: all rows or the first, "no row" told from a failed read, a
+ * row function's NULL fails the read. */
+static void test_items_get(void)
+{
+    store *s = open_db("items.db");
+    nx_err e = {0};
+    sqlq q;
+    json_t *out = NULL;
+    store_page_spec spec = {.row = row};
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE id <= 3 ORDER BY id");
+    CHECK_INT(store_items_read(s, &q, &spec, &out, &e), 0);
+    CHECK_INT((int)json_array_size(json_object_get(out, "items")), 3);
+    json_decref(out);
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE id = 4");
+    CHECK_INT(store_get_read(s, &q, &spec, "没有这一行", &out, &e), 0);
+    CHECK_STR(json_string_value(json_object_get(out, "name")), "n4");
+    json_decref(out);
+    out = NULL;
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE id = 99");
+    CHECK_INT(store_get_read(s, &q, &spec, "没有这一行", &out, &e), NX_ENOTFOUND);
+    CHECK_STR(e.msg, "没有这一行");
+    CHECK(out == NULL);
+    spec.row = row_fails;
+    sqlq_init(&q, "SELECT id, name, at FROM t ORDER BY id");
+    CHECK_INT(store_items_read(s, &q, &spec, &out, &e), NX_ENOMEM);
+    CHECK(out == NULL);
+    sqlq_init(&q, tb_pg() ? "SELECT id, CASE WHEN id > 3 THEN CAST(name AS integer) ELSE id END, NULL FROM t ORDER BY 1"
+                          : "SELECT id, CASE WHEN id > 3 THEN json(name) ELSE id END, NULL FROM t ORDER BY 1");
+    spec.row = row;
+    CHECK(store_items_read(s, &q, &spec, &out, &e) < 0);
+    CHECK(out == NULL);
+    store_close(s);
+}
+
 /* perm_scoped_query: the scope, then the community the caller chose within it, then the tail. */
 static void test_scoped_query(void)
 {
@@ -325,6 +359,7 @@ static void run_backend(void)
     TEST_RUN(test_page_row_failure);
     TEST_RUN(test_json_row);
     TEST_RUN(test_scoped_query);
+    TEST_RUN(test_items_get);
     TEST_RUN(test_read_errors);
 }
 
