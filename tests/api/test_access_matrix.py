@@ -130,7 +130,7 @@ MATRIX = {
     "GET /api/v1/residents/import/template": "2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/- 2xx/-",
     "GET /api/v1/residents/{id}": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 2xx/404 2xx/404",
     "PATCH /api/v1/residents/{id}": "2xx/2xx 403/403 2xx/404 2xx/404 403/403 403/403 403/403 403/403",
-    "GET /api/v1/residents/{id}/alert-rules": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 403/403 404/404",
+    "GET /api/v1/residents/{id}/alert-rules": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 403/403 2xx/404",
     "PUT /api/v1/residents/{id}/alert-rules": "2xx/2xx 403/403 2xx/404 403/403 403/403 403/403 403/403 403/403",
     "POST /api/v1/residents/{id}/reveal": "2xx/2xx 2xx/404 2xx/404 2xx/404 403/403 403/403 403/403 403/403",
     "GET /api/v1/roles": "2xx/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
@@ -165,8 +165,8 @@ MATRIX = {
     "GET /api/v1/streets/{id}": "2xx/2xx 2xx/404 2xx/404 -/- 403/403 403/403 -/- -/-",
     "PATCH /api/v1/streets/{id}": "2xx/2xx 403/403 403/403 -/- 403/403 403/403 -/- -/-",
     "GET /api/v1/tags": "2xx/- 2xx/- 2xx/- 2xx/- 403/- 403/- 403/- 403/-",
-    "POST /api/v1/tags": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
-    "PATCH /api/v1/tags/{id}": "2xx/- 403/- 2xx/- -/- 403/- 403/- -/- -/-",
+    "POST /api/v1/tags": "422/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
+    "PATCH /api/v1/tags/{id}": "2xx/- 403/- 403/- -/- 403/- 403/- -/- -/-",
     "GET /api/v1/users": "2xx/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
     "POST /api/v1/users": "2xx/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/users/{id}": "2xx/- 404/- 404/- 404/404 404/- 404/- -/- -/-",
@@ -277,6 +277,13 @@ def is_other(role, f):
 def pick(coll, role, own):
     for it in items(coll):
         f = facts(coll, it)
+        if role in ("resident", "family") and coll.rstrip("/").rsplit("/", 1)[-1] == "residents":
+            # the reduced self view: the one record the account is bound to is its own; another
+            # member of the household is "other" (read only through the household's member list)
+            mine = it["id"] == ctx["self_" + role]
+            if mine == own:
+                return it["id"]
+            continue
         if (is_own(role, f) if own else is_other(role, f)):
             return it["id"]
     return None
@@ -373,6 +380,7 @@ def setup():
         ctx["s1"] = comm.get("street_id")
     ctx["g1"] = who["grid"]["grid_id"]
     ctx["r1"] = who["resident"]["resident_id"]
+    ctx["self_resident"], ctx["self_family"] = who["resident"]["resident_id"], who["family"]["resident_id"]
     st, _, res = admin.get(f"/api/v1/residents/{ctx['r1']}")
     ctx["h1"] = res.get("household_id")
     # the other street and community, with an object of each kind that can be made through the API

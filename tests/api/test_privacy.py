@@ -405,10 +405,23 @@ def test_household_members_in_grid_scope():
     check_eq(len(h.get("members", [])), 3, "the city sees all three")
 
 
+def test_city_tags_only_by_city_scope():
+    staff = account("p_tagstaff", "staff", "--community", str(ctx["comms"][0]["id"]))
+    st, resp, body = staff.post("/api/v1/tags", {"code": "p_local", "name": "社区自建"})
+    check(is_problem(st, resp, body, 403), f"a community's staff cannot add a city-wide tag ({st} {body})")
+    st, _, tag = admin.post("/api/v1/tags", {"code": "p_city", "name": "全市标签"})
+    check_eq(st, 201, f"the city adds one ({tag})")
+    st, resp, body = staff.patch(f"/api/v1/tags/{tag['id']}", {"name": "被社区改名"})
+    check(is_problem(st, resp, body, 403), f"nor rename one ({st} {body})")
+    st, _, tags = staff.get("/api/v1/tags")
+    check(any(t.get("name") == "全市标签" for t in tags.get("items", [])), "the tag is unchanged and still readable")
+
+
 TESTS = [test_setup, test_candidate_counter_is_sound, test_mask_with_the_same_screen_does_not_determine_the_number,
          test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails, test_exact_searches_audited_and_limited,
          test_unknown_community_is_422, test_duplicate_elsewhere_is_not_confirmed, test_household_for_views,
-         test_family_does_not_see_another_members_notes, test_household_members_in_grid_scope]
+         test_family_does_not_see_another_members_notes, test_household_members_in_grid_scope,
+         test_city_tags_only_by_city_scope]
 
 if __name__ == "__main__":
     try:

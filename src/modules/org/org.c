@@ -795,6 +795,10 @@ int org_can_write(const nx_principal *p, int kind, nx_err *e)
         return nx_fail(e, NX_EPERM, "", "无权修改%s", k->label);
     if ((kind == ORG_STREET || kind == ORG_COMMUNITY) && p->scope != SCOPE_ALL)
         return nx_fail(e, NX_EPERM, "", "只有系统管理员可以修改%s", k->label);
+    /* The tag list is one for the whole city (every community's residents carry the same tags):
+     * a community's staff changing it would change every other community's registry. */
+    if (kind == ORG_TAG && p->scope != SCOPE_ALL)
+        return nx_fail(e, NX_EPERM, "", "标签目录全市共用，只有全市范围的账号可以修改");
     return 0;
 }
 
