@@ -253,7 +253,7 @@ def is_own(role, f):
     if role == "grid":
         return grid == ctx["g1"] if grid is not None else comm == ctx["c1"]
     if role in ("resident", "family"):
-        return (res is not None and res == ctx["r1"]) or (hh is not None and hh == ctx["h1"])
+        return res == ctx["r1"] if res is not None else (hh is not None and hh == ctx["h1"])
     if comm is not None:
         return comm == ctx["c1"]
     if street is not None:
