@@ -28,6 +28,9 @@ init_out="$("$bin" --data "$data" init 2>/dev/null)"
 # The admin's one-time password is the last token of the line that announces it.
 NX_ADMIN_PASSWORD="$(printf '%s\n' "$init_out" | grep -E '初始密码|password' | tail -1 | awk '{print $NF}' | sed 's/.*[：:]//')"
 export NX_ADMIN_PASSWORD
+# The demo's accounts share one password here (the tests log in as them); a fresh random one per run.
+NX_DEMO_PASSWORD="${NX_DEMO_PASSWORD:-Demo$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')9}"
+export NX_DEMO_PASSWORD
 "$bin" --data "$data" demo >/dev/null 2>&1
 
 port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")"

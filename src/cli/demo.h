@@ -3,10 +3,11 @@
  * One street (幸福街道), one community (暖心社区), eight grids, six estates with their buildings,
  * units and rooms, a dozen shops and night-market stalls, ~1,200 households of ~3,000 residents (an
  * aging downtown: ~18% over 60, ~3% over 80, many elders living alone), tags, care levels,
- * emergency contacts, and one staff account of every role with a known demo password. Every name is
- * generated from surname and given-name lists; every ID number is valid in form only; every phone
- * number comes from a fictional range. The output depends only on the seed (and today's date, from
- * which ages are counted). */
+ * emergency contacts, and one staff account of every role, each with its own random password (printed
+ * once: a demo reachable from a network must not open with a password everyone knows). Every name
+ * is generated from surname and given-name lists; every ID number is valid in form only; every
+ * phone number comes from a fictional range. The output depends only on the seed (and today's date,
+ * from which ages are counted), the passwords excepted. */
 #ifndef NX_CLI_DEMO_H
 #define NX_CLI_DEMO_H
 
@@ -18,12 +19,12 @@
 typedef struct demo_options {
     unsigned seed;        /* deterministic output for a seed (0 = default 2026) */
     int residents;        /* target number of residents (0 = default 3000; 10..2000000) */
-    const char *password; /* demo password of every account; NULL = DEMO_DEFAULT_PASSWORD */
+    const char *password; /* one password for every account (automated tests); NULL or "" = each
+                             account gets its own random password, listed once in the summary */
 } demo_options;
 
 #define DEMO_DEFAULT_SEED 2026u
 #define DEMO_DEFAULT_RESIDENTS 3000
-#define DEMO_DEFAULT_PASSWORD "Nuanxin2026"
 
 /* Fill an empty, migrated database with the demo community. o may be NULL (all defaults).
  *

@@ -210,7 +210,9 @@ static int cmd_demo(int argc, char **argv)
     };
     if (cli_flags_parse(flags, 2, argc, argv, 1, NULL, 0, NULL))
         return 2;
-    demo_options o = {.seed = (unsigned)seed, .residents = (int)residents};
+    /* NX_DEMO_PASSWORD gives every account one password (the browser tests set it); otherwise each
+     * account gets its own, printed below and never again. */
+    demo_options o = {.seed = (unsigned)seed, .residents = (int)residents, .password = getenv("NX_DEMO_PASSWORD")};
     nx_app app;
     if (cli_open_app(&app, false, true))
         return 1;
@@ -227,7 +229,8 @@ static int cmd_demo(int argc, char **argv)
             if (json_is_integer(val))
                 printf(" %s=%lld", k, (long long)json_integer_value(val));
         }
-        printf("\n\n演示账号（密码相同，仅供演示）：\n");
+        printf("\n\n演示账号（%s）：\n", o.password && *o.password ? "密码来自 NX_DEMO_PASSWORD"
+                                                                     : "每个账号的密码只显示这一次，请记下");
         size_t i;
         json_t *acc;
         json_array_foreach(json_object_get(summary, "accounts"), i, acc) {

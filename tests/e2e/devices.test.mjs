@@ -12,7 +12,7 @@ import assert from 'node:assert/strict'
 import { createConnection } from 'node:net'
 import { readFileSync } from 'node:fs'
 import { chromium } from 'playwright-core'
-import { BASE, CHROMIUM_ARGS, newContext, login, shot, zipEntries } from './harness.mjs'
+import { BASE, CHROMIUM_ARGS, DEMO_PASSWORD, newContext, login, shot, zipEntries } from './harness.mjs'
 
 const WATCH_PORT = Number(process.env.NX_WATCH_PORT || 0)
 const IMEI = String(8600000000 + (Date.now() % 99999999)).slice(0, 10) // 10 digits, fresh per run
@@ -536,7 +536,7 @@ test('a grid worker on a phone acknowledges from the banner; another grid’s wo
   assert.equal(open[0].acked_by_name, '第一网格网格员')
   // 第二网格's worker: not in scope.
   const other = await browser.newContext()
-  assert.equal((await other.request.post(BASE + '/api/v1/auth/login', { data: { username: 'wangge2', password: 'Nuanxin2026' } })).status(), 200)
+  assert.equal((await other.request.post(BASE + '/api/v1/auth/login', { data: { username: 'wangge2', password: DEMO_PASSWORD } })).status(), 200)
   const seen = await (await other.request.get(BASE + `/api/v1/alerts/${open[0].id}`)).status()
   assert.equal(seen, 404)
   await other.close()

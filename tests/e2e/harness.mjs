@@ -1,13 +1,15 @@
 // Shared helpers for the browser tests: one headless chromium per test file (Debian's, through
 // playwright-core), contexts per user, login through the real form, screenshots in tests/artifacts.
-// The server is started by scripts/e2e.sh, which exports NX_BASE_URL and NX_ADMIN_PASSWORD.
+// The server is started by scripts/e2e.sh, which exports NX_BASE_URL, NX_ADMIN_PASSWORD and
+// NX_DEMO_PASSWORD.
 import { chromium } from 'playwright-core'
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 
 export const BASE = process.env.NX_BASE_URL || 'http://127.0.0.1:8080'
 export const ARTIFACTS = process.env.NX_ARTIFACTS || new URL('../artifacts', import.meta.url).pathname
-export const DEMO_PASSWORD = 'Nuanxin2026'
+// The demo gives each account its own random password; scripts/e2e.sh has it give them all this one.
+export const DEMO_PASSWORD = process.env.NX_DEMO_PASSWORD || ''
 mkdirSync(ARTIFACTS, { recursive: true })
 
 export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',

@@ -361,9 +361,18 @@ static void test_fill_600(void)
     /* Accounts of every role with the right scopes. */
     json_t *acc = json_object_get(s, "accounts");
     CHECK_INT(json_array_size(acc), 16);
+    /* Each account its own random password, passing the policy: no password everyone knows. */
+    const char *wangge3_pw = NULL;
     json_array_foreach(acc, i, it) {
-        CHECK_STR(str_of(it, "password"), DEMO_DEFAULT_PASSWORD);
+        const char *own = str_of(it, "password");
+        CHECK(own != NULL && strlen(own) >= 8);
+        CHECK_INT(password_policy_check(own ? own : "", str_of(it, "username"), NULL), 0);
+        for (size_t j = 0; j < i; j++)
+            CHECK(strcmp(own ? own : "", str_of(json_array_get(acc, j), "password")) != 0);
+        if (strcmp(str_of(it, "username"), "wangge3") == 0)
+            wangge3_pw = own;
     }
+    CHECK(wangge3_pw != NULL);
     CHECK_INT(count(&v, "SELECT count(*) FROM users"), 16);
     CHECK_INT(count(&v, "SELECT count(*) FROM users WHERE username = 'admin' AND role = 'admin' AND scope = 'all'"), 1);
     CHECK_INT(count(&v, "SELECT count(*) FROM users u JOIN streets s ON s.id = u.street_id WHERE username = 'jiedao' "
@@ -387,7 +396,10 @@ static void test_fill_600(void)
               2);
     /* The printed password really logs in. */
     session_login_result lr;
-    CHECK_INT(session_login(v.app.db, "wangge3", DEMO_DEFAULT_PASSWORD, "127.0.0.1", "test", &lr, &e), 0);
+    CHECK_INT(session_login(v.app.db, "wangge3", wangge3_pw ? wangge3_pw : "", "127.0.0.1", "test", &lr, &e), 0);
+    CHECK_INT(session_login(v.app.db, "wangge3", str_of(json_array_get(acc, 0), "password"), "127.0.0.2", "test",
+                            &lr, &e),
+              NX_EAUTH); /* another account's password does not open it */
     CHECK_INT(session_login(v.app.db, "jumin", "Wrong2026x", "127.0.0.1", "test", &lr, &e), NX_EAUTH);
 
     /* Filling again is refused, and changes nothing. */
@@ -493,13 +505,14 @@ static void test_existing_account(void)
     user_input in = {.username = "admin", .display_name = "原管理员", .password = "OwnSecret77", .role = ROLE_ADMIN};
     int64_t id;
     CHECK_INT(users_create(v.app.db, NULL, &in, &id, &e), 0);
-    demo_options o = {.seed = 5, .residents = 40};
+    demo_options o = {.seed = 5, .residents = 40, .password = "Shared2026pw"}; /* as NX_DEMO_PASSWORD gives */
     json_t *s = NULL;
     CHECK_INT(demo_fill(&v.app, &o, &s, &e), 0);
     json_t *first = json_array_get(json_object_get(s, "accounts"), 0);
     CHECK_STR(str_of(first, "username"), "admin");
     CHECK(json_is_true(json_object_get(first, "existing")));
-    CHECK(str_of(first, "password") && strcmp(str_of(first, "password"), DEMO_DEFAULT_PASSWORD) != 0);
+    CHECK_STR(str_of(first, "password"), "（已存在，未修改）");
+    CHECK_STR(str_of(json_array_get(json_object_get(s, "accounts"), 1), "password"), "Shared2026pw");
     CHECK_INT(count(&v, "SELECT count(*) FROM users"), 16);
     CHECK_INT(count(&v, "SELECT count(*) FROM users WHERE username = 'admin' AND display_name = '原管理员'"), 1);
     session_login_result lr;
