@@ -417,11 +417,29 @@ def test_city_tags_only_by_city_scope():
     check(any(t.get("name") == "全市标签" for t in tags.get("items", [])), "the tag is unchanged and still readable")
 
 
+def test_community_audit_sees_exports_of_its_residents():
+    st, _, _ = admin.get("/api/v1/residents/export")
+    check_eq(st, 200, "the city exports everyone")
+    seen = {}
+    for key, comm in (("a", ctx["comms"][0]), ("b", ctx["comms"][1])):
+        viewer = account(f"p_audit_{key}", "staff", "--community", str(comm["id"]))
+        st, _, audit = viewer.get("/api/v1/audit?action=export&limit=50")
+        check_eq(st, 200, f"the community's audit view ({audit})")
+        rows = [a for a in audit.get("items", []) if a.get("username") == "admin"]
+        check(rows, f"community {comm['name']} sees the city account's exports of its residents ({audit})")
+        check(all(a.get("community_id") == comm["id"] for a in rows), "only its own community's entries")
+        seen[key] = rows
+    if seen.get("a") and seen.get("b"):
+        a, b = seen["a"][0]["detail"], seen["b"][0]["detail"]
+        check(a.get("count", 0) >= 1 and b.get("count", 0) >= 1 and a.get("total") == b.get("total") and
+              a["count"] + b["count"] <= a["total"], f"each sees its own count and the export's total ({a} {b})")
+
+
 TESTS = [test_setup, test_candidate_counter_is_sound, test_mask_with_the_same_screen_does_not_determine_the_number,
          test_tail_index_is_keyed, test_upgrade_rewrites_clear_tails, test_exact_searches_audited_and_limited,
          test_unknown_community_is_422, test_duplicate_elsewhere_is_not_confirmed, test_household_for_views,
          test_family_does_not_see_another_members_notes, test_household_members_in_grid_scope,
-         test_city_tags_only_by_city_scope]
+         test_city_tags_only_by_city_scope, test_community_audit_sees_exports_of_its_residents]
 
 if __name__ == "__main__":
     try:

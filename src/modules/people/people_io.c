@@ -15,6 +15,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "base/vec.h"
 #include "modules/people/people_choices.h"
 #include "report/sheet.h"
 #include "report/xlsx_write.h"
@@ -393,9 +394,30 @@ static const char *const export_titles[] = {"姓名", "性别", "年龄", "出�
                                             "详细地址"};
 static const double export_widths[] = {10, 6, 6, 12, 12, 22, 15, 12, 20, 10, 10, 10, 24, 8, 30};
 
+/* The residents an export wrote, counted per community: each community's audit view shows the
+ * exports that touched its residents, also those made by a street or city account (whose own
+ * community is none). */
+typedef struct export_comm {
+    int64_t community, count;
+} export_comm;
+
 typedef struct export_ctx {
     xlsx_out *x;
+    vec comms; /* export_comm, in order of first appearance */
 } export_ctx;
+
+static int count_community(export_ctx *c, int64_t community)
+{
+    export_comm *a = c->comms.items;
+    for (size_t i = 0; i < c->comms.len; i++)
+        if (a[i].community == community) {
+            a[i].count++;
+            return 0;
+        }
+    export_comm n = {community, 1};
+    vec_push(&c->comms, &n); /* a failure is kept in the vec: vec_error after the walk */
+    return 0;
+}
 
 static const char *sval(json_t *row, const char *key)
 {
@@ -418,6 +440,8 @@ static int export_row(json_t *row, void *ctx)
         if (rc == 0)
             rc = strbuf_printf(&tags, "%s%s", i ? "、" : "", sval(t, "name"));
     }
+    if (rc == 0)
+        rc = count_community(c, json_integer_value(json_object_get(row, "community_id")));
     if (rc == 0) {
         const char *cells[] = {sval(row, "name"), sval(row, "sex_label"), age, sval(row, "birth_date"),
                                sval(row, "id_type_label"), sval(row, "id_number"), sval(row, "phone"),
@@ -437,26 +461,37 @@ int people_export_xlsx(nx_app *app, const nx_principal *who, const resident_quer
     q.cursor = NULL;
     q.limit = (int)app->cfg->export_max_rows;
     export_ctx c;
+    vec_init(&c.comms, sizeof(export_comm), 0);
     int rc = xlsx_out_open(path, "居民名单", &c.x, e);
     if (rc)
-        return rc;
+        goto done;
     if ((rc = xlsx_out_header(c.x, export_titles, export_widths, 15)) ||
-        (rc = people_resident_each(app, who, &q, reveal, export_row, &c, count, e))) {
+        (rc = people_resident_each(app, who, &q, reveal, export_row, &c, count, e)) ||
+        (rc = vec_error(&c.comms, e))) {
         xlsx_out_discard(c.x);
-        return rc;
+        goto done;
     }
     if ((rc = xlsx_out_close(c.x, e)))
-        return rc;
+        goto done;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
-    rc = audit_write_new(tx, who, "export", "resident", 0, who->community_id,
-                         json_pack("{s:I, s:b}", "count", (json_int_t)*count, "revealed", reveal), e);
-    if (rc) {
+        goto done;
+    /* one entry per community whose residents are in the file (each community's audit view sees
+     * its own count and the total); none touched: one entry in the caller's community */
+    const export_comm *a = c.comms.items;
+    size_t n = c.comms.len ? c.comms.len : 1;
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = audit_write_new(tx, who, "export", "resident", 0, c.comms.len ? a[i].community : who->community_id,
+                             json_pack("{s:I, s:I, s:b}", "count", (json_int_t)(c.comms.len ? a[i].count : 0),
+                                       "total", (json_int_t)*count, "revealed", reveal),
+                             e);
+    if (rc)
         store_rollback(tx);
-        return rc;
-    }
-    return store_commit(tx, e);
+    else
+        rc = store_commit(tx, e);
+done:
+    vec_cleanup(&c.comms);
+    return rc;
 }
 
 int people_template_xlsx(const char *path, nx_err *e)
