@@ -84,8 +84,8 @@ int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, 
     return rc;
 }
 
-/* Rows of q through s's row function into a new array *items: all of them, or only the first when
- * one. *items is NULL on failure. */
+/* Rows of q through s's row function into a new array *items: all of them (more than s->max, when
+ * it is set, is NX_ETOOBIG), or only the first when one. *items is NULL on failure. */
 static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, json_t **items, nx_err *e)
 {
     *items = NULL;
@@ -101,6 +101,10 @@ static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, jso
     nx_err_clear(e); /* as in store_page: a row function's own report, else NX_ENOMEM */
     json_t *a = json_array();
     while (a && rc == 0 && store_row(r)) {
+        if (!one && s->max > 0 && json_array_size(a) == (size_t)s->max) {
+            rc = nx_fail(e, NX_ETOOBIG, "", "列表超过 %d 项", s->max);
+            break;
+        }
         json_t *item = s->row ? s->row(r) : s->row_ctx(r, s->ctx);
         if (item == NULL || json_array_append_new(a, item))
             rc = e && e->code ? e->code : nx_fail(e, NX_ENOMEM, "", "无法生成列表");

@@ -45,9 +45,11 @@ typedef struct store_page_spec {
 int store_page(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
 /* store_page in a read transaction of its own on db. */
 int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
-/* Every row of q as {"items": [...]} through s's row function (s's limit, max, count and cursor are
- * not used), in a read transaction of its own on db: for the short catalogues that are not paged
- * (vocabularies, visit policies, service items). Errors as store_page. */
+/* Every row of q as {"items": [...]} through s's row function, in a read transaction of its own on
+ * db: for the short lists that are not paged (vocabularies, visit policies, service items, a grid's
+ * members). s->max > 0 is a cap: more rows than that is NX_ETOOBIG ("列表超过 N 项"), never a cut
+ * list; 0 leaves the list to what an administrator keeps short. s's limit, count and cursor are not
+ * used. Otherwise errors as store_page. */
 int store_items_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
 /* The first row of q through s's row function into *out (a new reference), in a read transaction of
  * its own on db: NX_ENOTFOUND with missing (Chinese, field "") when q finds no row; a failed read,

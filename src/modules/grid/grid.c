@@ -51,6 +51,11 @@ static json_t *member_row(nx_app *app, store_rows *r)
     return o;
 }
 
+static json_t *member_item(store_rows *r, void *app)
+{
+    return member_row(app, r);
+}
+
 static bool may_read(const nx_principal *who)
 {
     return perm_has(who, RIGHT_CARE_READ) || perm_has(who, RIGHT_ORG_READ);
@@ -69,30 +74,10 @@ int grid_member_list(nx_app *app, const nx_principal *who, int64_t grid_id, bool
     if (!include_inactive)
         sqlq_sql(&q, " AND m.active = 1");
     sqlq_sql(&q, " ORDER BY m.grid_id, m.id LIMIT %d", MEMBERS_MAX + 1);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        json_t *a = json_array();
-        int n = 0;
-        bool over = false;
-        while (store_row(r)) {
-            if (++n > MEMBERS_MAX) {
-                over = true;
-                break;
-            }
-            json_array_append_new(a, member_row(app, r));
-        }
-        if ((rc = store_rows_end(r, e)) == 0 && over)
-            rc = nx_fail(e, NX_ETOOBIG, "grid_id", "网格成员超过 %d 人，请按网格查看", MEMBERS_MAX);
-        if (rc == 0)
-            *out = json_pack("{s:o}", "items", a);
-        else
-            json_decref(a);
-    }
-    store_rollback(tx);
+    store_page_spec s = {.row_ctx = member_item, .ctx = app, .max = MEMBERS_MAX};
+    int rc = store_items_read(app->db, &q, &s, out, e);
+    if (rc == NX_ETOOBIG)
+        rc = nx_fail(e, NX_ETOOBIG, "grid_id", "网格成员超过 %d 人，请按网格查看", MEMBERS_MAX);
     return rc;
 }
 
@@ -104,18 +89,7 @@ int grid_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
     sqlq_init(&q, MEMBER_COLS " WHERE 1 = 1");
     sqlq_add(&q, " AND m.id = $%d", P_INT(id));
     perm_scope_q(who, "m.", NULL, &q);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        if ((rc = store_first(r, "网格成员不存在", e)) == 0)
-            *out = member_row(app, r);
-        store_rows_free(r);
-    }
-    store_rollback(tx);
-    return rc;
+    return store_get_read(app->db, &q, &(store_page_spec){.row_ctx = member_item, .ctx = app}, "网格成员不存在", out, e);
 }
 
 static int seal_phone(nx_app *app, const char *phone, unsigned char **ct, size_t *ctn, char tail[8], nx_err *e)

@@ -616,20 +616,10 @@ int org_get(nx_app *app, const nx_principal *p, int kind, int64_t id, json_t **o
     sqlq_sql(&q, "SELECT %s FROM %s WHERE 1 = 1", k->cols, k->from);
     sqlq_sql(&q, " AND %s = $%d", k->id_col, sqlq_param(&q, P_INT(id)));
     scope_cond(&q, p, kind);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        char missing[64];
-        snprintf(missing, sizeof missing, "%s不存在", k->label);
-        if ((rc = store_first(r, missing, e)) == 0 && (*out = kind_row(app, k, r)) == NULL)
-            rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-        store_rows_free(r);
-    }
-    store_rollback(tx);
-    return rc;
+    char missing[64];
+    snprintf(missing, sizeof missing, "%s不存在", k->label);
+    list_ctx c = {app, k};
+    return store_get_read(app->db, &q, &(store_page_spec){.row_ctx = list_row, .ctx = &c}, missing, out, e);
 }
 
 /* ---- validation ---- */

@@ -249,6 +249,16 @@ static void test_items_get(void)
     CHECK_INT(store_items_read(s, &q, &spec, &out, &e), 0);
     CHECK_INT((int)json_array_size(json_object_get(out, "items")), 3);
     json_decref(out);
+    out = NULL;
+    spec.max = 2; /* a cap refuses the list, never cuts it */
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE id <= 3 ORDER BY id");
+    CHECK_INT(store_items_read(s, &q, &spec, &out, &e), NX_ETOOBIG);
+    CHECK(out == NULL);
+    spec.max = 3;
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE id <= 3 ORDER BY id");
+    CHECK_INT(store_items_read(s, &q, &spec, &out, &e), 0);
+    json_decref(out);
+    spec.max = 0;
     sqlq_init(&q, "SELECT id, name, at FROM t WHERE id = 4");
     CHECK_INT(store_get_read(s, &q, &spec, "没有这一行", &out, &e), 0);
     CHECK_STR(json_string_value(json_object_get(out, "name")), "n4");
