@@ -37,7 +37,7 @@ port="$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>
 # The wristband gateway's watch listener on a free port (port 0; the server prints the one it got), so
 # the alarm tests can send watch frames without clashing with a nuanxin already running on this
 # machine; no IW listener.
-NUANXIN_WATCH_LISTEN=127.0.0.1:0 NUANXIN_IW_LISTEN=off "$bin" --data "$data" serve --listen "127.0.0.1:$port" --web-root "$root/web/dist" >"$data/server.log" 2>&1 &
+NUANXIN_WATCH_LISTEN=127.0.0.1:0 NUANXIN_IW_LISTEN=off "$bin" --data "$data" serve --listen "127.0.0.1:$port" --web-root "$root/web/dist" --outbound_allow 127.0.0.1 >"$data/server.log" 2>&1 &
 server=$!
 for _ in $(seq 1 100); do
   curl -fs "http://127.0.0.1:$port/healthz" >/dev/null 2>&1 && break

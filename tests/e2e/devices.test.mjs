@@ -590,6 +590,11 @@ test('alarm channels: a JSON receiver is added (URL checked), switched off and d
   await dlg.locator('[data-test=webhook-url]').fill('ftp://nope')
   await dlg.locator('[data-test=webhook-save]').click()
   assert.match(await dlg.locator('.el-form-item__error').first().innerText(), /地址/)
+  // an internal address is refused (the instance metadata service); the test server allows only
+  // 127.0.0.1 through outbound_allow, as a deployment allows the intranet receiver it really has
+  await dlg.locator('[data-test=webhook-url]').fill('http://169.254.169.254/latest/meta-data')
+  await dlg.locator('[data-test=webhook-save]').click()
+  await dlg.locator('.el-form-item__error', { hasText: /内网|内部/ }).first().waitFor()
   await dlg.locator('[data-test=webhook-url]').fill('http://127.0.0.1:9/e2e-hook')
   await dlg.getByText('家属').click() // family level off: grid worker and duty staff only
   await shot(staff, '79-webhook-dialog')

@@ -160,7 +160,8 @@ test('a saved 生育登记 reopens with the ID number and phone masked and goes 
   assert.equal(await idInput.inputValue(), '')
   const placeholder = await idInput.getAttribute('placeholder')
   const shown = placeholder.split('（')[0]
-  assert.match(shown, /^1101\*+\d{3}[\dX]$/, `masked: ${placeholder}`)
+  // the mask keeps province and city only: with the birth date elsewhere on screens, more would give it away
+  assert.match(shown, /^1101\*{14}$/, `masked: ${placeholder}`)
   assert.match(placeholder, /不修改请留空/)
   await phone.locator('[data-test=field-child_order] .el-radio-button', { hasText: '二孩' }).click()
   await phone.setInputFiles('[data-test=material-id_card] input[type=file]', { name: '身份证.jpg', mimeType: 'image/jpeg', buffer: JPEG })
