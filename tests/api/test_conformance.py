@@ -335,6 +335,24 @@ def test_csrf_enforced():
     check(n >= 60, f"unsafe operations tried ({n})")
 
 
+def test_submit_problems():
+    """A submit refused for missing materials is a 422 listing every problem — and, like every problem
+    answer, with the request_id the Problem schema requires (the long run found it missing)."""
+    o = DOC["paths"]["/api/v1/service-applications/{id}/submit"]["post"]
+    st, _, page = send("GET", "/api/v1/service-applications?limit=200")
+    seen = 0
+    for app in page.get("items", []) if isinstance(page, dict) else []:
+        if app.get("status") != "draft":
+            continue
+        st, rtype, body = send("POST", f"/api/v1/service-applications/{app['id']}/submit")
+        if st == 422 and isinstance(body, dict) and body.get("errors"):
+            seen += 1
+            check_answer("POST", "/api/v1/service-applications/{id}/submit", o, st, rtype, body, "materials missing",
+                         (f"/api/v1/service-applications/{app['id']}/submit", None))
+            check(isinstance(body.get("request_id"), str), f"request_id in the submit problem: {body}")
+    check(seen > 0, "a draft refused for missing materials was found")
+
+
 def main():
     global S, admin, admin_id
     S = Server(demo=300)
@@ -345,7 +363,7 @@ def main():
         admin_id = me.get("id") if isinstance(me, dict) else None
         for _ in range(min(CASES, 5)):  # logins hash with argon2: a few, the other logout cases go without
             spare_tokens.append(S.login().token)
-        for t in (test_csrf_enforced, test_every_operation):
+        for t in (test_submit_problems, test_csrf_enforced, test_every_operation):
             try:
                 t()
                 print(f"ok   {t.__name__}", file=sys.stderr)

@@ -66,10 +66,17 @@ static int patch_item(http_req *r, void *ctx)
 static int reply_problems(http_req *r, json_t *problems)
 {
     json_t *first = json_array_get(problems, 0);
-    json_t *body = json_pack("{s:s, s:s, s:i, s:O, s:O, s:O}", "type", "https://nuanxin.dev/problems/validation", "title", "申请材料不完整或不符合条件",
-                             "status", 422, "detail", json_object_get(first, "message"), "field",
-                             json_object_get(first, "field"), "errors", problems);
-    char *text = json_dumps(body, JSON_COMPACT);
+    char id[24];
+    snprintf(id, sizeof id, "%llu", (unsigned long long)http_request_id(r));
+    /* request_id as in every other problem answer (the Problem schema requires it) */
+    const char *title = "申请材料不完整或不符合条件";
+    const char *detail = json_string_value(json_object_get(first, "message"));
+    json_t *body = json_pack("{s:s, s:s, s:i, s:s, s:O, s:s}", "type", "https://nuanxin.dev/problems/validation", "title",
+                             title, "status", 422, "detail", detail ? detail : title, "errors", problems, "request_id", id);
+    json_t *field = json_object_get(first, "field");
+    if (body && json_is_string(field))
+        json_object_set(body, "field", field);
+    char *text = body ? json_dumps(body, JSON_COMPACT) : NULL;
     json_decref(body);
     json_decref(problems);
     if (text == NULL)
