@@ -24,16 +24,18 @@ const errors = []
 
 /** One watch connection: send frames, collect replies. */
 class Watch {
-  constructor(port) {
+  /** imei: the device ID its frames name; localAddress: the source address (127.0.0.2 is another source). */
+  constructor(port, { imei = IMEI, localAddress } = {}) {
     this.buf = ''
-    this.sock = createConnection({ host: '127.0.0.1', port })
+    this.imei = imei
+    this.sock = createConnection({ host: '127.0.0.1', port, ...(localAddress ? { localAddress } : {}) })
     this.sock.setEncoding('latin1')
     this.sock.on('data', (d) => { this.buf += d })
     this.ready = new Promise((ok, fail) => { this.sock.once('connect', ok); this.sock.once('error', fail) })
   }
   send(content) {
     const len = Buffer.byteLength(content).toString(16).toUpperCase().padStart(4, '0')
-    this.sock.write(`[3G*${IMEI}*${len}*${content}]`)
+    this.sock.write(`[3G*${this.imei}*${len}*${content}]`)
   }
   /** Wait for a reply containing text (the gateway answers an alarm only once it is committed). */
   async reply(text, ms = 5000) {
@@ -577,6 +579,56 @@ test('a wristband the gateway has seen is listed 待绑定, bound to a resident 
   await staff.locator('[data-test=device-resident]', { hasText: '未绑定' }).waitFor()
   d = (await api('GET', `/api/v1/devices/${id}`)).body
   assert.equal(d.resident_id, null)
+})
+
+test('a registered wristband heard from a second source is tagged 疑似冒用 in the list and detail until staff confirm its identity', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
+  const imei = String(Number(IMEI) + 2)
+  const made = await api('POST', '/api/v1/devices', { imei, protocol: 'watch', model: 'E2E-S8' })
+  assert.equal(made.status, 201, JSON.stringify(made.body))
+  const id = made.body.id
+  // The real watch, then the same ID from another loopback address while the first connection lives.
+  const real = new Watch(WATCH_PORT, { imei })
+  await real.ready
+  real.send('LK,100,0,80')
+  await real.reply(`[3G*${imei}*0002*LK]`)
+  const other = new Watch(WATCH_PORT, { imei, localAddress: '127.0.0.2' })
+  await other.ready
+  other.send('LK,100,0,80')
+  await other.reply(`[3G*${imei}*0002*LK]`)
+  let d = {}
+  for (let i = 0; i < 50 && !d.takeover_at; i++) {
+    d = (await api('GET', `/api/v1/devices/${id}`)).body
+    if (!d.takeover_at) await new Promise((r) => setTimeout(r, 100))
+  }
+  assert.ok(d.takeover_at && d.commands_held, `flagged: ${JSON.stringify(d)}`)
+  other.close()
+
+  await staff.goto(BASE + `/devices?q=${imei}`)
+  const row = staff.locator('[data-test=device-table] .el-table__row', { hasText: imei })
+  await row.waitFor({ timeout: 10000 })
+  const tag = row.locator('[data-test=device-takeover]')
+  assert.equal((await tag.innerText()).trim(), '疑似冒用')
+  await tag.hover()
+  await staff.locator('.el-popper:visible', { hasText: '暂停下发' }).waitFor()
+  await row.locator('a').click()
+  await staff.waitForURL(new RegExp(`/devices/${id}$`))
+  await staff.locator('[data-test=device-takeover]', { hasText: '疑似冒用' }).waitFor()
+  await shot(staff, '7c-device-takeover')
+  await staff.click('[data-test=device-confirm-identity]')
+  const dlg = staff.locator('[data-test=confirm-identity-dialog]:visible')
+  await dlg.waitFor()
+  assert.match(await dlg.innerText(), /老人本人/)
+  await dlg.locator('[data-test=confirm-identity-ok]').click()
+  await staff.locator('[data-test=device-takeover]').waitFor({ state: 'detached' })
+  assert.equal(await staff.locator('[data-test=device-confirm-identity]').count(), 0)
+  d = (await api('GET', `/api/v1/devices/${id}`)).body
+  assert.deepEqual([d.takeover_at, d.commands_held, !!d.takeover_confirmed_at], [null, false, true])
+  // The alert list names the kind in Chinese.
+  const alerts = await all(`/api/v1/alerts?kind=takeover&device_id=${id}`)
+  assert.equal(alerts.length, 1)
+  await staff.goto(BASE + `/alarms/${alerts[0].id}`)
+  await staff.getByText('设备身份存疑（疑似冒用）').first().waitFor()
+  real.close()
 })
 
 test('alarm channels: a JSON receiver is added (URL checked), switched off and deleted', async () => {

@@ -14,6 +14,9 @@ export const deviceReadings = (id, query) => get(`/api/v1/devices/${id}/readings
 export const deviceSteps = (id, query) => get(`/api/v1/devices/${id}/steps`, query)
 export const listCommands = (id) => get(`/api/v1/devices/${id}/commands`)
 export const sendCommand = (id, body) => post(`/api/v1/devices/${id}/commands`, body)
+/** Staff checked the wristband is the resident's own: clears the takeover flag, held commands go out
+ * (device.write; 409 when nothing is flagged). Answers the device. */
+export const confirmIdentity = (id) => post(`/api/v1/devices/${id}/confirm-identity`, {})
 export const cancelCommand = (id, cid) => post(`/api/v1/devices/${id}/commands/${cid}/cancel`, {})
 
 export const getRules = (residentId) => get(`/api/v1/residents/${residentId}/alert-rules`)

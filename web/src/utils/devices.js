@@ -5,13 +5,17 @@
 /** Kinds that sound the alarm and raise the banner: somebody may be lying on the floor. */
 export const URGENT_KINDS = ['sos', 'fall']
 export const ALERT_KINDS = ['sos', 'fall', 'taken_off', 'low_battery', 'fence', 'general', 'heart_rate',
-  'blood_pressure', 'spo2', 'temperature', 'offline', 'no_activity', 'left_home']
+  'blood_pressure', 'spo2', 'temperature', 'offline', 'no_activity', 'left_home', 'takeover']
 export const ALERT_STATES = ['open', 'acknowledged', 'resolved', 'false_alarm']
 export const STATE_TAG = { open: 'danger', acknowledged: 'warning', resolved: 'success', false_alarm: 'info' }
 export const SEVERITY_TAG = { critical: 'danger', high: 'warning', normal: 'info' }
 export const LOW_BATTERY = 20
 
 export const isUrgent = (kind) => URGENT_KINDS.includes(kind)
+
+/** Whether a device (as the API answers it) is flagged as possibly spoofed and not yet confirmed by
+ * staff: its ID arrived from a second source (takeover_at) and its queued commands are held. */
+export const isTakeover = (d) => !!d && (!!d.takeover_at || d.commands_held === true)
 
 const M_PER_DEG_LAT = 110574
 const M_PER_DEG_LON_EQ = 111320

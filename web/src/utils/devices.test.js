@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { toLocal, centerOf, fitPlan, scaleBar, metresText, durationText, msBetween, dayStartMs, validateCommand,
-  commandArgs, commandKinds, inside, validateRules, rulesBody, differsFromDefault, applyAlertEvent, hasCoord } from './devices.js'
+  commandArgs, commandKinds, inside, validateRules, rulesBody, differsFromDefault, applyAlertEvent, hasCoord, isTakeover, ALERT_KINDS } from './devices.js'
 
 test('toLocal: 0.001° of latitude is about 110.6 m north; of longitude at 60° N about 55.7 m east', () => {
   const c = { lat: 60, lon: 10 }
@@ -144,4 +144,12 @@ test('fitPlan robust: a far-away marker does not shrink the community; it falls 
   const [farPx] = robust.points.slice(-1)
   assert.equal(inside(farPx, 400, 400), false)
   for (const p of robust.points.slice(0, -1)) assert.ok(inside(p, 400, 400))
+})
+
+test('isTakeover: flagged (takeover_at set, commands held) until staff confirm; takeover is an alert kind', () => {
+  assert.equal(isTakeover({ takeover_at: '2026-12-06T08:00:00Z', commands_held: true }), true)
+  assert.equal(isTakeover({ takeover_at: null, commands_held: false, takeover_confirmed_at: '2026-12-06T09:00:00Z' }), false)
+  assert.equal(isTakeover({ imei: '1' }), false) // an older server without the fields
+  assert.equal(isTakeover(null), false)
+  assert.ok(ALERT_KINDS.includes('takeover'))
 })
