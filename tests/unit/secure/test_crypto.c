@@ -698,7 +698,10 @@ static void test_blobs(void)
     CHECK_INT(blob_decrypt(k, "", e0, e0n, &p, &pn), 0);
     CHECK_INT(pn, 0);
     blob_plain_free(p, pn);
-    CHECK_INT(blob_encrypt(NULL, "x", pic, sizeof pic, &c2, &c2n), NX_EINVAL);
+    unsigned char *none = (unsigned char *)"x";
+    size_t none_n = 1;
+    CHECK_INT(blob_encrypt(NULL, "x", pic, sizeof pic, &none, &none_n), NX_EINVAL);
+    CHECK(none == NULL && none_n == 0);
     blob_plain_free(NULL, 0);
     free(e0);
     free(f);
