@@ -52,6 +52,22 @@ enum nx_right {
                                         elder's alarms, self scope) */
     RIGHT_DEVICE_WRITE = 1u << 17,   /* add and bind wristbands, edit alert rules, send device commands */
     RIGHT_ALERT_HANDLE = 1u << 18,   /* acknowledge and resolve alerts in scope */
+    /* The community-life and governance modules. A resident's own side of each module (order a
+     * meal, join an activity, enrol, borrow, raise a topic, vote) is RIGHT_SELF; what a person may
+     * do beyond their role (a team leader, a branch secretary, a course teacher) is data the module
+     * checks, not a right. */
+    RIGHT_CANTEEN_OPERATE = 1u << 19,  /* menus, the counter, cards and top-ups, orders, delivery lists */
+    RIGHT_CANTEEN_ADMIN = 1u << 20,    /* dishes, price rules, reversals, reports and the subsidy claim */
+    RIGHT_VOLUNTEER_MANAGE = 1u << 21, /* teams, volunteers, activities, hours approval, partner units */
+    RIGHT_VOLUNTEER_DUTY = 1u << 22,   /* a volunteer's duties: check-ins, delivery rounds */
+    RIGHT_COURSE_MANAGE = 1u << 23,    /* approve courses, run lotteries, attendance */
+    RIGHT_LIBRARY_MANAGE = 1u << 24,   /* catalogue, copies, loans, returns, holds */
+    RIGHT_VENUE_MANAGE = 1u << 25,     /* rooms, their rules, bookings on anyone's behalf, approvals */
+    RIGHT_COUNCIL_MANAGE = 1u << 26,   /* the courtyard council: topics board, meetings, polls, decisions */
+    RIGHT_PARTY_MANAGE = 1u << 27,     /* party organisations, members, 三会一课, dues (community-wide) */
+    RIGHT_ELECTION_MANAGE = 1u << 28,  /* model-resident elections: stages, review, objections, results */
+    RIGHT_NOTICE_WRITE = 1u << 29,     /* notices and briefings to an audience, read receipts */
+    RIGHT_MESSAGE_ADMIN = 1u << 30,    /* message rules, channel settings, the delivery log */
 };
 
 /* Who is acting, as modules see it (http/ fills it from the session). */

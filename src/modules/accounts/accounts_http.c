@@ -139,7 +139,13 @@ static const struct {
                    {RIGHT_CARE_ADMIN, "care.admin"},   {RIGHT_SERVICE_APPLY, "services.apply"},
                    {RIGHT_SERVICE_REVIEW, "services.review"}, {RIGHT_SERVICE_ADMIN, "services.admin"},
                    {RIGHT_DEVICE_READ, "devices.read"}, {RIGHT_DEVICE_WRITE, "devices.write"},
-                   {RIGHT_ALERT_HANDLE, "alerts.handle"}};
+                   {RIGHT_ALERT_HANDLE, "alerts.handle"},
+                   {RIGHT_CANTEEN_OPERATE, "canteen.operate"}, {RIGHT_CANTEEN_ADMIN, "canteen.admin"},
+                   {RIGHT_VOLUNTEER_MANAGE, "volunteers.manage"}, {RIGHT_VOLUNTEER_DUTY, "volunteers.duty"},
+                   {RIGHT_COURSE_MANAGE, "courses.manage"}, {RIGHT_LIBRARY_MANAGE, "library.manage"},
+                   {RIGHT_VENUE_MANAGE, "venues.manage"}, {RIGHT_COUNCIL_MANAGE, "council.manage"},
+                   {RIGHT_PARTY_MANAGE, "party.manage"}, {RIGHT_ELECTION_MANAGE, "elections.manage"},
+                   {RIGHT_NOTICE_WRITE, "notices.write"}, {RIGHT_MESSAGE_ADMIN, "messages.admin"}};
 
 static int me(http_req *r, void *ctx)
 {
