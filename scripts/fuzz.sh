@@ -17,10 +17,11 @@ command -v clang >/dev/null || { echo "fuzz: clang is missing (apt-get install c
 CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNX_FUZZ=ON >/dev/null
 cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)" --target "${targets[@]}" >/dev/null
 
-status=0
-for t in "${targets[@]}"; do
-  work="$build/corpus/$t"
-  crashes="$build/crashes/$t"
+# The targets run side by side, FUZZ_JOBS at a time (default: one per core): each is CPU-bound and
+# single-threaded, so on 2 cores two at a time halve the wall time and change nothing else.
+jobs=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 2)}
+run_one() {
+  local t=$1 work="$build/corpus/$1" crashes="$build/crashes/$1"
   mkdir -p "$work" "$crashes"
   cp -n tests/fuzz/corpus/"$t"/* "$work"/ 2>/dev/null || true
   echo "fuzz: $t for ${secs}s" >&2
@@ -28,10 +29,23 @@ for t in "${targets[@]}"; do
        -print_final_stats=1 -artifact_prefix="$crashes/" "$work" >"$build/$t.log" 2>&1; then
     echo "fuzz: $t FAILED, see $build/$t.log and $crashes/" >&2
     tail -40 "$build/$t.log" >&2
-    status=1
-  else
-    grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+ +DONE +cov' "$build/$t.log" | sed "s/^/fuzz: $t /" >&2 || true
+    return 1
   fi
+  grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+ +DONE +cov' "$build/$t.log" | sed "s/^/fuzz: $t /" >&2 || true
+}
+
+status=0 failed=0 running=0
+for t in "${targets[@]}"; do
+  if [ "$running" -ge "$jobs" ]; then
+    wait -n || { status=1; failed=$((failed + 1)); }
+    running=$((running - 1))
+  fi
+  run_one "$t" &
+  running=$((running + 1))
 done
-if [ $status -eq 0 ]; then echo "${#targets[@]} passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+while [ "$running" -gt 0 ]; do
+  wait -n || { status=1; failed=$((failed + 1)); }
+  running=$((running - 1))
+done
+echo "$(( ${#targets[@]} - failed )) passed, $failed failed"
 exit $status
