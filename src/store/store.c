@@ -623,44 +623,29 @@ done:
     return rc;
 }
 
-static int apply_one(store *s, const struct nx_migration *m, bool *applied, nx_err *e)
+/* Apply m in tx unless it is recorded already (by another process that got the lock first, or
+ * out of order: a migration numbered below the newest that was added later). */
+static int apply_one(store_tx *tx, const struct nx_migration *m, bool *applied, nx_err *e)
 {
     *applied = false;
-    store_tx *tx;
-    int rc = store_begin(s, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
     int64_t have = 0;
-    if (s->ops->migrate_lock && (rc = s->ops->migrate_lock(tx, e)) != 0) {
-        store_rollback(tx);
+    int rc = store_one_int(tx, "SELECT count(*) FROM schema_migrations WHERE version = $1",
+                           (store_param[]){P_INT(m->number)}, 1, &have, e);
+    if (rc || have)
         return rc;
-    }
-    rc = store_one_int(tx, "SELECT count(*) FROM schema_migrations WHERE version = $1",
-                       (store_param[]){P_INT(m->number)}, 1, &have, e);
-    if (rc || have) {
-        store_rollback(tx); /* already applied by someone else: nothing to do */
-        return rc;
-    }
-    rc = store_exec_script(tx, m->sql, e);
-    if (rc) {
+    if ((rc = store_exec_script(tx, m->sql, e)) != 0) {
         nx_log(LOG_ERROR, "store.migrate_failed version=%d name=%s", m->number, m->name);
-        store_rollback(tx);
         return rc;
     }
     rc = store_exec(tx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
                     (store_param[]){P_INT(m->number), P_TEXT(m->name), P_INT(clock_now_ms())}, 3, NULL, e);
-    if (rc) {
-        store_rollback(tx);
-        return rc;
-    }
-    rc = store_commit(tx, e);
-    if (rc == 0) {
-        *applied = true;
-        nx_log(LOG_INFO, "store.migrated version=%d name=%s", m->number, m->name);
-    }
+    *applied = rc == 0;
     return rc;
 }
 
+/* Every pending migration is applied in ONE write transaction: an upgrade that fails at its third
+ * migration leaves the database exactly as it was before the first (both backends run DDL inside a
+ * transaction), so the previous nuanxin still opens it and nothing needs restoring. */
 int store_migrate_list(store *s, const struct nx_migration *list, int *applied, nx_err *e)
 {
     if (applied)
@@ -676,16 +661,30 @@ int store_migrate_list(store *s, const struct nx_migration *list, int *applied, 
     if (version > newest)
         return nx_fail(e, NX_EUNSUPP, "database", "数据库版本 %d 高于本程序支持的 %d，请升级 nuanxin",
                        version, newest);
+    store_tx *tx;
+    if ((rc = store_begin(s, STORE_WRITE, &tx, e)) != 0)
+        return rc;
+    if (s->ops->migrate_lock && (rc = s->ops->migrate_lock(tx, e)) != 0) {
+        store_rollback(tx);
+        return rc;
+    }
+    int n = 0;
     for (const struct nx_migration *m = list; m->backend; m++) {
-        if (strcmp(m->backend, be) != 0 || m->number <= version)
+        if (strcmp(m->backend, be) != 0)
             continue;
         bool done = false;
-        rc = apply_one(s, m, &done, e);
-        if (rc)
+        if ((rc = apply_one(tx, m, &done, e)) != 0) {
+            store_rollback(tx);
             return rc;
-        if (done && applied)
-            (*applied)++;
+        }
+        n += done;
     }
+    if ((rc = store_commit(tx, e)) != 0)
+        return rc;
+    if (n)
+        nx_log(LOG_INFO, "store.migrated count=%d newest=%d", n, newest);
+    if (applied)
+        *applied = n;
     return 0;
 }
 

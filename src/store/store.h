@@ -79,7 +79,8 @@ int store_open(const char *url, const store_options *opt, store **out, nx_err *e
 void store_close(store *s); /* NULL accepted; all transactions must be finished */
 const char *store_backend(const store *s); /* "sqlite" or "postgres" */
 
-/* Apply every migration newer than the database's version, each in its own transaction. *applied
+/* Apply every migration not yet recorded, in number order, all in ONE transaction: a failure
+ * leaves the database as it was before the run. *applied
  * (may be NULL) receives the number applied. Refuses a database from a newer nuanxin. */
 int store_migrate(store *s, int *applied, nx_err *e);
 /* Highest applied migration number (0 for an empty database). */

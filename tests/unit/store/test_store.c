@@ -570,6 +570,17 @@ static struct nx_migration mig_bad3[] = {
     {"B", 3, "003_c", "CREATE TABLE c (id INTEGER); SELEC oops;"},
     {0, 0, 0, 0},
 };
+static struct nx_migration mig_gap[] = {
+    {"B", 1, "001_a", "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO a (x) VALUES ('one');"},
+    {"B", 2, "002_b", "CREATE TABLE b (id INTEGER PRIMARY KEY); ALTER TABLE a ADD COLUMN y INTEGER;"},
+    {"B", 4, "004_d", "CREATE TABLE d (id INTEGER PRIMARY KEY);"},
+    {0, 0, 0, 0},
+};
+static struct nx_migration mig_skip2[] = {
+    {"B", 1, "001_a", "CREATE TABLE a (id INTEGER PRIMARY KEY, x TEXT); INSERT INTO a (x) VALUES ('one');"},
+    {"B", 4, "004_d", "CREATE TABLE d (id INTEGER PRIMARY KEY);"},
+    {0, 0, 0, 0},
+};
 static struct nx_migration mig_unsorted[] = {
     {"B", 2, "002_b", "SELECT 1;"},
     {"B", 1, "001_a", "SELECT 1;"},
@@ -579,12 +590,12 @@ static struct nx_migration mig_unsorted[] = {
 /* Point the lists at the backend under test, with its DDL spelling (kept across runs). */
 static void mig_fix(void)
 {
-    static char sqls[16][512];
-    static const char *orig[16];
+    static char sqls[24][512];
+    static const char *orig[24];
     static bool saved;
-    struct nx_migration *lists[] = {mig_v2, mig_v1, mig_bad3, mig_unsorted};
+    struct nx_migration *lists[] = {mig_v2, mig_v1, mig_bad3, mig_unsorted, mig_gap, mig_skip2};
     int k = 0;
-    for (int l = 0; l < 4; l++) {
+    for (int l = 0; l < 6; l++) {
         for (struct nx_migration *m = lists[l]; m->backend; m++, k++) {
             if (!saved)
                 orig[k] = m->sql;
@@ -660,6 +671,36 @@ static void test_migrations(void)
     CHECK_INT(store_migrate_list(s, mig_v2, NULL, &e), 0);
     CHECK_INT(store_schema_version(s, &v, &e), 0);
     CHECK_INT(v, 2);
+    store_close(s);
+
+    /* An upgrade over several versions that fails at the last one changes nothing at all: the
+     * earlier pending migrations of the same run are rolled back with it (one transaction). */
+    s = open_new("mig3.db", 1);
+    if (s == NULL)
+        return;
+    CHECK_INT(store_migrate_list(s, mig_v1, &applied, &e), 0);
+    CHECK_INT(store_migrate_list(s, mig_bad3, &applied, &e), NX_EDB);
+    CHECK_INT(applied, 0);
+    CHECK_INT(store_schema_version(s, &v, &e), 0);
+    CHECK_INT(v, 1);
+    CHECK_INT(count_tables(s, "b"), 0);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM a"), 1);
+    /* A migration numbered below the newest one applied, added later (two branches merged), is
+     * applied, not skipped. */
+    CHECK_INT(store_migrate_list(s, mig_gap, &applied, &e), 0);
+    CHECK_INT(applied, 2);
+    CHECK_INT(count_tables(s, "b"), 1);
+    CHECK_INT(count_tables(s, "d"), 1);
+    store_close(s);
+    s = open_new("mig4.db", 1);
+    if (s == NULL)
+        return;
+    CHECK_INT(store_migrate_list(s, mig_v1, &applied, &e), 0);
+    CHECK_INT(store_migrate_list(s, mig_skip2, &applied, &e), 0);
+    CHECK_INT(applied, 1);
+    CHECK_INT(store_migrate_list(s, mig_gap, &applied, &e), 0);
+    CHECK_INT(applied, 1); /* 002, which 004 had jumped over */
+    CHECK_INT(count_tables(s, "b"), 1);
     store_close(s);
 
     /* The real, embedded migrations apply to an empty database and are idempotent. */
