@@ -169,6 +169,8 @@ def test_visit_need_problem_rating():
     check_eq(actions, ["raised", "assigned", "progress", "resolved", "rated"], "timeline of every change")
     st, resp, body = zhou.post(f"/api/v1/problems/{pid}/rate", {"rating": 4})
     check(is_problem(st, resp, body, 409), "rated once")
+    check("已评价" in body.get("detail", "") + body.get("title", "") + str(body.get("errors", "")),
+          f"a second rating is told it was rated already, not that the problem is unresolved ({body})")
     # a resident raises a problem for herself only
     st, _, own = zhou.post("/api/v1/problems", {"category": "housing", "title": "厨房水管漏水"})
     check(st == 201 and own["source"] == "resident" and own["resident_id"] == ctx["res"][0]["id"], f"own problem {own}")

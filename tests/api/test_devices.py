@@ -222,6 +222,10 @@ def test_sos_without_fix_alarm_and_life_cycle():
     check_eq(recv_frames(s, 1), [b"[3G*5678901234*0002*AL]"], "repeat acknowledged")
     st, _, a = ctx["band_staff"].get(f"/api/v1/alerts/{a['id']}")
     check_eq(a["repeats"], 1, "repeat merged")
+    ev, data = stream.wait("devices.alert.repeated", lambda d: d["alert_id"] == a["id"])
+    check(ev is not None, "the repeated SOS reaches the live stream (devices.alert.repeated)")
+    if ev:
+        check_eq((data["kind"], data["state"]), ("sos", "open"), "repeat event names the open SOS")
     # scope: another grid's worker sees nothing, the family reads but cannot handle
     st, resp, body = ctx["band_g2"].get(f"/api/v1/alerts/{a['id']}")
     check_eq(st, 404, "another grid: not found")

@@ -498,6 +498,30 @@ def test_read_fault_fails_roster_and_list():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_tier_recorded_is_promised_and_account_masked():
+    """Issue 19: the tier recorded at approval is the tier the coming-of-age list promised (吴振华 turns
+    90 next month: 90-99周岁, not 80+), and a reviewer reads the bank account masked."""
+    sa, jd = S.login("staff_a", PASSWORD), S.login("jiedao_x", PASSWORD)
+    st, _, body = sa.get("/api/v1/allowance/coming-of-age")
+    promise = {i["resident_id"]: i for i in body.get("items", [])}.get(ctx["turning90"]["id"])
+    check(promise is not None and promise["tier_label"] == "90-99周岁", f"the list promises the 90 tier: {promise}")
+    aid = allowance_app(sa, ctx["turning90"]["id"])
+    st, _, a = sa.get(f"/api/v1/service-applications/{aid}")
+    acct = a.get("form", {}).get("bank_account", "")
+    check(acct != full_allowance_form()["bank_account"] and acct.endswith("3445") and "*" in acct,
+          f"the reviewer sees the bank account masked ({acct})")
+    st, _, a = sa.post(f"/api/v1/service-applications/{aid}/submit")
+    check_eq(st, 200, f"submitted ({a})")
+    sa.post(f"/api/v1/service-applications/{aid}/review", {"action": "approve"})
+    st, _, a = jd.post(f"/api/v1/service-applications/{aid}/review", {"action": "approve"})
+    check(st == 200 and a["status"] == "approved", f"approved ({st} {a})")
+    st, _, rec = sa.get("/api/v1/allowance/recipients")
+    mine = [r for r in rec.get("items", []) if r["resident_id"] == ctx["turning90"]["id"]]
+    check(len(mine) == 1 and promise is not None and mine[0]["tier_age"] == 90
+          and mine[0]["monthly_amount"] == promise["monthly_amount"],
+          f"recorded at the promised tier ({mine} vs {promise})")
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
@@ -506,6 +530,7 @@ try:
     run([test_setup, test_catalogue, test_residence_certificate_flow, test_masked_values_kept_on_correction,
          test_documents_and_verification,
          test_allowance_refused_under_80, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
-         test_lists_and_scope, test_read_fault_fails_roster_and_list, test_clean_stop])
+         test_lists_and_scope, test_read_fault_fails_roster_and_list,
+         test_tier_recorded_is_promised_and_account_masked, test_clean_stop])
 finally:
     S.cleanup()

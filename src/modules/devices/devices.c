@@ -242,7 +242,26 @@ int devices_alert_raise(store_tx *tx, const devices_target *t, const char *kind,
             (rc = devices_alert_log(tx, found, now, "repeated", 0, -1, NULL, e)))
             return rc;
         *id = found;
-        return 0;
+        /* the repeat reaches the live stream and every subscriber, like the opening did */
+        store_param q[] = {P_INT(found)};
+        store_rows *r = NULL;
+        if ((rc = store_query(tx,
+                              "SELECT community_id, grid_id, resident_id, device_id, escalation_level, state, severity "
+                              "FROM alerts WHERE id = $1",
+                              q, 1, &r, e)))
+            return rc;
+        if ((rc = store_first(r, "报警不存在", e)) == 0) {
+            char state[16], sev[12];
+            str_copy(state, store_text(r, 5) ? store_text(r, 5) : "open", sizeof state);
+            str_copy(sev, store_text(r, 6) ? store_text(r, 6) : kind_severity(kind), sizeof sev);
+            devices_alert_ref ref = {.id = found, .community_id = store_int(r, 0), .grid_id = store_int(r, 1),
+                                     .resident_id = store_int(r, 2), .device_id = store_int(r, 3), .kind = kind,
+                                     .severity = sev, .level = (int)store_int(r, 4)};
+            store_rows_free(r);
+            return devices_alert_emit(tx, DEVICES_EV_ALERT_REPEATED, &ref, state, false, e);
+        }
+        store_rows_free(r);
+        return rc;
     }
     const char *severity = kind_severity(kind);
     bool has_pos = pos && pos->present && pos->lat_e6 != WIRE_NONE && pos->lon_e6 != WIRE_NONE && fix;

@@ -43,6 +43,7 @@
 /* Event kinds (outbox), with the payload above; subscribers use these names, never the strings. */
 #define DEVICES_EV_ALERT_PREFIX "devices.alert." /* every alert event: a dispatcher or SSE prefix */
 #define DEVICES_EV_ALERT_OPENED "devices.alert.opened"
+#define DEVICES_EV_ALERT_REPEATED "devices.alert.repeated" /* a merged repeat; "repeats" is on the alert */
 #define DEVICES_EV_ALERT_ESCALATED "devices.alert.escalated"
 #define DEVICES_EV_ALERT_ACKNOWLEDGED "devices.alert.acknowledged"
 #define DEVICES_EV_ALERT_RESOLVED "devices.alert.resolved"

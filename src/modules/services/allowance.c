@@ -9,6 +9,9 @@
  *   - payment for a month is made at its start, so by "now" every month up to now's month is paid;
  *   - the allowance ends with the month of death or moving out; months paid after it are to be
  *     recovered (months and amount are recorded when the sweep stops the allowance).
+ * An approval records the tier of the milestone the resident reaches in the first paid month when
+ * there is one (the tier the coming-of-age list promised), so the record never reads 80+ for a
+ * resident promised 90-99; the roster still pays each month by the rule above.
  * Amounts are integers in fen. The sweep is idempotent: a second run with the same now changes
  * nothing. */
 #include "modules/services/services_internal.h"
@@ -284,6 +287,13 @@ int services_allowance_start(nx_app *app, store_tx *tx, const nx_principal *who,
     int idx = services_allowance_tier_for_month(t, n, birth, y, m);
     if (idx < 0)
         idx = 0;
+    /* A milestone reached in the first paid month (the coming-of-age list's promise: "90-99周岁·300元"
+     * to a resident turning 90 then) is the tier recorded; the sweep leaves the first month alone. */
+    int ny = y, nm = m;
+    month_add(&ny, &nm, 1);
+    int promised = services_allowance_tier_for_month(t, n, birth, ny, nm);
+    if (promised >= 0 && t[promised].min_age > t[idx].min_age)
+        idx = promised;
     char start[8];
     snprintf(start, sizeof start, "%04d-%02d", y, m);
     store_param q[] = {P_INT(p->id),  P_INT(p->community_id), P_ID(p->grid_id),        P_INT(app_id),
@@ -418,8 +428,8 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
             (*stopped)++;
             continue;
         }
-        if (services_allowance_month_diff(sy, sm, today.y, today.m) < 0)
-            continue; /* not started yet */
+        if (services_allowance_month_diff(sy, sm, today.y, today.m) <= 0)
+            continue; /* not started yet, or its first month: the tier recorded at approval holds */
         int k = services_allowance_tier_for_month(t, n, birth, today.y, today.m);
         if (k < 0 || (t[k].min_age == x->tier_age && t[k].monthly_amount == x->amount))
             continue;

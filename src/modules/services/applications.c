@@ -7,7 +7,7 @@
  * found", never "forbidden".
  *
  * The form values are stored encrypted as one JSON text (form_enc, context SERVICES_CTX_FORM) because items
- * ask for ID numbers and phones; responses mask id_number and phone fields. Materials are files under
+ * ask for ID numbers and phones; responses mask id_number, phone and bank-account fields. Materials are files under
  * the upload store (store/upload.h: <data>/uploads, random names; the original name is kept only as
  * a label); their type is sniffed from the first bytes (PDF, JPEG, PNG), never taken from the
  * client. A file is written and fsync'ed before its row is inserted; if the transaction
@@ -390,6 +390,9 @@ static json_t *masked_form(const services_item *it, json_t *form)
         } else if (json_is_string(v) && strcmp(type, "phone") == 0) {
             mask_phone(json_string_value(v), buf, sizeof buf);
             json_object_set_new(o, k, json_string(buf));
+        } else if (json_is_string(v) && services_field_is_account(k, type)) {
+            services_mask_account(json_string_value(v), buf, sizeof buf);
+            json_object_set_new(o, k, json_string(buf));
         } else {
             json_object_set(o, k, v);
         }
@@ -397,7 +400,7 @@ static json_t *masked_form(const services_item *it, json_t *form)
     return o;
 }
 
-/* For each ID-number or phone field of form whose value is exactly the masked form of the stored
+/* For each ID-number, phone or bank-account field of form whose value is exactly the masked form of the stored
  * value (what the application showed), put the stored value back. */
 static void keep_masked(const services_item *it, json_t *stored, json_t *form)
 {

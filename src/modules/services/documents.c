@@ -132,6 +132,8 @@ static void form_value(const services_item *it, json_t *form, const char *key, c
             mask_id(s, out, cap);
         else if (strcmp(type, "phone") == 0)
             mask_phone(s, out, cap);
+        else if (services_field_is_account(key, type))
+            services_mask_account(s, out, cap);
         else if (strcmp(type, "date") == 0)
             cn_date_text(s, out, cap);
         else

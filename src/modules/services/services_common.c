@@ -202,3 +202,20 @@ nx_date services_local_date(int64_t ms)
         days--;
     return date_from_days(days);
 }
+
+void services_mask_account(const char *v, char *out, size_t cap)
+{
+    if (cap == 0)
+        return;
+    size_t n = v ? strlen(v) : 0, keep = n > 4 ? 4 : 0, i = 0;
+    for (; i + keep < n && i + 1 < cap; i++)
+        out[i] = '*';
+    for (size_t k = n - keep; k < n && i + 1 < cap; k++)
+        out[i++] = v[k];
+    out[i] = '\0';
+}
+
+bool services_field_is_account(const char *key, const char *type)
+{
+    return (key && strcmp(key, "bank_account") == 0) || (type && strcmp(type, "bank_account") == 0);
+}

@@ -95,5 +95,11 @@ nx_date services_local_date(int64_t ms);
 
 /* Text helpers. */
 json_t *services_json_str(const char *s);
+/* A bank account number as reviewers see it: stars for every character but the last four
+ * ("6222020200112233445" → "***************3445"); four or fewer characters are all stars. Always
+ * NUL-terminates out (cap > 0). A form field is a bank account when its key is "bank_account" or
+ * its type is "bank_account". */
+void services_mask_account(const char *v, char *out, size_t cap);
+bool services_field_is_account(const char *key, const char *type);
 
 #endif

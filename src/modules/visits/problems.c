@@ -359,10 +359,10 @@ static int check_rate(const problem_cur *c, const nx_principal *who, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_WRITE) && !(who->resident_id && c->resident == who->resident_id))
         return nx_fail(e, NX_EPERM, "", "只有提出诉求的居民本人可以评价");
+    if (!c->rating_null)
+        return nx_fail(e, NX_ECONFLICT, "rating", "该诉求已评价过，不能重复评价");
     if (strcmp(c->status, "resolved") != 0)
         return nx_fail(e, NX_ECONFLICT, "", "诉求办结后才能评价");
-    if (!c->rating_null)
-        return nx_fail(e, NX_ECONFLICT, "rating", "已评价过");
     return 0;
 }
 
