@@ -7,6 +7,7 @@
 #include "modules/devices/devices_webhooks.h"
 #include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
+#include "modules/party/party.h"
 #include "modules/org/org.h"
 #include "modules/people/people.h"
 #include "modules/services/services.h"
@@ -103,6 +104,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     stats_routes(srv, app);
     visits_routes(srv, app);
     grid_routes(srv, app);
+    party_routes(srv, app);
     return 0;
 }
 

@@ -1,0 +1,479 @@
+/* party_activities.c — 三会一课: branch member meetings, committee meetings, group meetings and
+ * party lessons, plus themed party days; attendance and leave; minutes and their review; the yearly
+ * calendar of what each branch held and what is missing.
+ *
+ * An activity moves planned → submitted (the branch hands in the minutes) → approved, or returned
+ * to the branch with a note and submitted again. Attendance is one row per (activity, member):
+ * present, leave (a reason is required) or absent; it can be corrected until the minutes are
+ * approved. "Held" in the calendar means minutes submitted or approved: an activity only planned is
+ * shown as planned, and a period whose end has passed without one held is missing. */
+#include "modules/party/party_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/jsonin.h"
+#include "base/str.h"
+#include "notify/outbox.h"
+#include "secure/audit.h"
+#include "store/page.h"
+
+#define ACT_COLS                                                                                              \
+    "SELECT a.id, a.community_id, a.org_id, o.name, a.kind, a.title, a.held_on, a.place, a.notice, a.status, "    \
+    "a.minutes, a.review_note, (SELECT COUNT(*) FROM party_attendance t WHERE t.activity_id = a.id AND t.status = " \
+    "'present'), (SELECT COUNT(*) FROM party_attendance t WHERE t.activity_id = a.id AND t.status = 'leave'), "     \
+    "(SELECT COUNT(*) FROM party_attendance t WHERE t.activity_id = a.id AND t.status = 'absent') FROM "            \
+    "party_activities a JOIN party_orgs o ON o.id = a.org_id WHERE 1 = 1"
+
+static const char *status_label(const char *s)
+{
+    if (!s)
+        return "";
+    if (strcmp(s, "planned") == 0)
+        return "已安排";
+    if (strcmp(s, "submitted") == 0)
+        return "待审核";
+    if (strcmp(s, "approved") == 0)
+        return "已通过";
+    if (strcmp(s, "returned") == 0)
+        return "已退回";
+    return "";
+}
+
+static json_t *act_row(store_rows *r)
+{
+    json_t *o = store_json_row(r, "id:i community_id:i org_id:i org_name:t kind:t title:t held_on:t place:t notice:t "
+                                  "status:t minutes:t review_note:t present:i leave:i absent:i");
+    if (o) {
+        json_object_set_new(o, "kind_label", json_string(party_kind_label(store_text(r, 4))));
+        json_object_set_new(o, "status_label", json_string(status_label(store_text(r, 9))));
+    }
+    return o;
+}
+
+static void act_where(sqlq *q, const char *head, const nx_principal *who, const party_filter *f)
+{
+    sqlq_init(q, head);
+    party_view_q(q, who, "a.", "org_id", NULL, true);
+    if (f->community_id)
+        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
+    if (f->org_id)
+        sqlq_add(q, " AND a.org_id = $%d", P_INT(f->org_id));
+    if (f->kind)
+        sqlq_add(q, " AND a.kind = $%d", P_TEXT(f->kind));
+    if (f->status)
+        sqlq_add(q, " AND a.status = $%d", P_TEXT(f->status));
+    if (f->year)
+        sqlq_like(q, " AND a.held_on LIKE $%d ESCAPE '!'", f->year, false);
+}
+
+int party_activity_list(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看组织生活");
+    if (f->kind && !*party_kind_label(f->kind))
+        return nx_fail(e, NX_EINVAL, "kind", "活动类型不正确");
+    sqlq q, count;
+    act_where(&q, ACT_COLS, who, f);
+    act_where(&count, "SELECT COUNT(*) FROM party_activities a WHERE 1 = 1", who, f);
+    if (f->after)
+        sqlq_add(&q, " AND a.id < $%d", P_INT(f->after));
+    sqlq_sql(&q, " ORDER BY a.id DESC");
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = act_row};
+    return store_page_read(app->db, &q, &s, out, e);
+}
+
+int party_activity_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看组织生活");
+    sqlq q;
+    sqlq_init(&q, ACT_COLS);
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    party_view_q(&q, who, "a.", "org_id", NULL, true);
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r = NULL;
+    json_t *o = NULL;
+    if ((rc = sqlq_query(tx, &q, &r, e)) || (rc = store_first(r, "活动不存在", e)))
+        goto done;
+    o = act_row(r);
+    store_rows_free(r);
+    r = NULL;
+    json_t *list = json_array();
+    json_object_set_new(o, "attendance", list);
+    store_param p[] = {P_INT(id)};
+    if ((rc = store_query(tx,
+                          "SELECT t.member_id, m.name, t.status, t.reason FROM party_attendance t JOIN party_members m ON "
+                          "m.id = t.member_id WHERE t.activity_id = $1 ORDER BY t.member_id",
+                          p, 1, &r, e)))
+        goto done;
+    while (store_row(r))
+        json_array_append_new(list, store_json_row(r, "member_id:i name:t status:t reason:t"));
+    rc = store_rows_end(r, e);
+    r = NULL;
+done:
+    store_rows_free(r);
+    store_rollback(tx);
+    if (rc)
+        json_decref(o);
+    else
+        *out = o;
+    return rc;
+}
+
+int party_activity_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权安排组织生活");
+    static const char *const allowed[] = {"org_id", "kind", "title", "held_on", "place", "notice", NULL};
+    int64_t org = 0;
+    const char *kind = NULL, *title = NULL, *held = NULL, *place = NULL, *notice = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "org_id", true, 1, INT64_MAX, &org, e)) < 0 ||
+        (rc = json_read_str(in, "kind", true, 30, &kind, e)) || (rc = json_read_str(in, "title", true, 100, &title, e)) ||
+        (rc = json_read_date(in, "held_on", true, &held, e)) || (rc = json_read_str(in, "place", false, 100, &place, e)) ||
+        (rc = json_read_str(in, "notice", false, 2000, &notice, e)))
+        return rc;
+    if (!*party_kind_label(kind))
+        return nx_fail(e, NX_EINVAL, "kind",
+                       "活动类型应为 member_meeting、committee_meeting、group_meeting、lesson 或 theme_day");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0;
+    if ((rc = party_check_org(tx, who, org, &community, e)))
+        goto fail;
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_INT(community), P_INT(org), P_TEXT(kind), P_TEXT(title), P_TEXT(held), P_TEXT(place),
+                       P_TEXT(notice), P_INT(now)};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO party_activities (community_id, org_id, kind, title, held_on, place, notice, "
+                            "status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'planned', $8, $8) "
+                            "RETURNING id",
+                            p, 8, id, e)) ||
+        (rc = audit_write(tx, who, "create", "party_activity", *id, community, NULL, e)) ||
+        (rc = outbox_emit_new(tx, PARTY_EV_ACTIVITY_SCHEDULED, community, "activity", *id,
+                              json_pack("{s:I, s:I, s:s, s:s}", "activity_id", (json_int_t)*id, "org_id",
+                                        (json_int_t)org, "kind", kind, "held_on", held),
+                              e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* Load an activity that who manages: community, org and status. */
+static int load_act(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *org,
+                    char status[16], nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT a.community_id, a.org_id, a.status FROM party_activities a WHERE 1 = 1");
+    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
+    party_scope_q(&q, who, "a.", "org_id");
+    store_rows *r;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "活动不存在", e)) == 0) {
+        *community = store_int(r, 0);
+        *org = store_int(r, 1);
+        str_copy(status, store_text(r, 2), 16);
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权登记考勤");
+    static const char *const allowed[] = {"items", NULL};
+    static const char *const item_keys[] = {"member_id", "status", "reason", NULL};
+    int rc;
+    if ((rc = json_only(in, allowed, e)))
+        return rc;
+    json_t *items = json_object_get(in, "items");
+    if (!json_is_array(items) || json_array_size(items) == 0 || json_array_size(items) > 500)
+        return nx_fail(e, NX_EINVAL, "items", "请提供 1 至 500 条考勤记录");
+    size_t i;
+    json_t *it;
+    json_array_foreach(items, i, it) {
+        int64_t m = 0;
+        const char *st = NULL, *reason = NULL;
+        if ((rc = json_only(it, item_keys, e)) || (rc = json_get_int(it, "member_id", true, 1, INT64_MAX, &m, e)) < 0 ||
+            (rc = json_read_str(it, "status", true, 10, &st, e)) || (rc = json_read_str(it, "reason", false, 200, &reason, e))) {
+            snprintf(e->field, sizeof e->field, "items[%zu].%s", i, e->field[0] ? e->field : "member_id");
+            return rc;
+        }
+        if (strcmp(st, "present") && strcmp(st, "leave") && strcmp(st, "absent"))
+            return nx_fail(e, NX_EINVAL, "status", "考勤应为 present、leave 或 absent");
+        if (strcmp(st, "leave") == 0 && !reason)
+            return nx_fail(e, NX_EINVAL, "reason", "请假须填写原因");
+    }
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, org = 0;
+    char status[16];
+    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
+        goto fail;
+    if (strcmp(status, "approved") == 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "纪要已审核通过，考勤不能再修改");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    json_array_foreach(items, i, it) {
+        int64_t m = json_integer_value(json_object_get(it, "member_id")), n = 0;
+        const char *st = json_string_value(json_object_get(it, "status"));
+        const char *reason = json_string_value(json_object_get(it, "reason"));
+        store_param c[] = {P_INT(m), P_INT(org)};
+        if ((rc = store_one_int(tx,
+                                "SELECT COUNT(*) FROM party_members m JOIN party_orgs o ON o.id = m.org_id WHERE m.id = $1 "
+                                "AND (o.id = $2 OR o.parent_id = $2 OR o.id = (SELECT parent_id FROM party_orgs WHERE id = $2))",
+                                c, 2, &n, e)))
+            goto fail;
+        if (!n) {
+            rc = nx_fail(e, NX_EINVAL, "member_id", "党员 %lld 不属于该组织", (long long)m);
+            goto fail;
+        }
+        store_param p[] = {P_INT(id), P_INT(m), P_TEXT(st), P_TEXT(reason), P_INT(now)};
+        if ((rc = store_exec(tx,
+                             "INSERT INTO party_attendance (activity_id, member_id, status, reason, updated_at) VALUES ($1, "
+                             "$2, $3, $4, $5) ON CONFLICT (activity_id, member_id) DO UPDATE SET status = excluded.status, "
+                             "reason = excluded.reason, updated_at = excluded.updated_at",
+                             p, 5, NULL, e)))
+            goto fail;
+    }
+    if ((rc = audit_write_new(tx, who, "attendance", "party_activity", id, community,
+                              json_pack("{s:I}", "count", (json_int_t)json_array_size(items)), e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int party_activity_minutes(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权提交纪要");
+    static const char *const allowed[] = {"minutes", NULL};
+    const char *minutes = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "minutes", true, 20000, &minutes, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, org = 0;
+    char status[16];
+    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
+        goto fail;
+    if (strcmp(status, "planned") && strcmp(status, "returned")) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "纪要已提交，请等待审核");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(minutes), P_INT(now), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE party_activities SET minutes = $1, status = 'submitted', submitted_at = $2, updated_at = "
+                         "$2 WHERE id = $3",
+                         p, 3, NULL, e)) ||
+        (rc = audit_write(tx, who, "submit", "party_activity", id, community, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int party_activity_review(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!party_manager(who))
+        return nx_fail(e, NX_EPERM, "", "纪要由社区党委审核");
+    static const char *const allowed[] = {"approved", "note", NULL};
+    bool approved = false;
+    const char *note = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_get_bool(in, "approved", true, &approved, e)) < 0 ||
+        (rc = json_read_str(in, "note", false, 500, &note, e)))
+        return rc;
+    if (!approved && !note)
+        return nx_fail(e, NX_EINVAL, "note", "退回须说明原因");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, org = 0;
+    char status[16];
+    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
+        goto fail;
+    if (strcmp(status, "submitted")) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "只能审核已提交的纪要");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(approved ? "approved" : "returned"), P_ID(who->user_id), P_INT(now), P_TEXT(note),
+                       P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE party_activities SET status = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4, "
+                         "updated_at = $3 WHERE id = $5",
+                         p, 5, NULL, e)) ||
+        (rc = audit_write_new(tx, who, approved ? "approve" : "return", "party_activity", id, community, NULL, e)) ||
+        (rc = outbox_emit_new(tx, PARTY_EV_ACTIVITY_REVIEWED, community, "activity", id,
+                              json_pack("{s:I, s:I, s:b}", "activity_id", (json_int_t)id, "org_id", (json_int_t)org,
+                                        "approved", approved),
+                              e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+/* ---- the yearly calendar ---- */
+
+static const char *const KINDS[] = {"member_meeting", "committee_meeting", "group_meeting", "lesson", "theme_day"};
+static const bool QUARTERLY[] = {true, false, false, true, false};
+#define NKINDS 5
+
+static int kind_index(const char *k)
+{
+    for (int i = 0; k && i < NKINDS; i++)
+        if (strcmp(KINDS[i], k) == 0)
+            return i;
+    return -1;
+}
+
+typedef struct branch_cal {
+    int64_t id;
+    char name[200];
+    int held[12][NKINDS], planned[12][NKINDS];
+} branch_cal;
+
+#define CAL_BRANCHES 200
+
+int party_calendar(nx_app *app, const nx_principal *who, const char *year, int64_t org_id, json_t **out, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看组织生活");
+    nx_date d;
+    char first[11];
+    if (!year || strlen(year) != 4)
+        return nx_fail(e, NX_EINVAL, "year", "年份格式应为 YYYY");
+    snprintf(first, sizeof first, "%s-01-01", year);
+    if (date_parse(first, &d))
+        return nx_fail(e, NX_EINVAL, "year", "年份格式应为 YYYY");
+    branch_cal *cal = calloc(CAL_BRANCHES, sizeof *cal);
+    if (!cal)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    int nb = 0, rc;
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
+    json_t *res = NULL;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        goto done;
+    sqlq q;
+    sqlq_init(&q, "SELECT o.id, o.name FROM party_orgs o WHERE o.kind = 'branch'");
+    party_scope_q(&q, who, "o.", "id");
+    if (org_id)
+        sqlq_add(&q, " AND o.id = $%d", P_INT(org_id));
+    sqlq_sql(&q, " ORDER BY o.id LIMIT %d", CAL_BRANCHES + 1);
+    if ((rc = sqlq_query(tx, &q, &r, e)))
+        goto done;
+    while (store_row(r)) {
+        if (nb == CAL_BRANCHES) {
+            store_rows_free(r);
+            r = NULL;
+            rc = nx_fail(e, NX_ETOOBIG, "org_id", "党支部超过 %d 个，请按支部查看", CAL_BRANCHES);
+            goto done;
+        }
+        cal[nb].id = store_int(r, 0);
+        str_copy(cal[nb].name, store_text(r, 1), sizeof cal[nb].name);
+        nb++;
+    }
+    if ((rc = store_rows_end(r, e)))
+        goto done;
+    r = NULL;
+    for (int b = 0; b < nb; b++) {
+        char lo[11], hi[11];
+        snprintf(lo, sizeof lo, "%s-01-01", year);
+        snprintf(hi, sizeof hi, "%s-12-31", year);
+        store_param p[] = {P_INT(cal[b].id), P_TEXT(lo), P_TEXT(hi)};
+        if ((rc = store_query(tx,
+                              "SELECT a.kind, a.held_on, a.status FROM party_activities a JOIN party_orgs o ON o.id = "
+                              "a.org_id WHERE (o.id = $1 OR o.parent_id = $1) AND a.held_on >= $2 AND a.held_on <= $3",
+                              p, 3, &r, e)))
+            goto done;
+        while (store_row(r)) {
+            int k = kind_index(store_text(r, 0));
+            const char *on = store_text(r, 1), *st = store_text(r, 2);
+            int m = on && strlen(on) >= 7 ? (on[5] - '0') * 10 + (on[6] - '0') : 0;
+            if (k < 0 || m < 1 || m > 12)
+                continue;
+            if (strcmp(st, "submitted") == 0 || strcmp(st, "approved") == 0)
+                cal[b].held[m - 1][k]++;
+            else
+                cal[b].planned[m - 1][k]++;
+        }
+        if ((rc = store_rows_end(r, e)))
+            goto done;
+        r = NULL;
+    }
+    char today[11];
+    party_today(today);
+    res = json_pack("{s:s, s:[]}", "year", year, "branches");
+    json_t *branches = json_object_get(res, "branches");
+    for (int b = 0; b < nb; b++) {
+        json_t *months = json_array(), *missing = json_array();
+        int held_total = 0;
+        for (int m = 0; m < 12; m++) {
+            json_t *h = json_object(), *pl = json_object();
+            for (int k = 0; k < NKINDS; k++) {
+                if (cal[b].held[m][k])
+                    json_object_set_new(h, KINDS[k], json_integer(cal[b].held[m][k]));
+                if (cal[b].planned[m][k])
+                    json_object_set_new(pl, KINDS[k], json_integer(cal[b].planned[m][k]));
+                held_total += cal[b].held[m][k];
+            }
+            json_array_append_new(months, json_pack("{s:i, s:o, s:o}", "month", m + 1, "held", h, "planned", pl));
+        }
+        for (int k = 0; k < NKINDS; k++) {
+            int span = QUARTERLY[k] ? 3 : 1;
+            for (int start = 0; start < 12; start += span) {
+                int n = 0;
+                for (int m = start; m < start + span; m++)
+                    n += cal[b].held[m][k];
+                /* the period's last day, "YYYY-MM-31" compares after every day of that month */
+                char end[11], period[12];
+                snprintf(end, sizeof end, "%s-%02d-31", year, start + span);
+                if (n || strcmp(end, today) >= 0)
+                    continue;
+                if (QUARTERLY[k])
+                    snprintf(period, sizeof period, "%s-Q%d", year, start / 3 + 1);
+                else
+                    snprintf(period, sizeof period, "%s-%02d", year, start + 1);
+                json_array_append_new(missing, json_pack("{s:s, s:s, s:s}", "kind", KINDS[k], "kind_label",
+                                                         party_kind_label(KINDS[k]), "period", period));
+            }
+        }
+        json_array_append_new(branches, json_pack("{s:I, s:s, s:o, s:o, s:i, s:i}", "org_id", (json_int_t)cal[b].id,
+                                                   "name", cal[b].name, "months", months, "missing", missing,
+                                                   "held_total", held_total, "missing_total",
+                                                   (int)json_array_size(missing)));
+    }
+done:
+    store_rows_free(r);
+    store_rollback(tx);
+    free(cal);
+    if (rc)
+        json_decref(res);
+    else
+        *out = res;
+    return rc;
+}

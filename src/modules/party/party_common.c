@@ -1,0 +1,143 @@
+/* party_common.c — who the caller is to the party module, and the scope conditions every list and
+ * write of the module uses.
+ *
+ * There are three kinds of caller. A manager (RIGHT_PARTY_MANAGE) sees the rows of the communities
+ * in their account's scope. A branch secretary is a resident account whose member record leads an
+ * organisation: they see the rows of that organisation and its direct children, found in SQL through
+ * PARTY_LED_ORGS, so that another branch's row is simply not selected (404, never 403 with the row's
+ * existence leaked). A member sees their own record and dues, and the activities of their own
+ * organisation and its parent. Everything is decided inside the query; no row is filtered after it. */
+#include "modules/party/party_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+
+bool party_manager(const nx_principal *who)
+{
+    return perm_has(who, RIGHT_PARTY_MANAGE);
+}
+
+bool party_may_read(const nx_principal *who)
+{
+    return party_manager(who) || (perm_has(who, RIGHT_SELF) && who->resident_id);
+}
+
+static void manager_scope(sqlq *q, const nx_principal *who, const char *alias)
+{
+    if (who->scope == SCOPE_GRID || who->scope == SCOPE_SELF) /* party rows have no grid: the community */
+        sqlq_sql(q, " AND %scommunity_id = $%d", alias, sqlq_param(q, P_INT(who->community_id)));
+    else
+        perm_scope_q(who, alias, NULL, q);
+}
+
+static void led_orgs(sqlq *q, const nx_principal *who, const char *alias, const char *org_col)
+{
+    int k = sqlq_param(q, P_INT(who->resident_id));
+    sqlq_sql(q, "%s%s IN " PARTY_LED_ORGS, alias, org_col, k, k);
+}
+
+void party_scope_q(sqlq *q, const nx_principal *who, const char *alias, const char *org_col)
+{
+    if (party_manager(who)) {
+        manager_scope(q, who, alias);
+    } else if (perm_has(who, RIGHT_SELF) && who->resident_id && org_col) {
+        sqlq_sql(q, " AND ");
+        led_orgs(q, who, alias, org_col);
+    } else {
+        sqlq_sql(q, " AND 1 = 0");
+    }
+}
+
+void party_view_q(sqlq *q, const nx_principal *who, const char *alias, const char *org_col, const char *member_col,
+                  bool own_org)
+{
+    if (party_manager(who) || !(perm_has(who, RIGHT_SELF) && who->resident_id)) {
+        party_scope_q(q, who, alias, org_col);
+        return;
+    }
+    int k = sqlq_param(q, P_INT(who->resident_id));
+    sqlq_sql(q, " AND (");
+    if (org_col) {
+        sqlq_sql(q, "%s%s IN " PARTY_LED_ORGS " OR ", alias, org_col, k, k);
+        if (own_org)
+            sqlq_sql(q,
+                     "%s%s IN (SELECT me.org_id FROM party_members me WHERE me.resident_id = $%d AND me.status = "
+                     "'active' UNION SELECT po.parent_id FROM party_members me JOIN party_orgs po ON po.id = me.org_id "
+                     "WHERE me.resident_id = $%d AND me.status = 'active' AND po.parent_id IS NOT NULL) OR ",
+                     alias, org_col, k, k);
+    }
+    if (member_col)
+        sqlq_sql(q, "%s IN (SELECT me.id FROM party_members me WHERE me.resident_id = $%d) OR ", member_col, k);
+    sqlq_sql(q, "1 = 0)");
+}
+
+int party_check_org(store_tx *tx, const nx_principal *who, int64_t org, int64_t *community, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT o.community_id FROM party_orgs o WHERE 1 = 1");
+    sqlq_add(&q, " AND o.id = $%d", P_INT(org));
+    party_scope_q(&q, who, "o.", "id");
+    int rc = sqlq_one_int(tx, &q, community, e);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_ENOTFOUND, "org_id", "党组织不存在");
+    return rc;
+}
+
+int party_target_community(store_tx *tx, const nx_principal *who, int64_t given, int64_t *community, nx_err *e)
+{
+    if (who->scope == SCOPE_COMMUNITY || who->scope == SCOPE_GRID) {
+        if (given && given != who->community_id)
+            return nx_fail(e, NX_ENOTFOUND, "community_id", "社区不存在");
+        *community = who->community_id;
+        return 0;
+    }
+    if (!given)
+        return nx_fail(e, NX_EINVAL, "community_id", "请指定社区");
+    if (!perm_covers(who, tx, given, 0))
+        return nx_fail(e, NX_ENOTFOUND, "community_id", "社区不存在");
+    int64_t one = 0;
+    store_param p[] = {P_INT(given)};
+    int rc = store_one_int(tx, "SELECT id FROM communities WHERE id = $1", p, 1, &one, e);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_ENOTFOUND, "community_id", "社区不存在");
+    *community = given;
+    return rc;
+}
+
+void party_today(char out[11])
+{
+    date_format(date_today(), out);
+}
+
+const char *party_kind_label(const char *kind)
+{
+    static const char *const map[][2] = {{"member_meeting", "支部党员大会"}, {"committee_meeting", "支部委员会"},
+                                         {"group_meeting", "党小组会"},      {"lesson", "党课"},
+                                         {"theme_day", "主题党日"}};
+    for (size_t i = 0; kind && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], kind) == 0)
+            return map[i][1];
+    return "";
+}
+
+const char *party_org_kind_label(const char *kind)
+{
+    if (!kind)
+        return "";
+    if (strcmp(kind, "committee") == 0)
+        return "党委（总支）";
+    if (strcmp(kind, "branch") == 0)
+        return "党支部";
+    if (strcmp(kind, "group") == 0)
+        return "党小组";
+    return "";
+}
+
+void party_yuan(int64_t fen, char *out, size_t cap)
+{
+    int64_t a = fen < 0 ? -fen : fen;
+    snprintf(out, cap, "%s%lld.%02lld", fen < 0 ? "-" : "", (long long)(a / 100), (long long)(a % 100));
+}
