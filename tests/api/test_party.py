@@ -265,6 +265,9 @@ def test_bad_input_changes_nothing():
     check(is_problem(st, resp, body, 403), "members do not open months")
 
 
-run([test_setup, test_org_tree_and_members, test_secretary_sees_own_branch_only, test_transfer_moves_and_keeps_history,
-     test_activities_attendance_minutes_calendar, test_dues_rules_payment_arrears_statement,
-     test_bad_input_changes_nothing])
+try:
+    run([test_setup, test_org_tree_and_members, test_secretary_sees_own_branch_only, test_transfer_moves_and_keeps_history,
+         test_activities_attendance_minutes_calendar, test_dues_rules_payment_arrears_statement,
+         test_bad_input_changes_nothing])
+finally:
+    S.cleanup()

@@ -47,6 +47,8 @@ int party_org_list(nx_app *app, const nx_principal *who, const party_filter *f, 
 {
     if (!party_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看党组织");
+    if (party_filter_check(f, e))
+        return NX_EINVAL;
     sqlq q, count;
     org_where(&q, ORG_COLS, who, f);
     org_where(&count, "SELECT COUNT(*) FROM party_orgs o WHERE 1 = 1", who, f);

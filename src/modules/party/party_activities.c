@@ -73,6 +73,8 @@ int party_activity_list(nx_app *app, const nx_principal *who, const party_filter
 {
     if (!party_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看组织生活");
+    if (party_filter_check(f, e))
+        return NX_EINVAL;
     if (f->kind && !*party_kind_label(f->kind))
         return nx_fail(e, NX_EINVAL, "kind", "活动类型不正确");
     sqlq q, count;

@@ -107,6 +107,18 @@ int party_target_community(store_tx *tx, const nx_principal *who, int64_t given,
     return rc;
 }
 
+int party_filter_check(const party_filter *f, nx_err *e)
+{
+    if (f->q && str_utf8_len(f->q) > 50)
+        return nx_fail(e, NX_EINVAL, "q", "搜索词最多 50 个字");
+    if (f->year && (strlen(f->year) != 4 || strspn(f->year, "0123456789") != 4))
+        return nx_fail(e, NX_EINVAL, "year", "年份格式应为 YYYY");
+    if (f->month && (strlen(f->month) != 7 || strspn(f->month, "0123456789") != 4 || f->month[4] != '-' ||
+                     strspn(f->month + 5, "0123456789") != 2 || f->month[5] > '1'))
+        return nx_fail(e, NX_EINVAL, "month", "月份格式应为 YYYY-MM");
+    return 0;
+}
+
 void party_today(char out[11])
 {
     date_format(date_today(), out);

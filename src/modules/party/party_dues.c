@@ -255,6 +255,8 @@ int party_dues_list(nx_app *app, const nx_principal *who, const party_filter *f,
 {
     if (!party_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看党费");
+    if (party_filter_check(f, e))
+        return NX_EINVAL;
     int rc = dues_filter_check(f, e);
     if (rc)
         return rc;
@@ -374,6 +376,8 @@ int party_dues_arrears(nx_app *app, const nx_principal *who, const party_filter 
 {
     if (!party_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看党费");
+    if (party_filter_check(f, e))
+        return NX_EINVAL;
     sqlq q;
     sqlq_init(&q, "SELECT d.member_id, m.name, m.org_id, o.name, COUNT(*), SUM(d.amount_fen), MIN(d.month) FROM "
                   "party_dues d JOIN party_members m ON m.id = d.member_id JOIN party_orgs o ON o.id = m.org_id WHERE "
@@ -401,6 +405,8 @@ int party_dues_statement(nx_app *app, const nx_principal *who, const party_filte
 {
     if (!party_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看党费");
+    if (party_filter_check(f, e))
+        return NX_EINVAL;
     if (!f->year)
         return nx_fail(e, NX_EINVAL, "year", "请指定年份");
     int rc = dues_filter_check(f, e);

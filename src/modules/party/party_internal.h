@@ -38,6 +38,10 @@ int party_check_org(store_tx *tx, const nx_principal *who, int64_t org, int64_t 
  * or the account's own. */
 int party_target_community(store_tx *tx, const nx_principal *who, int64_t given, int64_t *community, nx_err *e);
 
+/* The shared filters of the lists: q at most 50 characters, year YYYY, month YYYY-MM. 0 or NX_EINVAL
+ * naming the field. */
+int party_filter_check(const party_filter *f, nx_err *e);
+
 /* Today in Shanghai as YYYY-MM-DD. */
 void party_today(char out[11]);
 /* Labels: "支部党员大会" …; "" for an unknown code. */

@@ -51,6 +51,8 @@ int party_member_list(nx_app *app, const nx_principal *who, const party_filter *
 {
     if (!party_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看党员");
+    if (party_filter_check(f, e))
+        return NX_EINVAL;
     if (f->status && strcmp(f->status, "active") && strcmp(f->status, "transferred_out"))
         return nx_fail(e, NX_EINVAL, "status", "状态应为 active 或 transferred_out");
     sqlq q, count;
