@@ -12,6 +12,7 @@
 #include "modules/people/people.h"
 #include "modules/services/services.h"
 #include "modules/stats/stats.h"
+#include "modules/venues/venues.h"
 #include "modules/visits/visits.h"
 #include "secure/crypto.h"
 #include "secure/password.h"
@@ -105,6 +106,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     visits_routes(srv, app);
     grid_routes(srv, app);
     party_routes(srv, app);
+    venues_routes(srv, app);
     return 0;
 }
 

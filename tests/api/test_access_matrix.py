@@ -215,6 +215,25 @@ MATRIX = {
     "GET /healthz": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /readyz": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /verify/{code}": "404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
+    # venues (issue 14)
+    "GET /api/v1/venue-bookings": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
+    "POST /api/v1/venue-bookings": "422/- 403/- 422/- 403/- 403/- 403/- 422/- 422/-",
+    "GET /api/v1/venue-bookings/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/venue-bookings/{id}/approve": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/venue-bookings/{id}/cancel": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/venue-bookings/{id}/check-in": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/venue-bookings/{id}/no-show": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/venue-bookings/{id}/reject": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/venue-waits": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
+    "POST /api/v1/venue-waits": "422/- 403/- 422/- 403/- 403/- 403/- 422/- 422/-",
+    "POST /api/v1/venue-waits/{id}/accept": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/venues": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
+    "POST /api/v1/venues": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/venues/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "PATCH /api/v1/venues/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/venues/{id}/calendar": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "GET /api/v1/venues/{id}/calendar.ics": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/venues/{id}/closures": "-/- -/- -/- -/- -/- -/- -/- -/-",
 }
 
 S = None
