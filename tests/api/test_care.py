@@ -227,8 +227,16 @@ def test_life_events_and_raise():
     ctx["wu_file"] = wf
     st, _, wf2 = g1.patch(f"/api/v1/care-files/{wf['id']}", {"level": "key"})
     check("level_raise" in [x["reason"] for x in wf2["open_tasks"]], f"a raise makes a 遇事必访 task {wf2['open_tasks']}")
+    routine = [x for x in wf2["open_tasks"] if x["kind"] == "routine"]
+    check_eq(len(routine), 1, f"the raise closes the old level's routine task: one open ({routine})")
+    st, _, r = g1.get(f"/api/v1/residents/{wu['id']}")
+    check_eq(r.get("care_level"), "key", "the resident record's care level follows the file's")
     st, _, wf3 = g1.patch(f"/api/v1/care-files/{wf['id']}", {"level": "normal"})
     check_eq([x["reason"] for x in wf3["open_tasks"]].count("level_raise"), 1, "lowering makes no task")
+    check_eq(len([x for x in wf3["open_tasks"] if x["kind"] == "routine"]), 1, "one routine task after lowering")
+    st, _, ov = ctx["staff"].get("/api/v1/stats/overview")
+    st, _, files = ctx["staff"].get("/api/v1/care-files?limit=200")
+    check_eq(ov.get("care_files"), len(files.get("items", [])), "the dashboard's 关怀对象 counts the active care files")
 
 
 def test_death_closes_file_and_visits_family():

@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import time
 import zipfile
 
 from nxtest import Server, check, check_eq, is_problem, make_id, run
@@ -522,6 +523,35 @@ def test_tier_recorded_is_promised_and_account_masked():
           f"recorded at the promised tier ({mine} vs {promise})")
 
 
+def test_disability_subsidy_tags_and_opens_file():
+    """Issue 19: approving 残疾人两项补贴 tags the resident 残疾 and opens a 残疾 care file."""
+    sa, jd = S.login("staff_a", PASSWORD), S.login("jiedao_x", PASSWORD)
+    item = ctx["items"]["disability_subsidy"]
+    rid = ctx["li"]["id"]
+    st, _, a = sa.post("/api/v1/service-applications", {"item_id": item["id"], "resident_id": rid, "form": {
+        "disability_cert_no": "37010219600305221", "level": "二级", "subsidy": "两项补贴"}})
+    check_eq(st, 201, f"draft ({a})")
+    for key in ("id_card", "disability_cert"):
+        sa.post(f"/api/v1/service-applications/{a['id']}/materials?key={key}&filename={key}.jpg", raw=JPEG,
+                headers={"Content-Type": "image/jpeg"})
+    st, _, b = sa.post(f"/api/v1/service-applications/{a['id']}/submit")
+    check_eq(st, 200, f"submitted ({b})")
+    sa.post(f"/api/v1/service-applications/{a['id']}/review", {"action": "approve"})
+    st, _, b = jd.post(f"/api/v1/service-applications/{a['id']}/review", {"action": "approve"})
+    check(st == 200 and b["status"] == "approved", f"approved ({st} {b})")
+    st, _, r = sa.get(f"/api/v1/residents/{rid}")
+    codes = [t.get("code") if isinstance(t, dict) else t for t in r.get("tags", [])]
+    check("disabled" in codes, f"the approval tags the resident 残疾 ({r.get('tags')})")
+    files = []
+    for _ in range(50):
+        st, _, fl = sa.get(f"/api/v1/care-files?resident_id={rid}")
+        files = fl.get("items", [])
+        if files:
+            break
+        time.sleep(0.1)
+    check(len(files) == 1 and files[0]["category"] == "disabled", f"a 残疾 care file is opened ({files})")
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
@@ -531,6 +561,7 @@ try:
          test_documents_and_verification,
          test_allowance_refused_under_80, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
          test_lists_and_scope, test_read_fault_fails_roster_and_list,
-         test_tier_recorded_is_promised_and_account_masked, test_clean_stop])
+         test_tier_recorded_is_promised_and_account_masked, test_disability_subsidy_tags_and_opens_file,
+         test_clean_stop])
 finally:
     S.cleanup()

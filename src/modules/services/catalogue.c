@@ -287,8 +287,10 @@ static int check_definition(json_t *body, nx_err *e)
             return nx_fail(e, NX_EINVAL, "document", "证明文书需要 title 和 body");
     }
     if ((v = json_object_get(body, "effect")) && !json_is_null(v)) {
-        if (!json_is_string(v) || strcmp(json_string_value(v), "allowance") != 0)
-            return nx_fail(e, NX_EINVAL, "effect", "effect 只能是 allowance 或 null");
+        const char *ef = json_string_value(v);
+        if (!ef || !(strcmp(ef, "allowance") == 0 ||
+                     (strncmp(ef, "tag:", 4) == 0 && strlen(ef) > 4 && strlen(ef) < 32)))
+            return nx_fail(e, NX_EINVAL, "effect", "effect 只能是 allowance、tag:<标签代码> 或 null");
     }
     return 0;
 }

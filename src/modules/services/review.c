@@ -108,6 +108,15 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
             if ((rc = services_person_load(app, tx, a.resident_id, &person, e)) ||
                 (rc = services_allowance_start(app, tx, who, id, &person, now, e)))
                 goto fail;
+        } else if (strncmp(it.effect, "tag:", 4) == 0) {
+            /* 低保, 残疾人两项补贴: the approval is the fact the tag records (the visits module opens
+             * a care file of that category on the approved event when the resident has none) */
+            store_param tp[] = {P_INT(a.resident_id), P_TEXT(it.effect + 4), P_INT(now)};
+            if ((rc = store_exec(tx,
+                                 "INSERT INTO resident_tags (resident_id, tag_id, created_at) SELECT $1, t.id, $3 "
+                                 "FROM tags t WHERE t.code = $2 ON CONFLICT DO NOTHING",
+                                 tp, 3, NULL, e)))
+                goto fail;
         }
         snprintf(title, sizeof title, "您的“%s”申请已办结（审核通过）%s", it.name,
                  it.document ? "，可下载证明文书" : "");

@@ -105,7 +105,8 @@ int services_material_read(nx_app *app, const nx_principal *who, int64_t id, int
  * steps need community staff (or an admin), "street" steps a street officer of the application's
  * street (or an admin); NX_EPERM otherwise, NX_ENOTFOUND outside the caller's scope, NX_ECONFLICT when
  * it is not in review. Approving the last step approves the application, issues its certificate
- * (when the item has one) and applies the item's effect (the allowance starts). */
+ * (when the item has one) and applies the item's effect (the allowance starts; an effect "tag:<code>"
+ * tags the resident, and the visits module opens a care file of that category on the approved event). */
 int services_review(nx_app *app, const nx_principal *who, int64_t id, const char *action, const char *note,
                     nx_err *e);
 

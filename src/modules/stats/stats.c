@@ -55,7 +55,9 @@ int stats_overview(nx_app *app, const nx_principal *who, int64_t community, json
         return rc;
     }
     rc = perm_scoped_query(tx, who, community,
-                           "SELECT r.grid_id, g.name, r.sex, r.birth_date, r.care_level, "
+                           "SELECT r.grid_id, g.name, r.sex, r.birth_date, "
+                           "CASE WHEN EXISTS (SELECT 1 FROM care_files cf WHERE cf.resident_id = r.id AND "
+                           "cf.status = 'active') THEN 'file' ELSE 'none' END, "
                            "EXISTS (SELECT 1 FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id "
                            "WHERE rt.resident_id = r.id AND t.code = 'living_alone') "
                            "FROM residents r LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active'",

@@ -90,6 +90,18 @@ static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur
     return 0;
 }
 
+/* The resident record's care_level follows the care file's level (the file is the source: opened,
+ * changed, closed → 'none'), so the register, its filters and the dashboard read one level. A level
+ * code the register does not know (a vocabulary added later) leaves the record's level unchanged. */
+static int sync_resident_level(store_tx *tx, int64_t resident, const char *level, int64_t now, nx_err *e)
+{
+    store_param p[] = {P_TEXT(level), P_INT(now), P_INT(resident)};
+    return store_exec(tx,
+                      "UPDATE residents SET care_level = $1, updated_at = $2 WHERE id = $3 AND $1 IN ('none', "
+                      "'normal', 'key', 'frequent') AND care_level <> $1",
+                      p, 3, NULL, e);
+}
+
 static int check_text_fields(json_t *in, const char **living, const char **health, const char **needs, nx_err *e)
 {
     int rc;
@@ -144,7 +156,7 @@ int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, in
     rc = visits_timeline_add(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);
     json_decref(d);
     if (rc || (rc = audit_and_emit(tx, who, "create", VISITS_EV_CARE_FILE_OPENED, *id, community, resident, NULL, e)) ||
-        (rc = vx_schedule_file(tx, *id, now, NULL, e)))
+        (rc = vx_schedule_file(tx, *id, now, NULL, e)) || (rc = sync_resident_level(tx, resident, level, now, e)))
         goto fail;
     return store_commit(tx, e);
 fail:
@@ -152,6 +164,44 @@ fail:
     if (rc == NX_ECONFLICT)
         return nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已有在管的关怀档案");
     return rc;
+}
+
+int vx_care_file_open_auto(store_tx *tx, int64_t resident, const char *category, const char *note, int64_t now,
+                           int64_t *id, nx_err *e)
+{
+    int64_t fid = 0;
+    char today[11];
+    vx_day(now, 0, today);
+    if (id)
+        *id = 0;
+    store_param p[] = {P_INT(resident), P_TEXT(category), P_TEXT(today), P_INT(now)};
+    int rc = store_one_int(tx,
+                           "INSERT INTO care_files (community_id, grid_id, resident_id, category, level, needs, status, "
+                           "opened_on, created_at, updated_at) SELECT r.community_id, r.grid_id, r.id, $2, 'normal', "
+                           "NULL, 'active', $3, $4, $4 FROM residents r WHERE r.id = $1 AND r.status = 'active' AND "
+                           "EXISTS (SELECT 1 FROM care_vocab v WHERE v.kind = 'care_category' AND v.code = $2) AND "
+                           "NOT EXISTS (SELECT 1 FROM care_files f WHERE f.resident_id = r.id AND f.status = 'active') "
+                           "RETURNING id",
+                           p, 4, &fid, e);
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        return 0; /* not a care category, or a file exists already */
+    }
+    if (rc)
+        return rc;
+    int64_t community = 0;
+    store_param q[] = {P_INT(fid)};
+    if ((rc = store_one_int(tx, "SELECT community_id FROM care_files WHERE id = $1", q, 1, &community, e)))
+        return rc;
+    json_t *d = json_pack("{s:s, s:s}", "category", category, "level", "normal");
+    rc = visits_timeline_add(tx, community, "care_file", fid, NULL, "opened", note, d, NULL, e);
+    json_decref(d);
+    if (rc || (rc = audit_and_emit(tx, NULL, "create", VISITS_EV_CARE_FILE_OPENED, fid, community, resident, NULL, e)) ||
+        (rc = vx_schedule_file(tx, fid, now, NULL, e)) || (rc = sync_resident_level(tx, resident, "normal", now, e)))
+        return rc;
+    if (id)
+        *id = fid;
+    return 0;
 }
 
 int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -236,6 +286,20 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
     }
     if (level && (rc = vx_schedule_file(tx, id, now, NULL, e)))
         goto fail;
+    if (level && strcmp(level, c.level) != 0) {
+        /* the new level's task replaces the old level's current one: one routine task open per period */
+        char today[11];
+        vx_day(now, 0, today);
+        store_param q[] = {P_INT(id), P_INT(now), P_TEXT(today)};
+        if ((rc = store_exec(tx,
+                             "UPDATE visit_tasks SET status = 'cancelled', updated_at = $2 WHERE care_file_id = $1 "
+                             "AND kind = 'routine' AND status = 'open' AND due_date >= $3 AND id <> (SELECT "
+                             "max(t.id) FROM visit_tasks t WHERE t.care_file_id = $1 AND t.kind = 'routine' AND "
+                             "t.status = 'open')",
+                             q, 3, NULL, e)) ||
+            (rc = sync_resident_level(tx, c.resident, level, now, e)))
+            goto fail;
+    }
     return store_commit(tx, e);
 fail:
     store_rollback(tx);
@@ -263,6 +327,8 @@ static int close_on_tx(store_tx *tx, const nx_principal *who, int64_t id, const 
         rc = visits_timeline_add(tx, c->community, "care_file", id, who, "closed", reason, d, NULL, e);
     if (rc == 0)
         rc = audit_and_emit(tx, who, "close", VISITS_EV_CARE_FILE_CLOSED, id, c->community, c->resident, d, e);
+    if (rc == 0)
+        rc = sync_resident_level(tx, c->resident, "none", now, e);
     json_decref(d);
     return rc;
 }

@@ -22,6 +22,7 @@
 #include "base/vec.h"
 #include "modules/devices/devices.h"
 #include "modules/people/people.h"
+#include "modules/services/services.h"
 #include "notify/dispatcher.h"
 #include "notify/outbox.h"
 #include "secure/audit.h"
@@ -489,13 +490,66 @@ fail:
     return rc;
 }
 
+/* An approved application whose item tags the resident (effect "tag:<code>", 低保 and 残疾人两项补贴)
+ * opens a care file of that category when the vocabulary has one and the resident has no file. */
+static int on_application_approved(store *s, const nx_event *ev, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(ev->kind, SERVICES_EV_APPLICATION_APPROVED) != 0)
+        return 0;
+    json_t *payload = json_loads(ev->payload, 0, NULL);
+    json_t *aid = payload ? json_object_get(payload, "application_id") : NULL;
+    int64_t app_id = json_is_integer(aid) ? json_integer_value(aid) : 0;
+    json_decref(payload);
+    if (app_id <= 0)
+        return 0;
+    nx_err e;
+    nx_err_clear(&e);
+    store_tx *tx;
+    int rc = store_begin(s, STORE_WRITE, &tx, &e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_INT(app_id)};
+    if ((rc = store_query(tx,
+                          "SELECT a.resident_id, i.effect, i.name FROM service_applications a JOIN service_items i ON "
+                          "i.id = a.item_id WHERE a.id = $1",
+                          p, 1, &r, &e)))
+        goto fail;
+    if ((rc = store_first(r, NULL, &e))) {
+        store_rows_free(r);
+        if (rc != NX_ENOTFOUND)
+            goto fail;
+        store_rollback(tx);
+        return 0;
+    }
+    int64_t resident = store_int(r, 0);
+    char effect[48], note[200];
+    str_copy(effect, store_text(r, 1) ? store_text(r, 1) : "", sizeof effect);
+    snprintf(note, sizeof note, "“%s”审核通过，自动建档", store_text(r, 2) ? store_text(r, 2) : "");
+    store_rows_free(r);
+    if (strncmp(effect, "tag:", 4) != 0) {
+        store_rollback(tx);
+        return 0;
+    }
+    if ((rc = vx_care_file_open_auto(tx, resident, effect + 4, note, clock_now_ms(), NULL, &e)))
+        goto fail;
+    return store_commit(tx, &e);
+fail:
+    store_rollback(tx);
+    nx_log(LOG_WARN, "visits.application_event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
+    return rc;
+}
+
 int visits_subscribe(struct dispatcher *d, nx_app *app)
 {
     int rc;
     if ((rc = dispatcher_subscribe(d, "visits.resident_status", PEOPLE_EV_RESIDENT_STATUS_CHANGED, on_status_changed,
                                    app)) ||
         (rc = dispatcher_subscribe(d, "visits.device_alert_resolved", DEVICES_EV_ALERT_RESOLVED, on_alert_resolved,
-                                   app)))
+                                   app)) ||
+        (rc = dispatcher_subscribe(d, "visits.application_approved", SERVICES_EV_APPLICATION_APPROVED,
+                                   on_application_approved, app)))
         return rc;
     return 0;
 }

@@ -41,6 +41,11 @@ int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, i
 /* Make sure the routine task of the period containing today exists for an active care file (see
  * visits_schedule). *created (may be NULL) is 1 when a task was created. */
 int vx_schedule_file(store_tx *tx, int64_t file_id, int64_t now_ms, int *created, nx_err *e);
+/* Open a care file of category (a care_category code) at level "normal" for resident on tx, by the
+ * system, when the category is one of care_vocab's and the resident (active) has no active file;
+ * otherwise nothing. *id (may be NULL) gets the new file's id or 0. */
+int vx_care_file_open_auto(store_tx *tx, int64_t resident, const char *category, const char *note, int64_t now,
+                           int64_t *id, nx_err *e);
 
 /* The id of the active care file of a resident into *file (0 when there is none); 0 or the read's
  * error. */
