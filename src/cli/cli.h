@@ -32,6 +32,17 @@ int cmd_device(int argc, char **argv);
 int cmd_simulate(int argc, char **argv);
 
 int cmd_serve(int argc, char **argv);
+/* Whether a listen address HOST:PORT is on loopback only (127.0.0.0/8, ::1); "", "*", 0.0.0.0 and
+ * host names are not (cli/serve.c). */
+bool cli_listen_is_loopback(const char *listen);
+int cmd_backup(int argc, char **argv); /* cli/backup.c */
+int cmd_doctor(int argc, char **argv);  /* cli/doctor.c */
+int cmd_upgrade(int argc, char **argv); /* cli/doctor.c */
+/* Which of the n backup file names (nuanxin-YYYYMMDD-HHMMSS.db|.dump) the nightly rotation keeps:
+ * keep[i] for names[i]. The newest of each of the last keep_daily days, keep_weekly ISO weeks and
+ * keep_monthly months that have a backup is kept; names of any other form are always kept. */
+void backup_rotate_plan(const char **names, size_t n, int keep_daily, int keep_weekly, int keep_monthly,
+                        bool *keep);
 int cmd_user(int argc, char **argv);
 int cmd_visits(int argc, char **argv);
 

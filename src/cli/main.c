@@ -44,7 +44,10 @@ static void usage(FILE *f)
                "  simulate --devices N --interval S --sos-rate R --protocol watch|iw --target HOST:PORT\n"
                "           [--duration S] [--id-base N] [--mode normal|flood|hold|probe] [--ramp N/S]\n"
                "                               模拟手环 simulated wristbands over TCP (src/cli/simulate.c)\n"
-               "  backup FILE                  在线备份 online backup\n"
+               "  backup FILE | backup --dir DIR [--keep-daily 7 --keep-weekly 4 --keep-monthly 12]\n"
+               "                               在线备份并校验；--dir 按时间命名并轮换 online backup, checked\n"
+               "  doctor                       检查配置、权限、磁盘、数据库与备份 check an installation\n"
+               "  upgrade [--backup-dir DIR]   先备份再迁移（软件包升级时运行） back up, then migrate\n"
                "  restore FILE                 从备份恢复（须先停止服务） restore (server stopped)\n"
                "  config                       显示生效的配置（隐去机密） effective configuration\n"
                "  --version | --help\n\n",
@@ -257,24 +260,6 @@ static const char *file_arg(int argc, char **argv, const char *cmd)
     return file;
 }
 
-static int cmd_backup(int argc, char **argv)
-{
-    const char *file = file_arg(argc, argv, "backup");
-    if (file == NULL)
-        return 2;
-    nx_app app;
-    if (cli_open_app(&app, false, false))
-        return 1;
-    nx_err e;
-    int rc = store_backup(app.db, file, &e);
-    if (rc)
-        fprintf(stderr, "nuanxin: 备份失败：%s\n", e.msg);
-    else
-        printf("已备份到 %s（密钥文件 %s 需另行妥善备份）\n", file, nx_cfg.key_file);
-    cli_close_app(&app);
-    return rc ? 1 : 0;
-}
-
 static int cmd_restore(int argc, char **argv)
 {
     const char *file = file_arg(argc, argv, "restore");
@@ -371,6 +356,10 @@ int main(int argc, char **argv)
         return cmd_simulate(argc, argv);
     if (strcmp(cmd, "backup") == 0)
         return cmd_backup(argc, argv);
+    if (strcmp(cmd, "doctor") == 0)
+        return cmd_doctor(argc, argv);
+    if (strcmp(cmd, "upgrade") == 0)
+        return cmd_upgrade(argc, argv);
     if (strcmp(cmd, "restore") == 0)
         return cmd_restore(argc, argv);
     if (strcmp(cmd, "routes") == 0)

@@ -11,6 +11,7 @@
 
 #include "base/log.h"
 #include "base/netaddr.h"
+#include "base/sdnotify.h"
 #include "base/str.h"
 #include "cli/flags.h"
 #include "gateway/mqtt.h"
@@ -24,6 +25,7 @@
 #include "store/ticker.h"
 #include "store/upload.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -209,7 +211,7 @@ static void check_at_rest(nx_app *app)
 }
 
 /* True when the listen address (HOST:PORT, [V6]:PORT, :PORT) is a loopback address only. */
-static bool listen_is_loopback(const char *listen)
+bool cli_listen_is_loopback(const char *listen)
 {
     char host[128];
     str_copy(host, listen[0] == '[' ? listen + 1 : listen, sizeof host);
@@ -224,6 +226,39 @@ static bool listen_is_loopback(const char *listen)
     return netaddr_equal(&a, &lo6) || (netaddr_is_v4(&a) && a.b[12] == 127);
 }
 
+/* Tell systemd (Type=notify) how we are; a failure is logged once per call and changes nothing. */
+static void notify(const char *state)
+{
+    if (sd_notify_send(state) < 0)
+        nx_log(LOG_WARN, "serve.sd_notify_failed errno=%d", errno);
+}
+
+/* SIGHUP (`systemctl reload nuanxin`): re-read the configuration file and the NUANXIN_*
+ * environment and apply what can change while serving — today the log level. Everything else
+ * (addresses, the database, limits) needs a restart; a file that no longer parses is reported and
+ * the running settings stay. */
+static void reload(void)
+{
+    notify("RELOADING=1");
+    static nx_config fresh;
+    config_defaults(&fresh);
+    memcpy(fresh.data_dir, nx_cfg.data_dir, sizeof fresh.data_dir);
+    memcpy(fresh.config_file, nx_cfg.config_file, sizeof fresh.config_file);
+    nx_err e;
+    nx_err_clear(&e);
+    if (config_load_file_env(&fresh, &e)) {
+        nx_log(LOG_ERROR, "serve.reload_failed reason=%s (the running settings stay)", e.msg);
+    } else {
+        config_resolve(&fresh);
+        int level = nx_log_level_parse(fresh.log_level);
+        memcpy(nx_cfg.log_level, fresh.log_level, sizeof nx_cfg.log_level);
+        nx_log_threshold = LOG_INFO; /* the line below is always written */
+        nx_log(LOG_INFO, "serve.reloaded log_level=%s (other settings need a restart)", fresh.log_level);
+        nx_log_threshold = level;
+    }
+    notify("READY=1");
+}
+
 int cmd_serve(int argc, char **argv)
 {
     /* serve's settings are configuration (--listen …, applied by main.c); anything left is a typo */
@@ -233,6 +268,7 @@ int cmd_serve(int argc, char **argv)
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -250,7 +286,7 @@ int cmd_serve(int argc, char **argv)
         int port = http_server_port(sv.srv);
         printf("nuanxin: listening on http://%s:%d\n", host, port);
         printf("暖心社区平台已启动：http://%s:%d （按 Ctrl+C 停止）\n", host, port);
-        if (!nx_cfg.cookie_secure && !listen_is_loopback(nx_cfg.listen)) {
+        if (!nx_cfg.cookie_secure && !cli_listen_is_loopback(nx_cfg.listen)) {
             /* stderr: the first stdout line is the address scripts read */
             fprintf(stderr, "nuanxin: 警告：监听 %s 超出本机回环地址，但未开启 cookie_secure——登录 Cookie 可能经明文 "
                             "HTTP 传输。生产环境请在 TLS 反向代理（docs/nginx）之后运行并设置 cookie_secure = true\n",
@@ -261,9 +297,14 @@ int cmd_serve(int argc, char **argv)
         cli_devices_print(sv.devs);
         fflush(stdout);
         nx_log(LOG_INFO, "serve.started port=%d database=%s", port, store_backend(sv.app.db));
+        char status[256];
+        snprintf(status, sizeof status, "READY=1\nSTATUS=listening on %s:%d", host, port);
+        notify(status);
         int sig = 0;
-        sigwait(&set, &sig);
+        while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
+            reload();
         nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
+        notify("STOPPING=1");
     }
     serving_stop(&sv);
     if (rc == 0)

@@ -1343,7 +1343,9 @@ static void version_line(const char *line, void *ctx)
         *max = v;
 }
 
-static int pg_restore_(const char *url, const char *src, int max_version, nx_err *e)
+/* The checks a restore makes before touching anything: a pg_dump custom archive that pg_restore
+ * can read, with nuanxin's marker and a schema version this binary understands. */
+static int pg_verify(const char *src, int max_version, nx_err *e)
 {
     char head[5];
     int fd = open(src, O_RDONLY | O_CLOEXEC);
@@ -1376,6 +1378,14 @@ static int pg_restore_(const char *url, const char *src, int max_version, nx_err
         return nx_fail(e, NX_EINVAL, "src", "备份的数据库版本 %lld 高于本程序支持的 %d，请升级 nuanxin",
                        (long long)version, max_version);
 
+    return 0;
+}
+
+static int pg_restore_(const char *url, const char *src, int max_version, nx_err *e)
+{
+    int rc = pg_verify(src, max_version, e);
+    if (rc)
+        return rc;
     /* Nobody else may be using the target database. */
     char err[256];
     PGconn *db = connect_url(url, err, sizeof err);
@@ -1395,18 +1405,17 @@ static int pg_restore_(const char *url, const char *src, int max_version, nx_err
     /* The whole replacement is one transaction: psql --single-transaction over a script that drops
      * the schema and then replays the archive. */
     char script[] = "/tmp/nx-restore-XXXXXX";
-    fd = mkstemp(script);
+    int fd = mkstemp(script);
     if (fd < 0)
         return nx_fail(e, NX_EIO, "", "无法创建临时文件：%s", strerror(errno));
     static const char prelude[] =
         "SET client_min_messages = warning;\nDROP SCHEMA IF EXISTS public CASCADE;\nCREATE SCHEMA public;\n";
-    int rc = 0;
     if (write(fd, prelude, sizeof prelude - 1) != (ssize_t)(sizeof prelude - 1)) {
         rc = nx_fail(e, NX_EIO, "", "无法写入临时文件：%s", strerror(errno));
         goto done;
     }
     char *a3[] = {"pg_restore", "--no-owner", "--no-acl", "--file=-", (char *)src, NULL};
-    st = run_tool(a3, fd);
+    int st = run_tool(a3, fd);
     if (st != 0) {
         rc = nx_fail(e, NX_EINVAL, "src", "备份文件无法读取（pg_restore 退出码 %d）", st);
         goto done;
@@ -1464,6 +1473,7 @@ const struct store_ops store_postgres_ops = {
     .rows_free = pg_rows_free,
     .table_exists = pg_table_exists,
     .backup = pg_backup,
+    .verify = pg_verify,
     .restore = pg_restore_,
     .check = pg_check,
     .notify = pg_notify,

@@ -1006,12 +1006,10 @@ static int remove_if_exists(const char *path)
 /* store_restore: check src, then copy it to url.restore-tmp (0600, fsync), drop the old -wal and
  * -shm, and rename over url (then fsync the directory), so a crash leaves either the old database
  * or the new one, never a mix. */
-static int sq_restore(const char *url, const char *src, int max_version, nx_err *e)
+/* The checks a restore makes before touching anything: a SQLite file that passes integrity_check,
+ * with nuanxin's marker and a schema version this binary understands. */
+static int sq_verify(const char *src, int max_version, nx_err *e)
 {
-    if (str_starts_with(url, "file:"))
-        return nx_fail(e, NX_EUNSUPP, "database", "恢复只支持普通文件路径");
-    if (strlen(url) + 16 >= PATH_CAP)
-        return nx_fail(e, NX_EINVAL, "database", "数据库路径过长");
     char head[16];
     int fd = open(src, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -1021,6 +1019,27 @@ static int sq_restore(const char *url, const char *src, int max_version, nx_err 
     close(fd);
     if (got != (ssize_t)sizeof head || memcmp(head, magic, sizeof magic) != 0)
         return nx_fail(e, NX_EINVAL, "src", "不是 nuanxin 备份文件（不是 SQLite 数据库）");
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK)
+        rc = bad_backup(db, rc, e);
+    else {
+        sqlite3_extended_result_codes(db, 1);
+        rc = check_backup(db, max_version, e);
+    }
+    sqlite3_close(db);
+    return rc;
+}
+
+static int sq_restore(const char *url, const char *src, int max_version, nx_err *e)
+{
+    if (str_starts_with(url, "file:"))
+        return nx_fail(e, NX_EUNSUPP, "database", "恢复只支持普通文件路径");
+    if (strlen(url) + 16 >= PATH_CAP)
+        return nx_fail(e, NX_EINVAL, "database", "数据库路径过长");
+    int rc = sq_verify(src, max_version, e);
+    if (rc)
+        return rc;
 
     char tmp[PATH_CAP], wal[PATH_CAP], shm[PATH_CAP];
     snprintf(tmp, sizeof tmp, "%s.restore-tmp", url);
@@ -1029,15 +1048,12 @@ static int sq_restore(const char *url, const char *src, int max_version, nx_err 
 
     sqlite3 *db = NULL;
     bool made_tmp = false;
-    int rc = sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+    rc = sqlite3_open_v2(src, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
         rc = bad_backup(db, rc, e);
         goto done;
     }
     sqlite3_extended_result_codes(db, 1);
-    rc = check_backup(db, max_version, e);
-    if (rc)
-        goto done;
     rc = check_target_idle(url, e);
     if (rc)
         goto done;
@@ -1045,7 +1061,7 @@ static int sq_restore(const char *url, const char *src, int max_version, nx_err 
         rc = nx_fail(e, NX_EIO, "database", "无法删除旧的临时文件：%s", strerror(errno));
         goto done;
     }
-    fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
         rc = nx_fail(e, NX_EIO, "database", "无法创建临时文件：%s", strerror(errno));
         goto done;
@@ -1110,6 +1126,7 @@ const struct store_ops store_sqlite_ops = {
     .rows_free = sq_rows_free,
     .table_exists = sq_table_exists,
     .backup = sq_backup,
+    .verify = sq_verify,
     .restore = sq_restore,
     .check = sq_check,
 };

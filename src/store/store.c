@@ -693,6 +693,11 @@ int store_migrate(store *s, int *applied, nx_err *e)
     return store_migrate_list(s, nx_migrations, applied, e);
 }
 
+int store_schema_newest(store *s, int *newest, nx_err *e)
+{
+    return newest_migration(nx_migrations, s->ops->name, newest, e);
+}
+
 int store_schema_version(store *s, int *version, nx_err *e)
 {
     *version = 0;
@@ -756,6 +761,20 @@ int store_restore(const char *url, const char *src, nx_err *e)
     if (rc)
         return rc;
     return store_restore_max(url, src, newest, e);
+}
+
+int store_backup_verify(const char *url, const char *src, nx_err *e)
+{
+    const struct store_ops *ops;
+    int rc = pick_backend(url, &ops, e);
+    if (rc)
+        return rc;
+    if (src == NULL || src[0] == '\0')
+        return nx_fail(e, NX_EINVAL, "src", "未指定备份文件");
+    int newest = 0;
+    if ((rc = newest_migration(nx_migrations, ops->name, &newest, e)) != 0)
+        return rc;
+    return ops->verify(src, newest, e);
 }
 
 int store_check(store *s, nx_err *e)

@@ -83,6 +83,8 @@ const char *store_backend(const store *s); /* "sqlite" or "postgres" */
  * leaves the database as it was before the run. *applied
  * (may be NULL) receives the number applied. Refuses a database from a newer nuanxin. */
 int store_migrate(store *s, int *applied, nx_err *e);
+/* The newest migration this binary carries for s's backend (what store_migrate brings it to). */
+int store_schema_newest(store *s, int *newest, nx_err *e);
 /* Highest applied migration number (0 for an empty database). */
 int store_schema_version(store *s, int *version, nx_err *e);
 
@@ -154,6 +156,11 @@ int store_backup(store *s, const char *dest, nx_err *e);
 /* Replace the database at url with the backup at src after checking it is a nuanxin backup whose
  * schema this binary understands (and passes integrity_check). The server must be stopped. */
 int store_restore(const char *url, const char *src, nx_err *e);
+/* The checks store_restore makes, without restoring: src is a readable backup of the backend of url
+ * (SQLite: opens and passes integrity_check; PostgreSQL: pg_restore reads the archive) with
+ * nuanxin's marker and a schema version this binary understands. The nightly backup runs it on each
+ * new file, so a backup that cannot be restored is reported the night it is taken. */
+int store_backup_verify(const char *url, const char *src, nx_err *e);
 /* PRAGMA integrity_check (SQLite), a cheap query (PostgreSQL) — 0 when "ok". PostgreSQL backups
  * are pg_dump custom-format archives, restored with pg_restore into the (existing) database of url
  * after the same marker and version checks; pg_dump and pg_restore must be on PATH. */

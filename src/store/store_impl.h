@@ -91,6 +91,7 @@ struct store_ops {
     int (*backup)(store *s, const char *dest, nx_err *e);
     /* Restore without a store; refuse a backup whose schema version exceeds max_version. */
     int (*restore)(const char *url, const char *src, int max_version, nx_err *e);
+    int (*verify)(const char *src, int max_version, nx_err *e);
     int (*check)(store *s, nx_err *e);
 
     /* Optional (NULL for SQLite). Send a cross-process notification in tx (channel is validated). */
