@@ -14,6 +14,7 @@
 #include "modules/stats/stats.h"
 #include "modules/venues/venues.h"
 #include "modules/visits/visits.h"
+#include "modules/volunteers/volunteers.h"
 #include "secure/crypto.h"
 #include "secure/password.h"
 #include "secure/session.h"
@@ -107,6 +108,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     grid_routes(srv, app);
     party_routes(srv, app);
     venues_routes(srv, app);
+    volunteers_routes(srv, app);
     return 0;
 }
 

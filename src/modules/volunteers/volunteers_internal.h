@@ -1,0 +1,67 @@
+/* volunteers_internal.h — what the volunteers module's own .c files share (never included from
+ * outside src/modules/volunteers/): scope and rights helpers, the caller's own volunteer record,
+ * phones, times and labels. */
+#ifndef NX_MODULES_VOLUNTEERS_INTERNAL_H
+#define NX_MODULES_VOLUNTEERS_INTERNAL_H
+
+#include "modules/volunteers/volunteers.h"
+
+#include "base/jsonin.h"
+#include "store/page.h"
+#include "store/query.h"
+
+#define CTX_VOL_PHONE "volunteer.phone"
+#define CTX_PARTNER_PHONE "partner.phone"
+
+/* Any of the module's three rights: who may read activities, teams, partners and sessions. */
+bool vol_may_read(const nx_principal *who);
+
+/* Append who's reading scope on alias (e.g. "a."): perm_scope_q for platform, street and community
+ * accounts; the own community for grid, volunteer-duty and self accounts. */
+void vol_scope(sqlq *q, const nx_principal *who, const char *alias);
+/* Whether who's scope (as vol_scope) covers community c. */
+bool vol_covers(store_tx *tx, const nx_principal *who, int64_t c);
+/* The community of a new row: in's "community_id" for platform and street accounts (required, in
+ * scope), the caller's own otherwise. 0 or NX_EINVAL / NX_ENOTFOUND. */
+int vol_community_of(store_tx *tx, const nx_principal *who, json_t *in, int64_t *community, nx_err *e);
+
+/* The caller's own volunteer record. */
+typedef struct vol_self {
+    int64_t id, team_id, community_id;
+    bool leader;
+} vol_self;
+/* Fill me (zeroed when the caller has none: id 0). 0 or the store's error. */
+int vol_me(store_tx *tx, const nx_principal *who, vol_self *me, nx_err *e);
+/* Whether who manages team_id: MANAGE, or the leader of that very team (me from vol_me). */
+bool vol_manages_team(const nx_principal *who, const vol_self *me, int64_t team_id);
+
+/* The phone of in's key, validated and encrypted under context into *enc and *len with its last four
+ * digits in tail[5]; absent: *enc NULL. 0 or NX_EINVAL (field key), NX_ENOMEM. Free *enc with free. */
+int vol_phone_in(const nx_app *app, json_t *in, const char *key, const char *context, unsigned char **enc,
+                 size_t *len, char tail[5], nx_err *e);
+/* Set o[key] to the masked phone of the blob in column col ("****" when it does not open, null when
+ * none). */
+void vol_phone_out(const nx_app *app, store_rows *r, int col, const char *context, json_t *o, const char *key);
+
+/* Register who's own resident record as a volunteer (a resident's first sign-up); *id the new
+ * volunteer. Runs on tx (write). 0, NX_ENOTFOUND, NX_ECONFLICT or the store's error. */
+int vol_register_self(store_tx *tx, const nx_principal *who, int64_t *id, nx_err *e);
+
+/* Parse a Shanghai local time "YYYY-MM-DDTHH:MM[:SS]" (or with "+08:00") into epoch ms. 0 or -1. */
+int vol_time_parse(const char *s, int64_t *ms);
+/* Read in's key as a local time (vol_time_parse); 1 when absent and optional. */
+int vol_get_time(json_t *in, const char *key, bool required, int64_t *ms, nx_err *e);
+/* Read in's key as hours (a JSON number, 0..max, at most two decimals' worth: rounded to minutes)
+ * into *minutes; min_exclusive: 0 itself refused. 0, 1 (absent, optional) or NX_EINVAL. */
+int vol_get_hours(json_t *in, const char *key, bool required, bool min_exclusive, double max, int64_t *minutes,
+                  nx_err *e);
+/* The local (Shanghai) date of ms, "YYYY-MM-DD" into out[11]. */
+void vol_local_date(int64_t ms, char out[11]);
+/* minutes as hours, a JSON real with two decimals. */
+json_t *vol_hours_json(int64_t minutes);
+
+/* A page of q (cursor on column 0, ascending) with row_ctx(r, app). */
+int vol_page(nx_app *app, sqlq *q, const sqlq *count, const volunteers_filter *f,
+             json_t *(*row)(store_rows *r, void *ctx), json_t **out, nx_err *e);
+
+#endif
