@@ -27,6 +27,7 @@
  * the password hash must not run inside one), so a failing account leaves the community in place. */
 #include "cli/demo.h"
 #include "cli/demo_services.h"
+#include "cli/demo_volunteers.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -1177,6 +1178,8 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     if ((rc = demo_services_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     if ((rc = demo_devices_fill(app, g->wjg_id, seed, out, e)))
+        goto done;
+    if ((rc = demo_volunteers_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     *summary = out;
     out = NULL;

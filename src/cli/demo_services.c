@@ -164,8 +164,7 @@ static json_t *form_for(dsv *d, const char *code)
         return json_pack("{s:s, s:s}", "purpose", purposes[pick(d, 4)], "since", date);
     }
     if (strcmp(code, "volunteer_certificate") == 0)
-        return json_pack("{s:i, s:s, s:s}", "hours", 12 + (int)pick(d, 80), "period", "2025年1月至12月", "purpose",
-                         pick(d, 2) ? "评优" : "升学");
+        return json_pack("{s:s, s:s}", "period", "2025年1月至12月", "purpose", pick(d, 2) ? "评优" : "升学");
     if (strcmp(code, "medical_insurance") == 0)
         return json_pack("{s:s, s:s}", "insured_kind", pick(d, 2) ? "老年居民" : "成年居民", "contact_phone", phone);
     if (strcmp(code, "temporary_assistance") == 0) {

@@ -12,8 +12,15 @@
  *
  * PDFs are rendered on request from the current rows (report/pdf.c); certificate text comes from
  * the item's document template with {placeholders} filled from the resident and the form. Personal
- * data printed is masked (ID numbers as 3714**********1234). */
+ * data printed is masked (ID numbers as 3714**********1234).
+ *
+ * A certificate whose document says "hours_from": "volunteer_ledger" (志愿服务证明) takes its figures
+ * from the volunteers module's approved hours ledger at the time of printing, never from the form:
+ * {hours} is the approved total, {volunteer_number} the volunteer's number, and one row per project
+ * lists its hours — what the organisers recorded and approved (志愿服务记录与证明出具办法). */
 #include "modules/services/services_internal.h"
+
+#include "modules/volunteers/volunteers.h"
 
 #include "base/str.h"
 #include "report/pdf.h"
@@ -141,9 +148,10 @@ static void form_value(const services_item *it, json_t *form, const char *key, c
     }
 }
 
-/* Fill {placeholders} of tpl: name, sex, id_number, birth_date, community, date, then form keys. */
+/* Fill {placeholders} of tpl: name, sex, id_number, birth_date, community, date, then the keys of
+ * ledger (may be NULL: the volunteer hours of a ledger certificate), then form keys. */
 static int fill_template(const char *tpl, const services_item *it, const services_person *p, json_t *form,
-                         int64_t now_ms, strbuf *b)
+                         json_t *ledger, int64_t now_ms, strbuf *b)
 {
     for (const char *c = tpl; *c;) {
         const char *close = *c == '{' ? strchr(c, '}') : NULL;
@@ -167,6 +175,10 @@ static int fill_template(const char *tpl, const services_item *it, const service
             str_copy(val, p->community_name, sizeof val);
         else if (strcmp(key, "date") == 0)
             cn_date(now_ms, val, sizeof val);
+        else if (ledger && json_is_number(json_object_get(ledger, key)))
+            snprintf(val, sizeof val, "%g", json_number_value(json_object_get(ledger, key)));
+        else if (ledger && json_is_string(json_object_get(ledger, key)))
+            str_copy(val, json_string_value(json_object_get(ledger, key)), sizeof val);
         else
             form_value(it, form, key, val, sizeof val);
         strbuf_puts(b, val);
@@ -197,6 +209,7 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     pdf_row *rows = NULL;
     char (*cells)[300] = NULL;
     char *plain = NULL;
+    json_t *ledger = NULL;
     store_rows *r;
     if ((rc = services_app_load(app, tx, who, id, &a, e)))
         goto fail;
@@ -256,7 +269,19 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     cn_date(cert ? issued_at : now, date_s, sizeof date_s);
     snprintf(footer, sizeof footer, "%s（盖章）  %s", issuer, date_s);
 
-    int cap = 12 + (int)json_array_size(it.form);
+    /* a ledger certificate: the approved hours as the volunteers module has them now */
+    const char *hours_from = cert ? json_string_value(json_object_get(it.document, "hours_from")) : NULL;
+    if (hours_from && strcmp(hours_from, "volunteer_ledger") == 0) {
+        if ((rc = volunteers_hours_of(tx, 0, resident, &ledger, e)) == NX_ENOTFOUND) {
+            nx_err_clear(e);
+            rc = 0;
+            ledger = json_pack("{s:i, s:f, s:s, s:[]}", "minutes", 0, "hours", 0.0, "number", "（未登记）", "projects");
+        }
+        if (rc)
+            goto fail;
+        json_object_set(ledger, "volunteer_number", json_object_get(ledger, "number"));
+    }
+    int cap = 12 + (int)json_array_size(it.form) + (ledger ? 2 + (int)json_array_size(json_object_get(ledger, "projects")) : 0);
     rows = calloc((size_t)cap, sizeof *rows);
     cells = calloc((size_t)cap, sizeof *cells);
     if (rows == NULL || cells == NULL) {
@@ -273,11 +298,25 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     } while (0)
     if (cert) {
         const char *tpl = json_string_value(json_object_get(it.document, "body"));
-        if ((rc = fill_template(tpl ? tpl : "", &it, &person, form, issued_at, &body)))
+        if ((rc = fill_template(tpl ? tpl : "", &it, &person, form, ledger, issued_at, &body)))
             goto fail;
         ROW("申请编号", "%s", serial);
         ROW("办理事项", "%s", it.name);
         ROW("办结日期", "%s", date_s);
+        if (ledger) {
+            ROW("志愿者编号", "%s", json_string_value(json_object_get(ledger, "volunteer_number")));
+            ROW("累计服务时长", "%g 小时", json_number_value(json_object_get(ledger, "hours")));
+            size_t i;
+            json_t *pj;
+            json_array_foreach(json_object_get(ledger, "projects"), i, pj) {
+                if (nr >= cap)
+                    break;
+                snprintf(cells[nr], sizeof cells[nr], "%g 小时", json_number_value(json_object_get(pj, "hours")));
+                rows[nr].label = json_string_value(json_object_get(pj, "title"));
+                rows[nr].value = cells[nr];
+                nr++;
+            }
+        }
     } else {
         char t1[40] = "", t2[40] = "";
         if (submitted)
@@ -337,6 +376,7 @@ done:
     services_item_cleanup(&it);
     services_app_row_cleanup(&a);
     strbuf_cleanup(&body);
+    json_decref(ledger);
     free(rows);
     free(cells);
     return rc;

@@ -11,7 +11,8 @@
  * - Minutes are integers, so a total is an exact sum; "hours" is derived for display.
  *
  * Visibility: RIGHT_VOLUNTEER_MANAGE reads the ledger of its scope, a team leader their team's
- * entries (and their own), everyone else their own entries only. */
+ * entries, a volunteer account also those of the activities it organises, everyone else their own
+ * entries only. */
 #include "modules/volunteers/volunteers_internal.h"
 
 #include "base/clock.h"
@@ -48,9 +49,13 @@ static void hours_scope(sqlq *q, const nx_principal *who, const vol_self *me)
     vol_scope(q, who, "h.");
     if (perm_has(who, RIGHT_VOLUNTEER_MANAGE))
         return;
-    if (me->id && me->leader && me->team_id && perm_has(who, RIGHT_VOLUNTEER_DUTY)) {
-        sqlq_add(q, " AND (v.team_id = $%d", P_INT(me->team_id));
-        sqlq_add(q, " OR h.volunteer_id = $%d)", P_INT(me->id));
+    if (perm_has(who, RIGHT_VOLUNTEER_DUTY)) {
+        /* their own entries, those of the activities they organise, and their team's when leading */
+        sqlq_add(q, " AND (h.volunteer_id = $%d", P_INT(me->id ? me->id : -1));
+        sqlq_add(q, " OR a.organiser_id = $%d", P_INT(who->user_id ? who->user_id : -1));
+        if (me->id && me->leader && me->team_id)
+            sqlq_add(q, " OR v.team_id = $%d", P_INT(me->team_id));
+        sqlq_sql(q, ")");
     } else {
         sqlq_add(q, " AND h.volunteer_id = $%d", P_INT(me->id ? me->id : -1));
     }
@@ -101,7 +106,9 @@ int volunteers_hours_list(nx_app *app, const nx_principal *who, const volunteers
     sqlq q, count;
     hours_where(&q, HOURS_COLS, who, &me, f);
     hours_where(&count,
-                "SELECT COUNT(*) FROM volunteer_hours h JOIN volunteers v ON v.id = h.volunteer_id WHERE 1 = 1", who,
+                "SELECT COUNT(*) FROM volunteer_hours h JOIN volunteers v ON v.id = h.volunteer_id LEFT JOIN "
+                "volunteer_activities a ON a.id = h.activity_id WHERE 1 = 1",
+                who,
                 &me, f);
     if (f->after)
         sqlq_add(&q, " AND h.id < $%d", P_INT(f->after));
@@ -112,7 +119,8 @@ int volunteers_hours_list(nx_app *app, const nx_principal *who, const volunteers
         sqlq t;
         hours_where(&t,
                     "SELECT COALESCE(SUM(h.minutes), 0) FROM volunteer_hours h JOIN volunteers v ON v.id = "
-                    "h.volunteer_id WHERE h.status = 'approved'",
+                    "h.volunteer_id LEFT JOIN volunteer_activities a ON a.id = h.activity_id WHERE h.status = "
+                    "'approved'",
                     who, &me, f);
         store_tx *tx;
         int64_t sum = 0;

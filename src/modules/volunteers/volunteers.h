@@ -45,6 +45,11 @@
 #define VOLUNTEERS_EV_BOOKING_CREATED "volunteers.booking.created"
 #define VOLUNTEERS_EV_BOOKING_CANCELLED "volunteers.booking.cancelled"
 
+/* The contexts phones are encrypted under (field_encrypt_ad), for code that writes rows directly
+ * (the demo). */
+#define VOLUNTEERS_PHONE_CONTEXT "volunteer.phone"
+#define VOLUNTEERS_PARTNER_PHONE_CONTEXT "partner.phone"
+
 #define VOLUNTEERS_CODE_WINDOW_S 60            /* a check-in code changes every minute */
 #define VOLUNTEERS_CHECK_MARGIN_MS (30LL * 60000) /* check-in opens/closes this long around the activity */
 

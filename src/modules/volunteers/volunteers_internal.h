@@ -10,8 +10,8 @@
 #include "store/page.h"
 #include "store/query.h"
 
-#define CTX_VOL_PHONE "volunteer.phone"
-#define CTX_PARTNER_PHONE "partner.phone"
+#define CTX_VOL_PHONE VOLUNTEERS_PHONE_CONTEXT
+#define CTX_PARTNER_PHONE VOLUNTEERS_PARTNER_PHONE_CONTEXT
 
 /* Any of the module's three rights: who may read activities, teams, partners and sessions. */
 bool vol_may_read(const nx_principal *who);

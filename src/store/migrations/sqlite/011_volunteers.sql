@@ -173,3 +173,11 @@ CREATE TABLE partner_bookings (
 );
 CREATE INDEX partner_bookings_resident ON partner_bookings(resident_id, status);
 CREATE INDEX partner_bookings_session ON partner_bookings(session_id);
+
+-- 志愿服务证明 takes its hours from the approved ledger (above), no longer from a typed form field:
+-- the form keeps the period and the purpose; the document reads the ledger ("hours_from").
+UPDATE service_items SET
+  form = '[{"key":"period","label":"服务期间","type":"text","required":true,"max_len":40},{"key":"purpose","label":"证明用途","type":"choice","required":true,"options":["升学","评优","求职","其他"]}]',
+  document = '{"kind":"certificate","title":"志愿服务证明","hours_from":"volunteer_ledger","body":"兹证明{name}（志愿者编号 {volunteer_number}）于{period}在{community}参加志愿服务，经活动组织方记录并审核，累计服务{hours}小时。\n此证明用于{purpose}，特此证明。"}',
+  version = version + 1
+WHERE code = 'volunteer_certificate';

@@ -1,0 +1,352 @@
+"""Black-box tests of volunteers and partner units (issue 13): teams with leaders who manage their own
+team only; an outsider volunteer's phone masked; an activity beyond its capacity puts the next sign-up on
+the waiting list, which moves up when a place is cancelled; check-in with the board's rotating code
+(a wrong code, a check-in outside the activity's window, a check-in for someone else and a check-out
+before the check-in refused); hours counted only once approved, never by the volunteer themselves, and
+summing exactly; the honour list and its Excel export; partner units whose clinic service generates
+sessions with slots, a slot booked once only (two concurrent requests: exactly one wins); bad input
+answering a clear 4xx naming the field with nothing changed.
+
+Times come from the clock of the run (activities are created around "now" in Shanghai time), never
+from the demo."""
+import datetime
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+
+from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
+
+S = Server()
+S.start()
+admin = S.login()
+ctx = {}
+PW = "Volunteer2026pass"
+
+
+def local_now():
+    return datetime.datetime.utcnow() + datetime.timedelta(hours=8)
+
+
+BASE = local_now().replace(second=0, microsecond=0)
+
+
+def at(delta_minutes):
+    """BASE (the minute the run started, Shanghai time) moved by delta_minutes, as the API takes it."""
+    return (BASE + datetime.timedelta(minutes=delta_minutes)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_setup():
+    st, _, street = admin.post("/api/v1/streets", {"name": "志愿街道"})
+    st, _, comm = admin.post("/api/v1/communities", {"street_id": street["id"], "name": "志愿社区"})
+    check_eq(st, 201, "community")
+    st, _, comm2 = admin.post("/api/v1/communities", {"street_id": street["id"], "name": "邻社区"})
+    st, _, estate = admin.post("/api/v1/estates", {"community_id": comm["id"], "name": "和乐小区"})
+    st, _, b = admin.post("/api/v1/buildings", {"estate_id": estate["id"], "name": "1号楼"})
+    st, _, room = admin.post(f"/api/v1/buildings/{b['id']}/rooms", {"number": "101"})
+    res = []
+    for name, birth, seq in (("周桂兰", "19400512", 42), ("吴德厚", "19450101", 31)):
+        st, _, r = admin.post("/api/v1/residents", {"name": name, "id_number": make_id("110105", birth, seq),
+                                                   "room_id": room["id"]})
+        check_eq(st, 201, f"resident {name} {r}")
+        res.append(r)
+    accounts = [("vol_staff", "staff", ["--community", str(comm["id"])]),
+                ("vol_lead_a", "volunteer", ["--community", str(comm["id"])]),
+                ("vol_lead_b", "volunteer", ["--community", str(comm["id"])]),
+                ("vol_x", "volunteer", ["--community", str(comm["id"])]),
+                ("vol_zhou", "resident", ["--resident", str(res[0]["id"])]),
+                ("vol_wu", "resident", ["--resident", str(res[1]["id"])])]
+    for name, role, extra in accounts:
+        p = run_cli(S.data, "user", "add", name, "--role", role, *extra, stdin=PW + "\n", check_rc=False)
+        check_eq(p.returncode, 0, f"user {name}: {p.stderr}")
+        ctx[name] = S.login(name, PW)
+    st, _, users = admin.get("/api/v1/users?limit=200")
+    ctx["uid"] = {u["username"]: u["id"] for u in users["items"]}
+    ctx.update(comm=comm, comm2=comm2, res=res)
+
+
+def test_teams_and_volunteers():
+    staff = ctx["vol_staff"]
+    st, _, ta = staff.post("/api/v1/volunteer-teams", {"name": "邻里守望队"})
+    check_eq(st, 201, f"team A {ta}")
+    st, _, tb = staff.post("/api/v1/volunteer-teams", {"name": "银龄互助队"})
+    st, resp, body = staff.post("/api/v1/volunteer-teams", {"name": "邻里守望队"})
+    check(is_problem(st, resp, body, 409, "name"), f"same name twice ({st} {body})")
+    st, resp, body = ctx["vol_x"].post("/api/v1/volunteer-teams", {"name": "自封队"})
+    check(is_problem(st, resp, body, 403), "a volunteer does not create teams")
+    uid = ctx["uid"]
+    st, _, la = staff.post("/api/v1/volunteers", {"name": "甲队长", "phone": "13812345678", "team_id": ta["id"],
+                                                  "user_id": uid["vol_lead_a"], "is_leader": True})
+    check_eq(st, 201, f"leader A {la}")
+    check(la["phone"] != "13812345678" and la["phone"].endswith("5678") and "*" in la["phone"], f"phone masked {la['phone']}")
+    check(la["number"].startswith("V"), "a volunteer number")
+    st, _, lb = staff.post("/api/v1/volunteers", {"name": "乙队长", "team_id": tb["id"], "user_id": uid["vol_lead_b"],
+                                                  "is_leader": True})
+    check_eq(st, 201, "leader B")
+    # a leader manages their own team only
+    st, _, vx = ctx["vol_lead_a"].post("/api/v1/volunteers", {"name": "王小明", "phone": "13900001234",
+                                                              "team_id": ta["id"], "user_id": uid["vol_x"]})
+    check_eq(st, 201, f"leader A adds a member {vx}")
+    st, resp, body = ctx["vol_lead_a"].post("/api/v1/volunteers", {"name": "外队人", "team_id": tb["id"]})
+    check(is_problem(st, resp, body, 403, "team_id"), f"leader A cannot add to team B ({st} {body})")
+    st, _, lst = staff.get("/api/v1/volunteers?q=1234")
+    check_eq([v["id"] for v in lst["items"]], [vx["id"]], "found by the phone's last four digits")
+    st, _, far = admin.post("/api/v1/volunteers", {"name": "邻社区志愿者", "community_id": ctx["comm2"]["id"]})
+    check_eq(st, 201, "admin registers a volunteer of the other community")
+    st, _, _ = staff.get(f"/api/v1/volunteers/{far['id']}")
+    check_eq(st, 404, "another community's volunteer")
+    st, _, lst = ctx["vol_zhou"].get("/api/v1/volunteers")
+    check_eq(st, 403, "residents do not list volunteers")
+    ctx.update(ta=ta, tb=tb, la=la, lb=lb, vx=vx)
+
+
+def test_waiting_list():
+    staff = ctx["vol_staff"]
+    before = staff.get("/api/v1/volunteer-activities")[2]["total"]
+    body = {"title": "零人", "place": "广场", "starts_at": at(60 * 24), "ends_at": at(60 * 26), "capacity": 0}
+    st, resp, b = staff.post("/api/v1/volunteer-activities", body)
+    check(is_problem(st, resp, b, 422, "capacity"), f"capacity 0 ({st} {b})")
+    st, resp, b = staff.post("/api/v1/volunteer-activities", dict(body, capacity=2, title=""))
+    check(is_problem(st, resp, b, 422, "title"), "empty title")
+    st, resp, b = staff.post("/api/v1/volunteer-activities", dict(body, capacity=2, starts_at="明天上午"))
+    check(is_problem(st, resp, b, 422, "starts_at"), "bad time")
+    st, resp, b = staff.post("/api/v1/volunteer-activities", dict(body, capacity=2, colour="红"))
+    check(is_problem(st, resp, b, 422, "colour"), "unknown field")
+    st, resp, b = ctx["vol_lead_a"].post("/api/v1/volunteer-activities", dict(body, capacity=2, team_id=ctx["tb"]["id"]))
+    check(is_problem(st, resp, b, 403, "team_id"), "leader A cannot publish for team B")
+    check_eq(staff.get("/api/v1/volunteer-activities")[2]["total"], before, "nothing created")
+    st, _, a = ctx["vol_lead_a"].post("/api/v1/volunteer-activities", dict(body, capacity=2, title="敬老院探访",
+                                                                          team_id=ctx["ta"]["id"]))
+    check_eq(st, 201, f"leader A publishes {a}")
+    path = f"/api/v1/volunteer-activities/{a['id']}/signups"
+    st, _, s1 = ctx["vol_x"].post(path, {})
+    st2, _, s2 = ctx["vol_lead_b"].post(path, {})
+    st3, _, s3 = ctx["vol_zhou"].post(path, {})
+    check_eq((st, st2, st3), (201, 201, 201), "three sign-ups")
+    check_eq((s1["status"], s2["status"], s3["status"]), ("confirmed", "confirmed", "waiting"), "the third waits")
+    check_eq(s3["position"], 1, "first on the waiting list")
+    st, resp, b = ctx["vol_x"].post(path, {})
+    check(is_problem(st, resp, b, 409), "twice")
+    st, _, mine = ctx["vol_zhou"].get(f"/api/v1/volunteer-activities/{a['id']}")
+    check_eq((mine["my_signup"]["status"], mine["my_signup"]["position"]), ("waiting", 1), "the resident sees their place")
+    check("signups" not in mine, "a resident does not see the sheet")
+    st, _, _ = ctx["vol_wu"].post(f"/api/v1/volunteer-signups/{s1['id']}/cancel", {})
+    check(st in (403, 404), f"another resident cannot cancel ({st})")
+    st, _, _ = ctx["vol_x"].post(f"/api/v1/volunteer-signups/{s1['id']}/cancel", {})
+    check_eq(st, 204, "cancelled")
+    st, _, mine = ctx["vol_zhou"].get(f"/api/v1/volunteer-activities/{a['id']}")
+    check_eq(mine["my_signup"]["status"], "confirmed", "moved up from the waiting list")
+    st, _, full = staff.get(f"/api/v1/volunteer-activities/{a['id']}")
+    check_eq((full["confirmed"], full["waiting"]), (2, 0), "counts")
+    st, resp, b = ctx["vol_x"].post("/api/v1/volunteer-activities/99999999/signups", {})
+    check(is_problem(st, resp, b, 404), "unknown activity")
+
+
+def test_check_in_and_hours():
+    staff, lead_a = ctx["vol_staff"], ctx["vol_lead_a"]
+    st, _, a = lead_a.post("/api/v1/volunteer-activities", {
+        "title": "义诊引导", "place": "社区卫生室", "starts_at": at(-20), "ends_at": at(60),
+        "signup_deadline": at(60), "capacity": 5, "team_id": ctx["ta"]["id"]})
+    check_eq(st, 201, f"an activity under way {a}")
+    st, _, later = lead_a.post("/api/v1/volunteer-activities", {
+        "title": "明日清扫", "place": "小区", "starts_at": at(60 * 24), "ends_at": at(60 * 25), "capacity": 5,
+        "team_id": ctx["ta"]["id"]})
+    for who in ("vol_x", "vol_lead_b"):
+        st, _, _ = ctx[who].post(f"/api/v1/volunteer-activities/{a['id']}/signups", {})
+        check_eq(st, 201, f"{who} signs up")
+        ctx[who].post(f"/api/v1/volunteer-activities/{later['id']}/signups", {})
+    st, resp, b = ctx["vol_x"].get(f"/api/v1/volunteer-activities/{a['id']}/check-in-code")
+    check(is_problem(st, resp, b, 403), "only the organiser shows the code")
+    st, _, code = lead_a.get(f"/api/v1/volunteer-activities/{a['id']}/check-in-code")
+    check_eq(st, 200, f"the board's code {code}")
+    check(len(code["code"]) == 6 and code["open"] is True and code["payload"].endswith(code["code"]), "code and QR payload")
+    path = f"/api/v1/volunteer-activities/{a['id']}/check-ins"
+    wrong = "%06d" % ((int(code["code"]) + 1) % 1000000)
+    st, resp, b = ctx["vol_x"].post(path, {"action": "in", "code": wrong})
+    check(is_problem(st, resp, b, 422, "code"), f"wrong code ({st} {b})")
+    st, resp, b = ctx["vol_x"].post(path, {"action": "out", "code": code["code"]})
+    check(is_problem(st, resp, b, 422, "action"), f"check-out before check-in ({st} {b})")
+    st, resp, b = ctx["vol_x"].post(path, {"action": "sideways", "code": code["code"]})
+    check(is_problem(st, resp, b, 422, "action"), "bad action")
+    # tomorrow's activity: its own code, but outside its window
+    st, _, code2 = lead_a.get(f"/api/v1/volunteer-activities/{later['id']}/check-in-code")
+    check_eq(code2["open"], False, "tomorrow's board is not open yet")
+    st, resp, b = ctx["vol_x"].post(f"/api/v1/volunteer-activities/{later['id']}/check-ins",
+                                    {"action": "in", "code": code2["code"]})
+    check(is_problem(st, resp, b, 409, "action"), f"outside the window ({st} {b})")
+    st, _, done = ctx["vol_x"].post(path, {"action": "in", "code": code["code"]})
+    check_eq(st, 200, f"checked in {done}")
+    # no check-in for someone else
+    st, _, sheet = lead_a.get(f"/api/v1/volunteer-activities/{a['id']}")
+    other = [s for s in sheet["signups"] if s["volunteer_id"] == ctx["lb"]["id"]][0]
+    st, resp, b = ctx["vol_x"].post(path, {"action": "in", "code": code["code"], "signup_id": other["id"]})
+    check(is_problem(st, resp, b, 403, "signup_id"), f"not for someone else ({st} {b})")
+    # the organiser corrects: B came at the start and left 40 minutes later
+    st, resp, b = lead_a.post(path, {"action": "in", "signup_id": other["id"], "at": at(-20)})
+    check(is_problem(st, resp, b, 422, "reason"), "a correction needs a reason")
+    st, _, _ = lead_a.post(path, {"action": "in", "signup_id": other["id"], "at": at(-20), "reason": "现场登记"})
+    check_eq(st, 200, "organiser checks B in")
+    st, _, _ = lead_a.post(path, {"action": "out", "signup_id": other["id"], "at": at(20), "reason": "提前离场"})
+    check_eq(st, 200, "organiser checks B out")
+    st, _, led = staff.get(f"/api/v1/volunteer-hours?activity_id={a['id']}")
+    check_eq(len(led["items"]), 1, "one pending entry")
+    entry = led["items"][0]
+    check_eq((entry["volunteer_id"], entry["minutes"], entry["status"]), (ctx["lb"]["id"], 40, "pending"), "40 minutes pending")
+    check_eq(led["approved_minutes"], 0, "not counted before approval")
+    # nobody approves their own hours; the other team's leader neither
+    st, resp, b = ctx["vol_lead_b"].post(f"/api/v1/volunteer-hours/{entry['id']}/approve", {})
+    check(is_problem(st, resp, b, 403), f"B cannot approve their own hours ({st})")
+    st, _, ok = lead_a.post(f"/api/v1/volunteer-hours/{entry['id']}/approve", {})
+    check_eq((st, ok.get("status")), (200, "approved"), f"the organiser approves {ok}")
+    st, resp, b = lead_a.post(f"/api/v1/volunteer-hours/{entry['id']}/approve", {})
+    check(is_problem(st, resp, b, 409), "approved once")
+    # manual entries: negative hours refused, 1.5 hours added and approved → 40 + 90 = 130 minutes exactly
+    st, resp, b = staff.post("/api/v1/volunteer-hours", {"volunteer_id": ctx["lb"]["id"], "hours": -1,
+                                                          "served_on": "2026-01-05", "reason": "负数"})
+    check(is_problem(st, resp, b, 422, "hours"), f"negative hours ({st} {b})")
+    st, resp, b = staff.post("/api/v1/volunteer-hours", {"volunteer_id": ctx["lb"]["id"], "hours": "两小时",
+                                                          "served_on": "2026-01-05", "reason": "文字"})
+    check(is_problem(st, resp, b, 422, "hours"), "hours as text")
+    st, _, m = staff.post("/api/v1/volunteer-hours", {"volunteer_id": ctx["lb"]["id"], "hours": 1.5,
+                                                       "served_on": local_now().strftime("%Y-%m-%d"), "reason": "宣传补录"})
+    check_eq(st, 201, f"manual entry {m}")
+    staff.post(f"/api/v1/volunteer-hours/{m['id']}/approve", {})
+    st, _, summ = ctx["vol_lead_b"].get("/api/v1/volunteer-hours/summary")
+    check_eq((st, summ.get("minutes")), (200, 130), f"B's approved total {summ}")
+    check_eq(sorted(p["minutes"] for p in summ["projects"]), [40, 90], "per project")
+    st, _, mine = ctx["vol_lead_b"].get("/api/v1/volunteer-hours")
+    check(all(e["volunteer_id"] == ctx["lb"]["id"] for e in mine["items"]) and mine["approved_minutes"] == 130,
+          "a volunteer sees their own ledger")
+    # honour list and export
+    st, _, hon = staff.get("/api/v1/volunteer-hours/honour?period=" + local_now().strftime("%Y-%m"))
+    check(st == 200 and any(i["volunteer_id"] == ctx["lb"]["id"] for i in hon["items"]), f"honour list {hon}")
+    st, resp, b = staff.get("/api/v1/volunteer-hours/honour?period=2026-13")
+    check(is_problem(st, resp, b, 422, "period"), "bad period")
+    st, resp, data = admin.get("/api/v1/volunteer-hours/export?period=" + local_now().strftime("%Y"))
+    check(st == 200 and data[:2] == b"PK" and int(resp.getheader("X-Row-Count")) >= 2, f"export {st}")
+    st, _, _ = ctx["vol_x"].get("/api/v1/volunteer-hours/export")
+    check_eq(st, 403, "volunteers do not export")
+
+
+def test_partners_and_bookings():
+    staff = ctx["vol_staff"]
+    st, _, p = staff.post("/api/v1/partners", {"name": "市第一医院", "kind": "hospital", "contact_name": "李医生",
+                                                "phone": "0531-86123456", "offer": "每月义诊"})
+    check_eq(st, 201, f"partner {p}")
+    check("86123456" not in (p.get("phone") or ""), "partner phone masked")
+    st, resp, b = staff.post("/api/v1/partners", {"name": "某公司", "kind": "bank"})
+    check(is_problem(st, resp, b, 422, "kind"), "bad kind")
+    first = (local_now() + datetime.timedelta(days=1)).strftime("%Y-%m-%d")
+    body = {"partner_id": p["id"], "title": "健康义诊", "kind": "clinic", "place": "社区卫生室", "first_date": first,
+            "start_time": "09:00", "end_time": "10:00", "slot_minutes": 20, "repeat": "weekly", "count": 3}
+    st, resp, b = staff.post("/api/v1/partner-services", dict(body, end_time="08:00"))
+    check(is_problem(st, resp, b, 422, "end_time"), "end before start")
+    st, _, svc = staff.post("/api/v1/partner-services", body)
+    check_eq((st, svc.get("session_count")), (201, 3), f"three weekly sessions {svc}")
+    st, _, sessions = ctx["vol_zhou"].get(f"/api/v1/partner-sessions?service_id={svc['id']}")
+    check_eq(len(sessions["items"]), 3, "a resident sees the sessions")
+    sess = sessions["items"][0]
+    st, _, detail = ctx["vol_zhou"].get(f"/api/v1/partner-sessions/{sess['id']}")
+    check_eq(len(detail["slots"]), 3, "three 20-minute slots")
+    slot = detail["slots"][0]["id"]
+    path = f"/api/v1/partner-sessions/{sess['id']}/bookings"
+    # two concurrent requests for one slot: exactly one wins
+    results = []
+
+    def book(who):
+        results.append(ctx[who].post(path, {"slot_id": slot})[0])
+    ctx["vol_zhou2"] = S.client()
+    ctx["vol_zhou2"].token = ctx["vol_zhou"].token  # a second connection of the same session
+    threads = [threading.Thread(target=book, args=(w,)) for w in ("vol_zhou2", "vol_wu")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    check_eq(sorted(results), [201, 409], f"one slot, one booking ({results})")
+    st, _, detail = ctx["vol_zhou"].get(f"/api/v1/partner-sessions/{sess['id']}")
+    check(detail["slots"][0]["booked"] is True, "the slot shows booked")
+    st, resp, b = ctx["vol_wu"].post(path, {"slot_id": 99999999})
+    check(is_problem(st, resp, b, 422, "slot_id"), "a slot of another session")
+    st, _, mine = ctx["vol_zhou"].get("/api/v1/partner-bookings")
+    st2, _, mine2 = ctx["vol_wu"].get("/api/v1/partner-bookings")
+    check_eq(len(mine["items"]) + len(mine2["items"]), 1, "one booking in all")
+    holder = "vol_zhou" if mine["items"] else "vol_wu"
+    other = "vol_wu" if holder == "vol_zhou" else "vol_zhou"
+    bid = (mine["items"] or mine2["items"])[0]["id"]
+    st, _, _ = ctx[other].patch(f"/api/v1/partner-bookings/{bid}", {"status": "cancelled"})
+    check_eq(st, 404, "someone else's booking")
+    st, resp, b = ctx[holder].patch(f"/api/v1/partner-bookings/{bid}", {"status": "attended"})
+    check(is_problem(st, resp, b, 403), "a resident does not mark attendance")
+    st, _, _ = ctx[holder].patch(f"/api/v1/partner-bookings/{bid}", {"status": "cancelled"})
+    check_eq(st, 204, "cancelled")
+    st, _, nb = ctx[other].post(path, {"slot_id": slot})
+    check_eq(st, 201, "the freed slot is booked by the other")
+    # staff book for an elder of their community, not of another
+    st, _, sb = staff.post(path, {"slot_id": detail["slots"][1]["id"], "resident_id": ctx["res"][0]["id"] if other != "vol_zhou" else ctx["res"][1]["id"]})
+    check_eq(st, 201, f"staff book for an elder {sb}")
+    st, _, p2 = admin.post("/api/v1/partners", {"name": "邻社区理发店", "kind": "salon", "community_id": ctx["comm2"]["id"]})
+    check_eq(st, 201, "a partner of the other community")
+    st, _, _ = staff.get(f"/api/v1/partners/{p2['id']}")
+    check_eq(st, 404, "another community's partner")
+
+
+def pdf_text(data):
+    d = tempfile.mkdtemp()
+    try:
+        p = os.path.join(d, "doc.pdf")
+        with open(p, "wb") as f:
+            f.write(data)
+        return subprocess.run(["pdftotext", "-enc", "UTF-8", p, "-"], capture_output=True, timeout=60).stdout.decode()
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def test_certificate_from_ledger():
+    """志愿服务证明: the form no longer takes hours; the certificate prints the approved ledger's."""
+    staff, zhou = ctx["vol_staff"], ctx["vol_zhou"]
+    st, _, lst = staff.get("/api/v1/volunteers?limit=200")
+    mine = [v for v in lst["items"] if v["resident_id"] == ctx["res"][0]["id"]]
+    check_eq(len(mine), 1, "the resident became a volunteer at their first sign-up")
+    vid = mine[0]["id"]
+    day = local_now().strftime("%Y-%m-%d")
+    st, _, e1 = staff.post("/api/v1/volunteer-hours", {"volunteer_id": vid, "hours": 2.5, "served_on": day,
+                                                        "reason": "敬老院探访补录"})
+    st, _, e2 = staff.post("/api/v1/volunteer-hours", {"volunteer_id": vid, "hours": 7, "served_on": day,
+                                                        "reason": "未审批的不计入"})
+    check_eq(st, 201, "two entries")
+    staff.post(f"/api/v1/volunteer-hours/{e1['id']}/approve", {})
+    st, _, items = zhou.get("/api/v1/service-items")
+    item = [i for i in items["items"] if i["code"] == "volunteer_certificate"][0]
+    check("hours" not in [f["key"] for f in item["form"]], "the form has no hours field")
+    st, resp, b = zhou.post("/api/v1/service-applications", {"item_id": item["id"], "form": {"hours": 999}})
+    check(is_problem(st, resp, b, 422, "form.hours"), f"typed hours refused ({st} {b})")
+    st, _, a = zhou.post("/api/v1/service-applications", {"item_id": item["id"],
+                                                          "form": {"period": "2026年", "purpose": "评优"}})
+    check_eq(st, 201, f"application {a}")
+    st, _, _ = zhou.post(f"/api/v1/service-applications/{a['id']}/submit", {})
+    check_eq(st, 200, "submitted")
+    st, _, r = staff.post(f"/api/v1/service-applications/{a['id']}/review", {"action": "approve"})
+    check_eq(st, 200, f"approved {r}")
+    st, resp, data = zhou.get(f"/api/v1/service-applications/{a['id']}/documents/certificate")
+    check(st == 200 and data[:5] == b"%PDF-", f"certificate PDF ({st})")
+    text = pdf_text(data)
+    check("累计服务2.5小时" in text.replace(" ", "").replace("\n", ""), f"the ledger's 2.5 hours: {text[:400]!r}")
+    check(mine[0]["number"] in text, "the volunteer number printed")
+    check("999" not in text and "9.5" not in text, "neither typed nor unapproved hours")
+
+
+def test_bad_json():
+    staff = ctx["vol_staff"]
+    st, resp, b = staff.request("POST", "/api/v1/volunteer-teams", raw=b"{not json", headers={"Content-Type": "application/json"})
+    check(is_problem(st, resp, b, 400), f"malformed JSON ({st})")
+    st, resp, b = staff.post("/api/v1/volunteer-teams", {"name": 5})
+    check(is_problem(st, resp, b, 422, "name"), "wrong type")
+    st, resp, b = staff.get("/api/v1/volunteer-activities?limit=abc")
+    check(st in (400, 422), f"bad limit ({st})")
+
+
+run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_partners_and_bookings,
+     test_certificate_from_ledger, test_bad_json])
+S.stop()
+S.cleanup()
