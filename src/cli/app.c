@@ -8,6 +8,7 @@
 #include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
 #include "modules/party/party.h"
+#include "modules/library/library.h"
 #include "modules/org/org.h"
 #include "modules/people/people.h"
 #include "modules/services/services.h"
@@ -109,6 +110,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     party_routes(srv, app);
     venues_routes(srv, app);
     volunteers_routes(srv, app);
+    library_routes(srv, app);
     return 0;
 }
 

@@ -26,6 +26,7 @@
  * Caveat: the accounts are created after the commit (users_create runs its own transactions and
  * the password hash must not run inside one), so a failing account leaves the community in place. */
 #include "cli/demo.h"
+#include "cli/demo_library.h"
 #include "cli/demo_services.h"
 #include "cli/demo_volunteers.h"
 
@@ -1180,6 +1181,7 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     if ((rc = demo_devices_fill(app, g->wjg_id, seed, out, e)))
         goto done;
     if ((rc = demo_volunteers_fill(app, g->community, g->wjg_id, seed, out, e)))
+    if ((rc = demo_library_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     *summary = out;
     out = NULL;

@@ -17,6 +17,7 @@
 #include "gateway/mqtt.h"
 #include "http/http.h"
 #include "modules/devices/devices_webhooks.h"
+#include "modules/library/library.h"
 #include "modules/services/services.h"
 #include "modules/visits/visits.h"
 #include "notify/channel.h"
@@ -58,6 +59,7 @@ typedef struct {
     visits_scheduler *sched;
     store_ticker *sweep;
     store_ticker_options sweep_o;
+    library_ticker *library;
     http_server *srv;
     cli_devices *devs;
     gw_mqtt *mq;
@@ -70,6 +72,7 @@ static void serving_stop(serving *sv)
     mqtt_stop(sv->mq);
     cli_devices_stop(sv->devs);
     http_server_free(sv->srv);
+    library_ticker_stop(sv->library);
     store_ticker_stop(sv->sweep);
     visits_scheduler_stop(sv->sched);
     dispatcher_stop(sv->hooks);
@@ -109,7 +112,8 @@ static int serving_start(serving *sv)
      * exists so far (SMS and WeChat are interfaces waiting for a provider). */
     channel_register(&CHANNEL_LOG_STUB, NULL);
     if (cli_subscribe(sv->disp, app) || visits_scheduler_start(app, 0, &sv->sched, &e) ||
-        store_ticker_start(app->db, &sv->sweep_o, &sv->sweep, &e)) {
+        store_ticker_start(app->db, &sv->sweep_o, &sv->sweep, &e) ||
+        library_ticker_start(app, 0, &sv->library, &e)) {
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
         return 1;
     }

@@ -50,6 +50,14 @@ MATRIX = {
     "GET /api/v1/audit": "ok/- ok/- ok/- 403/- 403/- 403/- 403/- 403/-",
     "POST /api/v1/auth/login": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
     "POST /api/v1/auth/logout": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
+    "GET /api/v1/book-copies": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/book-copies": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/book-copies/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "PATCH /api/v1/book-copies/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "GET /api/v1/books": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
+    "POST /api/v1/books": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/books/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "PATCH /api/v1/books/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
     "GET /api/v1/buildings": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "POST /api/v1/buildings": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/buildings/{id}": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 -/- -/-",
@@ -99,6 +107,10 @@ MATRIX = {
     "POST /api/v1/grids": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/grids/{id}": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 -/- -/-",
     "PATCH /api/v1/grids/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 -/- -/-",
+    "GET /api/v1/holds": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
+    "POST /api/v1/holds": "422/- 403/- 422/- 403/- 403/- 403/- 422/- 422/-",
+    "GET /api/v1/holds/{id}": "ok/- 403/- ok/- -/403 403/- 403/- -/404 -/404",
+    "POST /api/v1/holds/{id}/cancel": "ok/- 403/- ok/- -/403 403/- 403/- -/404 -/404",
     "GET /api/v1/households": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "POST /api/v1/households": "422/- 403/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/households/{id}": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 ok/404 ok/404",
@@ -110,6 +122,21 @@ MATRIX = {
     "POST /api/v1/incidents/{id}/dispatch": "ok/ok 403/403 ok/404 ok/404 403/403 403/403 -/- -/-",
     "POST /api/v1/incidents/{id}/handle": "ok/ok 403/403 ok/404 ok/404 403/403 403/403 -/- -/-",
     "POST /api/v1/incidents/{id}/photos": "415/415 403/403 415/415 415/415 403/403 403/403 -/- -/-",
+    "GET /api/v1/library/categories": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/library/categories": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/library/categories/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "PATCH /api/v1/library/categories/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "GET /api/v1/library/donations": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
+    "POST /api/v1/library/donations": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/library/donations/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "GET /api/v1/library/readers/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 ok/404 ok/404",
+    "PATCH /api/v1/library/readers/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 403/403 403/403",
+    "GET /api/v1/library/stats": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/loans": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
+    "POST /api/v1/loans": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/loans/{id}": "ok/- 403/- ok/- 403/403 403/- 403/- ok/404 ok/404",
+    "POST /api/v1/loans/{id}/renew": "ok/- 403/- ok/- 403/403 403/- 403/- ok/404 ok/404",
+    "POST /api/v1/loans/{id}/return": "ok/- 403/- ok/- 403/403 403/- 403/- 403/403 403/403",
     "GET /api/v1/me": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "POST /api/v1/me/password": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
     "PATCH /api/v1/me/preferences": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
@@ -170,6 +197,7 @@ MATRIX = {
     "GET /api/v1/residents/{id}/alert-rules": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 403/403 ok/404",
     "PUT /api/v1/residents/{id}/alert-rules": "ok/ok 403/403 ok/404 403/403 403/403 403/403 403/403 403/403",
     "POST /api/v1/residents/{id}/reveal": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 403/403 403/403",
+    "POST /api/v1/returns": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/roles": "ok/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/rooms/{id}": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 -/- -/-",
     "PATCH /api/v1/rooms/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 -/- -/-",
@@ -243,6 +271,7 @@ MATRIX = {
     "GET /api/v1/webhooks/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 -/- -/-",
     "PATCH /api/v1/webhooks/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 -/- -/-",
     "GET /api/v1/webhooks/{id}/deliveries": "ok/ok 403/403 ok/404 403/403 403/403 403/403 -/- -/-",
+    "GET /drift/{code}": "404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
     "GET /healthz": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /readyz": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /verify/{code}": "404/404 404/404 404/404 404/404 404/404 404/404 404/404 404/404",
@@ -294,6 +323,10 @@ def items(coll):
             lst = body.get("items") if isinstance(body, dict) else body
             out += [dict(x, community_id=ctx["c1"] if b != ctx.get("b2") else ctx["c2"]) for x in lst or []
                     if isinstance(x, dict)]
+        item_cache[coll] = out
+        return out
+    if coll == "/api/v1/library/readers":  # no list of its own: a library reader's id is the resident's
+        out = [dict(x, resident_id=x["id"]) for x in items("/api/v1/residents")]
         item_cache[coll] = out
         return out
     for q in ("?limit=200", f"?limit=200&community_id={ctx['c2']}"):

@@ -1,0 +1,330 @@
+/* library_http.c — the library's routes: parse the request, call the rules (library.c,
+ * library_loans.c), answer. GET /drift/{code} is public: a small Chinese HTML page for the phone
+ * that scanned a drifting copy's QR code, or JSON when the client asks for application/json. */
+#include "modules/library/library.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+#include "modules/app_http.h"
+
+/* The list filters of the query string; 0 or the error the query helpers filled. */
+static int read_filter(http_req *r, nx_app *app, library_filter *f)
+{
+    bool present;
+    int rc;
+    memset(f, 0, sizeof *f);
+    f->q = http_query(r, "q");
+    f->kind = http_query(r, "kind");
+    f->status = http_query(r, "status");
+    f->state = http_query(r, "state");
+    f->audience = http_query(r, "audience");
+    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
+        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f->after)) ||
+        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f->community_id)) ||
+        (rc = http_query_int(r, "book_id", 1, INT64_MAX, &present, &f->book_id)) ||
+        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &f->resident_id)))
+        return rc;
+    return 0;
+}
+
+typedef int (*list_fn)(nx_app *, const nx_principal *, const library_filter *, json_t **, nx_err *);
+
+static int list(http_req *r, nx_app *app, list_fn fn)
+{
+    nx_principal who = app_principal(r);
+    library_filter f;
+    json_t *out;
+    int rc;
+    if ((rc = read_filter(r, app, &f)) || (rc = fn(app, &who, &f, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* ---- books and copies ---- */
+
+static int books_list(http_req *r, void *ctx)
+{
+    return list(r, ctx, library_book_list);
+}
+static int book_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, library_book_create, library_book_get, "/api/v1/books");
+}
+static int book_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, library_book_get);
+}
+static int book_patch(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, library_book_update, library_book_get);
+}
+static int copies_list(http_req *r, void *ctx)
+{
+    return list(r, ctx, library_copy_list);
+}
+static int copy_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, library_copy_create, library_copy_get, "/api/v1/book-copies");
+}
+static int copy_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, library_copy_get);
+}
+static int copy_patch(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, library_copy_update, library_copy_get);
+}
+
+/* ---- loans, returns, holds ---- */
+
+static int loans_list(http_req *r, void *ctx)
+{
+    return list(r, ctx, library_loan_list);
+}
+static int loan_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, library_loan_create, library_loan_get, "/api/v1/loans");
+}
+static int loan_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, library_loan_get);
+}
+static int loan_return(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, library_loan_return, library_loan_get);
+}
+static int loan_renew(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, library_loan_renew, library_loan_get);
+}
+
+/* POST /api/v1/returns {"code"}: return by scanning the label; answers the closed loan. */
+static int return_by_code(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id = 0;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = library_loan_return_code(app, &who, body, &id, http_err(r))) ||
+        (rc = library_loan_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int holds_list(http_req *r, void *ctx)
+{
+    return list(r, ctx, library_hold_list);
+}
+static int hold_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, library_hold_create, library_hold_get, "/api/v1/holds");
+}
+static int hold_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, library_hold_get);
+}
+static int hold_cancel(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, library_hold_cancel, library_hold_get);
+}
+
+/* ---- categories, readers, donations, figures ---- */
+
+static int cats_list(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = library_category_list(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+static int cat_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, library_category_create, library_category_get, "/api/v1/library/categories");
+}
+static int cat_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, library_category_get);
+}
+static int cat_patch(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, library_category_update, library_category_get);
+}
+static int reader_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, library_reader_get);
+}
+static int reader_patch(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, library_reader_update, library_reader_get);
+}
+static int donations_list(http_req *r, void *ctx)
+{
+    return list(r, ctx, library_donation_list);
+}
+static int donation_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, library_donation_create, library_donation_get, "/api/v1/library/donations");
+}
+static int donation_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, library_donation_get);
+}
+
+static int stats(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = library_stats(app, &who, community, clock_now_ms(), &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* ---- the public drift page ---- */
+
+static void html_text(strbuf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        switch (*s) {
+        case '<': strbuf_puts(b, "&lt;"); break;
+        case '>': strbuf_puts(b, "&gt;"); break;
+        case '&': strbuf_puts(b, "&amp;"); break;
+        case '"': strbuf_puts(b, "&quot;"); break;
+        case '\'': strbuf_puts(b, "&#39;"); break;
+        default: strbuf_append(b, s, 1); break;
+        }
+    }
+}
+
+static const char *str_of(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+static int drift(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    json_t *out = NULL;
+    nx_err e = {0};
+    int rc = library_drift(app, http_param(r, "code"), &out, &e);
+    const char *accept = http_header(r, "Accept");
+    if (accept && strstr(accept, "application/json")) {
+        if (rc) {
+            *http_err(r) = e;
+            return rc;
+        }
+        return http_reply_json(r, 200, out);
+    }
+    strbuf b;
+    strbuf_init(&b, 65536);
+    strbuf_puts(&b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                    "content=\"width=device-width,initial-scale=1\"><title>图书漂流</title><style>body{font:18px/1.7 "
+                    "sans-serif;margin:1.5em;max-width:36em;color:#222}h1{font-size:1.5em;margin:.2em 0}"
+                    ".muted{color:#666}ol{padding-left:1.4em}li{margin:.4em 0}</style></head><body>");
+    if (rc) {
+        strbuf_puts(&b, "<h1>图书漂流</h1><p>");
+        html_text(&b, rc == NX_ENOTFOUND ? "没有找到这本漂流书，请核对标签上的编号。" : "暂时无法查询，请稍后再试。");
+        strbuf_puts(&b, "</p>");
+    } else {
+        strbuf_puts(&b, "<p class=\"muted\">邻里图书馆 · 图书漂流</p><h1>《");
+        html_text(&b, str_of(out, "title"));
+        strbuf_puts(&b, "》</h1>");
+        if (*str_of(out, "author")) {
+            strbuf_puts(&b, "<p>作者：");
+            html_text(&b, str_of(out, "author"));
+            strbuf_puts(&b, "</p>");
+        }
+        strbuf_puts(&b, "<p>标签号：");
+        html_text(&b, str_of(out, "code"));
+        strbuf_puts(&b, "　状态：");
+        html_text(&b, str_of(out, "status_label"));
+        strbuf_puts(&b, "</p>");
+        if (*str_of(out, "donated_by")) {
+            strbuf_puts(&b, "<p>由 ");
+            html_text(&b, str_of(out, "donated_by"));
+            strbuf_puts(&b, " 捐赠");
+            if (*str_of(out, "donated_on")) {
+                strbuf_puts(&b, "（");
+                html_text(&b, str_of(out, "donated_on"));
+                strbuf_puts(&b, "）");
+            }
+            strbuf_puts(&b, "</p>");
+        }
+        json_t *j = json_object_get(out, "journey");
+        strbuf_printf(&b, "<h2>漂流旅程（共 %lld 站）</h2>", (long long)json_integer_value(json_object_get(out, "stops")));
+        if (json_array_size(j) == 0)
+            strbuf_puts(&b, "<p>这本书还在等待第一位读者。</p>");
+        else
+            strbuf_puts(&b, "<ol>");
+        size_t i;
+        json_t *stop;
+        json_array_foreach(j, i, stop) {
+            strbuf_puts(&b, "<li>");
+            html_text(&b, str_of(stop, "holder"));
+            strbuf_puts(&b, "　");
+            html_text(&b, str_of(stop, "from"));
+            strbuf_puts(&b, " 至 ");
+            html_text(&b, *str_of(stop, "to") ? str_of(stop, "to") : "今（正在阅读）");
+            strbuf_puts(&b, "</li>");
+        }
+        if (json_array_size(j))
+            strbuf_puts(&b, "</ol>");
+        strbuf_puts(&b, "<p class=\"muted\">读完请把书放回任一漂流书屋，让它继续旅行。为保护隐私，这里只显示读者的姓。</p>");
+    }
+    strbuf_puts(&b, "</body></html>");
+    json_decref(out);
+    rc = http_reply_bytes(r, rc == 0 ? 200 : rc == NX_ENOTFOUND ? 404 : http_status_of(rc), "text/html; charset=utf-8",
+                          b.data, b.len);
+    strbuf_cleanup(&b);
+    return rc;
+}
+
+int library_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/books", books_list, app, 0);
+    http_route(srv, "POST", "/api/v1/books", book_create, app, 0);
+    http_route(srv, "GET", "/api/v1/books/{id}", book_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/books/{id}", book_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/book-copies", copies_list, app, 0);
+    http_route(srv, "POST", "/api/v1/book-copies", copy_create, app, 0);
+    http_route(srv, "GET", "/api/v1/book-copies/{id}", copy_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/book-copies/{id}", copy_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/loans", loans_list, app, 0);
+    http_route(srv, "POST", "/api/v1/loans", loan_create, app, 0);
+    http_route(srv, "GET", "/api/v1/loans/{id}", loan_get, app, 0);
+    http_route(srv, "POST", "/api/v1/loans/{id}/return", loan_return, app, 0);
+    http_route(srv, "POST", "/api/v1/loans/{id}/renew", loan_renew, app, 0);
+    http_route(srv, "POST", "/api/v1/returns", return_by_code, app, 0);
+    http_route(srv, "GET", "/api/v1/holds", holds_list, app, 0);
+    http_route(srv, "POST", "/api/v1/holds", hold_create, app, 0);
+    http_route(srv, "GET", "/api/v1/holds/{id}", hold_get, app, 0);
+    http_route(srv, "POST", "/api/v1/holds/{id}/cancel", hold_cancel, app, 0);
+    http_route(srv, "GET", "/api/v1/library/categories", cats_list, app, 0);
+    http_route(srv, "POST", "/api/v1/library/categories", cat_create, app, 0);
+    http_route(srv, "GET", "/api/v1/library/categories/{id}", cat_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/library/categories/{id}", cat_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/library/readers/{id}", reader_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/library/readers/{id}", reader_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/library/donations", donations_list, app, 0);
+    http_route(srv, "POST", "/api/v1/library/donations", donation_create, app, 0);
+    http_route(srv, "GET", "/api/v1/library/donations/{id}", donation_get, app, 0);
+    http_route(srv, "GET", "/api/v1/library/stats", stats, app, 0);
+    http_route(srv, "GET", "/drift/{code}", drift, app, HTTP_PUBLIC);
+    return 0;
+}
