@@ -68,6 +68,21 @@ typedef struct nx_config {
     /* Networks of the reverse proxies in front (cidr_list_parse syntax, validated on set): the
      * client address of a request from one of them is taken from X-Forwarded-For. "" = none. */
     char trusted_proxies[512];
+    /* The message service (modules/messages) and its providers (notify/sms.h). */
+    int64_t msg_tick_ms;        /* the sender's period */
+    int64_t msg_retry_max;      /* attempts of an external message before it is failed */
+    int64_t msg_retry_base_s;   /* first back-off, doubling */
+    int64_t msg_voice_gap_s;    /* between two calls of an SOS call chain */
+    char tencent_secret_id[128];
+    char tencent_secret_key[128]; /* secret: dumped as <redacted>, never logged */
+    char tencent_region[32];
+    char tencent_sms_url[256];
+    char tencent_sms_app_id[64];
+    char tencent_sms_sign[64];
+    char tencent_sms_template[64];
+    char tencent_voice_url[256];
+    char tencent_voice_app_id[64];
+    char tencent_voice_template[64];
 } nx_config;
 
 extern nx_config nx_cfg; /* the process's configuration, filled by config_load */

@@ -9,6 +9,7 @@
 #include "modules/grid/grid.h"
 #include "modules/party/party.h"
 #include "modules/library/library.h"
+#include "modules/messages/messages.h"
 #include "modules/org/org.h"
 #include "modules/people/people.h"
 #include "modules/services/services.h"
@@ -111,6 +112,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     venues_routes(srv, app);
     volunteers_routes(srv, app);
     library_routes(srv, app);
+    messages_routes(srv, app);
     return 0;
 }
 
@@ -119,6 +121,8 @@ int cli_subscribe(struct dispatcher *d, nx_app *app)
     int rc = visits_subscribe(d, app);
     if (rc == 0)
         rc = services_subscribe(d, app);
+    if (rc == 0)
+        rc = messages_subscribe(d, app);
     return rc;
 }
 

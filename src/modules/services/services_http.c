@@ -475,29 +475,6 @@ static int roster(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, ascii, utf8, rows);
 }
 
-/* ---- notifications ---- */
-
-static int list_notifications(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int limit, rc;
-    const char *cursor = http_query(r, "cursor");
-    if (cursor && strlen(cursor) > 20)
-        return nx_fail(http_err(r), NX_EINVAL, "cursor", "分页游标无效");
-    json_t *out;
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
-        (rc = services_notifications(app, &who, cursor, limit, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-/* Marking a notification read has the delete shape (act on {id}, then 204 without a body). */
-static int read_notification(http_req *r, void *ctx)
-{
-    return app_http_delete(r, ctx, services_notification_read);
-}
-
 int services_routes(http_server *srv, nx_app *app)
 {
     http_route(srv, "GET", "/api/v1/service-items", list_items, app, 0);
@@ -522,8 +499,6 @@ int services_routes(http_server *srv, nx_app *app)
     http_route(srv, "GET", "/api/v1/allowance/coming-of-age", coming_of_age, app, 0);
     http_route(srv, "GET", "/api/v1/allowance/recipients", recipients, app, 0);
     http_route(srv, "GET", "/api/v1/allowance/roster", roster, app, 0);
-    http_route(srv, "GET", "/api/v1/notifications", list_notifications, app, 0);
-    http_route(srv, "POST", "/api/v1/notifications/{id}/read", read_notification, app, 0);
     http_route(srv, "GET", "/verify/{code}", verify, app, HTTP_PUBLIC);
     return 0;
 }

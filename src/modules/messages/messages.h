@@ -1,0 +1,101 @@
+/* messages.h — messages that reach people: the message service fed by events, the inbox of every
+ * account, notices to an audience with read receipts, briefing sessions, and the external channels
+ * (SMS, voice calls, WeCom) behind one interface.
+ *
+ * No module calls this one: it subscribes to the outbox (notify/dispatcher.h) and reads each event
+ * through the rules (message_rules, data): event kind → recipients (the resident concerned, their
+ * family, the assignee, the grid worker, the community's duty staff, the escalation chain) →
+ * channels → a Chinese template with {placeholders}. An event delivered twice is one message (a
+ * unique key over event, rule, channel and recipient). In-app messages land in the inbox at once;
+ * the others are queued rows that a ticker sends, retries with back-off, holds through quiet hours
+ * (unless urgent: an SOS) and records (queued, sent, delivered, failed, read, cancelled), all in
+ * the store so that a restart loses nothing.
+ *
+ * Rights: every account reads its own inbox (a resident's and their family's accounts share the
+ * resident's); RIGHT_NOTICE_WRITE writes notices and briefings and reads their receipts;
+ * RIGHT_MESSAGE_ADMIN edits the rules and reads the delivery log. All functions block on the store
+ * and are thread-safe. */
+#ifndef NX_MODULES_MESSAGES_H
+#define NX_MODULES_MESSAGES_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "modules/app.h"
+
+struct dispatcher;
+
+/* Event kinds (outbox). notice.published: payload {"notice_id", "recipients"}, subject "notice:<id>". */
+#define MESSAGES_EV_NOTICE_PUBLISHED "messages.notice.published"
+
+/* The placeholders a template may use; anything else is refused (NX_EINVAL naming the field). */
+extern const char *const messages_placeholders[];
+
+/* ---- the service (messages_service.c) ---- */
+
+/* Handle one event: match the rules, resolve the recipients, write the in-app messages and queue
+ * the others, in one write transaction; an event seen before writes nothing (idempotent). 0 or the
+ * store's error (the dispatcher retries). */
+struct nx_event;
+int messages_on_event(nx_app *app, const struct nx_event *ev, nx_err *e);
+/* Subscribe the service to every event ("messages.service"). */
+int messages_subscribe(struct dispatcher *d, nx_app *app);
+
+/* ---- the sender (messages_send.c) ---- */
+
+/* One run of the sender at now_ms: publish the notices whose time came, send the queued deliveries
+ * that are due (at most a batch), retry with back-off, stop call chains whose alarm was answered.
+ * Returns 0 or the store's error. */
+int messages_tick(nx_app *app, int64_t now_ms, nx_err *e);
+typedef struct messages_sender messages_sender;
+/* Start the sender's ticker (period from configuration msg_tick_ms) and configure the external
+ * channels from configuration; *out to pass to messages_sender_stop. */
+int messages_sender_start(nx_app *app, messages_sender **out, nx_err *e);
+void messages_sender_stop(messages_sender *s); /* NULL accepted */
+
+/* ---- inbox (messages_inbox.c) ---- */
+
+/* who's inbox, newest first: {"items": [{id, kind, title, body, link, created_at, read}],
+ * "next_cursor", "unread"}. unread_only narrows it. */
+int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor, int limit, bool unread_only,
+                        json_t **out, nx_err *e);
+/* {"unread": n} */
+int messages_inbox_count(nx_app *app, const nx_principal *who, json_t **out, nx_err *e);
+/* Mark one message read (NX_ENOTFOUND when not in who's inbox). */
+int messages_inbox_read(nx_app *app, const nx_principal *who, int64_t id, nx_err *e);
+/* Mark every message of who's inbox read; *count the number newly read. */
+int messages_inbox_read_all(nx_app *app, const nx_principal *who, int64_t *count, nx_err *e);
+/* who's preferences {muted: [channels], quiet_start, quiet_end} and their change. */
+int messages_prefs_get(nx_app *app, const nx_principal *who, json_t **out, nx_err *e);
+int messages_prefs_put(nx_app *app, const nx_principal *who, json_t *in, nx_err *e);
+
+/* ---- rules and the delivery log (messages_rules.c) ---- */
+
+int messages_rules_list(nx_app *app, const nx_principal *who, json_t **out, nx_err *e);
+/* Replace the rules with {"rules": [{kind, recipient, match_on?, channels, title, template, urgent?,
+ * enabled?}]}: every row validated (kinds, recipients, channels, placeholders) before anything is
+ * written. RIGHT_MESSAGE_ADMIN. */
+int messages_rules_put(nx_app *app, const nx_principal *who, json_t *in, nx_err *e);
+/* The delivery log in who's scope, newest first; filters status, channel, kind (NULL = any). */
+int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *status, const char *channel,
+                             const char *kind, const char *cursor, int limit, json_t **out, nx_err *e);
+
+/* ---- notices and briefings (messages_notices.c) ---- */
+
+int messages_notice_list(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out,
+                         nx_err *e);
+/* {community_id?, title, body, audience: {communities?, estates?, grids?, buildings?, tags?},
+ * channels?, publish_at? (ISO time; absent = now)}. NX_EINVAL (422, field "audience") when the
+ * audience matches nobody. RIGHT_NOTICE_WRITE. */
+int messages_notice_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+/* A notice; read by a resident (or family) marks it read for their resident. */
+int messages_notice_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* {"total", "read", "unread": [{resident_id, name (masked), grid_id, grid_name}], "read_list": [...]} */
+int messages_notice_receipts(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* Publish the scheduled notices whose time has come (the sender calls it); *count published. */
+int messages_notices_due(nx_app *app, int64_t now_ms, int *count, nx_err *e);
+typedef struct http_server http_server;
+int messages_routes(http_server *srv, nx_app *app); /* messages_http.c */
+
+#endif

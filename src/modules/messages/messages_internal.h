@@ -1,0 +1,51 @@
+/* messages_internal.h — shared by the message module's own files only. */
+#ifndef NX_MODULES_MESSAGES_INTERNAL_H
+#define NX_MODULES_MESSAGES_INTERNAL_H
+
+#include "modules/messages/messages.h"
+
+#include "base/clock.h"
+#include "base/jsonin.h"
+#include "base/str.h"
+#include "notify/dispatcher.h"
+#include "notify/outbox.h"
+#include "store/page.h"
+#include "store/query.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MSG_TITLE_MAX    60   /* characters of a rule's title */
+#define MSG_TEMPLATE_MAX 500  /* characters of a template */
+#define MSG_TEXT_MAX     2000 /* bytes of a rendered text */
+
+/* Channel names: "inapp", "sms", "voice", "wecom". */
+bool msg_channel_valid(const char *name);
+/* Check a comma list of channels ("inapp,sms"): 0 or NX_EINVAL naming field. */
+int msg_channels_check(const char *list, const char *field, nx_err *e);
+/* Whether the comma list has channel name. */
+bool msg_list_has(const char *list, const char *name);
+/* Check a template's {placeholders}: 0, or NX_EINVAL naming field with the unknown name. */
+int msg_template_check(const char *tpl, const char *field, nx_err *e);
+/* Render tpl with vars (a JSON object: strings and integers; absent names render empty) into out. */
+void msg_render(const char *tpl, json_t *vars, char *out, size_t cap);
+/* Minutes since local midnight of ms (UTC+8, as the rest of nuanxin); parse "HH:MM" (-1 bad). */
+int msg_local_minute(int64_t ms);
+int msg_parse_hhmm(const char *s);
+/* The end of the quiet window [start, end) (minutes of day, may wrap midnight) containing now_ms, or
+ * 0 when now_ms is outside it. */
+int64_t msg_quiet_until(int64_t now_ms, int start, int end);
+
+/* A person's preferences: owner "u" (account) or "r" (resident). No row: nothing muted, no quiet
+ * hours (quiet_start = quiet_end = -1). */
+typedef struct msg_prefs {
+    char muted[64];
+    int quiet_start, quiet_end;
+} msg_prefs;
+int msg_prefs_load(store_tx *tx, const char *owner_kind, int64_t owner_id, msg_prefs *p, nx_err *e);
+
+/* The sender's configuration (messages_send.c), read by the service to decide what to queue. */
+bool msg_channel_configured(const char *channel);
+int64_t msg_voice_gap_ms(void);
+
+#endif

@@ -1,0 +1,264 @@
+/* messages_send.c — the sender: queued deliveries out through the external channels, with retries.
+ *
+ * A ticker (store/ticker.h, one process at a time) runs messages_tick every msg_tick_ms: it
+ * publishes the notices whose time has come, then takes the queued deliveries that are due
+ * (next_at ≤ now) a batch at a time. For each: a voice call of a chain whose alarm has been
+ * acknowledged meanwhile is cancelled (the chain stops at the first answer); otherwise the phone is
+ * decrypted from its own table (residents, emergency_contacts, grid_members) only now, handed to the
+ * channel's provider, and wiped. The outcome is written back: sent (with the provider's reference),
+ * or — on a failure, a throttled answer or an answer that is not JSON — attempts + 1 and next_at
+ * pushed back (msg_retry_base_s doubling, at most an hour) until msg_retry_max attempts, then
+ * failed with the provider's words. Every state lives in the row, so a restart carries on where
+ * the last run stopped. The provider call happens outside any transaction.
+ *
+ * Providers (notify/sms.h) are configured from the configuration table: a channel with no provider
+ * is "not configured", and the service then queues nothing for it. Credentials and phone numbers
+ * are never logged. */
+#include "modules/messages/messages_internal.h"
+
+#include "base/log.h"
+#include "notify/sms.h"
+#include "store/ticker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct messages_sender {
+    store_ticker *ticker;
+};
+
+static sms_provider *sms_prov, *voice_prov;
+static int64_t voice_gap_ms = 60000, retry_base_ms = 30000;
+static int retry_max = 5;
+
+bool msg_channel_configured(const char *channel)
+{
+    if (strcmp(channel, "sms") == 0)
+        return sms_prov != NULL;
+    if (strcmp(channel, "voice") == 0)
+        return voice_prov != NULL;
+    return false;
+}
+
+int64_t msg_voice_gap_ms(void)
+{
+    return voice_gap_ms;
+}
+
+typedef struct due {
+    int64_t id, contact_id, resident_id;
+    int attempts;
+    char channel[8], contact_kind[12], subject[64];
+    char *body;
+} due;
+
+#define BATCH 20
+
+static int load_due(store *db, int64_t now, due *out, int *n, nx_err *e)
+{
+    *n = 0;
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_INT(now), P_INT(BATCH)};
+    if ((rc = store_query(tx,
+                          "SELECT id, channel, contact_kind, contact_id, resident_id, subject, body, attempts FROM "
+                          "message_deliveries WHERE status = 'queued' AND next_at <= $1 ORDER BY next_at, id LIMIT $2",
+                          p, 2, &r, e)) == 0) {
+        while (store_row(r) && *n < BATCH) {
+            due *d = &out[(*n)++];
+            memset(d, 0, sizeof *d);
+            d->id = store_int(r, 0);
+            str_copy(d->channel, store_text(r, 1), sizeof d->channel);
+            str_copy(d->contact_kind, store_text(r, 2), sizeof d->contact_kind);
+            d->contact_id = store_int(r, 3);
+            d->resident_id = store_int(r, 4);
+            str_copy(d->subject, store_text(r, 5) ? store_text(r, 5) : "", sizeof d->subject);
+            d->body = strdup(store_text(r, 6));
+            d->attempts = (int)store_int(r, 7);
+        }
+        rc = store_rows_end(r, e);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+/* Whether the alarm a voice chain is about is still unanswered. */
+static int alarm_open(store *db, const char *subject, bool *open, nx_err *e)
+{
+    *open = true;
+    int64_t id = 0;
+    if (!str_starts_with(subject, "alert:") || str_to_i64(subject + 6, 1, INT64_MAX, &id))
+        return 0;
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    char *state = NULL;
+    store_param p[] = {P_INT(id)};
+    rc = store_one_text(tx, "SELECT state FROM alerts WHERE id = $1", p, 1, &state, e);
+    store_rollback(tx);
+    if (rc == 0)
+        *open = strcmp(state, "open") == 0;
+    free(state);
+    return rc == NX_ENOTFOUND ? 0 : rc;
+}
+
+/* The phone of d's recipient, decrypted (free with field_plain_free); NULL in *phone when none. */
+static int phone_of(nx_app *app, const due *d, char **phone, nx_err *e)
+{
+    *phone = NULL;
+    const char *sql = NULL, *ctx = NULL;
+    if (strcmp(d->contact_kind, "resident") == 0) {
+        sql = "SELECT phone_enc FROM residents WHERE id = $1";
+        ctx = "resident.phone";
+    } else if (strcmp(d->contact_kind, "emergency") == 0) {
+        sql = "SELECT phone_enc FROM emergency_contacts WHERE id = $1";
+        ctx = "contact.phone";
+    } else if (strcmp(d->contact_kind, "member") == 0) {
+        sql = "SELECT phone_enc FROM grid_members WHERE id = $1";
+        ctx = "grid_member.phone";
+    } else
+        return 0;
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    store_param p[] = {P_INT(d->contact_id)};
+    if ((rc = store_query(tx, sql, p, 1, &r, e)) == 0) {
+        if (store_row(r) && !store_isnull(r, 0)) {
+            size_t n = 0;
+            const void *b = store_blob(r, 0, &n);
+            if (field_decrypt_ad(app->keys, ctx, b, n, phone) != 0)
+                *phone = NULL;
+        }
+        rc = store_rows_end(r, e);
+    }
+    store_rollback(tx);
+    return rc;
+}
+
+static int record(store *db, int64_t id, const char *status, int attempts, int64_t next_at, const char *error,
+                  const char *ref, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(status), P_INT(attempts), P_ID(next_at), P_TEXT(error), P_TEXT(ref), P_INT(now), P_INT(id)};
+    rc = store_exec(tx,
+                    "UPDATE message_deliveries SET status = $1, attempts = $2, next_at = $3, last_error = $4, "
+                    "provider_ref = COALESCE($5, provider_ref), sent_at = CASE WHEN $1 = 'sent' THEN $6 ELSE sent_at "
+                    "END, updated_at = $6 WHERE id = $7 AND status = 'queued'",
+                    p, 7, NULL, e);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+static int send_one(nx_app *app, due *d, int64_t now, nx_err *e)
+{
+    bool voice = strcmp(d->channel, "voice") == 0;
+    if (voice) {
+        bool open = true;
+        int rc = alarm_open(app->db, d->subject, &open, e);
+        if (rc)
+            return rc;
+        if (!open)
+            return record(app->db, d->id, "cancelled", d->attempts, 0, "告警已有人响应，呼叫停止", NULL, e);
+    }
+    sms_provider *prov = voice ? voice_prov : strcmp(d->channel, "sms") == 0 ? sms_prov : NULL;
+    if (!prov)
+        return record(app->db, d->id, "failed", d->attempts, 0, "渠道未配置", NULL, e);
+    char *phone = NULL;
+    int rc = phone_of(app, d, &phone, e);
+    if (rc)
+        return rc;
+    if (!phone)
+        return record(app->db, d->id, "failed", d->attempts, 0, "没有可用的手机号", NULL, e);
+    char ref[SMS_REF_MAX] = "";
+    nx_err pe;
+    nx_err_clear(&pe);
+    int src = sms_send(prov, phone, d->body, ref, &pe);
+    field_plain_free(phone);
+    int attempts = d->attempts + 1;
+    if (src == 0) {
+        nx_log(LOG_INFO, "messages.sent delivery=%lld channel=%s", (long long)d->id, d->channel);
+        return record(app->db, d->id, "sent", attempts, 0, NULL, ref, e);
+    }
+    nx_log(LOG_WARN, "messages.send_failed delivery=%lld channel=%s attempt=%d code=%s", (long long)d->id, d->channel,
+           attempts, nx_code_name(src));
+    if (attempts >= retry_max)
+        return record(app->db, d->id, "failed", attempts, 0, pe.msg, NULL, e);
+    int64_t wait = retry_base_ms;
+    for (int i = 1; i < attempts && wait < 3600000; i++)
+        wait *= 2;
+    if (wait > 3600000)
+        wait = 3600000;
+    return record(app->db, d->id, "queued", attempts, now + wait, pe.msg, NULL, e);
+}
+
+int messages_tick(nx_app *app, int64_t now_ms, nx_err *e)
+{
+    int published = 0;
+    int rc = messages_notices_due(app, now_ms, &published, e);
+    if (rc)
+        return rc;
+    due batch[BATCH];
+    int n = 0;
+    if ((rc = load_due(app->db, now_ms, batch, &n, e)))
+        return rc;
+    for (int i = 0; i < n; i++) {
+        if (rc == 0 && batch[i].body)
+            rc = send_one(app, &batch[i], now_ms, e);
+        free(batch[i].body);
+    }
+    return rc;
+}
+
+static int tick(void *ctx, int64_t now_ms, nx_err *e)
+{
+    return messages_tick(ctx, now_ms, e);
+}
+
+int messages_sender_start(nx_app *app, messages_sender **out, nx_err *e)
+{
+    *out = NULL;
+    const nx_config *c = app->cfg;
+    voice_gap_ms = c->msg_voice_gap_s * 1000;
+    retry_base_ms = c->msg_retry_base_s * 1000;
+    retry_max = (int)c->msg_retry_max;
+    int rc = sms_provider_from_config(c, SMS_KIND_SMS, &sms_prov, e);
+    if (rc == 0)
+        rc = sms_provider_from_config(c, SMS_KIND_VOICE, &voice_prov, e);
+    if (rc)
+        return rc;
+    messages_sender *s = calloc(1, sizeof *s);
+    if (!s)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_ticker_options o = {.name = "messages.sender", .period_ms = c->msg_tick_ms, .run_at_start = true, .fn = tick,
+                              .ctx = app};
+    if ((rc = store_ticker_start(app->db, &o, &s->ticker, e))) {
+        free(s);
+        return rc;
+    }
+    *out = s;
+    return 0;
+}
+
+void messages_sender_stop(messages_sender *s)
+{
+    if (!s)
+        return;
+    store_ticker_stop(s->ticker);
+    free(s);
+    sms_provider_free(sms_prov);
+    sms_provider_free(voice_prov);
+    sms_prov = voice_prov = NULL;
+}

@@ -1,0 +1,589 @@
+/* messages_service.c — the message service: every event of the outbox read through the rules.
+ *
+ * For one event the service finds the enabled rules of its kind (and whose match_on, if any, the
+ * payload satisfies), learns what the event is about — the object named by its subject (incident,
+ * problem, visit task, alert) read from its table, or, for kinds this file does not know (modules
+ * that land later), the payload's own resident_id, grid_id and assignee_user_id — resolves each
+ * rule's recipient into people, renders the rule's template, and writes, in ONE write transaction:
+ * a delivery row per (rule, channel, person) and, for the in-app channel, the inbox row. The
+ * delivery's unique key (event, rule, channel, person) makes a second delivery of the same event
+ * by the outbox write nothing, so the service is idempotent as the dispatcher requires.
+ *
+ * Recipients: resident — the resident concerned (an incident's reporter, a problem's resident, an
+ * alarm's wearer), whose inbox their own and their family's accounts read, and their own phone;
+ * family — the resident's emergency contacts in order (phones: SMS and the voice call chain, one
+ * call every msg_voice_gap_s until the alarm is acknowledged — the sender stops the chain);
+ * assignee — the account assigned (or, for a grid member without an account such as a grid police
+ * officer or a lawyer, their phone); grid_worker — the grid's worker accounts; duty — the
+ * community's staff accounts; escalation — the next in the chain: the level the event names
+ * (alarms: 0 grid worker, 1 duty staff, 2 family), else the community's staff, else the street's.
+ *
+ * External channels are queued (status queued, next_at) for the sender (messages_send.c) and only
+ * when the channel is configured; a person's muted channels and quiet hours apply unless the rule
+ * is urgent. Nothing here is personal data: texts carry titles and statuses, phones stay encrypted
+ * in their own tables until the sender decrypts one to send. Runs on the dispatcher thread. */
+#include "modules/messages/messages_internal.h"
+
+#include "base/log.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- what the event is about ---- */
+
+typedef struct about {
+    int64_t community, grid, resident, assignee_user, assignee_member, subject_id;
+    char type[32];
+    json_t *vars; /* the template's values */
+} about;
+
+/* The subject types this service can read. Columns: community, grid, resident, assignee user,
+ * assignee member, title, status, category, place, result, deadline. */
+static const struct {
+    const char *type, *sql, *staff_link, *resident_link;
+} lookups[] = {
+    {"incident",
+     "SELECT i.community_id, i.grid_id, i.reporter_resident_id, i.assignee_user_id, i.assignee_member_id, i.title, "
+     "i.status, cv.label, i.place, i.result, NULL FROM incidents i LEFT JOIN care_vocab cv ON cv.kind = "
+     "'incident_category' AND cv.code = i.category WHERE i.id = $1",
+     "/grid/incidents/%lld", "/m/incidents"},
+    {"problem",
+     "SELECT p.community_id, p.grid_id, p.resident_id, p.assignee_user_id, NULL, p.title, p.status, cv.label, NULL, "
+     "p.resolution, p.deadline FROM problems p LEFT JOIN care_vocab cv ON cv.kind = 'problem_category' AND cv.code "
+     "= p.category WHERE p.id = $1",
+     "/care/problems/%lld", "/m/problems/%lld"},
+    {"visit_task",
+     "SELECT t.community_id, t.grid_id, t.resident_id, t.assignee_user_id, NULL, NULL, t.status, t.kind, NULL, NULL, "
+     "t.due_date FROM visit_tasks t WHERE t.id = $1",
+     "/care/tasks?task=%lld", NULL},
+    {"alert",
+     "SELECT a.community_id, a.grid_id, a.resident_id, a.acked_by, NULL, NULL, a.state, a.kind, NULL, a.note, NULL "
+     "FROM alerts a WHERE a.id = $1",
+     "/alarms/%lld", "/m/alarms"},
+};
+
+static const struct {
+    const char *code, *label;
+} statuses[] = {
+    {"open", "待处理"},      {"assigned", "已分派"},   {"in_progress", "办理中"}, {"resolved", "已办结"},
+    {"closed", "已关闭"},    {"reported", "已上报"},   {"dispatched", "已派单"},  {"handled", "已处置"},
+    {"done", "已完成"},      {"cancelled", "已取消"},  {"acknowledged", "已响应"}, {"false_alarm", "误报"},
+};
+
+static const char *status_label(const char *code)
+{
+    for (size_t i = 0; i < sizeof statuses / sizeof statuses[0]; i++)
+        if (strcmp(statuses[i].code, code) == 0)
+            return statuses[i].label;
+    return code;
+}
+
+/* The alarm kinds of devices.h, as people say them. */
+static const char *alert_label(const char *kind)
+{
+    static const struct {
+        const char *code, *label;
+    } kinds[] = {{"sos", "紧急呼叫（SOS）"}, {"fall", "跌倒报警"},       {"taken_off", "手环被摘下"},
+                 {"low_battery", "电量低"},  {"fence", "越出电子围栏"}, {"heart_rate", "心率异常"},
+                 {"blood_pressure", "血压异常"}, {"spo2", "血氧偏低"}, {"temperature", "体温异常"},
+                 {"offline", "设备离线"},   {"no_activity", "长时间无活动"}, {"left_home", "离开住所"}};
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+        if (strcmp(kinds[i].code, kind) == 0)
+            return kinds[i].label;
+    return "告警";
+}
+
+static void set_text(json_t *vars, const char *key, const char *v)
+{
+    if (v && *v)
+        json_object_set_new(vars, key, json_string(v));
+}
+
+/* Fill a from the event: the payload's values, then the subject's row when its type is known. */
+static int read_about(store_tx *tx, const nx_event *ev, json_t *payload, about *a, int *lookup, nx_err *e)
+{
+    memset(a, 0, sizeof *a);
+    *lookup = -1;
+    a->vars = json_object();
+    a->community = ev->community_id;
+    a->resident = (int64_t)json_integer_value(json_object_get(payload, "resident_id"));
+    a->grid = (int64_t)json_integer_value(json_object_get(payload, "grid_id"));
+    a->assignee_user = (int64_t)json_integer_value(json_object_get(payload, "assignee_user_id"));
+    if (!a->assignee_user)
+        a->assignee_user = (int64_t)json_integer_value(json_object_get(payload, "user_id"));
+    const char *key;
+    json_t *v;
+    json_object_foreach(payload, key, v)
+    {
+        for (int i = 0; messages_placeholders[i]; i++)
+            if (strcmp(messages_placeholders[i], key) == 0 && (json_is_string(v) || json_is_integer(v)))
+                json_object_set(a->vars, key, v);
+    }
+    if (ev->subject) {
+        const char *colon = strchr(ev->subject, ':');
+        int64_t id = 0;
+        if (colon && (size_t)(colon - ev->subject) < sizeof a->type &&
+            str_to_i64(colon + 1, 1, INT64_MAX, &id) == 0) {
+            memcpy(a->type, ev->subject, (size_t)(colon - ev->subject));
+            a->type[colon - ev->subject] = '\0';
+            a->subject_id = id;
+            json_object_set_new(a->vars, "id", json_integer(id));
+        }
+    }
+    const char *akind = json_string_value(json_object_get(payload, "kind"));
+    if (akind && strcmp(a->type, "alert") == 0)
+        set_text(a->vars, "alert_kind", alert_label(akind));
+    for (int i = 0; i < (int)(sizeof lookups / sizeof lookups[0]) && a->subject_id; i++) {
+        if (strcmp(lookups[i].type, a->type) != 0)
+            continue;
+        *lookup = i;
+        store_rows *r;
+        store_param p[] = {P_INT(a->subject_id)};
+        int rc = store_query(tx, lookups[i].sql, p, 1, &r, e);
+        if (rc)
+            return rc;
+        if (store_row(r)) {
+            a->community = store_int(r, 0);
+            a->grid = store_int(r, 1);
+            a->resident = store_int(r, 2);
+            a->assignee_user = store_int(r, 3);
+            a->assignee_member = store_int(r, 4);
+            set_text(a->vars, "title", store_text(r, 5));
+            if (!store_isnull(r, 6))
+                set_text(a->vars, "status", status_label(store_text(r, 6)));
+            set_text(a->vars, "category", store_text(r, 7));
+            set_text(a->vars, "place", store_text(r, 8));
+            set_text(a->vars, "result", store_text(r, 9));
+            set_text(a->vars, "deadline", store_text(r, 10));
+            if (strcmp(a->type, "alert") == 0 && !store_isnull(r, 7))
+                set_text(a->vars, "alert_kind", alert_label(store_text(r, 7)));
+            if (strcmp(a->type, "alert") == 0)
+                a->assignee_user = 0; /* acked_by is who answered, not an assignee */
+        }
+        rc = store_rows_end(r, e);
+        if (rc)
+            return rc;
+    }
+    if (!json_object_get(a->vars, "title") && json_object_get(a->vars, "alert_kind"))
+        json_object_set(a->vars, "title", json_object_get(a->vars, "alert_kind"));
+    /* names of the community and the grid, and the event's time */
+    if (a->community) {
+        char *name = NULL;
+        store_param p[] = {P_INT(a->community)};
+        int rc = store_one_text(tx, "SELECT name FROM communities WHERE id = $1", p, 1, &name, e);
+        if (rc && rc != NX_ENOTFOUND)
+            return rc;
+        set_text(a->vars, "community", name);
+        free(name);
+    }
+    if (a->grid) {
+        char *name = NULL;
+        store_param p[] = {P_INT(a->grid)};
+        int rc = store_one_text(tx, "SELECT name FROM grids WHERE id = $1", p, 1, &name, e);
+        if (rc && rc != NX_ENOTFOUND)
+            return rc;
+        set_text(a->vars, "grid", name);
+        free(name);
+    }
+    char t[30];
+    clock_format_local(ev->at, t);
+    char when[12];
+    snprintf(when, sizeof when, "%.5s %.5s", t + 5, t + 11); /* "MM-DD HH:MM" */
+    set_text(a->vars, "time", when);
+    return 0;
+}
+
+/* ---- recipients ---- */
+
+enum { T_USER = 1, T_RESIDENT, T_EMERGENCY, T_MEMBER };
+
+typedef struct target {
+    int type;
+    int64_t user_id, resident_id, contact_id;
+    int seq;
+} target;
+
+#define TARGETS_MAX 200
+
+typedef struct targets {
+    target items[TARGETS_MAX];
+    int n;
+} targets;
+
+static void add(targets *ts, target t)
+{
+    for (int i = 0; i < ts->n; i++)
+        if (ts->items[i].type == t.type && ts->items[i].user_id == t.user_id &&
+            ts->items[i].resident_id == t.resident_id && ts->items[i].contact_id == t.contact_id)
+            return;
+    if (ts->n < TARGETS_MAX)
+        ts->items[ts->n++] = t;
+}
+
+/* Every active account of a query "SELECT id FROM users …" with one parameter. */
+static int add_users(store_tx *tx, const char *sql, int64_t param, targets *ts, nx_err *e)
+{
+    if (!param)
+        return 0;
+    store_rows *r;
+    store_param p[] = {P_INT(param)};
+    int rc = store_query(tx, sql, p, 1, &r, e);
+    if (rc)
+        return rc;
+    while (store_row(r))
+        add(ts, (target){.type = T_USER, .user_id = store_int(r, 0)});
+    return store_rows_end(r, e);
+}
+
+static int add_family(store_tx *tx, int64_t resident, targets *ts, nx_err *e)
+{
+    if (!resident)
+        return 0;
+    store_rows *r;
+    store_param p[] = {P_INT(resident)};
+    int rc = store_query(tx,
+                         "SELECT id FROM emergency_contacts WHERE resident_id = $1 ORDER BY is_primary DESC, sort, id",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    int seq = 0;
+    while (store_row(r))
+        add(ts, (target){.type = T_EMERGENCY, .resident_id = resident, .contact_id = store_int(r, 0), .seq = seq++});
+    return store_rows_end(r, e);
+}
+
+#define SQL_GRID_WORKERS "SELECT id FROM users WHERE role = 'grid' AND disabled = 0 AND grid_id = $1 ORDER BY id"
+#define SQL_DUTY "SELECT id FROM users WHERE role = 'staff' AND disabled = 0 AND community_id = $1 ORDER BY id"
+#define SQL_STREET                                                                                                 \
+    "SELECT u.id FROM users u JOIN communities c ON c.street_id = u.street_id WHERE u.role = 'street' AND "      \
+    "u.disabled = 0 AND c.id = $1 ORDER BY u.id"
+
+static int resolve(store_tx *tx, const char *recipient, const about *a, json_t *payload, targets *ts, nx_err *e)
+{
+    ts->n = 0;
+    if (strcmp(recipient, "resident") == 0) {
+        if (a->resident)
+            add(ts, (target){.type = T_RESIDENT, .resident_id = a->resident});
+        return 0;
+    }
+    if (strcmp(recipient, "family") == 0)
+        return add_family(tx, a->resident, ts, e);
+    if (strcmp(recipient, "assignee") == 0) {
+        if (a->assignee_user)
+            add(ts, (target){.type = T_USER, .user_id = a->assignee_user});
+        if (a->assignee_member) {
+            int64_t uid = 0;
+            store_param p[] = {P_INT(a->assignee_member)};
+            int rc = store_one_int(tx, "SELECT COALESCE(user_id, 0) FROM grid_members WHERE id = $1", p, 1, &uid, e);
+            if (rc && rc != NX_ENOTFOUND)
+                return rc;
+            if (uid)
+                add(ts, (target){.type = T_USER, .user_id = uid});
+            else if (rc == 0)
+                add(ts, (target){.type = T_MEMBER, .contact_id = a->assignee_member});
+        }
+        return 0;
+    }
+    if (strcmp(recipient, "grid_worker") == 0)
+        return add_users(tx, SQL_GRID_WORKERS, a->grid, ts, e);
+    if (strcmp(recipient, "duty") == 0)
+        return add_users(tx, SQL_DUTY, a->community, ts, e);
+    if (strcmp(recipient, "escalation") == 0) {
+        json_t *lv = json_object_get(payload, "level");
+        if (json_is_integer(lv)) {
+            json_int_t level = json_integer_value(lv);
+            if (level <= 0)
+                return add_users(tx, SQL_GRID_WORKERS, a->grid, ts, e);
+            if (level == 1)
+                return add_users(tx, SQL_DUTY, a->community, ts, e);
+            add(ts, (target){.type = T_RESIDENT, .resident_id = a->resident});
+            return add_family(tx, a->resident, ts, e);
+        }
+        int rc = add_users(tx, SQL_DUTY, a->community, ts, e);
+        if (rc == 0 && ts->n == 0)
+            rc = add_users(tx, SQL_STREET, a->community, ts, e);
+        return rc;
+    }
+    return 0; /* an unknown recipient in the table: nobody (the rules' PUT refuses one) */
+}
+
+/* ---- preferences ---- */
+
+int msg_prefs_load(store_tx *tx, const char *owner_kind, int64_t owner_id, msg_prefs *p, nx_err *e)
+{
+    memset(p, 0, sizeof *p);
+    p->quiet_start = p->quiet_end = -1;
+    store_rows *r;
+    store_param a[] = {P_TEXT(owner_kind), P_INT(owner_id)};
+    int rc = store_query(tx, "SELECT muted, quiet_start, quiet_end FROM message_prefs WHERE owner_kind = $1 AND "
+                             "owner_id = $2", a, 2, &r, e);
+    if (rc)
+        return rc;
+    if (store_row(r)) {
+        str_copy(p->muted, store_text(r, 0), sizeof p->muted);
+        p->quiet_start = msg_parse_hhmm(store_text(r, 1));
+        p->quiet_end = msg_parse_hhmm(store_text(r, 2));
+    }
+    return store_rows_end(r, e);
+}
+
+/* ---- writing ---- */
+
+typedef struct rule {
+    int64_t id;
+    char recipient[24], match_on[80], channels[64];
+    char *title, *tpl;
+    bool urgent;
+} rule;
+
+static bool rule_matches(const rule *ru, json_t *payload)
+{
+    if (!ru->match_on[0])
+        return true;
+    const char *eq = strchr(ru->match_on, '=');
+    if (!eq)
+        return false;
+    char key[64];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - ru->match_on), ru->match_on);
+    json_t *v = json_object_get(payload, key);
+    char num[32];
+    const char *s = json_string_value(v);
+    if (json_is_integer(v)) {
+        snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v));
+        s = num;
+    }
+    return s && strcmp(s, eq + 1) == 0;
+}
+
+static void link_for(int lookup, const about *a, bool resident, char *out, size_t cap)
+{
+    out[0] = '\0';
+    if (lookup < 0)
+        return;
+    const char *fmt = resident ? lookups[lookup].resident_link : lookups[lookup].staff_link;
+    if (!fmt)
+        return;
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+    if (strstr(fmt, "%lld"))
+        snprintf(out, cap, fmt, (long long)a->subject_id);
+    else
+        str_copy(out, fmt, cap);
+#pragma GCC diagnostic pop
+}
+
+/* Insert one delivery; *id 0 when it existed already (the same event seen before). */
+static int insert_delivery(store_tx *tx, const nx_event *ev, const rule *ru, const char *channel, const target *t,
+                           const about *a, const char *title, const char *body, const char *link, const char *status,
+                           int64_t next_at, int64_t *id, nx_err *e)
+{
+    static const char *const kinds[] = {"", "", "resident", "emergency", "member"};
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_INT(ev->id),
+                       P_INT(ru->id),
+                       P_TEXT(channel),
+                       P_INT(t->user_id),
+                       P_INT(t->resident_id),
+                       P_INT(t->type == T_RESIDENT && strcmp(channel, "inapp") != 0 ? t->resident_id : t->contact_id),
+                       P_TEXT(strcmp(channel, "inapp") == 0 ? "" : kinds[t->type]),
+                       P_ID(a->community),
+                       P_TEXT(ev->kind),
+                       P_TEXT(ev->subject),
+                       P_TEXT(title),
+                       P_TEXT(body),
+                       P_TEXT(link[0] ? link : NULL),
+                       P_INT(ru->urgent ? 1 : 0),
+                       P_INT(t->seq),
+                       P_TEXT(status),
+                       P_ID(next_at),
+                       P_INT(now)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "INSERT INTO message_deliveries (event_id, rule_id, channel, user_id, resident_id, contact_id, "
+                         "contact_kind, community_id, kind, subject, title, body, link, urgent, seq, status, next_at, "
+                         "created_at, updated_at, sent_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
+                         "$13, $14, $15, $16, $17, $18, $18, CASE WHEN $16 = 'delivered' THEN $18 ELSE NULL END) "
+                         "ON CONFLICT DO NOTHING RETURNING id",
+                         p, 18, &r, e);
+    if (rc)
+        return rc;
+    *id = store_row(r) ? store_int(r, 0) : 0;
+    return store_rows_end(r, e);
+}
+
+static int write_inapp(store_tx *tx, const nx_event *ev, const rule *ru, const target *t, const about *a,
+                       int lookup, const char *title, const char *body, nx_err *e)
+{
+    if (t->type != T_USER && t->type != T_RESIDENT)
+        return 0;
+    char link[160];
+    link_for(lookup, a, t->type == T_RESIDENT, link, sizeof link);
+    int64_t did = 0;
+    int rc = insert_delivery(tx, ev, ru, "inapp", t, a, title, body, link, "delivered", 0, &did, e);
+    if (rc || did == 0)
+        return rc;
+    store_param p[] = {P_ID(a->community), P_ID(t->type == T_RESIDENT ? t->resident_id : 0),
+                       P_ID(t->type == T_USER ? t->user_id : 0), P_TEXT(ev->kind), P_TEXT(title), P_TEXT(body),
+                       P_TEXT(link[0] ? link : NULL), P_INT(clock_now_ms()), P_INT(did)};
+    return store_exec(tx,
+                      "INSERT INTO notifications (community_id, resident_id, user_id, kind, title, body, link, "
+                      "created_at, delivery_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                      p, 9, NULL, e);
+}
+
+static int write_external(store_tx *tx, const nx_event *ev, const rule *ru, const char *channel, const target *t,
+                          const about *a, int lookup, const char *title, const char *body, nx_err *e)
+{
+    bool phone = strcmp(channel, "sms") == 0 || strcmp(channel, "voice") == 0;
+    if (phone ? t->type == T_USER : t->type != T_USER)
+        return 0; /* sms and voice need a phone; wecom an account */
+    if (!msg_channel_configured(channel))
+        return 0;
+    int64_t now = clock_now_ms(), next_at = now;
+    if (strcmp(channel, "voice") == 0)
+        next_at = now + (int64_t)t->seq * msg_voice_gap_ms();
+    if (!ru->urgent && t->type != T_MEMBER) {
+        msg_prefs pf;
+        int rc = msg_prefs_load(tx, t->type == T_USER ? "u" : "r", t->type == T_USER ? t->user_id : t->resident_id,
+                                &pf, e);
+        if (rc)
+            return rc;
+        if (msg_list_has(pf.muted, channel))
+            return 0;
+        int64_t until = msg_quiet_until(next_at, pf.quiet_start, pf.quiet_end);
+        if (until)
+            next_at = until;
+    }
+    char link[160];
+    link_for(lookup, a, t->type != T_USER, link, sizeof link);
+    int64_t did = 0;
+    return insert_delivery(tx, ev, ru, channel, t, a, title, body, link, "queued", next_at, &did, e);
+}
+
+static void rules_free(rule *rs, int n)
+{
+    for (int i = 0; i < n; i++) {
+        free(rs[i].title);
+        free(rs[i].tpl);
+    }
+    free(rs);
+}
+
+#define RULES_PER_KIND 32
+
+static int load_rules(store_tx *tx, const char *kind, rule **out, int *n, nx_err *e)
+{
+    *out = NULL;
+    *n = 0;
+    store_rows *r;
+    store_param p[] = {P_TEXT(kind)};
+    int rc = store_query(tx,
+                         "SELECT id, recipient, match_on, channels, title, template, urgent FROM message_rules WHERE "
+                         "kind = $1 AND enabled = 1 ORDER BY id",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    rule *rs = calloc(RULES_PER_KIND, sizeof *rs);
+    if (!rs) {
+        store_rows_free(r);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    int k = 0;
+    while (store_row(r)) {
+        if (k == RULES_PER_KIND)
+            continue;
+        rule *ru = &rs[k++];
+        ru->id = store_int(r, 0);
+        str_copy(ru->recipient, store_text(r, 1), sizeof ru->recipient);
+        str_copy(ru->match_on, store_text(r, 2), sizeof ru->match_on);
+        str_copy(ru->channels, store_text(r, 3), sizeof ru->channels);
+        ru->title = strdup(store_text(r, 4));
+        ru->tpl = strdup(store_text(r, 5));
+        ru->urgent = store_int(r, 6) != 0;
+        if (!ru->title || !ru->tpl) {
+            store_rows_free(r);
+            rules_free(rs, k);
+            return nx_fail(e, NX_ENOMEM, "", "内存不足");
+        }
+    }
+    if ((rc = store_rows_end(r, e))) {
+        rules_free(rs, k);
+        return rc;
+    }
+    *out = rs;
+    *n = k;
+    return 0;
+}
+
+int messages_on_event(nx_app *app, const nx_event *ev, nx_err *e)
+{
+    json_t *payload = json_loads(ev->payload, 0, NULL);
+    if (!json_is_object(payload)) {
+        json_decref(payload);
+        payload = json_object();
+    }
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc) {
+        json_decref(payload);
+        return rc;
+    }
+    rule *rs = NULL;
+    int nrules = 0, lookup = -1;
+    about a = {0};
+    targets *ts = NULL;
+    if ((rc = load_rules(tx, ev->kind, &rs, &nrules, e)) || nrules == 0)
+        goto done;
+    if ((rc = read_about(tx, ev, payload, &a, &lookup, e)))
+        goto done;
+    ts = malloc(sizeof *ts);
+    if (!ts) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto done;
+    }
+    for (int i = 0; rc == 0 && i < nrules; i++) {
+        const rule *ru = &rs[i];
+        if (!rule_matches(ru, payload))
+            continue;
+        if ((rc = resolve(tx, ru->recipient, &a, payload, ts, e)))
+            break;
+        char title[256], body[MSG_TEXT_MAX];
+        msg_render(ru->title, a.vars, title, sizeof title);
+        msg_render(ru->tpl, a.vars, body, sizeof body);
+        for (int k = 0; rc == 0 && k < ts->n; k++) {
+            const target *t = &ts->items[k];
+            if (msg_list_has(ru->channels, "inapp"))
+                rc = write_inapp(tx, ev, ru, t, &a, lookup, title, body, e);
+            static const char *const ext[] = {"sms", "voice", "wecom", NULL};
+            for (int c = 0; rc == 0 && ext[c]; c++)
+                if (msg_list_has(ru->channels, ext[c]))
+                    rc = write_external(tx, ev, ru, ext[c], t, &a, lookup, title, body, e);
+        }
+    }
+done:
+    free(ts);
+    json_decref(a.vars);
+    rules_free(rs, nrules);
+    json_decref(payload);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
+}
+
+static int on_event(store *s, const nx_event *ev, void *ctx)
+{
+    (void)s;
+    nx_err e;
+    nx_err_clear(&e);
+    int rc = messages_on_event(ctx, ev, &e);
+    if (rc)
+        nx_log(LOG_WARN, "messages.event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
+    return rc;
+}
+
+int messages_subscribe(struct dispatcher *d, nx_app *app)
+{
+    return dispatcher_subscribe(d, "messages.service", "", on_event, app);
+}

@@ -1,0 +1,102 @@
+"""fake_tencent — a local stand-in for Tencent Cloud SMS (SendSms) and voice messages (SendTtsVoice).
+
+It VERIFIES every request's TC3-HMAC-SHA256 signature as the provider documents it ("Signature
+v3": the canonical request over the content-type, host and x-tc-action headers and the SHA-256 of
+the body; the string to sign with the credential scope date/service/tc3_request; the key derived
+from "TC3" + SecretKey through the date, the service and "tc3_request") and answers by the called
+number's last digit: 9 a refusal ({"Response": {"Error": ...}}), 8 a body that is not JSON, 7
+throttling the first time and success after, anything else success. A request with a bad signature
+gets AuthFailure.SignatureFailure and is counted in bad_signatures. Runs in a thread of the test."""
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class Fake:
+    def __init__(self, secret_id, secret_key):
+        self.secret_id, self.secret_key = secret_id, secret_key
+        self.requests = []          # (service, action, number, text) of accepted-signature requests
+        self.bad_signatures = 0
+        self.throttled = set()
+        self.lock = threading.Lock()
+        fake = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                self.answer(fake.handle(self.path, self.headers, body))
+
+            def answer(self, out):
+                code, data = out
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+    def expected_auth(self, service, host, action, ts, body, content_type):
+        date = time.strftime("%Y-%m-%d", time.gmtime(int(ts)))
+        canonical = "\n".join(["POST", "/", "", f"content-type:{content_type}\nhost:{host}\nx-tc-action:{action.lower()}\n",
+                               "content-type;host;x-tc-action", hashlib.sha256(body).hexdigest()])
+        scope = f"{date}/{service}/tc3_request"
+        to_sign = "\n".join(["TC3-HMAC-SHA256", str(ts), scope, hashlib.sha256(canonical.encode()).hexdigest()])
+
+        def h(key, msg):
+            return hmac.new(key, msg.encode(), hashlib.sha256).digest()
+        k = h(h(h(("TC3" + self.secret_key).encode(), date), service), "tc3_request")
+        sig = hmac.new(k, to_sign.encode(), hashlib.sha256).hexdigest()
+        return (f"TC3-HMAC-SHA256 Credential={self.secret_id}/{scope}, "
+                f"SignedHeaders=content-type;host;x-tc-action, Signature={sig}")
+
+    def handle(self, path, headers, body):
+        service = "sms" if path.startswith("/sms") else "vms"
+        action = headers.get("X-TC-Action", "")
+        ts = headers.get("X-TC-Timestamp", "0")
+        want = self.expected_auth(service, headers.get("Host", ""), action, ts, body, headers.get("Content-Type", ""))
+        ok = (hmac.compare_digest(want, headers.get("Authorization", "")) and abs(time.time() - int(ts)) < 300
+              and headers.get("X-TC-Version") == ("2021-01-11" if service == "sms" else "2020-09-02")
+              and action == ("SendSms" if service == "sms" else "SendTtsVoice"))
+        if not ok:
+            with self.lock:
+                self.bad_signatures += 1
+            return 200, json.dumps({"Response": {"Error": {"Code": "AuthFailure.SignatureFailure",
+                                                           "Message": "signature"}, "RequestId": "x"}}).encode()
+        req = json.loads(body)
+        number = req["PhoneNumberSet"][0] if service == "sms" else req["CalledNumber"]
+        text = req["TemplateParamSet"][0]
+        with self.lock:
+            self.requests.append((service, action, number, text))
+            n = len(self.requests)
+            last = number[-1]
+            if last == "7" and number not in self.throttled:
+                self.throttled.add(number)
+                return 200, json.dumps({"Response": {"Error": {"Code": "RequestLimitExceeded", "Message": "slow down"},
+                                                     "RequestId": "x"}}).encode()
+        if last == "9":
+            return 200, json.dumps({"Response": {"Error": {"Code": "InvalidParameterValue.IncorrectPhoneNumber",
+                                                           "Message": "bad number"}, "RequestId": "x"}}).encode()
+        if last == "8":
+            return 502, b"<html>Bad Gateway</html>"
+        if service == "sms":
+            return 200, json.dumps({"Response": {"SendStatusSet": [{"SerialNo": f"sn-{n}", "PhoneNumber": number,
+                                                                    "Code": "Ok", "Message": "send success"}],
+                                                 "RequestId": "x"}}).encode()
+        return 200, json.dumps({"Response": {"SendStatus": {"CallId": f"call-{n}", "SessionContext": ""},
+                                             "RequestId": "x"}}).encode()
+
+    def calls(self, service=None, number=None):
+        with self.lock:
+            return [r for r in self.requests if (service is None or r[0] == service) and (number is None or r[2] == number)]
