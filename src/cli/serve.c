@@ -17,11 +17,8 @@
 #include "gateway/mqtt.h"
 #include "http/http.h"
 #include "modules/devices/devices_webhooks.h"
-<<<<<<< HEAD
 #include "modules/library/library.h"
-=======
 #include "modules/messages/messages.h"
->>>>>>> 46c9442 (messages (issue 17): one message service fed by the outbox — rules as data (event kind → resident, family, assignee, grid worker, duty staff, escalation chain → channels → Chinese template; unknown placeholders refused), idempotent per event, deliveries with retries and back-off in the store, quiet hours and muted channels (urgent SOS ignores them); inboxes for every account with read, read-all and unread counts; notices to an audience with exact receipts; Tencent Cloud SMS and voice (TC3-HMAC-SHA256) through outbound, the SOS call chain stopped by an acknowledgement; migration 016 on both backends; API test against a fake provider that verifies the signature)
 #include "modules/services/services.h"
 #include "modules/visits/visits.h"
 #include "notify/channel.h"
@@ -63,11 +60,8 @@ typedef struct {
     visits_scheduler *sched;
     store_ticker *sweep;
     store_ticker_options sweep_o;
-<<<<<<< HEAD
     library_ticker *library;
-=======
     messages_sender *msg;
->>>>>>> 46c9442 (messages (issue 17): one message service fed by the outbox — rules as data (event kind → resident, family, assignee, grid worker, duty staff, escalation chain → channels → Chinese template; unknown placeholders refused), idempotent per event, deliveries with retries and back-off in the store, quiet hours and muted channels (urgent SOS ignores them); inboxes for every account with read, read-all and unread counts; notices to an audience with exact receipts; Tencent Cloud SMS and voice (TC3-HMAC-SHA256) through outbound, the SOS call chain stopped by an acknowledgement; migration 016 on both backends; API test against a fake provider that verifies the signature)
     http_server *srv;
     cli_devices *devs;
     gw_mqtt *mq;
@@ -80,11 +74,8 @@ static void serving_stop(serving *sv)
     mqtt_stop(sv->mq);
     cli_devices_stop(sv->devs);
     http_server_free(sv->srv);
-<<<<<<< HEAD
     library_ticker_stop(sv->library);
-=======
     messages_sender_stop(sv->msg);
->>>>>>> 46c9442 (messages (issue 17): one message service fed by the outbox — rules as data (event kind → resident, family, assignee, grid worker, duty staff, escalation chain → channels → Chinese template; unknown placeholders refused), idempotent per event, deliveries with retries and back-off in the store, quiet hours and muted channels (urgent SOS ignores them); inboxes for every account with read, read-all and unread counts; notices to an audience with exact receipts; Tencent Cloud SMS and voice (TC3-HMAC-SHA256) through outbound, the SOS call chain stopped by an acknowledgement; migration 016 on both backends; API test against a fake provider that verifies the signature)
     store_ticker_stop(sv->sweep);
     visits_scheduler_stop(sv->sched);
     dispatcher_stop(sv->hooks);
@@ -124,12 +115,8 @@ static int serving_start(serving *sv)
      * exists so far (SMS and WeChat are interfaces waiting for a provider). */
     channel_register(&CHANNEL_LOG_STUB, NULL);
     if (cli_subscribe(sv->disp, app) || visits_scheduler_start(app, 0, &sv->sched, &e) ||
-<<<<<<< HEAD
         store_ticker_start(app->db, &sv->sweep_o, &sv->sweep, &e) ||
-        library_ticker_start(app, 0, &sv->library, &e)) {
-=======
-        store_ticker_start(app->db, &sv->sweep_o, &sv->sweep, &e) || messages_sender_start(app, &sv->msg, &e)) {
->>>>>>> 46c9442 (messages (issue 17): one message service fed by the outbox — rules as data (event kind → resident, family, assignee, grid worker, duty staff, escalation chain → channels → Chinese template; unknown placeholders refused), idempotent per event, deliveries with retries and back-off in the store, quiet hours and muted channels (urgent SOS ignores them); inboxes for every account with read, read-all and unread counts; notices to an audience with exact receipts; Tencent Cloud SMS and voice (TC3-HMAC-SHA256) through outbound, the SOS call chain stopped by an acknowledgement; migration 016 on both backends; API test against a fake provider that verifies the signature)
+        library_ticker_start(app, 0, &sv->library, &e) || messages_sender_start(app, &sv->msg, &e)) {
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
         return 1;
     }
