@@ -1181,6 +1181,7 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     if ((rc = demo_devices_fill(app, g->wjg_id, seed, out, e)))
         goto done;
     if ((rc = demo_volunteers_fill(app, g->community, g->wjg_id, seed, out, e)))
+        goto done;
     if ((rc = demo_library_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     *summary = out;

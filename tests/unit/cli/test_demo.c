@@ -231,6 +231,16 @@ static void test_fill_600(void)
     CHECK(count(&v, "SELECT count(*) FROM shops WHERE kind = 'market_stall'") >= 3);
     CHECK(count(&v, "SELECT count(*) FROM shops WHERE kind = 'restaurant'") >= 2);
     CHECK(count(&v, "SELECT count(*) FROM tags") >= 13);
+    /* The library (demo_library.c): a few hundred titles with drifting copies and loan history, the
+     * summary agreeing with the database, no copy on two open loans. */
+    CHECK(count(&v, "SELECT count(*) FROM books") >= 200);
+    CHECK_INT(int_of(s, "books"), count(&v, "SELECT count(*) FROM books"));
+    CHECK_INT(int_of(s, "book_loans"), count(&v, "SELECT count(*) FROM book_loans"));
+    CHECK(count(&v, "SELECT count(*) FROM book_copies WHERE kind = 'drift'") > 0);
+    CHECK(count(&v, "SELECT count(*) FROM book_loans WHERE returned_at IS NULL") > 0);
+    CHECK_INT(count(&v, "SELECT count(*) FROM book_copies c WHERE (c.status = 'on_loan') <> EXISTS (SELECT 1 FROM "
+                        "book_loans l WHERE l.copy_id = c.id AND l.returned_at IS NULL)"),
+              0);
 
     /* Every household lives in a room; every resident belongs to a household with one head. */
     CHECK_INT(count(&v, "SELECT count(*) FROM households WHERE room_id IS NULL OR grid_id IS NULL"), 0);
