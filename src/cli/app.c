@@ -4,6 +4,7 @@
 
 #include "base/log.h"
 #include "modules/accounts/accounts.h"
+#include "modules/canteen/canteen.h"
 #include "modules/devices/devices_webhooks.h"
 #include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
@@ -113,6 +114,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     volunteers_routes(srv, app);
     library_routes(srv, app);
     messages_routes(srv, app);
+    canteen_routes(srv, app);
     return 0;
 }
 

@@ -1184,6 +1184,8 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
         goto done;
     if ((rc = demo_library_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
+    if ((rc = demo_canteen_fill(app, g->community, g->wjg_id, seed, out, e)))
+        goto done;
     *summary = out;
     out = NULL;
     rc = 0;

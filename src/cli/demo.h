@@ -66,6 +66,13 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e);
  * days. Adds "devices" and "alerts" to summary. One write transaction. */
 int demo_devices_fill(nx_app *app, int64_t first_resident, unsigned seed, json_t *summary, nx_err *e);
 
+/* The canteen's three months (demo_canteen.c): dishes, price rules, menus for the last 90 days and
+ * the coming week, cards for first_resident (王建国) and the oldest residents of 60 and over with
+ * top-ups, and their counter sales on the hash chain. Adds "canteen_sales" and "canteen_cards" to
+ * summary. One write transaction. */
+int demo_canteen_fill(nx_app *app, int64_t community, int64_t first_resident, unsigned seed, json_t *summary,
+                      nx_err *e);
+
 /* ---- name data (demo_names.c), for demo.c and its test ---- */
 
 /* A surname and its relative frequency (per 10,000 people, roughly). */

@@ -1,0 +1,427 @@
+/* canteen_http.c — the canteen's routes under /api/v1/canteen: parse the request, call the rules
+ * (canteen_*.c), write the answer. Every route is authenticated; rights and scope are the rules'.
+ *
+ * POST /sales answers 201 with the sale when it was recorded now and 200 with the same sale when its
+ * client_ref was already known, so a counter can tell a retry from a new sale without a second
+ * request. The subsidy report answers JSON, or with format=xlsx the Excel claim as an attachment. */
+#include "modules/canteen/canteen.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/clock.h"
+#include "modules/app_http.h"
+
+/* The list filters every list route shares. */
+static int read_filter(http_req *r, nx_app *app, canteen_filter *f)
+{
+    memset(f, 0, sizeof *f);
+    bool present;
+    int rc;
+    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
+        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f->community_id)) ||
+        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &f->resident_id)))
+        return rc;
+    f->cursor = http_query(r, "cursor");
+    f->q = http_query(r, "q");
+    f->day = http_query(r, "date");
+    f->meal = http_query(r, "meal");
+    f->from = http_query(r, "from");
+    f->to = http_query(r, "to");
+    f->status = http_query(r, "status");
+    nx_date d;
+    if (f->day && date_parse(f->day, &d))
+        return nx_fail(http_err(r), NX_EINVAL, "date", "日期格式应为 YYYY-MM-DD");
+    if (f->from && date_parse(f->from, &d))
+        return nx_fail(http_err(r), NX_EINVAL, "from", "日期格式应为 YYYY-MM-DD");
+    if (f->to && date_parse(f->to, &d))
+        return nx_fail(http_err(r), NX_EINVAL, "to", "日期格式应为 YYYY-MM-DD");
+    return 0;
+}
+
+typedef int (*list_fn)(nx_app *, const nx_principal *, const canteen_filter *, json_t **, nx_err *);
+
+static int list_with(http_req *r, nx_app *app, list_fn fn)
+{
+    nx_principal who = app_principal(r);
+    canteen_filter f;
+    json_t *out;
+    int rc;
+    if ((rc = read_filter(r, app, &f)) || (rc = fn(app, &who, &f, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int dishes_list(http_req *r, void *ctx)
+{
+    return list_with(r, ctx, canteen_dish_list);
+}
+
+static int dishes_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, canteen_dish_create, canteen_dish_get, "/api/v1/canteen/dishes");
+}
+
+static int dish_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, canteen_dish_get);
+}
+
+static int menus_list(http_req *r, void *ctx)
+{
+    return list_with(r, ctx, canteen_menu_list);
+}
+
+static int menus_put(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, canteen_menu_put, canteen_menu_get, "/api/v1/canteen/menus");
+}
+
+static int menu_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, canteen_menu_get);
+}
+
+static int item_patch(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    json_t *body;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = canteen_item_update(app, &who, id, body, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "sold_out",
+                                             json_is_true(json_object_get(body, "sold_out"))));
+}
+
+static int rules_get(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = canteen_rules_get(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int rules_put(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t community = 0;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = canteen_rules_put(app, &who, body, http_err(r))))
+        return rc;
+    json_t *c = json_object_get(body, "community_id");
+    community = json_is_integer(c) ? json_integer_value(c) : 0;
+    if ((rc = canteen_rules_get(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int quote(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t resident = 0, item = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &resident)) ||
+        (rc = http_query_int(r, "menu_item_id", 1, INT64_MAX, &present, &item)))
+        return rc;
+    if (!present)
+        return nx_fail(http_err(r), NX_EINVAL, "menu_item_id", "请指定菜单项（menu_item_id）");
+    if ((rc = canteen_quote(app, &who, resident, item, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int cards_list(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    const char *code = http_query(r, "code");
+    if (code) {
+        nx_principal who = app_principal(r);
+        json_t *card;
+        int rc = canteen_card_by_code(app, &who, code, &card, http_err(r));
+        if (rc)
+            return rc;
+        return http_reply_json(r, 200, json_pack("{s:[o]}", "items", card));
+    }
+    return list_with(r, ctx, canteen_card_list);
+}
+
+static int cards_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, canteen_card_create, canteen_card_get, "/api/v1/canteen/cards");
+}
+
+static int card_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, canteen_card_get);
+}
+
+static int money(http_req *r, nx_app *app, bool refund)
+{
+    nx_principal who = app_principal(r);
+    int64_t id, txn = 0;
+    json_t *body, *card;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = canteen_card_topup(app, &who, id, body, refund, &txn, http_err(r))) ||
+        (rc = canteen_card_get(app, &who, id, &card, http_err(r))))
+        return rc;
+    json_t *out = json_pack("{s:I, s:o}", "txn_id", (json_int_t)txn, "card", card);
+    return http_reply_json(r, 201, out);
+}
+
+static int card_topup(http_req *r, void *ctx)
+{
+    return money(r, ctx, false);
+}
+
+static int card_refund(http_req *r, void *ctx)
+{
+    return money(r, ctx, true);
+}
+
+static int card_replace(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, nid = 0;
+    json_t *body, *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = canteen_card_replace(app, &who, id, body, &nid, http_err(r))) ||
+        (rc = canteen_card_get(app, &who, nid, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 201, out);
+}
+
+static int card_txns(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    canteen_filter f;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = read_filter(r, app, &f)) ||
+        (rc = canteen_card_txns(app, &who, id, &f, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int card_pdf(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = canteen_card_pdf(app, &who, id, &pdf, &len, http_err(r))))
+        return rc;
+    rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
+    free(pdf);
+    return rc;
+}
+
+static int card_qr(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    char *svg = NULL;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = canteen_card_qr_svg(app, &who, id, &svg, http_err(r))))
+        return rc;
+    rc = http_reply_bytes(r, 200, "image/svg+xml", svg, strlen(svg));
+    free(svg);
+    return rc;
+}
+
+static int diners(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = canteen_diner_search(app, &who, http_query(r, "q"), &out, http_err(r));
+    if (rc)
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int sales_create(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id = 0;
+    bool created = false;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = canteen_sale_create(app, &who, body, &id, &created, http_err(r))) ||
+        (rc = canteen_sale_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    if (created) {
+        char loc[64];
+        snprintf(loc, sizeof loc, "/api/v1/canteen/sales/%lld", (long long)id);
+        http_add_header(r, "Location", loc);
+    }
+    return http_reply_json(r, created ? 201 : 200, out);
+}
+
+static int sales_list(http_req *r, void *ctx)
+{
+    return list_with(r, ctx, canteen_sale_list);
+}
+
+static int sale_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, canteen_sale_get);
+}
+
+static int sale_reverse(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, rev = 0;
+    json_t *body, *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = canteen_sale_reverse(app, &who, id, body, &rev, http_err(r))) ||
+        (rc = canteen_sale_get(app, &who, rev, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 201, out);
+}
+
+static int chain_verify(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = canteen_chain_verify(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int report_subsidy(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    int rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community);
+    if (rc)
+        return rc;
+    const char *month = http_query(r, "month"), *format = http_query(r, "format");
+    char def[8];
+    if (!month) {
+        nx_date d = date_today();
+        snprintf(def, sizeof def, "%04d-%02d", d.y, d.m);
+        month = def;
+    }
+    if (format && strcmp(format, "xlsx") != 0 && strcmp(format, "json") != 0)
+        return nx_fail(http_err(r), NX_EINVAL, "format", "format 应为 json 或 xlsx");
+    if (format && strcmp(format, "xlsx") == 0) {
+        char path[256];
+        int64_t rows = 0;
+        if ((rc = http_export_path(path, sizeof path, http_err(r))))
+            return rc;
+        if ((rc = canteen_subsidy_xlsx(app, &who, month, community, path, &rows, http_err(r)))) {
+            unlink(path);
+            return rc;
+        }
+        char ascii[48], utf8[64];
+        snprintf(ascii, sizeof ascii, "canteen-subsidy-%s.xlsx", month);
+        snprintf(utf8, sizeof utf8, "助餐补贴申报-%s.xlsx", month);
+        return http_reply_export(r, path, NULL, ascii, utf8, rows);
+    }
+    json_t *out;
+    if ((rc = canteen_subsidy_report(app, &who, month, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int report_daily(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    int rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community);
+    if (rc)
+        return rc;
+    const char *day = http_query(r, "date");
+    char def[11];
+    if (!day) {
+        date_format(date_today(), def);
+        day = def;
+    }
+    json_t *out;
+    if ((rc = canteen_daily_report(app, &who, day, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int stats(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = canteen_stats(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+int canteen_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/canteen/dishes", dishes_list, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/dishes", dishes_create, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/dishes/{id}", dish_get, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/menus", menus_list, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/menus", menus_put, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/menus/{id}", menu_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/canteen/menu-items/{id}", item_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/price-rules", rules_get, app, 0);
+    http_route(srv, "PUT", "/api/v1/canteen/price-rules", rules_put, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/price-quote", quote, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/diners", diners, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/cards", cards_list, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/cards", cards_create, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/cards/{id}", card_get, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/cards/{id}/top-ups", card_topup, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/cards/{id}/refunds", card_refund, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/cards/{id}/replace", card_replace, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/cards/{id}/transactions", card_txns, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/cards/{id}/card.pdf", card_pdf, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/cards/{id}/qr.svg", card_qr, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/sales", sales_list, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/sales", sales_create, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/sales/verify", chain_verify, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/sales/{id}", sale_get, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/sales/{id}/reverse", sale_reverse, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/reports/subsidy", report_subsidy, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/reports/daily", report_daily, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/stats", stats, app, 0);
+    return 0;
+}
