@@ -5,6 +5,7 @@
 #include "base/log.h"
 #include "modules/accounts/accounts.h"
 #include "modules/canteen/canteen.h"
+#include "modules/courses/courses.h"
 #include "modules/devices/devices_webhooks.h"
 #include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
@@ -115,6 +116,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     library_routes(srv, app);
     messages_routes(srv, app);
     canteen_routes(srv, app);
+    courses_routes(srv, app);
     return 0;
 }
 

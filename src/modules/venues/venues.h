@@ -56,6 +56,10 @@ void venues_community_scope_q(const nx_principal *who, const char *alias, sqlq *
 
 /* Local (Asia/Shanghai) date and minute of the day as epoch ms. */
 int64_t venues_local_ms(nx_date d, int minute);
+/* The local date and "HH:MM" of an instant (courses show their sessions with it). */
+void venues_local_parts(int64_t ms, char date[11], char hhmm[6]);
+/* "HH:MM" → minutes after midnight (0..1440, "24:00" allowed); NX_EINVAL naming field. */
+int venues_parse_hhmm(const char *s, const char *field, int *out, nx_err *e);
 
 /* ---- rooms (venues.c) ---- */
 /* One page of rooms who may see. NX_EPERM without RIGHT_VENUE_MANAGE or RIGHT_SELF. */

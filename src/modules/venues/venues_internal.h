@@ -18,8 +18,6 @@ typedef struct venue_rules {
     char name[128];
 } venue_rules;
 
-/* "HH:MM" → minutes after midnight (0..1440, "24:00" allowed); NX_EINVAL naming field. */
-int venues_parse_hhmm(const char *s, const char *field, int *out, nx_err *e);
 /* ISO weekday (1 = Monday … 7 = Sunday) of a date. */
 int venues_weekday(nx_date d);
 /* Load room id, visible to who (venues_community_scope_q), on tx. NX_ENOTFOUND "活动室不存在". */
@@ -28,7 +26,5 @@ int venues_load_rules(store_tx *tx, const nx_principal *who, int64_t id, venue_r
 int venues_closed_on(store_tx *tx, const venue_rules *v, nx_date d, bool *closed, nx_err *e);
 /* Whether who manages rooms of community c. */
 bool venues_manages(const nx_principal *who, store_tx *tx, int64_t community_id);
-/* The local date and "HH:MM" of an instant. */
-void venues_local_parts(int64_t ms, char date[11], char hhmm[6]);
 
 #endif
