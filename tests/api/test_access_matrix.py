@@ -43,6 +43,7 @@ MATRIX = {
     "POST /api/v1/alerts/{id}/acknowledge": "ok/- 403/- ok/- ok/404 403/- 403/- 403/403 403/403",
     "POST /api/v1/alerts/{id}/resolve": "ok/- 403/- ok/- ok/404 403/- 403/- 403/403 403/403",
     "GET /api/v1/allowance/coming-of-age": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
+    "GET /api/v1/allowance/missing": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/allowance/recipients": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/allowance/roster": "ok/- ok/- ok/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/allowance/tiers": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",

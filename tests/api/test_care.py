@@ -176,6 +176,15 @@ def test_visit_need_problem_rating():
     check(st == 201 and own["source"] == "resident" and own["resident_id"] == ctx["res"][0]["id"], f"own problem {own}")
     st, resp, body = zhou.post("/api/v1/problems", {"category": "housing", "title": "x", "resident_id": ctx["res"][2]["id"]})
     check(is_problem(st, resp, body, 422, "resident_id"), "a resident cannot raise for someone else")
+    # the list that opens on the work: unresolved only, oldest first, paged forward
+    st, _, pend = ctx["staff"].get("/api/v1/problems?status=pending&order=oldest&limit=1")
+    check(st == 200 and pend["items"] and pend["items"][0]["status"] not in ("resolved", "closed"), f"pending {pend}")
+    st, _, nxt = ctx["staff"].get(f"/api/v1/problems?status=pending&order=oldest&limit=1&cursor={pend['next_cursor']}") \
+        if pend.get("next_cursor") else (200, None, {"items": []})
+    ids = [x["id"] for x in pend["items"] + nxt["items"]]
+    check_eq(ids, sorted(ids), "oldest first across pages")
+    st, resp, body = ctx["staff"].get("/api/v1/problems?order=sideways")
+    check(is_problem(st, resp, body, 422, "order") or is_problem(st, resp, body, 400), "bad order refused")
 
 
 def test_overdue_and_escalation():

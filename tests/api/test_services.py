@@ -397,6 +397,14 @@ def test_coming_of_age():
     check(all(i["resident_id"] != ctx["turning80"]["id"] for i in body.get("items", [])), "scoped to the community")
     st, resp, body = ctx["jumin"].get("/api/v1/allowance/coming-of-age")
     check(is_problem(st, resp, body, 403), "residents cannot read the outreach list")
+    # over 80 and not receiving: the 85-year-old approved above is not listed, an unreached 89-year-old is
+    st, _, miss = ctx["staff_a"].get("/api/v1/allowance/missing")
+    ids = [i["resident_id"] for i in miss.get("items", [])]
+    check(st == 200 and ctx["turning90"]["id"] in ids and ctx["old"]["id"] not in ids and miss["total"] == len(ids),
+          f"the outreach list of over-80s not receiving ({st} {miss})")
+    check(ctx["young"]["id"] not in ids and ctx["bres"]["id"] not in ids, "under 80 and other communities are not")
+    st, resp, body = ctx["jumin"].get("/api/v1/allowance/missing")
+    check(is_problem(st, resp, body, 403), "residents cannot read it")
 
 
 def test_stats_and_sweep():

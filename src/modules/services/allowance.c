@@ -545,6 +545,63 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
     return 0;
 }
 
+/* ---- outreach: over 80 and not receiving ---- */
+
+int services_allowance_missing(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_PEOPLE_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看居民名单");
+    nx_date today = services_local_date(now_ms);
+    char born_by[11];
+    nx_date b80 = {today.y - 80, today.m, today.d};
+    if (!date_valid(b80.y, b80.m, b80.d))
+        b80.d = 28; /* 29 February */
+    date_format(b80, born_by);
+    sqlq q;
+    sqlq_init(&q, "SELECT r.id, r.name, r.birth_date, g.name, "
+                  "(SELECT count(*) FROM service_applications sa JOIN service_items si ON si.id = sa.item_id "
+                  "WHERE sa.resident_id = r.id AND si.effect = 'allowance' AND sa.status IN ('draft', 'in_review', "
+                  "'returned')) FROM residents r LEFT JOIN grids g ON g.id = r.grid_id WHERE r.status = 'active' "
+                  "AND r.residence = 'registered' AND NOT EXISTS (SELECT 1 FROM allowance_recipients ar WHERE "
+                  "ar.resident_id = r.id AND ar.status = 'active')");
+    sqlq_add(&q, " AND r.birth_date <= $%d", P_TEXT(born_by));
+    perm_scope_q(who, "r.", "id", &q);
+    sqlq_sql(&q, " ORDER BY r.birth_date, r.id LIMIT %d", COMING_MAX + 1);
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = sqlq_query(tx, &q, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *items = json_array();
+    int seen = 0;
+    while (store_row(r)) {
+        if (++seen > COMING_MAX) {
+            store_rows_free(r);
+            store_rollback(tx);
+            json_decref(items);
+            return nx_fail(e, NX_ETOOBIG, "", "未领取高龄津贴的 80 周岁以上居民超过 %d 人，请按社区分别查看", COMING_MAX);
+        }
+        nx_date b;
+        int age = date_parse(store_text(r, 2), &b) == 0 ? date_age(b, today) : 0;
+        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:i, s:o, s:b}", "resident_id",
+                                               (json_int_t)store_int(r, 0), "name", store_text(r, 1), "birth_date",
+                                               store_text(r, 2), "age", age, "grid_name", store_json_text(r, 3),
+                                               "open_application", store_int(r, 4) > 0));
+    }
+    rc = store_rows_end(r, e);
+    store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
+    *out = json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(items), "items", items);
+    return 0;
+}
+
 /* ---- recipients and the roster ---- */
 
 static json_t *recipient_json(store_rows *r)

@@ -148,6 +148,10 @@ int services_allowance_tiers_save(nx_app *app, const nx_principal *who, json_t *
  * milestone first: {"month": "YYYY-MM", "items": [{"resident_id", "name", "birth_date",
  * "turning", "birthday", "receiving", "open_application", …}]}. */
 int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e);
+/* Allowance outreach: residents in scope (active, 户籍) aged 80 or more on now's day who do not
+ * receive the allowance, oldest first: {"total", "items": [{"resident_id", "name", "birth_date",
+ * "age", "grid_name", "open_application"}]}. Needs PEOPLE_READ; more than 5000 is NX_ETOOBIG. */
+int services_allowance_missing(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e);
 /* Recipients in scope with their current tier and status. */
 int services_allowance_recipients(nx_app *app, const nx_principal *who, const char *status, const char *cursor,
                                   int limit, json_t **out, nx_err *e);

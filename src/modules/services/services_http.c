@@ -432,6 +432,15 @@ static int coming_of_age(http_req *r, void *ctx)
     return rc ? rc : http_reply_json(r, 200, out);
 }
 
+static int allowance_missing(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = services_allowance_missing(app, &who, clock_now_ms(), &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
 static int recipients(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -497,6 +506,7 @@ int services_routes(http_server *srv, nx_app *app)
     http_route(srv, "GET", "/api/v1/allowance/tiers", get_tiers, app, 0);
     http_route(srv, "PUT", "/api/v1/allowance/tiers", put_tiers, app, 0);
     http_route(srv, "GET", "/api/v1/allowance/coming-of-age", coming_of_age, app, 0);
+    http_route(srv, "GET", "/api/v1/allowance/missing", allowance_missing, app, 0);
     http_route(srv, "GET", "/api/v1/allowance/recipients", recipients, app, 0);
     http_route(srv, "GET", "/api/v1/allowance/roster", roster, app, 0);
     http_route(srv, "GET", "/verify/{code}", verify, app, HTTP_PUBLIC);

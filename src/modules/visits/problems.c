@@ -408,9 +408,11 @@ int visits_problem_list(nx_app *app, const nx_principal *who, const care_filter 
     sqlq_init(&q, PROBLEM_COLS " WHERE 1 = 1");
     perm_scope_q(who, "p.", "resident_id", &q);
     static const char *const statuses[] = {"open", "assigned", "in_progress", "resolved", "closed", NULL};
-    if (f->status) {
+    if (f->status && strcmp(f->status, "pending") == 0) {
+        sqlq_sql(&q, " AND p.status NOT IN ('resolved', 'closed')");
+    } else if (f->status) {
         if (!vx_one_of(f->status, statuses))
-            return nx_fail(e, NX_EINVAL, "status", "状态应为 open、assigned、in_progress、resolved 或 closed");
+            return nx_fail(e, NX_EINVAL, "status", "状态应为 open、assigned、in_progress、resolved、closed 或 pending");
         sqlq_add(&q, " AND p.status = $%d", P_TEXT(f->status));
     }
     if (f->overdue)

@@ -73,11 +73,13 @@ struct dispatcher;
 typedef struct care_filter {
     int64_t community_id, grid_id, resident_id, care_file_id, assignee_user_id;
     const char *status;   /* care files: active (default), closed, all; tasks: open, done, cancelled;
-                             problems: open, assigned, in_progress, resolved, closed */
+                             problems: open, assigned, in_progress, resolved, closed, pending (not
+                             yet resolved); incidents: … and pending (reported or dispatched) */
     const char *level, *category, *kind;
     const char *from, *to; /* visits: visited_on range; tasks: due_date range (YYYY-MM-DD) */
     bool overdue;          /* tasks and problems: only overdue ones */
     bool escalated;        /* tasks: only those escalated to the community */
+    bool oldest;           /* order=oldest: oldest first (ascending id, the cursor pages forward) */
     const char *q;         /* care files: the resident's name (part), pinyin prefix or initials */
     const char *cursor;
     int limit;

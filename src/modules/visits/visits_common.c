@@ -114,9 +114,18 @@ int visits_list_page(nx_app *app, sqlq *q, const char *alias, const care_filter 
         int k = sqlq_param(q, eq[i].text ? P_TEXT(eq[i].text) : P_INT(eq[i].id));
         sqlq_sql(q, " AND %s%s = $%d", alias, eq[i].col, k);
     }
+    /* "total": the same filters counted (before the cursor), so a list and a home-page card say how
+     * much work there is */
+    sqlq count = *q;
+    int n = snprintf(count.sql, sizeof count.sql, "SELECT COUNT(*) FROM (%s) nx_count", q->sql);
+    if (n < 0 || (size_t)n >= sizeof count.sql)
+        count.over = true;
+    else
+        count.len = (size_t)n;
+    s.count = &count;
     if (after)
-        sqlq_sql(q, " AND %sid < $%d", alias, sqlq_param(q, P_INT(after)));
-    sqlq_sql(q, " ORDER BY %sid DESC", alias);
+        sqlq_sql(q, f->oldest ? " AND %sid > $%d" : " AND %sid < $%d", alias, sqlq_param(q, P_INT(after)));
+    sqlq_sql(q, f->oldest ? " ORDER BY %sid ASC" : " ORDER BY %sid DESC", alias);
     s.limit = f->limit;
     s.max = (int)app->cfg->page_max;
     return store_page_read(app->db, q, &s, out, e);

@@ -46,6 +46,10 @@ int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_er
     const char *esc = http_query(r, "escalated");
     if (esc && str_to_bool(esc, &f->escalated))
         return nx_fail(e, NX_EINVAL, "escalated", "escalated 应为 true 或 false");
+    const char *order = http_query(r, "order");
+    if (order && strcmp(order, "oldest") != 0 && strcmp(order, "newest") != 0)
+        return nx_fail(e, NX_EINVAL, "order", "order 应为 oldest 或 newest");
+    f->oldest = order && strcmp(order, "oldest") == 0;
     return http_query_limit(r, (int)cfg->page_default, (int)cfg->page_max, &f->limit);
 }
 

@@ -2,8 +2,10 @@
 import careen from './care.en.js'
 import svcen from './services.en.js'
 import deven from './devices.en.js'
+import workdayen from './workday.en.js'
 
 export default {
+  ...workdayen,
   ...careen,
   ...svcen,
   ...deven,

@@ -2,8 +2,10 @@
 import carezhCN from './care.zh-CN.js'
 import svczhCN from './services.zh-CN.js'
 import devzhCN from './devices.zh-CN.js'
+import workdayzhCN from './workday.zh-CN.js'
 
 export default {
+  ...workdayzhCN,
   ...carezhCN,
   ...svczhCN,
   ...devzhCN,
