@@ -1,7 +1,8 @@
 // A community worker's day in the browser (issue 19's "Must show"): the grid worker's home lists
 // their overdue visits (one row per resident) and a click lands on the filtered task list; the
 // problem list opens on the work (an open problem on its first page, oldest first) and the staff
-// rating dialog has no default; the allowance outreach tab lists residents over 80 not receiving it.
+// rating dialog has no default; the allowance outreach tab lists residents over 80 not receiving it;
+// the resident page (一人一档) links to his care file, an application and an alarm.
 // Screenshots go to tests/artifacts (90-…).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -68,5 +69,26 @@ test('the problem list opens on open problems, oldest first; rate on behalf star
   await staff.goto(BASE + '/services/allowance?tab=missing')
   await staff.locator('[data-test=missing-table]').waitFor()
   if (missing.items.length) await staff.locator('[data-test=missing-table] .el-table__row').first().waitFor()
+  assert.deepEqual(errors, [])
+})
+
+test('the resident page links to his care file, an application and an alarm', async () => {
+  const alerts = (await (await staff.request.get(BASE + '/api/v1/alerts?limit=100')).json()).items.filter((a) => a.resident_id)
+  const apps = (await (await staff.request.get(BASE + '/api/v1/service-applications?limit=200')).json()).items
+  const files = (await (await staff.request.get(BASE + '/api/v1/care-files?limit=200')).json()).items
+  const filed = new Set(files.map((f) => f.resident_id))
+  const withApp = new Set(apps.map((a) => a.resident_id))
+  const a = alerts.find((x) => filed.has(x.resident_id) && withApp.has(x.resident_id)) || alerts.find((x) => filed.has(x.resident_id))
+  assert.ok(a, 'a resident with a care file and an alarm in the demo')
+  await staff.goto(`${BASE}/residents/${a.resident_id}`)
+  await staff.locator('[data-test=hub-care-file]').waitFor()
+  await staff.locator('[data-test=hub-alarm]').first().waitFor()
+  if (withApp.has(a.resident_id)) await staff.locator('[data-test=hub-app]').first().waitFor()
+  await shot(staff, '92-resident-hub')
+  await staff.locator('[data-test=hub-alarm]').first().click()
+  await staff.waitForURL(/\/alarms\/\d+/)
+  await staff.goBack()
+  await staff.locator('[data-test=hub-care-file]').click()
+  await staff.waitForURL(/\/care\/files\/\d+/)
   assert.deepEqual(errors, [])
 })

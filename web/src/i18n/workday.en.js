@@ -11,4 +11,5 @@ export default {
     volunteer: 'Volunteer account: see and take volunteer tasks, record hours.', goCanteen: 'Open the canteen', goVolunteer: 'Open volunteering',
     comingSoon: 'This module is being built; it will open from here.', rateRequired: 'Choose a rating first',
   },
+  hub: { care: 'Care file', noFile: 'No care file', lastVisit: 'Last visit', nextTask: 'Next visit', problems: 'Problems', apps: 'Applications and allowance', alarms: 'Wristband alarms' },
 }

@@ -11,4 +11,5 @@ export default {
     volunteer: '志愿者账号：查看和认领志愿服务任务、登记服务时长。', goCanteen: '进入幸福食堂', goVolunteer: '进入志愿服务',
     comingSoon: '该模块正在建设中，上线后可从这里进入。', rateRequired: '请先选择评分',
   },
+  hub: { care: '关怀档案', noFile: '未建关怀档案', lastVisit: '上次走访', nextTask: '下次走访', problems: '诉求', apps: '办事申请与津贴', alarms: '手环报警' },
 }
