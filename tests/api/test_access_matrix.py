@@ -158,6 +158,7 @@ MATRIX = {
     "GET /api/v1/library/donations": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
     "POST /api/v1/library/donations": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/library/donations/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "GET /api/v1/library/labels": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/library/readers/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 ok/404 ok/404",
     "PATCH /api/v1/library/readers/{id}": "ok/ok 403/403 ok/404 403/403 403/403 403/403 403/403 403/403",
     "GET /api/v1/library/stats": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
