@@ -3,9 +3,11 @@ import careen from './care.en.js'
 import svcen from './services.en.js'
 import deven from './devices.en.js'
 import workdayen from './workday.en.js'
+import councilen from './council.en.js'
 
 export default {
   ...workdayen,
+  ...councilen,
   ...careen,
   ...svcen,
   ...deven,

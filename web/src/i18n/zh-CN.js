@@ -3,9 +3,11 @@ import carezhCN from './care.zh-CN.js'
 import svczhCN from './services.zh-CN.js'
 import devzhCN from './devices.zh-CN.js'
 import workdayzhCN from './workday.zh-CN.js'
+import councilzhCN from './council.zh-CN.js'
 
 export default {
   ...workdayzhCN,
+  ...councilzhCN,
   ...carezhCN,
   ...svczhCN,
   ...devzhCN,
