@@ -11,6 +11,9 @@
  * others) in the transaction of the register row, so not even the row versions of the counters tell
  * which one a given transaction changed. No event, audit entry or log line carries a choice. The
  * counts are shown only once the poll is closed, so watching them move cannot link a voter either.
+ * Caveat: until vacuum (PostgreSQL's dead tuples) or a checkpoint (SQLite's WAL pages) the database
+ * keeps old versions of the counters, which a superuser with page-level tools could compare against
+ * a transaction's register row; that is database-host access, guarded like the rest of the data.
  * In an open poll the register also keeps the choice, and staff see who voted what.
  *
  * Closing counts the electorate and the register: turnout below the poll's minimum publishes the
