@@ -354,6 +354,7 @@ MATRIX = {
     "GET /api/v1/council-meetings": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
     "POST /api/v1/council-meetings": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/council-meetings/{id}": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
+    "GET /api/v1/council-meetings/{id}/qr": "ok/- 403/- ok/- 403/- 403/- 403/- -/- -/-",
     "POST /api/v1/council-meetings/{id}/attendance": "422/- 403/- 422/- 403/- 403/- 403/- -/- -/-",
     "POST /api/v1/council-meetings/{id}/minutes": "422/- 403/- 422/- 403/- 403/- 403/- -/- -/-",
     "GET /api/v1/council-members": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",

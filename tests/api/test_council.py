@@ -135,6 +135,10 @@ def test_meeting_to_decision():
     ctx["meeting"] = m
     st, _, t = staff.get(f"/api/v1/topics/{ctx['topic']['id']}")
     check_eq(t["status"], "scheduled", "the topic is scheduled")
+    st, resp, svg = staff.get(f"/api/v1/council-meetings/{m['id']}/qr")
+    check(st == 200 and resp.getheader("Content-Type") == "image/svg+xml" and svg.startswith(b"<svg"), f"the check-in QR {st}")
+    st, resp, out = zhou.get(f"/api/v1/council-meetings/{m['id']}/qr")
+    check(is_problem(st, resp, out, 403), "the QR (it carries the code) is staff's")
     st, _, seen = zhou.get(f"/api/v1/council-meetings/{m['id']}")
     check(st == 200 and "checkin_code" not in seen, "a resident sees the meeting, not its code")
     st, resp, out = staff.post("/api/v1/decisions", {"meeting_id": m["id"], "topic_id": ctx["topic"]["id"], "text": "加装"})

@@ -117,6 +117,10 @@ int council_meeting_list(nx_app *app, const nx_principal *who, const council_fil
 /* Staff: {resident_id} (via staff, a resident of the estate). A resident: {code} — the meeting's QR
  * code (via qr). Idempotent (a second check-in changes nothing). */
 int council_meeting_attend(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* The meeting's check-in QR code as an SVG document (*svg malloc'd, the caller frees it): it carries
+ * the resident-page address "/m/council?meeting=<id>&code=<code>", which a phone's camera opens and
+ * the page checks in with. Staff only (the code is what lets a resident check in). */
+int council_meeting_qr(nx_app *app, const nx_principal *who, int64_t id, char **svg, nx_err *e);
 /* {minutes}: record the minutes; the meeting is held and its minutes published to the estate. */
 int council_meeting_minutes(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 

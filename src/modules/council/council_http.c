@@ -2,6 +2,8 @@
  * rules (council.c, council_meetings.c, council_polls.c), answer JSON. Thin and stateless; every
  * check of rights, scope and input is the rules' own. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "modules/app_http.h"
 #include "modules/council/council.h"
@@ -99,6 +101,20 @@ static int meeting_create(http_req *r, void *ctx)
 static int meeting_get(http_req *r, void *ctx)
 {
     return app_http_get(r, ctx, council_meeting_get);
+}
+static int meeting_qr(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    char *svg = NULL;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = council_meeting_qr(app, &who, id, &svg, http_err(r))))
+        return rc;
+    http_add_header(r, "Cache-Control", "no-store");
+    rc = http_reply_bytes(r, 200, "image/svg+xml", svg, strlen(svg));
+    free(svg);
+    return rc;
 }
 static int meeting_attend(http_req *r, void *ctx)
 {
@@ -237,6 +253,7 @@ int council_routes(http_server *srv, nx_app *app)
     http_route(srv, "GET", "/api/v1/council-meetings", meeting_list, app, 0);
     http_route(srv, "POST", "/api/v1/council-meetings", meeting_create, app, 0);
     http_route(srv, "GET", "/api/v1/council-meetings/{id}", meeting_get, app, 0);
+    http_route(srv, "GET", "/api/v1/council-meetings/{id}/qr", meeting_qr, app, 0);
     http_route(srv, "POST", "/api/v1/council-meetings/{id}/attendance", meeting_attend, app, 0);
     http_route(srv, "POST", "/api/v1/council-meetings/{id}/minutes", meeting_minutes, app, 0);
     http_route(srv, "GET", "/api/v1/decisions", decision_list, app, 0);

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "modules/visits/visits.h"
+#include "report/qr.h"
 #include "store/upload.h"
 
 /* ---- meetings ---- */
@@ -299,6 +300,49 @@ int council_meeting_attend(nx_app *app, const nx_principal *who, int64_t id, jso
 fail:
     store_rollback(tx);
     return rc;
+}
+
+int council_meeting_qr(nx_app *app, const nx_principal *who, int64_t id, char **svg, nx_err *e)
+{
+    int rc = cx_need_staff(who, e);
+    if (rc)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    int64_t estate, community;
+    char code[32];
+    rc = meeting_state(tx, who, id, &estate, &community, NULL, code, e);
+    store_rollback(tx);
+    if (rc)
+        return rc;
+    char text[128];
+    snprintf(text, sizeof text, "/m/council?meeting=%lld&code=%s", (long long)id, code);
+    qr_matrix m;
+    if ((rc = qr_encode(text, &m, e)))
+        return rc;
+    /* one path of unit squares, a 4-module quiet zone, scaled by the viewer */
+    int side = m.width + 8;
+    size_t cap = 256 + (size_t)m.width * (size_t)m.width * 24;
+    char *out = malloc(cap);
+    if (!out) {
+        qr_free(&m);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    size_t n = (size_t)snprintf(out, cap,
+                                "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 %d %d\" "
+                                "shape-rendering=\"crispEdges\"><rect width=\"%d\" height=\"%d\" fill=\"#fff\"/>"
+                                "<path fill=\"#000\" d=\"",
+                                side, side, side, side);
+    for (int y = 0; y < m.width; y++)
+        for (int x = 0; x < m.width; x++)
+            if (m.modules[y * m.width + x] && n + 24 < cap)
+                n += (size_t)snprintf(out + n, cap - n, "M%d %dh1v1h-1z", x + 4, y + 4);
+    if (n + 16 < cap)
+        snprintf(out + n, cap - n, "\"/></svg>");
+    qr_free(&m);
+    *svg = out;
+    return 0;
 }
 
 int council_meeting_minutes(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
