@@ -11,7 +11,7 @@ TEST_JOBS  ?= $(shell echo $$(( $(JOBS) * 2 )))
 DATA       ?= data
 LISTEN     ?= 127.0.0.1:8080
 
-.PHONY: all build deps run test test-fast asan release build-matrix web clean bench format check crash-long fuzz-long soak
+.PHONY: all build deps run test test-fast asan release build-matrix web clean bench format check crash-long fuzz-long soak deb pkg-test
 
 # $(call cmake_build,DIR,CMAKE OPTIONS): configure DIR (quietly) and build it.
 define cmake_build
@@ -60,8 +60,22 @@ test:
 	  (cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)) && \
 	  (cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(TEST_JOBS) -L 'unit|api')
-	@scripts/fuzz.sh 20  # each fuzz target (codecs, HTTP path/query, JSON bodies, CSV, xlsx, uploads, config) for 20 s (libFuzzer, clang), one per core at a time
+	@# Side by side: each fuzz target (codecs, HTTP path/query, JSON bodies, CSV, xlsx, uploads, config) for
+	@# 20 s (libFuzzer, clang, one per core at a time), and the Debian package built, linted, installed,
+	@# served, upgraded, removed and purged on this machine (scripts/pkg-test.sh; as root, as in CI).
+	@scripts/pkg-test.sh >$(BUILD)/pkg-test.out 2>&1 & pkg=$$!; \
+	  scripts/fuzz.sh 20; fz=$$?; wait $$pkg; pk=$$?; cat $(BUILD)/pkg-test.out; [ $$fz -eq 0 ] && [ $$pk -eq 0 ]
 	@scripts/e2e.sh  # browser tests (web app in headless chromium); prints node's test summary last
+
+# The Debian package in build-deb/ (scripts/deb.sh: the web app, then dpkg-buildpackage).
+deb:
+	@scripts/deps.sh package
+	@scripts/deb.sh
+
+# The package's own test alone (root; installs and removes it on this machine).
+pkg-test:
+	@scripts/deps.sh package
+	@scripts/pkg-test.sh
 
 test-fast: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages nuanxin needs that are missing on this machine. Idempotent and quick
-# when everything is present. Usage: scripts/deps.sh [build|test|run]
+# when everything is present. Usage: scripts/deps.sh [build|test|run|package]
 #   build: compilers and -dev libraries; run: build + what the demo needs; test: run + test tools.
 set -euo pipefail
 what=${1:-build}
@@ -18,10 +18,14 @@ test=(mosquitto wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-cli
 command -v node >/dev/null 2>&1 || run+=(nodejs)
 command -v npm >/dev/null 2>&1 || run+=(npm)
 test+=(chromium clang libclang-rt-14-dev)  # clang + its runtime: the libFuzzer targets (scripts/fuzz.sh)
+# The Debian package (make deb, scripts/pkg-test.sh): debhelper builds it, lintian checks it.
+package=(debhelper dpkg-dev fakeroot lintian)
+test+=("${package[@]}")
 
 pkgs=("${build[@]}")
 [ "$what" = run ] || [ "$what" = test ] && pkgs+=("${run[@]}")
 [ "$what" = test ] && pkgs+=("${test[@]}")
+[ "$what" = package ] && pkgs+=("${run[@]}" "${package[@]}")
 
 missing=()
 for p in "${pkgs[@]}"; do

@@ -41,7 +41,7 @@ enum { SECRET_URL = 1, SECRET_ALL = 2 };
 
 static const struct centry table[] = {
     {"data", C_STR, S(data_dir), "./data", 0, 0, false, "data directory (database, key file)"},
-    {"config", C_STR, S(config_file), "", 0, 0, false, "configuration file (default <data>/nuanxin.conf)"},
+    {"config", C_STR, S(config_file), "", 0, 0, false, "configuration file (default <data>/nuanxin.conf; without --data, /etc/nuanxin/nuanxin.conf when ./data has none)"},
     {"database", C_STR, S(database), "", 0, 0, true, "database file path or postgres:// URL (default <data>/nuanxin.db)"},
     {"key_file", C_STR, S(key_file), "", 0, 0, false, "field-encryption key file (default <data>/nuanxin.key)"},
     {"listen", C_STR, S(listen), "127.0.0.1:8080", 0, 0, false, "HTTP listen address HOST:PORT"},
@@ -291,6 +291,13 @@ static int on_ini(void *user, const char *section, const char *name, const char 
     return x->rc == 0;
 }
 
+#ifndef NX_SYSTEM_CONFIG
+#define NX_SYSTEM_CONFIG "/etc/nuanxin/nuanxin.conf"
+#endif
+#ifndef NX_SYSTEM_DATA
+#define NX_SYSTEM_DATA "/var/lib/nuanxin"
+#endif
+
 int config_load_file_env(nx_config *c, nx_err *e)
 {
     char path[600];
@@ -299,6 +306,15 @@ int config_load_file_env(nx_config *c, nx_err *e)
         str_copy(path, c->config_file, sizeof path);
     else
         snprintf(path, sizeof path, "%s/nuanxin.conf", c->data_dir);
+    /* An installed nuanxin (the Debian package) keeps its configuration in /etc and its data in
+     * /var/lib/nuanxin: a command typed with neither --data nor --config, where ./data has no
+     * configuration, uses those. */
+    if (!explicit && strcmp(c->data_dir, "./data") == 0 && access(path, R_OK) != 0 &&
+        access(NX_SYSTEM_CONFIG, R_OK) == 0) {
+        str_copy(path, NX_SYSTEM_CONFIG, sizeof path);
+        str_copy(c->data_dir, NX_SYSTEM_DATA, sizeof c->data_dir);
+        explicit = true;
+    }
     if (explicit || access(path, R_OK) == 0) {
         struct ini_ctx x = {c, e, 0};
         int line = ini_parse(path, on_ini, &x);

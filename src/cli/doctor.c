@@ -7,8 +7,8 @@
  * The exit status is 0 when no check is an error (warnings allowed), 1 otherwise, so scripts and
  * the package's tests can rely on it.
  *
- * upgrade is what the Debian package's postinst runs after a new binary is unpacked: when the
- * database is behind this binary, it takes a verified backup into the backup directory first, then
+ * upgrade is what the Debian package's postinst runs after a new binary is unpacked: it takes a
+ * verified backup into the backup directory first (always: an upgrade is the moment for one), then
  * migrates (every pending migration in one transaction: store_migrate). A failed migration leaves
  * the database exactly as it was — the previous version still opens it — and the message says where
  * the backup is and how to go back. A database newer than the binary (a downgrade) is refused
@@ -277,17 +277,17 @@ int cmd_upgrade(int argc, char **argv)
         cli_close_app(&app);
         return 1;
     }
-    if (version == newest) {
-        printf("数据库已是最新（结构版本 %d），无需迁移\n", version);
-        cli_close_app(&app);
-        return 0;
-    }
     cli_close_app(&app);
-    /* the backup, by the same command the timer runs (named, verified, recorded) */
+    /* the backup, by the same command the timer runs (named, verified, recorded) — also when there
+     * is nothing to migrate: an upgrade of the program is the moment to have one */
     char *bargv[] = {"backup", "--dir", (char *)dir, NULL};
     if (cmd_backup(3, bargv) != 0) {
-        fprintf(stderr, "nuanxin: 迁移前备份失败，未迁移；数据库保持结构版本 %d\n", version);
+        fprintf(stderr, "nuanxin: 升级前备份失败，未迁移；数据库保持结构版本 %d\n", version);
         return 1;
+    }
+    if (version == newest) {
+        printf("数据库已是最新（结构版本 %d），无需迁移\n", version);
+        return 0;
     }
     if (cli_open_app(&app, false, false))
         return 1;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 
 #define BANDS 21 /* 0-4 … 95-99, 100+ */
 #define MAX_GRIDS 512
@@ -181,5 +182,58 @@ done:
         return rc;
     }
     *out = res;
+    return 0;
+}
+
+/* One nx_meta value (NULL when absent) — the backup command's notes (cli/backup.c). */
+static char *meta(store_tx *tx, const char *key)
+{
+    char *v = NULL;
+    if (store_one_text(tx, "SELECT value FROM nx_meta WHERE key = $1", (store_param[]){P_TEXT(key)}, 1, &v, NULL))
+        return NULL;
+    return v;
+}
+
+int stats_health(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_AUDIT_READ))
+        return nx_fail(e, NX_EPERM, "", "无权查看系统状态");
+    int version = 0, newest = 0;
+    int rc = store_schema_version(app->db, &version, e);
+    if (rc == 0)
+        rc = store_schema_newest(app->db, &newest, e);
+    if (rc)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) != 0)
+        return rc;
+    char *ok_at = meta(tx, "backup_last_ok_at"), *at = meta(tx, "backup_last_at");
+    char *err = meta(tx, "backup_last_error"), *file = meta(tx, "backup_last_file");
+    store_rollback(tx);
+    int64_t ok_ms = ok_at ? strtoll(ok_at, NULL, 10) : 0, at_ms = at ? strtoll(at, NULL, 10) : 0;
+    int64_t now = clock_now_ms();
+    /* failed: the last run failed; stale: the last good one is older than 36 h (a night missed);
+     * never: no run recorded (the timer is not installed or has not run yet) */
+    const char *status = at_ms > ok_ms && err && *err ? "failed"
+                         : ok_ms == 0                 ? "never"
+                         : now - ok_ms > 36 * 3600000LL ? "stale"
+                                                      : "ok";
+    json_t *backup = json_pack("{s:s}", "status", status);
+    json_object_set_new(backup, "last_ok_at", ok_ms ? json_integer(ok_ms) : json_null());
+    json_object_set_new(backup, "last_run_at", at_ms ? json_integer(at_ms) : json_null());
+    /* only the file's name: where the backups live is the server's business */
+    const char *base = file ? strrchr(file, '/') : NULL;
+    json_object_set_new(backup, "file", file ? json_string(base ? base + 1 : file) : json_null());
+    json_object_set_new(backup, "error", at_ms > ok_ms && err && *err ? json_string(err) : json_null());
+    free(ok_at);
+    free(at);
+    free(err);
+    free(file);
+    json_t *disk = json_null();
+    struct statvfs vf;
+    if (statvfs(app->cfg->data_dir, &vf) == 0)
+        disk = json_pack("{s:I}", "free_bytes", (json_int_t)((uint64_t)vf.f_bavail * vf.f_frsize));
+    *out = json_pack("{s:{s:s,s:i,s:i},s:o,s:o}", "database", "backend", store_backend(app->db), "schema_version",
+                     version, "schema_newest", newest, "backup", backup, "disk", disk);
     return 0;
 }

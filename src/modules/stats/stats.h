@@ -9,6 +9,11 @@
  * one JSON object (new reference). Restricted to who's scope in SQL. */
 int stats_overview(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
 
+/* The installation's health for the console's card: {"database": {backend, schema_version,
+ * schema_newest}, "backup": {status ok|stale|failed|never, last_ok_at, last_run_at, file (name
+ * only), error}, "disk": {free_bytes}}. The backup fields are the notes `nuanxin backup --dir` (the
+ * nightly timer) leaves in nx_meta. NX_EPERM without RIGHT_AUDIT_READ. */
+int stats_health(nx_app *app, const nx_principal *who, json_t **out, nx_err *e);
 int stats_routes(http_server *srv, nx_app *app);
 
 #endif

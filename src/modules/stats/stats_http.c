@@ -17,8 +17,18 @@ static int overview_h(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+static int health_h(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = stats_health(app, &who, &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
 int stats_routes(http_server *srv, nx_app *app)
 {
+    http_route(srv, "GET", "/api/v1/system/health", health_h, app, 0);
     http_route(srv, "GET", "/api/v1/stats/overview", overview_h, app, 0);
     return 0;
 }

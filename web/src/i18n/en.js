@@ -3,16 +3,14 @@ import careen from './care.en.js'
 import svcen from './services.en.js'
 import deven from './devices.en.js'
 import workdayen from './workday.en.js'
-import councilen from './council.en.js'
-import volen from './volunteers.en.js'
+import sysen from './system.en.js'
 
 export default {
   ...workdayen,
-  ...councilen,
   ...careen,
   ...svcen,
   ...deven,
-  ...volen,
+  ...sysen,
   app: { name: 'Nuanxin Community', console: 'Staff console', resident: 'Residents', loading: 'Loading…', retry: 'Retry',
     empty: 'No data', error: 'Failed to load', back: 'Back', save: 'Save', cancel: 'Cancel', confirm: 'OK',
     edit: 'Edit', create: 'New', search: 'Search', reset: 'Reset', view: 'View', actions: 'Actions', all: 'All',
