@@ -227,7 +227,7 @@ def test_escalation_into_next_inbox():
     got = wait_for(lambda: len([t for t in titles(staff) if t == "走访任务逾期上报"]) > before)
     check(got, f"an overdue visit task escalates into the community staff's inbox {titles(staff)}")
     esc = [m for m in inbox(staff)["items"] if m["kind"] == "visits.task.escalated"]
-    check(esc and esc[0]["link"].startswith("/care/tasks") and not esc[0]["read"], f"linked, unread {esc[:1]}")
+    check(esc and esc[0]["link"] == f"/care/files/{f['id']}" and not esc[0]["read"], f"links to the care file, unread {esc[:1]}")
     check(wait_for(lambda: "诉求逾期上报：助餐配送中断" in titles(staff)), "an overdue problem escalates too")
     check_eq([d for d in deliveries(channel="inapp") if d["kind"] == "visits.task.escalated"
               and d["user_id"] == ctx["uid"]["msg_g1"]], [],

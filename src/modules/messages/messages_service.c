@@ -32,33 +32,34 @@
 /* ---- what the event is about ---- */
 
 typedef struct about {
-    int64_t community, grid, resident, assignee_user, assignee_member, subject_id;
+    int64_t community, grid, resident, assignee_user, assignee_member, subject_id, link_id;
     char type[32];
     json_t *vars; /* the template's values */
 } about;
 
 /* The subject types this service can read. Columns: community, grid, resident, assignee user,
- * assignee member, title, status, category, place, result, deadline. */
+ * assignee member, title, status, category, place, result, deadline, and the id the staff link
+ * names (a visit task opens its care file). */
 static const struct {
     const char *type, *sql, *staff_link, *resident_link;
 } lookups[] = {
     {"incident",
      "SELECT i.community_id, i.grid_id, i.reporter_resident_id, i.assignee_user_id, i.assignee_member_id, i.title, "
-     "i.status, cv.label, i.place, i.result, NULL FROM incidents i LEFT JOIN care_vocab cv ON cv.kind = "
+     "i.status, cv.label, i.place, i.result, NULL, i.id FROM incidents i LEFT JOIN care_vocab cv ON cv.kind = "
      "'incident_category' AND cv.code = i.category WHERE i.id = $1",
      "/grid/incidents/%lld", "/m/incidents"},
     {"problem",
      "SELECT p.community_id, p.grid_id, p.resident_id, p.assignee_user_id, NULL, p.title, p.status, cv.label, NULL, "
-     "p.resolution, p.deadline FROM problems p LEFT JOIN care_vocab cv ON cv.kind = 'problem_category' AND cv.code "
+     "p.resolution, p.deadline, p.id FROM problems p LEFT JOIN care_vocab cv ON cv.kind = 'problem_category' AND cv.code "
      "= p.category WHERE p.id = $1",
      "/care/problems/%lld", "/m/problems/%lld"},
     {"visit_task",
      "SELECT t.community_id, t.grid_id, t.resident_id, t.assignee_user_id, NULL, NULL, t.status, t.kind, NULL, NULL, "
-     "t.due_date FROM visit_tasks t WHERE t.id = $1",
-     "/care/tasks?task=%lld", NULL},
+     "t.due_date, t.care_file_id FROM visit_tasks t WHERE t.id = $1",
+     "/care/files/%lld", NULL},
     {"alert",
-     "SELECT a.community_id, a.grid_id, a.resident_id, a.acked_by, NULL, NULL, a.state, a.kind, NULL, a.note, NULL "
-     "FROM alerts a WHERE a.id = $1",
+     "SELECT a.community_id, a.grid_id, a.resident_id, a.acked_by, NULL, NULL, a.state, a.kind, NULL, a.note, NULL, "
+     "a.id FROM alerts a WHERE a.id = $1",
      "/alarms/%lld", "/m/alarms"},
 };
 
@@ -155,6 +156,7 @@ static int read_about(store_tx *tx, const nx_event *ev, json_t *payload, about *
             set_text(a->vars, "place", store_text(r, 8));
             set_text(a->vars, "result", store_text(r, 9));
             set_text(a->vars, "deadline", store_text(r, 10));
+            a->link_id = store_int(r, 11);
             if (strcmp(a->type, "alert") == 0 && !store_isnull(r, 7))
                 set_text(a->vars, "alert_kind", alert_label(store_text(r, 7)));
             if (strcmp(a->type, "alert") == 0)
@@ -361,12 +363,12 @@ static void link_for(int lookup, const about *a, bool resident, char *out, size_
     if (lookup < 0)
         return;
     const char *fmt = resident ? lookups[lookup].resident_link : lookups[lookup].staff_link;
-    if (!fmt)
+    if (!fmt || (strstr(fmt, "%lld") && !a->link_id))
         return;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
     if (strstr(fmt, "%lld"))
-        snprintf(out, cap, fmt, (long long)a->subject_id);
+        snprintf(out, cap, fmt, (long long)a->link_id);
     else
         str_copy(out, fmt, cap);
 #pragma GCC diagnostic pop
@@ -522,9 +524,20 @@ int messages_on_event(nx_app *app, const nx_event *ev, nx_err *e)
         json_decref(payload);
         payload = json_object();
     }
+    /* Most events have no rule: a read answers that without taking the writer's lock. */
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc) {
+    int64_t nrule = 0;
+    store_param kp[] = {P_TEXT(ev->kind)};
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc == 0) {
+        rc = store_one_int(tx, "SELECT count(*) FROM message_rules WHERE kind = $1 AND enabled = 1", kp, 1, &nrule, e);
+        store_rollback(tx);
+    }
+    if (rc || nrule == 0) {
+        json_decref(payload);
+        return rc;
+    }
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
         json_decref(payload);
         return rc;
     }

@@ -4,6 +4,9 @@ import svcen from './services.en.js'
 import deven from './devices.en.js'
 import workdayen from './workday.en.js'
 import sysen from './system.en.js'
+import councilen from './council.en.js'
+import volen from './volunteers.en.js'
+import msgen from './messages.en.js'
 
 export default {
   ...workdayen,
@@ -11,6 +14,8 @@ export default {
   ...svcen,
   ...deven,
   ...sysen,
+  ...volen,
+  ...msgen,
   app: { name: 'Nuanxin Community', console: 'Staff console', resident: 'Residents', loading: 'Loading…', retry: 'Retry',
     empty: 'No data', error: 'Failed to load', back: 'Back', save: 'Save', cancel: 'Cancel', confirm: 'OK',
     edit: 'Edit', create: 'New', search: 'Search', reset: 'Reset', view: 'View', actions: 'Actions', all: 'All',

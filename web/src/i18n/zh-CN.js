@@ -4,6 +4,9 @@ import svczhCN from './services.zh-CN.js'
 import devzhCN from './devices.zh-CN.js'
 import workdayzhCN from './workday.zh-CN.js'
 import syszhCN from './system.zh-CN.js'
+import councilzhCN from './council.zh-CN.js'
+import volzhCN from './volunteers.zh-CN.js'
+import msgzhCN from './messages.zh-CN.js'
 
 export default {
   ...workdayzhCN,
@@ -11,6 +14,8 @@ export default {
   ...svczhCN,
   ...devzhCN,
   ...syszhCN,
+  ...volzhCN,
+  ...msgzhCN,
   app: { name: '暖心社区', console: '社区工作台', resident: '居民端', loading: '正在加载…', retry: '重试',
     empty: '暂无数据', error: '加载失败', back: '返回', save: '保存', cancel: '取消', confirm: '确定',
     edit: '编辑', create: '新增', search: '搜索', reset: '重置', view: '查看', actions: '操作', all: '全部',

@@ -1,0 +1,17 @@
+// The message module's API (docs/openapi.json, tag 消息与通知; docs/messages.md): every account's
+// inbox, preferences, notices and their receipts, the rules and the delivery log.
+import { get, post, request } from './http'
+
+export const listInbox = (query) => get('/api/v1/notifications', query)
+export const unreadCount = () => get('/api/v1/notifications/unread-count')
+export const readMessage = (id) => post(`/api/v1/notifications/${id}/read`)
+export const readAll = () => post('/api/v1/notifications/read-all')
+export const getPrefs = () => get('/api/v1/message-preferences')
+export const putPrefs = (body) => request('PUT', '/api/v1/message-preferences', { body })
+export const listNotices = (query) => get('/api/v1/notices', query)
+export const getNotice = (id) => get(`/api/v1/notices/${id}`)
+export const createNotice = (body) => post('/api/v1/notices', body)
+export const noticeReceipts = (id) => get(`/api/v1/notices/${id}/receipts`)
+export const listRules = () => get('/api/v1/message-rules')
+export const putRules = (body) => request('PUT', '/api/v1/message-rules', { body })
+export const listDeliveries = (query) => get('/api/v1/message-deliveries', query)

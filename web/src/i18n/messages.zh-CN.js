@@ -1,0 +1,17 @@
+// 消息与通知页面的文字（issue 17）。
+export default {
+  navMsg: { group: '消息与通知', notices: '通知公告', deliveries: '发送记录', rules: '消息规则' },
+  msg: {
+    inbox: '消息', readAll: '全部已读', empty: '暂无消息', notices: '通知公告', publish: '发布通知', title: '标题', body: '正文',
+    status: '状态', when: '时间', readOf: '已读/人数', receipts: '阅读回执', audience: '通知对象', whole: '整个社区',
+    grids: '选择网格', estates: '选择小区', tags: '选择标签（如独居、党员）', publishAt: '定时发布', now: '不填则立即发布',
+    alsoSms: '同时发送短信（免打扰时段顺延）', publishedOk: '已发布，送达 {n} 位居民', scheduledOk: '已定时，到时自动发布',
+    readSummary: '已读 {read} / 共 {total} 人', unreadList: '未读名单', readList: '已读', name: '姓名', grid: '网格', readAt: '阅读时间',
+    statuses: { published: '已发布', scheduled: '待发布', failed: '未发布', draft: '草稿' },
+    deliveries: '发送记录', channel: '渠道', attempts: '尝试', error: '失败原因',
+    dstatus: { queued: '排队中', sent: '已发送', delivered: '已送达', failed: '失败', read: '已读', cancelled: '已取消' },
+    channels: { inapp: '站内', sms: '短信', voice: '语音电话', wecom: '企业微信' },
+    rules: '消息规则', placeholders: '可用占位符', kind: '事件', recipient: '接收人', template: '模板', urgent: '紧急', enabled: '启用',
+    recipients: { resident: '当事居民', family: '家属', assignee: '承办人', grid_worker: '网格员', duty: '值班人员', escalation: '上报链' },
+  },
+}
