@@ -1189,6 +1189,7 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     if ((rc = demo_canteen_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     if ((rc = demo_council_fill(app, g->community, g->wjg_id, seed, out, e)))
+        goto done;
     if ((rc = demo_messages_fill(app, g->community, g->wjg_id, out, e)))
         goto done;
     *summary = out;
