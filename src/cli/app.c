@@ -6,6 +6,7 @@
 #include "modules/accounts/accounts.h"
 #include "modules/canteen/canteen.h"
 #include "modules/courses/courses.h"
+#include "modules/council/council.h"
 #include "modules/devices/devices_webhooks.h"
 #include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
@@ -117,6 +118,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     messages_routes(srv, app);
     canteen_routes(srv, app);
     courses_routes(srv, app);
+    council_routes(srv, app);
     return 0;
 }
 

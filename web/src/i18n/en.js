@@ -9,6 +9,7 @@ import volen from './volunteers.en.js'
 import msgen from './messages.en.js'
 
 export default {
+  ...councilen,
   ...workdayen,
   ...careen,
   ...svcen,

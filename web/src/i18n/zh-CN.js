@@ -9,6 +9,7 @@ import volzhCN from './volunteers.zh-CN.js'
 import msgzhCN from './messages.zh-CN.js'
 
 export default {
+  ...councilzhCN,
   ...workdayzhCN,
   ...carezhCN,
   ...svczhCN,

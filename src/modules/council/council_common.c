@@ -1,0 +1,161 @@
+/* council_common.c — what the council's rules files share: who may act (staff of the council, a
+ * resident for themselves), the reader's scope in SQL (staff by the usual scope, a resident by the
+ * estate of their own record, so a resident sees their estate's topics, meetings and polls and no
+ * other), Shanghai dates for steps and the adult cutoff of polls, the estate of a new object checked
+ * against the caller's scope, and small readers over the kit (one row, rows into an array).
+ * Stateless and thread-safe. */
+#include "modules/council/council_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+bool cx_staff(const nx_principal *who)
+{
+    return perm_has(who, RIGHT_COUNCIL_MANAGE);
+}
+
+bool cx_resident(const nx_principal *who)
+{
+    return !cx_staff(who) && who->role == ROLE_RESIDENT && perm_has(who, RIGHT_SELF) && who->resident_id > 0;
+}
+
+int cx_can_read(const nx_principal *who, nx_err *e)
+{
+    if (cx_staff(who) || (perm_has(who, RIGHT_SELF) && who->resident_id > 0))
+        return 0;
+    return nx_fail(e, NX_EPERM, "", "无权查看议事会");
+}
+
+int cx_need_staff(const nx_principal *who, nx_err *e)
+{
+    return cx_staff(who) ? 0 : nx_fail(e, NX_EPERM, "", "无权管理议事会");
+}
+
+void cx_scope_q(const nx_principal *who, const char *alias, sqlq *q)
+{
+    if (cx_staff(who)) {
+        perm_scope_q(who, alias, NULL, q);
+        return;
+    }
+    int n = sqlq_param(q, P_INT(who->resident_id > 0 ? who->resident_id : -1));
+    sqlq_sql(q, " AND %sestate_id = (SELECT rr.estate_id FROM residents rr WHERE rr.id = $%d)", alias, n);
+}
+
+void cx_today(char out[11])
+{
+    date_format(date_today(), out);
+}
+
+void cx_add_days(const char *day, int n, char out[11])
+{
+    nx_date d;
+    if (date_parse(day, &d) != 0)
+        d = date_today();
+    date_format(date_from_days(date_to_days(d) + n), out);
+}
+
+void cx_adult_cutoff(char out[11])
+{
+    nx_date d = date_today();
+    d.y -= 18;
+    if (d.m == 2 && d.d == 29 && !date_valid(d.y, 2, 29))
+        d.d = 28;
+    date_format(d, out);
+}
+
+int cx_estate_place(store_tx *tx, const nx_principal *who, int64_t estate, const char *field, int64_t *community,
+                    int64_t *grid, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT s.community_id, s.grid_id FROM estates s WHERE 1 = 1");
+    sqlq_add(&q, " AND s.id = $%d", P_INT(estate));
+    store_rows *r;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    rc = store_first(r, "小区不存在", e);
+    if (rc == 0) {
+        *community = store_int(r, 0);
+        *grid = store_int(r, 1);
+    }
+    store_rows_free(r);
+    if (rc == 0 && !perm_covers(who, tx, *community, *grid))
+        rc = NX_ENOTFOUND;
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, field, "小区不存在或不在管理范围内");
+    return rc;
+}
+
+int cx_resident_info(store_tx *tx, int64_t resident, int64_t *estate, bool *active, bool *adult, nx_err *e)
+{
+    char cutoff[11];
+    cx_adult_cutoff(cutoff);
+    sqlq q;
+    sqlq_init(&q, "SELECT r.estate_id, r.status, r.birth_date FROM residents r WHERE 1 = 1");
+    sqlq_add(&q, " AND r.id = $%d", P_INT(resident));
+    store_rows *r;
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "居民不存在", e)) == 0) {
+        *estate = store_int(r, 0);
+        const char *st = store_text(r, 1), *birth = store_text(r, 2);
+        *active = st && strcmp(st, "active") == 0;
+        *adult = birth && strcmp(birth, cutoff) <= 0;
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+int cx_one(store_tx *tx, sqlq *q, const char *spec, const char *missing, json_t **out, nx_err *e)
+{
+    store_rows *r;
+    int rc = sqlq_query(tx, q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, missing, e)) == 0) {
+        *out = store_json_row(r, spec);
+        if (!*out)
+            rc = nx_fail(e, NX_ENOMEM, "", "无法生成结果");
+    }
+    store_rows_free(r);
+    return rc;
+}
+
+int cx_rows(store_tx *tx, sqlq *q, const char *spec, json_t *o, const char *key, nx_err *e)
+{
+    store_rows *r;
+    int rc = sqlq_query(tx, q, &r, e);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    while (store_row(r)) {
+        json_t *item = store_json_row(r, spec);
+        if (item)
+            json_array_append_new(a, item);
+    }
+    rc = store_rows_end(r, e);
+    json_object_set_new(o, key, a);
+    return rc;
+}
+
+int cx_int(store_tx *tx, sqlq *q, int64_t *out, nx_err *e)
+{
+    int rc = sqlq_one_int(tx, q, out, e);
+    if (rc == NX_ENOTFOUND) {
+        *out = 0;
+        nx_err_clear(e);
+        return 0;
+    }
+    return rc;
+}
+
+const char *cx_topic_status_label(const char *s)
+{
+    static const char *const map[][2] = {{"open", "征集中"},  {"scheduled", "已排会"}, {"decided", "已议定"},
+                                         {"done", "已办结"},  {"merged", "已合并"},    {"rejected", "未采纳"}};
+    for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
+        if (strcmp(map[i][0], s) == 0)
+            return map[i][1];
+    return "";
+}
