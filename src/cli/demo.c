@@ -26,6 +26,7 @@
  * Caveat: the accounts are created after the commit (users_create runs its own transactions and
  * the password hash must not run inside one), so a failing account leaves the community in place. */
 #include "cli/demo.h"
+#include "cli/demo_courses.h"
 #include "cli/demo_library.h"
 #include "cli/demo_messages.h"
 #include "cli/demo_council.h"
@@ -1187,6 +1188,8 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     if ((rc = demo_library_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     if ((rc = demo_canteen_fill(app, g->community, g->wjg_id, seed, out, e)))
+        goto done;
+    if ((rc = demo_courses_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     if ((rc = demo_messages_fill(app, g->community, g->wjg_id, out, e)))
         goto done;

@@ -640,12 +640,12 @@ int courses_feedback(nx_app *app, const nx_principal *who, int64_t course, json_
     static const char *const keys[] = {"rating", "comment", NULL};
     int64_t rating = 0;
     const char *comment = NULL;
+    if (!perm_has(who, RIGHT_SELF) || !who->resident_id)
+        return nx_fail(e, NX_EPERM, "", "只有学员可以评价");
     int rc = json_only(in, keys, e);
     if (rc || (rc = json_get_int(in, "rating", true, 1, 5, &rating, e)) < 0 ||
         (rc = json_read_str(in, "comment", false, 500, &comment, e)))
         return rc;
-    if (!perm_has(who, RIGHT_SELF) || !who->resident_id)
-        return nx_fail(e, NX_EPERM, "", "只有学员可以评价");
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;

@@ -394,6 +394,8 @@ int venues_closure_add(nx_app *app, const nx_principal *who, int64_t id, json_t 
 {
     static const char *const keys[] = {"day", "reason", NULL};
     const char *day = NULL, *reason = NULL;
+    if (!perm_has(who, RIGHT_VENUE_MANAGE))
+        return nx_fail(e, NX_EPERM, "", "无权管理活动室");
     int rc = json_only(in, keys, e);
     if (rc || (rc = json_read_date(in, "day", true, &day, e)) || (rc = json_read_str(in, "reason", false, 100, &reason, e)))
         return rc;
