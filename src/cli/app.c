@@ -10,6 +10,7 @@
 #include "modules/devices/devices_webhooks.h"
 #include "modules/devices/devices.h"
 #include "modules/grid/grid.h"
+#include "modules/elections/elections.h"
 #include "modules/party/party.h"
 #include "modules/library/library.h"
 #include "modules/messages/messages.h"
@@ -112,6 +113,7 @@ int cli_register_routes(http_server *srv, nx_app *app)
     visits_routes(srv, app);
     grid_routes(srv, app);
     party_routes(srv, app);
+    elections_routes(srv, app);
     venues_routes(srv, app);
     volunteers_routes(srv, app);
     library_routes(srv, app);

@@ -30,6 +30,7 @@
 #include "cli/demo_library.h"
 #include "cli/demo_messages.h"
 #include "cli/demo_council.h"
+#include "cli/demo_party.h"
 #include "cli/demo_services.h"
 #include "cli/demo_volunteers.h"
 
@@ -1194,6 +1195,8 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     if ((rc = demo_messages_fill(app, g->community, g->wjg_id, out, e)))
         goto done;
     if ((rc = demo_council_fill(app, g->community, g->wjg_id, seed, out, e)))
+        goto done;
+    if ((rc = demo_party_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
     *summary = out;
     out = NULL;

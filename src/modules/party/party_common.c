@@ -20,9 +20,15 @@ bool party_manager(const nx_principal *who)
     return perm_has(who, RIGHT_PARTY_MANAGE);
 }
 
+bool party_self(const nx_principal *who)
+{
+    /* a family account is bound to the elder it looks after, not to its holder: it does not act as them */
+    return perm_has(who, RIGHT_SELF) && who->resident_id && who->role == ROLE_RESIDENT;
+}
+
 bool party_may_read(const nx_principal *who)
 {
-    return party_manager(who) || (perm_has(who, RIGHT_SELF) && who->resident_id);
+    return party_manager(who) || party_self(who);
 }
 
 static void manager_scope(sqlq *q, const nx_principal *who, const char *alias)
@@ -43,7 +49,7 @@ void party_scope_q(sqlq *q, const nx_principal *who, const char *alias, const ch
 {
     if (party_manager(who)) {
         manager_scope(q, who, alias);
-    } else if (perm_has(who, RIGHT_SELF) && who->resident_id && org_col) {
+    } else if (party_self(who) && org_col) {
         sqlq_sql(q, " AND ");
         led_orgs(q, who, alias, org_col);
     } else {
@@ -54,7 +60,7 @@ void party_scope_q(sqlq *q, const nx_principal *who, const char *alias, const ch
 void party_view_q(sqlq *q, const nx_principal *who, const char *alias, const char *org_col, const char *member_col,
                   bool own_org)
 {
-    if (party_manager(who) || !(perm_has(who, RIGHT_SELF) && who->resident_id)) {
+    if (party_manager(who) || !party_self(who)) {
         party_scope_q(q, who, alias, org_col);
         return;
     }

@@ -80,12 +80,11 @@ static int member_transfer(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t id = 0, tid = 0;
-    json_t *in = NULL, *out = NULL;
+    json_t *in = NULL, *out = NULL; /* in is owned by the request */
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
         return rc;
     rc = party_member_transfer(app, &who, id, in, &tid, http_err(r));
-    json_decref(in);
     if (rc || (rc = party_member_get(app, &who, id, &out, http_err(r))))
         return rc;
     json_object_set_new(out, "transfer_id", json_integer(tid));
@@ -187,12 +186,11 @@ static int dues_statement(http_req *r, void *ctx)
 static int dues_open(http_req *r, void *ctx)
 {
     nx_principal who = app_principal(r);
-    json_t *in = NULL, *out = NULL;
+    json_t *in = NULL, *out = NULL; /* in is owned by the request */
     int rc = http_json_body(r, &in);
     if (rc)
         return rc;
     rc = party_dues_open(ctx, &who, in, &out, http_err(r));
-    json_decref(in);
     if (rc)
         return rc;
     return http_reply_json(r, 200, out);
@@ -203,12 +201,11 @@ static int dues_pay(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t id = 0, pid = 0;
-    json_t *in = NULL, *out = NULL;
+    json_t *in = NULL, *out = NULL; /* in is owned by the request */
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
         return rc;
     rc = party_dues_pay(app, &who, id, in, &pid, http_err(r));
-    json_decref(in);
     if (rc || (rc = party_dues_get(app, &who, pid, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 201, out);

@@ -18,8 +18,10 @@
 
 /* Whether who manages the party community-wide (PARTY_MANAGE). */
 bool party_manager(const nx_principal *who);
-/* Whether who may use the party pages at all: a manager, or a resident account (RIGHT_SELF with a
- * resident). */
+/* Whether who is a resident acting for themselves: RIGHT_SELF, a resident, and the resident role (a
+ * family account is bound to the elder it looks after and does not act as them). */
+bool party_self(const nx_principal *who);
+/* Whether who may use the party pages at all: a manager, or party_self. */
 bool party_may_read(const nx_principal *who);
 
 /* Restrict rows to what who manages: a manager's community scope on <alias>community_id (a grid

@@ -1,0 +1,145 @@
+/* elections_http.c — the HTTP face of the elections module (rules in elections*.c). */
+#include "modules/elections/elections.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "modules/app_http.h"
+
+static int list(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    elections_filter f = {.stage = http_query(r, "stage")};
+    bool present;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f.limit)) ||
+        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f.after)) ||
+        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f.community_id)) ||
+        (rc = elections_list(app, &who, &f, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, elections_create, elections_get, "/api/v1/elections");
+}
+
+static int get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, elections_get);
+}
+
+static int stage(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, elections_stage, elections_get);
+}
+
+typedef int (*child_create_fn)(nx_app *, const nx_principal *, int64_t, json_t *, int64_t *, nx_err *);
+
+/* POST …/{id}/<children>: the rules create a child; 201 with the election. */
+static int child_create(http_req *r, nx_app *app, child_create_fn fn)
+{
+    nx_principal who = app_principal(r);
+    int64_t id = 0, cid = 0;
+    json_t *in = NULL, *out = NULL; /* in is owned by the request */
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
+        return rc;
+    rc = fn(app, &who, id, in, &cid, http_err(r));
+    if (rc || (rc = elections_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    json_object_set_new(out, "created_id", json_integer(cid));
+    return http_reply_json(r, 201, out);
+}
+
+static int nominate(http_req *r, void *ctx)
+{
+    return child_create(r, ctx, elections_nominate);
+}
+static int object(http_req *r, void *ctx)
+{
+    return child_create(r, ctx, elections_object);
+}
+static int vote(http_req *r, void *ctx)
+{
+    return child_create(r, ctx, elections_vote);
+}
+
+typedef int (*child_change_fn)(nx_app *, const nx_principal *, int64_t, int64_t, json_t *, nx_err *);
+
+/* POST …/{id}/<children>/{cid}/<action>: 200 with the election. */
+static int child_change(http_req *r, nx_app *app, const char *param, child_change_fn fn)
+{
+    nx_principal who = app_principal(r);
+    int64_t id = 0, cid = 0;
+    json_t *in = NULL, *out = NULL; /* in is owned by the request */
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_param_id(r, param, &cid)) || (rc = http_json_body(r, &in)))
+        return rc;
+    rc = fn(app, &who, id, cid, in, http_err(r));
+    if (rc || (rc = elections_get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int review(http_req *r, void *ctx)
+{
+    return child_change(r, ctx, "nid", elections_review);
+}
+static int answer(http_req *r, void *ctx)
+{
+    return child_change(r, ctx, "oid", elections_answer);
+}
+
+static int result(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, elections_result);
+}
+
+static int honours(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = elections_honours(ctx, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+static int certificate(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    int64_t id = 0, nid = 0;
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_param_id(r, "nid", &nid)) ||
+        (rc = elections_certificate(ctx, &who, id, nid, &pdf, &len, http_err(r))))
+        return rc;
+    rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
+    free(pdf);
+    return rc;
+}
+
+int elections_routes(http_server *srv, nx_app *app)
+{
+    http_route(srv, "GET", "/api/v1/elections", list, app, 0);
+    http_route(srv, "POST", "/api/v1/elections", create, app, 0);
+    http_route(srv, "GET", "/api/v1/elections/honours", honours, app, 0);
+    http_route(srv, "GET", "/api/v1/elections/{id}", get, app, 0);
+    http_route(srv, "POST", "/api/v1/elections/{id}/stage", stage, app, 0);
+    http_route(srv, "POST", "/api/v1/elections/{id}/nominations", nominate, app, 0);
+    http_route(srv, "POST", "/api/v1/elections/{id}/nominations/{nid}/review", review, app, 0);
+    http_route(srv, "GET", "/api/v1/elections/{id}/nominations/{nid}/certificate.pdf", certificate, app, 0);
+    http_route(srv, "POST", "/api/v1/elections/{id}/objections", object, app, 0);
+    http_route(srv, "POST", "/api/v1/elections/{id}/objections/{oid}/answer", answer, app, 0);
+    http_route(srv, "POST", "/api/v1/elections/{id}/ballots", vote, app, 0);
+    http_route(srv, "GET", "/api/v1/elections/{id}/result", result, app, 0);
+    return 0;
+}
