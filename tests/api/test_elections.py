@@ -215,6 +215,15 @@ def test_bad_input():
     check(is_problem(st, resp, body, 403), "residents do not create elections")
     st, _, lst = staff.get("/api/v1/elections")
     check_eq(lst["total"], 3, "nothing created by bad input")
+    el, cats = new_election("按姓名提名")
+    url = f"/api/v1/elections/{el['id']}/nominations"
+    st, _, e = ctx["e_a"].post(url, {"category_id": cats["诚德标兵"], "name": "和睦", "reason": "邻里和睦"})
+    check_eq((st, [n["resident_id"] for n in e.get("nominations", [])]), (201, [ctx["res"][4]["id"]]),
+             "a resident names a neighbour")
+    st, resp, body = ctx["e_a"].post(url, {"category_id": cats["诚德标兵"], "name": "外人", "reason": "x"})
+    check(is_problem(st, resp, body, 422, "name"), "a name that is not a resident of the community")
+    st, resp, body = ctx["e_a"].post(url, {"category_id": cats["诚德标兵"], "reason": "x"})
+    check(is_problem(st, resp, body, 422, "resident_id"), "a nominee is required")
 
 
 try:

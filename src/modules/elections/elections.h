@@ -62,9 +62,11 @@ int elections_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
  * order or a condition not met (named in the message); NX_EINVAL for a bad date. */
 int elections_stage(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 
-/* {category_id, resident_id, reason}: by staff or by a resident of the community (nominating anyone,
- * themselves included), in the nomination stage. A nominee who is not an active resident of the
- * community is NX_EINVAL naming resident_id; the same person twice in a category NX_ECONFLICT. */
+/* {category_id, resident_id | name, reason}: by staff or by a resident of the community (nominating
+ * anyone, themselves included), in the nomination stage. A nominee who is not an active resident of
+ * the community is NX_EINVAL naming resident_id; a name must be that of exactly one active resident
+ * of the community (else NX_EINVAL naming name: none, or namesakes staff must tell apart); the same
+ * person twice in a category NX_ECONFLICT. */
 int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *nid, nx_err *e);
 /* {eligible: bool, reason}: staff, nomination or review stage. */
 int elections_review(nx_app *app, const nx_principal *who, int64_t id, int64_t nid, json_t *in, nx_err *e);

@@ -25,14 +25,16 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
     bool staff = elections_staff(who);
     if (!staff && !elections_resident(who))
         return nx_fail(e, NX_EPERM, "", "无权提名");
-    static const char *const allowed[] = {"category_id", "resident_id", "reason", NULL};
+    static const char *const allowed[] = {"category_id", "resident_id", "name", "reason", NULL};
     int64_t cat = 0, resident = 0;
-    const char *reason = NULL;
+    const char *reason = NULL, *name = NULL;
     int rc;
     if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "category_id", true, 1, INT64_MAX, &cat, e)) < 0 ||
-        (rc = json_get_int(in, "resident_id", true, 1, INT64_MAX, &resident, e)) < 0 ||
-        (rc = json_read_str(in, "reason", true, 1000, &reason, e)))
+        (rc = json_get_int(in, "resident_id", false, 1, INT64_MAX, &resident, e)) < 0 ||
+        (rc = json_read_str(in, "name", false, 40, &name, e)) || (rc = json_read_str(in, "reason", true, 1000, &reason, e)))
         return rc;
+    if (!resident && !name)
+        return nx_fail(e, NX_EINVAL, "resident_id", "请选择被提名的居民或填写其姓名");
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
@@ -56,6 +58,26 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
     if (!n) {
         rc = nx_fail(e, NX_EINVAL, "category_id", "评选类别不存在");
         goto fail;
+    }
+    if (!resident) { /* a resident names a neighbour: exactly one active resident of that name */
+        store_param nq[] = {P_INT(el.community), P_TEXT(name)};
+        store_rows *rows;
+        int found = 0;
+        if ((rc = store_query(tx,
+                              "SELECT id FROM residents WHERE community_id = $1 AND status = 'active' AND name = $2 ORDER BY "
+                              "id LIMIT 2",
+                              nq, 2, &rows, e)))
+            goto fail;
+        while (store_row(rows))
+            if (found++ == 0)
+                resident = store_int(rows, 0);
+        if ((rc = store_rows_end(rows, e)))
+            goto fail;
+        if (found != 1) {
+            rc = nx_fail(e, NX_EINVAL, "name",
+                         found ? "本社区有同名居民，请联系社区工作人员提名" : "本社区没有这位居民，被提名人须为本社区在册居民");
+            goto fail;
+        }
     }
     store_param r[] = {P_INT(resident), P_INT(el.community)};
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM residents WHERE id = $1 AND community_id = $2 AND status = 'active'",
