@@ -7,6 +7,7 @@ import sysen from './system.en.js'
 import councilen from './council.en.js'
 import volen from './volunteers.en.js'
 import msgen from './messages.en.js'
+import partyen from './party.en.js'
 
 export default {
   ...councilen,
@@ -17,6 +18,7 @@ export default {
   ...sysen,
   ...volen,
   ...msgen,
+  ...partyen,
   app: { name: 'Nuanxin Community', console: 'Staff console', resident: 'Residents', loading: 'Loading…', retry: 'Retry',
     empty: 'No data', error: 'Failed to load', back: 'Back', save: 'Save', cancel: 'Cancel', confirm: 'OK',
     edit: 'Edit', create: 'New', search: 'Search', reset: 'Reset', view: 'View', actions: 'Actions', all: 'All',
