@@ -5,7 +5,6 @@ import deven from './devices.en.js'
 import workdayen from './workday.en.js'
 import sysen from './system.en.js'
 import councilen from './council.en.js'
-import volen from './volunteers.en.js'
 import msgen from './messages.en.js'
 import partyen from './party.en.js'
 
@@ -16,7 +15,6 @@ export default {
   ...svcen,
   ...deven,
   ...sysen,
-  ...volen,
   ...msgen,
   ...partyen,
   app: { name: 'Nuanxin Community', console: 'Staff console', resident: 'Residents', loading: 'Loading…', retry: 'Retry',

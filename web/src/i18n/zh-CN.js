@@ -5,7 +5,6 @@ import devzhCN from './devices.zh-CN.js'
 import workdayzhCN from './workday.zh-CN.js'
 import syszhCN from './system.zh-CN.js'
 import councilzhCN from './council.zh-CN.js'
-import volzhCN from './volunteers.zh-CN.js'
 import msgzhCN from './messages.zh-CN.js'
 import partyzhCN from './party.zh-CN.js'
 
@@ -16,7 +15,6 @@ export default {
   ...svczhCN,
   ...devzhCN,
   ...syszhCN,
-  ...volzhCN,
   ...msgzhCN,
   ...partyzhCN,
   app: { name: '暖心社区', console: '社区工作台', resident: '居民端', loading: '正在加载…', retry: '重试',
