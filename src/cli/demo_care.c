@@ -37,6 +37,7 @@ typedef struct cres {
     int64_t id, community, grid;
     char level[16];
     int solitary, alone, disabled, low_income, ill, party;
+    int age; /* today; -1 when the birth date does not parse */
 } cres;
 
 typedef struct worker {
@@ -99,7 +100,7 @@ static const char *category_of(const cres *c)
         return "disabled";
     if (c->low_income)
         return c->party ? "party_hardship" : "low_income";
-    return "elderly";
+    return c->age >= 80 ? "elderly" : "other"; /* 高龄 is for the old only (issue 19) */
 }
 
 typedef struct counts {
@@ -226,7 +227,7 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
     if ((rc = store_query(tx,
                           "SELECT r.id, r.community_id, r.grid_id, r.care_level, " TAG("solitary") ", " TAG("living_alone")
                           ", " TAG("disabled") ", " TAG("low_income") ", " TAG("seriously_ill") ", " TAG("party_member")
-                          " FROM residents r WHERE r.status = 'active' AND r.care_level IN ('normal', 'key', 'frequent') "
+                          ", r.birth_date FROM residents r WHERE r.status = 'active' AND r.care_level IN ('normal', 'key', 'frequent') "
                           "ORDER BY r.id",
                           NULL, 0, &q, e)))
         goto fail;
@@ -251,6 +252,8 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
         c->low_income = (int)store_int(q, 7);
         c->ill = (int)store_int(q, 8);
         c->party = (int)store_int(q, 9);
+        nx_date b;
+        c->age = store_text(q, 10) && date_parse(store_text(q, 10), &b) == 0 ? date_age(b, date_today()) : -1;
     }
     if ((rc = store_rows_end(q, e)))
         goto fail;

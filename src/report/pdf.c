@@ -6,7 +6,10 @@
  * HPDF_LoadTTFontFromFile2 on the .ttc with embedding on (DESIGN.md §11; wqy-microhei loses glyphs
  * in subsetting, zen hei does not). Line wrapping is ours: libharu's MeasureText counts bytes and
  * breaks on spaces, which Chinese has none of, so lines are filled code point by code point with
- * HPDF_Page_TextWidth. Compression is on (the embedded font dominates the size). */
+ * HPDF_Page_TextWidth. Compression is on (the embedded font dominates the size).
+ *
+ * Label sheets (pdf_render_labels) use the same font and QR drawing: 24 stickers per A4 page, each a
+ * QR code and its printed code, for the library's copies (and whatever else needs a scannable label). */
 #include "report/pdf.h"
 
 #include "base/str.h"
@@ -138,6 +141,29 @@ static int draw_qr(HPDF_Page p, const char *text, float x, float y, float side, 
     return 0;
 }
 
+/* Save pdf into a new buffer (*out, malloc'd, *len bytes): 0, NX_EINTERNAL for a libharu error
+ * (st holds the first), NX_ENOMEM. */
+static int save(HPDF_Doc pdf, const pdf_state *st, unsigned char **out, size_t *len, nx_err *e)
+{
+    if (HPDF_SaveToStream(pdf) != HPDF_OK || st->error)
+        return nx_fail(e, NX_EINTERNAL, "", "生成 PDF 失败（libharu 错误 0x%04X/%u）", (unsigned)st->error,
+                       (unsigned)st->detail);
+    HPDF_UINT32 size = HPDF_GetStreamSize(pdf);
+    unsigned char *buf = malloc(size ? size : 1);
+    if (buf == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    HPDF_UINT32 got = size;
+    HPDF_ResetStream(pdf);
+    HPDF_STATUS rs = HPDF_ReadFromStream(pdf, buf, &got);
+    if ((rs != HPDF_OK && rs != HPDF_STREAM_EOF) || got != size) {
+        free(buf);
+        return nx_fail(e, NX_EINTERNAL, "", "读取 PDF 失败");
+    }
+    *out = buf;
+    *len = got;
+    return 0;
+}
+
 int pdf_render_form(const pdf_form *f, unsigned char **out, size_t *len, nx_err *e)
 {
     *out = NULL;
@@ -240,27 +266,99 @@ int pdf_render_form(const pdf_form *f, unsigned char **out, size_t *len, nx_err 
                 HPDF_LinkAnnot_SetBorderStyle(link, 0, 0, 0);
         }
     }
-    if (HPDF_SaveToStream(pdf) != HPDF_OK || st.error) {
-        rc = nx_fail(e, NX_EINTERNAL, "", "生成 PDF 失败（libharu 错误 0x%04X/%u）", (unsigned)st.error,
-                     (unsigned)st.detail);
+    rc = save(pdf, &st, out, len, e);
+done:
+    HPDF_Free(pdf);
+    return rc;
+}
+
+/* Label sheets: A4, 3 columns × 8 rows of 70 × 37 mm (198.4 × 104.9 pt), no gaps, 8.6 mm top and
+ * bottom margins as on the usual sticker sheets. */
+#define LABEL_W 198.43f
+#define LABEL_H 104.88f
+#define LABEL_TOP 24.4f
+
+/* s cut at a code point boundary so that it (with "…" when cut) fits width w; written to out. */
+static void fit(HPDF_Page p, HPDF_Font font, float size, const char *s, float w, char *out, size_t cap)
+{
+    str_copy(out, s, cap);
+    if (text_width(p, font, size, out) <= w)
+        return;
+    size_t n = strlen(out);
+    while (n > 0) {
+        do
+            n--;
+        while (n > 0 && ((unsigned char)out[n] & 0xC0) == 0x80);
+        if (n + sizeof "…" > cap)
+            continue;
+        memcpy(out + n, "…", sizeof "…");
+        if (text_width(p, font, size, out) <= w)
+            return;
+    }
+    out[0] = '\0';
+}
+
+int pdf_render_labels(const char *title, const pdf_label *labels, int n, unsigned char **out, size_t *len, nx_err *e)
+{
+    *out = NULL;
+    *len = 0;
+    if (title == NULL || !str_utf8_valid(title, strlen(title)))
+        return nx_fail(e, NX_EINVAL, "", "标签页缺少标题");
+    if (n < 1 || n > PDF_LABELS_MAX)
+        return nx_fail(e, NX_EINVAL, "", "一次最多打印 %d 张标签", PDF_LABELS_MAX);
+    for (int i = 0; i < n; i++) {
+        const char *strs[] = {labels[i].code, labels[i].title, labels[i].line, labels[i].qr_text};
+        if (!labels[i].code || !labels[i].qr_text)
+            return nx_fail(e, NX_EINVAL, "", "标签缺少编号或二维码内容");
+        for (size_t k = 0; k < sizeof strs / sizeof strs[0]; k++)
+            if (strs[k] && !str_utf8_valid(strs[k], strlen(strs[k])))
+                return nx_fail(e, NX_EINVAL, "", "标签内容含有无效字符");
+    }
+    const char *font_file = pdf_font_path();
+    if (font_file == NULL)
+        return nx_fail(e, NX_EIO, "", "未安装中文字体（请安装 fonts-wqy-zenhei）");
+    pdf_state st = {0};
+    HPDF_Doc pdf = HPDF_New(on_error, &st);
+    if (pdf == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    int rc = 0;
+    HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL);
+    HPDF_UseUTFEncodings(pdf);
+    HPDF_SetCurrentEncoder(pdf, "UTF-8");
+    const char *fname = HPDF_LoadTTFontFromFile2(pdf, font_file, 0, HPDF_TRUE);
+    HPDF_Font font = fname ? HPDF_GetFont(pdf, fname, "UTF-8") : NULL;
+    if (font == NULL) {
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法加载中文字体");
         goto done;
     }
-    HPDF_UINT32 size = HPDF_GetStreamSize(pdf);
-    unsigned char *buf = malloc(size ? size : 1);
-    if (buf == NULL) {
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-        goto done;
+    HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "nuanxin");
+    HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, title);
+    HPDF_Page p = NULL;
+    for (int i = 0; i < n && rc == 0; i++) {
+        int slot = i % 24, col = slot % 3, row = slot / 3;
+        if (slot == 0) {
+            p = HPDF_AddPage(pdf);
+            HPDF_Page_SetSize(p, HPDF_PAGE_SIZE_A4, HPDF_PAGE_PORTRAIT);
+        }
+        float x = (float)col * LABEL_W, top = PAGE_H - LABEL_TOP - (float)row * LABEL_H;
+        float side = LABEL_H - 14.0f, qx = x + 4.0f, qy = top - LABEL_H + 7.0f;
+        if ((rc = draw_qr(p, labels[i].qr_text, qx, qy, side, e)))
+            break;
+        float tx = qx + side + 4.0f, tw = x + LABEL_W - 8.0f - tx;
+        char buf[256];
+        fit(p, font, 13.0f, labels[i].code, tw, buf, sizeof buf);
+        text_at(p, font, 13.0f, tx, top - 30.0f, buf);
+        if (labels[i].title) {
+            fit(p, font, 9.0f, labels[i].title, tw, buf, sizeof buf);
+            text_at(p, font, 9.0f, tx, top - 52.0f, buf);
+        }
+        if (labels[i].line) {
+            fit(p, font, 7.5f, labels[i].line, tw, buf, sizeof buf);
+            text_at(p, font, 7.5f, tx, top - 70.0f, buf);
+        }
     }
-    HPDF_UINT32 got = size;
-    HPDF_ResetStream(pdf);
-    HPDF_STATUS rs = HPDF_ReadFromStream(pdf, buf, &got);
-    if ((rs != HPDF_OK && rs != HPDF_STREAM_EOF) || got != size) {
-        free(buf);
-        rc = nx_fail(e, NX_EINTERNAL, "", "读取 PDF 失败");
-        goto done;
-    }
-    *out = buf;
-    *len = got;
+    if (rc == 0)
+        rc = save(pdf, &st, out, len, e);
 done:
     HPDF_Free(pdf);
     return rc;

@@ -44,4 +44,20 @@ const char *pdf_font_path(void);
  * is not installed (the message names the package); NX_ENOMEM; NX_EINTERNAL for a libharu error. */
 int pdf_render_form(const pdf_form *f, unsigned char **out, size_t *len, nx_err *e);
 
+/* One label of a label sheet: the QR code of qr_text at the left, the code large at the right with
+ * the title (cut with "…" to the label's width) and an optional line under it. */
+typedef struct pdf_label {
+    const char *code;    /* required, printed large: what a scanner or a person types */
+    const char *title;   /* may be NULL */
+    const char *line;    /* may be NULL, e.g. "邻里图书馆 · 漂流书" */
+    const char *qr_text; /* required: the QR payload (a URL, or the code itself) */
+} pdf_label;
+
+#define PDF_LABELS_MAX 960 /* labels in one sheet document (40 pages) */
+
+/* Render n labels onto A4 sheets of 3 × 8 stickers (70 × 37 mm, the common label sheet), in order,
+ * with title (required) as the document's title. Returns as pdf_render_form; NX_EINVAL for n < 1,
+ * n over PDF_LABELS_MAX, a label without code or qr_text, or invalid UTF-8. */
+int pdf_render_labels(const char *title, const pdf_label *labels, int n, unsigned char **out, size_t *len, nx_err *e);
+
 #endif

@@ -289,12 +289,41 @@ def test_lost_card():
     check(is_problem(st, resp, body, 422, "card_code"), f"the old card refused at the counter: {st} {body}")
 
 
+def test_orders_and_delivery():
+    op, fam, vol = ctx["op"], ctx["family"], ctx["vol"]
+    tomorrow = (TODAY + datetime.timedelta(days=1)).isoformat()  # lunch closes tomorrow at 10:00: always open now
+    st, _, menu = op.post("/api/v1/canteen/menus", {"day": tomorrow, "meal": "lunch", "items": [
+        {"name": "一元套餐", "kind": "set", "price_class": "basic", "price": 1200}]})
+    check_eq(st, 201, f"tomorrow's lunch: {menu}")
+    item = menu["items"][0]["id"]
+    st, _, mine = fam.post("/api/v1/canteen/orders", {"menu_item_id": item, "delivery": True})
+    check(st == 201 and mine["resident_id"] == ctx["li"]["id"], f"the family orders for their elder: {st} {mine}")
+    st, resp, body = fam.post("/api/v1/canteen/orders", {"menu_item_id": item, "resident_id": ctx["zhao"]["id"]})
+    check(is_problem(st, resp, body, 404, "resident_id"), f"not for another resident: {st}")
+    st, resp, body = op.post("/api/v1/canteen/orders", {"menu_item_id": ctx["basic"], "resident_id": ctx["zhao"]["id"]})
+    check(st == 201 or is_problem(st, resp, body, 422, "menu_item_id"), f"today's lunch: open before 10:00 only: {st}")
+    st, _, o = op.post("/api/v1/canteen/orders", {"menu_item_id": item, "resident_id": ctx["zhao"]["id"], "delivery": True})
+    check_eq(st, 201, f"staff order a delivery for 赵阿姨: {o}")
+    st, _, dl = vol.get(f"/api/v1/canteen/deliveries?date={tomorrow}&meal=lunch")
+    stops = [s for g in dl.get("grids", []) for s in g["stops"]]
+    check(st == 200 and {s["order_id"] for s in stops} == {mine["id"], o["id"]} and
+          sorted(s["route"] for s in stops) == [1, 2], f"the volunteer's list in route order: {dl}")
+    st, resp, body = fam.patch(f"/api/v1/canteen/orders/{o['id']}", {"status": "missed"})
+    check(is_problem(st, resp, body, 404), f"the family cannot mark another's order: {st}")
+    st, _, body = vol.patch(f"/api/v1/canteen/orders/{o['id']}", {"status": "missed", "note": "敲门无人应答"})
+    check(st == 200 and body["status"] == "missed", f"missed delivery recorded: {st} {body}")
+    st, resp, body = vol.patch(f"/api/v1/canteen/orders/{o['id']}", {"status": "delivered"})
+    check(is_problem(st, resp, body, 409, "status"), f"only once: {st}")
+    st, _, body = fam.patch(f"/api/v1/canteen/orders/{mine['id']}", {"status": "cancelled"})
+    check(st == 200 and body["status"] == "cancelled", f"the family cancels before the cut-off: {st} {body}")
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
 
 try:
     run([test_setup, test_rules_and_menu, test_quote_follows_record, test_cards, test_sales, test_reverse_report_chain,
-         test_lost_card, test_clean_stop])
+         test_lost_card, test_orders_and_delivery, test_clean_stop])
 finally:
     S.cleanup()

@@ -223,6 +223,11 @@ def test_reader_stats_and_rules():
     st, _, s = staff.get("/api/v1/library/stats")
     check_eq((s.get("books"), s.get("copies"), s.get("drifting"), s.get("open_loans")), (2, 3, 1, 0), f"figures {s}")
     check(s.get("loans_this_month", 0) >= 5, "loans this month counted")
+    st, resp, pdf = staff.get(f"/api/v1/library/labels?book_id={ctx['book']}")
+    check(st == 200 and resp.getheader("Content-Type") == "application/pdf" and pdf[:5] == b"%PDF-",
+          f"label sheet PDF: {st} {resp.getheader('Content-Type')}")
+    st, resp, body = ctx["wang"].get(f"/api/v1/library/labels?book_id={ctx['book']}")
+    check(is_problem(st, resp, body, 403), "labels are staff's")
     st, resp, body = ctx["wang"].get("/api/v1/library/stats")
     check(is_problem(st, resp, body, 403), "figures are staff's")
 

@@ -147,6 +147,25 @@ int canteen_sale_reverse(nx_app *app, const nx_principal *who, int64_t id, json_
  * CANTEEN_ADMIN. */
 int canteen_chain_verify(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
 
+/* ---- orders and delivery (canteen_orders.c) ---- */
+
+/* {resident_id? (self: own), menu_item_id, quantity? (1..5), delivery?, note?} — OPERATE, or SELF for
+ * oneself / one's elder. Cut-off: breakfast the day before at 20:00, lunch 10:00, dinner 15:00
+ * (Shanghai); later is NX_EINVAL ("menu_item_id"). */
+int canteen_order_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+int canteen_order_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* Page of orders, newest first (date/from/to, meal, status, resident_id). OPERATE, VOLUNTEER_DUTY or SELF. */
+int canteen_order_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e);
+/* {status: cancelled} by the diner (before the cut-off) or OPERATE; {status: delivered|missed, note?}
+ * by OPERATE or VOLUNTEER_DUTY for a delivery order. NX_ECONFLICT when the order is no longer
+ * "ordered". A missed delivery emits CANTEEN_EV_DELIVERY_MISSED. */
+int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* The delivery list of a day (default today) and meal: {day, grids: [{grid_id, grid_name, stops:
+ * [{order_id, route, resident_id, resident_name, place, item_name, quantity, status, meal, note,
+ * delivered_at}]}]}, each grid in route order (estate, building, unit, room). OPERATE or
+ * VOLUNTEER_DUTY. */
+int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e);
+
 /* A sale priced by the caller, for canteen_sales_import. Strings are borrowed for the call. */
 typedef struct canteen_import_sale {
     const char *client_ref, *item_name, *day, *meal, *funding, *rule_name, *method;

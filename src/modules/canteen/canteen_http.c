@@ -379,6 +379,31 @@ static int report_daily(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+static int orders_list(http_req *r, void *ctx)
+{
+    return list_with(r, ctx, canteen_order_list);
+}
+
+static int orders_create(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, canteen_order_create, canteen_order_get, "/api/v1/canteen/orders");
+}
+
+static int order_get(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, canteen_order_get);
+}
+
+static int order_patch(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, canteen_order_update, canteen_order_get);
+}
+
+static int deliveries(http_req *r, void *ctx)
+{
+    return list_with(r, ctx, canteen_delivery_list);
+}
+
 static int stats(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -422,6 +447,11 @@ int canteen_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/canteen/sales/{id}/reverse", sale_reverse, app, 0);
     http_route(srv, "GET", "/api/v1/canteen/reports/subsidy", report_subsidy, app, 0);
     http_route(srv, "GET", "/api/v1/canteen/reports/daily", report_daily, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/orders", orders_list, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/orders", orders_create, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/orders/{id}", order_get, app, 0);
+    http_route(srv, "PATCH", "/api/v1/canteen/orders/{id}", order_patch, app, 0);
+    http_route(srv, "GET", "/api/v1/canteen/deliveries", deliveries, app, 0);
     http_route(srv, "GET", "/api/v1/canteen/stats", stats, app, 0);
     return 0;
 }

@@ -25,6 +25,7 @@
 #include "base/clock.h"
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "report/pdf.h"
 #include "secure/audit.h"
 #include "store/page.h"
 
@@ -413,6 +414,71 @@ int library_copy_update(nx_app *app, const nx_principal *who, int64_t id, json_t
 fail:
     free(cur);
     store_rollback(tx);
+    return rc;
+}
+
+/* ---- the label sheet ---- */
+
+typedef struct label_rows {
+    pdf_label *labels;
+    char (*texts)[3][160];
+    int n;
+    const char *base;
+} label_rows;
+
+int library_labels(nx_app *app, const nx_principal *who, const library_filter *f, unsigned char **pdf, size_t *len,
+                   nx_err *e)
+{
+    int rc = lib_can_manage(who, e);
+    if (rc)
+        return rc;
+    char code[24] = "";
+    if (f->q && *f->q && (rc = lib_code_read(f->q, code, sizeof code, "q", e)))
+        return rc;
+    sqlq q;
+    copy_where(&q, "SELECT c.code, c.kind, b.title FROM book_copies c JOIN books b ON b.id = c.book_id WHERE 1 = 1",
+               who, f, code);
+    sqlq_add(&q, " ORDER BY c.id LIMIT $%d", P_INT(PDF_LABELS_MAX + 1));
+    label_rows lr = {.labels = calloc(PDF_LABELS_MAX, sizeof(pdf_label)), .texts = calloc(PDF_LABELS_MAX, sizeof *lr.texts),
+                     .base = app->cfg->public_url};
+    if (!lr.labels || !lr.texts) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto done;
+    }
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        goto done;
+    store_rows *r;
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
+        while (store_row(r)) {
+            if (lr.n == PDF_LABELS_MAX) {
+                rc = nx_fail(e, NX_ETOOBIG, "", "一次最多打印 %d 张标签，请按图书或类型分批打印", PDF_LABELS_MAX);
+                break;
+            }
+            char(*t)[160] = lr.texts[lr.n];
+            bool drift = store_text(r, 1) && strcmp(store_text(r, 1), "drift") == 0;
+            str_copy(t[0], store_text(r, 0) ? store_text(r, 0) : "", sizeof t[0]);
+            str_copy(t[1], store_text(r, 2) ? store_text(r, 2) : "", sizeof t[1]);
+            if (drift && lr.base[0])
+                snprintf(t[2], sizeof t[2], "%s/drift/%s", lr.base, t[0]);
+            else
+                str_copy(t[2], t[0], sizeof t[2]);
+            lr.labels[lr.n] = (pdf_label){.code = t[0], .title = t[1], .qr_text = t[2],
+                                          .line = drift ? "邻里图书馆 · 图书漂流 · 扫码看旅程" : "邻里图书馆"};
+            lr.n++;
+        }
+        int end = store_rows_end(r, e);
+        if (rc == 0)
+            rc = end;
+    }
+    store_rollback(tx);
+    if (rc == 0 && lr.n == 0)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "没有符合条件的馆藏");
+    if (rc == 0)
+        rc = pdf_render_labels("图书标签", lr.labels, lr.n, pdf, len, e);
+done:
+    free(lr.labels);
+    free(lr.texts);
     return rc;
 }
 

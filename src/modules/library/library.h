@@ -172,6 +172,15 @@ int library_stats(nx_app *app, const nx_principal *who, int64_t community_id, in
  * YYYY-MM-DD. NX_ENOTFOUND for an unknown code and for a shelf copy. */
 int library_drift(nx_app *app, const char *code, json_t **out, nx_err *e);
 
+/* The label sheet of the copies matching f (book_id, kind, q = label code prefix, community_id) in
+ * who's scope, in id order, as a PDF (report/pdf.h: 24 labels per A4 page) in *pdf (malloc'd, *len
+ * bytes). Each label has the code, the title and a QR code: for a drifting copy the URL of its public
+ * page (public_url + /drift/CODE; the code alone when public_url is not set), for a shelf copy the
+ * code itself, which a 2D scanner types at the desk. Staff only. NX_ENOTFOUND when no copy matches,
+ * NX_ETOOBIG over PDF_LABELS_MAX copies (narrow the filter; never a cut sheet). */
+int library_labels(nx_app *app, const nx_principal *who, const library_filter *f, unsigned char **pdf, size_t *len,
+                   nx_err *e);
+
 /* ---- HTTP (library_http.c) ---- */
 /* /api/v1/books, /book-copies, /loans, /returns, /holds, /library/{categories,readers,donations,
  * stats}, and the public GET /drift/{code}. app must outlive the server. Returns 0. */

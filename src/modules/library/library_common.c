@@ -348,6 +348,9 @@ int lib_serve_copy(store_tx *tx, int64_t copy_id, int64_t now, int64_t *served, 
 int lib_code_read(const char *in, char *out, size_t cap, const char *field, nx_err *e)
 {
     size_t n = 0;
+    const char *drift = strstr(in, "/drift/"); /* a drifting copy's QR code holds its page's URL */
+    if (drift)
+        in = drift + strlen("/drift/");
     for (const char *c = in; *c; c++) {
         if (*c == ' ' || *c == '\t' || *c == '\r' || *c == '\n')
             continue; /* a scanner's trailing newline, a space typed by hand */

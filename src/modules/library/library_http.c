@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/clock.h"
@@ -195,6 +196,22 @@ static int stats(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+static int labels(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    library_filter f;
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    int rc;
+    if ((rc = read_filter(r, app, &f)) || (rc = library_labels(app, &who, &f, &pdf, &len, http_err(r))))
+        return rc;
+    http_add_header(r, "Content-Disposition", "inline; filename=\"book-labels.pdf\"");
+    rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
+    free(pdf);
+    return rc;
+}
+
 /* ---- the public drift page ---- */
 
 static void html_text(strbuf *b, const char *s)
@@ -325,6 +342,7 @@ int library_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/library/donations", donation_create, app, 0);
     http_route(srv, "GET", "/api/v1/library/donations/{id}", donation_get, app, 0);
     http_route(srv, "GET", "/api/v1/library/stats", stats, app, 0);
+    http_route(srv, "GET", "/api/v1/library/labels", labels, app, 0);
     http_route(srv, "GET", "/drift/{code}", drift, app, HTTP_PUBLIC);
     return 0;
 }

@@ -48,7 +48,8 @@ int lib_serve_copy(store_tx *tx, int64_t copy_id, int64_t now, int64_t *served, 
 const char *lib_copy_status_label(const char *status);
 const char *lib_hold_status_label(const char *status);
 
-/* A label code as typed or scanned (spaces and a scanner's newline dropped), upper-cased into out
+/* A label code as typed or scanned (spaces dropped; from a drifting copy's QR code, the part of its
+ * URL after /drift/), upper-cased into out
  * (cap >= 21): 0, or NX_EINVAL naming field when it is not 4..20 of A-Z, 0-9 and -. */
 int lib_code_read(const char *in, char *out, size_t cap, const char *field, nx_err *e);
 

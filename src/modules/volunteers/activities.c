@@ -23,6 +23,7 @@
 #include "base/clock.h"
 #include "base/str.h"
 #include "notify/outbox.h"
+#include "report/qr.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
 
@@ -753,16 +754,44 @@ int volunteers_checkin_code(nx_app *app, const nx_principal *who, int64_t activi
     if (!manages(who, &me, &a))
         return nx_fail(e, NX_EPERM, "", "只有活动组织者可以出示签到码");
     int64_t w = window_of(now_ms);
-    char code[7], payload[96];
+    char code[7], payload[700];
     volunteers_code_for(app->keys, a.id, w, code);
-    snprintf(payload, sizeof payload, "nxvol:%lld:%s", (long long)a.id, code);
+    /* the QR code opens the volunteer's check-in page with the code filled in */
+    snprintf(payload, sizeof payload, "%s/m/checkin/%lld?code=%s", app->cfg->public_url, (long long)a.id, code);
     int64_t expires = (w + 1) * VOLUNTEERS_CODE_WINDOW_S * 1000LL;
     char exp[30];
     clock_format_local(expires, exp);
     bool open = now_ms >= a.starts_at - VOLUNTEERS_CHECK_MARGIN_MS && now_ms <= a.ends_at + VOLUNTEERS_CHECK_MARGIN_MS;
     *out = json_pack("{s:I, s:s, s:s, s:s, s:i, s:b}", "activity_id", (json_int_t)a.id, "code", code, "payload", payload,
                      "expires_at", exp, "window_seconds", VOLUNTEERS_CODE_WINDOW_S, "open", open);
-    return *out ? 0 : nx_fail(e, NX_ENOMEM, "", "内存不足");
+    if (*out == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    /* the QR code as one SVG path of unit squares (a 4-module quiet zone is the viewer's) */
+    qr_matrix m = {0};
+    if ((rc = qr_encode(payload, &m, e))) {
+        json_decref(*out);
+        return rc;
+    }
+    size_t cap = (size_t)m.width * (size_t)m.width * 16 + 1, len = 0;
+    char *path = malloc(cap);
+    if (path == NULL) {
+        qr_free(&m);
+        json_decref(*out);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    path[0] = '\0';
+    for (int y = 0; y < m.width; y++)
+        for (int x = 0; x < m.width; x++)
+            if (m.modules[y * m.width + x]) {
+                int k = snprintf(path + len, cap - len, "M%d %dh1v1h-1z", x, y);
+                if (k > 0 && (size_t)k < cap - len)
+                    len += (size_t)k;
+            }
+    json_object_set_new(*out, "qr_width", json_integer(m.width));
+    json_object_set_new(*out, "qr_path", json_string(path));
+    free(path);
+    qr_free(&m);
+    return 0;
 }
 
 /* Whether code is the activity's code now or in the window before. */

@@ -422,6 +422,19 @@ static void test_fill_600(void)
     CHECK_INT(count(&v, "SELECT count(*) FROM streets"), 1);
 
     /* No plain ID number or phone in the database files. */
+    /* 高龄 is a care category for the old only (issue 19: it was used for people aged 62-65) */
+    {
+        nx_date t = date_today();
+        char by[11];
+        date_format((nx_date){t.y - 80, t.m, t.d == 29 && t.m == 2 ? 28 : t.d}, by);
+        store_param bp[] = {P_TEXT(by)};
+        CHECK(count(&v, "SELECT count(*) FROM care_files WHERE category = 'elderly'") > 0);
+        CHECK_INT(count_q(&v,
+                          "SELECT count(*) FROM care_files f JOIN residents r ON r.id = f.resident_id "
+                          "WHERE f.category = 'elderly' AND r.birth_date > $1",
+                          bp, 1),
+                  0);
+    }
     store_close(v.app.db);
     v.app.db = NULL;
     char db[600], wal[600];

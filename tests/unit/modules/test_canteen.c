@@ -492,6 +492,59 @@ static void test_lost_card(void)
     json_decref(in);
 }
 
+/* Orders close at their cut-off; a missed delivery for an elder living alone emits the event. */
+static void test_orders_and_delivery(void)
+{
+    nx_err e = {0};
+    clock_pin_ms(sh_ms(2026, 6, 9, 11));
+    int64_t item10 = q_int("SELECT i.id FROM canteen_menu_items i JOIN canteen_menus m ON m.id = i.menu_id "
+                           "WHERE m.day = '2026-06-10' AND m.meal = 'lunch'");
+    char body[200];
+    snprintf(body, sizeof body, "{\"resident_id\": 3, \"menu_item_id\": %lld, \"delivery\": true}", (long long)basic_item);
+    json_t *in = J(body);
+    int64_t id = 0;
+    CHECK_INT(canteen_order_create(&app, &op, in, &id, &e), NX_EINVAL); /* today's lunch closed at 10:00 */
+    CHECK_STR(e.field, "menu_item_id");
+    json_decref(in);
+    snprintf(body, sizeof body, "{\"resident_id\": 3, \"menu_item_id\": %lld, \"delivery\": true}", (long long)item10);
+    in = J(body);
+    CHECK_INT(canteen_order_create(&app, &op, in, &id, &e), 0);
+    json_decref(in);
+    snprintf(body, sizeof body, "{\"menu_item_id\": %lld}", (long long)item10);
+    in = J(body);
+    int64_t own = 0;
+    CHECK_INT(canteen_order_create(&app, &jumin, in, &own, &e), 0); /* the resident orders for themselves */
+    json_decref(in);
+    json_t *o = NULL;
+    CHECK_INT(canteen_order_get(&app, &jumin, own, &o, &e), 0);
+    CHECK_INT(ival(o, "resident_id"), LI);
+    json_decref(o);
+    CHECK_INT(canteen_order_get(&app, &jumin, id, &o, &e), NX_ENOTFOUND); /* not another's */
+    canteen_filter f = {.day = "2026-06-10", .meal = "lunch"};
+    CHECK_INT(canteen_delivery_list(&app, &op, &f, &o, &e), 0);
+    json_t *stops = json_object_get(json_array_get(json_object_get(o, "grids"), 0), "stops");
+    CHECK_INT(json_array_size(stops), 1);
+    CHECK_INT(ival(json_array_get(stops, 0), "route"), 1);
+    json_decref(o);
+    int64_t before = q_int("SELECT COUNT(*) FROM events WHERE kind = 'canteen.delivery.missed'");
+    in = J("{\"status\": \"missed\", \"note\": \"敲门无人应答\"}");
+    CHECK_INT(canteen_order_update(&app, &jumin, id, in, &e), NX_ENOTFOUND);
+    CHECK_INT(canteen_order_update(&app, &op, id, in, &e), 0);
+    CHECK_INT(canteen_order_update(&app, &op, id, in, &e), NX_ECONFLICT);
+    json_decref(in);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'canteen.delivery.missed'"), before + 1);
+    char *payload = NULL;
+    nx_err e2 = {0};
+    store_tx *tx = NULL;
+    if (store_begin(app.db, STORE_READ, &tx, &e2) == 0) {
+        store_one_text(tx, "SELECT payload FROM events WHERE kind = 'canteen.delivery.missed' ORDER BY id DESC", NULL, 0,
+                       &payload, &e2);
+        store_rollback(tx);
+    }
+    CHECK(payload && (strstr(payload, "\"living_alone\":true") || strstr(payload, "\"living_alone\": true")));
+    free(payload);
+}
+
 static int run_store_tests(void)
 {
     if (setup() != 0) {
@@ -503,6 +556,7 @@ static int run_store_tests(void)
     TEST_RUN(test_cards_and_topups);
     TEST_RUN(test_sales);
     TEST_RUN(test_reverse_report_chain);
+    TEST_RUN(test_orders_and_delivery);
     TEST_RUN(test_lost_card);
     teardown();
     return 0;

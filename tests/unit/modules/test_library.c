@@ -394,6 +394,25 @@ static void test_drift_page(void)
     CHECK_INT(library_loan_return(&app, &staff_a, b, NULL, &e), 0);
 }
 
+static void test_labels(void)
+{
+    nx_err e = {0};
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    library_filter f = {.book_id = book1};
+    CHECK_INT(library_labels(&app, &staff_a, &f, &pdf, &len, &e), 0);
+    CHECK(pdf && len > 1000 && memcmp(pdf, "%PDF-", 5) == 0);
+    free(pdf);
+    pdf = NULL;
+    CHECK_INT(library_labels(&app, &staff_b, &f, &pdf, &len, &e), NX_ENOTFOUND); /* not B's copies */
+    CHECK_INT(library_labels(&app, &wang, &f, &pdf, &len, &e), NX_EPERM);
+    CHECK(pdf == NULL);
+    /* the desk scanner reading a drifting copy's QR code types its URL: the code is taken from it */
+    int64_t loan = 0;
+    CHECK_INT(lend("https://example.org/drift/DRIFT-01", R_LI, &loan, &e), 0);
+    CHECK_INT(library_loan_return(&app, &staff_a, loan, NULL, &e), 0);
+}
+
 static void test_stats(void)
 {
     nx_err e = {0};
@@ -422,6 +441,7 @@ static int run_store_tests(void)
     TEST_RUN(test_hold_queue);
     TEST_RUN(test_overdue_blocks);
     TEST_RUN(test_drift_page);
+    TEST_RUN(test_labels);
     TEST_RUN(test_stats);
     teardown();
     return 0;

@@ -3,8 +3,9 @@ import careen from './care.en.js'
 import svcen from './services.en.js'
 import deven from './devices.en.js'
 import workdayen from './workday.en.js'
-import sysen from './system.en.js'
 import councilen from './council.en.js'
+import volen from './volunteers.en.js'
+import sysen from './system.en.js'
 import msgen from './messages.en.js'
 import partyen from './party.en.js'
 
@@ -14,6 +15,7 @@ export default {
   ...careen,
   ...svcen,
   ...deven,
+  ...volen,
   ...sysen,
   ...msgen,
   ...partyen,

@@ -3,8 +3,9 @@ import carezhCN from './care.zh-CN.js'
 import svczhCN from './services.zh-CN.js'
 import devzhCN from './devices.zh-CN.js'
 import workdayzhCN from './workday.zh-CN.js'
-import syszhCN from './system.zh-CN.js'
 import councilzhCN from './council.zh-CN.js'
+import volzhCN from './volunteers.zh-CN.js'
+import syszhCN from './system.zh-CN.js'
 import msgzhCN from './messages.zh-CN.js'
 import partyzhCN from './party.zh-CN.js'
 
@@ -14,6 +15,7 @@ export default {
   ...carezhCN,
   ...svczhCN,
   ...devzhCN,
+  ...volzhCN,
   ...syszhCN,
   ...msgzhCN,
   ...partyzhCN,

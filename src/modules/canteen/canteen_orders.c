@@ -1,0 +1,332 @@
+/* canteen_orders.c — orders ahead and the delivery round (订餐与送餐).
+ *
+ * An elder (or the family account bound to them, or canteen staff for someone housebound) orders a
+ * menu item ahead, for the counter or for delivery. Orders close at a cut-off before the meal:
+ * breakfast the evening before at 20:00, lunch at 10:00, dinner at 15:00 (Shanghai); a cancellation
+ * obeys the same cut-off. The delivery list of a meal groups the delivery orders by grid, each grid in
+ * route order (estate, building, unit, room), so a volunteer walks it once. A volunteer or operator
+ * marks each stop delivered (with the time) or missed; a missed delivery emits
+ * CANTEEN_EV_DELIVERY_MISSED in the same transaction, saying whether the elder lives alone, so that
+ * the visits module (遇事必访) and the notification service can act on it. The sale itself is
+ * recorded at the counter or on delivery through the sales API like any other. */
+#include "modules/canteen/canteen_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "base/jsonin.h"
+#include "base/str.h"
+#include "notify/outbox.h"
+#include "store/page.h"
+
+/* Minutes after midnight of the meal's day when ordering closes (breakfast: the evening before). */
+static int64_t cutoff_ms(const cn_item *it)
+{
+    nx_date d;
+    if (date_parse(it->day, &d))
+        return 0;
+    int64_t day0 = date_to_days(d) * 86400000LL - NX_TZ_OFFSET_MS;
+    if (strcmp(it->meal, "breakfast") == 0)
+        return day0 - 4 * 3600000LL; /* 20:00 the day before */
+    if (strcmp(it->meal, "lunch") == 0)
+        return day0 + 10 * 3600000LL;
+    return day0 + 15 * 3600000LL;
+}
+
+#define ORDER_COLS                                                                                           \
+    "o.id, o.community_id, o.grid_id, o.resident_id, r.name, o.menu_item_id, i.name, o.day, o.meal, "         \
+    "o.quantity, o.delivery, o.note, o.status, o.delivered_at, o.created_at"
+#define ORDER_FROM                                                                                           \
+    " FROM canteen_orders o JOIN residents r ON r.id = o.resident_id "                                        \
+    "JOIN canteen_menu_items i ON i.id = o.menu_item_id WHERE 1 = 1"
+
+static json_t *order_row(store_rows *r)
+{
+    json_t *o = store_json_row(r, "id:i community_id:i grid_id:i resident_id:i resident_name:t menu_item_id:i "
+                                  "item_name:t day:t meal:t quantity:i delivery:b note:t status:t delivered_at:d "
+                                  "created_at:d");
+    const char *m = store_text(r, 8);
+    if (o)
+        json_object_set_new(o, "meal_label", json_string(cn_meal_label(m) ? cn_meal_label(m) : ""));
+    return o;
+}
+
+static bool can_deliver(const nx_principal *who)
+{
+    return perm_has(who, RIGHT_CANTEEN_OPERATE) || perm_has(who, RIGHT_VOLUNTEER_DUTY);
+}
+
+int canteen_order_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    static const char *const allowed[] = {"resident_id", "menu_item_id", "quantity", "delivery", "note", NULL};
+    bool self = cn_self(who) && perm_has(who, RIGHT_SELF);
+    if (!perm_has(who, RIGHT_CANTEEN_OPERATE) && !self)
+        return nx_fail(e, NX_EPERM, "", "无权订餐");
+    int64_t resident = 0, item_id = 0, qty = 1;
+    bool delivery = false;
+    const char *note = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "resident_id", false, 1, INT64_MAX, &resident, e)) < 0 ||
+        (rc = json_get_int(in, "menu_item_id", true, 1, INT64_MAX, &item_id, e)) < 0 ||
+        (rc = json_get_int(in, "quantity", false, 1, 5, &qty, e)) < 0 ||
+        (rc = json_get_bool(in, "delivery", false, &delivery, e)) < 0 ||
+        (rc = json_read_str(in, "note", false, 100, &note, e)))
+        return rc;
+    if (self) {
+        if (resident && resident != who->resident_id)
+            return nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        resident = who->resident_id;
+    }
+    if (!resident)
+        return nx_fail(e, NX_EINVAL, "resident_id", "请指定就餐的居民（resident_id）");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    cn_diner d;
+    cn_item it;
+    if ((rc = cn_diner_load(tx, resident, &d, e)) || (rc = cn_item_load(tx, item_id, &it, e)))
+        goto fail;
+    if (!self && !perm_covers(who, tx, d.community_id, 0) && !(who->scope == SCOPE_GRID && who->community_id == d.community_id)) {
+        rc = nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        goto fail;
+    }
+    if (it.community_id != d.community_id || (!it.published && self)) {
+        rc = nx_fail(e, NX_ENOTFOUND, "menu_item_id", "菜单项不存在");
+        goto fail;
+    }
+    if (strcmp(d.status, "active") != 0) {
+        rc = nx_fail(e, NX_EINVAL, "resident_id", "该居民已登记去世或迁出");
+        goto fail;
+    }
+    if (clock_now_ms() >= cutoff_ms(&it)) {
+        rc = nx_fail(e, NX_EINVAL, "menu_item_id", "%s%s的订餐已截止", it.day, cn_meal_label(it.meal));
+        goto fail;
+    }
+    if (it.sold_out) {
+        rc = nx_fail(e, NX_ECONFLICT, "menu_item_id", "%s 已售罄", it.name);
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param a[] = {P_INT(d.community_id), P_ID(d.grid_id), P_INT(resident), P_INT(item_id), P_TEXT(it.day),
+                       P_TEXT(it.meal), P_INT(qty), P_INT(delivery), P_TEXT(note), P_ID(who->user_id), P_INT(now)};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO canteen_orders (community_id, grid_id, resident_id, menu_item_id, day, meal, "
+                            "quantity, delivery, note, ordered_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
+                            "$7, $8, $9, $10, $11, $11) RETURNING id",
+                            a, 11, id, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int canteen_order_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!can_deliver(who) && !perm_has(who, RIGHT_SELF))
+        return nx_fail(e, NX_EPERM, "", "无权查看订餐");
+    sqlq q;
+    sqlq_init(&q, "SELECT " ORDER_COLS ORDER_FROM);
+    sqlq_add(&q, " AND o.id = $%d", P_INT(id));
+    cn_scope_q(who, "o.", "resident_id", &q);
+    store_page_spec s = {.row = order_row};
+    return store_get_read(app->db, &q, &s, "订单不存在", out, e);
+}
+
+static void order_where(sqlq *q, const char *head, const nx_principal *who, const canteen_filter *f)
+{
+    sqlq_init(q, head);
+    cn_scope_q(who, "o.", "resident_id", q);
+    if (f->community_id)
+        sqlq_add(q, " AND o.community_id = $%d", P_INT(f->community_id));
+    if (f->resident_id)
+        sqlq_add(q, " AND o.resident_id = $%d", P_INT(f->resident_id));
+    if (f->day)
+        sqlq_add(q, " AND o.day = $%d", P_TEXT(f->day));
+    if (f->from)
+        sqlq_add(q, " AND o.day >= $%d", P_TEXT(f->from));
+    if (f->to)
+        sqlq_add(q, " AND o.day <= $%d", P_TEXT(f->to));
+    if (f->meal)
+        sqlq_add(q, " AND o.meal = $%d", P_TEXT(f->meal));
+    if (f->status)
+        sqlq_add(q, " AND o.status = $%d", P_TEXT(f->status));
+    if (f->delivery)
+        sqlq_sql(q, " AND o.delivery = 1");
+}
+
+int canteen_order_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e)
+{
+    if (!can_deliver(who) && !perm_has(who, RIGHT_SELF))
+        return nx_fail(e, NX_EPERM, "", "无权查看订餐");
+    int64_t after = 0;
+    int rc = store_page_cursor_id(f->cursor, &after, e);
+    if (rc)
+        return rc;
+    sqlq q, count;
+    order_where(&q, "SELECT " ORDER_COLS ORDER_FROM, who, f);
+    order_where(&count, "SELECT COUNT(*)" ORDER_FROM, who, f);
+    if (after)
+        sqlq_add(&q, " AND o.id < $%d", P_INT(after));
+    sqlq_sql(&q, " ORDER BY o.id DESC");
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = order_row};
+    return store_page_read(app->db, &q, &s, out, e);
+}
+
+int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    static const char *const allowed[] = {"status", "note", NULL};
+    const char *status = NULL, *note = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "status", true, 12, &status, e)) ||
+        (rc = json_read_str(in, "note", false, 100, &note, e)))
+        return rc;
+    bool cancel = strcmp(status, "cancelled") == 0, done = strcmp(status, "delivered") == 0,
+         missed = strcmp(status, "missed") == 0;
+    if (!cancel && !done && !missed)
+        return nx_fail(e, NX_EINVAL, "status", "状态应为 cancelled、delivered 或 missed");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    store_param a[] = {P_INT(id)};
+    store_rows *r;
+    if ((rc = store_query(tx,
+                          "SELECT community_id, grid_id, resident_id, menu_item_id, status, delivery, day, meal "
+                          "FROM canteen_orders WHERE id = $1",
+                          a, 1, &r, e)))
+        goto fail;
+    int64_t community = 0, grid = 0, resident = 0, item_id = 0;
+    char cur[16] = "", day[11] = "", meal[12] = "";
+    bool delivery = false;
+    if ((rc = store_first(r, "订单不存在", e)) == 0) {
+        community = store_int(r, 0);
+        grid = store_int(r, 1);
+        resident = store_int(r, 2);
+        item_id = store_int(r, 3);
+        str_copy(cur, store_text(r, 4) ? store_text(r, 4) : "", sizeof cur);
+        delivery = store_int(r, 5) != 0;
+        str_copy(day, store_text(r, 6) ? store_text(r, 6) : "", sizeof day);
+        str_copy(meal, store_text(r, 7) ? store_text(r, 7) : "", sizeof meal);
+    }
+    int end = store_rows_end(r, e);
+    if (rc || end) {
+        rc = rc ? rc : end;
+        goto fail;
+    }
+    bool staff = (can_deliver(who) && (perm_covers(who, tx, community, 0) ||
+                                       (who->scope == SCOPE_GRID && who->community_id == community)));
+    bool self = cn_self_for(who, resident);
+    if (!staff && !self) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "订单不存在");
+        goto fail;
+    }
+    if ((done || missed) && !staff) {
+        rc = nx_fail(e, NX_EPERM, "status", "送达情况由食堂或志愿者登记");
+        goto fail;
+    }
+    if (cancel && self && !perm_has(who, RIGHT_CANTEEN_OPERATE)) {
+        cn_item it;
+        if ((rc = cn_item_load(tx, item_id, &it, e)))
+            goto fail;
+        if (clock_now_ms() >= cutoff_ms(&it)) {
+            rc = nx_fail(e, NX_EINVAL, "status", "已过订餐截止时间，不能取消");
+            goto fail;
+        }
+    }
+    if (strcmp(cur, "ordered") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "订单已是%s状态", cur);
+        goto fail;
+    }
+    if ((done || missed) && !delivery) {
+        rc = nx_fail(e, NX_EINVAL, "status", "堂食订单不登记送达");
+        goto fail;
+    }
+    int64_t now = clock_now_ms();
+    store_param u[] = {P_TEXT(status), P_TEXT(note), P_ID(done || missed ? who->user_id : 0),
+                       done ? P_INT(now) : P_NULL, P_INT(now), P_INT(id)};
+    if ((rc = store_exec(tx,
+                         "UPDATE canteen_orders SET status = $1, note = COALESCE($2, note), delivered_by = $3, "
+                         "delivered_at = $4, updated_at = $5 WHERE id = $6",
+                         u, 6, NULL, e)))
+        goto fail;
+    if (missed) {
+        cn_diner d;
+        if ((rc = cn_diner_load(tx, resident, &d, e)))
+            goto fail;
+        bool alone = strstr(d.tags, ",living_alone,") != NULL || strstr(d.tags, ",solitary,") != NULL;
+        if ((rc = outbox_emit_new(tx, CANTEEN_EV_DELIVERY_MISSED, community, "canteen_order", id,
+                                  json_pack("{s:I, s:I, s:o, s:s, s:s, s:b, s:o}", "order_id", (json_int_t)id,
+                                            "resident_id", (json_int_t)resident, "grid_id",
+                                            grid ? json_integer(grid) : json_null(), "day", day, "meal", meal,
+                                            "living_alone", alone, "note", note ? json_string(note) : json_null()),
+                                  e)))
+            goto fail;
+    }
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e)
+{
+    if (!can_deliver(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看送餐单");
+    char today[11];
+    date_format(date_today(), today);
+    const char *day = f->day ? f->day : today;
+    if (f->meal && !cn_meal_label(f->meal))
+        return nx_fail(e, NX_EINVAL, "meal", "餐次应为 breakfast、lunch 或 dinner");
+    sqlq q;
+    sqlq_init(&q, "SELECT o.id, o.grid_id, g.name, o.resident_id, r.name, b.name, rm.unit, rm.number, i.name, "
+                  "o.quantity, o.status, o.meal, o.note, o.delivered_at FROM canteen_orders o "
+                  "JOIN residents r ON r.id = o.resident_id JOIN canteen_menu_items i ON i.id = o.menu_item_id "
+                  "LEFT JOIN grids g ON g.id = o.grid_id LEFT JOIN rooms rm ON rm.id = r.room_id "
+                  "LEFT JOIN buildings b ON b.id = rm.building_id WHERE o.delivery = 1 AND o.status <> 'cancelled'");
+    cn_scope_q(who, "o.", NULL, &q);
+    if (f->community_id)
+        sqlq_add(&q, " AND o.community_id = $%d", P_INT(f->community_id));
+    sqlq_add(&q, " AND o.day = $%d", P_TEXT(day));
+    if (f->meal)
+        sqlq_add(&q, " AND o.meal = $%d", P_TEXT(f->meal));
+    sqlq_sql(&q, " ORDER BY o.grid_id, b.estate_id, b.name, rm.unit, rm.number, o.id");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = sqlq_query(tx, &q, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *grids = json_array(), *cur = NULL;
+    int64_t cur_grid = -1;
+    int route = 0;
+    while (store_row(r)) {
+        int64_t g = store_int(r, 1);
+        if (!cur || g != cur_grid) {
+            cur_grid = g;
+            route = 0;
+            cur = json_pack("{s:o, s:s, s:[]}", "grid_id", g ? json_integer(g) : json_null(), "grid_name",
+                            store_text(r, 2) ? store_text(r, 2) : "未划网格", "stops");
+            json_array_append_new(grids, cur);
+        }
+        char place[160];
+        snprintf(place, sizeof place, "%s%s%s%s", store_text(r, 5) ? store_text(r, 5) : "",
+                 store_text(r, 6) && *store_text(r, 6) ? " " : "", store_text(r, 6) ? store_text(r, 6) : "",
+                 store_text(r, 7) ? store_text(r, 7) : "");
+        json_t *stop = store_json_row(r, "order_id:i - - resident_id:i resident_name:t - - - item_name:t quantity:i "
+                                         "status:t meal:t note:t delivered_at:d");
+        json_object_set_new(stop, "route", json_integer(++route));
+        json_object_set_new(stop, "place", json_string(place[0] ? place : "未登记房屋"));
+        json_array_append_new(json_object_get(cur, "stops"), stop);
+    }
+    rc = store_rows_end(r, e);
+    store_rollback(tx);
+    if (rc) {
+        json_decref(grids);
+        return rc;
+    }
+    *out = json_pack("{s:s, s:o}", "day", day, "grids", grids);
+    return *out ? 0 : nx_fail(e, NX_ENOMEM, "", "内存不足");
+}

@@ -1,0 +1,112 @@
+// Volunteers and partner units (issue 13) in the browser. Community staff (shequ) publish an activity
+// under way now; the demo volunteer (zhiyuan) signs up on a phone, the staff's check-in board shows the
+// rotating code as a QR code and in digits, and the volunteer checks in on the phone page the QR code
+// opens (a wrong code is refused first, with the server's reason). On a phone in 长辈模式, the resident
+// jumin books a free clinic (义诊) slot with big buttons and sees it under 我的预约. Times are taken
+// from the browser's clock in Shanghai time, never from the demo's output.
+import { test, before, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { BASE, launch, newContext, login, shot } from './harness.mjs'
+
+let browser, phoneCtx, phone, staffCtx, staff
+
+before(async () => {
+  browser = await launch()
+  phoneCtx = await newContext(browser, { phone: true })
+  phone = await phoneCtx.newPage()
+  staffCtx = await newContext(browser)
+  staff = await staffCtx.newPage()
+})
+after(async () => { await browser?.close() })
+
+/** Shanghai local "YYYY-MM-DDTHH:MM", minutes from now. */
+function local(minutes) {
+  const d = new Date(Date.now() + minutes * 60000 + 8 * 3600000)
+  return d.toISOString().slice(0, 16)
+}
+
+test('a volunteer checks in on a phone with the board\'s rotating code', async () => {
+  await login(staff, 'shequ')
+  const title = `e2e 签到演练 ${Date.now() % 100000}`
+  // publish through the API as the page would (the create dialog's date pickers are not what is tested)
+  const act = await staff.evaluate(async ({ title, starts, ends }) => {
+    const me = await (await fetch('/api/v1/me')).json()
+    const r = await fetch('/api/v1/volunteer-activities', {
+      method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token },
+      body: JSON.stringify({ title, place: '社区广场', starts_at: starts, ends_at: ends, signup_deadline: ends, capacity: 5 }),
+    })
+    return { status: r.status, body: await r.json() }
+  }, { title, starts: local(-10), ends: local(60) })
+  assert.equal(act.status, 201, JSON.stringify(act.body))
+
+  // the volunteer signs up on the phone
+  await login(phone, 'zhiyuan', undefined, '/m/login')
+  await phone.goto(BASE + '/m/volunteer')
+  const card = phone.locator('[data-test=m-vol-activity]', { hasText: title })
+  await card.locator('[data-test=m-vol-join]').click()
+  await card.getByText('已报名').waitFor()
+
+  // the board: QR code and digits
+  await staff.goto(BASE + '/volunteers/activities')
+  await staff.locator('[data-test=vol-activities] tr', { hasText: title }).click()
+  await staff.locator('[data-test=vol-qr] path').waitFor()
+  const code = (await staff.locator('[data-test=vol-code]').innerText()).trim()
+  assert.match(code, /^\d{6}$/)
+  await shot(staff, '90-vol-board')
+
+  // a wrong code first: refused with the server's reason
+  const wrong = String((Number(code) + 1) % 1000000).padStart(6, '0')
+  await phone.goto(`${BASE}/m/checkin/${act.body.id}?code=${wrong}`)
+  await phone.locator('[data-test=m-checkin-title]').getByText(title).waitFor()
+  await phone.click('[data-test=m-checkin-in]')
+  await phone.locator('[data-test=m-checkin-error]').getByText('签到码无效或已过期').waitFor()
+  // the QR code's link: the current code filled in
+  await phone.goto(`${BASE}/m/checkin/${act.body.id}?code=${code}`)
+  assert.equal(await phone.inputValue('[data-test=m-checkin-code]'), code)
+  await phone.click('[data-test=m-checkin-in]')
+  await phone.locator('[data-test=m-checkin-ok]').waitFor()
+  await shot(phone, '91-m-checkin')
+  const width = await phone.evaluate(() => document.documentElement.scrollWidth)
+  assert.ok(width <= 390, `no sideways scrolling on a phone (${width})`)
+  // the sheet shows the check-in time
+  await staff.reload()
+  await staff.locator('[data-test=vol-activities] tr', { hasText: title }).click()
+  const row = staff.locator('[data-test=vol-sheet] tr', { hasText: '社区志愿者' }).or(staff.locator('[data-test=vol-sheet] tbody tr').first())
+  await row.first().waitFor()
+  assert.match(await staff.locator('[data-test=vol-sheet] tbody').innerText(), /\d\d:\d\d/)
+})
+
+test('a resident books a clinic slot in 长辈模式', async () => {
+  const ctx = await newContext(browser, { phone: true })
+  const page = await ctx.newPage()
+  await login(page, 'jumin', undefined, '/m/login')
+  await page.locator('[data-test=elder-switch]').waitFor()
+  const wasOn = await page.evaluate(() => document.documentElement.classList.contains('elder'))
+  if (!wasOn) await page.click('[data-test=elder-switch]')
+  await page.waitForFunction(() => document.documentElement.classList.contains('elder'))
+  try {
+    await page.click('[data-test=m-nav-clinic]')
+    await page.locator('[data-test=m-clinic-item]').first().waitFor()
+    const before = await page.locator('[data-test=m-clinic-booking]').count()
+    // a clinic the resident holds no booking in: 康复义诊 (the demo gives jumin one 健康义诊 slot)
+    await page.locator('[data-test=m-clinic-item]', { hasText: '康复义诊' }).first().click()
+    await page.locator('[data-test=m-clinic-slots]').waitFor()
+    const free = page.locator('[data-test=m-clinic-slot]:not([disabled]):not(.is-disabled)')
+    assert.ok(await free.count() > 0, 'a free slot')
+    const fontSize = await free.first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize))
+    assert.ok(fontSize >= 18, `big buttons in 长辈模式 (${fontSize}px)`)
+    await free.first().click()
+    await page.click('[data-test=m-clinic-book]')
+    await page.locator('[data-test=m-clinic-mine]').waitFor()
+    assert.equal(await page.locator('[data-test=m-clinic-booking]').count(), before + 1)
+    assert.match(await page.locator('[data-test=m-clinic-mine]').innerText(), /康复义诊/)
+    await shot(page, '92-m-clinic-elder')
+  } finally {
+    if (!wasOn) {
+      await page.goto(BASE + '/m')
+      await page.click('[data-test=elder-switch]')
+      await page.waitForFunction(() => !document.documentElement.classList.contains('elder'))
+    }
+    await ctx.close()
+  }
+})
