@@ -69,7 +69,6 @@ static int put_prefs(http_req *r, void *ctx)
     if (rc)
         return rc;
     rc = messages_prefs_put(ctx, &who, in, http_err(r));
-    json_decref(in);
     if (rc || (rc = messages_prefs_get(ctx, &who, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
@@ -93,7 +92,6 @@ static int put_rules(http_req *r, void *ctx)
     if (rc)
         return rc;
     rc = messages_rules_put(ctx, &who, in, http_err(r));
-    json_decref(in);
     if (rc || (rc = messages_rules_list(ctx, &who, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);

@@ -66,7 +66,6 @@ static int post_action(http_req *r, nx_app *app, act_fn fn, int status)
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)))
         return rc;
     rc = fn(app, &who, id, body, &out, http_err(r));
-    json_decref(body);
     if (rc)
         return rc;
     return http_reply_json(r, status, out);
@@ -136,7 +135,6 @@ static int cancel_signup(http_req *r, void *ctx)
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)))
         return rc;
     rc = volunteers_signup_cancel(app, &who, id, body, http_err(r));
-    json_decref(body);
     return rc ? rc : http_reply_status(r, 204);
 }
 
@@ -290,7 +288,6 @@ static int update_booking(http_req *r, void *ctx)
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)))
         return rc;
     rc = volunteers_booking_update(app, &who, id, body, http_err(r));
-    json_decref(body);
     return rc ? rc : http_reply_status(r, 204);
 }
 
