@@ -37,6 +37,14 @@ test('my profile and household on a phone', async () => {
 })
 
 test('长辈模式: large text and touch targets, remembered for the user', async () => {
+  // the account's choice is remembered, and earlier test files may have left it on: start from off
+  if (await page.evaluate(() => document.documentElement.classList.contains('elder'))) {
+    await Promise.all([
+      page.waitForResponse((r) => r.url().endsWith('/api/v1/me/preferences')),
+      page.click('[data-test=elder-switch]'),
+    ])
+    await page.waitForFunction(() => !document.documentElement.classList.contains('elder'))
+  }
   const before = await fontPx('[data-test=m-profile] .m-row')
   assert.ok(before < 20, `normal text ${before}px`)
   const [res] = await Promise.all([

@@ -98,6 +98,9 @@ test('a resident books a clinic slot in 长辈模式', async () => {
     await free.first().click()
     await page.click('[data-test=m-clinic-book]')
     await page.locator('[data-test=m-clinic-mine]').waitFor()
+    // the list of my bookings reloads after the booking: wait for it, then count
+    await page.waitForFunction((n) => document.querySelectorAll('[data-test=m-clinic-booking]').length >= n, before + 1,
+      { timeout: 10000 }).catch(() => {})
     assert.equal(await page.locator('[data-test=m-clinic-booking]').count(), before + 1)
     assert.match(await page.locator('[data-test=m-clinic-mine]').innerText(), /康复义诊/)
     await shot(page, '92-m-clinic-elder')
