@@ -38,6 +38,7 @@ typedef struct report {
 } report;
 
 /* One line: the verdict, the check's name, what was seen and (for a problem) what to do. */
+static void line(report *r, int level, const char *check, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static void line(report *r, int level, const char *check, const char *fmt, ...)
 {
     static const char *const words[] = {"正常", "警告", "错误"};
