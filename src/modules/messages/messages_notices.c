@@ -63,8 +63,8 @@ static void audience_where(sqlq *q, int64_t community, json_t *aud)
             continue;
         static const char *const heads[] = {" OR r.community_id IN (", " OR r.estate_id IN (", " OR r.grid_id IN (",
                                             " OR r.room_id IN (SELECT id FROM rooms WHERE building_id IN (",
-                                            " OR r.id IN (SELECT rt.resident_id FROM resident_tags rt JOIN tags t ON "
-                                            "t.id = rt.tag_id WHERE t.code IN ("};
+                                            (" OR r.id IN (SELECT rt.resident_id FROM resident_tags rt JOIN tags t ON "
+                                             "t.id = rt.tag_id WHERE t.code IN (")};
         sqlq_sql(q, "%s", heads[l]);
         size_t i;
         json_t *v;
