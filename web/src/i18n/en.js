@@ -8,8 +8,10 @@ import volen from './volunteers.en.js'
 import sysen from './system.en.js'
 import msgen from './messages.en.js'
 import partyen from './party.en.js'
+import canteenen from './canteen.en.js'
 
 export default {
+  ...canteenen,
   ...councilen,
   ...workdayen,
   ...careen,

@@ -8,8 +8,10 @@ import volzhCN from './volunteers.zh-CN.js'
 import syszhCN from './system.zh-CN.js'
 import msgzhCN from './messages.zh-CN.js'
 import partyzhCN from './party.zh-CN.js'
+import canteenzhCN from './canteen.zh-CN.js'
 
 export default {
+  ...canteenzhCN,
   ...councilzhCN,
   ...workdayzhCN,
   ...carezhCN,
