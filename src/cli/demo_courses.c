@@ -5,7 +5,8 @@
  * as it would be for staff), capacities, eligibility and the lottery. Bookings start tomorrow, since
  * the rules refuse the past; the choice of days and hours comes from a small generator seeded by the
  * demo's seed, so a seed and a date give one demo. A clash met while filling is not an error: the
- * generator simply moves on. Fast: a few dozen transactions. */
+ * generator simply moves on. The courses with a room book it for their sessions (on days the room is
+ * open), before the residents' scattered bookings, which then skip the courses' hours. Fast: a few dozen transactions. */
 #include "cli/demo_courses.h"
 
 #include <stdio.h>
@@ -73,6 +74,17 @@ static int course(dc *d, const nx_principal *who, json_t *in, int64_t *id, nx_er
     int rc = courses_create(d->app, who, in, id, e);
     json_decref(in);
     return rc;
+}
+
+/* The first day offset ≥ first that does not fall on ISO weekday closed (0: any): a course's room is
+ * booked for its sessions, and a closed day would refuse the course. */
+static int open_day(int first, int closed)
+{
+    for (;; first++) {
+        int64_t days = date_to_days(date_today()) + first;
+        if (closed == 0 || (int)(((days % 7) + 7 + 3) % 7) + 1 != closed) /* 1970-01-01 was a Thursday */
+            return first;
+    }
 }
 
 static json_t *sessions(int first, int count, const char *start, const char *end, const char *topic)
@@ -143,30 +155,18 @@ int demo_courses_fill(nx_app *app, int64_t community, int64_t self_resident, uns
     if ((rc = people(app, community, "1900-01-01", y60, elders, 40, &ne, e)) ||
         (rc = people(app, community, y14, y5, kids, 20, &nk, e)))
         return rc;
-    static const char *const starts[] = {"08:00", "09:00", "10:00", "14:00", "15:00", "16:00"};
-    static const char *const ends[] = {"09:00", "10:30", "11:00", "15:30", "16:00", "17:00"};
-    static const char *const titles[] = {"下棋", "看报", "编织小组", "太极练习", "家庭聚会", "学习小组"};
-    for (int i = 0; i < 24; i++) {
-        int k = (int)(next(&d) % 6);
-        int64_t v = (i % 3 == 0) ? callig : reading;
-        int64_t who = ne ? elders[next(&d) % (unsigned)ne] : 0;
-        if ((rc = book(&d, v, 1 + (int)(next(&d) % 28), starts[k], ends[k], titles[next(&d) % 6], who, 0, e)))
-            return rc;
-    }
-    if (self_resident && (rc = book(&d, reading, 2, "10:00", "11:00", "看书", self_resident, 0, e)))
-        return rc;
     /* courses */
     int64_t phone = 0, cal = 0, taiji = 0, kidsc = 0, proposal = 0;
     if ((rc = course(&d, &d.admin,
                      json_pack("{s:I, s:s, s:s, s:s, s:s, s:I, s:i, s:i, s:b, s:o}", "community_id", (json_int_t)community,
                                "title", "长辈智能手机课", "teacher_name", "社区志愿者小李", "audience", "elders",
                                "description", "微信视频、扫码支付、防诈骗", "venue_id", (json_int_t)reading, "capacity", 10,
-                               "min_age", 60, "residents_only", 1, "sessions", sessions(3, 4, "09:00", "10:30", "智能手机")),
+                               "min_age", 60, "residents_only", 1, "sessions", sessions(open_day(3, 1), 4, "09:00", "10:30", "智能手机")),
                      &phone, e)) ||
         (rc = course(&d, &d.admin,
                      json_pack("{s:I, s:s, s:s, s:s, s:I, s:i, s:o}", "community_id", (json_int_t)community, "title",
                                "书法入门", "teacher_name", "退休教师赵老师", "audience", "all", "venue_id", (json_int_t)callig,
-                               "capacity", 4, "sessions", sessions(4, 6, "09:00", "10:30", "楷书")),
+                               "capacity", 4, "sessions", sessions(open_day(4, 7), 6, "09:00", "10:30", "楷书")),
                      &cal, e)) ||
         (rc = course(&d, &d.admin,
                      json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:s, s:i, s:i, s:o}", "community_id", (json_int_t)community,
@@ -190,6 +190,19 @@ int demo_courses_fill(nx_app *app, int64_t community, int64_t self_resident, uns
         if ((rc = enrol(&d, phone, self_resident, e)))
             return rc;
     }
+    /* scattered bookings of residents around the courses (a clash with a course is skipped) */
+    static const char *const starts[] = {"08:00", "09:00", "10:00", "14:00", "15:00", "16:00"};
+    static const char *const ends[] = {"09:00", "10:30", "11:00", "15:30", "16:00", "17:00"};
+    static const char *const titles[] = {"下棋", "看报", "编织小组", "太极练习", "家庭聚会", "学习小组"};
+    for (int i = 0; i < 24; i++) {
+        int k = (int)(next(&d) % 6);
+        int64_t v = (i % 3 == 0) ? callig : reading;
+        int64_t who = ne ? elders[next(&d) % (unsigned)ne] : 0;
+        if ((rc = book(&d, v, 1 + (int)(next(&d) % 28), starts[k], ends[k], titles[next(&d) % 6], who, 0, e)))
+            return rc;
+    }
+    if (self_resident && (rc = book(&d, reading, 2, "10:00", "11:00", "看书", self_resident, 0, e)))
+        return rc;
     for (int i = 0; i < ne && i < 8; i++)
         if ((rc = enrol(&d, phone, elders[i], e)))
             return rc;

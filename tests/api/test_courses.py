@@ -223,10 +223,75 @@ def test_attendance_leave_feedback():
     check_eq(st, 409, "only participants give feedback")
 
 
+def next_open(min_days, closed=7):
+    """The first date at least min_days from today (Shanghai) that is not ISO weekday closed."""
+    d = local_today() + datetime.timedelta(days=min_days)
+    while d.isoweekday() == closed:
+        d += datetime.timedelta(days=1)
+    return d.isoformat()
+
+
+def room_bookings(room):
+    st, _, page = ctx["c_staff"].get(f"/api/v1/venue-bookings?venue_id={room['id']}&limit=200")
+    check_eq(st, 200, "room bookings")
+    return page["items"]
+
+
+def test_course_books_its_room():
+    """A course with a room books it for each session in the course's transaction; a clash answers 409
+    naming the booking that holds the time and leaves nothing behind; approval of a proposal books the
+    room; a room smaller than the capacity is refused; cancelling the course frees the time."""
+    staff = ctx["c_staff"]
+    st, _, room = staff.post("/api/v1/venues", {"name": "书画室", "capacity": 8, "open_from": "08:00", "open_to": "20:00",
+                                                "closed_weekdays": [7], "max_minutes": 180, "max_ahead_days": 60})
+    check_eq(st, 201, f"room {room}")
+    d1, d2 = next_open(12), next_open(19)
+    st, _, held = staff.post("/api/v1/venue-bookings", {"venue_id": room["id"], "date": d2, "start": "09:30",
+                                                        "end": "11:00", "title": "合唱排练"})
+    check_eq(st, 201, f"a booking already there {held}")
+    before, nc = room_bookings(room), count_courses()
+    course = dict(BASE, capacity=6, venue_id=room["id"],
+                  sessions=[{"date": d1, "start": "09:00", "end": "10:30"}, {"date": d2, "start": "09:00", "end": "10:30"}])
+    st, resp, body = staff.post("/api/v1/courses", course)
+    check(is_problem(st, resp, body, 409, "sessions"), f"a clash is 409: {st} {body}")
+    check("第 2 次课" in body.get("title", "") + body.get("detail", "") and
+          f"#{held['id']}" in body.get("title", "") + body.get("detail", "") and "合唱排练" in str(body),
+          f"the clash names the session and the booking: {body}")
+    check_eq((len(room_bookings(room)), count_courses()), (len(before), nc), "nothing made by a clash")
+    st, resp, body = staff.post("/api/v1/courses", dict(course, capacity=20, sessions=course["sessions"][:1]))
+    check(is_problem(st, resp, body, 422, "capacity"), f"a room too small for the class: {st} {body}")
+    course["sessions"][1]["date"] = next_open(26)
+    st, _, c = staff.post("/api/v1/courses", course)
+    check_eq(st, 201, f"the course without the clash {c}")
+    mine = [b for b in room_bookings(room) if b.get("course_id") == c["id"]]
+    check_eq(sorted((b["date"], b["start"], b["end"], b["status"]) for b in mine),
+             sorted((s["date"], "09:00", "10:30", "confirmed") for s in course["sessions"]), "one booking per session")
+    # someone else cannot take the course's time now
+    st, _, _ = staff.post("/api/v1/venue-bookings", {"venue_id": room["id"], "date": d1, "start": "10:00", "end": "11:00"})
+    check_eq(st, 409, "the course's time is taken")
+    # a resident's proposal books the room only when approved, and a clash keeps it proposed
+    st, _, p = ctx["c_teacher"].post("/api/v1/courses", {"title": "国画", "teacher_name": "老人0", "capacity": 5,
+                                                         "venue_id": room["id"],
+                                                         "sessions": [{"date": d1, "start": "10:00", "end": "11:30"}]})
+    check_eq((st, p.get("status")), (201, "proposed"), f"a proposal with a room {p}")
+    check_eq([b for b in room_bookings(room) if b.get("course_id") == p["id"]], [], "a proposal books nothing")
+    st, resp, body = staff.post(f"/api/v1/courses/{p['id']}/approve")
+    check(is_problem(st, resp, body, 409, "sessions"), f"approving into a clash is 409: {st} {body}")
+    st, _, got = staff.get(f"/api/v1/courses/{p['id']}")
+    check_eq(got["status"], "proposed", "still proposed after the clash")
+    st, _, _ = staff.post(f"/api/v1/courses/{c['id']}/cancel", {"note": "老师有事"})
+    check_eq(st, 200, "cancel the course")
+    check_eq({b["status"] for b in room_bookings(room) if b.get("course_id") == c["id"]}, {"cancelled"},
+             "the cancelled course's bookings are cancelled")
+    st, _, a = staff.post(f"/api/v1/courses/{p['id']}/approve")
+    check_eq((st, a.get("status")), (200, "approved"), f"the freed time lets the proposal through {a}")
+    check_eq(len([b for b in room_bookings(room) if b.get("course_id") == p["id"]]), 1, "approval booked the room")
+
+
 if __name__ == "__main__":
     try:
         run([test_setup, test_bad_input, test_proposal_approval, test_fcfs_waiting_list, test_lottery,
-             test_attendance_leave_feedback])
+             test_attendance_leave_feedback, test_course_books_its_room])
     finally:
         S.stop()
         S.cleanup()

@@ -10,6 +10,12 @@
  * teacher of the same community. Staff create approved courses; a resident's proposal waits for a
  * decision (an event each way).
  *
+ * A course with a room and sessions books the room for every session still to come, through the
+ * venues module's public API and in the course's own transaction: when the course is created by
+ * staff (approved at once) or when a proposal is approved. A clash answers 409 naming the booking
+ * that holds the time, and the course is not made (or stays proposed). Cancelling a course cancels
+ * its bookings not yet ended, so the time is free again.
+ *
  * Teacher hours are the sum of the lengths of the course's sessions that have started; they are
  * shown with the course (and can be counted as volunteer hours once that module exists). */
 #include <stdio.h>
@@ -183,6 +189,54 @@ done:
     return rc;
 }
 
+/* ---- the room ---- */
+
+/* Book the course's room for each of its sessions not yet started, through the venues module, on
+ * tx (the course's own transaction: a clash leaves nothing behind). A room's refusal is answered
+ * with the session's number: a clash is NX_ECONFLICT naming the booking that holds the time; a
+ * rule (closed day, opening hours, longest booking) NX_EINVAL on "sessions", a room too small for
+ * the capacity NX_EINVAL on "capacity". No room or no sessions: nothing to do. */
+static int book_room(store_tx *tx, const nx_principal *who, int64_t course, nx_err *e)
+{
+    store_param p[] = {P_INT(course)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "SELECT c.venue_id, c.title, c.capacity, s.starts_at, s.ends_at FROM courses c JOIN "
+                         "course_sessions s ON s.course_id = c.id WHERE c.id = $1 AND c.venue_id IS NOT NULL ORDER BY "
+                         "s.starts_at, s.id",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    int64_t venue = 0, cap = 0, times[60][2];
+    char title[200] = "";
+    int n = 0;
+    while (n < 60 && store_row(r)) {
+        venue = store_int(r, 0);
+        snprintf(title, sizeof title, "%s", store_text(r, 1));
+        cap = store_int(r, 2);
+        times[n][0] = store_int(r, 3);
+        times[n][1] = store_int(r, 4);
+        n++;
+    }
+    if ((rc = store_rows_end(r, e)))
+        return rc;
+    int64_t now = clock_now_ms();
+    for (int i = 0; i < n; i++) {
+        if (times[i][0] <= now)
+            continue; /* a session already held needs no room any more */
+        int64_t booking = 0;
+        rc = venues_book_course(tx, who, venue, course, title, (int)cap, times[i][0], times[i][1], &booking, e);
+        if (rc == NX_EINVAL || rc == NX_ECONFLICT) {
+            char msg[sizeof e->msg];
+            snprintf(msg, sizeof msg, "%s", e->msg);
+            return nx_fail(e, rc, strcmp(e->field, "attendees") == 0 ? "capacity" : "sessions", "第 %d 次课：%s", i + 1, msg);
+        }
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
 /* ---- create ---- */
 
 typedef struct session_in {
@@ -328,6 +382,8 @@ int courses_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id
                              s, 4, NULL, e)))
             goto fail;
     }
+    if (manager && (rc = book_room(tx, who, *id, e)))
+        goto fail;
     if (!manager &&
         (rc = outbox_emit_new(tx, COURSES_EV_PROPOSED, community, "course", *id,
                               json_pack("{s:I, s:I}", "course_id", (json_int_t)*id, "proposed_by", (json_int_t)who->user_id),
@@ -365,6 +421,12 @@ int courses_decide(nx_app *app, const nx_principal *who, int64_t id, const char 
         rc = nx_fail(e, NX_ECONFLICT, "", "课程当前状态不能这样处理");
         goto fail;
     }
+    /* An approved course takes its room for its sessions; a cancelled one gives the time back. */
+    int released = 0;
+    if (strcmp(to, "approved") == 0 && (rc = book_room(tx, who, id, e)))
+        goto fail;
+    if (strcmp(to, "cancelled") == 0 && (rc = venues_release_course(tx, id, clock_now_ms(), &released, e)))
+        goto fail;
     store_param p[] = {P_TEXT(to), P_TEXT(note ? note : ""), P_INT(clock_now_ms()), P_INT(id)};
     if ((rc = store_exec(tx, "UPDATE courses SET status = $1, review_note = $2, updated_at = $3 WHERE id = $4", p, 4, NULL, e)) ||
         (rc = outbox_emit_new(tx, COURSES_EV_DECIDED, c.community_id, "course", id,

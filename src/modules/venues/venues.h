@@ -103,6 +103,22 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
  * *n: how many. */
 int venues_release_no_shows(nx_app *app, int64_t now_ms, int *n, nx_err *e);
 
+/* ---- a course's room (venues_bookings.c; called by the courses module in its own transaction) ---- */
+/* Book room venue_id on tx for one session of course course_id, [starts_ms, ends_ms) on one local
+ * day, for attendees people, booked by who (the caller has checked that who may schedule the
+ * course; the room must be visible to who). The room's rules apply as to staff (open, not closed
+ * that day, inside the opening hours, no longer than the longest booking, attendees within the
+ * capacity: NX_EINVAL naming date, start, end or attendees); the booking is confirmed at once and
+ * its course_id set. A clash is NX_ECONFLICT (field venue_id) whose message names the booking
+ * holding the time ("已有预约 #12「书法班」（2026-12-10 14:00–16:00）"). On any error the caller must
+ * roll tx back (PostgreSQL has aborted it after a clash met by the insert). *booking_id: the new
+ * booking. Emits VENUES_EV_BOOKING_CREATED. */
+int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, int64_t course_id, const char *title,
+                       int attendees, int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e);
+/* Cancel on tx every live booking of course_id not yet ended at now_ms (the course was cancelled),
+ * releasing its remaining time (offered to waiters) with VENUES_EV_BOOKING_RELEASED. *n: how many. */
+int venues_release_course(store_tx *tx, int64_t course_id, int64_t now_ms, int *n, nx_err *e);
+
 /* ---- waiting list (venues_bookings.c) ---- */
 /* Wait for a taken slot {venue_id, date, start, end, title, resident_id}. NX_ECONFLICT when the slot
  * is free (book it instead). */

@@ -146,10 +146,10 @@ static int booking_person(store_tx *tx, const nx_principal *who, const venue_rul
 
 /* Insert one booking and claim its units; NX_ECONFLICT "时段已被预约" when a unit is taken (the
  * transaction — or the caller's savepoint — must then be rolled back). */
-static int insert_booking(store_tx *tx, const nx_principal *who, const venue_rules *v, const book_req *b, nx_date day,
-                          int64_t resident, const char *status, int64_t series, int64_t now, int64_t *id, nx_err *e)
+static int insert_booking(store_tx *tx, const nx_principal *who, const venue_rules *v, const book_req *b, int64_t s,
+                          int64_t en, int64_t resident, const char *status, int64_t series, int64_t now, int64_t *id,
+                          nx_err *e)
 {
-    int64_t s = venues_local_ms(day, b->from_min), en = venues_local_ms(day, b->to_min);
     const char *title = b->title && *b->title ? b->title : "活动室预约";
     store_param p[] = {P_INT(v->id), P_INT(v->community_id), P_ID(resident), P_ID(who->user_id), P_TEXT(title),
                        P_INT(b->attendees), P_INT(s), P_INT(en), P_TEXT(status), P_ID(series), P_ID(b->course_id),
@@ -159,7 +159,7 @@ static int insert_booking(store_tx *tx, const nx_principal *who, const venue_rul
                            "starts_at, ends_at, status, series_id, course_id, note, created_at, updated_at) VALUES ($1, "
                            "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
                            p, 14, id, e);
-    for (int64_t u = s / VENUES_UNIT_MS; rc == 0 && u < en / VENUES_UNIT_MS; u++) {
+    for (int64_t u = s / VENUES_UNIT_MS; rc == 0 && u < (en + VENUES_UNIT_MS - 1) / VENUES_UNIT_MS; u++) {
         store_param q[] = {P_INT(v->id), P_INT(u), P_INT(*id)};
         rc = store_exec(tx, "INSERT INTO venue_slots (venue_id, unit, booking_id) VALUES ($1, $2, $3)", q, 3, NULL, e);
     }
@@ -227,12 +227,14 @@ static int book(store_tx *tx, const nx_principal *who, book_req *b, int64_t *fir
         }
         int64_t id = 0;
         if (!b->repeat_weeks) {
-            if ((rc = insert_booking(tx, who, &v, b, day, resident, status, 0, now, &id, e)))
+            if ((rc = insert_booking(tx, who, &v, b, venues_local_ms(day, b->from_min), venues_local_ms(day, b->to_min),
+                                     resident, status, 0, now, &id, e)))
                 return rc;
         } else {
             if ((rc = store_savepoint(tx, e)))
                 return rc;
-            rc = insert_booking(tx, who, &v, b, day, resident, status, made ? ids[0] : 0, now, &id, e);
+            rc = insert_booking(tx, who, &v, b, venues_local_ms(day, b->from_min), venues_local_ms(day, b->to_min),
+                                resident, status, made ? ids[0] : 0, now, &id, e);
             if (rc == NX_ECONFLICT) {
                 if ((rc = store_savepoint_rollback(tx, e)))
                     return rc;
@@ -494,6 +496,102 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
 fail:
     store_rollback(tx);
     return rc;
+}
+
+/* ---- rooms for courses ---- */
+
+/* The first live booking holding a unit of [s, en) in room v: 0 and *id 0 when none; else *id and the
+ * booking's title and local date and times in "YYYY-MM-DD HH:MM–HH:MM" form. */
+static int holder(store_tx *tx, int64_t venue, int64_t s, int64_t en, int64_t *id, char *title, size_t tn, char when[24],
+                  nx_err *e)
+{
+    store_param p[] = {P_INT(venue), P_INT(s / VENUES_UNIT_MS), P_INT((en + VENUES_UNIT_MS - 1) / VENUES_UNIT_MS)};
+    store_rows *r;
+    *id = 0;
+    int rc = store_query(tx,
+                         "SELECT vb.id, vb.title, vb.starts_at, vb.ends_at FROM venue_slots s JOIN venue_bookings vb ON "
+                         "vb.id = s.booking_id WHERE s.venue_id = $1 AND s.unit >= $2 AND s.unit < $3 ORDER BY s.unit "
+                         "LIMIT 1",
+                         p, 3, &r, e);
+    if (rc)
+        return rc;
+    if (store_row(r)) {
+        char d[11], h1[6], d2[11], h2[6];
+        *id = store_int(r, 0);
+        snprintf(title, tn, "%s", store_text(r, 1));
+        venues_local_parts(store_int(r, 2), d, h1);
+        venues_local_parts(store_int(r, 3), d2, h2);
+        snprintf(when, 24, "%s %s–%s", d, h1, strcmp(d, d2) == 0 ? h2 : "24:00");
+    }
+    return store_rows_end(r, e);
+}
+
+int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, int64_t course_id, const char *title,
+                       int attendees, int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e)
+{
+    venue_rules v;
+    int rc = venues_load_rules(tx, who, venue_id, &v, e);
+    if (rc == NX_ENOTFOUND)
+        return nx_fail(e, NX_EINVAL, "venue_id", "活动室不存在");
+    if (rc)
+        return rc;
+    char ds[11], hs[6], de[11], he[6];
+    venues_local_parts(starts_ms, ds, hs);
+    venues_local_parts(ends_ms, de, he);
+    book_req b = {.venue_id = venue_id, .course_id = course_id, .attendees = attendees, .title = title, .note = ""};
+    nx_date day;
+    if (strcmp(ds, de) != 0 || date_parse(ds, &day) || venues_parse_hhmm(hs, "start", &b.from_min, e) ||
+        venues_parse_hhmm(he, "end", &b.to_min, e))
+        return nx_fail(e, NX_EINVAL, "end", "课次须在同一天内开始和结束");
+    bool closed = false;
+    int64_t now = clock_now_ms(), other = 0;
+    if ((rc = check_rules(&v, &b, day, true, now, e)) || (rc = venues_closed_on(tx, &v, day, &closed, e)))
+        return rc;
+    if (closed)
+        return nx_fail(e, NX_EINVAL, "date", "%s 活动室「%s」闭馆", ds, v.name);
+    char other_title[128] = "", when[24] = "";
+    if ((rc = holder(tx, venue_id, starts_ms, ends_ms, &other, other_title, sizeof other_title, when, e)))
+        return rc;
+    if (other)
+        return nx_fail(e, NX_ECONFLICT, "venue_id", "活动室「%s」在 %s %s–%s 已有预约 #%lld「%s」（%s），请换时间或换活动室",
+                       v.name, ds, hs, he, (long long)other, other_title, when);
+    /* A request that commits between the look above and this insert still meets the primary key. */
+    if ((rc = insert_booking(tx, who, &v, &b, starts_ms, ends_ms, 0, "confirmed", 0, now, booking_id, e)))
+        return rc;
+    return emit_booking(tx, VENUES_EV_BOOKING_CREATED, *booking_id, v.id, v.community_id, 0, "confirmed", e);
+}
+
+int venues_release_course(store_tx *tx, int64_t course_id, int64_t now_ms, int *n, nx_err *e)
+{
+    *n = 0;
+    store_param p[] = {P_INT(course_id), P_INT(now_ms)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "SELECT id, venue_id, community_id, starts_at, ends_at FROM venue_bookings WHERE course_id = $1 "
+                         "AND status IN ('pending', 'confirmed') AND ends_at > $2 ORDER BY id LIMIT 200",
+                         p, 2, &r, e);
+    if (rc)
+        return rc;
+    int64_t rows[200][5];
+    int k = 0;
+    while (k < 200 && store_row(r)) {
+        for (int i = 0; i < 5; i++)
+            rows[k][i] = store_int(r, i);
+        k++;
+    }
+    if ((rc = store_rows_end(r, e)))
+        return rc;
+    for (int i = 0; i < k; i++) {
+        store_param u[] = {P_INT(now_ms), P_INT(rows[i][0])};
+        int64_t from = rows[i][3] > now_ms ? rows[i][3] : now_ms;
+        if ((rc = store_exec(tx, "UPDATE venue_bookings SET status = 'cancelled', updated_at = $1 WHERE id = $2", u, 2, NULL,
+                             e)) ||
+            (rc = release(tx, rows[i][0], rows[i][1], from, rows[i][4], now_ms, e)) ||
+            (rc = emit_booking(tx, VENUES_EV_BOOKING_RELEASED, rows[i][0], rows[i][1], rows[i][2], 0, "cancelled", e)))
+            return rc;
+    }
+    *n = k;
+    return 0;
 }
 
 int venues_release_no_shows(nx_app *app, int64_t now_ms, int *n, nx_err *e)
