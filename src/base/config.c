@@ -111,6 +111,8 @@ static const struct centry table[] = {
      "days of wristband positions, readings, steps and closed commands kept (0 = for ever)"},
     {"alert_escalate_s", C_INT, N(alert_escalate_s), "180", 10, 86400, false,
      "seconds before an unacknowledged alert escalates (grid worker, duty staff, family)"},
+    {"venue_no_show_minutes", C_INT, N(venue_no_show_minutes), "15", 5, 240, false,
+     "minutes after its start a room booking not checked in is released as a no-show (activity rooms)"},
     {"outbound_allow", C_CIDRS, S(outbound_allow), "", 0, 0, false,
      "networks outbound requests (webhooks) may reach although internal, e.g. 10.2.0.0/16 ('' = none); "
      "plain http is allowed only to these"},

@@ -62,6 +62,7 @@ typedef struct nx_config {
     int64_t mqtt_max_topics;    /* MQTT devices holding half a frame at once */
     int64_t telemetry_keep_days; /* wristband positions, readings, steps, closed commands; 0 = for ever */
     int64_t alert_escalate_s;   /* an unacknowledged alert moves up the chain after this long */
+    int64_t venue_no_show_minutes; /* a room booking not checked in this long after its start is released */
     char outbound_allow[1024]; /* networks webhooks may reach although internal (netaddr list) */
     bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
     bool access_log;

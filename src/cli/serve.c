@@ -20,6 +20,7 @@
 #include "modules/library/library.h"
 #include "modules/messages/messages.h"
 #include "modules/services/services.h"
+#include "modules/venues/venues.h"
 #include "modules/visits/visits.h"
 #include "notify/channel.h"
 #include "notify/dispatcher.h"
@@ -61,6 +62,7 @@ typedef struct {
     store_ticker *sweep;
     store_ticker_options sweep_o;
     library_ticker *library;
+    store_ticker *venues; /* rooms' no-show release */
     messages_sender *msg;
     http_server *srv;
     cli_devices *devs;
@@ -75,6 +77,7 @@ static void serving_stop(serving *sv)
     cli_devices_stop(sv->devs);
     http_server_free(sv->srv);
     library_ticker_stop(sv->library);
+    store_ticker_stop(sv->venues);
     messages_sender_stop(sv->msg);
     store_ticker_stop(sv->sweep);
     visits_scheduler_stop(sv->sched);
@@ -116,7 +119,8 @@ static int serving_start(serving *sv)
     channel_register(&CHANNEL_LOG_STUB, NULL);
     if (cli_subscribe(sv->disp, app) || visits_scheduler_start(app, 0, &sv->sched, &e) ||
         store_ticker_start(app->db, &sv->sweep_o, &sv->sweep, &e) ||
-        library_ticker_start(app, 0, &sv->library, &e) || messages_sender_start(app, &sv->msg, &e)) {
+        library_ticker_start(app, 0, &sv->library, &e) || venues_ticker_start(app, 0, &sv->venues, &e) ||
+        messages_sender_start(app, &sv->msg, &e)) {
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
         return 1;
     }

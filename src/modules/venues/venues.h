@@ -22,11 +22,15 @@
 
 #include "base/clock.h"
 #include "modules/app.h"
+#include "store/ticker.h"
 
 /* Event kinds (notify/outbox.h). Payloads carry ids only:
- *   venues.booking.created    {"booking_id", "venue_id", "resident_id"|null, "status"}
- *   venues.booking.decided    {"booking_id", "venue_id", "resident_id"|null, "status": confirmed|rejected}
- *   venues.booking.released   {"booking_id", "venue_id", "resident_id"|null, "status": cancelled|no_show}
+ *   venues.booking.created    {"booking_id", "venue_id", "resident_id"|null, "user_id"|null, "status"}
+ *   venues.booking.decided    {"booking_id", "venue_id", "resident_id"|null, "user_id"|null,
+ *                              "status": confirmed|rejected}
+ *   venues.booking.released   {"booking_id", "venue_id", "resident_id"|null, "user_id"|null,
+ *                              "status": cancelled|no_show}
+ * user_id is the account that made the booking (the booker), resident_id the person it is for.
  *   venues.wait.offered       {"wait_id", "venue_id", "resident_id"|null, "user_id", "offer_until"} */
 #define VENUES_EV_BOOKING_CREATED "venues.booking.created"
 #define VENUES_EV_BOOKING_DECIDED "venues.booking.decided"
@@ -34,7 +38,6 @@
 #define VENUES_EV_WAIT_OFFERED "venues.wait.offered"
 
 #define VENUES_UNIT_MS (15LL * 60 * 1000) /* the slot unit: bookings start and end on quarter hours */
-#define VENUES_NO_SHOW_GRACE_MS (15LL * 60 * 1000) /* a booking not checked in this long after its start may be released */
 #define VENUES_OFFER_MS (2LL * 3600 * 1000)        /* how long a freed slot stays offered to a waiter */
 
 typedef struct venues_filter {
@@ -96,12 +99,18 @@ int venues_booking_get(nx_app *app, const nx_principal *who, int64_t id, json_t 
 int venues_booking_create(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
 /* action: "cancel" (the booker's side or staff), "approve", "reject" (staff, pending only),
  * "check-in" (the booker or staff, from 30 minutes before the start to its end), "no-show" (staff,
- * confirmed and not checked in, VENUES_NO_SHOW_GRACE_MS after the start: the rest of its time is
+ * confirmed and not checked in, venues_no_show_grace_ms after the start: the rest of its time is
  * released). Releasing a slot offers it to the first waiter whose time is now free. */
 int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const char *action, json_t *in, nx_err *e);
-/* Release every confirmed booking not checked in VENUES_NO_SHOW_GRACE_MS after its start (a tick).
- * *n: how many. */
+/* The no-show grace: configuration venue_no_show_minutes (15 when unset) in ms. */
+int64_t venues_no_show_grace_ms(const nx_app *app);
+/* Release every confirmed booking not checked in venues_no_show_grace_ms after its start as a
+ * no-show (the rest of its time freed and offered to waiters, VENUES_EV_BOOKING_RELEASED to its
+ * booker), at now_ms. *n: how many. Runs its own transaction. */
 int venues_release_no_shows(nx_app *app, int64_t now_ms, int *n, nx_err *e);
+/* Start the no-show ticker (store/ticker.h, leader-elected "venues.no_show"): venues_release_no_shows
+ * every period_ms (≤ 0: a minute), the first at once. Stop it with store_ticker_stop. */
+int venues_ticker_start(nx_app *app, int64_t period_ms, store_ticker **out, nx_err *e);
 
 /* ---- a course's room (venues_bookings.c; called by the courses module in its own transaction) ---- */
 /* Book room venue_id on tx for one session of course course_id, [starts_ms, ends_ms) on one local

@@ -20,7 +20,11 @@
  * that need approval. When time is freed, the first waiter (by order of joining) whose whole time is
  * now free is offered it for VENUES_OFFER_MS (an event); taking the offer is an ordinary booking.
  *
- * Threads: none; every function runs its own transaction. */
+ * No-shows: a confirmed booking not checked in venue_no_show_minutes (configuration, 15 by default)
+ * after its start is released by a ticker (store/ticker.h: one process among those sharing the
+ * database runs it, every minute) — or by staff by hand — and its booker hears of it.
+ *
+ * Threads: none of its own but the ticker's; every function runs its own transaction. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +35,7 @@
 #include "notify/outbox.h"
 #include "store/page.h"
 #include "store/query.h"
+#include "store/ticker.h"
 
 #define BOOKING_COLS                                                                                        \
     "vb.id, vb.venue_id, v.name, vb.community_id, vb.resident_id, vb.title, vb.attendees, vb.status, "       \
@@ -168,12 +173,14 @@ static int insert_booking(store_tx *tx, const nx_principal *who, const venue_rul
     return rc;
 }
 
+/* The booking's event; user is the account that booked (the booker hears of a release). */
 static int emit_booking(store_tx *tx, const char *kind, int64_t id, int64_t venue, int64_t community, int64_t resident,
-                        const char *status, nx_err *e)
+                        int64_t user, const char *status, nx_err *e)
 {
     return outbox_emit_new(tx, kind, community, "venue_booking", id,
-                           json_pack("{s:I, s:I, s:o, s:s}", "booking_id", (json_int_t)id, "venue_id", (json_int_t)venue,
-                                     "resident_id", resident ? json_integer(resident) : json_null(), "status", status),
+                           json_pack("{s:I, s:I, s:o, s:o, s:s}", "booking_id", (json_int_t)id, "venue_id",
+                                     (json_int_t)venue, "resident_id", resident ? json_integer(resident) : json_null(),
+                                     "user_id", user ? json_integer(user) : json_null(), "status", status),
                            e);
 }
 
@@ -255,7 +262,7 @@ static int book(store_tx *tx, const nx_principal *who, book_req *b, int64_t *fir
             return rc;
     }
     for (int i = 0; i < made && rc == 0; i++)
-        rc = emit_booking(tx, VENUES_EV_BOOKING_CREATED, ids[i], v.id, v.community_id, resident, status, e);
+        rc = emit_booking(tx, VENUES_EV_BOOKING_CREATED, ids[i], v.id, v.community_id, resident, who->user_id, status, e);
     *first = ids[0];
     return rc;
 }
@@ -416,7 +423,7 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
     venues_filter f = {0};
     sqlq q;
     booking_where(&q, "SELECT vb.venue_id, vb.community_id, vb.resident_id, vb.status, vb.starts_at, vb.ends_at, "
-                      "vb.checked_in_at FROM venue_bookings vb WHERE 1 = 1",
+                      "vb.checked_in_at, vb.booked_by FROM venue_bookings vb WHERE 1 = 1",
                   who, &f);
     sqlq_add(&q, " AND vb.id = $%d", P_INT(id));
     store_rows *r;
@@ -431,6 +438,7 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
     snprintf(status, sizeof status, "%s", store_text(r, 3));
     int64_t s = store_int(r, 4), en = store_int(r, 5);
     bool checked = !store_isnull(r, 6);
+    int64_t booker = store_int(r, 7);
     store_rows_free(r);
     bool manager = venues_manages(who, tx, community);
     int64_t now = clock_now_ms();
@@ -472,8 +480,9 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
             rc = nx_fail(e, NX_EPERM, "", "无权释放预约");
             goto fail;
         }
-        if (strcmp(status, "confirmed") != 0 || checked || now < s + VENUES_NO_SHOW_GRACE_MS || now >= en) {
-            rc = nx_fail(e, NX_ECONFLICT, "", "只能在开始 15 分钟后、结束前释放未签到的预约");
+        int64_t grace = venues_no_show_grace_ms(app);
+        if (strcmp(status, "confirmed") != 0 || checked || now < s + grace || now >= en) {
+            rc = nx_fail(e, NX_ECONFLICT, "", "只能在开始 %lld 分钟后、结束前释放未签到的预约", (long long)(grace / 60000));
             goto fail;
         }
         to = "no_show";
@@ -490,7 +499,7 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
                          "UPDATE venue_bookings SET status = $1, updated_at = $2, note = CASE WHEN $3 = '' THEN note "
                          "ELSE $3 END WHERE id = $4",
                          p, 4, NULL, e)) ||
-        (rc = emit_booking(tx, kind, id, venue, community, resident, to, e)))
+        (rc = emit_booking(tx, kind, id, venue, community, resident, booker, to, e)))
         goto fail;
     return store_commit(tx, e);
 fail:
@@ -558,40 +567,59 @@ int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, 
     /* A request that commits between the look above and this insert still meets the primary key. */
     if ((rc = insert_booking(tx, who, &v, &b, starts_ms, ends_ms, 0, "confirmed", 0, now, booking_id, e)))
         return rc;
-    return emit_booking(tx, VENUES_EV_BOOKING_CREATED, *booking_id, v.id, v.community_id, 0, "confirmed", e);
+    return emit_booking(tx, VENUES_EV_BOOKING_CREATED, *booking_id, v.id, v.community_id, 0, who->user_id, "confirmed", e);
 }
 
-int venues_release_course(store_tx *tx, int64_t course_id, int64_t now_ms, int *n, nx_err *e)
+/* Release every booking the query selects (columns id, venue_id, community_id, resident_id,
+ * booked_by, starts_at, ends_at; at most 200) as status `to`: its time from its start, or from the
+ * next quarter hour when it has begun, is freed and offered to waiters, and the booker hears of it
+ * (VENUES_EV_BOOKING_RELEASED). *n: how many. */
+static int release_selected(store_tx *tx, const char *sql, const store_param *p, int np, const char *to, int64_t now,
+                            int *n, nx_err *e)
 {
-    *n = 0;
-    store_param p[] = {P_INT(course_id), P_INT(now_ms)};
     store_rows *r;
-    int rc = store_query(tx,
-                         "SELECT id, venue_id, community_id, starts_at, ends_at FROM venue_bookings WHERE course_id = $1 "
-                         "AND status IN ('pending', 'confirmed') AND ends_at > $2 ORDER BY id LIMIT 200",
-                         p, 2, &r, e);
+    *n = 0;
+    int rc = store_query(tx, sql, p, np, &r, e);
     if (rc)
         return rc;
-    int64_t rows[200][5];
+    int64_t rows[200][7];
     int k = 0;
     while (k < 200 && store_row(r)) {
-        for (int i = 0; i < 5; i++)
+        for (int i = 0; i < 7; i++)
             rows[k][i] = store_int(r, i);
         k++;
     }
     if ((rc = store_rows_end(r, e)))
         return rc;
+    int64_t next_unit = (now + VENUES_UNIT_MS - 1) / VENUES_UNIT_MS * VENUES_UNIT_MS;
     for (int i = 0; i < k; i++) {
-        store_param u[] = {P_INT(now_ms), P_INT(rows[i][0])};
-        int64_t from = rows[i][3] > now_ms ? rows[i][3] : now_ms;
-        if ((rc = store_exec(tx, "UPDATE venue_bookings SET status = 'cancelled', updated_at = $1 WHERE id = $2", u, 2, NULL,
-                             e)) ||
-            (rc = release(tx, rows[i][0], rows[i][1], from, rows[i][4], now_ms, e)) ||
-            (rc = emit_booking(tx, VENUES_EV_BOOKING_RELEASED, rows[i][0], rows[i][1], rows[i][2], 0, "cancelled", e)))
+        store_param u[] = {P_TEXT(to), P_INT(now), P_INT(rows[i][0])};
+        int64_t from = rows[i][5] > now ? rows[i][5] : next_unit;
+        if ((rc = store_exec(tx, "UPDATE venue_bookings SET status = $1, updated_at = $2 WHERE id = $3", u, 3, NULL, e)) ||
+            (rc = release(tx, rows[i][0], rows[i][1], from, rows[i][6], now, e)) ||
+            (rc = emit_booking(tx, VENUES_EV_BOOKING_RELEASED, rows[i][0], rows[i][1], rows[i][2], rows[i][3], rows[i][4],
+                               to, e)))
             return rc;
     }
     *n = k;
     return 0;
+}
+
+#define RELEASE_COLS "SELECT id, venue_id, community_id, resident_id, booked_by, starts_at, ends_at FROM venue_bookings "
+
+int venues_release_course(store_tx *tx, int64_t course_id, int64_t now_ms, int *n, nx_err *e)
+{
+    store_param p[] = {P_INT(course_id), P_INT(now_ms)};
+    return release_selected(tx,
+                            RELEASE_COLS "WHERE course_id = $1 AND status IN ('pending', 'confirmed') AND ends_at > $2 "
+                                         "ORDER BY id LIMIT 200",
+                            p, 2, "cancelled", now_ms, n, e);
+}
+
+int64_t venues_no_show_grace_ms(const nx_app *app)
+{
+    int64_t min = app->cfg ? app->cfg->venue_no_show_minutes : 0;
+    return (min > 0 ? min : 15) * 60000LL;
 }
 
 int venues_release_no_shows(nx_app *app, int64_t now_ms, int *n, nx_err *e)
@@ -601,35 +629,33 @@ int venues_release_no_shows(nx_app *app, int64_t now_ms, int *n, nx_err *e)
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    store_param p[] = {P_INT(now_ms - VENUES_NO_SHOW_GRACE_MS), P_INT(now_ms)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "SELECT id, venue_id, community_id, resident_id, ends_at FROM venue_bookings WHERE status = "
-                          "'confirmed' AND checked_in_at IS NULL AND starts_at <= $1 AND ends_at > $2 ORDER BY id LIMIT 200",
-                          p, 2, &r, e)))
-        goto fail;
-    int64_t rows[200][5];
-    int k = 0;
-    while (k < 200 && store_row(r)) {
-        for (int i = 0; i < 5; i++)
-            rows[k][i] = store_int(r, i);
-        k++;
+    store_param p[] = {P_INT(now_ms - venues_no_show_grace_ms(app)), P_INT(now_ms)};
+    if ((rc = release_selected(tx,
+                               RELEASE_COLS "WHERE status = 'confirmed' AND checked_in_at IS NULL AND starts_at <= $1 AND "
+                                            "ends_at > $2 ORDER BY id LIMIT 200",
+                               p, 2, "no_show", now_ms, n, e))) {
+        store_rollback(tx);
+        return rc;
     }
-    if ((rc = store_rows_end(r, e)))
-        goto fail;
-    int64_t from = (now_ms + VENUES_UNIT_MS - 1) / VENUES_UNIT_MS * VENUES_UNIT_MS;
-    for (int i = 0; i < k; i++) {
-        store_param u[] = {P_INT(now_ms), P_INT(rows[i][0])};
-        if ((rc = store_exec(tx, "UPDATE venue_bookings SET status = 'no_show', updated_at = $1 WHERE id = $2", u, 2, NULL, e)) ||
-            (rc = release(tx, rows[i][0], rows[i][1], from, rows[i][4], now_ms, e)) ||
-            (rc = emit_booking(tx, VENUES_EV_BOOKING_RELEASED, rows[i][0], rows[i][1], rows[i][2], rows[i][3], "no_show", e)))
-            goto fail;
-    }
-    *n = k;
     return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+}
+
+/* One tick of the no-show ticker. */
+static int no_show_tick(void *ctx, int64_t now_ms, nx_err *e)
+{
+    int n = 0;
+    return venues_release_no_shows(ctx, now_ms, &n, e);
+}
+
+int venues_ticker_start(nx_app *app, int64_t period_ms, store_ticker **out, nx_err *e)
+{
+    *out = NULL;
+    store_ticker_options o = {.name = "venues.no_show",
+                              .period_ms = period_ms > 0 ? period_ms : 60 * 1000LL,
+                              .run_at_start = true,
+                              .fn = no_show_tick,
+                              .ctx = app};
+    return store_ticker_start(app->db, &o, out, e);
 }
 
 static json_t *wait_row(store_rows *r)

@@ -3,7 +3,8 @@
  * NX_ECONFLICT and one row of claims remains; a weekly series skips a clash and a closed date and
  * names both; a booking outside the opening hours, too long, or on a closed day is refused naming
  * its field with nothing written; a booking not checked in is released as a no-show 15 minutes after
- * its start (the rest of its time freed) and the freed time is offered to the first waiter. */
+ * its start (the rest of its time freed) and the freed time is offered to the first waiter; the
+ * leader-elected ticker releases no-shows after the configured grace and not before. */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -227,6 +228,46 @@ static void test_no_show_and_offer(void)
     CHECK_INT(q_int("SELECT COUNT(*) FROM venue_waits WHERE status = 'booked'"), 1);
 }
 
+/* Until the ticker has run n times (at most about 5 s). */
+static void wait_runs(store_ticker *t, int64_t n)
+{
+    for (int i = 0; i < 500 && store_ticker_runs(t) < n; i++)
+        usleep(10000);
+}
+
+/* The no-show ticker releases a booking not checked in once the configured grace (here 30 minutes)
+ * has passed after its start, and not before; its booker gets the released event. */
+static void test_no_show_ticker(void)
+{
+    nx_err e;
+    const nx_date thu = {2030, 3, 7};
+    clock_pin_ms(venues_local_ms((nx_date){2030, 3, 6}, 8 * 60));
+    json_t *o = NULL;
+    CHECK_INT(book(&staff, thu, "10:00", "11:00", 0, &o, &e), 0);
+    int64_t id = json_integer_value(json_object_get(o, "id"));
+    json_decref(o);
+    char sql[300];
+    snprintf(sql, sizeof sql, "SELECT COUNT(*) FROM venue_bookings WHERE id = %lld AND status = 'no_show'", (long long)id);
+    cfg.venue_no_show_minutes = 30;
+    clock_pin_ms(venues_local_ms(thu, 10 * 60 + 20)); /* past the default 15 minutes, within the 30 configured */
+    store_ticker *t = NULL;
+    CHECK_INT(venues_ticker_start(&app, 3600 * 1000LL, &t, &e), 0);
+    wait_runs(t, 1);
+    CHECK(store_ticker_runs(t) >= 1);
+    CHECK_INT(q_int(sql), 0);
+    clock_pin_ms(venues_local_ms(thu, 10 * 60 + 35));
+    store_ticker_wake(t);
+    wait_runs(t, 2);
+    store_ticker_stop(t);
+    CHECK_INT(q_int(sql), 1);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM events WHERE kind = 'venues.booking.released' AND payload LIKE "
+             "'%%\"booking_id\":%lld,%%\"user_id\":1,\"status\":\"no_show\"%%'",
+             (long long)id);
+    CHECK_INT(q_int(sql), 1);
+    cfg.venue_no_show_minutes = 15;
+}
+
 static int run_store_tests(void)
 {
     if (setup() != 0)
@@ -235,6 +276,7 @@ static int run_store_tests(void)
     TEST_RUN(test_bad_input);
     TEST_RUN(test_recurring_skips);
     TEST_RUN(test_no_show_and_offer);
+    TEST_RUN(test_no_show_ticker);
     teardown();
     return 0;
 }
