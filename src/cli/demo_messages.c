@@ -1,6 +1,6 @@
 /* demo_messages.c — notices for the demo community, written through the message module's rules
  * (messages_notice_create) as the community's staff account would, so receipts, inbox messages
- * and audit entries are real. The events the rest of the demo emits (incidents, problems, the
+ * and audit entries are real; and a policy briefing the demo resident has signed up for. The events the rest of the demo emits (incidents, problems, the
  * scheduler's escalations, alarms) become inbox messages by themselves when the server's message
  * service reads the outbox: nothing is written here for them. */
 #include "cli/demo_messages.h"
@@ -49,7 +49,25 @@ int demo_messages_fill(nx_app *app, int64_t community, int64_t self_resident, js
                             "audience", "communities", (json_int_t)community);
     rc = messages_notice_create(app, &who, two, &id, e);
     json_decref(two);
+    if (rc)
+        return rc;
+    json_object_set_new(summary, "notices", json_integer(2));
+    /* the briefing itself, three days ahead at 14:30, and the demo resident signed up for it */
+    date_format(date_from_days(day + 2), ymd);
+    snprintf(at, sizeof at, "%sT14:30", ymd);
+    json_t *three = json_pack("{s:s, s:s, s:s, s:s, s:s, s:I}", "title", "新版医保政策宣讲会", "topic",
+                              "城乡居民医保缴费标准、门诊报销比例和异地就医备案的变化", "speaker", "社区党委书记",
+                              "place", "社区党群服务中心二楼会议室", "starts_at", at, "capacity", (json_int_t)40);
+    rc = messages_briefing_create(app, &who, three, &id, e);
+    json_decref(three);
+    if (rc)
+        return rc;
+    nx_principal me = {.role = ROLE_RESIDENT, .scope = SCOPE_SELF, .community_id = community, .grid_id = grid,
+                       .resident_id = self_resident};
+    json_t *none = json_object();
+    rc = messages_briefing_signup(app, &me, id, none, e);
+    json_decref(none);
     if (rc == 0)
-        json_object_set_new(summary, "notices", json_integer(2));
+        json_object_set_new(summary, "briefings", json_integer(1));
     return rc;
 }

@@ -385,6 +385,83 @@ def test_quiet_hours_hold_a_notice_not_an_sos():
     check(SECRET_KEY not in S.tail_log() and "13900000001" not in S.tail_log(), "no secret or phone in the log")
 
 
+def local_ahead(**kw):
+    """Beijing time kw from now as "YYYY-MM-DDTHH:MM"."""
+    return (datetime.datetime.utcnow() + datetime.timedelta(hours=8) + datetime.timedelta(**kw)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_briefings():
+    staff, lin, son = ctx["msg_staff"], ctx["msg_lin"], ctx["msg_lin_son"]
+    g1, g2, empty = ctx["grids"]
+    r0, r1, r2 = (r["id"] for r in ctx["res"])
+    base = {"title": "城乡居民医保新政", "topic": "2027 年度医保缴费与报销的变化", "speaker": "王书记",
+            "place": "社区二楼会议室", "starts_at": local_ahead(days=3)}
+    for bad, field in ((dict(base, starts_at=local_ahead(hours=-1)), "starts_at"), (dict(base, starts_at="明天"), "starts_at"),
+                       ({k: v for k, v in base.items() if k != "place"}, "place"), (dict(base, speaker=""), "speaker"),
+                       (dict(base, audience={"grids": [empty["id"]]}), "audience"), (dict(base, capacity=-1), "capacity"),
+                       (dict(base, venue_id=999999), "venue_id"), (dict(base, room="101"), "room")):
+        st, resp, body = staff.post("/api/v1/briefings", bad)
+        check(is_problem(st, resp, body, 422, field), f"bad {field} refused ({st} {body})")
+    check_eq(staff.get("/api/v1/briefings")[2]["items"], [], "nothing written")
+    st, resp, body = lin.post("/api/v1/briefings", base)
+    check(is_problem(st, resp, body, 403), "residents do not hold briefings")
+    st, _, b = staff.post("/api/v1/briefings", dict(base, capacity=1, audience={"grids": [g1["id"]]}))
+    check(st == 201 and b["status"] == "open" and b["signups"] == 0 and b["speaker"] == "王书记", f"briefing {b}")
+    bid = b["id"]
+    st, _, rc = staff.get(f"/api/v1/notices/{b['notice_id']}/receipts")
+    check_eq(sorted(x["resident_id"] for x in rc["unread"]), sorted([r0, r1]), "announced to grid one by a notice")
+    st, _, other = staff.post("/api/v1/briefings", dict(base, title="二网格宣讲", audience={"grids": [g2["id"]]}))
+    check_eq(st, 201, "a briefing for grid two")
+    # the resident sees the one they were invited to, and signs up from the phone
+    mine = lin.get("/api/v1/briefings")[2]["items"]
+    check_eq([(x["id"], x["signed_up"]) for x in mine], [(bid, False)], "only grid one's briefing, not signed up")
+    st, resp, body = lin.post(f"/api/v1/briefings/{other['id']}/signups", {})
+    check(is_problem(st, resp, body, 404), "not invited: not found")
+    st, _, got = lin.post(f"/api/v1/briefings/{bid}/signups", {})
+    check(st == 200 and got["signed_up"] is True and got["signups"] == 1, f"signed up {got}")
+    st, resp, body = son.post(f"/api/v1/briefings/{bid}/signups", {})
+    check(is_problem(st, resp, body, 409), "the family signs up the same resident: already")
+    st, resp, body = staff.post(f"/api/v1/briefings/{bid}/signups", {"resident_id": r1})
+    check(is_problem(st, resp, body, 409) and "名额已满" in body.get("title", "") + body.get("detail", ""),
+          f"the one place is taken ({body})")
+    st, resp, body = lin.post(f"/api/v1/briefings/{bid}/signups", {"resident_id": r1})
+    check(is_problem(st, resp, body, 403), "a resident signs up only themselves")
+    msg = wait_for(lambda: [m for m in inbox(lin)["items"] if m["title"] == "宣讲报名成功：城乡居民医保新政"])
+    check(msg and msg[0]["link"] == f"/m/briefings/{bid}" and "社区二楼会议室" in msg[0]["body"], f"the confirmation {msg}")
+    # the reminder a day before, once
+    check_eq([m for m in inbox(lin)["items"] if m["title"].startswith("宣讲提醒")], [], "no reminder three days ahead")
+    sql_exec(f"UPDATE briefings SET starts_at = starts_at - 2 * 86400000 WHERE id = {bid}")
+    check(wait_for(lambda: [m for m in inbox(lin)["items"] if m["title"] == "宣讲提醒：城乡居民医保新政"]), "reminded")
+    time.sleep(0.8)
+    check_eq(len([m for m in inbox(lin)["items"] if m["title"].startswith("宣讲提醒")]), 1, "reminded once")
+    # attendance at the door: the signed-up resident and a walk-in from grid two
+    st, _, got = staff.post(f"/api/v1/briefings/{bid}/attendance", {"resident_id": r0})
+    check(st == 200 and got["attended"] == 1, f"attended {got}")
+    st, _, got = staff.post(f"/api/v1/briefings/{bid}/attendance", {"resident_id": r2})
+    check(st == 200 and (got["attended"], got["signups"]) == (2, 1), f"a walk-in counts as attended, not signed up {got}")
+    for body, code, field in (({"resident_id": 99999999}, 422, "resident_id"), ({"resident_id": r0, "attended": "yes"}, 422, "attended"),
+                              ({}, 422, "resident_id")):
+        st, resp, p = staff.post(f"/api/v1/briefings/{bid}/attendance", body)
+        check(is_problem(st, resp, p, code, field), f"attendance {body}: {st} {p}")
+    st, resp, body = lin.post(f"/api/v1/briefings/{bid}/attendance", {"resident_id": r0})
+    check(is_problem(st, resp, body, 403), "residents take no attendance")
+    st, _, su = staff.get(f"/api/v1/briefings/{bid}/signups")
+    check_eq(sorted((x["resident_id"], x["attended"], x["walk_in"]) for x in su["items"]), sorted([(r0, True, False), (r2, True, True)]),
+             "the list at the door")
+    check(all("*" in x["name"] for x in su["items"]), "names masked")
+    st, _, got = staff.post(f"/api/v1/briefings/{bid}/attendance", {"resident_id": r2, "attended": False})
+    check(st == 200 and got["attended"] == 1, "a walk-in unmarked")
+    check_eq([x["resident_id"] for x in staff.get(f"/api/v1/briefings/{bid}/signups")[2]["items"]], [r0], "and gone from the list")
+    st, resp, data = staff.get(f"/api/v1/briefings/{bid}/attendance.xlsx")
+    check(st == 200 and data[:2] == b"PK" and resp.getheader("X-Row-Count") == "1", f"the attendance sheet ({st})")
+    st, resp, body = lin.get(f"/api/v1/briefings/{bid}/signups")
+    check(is_problem(st, resp, body, 403), "residents do not read the list")
+    # a started briefing takes no more sign-ups
+    sql_exec(f"UPDATE briefings SET starts_at = 1000 WHERE id = {other['id']}")
+    st, resp, body = staff.post(f"/api/v1/briefings/{other['id']}/signups", {"resident_id": r2})
+    check(is_problem(st, resp, body, 409), "started: closed")
+
+
 def test_end():
     S.cleanup()
     fake.close()
@@ -404,4 +481,4 @@ else:
 
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
-     test_quiet_hours_hold_a_notice_not_an_sos, test_end]])
+     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_end]])

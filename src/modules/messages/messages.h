@@ -28,6 +28,11 @@ struct dispatcher;
 
 /* Event kinds (outbox). notice.published: payload {"notice_id", "recipients"}, subject "notice:<id>". */
 #define MESSAGES_EV_NOTICE_PUBLISHED "messages.notice.published"
+/* A resident signed up for a briefing (the confirmation), and the reminder a day before its start.
+ * Payload {"briefing_id", "resident_id", "title", "place", "starts_at" ("YYYY-MM-DD HH:MM", Beijing
+ * time), "link" ("/m/briefings/<id>", the resident's page)}; subject "briefing:<id>". */
+#define MESSAGES_EV_BRIEFING_SIGNED_UP "messages.briefing.signed_up"
+#define MESSAGES_EV_BRIEFING_REMINDER "messages.briefing.reminder"
 
 /* The placeholders a template may use; anything else is refused (NX_EINVAL naming the field). */
 extern const char *const messages_placeholders[];
@@ -95,6 +100,36 @@ int messages_notice_get(nx_app *app, const nx_principal *who, int64_t id, json_t
 int messages_notice_receipts(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* Publish the scheduled notices whose time has come (the sender calls it); *count published. */
 int messages_notices_due(nx_app *app, int64_t now_ms, int *count, nx_err *e);
+
+/* ---- briefings (messages_briefings.c) ---- */
+
+/* Briefings newest first: staff (RIGHT_NOTICE_WRITE) those of their scope, residents and families
+ * those whose announcing notice reached their resident (with "signed_up"). Each {id, community_id,
+ * title, topic, speaker, place, venue_id, starts_at, capacity, status, notice_id, created_at,
+ * signups, attended, signed_up}. NX_EPERM for other accounts. */
+int messages_briefing_list(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out,
+                           nx_err *e);
+int messages_briefing_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* {community_id?, title, topic?, speaker, place? | venue_id?, starts_at (Beijing time, future),
+ * capacity? (0 = no limit), audience? (as a notice's; absent = the whole community)}: the briefing
+ * and the notice that announces it to its audience, in one transaction. RIGHT_NOTICE_WRITE. */
+int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+/* Sign up: a resident or family account for their resident ({}), staff for {resident_id} of the
+ * community. NX_ECONFLICT when cancelled, started, full or signed up already; emits
+ * MESSAGES_EV_BRIEFING_SIGNED_UP. */
+int messages_briefing_signup(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* Staff mark {resident_id, attended? (default true)}; a resident who did not sign up is a walk-in. */
+int messages_briefing_attend(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* The sign-ups {"items": [{resident_id, name (masked), grid_id, grid_name, signed_at, attended,
+ * attended_at, walk_in}]}, staff only. */
+int messages_briefing_signups(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* The attendance sheet of briefing id as an .xlsx at path (*rows written); RIGHT_EXPORT as well;
+ * audited; complete or nothing. */
+int messages_briefing_export(nx_app *app, const nx_principal *who, int64_t id, const char *path, int64_t *rows,
+                             nx_err *e);
+/* Emit the reminders of the sign-ups whose briefing starts within a day (the sender calls it). */
+int messages_briefings_due(nx_app *app, int64_t now_ms, int *count, nx_err *e);
+
 typedef struct http_server http_server;
 int messages_routes(http_server *srv, nx_app *app); /* messages_http.c */
 

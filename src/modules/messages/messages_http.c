@@ -1,10 +1,12 @@
 /* messages_http.c — the message module's routes: the inbox of every account, preferences, notices
- * and their receipts, the rules and the delivery log. JSON in, the rules files, JSON out; each
- * handler parses the request and calls one rules function. Handlers run on HTTP workers. */
+ * and their receipts, briefings with sign-up and attendance, the rules and the delivery log. JSON
+ * in, the rules files, JSON out; each handler parses the request and calls one rules function.
+ * Handlers run on HTTP workers. */
 #include "modules/app_http.h"
 #include "modules/messages/messages.h"
 
 #include <string.h>
+#include <unistd.h>
 
 static int cursor_ok(http_req *r, const char **cursor)
 {
@@ -112,18 +114,25 @@ static int list_deliveries(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int list_notices(http_req *r, void *ctx)
+typedef int (*list_fn)(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out, nx_err *e);
+
+/* A list paged by its cursor: the cursor and the limit of the query, then fn. */
+static int list_page(http_req *r, nx_app *app, list_fn fn)
 {
-    nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int limit, rc;
     const char *cursor;
     json_t *out;
     if ((rc = cursor_ok(r, &cursor)) ||
         (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
-        (rc = messages_notice_list(app, &who, cursor, limit, &out, http_err(r))))
+        (rc = fn(app, &who, cursor, limit, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
+}
+
+static int list_notices(http_req *r, void *ctx)
+{
+    return list_page(r, ctx, messages_notice_list);
 }
 
 static int create_notice(http_req *r, void *ctx)
@@ -144,6 +153,52 @@ static int notice_receipts(http_req *r, void *ctx)
     return app_http_get(r, ctx, messages_notice_receipts);
 }
 
+static int list_briefings(http_req *r, void *ctx)
+{
+    return list_page(r, ctx, messages_briefing_list);
+}
+
+static int create_briefing(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, messages_briefing_create, messages_briefing_get, "/api/v1/briefings");
+}
+
+static int get_briefing(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, messages_briefing_get);
+}
+
+static int briefing_signup(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, messages_briefing_signup, messages_briefing_get);
+}
+
+static int briefing_attend(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, messages_briefing_attend, messages_briefing_get);
+}
+
+static int briefing_signups(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, messages_briefing_signups);
+}
+
+static int briefing_export(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    char path[256];
+    int64_t id, rows = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_export_path(path, sizeof path, http_err(r))))
+        return rc;
+    if ((rc = messages_briefing_export(app, &who, id, path, &rows, http_err(r)))) {
+        unlink(path);
+        return rc;
+    }
+    return http_reply_export(r, path, NULL, "briefing-attendance.xlsx", "宣讲签到表.xlsx", rows);
+}
+
 int messages_routes(http_server *srv, nx_app *app)
 {
     http_route(srv, "GET", "/api/v1/notifications", list_inbox, app, 0);
@@ -159,5 +214,12 @@ int messages_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/notices", create_notice, app, 0);
     http_route(srv, "GET", "/api/v1/notices/{id}", get_notice, app, 0);
     http_route(srv, "GET", "/api/v1/notices/{id}/receipts", notice_receipts, app, 0);
+    http_route(srv, "GET", "/api/v1/briefings", list_briefings, app, 0);
+    http_route(srv, "POST", "/api/v1/briefings", create_briefing, app, 0);
+    http_route(srv, "GET", "/api/v1/briefings/{id}", get_briefing, app, 0);
+    http_route(srv, "POST", "/api/v1/briefings/{id}/signups", briefing_signup, app, 0);
+    http_route(srv, "GET", "/api/v1/briefings/{id}/signups", briefing_signups, app, 0);
+    http_route(srv, "POST", "/api/v1/briefings/{id}/attendance", briefing_attend, app, 0);
+    http_route(srv, "GET", "/api/v1/briefings/{id}/attendance.xlsx", briefing_export, app, 0);
     return 0;
 }

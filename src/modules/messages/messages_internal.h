@@ -44,6 +44,18 @@ typedef struct msg_prefs {
 } msg_prefs;
 int msg_prefs_load(store_tx *tx, const char *owner_kind, int64_t owner_id, msg_prefs *p, nx_err *e);
 
+/* Notices (messages_notices.c), shared with the briefings that are announced by one. */
+/* "YYYY-MM-DDTHH:MM[:SS][+08:00]" (Beijing time) → epoch ms; -1 when malformed. */
+int64_t msg_parse_local_time(const char *s);
+/* Check an audience object {communities?, estates?, grids?, buildings?, tags?}: 0 or NX_EINVAL
+ * naming "audience" or "audience.<list>". */
+int msg_audience_check(json_t *aud, nx_err *e);
+/* Insert a notice of community (checked in scope by the caller) inside tx and publish it now, or
+ * schedule it when publish_at > now (its audience must match someone now all the same). *id the
+ * notice; NX_EINVAL (field "audience") when the audience matches nobody. No audit entry. */
+int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, const char *title, const char *body,
+                    json_t *aud, const char *channels, int64_t publish_at, int64_t now, int64_t *id, nx_err *e);
+
 /* The sender's configuration (messages_send.c), read by the service to decide what to queue. */
 bool msg_channel_configured(const char *channel);
 int64_t msg_voice_gap_ms(void);

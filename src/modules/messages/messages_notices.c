@@ -25,7 +25,7 @@
 static const char *const lists[] = {"communities", "estates", "grids", "buildings", "tags", NULL};
 
 /* "YYYY-MM-DDTHH:MM[:SS][+08:00]" (local time) → epoch ms; -1 when malformed. */
-static int64_t parse_local_time(const char *s)
+int64_t msg_parse_local_time(const char *s)
 {
     nx_date d;
     char day[11];
@@ -81,7 +81,7 @@ static void audience_where(sqlq *q, int64_t community, json_t *aud)
     sqlq_sql(q, ")");
 }
 
-static int audience_check(json_t *aud, nx_err *e)
+int msg_audience_check(json_t *aud, nx_err *e)
 {
     if (!json_is_object(aud))
         return nx_fail(e, NX_EINVAL, "audience", "请选择通知对象（社区、小区、网格、楼栋或标签）");
@@ -209,6 +209,38 @@ static int publish(store_tx *tx, int64_t id, int64_t community, const char *titl
                            json_pack("{s:I, s:I}", "notice_id", (json_int_t)id, "count", (json_int_t)n), e);
 }
 
+int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, const char *title, const char *body,
+                    json_t *aud, const char *channels, int64_t publish_at, int64_t now, int64_t *id, nx_err *e)
+{
+    int rc;
+    char *aud_text = json_dumps(aud, JSON_COMPACT);
+    bool later = publish_at > now;
+    store_param p[] = {P_INT(community),        P_TEXT(title), P_TEXT(body),  P_TEXT(aud_text), P_TEXT(channels),
+                       P_TEXT(later ? "scheduled" : "draft"), P_INT(publish_at), P_ID(who->user_id), P_INT(now)};
+    rc = store_one_int(tx,
+                       "INSERT INTO notices (community_id, title, body, audience, channels, status, publish_at, "
+                       "created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
+                       p, 9, id, e);
+    free(aud_text);
+    if (rc)
+        return rc;
+    if (later) { /* the audience must match someone now too: refuse a notice to nobody early */
+        sqlq q;
+        sqlq_init(&q, "SELECT count(*) FROM residents r WHERE 1 = 1");
+        audience_where(&q, community, aud);
+        int64_t n = 0;
+        if ((rc = sqlq_one_int(tx, &q, &n, e)))
+            return rc;
+        if (n == 0)
+            return nx_fail(e, NX_EINVAL, "audience", "通知对象中没有任何居民，请调整对象");
+    } else {
+        int64_t n = 0;
+        if ((rc = publish(tx, *id, community, title, body, aud, channels, now, &n, e)))
+            return rc;
+    }
+    return 0;
+}
+
 int messages_notice_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
 {
     if (!perm_has(who, RIGHT_NOTICE_WRITE))
@@ -226,7 +258,7 @@ int messages_notice_create(nx_app *app, const nx_principal *who, json_t *in, int
         (rc = json_read_str(in, "publish_at", false, 40, &at, e)))
         return rc;
     json_t *aud = json_object_get(in, "audience");
-    if ((rc = audience_check(aud, e)))
+    if ((rc = msg_audience_check(aud, e)))
         return rc;
     char channels[64] = "inapp";
     size_t i;
@@ -240,7 +272,7 @@ int messages_notice_create(nx_app *app, const nx_principal *who, json_t *in, int
             snprintf(channels + strlen(channels), sizeof channels - strlen(channels), ",%s", c);
     }
     int64_t now = clock_now_ms(), publish_at = now;
-    if (at && (publish_at = parse_local_time(at)) < 0)
+    if (at && (publish_at = msg_parse_local_time(at)) < 0)
         return nx_fail(e, NX_EINVAL, "publish_at", "发布时间格式应为 YYYY-MM-DDTHH:MM（北京时间）");
     if (!community)
         community = who->community_id;
@@ -253,33 +285,8 @@ int messages_notice_create(nx_app *app, const nx_principal *who, json_t *in, int
         rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在或不在您的管辖范围内");
         goto fail;
     }
-    char *aud_text = json_dumps(aud, JSON_COMPACT);
-    bool later = publish_at > now;
-    store_param p[] = {P_INT(community),        P_TEXT(title), P_TEXT(body),  P_TEXT(aud_text), P_TEXT(channels),
-                       P_TEXT(later ? "scheduled" : "draft"), P_INT(publish_at), P_ID(who->user_id), P_INT(now)};
-    rc = store_one_int(tx,
-                       "INSERT INTO notices (community_id, title, body, audience, channels, status, publish_at, "
-                       "created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) RETURNING id",
-                       p, 9, id, e);
-    free(aud_text);
-    if (rc)
+    if ((rc = msg_notice_post(tx, who, community, title, body, aud, channels, publish_at, now, id, e)))
         goto fail;
-    if (later) { /* the audience must match someone now too: refuse a notice to nobody early */
-        sqlq q;
-        sqlq_init(&q, "SELECT count(*) FROM residents r WHERE 1 = 1");
-        audience_where(&q, community, aud);
-        int64_t n = 0;
-        if ((rc = sqlq_one_int(tx, &q, &n, e)))
-            goto fail;
-        if (n == 0) {
-            rc = nx_fail(e, NX_EINVAL, "audience", "通知对象中没有任何居民，请调整对象");
-            goto fail;
-        }
-    } else {
-        int64_t n = 0;
-        if ((rc = publish(tx, *id, community, title, body, aud, channels, now, &n, e)))
-            goto fail;
-    }
     if ((rc = audit_write(tx, who, "create", "notice", *id, community, NULL, e)))
         goto fail;
     return store_commit(tx, e);

@@ -1,7 +1,8 @@
 /* messages_send.c — the sender: queued deliveries out through the external channels, with retries.
  *
  * A ticker (store/ticker.h, one process at a time) runs messages_tick every msg_tick_ms: it
- * publishes the notices whose time has come, then takes the queued deliveries that are due
+ * publishes the notices whose time has come, emits the reminders of briefings starting within a day,
+ * then takes the queued deliveries that are due
  * (next_at ≤ now) a batch at a time. For each: a voice call of a chain whose alarm has been
  * acknowledged meanwhile is cancelled (the chain stops at the first answer); otherwise the phone is
  * decrypted from its own table (residents, emergency_contacts, grid_members) only now, handed to the
@@ -208,6 +209,8 @@ int messages_tick(nx_app *app, int64_t now_ms, nx_err *e)
 {
     int published = 0;
     int rc = messages_notices_due(app, now_ms, &published, e);
+    if (rc == 0)
+        rc = messages_briefings_due(app, now_ms, &published, e);
     if (rc)
         return rc;
     due batch[BATCH];

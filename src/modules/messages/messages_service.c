@@ -3,7 +3,8 @@
  * For one event the service finds the enabled rules of its kind (and whose match_on, if any, the
  * payload satisfies), learns what the event is about — the object named by its subject (incident,
  * problem, visit task, alert) read from its table, or, for kinds this file does not know (modules
- * that land later), the payload's own resident_id, grid_id and assignee_user_id — resolves each
+ * that land later), the payload's own resident_id, grid_id and assignee_user_id (and "link", the
+ * resident's page, for the in-app message) — resolves each
  * rule's recipient into people, renders the rule's template, and writes, in ONE write transaction:
  * a delivery row per (rule, channel, person) and, for the in-app channel, the inbox row. The
  * delivery's unique key (event, rule, channel, person) makes a second delivery of the same event
@@ -34,7 +35,8 @@
 typedef struct about {
     int64_t community, grid, resident, assignee_user, assignee_member, subject_id, link_id;
     char type[32];
-    json_t *vars; /* the template's values */
+    char link[96]; /* the payload's "link" for the resident, for kinds without a lookup */
+    json_t *vars;  /* the template's values */
 } about;
 
 /* The subject types this service can read. Columns: community, grid, resident, assignee user,
@@ -112,6 +114,9 @@ static int read_about(store_tx *tx, const nx_event *ev, json_t *payload, about *
     a->assignee_user = (int64_t)json_integer_value(json_object_get(payload, "assignee_user_id"));
     if (!a->assignee_user)
         a->assignee_user = (int64_t)json_integer_value(json_object_get(payload, "user_id"));
+    const char *plink = json_string_value(json_object_get(payload, "link"));
+    if (plink && plink[0] == '/' && strlen(plink) < sizeof a->link)
+        str_copy(a->link, plink, sizeof a->link);
     const char *key;
     json_t *v;
     json_object_foreach(payload, key, v)
@@ -360,8 +365,11 @@ static bool rule_matches(const rule *ru, json_t *payload)
 static void link_for(int lookup, const about *a, bool resident, char *out, size_t cap)
 {
     out[0] = '\0';
-    if (lookup < 0)
+    if (lookup < 0) {
+        if (resident)
+            str_copy(out, a->link, cap);
         return;
+    }
     const char *fmt = resident ? lookups[lookup].resident_link : lookups[lookup].staff_link;
     if (!fmt || (strstr(fmt, "%lld") && !a->link_id))
         return;

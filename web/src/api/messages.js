@@ -1,5 +1,6 @@
 // The message module's API (docs/openapi.json, tag 消息与通知; docs/messages.md): every account's
-// inbox, preferences, notices and their receipts, the rules and the delivery log.
+// inbox, preferences, notices and their receipts, briefings (sign-up, attendance), the rules and the
+// delivery log.
 import { get, post, request } from './http'
 
 export const listInbox = (query) => get('/api/v1/notifications', query)
@@ -15,3 +16,10 @@ export const noticeReceipts = (id) => get(`/api/v1/notices/${id}/receipts`)
 export const listRules = () => get('/api/v1/message-rules')
 export const putRules = (body) => request('PUT', '/api/v1/message-rules', { body })
 export const listDeliveries = (query) => get('/api/v1/message-deliveries', query)
+export const listBriefings = (query) => get('/api/v1/briefings', query)
+export const getBriefing = (id) => get(`/api/v1/briefings/${id}`)
+export const createBriefing = (body) => post('/api/v1/briefings', body)
+export const signUpBriefing = (id, body = {}) => post(`/api/v1/briefings/${id}/signups`, body)
+export const briefingSignups = (id) => get(`/api/v1/briefings/${id}/signups`)
+export const markAttendance = (id, body) => post(`/api/v1/briefings/${id}/attendance`, body)
+export const attendanceXlsx = (id) => `/api/v1/briefings/${id}/attendance.xlsx`

@@ -1,6 +1,6 @@
 // Texts of the message pages (issue 17).
 export default {
-  navMsg: { group: 'Messages', notices: 'Notices', deliveries: 'Delivery log', rules: 'Message rules' },
+  navMsg: { group: 'Messages', notices: 'Notices', briefings: 'Policy briefings', deliveries: 'Delivery log', rules: 'Message rules' },
   msg: {
     inbox: 'Messages', readAll: 'Mark all read', empty: 'No messages', notices: 'Notices', publish: 'Publish notice', title: 'Title', body: 'Text',
     status: 'Status', when: 'Time', readOf: 'Read / recipients', receipts: 'Read receipts', audience: 'Audience', whole: 'Whole community',
@@ -13,5 +13,12 @@ export default {
     channels: { inapp: 'In-app', sms: 'SMS', voice: 'Voice call', wecom: 'WeCom' },
     rules: 'Message rules', placeholders: 'Placeholders', kind: 'Event', recipient: 'Recipient', template: 'Template', urgent: 'Urgent', enabled: 'On',
     recipients: { resident: 'Resident', family: 'Family', assignee: 'Assignee', grid_worker: 'Grid worker', duty: 'Duty staff', escalation: 'Escalation' },
+  },
+  brief: {
+    title: 'Policy briefings', tile: 'Briefings', create: 'New briefing', name: 'Subject', topic: 'Contents', speaker: 'Speaker', startsAt: 'Time', place: 'Place',
+    capacity: 'Places (0 = no limit)', audience: 'Audience', wholeCommunity: 'None chosen: the whole community', signups: 'Signed up', attended: 'Attended', door: 'Attendance',
+    counts: '{signups} signed up, {attended} attended', walkIn: 'Walk-in', export: 'Attendance sheet', how: 'How', onSite: 'Walk-in', signedUp: 'Signed up',
+    createdOk: 'Published; the audience has been notified', signUp: 'Sign up', signedOk: 'Signed up; we will remind you the day before', full: 'Full', closed: 'Closed',
+    none: 'No briefings', back: 'Back',
   },
 }

@@ -1,6 +1,6 @@
 // 消息与通知页面的文字（issue 17）。
 export default {
-  navMsg: { group: '消息与通知', notices: '通知公告', deliveries: '发送记录', rules: '消息规则' },
+  navMsg: { group: '消息与通知', notices: '通知公告', briefings: '政策宣讲', deliveries: '发送记录', rules: '消息规则' },
   msg: {
     inbox: '消息', readAll: '全部已读', empty: '暂无消息', notices: '通知公告', publish: '发布通知', title: '标题', body: '正文',
     status: '状态', when: '时间', readOf: '已读/人数', receipts: '阅读回执', audience: '通知对象', whole: '整个社区',
@@ -13,5 +13,12 @@ export default {
     channels: { inapp: '站内', sms: '短信', voice: '语音电话', wecom: '企业微信' },
     rules: '消息规则', placeholders: '可用占位符', kind: '事件', recipient: '接收人', template: '模板', urgent: '紧急', enabled: '启用',
     recipients: { resident: '当事居民', family: '家属', assignee: '承办人', grid_worker: '网格员', duty: '值班人员', escalation: '上报链' },
+  },
+  brief: {
+    title: '政策宣讲', tile: '政策宣讲', create: '发布宣讲', name: '宣讲题目', topic: '主要内容', speaker: '主讲人', startsAt: '时间', place: '地点',
+    capacity: '名额（0 为不限）', audience: '宣讲对象', wholeCommunity: '不选则面向整个社区', signups: '报名', attended: '签到', door: '签到',
+    counts: '已报名 {signups} 人，已签到 {attended} 人', walkIn: '现场签到', export: '导出签到表', how: '方式', onSite: '现场', signedUp: '已报名',
+    createdOk: '已发布，并已通知宣讲对象', signUp: '我要报名', signedOk: '报名成功，开始前一天会提醒您', full: '名额已满', closed: '已截止',
+    none: '暂无政策宣讲', back: '返回',
   },
 }
