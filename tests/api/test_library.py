@@ -196,6 +196,15 @@ def test_drift_page_no_full_name():
     check(is_problem(st, resp, body, 404), "unknown code")
     st, resp, body = anon.get("/drift/HL-0001", auth=False)
     check_eq(st, 404, "a shelf copy has no public page")
+    # a reader lists the drifting copies of their community (the resident page), and no other copies
+    st, _, body = ctx["li"].get("/api/v1/book-copies?kind=drift")
+    check(st == 200 and [c["code"] for c in body.get("items", [])] == [code], f"a reader sees the drifting copies {st} {body}")
+    raw = json.dumps(body, ensure_ascii=False)
+    check(all(n not in raw for n in NAMES), "no name in the drifting list")
+    st, resp, body = ctx["li"].get("/api/v1/book-copies")
+    check(is_problem(st, resp, body, 403), "the shelf copies are staff's")
+    st, resp, body = ctx["li"].get("/api/v1/book-copies?kind=shelf")
+    check(is_problem(st, resp, body, 403), "the shelf copies are staff's, named or not")
     staff.post(f"/api/v1/loans/{b['id']}/return", {})
 
 
@@ -223,6 +232,8 @@ def test_reader_stats_and_rules():
     st, _, s = staff.get("/api/v1/library/stats")
     check_eq((s.get("books"), s.get("copies"), s.get("drifting"), s.get("open_loans")), (2, 3, 1, 0), f"figures {s}")
     check(s.get("loans_this_month", 0) >= 5, "loans this month counted")
+    # the loans of this test were made seconds ago, so today's count holds them all
+    check(s.get("loans_today", 0) >= 5 and s.get("loans_today") <= s.get("loans_this_month"), f"loans today counted {s}")
     st, resp, pdf = staff.get(f"/api/v1/library/labels?book_id={ctx['book']}")
     check(st == 200 and resp.getheader("Content-Type") == "application/pdf" and pdf[:5] == b"%PDF-",
           f"label sheet PDF: {st} {resp.getheader('Content-Type')}")

@@ -58,3 +58,21 @@ export function zipEntries(buf) {
   }
   return names
 }
+
+/** Run fn with 长辈模式 on for the signed-in resident on page (at /m), and leave the account's
+ * setting as it was afterwards (the account remembers it, and later files expect it off). */
+export async function inElderMode(page, fn) {
+  await page.locator('[data-test=elder-switch]').waitFor()
+  const wasOn = await page.evaluate(() => document.documentElement.classList.contains('elder'))
+  if (!wasOn) await page.click('[data-test=elder-switch]')
+  await page.waitForFunction(() => document.documentElement.classList.contains('elder'))
+  try {
+    await fn()
+  } finally {
+    if (!wasOn) {
+      await page.goto(BASE + '/m')
+      await page.click('[data-test=elder-switch]')
+      await page.waitForFunction(() => !document.documentElement.classList.contains('elder'))
+    }
+  }
+}

@@ -84,7 +84,8 @@ int library_book_create(nx_app *app, const nx_principal *who, json_t *in, int64_
 int library_book_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 
 /* A copy: {id, community_id, book_id, title, code, kind, status, status_label, shelf, donation_id,
- * loan_id, due_at, created_at}. Readers do not list copies. */
+ * loan_id, due_at, created_at}. Readers list only the drifting copies (kind "drift") of their
+ * community, to find one to pass on; other lists of copies are staff's. */
 int library_copy_list(nx_app *app, const nx_principal *who, const library_filter *f, json_t **out, nx_err *e);
 int library_copy_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* in: {book_id, kind ("shelf" | "drift"), code?, shelf?, donation_id?}. code: the pre-printed label
@@ -163,8 +164,9 @@ int library_ticker_start(nx_app *app, int64_t period_ms, library_ticker **out, n
 void library_ticker_stop(library_ticker *t); /* NULL accepted; joins */
 
 /* Figures for the dashboard in who's scope (community_id 0 = the whole scope): {books, copies,
- * drifting, loans_this_month, open_loans, overdue_loans, holds_waiting, holds_ready,
- * readers_blocked}; "this month" is the local calendar month of now_ms. Staff only. */
+ * drifting, loans_today, loans_this_month, open_loans, overdue_loans, holds_waiting, holds_ready,
+ * readers_blocked}; "today" and "this month" are the local day and calendar month of now_ms. Staff
+ * only. */
 int library_stats(nx_app *app, const nx_principal *who, int64_t community_id, int64_t now_ms, json_t **out, nx_err *e);
 
 /* The public page of a drifting copy (no principal): {code, title, author, status, status_label,

@@ -9,6 +9,7 @@ import sysen from './system.en.js'
 import msgen from './messages.en.js'
 import partyen from './party.en.js'
 import canteenen from './canteen.en.js'
+import liben from './library.en.js'
 
 export default {
   ...canteenen,
@@ -21,6 +22,7 @@ export default {
   ...sysen,
   ...msgen,
   ...partyen,
+  ...liben,
   app: { name: 'Nuanxin Community', console: 'Staff console', resident: 'Residents', loading: 'Loading…', retry: 'Retry',
     empty: 'No data', error: 'Failed to load', back: 'Back', save: 'Save', cancel: 'Cancel', confirm: 'OK',
     edit: 'Edit', create: 'New', search: 'Search', reset: 'Reset', view: 'View', actions: 'Actions', all: 'All',

@@ -9,6 +9,7 @@ import syszhCN from './system.zh-CN.js'
 import msgzhCN from './messages.zh-CN.js'
 import partyzhCN from './party.zh-CN.js'
 import canteenzhCN from './canteen.zh-CN.js'
+import libzhCN from './library.zh-CN.js'
 
 export default {
   ...canteenzhCN,
@@ -21,6 +22,7 @@ export default {
   ...syszhCN,
   ...msgzhCN,
   ...partyzhCN,
+  ...libzhCN,
   app: { name: '暖心社区', console: '社区工作台', resident: '居民端', loading: '正在加载…', retry: '重试',
     empty: '暂无数据', error: '加载失败', back: '返回', save: '保存', cancel: '取消', confirm: '确定',
     edit: '编辑', create: '新增', search: '搜索', reset: '重置', view: '查看', actions: '操作', all: '全部',

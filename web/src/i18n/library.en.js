@@ -1,0 +1,31 @@
+// Neighbourhood library and book drifting (issue 14).
+export default {
+  navLib: { group: 'Library', books: 'Catalogue', desk: 'Lending desk', loans: 'Loans & holds', drift: 'Book drifting' },
+  lib: {
+    searchHint: 'Title / author / ISBN', audience: 'Audience', audiences: { all: 'All', children: 'Children', elders: 'Elders' },
+    newBook: 'Add a book', editBook: 'Edit book', edit: 'Edit', title: 'Title', author: 'Author', isbn: 'ISBN',
+    isbnHint: 'ISBN-10 or ISBN-13, hyphens allowed (check digit verified)', noIsbn: 'no ISBN', publisher: 'Publisher', year: 'Year',
+    subject: 'Subject', largePrint: 'Large print', availableOf: 'On shelf/copies', holdsWaiting: 'Holds', saved: 'Saved',
+    copies: 'Copies', newCopy: 'Add a copy', addCopy: 'Add', code: 'Label', codeHint: 'The pre-printed label; empty: a new code',
+    codePrefix: 'Label starts with', kind: 'Kind', kinds: { shelf: 'Shelf', drift: 'Drifting' }, status: 'Status',
+    statuses: { available: 'On shelf', on_loan: 'On loan', on_hold_shelf: 'On hold shelf', lost: 'Lost', withdrawn: 'Withdrawn' },
+    shelf: 'Shelf', markLost: 'Mark lost', markFound: 'Back on shelf', labels: 'Label sheet (PDF)',
+    desk: 'Lending desk', checkOut: 'Check out', return: 'Return', reader: 'Reader', pickReaderFirst: 'Choose the reader first',
+    onLoan: 'On loan', loanDays: '{n} days', overdueN: '{n} overdue', blockedUntil: 'Blocked until {d}',
+    scanOut: 'Scan the book to lend', scanReturn: 'Scan the returned book', scanHint: 'Scan the label, or type its code and press Enter',
+    noScans: 'No scans yet', time: 'Time', action: 'Action', result: 'Result', dueOn: 'Due {d}', returned: 'Returned',
+    late: 'Late', renew: 'Renew', renewed: 'Renewed', tabs: { open: 'On loan', overdue: 'Overdue', returned: 'Returned', holds: 'Holds' },
+    outAt: 'Out', dueAt: 'Due', returnedAt: 'Returned', renewals: 'Renewals', lateDays: '{n} days late',
+    holdActive: 'Waiting & ready', holdReady: 'Ready', holdFulfilled: 'Picked up', holdExpired: 'Expired', positionN: 'No. {n}',
+    placedAt: 'Placed', pickupBy: 'Pick up by', cancelHold: 'Cancel hold', holdCancelled: 'Hold cancelled',
+    addedAt: 'Added', donatedBy: 'Donated by {who}', stops: '{n} stops', publicPage: 'Public page', now: 'now',
+    loansToday: 'Loans today', loansThisMonth: 'This month', overdueLoans: 'Overdue', holdsReady: 'Holds ready',
+  },
+  mLib: {
+    tile: 'Library', tabs: { search: 'Find', loans: 'My loans', holds: 'My holds', drift: 'Drifting' }, search: 'Search',
+    onShelf: '{n} on the shelf', allOut: 'All out', waitingN: '{n} waiting', hold: 'Hold', queued: 'Held: you are number {n}',
+    readyNow: 'Held: the book waits for you on the hold shelf ({code})', overdue: 'Overdue, please return it', pickUp: 'Pick up by {d}',
+    positionN: 'Number {n} in the queue', driftHere: 'Free to take',
+    empty: { search: 'No such book', loans: 'No loans', holds: 'No holds', drift: 'No drifting books yet' },
+  },
+}

@@ -1,0 +1,31 @@
+// 邻里图书馆与图书漂流 (issue 14): console pages, the lending desk, the dashboard card, resident pages.
+export default {
+  navLib: { group: '邻里图书馆', books: '图书目录', desk: '借还台', loans: '借阅与预约', drift: '图书漂流' },
+  lib: {
+    searchHint: '书名 / 作者 / ISBN', audience: '适读人群', audiences: { all: '全部', children: '少儿', elders: '长者' },
+    newBook: '登记图书', editBook: '编辑图书', edit: '编辑', title: '书名', author: '作者', isbn: 'ISBN',
+    isbnHint: 'ISBN-10 或 ISBN-13，可含连字符（校验位会检查）', noIsbn: '无 ISBN', publisher: '出版社', year: '出版年',
+    subject: '分类', largePrint: '大字版', availableOf: '在架/馆藏', holdsWaiting: '排队预约', saved: '已保存',
+    copies: '馆藏册', newCopy: '新增一册', addCopy: '添加', code: '标签号', codeHint: '预印标签的号码；不填则自动生成',
+    codePrefix: '标签号开头', kind: '类型', kinds: { shelf: '在架书', drift: '漂流书' }, status: '状态',
+    statuses: { available: '在架', on_loan: '已借出', on_hold_shelf: '预约保留', lost: '遗失', withdrawn: '已剔除' },
+    shelf: '书架', markLost: '标记遗失', markFound: '重新上架', labels: '打印标签（PDF）',
+    desk: '借还台', checkOut: '借出', return: '归还', reader: '读者', pickReaderFirst: '请先选择读者',
+    onLoan: '在借', loanDays: '借期 {n} 天', overdueN: '逾期 {n} 册', blockedUntil: '停借至 {d}',
+    scanOut: '扫描要借出的书', scanReturn: '扫描归还的书', scanHint: '扫码枪扫描标签，或输入标签号后按回车',
+    noScans: '还没有扫描记录', time: '时间', action: '操作', result: '结果', dueOn: '应还 {d}', returned: '已归还',
+    late: '逾期归还', renew: '续借', renewed: '已续借', tabs: { open: '在借', overdue: '逾期', returned: '已归还', holds: '预约' },
+    outAt: '借出日期', dueAt: '应还日期', returnedAt: '归还日期', renewals: '续借次数', lateDays: '逾期 {n} 天',
+    holdActive: '排队与待取', holdReady: '待取书', holdFulfilled: '已取书', holdExpired: '已过期', positionN: '第 {n} 位',
+    placedAt: '预约日期', pickupBy: '取书期限', cancelHold: '取消预约', holdCancelled: '预约已取消',
+    addedAt: '入藏日期', donatedBy: '由 {who} 捐赠', stops: '已漂流 {n} 站', publicPage: '公开页面', now: '至今',
+    loansToday: '今日借出', loansThisMonth: '本月借出', overdueLoans: '逾期未还', holdsReady: '待取预约',
+  },
+  mLib: {
+    tile: '邻里图书馆', tabs: { search: '找书', loans: '我的借阅', holds: '我的预约', drift: '漂流书' }, search: '搜索',
+    onShelf: '在架 {n} 本', allOut: '都已借出', waitingN: '{n} 人排队', hold: '预约', queued: '预约成功，您排在第 {n} 位',
+    readyNow: '预约成功，书已为您留在预约架上（{code}）', overdue: '已逾期，请尽快归还', pickUp: '请在 {d} 前取书',
+    positionN: '排队第 {n} 位', driftHere: '可取阅',
+    empty: { search: '没有找到这本书', loans: '目前没有借阅', holds: '目前没有预约', drift: '社区暂时没有漂流书' },
+  },
+}
