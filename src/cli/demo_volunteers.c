@@ -2,7 +2,8 @@
  * after its residents and accounts: the 11 teams with leaders and members, the 31 partner units,
  * about sixty activities from twelve weeks ago to five weeks ahead (past ones signed up, checked in
  * and out, their hours in the ledger and mostly approved; coming ones partly signed up, a few full
- * with a waiting list), and the partners' recurring services with sessions, slots and bookings.
+ * with a waiting list), the partners' recurring services with sessions, slots and bookings, and the
+ * time bank's offers with the points the approved hours earned.
  *
  * Rows go in with plain INSERTs in one write transaction (fast: well under a second for the default
  * demo), ids read back with RETURNING; phones are encrypted as the module encrypts them. Names of
@@ -379,6 +380,26 @@ out:
     return rc;
 }
 
+/* The time bank: what points buy in the demo community, and the points its approved hours earned. */
+static int time_bank(dv *d, nx_err *e)
+{
+    static const struct {
+        const char *title;
+        int64_t cost_c;
+    } offers[] = {{"爱心理发一次", 200}, {"助餐送餐一次（为家中老人）", 100}, {"上门保洁两小时", 400}, {"义诊优先预约", 50}};
+    for (size_t i = 0; i < sizeof offers / sizeof offers[0]; i++) {
+        store_param p[] = {P_INT(d->community), P_TEXT(offers[i].title), P_INT(offers[i].cost_c), P_ID(d->staff_user),
+                           P_INT(d->now)};
+        int rc = store_exec(d->tx,
+                            "INSERT INTO volunteer_point_offers (community_id, title, cost_c, created_by, created_at) "
+                            "VALUES ($1, $2, $3, $4, $5)",
+                            p, 5, NULL, e);
+        if (rc)
+            return rc;
+    }
+    return volunteers_points_catch_up(d->tx, d->community, NULL, e);
+}
+
 int demo_volunteers_fill(nx_app *app, int64_t community, int64_t self_resident, unsigned seed, json_t *summary,
                          nx_err *e)
 {
@@ -390,7 +411,8 @@ int demo_volunteers_fill(nx_app *app, int64_t community, int64_t self_resident, 
     if (rc)
         return rc;
     if ((rc = user_of(d.tx, "shequ", &d.staff_user, e)) || (rc = user_of(d.tx, "zhiyuan", &d.volunteer_user, e)) ||
-        (rc = fill(&d, self_resident, summary, e))) {
+        (rc = fill(&d, self_resident, summary, e)) ||
+        (rc = time_bank(&d, e))) {
         store_rollback(d.tx);
         return rc;
     }

@@ -18,6 +18,8 @@
 #include "http/http.h"
 #include "modules/devices/devices_webhooks.h"
 #include "modules/library/library.h"
+#include "modules/party/party.h"
+#include "modules/volunteers/volunteers.h"
 #include "modules/messages/messages.h"
 #include "modules/services/services.h"
 #include "modules/venues/venues.h"
@@ -63,6 +65,7 @@ typedef struct {
     store_ticker_options sweep_o;
     library_ticker *library;
     store_ticker *venues; /* rooms' no-show release */
+    store_ticker *jobs[2]; /* the modules' periodic jobs (start_jobs) */
     messages_sender *msg;
     http_server *srv;
     cli_devices *devs;
@@ -78,12 +81,34 @@ static void serving_stop(serving *sv)
     http_server_free(sv->srv);
     library_ticker_stop(sv->library);
     store_ticker_stop(sv->venues);
+    for (size_t i = 0; i < sizeof sv->jobs / sizeof sv->jobs[0]; i++)
+        store_ticker_stop(sv->jobs[i]);
     messages_sender_stop(sv->msg);
     store_ticker_stop(sv->sweep);
     visits_scheduler_stop(sv->sched);
     dispatcher_stop(sv->hooks);
     dispatcher_stop(sv->disp);
     cli_close_app(&sv->app);
+}
+
+/* The modules' periodic jobs written as a tick function (store/ticker.h), each on a ticker of its own
+ * name, the first tick at start: the volunteers' shift reminders, the party's dues reminders. */
+static int start_jobs(serving *sv, nx_err *e)
+{
+    static const struct {
+        const char *name;
+        int64_t period_ms;
+        store_tick_fn fn;
+    } jobs[] = {{"volunteers.ticker", VOLUNTEERS_TICK_MS, volunteers_tick_job},
+                {"party.ticker", PARTY_TICK_MS, party_tick_job}};
+    _Static_assert(sizeof jobs / sizeof jobs[0] == sizeof sv->jobs / sizeof sv->jobs[0], "one ticker per job");
+    for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
+        store_ticker_options o = {
+            .name = jobs[i].name, .period_ms = jobs[i].period_ms, .run_at_start = true, .fn = jobs[i].fn, .ctx = &sv->app};
+        if (store_ticker_start(sv->app.db, &o, &sv->jobs[i], e))
+            return -1;
+    }
+    return 0;
 }
 
 /* Start everything on sv->app (opened): 0, or 1 with the reason printed and whatever started left
@@ -120,6 +145,7 @@ static int serving_start(serving *sv)
     if (cli_subscribe(sv->disp, app) || visits_scheduler_start(app, 0, &sv->sched, &e) ||
         store_ticker_start(app->db, &sv->sweep_o, &sv->sweep, &e) ||
         library_ticker_start(app, 0, &sv->library, &e) || venues_ticker_start(app, 0, &sv->venues, &e) ||
+        start_jobs(sv, &e) ||
         messages_sender_start(app, &sv->msg, &e)) {
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
         return 1;

@@ -89,6 +89,26 @@ def test_org_tree_and_members():
     ctx.update(com=com, b1=b1, b2=b2, g1=g1, members=members)
 
 
+def test_member_file_shows_volunteer_hours():
+    """The member file shows the member's approved volunteer hours (from the volunteers module)."""
+    staff, m = ctx["p_staff"], ctx["members"]
+    st, _, f = staff.get(f"/api/v1/party-members/{m['wang']['id']}")
+    check_eq((f["volunteer_hours"]["minutes"], f["volunteer_hours"]["volunteer_id"]), (0, None), "no volunteer yet")
+    st, _, v = staff.post("/api/v1/volunteers", {"resident_id": ctx["res"][0]["id"]})
+    check_eq(st, 201, f"the member registers as a volunteer {v}")
+    for hours in (2, 1.5):
+        st, _, h = staff.post("/api/v1/volunteer-hours", {"volunteer_id": v["id"], "hours": hours,
+                                                           "served_on": f"{YEAR}-03-05", "reason": "党员志愿服务"})
+        check_eq(st, 201, f"hours {h}")
+        if hours == 2:
+            staff.post(f"/api/v1/volunteer-hours/{h['id']}/approve", {})
+    st, _, f = staff.get(f"/api/v1/party-members/{m['wang']['id']}")
+    check_eq((f["volunteer_hours"]["minutes"], f["volunteer_hours"]["hours"], f["volunteer_hours"]["number"]),
+             (120, 2, v["number"]), "approved hours only, in the file")
+    st, _, own = ctx["p_sec1"].get(f"/api/v1/party-members/{m['wang']['id']}")
+    check_eq(own["volunteer_hours"]["minutes"], 120, "the member sees them on their own card")
+
+
 def test_secretary_sees_own_branch_only():
     sec1, sec2, mem = ctx["p_sec1"], ctx["p_sec2"], ctx["p_mem"]
     b1, b2, m = ctx["b1"], ctx["b2"], ctx["members"]
@@ -266,7 +286,8 @@ def test_bad_input_changes_nothing():
 
 
 try:
-    run([test_setup, test_org_tree_and_members, test_secretary_sees_own_branch_only, test_transfer_moves_and_keeps_history,
+    run([test_setup, test_org_tree_and_members, test_member_file_shows_volunteer_hours,
+         test_secretary_sees_own_branch_only, test_transfer_moves_and_keeps_history,
          test_activities_attendance_minutes_calendar, test_dues_rules_payment_arrears_statement,
          test_bad_input_changes_nothing])
 finally:

@@ -10,13 +10,15 @@ answering a clear 4xx naming the field with nothing changed.
 Times come from the clock of the run (activities are created around "now" in Shanghai time), never
 from the demo."""
 import datetime
+import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import tempfile
 import threading
 
-from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
+from nxtest import PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli
 
 S = Server()
 S.start()
@@ -35,6 +37,22 @@ BASE = local_now().replace(second=0, microsecond=0)
 def at(delta_minutes):
     """BASE (the minute the run started, Shanghai time) moved by delta_minutes, as the API takes it."""
     return (BASE + datetime.timedelta(minutes=delta_minutes)).strftime("%Y-%m-%dT%H:%M")
+
+
+def sql_rows(query):
+    """Rows of one text column from the database, on either backend (events are not an API)."""
+    if PG:
+        return [line for line in psql(S.database, query).splitlines() if line]
+    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
+    try:
+        return [str(r[0]) for r in db.execute(query).fetchall()]
+    finally:
+        db.close()
+
+
+def events_of(kind, subject):
+    return [json.loads(p) for p in sql_rows(f"SELECT payload FROM events WHERE kind = '{kind}' AND subject = '{subject}' "
+                                            "ORDER BY id")]
 
 
 def test_setup():
@@ -291,6 +309,110 @@ def test_partners_and_bookings():
     check_eq(st, 404, "another community's partner")
 
 
+def test_cancel_rules():
+    """Cancelling a sign-up: a reason at short notice and for someone else's; not by oneself once the
+    activity started; the place goes to the waiting list; an event says who cancelled and who moved up."""
+    lead_a, x, zhou = ctx["vol_lead_a"], ctx["vol_x"], ctx["vol_zhou"]
+    st, _, soon = lead_a.post("/api/v1/volunteer-activities", {
+        "title": "午间送餐", "place": "长者食堂", "starts_at": at(60), "ends_at": at(120), "capacity": 1,
+        "team_id": ctx["ta"]["id"]})
+    check_eq(st, 201, f"an activity within two hours {soon}")
+    path = f"/api/v1/volunteer-activities/{soon['id']}/signups"
+    st, _, sx = x.post(path, {})
+    st2, _, sz = zhou.post(path, {})
+    check_eq((sx["status"], sz["status"]), ("confirmed", "waiting"), "one place, one waiting")
+    st, resp, b = x.post(f"/api/v1/volunteer-signups/{sx['id']}/cancel", {})
+    check(is_problem(st, resp, b, 422, "reason"), f"short notice needs a reason ({st} {b})")
+    st, _, mine = zhou.get(f"/api/v1/volunteer-activities/{soon['id']}")
+    check_eq(mine["my_signup"]["status"], "waiting", "nothing changed")
+    check_eq(events_of("volunteers.signup.cancelled", f"volunteer_signup:{sx['id']}"), [], "no event yet")
+    st, resp, b = x.post(f"/api/v1/volunteer-signups/{sx['id']}/cancel", {"reason": "临时加班", "colour": "红"})
+    check(is_problem(st, resp, b, 422, "colour"), "unknown field")
+    st, _, _ = x.post(f"/api/v1/volunteer-signups/{sx['id']}/cancel", {"reason": "临时加班"})
+    check_eq(st, 204, "cancelled with a reason")
+    st, _, mine = zhou.get(f"/api/v1/volunteer-activities/{soon['id']}")
+    check_eq(mine["my_signup"]["status"], "confirmed", "the freed place went to the waiting list")
+    ev = events_of("volunteers.signup.cancelled", f"volunteer_signup:{sx['id']}")
+    check_eq(len(ev), 1, f"one cancellation event {ev}")
+    check_eq((ev[0]["by"], ev[0]["freed"], ev[0]["promoted_signup_id"], ev[0]["volunteer_id"]),
+             ("self", True, sz["id"], ctx["vx"]["id"]), "who cancelled, the place freed, who moved up")
+    check_eq(len(events_of("volunteers.signup.promoted", f"volunteer_signup:{sz['id']}")), 1, "the promoted event")
+    st, resp, b = x.post(f"/api/v1/volunteer-signups/{sx['id']}/cancel", {"reason": "再取消"})
+    check(is_problem(st, resp, b, 409), "cancelled once")
+    # the organiser cancels someone else's place: a reason is required
+    st, resp, b = lead_a.post(f"/api/v1/volunteer-signups/{sz['id']}/cancel", {})
+    check(is_problem(st, resp, b, 422, "reason"), f"the organiser gives a reason ({st} {b})")
+    # under way: the volunteer can no longer cancel; the organiser still can, until the end
+    st, _, now_on = lead_a.post("/api/v1/volunteer-activities", {
+        "title": "巡楼", "place": "3号楼", "starts_at": at(-10), "ends_at": at(50), "signup_deadline": at(50),
+        "capacity": 3, "team_id": ctx["ta"]["id"]})
+    st, _, s = x.post(f"/api/v1/volunteer-activities/{now_on['id']}/signups", {})
+    check_eq(st, 201, "signed up for an activity under way")
+    st, resp, b = x.post(f"/api/v1/volunteer-signups/{s['id']}/cancel", {"reason": "走不开"})
+    check(is_problem(st, resp, b, 409, "starts_at"), f"too late to cancel oneself ({st} {b})")
+    st, _, _ = lead_a.post(f"/api/v1/volunteer-signups/{s['id']}/cancel", {"reason": "人员调整"})
+    check_eq(st, 204, "the organiser cancels during the activity")
+    ev = events_of("volunteers.signup.cancelled", f"volunteer_signup:{s['id']}")
+    check_eq((len(ev), ev[0]["by"] if ev else None), (1, "organiser"), "the organiser's cancellation event")
+
+
+def test_time_bank():
+    """Approved hours earn points by the community's rule; a redemption is a ledger entry and never
+    takes the balance below zero; a volunteer reads and spends only their own."""
+    staff, lb, x = ctx["vol_staff"], ctx["vol_lead_b"], ctx["vol_x"]
+    st, _, rule = staff.get("/api/v1/volunteer-points/rule")
+    check_eq((st, rule.get("points_per_hour"), rule.get("own")), (200, 1, False), f"the default rule {rule}")
+    st, _, pts = lb.get("/api/v1/volunteer-points")
+    check_eq(st, 200, f"B's points {pts}")
+    # B has 130 approved minutes (test_check_in_and_hours): 40 → 0.66, 90 → 1.5 at 1 point an hour
+    check_eq((pts["earned"], pts["balance"], pts["redeemed"]), (2.16, 2.16, 0), "earned at 1 point an hour")
+    check_eq(sorted(i["points"] for i in pts["items"]), [0.66, 1.5], "one earn entry per approved entry")
+    st, resp, b = x.request("PUT", "/api/v1/volunteer-points/rule", body={"points_per_hour": 2})
+    check(is_problem(st, resp, b, 403), "a volunteer does not set the rule")
+    st, resp, b = staff.request("PUT", "/api/v1/volunteer-points/rule", body={"points_per_hour": -1})
+    check(is_problem(st, resp, b, 422, "points_per_hour"), "a negative rule")
+    st, _, rule = staff.request("PUT", "/api/v1/volunteer-points/rule", body={"points_per_hour": 2})
+    check_eq((st, rule["points_per_hour"], rule["own"]), (200, 2, True), "the community's own rule")
+    day = local_now().strftime("%Y-%m-%d")
+    st, _, m = staff.post("/api/v1/volunteer-hours", {"volunteer_id": ctx["lb"]["id"], "hours": 1.5, "served_on": day,
+                                                       "reason": "社区宣传"})
+    check_eq(staff.get("/api/v1/volunteer-points?volunteer_id=%d" % ctx["lb"]["id"])[2]["balance"], 2.16,
+             "pending hours earn nothing")
+    staff.post(f"/api/v1/volunteer-hours/{m['id']}/approve", {})
+    st, _, pts = staff.get("/api/v1/volunteer-points?volunteer_id=%d" % ctx["lb"]["id"])
+    check_eq((pts["balance"], pts["points_per_hour"]), (5.16, 2), "1.5 hours at 2 points an hour: +3")
+    # offers
+    st, resp, b = staff.post("/api/v1/volunteer-point-offers", {"title": "爱心理发", "points": 0})
+    check(is_problem(st, resp, b, 422, "points"), "an offer of 0 points")
+    st, resp, b = x.post("/api/v1/volunteer-point-offers", {"title": "自定兑换", "points": 1})
+    check(is_problem(st, resp, b, 403), "a volunteer does not create offers")
+    st, _, cut = staff.post("/api/v1/volunteer-point-offers", {"title": "爱心理发", "points": 2})
+    check_eq((st, cut.get("points")), (201, 2), f"an offer {cut}")
+    st, _, clean = staff.post("/api/v1/volunteer-point-offers", {"title": "上门保洁", "points": 4})
+    st, _, offers = lb.get("/api/v1/volunteer-point-offers")
+    check({cut["id"], clean["id"]} <= {o["id"] for o in offers["items"]}, "a volunteer sees the offers")
+    # redeem: 5.16 → 3.16 → 1.16, then 4 more refused with nothing changed
+    st, _, r1 = lb.post("/api/v1/volunteer-points/redemptions", {"offer_id": cut["id"]})
+    check_eq((st, r1.get("balance"), r1.get("points")), (201, 3.16, -2), f"redeemed {r1}")
+    st, _, r2 = staff.post("/api/v1/volunteer-points/redemptions", {"offer_id": cut["id"],
+                                                                    "volunteer_id": ctx["lb"]["id"], "note": "代为兑换"})
+    check_eq((st, r2.get("balance")), (201, 1.16), "staff redeem on B's behalf")
+    st, resp, b = lb.post("/api/v1/volunteer-points/redemptions", {"offer_id": clean["id"]})
+    check(is_problem(st, resp, b, 409, "points"), f"not enough points ({st} {b})")
+    st, resp, b = lb.post("/api/v1/volunteer-points/redemptions", {"offer_id": 99999999})
+    check(is_problem(st, resp, b, 422, "offer_id"), "an unknown offer")
+    st, resp, b = x.post("/api/v1/volunteer-points/redemptions", {"offer_id": cut["id"], "volunteer_id": ctx["lb"]["id"]})
+    check(is_problem(st, resp, b, 403, "volunteer_id"), "nobody spends someone else's points")
+    st, _, pts = lb.get("/api/v1/volunteer-points")
+    check_eq((pts["balance"], pts["redeemed"], pts["total"]), (1.16, 4, 5), "the ledger: three earned, two redeemed")
+    check_eq([i["offer_title"] for i in pts["items"] if i["kind"] == "redeem"], ["爱心理发", "爱心理发"], "what was bought")
+    check_eq(len(sql_rows("SELECT id FROM events WHERE kind = 'volunteers.points.redeemed'")), 2, "two events")
+    st, resp, b = x.get("/api/v1/volunteer-points?volunteer_id=%d" % ctx["lb"]["id"])
+    check(is_problem(st, resp, b, 403), "a volunteer of another team does not read B's points")
+    st, _, _ = ctx["vol_wu"].get("/api/v1/volunteer-points")
+    check_eq(st, 404, "a resident who never volunteered has no points record")
+
+
 def pdf_text(data):
     d = tempfile.mkdtemp()
     try:
@@ -336,6 +458,23 @@ def test_certificate_from_ledger():
     check("999" not in text and "9.5" not in text, "neither typed nor unapproved hours")
 
 
+def test_certificate_refused_without_hours():
+    """志愿服务证明 of a resident with no approved hours is refused, not printed with 0 hours."""
+    staff, wu = ctx["vol_staff"], ctx["vol_wu"]
+    st, _, items = wu.get("/api/v1/service-items")
+    item = [i for i in items["items"] if i["code"] == "volunteer_certificate"][0]
+    st, _, a = wu.post("/api/v1/service-applications", {"item_id": item["id"], "form": {"period": "2026年", "purpose": "求职"}})
+    check_eq(st, 201, f"application {a}")
+    wu.post(f"/api/v1/service-applications/{a['id']}/submit", {})
+    st, _, _ = staff.post(f"/api/v1/service-applications/{a['id']}/review", {"action": "approve"})
+    check_eq(st, 200, "approved")
+    st, resp, b = wu.get(f"/api/v1/service-applications/{a['id']}/documents/certificate")
+    check(is_problem(st, resp, b, 409, "kind"), f"no certificate of zero hours ({st} {b})")
+    check("志愿服务时长" in b.get("detail", ""), f"the reason is said {b}")
+    st, _, form = wu.get(f"/api/v1/service-applications/{a['id']}/documents/application")
+    check_eq(st, 200, "the application form still prints")
+
+
 def test_bad_json():
     staff = ctx["vol_staff"]
     st, resp, b = staff.request("POST", "/api/v1/volunteer-teams", raw=b"{not json", headers={"Content-Type": "application/json"})
@@ -346,7 +485,8 @@ def test_bad_json():
     check(st in (400, 422), f"bad limit ({st})")
 
 
-run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_partners_and_bookings,
-     test_certificate_from_ledger, test_bad_json])
+run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_cancel_rules,
+     test_time_bank, test_partners_and_bookings, test_certificate_from_ledger, test_certificate_refused_without_hours,
+     test_bad_json])
 S.stop()
 S.cleanup()

@@ -28,12 +28,18 @@
  *   party.activity.reviewed   {"activity_id", "org_id", "approved"}             subject activity:<id>
  *   party.member.transferred  {"member_id", "direction", "from_org_id", "to_org_id"} subject member:<id>
  *   party.dues.opened         {"month", "count"} (one per community and month)  no subject
- *   party.dues.paid           {"dues_id", "member_id", "month", "amount_fen"}   subject dues:<id> */
+ *   party.dues.paid           {"dues_id", "member_id", "month", "amount_fen"}   subject dues:<id>
+ *   party.dues.reminder       {"dues_id", "member_id", "month", "amount_fen"}   subject dues:<id> — a
+ *                             month still unpaid on PARTY_DUES_REMIND_DAY (or later); once per member
+ *                             and month */
 #define PARTY_EV_ACTIVITY_SCHEDULED "party.activity.scheduled"
 #define PARTY_EV_ACTIVITY_REVIEWED "party.activity.reviewed"
 #define PARTY_EV_MEMBER_TRANSFERRED "party.member.transferred"
 #define PARTY_EV_DUES_OPENED "party.dues.opened"
 #define PARTY_EV_DUES_PAID "party.dues.paid"
+#define PARTY_EV_DUES_REMINDER "party.dues.reminder"
+
+#define PARTY_DUES_REMIND_DAY 20 /* a month's unpaid dues are reminded from this day of the month on */
 
 /* List filters; 0 and NULL mean "any". limit is capped by page_max; after is the id cursor. */
 typedef struct party_filter {
@@ -67,7 +73,9 @@ int party_org_update(nx_app *app, const nx_principal *who, int64_t id, json_t *i
 int party_member_list(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e);
 /* One member with their file: the fields above plus transfers [{id, direction, from_org_id,
  * from_org_name, to_org_id, to_org_name, outside_org, on_date, reason}], attendance {present, leave,
- * absent}, dues {due_count, due_fen, paid_count, paid_fen}. */
+ * absent}, dues {due_count, due_fen, paid_count, paid_fen}, volunteer_hours {volunteer_id, number,
+ * minutes, hours} (approved service hours, read through the volunteers module's public API; zeros and
+ * nulls for a member who is no volunteer). */
 int party_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* {org_id, resident_id? | name, stage?, joined_on, full_on?, mobile?, mobile_note?, income_fen?,
  * transferred_from?, transferred_on?}. A resident must be an active resident of the organisation's
@@ -146,6 +154,18 @@ int party_dues_statement(nx_app *app, const nx_principal *who, const party_filte
  * *rows receives the data rows written. */
 int party_dues_statement_xlsx(nx_app *app, const nx_principal *who, const party_filter *f, const char *path,
                               int64_t *rows, nx_err *e);
+
+/* ---- reminders (party_reminders.c) ---- */
+
+/* Emit PARTY_EV_DUES_REMINDER for every unpaid dues row of an active member whose month is before the
+ * month of now_ms (Shanghai), or is that month and today is PARTY_DUES_REMIND_DAY or later, and that
+ * was not reminded yet; each row is marked in the same transaction, so a member hears once per month
+ * whatever the number of ticks or processes. *reminded (may be NULL) gets the count. */
+int party_tick(nx_app *app, int64_t now_ms, int *reminded, nx_err *e);
+/* party_tick as a store_tick_fn (store/ticker.h; ctx: the nx_app), for the server's ticker
+ * "party.ticker" (every PARTY_TICK_MS). */
+int party_tick_job(void *app, int64_t now_ms, nx_err *e);
+#define PARTY_TICK_MS (3600 * 1000LL)
 
 /* Register the routes (party_http.c): /api/v1/party-orgs, /party-members (+ /{id}/transfers),
  * /party-activities (+ /{id}/attendance, /minutes, /review), /party-calendar, /party-dues-rules,

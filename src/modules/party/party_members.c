@@ -14,6 +14,7 @@
 #include "base/clock.h"
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "modules/volunteers/volunteers.h"
 #include "notify/outbox.h"
 #include "secure/audit.h"
 #include "store/page.h"
@@ -71,6 +72,29 @@ static json_t *transfer_row(store_rows *r)
                              "on_date:t reason:t");
 }
 
+/* Set o's "volunteer_hours" to the approved service hours of resident (the volunteers module's public
+ * volunteers_hours_of, never its tables): {volunteer_id, number, minutes, hours}, zeros and nulls for a
+ * member who is no volunteer (or no resident). */
+static int volunteer_hours(store_tx *tx, int64_t resident, json_t *o, nx_err *e)
+{
+    json_t *h = NULL;
+    int rc = resident ? volunteers_hours_of(tx, 0, resident, &h, e) : NX_ENOTFOUND;
+    if (rc == NX_ENOTFOUND) {
+        nx_err_clear(e);
+        json_object_set_new(o, "volunteer_hours", json_pack("{s:n, s:n, s:i, s:f}", "volunteer_id", "number", "minutes",
+                                                            0, "hours", 0.0));
+        return 0;
+    }
+    if (rc)
+        return rc;
+    json_object_set_new(o, "volunteer_hours",
+                        json_pack("{s:O, s:O, s:O, s:O}", "volunteer_id", json_object_get(h, "volunteer_id"), "number",
+                                  json_object_get(h, "number"), "minutes", json_object_get(h, "minutes"), "hours",
+                                  json_object_get(h, "hours")));
+    json_decref(h);
+    return 0;
+}
+
 int party_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!party_may_read(who))
@@ -123,6 +147,10 @@ int party_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
         (rc = store_first(r, "党员不存在", e)))
         goto done;
     json_object_set_new(o, "dues", store_json_row(r, "due_count:i due_fen:i paid_count:i paid_fen:i"));
+    store_rows_free(r);
+    r = NULL;
+    if ((rc = volunteer_hours(tx, json_integer_value(json_object_get(o, "resident_id")), o, e)))
+        goto done;
 done:
     store_rows_free(r);
     store_rollback(tx);

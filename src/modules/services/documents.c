@@ -17,7 +17,8 @@
  * A certificate whose document says "hours_from": "volunteer_ledger" (志愿服务证明) takes its figures
  * from the volunteers module's approved hours ledger at the time of printing, never from the form:
  * {hours} is the approved total, {volunteer_number} the volunteer's number, and one row per project
- * lists its hours — what the organisers recorded and approved (志愿服务记录与证明出具办法). */
+ * lists its hours — what the organisers recorded and approved (志愿服务记录与证明出具办法). A resident
+ * with no approved hours (or no volunteer record) gets no certificate: NX_ECONFLICT, field "kind". */
 #include "modules/services/services_internal.h"
 
 #include "modules/volunteers/volunteers.h"
@@ -272,10 +273,11 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
     /* a ledger certificate: the approved hours as the volunteers module has them now */
     const char *hours_from = cert ? json_string_value(json_object_get(it.document, "hours_from")) : NULL;
     if (hours_from && strcmp(hours_from, "volunteer_ledger") == 0) {
-        if ((rc = volunteers_hours_of(tx, 0, resident, &ledger, e)) == NX_ENOTFOUND) {
-            nx_err_clear(e);
-            rc = 0;
-            ledger = json_pack("{s:i, s:f, s:s, s:[]}", "minutes", 0, "hours", 0.0, "number", "（未登记）", "projects");
+        /* no certificate of nothing: a resident who is no volunteer, or has no approved hours */
+        if ((rc = volunteers_hours_of(tx, 0, resident, &ledger, e)) == NX_ENOTFOUND ||
+            (rc == 0 && json_integer_value(json_object_get(ledger, "minutes")) <= 0)) {
+            rc = nx_fail(e, NX_ECONFLICT, "kind", "没有经审核的志愿服务时长，不能出具志愿服务证明");
+            goto fail;
         }
         if (rc)
             goto fail;

@@ -567,7 +567,7 @@ int volunteers_signup(nx_app *app, const nx_principal *who, int64_t activity_id,
         store_param p[] = {P_TEXT(status), P_ID(role), P_INT(queued), P_INT(sid)};
         if ((rc = store_exec(tx,
                              "UPDATE volunteer_signups SET status = $1, role_id = $2, queued_at = $3, check_in_at = "
-                             "NULL, check_out_at = NULL WHERE id = $4",
+                             "NULL, check_out_at = NULL, reminded_at = NULL WHERE id = $4",
                              p, 4, NULL, e)))
             goto fail;
     } else {
@@ -608,9 +608,11 @@ fail:
     return rc;
 }
 
-/* Give freed places to waiting sign-ups, first come first served, each where it fits. */
-static int promote(store_tx *tx, const act *a, nx_err *e)
+/* Give freed places to waiting sign-ups, first come first served, each where it fits. *first gets
+ * the first sign-up moved up (0: none). */
+static int promote(store_tx *tx, const act *a, int64_t *first, nx_err *e)
 {
+    *first = 0;
     for (int guard = 0; guard < 1000; guard++) {
         store_param p[] = {P_INT(a->id)};
         store_rows *r;
@@ -643,6 +645,8 @@ static int promote(store_tx *tx, const act *a, nx_err *e)
         store_param u[] = {P_INT(cand[chosen][0])};
         if ((rc = store_exec(tx, "UPDATE volunteer_signups SET status = 'confirmed' WHERE id = $1", u, 1, NULL, e)))
             return rc;
+        if (*first == 0)
+            *first = cand[chosen][0];
         if (cand[chosen][2] &&
             (rc = outbox_emit_new(tx, VOLUNTEERS_EV_SIGNUP_PROMOTED, a->community_id, "volunteer_signup", cand[chosen][0],
                                   json_pack("{s:I, s:I, s:I}", "signup_id", (json_int_t)cand[chosen][0], "activity_id",
@@ -689,7 +693,8 @@ int volunteers_signup_cancel(nx_app *app, const nx_principal *who, int64_t id, j
         goto fail;
     }
     bool own = me.id && me.id == vid;
-    if (!own && !manages(who, &me, &a)) {
+    bool organiser = manages(who, &me, &a);
+    if (!own && !organiser) {
         rc = nx_fail(e, vol_may_read(who) && perm_has(who, RIGHT_SELF) ? NX_ENOTFOUND : NX_EPERM, "",
                      "不能取消他人的报名");
         goto fail;
@@ -702,15 +707,40 @@ int volunteers_signup_cancel(nx_app *app, const nx_principal *who, int64_t id, j
         rc = nx_fail(e, NX_ECONFLICT, "", "已签到，不能取消报名");
         goto fail;
     }
+    /* the deadline: a volunteer cancels until the start, the organiser until the end */
+    int64_t now = clock_now_ms();
+    bool by_self = own && !organiser;
+    if (now >= (by_self ? a.starts_at : a.ends_at)) {
+        rc = nx_fail(e, NX_ECONFLICT, "starts_at",
+                     by_self ? "活动已开始，不能自行取消，请联系组织者" : "活动已结束，不能取消报名");
+        goto fail;
+    }
+    /* a reason: for someone else's place, and for one's own confirmed place at short notice */
+    bool short_notice = strcmp(status, "confirmed") == 0 && a.starts_at - now < VOLUNTEERS_CANCEL_NOTICE_MS;
+    if ((!own || short_notice) && (reason == NULL || !*reason)) {
+        rc = nx_fail(e, NX_EINVAL, "reason",
+                     own ? "活动开始前 2 小时内取消，请填写原因" : "取消他人的报名，请填写原因");
+        goto fail;
+    }
     if ((rc = lock_activity(tx, a.id, e)))
         goto fail;
     store_param u[] = {P_TEXT(reason), P_INT(id)};
     if ((rc = store_exec(tx, "UPDATE volunteer_signups SET status = 'cancelled', check_note = $1 WHERE id = $2", u, 2,
                          NULL, e)))
         goto fail;
-    if (strcmp(status, "confirmed") == 0 && (rc = promote(tx, &a, e)))
+    int64_t promoted = 0;
+    if (strcmp(status, "confirmed") == 0 && (rc = promote(tx, &a, &promoted, e)))
         goto fail;
-    if ((rc = audit_write_new(tx, who, "cancel", "volunteer_signup", id, a.community_id, NULL, e)))
+    if (vid && (rc = outbox_emit_new(tx, VOLUNTEERS_EV_SIGNUP_CANCELLED, a.community_id, "volunteer_signup", id,
+                                     json_pack("{s:I, s:I, s:I, s:s, s:b, s:o}", "signup_id", (json_int_t)id,
+                                               "activity_id", (json_int_t)a.id, "volunteer_id", (json_int_t)vid,
+                                               "by", own ? "self" : "organiser", "freed",
+                                               strcmp(status, "confirmed") == 0, "promoted_signup_id",
+                                               promoted ? json_integer(promoted) : json_null()),
+                                     e)))
+        goto fail;
+    if ((rc = audit_write_new(tx, who, "cancel", "volunteer_signup", id, a.community_id,
+                              json_pack("{s:b, s:b}", "own", own, "short_notice", short_notice), e)))
         goto fail;
     return store_commit(tx, e);
 fail:

@@ -346,6 +346,8 @@ int volunteers_hours_approve(nx_app *app, const nx_principal *who, int64_t id, j
                                         "minutes", (json_int_t)minutes),
                               e)))
         goto fail;
+    if (!reject && (rc = vol_points_earn(tx, c, vid, id, minutes, who->user_id, e)))
+        goto fail;
     if ((rc = audit_write_new(tx, who, reject ? "reject" : "approve", "volunteer_hours", id, c, NULL, e)))
         goto fail;
     return store_commit(tx, e);
@@ -545,6 +547,30 @@ int volunteers_hours_export(nx_app *app, const nx_principal *who, const char *pe
     return store_commit(tx, e);
 }
 
+int vol_readable(store_tx *tx, const nx_principal *who, int64_t volunteer_id, int64_t *vid, int64_t *community,
+                 nx_err *e)
+{
+    vol_self me;
+    int rc = vol_me(tx, who, &me, e);
+    if (rc)
+        return rc;
+    if (volunteer_id == 0 || volunteer_id == me.id) {
+        if (me.id == 0)
+            return nx_fail(e, NX_ENOTFOUND, "", "您还没有志愿者记录");
+        *vid = me.id;
+        *community = me.community_id;
+        return 0;
+    }
+    int64_t c = 0, team = 0;
+    if ((rc = volunteer_of(tx, who, volunteer_id, "volunteer_id", &c, &team, e)))
+        return rc == NX_EINVAL ? nx_fail(e, NX_ENOTFOUND, "", "志愿者不存在") : rc;
+    if (!vol_manages_team(who, &me, team))
+        return nx_fail(e, NX_EPERM, "", "无权查看他人的志愿服务记录");
+    *vid = volunteer_id;
+    *community = c;
+    return 0;
+}
+
 int volunteers_hours_summary(nx_app *app, const nx_principal *who, int64_t volunteer_id, json_t **out, nx_err *e)
 {
     if (!vol_may_read(who))
@@ -553,29 +579,9 @@ int volunteers_hours_summary(nx_app *app, const nx_principal *who, int64_t volun
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    vol_self me;
-    if ((rc = vol_me(tx, who, &me, e)))
-        goto done;
-    if (volunteer_id == 0 || volunteer_id == me.id) {
-        if (me.id == 0) {
-            rc = nx_fail(e, NX_ENOTFOUND, "", "您还没有志愿者记录");
-            goto done;
-        }
-        volunteer_id = me.id;
-    } else {
-        int64_t c = 0, team = 0;
-        if ((rc = volunteer_of(tx, who, volunteer_id, "volunteer_id", &c, &team, e))) {
-            if (rc == NX_EINVAL)
-                rc = nx_fail(e, NX_ENOTFOUND, "", "志愿者不存在");
-            goto done;
-        }
-        if (!vol_manages_team(who, &me, team)) {
-            rc = nx_fail(e, NX_EPERM, "", "无权查看他人的服务时长");
-            goto done;
-        }
-    }
-    rc = volunteers_hours_of(tx, volunteer_id, 0, out, e);
-done:
+    int64_t vid = 0, c = 0;
+    if ((rc = vol_readable(tx, who, volunteer_id, &vid, &c, e)) == 0)
+        rc = volunteers_hours_of(tx, vid, 0, out, e);
     store_rollback(tx);
     return rc;
 }

@@ -36,12 +36,20 @@
  *   volunteers.signup.promoted   {"signup_id", "activity_id", "volunteer_id"} — moved up from the
  *                                waiting list after a cancellation (tell the volunteer)
  *   volunteers.signup.waiting    {"signup_id", "activity_id", "volunteer_id", "position"}
+ *   volunteers.signup.cancelled  {"signup_id", "activity_id", "volunteer_id", "by": "self" | "organiser",
+ *                                "freed" (a confirmed place was given up), "promoted_signup_id" (or null)}
+ *   volunteers.signup.reminder   {"signup_id", "activity_id", "volunteer_id", "starts_at"} — the shift is
+ *                                near (VOLUNTEERS_REMIND_BEFORE_MS), once per confirmed sign-up
  *   volunteers.hours.approved    {"entry_id", "volunteer_id", "minutes"}
+ *   volunteers.points.redeemed   {"entry_id", "volunteer_id", "offer_id", "points"}
  *   volunteers.booking.created   {"booking_id", "session_id", "resident_id", "starts_at"} (reminder)
  *   volunteers.booking.cancelled {"booking_id", "session_id", "resident_id"} */
 #define VOLUNTEERS_EV_SIGNUP_PROMOTED "volunteers.signup.promoted"
 #define VOLUNTEERS_EV_SIGNUP_WAITING "volunteers.signup.waiting"
+#define VOLUNTEERS_EV_SIGNUP_CANCELLED "volunteers.signup.cancelled"
+#define VOLUNTEERS_EV_SIGNUP_REMINDER "volunteers.signup.reminder"
 #define VOLUNTEERS_EV_HOURS_APPROVED "volunteers.hours.approved"
+#define VOLUNTEERS_EV_POINTS_REDEEMED "volunteers.points.redeemed"
 #define VOLUNTEERS_EV_BOOKING_CREATED "volunteers.booking.created"
 #define VOLUNTEERS_EV_BOOKING_CANCELLED "volunteers.booking.cancelled"
 
@@ -52,6 +60,8 @@
 
 #define VOLUNTEERS_CODE_WINDOW_S 60            /* a check-in code changes every minute */
 #define VOLUNTEERS_CHECK_MARGIN_MS (30LL * 60000) /* check-in opens/closes this long around the activity */
+#define VOLUNTEERS_CANCEL_NOTICE_MS (2LL * 3600000) /* cancelling one's place later than this needs a reason */
+#define VOLUNTEERS_REMIND_BEFORE_MS (24LL * 3600000) /* a shift's reminder goes out this long before it */
 
 /* List filters; 0 / NULL = any. Each list reads the filters that apply to it. */
 typedef struct volunteers_filter {
@@ -105,8 +115,12 @@ int volunteers_activity_create(nx_app *app, const nx_principal *who, json_t *in,
  * the skill. *out: the sign-up {id, status, position}. */
 int volunteers_signup(nx_app *app, const nx_principal *who, int64_t activity_id, json_t *in, json_t **out,
                       nx_err *e);
-/* Cancel sign-up id (the volunteer themselves, or who manages the activity); the first waiting
- * sign-up of the same role (or of the activity) takes the place. */
+/* Cancel sign-up id {"reason"?}: the volunteer themselves until the activity starts, who manages
+ * the activity until it ends (later: NX_ECONFLICT, field "starts_at"). A reason is required (NX_EINVAL,
+ * "reason") for someone else's sign-up and for one's own confirmed place within
+ * VOLUNTEERS_CANCEL_NOTICE_MS of the start. A freed place goes to the first waiting sign-up that fits
+ * (a "promoted" event); the cancellation emits VOLUNTEERS_EV_SIGNUP_CANCELLED. Checked-in or already
+ * cancelled sign-ups: NX_ECONFLICT. */
 int volunteers_signup_cancel(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* The activity's code for the window of now_ms: {"code", "expires_at", "window_seconds",
  * "activity_id", "payload"} (payload: what the QR code holds). For who manages the activity. */
@@ -188,6 +202,50 @@ int volunteers_booking_list(nx_app *app, const nx_principal *who, const voluntee
 /* {"status": "cancelled" | "attended" | "no_show"}: the resident (or who booked) cancels; MANAGE and
  * DUTY record attendance and no-shows. */
 int volunteers_booking_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+
+/* ---- time-bank points (points.c) ---- */
+
+/* Points are shown as numbers with two decimals and kept in hundredths. An approved hours entry
+ * earns minutes × points_per_hour / 60 points once, at approval, at the community's rule.
+ *
+ * A page of a volunteer's points ledger {items: [{id, kind: earn|redeem, points, hours_id, offer_id,
+ * offer_title, note, created_at}], total, next_cursor} with "volunteer_id", "name", "number",
+ * "earned", "redeemed", "balance", "points_per_hour". f->volunteer_id: 0 = the caller's own; others'
+ * for MANAGE in scope or their team's leader (NX_EPERM), NX_ENOTFOUND. */
+int volunteers_points_get(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e);
+/* The earning rule of community_id (0: the caller's own): {community_id, points_per_hour, own (false:
+ * the default)}. Any of the three rights, in scope. */
+int volunteers_point_rule_get(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
+/* Set it: {"points_per_hour" 0..100, "community_id"? (street and platform accounts)}. MANAGE; audited.
+ * Earnings already written keep the rule they were earned at. *out as volunteers_point_rule_get. */
+int volunteers_point_rule_set(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
+/* What points buy: {id, community_id, title, points, active, created_at}. List: any of the three
+ * rights, in scope; create {"title", "points" (> 0, two decimals), "community_id"?}: MANAGE,
+ * NX_ECONFLICT (field "title") for a title the community has. */
+int volunteers_offer_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e);
+int volunteers_offer_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+int volunteers_offer_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+/* Redeem {"offer_id", "volunteer_id"? (MANAGE, on a volunteer's behalf), "note"?}: a ledger entry of
+ * minus the offer's cost when the balance covers it (NX_ECONFLICT, field "points", otherwise: the
+ * balance never goes below zero, even for two redemptions at once). NX_EINVAL "offer_id" for an offer
+ * of another community or inactive. Emits VOLUNTEERS_EV_POINTS_REDEEMED. *out: {id, volunteer_id,
+ * offer_id, points, balance}. */
+int volunteers_points_redeem(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
+/* Earn the points not earned yet of community's approved hours entries, at its rule (for rows written
+ * directly, e.g. the demo's). Runs on tx (write); *earned (may be NULL) gets the entries. */
+int volunteers_points_catch_up(store_tx *tx, int64_t community, int64_t *earned, nx_err *e);
+
+/* ---- reminders (reminders.c) ---- */
+
+/* Emit VOLUNTEERS_EV_SIGNUP_REMINDER for each confirmed sign-up (with a volunteer) of an open activity
+ * starting in (now_ms, now_ms + VOLUNTEERS_REMIND_BEFORE_MS] not reminded yet, and mark it, in one
+ * write transaction: once per sign-up, whatever the number of ticks or processes. *reminded (may be
+ * NULL) gets the count. 0 or the store's error. */
+int volunteers_tick(nx_app *app, int64_t now_ms, int *reminded, nx_err *e);
+/* volunteers_tick as a store_tick_fn (store/ticker.h; ctx: the nx_app), for the server's ticker
+ * "volunteers.ticker" (every VOLUNTEERS_TICK_MS). */
+int volunteers_tick_job(void *app, int64_t now_ms, nx_err *e);
+#define VOLUNTEERS_TICK_MS (5 * 60 * 1000LL)
 
 /* ---- wiring ---- */
 

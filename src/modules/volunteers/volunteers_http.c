@@ -226,6 +226,65 @@ static int export_hours(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, "volunteer-hours.xlsx", "志愿服务时长.xlsx", rows);
 }
 
+/* ---- time-bank points ---- */
+
+static int get_points(http_req *r, void *ctx)
+{
+    return list_with(r, ctx, volunteers_points_get);
+}
+
+static int get_point_rule(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    bool has;
+    int64_t c = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &c)) ||
+        (rc = volunteers_point_rule_get(app, &who, c, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* POST/PUT of a body whose rules answer a JSON object of their own. */
+typedef int (*body_fn)(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
+
+static int with_body(http_req *r, nx_app *app, body_fn fn, int status)
+{
+    nx_principal who = app_principal(r);
+    json_t *body = NULL, *out = NULL;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = fn(app, &who, body, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, status, out);
+}
+
+static int set_point_rule(http_req *r, void *ctx)
+{
+    return with_body(r, ctx, volunteers_point_rule_set, 200);
+}
+
+static int list_offers(http_req *r, void *ctx)
+{
+    return list_with(r, ctx, volunteers_offer_list);
+}
+
+static int create_offer(http_req *r, void *ctx)
+{
+    return app_http_create(r, ctx, volunteers_offer_create, volunteers_offer_get, "/api/v1/volunteer-point-offers");
+}
+
+static int get_offer(http_req *r, void *ctx)
+{
+    return app_http_get(r, ctx, volunteers_offer_get);
+}
+
+static int redeem(http_req *r, void *ctx)
+{
+    return with_body(r, ctx, volunteers_points_redeem, 201);
+}
+
 /* ---- partners, services, sessions, bookings ---- */
 
 static int list_partners(http_req *r, void *ctx)
@@ -313,6 +372,13 @@ int volunteers_routes(http_server *srv, nx_app *app)
     http_route(srv, "GET", "/api/v1/volunteer-hours/summary", hours_summary, app, 0);
     http_route(srv, "GET", "/api/v1/volunteer-hours/{id}", get_hours, app, 0);
     http_route(srv, "POST", "/api/v1/volunteer-hours/{id}/approve", approve_hours, app, 0);
+    http_route(srv, "GET", "/api/v1/volunteer-points", get_points, app, 0);
+    http_route(srv, "POST", "/api/v1/volunteer-points/redemptions", redeem, app, 0);
+    http_route(srv, "GET", "/api/v1/volunteer-points/rule", get_point_rule, app, 0);
+    http_route(srv, "PUT", "/api/v1/volunteer-points/rule", set_point_rule, app, 0);
+    http_route(srv, "GET", "/api/v1/volunteer-point-offers", list_offers, app, 0);
+    http_route(srv, "POST", "/api/v1/volunteer-point-offers", create_offer, app, 0);
+    http_route(srv, "GET", "/api/v1/volunteer-point-offers/{id}", get_offer, app, 0);
     http_route(srv, "GET", "/api/v1/partners", list_partners, app, 0);
     http_route(srv, "POST", "/api/v1/partners", create_partner, app, 0);
     http_route(srv, "GET", "/api/v1/partners/{id}", get_partner, app, 0);

@@ -60,6 +60,16 @@ void vol_local_date(int64_t ms, char out[11]);
 /* minutes as hours, a JSON real with two decimals. */
 json_t *vol_hours_json(int64_t minutes);
 
+/* The volunteer whose personal records (hours, points) who may read: volunteer_id, or the caller's
+ * own record when it is 0 or theirs; others' only for MANAGE in scope or the leader of their team.
+ * *vid and *community are set. NX_ENOTFOUND (none, or out of scope), NX_EPERM. Runs on tx. */
+int vol_readable(store_tx *tx, const nx_principal *who, int64_t volunteer_id, int64_t *vid, int64_t *community,
+                 nx_err *e);
+/* Earn time-bank points for approved hours entry hours_id (minutes, may be below zero for a
+ * correction) at the community's rule, once per entry. Runs on tx (write). */
+int vol_points_earn(store_tx *tx, int64_t community, int64_t vid, int64_t hours_id, int64_t minutes, int64_t user,
+                    nx_err *e);
+
 /* A page of q (cursor on column 0, ascending) with row_ctx(r, app). */
 int vol_page(nx_app *app, sqlq *q, const sqlq *count, const volunteers_filter *f,
              json_t *(*row)(store_rows *r, void *ctx), json_t **out, nx_err *e);

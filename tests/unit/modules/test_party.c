@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/clock.h"
 #include "base/config.h"
 #include "modules/party/party.h"
 #include "store/store.h"
@@ -281,6 +282,32 @@ static void test_dues_rules_and_payment(void)
     json_decref(out);
 }
 
+/* Epoch ms of a Shanghai wall time. */
+static int64_t local_ms(int y, int m, int d, int h)
+{
+    return (date_to_days((nx_date){y, m, d}) * 86400LL + h * 3600LL) * 1000LL - NX_TZ_OFFSET_MS;
+}
+
+/* Dues reminders: the unpaid months only, from the reminder day on, once per member and month. */
+static void test_dues_reminders(void)
+{
+    nx_err e = {0};
+    int n = -1;
+    int64_t unpaid = q_int("SELECT COUNT(*) FROM party_dues d JOIN party_members m ON m.id = d.member_id WHERE "
+                           "d.month = '2024-05' AND d.status = 'due' AND m.status = 'active' AND d.amount_fen > 0");
+    CHECK_INT(unpaid, 2); /* three members opened, one paid (test_dues_rules_and_payment) */
+    CHECK_INT(party_tick(&app, local_ms(2024, 5, 10, 9), &n, &e), 0); /* before the 20th: not yet */
+    CHECK_INT(n, 0);
+    CHECK_INT(party_tick(&app, local_ms(2024, 5, PARTY_DUES_REMIND_DAY, 9), &n, &e), 0);
+    CHECK_INT(n, 2);
+    CHECK_INT(party_tick(&app, local_ms(2024, 5, 21, 9), &n, &e), 0); /* once per member and month */
+    CHECK_INT(n, 0);
+    CHECK_INT(party_tick(&app, local_ms(2024, 6, 2, 9), &n, &e), 0);
+    CHECK_INT(n, 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'party.dues.reminder'"), 2);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM party_dues WHERE reminded_at IS NOT NULL AND status = 'paid'"), 0);
+}
+
 static int run_store_tests(void)
 {
     if (setup() != 0) {
@@ -290,6 +317,7 @@ static int run_store_tests(void)
     TEST_RUN(test_tree_and_secretary_scope);
     TEST_RUN(test_transfer_keeps_history);
     TEST_RUN(test_dues_rules_and_payment);
+    TEST_RUN(test_dues_reminders);
     teardown();
     return 0;
 }

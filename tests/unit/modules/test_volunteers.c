@@ -8,7 +8,8 @@
  * someone else is refused; a check-out before the check-in names "action"; hours count only once
  * approved and sum exactly (90 + 90 − 30 minutes); nobody approves their own hours; a leader
  * cannot manage the other team; the certificate's figures come from the approved ledger; a slot
- * cannot be booked twice; bad input (unknown activity, capacity 0, negative hours) changes nothing. */
+ * cannot be booked twice; bad input (unknown activity, capacity 0, negative hours) changes nothing; a
+ * shift's reminder goes out once per confirmed sign-up, inside the day before it. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,6 +570,52 @@ static void test_partner_bookings(void)
     CHECK_INT(volunteers_session_get(&app, &staff2, session, &o, &e), NX_ENOTFOUND);
 }
 
+/* Shift reminders: one event per confirmed sign-up, once, inside the day before the start; waiting
+ * and placeholder sign-ups are not reminded; a sign-up promoted later is reminded at the next tick. */
+static void test_reminders(void)
+{
+    clock_pin_ms(local(2030, 7, 1, 9, 0));
+    json_t *in = json_pack("{s:s, s:s, s:s, s:s, s:i}", "title", "早间送餐", "place", "长者食堂", "starts_at",
+                           "2030-07-10T09:00", "ends_at", "2030-07-10T11:00", "capacity", 1);
+    int64_t act = create(volunteers_activity_create, &staff, in, 0);
+    json_t *sx = signup_as(&vol_x, act, NULL, 0);
+    json_t *sb = signup_as(&lead_b, act, NULL, 0);
+    json_t *sp = signup_as(&staff, act, json_pack("{s:s}", "placeholder", "临时帮手"), 0);
+    CHECK_STR(status_of(sb), "waiting");
+    nx_err e = {0};
+    int n = -1;
+    int64_t before = q_int("SELECT COUNT(*) FROM events WHERE kind = 'volunteers.signup.reminder'");
+    CHECK_INT(volunteers_tick(&app, local(2030, 7, 8, 9, 0), &n, &e), 0); /* two days before: not yet */
+    CHECK_INT(n, 0);
+    CHECK_INT(volunteers_tick(&app, local(2030, 7, 9, 10, 0), &n, &e), 0); /* 23 hours before */
+    CHECK_INT(n, 1);
+    CHECK_INT(volunteers_tick(&app, local(2030, 7, 9, 10, 5), &n, &e), 0); /* once only */
+    CHECK_INT(n, 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'volunteers.signup.reminder'"), before + 1);
+    char sql[300];
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM volunteer_signups WHERE activity_id = %lld AND reminded_at IS NOT NULL AND "
+             "volunteer_id = %lld",
+             (long long)act, (long long)v_x);
+    CHECK_INT(q_int(sql), 1);
+    /* vol_x cancels: lead_b moves up and is reminded at the next tick; the placeholder never */
+    clock_pin_ms(local(2030, 7, 9, 11, 0));
+    CHECK_INT(volunteers_signup_cancel(&app, &vol_x, json_integer_value(json_object_get(sx, "id")), NULL, &e), 0);
+    CHECK_INT(volunteers_tick(&app, local(2030, 7, 9, 11, 1), &n, &e), 0);
+    CHECK_INT(n, 1);
+    snprintf(sql, sizeof sql,
+             "SELECT COUNT(*) FROM events WHERE kind = 'volunteers.signup.reminder' AND subject = 'volunteer_signup:%lld'",
+             (long long)json_integer_value(json_object_get(sb, "id")));
+    CHECK_INT(q_int(sql), 1);
+    CHECK_INT(volunteers_tick(&app, local(2030, 7, 10, 9, 30), &n, &e), 0); /* started: nothing more */
+    CHECK_INT(n, 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'volunteers.signup.reminder'"), before + 2);
+    clock_pin_ms(local(2030, 5, 20, 9, 0));
+    json_decref(sx);
+    json_decref(sb);
+    json_decref(sp);
+}
+
 static int run_store_tests(void)
 {
     if (setup() != 0) {
@@ -581,6 +628,7 @@ static int run_store_tests(void)
     TEST_RUN(test_check_in);
     TEST_RUN(test_hours_ledger);
     TEST_RUN(test_partner_bookings);
+    TEST_RUN(test_reminders);
     teardown();
     return 0;
 }
