@@ -104,6 +104,7 @@ MATRIX = {
     "POST /api/v1/canteen/orders": "422/- 403/- 422/- 403/- 422/- 403/- 422/- 422/-",
     "GET /api/v1/canteen/orders/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
     "PATCH /api/v1/canteen/orders/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
+    "POST /api/v1/canteen/orders/{id}/rating": "-/- -/- -/- -/- -/- -/- -/- -/-",
     "GET /api/v1/canteen/stats": "ok/- 403/- ok/- 403/- ok/- 403/- 403/- 403/-",
     "GET /api/v1/care-files": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "POST /api/v1/care-files": "422/- 403/- 422/- 422/- 403/- 403/- 403/- 403/-",

@@ -41,9 +41,10 @@ struct dispatcher;
 /* Events (notify/outbox.h), subject "canteen_order:<id>":
  *   CANTEEN_EV_DELIVERY_MISSED {"order_id", "resident_id", "grid_id", "day", "meal",
  *       "living_alone": true|false, "note": "…"|null}
- *     a delivery marked missed. For an elder living alone (tag living_alone) the visits module is
- *     meant to raise a 遇事必访 task from it; today visits has no public entry for a canteen cause,
- *     so the event is emitted for the notification service and for visits to subscribe to. */
+ *     a delivery marked missed, for the notification service. For an elder living alone (tag
+ *     living_alone or solitary) the same transaction raises a 遇事必访 task for the care worker
+ *     (visits_raise_once, reason "meal_missed", source_key "canteen.missed:<order id>"): one task
+ *     per missed order however often the miss is reported. */
 #define CANTEEN_EV_DELIVERY_MISSED "canteen.delivery.missed"
 /* {"card_id", "resident_id", "amount", "balance"}: a top-up, so that the elder or family hears of it. */
 #define CANTEEN_EV_CARD_TOPPED_UP "canteen.card.topped_up"
@@ -154,12 +155,19 @@ int canteen_chain_verify(nx_app *app, const nx_principal *who, int64_t community
  * (Shanghai); later is NX_EINVAL ("menu_item_id"). */
 int canteen_order_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
 int canteen_order_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
-/* Page of orders, newest first (date/from/to, meal, status, resident_id). OPERATE, VOLUNTEER_DUTY or SELF. */
+/* Page of orders, newest first (date/from/to, meal, status, resident_id, delivery, q: the diner's name,
+ * pinyin or initials). OPERATE, VOLUNTEER_DUTY or SELF. */
 int canteen_order_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e);
 /* {status: cancelled} by the diner (before the cut-off) or OPERATE; {status: delivered|missed, note?}
  * by OPERATE or VOLUNTEER_DUTY for a delivery order. NX_ECONFLICT when the order is no longer
  * "ordered". A missed delivery emits CANTEEN_EV_DELIVERY_MISSED. */
 int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* {stars: 1..5, comment?} — the diner (SELF, or their family account) rates a meal they had, once per
+ * order: a delivery marked delivered, or a counter order whose item was sold to them (not reversed).
+ * NX_ECONFLICT ("stars") when rated already, NX_EINVAL ("stars") before the meal was had, NX_ENOTFOUND
+ * for another's order. The menus show each item's rating_avg (one decimal) and rating_count, by the
+ * item's name in its community. The orders list carries rating (stars or null) and can_rate. */
+int canteen_order_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* The delivery list of a day (default today) and meal: {day, grids: [{grid_id, grid_name, stops:
  * [{order_id, route, resident_id, resident_name, place, item_name, quantity, status, meal, note,
  * delivered_at}]}]}, each grid in route order (estate, building, unit, room). OPERATE or

@@ -70,10 +70,8 @@ static void card_where(sqlq *q, const char *head, const nx_principal *who, const
         sqlq_add(q, " AND c.resident_id = $%d", P_INT(f->resident_id));
     if (f->status)
         sqlq_add(q, " AND c.status = $%d", P_TEXT(f->status));
-    if (f->q && *f->q) {
-        int k = sqlq_like(q, " AND (r.name LIKE $%d ESCAPE '!'", f->q, true);
-        sqlq_sql(q, " OR r.name_pinyin LIKE $%d ESCAPE '!' OR r.name_initials LIKE $%d ESCAPE '!' OR c.number LIKE $%d ESCAPE '!')", k, k, k);
-    }
+    if (f->q && *f->q)
+        cn_name_q(q, f->q, true);
 }
 
 int canteen_card_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e)

@@ -57,6 +57,21 @@ bool cn_self_for(const nx_principal *who, int64_t resident_id)
            who->resident_id == resident_id;
 }
 
+void cn_name_q(sqlq *q, const char *term, bool with_card)
+{
+    char lower[64];
+    size_t i = 0;
+    for (; term[i] && i < sizeof lower - 1; i++)
+        lower[i] = (term[i] >= 'A' && term[i] <= 'Z') ? (char)(term[i] - 'A' + 'a') : term[i];
+    lower[i] = '\0';
+    int k = sqlq_like(q, " AND (r.name LIKE $%d ESCAPE '!'", term, true);
+    int k2 = sqlq_like(q, " OR r.name_pinyin LIKE $%d ESCAPE '!'", lower, true);
+    if (with_card)
+        sqlq_sql(q, " OR r.name_initials LIKE $%d ESCAPE '!' OR c.number LIKE $%d ESCAPE '!')", k2, k);
+    else
+        sqlq_sql(q, " OR r.name_initials LIKE $%d ESCAPE '!')", k2);
+}
+
 int cn_diner_load(store_tx *tx, int64_t resident_id, cn_diner *d, nx_err *e)
 {
     memset(d, 0, sizeof *d);

@@ -31,6 +31,8 @@ static int read_filter(http_req *r, nx_app *app, canteen_filter *f)
     f->from = http_query(r, "from");
     f->to = http_query(r, "to");
     f->status = http_query(r, "status");
+    const char *dl = http_query(r, "delivery");
+    f->delivery = dl && (strcmp(dl, "1") == 0 || strcmp(dl, "true") == 0);
     nx_date d;
     if (f->day && date_parse(f->day, &d))
         return nx_fail(http_err(r), NX_EINVAL, "date", "日期格式应为 YYYY-MM-DD");
@@ -399,6 +401,11 @@ static int order_patch(http_req *r, void *ctx)
     return app_http_change(r, ctx, canteen_order_update, canteen_order_get);
 }
 
+static int order_rate(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, canteen_order_rate, canteen_order_get);
+}
+
 static int deliveries(http_req *r, void *ctx)
 {
     return list_with(r, ctx, canteen_delivery_list);
@@ -451,6 +458,7 @@ int canteen_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/canteen/orders", orders_create, app, 0);
     http_route(srv, "GET", "/api/v1/canteen/orders/{id}", order_get, app, 0);
     http_route(srv, "PATCH", "/api/v1/canteen/orders/{id}", order_patch, app, 0);
+    http_route(srv, "POST", "/api/v1/canteen/orders/{id}/rating", order_rate, app, 0);
     http_route(srv, "GET", "/api/v1/canteen/deliveries", deliveries, app, 0);
     http_route(srv, "GET", "/api/v1/canteen/stats", stats, app, 0);
     return 0;

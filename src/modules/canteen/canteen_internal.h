@@ -56,6 +56,10 @@ bool cn_self(const nx_principal *who);
 /* Whether who may act on resident_id as themselves (self scope bound to that resident). */
 bool cn_self_for(const nx_principal *who, int64_t resident_id);
 
+/* Adds " AND (the diner's name, pinyin or initials contain term, or with_card the card number c.number
+ * does)" to q, for the lists' q filter; the residents table is "r". */
+void cn_name_q(sqlq *q, const char *term, bool with_card);
+
 /* Load a resident's facts (no scope check). NX_ENOTFOUND ("resident_id") when absent. */
 int cn_diner_load(store_tx *tx, int64_t resident_id, cn_diner *d, nx_err *e);
 /* Load a menu item with its menu's day and meal. NX_ENOTFOUND ("menu_item_id"). */

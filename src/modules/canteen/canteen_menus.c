@@ -351,8 +351,10 @@ fail:
 #define MENU_JOIN                                                                                            \
     "SELECT m.id, m.community_id, m.day, m.meal, m.published, i.id, i.name, i.kind, i.price_class, i.price, "  \
     "i.portions, i.sold, i.sold_out, i.dish_id, d.soft, d.low_salt, d.diabetic, d.allergens, d.nutrition, "    \
-    "d.half_price FROM canteen_menus m LEFT JOIN canteen_menu_items i ON i.menu_id = m.id "                   \
-    "LEFT JOIN canteen_dishes d ON d.id = i.dish_id WHERE 1 = 1"
+    "d.half_price, rg.n, rg.s FROM canteen_menus m LEFT JOIN canteen_menu_items i ON i.menu_id = m.id "       \
+    "LEFT JOIN canteen_dishes d ON d.id = i.dish_id LEFT JOIN (SELECT community_id, item_name, COUNT(*) AS n, " \
+    "SUM(stars) AS s FROM canteen_ratings GROUP BY community_id, item_name) rg ON rg.community_id = "           \
+    "m.community_id AND rg.item_name = i.name WHERE 1 = 1"
 #define MENU_ORDER                                                                                           \
     " ORDER BY m.day, CASE m.meal WHEN 'breakfast' THEN 1 WHEN 'lunch' THEN 2 ELSE 3 END, m.id, i.sort, i.id"
 
@@ -385,6 +387,10 @@ static int menus_read(nx_app *app, sqlq *q, json_t **out, nx_err *e)
         int64_t portions = store_isnull(r, 10) ? -1 : store_int(r, 10);
         json_object_set_new(it, "available",
                             json_boolean(!store_int(r, 12) && (portions < 0 || store_int(r, 11) < portions)));
+        /* the diners' ratings of this dish (by name, in the community): the average to one decimal */
+        int64_t n = store_int(r, 20), sum = store_int(r, 21);
+        json_object_set_new(it, "rating_count", json_integer(n));
+        json_object_set_new(it, "rating_avg", n ? json_real((double)((sum * 20 + n) / (2 * n)) / 10.0) : json_null());
         json_array_append_new(json_object_get(cur, "items"), it);
     }
     rc = store_rows_end(r, e);

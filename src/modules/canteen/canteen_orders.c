@@ -6,9 +6,15 @@
  * obeys the same cut-off. The delivery list of a meal groups the delivery orders by grid, each grid in
  * route order (estate, building, unit, room), so a volunteer walks it once. A volunteer or operator
  * marks each stop delivered (with the time) or missed; a missed delivery emits
- * CANTEEN_EV_DELIVERY_MISSED in the same transaction, saying whether the elder lives alone, so that
- * the visits module (遇事必访) and the notification service can act on it. The sale itself is
- * recorded at the counter or on delivery through the sales API like any other. */
+ * CANTEEN_EV_DELIVERY_MISSED in the same transaction for the notification service, and for an elder
+ * living alone raises a 遇事必访 task through the visits module's visits_raise_once, keyed by the
+ * order so that the miss reported twice makes one task (a second report is NX_ECONFLICT; two racing
+ * reports meet at the task's unique source_key).
+ * The sale itself is recorded at the counter or on delivery through the sales API like any other.
+ *
+ * Ratings: a diner (or their family account) rates a meal they had, 1 to 5, once per order — a
+ * delivery marked delivered, or a counter order whose item was sold to them (a sale not reversed).
+ * The rating is kept by the item's name in the community, so the menus show each dish's average. */
 #include "modules/canteen/canteen_internal.h"
 
 #include <stdio.h>
@@ -16,6 +22,7 @@
 
 #include "base/jsonin.h"
 #include "base/str.h"
+#include "modules/visits/visits.h"
 #include "notify/outbox.h"
 #include "store/page.h"
 
@@ -33,18 +40,25 @@ static int64_t cutoff_ms(const cn_item *it)
     return day0 + 15 * 3600000LL;
 }
 
+/* A meal the diner had: a delivery handed over, or the item sold to them at the counter (not reversed). */
+#define ORDER_EATEN                                                                                          \
+    "(o.status = 'delivered' OR (o.status = 'ordered' AND o.delivery = 0 AND EXISTS (SELECT 1 FROM "          \
+    "canteen_sales s WHERE s.resident_id = o.resident_id AND s.menu_item_id = o.menu_item_id AND "             \
+    "s.reverses_id IS NULL AND NOT EXISTS (SELECT 1 FROM canteen_sales x WHERE x.reverses_id = s.id))))"
 #define ORDER_COLS                                                                                           \
     "o.id, o.community_id, o.grid_id, o.resident_id, r.name, o.menu_item_id, i.name, o.day, o.meal, "         \
-    "o.quantity, o.delivery, o.note, o.status, o.delivered_at, o.created_at"
+    "o.quantity, o.delivery, o.note, o.status, o.delivered_at, o.created_at, rt.stars, "                      \
+    "CASE WHEN rt.id IS NULL AND " ORDER_EATEN " THEN 1 ELSE 0 END"
 #define ORDER_FROM                                                                                           \
     " FROM canteen_orders o JOIN residents r ON r.id = o.resident_id "                                        \
-    "JOIN canteen_menu_items i ON i.id = o.menu_item_id WHERE 1 = 1"
+    "JOIN canteen_menu_items i ON i.id = o.menu_item_id LEFT JOIN canteen_ratings rt ON rt.order_id = o.id "  \
+    "WHERE 1 = 1"
 
 static json_t *order_row(store_rows *r)
 {
     json_t *o = store_json_row(r, "id:i community_id:i grid_id:i resident_id:i resident_name:t menu_item_id:i "
                                   "item_name:t day:t meal:t quantity:i delivery:b note:t status:t delivered_at:d "
-                                  "created_at:d");
+                                  "created_at:d rating:i can_rate:b");
     const char *m = store_text(r, 8);
     if (o)
         json_object_set_new(o, "meal_label", json_string(cn_meal_label(m) ? cn_meal_label(m) : ""));
@@ -153,6 +167,8 @@ static void order_where(sqlq *q, const char *head, const nx_principal *who, cons
         sqlq_add(q, " AND o.status = $%d", P_TEXT(f->status));
     if (f->delivery)
         sqlq_sql(q, " AND o.delivery = 1");
+    if (f->q && *f->q)
+        cn_name_q(q, f->q, false);
 }
 
 int canteen_order_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e)
@@ -171,6 +187,26 @@ int canteen_order_list(nx_app *app, const nx_principal *who, const canteen_filte
     sqlq_sql(&q, " ORDER BY o.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = order_row};
     return store_page_read(app->db, &q, &s, out, e);
+}
+
+/* A delivery missed for an elder living alone (tag living_alone or solitary) becomes a 遇事必访 task
+ * for the care worker on tx, once per order (source_key "canteen.missed:<order id>"), due tomorrow.
+ * *alone tells whether the diner lives alone. */
+static int missed_visit(store_tx *tx, int64_t resident, int64_t order, const char *day, const char *meal,
+                        const char *note, bool *alone, nx_err *e)
+{
+    cn_diner d;
+    int rc = cn_diner_load(tx, resident, &d, e);
+    if (rc)
+        return rc;
+    *alone = strstr(d.tags, ",living_alone,") != NULL || strstr(d.tags, ",solitary,") != NULL;
+    if (!*alone)
+        return 0;
+    char key[48], text[300];
+    snprintf(key, sizeof key, "canteen.missed:%lld", (long long)order);
+    snprintf(text, sizeof text, "%s%s送餐未送达%s%s，请上门看望", day, cn_meal_label(meal) ? cn_meal_label(meal) : "",
+             note ? "：" : "", note ? note : "");
+    return visits_raise_once(tx, resident, "meal_missed", text, key, 1, NULL, NULL, e);
 }
 
 int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -250,10 +286,9 @@ int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_
                          u, 6, NULL, e)))
         goto fail;
     if (missed) {
-        cn_diner d;
-        if ((rc = cn_diner_load(tx, resident, &d, e)))
+        bool alone;
+        if ((rc = missed_visit(tx, resident, id, day, meal, note, &alone, e)))
             goto fail;
-        bool alone = strstr(d.tags, ",living_alone,") != NULL || strstr(d.tags, ",solitary,") != NULL;
         if ((rc = outbox_emit_new(tx, CANTEEN_EV_DELIVERY_MISSED, community, "canteen_order", id,
                                   json_pack("{s:I, s:I, s:o, s:s, s:s, s:b, s:o}", "order_id", (json_int_t)id,
                                             "resident_id", (json_int_t)resident, "grid_id",
@@ -262,6 +297,65 @@ int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_
                                   e)))
             goto fail;
     }
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int canteen_order_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    static const char *const allowed[] = {"stars", "comment", NULL};
+    int64_t stars = 0;
+    const char *comment = NULL;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "stars", true, 1, 5, &stars, e)) < 0 ||
+        (rc = json_read_str(in, "comment", false, 200, &comment, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT o.community_id, o.resident_id, i.name, rt.id, CASE WHEN " ORDER_EATEN
+                  " THEN 1 ELSE 0 END FROM canteen_orders o JOIN canteen_menu_items i ON i.id = o.menu_item_id "
+                  "LEFT JOIN canteen_ratings rt ON rt.order_id = o.id WHERE 1 = 1");
+    sqlq_add(&q, " AND o.id = $%d", P_INT(id));
+    store_rows *r;
+    if ((rc = sqlq_query(tx, &q, &r, e)))
+        goto fail;
+    int64_t community = 0, resident = 0, rated = 0, eaten = 0;
+    char name[200] = "";
+    if ((rc = store_first(r, "订单不存在", e)) == 0) {
+        community = store_int(r, 0);
+        resident = store_int(r, 1);
+        str_copy(name, store_text(r, 2) ? store_text(r, 2) : "", sizeof name);
+        rated = store_int(r, 3);
+        eaten = store_int(r, 4);
+    }
+    int end = store_rows_end(r, e);
+    if (rc || end) {
+        rc = rc ? rc : end;
+        goto fail;
+    }
+    if (!cn_self_for(who, resident)) {
+        rc = nx_fail(e, NX_ENOTFOUND, "", "订单不存在"); /* only the diner (or their family) rates */
+        goto fail;
+    }
+    if (rated) {
+        rc = nx_fail(e, NX_ECONFLICT, "stars", "这份订餐已评价过");
+        goto fail;
+    }
+    if (!eaten) {
+        rc = nx_fail(e, NX_EINVAL, "stars", "用餐后才能评价");
+        goto fail;
+    }
+    store_param a[] = {P_INT(community), P_INT(id),          P_INT(resident),    P_TEXT(name),
+                       P_INT(stars),     P_TEXT(comment),    P_ID(who->user_id), P_INT(clock_now_ms())};
+    if ((rc = store_exec(tx,
+                         "INSERT INTO canteen_ratings (community_id, order_id, resident_id, item_name, stars, comment, "
+                         "rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                         a, 8, NULL, e)))
+        goto fail;
     return store_commit(tx, e);
 fail:
     store_rollback(tx);

@@ -435,6 +435,49 @@ fail:
     return rc;
 }
 
+int visits_raise_once(store_tx *tx, int64_t resident, const char *reason, const char *note, const char *source_key,
+                      int due_days, int64_t *task_id, bool *created, nx_err *e)
+{
+    if (created)
+        *created = false;
+    int64_t id = 0;
+    store_param k[] = {P_TEXT(source_key)};
+    int rc = store_one_int(tx, "SELECT id FROM visit_tasks WHERE source_key = $1", k, 1, &id, e);
+    if (rc == 0) {
+        if (task_id)
+            *task_id = id;
+        return 0; /* this cause has its task already */
+    }
+    if (rc != NX_ENOTFOUND)
+        return rc;
+    nx_err_clear(e);
+    store_rows *r;
+    store_param p[] = {P_INT(resident)};
+    if ((rc = store_query(tx,
+                          "SELECT r.community_id, r.grid_id, f.id, f.responsible_user_id FROM residents r LEFT JOIN "
+                          "care_files f ON f.resident_id = r.id AND f.status = 'active' WHERE r.id = $1",
+                          p, 1, &r, e)))
+        return rc;
+    if ((rc = store_first(r, "居民不存在", e))) {
+        store_rows_free(r);
+        if (rc == NX_ENOTFOUND)
+            str_copy(e->field, "resident_id", sizeof e->field);
+        return rc;
+    }
+    int64_t community = store_int(r, 0), grid = store_int(r, 1), file = store_int(r, 2), resp = store_int(r, 3);
+    store_rows_free(r);
+    int64_t now = clock_now_ms(), assignee = 0;
+    char due[11];
+    vx_day(now, due_days, due);
+    if ((rc = vx_pick_assignee(tx, resp, community, grid, "grid", &assignee, e)) ||
+        (rc = vx_event_task(tx, community, grid, resident, file, assignee, reason, note, source_key, due, now, task_id,
+                            e)))
+        return rc;
+    if (created)
+        *created = true;
+    return 0;
+}
+
 static int on_alert_resolved(store *s, const nx_event *ev, void *ctx)
 {
     (void)ctx;
@@ -457,31 +500,15 @@ static int on_alert_resolved(store *s, const nx_event *ev, void *ctx)
     int rc = store_begin(s, STORE_WRITE, &tx, &e);
     if (rc)
         return rc;
-    store_rows *r;
-    store_param p[] = {P_INT(resident)};
-    if ((rc = store_query(tx,
-                          "SELECT r.community_id, r.grid_id, f.id, f.responsible_user_id FROM residents r LEFT JOIN "
-                          "care_files f ON f.resident_id = r.id AND f.status = 'active' WHERE r.id = $1",
-                          p, 1, &r, &e)))
-        goto fail;
-    if ((rc = store_first(r, NULL, &e))) {
-        store_rows_free(r);
-        if (rc != NX_ENOTFOUND)
-            goto fail; /* the read failed: retried */
+    char key[48];
+    snprintf(key, sizeof key, "event:%lld", (long long)ev->id);
+    if ((rc = visits_raise_once(tx, resident, "alert_followup", note, key, VX_DUE_ALERT, NULL, NULL, &e)) ==
+        NX_ENOTFOUND) {
         store_rollback(tx);
         nx_log(LOG_WARN, "visits.alert_event_unknown_resident event=%lld", (long long)ev->id);
         return 0; /* nothing to visit: not retried */
     }
-    int64_t community = store_int(r, 0), grid = store_int(r, 1), file = store_int(r, 2), resp = store_int(r, 3);
-    store_rows_free(r);
-    int64_t now = clock_now_ms();
-    char due[11], key[48];
-    vx_day(now, VX_DUE_ALERT, due);
-    snprintf(key, sizeof key, "event:%lld", (long long)ev->id);
-    int64_t assignee = 0;
-    if ((rc = vx_pick_assignee(tx, resp, community, grid, "grid", &assignee, &e)) ||
-        (rc = vx_event_task(tx, community, grid, resident, file, assignee, "alert_followup", note, key, due, now,
-                            NULL, &e)))
+    if (rc)
         goto fail;
     return store_commit(tx, &e);
 fail:

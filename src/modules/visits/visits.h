@@ -23,6 +23,8 @@
  *         {"resident_id": N, "needs_followup": true, "alert_id": N (optional), "note": "…" (optional)}
  *         creates an "alert_followup" task due the next day (source_key "event:<event id>");
  *         needs_followup absent or false: ignored.
+ *   Other modules raise their own causes directly with visits_raise_once (a canteen delivery missed
+ *   for an elder living alone: reason "meal_missed", source_key "canteen.missed:<order id>").
  * - Visit records (visits) close the open tasks they answer; needs raised in a visit become
  *   problems. Photos are images (JPEG, PNG, WebP by their magic bytes) under <data>/uploads/.
  * - Problems (problems) are raised from a visit, by staff, or by a resident for themselves; they
@@ -203,6 +205,18 @@ int visits_period_of(const char *unit, int count, nx_date day, nx_date *start, n
  * deadline}). Idempotent. *report (may be NULL): {"date", "created", "overdue", "escalated",
  * "problems_overdue", "problems_escalated"}. One write transaction. */
 int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e);
+
+/* A 遇事必访 task raised by another module for a cause of its own, on tx (the caller's write
+ * transaction, so the task commits or rolls back with the cause). source_key names the cause and is
+ * unique per cause ("canteen.missed:<order id>", …): the same key again creates nothing and gives the
+ * task already made (*created false), so a cause reported twice makes one task. reason is a task
+ * reason code (task.reasons of the web app: "meal_missed", "alert_followup", …); note (may be NULL)
+ * is shown to the worker; the task is due due_days days from today. It goes to the resident's active
+ * care file (when there is one) and its responsible worker, else the grid worker, else the
+ * community's first staff member. task_id and created may be NULL. 0, NX_ENOTFOUND ("resident_id")
+ * for an unknown resident, or the store's error. */
+int visits_raise_once(store_tx *tx, int64_t resident, const char *reason, const char *note, const char *source_key,
+                      int due_days, int64_t *task_id, bool *created, nx_err *e);
 
 /* Subscribe the 遇事必访 handlers (see the events above) to d. 0 or the dispatcher's code. */
 int visits_subscribe(struct dispatcher *d, nx_app *app);

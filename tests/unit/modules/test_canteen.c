@@ -21,6 +21,7 @@
 #include "base/clock.h"
 #include "base/config.h"
 #include "modules/canteen/canteen.h"
+#include "modules/visits/visits.h"
 #include "store/store.h"
 #include "test.h"
 #include "backends.h"
@@ -533,6 +534,20 @@ static void test_orders_and_delivery(void)
     CHECK_INT(canteen_order_update(&app, &op, id, in, &e), NX_ECONFLICT);
     json_decref(in);
     CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'canteen.delivery.missed'"), before + 1);
+    /* 李 lives alone: one 遇事必访 task for the care worker, however often the miss was reported */
+    CHECK_INT(q_int("SELECT COUNT(*) FROM visit_tasks WHERE reason = 'meal_missed' AND source_key LIKE 'canteen.missed:%'"), 1);
+    { /* visits_raise_once itself: the same source_key twice gives the first task and creates nothing */
+        store_tx *wt = NULL;
+        int64_t t1 = 0, t2 = 0;
+        bool c1 = false, c2 = true;
+        CHECK_INT(store_begin(app.db, STORE_WRITE, &wt, &e), 0);
+        CHECK_INT(visits_raise_once(wt, LI, "meal_missed", "测试", "canteen.test:1", 1, &t1, &c1, &e), 0);
+        CHECK_INT(visits_raise_once(wt, LI, "meal_missed", "测试", "canteen.test:1", 1, &t2, &c2, &e), 0);
+        CHECK(c1 && !c2 && t1 > 0 && t1 == t2);
+        CHECK_INT(visits_raise_once(wt, 999999, "meal_missed", NULL, "canteen.test:2", 1, NULL, NULL, &e), NX_ENOTFOUND);
+        CHECK_STR(e.field, "resident_id");
+        store_rollback(wt);
+    }
     char *payload = NULL;
     nx_err e2 = {0};
     store_tx *tx = NULL;

@@ -29,7 +29,7 @@ export default {
     note: 'Note', worker: 'Worker',
     kinds: { routine: 'Regular', event: 'Event' },
     reasons: { routine: 'Regular visit', followup: 'Follow-up', hospitalised: 'Hospitalised', bereaved: 'Bereaved', other: 'Life event',
-      level_raise: 'Level raised', manual: 'Requested', alert_followup: 'Alarm follow-up' },
+      level_raise: 'Level raised', manual: 'Requested', alert_followup: 'Alarm follow-up', meal_missed: 'Meal delivery missed' },
     statuses: { open: 'Open', done: 'Done', cancelled: 'Cancelled' },
   },
   visit: {

@@ -29,7 +29,7 @@ export default {
     note: '备注', worker: '网格员/责任人',
     kinds: { routine: '常态走访', event: '遇事必访' },
     reasons: { routine: '定期走访', followup: '走访后跟进', hospitalised: '住院', bereaved: '丧亲', other: '关怀事件',
-      level_raise: '关怀等级提高', manual: '手动发起', alert_followup: '手环报警回访' },
+      level_raise: '关怀等级提高', manual: '手动发起', alert_followup: '手环报警回访', meal_missed: '送餐未送达' },
     statuses: { open: '待走访', done: '已完成', cancelled: '已取消' },
   },
   visit: {
