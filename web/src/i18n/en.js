@@ -10,8 +10,10 @@ import msgen from './messages.en.js'
 import partyen from './party.en.js'
 import canteenen from './canteen.en.js'
 import liben from './library.en.js'
+import coursesen from './courses.en.js'
 
 export default {
+  ...coursesen,
   ...canteenen,
   ...councilen,
   ...workdayen,

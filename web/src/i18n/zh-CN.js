@@ -10,8 +10,10 @@ import msgzhCN from './messages.zh-CN.js'
 import partyzhCN from './party.zh-CN.js'
 import canteenzhCN from './canteen.zh-CN.js'
 import libzhCN from './library.zh-CN.js'
+import courseszhCN from './courses.zh-CN.js'
 
 export default {
+  ...courseszhCN,
   ...canteenzhCN,
   ...councilzhCN,
   ...workdayzhCN,
