@@ -393,6 +393,7 @@ MATRIX = {
     "POST /api/v1/council-meetings/{id}/minutes": "422/- 403/- 422/- 403/- 403/- 403/- -/- -/-",
     "GET /api/v1/council-members": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
     "POST /api/v1/council-members": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
+    "PATCH /api/v1/council-members/{id}": "422/- 403/- 422/- -/- 403/- 403/- -/403 -/403",
     "GET /api/v1/council-photos/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",
     "GET /api/v1/council-templates": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- ok/-",
     "POST /api/v1/council-templates": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",

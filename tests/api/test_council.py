@@ -297,9 +297,36 @@ def test_problem_promotion_and_stats():
     check_eq(st, 403, "stats are staff's")
 
 
+def test_member_roles_and_removal():
+    staff, zhou = ctx["staff"], ctx["zhou"]
+    est = ctx["estates"][0]["id"]
+    qian = ctx["res"]["钱多多"]["id"]
+    st, _, m = staff.post("/api/v1/council-members", {"resident_id": qian, "role": "representative"})
+    check_eq((st, m.get("role"), m.get("active")), (201, "representative", True), f"a representative {m}")
+    st, _, m2 = staff.patch(f"/api/v1/council-members/{m['id']}", {"role": "member"})
+    check_eq((st, m2.get("role"), m2.get("role_label")), (200, "member", "议事会成员"), f"role changed {m2}")
+    before = staff.get(f"/api/v1/council-members?estate_id={est}")[2]["items"]
+    for body, field in (({"role": "chair"}, "role"), ({}, "role"), ({"active": "no"}, "active"), ({"estate_id": 1}, "estate_id")):
+        st, resp, out = staff.patch(f"/api/v1/council-members/{m['id']}", body)
+        check(is_problem(st, resp, out, 422, field), f"bad change {body}: {st} {out}")
+    st, resp, out = zhou.patch(f"/api/v1/council-members/{m['id']}", {"role": "representative"})
+    check(is_problem(st, resp, out, 403), "a resident cannot change the council")
+    check_eq(staff.get(f"/api/v1/council-members?estate_id={est}")[2]["items"], before, "nothing changed by refused calls")
+    st, _, m3 = staff.patch(f"/api/v1/council-members/{m['id']}", {"active": False})
+    check_eq((st, m3.get("active")), (200, False), f"removed {m3}")
+    ids = [x["id"] for x in staff.get(f"/api/v1/council-members?estate_id={est}")[2]["items"]]
+    check(m["id"] not in ids and len(ids) == len(before) - 1, f"a removed member leaves the list {ids}")
+    st, _, m4 = staff.post("/api/v1/council-members", {"resident_id": qian, "role": "representative"})
+    check_eq((st, m4.get("id"), m4.get("active"), m4.get("role")), (201, m["id"], True, "representative"),
+             f"added again: the same row back {m4}")
+    st, resp, out = staff.patch("/api/v1/council-members/999999", {"role": "member"})
+    check(is_problem(st, resp, out, 404), "an unknown member")
+
+
 def test_cleanup():
     S.cleanup()
 
 
 run([test_setup, test_topic_support_merge, test_meeting_bad_input, test_meeting_to_decision, test_secret_poll,
-     test_open_poll_not_valid, test_follow_up, test_problem_promotion_and_stats, test_cleanup])
+     test_open_poll_not_valid, test_follow_up, test_problem_promotion_and_stats, test_member_roles_and_removal,
+     test_cleanup])

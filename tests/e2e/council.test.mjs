@@ -63,3 +63,69 @@ test('a resident in 长辈模式 raises a topic and votes on a phone', async () 
   assert.ok(width <= 390, `no horizontal overflow (${width}px)`)
   assert.deepEqual(errors, [], 'no page errors')
 })
+
+// Staff (shequ) on the council's 成员与议事规则 page: add a resident of an estate to the council, change
+// their role, take them off again, and define a consultation template of two steps. The resident is
+// looked up through the API (one of the community's adults not on the council, whose name finds only
+// them); the template's name carries the time, so reruns on one database do not clash.
+test('staff keep the council members and define a consultation template', async () => {
+  const ctx = await newContext(browser)
+  const staff = await ctx.newPage()
+  const pageErrors = []
+  staff.on('pageerror', (e) => pageErrors.push(e.message))
+  try {
+    await login(staff, 'shequ')
+    const api = (p) => staff.evaluate(async (u) => (await fetch(u, { headers: { Accept: 'application/json' } })).json(), p)
+    const onCouncil = new Set((await api('/api/v1/council-members')).items.map((m) => m.resident_id))
+    let person = null
+    for (const r of (await api('/api/v1/residents?limit=30&status=active&age_min=30')).items) {
+      if (!r.estate_id || onCouncil.has(r.id)) continue
+      if ((await api(`/api/v1/residents?q=${encodeURIComponent(r.name)}&status=active&limit=5`)).items.length === 1) { person = r; break }
+    }
+    assert.ok(person, 'an adult resident not on the council')
+
+    await staff.goto(BASE + '/council/setup')
+    await staff.locator('[data-test=cm-members]').waitFor()
+    const picker = staff.locator('[data-test=resident-picker]')
+    await picker.click()
+    await picker.locator('input').fill(person.name)
+    await staff.locator('.el-select-dropdown__item', { hasText: person.name }).first().click()
+    await staff.click('[data-test=cm-add]')
+    const row = staff.locator('[data-test=cm-members] tbody tr', { hasText: person.name })
+    await row.waitFor()
+    assert.match(await row.innerText(), new RegExp(person.estate_name))
+    // the role: 居民代表
+    await row.locator('[data-test=cm-row-role]').click()
+    await staff.locator('.el-select-dropdown__item:visible', { hasText: '居民代表' }).click()
+    await staff.waitForFunction(async (id) => {
+      const r = await fetch('/api/v1/council-members').then((x) => x.json())
+      return r.items.some((m) => m.resident_id === id && m.role === 'representative')
+    }, person.id)
+    await shot(staff, '62-council-members')
+    // remove: off the list, kept in the database
+    await row.locator('[data-test=cm-remove]').click()
+    await staff.locator('.el-popconfirm__action .el-button--primary:visible').click()
+    await row.waitFor({ state: 'detached' })
+    assert.ok(!(await api('/api/v1/council-members')).items.some((m) => m.resident_id === person.id), 'off the council')
+
+    // a template of two steps
+    const name = `e2e 两步议事法 ${Date.now() % 100000}`
+    await staff.getByRole('tab', { name: '议事规则（模板）' }).click()
+    await staff.click('[data-test=ct-new]')
+    await staff.locator('[data-test=ct-name]').fill(name)
+    await staff.click('[data-test=ct-add-step]')
+    const steps = staff.locator('[data-test=ct-step]')
+    for (const [i, [n, a]] of [['征集', '居委会'], ['议定', '议事会']].entries()) {
+      await steps.nth(i).locator('input').nth(0).fill(n)
+      await steps.nth(i).locator('input').nth(1).fill(a)
+    }
+    await staff.click('[data-test=ct-save]')
+    const item = staff.locator('[data-test=ct-item]', { hasText: name })
+    await item.waitFor()
+    assert.match(await item.innerText(), /征集[\s\S]*议定/)
+    const tpl = (await api('/api/v1/council-templates')).items.find((x) => x.name === name)
+    assert.deepEqual(tpl.steps.map((s) => [s.name, s.actor]), [['征集', '居委会'], ['议定', '议事会']])
+    await shot(staff, '63-council-templates')
+    assert.deepEqual(pageErrors, [], 'no page errors')
+  } finally { await ctx.close() }
+})

@@ -692,6 +692,15 @@ int council_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t 
     return store_get_read(app->db, &q, &s, "议事会成员不存在", out, e);
 }
 
+/* The role of a council member, when given: member or representative. */
+static int role_read(json_t *in, bool required, const char **role, nx_err *e)
+{
+    int rc = json_read_str(in, "role", required, 20, role, e);
+    if (rc == 0 && *role && strcmp(*role, "member") && strcmp(*role, "representative"))
+        rc = nx_fail(e, NX_EINVAL, "role", "角色须为 member（议事会成员）或 representative（居民代表）");
+    return rc;
+}
+
 int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
 {
     static const char *const allowed[] = {"resident_id", "role", NULL};
@@ -700,10 +709,8 @@ int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int6
     int rc;
     if ((rc = cx_need_staff(who, e)) || (rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "resident_id", true, 1, INT64_MAX, &resident, e)) < 0 ||
-        (rc = json_read_str(in, "role", true, 20, &role, e)))
+        (rc = role_read(in, true, &role, e)))
         return rc;
-    if (strcmp(role, "member") && strcmp(role, "representative"))
-        return nx_fail(e, NX_EINVAL, "role", "角色须为 member（议事会成员）或 representative（居民代表）");
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
@@ -720,10 +727,17 @@ int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int6
     if ((rc = cx_estate_place(tx, who, estate, "resident_id", &community, &grid, e)))
         goto fail;
     store_param p[] = {P_INT(community), P_ID(grid), P_INT(estate), P_INT(resident), P_TEXT(role), P_INT(clock_now_ms())};
+    /* someone who left the council comes back on their old row (its history stays theirs) */
+    store_param back[] = {P_TEXT(role), P_INT(estate), P_INT(resident)};
     rc = store_one_int(tx,
-                       "INSERT INTO council_members (community_id, grid_id, estate_id, resident_id, role, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                       p, 6, id, e);
+                       "UPDATE council_members SET active = 1, role = $1 WHERE estate_id = $2 AND resident_id = $3 "
+                       "AND active = 0 RETURNING id",
+                       back, 3, id, e);
+    if (rc == NX_ENOTFOUND)
+        rc = store_one_int(tx,
+                           "INSERT INTO council_members (community_id, grid_id, estate_id, resident_id, role, created_at) "
+                           "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                           p, 6, id, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已是本小区议事会成员");
     if (rc)
@@ -732,6 +746,39 @@ int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int6
 fail:
     store_rollback(tx);
     return rc;
+}
+
+int council_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    static const char *const allowed[] = {"role", "active", NULL};
+    const char *role = NULL;
+    bool active = true;
+    int rc, has_active;
+    if ((rc = cx_need_staff(who, e)) || (rc = json_only(in, allowed, e)) || (rc = role_read(in, false, &role, e)))
+        return rc;
+    if ((has_active = json_get_bool(in, "active", false, &active, e)) < 0)
+        return has_active;
+    if (!role && has_active != 0)
+        return nx_fail(e, NX_EINVAL, "role", "请给出新的角色（role）或在任状态（active）");
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    sqlq q;
+    int64_t found = 0;
+    sqlq_init(&q, "SELECT m.id FROM council_members m WHERE 1 = 1");
+    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
+    cx_scope_q(who, "m.", &q);
+    if ((rc = sqlq_one_int(tx, &q, &found, e)) == NX_ENOTFOUND)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "议事会成员不存在");
+    store_param p[] = {role ? P_TEXT(role) : P_NULL, has_active == 0 ? P_INT(active ? 1 : 0) : P_NULL, P_INT(id)};
+    if (rc == 0)
+        rc = store_exec(tx, "UPDATE council_members SET role = COALESCE($1, role), active = COALESCE($2, active) WHERE id = $3",
+                        p, 3, NULL, e);
+    if (rc) {
+        store_rollback(tx);
+        return rc;
+    }
+    return store_commit(tx, e);
 }
 
 /* ---- statistics ---- */

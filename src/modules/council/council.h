@@ -100,9 +100,15 @@ int council_topic_advance(nx_app *app, const nx_principal *who, int64_t id, json
 /* {items: [{id, estate_id, estate_name, resident_id, name, role, role_label, active}]} of estate_id
  * (or every estate in scope). COUNCIL_MANAGE, or SELF for the own estate. */
 int council_member_list(nx_app *app, const nx_principal *who, const council_filter *f, json_t **out, nx_err *e);
-/* {resident_id, role: member|representative}: the resident's estate; once per estate. */
+/* {resident_id, role: member|representative}: the resident's estate; once per estate (NX_ECONFLICT
+ * while active; a member who was removed comes back on their old row). */
 int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
 int council_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* {role?: member|representative, active?: bool} (at least one): change a member's role, or take them
+ * off the council (active false; their row and history stay, they no longer count for the quorum or
+ * vote in council polls). Adding a removed member again (council_member_create) brings the same row
+ * back. COUNCIL_MANAGE, the member in scope (else NX_ENOTFOUND). */
+int council_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 
 /* ---- meetings and decisions (council_meetings.c) ---- */
 /* {estate_id, title, place, starts_at "YYYY-MM-DDTHH:MM", agenda?, quorum? (default: a majority of

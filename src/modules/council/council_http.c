@@ -87,6 +87,10 @@ static int member_create(http_req *r, void *ctx)
 {
     return app_http_create(r, ctx, council_member_create, council_member_get, "/api/v1/council-members");
 }
+static int member_patch(http_req *r, void *ctx)
+{
+    return app_http_change(r, ctx, council_member_update, council_member_get);
+}
 
 /* ---- meetings and decisions ---- */
 
@@ -250,6 +254,7 @@ int council_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/topics/{id}/advance", topic_advance, app, 0);
     http_route(srv, "GET", "/api/v1/council-members", member_list, app, 0);
     http_route(srv, "POST", "/api/v1/council-members", member_create, app, 0);
+    http_route(srv, "PATCH", "/api/v1/council-members/{id}", member_patch, app, 0);
     http_route(srv, "GET", "/api/v1/council-meetings", meeting_list, app, 0);
     http_route(srv, "POST", "/api/v1/council-meetings", meeting_create, app, 0);
     http_route(srv, "GET", "/api/v1/council-meetings/{id}", meeting_get, app, 0);

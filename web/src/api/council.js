@@ -1,8 +1,9 @@
 // The courtyard council (庭院议事会, issue 15): topics and their supporters, consultation templates,
 // council members, meetings with attendance and minutes, decisions with their follow-up, polls.
-import { get, post, request } from './http'
+import { get, post, patch, request } from './http'
 
 export const listTemplates = () => get('/api/v1/council-templates')
+export const createTemplate = (body) => post('/api/v1/council-templates', body)
 export const listTopics = (query) => get('/api/v1/topics', query)
 export const getTopic = (id) => get(`/api/v1/topics/${id}`)
 export const createTopic = (body) => post('/api/v1/topics', body)
@@ -12,6 +13,8 @@ export const advanceTopic = (id) => post(`/api/v1/topics/${id}/advance`, {})
 
 export const listMembers = (query) => get('/api/v1/council-members', query)
 export const createMember = (body) => post('/api/v1/council-members', body)
+/** {role} or {active: false} (taken off the council; adding them again brings the same record back). */
+export const updateMember = (id, body) => patch(`/api/v1/council-members/${id}`, body)
 
 export const listMeetings = (query) => get('/api/v1/council-meetings', query)
 export const getMeeting = (id) => get(`/api/v1/council-meetings/${id}`)

@@ -1,6 +1,6 @@
 // Courtyard council pages (issue 15).
 export default {
-  navCouncil: { group: 'Courtyard council', board: 'Topics board', meetings: 'Meetings', polls: 'Polls', decisions: 'Decisions' },
+  navCouncil: { group: 'Courtyard council', board: 'Topics board', setup: 'Members & rules', meetings: 'Meetings', polls: 'Polls', decisions: 'Decisions' },
   council: {
     board: 'Topics board', topics: 'Topics', topic: 'Topic', newTopic: 'New topic', title: 'Topic', description: 'Details', estate: 'Estate',
     resident: 'On behalf of', channel: 'Source', channels: { online: 'Online', paper: 'Paper', visit: 'Visit', party_studio: 'Party studio', problem: 'From a request' },
@@ -23,6 +23,11 @@ export default {
     minTurnout: 'Minimum turnout (%)', choices: 'Choices', closePoll: 'Close poll', closed: 'Closed', voting: 'Voting',
     result: 'Result', eligible: 'Eligible', ballots: 'Ballots', turnout: 'Turnout', valid: 'Valid', notValid: 'Not valid (low turnout)',
     register: 'Register of voters', via: { online: 'Online', paper: 'Paper' }, paperBallot: 'Enter a paper ballot', countsMatch: 'Counts equal the register',
+    setup: 'Members & rules', roles: { member: 'Council member', representative: 'Resident representative' }, role: 'Role', memberName: 'Name',
+    since: 'Since', addMember: 'Add to council', removeMember: 'Remove', removeConfirm: 'Take {name} off the council? The record is kept and they can be added again.',
+    removed: 'Removed from the council', templates: 'Consultation templates', templatesHint: 'Topics move through their template\'s steps, each with who acts and how long it may take; overdue steps show on the board.',
+    newTemplate: 'New template', templateName: 'Name', steps: 'Steps', stepName: 'Step', actor: 'Who acts', addStep: 'Add a step',
+    default: 'Default', builtIn: 'Built in', daysN: '{n} days',
     required: '{f} is required', saved: 'Saved', members: 'Council members', stats: 'Self-governance', raised: 'Raised', decided: 'Decided', doneCount: 'Done',
   },
   mCouncil: {

@@ -1,6 +1,6 @@
 // 庭院议事会页面的文字（issue 15）。
 export default {
-  navCouncil: { group: '庭院议事会', board: '议事看板', meetings: '议事会议', polls: '表决', decisions: '决定与落实' },
+  navCouncil: { group: '庭院议事会', board: '议事看板', setup: '成员与议事规则', meetings: '议事会议', polls: '表决', decisions: '决定与落实' },
   council: {
     board: '议事看板', topics: '议题', topic: '议题', newTopic: '登记议题', title: '议题', description: '说明', estate: '小区',
     resident: '提出人（代登记）', channel: '来源', channels: { online: '网上', paper: '纸质', visit: '走访', party_studio: '党代表工作室', problem: '诉求转入' },
@@ -23,6 +23,11 @@ export default {
     minTurnout: '最低投票率（%）', choices: '选项', closePoll: '结束表决', closed: '已结束', voting: '表决中',
     result: '结果', eligible: '应投', ballots: '已投', turnout: '投票率', valid: '有效', notValid: '无效（投票率不足）',
     register: '投票登记簿', via: { online: '网上', paper: '纸质' }, paperBallot: '录入纸质选票', countsMatch: '票数合计与登记簿一致',
+    setup: '成员与议事规则', roles: { member: '议事会成员', representative: '居民代表' }, role: '角色', memberName: '姓名',
+    since: '加入日期', addMember: '加入议事会', removeMember: '移出', removeConfirm: '将 {name} 移出议事会？记录会保留，之后可重新加入。',
+    removed: '已移出议事会', templates: '议事规则（模板）', templatesHint: '议题按模板的步骤推进，每步有负责的人和期限，逾期的步骤在议事看板标出。',
+    newTemplate: '新建议事规则', templateName: '名称', steps: '步骤', stepName: '步骤名称', actor: '由谁办理', addStep: '添加步骤',
+    default: '默认', builtIn: '内置', daysN: '{n} 天',
     required: '请填写{f}', saved: '已保存', members: '议事会成员', stats: '自治', raised: '提出', decided: '议定', doneCount: '办结',
   },
   mCouncil: {

@@ -49,6 +49,7 @@ const routes = [
       { path: 'services/allowance', name: 'allowance', component: () => import('../views/services/AllowancePage.vue'), meta: { right: 'people.read', title: 'navSvc.allowance' } },
       { path: 'services/stats', name: 'service-stats', component: () => import('../views/services/ServiceStats.vue'), meta: { right: 'services.review', title: 'navSvc.stats' } },
       { path: 'council', name: 'council-board', component: () => import('../views/council/CouncilBoard.vue'), meta: { right: 'council.manage', title: 'navCouncil.board' } },
+      { path: 'council/setup', name: 'council-setup', component: () => import('../views/council/CouncilSetup.vue'), meta: { right: 'council.manage', title: 'navCouncil.setup' } },
       { path: 'council/meetings/:id(\\d+)', name: 'council-meeting', component: () => import('../views/council/MeetingDetail.vue'), meta: { right: 'council.manage', title: 'council.meeting' } },
       { path: 'council/decisions/:id(\\d+)', name: 'council-decision', component: () => import('../views/council/DecisionDetail.vue'), meta: { right: 'council.manage', title: 'council.decision' } },
       { path: 'party', name: 'party', component: () => import('../views/party/PartyPage.vue'), meta: { right: 'party.manage', title: 'navParty.party' } },
