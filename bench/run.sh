@@ -7,3 +7,4 @@ cd "$(dirname "$0")"
 ./backends.sh "${BACKEND_SECS:-5}" "${BACKEND_ROUNDS:-3}"
 ./gateway.sh "${GATEWAY_SECS:-10}"
 ./gateway_hold.sh
+./canteen.sh "${CANTEEN_SECS:-10}" "${CANTEEN_ROUNDS:-3}"
