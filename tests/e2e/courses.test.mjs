@@ -1,6 +1,7 @@
 // Courses and activity rooms (issue 14) in the browser. On a phone in 长辈模式 the resident jumin
 // enrols in a course staff have just opened (through the API, with a title of this run) and books
-// the reading room on the next day it is open, seeing both under 我的课程 / 我的预约. In the console,
+// the reading room on the next day it is open, seeing both under 我的课程 / 我的预约 (a second try at the
+// same time is refused and offers the waiting list). In the console,
 // community staff (shequ) find a demo course by searching its title, take attendance of its first
 // session, and see the room's bookings as blocks in the week calendar. Dates come from the
 // browser's clock in Shanghai time; rooms and courses are found by name, never by id.
@@ -22,7 +23,9 @@ function shanghai(days) {
 /** Choose the option with text in the el-select found by sel. */
 async function choose(page, sel, text) {
   await page.click(sel)
-  await page.locator('.el-select-dropdown__item:visible', { hasText: text }).first().click()
+  const option = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
+  await option.click()
+  await option.waitFor({ state: 'hidden' }) // the list closes before the next select opens its own
 }
 
 test('a resident enrols in a course and books a room on a phone in 长辈模式', async () => {
@@ -79,6 +82,11 @@ test('a resident enrols in a course and books a room on a phone in 长辈模式'
     assert.match(await mine.innerText(), /阅览室/)
     // the day's taken times now show the booking, so the same time cannot be chosen blindly again
     await page.locator('[data-test=m-room-taken]', { hasText: '20:30–21:00' }).waitFor()
+    // booking a taken time again is refused with the server's reason, and the time can be waited for
+    await page.click('[data-test=m-room-book]')
+    await page.getByText('该时段已被预约').first().waitFor()
+    await page.click('[data-test=m-room-wait]')
+    await page.locator('[data-test=m-room-waiting]', { hasText: `${day.date} 20:30–21:00` }).waitFor()
     await shot(page, '96-m-rooms-elder')
     const width = await page.evaluate(() => document.documentElement.scrollWidth)
     assert.ok(width <= 390, `no sideways scrolling on a phone (${width})`)

@@ -22,6 +22,9 @@ export const venueCalendar = (id, from, days = 7) => get(`/api/v1/venues/${id}/c
 export const listBookings = (query) => get('/api/v1/venue-bookings', query)
 export const createBooking = (body) => post('/api/v1/venue-bookings', body)
 export const actOnBooking = (id, action, body = {}) => post(`/api/v1/venue-bookings/${id}/${action}`, body)
+export const listWaits = (query) => get('/api/v1/venue-waits', query)
+export const createWait = (body) => post('/api/v1/venue-waits', body)
+export const acceptWait = (id) => post(`/api/v1/venue-waits/${id}/accept`, {})
 
 /** Today's (or offset days from today's) local date as YYYY-MM-DD. */
 export function localDate(offset = 0) {

@@ -30,6 +30,7 @@ export default {
     saved: 'Saved', done: 'Done', time: 'Time',
   },
   mCrs: {
+    wait: 'Wait for this time', roomWaitOk: 'On the waiting list: you will be told when it is freed', waitingSlot: 'Waiting', accept: 'Take the freed time',
     tile: 'Courses', roomsTile: 'Book a room', mine: 'My courses', all: 'Open courses', enrol: 'Enrol', preRegister: 'Pre-register',
     enrolled: 'Enrolled', waiting: 'Waiting #{n}', applied: 'Pre-registered, awaiting the draw', withdraw: 'Withdraw', enrolOk: 'Enrolled',
     waitOk: 'Full: you are on the waiting list', appliedOk: 'Pre-registered', withdrawOk: 'Withdrawn', noCourses: 'No courses open now',

@@ -30,6 +30,7 @@ export default {
     saved: '已保存', done: '已处理', time: '时间',
   },
   mCrs: {
+    wait: '候补此时段', roomWaitOk: '已登记候补，时段空出时会通知您', waitingSlot: '候补中', accept: '接受空出的时段',
     tile: '找课程', roomsTile: '约活动室', mine: '我的课程', all: '可报名', enrol: '报名', preRegister: '预报名',
     enrolled: '已报名', waiting: '候补第 {n} 位', applied: '已预报名，等待摇号', withdraw: '退出', enrolOk: '报名成功',
     waitOk: '名额已满，已进入候补', appliedOk: '预报名成功，截止后摇号', withdrawOk: '已退出', noCourses: '暂时没有可报名的课程',
