@@ -10,8 +10,11 @@ import datetime
 import os
 import socket
 import sqlite3
+import struct
 import subprocess
 import time
+import zlib
+from urllib.parse import quote
 
 from fake_tencent import Fake
 from nxtest import BIN, PG, Server, check, check_eq, is_problem, make_id, psql, recv_frames, run, run_cli, wframe
@@ -462,6 +465,68 @@ def test_briefings():
     check(is_problem(st, resp, body, 409), "started: closed")
 
 
+def _png_chunk(kind, data):
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+
+# A well-formed 1x1 PNG with a text chunk (which the upload store drops), and a small PDF.
+PNG = (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", b"\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00")
+       + _png_chunk(b"tEXt", b"Comment\x00secret") + _png_chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00\xff"))
+       + _png_chunk(b"IEND", b""))
+PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+def attach(c, nid, data, name=None, ctype="application/octet-stream"):
+    q = f"?name={quote(name)}" if name else ""
+    return c.request("POST", f"/api/v1/notices/{nid}/attachments{q}", raw=data, headers={"Content-Type": ctype})
+
+
+def test_notice_files():
+    staff, lin = ctx["msg_staff"], ctx["msg_lin"]
+    g1, g2, _ = ctx["grids"]
+    st, _, n = staff.post("/api/v1/notices", {"title": "垃圾分类新规", "body": "自下月起实行垃圾分类，详见附件。",
+                                              "audience": {"grids": [g1["id"]]}})
+    check_eq(st, 201, f"notice {n}")
+    nid = n["id"]
+    st, resp, a1 = attach(staff, nid, PDF, "垃圾分类实施办法.pdf", "application/pdf")
+    check(st == 201 and resp.getheader("Location") == a1["url"], f"a PDF attached {a1}")
+    st, _, a2 = attach(staff, nid, PNG, ctype="image/jpeg")  # the claimed type is not believed
+    check_eq(st, 201, f"a picture attached {a2}")
+    for data, code, field, why in ((b"hello, not a picture", 415, "file", "a text file refused"), (b"", 422, "file", "an empty body"),
+                                   (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, 422, "file", "a file that only starts like a PNG")):
+        st, resp, body = attach(staff, nid, data, ctype="image/png")
+        check(is_problem(st, resp, body, code, field), f"{why} ({st} {body})")
+    st, resp, body = attach(staff, nid, PDF, "a/b.pdf")
+    check(is_problem(st, resp, body, 422, "name"), "a name with a slash")
+    st, resp, body = attach(lin, nid, PDF)
+    check(is_problem(st, resp, body, 403), "residents attach nothing")
+    # the resident reads the notice with its attachments on the phone
+    st, _, got = lin.get(f"/api/v1/notices/{nid}")
+    check_eq([(x["label"], x["content_type"]) for x in got["attachments"]],
+             [("垃圾分类实施办法.pdf", "application/pdf"), ("附件2.png", "image/png")], "the attachments, sniffed")
+    st, resp, data = lin.get(a1["url"])
+    check(st == 200 and data == PDF and resp.getheader("Content-Type") == "application/pdf", "the PDF as it was")
+    st, resp, data = lin.get(a2["url"])
+    check(st == 200 and data.startswith(b"\x89PNG") and b"secret" not in data, "the picture, its text chunk dropped")
+    # not for residents it did not reach
+    st, _, other = staff.post("/api/v1/notices", {"title": "二网格通知", "body": "见附件", "audience": {"grids": [g2["id"]]}})
+    st, _, a3 = attach(staff, other["id"], PDF)
+    st, resp, body = lin.get(a3["url"])
+    check(is_problem(st, resp, body, 404), "an attachment of a notice that did not reach me")
+    for i in range(8):
+        attach(staff, nid, PDF)
+    st, resp, body = attach(staff, nid, PDF)
+    check(is_problem(st, resp, body, 409, "file"), "at most ten a notice")
+    # the printable notice
+    st, resp, pdf = staff.get(f"/api/v1/notices/{nid}/notice.pdf")
+    check(st == 200 and resp.getheader("Content-Type") == "application/pdf" and pdf.startswith(b"%PDF") and len(pdf) > 2000,
+          f"the printable notice ({st})")
+    st, resp, body = lin.get(f"/api/v1/notices/{nid}/notice.pdf")
+    check(is_problem(st, resp, body, 403), "residents do not print notices")
+    st, resp, body = staff.get("/api/v1/notices/99999999/notice.pdf")
+    check(is_problem(st, resp, body, 404), "no such notice")
+
+
 def test_end():
     S.cleanup()
     fake.close()
@@ -481,4 +546,4 @@ else:
 
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
-     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_end]])
+     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_notice_files, test_end]])

@@ -101,6 +101,21 @@ int messages_notice_receipts(nx_app *app, const nx_principal *who, int64_t id, j
 /* Publish the scheduled notices whose time has come (the sender calls it); *count published. */
 int messages_notices_due(nx_app *app, int64_t now_ms, int *count, nx_err *e);
 
+/* ---- attachments and the printable notice (messages_notice_files.c) ---- */
+
+/* Attach a file (data, len bytes: PDF, JPEG, PNG or WebP by its bytes, at most max_upload) to notice
+ * id under label (NULL: "附件N"); *file its id. RIGHT_NOTICE_WRITE in scope; at most 10 a notice
+ * (NX_ECONFLICT); NX_EUNSUPP for another type, NX_ETOOBIG, NX_EINVAL (field "name" or "file"). */
+int messages_notice_attach(nx_app *app, const nx_principal *who, int64_t id, const char *label, const void *data,
+                           size_t len, int64_t *file, nx_err *e);
+/* Read attachment file for whoever may read its notice: *data (release with upload_free), *n, its
+ * content type and label. NX_ENOTFOUND, NX_EPERM, NX_EIO. */
+int messages_notice_file_read(nx_app *app, const nx_principal *who, int64_t file, unsigned char **data, size_t *n,
+                              char ctype[32], char label[128], nx_err *e);
+/* The printable notice (A4 PDF, with a QR code of its address on the phone) of a published notice:
+ * *pdf malloc'd, *len. Staff with RIGHT_NOTICE_WRITE in scope; NX_ECONFLICT when not published. */
+int messages_notice_pdf(nx_app *app, const nx_principal *who, int64_t id, unsigned char **pdf, size_t *len, nx_err *e);
+
 /* ---- briefings (messages_briefings.c) ---- */
 
 /* Briefings newest first: staff (RIGHT_NOTICE_WRITE) those of their scope, residents and families

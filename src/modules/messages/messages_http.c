@@ -4,6 +4,10 @@
  * Handlers run on HTTP workers. */
 #include "modules/app_http.h"
 #include "modules/messages/messages.h"
+#include "store/upload.h"
+
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <string.h>
 #include <unistd.h>
@@ -153,6 +157,58 @@ static int notice_receipts(http_req *r, void *ctx)
     return app_http_get(r, ctx, messages_notice_receipts);
 }
 
+static int notice_attach(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, file;
+    size_t len;
+    int rc = http_param_id(r, "id", &id);
+    if (rc)
+        return rc;
+    const void *body = http_body(r, &len);
+    if ((rc = messages_notice_attach(app, &who, id, http_query(r, "name"), body, len, &file, http_err(r))))
+        return rc;
+    char url[64];
+    snprintf(url, sizeof url, "/api/v1/notice-attachments/%lld", (long long)file);
+    http_add_header(r, "Location", url);
+    return http_reply_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)file, "url", url));
+}
+
+static int notice_file(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    unsigned char *data;
+    char ctype[32], label[128];
+    size_t size;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) ||
+        (rc = messages_notice_file_read(app, &who, id, &data, &size, ctype, label, http_err(r))))
+        return rc;
+    http_add_header(r, "Cache-Control", "no-store");
+    http_add_header(r, "X-Content-Type-Options", "nosniff");
+    rc = http_reply_bytes(r, 200, ctype, data, size);
+    upload_free(data, size);
+    return rc;
+}
+
+static int notice_pdf(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id;
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = messages_notice_pdf(app, &who, id, &pdf, &len, http_err(r))))
+        return rc;
+    rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
+    free(pdf);
+    return rc;
+}
+
 static int list_briefings(http_req *r, void *ctx)
 {
     return list_page(r, ctx, messages_briefing_list);
@@ -214,6 +270,9 @@ int messages_routes(http_server *srv, nx_app *app)
     http_route(srv, "POST", "/api/v1/notices", create_notice, app, 0);
     http_route(srv, "GET", "/api/v1/notices/{id}", get_notice, app, 0);
     http_route(srv, "GET", "/api/v1/notices/{id}/receipts", notice_receipts, app, 0);
+    http_route(srv, "POST", "/api/v1/notices/{id}/attachments", notice_attach, app, 0);
+    http_route(srv, "GET", "/api/v1/notices/{id}/notice.pdf", notice_pdf, app, 0);
+    http_route(srv, "GET", "/api/v1/notice-attachments/{id}", notice_file, app, 0);
     http_route(srv, "GET", "/api/v1/briefings", list_briefings, app, 0);
     http_route(srv, "POST", "/api/v1/briefings", create_briefing, app, 0);
     http_route(srv, "GET", "/api/v1/briefings/{id}", get_briefing, app, 0);

@@ -413,10 +413,23 @@ int messages_notice_get(nx_app *app, const nx_principal *who, int64_t id, json_t
     notice_scope(&q, who);
     store_page_spec s = {.row = notice_row};
     int rc = store_get_read(app->db, &q, &s, "通知不存在", out, e);
-    if (rc || who->scope != SCOPE_SELF || !who->resident_id)
-        return rc;
-    /* a resident (or their family) opened it: their receipt, and its inbox message, are read */
     store_tx *tx;
+    json_t *files = NULL;
+    if (rc)
+        return rc;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) == 0) {
+        rc = msg_notice_files(tx, id, &files, e);
+        store_rollback(tx);
+    }
+    if (rc) {
+        json_decref(*out);
+        *out = NULL;
+        return rc;
+    }
+    json_object_set_new(*out, "attachments", files);
+    if (who->scope != SCOPE_SELF || !who->resident_id)
+        return 0;
+    /* a resident (or their family) opened it: their receipt, and its inbox message, are read */
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)) == 0) {
         int64_t now = clock_now_ms();
         store_param p[] = {P_INT(id), P_INT(who->resident_id), P_INT(now), P_INT(who->user_id)};

@@ -23,3 +23,6 @@ export const signUpBriefing = (id, body = {}) => post(`/api/v1/briefings/${id}/s
 export const briefingSignups = (id) => get(`/api/v1/briefings/${id}/signups`)
 export const markAttendance = (id, body) => post(`/api/v1/briefings/${id}/attendance`, body)
 export const attendanceXlsx = (id) => `/api/v1/briefings/${id}/attendance.xlsx`
+export const attachToNotice = (id, file) =>
+  request('POST', `/api/v1/notices/${id}/attachments`, { raw: file, contentType: file.type, query: { name: file.name } })
+export const noticePdf = (id) => `/api/v1/notices/${id}/notice.pdf`
