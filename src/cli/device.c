@@ -62,8 +62,15 @@ int cli_devices_start(nx_app *app, http_server *srv, cli_devices **out, nx_err *
     host_of(nx_cfg.iw_listen, d->iw_host, sizeof d->iw_host);
     http_sse_hub *hub = srv ? http_sse_hub_find(srv, DEVICES_SSE_HUB) : NULL;
     int rc = 0;
-    if ((hub && (rc = sse_feed_start(app->db, hub, DEVICES_EV_ALERT_PREFIX, &d->feed, e))) ||
-        (rc = gateway_start(app->db, &o, &d->gw, e)) || (rc = devices_ticker_start(app, 1000, &d->ticker, e))) {
+    if (hub && (rc = sse_feed_start(app->db, hub, DEVICES_EV_ALERT_PREFIX, &d->feed, e))) {
+        free(d);
+        return rc;
+    }
+    if (d->feed) { /* an alarm's event goes to the live streams from the writer, right after its commit */
+        o.after_alarms = sse_feed_pump_cb;
+        o.after_alarms_ctx = d->feed;
+    }
+    if ((rc = gateway_start(app->db, &o, &d->gw, e)) || (rc = devices_ticker_start(app, 1000, &d->ticker, e))) {
         gateway_stop(d->gw);
         sse_feed_stop(d->feed);
         free(d);

@@ -51,6 +51,10 @@ typedef struct gw_options {
     int quarantine_max;       /* unregistered ids held at most (devices.h); 0 = none */
     int takeover_window_s;    /* another address this soon after the last connection: a signal */
     int fd_reserve;           /* descriptors kept for HTTP, the database, uploads (0 = 1280) */
+    /* Run on the writer thread after each committed batch that held alarms (ingest_after_alarms):
+     * the alarms' short path to the live streams. NULL = none. */
+    void (*after_alarms)(void *ctx);
+    void *after_alarms_ctx;
 } gw_options;
 
 /* The connection cap the descriptor limit allows: max_conns, but never more than nofile - reserve

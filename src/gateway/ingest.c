@@ -8,7 +8,18 @@
  * wait; they have a cap of their own (ingest_alarms_max), so a flood of alarms cannot grow the queue
  * without limit. A takeover signal (DEVICES_IN_TAKEOVER) jumps the queue like an alarm: the flag
  * that holds the device's commands must not wait behind seconds of telemetry. Nothing here decodes or replies: the loop did the first and does the second when done()
- * reports the alarm committed. */
+ * reports the alarm committed.
+ *
+ * The alarm's short path (issue 18): where an SOS lost its time under contention was measured stage
+ * by stage (docs/performance.md): waiting for the telemetry batch in flight, then being written in a
+ * batch of 200 telemetry rows, each such commit an fsync queued before the alarm's own. So (1) a batch
+ * that holds alarms holds only the alarming devices' rows (a few rows, one short transaction); (2) a
+ * telemetry batch gives way: between rows devices_ingest_with asks give_way(), and when an alarm is
+ * queued the batch is rolled back and queued again at the head (YIELDS_MAX in a row at most, so
+ * alarms cannot starve telemetry); (3) telemetry commits are STORE_WRITE_LAZY (no fsync: every frame
+ * in it was answered before it was queued, so a power loss could already lose it), only alarm
+ * batches wait for the disk; (4) after an alarm batch, after_alarms (sse_feed_pump) publishes its
+ * event to the live streams from this thread, instead of waking the feed's thread. */
 #include "gateway/ingest.h"
 
 #include "base/clock.h"
@@ -16,11 +27,14 @@
 #include "base/worker.h"
 
 #include <errno.h>
+#include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#define YIELDS_MAX 3 /* telemetry batches that give way to alarms in a row, at most (write_batch) */
 
 typedef struct node {
     struct node *next;
@@ -46,7 +60,11 @@ struct gw_ingest {
     bool want_drained;
     void (*drained)(void *ctx);
     uint64_t written, dropped, batches;
-    devices_ingest_opts opts; /* esc_ms; quarantine (set before the first push) */
+    devices_ingest_opts opts; /* esc_ms; quarantine (set before the first push); yield */
+    atomic_int prio_waiting;  /* alarms or takeover signals queued (mirror of alarms, read unlocked) */
+    int yields;               /* telemetry batches given way in a row (writer thread only) */
+    void (*after_alarms)(void *ctx);
+    void *after_ctx;
     void (*held)(void *ctx, int proto, const char *id);
 };
 
@@ -75,14 +93,57 @@ static void report_held(gw_ingest *g, const devices_in *item, int64_t id, const 
     g->held(g->ctx, item->proto, item->imei);
 }
 
-static void write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_t *ids)
+/* devices_ingest_with's yield: an alarm (or a takeover signal) waits behind this batch. */
+static bool give_way(void *ctx)
+{
+    gw_ingest *g = ctx;
+    return atomic_load_explicit(&g->prio_waiting, memory_order_relaxed) > 0;
+}
+
+/* A telemetry batch that gave way goes back to the head of the queue, in its order: it came before
+ * everything still queued. */
+static void requeue(gw_ingest *g, node *list, int n)
+{
+    node *last = list;
+    while (last->next)
+        last = last->next;
+    pthread_mutex_lock(&g->w.mu);
+    last->next = g->head;
+    g->head = list;
+    if (!g->tail)
+        g->tail = last;
+    g->count += n;
+    g->yields++;
+    pthread_mutex_unlock(&g->w.mu);
+}
+
+/* Write one batch; false when it gave way to an alarm (then it is queued again, not freed). */
+static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_t *ids)
 {
     int i = 0;
-    for (node *x = list; x; x = x->next)
+    bool alarms = false;
+    for (node *x = list; x; x = x->next) {
         buf[i++] = x->item;
+        alarms |= x->prio;
+    }
     nx_err e;
     nx_err_clear(&e);
-    int rc = devices_ingest_with(g->db, buf, n, &g->opts, ids, &e);
+    /* A batch of telemetry gives way to an alarm queued after it started (rolled back, queued
+     * again: the alarm's batch is written first), at most YIELDS_MAX times in a row so that a stream
+     * of alarms cannot starve telemetry. A batch holding alarms never gives way. */
+    devices_ingest_opts o = g->opts;
+    o.yield = !alarms && g->yields < YIELDS_MAX ? give_way : NULL;
+    o.yield_ctx = g;
+    /* telemetry was answered before it was queued: its commit need not wait for the disk, and the
+     * alarms' durable commits do not queue behind its fsyncs (store_tx_lazy) */
+    o.lazy = !alarms;
+    int rc = devices_ingest_with(g->db, buf, n, &o, ids, &e);
+    if (rc == DEVICES_YIELDED) {
+        requeue(g, list, n);
+        return false;
+    }
+    if (!alarms)
+        g->yields = 0;
     uint64_t ok = 0, bad = 0;
     const devices_in *last = NULL;
     if (rc == 0) {
@@ -117,6 +178,9 @@ static void write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
     g->dropped += bad;
     g->batches++;
     pthread_mutex_unlock(&g->w.mu);
+    if (alarms && g->after_alarms)
+        g->after_alarms(g->after_ctx);
+    return true;
 }
 
 static bool same_device(const node *a, const node *b)
@@ -148,8 +212,10 @@ static void take(gw_ingest *g, node *prev, node *x, node ***tailp)
     x->next = NULL;
     **tailp = x;
     *tailp = &x->next;
-    if (x->prio)
+    if (x->prio) {
         g->alarms--;
+        atomic_fetch_sub(&g->prio_waiting, 1);
+    }
     g->count--;
 }
 
@@ -215,7 +281,10 @@ static node *detach_batch(gw_ingest *g, int *count)
             x = next;
         }
     }
-    while (n < INGEST_BATCH && g->head) {
+    /* a batch that holds alarms is only theirs: a short transaction, committed and acknowledged
+     * without the telemetry of other devices */
+    bool prio = n > 0;
+    while (!prio && n < INGEST_BATCH && g->head) {
         take(g, NULL, g->head, &tailp);
         n++;
     }
@@ -252,7 +321,8 @@ static void *writer_main(void *arg)
         if (tell)
             g->drained(g->ctx);
         if (buf && ids) {
-            write_batch(g, list, n, buf, ids);
+            if (!write_batch(g, list, n, buf, ids))
+                list = NULL; /* gave way: queued again */
         } else {
             for (node *x = list; x; x = x->next)
                 if (x->token)
@@ -333,12 +403,22 @@ int ingest_push(gw_ingest *g, const devices_in *item, void *token)
         g->head = x;
     g->tail = x;
     g->count++;
-    if (prio)
+    if (prio) {
         g->alarms++;
+        atomic_fetch_add(&g->prio_waiting, 1);
+    }
     if (prio || g->count == 1 || g->count >= INGEST_BATCH)
         pthread_cond_signal(&g->w.cv);
     pthread_mutex_unlock(&g->w.mu);
     return 0;
+}
+
+void ingest_after_alarms(gw_ingest *g, void (*fn)(void *ctx), void *ctx)
+{
+    pthread_mutex_lock(&g->w.mu);
+    g->after_alarms = fn;
+    g->after_ctx = ctx;
+    pthread_mutex_unlock(&g->w.mu);
 }
 
 void ingest_backpressure(gw_ingest *g, int high, int low, void (*drained)(void *ctx))

@@ -52,6 +52,12 @@ void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, in
  * alarms' cap) is full (item dropped) or NX_ENOMEM. Thread-safe, never blocks on the store. */
 int ingest_push(gw_ingest *g, const devices_in *item, void *token);
 
+/* After each batch that held alarms (or takeover signals) has committed and done() was called for
+ * its alarms, fn(ctx) runs on the writer thread: the alarms' own short path to the live streams
+ * (sse_feed_pump publishes their events at once instead of waking the feed's thread). Set before the
+ * first push; fn NULL = none. */
+void ingest_after_alarms(gw_ingest *g, void (*fn)(void *ctx), void *ctx);
+
 /* Back-pressure for an input that can stop reading (TCP): ingest_over_high tells whether high rows or
  * more are queued (0 = queue_max / 2), and if so arranges that drained(ctx) is called once, on the
  * writer thread, when the queue is down to low (0 = high / 4). The input stops reading from a

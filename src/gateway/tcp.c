@@ -67,6 +67,7 @@
 #define RECENT_MAX 65536
 #define HELD_RECHECK_MS 10000
 #define WINDOW_MS 60000
+#define BP_QUIET_FRAMES 16 /* frames since the last resume a device may send and still be read under back-pressure */
 
 /* A source address: its connections and its frames and alarms in the current minute. */
 typedef struct peer {
@@ -117,6 +118,8 @@ struct conn {
     bool closing, mapped, logged_in;
     bool pinned;         /* device holds the first id this connection named */
     bool paused;         /* reading stopped while the ingest queue is over its high mark */
+    uint32_t bp_epoch;   /* g->bp_epoch when bp_frames was last counted */
+    uint32_t bp_frames;  /* frames read since the last resume (back-pressure applies to busy devices) */
     bool out_paused;     /* reading stopped while unsent replies drain */
     nx_addr addr;        /* the peer's address */
     peer *peer;          /* its counters; NULL for an exempt address */
@@ -157,6 +160,7 @@ struct gateway {
     bool cmds_closed;
     uv_async_t resume_async; /* the ingest queue drained: paused connections read again */
     bool resume_closed;      /* under done_mu: resume_async is closing, the writer must not send */
+    uint32_t bp_epoch;  /* loop thread: counts resumes; a connection's bp_frames is of this epoch */
     int npaused;        /* under done_mu: gateway_stop has begun, posted commands go unanswered */
     uv_async_t cmd_async;
     cmdq_req *cmd_head, *cmd_tail; /* under done_mu: posted by the sender thread */
@@ -644,8 +648,14 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     const uint8_t *frame;
     size_t len;
     int rc;
-    while (!c->closing && (rc = wire_framer_next(&c->framer, &frame, &len)) == 1)
+    if (c->bp_epoch != c->g->bp_epoch) {
+        c->bp_epoch = c->g->bp_epoch;
+        c->bp_frames = 0;
+    }
+    while (!c->closing && (rc = wire_framer_next(&c->framer, &frame, &len)) == 1) {
         handle_frame(c, frame, len);
+        c->bp_frames++;
+    }
     if (!c->closing && c->out_paused)
         uv_read_stop((uv_stream_t *)&c->tcp); /* a reply of this read went over the mark */
     if (!c->closing && rc < 0) {
@@ -655,8 +665,12 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
         return;
     }
     /* More rows queued than the store keeps up with: this device waits (TCP holds its frames) until
-     * the queue has drained, rather than its rows being dropped later. */
-    if (!c->closing && ingest_over_high(c->g->ingest) && uv_read_stop((uv_stream_t *)&c->tcp) == 0) {
+     * the queue has drained, rather than its rows being dropped later — if it is one of the devices
+     * that send a lot (more than BP_QUIET_FRAMES since the last resume). A quiet device (a watch
+     * reporting every few minutes, one pressing SOS) is still read: its alarm must not wait in TCP
+     * for seconds of telemetry to drain; the queue's hard cap still bounds what quiet devices add. */
+    if (!c->closing && c->bp_frames > BP_QUIET_FRAMES && ingest_over_high(c->g->ingest) &&
+        uv_read_stop((uv_stream_t *)&c->tcp) == 0) {
         c->paused = true;
         if (c->g->npaused++ == 0)
             nx_log(LOG_INFO, "gateway.backpressure paused=1");
@@ -756,6 +770,7 @@ static void on_resume_async(uv_async_t *a)
 {
     gateway *g = a->data;
     int n = 0;
+    g->bp_epoch++;
     for (conn *c = g->conns, *next; c && g->npaused > 0; c = next) {
         next = c->next;
         if (!c->paused || c->closing)
@@ -1146,6 +1161,7 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     if ((rc = ingest_start(s, o->batch_ms, o->esc_ms, o->queue_max, alarm_done, g, &g->ingest, e)))
         goto fail;
     ingest_backpressure(g->ingest, 0, 0, on_drained);
+    ingest_after_alarms(g->ingest, o->after_alarms, o->after_alarms_ctx);
     ingest_quarantine(g->ingest, g->o.quarantine_max, on_held);
     if (pthread_create(&g->thread, NULL, loop_main, g) != 0) {
         rc = nx_fail(e, NX_EINTERNAL, "", "无法启动设备网关线程");

@@ -3,7 +3,10 @@
  * One thread per feed: it waits on a condition variable signalled by the commit hook and the
  * cross-process listener, or a one-second timeout, then reads the events after its cursor (at most
  * 500 per round, repeated while rows come) in a read transaction and publishes each. Reading is cheap
- * (an index range on the events primary key), so a burst of commits costs one query. */
+ * (an index range on the events primary key), so a burst of commits costs one query. sse_feed_pump
+ * runs the same round on the caller's thread (the gateway's writer, right after it committed an
+ * alarm: one thread hand-off fewer on the alarm's way to the stream); round_mu keeps one round at a
+ * time, so the cursor moves forward once and events go out once and in order. */
 #include "notify/sse_feed.h"
 
 #include "base/clock.h"
@@ -27,6 +30,7 @@ struct sse_feed {
     char like[80];
     int64_t cursor;
     nx_worker w; /* the feed's thread, woken by commits and notifications */
+    pthread_mutex_t round_mu; /* one round at a time: the feed's thread or sse_feed_pump */
     bool listening;
 };
 
@@ -85,6 +89,30 @@ static int round_once(sse_feed *f, int *count)
     return rc;
 }
 
+/* Publish everything after the cursor (rounds of 500), under the round lock. */
+static void catch_up(sse_feed *f)
+{
+    pthread_mutex_lock(&f->round_mu);
+    int n = 0, rc;
+    do {
+        rc = round_once(f, &n);
+    } while (rc == 0 && n == 500);
+    pthread_mutex_unlock(&f->round_mu);
+    if (rc)
+        nx_log(LOG_WARN, "sse_feed.read_failed code=%s", nx_code_name(rc));
+}
+
+void sse_feed_pump(sse_feed *f)
+{
+    if (f)
+        catch_up(f);
+}
+
+void sse_feed_pump_cb(void *f)
+{
+    sse_feed_pump(f);
+}
+
 static void *feed_main(void *arg)
 {
     sse_feed *f = arg;
@@ -92,12 +120,7 @@ static void *feed_main(void *arg)
     while (!f->w.stop) {
         f->w.woken = false;
         pthread_mutex_unlock(&f->w.mu);
-        int n = 0, rc;
-        do {
-            rc = round_once(f, &n);
-        } while (rc == 0 && n == 500);
-        if (rc)
-            nx_log(LOG_WARN, "sse_feed.read_failed code=%s", nx_code_name(rc));
+        catch_up(f);
         pthread_mutex_lock(&f->w.mu);
         worker_wait(&f->w, 1000);
     }
@@ -114,6 +137,7 @@ int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_fee
     f->hub = hub;
     snprintf(f->like, sizeof f->like, "%s%%", kind_prefix ? kind_prefix : "");
     worker_init(&f->w);
+    pthread_mutex_init(&f->round_mu, NULL);
     store_tx *tx = NULL;
     int rc = store_begin(s, STORE_READ, &tx, e);
     if (rc == 0) {
@@ -137,6 +161,7 @@ int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_fee
     return 0;
 fail:
     worker_cleanup(&f->w);
+    pthread_mutex_destroy(&f->round_mu);
     free(f);
     return rc;
 }
@@ -150,5 +175,6 @@ void sse_feed_stop(sse_feed *f)
         store_unlisten(f->db, OUTBOX_CHANNEL, on_listen, f);
     worker_stop(&f->w);
     worker_cleanup(&f->w);
+    pthread_mutex_destroy(&f->round_mu);
     free(f);
 }

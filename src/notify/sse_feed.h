@@ -22,6 +22,14 @@ typedef struct sse_feed sse_feed;
 /* Start the feed thread for events whose kind starts with kind_prefix (e.g. "devices.alert.").
  * s and hub must outlive the feed. 0, NX_ENOMEM, NX_EINTERNAL, or the store's code. */
 int sse_feed_start(store *s, http_sse_hub *hub, const char *kind_prefix, sse_feed **out, nx_err *e);
+/* Publish the events committed since the feed's last round now, on the calling thread (under the
+ * feed's round lock, so the feed's own thread and callers never publish twice or out of order).
+ * For a path that must not wait for the feed thread to be scheduled: the gateway's writer calls it
+ * right after committing alarms. Uses the store (a read transaction): never from a commit hook. */
+void sse_feed_pump(sse_feed *f);
+/* sse_feed_pump for a void * callback slot (gw_options.after_alarms). */
+void sse_feed_pump_cb(void *f);
+
 /* Stop and free (joins). NULL accepted. */
 void sse_feed_stop(sse_feed *f);
 

@@ -614,6 +614,8 @@ static int pg_begin(store *s, int mode, store_tx **out, nx_err *e)
 {
     pg_store *q = (pg_store *)s;
     pg_conn *c = NULL;
+    if (mode == STORE_WRITE_LAZY) /* pg_commit turns synchronous_commit off (t->lazy) */
+        mode = STORE_WRITE;
     int rc = conn_acquire(q, mode == STORE_WRITE, &c, e);
     if (rc)
         return rc;
@@ -651,6 +653,8 @@ static int pg_commit(store_tx *t, nx_err *e)
     pg_tx *tx = (pg_tx *)t;
     pg_conn *c = tx->c;
     pg_store *q = (pg_store *)t->s;
+    if (t->lazy) /* store_tx_lazy; if it fails, the commit is durable as usual */
+        PQclear(PQexec(c->db, "SET LOCAL synchronous_commit TO off"));
     PGresult *r = PQexec(c->db, "COMMIT");
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK)

@@ -84,6 +84,7 @@ struct sq_conn {
     sqlite3 *db;
     bool writer;
     bool in_use; /* readers: taken from the pool */
+    bool sync_normal; /* synchronous=NORMAL now, for a store_tx_lazy commit (else FULL) */
     sq_tx tx;    /* the one transaction this connection can carry */
     sqlite3_stmt *st_begin, *st_snap, *st_commit, *st_rollback;
     stmt_cache cache;
@@ -588,7 +589,7 @@ static int sq_begin(store *s, int mode, store_tx **out, nx_err *e)
     sq_store *q = (sq_store *)s;
     sq_conn *c = NULL;
     int rc;
-    if (mode == STORE_WRITE) {
+    if (mode != STORE_READ) {
         rc = writer_acquire(q, e);
         c = &q->writer;
     } else {
@@ -596,6 +597,20 @@ static int sq_begin(store *s, int mode, store_tx **out, nx_err *e)
     }
     if (rc)
         return rc;
+    /* STORE_WRITE_LAZY: SQLite changes the safety level only outside a transaction, so the writer
+     * switches here and remembers its mode; a durable transaction that cannot switch back to FULL
+     * is refused rather than committed without the sync. */
+    bool lazy = mode == STORE_WRITE_LAZY;
+    if (c->writer && lazy != c->sync_normal) {
+        if (sqlite3_exec(c->db, lazy ? "PRAGMA synchronous=NORMAL" : "PRAGMA synchronous=FULL", NULL, NULL, NULL) ==
+            SQLITE_OK) {
+            c->sync_normal = lazy;
+        } else if (!lazy) {
+            rc = map_err(c->db, sqlite3_errcode(c->db), e);
+            conn_release(q, c);
+            return rc;
+        }
+    }
     rc = simple_step(c->st_begin);
     if (rc == SQLITE_OK && !c->writer) {
         /* Pin the snapshot now: a deferred BEGIN takes it at the first read. */
@@ -642,6 +657,7 @@ static int sq_commit(store_tx *t, nx_err *e)
             break;
         sleep_ms(5);
     }
+
     if (rc != SQLITE_OK) {
         rc = map_err(c->db, rc, e);
         finish(q, c);

@@ -61,7 +61,14 @@ static inline store_param store_p_blob(const void *b, size_t len)
 /* Integer, or NULL when v is 0 (optional foreign keys). */
 #define P_ID(v) ((v) ? P_INT(v) : P_NULL)
 
-enum store_mode { STORE_READ = 0, STORE_WRITE = 1 };
+/* STORE_WRITE_LAZY: a write transaction committed without waiting for the disk. SQLite commits it
+ * with synchronous=NORMAL (no fsync of the WAL at this commit; the next durable commit or checkpoint
+ * syncs it), PostgreSQL with synchronous_commit off (the WAL writer flushes it within a fraction of
+ * a second). Atomic and consistent as ever; after a power loss (not a crash of the process) the
+ * last such commits may be missing. Only for writes whose loss nobody was promised against: the
+ * gateway's telemetry, answered to the device before it was written. It keeps such commits from
+ * queueing fsyncs ahead of an alarm's durable commit. Otherwise exactly STORE_WRITE. */
+enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_WRITE_LAZY = 2 };
 
 typedef struct store_options {
     int readers;      /* SQLite reader connections (0 = default 4, at most 64) */
@@ -88,7 +95,7 @@ int store_schema_newest(store *s, int *newest, nx_err *e);
 /* Highest applied migration number (0 for an empty database). */
 int store_schema_version(store *s, int *version, nx_err *e);
 
-/* Start a transaction. Blocks until the writer (STORE_WRITE) or a free reader (STORE_READ) is
+/* Start a transaction. Blocks until the writer (STORE_WRITE, STORE_WRITE_LAZY) or a free reader (STORE_READ) is
  * available, at most busy_ms, then NX_EBUSY. A read transaction sees one snapshot taken at begin and
  * cannot write. One thread must not nest two write transactions (NX_EINTERNAL). After any statement
  * of a transaction fails, the transaction can only be rolled back (as in PostgreSQL): later
@@ -175,6 +182,7 @@ int store_on_commit(store *s, store_commit_fn fn, void *ctx);
 void store_off_commit(store *s, store_commit_fn fn, void *ctx);
 /* Ask for the commit hooks to run when this (write) transaction commits. The outbox calls it. */
 void store_tx_notify(store_tx *tx);
+
 
 /* ---- several processes on one database ----
  *

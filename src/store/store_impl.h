@@ -46,6 +46,7 @@ struct store_tx {
     store *s;
     int mode;         /* STORE_READ or STORE_WRITE */
     bool notify;      /* store_tx_notify was called */
+    bool lazy;        /* begun as STORE_WRITE_LAZY (mode is then STORE_WRITE) */
     int failed;       /* 0, or the code of the first failed statement */
     store_rows *rows; /* the open result, if any */
     bool savepoint;   /* inside store_savepoint */

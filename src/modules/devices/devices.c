@@ -580,13 +580,18 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
     if (!cache.v)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     store_tx *tx = NULL;
-    int rc = store_begin(s, STORE_WRITE, &tx, e);
+    int rc = store_begin(s, o && o->lazy ? STORE_WRITE_LAZY : STORE_WRITE, &tx, e);
     if (rc) {
         free(cache.v);
         return rc;
     }
     for (int i = 0; i < n; i++) {
         int64_t id = 0;
+        if (i > 0 && o && o->yield && o->yield(o->yield_ctx)) {
+            store_rollback(tx);
+            free(cache.v);
+            return DEVICES_YIELDED;
+        }
         if ((rc = ingest_one(tx, &cache, &items[i], o, &id, e))) {
             store_rollback(tx);
             free(cache.v);

@@ -118,7 +118,14 @@ typedef struct devices_ingest_opts {
     int64_t esc_ms;     /* 0 = DEVICES_ESC_DEFAULT_MS */
     bool quarantine;    /* unregistered ids are only seen (above) */
     int quarantine_max; /* with quarantine: unregistered rows at most (0 = no new unknown id) */
+    /* Checked before each item after the first: when it returns true, the transaction is rolled
+     * back and devices_ingest_with returns DEVICES_YIELDED (nothing written). The gateway's writer
+     * uses it to give way to an alarm queued behind a batch of telemetry. NULL = never. */
+    bool (*yield)(void *ctx);
+    void *yield_ctx;
+    bool lazy; /* commit with store_tx_lazy (telemetry already answered; never alarms) */
 } devices_ingest_opts;
+#define DEVICES_YIELDED 1
 int devices_ingest_with(store *s, const devices_in *items, int n, const devices_ingest_opts *o, int64_t *alert_ids,
                         nx_err *e);
 

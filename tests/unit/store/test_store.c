@@ -1154,6 +1154,47 @@ static void test_listen_and_leader(void)
     store_close(b);
 }
 
+/* STORE_WRITE_LAZY: a write transaction like any other (it writes, commits, rolls back), committed
+ * without waiting for the disk; on SQLite the writer runs it with synchronous=NORMAL and every
+ * durable transaction after it with FULL again (an acknowledged write must stay fsync'ed). */
+static void test_lazy(void)
+{
+    store *s = open_new("lazy.db", 1);
+    if (s == NULL)
+        return;
+    bool sqlite = strcmp(store_backend(s), "sqlite") == 0;
+    CHECK_INT(exec_w(s, "CREATE TABLE z (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"), 0);
+    nx_err e = {0};
+    store_tx *tx;
+    int64_t level = -1;
+    for (int round = 0; round < 2; round++) {
+        CHECK_INT(store_begin(s, STORE_WRITE_LAZY, &tx, &e), 0);
+        CHECK_INT(store_exec(tx, "INSERT INTO z (v) VALUES (1)", NULL, 0, NULL, &e), 0);
+        if (sqlite) {
+            CHECK_INT(store_one_int(tx, "PRAGMA synchronous", NULL, 0, &level, &e), 0);
+            CHECK_INT(level, 1); /* NORMAL */
+        }
+        CHECK_INT(store_commit(tx, &e), 0);
+        CHECK_INT(store_begin(s, STORE_WRITE_LAZY, &tx, &e), 0); /* rolled back: nothing */
+        CHECK_INT(store_exec(tx, "INSERT INTO z (v) VALUES (9)", NULL, 0, NULL, &e), 0);
+        store_rollback(tx);
+        CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+        CHECK_INT(store_exec(tx, "INSERT INTO z (v) VALUES (2)", NULL, 0, NULL, &e), 0);
+        if (sqlite) {
+            CHECK_INT(store_one_int(tx, "PRAGMA synchronous", NULL, 0, &level, &e), 0);
+            CHECK_INT(level, 2); /* FULL again */
+        }
+        CHECK_INT(store_commit(tx, &e), 0);
+    }
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM z"), 4);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM z WHERE v = 9"), 0);
+    /* a read transaction cannot write, lazy or not */
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK(store_exec(tx, "INSERT INTO z (v) VALUES (3)", NULL, 0, NULL, &e) != 0);
+    store_rollback(tx);
+    store_close(s);
+}
+
 /* The part of the suite that both backends must pass alike. */
 static void run_common(void)
 {
@@ -1161,6 +1202,7 @@ static void run_common(void)
     TEST_RUN(test_types);
     TEST_RUN(test_errors_and_rollback);
     TEST_RUN(test_savepoints);
+    TEST_RUN(test_lazy);
     TEST_RUN(test_snapshot_and_pool);
     TEST_RUN(test_threads);
     TEST_RUN(test_stmt_cache);
