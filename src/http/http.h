@@ -80,6 +80,11 @@ int http_server_new(const http_options *o, http_server **out, nx_err *e);
  * A malformed pattern or a clash (same method and shape) is logged and makes start fail. */
 void http_route(http_server *s, const char *method, const char *pattern, http_handler h, void *ctx,
                 unsigned flags);
+/* http_route with a constant the handler reads back with http_route_arg: a module's route table
+ * (modules/app_http.h) passes its row, so that one handler serves every row of one shape. arg is
+ * borrowed and must outlive the server. */
+void http_route_with(http_server *s, const char *method, const char *pattern, http_handler h, void *ctx,
+                     const void *arg, unsigned flags);
 void http_set_authenticator(http_server *s, http_authenticator fn, void *ctx);
 /* /readyz calls this; 0 means ready. */
 void http_set_ready_check(http_server *s, int (*fn)(void *ctx, nx_err *e), void *ctx);
@@ -111,6 +116,8 @@ const char *http_client_ip(http_req *r);
 /* True when the request reached the proxy over TLS: the peer is a trusted proxy and says
  * X-Forwarded-Proto: https. */
 bool http_via_tls(http_req *r);
+/* The arg its route was registered with by http_route_with (NULL for http_route). */
+const void *http_route_arg(http_req *r);
 /* Path parameter, percent-decoded, valid UTF-8 without control characters; NULL if absent. */
 const char *http_param(http_req *r, const char *name);
 /* Path parameter as a positive integer id written in strict decimal (no sign, no leading zero, no

@@ -56,6 +56,11 @@ bool http_via_tls(http_req *r)
     return r->via_tls;
 }
 
+const void *http_route_arg(http_req *r)
+{
+    return r->match.rt ? r->match.rt->arg : NULL;
+}
+
 const char *http_param(http_req *r, const char *name)
 {
     for (size_t i = 0; i < r->match.nparams; i++)

@@ -150,12 +150,19 @@ static bool same_shape(const route *a, const route *b)
 
 int router_add(router *rt, const char *method, const char *pattern, http_handler h, void *ctx, unsigned flags)
 {
+    return router_add_with(rt, method, pattern, h, ctx, NULL, flags);
+}
+
+int router_add_with(router *rt, const char *method, const char *pattern, http_handler h, void *ctx,
+                    const void *arg, unsigned flags)
+{
     if (rt == NULL || method == NULL || pattern == NULL || h == NULL || !method_ok(method))
         return NX_EINVAL;
     route r = {0};
     str_copy(r.method, method, sizeof r.method);
     r.handler = h;
     r.ctx = ctx;
+    r.arg = arg;
     r.flags = flags;
     int rc = parse_pattern(pattern, &r);
     if (rc == 0 && (r.pattern = strdup(pattern)) == NULL)

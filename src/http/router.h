@@ -30,6 +30,7 @@ typedef struct route {
     route_seg *segs;
     http_handler handler;
     void *ctx;
+    const void *arg; /* http_route_with's constant (NULL from http_route) */
     unsigned flags;
 } route;
 
@@ -64,6 +65,9 @@ void router_free(router *rt); /* NULL accepted */
  * a route of the same shape ("/a/{x}" and "/a/{y}" clash), NX_ENOMEM. Not thread-safe. */
 int router_add(router *rt, const char *method, const char *pattern, http_handler h, void *ctx,
                unsigned flags);
+/* router_add with a constant the handler reads back (http_route_arg). */
+int router_add_with(router *rt, const char *method, const char *pattern, http_handler h, void *ctx,
+                    const void *arg, unsigned flags);
 
 /* Match a split path. A literal segment beats a parameter at the first position where two
  * candidate routes differ; HEAD matches GET routes (an explicit HEAD route wins). Returns an

@@ -170,11 +170,17 @@ fail:
 void http_route(http_server *s, const char *method, const char *pattern, http_handler h, void *ctx,
                 unsigned flags)
 {
+    http_route_with(s, method, pattern, h, ctx, NULL, flags);
+}
+
+void http_route_with(http_server *s, const char *method, const char *pattern, http_handler h, void *ctx,
+                     const void *arg, unsigned flags)
+{
     if (s->daemon) {
         nx_log(LOG_ERROR, "http.route_after_start method=%s pattern=%s (a bug: ignored)", method, pattern);
         return;
     }
-    int rc = router_add(s->router, method, pattern, h, ctx, flags);
+    int rc = router_add_with(s->router, method, pattern, h, ctx, arg, flags);
     if (rc != 0) {
         nx_log(LOG_ERROR, "http.bad_route method=%s pattern=%s error=%s (a bug: start will fail)",
                method ? method : "(null)", pattern ? pattern : "(null)", nx_code_name(rc));

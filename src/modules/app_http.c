@@ -1,5 +1,6 @@
 /* app_http.c — the handler shapes every module's <name>_http.c shares (see app_http.h): create with
- * a Location, get by id, change by id and answer the new state, delete by id. The {id} path
+ * a Location, get by id, change by id and answer the new state, delete by id; and app_routes, which
+ * registers a module's route table with one handler (table_row) for every row of those shapes. The {id} path
  * parameter is parsed by http_param_id (a positive integer, else 400); the body by http_json_body
  * (a JSON object under the body cap, else 400/413); everything else is the rules' to check. Stateless
  * and thread-safe: each call lives on its request. */
@@ -33,7 +34,8 @@ int app_http_get(http_req *r, nx_app *app, app_get_fn get)
     return http_reply_json(r, 200, out);
 }
 
-int app_http_change(http_req *r, nx_app *app, app_change_fn change, app_get_fn get)
+/* change({id}, body), then status with get({id}). */
+static int change_status(http_req *r, nx_app *app, app_change_fn change, app_get_fn get, int status)
 {
     nx_principal who = app_principal(r);
     json_t *body, *out;
@@ -42,7 +44,12 @@ int app_http_change(http_req *r, nx_app *app, app_change_fn change, app_get_fn g
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
         (rc = change(app, &who, id, body, http_err(r))) || (rc = get(app, &who, id, &out, http_err(r))))
         return rc;
-    return http_reply_json(r, 200, out);
+    return http_reply_json(r, status, out);
+}
+
+int app_http_change(http_req *r, nx_app *app, app_change_fn change, app_get_fn get)
+{
+    return change_status(r, app, change, get, 200);
 }
 
 int app_http_delete(http_req *r, nx_app *app, app_delete_fn del)
@@ -53,4 +60,31 @@ int app_http_delete(http_req *r, nx_app *app, app_delete_fn del)
     if ((rc = http_param_id(r, "id", &id)) || (rc = del(app, &who, id, http_err(r))))
         return rc;
     return http_reply_status(r, 204);
+}
+
+/* The handler of every table row but .h ones: the row is the route's arg. */
+static int table_row(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    const app_route *t = http_route_arg(r);
+    if (t->with)
+        return t->with(r, app, t->fn);
+    if (t->create)
+        return app_http_create(r, app, t->create, t->get, t->pattern);
+    if (t->change)
+        return change_status(r, app, t->change, t->get, t->status ? t->status : 200);
+    if (t->del)
+        return app_http_delete(r, app, t->del);
+    return app_http_get(r, app, t->get);
+}
+
+int app_routes(http_server *srv, nx_app *app, const app_route *t, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (t[i].h)
+            http_route(srv, t[i].method, t[i].pattern, t[i].h, app, t[i].flags);
+        else
+            http_route_with(srv, t[i].method, t[i].pattern, table_row, app, &t[i], t[i].flags);
+    }
+    return 0;
 }

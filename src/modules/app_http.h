@@ -45,4 +45,38 @@ int app_http_change(http_req *r, nx_app *app, app_change_fn change, app_get_fn g
 /* DELETE …/{id}: del(id), then 204. */
 int app_http_delete(http_req *r, nx_app *app, app_delete_fn del);
 
+/* ---- a module's route table ----
+ * A <name>_http.c lists its routes in one static const table and registers it with app_routes;
+ * a row names the rules it calls and the shape picks the handler, so a module writes a handler
+ * only for what is its own. The shape is the first member set, in this order:
+ *   .h       a handler of the module's own (ctx: the app), e.g. a photo upload or a PDF;
+ *   .with    a module helper of one shape (its list with its own filter …) called with .fn, the
+ *            rules function cast with APP_FN and cast back to its real type by the helper;
+ *   .create  POST: create(body), then 201 with get(id) and Location: <pattern>/<id>;
+ *   .change  change({id}, body), then .status (0 = 200) with get({id});
+ *   .del     DELETE: del({id}), then 204;
+ *   .get     GET: 200 with get({id}).
+ * .flags are http_route's (HTTP_PUBLIC, HTTP_UPLOAD). The table must outlive the server (make it
+ * static const). */
+typedef void (*app_fn)(void);
+#define APP_FN(f) ((app_fn)(f))
+
+typedef struct app_route {
+    const char *method, *pattern;
+    http_handler h;
+    int (*with)(http_req *r, nx_app *app, app_fn fn);
+    app_fn fn;
+    app_create_fn create;
+    app_change_fn change;
+    app_delete_fn del;
+    app_get_fn get;
+    int status;
+    unsigned flags;
+} app_route;
+
+/* Register n rows of t (borrowed; must outlive srv). Returns 0; a malformed row is http_route's
+ * error (logged, and the server refuses to start). */
+int app_routes(http_server *srv, nx_app *app, const app_route *t, size_t n);
+#define APP_ROUTES(srv, app, table) app_routes((srv), (app), (table), sizeof(table) / sizeof((table)[0]))
+
 #endif

@@ -65,6 +65,12 @@ int visits_http_list(http_req *r, nx_app *app, visits_list_fn list)
     return http_reply_json(r, 200, out);
 }
 
+/* The table's list rows: fn is a visits_list_fn. */
+static int list(http_req *r, nx_app *app, app_fn fn)
+{
+    return visits_http_list(r, app, (visits_list_fn)fn);
+}
+
 /* ---- vocabularies and policies ---- */
 
 static int vocab_list(http_req *r, void *ctx)
@@ -77,18 +83,6 @@ static int vocab_list(http_req *r, void *ctx)
     int rc = visits_vocab_list(ctx, &who, kind, &out, http_err(r));
     return rc ? rc : http_reply_json(r, 200, out);
 }
-static int vocab_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, visits_vocab_create, visits_vocab_get, "/api/v1/care/vocab");
-}
-static int vocab_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, visits_vocab_get);
-}
-static int vocab_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_vocab_update, visits_vocab_get);
-}
 static int policy_list(http_req *r, void *ctx)
 {
     nx_principal who = app_principal(r);
@@ -96,90 +90,28 @@ static int policy_list(http_req *r, void *ctx)
     int rc = visits_policy_list(ctx, &who, &out, http_err(r));
     return rc ? rc : http_reply_json(r, 200, out);
 }
-static int policy_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, visits_policy_create, visits_policy_get, "/api/v1/care/policies");
-}
-static int policy_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, visits_policy_get);
-}
-static int policy_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_policy_update, visits_policy_get);
-}
 
 /* ---- care files ---- */
 
-static int file_list(http_req *r, void *ctx)
-{
-    return visits_http_list(r, ctx, visits_care_file_list);
-}
-static int file_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, visits_care_file_create, visits_care_file_get, "/api/v1/care-files");
-}
-static int file_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, visits_care_file_get);
-}
-static int file_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_care_file_update, visits_care_file_get);
-}
-static int file_close(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_care_file_close, visits_care_file_get);
-}
 
-static int file_task(http_req *r, void *ctx, bool life)
+/* A care file's life event or a manual trigger creates a task: 201 with the task. fn: a
+ * care_file_task_fn. */
+typedef int (*care_file_task_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task, nx_err *e);
+static int file_task(http_req *r, nx_app *app, app_fn fn)
 {
-    nx_app *app = ctx;
     nx_principal who = app_principal(r);
     json_t *body, *out;
     int64_t id, task = 0;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = (life ? visits_care_file_event : visits_care_file_trigger)(app, &who, id, body, &task, http_err(r))) ||
+        (rc = ((care_file_task_fn)fn)(app, &who, id, body, &task, http_err(r))) ||
         (rc = visits_task_get(app, &who, task, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 201, out);
 }
-static int file_event(http_req *r, void *ctx)
-{
-    return file_task(r, ctx, true);
-}
-static int file_trigger(http_req *r, void *ctx)
-{
-    return file_task(r, ctx, false);
-}
 
 /* ---- tasks, visits, photos ---- */
 
-static int task_list(http_req *r, void *ctx)
-{
-    return visits_http_list(r, ctx, visits_task_list);
-}
-static int task_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, visits_task_get);
-}
-static int task_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_task_update, visits_task_get);
-}
-static int visit_list(http_req *r, void *ctx)
-{
-    return visits_http_list(r, ctx, visits_list);
-}
-static int visit_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, visits_record, visits_get, "/api/v1/visits");
-}
-static int visit_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, visits_get);
-}
 
 /* Photos of visits and of grid incidents share one upload route shape. */
 int visits_http_photo(http_req *r, nx_app *app, const char *owner_type)
@@ -229,34 +161,6 @@ static int photo_get(http_req *r, void *ctx)
 
 /* ---- problems ---- */
 
-static int problem_list(http_req *r, void *ctx)
-{
-    return visits_http_list(r, ctx, visits_problem_list);
-}
-static int problem_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, visits_problem_create, visits_problem_get, "/api/v1/problems");
-}
-static int problem_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, visits_problem_get);
-}
-static int problem_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_problem_update, visits_problem_get);
-}
-static int problem_note(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_problem_note, visits_problem_get);
-}
-static int problem_resolve(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_problem_resolve, visits_problem_get);
-}
-static int problem_rate(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, visits_problem_rate, visits_problem_get);
-}
 
 /* ---- statistics and the register ---- */
 
@@ -304,39 +208,42 @@ static int register_xlsx(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, ascii, utf8, -1);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/care/vocab", .h = vocab_list},
+    {"POST", "/api/v1/care/vocab", .create = visits_vocab_create, .get = visits_vocab_get},
+    {"GET", "/api/v1/care/vocab/{id}", .get = visits_vocab_get},
+    {"PATCH", "/api/v1/care/vocab/{id}", .change = visits_vocab_update, .get = visits_vocab_get},
+    {"GET", "/api/v1/care/policies", .h = policy_list},
+    {"POST", "/api/v1/care/policies", .create = visits_policy_create, .get = visits_policy_get},
+    {"GET", "/api/v1/care/policies/{id}", .get = visits_policy_get},
+    {"PATCH", "/api/v1/care/policies/{id}", .change = visits_policy_update, .get = visits_policy_get},
+    {"GET", "/api/v1/care-files", .with = list, .fn = APP_FN(visits_care_file_list)},
+    {"POST", "/api/v1/care-files", .create = visits_care_file_create, .get = visits_care_file_get},
+    {"GET", "/api/v1/care-files/{id}", .get = visits_care_file_get},
+    {"PATCH", "/api/v1/care-files/{id}", .change = visits_care_file_update, .get = visits_care_file_get},
+    {"POST", "/api/v1/care-files/{id}/close", .change = visits_care_file_close, .get = visits_care_file_get},
+    {"POST", "/api/v1/care-files/{id}/events", .with = file_task, .fn = APP_FN(visits_care_file_event)},
+    {"POST", "/api/v1/care-files/{id}/tasks", .with = file_task, .fn = APP_FN(visits_care_file_trigger)},
+    {"GET", "/api/v1/visit-tasks", .with = list, .fn = APP_FN(visits_task_list)},
+    {"GET", "/api/v1/visit-tasks/{id}", .get = visits_task_get},
+    {"PATCH", "/api/v1/visit-tasks/{id}", .change = visits_task_update, .get = visits_task_get},
+    {"GET", "/api/v1/visits", .with = list, .fn = APP_FN(visits_list)},
+    {"POST", "/api/v1/visits", .create = visits_record, .get = visits_get},
+    {"GET", "/api/v1/visits/register", .h = register_xlsx},
+    {"GET", "/api/v1/visits/{id}", .get = visits_get},
+    {"POST", "/api/v1/visits/{id}/photos", .h = visit_photo, .flags = HTTP_UPLOAD},
+    {"GET", "/api/v1/photos/{id}", .h = photo_get},
+    {"GET", "/api/v1/problems", .with = list, .fn = APP_FN(visits_problem_list)},
+    {"POST", "/api/v1/problems", .create = visits_problem_create, .get = visits_problem_get},
+    {"GET", "/api/v1/problems/{id}", .get = visits_problem_get},
+    {"PATCH", "/api/v1/problems/{id}", .change = visits_problem_update, .get = visits_problem_get},
+    {"POST", "/api/v1/problems/{id}/notes", .change = visits_problem_note, .get = visits_problem_get},
+    {"POST", "/api/v1/problems/{id}/resolve", .change = visits_problem_resolve, .get = visits_problem_get},
+    {"POST", "/api/v1/problems/{id}/rate", .change = visits_problem_rate, .get = visits_problem_get},
+    {"GET", "/api/v1/stats/care", .h = stats_care},
+};
+
 int visits_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/care/vocab", vocab_list, app, 0);
-    http_route(srv, "POST", "/api/v1/care/vocab", vocab_create, app, 0);
-    http_route(srv, "GET", "/api/v1/care/vocab/{id}", vocab_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/care/vocab/{id}", vocab_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/care/policies", policy_list, app, 0);
-    http_route(srv, "POST", "/api/v1/care/policies", policy_create, app, 0);
-    http_route(srv, "GET", "/api/v1/care/policies/{id}", policy_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/care/policies/{id}", policy_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/care-files", file_list, app, 0);
-    http_route(srv, "POST", "/api/v1/care-files", file_create, app, 0);
-    http_route(srv, "GET", "/api/v1/care-files/{id}", file_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/care-files/{id}", file_patch, app, 0);
-    http_route(srv, "POST", "/api/v1/care-files/{id}/close", file_close, app, 0);
-    http_route(srv, "POST", "/api/v1/care-files/{id}/events", file_event, app, 0);
-    http_route(srv, "POST", "/api/v1/care-files/{id}/tasks", file_trigger, app, 0);
-    http_route(srv, "GET", "/api/v1/visit-tasks", task_list, app, 0);
-    http_route(srv, "GET", "/api/v1/visit-tasks/{id}", task_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/visit-tasks/{id}", task_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/visits", visit_list, app, 0);
-    http_route(srv, "POST", "/api/v1/visits", visit_create, app, 0);
-    http_route(srv, "GET", "/api/v1/visits/register", register_xlsx, app, 0);
-    http_route(srv, "GET", "/api/v1/visits/{id}", visit_get, app, 0);
-    http_route(srv, "POST", "/api/v1/visits/{id}/photos", visit_photo, app, HTTP_UPLOAD);
-    http_route(srv, "GET", "/api/v1/photos/{id}", photo_get, app, 0);
-    http_route(srv, "GET", "/api/v1/problems", problem_list, app, 0);
-    http_route(srv, "POST", "/api/v1/problems", problem_create, app, 0);
-    http_route(srv, "GET", "/api/v1/problems/{id}", problem_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/problems/{id}", problem_patch, app, 0);
-    http_route(srv, "POST", "/api/v1/problems/{id}/notes", problem_note, app, 0);
-    http_route(srv, "POST", "/api/v1/problems/{id}/resolve", problem_resolve, app, 0);
-    http_route(srv, "POST", "/api/v1/problems/{id}/rate", problem_rate, app, 0);
-    http_route(srv, "GET", "/api/v1/stats/care", stats_care, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }

@@ -71,7 +71,8 @@ static router *build(void)
     CHECK_INT(router_add(rt, "PUT", "/api/v1/residents/{id}", h_put, NULL, 0), 0);
     CHECK_INT(router_add(rt, "DELETE", "/api/v1/residents/{id}", h_del, NULL, 0), 0);
     /* Registered after {id}: must still win for "export". */
-    CHECK_INT(router_add(rt, "GET", "/api/v1/residents/export", h_export, NULL, HTTP_PUBLIC), 0);
+    static const int export_arg = 7; /* http_route_with's constant (a module's route-table row) */
+    CHECK_INT(router_add_with(rt, "GET", "/api/v1/residents/export", h_export, NULL, &export_arg, HTTP_PUBLIC), 0);
     CHECK_INT(router_add(rt, "GET", "/api/v1/a/{x}/c", h_xc, NULL, 0), 0);
     CHECK_INT(router_add(rt, "GET", "/api/v1/a/b/{y}", h_by, NULL, 0), 0);
     CHECK_INT(router_add(rt, "GET", "/api/v1/h", h_get, NULL, 0), 0);
@@ -121,6 +122,7 @@ static void test_params_and_precedence(void)
     CHECK_INT(match(rt, a, "GET", "/api/v1/residents/12", &m), ROUTER_OK);
     CHECK(m.rt && m.rt->handler == h_get);
     CHECK(m.rt && m.rt->ctx == (void *)1);
+    CHECK(m.rt && m.rt->arg == NULL);
     CHECK_INT(m.nparams, 1);
     CHECK_STR(m.names[0], "id");
     CHECK_STR(m.values[0], "12");
@@ -132,6 +134,7 @@ static void test_params_and_precedence(void)
     CHECK_INT(match(rt, a, "GET", "/api/v1/residents/export", &m), ROUTER_OK);
     CHECK(m.rt && m.rt->handler == h_export);
     CHECK(m.rt && m.rt->flags == HTTP_PUBLIC);
+    CHECK(m.rt && m.rt->arg && *(const int *)m.rt->arg == 7);
     CHECK_INT(m.nparams, 0);
 
     /* "export" only has GET: PUT falls to the parameter route. */
