@@ -6,7 +6,10 @@
  * and thread-safe: each call lives on its request. */
 #include "modules/app_http.h"
 
+#include <stdint.h>
 #include <stdio.h>
+
+#include "store/upload.h"
 
 int app_http_create(http_req *r, nx_app *app, app_create_fn create, app_get_fn get, const char *prefix)
 {
@@ -62,6 +65,36 @@ int app_http_delete(http_req *r, nx_app *app, app_delete_fn del)
     return http_reply_status(r, 204);
 }
 
+int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t size)
+{
+    http_add_header(r, "Cache-Control", "no-store");
+    http_add_header(r, "X-Content-Type-Options", "nosniff");
+    int rc = http_reply_bytes(r, 200, ctype, data, size);
+    upload_free(data, size);
+    return rc;
+}
+
+static int read_row(http_req *r, nx_app *app, app_read_fn read)
+{
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = read(app, &who, &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
+static int community_row(http_req *r, nx_app *app, app_community_fn fn)
+{
+    nx_principal who = app_principal(r);
+    bool present;
+    int64_t community = 0;
+    json_t *out;
+    int rc;
+    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
+        (rc = fn(app, &who, community, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
 /* The handler of every table row but .h ones: the row is the route's arg. */
 static int table_row(http_req *r, void *ctx)
 {
@@ -75,6 +108,10 @@ static int table_row(http_req *r, void *ctx)
         return change_status(r, app, t->change, t->get, t->status ? t->status : 200);
     if (t->del)
         return app_http_delete(r, app, t->del);
+    if (t->read)
+        return read_row(r, app, t->read);
+    if (t->community)
+        return community_row(r, app, t->community);
     return app_http_get(r, app, t->get);
 }
 

@@ -35,6 +35,8 @@ typedef int (*app_create_fn)(nx_app *app, const nx_principal *who, json_t *in, i
 typedef int (*app_get_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 typedef int (*app_change_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 typedef int (*app_delete_fn)(nx_app *app, const nx_principal *who, int64_t id, nx_err *e);
+typedef int (*app_read_fn)(nx_app *app, const nx_principal *who, json_t **out, nx_err *e);
+typedef int (*app_community_fn)(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
 
 /* POST <prefix>: create(body), then 201 with get(id) and "Location: <prefix>/<id>". */
 int app_http_create(http_req *r, nx_app *app, app_create_fn create, app_get_fn get, const char *prefix);
@@ -44,6 +46,10 @@ int app_http_get(http_req *r, nx_app *app, app_get_fn get);
 int app_http_change(http_req *r, nx_app *app, app_change_fn change, app_get_fn get);
 /* DELETE …/{id}: del(id), then 204. */
 int app_http_delete(http_req *r, nx_app *app, app_delete_fn del);
+/* Answer a stored file that is nobody else's business (a photo of a home, an applicant's material):
+ * 200 with ctype, Cache-Control: no-store and X-Content-Type-Options: nosniff. Takes data (an
+ * upload_read buffer) and releases it with upload_free whatever happens. */
+int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t size);
 
 /* ---- a module's route table ----
  * A <name>_http.c lists its routes in one static const table and registers it with app_routes;
@@ -55,7 +61,10 @@ int app_http_delete(http_req *r, nx_app *app, app_delete_fn del);
  *   .create  POST: create(body), then 201 with get(id) and Location: <pattern>/<id>;
  *   .change  change({id}, body), then .status (0 = 200) with get({id});
  *   .del     DELETE: del({id}), then 204;
- *   .get     GET: 200 with get({id}).
+ *   .get     GET: 200 with get({id});
+ *   .read    GET without an id: 200 with read() (a module's settings, its statistics);
+ *   .community  GET [?community_id=N]: 200 with community(N, or 0 when absent) (statistics of the
+ *            caller's scope or of one community, a community's rules).
  * .flags are http_route's (HTTP_PUBLIC, HTTP_UPLOAD). The table must outlive the server (make it
  * static const). */
 typedef void (*app_fn)(void);
@@ -70,6 +79,8 @@ typedef struct app_route {
     app_change_fn change;
     app_delete_fn del;
     app_get_fn get;
+    app_read_fn read;
+    app_community_fn community;
     int status;
     unsigned flags;
 } app_route;

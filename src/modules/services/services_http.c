@@ -11,7 +11,6 @@
 
 #include "base/str.h"
 #include "modules/app_http.h"
-#include "store/upload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,21 +42,6 @@ static int item_create(nx_app *app, const nx_principal *who, json_t *body, int64
 static int item_change(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
 {
     return services_item_save(app, who, id, body, NULL, e);
-}
-
-static int get_item(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, services_item_get);
-}
-
-static int create_item(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, item_create, services_item_get, "/api/v1/service-items");
-}
-
-static int patch_item(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, item_change, services_item_get);
 }
 
 /* ---- applications ---- */
@@ -103,16 +87,6 @@ static int app_create(nx_app *app, const nx_principal *who, json_t *body, int64_
     return services_app_create(app, who, item, resident, json_is_object(form) ? form : NULL, id, e);
 }
 
-static int create_app(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, app_create, services_app_get, "/api/v1/service-applications");
-}
-
-static int get_app(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, services_app_get);
-}
-
 /* A changed form, with the version the editor started from (optional). */
 static int app_change(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
 {
@@ -127,11 +101,6 @@ static int app_change(nx_app *app, const nx_principal *who, int64_t id, json_t *
     if (!json_is_object(form))
         return nx_fail(e, NX_EINVAL, "form", "form 应为对象");
     return services_app_update(app, who, id, form, version, e);
-}
-
-static int patch_app(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, app_change, services_app_get);
 }
 
 /* An action endpoint's body: empty or a JSON object with only the allowed keys. */
@@ -198,11 +167,6 @@ static int app_review(nx_app *app, const nx_principal *who, int64_t id, json_t *
         (rc = json_get_str(body, "note", false, JSON_TEXT_MULTILINE + 244, &note, e)) < 0)
         return rc;
     return services_review(app, who, id, action, note, e);
-}
-
-static int review_app(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, app_review, services_app_get);
 }
 
 static int list_apps(http_req *r, void *ctx)
@@ -276,11 +240,7 @@ static int get_material(http_req *r, void *ctx)
         (rc = services_material_read(app, &who, id, mid, &data, &size, ct, sizeof ct, http_err(r))))
         return rc;
     http_add_header(r, "Content-Disposition", "attachment");
-    http_add_header(r, "X-Content-Type-Options", "nosniff");
-    http_add_header(r, "Cache-Control", "no-store");
-    rc = http_reply_bytes(r, 200, ct, data, size);
-    upload_free(data, size);
-    return rc;
+    return app_reply_file(r, ct, data, size);
 }
 
 static int delete_material(http_req *r, void *ctx)
@@ -379,6 +339,16 @@ static int verify(http_req *r, void *ctx)
 
 /* ---- sweep, statistics ---- */
 
+/* The table's reads that count from now (statistics, the allowance's lists): fn is a now_fn. */
+typedef int (*now_fn)(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e);
+static int at_now(http_req *r, nx_app *app, app_fn fn)
+{
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = ((now_fn)fn)(app, &who, clock_now_ms(), &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
 static int sweep(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -391,25 +361,7 @@ static int sweep(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int stats(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = services_stats(app, &who, clock_now_ms(), &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
-
 /* ---- allowance ---- */
-
-static int get_tiers(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = services_allowance_tiers(app, &who, &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
 
 static int put_tiers(http_req *r, void *ctx)
 {
@@ -421,24 +373,6 @@ static int put_tiers(http_req *r, void *ctx)
         (rc = services_allowance_tiers(app, &who, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
-}
-
-static int coming_of_age(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = services_coming_of_age(app, &who, clock_now_ms(), &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
-
-static int allowance_missing(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = services_allowance_missing(app, &who, clock_now_ms(), &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
 }
 
 static int recipients(http_req *r, void *ctx)
@@ -484,31 +418,34 @@ static int roster(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, ascii, utf8, rows);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/service-items", .h = list_items},
+    {"POST", "/api/v1/service-items", .create = item_create, .get = services_item_get},
+    {"GET", "/api/v1/service-items/{id}", .get = services_item_get},
+    {"PATCH", "/api/v1/service-items/{id}", .change = item_change, .get = services_item_get},
+    {"GET", "/api/v1/service-applications", .h = list_apps},
+    {"POST", "/api/v1/service-applications", .create = app_create, .get = services_app_get},
+    {"GET", "/api/v1/service-applications/{id}", .get = services_app_get},
+    {"PATCH", "/api/v1/service-applications/{id}", .change = app_change, .get = services_app_get},
+    {"POST", "/api/v1/service-applications/{id}/submit", .h = submit_app},
+    {"POST", "/api/v1/service-applications/{id}/withdraw", .h = withdraw_app},
+    {"POST", "/api/v1/service-applications/{id}/review", .change = app_review, .get = services_app_get},
+    {"POST", "/api/v1/service-applications/{id}/materials", .h = upload_material, .flags = HTTP_UPLOAD},
+    {"GET", "/api/v1/service-applications/{id}/materials/{mid}", .h = get_material},
+    {"DELETE", "/api/v1/service-applications/{id}/materials/{mid}", .h = delete_material},
+    {"GET", "/api/v1/service-applications/{id}/documents/{kind}", .h = get_document},
+    {"POST", "/api/v1/services/sweep", .h = sweep},
+    {"GET", "/api/v1/stats/services", .with = at_now, .fn = APP_FN(services_stats)},
+    {"GET", "/api/v1/allowance/tiers", .read = services_allowance_tiers},
+    {"PUT", "/api/v1/allowance/tiers", .h = put_tiers},
+    {"GET", "/api/v1/allowance/coming-of-age", .with = at_now, .fn = APP_FN(services_coming_of_age)},
+    {"GET", "/api/v1/allowance/missing", .with = at_now, .fn = APP_FN(services_allowance_missing)},
+    {"GET", "/api/v1/allowance/recipients", .h = recipients},
+    {"GET", "/api/v1/allowance/roster", .h = roster},
+    {"GET", "/verify/{code}", .h = verify, .flags = HTTP_PUBLIC},
+};
+
 int services_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/service-items", list_items, app, 0);
-    http_route(srv, "POST", "/api/v1/service-items", create_item, app, 0);
-    http_route(srv, "GET", "/api/v1/service-items/{id}", get_item, app, 0);
-    http_route(srv, "PATCH", "/api/v1/service-items/{id}", patch_item, app, 0);
-    http_route(srv, "GET", "/api/v1/service-applications", list_apps, app, 0);
-    http_route(srv, "POST", "/api/v1/service-applications", create_app, app, 0);
-    http_route(srv, "GET", "/api/v1/service-applications/{id}", get_app, app, 0);
-    http_route(srv, "PATCH", "/api/v1/service-applications/{id}", patch_app, app, 0);
-    http_route(srv, "POST", "/api/v1/service-applications/{id}/submit", submit_app, app, 0);
-    http_route(srv, "POST", "/api/v1/service-applications/{id}/withdraw", withdraw_app, app, 0);
-    http_route(srv, "POST", "/api/v1/service-applications/{id}/review", review_app, app, 0);
-    http_route(srv, "POST", "/api/v1/service-applications/{id}/materials", upload_material, app, HTTP_UPLOAD);
-    http_route(srv, "GET", "/api/v1/service-applications/{id}/materials/{mid}", get_material, app, 0);
-    http_route(srv, "DELETE", "/api/v1/service-applications/{id}/materials/{mid}", delete_material, app, 0);
-    http_route(srv, "GET", "/api/v1/service-applications/{id}/documents/{kind}", get_document, app, 0);
-    http_route(srv, "POST", "/api/v1/services/sweep", sweep, app, 0);
-    http_route(srv, "GET", "/api/v1/stats/services", stats, app, 0);
-    http_route(srv, "GET", "/api/v1/allowance/tiers", get_tiers, app, 0);
-    http_route(srv, "PUT", "/api/v1/allowance/tiers", put_tiers, app, 0);
-    http_route(srv, "GET", "/api/v1/allowance/coming-of-age", coming_of_age, app, 0);
-    http_route(srv, "GET", "/api/v1/allowance/missing", allowance_missing, app, 0);
-    http_route(srv, "GET", "/api/v1/allowance/recipients", recipients, app, 0);
-    http_route(srv, "GET", "/api/v1/allowance/roster", roster, app, 0);
-    http_route(srv, "GET", "/verify/{code}", verify, app, HTTP_PUBLIC);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }

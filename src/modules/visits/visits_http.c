@@ -5,7 +5,6 @@
 
 #include "base/str.h"
 #include "modules/visits/visits_http.h"
-#include "store/upload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -152,11 +151,7 @@ static int photo_get(http_req *r, void *ctx)
         return rc;
     /* a photo of a resident's home is not kept by the browser or anything between (a shared office
      * computer, a proxy); the web app asks again when it shows it again */
-    http_add_header(r, "Cache-Control", "no-store");
-    http_add_header(r, "X-Content-Type-Options", "nosniff");
-    rc = http_reply_bytes(r, 200, ctype, data, size);
-    upload_free(data, size);
-    return rc;
+    return app_reply_file(r, ctype, data, size);
 }
 
 /* ---- problems ---- */
