@@ -22,25 +22,10 @@ static int list(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, elections_create, elections_get, "/api/v1/elections");
-}
-
-static int get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, elections_get);
-}
-
-static int stage(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, elections_stage, elections_get);
-}
-
 typedef int (*child_create_fn)(nx_app *, const nx_principal *, int64_t, json_t *, int64_t *, nx_err *);
 
-/* POST …/{id}/<children>: the rules create a child; 201 with the election. */
-static int child_create(http_req *r, nx_app *app, child_create_fn fn)
+/* POST …/{id}/<children>: the rules (fn, a child_create_fn) create a child; 201 with the election. */
+static int child_create(http_req *r, nx_app *app, app_fn fn)
 {
     nx_principal who = app_principal(r);
     int64_t id = 0, cid = 0;
@@ -48,24 +33,11 @@ static int child_create(http_req *r, nx_app *app, child_create_fn fn)
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
         return rc;
-    rc = fn(app, &who, id, in, &cid, http_err(r));
+    rc = ((child_create_fn)fn)(app, &who, id, in, &cid, http_err(r));
     if (rc || (rc = elections_get(app, &who, id, &out, http_err(r))))
         return rc;
     json_object_set_new(out, "created_id", json_integer(cid));
     return http_reply_json(r, 201, out);
-}
-
-static int nominate(http_req *r, void *ctx)
-{
-    return child_create(r, ctx, elections_nominate);
-}
-static int object(http_req *r, void *ctx)
-{
-    return child_create(r, ctx, elections_object);
-}
-static int vote(http_req *r, void *ctx)
-{
-    return child_create(r, ctx, elections_vote);
 }
 
 typedef int (*child_change_fn)(nx_app *, const nx_principal *, int64_t, int64_t, json_t *, nx_err *);
@@ -94,24 +66,6 @@ static int answer(http_req *r, void *ctx)
     return child_change(r, ctx, "oid", elections_answer);
 }
 
-static int result(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, elections_result);
-}
-
-static int honours(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = elections_honours(ctx, &who, community, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
 static int certificate(http_req *r, void *ctx)
 {
     nx_principal who = app_principal(r);
@@ -127,19 +81,22 @@ static int certificate(http_req *r, void *ctx)
     return rc;
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/elections", .h = list},
+    {"POST", "/api/v1/elections", .create = elections_create, .get = elections_get},
+    {"GET", "/api/v1/elections/honours", .community = elections_honours},
+    {"GET", "/api/v1/elections/{id}", .get = elections_get},
+    {"POST", "/api/v1/elections/{id}/stage", .change = elections_stage, .get = elections_get},
+    {"POST", "/api/v1/elections/{id}/nominations", .with = child_create, .fn = APP_FN(elections_nominate)},
+    {"POST", "/api/v1/elections/{id}/nominations/{nid}/review", .h = review},
+    {"GET", "/api/v1/elections/{id}/nominations/{nid}/certificate.pdf", .h = certificate},
+    {"POST", "/api/v1/elections/{id}/objections", .with = child_create, .fn = APP_FN(elections_object)},
+    {"POST", "/api/v1/elections/{id}/objections/{oid}/answer", .h = answer},
+    {"POST", "/api/v1/elections/{id}/ballots", .with = child_create, .fn = APP_FN(elections_vote)},
+    {"GET", "/api/v1/elections/{id}/result", .get = elections_result},
+};
+
 int elections_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/elections", list, app, 0);
-    http_route(srv, "POST", "/api/v1/elections", create, app, 0);
-    http_route(srv, "GET", "/api/v1/elections/honours", honours, app, 0);
-    http_route(srv, "GET", "/api/v1/elections/{id}", get, app, 0);
-    http_route(srv, "POST", "/api/v1/elections/{id}/stage", stage, app, 0);
-    http_route(srv, "POST", "/api/v1/elections/{id}/nominations", nominate, app, 0);
-    http_route(srv, "POST", "/api/v1/elections/{id}/nominations/{nid}/review", review, app, 0);
-    http_route(srv, "GET", "/api/v1/elections/{id}/nominations/{nid}/certificate.pdf", certificate, app, 0);
-    http_route(srv, "POST", "/api/v1/elections/{id}/objections", object, app, 0);
-    http_route(srv, "POST", "/api/v1/elections/{id}/objections/{oid}/answer", answer, app, 0);
-    http_route(srv, "POST", "/api/v1/elections/{id}/ballots", vote, app, 0);
-    http_route(srv, "GET", "/api/v1/elections/{id}/result", result, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
