@@ -24,47 +24,9 @@ static int member_list(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int member_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, grid_member_get);
-}
-
-static int member_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, grid_member_create, grid_member_get, "/api/v1/grid-members");
-}
-
-static int member_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, grid_member_update, grid_member_get);
-}
-
 static int inc_list(http_req *r, void *ctx)
 {
     return visits_http_list(r, ctx, grid_incident_list);
-}
-
-static int inc_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, grid_incident_create, grid_incident_get, "/api/v1/incidents");
-}
-
-static int inc_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, grid_incident_get);
-}
-
-static int inc_dispatch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, grid_incident_dispatch, grid_incident_get);
-}
-static int inc_handle(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, grid_incident_handle, grid_incident_get);
-}
-static int inc_close(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, grid_incident_close, grid_incident_get);
 }
 
 static int inc_photo(http_req *r, void *ctx)
@@ -72,18 +34,21 @@ static int inc_photo(http_req *r, void *ctx)
     return visits_http_photo(r, ctx, "incident");
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/grid-members", .h = member_list},
+    {"POST", "/api/v1/grid-members", .create = grid_member_create, .get = grid_member_get},
+    {"GET", "/api/v1/grid-members/{id}", .get = grid_member_get},
+    {"PATCH", "/api/v1/grid-members/{id}", .change = grid_member_update, .get = grid_member_get},
+    {"GET", "/api/v1/incidents", .h = inc_list},
+    {"POST", "/api/v1/incidents", .create = grid_incident_create, .get = grid_incident_get},
+    {"GET", "/api/v1/incidents/{id}", .get = grid_incident_get},
+    {"POST", "/api/v1/incidents/{id}/dispatch", .change = grid_incident_dispatch, .get = grid_incident_get},
+    {"POST", "/api/v1/incidents/{id}/handle", .change = grid_incident_handle, .get = grid_incident_get},
+    {"POST", "/api/v1/incidents/{id}/close", .change = grid_incident_close, .get = grid_incident_get},
+    {"POST", "/api/v1/incidents/{id}/photos", .h = inc_photo, .flags = HTTP_UPLOAD},
+};
+
 int grid_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/grid-members", member_list, app, 0);
-    http_route(srv, "POST", "/api/v1/grid-members", member_create, app, 0);
-    http_route(srv, "GET", "/api/v1/grid-members/{id}", member_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/grid-members/{id}", member_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/incidents", inc_list, app, 0);
-    http_route(srv, "POST", "/api/v1/incidents", inc_create, app, 0);
-    http_route(srv, "GET", "/api/v1/incidents/{id}", inc_get, app, 0);
-    http_route(srv, "POST", "/api/v1/incidents/{id}/dispatch", inc_dispatch, app, 0);
-    http_route(srv, "POST", "/api/v1/incidents/{id}/handle", inc_handle, app, 0);
-    http_route(srv, "POST", "/api/v1/incidents/{id}/close", inc_close, app, 0);
-    http_route(srv, "POST", "/api/v1/incidents/{id}/photos", inc_photo, app, HTTP_UPLOAD);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
