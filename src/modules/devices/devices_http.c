@@ -67,11 +67,6 @@ static int device_update(nx_app *app, const nx_principal *who, int64_t id, json_
     return rc ? rc : devices_update(app, who, id, &in, e);
 }
 
-static int create_device(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, device_create, devices_get, "/api/v1/devices");
-}
-
 static int list_devices(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -93,16 +88,6 @@ static int list_devices(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int get_device(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, devices_get);
-}
-
-static int patch_device(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, device_update, devices_get);
-}
-
 /* Staff vouch for a device flagged as taken over: the body is an empty object. */
 static const char *const no_fields[] = {NULL};
 
@@ -110,11 +95,6 @@ static int device_confirm(nx_app *app, const nx_principal *who, int64_t id, json
 {
     int rc = json_only(body, no_fields, e);
     return rc ? rc : devices_confirm_identity(app, who, id, clock_now_ms(), e);
-}
-
-static int confirm_device(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, device_confirm, devices_get);
 }
 
 static int telemetry(http_req *r, nx_app *app, const char *what)
@@ -139,16 +119,6 @@ static int device_positions(http_req *r, void *ctx)
 static int device_readings(http_req *r, void *ctx)
 {
     return telemetry(r, ctx, "readings");
-}
-
-static int get_rules(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, devices_rules_get);
-}
-
-static int put_rules(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, devices_rules_put, devices_rules_get);
 }
 
 static const char *const states[] = {"open", "acknowledged", "resolved", "false_alarm", "active", NULL};
@@ -211,11 +181,6 @@ static int export_alerts(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, "alerts.xlsx", "报警记录.xlsx", rows);
 }
 
-static int get_alert(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, devices_alert_get);
-}
-
 static const char *const ack_fields[] = {"note", NULL};
 static const char *const resolve_fields[] = {"outcome", "note", "needs_followup", NULL};
 
@@ -258,11 +223,6 @@ static int alert_resolve(nx_app *app, const nx_principal *who, int64_t id, json_
         return nx_fail(e, NX_EINVAL, "outcome", "outcome 应为 resolved 或 false_alarm");
     bool false_alarm = outcome && strcmp(outcome, "false_alarm") == 0;
     return devices_alert_resolve(app, who, id, false_alarm, note, followup, clock_now_ms(), e);
-}
-
-static int resolve_alert(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, alert_resolve, devices_alert_get);
 }
 
 static int device_steps(http_req *r, void *ctx)
@@ -367,29 +327,32 @@ static int event_stream(http_req *r, void *ctx)
     return http_reply_sse(r, hub, http_sse_last_id(hub));
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/devices", .h = list_devices},
+    {"POST", "/api/v1/devices", .create = device_create, .get = devices_get},
+    {"GET", "/api/v1/devices/{id}", .get = devices_get},
+    {"PATCH", "/api/v1/devices/{id}", .change = device_update, .get = devices_get},
+    {"POST", "/api/v1/devices/{id}/confirm-identity", .change = device_confirm, .get = devices_get},
+    {"GET", "/api/v1/devices/{id}/positions", .h = device_positions},
+    {"GET", "/api/v1/devices/{id}/readings", .h = device_readings},
+    {"GET", "/api/v1/devices/{id}/steps", .h = device_steps},
+    {"GET", "/api/v1/devices/{id}/commands", .h = list_commands},
+    {"POST", "/api/v1/devices/{id}/commands", .h = create_command},
+    {"POST", "/api/v1/devices/{id}/commands/{cid}/cancel", .h = cancel_command},
+    {"GET", "/api/v1/stats/devices", .h = device_stats},
+    {"GET", "/api/v1/residents/{id}/alert-rules", .get = devices_rules_get},
+    {"PUT", "/api/v1/residents/{id}/alert-rules", .change = devices_rules_put, .get = devices_rules_get},
+    {"GET", "/api/v1/alerts", .h = list_alerts},
+    {"GET", "/api/v1/alerts/export", .h = export_alerts},
+    {"GET", "/api/v1/alerts/{id}", .get = devices_alert_get},
+    {"POST", "/api/v1/alerts/{id}/acknowledge", .h = ack_alert},
+    {"POST", "/api/v1/alerts/{id}/resolve", .change = alert_resolve, .get = devices_alert_get},
+};
+
 int devices_routes(http_server *srv, nx_app *app)
 {
     http_sse_hub *hub = NULL;
     if (http_sse_hub_new(srv, DEVICES_SSE_HUB, 20, stream_filter, NULL, &hub) == 0)
         http_route(srv, "GET", "/api/v1/events/stream", event_stream, hub, 0);
-    http_route(srv, "GET", "/api/v1/devices", list_devices, app, 0);
-    http_route(srv, "POST", "/api/v1/devices", create_device, app, 0);
-    http_route(srv, "GET", "/api/v1/devices/{id}", get_device, app, 0);
-    http_route(srv, "PATCH", "/api/v1/devices/{id}", patch_device, app, 0);
-    http_route(srv, "POST", "/api/v1/devices/{id}/confirm-identity", confirm_device, app, 0);
-    http_route(srv, "GET", "/api/v1/devices/{id}/positions", device_positions, app, 0);
-    http_route(srv, "GET", "/api/v1/devices/{id}/readings", device_readings, app, 0);
-    http_route(srv, "GET", "/api/v1/devices/{id}/steps", device_steps, app, 0);
-    http_route(srv, "GET", "/api/v1/devices/{id}/commands", list_commands, app, 0);
-    http_route(srv, "POST", "/api/v1/devices/{id}/commands", create_command, app, 0);
-    http_route(srv, "POST", "/api/v1/devices/{id}/commands/{cid}/cancel", cancel_command, app, 0);
-    http_route(srv, "GET", "/api/v1/stats/devices", device_stats, app, 0);
-    http_route(srv, "GET", "/api/v1/residents/{id}/alert-rules", get_rules, app, 0);
-    http_route(srv, "PUT", "/api/v1/residents/{id}/alert-rules", put_rules, app, 0);
-    http_route(srv, "GET", "/api/v1/alerts", list_alerts, app, 0);
-    http_route(srv, "GET", "/api/v1/alerts/export", export_alerts, app, 0);
-    http_route(srv, "GET", "/api/v1/alerts/{id}", get_alert, app, 0);
-    http_route(srv, "POST", "/api/v1/alerts/{id}/acknowledge", ack_alert, app, 0);
-    http_route(srv, "POST", "/api/v1/alerts/{id}/resolve", resolve_alert, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }

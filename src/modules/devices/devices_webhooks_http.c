@@ -18,26 +18,6 @@ static int h_list(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int h_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, devices_webhook_create, devices_webhook_get, "/api/v1/webhooks");
-}
-
-static int h_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, devices_webhook_get);
-}
-
-static int h_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, devices_webhook_update, devices_webhook_get);
-}
-
-static int h_delete(http_req *r, void *ctx)
-{
-    return app_http_delete(r, ctx, devices_webhook_delete);
-}
-
 static int h_deliveries(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -52,13 +32,16 @@ static int h_deliveries(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/webhooks", .h = h_list},
+    {"POST", "/api/v1/webhooks", .create = devices_webhook_create, .get = devices_webhook_get},
+    {"GET", "/api/v1/webhooks/{id}", .get = devices_webhook_get},
+    {"PATCH", "/api/v1/webhooks/{id}", .change = devices_webhook_update, .get = devices_webhook_get},
+    {"DELETE", "/api/v1/webhooks/{id}", .del = devices_webhook_delete},
+    {"GET", "/api/v1/webhooks/{id}/deliveries", .h = h_deliveries},
+};
+
 int devices_webhooks_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/webhooks", h_list, app, 0);
-    http_route(srv, "POST", "/api/v1/webhooks", h_create, app, 0);
-    http_route(srv, "GET", "/api/v1/webhooks/{id}", h_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/webhooks/{id}", h_patch, app, 0);
-    http_route(srv, "DELETE", "/api/v1/webhooks/{id}", h_delete, app, 0);
-    http_route(srv, "GET", "/api/v1/webhooks/{id}/deliveries", h_deliveries, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
