@@ -30,11 +30,6 @@ static int resident_update(nx_app *app, const nx_principal *who, int64_t id, jso
     return rc ? rc : people_resident_update(app, who, id, &in, e);
 }
 
-static int create_resident(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, resident_create, people_resident_get, "/api/v1/residents");
-}
-
 
 /* The hot read path: the text is written once into a buffer that libmicrohttpd sends as it is. */
 static int get_resident(http_req *r, void *ctx)
@@ -52,11 +47,6 @@ static int get_resident(http_req *r, void *ctx)
         return rc;
     }
     return http_reply_json_text(r, 200, &body);
-}
-
-static int patch_resident(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, resident_update, people_resident_get);
 }
 
 static int reveal_resident(http_req *r, void *ctx)
@@ -167,21 +157,6 @@ static int household_update(nx_app *app, const nx_principal *who, int64_t id, js
     return rc ? rc : people_household_update(app, who, id, &in, e);
 }
 
-static int create_household(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, household_create, people_household_get, "/api/v1/households");
-}
-
-static int patch_household(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, household_update, people_household_get);
-}
-
-static int get_household(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, people_household_get);
-}
-
 static int list_households(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -267,19 +242,22 @@ static int import_handler(http_req *r, void *ctx)
     return http_reply_json(r, 200, report);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/residents", .h = list_residents},
+    {"POST", "/api/v1/residents", .create = resident_create, .get = people_resident_get},
+    {"GET", "/api/v1/residents/{id}", .h = get_resident},
+    {"PATCH", "/api/v1/residents/{id}", .change = resident_update, .get = people_resident_get},
+    {"POST", "/api/v1/residents/{id}/reveal", .h = reveal_resident},
+    {"GET", "/api/v1/households", .h = list_households},
+    {"POST", "/api/v1/households", .create = household_create, .get = people_household_get},
+    {"GET", "/api/v1/households/{id}", .get = people_household_get},
+    {"PATCH", "/api/v1/households/{id}", .change = household_update, .get = people_household_get},
+    {"GET", "/api/v1/residents/export", .h = export_handler},
+    {"GET", "/api/v1/residents/import/template", .h = template_handler},
+    {"POST", "/api/v1/residents/import", .h = import_handler, .flags = HTTP_UPLOAD},
+};
+
 int people_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/residents", list_residents, app, 0);
-    http_route(srv, "POST", "/api/v1/residents", create_resident, app, 0);
-    http_route(srv, "GET", "/api/v1/residents/{id}", get_resident, app, 0);
-    http_route(srv, "PATCH", "/api/v1/residents/{id}", patch_resident, app, 0);
-    http_route(srv, "POST", "/api/v1/residents/{id}/reveal", reveal_resident, app, 0);
-    http_route(srv, "GET", "/api/v1/households", list_households, app, 0);
-    http_route(srv, "POST", "/api/v1/households", create_household, app, 0);
-    http_route(srv, "GET", "/api/v1/households/{id}", get_household, app, 0);
-    http_route(srv, "PATCH", "/api/v1/households/{id}", patch_household, app, 0);
-    http_route(srv, "GET", "/api/v1/residents/export", export_handler, app, 0);
-    http_route(srv, "GET", "/api/v1/residents/import/template", template_handler, app, 0);
-    http_route(srv, "POST", "/api/v1/residents/import", import_handler, app, HTTP_UPLOAD);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
