@@ -327,21 +327,6 @@ static int user_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
     return users_get(app->db, who, id, out, e);
 }
 
-static int users_create_h(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, user_create, user_get, "/api/v1/users");
-}
-
-static int users_get_h(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, user_get);
-}
-
-static int users_patch_h(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, user_update, user_get);
-}
-
 static int users_reset_h(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -418,22 +403,25 @@ static bool stream_alive(const http_auth *who, void *ctx)
     return session_alive(app->db, who->session_id, NULL) != NX_EAUTH;
 }
 
+static const app_route routes[] = {
+    {"POST", "/api/v1/auth/login", .h = login, .flags = HTTP_PUBLIC},
+    {"POST", "/api/v1/auth/logout", .h = logout},
+    {"GET", "/api/v1/me", .h = me},
+    {"POST", "/api/v1/me/password", .h = change_password},
+    {"PATCH", "/api/v1/me/preferences", .h = set_preferences},
+    {"GET", "/api/v1/users", .h = users_list_h},
+    {"POST", "/api/v1/users", .create = user_create, .get = user_get},
+    {"GET", "/api/v1/users/{id}", .get = user_get},
+    {"PATCH", "/api/v1/users/{id}", .change = user_update, .get = user_get},
+    {"POST", "/api/v1/users/{id}/password", .h = users_reset_h},
+    {"GET", "/api/v1/audit", .h = audit_h},
+    {"GET", "/api/v1/roles", .h = roles_h},
+};
+
 int accounts_routes(http_server *srv, nx_app *app)
 {
     http_set_authenticator(srv, authenticate, app);
     session_on_revoke(revoke_streams, srv);
     http_sse_set_check(srv, stream_alive, app);
-    http_route(srv, "POST", "/api/v1/auth/login", login, app, HTTP_PUBLIC);
-    http_route(srv, "POST", "/api/v1/auth/logout", logout, app, 0);
-    http_route(srv, "GET", "/api/v1/me", me, app, 0);
-    http_route(srv, "POST", "/api/v1/me/password", change_password, app, 0);
-    http_route(srv, "PATCH", "/api/v1/me/preferences", set_preferences, app, 0);
-    http_route(srv, "GET", "/api/v1/users", users_list_h, app, 0);
-    http_route(srv, "POST", "/api/v1/users", users_create_h, app, 0);
-    http_route(srv, "GET", "/api/v1/users/{id}", users_get_h, app, 0);
-    http_route(srv, "PATCH", "/api/v1/users/{id}", users_patch_h, app, 0);
-    http_route(srv, "POST", "/api/v1/users/{id}/password", users_reset_h, app, 0);
-    http_route(srv, "GET", "/api/v1/audit", audit_h, app, 0);
-    http_route(srv, "GET", "/api/v1/roles", roles_h, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
