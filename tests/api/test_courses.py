@@ -288,10 +288,35 @@ def test_course_books_its_room():
     check_eq(len([b for b in room_bookings(room) if b.get("course_id") == p["id"]]), 1, "approval booked the room")
 
 
+def test_teacher_hours_are_volunteer_hours():
+    """Recording the attendance of a session that has begun puts its length once into the volunteer
+    ledger of the teacher (a resident with a volunteer record), pending approval."""
+    staff, res = ctx["c_staff"], ctx["res"]
+    st, _, vol = staff.post("/api/v1/volunteers", {"resident_id": res[9]["id"]})
+    check_eq(st, 201, f"the teacher is a volunteer {vol}")
+    st, _, c = staff.post("/api/v1/courses", dict(BASE, title="剪纸", teacher_name="老人9", teacher_resident_id=res[9]["id"],
+                                                  sessions=[{"date": day(-2), "start": "09:00", "end": "10:30", "topic": "窗花"},
+                                                            {"date": day(20), "start": "09:00", "end": "10:30"}]))
+    check_eq(st, 201, f"a course with a session held {c}")
+    st, _, en = staff.post(f"/api/v1/courses/{c['id']}/enrolments", {"resident_id": res[8]["id"]})
+    check_eq(st, 201, f"enrol {en}")
+    st, _, cc = staff.get(f"/api/v1/courses/{c['id']}")
+    held, coming = cc["sessions"][0]["id"], cc["sessions"][1]["id"]
+    for s in (held, held, coming):
+        st, _, _ = staff.post(f"/api/v1/course-sessions/{s}/attendance", {"items": [{"enrolment_id": en["id"], "status": "present"}]})
+        check_eq(st, 200, "attendance recorded")
+    st, _, page = staff.get(f"/api/v1/volunteer-hours?volunteer_id={vol['id']}")
+    check_eq(st, 200, "the ledger")
+    check_eq([(h["minutes"], h["status"], h["served_on"]) for h in page["items"]], [(90, "pending", day(-2))],
+             f"one entry for the session held, none for the one to come: {page['items']}")
+    check("剪纸" in page["items"][0]["reason"], "the reason names the course")
+
+
 if __name__ == "__main__":
     try:
         run([test_setup, test_bad_input, test_proposal_approval, test_fcfs_waiting_list, test_lottery,
-             test_attendance_leave_feedback, test_course_books_its_room])
+             test_attendance_leave_feedback, test_course_books_its_room,
+             test_teacher_hours_are_volunteer_hours])
     finally:
         S.stop()
         S.cleanup()

@@ -73,7 +73,10 @@ int courses_lottery(nx_app *app, const nx_principal *who, int64_t course, const 
 void courses_lottery_key(const char *seed, int64_t resident_id, char out[65]);
 
 /* Attendance of a session: staff record {items: [{enrolment_id, status: present|absent|leave}]};
- * GET lists every enrolled person's status for the session. */
+ * GET lists every enrolled person's status for the session. Recording the attendance of a session
+ * that has begun, by staff who also keep the volunteers' ledger, puts the session's length once
+ * into the ledger of the teacher's volunteer record (a resident teacher who is a volunteer), pending
+ * approval: teachers' hours count as volunteer hours. */
 int courses_attendance_set(nx_app *app, const nx_principal *who, int64_t session, json_t *in, nx_err *e);
 int courses_attendance_get(nx_app *app, const nx_principal *who, int64_t session, json_t **out, nx_err *e);
 /* Ask for leave from a session that has not started {resident_id?}. */

@@ -28,9 +28,11 @@
 
 #include "base/clock.h"
 #include "base/jsonin.h"
+#include "base/log.h"
 #include "base/str.h"
 #include "modules/courses/courses_internal.h"
 #include "modules/venues/venues.h"
+#include "modules/volunteers/volunteers.h"
 #include "notify/outbox.h"
 #include "store/page.h"
 #include "store/query.h"
@@ -492,6 +494,54 @@ static int session_course(store_tx *tx, const nx_principal *who, int64_t session
     return rc ? rc : courses_load(tx, who, course, c, e);
 }
 
+/* Teachers' hours as volunteer hours: when staff who keep the volunteers' ledger record the
+ * attendance of a session that has begun, and the course's teacher is a resident with a volunteer
+ * record, the session's length goes into the ledger once, as a pending manual entry whose reason
+ * names the session ("授课：<course> <date> <start>（课次 #id）"), for the usual approval. The
+ * reason is the once-only key (a second recording of the same session adds nothing). Best effort
+ * after the attendance has committed: a failure is logged, never the attendance's answer. */
+static void teacher_hours(nx_app *app, const nx_principal *who, int64_t session, int64_t now)
+{
+    if (!perm_has(who, RIGHT_VOLUNTEER_MANAGE) && !perm_has(who, RIGHT_VOLUNTEER_DUTY))
+        return;
+    nx_err e;
+    nx_err_clear(&e);
+    store_tx *tx;
+    if (store_begin(app->db, STORE_READ, &tx, &e))
+        return;
+    store_param p[] = {P_INT(session)};
+    store_rows *r;
+    int64_t vid = 0, minutes = 0, have = 0;
+    char reason[200] = "", day[11] = "";
+    int rc = store_query(tx,
+                         "SELECT c.title, s.starts_at, s.ends_at, (SELECT v.id FROM volunteers v WHERE v.resident_id = "
+                         "c.teacher_resident_id AND v.status = 'active' ORDER BY v.id LIMIT 1) FROM course_sessions s "
+                         "JOIN courses c ON c.id = s.course_id WHERE s.id = $1 AND c.teacher_resident_id IS NOT NULL",
+                         p, 1, &r, &e);
+    if (rc == 0 && store_row(r) && store_int(r, 1) <= now && !store_isnull(r, 3)) {
+        char hm[6];
+        vid = store_int(r, 3);
+        minutes = (store_int(r, 2) - store_int(r, 1)) / 60000;
+        venues_local_parts(store_int(r, 1), day, hm);
+        snprintf(reason, sizeof reason, "授课：%s %s %s（课次 #%lld）", store_text(r, 0), day, hm, (long long)session);
+    }
+    if (rc == 0)
+        rc = store_rows_end(r, &e);
+    if (rc == 0 && vid) {
+        store_param q[] = {P_INT(vid), P_TEXT(reason)};
+        rc = store_one_int(tx, "SELECT COUNT(*) FROM volunteer_hours WHERE volunteer_id = $1 AND reason = $2", q, 2, &have, &e);
+    }
+    store_rollback(tx);
+    if (rc || !vid || have || minutes <= 0)
+        return;
+    json_t *in = json_pack("{s:I, s:f, s:s, s:s}", "volunteer_id", (json_int_t)vid, "hours",
+                           (double)(minutes > 24 * 60 ? 24 * 60 : minutes) / 60.0, "served_on", day, "reason", reason);
+    int64_t id = 0;
+    if (volunteers_hours_add(app, who, in, &id, &e))
+        nx_log(LOG_WARN, "courses.teacher_hours_failed session=%lld code=%s", (long long)session, nx_code_name(e.code));
+    json_decref(in);
+}
+
 int courses_attendance_set(nx_app *app, const nx_principal *who, int64_t session, json_t *in, nx_err *e)
 {
     static const char *const keys[] = {"items", NULL};
@@ -547,7 +597,10 @@ int courses_attendance_set(nx_app *app, const nx_principal *who, int64_t session
                              p, 5, NULL, e)))
             goto fail;
     }
-    return store_commit(tx, e);
+    if ((rc = store_commit(tx, e)))
+        return rc;
+    teacher_hours(app, who, session, now);
+    return 0;
 fail:
     store_rollback(tx);
     return rc;
