@@ -195,6 +195,7 @@ MATRIX = {
     "GET /api/v1/me": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "POST /api/v1/me/password": "422/- 422/- 422/- 422/- 422/- 422/- 422/- 422/-",
     "PATCH /api/v1/me/preferences": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
+    "GET /api/v1/message-costs": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/message-deliveries": "ok/- 403/- ok/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/message-preferences": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "PUT /api/v1/message-preferences": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",

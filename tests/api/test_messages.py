@@ -527,6 +527,26 @@ def test_notice_files():
     check(is_problem(st, resp, body, 404), "no such notice")
 
 
+def test_costs():
+    st, _, c = admin.get("/api/v1/message-costs")
+    check_eq(st, 200, f"this month's count {c}")
+    by = {x["channel"]: x for x in c["items"]}
+    sms_sent = len([d for d in deliveries(channel="sms") if d["status"] == "sent"])
+    check(sms_sent > 0 and by["sms"]["sent"] == sms_sent, f"the SMS sent, counted ({by['sms']} vs {sms_sent})")
+    check_eq(by["sms"]["cost_fen"], sms_sent * by["sms"]["unit_fen"], "priced per message in fen")
+    check_eq(c["total_fen"], sum(x["cost_fen"] for x in c["items"]), "the total")
+    sql_exec("UPDATE message_channel_prices SET unit_fen = 7 WHERE channel = 'sms'")
+    by = {x["channel"]: x for x in admin.get("/api/v1/message-costs")[2]["items"]}
+    check_eq((by["sms"]["unit_fen"], by["sms"]["cost_fen"]), (7, 7 * sms_sent), "the price is data")
+    st, _, old = admin.get("/api/v1/message-costs?month=2001-01")
+    check(st == 200 and old["month"] == "2001-01" and all(x["sent"] == 0 for x in old["items"]), f"another month {old}")
+    for bad in ("2026-13", "2026-1", "abc"):
+        st, resp, body = admin.get(f"/api/v1/message-costs?month={bad}")
+        check(is_problem(st, resp, body, 422, "month"), f"bad month {bad}")
+    st, resp, body = ctx["msg_lin"].get("/api/v1/message-costs")
+    check(is_problem(st, resp, body, 403), "residents see no costs")
+
+
 def test_end():
     S.cleanup()
     fake.close()
@@ -546,4 +566,4 @@ else:
 
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
-     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_notice_files, test_end]])
+     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_notice_files, test_costs, test_end]])

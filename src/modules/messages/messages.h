@@ -85,6 +85,10 @@ int messages_rules_put(nx_app *app, const nx_principal *who, json_t *in, nx_err 
 /* The delivery log in who's scope, newest first; filters status, channel, kind (NULL = any). */
 int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *status, const char *channel,
                              const char *kind, const char *cursor, int limit, json_t **out, nx_err *e);
+/* The messages sent in month "YYYY-MM" (NULL or "": this month, Beijing time) in who's scope, per
+ * channel, priced by message_channel_prices (fen, data): {"month", "items": [{channel, sent,
+ * unit_fen, cost_fen}], "total_fen"}. RIGHT_MESSAGE_ADMIN; NX_EINVAL (month). */
+int messages_costs(nx_app *app, const nx_principal *who, const char *month, json_t **out, nx_err *e);
 
 /* ---- notices and briefings (messages_notices.c) ---- */
 

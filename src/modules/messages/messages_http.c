@@ -134,6 +134,14 @@ static int list_page(http_req *r, nx_app *app, list_fn fn)
     return http_reply_json(r, 200, out);
 }
 
+static int message_costs(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    json_t *out;
+    int rc = messages_costs(ctx, &who, http_query(r, "month"), &out, http_err(r));
+    return rc ? rc : http_reply_json(r, 200, out);
+}
+
 static int list_notices(http_req *r, void *ctx)
 {
     return list_page(r, ctx, messages_notice_list);
@@ -266,6 +274,7 @@ int messages_routes(http_server *srv, nx_app *app)
     http_route(srv, "GET", "/api/v1/message-rules", list_rules, app, 0);
     http_route(srv, "PUT", "/api/v1/message-rules", put_rules, app, 0);
     http_route(srv, "GET", "/api/v1/message-deliveries", list_deliveries, app, 0);
+    http_route(srv, "GET", "/api/v1/message-costs", message_costs, app, 0);
     http_route(srv, "GET", "/api/v1/notices", list_notices, app, 0);
     http_route(srv, "POST", "/api/v1/notices", create_notice, app, 0);
     http_route(srv, "GET", "/api/v1/notices/{id}", get_notice, app, 0);

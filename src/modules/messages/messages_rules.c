@@ -12,6 +12,7 @@
 #include "secure/audit.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <string.h>
 
 static const char *const recipients[] = {"resident", "family", "assignee", "grid_worker", "duty", "escalation", NULL};
@@ -184,6 +185,15 @@ static json_t *delivery_row(store_rows *r)
     return o;
 }
 
+/* The deliveries of who's communities (the street's, one community's, or all). */
+static void delivery_scope(sqlq *q, const nx_principal *who)
+{
+    if (who->scope == SCOPE_STREET)
+        sqlq_add(q, " AND d.community_id IN (SELECT id FROM communities WHERE street_id = $%d)", P_INT(who->street_id));
+    else if (who->scope != SCOPE_ALL)
+        sqlq_add(q, " AND d.community_id = $%d", P_INT(who->community_id));
+}
+
 int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *status, const char *channel,
                              const char *kind, const char *cursor, int limit, json_t **out, nx_err *e)
 {
@@ -206,10 +216,7 @@ int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *s
     sqlq_init(&q, "SELECT d.id, d.event_id, d.notice_id, d.channel, d.user_id, d.resident_id, d.contact_kind, d.kind, "
                   "d.subject, d.title, d.body, d.link, d.urgent, d.status, d.attempts, d.next_at, d.last_error, "
                   "d.created_at, d.sent_at, d.updated_at, d.seq FROM message_deliveries d WHERE 1 = 1");
-    if (who->scope == SCOPE_STREET)
-        sqlq_add(&q, " AND d.community_id IN (SELECT id FROM communities WHERE street_id = $%d)", P_INT(who->street_id));
-    else if (who->scope != SCOPE_ALL)
-        sqlq_add(&q, " AND d.community_id = $%d", P_INT(who->community_id));
+    delivery_scope(&q, who);
     if (status)
         sqlq_add(&q, " AND d.status = $%d", P_TEXT(status));
     if (channel)
@@ -221,4 +228,60 @@ int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *s
     sqlq_sql(&q, " ORDER BY d.id DESC");
     store_page_spec s = {.limit = limit, .max = (int)app->cfg->page_max, .row = delivery_row};
     return store_page_read(app->db, &q, &s, out, e);
+}
+
+int messages_costs(nx_app *app, const nx_principal *who, const char *month, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_MESSAGE_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "无权查看消息费用");
+    char ym[8], first[11];
+    nx_date d;
+    if (month && *month) {
+        if (strlen(month) != 7 || month[4] != '-')
+            return nx_fail(e, NX_EINVAL, "month", "月份格式应为 YYYY-MM");
+        snprintf(first, sizeof first, "%s-01", month);
+        if (date_parse(first, &d))
+            return nx_fail(e, NX_EINVAL, "month", "月份格式应为 YYYY-MM");
+    } else {
+        d = date_today();
+        d.d = 1;
+    }
+    snprintf(ym, sizeof ym, "%04d-%02d", d.y, d.m);
+    nx_date next = {.y = d.m == 12 ? d.y + 1 : d.y, .m = d.m == 12 ? 1 : d.m + 1, .d = 1};
+    int64_t from = date_to_days(d) * 86400000LL - NX_TZ_OFFSET_MS, to = date_to_days(next) * 86400000LL - NX_TZ_OFFSET_MS;
+    /* one row per channel that has a price, sent or not: a message counts once it left (sent,
+     * delivered in the inbox, read) within the month, by the time it was sent */
+    sqlq q;
+    sqlq_init(&q, "SELECT p.channel, p.unit_fen, (SELECT count(*) FROM message_deliveries d WHERE d.channel = "
+                  "p.channel AND d.status IN ('sent', 'delivered', 'read')");
+    sqlq_add(&q, " AND d.sent_at >= $%d", P_INT(from));
+    sqlq_add(&q, " AND d.sent_at < $%d", P_INT(to));
+    delivery_scope(&q, who);
+    sqlq_sql(&q, ") FROM message_channel_prices p ORDER BY p.channel");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    if ((rc = sqlq_query(tx, &q, &r, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    json_t *items = json_array();
+    int64_t total = 0;
+    while (store_row(r)) {
+        int64_t unit = store_int(r, 1), sent = store_int(r, 2);
+        total += unit * sent;
+        json_array_append_new(items, json_pack("{s:s, s:I, s:I, s:I}", "channel", store_text(r, 0), "sent",
+                                               (json_int_t)sent, "unit_fen", (json_int_t)unit, "cost_fen",
+                                               (json_int_t)(unit * sent)));
+    }
+    rc = store_rows_end(r, e);
+    store_rollback(tx);
+    if (rc) {
+        json_decref(items);
+        return rc;
+    }
+    *out = json_pack("{s:s, s:o, s:I}", "month", ym, "items", items, "total_fen", (json_int_t)total);
+    return *out ? 0 : nx_fail(e, NX_ENOMEM, "", "内存不足");
 }

@@ -26,3 +26,4 @@ export const attendanceXlsx = (id) => `/api/v1/briefings/${id}/attendance.xlsx`
 export const attachToNotice = (id, file) =>
   request('POST', `/api/v1/notices/${id}/attachments`, { raw: file, contentType: file.type, query: { name: file.name } })
 export const noticePdf = (id) => `/api/v1/notices/${id}/notice.pdf`
+export const messageCosts = (query) => get('/api/v1/message-costs', query)

@@ -7,6 +7,7 @@ export default {
     grids: 'Grids', estates: 'Estates', tags: 'Tags', publishAt: 'Publish at', now: 'Empty: publish now',
     alsoSms: 'Also by SMS (held through quiet hours)', publishedOk: 'Published to {n} residents', scheduledOk: 'Scheduled',
     readSummary: '{read} of {total} have read it', unreadList: 'Not read yet', readList: 'Read', name: 'Name', grid: 'Grid', readAt: 'Read at',
+    costs: 'Monthly count and cost', thisMonth: 'This month', sentCount: 'Sent', unitPrice: 'Unit price', cost: 'Cost', costTotal: '{month}: {total} in all',
     attach: 'Attach', print: 'Print', attached: 'Attached: {name}',
     statuses: { published: 'Published', scheduled: 'Scheduled', failed: 'Not published', draft: 'Draft' },
     deliveries: 'Delivery log', channel: 'Channel', attempts: 'Attempts', error: 'Failure',

@@ -7,6 +7,7 @@ export default {
     grids: '选择网格', estates: '选择小区', tags: '选择标签（如独居、党员）', publishAt: '定时发布', now: '不填则立即发布',
     alsoSms: '同时发送短信（免打扰时段顺延）', publishedOk: '已发布，送达 {n} 位居民', scheduledOk: '已定时，到时自动发布',
     readSummary: '已读 {read} / 共 {total} 人', unreadList: '未读名单', readList: '已读', name: '姓名', grid: '网格', readAt: '阅读时间',
+    costs: '本月条数与费用', thisMonth: '本月', sentCount: '已发送（条）', unitPrice: '单价', cost: '费用', costTotal: '{month} 合计 {total}',
     attach: '附件', print: '打印', attached: '已上传附件：{name}',
     statuses: { published: '已发布', scheduled: '待发布', failed: '未发布', draft: '草稿' },
     deliveries: '发送记录', channel: '渠道', attempts: '尝试', error: '失败原因',
