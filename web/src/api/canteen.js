@@ -1,9 +1,14 @@
 // 幸福食堂 (issue 12): menus, the counter (diner search, card by QR code, price quote, idempotent
 // sales), meal cards with top-ups, orders and delivery lists, the daily and monthly reports. Amounts
 // are integers in fen (分) both ways; the pages format them with yuan() below.
-import { get, post, patch, withQuery } from './http'
+import { get, post, patch, request, withQuery } from './http'
 
 export const listMenus = (query) => get('/api/v1/canteen/menus', query)
+export const saveMenu = (body) => post('/api/v1/canteen/menus', body)
+export const listDishes = (query) => get('/api/v1/canteen/dishes', query)
+export const createDish = (body) => post('/api/v1/canteen/dishes', body)
+export const getPriceRules = (query) => get('/api/v1/canteen/price-rules', query)
+export const putPriceRules = (body) => request('PUT', '/api/v1/canteen/price-rules', { body })
 export const setItemSoldOut = (id, soldOut) => patch(`/api/v1/canteen/menu-items/${id}`, { sold_out: soldOut })
 export const searchDiners = (q) => get('/api/v1/canteen/diners', { q })
 export const cardByCode = (code) => get('/api/v1/canteen/cards', { code })
@@ -41,3 +46,15 @@ export function yuan(fen) {
 export function shanghaiDay(offset = 0) {
   return new Date(Date.now() + 8 * 3600000 + offset * 86400000).toISOString().slice(0, 10)
 }
+
+/** "12.5" (yuan typed by a person) to 1250 fen; null when empty, NaN when not a number. */
+export function toFen(text) {
+  const s = String(text ?? '').trim()
+  if (!s) return null
+  if (!/^\d+(\.\d{1,2})?$/.test(s)) return NaN
+  const [a, b = ''] = s.split('.')
+  return Number(a) * 100 + Number(b.padEnd(2, '0'))
+}
+
+/** 1250 fen to "12.50" for an input field ('' for null). */
+export const fenText = (fen) => (typeof fen === 'number' ? (fen / 100).toFixed(2) : '')

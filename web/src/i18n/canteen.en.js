@@ -1,6 +1,6 @@
 // The canteen (issue 12). Same keys as canteen.zh-CN.js.
 export default {
-  navCanteen: { group: 'Canteen', counter: 'Counter', cards: 'Meal cards', orders: 'Orders & delivery', menus: 'Menus', reports: 'Reports' },
+  navCanteen: { group: 'Canteen', dishes: 'Dishes', priceRules: 'Price rules', counter: 'Counter', cards: 'Meal cards', orders: 'Orders & delivery', menus: 'Menus', reports: 'Reports' },
   canteen: {
     meals: { breakfast: 'Breakfast', lunch: 'Lunch', dinner: 'Dinner' },
     scan: 'Scan card', scanHint: 'Scan the meal card QR code (the scanner presses Enter)', search: 'Name / pinyin / initials',
@@ -30,6 +30,20 @@ export default {
     verify: 'Verify log',
     dashTitle: 'Canteen', mealsToday: 'Meals today', ordersToday: 'Orders today', subsidyMonth: 'Subsidy this month', cardsCount: 'Cards',
     openCounter: 'Open the counter',
+    // editing: dishes, menus, price rules
+    dishName: 'Dish', category: 'Category', categories: { staple: 'Staple', main: 'Main', side: 'Side', soup: 'Soup', set: 'Set meal', drink: 'Drink' },
+    priceYuan: 'Price (yuan)', halfPrice: 'Half portion', halfHint: 'empty: no half portion', nutrition: 'Nutrition', allergens: 'Allergens',
+    markLabel: 'Marks', newDish: 'New dish', yuanBad: 'Enter an amount in yuan, at most two decimals',
+    newMenu: 'New menu', editMenu: 'Edit menu', noItems: 'No items yet: add dishes or set meals', pickDish: 'Pick a dish', setName: 'Set meal name',
+    unlimited: 'no limit', addDish: 'Add dish', addSet: 'Add set meal', removeItem: 'Remove',
+    newRule: 'New rule', editRule: 'Edit rule', ruleName: 'Rule', who: 'Applies to', payYuan: 'Pays (yuan)', validity: 'Valid',
+    disable: 'Disable', disableConfirm: 'Disable the rule "{name}"? Recorded sales keep it.', override: 'Personal override (resident {id})',
+    ageFrom: '{n}+ years', ageBand: '{a}–{b} years', everyone: 'Every diner', ageRange: 'Age band', tags: 'Tags', careLevel: 'Care level',
+    residence: 'Residence', perSlot: 'Subsidised per meal', reason: 'Reason',
+    fundings: { street: 'Street subsidy', charity: 'Charity', canteen: 'Canteen' },
+    tagCodes: { living_alone: 'Living alone', solitary: 'Solitary', low_income: 'Low income', extreme_poverty: 'Extreme poverty', disabled: 'Disabled', veteran: 'Veteran' },
+    careLevels: { none: 'None', normal: 'Normal', key: 'Key', frequent: 'Frequent' },
+    residences: { registered: 'Registered', resident: 'Resident', floating: 'Floating' },
   },
   mCanteen: {
     tile: 'Canteen', title: 'Community canteen', week: 'This week', order: 'Order', ordered: 'Ordered', cancel: 'Cancel',

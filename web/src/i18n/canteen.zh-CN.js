@@ -1,7 +1,7 @@
 // 幸福食堂 (issue 12): the canteen staff's console pages (收银台, 饭卡, 订餐与送餐, 报表), the
 // dashboard card and the resident pages (本周菜单, 订餐, 我的订餐, 饭卡).
 export default {
-  navCanteen: { group: '幸福食堂', counter: '收银台', cards: '饭卡', orders: '订餐与送餐', menus: '菜单', reports: '报表' },
+  navCanteen: { group: '幸福食堂', dishes: '菜品', priceRules: '价格规则', counter: '收银台', cards: '饭卡', orders: '订餐与送餐', menus: '菜单', reports: '报表' },
   canteen: {
     meals: { breakfast: '早餐', lunch: '午餐', dinner: '晚餐' },
     scan: '扫码或刷卡', scanHint: '扫描饭卡二维码（扫码枪扫完自动回车）', search: '姓名 / 拼音 / 首字母',
@@ -33,6 +33,20 @@ export default {
     topups: '充值', month: '月份', rows: '明细 {n} 行', sales: '销售流水', reverse: '冲正', reverseReason: '冲正原因',
     reversed: '已冲正', reversal: '冲正记录', chainOk: '流水哈希链校验通过（{n} 条）', chainBad: '流水哈希链在第 {seq} 条断开：记录被改动过',
     verify: '校验流水',
+    // editing: dishes, menus, price rules
+    dishName: '菜名', category: '类别', categories: { staple: '主食', main: '主菜', side: '配菜', soup: '汤', set: '套餐', drink: '饮品' },
+    priceYuan: '价格（元）', halfPrice: '半份价', halfHint: '不设则无半份', nutrition: '营养说明', allergens: '过敏提示',
+    markLabel: '标记', newDish: '新增菜品', yuanBad: '请输入金额（元），最多两位小数',
+    newMenu: '新建菜单', editMenu: '编辑菜单', noItems: '还没有菜单项，请添加菜品或套餐', pickDish: '选择菜品', setName: '套餐名称',
+    unlimited: '不限', addDish: '添加菜品', addSet: '添加套餐', removeItem: '移除',
+    newRule: '新增规则', editRule: '编辑规则', ruleName: '规则名称', who: '适用对象', payYuan: '应付（元）', validity: '有效期',
+    disable: '停用', disableConfirm: '停用规则“{name}”？已有的销售记录不受影响。', override: '个人特批（居民 {id}）',
+    ageFrom: '{n} 岁以上', ageBand: '{a}–{b} 岁', everyone: '所有就餐人', ageRange: '年龄段', tags: '标签', careLevel: '关爱等级',
+    residence: '居住情况', perSlot: '每餐补贴次数', reason: '特批理由',
+    fundings: { street: '街道补贴', charity: '慈善捐助', canteen: '食堂让利' },
+    tagCodes: { living_alone: '独居', solitary: '孤寡', low_income: '低保', extreme_poverty: '特困', disabled: '残疾', veteran: '优抚' },
+    careLevels: { none: '无', normal: '一般', key: '重点', frequent: '高频' },
+    residences: { registered: '户籍', resident: '常住', floating: '流动' },
     // dashboard
     dashTitle: '幸福食堂', mealsToday: '今日就餐', ordersToday: '今日订餐', subsidyMonth: '本月补贴', cardsCount: '饭卡',
     openCounter: '打开收银台',
