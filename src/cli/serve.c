@@ -16,6 +16,7 @@
 #include "cli/flags.h"
 #include "gateway/mqtt.h"
 #include "http/http.h"
+#include "modules/council/council.h"
 #include "modules/devices/devices_webhooks.h"
 #include "modules/library/library.h"
 #include "modules/party/party.h"
@@ -65,7 +66,7 @@ typedef struct {
     store_ticker_options sweep_o;
     library_ticker *library;
     store_ticker *venues; /* rooms' no-show release */
-    store_ticker *jobs[2]; /* the modules' periodic jobs (start_jobs) */
+    store_ticker *jobs[3]; /* the modules' periodic jobs (start_jobs) */
     messages_sender *msg;
     http_server *srv;
     cli_devices *devs;
@@ -92,7 +93,8 @@ static void serving_stop(serving *sv)
 }
 
 /* The modules' periodic jobs written as a tick function (store/ticker.h), each on a ticker of its own
- * name, the first tick at start: the volunteers' shift reminders, the party's dues reminders. */
+ * name, the first tick at start: the volunteers' shift reminders, the party's dues reminders, the
+ * council's overdue milestones and steps. */
 static int start_jobs(serving *sv, nx_err *e)
 {
     static const struct {
@@ -100,7 +102,8 @@ static int start_jobs(serving *sv, nx_err *e)
         int64_t period_ms;
         store_tick_fn fn;
     } jobs[] = {{"volunteers.ticker", VOLUNTEERS_TICK_MS, volunteers_tick_job},
-                {"party.ticker", PARTY_TICK_MS, party_tick_job}};
+                {"party.ticker", PARTY_TICK_MS, party_tick_job},
+                {"council.ticker", COUNCIL_TICK_MS, council_tick_job}};
     _Static_assert(sizeof jobs / sizeof jobs[0] == sizeof sv->jobs / sizeof sv->jobs[0], "one ticker per job");
     for (size_t i = 0; i < sizeof jobs / sizeof jobs[0]; i++) {
         store_ticker_options o = {

@@ -306,7 +306,8 @@ def test_member_roles_and_removal():
     st, _, m2 = staff.patch(f"/api/v1/council-members/{m['id']}", {"role": "member"})
     check_eq((st, m2.get("role"), m2.get("role_label")), (200, "member", "议事会成员"), f"role changed {m2}")
     before = staff.get(f"/api/v1/council-members?estate_id={est}")[2]["items"]
-    for body, field in (({"role": "chair"}, "role"), ({}, "role"), ({"active": "no"}, "active"), ({"estate_id": 1}, "estate_id")):
+    for body, field in (({"role": "chair"}, "role"), ({}, "role"), ({"active": "no"}, "active"), ({"estate_id": 1}, "estate_id"),
+                        ({"role": "member", "active": None}, "active"), ({"role": None}, "role")):
         st, resp, out = staff.patch(f"/api/v1/council-members/{m['id']}", body)
         check(is_problem(st, resp, out, 422, field), f"bad change {body}: {st} {out}")
     st, resp, out = zhou.patch(f"/api/v1/council-members/{m['id']}", {"role": "representative"})

@@ -754,7 +754,12 @@ int council_member_update(nx_app *app, const nx_principal *who, int64_t id, json
     const char *role = NULL;
     bool active = true;
     int rc, has_active;
-    if ((rc = cx_need_staff(who, e)) || (rc = json_only(in, allowed, e)) || (rc = role_read(in, false, &role, e)))
+    if ((rc = cx_need_staff(who, e)) || (rc = json_only(in, allowed, e)))
+        return rc;
+    for (int i = 0; allowed[i]; i++)
+        if (json_is_null_field(in, allowed[i]))
+            return nx_fail(e, NX_EINVAL, allowed[i], "%s 不能为空", allowed[i]);
+    if ((rc = role_read(in, false, &role, e)))
         return rc;
     if ((has_active = json_get_bool(in, "active", false, &active, e)) < 0)
         return has_active;

@@ -41,7 +41,12 @@
  *   poll.closed       {poll_id, decision_id, estate_id, valid, ballots, eligible}
  *   decision.made     {decision_id, topic_id, meeting_id, estate_id}
  *   decision.progress {decision_id, estate_id, progress_id, done}
- *   decision.done     {decision_id, topic_id, estate_id} */
+ *   decision.done     {decision_id, topic_id, estate_id}
+ *   progress.overdue  {decision_id, progress_id, estate_id, due_on} — a follow-up milestone (督办节点)
+ *                     not done by its due_on ("YYYY-MM-DD"), of a decision not yet done; once per milestone
+ *   topic.step_overdue {topic_id, estate_id, step, step_name, due_on} — a topic's current consultation
+ *                     step past its due_on; once per step
+ * The two overdue events come from the council's ticker (council_tick), the day after the due date. */
 #define COUNCIL_EV_TOPIC_RAISED "council.topic.raised"
 #define COUNCIL_EV_TOPIC_MERGED "council.topic.merged"
 #define COUNCIL_EV_TOPIC_ADVANCED "council.topic.advanced"
@@ -52,6 +57,8 @@
 #define COUNCIL_EV_DECISION_MADE "council.decision.made"
 #define COUNCIL_EV_DECISION_PROGRESS "council.decision.progress"
 #define COUNCIL_EV_DECISION_DONE "council.decision.done"
+#define COUNCIL_EV_PROGRESS_OVERDUE "council.progress.overdue"
+#define COUNCIL_EV_STEP_OVERDUE "council.topic.step_overdue"
 
 /* List filters; 0 / NULL = any. */
 typedef struct council_filter {
@@ -178,6 +185,18 @@ int council_poll_result(nx_app *app, const nx_principal *who, int64_t id, json_t
 
 /* {raised, open, decided, done, overdue, polls_open} in scope (community_id narrows). COUNCIL_MANAGE. */
 int council_stats(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
+
+/* ---- the ticker (council_ticker.c) ---- */
+/* The council's periodic work at now_ms: every follow-up milestone and every current topic step whose
+ * due_on is before now_ms's local date (Shanghai), not done and not announced yet, gets its overdue
+ * event (above) and is marked announced, in one write transaction — once per row, whatever the number
+ * of ticks or processes. At most 500 rows of each kind per call. *report (may be NULL) gets
+ * {milestones, steps}, the events emitted. 0 or the store's error. Blocking. */
+int council_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e);
+/* council_tick as a store_tick_fn (ctx: the nx_app), for the server's leader-elected ticker
+ * "council.ticker" (every COUNCIL_TICK_MS). */
+int council_tick_job(void *app, int64_t now_ms, nx_err *e);
+#define COUNCIL_TICK_MS (10 * 60 * 1000LL)
 
 /* ---- HTTP (council_http.c) ---- */
 int council_routes(http_server *srv, nx_app *app);

@@ -9,7 +9,8 @@
  * unknown choice names "choice", the register holds no choice and the tally no voter, the counts equal
  * the register, a closed poll refuses a ballot naming "status". A council-only poll below its minimum
  * turnout closes "not valid". The follow-up completes the decision and its topic; every step wrote
- * its event. The birth date of the child is counted from today, so the test does not age. */
+ * its event. The council's ticker announces a milestone and a step past their due date once each.
+ * The birth date of the child and the due dates are counted from today, so the test does not age. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -273,6 +274,56 @@ static void test_turnout_not_valid(void)
     json_decref(r);
 }
 
+/* The local date ("YYYY-MM-DD") days from now_ms. */
+static void local_day(int64_t now_ms, int days, char out[11])
+{
+    char stamp[30];
+    clock_format_local(now_ms + days * 86400000LL, stamp);
+    snprintf(out, 11, "%.10s", stamp);
+}
+
+/* The ticker announces a follow-up milestone and a topic's current step past their due date, once
+ * each: not one done, nor one due today or later, and not again on the next tick. The milestones are
+ * written directly (the API's milestone emits its own progress event, counted below). */
+static void test_overdue_once(void)
+{
+    nx_err e = {0};
+    int64_t now = clock_now_ms();
+    char past[11], today[11], later[11], sql[1200];
+    local_day(now, -2, past);
+    local_day(now, 0, today);
+    local_day(now, 5, later);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO council_progress (id, decision_id, title, due_on, done, created_at) VALUES "
+             "(901, %lld, '安装扶手', '%s', 0, 0), (902, %lld, '验收', '%s', 1, 0), (903, %lld, '回访', '%s', 0, 0), "
+             "(904, %lld, '公示', '%s', 0, 0);"
+             "UPDATE council_topic_steps SET due_on = '%s' WHERE topic_id = %lld AND idx = "
+             "(SELECT step FROM council_topics WHERE id = %lld);",
+             (long long)decision, past, (long long)decision, past, (long long)decision, later, (long long)decision, today,
+             past, (long long)topic, (long long)topic);
+    CHECK_INT(exec_w(sql), 0);
+    json_t *rep = NULL;
+    CHECK_INT(council_tick(&app, now, &rep, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(rep, "milestones")), 1);
+    CHECK_INT(json_integer_value(json_object_get(rep, "steps")), 1);
+    json_decref(rep);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'council.progress.overdue' AND payload LIKE "
+                    "'%\"progress_id\":901%'"),
+              1);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'council.topic.step_overdue'"), 1);
+    /* once only: the next tick finds nothing new */
+    CHECK_INT(council_tick(&app, now + 60000, &rep, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(rep, "milestones")) + json_integer_value(json_object_get(rep, "steps")), 0);
+    json_decref(rep);
+    /* tomorrow, the milestone due today is overdue too (and only it) */
+    CHECK_INT(council_tick(&app, now + 86400000LL, &rep, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(rep, "milestones")), 1);
+    json_decref(rep);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM events WHERE kind = 'council.progress.overdue'"), 2);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM council_progress WHERE overdue_at IS NOT NULL AND id IN (902, 903)"), 0);
+    CHECK_INT(exec_w("DELETE FROM council_progress WHERE id IN (901, 902, 903, 904)"), 0);
+}
+
 static void test_follow_up_and_events(void)
 {
     nx_principal s = staff(), zhou = resident(1);
@@ -311,6 +362,7 @@ static int run_store_tests(void)
     TEST_RUN(test_meeting_and_decision);
     TEST_RUN(test_secret_poll);
     TEST_RUN(test_turnout_not_valid);
+    TEST_RUN(test_overdue_once);
     TEST_RUN(test_follow_up_and_events);
     store_close(app.db);
     app.db = NULL;

@@ -1,0 +1,144 @@
+/* council_ticker.c — the council's periodic job: announce, once each, the follow-up milestones and
+ * the consultation steps that have passed their due date.
+ *
+ * A decision's follow-up milestone (council_progress) with a due_on and not done, of a decision still
+ * being carried out, is overdue from the day after its due_on (local dates, Shanghai); so is the
+ * current step of a topic still in consultation (started, not done, the topic neither merged,
+ * rejected nor finished). The tick emits one event per such row and stamps the row's overdue_at in
+ * the same write transaction, so a row is announced once whatever the number of ticks, and — the
+ * ticker being leader-elected (store/ticker.h) and the stamp a guarded UPDATE — whatever the number
+ * of processes sharing the database. A milestone or step done later, or a due date moved, does not
+ * announce again; a step that is new (the next one started) has no stamp and is announced in its turn.
+ *
+ * At most TICK_BATCH rows of each kind per tick; the rest follow on the next tick. Blocking. */
+#include "modules/council/council_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/clock.h"
+#include "base/str.h"
+
+#define TICK_BATCH 500
+
+typedef struct {
+    int64_t id, parent, estate, community, idx;
+    char due[11], name[64];
+} overdue_row;
+
+/* The rows the query (today as $1) returns: id, parent (decision or topic), estate, community, due_on,
+ * and for steps idx and name. *out is malloc'd (free it), *n its length. */
+static int read_rows(store_tx *tx, const char *sql, const char *today, bool steps, overdue_row **out, int *n, nx_err *e)
+{
+    store_param p[] = {P_TEXT(today)};
+    store_rows *r;
+    *out = NULL;
+    *n = 0;
+    int rc = store_query(tx, sql, p, 1, &r, e);
+    if (rc)
+        return rc;
+    overdue_row *v = calloc(TICK_BATCH, sizeof *v);
+    if (!v) {
+        store_rows_free(r);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    int k = 0;
+    while (k < TICK_BATCH && store_row(r)) {
+        overdue_row *o = &v[k++];
+        o->id = store_int(r, 0);
+        o->parent = store_int(r, 1);
+        o->estate = store_int(r, 2);
+        o->community = store_int(r, 3);
+        str_copy(o->due, store_text(r, 4), sizeof o->due);
+        if (steps) {
+            o->idx = store_int(r, 5);
+            str_copy(o->name, store_text(r, 6), sizeof o->name);
+        }
+    }
+    if ((rc = store_rows_end(r, e))) {
+        free(v);
+        return rc;
+    }
+    *out = v;
+    *n = k;
+    return 0;
+}
+
+int council_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
+{
+    char stamp[30], today[11];
+    clock_format_local(now_ms, stamp);
+    str_copy(today, stamp, sizeof today); /* "YYYY-MM-DD" of the local date */
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    overdue_row *rows = NULL;
+    int n = 0, milestones = 0, steps = 0;
+    if ((rc = read_rows(tx,
+                        "SELECT p.id, d.id, d.estate_id, d.community_id, p.due_on FROM council_progress p "
+                        "JOIN council_decisions d ON d.id = p.decision_id WHERE p.done = 0 AND p.overdue_at IS NULL "
+                        "AND p.due_on IS NOT NULL AND p.due_on < $1 AND d.status <> 'done' ORDER BY p.id LIMIT 500",
+                        today, false, &rows, &n, e)))
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        store_param u[] = {P_INT(now_ms), P_INT(rows[i].id)};
+        int64_t changed = 0;
+        if ((rc = store_exec(tx, "UPDATE council_progress SET overdue_at = $1 WHERE id = $2 AND overdue_at IS NULL", u, 2,
+                             &changed, e)))
+            goto fail;
+        if (changed == 0)
+            continue;
+        if ((rc = outbox_emit_new(tx, COUNCIL_EV_PROGRESS_OVERDUE, rows[i].community, "decision", rows[i].parent,
+                                  json_pack("{s:I, s:I, s:I, s:s}", "decision_id", (json_int_t)rows[i].parent,
+                                            "progress_id", (json_int_t)rows[i].id, "estate_id",
+                                            (json_int_t)rows[i].estate, "due_on", rows[i].due),
+                                  e)))
+            goto fail;
+        milestones++;
+    }
+    free(rows);
+    rows = NULL;
+    if ((rc = read_rows(tx,
+                        "SELECT s.topic_id, s.topic_id, t.estate_id, t.community_id, s.due_on, s.idx, s.name "
+                        "FROM council_topic_steps s JOIN council_topics t ON t.id = s.topic_id AND t.step = s.idx "
+                        "WHERE s.started_on IS NOT NULL AND s.done_on IS NULL AND s.overdue_at IS NULL "
+                        "AND s.due_on IS NOT NULL AND s.due_on < $1 AND t.status IN ('open', 'scheduled', 'decided') "
+                        "ORDER BY s.topic_id LIMIT 500",
+                        today, true, &rows, &n, e)))
+        goto fail;
+    for (int i = 0; i < n; i++) {
+        store_param u[] = {P_INT(now_ms), P_INT(rows[i].id), P_INT(rows[i].idx)};
+        int64_t changed = 0;
+        if ((rc = store_exec(tx,
+                             "UPDATE council_topic_steps SET overdue_at = $1 WHERE topic_id = $2 AND idx = $3 "
+                             "AND overdue_at IS NULL",
+                             u, 3, &changed, e)))
+            goto fail;
+        if (changed == 0)
+            continue;
+        if ((rc = outbox_emit_new(tx, COUNCIL_EV_STEP_OVERDUE, rows[i].community, "topic", rows[i].id,
+                                  json_pack("{s:I, s:I, s:I, s:s, s:s}", "topic_id", (json_int_t)rows[i].id, "estate_id",
+                                            (json_int_t)rows[i].estate, "step", (json_int_t)rows[i].idx, "step_name",
+                                            rows[i].name, "due_on", rows[i].due),
+                                  e)))
+            goto fail;
+        steps++;
+    }
+    free(rows);
+    rows = NULL;
+    if ((rc = store_commit(tx, e)))
+        return rc;
+    if (report)
+        *report = json_pack("{s:i, s:i}", "milestones", milestones, "steps", steps);
+    return 0;
+fail:
+    free(rows);
+    store_rollback(tx);
+    return rc;
+}
+
+int council_tick_job(void *app, int64_t now_ms, nx_err *e)
+{
+    return council_tick(app, now_ms, NULL, e);
+}
