@@ -46,12 +46,16 @@ typedef struct audit_filter {
 /* One page of entries in who's scope, newest first: *out is {"items", "next_cursor", "total"}
  * (store/page.h; "total", the number of entries matching the filter, on the first page only), at
  * most max (the configured page_max) entries. Each entry carries action_label and object_label in
- * Chinese. */
+ * Chinese, user_name (the account's display name, else the user name stored with the entry) and
+ * detail_text (the detail in Chinese words: "修改内容：责任人、办理期限"). */
 int audit_list(store *s, const nx_principal *who, const audit_filter *f, int max, json_t **out, nx_err *e);
 
 /* Chinese names of audit actions and object types ("reveal" → "查看敏感信息"); the code itself when
  * unknown. */
 const char *audit_action_label(const char *action);
 const char *audit_object_label(const char *object_type);
+/* The detail object in Chinese words, keys and code values by their labels, "；" between entries;
+ * the caller frees the string (NULL when out of memory). */
+char *audit_detail_text(json_t *detail);
 
 #endif

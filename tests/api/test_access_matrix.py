@@ -41,6 +41,7 @@ MATRIX = {
     "GET /api/v1/alerts/export": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- ok/-",
     "GET /api/v1/alerts/{id}": "ok/- ok/- ok/- ok/404 403/- 403/- 403/403 ok/404",
     "POST /api/v1/alerts/{id}/acknowledge": "ok/- 403/- ok/- ok/404 403/- 403/- 403/403 403/403",
+    "POST /api/v1/alerts/{id}/phones": "ok/- 403/- ok/- ok/404 403/- 403/- 403/403 403/403",
     "POST /api/v1/alerts/{id}/resolve": "ok/- 403/- ok/- ok/404 403/- 403/- 403/403 403/403",
     "GET /api/v1/allowance/coming-of-age": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/allowance/missing": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",

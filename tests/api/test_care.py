@@ -174,6 +174,22 @@ def test_visit_need_problem_rating():
     # a resident raises a problem for herself only
     st, _, own = zhou.post("/api/v1/problems", {"category": "housing", "title": "厨房水管漏水"})
     check(st == 201 and own["source"] == "resident" and own["resident_id"] == ctx["res"][0]["id"], f"own problem {own}")
+    # time lines name people by their display name, not their account's user name
+    st, _, me = admin.get("/api/v1/me")
+    st, _, noted = admin.post(f"/api/v1/problems/{own['id']}/notes", {"note": "已电话联系物业"})
+    check_eq(st, 200, f"a note by the administrator {noted}")
+    check_eq(noted["timeline"][-1]["actor"], me["display_name"], "the time line shows the display name")
+    check(me["display_name"] != me["username"], "the administrator's display name differs from its user name")
+    # the audit log reads in Chinese: the action, the object, the changed fields, and who by display name
+    st, _, log = admin.get(f"/api/v1/audit?object_type=problem&object_id={pid}")
+    assigned = [x for x in log["items"] if x["action"] == "assigned"]
+    check(assigned and assigned[0]["action_label"] == "交办" and assigned[0]["object_label"] == "诉求",
+          f"action and object in Chinese: {assigned}")
+    text = assigned[0].get("detail_text", "") if assigned else ""
+    check("责任人" in text and "办理期限" in text and "assignee_user_id" not in text and "fields" not in text,
+          f"the changed fields in Chinese: {text!r}")
+    st, _, log = admin.get(f"/api/v1/audit?object_type=problem&object_id={own['id']}")
+    check(any(x["user_name"] == me["display_name"] for x in log["items"]), f"who by display name: {log['items']}")
     st, resp, body = zhou.post("/api/v1/problems", {"category": "housing", "title": "x", "resident_id": ctx["res"][2]["id"]})
     check(is_problem(st, resp, body, 422, "resident_id"), "a resident cannot raise for someone else")
     # the list that opens on the work: unresolved only, oldest first, paged forward

@@ -99,7 +99,9 @@ def test_setup():
     st, _, b = admin.post("/api/v1/buildings", {"estate_id": estate["id"], "grid_id": grids[0]["id"], "name": "1号楼"})
     st, _, room = admin.post(f"/api/v1/buildings/{b['id']}/rooms", {"number": "101"})
     st, _, elder = admin.post("/api/v1/residents", {"name": "孙桂芳", "id_number": make_id("110105", "19360312", 24),
-                                                    "room_id": room["id"]})
+                                                    "room_id": room["id"], "phone": "13912345678",
+                                                    "contacts": [{"name": "孙建", "relation": "儿子",
+                                                                  "phone": "13800138000"}]})
     check_eq(st, 201, f"resident {elder}")
     accounts = [("band_staff", "staff", ["--community", str(comm["id"])]),
                 ("band_g1", "grid", ["--grid", str(grids[0]["id"])]),
@@ -241,6 +243,19 @@ def test_sos_without_fix_alarm_and_life_cycle():
     check_eq(acked["next_escalation_at"], None, "no more escalation")
     st, resp, body = ctx["band_staff"].post(f"/api/v1/alerts/{a['id']}/acknowledge", {})
     check(is_problem(st, resp, body, 409), "second acknowledge conflicts")
+    # 一键拨打: while the alarm is active its handler reads the full numbers without a reveal right,
+    # each read audited with the alarm; another grid gets 404, the family 403
+    st, _, ph = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/phones")
+    check_eq(st, 200, f"the numbers to call {ph}")
+    check_eq(ph.get("phone"), "13912345678", "the elder's phone in full")
+    check(ph.get("contacts") and ph["contacts"][0]["phone"] == "13800138000", f"the contact's phone in full {ph}")
+    st, _, _ = ctx["band_g2"].post(f"/api/v1/alerts/{a['id']}/phones")
+    check_eq(st, 404, "another grid's worker: not found")
+    st, _, _ = ctx["band_family"].post(f"/api/v1/alerts/{a['id']}/phones")
+    check_eq(st, 403, "the family does not handle alarms")
+    st, _, log = admin.get(f"/api/v1/audit?action=reveal&object_type=resident&object_id={ctx['elder']['id']}")
+    check(any(x["detail"].get("alert_id") == a["id"] and x["username"] == "band_g1" for x in log["items"]),
+          f"the reveal is audited with the alarm {log['items']}")
     ev, _ = stream.wait("devices.alert.acknowledged")
     check(ev is not None, "acknowledgement on the stream")
     # after someone answered, a new press is a new alarm: never hidden
@@ -275,6 +290,8 @@ def test_sos_without_fix_alarm_and_life_cycle():
           f"one follow-up visit task from the resolved alarm: {tasks}")
     st, resp, body = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/resolve", {"note": "again"})
     check(is_problem(st, resp, body, 409), "resolving twice conflicts")
+    st, resp, body = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/phones")
+    check(is_problem(st, resp, body, 409), "once resolved the numbers are masked again")
     # the second SOS: a false alarm straight from open
     second = [x for x in lst["items"] if x["id"] != a["id"]][0]
     st, _, fa = ctx["band_staff"].post(f"/api/v1/alerts/{second['id']}/resolve",

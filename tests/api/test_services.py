@@ -219,6 +219,13 @@ def test_residence_certificate_flow():
     actions = [t["action"] for t in a["timeline"]]
     check_eq(actions, ["created", "material_added", "submitted", "returned", "updated", "material_added",
                        "resubmitted", "approved", "document_issued"], "the time line records every change")
+    # the time line names the reviewer by display name (as it reads now), not by user name
+    st, _, users = admin.get("/api/v1/users?limit=100")
+    uid = next(x["id"] for x in users["items"] if x["username"] == "staff_a")
+    st, _, u = admin.patch(f"/api/v1/users/{uid}", {"display_name": "王芳"})
+    check_eq(st, 200, f"display name changed ({u})")
+    approved = [t for t in app_of(jm, aid)["timeline"] if t["action"] == "approved"]
+    check(approved and approved[0]["by"] == "王芳", f"the approval names 王芳, not staff_a: {approved}")
     certs = [d for d in a["documents"] if d["kind"] == "certificate"]
     check_eq(len(certs), 1, "a certificate was issued")
     ctx["cert_code"] = certs[0]["verify_code"] if certs else ""
@@ -307,6 +314,11 @@ def test_documents_and_verification():
     check(is_problem(st, resp, body, 404), "garbage fails")
     st, resp, html = anon.get(f"/verify/{code}", headers={"Accept": "text/html"})
     check(st == 200 and "文书真实有效" in html.decode(), "HTML answer for a phone's browser")
+    page = html.decode()
+    check(re.search(r"\d{4}-\d{2}-\d{2}T\d{2}:", page) is None, "no raw ISO timestamp on the page")
+    check(re.search(r"出具日期</dt><dd>\d{4}年\d{1,2}月\d{1,2}日</dd>", page) is not None, f"the day in Chinese: {page[-900:]}")
+    check('class="card ok"' in page and "background:#16a34a" in page, "a styled card with the verdict in colour")
+    check(v.get("issued_on", "").endswith("日"), f"issued_on in the JSON answer: {v}")
 
     st, resp, data = jm.get(f"/api/v1/service-applications/{aid}/documents/application")
     check(st == 200 and data[:5] == b"%PDF-", "application form PDF")

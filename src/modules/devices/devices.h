@@ -204,6 +204,12 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const devices_ale
                          const char *path, int64_t *rows, nx_err *e);
 /* The alert with its log (DEVICE_READ, in scope). */
 int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* The numbers to call for an active alarm (open or acknowledged): *out {"name", "phone", "contacts":
+ * [{"name", "relation", "phone", …}]} with the phones in full — shown because of the alarm, to one
+ * with ALERT_HANDLE in the alarm's scope, audited as a reveal of the resident naming the alarm
+ * (people_reveal_for_alarm). NX_ECONFLICT once it is resolved (the numbers are masked again) or
+ * when the wristband has no resident. */
+int devices_alert_phones(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* open → acknowledged. ALERT_HANDLE in scope; NX_ECONFLICT unless open. */
 int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const char *note, int64_t now_ms,
                       nx_err *e);

@@ -13,6 +13,7 @@
 #include "base/clock.h"
 #include "base/str.h"
 #include "report/xlsx_write.h"
+#include "modules/people/people.h"
 #include "secure/audit.h"
 
 #include <stdio.h>
@@ -319,6 +320,37 @@ static devices_alert_ref ref_of(int64_t id, const alert_state *s)
 {
     return (devices_alert_ref){.id = id, .community_id = s->community, .grid_id = s->grid, .resident_id = s->resident,
                            .device_id = s->device, .kind = s->kind, .severity = s->severity, .level = s->level};
+}
+
+int devices_alert_phones(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_ALERT_HANDLE))
+        return nx_fail(e, NX_EPERM, "", "无权处理报警");
+    store_tx *tx = NULL;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    alert_state s;
+    if ((rc = alert_lock(tx, who, id, &s, e)))
+        goto fail;
+    if (strcmp(s.state, "open") != 0 && strcmp(s.state, "acknowledged") != 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已处理（%s），电话号码不再显示", state_label(s.state));
+        goto fail;
+    }
+    if (s.resident == 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "resident_id", "报警的手环没有绑定居民");
+        goto fail;
+    }
+    if ((rc = people_reveal_for_alarm(tx, app, who, s.resident, id, out, e)))
+        goto fail;
+    if ((rc = store_commit(tx, e))) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+fail:
+    store_rollback(tx);
+    return rc;
 }
 
 int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const char *note, int64_t now, nx_err *e)

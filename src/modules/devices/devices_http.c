@@ -345,6 +345,8 @@ static const app_route routes[] = {
     {"GET", "/api/v1/alerts", .h = list_alerts},
     {"GET", "/api/v1/alerts/export", .h = export_alerts},
     {"GET", "/api/v1/alerts/{id}", .get = devices_alert_get},
+    /* POST, not GET: each call reveals the numbers and is audited */
+    {"POST", "/api/v1/alerts/{id}/phones", .get = devices_alert_phones},
     {"POST", "/api/v1/alerts/{id}/acknowledge", .h = ack_alert},
     {"POST", "/api/v1/alerts/{id}/resolve", .change = alert_resolve, .get = devices_alert_get},
 };

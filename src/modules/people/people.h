@@ -79,6 +79,14 @@ int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t
 int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strbuf *out, nx_err *e);
 /* Plain values of the named fields ("id_number", "phone", "address", "contacts"), audited. */
 int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fields, json_t **out, nx_err *e);
+/* The numbers to call during an alarm: resident id's name and full phone and his emergency
+ * contacts (name, relation, full phone) into *out (new reference), for the handler of active alarm
+ * alert_id. The alarm is the reason and the right: the caller (devices_alert_phones) has checked
+ * RIGHT_ALERT_HANDLE, the alarm's scope and that it is still active; no RIGHT_REVEAL is asked.
+ * Audited in tx as a "reveal" of the resident with {"fields": ["phone", "contacts"], "alert_id"}.
+ * 0, NX_ENOTFOUND, or the read's error. */
+int people_reveal_for_alarm(store_tx *tx, nx_app *app, const nx_principal *who, int64_t id, int64_t alert_id,
+                            json_t **out, nx_err *e);
 /* The masked ID number ("110105********002X") of a resident from the stored ciphertext of the
  * residents.id_enc column (ct, n) into out (at most cap bytes); "" when there is none or it does
  * not decrypt. For other modules that read the column in their own queries: the encryption context

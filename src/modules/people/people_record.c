@@ -314,3 +314,37 @@ fail:
     store_rollback(tx);
     return rc;
 }
+
+int people_reveal_for_alarm(store_tx *tx, nx_app *app, const nx_principal *who, int64_t id, int64_t alert_id,
+                            json_t **out, nx_err *e)
+{
+    store_param p[] = {P_INT(id)};
+    store_rows *r;
+    int rc = store_query(tx, "SELECT r.name, r.phone_enc, r.community_id FROM residents r WHERE r.id = $1", p, 1, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, "居民不存在", e))) {
+        store_rows_free(r);
+        return rc;
+    }
+    people_read_ctx c = {.app = app, .reveal = true};
+    json_t *o = json_pack("{s:s}", "name", store_text(r, 0) ? store_text(r, 0) : "");
+    json_object_set_new(o, "phone", secret(&c, r, 1, CTX_PHONE, mask_phone));
+    int64_t community = store_int(r, 2);
+    store_rows_free(r);
+    json_t *contacts;
+    if ((rc = contacts_json(&c, tx, id, &contacts, e))) {
+        json_decref(o);
+        return rc;
+    }
+    json_object_set_new(o, "contacts", contacts);
+    if ((rc = audit_write_new(tx, who, "reveal", "resident", id, community,
+                              json_pack("{s:[ss], s:I}", "fields", "phone", "contacts", "alert_id",
+                                        (json_int_t)alert_id),
+                              e))) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}

@@ -502,8 +502,9 @@ static int timeline_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
     store_rows *r;
     store_param p[] = {P_INT(id)};
     int rc = store_query(tx,
-                         "SELECT id, at, username, action, from_status, to_status, step_code, note FROM service_timeline "
-                         "WHERE application_id = $1 ORDER BY id",
+                         "SELECT t.id, t.at, COALESCE(u.display_name, t.username), t.action, t.from_status, t.to_status, "
+                         "t.step_code, t.note FROM service_timeline t LEFT JOIN users u ON u.id = t.user_id "
+                         "WHERE t.application_id = $1 ORDER BY t.id",
                          p, 1, &r, e);
     if (rc)
         return rc;

@@ -453,6 +453,9 @@ int services_verify(nx_app *app, const char *code, json_t **out, nx_err *e)
     json_object_set_new(o, "title", json_string(store_text(r, 3)));
     json_object_set_new(o, "serial", json_string(store_text(r, 0)));
     store_json_set(o, "issued_at", store_json_time, r, 4);
+    char issued_on[32];
+    cn_date(store_int(r, 4), issued_on, sizeof issued_on);
+    json_object_set_new(o, "issued_on", json_string(issued_on));
     json_object_set_new(o, "community", json_string(store_text(r, 6)));
     json_object_set_new(o, "application_serial", json_string(store_text(r, 7)));
     json_object_set_new(o, "application_status", json_string(store_text(r, 8)));

@@ -175,7 +175,7 @@ int services_document_pdf(nx_app *app, const nx_principal *who, int64_t id, cons
 void services_document_code(const nx_keys *k, int64_t doc_id, const char *serial, int64_t app_id, const char *kind,
                             char *out, size_t cap);
 /* Public check of a code: *out {"valid": true, "title", "serial", "community", "issued_at",
- * "status", "revoked"} for a genuine document; NX_ENOTFOUND (with a Chinese message) for a forged,
+ * "issued_on" (the day in Chinese, Shanghai), "status", "revoked"} for a genuine document; NX_ENOTFOUND (with a Chinese message) for a forged,
  * altered or unknown code. Reveals no personal data beyond a masked name. */
 int services_verify(nx_app *app, const char *code, json_t **out, nx_err *e);
 

@@ -164,8 +164,9 @@ int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, n
     store_param p[] = {P_TEXT(type), P_INT(id)};
     store_rows *r;
     int rc = store_query(tx,
-                         "SELECT id, at, user_id, actor, action, note, detail FROM care_timeline WHERE object_type = "
-                         "$1 AND object_id = $2 ORDER BY id",
+                         "SELECT t.id, t.at, t.user_id, COALESCE(u.display_name, t.actor), t.action, t.note, t.detail "
+                         "FROM care_timeline t LEFT JOIN users u ON u.id = t.user_id WHERE t.object_type = $1 AND "
+                         "t.object_id = $2 ORDER BY t.id",
                          p, 2, &r, e);
     if (rc)
         return rc;

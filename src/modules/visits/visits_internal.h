@@ -19,7 +19,8 @@ void vx_day(int64_t now_ms, int plus_days, char out[11]);
 /* Rank (sort) of a care level into *rank (0 when unknown); 0 or the read's error. */
 int vx_level_rank(store_tx *tx, const char *level, int64_t *rank, nx_err *e);
 
-/* The timeline of an object as a JSON array. */
+/* The timeline of an object as a JSON array; each entry's "actor" is the account's display name (the
+ * user name stored with the entry when the account is gone). */
 int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e);
 
 /* The user a new task goes to: the care file's responsible user if given, else (responsible

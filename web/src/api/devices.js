@@ -26,6 +26,8 @@ export const listAlerts = (query) => get('/api/v1/alerts', query)
 /** URL of the Excel export of the alerts the list's filters select (no cursor; the session cookie suffices). */
 export const alertsExportUrl = (query) => withQuery('/api/v1/alerts/export', query)
 export const getAlert = (id) => get(`/api/v1/alerts/${id}`)
+/** The numbers to call for an active alarm, in full (audited with the alarm; 409 once resolved). */
+export const alertPhones = (id) => post(`/api/v1/alerts/${id}/phones`, {})
 export const ackAlert = (id, note) => post(`/api/v1/alerts/${id}/acknowledge`, note ? { note } : {})
 /** outcome: 'resolved' or 'false_alarm'; note required by the server. */
 export const resolveAlert = (id, body) => post(`/api/v1/alerts/${id}/resolve`, body)

@@ -10,6 +10,9 @@ export default {
     roleTitle: 'What your account can do', canteen: 'Canteen account: menus, orders and deliveries of the community canteen.',
     volunteer: 'Volunteer account: see and take volunteer tasks, record hours.', goCanteen: 'Open the canteen', goVolunteer: 'Open volunteering',
     comingSoon: 'This module is being built; it will open from here.', rateRequired: 'Choose a rating first',
+    sos: { call: 'Call now', callHint: 'Numbers shown because of the alarm and recorded in the audit log; masked again once it is resolved.', self: 'self',
+      noPhone: 'Neither the elder nor a contact has a phone on record', estatePlan: 'Estate plan', noEstate: 'No estate or building on record',
+      home: '{name} lives here', alarmHere: 'Alarm', entrance: 'Entrance', floors: '{n} floors' }
   },
   hub: { care: 'Care file', noFile: 'No care file', lastVisit: 'Last visit', nextTask: 'Next visit', problems: 'Problems', apps: 'Applications and allowance', alarms: 'Wristband alarms' },
 }
