@@ -1,8 +1,8 @@
 // Messages that reach people: the community's staff member (shequ) sees the escalations the visit
 // scheduler raised in the header inbox and opens one — it leads to the care file and counts as read;
 // a resident (jumin) on a phone in 长辈模式 opens the notice sent to their grid from 消息 and reads it
-// in large type, and the notice is marked read. Values are looked up on the page, never typed from
-// the demo's output.
+// in large type, and the notice is marked read; the staff member takes attendance at the demo's policy
+// briefing and the count goes up. Values are looked up on the page, never typed from the demo's output.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { BASE, launch, newContext, login, shot } from './harness.mjs'
@@ -78,4 +78,31 @@ test('a resident reads a notice on a phone in 长辈模式', async () => {
     }
     await ctx.close()
   }
+})
+
+test('staff take attendance at a policy briefing', async () => {
+  const ctx = await newContext(browser)
+  const page = await ctx.newPage()
+  await login(page, 'shequ')
+  await page.goto(BASE + '/messages/briefings')
+  const row = page.locator('[data-test=briefing-table] .el-table__row').first()
+  await row.waitFor()
+  await row.locator('[data-test=briefing-door]').click()
+  const counts = page.locator('[data-test=briefing-counts]')
+  await counts.waitFor()
+  const attended = async () => Number((await counts.innerText()).match(/(\d+)\D*$/)[1])
+  const before = await attended()
+  const box = page.locator('.el-checkbox[data-test^=attend-]:not(.is-checked)').first()
+  await box.waitFor()
+  await Promise.all([
+    page.waitForResponse((r) => /\/api\/v1\/briefings\/\d+\/attendance$/.test(r.url()) && r.status() === 200),
+    box.click(),
+  ])
+  await page.waitForFunction((n) => {
+    const m = document.querySelector('[data-test=briefing-counts]')?.textContent.match(/(\d+)\D*$/)
+    return m && Number(m[1]) === n + 1
+  }, before, { timeout: 5000 })
+  assert.equal(await attended(), before + 1, 'one more attended')
+  await shot(page, '63-briefing-attendance')
+  await ctx.close()
 })
