@@ -50,6 +50,6 @@ export default {
     cancelConfirm: 'Cancel this order?', mine: 'My orders', myCard: 'My meal card', balance: 'Balance', delivery: 'Deliver to my home',
     orderedOk: 'Ordered', cancelledOk: 'Cancelled', noMenu: 'No menu published this week', closed: 'Closed', soldOut: 'Sold out',
     rate: 'Rate', rateOk: 'Thank you', rated: 'Rated {r}', pay: 'You pay {p}', forElder: 'Ordering for {name}',
-    noOrders: 'No orders yet', showQr: 'Show card QR code',
+    noOrders: 'No orders yet', showQr: 'Show card QR code', topUp: 'Top up the card', topUpOk: 'Topped up',
   },
 }

@@ -56,6 +56,6 @@ export default {
     cancelConfirm: '确定取消这份订餐？', mine: '我的订餐', myCard: '我的饭卡', balance: '余额', delivery: '送餐上门',
     orderedOk: '订餐成功', cancelledOk: '已取消', noMenu: '本周还没有发布菜单', closed: '已截止', soldOut: '售罄',
     rate: '评价', rateOk: '谢谢您的评价', rated: '已评价 {r} 星', pay: '您付 {p}', forElder: '为 {name} 订餐',
-    noOrders: '还没有订餐', showQr: '出示饭卡二维码',
+    noOrders: '还没有订餐', showQr: '出示饭卡二维码', topUp: '为饭卡充值', topUpOk: '充值成功',
   },
 }
