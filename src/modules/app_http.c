@@ -74,6 +74,19 @@ int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t s
     return rc;
 }
 
+/* change({id}, body), then 204. */
+static int change_only(http_req *r, nx_app *app, app_change_fn change)
+{
+    nx_principal who = app_principal(r);
+    json_t *body;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = change(app, &who, id, body, http_err(r))))
+        return rc;
+    return http_reply_status(r, 204);
+}
+
 static int read_row(http_req *r, nx_app *app, app_read_fn read)
 {
     nx_principal who = app_principal(r);
@@ -95,19 +108,50 @@ static int community_row(http_req *r, nx_app *app, app_community_fn fn)
     return http_reply_json(r, 200, out);
 }
 
+/* put(body), then 200 with read(). */
+static int put_row(http_req *r, nx_app *app, app_put_fn put, app_read_fn read)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int rc;
+    if ((rc = http_json_body(r, &body)) || (rc = put(app, &who, body, http_err(r))) ||
+        (rc = read(app, &who, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
+}
+
+/* act({id}, body) or post(body), then status with the rules' own answer. */
+static int act_row(http_req *r, nx_app *app, const app_route *t)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id = 0;
+    int rc;
+    if ((t->act && (rc = http_param_id(r, "id", &id))) || (rc = http_json_body(r, &body)) ||
+        (rc = t->act ? t->act(app, &who, id, body, &out, http_err(r)) : t->post(app, &who, body, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, t->status ? t->status : 200, out);
+}
+
 /* The handler of every table row but .h ones: the row is the route's arg. */
 static int table_row(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     const app_route *t = http_route_arg(r);
     if (t->with)
-        return t->with(r, app, t->fn);
+        return t->with(r, app, t);
     if (t->create)
         return app_http_create(r, app, t->create, t->get, t->pattern);
+    if (t->change && !t->get)
+        return change_only(r, app, t->change);
     if (t->change)
         return change_status(r, app, t->change, t->get, t->status ? t->status : 200);
+    if (t->act || t->post)
+        return act_row(r, app, t);
     if (t->del)
         return app_http_delete(r, app, t->del);
+    if (t->put)
+        return put_row(r, app, t->put, t->read);
     if (t->read)
         return read_row(r, app, t->read);
     if (t->community)

@@ -36,6 +36,9 @@ typedef int (*app_get_fn)(nx_app *app, const nx_principal *who, int64_t id, json
 typedef int (*app_change_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 typedef int (*app_delete_fn)(nx_app *app, const nx_principal *who, int64_t id, nx_err *e);
 typedef int (*app_read_fn)(nx_app *app, const nx_principal *who, json_t **out, nx_err *e);
+typedef int (*app_put_fn)(nx_app *app, const nx_principal *who, json_t *in, nx_err *e);
+typedef int (*app_act_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, json_t **out, nx_err *e);
+typedef int (*app_post_fn)(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
 typedef int (*app_community_fn)(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
 
 /* POST <prefix>: create(body), then 201 with get(id) and "Location: <prefix>/<id>". */
@@ -56,12 +59,16 @@ int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t s
  * a row names the rules it calls and the shape picks the handler, so a module writes a handler
  * only for what is its own. The shape is the first member set, in this order:
  *   .h       a handler of the module's own (ctx: the app), e.g. a photo upload or a PDF;
- *   .with    a module helper of one shape (its list with its own filter …) called with .fn, the
- *            rules function cast with APP_FN and cast back to its real type by the helper;
+ *   .with    a module helper of one shape (its list with its own filter …) called with the row:
+ *            .fn is the rules function, cast with APP_FN and cast back to its real type by the
+ *            helper, .arg a constant of the row (an action's name …);
  *   .create  POST: create(body), then 201 with get(id) and Location: <pattern>/<id>;
- *   .change  change({id}, body), then .status (0 = 200) with get({id});
- *   .del     DELETE: del({id}), then 204;
+ *   .change  change({id}, body), then .status (0 = 200) with get({id}); without .get, 204;
+ *   .act     act({id}, body) answers its own object: .status (0 = 200) with it;
+ *   .post    post(body) answers its own object: .status (0 = 200) with it;
+ *   .del     del({id}), then 204 (a DELETE, or a POST action without a body);
  *   .get     GET: 200 with get({id});
+ *   .put     PUT without an id: put(body), then 200 with read() (a module's settings);
  *   .read    GET without an id: 200 with read() (a module's settings, its statistics);
  *   .community  GET [?community_id=N]: 200 with community(N, or 0 when absent) (statistics of the
  *            caller's scope or of one community, a community's rules).
@@ -70,20 +77,25 @@ int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t s
 typedef void (*app_fn)(void);
 #define APP_FN(f) ((app_fn)(f))
 
-typedef struct app_route {
+typedef struct app_route app_route;
+struct app_route {
     const char *method, *pattern;
     http_handler h;
-    int (*with)(http_req *r, nx_app *app, app_fn fn);
+    int (*with)(http_req *r, nx_app *app, const app_route *row);
     app_fn fn;
+    const char *arg;
     app_create_fn create;
     app_change_fn change;
+    app_act_fn act;
+    app_post_fn post;
     app_delete_fn del;
     app_get_fn get;
+    app_put_fn put;
     app_read_fn read;
     app_community_fn community;
     int status;
     unsigned flags;
-} app_route;
+};
 
 /* Register n rows of t (borrowed; must outlive srv). Returns 0; a malformed row is http_route's
  * error (logged, and the server refuses to start). */
