@@ -65,9 +65,9 @@ int visits_http_list(http_req *r, nx_app *app, visits_list_fn list)
 }
 
 /* The table's list rows: fn is a visits_list_fn. */
-static int list(http_req *r, nx_app *app, app_fn fn)
+static int list(http_req *r, nx_app *app, const app_route *t)
 {
-    return visits_http_list(r, app, (visits_list_fn)fn);
+    return visits_http_list(r, app, (visits_list_fn)t->fn);
 }
 
 /* ---- vocabularies and policies ---- */
@@ -96,14 +96,14 @@ static int policy_list(http_req *r, void *ctx)
 /* A care file's life event or a manual trigger creates a task: 201 with the task. fn: a
  * care_file_task_fn. */
 typedef int (*care_file_task_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task, nx_err *e);
-static int file_task(http_req *r, nx_app *app, app_fn fn)
+static int file_task(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     json_t *body, *out;
     int64_t id, task = 0;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = ((care_file_task_fn)fn)(app, &who, id, body, &task, http_err(r))) ||
+        (rc = ((care_file_task_fn)t->fn)(app, &who, id, body, &task, http_err(r))) ||
         (rc = visits_task_get(app, &who, task, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 201, out);
