@@ -354,11 +354,11 @@ static int verify(http_req *r, void *ctx)
 
 /* The table's reads that count from now (statistics, the allowance's lists): fn is a now_fn. */
 typedef int (*now_fn)(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e);
-static int at_now(http_req *r, nx_app *app, app_fn fn)
+static int at_now(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     json_t *out;
-    int rc = ((now_fn)fn)(app, &who, clock_now_ms(), &out, http_err(r));
+    int rc = ((now_fn)t->fn)(app, &who, clock_now_ms(), &out, http_err(r));
     return rc ? rc : http_reply_json(r, 200, out);
 }
 
@@ -375,18 +375,6 @@ static int sweep(http_req *r, void *ctx)
 }
 
 /* ---- allowance ---- */
-
-static int put_tiers(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_json_body(r, &body)) || (rc = services_allowance_tiers_save(app, &who, body, http_err(r))) ||
-        (rc = services_allowance_tiers(app, &who, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
 
 static int recipients(http_req *r, void *ctx)
 {
@@ -450,7 +438,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/services/sweep", .h = sweep},
     {"GET", "/api/v1/stats/services", .with = at_now, .fn = APP_FN(services_stats)},
     {"GET", "/api/v1/allowance/tiers", .read = services_allowance_tiers},
-    {"PUT", "/api/v1/allowance/tiers", .h = put_tiers},
+    {"PUT", "/api/v1/allowance/tiers", .put = services_allowance_tiers_save, .read = services_allowance_tiers},
     {"GET", "/api/v1/allowance/coming-of-age", .with = at_now, .fn = APP_FN(services_coming_of_age)},
     {"GET", "/api/v1/allowance/missing", .with = at_now, .fn = APP_FN(services_allowance_missing)},
     {"GET", "/api/v1/allowance/recipients", .h = recipients},
