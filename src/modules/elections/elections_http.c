@@ -25,7 +25,7 @@ static int list(http_req *r, void *ctx)
 typedef int (*child_create_fn)(nx_app *, const nx_principal *, int64_t, json_t *, int64_t *, nx_err *);
 
 /* POST …/{id}/<children>: the rules (fn, a child_create_fn) create a child; 201 with the election. */
-static int child_create(http_req *r, nx_app *app, app_fn fn)
+static int child_create(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     int64_t id = 0, cid = 0;
@@ -33,7 +33,7 @@ static int child_create(http_req *r, nx_app *app, app_fn fn)
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
         return rc;
-    rc = ((child_create_fn)fn)(app, &who, id, in, &cid, http_err(r));
+    rc = ((child_create_fn)t->fn)(app, &who, id, in, &cid, http_err(r));
     if (rc || (rc = elections_get(app, &who, id, &out, http_err(r))))
         return rc;
     json_object_set_new(out, "created_id", json_integer(cid));
