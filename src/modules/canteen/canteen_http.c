@@ -45,45 +45,15 @@ static int read_filter(http_req *r, nx_app *app, canteen_filter *f)
 
 typedef int (*list_fn)(nx_app *, const nx_principal *, const canteen_filter *, json_t **, nx_err *);
 
-static int list_with(http_req *r, nx_app *app, list_fn fn)
+static int list_with(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     canteen_filter f;
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = fn(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
-}
-
-static int dishes_list(http_req *r, void *ctx)
-{
-    return list_with(r, ctx, canteen_dish_list);
-}
-
-static int dishes_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, canteen_dish_create, canteen_dish_get, "/api/v1/canteen/dishes");
-}
-
-static int dish_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, canteen_dish_get);
-}
-
-static int menus_list(http_req *r, void *ctx)
-{
-    return list_with(r, ctx, canteen_menu_list);
-}
-
-static int menus_put(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, canteen_menu_put, canteen_menu_get, "/api/v1/canteen/menus");
-}
-
-static int menu_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, canteen_menu_get);
 }
 
 static int item_patch(http_req *r, void *ctx)
@@ -98,20 +68,6 @@ static int item_patch(http_req *r, void *ctx)
         return rc;
     return http_reply_json(r, 200, json_pack("{s:I, s:b}", "id", (json_int_t)id, "sold_out",
                                              json_is_true(json_object_get(body, "sold_out"))));
-}
-
-static int rules_get(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = canteen_rules_get(app, &who, community, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
 }
 
 static int rules_put(http_req *r, void *ctx)
@@ -160,17 +116,8 @@ static int cards_list(http_req *r, void *ctx)
             return rc;
         return http_reply_json(r, 200, json_pack("{s:[o]}", "items", card));
     }
-    return list_with(r, ctx, canteen_card_list);
-}
-
-static int cards_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, canteen_card_create, canteen_card_get, "/api/v1/canteen/cards");
-}
-
-static int card_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, canteen_card_get);
+    static const app_route cards = {.fn = APP_FN(canteen_card_list)};
+    return list_with(r, ctx, &cards);
 }
 
 static int money(http_req *r, nx_app *app, bool refund)
@@ -284,16 +231,6 @@ static int sales_create(http_req *r, void *ctx)
     return http_reply_json(r, created ? 201 : 200, out);
 }
 
-static int sales_list(http_req *r, void *ctx)
-{
-    return list_with(r, ctx, canteen_sale_list);
-}
-
-static int sale_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, canteen_sale_get);
-}
-
 static int sale_reverse(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -306,20 +243,6 @@ static int sale_reverse(http_req *r, void *ctx)
         (rc = canteen_sale_get(app, &who, rev, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 201, out);
-}
-
-static int chain_verify(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = canteen_chain_verify(app, &who, community, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
 }
 
 static int report_subsidy(http_req *r, void *ctx)
@@ -381,85 +304,44 @@ static int report_daily(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int orders_list(http_req *r, void *ctx)
-{
-    return list_with(r, ctx, canteen_order_list);
-}
-
-static int orders_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, canteen_order_create, canteen_order_get, "/api/v1/canteen/orders");
-}
-
-static int order_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, canteen_order_get);
-}
-
-static int order_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, canteen_order_update, canteen_order_get);
-}
-
-static int order_rate(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, canteen_order_rate, canteen_order_get);
-}
-
-static int deliveries(http_req *r, void *ctx)
-{
-    return list_with(r, ctx, canteen_delivery_list);
-}
-
-static int stats(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = canteen_stats(app, &who, community, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
+static const app_route routes[] = {
+    {"GET", "/api/v1/canteen/dishes", .with = list_with, .fn = APP_FN(canteen_dish_list)},
+    {"POST", "/api/v1/canteen/dishes", .create = canteen_dish_create, .get = canteen_dish_get},
+    {"GET", "/api/v1/canteen/dishes/{id}", .get = canteen_dish_get},
+    {"GET", "/api/v1/canteen/menus", .with = list_with, .fn = APP_FN(canteen_menu_list)},
+    {"POST", "/api/v1/canteen/menus", .create = canteen_menu_put, .get = canteen_menu_get},
+    {"GET", "/api/v1/canteen/menus/{id}", .get = canteen_menu_get},
+    {"PATCH", "/api/v1/canteen/menu-items/{id}", .h = item_patch},
+    {"GET", "/api/v1/canteen/price-rules", .community = canteen_rules_get},
+    {"PUT", "/api/v1/canteen/price-rules", .h = rules_put},
+    {"GET", "/api/v1/canteen/price-quote", .h = quote},
+    {"GET", "/api/v1/canteen/diners", .h = diners},
+    {"GET", "/api/v1/canteen/cards", .h = cards_list},
+    {"POST", "/api/v1/canteen/cards", .create = canteen_card_create, .get = canteen_card_get},
+    {"GET", "/api/v1/canteen/cards/{id}", .get = canteen_card_get},
+    {"POST", "/api/v1/canteen/cards/{id}/top-ups", .h = card_topup},
+    {"POST", "/api/v1/canteen/cards/{id}/refunds", .h = card_refund},
+    {"POST", "/api/v1/canteen/cards/{id}/replace", .h = card_replace},
+    {"GET", "/api/v1/canteen/cards/{id}/transactions", .h = card_txns},
+    {"GET", "/api/v1/canteen/cards/{id}/card.pdf", .h = card_pdf},
+    {"GET", "/api/v1/canteen/cards/{id}/qr.svg", .h = card_qr},
+    {"GET", "/api/v1/canteen/sales", .with = list_with, .fn = APP_FN(canteen_sale_list)},
+    {"POST", "/api/v1/canteen/sales", .h = sales_create},
+    {"GET", "/api/v1/canteen/sales/verify", .community = canteen_chain_verify},
+    {"GET", "/api/v1/canteen/sales/{id}", .get = canteen_sale_get},
+    {"POST", "/api/v1/canteen/sales/{id}/reverse", .h = sale_reverse},
+    {"GET", "/api/v1/canteen/reports/subsidy", .h = report_subsidy},
+    {"GET", "/api/v1/canteen/reports/daily", .h = report_daily},
+    {"GET", "/api/v1/canteen/orders", .with = list_with, .fn = APP_FN(canteen_order_list)},
+    {"POST", "/api/v1/canteen/orders", .create = canteen_order_create, .get = canteen_order_get},
+    {"GET", "/api/v1/canteen/orders/{id}", .get = canteen_order_get},
+    {"PATCH", "/api/v1/canteen/orders/{id}", .change = canteen_order_update, .get = canteen_order_get},
+    {"POST", "/api/v1/canteen/orders/{id}/rating", .change = canteen_order_rate, .get = canteen_order_get},
+    {"GET", "/api/v1/canteen/deliveries", .with = list_with, .fn = APP_FN(canteen_delivery_list)},
+    {"GET", "/api/v1/canteen/stats", .community = canteen_stats},
+};
 
 int canteen_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/canteen/dishes", dishes_list, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/dishes", dishes_create, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/dishes/{id}", dish_get, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/menus", menus_list, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/menus", menus_put, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/menus/{id}", menu_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/canteen/menu-items/{id}", item_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/price-rules", rules_get, app, 0);
-    http_route(srv, "PUT", "/api/v1/canteen/price-rules", rules_put, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/price-quote", quote, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/diners", diners, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/cards", cards_list, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/cards", cards_create, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/cards/{id}", card_get, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/cards/{id}/top-ups", card_topup, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/cards/{id}/refunds", card_refund, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/cards/{id}/replace", card_replace, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/cards/{id}/transactions", card_txns, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/cards/{id}/card.pdf", card_pdf, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/cards/{id}/qr.svg", card_qr, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/sales", sales_list, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/sales", sales_create, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/sales/verify", chain_verify, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/sales/{id}", sale_get, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/sales/{id}/reverse", sale_reverse, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/reports/subsidy", report_subsidy, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/reports/daily", report_daily, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/orders", orders_list, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/orders", orders_create, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/orders/{id}", order_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/canteen/orders/{id}", order_patch, app, 0);
-    http_route(srv, "POST", "/api/v1/canteen/orders/{id}/rating", order_rate, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/deliveries", deliveries, app, 0);
-    http_route(srv, "GET", "/api/v1/canteen/stats", stats, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
