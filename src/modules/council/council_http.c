@@ -7,7 +7,6 @@
 
 #include "modules/app_http.h"
 #include "modules/council/council.h"
-#include "store/upload.h"
 
 /* The filters every list of the module reads from the query string. */
 static int read_filter(http_req *r, nx_app *app, council_filter *f)
@@ -30,82 +29,21 @@ static int read_filter(http_req *r, nx_app *app, council_filter *f)
 
 typedef int (*list_fn)(nx_app *app, const nx_principal *who, const council_filter *f, json_t **out, nx_err *e);
 
-static int list(http_req *r, nx_app *app, list_fn fn)
+static int list(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     council_filter f = {0};
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = fn(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
 
 /* ---- templates, topics, members ---- */
 
-static int template_list(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = council_template_list(app, &who, &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
-static int template_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, council_template_create, council_template_get, "/api/v1/council-templates");
-}
-static int topic_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, council_topic_list);
-}
-static int topic_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, council_topic_create, council_topic_get, "/api/v1/topics");
-}
-static int topic_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, council_topic_get);
-}
-static int topic_support(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_topic_support, council_topic_get);
-}
-static int topic_merge(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_topic_merge, council_topic_get);
-}
-static int topic_advance(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_topic_advance, council_topic_get);
-}
-static int member_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, council_member_list);
-}
-static int member_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, council_member_create, council_member_get, "/api/v1/council-members");
-}
-static int member_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_member_update, council_member_get);
-}
-
 /* ---- meetings and decisions ---- */
 
-static int meeting_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, council_meeting_list);
-}
-static int meeting_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, council_meeting_create, council_meeting_get, "/api/v1/council-meetings");
-}
-static int meeting_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, council_meeting_get);
-}
 static int meeting_qr(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -120,39 +58,6 @@ static int meeting_qr(http_req *r, void *ctx)
     free(svg);
     return rc;
 }
-static int meeting_attend(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_meeting_attend, council_meeting_get);
-}
-static int meeting_minutes(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_meeting_minutes, council_meeting_get);
-}
-static int decision_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, council_decision_list);
-}
-static int decision_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, council_decision_create, council_decision_get, "/api/v1/decisions");
-}
-static int decision_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, council_decision_get);
-}
-static int decision_progress(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_decision_progress, council_decision_get);
-}
-static int decision_rate(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_decision_rate, council_decision_get);
-}
-static int decision_problem(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_decision_problem, council_decision_get);
-}
-
 static int decision_photo(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -182,99 +87,49 @@ static int photo_get(http_req *r, void *ctx)
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = council_photo_read(app, &who, id, &data, &size, ctype, http_err(r))))
         return rc;
-    http_add_header(r, "Cache-Control", "no-store");
-    http_add_header(r, "X-Content-Type-Options", "nosniff");
-    rc = http_reply_bytes(r, 200, ctype, data, size);
-    upload_free(data, size);
-    return rc;
+    return app_reply_file(r, ctype, data, size);
 }
 
 /* ---- polls ---- */
 
-static int poll_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, council_poll_list);
-}
-static int poll_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, council_poll_create, council_poll_get, "/api/v1/polls");
-}
-static int poll_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, council_poll_get);
-}
-static int poll_close(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, council_poll_close, council_poll_get);
-}
-static int poll_result(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, council_poll_result);
-}
-
-/* A ballot is created (201) and answered with the poll as the voter now sees it (voted: true); a
- * secret poll's answer carries no choice. */
-static int poll_vote(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = council_poll_vote(app, &who, id, body, http_err(r))) ||
-        (rc = council_poll_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 201, out);
-}
-
-static int stats(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = council_stats(app, &who, community, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
+static const app_route routes[] = {
+    {"GET", "/api/v1/council-templates", .read = council_template_list},
+    {"POST", "/api/v1/council-templates", .create = council_template_create, .get = council_template_get},
+    {"GET", "/api/v1/topics", .with = list, .fn = APP_FN(council_topic_list)},
+    {"POST", "/api/v1/topics", .create = council_topic_create, .get = council_topic_get},
+    {"GET", "/api/v1/topics/{id}", .get = council_topic_get},
+    {"POST", "/api/v1/topics/{id}/supports", .change = council_topic_support, .get = council_topic_get},
+    {"POST", "/api/v1/topics/{id}/merge", .change = council_topic_merge, .get = council_topic_get},
+    {"POST", "/api/v1/topics/{id}/advance", .change = council_topic_advance, .get = council_topic_get},
+    {"GET", "/api/v1/council-members", .with = list, .fn = APP_FN(council_member_list)},
+    {"POST", "/api/v1/council-members", .create = council_member_create, .get = council_member_get},
+    {"PATCH", "/api/v1/council-members/{id}", .change = council_member_update, .get = council_member_get},
+    {"GET", "/api/v1/council-meetings", .with = list, .fn = APP_FN(council_meeting_list)},
+    {"POST", "/api/v1/council-meetings", .create = council_meeting_create, .get = council_meeting_get},
+    {"GET", "/api/v1/council-meetings/{id}", .get = council_meeting_get},
+    {"GET", "/api/v1/council-meetings/{id}/qr", .h = meeting_qr},
+    {"POST", "/api/v1/council-meetings/{id}/attendance", .change = council_meeting_attend, .get = council_meeting_get},
+    {"POST", "/api/v1/council-meetings/{id}/minutes", .change = council_meeting_minutes, .get = council_meeting_get},
+    {"GET", "/api/v1/decisions", .with = list, .fn = APP_FN(council_decision_list)},
+    {"POST", "/api/v1/decisions", .create = council_decision_create, .get = council_decision_get},
+    {"GET", "/api/v1/decisions/{id}", .get = council_decision_get},
+    {"POST", "/api/v1/decisions/{id}/progress", .change = council_decision_progress, .get = council_decision_get},
+    {"POST", "/api/v1/decisions/{id}/ratings", .change = council_decision_rate, .get = council_decision_get},
+    {"POST", "/api/v1/decisions/{id}/problem", .change = council_decision_problem, .get = council_decision_get},
+    {"POST", "/api/v1/decisions/{id}/photos", .h = decision_photo, .flags = HTTP_UPLOAD},
+    {"GET", "/api/v1/council-photos/{id}", .h = photo_get},
+    {"GET", "/api/v1/polls", .with = list, .fn = APP_FN(council_poll_list)},
+    {"POST", "/api/v1/polls", .create = council_poll_create, .get = council_poll_get},
+    {"GET", "/api/v1/polls/{id}", .get = council_poll_get},
+    /* a ballot is created (201) and answered with the poll as the voter now sees it (voted: true; a
+     * secret poll's answer carries no choice) */
+    {"POST", "/api/v1/polls/{id}/ballots", .change = council_poll_vote, .get = council_poll_get, .status = 201},
+    {"POST", "/api/v1/polls/{id}/close", .change = council_poll_close, .get = council_poll_get},
+    {"GET", "/api/v1/polls/{id}/result", .get = council_poll_result},
+    {"GET", "/api/v1/council/stats", .community = council_stats},
+};
 
 int council_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/council-templates", template_list, app, 0);
-    http_route(srv, "POST", "/api/v1/council-templates", template_create, app, 0);
-    http_route(srv, "GET", "/api/v1/topics", topic_list, app, 0);
-    http_route(srv, "POST", "/api/v1/topics", topic_create, app, 0);
-    http_route(srv, "GET", "/api/v1/topics/{id}", topic_get, app, 0);
-    http_route(srv, "POST", "/api/v1/topics/{id}/supports", topic_support, app, 0);
-    http_route(srv, "POST", "/api/v1/topics/{id}/merge", topic_merge, app, 0);
-    http_route(srv, "POST", "/api/v1/topics/{id}/advance", topic_advance, app, 0);
-    http_route(srv, "GET", "/api/v1/council-members", member_list, app, 0);
-    http_route(srv, "POST", "/api/v1/council-members", member_create, app, 0);
-    http_route(srv, "PATCH", "/api/v1/council-members/{id}", member_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/council-meetings", meeting_list, app, 0);
-    http_route(srv, "POST", "/api/v1/council-meetings", meeting_create, app, 0);
-    http_route(srv, "GET", "/api/v1/council-meetings/{id}", meeting_get, app, 0);
-    http_route(srv, "GET", "/api/v1/council-meetings/{id}/qr", meeting_qr, app, 0);
-    http_route(srv, "POST", "/api/v1/council-meetings/{id}/attendance", meeting_attend, app, 0);
-    http_route(srv, "POST", "/api/v1/council-meetings/{id}/minutes", meeting_minutes, app, 0);
-    http_route(srv, "GET", "/api/v1/decisions", decision_list, app, 0);
-    http_route(srv, "POST", "/api/v1/decisions", decision_create, app, 0);
-    http_route(srv, "GET", "/api/v1/decisions/{id}", decision_get, app, 0);
-    http_route(srv, "POST", "/api/v1/decisions/{id}/progress", decision_progress, app, 0);
-    http_route(srv, "POST", "/api/v1/decisions/{id}/ratings", decision_rate, app, 0);
-    http_route(srv, "POST", "/api/v1/decisions/{id}/problem", decision_problem, app, 0);
-    http_route(srv, "POST", "/api/v1/decisions/{id}/photos", decision_photo, app, HTTP_UPLOAD);
-    http_route(srv, "GET", "/api/v1/council-photos/{id}", photo_get, app, 0);
-    http_route(srv, "GET", "/api/v1/polls", poll_list, app, 0);
-    http_route(srv, "POST", "/api/v1/polls", poll_create, app, 0);
-    http_route(srv, "GET", "/api/v1/polls/{id}", poll_get, app, 0);
-    http_route(srv, "POST", "/api/v1/polls/{id}/ballots", poll_vote, app, 0);
-    http_route(srv, "POST", "/api/v1/polls/{id}/close", poll_close, app, 0);
-    http_route(srv, "GET", "/api/v1/polls/{id}/result", poll_result, app, 0);
-    http_route(srv, "GET", "/api/v1/council/stats", stats, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
