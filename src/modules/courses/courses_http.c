@@ -30,16 +30,6 @@ static int list_courses(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int create_course(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, courses_create, courses_get, "/api/v1/courses");
-}
-
-static int get_course(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, courses_get);
-}
-
 /* An optional JSON body: absent when the request has none. */
 static int optional_body(http_req *r, json_t **body)
 {
@@ -49,66 +39,18 @@ static int optional_body(http_req *r, json_t **body)
     return n ? http_json_body(r, body) : 0;
 }
 
-static int decide(http_req *r, nx_app *app, const char *action)
+/* POST /api/v1/courses/{id}/<action> (the row's arg), an optional body; 200 with the course. */
+static int decide(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     int64_t id;
     json_t *body, *out;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = optional_body(r, &body)) ||
-        (rc = courses_decide(app, &who, id, action, body, http_err(r))) ||
+        (rc = courses_decide(app, &who, id, t->arg, body, http_err(r))) ||
         (rc = courses_get(app, &who, id, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
-}
-
-static int approve(http_req *r, void *ctx)
-{
-    return decide(r, ctx, "approve");
-}
-static int reject(http_req *r, void *ctx)
-{
-    return decide(r, ctx, "reject");
-}
-static int cancel(http_req *r, void *ctx)
-{
-    return decide(r, ctx, "cancel");
-}
-
-static int enrol(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = courses_enrol(app, &who, id, body, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 201, out);
-}
-
-static int list_enrolments(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = courses_enrolments(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-static int withdraw(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = courses_withdraw(app, &who, id, http_err(r))))
-        return rc;
-    return http_reply_status(r, 204);
 }
 
 static int lottery(http_req *r, void *ctx)
@@ -129,45 +71,6 @@ static int lottery(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int feedback(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = courses_feedback(app, &who, id, body, http_err(r))))
-        return rc;
-    return http_reply_status(r, 204);
-}
-
-static int attendance_get(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = courses_attendance_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-static int attendance_set(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = courses_attendance_set(app, &who, id, body, http_err(r))) ||
-        (rc = courses_attendance_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
 static int leave(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -181,21 +84,24 @@ static int leave(http_req *r, void *ctx)
     return http_reply_status(r, 204);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/courses", .h = list_courses},
+    {"POST", "/api/v1/courses", .create = courses_create, .get = courses_get},
+    {"GET", "/api/v1/courses/{id}", .get = courses_get},
+    {"POST", "/api/v1/courses/{id}/approve", .with = decide, .arg = "approve"},
+    {"POST", "/api/v1/courses/{id}/reject", .with = decide, .arg = "reject"},
+    {"POST", "/api/v1/courses/{id}/cancel", .with = decide, .arg = "cancel"},
+    {"GET", "/api/v1/courses/{id}/enrolments", .get = courses_enrolments},
+    {"POST", "/api/v1/courses/{id}/enrolments", .act = courses_enrol, .status = 201},
+    {"POST", "/api/v1/courses/{id}/lottery", .h = lottery},
+    {"POST", "/api/v1/courses/{id}/feedback", .change = courses_feedback},
+    {"POST", "/api/v1/course-enrolments/{id}/withdraw", .del = courses_withdraw},
+    {"GET", "/api/v1/course-sessions/{id}/attendance", .get = courses_attendance_get},
+    {"POST", "/api/v1/course-sessions/{id}/attendance", .change = courses_attendance_set, .get = courses_attendance_get},
+    {"POST", "/api/v1/course-sessions/{id}/leave", .h = leave},
+};
+
 int courses_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/courses", list_courses, app, 0);
-    http_route(srv, "POST", "/api/v1/courses", create_course, app, 0);
-    http_route(srv, "GET", "/api/v1/courses/{id}", get_course, app, 0);
-    http_route(srv, "POST", "/api/v1/courses/{id}/approve", approve, app, 0);
-    http_route(srv, "POST", "/api/v1/courses/{id}/reject", reject, app, 0);
-    http_route(srv, "POST", "/api/v1/courses/{id}/cancel", cancel, app, 0);
-    http_route(srv, "GET", "/api/v1/courses/{id}/enrolments", list_enrolments, app, 0);
-    http_route(srv, "POST", "/api/v1/courses/{id}/enrolments", enrol, app, 0);
-    http_route(srv, "POST", "/api/v1/courses/{id}/lottery", lottery, app, 0);
-    http_route(srv, "POST", "/api/v1/courses/{id}/feedback", feedback, app, 0);
-    http_route(srv, "POST", "/api/v1/course-enrolments/{id}/withdraw", withdraw, app, 0);
-    http_route(srv, "GET", "/api/v1/course-sessions/{id}/attendance", attendance_get, app, 0);
-    http_route(srv, "POST", "/api/v1/course-sessions/{id}/attendance", attendance_set, app, 0);
-    http_route(srv, "POST", "/api/v1/course-sessions/{id}/leave", leave, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
