@@ -34,74 +34,20 @@ static int read_filter(http_req *r, nx_app *app, library_filter *f)
 
 typedef int (*list_fn)(nx_app *, const nx_principal *, const library_filter *, json_t **, nx_err *);
 
-static int list(http_req *r, nx_app *app, list_fn fn)
+static int list(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     library_filter f;
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = fn(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
 
 /* ---- books and copies ---- */
 
-static int books_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, library_book_list);
-}
-static int book_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, library_book_create, library_book_get, "/api/v1/books");
-}
-static int book_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, library_book_get);
-}
-static int book_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, library_book_update, library_book_get);
-}
-static int copies_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, library_copy_list);
-}
-static int copy_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, library_copy_create, library_copy_get, "/api/v1/book-copies");
-}
-static int copy_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, library_copy_get);
-}
-static int copy_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, library_copy_update, library_copy_get);
-}
-
 /* ---- loans, returns, holds ---- */
-
-static int loans_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, library_loan_list);
-}
-static int loan_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, library_loan_create, library_loan_get, "/api/v1/loans");
-}
-static int loan_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, library_loan_get);
-}
-static int loan_return(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, library_loan_return, library_loan_get);
-}
-static int loan_renew(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, library_loan_renew, library_loan_get);
-}
 
 /* POST /api/v1/returns {"code"}: return by scanning the label; answers the closed loan. */
 static int return_by_code(http_req *r, void *ctx)
@@ -117,70 +63,7 @@ static int return_by_code(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int holds_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, library_hold_list);
-}
-static int hold_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, library_hold_create, library_hold_get, "/api/v1/holds");
-}
-static int hold_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, library_hold_get);
-}
-static int hold_cancel(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, library_hold_cancel, library_hold_get);
-}
-
 /* ---- categories, readers, donations, figures ---- */
-
-static int cats_list(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = library_category_list(app, &who, community, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-static int cat_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, library_category_create, library_category_get, "/api/v1/library/categories");
-}
-static int cat_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, library_category_get);
-}
-static int cat_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, library_category_update, library_category_get);
-}
-static int reader_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, library_reader_get);
-}
-static int reader_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, library_reader_update, library_reader_get);
-}
-static int donations_list(http_req *r, void *ctx)
-{
-    return list(r, ctx, library_donation_list);
-}
-static int donation_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, library_donation_create, library_donation_get, "/api/v1/library/donations");
-}
-static int donation_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, library_donation_get);
-}
 
 static int stats(http_req *r, void *ctx)
 {
@@ -312,37 +195,40 @@ static int drift(http_req *r, void *ctx)
     return rc;
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/books", .with = list, .fn = APP_FN(library_book_list)},
+    {"POST", "/api/v1/books", .create = library_book_create, .get = library_book_get},
+    {"GET", "/api/v1/books/{id}", .get = library_book_get},
+    {"PATCH", "/api/v1/books/{id}", .change = library_book_update, .get = library_book_get},
+    {"GET", "/api/v1/book-copies", .with = list, .fn = APP_FN(library_copy_list)},
+    {"POST", "/api/v1/book-copies", .create = library_copy_create, .get = library_copy_get},
+    {"GET", "/api/v1/book-copies/{id}", .get = library_copy_get},
+    {"PATCH", "/api/v1/book-copies/{id}", .change = library_copy_update, .get = library_copy_get},
+    {"GET", "/api/v1/loans", .with = list, .fn = APP_FN(library_loan_list)},
+    {"POST", "/api/v1/loans", .create = library_loan_create, .get = library_loan_get},
+    {"GET", "/api/v1/loans/{id}", .get = library_loan_get},
+    {"POST", "/api/v1/loans/{id}/return", .change = library_loan_return, .get = library_loan_get},
+    {"POST", "/api/v1/loans/{id}/renew", .change = library_loan_renew, .get = library_loan_get},
+    {"POST", "/api/v1/returns", .h = return_by_code},
+    {"GET", "/api/v1/holds", .with = list, .fn = APP_FN(library_hold_list)},
+    {"POST", "/api/v1/holds", .create = library_hold_create, .get = library_hold_get},
+    {"GET", "/api/v1/holds/{id}", .get = library_hold_get},
+    {"POST", "/api/v1/holds/{id}/cancel", .change = library_hold_cancel, .get = library_hold_get},
+    {"GET", "/api/v1/library/categories", .community = library_category_list},
+    {"POST", "/api/v1/library/categories", .create = library_category_create, .get = library_category_get},
+    {"GET", "/api/v1/library/categories/{id}", .get = library_category_get},
+    {"PATCH", "/api/v1/library/categories/{id}", .change = library_category_update, .get = library_category_get},
+    {"GET", "/api/v1/library/readers/{id}", .get = library_reader_get},
+    {"PATCH", "/api/v1/library/readers/{id}", .change = library_reader_update, .get = library_reader_get},
+    {"GET", "/api/v1/library/donations", .with = list, .fn = APP_FN(library_donation_list)},
+    {"POST", "/api/v1/library/donations", .create = library_donation_create, .get = library_donation_get},
+    {"GET", "/api/v1/library/donations/{id}", .get = library_donation_get},
+    {"GET", "/api/v1/library/stats", .h = stats},
+    {"GET", "/api/v1/library/labels", .h = labels},
+    {"GET", "/drift/{code}", .h = drift, .flags = HTTP_PUBLIC},
+};
+
 int library_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/books", books_list, app, 0);
-    http_route(srv, "POST", "/api/v1/books", book_create, app, 0);
-    http_route(srv, "GET", "/api/v1/books/{id}", book_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/books/{id}", book_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/book-copies", copies_list, app, 0);
-    http_route(srv, "POST", "/api/v1/book-copies", copy_create, app, 0);
-    http_route(srv, "GET", "/api/v1/book-copies/{id}", copy_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/book-copies/{id}", copy_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/loans", loans_list, app, 0);
-    http_route(srv, "POST", "/api/v1/loans", loan_create, app, 0);
-    http_route(srv, "GET", "/api/v1/loans/{id}", loan_get, app, 0);
-    http_route(srv, "POST", "/api/v1/loans/{id}/return", loan_return, app, 0);
-    http_route(srv, "POST", "/api/v1/loans/{id}/renew", loan_renew, app, 0);
-    http_route(srv, "POST", "/api/v1/returns", return_by_code, app, 0);
-    http_route(srv, "GET", "/api/v1/holds", holds_list, app, 0);
-    http_route(srv, "POST", "/api/v1/holds", hold_create, app, 0);
-    http_route(srv, "GET", "/api/v1/holds/{id}", hold_get, app, 0);
-    http_route(srv, "POST", "/api/v1/holds/{id}/cancel", hold_cancel, app, 0);
-    http_route(srv, "GET", "/api/v1/library/categories", cats_list, app, 0);
-    http_route(srv, "POST", "/api/v1/library/categories", cat_create, app, 0);
-    http_route(srv, "GET", "/api/v1/library/categories/{id}", cat_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/library/categories/{id}", cat_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/library/readers/{id}", reader_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/library/readers/{id}", reader_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/library/donations", donations_list, app, 0);
-    http_route(srv, "POST", "/api/v1/library/donations", donation_create, app, 0);
-    http_route(srv, "GET", "/api/v1/library/donations/{id}", donation_get, app, 0);
-    http_route(srv, "GET", "/api/v1/library/stats", stats, app, 0);
-    http_route(srv, "GET", "/api/v1/library/labels", labels, app, 0);
-    http_route(srv, "GET", "/drift/{code}", drift, app, HTTP_PUBLIC);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
