@@ -29,49 +29,15 @@ static int read_filter(http_req *r, nx_app *app, party_filter *f)
 
 typedef int (*list_fn)(nx_app *, const nx_principal *, const party_filter *, json_t **, nx_err *);
 
-static int list_of(http_req *r, nx_app *app, list_fn fn)
+static int list_of(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     party_filter f;
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = fn(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
-}
-
-static int org_list(http_req *r, void *ctx)
-{
-    return list_of(r, ctx, party_org_list);
-}
-static int org_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, party_org_create, party_org_get, "/api/v1/party-orgs");
-}
-static int org_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, party_org_get);
-}
-static int org_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, party_org_update, party_org_get);
-}
-
-static int member_list(http_req *r, void *ctx)
-{
-    return list_of(r, ctx, party_member_list);
-}
-static int member_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, party_member_create, party_member_get, "/api/v1/party-members");
-}
-static int member_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, party_member_get);
-}
-static int member_patch(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, party_member_update, party_member_get);
 }
 
 /* POST /party-members/{id}/transfers: 201 with the member's file (its transfers included). */
@@ -91,31 +57,6 @@ static int member_transfer(http_req *r, void *ctx)
     return http_reply_json(r, 201, out);
 }
 
-static int act_list(http_req *r, void *ctx)
-{
-    return list_of(r, ctx, party_activity_list);
-}
-static int act_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, party_activity_create, party_activity_get, "/api/v1/party-activities");
-}
-static int act_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, party_activity_get);
-}
-static int act_attendance(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, party_activity_attendance, party_activity_get);
-}
-static int act_minutes(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, party_activity_minutes, party_activity_get);
-}
-static int act_review(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, party_activity_review, party_activity_get);
-}
-
 static int calendar(http_req *r, void *ctx)
 {
     nx_principal who = app_principal(r);
@@ -125,19 +66,6 @@ static int calendar(http_req *r, void *ctx)
     int rc;
     if ((rc = http_query_int(r, "org_id", 1, INT64_MAX, &present, &org)) ||
         (rc = party_calendar(ctx, &who, http_query(r, "year"), org, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-static int rule_list(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = party_rule_list(ctx, &who, community, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -159,41 +87,6 @@ static int rule_get_one(nx_app *app, const nx_principal *who, int64_t id, json_t
     }
     json_decref(all);
     return nx_fail(e, NX_ENOTFOUND, "", "党费标准不存在");
-}
-
-static int rule_create(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, party_rule_create, rule_get_one, "/api/v1/party-dues-rules");
-}
-
-static int dues_list(http_req *r, void *ctx)
-{
-    return list_of(r, ctx, party_dues_list);
-}
-static int dues_get(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, party_dues_get);
-}
-static int dues_arrears(http_req *r, void *ctx)
-{
-    return list_of(r, ctx, party_dues_arrears);
-}
-static int dues_statement(http_req *r, void *ctx)
-{
-    return list_of(r, ctx, party_dues_statement);
-}
-
-static int dues_open(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    json_t *in = NULL, *out = NULL; /* in is owned by the request */
-    int rc = http_json_body(r, &in);
-    if (rc)
-        return rc;
-    rc = party_dues_open(ctx, &who, in, &out, http_err(r));
-    if (rc)
-        return rc;
-    return http_reply_json(r, 200, out);
 }
 
 static int dues_pay(http_req *r, void *ctx)
@@ -228,32 +121,35 @@ static int dues_statement_xlsx(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, "party-dues.xlsx", "党费年度台账.xlsx", rows);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/party-orgs", .with = list_of, .fn = APP_FN(party_org_list)},
+    {"POST", "/api/v1/party-orgs", .create = party_org_create, .get = party_org_get},
+    {"GET", "/api/v1/party-orgs/{id}", .get = party_org_get},
+    {"PATCH", "/api/v1/party-orgs/{id}", .change = party_org_update, .get = party_org_get},
+    {"GET", "/api/v1/party-members", .with = list_of, .fn = APP_FN(party_member_list)},
+    {"POST", "/api/v1/party-members", .create = party_member_create, .get = party_member_get},
+    {"GET", "/api/v1/party-members/{id}", .get = party_member_get},
+    {"PATCH", "/api/v1/party-members/{id}", .change = party_member_update, .get = party_member_get},
+    {"POST", "/api/v1/party-members/{id}/transfers", .h = member_transfer},
+    {"GET", "/api/v1/party-activities", .with = list_of, .fn = APP_FN(party_activity_list)},
+    {"POST", "/api/v1/party-activities", .create = party_activity_create, .get = party_activity_get},
+    {"GET", "/api/v1/party-activities/{id}", .get = party_activity_get},
+    {"POST", "/api/v1/party-activities/{id}/attendance", .change = party_activity_attendance, .get = party_activity_get},
+    {"POST", "/api/v1/party-activities/{id}/minutes", .change = party_activity_minutes, .get = party_activity_get},
+    {"POST", "/api/v1/party-activities/{id}/review", .change = party_activity_review, .get = party_activity_get},
+    {"GET", "/api/v1/party-calendar", .h = calendar},
+    {"GET", "/api/v1/party-dues-rules", .community = party_rule_list},
+    {"POST", "/api/v1/party-dues-rules", .create = party_rule_create, .get = rule_get_one},
+    {"GET", "/api/v1/party-dues", .with = list_of, .fn = APP_FN(party_dues_list)},
+    {"POST", "/api/v1/party-dues/cycles", .post = party_dues_open},
+    {"GET", "/api/v1/party-dues/arrears", .with = list_of, .fn = APP_FN(party_dues_arrears)},
+    {"GET", "/api/v1/party-dues/statement", .with = list_of, .fn = APP_FN(party_dues_statement)},
+    {"GET", "/api/v1/party-dues/statement.xlsx", .h = dues_statement_xlsx},
+    {"GET", "/api/v1/party-dues/{id}", .get = party_dues_get},
+    {"POST", "/api/v1/party-dues/{id}/payments", .h = dues_pay},
+};
+
 int party_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/party-orgs", org_list, app, 0);
-    http_route(srv, "POST", "/api/v1/party-orgs", org_create, app, 0);
-    http_route(srv, "GET", "/api/v1/party-orgs/{id}", org_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/party-orgs/{id}", org_patch, app, 0);
-    http_route(srv, "GET", "/api/v1/party-members", member_list, app, 0);
-    http_route(srv, "POST", "/api/v1/party-members", member_create, app, 0);
-    http_route(srv, "GET", "/api/v1/party-members/{id}", member_get, app, 0);
-    http_route(srv, "PATCH", "/api/v1/party-members/{id}", member_patch, app, 0);
-    http_route(srv, "POST", "/api/v1/party-members/{id}/transfers", member_transfer, app, 0);
-    http_route(srv, "GET", "/api/v1/party-activities", act_list, app, 0);
-    http_route(srv, "POST", "/api/v1/party-activities", act_create, app, 0);
-    http_route(srv, "GET", "/api/v1/party-activities/{id}", act_get, app, 0);
-    http_route(srv, "POST", "/api/v1/party-activities/{id}/attendance", act_attendance, app, 0);
-    http_route(srv, "POST", "/api/v1/party-activities/{id}/minutes", act_minutes, app, 0);
-    http_route(srv, "POST", "/api/v1/party-activities/{id}/review", act_review, app, 0);
-    http_route(srv, "GET", "/api/v1/party-calendar", calendar, app, 0);
-    http_route(srv, "GET", "/api/v1/party-dues-rules", rule_list, app, 0);
-    http_route(srv, "POST", "/api/v1/party-dues-rules", rule_create, app, 0);
-    http_route(srv, "GET", "/api/v1/party-dues", dues_list, app, 0);
-    http_route(srv, "POST", "/api/v1/party-dues/cycles", dues_open, app, 0);
-    http_route(srv, "GET", "/api/v1/party-dues/arrears", dues_arrears, app, 0);
-    http_route(srv, "GET", "/api/v1/party-dues/statement", dues_statement, app, 0);
-    http_route(srv, "GET", "/api/v1/party-dues/statement.xlsx", dues_statement_xlsx, app, 0);
-    http_route(srv, "GET", "/api/v1/party-dues/{id}", dues_get, app, 0);
-    http_route(srv, "POST", "/api/v1/party-dues/{id}/payments", dues_pay, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
