@@ -40,36 +40,18 @@ static int list_filter(http_req *r, nx_app *app, venues_filter *f)
     return 0;
 }
 
-static int list_venues(http_req *r, void *ctx)
+typedef int (*list_fn)(nx_app *app, const nx_principal *who, const venues_filter *f, json_t **out, nx_err *e);
+
+/* The table's lists: the filters of the query string, then the row's rules (a list_fn). */
+static int list(http_req *r, nx_app *app, const app_route *t)
 {
-    nx_app *app = ctx;
     nx_principal who = app_principal(r);
     venues_filter f = {0};
     json_t *out;
     int rc;
-    if ((rc = list_filter(r, app, &f)) || (rc = venues_list(app, &who, &f, &out, http_err(r))))
+    if ((rc = list_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
-}
-
-static int create_venue(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, venues_create, venues_get, "/api/v1/venues");
-}
-
-static int get_venue(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, venues_get);
-}
-
-static int patch_venue(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, venues_update, venues_get);
-}
-
-static int add_closure(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, venues_closure_add, venues_get);
 }
 
 static int calendar(http_req *r, void *ctx)
@@ -106,18 +88,6 @@ static int calendar_ics(http_req *r, void *ctx)
     return rc;
 }
 
-static int list_bookings(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    venues_filter f = {0};
-    json_t *out;
-    int rc;
-    if ((rc = list_filter(r, app, &f)) || (rc = venues_booking_list(app, &who, &f, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
 static int create_booking(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -132,13 +102,8 @@ static int create_booking(http_req *r, void *ctx)
     return http_reply_json(r, 201, out);
 }
 
-static int get_booking(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, venues_booking_get);
-}
-
-/* POST /api/v1/venue-bookings/{id}/<action>: an optional JSON body {"note"}. */
-static int act(http_req *r, nx_app *app, const char *action)
+/* POST /api/v1/venue-bookings/{id}/<action> (the row's arg): an optional JSON body {"note"}. */
+static int act(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     int64_t id;
@@ -147,41 +112,8 @@ static int act(http_req *r, nx_app *app, const char *action)
     int rc;
     http_body(r, &n);
     if ((rc = http_param_id(r, "id", &id)) || (n && (rc = http_json_body(r, &body))) ||
-        (rc = venues_booking_act(app, &who, id, action, body, http_err(r))) ||
+        (rc = venues_booking_act(app, &who, id, t->arg, body, http_err(r))) ||
         (rc = venues_booking_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-static int cancel(http_req *r, void *ctx)
-{
-    return act(r, ctx, "cancel");
-}
-static int approve(http_req *r, void *ctx)
-{
-    return act(r, ctx, "approve");
-}
-static int reject(http_req *r, void *ctx)
-{
-    return act(r, ctx, "reject");
-}
-static int check_in(http_req *r, void *ctx)
-{
-    return act(r, ctx, "check-in");
-}
-static int no_show(http_req *r, void *ctx)
-{
-    return act(r, ctx, "no-show");
-}
-
-static int list_waits(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    venues_filter f = {0};
-    json_t *out;
-    int rc;
-    if ((rc = list_filter(r, app, &f)) || (rc = venues_wait_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -210,25 +142,28 @@ static int accept_wait(http_req *r, void *ctx)
     return http_reply_json(r, 201, out);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/venues", .with = list, .fn = APP_FN(venues_list)},
+    {"POST", "/api/v1/venues", .create = venues_create, .get = venues_get},
+    {"GET", "/api/v1/venues/{id}", .get = venues_get},
+    {"PATCH", "/api/v1/venues/{id}", .change = venues_update, .get = venues_get},
+    {"POST", "/api/v1/venues/{id}/closures", .change = venues_closure_add, .get = venues_get},
+    {"GET", "/api/v1/venues/{id}/calendar", .h = calendar},
+    {"GET", "/api/v1/venues/{id}/calendar.ics", .h = calendar_ics},
+    {"GET", "/api/v1/venue-bookings", .with = list, .fn = APP_FN(venues_booking_list)},
+    {"POST", "/api/v1/venue-bookings", .h = create_booking},
+    {"GET", "/api/v1/venue-bookings/{id}", .get = venues_booking_get},
+    {"POST", "/api/v1/venue-bookings/{id}/cancel", .with = act, .arg = "cancel"},
+    {"POST", "/api/v1/venue-bookings/{id}/approve", .with = act, .arg = "approve"},
+    {"POST", "/api/v1/venue-bookings/{id}/reject", .with = act, .arg = "reject"},
+    {"POST", "/api/v1/venue-bookings/{id}/check-in", .with = act, .arg = "check-in"},
+    {"POST", "/api/v1/venue-bookings/{id}/no-show", .with = act, .arg = "no-show"},
+    {"GET", "/api/v1/venue-waits", .with = list, .fn = APP_FN(venues_wait_list)},
+    {"POST", "/api/v1/venue-waits", .h = create_wait},
+    {"POST", "/api/v1/venue-waits/{id}/accept", .h = accept_wait},
+};
+
 int venues_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/venues", list_venues, app, 0);
-    http_route(srv, "POST", "/api/v1/venues", create_venue, app, 0);
-    http_route(srv, "GET", "/api/v1/venues/{id}", get_venue, app, 0);
-    http_route(srv, "PATCH", "/api/v1/venues/{id}", patch_venue, app, 0);
-    http_route(srv, "POST", "/api/v1/venues/{id}/closures", add_closure, app, 0);
-    http_route(srv, "GET", "/api/v1/venues/{id}/calendar", calendar, app, 0);
-    http_route(srv, "GET", "/api/v1/venues/{id}/calendar.ics", calendar_ics, app, 0);
-    http_route(srv, "GET", "/api/v1/venue-bookings", list_bookings, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-bookings", create_booking, app, 0);
-    http_route(srv, "GET", "/api/v1/venue-bookings/{id}", get_booking, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-bookings/{id}/cancel", cancel, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-bookings/{id}/approve", approve, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-bookings/{id}/reject", reject, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-bookings/{id}/check-in", check_in, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-bookings/{id}/no-show", no_show, app, 0);
-    http_route(srv, "GET", "/api/v1/venue-waits", list_waits, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-waits", create_wait, app, 0);
-    http_route(srv, "POST", "/api/v1/venue-waits/{id}/accept", accept_wait, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }
