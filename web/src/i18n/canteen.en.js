@@ -35,7 +35,7 @@ export default {
     priceYuan: 'Price (yuan)', halfPrice: 'Half portion', halfHint: 'empty: no half portion', nutrition: 'Nutrition', allergens: 'Allergens',
     markLabel: 'Marks', newDish: 'New dish', yuanBad: 'Enter an amount in yuan, at most two decimals',
     newMenu: 'New menu', editMenu: 'Edit menu', noItems: 'No items yet: add dishes or set meals', pickDish: 'Pick a dish', setName: 'Set meal name',
-    unlimited: 'no limit', addDish: 'Add dish', addSet: 'Add set meal', removeItem: 'Remove',
+    unlimited: 'no limit', addDish: 'Add dish', addSet: 'Add set meal', removeItem: 'Remove', thisWeek: 'This week', nextWeek: 'Next week',
     newRule: 'New rule', editRule: 'Edit rule', ruleName: 'Rule', who: 'Applies to', payYuan: 'Pays (yuan)', validity: 'Valid',
     disable: 'Disable', disableConfirm: 'Disable the rule "{name}"? Recorded sales keep it.', override: 'Personal override (resident {id})',
     ageFrom: '{n}+ years', ageBand: '{a}–{b} years', everyone: 'Every diner', ageRange: 'Age band', tags: 'Tags', careLevel: 'Care level',
