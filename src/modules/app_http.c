@@ -169,3 +169,33 @@ int app_routes(http_server *srv, nx_app *app, const app_route *t, size_t n)
     }
     return 0;
 }
+
+int app_http_put_file(http_req *r, nx_app *app, app_put_file_fn put, const char *prefix)
+{
+    nx_principal who = app_principal(r);
+    int64_t id, file;
+    size_t len;
+    int rc = http_param_id(r, "id", &id);
+    if (rc)
+        return rc;
+    const void *body = http_body(r, &len);
+    if ((rc = put(app, &who, id, body, len, &file, http_err(r))))
+        return rc;
+    char url[160];
+    snprintf(url, sizeof url, "%s/%lld", prefix, (long long)file);
+    http_add_header(r, "Location", url);
+    return http_reply_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)file, "url", url));
+}
+
+int app_http_get_file(http_req *r, nx_app *app, app_get_file_fn get)
+{
+    nx_principal who = app_principal(r);
+    int64_t id;
+    unsigned char *data;
+    char ctype[32];
+    size_t size;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = get(app, &who, id, &data, &size, ctype, http_err(r))))
+        return rc;
+    return app_reply_file(r, ctype, data, size);
+}

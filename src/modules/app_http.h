@@ -102,4 +102,16 @@ struct app_route {
 int app_routes(http_server *srv, nx_app *app, const app_route *t, size_t n);
 #define APP_ROUTES(srv, app, table) app_routes((srv), (app), (table), sizeof(table) / sizeof((table)[0]))
 
+/* Files in the upload store (store/upload.h). put(id, raw body) stores a file for object {id} and
+ * gives its id; get(id) opens one (bytes released with upload_free, ctype its sniffed type). */
+typedef int (*app_put_file_fn)(nx_app *app, const nx_principal *who, int64_t id, const void *data, size_t len,
+                               int64_t *file, nx_err *e);
+typedef int (*app_get_file_fn)(nx_app *app, const nx_principal *who, int64_t id, unsigned char **data, size_t *n,
+                               char ctype[32], nx_err *e);
+/* POST …/{id}/<files> (a route registered with HTTP_UPLOAD): put, then 201 {"id", "url": "<prefix>/<file>"}
+ * with that Location. */
+int app_http_put_file(http_req *r, nx_app *app, app_put_file_fn put, const char *prefix);
+/* GET <prefix>/{id}: the file's bytes, not cached, never sniffed by the browser. */
+int app_http_get_file(http_req *r, nx_app *app, app_get_file_fn get);
+
 #endif

@@ -340,3 +340,36 @@ int upload_seal_legacy(const char *data_dir, const nx_keys *keys, int *sealed, i
         sync_dir(dir);
     return 0;
 }
+
+int upload_accept(const char *data_dir, const nx_keys *keys, const void *data, size_t n, size_t max, unsigned accept,
+                  const upload_type **type, char name[UPLOAD_NAME_MAX], nx_err *e)
+{
+    name[0] = '\0';
+    if (n == 0)
+        return nx_fail(e, NX_EINVAL, "file", "请选择要上传的文件");
+    if (n > max)
+        return nx_fail(e, NX_ETOOBIG, "file", "文件过大（上限 %zu 字节）", max);
+    const upload_type *t = upload_sniff(data, n, accept);
+    if (t == NULL) {
+        char kinds[64] = "";
+        size_t len = 0;
+        for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+            if (accept & types[i].bit) {
+                int k = snprintf(kinds + len, sizeof kinds - len, "%s%s", len ? "、" : "", types[i].kind);
+                if (k > 0 && (size_t)k < sizeof kinds - len)
+                    len += (size_t)k;
+            }
+        return nx_fail(e, NX_EUNSUPP, "file", "文件类型不受支持（只接受 %s）", kinds);
+    }
+    unsigned char *clean = NULL;
+    size_t clean_n = 0;
+    int rc = upload_clean(t, data, n, &clean, &clean_n, e);
+    if (rc == 0)
+        rc = upload_save(data_dir, keys, clean, clean_n, max, t->ext, name, e);
+    free(clean);
+    if (rc)
+        name[0] = '\0';
+    else if (type)
+        *type = t;
+    return rc;
+}

@@ -73,6 +73,14 @@ int upload_clean(const upload_type *t, const void *data, size_t n, unsigned char
 int upload_save(const char *data_dir, const nx_keys *keys, const void *data, size_t n, size_t max,
                 const char *ext, char name[UPLOAD_NAME_MAX], nx_err *e);
 
+/* What a module does with a file a person sent, in one call: refuse an empty one (NX_EINVAL) or one
+ * over max (NX_ETOOBIG), sniff it against accept (NX_EUNSUPP, the accepted kinds named in the
+ * message), walk and clean it (upload_clean) and save the clean copy (upload_save, with the type's
+ * extension). Every error names the field "file". name gets the stored name (empty on failure: nothing
+ * is left behind), *type (may be NULL) the sniffed type. A caller inside a transaction removes the file
+ * (upload_remove) when the transaction does not commit. */
+int upload_accept(const char *data_dir, const nx_keys *keys, const void *data, size_t n, size_t max, unsigned accept,
+                  const upload_type **type, char name[UPLOAD_NAME_MAX], nx_err *e);
 /* Read a stored file whole and open it: *data is malloc'd (release it with upload_free), *n its size.
  * A file stored in clear by an older version is returned as it is. Returns 0, or -1 with errno:
  * EINVAL (name is not a stored name), ENOENT (no such file), EBADMSG (sealed but does not open:

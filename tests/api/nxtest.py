@@ -356,6 +356,18 @@ def oversized_post(port, path, token, size):
     return status, body, sent
 
 
+def tiny_png(w=2, h=2):
+    """A small valid PNG (the upload store walks its chunks and CRCs), for the upload tests."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xffffffff)
+    raw = b"".join(b"\x00" + b"\x80\x40\x20" * w for _ in range(h))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
 def is_problem(status, resp, body, code, field=None):
     """A problem+json answer with the status, a Chinese title and (optionally) the field."""
     ok = status == code and resp.getheader("Content-Type", "").startswith("application/problem+json")

@@ -10,7 +10,7 @@ import datetime
 import io
 import zipfile
 
-from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
+from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli, tiny_png
 
 S = Server()
 S.start()
@@ -218,6 +218,36 @@ def test_activities_attendance_minutes_calendar():
     check(is_problem(st, resp, body, 422, "year"), "bad year")
 
 
+def test_minutes_photos():
+    """Photos of the minutes: an image stored by the upload store, a non-image refused (415), listed
+    with the activity and served to who may read it, none added once the minutes are approved."""
+    staff, sec1, sec2, mem = ctx["p_staff"], ctx["p_sec1"], ctx["p_sec2"], ctx["p_mem"]
+    st, _, a = sec1.post("/api/v1/party-activities", {"org_id": ctx["b1"]["id"], "kind": "theme_day",
+                                                      "title": "主题党日：社区清扫", "held_on": f"{YEAR}-04-15"})
+    check_eq(st, 201, f"activity {a}")
+    path = f"/api/v1/party-activities/{a['id']}/photos"
+    img = tiny_png()
+    st, resp, body = sec1.request("POST", path, raw=b"%PDF-1.4\n1 0 obj\n", headers={"Content-Type": "image/png"})
+    check(is_problem(st, resp, body, 415, "file"), f"a PDF claiming to be an image is refused ({st} {body})")
+    st, resp, body = sec1.request("POST", path, raw="会议纪要正文".encode(), headers={"Content-Type": "image/jpeg"})
+    check(is_problem(st, resp, body, 415, "file"), "text is refused")
+    st, resp, body = sec2.request("POST", path, raw=img, headers={"Content-Type": "image/png"})
+    check(is_problem(st, resp, body, 404), "another branch's secretary")
+    check_eq(staff.get(f"/api/v1/party-activities/{a['id']}")[2]["photos"], [], "nothing stored")
+    st, resp, ph = sec1.request("POST", path, raw=img, headers={"Content-Type": "image/png"})
+    check_eq((st, ph.get("url")), (201, f"/api/v1/party-photos/{ph.get('id')}"), f"a photo {ph}")
+    st, _, full = mem.get(f"/api/v1/party-activities/{a['id']}")
+    check_eq([(p["id"], p["content_type"]) for p in full["photos"]], [(ph["id"], "image/png")], "listed")
+    st, resp, data = mem.get(ph["url"])
+    check_eq((st, resp.getheader("Content-Type"), data[:8]), (200, "image/png", img[:8]), "served to a member")
+    st, _, _ = sec2.get(ph["url"])
+    check_eq(st, 404, "not to another branch")
+    sec1.post(f"/api/v1/party-activities/{a['id']}/minutes", {"minutes": "清扫楼道三处。"})
+    staff.post(f"/api/v1/party-activities/{a['id']}/review", {"approved": True})
+    st, resp, body = sec1.request("POST", path, raw=img, headers={"Content-Type": "image/png"})
+    check(is_problem(st, resp, body, 409), "no photo after approval")
+
+
 def test_dues_rules_payment_arrears_statement():
     staff, sec1, sec2, mem = ctx["p_staff"], ctx["p_sec1"], ctx["p_sec2"], ctx["p_mem"]
     m = ctx["members"]
@@ -288,7 +318,7 @@ def test_bad_input_changes_nothing():
 try:
     run([test_setup, test_org_tree_and_members, test_member_file_shows_volunteer_hours,
          test_secretary_sees_own_branch_only, test_transfer_moves_and_keeps_history,
-         test_activities_attendance_minutes_calendar, test_dues_rules_payment_arrears_statement,
+         test_activities_attendance_minutes_calendar, test_minutes_photos, test_dues_rules_payment_arrears_statement,
          test_bad_input_changes_nothing])
 finally:
     S.cleanup()

@@ -3,7 +3,8 @@
 // rotating code as a QR code and in digits, and the volunteer checks in on the phone page the QR code
 // opens (a wrong code is refused first, with the server's reason). On a phone in 长辈模式, the resident
 // jumin books a free clinic (义诊) slot with big buttons and sees it under 我的预约. Times are taken
-// from the browser's clock in Shanghai time, never from the demo's output.
+// from the browser's clock in Shanghai time, never from the demo's output. The volunteer, credited
+// approved hours by staff, redeems time-bank points for a service on the phone page and sees the balance drop.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { BASE, launch, newContext, login, shot } from './harness.mjs'
@@ -112,4 +113,35 @@ test('a resident books a clinic slot in 长辈模式', async () => {
     }
     await ctx.close()
   }
+})
+
+test('a volunteer redeems time-bank points on the phone', async () => {
+  await login(phone, 'zhiyuan', undefined, '/m/login')
+  const mine = await phone.evaluate(async () => (await (await fetch('/api/v1/volunteer-points')).json()).volunteer_id)
+  // staff credit the demo volunteer two approved hours (the rule is looked up, not assumed)
+  const credited = await staff.evaluate(async (vid) => {
+    const me = await (await fetch('/api/v1/me')).json()
+    const h = { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token }
+    const day = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)
+    const e = await (await fetch('/api/v1/volunteer-hours', { method: 'POST', headers: h,
+      body: JSON.stringify({ volunteer_id: vid, hours: 2, served_on: day, reason: 'e2e 积分兑换' }) })).json()
+    const a = await fetch(`/api/v1/volunteer-hours/${e.id}/approve`, { method: 'POST', headers: h, body: '{}' })
+    return { status: a.status, entry: e }
+  }, mine)
+  assert.equal(credited.status, 200, JSON.stringify(credited))
+  await phone.goto(BASE + '/m/volunteer')
+  const card = phone.locator('[data-test=m-vol-points]')
+  await card.waitFor()
+  const before = Number((await card.locator('[data-test=m-vol-balance]').innerText()).match(/-?[\d.]+/)[0])
+  const offers = await phone.evaluate(async () => (await (await fetch('/api/v1/volunteer-point-offers?limit=50')).json()).items)
+  const cheap = offers.filter((o) => o.active && o.points <= before).sort((a, b) => a.points - b.points)[0]
+  assert.ok(cheap, `an offer the balance ${before} covers`)
+  await card.locator('.row', { hasText: cheap.title }).locator('[data-test=m-vol-redeem]').click()
+  await phone.getByText('兑换成功').first().waitFor()
+  await phone.waitForFunction(({ want }) => {
+    const t = document.querySelector('[data-test=m-vol-balance]')?.innerText || ''
+    return Math.abs(Number((t.match(/-?[\d.]+/) || ['NaN'])[0]) - want) < 0.005
+  }, { want: Math.round((before - cheap.points) * 100) / 100 }, { timeout: 10000 })
+  await card.getByText(cheap.title).last().waitFor()
+  await shot(phone, '93-m-vol-points')
 })

@@ -111,6 +111,18 @@ int party_activity_minutes(nx_app *app, const nx_principal *who, int64_t id, jso
 /* {approved: bool, note? (required when returned)}: the community reviews submitted minutes
  * (→ approved or returned). PARTY_MANAGE only. */
 int party_activity_review(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* A photo of the activity's minutes (JPEG, PNG or WebP; sniffed, capped by max_upload, cleaned of
+ * EXIF/GPS and sealed by the upload store): who manages the activity (PARTY_MANAGE in scope or the
+ * organisation's secretary), until the minutes are approved (NX_ECONFLICT), at most PARTY_PHOTOS_MAX
+ * each. Another file type is NX_EUNSUPP (415), an empty or oversized one NX_EINVAL / NX_ETOOBIG, all
+ * naming "file". *photo gets the id; party_activity_get lists the photos with their urls. */
+#define PARTY_PHOTOS_MAX 20
+int party_activity_photo(nx_app *app, const nx_principal *who, int64_t id, const void *data, size_t len,
+                         int64_t *photo, nx_err *e);
+/* The bytes of photo id (malloc'd, release with upload_free) and its type, for whoever may read its
+ * activity (party_activity_get's view); NX_ENOTFOUND otherwise. */
+int party_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigned char **data, size_t *n,
+                     char ctype[32], nx_err *e);
 /* The yearly calendar of year (YYYY) for every branch in view (org_id 0) or one:
  * {year, branches: [{org_id, name, months: [{month, held: {kind: n}, planned: {kind: n}}],
  * missing: [{kind, kind_label, period}], held_total, missing_total}]}. Held = minutes submitted or
@@ -168,7 +180,7 @@ int party_tick_job(void *app, int64_t now_ms, nx_err *e);
 #define PARTY_TICK_MS (3600 * 1000LL)
 
 /* Register the routes (party_http.c): /api/v1/party-orgs, /party-members (+ /{id}/transfers),
- * /party-activities (+ /{id}/attendance, /minutes, /review), /party-calendar, /party-dues-rules,
+ * /party-activities (+ /{id}/attendance, /minutes, /review, /photos), /party-photos/{id}, /party-calendar, /party-dues-rules,
  * /party-dues (+ /cycles, /arrears, /statement, /statement.xlsx, /{id}/payments). */
 int party_routes(http_server *srv, nx_app *app);
 

@@ -19,6 +19,7 @@
 #include "notify/outbox.h"
 #include "secure/audit.h"
 #include "store/page.h"
+#include "store/upload.h"
 
 #define ACT_COLS                                                                                              \
     "SELECT a.id, a.community_id, a.org_id, o.name, a.kind, a.title, a.held_on, a.place, a.notice, a.status, "    \
@@ -116,6 +117,23 @@ int party_activity_get(nx_app *app, const nx_principal *who, int64_t id, json_t 
         goto done;
     while (store_row(r))
         json_array_append_new(list, store_json_row(r, "member_id:i name:t status:t reason:t"));
+    if ((rc = store_rows_end(r, e)))
+        goto done;
+    r = NULL;
+    json_t *photos = json_array();
+    json_object_set_new(o, "photos", photos);
+    if ((rc = store_query(tx,
+                          "SELECT id, content_type, size, created_at FROM party_activity_photos WHERE activity_id = $1 "
+                          "ORDER BY id",
+                          p, 1, &r, e)))
+        goto done;
+    while (store_row(r)) {
+        json_t *ph = store_json_row(r, "id:i content_type:t size:i created_at:d");
+        char url[64];
+        snprintf(url, sizeof url, "/api/v1/party-photos/%lld", (long long)store_int(r, 0));
+        json_object_set_new(ph, "url", json_string(url));
+        json_array_append_new(photos, ph);
+    }
     rc = store_rows_end(r, e);
     r = NULL;
 done:
@@ -478,4 +496,87 @@ done:
     else
         *out = res;
     return rc;
+}
+
+/* ---- photos of the minutes ---- */
+
+#define PHOTO_TYPES (UPLOAD_JPEG | UPLOAD_PNG | UPLOAD_WEBP)
+
+int party_activity_photo(nx_app *app, const nx_principal *who, int64_t id, const void *data, size_t len,
+                         int64_t *photo, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权上传会议照片");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t community = 0, org = 0;
+    char status[16], name[UPLOAD_NAME_MAX] = "";
+    const upload_type *type = NULL;
+    /* who manages the activity (load_act's scope), and not once the minutes are approved */
+    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
+        goto fail;
+    if (strcmp(status, "approved") == 0) {
+        rc = nx_fail(e, NX_ECONFLICT, "status", "纪要已审核通过，不能再添加照片");
+        goto fail;
+    }
+    int64_t count = 0;
+    store_param c[] = {P_INT(id)};
+    if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM party_activity_photos WHERE activity_id = $1", c, 1, &count, e)))
+        goto fail;
+    if (count >= PARTY_PHOTOS_MAX) {
+        rc = nx_fail(e, NX_ECONFLICT, "file", "每次活动最多 %d 张照片", PARTY_PHOTOS_MAX);
+        goto fail;
+    }
+    if ((rc = upload_accept(app->cfg->data_dir, app->keys, data, len, (size_t)app->cfg->max_upload, PHOTO_TYPES, &type,
+                            name, e)))
+        goto fail;
+    store_param p[] = {P_INT(id), P_TEXT(name), P_TEXT(type->mime), P_INT((int64_t)len), P_ID(who->user_id),
+                       P_INT(clock_now_ms())};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO party_activity_photos (activity_id, file_name, content_type, size, user_id, "
+                            "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+                            p, 6, photo, e)) ||
+        (rc = audit_write(tx, who, "photo", "party_activity", id, community, NULL, e)))
+        goto fail;
+    if ((rc = store_commit(tx, e)))
+        upload_remove(app->cfg->data_dir, name);
+    return rc;
+fail:
+    store_rollback(tx);
+    if (name[0])
+        upload_remove(app->cfg->data_dir, name);
+    return rc;
+}
+
+int party_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigned char **data, size_t *n,
+                     char ctype[32], nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看会议照片");
+    sqlq q;
+    sqlq_init(&q, "SELECT p.file_name, p.content_type FROM party_activity_photos p JOIN party_activities a ON a.id = "
+                  "p.activity_id WHERE 1 = 1");
+    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
+    party_view_q(&q, who, "a.", "org_id", NULL, true); /* whoever may read the activity */
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    char name[UPLOAD_NAME_MAX] = "";
+    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
+        if ((rc = store_first(r, "照片不存在", e)) == 0) {
+            str_copy(name, store_text(r, 0) ? store_text(r, 0) : "", sizeof name);
+            str_copy(ctype, store_text(r, 1) ? store_text(r, 1) : "application/octet-stream", 32);
+        }
+        store_rows_free(r);
+    }
+    store_rollback(tx);
+    if (rc)
+        return rc;
+    if (upload_read(app->cfg->data_dir, app->keys, name, (size_t)app->cfg->max_upload, data, n) != 0)
+        return nx_fail(e, NX_EIO, "", "照片无法读取");
+    return 0;
 }

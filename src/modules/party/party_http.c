@@ -121,6 +121,16 @@ static int dues_statement_xlsx(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, "party-dues.xlsx", "党费年度台账.xlsx", rows);
 }
 
+static int act_photo(http_req *r, void *ctx)
+{
+    return app_http_put_file(r, ctx, party_activity_photo, "/api/v1/party-photos");
+}
+
+static int photo_get(http_req *r, void *ctx)
+{
+    return app_http_get_file(r, ctx, party_photo_read);
+}
+
 static const app_route routes[] = {
     {"GET", "/api/v1/party-orgs", .with = list_of, .fn = APP_FN(party_org_list)},
     {"POST", "/api/v1/party-orgs", .create = party_org_create, .get = party_org_get},
@@ -137,6 +147,8 @@ static const app_route routes[] = {
     {"POST", "/api/v1/party-activities/{id}/attendance", .change = party_activity_attendance, .get = party_activity_get},
     {"POST", "/api/v1/party-activities/{id}/minutes", .change = party_activity_minutes, .get = party_activity_get},
     {"POST", "/api/v1/party-activities/{id}/review", .change = party_activity_review, .get = party_activity_get},
+    {"POST", "/api/v1/party-activities/{id}/photos", .h = act_photo, .flags = HTTP_UPLOAD},
+    {"GET", "/api/v1/party-photos/{id}", .h = photo_get},
     {"GET", "/api/v1/party-calendar", .h = calendar},
     {"GET", "/api/v1/party-dues-rules", .community = party_rule_list},
     {"POST", "/api/v1/party-dues-rules", .create = party_rule_create, .get = rule_get_one},

@@ -1,7 +1,7 @@
 // Volunteers and partner units (issue 13): teams, volunteers, activities with sign-ups and the
 // rotating check-in code, the hours ledger (approval, honour list, Excel export), partner units,
 // their services, sessions and slot bookings.
-import { get, post, patch, withQuery } from './http'
+import { get, post, patch, request, withQuery } from './http'
 
 export const listTeams = (query) => get('/api/v1/volunteer-teams', query)
 export const createTeam = (body) => post('/api/v1/volunteer-teams', body)
@@ -12,7 +12,7 @@ export const listActivities = (query) => get('/api/v1/volunteer-activities', que
 export const getActivity = (id) => get(`/api/v1/volunteer-activities/${id}`)
 export const createActivity = (body) => post('/api/v1/volunteer-activities', body)
 export const signUp = (id, body = {}) => post(`/api/v1/volunteer-activities/${id}/signups`, body)
-export const cancelSignup = (id) => post(`/api/v1/volunteer-signups/${id}/cancel`, {})
+export const cancelSignup = (id, reason) => post(`/api/v1/volunteer-signups/${id}/cancel`, reason ? { reason } : {})
 export const checkInCode = (id) => get(`/api/v1/volunteer-activities/${id}/check-in-code`)
 export const checkIn = (id, body) => post(`/api/v1/volunteer-activities/${id}/check-ins`, body)
 
@@ -22,6 +22,14 @@ export const approveHours = (id, body = {}) => post(`/api/v1/volunteer-hours/${i
 export const hoursSummary = (query) => get('/api/v1/volunteer-hours/summary', query)
 export const honourList = (period) => get('/api/v1/volunteer-hours/honour', { period })
 export const hoursExportUrl = (period) => withQuery('/api/v1/volunteer-hours/export', { period })
+
+// 时间银行: a volunteer's points (balance and ledger), the earning rule, offers and redemptions
+export const getPoints = (query) => get('/api/v1/volunteer-points', query)
+export const getPointRule = (query) => get('/api/v1/volunteer-points/rule', query)
+export const setPointRule = (body) => request('PUT', '/api/v1/volunteer-points/rule', { body })
+export const listOffers = (query) => get('/api/v1/volunteer-point-offers', query)
+export const createOffer = (body) => post('/api/v1/volunteer-point-offers', body)
+export const redeemPoints = (body) => post('/api/v1/volunteer-points/redemptions', body)
 
 export const listPartners = (query) => get('/api/v1/partners', query)
 export const createPartner = (body) => post('/api/v1/partners', body)

@@ -8,6 +8,8 @@ export default {
     approve: 'Approve', return: 'Return', reviewNote: 'Reason', reviewed: 'Reviewed', month: 'Month', amount: 'Due (yuan)',
     paid: 'Paid', due: 'Unpaid', pay: 'Record payment', paidOk: 'Payment recorded', arrears: 'Arrears', calendar: 'Calendar', missing: 'Missing',
     heldCount: 'Held', year: 'Year', export: 'Export statement', empty: 'Nothing yet',
+    file: 'File', duesOwed: 'Unpaid (months/yuan)', volunteerHours: 'Volunteer hours', hoursN: '{h} hours',
+    photos: 'Photos', noPhotos: 'No photos yet', addPhoto: 'Upload a photo', photoOk: 'Photo uploaded',
   },
   mParty: {
     tile: 'My branch', title: 'My branch', activities: 'Branch meetings', dues: 'My dues', noMember: 'You are not a party member',

@@ -8,6 +8,8 @@ export default {
     approve: '通过', return: '退回', reviewNote: '退回原因', reviewed: '已审核', month: '月份', amount: '应缴（元）',
     paid: '已缴', due: '未缴', pay: '登记缴纳', paidOk: '已登记缴纳', arrears: '欠缴', calendar: '年度日历', missing: '未开展',
     heldCount: '已开展', year: '年份', export: '导出年度台账', empty: '暂无数据',
+    file: '档案', duesOwed: '欠缴（月/元）', volunteerHours: '志愿服务时长', hoursN: '{h} 小时',
+    photos: '照片', noPhotos: '还没有照片', addPhoto: '上传照片', photoOk: '照片已上传',
   },
   mParty: {
     tile: '党员之家', title: '我的支部', activities: '本支部组织生活', dues: '我的党费', noMember: '您不是在册党员',

@@ -1,6 +1,12 @@
 // Volunteers and partner units (issue 13). Same keys as volunteers.zh-CN.js.
 export default {
-  navVol: { group: 'Volunteering', activities: 'Activities', teams: 'Teams & volunteers', hours: 'Hours ledger', partners: 'Partner units' },
+  navVol: { group: 'Volunteering', activities: 'Activities', teams: 'Teams & volunteers', hours: 'Hours ledger', partners: 'Partner units', points: 'Time bank' },
+  volPts: {
+    rule: 'Earning rule', perHour: 'Points per hour', ruleDefault: '(default)', saveRule: 'Save rule', offers: 'Offers', newOffer: 'New offer',
+    offerTitle: 'Service', points: 'Points', volunteer: 'Volunteer', pickVolunteer: 'Pick a volunteer to see their points', balance: 'Balance',
+    earned: 'Earned', redeemed: 'Redeemed', ledger: 'Ledger', kinds: { earn: 'Earned', redeem: 'Redeemed' }, redeem: 'Redeem',
+    redeemFor: 'Redeem for them', redeemOk: 'Redeemed', saved: 'Saved', note: 'Note', when: 'When',
+  },
   vol: {
     teams: 'Teams', volunteers: 'Volunteers', team: 'Team', name: 'Name', leader: 'Leader', members: 'Members',
     description: 'Description', newTeam: 'New team', newVolunteer: 'Register volunteer', number: 'No.', phone: 'Phone',
@@ -30,6 +36,9 @@ export default {
     checkinTitle: 'Volunteer check-in', codeLabel: 'Check-in code (6 digits)', checkinOk: 'Checked in', checkoutOk: 'Checked out',
     pickActivity: 'Activity', sessionsTitle: 'Book a clinic or haircut', bookOk: 'Booked', myBookings: 'My bookings',
     cancelBooking: 'Cancel booking', noSessions: 'No sessions to book soon', chooseSlot: 'Choose a time', book: 'Book',
+    cancelReason: 'Why are you cancelling? (required within 2 hours of the start)',
+    points: 'My time bank', balanceN: '{p} points', redeem: 'Redeem', redeemOk: 'Redeemed', noOffers: 'Nothing to redeem yet',
+    pointsN: '{p} points', recent: 'Recent',
     certificate: 'Apply for a volunteer certificate',
   },
 }

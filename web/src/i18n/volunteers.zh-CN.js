@@ -1,6 +1,12 @@
 // 志愿服务与共建单位 (issue 13): console pages, resident pages and the volunteer's phone check-in.
 export default {
-  navVol: { group: '志愿服务', activities: '志愿活动', teams: '队伍与志愿者', hours: '时长台账', partners: '共建单位' },
+  navVol: { group: '志愿服务', activities: '志愿活动', teams: '队伍与志愿者', hours: '时长台账', partners: '共建单位', points: '时间银行' },
+  volPts: {
+    rule: '积分规则', perHour: '每小时积分', ruleDefault: '（默认规则）', saveRule: '保存规则', offers: '兑换项目', newOffer: '新增兑换项目',
+    offerTitle: '服务名称', points: '积分', volunteer: '志愿者', pickVolunteer: '选择志愿者查看积分', balance: '余额',
+    earned: '累计获得', redeemed: '已兑换', ledger: '积分流水', kinds: { earn: '服务获得', redeem: '兑换' }, redeem: '兑换',
+    redeemFor: '代为兑换', redeemOk: '兑换成功', saved: '已保存', note: '备注', when: '时间',
+  },
   vol: {
     teams: '志愿队伍', volunteers: '志愿者', team: '队伍', name: '名称', leader: '队长', members: '人数',
     description: '说明', newTeam: '新建队伍', newVolunteer: '登记志愿者', number: '编号', phone: '电话',
@@ -30,6 +36,8 @@ export default {
     checkinTitle: '志愿签到', codeLabel: '签到码（6 位数字）', checkinOk: '签到成功', checkoutOk: '签退成功',
     pickActivity: '选择活动', sessionsTitle: '义诊与理发预约', bookOk: '预约成功', myBookings: '我的预约',
     cancelBooking: '取消预约', noSessions: '近期没有可预约的场次', chooseSlot: '请选择时段', book: '预约',
-    certificate: '申请志愿服务证明',
+    certificate: '申请志愿服务证明', cancelReason: '请填写取消原因（活动开始前 2 小时内取消须填写）',
+    points: '我的时间银行', balanceN: '余额 {p} 积分', redeem: '兑换', redeemOk: '兑换成功', noOffers: '暂无可兑换的服务',
+    pointsN: '{p} 积分', recent: '最近记录',
   },
 }

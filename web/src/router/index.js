@@ -60,6 +60,7 @@ const routes = [
       { path: 'volunteers/partners', name: 'vol-partners', component: () => import('../views/volunteers/PartnerList.vue'), meta: { right: 'volunteers.duty', title: 'navVol.partners' } },
       { path: 'courses', name: 'courses', component: () => import('../views/courses/CourseList.vue'), meta: { right: 'courses.manage', title: 'navCourses.courses' } },
       { path: 'venues', name: 'venues', component: () => import('../views/courses/VenuePage.vue'), meta: { right: 'venues.manage', title: 'navCourses.venues' } },
+      { path: 'volunteers/points', name: 'vol-points', component: () => import('../views/volunteers/PointsBank.vue'), meta: { right: 'volunteers.duty', title: 'navVol.points' } },
       { path: 'canteen', name: 'canteen', component: () => import('../views/canteen/CounterPage.vue'), meta: { right: 'canteen.operate', title: 'navCanteen.counter' } },
       { path: 'canteen/cards', name: 'canteen-cards', component: () => import('../views/canteen/CardList.vue'), meta: { right: 'canteen.operate', title: 'navCanteen.cards' } },
       { path: 'canteen/orders', name: 'canteen-orders', component: () => import('../views/canteen/OrdersPage.vue'), meta: { right: 'canteen.operate', title: 'navCanteen.orders' } },
