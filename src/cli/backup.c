@@ -207,13 +207,21 @@ int cmd_backup(int argc, char **argv)
         return 1;
     char file[1100];
     if (dir) {
-        time_t now = (time_t)(clock_now_ms() / 1000);
-        struct tm t;
-        gmtime_r(&now, &t);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &t);
-        snprintf(file, sizeof file, "%s/nuanxin-%s.%s", dir, stamp,
-                 strcmp(store_backend(app.db), "postgres") == 0 ? "dump" : "db");
+        /* Named by the second. A backup already made in this second (a manual run beside the timer,
+         * an upgrade retried at once) is never overwritten: this one waits for the next second. */
+        for (int tries = 0;; tries++) {
+            int64_t ms = clock_now_ms();
+            time_t now = (time_t)(ms / 1000);
+            struct tm t;
+            gmtime_r(&now, &t);
+            char stamp[32];
+            strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &t);
+            snprintf(file, sizeof file, "%s/nuanxin-%s.%s", dir, stamp,
+                     strcmp(store_backend(app.db), "postgres") == 0 ? "dump" : "db");
+            if (tries == 2 || access(file, F_OK) != 0)
+                break;
+            usleep((useconds_t)(1000 - ms % 1000 + 5) * 1000);
+        }
     } else {
         str_copy(file, pos[0], sizeof file);
     }

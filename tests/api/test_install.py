@@ -21,17 +21,19 @@ KEYDIR = tempfile.mkdtemp(prefix="nxkey-")
 BACKUPS = os.path.join(S.data, "backups")
 
 
-def nx(*args, env=None):
+def nx(*args, env=None, srv=None):
     e = {k: v for k, v in os.environ.items() if not k.startswith("NUANXIN_") or k == "NUANXIN_BIN"}
     e.update(env or {})
-    return subprocess.run([BIN, "--data", S.data, *args], capture_output=True, text=True, env=e, timeout=300)
+    return subprocess.run([BIN, "--data", (srv or S).data, *args], capture_output=True, text=True, env=e,
+                          timeout=300)
 
 
-def sql(q):
+def sql(q, srv=None):
     """Run q on the test's database (SQLite file or PostgreSQL); the first value of its first row."""
+    srv = srv or S
     if PG:
-        return psql(S.database, q).strip().split("\n")[0]
-    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
+        return psql(srv.database, q).strip().split("\n")[0]
+    db = sqlite3.connect(os.path.join(srv.data, "nuanxin.db"))
     try:
         row = db.execute(q).fetchone()
         db.commit()
@@ -106,27 +108,38 @@ def test_rotation_and_foreign_files():
 
 def test_failed_migration_leaves_database_and_backup():
     newest = int(sql("SELECT max(version) FROM schema_migrations"))
-    users = sql("SELECT count(*) FROM users")
-    # the database is one version behind, as after installing a newer package …
-    sql(f"DELETE FROM schema_migrations WHERE version = {newest}")
-    behind = int(sql("SELECT max(version) FROM schema_migrations"))
-    before = set(os.listdir(BACKUPS))
+    previous = int(sql(f"SELECT max(version) FROM schema_migrations WHERE version < {newest}"))
+    # a database one version behind, as after installing a newer package: made by a release that
+    # knew only the migrations before the newest (NX_TEST_MIGRATE_UPTO, store.c)
+    os.environ["NX_TEST_MIGRATE_UPTO"] = str(previous)
+    try:
+        old = Server()
+    finally:
+        del os.environ["NX_TEST_MIGRATE_UPTO"]
+    backups = os.path.join(old.data, "backups")
+    os.makedirs(backups, exist_ok=True)
+    users = sql("SELECT count(*) FROM users", old)
+    behind = int(sql("SELECT max(version) FROM schema_migrations", old))
+    check_eq(behind, previous, "the old release's database is one behind")
+    before = set(os.listdir(backups))
     # … and the migration fails (the check before it fails: NX_STORE_FAULT, store.h)
-    p = nx("upgrade", "--backup-dir", BACKUPS, env={"NX_STORE_FAULT": "FROM schema_migrations WHERE version@1"})
+    p = nx("upgrade", "--backup-dir", backups, env={"NX_STORE_FAULT": "FROM schema_migrations WHERE version@1"},
+           srv=old)
     check_eq(p.returncode, 1, f"upgrade reports the failed migration: {p.stdout} {p.stderr}")
-    check("数据库未被改动" in p.stderr and BACKUPS in p.stderr, f"says where the backup is and how back: {p.stderr}")
-    new = set(os.listdir(BACKUPS)) - before
+    check("数据库未被改动" in p.stderr and backups in p.stderr, f"says where the backup is and how back: {p.stderr}")
+    new = set(os.listdir(backups)) - before
     check_eq(len(new), 1, f"a backup was taken before migrating: {new}")
-    check_eq(int(sql("SELECT max(version) FROM schema_migrations")), behind, "the database stays one behind")
-    check_eq(sql("SELECT count(*) FROM users"), users, "its rows are all there")
-    p = nx("doctor")
+    check_eq(int(sql("SELECT max(version) FROM schema_migrations", old)), behind, "the database stays one behind")
+    check_eq(sql("SELECT count(*) FROM users", old), users, "its rows are all there")
+    p = nx("doctor", srv=old)
     check_eq(verdicts(p.stdout).get("数据库"), "警告", f"doctor: behind, run upgrade: {p.stdout}")
     # without the fault the same upgrade goes through (and takes its own backup first)
-    p = nx("upgrade", "--backup-dir", BACKUPS)
+    p = nx("upgrade", "--backup-dir", backups, srv=old)
     check_eq(p.returncode, 0, p.stderr)
-    check_eq(int(sql("SELECT max(version) FROM schema_migrations")), newest, "upgraded")
-    p = nx("upgrade", "--backup-dir", BACKUPS)
+    check_eq(int(sql("SELECT max(version) FROM schema_migrations", old)), newest, "upgraded")
+    p = nx("upgrade", "--backup-dir", backups, srv=old)
     check(p.returncode == 0 and "无需迁移" in p.stdout, f"nothing to do the second time: {p.stdout}")
+    old.stop()
 
 
 def test_downgrade_refused():
