@@ -6,6 +6,7 @@ where a drifting copy has been with 王某-style names, never a full name; bad i
 unknown label, unknown fields, malformed JSON) answers a clear 4xx naming the field and changes
 nothing. One server, no demo: the fixture is made through the API and `nuanxin user add`."""
 import json
+import time
 from urllib.parse import quote
 
 from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
@@ -145,6 +146,13 @@ def test_hold_queue_in_order():
     st, _, got = ctx["li"].get(f"/api/v1/holds/{h_li['id']}")
     check_eq((got.get("status"), got.get("copy_code")), ("ready", "HL-0001"), "first in line gets the returned copy")
     check(got.get("pickup_by") is not None, "with a pick-up deadline")
+    # and she hears of it: the default rule (migration 024) turns library.hold.ready into her message
+    end, titles = time.time() + 10, []
+    while time.time() < end and "预约的图书已到馆" not in titles:
+        st, _, inbox = ctx["li"].get("/api/v1/notifications?limit=50")
+        titles = [m.get("title") for m in inbox.get("items", [])] if st == 200 else []
+        time.sleep(0.2)
+    check("预约的图书已到馆" in titles, f"李梅's inbox tells her the hold is ready ({titles})")
     st, resp, body = staff.post("/api/v1/loans", {"code": "HL-0001", "resident_id": wang})
     check(is_problem(st, resp, body, 409, "code"), "a copy kept for 李梅 is not lent to 王建国")
     st, resp, body = staff.post(f"/api/v1/loans/{l2['id']}/renew", {})
