@@ -69,7 +69,7 @@ static const word actions[] = {
     {"open", "开启"}, {"pay", "缴纳"}, {"print", "打印"}, {"refund", "退款"}, {"remove_material", "删除材料"},
     {"replace", "更换"}, {"reset", "重置"}, {"resubmit", "重新提交"}, {"reverse", "冲正"}, {"review", "审核"},
     {"schedule", "生成走访任务"}, {"signup", "报名"}, {"stage", "进入下一阶段"}, {"submit", "提交"},
-    {"sweep", "超时检查"}, {"topup", "充值"}, {"transfer", "转接"}, {"unblock", "解除限制"}, {"vote", "投票"},
+    {"sweep", "超时检查"}, {"topup", "充值"}, {"redeem", "兑换"}, {"transfer", "转接"}, {"unblock", "解除限制"}, {"vote", "投票"},
     {"withdraw", "撤回"}, {"close", "结档"}, {"raised", "提出诉求"}, {"assigned", "交办"}, {"updated", "修改"},
     {"progress", "办理进展"}, {"resolved", "办结"}, {"rated", "评价"}, {"reported", "上报"},
     {"dispatched", "派发"}, {"handled", "处置"}, {"closed", "关闭"}, {"life_event", "关怀事件"},
@@ -91,13 +91,13 @@ static const word objects[] = {
     {"partner", "共建单位"}, {"partner_booking", "共建服务预约"}, {"partner_service", "共建服务"},
     {"party_activity", "党组织活动"}, {"party_dues", "党费"}, {"party_dues_rule", "党费标准"},
     {"party_member", "党员"}, {"party_org", "党组织"}, {"volunteer", "志愿者"}, {"volunteer_activity", "志愿活动"},
-    {"volunteer_hours", "志愿时长"}, {"volunteer_signup", "志愿报名"}, {"volunteer_team", "志愿队伍"},
+    {"volunteer_hours", "志愿时长"}, {"volunteer_signup", "志愿报名"}, {"volunteer_team", "志愿队伍"}, {"volunteer_points", "时间银行积分"},
 };
 
 /* Keys of a detail and the field names a change lists ("fields": ["assignee_user_id"]). */
 static const word fields[] = {
     {"fields", "修改内容"}, {"action", "操作"}, {"step", "环节"}, {"kind", "类型"}, {"key", "材料"},
-    {"type", "格式"}, {"size", "大小（字节）"}, {"item", "事项"}, {"proxy", "代办"}, {"resident_id", "居民编号"},
+    {"type", "格式"}, {"size", "大小（字节）"}, {"item", "事项"}, {"proxy", "代办"}, {"resident_id", "居民编号"}, {"volunteer_id", "志愿者编号"}, {"offer_id", "兑换项目编号"},
     {"serial", "编号"}, {"username", "用户名"}, {"role", "角色"}, {"scope", "范围"}, {"seed", "随机种子"},
     {"households", "户数"}, {"residents", "居民数"}, {"care_files", "关怀档案数"}, {"visits", "走访数"},
     {"problems", "诉求数"}, {"incidents", "事件数"}, {"date", "日期"}, {"created", "新建"}, {"overdue", "逾期"},

@@ -88,6 +88,8 @@ test('a resident books a clinic slot in 长辈模式', async () => {
   try {
     await page.click('[data-test=m-nav-clinic]')
     await page.locator('[data-test=m-clinic-item]').first().waitFor()
+    // my bookings load beside the clinics: count them once the demo's 健康义诊 booking is there
+    await page.locator('[data-test=m-clinic-booking]', { hasText: '健康义诊' }).first().waitFor({ timeout: 5000 }).catch(() => {})
     const before = await page.locator('[data-test=m-clinic-booking]').count()
     // a clinic the resident holds no booking in: 康复义诊 (the demo gives jumin one 健康义诊 slot)
     await page.locator('[data-test=m-clinic-item]', { hasText: '康复义诊' }).first().click()

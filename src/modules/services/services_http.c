@@ -317,21 +317,21 @@ static int verify(http_req *r, void *ctx)
                     "-apple-system,\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif}"
                     "main{max-width:32em;margin:0 auto;padding:24px 16px}.brand{color:#64748b;font-size:15px;"
                     "margin-bottom:12px}.card{background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08);"
-                    "overflow:hidden}.verdict{padding:20px;color:#fff;font-size:21px;font-weight:600}"
+                    "overflow:hidden}.verdict{margin:0;padding:20px;color:#fff;font-size:21px;font-weight:600}"
                     ".ok .verdict{background:#16a34a}.bad .verdict{background:#dc2626}dl{margin:0;padding:8px 20px 16px;"
                     "display:grid;grid-template-columns:6em 1fr;gap:10px 12px}dt{color:#64748b}dd{margin:0;"
                     "overflow-wrap:anywhere}p{margin:0;padding:16px 20px}.foot{color:#94a3b8;font-size:14px;"
                     "margin-top:16px}</style></head><body><main><div class=\"brand\">暖心社区 · 文书核验</div>");
     if (rc) {
-        strbuf_puts(&b, "<div class=\"card bad\" data-verdict=\"bad\"><div class=\"verdict\">核验失败</div><p>");
+        strbuf_puts(&b, "<div class=\"card bad\" data-verdict=\"bad\"><h1 class=\"verdict\">核验失败</h1><p>");
         html_escape(&b, e.msg);
         strbuf_puts(&b, "</p></div>");
     } else {
         bool valid = json_is_true(json_object_get(out, "valid"));
-        strbuf_printf(&b, "<div class=\"card %s\" data-verdict=\"%s\"><div class=\"verdict\">", valid ? "ok" : "bad",
+        strbuf_printf(&b, "<div class=\"card %s\" data-verdict=\"%s\"><h1 class=\"verdict\">", valid ? "ok" : "bad",
                       valid ? "ok" : "bad");
         html_escape(&b, json_string_value(json_object_get(out, "message")));
-        strbuf_puts(&b, "</div><dl>");
+        strbuf_puts(&b, "</h1><dl>");
         static const char *const keys[][2] = {{"title", "文书"},         {"serial", "编号"},   {"community", "出具单位"},
                                               {"holder", "持有人"},      {"item", "办理事项"}, {"issued_on", "出具日期"},
                                               {"application_status_label", "申请状态"}};
