@@ -88,7 +88,9 @@ const char *store_backend(const store *s); /* "sqlite" or "postgres" */
 
 /* Apply every migration not yet recorded, in number order, all in ONE transaction: a failure
  * leaves the database as it was before the run. *applied
- * (may be NULL) receives the number applied. Refuses a database from a newer nuanxin. */
+ * (may be NULL) receives the number applied. Refuses a database from a newer nuanxin.
+ * FOR TESTS: NX_TEST_MIGRATE_UPTO=N in the environment stops at migration N (logged as a WARN), so a
+ * test can make a database that is really one version behind. */
 int store_migrate(store *s, int *applied, nx_err *e);
 /* The newest migration this binary carries for s's backend (what store_migrate brings it to). */
 int store_schema_newest(store *s, int *newest, nx_err *e);
