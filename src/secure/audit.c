@@ -74,6 +74,7 @@ static const word actions[] = {
     {"progress", "办理进展"}, {"resolved", "办结"}, {"rated", "评价"}, {"reported", "上报"},
     {"dispatched", "派发"}, {"handled", "处置"}, {"closed", "关闭"}, {"life_event", "关怀事件"},
     {"manual_trigger", "发起走访"}, {"escalated", "逾期上报"}, {"confirm_identity", "确认佩戴人"},
+    {"move", "迁移"},
 };
 
 static const word objects[] = {
@@ -116,6 +117,7 @@ static const word fields[] = {
     {"id_type", "证件类型"}, {"birth_date", "出生日期"}, {"sex", "性别"}, {"ethnicity", "民族"},
     {"political", "政治面貌"}, {"education", "文化程度"}, {"marital", "婚姻状况"}, {"work", "工作单位"},
     {"notes", "备注"}, {"address", "住址"}, {"household_id", "家庭户"}, {"room_id", "房屋"},
+    {"from_household_id", "原家庭户"}, {"to_household_id", "迁入家庭户"}, {"from_room_id", "原房屋"}, {"to_room_id", "迁入房屋"},
     {"relation", "与户主关系"}, {"residence", "户籍状态"}, {"care_level", "关怀等级"}, {"tags", "标签"},
     {"contacts", "紧急联系人"}, {"grid_id", "网格"}, {"community_id", "社区"}, {"street_id", "街道"},
     {"estate_id", "小区"}, {"building_id", "楼栋"}, {"title", "标题"}, {"description", "说明"},

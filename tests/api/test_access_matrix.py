@@ -270,6 +270,8 @@ MATRIX = {
     "PATCH /api/v1/residents/{id}": "ok/ok 403/403 ok/404 ok/404 403/403 403/403 403/403 403/403",
     "GET /api/v1/residents/{id}/alert-rules": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 403/403 ok/404",
     "PUT /api/v1/residents/{id}/alert-rules": "ok/ok 403/403 ok/404 403/403 403/403 403/403 403/403 403/403",
+    "POST /api/v1/residents/{id}/move": "422/422 403/403 422/422 422/422 403/403 403/403 403/403 403/403",
+    "GET /api/v1/residents/{id}/moves": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 403/403 403/403",
     "POST /api/v1/residents/{id}/reveal": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 403/403 403/403",
     "POST /api/v1/returns": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/roles": "ok/- 403/- 403/- 403/- 403/- 403/- 403/- 403/-",

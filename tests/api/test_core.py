@@ -349,6 +349,64 @@ def test_update_and_status():
     check("单丽" in search("sl", status="all"), "but kept")
 
 
+def test_move_resident():
+    """Issue 19: a resident moved to another household or room, with history and audit; bad input
+    names the field and changes nothing."""
+    rid = ctx["張偉"]["id"]
+    comm = ctx["community"]
+    st, _, hh = admin.post("/api/v1/households", {"community_id": comm["id"], "room_id": ctx["rooms"][0]["id"],
+                                                 "number": "M001"})
+    check_eq(st, 201, f"household for the move {hh}")
+    # a room of another community
+    st, _, s2 = admin.post("/api/v1/streets", {"name": "迁移测试街道"})
+    st, _, c2 = admin.post("/api/v1/communities", {"street_id": s2["id"], "name": "迁移测试社区"})
+    st, _, e2 = admin.post("/api/v1/estates", {"community_id": c2["id"], "name": "远方小区"})
+    st, _, b2 = admin.post("/api/v1/buildings", {"estate_id": e2["id"], "name": "9号楼"})
+    st, _, r2 = admin.post(f"/api/v1/buildings/{b2['id']}/rooms", {"number": "901"})
+    check_eq(st, 201, f"room of another community {r2}")
+    st, _, before = admin.get(f"/api/v1/residents/{rid}")
+    bad = [({"household_id": hh["id"]}, "reason"),
+           ({"reason": "搬家"}, "household_id"),
+           ({"household_id": hh["id"], "reason": "搬家", "grid_id": 1}, "grid_id"),
+           ({"household_id": 99999999, "reason": "搬家"}, "household_id"),
+           ({"household_id": "x", "reason": "搬家"}, "household_id"),
+           ({"room_id": r2["id"], "reason": "搬家"}, "room_id"),
+           ({"room_id": ctx["rooms"][1]["id"], "reason": "搬家"}, "room_id"),
+           ({"household_id": hh["id"], "reason": "搬家", "relation": "boss"}, "relation"),
+           ({"household_id": hh["id"], "reason": "x" * 201}, "reason")]
+    for body, field in bad:
+        st, resp, err = admin.post(f"/api/v1/residents/{rid}/move", body)
+        check(is_problem(st, resp, err, 422, field) and any("\u4e00" <= ch <= "\u9fff" for ch in err.get("detail", "")),
+              f"move {body} refused naming {field} in Chinese ({st} {err})")
+    st, _, after = admin.get(f"/api/v1/residents/{rid}")
+    check_eq((after["version"], after.get("household_id"), after.get("room_id")),
+             (before["version"], before.get("household_id"), before.get("room_id")), "bad moves changed nothing")
+    st, _, moves = admin.get(f"/api/v1/residents/{rid}/moves")
+    check(st == 200 and moves["items"] == [], f"no history yet ({st} {moves})")
+    st, _, r = admin.post(f"/api/v1/residents/{rid}/move", {"household_id": hh["id"], "reason": "随子女居住"})
+    check(st == 200 and r["household_id"] == hh["id"] and r["room_id"] == ctx["rooms"][0]["id"]
+          and r["grid_id"] == ctx["grids"][0]["id"], f"moved into the household and its room ({st} {r})")
+    st, _, moves = admin.get(f"/api/v1/residents/{rid}/moves")
+    m = moves["items"][0] if st == 200 and moves.get("items") else {}
+    check(len(moves.get("items", [])) == 1 and m["from_room_id"] == ctx["rooms"][1]["id"]
+          and m["to_household_id"] == hh["id"] and m["reason"] == "随子女居住" and "2号楼" in m["from_label"]
+          and "M001" in m["to_label"] and "1号楼" in m["to_label"] and m["moved_by_name"] and m["moved_at"],
+          f"the history says who, when, from, to and why: {moves}")
+    st, _, log = admin.get(f"/api/v1/audit?object_type=resident&object_id={rid}&action=move")
+    check(st == 200 and len(log.get("items", [])) == 1, f"the move is audited ({st} {log})")
+    st, resp, err = admin.post(f"/api/v1/residents/{rid}/move", {"household_id": hh["id"], "reason": "再搬"})
+    check(is_problem(st, resp, err, 422, "household_id"), f"a move to where they are is refused ({st} {err})")
+    # back to the room alone, leaving the household
+    st, _, r = admin.post(f"/api/v1/residents/{rid}/move", {"household_id": None, "room_id": ctx["rooms"][1]["id"],
+                                                           "reason": "回原住处"})
+    check(st == 200 and r.get("household_id") is None and r["room_id"] == ctx["rooms"][1]["id"]
+          and r["grid_id"] == ctx["grids"][1]["id"], f"moved back ({st} {r})")
+    st, _, moves = admin.get(f"/api/v1/residents/{rid}/moves")
+    check_eq([x["reason"] for x in moves.get("items", [])], ["回原住处", "随子女居住"], "newest first")
+    st, resp, err = admin.post(f"/api/v1/residents/{ctx['单丽']['id']}/move", {"household_id": hh["id"], "reason": "搬"})
+    check(is_problem(st, resp, err, 422), f"a moved-out resident is not moved ({st} {err})")
+
+
 def test_export_and_import():
     st, resp, body = admin.get("/api/v1/residents/export")
     check_eq(st, 200, "export")
@@ -426,7 +484,7 @@ def test_backup_restore():
 try:
     run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_login_burst_does_not_starve, test_roles_and_me_names, test_preferences, test_org_setup,
          test_create_residents, test_bad_input_changes_nothing, test_search, test_reveal_audited, test_scopes,
-         test_update_and_status, test_export_and_import, test_no_plain_personal_data_in_db,
+         test_update_and_status, test_move_resident, test_export_and_import, test_no_plain_personal_data_in_db,
          test_backup_restore])
 finally:
     S.cleanup()

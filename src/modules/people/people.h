@@ -102,6 +102,21 @@ int people_resident_search(nx_app *app, const nx_principal *who, const resident_
 int people_resident_each(nx_app *app, const nx_principal *who, const resident_query *q, bool reveal,
                          int (*fn)(json_t *row, void *ctx), void *ctx, int64_t *count, nx_err *e);
 
+/* Move resident id to another household or room (people_move.c), with a history row (migration
+ * 029), an audit entry "move" and PEOPLE_EV_RESIDENT_UPDATED ({"fields": ["household_id", "room_id"],
+ * "moved": true}), all in one transaction. in: {"household_id": id | null, "room_id": id | null,
+ * "relation"?: a relation code, "reason": text (required, at most 200 characters)}; at least one of
+ * household_id and room_id; null leaves the household or the room. A household given without a room
+ * brings its own room; a room decides grid and estate. NX_EPERM without RIGHT_PEOPLE_WRITE or into a
+ * grid out of who's scope; NX_ENOTFOUND for a resident out of scope; NX_EINVAL (field named) for bad
+ * input, a household or room of another community or out of scope, a resident not active, or no
+ * change. Nothing is changed on an error. */
+int people_resident_move(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* The moves of resident id, newest first: {"items": [{id, from_household_id, to_household_id,
+ * from_room_id, to_room_id, from_label, to_label, reason, moved_by, moved_by_name, moved_at}]}.
+ * NX_EPERM without RIGHT_PEOPLE_READ; NX_ENOTFOUND out of scope. */
+int people_resident_moves(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+
 typedef struct household_input {
     int64_t community_id, grid_id, room_id, head_resident_id;
     const char *number, *kind, *notes, *address;

@@ -248,6 +248,8 @@ static const app_route routes[] = {
     {"GET", "/api/v1/residents/{id}", .h = get_resident},
     {"PATCH", "/api/v1/residents/{id}", .change = resident_update, .get = people_resident_get},
     {"POST", "/api/v1/residents/{id}/reveal", .h = reveal_resident},
+    {"POST", "/api/v1/residents/{id}/move", .change = people_resident_move, .get = people_resident_get},
+    {"GET", "/api/v1/residents/{id}/moves", .get = people_resident_moves},
     {"GET", "/api/v1/households", .h = list_households},
     {"POST", "/api/v1/households", .create = household_create, .get = people_household_get},
     {"GET", "/api/v1/households/{id}", .get = people_household_get},
