@@ -168,8 +168,6 @@ static json_t *form_for(dsv *d, const char *code)
         days_ago(d, 365 * (3 + (int)pick(d, 15)), date);
         return json_pack("{s:s, s:s}", "purpose", purposes[pick(d, 4)], "since", date);
     }
-    if (strcmp(code, "volunteer_certificate") == 0)
-        return json_pack("{s:s, s:s}", "period", "2025年1月至12月", "purpose", pick(d, 2) ? "评优" : "升学");
     if (strcmp(code, "medical_insurance") == 0)
         return json_pack("{s:s, s:s}", "insured_kind", pick(d, 2) ? "老年居民" : "成年居民", "contact_phone", phone);
     if (strcmp(code, "temporary_assistance") == 0) {
@@ -297,7 +295,9 @@ int demo_services_fill(nx_app *app, int64_t community, int64_t self_resident, un
     }
     static const char *const senior_items[] = {"senior_card", "medical_insurance", "hardship_assistance",
                                                "temporary_assistance"};
-    static const char *const adult_items[] = {"residence_certificate", "volunteer_certificate", "medical_insurance",
+    /* no 志愿服务证明 here: it is refused to whoever has no approved volunteer hours (rule
+     * "volunteer_hours"), and the volunteers' ledger is filled after this (demo_volunteers.c) */
+    static const char *const adult_items[] = {"residence_certificate", "medical_insurance", "medical_insurance",
                                               "dibao_initial", "temporary_assistance"};
     static const int outcomes[] = {OUT_APPROVED, OUT_APPROVED, OUT_APPROVED, OUT_APPROVED, OUT_WAITING, OUT_WAITING,
                                    OUT_RETURNED, OUT_REJECTED, OUT_DRAFT};

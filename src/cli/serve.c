@@ -94,7 +94,7 @@ static void serving_stop(serving *sv)
 
 /* The modules' periodic jobs written as a tick function (store/ticker.h), each on a ticker of its own
  * name, the first tick at start: the volunteers' shift reminders, the party's dues reminders, the
- * council's overdue milestones and steps. */
+ * council's overdue milestones and steps. SIGUSR1 (`kill -USR1`) runs them all at once. */
 static int start_jobs(serving *sv, nx_err *e)
 {
     static const struct {
@@ -309,6 +309,7 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -341,8 +342,17 @@ int cmd_serve(int argc, char **argv)
         snprintf(status, sizeof status, "READY=1\nSTATUS=listening on %s:%d", host, port);
         notify(status);
         int sig = 0;
-        while (sigwait(&set, &sig) == 0 && sig == SIGHUP)
-            reload();
+        while (sigwait(&set, &sig) == 0 && (sig == SIGHUP || sig == SIGUSR1)) {
+            if (sig == SIGHUP) {
+                reload();
+                continue;
+            }
+            /* SIGUSR1: the modules' periodic jobs (reminders, overdue steps) run now, not at the end of
+             * their period — after downtime, or in a test that made something due */
+            nx_log(LOG_INFO, "serve.jobs_woken");
+            for (size_t i = 0; i < sizeof sv.jobs / sizeof sv.jobs[0]; i++)
+                store_ticker_wake(sv.jobs[i]);
+        }
         nx_log(LOG_INFO, "serve.stopping signal=%d", sig);
         notify("STOPPING=1");
     }

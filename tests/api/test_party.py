@@ -8,6 +8,9 @@ member, arrears and the yearly statement (JSON and Excel). Dates are looked up o
 never typed from today."""
 import datetime
 import io
+import re
+import signal
+import time
 import zipfile
 
 from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli, tiny_png
@@ -301,6 +304,35 @@ def test_dues_rules_payment_arrears_statement():
     check_eq(resp.getheader("X-Row-Count"), "3", "one row per member of branch 1 and its group")
 
 
+def test_dues_reminder_reaches_member():
+    """party.dues.reminder names the member's resident record, and the default rule of migration 026
+    puts it in the member's own inbox, once per unpaid month (李秀英: 2024-05 and 2024-06; 王建国 paid
+    May). SIGUSR1 runs the reminder tick now."""
+    accounts = {"王建国": "p_sec1", "李秀英": "p_mem", "张卫东": "p_sec2"}
+    st, _, lst = ctx["p_staff"].get("/api/v1/party-dues?limit=100")
+    want = {who: [] for who in accounts.values()}
+    for d in lst["items"]:
+        if d["status"] == "due" and d["amount_fen"] > 0 and d["member_name"] in accounts:
+            want[accounts[d["member_name"]]].append("%s年%s月党费 %d.%02d 元" % (d["month"][:4], d["month"][5:],
+                                                                              d["amount_fen"] // 100, d["amount_fen"] % 100))
+    want = {k: sorted(v) for k, v in want.items()}
+    check_eq(want["p_mem"], ["2024年05月党费 91.85 元", "2024年06月党费 91.85 元"], "李秀英 owes two months")
+    check_eq(want["p_sec1"], ["2024年06月党费 40.00 元"], "王建国 owes June only")
+    S.proc.send_signal(signal.SIGUSR1)
+
+    def reminders(who):
+        """The month each 党费缴纳提醒 in who's inbox names (its body), in order."""
+        st, _, inbox = ctx[who].get("/api/v1/notifications?limit=50")
+        bodies = [m.get("body") or "" for m in inbox.get("items", [])] if st == 200 else []
+        return sorted(re.search(r"\d{4}年\d{2}月党费 [\d.]+ 元", b).group(0) for b in bodies if "党费 " in b)
+    got = {}
+    end = time.time() + 10
+    while time.time() < end and got != want:
+        got = {who: reminders(who) for who in want}
+        time.sleep(0.2)
+    check_eq(got, want, "each member hears of each of their own unpaid months, once")
+
+
 def test_bad_input_changes_nothing():
     staff = ctx["p_staff"]
     st, resp, body = staff.post("/api/v1/party-members", {"org_id": ctx["b1"]["id"], "name": "x", "joined_on": "2024-13-01"})
@@ -319,6 +351,6 @@ try:
     run([test_setup, test_org_tree_and_members, test_member_file_shows_volunteer_hours,
          test_secretary_sees_own_branch_only, test_transfer_moves_and_keeps_history,
          test_activities_attendance_minutes_calendar, test_minutes_photos, test_dues_rules_payment_arrears_statement,
-         test_bad_input_changes_nothing])
+         test_dues_reminder_reaches_member, test_bad_input_changes_nothing])
 finally:
     S.cleanup()

@@ -13,10 +13,12 @@ import datetime
 import json
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 import tempfile
 import threading
+import time
 
 from nxtest import PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli
 
@@ -459,20 +461,61 @@ def test_certificate_from_ledger():
 
 
 def test_certificate_refused_without_hours():
-    """志愿服务证明 of a resident with no approved hours is refused, not printed with 0 hours."""
+    """志愿服务证明 is refused when it is applied for by someone with no approved hours (the item's
+    eligibility rule, in Chinese), so it never reaches the print; if the approved total later falls to
+    zero (a correction), the print is still refused rather than saying 0 hours."""
     staff, wu = ctx["vol_staff"], ctx["vol_wu"]
     st, _, items = wu.get("/api/v1/service-items")
     item = [i for i in items["items"] if i["code"] == "volunteer_certificate"][0]
-    st, _, a = wu.post("/api/v1/service-applications", {"item_id": item["id"], "form": {"period": "2026年", "purpose": "求职"}})
-    check_eq(st, 201, f"application {a}")
-    wu.post(f"/api/v1/service-applications/{a['id']}/submit", {})
+    check({"rule": "volunteer_hours"} in item["eligibility"], f"the rule is data {item['eligibility']}")
+    form = {"item_id": item["id"], "form": {"period": "2026年", "purpose": "求职"}}
+    st, _, a = wu.post("/api/v1/service-applications", form)
+    check_eq(st, 201, f"a draft {a}")
+    st, resp, b = wu.post(f"/api/v1/service-applications/{a['id']}/submit", {})
+    check(is_problem(st, resp, b, 422, "eligibility"), f"no approved hours: refused when applied for ({st} {b})")
+    check("志愿服务时长" in b.get("detail", ""), f"the reason is said {b}")
+    st, _, again = wu.get(f"/api/v1/service-applications/{a['id']}")
+    check_eq(again.get("status"), "draft", "nothing changed")
+    # with approved hours she may apply; a correction to zero after approval still prints nothing
+    st, _, v = staff.post("/api/v1/volunteers", {"resident_id": ctx["res"][1]["id"]})
+    check_eq(st, 201, f"吴德厚 registered as a volunteer {v}")
+    day = local_now().strftime("%Y-%m-%d")
+    st, _, h = staff.post("/api/v1/volunteer-hours", {"volunteer_id": v["id"], "hours": 1, "served_on": day,
+                                                       "reason": "补录"})
+    staff.post(f"/api/v1/volunteer-hours/{h['id']}/approve", {})
+    st, _, _ = wu.post(f"/api/v1/service-applications/{a['id']}/submit", {})
+    check_eq(st, 200, "submitted once there are approved hours")
     st, _, _ = staff.post(f"/api/v1/service-applications/{a['id']}/review", {"action": "approve"})
     check_eq(st, 200, "approved")
+    st, _, c = staff.post("/api/v1/volunteer-hours", {"corrects_id": h["id"], "hours": 0, "reason": "误记，实际未到场"})
+    check_eq(st, 201, f"a correction to zero {c}")
+    staff.post(f"/api/v1/volunteer-hours/{c['id']}/approve", {})
     st, resp, b = wu.get(f"/api/v1/service-applications/{a['id']}/documents/certificate")
     check(is_problem(st, resp, b, 409, "kind"), f"no certificate of zero hours ({st} {b})")
     check("志愿服务时长" in b.get("detail", ""), f"the reason is said {b}")
     st, _, form = wu.get(f"/api/v1/service-applications/{a['id']}/documents/application")
     check_eq(st, 200, "the application form still prints")
+
+
+def test_reminder_reaches_the_volunteer():
+    """The shift reminder (volunteers.signup.reminder) reaches the volunteer's inbox through the default
+    rules of migration 026: a resident volunteer's own inbox (resident_id), a volunteer without a
+    resident record their account's (assignee_user_id). SIGUSR1 runs the reminder tick now; the
+    sign-ups are for activities starting within the day (敬老院探访: 周桂兰 the resident; 明日清扫: 王小明,
+    a volunteer account)."""
+    S.proc.send_signal(signal.SIGUSR1)
+    want = {"vol_zhou": "敬老院探访", "vol_x": "明日清扫"}
+    got = {}
+    end = time.time() + 10
+    while time.time() < end and len(got) < len(want):
+        for who, title in want.items():
+            st, _, inbox = ctx[who].get("/api/v1/notifications?limit=50")
+            for m in inbox.get("items", []) if st == 200 else []:
+                if m.get("title") == "志愿服务提醒" and title in (m.get("body") or ""):
+                    got[who] = m
+        time.sleep(0.2)
+    check_eq(sorted(got), sorted(want), f"both volunteers hear of their shift ({got})")
+    check("签到" in got.get("vol_zhou", {}).get("body", ""), f"the message's words {got.get('vol_zhou')}")
 
 
 def test_bad_json():
@@ -487,6 +530,6 @@ def test_bad_json():
 
 run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_cancel_rules,
      test_time_bank, test_partners_and_bookings, test_certificate_from_ledger, test_certificate_refused_without_hours,
-     test_bad_json])
+     test_reminder_reaches_the_volunteer, test_bad_json])
 S.stop()
 S.cleanup()

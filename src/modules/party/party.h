@@ -29,9 +29,10 @@
  *   party.member.transferred  {"member_id", "direction", "from_org_id", "to_org_id"} subject member:<id>
  *   party.dues.opened         {"month", "count"} (one per community and month)  no subject
  *   party.dues.paid           {"dues_id", "member_id", "month", "amount_fen"}   subject dues:<id>
- *   party.dues.reminder       {"dues_id", "member_id", "month", "amount_fen"}   subject dues:<id> — a
- *                             month still unpaid on PARTY_DUES_REMIND_DAY (or later); once per member
- *                             and month */
+ *   party.dues.reminder       {"dues_id", "member_id", "resident_id" (absent for an outsider member),
+ *                             "month", "amount_fen", "title" ("2024年05月党费 91.85 元"), "link"}
+ *                             subject dues:<id> — a month still unpaid on PARTY_DUES_REMIND_DAY (or
+ *                             later); once per member and month */
 #define PARTY_EV_ACTIVITY_SCHEDULED "party.activity.scheduled"
 #define PARTY_EV_ACTIVITY_REVIEWED "party.activity.reviewed"
 #define PARTY_EV_MEMBER_TRANSFERRED "party.member.transferred"

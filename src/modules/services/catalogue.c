@@ -10,6 +10,8 @@
  * definition. */
 #include "modules/services/services_internal.h"
 
+#include "modules/volunteers/volunteers.h"
+
 #include "base/jsonin.h"
 #include "base/str.h"
 #include "notify/outbox.h"
@@ -25,7 +27,7 @@
 
 static const char *const field_types[] = {"text", "number", "date", "choice", "id_number", "phone", NULL};
 static const char *const rule_names[] = {"active", "age_min", "age_max", "residence", "tag", "not_receiving",
-                                         "no_open_application", NULL};
+                                         "no_open_application", "volunteer_hours", NULL};
 static const char *const material_types[] = {"pdf", "jpeg", "png", NULL};
 
 static bool in_list(const char *const *list, const char *s)
@@ -651,6 +653,19 @@ int services_eligibility(store_tx *tx, const services_item *it, const services_p
                 return rc;
             if (n)
                 rule_problem(problems, rule, "申请人已有一件同类申请正在办理中");
+        } else if (strcmp(rule, "volunteer_hours") == 0) {
+            /* 志愿服务证明 certifies the approved ledger: nothing approved, nothing to certify */
+            json_t *ledger = NULL;
+            int rc = volunteers_hours_of(tx, 0, p->id, &ledger, e);
+            if (rc && rc != NX_ENOTFOUND)
+                return rc;
+            if (rc == NX_ENOTFOUND)
+                nx_err_clear(e);
+            if (rc || json_integer_value(json_object_get(ledger, "minutes")) <= 0)
+                rule_problem(problems, rule,
+                             rc ? "申请人不是本社区登记的志愿者，没有可证明的志愿服务时长"
+                                : "申请人还没有经组织方审核的志愿服务时长，暂不能申请志愿服务证明");
+            json_decref(ledger);
         }
     }
     return (int)(json_array_size(problems) - before);

@@ -38,7 +38,9 @@
  *   volunteers.signup.waiting    {"signup_id", "activity_id", "volunteer_id", "position"}
  *   volunteers.signup.cancelled  {"signup_id", "activity_id", "volunteer_id", "by": "self" | "organiser",
  *                                "freed" (a confirmed place was given up), "promoted_signup_id" (or null)}
- *   volunteers.signup.reminder   {"signup_id", "activity_id", "volunteer_id", "starts_at"} — the shift is
+ *   volunteers.signup.reminder   {"signup_id", "activity_id", "volunteer_id", "starts_at", "time" ("YYYY-MM-DD
+ *                                HH:MM"), "title", "place", "link", and "resident_id" (a resident volunteer)
+ *                                or else "assignee_user_id" (the volunteer's account)} — the shift is
  *                                near (VOLUNTEERS_REMIND_BEFORE_MS), once per confirmed sign-up
  *   volunteers.hours.approved    {"entry_id", "volunteer_id", "minutes"}
  *   volunteers.points.redeemed   {"entry_id", "volunteer_id", "offer_id", "points"}

@@ -31,7 +31,7 @@ export default {
     residentInfo: 'Resident', steps: 'Review steps', days: 'within {n} days', daysShort: '{n} d', startApply: 'Start',
     chooseItemFirst: 'Choose the applicant and the service first', applyFor: 'Apply: {name}', eligibility: 'Who may apply',
     rules: { active: 'Registered resident', age_min: 'Aged {v} or over', age_max: 'Aged at most {v}', residence: 'Residence: {v}', tag: 'Tag: {v}',
-      not_receiving: 'Not already receiving the allowance', no_open_application: 'No open application for the same service' },
+      not_receiving: 'Not already receiving the allowance', no_open_application: 'No open application for the same service', volunteer_hours: 'Approved volunteer hours in the ledger' },
     actionsLog: { created_proxy: 'Created by staff', created: 'Created', updated: 'Changed', material_added: 'Material uploaded', material_removed: 'Material removed', submitted: 'Submitted',
       resubmitted: 'Resubmitted', approved: 'Approved', step_approved: 'Step approved', returned: 'Returned for correction', rejected: 'Rejected',
       withdrawn: 'Withdrawn', escalated: 'Escalated (overdue)', document_issued: 'Certificate issued', advanced: 'Next step' },

@@ -31,7 +31,7 @@ export default {
     residentInfo: '居民信息', steps: '审核环节', days: '{n} 个工作日内', daysShort: '{n} 天', startApply: '开始填写',
     chooseItemFirst: '请先选择申请人和服务事项', applyFor: '办理：{name}', eligibility: '申请条件',
     rules: { active: '在册居民', age_min: '年满 {v} 周岁', age_max: '不超过 {v} 周岁', residence: '户籍类型：{v}', tag: '居民标签：{v}',
-      not_receiving: '未在享受高龄津贴', no_open_application: '没有正在办理的同类申请' },
+      not_receiving: '未在享受高龄津贴', no_open_application: '没有正在办理的同类申请', volunteer_hours: '有经审核的志愿服务时长' },
     actionsLog: { created_proxy: '代办创建', created: '创建申请', updated: '修改申请', material_added: '上传材料', material_removed: '删除材料', submitted: '提交申请',
       resubmitted: '补正后重新提交', approved: '审核通过', step_approved: '本环节通过', returned: '退回补正', rejected: '不予受理',
       withdrawn: '撤回', escalated: '超时督办', document_issued: '出具证明', advanced: '转下一环节' },
