@@ -86,7 +86,7 @@ static const word objects[] = {
     {"service_application", "服务申请"}, {"service_document", "证明文书"}, {"visit_policy", "走访规则"},
     {"care_vocab", "关怀字典"}, {"visit_register", "走访台账"}, {"photo", "照片"}, {"alert_rules", "报警规则"},
     {"allowance_tiers", "高龄津贴标准"}, {"allowance_roster", "高龄津贴名册"}, {"allowance_recipient", "高龄津贴对象"},
-    {"device_command", "手环指令"}, {"canteen_card", "饭卡"}, {"canteen_demo", "食堂演示数据"},
+    {"device_command", "手环指令"}, {"canteen_card", "饭卡"}, {"canteen_dish", "菜品"}, {"canteen_demo", "食堂演示数据"},
     {"canteen_price_rules", "食堂价格规则"}, {"canteen_sale", "食堂消费"}, {"canteen_subsidy", "助餐补贴"},
     {"election", "评选"}, {"library_reader", "图书馆读者"}, {"message_rules", "消息规则"}, {"notice", "通知公告"},
     {"partner", "共建单位"}, {"partner_booking", "共建服务预约"}, {"partner_service", "共建服务"},
@@ -131,6 +131,8 @@ static const word fields[] = {
     {"reversal_id", "冲正记录"}, {"new_card_id", "新卡"}, {"unblock", "解除"}, {"stopped", "已停止"},
     {"occurrences", "次数"}, {"slots_per_session", "每场名额"}, {"args", "参数"}, {"bound", "绑定"},
     {"confirm_identity", "确认佩戴人"}, {"version", "版本"}, {"id", "编号"},
+    {"price", "价格"}, {"half_price", "半份价格"}, {"nutrition", "营养"}, {"allergens", "过敏原"},
+    {"soft", "软烂"}, {"low_salt", "低盐"}, {"diabetic", "控糖"},
 };
 
 /* Values that are codes too: the steps of a review and a few states. */

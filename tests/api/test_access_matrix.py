@@ -84,6 +84,7 @@ MATRIX = {
     "POST /api/v1/canteen/cards": "422/- 403/- 422/- 403/- 422/- 403/- 403/- 403/-",
     "GET /api/v1/canteen/diners": "422/- 403/- 422/- 403/- 422/- 403/- 403/- 403/-",
     "GET /api/v1/canteen/dishes/{id}": "ok/- 403/- ok/- 403/- ok/- 403/- -/- -/-",
+    "PATCH /api/v1/canteen/dishes/{id}": "ok/- 403/- ok/- 403/- ok/- 403/- -/- -/-",
     "GET /api/v1/canteen/dishes": "ok/- 403/- ok/- 403/- ok/- 403/- ok/- ok/-",
     "POST /api/v1/canteen/dishes": "422/- 403/- 422/- 403/- 422/- 403/- 403/- 403/-",
     "PATCH /api/v1/canteen/menu-items/{id}": "-/- -/- -/- -/- -/- -/- -/- -/-",

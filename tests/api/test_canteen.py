@@ -107,6 +107,45 @@ def test_rules_and_menu():
     check(st == 200 and len(week["items"]) == 1, f"the family reads this week's menu: {st}")
 
 
+def test_dish_edit():
+    """PATCH a dish: the admin edits name, price, marks and the half portion; bad input answers 4xx naming
+    the field with the dish unchanged; another community's operator and a volunteer cannot; audited."""
+    op = ctx["op"]
+    st, _, dish = op.post("/api/v1/canteen/dishes", {"name": "清蒸鱼", "category": "main", "price": 1500,
+                                                     "half_price": 800, "allergens": "鱼"})
+    check_eq(st, 201, f"dish: {dish}")
+    path = f"/api/v1/canteen/dishes/{dish['id']}"
+    st, _, body = op.patch(path, {"name": "清蒸鲈鱼", "price": 1600, "soft": True, "low_salt": True,
+                                  "nutrition": "蛋白质 22g", "allergens": None, "category": "set"})
+    check(st == 200 and (body["name"], body["price"], body["half_price"], body["soft"], body["low_salt"],
+                         body["diabetic"], body["nutrition"], body["allergens"], body["category"]) ==
+          ("清蒸鲈鱼", 1600, 800, True, True, False, "蛋白质 22g", None, "set"), f"edited: {st} {body}")
+    for bad, field, status in (({"half_price": 1700}, "half_price", 422), ({"price": 700}, "price", 422),
+                               ({"price": -1}, "price", 422), ({"price": "16"}, "price", 422),
+                               ({"category": "dessert"}, "category", 422), ({"name": ""}, "name", 422),
+                               ({"colour": "red"}, "colour", 422), ({"name": "红烧肉套餐"}, "name", 409),
+                               ({"soft": "yes"}, "soft", 422),
+                               ({"price": None}, "price", 422), ({"name": None}, "name", 422), ({"community_id": ctx["cb"]["id"]}, "community_id", 422)):
+        st, resp, b = op.patch(path, bad)
+        check(is_problem(st, resp, b, status, field), f"{bad}: {st} {b}")
+    st, _, now = op.get(path)
+    check_eq(now, body, "nothing changed by the refused edits")
+    st, resp, b = ctx["op_b"].patch(path, {"price": 1})
+    check(is_problem(st, resp, b, 404), f"another community's operator: {st}")
+    st, resp, b = ctx["vol"].patch(path, {"price": 1})
+    check(is_problem(st, resp, b, 403), f"a volunteer: {st}")
+    st, _, body = op.patch(path, {"half_price": None, "active": False, "price": 700})
+    check(st == 200 and body["half_price"] is None and body["active"] is False and body["price"] == 700,
+          f"half portion dropped, the dish retired: {st} {body}")
+    st, _, log = admin.get(f"/api/v1/audit?object_type=canteen_dish&object_id={dish['id']}")
+    fields = [e.get("detail", {}).get("fields") for e in log["items"] if e["action"] == "update"]
+    check(log["items"] and log["items"][0].get("object_label") == "菜品" and "价格" in log["items"][0].get("detail_text", ""),
+          f"the log names the dish and the fields in Chinese: {log['items'][:1]}")
+    check(st == 200 and len(fields) == 2 and sorted(fields[-1] or []) == sorted(
+        ["name", "category", "nutrition", "allergens", "price", "soft", "low_salt"]) and
+          sorted(fields[0] or []) == ["active", "half_price", "price"], f"two audit entries naming the fields: {log}")
+
+
 def quote(rid, item, who=None):
     st, _, q = (who or ctx["op"]).get(f"/api/v1/canteen/price-quote?resident_id={rid}&menu_item_id={item}")
     check_eq(st, 200, f"quote: {q}")
@@ -366,7 +405,7 @@ def test_clean_stop():
 
 
 try:
-    run([test_setup, test_rules_and_menu, test_quote_follows_record, test_cards, test_sales, test_reverse_report_chain,
+    run([test_setup, test_rules_and_menu, test_dish_edit, test_quote_follows_record, test_cards, test_sales, test_reverse_report_chain,
          test_lost_card, test_orders_and_delivery, test_ratings, test_clean_stop])
 finally:
     S.cleanup()

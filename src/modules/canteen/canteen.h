@@ -68,6 +68,13 @@ typedef struct canteen_filter {
  * diabetic?} — CANTEEN_ADMIN. NX_ECONFLICT for a name already used in the community. */
 int canteen_dish_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
 int canteen_dish_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+/* PATCH a dish: any of {name, category, price, half_price (null: no half portion), nutrition,
+ * allergens (null: cleared), soft, low_salt, diabetic, active} — CANTEEN_ADMIN, a dish of a community
+ * in scope (NX_ENOTFOUND otherwise). A half price above the (new) price is NX_EINVAL ("half_price",
+ * or "price" when the price is what moved); a name used by another dish of the community is
+ * NX_ECONFLICT ("name"). Nothing is changed on any error. Menus already written keep their own item
+ * names and prices. Audited ("update", "canteen_dish", detail {fields: [the keys changed]}). */
+int canteen_dish_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* Page of dishes (q: name contains). CANTEEN_OPERATE or SELF. */
 int canteen_dish_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e);
 

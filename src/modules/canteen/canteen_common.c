@@ -72,6 +72,19 @@ void cn_name_q(sqlq *q, const char *term, bool with_card)
         sqlq_sql(q, " OR r.name_initials LIKE $%d ESCAPE '!')", k2);
 }
 
+int cn_one_row(store_tx *tx, const sqlq *q, const char *missing, int64_t *out, int n, nx_err *e)
+{
+    store_rows *r;
+    int rc = sqlq_query(tx, q, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, missing, e)) == 0)
+        for (int i = 0; i < n; i++)
+            out[i] = store_int(r, i);
+    int end = store_rows_end(r, e);
+    return rc ? rc : end;
+}
+
 int cn_diner_load(store_tx *tx, int64_t resident_id, cn_diner *d, nx_err *e)
 {
     memset(d, 0, sizeof *d);

@@ -308,6 +308,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/canteen/dishes", .with = list_with, .fn = APP_FN(canteen_dish_list)},
     {"POST", "/api/v1/canteen/dishes", .create = canteen_dish_create, .get = canteen_dish_get},
     {"GET", "/api/v1/canteen/dishes/{id}", .get = canteen_dish_get},
+    {"PATCH", "/api/v1/canteen/dishes/{id}", .change = canteen_dish_update, .get = canteen_dish_get},
     {"GET", "/api/v1/canteen/menus", .with = list_with, .fn = APP_FN(canteen_menu_list)},
     {"POST", "/api/v1/canteen/menus", .create = canteen_menu_put, .get = canteen_menu_get},
     {"GET", "/api/v1/canteen/menus/{id}", .get = canteen_menu_get},

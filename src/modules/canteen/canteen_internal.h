@@ -60,6 +60,10 @@ bool cn_self_for(const nx_principal *who, int64_t resident_id);
  * does)" to q, for the lists' q filter; the residents table is "r". */
 void cn_name_q(sqlq *q, const char *term, bool with_card);
 
+/* Run q on tx and read the first n integer columns of its one row into out (NULL reads as 0).
+ * NX_ENOTFOUND with the message missing (field "") when there is no row, or the store's error. */
+int cn_one_row(store_tx *tx, const sqlq *q, const char *missing, int64_t *out, int n, nx_err *e);
+
 /* Load a resident's facts (no scope check). NX_ENOTFOUND ("resident_id") when absent. */
 int cn_diner_load(store_tx *tx, int64_t resident_id, cn_diner *d, nx_err *e);
 /* Load a menu item with its menu's day and meal. NX_ENOTFOUND ("menu_item_id"). */

@@ -52,29 +52,69 @@ static json_t *dish_row(store_rows *r)
                              "soft:b low_salt:b diabetic:b active:b created_at:d");
 }
 
+/* A dish's fields as a POST (create: name and price required) or a PATCH body carries them. Absent
+ * fields keep has_* false / NULL; half_price JSON null (PATCH) clears the half portion. */
+typedef struct dish_in {
+    const char *name, *category, *nutrition, *allergens;
+    int64_t price, half;      /* -1: absent */
+    bool half_null;
+    bool marks[3], has_mark[3]; /* soft, low_salt, diabetic */
+    bool active, has_active;
+} dish_in;
+
+static const char *const dish_marks[] = {"soft", "low_salt", "diabetic", NULL};
+
+static int dish_read(json_t *in, bool create, dish_in *d, nx_err *e)
+{
+    static const char *const on_create[] = {"community_id", "name", "category", "price", "half_price", "nutrition",
+                                            "allergens", "soft", "low_salt", "diabetic", NULL};
+    static const char *const on_patch[] = {"name", "category", "price", "half_price", "nutrition", "allergens",
+                                           "soft", "low_salt", "diabetic", "active", NULL};
+    /* in a PATCH only these may be null (cleared); null elsewhere is refused, never read as "keep" */
+    static const char *const clearable[] = {"half_price", "nutrition", "allergens", NULL};
+    memset(d, 0, sizeof *d);
+    d->price = d->half = -1;
+    int rc;
+    if ((rc = json_only(in, create ? on_create : on_patch, e)))
+        return rc;
+    for (int i = 0; !create && on_patch[i]; i++)
+        if (!cn_in_list(clearable, on_patch[i]) && json_is_null_field(in, on_patch[i]))
+            return nx_fail(e, NX_EINVAL, on_patch[i], "%s 不能为空", on_patch[i]);
+    if ((rc = json_read_str(in, "name", create, 40, &d->name, e)) ||
+        (rc = json_read_str(in, "category", false, 10, &d->category, e)) ||
+        (rc = json_get_int(in, "price", create, 0, 1000000, &d->price, e)) < 0 ||
+        (rc = json_read_str(in, "nutrition", false, 200, &d->nutrition, e)) ||
+        (rc = json_read_str(in, "allergens", false, 100, &d->allergens, e)))
+        return rc;
+    d->half_null = !create && json_is_null_field(in, "half_price");
+    if (!d->half_null && (rc = json_get_int(in, "half_price", false, 0, 1000000, &d->half, e)) < 0)
+        return rc;
+    for (int i = 0; dish_marks[i]; i++) {
+        if ((rc = json_get_bool(in, dish_marks[i], false, &d->marks[i], e)) < 0)
+            return rc;
+        d->has_mark[i] = rc == 0;
+    }
+    if (!create) {
+        if ((rc = json_get_bool(in, "active", false, &d->active, e)) < 0)
+            return rc;
+        d->has_active = rc == 0;
+    }
+    if (d->name && !*d->name)
+        return nx_fail(e, NX_EINVAL, "name", "请填写菜品名称");
+    if (d->category && !cn_in_list(categories, d->category))
+        return nx_fail(e, NX_EINVAL, "category", "类别应为 staple、main、side、soup、set 或 drink");
+    return 0;
+}
+
 int canteen_dish_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
 {
-    static const char *const allowed[] = {"community_id", "name", "category", "price", "half_price", "nutrition",
-                                          "allergens", "soft", "low_salt", "diabetic", NULL};
     if (!perm_has(who, RIGHT_CANTEEN_ADMIN))
         return nx_fail(e, NX_EPERM, "", "无权维护菜品");
-    const char *name = NULL, *category = "main", *nutrition = NULL, *allergens = NULL;
-    int64_t price = 0, half = -1;
-    bool soft = false, low_salt = false, diabetic = false;
+    dish_in d;
     int rc;
-    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "name", true, 40, &name, e)) ||
-        (rc = json_read_str(in, "category", false, 10, &category, e)) ||
-        (rc = json_get_int(in, "price", true, 0, 1000000, &price, e)) < 0 ||
-        (rc = json_get_int(in, "half_price", false, 0, 1000000, &half, e)) < 0 ||
-        (rc = json_read_str(in, "nutrition", false, 200, &nutrition, e)) ||
-        (rc = json_read_str(in, "allergens", false, 100, &allergens, e)) ||
-        (rc = json_get_bool(in, "soft", false, &soft, e)) < 0 ||
-        (rc = json_get_bool(in, "low_salt", false, &low_salt, e)) < 0 ||
-        (rc = json_get_bool(in, "diabetic", false, &diabetic, e)) < 0)
+    if ((rc = dish_read(in, true, &d, e)))
         return rc;
-    if (!cn_in_list(categories, category))
-        return nx_fail(e, NX_EINVAL, "category", "类别应为 staple、main、side、soup、set 或 drink");
-    if (half > price)
+    if (d.half > d.price)
         return nx_fail(e, NX_EINVAL, "half_price", "半份价格不能高于整份");
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
@@ -82,8 +122,10 @@ int canteen_dish_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     int64_t community = 0, now = clock_now_ms();
     if ((rc = cn_write_community(tx, who, in, &community, e)))
         goto fail;
-    store_param a[] = {P_INT(community), P_TEXT(name), P_TEXT(category), P_INT(price), half >= 0 ? P_INT(half) : P_NULL,
-                       P_TEXT(nutrition), P_TEXT(allergens), P_INT(soft), P_INT(low_salt), P_INT(diabetic), P_INT(now)};
+    store_param a[] = {P_INT(community),    P_TEXT(d.name),     P_TEXT(d.category ? d.category : "main"),
+                       P_INT(d.price),      d.half >= 0 ? P_INT(d.half) : P_NULL,
+                       P_TEXT(d.nutrition), P_TEXT(d.allergens), P_INT(d.marks[0]), P_INT(d.marks[1]),
+                       P_INT(d.marks[2]),   P_INT(now)};
     if ((rc = store_one_int(tx,
                             "INSERT INTO canteen_dishes (community_id, name, category, price, half_price, nutrition, "
                             "allergens, soft, low_salt, diabetic, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
@@ -93,6 +135,82 @@ int canteen_dish_create(nx_app *app, const nx_principal *who, json_t *in, int64_
             nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名菜品");
         goto fail;
     }
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int canteen_dish_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CANTEEN_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "无权维护菜品");
+    dish_in d;
+    int rc;
+    if ((rc = dish_read(in, false, &d, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    sqlq q;
+    sqlq_init(&q, "SELECT d.community_id, d.price, COALESCE(d.half_price, -1) FROM canteen_dishes d WHERE 1 = 1");
+    sqlq_add(&q, " AND d.id = $%d", P_INT(id));
+    cn_scope_q(who, "d.", NULL, &q);
+    int64_t row[3];
+    if ((rc = cn_one_row(tx, &q, "菜品不存在", row, 3, e)))
+        goto fail;
+    int64_t community = row[0], price = row[1], half = row[2];
+    /* the half portion is checked against the price the dish will have after the change */
+    if (d.price >= 0)
+        price = d.price;
+    if (d.half >= 0 || d.half_null)
+        half = d.half;
+    if (half > price) {
+        rc = nx_fail(e, NX_EINVAL, d.half >= 0 ? "half_price" : "price", "半份价格不能高于整份");
+        goto fail;
+    }
+    sqlq u;
+    json_t *fields = json_array();
+    sqlq_init(&u, "UPDATE canteen_dishes SET ");
+    sqlq_add(&u, "updated_at = $%d", P_INT(clock_now_ms()));
+    static const char *const texts[] = {"name", "category", "nutrition", "allergens", NULL};
+    const char *vals[] = {d.name, d.category, d.nutrition, d.allergens};
+    for (int i = 0; texts[i]; i++) {
+        if (vals[i])
+            sqlq_sql(&u, ", %s = $%d", texts[i], sqlq_param(&u, P_TEXT(vals[i])));
+        else if (i >= 2 && json_is_null_field(in, texts[i]))
+            sqlq_sql(&u, ", %s = NULL", texts[i]);
+        else
+            continue;
+        json_array_append_new(fields, json_string(texts[i]));
+    }
+    if (d.price >= 0) {
+        sqlq_add(&u, ", price = $%d", P_INT(d.price));
+        json_array_append_new(fields, json_string("price"));
+    }
+    if (d.half >= 0 || d.half_null) {
+        sqlq_add(&u, ", half_price = $%d", d.half >= 0 ? P_INT(d.half) : P_NULL);
+        json_array_append_new(fields, json_string("half_price"));
+    }
+    for (int i = 0; dish_marks[i]; i++)
+        if (d.has_mark[i]) {
+            sqlq_sql(&u, ", %s = $%d", dish_marks[i], sqlq_param(&u, P_INT(d.marks[i])));
+            json_array_append_new(fields, json_string(dish_marks[i]));
+        }
+    if (d.has_active) {
+        sqlq_add(&u, ", active = $%d", P_INT(d.active));
+        json_array_append_new(fields, json_string("active"));
+    }
+    sqlq_add(&u, " WHERE id = $%d", P_INT(id));
+    if ((rc = sqlq_exec(tx, &u, NULL, e))) {
+        json_decref(fields);
+        if (rc == NX_ECONFLICT)
+            nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名菜品");
+        goto fail;
+    }
+    if ((rc = audit_write_new(tx, who, "update", "canteen_dish", id, community, json_pack("{s:o}", "fields", fields),
+                              e)))
+        goto fail;
     return store_commit(tx, e);
 fail:
     store_rollback(tx);

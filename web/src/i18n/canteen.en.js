@@ -33,7 +33,7 @@ export default {
     // editing: dishes, menus, price rules
     dishName: 'Dish', category: 'Category', categories: { staple: 'Staple', main: 'Main', side: 'Side', soup: 'Soup', set: 'Set meal', drink: 'Drink' },
     priceYuan: 'Price (yuan)', halfPrice: 'Half portion', halfHint: 'empty: no half portion', nutrition: 'Nutrition', allergens: 'Allergens',
-    markLabel: 'Marks', newDish: 'New dish', yuanBad: 'Enter an amount in yuan, at most two decimals',
+    markLabel: 'Marks', newDish: 'New dish', editDish: 'Edit dish', edit: 'Edit', dishActive: 'In use', dishInactive: 'Retired', yuanBad: 'Enter an amount in yuan, at most two decimals',
     newMenu: 'New menu', editMenu: 'Edit menu', noItems: 'No items yet: add dishes or set meals', pickDish: 'Pick a dish', setName: 'Set meal name',
     unlimited: 'no limit', addDish: 'Add dish', addSet: 'Add set meal', removeItem: 'Remove', thisWeek: 'This week', nextWeek: 'Next week',
     newRule: 'New rule', editRule: 'Edit rule', ruleName: 'Rule', who: 'Applies to', payYuan: 'Pays (yuan)', validity: 'Valid',

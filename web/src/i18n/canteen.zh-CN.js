@@ -36,7 +36,7 @@ export default {
     // editing: dishes, menus, price rules
     dishName: '菜名', category: '类别', categories: { staple: '主食', main: '主菜', side: '配菜', soup: '汤', set: '套餐', drink: '饮品' },
     priceYuan: '价格（元）', halfPrice: '半份价', halfHint: '不设则无半份', nutrition: '营养说明', allergens: '过敏提示',
-    markLabel: '标记', newDish: '新增菜品', yuanBad: '请输入金额（元），最多两位小数',
+    markLabel: '标记', newDish: '新增菜品', editDish: '修改菜品', edit: '修改', dishActive: '在用', dishInactive: '已停用', yuanBad: '请输入金额（元），最多两位小数',
     newMenu: '新建菜单', editMenu: '编辑菜单', noItems: '还没有菜单项，请添加菜品或套餐', pickDish: '选择菜品', setName: '套餐名称',
     unlimited: '不限', addDish: '添加菜品', addSet: '添加套餐', removeItem: '移除', thisWeek: '本周', nextWeek: '下周',
     newRule: '新增规则', editRule: '编辑规则', ruleName: '规则名称', who: '适用对象', payYuan: '应付（元）', validity: '有效期',
