@@ -311,6 +311,62 @@ def test_partners_and_bookings():
     check_eq(st, 404, "another community's partner")
 
 
+def test_street_oversight():
+    """The street office oversees volunteer work: a street officer reads teams, volunteers, activities
+    with their sign-up sheets, the hours ledger, partners and sessions of the communities of their
+    street only (another street's are 404 or absent), and every write is refused (403)."""
+    staff = ctx["vol_staff"]
+    street_id = ctx["comm"]["street_id"]
+    st, _, s2 = admin.post("/api/v1/streets", {"name": "别的街道"})
+    st, _, c3 = admin.post("/api/v1/communities", {"street_id": s2["id"], "name": "别街社区"})
+    st, _, far_team = admin.post("/api/v1/volunteer-teams", {"name": "别街服务队", "community_id": c3["id"]})
+    check_eq(st, 201, f"a team of another street {far_team}")
+    st, _, far_p = admin.post("/api/v1/partners", {"name": "别街诊所", "kind": "hospital", "community_id": c3["id"]})
+    check_eq(st, 201, "a partner of another street")
+    st, _, u = admin.post("/api/v1/users", {"username": "vol_street", "password": PW, "role": "street",
+                                            "street_id": street_id})
+    check_eq(st, 201, f"street officer {u}")
+    so = S.login("vol_street", PW)
+    ours = {ctx["comm"]["id"], ctx["comm2"]["id"]}
+    for path in ("/api/v1/volunteer-teams", "/api/v1/volunteers", "/api/v1/volunteer-activities", "/api/v1/volunteer-hours",
+                 "/api/v1/partners", "/api/v1/partner-services", "/api/v1/partner-sessions"):
+        st, _, page = so.get(path + "?limit=200")
+        check_eq(st, 200, f"the street reads {path}")
+        comms = {i.get("community_id") for i in page.get("items", []) if "community_id" in i}
+        check(comms <= ours, f"{path}: only the street's communities {comms}")
+    st, _, teams = so.get("/api/v1/volunteer-teams?limit=200")
+    check({ctx["ta"]["id"], ctx["tb"]["id"]} <= {t["id"] for t in teams["items"]}, "both teams of the community")
+    check_eq(so.get(f"/api/v1/volunteer-teams/{far_team['id']}")[0], 404, "another street's team")
+    check_eq(so.get(f"/api/v1/partners/{far_p['id']}")[0], 404, "another street's partner")
+    st, _, mine = staff.get("/api/v1/volunteer-hours?limit=200")
+    st, _, led = so.get("/api/v1/volunteer-hours?limit=200")
+    check_eq((led["total"], led["approved_minutes"]), (mine["total"], mine["approved_minutes"]),
+             "the street's ledger is its communities' (here: the one with hours)")
+    entry = led["items"][0]
+    check_eq(so.get(f"/api/v1/volunteer-hours/{entry['id']}")[0], 200, "an entry")
+    st, _, summ = so.get(f"/api/v1/volunteer-hours/summary?volunteer_id={ctx['lb']['id']}")
+    st2, _, by_staff = staff.get(f"/api/v1/volunteer-hours/summary?volunteer_id={ctx['lb']['id']}")
+    check_eq((st, summ.get("minutes")), (200, by_staff["minutes"]), "a volunteer's approved total, as staff see it")
+    st, _, acts = so.get("/api/v1/volunteer-activities?limit=200")
+    st, _, a = so.get(f"/api/v1/volunteer-activities/{acts['items'][0]['id']}")
+    check(st == 200 and "signups" in a and a["manage"] is False, f"the sign-up sheet, to read ({st})")
+    # nothing that writes
+    for method, path, body in (("POST", "/api/v1/volunteer-teams", {"name": "街道队"}),
+                               ("POST", "/api/v1/volunteers", {"name": "某人", "community_id": ctx["comm"]["id"]}),
+                               ("POST", "/api/v1/volunteer-activities", {"title": "x"}),
+                               ("POST", f"/api/v1/volunteer-activities/{a['id']}/signups", {}),
+                               ("POST", f"/api/v1/volunteer-activities/{a['id']}/check-ins", {"action": "in", "code": "000000"}),
+                               ("POST", "/api/v1/volunteer-hours", {"volunteer_id": ctx["lb"]["id"], "hours": 1}),
+                               ("POST", f"/api/v1/volunteer-hours/{entry['id']}/approve", {}),
+                               ("POST", "/api/v1/partners", {"name": "街道单位", "kind": "company"}),
+                               ("POST", "/api/v1/partner-services", {"title": "x"}),
+                               ("GET", "/api/v1/partner-bookings", None),
+                               ("GET", "/api/v1/volunteer-points", None)):
+        st, _, b = so.request(method, path, body) if body is not None else so.request(method, path)
+        check_eq(st, 403, f"{method} {path}: the street does not write ({b})")
+    check_eq(so.get("/api/v1/volunteer-teams?limit=200")[2]["total"], teams["total"], "nothing created")
+
+
 def test_cancel_rules():
     """Cancelling a sign-up: a reason at short notice and for someone else's; not by oneself once the
     activity started; the place goes to the waiting list; an event says who cancelled and who moved up."""
@@ -529,7 +585,7 @@ def test_bad_json():
 
 
 run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_cancel_rules,
-     test_time_bank, test_partners_and_bookings, test_certificate_from_ledger, test_certificate_refused_without_hours,
+     test_time_bank, test_partners_and_bookings, test_street_oversight, test_certificate_from_ledger, test_certificate_refused_without_hours,
      test_reminder_reaches_the_volunteer, test_bad_json])
 S.stop()
 S.cleanup()

@@ -67,7 +67,7 @@ static void act_where(sqlq *q, const char *head, const nx_principal *who, const 
 int volunteers_activity_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                              nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿活动");
     sqlq q, count;
     act_where(&q, ACT_COLS, who, f);
@@ -142,7 +142,7 @@ static int position_of(store_tx *tx, int64_t activity, int64_t id, int64_t *pos,
 
 int volunteers_activity_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿活动");
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
@@ -213,8 +213,8 @@ int volunteers_activity_get(nx_app *app, const nx_principal *who, int64_t id, js
             json_object_set_new(o, "my_signup", mine);
         }
     }
-    /* the sign-up sheet, for who manages the activity */
-    if (manages(who, &me, &a)) {
+    /* the sign-up sheet, for who manages the activity (and the street's oversight, to read) */
+    if (manages(who, &me, &a) || vol_oversees(who)) {
         json_t *list = json_array();
         json_object_set_new(o, "signups", list);
         if ((rc = store_query(tx,

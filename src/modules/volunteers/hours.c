@@ -10,9 +10,9 @@
  *   the difference and a reason; approved rows are never edited, so the history of a figure stays.
  * - Minutes are integers, so a total is an exact sum; "hours" is derived for display.
  *
- * Visibility: RIGHT_VOLUNTEER_MANAGE reads the ledger of its scope, a team leader their team's
- * entries, a volunteer account also those of the activities it organises, everyone else their own
- * entries only. */
+ * Visibility: RIGHT_VOLUNTEER_MANAGE and the street office's oversight (vol_oversees: read only) read
+ * the ledger of their scope, a team leader their team's entries, a volunteer account also those of
+ * the activities it organises, everyone else their own entries only. */
 #include "modules/volunteers/volunteers_internal.h"
 
 #include "base/clock.h"
@@ -47,7 +47,7 @@ static json_t *hours_row(store_rows *r, void *ctx)
 static void hours_scope(sqlq *q, const nx_principal *who, const vol_self *me)
 {
     vol_scope(q, who, "h.");
-    if (perm_has(who, RIGHT_VOLUNTEER_MANAGE))
+    if (perm_has(who, RIGHT_VOLUNTEER_MANAGE) || vol_oversees(who))
         return;
     if (perm_has(who, RIGHT_VOLUNTEER_DUTY)) {
         /* their own entries, those of the activities they organise, and their team's when leading */
@@ -94,7 +94,7 @@ static int me_read(nx_app *app, const nx_principal *who, vol_self *me, nx_err *e
 
 int volunteers_hours_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务时长");
     if (f->status && *f->status && strcmp(f->status, "pending") != 0 && strcmp(f->status, "approved") != 0 &&
         strcmp(f->status, "rejected") != 0)
@@ -140,7 +140,7 @@ int volunteers_hours_list(nx_app *app, const nx_principal *who, const volunteers
 
 int volunteers_hours_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务时长");
     vol_self me;
     int rc = me_read(app, who, &me, e);
@@ -427,7 +427,7 @@ static int period_pattern(const char *period, char out[16], nx_err *e)
 int volunteers_honour(nx_app *app, const nx_principal *who, const char *period, int64_t community_id, json_t **out,
                       nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看光荣榜");
     char pat[16];
     int rc = period_pattern(period, pat, e);
@@ -441,7 +441,7 @@ int volunteers_honour(nx_app *app, const nx_principal *who, const char *period, 
     if (community_id)
         sqlq_add(&q, " AND h.community_id = $%d", P_INT(community_id));
     sqlq_sql(&q, " GROUP BY v.id, v.name, t.name HAVING SUM(h.minutes) > 0 ORDER BY 4 DESC, 1 LIMIT 100");
-    bool full = perm_has(who, RIGHT_VOLUNTEER_MANAGE) || perm_has(who, RIGHT_VOLUNTEER_DUTY);
+    bool full = vol_staff_read(who);
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
@@ -478,7 +478,7 @@ int volunteers_hours_export(nx_app *app, const nx_principal *who, const char *pe
                             int64_t *rows, nx_err *e)
 {
     *rows = 0;
-    if (!perm_has(who, RIGHT_VOLUNTEER_MANAGE) || !perm_has(who, RIGHT_EXPORT))
+    if ((!perm_has(who, RIGHT_VOLUNTEER_MANAGE) && !vol_oversees(who)) || !perm_has(who, RIGHT_EXPORT))
         return nx_fail(e, NX_EPERM, "", "无权导出服务时长");
     char pat[16] = "%";
     int rc;
@@ -564,7 +564,7 @@ int vol_readable(store_tx *tx, const nx_principal *who, int64_t volunteer_id, in
     int64_t c = 0, team = 0;
     if ((rc = volunteer_of(tx, who, volunteer_id, "volunteer_id", &c, &team, e)))
         return rc == NX_EINVAL ? nx_fail(e, NX_ENOTFOUND, "", "志愿者不存在") : rc;
-    if (!vol_manages_team(who, &me, team))
+    if (!vol_manages_team(who, &me, team) && !vol_oversees(who))
         return nx_fail(e, NX_EPERM, "", "无权查看他人的志愿服务记录");
     *vid = volunteer_id;
     *community = c;
@@ -573,7 +573,7 @@ int vol_readable(store_tx *tx, const nx_principal *who, int64_t volunteer_id, in
 
 int volunteers_hours_summary(nx_app *app, const nx_principal *who, int64_t volunteer_id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务时长");
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);

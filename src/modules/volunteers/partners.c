@@ -70,7 +70,7 @@ static void partner_where(sqlq *q, const char *head, const nx_principal *who, co
 int volunteers_partner_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                             nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看共建单位");
     sqlq q, count;
     partner_where(&q, PARTNER_COLS, who, f);
@@ -83,7 +83,7 @@ int volunteers_partner_list(nx_app *app, const nx_principal *who, const voluntee
 
 int volunteers_partner_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看共建单位");
     sqlq q;
     sqlq_init(&q, PARTNER_COLS);
@@ -178,7 +178,7 @@ static void service_where(sqlq *q, const char *head, const nx_principal *who, co
 int volunteers_service_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                             nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看共建服务");
     sqlq q, count;
     service_where(&q, SERVICE_COLS, who, f);
@@ -191,7 +191,7 @@ int volunteers_service_list(nx_app *app, const nx_principal *who, const voluntee
 
 int volunteers_service_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看共建服务");
     sqlq q;
     sqlq_init(&q, SERVICE_COLS);
@@ -392,7 +392,7 @@ static void session_where(sqlq *q, const char *head, const nx_principal *who, co
 int volunteers_session_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                             nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务场次");
     sqlq q, count;
     session_where(&q, SESSION_COLS, who, f);
@@ -407,7 +407,7 @@ int volunteers_session_list(nx_app *app, const nx_principal *who, const voluntee
 
 int volunteers_session_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务场次");
     sqlq q;
     sqlq_init(&q, SESSION_COLS);
@@ -428,7 +428,7 @@ int volunteers_session_get(nx_app *app, const nx_principal *who, int64_t id, jso
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         goto done;
     }
-    bool staff = perm_has(who, RIGHT_VOLUNTEER_MANAGE) || perm_has(who, RIGHT_VOLUNTEER_DUTY);
+    bool staff = vol_staff_read(who);
     json_t *slots = json_array();
     json_object_set_new(o, "slots", slots);
     store_param p[] = {P_INT(id)};

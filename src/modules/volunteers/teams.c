@@ -45,7 +45,7 @@ static void team_where(sqlq *q, const char *head, const nx_principal *who, const
 
 int volunteers_team_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿队伍");
     sqlq q, count;
     team_where(&q, TEAM_COLS, who, f);
@@ -58,7 +58,7 @@ int volunteers_team_list(nx_app *app, const nx_principal *who, const volunteers_
 
 int volunteers_team_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿队伍");
     sqlq q;
     sqlq_init(&q, TEAM_COLS);
@@ -140,7 +140,7 @@ static void vol_where(sqlq *q, const char *head, const nx_principal *who, const 
 
 int volunteers_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_VOLUNTEER_MANAGE) && !perm_has(who, RIGHT_VOLUNTEER_DUTY))
+    if (!vol_staff_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿者");
     sqlq q, count;
     vol_where(&q, VOL_COLS, who, f);
@@ -153,13 +153,13 @@ int volunteers_list(nx_app *app, const nx_principal *who, const volunteers_filte
 
 int volunteers_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_read(who))
+    if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿者");
     sqlq q;
     sqlq_init(&q, VOL_COLS);
     sqlq_add(&q, " AND v.id = $%d", P_INT(id));
     vol_scope(&q, who, "v.");
-    if (!perm_has(who, RIGHT_VOLUNTEER_MANAGE) && !perm_has(who, RIGHT_VOLUNTEER_DUTY)) {
+    if (!vol_staff_read(who)) {
         /* a resident reads their own volunteer record only */
         sqlq_add(&q, " AND (v.user_id = $%d", P_INT(who->user_id));
         sqlq_add(&q, " OR v.resident_id = $%d)", P_INT(who->resident_id ? who->resident_id : -1));

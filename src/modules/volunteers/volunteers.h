@@ -8,7 +8,11 @@
  * a team — manages that team only: its members, its activities, their sign-ups and their hours.
  * RIGHT_SELF (residents, family) reads activities and sessions of their community, signs up (a
  * resident without a volunteer record gets one, linked to their record), reads their own hours and
- * books slots for their own record. Nobody approves hours of their own volunteer record.
+ * books slots for their own record. Nobody approves hours of their own volunteer record. The street
+ * office oversees volunteer work: a street account (no volunteer right) READS teams, volunteers,
+ * activities with their sign-up sheets, the hours ledger (list, entries, honour list, a volunteer's
+ * summary, the Excel export with RIGHT_EXPORT), partners, their services and sessions in the
+ * communities of its street, and writes nothing (403); bookings and points stay with the rights.
  *
  * Scope: every row carries community_id. Staff and street accounts read in their scope (perm.h);
  * grid, volunteer and self accounts read their own community. A row out of scope is "not found".

@@ -27,6 +27,21 @@ bool vol_may_read(const nx_principal *who)
     return perm_has(who, RIGHT_VOLUNTEER_MANAGE) || perm_has(who, RIGHT_VOLUNTEER_DUTY) || perm_has(who, RIGHT_SELF);
 }
 
+bool vol_oversees(const nx_principal *who)
+{
+    return who->role == ROLE_STREET && who->scope == SCOPE_STREET;
+}
+
+bool vol_may_view(const nx_principal *who)
+{
+    return vol_may_read(who) || vol_oversees(who);
+}
+
+bool vol_staff_read(const nx_principal *who)
+{
+    return perm_has(who, RIGHT_VOLUNTEER_MANAGE) || perm_has(who, RIGHT_VOLUNTEER_DUTY) || vol_oversees(who);
+}
+
 void vol_scope(sqlq *q, const nx_principal *who, const char *alias)
 {
     if (who->scope == SCOPE_GRID || who->scope == SCOPE_SELF)

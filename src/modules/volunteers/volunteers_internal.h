@@ -13,8 +13,19 @@
 #define CTX_VOL_PHONE VOLUNTEERS_PHONE_CONTEXT
 #define CTX_PARTNER_PHONE VOLUNTEERS_PARTNER_PHONE_CONTEXT
 
-/* Any of the module's three rights: who may read activities, teams, partners and sessions. */
+/* Any of the module's three rights: who may read activities, teams, partners and sessions, and take
+ * part (sign up, check in, book). */
 bool vol_may_read(const nx_principal *who);
+/* The street office's oversight of volunteer work: a street account (ROLE_STREET, no volunteer
+ * right) reads teams, volunteers, activities with their sign-up sheets, the hours ledger, partners,
+ * their services and sessions in the communities of its street (vol_scope), and writes nothing —
+ * every write checks one of the three rights, which it does not have. */
+bool vol_oversees(const nx_principal *who);
+/* vol_may_read or vol_oversees: the gate of the read-only routes above. */
+bool vol_may_view(const nx_principal *who);
+/* Who reads every row of their scope rather than their own: MANAGE, DUTY (narrowed further by
+ * each list where it says so) or the street's oversight. */
+bool vol_staff_read(const nx_principal *who);
 
 /* Append who's reading scope on alias (e.g. "a."): perm_scope_q for platform, street and community
  * accounts; the own community for grid, volunteer-duty and self accounts. */
