@@ -1,12 +1,16 @@
 // 幸福食堂 (issue 12) in the browser. On a tablet viewport the canteen account (shitang) sells at the
 // counter by scanning a card's QR code (a USB scanner types the code and presses Enter) and by finding
-// the diner by pinyin; then, with the network cut, a sale goes into the offline queue and is sent once
+// the diner by pinyin; a card's QR code is read by the tablet's camera (chromium's fake camera fed
+// a frame with the real card's QR code, drawn from the card's own qr.svg); then, with the network cut, a sale goes into the offline queue and is sent once
 // when the network is back (sending the same queued sale again still records one sale). On a phone in
 // 长辈模式 the family account (jiashu) orders a meal for the elder and cancels it. Cards, menus and
 // balances are looked up through the API; nothing depends on the demo's ids or today's date.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newContext, login, shot } from './harness.mjs'
+import { writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { chromium } from 'playwright-core'
+import { BASE, ARTIFACTS, CHROMIUM_ARGS, launch, newContext, login, shot } from './harness.mjs'
 
 let browser, tabletCtx, tablet
 
@@ -60,6 +64,65 @@ test('counter: a sale by scanning the card and one by pinyin search (tablet)', a
   await tablet.locator('[data-test=counter-item]:not([disabled])').first().click()
   await tablet.waitForFunction(() => document.querySelectorAll('[data-test=counter-sold]').length >= 2)
   await shot(tablet, '95-canteen-counter')
+})
+
+/** A one-frame Y4M video (640×480, 4:2:0) showing the SVG image svg centred on white: what chromium's
+ * fake camera plays in a loop. The SVG is rasterised by page's own canvas. */
+async function y4mOf(page, svg) {
+  const W = 640, H = 480
+  const yuv = await page.evaluate(async ({ svg, W, H }) => {
+    const url = URL.createObjectURL(new Blob([svg.replace('<svg ', '<svg width="360" height="360" ')], { type: 'image/svg+xml' }))
+    const img = new Image()
+    img.src = url
+    await img.decode()
+    const c = document.createElement('canvas')
+    c.width = W; c.height = H
+    const g = c.getContext('2d')
+    g.fillStyle = '#fff'
+    g.fillRect(0, 0, W, H)
+    g.imageSmoothingEnabled = false
+    g.drawImage(img, (W - 360) / 2, (H - 360) / 2, 360, 360)
+    const px = g.getImageData(0, 0, W, H).data
+    const out = new Uint8Array(W * H * 3 / 2).fill(128) // chroma planes: grey
+    for (let i = 0; i < W * H; i++) out[i] = Math.round(16 + (219 * (0.299 * px[i * 4] + 0.587 * px[i * 4 + 1] + 0.114 * px[i * 4 + 2])) / 255)
+    return Array.from(out)
+  }, { svg, W, H })
+  return Buffer.concat([Buffer.from(`YUV4MPEG2 W${W} H${H} F10:1 Ip A1:1 C420jpeg\nFRAME\n`), Buffer.from(yuv)])
+}
+
+test('counter: a sale by reading the card\'s QR code with the camera (tablet)', async () => {
+  const cards = (await api(tablet, '/api/v1/canteen/cards?limit=100')).items.filter((c) => c.status === 'active' && c.code && c.balance >= 2000)
+  const card = cards[cards.length - 1]
+  assert.ok(card, 'a card with a balance')
+  const svg = await tablet.evaluate(async (id) => (await fetch(`/api/v1/canteen/cards/${id}/qr.svg`)).text(), card.id)
+  const file = join(ARTIFACTS, 'canteen-card-qr.y4m')
+  writeFileSync(file, await y4mOf(tablet, svg))
+  // a second chromium whose camera plays that frame; the counter's session is carried over
+  const cam = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium', headless: true,
+    args: [...CHROMIUM_ARGS, '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${file}`],
+  })
+  try {
+    const ctx = await cam.newContext({ viewport: { width: 1024, height: 768 }, hasTouch: true, locale: 'zh-CN', storageState: await tabletCtx.storageState() })
+    await ctx.grantPermissions(['camera'], { origin: BASE })
+    const page = await ctx.newPage()
+    await page.goto(BASE + '/canteen')
+    await page.locator('[data-test=counter-item]').first().waitFor()
+    const before = await salesOf(page, card.resident_id)
+    const native = await page.evaluate(() => 'BarcodeDetector' in window)
+    await page.click('[data-test=counter-camera]')
+    console.log(`camera decoder: ${native ? 'BarcodeDetector' : 'jsQR'}`)
+    await page.locator('[data-test=counter-diner]').getByText(card.resident_name).waitFor({ timeout: 10000 })
+    assert.equal(await page.locator('[data-test=counter-camera-view]').count(), 0, 'the camera closes once a code is read')
+    await page.locator('[data-test=counter-item]:not([disabled])').first().click()
+    await page.locator('[data-test=counter-sold]').first().waitFor()
+    const sale = (await api(page, `/api/v1/canteen/sales?resident_id=${card.resident_id}&limit=1`)).items[0]
+    assert.equal(sale.card_id, card.id, 'sold on the card whose code the camera read')
+    assert.equal(await salesOf(page, card.resident_id), before + 1)
+    await shot(page, '95b-canteen-camera')
+  } finally {
+    await cam.close()
+  }
 })
 
 test('counter: sales made offline are queued and sent once when the network is back', async () => {

@@ -3,7 +3,7 @@ export default {
   navCanteen: { group: 'Canteen', dishes: 'Dishes', priceRules: 'Price rules', counter: 'Counter', cards: 'Meal cards', orders: 'Orders & delivery', menus: 'Menus', reports: 'Reports' },
   canteen: {
     meals: { breakfast: 'Breakfast', lunch: 'Lunch', dinner: 'Dinner' },
-    scan: 'Scan card', scanHint: 'Scan the meal card QR code (the scanner presses Enter)', search: 'Name / pinyin / initials',
+    camera: 'Scan with camera', cameraStop: 'Close camera', cameraHint: 'Hold the card\'s QR code up to the camera', cameraFailed: 'Cannot open the camera: {msg} (use the scanner or type the code)', scan: 'Scan card', scanHint: 'Scan the meal card QR code (the scanner presses Enter)', search: 'Name / pinyin / initials',
     searchHint: 'Find a diner', guest: 'Guest (list price, cash)', diner: 'Diner', card: 'Card', noCard: 'No card', balance: 'Balance',
     age: '{n} years', pay: 'Pays', listPrice: 'List price', subsidy: 'Subsidy', funding: 'Funded by', rule: 'Rule',
     why: 'Why this price', sell: 'Charge', sold: 'Charged', soldOut: 'Sold out', method: 'Payment',

@@ -4,7 +4,7 @@ export default {
   navCanteen: { group: '幸福食堂', dishes: '菜品', priceRules: '价格规则', counter: '收银台', cards: '饭卡', orders: '订餐与送餐', menus: '菜单', reports: '报表' },
   canteen: {
     meals: { breakfast: '早餐', lunch: '午餐', dinner: '晚餐' },
-    scan: '扫码或刷卡', scanHint: '扫描饭卡二维码（扫码枪扫完自动回车）', search: '姓名 / 拼音 / 首字母',
+    camera: '摄像头扫码', cameraStop: '关闭摄像头', cameraHint: '把饭卡二维码对准摄像头', cameraFailed: '无法打开摄像头：{msg}（可用扫码枪或输入卡码）', scan: '扫码或刷卡', scanHint: '扫描饭卡二维码（扫码枪扫完自动回车）', search: '姓名 / 拼音 / 首字母',
     searchHint: '查找就餐人', guest: '散客（原价现金）', diner: '就餐人', card: '饭卡', noCard: '无饭卡', balance: '余额',
     age: '{n} 岁', pay: '应付', listPrice: '原价', subsidy: '补贴', funding: '补贴来源', rule: '适用规则',
     why: '价格依据', sell: '收款', sold: '已收款', soldOut: '售罄', method: '付款方式',
