@@ -204,7 +204,9 @@ static int map_result(PGconn *db, const PGresult *res, nx_err *e)
     char m[256];
     bool quotes_value = st[0] == '2' && (st[1] == '2' || st[1] == '3');
     one_line(m, sizeof m, quotes_value ? "" : prim);
-    nx_log(LOG_WARN, "store.pg_error sqlstate=%s msg=\"%s\"", st, m);
+    /* A constraint violation (class 23) is an answer, not a fault: the caller maps it to 409/422, and
+     * some callers expect it (a slot booked twice). It is logged at DEBUG; everything else warns. */
+    nx_log(st[0] == '2' && st[1] == '3' ? LOG_DEBUG : LOG_WARN, "store.pg_error sqlstate=%s msg=\"%s\"", st, m);
     if (strcmp(st, "23505") == 0)
         return nx_fail(e, NX_ECONFLICT, "", "数据重复");
     if (strcmp(st, "23503") == 0)

@@ -141,7 +141,9 @@ static int map_code(int rc, nx_err *e, const char *msg)
 static int map_err(sqlite3 *db, int rc, nx_err *e)
 {
     const char *msg = db ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
-    nx_log(LOG_WARN, "store.sqlite_error rc=%d msg=\"%s\"", rc, msg);
+    /* A constraint violation is an answer, not a fault: the caller maps it to 409/422, and some
+     * callers expect it (a slot booked twice). It is logged at DEBUG; everything else warns. */
+    nx_log((rc & 0xff) == SQLITE_CONSTRAINT ? LOG_DEBUG : LOG_WARN, "store.sqlite_error rc=%d msg=\"%s\"", rc, msg);
     /* A plain SQLITE_READONLY is a write through a read-only connection (a bug) unless the file
      * itself cannot be written: SQLite opens a file on a read-only file system read-only without a
      * word, and every write then fails this way until the file system is writable again. */

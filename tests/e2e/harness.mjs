@@ -1,10 +1,64 @@
 // Shared helpers for the browser tests: one headless chromium per test file (Debian's, through
 // playwright-core), contexts per user, login through the real form, screenshots in tests/artifacts.
-// The server is started by scripts/e2e.sh, which exports NX_BASE_URL, NX_ADMIN_PASSWORD and
-// NX_DEMO_PASSWORD.
+//
+// Each test file has a server of its own. scripts/e2e.sh makes one demo community (init + demo)
+// as a template and exports NX_E2E_TEMPLATE; importing this module copies the template to a fresh
+// directory, starts `nuanxin serve` on a free loopback port over the copy and exports NX_BASE_URL,
+// NX_DATA and NX_WATCH_PORT for the file before any of its tests runs. So no file sees what another
+// changed (a setting, a password, a sale), and node's runner can run two files at once. The server
+// stops when the file's process exits; its log is kept as tests/artifacts/e2e-server-FILE.log.
+// Without NX_E2E_TEMPLATE the tests use the server NX_BASE_URL names (e.g. `make run`'s).
 import { chromium } from 'playwright-core'
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
+import { mkdirSync, mkdtempSync, cpSync, openSync, readFileSync, copyFileSync, rmSync } from 'node:fs'
+import { join, basename } from 'node:path'
+import { spawn } from 'node:child_process'
+import { createServer } from 'node:net'
+
+if (process.env.NX_E2E_TEMPLATE) await startOwnServer()
+
+/** The file's own server over a copy of the template (see the top of this file). */
+async function startOwnServer() {
+  const name = basename(process.argv[1] || 'test', '.mjs').replace(/\.test$/, '')
+  const data = mkdtempSync(join(process.env.NX_E2E_ROOT || '/tmp', `${name}-`))
+  cpSync(process.env.NX_E2E_TEMPLATE, data, { recursive: true })
+  const port = await new Promise((resolve, reject) => {
+    const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
+    s.on('error', reject)
+  })
+  const logPath = join(data, 'server.log')
+  const log = openSync(logPath, 'a')
+  const server = spawn(process.env.NX_BIN, ['--data', data, 'serve', '--listen', `127.0.0.1:${port}`,
+    '--web-root', process.env.NX_WEB_ROOT, '--outbound_allow', '127.0.0.1'], {
+    env: { ...process.env, NUANXIN_WATCH_LISTEN: '127.0.0.1:0', NUANXIN_IW_LISTEN: 'off' },
+    stdio: ['ignore', log, log],
+  })
+  server.unref() // the file's process ends when its tests do; 'exit' below stops the server
+  let exited = null
+  server.on('exit', (code, sig) => { exited = code ?? sig })
+  process.on('exit', () => {
+    try { process.kill(server.pid, 'SIGTERM') } catch { /* already gone */ }
+    if (process.env.NX_ARTIFACTS) {
+      try { copyFileSync(logPath, join(process.env.NX_ARTIFACTS, `e2e-server-${name}.log`)) } catch { /* no log */ }
+    }
+  })
+  const base = `http://127.0.0.1:${port}`
+  for (let i = 0; ; i++) {
+    if (exited !== null) throw new Error(`nuanxin did not start (exit ${exited}):\n${readFileSync(logPath, 'utf8')}`)
+    try {
+      if ((await fetch(base + '/healthz')).ok) break
+    } catch { /* not listening yet */ }
+    if (i > 300) throw new Error(`nuanxin did not answer /healthz in 30 s:\n${readFileSync(logPath, 'utf8')}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  // "nuanxin: gateway watch on 127.0.0.1:PORT" (none when the binary has no gateway: those tests skip).
+  const m = /^nuanxin: gateway watch on .*:(\d+)$/m.exec(readFileSync(logPath, 'utf8'))
+  process.env.NX_BASE_URL = base
+  process.env.NX_DATA = data
+  process.env.NX_WATCH_PORT = m ? m[1] : ''
+  process.on('exit', () => {
+    if (!process.env.NX_E2E_KEEP) try { rmSync(data, { recursive: true, force: true }) } catch { /* best effort */ }
+  })
+}
 
 export const BASE = process.env.NX_BASE_URL || 'http://127.0.0.1:8080'
 export const ARTIFACTS = process.env.NX_ARTIFACTS || new URL('../artifacts', import.meta.url).pathname
@@ -60,7 +114,7 @@ export function zipEntries(buf) {
 }
 
 /** Run fn with 长辈模式 on for the signed-in resident on page (at /m), and leave the account's
- * setting as it was afterwards (the account remembers it, and later files expect it off). */
+ * setting as it was afterwards (the account remembers it, and later tests of the file expect it off). */
 export async function inElderMode(page, fn) {
   await page.locator('[data-test=elder-switch]').waitFor()
   const wasOn = await page.evaluate(() => document.documentElement.classList.contains('elder'))
