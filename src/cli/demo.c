@@ -1182,6 +1182,8 @@ int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e)
     nx_log(LOG_INFO, "demo.done accounts=%zu ms=%lld", ACCOUNT_COUNT, (long long)(t2 - t0));
     if ((rc = demo_services_fill(app, g->community, g->wjg_id, seed, out, e)))
         goto done;
+    if ((rc = demo_workday_fill(app, g->community, out, e)))
+        goto done;
     if ((rc = demo_devices_fill(app, g->wjg_id, seed, out, e)))
         goto done;
     if ((rc = demo_volunteers_fill(app, g->community, g->wjg_id, seed, out, e)))

@@ -66,6 +66,12 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e);
  * days. Adds "devices" and "alerts" to summary. One write transaction. */
 int demo_devices_fill(nx_app *app, int64_t first_resident, unsigned seed, json_t *summary, nx_err *e);
 
+/* Where the buildings of community stand (demo_workday.c): each building's lat_e6 / lon_e6, the
+ * estates in two rows of three around the centre the wristband demo uses, the buildings in rows of
+ * four. Deterministic (no seed); adds "buildings_placed" to summary. Must run before
+ * demo_devices_fill (an elder's wristband home is their building). One write transaction. */
+int demo_workday_fill(nx_app *app, int64_t community, json_t *summary, nx_err *e);
+
 /* The canteen's three months (demo_canteen.c): dishes, price rules, menus for the last 90 days and
  * the coming week, cards for first_resident (王建国) and the oldest residents of 60 and over with
  * top-ups, and their counter sales on the hash chain. Adds "canteen_sales" and "canteen_cards" to

@@ -4,7 +4,8 @@
  * active residents living alone (独居), then, if there are fewer, to the oldest residents aged 70 or
  * more. Device ids are the watch ids the simulator uses with --id-base 1 (5600000001 …), so `make
  * run` can start `nuanxin simulate --devices 79 --id-base 1` and the simulated wristbands are these
- * registered, bound devices. Each has a home near the community's centre, a week of positions
+ * registered, bound devices. Each has a home at the elder's building (demo_workday.c placed them; near
+ * the community's centre otherwise), a week of positions
  * (daytime, hourly, around home), health readings every two hours, daily steps, and a last state as
  * if it had just reported. About forty alerts of the last thirty days — SOS, falls, low battery,
  * heart rate, a device taken off, offline — are written with their log, acknowledged after tens of
@@ -78,6 +79,24 @@ static int collect(store_tx *tx, int64_t first, dres *out, int cap, int *n, nx_e
             return nx_fail(e, rc, "", "读取演示居民失败");
     }
     return 0;
+}
+
+/* The elder's building, when it has a position (demo_workday.c placed them): home is there. */
+static int home_at_building(store_tx *tx, dres *d, nx_err *e)
+{
+    store_param p[] = {P_INT(d->id)};
+    store_rows *r;
+    int rc = store_query(tx,
+                         "SELECT b.lat_e6, b.lon_e6 FROM residents x JOIN rooms ro ON ro.id = x.room_id "
+                         "JOIN buildings b ON b.id = ro.building_id WHERE x.id = $1 AND b.lat_e6 IS NOT NULL",
+                         p, 1, &r, e);
+    if (rc)
+        return rc;
+    if (store_row(r)) {
+        d->home_lat = (int32_t)store_int(r, 0);
+        d->home_lon = (int32_t)store_int(r, 1);
+    }
+    return store_rows_end(r, e);
 }
 
 static int64_t user_by_name(store_tx *tx, const char *username)
@@ -275,6 +294,8 @@ int demo_devices_fill(nx_app *app, int64_t first_resident, unsigned seed, json_t
         /* Homes within about 400 m of the centre; each elder with their own usual heart rate and BP. */
         res[i].home_lat = CENTRE_LAT_E6 + (int32_t)pick(&r, 7000) - 3500;
         res[i].home_lon = CENTRE_LON_E6 + (int32_t)pick(&r, 9000) - 4500;
+        if ((rc = home_at_building(tx, &res[i], e)))
+            break;
         res[i].base_hr = 64 + (int)pick(&r, 18);
         res[i].base_sys = 118 + (int)pick(&r, 30);
         if ((rc = insert_device(tx, i, &res[i], now, &r, e)) || (rc = insert_week(tx, &res[i], now, &r, e)))

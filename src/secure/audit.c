@@ -133,6 +133,7 @@ static const word fields[] = {
     {"confirm_identity", "确认佩戴人"}, {"version", "版本"}, {"id", "编号"},
     {"price", "价格"}, {"half_price", "半份价格"}, {"nutrition", "营养"}, {"allergens", "过敏原"},
     {"soft", "软烂"}, {"low_salt", "低盐"}, {"diabetic", "控糖"},
+    {"via", "途径"},
 };
 
 /* Values that are codes too: the steps of a review and a few states. */
@@ -141,6 +142,7 @@ static const word values[] = {
     {"admin", "管理员"}, {"staff", "社区工作人员"}, {"grid", "网格员"}, {"resident", "居民"},
     {"family", "家属"}, {"canteen", "食堂"}, {"volunteer", "志愿者"}, {"all", "全部"}, {"self", "本人"},
     {"id_card", "身份证"}, {"hukou", "户口簿"}, {"bank_card", "银行卡"}, {"certificate", "证明"},
+    {"position", "位置"}, {"readings", "健康读数"}, {"family_view", "家属查看老人"},
 };
 
 static const char *lookup(const word *t, size_t n, const char *code)

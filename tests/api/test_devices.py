@@ -5,6 +5,7 @@ resolution event says whether a follow-up visit is needed); bytes between frames
 malformed frame stores nothing, an endless frame drops its connection while another device is served,
 an IW device is ignored until it logs in; scopes (another grid: 404, a family member: read only); and
 kill -9 while SOS frames are being sent: every SOS the device saw acknowledged is in the database."""
+import datetime
 import http.client
 import json
 import os
@@ -326,6 +327,62 @@ def test_rules_and_health_alert():
         check_eq(lst["items"][0]["detail"]["hr"], 110, "the reading")
     st, _, lst = staff.get("/api/v1/alerts?kind=temperature")
     check_eq(lst["items"], [], "36.5 is inside the band")
+
+
+def test_family_view():
+    """Issue 19 item 5: the family sees the elder's last position named by the nearest building, the
+    readings with their bands, and the latest visit; only their own elder; each view audited."""
+    staff, fam, rid = ctx["band_staff"], ctx["band_family"], ctx["elder"]["id"]
+    d = staff.get(f"/api/v1/devices/{ctx['dev']['id']}")[2]
+    fix = d["last_fix"]
+    lat, lon = round(fix["lat"] * 1e6), round(fix["lon"] * 1e6)
+    st, _, bs = staff.get(f"/api/v1/buildings?community_id={ctx['comm']['id']}")
+    b1 = bs["items"][0]
+    # buildings are placed on the plan (migration 028); out of range refused with the field named
+    st, resp, body = admin.patch(f"/api/v1/buildings/{b1['id']}", {"lat_e6": 91000000})
+    check(is_problem(st, resp, body, 422, "lat_e6"), f"latitude range ({st} {body})")
+    st, _, b = admin.patch(f"/api/v1/buildings/{b1['id']}", {"lat_e6": lat + 300, "lon_e6": lon - 200})
+    check(st == 200 and b["lat_e6"] == lat + 300 and b["lon_e6"] == lon - 200, f"building placed ({b})")
+    st, _, b2 = admin.post("/api/v1/buildings", {"estate_id": b1["estate_id"], "name": "9号楼",
+                                                  "lat_e6": lat + 5000, "lon_e6": lon + 5000})
+    check_eq(st, 201, f"a far building {b2}")
+    # a visit by the community (dated in the server's day, Shanghai)
+    day = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date().isoformat()
+    st, _, f = ctx["band_g1"].post("/api/v1/care-files", {"resident_id": rid, "category": "living_alone", "level": "normal"})
+    check_eq(st, 201, f"care file {f}")
+    st, _, v = ctx["band_g1"].post("/api/v1/visits", {"care_file_id": f["id"], "visited_on": day,
+                                                       "kind": "home", "visitors": "网格员李娜", "mood": "good", "health": "fair"})
+    check_eq(st, 201, f"visit {v}")
+    audit_before = len(admin.get(f"/api/v1/audit?action=reveal&object_type=resident&object_id={rid}&limit=100")[2]["items"])
+    st, _, fv = fam.get(f"/api/v1/residents/{rid}/family-view")
+    check_eq(st, 200, f"the family's view {fv}")
+    pos = fv.get("position") or {}
+    check(pos.get("building_name") == "1号楼" and pos.get("estate_name") == "康宁小区" and pos.get("near") is True,
+          f"the last position named by its building: {pos}")
+    check(0 < pos.get("distance_m", 0) < 60, f"metres from the building: {pos}")
+    check_eq(fv["home"]["building_name"], "1号楼", "home building")
+    names = sorted(x["name"] for x in fv["plan"]["buildings"])
+    check(fv["plan"]["estate_name"] == "康宁小区" and "9号楼" in names and "1号楼" in names, f"the plan: {fv['plan']}")
+    check_eq(fv["bands"]["hr_max"], 100, "the elder's own band")
+    hot = [r for r in fv["readings"] if r["hr"] == 110]
+    check(hot and "heart_rate" in hot[0]["out_of_band"], f"a reading over the band says so: {fv['readings']}")
+    calm = [r for r in fv["readings"] if r["spo2"] == 97]
+    check(calm and calm[0]["out_of_band"] == [], f"a reading inside the bands: {fv['readings']}")
+    lv = fv["last_visit"] or {}
+    check(lv.get("visited_on") == day and lv.get("visitors") == "网格员李娜", f"latest visit {lv}")
+    check(fv["device"]["id"] == ctx["dev"]["id"], "the wristband")
+    log = admin.get(f"/api/v1/audit?action=reveal&object_type=resident&object_id={rid}&limit=100")[2]["items"]
+    check_eq(len(log), audit_before + 1, "the view is audited")
+    check(log and log[0]["detail"].get("via") == "family_view", f"as the family view: {log[:1]}")
+    # scoped: another resident is not found for the family; another grid's worker gets 404
+    st, _, other = admin.post("/api/v1/residents", {"name": "孙小梅", "id_number": make_id("110105", "19400101", 33),
+                                                    "community_id": ctx["comm"]["id"]})
+    st, resp, body = fam.get(f"/api/v1/residents/{other['id']}/family-view")
+    check(is_problem(st, resp, body, 404), f"only the linked elder ({st})")
+    st, resp, body = ctx["band_g2"].get(f"/api/v1/residents/{rid}/family-view")
+    check(is_problem(st, resp, body, 404), f"another grid: 404 ({st})")
+    check_eq(len(admin.get(f"/api/v1/audit?action=reveal&object_type=resident&object_id={rid}&limit=100")[2]["items"]),
+             audit_before + 1, "nothing audited for a refused view")
 
 
 def test_framing_limits_and_iw_login():
@@ -664,7 +721,7 @@ def test_read_failing_mid_stream():
 
 try:
     run([test_setup, test_register_and_bind, test_telemetry_stored, test_unregistered_device_listed,
-         test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_framing_limits_and_iw_login,
+         test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_family_view, test_framing_limits_and_iw_login,
          test_forged_frame_on_pinned_connection, test_quarantine, test_reply_bursts_and_out_of_range_health,
          test_takeover_holds_commands, test_simulator, register_kill9_devices, test_kill9_during_sos, test_read_failing_mid_stream])
 finally:

@@ -359,6 +359,35 @@ def test_allowance_refused_under_80():
     check(is_problem(st, resp, body, 404), f"proxy outside the community is 404 ({st})")
 
 
+def test_eligibility_before_the_form():
+    """Issue 19 item 6: the hall says who may apply before any form, and a resident's draft that could
+    never be submitted is not kept (refused with the reason)."""
+    jm, sa = ctx["jumin"], ctx["staff_a"]
+    ea = ctx["items"]["elderly_allowance"]
+    st, _, el = jm.get(f"/api/v1/service-items/{ea['id']}/eligibility")
+    check(st == 200 and el["eligible"] is False and el["resident_id"] == ctx["li"]["id"], f"李秀英 (66) may not ({el})")
+    check(any(x["rule"] == "age_min" and "80" in x["message"] and "现年" in x["message"] for x in el["reasons"]),
+          f"the reason names the age: {el}")
+    st, _, body = jm.get("/api/v1/service-items?eligibility=true")
+    check_eq(st, 200, "the resident's list with eligibility")
+    by = {i["code"]: i["may_apply"] for i in body["items"]}
+    check(by["elderly_allowance"]["eligible"] is False and by["residence_certificate"]["eligible"] is True,
+          f"per item: {by['elderly_allowance']} {by['residence_certificate']}")
+    before = len(jm.get("/api/v1/service-applications?limit=100")[2]["items"])
+    st, resp, body = jm.post("/api/v1/service-applications", {"item_id": ea["id"], "form": {}})
+    check(is_problem(st, resp, body, 422, "eligibility") and "80" in body["detail"], f"no dead draft ({st} {body})")
+    check_eq(len(jm.get("/api/v1/service-applications?limit=100")[2]["items"]), before, "nothing kept")
+    # staff ask for a resident in their scope; another community's resident is not found
+    st, _, el = sa.get(f"/api/v1/service-items/{ea['id']}/eligibility?resident_id={ctx['old']['id']}")
+    check(st == 200 and el["eligible"] is True, f"刘德明 (85) may ({el})")
+    st, resp, body = sa.get(f"/api/v1/service-items/{ea['id']}/eligibility?resident_id={ctx['bres']['id']}")
+    check(is_problem(st, resp, body, 404), f"outside the scope is 404 ({st})")
+    st, resp, body = sa.get(f"/api/v1/service-items/{ea['id']}/eligibility")
+    check(is_problem(st, resp, body, 422, "resident_id"), f"staff must name the resident ({st})")
+    st, resp, body = jm.get(f"/api/v1/service-items/{ea['id']}/eligibility?resident_id={ctx['old']['id']}")
+    check(is_problem(st, resp, body, 403, "resident_id"), f"a resident asks only for themselves ({st})")
+
+
 def test_allowance_two_levels():
     sa, jd = ctx["staff_a"], ctx["jiedao"]
     aid = allowance_app(sa, ctx["old"]["id"])
@@ -579,7 +608,7 @@ def test_clean_stop():
 try:
     run([test_setup, test_catalogue, test_residence_certificate_flow, test_masked_values_kept_on_correction,
          test_documents_and_verification,
-         test_allowance_refused_under_80, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
+         test_allowance_refused_under_80, test_eligibility_before_the_form, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
          test_lists_and_scope, test_read_fault_fails_roster_and_list,
          test_tier_recorded_is_promised_and_account_masked, test_disability_subsidy_tags_and_opens_file,
          test_clean_stop])

@@ -194,3 +194,33 @@ test('during an SOS the handler sees callable numbers without a click (audited),
   assert.equal(await staff.locator('[data-test=sos-call]').count(), 0, 'no numbers once resolved')
   assert.deepEqual(errors, [])
 })
+
+test('a 75-year-old is told before the form that 高龄津贴 needs 80; the form is not offered, no draft kept', async () => {
+  // the resident account's person, his age looked up through the API (the demo counts ages from today)
+  const ctx = await newContext(browser, { phone: true })
+  const phone = await ctx.newPage()
+  phone.on('pageerror', (e) => errors.push(`resident: ${e.message}`))
+  await login(phone, 'jumin', undefined, '/m/login')
+  const me = await (await phone.request.get(BASE + '/api/v1/me')).json()
+  const person = await (await phone.request.get(`${BASE}/api/v1/residents/${me.resident_id}`)).json()
+  assert.ok(person.age >= 60 && person.age < 80, `the resident is between 60 and 80 (${person.age})`)
+  const drafts = async () => (await (await phone.request.get(BASE + '/api/v1/service-applications?limit=100')).json()).items.length
+  const before = await drafts()
+  await phone.goto(BASE + '/m/services')
+  const blocked = phone.locator('[data-test=m-blocked-elderly_allowance]')
+  await blocked.waitFor()
+  assert.match(await blocked.innerText(), new RegExp(`年满 80 周岁.*现年 ${person.age} 周岁`), 'the reason, before any form')
+  assert.equal(await phone.locator('[data-test=m-item-elderly_allowance]').count(), 0, 'not offered as a link')
+  assert.ok(await phone.locator('[data-test=m-item-residence_certificate]').count(), 'what he may apply for is offered')
+  await shot(phone, '97-services-eligibility')
+  // straight to the form's address: the reason instead of the form
+  const items = (await (await phone.request.get(BASE + '/api/v1/service-items')).json()).items
+  const ea = items.find((i) => i.code === 'elderly_allowance')
+  await phone.goto(`${BASE}/m/services/apply/${ea.id}`)
+  await phone.locator('[data-test=m-cannot-apply]').waitFor()
+  assert.match(await phone.locator('[data-test=m-cannot-apply]').innerText(), /80/)
+  assert.equal(await phone.locator('[data-test=app-editor]').count(), 0, 'no form to fill in')
+  assert.equal(await drafts(), before, 'no draft kept')
+  await ctx.close()
+  assert.deepEqual(errors, [])
+})

@@ -181,6 +181,19 @@ int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id,
  * (heart rate, systolic, temperature; the defaults count for a side not given). DEVICE_WRITE. */
 int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id, json_t *in, nx_err *e);
 
+/* ---- the family view ---- */
+
+/* What a family member sees of their elder (DEVICE_READ; the resident in the caller's scope, else
+ * NX_ENOTFOUND): {"resident": {id, name}, "home": {building_id, building_name, estate_id,
+ * estate_name}, "device": {id, online, battery, last_seen_at} | null, "position": {at, lat, lon,
+ * building_id, building_name, estate_name, distance_m, near} | null (the building nearest the last
+ * fix; near = within 120 m), "plan": {estate_id, estate_name, buildings: [{id, name, floors, lat_e6,
+ * lon_e6}]} | null (the estate of that building, else of home), "bands": the effective alert rules,
+ * "readings": [{at, hr, sys, dia, spo2, temp, out_of_band: [kind]}] (newest first, up to 6),
+ * "last_visit": {visited_on, kind, visitors, mood, health} | null}. Writes an audit row (reveal of
+ * the resident: position and readings) in the same transaction; no answer without it. Blocking. */
+int devices_family_view(nx_app *app, const nx_principal *who, int64_t resident, json_t **out, nx_err *e);
+
 /* ---- alerts ---- */
 
 typedef struct devices_alert_filter {

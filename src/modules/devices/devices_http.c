@@ -341,6 +341,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/devices/{id}/commands/{cid}/cancel", .h = cancel_command},
     {"GET", "/api/v1/stats/devices", .h = device_stats},
     {"GET", "/api/v1/residents/{id}/alert-rules", .get = devices_rules_get},
+    {"GET", "/api/v1/residents/{id}/family-view", .get = devices_family_view},
     {"PUT", "/api/v1/residents/{id}/alert-rules", .change = devices_rules_put, .get = devices_rules_get},
     {"GET", "/api/v1/alerts", .h = list_alerts},
     {"GET", "/api/v1/alerts/export", .h = export_alerts},

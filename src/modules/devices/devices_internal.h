@@ -37,6 +37,8 @@ int devices_alert_log(store_tx *tx, int64_t alert, int64_t at, const char *actio
 /* The resident's effective rules (defaults overlaid by the alert_rules row); *custom (may be NULL)
  * says whether a row exists. */
 int devices_rules_load(store_tx *tx, int64_t resident, devices_alert_rules *out, bool *custom, nx_err *e);
+/* The rules as the API shows them ({"hr_min", …, "temp_min" in °C, "home_lat", "custom"}; new object). */
+json_t *devices_rules_json(const devices_alert_rules *r, bool custom);
 
 /* The device if it is in the caller's scope (unbound devices too for DEVICE_WRITE holders): its
  * community and resident (either pointer may be NULL); NX_ENOTFOUND otherwise (devices_registry.c). */

@@ -80,7 +80,7 @@ static const char *const rule_keys[] = {"hr_min",   "hr_max",      "sys_min",   
                                         "spo2_min", "temp_min",    "temp_max",      "offline_min",   "no_steps_hour",
                                         "home_lat", "home_lon",    "home_radius_m", NULL};
 
-static json_t *rules_json(const devices_alert_rules *r, bool custom)
+json_t *devices_rules_json(const devices_alert_rules *r, bool custom)
 {
     return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:f, s:f, s:i, s:i, s:o, s:o, s:i, s:b}", "hr_min", r->hr_min, "hr_max",
                      r->hr_max, "sys_min", r->sys_min, "sys_max", r->sys_max, "dia_max", r->dia_max, "spo2_min",
@@ -107,8 +107,8 @@ int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id,
     if (rc == 0 && (rc = devices_rules_load(tx, resident_id, &r, &custom, e)) == 0) {
         devices_alert_rules d;
         devices_rules_default(&d);
-        *out = rules_json(&r, custom);
-        json_t *defaults = rules_json(&d, false);
+        *out = devices_rules_json(&r, custom);
+        json_t *defaults = devices_rules_json(&d, false);
         json_object_del(defaults, "custom");
         json_object_set_new(*out, "defaults", defaults);
     }

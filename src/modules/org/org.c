@@ -83,6 +83,8 @@ static const org_field fields[] = {
     FIELD("category", "类别", ORG_F_CATEGORY, ORG_T_TEXT, category, 20),
     FIELD("rule", "规则", ORG_F_RULE, ORG_T_TEXT, rule, 64),
     FIELD("sort", "排序", ORG_F_SORT, ORG_T_INT, sort, 0),
+    FIELD("lat_e6", "纬度", ORG_F_LAT_E6, ORG_T_INT, lat_e6, 0),
+    FIELD("lon_e6", "经度", ORG_F_LON_E6, ORG_T_INT, lon_e6, 0),
     {NULL, NULL, 0, ORG_T_ID, 0, 0},
 };
 
@@ -192,14 +194,16 @@ static const kind_def kinds[ORG_KIND_COUNT] = {
         "b.id, b.community_id, b.estate_id, e.name, b.grid_id, g.name, b.name, b.floors, b.units, "
         "b.has_elevator, (SELECT COUNT(*) FROM rooms ro WHERE ro.building_id = b.id), "
         "(SELECT COUNT(*) FROM residents r JOIN rooms ro ON ro.id = r.room_id "
-        "WHERE ro.building_id = b.id AND r.status = 'active')",
+        "WHERE ro.building_id = b.id AND r.status = 'active'), b.lat_e6, b.lon_e6",
         "buildings b JOIN estates e ON e.id = b.estate_id LEFT JOIN grids g ON g.id = b.grid_id", "b.id",
         "b.community_id, b.grid_id", "b.id",
-        ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR,
-        ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR,
+        ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR |
+            ORG_F_LAT_E6 | ORG_F_LON_E6,
+        ORG_F_ESTATE_ID | ORG_F_GRID_ID | ORG_F_NAME | ORG_F_FLOORS | ORG_F_UNITS | ORG_F_HAS_ELEVATOR |
+            ORG_F_LAT_E6 | ORG_F_LON_E6,
         ORG_F_ESTATE_ID | ORG_F_NAME, true,
         "id:i community_id:i estate_id:i estate_name:t grid_id:i grid_name:t name:t floors:i units:i has_elevator:b "
-        "room_count:i resident_count:i",
+        "room_count:i resident_count:i lat_e6:i lon_e6:i",
         NULL},
     [ORG_ROOM] = {
         "room", "房屋", "rooms",
@@ -694,6 +698,10 @@ static int check_field(int kind, const org_field *f, const org_input *in, nx_err
             return check_int(f, v, -10, 300, e);
         case ORG_F_SORT:
             return check_int(f, v, -1000000, 1000000, e);
+        case ORG_F_LAT_E6:
+            return check_int(f, v, -90000000, 90000000, e);
+        case ORG_F_LON_E6:
+            return check_int(f, v, -180000000, 180000000, e);
         default:
             return 0;
         }

@@ -69,6 +69,8 @@ enum org_field_bit {
     ORG_F_CATEGORY = 1u << 23,
     ORG_F_RULE = 1u << 24,
     ORG_F_SORT = 1u << 25,
+    ORG_F_LAT_E6 = 1u << 26, /* a building's position (micro-degrees, WGS-84), for the estate plan */
+    ORG_F_LON_E6 = 1u << 27,
 };
 
 /* The input of a create or an update. Only fields whose bit is in `set` are read. A bit also in
@@ -79,7 +81,7 @@ typedef struct org_input {
     int64_t street_id, community_id, grid_id, estate_id, building_id;
     const char *name, *code, *description, *address, *phone, *kind, *property_company, *unit,
         *number, *owner_name, *license_no, *status, *category, *rule;
-    int64_t built_year, floors, units, floor, sort;
+    int64_t built_year, floors, units, floor, sort, lat_e6, lon_e6;
     bool has_elevator;
     double area;
 } org_input;
@@ -134,7 +136,7 @@ int org_list(nx_app *app, const nx_principal *p, int kind, const org_filter *f, 
  *   estate    {id, community_id, grid_id, name, address, built_year, kind, kind_label,
  *              property_company, building_count, household_count, resident_count}
  *   building  {id, community_id, estate_id, estate_name, grid_id, grid_name, name, floors, units,
- *              has_elevator, room_count, resident_count}
+ *              has_elevator, room_count, resident_count, lat_e6, lon_e6 (null until surveyed)}
  *   room      {id, building_id, unit, number, floor, area, label}
  *   shop      {id, community_id, grid_id, name, kind, kind_label, address, owner_name, phone
  *              (masked), license_no, status, status_label}

@@ -62,24 +62,100 @@ static bool applicants_allow(const services_item *it, const char *who)
     return false;
 }
 
-int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, int64_t resident_id, json_t *form,
-                        int64_t *id, nx_err *e)
+/* Whom who applies for: their own resident (self scope; *resident_id 0 or that one) or, for staff, the
+ * resident named (required). *self tells which. */
+static int applicant_of(const nx_principal *who, int64_t *resident_id, bool *self, nx_err *e)
 {
     if (!perm_has(who, RIGHT_SERVICE_APPLY))
         return nx_fail(e, NX_EPERM, "", "无权办理服务申请");
-    bool self = who->scope == SCOPE_SELF;
-    if (self) {
+    *self = who->scope == SCOPE_SELF;
+    if (*self) {
         if (who->resident_id == 0)
             return nx_fail(e, NX_EPERM, "", "账号未关联居民，不能申请");
-        if (resident_id && resident_id != who->resident_id)
+        if (*resident_id && *resident_id != who->resident_id)
             return nx_fail(e, NX_EPERM, "resident_id", "只能为本人申请");
-        resident_id = who->resident_id;
-    } else if (resident_id == 0) {
+        *resident_id = who->resident_id;
+    } else if (*resident_id == 0) {
         return nx_fail(e, NX_EINVAL, "resident_id", "代办申请需要指定居民");
     }
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    return 0;
+}
+
+/* {"eligible", "reasons": [{"rule", "message"}]} of one loaded item for person: who may start it
+ * (self or proxy) and the rules that do not depend on the form. */
+static int eligibility_json(store_tx *tx, const services_item *it, const services_person *person, bool self,
+                            json_t **out, nx_err *e)
+{
+    json_t *problems = json_array();
+    if (!it->active)
+        json_array_append_new(problems, json_pack("{s:s, s:s}", "rule", "active_item", "message", "该服务事项已停办"));
+    else if (!applicants_allow(it, self ? "self" : "proxy"))
+        json_array_append_new(problems, json_pack("{s:s, s:s}", "rule", "applicants", "message",
+                                                  self ? "该事项须由社区工作人员代办，请联系社区" : "该事项须由本人申请"));
+    int rc = services_eligibility(tx, it, person, 0, date_today(), problems, e);
+    if (rc < 0) {
+        json_decref(problems);
+        return rc;
+    }
+    size_t i;
+    json_t *p;
+    json_array_foreach(problems, i, p) json_object_del(p, "field");
+    *out = json_pack("{s:I, s:b, s:o}", "item_id", (json_int_t)it->id, "eligible", json_array_size(problems) == 0,
+                     "reasons", problems);
+    return *out ? 0 : nx_fail(e, NX_ENOMEM, "", "内存不足");
+}
+
+int services_eligibility_check(nx_app *app, const nx_principal *who, int64_t item_id, int64_t resident_id,
+                               json_t *items, json_t **out, nx_err *e)
+{
+    bool self;
+    int rc = applicant_of(who, &resident_id, &self, e);
     if (rc)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+        return rc;
+    services_person person;
+    services_item it = {0};
+    json_t *one = NULL;
+    if ((rc = services_person_load(app, tx, resident_id, &person, e)))
+        goto done;
+    if (!self && !perm_covers(who, tx, person.community_id, person.grid_id)) {
+        rc = nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        goto done;
+    }
+    if (items == NULL) {
+        if ((rc = services_item_load(tx, item_id, &it, e)) || (rc = eligibility_json(tx, &it, &person, self, &one, e)))
+            goto done;
+        json_object_set_new(one, "resident_id", json_integer(resident_id));
+        *out = one;
+        goto done;
+    }
+    size_t i;
+    json_t *x;
+    json_array_foreach(items, i, x) {
+        services_item_cleanup(&it);
+        if ((rc = services_item_load(tx, json_integer_value(json_object_get(x, "id")), &it, e)) ||
+            (rc = eligibility_json(tx, &it, &person, self, &one, e)))
+            goto done;
+        json_object_del(one, "item_id");
+        json_object_set_new(x, "may_apply", one);
+    }
+done:
+    services_item_cleanup(&it);
+    store_rollback(tx);
+    return rc;
+}
+
+int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, int64_t resident_id, json_t *form,
+                        int64_t *id, nx_err *e)
+{
+    bool self;
+    int rc = applicant_of(who, &resident_id, &self, e);
+    if (rc)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     services_item it;
     services_person person;
@@ -100,6 +176,14 @@ int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, i
         goto fail;
     if (!self && !perm_covers(who, tx, person.community_id, person.grid_id)) {
         rc = nx_fail(e, NX_ENOTFOUND, "resident_id", "居民不存在");
+        goto fail;
+    }
+    /* A resident's own draft that could never be submitted (age, tags, already receiving …: the
+     * rules do not depend on the form) is refused before it exists, with the reason; staff may still
+     * start one on a resident's behalf, to see and explain the reason at submission. */
+    if (self && (rc = services_eligibility(tx, &it, &person, 0, date_today(), problems, e)) != 0) {
+        if (rc > 0)
+            rc = problems_fail(problems, e);
         goto fail;
     }
     if (services_form_check(it.form, values, false, date_today(), problems) > 0) {

@@ -63,6 +63,14 @@ int services_form_check(json_t *schema, json_t *values, bool complete, nx_date t
  * their scope (代办, marked proxy). form (borrowed, may be NULL) is checked as a draft. */
 int services_app_create(nx_app *app, const nx_principal *who, int64_t item_id, int64_t resident_id, json_t *form,
                         int64_t *id, nx_err *e);
+/* Whether resident_id (0 = the caller's own) may apply, before any form: who may start the item (self
+ * or proxy), whether it is running, and the eligibility rules (age, residence, tags, already
+ * receiving, an open application). With items NULL, *out receives {"item_id", "resident_id",
+ * "eligible", "reasons": [{"rule", "message"}]} for item_id; otherwise each object of items (as
+ * listed by services_items_list, borrowed, changed in place) gains "may_apply": {"eligible",
+ * "reasons"} and *out is untouched. Staff name a resident in their scope (else NX_ENOTFOUND). */
+int services_eligibility_check(nx_app *app, const nx_principal *who, int64_t item_id, int64_t resident_id,
+                               json_t *items, json_t **out, nx_err *e);
 /* Replace the form values of a draft or returned application. version 0 = not checked. */
 int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t *form, int64_t version, nx_err *e);
 /* Submit (or resubmit after a return): checks the form, the required materials and the eligibility

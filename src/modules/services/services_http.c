@@ -27,9 +27,41 @@ static int list_items(http_req *r, void *ctx)
     const char *a = http_query(r, "all");
     if (a && str_to_bool(a, &all))
         return nx_fail(http_err(r), NX_EINVAL, "all", "all 应为 true 或 false");
+    bool with = false, present;
+    int64_t resident = 0;
+    const char *w = http_query(r, "eligibility");
+    if (w && str_to_bool(w, &with))
+        return nx_fail(http_err(r), NX_EINVAL, "eligibility", "eligibility 应为 true 或 false");
+    int rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &resident);
+    if (rc)
+        return rc;
     json_t *out;
-    int rc = services_items_list(app, &who, all, &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
+    if ((rc = services_items_list(app, &who, all, &out, http_err(r))))
+        return rc;
+    /* ?eligibility=true: each item says whether the resident (the caller's own, or resident_id for
+     * staff) may apply, and why not, before any form is opened */
+    if (with && (rc = services_eligibility_check(app, &who, 0, resident, json_object_get(out, "items"), NULL,
+                                                 http_err(r)))) {
+        json_decref(out);
+        return rc;
+    }
+    return http_reply_json(r, 200, out);
+}
+
+/* GET /service-items/{id}/eligibility[?resident_id=]: may this resident apply, and if not, why. */
+static int item_eligibility(http_req *r, void *ctx)
+{
+    nx_app *app = ctx;
+    nx_principal who = app_principal(r);
+    int64_t id, resident = 0;
+    bool present;
+    json_t *out;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) ||
+        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &resident)) ||
+        (rc = services_eligibility_check(app, &who, id, resident, NULL, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
 }
 
 /* The rules of the shared handler shapes (app_http.h): an item is created (id 0) or changed by
@@ -423,6 +455,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/service-items", .h = list_items},
     {"POST", "/api/v1/service-items", .create = item_create, .get = services_item_get},
     {"GET", "/api/v1/service-items/{id}", .get = services_item_get},
+    {"GET", "/api/v1/service-items/{id}/eligibility", .h = item_eligibility},
     {"PATCH", "/api/v1/service-items/{id}", .change = item_change, .get = services_item_get},
     {"GET", "/api/v1/service-applications", .h = list_apps},
     {"POST", "/api/v1/service-applications", .create = app_create, .get = services_app_get},

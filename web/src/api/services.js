@@ -5,6 +5,10 @@ import { get, post, patch, request, withQuery } from './http'
 
 export const listItems = (all) => get('/api/v1/service-items', all ? { all: 'true' } : undefined)
 export const getItem = (id) => get(`/api/v1/service-items/${id}`)
+// May this resident apply (the caller's own; staff pass resident_id), and if not, why — before any form.
+export const itemEligibility = (id, residentId) => get(`/api/v1/service-items/${id}/eligibility`, residentId ? { resident_id: residentId } : undefined)
+// The catalogue with may_apply on each item ({eligible, reasons}) for the caller's own resident.
+export const listItemsForMe = () => get('/api/v1/service-items', { eligibility: 'true' })
 export const createItem = (body) => post('/api/v1/service-items', body)
 export const updateItem = (id, body) => patch(`/api/v1/service-items/${id}`, body)
 

@@ -53,7 +53,7 @@ export default {
   },
   svcStats: { title: 'Service statistics', waiting: 'Waiting', overdue: 'Overdue', approved: 'Approved', avg: 'Average handling (hours)', total: 'Applications',
     byItem: 'By service', byStep: 'Waiting by step', step: 'Step', count: '', homeCard: 'Service hall' },
-  mSvc: { services: 'Services', apply: 'Apply', mine: 'My applications', notifications: 'Messages', unread: '{n} unread', markRead: 'Mark read',
+  mSvc: { notNow: 'Not available to you yet (why)', cannotApply: 'You cannot apply for this service yet', services: 'Services', apply: 'Apply', mine: 'My applications', notifications: 'Messages', unread: '{n} unread', markRead: 'Mark read',
     noNotes: 'No messages', catalogue: 'Services you can apply for', open: 'Apply', backToList: 'Back', correctHint: 'The community returned your application. Please correct it and resubmit:',
     downloadCert: 'Download certificate', downloadApp: 'Download application', edit: 'Correct and resubmit', continueDraft: 'Continue', view: 'View',
     progress: 'Progress', read: 'Read', newBadge: 'New' },

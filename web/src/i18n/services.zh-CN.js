@@ -53,7 +53,7 @@ export default {
   },
   svcStats: { title: '服务统计', waiting: '待审核', overdue: '已超时', approved: '已办结', avg: '平均办理时长（小时）', total: '申请总数',
     byItem: '各事项办件', byStep: '各环节待办', step: '环节', count: '件', homeCard: '网上服务大厅' },
-  mSvc: { services: '办事', apply: '我要办', mine: '我的申请', notifications: '消息', unread: '{n} 条未读', markRead: '标为已读',
+  mSvc: { notNow: '暂不能申请（原因如下）', cannotApply: '您现在还不能申请这项服务', services: '办事', apply: '我要办', mine: '我的申请', notifications: '消息', unread: '{n} 条未读', markRead: '标为已读',
     noNotes: '暂无消息', catalogue: '可办理的事项', open: '办理', backToList: '返回', correctHint: '社区退回了您的申请，请按要求补正后重新提交：',
     downloadCert: '下载证明', downloadApp: '下载申请表', edit: '修改并提交', continueDraft: '继续填写', view: '查看',
     progress: '办理进度', read: '已读', newBadge: '新' },
