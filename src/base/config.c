@@ -142,6 +142,14 @@ static const struct centry table[] = {
     {"tencent_voice_app_id", C_STR, S(tencent_voice_app_id), "", 0, 0, false, "voice VoiceSdkAppid ('' = no calls)"},
     {"tencent_voice_template", C_STR, S(tencent_voice_template), "", 0, 0, false,
      "voice template id (one parameter: the text read out)"},
+    {"msg_price_inapp_fen", C_INT, N(msg_price_inapp_fen), "0", 0, 100000, false,
+     "monthly cost count: fen per in-app message (a placeholder, not a vendor price)"},
+    {"msg_price_sms_fen", C_INT, N(msg_price_sms_fen), "5", 0, 100000, false,
+     "monthly cost count: fen per SMS (a placeholder, not a vendor price: set your contract's)"},
+    {"msg_price_voice_fen", C_INT, N(msg_price_voice_fen), "12", 0, 100000, false,
+     "monthly cost count: fen per voice call (a placeholder, not a vendor price: set your contract's)"},
+    {"msg_price_wecom_fen", C_INT, N(msg_price_wecom_fen), "0", 0, 100000, false,
+     "monthly cost count: fen per WeCom message (a placeholder, not a vendor price)"},
 };
 
 #define NENTRIES (sizeof table / sizeof table[0])

@@ -84,6 +84,8 @@ typedef struct nx_config {
     char tencent_voice_url[256];
     char tencent_voice_app_id[64];
     char tencent_voice_template[64];
+    /* Unit prices of the monthly cost count, in fen (placeholders, not a vendor's price list) */
+    int64_t msg_price_inapp_fen, msg_price_sms_fen, msg_price_voice_fen, msg_price_wecom_fen;
 } nx_config;
 
 extern nx_config nx_cfg; /* the process's configuration, filled by config_load */

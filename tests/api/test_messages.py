@@ -27,7 +27,8 @@ S = Server(extra=["--msg-tick-ms", "300", "--msg-retry-base-s", "1", "--msg-retr
                   "--tencent-secret-key", SECRET_KEY, "--tencent-sms-url", base + "/sms",
                   "--tencent-sms-app-id", "1400000001", "--tencent-sms-sign", "暖心社区",
                   "--tencent-sms-template", "100001", "--tencent-voice-url", base + "/vms",
-                  "--tencent-voice-app-id", "1400000002", "--tencent-voice-template", "200001"])
+                  "--tencent-voice-app-id", "1400000002", "--tencent-voice-template", "200001",
+                  "--msg-price-sms-fen", "7"])
 S.start()
 admin = S.login()
 PW = "Msg2026pass!"
@@ -465,6 +466,83 @@ def test_briefings():
     check(is_problem(st, resp, body, 409), "started: closed")
 
 
+def test_briefing_withdraw_and_cancel():
+    staff, lin = ctx["msg_staff"], ctx["msg_lin"]
+    g1 = ctx["grids"][0]
+    r0, r1, r2 = (r["id"] for r in ctx["res"])
+    st, _, b = staff.post("/api/v1/briefings", {"title": "养老服务补贴政策", "speaker": "李主任", "place": "社区活动中心",
+                                                "starts_at": local_ahead(days=5), "capacity": 1,
+                                                "audience": {"grids": [g1["id"]]}})
+    check_eq(st, 201, f"briefing {b}")
+    bid = b["id"]
+    st, _, got = lin.post(f"/api/v1/briefings/{bid}/signups", {})
+    check(st == 200 and got["signups"] == 1, "signed up, the one place taken")
+    st, resp, body = lin.post(f"/api/v1/briefings/{bid}/withdraw", {"resident_id": r1})
+    check(is_problem(st, resp, body, 403), "a resident withdraws only themselves")
+    st, _, got = lin.post(f"/api/v1/briefings/{bid}/withdraw", {})
+    check(st == 200 and got["signed_up"] is False and got["signups"] == 0, f"withdrawn {got}")
+    st, resp, body = lin.post(f"/api/v1/briefings/{bid}/withdraw", {})
+    check(is_problem(st, resp, body, 409), "not signed up any more")
+    st, _, got = staff.post(f"/api/v1/briefings/{bid}/signups", {"resident_id": r1})
+    check(st == 200 and got["signups"] == 1, "the place is free again: staff sign the neighbour up")
+    st, _, got = staff.post(f"/api/v1/briefings/{bid}/withdraw", {"resident_id": r1})
+    check(st == 200 and got["signups"] == 0, "staff withdraw a resident")
+    for who, body in ((lin, {}), (staff, {"resident_id": r1})):
+        st, _, _ = who.post(f"/api/v1/briefings/{bid}/signups", body)
+        check_eq(st, 200 if who is lin else 409, "signed up again (the second is full)")
+    st, resp, body = lin.post(f"/api/v1/briefings/{bid}/cancel", {})
+    check(is_problem(st, resp, body, 403), "residents do not call briefings off")
+    for bad in ({"reason": 5}, {}):
+        st, resp, body = staff.post(f"/api/v1/briefings/{bid}/cancel", bad)
+        check(is_problem(st, resp, body, 422, "reason"), f"a reason is text, and required ({bad})")
+    st, _, got = staff.post(f"/api/v1/briefings/{bid}/cancel", {"reason": "场地临时维修，另行通知。"})
+    check(st == 200 and got["status"] == "cancelled", f"called off {got}")
+    msg = wait_for(lambda: [m for m in inbox(lin)["items"] if m["title"] == "宣讲已取消：养老服务补贴政策"])
+    check(msg and "场地临时维修" in msg[0]["body"] and msg[0]["link"] == f"/m/briefings/{bid}",
+          f"the signed-up resident hears it, with the reason {msg}")
+    check_eq([k for k in resident_kinds(r2) + resident_kinds(r1) if k == "messages.briefing.cancelled"], [],
+             "residents not signed up hear nothing")
+    for path, body in (("signups", {}), ("withdraw", {}), ("cancel", {"reason": "再取消一次"})):
+        st, resp, p = (lin if path != "cancel" else staff).post(f"/api/v1/briefings/{bid}/{path}", body)
+        check(is_problem(st, resp, p, 409), f"{path} of a cancelled briefing: 409")
+    st, _, started = staff.post("/api/v1/briefings", {"title": "已开始的宣讲", "speaker": "李主任", "place": "社区活动中心",
+                                                      "starts_at": local_ahead(days=2)})
+    sql_exec(f"UPDATE briefings SET starts_at = 1000 WHERE id = {started['id']}")
+    st, resp, body = staff.post(f"/api/v1/briefings/{started['id']}/cancel", {"reason": "主讲人有事"})
+    check(is_problem(st, resp, body, 409), "a briefing that has begun is not called off")
+
+
+def test_default_rules_027():
+    """The events migration 027 gives a rule reach their people: the outbox rows are written as
+    the emitting modules document them (venues.h, council.h)."""
+    comm = ctx["comm"]["id"]
+    r0 = ctx["res"][0]["id"]
+    now = int(time.time() * 1000)
+    rows = [("venues.booking.released", "venue_booking:9001", {"booking_id": 9001, "venue_id": 1, "resident_id": r0,
+                                                                "user_id": None, "status": "no_show"}),
+            ("venues.booking.released", "venue_booking:9002", {"booking_id": 9002, "venue_id": 1, "resident_id": r0,
+                                                                "user_id": None, "status": "cancelled"}),
+            ("council.progress.overdue", "decision:77", {"decision_id": 77, "progress_id": 5, "estate_id": 1,
+                                                         "due_on": "2026-01-31"}),
+            ("council.topic.step_overdue", "topic:88", {"topic_id": 88, "estate_id": 1, "step": 2,
+                                                        "step_name": "征求意见", "due_on": "2026-02-01"})]
+    import json as _json
+    for kind, subject, payload in rows:
+        sql_exec("INSERT INTO events (at, community_id, kind, subject, payload) VALUES "
+                 f"({now}, {comm}, '{kind}', '{subject}', '{_json.dumps(payload, ensure_ascii=False)}')")
+    lin_msgs = wait_for(lambda: {m["title"]: m for m in inbox(ctx["msg_lin"])["items"]
+                                 if m["kind"] == "venues.booking.released"} if len(
+        [m for m in inbox(ctx["msg_lin"])["items"] if m["kind"] == "venues.booking.released"]) == 2 else None)
+    check(lin_msgs and "#9001" in lin_msgs["活动室预约未签到"]["body"] and "#9002" in lin_msgs["活动室预约已取消"]["body"],
+          f"a released booking reaches the resident it was for, as a no-show or a cancellation {lin_msgs}")
+    staff_msgs = wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
+        {m["title"]: m["body"] for m in inbox(ctx["msg_staff"])["items"] if m["kind"].startswith("council.")}))
+    check(staff_msgs and "2026-01-31" in staff_msgs.get("督办节点逾期", "")
+          and "征求意见" in staff_msgs.get("议题协商环节逾期", ""), f"council's overdue events reach the duty staff {staff_msgs}")
+    check_eq([d for d in deliveries(channel="inapp") if d["kind"].startswith("council.")
+              and d["user_id"] == ctx["uid"]["msg_g1"]], [], "not the grid worker")
+
+
 def _png_chunk(kind, data):
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -535,9 +613,10 @@ def test_costs():
     check(sms_sent > 0 and by["sms"]["sent"] == sms_sent, f"the SMS sent, counted ({by['sms']} vs {sms_sent})")
     check_eq(by["sms"]["cost_fen"], sms_sent * by["sms"]["unit_fen"], "priced per message in fen")
     check_eq(c["total_fen"], sum(x["cost_fen"] for x in c["items"]), "the total")
-    sql_exec("UPDATE message_channel_prices SET unit_fen = 7 WHERE channel = 'sms'")
-    by = {x["channel"]: x for x in admin.get("/api/v1/message-costs")[2]["items"]}
-    check_eq((by["sms"]["unit_fen"], by["sms"]["cost_fen"]), (7, 7 * sms_sent), "the price is data")
+    check_eq(sorted(by), ["inapp", "sms", "voice", "wecom"], "every channel, sent or not")
+    check_eq((by["sms"]["unit_fen"], by["sms"]["cost_fen"]), (7, 7 * sms_sent),
+             "the price is configuration (msg_price_sms_fen 7, not the placeholder 5)")
+    check_eq(by["voice"]["unit_fen"], 12, "an unset price is the documented placeholder")
     st, _, old = admin.get("/api/v1/message-costs?month=2001-01")
     check(st == 200 and old["month"] == "2001-01" and all(x["sent"] == 0 for x in old["items"]), f"another month {old}")
     for bad in ("2026-13", "2026-1", "abc"):
@@ -566,4 +645,5 @@ else:
 
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
-     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_notice_files, test_costs, test_end]])
+     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_briefing_withdraw_and_cancel,
+     test_default_rules_027, test_notice_files, test_costs, test_end]])

@@ -33,6 +33,9 @@ struct dispatcher;
  * time), "link" ("/m/briefings/<id>", the resident's page)}; subject "briefing:<id>". */
 #define MESSAGES_EV_BRIEFING_SIGNED_UP "messages.briefing.signed_up"
 #define MESSAGES_EV_BRIEFING_REMINDER "messages.briefing.reminder"
+/* Staff called a briefing off: one event per resident signed up, the same payload and "reason"
+ * when staff gave one. */
+#define MESSAGES_EV_BRIEFING_CANCELLED "messages.briefing.cancelled"
 
 /* The placeholders a template may use; anything else is refused (NX_EINVAL naming the field). */
 extern const char *const messages_placeholders[];
@@ -86,8 +89,8 @@ int messages_rules_put(nx_app *app, const nx_principal *who, json_t *in, nx_err 
 int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *status, const char *channel,
                              const char *kind, const char *cursor, int limit, json_t **out, nx_err *e);
 /* The messages sent in month "YYYY-MM" (NULL or "": this month, Beijing time) in who's scope, per
- * channel, priced by message_channel_prices (fen, data): {"month", "items": [{channel, sent,
- * unit_fen, cost_fen}], "total_fen"}. RIGHT_MESSAGE_ADMIN; NX_EINVAL (month). */
+ * channel, priced by the configuration (msg_price_<channel>_fen, fen; the defaults are placeholders):
+ * {"month", "items": [{channel, sent, unit_fen, cost_fen}], "total_fen"} (inapp, sms, voice, wecom). RIGHT_MESSAGE_ADMIN; NX_EINVAL (month). */
 int messages_costs(nx_app *app, const nx_principal *who, const char *month, json_t **out, nx_err *e);
 
 /* ---- notices and briefings (messages_notices.c) ---- */
@@ -112,10 +115,10 @@ int messages_notices_due(nx_app *app, int64_t now_ms, int *count, nx_err *e);
  * (NX_ECONFLICT); NX_EUNSUPP for another type, NX_ETOOBIG, NX_EINVAL (field "name" or "file"). */
 int messages_notice_attach(nx_app *app, const nx_principal *who, int64_t id, const char *label, const void *data,
                            size_t len, int64_t *file, nx_err *e);
-/* Read attachment file for whoever may read its notice: *data (release with upload_free), *n, its
- * content type and label. NX_ENOTFOUND, NX_EPERM, NX_EIO. */
+/* Read attachment file for whoever may read its notice: *data (release with upload_free), *n and its
+ * content type. NX_ENOTFOUND, NX_EPERM, NX_EIO. */
 int messages_notice_file_read(nx_app *app, const nx_principal *who, int64_t file, unsigned char **data, size_t *n,
-                              char ctype[32], char label[128], nx_err *e);
+                              char ctype[32], nx_err *e);
 /* The printable notice (A4 PDF, with a QR code of its address on the phone) of a published notice:
  * *pdf malloc'd, *len. Staff with RIGHT_NOTICE_WRITE in scope; NX_ECONFLICT when not published. */
 int messages_notice_pdf(nx_app *app, const nx_principal *who, int64_t id, unsigned char **pdf, size_t *len, nx_err *e);
@@ -137,6 +140,14 @@ int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, i
  * community. NX_ECONFLICT when cancelled, started, full or signed up already; emits
  * MESSAGES_EV_BRIEFING_SIGNED_UP. */
 int messages_briefing_signup(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* Withdraw a sign-up before the start, as messages_briefing_signup names the resident ({} or
+ * {resident_id} for staff); the place is free again. NX_ECONFLICT when cancelled, started or not
+ * signed up. */
+int messages_briefing_withdraw(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
+/* Staff (RIGHT_NOTICE_WRITE in scope) call an open briefing off before its start {reason}: status
+ * cancelled, audited, MESSAGES_EV_BRIEFING_CANCELLED for every resident signed up. NX_ECONFLICT
+ * when cancelled already or started. */
+int messages_briefing_cancel(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* Staff mark {resident_id, attended? (default true)}; a resident who did not sign up is a walk-in. */
 int messages_briefing_attend(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* The sign-ups {"items": [{resident_id, name (masked), grid_id, grid_name, signed_at, attended,

@@ -256,17 +256,25 @@ static int resident_of(store_tx *tx, int64_t resident, int64_t community, nx_err
     return rc;
 }
 
-/* The event of one sign-up (confirmation or reminder) about briefing id. */
-static int emit(store_tx *tx, const char *kind, int64_t id, int64_t resident, const briefing_state *b, nx_err *e)
+/* The event of one sign-up (confirmation, reminder or the briefing's cancellation, which carries
+ * the reason when one was given) about briefing id. */
+static int emit_why(store_tx *tx, const char *kind, int64_t id, int64_t resident, const briefing_state *b,
+                    const char *reason, nx_err *e)
 {
     char when[17], link[48];
     local_minute_text(b->starts, when);
     snprintf(link, sizeof link, "/m/briefings/%lld", (long long)id);
-    return outbox_emit_new(tx, kind, b->community, "briefing", id,
-                           json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "briefing_id", (json_int_t)id, "resident_id",
-                                     (json_int_t)resident, "title", b->title, "place", b->place, "starts_at", when,
-                                     "link", link),
-                           e);
+    json_t *payload = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s}", "briefing_id", (json_int_t)id, "resident_id",
+                                (json_int_t)resident, "title", b->title, "place", b->place, "starts_at", when, "link",
+                                link);
+    if (payload && reason && *reason)
+        json_object_set_new(payload, "reason", json_string(reason));
+    return outbox_emit_new(tx, kind, b->community, "briefing", id, payload, e);
+}
+
+static int emit(store_tx *tx, const char *kind, int64_t id, int64_t resident, const briefing_state *b, nx_err *e)
+{
+    return emit_why(tx, kind, id, resident, b, NULL, e);
 }
 
 /* One change to briefing id in a write transaction: the briefing in who's scope and open, the
@@ -323,7 +331,26 @@ static int signup_step(store_tx *tx, const nx_principal *who, int64_t id, const 
     return emit(tx, MESSAGES_EV_BRIEFING_SIGNED_UP, id, resident, b, e);
 }
 
-int messages_briefing_signup(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+/* A resident withdraws their sign-up before the start; the place is free again. */
+static int withdraw_step(store_tx *tx, const nx_principal *who, int64_t id, const briefing_state *b, void *ctx,
+                         nx_err *e)
+{
+    (void)who;
+    int64_t resident = *(const int64_t *)ctx, gone = 0;
+    if (b->starts <= clock_now_ms())
+        return nx_fail(e, NX_ECONFLICT, "", "宣讲已开始，不能再取消报名");
+    store_param p[] = {P_INT(id), P_INT(resident)};
+    int rc = store_exec(tx, "DELETE FROM briefing_signups WHERE briefing_id = $1 AND resident_id = $2 AND walk_in = 0",
+                        p, 2, &gone, e);
+    if (rc == 0 && gone == 0)
+        rc = nx_fail(e, NX_ECONFLICT, "", "尚未报名");
+    return rc;
+}
+
+/* Sign-up or its withdrawal by {} (a resident or family account: their resident) or {resident_id}
+ * (staff: a resident of the briefing's community). */
+static int for_resident(nx_app *app, const nx_principal *who, int64_t id, json_t *in, briefing_step step,
+                        const char *self_only, nx_err *e)
 {
     int rc = can_read(who, e);
     if (rc)
@@ -333,12 +360,69 @@ int messages_briefing_signup(nx_app *app, const nx_principal *who, int64_t id, j
     if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "resident_id", who->scope != SCOPE_SELF, 1, INT64_MAX, &resident, e)) < 0)
         return rc;
-    if (who->scope != SCOPE_SELF) /* staff sign up a resident of the briefing's community */
-        return briefing_write(app, who, id, resident, signup_step, &resident, e);
+    if (who->scope != SCOPE_SELF) /* staff act for a resident of the briefing's community */
+        return briefing_write(app, who, id, resident, step, &resident, e);
     if (resident && resident != who->resident_id)
-        return nx_fail(e, NX_EPERM, "resident_id", "只能为本人报名");
+        return nx_fail(e, NX_EPERM, "resident_id", "%s", self_only);
     resident = who->resident_id;
-    return briefing_write(app, who, id, 0, signup_step, &resident, e);
+    return briefing_write(app, who, id, 0, step, &resident, e);
+}
+
+int messages_briefing_signup(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    return for_resident(app, who, id, in, signup_step, "只能为本人报名", e);
+}
+
+int messages_briefing_withdraw(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    return for_resident(app, who, id, in, withdraw_step, "只能取消本人的报名", e);
+}
+
+/* Staff call the briefing off, saying why: status cancelled, and every resident signed up hears it
+ * (an event each, with the reason). */
+static int cancel_step(store_tx *tx, const nx_principal *who, int64_t id, const briefing_state *b, void *ctx,
+                       nx_err *e)
+{
+    const char *reason = ctx;
+    int64_t now = clock_now_ms();
+    if (b->starts <= now)
+        return nx_fail(e, NX_ECONFLICT, "", "宣讲已开始，不能取消");
+    store_param p[] = {P_INT(id), P_INT(now)};
+    int rc = store_exec(tx, "UPDATE briefings SET status = 'cancelled', updated_at = $2 WHERE id = $1", p, 2, NULL, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    vec who_signed;
+    vec_init(&who_signed, sizeof(int64_t), 0);
+    if ((rc = store_query(tx, "SELECT resident_id FROM briefing_signups WHERE briefing_id = $1 AND walk_in = 0 ORDER "
+                              "BY resident_id",
+                          p, 1, &r, e)) == 0) {
+        while (store_row(r)) {
+            int64_t rid = store_int(r, 0);
+            vec_push(&who_signed, &rid);
+        }
+        if ((rc = store_rows_end(r, e)) == 0)
+            rc = vec_error(&who_signed, e);
+    }
+    const int64_t *ids = who_signed.items;
+    for (size_t i = 0; rc == 0 && i < who_signed.len; i++)
+        rc = emit_why(tx, MESSAGES_EV_BRIEFING_CANCELLED, id, ids[i], b, reason, e);
+    vec_cleanup(&who_signed);
+    if (rc == 0)
+        rc = audit_write_new(tx, who, "cancel", "briefing", id, b->community, json_pack("{s:s}", "reason", reason), e);
+    return rc;
+}
+
+int messages_briefing_cancel(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    int rc = need_staff(who, "取消政策宣讲", e);
+    if (rc)
+        return rc;
+    static const char *const allowed[] = {"reason", NULL};
+    const char *reason = NULL;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "reason", true, 200, &reason, e)))
+        return rc;
+    return briefing_write(app, who, id, 0, cancel_step, (void *)reason, e);
 }
 
 typedef struct mark {

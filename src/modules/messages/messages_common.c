@@ -16,7 +16,7 @@
 const char *const messages_placeholders[] = {
     "title",  "status",   "category", "place",    "result", "deadline", "due_date",  "level",
     "kind",   "severity", "id",       "community", "grid",  "time",     "alert_kind", "count",
-    "starts_at", NULL};
+    "starts_at", "reason", "due_on", "step_name", NULL};
 
 static const char *const channels[] = {"inapp", "sms", "voice", "wecom", NULL};
 

@@ -1,23 +1,37 @@
 /* messages_http.c — the message module's routes: the inbox of every account, preferences, notices
- * and their receipts, briefings with sign-up and attendance, the rules and the delivery log. JSON
- * in, the rules files, JSON out; each handler parses the request and calls one rules function.
- * Handlers run on HTTP workers. */
+ * and their receipts, briefings with sign-up, withdrawal, cancellation and attendance, the rules,
+ * the delivery log and its monthly cost. One table (modules/app_http.h): each row names the rules
+ * function it calls; the handlers below are only what is this module's own — its lists with their
+ * query filters, an attachment upload, the printable notice and the attendance sheet. Handlers run
+ * on HTTP workers. */
 #include "modules/app_http.h"
 #include "modules/messages/messages.h"
-#include "store/upload.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-
 #include <string.h>
 #include <unistd.h>
 
-static int cursor_ok(http_req *r, const char **cursor)
+/* The paging of every list of the module: cursor (an opaque id, at most 20 characters) and limit. */
+static int paging(http_req *r, nx_app *app, const char **cursor, int *limit)
 {
     *cursor = http_query(r, "cursor");
     if (*cursor && strlen(*cursor) > 20)
         return nx_fail(http_err(r), NX_EINVAL, "cursor", "分页游标无效");
-    return 0;
+    return http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, limit);
+}
+
+/* A list paged by its cursor (notices, briefings): .fn is its rules function. */
+typedef int (*list_fn)(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out, nx_err *e);
+static int list(http_req *r, nx_app *app, const app_route *t)
+{
+    nx_principal who = app_principal(r);
+    int limit, rc;
+    const char *cursor;
+    json_t *out;
+    if ((rc = paging(r, app, &cursor, &limit)) || (rc = ((list_fn)t->fn)(app, &who, cursor, limit, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
 }
 
 static int list_inbox(http_req *r, void *ctx)
@@ -26,81 +40,22 @@ static int list_inbox(http_req *r, void *ctx)
     nx_principal who = app_principal(r);
     int limit, rc;
     const char *cursor, *unread = http_query(r, "unread");
-    bool only = false;
     if (unread && strcmp(unread, "true") != 0 && strcmp(unread, "false") != 0)
         return nx_fail(http_err(r), NX_EINVAL, "unread", "unread 应为 true 或 false");
-    only = unread && strcmp(unread, "true") == 0;
     json_t *out;
-    if ((rc = cursor_ok(r, &cursor)) ||
-        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
-        (rc = messages_inbox_list(app, &who, cursor, limit, only, &out, http_err(r))))
+    if ((rc = paging(r, app, &cursor, &limit)) ||
+        (rc = messages_inbox_list(app, &who, cursor, limit, unread && strcmp(unread, "true") == 0, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
 
-static int inbox_count(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = messages_inbox_count(ctx, &who, &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
-
-static int read_one(http_req *r, void *ctx)
-{
-    return app_http_delete(r, ctx, messages_inbox_read);
-}
-
+/* Read all: a POST without a body (none is parsed, so none is required). */
 static int read_all(http_req *r, void *ctx)
 {
     nx_principal who = app_principal(r);
     int64_t n = 0;
     int rc = messages_inbox_read_all(ctx, &who, &n, http_err(r));
     return rc ? rc : http_reply_json(r, 200, json_pack("{s:I}", "read", (json_int_t)n));
-}
-
-static int get_prefs(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = messages_prefs_get(ctx, &who, &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
-
-static int put_prefs(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    json_t *in, *out;
-    int rc = http_json_body(r, &in);
-    if (rc)
-        return rc;
-    rc = messages_prefs_put(ctx, &who, in, http_err(r));
-    if (rc || (rc = messages_prefs_get(ctx, &who, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-static int list_rules(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = messages_rules_list(ctx, &who, &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
-
-static int put_rules(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    if (!perm_has(&who, RIGHT_MESSAGE_ADMIN))
-        return nx_fail(http_err(r), NX_EPERM, "", "无权修改消息规则");
-    json_t *in, *out;
-    int rc = http_json_body(r, &in);
-    if (rc)
-        return rc;
-    rc = messages_rules_put(ctx, &who, in, http_err(r));
-    if (rc || (rc = messages_rules_list(ctx, &who, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
 }
 
 static int list_deliveries(http_req *r, void *ctx)
@@ -110,26 +65,9 @@ static int list_deliveries(http_req *r, void *ctx)
     int limit, rc;
     const char *cursor;
     json_t *out;
-    if ((rc = cursor_ok(r, &cursor)) ||
-        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
+    if ((rc = paging(r, app, &cursor, &limit)) ||
         (rc = messages_deliveries_list(app, &who, http_query(r, "status"), http_query(r, "channel"),
                                        http_query(r, "kind"), cursor, limit, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
-typedef int (*list_fn)(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out, nx_err *e);
-
-/* A list paged by its cursor: the cursor and the limit of the query, then fn. */
-static int list_page(http_req *r, nx_app *app, list_fn fn)
-{
-    nx_principal who = app_principal(r);
-    int limit, rc;
-    const char *cursor;
-    json_t *out;
-    if ((rc = cursor_ok(r, &cursor)) ||
-        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
-        (rc = fn(app, &who, cursor, limit, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -142,29 +80,7 @@ static int message_costs(http_req *r, void *ctx)
     return rc ? rc : http_reply_json(r, 200, out);
 }
 
-static int list_notices(http_req *r, void *ctx)
-{
-    return list_page(r, ctx, messages_notice_list);
-}
-
-static int create_notice(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    if (!perm_has(&who, RIGHT_NOTICE_WRITE))
-        return nx_fail(http_err(r), NX_EPERM, "", "无权发布通知");
-    return app_http_create(r, ctx, messages_notice_create, messages_notice_get, "/api/v1/notices");
-}
-
-static int get_notice(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, messages_notice_get);
-}
-
-static int notice_receipts(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, messages_notice_receipts);
-}
-
+/* An attachment: its label from ?name=, the raw body the file. */
 static int notice_attach(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -185,21 +101,7 @@ static int notice_attach(http_req *r, void *ctx)
 
 static int notice_file(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    unsigned char *data;
-    char ctype[32], label[128];
-    size_t size;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) ||
-        (rc = messages_notice_file_read(app, &who, id, &data, &size, ctype, label, http_err(r))))
-        return rc;
-    http_add_header(r, "Cache-Control", "no-store");
-    http_add_header(r, "X-Content-Type-Options", "nosniff");
-    rc = http_reply_bytes(r, 200, ctype, data, size);
-    upload_free(data, size);
-    return rc;
+    return app_http_get_file(r, ctx, messages_notice_file_read);
 }
 
 static int notice_pdf(http_req *r, void *ctx)
@@ -215,36 +117,6 @@ static int notice_pdf(http_req *r, void *ctx)
     rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
     free(pdf);
     return rc;
-}
-
-static int list_briefings(http_req *r, void *ctx)
-{
-    return list_page(r, ctx, messages_briefing_list);
-}
-
-static int create_briefing(http_req *r, void *ctx)
-{
-    return app_http_create(r, ctx, messages_briefing_create, messages_briefing_get, "/api/v1/briefings");
-}
-
-static int get_briefing(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, messages_briefing_get);
-}
-
-static int briefing_signup(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, messages_briefing_signup, messages_briefing_get);
-}
-
-static int briefing_attend(http_req *r, void *ctx)
-{
-    return app_http_change(r, ctx, messages_briefing_attend, messages_briefing_get);
-}
-
-static int briefing_signups(http_req *r, void *ctx)
-{
-    return app_http_get(r, ctx, messages_briefing_signups);
 }
 
 static int briefing_export(http_req *r, void *ctx)
@@ -263,31 +135,36 @@ static int briefing_export(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, "briefing-attendance.xlsx", "宣讲签到表.xlsx", rows);
 }
 
+static const app_route routes[] = {
+    {"GET", "/api/v1/notifications", .h = list_inbox},
+    {"GET", "/api/v1/notifications/unread-count", .read = messages_inbox_count},
+    {"POST", "/api/v1/notifications/read-all", .h = read_all},
+    {"POST", "/api/v1/notifications/{id}/read", .del = messages_inbox_read},
+    {"GET", "/api/v1/message-preferences", .read = messages_prefs_get},
+    {"PUT", "/api/v1/message-preferences", .put = messages_prefs_put, .read = messages_prefs_get},
+    {"GET", "/api/v1/message-rules", .read = messages_rules_list},
+    {"PUT", "/api/v1/message-rules", .put = messages_rules_put, .read = messages_rules_list},
+    {"GET", "/api/v1/message-deliveries", .h = list_deliveries},
+    {"GET", "/api/v1/message-costs", .h = message_costs},
+    {"GET", "/api/v1/notices", .with = list, .fn = APP_FN(messages_notice_list)},
+    {"POST", "/api/v1/notices", .create = messages_notice_create, .get = messages_notice_get},
+    {"GET", "/api/v1/notices/{id}", .get = messages_notice_get},
+    {"GET", "/api/v1/notices/{id}/receipts", .get = messages_notice_receipts},
+    {"POST", "/api/v1/notices/{id}/attachments", .h = notice_attach},
+    {"GET", "/api/v1/notices/{id}/notice.pdf", .h = notice_pdf},
+    {"GET", "/api/v1/notice-attachments/{id}", .h = notice_file},
+    {"GET", "/api/v1/briefings", .with = list, .fn = APP_FN(messages_briefing_list)},
+    {"POST", "/api/v1/briefings", .create = messages_briefing_create, .get = messages_briefing_get},
+    {"GET", "/api/v1/briefings/{id}", .get = messages_briefing_get},
+    {"POST", "/api/v1/briefings/{id}/signups", .change = messages_briefing_signup, .get = messages_briefing_get},
+    {"GET", "/api/v1/briefings/{id}/signups", .get = messages_briefing_signups},
+    {"POST", "/api/v1/briefings/{id}/withdraw", .change = messages_briefing_withdraw, .get = messages_briefing_get},
+    {"POST", "/api/v1/briefings/{id}/cancel", .change = messages_briefing_cancel, .get = messages_briefing_get},
+    {"POST", "/api/v1/briefings/{id}/attendance", .change = messages_briefing_attend, .get = messages_briefing_get},
+    {"GET", "/api/v1/briefings/{id}/attendance.xlsx", .h = briefing_export},
+};
+
 int messages_routes(http_server *srv, nx_app *app)
 {
-    http_route(srv, "GET", "/api/v1/notifications", list_inbox, app, 0);
-    http_route(srv, "GET", "/api/v1/notifications/unread-count", inbox_count, app, 0);
-    http_route(srv, "POST", "/api/v1/notifications/read-all", read_all, app, 0);
-    http_route(srv, "POST", "/api/v1/notifications/{id}/read", read_one, app, 0);
-    http_route(srv, "GET", "/api/v1/message-preferences", get_prefs, app, 0);
-    http_route(srv, "PUT", "/api/v1/message-preferences", put_prefs, app, 0);
-    http_route(srv, "GET", "/api/v1/message-rules", list_rules, app, 0);
-    http_route(srv, "PUT", "/api/v1/message-rules", put_rules, app, 0);
-    http_route(srv, "GET", "/api/v1/message-deliveries", list_deliveries, app, 0);
-    http_route(srv, "GET", "/api/v1/message-costs", message_costs, app, 0);
-    http_route(srv, "GET", "/api/v1/notices", list_notices, app, 0);
-    http_route(srv, "POST", "/api/v1/notices", create_notice, app, 0);
-    http_route(srv, "GET", "/api/v1/notices/{id}", get_notice, app, 0);
-    http_route(srv, "GET", "/api/v1/notices/{id}/receipts", notice_receipts, app, 0);
-    http_route(srv, "POST", "/api/v1/notices/{id}/attachments", notice_attach, app, 0);
-    http_route(srv, "GET", "/api/v1/notices/{id}/notice.pdf", notice_pdf, app, 0);
-    http_route(srv, "GET", "/api/v1/notice-attachments/{id}", notice_file, app, 0);
-    http_route(srv, "GET", "/api/v1/briefings", list_briefings, app, 0);
-    http_route(srv, "POST", "/api/v1/briefings", create_briefing, app, 0);
-    http_route(srv, "GET", "/api/v1/briefings/{id}", get_briefing, app, 0);
-    http_route(srv, "POST", "/api/v1/briefings/{id}/signups", briefing_signup, app, 0);
-    http_route(srv, "GET", "/api/v1/briefings/{id}/signups", briefing_signups, app, 0);
-    http_route(srv, "POST", "/api/v1/briefings/{id}/attendance", briefing_attend, app, 0);
-    http_route(srv, "GET", "/api/v1/briefings/{id}/attendance.xlsx", briefing_export, app, 0);
-    return 0;
+    return APP_ROUTES(srv, app, routes);
 }

@@ -138,7 +138,7 @@ int msg_notice_files(store_tx *tx, int64_t id, json_t **out, nx_err *e)
 }
 
 int messages_notice_file_read(nx_app *app, const nx_principal *who, int64_t file, unsigned char **data, size_t *n,
-                              char ctype[32], char label[128], nx_err *e)
+                              char ctype[32], nx_err *e)
 {
     int rc = may_read(who, e);
     if (rc)
@@ -150,13 +150,12 @@ int messages_notice_file_read(nx_app *app, const nx_principal *who, int64_t file
     store_param p[] = {P_INT(file)};
     char name[UPLOAD_NAME_MAX] = "";
     int64_t notice = 0, community = 0;
-    if ((rc = store_query(tx, "SELECT notice_id, file_name, content_type, label FROM notice_attachments WHERE id = $1",
+    if ((rc = store_query(tx, "SELECT notice_id, file_name, content_type FROM notice_attachments WHERE id = $1",
                           p, 1, &r, e)) == 0) {
         if ((rc = store_first(r, "附件不存在", e)) == 0) {
             notice = store_int(r, 0);
             str_copy(name, store_text(r, 1), sizeof name);
             str_copy(ctype, store_text(r, 2), 32);
-            str_copy(label, store_text(r, 3), 128);
         }
         store_rows_free(r);
     }

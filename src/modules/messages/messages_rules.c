@@ -249,15 +249,20 @@ int messages_costs(nx_app *app, const nx_principal *who, const char *month, json
     snprintf(ym, sizeof ym, "%04d-%02d", d.y, d.m);
     nx_date next = {.y = d.m == 12 ? d.y + 1 : d.y, .m = d.m == 12 ? 1 : d.m + 1, .d = 1};
     int64_t from = date_to_days(d) * 86400000LL - NX_TZ_OFFSET_MS, to = date_to_days(next) * 86400000LL - NX_TZ_OFFSET_MS;
-    /* one row per channel that has a price, sent or not: a message counts once it left (sent,
-     * delivered in the inbox, read) within the month, by the time it was sent */
+    /* one row per channel, sent or not: a message counts once it left (sent, delivered in the inbox,
+     * read) within the month, by the time it was sent; its price is the configuration's */
+    const nx_config *c = app->cfg;
+    const struct {
+        const char *channel;
+        int64_t unit;
+    } prices[] = {{"inapp", c->msg_price_inapp_fen}, {"sms", c->msg_price_sms_fen}, {"voice", c->msg_price_voice_fen},
+                  {"wecom", c->msg_price_wecom_fen}};
     sqlq q;
-    sqlq_init(&q, "SELECT p.channel, p.unit_fen, (SELECT count(*) FROM message_deliveries d WHERE d.channel = "
-                  "p.channel AND d.status IN ('sent', 'delivered', 'read')");
+    sqlq_init(&q, "SELECT d.channel, count(*) FROM message_deliveries d WHERE d.status IN ('sent', 'delivered', 'read')");
     sqlq_add(&q, " AND d.sent_at >= $%d", P_INT(from));
     sqlq_add(&q, " AND d.sent_at < $%d", P_INT(to));
     delivery_scope(&q, who);
-    sqlq_sql(&q, ") FROM message_channel_prices p ORDER BY p.channel");
+    sqlq_sql(&q, " GROUP BY d.channel");
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
@@ -267,20 +272,22 @@ int messages_costs(nx_app *app, const nx_principal *who, const char *month, json
         store_rollback(tx);
         return rc;
     }
-    json_t *items = json_array();
-    int64_t total = 0;
-    while (store_row(r)) {
-        int64_t unit = store_int(r, 1), sent = store_int(r, 2);
-        total += unit * sent;
-        json_array_append_new(items, json_pack("{s:s, s:I, s:I, s:I}", "channel", store_text(r, 0), "sent",
-                                               (json_int_t)sent, "unit_fen", (json_int_t)unit, "cost_fen",
-                                               (json_int_t)(unit * sent)));
-    }
+    int64_t sent[4] = {0};
+    while (store_row(r))
+        for (int i = 0; i < 4; i++)
+            if (strcmp(prices[i].channel, store_text(r, 0)) == 0)
+                sent[i] = store_int(r, 1);
     rc = store_rows_end(r, e);
     store_rollback(tx);
-    if (rc) {
-        json_decref(items);
+    if (rc)
         return rc;
+    json_t *items = json_array();
+    int64_t total = 0;
+    for (int i = 0; i < 4; i++) {
+        total += prices[i].unit * sent[i];
+        json_array_append_new(items, json_pack("{s:s, s:I, s:I, s:I}", "channel", prices[i].channel, "sent",
+                                               (json_int_t)sent[i], "unit_fen", (json_int_t)prices[i].unit,
+                                               "cost_fen", (json_int_t)(prices[i].unit * sent[i])));
     }
     *out = json_pack("{s:s, s:o, s:I}", "month", ym, "items", items, "total_fen", (json_int_t)total);
     return *out ? 0 : nx_fail(e, NX_ENOMEM, "", "内存不足");

@@ -20,6 +20,8 @@ export const listBriefings = (query) => get('/api/v1/briefings', query)
 export const getBriefing = (id) => get(`/api/v1/briefings/${id}`)
 export const createBriefing = (body) => post('/api/v1/briefings', body)
 export const signUpBriefing = (id, body = {}) => post(`/api/v1/briefings/${id}/signups`, body)
+export const withdrawBriefing = (id, body = {}) => post(`/api/v1/briefings/${id}/withdraw`, body)
+export const cancelBriefing = (id, reason) => post(`/api/v1/briefings/${id}/cancel`, { reason })
 export const briefingSignups = (id) => get(`/api/v1/briefings/${id}/signups`)
 export const markAttendance = (id, body) => post(`/api/v1/briefings/${id}/attendance`, body)
 export const attendanceXlsx = (id) => `/api/v1/briefings/${id}/attendance.xlsx`

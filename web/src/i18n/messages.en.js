@@ -22,5 +22,7 @@ export default {
     counts: '{signups} signed up, {attended} attended', walkIn: 'Walk-in', export: 'Attendance sheet', how: 'How', onSite: 'Walk-in', signedUp: 'Signed up',
     createdOk: 'Published; the audience has been notified', signUp: 'Sign up', signedOk: 'Signed up; we will remind you the day before', full: 'Full', closed: 'Closed',
     none: 'No briefings', back: 'Back',
+    withdraw: 'Withdraw', withdrawn: 'Withdrawn', withdrawAsk: 'Withdraw your sign-up? The place goes to someone else.',
+    cancel: 'Call off', cancelled: 'Called off', cancelAsk: 'Why is it called off? (the residents signed up are told)', cancelledOk: 'Called off; the residents signed up are told', status: 'Status', open: 'Open',
   },
 }

@@ -22,5 +22,7 @@ export default {
     counts: '已报名 {signups} 人，已签到 {attended} 人', walkIn: '现场签到', export: '导出签到表', how: '方式', onSite: '现场', signedUp: '已报名',
     createdOk: '已发布，并已通知宣讲对象', signUp: '我要报名', signedOk: '报名成功，开始前一天会提醒您', full: '名额已满', closed: '已截止',
     none: '暂无政策宣讲', back: '返回',
+    withdraw: '取消报名', withdrawn: '已取消报名', withdrawAsk: '确定取消报名吗？名额会让给其他居民。',
+    cancel: '取消宣讲', cancelled: '已取消', cancelAsk: '请写明取消原因（会通知已报名的居民）', cancelledOk: '宣讲已取消，已报名的居民会收到通知', status: '状态', open: '报名中',
   },
 }
