@@ -10,6 +10,16 @@ export const listRooms = (buildingId, query) => get(`/api/v1/buildings/${buildin
 export const listTags = () => get('/api/v1/tags', { limit: 200 })
 export const createGrid = (body) => post('/api/v1/grids', body)
 export const updateGrid = (id, body) => patch(`/api/v1/grids/${id}`, body)
+export const listStreets = (query) => get('/api/v1/streets', query)
+export const listShops = (query) => get('/api/v1/shops', query)
+export const listTagPage = (query) => get('/api/v1/tags', query)
+
+/** The collection path of an org kind (rooms are created under their building). */
+const PATHS = { street: 'streets', community: 'communities', grid: 'grids', estate: 'estates', building: 'buildings',
+  room: 'rooms', shop: 'shops', tag: 'tags' }
+export const createOrg = (kind, body, parentId) =>
+  post(kind === 'room' ? `/api/v1/buildings/${parentId}/rooms` : `/api/v1/${PATHS[kind]}`, body)
+export const updateOrg = (kind, id, body) => patch(`/api/v1/${PATHS[kind]}/${id}`, body)
 
 /** Every page of a list (for select boxes over small collections). */
 export async function listAll(fn, query = {}) {

@@ -19,3 +19,8 @@ export const importFile = (file, dryRun) =>
 
 export const listHouseholds = (query) => get('/api/v1/households', query)
 export const getHousehold = (id) => get(`/api/v1/households/${id}`)
+export const createHousehold = (body) => post('/api/v1/households', body)
+export const updateHousehold = (id, body) => patch(`/api/v1/households/${id}`, body)
+/** Move a resident to another household or room ({household_id, room_id, relation?, reason}). */
+export const moveResident = (id, body) => post(`/api/v1/residents/${id}/move`, body)
+export const listMoves = (id) => get(`/api/v1/residents/${id}/moves`)

@@ -32,7 +32,7 @@ export default {
     perPage: '{n} / page', notFound: 'Page not found', notFoundHint: 'The page does not exist or was removed.',
     forbidden: 'Access denied', forbiddenHint: 'Your account may not open this page.', home: 'Home' },
   nav: { dashboard: 'Home', people: 'People', residents: 'Residents', households: 'Households', import: 'Import',
-    org: 'Grids & housing', grids: 'Grids', estates: 'Estates', system: 'System', users: 'Users & roles',
+    org: 'Grids & housing', grids: 'Grids', estates: 'Estates', registry: 'Registry', system: 'System', users: 'Users & roles',
     audit: 'Audit log' },
   header: { community: 'Community', allCommunities: 'All communities', language: 'Language', profile: 'Profile',
     password: 'Change password', logout: 'Log out', collapse: 'Collapse menu', expand: 'Expand menu' },

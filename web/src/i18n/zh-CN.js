@@ -32,7 +32,7 @@ export default {
     perPage: '{n} 条/页', notFound: '页面不存在', notFoundHint: '您访问的页面不存在或已被移除。',
     forbidden: '无权访问', forbiddenHint: '您的账号没有访问此页面的权限。', home: '返回首页' },
   nav: { dashboard: '首页', people: '居民管理', residents: '居民信息', households: '家庭户', import: '批量导入',
-    org: '网格与房屋', grids: '网格', estates: '小区楼栋', system: '系统管理', users: '账号与角色',
+    org: '网格与房屋', grids: '网格', estates: '小区楼栋', registry: '区划与目录', system: '系统管理', users: '账号与角色',
     audit: '审计日志' },
   header: { community: '社区', allCommunities: '全部社区', language: '语言', profile: '个人信息',
     password: '修改密码', logout: '退出登录', collapse: '收起菜单', expand: '展开菜单' },

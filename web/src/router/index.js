@@ -74,6 +74,7 @@ const routes = [
       { path: 'library/drift', name: 'lib-drift', component: () => import('../views/library/DriftList.vue'), meta: { right: 'library.manage', title: 'navLib.drift' } },
       { path: 'grids', name: 'grids', component: () => import('../views/org/GridList.vue'), meta: { right: 'org.read', title: 'nav.grids' } },
       { path: 'estates', name: 'estates', component: () => import('../views/org/EstateList.vue'), meta: { right: 'org.read', title: 'nav.estates' } },
+      { path: 'registry', name: 'registry', component: () => import('../views/registry/RegistryPage.vue'), meta: { right: 'org.read', title: 'nav.registry' } },
       { path: 'system/users', name: 'users', component: () => import('../views/system/UserList.vue'), meta: { right: 'users.admin', title: 'nav.users' } },
       { path: 'system/audit', name: 'audit', component: () => import('../views/system/AuditLog.vue'), meta: { right: 'audit.read', title: 'nav.audit' } },
       { path: 'messages/notices', name: 'notices', component: () => import('../views/messages/NoticeList.vue'), meta: { right: 'notices.write', title: 'navMsg.notices' } },
