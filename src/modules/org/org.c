@@ -326,8 +326,29 @@ static void shop_extra(nx_app *app, store_rows *r, json_t *o)
 
 /* ---- scope ---- */
 
-/* Append p's scope for kind to q. Streets and communities are seen from below: a community's
- * staff and grid workers see their own community and its street. */
+/* The scope of a street or community, which are seen from below: nothing added for the platform;
+ * by_street (one $%d: the caller's street) for street scope; by_community (one $%d: the caller's
+ * community) for a community's staff and grid workers, who see their own community and its street;
+ * nothing visible for any other scope. */
+static void scope_above(sqlq *q, const nx_principal *p, const char *by_street, const char *by_community)
+{
+    switch (p->scope) {
+    case SCOPE_ALL:
+        return;
+    case SCOPE_STREET:
+        sqlq_add(q, by_street, P_INT(p->street_id));
+        return;
+    case SCOPE_COMMUNITY:
+    case SCOPE_GRID:
+        sqlq_add(q, by_community, P_INT(p->community_id));
+        return;
+    default:
+        sqlq_sql(q, " AND 1 = 0");
+        return;
+    }
+}
+
+/* Append p's scope for kind to q. */
 static void scope_cond(sqlq *q, const nx_principal *p, int kind)
 {
     int a, b;
@@ -335,39 +356,9 @@ static void scope_cond(sqlq *q, const nx_principal *p, int kind)
     case ORG_TAG:
         return;
     case ORG_STREET:
-        switch (p->scope) {
-        case SCOPE_ALL:
-            return;
-        case SCOPE_STREET:
-            a = sqlq_param(q, P_INT(p->street_id));
-            sqlq_sql(q, " AND s.id = $%d", a);
-            return;
-        case SCOPE_COMMUNITY:
-        case SCOPE_GRID:
-            a = sqlq_param(q, P_INT(p->community_id));
-            sqlq_sql(q, " AND s.id = (SELECT street_id FROM communities WHERE id = $%d)", a);
-            return;
-        default:
-            sqlq_sql(q, " AND 1 = 0");
-            return;
-        }
+        return scope_above(q, p, " AND s.id = $%d", " AND s.id = (SELECT street_id FROM communities WHERE id = $%d)");
     case ORG_COMMUNITY:
-        switch (p->scope) {
-        case SCOPE_ALL:
-            return;
-        case SCOPE_STREET:
-            a = sqlq_param(q, P_INT(p->street_id));
-            sqlq_sql(q, " AND c.street_id = $%d", a);
-            return;
-        case SCOPE_COMMUNITY:
-        case SCOPE_GRID:
-            a = sqlq_param(q, P_INT(p->community_id));
-            sqlq_sql(q, " AND c.id = $%d", a);
-            return;
-        default:
-            sqlq_sql(q, " AND 1 = 0");
-            return;
-        }
+        return scope_above(q, p, " AND c.street_id = $%d", " AND c.id = $%d");
     case ORG_GRID:
         if (p->scope == SCOPE_GRID) {
             a = sqlq_param(q, P_INT(p->grid_id));
