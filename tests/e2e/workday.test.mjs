@@ -152,7 +152,7 @@ test('defects: the task list fits a 375 px phone; the audit log reads in Chinese
   assert.deepEqual(errors, [])
 })
 
-test('during an SOS the handler sees callable numbers without a click (audited), the elder\'s building on the plan, and every column at 1366 px', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
+test('during an SOS the handler sees callable numbers without a click (audited), the elder\'s building and the alarm on the plan, and every column at 1440 and 1366 px', { skip: !WATCH_PORT && 'no gateway port' }, async () => {
   const imei = String(7700000000 + (Date.now() % 99999999)).slice(0, 10)
   const dev = await api(staff, 'POST', '/api/v1/devices', { imei, protocol: 'watch', model: 'E2E-SOS', resident_id: SOS_RESIDENT })
   assert.equal(dev.status, 201, JSON.stringify(dev.body))
@@ -161,15 +161,27 @@ test('during an SOS the handler sees callable numbers without a click (audited),
   assert.equal(open.length, 1, 'the SOS is open')
   const id = open[0].id
   try {
-    // the alarm centre at 1366 px: the handler and position columns are visible, nothing scrolls sideways
-    await staff.setViewportSize({ width: 1366, height: 800 })
-    await staff.goto(BASE + '/alarms')
-    const row = staff.locator('[data-test=alarm-live-table] .el-table__row', { hasText: imei })
-    await row.waitFor()
-    for (const sel of ['[data-test=live-position]', '[data-test=live-handler]', '[data-test=live-ack]']) assert.ok(await row.locator(sel).isVisible(), `${sel} visible`)
-    const scroll = await staff.locator('[data-test=alarm-live-table] .el-scrollbar__wrap').first().evaluate((e) => e.scrollWidth - e.clientWidth)
-    assert.ok(scroll <= 1, `no sideways scrolling in the live table (${scroll} px)`)
-    await shot(staff, '95-alarm-centre-1366')
+    // the alarm centre at 1440 and 1366 px: the handler and position columns are visible and not
+    // under the fixed action column, nothing scrolls sideways
+    for (const width of [1440, 1366]) {
+      await staff.setViewportSize({ width, height: 800 })
+      await staff.goto(BASE + '/alarms')
+      const row = staff.locator('[data-test=alarm-live-table] .el-table__row', { hasText: imei })
+      await row.waitFor()
+      for (const sel of ['[data-test=live-position]', '[data-test=live-handler]', '[data-test=live-ack]']) assert.ok(await row.locator(sel).isVisible(), `${sel} visible at ${width}`)
+      const scroll = await staff.locator('[data-test=alarm-live-table] .el-scrollbar__wrap').first().evaluate((e) => e.scrollWidth - e.clientWidth)
+      assert.ok(scroll <= 1, `no sideways scrolling in the live table at ${width} (${scroll} px)`)
+      // the position and handler cells are not covered: the topmost element at their centre is theirs
+      for (const sel of ['[data-test=live-position]', '[data-test=live-handler]']) {
+        const mine = await row.locator(sel).evaluate((el) => {
+          const r = el.getBoundingClientRect()
+          const top = document.elementFromPoint(r.left + Math.min(r.width / 2, 20), r.top + r.height / 2)
+          return !!top && (el.contains(top) || top.contains(el))
+        })
+        assert.ok(mine, `${sel} not under another column at ${width}`)
+      }
+      await shot(staff, `95-alarm-centre-${width}`)
+    }
     // the alarm: numbers in full with tel: links at once, the building on the estate plan
     await staff.goto(`${BASE}/alarms/${id}`)
     const call = staff.locator('[data-test=sos-call]').first()
@@ -178,6 +190,8 @@ test('during an SOS the handler sees callable numbers without a click (audited),
     assert.ok(await staff.locator('[data-test=sos-call]').count() >= 2, "the elder's and the contact's numbers")
     await staff.locator('[data-test=estate-home]').waitFor()
     assert.equal(await staff.locator('[data-test=estate-home]').getAttribute('data-name'), '2号楼', "the elder's building is marked")
+    // buildings stand where they stand (migration 028) and the alarm's position is drawn among them
+    await staff.locator('[data-test=estate-position]').waitFor()
     const box = await staff.locator('[data-test=sos-calls]').boundingBox()
     assert.ok(box && box.x + box.width <= 1366, 'the call panel fits the window')
     await shot(staff, '96-sos-callable')
@@ -221,6 +235,38 @@ test('a 75-year-old is told before the form that 高龄津贴 needs 80; the form
   assert.match(await phone.locator('[data-test=m-cannot-apply]').innerText(), /80/)
   assert.equal(await phone.locator('[data-test=app-editor]').count(), 0, 'no form to fill in')
   assert.equal(await drafts(), before, 'no draft kept')
+  await ctx.close()
+  assert.deepEqual(errors, [])
+})
+
+test('the son sees his father\'s last position (phone): by building on the estate plan, readings with bands, his own 我的信息', async () => {
+  const ctx = await newContext(browser, { phone: true })
+  const phone = await ctx.newPage()
+  phone.on('pageerror', (e) => errors.push(`family: ${e.message}`))
+  await login(phone, 'jiashu', undefined, '/m/login')
+  const me = await (await phone.request.get(BASE + '/api/v1/me')).json()
+  const view = await (await phone.request.get(`${BASE}/api/v1/residents/${me.resident_id}/family-view`)).json()
+  assert.ok(view.position?.building_name, `the demo father's wristband has a fix near a building: ${JSON.stringify(view.position)}`)
+  // 我的信息 is the son's own; the father is shown apart, as the one looked after
+  await phone.locator('[data-test=m-profile]').waitFor()
+  assert.equal((await phone.locator('[data-test=m-my-name]').innerText()).trim(), me.display_name)
+  assert.doesNotMatch(await phone.locator('[data-test=m-profile]').innerText(), /身份证|\*{3}|\d{3}\*+\d{2,4}/, 'not the father\'s ID number or phone as his')
+  assert.match(await phone.locator('[data-test=m-elder-name]').innerText(), new RegExp(view.resident.name))
+  await phone.locator('[data-test=m-elder-card]').click()
+  await phone.waitForURL(/\/m\/alarms$/)
+  const where = phone.locator('[data-test=m-elder-position]')
+  await where.waitFor()
+  assert.ok((await where.innerText()).includes(view.position.building_name), 'named by the building')
+  assert.ok((await where.innerText()).includes(view.position.estate_name), 'and the estate')
+  await phone.locator('[data-test=estate-position]').waitFor()
+  if (view.home?.building_name && view.plan?.estate_id === view.home.estate_id)
+    assert.equal(await phone.locator('[data-test=estate-home]').getAttribute('data-name'), view.home.building_name, 'his home marked on the plan')
+  const bands = await phone.locator('[data-test=m-reading-band]').allInnerTexts()
+  assert.ok(bands.length > 0 && bands.every((b) => /正常|超出范围/.test(b)), `readings with their bands in words: ${bands}`)
+  await phone.locator('[data-test=m-elder-visit]').waitFor()
+  const wide = await phone.evaluate(() => document.documentElement.scrollWidth)
+  assert.ok(wide <= 390, `fits the phone (${wide} px)`)
+  await shot(phone, '98-family-position')
   await ctx.close()
   assert.deepEqual(errors, [])
 })

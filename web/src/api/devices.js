@@ -19,6 +19,8 @@ export const sendCommand = (id, body) => post(`/api/v1/devices/${id}/commands`, 
 export const confirmIdentity = (id) => post(`/api/v1/devices/${id}/confirm-identity`, {})
 export const cancelCommand = (id, cid) => post(`/api/v1/devices/${id}/commands/${cid}/cancel`, {})
 
+// What the family sees of their elder: last position by building, readings with bands, latest visit (audited).
+export const familyView = (residentId) => get(`/api/v1/residents/${residentId}/family-view`)
 export const getRules = (residentId) => get(`/api/v1/residents/${residentId}/alert-rules`)
 export const putRules = (residentId, body) => request('PUT', `/api/v1/residents/${residentId}/alert-rules`, { body })
 

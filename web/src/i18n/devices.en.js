@@ -85,6 +85,12 @@ export default {
     dState: { sent: 'Sent', retrying: 'Retrying', failed: 'Failed' }, attempts: 'Attempts', httpStatus: 'HTTP status', error: 'Error',
     event: 'Event', alert: 'Alarm', at: 'Time', required: '{f} is required', levelsRequired: 'Pick at least one level', urlBad: 'The URL starts with http:// or https:// and has no spaces',
   },
-  mDev: { activeNote: '{n} alarm(s) of your elder not closed yet — tap to see', elderAlarms: 'Alarms', wristband: 'Wristband', noDevice: 'No wristband', alarmsOf: 'Alarms of {name}',
+  mDev: {
+    where: 'Last position', whereAt: 'Near {estate} {building}', whereAway: 'Away: about {m} m from {estate} {building}', noFix: 'No position yet',
+    fixAt: 'Fixed at', health: 'Health readings', bands: 'Normal range', normal: 'Normal', outOfBand: 'Out of range', noReadings: 'No readings yet',
+    hr: 'Heart rate', bp: 'Blood pressure', spo2: 'SpO2', temp: 'Temperature', lastVisit: 'Latest visit by the community', noVisit: 'No visits yet', visitors: 'Visited by',
+    visitKinds: { home: 'Home visit', phone: 'Phone call', video: 'Video call' }, history: 'Alarm history', privacy: "Your elder's position and health are shown to family only; each view is recorded.",
+    meTitle: 'My information', account: 'Account', role: 'Role', roleFamily: 'Family member', elder: 'The elder I look after', seeElder: 'See how they are', bandText: { heart_rate: 'heart rate', blood_pressure: 'blood pressure', spo2: 'SpO2', temperature: 'temperature' },
+ activeNote: '{n} alarm(s) of your elder not closed yet — tap to see', elderAlarms: 'Alarms', wristband: 'Wristband', noDevice: 'No wristband', alarmsOf: 'Alarms of {name}',
     noAlarms: 'No alarms', handled: 'Handled by', nowState: 'State', battery: 'Battery', lastSeen: 'Last seen', online: 'Online', offline: 'Offline' },
 }

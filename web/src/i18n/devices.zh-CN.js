@@ -85,6 +85,12 @@ export default {
     dState: { sent: '已发送', retrying: '重试中', failed: '失败' }, attempts: '尝试次数', httpStatus: 'HTTP 状态', error: '错误',
     event: '事件', alert: '报警', at: '时间', required: '请填写{f}', levelsRequired: '至少选择一个层级', urlBad: '地址应以 http:// 或 https:// 开头，且不含空格',
   },
-  mDev: { activeNote: '老人有 {n} 条报警尚未处理完毕，点此查看', elderAlarms: '老人报警', wristband: '老人手环', noDevice: '未绑定手环', alarmsOf: '{name} 的报警记录',
+  mDev: {
+    where: '最后位置', whereAt: '在{estate}{building}附近', whereAway: '不在楼栋附近：离{estate}{building}约 {m} 米', noFix: '手环还没有定位',
+    fixAt: '定位时间', health: '健康读数', bands: '正常范围', normal: '正常', outOfBand: '超出范围', noReadings: '暂无读数',
+    hr: '心率', bp: '血压', spo2: '血氧', temp: '体温', lastVisit: '社区最近一次走访', noVisit: '暂无走访记录', visitors: '走访人',
+    visitKinds: { home: '入户走访', phone: '电话问候', video: '视频问候' }, history: '报警记录', privacy: '老人的位置和健康数据只给家属看，每次查看都会记录。',
+    meTitle: '我的信息', account: '账号', role: '身份', roleFamily: '家属', elder: '我关注的老人', seeElder: '查看老人情况', bandText: { heart_rate: '心率', blood_pressure: '血压', spo2: '血氧', temperature: '体温' },
+ activeNote: '老人有 {n} 条报警尚未处理完毕，点此查看', elderAlarms: '老人报警', wristband: '老人手环', noDevice: '未绑定手环', alarmsOf: '{name} 的报警记录',
     noAlarms: '暂无报警', handled: '处理人', nowState: '当前状态', battery: '电量', lastSeen: '最近通信', online: '在线', offline: '离线' },
 }
