@@ -84,20 +84,24 @@ int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, 
     return rc;
 }
 
-/* Rows of q through s's row function into a new array *items: all of them (more than s->max, when
- * it is set, is NX_ETOOBIG), or only the first when one. *items is NULL on failure. */
-static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, json_t **items, nx_err *e)
+int store_page_by_id(store *db, sqlq *q, const char *alias, int64_t after, bool oldest_first, const store_page_spec *s,
+                     json_t **out, nx_err *e)
+{
+    if (after)
+        sqlq_sql(q, " AND %sid %c $%d", alias, oldest_first ? '>' : '<', sqlq_param(q, P_INT(after)));
+    sqlq_sql(q, " ORDER BY %sid%s", alias, oldest_first ? "" : " DESC");
+    return store_page_read(db, q, s, out, e);
+}
+
+/* Rows of q through s's row function into a new array *items, on tx: all of them (more than
+ * s->max, when it is set, is NX_ETOOBIG), or only the first when one. *items is NULL on failure. */
+static int read_rows_tx(store_tx *tx, sqlq *q, const store_page_spec *s, bool one, json_t **items, nx_err *e)
 {
     *items = NULL;
-    store_tx *tx;
-    int rc = store_begin(db, STORE_READ, &tx, e);
+    store_rows *r;
+    int rc = sqlq_query(tx, q, &r, e);
     if (rc)
         return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, q, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
     nx_err_clear(e); /* as in store_page: a row function's own report, else NX_ENOMEM */
     json_t *a = json_array();
     while (a && rc == 0 && store_row(r)) {
@@ -115,11 +119,23 @@ static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, jso
         store_rows_free(r);
     else if ((rc = store_rows_end(r, e)) == 0 && a == NULL)
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-    store_rollback(tx);
     if (rc)
         json_decref(a);
     else
         *items = a;
+    return rc;
+}
+
+/* read_rows_tx in a read transaction of its own on db. */
+static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, json_t **items, nx_err *e)
+{
+    *items = NULL;
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    rc = read_rows_tx(tx, q, s, one, items, e);
+    store_rollback(tx);
     return rc;
 }
 
@@ -132,17 +148,45 @@ int store_items_read(store *db, sqlq *q, const store_page_spec *s, json_t **out,
     return rc;
 }
 
-int store_get_read(store *db, sqlq *q, const store_page_spec *s, const char *missing, json_t **out, nx_err *e)
+/* The first of items (a new reference) into *out, or NX_ENOTFOUND with missing; items released. */
+static int first_item(json_t *items, const char *missing, json_t **out, nx_err *e)
 {
-    json_t *items;
-    int rc = read_rows(db, q, s, true, &items, e);
-    if (rc)
-        return rc;
+    int rc = 0;
     if (json_array_size(items) == 0)
         rc = nx_fail(e, NX_ENOTFOUND, "", "%s", missing ? missing : "未找到数据");
     else
         *out = json_incref(json_array_get(items, 0));
     json_decref(items);
+    return rc;
+}
+
+int store_get(store_tx *tx, sqlq *q, const store_page_spec *s, const char *missing, json_t **out, nx_err *e)
+{
+    json_t *items;
+    int rc = read_rows_tx(tx, q, s, true, &items, e);
+    return rc ? rc : first_item(items, missing, out, e);
+}
+
+int store_get_read(store *db, sqlq *q, const store_page_spec *s, const char *missing, json_t **out, nx_err *e)
+{
+    json_t *items;
+    int rc = read_rows(db, q, s, true, &items, e);
+    return rc ? rc : first_item(items, missing, out, e);
+}
+
+int store_build_read(store *db, store_build_fn build, const void *ctx, int64_t id, json_t **out, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    json_t *o = NULL;
+    rc = build(tx, ctx, id, &o, e);
+    store_rollback(tx);
+    if (rc)
+        json_decref(o);
+    else
+        *out = o;
     return rc;
 }
 

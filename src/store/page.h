@@ -16,6 +16,7 @@
 #define NX_STORE_PAGE_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "store/query.h"
@@ -45,6 +46,12 @@ typedef struct store_page_spec {
 int store_page(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
 /* store_page in a read transaction of its own on db. */
 int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, nx_err *e);
+/* The end of a list paged by id, then store_page_read: newest first, " AND <alias>id < $after" (only
+ * when after is set) and " ORDER BY <alias>id DESC"; with oldest_first, " AND <alias>id > $after" and
+ * " ORDER BY <alias>id". alias is the table's with its dot ("l.") or "". s's limit and max are the
+ * caller's (the request's and page_max). Errors as store_page. */
+int store_page_by_id(store *db, sqlq *q, const char *alias, int64_t after, bool oldest_first, const store_page_spec *s,
+                     json_t **out, nx_err *e);
 /* Every row of q as {"items": [...]} through s's row function, in a read transaction of its own on
  * db: for the short lists that are not paged (vocabularies, visit policies, service items, a grid's
  * members). s->max > 0 is a cap: more rows than that is NX_ETOOBIG ("列表超过 N 项"), never a cut
@@ -55,6 +62,15 @@ int store_items_read(store *db, sqlq *q, const store_page_spec *s, json_t **out,
  * its own on db: NX_ENOTFOUND with missing (Chinese, field "") when q finds no row; a failed read,
  * or a row function's NULL, as store_page. */
 int store_get_read(store *db, sqlq *q, const store_page_spec *s, const char *missing, json_t **out, nx_err *e);
+/* store_get_read on tx, which stays open (the caller commits or rolls back): a record read in the
+ * transaction that goes on to read its parts, or a write that reads its object first. */
+int store_get(store_tx *tx, sqlq *q, const store_page_spec *s, const char *missing, json_t **out, nx_err *e);
+/* A record with its parts (its row, then the lists of its children set on it), read in one read
+ * transaction of its own on db: build(tx, ctx, id, &obj) makes the object; *out gets it only when
+ * build returns 0, otherwise whatever build had left in obj is released and build's error returned.
+ * ctx is the caller's (a principal, say), passed through. Blocks on the store. */
+typedef int (*store_build_fn)(store_tx *tx, const void *ctx, int64_t id, json_t **obj, nx_err *e);
+int store_build_read(store *db, store_build_fn build, const void *ctx, int64_t id, json_t **out, nx_err *e);
 /* The limit store_page uses for a request of limit rows under the cap max. */
 int store_page_limit(int limit, int max);
 

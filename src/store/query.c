@@ -120,6 +120,13 @@ int sqlq_one_int(store_tx *tx, const sqlq *q, int64_t *out, nx_err *e)
     return rc ? rc : store_one_int(tx, q->sql, q->p, q->n, out, e);
 }
 
+int sqlq_first(store_tx *tx, const sqlq *q, const char *missing, store_rows **rows, nx_err *e)
+{
+    *rows = NULL;
+    int rc = sqlq_check(q, e);
+    return rc ? rc : store_query_first(tx, q->sql, q->p, q->n, missing, rows, e);
+}
+
 int sqlq_exec(store_tx *tx, const sqlq *q, int64_t *changes, nx_err *e)
 {
     int rc = sqlq_check(q, e);

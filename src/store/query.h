@@ -64,6 +64,10 @@ void sqlq_overflow(sqlq *q);
 int sqlq_query(store_tx *tx, const sqlq *q, store_rows **rows, nx_err *e);
 /* Run q, which returns one integer (COUNT(*) …); NX_ENOTFOUND when no row. */
 int sqlq_one_int(store_tx *tx, const sqlq *q, int64_t *out, nx_err *e);
+/* Run q and stand on its first row (store_query_first): 0 with *rows open on it (then
+ * store_rows_free); otherwise *rows is NULL and the error is q's overflow, NX_ENOTFOUND with
+ * missing, or the read's. */
+int sqlq_first(store_tx *tx, const sqlq *q, const char *missing, store_rows **rows, nx_err *e);
 /* Run q as a statement without rows. */
 int sqlq_exec(store_tx *tx, const sqlq *q, int64_t *changes, nx_err *e);
 

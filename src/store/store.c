@@ -505,6 +505,30 @@ int store_first(store_rows *r, const char *missing, nx_err *e)
     return nx_fail(e, rc, "", rc == NX_EBUSY ? "数据库连接中断，请稍后重试" : "数据库读取失败");
 }
 
+int store_finish(store_tx *tx, int rc, nx_err *e)
+{
+    if (rc == 0)
+        return store_commit(tx, e);
+    store_rollback(tx);
+    return rc;
+}
+
+int store_query_first(store_tx *tx, const char *sql, const store_param *p, int n, const char *missing,
+                      store_rows **rows, nx_err *e)
+{
+    *rows = NULL;
+    store_rows *r;
+    int rc = store_query(tx, sql, p, n, &r, e);
+    if (rc)
+        return rc;
+    if ((rc = store_first(r, missing, e))) {
+        store_rows_free(r);
+        return rc;
+    }
+    *rows = r;
+    return 0;
+}
+
 int store_ncols(store_rows *r)
 {
     return r->tx->s->ops->ncols(r);

@@ -118,6 +118,16 @@ int store_savepoint_rollback(store_tx *tx, nx_err *e);
 
 /* Run a statement that returns no rows. *changes (may be NULL) receives the affected row count. */
 int store_exec(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e);
+/* End a write transaction by how it went: commit tx when rc is 0 (and return the commit's result),
+ * otherwise roll it back and return rc (e still holds the error rc came with). tx is finished either
+ * way. A write then has one exit for success and failure alike, with its cleanup once:
+ *     if ((rc = …) || (rc = …))
+ *         goto done;
+ *     …
+ * done:
+ *     free(text);
+ *     return store_finish(tx, rc, e); */
+int store_finish(store_tx *tx, int rc, nx_err *e);
 /* Run several statements without parameters (DDL). */
 int store_exec_script(store_tx *tx, const char *sql, nx_err *e);
 
@@ -145,6 +155,12 @@ int store_rows_end(store_rows *r, nx_err *e);
  * store_rows_free). Replaces `if (store_next(r) == 1) … else not found`, which turned a failed read
  * into a 404. */
 int store_first(store_rows *r, const char *missing, nx_err *e);
+/* store_query, then store_first: 0 with *rows open on the first row (read its columns, then
+ * store_rows_free); otherwise *rows is NULL (nothing to free) and the error is store_query's, or
+ * NX_ENOTFOUND with missing, or the read's. For "read the one row of this object", which every
+ * module writes many times. */
+int store_query_first(store_tx *tx, const char *sql, const store_param *p, int n, const char *missing,
+                      store_rows **rows, nx_err *e);
 int store_ncols(store_rows *r);
 bool store_isnull(store_rows *r, int col);
 int64_t store_int(store_rows *r, int col);   /* 0 for NULL */

@@ -17,6 +17,7 @@
 
 #include "base/log.h"
 #include "base/str.h"
+#include "store/query.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -372,4 +373,30 @@ int upload_accept(const char *data_dir, const nx_keys *keys, const void *data, s
     else if (type)
         *type = t;
     return rc;
+}
+
+int upload_read_first(store *db, const sqlq *q, const char *missing, const char *data_dir, const nx_keys *keys,
+                      size_t max, unsigned char **data, size_t *n, char ctype[32], nx_err *e)
+{
+    *data = NULL;
+    *n = 0;
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    store_rows *r;
+    char name[UPLOAD_NAME_MAX] = "";
+    if ((rc = sqlq_first(tx, q, missing, &r, e)) == 0) {
+        snprintf(name, sizeof name, "%s", store_text(r, 0) ? store_text(r, 0) : "");
+        snprintf(ctype, 32, "%s", store_text(r, 1) ? store_text(r, 1) : "application/octet-stream");
+        store_rows_free(r);
+    }
+    store_rollback(tx);
+    if (rc)
+        return rc;
+    if (upload_read(data_dir, keys, name, max, data, n) != 0) {
+        nx_log(LOG_WARN, "upload.unreadable errno=%d", errno);
+        return nx_fail(e, NX_EIO, "", "文件无法读取");
+    }
+    return 0;
 }

@@ -89,6 +89,17 @@ int upload_accept(const char *data_dir, const nx_keys *keys, const void *data, s
 int upload_read(const char *data_dir, const nx_keys *keys, const char *name, size_t max, unsigned char **data,
                 size_t *n);
 
+/* The stored file that the first row of q names, for a route that answers it: q selects the row's
+ * stored name and content type ("SELECT f.file_name, f.content_type FROM … WHERE 1 = 1 AND f.id = $1"
+ * plus the reader's scope), run in a read transaction of its own on db; then upload_read under max.
+ * *data (release with upload_free), *n, ctype (application/octet-stream for NULL). Errors: q's or the
+ * read's; NX_ENOTFOUND with missing when q finds no row (out of scope reads as missing); NX_EIO
+ * ("文件无法读取", the errno logged, no name) when the file does not open. Blocks. */
+struct store;
+struct sqlq;
+int upload_read_first(struct store *db, const struct sqlq *q, const char *missing, const char *data_dir,
+                      const nx_keys *keys, size_t max, unsigned char **data, size_t *n, char ctype[32], nx_err *e);
+
 /* Wipe and free what upload_read returned. NULL is accepted. */
 void upload_free(unsigned char *data, size_t n);
 

@@ -138,25 +138,21 @@ int council_template_create(nx_app *app, const nx_principal *who, json_t *in, in
     }
     if (!perm_covers(who, tx, community, 0) && who->scope != SCOPE_GRID) {
         rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在或不在管理范围内");
-        goto fail;
+        goto done;
     }
     if (is_default) {
         store_param p[] = {P_INT(community)};
         if ((rc = store_exec(tx, "UPDATE council_templates SET is_default = 0 WHERE community_id = $1", p, 1, NULL, e)))
-            goto fail;
+            goto done;
     }
     store_param p[] = {P_INT(community), P_TEXT(name), P_TEXT(text), P_INT(is_default ? 1 : 0), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO council_templates (community_id, name, steps, is_default, created_at) "
-                            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            p, 5, id, e)))
-        goto fail;
+    rc = store_one_int(tx,
+                       "INSERT INTO council_templates (community_id, name, steps, is_default, created_at) "
+                       "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                       p, 5, id, e);
+done:
     free(text);
-    return store_commit(tx, e);
-fail:
-    free(text);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* The template a topic of community uses: tid when given (visible to it), else the community's
@@ -254,67 +250,43 @@ int council_topic_list(nx_app *app, const nx_principal *who, const council_filte
                 "SELECT COUNT(*) FROM council_topics t LEFT JOIN council_topic_steps st ON st.topic_id = t.id "
                 "AND st.idx = t.step WHERE 1 = 1",
                 who, f, today);
-    if (f->after)
-        sqlq_add(&q, " AND t.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY t.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = topic_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "t.", f->after, false, &s, out, e);
 }
 
-/* The topic row in who's read scope, on tx. */
-static int topic_read(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+/* The topic with its steps, its meetings and whether the reader supports it (a store_build_fn). */
+static int topic_build(store_tx *tx, const void *ctx, int64_t id, json_t **o, nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, TOPIC_SELECT);
-    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
-    cx_scope_q(who, "t.", &q);
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    const nx_principal *who = ctx;
+    store_page_spec s = {.row = topic_row};
+    int rc = cx_get(tx, who, TOPIC_SELECT, "t.", id, &s, "议题不存在", o, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "议题不存在", e)) == 0 && !(*out = topic_row(r)))
-        rc = nx_fail(e, NX_ENOMEM, "", "无法生成结果");
-    store_rows_free(r);
-    return rc;
-}
-
-int council_topic_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
-{
-    int rc = cx_can_read(who, e);
-    if (rc)
-        return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    json_t *o = NULL;
-    if ((rc = topic_read(tx, who, id, &o, e)))
-        goto done;
     sqlq q;
     sqlq_init(&q, "SELECT idx, name, actor, days, started_on, due_on, done_on FROM council_topic_steps WHERE 1 = 1");
     sqlq_add(&q, " AND topic_id = $%d ORDER BY idx", P_INT(id));
-    if ((rc = cx_rows(tx, &q, "idx:i name:t actor:t days:i started_on:t due_on:t done_on:t", o, "steps", e)))
-        goto done;
+    if ((rc = cx_rows(tx, &q, "idx:i name:t actor:t days:i started_on:t due_on:t done_on:t", *o, "steps", e)))
+        return rc;
     sqlq_init(&q, "SELECT m.id, m.title, m.starts_at, m.status FROM council_meeting_topics mt JOIN council_meetings m "
                   "ON m.id = mt.meeting_id WHERE 1 = 1");
     sqlq_add(&q, " AND mt.topic_id = $%d ORDER BY m.starts_at", P_INT(id));
-    if ((rc = cx_rows(tx, &q, "id:i title:t starts_at:t status:t", o, "meetings", e)))
-        goto done;
+    if ((rc = cx_rows(tx, &q, "id:i title:t starts_at:t status:t", *o, "meetings", e)))
+        return rc;
     int64_t mine = 0;
     if (who->resident_id && !cx_staff(who)) {
         sqlq_init(&q, "SELECT COUNT(*) FROM council_supports WHERE 1 = 1");
         sqlq_add(&q, " AND topic_id = $%d", P_INT(id));
         sqlq_add(&q, " AND resident_id = $%d", P_INT(who->resident_id));
         if ((rc = cx_int(tx, &q, &mine, e)))
-            goto done;
+            return rc;
     }
-    json_object_set_new(o, "supported", json_boolean(mine > 0));
-done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    json_object_set_new(*o, "supported", json_boolean(mine > 0));
+    return 0;
+}
+
+int council_topic_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    return cx_build(app, who, id, topic_build, out, e);
 }
 
 /* Copy the template's steps onto topic id and start the first today. */
@@ -410,40 +382,40 @@ int council_topic_create(nx_app *app, const nx_principal *who, json_t *in, int64
         if ((rc = cx_resident_info(tx, resident, &rest, &active, &adult, e))) {
             if (rc == NX_ENOTFOUND)
                 rc = nx_fail(e, NX_EINVAL, "resident_id", "居民不存在");
-            goto fail;
+            goto done;
         }
         if (!estate)
             estate = rest;
         if (!estate) {
             rc = nx_fail(e, NX_EINVAL, self ? "" : "estate_id", "住址未关联小区，无法提出议题");
-            goto fail;
+            goto done;
         }
         if (staff && rest != estate) {
             rc = nx_fail(e, NX_EINVAL, "resident_id", "居民不住在该小区");
-            goto fail;
+            goto done;
         }
     }
     if (!estate) {
         rc = nx_fail(e, NX_EINVAL, "estate_id", "请选择小区");
-        goto fail;
+        goto done;
     }
     if (self) {
         store_param p[] = {P_INT(estate)};
         store_rows *r;
         if ((rc = store_query(tx, "SELECT community_id, grid_id FROM estates WHERE id = $1", p, 1, &r, e)))
-            goto fail;
+            goto done;
         if ((rc = store_first(r, "小区不存在", e)) == 0) {
             community = store_int(r, 0);
             grid = store_int(r, 1);
         }
         store_rows_free(r);
         if (rc)
-            goto fail;
+            goto done;
     } else if ((rc = cx_estate_place(tx, who, estate, "estate_id", &community, &grid, e))) {
-        goto fail;
+        goto done;
     }
     if ((rc = pick_template(tx, community, tid, &tid, &steps, e)))
-        goto fail;
+        goto done;
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_ID(grid),      P_INT(estate),  P_TEXT(scope),   P_TEXT(title),
                        P_TEXT(desc),     P_TEXT(source),  P_TEXT(channel), P_ID(resident), P_ID(who->user_id),
@@ -460,15 +432,11 @@ int council_topic_create(nx_app *app, const nx_principal *who, json_t *in, int64
                               json_pack("{s:I, s:I, s:s}", "topic_id", (json_int_t)*id, "estate_id", (json_int_t)estate,
                                         "source", source),
                               e)))
-        goto fail;
+        goto done;
+done:
     json_decref(steps);
     json_decref(prob);
-    return store_commit(tx, e);
-fail:
-    json_decref(steps);
-    json_decref(prob);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* status, estate, community of topic id in who's scope, on tx (write transactions lock nothing more:
@@ -476,23 +444,18 @@ fail:
 static int topic_state(store_tx *tx, const nx_principal *who, int64_t id, char status[16], int64_t *estate,
                        int64_t *community, int64_t *step, nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, "SELECT t.status, t.estate_id, t.community_id, t.step FROM council_topics t WHERE 1 = 1");
-    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
-    cx_scope_q(who, "t.", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = cx_first(tx, who, "SELECT t.status, t.estate_id, t.community_id, t.step FROM council_topics t WHERE 1 = 1",
+                      "t.", id, "议题不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "议题不存在", e)) == 0) {
-        snprintf(status, 16, "%s", store_text(r, 0) ? store_text(r, 0) : "");
-        *estate = store_int(r, 1);
-        *community = store_int(r, 2);
-        if (step)
-            *step = store_int(r, 3);
-    }
+    snprintf(status, 16, "%s", store_text(r, 0) ? store_text(r, 0) : "");
+    *estate = store_int(r, 1);
+    *community = store_int(r, 2);
+    if (step)
+        *step = store_int(r, 3);
     store_rows_free(r);
-    return rc;
+    return 0;
 }
 
 int council_topic_support(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -509,10 +472,10 @@ int council_topic_support(nx_app *app, const nx_principal *who, int64_t id, json
     char status[16];
     int64_t estate, community;
     if ((rc = topic_state(tx, who, id, status, &estate, &community, NULL, e)))
-        goto fail;
+        goto done;
     if (strcmp(status, "open") && strcmp(status, "scheduled")) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "议题已%s，不能再附议", cx_topic_status_label(status));
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_INT(id), P_INT(who->resident_id), P_INT(clock_now_ms())};
     rc = store_exec(tx, "INSERT INTO council_supports (topic_id, resident_id, created_at) VALUES ($1, $2, $3)", p, 3,
@@ -522,11 +485,9 @@ int council_topic_support(nx_app *app, const nx_principal *who, int64_t id, json
     if (rc || (rc = store_exec(tx,
                                "UPDATE council_topics SET supporters = supporters + 1, updated_at = $3 WHERE id = $1",
                                p, 3, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int council_topic_merge(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -545,19 +506,19 @@ int council_topic_merge(nx_app *app, const nx_principal *who, int64_t id, json_t
     char st1[16], st2[16];
     int64_t est1, est2, c1, c2;
     if ((rc = topic_state(tx, who, id, st1, &est1, &c1, NULL, e)))
-        goto fail;
+        goto done;
     if ((rc = topic_state(tx, who, into, st2, &est2, &c2, NULL, e))) {
         if (rc == NX_ENOTFOUND)
             rc = nx_fail(e, NX_EINVAL, "into_id", "目标议题不存在");
-        goto fail;
+        goto done;
     }
     if (est1 != est2) {
         rc = nx_fail(e, NX_EINVAL, "into_id", "只能合并同一小区的议题");
-        goto fail;
+        goto done;
     }
     if ((strcmp(st1, "open") && strcmp(st1, "scheduled")) || (strcmp(st2, "open") && strcmp(st2, "scheduled"))) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "只能合并征集中或已排会的议题");
-        goto fail;
+        goto done;
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(id), P_INT(into), P_INT(now)};
@@ -576,11 +537,9 @@ int council_topic_merge(nx_app *app, const nx_principal *who, int64_t id, json_t
                               json_pack("{s:I, s:I, s:I}", "topic_id", (json_int_t)id, "into_id", (json_int_t)into,
                                         "estate_id", (json_int_t)est1),
                               e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int council_topic_advance(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -595,38 +554,38 @@ int council_topic_advance(nx_app *app, const nx_principal *who, int64_t id, json
     char status[16];
     int64_t estate, community, step, nsteps = 0;
     if ((rc = topic_state(tx, who, id, status, &estate, &community, &step, e)))
-        goto fail;
+        goto done;
     if (!topic_live(status)) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "议题已%s，不能推进", cx_topic_status_label(status));
-        goto fail;
+        goto done;
     }
     store_param ps[] = {P_INT(id)};
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM council_topic_steps WHERE topic_id = $1", ps, 1, &nsteps, e)))
-        goto fail;
+        goto done;
     char today[11], due[11];
     cx_today(today);
     int64_t now = clock_now_ms(), next = step + 1;
     store_param p[] = {P_INT(id), P_INT(step), P_TEXT(today)};
     if ((rc = store_exec(tx, "UPDATE council_topic_steps SET done_on = $3 WHERE topic_id = $1 AND idx = $2", p, 3,
                          NULL, e)))
-        goto fail;
+        goto done;
     char next_name[64] = "";
     if (next < nsteps) {
         store_param pd[] = {P_INT(id), P_INT(next)};
         int64_t days = 1;
         if ((rc = store_one_int(tx, "SELECT days FROM council_topic_steps WHERE topic_id = $1 AND idx = $2", pd, 2,
                                 &days, e)))
-            goto fail;
+            goto done;
         cx_add_days(today, (int)days, due);
         store_param pn[] = {P_INT(id), P_INT(next), P_TEXT(today), P_TEXT(due)};
         if ((rc = store_exec(tx,
                              "UPDATE council_topic_steps SET started_on = $3, due_on = $4 WHERE topic_id = $1 AND idx = $2",
                              pn, 4, NULL, e)))
-            goto fail;
+            goto done;
         char *nm = NULL;
         if ((rc = store_one_text(tx, "SELECT name FROM council_topic_steps WHERE topic_id = $1 AND idx = $2", pd, 2,
                                  &nm, e)))
-            goto fail;
+            goto done;
         snprintf(next_name, sizeof next_name, "%s", nm ? nm : "");
         free(nm);
     }
@@ -637,11 +596,9 @@ int council_topic_advance(nx_app *app, const nx_principal *who, int64_t id, json
                               json_pack("{s:I, s:I, s:I, s:s}", "topic_id", (json_int_t)id, "estate_id",
                                         (json_int_t)estate, "step", (json_int_t)next, "step_name", next_name),
                               e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- members ---- */
@@ -681,15 +638,8 @@ int council_member_list(nx_app *app, const nx_principal *who, const council_filt
 
 int council_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, MEMBER_SELECT);
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    cx_scope_q(who, "m.", &q);
     store_page_spec s = {.row = member_row};
-    return store_get_read(app->db, &q, &s, "议事会成员不存在", out, e);
+    return cx_get_read(app, who, MEMBER_SELECT, "m.", id, &s, "议事会成员不存在", out, e);
 }
 
 /* The role of a council member, when given: member or representative. */
@@ -719,13 +669,13 @@ int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int6
     if ((rc = cx_resident_info(tx, resident, &estate, &active, &adult, e)) == NX_ENOTFOUND)
         rc = nx_fail(e, NX_EINVAL, "resident_id", "居民不存在");
     if (rc)
-        goto fail;
+        goto done;
     if (!estate || !active) {
         rc = nx_fail(e, NX_EINVAL, "resident_id", "居民未关联小区或已不在册");
-        goto fail;
+        goto done;
     }
     if ((rc = cx_estate_place(tx, who, estate, "resident_id", &community, &grid, e)))
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(community), P_ID(grid), P_INT(estate), P_INT(resident), P_TEXT(role), P_INT(clock_now_ms())};
     /* someone who left the council comes back on their old row (its history stays theirs) */
     store_param back[] = {P_TEXT(role), P_INT(estate), P_INT(resident)};
@@ -740,12 +690,8 @@ int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int6
                            p, 6, id, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已是本小区议事会成员");
-    if (rc)
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int council_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -768,13 +714,9 @@ int council_member_update(nx_app *app, const nx_principal *who, int64_t id, json
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    sqlq q;
-    int64_t found = 0;
-    sqlq_init(&q, "SELECT m.id FROM council_members m WHERE 1 = 1");
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    cx_scope_q(who, "m.", &q);
-    if ((rc = sqlq_one_int(tx, &q, &found, e)) == NX_ENOTFOUND)
-        rc = nx_fail(e, NX_ENOTFOUND, "", "议事会成员不存在");
+    store_rows *r;
+    rc = cx_first(tx, who, "SELECT m.id FROM council_members m WHERE 1 = 1", "m.", id, "议事会成员不存在", &r, e);
+    store_rows_free(r);
     store_param p[] = {role ? P_TEXT(role) : P_NULL, has_active == 0 ? P_INT(active ? 1 : 0) : P_NULL, P_INT(id)};
     if (rc == 0)
         rc = store_exec(tx, "UPDATE council_members SET role = COALESCE($1, role), active = COALESCE($2, active) WHERE id = $3",

@@ -70,15 +70,12 @@ int cx_estate_place(store_tx *tx, const nx_principal *who, int64_t estate, const
     sqlq_init(&q, "SELECT s.community_id, s.grid_id FROM estates s WHERE 1 = 1");
     sqlq_add(&q, " AND s.id = $%d", P_INT(estate));
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    rc = store_first(r, "小区不存在", e);
+    int rc = sqlq_first(tx, &q, "小区不存在", &r, e);
     if (rc == 0) {
         *community = store_int(r, 0);
         *grid = store_int(r, 1);
+        store_rows_free(r);
     }
-    store_rows_free(r);
     if (rc == 0 && !perm_covers(who, tx, *community, *grid))
         rc = NX_ENOTFOUND;
     if (rc == NX_ENOTFOUND)
@@ -94,30 +91,94 @@ int cx_resident_info(store_tx *tx, int64_t resident, int64_t *estate, bool *acti
     sqlq_init(&q, "SELECT r.estate_id, r.status, r.birth_date FROM residents r WHERE 1 = 1");
     sqlq_add(&q, " AND r.id = $%d", P_INT(resident));
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "居民不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "居民不存在", e)) == 0) {
-        *estate = store_int(r, 0);
-        const char *st = store_text(r, 1), *birth = store_text(r, 2);
-        *active = st && strcmp(st, "active") == 0;
-        *adult = birth && strcmp(birth, cutoff) <= 0;
-    }
+    *estate = store_int(r, 0);
+    const char *st = store_text(r, 1), *birth = store_text(r, 2);
+    *active = st && strcmp(st, "active") == 0;
+    *adult = birth && strcmp(birth, cutoff) <= 0;
     store_rows_free(r);
-    return rc;
+    return 0;
+}
+
+/* head for row id of alias in who's read scope. */
+static void id_q(sqlq *q, const nx_principal *who, const char *head, const char *alias, int64_t id)
+{
+    sqlq_init(q, head);
+    int n = sqlq_param(q, P_INT(id));
+    sqlq_sql(q, " AND %sid = $%d", alias, n);
+    cx_scope_q(who, alias, q);
+}
+
+int cx_first(store_tx *tx, const nx_principal *who, const char *head, const char *alias, int64_t id,
+             const char *missing, store_rows **r, nx_err *e)
+{
+    sqlq q;
+    id_q(&q, who, head, alias, id);
+    return sqlq_first(tx, &q, missing, r, e);
+}
+
+int cx_get(store_tx *tx, const nx_principal *who, const char *head, const char *alias, int64_t id,
+           const store_page_spec *s, const char *missing, json_t **out, nx_err *e)
+{
+    sqlq q;
+    id_q(&q, who, head, alias, id);
+    return store_get(tx, &q, s, missing, out, e);
+}
+
+int cx_get_read(nx_app *app, const nx_principal *who, const char *head, const char *alias, int64_t id,
+                const store_page_spec *s, const char *missing, json_t **out, nx_err *e)
+{
+    int rc = cx_can_read(who, e);
+    if (rc)
+        return rc;
+    sqlq q;
+    id_q(&q, who, head, alias, id);
+    return store_get_read(app->db, &q, s, missing, out, e);
+}
+
+int cx_build(nx_app *app, const nx_principal *who, int64_t id, store_build_fn build, json_t **out, nx_err *e)
+{
+    int rc = cx_can_read(who, e);
+    return rc ? rc : store_build_read(app->db, build, who, id, out, e);
+}
+
+/* " AND <alias><col> = $N" for a filter the request gave. */
+static void eq_int(sqlq *q, const char *alias, const char *col, int64_t v)
+{
+    if (v)
+        sqlq_sql(q, " AND %s%s = $%d", alias, col, sqlq_param(q, P_INT(v)));
+}
+
+int cx_page(nx_app *app, const nx_principal *who, const char *head, const char *alias, const council_filter *f,
+            bool by_decision, store_page_spec *s, json_t **out, nx_err *e)
+{
+    int rc = cx_can_read(who, e);
+    if (rc)
+        return rc;
+    sqlq q;
+    sqlq_init(&q, head);
+    cx_scope_q(who, alias, &q);
+    eq_int(&q, alias, "estate_id", f->estate_id);
+    eq_int(&q, alias, "community_id", f->community_id);
+    if (by_decision)
+        eq_int(&q, alias, "decision_id", f->decision_id);
+    if (f->status && *f->status)
+        sqlq_sql(&q, " AND %sstatus = $%d", alias, sqlq_param(&q, P_TEXT(f->status)));
+    s->limit = f->limit;
+    s->max = (int)app->cfg->page_max;
+    return store_page_by_id(app->db, &q, alias, f->after, false, s, out, e);
 }
 
 int cx_one(store_tx *tx, sqlq *q, const char *spec, const char *missing, json_t **out, nx_err *e)
 {
     store_rows *r;
-    int rc = sqlq_query(tx, q, &r, e);
+    int rc = sqlq_first(tx, q, missing, &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, missing, e)) == 0) {
-        *out = store_json_row(r, spec);
-        if (!*out)
-            rc = nx_fail(e, NX_ENOMEM, "", "无法生成结果");
-    }
+    if (!(*out = store_json_row(r, spec)))
+        rc = nx_fail(e, NX_ENOMEM, "", "无法生成结果");
     store_rows_free(r);
     return rc;
 }

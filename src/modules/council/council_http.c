@@ -58,36 +58,15 @@ static int meeting_qr(http_req *r, void *ctx)
     free(svg);
     return rc;
 }
+/* POST /decisions/{id}/photos: 201 {"id", "url"}; GET /council-photos/{id}: the photo (not cached). */
 static int decision_photo(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id, photo;
-    size_t len;
-    int rc = http_param_id(r, "id", &id);
-    if (rc)
-        return rc;
-    const void *body = http_body(r, &len);
-    if ((rc = council_decision_photo(app, &who, id, body, len, &photo, http_err(r))))
-        return rc;
-    char url[64];
-    snprintf(url, sizeof url, "/api/v1/council-photos/%lld", (long long)photo);
-    http_add_header(r, "Location", url);
-    return http_reply_json(r, 201, json_pack("{s:I, s:s}", "id", (json_int_t)photo, "url", url));
+    return app_http_put_file(r, ctx, council_decision_photo, "/api/v1/council-photos");
 }
 
 static int photo_get(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    unsigned char *data;
-    char ctype[32];
-    size_t size;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = council_photo_read(app, &who, id, &data, &size, ctype, http_err(r))))
-        return rc;
-    return app_reply_file(r, ctype, data, size);
+    return app_http_get_file(r, ctx, council_photo_read);
 }
 
 /* ---- polls ---- */

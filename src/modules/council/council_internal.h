@@ -34,6 +34,25 @@ int cx_estate_place(store_tx *tx, const nx_principal *who, int64_t estate, const
                     int64_t *grid, nx_err *e);
 /* A resident's estate (0 when none), whether active and adult. NX_ENOTFOUND when absent. */
 int cx_resident_info(store_tx *tx, int64_t resident, int64_t *estate, bool *active, bool *adult, nx_err *e);
+/* Row id of head (a "SELECT … FROM <table> <alias> WHERE 1 = 1"; alias with its dot, "t.") in who's
+ * read scope, on tx: cx_first stands on it (0 with *r open: read it, then store_rows_free; else *r is
+ * NULL), cx_get makes it an object through s's row function. NX_ENOTFOUND with missing when there is
+ * no such row or it is out of scope. */
+int cx_first(store_tx *tx, const nx_principal *who, const char *head, const char *alias, int64_t id,
+             const char *missing, store_rows **r, nx_err *e);
+int cx_get(store_tx *tx, const nx_principal *who, const char *head, const char *alias, int64_t id,
+           const store_page_spec *s, const char *missing, json_t **out, nx_err *e);
+/* cx_get for a reader (cx_can_read first), in a read transaction of its own. */
+int cx_get_read(nx_app *app, const nx_principal *who, const char *head, const char *alias, int64_t id,
+                const store_page_spec *s, const char *missing, json_t **out, nx_err *e);
+/* A record with its parts for a reader (cx_can_read first): build(tx, who, id, &obj) in a read
+ * transaction of its own (store_build_read); *out only on success. */
+int cx_build(nx_app *app, const nx_principal *who, int64_t id, store_build_fn build, json_t **out, nx_err *e);
+/* One page of a council list for a reader (cx_can_read first): head over alias, who's read scope,
+ * f's estate, community and status filters (and its decision with by_decision) on alias's columns,
+ * newest first from f's cursor; rows through s's row function (its limit and max are set here). */
+int cx_page(nx_app *app, const nx_principal *who, const char *head, const char *alias, const council_filter *f,
+            bool by_decision, store_page_spec *s, json_t **out, nx_err *e);
 /* One row of q as an object (store_json_row spec), NX_ENOTFOUND with missing. On tx. */
 int cx_one(store_tx *tx, sqlq *q, const char *spec, const char *missing, json_t **out, nx_err *e);
 /* Every row of q as an array (store_json_row spec) set as key on o. On tx. */

@@ -51,75 +51,45 @@ static json_t *meeting_row_ctx(store_rows *r, void *ctx)
 
 int council_meeting_list(nx_app *app, const nx_principal *who, const council_filter *f, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, MEETING_SELECT);
-    cx_scope_q(who, "m.", &q);
-    if (f->estate_id)
-        sqlq_add(&q, " AND m.estate_id = $%d", P_INT(f->estate_id));
-    if (f->community_id)
-        sqlq_add(&q, " AND m.community_id = $%d", P_INT(f->community_id));
-    if (f->status && *f->status)
-        sqlq_add(&q, " AND m.status = $%d", P_TEXT(f->status));
-    if (f->after)
-        sqlq_add(&q, " AND m.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY m.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row_ctx = meeting_row_ctx, .ctx = (void *)who};
-    return store_page_read(app->db, &q, &s, out, e);
+    store_page_spec s = {.row_ctx = meeting_row_ctx, .ctx = (void *)who};
+    return cx_page(app, who, MEETING_SELECT, "m.", f, false, &s, out, e);
 }
 
 static int meeting_read(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, MEETING_SELECT);
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    cx_scope_q(who, "m.", &q);
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "会议不存在", e)) == 0 && !(*out = meeting_row_ctx(r, (void *)who)))
-        rc = nx_fail(e, NX_ENOMEM, "", "无法生成结果");
-    store_rows_free(r);
-    return rc;
+    store_page_spec s = {.row_ctx = meeting_row_ctx, .ctx = (void *)who};
+    return cx_get(tx, who, MEETING_SELECT, "m.", id, &s, "会议不存在", out, e);
 }
 
-int council_meeting_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+/* The meeting with its topics and (for staff) who attended (a store_build_fn). */
+static int meeting_build(store_tx *tx, const void *ctx, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
+    const nx_principal *who = ctx;
+    int rc = meeting_read(tx, who, id, out, e);
+    json_t *o = *out;
+    sqlq q;
     if (rc)
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    json_t *o = NULL;
-    sqlq q;
-    if ((rc = meeting_read(tx, who, id, &o, e)))
-        goto done;
     sqlq_init(&q, "SELECT t.id, t.title, t.status, d.id, d.text FROM council_meeting_topics mt JOIN council_topics t ON "
                   "t.id = mt.topic_id LEFT JOIN council_decisions d ON d.topic_id = t.id AND d.meeting_id = "
                   "mt.meeting_id WHERE 1 = 1");
     sqlq_add(&q, " AND mt.meeting_id = $%d ORDER BY t.id", P_INT(id));
     if ((rc = cx_rows(tx, &q, "id:i title:t status:t decision_id:i decision:t", o, "topics", e)))
-        goto done;
+        return rc;
     if (cx_staff(who)) {
         sqlq_init(&q, "SELECT a.resident_id, r.name, a.via, a.at, CASE WHEN cm.id IS NULL THEN 0 ELSE 1 END FROM "
                       "council_attendance a JOIN residents r ON r.id = a.resident_id JOIN council_meetings m ON m.id = "
                       "a.meeting_id LEFT JOIN council_members cm ON cm.resident_id = a.resident_id AND cm.estate_id = "
                       "m.estate_id AND cm.active = 1 WHERE 1 = 1");
         sqlq_add(&q, " AND a.meeting_id = $%d ORDER BY a.at", P_INT(id));
-        if ((rc = cx_rows(tx, &q, "resident_id:i name:t via:t at:d member:b", o, "attendees", e)))
-            goto done;
+        rc = cx_rows(tx, &q, "resident_id:i name:t via:t at:d member:b", o, "attendees", e);
     }
-done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
     return rc;
+}
+
+int council_meeting_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    return cx_build(app, who, id, meeting_build, out, e);
 }
 
 /* "YYYY-MM-DDTHH:MM" with a valid date and time. */
@@ -175,13 +145,13 @@ int council_meeting_create(nx_app *app, const nx_principal *who, json_t *in, int
         return rc;
     int64_t community, grid;
     if ((rc = cx_estate_place(tx, who, estate, "estate_id", &community, &grid, e)))
-        goto fail;
+        goto done;
     if (!quorum) {
         store_param pm[] = {P_INT(estate)};
         int64_t members = 0;
         if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM council_members WHERE estate_id = $1 AND active = 1", pm, 1,
                                 &members, e)))
-            goto fail;
+            goto done;
         quorum = members / 2 + 1;
     }
     int64_t now = clock_now_ms();
@@ -193,7 +163,7 @@ int council_meeting_create(nx_app *app, const nx_principal *who, json_t *in, int
                             "agenda, quorum, checkin_code, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, "
                             "$5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
                             p, 11, id, e)))
-        goto fail;
+        goto done;
     json_array_foreach(tids, i, v)
     {
         int64_t tid = json_integer_value(v), est = 0;
@@ -214,41 +184,33 @@ int council_meeting_create(nx_app *app, const nx_principal *who, json_t *in, int
                              pl, 2, NULL, e)) ||
             (rc = store_exec(tx, "UPDATE council_topics SET status = 'scheduled', updated_at = $3 WHERE id = $2 AND $1 > 0",
                              pl, 3, NULL, e)))
-            goto fail;
+            goto done;
     }
-    if ((rc = outbox_emit_new(tx, COUNCIL_EV_MEETING_SCHEDULED, community, "meeting", *id,
-                              json_pack("{s:I, s:I, s:s, s:s}", "meeting_id", (json_int_t)*id, "estate_id",
-                                        (json_int_t)estate, "starts_at", starts, "place", place),
-                              e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = outbox_emit_new(tx, COUNCIL_EV_MEETING_SCHEDULED, community, "meeting", *id,
+                         json_pack("{s:I, s:I, s:s, s:s}", "meeting_id", (json_int_t)*id, "estate_id",
+                                   (json_int_t)estate, "starts_at", starts, "place", place),
+                         e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* The meeting's estate and community in who's scope (on tx); status optional. */
 static int meeting_state(store_tx *tx, const nx_principal *who, int64_t id, int64_t *estate, int64_t *community,
                          char status[16], char code[32], nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, "SELECT m.estate_id, m.community_id, m.status, m.checkin_code FROM council_meetings m WHERE 1 = 1");
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    cx_scope_q(who, "m.", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = cx_first(tx, who, "SELECT m.estate_id, m.community_id, m.status, m.checkin_code FROM council_meetings m "
+                               "WHERE 1 = 1", "m.", id, "会议不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "会议不存在", e)) == 0) {
-        *estate = store_int(r, 0);
-        *community = store_int(r, 1);
-        if (status)
-            snprintf(status, 16, "%s", store_text(r, 2) ? store_text(r, 2) : "");
-        if (code)
-            snprintf(code, 32, "%s", store_text(r, 3) ? store_text(r, 3) : "");
-    }
+    *estate = store_int(r, 0);
+    *community = store_int(r, 1);
+    if (status)
+        snprintf(status, 16, "%s", store_text(r, 2) ? store_text(r, 2) : "");
+    if (code)
+        snprintf(code, 32, "%s", store_text(r, 3) ? store_text(r, 3) : "");
     store_rows_free(r);
-    return rc;
+    return 0;
 }
 
 int council_meeting_attend(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -274,32 +236,29 @@ int council_meeting_attend(nx_app *app, const nx_principal *who, int64_t id, jso
     char mcode[32];
     bool active, adult;
     if ((rc = meeting_state(tx, who, id, &estate, &community, NULL, mcode, e)))
-        goto fail;
+        goto done;
     if (self) {
         if (strlen(code) != strlen(mcode) || sodium_memcmp(mcode, code, strlen(mcode)) != 0) {
             rc = nx_fail(e, NX_EINVAL, "code", "签到码不正确");
-            goto fail;
+            goto done;
         }
         resident = who->resident_id;
     }
     if ((rc = cx_resident_info(tx, resident, &rest, &active, &adult, e)) == NX_ENOTFOUND)
         rc = nx_fail(e, NX_EINVAL, "resident_id", "居民不存在");
     if (rc)
-        goto fail;
+        goto done;
     if (rest != estate || !active) {
         rc = nx_fail(e, staff ? NX_EINVAL : NX_EPERM, staff ? "resident_id" : "", "不是本小区的居民");
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_INT(id), P_INT(resident), P_TEXT(staff ? "staff" : "qr"), P_INT(clock_now_ms())};
-    if ((rc = store_exec(tx,
-                         "INSERT INTO council_attendance (meeting_id, resident_id, via, at) VALUES ($1, $2, $3, $4) "
-                         "ON CONFLICT (meeting_id, resident_id) DO NOTHING",
-                         p, 4, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_exec(tx,
+                    "INSERT INTO council_attendance (meeting_id, resident_id, via, at) VALUES ($1, $2, $3, $4) "
+                    "ON CONFLICT (meeting_id, resident_id) DO NOTHING",
+                    p, 4, NULL, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 int council_meeting_qr(nx_app *app, const nx_principal *who, int64_t id, char **svg, nx_err *e)
@@ -358,17 +317,15 @@ int council_meeting_minutes(nx_app *app, const nx_principal *who, int64_t id, js
         return rc;
     int64_t estate, community;
     if ((rc = meeting_state(tx, who, id, &estate, &community, NULL, NULL, e)))
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(id), P_TEXT(minutes), P_INT(clock_now_ms())};
     if ((rc = store_exec(tx, "UPDATE council_meetings SET minutes = $2, status = 'held', updated_at = $3 WHERE id = $1",
                          p, 3, NULL, e)) ||
         (rc = outbox_emit_new(tx, COUNCIL_EV_MEETING_MINUTES, community, "meeting", id,
                               json_pack("{s:I, s:I}", "meeting_id", (json_int_t)id, "estate_id", (json_int_t)estate), e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- decisions ---- */
@@ -396,54 +353,28 @@ static json_t *decision_row(store_rows *r)
 
 int council_decision_list(nx_app *app, const nx_principal *who, const council_filter *f, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, DECISION_SELECT);
-    cx_scope_q(who, "d.", &q);
-    if (f->estate_id)
-        sqlq_add(&q, " AND d.estate_id = $%d", P_INT(f->estate_id));
-    if (f->community_id)
-        sqlq_add(&q, " AND d.community_id = $%d", P_INT(f->community_id));
-    if (f->status && *f->status)
-        sqlq_add(&q, " AND d.status = $%d", P_TEXT(f->status));
-    if (f->after)
-        sqlq_add(&q, " AND d.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY d.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = decision_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    store_page_spec s = {.row = decision_row};
+    return cx_page(app, who, DECISION_SELECT, "d.", f, false, &s, out, e);
 }
 
-int council_decision_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+/* The decision with its progress, photos, polls and the reader's own rating (a store_build_fn). */
+static int decision_build(store_tx *tx, const void *ctx, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
-    if (rc)
-        return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    json_t *o = NULL;
+    const nx_principal *who = ctx;
+    store_page_spec s = {.row = decision_row};
+    int rc = cx_get(tx, who, DECISION_SELECT, "d.", id, &s, "决定不存在", out, e);
+    json_t *o = *out;
     sqlq q;
-    sqlq_init(&q, DECISION_SELECT);
-    sqlq_add(&q, " AND d.id = $%d", P_INT(id));
-    cx_scope_q(who, "d.", &q);
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto done;
-    if ((rc = store_first(r, "决定不存在", e)) == 0 && !(o = decision_row(r)))
-        rc = nx_fail(e, NX_ENOMEM, "", "无法生成结果");
-    store_rows_free(r);
     if (rc)
-        goto done;
+        return rc;
     sqlq_init(&q, "SELECT id, title, responsible, due_on, done, note, created_at FROM council_progress WHERE 1 = 1");
     sqlq_add(&q, " AND decision_id = $%d ORDER BY id", P_INT(id));
     if ((rc = cx_rows(tx, &q, "id:i title:t responsible:t due_on:t done:b note:t created_at:d", o, "progress", e)))
-        goto done;
+        return rc;
     sqlq_init(&q, "SELECT id, content_type, created_at FROM council_photos WHERE 1 = 1");
     sqlq_add(&q, " AND decision_id = $%d ORDER BY id", P_INT(id));
     if ((rc = cx_rows(tx, &q, "id:i content_type:t created_at:d", o, "photos", e)))
-        goto done;
+        return rc;
     size_t i;
     json_t *ph;
     json_array_foreach(json_object_get(o, "photos"), i, ph)
@@ -456,23 +387,22 @@ int council_decision_get(nx_app *app, const nx_principal *who, int64_t id, json_
     sqlq_init(&q, "SELECT id, question, status, secret, electorate FROM council_polls WHERE 1 = 1");
     sqlq_add(&q, " AND decision_id = $%d ORDER BY id", P_INT(id));
     if ((rc = cx_rows(tx, &q, "id:i question:t status:t secret:b electorate:t", o, "polls", e)))
-        goto done;
+        return rc;
     int64_t mine = 0;
     if (who->resident_id && !cx_staff(who)) {
         sqlq_init(&q, "SELECT rating FROM council_ratings WHERE 1 = 1");
         sqlq_add(&q, " AND decision_id = $%d", P_INT(id));
         sqlq_add(&q, " AND resident_id = $%d", P_INT(who->resident_id));
         if ((rc = cx_int(tx, &q, &mine, e)))
-            goto done;
+            return rc;
     }
     json_object_set_new(o, "my_rating", mine ? json_integer(mine) : json_null());
-done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    return 0;
+}
+
+int council_decision_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    return cx_build(app, who, id, decision_build, out, e);
 }
 
 int council_decision_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
@@ -495,24 +425,24 @@ int council_decision_create(nx_app *app, const nx_principal *who, json_t *in, in
     if ((rc = meeting_state(tx, who, meeting, &estate, &community, NULL, NULL, e)) == NX_ENOTFOUND)
         rc = nx_fail(e, NX_EINVAL, "meeting_id", "会议不存在");
     if (rc || (rc = meeting_read(tx, who, meeting, &m, e)))
-        goto fail;
+        goto done;
     bool quorum = json_is_true(json_object_get(m, "quorum_met"));
     json_decref(m);
     store_param pa[] = {P_INT(meeting), P_INT(topic)};
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM council_meeting_topics WHERE meeting_id = $1 AND topic_id = $2",
                             pa, 2, &on_agenda, e)))
-        goto fail;
+        goto done;
     if (!on_agenda) {
         rc = nx_fail(e, NX_EINVAL, "topic_id", "该议题不在本次会议的议程上");
-        goto fail;
+        goto done;
     }
     if (!quorum) {
         rc = nx_fail(e, NX_ECONFLICT, "quorum", "到会议事会成员未达法定人数，不能作出决定");
-        goto fail;
+        goto done;
     }
     store_param pg[] = {P_INT(estate)};
     if ((rc = store_one_int(tx, "SELECT COALESCE(grid_id, 0) FROM estates WHERE id = $1", pg, 1, &grid, e)))
-        goto fail;
+        goto done;
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_ID(grid),   P_INT(estate),       P_INT(meeting),
                        P_INT(topic),     P_TEXT(text), P_TEXT(responsible), P_INT(now)};
@@ -531,36 +461,28 @@ int council_decision_create(nx_app *app, const nx_principal *who, json_t *in, in
                                         (json_int_t)topic, "meeting_id", (json_int_t)meeting, "estate_id",
                                         (json_int_t)estate),
                               e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* The decision's estate, community, topic and status in who's scope, on tx. */
 static int decision_state(store_tx *tx, const nx_principal *who, int64_t id, int64_t *estate, int64_t *community,
                           int64_t *topic, char status[16], int64_t *problem, nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, "SELECT d.estate_id, d.community_id, d.topic_id, d.status, d.problem_id, d.grid_id FROM "
-                  "council_decisions d WHERE 1 = 1");
-    sqlq_add(&q, " AND d.id = $%d", P_INT(id));
-    cx_scope_q(who, "d.", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = cx_first(tx, who, "SELECT d.estate_id, d.community_id, d.topic_id, d.status, d.problem_id FROM "
+                               "council_decisions d WHERE 1 = 1", "d.", id, "决定不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "决定不存在", e)) == 0) {
-        *estate = store_int(r, 0);
-        *community = store_int(r, 1);
-        *topic = store_int(r, 2);
-        snprintf(status, 16, "%s", store_text(r, 3) ? store_text(r, 3) : "");
-        if (problem)
-            *problem = store_int(r, 4);
-    }
+    *estate = store_int(r, 0);
+    *community = store_int(r, 1);
+    *topic = store_int(r, 2);
+    snprintf(status, 16, "%s", store_text(r, 3) ? store_text(r, 3) : "");
+    if (problem)
+        *problem = store_int(r, 4);
     store_rows_free(r);
-    return rc;
+    return 0;
 }
 
 int council_decision_progress(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -583,10 +505,10 @@ int council_decision_progress(nx_app *app, const nx_principal *who, int64_t id, 
     int64_t estate, community, topic, pid = 0;
     char status[16];
     if ((rc = decision_state(tx, who, id, &estate, &community, &topic, status, NULL, e)))
-        goto fail;
+        goto done;
     if (strcmp(status, "done") == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "该决定已落实完毕");
-        goto fail;
+        goto done;
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(id),  P_TEXT(title), P_TEXT(responsible), P_TEXT(due), P_INT(done || complete ? 1 : 0),
@@ -599,7 +521,7 @@ int council_decision_progress(nx_app *app, const nx_principal *who, int64_t id, 
                               json_pack("{s:I, s:I, s:I, s:b}", "decision_id", (json_int_t)id, "estate_id",
                                         (json_int_t)estate, "progress_id", (json_int_t)pid, "done", done || complete),
                               e)))
-        goto fail;
+        goto done;
     if (complete) {
         store_param pc[] = {P_INT(id), P_INT(now), P_INT(topic)};
         if ((rc = store_exec(tx, "UPDATE council_decisions SET status = 'done', done_at = $2 WHERE id = $1 AND $3 > 0",
@@ -610,12 +532,10 @@ int council_decision_progress(nx_app *app, const nx_principal *who, int64_t id, 
                                   json_pack("{s:I, s:I, s:I}", "decision_id", (json_int_t)id, "topic_id",
                                             (json_int_t)topic, "estate_id", (json_int_t)estate),
                                   e)))
-            goto fail;
+            goto done;
     }
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int council_decision_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -635,10 +555,10 @@ int council_decision_rate(nx_app *app, const nx_principal *who, int64_t id, json
     int64_t estate, community, topic;
     char status[16];
     if ((rc = decision_state(tx, who, id, &estate, &community, &topic, status, NULL, e)))
-        goto fail;
+        goto done;
     if (strcmp(status, "done")) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "决定尚未落实，落实后再评议");
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_INT(id), P_INT(who->resident_id), P_INT(rating), P_TEXT(note), P_INT(clock_now_ms())};
     rc = store_exec(tx,
@@ -647,12 +567,8 @@ int council_decision_rate(nx_app *app, const nx_principal *who, int64_t id, json
                     p, 5, NULL, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "", "您已评议过");
-    if (rc)
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int council_decision_problem(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -708,41 +624,30 @@ int council_decision_photo(nx_app *app, const nx_principal *who, int64_t id, con
     int rc = cx_need_staff(who, e);
     if (rc)
         return rc;
-    size_t max = (size_t)app->cfg->max_upload;
-    if (len == 0)
-        return nx_fail(e, NX_EINVAL, "file", "请上传照片");
-    if (len > max)
-        return nx_fail(e, NX_ETOOBIG, "file", "照片过大（上限 %zu 字节）", max);
-    const upload_type *type = upload_sniff(data, len, PHOTO_TYPES);
-    if (!type)
-        return nx_fail(e, NX_EUNSUPP, "file", "只接受 JPEG、PNG 或 WebP 图片");
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     char name[UPLOAD_NAME_MAX] = "";
-    unsigned char *clean = NULL;
-    size_t clean_n = 0;
+    const upload_type *type = NULL;
+    /* the file is judged first (empty, too large, not a picture), then the decision */
+    if ((rc = upload_accept(app->cfg->data_dir, app->keys, data, len, (size_t)app->cfg->max_upload, PHOTO_TYPES, &type,
+                            name, e)))
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
+        upload_remove(app->cfg->data_dir, name);
+        return rc;
+    }
     int64_t estate, community, topic;
     char status[16];
-    if ((rc = decision_state(tx, who, id, &estate, &community, &topic, status, NULL, e)) ||
-        (rc = upload_clean(type, data, len, &clean, &clean_n, e)) ||
-        (rc = upload_save(app->cfg->data_dir, app->keys, clean, clean_n, max, type->ext, name, e)))
-        goto fail;
-    store_param p[] = {P_INT(id), P_TEXT(name), P_TEXT(type->mime), P_INT((int64_t)clean_n), P_ID(who->user_id),
+    store_param p[] = {P_INT(id), P_TEXT(name), P_TEXT(type->mime), P_INT((int64_t)len), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
+    if ((rc = decision_state(tx, who, id, &estate, &community, &topic, status, NULL, e)) ||
+        (rc = store_one_int(tx,
                             "INSERT INTO council_photos (decision_id, file_name, content_type, size, user_id, created_at) "
                             "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                             p, 6, photo, e)))
-        goto fail;
-    free(clean);
-    if ((rc = store_commit(tx, e)))
-        upload_remove(app->cfg->data_dir, name);
-    return rc;
-fail:
-    free(clean);
-    store_rollback(tx);
-    if (name[0])
+        store_rollback(tx);
+    else
+        rc = store_commit(tx, e);
+    if (rc)
         upload_remove(app->cfg->data_dir, name);
     return rc;
 }
@@ -753,29 +658,11 @@ int council_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigne
     int rc = cx_can_read(who, e);
     if (rc)
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
     sqlq q;
     sqlq_init(&q, "SELECT p.file_name, p.content_type FROM council_photos p JOIN council_decisions d ON d.id = "
                   "p.decision_id WHERE 1 = 1");
     sqlq_add(&q, " AND p.id = $%d", P_INT(id));
     cx_scope_q(who, "d.", &q);
-    store_rows *r;
-    char name[UPLOAD_NAME_MAX] = "";
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        if ((rc = store_first(r, "照片不存在", e)) == 0) {
-            snprintf(name, sizeof name, "%s", store_text(r, 0) ? store_text(r, 0) : "");
-            snprintf(ctype, 32, "%s", store_text(r, 1) ? store_text(r, 1) : "application/octet-stream");
-        }
-        store_rows_free(r);
-    }
-    store_rollback(tx);
-    if (rc)
-        return rc;
-    unsigned char *buf = NULL;
-    if (upload_read(app->cfg->data_dir, app->keys, name, (size_t)app->cfg->max_upload, &buf, n) != 0)
-        return nx_fail(e, NX_EIO, "", "照片无法读取");
-    *data = buf;
-    return 0;
+    return upload_read_first(app->db, &q, "照片不存在", app->cfg->data_dir, app->keys, (size_t)app->cfg->max_upload,
+                             data, n, ctype, e);
 }

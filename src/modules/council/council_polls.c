@@ -53,42 +53,15 @@ static json_t *poll_row(store_rows *r)
 
 int council_poll_list(nx_app *app, const nx_principal *who, const council_filter *f, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, POLL_SELECT);
-    cx_scope_q(who, "p.", &q);
-    if (f->estate_id)
-        sqlq_add(&q, " AND p.estate_id = $%d", P_INT(f->estate_id));
-    if (f->community_id)
-        sqlq_add(&q, " AND p.community_id = $%d", P_INT(f->community_id));
-    if (f->decision_id)
-        sqlq_add(&q, " AND p.decision_id = $%d", P_INT(f->decision_id));
-    if (f->status && *f->status)
-        sqlq_add(&q, " AND p.status = $%d", P_TEXT(f->status));
-    if (f->after)
-        sqlq_add(&q, " AND p.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY p.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = poll_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    store_page_spec s = {.row = poll_row};
+    return cx_page(app, who, POLL_SELECT, "p.", f, true, &s, out, e);
 }
 
 /* The poll row in who's scope, on tx. */
 static int poll_read(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, POLL_SELECT);
-    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
-    cx_scope_q(who, "p.", &q);
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "表决不存在", e)) == 0 && !(*out = poll_row(r)))
-        rc = nx_fail(e, NX_ENOMEM, "", "无法生成结果");
-    store_rows_free(r);
-    return rc;
+    store_page_spec s = {.row = poll_row};
+    return cx_get(tx, who, POLL_SELECT, "p.", id, &s, "表决不存在", out, e);
 }
 
 /* The electorate's condition on residents r (and council members) of estate $N, adults born on or
@@ -128,17 +101,14 @@ static int count_electorate(store_tx *tx, const char *electorate, int64_t estate
     return cx_int(tx, &q, n, e);
 }
 
-int council_poll_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+/* The poll with whether the reader voted and may vote (a store_build_fn). */
+static int poll_build(store_tx *tx, const void *ctx, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
+    const nx_principal *who = ctx;
+    int rc = poll_read(tx, who, id, out, e);
+    json_t *o = *out;
     if (rc)
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    json_t *o = NULL;
-    if ((rc = poll_read(tx, who, id, &o, e)))
-        goto done;
     bool voted = false, may = false;
     if (who->resident_id && !cx_staff(who)) {
         sqlq q;
@@ -149,18 +119,17 @@ int council_poll_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
         if ((rc = cx_int(tx, &q, &n, e)) ||
             (rc = eligible(tx, json_string_value(json_object_get(o, "electorate")),
                            json_integer_value(json_object_get(o, "estate_id")), who->resident_id, &may, e)))
-            goto done;
+            return rc;
         voted = n > 0;
     }
     json_object_set_new(o, "voted", json_boolean(voted));
     json_object_set_new(o, "eligible_me", json_boolean(may && who->role == ROLE_RESIDENT));
-done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    return 0;
+}
+
+int council_poll_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    return cx_build(app, who, id, poll_build, out, e);
 }
 
 int council_poll_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
@@ -220,7 +189,7 @@ int council_poll_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     if ((rc = cx_one(tx, &q, "community_id:i grid_id:i estate_id:i title:t", "决定不存在", &d, e)) == NX_ENOTFOUND)
         rc = nx_fail(e, NX_EINVAL, "decision_id", "决定不存在");
     if (rc)
-        goto fail;
+        goto done;
     int64_t community = json_integer_value(json_object_get(d, "community_id")),
             grid = json_integer_value(json_object_get(d, "grid_id")),
             estate = json_integer_value(json_object_get(d, "estate_id"));
@@ -237,26 +206,21 @@ int council_poll_create(nx_app *app, const nx_principal *who, json_t *in, int64_
                             "electorate, secret, choices, min_turnout, created_by, created_at) VALUES ($1, $2, $3, $4, "
                             "$5, $6, $7, $8, $9, $10, $11) RETURNING id",
                             p, 11, id, e)))
-        goto fail;
+        goto done;
     for (i = 0; i < nchoices; i++) {
         store_param pt[] = {P_INT(*id), P_INT((int64_t)i)};
         if ((rc = store_exec(tx, "INSERT INTO council_poll_tally (poll_id, choice, votes) VALUES ($1, $2, 0)", pt, 2,
                              NULL, e)))
-            goto fail;
+            goto done;
     }
-    if ((rc = outbox_emit_new(tx, COUNCIL_EV_POLL_OPENED, community, "poll", *id,
-                              json_pack("{s:I, s:I, s:I, s:s}", "poll_id", (json_int_t)*id, "decision_id",
-                                        (json_int_t)decision, "estate_id", (json_int_t)estate, "electorate", electorate),
-                              e)))
-        goto fail;
+    rc = outbox_emit_new(tx, COUNCIL_EV_POLL_OPENED, community, "poll", *id,
+                         json_pack("{s:I, s:I, s:I, s:s}", "poll_id", (json_int_t)*id, "decision_id",
+                                   (json_int_t)decision, "estate_id", (json_int_t)estate, "electorate", electorate),
+                         e);
+done:
     json_decref(d);
     free(ctext);
-    return store_commit(tx, e);
-fail:
-    json_decref(d);
-    free(ctext);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int council_poll_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -280,10 +244,10 @@ int council_poll_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *
         return rc;
     json_t *p = NULL;
     if ((rc = poll_read(tx, who, id, &p, e)))
-        goto fail;
+        goto done;
     if (strcmp(json_string_value(json_object_get(p, "status")), "open") != 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "表决已结束，不能再投票");
-        goto fail;
+        goto done;
     }
     int64_t index = -1;
     size_t i;
@@ -295,16 +259,16 @@ int council_poll_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *
     }
     if (index < 0) {
         rc = nx_fail(e, NX_EINVAL, "choice", "没有这个选项");
-        goto fail;
+        goto done;
     }
     bool ok = false, secret = json_is_true(json_object_get(p, "secret"));
     if ((rc = eligible(tx, json_string_value(json_object_get(p, "electorate")),
                        json_integer_value(json_object_get(p, "estate_id")), resident, &ok, e)))
-        goto fail;
+        goto done;
     if (!ok) {
         rc = staff ? nx_fail(e, NX_EINVAL, "resident_id", "该居民不在本次表决的投票范围内")
                    : nx_fail(e, NX_EPERM, "", "您不在本次表决的投票范围内");
-        goto fail;
+        goto done;
     }
     store_param pr[] = {P_INT(id), P_INT(resident), P_TEXT(staff ? "paper" : "online"), secret ? P_NULL : P_INT(index)};
     rc = store_exec(tx, "INSERT INTO council_poll_register (poll_id, resident_id, via, choice) VALUES ($1, $2, $3, $4)",
@@ -317,13 +281,10 @@ int council_poll_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *
                                "UPDATE council_poll_tally SET votes = votes + CASE WHEN choice = $2 THEN 1 ELSE 0 END "
                                "WHERE poll_id = $1",
                                pt, 2, NULL, e)))
-        goto fail;
+        goto done;
+done:
     json_decref(p);
-    return store_commit(tx, e);
-fail:
-    json_decref(p);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int council_poll_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -337,10 +298,10 @@ int council_poll_close(nx_app *app, const nx_principal *who, int64_t id, json_t 
         return rc;
     json_t *p = NULL;
     if ((rc = poll_read(tx, who, id, &p, e)))
-        goto fail;
+        goto done;
     if (strcmp(json_string_value(json_object_get(p, "status")), "open") != 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "表决已结束");
-        goto fail;
+        goto done;
     }
     int64_t estate = json_integer_value(json_object_get(p, "estate_id")),
             community = json_integer_value(json_object_get(p, "community_id")),
@@ -349,7 +310,7 @@ int council_poll_close(nx_app *app, const nx_principal *who, int64_t id, json_t 
     store_param pi[] = {P_INT(id)};
     if ((rc = count_electorate(tx, json_string_value(json_object_get(p, "electorate")), estate, &n, e)) ||
         (rc = store_one_int(tx, "SELECT COUNT(*) FROM council_poll_register WHERE poll_id = $1", pi, 1, &ballots, e)))
-        goto fail;
+        goto done;
     bool valid = n > 0 && ballots * 100 >= min * n;
     store_param pc[] = {P_INT(id), P_INT(n), P_INT(ballots), P_INT(valid ? 1 : 0), P_INT(clock_now_ms())};
     if ((rc = store_exec(tx,
@@ -361,25 +322,19 @@ int council_poll_close(nx_app *app, const nx_principal *who, int64_t id, json_t 
                                         (json_int_t)decision, "estate_id", (json_int_t)estate, "valid", valid,
                                         "ballots", (json_int_t)ballots, "eligible", (json_int_t)n),
                               e)))
-        goto fail;
+        goto done;
+done:
     json_decref(p);
-    return store_commit(tx, e);
-fail:
-    json_decref(p);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
-int council_poll_result(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+/* The result: counts once closed, the register for staff (a store_build_fn). */
+static int result_build(store_tx *tx, const void *ctx, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = cx_can_read(who, e);
+    const nx_principal *who = ctx;
+    json_t *p = NULL, *o = *out = json_object();
+    int rc = poll_read(tx, who, id, &p, e);
     if (rc)
-        return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
-    json_t *p = NULL, *o = json_object();
-    if ((rc = poll_read(tx, who, id, &p, e)))
         goto done;
     bool closed = strcmp(json_string_value(json_object_get(p, "status")), "closed") == 0,
          secret = json_is_true(json_object_get(p, "secret"));
@@ -445,11 +400,11 @@ int council_poll_result(nx_app *app, const nx_principal *who, int64_t id, json_t
             goto done;
     }
 done:
-    store_rollback(tx);
     json_decref(p);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
     return rc;
+}
+
+int council_poll_result(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    return cx_build(app, who, id, result_build, out, e);
 }

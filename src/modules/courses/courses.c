@@ -118,11 +118,8 @@ int courses_list(nx_app *app, const nx_principal *who, const courses_filter *f, 
     sqlq q, count;
     course_where(&q, COURSE_SELECT, who, f);
     course_where(&count, "SELECT COUNT(*) FROM courses c WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND c.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY c.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = course_row_json};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "c.", f->after, false, &s, out, e);
 }
 
 int courses_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -328,17 +325,17 @@ int courses_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id
             community = who->community_id;
         if (!community) {
             rc = nx_fail(e, NX_EINVAL, "community_id", "请选择社区");
-            goto fail;
+            goto done;
         }
         if (!perm_covers(who, tx, community, 0)) {
             rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在或不在管辖范围内");
-            goto fail;
+            goto done;
         }
         manager = true;
     } else {
         store_param p[] = {P_INT(who->resident_id)};
         if ((rc = store_one_int(tx, "SELECT community_id FROM residents WHERE id = $1", p, 1, &community, e)))
-            goto fail;
+            goto done;
         if (!teacher_res)
             teacher_res = who->resident_id;
     }
@@ -346,20 +343,20 @@ int courses_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id
         store_param p[] = {P_INT(teacher_res), P_INT(community)};
         int64_t n = 0;
         if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM residents WHERE id = $1 AND community_id = $2", p, 2, &n, e)))
-            goto fail;
+            goto done;
         if (!n) {
             rc = nx_fail(e, NX_EINVAL, "teacher_resident_id", "授课居民不在本社区");
-            goto fail;
+            goto done;
         }
     }
     if (venue) {
         store_param p[] = {P_INT(venue), P_INT(community)};
         int64_t n = 0;
         if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM venues WHERE id = $1 AND community_id = $2", p, 2, &n, e)))
-            goto fail;
+            goto done;
         if (!n) {
             rc = nx_fail(e, NX_EINVAL, "venue_id", "活动室不在本社区");
-            goto fail;
+            goto done;
         }
     }
     int64_t now = clock_now_ms();
@@ -374,25 +371,23 @@ int courses_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id
                             "newcomer_quota, status, proposed_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
                             "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
                             p, 18, id, e)))
-        goto fail;
+        goto done;
     for (size_t i = 0; i < nsessions; i++) {
         store_param s[] = {P_INT(*id), P_INT(sessions[i].s), P_INT(sessions[i].e),
                            P_TEXT(sessions[i].topic ? sessions[i].topic : "")};
         if ((rc = store_exec(tx, "INSERT INTO course_sessions (course_id, starts_at, ends_at, topic) VALUES ($1, $2, $3, $4)",
                              s, 4, NULL, e)))
-            goto fail;
+            goto done;
     }
     if (manager && (rc = book_room(tx, who, *id, e)))
-        goto fail;
+        goto done;
     if (!manager &&
         (rc = outbox_emit_new(tx, COURSES_EV_PROPOSED, community, "course", *id,
                               json_pack("{s:I, s:I}", "course_id", (json_int_t)*id, "proposed_by", (json_int_t)who->user_id),
                               e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int courses_decide(nx_app *app, const nx_principal *who, int64_t id, const char *action, json_t *in, nx_err *e)
@@ -409,31 +404,29 @@ int courses_decide(nx_app *app, const nx_principal *who, int64_t id, const char 
         return rc;
     course_row c;
     if ((rc = courses_load(tx, who, id, &c, e)))
-        goto fail;
+        goto done;
     if (!courses_manages(who, tx, c.community_id)) {
         rc = nx_fail(e, NX_EPERM, "", "无权审批该课程");
-        goto fail;
+        goto done;
     }
     const char *to = strcmp(action, "approve") == 0 ? "approved" : strcmp(action, "reject") == 0 ? "rejected" : "cancelled";
     bool ok = strcmp(to, "cancelled") == 0 ? strcmp(c.status, "cancelled") != 0 && strcmp(c.status, "rejected") != 0
                                            : strcmp(c.status, "proposed") == 0;
     if (!ok) {
         rc = nx_fail(e, NX_ECONFLICT, "", "课程当前状态不能这样处理");
-        goto fail;
+        goto done;
     }
     /* An approved course takes its room for its sessions; a cancelled one gives the time back. */
     int released = 0;
     if (strcmp(to, "approved") == 0 && (rc = book_room(tx, who, id, e)))
-        goto fail;
+        goto done;
     if (strcmp(to, "cancelled") == 0 && (rc = venues_release_course(tx, id, clock_now_ms(), &released, e)))
-        goto fail;
+        goto done;
     store_param p[] = {P_TEXT(to), P_TEXT(note ? note : ""), P_INT(clock_now_ms()), P_INT(id)};
     if ((rc = store_exec(tx, "UPDATE courses SET status = $1, review_note = $2, updated_at = $3 WHERE id = $4", p, 4, NULL, e)) ||
         (rc = outbox_emit_new(tx, COURSES_EV_DECIDED, c.community_id, "course", id,
                               json_pack("{s:I, s:s}", "course_id", (json_int_t)id, "status", to), e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }

@@ -251,10 +251,10 @@ int courses_withdraw(nx_app *app, const nx_principal *who, int64_t enrolment, nx
     store_rows *r;
     if ((rc = store_query(tx, "SELECT course_id, community_id, resident_id, status FROM course_enrolments WHERE id = $1",
                           p, 1, &r, e)))
-        goto fail;
+        goto done;
     if ((rc = store_first(r, "报名记录不存在", e))) {
         store_rows_free(r);
-        goto fail;
+        goto done;
     }
     int64_t course = store_int(r, 0), community = store_int(r, 1), resident = store_int(r, 2);
     char status[16];
@@ -263,26 +263,24 @@ int courses_withdraw(nx_app *app, const nx_principal *who, int64_t enrolment, nx
     if (!courses_manages(who, tx, community) && !(who->resident_id && who->resident_id == resident &&
                                                    perm_has(who, RIGHT_SELF))) {
         rc = nx_fail(e, NX_ENOTFOUND, "", "报名记录不存在");
-        goto fail;
+        goto done;
     }
     if (strcmp(status, "withdrawn") == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "", "已经退课");
-        goto fail;
+        goto done;
     }
     store_param u[] = {P_INT(clock_now_ms()), P_INT(enrolment)};
     if ((rc = store_exec(tx, "UPDATE course_enrolments SET status = 'withdrawn', wait_pos = NULL, updated_at = $1 WHERE id = $2",
                          u, 2, NULL, e)))
-        goto fail;
+        goto done;
     if (strcmp(status, "enrolled") == 0) {
         store_param c[] = {P_INT(course)};
         if ((rc = store_exec(tx, "UPDATE courses SET enrolled = enrolled - 1 WHERE id = $1 AND enrolled > 0", c, 1, NULL, e)) ||
             (rc = promote(tx, course, community, e)))
-            goto fail;
+            goto done;
     }
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int courses_enrolments(nx_app *app, const nx_principal *who, int64_t course, json_t **out, nx_err *e)
@@ -663,10 +661,10 @@ int courses_leave(nx_app *app, const nx_principal *who, int64_t session, json_t 
     if ((rc = session_course(tx, who, session, &c, &starts, e)) ||
         (rc = acting_resident(tx, who, courses_manages(who, tx, c.community_id), asked ? asked : who->resident_id,
                               &resident, e)))
-        goto fail;
+        goto done;
     if (starts <= now) {
         rc = nx_fail(e, NX_ECONFLICT, "", "课程已开始，不能请假");
-        goto fail;
+        goto done;
     }
     store_param k[] = {P_INT(c.id), P_INT(resident)};
     rc = store_one_int(tx, "SELECT id FROM course_enrolments WHERE course_id = $1 AND resident_id = $2 AND status = 'enrolled'",
@@ -674,18 +672,15 @@ int courses_leave(nx_app *app, const nx_principal *who, int64_t session, json_t 
     if (rc == NX_ENOTFOUND)
         rc = nx_fail(e, NX_ECONFLICT, "", "没有在读的报名，无需请假");
     if (rc)
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(session), P_INT(eid), P_TEXT(note ? note : ""), P_INT(now)};
-    if ((rc = store_exec(tx,
-                         "INSERT INTO course_attendance (session_id, enrolment_id, status, note, updated_at) VALUES ($1, "
-                         "$2, 'leave', $3, $4) ON CONFLICT (session_id, enrolment_id) DO UPDATE SET status = 'leave', "
-                         "note = excluded.note, updated_at = excluded.updated_at",
-                         p, 4, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_exec(tx,
+                    "INSERT INTO course_attendance (session_id, enrolment_id, status, note, updated_at) VALUES ($1, "
+                    "$2, 'leave', $3, $4) ON CONFLICT (session_id, enrolment_id) DO UPDATE SET status = 'leave', "
+                    "note = excluded.note, updated_at = excluded.updated_at",
+                    p, 4, NULL, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 int courses_feedback(nx_app *app, const nx_principal *who, int64_t course, json_t *in, nx_err *e)
@@ -705,14 +700,14 @@ int courses_feedback(nx_app *app, const nx_principal *who, int64_t course, json_
     course_row c;
     int64_t seated = 0;
     if ((rc = courses_load(tx, who, course, &c, e)))
-        goto fail;
+        goto done;
     store_param k[] = {P_INT(course), P_INT(who->resident_id)};
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM course_enrolments WHERE course_id = $1 AND resident_id = $2 AND seated = 1",
                             k, 2, &seated, e)))
-        goto fail;
+        goto done;
     if (!seated) {
         rc = nx_fail(e, NX_ECONFLICT, "", "参加过课程才能评价");
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_INT(course), P_INT(who->resident_id), P_INT(rating), P_TEXT(comment ? comment : ""),
                        P_INT(clock_now_ms())};
@@ -722,10 +717,6 @@ int courses_feedback(nx_app *app, const nx_principal *who, int64_t course, json_
                     p, 5, NULL, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "", "已经评价过");
-    if (rc)
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }

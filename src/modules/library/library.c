@@ -69,11 +69,8 @@ int library_book_list(nx_app *app, const nx_principal *who, const library_filter
     sqlq q, count;
     book_where(&q, "SELECT " BOOK_COLS " FROM books b WHERE 1 = 1", who, f);
     book_where(&count, "SELECT COUNT(*) FROM books b WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND b.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY b.id");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = book_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "b.", f->after, true, &s, out, e);
 }
 
 int library_book_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -155,22 +152,19 @@ int library_book_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     int64_t community = 0, now = clock_now_ms();
     if ((rc = lib_target_community(tx, who, b.community_id, &community, e)) ||
         (rc = isbn_free(tx, community, b.isbn13, 0, e)))
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(community),         P_TEXT(b.isbn13[0] ? b.isbn13 : NULL),
                        P_TEXT(b.title),          P_TEXT(b.author),
                        P_TEXT(b.publisher),      b.has_year ? P_INT(b.year) : P_NULL,
                        P_TEXT(b.subject),        P_TEXT(b.audience ? b.audience : "all"),
                        P_INT(b.large_print),     P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO books (community_id, isbn, title, author, publisher, year, subject, audience, "
-                            "large_print, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) "
-                            "RETURNING id",
-                            p, 10, id, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_one_int(tx,
+                       "INSERT INTO books (community_id, isbn, title, author, publisher, year, subject, audience, "
+                       "large_print, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) "
+                       "RETURNING id",
+                       p, 10, id, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* The community of a row of table (alias "x.") with id in who's scope: NX_ENOTFOUND with missing. */
@@ -200,7 +194,7 @@ int library_book_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     int64_t community = 0;
     if ((rc = find_in_scope(tx, who, "books", id, "图书不存在", NULL, &community, e)) ||
         (rc = isbn_free(tx, community, b.isbn13, id, e)))
-        goto fail;
+        goto done;
     sqlq q;
     sqlq_init(&q, "UPDATE books SET ");
     sqlq_add(&q, "updated_at = $%d", P_INT(clock_now_ms()));
@@ -227,12 +221,9 @@ int library_book_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     if (b.has_large_print)
         sqlq_add(&q, ", large_print = $%d", P_INT(b.large_print));
     sqlq_add(&q, " WHERE id = $%d", P_INT(id));
-    if ((rc = sqlq_exec(tx, &q, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = sqlq_exec(tx, &q, NULL, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- copies ---- */
@@ -283,11 +274,8 @@ int library_copy_list(nx_app *app, const nx_principal *who, const library_filter
     sqlq q, count;
     copy_where(&q, "SELECT " COPY_COLS COPY_FROM, who, f, code);
     copy_where(&count, "SELECT COUNT(*) FROM book_copies c WHERE 1 = 1", who, f, code);
-    if (f->after)
-        sqlq_add(&q, " AND c.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY c.id");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = copy_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "c.", f->after, true, &s, out, e);
 }
 
 int library_copy_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -334,33 +322,31 @@ int library_copy_create(nx_app *app, const nx_principal *who, json_t *in, int64_
         return rc;
     int64_t community = 0, dcomm = 0, now = clock_now_ms(), other = 0;
     if ((rc = find_in_scope(tx, who, "books", book, "图书不存在", "book_id", &community, e)))
-        goto fail;
+        goto done;
     if (donation && (rc = find_in_scope(tx, who, "library_donations", donation, "捐赠记录不存在", "donation_id", &dcomm, e)))
-        goto fail;
+        goto done;
     if (donation && dcomm != community) {
         rc = nx_fail(e, NX_EINVAL, "donation_id", "捐赠记录不属于这本书所在的社区");
-        goto fail;
+        goto done;
     }
     if (!code[0])
         lib_new_code(code);
     store_param cp[] = {P_TEXT(code)};
     if ((rc = store_one_int(tx, "SELECT id FROM book_copies WHERE code = $1", cp, 1, &other, e)) == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "code", "标签号 %s 已被使用", code);
-        goto fail;
+        goto done;
     }
     if (rc != NX_ENOTFOUND)
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(community), P_INT(book), P_TEXT(code), P_TEXT(kind), P_TEXT(shelf), P_ID(donation), P_INT(now)};
     if ((rc = store_one_int(tx,
                             "INSERT INTO book_copies (community_id, book_id, code, kind, status, shelf, donation_id, "
                             "created_at, updated_at) VALUES ($1, $2, $3, $4, 'available', $5, $6, $7, $7) RETURNING id",
                             p, 7, id, e)) ||
         (rc = lib_serve_copy(tx, *id, now, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int library_copy_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -384,14 +370,14 @@ int library_copy_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     int64_t community = 0, now = clock_now_ms();
     char *cur = NULL;
     if ((rc = find_in_scope(tx, who, "book_copies", id, "馆藏不存在", NULL, &community, e)))
-        goto fail;
+        goto done;
     store_param ip[] = {P_INT(id)};
     if ((rc = store_one_text(tx, "SELECT status FROM book_copies WHERE id = $1", ip, 1, &cur, e)))
-        goto fail;
+        goto done;
     bool busy = cur && (strcmp(cur, "on_loan") == 0 || strcmp(cur, "on_hold_shelf") == 0);
     if (busy && (kind || status)) {
         rc = nx_fail(e, NX_ECONFLICT, status ? "status" : "kind", "这册书已借出或在预约架上，请先归还或取消预约");
-        goto fail;
+        goto done;
     }
     sqlq q;
     sqlq_init(&q, "UPDATE book_copies SET ");
@@ -406,17 +392,14 @@ int library_copy_update(nx_app *app, const nx_principal *who, int64_t id, json_t
         sqlq_add(&q, ", status = $%d", P_TEXT(status));
     sqlq_add(&q, " WHERE id = $%d", P_INT(id));
     if ((rc = sqlq_exec(tx, &q, NULL, e)))
-        goto fail;
+        goto done;
     /* back on the shelf (found again, or turned into a shelf copy): the hold queue comes first */
     if (!busy && (status ? strcmp(status, "available") == 0 : (cur && strcmp(cur, "available") == 0)) &&
         (rc = lib_serve_copy(tx, id, now, NULL, e)))
-        goto fail;
+        goto done;
+done:
     free(cur);
-    return store_commit(tx, e);
-fail:
-    free(cur);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- the label sheet ---- */
@@ -586,7 +569,7 @@ int library_category_create(nx_app *app, const nx_principal *who, json_t *in, in
     int64_t community = 0, now = clock_now_ms();
     if ((rc = lib_target_community(tx, who, c.community_id, &community, e)) ||
         (rc = cat_name_free(tx, community, c.name, 0, e)))
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(community), P_TEXT(c.name), P_INT(c.v[0]), P_INT(c.v[1]),
                        P_INT(c.v[2]),    P_INT(c.v[3]),  P_INT(c.is_default), P_INT(now)};
     if ((rc = store_one_int(tx,
@@ -594,11 +577,9 @@ int library_category_create(nx_app *app, const nx_principal *who, json_t *in, in
                             "is_default, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
                             p, 8, id, e)) ||
         (c.is_default && (rc = cat_clear_default(tx, community, *id, e))))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int library_category_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -613,7 +594,7 @@ int library_category_update(nx_app *app, const nx_principal *who, int64_t id, js
     int64_t community = 0;
     if ((rc = find_in_scope(tx, who, "library_categories", id, "读者类别不存在", NULL, &community, e)) ||
         (rc = cat_name_free(tx, community, c.name, id, e)))
-        goto fail;
+        goto done;
     sqlq q;
     sqlq_init(&q, "UPDATE library_categories SET ");
     sqlq_add(&q, "updated_at = $%d", P_INT(clock_now_ms()));
@@ -626,11 +607,9 @@ int library_category_update(nx_app *app, const nx_principal *who, int64_t id, js
         sqlq_add(&q, ", is_default = $%d", P_INT(c.is_default));
     sqlq_add(&q, " WHERE id = $%d", P_INT(id));
     if ((rc = sqlq_exec(tx, &q, NULL, e)) || (c.has_default && c.is_default && (rc = cat_clear_default(tx, community, id, e))))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- readers ---- */
@@ -695,36 +674,34 @@ int library_reader_update(nx_app *app, const nx_principal *who, int64_t resident
     if (rc == NX_EINVAL) /* the path names the reader: an unknown one is "not found" */
         rc = nx_fail(e, NX_ENOTFOUND, "", "%s", e->msg);
     if (rc)
-        goto fail;
+        goto done;
     if (category) {
         int64_t ccomm = 0;
         store_param cp[] = {P_INT(category)};
         rc = store_one_int(tx, "SELECT community_id FROM library_categories WHERE id = $1", cp, 1, &ccomm, e);
         if (rc == NX_ENOTFOUND || (rc == 0 && ccomm != rd.community_id)) {
             rc = nx_fail(e, NX_EINVAL, "category_id", "读者类别不存在或不属于该读者的社区");
-            goto fail;
+            goto done;
         }
         if (rc)
-            goto fail;
+            goto done;
         store_param p[] = {P_INT(category), P_INT(now), P_INT(resident_id)};
         if ((rc = store_exec(tx, "UPDATE library_readers SET category_id = $1, updated_at = $2 WHERE resident_id = $3",
                              p, 3, NULL, e)))
-            goto fail;
+            goto done;
     }
     if (unblock) {
         store_param p[] = {P_INT(now), P_INT(resident_id)};
         if ((rc = store_exec(tx, "UPDATE library_readers SET blocked_until = 0, updated_at = $1 WHERE resident_id = $2",
                              p, 2, NULL, e)))
-            goto fail;
+            goto done;
     }
     if ((category || unblock) &&
         (rc = audit_write_new(tx, who, unblock ? "unblock" : "update", "library_reader", resident_id, rd.community_id,
                               json_pack("{s:b, s:b}", "category", category != 0, "unblock", unblock), e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- donations ---- */
@@ -753,11 +730,8 @@ int library_donation_list(nx_app *app, const nx_principal *who, const library_fi
         sqlq_add(&q, " AND d.community_id = $%d", P_INT(f->community_id));
         sqlq_add(&count, " AND d.community_id = $%d", P_INT(f->community_id));
     }
-    if (f->after)
-        sqlq_add(&q, " AND d.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY d.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = don_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "d.", f->after, false, &s, out, e);
 }
 
 int library_donation_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -807,25 +781,22 @@ int library_donation_create(nx_app *app, const nx_principal *who, json_t *in, in
         if (rc == NX_ENOTFOUND)
             rc = nx_fail(e, NX_EINVAL, "donor_resident_id", "捐赠的居民不存在");
         if (rc)
-            goto fail;
+            goto done;
         if (given && given != community) {
             rc = nx_fail(e, NX_EINVAL, "community_id", "捐赠的居民不属于这个社区");
-            goto fail;
+            goto done;
         }
     } else if ((rc = lib_target_community(tx, who, given, &community, e))) {
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_INT(community), P_ID(donor), P_TEXT(label), P_INT(books), P_TEXT(note), P_TEXT(on),
                        P_ID(who->user_id), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO library_donations (community_id, donor_resident_id, donor_label, books, note, "
-                            "received_on, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                            p, 8, id, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_one_int(tx,
+                       "INSERT INTO library_donations (community_id, donor_resident_id, donor_label, books, note, "
+                       "received_on, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                       p, 8, id, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- figures ---- */

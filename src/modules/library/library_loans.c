@@ -83,11 +83,8 @@ int library_loan_list(nx_app *app, const nx_principal *who, const library_filter
     loan_filters(&q, who, f, now);
     sqlq_init(&count, "SELECT COUNT(*) FROM book_loans l WHERE 1 = 1");
     loan_filters(&count, who, f, now);
-    if (f->after)
-        sqlq_add(&q, " AND l.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY l.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = loan_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "l.", f->after, false, &s, out, e);
 }
 
 int library_loan_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -153,38 +150,38 @@ int library_loan_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     copy_at c;
     lib_reader rd;
     if ((rc = copy_by_code(tx, who, code, &c, e)) || (rc = lib_reader_load(tx, who, resident, "resident_id", now, &rd, e)))
-        goto fail;
+        goto done;
     if (strcmp(c.status, "on_loan") == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "code", "这册书（%s）已借出，尚未归还，不能再借", code);
-        goto fail;
+        goto done;
     }
     if (strcmp(c.status, "lost") == 0 || strcmp(c.status, "withdrawn") == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "code", "这册书（%s）已登记为遗失或剔除", code);
-        goto fail;
+        goto done;
     }
     if (strcmp(c.status, "on_hold_shelf") == 0) {
         store_param hp[] = {P_INT(c.id)};
         store_rows *r;
         if ((rc = store_query(tx, "SELECT id, resident_id FROM book_holds WHERE copy_id = $1 AND status = 'ready'", hp, 1,
                               &r, e)))
-            goto fail;
+            goto done;
         if (store_row(r)) {
             hold = store_int(r, 0);
             holder = store_int(r, 1);
         }
         if ((rc = store_rows_end(r, e)))
-            goto fail;
+            goto done;
         if (hold && holder != resident) {
             rc = nx_fail(e, NX_ECONFLICT, "code", "这册书在预约架上，为其他读者保留");
-            goto fail;
+            goto done;
         }
     }
     if ((rc = lib_reader_check_block(&rd, now, "resident_id", e)))
-        goto fail;
+        goto done;
     if (rd.open_loans >= rd.max_loans) {
         rc = nx_fail(e, NX_ECONFLICT, "resident_id", "该读者已借 %lld 本，达到上限（%lld 本）", (long long)rd.open_loans,
                      (long long)rd.max_loans);
-        goto fail;
+        goto done;
     }
     int64_t changed = 0;
     store_param up[] = {P_INT(now), P_INT(c.id)};
@@ -192,10 +189,10 @@ int library_loan_create(nx_app *app, const nx_principal *who, json_t *in, int64_
                          "UPDATE book_copies SET status = 'on_loan', updated_at = $1 WHERE id = $2 "
                          "AND status IN ('available', 'on_hold_shelf')",
                          up, 2, &changed, e)))
-        goto fail;
+        goto done;
     if (changed == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "code", "这册书（%s）刚被借出，不能再借", code);
-        goto fail;
+        goto done;
     }
     int64_t due = now + rd.loan_days * LIBRARY_DAY_MS;
     store_param lp[] = {P_INT(c.community_id), P_ID(rd.grid_id), P_INT(c.id), P_INT(c.book_id), P_INT(resident),
@@ -207,18 +204,15 @@ int library_loan_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     if (rc == NX_ECONFLICT) /* book_loans_open: the copy has an open loan */
         rc = nx_fail(e, NX_ECONFLICT, "code", "这册书（%s）已借出，尚未归还，不能再借", code);
     if (rc)
-        goto fail;
+        goto done;
     /* the reader's hold of this title is fulfilled: the copy kept for them, or one taken from the shelf */
     store_param fp[] = {P_INT(now), P_INT(c.book_id), P_INT(resident)};
-    if ((rc = store_exec(tx,
-                         "UPDATE book_holds SET status = 'fulfilled', closed_at = $1 WHERE book_id = $2 AND resident_id = $3 "
-                         "AND status IN ('waiting', 'ready')",
-                         fp, 3, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_exec(tx,
+                    "UPDATE book_holds SET status = 'fulfilled', closed_at = $1 WHERE book_id = $2 AND resident_id = $3 "
+                    "AND status IN ('waiting', 'ready')",
+                    fp, 3, NULL, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* Return loan id on tx. */
@@ -304,17 +298,15 @@ int library_loan_return_code(nx_app *app, const nx_principal *who, json_t *in, i
     copy_at c;
     int64_t now = clock_now_ms();
     if ((rc = copy_by_code(tx, who, code, &c, e)))
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(c.id)};
     rc = store_one_int(tx, "SELECT id FROM book_loans WHERE copy_id = $1 AND returned_at IS NULL", p, 1, id, e);
     if (rc == NX_ENOTFOUND)
         rc = nx_fail(e, NX_ECONFLICT, "code", "这册书（%s）没有借出，无需归还", code);
     if (rc || (rc = do_return(tx, who, *id, now, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int library_loan_renew(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -334,7 +326,7 @@ int library_loan_renew(nx_app *app, const nx_principal *who, int64_t id, json_t 
     perm_scope_q(who, "l.", "resident_id", &q);
     store_rows *r;
     if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
+        goto done;
     if ((rc = store_first(r, "借阅记录不存在", e)) == 0) {
         resident = store_int(r, 0);
         due = store_int(r, 1);
@@ -344,43 +336,40 @@ int library_loan_renew(nx_app *app, const nx_principal *who, int64_t id, json_t 
     }
     store_rows_free(r);
     if (rc)
-        goto fail;
+        goto done;
     lib_reader rd;
     if (returned) {
         rc = nx_fail(e, NX_ECONFLICT, "", "这笔借阅已经归还");
-        goto fail;
+        goto done;
     }
     if (due < now) {
         rc = nx_fail(e, NX_ECONFLICT, "", "已经逾期，不能续借，请尽快归还");
-        goto fail;
+        goto done;
     }
     if ((rc = lib_reader_load(tx, who, resident, "resident_id", now, &rd, e)))
-        goto fail;
+        goto done;
     if (renewals >= rd.renewals) {
         rc = nx_fail(e, NX_ECONFLICT, "", "续借次数已用完（每本可续借 %lld 次）", (long long)rd.renewals);
-        goto fail;
+        goto done;
     }
     store_param bp[] = {P_INT(book)};
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM book_holds WHERE book_id = $1 AND status = 'waiting'", bp, 1,
                             &waiting, e)))
-        goto fail;
+        goto done;
     if (waiting > 0) {
         rc = nx_fail(e, NX_ECONFLICT, "", "有 %lld 位读者在排队预约这本书，不能续借", (long long)waiting);
-        goto fail;
+        goto done;
     }
     int64_t next = now + rd.loan_days * LIBRARY_DAY_MS;
     if (next < due)
         next = due;
     store_param p[] = {P_INT(next), P_INT(id)};
-    if ((rc = store_exec(tx,
-                         "UPDATE book_loans SET due_at = $1, renewals = renewals + 1, reminded_at = NULL "
-                         "WHERE id = $2 AND returned_at IS NULL",
-                         p, 2, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_exec(tx,
+                    "UPDATE book_loans SET due_at = $1, renewals = renewals + 1, reminded_at = NULL "
+                    "WHERE id = $2 AND returned_at IS NULL",
+                    p, 2, NULL, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- holds ---- */
@@ -434,11 +423,8 @@ int library_hold_list(nx_app *app, const nx_principal *who, const library_filter
     sqlq_init(&count, "SELECT COUNT(*) FROM book_holds h WHERE 1 = 1");
     if ((rc = hold_filters(&q, who, f, e)) || (rc = hold_filters(&count, who, f, e)))
         return rc;
-    if (f->after)
-        sqlq_add(&q, " AND h.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY h.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = hold_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "h.", f->after, false, &s, out, e);
 }
 
 int library_hold_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -486,38 +472,38 @@ int library_hold_create(nx_app *app, const nx_principal *who, json_t *in, int64_
         rc = nx_fail(e, NX_EINVAL, "book_id", "图书不存在");
     if (rc || (rc = lib_reader_load(tx, who, resident, "resident_id", now, &rd, e)) ||
         (rc = lib_reader_check_block(&rd, now, "resident_id", e)))
-        goto fail;
+        goto done;
     store_param bp[] = {P_INT(book)};
     if ((rc = store_one_int(tx,
                             "SELECT COUNT(*) FROM book_copies WHERE book_id = $1 AND kind = 'shelf' "
                             "AND status NOT IN ('lost', 'withdrawn')",
                             bp, 1, &n, e)))
-        goto fail;
+        goto done;
     if (n == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "book_id", "这本书没有可预约的在架馆藏");
-        goto fail;
+        goto done;
     }
     store_param rp[] = {P_INT(book), P_INT(resident)};
     if ((rc = store_one_int(tx,
                             "SELECT COUNT(*) FROM book_holds WHERE book_id = $1 AND resident_id = $2 "
                             "AND status IN ('waiting', 'ready')",
                             rp, 2, &n, e)))
-        goto fail;
+        goto done;
     if (n > 0) {
         rc = nx_fail(e, NX_ECONFLICT, "book_id", "已经预约过这本书");
-        goto fail;
+        goto done;
     }
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM book_loans WHERE book_id = $1 AND resident_id = $2 "
                                 "AND returned_at IS NULL",
                             rp, 2, &n, e)))
-        goto fail;
+        goto done;
     if (n > 0) {
         rc = nx_fail(e, NX_ECONFLICT, "book_id", "这本书正借在该读者手上");
-        goto fail;
+        goto done;
     }
     if (rd.active_holds >= rd.max_holds) {
         rc = nx_fail(e, NX_ECONFLICT, "resident_id", "最多同时预约 %lld 本", (long long)rd.max_holds);
-        goto fail;
+        goto done;
     }
     store_param hp[] = {P_INT(community), P_ID(rd.grid_id), P_INT(book), P_INT(resident), P_INT(now)};
     rc = store_one_int(tx,
@@ -527,7 +513,7 @@ int library_hold_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "book_id", "已经预约过这本书");
     if (rc)
-        goto fail;
+        goto done;
     /* a copy standing on the shelf goes to the hold shelf at once (to the first in line) */
     rc = store_one_int(tx,
                        "SELECT id FROM book_copies WHERE book_id = $1 AND kind = 'shelf' AND status = 'available' "
@@ -537,12 +523,8 @@ int library_hold_create(nx_app *app, const nx_principal *who, json_t *in, int64_
         rc = lib_serve_copy(tx, copy, now, NULL, e);
     else if (rc == NX_ENOTFOUND)
         rc = 0;
-    if (rc)
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* End hold id (waiting or ready) as status at now; a copy it kept goes to the next in line. */

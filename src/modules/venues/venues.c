@@ -186,11 +186,8 @@ int venues_list(nx_app *app, const nx_principal *who, const venues_filter *f, js
         if (f->q && *f->q)
             sqlq_like(qs[i], " AND v.name LIKE $%d ESCAPE '!'", f->q, true);
     }
-    if (f->after)
-        sqlq_add(&q, " AND v.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY v.id");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = venue_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "v.", f->after, true, &s, out, e);
 }
 
 int venues_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -296,7 +293,7 @@ int venues_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
         return rc;
     if (!perm_covers(who, tx, community, 0)) {
         rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在或不在管辖范围内");
-        goto fail;
+        goto done;
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_TEXT(v.name), P_TEXT(v.location ? v.location : ""), P_INT(v.capacity),
@@ -311,14 +308,10 @@ int venues_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
                        p, 15, id, e);
     if (rc == NX_ECONFLICT) {
         rc = nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名活动室");
-        goto fail;
+        goto done;
     }
-    if (rc)
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int venues_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -341,15 +334,15 @@ int venues_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, 
         return rc;
     venue_rules cur;
     if ((rc = venues_load_rules(tx, who, id, &cur, e)))
-        goto fail;
+        goto done;
     if (!venues_manages(who, tx, cur.community_id)) {
         rc = nx_fail(e, NX_EPERM, "", "无权管理该活动室");
-        goto fail;
+        goto done;
     }
     int from = v.has_open_from ? v.open_from : cur.open_from, to = v.has_open_to ? v.open_to : cur.open_to;
     if (to <= from) {
         rc = nx_fail(e, NX_EINVAL, "open_to", "关门时间须晚于开门时间");
-        goto fail;
+        goto done;
     }
     sqlq q;
     sqlq_init(&q, "UPDATE venues SET updated_at = ");
@@ -382,12 +375,8 @@ int venues_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, 
     rc = sqlq_exec(tx, &q, NULL, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名活动室");
-    if (rc)
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+done:
+    return store_finish(tx, rc, e);
 }
 
 int venues_closure_add(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -404,21 +393,18 @@ int venues_closure_add(nx_app *app, const nx_principal *who, int64_t id, json_t 
         return rc;
     venue_rules v;
     if ((rc = venues_load_rules(tx, who, id, &v, e)))
-        goto fail;
+        goto done;
     if (!venues_manages(who, tx, v.community_id)) {
         rc = nx_fail(e, NX_EPERM, "", "无权管理该活动室");
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_INT(id), P_TEXT(day), P_TEXT(reason ? reason : "")};
-    if ((rc = store_exec(tx,
-                         "INSERT INTO venue_closures (venue_id, day, reason) VALUES ($1, $2, $3) "
-                         "ON CONFLICT (venue_id, day) DO UPDATE SET reason = excluded.reason",
-                         p, 3, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_exec(tx,
+                    "INSERT INTO venue_closures (venue_id, day, reason) VALUES ($1, $2, $3) "
+                    "ON CONFLICT (venue_id, day) DO UPDATE SET reason = excluded.reason",
+                    p, 3, NULL, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- calendar and feed ---- */

@@ -334,11 +334,8 @@ int venues_booking_list(nx_app *app, const nx_principal *who, const venues_filte
     booking_where(&q, "SELECT " BOOKING_COLS " FROM venue_bookings vb JOIN venues v ON v.id = vb.venue_id WHERE 1 = 1",
                   who, f);
     booking_where(&count, "SELECT COUNT(*) FROM venue_bookings vb WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND vb.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY vb.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = booking_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "vb.", f->after, false, &s, out, e);
 }
 
 int venues_booking_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -428,10 +425,10 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
     sqlq_add(&q, " AND vb.id = $%d", P_INT(id));
     store_rows *r;
     if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
+        goto done;
     if ((rc = store_first(r, "预约不存在", e))) {
         store_rows_free(r);
-        goto fail;
+        goto done;
     }
     int64_t venue = store_int(r, 0), community = store_int(r, 1), resident = store_int(r, 2);
     char status[16];
@@ -447,52 +444,52 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
     if (strcmp(action, "cancel") == 0) {
         if (!live || en <= now) {
             rc = nx_fail(e, NX_ECONFLICT, "", "该预约已结束或已取消");
-            goto fail;
+            goto done;
         }
         to = "cancelled";
         kind = VENUES_EV_BOOKING_RELEASED;
         if ((rc = release(tx, id, venue, s > now ? s : now, en, now, e)))
-            goto fail;
+            goto done;
     } else if (strcmp(action, "approve") == 0 || strcmp(action, "reject") == 0) {
         if (!manager) {
             rc = nx_fail(e, NX_EPERM, "", "无权审批预约");
-            goto fail;
+            goto done;
         }
         if (strcmp(status, "pending") != 0) {
             rc = nx_fail(e, NX_ECONFLICT, "", "该预约不在待审批状态");
-            goto fail;
+            goto done;
         }
         to = action[0] == 'a' ? "confirmed" : "rejected";
         kind = VENUES_EV_BOOKING_DECIDED;
         if (action[0] == 'r' && (rc = release(tx, id, venue, s > now ? s : now, en, now, e)))
-            goto fail;
+            goto done;
     } else if (strcmp(action, "check-in") == 0) {
         if (strcmp(status, "confirmed") != 0 || checked || now < s - 30 * 60000LL || now >= en) {
             rc = nx_fail(e, NX_ECONFLICT, "", "只能在开始前 30 分钟至结束前签到已确认的预约");
-            goto fail;
+            goto done;
         }
         store_param p[] = {P_INT(now), P_INT(now), P_INT(id)};
         if ((rc = store_exec(tx, "UPDATE venue_bookings SET checked_in_at = $1, updated_at = $2 WHERE id = $3", p, 3, NULL, e)))
-            goto fail;
+            goto done;
         return store_commit(tx, e);
     } else if (strcmp(action, "no-show") == 0) {
         if (!manager) {
             rc = nx_fail(e, NX_EPERM, "", "无权释放预约");
-            goto fail;
+            goto done;
         }
         int64_t grace = venues_no_show_grace_ms(app);
         if (strcmp(status, "confirmed") != 0 || checked || now < s + grace || now >= en) {
             rc = nx_fail(e, NX_ECONFLICT, "", "只能在开始 %lld 分钟后、结束前释放未签到的预约", (long long)(grace / 60000));
-            goto fail;
+            goto done;
         }
         to = "no_show";
         kind = VENUES_EV_BOOKING_RELEASED;
         int64_t from = (now + VENUES_UNIT_MS - 1) / VENUES_UNIT_MS * VENUES_UNIT_MS;
         if ((rc = release(tx, id, venue, from, en, now, e)))
-            goto fail;
+            goto done;
     } else {
         rc = nx_fail(e, NX_ENOTFOUND, "", "没有这个操作");
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_TEXT(to), P_INT(now), P_TEXT(note ? note : ""), P_INT(id)};
     if ((rc = store_exec(tx,
@@ -500,11 +497,9 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
                          "ELSE $3 END WHERE id = $4",
                          p, 4, NULL, e)) ||
         (rc = emit_booking(tx, kind, id, venue, community, resident, booker, to, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+        goto done;
+done:
+    return store_finish(tx, rc, e);
 }
 
 /* ---- rooms for courses ---- */
@@ -682,31 +677,28 @@ int venues_wait_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     venue_rules v;
     int64_t resident = 0, now = clock_now_ms(), taken = 0;
     if ((rc = venues_load_rules(tx, who, b.venue_id, &v, e)))
-        goto fail;
+        goto done;
     bool manager = venues_manages(who, tx, v.community_id);
     if ((rc = booking_person(tx, who, &v, manager, b.resident_id, &resident, e)) ||
         (rc = check_rules(&v, &b, b.day, manager, now, e)))
-        goto fail;
+        goto done;
     int64_t s = venues_local_ms(b.day, b.from_min), en = venues_local_ms(b.day, b.to_min);
     store_param c[] = {P_INT(v.id), P_INT(s / VENUES_UNIT_MS), P_INT(en / VENUES_UNIT_MS)};
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM venue_slots WHERE venue_id = $1 AND unit >= $2 AND unit < $3", c, 3,
                             &taken, e)))
-        goto fail;
+        goto done;
     if (!taken) {
         rc = nx_fail(e, NX_ECONFLICT, "start", "该时段空闲，请直接预约");
-        goto fail;
+        goto done;
     }
     store_param p[] = {P_INT(v.id), P_INT(v.community_id), P_ID(resident), P_ID(who->user_id),
                        P_TEXT(b.title && *b.title ? b.title : "活动室预约"), P_INT(s), P_INT(en), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO venue_waits (venue_id, community_id, resident_id, user_id, title, starts_at, "
-                            "ends_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                            p, 8, id, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+    rc = store_one_int(tx,
+                       "INSERT INTO venue_waits (venue_id, community_id, resident_id, user_id, title, starts_at, "
+                       "ends_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+                       p, 8, id, e);
+done:
+    return store_finish(tx, rc, e);
 }
 
 static void wait_where(sqlq *q, const char *head, const nx_principal *who, const venues_filter *f)
@@ -732,11 +724,8 @@ int venues_wait_list(nx_app *app, const nx_principal *who, const venues_filter *
                    "w.venue_id WHERE 1 = 1",
                who, f);
     wait_where(&count, "SELECT COUNT(*) FROM venue_waits w WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND w.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY w.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = wait_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "w.", f->after, false, &s, out, e);
 }
 
 int venues_wait_accept(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

@@ -280,6 +280,73 @@ static void test_items_get(void)
     store_close(s);
 }
 
+/* A store_build_fn: the row of id, then a part set on it; id 5 fails after making the object. */
+static int build_row(store_tx *tx, const void *ctx, int64_t id, json_t **obj, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE 1 = 1");
+    sqlq_add(&q, " AND id = $%d", P_INT(id));
+    int rc = store_get(tx, &q, ctx, "没有这一行", obj, e);
+    if (rc)
+        return rc;
+    json_object_set_new(*obj, "part", json_true());
+    return id == 5 ? nx_fail(e, NX_EINVAL, "part", "部分失败") : 0;
+}
+
+/* store_get and sqlq_first / store_query_first on an open transaction, store_build_read in one of
+ * its own: a row, "no row" (404 with the caller's words), a failed read, and nothing left over on
+ * failure. */
+static void test_get_first_build(void)
+{
+    store *s = open_db("first.db");
+    nx_err e = {0};
+    store_tx *tx;
+    sqlq q;
+    store_rows *r = NULL;
+    json_t *out = NULL;
+    store_page_spec spec = {.row = row};
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE id = 2");
+    CHECK_INT(store_get(tx, &q, &spec, "没有这一行", &out, &e), 0);
+    CHECK_STR(json_string_value(json_object_get(out, "name")), "n2");
+    json_decref(out);
+    out = NULL;
+    sqlq_init(&q, "SELECT id, name, at FROM t WHERE id = 99");
+    CHECK_INT(store_get(tx, &q, &spec, "没有这一行", &out, &e), NX_ENOTFOUND);
+    CHECK_STR(e.msg, "没有这一行");
+    CHECK(out == NULL);
+    sqlq_init(&q, "SELECT name FROM t WHERE 1 = 1");
+    sqlq_add(&q, " AND id = $%d", P_INT(3));
+    CHECK_INT(sqlq_first(tx, &q, "没有", &r, &e), 0);
+    CHECK_STR(store_text(r, 0), "n3");
+    store_rows_free(r);
+    sqlq_add(&q, " AND id = $%d", P_INT(4));
+    CHECK_INT(sqlq_first(tx, &q, "没有第三行", &r, &e), NX_ENOTFOUND);
+    CHECK_STR(e.msg, "没有第三行");
+    CHECK(r == NULL);
+    store_param p[] = {P_INT(4)};
+    CHECK_INT(store_query_first(tx, "SELECT name FROM t WHERE id = $1", p, 1, "没有", &r, &e), 0);
+    CHECK_STR(store_text(r, 0), "n4");
+    store_rows_free(r);
+    r = (store_rows *)&q; /* a failed read leaves NULL, not a row set to free */
+    CHECK(store_query_first(tx, tb_pg() ? "SELECT CAST(name AS integer) FROM t ORDER BY id"
+                                        : "SELECT json(name) FROM t ORDER BY id",
+                            NULL, 0, "没有", &r, &e) < 0);
+    CHECK(r == NULL);
+    CHECK(e.code != NX_ENOTFOUND);
+    store_rollback(tx);
+    CHECK_INT(store_build_read(s, build_row, &spec, 4, &out, &e), 0);
+    CHECK_STR(json_string_value(json_object_get(out, "name")), "n4");
+    CHECK(json_is_true(json_object_get(out, "part")));
+    json_decref(out);
+    out = NULL;
+    CHECK_INT(store_build_read(s, build_row, &spec, 99, &out, &e), NX_ENOTFOUND);
+    CHECK(out == NULL);
+    CHECK_INT(store_build_read(s, build_row, &spec, 5, &out, &e), NX_EINVAL); /* the half-made object released (ASan) */
+    CHECK(out == NULL);
+    store_close(s);
+}
+
 /* perm_scoped_query: the scope, then the community the caller chose within it, then the tail. */
 static void test_scoped_query(void)
 {
@@ -370,6 +437,7 @@ static void run_backend(void)
     TEST_RUN(test_json_row);
     TEST_RUN(test_scoped_query);
     TEST_RUN(test_items_get);
+    TEST_RUN(test_get_first_build);
     TEST_RUN(test_read_errors);
 }
 
