@@ -228,6 +228,7 @@ MATRIX = {
     "GET /api/v1/partners": "ok/- ok/- ok/- ok/- 403/- ok/- ok/- ok/-",
     "POST /api/v1/partners": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/partners/{id}": "ok/- ok/- ok/- ok/- 403/- ok/- -/- -/-",
+    "GET /api/v1/partners/{id}/thanks-letter": "ok/- ok/- ok/- 403/- 403/- 403/- -/- -/-",
     # a party member's {id} as "other" for the resident: the demo's resident leads 银领先锋党支部 (its secretary is data)
     "GET /api/v1/party-activities": "ok/- 403/- ok/- 403/- 403/- 403/- ok/- 403/-",
     "POST /api/v1/party-activities": "422/- 403/- 422/- 403/- 403/- 403/- 422/- 403/-",
@@ -578,7 +579,8 @@ BODIES = {
                                      "community_id": ctx["c1"]},
     "POST /api/v1/users/{id}/password": lambda n: {"password": PASSWORD, "must_change_password": False},
 }
-QUERIES = {"GET /api/v1/allowance/roster": "?month=2026-01", "GET /api/v1/volunteer-hours/honour": "?period=2026-01"}
+QUERIES = {"GET /api/v1/allowance/roster": "?month=2026-01", "GET /api/v1/volunteer-hours/honour": "?period=2026-01",
+           "GET /api/v1/partners/{id}/thanks-letter": "?year=2024"}
 seq = [0]
 
 

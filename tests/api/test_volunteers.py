@@ -52,6 +52,20 @@ def sql_rows(query):
         db.close()
 
 
+def sql_exec(statement):
+    """Write to the database directly, on either backend: for what the API rightly refuses (a booking of
+    a session that is over), as the demo writes its past season."""
+    if PG:
+        psql(S.database, statement)
+        return
+    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
+    try:
+        db.execute(statement)
+        db.commit()
+    finally:
+        db.close()
+
+
 def events_of(kind, subject):
     return [json.loads(p) for p in sql_rows(f"SELECT payload FROM events WHERE kind = '{kind}' AND subject = '{subject}' "
                                             "ORDER BY id")]
@@ -309,6 +323,56 @@ def test_partners_and_bookings():
     check_eq(st, 201, "a partner of the other community")
     st, _, _ = staff.get(f"/api/v1/partners/{p2['id']}")
     check_eq(st, 404, "another community's partner")
+    ctx.update(partner=p, partner2=p2)
+
+
+def test_thanks_letter():
+    """The thanks letter (感谢信) of a partner unit for a year: per service the sessions of that year that
+    were held and the residents served (bookings marked attended), the totals — checked against the
+    sessions and bookings the API lists. 2024 is in the past whatever the date: a monthly clinic from
+    2024-11-16 has two sessions in 2024 and one in 2025."""
+    staff, p = ctx["vol_staff"], ctx["partner"]
+    st, _, svc = staff.post("/api/v1/partner-services", {
+        "partner_id": p["id"], "title": "冬季义诊", "kind": "clinic", "place": "社区卫生室", "first_date": "2024-11-16",
+        "start_time": "09:00", "end_time": "10:00", "slot_minutes": 20, "repeat": "monthly", "count": 3})
+    check_eq((st, svc.get("session_count")), (201, 3), f"three monthly sessions {svc}")
+    st, _, lst = staff.get(f"/api/v1/partner-sessions?service_id={svc['id']}&limit=50")
+    sess = sorted(lst["items"], key=lambda x: x["starts_at"])
+    check_eq([x["starts_at"][:10] for x in sess], ["2024-11-16", "2024-12-16", "2025-01-16"], "the dates")
+    # the season as it went (the API refuses bookings of sessions that are over): two served and one
+    # no-show in November, one served in December, one in January 2025
+    marks = [(sess[0], 0, ctx["res"][0]["id"], "attended"), (sess[0], 1, ctx["res"][1]["id"], "attended"),
+             (sess[0], 2, ctx["res"][2]["id"] if len(ctx["res"]) > 2 else ctx["res"][0]["id"], "no_show"),
+             (sess[1], 0, ctx["res"][0]["id"], "attended"), (sess[2], 0, ctx["res"][1]["id"], "attended")]
+    for se, i, rid, status in marks:
+        st, _, d = staff.get(f"/api/v1/partner-sessions/{se['id']}")
+        slot = d["slots"][i]["id"]
+        sql_exec("INSERT INTO partner_bookings (community_id, session_id, slot_id, active_slot_id, resident_id, status, "
+                 f"created_at) VALUES ({ctx['comm']['id']}, {se['id']}, {slot}, {slot}, {rid}, '{status}', 0)")
+    # what the sessions and bookings say about 2024
+    held = [x for x in sess if x["starts_at"].startswith("2024")]
+    served = 0
+    for x in held:
+        st, _, bk = staff.get(f"/api/v1/partner-bookings?session_id={x['id']}&limit=50")
+        served += sum(1 for b in bk["items"] if b["status"] == "attended")
+    check_eq((len(held), served), (2, 3), "two sessions held in 2024, three residents served")
+    st, resp, data = staff.get(f"/api/v1/partners/{p['id']}/thanks-letter?year=2024")
+    check(st == 200 and data[:5] == b"%PDF-" and resp.getheader("Content-Type") == "application/pdf", f"a PDF ({st})")
+    text = pdf_text(data).replace(" ", "").replace("\n", "")
+    check("感谢信" in text and p["name"] in text, f"the letter and the unit {text[:300]!r}")
+    check(f"冬季义诊（义诊）{len(held)}场，服务{served}人次" in text, f"the service's figures {text!r}")
+    check(f"共{len(held)}场，服务居民{served}人次" in text, "the body's totals")
+    check("预约未到1人次" in text, "the no-show counted")
+    check("GX2024-" in text, "the serial")
+    st, resp, b = staff.get(f"/api/v1/partners/{p['id']}/thanks-letter?year=2023")
+    check(is_problem(st, resp, b, 409, "year"), f"nothing held in 2023 ({st} {b})")
+    st, resp, b = staff.get(f"/api/v1/partners/{p['id']}/thanks-letter")
+    check(is_problem(st, resp, b, 422, "year"), "a year is required")
+    st, resp, b = staff.get(f"/api/v1/partners/{p['id']}/thanks-letter?year=24")
+    check(is_problem(st, resp, b, 422, "year"), "a four-digit year")
+    check_eq(ctx["vol_zhou"].get(f"/api/v1/partners/{p['id']}/thanks-letter?year=2024")[0], 403, "not for residents")
+    check_eq(staff.get(f"/api/v1/partners/{ctx['partner2']['id']}/thanks-letter?year=2024")[0], 404,
+             "another community's unit")
 
 
 def test_street_oversight():
@@ -338,6 +402,7 @@ def test_street_oversight():
     check({ctx["ta"]["id"], ctx["tb"]["id"]} <= {t["id"] for t in teams["items"]}, "both teams of the community")
     check_eq(so.get(f"/api/v1/volunteer-teams/{far_team['id']}")[0], 404, "another street's team")
     check_eq(so.get(f"/api/v1/partners/{far_p['id']}")[0], 404, "another street's partner")
+    check_eq(so.get(f"/api/v1/partners/{ctx['partner']['id']}/thanks-letter?year=2024")[0], 200, "the thanks letter, to read")
     st, _, mine = staff.get("/api/v1/volunteer-hours?limit=200")
     st, _, led = so.get("/api/v1/volunteer-hours?limit=200")
     check_eq((led["total"], led["approved_minutes"]), (mine["total"], mine["approved_minutes"]),
@@ -585,7 +650,7 @@ def test_bad_json():
 
 
 run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_cancel_rules,
-     test_time_bank, test_partners_and_bookings, test_street_oversight, test_certificate_from_ledger, test_certificate_refused_without_hours,
+     test_time_bank, test_partners_and_bookings, test_thanks_letter, test_street_oversight, test_certificate_from_ledger, test_certificate_refused_without_hours,
      test_reminder_reaches_the_volunteer, test_bad_json])
 S.stop()
 S.cleanup()

@@ -2,6 +2,7 @@
 // demo's selection that is open for nominations, then votes in a selection whose vote is open — set up
 // through the API by the community's staff (nominated, reviewed, 公示 recorded as started ten days ago,
 // a vote window around today) — sees 已投票, and a second vote in the same category is not offered.
+// On 党员之家 he sees his approved volunteer hours, the figure of his member file.
 // Names and ids are looked up, never typed from the demo's output.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
@@ -93,5 +94,22 @@ test('the resident votes once in a category', async () => {
   await shot(page, '61-m-voted-elder')
   const el = await api('GET', `/api/v1/elections/${voteElection.id}`)
   assert.equal(el.nominations.length, 2)
+  assert.deepEqual(errors, [], 'no uncaught errors')
+})
+
+test('党员之家 shows the member his approved volunteer hours', async () => {
+  const me = (await api('GET', '/api/v1/party-members?q=' + encodeURIComponent('王建国'))).items[0]
+  // staff record an hour and a half of his service and approve it, so the figure is not a default 0
+  const vol = (await api('GET', '/api/v1/volunteers?limit=50&q=' + encodeURIComponent('王建国'))).items
+    .find((v) => v.resident_id === me.resident_id) || await api('POST', '/api/v1/volunteers', { resident_id: me.resident_id })
+  const h = await api('POST', '/api/v1/volunteer-hours', { volunteer_id: vol.id, hours: 1.5, served_on: day(0), reason: '党员志愿服务' })
+  await api('POST', `/api/v1/volunteer-hours/${h.id}/approve`, {})
+  const file = await api('GET', `/api/v1/party-members/${me.id}`)
+  assert.ok(file.volunteer_hours.hours >= 1.5, `approved hours in his member file: ${JSON.stringify(file.volunteer_hours)}`)
+  await page.goto(BASE + '/m/party')
+  const row = page.locator('[data-test=m-party-hours]')
+  await row.waitFor()
+  assert.match(await row.innerText(), new RegExp(`${file.volunteer_hours.hours} 小时`), 'the figure of his member file')
+  await shot(page, '62-m-party-hours-elder')
   assert.deepEqual(errors, [], 'no uncaught errors')
 })

@@ -180,6 +180,12 @@ int volunteers_partner_list(nx_app *app, const nx_principal *who, const voluntee
                             nx_err *e);
 int volunteers_partner_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 int volunteers_partner_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+/* The community's thanks letter to partner id for year (2000..2999): a one-page PDF (*pdf malloc'd,
+ * *len) listing per service the sessions held that year (ended, Shanghai calendar) and the residents
+ * served (bookings marked attended), with the totals (thanks.c). MANAGE or the street's oversight, in
+ * scope (NX_ENOTFOUND outside); NX_EINVAL "year"; NX_ECONFLICT "year" when nothing was held. */
+int volunteers_partner_thanks(nx_app *app, const nx_principal *who, int64_t id, int year, unsigned char **pdf,
+                              size_t *len, nx_err *e);
 /* Services {id, partner_id, partner_name, title, kind, place, recurrence, start_time, end_time,
  * slot_minutes, session_count}. Create (MANAGE): {"partner_id", "title", "kind", "place",
  * "first_date", "start_time" "HH:MM", "end_time", "slot_minutes" (5..240), "repeat": "once" | "weekly"

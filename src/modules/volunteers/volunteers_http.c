@@ -7,6 +7,7 @@
 #include "http/http.h"
 #include "modules/app_http.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -119,6 +120,26 @@ static int export_hours(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, "volunteer-hours.xlsx", "志愿服务时长.xlsx", rows);
 }
 
+static int thanks_letter(http_req *r, void *ctx)
+{
+    nx_principal who = app_principal(r);
+    int64_t id = 0, year = 0;
+    bool has = false;
+    unsigned char *pdf = NULL;
+    size_t len = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_query_int(r, "year", 2000, 2999, &has, &year)))
+        return rc;
+    if (!has)
+        return nx_fail(http_err(r), NX_EINVAL, "year", "请指定年份（如 2026）");
+    if ((rc = volunteers_partner_thanks(ctx, &who, id, (int)year, &pdf, &len, http_err(r))))
+        return rc;
+    http_add_header(r, "Content-Disposition", "inline; filename=\"thanks-letter.pdf\"");
+    rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
+    free(pdf);
+    return rc;
+}
+
 static const app_route routes[] = {
     {"GET", "/api/v1/volunteer-teams", .with = list_with, .fn = APP_FN(volunteers_team_list)},
     {"POST", "/api/v1/volunteer-teams", .create = volunteers_team_create, .get = volunteers_team_get},
@@ -150,6 +171,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/partners", .with = list_with, .fn = APP_FN(volunteers_partner_list)},
     {"POST", "/api/v1/partners", .create = volunteers_partner_create, .get = volunteers_partner_get},
     {"GET", "/api/v1/partners/{id}", .get = volunteers_partner_get},
+    {"GET", "/api/v1/partners/{id}/thanks-letter", .h = thanks_letter},
     {"GET", "/api/v1/partner-services", .with = list_with, .fn = APP_FN(volunteers_service_list)},
     {"POST", "/api/v1/partner-services", .create = volunteers_service_create, .get = volunteers_service_get},
     {"GET", "/api/v1/partner-services/{id}", .get = volunteers_service_get},

@@ -33,6 +33,8 @@ export const redeemPoints = (body) => post('/api/v1/volunteer-points/redemptions
 
 export const listPartners = (query) => get('/api/v1/partners', query)
 export const createPartner = (body) => post('/api/v1/partners', body)
+/** The thanks letter (PDF) of a partner unit for a year: a link the browser opens. */
+export const thanksLetterUrl = (id, year) => `/api/v1/partners/${id}/thanks-letter?year=${year}`
 export const listServices = (query) => get('/api/v1/partner-services', query)
 export const createService = (body) => post('/api/v1/partner-services', body)
 export const listSessions = (query) => get('/api/v1/partner-sessions', query)

@@ -13,7 +13,7 @@ export default {
   },
   mParty: {
     tile: 'My branch', title: 'My branch', activities: 'Branch meetings', dues: 'My dues', noMember: 'You are not a party member',
-    amount: 'Due {a} yuan', paid: 'Paid', due: 'Unpaid',
+    amount: 'Due {a} yuan', paid: 'Paid', due: 'Unpaid', hours: 'My volunteer service (approved)', hoursN: '{h} h',
   },
   mVote: {
     tile: 'Selections', title: 'Model residents', honours: 'Honour list', noHonours: 'None yet', elections: 'Selections', none: 'No selections',

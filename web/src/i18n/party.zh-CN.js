@@ -13,7 +13,7 @@ export default {
   },
   mParty: {
     tile: '党员之家', title: '我的支部', activities: '本支部组织生活', dues: '我的党费', noMember: '您不是在册党员',
-    amount: '应缴 {a} 元', paid: '已缴', due: '未缴',
+    amount: '应缴 {a} 元', paid: '已缴', due: '未缴', hours: '我的志愿服务（已审核）', hoursN: '{h} 小时',
   },
   mVote: {
     tile: '评选投票', title: '德治评选', honours: '光荣榜', noHonours: '暂无', elections: '评选活动', none: '暂无评选',

@@ -21,7 +21,7 @@ export default {
     approved: 'Approved', rejected: 'Rejected', minutes: 'min', hoursUnit: 'h', servedOn: 'Date', kind: 'Kind',
     kinds: { attendance: 'Check-in', manual: 'Manual', correction: 'Correction' }, reason: 'Reason', honour: 'Honour list',
     month: 'This month', year: 'This year', rank: 'Rank', export: 'Export Excel', approvedTotal: 'Approved: {h} h',
-    partners: 'Partner units', newPartner: 'New partner unit', contact: 'Contact', offer: 'Offers', services: 'Services',
+    partners: 'Partner units', thanks: 'Thanks letter', thanksYear: 'Letter year', newPartner: 'New partner unit', contact: 'Contact', offer: 'Offers', services: 'Services',
     newService: 'New recurring service', sessions: 'Sessions', slots: 'Slots', booked: 'Booked', free: 'Free',
     partnerKinds: { hospital: 'Hospital', salon: 'Salon', school: 'School', company: 'Company', other: 'Other' },
     serviceKinds: { clinic: 'Free clinic', haircut: 'Free haircut', other: 'Other' },

@@ -21,7 +21,7 @@ export default {
     approved: '已通过', rejected: '已驳回', minutes: '分钟', hoursUnit: '小时', servedOn: '服务日期', kind: '类型',
     kinds: { attendance: '签到记录', manual: '补录', correction: '更正' }, reason: '原因', honour: '光荣榜',
     month: '本月', year: '本年', rank: '名次', export: '导出 Excel', approvedTotal: '已审批合计 {h} 小时',
-    partners: '共建单位', newPartner: '登记共建单位', contact: '联系人', offer: '提供的服务', services: '共建服务',
+    partners: '共建单位', thanks: '感谢信', thanksYear: '感谢信年份', newPartner: '登记共建单位', contact: '联系人', offer: '提供的服务', services: '共建服务',
     newService: '新建周期服务', sessions: '服务场次', slots: '时段', booked: '已约', free: '可约',
     partnerKinds: { hospital: '医院', salon: '理发店', school: '学校', company: '企业', other: '其他' },
     serviceKinds: { clinic: '义诊', haircut: '爱心理发', other: '其他服务' },
