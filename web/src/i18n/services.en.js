@@ -20,7 +20,7 @@ export default {
     appDoc: 'Application (PDF)', certDoc: 'Certificate (PDF)', verifyCode: 'Verification code', verifyOpen: 'Verify', docSerial: 'Serial',
     revoked: 'Revoked', issuedAt: 'Issued',
     open: 'Open', remove: 'Remove', upload: 'Upload', reupload: 'Replace', uploaded: 'Uploaded', uploading: 'Uploading…',
-    accept: '{types}, at most {size}', tooBig: 'File too large ({size}); at most {max}', badType: 'File type must be {types}',
+    acceptPlain: '{what}; each file at most {mb} MB', photoOrPdf: 'Take a photo with your phone, or upload a PDF', photoOnly: 'Take a photo with your phone', pdfOnly: 'Upload a PDF file', accept: '{types}, at most {size}', tooBig: 'File too large ({size}); at most {max}', badType: 'File type must be {types}',
     requiredMark: 'Required', optional: 'Optional', removeConfirm: 'Remove this file?',
     saveDraft: 'Save draft', submit: 'Submit', resubmit: 'Resubmit', draftSaved: 'Draft saved', submitted: 'Submitted',
     missing: 'Still needed before submitting:', fixErrors: 'Please correct the marked fields',

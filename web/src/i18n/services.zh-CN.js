@@ -20,7 +20,7 @@ export default {
     appDoc: '申请表（PDF）', certDoc: '证明（PDF）', verifyCode: '核验码', verifyOpen: '核验', docSerial: '文书编号',
     revoked: '已撤销', issuedAt: '出具时间',
     open: '查看', remove: '删除', upload: '上传', reupload: '重新上传', uploaded: '已上传', uploading: '正在上传…',
-    accept: '格式：{types}，不超过 {size}', tooBig: '文件过大（{size}），不能超过 {max}', badType: '文件格式应为 {types}',
+    acceptPlain: '{what}，每个文件不超过 {mb} MB', photoOrPdf: '可以用手机拍照上传，也可以上传 PDF 文件', photoOnly: '请用手机拍照上传', pdfOnly: '请上传 PDF 文件', accept: '格式：{types}，不超过 {size}', tooBig: '文件过大（{size}），不能超过 {max}', badType: '文件格式应为 {types}',
     requiredMark: '必需', optional: '可选', removeConfirm: '删除这份材料？',
     saveDraft: '保存草稿', submit: '提交申请', resubmit: '补正后重新提交', draftSaved: '草稿已保存', submitted: '申请已提交',
     missing: '提交前还需要：', fixErrors: '请修正标出的内容',
