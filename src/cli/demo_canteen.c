@@ -1,7 +1,8 @@
 /* demo_canteen.c — the canteen's part of `nuanxin demo`: dishes, the price rules of 幸福食堂 (一元吃饱，
  * 两元吃好), menus for the last 90 days and the coming week, meal cards for the elders who eat there
  * (王建国 always, so that the resident and family accounts have a card), monthly top-ups, and three
- * months of counter sales on the hash chain, with a few walk-in guests paying cash.
+ * months of counter sales on the hash chain, with a few walk-in guests paying cash; today's lunch
+ * delivered to the first five diners at home, its rounds given to the demo volunteer (zhiyuan).
  *
  * Prices are worked out here with the same rules the counter applies (canteen_pricing.c): the
  * cheapest rule that fits the diner's age on the day of the meal and their tags, the lower id on a
@@ -207,6 +208,40 @@ static int topup(store_tx *tx, int64_t community, int64_t user, diner *d, int64_
                       a, 8, NULL, e);
 }
 
+/* Today's lunch ordered for delivery for the first (at most five) diners, and the round of each grid
+ * they live in given to the demo volunteer, so the volunteer's phone has a round to walk. */
+static int deliveries(store_tx *tx, int64_t community, int64_t user, const diner *ds, int nd, nx_date today,
+                      int64_t now, nx_err *e)
+{
+    char day[11];
+    date_format(today, day);
+    int64_t item = 0, volunteer = 0;
+    store_param m[] = {P_INT(community), P_TEXT(day)};
+    int rc = store_one_int(tx,
+                           "SELECT i.id FROM canteen_menu_items i JOIN canteen_menus m ON m.id = i.menu_id WHERE "
+                           "m.community_id = $1 AND m.day = $2 AND m.meal = 'lunch' ORDER BY i.id LIMIT 1",
+                           m, 2, &item, e);
+    if (rc)
+        return rc == NX_ENOTFOUND ? 0 : rc;
+    for (int i = 0; i < nd && i < 5 && rc == 0; i++) {
+        store_param a[] = {P_INT(item), P_TEXT(day), P_ID(user), P_INT(now), P_INT(ds[i].id)};
+        rc = store_exec(tx,
+                        "INSERT INTO canteen_orders (community_id, grid_id, resident_id, menu_item_id, day, meal, "
+                        "quantity, delivery, ordered_by, created_at, updated_at) SELECT r.community_id, r.grid_id, r.id, "
+                        "$1, $2, 'lunch', 1, 1, $3, $4, $4 FROM residents r WHERE r.id = $5",
+                        a, 5, NULL, e);
+    }
+    store_param u[] = {P_TEXT("zhiyuan")};
+    if (rc || store_one_int(tx, "SELECT id FROM users WHERE username = $1", u, 1, &volunteer, NULL))
+        return rc;
+    store_param b[] = {P_INT(community), P_TEXT(day), P_INT(volunteer), P_ID(user), P_INT(now)};
+    return store_exec(tx,
+                      "INSERT INTO canteen_delivery_rounds (community_id, grid_id, user_id, created_by, created_at) "
+                      "SELECT DISTINCT community_id, grid_id, $3, $4, $5 FROM canteen_orders WHERE community_id = $1 "
+                      "AND day = $2 AND delivery = 1",
+                      b, 5, NULL, e);
+}
+
 int demo_canteen_fill(nx_app *app, int64_t community, int64_t first_resident, unsigned seed, json_t *summary,
                       nx_err *e)
 {
@@ -369,6 +404,8 @@ int demo_canteen_fill(nx_app *app, int64_t community, int64_t first_resident, un
                         "s.menu_item_id = canteen_menu_items.id) WHERE community_id = $1",
                         a, 1, NULL, e);
     }
+    if (rc == 0)
+        rc = deliveries(tx, community, user, ds, nd, today, now, e);
     if (rc == 0)
         rc = audit_write_new(tx, &who, "create", "canteen_demo", 0, community,
                              json_pack("{s:I, s:i}", "sales", (json_int_t)ns, "cards", nd), e);

@@ -86,7 +86,7 @@ static const word objects[] = {
     {"service_application", "服务申请"}, {"service_document", "证明文书"}, {"visit_policy", "走访规则"},
     {"care_vocab", "关怀字典"}, {"visit_register", "走访台账"}, {"photo", "照片"}, {"alert_rules", "报警规则"},
     {"allowance_tiers", "高龄津贴标准"}, {"allowance_roster", "高龄津贴名册"}, {"allowance_recipient", "高龄津贴对象"},
-    {"device_command", "手环指令"}, {"canteen_card", "饭卡"}, {"canteen_dish", "菜品"}, {"canteen_demo", "食堂演示数据"},
+    {"device_command", "手环指令"}, {"canteen_card", "饭卡"}, {"canteen_dish", "菜品"}, {"canteen_round", "送餐路线"}, {"canteen_demo", "食堂演示数据"},
     {"canteen_price_rules", "食堂价格规则"}, {"canteen_sale", "食堂消费"}, {"canteen_subsidy", "助餐补贴"},
     {"election", "评选"}, {"library_reader", "图书馆读者"}, {"message_rules", "消息规则"}, {"notice", "通知公告"},
     {"partner", "共建单位"}, {"partner_booking", "共建服务预约"}, {"partner_service", "共建服务"},

@@ -343,8 +343,35 @@ def test_orders_and_delivery():
     check(st == 201 or is_problem(st, resp, body, 422, "menu_item_id"), f"today's lunch: open before 10:00 only: {st}")
     st, _, o = op.post("/api/v1/canteen/orders", {"menu_item_id": item, "resident_id": ctx["zhao"]["id"], "delivery": True})
     check_eq(st, 201, f"staff order a delivery for 赵阿姨: {o}")
+    # a volunteer sees and marks only the rounds given to them: none yet
+    st, _, dl = vol.get(f"/api/v1/canteen/deliveries?date={tomorrow}&meal=lunch")
+    check(st == 200 and dl["grids"] == [], f"no round given: no stops: {st} {dl}")
+    st, resp, body = vol.patch(f"/api/v1/canteen/orders/{o['id']}", {"status": "delivered"})
+    check(is_problem(st, resp, body, 404), f"nor can they mark a stop: {st} {body}")
+    st, _, lst = vol.get(f"/api/v1/canteen/orders?date={tomorrow}")
+    check(st == 200 and lst["items"] == [], f"nor list the orders: {lst}")
+    vol_id = vol.get("/api/v1/me")[2]["id"]
+    op_id = op.get("/api/v1/me")[2]["id"]
+    rounds = "/api/v1/canteen/delivery-rounds"
+    for bad, field, status in (({"user_id": op_id}, "user_id", 422), ({}, "user_id", 422),
+                               ({"user_id": vol_id, "grid_id": 999999}, "grid_id", 422),
+                               ({"user_id": vol_id, "colour": 1}, "colour", 422)):
+        st, resp, body = op.post(rounds, bad)
+        check(is_problem(st, resp, body, status, field), f"round {bad}: {st} {body}")
+    st, resp, body = fam.post(rounds, {"user_id": vol_id})
+    check(is_problem(st, resp, body, 403), f"the family cannot give rounds: {st}")
+    st, resp, body = ctx["op_b"].post(rounds, {"user_id": vol_id})
+    check(is_problem(st, resp, body, 422, "user_id"), f"another community's canteen cannot take this volunteer: {st} {body}")
+    st, _, rnd = op.post(rounds, {"user_id": vol_id})  # the stops without a grid (these residents have none)
+    check(st == 201 and rnd["user_id"] == vol_id and rnd["grid_id"] is None and rnd["grid_name"] == "未划网格",
+          f"round given: {st} {rnd}")
+    st, resp, body = op.post(rounds, {"user_id": vol_id})
+    check(is_problem(st, resp, body, 409, "user_id"), f"given once: {st} {body}")
+    st, _, given = vol.get(rounds)
+    check(st == 200 and [r["id"] for r in given["items"]] == [rnd["id"]], f"the volunteer sees their round: {given}")
     st, _, dl = vol.get(f"/api/v1/canteen/deliveries?date={tomorrow}&meal=lunch")
     stops = [s for g in dl.get("grids", []) for s in g["stops"]]
+    check({s["resident_name"] for s in stops} == {"李*爷", "赵*姨"}, f"names masked for the volunteer: {stops}")
     check(st == 200 and {s["order_id"] for s in stops} == {mine["id"], o["id"]} and
           sorted(s["route"] for s in stops) == [1, 2], f"the volunteer's list in route order: {dl}")
     st, resp, body = fam.patch(f"/api/v1/canteen/orders/{o['id']}", {"status": "missed"})

@@ -163,11 +163,12 @@ int canteen_chain_verify(nx_app *app, const nx_principal *who, int64_t community
 int canteen_order_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
 int canteen_order_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* Page of orders, newest first (date/from/to, meal, status, resident_id, delivery, q: the diner's name,
- * pinyin or initials). OPERATE, VOLUNTEER_DUTY or SELF. */
+ * pinyin or initials). OPERATE, VOLUNTEER_DUTY (a courier: the orders of their rounds) or SELF. */
 int canteen_order_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e);
 /* {status: cancelled} by the diner (before the cut-off) or OPERATE; {status: delivered|missed, note?}
  * by OPERATE or VOLUNTEER_DUTY for a delivery order. NX_ECONFLICT when the order is no longer
- * "ordered". A missed delivery emits CANTEEN_EV_DELIVERY_MISSED. */
+ * "ordered"; a courier's order outside their rounds is NX_ENOTFOUND. A missed delivery emits
+ * CANTEEN_EV_DELIVERY_MISSED. */
 int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* {stars: 1..5, comment?} — the diner (SELF, or their family account) rates a meal they had, once per
  * order: a delivery marked delivered, or a counter order whose item was sold to them (not reversed).
@@ -177,9 +178,22 @@ int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_
 int canteen_order_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* The delivery list of a day (default today) and meal: {day, grids: [{grid_id, grid_name, stops:
  * [{order_id, route, resident_id, resident_name, place, item_name, quantity, status, meal, note,
- * delivered_at}]}]}, each grid in route order (estate, building, unit, room). OPERATE or
- * VOLUNTEER_DUTY. */
+ * delivered_at}]}]}, each grid in route order (estate, building, unit, room). OPERATE, or
+ * VOLUNTEER_DUTY for a courier's own rounds (names masked). */
 int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e);
+
+/* Delivery rounds (送餐路线): the round of a grid (grid_id null: the community's stops without a grid)
+ * given to a volunteer's or grid worker's account of the community. A courier (VOLUNTEER_DUTY without
+ * CANTEEN_OPERATE) sees and marks only the stops of their rounds (a grid worker also their own
+ * grid's); their delivery list shows names masked. The list: every round in scope for the canteen,
+ * one's own for a courier ({items: [{id, community_id, grid_id, grid_name, user_id, user_name,
+ * username, created_at}]}). Create {community_id?, grid_id?, user_id} — OPERATE; NX_EINVAL "grid_id"
+ * for a grid of another community, "user_id" for an account that is not a volunteer or grid worker
+ * of the community; NX_ECONFLICT "user_id" when given already. Create and delete are audited. */
+int canteen_round_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e);
+int canteen_round_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
+int canteen_round_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+int canteen_round_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e);
 
 /* A sale priced by the caller, for canteen_sales_import. Strings are borrowed for the call. */
 typedef struct canteen_import_sale {

@@ -339,6 +339,9 @@ static const app_route routes[] = {
     {"PATCH", "/api/v1/canteen/orders/{id}", .change = canteen_order_update, .get = canteen_order_get},
     {"POST", "/api/v1/canteen/orders/{id}/rating", .change = canteen_order_rate, .get = canteen_order_get},
     {"GET", "/api/v1/canteen/deliveries", .with = list_with, .fn = APP_FN(canteen_delivery_list)},
+    {"GET", "/api/v1/canteen/delivery-rounds", .with = list_with, .fn = APP_FN(canteen_round_list)},
+    {"POST", "/api/v1/canteen/delivery-rounds", .create = canteen_round_create, .get = canteen_round_get},
+    {"DELETE", "/api/v1/canteen/delivery-rounds/{id}", .del = canteen_round_delete},
     {"GET", "/api/v1/canteen/stats", .community = canteen_stats},
 };
 

@@ -12,6 +12,13 @@
  * reports meet at the task's unique source_key).
  * The sale itself is recorded at the counter or on delivery through the sales API like any other.
  *
+ * Rounds (送餐路线): the canteen gives the round of a grid (or the community's stops without a grid)
+ * to a volunteer's or grid worker's account. A courier (VOLUNTEER_DUTY without CANTEEN_OPERATE) sees
+ * and marks only the stops of the rounds given to them, and a grid worker those of their own grid as
+ * well; anything else reads as "not found". The courier's list shows the diner's name masked (王*国)
+ * and the door from the community's room register (building, unit, room: what a delivery needs);
+ * never a phone, an ID number or the registered address.
+ *
  * Ratings: a diner (or their family account) rates a meal they had, 1 to 5, once per order — a
  * delivery marked delivered, or a counter order whose item was sold to them (a sale not reversed).
  * The rating is kept by the item's name in the community, so the menus show each dish's average. */
@@ -23,6 +30,8 @@
 #include "base/jsonin.h"
 #include "base/str.h"
 #include "modules/visits/visits.h"
+#include "secure/audit.h"
+#include "text/mask.h"
 #include "notify/outbox.h"
 #include "store/page.h"
 
@@ -68,6 +77,26 @@ static json_t *order_row(store_rows *r)
 static bool can_deliver(const nx_principal *who)
 {
     return perm_has(who, RIGHT_CANTEEN_OPERATE) || perm_has(who, RIGHT_VOLUNTEER_DUTY);
+}
+
+/* A courier: delivers (VOLUNTEER_DUTY) without running the canteen, and is not a diner. */
+static bool courier(const nx_principal *who)
+{
+    return !perm_has(who, RIGHT_CANTEEN_OPERATE) && perm_has(who, RIGHT_VOLUNTEER_DUTY) && !cn_self(who);
+}
+
+/* For a courier, limits the orders aliased o to the rounds given to them and their own grid. */
+static void round_q(const nx_principal *who, sqlq *q)
+{
+    if (!courier(who))
+        return;
+    sqlq_add(q,
+             " AND (EXISTS (SELECT 1 FROM canteen_delivery_rounds dr WHERE dr.user_id = $%d AND "
+             "dr.community_id = o.community_id AND COALESCE(dr.grid_id, 0) = COALESCE(o.grid_id, 0))",
+             P_INT(who->user_id));
+    if (who->scope == SCOPE_GRID && who->grid_id)
+        sqlq_add(q, " OR o.grid_id = $%d", P_INT(who->grid_id));
+    sqlq_sql(q, ")");
 }
 
 int canteen_order_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
@@ -143,6 +172,7 @@ int canteen_order_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
     sqlq_init(&q, "SELECT " ORDER_COLS ORDER_FROM);
     sqlq_add(&q, " AND o.id = $%d", P_INT(id));
     cn_scope_q(who, "o.", "resident_id", &q);
+    round_q(who, &q);
     store_page_spec s = {.row = order_row};
     return store_get_read(app->db, &q, &s, "订单不存在", out, e);
 }
@@ -151,6 +181,7 @@ static void order_where(sqlq *q, const char *head, const nx_principal *who, cons
 {
     sqlq_init(q, head);
     cn_scope_q(who, "o.", "resident_id", q);
+    round_q(who, q);
     if (f->community_id)
         sqlq_add(q, " AND o.community_id = $%d", P_INT(f->community_id));
     if (f->resident_id)
@@ -251,6 +282,16 @@ int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_
     }
     bool staff = (can_deliver(who) && (perm_covers(who, tx, community, 0) ||
                                        (who->scope == SCOPE_GRID && who->community_id == community)));
+    if (staff && courier(who)) {
+        sqlq q;
+        int64_t mine = 0;
+        sqlq_init(&q, "SELECT COUNT(*) FROM canteen_orders o WHERE 1 = 1");
+        sqlq_add(&q, " AND o.id = $%d", P_INT(id));
+        round_q(who, &q);
+        if ((rc = sqlq_one_int(tx, &q, &mine, e)))
+            goto fail;
+        staff = mine > 0;
+    }
     bool self = cn_self_for(who, resident);
     if (!staff && !self) {
         rc = nx_fail(e, NX_ENOTFOUND, "", "订单不存在");
@@ -378,6 +419,7 @@ int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_fi
                   "LEFT JOIN grids g ON g.id = o.grid_id LEFT JOIN rooms rm ON rm.id = r.room_id "
                   "LEFT JOIN buildings b ON b.id = rm.building_id WHERE o.delivery = 1 AND o.status <> 'cancelled'");
     cn_scope_q(who, "o.", NULL, &q);
+    round_q(who, &q);
     if (f->community_id)
         sqlq_add(&q, " AND o.community_id = $%d", P_INT(f->community_id));
     sqlq_add(&q, " AND o.day = $%d", P_TEXT(day));
@@ -411,6 +453,11 @@ int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_fi
                  store_text(r, 7) ? store_text(r, 7) : "");
         json_t *stop = store_json_row(r, "order_id:i - - resident_id:i resident_name:t - - - item_name:t quantity:i "
                                          "status:t meal:t note:t delivered_at:d");
+        if (courier(who)) {
+            char masked[64];
+            mask_name(store_text(r, 4), masked, sizeof masked);
+            json_object_set_new(stop, "resident_name", json_string(masked));
+        }
         json_object_set_new(stop, "route", json_integer(++route));
         json_object_set_new(stop, "place", json_string(place[0] ? place : "未登记房屋"));
         json_array_append_new(json_object_get(cur, "stops"), stop);
@@ -423,4 +470,134 @@ int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_fi
     }
     *out = json_pack("{s:s, s:o}", "day", day, "grids", grids);
     return *out ? 0 : nx_fail(e, NX_ENOMEM, "", "内存不足");
+}
+
+/* ---- rounds ---- */
+
+#define ROUND_COLS                                                                                           \
+    "dr.id, dr.community_id, dr.grid_id, g.name, dr.user_id, u.display_name, u.username, dr.created_at"
+#define ROUND_FROM                                                                                           \
+    " FROM canteen_delivery_rounds dr JOIN users u ON u.id = dr.user_id LEFT JOIN grids g ON g.id = dr.grid_id " \
+    "WHERE 1 = 1"
+
+static json_t *round_row(store_rows *r)
+{
+    json_t *o = store_json_row(r, "id:i community_id:i grid_id:i grid_name:t user_id:i user_name:t username:t "
+                                  "created_at:d");
+    if (o && store_isnull(r, 2))
+        json_object_set_new(o, "grid_name", json_string("未划网格"));
+    return o;
+}
+
+/* Rounds in who's scope: every round for the canteen, one's own for a courier. */
+static void round_where(sqlq *q, const nx_principal *who)
+{
+    sqlq_init(q, "SELECT " ROUND_COLS ROUND_FROM);
+    cn_scope_q(who, "dr.", NULL, q);
+    if (courier(who))
+        sqlq_add(q, " AND dr.user_id = $%d", P_INT(who->user_id));
+}
+
+int canteen_round_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e)
+{
+    if (!can_deliver(who) || cn_self(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看送餐路线");
+    sqlq q;
+    round_where(&q, who);
+    if (f->community_id)
+        sqlq_add(&q, " AND dr.community_id = $%d", P_INT(f->community_id));
+    sqlq_sql(&q, " ORDER BY dr.community_id, dr.grid_id, dr.id");
+    store_page_spec s = {.max = 500, .row = round_row};
+    return store_items_read(app->db, &q, &s, out, e);
+}
+
+int canteen_round_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    if (!can_deliver(who) || cn_self(who))
+        return nx_fail(e, NX_EPERM, "", "无权查看送餐路线");
+    sqlq q;
+    round_where(&q, who);
+    sqlq_add(&q, " AND dr.id = $%d", P_INT(id));
+    store_page_spec s = {.row = round_row};
+    return store_get_read(app->db, &q, &s, "送餐路线不存在", out, e);
+}
+
+int canteen_round_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
+{
+    static const char *const allowed[] = {"community_id", "grid_id", "user_id", NULL};
+    if (!perm_has(who, RIGHT_CANTEEN_OPERATE))
+        return nx_fail(e, NX_EPERM, "", "无权分派送餐路线");
+    int64_t grid = 0, user = 0;
+    int rc;
+    if ((rc = json_only(in, allowed, e)) || (rc = json_get_int(in, "grid_id", false, 1, INT64_MAX, &grid, e)) < 0 ||
+        (rc = json_get_int(in, "user_id", true, 1, INT64_MAX, &user, e)) < 0)
+        return rc;
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t community = 0, found = 0;
+    if ((rc = cn_write_community(tx, who, in, &community, e)))
+        goto fail;
+    if (grid) {
+        store_param g[] = {P_INT(grid), P_INT(community)};
+        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM grids WHERE id = $1 AND community_id = $2", g, 2, &found, e)))
+            goto fail;
+        if (!found) {
+            rc = nx_fail(e, NX_EINVAL, "grid_id", "本社区没有这个网格");
+            goto fail;
+        }
+    }
+    store_param u[] = {P_INT(user), P_INT(community)};
+    if ((rc = store_one_int(tx,
+                            "SELECT COUNT(*) FROM users WHERE id = $1 AND community_id = $2 AND disabled = 0 AND "
+                            "role IN ('volunteer', 'grid')",
+                            u, 2, &found, e)))
+        goto fail;
+    if (!found) {
+        rc = nx_fail(e, NX_EINVAL, "user_id", "送餐人应为本社区的志愿者或网格员账号");
+        goto fail;
+    }
+    store_param a[] = {P_INT(community), P_ID(grid), P_INT(user), P_ID(who->user_id), P_INT(clock_now_ms())};
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO canteen_delivery_rounds (community_id, grid_id, user_id, created_by, created_at) "
+                            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+                            a, 5, id, e))) {
+        if (rc == NX_ECONFLICT)
+            nx_fail(e, NX_ECONFLICT, "user_id", "这条送餐路线已分派给该账号");
+        goto fail;
+    }
+    if ((rc = audit_write_new(tx, who, "create", "canteen_round", *id, community,
+                              json_pack("{s:I, s:o}", "user_id", (json_int_t)user, "grid_id",
+                                        grid ? json_integer(grid) : json_null()),
+                              e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
+}
+
+int canteen_round_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CANTEEN_OPERATE))
+        return nx_fail(e, NX_EPERM, "", "无权分派送餐路线");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    sqlq q;
+    int64_t community = 0;
+    sqlq_init(&q, "SELECT dr.community_id FROM canteen_delivery_rounds dr WHERE 1 = 1");
+    sqlq_add(&q, " AND dr.id = $%d", P_INT(id));
+    cn_scope_q(who, "dr.", NULL, &q);
+    if ((rc = cn_one_row(tx, &q, "送餐路线不存在", &community, 1, e)))
+        goto fail;
+    store_param a[] = {P_INT(id)};
+    if ((rc = store_exec(tx, "DELETE FROM canteen_delivery_rounds WHERE id = $1", a, 1, NULL, e)) ||
+        (rc = audit_write_new(tx, who, "delete", "canteen_round", id, community, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
 }

@@ -52,4 +52,8 @@ export default {
     rate: 'Rate', rateOk: 'Thank you', rated: 'Rated {r}', pay: 'You pay {p}', forElder: 'Ordering for {name}',
     noOrders: 'No orders yet', showQr: 'Show card QR code', topUp: 'Top up the card', topUpOk: 'Topped up',
   },
+  mDelivery: {
+    title: 'Today\'s deliveries', tile: 'Meal delivery', count: '{n} stops', none: 'No deliveries given to you today', deliver: 'Delivered', miss: 'Not delivered',
+    missed: 'Not delivered', reasonHint: 'Why? (e.g. nobody answered the door)', doneAt: 'Delivered at {t}', doneOk: 'Marked delivered', missedOk: 'Marked not delivered',
+  },
 }

@@ -58,4 +58,8 @@ export default {
     rate: '评价', rateOk: '谢谢您的评价', rated: '已评价 {r} 星', pay: '您付 {p}', forElder: '为 {name} 订餐',
     noOrders: '还没有订餐', showQr: '出示饭卡二维码', topUp: '为饭卡充值', topUpOk: '充值成功',
   },
+  mDelivery: {
+    title: '今日送餐', tile: '送餐', count: '共 {n} 户', none: '今天没有分派给您的送餐', deliver: '已送达', miss: '未送达',
+    missed: '未送达', reasonHint: '请写明原因（如敲门无人应答）', doneAt: '{t} 送达', doneOk: '已登记送达', missedOk: '已登记未送达',
+  },
 }

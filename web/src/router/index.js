@@ -102,6 +102,7 @@ const routes = [
       { path: 'alarms', name: 'm-alarms', component: () => import('../views/mobile/MyAlarms.vue') },
       { path: 'council', name: 'm-council', component: () => import('../views/mobile/MyCouncil.vue') },
       { path: 'volunteer', name: 'm-volunteer', component: () => import('../views/mobile/MyVolunteer.vue') },
+      { path: 'delivery', name: 'm-delivery', component: () => import('../views/mobile/MyDeliveryRound.vue') },
       { path: 'checkin/:id(\\d+)?', name: 'm-checkin', component: () => import('../views/mobile/MyCheckIn.vue') },
       { path: 'clinic', name: 'm-clinic', component: () => import('../views/mobile/MyClinic.vue') },
       { path: 'incidents', name: 'm-incidents', component: () => import('../views/mobile/MyIncidents.vue') },
