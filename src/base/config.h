@@ -84,6 +84,22 @@ typedef struct nx_config {
     char tencent_voice_url[256];
     char tencent_voice_app_id[64];
     char tencent_voice_template[64];
+    /* Aliyun (阿里云) SMS (Dysmsapi SendSms) and voice notification (Dyvmsapi SingleCallByTts): used
+     * for a channel whose Tencent keys are not set. */
+    char aliyun_access_key_id[128];
+    char aliyun_access_key_secret[128]; /* secret: dumped as <redacted>, never logged */
+    char aliyun_region[32];
+    char aliyun_sms_url[256];
+    char aliyun_sms_sign[64];
+    char aliyun_sms_template[64];
+    char aliyun_voice_url[256];
+    char aliyun_voice_show_number[32];
+    char aliyun_voice_template[64];
+    /* WeCom (企业微信) application messages to staff accounts */
+    char wecom_corp_id[64];
+    char wecom_agent_id[16];
+    char wecom_secret[128]; /* secret: dumped as <redacted>, never logged */
+    char wecom_url[256];    /* the API's base address */
     /* Unit prices of the monthly cost count, in fen (placeholders, not a vendor's price list) */
     int64_t msg_price_inapp_fen, msg_price_sms_fen, msg_price_voice_fen, msg_price_wecom_fen;
 } nx_config;

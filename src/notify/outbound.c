@@ -265,3 +265,90 @@ int outbound_prepare(CURL *c, const outbound_target *t, struct curl_slist **pin,
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     return 0;
 }
+
+/* ---- one whole request ---- */
+
+typedef struct sink {
+    strbuf *b;
+    size_t cap;
+} sink;
+
+static size_t on_answer(char *d, size_t size, size_t nmemb, void *ctx)
+{
+    sink *k = ctx;
+    size_t n = size * nmemb;
+    if (k->b->len < k->cap)
+        strbuf_append(k->b, d, n < k->cap - k->b->len ? n : k->cap - k->b->len);
+    return n;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static void curl_setup(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+int outbound_request(const char *method, const char *url, const char *const *headers, const char *body,
+                     size_t body_len, long timeout_ms, size_t cap, strbuf *answer, long *status, nx_err *e)
+{
+    *status = 0;
+    pthread_once(&curl_once, curl_setup);
+    int rc = 0;
+    outbound_target *t = malloc(sizeof *t);
+    CURL *c = NULL;
+    struct curl_slist *hdr = NULL, *pin = NULL;
+    bool refused = false;
+    if (!t)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    nx_err oe = {0};
+    if ((rc = outbound_check(url, t, &oe))) {
+        rc = rc == NX_EPERM ? nx_fail(e, NX_EPERM, "", "%s", OUTBOUND_REFUSED_MSG)
+             : rc == NX_EINVAL ? nx_fail(e, NX_EINVAL, "url", "服务地址无效")
+                                : nx_fail(e, NX_EBUSY, "", "无法连接服务商（地址解析失败）");
+        goto done;
+    }
+    c = curl_easy_init();
+    if (!c || outbound_prepare(c, t, &pin, &refused)) {
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+        goto done;
+    }
+    for (int i = 0; headers && headers[i]; i++) {
+        struct curl_slist *h = curl_slist_append(hdr, headers[i]);
+        if (!h) {
+            rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+            goto done;
+        }
+        hdr = h;
+    }
+    sink k = {.b = answer, .cap = cap};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    if (hdr)
+        curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
+    if (strcmp(method, "POST") == 0) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body ? body : "");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)(body ? body_len : 0));
+    }
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 3000L);
+    curl_easy_setopt(c, CURLOPT_USERAGENT, "nuanxin/1");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &k);
+    CURLcode cc = curl_easy_perform(c);
+    if (refused) {
+        rc = nx_fail(e, NX_EPERM, "", "%s", OUTBOUND_REFUSED_MSG);
+        goto done;
+    }
+    if (cc != CURLE_OK) {
+        rc = nx_fail(e, NX_EBUSY, "", "无法连接服务商：%s", curl_easy_strerror(cc));
+        goto done;
+    }
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+done:
+    curl_slist_free_all(hdr);
+    curl_slist_free_all(pin);
+    if (c)
+        curl_easy_cleanup(c);
+    free(t);
+    return rc;
+}

@@ -28,6 +28,7 @@
 
 #include "base/err.h"
 #include "base/netaddr.h"
+#include "base/str.h"
 
 #define OUTBOUND_ADDRS_MAX 16  /* addresses of one host kept (and pinned) */
 #define OUTBOUND_HOST_MAX  256 /* bytes of a host name */
@@ -67,5 +68,17 @@ int outbound_check(const char *url, outbound_target *t, nx_err *e);
  * transfer, is set when it refuses a peer), no redirects, no proxy, http and https only.
  * 0 or NX_ENOMEM. */
 int outbound_prepare(CURL *c, const outbound_target *t, struct curl_slist **pin, bool *refused);
+
+/* One whole request through the gate, for a provider's API (SMS, voice, WeCom): check url
+ * (outbound_check), prepare the handle (outbound_prepare), send method ("GET" or "POST") with the
+ * extra header lines headers ("Name: value", NULL-terminated; may be NULL) and, for a POST, body
+ * (body_len bytes; the content type is one of the headers), and collect at most cap bytes of the
+ * answer into *answer (initialised by the caller; the rest is read and dropped). *status gets the
+ * HTTP status. Timeouts: 3 s to connect, timeout_ms in all. Returns 0 (whatever the status);
+ * NX_EPERM when the target is internal (e->msg OUTBOUND_REFUSED_MSG, whichever address it was);
+ * NX_EBUSY when the host does not resolve or cannot be reached in time (e->msg names curl's
+ * reason, never the address); NX_ENOMEM. Blocks. Thread-safe. */
+int outbound_request(const char *method, const char *url, const char *const *headers, const char *body,
+                     size_t body_len, long timeout_ms, size_t cap, strbuf *answer, long *status, nx_err *e);
 
 #endif

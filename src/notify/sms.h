@@ -1,9 +1,11 @@
 /* sms.h — SMS and voice-notification providers behind one interface: Tencent Cloud SMS (短信,
  * SendSms 2021-01-11) and Tencent Cloud voice messages (语音消息, VMS SendTtsVoice 2020-09-02), both
- * signed with TC3-HMAC-SHA256 as the provider documents it.
+ * signed with TC3-HMAC-SHA256, or Aliyun SMS (Dysmsapi SendSms) and voice notification (Dyvmsapi
+ * SingleCallByTts), signed RPC style with HMAC-SHA1 — each as the provider documents it. A channel
+ * uses Tencent when its tencent_* keys are all set, else Aliyun when its aliyun_* keys are.
  *
- * A provider is built from the configuration table (tencent_* keys; the secret key is a secret
- * entry: dumped redacted, never logged) and sends one text to one phone number. Requests go through
+ * A provider is built from the configuration table (tencent_* or aliyun_* keys; the secret keys are
+ * secret entries: dumped redacted, never logged) and sends one text to one phone number. Requests go through
  * notify/outbound.h (the provider's URL checked at every send, its address pinned, https only
  * outside outbound_allow). The phone number is used for the request only: it appears in no log
  * line and no error message. Answers: the provider's JSON — {"Response": {...}} with per-number
@@ -43,5 +45,11 @@ int sms_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_
  * the unit test against the provider's documented example. */
 int sms_tc3_authorization(const char *secret_id, const char *secret_key, const char *service, const char *host,
                           const char *action, int64_t ts, const char *payload, char *out, size_t cap);
+
+/* Aliyun's RPC signature of a request: Base64(HMAC-SHA1(secret + "&", method + "&%2F&" +
+ * percentEncode(canonical))), where canonical is the sorted, encoded "k=v&…" query without
+ * Signature, into out (at least 29 bytes). 0 or NX_ETOOBIG. Exposed for the unit test against the
+ * provider's documented example. */
+int sms_aliyun_signature(const char *secret, const char *method, const char *canonical, char *out, size_t cap);
 
 #endif

@@ -16,6 +16,8 @@ import time
 import zlib
 from urllib.parse import quote
 
+import fake_aliyun
+import fake_wecom
 from fake_tencent import Fake
 from nxtest import BIN, PG, Server, check, check_eq, is_problem, make_id, psql, recv_frames, run, run_cli, wframe
 
@@ -626,6 +628,122 @@ def test_costs():
     check(is_problem(st, resp, body, 403), "residents see no costs")
 
 
+def restart(extra):
+    """Start the same server again with other provider flags (the database and accounts stay)."""
+    S.stop()
+    S.extra = extra
+    S.start()
+    for c in [admin] + [v for v in ctx.values() if hasattr(v, "conn")]:
+        c.conn.close()
+        c.port = S.port
+        c.conn = __import__("http.client").client.HTTPConnection("127.0.0.1", S.port, timeout=60)
+
+
+def test_aliyun_and_wecom():
+    """Aliyun SMS and calls, WeCom messages to staff: the same server started again with the Tencent
+    keys gone and Aliyun's and WeCom's set, against local fakes that check the signature (Aliyun) and
+    the credentials and token (WeCom) as the providers document them."""
+    ali = fake_aliyun.Fake("LTAInuanxinTest", "aliyun-secret-Q9")
+    wc = fake_wecom.Fake("ww-nuanxin", "wecom-secret-K7", "1000002")
+    base_flags = S.extra[:S.extra.index("--tencent-secret-id")]
+    restart(base_flags + ["--msg-price-sms-fen", "7", "--aliyun-access-key-id", "LTAInuanxinTest",
+                          "--aliyun-access-key-secret", "aliyun-secret-Q9",
+                          "--aliyun-sms-url", f"http://127.0.0.1:{ali.port}/sms", "--aliyun-sms-sign", "暖心社区",
+                          "--aliyun-sms-template", "SMS_100001", "--aliyun-voice-url", f"http://127.0.0.1:{ali.port}/vms",
+                          "--aliyun-voice-show-number", "057100000000", "--aliyun-voice-template", "TTS_200001",
+                          "--wecom-corp-id", "ww-nuanxin", "--wecom-agent-id", "1000002",
+                          "--wecom-secret", "wecom-secret-K7", "--wecom-url", f"http://127.0.0.1:{wc.port}/"])
+    staff = ctx["msg_staff"]
+    g1, g2, _ = ctx["grids"]
+    try:
+        # SMS: grid two's resident (…7) is throttled once, then sent; grid one's 高德明 (…8) gets a body
+        # that is not JSON twice, then failed; the police officer (…9) is refused
+        st, _, n = staff.post("/api/v1/notices", {"title": "阿里云短信通知", "body": "周末停电检修", "channels": ["inapp", "sms"],
+                                                  "audience": {"grids": [g1["id"], g2["id"]]}})
+        check_eq(st, 201, f"a notice by SMS {n}")
+        subj = f"notice:{n['id']}"
+        r1, r2 = ctx["res"][1]["id"], ctx["res"][2]["id"]
+
+        def sms_of(rid):
+            got = [d for d in deliveries(channel="sms") if d["subject"] == subj and d["resident_id"] == rid]
+            return got[0] if got and got[0]["status"] != "queued" else None
+        thr = wait_for(lambda: sms_of(r2), timeout=10)
+        check(thr and thr["status"] == "sent" and thr["attempts"] == 2,
+              f"throttled (isv.BUSINESS_LIMIT_CONTROL), retried, then sent {thr}")
+        bad = wait_for(lambda: sms_of(r1), timeout=10)
+        check(bad and bad["status"] == "failed" and "JSON" in (bad["last_error"] or ""), f"not JSON: failed, said so {bad}")
+        check_eq(len(ali.calls("sms", "13800000007")), 2, "the throttled number was tried twice, without +86")
+        st, _, inc = staff.post("/api/v1/incidents", {"category": "safety", "title": "井盖松动", "place": "2号楼",
+                                                      "grid_id": g1["id"]})
+        st, _, _ = staff.post(f"/api/v1/incidents/{inc['id']}/dispatch", {"assignee_member_id": ctx["member"]["id"]})
+        refused = wait_for(lambda: [d for d in deliveries(channel="sms", status="failed") if d["subject"] == f"incident:{inc['id']}"],
+                           timeout=10)
+        check(refused and "isv.MOBILE_NUMBER_ILLEGAL" in (refused[0]["last_error"] or ""), f"a refusal names the code {refused}")
+        # a voice call through SingleCallByTts: an SOS calls the first family phone
+        port = S.gateway_ports()["watch"]
+        s = socket.create_connection(("127.0.0.1", port), timeout=5)
+        s.sendall(wframe("5670001234", "LK"))
+        recv_frames(s, 1)
+        s.sendall(wframe("5670001234", "AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000"))
+        recv_frames(s, 1)
+        call = wait_for(lambda: ali.calls("vms", "13900000001"), timeout=8)
+        check(call and "紧急呼叫" in call[0][3], f"the family phone is called through Aliyun {call}")
+        st, _, alerts = staff.get("/api/v1/alerts?state=open&kind=sos")
+        for a in alerts.get("items", []):
+            staff.post(f"/api/v1/alerts/{a['id']}/acknowledge", {})
+        s.close()
+        check_eq(ali.bad_signatures, 0, "every Aliyun request carried a valid HMAC-SHA1 signature")
+        # WeCom: the rule for council's overdue milestones also goes by WeCom to the duty staff
+        rules = admin.get("/api/v1/message-rules")[2]["items"]
+        items = [{k: r[k] for k in ("kind", "recipient", "match_on", "channels", "title", "template", "urgent", "enabled")}
+                 for r in rules]
+        for r in items:
+            if r["kind"] == "council.progress.overdue":
+                r["channels"] = ["inapp", "wecom"]
+        st, _, _ = put(admin, "/api/v1/message-rules", {"rules": items})
+        check_eq(st, 200, "the rule gains the wecom channel")
+        now = int(time.time() * 1000)
+        comm = ctx["comm"]["id"]
+
+        def overdue(i):
+            sql_exec("INSERT INTO events (at, community_id, kind, subject, payload) VALUES "
+                     f"({now}, {comm}, 'council.progress.overdue', 'decision:{500 + i}', "
+                     f"'{{\"decision_id\": {500 + i}, \"progress_id\": {i}, \"estate_id\": 1, \"due_on\": \"2026-03-0{i}\"}}')")
+            subject = f"decision:{500 + i}"
+            return wait_for(lambda: [d for d in deliveries(channel="wecom") if d["subject"] == subject
+                                     and d["status"] != "queued"], timeout=10)
+        got = overdue(1)
+        check(got and got[0]["status"] == "sent" and got[0]["user_id"] == ctx["uid"]["msg_staff"]
+              and wc.sent and wc.sent[0][0] == "msg_staff" and "2026-03-01" in wc.sent[0][1],
+              f"a WeCom message to the staff member (UserID = user name) {got} {wc.sent}")
+        check_eq(wc.token_fetches, 1, "one access token fetched")
+        overdue(2)
+        check_eq(wc.token_fetches, 1, "the token is cached until it expires")
+        wc.mode = "expire"
+        got = overdue(3)
+        check(got and got[0]["status"] == "sent" and got[0]["attempts"] == 1 and wc.token_fetches == 2,
+              f"42001: a fresh token is fetched and the message sent at once {got} fetches={wc.token_fetches}")
+        wc.mode = "throttle"
+        got = overdue(4)
+        check(got and got[0]["status"] == "sent" and got[0]["attempts"] == 2, f"45009 throttled: retried, then sent {got}")
+        wc.mode = "html"
+        got = overdue(5)
+        check(got and got[0]["status"] == "failed" and "JSON" in (got[0]["last_error"] or ""),
+              f"an answer that is not JSON: retried, then failed, said so {got}")
+        wc.mode = "unknown"
+        got = overdue(6)
+        check(got and got[0]["status"] == "failed" and "invaliduser" in (got[0]["last_error"] or ""),
+              f"a member WeCom does not know: failed, said so {got}")
+        wc.mode = ""
+        check_eq(wc.bad_requests, 0, "every WeCom request carried the configured corp ID, secret and agent")
+        log = S.tail_log()
+        check("aliyun-secret-Q9" not in log and "wecom-secret-K7" not in log and "13900000001" not in log,
+              "no secret, token or phone in the log")
+    finally:
+        ali.close()
+        wc.close()
+
+
 def test_end():
     S.cleanup()
     fake.close()
@@ -646,4 +764,4 @@ else:
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
      test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_briefing_withdraw_and_cancel,
-     test_default_rules_027, test_notice_files, test_costs, test_end]])
+     test_default_rules_027, test_notice_files, test_costs, test_aliyun_and_wecom, test_end]])

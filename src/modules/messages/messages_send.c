@@ -12,13 +12,15 @@
  * failed with the provider's words. Every state lives in the row, so a restart carries on where
  * the last run stopped. The provider call happens outside any transaction.
  *
- * Providers (notify/sms.h) are configured from the configuration table: a channel with no provider
- * is "not configured", and the service then queues nothing for it. Credentials and phone numbers
- * are never logged. */
+ * Providers (notify/sms.h: Tencent Cloud or Aliyun for SMS and calls; notify/wecom.h for WeCom
+ * application messages to staff accounts, addressed by the account's user name as WeCom UserID) are
+ * configured from the configuration table: a channel with no provider is "not configured", and the
+ * service then queues nothing for it. Credentials and phone numbers are never logged. */
 #include "modules/messages/messages_internal.h"
 
 #include "base/log.h"
 #include "notify/sms.h"
+#include "notify/wecom.h"
 #include "store/ticker.h"
 
 #include <stdlib.h>
@@ -29,6 +31,7 @@ struct messages_sender {
 };
 
 static sms_provider *sms_prov, *voice_prov;
+static wecom *wecom_prov;
 static int64_t voice_gap_ms = 60000, retry_base_ms = 30000;
 static int retry_max = 5;
 
@@ -38,6 +41,8 @@ bool msg_channel_configured(const char *channel)
         return sms_prov != NULL;
     if (strcmp(channel, "voice") == 0)
         return voice_prov != NULL;
+    if (strcmp(channel, "wecom") == 0)
+        return wecom_prov != NULL;
     return false;
 }
 
@@ -47,7 +52,7 @@ int64_t msg_voice_gap_ms(void)
 }
 
 typedef struct due {
-    int64_t id, contact_id, resident_id;
+    int64_t id, contact_id, resident_id, user_id;
     int attempts;
     char channel[8], contact_kind[12], subject[64];
     char *body;
@@ -65,7 +70,7 @@ static int load_due(store *db, int64_t now, due *out, int *n, nx_err *e)
     store_rows *r;
     store_param p[] = {P_INT(now), P_INT(BATCH)};
     if ((rc = store_query(tx,
-                          "SELECT id, channel, contact_kind, contact_id, resident_id, subject, body, attempts FROM "
+                          "SELECT id, channel, contact_kind, contact_id, resident_id, subject, body, attempts, user_id FROM "
                           "message_deliveries WHERE status = 'queued' AND next_at <= $1 ORDER BY next_at, id LIMIT $2",
                           p, 2, &r, e)) == 0) {
         while (store_row(r) && *n < BATCH) {
@@ -79,6 +84,7 @@ static int load_due(store *db, int64_t now, due *out, int *n, nx_err *e)
             str_copy(d->subject, store_text(r, 5) ? store_text(r, 5) : "", sizeof d->subject);
             d->body = strdup(store_text(r, 6));
             d->attempts = (int)store_int(r, 7);
+            d->user_id = store_int(r, 8);
         }
         rc = store_rows_end(r, e);
     }
@@ -104,6 +110,24 @@ static int alarm_open(store *db, const char *subject, bool *open, nx_err *e)
     if (rc == 0)
         *open = strcmp(state, "open") == 0;
     free(state);
+    return rc == NX_ENOTFOUND ? 0 : rc;
+}
+
+/* The WeCom UserID of d's account (its user name), into out; "" when the account is gone. */
+static int wecom_user_of(store *db, const due *d, char *out, size_t cap, nx_err *e)
+{
+    out[0] = '\0';
+    store_tx *tx;
+    int rc = store_begin(db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    char *name = NULL;
+    store_param p[] = {P_INT(d->user_id)};
+    rc = store_one_text(tx, "SELECT username FROM users WHERE id = $1 AND disabled = 0", p, 1, &name, e);
+    store_rollback(tx);
+    if (rc == 0)
+        str_copy(out, name, cap);
+    free(name);
     return rc == NX_ENOTFOUND ? 0 : rc;
 }
 
@@ -174,20 +198,31 @@ static int send_one(nx_app *app, due *d, int64_t now, nx_err *e)
         if (!open)
             return record(app->db, d->id, "cancelled", d->attempts, 0, "告警已有人响应，呼叫停止", NULL, e);
     }
-    sms_provider *prov = voice ? voice_prov : strcmp(d->channel, "sms") == 0 ? sms_prov : NULL;
-    if (!prov)
-        return record(app->db, d->id, "failed", d->attempts, 0, "渠道未配置", NULL, e);
-    char *phone = NULL;
-    int rc = phone_of(app, d, &phone, e);
-    if (rc)
-        return rc;
-    if (!phone)
-        return record(app->db, d->id, "failed", d->attempts, 0, "没有可用的手机号", NULL, e);
     char ref[SMS_REF_MAX] = "";
     nx_err pe;
     nx_err_clear(&pe);
-    int src = sms_send(prov, phone, d->body, ref, &pe);
-    field_plain_free(phone);
+    int src, rc;
+    if (strcmp(d->channel, "wecom") == 0) {
+        char member[128];
+        if (!wecom_prov)
+            return record(app->db, d->id, "failed", d->attempts, 0, "渠道未配置", NULL, e);
+        if ((rc = wecom_user_of(app->db, d, member, sizeof member, e)))
+            return rc;
+        if (!member[0])
+            return record(app->db, d->id, "failed", d->attempts, 0, "账号不存在或已停用", NULL, e);
+        src = wecom_send(wecom_prov, member, d->body, ref, &pe);
+    } else {
+        sms_provider *prov = voice ? voice_prov : strcmp(d->channel, "sms") == 0 ? sms_prov : NULL;
+        if (!prov)
+            return record(app->db, d->id, "failed", d->attempts, 0, "渠道未配置", NULL, e);
+        char *phone = NULL;
+        if ((rc = phone_of(app, d, &phone, e)))
+            return rc;
+        if (!phone)
+            return record(app->db, d->id, "failed", d->attempts, 0, "没有可用的手机号", NULL, e);
+        src = sms_send(prov, phone, d->body, ref, &pe);
+        field_plain_free(phone);
+    }
     int attempts = d->attempts + 1;
     if (src == 0) {
         nx_log(LOG_INFO, "messages.sent delivery=%lld channel=%s", (long long)d->id, d->channel);
@@ -240,6 +275,8 @@ int messages_sender_start(nx_app *app, messages_sender **out, nx_err *e)
     int rc = sms_provider_from_config(c, SMS_KIND_SMS, &sms_prov, e);
     if (rc == 0)
         rc = sms_provider_from_config(c, SMS_KIND_VOICE, &voice_prov, e);
+    if (rc == 0)
+        rc = wecom_from_config(c, &wecom_prov, e);
     if (rc)
         return rc;
     messages_sender *s = calloc(1, sizeof *s);
@@ -263,5 +300,7 @@ void messages_sender_stop(messages_sender *s)
     free(s);
     sms_provider_free(sms_prov);
     sms_provider_free(voice_prov);
+    wecom_free(wecom_prov);
     sms_prov = voice_prov = NULL;
+    wecom_prov = NULL;
 }

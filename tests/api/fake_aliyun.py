@@ -1,0 +1,112 @@
+"""fake_aliyun — a local stand-in for Aliyun SMS (Dysmsapi SendSms) and voice notification (Dyvmsapi
+SingleCallByTts), RPC style.
+
+It VERIFIES every request's signature as Aliyun documents it ("签名机制"): every parameter but
+Signature, sorted by name, names and values percent-encoded (RFC 3986 unreserved characters kept,
+space as %20), joined as k=v with &; StringToSign = "POST&%2F&" + percentEncode(that); Signature =
+Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign)). It also checks the common parameters
+(SignatureMethod HMAC-SHA1, SignatureVersion 1.0, a fresh SignatureNonce, a Timestamp within five
+minutes, Version 2017-05-25) and the action's own (SignName, TemplateCode, TemplateParam as JSON). It
+answers by the number's last digit: 9 a refusal (isv.MOBILE_NUMBER_ILLEGAL), 8 a body that is not
+JSON, 7 throttling the first time (isv.BUSINESS_LIMIT_CONTROL) and success after, else success. A
+bad signature answers SignatureDoesNotMatch and counts in bad_signatures. Runs in a thread."""
+import base64
+import calendar
+import hashlib
+import hmac
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, quote
+
+
+def pct(s):
+    return quote(s, safe="-_.~")
+
+
+class Fake:
+    def __init__(self, key_id, secret):
+        self.key_id, self.secret = key_id, secret
+        self.requests = []  # (service, action, number, text)
+        self.bad_signatures = 0
+        self.nonces = set()
+        self.throttled = set()
+        self.lock = threading.Lock()
+        fake = self
+
+        class H(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                code, data = fake.handle(self.path, self.headers, body)
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+    def signature(self, params):
+        canonical = "&".join(f"{pct(k)}={pct(v)}" for k, v in sorted(params.items()) if k != "Signature")
+        to_sign = "POST&%2F&" + pct(canonical)
+        mac = hmac.new((self.secret + "&").encode(), to_sign.encode(), hashlib.sha1).digest()
+        return base64.b64encode(mac).decode()
+
+    def refuse(self):
+        with self.lock:
+            self.bad_signatures += 1
+        return 400, json.dumps({"Code": "SignatureDoesNotMatch", "Message": "signature", "RequestId": "x"}).encode()
+
+    def handle(self, path, headers, body):
+        service = "sms" if path.startswith("/sms") else "vms"
+        params = dict(parse_qsl(body.decode(), keep_blank_values=True))
+        action = "SendSms" if service == "sms" else "SingleCallByTts"
+        try:
+            ts = calendar.timegm(time.strptime(params.get("Timestamp", ""), "%Y-%m-%dT%H:%M:%SZ"))
+        except ValueError:
+            return self.refuse()
+        common = (params.get("AccessKeyId") == self.key_id and params.get("Action") == action
+                  and params.get("SignatureMethod") == "HMAC-SHA1" and params.get("SignatureVersion") == "1.0"
+                  and params.get("Version") == "2017-05-25" and params.get("Format") == "JSON"
+                  and abs(time.time() - ts) < 300 and params.get("SignatureNonce") not in self.nonces
+                  and headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"))
+        if not common or not hmac.compare_digest(self.signature(params), params.get("Signature", "")):
+            return self.refuse()
+        with self.lock:
+            self.nonces.add(params["SignatureNonce"])
+        if service == "sms":
+            number, text = params["PhoneNumbers"], json.loads(params["TemplateParam"])["text"]
+            if not params.get("SignName") or not params.get("TemplateCode"):
+                return self.refuse()
+        else:
+            number, text = params["CalledNumber"], json.loads(params["TtsParam"])["text"]
+            if not params.get("CalledShowNumber") or not params.get("TtsCode"):
+                return self.refuse()
+        with self.lock:
+            self.requests.append((service, action, number, text))
+            n = len(self.requests)
+            last = number[-1]
+            if last == "7" and number not in self.throttled:
+                self.throttled.add(number)
+                return 200, json.dumps({"Code": "isv.BUSINESS_LIMIT_CONTROL", "Message": "触发流控",
+                                        "RequestId": "x"}).encode()
+        if last == "9":
+            return 200, json.dumps({"Code": "isv.MOBILE_NUMBER_ILLEGAL", "Message": "非法手机号", "RequestId": "x"}).encode()
+        if last == "8":
+            return 502, b"<html>Bad Gateway</html>"
+        if service == "sms":
+            return 200, json.dumps({"Code": "OK", "Message": "OK", "BizId": f"biz-{n}", "RequestId": "x"}).encode()
+        return 200, json.dumps({"Code": "OK", "Message": "OK", "CallId": f"call-{n}", "RequestId": "x"}).encode()
+
+    def calls(self, service=None, number=None):
+        with self.lock:
+            return [r for r in self.requests if (service is None or r[0] == service) and (number is None or r[2] == number)]
