@@ -126,6 +126,11 @@ static int read_rows_tx(store_tx *tx, sqlq *q, const store_page_spec *s, bool on
     return rc;
 }
 
+int store_items(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **items, nx_err *e)
+{
+    return read_rows_tx(tx, q, s, false, items, e);
+}
+
 /* read_rows_tx in a read transaction of its own on db. */
 static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, json_t **items, nx_err *e)
 {

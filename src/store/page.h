@@ -52,6 +52,10 @@ int store_page_read(store *db, sqlq *q, const store_page_spec *s, json_t **out, 
  * caller's (the request's and page_max). Errors as store_page. */
 int store_page_by_id(store *db, sqlq *q, const char *alias, int64_t after, bool oldest_first, const store_page_spec *s,
                      json_t **out, nx_err *e);
+/* Every row of q on tx through s's row function into *items, a new JSON array (not an envelope):
+ * the sub-lists of one record read in the record's own transaction (an application's materials and
+ * timeline). tx stays open. s->max > 0 is a cap as in store_items_read; errors as store_page. */
+int store_items(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **items, nx_err *e);
 /* Every row of q as {"items": [...]} through s's row function, in a read transaction of its own on
  * db: for the short lists that are not paged (vocabularies, visit policies, service items, a grid's
  * members). s->max > 0 is a cap: more rows than that is NX_ETOOBIG ("列表超过 N 项"), never a cut

@@ -462,6 +462,72 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
 
 /* ---- coming of age ---- */
 
+/* A list of residents by age (the two outreach lists below): every row of q (ordered, with
+ * "LIMIT COMING_MAX + 1") on tx through row into *items, a new array; a row for which row answers
+ * NULL is passed over (an unreadable birth date). More than COMING_MAX rows is NX_ETOOBIG naming
+ * who (the residents the list shows): the list is never cut short. */
+static int age_list(store_tx *tx, sqlq *q, const char *who, json_t *(*row)(store_rows *, void *), void *ctx,
+                    json_t **items, nx_err *e)
+{
+    *items = NULL;
+    store_rows *r;
+    int rc = sqlq_query(tx, q, &r, e);
+    if (rc)
+        return rc;
+    json_t *a = json_array();
+    int seen = 0;
+    while (store_row(r)) {
+        if (++seen > COMING_MAX) {
+            store_rows_free(r);
+            json_decref(a);
+            return nx_fail(e, NX_ETOOBIG, "", "%s超过 %d 人，请按社区分别查看", who, COMING_MAX);
+        }
+        json_t *o = row(r, ctx);
+        if (o)
+            json_array_append_new(a, o);
+    }
+    if ((rc = store_rows_end(r, e))) {
+        json_decref(a);
+        return rc;
+    }
+    *items = a;
+    return 0;
+}
+
+typedef struct {
+    int y, m; /* next month */
+    const services_allowance_tier *t;
+    int nt;
+} coming_ctx;
+
+/* A resident who turns 80, 90 or 100 next month, with the tier that birthday starts. */
+static json_t *coming_row(store_rows *r, void *ctx)
+{
+    const coming_ctx *c = ctx;
+    nx_date b;
+    if (date_parse(store_text(r, 3), &b) != 0)
+        return NULL;
+    int turning = c->y - b.y;
+    nx_date bd = {c->y, c->m, b.d};
+    if (!date_valid(bd.y, bd.m, bd.d))
+        bd.d = 28; /* born on 29 February: the birthday falls on the 28th */
+    char bds[11], lb[40];
+    date_format(bd, bds);
+    int64_t amount = 0;
+    const char *label = NULL;
+    for (int i = 0; i < c->nt; i++)
+        if (c->t[i].min_age == turning) {
+            amount = c->t[i].monthly_amount;
+            label = tier_label(c->t[i].min_age, c->t, c->nt, lb, sizeof lb);
+        }
+    return json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:o, s:b, s:b, s:o, s:I}", "resident_id",
+                     (json_int_t)store_int(r, 0), "name", store_text(r, 1), "sex",
+                     store_int(r, 2) == 1 ? "male" : "female", "birth_date", store_text(r, 3), "turning",
+                     turning, "birthday", bds, "grid_name", store_json_text(r, 4), "receiving",
+                     store_int(r, 6) > 0, "open_application", store_int(r, 7) > 0, "tier_label",
+                     services_json_str(label), "monthly_amount", (json_int_t)amount);
+}
+
 int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ))
@@ -493,52 +559,13 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
         return rc;
     char region[64];
     services_allowance_tier t[MAX_TIERS];
-    int nt;
-    store_rows *r;
-    if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &nt, e)) ||
-        (rc = sqlq_query(tx, &q, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    int seen = 0;
-    while (store_row(r)) {
-        if (++seen > COMING_MAX) {
-            store_rows_free(r);
-            store_rollback(tx);
-            json_decref(items);
-            return nx_fail(e, NX_ETOOBIG, "", "下月满 80、90、100 周岁的居民超过 %d 人，请按社区分别查看", COMING_MAX);
-        }
-        nx_date b;
-        if (date_parse(store_text(r, 3), &b) != 0)
-            continue;
-        int turning = y - b.y;
-        nx_date bd = {y, m, b.d};
-        if (!date_valid(bd.y, bd.m, bd.d))
-            bd.d = 28; /* born on 29 February: the birthday falls on the 28th */
-        char bds[11], lb[40];
-        date_format(bd, bds);
-        int64_t amount = 0;
-        const char *label = NULL;
-        for (int i = 0; i < nt; i++)
-            if (t[i].min_age == turning) {
-                amount = t[i].monthly_amount;
-                label = tier_label(t[i].min_age, t, nt, lb, sizeof lb);
-            }
-        json_t *o = json_pack("{s:I, s:s, s:s, s:s, s:i, s:s, s:o, s:b, s:b, s:o, s:I}", "resident_id",
-                              (json_int_t)store_int(r, 0), "name", store_text(r, 1), "sex",
-                              store_int(r, 2) == 1 ? "male" : "female", "birth_date", store_text(r, 3),
-                              "turning", turning, "birthday", bds, "grid_name", store_json_text(r, 4),
-                              "receiving", store_int(r, 6) > 0, "open_application", store_int(r, 7) > 0,
-                              "tier_label", services_json_str(label), "monthly_amount", (json_int_t)amount);
-        json_array_append_new(items, o);
-    }
-    rc = store_rows_end(r, e);
+    coming_ctx c = {.y = y, .m = m, .t = t};
+    json_t *items = NULL;
+    if ((rc = services_allowance_load_tiers(tx, region, sizeof region, t, MAX_TIERS, &c.nt, e)) == 0)
+        rc = age_list(tx, &q, "下月满 80、90、100 周岁的居民", coming_row, &c, &items, e);
     store_rollback(tx);
-    if (rc) {
-        json_decref(items);
+    if (rc)
         return rc;
-    }
     char month[8];
     snprintf(month, sizeof month, "%04d-%02d", y, m);
     *out = json_pack("{s:s, s:o}", "month", month, "items", items);
@@ -546,6 +573,16 @@ int services_coming_of_age(nx_app *app, const nx_principal *who, int64_t now_ms,
 }
 
 /* ---- outreach: over 80 and not receiving ---- */
+
+/* A registered resident of 80 or more who receives no allowance; ctx is today's date. */
+static json_t *missing_row(store_rows *r, void *ctx)
+{
+    nx_date b;
+    int age = date_parse(store_text(r, 2), &b) == 0 ? date_age(b, *(const nx_date *)ctx) : 0;
+    return json_pack("{s:I, s:s, s:s, s:i, s:o, s:b}", "resident_id", (json_int_t)store_int(r, 0), "name",
+                     store_text(r, 1), "birth_date", store_text(r, 2), "age", age, "grid_name",
+                     store_json_text(r, 3), "open_application", store_int(r, 4) > 0);
+}
 
 int services_allowance_missing(nx_app *app, const nx_principal *who, int64_t now_ms, json_t **out, nx_err *e)
 {
@@ -571,33 +608,11 @@ int services_allowance_missing(nx_app *app, const nx_principal *who, int64_t now
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    int seen = 0;
-    while (store_row(r)) {
-        if (++seen > COMING_MAX) {
-            store_rows_free(r);
-            store_rollback(tx);
-            json_decref(items);
-            return nx_fail(e, NX_ETOOBIG, "", "未领取高龄津贴的 80 周岁以上居民超过 %d 人，请按社区分别查看", COMING_MAX);
-        }
-        nx_date b;
-        int age = date_parse(store_text(r, 2), &b) == 0 ? date_age(b, today) : 0;
-        json_array_append_new(items, json_pack("{s:I, s:s, s:s, s:i, s:o, s:b}", "resident_id",
-                                               (json_int_t)store_int(r, 0), "name", store_text(r, 1), "birth_date",
-                                               store_text(r, 2), "age", age, "grid_name", store_json_text(r, 3),
-                                               "open_application", store_int(r, 4) > 0));
-    }
-    rc = store_rows_end(r, e);
+    json_t *items;
+    rc = age_list(tx, &q, "未领取高龄津贴的 80 周岁以上居民", missing_row, &today, &items, e);
     store_rollback(tx);
-    if (rc) {
-        json_decref(items);
+    if (rc)
         return rc;
-    }
     *out = json_pack("{s:I, s:o}", "total", (json_int_t)json_array_size(items), "items", items);
     return 0;
 }

@@ -547,88 +547,49 @@ static json_t *app_json(const services_app_row *a, const char *item_name, const 
     return o;
 }
 
-/* End the read of r: *out = a when every row was read, else a is freed and the read's error
- * returned. */
-static int rows_done(store_rows *r, json_t *a, json_t **out, nx_err *e)
+/* The sub-lists of one application, each read in the application's own transaction: every row of
+ * sql (whose one parameter $1 is the application's id) through row (with ctx) into the array *out. */
+static int app_items(store_tx *tx, const char *sql, int64_t id, json_t *(*row)(store_rows *, void *),
+                     void *ctx, json_t **out, nx_err *e)
 {
-    int rc = store_rows_end(r, e);
-    if (rc) {
-        json_decref(a);
-        return rc;
-    }
-    *out = a;
-    return 0;
+    sqlq q;
+    sqlq_init(&q, sql);
+    sqlq_param(&q, P_INT(id));
+    store_page_spec s = {.row_ctx = row, .ctx = ctx};
+    return store_items(tx, &q, &s, out, e);
 }
 
-static int materials_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
+static json_t *material_row(store_rows *r, void *ctx)
 {
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    int rc = store_query(tx,
-                         "SELECT id, material_key, filename, content_type, size, created_at FROM service_materials "
-                         "WHERE application_id = $1 AND removed_at IS NULL ORDER BY id",
-                         p, 1, &r, e);
-    if (rc)
-        return rc;
-    json_t *a = json_array();
-    while (store_row(r)) {
-        json_t *m = json_pack("{s:I, s:s, s:s, s:s, s:I}", "id", (json_int_t)store_int(r, 0), "key", store_text(r, 1),
-                              "filename", store_text(r, 2), "content_type", store_text(r, 3), "size",
-                              (json_int_t)store_int(r, 4));
-        store_json_set(m, "uploaded_at", store_json_time, r, 5);
-        json_array_append_new(a, m);
-    }
-    return rows_done(r, a, out, e);
+    (void)ctx;
+    return store_json_row(r, "id:i key:t filename:t content_type:t size:i uploaded_at:d");
 }
 
-static int timeline_json(store_tx *tx, int64_t id, json_t **out, nx_err *e)
+static json_t *timeline_row(store_rows *r, void *ctx)
 {
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    int rc = store_query(tx,
-                         "SELECT t.id, t.at, COALESCE(u.display_name, t.username), t.action, t.from_status, t.to_status, "
-                         "t.step_code, t.note FROM service_timeline t LEFT JOIN users u ON u.id = t.user_id "
-                         "WHERE t.application_id = $1 ORDER BY t.id",
-                         p, 1, &r, e);
-    if (rc)
-        return rc;
-    json_t *a = json_array();
-    while (store_row(r)) {
-        json_t *t = json_object();
-        json_object_set_new(t, "id", json_integer(store_int(r, 0)));
-        store_json_set(t, "at", store_json_time, r, 1);
-        json_object_set_new(t, "by", store_json_text(r, 2));
-        json_object_set_new(t, "action", json_string(store_text(r, 3)));
-        json_object_set_new(t, "from_status", store_json_text(r, 4));
-        json_object_set_new(t, "to_status", store_json_text(r, 5));
-        json_object_set_new(t, "step_code", store_json_text(r, 6));
-        json_object_set_new(t, "note", store_json_text(r, 7));
-        json_array_append_new(a, t);
-    }
-    return rows_done(r, a, out, e);
+    (void)ctx;
+    return store_json_row(r, "id:i at:d by:t action:t from_status:t to_status:t step_code:t note:t");
 }
 
-static int documents_json(nx_app *app, store_tx *tx, int64_t id, json_t **out, nx_err *e)
+typedef struct {
+    nx_app *app;
+    int64_t id;
+} doc_ctx;
+
+/* A document with its verification code; "revoked" says whether revoked_at is set. */
+static json_t *document_row(store_rows *r, void *ctx)
 {
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    int rc = store_query(tx,
-                         "SELECT id, kind, title, serial, issued_at, revoked_at FROM service_documents "
-                         "WHERE application_id = $1 ORDER BY id",
-                         p, 1, &r, e);
-    if (rc)
-        return rc;
-    json_t *a = json_array();
-    while (store_row(r)) {
-        char code[64];
-        services_document_code(app->keys, store_int(r, 0), store_text(r, 3), id, store_text(r, 1), code, sizeof code);
-        json_t *d = json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0), "kind",
-                              store_text(r, 1), "title", store_text(r, 2), "serial", store_text(r, 3), "verify_code",
-                              code, "revoked", !store_isnull(r, 5));
+    const doc_ctx *c = ctx;
+    char code[64];
+    services_document_code(c->app->keys, store_int(r, 0), store_text(r, 3), c->id, store_text(r, 1), code,
+                           sizeof code);
+    json_t *d = store_json_row(r, "id:i kind:t title:t serial:t");
+    if (d) {
+        json_object_set_new(d, "verify_code", json_string(code));
+        json_object_set_new(d, "revoked", json_boolean(!store_isnull(r, 5)));
         store_json_set(d, "issued_at", store_json_time, r, 4);
-        json_array_append_new(a, d);
     }
-    return rows_done(r, a, out, e);
+    return d;
 }
 
 int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -646,8 +607,21 @@ int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
     if ((rc = services_app_load(app, tx, who, id, &a, e)) ||
         (rc = services_item_load(tx, a.item_id, &it, e)) ||
         (rc = services_person_load(app, tx, a.resident_id, &person, e)) ||
-        (rc = materials_json(tx, id, &m, e)) || (rc = timeline_json(tx, id, &t, e)) ||
-        (rc = documents_json(app, tx, id, &d, e)))
+        (rc = app_items(
+             tx,
+             "SELECT id, material_key, filename, content_type, size, created_at FROM service_materials "
+             "WHERE application_id = $1 AND removed_at IS NULL ORDER BY id",
+             id, material_row, NULL, &m, e)) ||
+        (rc = app_items(
+             tx,
+             "SELECT t.id, t.at, COALESCE(u.display_name, t.username), t.action, t.from_status, "
+             "t.to_status, t.step_code, t.note FROM service_timeline t LEFT JOIN users u ON u.id = t.user_id "
+             "WHERE t.application_id = $1 ORDER BY t.id",
+             id, timeline_row, NULL, &t, e)) ||
+        (rc = app_items(tx,
+                        "SELECT id, kind, title, serial, issued_at, revoked_at FROM service_documents "
+                        "WHERE application_id = $1 ORDER BY id",
+                        id, document_row, &(doc_ctx){app, id}, &d, e)))
         goto done;
     o = app_json(&a, it.name, person.name, services_step_str(&it, a.step, "name"), clock_now_ms());
     json_object_set_new(o, "resident", json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)person.id, "name",

@@ -34,6 +34,18 @@ static bool role_fits(const nx_principal *who, const char *step_role)
     return false;
 }
 
+/* One review decision on the application a (in review): its UPDATE (sql with the n parameters p) and
+ * the time line entry action from in_review to to, with the reviewer's note. */
+static int decide(store_tx *tx, const nx_principal *who, const services_app_row *a, const char *sql,
+                  const store_param *p, int n, const char *action, const char *to, const char *note,
+                  nx_err *e)
+{
+    int rc = store_exec(tx, sql, p, n, NULL, e);
+    return rc ? rc
+              : services_timeline(tx, who, a->id, a->community_id, action, "in_review", to, a->step_code,
+                                  note, e);
+}
+
 int services_review(nx_app *app, const nx_principal *who, int64_t id, const char *action, const char *note,
                     nx_err *e)
 {
@@ -80,13 +92,11 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
                            P_TEXT(services_step_str(&it, next, "role")),
                            P_INT(now + (int64_t)services_step_days(&it, next) * SERVICES_DAY_MS),
                            P_INT(now)};
-        if ((rc = store_exec(
-                 tx,
+        if ((rc = decide(
+                 tx, who, &a,
                  "UPDATE service_applications SET step = $2, step_code = $3, step_role = $4, due_at = $5, "
                  "escalated_at = NULL, version = version + 1, updated_at = $6 WHERE id = $1",
-                 p, 6, NULL, e)) ||
-            (rc = services_timeline(tx, who, id, a.community_id, "step_approved", "in_review", "in_review",
-                                    a.step_code, note, e)))
+                 p, 6, "step_approved", "in_review", note, e)))
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请已通过%s，转入%s", it.name, step_name,
                  services_step_str(&it, next, "name"));
@@ -94,13 +104,11 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         kind = SERVICES_EV_APPLICATION_STEP_APPROVED;
     } else if (approve) {
         store_param p[] = {P_INT(id), P_INT(now)};
-        if ((rc = store_exec(
-                 tx,
+        if ((rc = decide(
+                 tx, who, &a,
                  "UPDATE service_applications SET status = 'approved', due_at = NULL, decided_at = $2, "
                  "version = version + 1, updated_at = $2 WHERE id = $1",
-                 p, 2, NULL, e)) ||
-            (rc = services_timeline(tx, who, id, a.community_id, "approved", "in_review", "approved",
-                                    a.step_code, note, e)))
+                 p, 2, "approved", "approved", note, e)))
             goto fail;
         if (it.document && (rc = services_certificate_issue(tx, who, &it, id, a.community_id, now, e)))
             goto fail;
@@ -124,26 +132,21 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         kind = SERVICES_EV_APPLICATION_APPROVED;
     } else if (ret) {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
-        if ((rc = store_exec(
-                 tx,
+        if ((rc = decide(
+                 tx, who, &a,
                  "UPDATE service_applications SET status = 'returned', correction = $2, due_at = NULL, "
                  "version = version + 1, updated_at = $3 WHERE id = $1",
-                 p, 3, NULL, e)) ||
-            (rc = services_timeline(tx, who, id, a.community_id, "returned", "in_review", "returned",
-                                    a.step_code, note, e)))
+                 p, 3, "returned", "returned", note, e)))
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请需要补正，请按要求修改后重新提交", it.name);
         to = "returned";
         kind = SERVICES_EV_APPLICATION_RETURNED;
     } else {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
-        if ((rc = store_exec(
-                 tx,
-                 "UPDATE service_applications SET status = 'rejected', reason = $2, due_at = NULL, "
-                 "decided_at = $3, version = version + 1, updated_at = $3 WHERE id = $1",
-                 p, 3, NULL, e)) ||
-            (rc = services_timeline(tx, who, id, a.community_id, "rejected", "in_review", "rejected",
-                                    a.step_code, note, e)))
+        if ((rc = decide(tx, who, &a,
+                         "UPDATE service_applications SET status = 'rejected', reason = $2, due_at = NULL, "
+                         "decided_at = $3, version = version + 1, updated_at = $3 WHERE id = $1",
+                         p, 3, "rejected", "rejected", note, e)))
             goto fail;
         snprintf(title, sizeof title, "您的“%s”申请未予受理", it.name);
         to = "rejected";
