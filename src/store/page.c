@@ -279,3 +279,8 @@ json_t *store_json_row(store_rows *r, const char *spec)
     }
     return o;
 }
+
+json_t *store_json_row_ctx(store_rows *r, void *spec)
+{
+    return store_json_row(r, spec);
+}

@@ -101,6 +101,9 @@ void store_json_set(json_t *o, const char *key, json_t *(*conv)(store_rows *, in
  * Returns a new object; NULL when out of memory or when a word does not parse (a programming
  * error, so that a typo fails the module's first test: store_page fails on a NULL row). */
 json_t *store_json_row(store_rows *r, const char *spec);
+/* store_json_row for a spec's row_ctx, ctx being the words: for the lists whose rows are nothing but
+ * their columns, e.g. (store_page_spec){.row_ctx = store_json_row_ctx, .ctx = "id:i title:t"}. */
+json_t *store_json_row_ctx(store_rows *r, void *spec);
 /* The same words, set on o starting at column col (for a row whose first columns another spec or
  * the caller reads). Returns 0, or -1 on a word that does not parse. */
 int store_json_cols(json_t *o, store_rows *r, int col, const char *spec);

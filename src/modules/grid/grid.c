@@ -335,12 +335,8 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
     if (rc)
         return rc;
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = sqlq_first(tx, &q, "事件不存在", &r, e)))
         goto fail;
-    if ((rc = store_first(r, "事件不存在", e))) {
-        store_rows_free(r);
-        goto fail;
-    }
     int64_t community = store_int(r, 0), grid = store_int(r, 1);
     char status[16];
     str_copy(status, store_text(r, 2), sizeof status);

@@ -739,12 +739,8 @@ static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t 
     perm_scope_q(who, "r.", "id", &q);
     store_rows *r;
     int rc;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = sqlq_first(tx, &q, "居民不存在", &r, e)))
         return rc;
-    if ((rc = store_first(r, "居民不存在", e))) {
-        store_rows_free(r);
-        return rc;
-    }
     memset(rec, 0, sizeof *rec);
     str_copy(rec->name, store_text(r, 0), sizeof rec->name);
     str_copy(rec->name_s, store_text(r, 1), sizeof rec->name_s);

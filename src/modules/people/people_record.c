@@ -247,6 +247,52 @@ int people_resident_get(nx_app *app, const nx_principal *who, int64_t id, json_t
     return rc;
 }
 
+/* The fields of resident id that want names, decrypted (want: id_number, phone, address, contacts,
+ * name), in the transaction tx, with the audit entry "reveal" and its detail (taken over) written in
+ * it: *out a new object. scoped applies who's scope (out of scope reads as "not found"); the alarm
+ * path checked its own (the alert's) already. Nothing is committed here. */
+static int reveal(store_tx *tx, nx_app *app, const nx_principal *who, int64_t id, bool scoped,
+                  const bool want[5], json_t *detail, json_t **out, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT r.id_enc, r.phone_enc, r.address_enc, r.community_id, r.name FROM residents r "
+                  "WHERE r.id = $1");
+    sqlq_param(&q, P_INT(id));
+    if (scoped)
+        perm_scope_q(who, "r.", "id", &q);
+    store_rows *r;
+    int rc = sqlq_first(tx, &q, "居民不存在", &r, e);
+    if (rc) {
+        json_decref(detail);
+        return rc;
+    }
+    people_read_ctx c = {.app = app, .reveal = true};
+    json_t *o = json_object();
+    if (want[4])
+        json_object_set_new(o, "name", json_string(store_text(r, 4) ? store_text(r, 4) : ""));
+    if (want[0])
+        json_object_set_new(o, "id_number", secret(&c, r, 0, CTX_ID, mask_id));
+    if (want[1])
+        json_object_set_new(o, "phone", secret(&c, r, 1, CTX_PHONE, mask_phone));
+    if (want[2])
+        json_object_set_new(o, "address", secret(&c, r, 2, CTX_ADDRESS, mask_address));
+    int64_t community = store_int(r, 3);
+    store_rows_free(r);
+    json_t *contacts;
+    if (want[3] && (rc = contacts_json(&c, tx, id, &contacts, e)) == 0)
+        json_object_set_new(o, "contacts", contacts);
+    if (rc)
+        json_decref(detail);
+    else
+        rc = audit_write_new(tx, who, "reveal", "resident", id, community, detail, e);
+    if (rc) {
+        json_decref(o);
+        return rc;
+    }
+    *out = o;
+    return 0;
+}
+
 int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fields, json_t **out, nx_err *e)
 {
     static const char *const known[] = {"id_number", "phone", "address", "contacts"};
@@ -266,43 +312,15 @@ int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fiel
     }
     if (!perm_has(who, RIGHT_REVEAL))
         return nx_fail(e, NX_EPERM, "", "无权查看完整个人信息");
-    sqlq q;
-    sqlq_init(&q, "SELECT r.id_enc, r.phone_enc, r.address_enc, r.community_id FROM residents r WHERE r.id = $1");
-    sqlq_param(&q, P_INT(id));
-    perm_scope_q(who, "r.", "id", &q);
     int rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "居民不存在", e))) {
-        store_rows_free(r);
-        goto fail;
-    }
-    people_read_ctx c = {.app = app, .reveal = true};
-    json_t *o = json_object();
-    if (want[0])
-        json_object_set_new(o, "id_number", secret(&c, r, 0, CTX_ID, mask_id));
-    if (want[1])
-        json_object_set_new(o, "phone", secret(&c, r, 1, CTX_PHONE, mask_phone));
-    if (want[2])
-        json_object_set_new(o, "address", secret(&c, r, 2, CTX_ADDRESS, mask_address));
-    int64_t community = store_int(r, 3);
-    store_rows_free(r);
-    if (want[3]) {
-        json_t *contacts;
-        if ((rc = contacts_json(&c, tx, id, &contacts, e))) {
-            json_decref(o);
-            goto fail;
-        }
-        json_object_set_new(o, "contacts", contacts);
-    }
-    if ((rc = audit_write_new(tx, who, "reveal", "resident", id, community,
-                              json_pack("{s:O}", "fields", fields), e))) {
-        json_decref(o);
-        goto fail;
+    json_t *o;
+    if ((rc = reveal(tx, app, who, id, true, (bool[5]){want[0], want[1], want[2], want[3], false},
+                     json_pack("{s:O}", "fields", fields), &o, e))) {
+        store_rollback(tx);
+        return rc;
     }
     if ((rc = store_commit(tx, e))) {
         json_decref(o);
@@ -310,41 +328,12 @@ int people_reveal(nx_app *app, const nx_principal *who, int64_t id, json_t *fiel
     }
     *out = o;
     return 0;
-fail:
-    store_rollback(tx);
-    return rc;
 }
 
 int people_reveal_for_alarm(store_tx *tx, nx_app *app, const nx_principal *who, int64_t id, int64_t alert_id,
                             json_t **out, nx_err *e)
 {
-    store_param p[] = {P_INT(id)};
-    store_rows *r;
-    int rc = store_query(tx, "SELECT r.name, r.phone_enc, r.community_id FROM residents r WHERE r.id = $1", p, 1, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "居民不存在", e))) {
-        store_rows_free(r);
-        return rc;
-    }
-    people_read_ctx c = {.app = app, .reveal = true};
-    json_t *o = json_pack("{s:s}", "name", store_text(r, 0) ? store_text(r, 0) : "");
-    json_object_set_new(o, "phone", secret(&c, r, 1, CTX_PHONE, mask_phone));
-    int64_t community = store_int(r, 2);
-    store_rows_free(r);
-    json_t *contacts;
-    if ((rc = contacts_json(&c, tx, id, &contacts, e))) {
-        json_decref(o);
-        return rc;
-    }
-    json_object_set_new(o, "contacts", contacts);
-    if ((rc = audit_write_new(tx, who, "reveal", "resident", id, community,
-                              json_pack("{s:[ss], s:I}", "fields", "phone", "contacts", "alert_id",
-                                        (json_int_t)alert_id),
-                              e))) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return reveal(tx, app, who, id, false, (bool[5]){false, true, false, true, true},
+                  json_pack("{s:[ss], s:I}", "fields", "phone", "contacts", "alert_id", (json_int_t)alert_id),
+                  out, e);
 }

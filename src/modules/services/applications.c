@@ -559,18 +559,6 @@ static int app_items(store_tx *tx, const char *sql, int64_t id, json_t *(*row)(s
     return store_items(tx, &q, &s, out, e);
 }
 
-static json_t *material_row(store_rows *r, void *ctx)
-{
-    (void)ctx;
-    return store_json_row(r, "id:i key:t filename:t content_type:t size:i uploaded_at:d");
-}
-
-static json_t *timeline_row(store_rows *r, void *ctx)
-{
-    (void)ctx;
-    return store_json_row(r, "id:i at:d by:t action:t from_status:t to_status:t step_code:t note:t");
-}
-
 typedef struct {
     nx_app *app;
     int64_t id;
@@ -611,13 +599,14 @@ int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
              tx,
              "SELECT id, material_key, filename, content_type, size, created_at FROM service_materials "
              "WHERE application_id = $1 AND removed_at IS NULL ORDER BY id",
-             id, material_row, NULL, &m, e)) ||
+             id, store_json_row_ctx, "id:i key:t filename:t content_type:t size:i uploaded_at:d", &m, e)) ||
         (rc = app_items(
              tx,
              "SELECT t.id, t.at, COALESCE(u.display_name, t.username), t.action, t.from_status, "
              "t.to_status, t.step_code, t.note FROM service_timeline t LEFT JOIN users u ON u.id = t.user_id "
              "WHERE t.application_id = $1 ORDER BY t.id",
-             id, timeline_row, NULL, &t, e)) ||
+             id, store_json_row_ctx, "id:i at:d by:t action:t from_status:t to_status:t step_code:t note:t",
+             &t, e)) ||
         (rc = app_items(tx,
                         "SELECT id, kind, title, serial, issued_at, revoked_at FROM service_documents "
                         "WHERE application_id = $1 ORDER BY id",

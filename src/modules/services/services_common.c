@@ -182,13 +182,9 @@ int services_app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_
     sqlq_add(&q, " AND a.id = $%d", P_INT(id));
     perm_scope_q(who, "a.", "resident_id", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "申请不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "申请不存在", e))) {
-        store_rows_free(r);
-        return rc;
-    }
     services_app_row_fill(app, r, a);
     store_rows_free(r);
     return 0;

@@ -71,13 +71,9 @@ static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur
     sqlq_add(&q, " AND f.id = $%d", P_INT(id));
     perm_scope_q(who, "f.", "resident_id", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "关怀档案不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "关怀档案不存在", e))) {
-        store_rows_free(r);
-        return rc;
-    }
     c->community = store_int(r, 0);
     c->grid = store_int(r, 1);
     c->resident = store_int(r, 2);
@@ -456,6 +452,27 @@ int visits_care_file_trigger(nx_app *app, const nx_principal *who, int64_t id, j
     return life_or_manual(app, who, id, "manual_trigger", "manual", note, due ? due : def, NULL, task_id, e);
 }
 
+static json_t *file_item(store_rows *r, void *ctx)
+{
+    return file_row(r, *(const nx_date *)ctx);
+}
+
+/* A care file's open tasks and its ten latest visits. */
+static int file_more(store_tx *tx, int64_t id, json_t *o, nx_err *e)
+{
+    int rc = vx_set_items(
+        tx, o, "open_tasks",
+        "SELECT id, kind, reason, due_date, status, overdue FROM visit_tasks WHERE care_file_id = $1 "
+        "AND status = 'open' ORDER BY due_date, id",
+        id, "id:i kind:t reason:t due_date:t status:t overdue:b", e);
+    return rc ? rc
+              : vx_set_items(
+                    tx, o, "recent_visits",
+                    "SELECT id, visited_on, kind, visitors, findings FROM visits WHERE care_file_id = $1 "
+                    "ORDER BY visited_on DESC, id DESC LIMIT 10",
+                    id, "id:i visited_on:t kind:t visitors:t findings:t", e);
+}
+
 int visits_care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
@@ -464,64 +481,9 @@ int visits_care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_
     sqlq_init(&q, FILE_COLS " WHERE 1 = 1");
     sqlq_add(&q, " AND f.id = $%d", P_INT(id));
     perm_scope_q(who, "f.", "resident_id", &q);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    json_t *o = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto done;
-    if ((rc = store_first(r, "关怀档案不存在", e))) {
-        store_rows_free(r);
-        goto done;
-    }
-    o = file_row(r, visits_local_date(clock_now_ms()));
-    store_rows_free(r);
-    json_t *tl;
-    if ((rc = vx_timeline_json(tx, "care_file", id, &tl, e)))
-        goto done;
-    json_object_set_new(o, "timeline", tl);
-    store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx,
-                          "SELECT id, kind, reason, due_date, status, overdue FROM visit_tasks WHERE care_file_id = $1 "
-                          "AND status = 'open' ORDER BY due_date, id",
-                          p, 1, &r, e)))
-        goto done;
-    json_t *tasks = json_array();
-    while (store_row(r))
-        json_array_append_new(tasks, json_pack("{s:I, s:s, s:s, s:s, s:s, s:b}", "id", (json_int_t)store_int(r, 0),
-                                               "kind", store_text(r, 1), "reason", store_text(r, 2), "due_date",
-                                               store_text(r, 3), "status", store_text(r, 4), "overdue",
-                                               (int)store_int(r, 5)));
-    json_object_set_new(o, "open_tasks", tasks);
-    if ((rc = store_rows_end(r, e)))
-        goto done;
-    if ((rc = store_query(tx,
-                          "SELECT id, visited_on, kind, visitors, findings FROM visits WHERE care_file_id = $1 ORDER "
-                          "BY visited_on DESC, id DESC LIMIT 10",
-                          p, 1, &r, e)))
-        goto done;
-    json_t *visits = json_array();
-    while (store_row(r))
-        json_array_append_new(visits, json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)store_int(r, 0),
-                                                "visited_on", store_text(r, 1), "kind", store_text(r, 2), "visitors",
-                                                store_text(r, 3), "findings", store_json_text(r, 4)));
-    json_object_set_new(o, "recent_visits", visits);
-    rc = store_rows_end(r, e);
-done:
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
-}
-
-static json_t *file_item(store_rows *r, void *ctx)
-{
-    return file_row(r, *(const nx_date *)ctx);
+    nx_date today = visits_local_date(clock_now_ms());
+    store_page_spec s = {.row_ctx = file_item, .ctx = &today};
+    return vx_get_record(app, &q, &s, "关怀档案不存在", "care_file", id, VX_TIMELINE, file_more, out, e);
 }
 
 int visits_care_file_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)

@@ -218,13 +218,9 @@ static int load_problem(store_tx *tx, const nx_principal *who, int64_t id, probl
     sqlq_add(&q, " AND p.id = $%d", P_INT(id));
     perm_scope_q(who, "p.", "resident_id", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "诉求不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "诉求不存在", e))) {
-        store_rows_free(r);
-        return rc;
-    }
     c->community = store_int(r, 0);
     c->resident = store_int(r, 1);
     str_copy(c->status, store_text(r, 2), sizeof c->status);

@@ -169,33 +169,43 @@ typedef struct esc_item {
     char due[11], level[48], category[48];
 } esc_item;
 
-static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *count, nx_err *e)
+/* The rows of sql (one text parameter $1 = day; columns id, community_id, grid_id, resident_id,
+ * care_file_id, due date, level, category, any of the last four NULL) into *out, a vec of esc_item
+ * with at most cap items (0: no cap); on error *out is empty (cleaned up). */
+static int load_due(store_tx *tx, const char *sql, const char *day, size_t cap, vec *out, nx_err *e)
 {
-    *count = 0;
+    vec_init(out, sizeof(esc_item), cap);
     store_rows *r;
-    store_param p[] = {P_TEXT(today)};
-    int rc = store_query(tx,
-                         "SELECT t.id, t.community_id, t.grid_id, t.resident_id, t.care_file_id, t.due_date, f.level, "
-                         "f.category FROM visit_tasks t LEFT JOIN care_files f ON f.id = t.care_file_id WHERE "
-                         "t.status = 'open' AND t.escalated_at IS NULL AND t.due_date < $1 ORDER BY t.id",
-                         p, 1, &r, e);
+    store_param p[] = {P_TEXT(day)};
+    int rc = store_query(tx, sql, p, 1, &r, e);
     if (rc)
         return rc;
-    vec tasks;
-    vec_init(&tasks, sizeof(esc_item), 0);
     while (store_row(r)) {
         esc_item it = {.id = store_int(r, 0), .community = store_int(r, 1), .grid = store_int(r, 2),
                        .resident = store_int(r, 3), .file = store_int(r, 4)};
-        str_copy(it.due, store_text(r, 5), sizeof it.due);
+        str_copy(it.due, store_text(r, 5) ? store_text(r, 5) : "", sizeof it.due);
         str_copy(it.level, store_text(r, 6) ? store_text(r, 6) : "", sizeof it.level);
         str_copy(it.category, store_text(r, 7) ? store_text(r, 7) : "", sizeof it.category);
-        if (vec_push(&tasks, &it))
+        if (vec_push(out, &it))
             break;
     }
-    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&tasks, e))) {
-        vec_cleanup(&tasks);
+    if ((rc = store_rows_end(r, e)) || (rc = vec_error(out, e)))
+        vec_cleanup(out);
+    return rc;
+}
+
+static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *count, nx_err *e)
+{
+    *count = 0;
+    vec tasks;
+    int rc = load_due(
+        tx,
+        "SELECT t.id, t.community_id, t.grid_id, t.resident_id, t.care_file_id, t.due_date, f.level, "
+        "f.category FROM visit_tasks t LEFT JOIN care_files f ON f.id = t.care_file_id WHERE "
+        "t.status = 'open' AND t.escalated_at IS NULL AND t.due_date < $1 ORDER BY t.id",
+        today, 0, &tasks, e);
+    if (rc)
         return rc;
-    }
     esc_item *items = tasks.items;
     size_t n = tasks.len;
     nx_date t;
@@ -237,28 +247,15 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
 static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day, int *count, nx_err *e)
 {
     *count = 0;
-    store_rows *r;
-    store_param p[] = {P_TEXT(limit_day)};
-    int rc = store_query(tx,
-                         "SELECT id, community_id, grid_id, resident_id, deadline FROM problems WHERE status NOT IN "
-                         "('resolved', 'closed') AND escalated_at IS NULL AND deadline IS NOT NULL AND deadline < $1 "
-                         "ORDER BY id LIMIT 1000",
-                         p, 1, &r, e);
+    vec problems;
+    int rc = load_due(
+        tx,
+        "SELECT id, community_id, grid_id, resident_id, 0, deadline, NULL, NULL FROM problems "
+        "WHERE status NOT IN ('resolved', 'closed') AND escalated_at IS NULL AND deadline IS NOT NULL "
+        "AND deadline < $1 ORDER BY id LIMIT 1000",
+        limit_day, 1000, &problems, e);
     if (rc)
         return rc;
-    vec problems;
-    vec_init(&problems, sizeof(esc_item), 1000);
-    while (store_row(r)) {
-        esc_item it = {.id = store_int(r, 0), .community = store_int(r, 1), .grid = store_int(r, 2),
-                       .resident = store_int(r, 3)};
-        str_copy(it.due, store_text(r, 4), sizeof it.due);
-        if (vec_push(&problems, &it))
-            break;
-    }
-    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&problems, e))) {
-        vec_cleanup(&problems);
-        return rc;
-    }
     const esc_item *items = problems.items;
     size_t n = problems.len;
     for (size_t i = 0; rc == 0 && i < n; i++) {

@@ -93,12 +93,8 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = sqlq_first(tx, &q, "走访任务不存在", &r, e)))
         goto fail;
-    if ((rc = store_first(r, "走访任务不存在", e))) {
-        store_rows_free(r);
-        goto fail;
-    }
     int64_t community = store_int(r, 0);
     bool open = strcmp(store_text(r, 1), "open") == 0;
     store_rows_free(r);

@@ -209,6 +209,14 @@ fail:
     return rc;
 }
 
+/* The problems a visit recorded. */
+static int visit_more(store_tx *tx, int64_t id, json_t *o, nx_err *e)
+{
+    return vx_set_items(tx, o, "problems",
+                        "SELECT id, title, status FROM problems WHERE visit_id = $1 ORDER BY id", id,
+                        "id:i title:t status:t", e);
+}
+
 int visits_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
@@ -217,39 +225,8 @@ int visits_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, n
     sqlq_init(&q, VISIT_COLS " WHERE 1 = 1");
     sqlq_add(&q, " AND v.id = $%d", P_INT(id));
     perm_scope_q(who, "v.", "resident_id", &q);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    json_t *o = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        if ((rc = store_first(r, "走访记录不存在", e)) == 0)
-            o = visit_row(r);
-        store_rows_free(r);
-    }
-    json_t *photos = NULL;
-    if (rc == 0 && (rc = visits_photos_json(tx, "visit", id, &photos, e)) == 0)
-        json_object_set_new(o, "photos", photos);
-    if (rc == 0) {
-        store_param p[] = {P_INT(id)};
-        if ((rc = store_query(tx, "SELECT id, title, status FROM problems WHERE visit_id = $1 ORDER BY id", p, 1, &r,
-                              e)) == 0) {
-            json_t *a = json_array();
-            while (store_row(r))
-                json_array_append_new(a, json_pack("{s:I, s:s, s:s}", "id", (json_int_t)store_int(r, 0), "title",
-                                                   store_text(r, 1), "status", store_text(r, 2)));
-            json_object_set_new(o, "problems", a);
-            rc = store_rows_end(r, e);
-        }
-    }
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    store_page_spec s = {.row = visit_row};
+    return vx_get_record(app, &q, &s, "走访记录不存在", "visit", id, VX_PHOTOS, visit_more, out, e);
 }
 
 int visits_list(nx_app *app, const nx_principal *who, const care_filter *f, json_t **out, nx_err *e)
@@ -308,12 +285,8 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = sqlq_first(tx, &q, incident ? "事件不存在" : "走访记录不存在", &r, e)))
         goto fail;
-    if ((rc = store_first(r, incident ? "事件不存在" : "走访记录不存在", e))) {
-        store_rows_free(r);
-        goto fail;
-    }
     int64_t community = store_int(r, 0), grid = store_int(r, 1), resident = store_int(r, 2);
     store_rows_free(r);
     int64_t count = 0;
@@ -379,11 +352,10 @@ int visits_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigned
         return rc;
     store_rows *r;
     char name[80] = "";
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        if ((rc = store_first(r, "照片不存在", e)) == 0) {
-            str_copy(name, store_text(r, 0), sizeof name);
-            str_copy(ctype, store_text(r, 1), 32);
-        }
+    if ((rc = sqlq_first(tx, &q, "照片不存在", &r, e)) == 0) {
+        str_copy(name, store_text(r, 0), sizeof name);
+        str_copy(ctype, store_text(r, 1), 32);
+
         store_rows_free(r);
     }
     store_rollback(tx);

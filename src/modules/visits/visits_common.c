@@ -186,8 +186,9 @@ int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, n
     return 0;
 }
 
-int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing,
-                   const char *type, int64_t id, bool photos, json_t **out, nx_err *e)
+int vx_get_record(nx_app *app, const sqlq *q, const store_page_spec *s, const char *missing, const char *type,
+                  int64_t id, unsigned with, int (*more)(store_tx *tx, int64_t id, json_t *o, nx_err *e),
+                  json_t **out, nx_err *e)
 {
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
@@ -195,15 +196,17 @@ int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), con
         return rc;
     store_rows *r;
     json_t *o = NULL, *x;
-    if ((rc = sqlq_query(tx, q, &r, e)) == 0) {
-        if ((rc = store_first(r, missing, e)) == 0)
-            o = row(r);
+    if ((rc = sqlq_first(tx, q, missing, &r, e)) == 0) {
+        if ((o = s->row ? s->row(r) : s->row_ctx(r, s->ctx)) == NULL)
+            rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         store_rows_free(r);
     }
-    if (rc == 0 && (rc = vx_timeline_json(tx, type, id, &x, e)) == 0)
+    if (rc == 0 && (with & VX_TIMELINE) && (rc = vx_timeline_json(tx, type, id, &x, e)) == 0)
         json_object_set_new(o, "timeline", x);
-    if (rc == 0 && photos && (rc = visits_photos_json(tx, type, id, &x, e)) == 0)
+    if (rc == 0 && (with & VX_PHOTOS) && (rc = visits_photos_json(tx, type, id, &x, e)) == 0)
         json_object_set_new(o, "photos", x);
+    if (rc == 0 && more)
+        rc = more(tx, id, o, e);
     store_rollback(tx);
     if (rc) {
         json_decref(o);
@@ -211,6 +214,27 @@ int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), con
     }
     *out = o;
     return 0;
+}
+
+int visits_get_one(nx_app *app, const sqlq *q, json_t *(*row)(store_rows *), const char *missing,
+                   const char *type, int64_t id, bool photos, json_t **out, nx_err *e)
+{
+    store_page_spec s = {.row = row};
+    return vx_get_record(app, q, &s, missing, type, id, VX_TIMELINE | (photos ? VX_PHOTOS : 0), NULL, out, e);
+}
+
+int vx_set_items(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, const char *words,
+                 nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, sql);
+    sqlq_param(&q, P_INT(id));
+    store_page_spec s = {.row_ctx = store_json_row_ctx, .ctx = (void *)words};
+    json_t *a;
+    int rc = store_items(tx, &q, &s, &a, e);
+    if (rc == 0)
+        json_object_set_new(o, key, a);
+    return rc;
 }
 
 /* The id sql (one $1 = key) answers into *out, 0 when it answers no row; 0 or the read's error. */

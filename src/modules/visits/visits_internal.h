@@ -23,6 +23,20 @@ int vx_level_rank(store_tx *tx, const char *level, int64_t *rank, nx_err *e);
  * user name stored with the entry when the account is gone). */
 int vx_timeline_json(store_tx *tx, const char *type, int64_t id, json_t **out, nx_err *e);
 
+/* What vx_get_record adds to a record: its timeline, its photos (both of the object type and id). */
+#define VX_TIMELINE 1u
+#define VX_PHOTOS   2u
+/* The one row of q (already restricted to the caller's scope) through s's row function, with what
+ * with names and, when more is given, what more(tx, id, o, e) adds to the object o, all in one read
+ * transaction of its own; NX_ENOTFOUND with missing (Chinese) when q finds none, a failed read as
+ * its error. *out: a new reference. visits_get_one is this without more. */
+int vx_get_record(nx_app *app, const sqlq *q, const store_page_spec *s, const char *missing, const char *type,
+                  int64_t id, unsigned with, int (*more)(store_tx *tx, int64_t id, json_t *o, nx_err *e),
+                  json_t **out, nx_err *e);
+/* Set key on o to every row of sql (one parameter $1 = id) as store_json_row with words. */
+int vx_set_items(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, const char *words,
+                 nx_err *e);
+
 /* The user a new task goes to: the care file's responsible user if given, else (responsible
  * "grid") the first active grid worker of the grid, else the first active staff member of the
  * community; 0 when there is none. Into *assignee; 0 or the read's error. */
