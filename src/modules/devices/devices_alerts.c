@@ -42,23 +42,15 @@ static const char *state_label(const char *s)
 
 static json_t *alert_row(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", store_json_int(r, 0));
-    json_object_set_new(o, "kind", store_json_text(r, 1));
+    json_t *o =
+        store_json_row(r, "id:i kind:t source:t severity:t state:t community_id:i grid_id:i resident_id:i "
+                          "resident_name:t device_id:i imei:t opened_at:d last_at:d repeats:i - - - - "
+                          "acked_by:i acked_at:d resolved_by:i resolved_at:d note:t - escalation_level:i "
+                          "next_escalation_at:d ack_ms:i resolve_ms:i acked_by_name:t resolved_by_name:t");
+    if (o == NULL)
+        return NULL;
     json_object_set_new(o, "kind_label", json_string(devices_kind_label(store_text(r, 1))));
-    json_object_set_new(o, "source", store_json_text(r, 2));
-    json_object_set_new(o, "severity", store_json_text(r, 3));
-    json_object_set_new(o, "state", store_json_text(r, 4));
     json_object_set_new(o, "state_label", json_string(state_label(store_text(r, 4))));
-    json_object_set_new(o, "community_id", store_json_int(r, 5));
-    json_object_set_new(o, "grid_id", store_json_int(r, 6));
-    json_object_set_new(o, "resident_id", store_json_int(r, 7));
-    json_object_set_new(o, "resident_name", store_json_text(r, 8));
-    json_object_set_new(o, "device_id", store_json_int(r, 9));
-    json_object_set_new(o, "imei", store_json_text(r, 10));
-    json_object_set_new(o, "opened_at", store_json_time(r, 11));
-    json_object_set_new(o, "last_at", store_json_time(r, 12));
-    json_object_set_new(o, "repeats", store_json_int(r, 13));
     json_object_set_new(o, "fix", json_boolean(store_int(r, 14) != 0));
     json_t *pos = json_null();
     if (!store_isnull(r, 15) && !store_isnull(r, 16))
@@ -66,18 +58,7 @@ static json_t *alert_row(store_rows *r)
     json_object_set_new(o, "position", pos);
     json_t *detail = json_loads(store_text(r, 17) ? store_text(r, 17) : "{}", 0, NULL);
     json_object_set_new(o, "detail", detail ? detail : json_object());
-    json_object_set_new(o, "acked_by", store_json_int(r, 18));
-    json_object_set_new(o, "acked_by_name", store_json_text(r, 28));
-    json_object_set_new(o, "acked_at", store_json_time(r, 19));
-    json_object_set_new(o, "resolved_by", store_json_int(r, 20));
-    json_object_set_new(o, "resolved_by_name", store_json_text(r, 29));
-    json_object_set_new(o, "resolved_at", store_json_time(r, 21));
-    json_object_set_new(o, "note", store_json_text(r, 22));
     json_object_set_new(o, "needs_followup", json_boolean(store_int(r, 23) != 0));
-    json_object_set_new(o, "escalation_level", store_json_int(r, 24));
-    json_object_set_new(o, "next_escalation_at", store_json_time(r, 25));
-    json_object_set_new(o, "ack_ms", store_json_int(r, 26));
-    json_object_set_new(o, "resolve_ms", store_json_int(r, 27));
     return o;
 }
 
@@ -234,13 +215,17 @@ static int alert_load(store_tx *tx, const nx_principal *who, int64_t id, json_t 
     sqlq_add(&q, " AND a.id = $%d", P_INT(id));
     perm_scope_q(who, "a.", "resident_id", &q);
     store_rows *r = NULL;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "报警不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "报警不存在", e)) == 0)
-        *out = alert_row(r);
+    *out = alert_row(r);
     store_rows_free(r);
-    return rc;
+    return 0;
+}
+
+static json_t *log_row(store_rows *r)
+{
+    return store_json_row(r, "at:d action:t user_id:i user_name:t level:i note:t");
 }
 
 int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -254,26 +239,15 @@ int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
     json_t *o = NULL;
     if ((rc = alert_load(tx, who, id, &o, e)))
         goto done;
-    store_param p[] = {P_INT(id)};
-    store_rows *r = NULL;
-    json_t *log = json_array();
-    json_object_set_new(o, "log", log);
-    if ((rc = store_query(tx,
-                          "SELECT l.at, l.action, l.user_id, u.display_name, l.level, l.note FROM alert_log l "
-                          "LEFT JOIN users u ON u.id = l.user_id WHERE l.alert_id = $1 ORDER BY l.id",
-                          p, 1, &r, e)) == 0) {
-        while (store_row(r)) {
-            json_t *x = json_object();
-            json_object_set_new(x, "at", store_json_time(r, 0));
-            json_object_set_new(x, "action", store_json_text(r, 1));
-            json_object_set_new(x, "user_id", store_json_int(r, 2));
-            json_object_set_new(x, "user_name", store_json_text(r, 3));
-            json_object_set_new(x, "level", store_json_int(r, 4));
-            json_object_set_new(x, "note", store_json_text(r, 5));
-            json_array_append_new(log, x);
-        }
-        rc = store_rows_end(r, e);
-    }
+    sqlq q;
+    sqlq_init(&q, "SELECT l.at, l.action, l.user_id, u.display_name, l.level, l.note FROM alert_log l "
+                  "LEFT JOIN users u ON u.id = l.user_id WHERE 1 = 1");
+    sqlq_add(&q, " AND l.alert_id = $%d", P_INT(id));
+    sqlq_sql(&q, " ORDER BY l.id");
+    store_page_spec ls = {.row = log_row};
+    json_t *log = NULL;
+    if ((rc = store_items(tx, &q, &ls, &log, e)) == 0)
+        json_object_set_new(o, "log", log);
 done:
     store_rollback(tx);
     if (rc)
@@ -297,23 +271,21 @@ static int alert_lock(store_tx *tx, const nx_principal *who, int64_t id, alert_s
     sqlq_add(&q, " AND a.id = $%d", P_INT(id));
     perm_scope_q(who, "a.", "resident_id", &q);
     store_rows *r = NULL;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "报警不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "报警不存在", e)) == 0) {
-        s->community = store_int(r, 0);
-        s->grid = store_int(r, 1);
-        s->resident = store_int(r, 2);
-        s->device = store_int(r, 3);
-        s->opened_at = store_int(r, 4);
-        s->acked_at = store_int(r, 5);
-        s->level = (int)store_int(r, 6);
-        str_copy(s->state, store_text(r, 7), sizeof s->state);
-        str_copy(s->kind, store_text(r, 8), sizeof s->kind);
-        str_copy(s->severity, store_text(r, 9), sizeof s->severity);
-    }
+    s->community = store_int(r, 0);
+    s->grid = store_int(r, 1);
+    s->resident = store_int(r, 2);
+    s->device = store_int(r, 3);
+    s->opened_at = store_int(r, 4);
+    s->acked_at = store_int(r, 5);
+    s->level = (int)store_int(r, 6);
+    str_copy(s->state, store_text(r, 7), sizeof s->state);
+    str_copy(s->kind, store_text(r, 8), sizeof s->kind);
+    str_copy(s->severity, store_text(r, 9), sizeof s->severity);
     store_rows_free(r);
-    return rc;
+    return 0;
 }
 
 static devices_alert_ref ref_of(int64_t id, const alert_state *s)
@@ -322,21 +294,33 @@ static devices_alert_ref ref_of(int64_t id, const alert_state *s)
                            .device_id = s->device, .kind = s->kind, .severity = s->severity, .level = s->level};
 }
 
+/* Begin handling the alert id: note (NULL: none) at most 500 characters, then a write transaction
+ * with the alert locked in who's scope (*s) and in state "open", or with acked_too also
+ * "acknowledged"; otherwise NX_ECONFLICT "<done>（<state>）<tail>". On success *tx is open (the caller
+ * commits or rolls back); on error nothing is. The caller checks the right first. */
+static int alert_begin(nx_app *app, const nx_principal *who, int64_t id, const char *note, bool acked_too,
+                       const char *done, const char *tail, store_tx **tx, alert_state *s, nx_err *e)
+{
+    int rc;
+    if ((rc = devices_check_text(note, 500, "note", e)) || (rc = store_begin(app->db, STORE_WRITE, tx, e)))
+        return rc;
+    if ((rc = alert_lock(*tx, who, id, s, e)) == 0 && strcmp(s->state, "open") != 0 &&
+        !(acked_too && strcmp(s->state, "acknowledged") == 0))
+        rc = nx_fail(e, NX_ECONFLICT, "state", "%s（%s）%s", done, state_label(s->state), tail);
+    if (rc)
+        store_rollback(*tx);
+    return rc;
+}
+
 int devices_alert_phones(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_ALERT_HANDLE))
         return nx_fail(e, NX_EPERM, "", "无权处理报警");
     store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    alert_state s;
+    int rc = alert_begin(app, who, id, NULL, true, "报警已处理", "，电话号码不再显示", &tx, &s, e);
     if (rc)
         return rc;
-    alert_state s;
-    if ((rc = alert_lock(tx, who, id, &s, e)))
-        goto fail;
-    if (strcmp(s.state, "open") != 0 && strcmp(s.state, "acknowledged") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已处理（%s），电话号码不再显示", state_label(s.state));
-        goto fail;
-    }
     if (s.resident == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "resident_id", "报警的手环没有绑定居民");
         goto fail;
@@ -357,19 +341,11 @@ int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const ch
 {
     if (!perm_has(who, RIGHT_ALERT_HANDLE))
         return nx_fail(e, NX_EPERM, "", "无权处理报警");
-    int rc;
-    if ((rc = devices_check_text(note, 500, "note", e)))
-        return rc;
     store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     alert_state s;
-    if ((rc = alert_lock(tx, who, id, &s, e)))
-        goto fail;
-    if (strcmp(s.state, "open") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被接警或已处理（%s）", state_label(s.state));
-        goto fail;
-    }
+    int rc = alert_begin(app, who, id, note, false, "报警已被接警或已处理", "", &tx, &s, e);
+    if (rc)
+        return rc;
     int64_t changes = 0;
     store_param p[] = {P_INT(id), P_INT(who->user_id), P_INT(now), P_INT(now - s.opened_at)};
     if ((rc = store_exec(tx,
@@ -399,19 +375,11 @@ int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool
         return nx_fail(e, NX_EPERM, "", "无权处理报警");
     if (!note || strspn(note, " \t\r\n") == strlen(note))
         return nx_fail(e, NX_EINVAL, "note", "请填写处理情况");
-    int rc;
-    if ((rc = devices_check_text(note, 500, "note", e)))
-        return rc;
     store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     alert_state s;
-    if ((rc = alert_lock(tx, who, id, &s, e)))
-        goto fail;
-    if (strcmp(s.state, "open") != 0 && strcmp(s.state, "acknowledged") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已处理（%s）", state_label(s.state));
-        goto fail;
-    }
+    int rc = alert_begin(app, who, id, note, true, "报警已处理", "", &tx, &s, e);
+    if (rc)
+        return rc;
     const char *state = false_alarm ? "false_alarm" : "resolved";
     bool was_open = strcmp(s.state, "open") == 0;
     int64_t changes = 0;

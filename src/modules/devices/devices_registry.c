@@ -31,45 +31,27 @@ static void set_coord(json_t *o, const char *key, store_rows *r, int col)
 
 static json_t *device_row(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", store_json_int(r, 0));
-    json_object_set_new(o, "imei", store_json_text(r, 1));
-    json_object_set_new(o, "protocol", store_json_text(r, 2));
-    json_object_set_new(o, "model", store_json_text(r, 3));
-    json_object_set_new(o, "sim", store_json_text(r, 4));
-    json_object_set_new(o, "iccid", store_json_text(r, 5));
+    json_t *o = store_json_row(
+        r, "id:i imei:t protocol:t model:t sim:t iccid:t - community_id:i grid_id:i "
+           "resident_id:i resident_name:t - battery:i - - - - - - - - - steps_day:t "
+           "steps_today:i worn:b first_seen_at:d last_seen_at:d notes:t created_at:d updated_at:d "
+           "takeover_at:d takeover_confirmed_at:d");
+    if (o == NULL)
+        return NULL;
     json_object_set_new(o, "registered", json_boolean(store_int(r, 6) != 0));
-    json_object_set_new(o, "community_id", store_json_int(r, 7));
-    json_object_set_new(o, "grid_id", store_json_int(r, 8));
-    json_object_set_new(o, "resident_id", store_json_int(r, 9));
-    json_object_set_new(o, "resident_name", store_json_text(r, 10));
     json_object_set_new(o, "online", json_boolean(store_int(r, 11) != 0));
     json_object_set_new(o, "status", json_string(store_int(r, 11) ? "online" : "offline"));
-    json_object_set_new(o, "battery", store_json_int(r, 12));
     json_t *fix = json_object();
     json_object_set_new(fix, "at", store_json_time(r, 13));
     set_coord(fix, "lat", r, 14);
     set_coord(fix, "lon", r, 15);
     json_object_set_new(o, "last_fix", store_isnull(r, 13) ? (json_decref(fix), json_null()) : fix);
     json_t *rd = json_object();
-    json_object_set_new(rd, "hr", store_json_int(r, 16));
-    json_object_set_new(rd, "sys", store_json_int(r, 17));
-    json_object_set_new(rd, "dia", store_json_int(r, 18));
-    json_object_set_new(rd, "spo2", store_json_int(r, 19));
+    store_json_cols(rd, r, 16, "hr:i sys:i dia:i spo2:i");
     json_object_set_new(rd, "temp", store_isnull(r, 20) ? json_null() : json_real((double)store_int(r, 20) / 10.0));
     json_object_set_new(rd, "at", store_json_time(r, 21));
     json_object_set_new(o, "last_readings", rd);
-    json_object_set_new(o, "steps_day", store_json_text(r, 22));
-    json_object_set_new(o, "steps_today", store_json_int(r, 23));
-    json_object_set_new(o, "worn", store_isnull(r, 24) ? json_null() : json_boolean(store_int(r, 24) != 0));
-    json_object_set_new(o, "first_seen_at", store_json_time(r, 25));
-    json_object_set_new(o, "last_seen_at", store_json_time(r, 26));
-    json_object_set_new(o, "notes", store_json_text(r, 27));
-    json_object_set_new(o, "created_at", store_json_time(r, 28));
-    json_object_set_new(o, "updated_at", store_json_time(r, 29));
-    json_object_set_new(o, "takeover_at", store_json_time(r, 30));
     json_object_set_new(o, "commands_held", json_boolean(!store_isnull(r, 30)));
-    json_object_set_new(o, "takeover_confirmed_at", store_json_time(r, 31));
     return o;
 }
 
@@ -99,6 +81,17 @@ static bool imei_ok(const char *s)
     return true;
 }
 
+/* Check the free-text fields of in (model, sim, notes), then begin a write transaction *tx. */
+static int input_begin(nx_app *app, const devices_device_input *in, store_tx **tx, nx_err *e)
+{
+    int rc;
+    if ((rc = devices_check_text(in->model, 40, "model", e)) ||
+        (rc = devices_check_text(in->sim, 20, "sim", e)) ||
+        (rc = devices_check_text(in->notes, 200, "notes", e)))
+        return rc;
+    return store_begin(app->db, STORE_WRITE, tx, e);
+}
+
 int devices_add(nx_app *app, const nx_principal *who, const devices_device_input *in, int64_t *id, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
@@ -107,12 +100,9 @@ int devices_add(nx_app *app, const nx_principal *who, const devices_device_input
         return nx_fail(e, NX_EINVAL, "imei", "设备号应为 1-20 位数字");
     if (!in->protocol || (strcmp(in->protocol, "watch") != 0 && strcmp(in->protocol, "iw") != 0))
         return nx_fail(e, NX_EINVAL, "protocol", "协议应为 watch 或 iw");
-    int rc;
-    if ((rc = devices_check_text(in->model, 40, "model", e)) || (rc = devices_check_text(in->sim, 20, "sim", e)) ||
-        (rc = devices_check_text(in->notes, 200, "notes", e)))
-        return rc;
     store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = input_begin(app, in, &tx, e);
+    if (rc)
         return rc;
     int64_t community = 0, grid = 0, now = clock_now_ms();
     if (in->resident_id > 0 && (rc = devices_resident_place(tx, who, in->resident_id, &community, &grid, e)))
@@ -179,17 +169,15 @@ int devices_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, i
     sqlq_add(&q, " AND d.id = $%d", P_INT(id));
     device_scope(who, &q);
     store_rows *r = NULL;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "设备不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "设备不存在", e)) == 0) {
-        if (community)
-            *community = store_int(r, 0);
-        if (resident)
-            *resident = store_int(r, 1);
-    }
+    if (community)
+        *community = store_int(r, 0);
+    if (resident)
+        *resident = store_int(r, 1);
     store_rows_free(r);
-    return rc;
+    return 0;
 }
 
 int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devices_device_input *in,
@@ -197,12 +185,9 @@ int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devic
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权修改设备");
-    int rc;
-    if ((rc = devices_check_text(in->model, 40, "model", e)) || (rc = devices_check_text(in->sim, 20, "sim", e)) ||
-        (rc = devices_check_text(in->notes, 200, "notes", e)))
-        return rc;
     store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = input_begin(app, in, &tx, e);
+    if (rc)
         return rc;
     int64_t community = 0, resident = 0, now = clock_now_ms();
     if ((rc = devices_device_in_scope(tx, who, id, &community, &resident, e)))
@@ -279,16 +264,8 @@ int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, 
     sqlq_init(&q, "SELECT " DEVICE_COLS " WHERE 1 = 1");
     sqlq_add(&q, " AND d.id = $%d", P_INT(id));
     device_scope(who, &q);
-    store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0 && (rc = store_first(r, "设备不存在", e)) == 0)
-        *out = device_row(r);
-    store_rows_free(r);
-    store_rollback(tx);
-    return rc;
+    store_page_spec s = {.row = device_row};
+    return store_get_read(app->db, &q, &s, "设备不存在", out, e);
 }
 
 int devices_find(store *s, const char *imei, int64_t *id, nx_err *e)

@@ -51,18 +51,11 @@ static json_t *levels_json(int64_t mask)
 
 static json_t *channel_json(store_rows *r)
 {
-    json_t *o = json_object();
-    json_object_set_new(o, "id", store_json_int(r, 0));
-    json_object_set_new(o, "community_id", store_json_int(r, 1));
-    json_object_set_new(o, "grid_id", store_json_int(r, 2));
-    json_object_set_new(o, "name", store_json_text(r, 3));
-    json_object_set_new(o, "format", store_json_text(r, 4));
-    json_object_set_new(o, "url", store_json_text(r, 5));
-    json_object_set_new(o, "has_secret", store_json_bool(r, 6));
-    json_object_set_new(o, "levels", levels_json(store_int(r, 7)));
-    json_object_set_new(o, "enabled", store_json_bool(r, 8));
-    json_object_set_new(o, "created_at", store_json_time(r, 9));
-    json_object_set_new(o, "updated_at", store_json_time(r, 10));
+    json_t *o =
+        store_json_row(r, "id:i community_id:i grid_id:i name:t format:t url:t has_secret:b - enabled:b "
+                          "created_at:d updated_at:d");
+    if (o)
+        json_object_set_new(o, "levels", levels_json(store_int(r, 7)));
     return o;
 }
 
@@ -259,19 +252,17 @@ static int load_channel(store_tx *tx, const nx_principal *who, int64_t id, json_
     sqlq_add(&q, " AND w.id = $%d", P_INT(id));
     perm_scope_q(who, "w.", NULL, &q);
     store_rows *r = NULL;
-    int rc = sqlq_query(tx, &q, &r, e);
+    int rc = sqlq_first(tx, &q, "通知渠道不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "通知渠道不存在", e)) == 0) {
-        if (out)
-            *out = channel_json(r);
-        if (community)
-            *community = store_int(r, 1);
-        if (grid)
-            *grid = store_int(r, 2);
-    }
+    if (out)
+        *out = channel_json(r);
+    if (community)
+        *community = store_int(r, 1);
+    if (grid)
+        *grid = store_int(r, 2);
     store_rows_free(r);
-    return rc;
+    return 0;
 }
 
 int devices_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
