@@ -164,6 +164,33 @@ static int save(HPDF_Doc pdf, const pdf_state *st, unsigned char **out, size_t *
     return 0;
 }
 
+/* A new document with the Chinese font loaded and its creator and title set: 0 with *pdf (freed with
+ * HPDF_Free) and *font, or NX_EIO (no font installed), NX_ENOMEM, NX_EINTERNAL (the font does not
+ * load) with nothing left. libharu reports its errors into st, which must outlive the document. */
+static int doc_new(pdf_state *st, const char *title, HPDF_Doc *pdf, HPDF_Font *font, nx_err *e)
+{
+    const char *font_file = pdf_font_path();
+    if (font_file == NULL)
+        return nx_fail(e, NX_EIO, "", "未安装中文字体（请安装 fonts-wqy-zenhei）");
+    HPDF_Doc d = HPDF_New(on_error, st);
+    if (d == NULL)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    HPDF_SetCompressionMode(d, HPDF_COMP_ALL);
+    HPDF_UseUTFEncodings(d);
+    HPDF_SetCurrentEncoder(d, "UTF-8");
+    const char *fname = HPDF_LoadTTFontFromFile2(d, font_file, 0, HPDF_TRUE);
+    HPDF_Font f = fname ? HPDF_GetFont(d, fname, "UTF-8") : NULL;
+    if (f == NULL) {
+        HPDF_Free(d);
+        return nx_fail(e, NX_EINTERNAL, "", "无法加载中文字体");
+    }
+    HPDF_SetInfoAttr(d, HPDF_INFO_CREATOR, "nuanxin");
+    HPDF_SetInfoAttr(d, HPDF_INFO_TITLE, title);
+    *pdf = d;
+    *font = f;
+    return 0;
+}
+
 int pdf_render_form(const pdf_form *f, unsigned char **out, size_t *len, nx_err *e)
 {
     *out = NULL;
@@ -178,26 +205,12 @@ int pdf_render_form(const pdf_form *f, unsigned char **out, size_t *len, nx_err 
         if ((f->rows[i].label && !str_utf8_valid(f->rows[i].label, strlen(f->rows[i].label))) ||
             (f->rows[i].value && !str_utf8_valid(f->rows[i].value, strlen(f->rows[i].value))))
             return nx_fail(e, NX_EINVAL, "", "文书内容含有无效字符");
-    const char *font_file = pdf_font_path();
-    if (font_file == NULL)
-        return nx_fail(e, NX_EIO, "", "未安装中文字体（请安装 fonts-wqy-zenhei）");
-
     pdf_state st = {0};
-    HPDF_Doc pdf = HPDF_New(on_error, &st);
-    if (pdf == NULL)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    int rc = 0;
-    HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL);
-    HPDF_UseUTFEncodings(pdf);
-    HPDF_SetCurrentEncoder(pdf, "UTF-8");
-    const char *fname = HPDF_LoadTTFontFromFile2(pdf, font_file, 0, HPDF_TRUE);
-    HPDF_Font font = fname ? HPDF_GetFont(pdf, fname, "UTF-8") : NULL;
-    if (font == NULL) {
-        rc = nx_fail(e, NX_EINTERNAL, "", "无法加载中文字体");
-        goto done;
-    }
-    HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "nuanxin");
-    HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, f->title);
+    HPDF_Doc pdf;
+    HPDF_Font font;
+    int rc = doc_new(&st, f->title, &pdf, &font, e);
+    if (rc)
+        return rc;
     HPDF_SetInfoAttr(pdf, HPDF_INFO_SUBJECT, f->serial);
     if (f->verify_code)
         HPDF_SetInfoAttr(pdf, HPDF_INFO_KEYWORDS, f->verify_code);
@@ -314,25 +327,12 @@ int pdf_render_labels(const char *title, const pdf_label *labels, int n, unsigne
             if (strs[k] && !str_utf8_valid(strs[k], strlen(strs[k])))
                 return nx_fail(e, NX_EINVAL, "", "标签内容含有无效字符");
     }
-    const char *font_file = pdf_font_path();
-    if (font_file == NULL)
-        return nx_fail(e, NX_EIO, "", "未安装中文字体（请安装 fonts-wqy-zenhei）");
     pdf_state st = {0};
-    HPDF_Doc pdf = HPDF_New(on_error, &st);
-    if (pdf == NULL)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    int rc = 0;
-    HPDF_SetCompressionMode(pdf, HPDF_COMP_ALL);
-    HPDF_UseUTFEncodings(pdf);
-    HPDF_SetCurrentEncoder(pdf, "UTF-8");
-    const char *fname = HPDF_LoadTTFontFromFile2(pdf, font_file, 0, HPDF_TRUE);
-    HPDF_Font font = fname ? HPDF_GetFont(pdf, fname, "UTF-8") : NULL;
-    if (font == NULL) {
-        rc = nx_fail(e, NX_EINTERNAL, "", "无法加载中文字体");
-        goto done;
-    }
-    HPDF_SetInfoAttr(pdf, HPDF_INFO_CREATOR, "nuanxin");
-    HPDF_SetInfoAttr(pdf, HPDF_INFO_TITLE, title);
+    HPDF_Doc pdf;
+    HPDF_Font font;
+    int rc = doc_new(&st, title, &pdf, &font, e);
+    if (rc)
+        return rc;
     HPDF_Page p = NULL;
     for (int i = 0; i < n && rc == 0; i++) {
         int slot = i % 24, col = slot % 3, row = slot / 3;
@@ -359,7 +359,6 @@ int pdf_render_labels(const char *title, const pdf_label *labels, int n, unsigne
     }
     if (rc == 0)
         rc = save(pdf, &st, out, len, e);
-done:
     HPDF_Free(pdf);
     return rc;
 }
