@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "modules/app.h"
 
@@ -52,6 +53,22 @@ typedef struct demo_options {
  * calls otherwise. On failure nothing of the organisation or people is left behind (the
  * transaction is rolled back); accounts created before a failing account are kept. Blocking. */
 int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e);
+
+/* The small random stream of the module demos (demo_care.c, demo_devices.c, demo_party.c,
+ * demo_canteen.c): xorshift64, seeded by the caller with a nonzero value derived from the demo's
+ * seed, so that each module's data is deterministic whatever the others draw. */
+typedef struct demo_rng {
+    uint64_t s;
+} demo_rng;
+
+/* The next number in [0, n) from r (0 when n is 0). */
+static inline unsigned demo_roll(demo_rng *r, unsigned n)
+{
+    r->s ^= r->s << 13;
+    r->s ^= r->s >> 7;
+    r->s ^= r->s << 17;
+    return n ? (unsigned)(r->s % n) : 0;
+}
 
 /* A year of care work (demo_care.c): care files for residents with a care level, routine visit
  * tasks and visits of the last 365 days, problems raised on visits, grid members and incidents;

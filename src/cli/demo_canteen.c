@@ -26,18 +26,6 @@
 #define MAX_DINERS 40
 #define MAX_SALES 12000
 
-typedef struct krng {
-    uint64_t s;
-} krng;
-
-static unsigned krand(krng *r, unsigned n)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return n ? (unsigned)(r->s % n) : 0;
-}
-
 typedef struct diner {
     int64_t id, card;
     nx_date birth;
@@ -126,8 +114,8 @@ static int insert_rules(store_tx *tx, int64_t community, int64_t user, int64_t n
     return 0;
 }
 
-static int insert_menu(store_tx *tx, int64_t community, int64_t user, nx_date day, int meal, const int64_t dish_ids[],
-                       krng *r, int64_t now, dmenu *m, nx_err *e)
+static int insert_menu(store_tx *tx, int64_t community, int64_t user, nx_date day, int meal,
+                       const int64_t dish_ids[], demo_rng *r, int64_t now, dmenu *m, nx_err *e)
 {
     char ds[11];
     date_format(day, ds);
@@ -145,7 +133,8 @@ static int insert_menu(store_tx *tx, int64_t community, int64_t user, nx_date da
             continue;
         const char *cls = k == 0 ? "basic" : k == 1 ? "better" : "";
         int64_t price = meal == 0 ? (k == 0 ? 500 : 200) : (k == 0 ? 1000 : k == 1 ? 1500 : 400);
-        int dish = meal == 0 ? (k == 0 ? 10 : 11) : (k == 2 ? 6 + (int)krand(r, 2) : (int)krand(r, 6));
+        int dish =
+            meal == 0 ? (k == 0 ? 10 : 11) : (k == 2 ? 6 + (int)demo_roll(r, 2) : (int)demo_roll(r, 6));
         if (k == 0)
             snprintf(m->name[k], sizeof m->name[k], "%s", meal == 0 ? "营养早餐" : "一元套餐·两菜一汤");
         else if (k == 1)
@@ -164,7 +153,8 @@ static int insert_menu(store_tx *tx, int64_t community, int64_t user, nx_date da
     return 0;
 }
 
-static int collect_diners(store_tx *tx, int64_t community, int64_t first, diner *out, int *n, krng *r, nx_err *e)
+static int collect_diners(store_tx *tx, int64_t community, int64_t first, diner *out, int *n, demo_rng *r,
+                          nx_err *e)
 {
     /* 王建国 first, then the oldest active residents of 60 and over. */
     store_param a[] = {P_INT(community), P_INT(first), P_INT(MAX_DINERS)};
@@ -185,9 +175,9 @@ static int collect_diners(store_tx *tx, int64_t community, int64_t first, diner 
         if (date_parse(store_text(rows, 1), &d->birth))
             d->birth = (nx_date){1950, 1, 1};
         d->needy = store_int(rows, 2) > 0;
-        d->p_lunch = 30 + (int)krand(r, 45);
-        d->p_dinner = 5 + (int)krand(r, 30);
-        d->p_breakfast = (int)krand(r, 20);
+        d->p_lunch = 30 + (int)demo_roll(r, 45);
+        d->p_dinner = 5 + (int)demo_roll(r, 30);
+        d->p_breakfast = (int)demo_roll(r, 20);
     }
     return store_rows_end(rows, e);
 }
@@ -245,7 +235,7 @@ static int deliveries(store_tx *tx, int64_t community, int64_t user, const diner
 int demo_canteen_fill(nx_app *app, int64_t community, int64_t first_resident, unsigned seed, json_t *summary,
                       nx_err *e)
 {
-    krng r = {.s = 0xC2B2AE3D27D4EB4FULL ^ ((uint64_t)seed * 2246822519u)};
+    demo_rng r = {.s = 0xC2B2AE3D27D4EB4FULL ^ ((uint64_t)seed * 2246822519u)};
     diner *ds = calloc(MAX_DINERS, sizeof *ds);
     canteen_import_sale *sales = calloc(MAX_SALES, sizeof *sales);
     int64_t *sale_ids = calloc(MAX_SALES, sizeof *sale_ids);
@@ -290,8 +280,8 @@ int demo_canteen_fill(nx_app *app, int64_t community, int64_t first_resident, un
         goto out;
     for (int i = 0; i < nd && rc == 0; i++) {
         char code[40], number[32];
-        snprintf(code, sizeof code, "demo%08x%08x%08x", krand(&r, 0xFFFFFFFFu), krand(&r, 0xFFFFFFFFu),
-                 krand(&r, 0xFFFFFFFFu));
+        snprintf(code, sizeof code, "demo%08x%08x%08x", demo_roll(&r, 0xFFFFFFFFu),
+                 demo_roll(&r, 0xFFFFFFFFu), demo_roll(&r, 0xFFFFFFFFu));
         snprintf(number, sizeof number, "K-DEMO-%04d", i + 1);
         nx_date opened = date_from_days(date_to_days(today) - PAST_DAYS - 1);
         store_param a[] = {P_INT(community), P_INT(ds[i].id), P_TEXT(code), P_TEXT(number), P_ID(user),
@@ -313,23 +303,32 @@ int demo_canteen_fill(nx_app *app, int64_t community, int64_t first_resident, un
             for (int i = 0; i < nd && rc == 0 && ns < MAX_SALES - 8; i++) {
                 diner *d = &ds[i];
                 int p = meal == 0 ? d->p_breakfast : meal == 1 ? d->p_lunch : d->p_dinner;
-                if ((int)krand(&r, 100) >= p)
+                if ((int)demo_roll(&r, 100) >= p)
                     continue;
-                int k = meal == 0 ? 0 : (krand(&r, 100) < 30 ? 1 : 0);
+                int k = meal == 0 ? 0 : (demo_roll(&r, 100) < 30 ? 1 : 0);
                 int ri = price_rule(d, k == 0 ? "basic" : "better", day);
                 int64_t list = m->price[k], pay = ri >= 0 && rules[ri].pay < list ? rules[ri].pay : list;
-                bool card = krand(&r, 100) < 85;
+                bool card = demo_roll(&r, 100) < 85;
                 if (card && d->balance < pay && (rc = topup(tx, community, user, d, 10000, day, &topups, e)))
                     break;
                 canteen_import_sale *s = &sales[ns];
                 snprintf(refs[ns], sizeof refs[ns], "demo-%u-%zu", seed, ns);
                 date_format(day, days[ns]);
-                *s = (canteen_import_sale){.client_ref = refs[ns], .item_name = m->name[k], .day = days[ns],
-                                           .meal = meals[meal], .funding = ri >= 0 && list > pay ? rules[ri].funding : NULL,
-                                           .rule_name = ri >= 0 ? rules[ri].name : NULL, .method = card ? "card" : "cash",
-                                           .resident_id = d->id, .card_id = card ? d->card : 0, .menu_item_id = m->item[k],
-                                           .rule_id = ri >= 0 ? rule_ids[ri] : 0, .list_price = list, .paid = pay,
-                                           .subsidy = list - pay, .at = sh_ms(day, base + (int)krand(&r, 70))};
+                *s = (canteen_import_sale){.client_ref = refs[ns],
+                                           .item_name = m->name[k],
+                                           .day = days[ns],
+                                           .meal = meals[meal],
+                                           .funding = ri >= 0 && list > pay ? rules[ri].funding : NULL,
+                                           .rule_name = ri >= 0 ? rules[ri].name : NULL,
+                                           .method = card ? "card" : "cash",
+                                           .resident_id = d->id,
+                                           .card_id = card ? d->card : 0,
+                                           .menu_item_id = m->item[k],
+                                           .rule_id = ri >= 0 ? rule_ids[ri] : 0,
+                                           .list_price = list,
+                                           .paid = pay,
+                                           .subsidy = list - pay,
+                                           .at = sh_ms(day, base + (int)demo_roll(&r, 70))};
                 if (s->at > now)
                     s->at = now - (int64_t)(nd - i) * 1000;
                 if (card)
@@ -341,7 +340,7 @@ int demo_canteen_fill(nx_app *app, int64_t community, int64_t first_resident, un
                 canteen_import_sale *s = &sales[ns];
                 snprintf(refs[ns], sizeof refs[ns], "demo-%u-%zu", seed, ns);
                 date_format(day, days[ns]);
-                int k = (int)krand(&r, 2);
+                int k = (int)demo_roll(&r, 2);
                 *s = (canteen_import_sale){.client_ref = refs[ns], .item_name = m->name[k], .day = days[ns],
                                            .meal = meals[meal], .method = g ? "wechat" : "cash",
                                            .menu_item_id = m->item[k], .list_price = m->price[k], .paid = m->price[k],

@@ -21,18 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct crng {
-    uint64_t s;
-} crng;
-
-static unsigned crand(crng *r, unsigned n)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return n ? (unsigned)(r->s % n) : 0;
-}
-
 typedef struct cres {
     int64_t id, community, grid;
     char level[16];
@@ -107,11 +95,12 @@ typedef struct counts {
     int files, visits, tasks, problems, incidents, members;
 } counts;
 
-static int fill_file(store_tx *tx, crng *r, const cres *c, const worker *w, nx_date today, counts *n, nx_err *e)
+static int fill_file(store_tx *tx, demo_rng *r, const cres *c, const worker *w, nx_date today, counts *n,
+                     nx_err *e)
 {
     const char *unit = strcmp(c->level, "normal") == 0 ? "month" : "week";
     int every = strcmp(c->level, "key") == 0 ? 2 : 1;
-    nx_date opened = date_from_days(date_to_days(today) - 365 + crand(r, 60));
+    nx_date opened = date_from_days(date_to_days(today) - 365 + demo_roll(r, 60));
     char od[11];
     date_format(opened, od);
     int64_t created = ms_of(opened, 9), file;
@@ -136,22 +125,30 @@ static int fill_file(store_tx *tx, crng *r, const cres *c, const worker *w, nx_d
         int64_t from = date_to_days(ps) > date_to_days(opened) ? date_to_days(ps) : date_to_days(opened);
         int64_t to = date_to_days(pe) < date_to_days(today) ? date_to_days(pe) : date_to_days(today);
         bool current = date_to_days(pe) >= date_to_days(today);
-        bool visited = crand(r, 100) >= miss && !(current && crand(r, 2));
+        bool visited = demo_roll(r, 100) >= miss && !(current && demo_roll(r, 2));
         char s[11], en[11];
         date_format(ps, s);
         date_format(pe, en);
         int64_t visit = 0;
-        nx_date vd = date_from_days(from + crand(r, (unsigned)(to - from + 1)));
+        nx_date vd = date_from_days(from + demo_roll(r, (unsigned)(to - from + 1)));
         if (visited) {
             char vds[11];
             date_format(vd, vds);
-            unsigned k = crand(r, 100);
+            unsigned k = demo_roll(r, 100);
             const char *kind = k < 70 ? "home" : k < 95 ? "phone" : "video";
             const char *visitor = w ? w->name : "社区工作人员";
-            store_param vp[] = {P_INT(c->community), P_ID(c->grid), P_INT(c->id), P_INT(file), P_TEXT(vds),
-                                P_TEXT(kind), P_TEXT(visitor), P_TEXT(findings[crand(r, NELEM(findings))]),
-                                P_TEXT(crand(r, 10) ? "good" : "fair"), P_TEXT(c->ill ? "fair" : "good"),
-                                P_ID(w ? w->user : 0), P_INT(ms_of(vd, 10))};
+            store_param vp[] = {P_INT(c->community),
+                                P_ID(c->grid),
+                                P_INT(c->id),
+                                P_INT(file),
+                                P_TEXT(vds),
+                                P_TEXT(kind),
+                                P_TEXT(visitor),
+                                P_TEXT(findings[demo_roll(r, NELEM(findings))]),
+                                P_TEXT(demo_roll(r, 10) ? "good" : "fair"),
+                                P_TEXT(c->ill ? "fair" : "good"),
+                                P_ID(w ? w->user : 0),
+                                P_INT(ms_of(vd, 10))};
             if ((rc = insert_id(tx,
                                 "INSERT INTO visits (community_id, grid_id, resident_id, care_file_id, visited_on, kind, "
                                 "visitors, findings, mood, health, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
@@ -160,20 +157,28 @@ static int fill_file(store_tx *tx, crng *r, const cres *c, const worker *w, nx_d
                 return rc;
             n->visits++;
             str_copy(last, vds, sizeof last);
-            if (crand(r, 100) < 8) {
-                size_t which = crand(r, NELEM(needs));
+            if (demo_roll(r, 100) < 8) {
+                size_t which = demo_roll(r, NELEM(needs));
                 int64_t age_days = date_to_days(today) - date_to_days(vd);
-                bool solved = age_days > 14 || crand(r, 3) == 0;
-                int64_t at = ms_of(vd, 11), done = at + (int64_t)(1 + crand(r, 10)) * 86400000LL;
+                bool solved = age_days > 14 || demo_roll(r, 3) == 0;
+                int64_t at = ms_of(vd, 11), done = at + (int64_t)(1 + demo_roll(r, 10)) * 86400000LL;
                 char deadline[11];
                 date_format(date_from_days(date_to_days(vd) + 15), deadline);
-                store_param pp[] = {P_INT(c->community), P_ID(c->grid), P_INT(c->id), P_INT(file), P_INT(visit),
-                                    P_TEXT(needs[which].category), P_TEXT(needs[which].title),
-                                    P_TEXT(solved ? "closed" : (crand(r, 2) ? "assigned" : "in_progress")),
-                                    P_ID(w ? w->user : 0), P_TEXT(deadline),
-                                    P_TEXT(solved ? resolutions[crand(r, NELEM(resolutions))] : NULL),
-                                    solved ? P_INT(done) : P_NULL, solved ? P_INT(crand(r, 10) ? 5 : 4) : P_NULL,
-                                    P_INT(at)};
+                store_param pp[] = {
+                    P_INT(c->community),
+                    P_ID(c->grid),
+                    P_INT(c->id),
+                    P_INT(file),
+                    P_INT(visit),
+                    P_TEXT(needs[which].category),
+                    P_TEXT(needs[which].title),
+                    P_TEXT(solved ? "closed" : (demo_roll(r, 2) ? "assigned" : "in_progress")),
+                    P_ID(w ? w->user : 0),
+                    P_TEXT(deadline),
+                    P_TEXT(solved ? resolutions[demo_roll(r, NELEM(resolutions))] : NULL),
+                    solved ? P_INT(done) : P_NULL,
+                    solved ? P_INT(demo_roll(r, 10) ? 5 : 4) : P_NULL,
+                    P_INT(at)};
                 int64_t pid;
                 if ((rc = insert_id(tx,
                                     "INSERT INTO problems (community_id, grid_id, resident_id, care_file_id, visit_id, "
@@ -207,7 +212,7 @@ static int fill_file(store_tx *tx, crng *r, const cres *c, const worker *w, nx_d
 
 int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
 {
-    crng r = {.s = 0x636172650000ull ^ ((uint64_t)seed << 1 | 1)};
+    demo_rng r = {.s = 0x636172650000ull ^ ((uint64_t)seed << 1 | 1)};
     int64_t now = clock_now_ms();
     nx_date today = visits_local_date(now);
     counts n = {0};
@@ -319,20 +324,27 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
                 goto fail;
             n.members++;
         }
-        int count = 12 + (int)crand(&r, 10);
+        int count = 12 + (int)demo_roll(&r, 10);
         for (int k = 0; k < count; k++) {
-            size_t which = crand(&r, NELEM(incidents));
-            int age = (int)crand(&r, 365);
+            size_t which = demo_roll(&r, NELEM(incidents));
+            int age = (int)demo_roll(&r, 365);
             nx_date day = date_from_days(date_to_days(today) - age);
-            int64_t at = ms_of(day, 8 + (int)crand(&r, 10));
+            int64_t at = ms_of(day, 8 + (int)demo_roll(&r, 10));
             const char *status = age > 10 ? "closed" : age > 5 ? "handled" : age > 1 ? "dispatched" : "reported";
             bool dispatched = strcmp(status, "reported") != 0;
             bool handled = strcmp(status, "closed") == 0 || strcmp(status, "handled") == 0;
-            store_param ip[] = {P_INT(communities[g]), P_INT(grids[g]), P_TEXT(incidents[which].category),
-                                P_TEXT(incidents[which].title), P_TEXT(incidents[which].place),
-                                P_ID(crand(&r, 3) ? wuser : staff), P_TEXT(status), P_ID(dispatched ? wuser : 0),
-                                P_TEXT(handled ? "已处置完毕，现场恢复正常" : NULL), P_INT(at),
-                                dispatched ? P_INT(at + 3600000) : P_NULL, handled ? P_INT(at + 86400000) : P_NULL,
+            store_param ip[] = {P_INT(communities[g]),
+                                P_INT(grids[g]),
+                                P_TEXT(incidents[which].category),
+                                P_TEXT(incidents[which].title),
+                                P_TEXT(incidents[which].place),
+                                P_ID(demo_roll(&r, 3) ? wuser : staff),
+                                P_TEXT(status),
+                                P_ID(dispatched ? wuser : 0),
+                                P_TEXT(handled ? "已处置完毕，现场恢复正常" : NULL),
+                                P_INT(at),
+                                dispatched ? P_INT(at + 3600000) : P_NULL,
+                                handled ? P_INT(at + 86400000) : P_NULL,
                                 strcmp(status, "closed") == 0 ? P_INT(at + 2 * 86400000LL) : P_NULL};
             if ((rc = store_exec(tx,
                                  "INSERT INTO incidents (community_id, grid_id, category, title, place, reporter_user_id, "

@@ -31,18 +31,6 @@
 #define HOUR_MS (3600LL * 1000)
 #define DAY_MS (24 * HOUR_MS)
 
-typedef struct drng {
-    uint64_t s;
-} drng;
-
-static unsigned pick(drng *r, unsigned n)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return (unsigned)(r->s % n);
-}
-
 typedef struct dres {
     int64_t id, community, grid, device;
     int32_t home_lat, home_lon;
@@ -114,16 +102,24 @@ static void day_text(int64_t ms, char out[11])
     date_format(d, out);
 }
 
-static int insert_device(store_tx *tx, int i, dres *d, int64_t now, drng *r, nx_err *e)
+static int insert_device(store_tx *tx, int i, dres *d, int64_t now, demo_rng *r, nx_err *e)
 {
     char imei[24], sim[16], notes[64];
     snprintf(imei, sizeof imei, "%010lld", (long long)(DEMO_DEVICE_FIRST + i));
     snprintf(sim, sizeof sim, "1440%07d", 1000 + i * 37);
     snprintf(notes, sizeof notes, "%s第 %d 批发放", i == 0 ? "家属申请，" : "", 1 + i / 40);
-    int battery = 35 + (int)pick(r, 60);
-    store_param p[] = {P_TEXT(imei), P_TEXT(sim), P_INT(d->community), P_ID(d->grid), P_INT(d->id), P_INT(battery),
-                       P_INT(now), P_INT(d->home_lat), P_INT(d->home_lon), P_TEXT(notes),
-                       P_INT(now - (int64_t)(30 + pick(r, 60)) * DAY_MS)};
+    int battery = 35 + (int)demo_roll(r, 60);
+    store_param p[] = {P_TEXT(imei),
+                       P_TEXT(sim),
+                       P_INT(d->community),
+                       P_ID(d->grid),
+                       P_INT(d->id),
+                       P_INT(battery),
+                       P_INT(now),
+                       P_INT(d->home_lat),
+                       P_INT(d->home_lon),
+                       P_TEXT(notes),
+                       P_INT(now - (int64_t)(30 + demo_roll(r, 60)) * DAY_MS)};
     int rc = store_one_int(tx,
                          "INSERT INTO devices (imei, protocol, model, sim, registered, community_id, grid_id, resident_id, "
                          "online, battery, last_fix_at, last_lat_e6, last_lon_e6, worn, first_seen_at, last_seen_at, notes, "
@@ -135,28 +131,30 @@ static int insert_device(store_tx *tx, int i, dres *d, int64_t now, drng *r, nx_
 
 /* A week: positions each daytime hour, readings every two hours, steps per day; the device's last
  * readings follow the newest row. */
-static int insert_week(store_tx *tx, const dres *d, int64_t now, drng *r, nx_err *e)
+static int insert_week(store_tx *tx, const dres *d, int64_t now, demo_rng *r, nx_err *e)
 {
     int rc = 0;
     int64_t start = now - 7 * DAY_MS;
     int hr = 0, sys = 0, dia = 0, spo2 = 0, temp = 0;
     int64_t last_at = 0;
-    for (int64_t t = start + (int64_t)pick(r, 3600) * 1000; t < now && rc == 0; t += HOUR_MS) {
+    for (int64_t t = start + (int64_t)demo_roll(r, 3600) * 1000; t < now && rc == 0; t += HOUR_MS) {
         int hour = (int)(((t + NX_TZ_OFFSET_MS) / HOUR_MS) % 24);
         if (hour >= 7 && hour <= 20) {
-            int32_t lat = d->home_lat + (int32_t)pick(r, 900) - 450, lon = d->home_lon + (int32_t)pick(r, 1100) - 550;
-            store_param p[] = {P_INT(d->device), P_INT(t), P_INT(lat), P_INT(lon), P_INT(5 + (int)pick(r, 6))};
+            int32_t lat = d->home_lat + (int32_t)demo_roll(r, 900) - 450,
+                    lon = d->home_lon + (int32_t)demo_roll(r, 1100) - 550;
+            store_param p[] = {P_INT(d->device), P_INT(t), P_INT(lat), P_INT(lon),
+                               P_INT(5 + (int)demo_roll(r, 6))};
             rc = store_exec(tx,
                             "INSERT INTO device_positions (device_id, at, fix_at, fix, lat_e6, lon_e6, satellites) "
                             "VALUES ($1, $2, $2, 1, $3, $4, $5)",
                             p, 5, NULL, e);
         }
         if (rc == 0 && hour % 2 == 0) {
-            hr = d->base_hr + (int)pick(r, 15) - 7;
-            sys = d->base_sys + (int)pick(r, 20) - 10;
-            dia = sys * 62 / 100 + (int)pick(r, 8);
-            spo2 = 95 + (int)pick(r, 5);
-            temp = 361 + (int)pick(r, 8);
+            hr = d->base_hr + (int)demo_roll(r, 15) - 7;
+            sys = d->base_sys + (int)demo_roll(r, 20) - 10;
+            dia = sys * 62 / 100 + (int)demo_roll(r, 8);
+            spo2 = 95 + (int)demo_roll(r, 5);
+            temp = 361 + (int)demo_roll(r, 8);
             last_at = t;
             store_param p[] = {P_INT(d->device), P_INT(t), P_INT(hr), P_INT(sys), P_INT(dia), P_INT(spo2), P_INT(temp)};
             rc = store_exec(tx,
@@ -170,7 +168,7 @@ static int insert_week(store_tx *tx, const dres *d, int64_t now, drng *r, nx_err
     for (int k = 7; k >= 0 && rc == 0; k--) {
         int64_t at = now - k * DAY_MS;
         day_text(at, day);
-        steps = k == 0 ? 800 + pick(r, 1500) : 2500 + pick(r, 4500);
+        steps = k == 0 ? 800 + demo_roll(r, 1500) : 2500 + demo_roll(r, 4500);
         store_param p[] = {P_INT(d->device), P_TEXT(day), P_INT(steps), P_INT(at)};
         rc = store_exec(tx, "INSERT INTO device_steps (device_id, day, steps, updated_at) VALUES ($1, $2, $3, $4)", p, 4,
                         NULL, e);
@@ -204,7 +202,7 @@ static const char *const notes_true[] = {
 };
 static const char *const notes_false[] = {"老人误按，已电话确认安全", "设备误报，已电话确认老人在家休息"};
 
-static int insert_alerts(store_tx *tx, const dres *res, int n, int64_t now, drng *r, int *made, nx_err *e)
+static int insert_alerts(store_tx *tx, const dres *res, int n, int64_t now, demo_rng *r, int *made, nx_err *e)
 {
     int64_t duty = user_by_name(tx, "shequ"), secretary = user_by_name(tx, "shuji");
     unsigned total = 0;
@@ -212,32 +210,34 @@ static int insert_alerts(store_tx *tx, const dres *res, int n, int64_t now, drng
         total += kinds[k].weight;
     int rc = 0;
     for (int i = 0; i < 40 && rc == 0; i++) {
-        const dres *d = &res[pick(r, (unsigned)n)];
-        unsigned w = pick(r, total);
+        const dres *d = &res[demo_roll(r, (unsigned)n)];
+        unsigned w = demo_roll(r, total);
         const akind *k = kinds;
         while (w >= k->weight) {
             w -= k->weight;
             k++;
         }
-        int64_t opened = now - (int64_t)(1 + pick(r, 29)) * DAY_MS - (int64_t)pick(r, 86400) * 1000;
+        int64_t opened = now - (int64_t)(1 + demo_roll(r, 29)) * DAY_MS - (int64_t)demo_roll(r, 86400) * 1000;
         bool critical = strcmp(k->severity, "critical") == 0;
-        int64_t ack_ms = (critical ? 15 : 30) * 1000LL + (int64_t)pick(r, critical ? 105 : 420) * 1000;
-        int64_t resolve_ms = ack_ms + (int64_t)(5 + pick(r, 90)) * 60 * 1000;
-        bool false_alarm = critical && pick(r, 4) == 0;
+        int64_t ack_ms = (critical ? 15 : 30) * 1000LL + (int64_t)demo_roll(r, critical ? 105 : 420) * 1000;
+        int64_t resolve_ms = ack_ms + (int64_t)(5 + demo_roll(r, 90)) * 60 * 1000;
+        bool false_alarm = critical && demo_roll(r, 4) == 0;
         char grid_user[16];
         snprintf(grid_user, sizeof grid_user, "wangge%lld", (long long)(d->grid > 0 ? (d->grid - 1) % 8 + 1 : 1));
         int64_t worker = user_by_name(tx, grid_user);
-        int64_t acker = (ack_ms > 180000 || !worker) ? (pick(r, 2) ? duty : secretary) : worker;
+        int64_t acker = (ack_ms > 180000 || !worker) ? (demo_roll(r, 2) ? duty : secretary) : worker;
         int level = ack_ms > 180000 ? 1 : 0;
-        const char *note = false_alarm ? notes_false[pick(r, 2)] : notes_true[pick(r, 6)];
+        const char *note = false_alarm ? notes_false[demo_roll(r, 2)] : notes_true[demo_roll(r, 6)];
         bool followup = !false_alarm && critical;
-        int32_t lat = d->home_lat + (int32_t)pick(r, 400) - 200, lon = d->home_lon + (int32_t)pick(r, 400) - 200;
-        bool fix = !(strcmp(k->kind, "sos") == 0 && pick(r, 3) == 0) && strcmp(k->source, "device") == 0;
+        int32_t lat = d->home_lat + (int32_t)demo_roll(r, 400) - 200,
+                lon = d->home_lon + (int32_t)demo_roll(r, 400) - 200;
+        bool fix = !(strcmp(k->kind, "sos") == 0 && demo_roll(r, 3) == 0) && strcmp(k->source, "device") == 0;
         char detail[96];
         if (strcmp(k->kind, "heart_rate") == 0)
-            snprintf(detail, sizeof detail, "{\"hr\": %d, \"band\": [50, 120]}", 125 + (int)pick(r, 20));
+            snprintf(detail, sizeof detail, "{\"hr\": %d, \"band\": [50, 120]}", 125 + (int)demo_roll(r, 20));
         else if (strcmp(k->kind, "blood_pressure") == 0)
-            snprintf(detail, sizeof detail, "{\"sys\": %d, \"dia\": %d}", 165 + (int)pick(r, 20), 95 + (int)pick(r, 10));
+            snprintf(detail, sizeof detail, "{\"sys\": %d, \"dia\": %d}", 165 + (int)demo_roll(r, 20),
+                     95 + (int)demo_roll(r, 10));
         else
             snprintf(detail, sizeof detail, "{}");
         store_param p[] = {P_INT(d->community), P_ID(d->grid), P_INT(d->id), P_INT(d->device), P_TEXT(k->kind),
@@ -283,7 +283,7 @@ int demo_devices_fill(nx_app *app, int64_t first_resident, unsigned seed, json_t
     dres *res = calloc(DEMO_DEVICES, sizeof *res);
     if (!res)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    drng r = {.s = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)seed * 2654435761u)};
+    demo_rng r = {.s = 0x9E3779B97F4A7C15ULL ^ ((uint64_t)seed * 2654435761u)};
     int64_t now = clock_now_ms();
     int n = 0, alerts = 0;
     store_tx *tx = NULL;
@@ -292,12 +292,12 @@ int demo_devices_fill(nx_app *app, int64_t first_resident, unsigned seed, json_t
         rc = collect(tx, first_resident, res, DEMO_DEVICES, &n, e);
     for (int i = 0; i < n && rc == 0; i++) {
         /* Homes within about 400 m of the centre; each elder with their own usual heart rate and BP. */
-        res[i].home_lat = CENTRE_LAT_E6 + (int32_t)pick(&r, 7000) - 3500;
-        res[i].home_lon = CENTRE_LON_E6 + (int32_t)pick(&r, 9000) - 4500;
+        res[i].home_lat = CENTRE_LAT_E6 + (int32_t)demo_roll(&r, 7000) - 3500;
+        res[i].home_lon = CENTRE_LON_E6 + (int32_t)demo_roll(&r, 9000) - 4500;
         if ((rc = home_at_building(tx, &res[i], e)))
             break;
-        res[i].base_hr = 64 + (int)pick(&r, 18);
-        res[i].base_sys = 118 + (int)pick(&r, 30);
+        res[i].base_hr = 64 + (int)demo_roll(&r, 18);
+        res[i].base_sys = 118 + (int)demo_roll(&r, 30);
         if ((rc = insert_device(tx, i, &res[i], now, &r, e)) || (rc = insert_week(tx, &res[i], now, &r, e)))
             break;
         /* Home radius rules for a few who wander (认知障碍 in real life). */

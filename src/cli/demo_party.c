@@ -9,6 +9,7 @@
  * meetings monthly, with a few deliberately missing so the calendar has gaps to show. The complete
  * election ran last year in stages (nominated, reviewed, 公示 with one objection answered, voted by about
  * half of the active residents, counted); the count uses the same rule as the module (elections.h). */
+#include "cli/demo.h"
 #include "cli/demo_party.h"
 
 #include <stdio.h>
@@ -20,18 +21,6 @@
 
 #define MEMBERS_MAX 60
 #define VOTERS_MAX 240
-
-typedef struct prng {
-    uint64_t s;
-} prng;
-
-static unsigned roll(prng *r, unsigned n)
-{
-    r->s ^= r->s << 13;
-    r->s ^= r->s >> 7;
-    r->s ^= r->s << 17;
-    return (unsigned)(r->s % n);
-}
 
 static void day_str(int64_t days, char out[11])
 {
@@ -57,8 +46,9 @@ typedef struct dmember {
     int64_t id, org, income;
 } dmember;
 
-static int activity(store_tx *tx, int64_t community, int64_t orgid, const char *kind, const char *title, int64_t on_day,
-                    int64_t today, const dmember *m, int nm, prng *r, int64_t now, nx_err *e)
+static int activity(store_tx *tx, int64_t community, int64_t orgid, const char *kind, const char *title,
+                    int64_t on_day, int64_t today, const dmember *m, int nm, demo_rng *r, int64_t now,
+                    nx_err *e)
 {
     char on[11];
     day_str(on_day, on);
@@ -79,7 +69,7 @@ static int activity(store_tx *tx, int64_t community, int64_t orgid, const char *
     for (int i = 0; i < nm; i++) {
         if (m[i].org != orgid)
             continue;
-        unsigned x = roll(r, 20);
+        unsigned x = demo_roll(r, 20);
         const char *st = x < 16 ? "present" : (x < 19 ? "leave" : "absent");
         store_param a[] = {P_INT(id), P_INT(m[i].id), P_TEXT(st), P_TEXT(x >= 16 && x < 19 ? reasons[x % 4] : NULL),
                            P_INT(now)};
@@ -103,8 +93,8 @@ static int64_t dues_amount(int64_t income)
     return (income * 200 + 5000) / 10000;
 }
 
-static int fill_party(store_tx *tx, int64_t community, int64_t self, prng *r, int64_t today, int64_t now, json_t *sum,
-                      nx_err *e)
+static int fill_party(store_tx *tx, int64_t community, int64_t self, demo_rng *r, int64_t today, int64_t now,
+                      json_t *sum, nx_err *e)
 {
     int64_t com = 0, silver = 0, g1 = 0, g2 = 0, b1 = 0, b2 = 0;
     int rc;
@@ -143,10 +133,12 @@ static int fill_party(store_tx *tx, int64_t community, int64_t self, prng *r, in
     for (int i = 0; i < nr; i++) {
         int age = this_year - (int)strtol(res[i].birth, NULL, 10);
         int64_t orgid = i == 0 || age >= 60 ? (silver_n++ % 2 ? g2 : (i == 0 ? silver : g1)) : (young_n++ % 2 ? b2 : b1);
-        int64_t income = age >= 60 ? 250000 + (int64_t)roll(r, 40) * 10000 : 400000 + (int64_t)roll(r, 80) * 10000;
+        int64_t income = age >= 60 ? 250000 + (int64_t)demo_roll(r, 40) * 10000
+                                   : 400000 + (int64_t)demo_roll(r, 80) * 10000;
         char joined[16];
-        snprintf(joined, sizeof joined, "%d-07-01", this_year - 5 - (int)roll(r, age > 30 ? age - 23 : 5));
-        bool probation = i > 0 && age < 40 && roll(r, 3) == 0;
+        snprintf(joined, sizeof joined, "%d-07-01",
+                 this_year - 5 - (int)demo_roll(r, age > 30 ? age - 23 : 5));
+        bool probation = i > 0 && age < 40 && demo_roll(r, 3) == 0;
         store_param p[] = {P_INT(community), P_INT(orgid),  P_INT(res[i].id),          P_TEXT(res[i].name),
                            P_TEXT(probation ? "probationary" : "full"), P_TEXT(joined), P_INT(income), P_INT(now)};
         if ((rc = ins(tx,
@@ -238,7 +230,7 @@ static int fill_party(store_tx *tx, int64_t community, int64_t self, prng *r, in
         snprintf(month, sizeof month, "%04d-%02d", y, mo);
         snprintf(paid_on, sizeof paid_on, "%04d-%02d-%02d", y, mo, k == 0 ? (t.d < 10 ? t.d : 10) : 15);
         for (int i = 0; i < nm; i++) {
-            bool paid = k >= 2 || (k == 1 && roll(r, 4)) || (k == 0 && roll(r, 3) == 0);
+            bool paid = k >= 2 || (k == 1 && demo_roll(r, 4)) || (k == 0 && demo_roll(r, 3) == 0);
             int64_t amount = dues_amount(m[i].income);
             store_param p[] = {P_INT(community), P_INT(m[i].org), P_INT(m[i].id), P_TEXT(month), P_INT(m[i].income),
                                P_INT(amount), P_TEXT(paid ? "paid" : "due"), paid ? P_INT(amount) : P_NULL,
@@ -304,7 +296,8 @@ static int fill_party(store_tx *tx, int64_t community, int64_t self, prng *r, in
 }
 
 /* One closed election of last year and one open for nominations. */
-static int fill_elections(store_tx *tx, int64_t community, prng *r, int64_t today, int64_t now, json_t *sum, nx_err *e)
+static int fill_elections(store_tx *tx, int64_t community, demo_rng *r, int64_t today, int64_t now,
+                          json_t *sum, nx_err *e)
 {
     int year = date_from_days(today).y;
     char title[80], pf[11], pu[11];
@@ -372,7 +365,7 @@ static int fill_elections(store_tx *tx, int64_t community, prng *r, int64_t toda
     int voters = np / 2 < VOTERS_MAX ? np / 2 : VOTERS_MAX, ballots = 0;
     for (int v = 0; v < voters; v++) {
         for (int k = 0; k < 4; k++) {
-            unsigned x = roll(r, 10);
+            unsigned x = demo_roll(r, 10);
             int j = x < 5 ? 0 : (x < 8 ? 1 : 2);
             if (k == 3 && j == 2)
                 j = 0;
@@ -424,7 +417,7 @@ static int fill_elections(store_tx *tx, int64_t community, prng *r, int64_t toda
 int demo_party_fill(nx_app *app, int64_t community, int64_t self_resident, unsigned seed, json_t *summary, nx_err *e)
 {
     int64_t t0 = clock_mono_ms();
-    prng r = {.s = 0x7061727479ull ^ ((uint64_t)seed << 17) ^ 0x9E3779B97F4A7C15ull}; /* "party" */
+    demo_rng r = {.s = 0x7061727479ull ^ ((uint64_t)seed << 17) ^ 0x9E3779B97F4A7C15ull}; /* "party" */
     int64_t today = date_to_days(date_today()), now = clock_now_ms();
     json_t *sum = json_object();
     store_tx *tx;

@@ -40,28 +40,28 @@ static void days_ago(dsv *d, int n, char out[11])
     date_format(date_from_days(date_to_days(d->today) - n), out);
 }
 
-static int64_t user_id(store *db, const char *username)
+/* The id sql (one text parameter $1 = key) answers, in a read transaction of its own; 0 when it
+ * answers none or the read fails (the demo then leaves the rows that needed it out). */
+static int64_t id_of(store *db, const char *sql, const char *key)
 {
     store_tx *tx;
     int64_t id = 0;
     if (store_begin(db, STORE_READ, &tx, NULL))
         return 0;
-    store_param p[] = {P_TEXT(username)};
-    store_one_int(tx, "SELECT id FROM users WHERE username = $1", p, 1, &id, NULL);
+    store_param p[] = {P_TEXT(key)};
+    store_one_int(tx, sql, p, 1, &id, NULL);
     store_rollback(tx);
     return id;
 }
 
+static int64_t user_id(store *db, const char *username)
+{
+    return id_of(db, "SELECT id FROM users WHERE username = $1", username);
+}
+
 static int64_t item_id(store *db, const char *code)
 {
-    store_tx *tx;
-    int64_t id = 0;
-    if (store_begin(db, STORE_READ, &tx, NULL))
-        return 0;
-    store_param p[] = {P_TEXT(code)};
-    store_one_int(tx, "SELECT id FROM service_items WHERE code = $1", p, 1, &id, NULL);
-    store_rollback(tx);
-    return id;
+    return id_of(db, "SELECT id FROM service_items WHERE code = $1", code);
 }
 
 /* Residents of the community: active, ordered by id, born between the two dates. */
