@@ -293,19 +293,15 @@ int lib_serve_copy(store_tx *tx, int64_t copy_id, int64_t now, int64_t *served, 
     if (served)
         *served = 0;
     store_param p[] = {P_INT(copy_id)};
-    store_rows *r;
-    int rc = store_query(tx, "SELECT kind, book_id FROM book_copies WHERE id = $1", p, 1, &r, e);
-    if (rc)
-        return rc;
     bool shelf = false;
     int64_t book = 0;
-    if ((rc = store_first(r, "图书不存在", e)) == 0) {
-        shelf = store_text(r, 0) && strcmp(store_text(r, 0), "shelf") == 0;
-        book = store_int(r, 1);
-    }
-    store_rows_free(r);
+    store_rows *r;
+    int rc = store_query_first(tx, "SELECT kind, book_id FROM book_copies WHERE id = $1", p, 1, "图书不存在", &r, e);
     if (rc)
         return rc;
+    shelf = store_text(r, 0) && strcmp(store_text(r, 0), "shelf") == 0;
+    book = store_int(r, 1);
+    store_rows_free(r);
     int64_t hold = 0, resident = 0, community = 0;
     if (shelf) {
         store_param b[] = {P_INT(book)};

@@ -222,22 +222,18 @@ static int do_return(store_tx *tx, const nx_principal *who, int64_t id, int64_t 
     sqlq_init(&q, "SELECT l.copy_id, l.resident_id, l.due_at, l.returned_at, l.community_id FROM book_loans l WHERE 1 = 1");
     sqlq_add(&q, " AND l.id = $%d", P_INT(id));
     perm_scope_q(who, "l.", "resident_id", &q);
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
     int64_t copy = 0, resident = 0, due = 0, community = 0;
     bool returned = false;
-    if ((rc = store_first(r, "借阅记录不存在", e)) == 0) {
-        copy = store_int(r, 0);
-        resident = store_int(r, 1);
-        due = store_int(r, 2);
-        returned = !store_isnull(r, 3);
-        community = store_int(r, 4);
-    }
-    store_rows_free(r);
+    store_rows *r;
+    int rc = sqlq_first(tx, &q, "借阅记录不存在", &r, e);
     if (rc)
         return rc;
+    copy = store_int(r, 0);
+    resident = store_int(r, 1);
+    due = store_int(r, 2);
+    returned = !store_isnull(r, 3);
+    community = store_int(r, 4);
+    store_rows_free(r);
     if (returned)
         return nx_fail(e, NX_ECONFLICT, "", "这笔借阅已经归还");
     int64_t changed = 0;
@@ -325,18 +321,14 @@ int library_loan_renew(nx_app *app, const nx_principal *who, int64_t id, json_t 
     sqlq_add(&q, " AND l.id = $%d", P_INT(id));
     perm_scope_q(who, "l.", "resident_id", &q);
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = sqlq_first(tx, &q, "借阅记录不存在", &r, e)))
         goto done;
-    if ((rc = store_first(r, "借阅记录不存在", e)) == 0) {
-        resident = store_int(r, 0);
-        due = store_int(r, 1);
-        renewals = store_int(r, 2);
-        returned = !store_isnull(r, 3);
-        book = store_int(r, 4);
-    }
+    resident = store_int(r, 0);
+    due = store_int(r, 1);
+    renewals = store_int(r, 2);
+    returned = !store_isnull(r, 3);
+    book = store_int(r, 4);
     store_rows_free(r);
-    if (rc)
-        goto done;
     lib_reader rd;
     if (returned) {
         rc = nx_fail(e, NX_ECONFLICT, "", "这笔借阅已经归还");
@@ -531,21 +523,17 @@ done:
 static int hold_end(store_tx *tx, int64_t id, const char *status, int64_t now, int64_t *copy_out, nx_err *e)
 {
     store_param p[] = {P_INT(id)};
-    store_rows *r;
-    int rc = store_query(tx, "SELECT status, copy_id FROM book_holds WHERE id = $1", p, 1, &r, e);
-    if (rc)
-        return rc;
     bool ready = false, open = false;
     int64_t copy = 0;
-    if ((rc = store_first(r, "预约不存在", e)) == 0) {
-        const char *s = store_text(r, 0);
-        ready = s && strcmp(s, "ready") == 0;
-        open = ready || (s && strcmp(s, "waiting") == 0);
-        copy = store_int(r, 1);
-    }
-    store_rows_free(r);
+    store_rows *r;
+    int rc = store_query_first(tx, "SELECT status, copy_id FROM book_holds WHERE id = $1", p, 1, "预约不存在", &r, e);
     if (rc)
         return rc;
+    const char *s = store_text(r, 0);
+    ready = s && strcmp(s, "ready") == 0;
+    open = ready || (s && strcmp(s, "waiting") == 0);
+    copy = store_int(r, 1);
+    store_rows_free(r);
     if (!open)
         return nx_fail(e, NX_ECONFLICT, "", "这个预约已经结束");
     store_param u[] = {P_TEXT(status), P_INT(now), P_INT(id)};

@@ -424,12 +424,8 @@ int venues_booking_act(nx_app *app, const nx_principal *who, int64_t id, const c
                   who, &f);
     sqlq_add(&q, " AND vb.id = $%d", P_INT(id));
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = sqlq_first(tx, &q, "预约不存在", &r, e)))
         goto done;
-    if ((rc = store_first(r, "预约不存在", e))) {
-        store_rows_free(r);
-        goto done;
-    }
     int64_t venue = store_int(r, 0), community = store_int(r, 1), resident = store_int(r, 2);
     char status[16];
     snprintf(status, sizeof status, "%s", store_text(r, 3));
