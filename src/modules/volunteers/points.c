@@ -298,27 +298,11 @@ int volunteers_offer_create(nx_app *app, const nx_principal *who, json_t *in, in
     if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "title", true, 50, &title, e)) ||
         (rc = get_points(in, "points", &cost, e)))
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
-    int64_t c;
-    if ((rc = vol_community_of(tx, who, in, &c, e)))
-        goto fail;
-    store_param p[] = {P_INT(c), P_TEXT(title), P_INT(cost), P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
+    store_param p[] = {P_TEXT(title), P_INT(cost), P_ID(who->user_id), P_INT(clock_now_ms())};
+    return vol_create_named(app, who, in,
                             "INSERT INTO volunteer_point_offers (community_id, title, cost_c, created_by, created_at) "
                             "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            p, 5, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "title", "已有同名的兑换项目");
-        goto fail;
-    }
-    if ((rc = audit_write_new(tx, who, "create", "volunteer_point_offer", *id, c, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+                            p, 4, "title", "已有同名的兑换项目", "volunteer_point_offer", id, e);
 }
 
 int volunteers_points_redeem(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e)

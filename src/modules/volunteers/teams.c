@@ -77,27 +77,11 @@ int volunteers_team_create(nx_app *app, const nx_principal *who, json_t *in, int
     if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "name", true, 50, &name, e)) ||
         (rc = json_read_str(in, "description", false, 500, &desc, e)))
         return rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
-    int64_t c;
-    if ((rc = vol_community_of(tx, who, in, &c, e)))
-        goto fail;
-    store_param p[] = {P_INT(c), P_TEXT(name), P_TEXT(desc), P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
+    store_param p[] = {P_TEXT(name), P_TEXT(desc), P_ID(who->user_id), P_INT(clock_now_ms())};
+    return vol_create_named(app, who, in,
                             "INSERT INTO volunteer_teams (community_id, name, description, created_by, created_at) "
                             "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            p, 5, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名志愿队伍");
-        goto fail;
-    }
-    if ((rc = audit_write_new(tx, who, "create", "volunteer_team", *id, c, NULL, e)))
-        goto fail;
-    return store_commit(tx, e);
-fail:
-    store_rollback(tx);
-    return rc;
+                            p, 4, "name", "本社区已有同名志愿队伍", "volunteer_team", id, e);
 }
 
 /* ---- volunteers ---- */

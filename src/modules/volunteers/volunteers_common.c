@@ -13,6 +13,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "secure/audit.h"
 #include "secure/crypto.h"
 #include "text/mask.h"
 #include "text/phone.h"
@@ -84,6 +85,35 @@ int vol_community_of(store_tx *tx, const nx_principal *who, json_t *in, int64_t 
         return nx_fail(e, NX_ENOTFOUND, "community_id", "社区不存在");
     *community = c;
     return 0;
+}
+
+int vol_create_named(nx_app *app, const nx_principal *who, json_t *in, const char *insert_sql, const store_param *rest,
+                     int nrest, const char *field, const char *dup_msg, const char *object, int64_t *id, nx_err *e)
+{
+    store_param p[8];
+    if (nrest < 0 || nrest > 7)
+        return nx_fail(e, NX_EINVAL, "", "参数过多");
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    if (rc)
+        return rc;
+    int64_t c;
+    if ((rc = vol_community_of(tx, who, in, &c, e)))
+        goto fail;
+    p[0] = P_INT(c);
+    for (int i = 0; i < nrest; i++)
+        p[i + 1] = rest[i];
+    if ((rc = store_one_int(tx, insert_sql, p, nrest + 1, id, e))) {
+        if (rc == NX_ECONFLICT)
+            nx_fail(e, NX_ECONFLICT, field, "%s", dup_msg);
+        goto fail;
+    }
+    if ((rc = audit_write_new(tx, who, "create", object, *id, c, NULL, e)))
+        goto fail;
+    return store_commit(tx, e);
+fail:
+    store_rollback(tx);
+    return rc;
 }
 
 int vol_me(store_tx *tx, const nx_principal *who, vol_self *me, nx_err *e)

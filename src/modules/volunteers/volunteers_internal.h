@@ -36,6 +36,14 @@ bool vol_covers(store_tx *tx, const nx_principal *who, int64_t c);
  * scope), the caller's own otherwise. 0 or NX_EINVAL / NX_ENOTFOUND. */
 int vol_community_of(store_tx *tx, const nx_principal *who, json_t *in, int64_t *community, nx_err *e);
 
+/* Create a row of a community's own list whose name is unique in the community (teams, point
+ * offers), in one write transaction: the community from in (vol_community_of), then insert_sql with
+ * $1 that community and $2.. the nrest parameters of rest, "RETURNING id" into *id (a duplicate name:
+ * NX_ECONFLICT naming field with dup_msg), and the audit entry "create" of object. 0 or the error
+ * (nothing written). */
+int vol_create_named(nx_app *app, const nx_principal *who, json_t *in, const char *insert_sql, const store_param *rest,
+                     int nrest, const char *field, const char *dup_msg, const char *object, int64_t *id, nx_err *e);
+
 /* The caller's own volunteer record. */
 typedef struct vol_self {
     int64_t id, team_id, community_id;
