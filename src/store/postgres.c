@@ -4,17 +4,28 @@
  * Connections. A pool of opt->pool slots guarded by a mutex and a condition variable; a slot gets
  * its connection on first use (store_open connects one at once, to report a bad URL early). Waiting
  * for a free slot is bounded by busy_ms, then NX_EBUSY. Checking a slot out repairs it: a missing
- * or broken connection (the server restarted) is reconnected (PQreset), its statement cache cleared.
- * A connection that breaks during BEGIN is reset and BEGIN retried once, so the first request after
- * a server restart succeeds; a connection that breaks later fails its statement with NX_EBUSY (HTTP
- * 503) and is repaired at its next checkout. nuanxin never needs a restart after the server's.
+ * or broken connection (the server restarted) is reconnected (PQreset), its statement cache cleared;
+ * a connection the server closed while it sat idle is noticed then without a round trip (its last
+ * message is already in the socket: probe_idle). A connection that breaks during an eager BEGIN is
+ * reset and BEGIN retried once, so the first request after a server restart succeeds; a connection
+ * that breaks later fails its statement with NX_EBUSY (HTTP 503) and is repaired at its next
+ * checkout. nuanxin never needs a restart after the server's.
  *
  * Transactions. STORE_WRITE is BEGIN (READ COMMITTED): writers run concurrently, each sees its own
  * writes and the latest committed rows; code that must not race relies on unique constraints
  * (23505 -> NX_ECONFLICT), as it must across processes anyway. STORE_READ is BEGIN ISOLATION LEVEL
  * REPEATABLE READ, READ ONLY followed by SELECT 1, which pins the snapshot at store_begin as the
- * SQLite backend does. A thread holding a write transaction of this store cannot start a second one
- * (NX_EINTERNAL), as with SQLite, where it would deadlock.
+ * SQLite backend does; STORE_READ_DEFERRED is the same BEGIN without the SELECT 1 (the snapshot is
+ * the first statement's). A thread holding a write transaction of this store cannot start a second
+ * one (NX_EINTERNAL), as with SQLite, where it would deadlock.
+ *
+ * Round trips. A write's BEGIN (no snapshot of its own under READ COMMITTED) and a deferred read's
+ * are not sent at store_begin but in one libpq pipeline with the transaction's first statement, so
+ * BEGIN costs no wait; a transaction that runs nothing never reaches the server. A read transaction
+ * ends, committed or rolled back, with a ROLLBACK sent without waiting for the answer (a read has
+ * nothing to commit), and so does a rolled-back write; the next checkout of the connection reads
+ * that answer, which has long arrived. A lazy commit sends its setting and COMMIT as one round trip.
+ * So a read of one statement is one round trip, and a write of k statements k + 1.
  *
  * Statements. Our SQL uses $1..$N, which is PostgreSQL's own syntax. Each statement is scanned once
  * (outside quotes and comments) for its parameters, a second statement, and the '?' / ':name'
@@ -118,6 +129,10 @@ struct pg_conn {
     PGconn *db;
     bool in_use;
     bool writing;   /* holds a write transaction */
+    const char *begin_sql; /* the deferred BEGIN, sent with the transaction's first statement */
+    bool pipe;      /* in pipeline mode (a deferred BEGIN and its statement are in flight) */
+    bool end_pending; /* a ROLLBACK was sent without waiting: its answer is read at the next checkout */
+    bool stuck;     /* the connection could not leave pipeline mode: reconnect at the next checkout */
     pthread_t owner; /* thread that checked it out */
     pg_tx tx;
     stmt_cache cache;
@@ -429,9 +444,43 @@ static void conn_close(pg_conn *c)
     c->db = NULL;
 }
 
+static int simple(PGconn *db, const char *sql, nx_err *e);
+
+/* Read the answer to the ROLLBACK that ended c's last transaction without waiting (finish). It has
+ * usually arrived long ago: this costs no round trip. */
+static void settle(pg_conn *c)
+{
+    if (!c->end_pending)
+        return;
+    c->end_pending = false;
+    PGresult *r;
+    while ((r = PQgetResult(c->db)) != NULL)
+        PQclear(r);
+    if (PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE)
+        simple(c->db, "ROLLBACK", NULL);
+}
+
+/* Has the server closed c while it sat idle in the pool (a restart, pg_terminate_backend)? Its last
+ * words are already in the socket: read them without waiting, so that conn_repair sees the broken
+ * connection before a transaction starts on it. A deferred BEGIN would otherwise only find out at
+ * the first statement, too late to reconnect without losing that statement. */
+static void probe_idle(pg_conn *c)
+{
+    if (c->db == NULL || PQstatus(c->db) != CONNECTION_OK)
+        return;
+    struct pollfd pfd = {.fd = PQsocket(c->db), .events = POLLIN};
+    if (pfd.fd >= 0 && poll(&pfd, 1, 0) > 0)
+        PQconsumeInput(c->db);
+}
+
 /* Make sure c has a working connection. */
 static int conn_repair(pg_store *q, pg_conn *c, bool force, nx_err *e)
 {
+    if (c->stuck) { /* a fresh connection rather than a reset one */
+        c->stuck = false;
+        c->pipe = false;
+        conn_close(c);
+    }
     if (c->db && PQstatus(c->db) == CONNECTION_OK && !force)
         return 0;
     char err[256];
@@ -485,6 +534,8 @@ static int conn_acquire(pg_store *q, bool write, pg_conn **out, nx_err *e)
             c->writing = write;
             c->owner = me;
             pthread_mutex_unlock(&q->pmu);
+            settle(c);
+            probe_idle(c);
             int rc = conn_repair(q, c, false, e);
             if (rc) {
                 pthread_mutex_lock(&q->pmu);
@@ -621,6 +672,15 @@ static int pg_begin(store *s, int mode, store_tx **out, nx_err *e)
     int rc = conn_acquire(q, mode == STORE_WRITE, &c, e);
     if (rc)
         return rc;
+    memset(&c->tx, 0, sizeof c->tx);
+    c->tx.c = c;
+    if (mode == STORE_WRITE || mode == STORE_READ_DEFERRED) {
+        /* READ COMMITTED takes a snapshot per statement anyway, and a deferred read asked for its
+         * snapshot at the first statement: BEGIN goes with that statement (send_stmt). */
+        c->begin_sql = mode == STORE_WRITE ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY";
+        *out = &c->tx.base;
+        return 0;
+    }
     const char *sql = mode == STORE_WRITE ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
     for (int attempt = 0; attempt < 2; attempt++) {
         rc = simple(c->db, sql, e);
@@ -637,16 +697,22 @@ static int pg_begin(store *s, int mode, store_tx **out, nx_err *e)
         conn_release(q, c);
         return rc;
     }
-    memset(&c->tx, 0, sizeof c->tx);
-    c->tx.c = c;
     *out = &c->tx.base;
     return 0;
 }
 
+/* End c's transaction (if BEGIN was ever sent) and give c back. The ROLLBACK is sent without waiting
+ * for its answer, which the next checkout reads (settle): the request that used c does not wait a
+ * round trip for it, and the server ends the transaction (its snapshot, its locks) at once. */
 static void finish(pg_store *q, pg_conn *c)
 {
-    if (c->db && PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE)
-        simple(c->db, "ROLLBACK", NULL);
+    c->begin_sql = NULL;
+    if (c->db && PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
+        if (PQsendQuery(c->db, "ROLLBACK"))
+            c->end_pending = true;
+        else
+            simple(c->db, "ROLLBACK", NULL);
+    }
     conn_release(q, c);
 }
 
@@ -655,9 +721,14 @@ static int pg_commit(store_tx *t, nx_err *e)
     pg_tx *tx = (pg_tx *)t;
     pg_conn *c = tx->c;
     pg_store *q = (pg_store *)t->s;
-    if (t->lazy) /* store_tx_lazy; if it fails, the commit is durable as usual */
-        PQclear(PQexec(c->db, "SET LOCAL synchronous_commit TO off"));
-    PGresult *r = PQexec(c->db, "COMMIT");
+    if (c->begin_sql || t->mode == STORE_READ) {
+        /* Nothing was sent (BEGIN is still deferred), or a read, which has nothing to commit: end
+         * it as a rollback does, without waiting. */
+        finish(q, c);
+        return 0;
+    }
+    /* One round trip also for a lazy commit (STORE_WRITE_LAZY): the setting and the COMMIT. */
+    PGresult *r = PQexec(c->db, t->lazy ? "SET LOCAL synchronous_commit TO off; COMMIT" : "COMMIT");
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
         rc = map_result(c->db, r, e);
@@ -819,6 +890,60 @@ static int pvals_fill(pvals *pv, const store_param *p, int n, nx_err *e)
     return 0;
 }
 
+/* Read and drop the rest of the current statement's results. In pipeline mode (a deferred BEGIN went
+ * with this statement) also the pipeline's end, then leave pipeline mode; a connection that cannot
+ * leave it (lost mid-pipeline) is replaced at its next checkout. */
+static void drain(pg_conn *c)
+{
+    PGresult *r;
+    while ((r = PQgetResult(c->db)) != NULL)
+        PQclear(r);
+    if (!c->pipe)
+        return;
+    for (int nulls = 0; nulls < 2 && PQstatus(c->db) == CONNECTION_OK;) {
+        r = PQgetResult(c->db);
+        if (r == NULL) {
+            nulls++;
+            continue;
+        }
+        nulls = 0;
+        ExecStatusType st = PQresultStatus(r);
+        PQclear(r);
+        if (st == PGRES_PIPELINE_SYNC)
+            break;
+    }
+    if (PQexitPipelineMode(c->db))
+        c->pipe = false;
+    else
+        c->stuck = true;
+}
+
+/* The deferred BEGIN and the statement x in one pipeline: one round trip for both. BEGIN's answer is
+ * read here; the statement's results are next on the connection. */
+static int send_pipelined(pg_conn *c, const pstmt *x, const pvals *pv, nx_err *e)
+{
+    PGconn *db = c->db;
+    if (!PQenterPipelineMode(db))
+        return broken(e, db);
+    c->pipe = true;
+    if (!PQsendQueryParams(db, c->begin_sql, 0, NULL, NULL, NULL, NULL, 0) ||
+        !PQsendQueryPrepared(db, x->name, x->nparams, pv->v, pv->len, pv->fmt, 0) || !PQpipelineSync(db)) {
+        int rc = broken(e, db);
+        drain(c);
+        return rc;
+    }
+    PGresult *r = PQgetResult(db);
+    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : map_result(db, r, e);
+    PQclear(r);
+    if (rc) {
+        drain(c); /* BEGIN's end, the statement (skipped by the server) and the pipeline's end */
+        return rc;
+    }
+    PQclear(PQgetResult(db)); /* the NULL that ends BEGIN's results */
+    c->begin_sql = NULL;
+    return 0;
+}
+
 /* The prepared statement for sql and its parameter values in libpq's form (pvals_free them). */
 static int prepare_values(pg_conn *c, const char *sql, const store_param *p, int n, pstmt **x, pvals *pv,
                           nx_err *e)
@@ -827,16 +952,35 @@ static int prepare_values(pg_conn *c, const char *sql, const store_param *p, int
     return rc ? rc : pvals_fill(pv, p, (*x)->nparams, e);
 }
 
-static int pg_exec(store_tx *t, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e)
+/* Prepare sql and send it with its values, after the deferred BEGIN if one is pending. On 0 its
+ * results are next on the connection (one row at a time when rows). */
+static int send_stmt(store_tx *t, const char *sql, const store_param *p, int n, bool rows, nx_err *e)
 {
     pg_conn *c = ((pg_tx *)t)->c;
-    pstmt *x;
+    pstmt *x = NULL;
     pvals pv;
     int rc = prepare_values(c, sql, p, n, &x, &pv, e);
     if (rc)
         return rc;
-    PGresult *r = PQexecPrepared(c->db, x->name, x->nparams, pv.v, pv.len, pv.fmt, 0);
+    if (c->begin_sql)
+        rc = send_pipelined(c, x, &pv, e);
+    else if (!PQsendQueryPrepared(c->db, x->name, x->nparams, pv.v, pv.len, pv.fmt, 0))
+        rc = broken(e, c->db);
     pvals_free(&pv);
+    if (rc == 0 && rows && !PQsetSingleRowMode(c->db)) {
+        drain(c);
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法逐行读取查询结果");
+    }
+    return rc;
+}
+
+static int pg_exec(store_tx *t, const char *sql, const store_param *p, int n, int64_t *changes, nx_err *e)
+{
+    pg_conn *c = ((pg_tx *)t)->c;
+    int rc = send_stmt(t, sql, p, n, false, e);
+    if (rc)
+        return rc;
+    PGresult *r = PQgetResult(c->db);
     ExecStatusType st = PQresultStatus(r);
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
         if (changes) {
@@ -850,6 +994,7 @@ static int pg_exec(store_tx *t, const char *sql, const store_param *p, int n, in
         rc = map_result(c->db, r, e);
     }
     PQclear(r);
+    drain(c);
     return rc;
 }
 
@@ -858,18 +1003,18 @@ static int pg_exec_script(store_tx *t, const char *sql, nx_err *e)
     pg_conn *c = ((pg_tx *)t)->c;
     if (script_has_txn_control(sql))
         return nx_fail(e, NX_EINTERNAL, "", "脚本结束了当前事务（脚本中不能有 BEGIN/COMMIT）");
+    if (c->begin_sql) {
+        int rc = simple(c->db, c->begin_sql, e);
+        if (rc)
+            return rc;
+        c->begin_sql = NULL;
+    }
     int rc = simple(c->db, sql, e);
     if (rc == 0 && PQtransactionStatus(c->db) != PQTRANS_INTRANS)
         return nx_fail(e, NX_EINTERNAL, "", "脚本结束了当前事务（脚本中不能有 BEGIN/COMMIT）");
     return rc;
 }
 
-static void drain(PGconn *db)
-{
-    PGresult *r;
-    while ((r = PQgetResult(db)) != NULL)
-        PQclear(r);
-}
 
 static void rows_clear_decoded(pg_rows *w)
 {
@@ -914,16 +1059,9 @@ static int pg_query(store_tx *t, const char *sql, const store_param *p, int n, s
 {
     pg_tx *tx = (pg_tx *)t;
     pg_conn *c = tx->c;
-    pstmt *x;
-    pvals pv;
-    int rc = prepare_values(c, sql, p, n, &x, &pv, e);
+    int rc = send_stmt(t, sql, p, n, true, e);
     if (rc)
         return rc;
-    int sent = PQsendQueryPrepared(c->db, x->name, x->nparams, pv.v, pv.len, pv.fmt, 0);
-    pvals_free(&pv);
-    if (!sent)
-        return broken(e, c->db);
-    PQsetSingleRowMode(c->db);
     pg_rows *w = &tx->rows;
     memset(w, 0, sizeof *w);
     w->c = c;
@@ -937,19 +1075,19 @@ static int pg_query(store_tx *t, const char *sql, const store_param *p, int n, s
     } else {
         rc = map_result(c->db, r, e);
         PQclear(r);
-        drain(c->db);
+        drain(c);
         return rc;
     }
     rc = rows_describe(w, r, e);
     if (w->ended) {
         PQclear(r);
-        drain(c->db);
+        drain(c);
     }
     if (rc) {
         PQclear(w->pending);
         w->pending = NULL;
         if (!w->ended)
-            drain(c->db);
+            drain(c);
         return rc;
     }
     *rows = &w->base;
@@ -978,7 +1116,7 @@ static int pg_next(store_rows *rr)
     w->ended = true;
     w->end = (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) ? 0 : map_result(w->c->db, r, NULL);
     PQclear(r);
-    drain(w->c->db);
+    drain(w->c);
     return w->end;
 }
 
@@ -1060,7 +1198,7 @@ static void pg_rows_free(store_rows *rr)
     PQclear(w->pending);
     w->cur = w->pending = NULL;
     if (!w->ended)
-        drain(w->c->db); /* the rest of the rows are read and dropped */
+        drain(w->c); /* the rest of the rows are read and dropped */
     w->ended = true;
     rows_reset(w);
 }

@@ -11,7 +11,8 @@
  * Durability and isolation. WAL mode with synchronous=FULL: each commit fsyncs the WAL, so an
  * acknowledged write survives kill -9 and power loss. A read transaction runs BEGIN and then reads
  * the schema page, which pins its WAL snapshot at begin (a bare deferred BEGIN would only take the
- * snapshot at the first query and could see a commit made after store_begin returned).
+ * snapshot at the first query and could see a commit made after store_begin returned); a
+ * STORE_READ_DEFERRED transaction is that bare deferred BEGIN, one statement less.
  *
  * Parameters. Our SQL uses $1..$N. SQLite treats "$1" as a named parameter whose index is the order
  * of first appearance, so each cached statement carries a map from SQLite's index to our N, built
@@ -591,7 +592,7 @@ static int sq_begin(store *s, int mode, store_tx **out, nx_err *e)
     sq_store *q = (sq_store *)s;
     sq_conn *c = NULL;
     int rc;
-    if (mode != STORE_READ) {
+    if (mode == STORE_WRITE || mode == STORE_WRITE_LAZY) {
         rc = writer_acquire(q, e);
         c = &q->writer;
     } else {
@@ -614,8 +615,9 @@ static int sq_begin(store *s, int mode, store_tx **out, nx_err *e)
         }
     }
     rc = simple_step(c->st_begin);
-    if (rc == SQLITE_OK && !c->writer) {
-        /* Pin the snapshot now: a deferred BEGIN takes it at the first read. */
+    if (rc == SQLITE_OK && !c->writer && mode != STORE_READ_DEFERRED) {
+        /* Pin the snapshot now: a deferred BEGIN takes it at the first read (which is what
+         * STORE_READ_DEFERRED asks for). */
         rc = simple_step(c->st_snap);
         if (rc != SQLITE_OK) {
             int r2 = map_err(c->db, rc, e);

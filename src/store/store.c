@@ -285,14 +285,14 @@ int store_leader(store *s, const char *name, bool *leader, nx_err *e)
 int store_begin(store *s, int mode, store_tx **tx, nx_err *e)
 {
     *tx = NULL;
-    if (mode != STORE_READ && mode != STORE_WRITE && mode != STORE_WRITE_LAZY)
+    if (mode != STORE_READ && mode != STORE_WRITE && mode != STORE_WRITE_LAZY && mode != STORE_READ_DEFERRED)
         return nx_fail(e, NX_EINTERNAL, "", "未知的事务模式 %d", mode);
     store_tx *t = NULL;
     int rc = s->ops->begin(s, mode, &t, e);
     if (rc)
         return rc;
     t->s = s;
-    t->mode = mode == STORE_READ ? STORE_READ : STORE_WRITE;
+    t->mode = mode == STORE_READ || mode == STORE_READ_DEFERRED ? STORE_READ : STORE_WRITE;
     t->notify = false;
     t->lazy = mode == STORE_WRITE_LAZY;
     t->failed = 0;

@@ -8,7 +8,8 @@
  * BEGIN IMMEDIATE under a mutex; PostgreSQL: a pooled connection, BEGIN, READ COMMITTED, so writers
  * run concurrently and see their own writes) until commit or rollback; a STORE_READ transaction takes
  * one of the reader connections and sees one consistent snapshot taken at store_begin (PostgreSQL:
- * REPEATABLE READ, READ ONLY). Prepared statements are cached per connection,
+ * REPEATABLE READ, READ ONLY; STORE_READ_DEFERRED: at its first statement). Prepared statements are
+ * cached per connection,
  * keyed by the SQL text, so pass the same string each time. Every call is blocking and thread-safe
  * across transactions; one transaction belongs to one thread.
  *
@@ -68,7 +69,13 @@ static inline store_param store_p_blob(const void *b, size_t len)
  * last such commits may be missing. Only for writes whose loss nobody was promised against: the
  * gateway's telemetry, answered to the device before it was written. It keeps such commits from
  * queueing fsyncs ahead of an alarm's durable commit. Otherwise exactly STORE_WRITE. */
-enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_WRITE_LAZY = 2 };
+/* STORE_READ_DEFERRED: a read transaction whose snapshot is taken by its first statement instead of
+ * at store_begin (SQLite's deferred BEGIN). Otherwise exactly STORE_READ: one consistent snapshot for
+ * every statement of the transaction, read only. For a read that starts querying at once (an HTTP
+ * read), where nothing can commit in between that the caller could tell apart: it saves SQLite the
+ * snapshot statement and PostgreSQL a round trip (BEGIN travels with the first query). Use STORE_READ
+ * when a commit made after store_begin returned must stay invisible. */
+enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_WRITE_LAZY = 2, STORE_READ_DEFERRED = 3 };
 
 typedef struct store_options {
     int readers;      /* SQLite reader connections (0 = default 4, at most 64) */

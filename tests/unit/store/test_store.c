@@ -426,6 +426,62 @@ static void test_snapshot_and_pool(void)
     store_close(s);
 }
 
+/* STORE_READ_DEFERRED takes its snapshot at the first statement (on PostgreSQL BEGIN travels with
+ * it), keeps it for the rest of the transaction, cannot write; the first statement of a write
+ * transaction (BEGIN deferred too) fails and rolls back like any other; a transaction that ran
+ * nothing commits and rolls back; a connection ended without waiting is clean for the next user. */
+static void test_deferred(void)
+{
+    store *s = open_new("deferred.db", 2);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE d (id INTEGER PRIMARY KEY, v INTEGER NOT NULL UNIQUE)"), 0);
+    nx_err e = {0};
+    store_tx *rd, *wr;
+    int64_t v = -1;
+    CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &rd, &e), 0);
+    CHECK_INT(exec_w(s, "INSERT INTO d (v) VALUES (1)"), 0); /* before the first statement: seen */
+    CHECK_INT(store_one_int(rd, "SELECT count(*) FROM d", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 1);
+    CHECK_INT(exec_w(s, "INSERT INTO d (v) VALUES (2)"), 0); /* after it: not seen */
+    CHECK_INT(store_one_int(rd, "SELECT count(*) FROM d", NULL, 0, &v, &e), 0);
+    CHECK_INT(v, 1);
+    CHECK(store_exec(rd, "INSERT INTO d (v) VALUES (3)", NULL, 0, NULL, &e) != 0);
+    store_rollback(rd);
+    /* the first statement of a write fails: the transaction only rolls back, nothing is kept */
+    CHECK_INT(store_begin(s, STORE_WRITE, &wr, &e), 0);
+    CHECK_INT(store_exec(wr, "INSERT INTO d (v) VALUES (1)", NULL, 0, NULL, &e), NX_ECONFLICT);
+    CHECK(store_exec(wr, "INSERT INTO d (v) VALUES (4)", NULL, 0, NULL, &e) != 0);
+    CHECK(store_commit(wr, &e) != 0);
+    /* a failed first query of a deferred read */
+    CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &rd, &e), 0);
+    CHECK(store_one_int(rd, "SELECT count(*) FROM no_such_table", NULL, 0, &v, &e) != 0);
+    store_rollback(rd);
+    /* nothing run: commit and rollback both end it */
+    CHECK_INT(store_begin(s, STORE_WRITE, &wr, &e), 0);
+    CHECK_INT(store_commit(wr, &e), 0);
+    CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &rd, &e), 0);
+    CHECK_INT(store_commit(rd, &e), 0);
+    CHECK_INT(store_begin(s, STORE_WRITE_LAZY, &wr, &e), 0);
+    CHECK_INT(store_exec(wr, "INSERT INTO d (v) VALUES (5)", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_commit(wr, &e), 0);
+    /* rows of several statements of one deferred read, each read to the end or dropped early */
+    CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &rd, &e), 0);
+    for (int i = 0; i < 3; i++) {
+        store_rows *r;
+        CHECK_INT(store_query(rd, "SELECT v FROM d ORDER BY v", NULL, 0, &r, &e), 0);
+        int n = 0;
+        while (store_row(r) && (i != 1 || n < 1))
+            n++;
+        CHECK_INT(store_rows_end(r, &e), 0);
+        CHECK_INT(n, i == 1 ? 1 : 3);
+    }
+    CHECK_INT(store_commit(rd, &e), 0);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM d"), 3);
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM d WHERE v = 4"), 0);
+    store_close(s);
+}
+
 /* Eight readers check an invariant while one writer keeps changing the table: every write inserts
  * +k and -k in one transaction, so any snapshot has an even count and a zero sum. */
 typedef struct {
@@ -1204,6 +1260,7 @@ static void run_common(void)
     TEST_RUN(test_savepoints);
     TEST_RUN(test_lazy);
     TEST_RUN(test_snapshot_and_pool);
+    TEST_RUN(test_deferred);
     TEST_RUN(test_threads);
     TEST_RUN(test_stmt_cache);
     TEST_RUN(test_migrations);
