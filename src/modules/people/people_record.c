@@ -29,17 +29,17 @@ static json_t *secret(people_read_ctx *c, store_rows *r, int col, const char *co
     return people_secret_text(c, r, col, context, mask, buf, sizeof buf) ? json_string(buf) : json_null();
 }
 
-/* The assigned tags of one resident as elements of the open array in w. */
-static int tags_write(store_tx *tx, int64_t id, jsonw *w, nx_err *e)
+/* One emergency contact from the row of r whose columns from b on are id, name, relation,
+ * phone_enc, is_primary, as an element of the open array in w. */
+static void contact_write(people_read_ctx *c, store_rows *r, int b, jsonw *w)
 {
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    int rc = store_query(tx, TAGS_SQL "$1)", p, 1, &r, e);
-    if (rc)
-        return rc;
-    while (store_row(r))
-        people_w_tag(w, store_text(r, 1), store_text(r, 2), false);
-    return store_rows_end(r, e);
+    jsonw_obj_begin(w);
+    jsonw_kint(w, "id", store_int(r, b));
+    jsonw_kstr(w, "name", store_text(r, b + 1));
+    jsonw_kstr(w, "relation", store_text(r, b + 2));
+    people_w_secret(w, "phone", c, r, b + 3, CTX_CONTACT_PHONE, mask_phone);
+    jsonw_kbool(w, "is_primary", store_int(r, b + 4) != 0);
+    jsonw_obj_end(w);
 }
 
 /* The emergency contacts of a resident as one array value in w. */
@@ -54,15 +54,8 @@ static int contacts_write(people_read_ctx *c, store_tx *tx, int64_t id, jsonw *w
     if (rc)
         return rc;
     jsonw_arr_begin(w);
-    while (store_row(r)) {
-        jsonw_obj_begin(w);
-        jsonw_kint(w, "id", store_int(r, 0));
-        jsonw_kstr(w, "name", store_text(r, 1));
-        jsonw_kstr(w, "relation", store_text(r, 2));
-        people_w_secret(w, "phone", c, r, 3, CTX_CONTACT_PHONE, mask_phone);
-        jsonw_kbool(w, "is_primary", store_int(r, 4) != 0);
-        jsonw_obj_end(w);
-    }
+    while (store_row(r))
+        contact_write(c, r, 0, w);
     jsonw_arr_end(w);
     return store_rows_end(r, e);
 }
@@ -110,18 +103,57 @@ static void member_write(jsonw *w, const member *m, int64_t self)
     jsonw_obj_end(w);
 }
 
+/* The members' part of a query: staff see the members in their scope; a self view reaches only its
+ * own household anyway. */
+static void members_scope(const nx_principal *who, sqlq *q)
+{
+    if (!people_self_view(who))
+        perm_scope_q(who, "r.", "id", q);
+}
+
+/* Copy the member in the row of r whose columns from b on are id, name, relation, (any), sex,
+ * birth_date, status onto the end of v; non-zero when the push failed (v's error). */
+static int member_push(store_rows *r, int b, nx_date today, vec *v)
+{
+    member x = {0};
+    nx_date birth = {0};
+    date_parse(store_text(r, b + 5), &birth);
+    x.id = store_int(r, b);
+    str_copy(x.name, store_text(r, b + 1) ? store_text(r, b + 1) : "", sizeof x.name);
+    str_copy(x.relation, store_text(r, b + 2) ? store_text(r, b + 2) : "", sizeof x.relation);
+    str_copy(x.status, store_text(r, b + 6) ? store_text(r, b + 6) : "", sizeof x.status);
+    x.male = store_int(r, b + 4) == 1;
+    x.age = birth.y ? date_age(birth, today) : 0;
+    return vec_push(v, &x);
+}
+
+/* The members collected in v (oldest first) as one array value in w. Heads first, the last one read
+ * first, then everyone else oldest first: the order the earlier code produced by inserting each
+ * head at the front of the array. */
+static void members_emit(jsonw *w, const vec *v, int64_t self)
+{
+    const member *m = v->items;
+    size_t n = v->len;
+    jsonw_arr_begin(w);
+    for (size_t i = n; i-- > 0;)
+        if (strcmp(m[i].relation, "head") == 0)
+            member_write(w, &m[i], self);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(m[i].relation, "head") != 0)
+            member_write(w, &m[i], self);
+    jsonw_arr_end(w);
+}
+
 /* The members of a household as one array value in w: the head first, then oldest first. */
 static int members_write(store_tx *tx, const nx_principal *who, int64_t household, int64_t self, jsonw *w,
                          nx_err *e)
 {
     store_rows *r;
     sqlq q;
-    sqlq_init(&q, "SELECT r.id, r.name, r.relation, r.sex, r.birth_date, r.status FROM residents r "
+    sqlq_init(&q, "SELECT r.id, r.name, r.relation, NULL, r.sex, r.birth_date, r.status FROM residents r "
                   "WHERE r.household_id = $1");
     sqlq_param(&q, P_INT(household));
-    /* staff see the members in their scope; a self view reaches only its own household anyway */
-    if (!people_self_view(who))
-        perm_scope_q(who, "r.", "id", &q);
+    members_scope(who, &q);
     /* Oldest first by the index; the head of the household is written first below. */
     sqlq_sql(&q, " ORDER BY r.birth_date");
     int rc = sqlq_query(tx, &q, &r, e);
@@ -131,32 +163,70 @@ static int members_write(store_tx *tx, const nx_principal *who, int64_t househol
     vec v;
     vec_init(&v, sizeof(member), 0);
     nx_date today = date_today();
+    while (store_row(r))
+        if (member_push(r, 0, today, &v))
+            break;
+    if ((rc = store_rows_end(r, e)) == 0 && (rc = vec_error(&v, e)) == 0)
+        members_emit(w, &v, self);
+    vec_cleanup(&v);
+    return rc;
+}
+
+/* The rest of a resident's detail after people_row_write, from ONE query (one round trip on
+ * PostgreSQL, one statement on SQLite instead of three): the assigned tags into the open "tags"
+ * array, which it closes, then "contacts" and "household_members" (household 0: none). The query is
+ * three SELECTs joined by UNION ALL, told apart by the first column and each in the order of the
+ * query it replaces: tags by tag, contacts by sort and id, members oldest first (then by id). */
+static int extras_write(people_read_ctx *c, store_tx *tx, const nx_principal *who, int64_t id,
+                        int64_t household, jsonw *w, nx_err *e)
+{
+    store_rows *r;
+    sqlq q;
+    /* columns: kind, order, then id, name, relation, phone_enc, is_primary (contact_write, from 2)
+     * or id, name, relation, -, sex, birth_date, status (member_push, from 2) or -, code, name */
+    sqlq_init(&q, "SELECT 0, rt.tag_id, NULL, t.code, t.name, NULL, NULL, NULL, NULL FROM resident_tags rt "
+                  "JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id = $1 "
+                  "UNION ALL SELECT 1, ec.sort, ec.id, ec.name, ec.relation, ec.phone_enc, ec.is_primary, NULL, "
+                  "NULL FROM emergency_contacts ec WHERE ec.resident_id = $1 "
+                  "UNION ALL SELECT 2, 0, r.id, r.name, r.relation, NULL, r.sex, r.birth_date, r.status "
+                  "FROM residents r WHERE r.household_id = $2");
+    sqlq_param(&q, P_INT(id));
+    sqlq_param(&q, P_INT(household));
+    members_scope(who, &q);
+    sqlq_sql(&q, " ORDER BY 1, 8, 2, 3");
+    int rc = sqlq_query(tx, &q, &r, e);
+    if (rc)
+        return rc;
+    vec v;
+    vec_init(&v, sizeof(member), 0);
+    nx_date today = date_today();
+    bool contacts = false; /* the "contacts" array is open */
     while (store_row(r)) {
-        member x = {0};
-        nx_date b = {0};
-        date_parse(store_text(r, 4), &b);
-        x.id = store_int(r, 0);
-        str_copy(x.name, store_text(r, 1) ? store_text(r, 1) : "", sizeof x.name);
-        str_copy(x.relation, store_text(r, 2) ? store_text(r, 2) : "", sizeof x.relation);
-        str_copy(x.status, store_text(r, 5) ? store_text(r, 5) : "", sizeof x.status);
-        x.male = store_int(r, 3) == 1;
-        x.age = b.y ? date_age(b, today) : 0;
-        if (vec_push(&v, &x))
+        int64_t kind = store_int(r, 0);
+        if (kind == 0) {
+            people_w_tag(w, store_text(r, 3), store_text(r, 4), false);
+            continue;
+        }
+        if (!contacts) {
+            jsonw_arr_end(w);
+            jsonw_key(w, "contacts");
+            jsonw_arr_begin(w);
+            contacts = true;
+        }
+        if (kind == 1)
+            contact_write(c, r, 2, w);
+        else if (member_push(r, 2, today, &v))
             break;
     }
-    const member *m = v.items;
-    size_t n = v.len;
     if ((rc = store_rows_end(r, e)) == 0 && (rc = vec_error(&v, e)) == 0) {
-        /* Heads first, the last one read first, then everyone else oldest first: the order the
-         * earlier code produced by inserting each head at the front of the array. */
-        jsonw_arr_begin(w);
-        for (size_t i = n; i-- > 0;)
-            if (strcmp(m[i].relation, "head") == 0)
-                member_write(w, &m[i], self);
-        for (size_t i = 0; i < n; i++)
-            if (strcmp(m[i].relation, "head") != 0)
-                member_write(w, &m[i], self);
+        if (!contacts) {
+            jsonw_arr_end(w);
+            jsonw_key(w, "contacts");
+            jsonw_arr_begin(w);
+        }
         jsonw_arr_end(w);
+        jsonw_key(w, "household_members");
+        members_emit(w, &v, id);
     }
     vec_cleanup(&v);
     return rc;
@@ -197,7 +267,8 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
     }
     int rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    /* The snapshot is the first query's: nothing happens in between (PostgreSQL: BEGIN travels with it). */
+    if ((rc = store_begin(app->db, STORE_READ_DEFERRED, &tx, e)))
         return rc;
     people_read_ctx c = {.app = app, .self_view = people_self_view(who)};
     store_rows *r = NULL;
@@ -211,20 +282,8 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
     int64_t household = store_int(r, C_HOUSEHOLD);
     store_rows_free(r);
     r = NULL;
-    if ((rc = tags_write(tx, id, &w, e)))
+    if ((rc = extras_write(&c, tx, who, id, household, &w, e)))
         goto done;
-    jsonw_arr_end(&w);
-    jsonw_key(&w, "contacts");
-    if ((rc = contacts_write(&c, tx, id, &w, e)))
-        goto done;
-    jsonw_key(&w, "household_members");
-    if (household) {
-        if ((rc = members_write(tx, who, household, id, &w, e)))
-            goto done;
-    } else {
-        jsonw_arr_begin(&w);
-        jsonw_arr_end(&w);
-    }
     jsonw_kbool(&w, "can_reveal", perm_has(who, RIGHT_REVEAL));
     jsonw_kbool(&w, "can_edit", perm_has(who, RIGHT_PEOPLE_WRITE));
     jsonw_obj_end(&w);
