@@ -10,7 +10,10 @@
  * are still alarms (no community yet: only platform administrators see those until it is bound); over
  * TCP, where a device only claims who it is, it is in quarantine (devices.h): seen, nothing more, and
  * the number of such rows is bounded. A takeover signal from the gateway flags a registered device
- * (its commands are held until staff confirm it) and raises a "takeover" alert.
+ * (its commands are held until staff confirm it) and raises a "takeover" alert. Within a batch each
+ * device is looked up once, its resident's rules are read once, and its row (seen, battery, last fix,
+ * last readings, steps) is written once, after its last frame (dev_gather, dev_flush): per frame
+ * only the position or reading row is inserted.
  *
  * Alert opening goes through devices_alert_raise, the one place that decides between "new alert" and "a
  * repeat of an alert already raised" (see devices.h for the rule that never hides a new SOS). Every
@@ -351,7 +354,48 @@ typedef struct ing_dev {
     devrow d;
     bool rules_loaded;
     devices_alert_rules rules;
+    bool dirty;          /* up holds a device row not yet written (dev_flush) */
+    store_param up[17];  /* DEV_UPDATE_SQL's parameters, the batch's frames merged */
 } ing_dev;
+
+/* The device row after a telemetry frame: each column keeps its value unless the frame brought one. */
+static const char DEV_UPDATE_SQL[] =
+    "UPDATE devices SET online = 1, last_seen_at = $2, updated_at = $2, battery = COALESCE($3, battery), "
+    "iccid = COALESCE($4, iccid), worn = COALESCE($5, worn), last_fix_at = COALESCE($6, last_fix_at), "
+    "last_lat_e6 = COALESCE($7, last_lat_e6), last_lon_e6 = COALESCE($8, last_lon_e6), "
+    "last_hr = COALESCE($9, last_hr), last_sys = COALESCE($10, last_sys), "
+    "last_dia = COALESCE($11, last_dia), last_spo2 = COALESCE($12, last_spo2), "
+    "last_temp_e1 = COALESCE($13, last_temp_e1), last_reading_at = COALESCE($14, last_reading_at), "
+    "step_counter = COALESCE($15, step_counter), steps_day = COALESCE($16, steps_day), "
+    "steps_today = COALESCE($17, steps_today) WHERE id = $1";
+
+/* Gather the device row of one more telemetry frame into x: a later frame's value wins and an absent
+ * one keeps the earlier, exactly what running DEV_UPDATE_SQL once per frame would leave. Text
+ * parameters must outlive the batch (the frame's own fields, or x's). */
+static void dev_gather(ing_dev *x, const store_param up[17])
+{
+    if (!x->dirty) {
+        memcpy(x->up, up, sizeof x->up);
+        x->dirty = true;
+        return;
+    }
+    x->up[1] = up[1];
+    for (int i = 2; i < 17; i++)
+        if (up[i].type != SP_NULL)
+            x->up[i] = up[i];
+}
+
+/* Write the device row gathered in x, if any: one UPDATE per device and batch instead of one per
+ * frame. Called at the end of the batch, and before anything else that writes or reads the row or
+ * raises an alert for the device, so that every statement sees the row as the frame-by-frame writes
+ * would have left it. */
+static int dev_flush(store_tx *tx, ing_dev *x, nx_err *e)
+{
+    if (!x->dirty)
+        return 0;
+    x->dirty = false;
+    return store_exec(tx, DEV_UPDATE_SQL, x->up, 17, NULL, e);
+}
 
 typedef struct ing_cache {
     ing_dev *v;
@@ -412,15 +456,14 @@ static int ingest_takeover(store_tx *tx, const devrow *d, const devices_in *it, 
     return 0;
 }
 
-static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, const devices_ingest_opts *o,
-                      int64_t *alert_id, nx_err *e)
+static int ingest_frame(store_tx *tx, ing_dev *x, const devices_in *it, const devices_ingest_opts *o,
+                        int64_t *alert_id, nx_err *e)
 {
-    ing_dev spare, *x;
     int64_t now = it->at, esc_ms = o->esc_ms;
-    int rc = cached_device(tx, cache, it, o, &x, &spare, e);
-    if (rc)
-        return rc;
+    int rc;
     devrow *d = &x->d;
+    if ((it->kind != DEVICES_IN_FRAME || (o->quarantine && !d->registered)) && (rc = dev_flush(tx, x, e)))
+        return rc;
     if (o->quarantine && !d->registered) {
         /* quarantine: seen (listed for staff), nothing else */
         *alert_id = DEVICES_HELD;
@@ -505,28 +548,18 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, cons
                              "ON CONFLICT (device_id, day) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at",
                              q, 4, NULL, e)))
             return rc;
-        up[14] = P_INT(m->steps);
-        up[15] = P_TEXT(day);
-        up[16] = P_INT(steps);
         d->counter = m->steps; /* the batch's next frame of this device counts from here */
         str_copy(d->steps_day, day, sizeof d->steps_day);
         d->steps_today = steps;
+        up[14] = P_INT(m->steps);
+        up[15] = P_TEXT(d->steps_day); /* x's copy: outlives the batch, as dev_gather needs */
+        up[16] = P_INT(steps);
     }
 #undef POS
 #undef OPT
-    if ((rc = store_exec(tx,
-                         "UPDATE devices SET online = 1, last_seen_at = $2, updated_at = $2, battery = COALESCE($3, battery), "
-                         "iccid = COALESCE($4, iccid), worn = COALESCE($5, worn), last_fix_at = COALESCE($6, last_fix_at), "
-                         "last_lat_e6 = COALESCE($7, last_lat_e6), last_lon_e6 = COALESCE($8, last_lon_e6), "
-                         "last_hr = COALESCE($9, last_hr), last_sys = COALESCE($10, last_sys), "
-                         "last_dia = COALESCE($11, last_dia), last_spo2 = COALESCE($12, last_spo2), "
-                         "last_temp_e1 = COALESCE($13, last_temp_e1), last_reading_at = COALESCE($14, last_reading_at), "
-                         "step_counter = COALESCE($15, step_counter), steps_day = COALESCE($16, steps_day), "
-                         "steps_today = COALESCE($17, steps_today) WHERE id = $1",
-                         up, 17, NULL, e)))
-        return rc;
+    dev_gather(x, up);
     if (m->kind == WIRE_CMD_REPLY)
-        return devices_command_reply(tx, d->id, m, now, e);
+        return (rc = dev_flush(tx, x, e)) ? rc : devices_command_reply(tx, d->id, m, now, e);
     devices_target t = {.device_id = d->id, .community_id = d->community, .grid_id = d->grid, .resident_id = d->resident};
     const devices_alert_rules *rules = NULL;
     if (reading) {
@@ -534,6 +567,8 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, cons
             return rc;
         const char *bad[4];
         int nbad = devices_rules_check(rules, h, bad);
+        if (nbad > 0 && (rc = dev_flush(tx, x, e)))
+            return rc;
         for (int i = 0; i < nbad; i++) {
             char detail[200];
             snprintf(detail, sizeof detail, "{\"hr\":%d,\"sys\":%d,\"dia\":%d,\"spo2\":%d,\"temp_e1\":%d}",
@@ -545,7 +580,7 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, cons
                 return rc;
         }
     }
-    if (m->kind == WIRE_ALARM && (rc = ingest_alarm(tx, d, m, now, esc_ms, alert_id, e)))
+    if (m->kind == WIRE_ALARM && ((rc = dev_flush(tx, x, e)) || (rc = ingest_alarm(tx, d, m, now, esc_ms, alert_id, e))))
         return rc;
     if (d->resident && fix && !m->delayed) {
         if (!rules && (rc = cached_rules(tx, x, &rules, e)))
@@ -553,6 +588,8 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, cons
         if (rules->home_radius_m > 0) {
             double dist = devices_distance_m(rules->home_lat_e6, rules->home_lon_e6, pos->lat_e6, pos->lon_e6);
             if (dist > rules->home_radius_m) {
+                if ((rc = dev_flush(tx, x, e)))
+                    return rc;
                 char detail[80];
                 snprintf(detail, sizeof detail, "{\"distance_m\":%.0f,\"radius_m\":%d}", dist, rules->home_radius_m);
                 int64_t id;
@@ -562,6 +599,20 @@ static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, cons
         }
     }
     return 0;
+}
+
+/* One item of a batch: its device from the batch's cache (a device beyond the cache, in spare, has
+ * its row written at once). */
+static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, const devices_ingest_opts *o,
+                      int64_t *alert_id, nx_err *e)
+{
+    ing_dev spare, *x;
+    int rc = cached_device(tx, cache, it, o, &x, &spare, e);
+    if (rc == 0)
+        rc = ingest_frame(tx, x, it, o, alert_id, e);
+    if (rc == 0 && x == &spare)
+        rc = dev_flush(tx, x, e);
+    return rc;
 }
 
 int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int64_t *alert_ids, nx_err *e)
@@ -599,6 +650,13 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
         }
         if (alert_ids)
             alert_ids[i] = id;
+    }
+    for (int i = 0; i < cache.n; i++) {
+        if ((rc = dev_flush(tx, &cache.v[i], e))) {
+            store_rollback(tx);
+            free(cache.v);
+            return rc;
+        }
     }
     free(cache.v);
     return store_commit(tx, e);

@@ -315,6 +315,19 @@ static void test_batch_of_one_device(void)
     CHECK_INT(q_int("SELECT COUNT(*) FROM device_positions p JOIN devices d ON d.id = p.device_id "
                     "WHERE d.imei = '5678909999'"),
               2);
+    /* A frame and then the connection's end in one batch: the row written once per batch still ends
+     * offline, with the frame's battery and time. */
+    in[0].at = at + 10000;
+    in[0].msg.battery_pct = 55;
+    memset(&in[1], 0, sizeof in[1]);
+    in[1].kind = DEVICES_IN_OFFLINE;
+    in[1].proto = WIRE_PROTO_WATCH;
+    in[1].at = at + 11000;
+    str_copy(in[1].imei, "5678909999", sizeof in[1].imei);
+    CHECK_INT(devices_ingest(app.db, in, 2, 60000, NULL, &e), 0);
+    CHECK_INT(q_int("SELECT online FROM devices WHERE imei = '5678909999'"), 0);
+    CHECK_INT(q_int("SELECT battery FROM devices WHERE imei = '5678909999'"), 55);
+    CHECK_INT(q_int("SELECT last_seen_at FROM devices WHERE imei = '5678909999'"), at + 10000);
 }
 
 /* No activity: a resident living alone whose wristband shows no steps today, or says it is not worn,
