@@ -95,7 +95,7 @@ sleep 3
 HELD=$(( $(fds) - FD0 )); EST=$(established); RSS1=$(rss_kib); MEM1=$(slab_kib)
 for p in "${HPIDS[@]}"; do wait "$p" || true; done
 HOLD_CONNECTED=0; HOLD_ERRORS=0
-for f in "$WORK"/hold.*.json; do
+for f in "$WORK"/hold.*.json; do [ -e "$f" ] || continue  # HOLD=0: no phase (b)
   HOLD_CONNECTED=$((HOLD_CONNECTED + $(json "$f" connected))); HOLD_ERRORS=$((HOLD_ERRORS + $(json "$f" errors)))
 done
 PER_CONN=$(python3 -c "print(round(($RSS1 - $RSS0) * 1024 / max($HELD, 1)))")
