@@ -525,9 +525,11 @@ def test_default_rules_027():
             ("venues.booking.released", "venue_booking:9002", {"booking_id": 9002, "venue_id": 1, "resident_id": r0,
                                                                 "user_id": None, "status": "cancelled"}),
             ("council.progress.overdue", "decision:77", {"decision_id": 77, "progress_id": 5, "estate_id": 1,
-                                                         "due_on": "2026-01-31"}),
+                                                         "due_on": "2026-01-31", "link": "/council/decisions/77"}),
+            # a resident page as the link of a staff message is not theirs to open: dropped
             ("council.topic.step_overdue", "topic:88", {"topic_id": 88, "estate_id": 1, "step": 2,
-                                                        "step_name": "征求意见", "due_on": "2026-02-01"})]
+                                                        "step_name": "征求意见", "due_on": "2026-02-01",
+                                                        "link": "/m/council"})]
     import json as _json
     for kind, subject, payload in rows:
         sql_exec("INSERT INTO events (at, community_id, kind, subject, payload) VALUES "
@@ -537,10 +539,14 @@ def test_default_rules_027():
         [m for m in inbox(ctx["msg_lin"])["items"] if m["kind"] == "venues.booking.released"]) == 2 else None)
     check(lin_msgs and "#9001" in lin_msgs["活动室预约未签到"]["body"] and "#9002" in lin_msgs["活动室预约已取消"]["body"],
           f"a released booking reaches the resident it was for, as a no-show or a cancellation {lin_msgs}")
-    staff_msgs = wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
-        {m["title"]: m["body"] for m in inbox(ctx["msg_staff"])["items"] if m["kind"].startswith("council.")}))
+    staff_full = wait_for(lambda: (lambda d: d if len(d) == 2 else None)(
+        {m["title"]: m for m in inbox(ctx["msg_staff"])["items"] if m["kind"].startswith("council.")}))
+    staff_msgs = {t: m["body"] for t, m in (staff_full or {}).items()}
     check(staff_msgs and "2026-01-31" in staff_msgs.get("督办节点逾期", "")
           and "征求意见" in staff_msgs.get("议题协商环节逾期", ""), f"council's overdue events reach the duty staff {staff_msgs}")
+    check(staff_full and staff_full["督办节点逾期"].get("link") == "/council/decisions/77"
+          and not staff_full["议题协商环节逾期"].get("link"),
+          f"a staff message opens the console page its event names, never a resident page {staff_full}")
     check_eq([d for d in deliveries(channel="inapp") if d["kind"].startswith("council.")
               and d["user_id"] == ctx["uid"]["msg_g1"]], [], "not the grid worker")
 

@@ -34,7 +34,9 @@ test('staff open an escalation from the header inbox', async () => {
     page.waitForResponse((r) => /\/api\/v1\/notifications\/\d+\/read$/.test(r.url()) && r.status() === 204),
     item.click(),
   ])
-  await page.waitForURL((u) => /^\/care\/(files|problems)\/\d+$/.test(u.pathname), { waitUntil: 'commit' })
+  // the page that handles it: a care file (an overdue visit), a problem, or the council's decision or
+  // board (an overdue council step or milestone)
+  await page.waitForURL((u) => /^\/(care\/(files|problems)\/\d+|council(\/decisions\/\d+)?)$/.test(u.pathname), { waitUntil: 'commit' })
   if (before < 100) await page.waitForFunction((n) => {
     const s = document.querySelector('[data-test=inbox-count] sup')
     return !s || s.offsetParent === null || Number(s.textContent.trim()) === n - 1

@@ -42,10 +42,12 @@
  *   decision.made     {decision_id, topic_id, meeting_id, estate_id}
  *   decision.progress {decision_id, estate_id, progress_id, done}
  *   decision.done     {decision_id, topic_id, estate_id}
- *   progress.overdue  {decision_id, progress_id, estate_id, due_on} — a follow-up milestone (督办节点)
+ *   progress.overdue  {decision_id, progress_id, estate_id, due_on, link} — a follow-up milestone (督办节点)
  *                     not done by its due_on ("YYYY-MM-DD"), of a decision not yet done; once per milestone
- *   topic.step_overdue {topic_id, estate_id, step, step_name, due_on} — a topic's current consultation
- *                     step past its due_on; once per step
+ *   topic.step_overdue {topic_id, estate_id, step, step_name, due_on, link} — a topic's current
+ *                     consultation step past its due_on; once per step
+ * link: the console page that handles it (the decision; the council board for a topic), which the
+ * message service puts on the duty staff's inbox message.
  * The two overdue events come from the council's ticker (council_tick), the day after the due date. */
 #define COUNCIL_EV_TOPIC_RAISED "council.topic.raised"
 #define COUNCIL_EV_TOPIC_MERGED "council.topic.merged"

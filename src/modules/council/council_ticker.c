@@ -89,10 +89,12 @@ int council_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
             goto fail;
         if (changed == 0)
             continue;
+        char link[48];
+        snprintf(link, sizeof link, "/council/decisions/%lld", (long long)rows[i].parent);
         if ((rc = outbox_emit_new(tx, COUNCIL_EV_PROGRESS_OVERDUE, rows[i].community, "decision", rows[i].parent,
-                                  json_pack("{s:I, s:I, s:I, s:s}", "decision_id", (json_int_t)rows[i].parent,
+                                  json_pack("{s:I, s:I, s:I, s:s, s:s}", "decision_id", (json_int_t)rows[i].parent,
                                             "progress_id", (json_int_t)rows[i].id, "estate_id",
-                                            (json_int_t)rows[i].estate, "due_on", rows[i].due),
+                                            (json_int_t)rows[i].estate, "due_on", rows[i].due, "link", link),
                                   e)))
             goto fail;
         milestones++;
@@ -118,9 +120,9 @@ int council_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
         if (changed == 0)
             continue;
         if ((rc = outbox_emit_new(tx, COUNCIL_EV_STEP_OVERDUE, rows[i].community, "topic", rows[i].id,
-                                  json_pack("{s:I, s:I, s:I, s:s, s:s}", "topic_id", (json_int_t)rows[i].id, "estate_id",
-                                            (json_int_t)rows[i].estate, "step", (json_int_t)rows[i].idx, "step_name",
-                                            rows[i].name, "due_on", rows[i].due),
+                                  json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "topic_id", (json_int_t)rows[i].id,
+                                            "estate_id", (json_int_t)rows[i].estate, "step", (json_int_t)rows[i].idx,
+                                            "step_name", rows[i].name, "due_on", rows[i].due, "link", "/council"),
                                   e)))
             goto fail;
         steps++;

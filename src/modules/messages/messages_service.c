@@ -3,8 +3,8 @@
  * For one event the service finds the enabled rules of its kind (and whose match_on, if any, the
  * payload satisfies), learns what the event is about — the object named by its subject (incident,
  * problem, visit task, alert) read from its table, or, for kinds this file does not know (modules
- * that land later), the payload's own resident_id, grid_id and assignee_user_id (and "link", the
- * resident's page, for the in-app message) — resolves each
+ * that land later), the payload's own resident_id, grid_id and assignee_user_id (and "link" for the
+ * in-app message: a resident page, /m/…, goes to residents, a console page to staff) — resolves each
  * rule's recipient into people, renders the rule's template, and writes, in ONE write transaction:
  * a delivery row per (rule, channel, person) and, for the in-app channel, the inbox row. The
  * delivery's unique key (event, rule, channel, person) makes a second delivery of the same event
@@ -366,7 +366,9 @@ static void link_for(int lookup, const about *a, bool resident, char *out, size_
 {
     out[0] = '\0';
     if (lookup < 0) {
-        if (resident)
+        /* the payload's own link, to whom it is for: the resident pages live under /m */
+        bool resident_page = strncmp(a->link, "/m/", 3) == 0 || strcmp(a->link, "/m") == 0;
+        if (a->link[0] && (resident ? resident_page : !resident_page))
             str_copy(out, a->link, cap);
         return;
     }
