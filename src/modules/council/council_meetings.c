@@ -420,7 +420,7 @@ int council_decision_create(nx_app *app, const nx_principal *who, json_t *in, in
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    int64_t estate, community, grid = 0, on_agenda = 0;
+    int64_t estate = 0, community = 0, grid = 0, on_agenda = 0;
     json_t *m = NULL;
     if ((rc = meeting_state(tx, who, meeting, &estate, &community, NULL, NULL, e)) == NX_ENOTFOUND)
         rc = nx_fail(e, NX_EINVAL, "meeting_id", "会议不存在");
