@@ -26,6 +26,9 @@ test('login page: wrong password and lockout messages in Chinese', async () => {
   await err.waitFor()
   assert.match(await err.innerText(), /用户名或密码错误/)
   for (let i = 0; i < 5; i++) {
+    // The page empties the password field once it has handled the last answer; typing before that
+    // (the answer has arrived, the page has not run yet) would be wiped and submit an empty form.
+    await page.waitForFunction(() => document.querySelector('input[name=password]')?.value === '')
     await page.fill('input[name=password]', 'wrong-password')
     await Promise.all([
       page.waitForResponse((r) => r.url().endsWith('/api/v1/auth/login')),
