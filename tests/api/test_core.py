@@ -407,6 +407,31 @@ def test_move_resident():
     check(is_problem(st, resp, err, 422), f"a moved-out resident is not moved ({st} {err})")
 
 
+def test_household_patch_clears():
+    """Issue 19: a household PATCH with null clears the field (the web's dialog sends null for a field
+    emptied); before, null was read as "unchanged" and the number, notes, address, room and grid stayed.
+    A null kind (which cannot be empty) is refused naming it, and changes nothing."""
+    comm = ctx["community"]
+    st, _, hh = admin.post("/api/v1/households", {"community_id": comm["id"], "room_id": ctx["rooms"][0]["id"],
+                                                 "number": "C001", "notes": "临时备注", "address": "幸福路1号"})
+    check(st == 201 and hh["number"] == "C001" and hh["notes"] and hh["address"] and hh["room_id"]
+          and hh["grid_id"], f"household to clear ({st} {hh})")
+    path = f"/api/v1/households/{hh['id']}"
+    st, resp, err = admin.patch(path, {"kind": None, "number": None})
+    check(is_problem(st, resp, err, 422, "kind"), f"a null kind is refused naming it ({st} {err})")
+    st, _, same = admin.get(path)
+    check_eq(same["number"], "C001", "the refused PATCH changed nothing")
+    st, _, r = admin.patch(path, {"number": None, "notes": None, "address": None, "room_id": None})
+    check_eq(st, 200, f"PATCH with nulls {r}")
+    st, _, r = admin.get(path)
+    check(st == 200 and r["number"] is None and r["notes"] is None and r["address"] is None
+          and r["room_id"] is None and r["grid_id"] == hh["grid_id"] and r["kind"] == hh["kind"],
+          f"number, notes, address and room cleared; grid and kind kept ({st} {r})")
+    st, _, r = admin.patch(path, {"grid_id": None})
+    st, _, r = admin.get(path)
+    check(st == 200 and r["grid_id"] is None, f"grid cleared ({st} {r})")
+
+
 def test_export_and_import():
     st, resp, body = admin.get("/api/v1/residents/export")
     check_eq(st, 200, "export")
@@ -484,7 +509,7 @@ def test_backup_restore():
 try:
     run([test_health, test_login_errors_and_lockout, test_me_and_cookie_csrf, test_login_burst_does_not_starve, test_roles_and_me_names, test_preferences, test_org_setup,
          test_create_residents, test_bad_input_changes_nothing, test_search, test_reveal_audited, test_scopes,
-         test_update_and_status, test_move_resident, test_export_and_import, test_no_plain_personal_data_in_db,
+         test_update_and_status, test_move_resident, test_household_patch_clears, test_export_and_import, test_no_plain_personal_data_in_db,
          test_backup_restore])
 finally:
     S.cleanup()

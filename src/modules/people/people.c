@@ -42,8 +42,7 @@ static const char *const resident_fields[] = {
     "room_id", "grid_id", "relation", "residence", "ethnicity", "political", "education", "marital", "work",
     "care_level", "notes", "tags", "contacts", "status", "status_date", "version", NULL};
 
-/* Optional id: absent → 0, null → -1 (clear), a positive integer → itself. */
-static int get_ref(json_t *o, const char *key, int64_t *out, nx_err *e)
+int people_get_ref(json_t *o, const char *key, int64_t *out, nx_err *e)
 {
     if (json_is_null_field(o, key)) {
         *out = -1;
@@ -77,7 +76,8 @@ int people_parse_resident(json_t *o, bool create, resident_input *in, nx_err *e)
         in->address_clear = true;
     else if ((rc = json_get_str(o, "address", false, 120, &in->address, e)) < 0)
         return rc;
-    if ((rc = get_ref(o, "household_id", &in->household_id, e)) || (rc = get_ref(o, "room_id", &in->room_id, e)))
+    if ((rc = people_get_ref(o, "household_id", &in->household_id, e)) ||
+        (rc = people_get_ref(o, "room_id", &in->room_id, e)))
         return rc;
     if ((rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
         (rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||

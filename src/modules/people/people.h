@@ -117,11 +117,19 @@ int people_resident_move(nx_app *app, const nx_principal *who, int64_t id, json_
  * NX_EPERM without RIGHT_PEOPLE_READ; NX_ENOTFOUND out of scope. */
 int people_resident_moves(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 
+/* A household body: create takes what is given (null = none); update changes what is given, and JSON
+ * null clears a field: room_id, grid_id and head_resident_id are then -1, and the *_clear flags are set
+ * for number, notes and address (kind and community_id cannot be cleared: null is NX_EINVAL). */
 typedef struct household_input {
     int64_t community_id, grid_id, room_id, head_resident_id;
     const char *number, *kind, *notes, *address;
+    bool number_clear, notes_clear, address_clear;
 } household_input;
 
+/* A household body (POST or PATCH) into in, strictly: unknown keys, wrong types, over-long strings and
+ * a null kind or community_id are NX_EINVAL naming the field. create: null means none, not clear.
+ * Strings in in are borrowed from o. */
+int people_parse_household(json_t *o, bool create, household_input *in, nx_err *e);
 int people_household_create(nx_app *app, const nx_principal *who, const household_input *in, int64_t *id,
                             nx_err *e);
 int people_household_update(nx_app *app, const nx_principal *who, int64_t id, const household_input *in,

@@ -3,6 +3,7 @@
 #include "modules/people/people.h"
 
 #include "base/clock.h"
+#include "base/jsonin.h"
 #include "base/str.h"
 #include "modules/people/people_choices.h"
 #include "modules/people/people_internal.h"
@@ -15,6 +16,51 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const char *const household_fields[] = {"community_id", "grid_id", "room_id", "head_resident_id",
+                                               "number", "kind", "notes", "address", NULL};
+
+/* A text field of a household body: null sets *clear (update only), else the strict string reader. */
+static int text_or_clear(json_t *o, const char *key, bool create, size_t max, const char **out, bool *clear,
+                         nx_err *e)
+{
+    if (!create && json_is_null_field(o, key)) {
+        *clear = true;
+        return 0;
+    }
+    int rc = json_get_str(o, key, false, max, out, e);
+    return rc < 0 ? rc : 0;
+}
+
+int people_parse_household(json_t *o, bool create, household_input *in, nx_err *e)
+{
+    memset(in, 0, sizeof *in);
+    int rc;
+    if ((rc = json_only(o, household_fields, e)))
+        return rc;
+    if (!create && json_is_null_field(o, "kind"))
+        return nx_fail(e, NX_EINVAL, "kind", "户别不能清空，可选 registered、resident、floating");
+    if (!create && json_is_null_field(o, "community_id"))
+        return nx_fail(e, NX_EINVAL, "community_id", "不能修改户所属社区");
+    if ((rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
+        (rc = people_get_ref(o, "grid_id", &in->grid_id, e)) ||
+        (rc = people_get_ref(o, "room_id", &in->room_id, e)) ||
+        (rc = people_get_ref(o, "head_resident_id", &in->head_resident_id, e)) ||
+        (rc = json_get_str(o, "kind", false, 20, &in->kind, e)) < 0 ||
+        (rc = text_or_clear(o, "number", create, 30, &in->number, &in->number_clear, e)) ||
+        (rc = text_or_clear(o, "notes", create, 500, &in->notes, &in->notes_clear, e)) ||
+        (rc = text_or_clear(o, "address", create, 120, &in->address, &in->address_clear, e)))
+        return rc;
+    if (create) { /* null is "none" on create */
+        if (in->grid_id < 0)
+            in->grid_id = 0;
+        if (in->room_id < 0)
+            in->room_id = 0;
+        if (in->head_resident_id < 0)
+            in->head_resident_id = 0;
+    }
+    return 0;
+}
 
 static int place_of(store_tx *tx, const nx_principal *who, household_input *in, int64_t *estate, nx_err *e)
 {
@@ -128,14 +174,14 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
         goto fail;
     }
     in.community_id = community;
-    if (!in.room_id)
-        in.room_id = room;
-    if (!in.grid_id)
-        in.grid_id = grid;
+    /* 0 keeps the stored room or grid, -1 (JSON null) clears it; a cleared grid follows the room's
+     * building again when the household keeps a room. */
+    in.room_id = in.room_id < 0 ? 0 : in.room_id ? in.room_id : room;
+    in.grid_id = in.grid_id < 0 ? 0 : in.grid_id ? in.grid_id : grid;
     int64_t estate = 0;
     if ((rc = place_of(tx, who, &in, &estate, e)))
         goto fail;
-    if (in.head_resident_id) {
+    if (in.head_resident_id > 0) {
         store_param hp[] = {P_INT(in.head_resident_id), P_INT(id)};
         int64_t x;
         if ((rc = store_one_int(tx, "SELECT id FROM residents WHERE id = $1 AND household_id = $2", hp, 2, &x, e))) {
@@ -148,14 +194,20 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
         rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
         goto fail;
     }
-    store_param u[] = {P_ID(in.grid_id), P_ID(in.room_id), P_TEXT(in.number), P_TEXT(kind), P_ID(in.head_resident_id),
-                       P_TEXT(in.notes), P_BLOB(ct, ctn), P_INT(clock_now_ms()), P_INT(id)};
+    /* $10-$13: 1 when a JSON null clears the number, the head, the notes, the address. */
+    store_param u[] = {P_ID(in.grid_id), P_ID(in.room_id), P_TEXT(in.number), P_TEXT(kind),
+                       P_ID(in.head_resident_id > 0 ? in.head_resident_id : 0), P_TEXT(in.notes), P_BLOB(ct, ctn),
+                       P_INT(clock_now_ms()), P_INT(id), P_INT(in.number_clear), P_INT(in.head_resident_id < 0),
+                       P_INT(in.notes_clear), P_INT(in.address_clear)};
     if ((rc = store_exec(tx,
-                         "UPDATE households SET grid_id = $1, room_id = $2, number = COALESCE($3, number), "
-                         "kind = COALESCE($4, kind), head_resident_id = COALESCE($5, head_resident_id), "
-                         "notes = COALESCE($6, notes), address_enc = COALESCE($7, address_enc), updated_at = $8 "
-                         "WHERE id = $9",
-                         u, 9, NULL, e)))
+                         "UPDATE households SET grid_id = $1, room_id = $2, "
+                         "number = CASE WHEN $10 = 1 THEN NULL ELSE COALESCE($3, number) END, "
+                         "kind = COALESCE($4, kind), "
+                         "head_resident_id = CASE WHEN $11 = 1 THEN NULL ELSE COALESCE($5, head_resident_id) END, "
+                         "notes = CASE WHEN $12 = 1 THEN NULL ELSE COALESCE($6, notes) END, "
+                         "address_enc = CASE WHEN $13 = 1 THEN NULL ELSE COALESCE($7, address_enc) END, "
+                         "updated_at = $8 WHERE id = $9",
+                         u, 13, NULL, e)))
         goto fail;
     /* Members follow the household's room and grid. */
     store_param m[] = {P_ID(in.grid_id), P_ID(in.room_id), P_ID(estate), P_INT(id)};

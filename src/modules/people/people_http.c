@@ -122,38 +122,17 @@ static int list_residents(http_req *r, void *ctx)
 
 /* ---- households ---- */
 
-static const char *const household_fields[] = {"community_id", "grid_id", "room_id", "head_resident_id",
-                                               "number", "kind", "notes", "address", NULL};
-
-static int parse_household(json_t *o, household_input *in, nx_err *e)
-{
-    memset(in, 0, sizeof *in);
-    int rc;
-    if ((rc = json_only(o, household_fields, e)))
-        return rc;
-    if ((rc = json_get_int(o, "community_id", false, 1, INT64_MAX, &in->community_id, e)) < 0 ||
-        (rc = json_get_int(o, "grid_id", false, 1, INT64_MAX, &in->grid_id, e)) < 0 ||
-        (rc = json_get_int(o, "room_id", false, 1, INT64_MAX, &in->room_id, e)) < 0 ||
-        (rc = json_get_int(o, "head_resident_id", false, 1, INT64_MAX, &in->head_resident_id, e)) < 0 ||
-        (rc = json_get_str(o, "number", false, 30, &in->number, e)) < 0 ||
-        (rc = json_get_str(o, "kind", false, 20, &in->kind, e)) < 0 ||
-        (rc = json_get_str(o, "notes", false, 500, &in->notes, e)) < 0 ||
-        (rc = json_get_str(o, "address", false, 120, &in->address, e)) < 0)
-        return rc;
-    return 0;
-}
-
 static int household_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
 {
     household_input in;
-    int rc = parse_household(body, &in, e);
+    int rc = people_parse_household(body, true, &in, e);
     return rc ? rc : people_household_create(app, who, &in, id, e);
 }
 
 static int household_update(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
 {
     household_input in;
-    int rc = parse_household(body, &in, e);
+    int rc = people_parse_household(body, false, &in, e);
     return rc ? rc : people_household_update(app, who, id, &in, e);
 }
 

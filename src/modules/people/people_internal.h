@@ -98,6 +98,10 @@ typedef struct people_read_ctx {
  * both share one prepared statement (close it with ")"). */
 #define TAGS_SQL "SELECT rt.resident_id, t.code, t.name FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id IN ("
 
+/* An optional id of a body: absent → out untouched, JSON null → -1 (clear), a positive integer → itself;
+ * anything else NX_EINVAL naming key. */
+int people_get_ref(json_t *o, const char *key, int64_t *out, nx_err *e);
+
 /* Where room is: its community *c, grid *g (0 when its building has none) and estate. NX_EINVAL on
  * "room_id" when there is no such room, or (with message mismatch) when community is not 0 and the
  * room lies in another; a failed read is its error. */
