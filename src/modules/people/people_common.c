@@ -14,6 +14,7 @@
 #include "modules/org/org.h"
 #include "modules/people/people_choices.h"
 #include "secure/crypto.h"
+#include "secure/masked.h"
 #include "text/idcard.h"
 #include "text/mask.h"
 
@@ -92,13 +93,7 @@ int people_grid_community(store_tx *tx, int64_t grid, int64_t community, int64_t
 
 void people_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t cap)
 {
-    if (cap)
-        out[0] = '\0';
-    char *plain = people_open(app, CTX_ID, ct, n);
-    if (plain) {
-        mask_id(plain, out, cap);
-        field_plain_free(plain);
-    }
+    field_masked(app->keys, CTX_ID, ct, n, mask_id, out, cap);
 }
 
 /* The computed tags change only when an admin edits the tag list; they are read from the database at
@@ -161,19 +156,19 @@ int people_load_computed(store_tx *tx, people_read_ctx *c, nx_err *e)
 }
 
 /* Decrypt a ciphertext column into buf, masked unless c->reveal. False when the column is NULL or
- * does not decrypt. */
+ * does not decrypt. The masked form comes from field_masked's memo: a plain read of a value read
+ * before decrypts nothing. */
 bool people_secret_text(people_read_ctx *c, store_rows *r, int col, const char *context,
                         void (*mask)(const char *, char *, size_t), char *buf, size_t cap)
 {
     size_t n;
     const void *ct = store_blob(r, col, &n);
+    if (!c->reveal)
+        return field_masked(c->app->keys, context, ct, n, mask, buf, cap);
     char *plain = people_open(c->app, context, ct, n);
     if (plain == NULL)
         return false;
-    if (c->reveal)
-        str_copy(buf, plain, cap);
-    else
-        mask(plain, buf, cap);
+    str_copy(buf, plain, cap);
     field_plain_free(plain);
     return true;
 }

@@ -9,6 +9,7 @@
 #include "modules/people/people_internal.h"
 #include "secure/audit.h"
 #include "secure/crypto.h"
+#include "secure/masked.h"
 #include "store/page.h"
 #include "store/query.h"
 #include "text/mask.h"
@@ -244,11 +245,8 @@ static json_t *household_json(nx_app *app, store_rows *r)
                  store_text(r, 14));
     size_t n;
     const void *ct = store_blob(r, 10, &n);
-    char *addr = people_open(app, CTX_HOUSEHOLD_ADDRESS, ct, n);
-    char masked[300] = "";
-    if (addr)
-        mask_address(addr, masked, sizeof masked);
-    field_plain_free(addr);
+    char masked[300];
+    field_masked(app->keys, CTX_HOUSEHOLD_ADDRESS, ct, n, mask_address, masked, sizeof masked);
     const char *kind = store_text(r, 6);
     json_t *o = json_object();
     if (o == NULL)
