@@ -12,8 +12,10 @@
  * the number of such rows is bounded. A takeover signal from the gateway flags a registered device
  * (its commands are held until staff confirm it) and raises a "takeover" alert. Within a batch each
  * device is looked up once, its resident's rules are read once, and its row (seen, battery, last fix,
- * last readings, steps) is written once, after its last frame (dev_gather, dev_flush): per frame
- * only the position or reading row is inserted.
+ * last readings) and its steps of the day are written once, after its last frame (dev_gather,
+ * dev_flush). The position and reading rows of the frames are inserted TELE_CHUNK at a time, one
+ * INSERT with many VALUES rows (tele_add, tele_flush; in the frames' order, so their ids are too),
+ * which is at most TELE_CHUNK × 12 parameters per statement on either backend.
  *
  * Alert opening goes through devices_alert_raise, the one place that decides between "new alert" and "a
  * repeat of an alert already raised" (see devices.h for the rule that never hides a new SOS). Every
@@ -32,6 +34,7 @@
 #include "store/ticker.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -356,7 +359,95 @@ typedef struct ing_dev {
     devices_alert_rules rules;
     bool dirty;          /* up holds a device row not yet written (dev_flush) */
     store_param up[17];  /* DEV_UPDATE_SQL's parameters, the batch's frames merged */
+    bool steps_dirty;    /* steps holds the day's steps not yet written (dev_flush) */
+    store_param steps[4]; /* STEPS_SQL's parameters: device, day (in steps_day), steps, at */
+    char steps_day[11];
 } ing_dev;
+
+static const char STEPS_SQL[] =
+    "INSERT INTO device_steps (device_id, day, steps, updated_at) VALUES ($1, $2, $3, $4) "
+    "ON CONFLICT (device_id, day) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at";
+
+/* ---- telemetry rows, many per INSERT ---- */
+
+/* Rows per multi-row INSERT; a batch's last rows go in statements of 16, 4 and 1 rows, so each table
+ * has four statement texts (prepared once per connection) and a statement binds at most
+ * TELE_CHUNK × 12 = 768 parameters (PostgreSQL's store takes 1 024, SQLite 32 766). */
+#define TELE_CHUNK 64
+enum { TELE_POS, TELE_READ, TELE_TABLES };
+static const int tele_cols[TELE_TABLES] = {12, 8};
+static const char *const tele_head[TELE_TABLES] = {
+    "INSERT INTO device_positions (device_id, at, fix_at, fix, lat_e6, lon_e6, speed_e1, course_e1, satellites, "
+    "cells, wifi, delayed) VALUES ",
+    "INSERT INTO device_readings (device_id, at, hr, sys, dia, spo2, temp_e1, sugar_e2) VALUES "};
+static const int tele_sizes[] = {TELE_CHUNK, 16, 4, 1};
+#define TELE_NSIZES ((int)(sizeof tele_sizes / sizeof tele_sizes[0]))
+static char *tele_sql_text[TELE_TABLES][TELE_NSIZES];
+static pthread_once_t tele_sql_once = PTHREAD_ONCE_INIT;
+
+static void tele_sql_build(void)
+{
+    for (int t = 0; t < TELE_TABLES; t++)
+        for (int z = 0; z < TELE_NSIZES; z++) {
+            strbuf b;
+            strbuf_init(&b, 0);
+            strbuf_puts(&b, tele_head[t]);
+            for (int r = 0, k = 1; r < tele_sizes[z]; r++) {
+                strbuf_puts(&b, r ? ", (" : "(");
+                for (int c = 0; c < tele_cols[t]; c++, k++)
+                    strbuf_printf(&b, c ? ", $%d" : "$%d", k);
+                strbuf_puts(&b, ")");
+            }
+            tele_sql_text[t][z] = strbuf_steal(&b); /* kept for the process's life; NULL if out of memory */
+        }
+}
+
+/* The rows of one table waiting for their INSERT: TELE_CHUNK rows of tele_cols parameters. */
+typedef struct tele_rows {
+    store_param p[TELE_CHUNK * 12];
+    int n;
+} tele_rows;
+
+/* Insert the first n rows of table t from p, in as few statements as tele_sizes allow. */
+static int tele_insert(store_tx *tx, int t, const store_param *p, int n, nx_err *e)
+{
+    pthread_once(&tele_sql_once, tele_sql_build);
+    for (int z = 0; n > 0 && z < TELE_NSIZES;) {
+        if (n < tele_sizes[z]) {
+            z++;
+            continue;
+        }
+        if (tele_sql_text[t][z] == NULL)
+            return nx_fail(e, NX_ENOMEM, "", "内存不足");
+        int rc = store_exec(tx, tele_sql_text[t][z], p, tele_sizes[z] * tele_cols[t], NULL, e);
+        if (rc)
+            return rc;
+        p += tele_sizes[z] * tele_cols[t];
+        n -= tele_sizes[z];
+    }
+    return 0;
+}
+
+/* Write the rows waiting in b (table t). */
+static int tele_flush(store_tx *tx, int t, tele_rows *b, nx_err *e)
+{
+    int n = b->n;
+    b->n = 0;
+    return n ? tele_insert(tx, t, b->p, n, e) : 0;
+}
+
+/* Queue one row of table t (tele_cols[t] parameters, integers or NULL); a full buffer is written. */
+static int tele_add(store_tx *tx, int t, tele_rows *b, const store_param *row, nx_err *e)
+{
+    memcpy(&b->p[b->n * tele_cols[t]], row, (size_t)tele_cols[t] * sizeof *row);
+    return ++b->n == TELE_CHUNK ? tele_flush(tx, t, b, e) : 0;
+}
+
+/* What a batch carries from item to item: its devices and the telemetry rows not yet inserted. */
+typedef struct ing_batch {
+    struct ing_cache *cache;
+    tele_rows rows[TELE_TABLES];
+} ing_batch;
 
 /* The device row after a telemetry frame: each column keeps its value unless the frame brought one. */
 static const char DEV_UPDATE_SQL[] =
@@ -391,10 +482,35 @@ static void dev_gather(ing_dev *x, const store_param up[17])
  * would have left it. */
 static int dev_flush(store_tx *tx, ing_dev *x, nx_err *e)
 {
+    if (x->steps_dirty) {
+        x->steps_dirty = false;
+        int rc = store_exec(tx, STEPS_SQL, x->steps, 4, NULL, e);
+        if (rc)
+            return rc;
+    }
     if (!x->dirty)
         return 0;
     x->dirty = false;
     return store_exec(tx, DEV_UPDATE_SQL, x->up, 17, NULL, e);
+}
+
+/* The day's steps of the device after one more frame: the batch's last value of each day is the one
+ * the frame-by-frame upserts would leave; a new day writes the previous day's first. */
+static int steps_gather(store_tx *tx, ing_dev *x, const char *day, int64_t steps, int64_t at, nx_err *e)
+{
+    if (x->steps_dirty && strcmp(x->steps_day, day) != 0) {
+        x->steps_dirty = false;
+        int rc = store_exec(tx, STEPS_SQL, x->steps, 4, NULL, e);
+        if (rc)
+            return rc;
+    }
+    str_copy(x->steps_day, day, sizeof x->steps_day);
+    x->steps[0] = P_INT(x->d.id);
+    x->steps[1] = P_TEXT(x->steps_day);
+    x->steps[2] = P_INT(steps);
+    x->steps[3] = P_INT(at);
+    x->steps_dirty = true;
+    return 0;
 }
 
 typedef struct ing_cache {
@@ -456,7 +572,7 @@ static int ingest_takeover(store_tx *tx, const devrow *d, const devices_in *it, 
     return 0;
 }
 
-static int ingest_frame(store_tx *tx, ing_dev *x, const devices_in *it, const devices_ingest_opts *o,
+static int ingest_frame(store_tx *tx, ing_batch *b, ing_dev *x, const devices_in *it, const devices_ingest_opts *o,
                         int64_t *alert_id, nx_err *e)
 {
     int64_t now = it->at, esc_ms = o->esc_ms;
@@ -487,7 +603,7 @@ static int ingest_frame(store_tx *tx, ing_dev *x, const devices_in *it, const de
         battery = WIRE_NONE;
 #define OPT(v) ((v) != WIRE_NONE ? P_INT(v) : P_NULL)
 #define POS(v) ((v) != WIRE_NONE && (v) > 0 ? P_INT(v) : P_NULL)
-    /* The device row is written once per frame (below): seen, battery, last fix, last readings, steps. */
+    /* The device row of this frame (seen, battery, last fix, last readings, steps), merged by dev_gather. */
     store_param up[17] = {P_INT(d->id), P_INT(now), OPT(battery), m->iccid[0] ? P_TEXT(m->iccid) : P_NULL,
                           m->has_status ? P_INT((m->status & WIRE_ST_WORN) ? 1 : 0) : P_NULL};
     for (int i = 5; i < 17; i++)
@@ -507,10 +623,7 @@ static int ingest_frame(store_tx *tx, ing_dev *x, const devices_in *it, const de
                            P_INT(pos->cells_n),
                            P_INT(pos->wifi_n),
                            P_INT(m->delayed ? 1 : 0)};
-        if ((rc = store_exec(tx,
-                             "INSERT INTO device_positions (device_id, at, fix_at, fix, lat_e6, lon_e6, speed_e1, course_e1, "
-                             "satellites, cells, wifi, delayed) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-                             q, 12, NULL, e)))
+        if ((rc = tele_add(tx, TELE_POS, &b->rows[TELE_POS], q, e)))
             return rc;
         if (fix && !m->delayed) {
             up[5] = P_INT(pos->time_ms ? pos->time_ms : now);
@@ -528,10 +641,7 @@ static int ingest_frame(store_tx *tx, ing_dev *x, const devices_in *it, const de
     if (reading) {
         store_param q[] = {P_INT(d->id),      P_INT(now),        POS(h->hr_bpm),    POS(h->sys_mmhg),
                            POS(h->dia_mmhg),  POS(h->spo2_pct),  POS(h->temp_c_e1), POS(h->sugar_mmol_e2)};
-        if ((rc = store_exec(tx,
-                             "INSERT INTO device_readings (device_id, at, hr, sys, dia, spo2, temp_e1, sugar_e2) VALUES "
-                             "($1, $2, $3, $4, $5, $6, $7, $8)",
-                             q, 8, NULL, e)))
+        if ((rc = tele_add(tx, TELE_READ, &b->rows[TELE_READ], q, e)))
             return rc;
         for (int i = 0; i < 5; i++)
             up[8 + i] = q[2 + i];
@@ -542,11 +652,7 @@ static int ingest_frame(store_tx *tx, ing_dev *x, const devices_in *it, const de
         local_day(now, day);
         int64_t so_far = strcmp(day, d->steps_day) == 0 ? d->steps_today : 0;
         int64_t steps = devices_steps_add(d->counter, m->steps, so_far);
-        store_param q[] = {P_INT(d->id), P_TEXT(day), P_INT(steps), P_INT(now)};
-        if ((rc = store_exec(tx,
-                             "INSERT INTO device_steps (device_id, day, steps, updated_at) VALUES ($1, $2, $3, $4) "
-                             "ON CONFLICT (device_id, day) DO UPDATE SET steps = excluded.steps, updated_at = excluded.updated_at",
-                             q, 4, NULL, e)))
+        if ((rc = steps_gather(tx, x, day, steps, now, e)))
             return rc;
         d->counter = m->steps; /* the batch's next frame of this device counts from here */
         str_copy(d->steps_day, day, sizeof d->steps_day);
@@ -603,13 +709,13 @@ static int ingest_frame(store_tx *tx, ing_dev *x, const devices_in *it, const de
 
 /* One item of a batch: its device from the batch's cache (a device beyond the cache, in spare, has
  * its row written at once). */
-static int ingest_one(store_tx *tx, ing_cache *cache, const devices_in *it, const devices_ingest_opts *o,
+static int ingest_one(store_tx *tx, ing_batch *b, const devices_in *it, const devices_ingest_opts *o,
                       int64_t *alert_id, nx_err *e)
 {
     ing_dev spare, *x;
-    int rc = cached_device(tx, cache, it, o, &x, &spare, e);
+    int rc = cached_device(tx, b->cache, it, o, &x, &spare, e);
     if (rc == 0)
-        rc = ingest_frame(tx, x, it, o, alert_id, e);
+        rc = ingest_frame(tx, b, x, it, o, alert_id, e);
     if (rc == 0 && x == &spare)
         rc = dev_flush(tx, x, e);
     return rc;
@@ -628,37 +734,34 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
         return 0;
     ing_cache cache = {.cap = n < INGEST_CACHE ? n : INGEST_CACHE};
     cache.v = calloc((size_t)cache.cap, sizeof *cache.v);
-    if (!cache.v)
+    ing_batch *b = calloc(1, sizeof *b);
+    if (!cache.v || !b) {
+        free(cache.v);
+        free(b);
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    b->cache = &cache;
     store_tx *tx = NULL;
     int rc = store_begin(s, o && o->lazy ? STORE_WRITE_LAZY : STORE_WRITE, &tx, e);
-    if (rc) {
-        free(cache.v);
-        return rc;
-    }
-    for (int i = 0; i < n; i++) {
+    bool began = rc == 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
         int64_t id = 0;
-        if (i > 0 && o && o->yield && o->yield(o->yield_ctx)) {
-            store_rollback(tx);
-            free(cache.v);
-            return DEVICES_YIELDED;
-        }
-        if ((rc = ingest_one(tx, &cache, &items[i], o, &id, e))) {
-            store_rollback(tx);
-            free(cache.v);
-            return rc;
-        }
-        if (alert_ids)
+        if (i > 0 && o && o->yield && o->yield(o->yield_ctx))
+            rc = DEVICES_YIELDED;
+        else if ((rc = ingest_one(tx, b, &items[i], o, &id, e)) == 0 && alert_ids)
             alert_ids[i] = id;
     }
-    for (int i = 0; i < cache.n; i++) {
-        if ((rc = dev_flush(tx, &cache.v[i], e))) {
-            store_rollback(tx);
-            free(cache.v);
-            return rc;
-        }
-    }
+    for (int t = 0; rc == 0 && t < TELE_TABLES; t++)
+        rc = tele_flush(tx, t, &b->rows[t], e);
+    for (int i = 0; rc == 0 && i < cache.n; i++)
+        rc = dev_flush(tx, &cache.v[i], e);
     free(cache.v);
+    free(b);
+    if (rc) {
+        if (began)
+            store_rollback(tx);
+        return rc;
+    }
     return store_commit(tx, e);
 }
 

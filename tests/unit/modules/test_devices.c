@@ -330,6 +330,104 @@ static void test_batch_of_one_device(void)
     CHECK_INT(q_int("SELECT last_seen_at FROM devices WHERE imei = '5678909999'"), at + 10000);
 }
 
+/* The rows of sql (integer columns or NULL) as one text, row by row, for comparing two sets. */
+static void rows_text(const char *sql, strbuf *out)
+{
+    nx_err e = {0};
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
+    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
+        return;
+    if (store_query(tx, sql, NULL, 0, &r, &e) == 0) {
+        while (store_row(r)) {
+            for (int c = 0; c < store_ncols(r); c++)
+                if (store_isnull(r, c))
+                    strbuf_puts(out, "null ");
+                else
+                    strbuf_printf(out, "%lld ", (long long)store_int(r, c));
+            strbuf_puts(out, "\n");
+        }
+        CHECK_INT(store_rows_end(r, &e), 0);
+    }
+    store_rollback(tx);
+}
+
+/* One batch of many devices' frames writes exactly the rows that the same frames written one per
+ * batch write: positions and readings (many per INSERT, TELE_CHUNK and the smaller statements of a
+ * batch's last rows) in the frames' order, each device's row and its steps of each day — here across
+ * local midnight, so a device has two days of steps in one batch. Set A goes frame by frame, set B
+ * in one batch of 203 frames (102 positions: 64 + 16 + 16 + 4 + 1 + 1; 51 readings: 16 × 3 + 1 × 3). */
+static void test_batch_equals_frame_by_frame(void)
+{
+    static const char *const tpl[] = {
+        "[3G*5678909999*0050*UD,041126,081530,A,36.457400,N,116.298400,E,1.2,90.0,30.0,6,80,75,150,0,00000008]",
+        "[3G*5678909999*0050*UD,041126,081630,A,36.458400,N,116.299400,E,1.2,90.0,30.0,6,80,74,180,0,00000008]",
+        "[3G*5678909999*0014*bphrt,150,95,88,,,,]",
+        "[3G*5678909999*0002*LK,100,3,80]",
+    };
+    enum { N = 203, DEVS = 3 };
+    static devices_in in[N];
+    nx_err e = {0};
+    const int64_t midnight = 1795363200000LL; /* 2026-11-23 00:00 in Shanghai */
+    for (int i = 0; i < N; i++) {
+        const char *f = tpl[i % 4 == 3 ? 3 : i % 4 == 2 ? 2 : i % 2];
+        memset(&in[i], 0, sizeof in[i]);
+        in[i].kind = DEVICES_IN_FRAME;
+        in[i].proto = WIRE_PROTO_WATCH;
+        in[i].at = midnight - 100000 + i * 1000;
+        CHECK_INT(watch_decode((const uint8_t *)f, strlen(f), &in[i].msg, &e), 0);
+        in[i].msg.raw = in[i].msg.payload = NULL;
+        if (in[i].msg.pos.present)
+            in[i].msg.pos.lat_e6 += i;
+        if (in[i].msg.health.hr_bpm != WIRE_NONE)
+            in[i].msg.health.hr_bpm = 60 + i % 30;
+        if (in[i].msg.steps != WIRE_NONE)
+            in[i].msg.steps = 100 + i * 7;
+        in[i].msg.battery_pct = 90 - i % 50;
+    }
+    for (int set = 0; set < 2; set++) {
+        for (int i = 0; i < N; i++)
+            snprintf(in[i].imei, sizeof in[i].imei, "87%d000000%d", set, i % DEVS);
+        if (set == 0)
+            for (int i = 0; i < N; i++)
+                CHECK_INT(devices_ingest(app.db, &in[i], 1, 60000, NULL, &e), 0);
+        else
+            CHECK_INT(devices_ingest(app.db, in, N, 60000, NULL, &e), 0);
+    }
+    static const char *const sql[] = {
+        "SELECT p.device_id - (SELECT MIN(id) FROM devices WHERE imei LIKE '87@%'), p.at, p.fix_at, p.fix, "
+        "p.lat_e6, p.lon_e6, p.speed_e1, p.course_e1, p.satellites, p.cells, p.wifi, p.delayed FROM device_positions p "
+        "JOIN devices d ON d.id = p.device_id WHERE d.imei LIKE '87@%' ORDER BY p.id",
+        "SELECT r.device_id - (SELECT MIN(id) FROM devices WHERE imei LIKE '87@%'), r.at, r.hr, r.sys, r.dia, "
+        "r.spo2, r.temp_e1, r.sugar_e2 FROM device_readings r JOIN devices d ON d.id = r.device_id "
+        "WHERE d.imei LIKE '87@%' ORDER BY r.id",
+        "SELECT s.device_id - (SELECT MIN(id) FROM devices WHERE imei LIKE '87@%'), s.steps, s.updated_at, "
+        "CASE WHEN s.day = '2026-11-22' THEN 22 WHEN s.day = '2026-11-23' THEN 23 END FROM device_steps s "
+        "JOIN devices d ON d.id = s.device_id WHERE d.imei LIKE '87@%' ORDER BY s.device_id, s.day",
+        "SELECT id - (SELECT MIN(id) FROM devices WHERE imei LIKE '87@%'), online, last_seen_at, battery, "
+        "last_fix_at, last_lat_e6, last_lon_e6, last_hr, last_sys, last_dia, last_reading_at, step_counter, "
+        "steps_today, CASE WHEN steps_day = '2026-11-23' THEN 23 END FROM devices WHERE imei LIKE '87@%' ORDER BY id",
+    };
+    static const int rows[] = {102, 51, 6, 3};
+    for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
+        strbuf t[2];
+        for (int set = 0; set < 2; set++) {
+            char text[1024];
+            str_copy(text, sql[q], sizeof text);
+            tb_replace(text, sizeof text, "@", set ? "1" : "0");
+            strbuf_init(&t[set], 0);
+            rows_text(text, &t[set]);
+        }
+        int lines = 0;
+        for (size_t i = 0; t[1].data && i < t[1].len; i++)
+            lines += t[1].data[i] == '\n';
+        CHECK_INT(lines, rows[q]);
+        CHECK(t[0].data && t[1].data && strcmp(t[0].data, t[1].data) == 0);
+        strbuf_cleanup(&t[0]);
+        strbuf_cleanup(&t[1]);
+    }
+}
+
 /* No activity: a resident living alone whose wristband shows no steps today, or says it is not worn,
  * by 10 o'clock (Shanghai) raises one no_activity alert a day; steps and wear keep it quiet; someone
  * not living alone never raises it. */
@@ -532,6 +630,7 @@ static int run_store_tests(void)
     TEST_RUN(test_offline_rule);
     TEST_RUN(test_no_activity);
     TEST_RUN(test_batch_of_one_device);
+    TEST_RUN(test_batch_equals_frame_by_frame);
     TEST_RUN(test_prune);
     TEST_RUN(test_lists_pages_and_stats);
     teardown();
