@@ -229,6 +229,31 @@ class Server:
         finally:
             db.close()
 
+    def sql(self, query):
+        """One value of a query on the server's database (either backend), as text; "" for no row."""
+        if self.database:
+            return psql(self.database, query).strip()
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data, "nuanxin.db"), timeout=10)
+        try:
+            row = db.execute(query).fetchone()
+            return "" if row is None else str(row[0])
+        finally:
+            db.close()
+
+    def sql_exec(self, query):
+        """Run one statement on the server's database (either backend) and commit it."""
+        if self.database:
+            psql(self.database, query)
+            return
+        import sqlite3
+        db = sqlite3.connect(os.path.join(self.data, "nuanxin.db"), timeout=10)
+        try:
+            db.execute(query)
+            db.commit()
+        finally:
+            db.close()
+
     def client(self):
         return Client(self.port)
 

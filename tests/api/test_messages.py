@@ -9,7 +9,6 @@ family phone after 2 s."""
 import datetime
 import os
 import socket
-import sqlite3
 import struct
 import subprocess
 import time
@@ -19,7 +18,7 @@ from urllib.parse import quote
 import fake_aliyun
 import fake_wecom
 from fake_tencent import Fake
-from nxtest import BIN, PG, Server, check, check_eq, is_problem, make_id, psql, recv_frames, run, run_cli, wframe
+from nxtest import BIN, Server, check, check_eq, is_problem, make_id, recv_frames, run, run_cli, wframe
 
 SECRET_ID, SECRET_KEY = "AKIDnuanxinTest", "fake-secret-key-Zt3"
 fake = Fake(SECRET_ID, SECRET_KEY)
@@ -47,26 +46,11 @@ def local_today():
 
 def sql(query):
     """One value from the database, on either backend."""
-    if PG:
-        return psql(S.database, query).strip()
-    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"))
-    try:
-        row = db.execute(query).fetchone()
-        return "" if row is None else str(row[0])
-    finally:
-        db.close()
+    return S.sql(query)
 
 
 def sql_exec(query):
-    if PG:
-        psql(S.database, query)
-        return
-    db = sqlite3.connect(os.path.join(S.data, "nuanxin.db"), timeout=10)
-    try:
-        db.execute(query)
-        db.commit()
-    finally:
-        db.close()
+    S.sql_exec(query)
 
 
 def wait_for(fn, timeout=8.0, what=""):

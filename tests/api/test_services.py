@@ -462,6 +462,63 @@ def test_stats_and_sweep():
     check(st == 200 and sw.get("escalated") == 0, f"sweep runs ({sw})")
 
 
+def test_messages_through_rules():
+    """The service hall's inbox messages come from its events through the message service's rules
+    (migration 030): the applicant hears every step with a link to the resident's page, the reviewers
+    of a step (a rule added as data) and the next in the review chain when a step is overdue."""
+    jm, sa, jd, aid = ctx["jumin"], ctx["staff_a"], ctx["jiedao"], ctx["cert_app"]
+    serial = app_of(jm, aid)["serial"]
+    st, _, notes = jm.get("/api/v1/notifications?limit=100")
+    mine = [m for m in reversed(notes["items"]) if m["link"] == f"/m/services/{aid}"]
+    check_eq([m["kind"] for m in mine], ["services.application.submitted", "services.application.returned",
+                                         "services.application.submitted", "services.application.approved"],
+             "the applicant heard every step, each opening the application on the phone")
+    if len(mine) == 4:
+        check_eq(mine[0]["title"], "您的“居住证明”申请已提交，等待社区受理审核", "submitted: the item and the step")
+        check_eq(mine[1]["body"], "请补充房产证或租赁合同", "returned: what to correct")
+        check_eq(mine[3]["title"], "您的“居住证明”申请已办结（审核通过），可下载证明文书", "approved with a certificate")
+        check_eq(mine[3]["body"], serial, "the serial number")
+
+    # the reviewers of the step hear of a new application once a rule says so (rules are data)
+    st, _, rules = admin.get("/api/v1/message-rules")
+    items = [{k: r[k] for k in ("kind", "recipient", "match_on", "channels", "title", "template", "urgent", "enabled")}
+             for r in rules["items"]]
+    extra = {"kind": "services.application.submitted", "recipient": "reviewers", "channels": ["inapp"],
+             "title": "新的服务申请待审核：{title}", "template": "{serial}，{step_name}"}
+    st, _, body = admin.request("PUT", "/api/v1/message-rules", body={"rules": items + [extra]})
+    check_eq(st, 200, f"a reviewers rule added ({body})")
+    item = ctx["items"]["residence_certificate"]
+    st, _, a = jm.post("/api/v1/service-applications",
+                       {"item_id": item["id"], "form": {"purpose": "子女入学", "since": "2012-09-01"}})
+    check_eq(st, 201, f"another application ({a})")
+    bid = a["id"]
+    st, _, _ = jm.post(f"/api/v1/service-applications/{bid}/materials?key=id_card&filename=id.jpg",
+                       raw=JPEG, headers={"Content-Type": "image/jpeg"})
+    st, _, a = jm.post(f"/api/v1/service-applications/{bid}/submit")
+    check(st == 200 and a["status"] == "in_review", f"submitted ({st} {a})")
+    st, _, body = admin.request("PUT", "/api/v1/message-rules", body={"rules": items})
+    check_eq(st, 200, "the rules as they were")
+    new = [m for m in sa.get("/api/v1/notifications?limit=100")[2]["items"] if m["kind"] == "services.application.submitted"]
+    check(len(new) == 1 and new[0]["title"] == "新的服务申请待审核：居住证明" and
+          new[0]["link"] == f"/services/applications/{bid}", f"the community's reviewers heard of it ({new})")
+    check(not [m for m in ctx["staff_b"].get("/api/v1/notifications?limit=100")[2]["items"]
+               if m["kind"] == "services.application.submitted"], "another community's staff did not")
+
+    # overdue at the community step: the street's officers are told, with the console link
+    S.sql_exec(f"UPDATE service_applications SET due_at = 1000 WHERE id = {bid}")
+    st, _, sw = sa.post("/api/v1/services/sweep")
+    check(st == 200 and sw.get("escalated") == 1, f"one escalated ({sw})")
+    bserial = a.get("serial", "")
+    esc = [m for m in jd.get("/api/v1/notifications?limit=100")[2]["items"] if m["kind"] == "services.application.overdue"]
+    check(len(esc) == 1 and esc[0]["title"] == f"申请 {bserial}（居住证明）已超过办理时限，请督办"
+          and esc[0]["link"] == f"/services/applications/{bid}" and "社区受理审核" in esc[0]["body"]
+          and not esc[0]["read"], f"the street officer is told ({esc})")
+    check(not [m for m in sa.get("/api/v1/notifications?limit=100")[2]["items"]
+               if m["kind"] == "services.application.overdue"], "not the community step's own staff")
+    st, _, _ = jm.post(f"/api/v1/service-applications/{bid}/withdraw", {"note": "不再需要"})
+    check_eq(st, 200, "withdrawn again")
+
+
 def test_lists_and_scope():
     st, _, mine = ctx["jumin"].get("/api/v1/service-applications")
     check(st == 200 and all(a["resident_id"] == ctx["li"]["id"] for a in mine["items"]) and mine["items"],
@@ -609,6 +666,7 @@ try:
     run([test_setup, test_catalogue, test_residence_certificate_flow, test_masked_values_kept_on_correction,
          test_documents_and_verification,
          test_allowance_refused_under_80, test_eligibility_before_the_form, test_allowance_two_levels, test_coming_of_age, test_stats_and_sweep,
+         test_messages_through_rules,
          test_lists_and_scope, test_read_fault_fails_roster_and_list,
          test_tier_recorded_is_promised_and_account_masked, test_disability_subsidy_tags_and_opens_file,
          test_clean_stop])

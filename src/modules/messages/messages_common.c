@@ -16,7 +16,7 @@
 const char *const messages_placeholders[] = {
     "title",  "status",   "category", "place",    "result", "deadline", "due_date",  "level",
     "kind",   "severity", "id",       "community", "grid",  "time",     "alert_kind", "count",
-    "starts_at", "reason", "due_on", "step_name", NULL};
+    "starts_at", "reason", "due_on", "step_name", "serial", "next_step", NULL};
 
 static const char *const channels[] = {"inapp", "sms", "voice", "wecom", NULL};
 
@@ -91,11 +91,13 @@ int msg_template_check(const char *tpl, const char *field, nx_err *e)
             return nx_fail(e, NX_EINVAL, field, "模板中的「{」没有闭合");
         size_t n = (size_t)(end - p - 1);
         if (!placeholder_known(p + 1, n)) {
-            char name[40];
+            char name[40], known[400];
             snprintf(name, sizeof name, "%.*s", (int)(n < 32 ? n : 32), p + 1);
-            return nx_fail(e, NX_EINVAL, field, "模板中的占位符 {%s} 未知；可用：title、status、category、place、"
-                           "result、deadline、due_date、level、kind、severity、id、community、grid、time、"
-                           "alert_kind、count、starts_at", name);
+            size_t k = 0;
+            known[0] = '\0';
+            for (int i = 0; messages_placeholders[i] && k < sizeof known; i++)
+                k += (size_t)snprintf(known + k, sizeof known - k, "%s%s", i ? "、" : "", messages_placeholders[i]);
+            return nx_fail(e, NX_EINVAL, field, "模板中的占位符 {%s} 未知；可用：%s", name, known);
         }
         p = end;
     }

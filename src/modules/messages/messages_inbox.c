@@ -52,6 +52,7 @@ int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor
     int64_t before = 0;
     if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    msg_catch_up(app);
     sqlq unread_q, q;
     sqlq_init(&unread_q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
     inbox_where(&unread_q, who);
@@ -80,6 +81,7 @@ int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor
 
 int messages_inbox_count(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)
 {
+    msg_catch_up(app);
     sqlq q;
     sqlq_init(&q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
     inbox_where(&q, who);

@@ -60,6 +60,10 @@ int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, co
  * (messages_notice_files.c). */
 int msg_notice_files(store_tx *tx, int64_t id, json_t **out, nx_err *e);
 
+/* Wait, at most a moment, until this process's message service has handled every event committed
+ * so far (nothing when the service does not run in this process); inbox reads call it first. */
+void msg_catch_up(nx_app *app);
+
 /* The sender's configuration (messages_send.c), read by the service to decide what to queue. */
 bool msg_channel_configured(const char *channel);
 int64_t msg_voice_gap_ms(void);

@@ -15,7 +15,8 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const recipients[] = {"resident", "family", "assignee", "grid_worker", "duty", "escalation", NULL};
+static const char *const recipients[] = {"resident", "family",     "assignee",          "grid_worker", "duty",
+                                         "escalation", "reviewers", "review_escalation", NULL};
 
 static json_t *rule_row(store_rows *r)
 {
@@ -93,7 +94,8 @@ static int parse_rule(json_t *o, size_t i, rule_in *r, nx_err *e)
     if (!known)
         return fieldf(e, i, nx_fail(e, NX_EINVAL, "recipient",
                                     "接收人应为 resident（当事居民）、family（家属）、assignee（承办人）、"
-                                    "grid_worker（网格员）、duty（值班人员）或 escalation（上报链）"));
+                                    "grid_worker（网格员）、duty（值班人员）、escalation（上报链）、reviewers（审核环节的审核人）"
+                                    "或 review_escalation（审核环节的上一级）"));
     if (r->match_on[0] && (!strchr(r->match_on, '=') || r->match_on[0] == '='))
         return fieldf(e, i, nx_fail(e, NX_EINVAL, "match_on", "匹配条件应为「字段=值」，如 kind=sos"));
     size_t k;

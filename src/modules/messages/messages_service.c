@@ -17,16 +17,26 @@
  * assignee — the account assigned (or, for a grid member without an account such as a grid police
  * officer or a lawyer, their phone); grid_worker — the grid's worker accounts; duty — the
  * community's staff accounts; escalation — the next in the chain: the level the event names
- * (alarms: 0 grid worker, 1 duty staff, 2 family), else the community's staff, else the street's.
+ * (alarms: 0 grid worker, 1 duty staff, 2 family), else the community's staff, else the street's;
+ * reviewers — the accounts reviewing the step the payload's step_role names (a service-hall
+ * application: "community" the community's staff, "street" its street's officers); review_escalation —
+ * the next in that review chain (above the community the street, above the street the administrators).
  *
  * External channels are queued (status queued, next_at) for the sender (messages_send.c) and only
  * when the channel is configured; a person's muted channels and quiet hours apply unless the rule
  * is urgent. Nothing here is personal data: texts carry titles and statuses, phones stay encrypted
- * in their own tables until the sender decrypts one to send. Runs on the dispatcher thread. */
+ * in their own tables until the sender decrypts one to send. Runs on the dispatcher thread.
+ *
+ * An inbox read waits (msg_catch_up, at most 1.5 s) until the service of this process has handled
+ * every event committed before the read: a resident who was just told "returned for correction" on
+ * one page finds the message in the inbox on the next, as when the modules wrote inbox rows
+ * themselves. It waits only while the service lags (one cheap read otherwise). */
 #include "modules/messages/messages_internal.h"
 
 #include "base/log.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +73,17 @@ static const struct {
      "SELECT a.community_id, a.grid_id, a.resident_id, a.acked_by, NULL, NULL, a.state, a.kind, NULL, a.note, NULL, "
      "a.id FROM alerts a WHERE a.id = $1",
      "/alarms/%lld", "/m/alarms"},
+    /* a service-hall application: the texts come from the payload (the item, the serial, the step at
+     * the time of the event); the row gives the reviewer's note of a return or a refusal */
+    {"application",
+     "SELECT a.community_id, a.grid_id, a.resident_id, NULL, NULL, NULL, NULL, NULL, NULL, COALESCE(a.correction, "
+     "a.reason), NULL, a.id FROM service_applications a WHERE a.id = $1",
+     "/services/applications/%lld", "/m/services/%lld"},
+    /* an old-age allowance stopped or its tier changed: the change's note says what and how much */
+    {"allowance_change",
+     "SELECT c.community_id, ar.grid_id, ar.resident_id, NULL, NULL, NULL, NULL, NULL, NULL, c.note, NULL, ar.id FROM "
+     "allowance_changes c JOIN allowance_recipients ar ON ar.id = c.recipient_id WHERE c.id = $1",
+     "/services/allowance", NULL},
 };
 
 static const struct {
@@ -264,6 +285,19 @@ static int add_family(store_tx *tx, int64_t resident, targets *ts, nx_err *e)
 #define SQL_STREET                                                                                                 \
     "SELECT u.id FROM users u JOIN communities c ON c.street_id = u.street_id WHERE u.role = 'street' AND "      \
     "u.disabled = 0 AND c.id = $1 ORDER BY u.id"
+#define SQL_ADMINS "SELECT id FROM users WHERE role = 'admin' AND disabled = 0 AND $1 > 0 ORDER BY id"
+
+/* The accounts that review a step of role step_role ("community": the community's staff, "street":
+ * its street's officers) in community c; above = true: the next in the review chain instead (above
+ * the community's step the street, above the street's the administrators). */
+static int add_review_chain(store_tx *tx, const char *step_role, bool above, int64_t c, targets *ts, nx_err *e)
+{
+    bool community = step_role && strcmp(step_role, "community") == 0;
+    bool street = step_role && strcmp(step_role, "street") == 0;
+    if (!above)
+        return community ? add_users(tx, SQL_DUTY, c, ts, e) : street ? add_users(tx, SQL_STREET, c, ts, e) : 0;
+    return add_users(tx, community ? SQL_STREET : SQL_ADMINS, c, ts, e);
+}
 
 static int resolve(store_tx *tx, const char *recipient, const about *a, json_t *payload, targets *ts, nx_err *e)
 {
@@ -295,6 +329,9 @@ static int resolve(store_tx *tx, const char *recipient, const about *a, json_t *
         return add_users(tx, SQL_GRID_WORKERS, a->grid, ts, e);
     if (strcmp(recipient, "duty") == 0)
         return add_users(tx, SQL_DUTY, a->community, ts, e);
+    if (strcmp(recipient, "reviewers") == 0 || strcmp(recipient, "review_escalation") == 0)
+        return add_review_chain(tx, json_string_value(json_object_get(payload, "step_role")),
+                                recipient[6] == '_', a->community, ts, e);
     if (strcmp(recipient, "escalation") == 0) {
         json_t *lv = json_object_get(payload, "level");
         if (json_is_integer(lv)) {
@@ -595,18 +632,77 @@ done:
     return store_commit(tx, e);
 }
 
+/* ---- catching up (the inbox reflects every event committed before it is read) ---- */
+
+static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t seen_cv = PTHREAD_COND_INITIALIZER;
+static int64_t seen_id;     /* the last event this process's service handled */
+static bool seen_subscribed; /* whether the service runs in this process */
+
 static int on_event(store *s, const nx_event *ev, void *ctx)
 {
     (void)s;
     nx_err e;
     nx_err_clear(&e);
     int rc = messages_on_event(ctx, ev, &e);
-    if (rc)
+    if (rc) {
         nx_log(LOG_WARN, "messages.event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
-    return rc;
+        return rc;
+    }
+    pthread_mutex_lock(&seen_mu);
+    if (ev->id > seen_id)
+        seen_id = ev->id;
+    pthread_cond_broadcast(&seen_cv);
+    pthread_mutex_unlock(&seen_mu);
+    return 0;
+}
+
+#define CATCH_UP_MS 1500
+
+void msg_catch_up(nx_app *app)
+{
+    pthread_mutex_lock(&seen_mu);
+    bool here = seen_subscribed;
+    int64_t seen = seen_id;
+    pthread_mutex_unlock(&seen_mu);
+    if (!here)
+        return;
+    int64_t last = 0, acked = 0;
+    store_tx *tx;
+    nx_err e;
+    nx_err_clear(&e);
+    if (store_begin(app->db, STORE_READ, &tx, &e))
+        return;
+    store_rows *r;
+    if (store_query(tx,
+                    "SELECT COALESCE((SELECT max(id) FROM events), 0), COALESCE((SELECT last_id FROM event_cursors "
+                    "WHERE subscriber = 'messages.service'), 0)",
+                    NULL, 0, &r, &e) == 0) {
+        if (store_row(r)) {
+            last = store_int(r, 0);
+            acked = store_int(r, 1);
+        }
+        store_rows_free(r);
+    }
+    store_rollback(tx);
+    if (last <= acked || last <= seen)
+        return;
+    dispatcher_wake_all();
+    struct timespec deadline = clock_deadline(CLOCK_MONOTONIC, CATCH_UP_MS);
+    pthread_mutex_lock(&seen_mu);
+    while (seen_id < last)
+        if (pthread_cond_clockwait(&seen_cv, &seen_mu, CLOCK_MONOTONIC, &deadline) == ETIMEDOUT)
+            break;
+    pthread_mutex_unlock(&seen_mu);
 }
 
 int messages_subscribe(struct dispatcher *d, nx_app *app)
 {
-    return dispatcher_subscribe(d, "messages.service", "", on_event, app);
+    int rc = dispatcher_subscribe(d, "messages.service", "", on_event, app);
+    if (rc == 0) {
+        pthread_mutex_lock(&seen_mu);
+        seen_subscribed = true;
+        pthread_mutex_unlock(&seen_mu);
+    }
+    return rc;
 }

@@ -20,6 +20,7 @@
 #include "base/str.h"
 #include "base/vec.h"
 #include "modules/people/people.h"
+#include "notify/outbox.h"
 #include "report/xlsx_write.h"
 #include "store/page.h"
 #include "secure/audit.h"
@@ -328,6 +329,16 @@ typedef struct rcp {
     char birth[11], status[20], stop_date[11], start[8];
 } rcp;
 
+/* The event of a change (an allowance stopped, a tier changed) of recipient x, recorded as change
+ * (an allowance_changes row: the message service reads its note). */
+static int allowance_emit(store_tx *tx, const char *kind, const rcp *x, int64_t change, nx_err *e)
+{
+    return outbox_emit_new(tx, kind, x->community, "allowance_change", change,
+                           json_pack("{s:I, s:I}", "allowance_id", (json_int_t)x->id, "resident_id",
+                                     (json_int_t)x->resident),
+                           e);
+}
+
 int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
                              int *stopped, nx_err *e)
 {
@@ -376,6 +387,7 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
     snprintf(month, sizeof month, "%04d-%02d", today.y, today.m);
     for (size_t i = 0; i < nl && rc == 0; i++) {
         rcp *x = &list[i];
+        int64_t change = 0;
         nx_date birth;
         int sy, sm;
         if (date_parse(x->birth, &birth) != 0 || services_month_parse(x->start, &sy, &sm) != 0)
@@ -404,11 +416,10 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
             const char *reason = strcmp(x->status, "deceased") == 0 ? "deceased" : "moved_out";
             store_param u[] = {P_INT(x->id), P_TEXT(reason), P_TEXT(sd), P_TEXT(month), P_INT(months), P_INT(amount),
                                P_INT(now_ms)};
-            char note[200], title[300], yuan_s[32];
+            char note[200], yuan_s[32];
             yuan(amount, yuan_s, sizeof yuan_s);
             snprintf(note, sizeof note, "%s（%s），应追回 %d 个月共 %s 元", strcmp(reason, "deceased") == 0 ? "死亡" : "迁出", sd,
                      months, yuan_s);
-            snprintf(title, sizeof title, "高龄津贴停发：%s", note);
             store_param c[] = {P_INT(x->id), P_INT(x->community), P_INT(now_ms), P_INT(x->tier_age), P_TEXT(sd),
                                P_TEXT(note)};
             if ((rc = store_exec(
@@ -417,13 +428,12 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
                      "paid_through = $4, recover_months = $5, recover_amount = $6, updated_at = $7 "
                      "WHERE id = $1",
                      u, 7, NULL, e)) ||
-                (rc = store_exec(
+                (rc = store_one_int(
                      tx,
                      "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, "
-                     "effective_month, note) VALUES ($1, $2, $3, 'stop', $4, substr($5, 1, 7), $6)",
-                     c, 6, NULL, e)) ||
-                (rc = services_notify(tx, x->community, 0, "staff", "services.allowance_stopped", title, "",
-                                      NULL, e)))
+                     "effective_month, note) VALUES ($1, $2, $3, 'stop', $4, substr($5, 1, 7), $6) RETURNING id",
+                     c, 6, &change, e)) ||
+                (rc = allowance_emit(tx, SERVICES_EV_ALLOWANCE_STOPPED, x, change, e)))
                 break;
             (*stopped)++;
             continue;
@@ -434,11 +444,10 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
         if (k < 0 || (t[k].min_age == x->tier_age && t[k].monthly_amount == x->amount))
             continue;
         store_param u[] = {P_INT(x->id), P_INT(t[k].min_age), P_INT(t[k].monthly_amount), P_INT(now_ms)};
-        char note[200], title[300], yuan_s[32], lb[40];
+        char note[200], yuan_s[32], lb[40];
         yuan(t[k].monthly_amount, yuan_s, sizeof yuan_s);
         snprintf(note, sizeof note, "年满 %d 周岁，自 %04d年%02d月起按%s发放，每月 %s 元", t[k].min_age, today.y, today.m,
                  tier_label(t[k].min_age, t, n, lb, sizeof lb), yuan_s);
-        snprintf(title, sizeof title, "您的高龄津贴已调整：%s", note);
         store_param c[] = {P_INT(x->id), P_INT(x->community), P_INT(now_ms), P_INT(x->tier_age), P_INT(t[k].min_age),
                            P_INT(t[k].monthly_amount), P_TEXT(month), P_TEXT(note)};
         if ((rc = store_exec(
@@ -446,13 +455,12 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
                  "UPDATE allowance_recipients SET tier_age = $2, monthly_amount = $3, updated_at = $4 "
                  "WHERE id = $1",
                  u, 4, NULL, e)) ||
-            (rc = store_exec(
+            (rc = store_one_int(
                  tx,
                  "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, to_age, "
-                 "amount, effective_month, note) VALUES ($1, $2, $3, 'tier', $4, $5, $6, $7, $8)",
-                 c, 8, NULL, e)) ||
-            (rc = services_notify(tx, x->community, x->resident, NULL, "services.allowance_tier",
-                                  title, "", NULL, e)))
+                 "amount, effective_month, note) VALUES ($1, $2, $3, 'tier', $4, $5, $6, $7, $8) RETURNING id",
+                 c, 8, &change, e)) ||
+            (rc = allowance_emit(tx, SERVICES_EV_ALLOWANCE_TIER_CHANGED, x, change, e)))
             break;
         (*changes)++;
     }

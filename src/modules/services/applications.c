@@ -386,14 +386,11 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
         (rc = services_timeline(tx, who, id, a.community_id, resubmit ? "resubmitted" : "submitted", a.status,
                                 "in_review", step_code, NULL, e)))
         goto fail;
-    char title[200], link[64];
-    snprintf(title, sizeof title, "您的“%s”申请已提交，等待%s", it.name, services_step_str(&it, 0, "name"));
-    snprintf(link, sizeof link, "/services/applications/%lld", (long long)id);
-    if ((rc = services_notify(tx, a.community_id, a.resident_id, NULL, "services.submitted", title, a.serial,
-                              link, e)) ||
-        (rc = audit_write(tx, who, resubmit ? "resubmit" : "submit", "service_application", id,
+    a.step = 0;
+    str_copy(a.step_role, role ? role : "", sizeof a.step_role);
+    if ((rc = audit_write(tx, who, resubmit ? "resubmit" : "submit", "service_application", id,
                           a.community_id, NULL, e)) ||
-        (rc = services_emit(tx, SERVICES_EV_APPLICATION_SUBMITTED, a.community_id, id, a.resident_id, "in_review", e)))
+        (rc = services_emit(tx, SERVICES_EV_APPLICATION_SUBMITTED, &a, &it, "in_review", NULL, e)))
         goto fail;
     services_app_row_cleanup(&a);
     services_item_cleanup(&it);
@@ -433,7 +430,7 @@ int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, cons
         (rc = services_timeline(tx, who, id, a.community_id, "withdrawn", a.status, "withdrawn", NULL, note,
                                 e)) ||
         (rc = audit_write(tx, who, "withdraw", "service_application", id, a.community_id, NULL, e)) ||
-        (rc = services_emit(tx, SERVICES_EV_APPLICATION_WITHDRAWN, a.community_id, id, a.resident_id, "withdrawn", e)))
+        (rc = services_emit(tx, SERVICES_EV_APPLICATION_WITHDRAWN, &a, NULL, "withdrawn", NULL, e)))
         goto fail;
     services_app_row_cleanup(&a);
     return store_commit(tx, e);

@@ -66,6 +66,7 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
     services_app_row a = {0};
     services_item it = {0};
     services_person person;
+    json_t *more = NULL; /* what the event says beyond the step it was at */
     if ((rc = services_app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
         goto fail;
     if (strcmp(a.status, "in_review") != 0) {
@@ -81,8 +82,6 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
     }
     int64_t now = clock_now_ms();
     int nsteps = services_item_nsteps(&it);
-    char title[300], link[64];
-    snprintf(link, sizeof link, "/services/applications/%lld", (long long)id);
     const char *to = NULL, *kind = NULL;
     if (approve && a.step + 1 < nsteps) {
         int next = a.step + 1;
@@ -98,8 +97,8 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
                  "escalated_at = NULL, version = version + 1, updated_at = $6 WHERE id = $1",
                  p, 6, "step_approved", "in_review", note, e)))
             goto fail;
-        snprintf(title, sizeof title, "您的“%s”申请已通过%s，转入%s", it.name, step_name,
-                 services_step_str(&it, next, "name"));
+        const char *next_name = services_step_str(&it, next, "name");
+        more = json_pack("{s:s}", "next_step", next_name ? next_name : "");
         to = "in_review";
         kind = SERVICES_EV_APPLICATION_STEP_APPROVED;
     } else if (approve) {
@@ -126,8 +125,7 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
                                  tp, 3, NULL, e)))
                 goto fail;
         }
-        snprintf(title, sizeof title, "您的“%s”申请已办结（审核通过）%s", it.name,
-                 it.document ? "，可下载证明文书" : "");
+        more = json_pack("{s:i}", "document", it.document ? 1 : 0);
         to = "approved";
         kind = SERVICES_EV_APPLICATION_APPROVED;
     } else if (ret) {
@@ -138,7 +136,6 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
                  "version = version + 1, updated_at = $3 WHERE id = $1",
                  p, 3, "returned", "returned", note, e)))
             goto fail;
-        snprintf(title, sizeof title, "您的“%s”申请需要补正，请按要求修改后重新提交", it.name);
         to = "returned";
         kind = SERVICES_EV_APPLICATION_RETURNED;
     } else {
@@ -148,20 +145,21 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
                          "decided_at = $3, version = version + 1, updated_at = $3 WHERE id = $1",
                          p, 3, "rejected", "rejected", note, e)))
             goto fail;
-        snprintf(title, sizeof title, "您的“%s”申请未予受理", it.name);
         to = "rejected";
         kind = SERVICES_EV_APPLICATION_REJECTED;
     }
     if ((rc = audit_write_new(tx, who, "review", "service_application", id, a.community_id,
-                              json_pack("{s:s, s:s}", "action", action, "step", a.step_code), e)) ||
-        (rc = services_notify(tx, a.community_id, a.resident_id, NULL, "services.review", title,
-                              ret || reject ? note : a.serial, link, e)) ||
-        (rc = services_emit(tx, kind, a.community_id, id, a.resident_id, to, e)))
+                              json_pack("{s:s, s:s}", "action", action, "step", a.step_code), e)))
+        goto fail;
+    rc = services_emit(tx, kind, &a, &it, to, more, e);
+    more = NULL; /* stolen */
+    if (rc)
         goto fail;
     services_item_cleanup(&it);
     services_app_row_cleanup(&a);
     return store_commit(tx, e);
 fail:
+    json_decref(more);
     services_item_cleanup(&it);
     services_app_row_cleanup(&a);
     store_rollback(tx);
@@ -175,7 +173,8 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
     /* A batch of ESCALATE_BATCH per run, oldest first: the rest are escalated by the next runs (each
      * run marks the ones it handled), so none is skipped, and one run's transaction stays short. */
     sqlq q;
-    sqlq_init(&q, "SELECT a.id, a.community_id, a.resident_id, a.step_role, a.step_code, a.serial, i.name "
+    sqlq_init(&q, "SELECT a.id, a.community_id, a.resident_id, a.step_role, a.step_code, a.serial, i.name, a.step, "
+                  "i.steps "
                   "FROM service_applications a JOIN service_items i ON i.id = a.item_id "
                   "WHERE a.status = 'in_review' AND a.escalated_at IS NULL");
     sqlq_add(&q, " AND a.due_at < $%d", P_INT(now));
@@ -188,7 +187,7 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
         return rc;
     typedef struct esc {
         int64_t id, community, resident;
-        char role[16], step[48], serial[40], item[128];
+        char role[16], step[48], serial[40], item[128], step_name[64];
     } esc;
     vec found;
     vec_init(&found, sizeof(esc), 500);
@@ -201,6 +200,10 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
         str_copy(x.step, store_text(r, 4), sizeof x.step);
         str_copy(x.serial, store_text(r, 5), sizeof x.serial);
         str_copy(x.item, store_text(r, 6), sizeof x.item);
+        json_t *steps = json_loads(store_text(r, 8), 0, NULL); /* the name of the step overdue */
+        const char *sn = json_string_value(json_object_get(json_array_get(steps, (size_t)store_int(r, 7)), "name"));
+        str_copy(x.step_name, sn ? sn : x.step, sizeof x.step_name);
+        json_decref(steps);
         if (vec_push(&found, &x))
             break;
     }
@@ -213,9 +216,9 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
     for (size_t i = 0; i < nlist && rc == 0; i++) {
         esc *x = &list[i];
         store_param u[] = {P_INT(x->id), P_INT(now)};
-        char title[300], link[64];
-        snprintf(title, sizeof title, "申请 %s（%s）已超过办理时限，请督办", x->serial, x->item);
-        snprintf(link, sizeof link, "/services/applications/%lld", (long long)x->id);
+        services_app_row a = {.id = x->id, .community_id = x->community, .resident_id = x->resident};
+        str_copy(a.serial, x->serial, sizeof a.serial);
+        str_copy(a.step_role, x->role, sizeof a.step_role);
         const char *to_role = strcmp(x->role, "community") == 0 ? "street" : "admin";
         if ((rc = store_exec(tx, "UPDATE service_applications SET escalated_at = $2 WHERE id = $1", u, 2,
                              NULL, e)) ||
@@ -223,9 +226,8 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
                  tx, who, x->id, x->community, "escalated", "in_review", "in_review", x->step,
                  strcmp(to_role, "street") == 0 ? "超时，已提醒街道督办" : "超时，已提醒系统管理员督办",
                  e)) ||
-            (rc = services_notify(tx, x->community, 0, to_role, "services.overdue", title, x->step, link,
-                                  e)) ||
-            (rc = services_emit(tx, SERVICES_EV_APPLICATION_OVERDUE, x->community, x->id, x->resident, "in_review", e)))
+            (rc = services_emit(tx, SERVICES_EV_APPLICATION_OVERDUE, &a, NULL, "in_review",
+                                json_pack("{s:s, s:s}", "title", x->item, "step_name", x->step_name), e)))
             break;
         (*count)++;
     }

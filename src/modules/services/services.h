@@ -28,8 +28,12 @@
 #include "modules/app.h"
 #include "notify/dispatcher.h"
 
-/* Event kinds (outbox): payload {"application_id", "resident_id", "status"}, subject
- * "application:<id>". */
+/* Event kinds (outbox) of an application, subject "application:<id>", payload {"application_id",
+ * "resident_id", "status" (after the change), "serial" (FW…), "title" (the item's name), "step_name",
+ * "step_role" ("community" or "street": the step submitted to, decided at or overdue)}; step_approved
+ * adds "next_step" (the next step's name), approved "document" (1 when a certificate was issued).
+ * The message service's default rules (migration 030) turn them into the applicant's messages and,
+ * for an overdue one, the next in the review chain's. */
 #define SERVICES_EV_APPLICATION_PREFIX "services.application." /* every application event */
 #define SERVICES_EV_APPLICATION_SUBMITTED "services.application.submitted"
 #define SERVICES_EV_APPLICATION_WITHDRAWN "services.application.withdrawn"
@@ -38,6 +42,11 @@
 #define SERVICES_EV_APPLICATION_RETURNED "services.application.returned"
 #define SERVICES_EV_APPLICATION_REJECTED "services.application.rejected"
 #define SERVICES_EV_APPLICATION_OVERDUE "services.application.overdue"
+/* An old-age allowance stopped (the recipient died or moved out) and its tier changed (a birthday):
+ * subject "allowance_change:<id>" (the allowance_changes row, whose note says what and how much),
+ * payload {"allowance_id", "resident_id"}. */
+#define SERVICES_EV_ALLOWANCE_STOPPED      "services.allowance.stopped"
+#define SERVICES_EV_ALLOWANCE_TIER_CHANGED "services.allowance.tier_changed"
 
 /* ---- the catalogue ---- */
 
@@ -186,14 +195,6 @@ void services_document_code(const nx_keys *k, int64_t doc_id, const char *serial
  * "issued_on" (the day in Chinese, Shanghai), "status", "revoked"} for a genuine document; NX_ENOTFOUND (with a Chinese message) for a forged,
  * altered or unknown code. Reveals no personal data beyond a masked name. */
 int services_verify(nx_app *app, const char *code, json_t **out, nx_err *e);
-
-/* ---- notifications (in-app) ---- */
-
-/* The caller's notifications, newest first: to their resident (residents, family) or to their role
- * in their scope (reviewers). {"items", "next_cursor", "unread"}. */
-int services_notifications(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out,
-                           nx_err *e);
-int services_notification_read(nx_app *app, const nx_principal *who, int64_t id, nx_err *e);
 
 /* ---- wiring ---- */
 

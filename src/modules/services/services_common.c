@@ -1,10 +1,11 @@
 /* services_common.c — the helpers every file of the services module shares (services_internal.h):
- * the time line row, in-app notifications, named counters, the outbox event, the status labels, the
+ * the time line row, named counters, the outbox event (what the message service turns into the inbox
+ * messages of the applicant and of the reviewers), the status labels, the
  * facts about a resident that the rules and documents read, one application loaded in the caller's
  * scope (the applicant's form decrypted), and the local calendar date of a time.
  *
  * Each writing helper runs inside the caller's write transaction and fails with it: a change to an
- * application, its time line row, its notification and its event are committed together or not at
+ * application, its time line row and its event are committed together or not at
  * all. The resident's ID number is decrypted only to be masked (never returned or logged) and the
  * plain text is wiped before it is freed. */
 #include "modules/services/services_internal.h"
@@ -54,18 +55,6 @@ int services_timeline(store_tx *tx, const nx_principal *who, int64_t app_id, int
         p, 10, NULL, e);
 }
 
-int services_notify(store_tx *tx, int64_t community, int64_t resident, const char *role, const char *kind,
-                    const char *title, const char *body, const char *link, nx_err *e)
-{
-    store_param p[] = {P_ID(community), P_ID(resident),           P_TEXT(role), P_TEXT(kind),
-                       P_TEXT(title),   P_TEXT(body ? body : ""), P_TEXT(link), P_INT(clock_now_ms())};
-    return store_exec(
-        tx,
-        "INSERT INTO notifications (community_id, resident_id, target_role, kind, title, body, link, "
-        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        p, 8, NULL, e);
-}
-
 int services_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *e)
 {
     store_param p[] = {P_TEXT(name)};
@@ -76,13 +65,20 @@ int services_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *
         p, 1, out, e);
 }
 
-int services_emit(store_tx *tx, const char *kind, int64_t community, int64_t app_id, int64_t resident,
-                  const char *status, nx_err *e)
+int services_emit(store_tx *tx, const char *kind, const services_app_row *a, const services_item *it,
+                  const char *status, json_t *more, nx_err *e)
 {
-    return outbox_emit_new(tx, kind, community, "application", app_id,
-                           json_pack("{s:I, s:I, s:s}", "application_id", (json_int_t)app_id, "resident_id",
-                                     (json_int_t)resident, "status", status ? status : ""),
-                           e);
+    const char *step_name = it ? services_step_str(it, a->step, "name") : NULL;
+    json_t *p = json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "application_id", (json_int_t)a->id, "resident_id",
+                          (json_int_t)a->resident_id, "status", status ? status : "", "serial", a->serial, "title",
+                          it ? it->name : "", "step_name", step_name ? step_name : "", "step_role",
+                          a->step_role);
+    if (p && more && json_object_update(p, more) != 0) {
+        json_decref(p);
+        p = NULL;
+    }
+    json_decref(more);
+    return outbox_emit_new(tx, kind, a->community_id, "application", a->id, p, e);
 }
 
 int services_person_load(nx_app *app, store_tx *tx, int64_t resident_id, services_person *p, nx_err *e)

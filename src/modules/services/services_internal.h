@@ -67,14 +67,14 @@ int services_eligibility(store_tx *tx, const services_item *it, const services_p
 int services_timeline(store_tx *tx, const nx_principal *who, int64_t app_id, int64_t community,
                       const char *action, const char *from, const char *to, const char *step,
                       const char *note, nx_err *e);
-/* In-app notification to a resident (resident_id) or to a role in a community (role, resident 0). */
-int services_notify(store_tx *tx, int64_t community, int64_t resident, const char *role, const char *kind,
-                    const char *title, const char *body, const char *link, nx_err *e);
 /* Next value of a named counter (1, 2, …). */
 int services_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *e);
-/* Emit kind (SERVICES_EV_APPLICATION_*) with {"application_id", "resident_id", "status"}. */
-int services_emit(store_tx *tx, const char *kind, int64_t community, int64_t app_id, int64_t resident,
-                  const char *status, nx_err *e);
+/* Emit kind (SERVICES_EV_APPLICATION_*) about application a (of item it) with {"application_id",
+ * "resident_id", "status", "serial", "title" (the item's name), "step_name", "step_role"} (the step
+ * a is at: the step submitted to, decided or overdue) and the members of more (stolen, NULL for none;
+ * services.h lists them). The message service reads its templates' values from these. */
+int services_emit(store_tx *tx, const char *kind, const services_app_row *a, const services_item *it,
+                  const char *status, json_t *more, nx_err *e);
 /* Chinese label of a status ("in_review" → "审核中"). */
 const char *services_status_label(const char *status);
 /* Approve-time effects and certificates (documents.c / allowance.c). */

@@ -14,7 +14,7 @@ export default {
     dstatus: { queued: 'Queued', sent: 'Sent', delivered: 'Delivered', failed: 'Failed', read: 'Read', cancelled: 'Cancelled' },
     channels: { inapp: 'In-app', sms: 'SMS', voice: 'Voice call', wecom: 'WeCom' },
     rules: 'Message rules', placeholders: 'Placeholders', kind: 'Event', recipient: 'Recipient', template: 'Template', urgent: 'Urgent', enabled: 'On',
-    recipients: { resident: 'Resident', family: 'Family', assignee: 'Assignee', grid_worker: 'Grid worker', duty: 'Duty staff', escalation: 'Escalation' },
+    recipients: { resident: 'Resident', family: 'Family', assignee: 'Assignee', grid_worker: 'Grid worker', duty: 'Duty staff', escalation: 'Escalation', reviewers: 'Reviewers of the step', review_escalation: 'Next in the review chain' },
   },
   brief: {
     title: 'Policy briefings', tile: 'Briefings', create: 'New briefing', name: 'Subject', topic: 'Contents', speaker: 'Speaker', startsAt: 'Time', place: 'Place',

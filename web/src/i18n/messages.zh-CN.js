@@ -14,7 +14,7 @@ export default {
     dstatus: { queued: '排队中', sent: '已发送', delivered: '已送达', failed: '失败', read: '已读', cancelled: '已取消' },
     channels: { inapp: '站内', sms: '短信', voice: '语音电话', wecom: '企业微信' },
     rules: '消息规则', placeholders: '可用占位符', kind: '事件', recipient: '接收人', template: '模板', urgent: '紧急', enabled: '启用',
-    recipients: { resident: '当事居民', family: '家属', assignee: '承办人', grid_worker: '网格员', duty: '值班人员', escalation: '上报链' },
+    recipients: { resident: '当事居民', family: '家属', assignee: '承办人', grid_worker: '网格员', duty: '值班人员', escalation: '上报链', reviewers: '审核人（审核环节）', review_escalation: '审核上一级' },
   },
   brief: {
     title: '政策宣讲', tile: '政策宣讲', create: '发布宣讲', name: '宣讲题目', topic: '主要内容', speaker: '主讲人', startsAt: '时间', place: '地点',

@@ -135,8 +135,10 @@ export function ruleText(r, t, te) {
   return t(`svc.rules.${r.rule}`, { v })
 }
 
-/** The resident page for a notification's link (/services/applications/N → /m/services/N). */
+/** The resident page for a notification's link: a resident page (/m/…, what the message service
+ * gives residents) as it is; an older console link /services/applications/N → /m/services/N. */
 export function mobileLink(link) {
+  if (/^\/m(\/[\w\-/]*)?$/.test(link || '')) return link
   const m = /^\/services\/applications\/(\d+)$/.exec(link || '')
   return m ? { name: 'm-service-app', params: { id: m[1] } } : null
 }
