@@ -428,102 +428,93 @@ static int visible(store_tx *tx, const nx_principal *p, int kind, int64_t id, in
 
 /* ---- reading ---- */
 
+/* A list filter of one kind: a member of org_filter (an id, or a code checked against allowed)
+ * and the condition it adds when given. */
+typedef struct kind_filter {
+    int kind;
+    size_t off;                /* offsetof(org_filter, …) */
+    const char *cond;          /* " AND b.grid_id = $%d" */
+    const code_label *allowed; /* NULL: an int64_t id; else a const char * code from this list */
+    const char *field, *invalid;
+} kind_filter;
+
+#define ID_FILTER(kind, member, cond) {kind, offsetof(org_filter, member), cond, NULL, NULL, NULL}
+#define CODE_FILTER(kind, member, cond, allowed, invalid) \
+    {kind, offsetof(org_filter, member), cond, allowed, #member, invalid}
+
+static const kind_filter kind_filters[] = {
+    ID_FILTER(ORG_COMMUNITY, street_id, " AND c.street_id = $%d"),
+    ID_FILTER(ORG_GRID, community_id, " AND g.community_id = $%d"),
+    ID_FILTER(ORG_ESTATE, community_id, " AND e.community_id = $%d"),
+    CODE_FILTER(ORG_ESTATE, kind, " AND e.kind = $%d", estate_kinds, "小区类型无效"),
+    ID_FILTER(ORG_BUILDING, community_id, " AND b.community_id = $%d"),
+    ID_FILTER(ORG_BUILDING, grid_id, " AND b.grid_id = $%d"),
+    ID_FILTER(ORG_BUILDING, estate_id, " AND b.estate_id = $%d"),
+    ID_FILTER(ORG_ROOM, building_id, " AND ro.building_id = $%d"),
+    ID_FILTER(ORG_SHOP, community_id, " AND s.community_id = $%d"),
+    ID_FILTER(ORG_SHOP, grid_id, " AND s.grid_id = $%d"),
+    CODE_FILTER(ORG_SHOP, kind, " AND s.kind = $%d", shop_kinds, "商铺类型无效"),
+    CODE_FILTER(ORG_SHOP, status, " AND s.status = $%d", shop_statuses, "商铺状态无效"),
+    CODE_FILTER(ORG_TAG, category, " AND t.category = $%d", tag_categories, "标签类别无效"),
+};
+
+/* What the search word q matches, per kind: a LIKE on like_col, or also (same parameter) on
+ * also_col, or an exact match on eq_col (a shop's phone tail). */
+static const struct {
+    const char *like_col, *also_col, *eq_col;
+} searches[ORG_KIND_COUNT] = {
+    [ORG_STREET] = {"s.name", NULL, NULL},        [ORG_COMMUNITY] = {"c.name", NULL, NULL},
+    [ORG_GRID] = {"g.name", NULL, NULL},          [ORG_ESTATE] = {"e.name", "e.name_pinyin", NULL},
+    [ORG_BUILDING] = {"b.name", NULL, NULL},      [ORG_ROOM] = {"ro.number", NULL, NULL},
+    [ORG_SHOP] = {"s.name", NULL, "s.phone_tail"}, [ORG_TAG] = {"t.name", "t.code", NULL},
+};
+
 static int filters(sqlq *q, int kind, const org_filter *f, nx_err *e)
 {
-    int a, b;
     if (f->q && *f->q) {
         if (!str_utf8_valid(f->q, strlen(f->q)) || str_utf8_len(f->q) > Q_MAX_CHARS)
             return nx_fail(e, NX_EINVAL, "q", "搜索词不能超过 %d 个字", Q_MAX_CHARS);
     }
-    bool has_q = f->q && *f->q;
-    switch (kind) {
-    case ORG_STREET:
-        if (has_q)
-            sqlq_like(q, " AND s.name LIKE $%d ESCAPE '!'", f->q, true);
-        break;
-    case ORG_COMMUNITY:
-        if (f->street_id)
-            sqlq_sql(q, " AND c.street_id = $%d", sqlq_param(q, P_INT(f->street_id)));
-        if (has_q)
-            sqlq_like(q, " AND c.name LIKE $%d ESCAPE '!'", f->q, true);
-        break;
-    case ORG_GRID:
-        if (f->community_id)
-            sqlq_sql(q, " AND g.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
-        if (has_q)
-            sqlq_like(q, " AND g.name LIKE $%d ESCAPE '!'", f->q, true);
-        break;
-    case ORG_ESTATE:
-        if (f->community_id)
-            sqlq_sql(q, " AND e.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
-        if (f->grid_id) {
-            a = sqlq_param(q, P_INT(f->grid_id));
-            b = sqlq_param(q, P_INT(f->grid_id));
-            sqlq_sql(q,
-                      " AND (e.grid_id = $%d OR EXISTS (SELECT 1 FROM buildings b3 WHERE b3.estate_id = e.id "
-                      "AND b3.grid_id = $%d))",
-                      a, b);
+    for (size_t i = 0; i < sizeof kind_filters / sizeof kind_filters[0]; i++) {
+        const kind_filter *kf = &kind_filters[i];
+        const void *at = (const char *)f + kf->off;
+        if (kf->kind != kind)
+            continue;
+        if (kf->allowed == NULL) {
+            int64_t id = *(const int64_t *)at;
+            if (id)
+                sqlq_add(q, kf->cond, P_INT(id));
+            continue;
         }
-        if (f->kind && *f->kind) {
-            if (!label_of(estate_kinds, f->kind))
-                return nx_fail(e, NX_EINVAL, "kind", "小区类型无效");
-            sqlq_sql(q, " AND e.kind = $%d", sqlq_param(q, P_TEXT(f->kind)));
+        const char *code = *(const char *const *)at;
+        if (code && *code) {
+            if (!label_of(kf->allowed, code))
+                return nx_fail(e, NX_EINVAL, kf->field, "%s", kf->invalid);
+            sqlq_add(q, kf->cond, P_TEXT(code));
         }
-        if (has_q) {
-            a = sqlq_like(q, " AND (e.name LIKE $%d ESCAPE '!'", f->q, true);
-            sqlq_sql(q, " OR e.name_pinyin LIKE $%d ESCAPE '!')", a);
-        }
-        break;
-    case ORG_BUILDING:
-        if (f->community_id)
-            sqlq_sql(q, " AND b.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
-        if (f->grid_id)
-            sqlq_sql(q, " AND b.grid_id = $%d", sqlq_param(q, P_INT(f->grid_id)));
-        if (f->estate_id)
-            sqlq_sql(q, " AND b.estate_id = $%d", sqlq_param(q, P_INT(f->estate_id)));
-        if (has_q)
-            sqlq_like(q, " AND b.name LIKE $%d ESCAPE '!'", f->q, true);
-        break;
-    case ORG_ROOM:
-        if (f->building_id)
-            sqlq_sql(q, " AND ro.building_id = $%d", sqlq_param(q, P_INT(f->building_id)));
-        if (has_q)
-            sqlq_like(q, " AND ro.number LIKE $%d ESCAPE '!'", f->q, true);
-        break;
-    case ORG_SHOP:
-        if (f->community_id)
-            sqlq_sql(q, " AND s.community_id = $%d", sqlq_param(q, P_INT(f->community_id)));
-        if (f->grid_id)
-            sqlq_sql(q, " AND s.grid_id = $%d", sqlq_param(q, P_INT(f->grid_id)));
-        if (f->kind && *f->kind) {
-            if (!label_of(shop_kinds, f->kind))
-                return nx_fail(e, NX_EINVAL, "kind", "商铺类型无效");
-            sqlq_sql(q, " AND s.kind = $%d", sqlq_param(q, P_TEXT(f->kind)));
-        }
-        if (f->status && *f->status) {
-            if (!label_of(shop_statuses, f->status))
-                return nx_fail(e, NX_EINVAL, "status", "商铺状态无效");
-            sqlq_sql(q, " AND s.status = $%d", sqlq_param(q, P_TEXT(f->status)));
-        }
-        if (has_q) {
-            a = sqlq_like(q, " AND (s.name LIKE $%d ESCAPE '!'", f->q, true);
-            sqlq_sql(q, " OR s.phone_tail = $%d)", sqlq_param(q, P_TEXT(f->q)));
-        }
-        break;
-    case ORG_TAG:
-        if (f->category && *f->category) {
-            if (!label_of(tag_categories, f->category))
-                return nx_fail(e, NX_EINVAL, "category", "标签类别无效");
-            sqlq_sql(q, " AND t.category = $%d", sqlq_param(q, P_TEXT(f->category)));
-        }
-        if (has_q) {
-            a = sqlq_like(q, " AND (t.name LIKE $%d ESCAPE '!'", f->q, true);
-            sqlq_sql(q, " OR t.code LIKE $%d ESCAPE '!')", a);
-        }
-        break;
-    default:
-        break;
     }
+    if (kind == ORG_ESTATE && f->grid_id) {
+        int a = sqlq_param(q, P_INT(f->grid_id));
+        int b = sqlq_param(q, P_INT(f->grid_id));
+        sqlq_sql(q,
+                  " AND (e.grid_id = $%d OR EXISTS (SELECT 1 FROM buildings b3 WHERE b3.estate_id = e.id "
+                  "AND b3.grid_id = $%d))",
+                  a, b);
+    }
+    if (!(f->q && *f->q) || kdef(kind) == NULL)
+        return 0;
+    char cond[96];
+    if (searches[kind].also_col == NULL && searches[kind].eq_col == NULL) {
+        snprintf(cond, sizeof cond, " AND %s LIKE $%%d ESCAPE '!'", searches[kind].like_col);
+        sqlq_like(q, cond, f->q, true);
+        return 0;
+    }
+    snprintf(cond, sizeof cond, " AND (%s LIKE $%%d ESCAPE '!'", searches[kind].like_col);
+    int a = sqlq_like(q, cond, f->q, true);
+    if (searches[kind].also_col)
+        sqlq_sql(q, " OR %s LIKE $%d ESCAPE '!')", searches[kind].also_col, a);
+    else
+        sqlq_sql(q, " OR %s = $%d)", searches[kind].eq_col, sqlq_param(q, P_TEXT(f->q)));
     return 0;
 }
 
@@ -931,6 +922,39 @@ static int wb_fields(wb *w, nx_app *app, int kind, const org_input *in, bool upd
     return 0;
 }
 
+/* Start a create (update false) or an update of kind by p: w's empty buffers, then p's right to
+ * write kind and the input's validity, then a write transaction in *tx (NULL unless it began).
+ * wb_cleanup frees w in every case. */
+static int wb_begin(wb *w, nx_app *app, const nx_principal *p, int kind, const org_input *in, bool update,
+                    store_tx **tx, nx_err *e)
+{
+    *w = (wb){.n = 0};
+    strbuf_init(&w->cols, 2048);
+    strbuf_init(&w->vals, update ? 16 : 1024);
+    w->names = json_array();
+    *tx = NULL;
+    int rc;
+    if ((rc = org_can_write(p, kind, e)) || (rc = validate(kind, in, update, e)))
+        return rc;
+    return store_begin(app->db, STORE_WRITE, tx, e);
+}
+
+/* End a write of row id of kind k: the audit row naming w's fields, the commit (which takes *tx,
+ * left NULL), and a log line "org.<action>". */
+static int wb_finish(wb *w, store_tx **tx, const nx_principal *p, const char *action, const kind_def *k,
+                     int64_t id, int64_t community, nx_err *e)
+{
+    int rc = audit_write_new(*tx, p, action, k->name, id, community, json_pack("{s:O}", "fields", w->names), e);
+    if (rc)
+        return rc;
+    rc = store_commit(*tx, e);
+    *tx = NULL;
+    if (rc == 0)
+        nx_log(LOG_INFO, "org.%s kind=%s id=%lld user=%lld", action, k->name, (long long)id,
+               (long long)p->user_id);
+    return rc;
+}
+
 static void wb_cleanup(wb *w)
 {
     strbuf_cleanup(&w->cols);
@@ -954,6 +978,20 @@ static int conflict(int kind, nx_err *e)
     }
 }
 
+static int street_exists(store_tx *tx, int64_t street, nx_err *e)
+{
+    int64_t x;
+    store_param a[] = {P_INT(street)};
+    int rc = store_one_int(tx, "SELECT id FROM streets WHERE id = $1", a, 1, &x, e);
+    return rc == NX_ENOTFOUND ? nx_fail(e, NX_EINVAL, "street_id", "街道不存在") : rc;
+}
+
+/* The grid an input names: 0 when it names none or clears it. */
+static int64_t input_grid(const org_input *in)
+{
+    return (in->set & ORG_F_GRID_ID) && !(in->nulls & ORG_F_GRID_ID) ? in->grid_id : 0;
+}
+
 static int tag_code_free(store_tx *tx, const char *code, nx_err *e)
 {
     int64_t x;
@@ -973,38 +1011,28 @@ int org_create(nx_app *app, const nx_principal *p, int kind, const org_input *in
     const kind_def *k = kdef(kind);
     int rc;
     *id = 0;
-    if ((rc = org_can_write(p, kind, e)) || (rc = validate(kind, in, false, e)))
-        return rc;
-    wb w = {.n = 0};
-    strbuf_init(&w.cols, 2048);
-    strbuf_init(&w.vals, 1024);
-    w.names = json_array();
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    wb w;
+    store_tx *tx;
+    if ((rc = wb_begin(&w, app, p, kind, in, false, &tx, e)))
         goto done;
 
     int64_t community = 0, grid = 0;
     switch (kind) {
-    case ORG_COMMUNITY: {
-        int64_t x;
-        store_param a[] = {P_INT(in->street_id)};
-        rc = store_one_int(tx, "SELECT id FROM streets WHERE id = $1", a, 1, &x, e);
-        if (rc == NX_ENOTFOUND)
-            rc = nx_fail(e, NX_EINVAL, "street_id", "街道不存在");
+    case ORG_COMMUNITY:
+        rc = street_exists(tx, in->street_id, e);
         break;
-    }
     case ORG_GRID:
         rc = pick_community(tx, p, in, &community, e);
         break;
     case ORG_ESTATE:
     case ORG_SHOP:
         if (!(rc = pick_community(tx, p, in, &community, e)) && !(rc = check_grid(tx, in, community, e)))
-            grid = (in->set & ORG_F_GRID_ID) && !(in->nulls & ORG_F_GRID_ID) ? in->grid_id : 0;
+            grid = input_grid(in);
         break;
     case ORG_BUILDING:
         if (!(rc = visible(tx, p, ORG_ESTATE, in->estate_id, &community, NULL, "estate_id", e)) &&
             !(rc = check_grid(tx, in, community, e)))
-            grid = (in->set & ORG_F_GRID_ID) && !(in->nulls & ORG_F_GRID_ID) ? in->grid_id : 0;
+            grid = input_grid(in);
         break;
     case ORG_ROOM:
         rc = visible(tx, p, ORG_BUILDING, in->building_id, &community, &grid, "building_id", e);
@@ -1050,13 +1078,7 @@ int org_create(nx_app *app, const nx_principal *p, int kind, const org_input *in
         rc = rc == NX_ECONFLICT ? conflict(kind, e) : nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "新建%s失败", k->label);
         goto done;
     }
-    if ((rc = audit_write_new(tx, p, "create", k->name, *id, kind == ORG_COMMUNITY ? *id : community,
-                              json_pack("{s:O}", "fields", w.names), e)))
-        goto done;
-    rc = store_commit(tx, e);
-    tx = NULL;
-    if (rc == 0)
-        nx_log(LOG_INFO, "org.create kind=%s id=%lld user=%lld", k->name, (long long)*id, (long long)p->user_id);
+    rc = wb_finish(&w, &tx, p, "create", k, *id, kind == ORG_COMMUNITY ? *id : community, e);
 done:
     store_rollback(tx);
     wb_cleanup(&w);
@@ -1069,14 +1091,9 @@ int org_update(nx_app *app, const nx_principal *p, int kind, int64_t id, const o
 {
     const kind_def *k = kdef(kind);
     int rc;
-    if ((rc = org_can_write(p, kind, e)) || (rc = validate(kind, in, true, e)))
-        return rc;
-    wb w = {.n = 0};
-    strbuf_init(&w.cols, 2048);
-    strbuf_init(&w.vals, 16);
-    w.names = json_array();
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    wb w;
+    store_tx *tx;
+    if ((rc = wb_begin(&w, app, p, kind, in, true, &tx, e)))
         goto done;
     int64_t community = 0, grid = 0;
     if ((rc = visible(tx, p, kind, id, &community, &grid, "", e)))
@@ -1094,13 +1111,8 @@ int org_update(nx_app *app, const nx_principal *p, int kind, int64_t id, const o
 
     switch (kind) {
     case ORG_COMMUNITY:
-        if (in->set & ORG_F_STREET_ID) {
-            int64_t x;
-            store_param a[] = {P_INT(in->street_id)};
-            rc = store_one_int(tx, "SELECT id FROM streets WHERE id = $1", a, 1, &x, e);
-            if (rc == NX_ENOTFOUND)
-                rc = nx_fail(e, NX_EINVAL, "street_id", "街道不存在");
-        }
+        if (in->set & ORG_F_STREET_ID)
+            rc = street_exists(tx, in->street_id, e);
         break;
     case ORG_BUILDING:
         if ((in->set & ORG_F_ESTATE_ID) &&
@@ -1113,8 +1125,7 @@ int org_update(nx_app *app, const nx_principal *p, int kind, int64_t id, const o
         if ((rc = check_grid(tx, in, community, e)))
             break;
         if (in->set & ORG_F_GRID_ID) {
-            int64_t ng = (in->nulls & ORG_F_GRID_ID) ? 0 : in->grid_id;
-            if (p->scope == SCOPE_GRID && !perm_covers(p, tx, community, ng))
+            if (p->scope == SCOPE_GRID && !perm_covers(p, tx, community, input_grid(in)))
                 rc = nx_fail(e, NX_EPERM, "grid_id", "无权把%s移出您的网格", k->label);
         }
         break;
@@ -1141,13 +1152,7 @@ int org_update(nx_app *app, const nx_principal *p, int kind, int64_t id, const o
             conflict(kind, e);
         goto done;
     }
-    if ((rc = audit_write_new(tx, p, "update", k->name, id, community, json_pack("{s:O}", "fields", w.names),
-                              e)))
-        goto done;
-    rc = store_commit(tx, e);
-    tx = NULL;
-    if (rc == 0)
-        nx_log(LOG_INFO, "org.update kind=%s id=%lld user=%lld", k->name, (long long)id, (long long)p->user_id);
+    rc = wb_finish(&w, &tx, p, "update", k, id, community, e);
 done:
     store_rollback(tx);
     wb_cleanup(&w);

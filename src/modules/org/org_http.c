@@ -148,49 +148,51 @@ static int do_get(http_req *r, nx_app *app, const app_route *t)
     return http_reply_json(r, 200, out);
 }
 
-static int do_create(http_req *r, nx_app *app, const app_route *t)
+/* Create (patch false: POST, 201 with a Location) or update (patch true: PATCH, 200) a row of the
+ * route's kind from the body, then answer the object as it now is. The path's {id} is the row to
+ * update, or the building a new room belongs to. */
+static int write_row(http_req *r, nx_app *app, const app_route *t, bool patch)
 {
     int kind = row_kind(t);
     nx_principal p = app_principal(r);
     nx_err *e = http_err(r);
     json_t *body, *out;
     org_input in;
-    int64_t parent = 0, id;
+    int64_t id = 0;
     int rc;
     if ((rc = org_can_write(&p, kind, e)))
         return rc;
-    if (kind == ORG_ROOM && (rc = http_param_id(r, "id", &parent)))
+    if ((patch || kind == ORG_ROOM) && (rc = http_param_id(r, "id", &id)))
         return rc;
-    if ((rc = http_json_body(r, &body)) || (rc = parse_input(body, kind, false, &in, e)))
+    if ((rc = http_json_body(r, &body)) || (rc = parse_input(body, kind, patch, &in, e)))
         return rc;
-    if (kind == ORG_ROOM) {
-        in.building_id = parent;
-        in.set |= ORG_F_BUILDING_ID;
+    if (patch) {
+        rc = org_update(app, &p, kind, id, &in, e);
+    } else {
+        if (kind == ORG_ROOM) {
+            in.building_id = id;
+            in.set |= ORG_F_BUILDING_ID;
+        }
+        rc = org_create(app, &p, kind, &in, &id, e);
     }
-    if ((rc = org_create(app, &p, kind, &in, &id, e)) || (rc = org_get(app, &p, kind, id, &out, e)))
+    if (rc || (rc = org_get(app, &p, kind, id, &out, e)))
         return rc;
+    if (patch)
+        return http_reply_json(r, 200, out);
     char loc[96];
     snprintf(loc, sizeof loc, "/api/v1/%s/%lld", paths[kind], (long long)id);
     http_add_header(r, "Location", loc);
     return http_reply_json(r, 201, out);
 }
 
+static int do_create(http_req *r, nx_app *app, const app_route *t)
+{
+    return write_row(r, app, t, false);
+}
+
 static int do_update(http_req *r, nx_app *app, const app_route *t)
 {
-    int kind = row_kind(t);
-    nx_principal p = app_principal(r);
-    nx_err *e = http_err(r);
-    json_t *body, *out;
-    org_input in;
-    int64_t id;
-    int rc;
-    if ((rc = org_can_write(&p, kind, e)) || (rc = http_param_id(r, "id", &id)))
-        return rc;
-    if ((rc = http_json_body(r, &body)) || (rc = parse_input(body, kind, true, &in, e)))
-        return rc;
-    if ((rc = org_update(app, &p, kind, id, &in, e)) || (rc = org_get(app, &p, kind, id, &out, e)))
-        return rc;
-    return http_reply_json(r, 200, out);
+    return write_row(r, app, t, true);
 }
 
 /* The routes: four per kind, each row naming its kind (.arg) for the generic handler (.with). */
