@@ -337,6 +337,17 @@ fail:
     return rc;
 }
 
+/* Run sql, the UPDATE that moves an alert on from the states it names (n parameters p): NX_ECONFLICT
+ * naming "state" with raced when it moved no row (someone else moved the alert first). */
+static int alert_move(store_tx *tx, const char *sql, const store_param *p, int n, const char *raced, nx_err *e)
+{
+    int64_t changes = 0;
+    int rc = store_exec(tx, sql, p, n, &changes, e);
+    if (rc == 0 && changes != 1)
+        rc = nx_fail(e, NX_ECONFLICT, "state", "%s", raced);
+    return rc;
+}
+
 int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const char *note, int64_t now, nx_err *e)
 {
     if (!perm_has(who, RIGHT_ALERT_HANDLE))
@@ -346,17 +357,12 @@ int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const ch
     int rc = alert_begin(app, who, id, note, false, "报警已被接警或已处理", "", &tx, &s, e);
     if (rc)
         return rc;
-    int64_t changes = 0;
     store_param p[] = {P_INT(id), P_INT(who->user_id), P_INT(now), P_INT(now - s.opened_at)};
-    if ((rc = store_exec(tx,
+    if ((rc = alert_move(tx,
                          "UPDATE alerts SET state = 'acknowledged', acked_by = $2, acked_at = $3, ack_ms = $4, "
                          "next_escalation_at = NULL WHERE id = $1 AND state = 'open'",
-                         p, 4, &changes, e)))
+                         p, 4, "报警已被他人接警", e)))
         goto fail;
-    if (changes != 1) {
-        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被他人接警");
-        goto fail;
-    }
     devices_alert_ref ref = ref_of(id, &s);
     if ((rc = devices_alert_log(tx, id, now, "acknowledged", who->user_id, s.level, note, e)) ||
         (rc = audit_write(tx, who, "acknowledge", "alert", id, s.community, NULL, e)) ||
@@ -382,20 +388,15 @@ int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool
         return rc;
     const char *state = false_alarm ? "false_alarm" : "resolved";
     bool was_open = strcmp(s.state, "open") == 0;
-    int64_t changes = 0;
     store_param p[] = {P_INT(id),  P_INT(who->user_id), P_INT(now),         P_INT(now - s.opened_at),
                        P_TEXT(state), P_TEXT(note),     P_INT(needs_followup ? 1 : 0)};
-    if ((rc = store_exec(tx,
+    if ((rc = alert_move(tx,
                          "UPDATE alerts SET state = $5, resolved_by = $2, resolved_at = $3, resolve_ms = $4, note = $6, "
                          "needs_followup = $7, next_escalation_at = NULL, acked_by = COALESCE(acked_by, $2), "
                          "acked_at = COALESCE(acked_at, $3), ack_ms = COALESCE(ack_ms, $4) "
                          "WHERE id = $1 AND state IN ('open', 'acknowledged')",
-                         p, 7, &changes, e)))
+                         p, 7, "报警已被他人处理", e)))
         goto fail;
-    if (changes != 1) {
-        rc = nx_fail(e, NX_ECONFLICT, "state", "报警已被他人处理");
-        goto fail;
-    }
     devices_alert_ref ref = ref_of(id, &s);
     if ((was_open && (rc = devices_alert_log(tx, id, now, "acknowledged", who->user_id, s.level, NULL, e))) ||
         (rc = devices_alert_log(tx, id, now, state, who->user_id, s.level, note, e)) ||

@@ -310,40 +310,25 @@ int devices_command_list(nx_app *app, const nx_principal *who, int64_t device_id
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
-    limit = store_page_limit(limit > 0 ? limit : 50, devices_page_max(app));
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    if ((rc = devices_device_in_scope(tx, who, device_id, NULL, NULL, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    store_param p[] = {P_INT(device_id), P_INT(command_id), P_INT(limit)};
-    store_rows *r = NULL;
-    rc = store_query(tx,
-                     "SELECT " CMD_COLS " WHERE c.device_id = $1 AND ($2 = 0 OR c.id = $2) ORDER BY c.id DESC LIMIT $3",
-                     p, 3, &r, e);
-    json_t *items = json_array();
-    if (rc == 0) {
-        while (store_row(r))
-            json_array_append_new(items, cmd_row(r));
-        rc = store_rows_end(r, e);
-    }
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
+    sqlq q;
+    sqlq_init(&q, "SELECT " CMD_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND c.device_id = $%d", P_INT(device_id));
+    if (command_id)
+        sqlq_add(&q, " AND c.id = $%d", P_INT(command_id));
+    sqlq_sql(&q, " ORDER BY c.id DESC LIMIT %d", store_page_limit(limit > 0 ? limit : 50, devices_page_max(app)));
+    json_t *list;
+    int rc = devices_items_of(app, who, device_id, devices_device_seen, &q, &(store_page_spec){.row = cmd_row},
+                              &list, e);
+    if (rc || !command_id) {
+        if (rc == 0)
+            *out = list;
         return rc;
     }
-    if (command_id) {
-        json_t *one = json_incref(json_array_get(items, 0));
-        json_decref(items);
-        if (!one)
-            return nx_fail(e, NX_ENOTFOUND, "", "指令不存在");
-        *out = one;
-        return 0;
-    }
-    *out = json_pack("{s:o}", "items", items);
+    json_t *one = json_incref(json_array_get(json_object_get(list, "items"), 0));
+    json_decref(list);
+    if (!one)
+        return nx_fail(e, NX_ENOTFOUND, "", "指令不存在");
+    *out = one;
     return 0;
 }
 

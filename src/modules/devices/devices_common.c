@@ -12,6 +12,26 @@ int devices_page_max(const nx_app *app)
     return app->cfg && app->cfg->page_max > 0 ? (int)app->cfg->page_max : 200;
 }
 
+int devices_items_of(nx_app *app, const nx_principal *who, int64_t id, devices_scope_fn in_scope, sqlq *q,
+                     const store_page_spec *s, json_t **out, nx_err *e)
+{
+    store_tx *tx;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    if (rc)
+        return rc;
+    json_t *items = NULL;
+    if ((rc = in_scope(tx, who, id, e)) == 0 && (rc = store_items(tx, q, s, &items, e)) == 0 &&
+        (*out = json_pack("{s:o}", "items", items)) == NULL)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_rollback(tx);
+    return rc;
+}
+
+int devices_device_seen(store_tx *tx, const nx_principal *who, int64_t id, nx_err *e)
+{
+    return devices_device_in_scope(tx, who, id, NULL, NULL, e);
+}
+
 /* The resident's community and grid, in the caller's scope. */
 int devices_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
                            int64_t *grid, nx_err *e)

@@ -46,6 +46,17 @@ int devices_device_in_scope(store_tx *tx, const nx_principal *who, int64_t id, i
                             nx_err *e);
 
 /* Helpers (devices_common.c). */
+/* Whether object id (a device, a channel) is in who's scope: 0, NX_ENOTFOUND outside it, or the
+ * read's error. */
+typedef int (*devices_scope_fn)(store_tx *tx, const nx_principal *who, int64_t id, nx_err *e);
+/* A list below one object of the caller's scope (a device's commands or readings, a channel's
+ * deliveries): in one read transaction, in_scope for id first, then every row of q (which carries
+ * its own ORDER BY and LIMIT) through s's row function into *out as {"items": [...]} (a new
+ * reference). Errors as in_scope and store_items. */
+int devices_items_of(nx_app *app, const nx_principal *who, int64_t id, devices_scope_fn in_scope, sqlq *q,
+                     const store_page_spec *s, json_t **out, nx_err *e);
+/* devices_device_in_scope as a devices_scope_fn. */
+int devices_device_seen(store_tx *tx, const nx_principal *who, int64_t id, nx_err *e);
 /* The configured cap of a list page (nx_config.page_max; 200 without a configuration). */
 int devices_page_max(const nx_app *app);
 /* The resident's community and grid if the resident is in the caller's scope; NX_EINVAL (field

@@ -324,20 +324,49 @@ int devices_list(nx_app *app, const nx_principal *who, const devices_device_filt
     return store_page_read(app->db, &q, &s, out, e);
 }
 
+static json_t *steps_row(store_rows *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "day", store_json_text(r, 0));
+    json_object_set_new(o, "steps", store_json_int(r, 1));
+    return o;
+}
+
+static json_t *position_row(store_rows *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "at", store_json_time(r, 0));
+    json_object_set_new(o, "fix_at", store_json_time(r, 1));
+    json_object_set_new(o, "fix", json_boolean(store_int(r, 2) != 0));
+    set_coord(o, "lat", r, 3);
+    set_coord(o, "lon", r, 4);
+    json_object_set_new(o, "speed_kmh", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
+    json_object_set_new(o, "satellites", store_json_int(r, 6));
+    json_object_set_new(o, "cells", store_json_int(r, 7));
+    json_object_set_new(o, "wifi", store_json_int(r, 8));
+    json_object_set_new(o, "delayed", json_boolean(store_int(r, 9) != 0));
+    return o;
+}
+
+static json_t *reading_row(store_rows *r)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "at", store_json_time(r, 0));
+    json_object_set_new(o, "hr", store_json_int(r, 1));
+    json_object_set_new(o, "sys", store_json_int(r, 2));
+    json_object_set_new(o, "dia", store_json_int(r, 3));
+    json_object_set_new(o, "spo2", store_json_int(r, 4));
+    json_object_set_new(o, "temp", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
+    json_object_set_new(o, "sugar", store_isnull(r, 6) ? json_null() : json_real(store_int(r, 6) / 100.0));
+    return o;
+}
+
 int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const char *what, int64_t from_ms, int limit,
                       json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看设备");
     bool pos = strcmp(what, "positions") == 0, steps = strcmp(what, "steps") == 0;
-    store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    if ((rc = devices_device_in_scope(tx, who, id, NULL, NULL, e))) {
-        store_rollback(tx);
-        return rc;
-    }
     sqlq q;
     sqlq_init(&q, steps ? "SELECT day, steps FROM device_steps WHERE 1 = 1"
                   : pos ? "SELECT at, fix_at, fix, lat_e6, lon_e6, speed_e1, satellites, cells, wifi, delayed "
@@ -347,45 +376,6 @@ int devices_telemetry(nx_app *app, const nx_principal *who, int64_t id, const ch
     sqlq_add(&q, steps ? " AND updated_at >= $%d" : " AND at >= $%d", P_INT(from_ms));
     sqlq_sql(&q, steps ? " ORDER BY day DESC" : " ORDER BY at DESC, id DESC");
     sqlq_sql(&q, " LIMIT %d", store_page_limit(limit, devices_page_max(app)));
-    store_rows *r = NULL;
-    json_t *items = json_array();
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        while (store_row(r)) {
-            json_t *o = json_object();
-            if (steps) {
-                json_object_set_new(o, "day", store_json_text(r, 0));
-                json_object_set_new(o, "steps", store_json_int(r, 1));
-                json_array_append_new(items, o);
-                continue;
-            }
-            json_object_set_new(o, "at", store_json_time(r, 0));
-            if (pos) {
-                json_object_set_new(o, "fix_at", store_json_time(r, 1));
-                json_object_set_new(o, "fix", json_boolean(store_int(r, 2) != 0));
-                set_coord(o, "lat", r, 3);
-                set_coord(o, "lon", r, 4);
-                json_object_set_new(o, "speed_kmh", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
-                json_object_set_new(o, "satellites", store_json_int(r, 6));
-                json_object_set_new(o, "cells", store_json_int(r, 7));
-                json_object_set_new(o, "wifi", store_json_int(r, 8));
-                json_object_set_new(o, "delayed", json_boolean(store_int(r, 9) != 0));
-            } else {
-                json_object_set_new(o, "hr", store_json_int(r, 1));
-                json_object_set_new(o, "sys", store_json_int(r, 2));
-                json_object_set_new(o, "dia", store_json_int(r, 3));
-                json_object_set_new(o, "spo2", store_json_int(r, 4));
-                json_object_set_new(o, "temp", store_isnull(r, 5) ? json_null() : json_real(store_int(r, 5) / 10.0));
-                json_object_set_new(o, "sugar", store_isnull(r, 6) ? json_null() : json_real(store_int(r, 6) / 100.0));
-            }
-            json_array_append_new(items, o);
-        }
-        rc = store_rows_end(r, e);
-    }
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    *out = json_pack("{s:o}", "items", items);
-    return 0;
+    store_page_spec s = {.row = steps ? steps_row : pos ? position_row : reading_row};
+    return devices_items_of(app, who, id, devices_device_seen, &q, &s, out, e);
 }

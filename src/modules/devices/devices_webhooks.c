@@ -223,24 +223,7 @@ int devices_webhooks_list(nx_app *app, const nx_principal *who, int64_t communit
         sqlq_add(&q, " AND w.community_id = $%d", P_INT(community_id));
     perm_scope_q(who, "w.", NULL, &q);
     sqlq_sql(&q, " ORDER BY w.id");
-    store_tx *tx = NULL;
-    store_rows *r = NULL;
-    int rc;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) || (rc = sqlq_query(tx, &q, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    while (store_row(r))
-        json_array_append_new(items, channel_json(r));
-    rc = store_rows_end(r, e);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    *out = json_pack("{s:o}", "items", items);
-    return 0;
+    return store_items_read(app->db, &q, &(store_page_spec){.row = channel_json}, out, e);
 }
 
 /* Load one channel in scope (row of CHANNEL_COLS); NX_ENOTFOUND outside it. */
@@ -426,45 +409,24 @@ int devices_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_
     return store_commit(tx, e);
 }
 
+static int channel_seen(store_tx *tx, const nx_principal *who, int64_t id, nx_err *e)
+{
+    return load_channel(tx, who, id, NULL, NULL, NULL, e);
+}
+
 int devices_webhook_deliveries(nx_app *app, const nx_principal *who, int64_t id, int limit, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_DEVICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
-    store_tx *tx = NULL;
-    store_rows *r = NULL;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_param p[] = {P_INT(id), P_INT(store_page_limit(limit > 0 ? limit : 50, devices_page_max(app)))};
-    if ((rc = load_channel(tx, who, id, NULL, NULL, NULL, e)) ||
-        (rc = store_query(tx,
-                          "SELECT event_id, alert_id, state, attempts, http_status, error, created_at, updated_at "
-                          "FROM webhook_deliveries WHERE channel_id = $1 ORDER BY event_id DESC LIMIT $2",
-                          p, 2, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    json_t *items = json_array();
-    while (store_row(r)) {
-        json_t *o = json_object();
-        json_object_set_new(o, "event_id", store_json_int(r, 0));
-        json_object_set_new(o, "alert_id", store_json_int(r, 1));
-        json_object_set_new(o, "state", store_json_text(r, 2));
-        json_object_set_new(o, "attempts", store_json_int(r, 3));
-        json_object_set_new(o, "http_status", store_json_int(r, 4));
-        json_object_set_new(o, "error", store_json_text(r, 5));
-        json_object_set_new(o, "created_at", store_json_time(r, 6));
-        json_object_set_new(o, "updated_at", store_json_time(r, 7));
-        json_array_append_new(items, o);
-    }
-    rc = store_rows_end(r, e);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    *out = json_pack("{s:o}", "items", items);
-    return 0;
+    sqlq q;
+    sqlq_init(&q, "SELECT event_id, alert_id, state, attempts, http_status, error, created_at, updated_at "
+                  "FROM webhook_deliveries WHERE 1 = 1");
+    sqlq_add(&q, " AND channel_id = $%d", P_INT(id));
+    sqlq_sql(&q, " ORDER BY event_id DESC LIMIT %d", store_page_limit(limit > 0 ? limit : 50, devices_page_max(app)));
+    store_page_spec s = {.row_ctx = store_json_row_ctx,
+                         .ctx = "event_id:i alert_id:i state:t attempts:i http_status:i error:t created_at:d "
+                                "updated_at:d"};
+    return devices_items_of(app, who, id, channel_seen, &q, &s, out, e);
 }
 
 /* ---- the message ---- */
