@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "base/clock.h"
 #include "store/upload.h"
 
 int app_http_create(http_req *r, nx_app *app, app_create_fn create, app_get_fn get, const char *prefix)
@@ -35,6 +36,24 @@ int app_http_get(http_req *r, nx_app *app, app_get_fn get)
     if ((rc = http_param_id(r, "id", &id)) || (rc = get(app, &who, id, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
+}
+
+int app_query_page(http_req *r, nx_app *app, int *limit, int64_t *after, int64_t *community_id)
+{
+    int rc;
+    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, limit)) ||
+        (rc = app_query_id(r, "cursor", after)))
+        return rc;
+    return app_query_id(r, "community_id", community_id);
+}
+
+int app_query_id(http_req *r, const char *name, int64_t *out)
+{
+    bool present;
+    int rc = http_query_int(r, name, 1, INT64_MAX, &present, out);
+    if (rc == 0 && !present)
+        *out = 0;
+    return rc;
 }
 
 /* change({id}, body), then status with get({id}). */
@@ -95,15 +114,16 @@ static int read_row(http_req *r, nx_app *app, app_read_fn read)
     return rc ? rc : http_reply_json(r, 200, out);
 }
 
-static int community_row(http_req *r, nx_app *app, app_community_fn fn)
+/* fn(community) or now_fn(community, now), then 200. */
+static int community_row(http_req *r, nx_app *app, app_community_fn fn, app_community_now_fn now_fn)
 {
     nx_principal who = app_principal(r);
-    bool present;
     int64_t community = 0;
     json_t *out;
     int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = fn(app, &who, community, &out, http_err(r))))
+    if ((rc = app_query_id(r, "community_id", &community)) ||
+        (rc = fn ? fn(app, &who, community, &out, http_err(r))
+                 : now_fn(app, &who, community, clock_now_ms(), &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -154,8 +174,8 @@ static int table_row(http_req *r, void *ctx)
         return put_row(r, app, t->put, t->read);
     if (t->read)
         return read_row(r, app, t->read);
-    if (t->community)
-        return community_row(r, app, t->community);
+    if (t->community || t->community_now)
+        return community_row(r, app, t->community, t->community_now);
     return app_http_get(r, app, t->get);
 }
 

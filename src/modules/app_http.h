@@ -40,6 +40,8 @@ typedef int (*app_put_fn)(nx_app *app, const nx_principal *who, json_t *in, nx_e
 typedef int (*app_act_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, json_t **out, nx_err *e);
 typedef int (*app_post_fn)(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
 typedef int (*app_community_fn)(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
+typedef int (*app_community_now_fn)(nx_app *app, const nx_principal *who, int64_t community_id, int64_t now_ms,
+                                    json_t **out, nx_err *e);
 
 /* POST <prefix>: create(body), then 201 with get(id) and "Location: <prefix>/<id>". */
 int app_http_create(http_req *r, nx_app *app, app_create_fn create, app_get_fn get, const char *prefix);
@@ -53,6 +55,16 @@ int app_http_delete(http_req *r, nx_app *app, app_delete_fn del);
  * 200 with ctype, Cache-Control: no-store and X-Content-Type-Options: nosniff. Takes data (an
  * upload_read buffer) and releases it with upload_free whatever happens. */
 int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t size);
+
+/* ---- a list's query string ----
+ * Every list reads the same paging and scope parameters; a module's filter reader calls these and
+ * reads its own filters after. Each returns 0, or NX_EINVAL with http_err(r) naming the parameter
+ * (a handler returns it as it is). */
+/* limit (app->cfg's page_default when absent, at most page_max), cursor (the last id of the previous
+ * page: ≥ 1, 0 when absent) and community_id (≥ 1, 0 when absent), read in that order. */
+int app_query_page(http_req *r, nx_app *app, int *limit, int64_t *after, int64_t *community_id);
+/* One optional id of the query string: *out 0 when absent, else an integer ≥ 1. */
+int app_query_id(http_req *r, const char *name, int64_t *out);
 
 /* ---- a module's route table ----
  * A <name>_http.c lists its routes in one static const table and registers it with app_routes;
@@ -71,7 +83,9 @@ int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t s
  *   .put     PUT without an id: put(body), then 200 with read() (a module's settings);
  *   .read    GET without an id: 200 with read() (a module's settings, its statistics);
  *   .community  GET [?community_id=N]: 200 with community(N, or 0 when absent) (statistics of the
- *            caller's scope or of one community, a community's rules).
+ *            caller's scope or of one community, a community's rules);
+ *   .community_now  the same with the clock's now (clock_now_ms) after the community: statistics
+ *            that count days or overdue items.
  * .flags are http_route's (HTTP_PUBLIC, HTTP_UPLOAD). The table must outlive the server (make it
  * static const). */
 typedef void (*app_fn)(void);
@@ -93,6 +107,7 @@ struct app_route {
     app_put_fn put;
     app_read_fn read;
     app_community_fn community;
+    app_community_now_fn community_now;
     int status;
     unsigned flags;
 };

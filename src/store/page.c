@@ -187,6 +187,11 @@ int store_build_read(store *db, store_build_fn build, const void *ctx, int64_t i
         return rc;
     json_t *o = NULL;
     rc = build(tx, ctx, id, &o, e);
+    return store_read_finish(tx, rc, o, out);
+}
+
+int store_read_finish(store_tx *tx, int rc, json_t *o, json_t **out)
+{
     store_rollback(tx);
     if (rc)
         json_decref(o);

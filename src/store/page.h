@@ -75,6 +75,11 @@ int store_get(store_tx *tx, sqlq *q, const store_page_spec *s, const char *missi
  * ctx is the caller's (a principal, say), passed through. Blocks on the store. */
 typedef int (*store_build_fn)(store_tx *tx, const void *ctx, int64_t id, json_t **obj, nx_err *e);
 int store_build_read(store *db, store_build_fn build, const void *ctx, int64_t id, json_t **out, nx_err *e);
+/* The one exit of a read transaction that built the answer o: roll tx back, then give o to *out when
+ * rc is 0, or release o (NULL accepted) otherwise. Returns rc. A read then ends
+ *     done:
+ *         return store_read_finish(tx, rc, o, out); */
+int store_read_finish(store_tx *tx, int rc, json_t *o, json_t **out);
 /* The limit store_page uses for a request of limit rows under the cap max. */
 int store_page_limit(int limit, int max);
 

@@ -39,6 +39,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/vec.h"
 #include "base/str.h"
 #include "store/migrations.h"
 
@@ -527,6 +528,28 @@ int store_query_first(store_tx *tx, const char *sql, const store_param *p, int n
     }
     *rows = r;
     return 0;
+}
+
+int store_query_vec(store_tx *tx, const char *sql, const store_param *p, int n, void (*fill)(store_rows *r, void *elem),
+                    vec *v, nx_err *e)
+{
+    void *elem = calloc(1, v->size);
+    if (!elem)
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    store_rows *r;
+    int rc = store_query(tx, sql, p, n, &r, e);
+    if (rc == 0) {
+        while (store_row(r)) {
+            memset(elem, 0, v->size);
+            fill(r, elem);
+            if (vec_push(v, elem))
+                break;
+        }
+        if ((rc = store_rows_end(r, e)) == 0)
+            rc = vec_error(v, e);
+    }
+    free(elem);
+    return rc;
 }
 
 int store_ncols(store_rows *r)

@@ -168,6 +168,15 @@ int store_first(store_rows *r, const char *missing, nx_err *e);
  * module writes many times. */
 int store_query_first(store_tx *tx, const char *sql, const store_param *p, int n, const char *missing,
                       store_rows **rows, nx_err *e);
+/* Every row of sql (parameters as store_query) through fill(r, elem), which sets the columns of one
+ * element (handed in zeroed), appended to v (vec_init'ed by the caller with the element's size and
+ * the cap: the query should LIMIT itself to it). 0; the query's or the read's error; or v's refusal
+ * (NX_ETOOBIG past its max, NX_ENOMEM), e filled. v keeps the rows read before an error: the caller
+ * frees it with vec_cleanup either way. For "read a batch of rows, then act on each", where acting
+ * needs statements of its own on tx (the rows are closed before store_query_vec returns). */
+struct vec;
+int store_query_vec(store_tx *tx, const char *sql, const store_param *p, int n, void (*fill)(store_rows *r, void *elem),
+                    struct vec *v, nx_err *e);
 int store_ncols(store_rows *r);
 bool store_isnull(store_rows *r, int col);
 int64_t store_int(store_rows *r, int col);   /* 0 for NULL */

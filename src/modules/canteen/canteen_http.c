@@ -18,11 +18,9 @@
 static int read_filter(http_req *r, nx_app *app, canteen_filter *f)
 {
     memset(f, 0, sizeof *f);
-    bool present;
     int rc;
     if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f->community_id)) ||
-        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &f->resident_id)))
+        (rc = app_query_id(r, "community_id", &f->community_id)) || (rc = app_query_id(r, "resident_id", &f->resident_id)))
         return rc;
     f->cursor = http_query(r, "cursor");
     f->q = http_query(r, "q");

@@ -167,10 +167,8 @@ static int pick_template(store_tx *tx, int64_t community, int64_t tid, int64_t *
     else
         sqlq_sql(&q, " AND p.is_default = 1 ORDER BY CASE WHEN p.community_id IS NULL THEN 1 ELSE 0 END, p.id");
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "议事流程不存在", e)) == 0) {
+    int rc = sqlq_first(tx, &q, "议事流程不存在", &r, e);
+    if (rc == 0) {
         *out = store_int(r, 0);
         const char *t = store_text(r, 1);
         *steps = t ? json_loads(t, 0, NULL) : NULL;
@@ -762,10 +760,5 @@ int council_stats(nx_app *app, const nx_principal *who, int64_t community_id, js
         if ((rc = cx_int(tx, &q, &n, e)) == 0)
             json_object_set_new(o, heads[i][0], json_integer(n));
     }
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    return store_read_finish(tx, rc, o, out);
 }

@@ -16,11 +16,8 @@ static int read_filter(http_req *r, nx_app *app, council_filter *f)
     int rc;
     f->status = http_query(r, "status");
     f->q = http_query(r, "q");
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f->after)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f->community_id)) ||
-        (rc = http_query_int(r, "estate_id", 1, INT64_MAX, &present, &f->estate_id)) ||
-        (rc = http_query_int(r, "decision_id", 1, INT64_MAX, &present, &f->decision_id)) ||
+    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+        (rc = app_query_id(r, "estate_id", &f->estate_id)) || (rc = app_query_id(r, "decision_id", &f->decision_id)) ||
         (rc = http_query_int(r, "overdue", 0, 1, &present, &overdue)))
         return rc;
     f->overdue = overdue == 1;

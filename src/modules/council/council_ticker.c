@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
+#include "base/vec.h"
 
 #define TICK_BATCH 500
 
@@ -26,42 +27,78 @@ typedef struct {
     char due[11], name[64];
 } overdue_row;
 
-/* The rows the query (today as $1) returns: id, parent (decision or topic), estate, community, due_on,
- * and for steps idx and name. *out is malloc'd (free it), *n its length. */
-static int read_rows(store_tx *tx, const char *sql, const char *today, bool steps, overdue_row **out, int *n, nx_err *e)
+static void milestone_fill(store_rows *r, void *elem)
+{
+    overdue_row *o = elem;
+    o->id = store_int(r, 0);
+    o->parent = store_int(r, 1);
+    o->estate = store_int(r, 2);
+    o->community = store_int(r, 3);
+    str_copy(o->due, store_text(r, 4), sizeof o->due);
+}
+
+static void step_fill(store_rows *r, void *elem)
+{
+    overdue_row *o = elem;
+    milestone_fill(r, o);
+    o->idx = store_int(r, 5);
+    str_copy(o->name, store_text(r, 6), sizeof o->name);
+}
+
+/* Stamp one row's overdue_at with now (stamp: the guarded UPDATE, now as $1, the row's keys after) and,
+ * when this tick is the one that stamped it, announce it. */
+typedef int (*overdue_fn)(store_tx *tx, const overdue_row *o, int64_t now_ms, bool *stamped, nx_err *e);
+
+static int milestone_overdue(store_tx *tx, const overdue_row *o, int64_t now_ms, bool *stamped, nx_err *e)
+{
+    store_param u[] = {P_INT(now_ms), P_INT(o->id)};
+    int64_t changed = 0;
+    int rc = store_exec(tx, "UPDATE council_progress SET overdue_at = $1 WHERE id = $2 AND overdue_at IS NULL", u, 2,
+                        &changed, e);
+    if (rc || !(*stamped = changed > 0))
+        return rc;
+    char link[48];
+    snprintf(link, sizeof link, "/council/decisions/%lld", (long long)o->parent);
+    return outbox_emit_new(tx, COUNCIL_EV_PROGRESS_OVERDUE, o->community, "decision", o->parent,
+                           json_pack("{s:I, s:I, s:I, s:s, s:s}", "decision_id", (json_int_t)o->parent, "progress_id",
+                                     (json_int_t)o->id, "estate_id", (json_int_t)o->estate, "due_on", o->due, "link",
+                                     link),
+                           e);
+}
+
+static int step_overdue(store_tx *tx, const overdue_row *o, int64_t now_ms, bool *stamped, nx_err *e)
+{
+    store_param u[] = {P_INT(now_ms), P_INT(o->id), P_INT(o->idx)};
+    int64_t changed = 0;
+    int rc = store_exec(tx,
+                        "UPDATE council_topic_steps SET overdue_at = $1 WHERE topic_id = $2 AND idx = $3 "
+                        "AND overdue_at IS NULL",
+                        u, 3, &changed, e);
+    if (rc || !(*stamped = changed > 0))
+        return rc;
+    return outbox_emit_new(tx, COUNCIL_EV_STEP_OVERDUE, o->community, "topic", o->id,
+                           json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "topic_id", (json_int_t)o->id, "estate_id",
+                                     (json_int_t)o->estate, "step", (json_int_t)o->idx, "step_name", o->name, "due_on",
+                                     o->due, "link", "/council"),
+                           e);
+}
+
+/* The rows sql (today as $1) returns, up to TICK_BATCH, read by fill and each through fn. *count: how
+ * many fn stamped and announced. */
+static int each_overdue(store_tx *tx, const char *sql, const char *today, void (*fill)(store_rows *, void *),
+                        overdue_fn fn, int64_t now_ms, int *count, nx_err *e)
 {
     store_param p[] = {P_TEXT(today)};
-    store_rows *r;
-    *out = NULL;
-    *n = 0;
-    int rc = store_query(tx, sql, p, 1, &r, e);
-    if (rc)
-        return rc;
-    overdue_row *v = calloc(TICK_BATCH, sizeof *v);
-    if (!v) {
-        store_rows_free(r);
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    vec v;
+    vec_init(&v, sizeof(overdue_row), TICK_BATCH);
+    int rc = store_query_vec(tx, sql, p, 1, fill, &v, e);
+    for (size_t i = 0; rc == 0 && i < v.len; i++) {
+        bool stamped = false;
+        if ((rc = fn(tx, (const overdue_row *)v.items + i, now_ms, &stamped, e)) == 0 && stamped)
+            (*count)++;
     }
-    int k = 0;
-    while (k < TICK_BATCH && store_row(r)) {
-        overdue_row *o = &v[k++];
-        o->id = store_int(r, 0);
-        o->parent = store_int(r, 1);
-        o->estate = store_int(r, 2);
-        o->community = store_int(r, 3);
-        str_copy(o->due, store_text(r, 4), sizeof o->due);
-        if (steps) {
-            o->idx = store_int(r, 5);
-            str_copy(o->name, store_text(r, 6), sizeof o->name);
-        }
-    }
-    if ((rc = store_rows_end(r, e))) {
-        free(v);
-        return rc;
-    }
-    *out = v;
-    *n = k;
-    return 0;
+    vec_cleanup(&v);
+    return rc;
 }
 
 int council_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
@@ -73,71 +110,27 @@ int council_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    overdue_row *rows = NULL;
-    int n = 0, milestones = 0, steps = 0;
-    if ((rc = read_rows(tx,
-                        "SELECT p.id, d.id, d.estate_id, d.community_id, p.due_on FROM council_progress p "
-                        "JOIN council_decisions d ON d.id = p.decision_id WHERE p.done = 0 AND p.overdue_at IS NULL "
-                        "AND p.due_on IS NOT NULL AND p.due_on < $1 AND d.status <> 'done' ORDER BY p.id LIMIT 500",
-                        today, false, &rows, &n, e)))
-        goto fail;
-    for (int i = 0; i < n; i++) {
-        store_param u[] = {P_INT(now_ms), P_INT(rows[i].id)};
-        int64_t changed = 0;
-        if ((rc = store_exec(tx, "UPDATE council_progress SET overdue_at = $1 WHERE id = $2 AND overdue_at IS NULL", u, 2,
-                             &changed, e)))
-            goto fail;
-        if (changed == 0)
-            continue;
-        char link[48];
-        snprintf(link, sizeof link, "/council/decisions/%lld", (long long)rows[i].parent);
-        if ((rc = outbox_emit_new(tx, COUNCIL_EV_PROGRESS_OVERDUE, rows[i].community, "decision", rows[i].parent,
-                                  json_pack("{s:I, s:I, s:I, s:s, s:s}", "decision_id", (json_int_t)rows[i].parent,
-                                            "progress_id", (json_int_t)rows[i].id, "estate_id",
-                                            (json_int_t)rows[i].estate, "due_on", rows[i].due, "link", link),
-                                  e)))
-            goto fail;
-        milestones++;
+    int milestones = 0, steps = 0;
+    if ((rc = each_overdue(tx,
+                           "SELECT p.id, d.id, d.estate_id, d.community_id, p.due_on FROM council_progress p "
+                           "JOIN council_decisions d ON d.id = p.decision_id WHERE p.done = 0 AND p.overdue_at IS NULL "
+                           "AND p.due_on IS NOT NULL AND p.due_on < $1 AND d.status <> 'done' ORDER BY p.id LIMIT 500",
+                           today, milestone_fill, milestone_overdue, now_ms, &milestones, e)) ||
+        (rc = each_overdue(tx,
+                           "SELECT s.topic_id, s.topic_id, t.estate_id, t.community_id, s.due_on, s.idx, s.name "
+                           "FROM council_topic_steps s JOIN council_topics t ON t.id = s.topic_id AND t.step = s.idx "
+                           "WHERE s.started_on IS NOT NULL AND s.done_on IS NULL AND s.overdue_at IS NULL "
+                           "AND s.due_on IS NOT NULL AND s.due_on < $1 AND t.status IN ('open', 'scheduled', 'decided') "
+                           "ORDER BY s.topic_id LIMIT 500",
+                           today, step_fill, step_overdue, now_ms, &steps, e))) {
+        store_rollback(tx);
+        return rc;
     }
-    free(rows);
-    rows = NULL;
-    if ((rc = read_rows(tx,
-                        "SELECT s.topic_id, s.topic_id, t.estate_id, t.community_id, s.due_on, s.idx, s.name "
-                        "FROM council_topic_steps s JOIN council_topics t ON t.id = s.topic_id AND t.step = s.idx "
-                        "WHERE s.started_on IS NOT NULL AND s.done_on IS NULL AND s.overdue_at IS NULL "
-                        "AND s.due_on IS NOT NULL AND s.due_on < $1 AND t.status IN ('open', 'scheduled', 'decided') "
-                        "ORDER BY s.topic_id LIMIT 500",
-                        today, true, &rows, &n, e)))
-        goto fail;
-    for (int i = 0; i < n; i++) {
-        store_param u[] = {P_INT(now_ms), P_INT(rows[i].id), P_INT(rows[i].idx)};
-        int64_t changed = 0;
-        if ((rc = store_exec(tx,
-                             "UPDATE council_topic_steps SET overdue_at = $1 WHERE topic_id = $2 AND idx = $3 "
-                             "AND overdue_at IS NULL",
-                             u, 3, &changed, e)))
-            goto fail;
-        if (changed == 0)
-            continue;
-        if ((rc = outbox_emit_new(tx, COUNCIL_EV_STEP_OVERDUE, rows[i].community, "topic", rows[i].id,
-                                  json_pack("{s:I, s:I, s:I, s:s, s:s, s:s}", "topic_id", (json_int_t)rows[i].id,
-                                            "estate_id", (json_int_t)rows[i].estate, "step", (json_int_t)rows[i].idx,
-                                            "step_name", rows[i].name, "due_on", rows[i].due, "link", "/council"),
-                                  e)))
-            goto fail;
-        steps++;
-    }
-    free(rows);
-    rows = NULL;
     if ((rc = store_commit(tx, e)))
         return rc;
     if (report)
         *report = json_pack("{s:i, s:i}", "milestones", milestones, "steps", steps);
     return 0;
-fail:
-    free(rows);
-    store_rollback(tx);
-    return rc;
 }
 
 int council_tick_job(void *app, int64_t now_ms, nx_err *e)

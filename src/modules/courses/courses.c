@@ -69,10 +69,8 @@ int courses_load(store_tx *tx, const nx_principal *who, int64_t id, course_row *
     sqlq_add(&q, " AND c.id = $%d", P_INT(id));
     visible(&q, who);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "课程不存在", e)) == 0) {
+    int rc = sqlq_first(tx, &q, "课程不存在", &r, e);
+    if (rc == 0) {
         memset(c, 0, sizeof *c);
         c->id = store_int(r, 0);
         c->community_id = store_int(r, 1);
@@ -178,12 +176,7 @@ int courses_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, 
         rc = store_rows_end(r, e);
     }
 done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    return store_read_finish(tx, rc, o, out);
 }
 
 /* ---- the room ---- */

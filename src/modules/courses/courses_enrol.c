@@ -312,13 +312,7 @@ int courses_enrolments(nx_app *app, const nx_principal *who, int64_t course, jso
                                                        "created_at:d"));
     rc = store_rows_end(r, e);
 done:
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    *out = json_pack("{s:o}", "items", items);
-    return 0;
+    return store_read_finish(tx, rc, rc ? items : json_pack("{s:o}", "items", items), out);
 }
 
 /* ---- the lottery ---- */
@@ -480,11 +474,9 @@ static int session_course(store_tx *tx, const nx_principal *who, int64_t session
 {
     store_param p[] = {P_INT(session)};
     store_rows *r;
-    int rc = store_query(tx, "SELECT course_id, starts_at FROM course_sessions WHERE id = $1", p, 1, &r, e);
-    if (rc)
-        return rc;
+    int rc = store_query_first(tx, "SELECT course_id, starts_at FROM course_sessions WHERE id = $1", p, 1, "课次不存在", &r, e);
     int64_t course = 0;
-    if ((rc = store_first(r, "课次不存在", e)) == 0) {
+    if (rc == 0) {
         course = store_int(r, 0);
         *starts = store_int(r, 1);
     }
@@ -633,13 +625,11 @@ int courses_attendance_get(nx_app *app, const nx_principal *who, int64_t session
         json_array_append_new(items, store_json_row(r, "enrolment_id:i resident_id:i name:t status:t note:t"));
     rc = store_rows_end(r, e);
 done:
-    store_rollback(tx);
-    if (rc) {
-        json_decref(items);
-        return rc;
-    }
-    *out = json_pack("{s:I, s:I, s:o}", "session_id", (json_int_t)session, "course_id", (json_int_t)c.id, "items", items);
-    return 0;
+    return store_read_finish(tx, rc,
+                             rc ? items
+                                : json_pack("{s:I, s:I, s:o}", "session_id", (json_int_t)session, "course_id",
+                                            (json_int_t)c.id, "items", items),
+                             out);
 }
 
 int courses_leave(nx_app *app, const nx_principal *who, int64_t session, json_t *in, nx_err *e)

@@ -15,16 +15,13 @@ static int list_courses(http_req *r, void *ctx)
     courses_filter f = {.q = http_query(r, "q"), .status = http_query(r, "status"), .audience = http_query(r, "audience")};
     const char *mine = http_query(r, "mine");
     f.mine = mine && strcmp(mine, "1") == 0;
-    bool present;
     json_t *out;
     int rc;
     if (f.q && str_utf8_len(f.q) > 50)
         return nx_fail(http_err(r), NX_EINVAL, "q", "搜索词最多 50 个字");
     if ((f.status && strlen(f.status) > 20) || (f.audience && strlen(f.audience) > 20))
         return nx_fail(http_err(r), NX_EINVAL, f.status && strlen(f.status) > 20 ? "status" : "audience", "取值无效");
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f.limit)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f.after)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f.community_id)) ||
+    if ((rc = app_query_page(r, app, &f.limit, &f.after, &f.community_id)) ||
         (rc = courses_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);

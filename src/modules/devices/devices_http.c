@@ -282,19 +282,6 @@ static int cancel_command(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int device_stats(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int64_t community = 0;
-    bool has;
-    int rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &community);
-    if (rc == 0)
-        rc = devices_stats(app, &who, community, clock_now_ms(), &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
-
 /* Who sees an alert event on the live stream: DEVICE_READ holders whose scope covers it (family
  * members: their elder's alerts). Alerts of unbound devices (no community) only platform-wide. */
 static bool stream_filter(const http_auth *who, const http_sse_scope *sc, void *ctx)
@@ -339,7 +326,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/devices/{id}/commands", .h = list_commands},
     {"POST", "/api/v1/devices/{id}/commands", .h = create_command},
     {"POST", "/api/v1/devices/{id}/commands/{cid}/cancel", .h = cancel_command},
-    {"GET", "/api/v1/stats/devices", .h = device_stats},
+    {"GET", "/api/v1/stats/devices", .community_now = devices_stats},
     {"GET", "/api/v1/residents/{id}/alert-rules", .get = devices_rules_get},
     {"GET", "/api/v1/residents/{id}/family-view", .get = devices_family_view},
     {"PUT", "/api/v1/residents/{id}/alert-rules", .change = devices_rules_put, .get = devices_rules_get},

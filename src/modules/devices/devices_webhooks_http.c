@@ -4,20 +4,6 @@
 
 #include "modules/app_http.h"
 
-static int h_list(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool has;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &community)) ||
-        (rc = devices_webhooks_list(app, &who, community, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
 static int h_deliveries(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -33,7 +19,7 @@ static int h_deliveries(http_req *r, void *ctx)
 }
 
 static const app_route routes[] = {
-    {"GET", "/api/v1/webhooks", .h = h_list},
+    {"GET", "/api/v1/webhooks", .community = devices_webhooks_list},
     {"POST", "/api/v1/webhooks", .create = devices_webhook_create, .get = devices_webhook_get},
     {"GET", "/api/v1/webhooks/{id}", .get = devices_webhook_get},
     {"PATCH", "/api/v1/webhooks/{id}", .change = devices_webhook_update, .get = devices_webhook_get},

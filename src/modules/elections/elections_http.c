@@ -11,12 +11,9 @@ static int list(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     elections_filter f = {.stage = http_query(r, "stage")};
-    bool present;
     json_t *out;
     int rc;
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f.limit)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f.after)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f.community_id)) ||
+    if ((rc = app_query_page(r, app, &f.limit, &f.after, &f.community_id)) ||
         (rc = elections_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);

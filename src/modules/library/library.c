@@ -858,13 +858,7 @@ int library_stats(nx_app *app, const nx_principal *who, int64_t community_id, in
         if ((rc = sqlq_one_int(tx, &q, &n, e)) == 0)
             json_object_set_new(o, figures[i].key, json_integer(n));
     }
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return store_read_finish(tx, rc, o, out);
 }
 
 /* ---- the public drift page ---- */

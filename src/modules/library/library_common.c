@@ -219,11 +219,9 @@ int lib_reader_load(store_tx *tx, const nx_principal *who, int64_t resident_id, 
     out->resident_id = resident_id;
     store_param p[] = {P_INT(resident_id)};
     store_rows *r;
-    int rc = store_query(tx, "SELECT community_id, grid_id, status FROM residents WHERE id = $1", p, 1, &r, e);
-    if (rc)
-        return rc;
+    int rc = store_query_first(tx, "SELECT community_id, grid_id, status FROM residents WHERE id = $1", p, 1, "读者不存在", &r, e);
     bool active = false;
-    if ((rc = store_first(r, "读者不存在", e)) == 0) {
+    if (rc == 0) {
         out->community_id = store_int(r, 0);
         out->grid_id = store_int(r, 1);
         active = store_text(r, 2) && strcmp(store_text(r, 2), "active") == 0;

@@ -8,14 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/clock.h"
 #include "base/str.h"
 #include "modules/app_http.h"
 
 /* The list filters of the query string; 0 or the error the query helpers filled. */
 static int read_filter(http_req *r, nx_app *app, library_filter *f)
 {
-    bool present;
     int rc;
     memset(f, 0, sizeof *f);
     f->q = http_query(r, "q");
@@ -23,13 +21,10 @@ static int read_filter(http_req *r, nx_app *app, library_filter *f)
     f->status = http_query(r, "status");
     f->state = http_query(r, "state");
     f->audience = http_query(r, "audience");
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f->after)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f->community_id)) ||
-        (rc = http_query_int(r, "book_id", 1, INT64_MAX, &present, &f->book_id)) ||
-        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &f->resident_id)))
+    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+        (rc = app_query_id(r, "book_id", &f->book_id)))
         return rc;
-    return 0;
+    return app_query_id(r, "resident_id", &f->resident_id);
 }
 
 typedef int (*list_fn)(nx_app *, const nx_principal *, const library_filter *, json_t **, nx_err *);
@@ -64,20 +59,6 @@ static int return_by_code(http_req *r, void *ctx)
 }
 
 /* ---- categories, readers, donations, figures ---- */
-
-static int stats(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = library_stats(app, &who, community, clock_now_ms(), &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
 
 static int labels(http_req *r, void *ctx)
 {
@@ -223,7 +204,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/library/donations", .with = list, .fn = APP_FN(library_donation_list)},
     {"POST", "/api/v1/library/donations", .create = library_donation_create, .get = library_donation_get},
     {"GET", "/api/v1/library/donations/{id}", .get = library_donation_get},
-    {"GET", "/api/v1/library/stats", .h = stats},
+    {"GET", "/api/v1/library/stats", .community_now = library_stats},
     {"GET", "/api/v1/library/labels", .h = labels},
     {"GET", "/drift/{code}", .h = drift, .flags = HTTP_PUBLIC},
 };

@@ -24,6 +24,7 @@
 
 #include "base/clock.h"
 #include "base/jsonin.h"
+#include "base/vec.h"
 #include "notify/outbox.h"
 #include "store/page.h"
 
@@ -115,10 +116,8 @@ static int copy_by_code(store_tx *tx, const nx_principal *who, const char *code,
     sqlq_add(&q, " AND c.code = $%d", P_TEXT(code));
     lib_scope_q(who, "c.", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "没有这个标签号的图书", e)) == 0) {
+    int rc = sqlq_first(tx, &q, "没有这个标签号的图书", &r, e);
+    if (rc == 0) {
         c->id = store_int(r, 0);
         c->community_id = store_int(r, 1);
         c->book_id = store_int(r, 2);
@@ -574,33 +573,59 @@ typedef struct due_row {
     int64_t id, resident_id, book_id, copy_id, at, community_id;
 } due_row;
 
-/* Read up to TICK_BATCH rows of sql (columns as due_row) into *rows (malloc'd), *n of them. */
-static int read_due(store_tx *tx, const char *sql, const store_param *p, int np, due_row **rows, int *n, nx_err *e)
+static void due_fill(store_rows *r, void *elem)
 {
-    *rows = NULL;
-    *n = 0;
-    store_rows *r;
-    int rc = store_query(tx, sql, p, np, &r, e);
-    if (rc)
-        return rc;
-    due_row *out = calloc(TICK_BATCH, sizeof *out);
-    if (!out) {
-        store_rows_free(r);
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    }
-    int k = 0;
-    while (k < TICK_BATCH && store_row(r)) {
-        out[k] = (due_row){store_int(r, 0), store_int(r, 1), store_int(r, 2),
-                           store_int(r, 3), store_int(r, 4), store_int(r, 5)};
-        k++;
-    }
-    if ((rc = store_rows_end(r, e))) {
-        free(out);
-        return rc;
-    }
-    *rows = out;
-    *n = k;
-    return 0;
+    *(due_row *)elem = (due_row){store_int(r, 0), store_int(r, 1), store_int(r, 2),
+                                 store_int(r, 3), store_int(r, 4), store_int(r, 5)};
+}
+
+/* What a tick does to one due row: the clock, and for loans the stamp (an UPDATE of the loan's id as
+ * $2 with now as $1, so a loan is announced once) and the event kind. */
+typedef struct tick_ctx {
+    int64_t now_ms;
+    const char *stamp, *kind;
+} tick_ctx;
+
+typedef int (*due_fn)(store_tx *tx, const due_row *row, const tick_ctx *c, nx_err *e);
+
+/* The rows of sql (parameters p, np; columns as due_row), up to TICK_BATCH, each through fn. *count:
+ * how many. */
+static int each_due(store_tx *tx, const char *sql, const store_param *p, int np, due_fn fn, const tick_ctx *c,
+                    int *count, nx_err *e)
+{
+    vec v;
+    vec_init(&v, sizeof(due_row), TICK_BATCH);
+    int rc = store_query_vec(tx, sql, p, np, due_fill, &v, e);
+    for (size_t i = 0; rc == 0 && i < v.len; i++)
+        rc = fn(tx, (const due_row *)v.items + i, c, e);
+    *count = (int)v.len;
+    vec_cleanup(&v);
+    return rc;
+}
+
+/* A loan overdue or due soon: stamped, then announced with c->kind. */
+static int loan_announce(store_tx *tx, const due_row *l, const tick_ctx *c, nx_err *e)
+{
+    store_param u[] = {P_INT(c->now_ms), P_INT(l->id)};
+    int rc = store_exec(tx, c->stamp, u, 2, NULL, e);
+    return rc ? rc
+              : outbox_emit_new(tx, c->kind, l->community_id, "loan", l->id,
+                                json_pack("{s:I, s:I, s:I, s:I, s:I}", "loan_id", (json_int_t)l->id, "resident_id",
+                                          (json_int_t)l->resident_id, "book_id", (json_int_t)l->book_id, "copy_id",
+                                          (json_int_t)l->copy_id, "due_at", (json_int_t)l->at),
+                                e);
+}
+
+/* A ready hold not collected by its pickup time: announced, then ended "expired" (its copy goes to
+ * the next in line). */
+static int hold_expire(store_tx *tx, const due_row *h, const tick_ctx *c, nx_err *e)
+{
+    int rc = outbox_emit_new(tx, LIBRARY_EV_HOLD_EXPIRED, h->community_id, "hold", h->id,
+                             json_pack("{s:I, s:I, s:I, s:I}", "hold_id", (json_int_t)h->id, "resident_id",
+                                       (json_int_t)h->resident_id, "book_id", (json_int_t)h->book_id, "copy_id",
+                                       (json_int_t)h->copy_id),
+                             e);
+    return rc ? rc : hold_end(tx, h->id, "expired", c->now_ms, NULL, e);
 }
 
 int library_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
@@ -609,78 +634,34 @@ int library_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    due_row *rows = NULL;
-    int n = 0, expired = 0, overdue = 0, soon = 0;
-    /* holds not collected in time: the copy goes to the next in line */
-    store_param p1[] = {P_INT(now_ms)};
-    if ((rc = read_due(tx,
+    int expired = 0, overdue = 0, soon = 0;
+    store_param now[] = {P_INT(now_ms), P_INT(now_ms + LIBRARY_DUE_SOON_MS)};
+    tick_ctx hold = {now_ms, NULL, NULL},
+             late = {now_ms, "UPDATE book_loans SET overdue_at = $1 WHERE id = $2", LIBRARY_EV_LOAN_OVERDUE},
+             due = {now_ms, "UPDATE book_loans SET reminded_at = $1 WHERE id = $2", LIBRARY_EV_LOAN_DUE_SOON};
+    /* holds not collected in time; overdue loans, once per loan; loans due soon, once per due time (a
+     * renewal clears reminded_at) */
+    if ((rc = each_due(tx,
                        "SELECT id, resident_id, book_id, copy_id, pickup_by, community_id FROM book_holds "
                        "WHERE status = 'ready' AND pickup_by < $1 ORDER BY id LIMIT 500",
-                       p1, 1, &rows, &n, e)))
-        goto fail;
-    for (int i = 0; i < n; i++) {
-        if ((rc = outbox_emit_new(tx, LIBRARY_EV_HOLD_EXPIRED, rows[i].community_id, "hold", rows[i].id,
-                                  json_pack("{s:I, s:I, s:I, s:I}", "hold_id", (json_int_t)rows[i].id, "resident_id",
-                                            (json_int_t)rows[i].resident_id, "book_id", (json_int_t)rows[i].book_id,
-                                            "copy_id", (json_int_t)rows[i].copy_id),
-                                  e)) ||
-            (rc = hold_end(tx, rows[i].id, "expired", now_ms, NULL, e)))
-            goto fail;
-        expired++;
-    }
-    free(rows);
-    rows = NULL;
-    /* overdue, once per loan */
-    if ((rc = read_due(tx,
+                       now, 1, hold_expire, &hold, &expired, e)) ||
+        (rc = each_due(tx,
                        "SELECT id, resident_id, book_id, copy_id, due_at, community_id FROM book_loans "
                        "WHERE returned_at IS NULL AND overdue_at IS NULL AND due_at < $1 ORDER BY id LIMIT 500",
-                       p1, 1, &rows, &n, e)))
-        goto fail;
-    for (int i = 0; i < n; i++) {
-        store_param u[] = {P_INT(now_ms), P_INT(rows[i].id)};
-        if ((rc = store_exec(tx, "UPDATE book_loans SET overdue_at = $1 WHERE id = $2", u, 2, NULL, e)) ||
-            (rc = outbox_emit_new(tx, LIBRARY_EV_LOAN_OVERDUE, rows[i].community_id, "loan", rows[i].id,
-                                  json_pack("{s:I, s:I, s:I, s:I, s:I}", "loan_id", (json_int_t)rows[i].id,
-                                            "resident_id", (json_int_t)rows[i].resident_id, "book_id",
-                                            (json_int_t)rows[i].book_id, "copy_id", (json_int_t)rows[i].copy_id,
-                                            "due_at", (json_int_t)rows[i].at),
-                                  e)))
-            goto fail;
-        overdue++;
-    }
-    free(rows);
-    rows = NULL;
-    /* due soon, once per due time (a renewal clears reminded_at) */
-    store_param p2[] = {P_INT(now_ms), P_INT(now_ms + LIBRARY_DUE_SOON_MS)};
-    if ((rc = read_due(tx,
+                       now, 1, loan_announce, &late, &overdue, e)) ||
+        (rc = each_due(tx,
                        "SELECT id, resident_id, book_id, copy_id, due_at, community_id FROM book_loans "
                        "WHERE returned_at IS NULL AND reminded_at IS NULL AND due_at >= $1 AND due_at < $2 "
                        "ORDER BY id LIMIT 500",
-                       p2, 2, &rows, &n, e)))
-        goto fail;
-    for (int i = 0; i < n; i++) {
-        store_param u[] = {P_INT(now_ms), P_INT(rows[i].id)};
-        if ((rc = store_exec(tx, "UPDATE book_loans SET reminded_at = $1 WHERE id = $2", u, 2, NULL, e)) ||
-            (rc = outbox_emit_new(tx, LIBRARY_EV_LOAN_DUE_SOON, rows[i].community_id, "loan", rows[i].id,
-                                  json_pack("{s:I, s:I, s:I, s:I, s:I}", "loan_id", (json_int_t)rows[i].id,
-                                            "resident_id", (json_int_t)rows[i].resident_id, "book_id",
-                                            (json_int_t)rows[i].book_id, "copy_id", (json_int_t)rows[i].copy_id,
-                                            "due_at", (json_int_t)rows[i].at),
-                                  e)))
-            goto fail;
-        soon++;
+                       now, 2, loan_announce, &due, &soon, e))) {
+        store_rollback(tx);
+        return rc;
     }
-    free(rows);
-    rows = NULL;
     if ((rc = store_commit(tx, e)))
         return rc;
     if (report)
         *report = json_pack("{s:i, s:i, s:i}", "expired", expired, "due_soon", soon, "overdue", overdue);
     return 0;
-fail:
-    free(rows);
-    store_rollback(tx);
-    return rc;
 }
 
 static int ticker_fn(void *ctx, int64_t now_ms, nx_err *e)

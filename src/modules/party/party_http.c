@@ -10,7 +10,6 @@
 /* The filters every party list reads from the query string. */
 static int read_filter(http_req *r, nx_app *app, party_filter *f)
 {
-    bool present;
     int rc;
     memset(f, 0, sizeof *f);
     f->q = http_query(r, "q");
@@ -18,13 +17,10 @@ static int read_filter(http_req *r, nx_app *app, party_filter *f)
     f->status = http_query(r, "status");
     f->month = http_query(r, "month");
     f->year = http_query(r, "year");
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f->after)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f->community_id)) ||
-        (rc = http_query_int(r, "org_id", 1, INT64_MAX, &present, &f->org_id)) ||
-        (rc = http_query_int(r, "member_id", 1, INT64_MAX, &present, &f->member_id)))
+    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+        (rc = app_query_id(r, "org_id", &f->org_id)))
         return rc;
-    return 0;
+    return app_query_id(r, "member_id", &f->member_id);
 }
 
 typedef int (*list_fn)(nx_app *, const nx_principal *, const party_filter *, json_t **, nx_err *);

@@ -105,10 +105,8 @@ int venues_load_rules(store_tx *tx, const nx_principal *who, int64_t id, venue_r
     sqlq_add(&q, " AND v.id = $%d", P_INT(id));
     venues_community_scope_q(who, "v.", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "活动室不存在", e)) == 0) {
+    int rc = sqlq_first(tx, &q, "活动室不存在", &r, e);
+    if (rc == 0) {
         memset(v, 0, sizeof *v);
         v->id = store_int(r, 0);
         v->community_id = store_int(r, 1);
@@ -463,12 +461,7 @@ int venues_calendar(nx_app *app, const nx_principal *who, int64_t id, nx_date fr
     }
     rc = store_rows_end(r, e);
 done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    return store_read_finish(tx, rc, o, out);
 }
 
 /* Append one content line, escaped when text is true, folded at 75 octets (RFC 5545 §3.1). */

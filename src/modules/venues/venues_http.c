@@ -11,7 +11,6 @@
 
 static int list_filter(http_req *r, nx_app *app, venues_filter *f)
 {
-    bool present;
     int rc;
     f->q = http_query(r, "q");
     f->status = http_query(r, "status");
@@ -21,10 +20,8 @@ static int list_filter(http_req *r, nx_app *app, venues_filter *f)
         return nx_fail(http_err(r), NX_EINVAL, "q", "搜索词最多 50 个字");
     if (f->status && strlen(f->status) > 20)
         return nx_fail(http_err(r), NX_EINVAL, "status", "状态无效");
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &present, &f->after)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &f->community_id)) ||
-        (rc = http_query_int(r, "venue_id", 1, INT64_MAX, &present, &f->venue_id)))
+    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+        (rc = app_query_id(r, "venue_id", &f->venue_id)))
         return rc;
     const char *keys[2] = {"from", "to"};
     int64_t *outs[2] = {&f->from_ms, &f->to_ms};

@@ -159,20 +159,6 @@ static int photo_get(http_req *r, void *ctx)
 
 /* ---- statistics and the register ---- */
 
-static int stats_care(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    bool present;
-    int64_t community = 0;
-    json_t *out;
-    int rc;
-    if ((rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community)) ||
-        (rc = visits_stats(app, &who, community, clock_now_ms(), &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
 static int register_xlsx(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -235,7 +221,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/problems/{id}/notes", .change = visits_problem_note, .get = visits_problem_get},
     {"POST", "/api/v1/problems/{id}/resolve", .change = visits_problem_resolve, .get = visits_problem_get},
     {"POST", "/api/v1/problems/{id}/rate", .change = visits_problem_rate, .get = visits_problem_get},
-    {"GET", "/api/v1/stats/care", .h = stats_care},
+    {"GET", "/api/v1/stats/care", .community_now = visits_stats},
 };
 
 int visits_routes(http_server *srv, nx_app *app)

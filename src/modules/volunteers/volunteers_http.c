@@ -24,15 +24,10 @@ static int filter_of(http_req *r, nx_app *app, volunteers_filter *f)
     if ((f->q && strlen(f->q) > 150) || (f->status && strlen(f->status) > 20) || (f->kind && strlen(f->kind) > 20))
         return nx_fail(http_err(r), NX_EINVAL, f->q && strlen(f->q) > 150 ? "q" : f->kind && strlen(f->kind) > 20 ? "kind" : "status",
                        "查询条件过长");
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f->after)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &f->community_id)) ||
-        (rc = http_query_int(r, "team_id", 1, INT64_MAX, &has, &f->team_id)) ||
-        (rc = http_query_int(r, "volunteer_id", 1, INT64_MAX, &has, &f->volunteer_id)) ||
-        (rc = http_query_int(r, "activity_id", 1, INT64_MAX, &has, &f->activity_id)) ||
-        (rc = http_query_int(r, "partner_id", 1, INT64_MAX, &has, &f->partner_id)) ||
-        (rc = http_query_int(r, "service_id", 1, INT64_MAX, &has, &f->service_id)) ||
-        (rc = http_query_int(r, "session_id", 1, INT64_MAX, &has, &f->session_id)) ||
+    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+        (rc = app_query_id(r, "team_id", &f->team_id)) || (rc = app_query_id(r, "volunteer_id", &f->volunteer_id)) ||
+        (rc = app_query_id(r, "activity_id", &f->activity_id)) || (rc = app_query_id(r, "partner_id", &f->partner_id)) ||
+        (rc = app_query_id(r, "service_id", &f->service_id)) || (rc = app_query_id(r, "session_id", &f->session_id)) ||
         (rc = http_query_int(r, "mine", 0, 1, &has, &mine)))
         return rc;
     f->mine = mine == 1;
