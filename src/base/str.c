@@ -62,6 +62,22 @@ int strbuf_puts(strbuf *b, const char *s)
     return strbuf_append(b, s, strlen(s));
 }
 
+int strbuf_put_html(strbuf *b, const char *s)
+{
+    int rc = 0;
+    for (; rc == 0 && s && *s; s++) {
+        switch (*s) {
+        case '<': rc = strbuf_puts(b, "&lt;"); break;
+        case '>': rc = strbuf_puts(b, "&gt;"); break;
+        case '&': rc = strbuf_puts(b, "&amp;"); break;
+        case '"': rc = strbuf_puts(b, "&quot;"); break;
+        case '\'': rc = strbuf_puts(b, "&#39;"); break;
+        default: rc = strbuf_append(b, s, 1); break;
+        }
+    }
+    return rc;
+}
+
 int strbuf_printf(strbuf *b, const char *fmt, ...)
 {
     va_list ap;

@@ -32,6 +32,9 @@ void strbuf_cleanup(strbuf *b);
 int strbuf_append(strbuf *b, const void *p, size_t n);   /* 0 or NX_ETOOBIG / NX_ENOMEM */
 int strbuf_puts(strbuf *b, const char *s);
 int strbuf_printf(strbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Append s (NULL: nothing) as HTML text: & < > " and ' escaped, so that it is safe inside an element
+ * and inside a quoted attribute. 0 or the append's error. */
+int strbuf_put_html(strbuf *b, const char *s);
 /* Take ownership of the NUL-terminated data; the buffer is left empty. */
 char *strbuf_steal(strbuf *b);
 

@@ -38,6 +38,25 @@ int app_http_get(http_req *r, nx_app *app, app_get_fn get)
     return http_reply_json(r, 200, out);
 }
 
+void app_html_begin(strbuf *b, size_t cap, const char *title, const char *css)
+{
+    strbuf_init(b, cap);
+    strbuf_puts(b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                   "content=\"width=device-width,initial-scale=1\"><title>");
+    strbuf_put_html(b, title);
+    strbuf_puts(b, "</title><style>");
+    strbuf_puts(b, css);
+    strbuf_puts(b, "</style></head><body>");
+}
+
+int app_reply_html(http_req *r, int status, strbuf *b)
+{
+    strbuf_puts(b, "</body></html>");
+    int rc = http_reply_bytes(r, status, "text/html; charset=utf-8", b->data, b->len);
+    strbuf_cleanup(b);
+    return rc;
+}
+
 int app_query_page(http_req *r, nx_app *app, int *limit, int64_t *after, int64_t *community_id)
 {
     int rc;

@@ -56,6 +56,15 @@ int app_http_delete(http_req *r, nx_app *app, app_delete_fn del);
  * upload_read buffer) and releases it with upload_free whatever happens. */
 int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t size);
 
+/* ---- a public page ----
+ * The pages a phone shows after scanning a printed code (a drifting book's label, a document's
+ * verification code): b is started (capped at cap) with the zh-CN doctype, the viewport, the title
+ * (escaped) and the style css, and the body opened; the module writes the body (text through
+ * strbuf_put_html); app_reply_html closes body and html, answers b as text/html; charset=utf-8 with
+ * status and releases b, whatever happens. */
+void app_html_begin(strbuf *b, size_t cap, const char *title, const char *css);
+int app_reply_html(http_req *r, int status, strbuf *b);
+
 /* ---- a list's query string ----
  * Every list reads the same paging and scope parameters; a module's filter reader calls these and
  * reads its own filters after. Each returns 0, or NX_EINVAL with http_err(r) naming the parameter

@@ -78,20 +78,6 @@ static int labels(http_req *r, void *ctx)
 
 /* ---- the public drift page ---- */
 
-static void html_text(strbuf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': strbuf_puts(b, "&lt;"); break;
-        case '>': strbuf_puts(b, "&gt;"); break;
-        case '&': strbuf_puts(b, "&amp;"); break;
-        case '"': strbuf_puts(b, "&quot;"); break;
-        case '\'': strbuf_puts(b, "&#39;"); break;
-        default: strbuf_append(b, s, 1); break;
-        }
-    }
-}
-
 static const char *str_of(json_t *o, const char *key)
 {
     const char *s = json_string_value(json_object_get(o, key));
@@ -113,36 +99,34 @@ static int drift(http_req *r, void *ctx)
         return http_reply_json(r, 200, out);
     }
     strbuf b;
-    strbuf_init(&b, 65536);
-    strbuf_puts(&b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                    "content=\"width=device-width,initial-scale=1\"><title>图书漂流</title><style>body{font:18px/1.7 "
-                    "sans-serif;margin:1.5em;max-width:36em;color:#222}h1{font-size:1.5em;margin:.2em 0}"
-                    ".muted{color:#666}ol{padding-left:1.4em}li{margin:.4em 0}</style></head><body>");
+    app_html_begin(&b, 65536, "图书漂流",
+                   "body{font:18px/1.7 sans-serif;margin:1.5em;max-width:36em;color:#222}h1{font-size:1.5em;margin:.2em 0}"
+                   ".muted{color:#666}ol{padding-left:1.4em}li{margin:.4em 0}");
     if (rc) {
         strbuf_puts(&b, "<h1>图书漂流</h1><p>");
-        html_text(&b, rc == NX_ENOTFOUND ? "没有找到这本漂流书，请核对标签上的编号。" : "暂时无法查询，请稍后再试。");
+        strbuf_put_html(&b, rc == NX_ENOTFOUND ? "没有找到这本漂流书，请核对标签上的编号。" : "暂时无法查询，请稍后再试。");
         strbuf_puts(&b, "</p>");
     } else {
         strbuf_puts(&b, "<p class=\"muted\">邻里图书馆 · 图书漂流</p><h1>《");
-        html_text(&b, str_of(out, "title"));
+        strbuf_put_html(&b, str_of(out, "title"));
         strbuf_puts(&b, "》</h1>");
         if (*str_of(out, "author")) {
             strbuf_puts(&b, "<p>作者：");
-            html_text(&b, str_of(out, "author"));
+            strbuf_put_html(&b, str_of(out, "author"));
             strbuf_puts(&b, "</p>");
         }
         strbuf_puts(&b, "<p>标签号：");
-        html_text(&b, str_of(out, "code"));
+        strbuf_put_html(&b, str_of(out, "code"));
         strbuf_puts(&b, "　状态：");
-        html_text(&b, str_of(out, "status_label"));
+        strbuf_put_html(&b, str_of(out, "status_label"));
         strbuf_puts(&b, "</p>");
         if (*str_of(out, "donated_by")) {
             strbuf_puts(&b, "<p>由 ");
-            html_text(&b, str_of(out, "donated_by"));
+            strbuf_put_html(&b, str_of(out, "donated_by"));
             strbuf_puts(&b, " 捐赠");
             if (*str_of(out, "donated_on")) {
                 strbuf_puts(&b, "（");
-                html_text(&b, str_of(out, "donated_on"));
+                strbuf_put_html(&b, str_of(out, "donated_on"));
                 strbuf_puts(&b, "）");
             }
             strbuf_puts(&b, "</p>");
@@ -157,23 +141,19 @@ static int drift(http_req *r, void *ctx)
         json_t *stop;
         json_array_foreach(j, i, stop) {
             strbuf_puts(&b, "<li>");
-            html_text(&b, str_of(stop, "holder"));
+            strbuf_put_html(&b, str_of(stop, "holder"));
             strbuf_puts(&b, "　");
-            html_text(&b, str_of(stop, "from"));
+            strbuf_put_html(&b, str_of(stop, "from"));
             strbuf_puts(&b, " 至 ");
-            html_text(&b, *str_of(stop, "to") ? str_of(stop, "to") : "今（正在阅读）");
+            strbuf_put_html(&b, *str_of(stop, "to") ? str_of(stop, "to") : "今（正在阅读）");
             strbuf_puts(&b, "</li>");
         }
         if (json_array_size(j))
             strbuf_puts(&b, "</ol>");
         strbuf_puts(&b, "<p class=\"muted\">读完请把书放回任一漂流书屋，让它继续旅行。为保护隐私，这里只显示读者的姓。</p>");
     }
-    strbuf_puts(&b, "</body></html>");
     json_decref(out);
-    rc = http_reply_bytes(r, rc == 0 ? 200 : rc == NX_ENOTFOUND ? 404 : http_status_of(rc), "text/html; charset=utf-8",
-                          b.data, b.len);
-    strbuf_cleanup(&b);
-    return rc;
+    return app_reply_html(r, rc == 0 ? 200 : rc == NX_ENOTFOUND ? 404 : http_status_of(rc), &b);
 }
 
 static const app_route routes[] = {

@@ -311,19 +311,6 @@ static int get_document(http_req *r, void *ctx)
     return rc;
 }
 
-static void html_escape(strbuf *b, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<': strbuf_puts(b, "&lt;"); break;
-        case '>': strbuf_puts(b, "&gt;"); break;
-        case '&': strbuf_puts(b, "&amp;"); break;
-        case '"': strbuf_puts(b, "&quot;"); break;
-        default: strbuf_append(b, s, 1);
-        }
-    }
-}
-
 static int verify(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -340,46 +327,42 @@ static int verify(http_req *r, void *ctx)
         return http_reply_json(r, 200, out);
     }
     strbuf b;
-    strbuf_init(&b, 16384);
     /* A page a phone's browser shows after scanning the printed code: one card, the verdict in
      * colour, the facts as a two-column list, the day in Chinese (never an ISO timestamp). */
-    strbuf_puts(&b, "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
-                    "content=\"width=device-width,initial-scale=1\"><title>文书核验 · 暖心社区</title><style>"
-                    "*{box-sizing:border-box}body{margin:0;background:#f3f5f8;color:#1f2937;font:17px/1.6 "
-                    "-apple-system,\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif}"
-                    "main{max-width:32em;margin:0 auto;padding:24px 16px}.brand{color:#64748b;font-size:15px;"
-                    "margin-bottom:12px}.card{background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08);"
-                    "overflow:hidden}.verdict{margin:0;padding:20px;color:#fff;font-size:21px;font-weight:600}"
-                    ".ok .verdict{background:#16a34a}.bad .verdict{background:#dc2626}dl{margin:0;padding:8px 20px 16px;"
-                    "display:grid;grid-template-columns:6em 1fr;gap:10px 12px}dt{color:#64748b}dd{margin:0;"
-                    "overflow-wrap:anywhere}p{margin:0;padding:16px 20px}.foot{color:#94a3b8;font-size:14px;"
-                    "margin-top:16px}</style></head><body><main><div class=\"brand\">暖心社区 · 文书核验</div>");
+    app_html_begin(&b, 16384, "文书核验 · 暖心社区",
+                   "*{box-sizing:border-box}body{margin:0;background:#f3f5f8;color:#1f2937;font:17px/1.6 "
+                   "-apple-system,\"PingFang SC\",\"Microsoft YaHei\",\"Noto Sans CJK SC\",sans-serif}"
+                   "main{max-width:32em;margin:0 auto;padding:24px 16px}.brand{color:#64748b;font-size:15px;"
+                   "margin-bottom:12px}.card{background:#fff;border-radius:12px;box-shadow:0 1px 3px rgba(0,0,0,.08);"
+                   "overflow:hidden}.verdict{margin:0;padding:20px;color:#fff;font-size:21px;font-weight:600}"
+                   ".ok .verdict{background:#16a34a}.bad .verdict{background:#dc2626}dl{margin:0;padding:8px 20px 16px;"
+                   "display:grid;grid-template-columns:6em 1fr;gap:10px 12px}dt{color:#64748b}dd{margin:0;"
+                   "overflow-wrap:anywhere}p{margin:0;padding:16px 20px}.foot{color:#94a3b8;font-size:14px;"
+                   "margin-top:16px}");
+    strbuf_puts(&b, "<main><div class=\"brand\">暖心社区 · 文书核验</div>");
     if (rc) {
         strbuf_puts(&b, "<div class=\"card bad\" data-verdict=\"bad\"><h1 class=\"verdict\">核验失败</h1><p>");
-        html_escape(&b, e.msg);
+        strbuf_put_html(&b, e.msg);
         strbuf_puts(&b, "</p></div>");
     } else {
         bool valid = json_is_true(json_object_get(out, "valid"));
         strbuf_printf(&b, "<div class=\"card %s\" data-verdict=\"%s\"><h1 class=\"verdict\">", valid ? "ok" : "bad",
                       valid ? "ok" : "bad");
-        html_escape(&b, json_string_value(json_object_get(out, "message")));
+        strbuf_put_html(&b, json_string_value(json_object_get(out, "message")));
         strbuf_puts(&b, "</h1><dl>");
         static const char *const keys[][2] = {{"title", "文书"},         {"serial", "编号"},   {"community", "出具单位"},
                                               {"holder", "持有人"},      {"item", "办理事项"}, {"issued_on", "出具日期"},
                                               {"application_status_label", "申请状态"}};
         for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
             strbuf_printf(&b, "<dt>%s</dt><dd>", keys[i][1]);
-            html_escape(&b, json_string_value(json_object_get(out, keys[i][0])));
+            strbuf_put_html(&b, json_string_value(json_object_get(out, keys[i][0])));
             strbuf_puts(&b, "</dd>");
         }
         strbuf_puts(&b, "</dl></div>");
     }
     strbuf_puts(&b, "<div class=\"foot\">本页由暖心社区平台根据文书上的核验码生成；持有人姓名已部分隐藏。</div></main>");
-    strbuf_puts(&b, "</body></html>");
     json_decref(out);
-    rc = http_reply_bytes(r, rc ? 404 : 200, "text/html; charset=utf-8", b.data, b.len);
-    strbuf_cleanup(&b);
-    return rc;
+    return app_reply_html(r, rc ? 404 : 200, &b);
 }
 
 /* ---- sweep, statistics ---- */

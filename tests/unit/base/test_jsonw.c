@@ -298,6 +298,24 @@ static size_t random_string(unsigned *seed, char *out, size_t cap)
     return n;
 }
 
+/* strbuf_put_html (base/str.h, the text writer of the public pages): the five characters that could
+ * end an element or a quoted attribute are escaped, the rest (Chinese included) copied; NULL writes
+ * nothing; past the cap the append's error. */
+static void test_html_escapes(void)
+{
+    strbuf b;
+    strbuf_init(&b, 0);
+    CHECK_INT(strbuf_put_html(&b, "<a href=\"x\">王's & co</a>"), 0);
+    CHECK_INT(strbuf_put_html(&b, NULL), 0);
+    CHECK_INT(strbuf_puts(&b, ""), 0);
+    CHECK_STR(b.data, "&lt;a href=&quot;x&quot;&gt;王&#39;s &amp; co&lt;/a&gt;");
+    strbuf_cleanup(&b);
+    strbuf_init(&b, 8);
+    CHECK(strbuf_put_html(&b, "<<<<") != 0);
+    CHECK(b.overflow);
+    strbuf_cleanup(&b);
+}
+
 static void test_random_round_trip(void)
 {
     unsigned seed = 12345;
@@ -365,5 +383,6 @@ int main(void)
     TEST_RUN(test_misuse);
     TEST_RUN(test_cap);
     TEST_RUN(test_random_round_trip);
+    TEST_RUN(test_html_escapes);
     return TEST_DONE();
 }
