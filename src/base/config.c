@@ -113,6 +113,13 @@ static const struct centry table[] = {
      "seconds before an unacknowledged alert escalates (grid worker, duty staff, family)"},
     {"venue_no_show_minutes", C_INT, N(venue_no_show_minutes), "15", 5, 240, false,
      "minutes after its start a room booking not checked in is released as a no-show (activity rooms)"},
+    {"map_tiles", C_STR, S(map_tiles), "", 0, 0, false,
+     "map tiles for the SOS screen and the family view: an XYZ URL template, https://HOST[:PORT]/PATH with "
+     "{z}, {x} and {y} (no {s}: one origin, which the page's image policy allows) ('' = the estate plan only)"},
+    {"map_tiles_datum", C_STR, S(map_tiles_datum), "wgs84", 0, 0, false,
+     "the datum of the map tiles: wgs84 (OpenStreetMap and most) or gcj02 (AMap, Tencent: positions are shifted to it)"},
+    {"map_attribution", C_STR, S(map_attribution), "", 0, 0, false,
+     "the map tiles' attribution, shown under the map (e.g. © OpenStreetMap contributors)"},
     {"outbound_allow", C_CIDRS, S(outbound_allow), "", 0, 0, false,
      "networks outbound requests (webhooks) may reach although internal, e.g. 10.2.0.0/16 ('' = none); "
      "plain http is allowed only to these"},
@@ -211,6 +218,55 @@ static bool public_url_ok(const char *v)
     return true;
 }
 
+/* map_tiles: "" or http(s)://HOST[:PORT]/PATH holding {z}, {x} and {y} once each, no other brace, made
+ * of URL characters that need no quoting in a policy header or an attribute (no blanks, quotes, angle
+ * brackets, backslashes, ';', ',' or '#'); a query (?key=…) is allowed. One host: no {s} subdomains,
+ * since the Content-Security-Policy allows exactly the template's origin. */
+static bool map_tiles_ok(const char *v)
+{
+    if (v[0] == '\0')
+        return true;
+    const char *host = str_starts_with(v, "https://") ? v + 8 : str_starts_with(v, "http://") ? v + 7 : NULL;
+    if (host == NULL || host[0] == '\0' || host[0] == '/' || host[0] == ':' || strchr(host, '/') == NULL)
+        return false;
+    for (const char *c = v; *c; c++) {
+        unsigned char u = (unsigned char)*c;
+        if (u <= 0x20 || u >= 0x7f || strchr("\"'<>\\#`|^;,", u))
+            return false;
+    }
+    const char *slash = strchr(host, '/');
+    for (const char *c = host; c < slash; c++) /* the origin: no placeholder, no user */
+        if (*c == '{' || *c == '@')
+            return false;
+    int braces = 0;
+    for (const char *c = slash; *c; c++)
+        braces += *c == '{' || *c == '}';
+    static const char *const need[] = {"{z}", "{x}", "{y}"};
+    for (int i = 0; i < 3; i++) {
+        const char *at = strstr(slash, need[i]);
+        if (at == NULL || strstr(at + 3, need[i]))
+            return false;
+    }
+    return braces == 6;
+}
+
+void config_url_origin(const char *url, char *out, size_t n)
+{
+    if (n == 0)
+        return;
+    out[0] = '\0';
+    const char *host = str_starts_with(url, "https://") ? url + 8 : str_starts_with(url, "http://") ? url + 7 : NULL;
+    if (host == NULL)
+        return;
+    size_t len = strcspn(host, "/?#");
+    size_t scheme = (size_t)(host - url);
+    if (len == 0 || scheme + len >= n)
+        return;
+    for (size_t i = 0; i < scheme + len; i++)
+        out[i] = (char)tolower((unsigned char)url[i]);
+    out[scheme + len] = '\0';
+}
+
 /* Text that may be quoted in a message: valid UTF-8 without control characters, at most max bytes
  * (a name or value from a file, a flag or the environment is echoed only then: fuzz_config found
  * raw bytes going into messages). */
@@ -245,6 +301,15 @@ int config_set(nx_config *c, const char *key, const char *value, const char *sou
                            "配置项 public_url 应为 https://主机[:端口][/路径] 或 http://…，不含空白、引号、查询和片段"
                            "（来源：%s） public_url must be an http(s) URL without query or fragment",
                            source);
+        if (strcmp(t->name, "map_tiles") == 0 && !map_tiles_ok(value))
+            return nx_fail(e, NX_EINVAL, t->name,
+                           "配置项 map_tiles 应为 https://主机[:端口]/路径，含 {z}、{x}、{y} 各一次，不含空白、引号和 {s}"
+                           "（来源：%s） map_tiles must be an http(s) XYZ template with {z}, {x} and {y}",
+                           source);
+        if (strcmp(t->name, "map_attribution") == 0 && !str_utf8_valid(value, strlen(value)))
+            return nx_fail(e, NX_EINVAL, t->name, "配置项 map_attribution 应为 UTF-8 文本（来源：%s）", source);
+        if (strcmp(t->name, "map_tiles_datum") == 0 && strcmp(value, "wgs84") != 0 && strcmp(value, "gcj02") != 0)
+            return nx_fail(e, NX_EINVAL, t->name, "配置项 map_tiles_datum 应为 wgs84 或 gcj02（来源：%s）", source);
         str_copy(p, value, t->len);
         if (strcmp(t->name, "public_url") == 0) {
             size_t n = strlen(p);

@@ -63,6 +63,13 @@ typedef struct nx_config {
     int64_t telemetry_keep_days; /* wristband positions, readings, steps, closed commands; 0 = for ever */
     int64_t alert_escalate_s;   /* an unacknowledged alert moves up the chain after this long */
     int64_t venue_no_show_minutes; /* a room booking not checked in this long after its start is released */
+    /* The real map (issue 19): an XYZ tile URL template, http(s)://HOST[:PORT]/…{z}…{x}…{y}… ("" = the
+     * estate plan only); the datum of its tiles ("wgs84" or "gcj02", the mainland providers' shifted
+     * one); the attribution the tiles' licence asks for. Served to signed-in users with /api/v1/me;
+     * the page's Content-Security-Policy allows images from the template's origin (config_url_origin). */
+    char map_tiles[512];
+    char map_tiles_datum[8];
+    char map_attribution[256];
     char outbound_allow[1024]; /* networks webhooks may reach although internal (netaddr list) */
     bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
     bool access_log;
@@ -126,6 +133,9 @@ void config_dump(const nx_config *c);
 void config_redact_url(const char *in, char *out, size_t n);
 /* Print the table as help text. */
 void config_help(void);
+/* The origin "scheme://host[:port]" of an http(s) URL (lower-case scheme and host) into out; "" for
+ * "" or a URL without one. Used for the map tiles' origin in the Content-Security-Policy. */
+void config_url_origin(const char *url, char *out, size_t n);
 /* True if key names a configuration entry (dash or underscore spelling). */
 bool config_known(const char *key);
 

@@ -153,6 +153,8 @@ static int serving_start(serving *sv)
         fprintf(stderr, "nuanxin: 无法启动后台任务：%s\n", e.msg);
         return 1;
     }
+    char map_origin[320]; /* the map tile server's origin: the page may load images from it */
+    config_url_origin(nx_cfg.map_tiles, map_origin, sizeof map_origin);
     http_options ho = {
         .listen = nx_cfg.listen,
         .threads = (int)nx_cfg.http_threads,
@@ -164,6 +166,7 @@ static int serving_start(serving *sv)
         .max_per_address = (int)nx_cfg.max_connections_per_address,
         .header_timeout_s = (int)nx_cfg.header_timeout_s,
         .web_root = nx_cfg.web_root,
+        .img_origin = map_origin,
         .access_log = nx_cfg.access_log,
         .trusted_proxies = nx_cfg.trusted_proxies,
     };

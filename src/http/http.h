@@ -64,6 +64,9 @@ typedef struct http_options {
      * or the end of its previous response (trusted proxies excepted); 0 = 10. */
     int header_timeout_s;
     const char *web_root;      /* NULL or "" disables static files */
+    /* One more origin the web app may load images from, "scheme://host[:port]" (the map tile server,
+     * config map_tiles): added to the Content-Security-Policy's img-src. NULL or "" = none. */
+    const char *img_origin;
     bool access_log;
     /* Reverse proxies in front (base/netaddr.h list syntax, "127.0.0.1, ::1, 10.0.0.0/8"); NULL or ""
      * = none. A request whose socket peer is one of them reports the client X-Forwarded-For names
@@ -73,7 +76,8 @@ typedef struct http_options {
 
 /* Create a server (not yet listening) with the built-in public routes GET /healthz, GET /readyz
  * and GET /api/v1/openapi.json. Copies o. NX_EINVAL for a missing listen address, a web_root
- * that does not exist or a malformed trusted_proxies list; NX_ENOMEM. */
+ * that does not exist, an img_origin that is not scheme://host[:port] or a malformed trusted_proxies
+ * list; NX_ENOMEM. */
 int http_server_new(const http_options *o, http_server **out, nx_err *e);
 /* Register a route. pattern: "/api/v1/residents/{id}". Must be called before start. A literal
  * segment beats a parameter ("/residents/export" over "/residents/{id}"); GET routes answer HEAD.

@@ -21,6 +21,7 @@ struct http_server {
     http_options opt; /* copy; string members point at the copies below */
     char *listen;
     char *web_root; /* realpath of the web root, NULL when static files are off */
+    char *csp;      /* the web app's Content-Security-Policy (static.c: http__csp_new) */
     router *router;
     struct MHD_Daemon *daemon;
     http_authenticator auth_fn;
@@ -124,6 +125,10 @@ struct MHD_Response *http__response_text(char *text, size_t len, const char *con
 
 /* static.c: answer a GET/HEAD for a file under the web root (always queues something). */
 int http__serve_static(http_req *r);
+/* The Content-Security-Policy of the web app's files, allowing images from img_origin as well when it
+ * is not NULL or "" (scheme://host[:port]: letters, digits, '.', '-', ':', '[', ']' after the scheme).
+ * A malloc'ed string, or NULL when img_origin is malformed or memory ran out (*bad says which). */
+char *http__csp_new(const char *img_origin, bool *bad);
 
 /* conn.c: libmicrohttpd's accept policy (the per-address cap) and connection notifications (the
  * account of live connections); the connection's account (NULL if none); its headers are complete

@@ -147,6 +147,13 @@ int http_server_new(const http_options *o, http_server **out, nx_err *e)
         }
     }
     s->opt.web_root = s->web_root;
+    bool bad_origin;
+    if ((s->csp = http__csp_new(o->img_origin, &bad_origin)) == NULL) {
+        rc = bad_origin ? nx_fail(e, NX_EINVAL, "img_origin", "图片来源无效：%s", o->img_origin)
+                        : nx_fail(e, NX_ENOMEM, NULL, "内存不足");
+        goto fail;
+    }
+    s->opt.img_origin = NULL;
     nx_err pe;
     if (cidr_list_parse(o->trusted_proxies, &s->proxies, &pe) != 0) {
         rc = nx_fail(e, NX_EINVAL, "trusted_proxies", "trusted_proxies 无效：%s", pe.msg);
@@ -890,5 +897,6 @@ void http_server_free(http_server *s)
     cidr_list_free(&s->proxies);
     free(s->listen);
     free(s->web_root);
+    free(s->csp);
     free(s);
 }

@@ -21,6 +21,7 @@
  *    want JSON).
  * Every file answer carries the app's Content-Security-Policy (CSP below).
  * Threads: runs on the request's worker; no shared state besides the read-only root path. */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -37,12 +38,32 @@
  * inline script (Vite emits <script type="module" src>), and neither eval nor new Function (vue-i18n
  * 11 compiles messages without them). Inline styles stay allowed: Vue writes large static parts of
  * templates with innerHTML, style attributes included, and Element Plus positions popups with them.
- * Images may be data: or blob: URLs (QR codes, previews of uploads); requests and event streams
+ * Images may be data: or blob: URLs (QR codes, previews of uploads) and, when a map tile server is
+ * configured, come from exactly that server's origin (http__csp_new); requests and event streams
  * only to this origin; no plugins, no <base>, no framing, forms post only here. */
-#define CSP                                                                                              \
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; " \
-    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; " \
+#define CSP_HEAD "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:"
+#define CSP_TAIL                                                                                            \
+    "; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; " \
     "form-action 'self'"
+
+char *http__csp_new(const char *img_origin, bool *bad)
+{
+    *bad = false;
+    const char *o = img_origin ? img_origin : "";
+    if (*o) {
+        const char *host = str_starts_with(o, "https://") ? o + 8 : str_starts_with(o, "http://") ? o + 7 : NULL;
+        *bad = host == NULL || *host == '\0' || strlen(o) > 300;
+        for (const char *c = host; !*bad && *c; c++)
+            *bad = !(isalnum((unsigned char)*c) || strchr(".-:[]", *c));
+        if (*bad)
+            return NULL;
+    }
+    size_t n = sizeof CSP_HEAD + sizeof CSP_TAIL + strlen(o) + 2;
+    char *csp = malloc(n);
+    if (csp)
+        snprintf(csp, n, "%s%s%s%s", CSP_HEAD, *o ? " " : "", o, CSP_TAIL);
+    return csp;
+}
 #define CC_IMMUTABLE  "public, max-age=31536000, immutable"
 #define CC_REVALIDATE "no-cache"
 
@@ -220,7 +241,7 @@ static int serve_file(http_req *r, const char *rel, const char *cache_control)
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG, etag);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, cache_control);
     MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-    MHD_add_response_header(resp, "Content-Security-Policy", CSP);
+    MHD_add_response_header(resp, "Content-Security-Policy", r->srv->csp);
     return http__queue(r, status, resp, bytes, true);
 }
 

@@ -14,6 +14,7 @@ import { join, basename } from 'node:path'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'
 
+let own = null // the file's own server: {data, port, logPath, name, proc, exited}
 if (process.env.NX_E2E_TEMPLATE) await startOwnServer()
 
 /** The file's own server over a copy of the template (see the top of this file). */
@@ -25,39 +26,62 @@ async function startOwnServer() {
     const s = createServer().listen(0, '127.0.0.1', () => { const p = s.address().port; s.close(() => resolve(p)) })
     s.on('error', reject)
   })
-  const logPath = join(data, 'server.log')
-  const log = openSync(logPath, 'a')
-  const server = spawn(process.env.NX_BIN, ['--data', data, 'serve', '--listen', `127.0.0.1:${port}`,
-    '--web-root', process.env.NX_WEB_ROOT, '--outbound_allow', '127.0.0.1'], {
-    env: { ...process.env, NUANXIN_WATCH_LISTEN: '127.0.0.1:0', NUANXIN_IW_LISTEN: 'off' },
-    stdio: ['ignore', log, log],
-  })
-  server.unref() // the file's process ends when its tests do; 'exit' below stops the server
-  let exited = null
-  server.on('exit', (code, sig) => { exited = code ?? sig })
+  own = { data, port, logPath: join(data, 'server.log'), name, proc: null, exited: null }
   process.on('exit', () => {
-    try { process.kill(server.pid, 'SIGTERM') } catch { /* already gone */ }
+    try { process.kill(own.proc.pid, 'SIGTERM') } catch { /* already gone */ }
     if (process.env.NX_ARTIFACTS) {
-      try { copyFileSync(logPath, join(process.env.NX_ARTIFACTS, `e2e-server-${name}.log`)) } catch { /* no log */ }
+      try { copyFileSync(own.logPath, join(process.env.NX_ARTIFACTS, `e2e-server-${name}.log`)) } catch { /* no log */ }
     }
   })
-  const base = `http://127.0.0.1:${port}`
-  for (let i = 0; ; i++) {
-    if (exited !== null) throw new Error(`nuanxin did not start (exit ${exited}):\n${readFileSync(logPath, 'utf8')}`)
-    try {
-      if ((await fetch(base + '/healthz')).ok) break
-    } catch { /* not listening yet */ }
-    if (i > 300) throw new Error(`nuanxin did not answer /healthz in 30 s:\n${readFileSync(logPath, 'utf8')}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await serveOwn([])
   // "nuanxin: gateway watch on 127.0.0.1:PORT" (none when the binary has no gateway: those tests skip).
-  const m = /^nuanxin: gateway watch on .*:(\d+)$/m.exec(readFileSync(logPath, 'utf8'))
-  process.env.NX_BASE_URL = base
+  const m = /^nuanxin: gateway watch on .*:(\d+)$/m.exec(readFileSync(own.logPath, 'utf8'))
+  process.env.NX_BASE_URL = `http://127.0.0.1:${port}`
   process.env.NX_DATA = data
   process.env.NX_WATCH_PORT = m ? m[1] : ''
   process.on('exit', () => {
     if (!process.env.NX_E2E_KEEP) try { rmSync(data, { recursive: true, force: true }) } catch { /* best effort */ }
   })
+}
+
+/** Start `nuanxin serve` over the file's data with extra flags; resolves once /healthz answers. */
+async function serveOwn(extra) {
+  const log = openSync(own.logPath, 'a')
+  const proc = spawn(process.env.NX_BIN, ['--data', own.data, 'serve', '--listen', `127.0.0.1:${own.port}`,
+    '--web-root', process.env.NX_WEB_ROOT, '--outbound_allow', '127.0.0.1', ...extra], {
+    env: { ...process.env, NUANXIN_WATCH_LISTEN: '127.0.0.1:0', NUANXIN_IW_LISTEN: 'off' },
+    stdio: ['ignore', log, log],
+  })
+  proc.unref() // the file's process ends when its tests do; 'exit' above stops the server
+  own.proc = proc
+  own.exited = null
+  proc.on('exit', (code, sig) => { if (own.proc === proc) own.exited = code ?? sig })
+  const base = `http://127.0.0.1:${own.port}`
+  for (let i = 0; ; i++) {
+    if (own.exited !== null) throw new Error(`nuanxin did not start (exit ${own.exited}):\n${readFileSync(own.logPath, 'utf8')}`)
+    try {
+      if ((await fetch(base + '/healthz')).ok) break
+    } catch { /* not listening yet */ }
+    if (i > 300) throw new Error(`nuanxin did not answer /healthz in 30 s:\n${readFileSync(own.logPath, 'utf8')}`)
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/**
+ * Restart the file's own server on the same data and port with extra flags (a configuration key a
+ * test needs, e.g. ['--map-tiles', url]); sessions survive (they are in the database). The watch
+ * gateway's port changes: NX_WATCH_PORT is updated. Only with the file's own server (NX_E2E_TEMPLATE).
+ */
+export async function restartServer(extra) {
+  if (!own) throw new Error('restartServer needs the file\'s own server (NX_E2E_TEMPLATE)')
+  const old = own.proc
+  const gone = new Promise((resolve) => { if (old.exitCode !== null || old.signalCode !== null) resolve(); else old.once('exit', resolve) })
+  old.kill('SIGTERM')
+  await gone
+  const before = readFileSync(own.logPath, 'utf8').length
+  await serveOwn(extra)
+  const m = /^nuanxin: gateway watch on .*:(\d+)$/m.exec(readFileSync(own.logPath, 'utf8').slice(before))
+  process.env.NX_WATCH_PORT = m ? m[1] : ''
 }
 
 export const BASE = process.env.NX_BASE_URL || 'http://127.0.0.1:8080'

@@ -2,12 +2,14 @@
 // their overdue visits (one row per resident) and a click lands on the filtered task list; the
 // problem list opens on the work (an open problem on its first page, oldest first) and the staff
 // rating dialog has no default; the allowance outreach tab lists residents over 80 not receiving it;
-// the resident page (一人一档) links to his care file, an application and an alarm.
+// the resident page (一人一档) links to his care file, an application and an alarm. The last test
+// restarts the file's server with a map tile server configured (a local fake): keep it last.
 // Screenshots go to tests/artifacts (90-…).
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createConnection } from 'node:net'
-import { BASE, launch, newContext, login, shot } from './harness.mjs'
+import { createServer } from 'node:http'
+import { BASE, launch, newContext, login, shot, restartServer } from './harness.mjs'
 
 const WATCH_PORT = Number(process.env.NX_WATCH_PORT || 0)
 const SOS_RESIDENT = 2 // 毛秀芝 (第一网格, 和平里小区 2号楼): a phone and an emergency contact in the demo
@@ -26,7 +28,7 @@ function pressSos(imei, lat, lon) {
     const body = `AL,${p2(d.getUTCDate())}${p2(d.getUTCMonth() + 1)}${p2(d.getUTCFullYear() % 100)},` +
       `${p2(d.getUTCHours())}${p2(d.getUTCMinutes())}${p2(d.getUTCSeconds())},A,${lat.toFixed(6)},N,${lon.toFixed(6)},E,` +
       '0.0,0.0,0.0,6,88,64,1000,0,00010000,0,0'
-    const sock = createConnection({ host: '127.0.0.1', port: WATCH_PORT })
+    const sock = createConnection({ host: '127.0.0.1', port: Number(process.env.NX_WATCH_PORT) })
     let got = ''
     const timer = setTimeout(() => { sock.destroy(); reject(new Error(`no AL reply: ${got}`)) }, 8000)
     sock.setEncoding('latin1')
@@ -268,5 +270,60 @@ test('the son sees his father\'s last position (phone): by building on the estat
   assert.ok(wide <= 390, `fits the phone (${wide} px)`)
   await shot(phone, '98-family-position')
   await ctx.close()
+  assert.deepEqual(errors, [])
+})
+
+test('with a tile server configured the SOS screen draws the alarm and the buildings on its tiles; without, no tile is asked for', { skip: (!WATCH_PORT || !process.env.NX_E2E_TEMPLATE) && 'needs the file\'s own server and a gateway' }, async () => {
+  // a fake tile server: one PNG for every tile, each request noted
+  const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGM4c/fMfwAIYwN1MOk/NQAAAABJRU5ErkJggg==', 'base64')
+  const asked = []
+  const tiles = createServer((req, res) => { asked.push(req.url); res.writeHead(200, { 'Content-Type': 'image/png' }); res.end(png) })
+  await new Promise((r) => tiles.listen(0, '127.0.0.1', r))
+  const origin = `http://127.0.0.1:${tiles.address().port}`
+  const imei = String(7800000000 + (Date.now() % 99999999)).slice(0, 10)
+  const dev = await api(staff, 'POST', '/api/v1/devices', { imei, protocol: 'watch', model: 'E2E-MAP', resident_id: SOS_RESIDENT })
+  assert.equal(dev.status, 201, JSON.stringify(dev.body))
+  const fix = { lat: CENTER.lat + 0.0004, lon: CENTER.lon - 0.0003 }
+  await pressSos(imei, fix.lat, fix.lon)
+  const open = (await api(staff, 'GET', `/api/v1/alerts?device_id=${dev.body.id}&state=open`)).body.items
+  assert.equal(open.length, 1, 'the SOS is open')
+  const id = open[0].id
+  try {
+    // no key: the plan as before, and not one tile request
+    await staff.goto(`${BASE}/alarms/${id}`)
+    await staff.locator('[data-test=estate-position]').waitFor()
+    assert.equal(await staff.locator('[data-test=tile-map]').count(), 0)
+    assert.deepEqual(asked, [], 'no tile requested without the key')
+    const csp0 = (await staff.request.get(`${BASE}/alarms/${id}`)).headers()['content-security-policy']
+    assert.ok(!csp0.includes(origin), 'the policy names no tile server')
+    // the key set: the same screen over the tiles
+    await restartServer(['--map-tiles', `${origin}/{z}/{x}/{y}.png`, '--map-attribution', '© 测试地图'])
+    const res = await staff.goto(`${BASE}/alarms/${id}`)
+    const csp = res.headers()['content-security-policy']
+    assert.match(csp, new RegExp(`img-src 'self' data: blob: ${origin.replace(/\./g, '\\.')};`), `images from exactly the tile origin: ${csp}`)
+    assert.equal((csp.match(/https?:\/\//g) || []).length, 1, 'and no other origin')
+    await staff.locator('[data-test=tile-map]').waitFor()
+    await staff.waitForFunction(() => [...document.querySelectorAll('[data-test=map-tile]')].some((i) => i.complete && i.naturalWidth > 0))
+    const z = Number(await staff.locator('[data-test=tile-map]').getAttribute('data-zoom'))
+    assert.ok(asked.length > 0 && asked.every((u) => new RegExp(`^/${z}/\\d+/\\d+\\.png$`).test(u)), `tiles asked at zoom ${z}: ${asked}`)
+    // the marker stands on the tile that holds the fix (OSM's tile numbering)
+    const n = 2 ** z
+    const tx = Math.floor(((fix.lon + 180) / 360) * n)
+    const rad = (fix.lat * Math.PI) / 180
+    const ty = Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n)
+    const tile = await staff.locator(`[data-test=map-tile][data-x="${tx}"][data-y="${ty}"]`).boundingBox()
+    const dot = await staff.locator('[data-test=map-position] circle').first().boundingBox()
+    const cx = dot.x + dot.width / 2, cy = dot.y + dot.height / 2
+    assert.ok(tile && cx >= tile.x && cx <= tile.x + tile.width && cy >= tile.y && cy <= tile.y + tile.height,
+      `the alarm marker (${cx},${cy}) on tile ${z}/${tx}/${ty} ${JSON.stringify(tile)}`)
+    assert.equal(await staff.locator('[data-test=map-home]').getAttribute('data-name'), '2号楼', "the elder's building on the map")
+    assert.ok(await staff.locator('[data-test=map-building]').count() > 1, 'the other buildings too')
+    assert.match(await staff.locator('[data-test=map-attribution]').innerText(), /测试地图/)
+    await shot(staff, '99-sos-tile-map')
+  } finally {
+    await api(staff, 'POST', `/api/v1/alerts/${id}/resolve`, { note: '浏览器测试：地图', outcome: 'false_alarm' })
+    await api(staff, 'PATCH', `/api/v1/devices/${dev.body.id}`, { resident_id: null }).catch(() => {})
+    tiles.close()
+  }
   assert.deepEqual(errors, [])
 })

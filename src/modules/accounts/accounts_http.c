@@ -182,6 +182,13 @@ static int me(http_req *r, void *ctx)
         }
         store_rollback(tx);
     }
+    /* The real map when a tile server is configured (docs/operations.md): the page draws the estate
+     * plan over these tiles; null = the plan alone. */
+    json_t *map = json_null();
+    if (app->cfg->map_tiles[0])
+        map = json_pack("{s:s, s:s, s:s?}", "tiles", app->cfg->map_tiles, "datum", app->cfg->map_tiles_datum,
+                        "attribution", app->cfg->map_attribution[0] ? app->cfg->map_attribution : NULL);
+    json_object_set_new(user, "map", map ? map : json_null());
     json_t *prefs;
     if (users_get_preferences(app->db, a->user_id, &prefs, NULL) == 0)
         json_object_set_new(user, "preferences", prefs);
