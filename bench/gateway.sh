@@ -12,6 +12,9 @@
 #      right after the run), as a ratio to the simulator's send rate and to the reference: raw
 #      batched SQLite writes of the same rows into a copy of the same database (bench/ingest_ref.c,
 #      same pragmas, 200 rows per transaction), run alternately in each round; medians of ROUNDS.
+#      Also the CPU time per stored row of the server, of its writer thread (nx-gw-writer) and of the
+#      reference, and their per-round ratio raw/writer: on a shared machine the simulator and the
+#      reference are starved in turn and rows/s moves with the load; CPU per row moves much less.
 #  (c) alarm latency: BG_DEVICES registered watches report every BG_INTERVAL s (keep-alive,
 #      position, reading) while SOS_N other registered watches each press SOS once, one every
 #      SOS_EVERY_MS ms; a C client in the simulator's loop records the time from writing the SOS frame
@@ -128,10 +131,17 @@ q "SELECT imei, id FROM devices WHERE imei BETWEEN '5600030000' AND '5600049999'
 # ---- (a) ingest, alternating with the raw reference ----
 q ".backup '$WORK/ref.db'"
 : >"$WORK/ref.txt"; : >"$WORK/sent.txt"; : >"$WORK/stored.txt"; : >"$WORK/kept.txt"; : >"$WORK/ratio.txt"
+: >"$WORK/cpu_srv.txt"; : >"$WORK/cpu_wr.txt"; : >"$WORK/cpu_ref.txt"; : >"$WORK/cpu_ratio.txt"
+HZ=$(getconf CLK_TCK)
+ticks() { awk '{print $14 + $15}' "$1/stat"; } # ticks /proc/PID[/task/TID] → utime + stime
+# the writer thread (named nx-gw-writer): its CPU per row is what a writer with a core of its own pays
+WTID=$(for t in /proc/"$SRV_PID"/task/*; do [ "$(cat "$t/comm")" != nx-gw-writer ] || basename "$t"; done | head -1)
 for r in $(seq "$ROUNDS"); do
   # shellcheck disable=SC2086
-  "$REF" "$WORK/ref.db" "$SECS" $FLOOD_IDS >"$WORK/ref.$r.json"
+  /usr/bin/time -f '%U %S' -o "$WORK/ref.$r.time" "$REF" "$WORK/ref.db" "$SECS" $FLOOD_IDS >"$WORK/ref.$r.json"
   json "$WORK/ref.$r.json" rows_per_s >>"$WORK/ref.txt"
+  python3 -c "u, s = map(float, open('$WORK/ref.$r.time').read().split()[-2:]); print(round((u + s) * 1e6 / $(json "$WORK/ref.$r.json" rows), 2))" >>"$WORK/cpu_ref.txt"
+  S0=$(ticks "/proc/$SRV_PID"); W0=0; [ -n "$WTID" ] && W0=$(ticks "/proc/$SRV_PID/task/$WTID")
   C0=$(rows)
   "$BIN" simulate --mode flood --devices "$FLOOD_DEVICES" --id-base 10000 --duration "$SECS" \
     --target "127.0.0.1:$WP" >"$WORK/flood.$r.json" 2>/dev/null
@@ -143,6 +153,12 @@ for r in $(seq "$ROUNDS"); do
   python3 -c "print(round(($C1 - $C0) / $FS, 1))" >>"$WORK/stored.txt"
   python3 -c "print(round(($C2 - $C0) / $SENT, 4))" >>"$WORK/kept.txt"
   python3 -c "print(round(($C1 - $C0) / $FS / $(tail -1 "$WORK/ref.txt"), 3))" >>"$WORK/ratio.txt"
+  S2=$(ticks "/proc/$SRV_PID"); W2=0; [ -n "$WTID" ] && W2=$(ticks "/proc/$SRV_PID/task/$WTID")
+  python3 -c "print(round(($S2 - $S0) / $HZ * 1e6 / max(1, $C2 - $C0), 2))" >>"$WORK/cpu_srv.txt"
+  if [ -n "$WTID" ]; then
+    python3 -c "print(round(($W2 - $W0) / $HZ * 1e6 / max(1, $C2 - $C0), 2))" >>"$WORK/cpu_wr.txt"
+    python3 -c "print(round($(tail -1 "$WORK/cpu_ref.txt") / max(0.01, $(tail -1 "$WORK/cpu_wr.txt")), 3))" >>"$WORK/cpu_ratio.txt"
+  fi
 done
 REF_RPS=$(median <"$WORK/ref.txt"); SENT_RPS=$(median <"$WORK/sent.txt"); STORED_RPS=$(median <"$WORK/stored.txt")
 KEPT=$(median <"$WORK/kept.txt"); RATIO=$(median <"$WORK/ratio.txt")
@@ -190,6 +206,9 @@ echo "    raw SQLite ref.     $REF_RPS rows/s   ($(tr '\n' ' ' <"$WORK/ref.txt")
 echo "    stored/sent = $(python3 -c "print(f'{$STORED_RPS/$SENT_RPS:.2f}')"), stored/raw = $(python3 -c "print(f'{$STORED_RPS/$REF_RPS:.2f}')")," \
   "kept after the queue drained = $(python3 -c "print(f'{$KEPT:.3f}')") of sent; load $LOAD_A"
 echo "    stored/raw per round (each flood next to its reference run): median $RATIO ($(tr '\n' ' ' <"$WORK/ratio.txt"))"
+echo "    CPU µs per stored row: server $(median <"$WORK/cpu_srv.txt") ($(tr '\n' ' ' <"$WORK/cpu_srv.txt")), its writer thread" \
+  "$( [ -s "$WORK/cpu_wr.txt" ] && median <"$WORK/cpu_wr.txt" || echo n/a) ($(tr '\n' ' ' <"$WORK/cpu_wr.txt")), raw reference $(median <"$WORK/cpu_ref.txt") ($(tr '\n' ' ' <"$WORK/cpu_ref.txt"))"
+[ -s "$WORK/cpu_ratio.txt" ] && echo "    raw/writer CPU per row per round: median $(median <"$WORK/cpu_ratio.txt") ($(tr '\n' ' ' <"$WORK/cpu_ratio.txt")) — stored/raw where each writer has a core to itself"
 echo "(c) SOS latency, $SOS_N SOS one every ${SOS_EVERY_MS} ms (p50 / p99 / max):"
 echo "    background $BG_DEVICES devices every ${BG_INTERVAL}s ($BG_RATE frames/s):"
 echo "      SOS → ack            $(lat "$WORK/probe.background.json" ack_ms)"

@@ -295,6 +295,7 @@ static node *detach_batch(gw_ingest *g, int *count)
 static void *writer_main(void *arg)
 {
     gw_ingest *g = arg;
+    pthread_setname_np(pthread_self(), "nx-gw-writer"); /* top -H, /proc/PID/task/TID/comm, the benchmarks */
     devices_in *buf = malloc(sizeof *buf * INGEST_BATCH);
     int64_t *ids = malloc(sizeof *ids * INGEST_BATCH);
     pthread_mutex_lock(&g->w.mu);

@@ -961,6 +961,7 @@ static void on_stop_async(uv_async_t *a)
 static void *loop_main(void *arg)
 {
     gateway *g = arg;
+    pthread_setname_np(pthread_self(), "nx-gw-loop"); /* top -H, /proc/PID/task/TID/comm, the benchmarks */
     uv_run(&g->loop, UV_RUN_DEFAULT);
     return NULL;
 }
