@@ -542,12 +542,9 @@ done:
 
 int council_topic_advance(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
-    static const char *const none[] = {NULL};
-    int rc;
-    if ((rc = cx_need_staff(who, e)) || (in && (rc = json_only(in, none, e))))
-        return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = cx_staff_begin(app, who, in, &tx, e);
+    if (rc)
         return rc;
     char status[16];
     int64_t estate, community, step, nsteps = 0;

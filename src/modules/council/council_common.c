@@ -31,6 +31,15 @@ int cx_need_staff(const nx_principal *who, nx_err *e)
     return cx_staff(who) ? 0 : nx_fail(e, NX_EPERM, "", "无权管理议事会");
 }
 
+int cx_staff_begin(nx_app *app, const nx_principal *who, json_t *in, store_tx **tx, nx_err *e)
+{
+    static const char *const none[] = {NULL};
+    int rc;
+    if ((rc = cx_need_staff(who, e)) || (in && (rc = json_only(in, none, e))))
+        return rc;
+    return store_begin(app->db, STORE_WRITE, tx, e);
+}
+
 void cx_scope_q(const nx_principal *who, const char *alias, sqlq *q)
 {
     if (cx_staff(who)) {

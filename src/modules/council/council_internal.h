@@ -20,6 +20,9 @@ bool cx_resident(const nx_principal *who);
 int cx_can_read(const nx_principal *who, nx_err *e);
 /* 0 with RIGHT_COUNCIL_MANAGE, else NX_EPERM ("无权管理议事会"). */
 int cx_need_staff(const nx_principal *who, nx_err *e);
+/* A staff action without a body (in NULL or {}): cx_need_staff, the body checked, then *tx a write
+ * transaction begun on app's store (the caller finishes it). 0, or the first error (nothing begun). */
+int cx_staff_begin(nx_app *app, const nx_principal *who, json_t *in, store_tx **tx, nx_err *e);
 /* The reader's scope on a table alias with community_id, grid_id, estate_id: staff by perm_scope_q,
  * a resident (or family) by their record's estate. */
 void cx_scope_q(const nx_principal *who, const char *alias, sqlq *q);

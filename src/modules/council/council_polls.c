@@ -64,6 +64,16 @@ static int poll_read(store_tx *tx, const nx_principal *who, int64_t id, json_t *
     return cx_get(tx, who, POLL_SELECT, "p.", id, &s, "表决不存在", out, e);
 }
 
+/* poll_read, and the poll still open: else NX_ECONFLICT on "status" with closed (the poll is left in
+ * *out either way for the caller to release). */
+static int open_poll(store_tx *tx, const nx_principal *who, int64_t id, const char *closed, json_t **out, nx_err *e)
+{
+    int rc = poll_read(tx, who, id, out, e);
+    if (rc == 0 && strcmp(json_string_value(json_object_get(*out, "status")), "open") != 0)
+        rc = nx_fail(e, NX_ECONFLICT, "status", "%s", closed);
+    return rc;
+}
+
 /* The electorate's condition on residents r (and council members) of estate $N, adults born on or
  * before cutoff. */
 static void electorate_q(sqlq *q, const char *electorate, int64_t estate, const char *cutoff)
@@ -243,12 +253,8 @@ int council_poll_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     json_t *p = NULL;
-    if ((rc = poll_read(tx, who, id, &p, e)))
+    if ((rc = open_poll(tx, who, id, "表决已结束，不能再投票", &p, e)))
         goto done;
-    if (strcmp(json_string_value(json_object_get(p, "status")), "open") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "表决已结束，不能再投票");
-        goto done;
-    }
     int64_t index = -1;
     size_t i;
     json_t *c;
@@ -289,20 +295,13 @@ done:
 
 int council_poll_close(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
-    static const char *const none[] = {NULL};
-    int rc;
-    if ((rc = cx_need_staff(who, e)) || (in && (rc = json_only(in, none, e))))
-        return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = cx_staff_begin(app, who, in, &tx, e);
+    if (rc)
         return rc;
     json_t *p = NULL;
-    if ((rc = poll_read(tx, who, id, &p, e)))
+    if ((rc = open_poll(tx, who, id, "表决已结束", &p, e)))
         goto done;
-    if (strcmp(json_string_value(json_object_get(p, "status")), "open") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "表决已结束");
-        goto done;
-    }
     int64_t estate = json_integer_value(json_object_get(p, "estate_id")),
             community = json_integer_value(json_object_get(p, "community_id")),
             decision = json_integer_value(json_object_get(p, "decision_id")),
