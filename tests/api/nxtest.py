@@ -10,6 +10,7 @@ PostgreSQL database (CREATE DATABASE on the cluster of NX_TEST_PG, dropped at cl
 data directory's nuanxin.conf; without NX_TEST_PG those runs exit 77 (ctest: skipped). Tests that look
 at the database itself use Server.db_bytes() and Server.integrity_ok(), which work on both.
 """
+import atexit
 import http.client
 import json
 import os
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import traceback
 
@@ -89,7 +91,33 @@ def check_eq(got, want, what):
     return check(got == want, f"{what}: got {got!r}, want {want!r}")
 
 
+# Servers started and not yet stopped. Most files stop theirs in a `finally` after run(), which is
+# after done() has printed the summary and chosen the exit code: the checks of a graceful stop (exit 0,
+# no sanitizer report) would count for nothing. done() therefore cleans up every server still running
+# first, so that those checks count; the exit handler kills what a file that never reached done() left.
+# A server is also started under `setpriv --pdeathsig TERM`: when ctest kills a test that ran out of
+# time, the kernel stops its servers instead of leaving them running for ever.
+_LIVE = {}
+_PDEATH = ["setpriv", "--pdeathsig", "TERM"] if shutil.which("setpriv") else []
+
+
+def _kill_live():
+    for srv in list(_LIVE):
+        proc = srv.proc
+        if proc is not None and proc.poll() is None:
+            proc.send_signal(signal.SIGCONT)
+            proc.kill()
+            proc.wait()
+        _LIVE.pop(srv, None)
+
+
+atexit.register(_kill_live)
+
+
 def done():
+    for srv in list(_LIVE):
+        srv.cleanup()
+    _kill_live()
     print(f"{PASSED} passed, {FAILED} failed")
     sys.exit(1 if FAILED or not PASSED else 0)
 
@@ -136,8 +164,10 @@ class Server:
 
     def start(self, env=None):
         self.log = open(os.path.join(self.data, "server.log"), "ab")
+        # the parent-death signal belongs to the thread that starts the process: only the main one
+        pdeath = _PDEATH if threading.current_thread() is threading.main_thread() else []
         self.proc = subprocess.Popen(
-            [BIN, "--data", self.data, "serve", "--listen", "127.0.0.1:0", "--web-root", "",
+            [*pdeath, BIN, "--data", self.data, "serve", "--listen", "127.0.0.1:0", "--web-root", "",
              # the wristband gateway on free ports too (tests run in parallel); see gateway_ports()
              "--watch-listen", "127.0.0.1:0", "--iw-listen", "127.0.0.1:0", *self.extra],
             stdout=subprocess.PIPE, stderr=self.log, env=env)
@@ -147,6 +177,7 @@ class Server:
             self.proc.kill()
             raise RuntimeError("server did not start: " + line + self.tail_log())
         self.port = int(m.group(1))
+        _LIVE[self] = True
         return self
 
     def gateway_ports(self):
@@ -186,6 +217,7 @@ class Server:
                 check(self.proc.returncode == 0, f"server exit code {self.proc.returncode}: {log[-1500:]}")
                 check("Sanitizer" not in log and "runtime error:" not in log, "sanitizer report: " + log[-3000:])
         self.proc = None
+        _LIVE.pop(self, None)
 
     def kill9(self):
         self.stop(signal.SIGKILL)
