@@ -95,3 +95,116 @@ test('an estate and a building are created and a resident moved in the web', asy
   await shot(page, 'registry-02-resident-moved')
   assert.deepEqual(pageErrors, [])
 })
+
+// The dialog saves and the table shows the new row.
+async function saveDialog(p, urlEnd, method = 'POST') {
+  const [res] = await Promise.all([
+    p.waitForResponse((r) => r.url().split('?')[0].endsWith(urlEnd) && r.request().method() === method),
+    p.click('[data-test=org-save]'),
+  ])
+  return res
+}
+
+test('区划与目录: the platform administrator creates a community on its tab and a tag on the tag catalogue', { skip: !process.env.NX_ADMIN_PASSWORD && 'NX_ADMIN_PASSWORD not set' }, async () => {
+  const actx = await newContext(browser)
+  const p = await actx.newPage()
+  p.on('pageerror', (e) => pageErrors.push(String(e)))
+  // the file's own copy of the demo: the administrator's first login changes the password
+  await p.goto(BASE + '/login')
+  await p.fill('input[name=username]', 'admin')
+  await p.fill('input[name=password]', process.env.NX_ADMIN_PASSWORD)
+  await p.click('[data-test=login-submit]')
+  await p.waitForURL(/\/password$/, { waitUntil: 'commit' })
+  await p.fill('input[name=old_password]', process.env.NX_ADMIN_PASSWORD)
+  await p.fill('input[name=new_password]', 'Nx-e2e-Registry-2026')
+  await p.fill('input[name=repeat_password]', 'Nx-e2e-Registry-2026')
+  await p.click('[data-test=password-submit]')
+  await p.waitForURL((u) => !u.pathname.endsWith('/password'), { waitUntil: 'commit' })
+  await p.goto(BASE + '/registry?tab=community')
+  await p.locator('[data-test=registry-table-community] .el-table__row').first().waitFor()
+  const street = (await (await p.request.get(BASE + '/api/v1/streets?limit=1')).json()).items[0]
+  await p.click('[data-test=registry-new]')
+  await p.click('[data-test=field-street_id]:visible .el-select')
+  await p.locator('.el-select-dropdown__item:visible', { hasText: street.name }).first().click()
+  await p.locator('[data-test=field-name]:visible input').fill('目录测试社区')
+  await p.locator('[data-test=field-phone]:visible input').fill('abc')
+  await p.locator('[data-test=field-name]:visible input').click() // leave the phone: checked on blur
+  await p.locator('[data-test=field-phone]:visible .el-form-item__error').waitFor()
+  await p.locator('[data-test=field-phone]:visible input').fill('0635-1234567')
+  const cres = await saveDialog(p, '/api/v1/communities')
+  assert.equal(cres.status(), 201, await cres.text())
+  await p.locator('[data-test=registry-table-community] .el-table__row', { hasText: '目录测试社区' }).waitFor()
+  // the tag tab: a bad code is named under the field before any request, then a tag is created
+  await p.locator('[data-test=registry-tabs] .el-tabs__item', { hasText: '标签' }).click()
+  await p.waitForURL(/tab=tag/, { waitUntil: 'commit' })
+  await p.locator('[data-test=registry-table-tag] .el-table__row').first().waitFor()
+  await p.click('[data-test=registry-new]')
+  await p.locator('[data-test=field-code]:visible input').fill('Bad Code')
+  await p.locator('[data-test=field-name]:visible input').fill('目录测试标签')
+  await p.click('[data-test=org-save]')
+  assert.match(await p.locator('[data-test=field-code]:visible .el-form-item__error').innerText(), /小写字母开头/)
+  await p.locator('[data-test=field-code]:visible input').fill('e2e_catalogue')
+  const tres = await saveDialog(p, '/api/v1/tags')
+  assert.equal(tres.status(), 201, await tres.text())
+  await p.locator('[data-test=registry-table-tag] .el-table__row', { hasText: 'e2e_catalogue' }).waitFor()
+  await shot(p, 'registry-03-tag-created')
+  await actx.close()
+  assert.deepEqual(pageErrors, [])
+})
+
+test('a household field is cleared in its dialog (sent as null, stored empty); the grid dialog edits a grid and names an empty name', async () => {
+  await login(page, 'shequ')
+  const me = await (await page.request.get(BASE + '/api/v1/me')).json()
+  const hres = await page.request.post(BASE + '/api/v1/households', { data: { number: 'QK-01', notes: '待清空的备注' }, headers: { 'X-CSRF-Token': me.csrf_token } })
+  assert.equal(hres.status(), 201, await hres.text())
+  const hh = await hres.json()
+  await page.goto(BASE + `/households/${hh.id}`)
+  await page.click('[data-test=household-edit]')
+  await page.locator('[data-test=field-notes]:visible textarea').fill('')
+  const pres = await saveDialog(page, `/api/v1/households/${hh.id}`, 'PATCH')
+  assert.equal(pres.status(), 200, await pres.text())
+  assert.deepEqual(pres.request().postDataJSON(), { notes: null })
+  assert.equal((await pres.json()).notes, null, 'the notes are gone')
+  assert.equal((await (await page.request.get(BASE + `/api/v1/households/${hh.id}`)).json()).notes, null)
+  // 网格: edit a grid's description in the dialog; an emptied name is named under the field
+  await page.goto(BASE + '/grids')
+  const row = page.locator('[data-test=grid-table] .el-table__row').first()
+  await row.waitFor()
+  await row.locator('[data-test=grid-edit]').click()
+  await page.locator('[data-test=field-name]:visible input').fill('')
+  await page.click('[data-test=org-save]')
+  assert.match(await page.locator('[data-test=field-name]:visible .el-form-item__error').innerText(), /请填写名称/)
+  const name = (await row.locator('td').nth(1).innerText()).trim()
+  await page.locator('[data-test=field-name]:visible input').fill(name)
+  await page.locator('[data-test=field-description]:visible textarea').fill('浏览器测试改的网格说明')
+  const gres = await saveDialog(page, '/api/v1/grids/', 'PATCH').catch(() => null)
+  assert.ok(!gres || gres.status() === 200)
+  await page.locator('[data-test=grid-table] .el-table__row', { hasText: '浏览器测试改的网格说明' }).waitFor()
+  await shot(page, 'registry-04-grid-edited')
+  assert.deepEqual(pageErrors, [])
+})
+
+test('a street officer finds the volunteer pages he may read in the console menu, read-only', async () => {
+  const sctx = await newContext(browser)
+  const p = await sctx.newPage()
+  p.on('pageerror', (e) => pageErrors.push(String(e)))
+  const refused = []
+  p.on('response', (r) => { if (r.url().includes('/api/v1/') && r.status() === 403) refused.push(r.url()) })
+  await login(p, 'jiedao')
+  const side = p.locator('[data-test=sidebar]')
+  await side.waitFor()
+  for (const [title, path, table] of [['志愿活动', '/volunteers/activities', 'vol-activities'], ['队伍与志愿者', '/volunteers/teams', 'vol-teams'],
+    ['时长台账', '/volunteers/hours', 'vol-ledger'], ['共建单位', '/volunteers/partners', 'vol-partners']]) {
+    const item = side.locator('.el-menu-item', { hasText: title })
+    if (!(await item.isVisible())) await side.locator('.el-sub-menu__title', { hasText: '志愿服务' }).click()
+    await item.click()
+    await p.waitForURL((u) => u.pathname === path, { waitUntil: 'commit' })
+    await p.locator(`[data-test=${table}]`).waitFor()
+    assert.equal(await p.locator('[data-test=vol-new-activity]').count(), 0, `no write button on ${path}`)
+  }
+  assert.equal(await side.locator('.el-menu-item', { hasText: '时间银行' }).count(), 0, 'not the pages he may not read')
+  assert.deepEqual(refused, [], 'no request refused')
+  await shot(p, 'registry-05-street-volunteers')
+  await sctx.close()
+  assert.deepEqual(pageErrors, [])
+})

@@ -1,8 +1,8 @@
 // Routes in history mode (nuanxin answers index.html for any path without an extension, so deep
 // links work). Each page group is its own chunk. meta.right names the right a page needs (from
-// GET /api/v1/me); meta.public pages need no session; /m/… are the resident pages.
+// GET /api/v1/me; a list: any of them); meta.public pages need no session; /m/… are the resident pages.
 import { createRouter, createWebHistory } from 'vue-router'
-import { useSession } from '../stores/session'
+import { useSession, VOL_READ } from '../stores/session'
 
 const Console = () => import('../layouts/ConsoleLayout.vue')
 const Mobile = () => import('../layouts/MobileLayout.vue')
@@ -54,10 +54,10 @@ const routes = [
       { path: 'council/decisions/:id(\\d+)', name: 'council-decision', component: () => import('../views/council/DecisionDetail.vue'), meta: { right: 'council.manage', title: 'council.decision' } },
       { path: 'party', name: 'party', component: () => import('../views/party/PartyPage.vue'), meta: { right: 'party.manage', title: 'navParty.party' } },
       { path: 'elections', name: 'elections', component: () => import('../views/party/ElectionAdmin.vue'), meta: { right: 'elections.manage', title: 'navParty.elections' } },
-      { path: 'volunteers/activities', name: 'vol-activities', component: () => import('../views/volunteers/ActivityList.vue'), meta: { right: 'volunteers.duty', title: 'navVol.activities' } },
-      { path: 'volunteers/teams', name: 'vol-teams', component: () => import('../views/volunteers/TeamList.vue'), meta: { right: 'volunteers.duty', title: 'navVol.teams' } },
-      { path: 'volunteers/hours', name: 'vol-hours', component: () => import('../views/volunteers/HoursLedger.vue'), meta: { right: 'volunteers.duty', title: 'navVol.hours' } },
-      { path: 'volunteers/partners', name: 'vol-partners', component: () => import('../views/volunteers/PartnerList.vue'), meta: { right: 'volunteers.duty', title: 'navVol.partners' } },
+      { path: 'volunteers/activities', name: 'vol-activities', component: () => import('../views/volunteers/ActivityList.vue'), meta: { right: VOL_READ, title: 'navVol.activities' } },
+      { path: 'volunteers/teams', name: 'vol-teams', component: () => import('../views/volunteers/TeamList.vue'), meta: { right: VOL_READ, title: 'navVol.teams' } },
+      { path: 'volunteers/hours', name: 'vol-hours', component: () => import('../views/volunteers/HoursLedger.vue'), meta: { right: VOL_READ, title: 'navVol.hours' } },
+      { path: 'volunteers/partners', name: 'vol-partners', component: () => import('../views/volunteers/PartnerList.vue'), meta: { right: VOL_READ, title: 'navVol.partners' } },
       { path: 'courses', name: 'courses', component: () => import('../views/courses/CourseList.vue'), meta: { right: 'courses.manage', title: 'navCourses.courses' } },
       { path: 'venues', name: 'venues', component: () => import('../views/courses/VenuePage.vue'), meta: { right: 'venues.manage', title: 'navCourses.venues' } },
       { path: 'volunteers/points', name: 'vol-points', component: () => import('../views/volunteers/PointsBank.vue'), meta: { right: 'volunteers.duty', title: 'navVol.points' } },

@@ -9,6 +9,8 @@ import { clearCareOptions } from '../utils/care'
 
 export const STAFF_HOME = '/'
 export const RESIDENT_HOME = '/m'
+/** The volunteer pages' right: the volunteer duty, or a street officer's read-only oversight. */
+export const VOL_READ = ['volunteers.duty', 'volunteers.oversee']
 
 export const useSession = defineStore('session', {
   state: () => ({
@@ -17,7 +19,13 @@ export const useSession = defineStore('session', {
     communityId: Number(sessionStorage.getItem('nx.community')) || null,
   }),
   getters: {
-    rights: (s) => new Set(s.user?.rights || []),
+    /** The server's rights, plus one the client derives: a street officer's read-only oversight of
+     *  the volunteer pages of the street (the server's vol_oversees) is 'volunteers.oversee'. */
+    rights: (s) => {
+      const r = new Set(s.user?.rights || [])
+      if (s.user?.role === 'street' && s.user?.scope === 'street') r.add('volunteers.oversee')
+      return r
+    },
     isResident: (s) => s.user?.role === 'resident' || s.user?.role === 'family',
     elderMode: (s) => !!s.user?.preferences?.elder_mode,
     /** Street officers and administrators look at one or all communities. */
@@ -25,7 +33,8 @@ export const useSession = defineStore('session', {
     home() { return this.isResident ? RESIDENT_HOME : STAFF_HOME },
   },
   actions: {
-    can(right) { return !right || this.rights.has(right) },
+    /** right: a name, or a list of names any one of which will do. */
+    can(right) { return !right || (Array.isArray(right) ? right.some((r) => this.rights.has(r)) : this.rights.has(right)) },
     /** Load /me once per page load; false when not signed in. */
     async load(force = false) {
       if (this.loaded && !force) return !!this.user
