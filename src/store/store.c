@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -604,6 +605,23 @@ int store_one_int(store_tx *tx, const char *sql, const store_param *p, int n, in
         *out = store_int(r, 0);
     store_rows_free(r);
     return rc;
+}
+
+int store_exists_or_fail(store_tx *tx, const char *sql, const store_param *p, int n, const char *field,
+                         nx_err *e, const char *fmt, ...)
+{
+    int64_t found = 0;
+    int rc = store_one_int(tx, sql, p, n, &found, e);
+    if (rc == 0 && found)
+        return 0;
+    if (rc && rc != NX_ENOTFOUND)
+        return rc;
+    char msg[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nx_fail(e, NX_EINVAL, field, "%s", msg);
 }
 
 int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, char **out, nx_err *e)

@@ -190,6 +190,12 @@ void store_rows_free(store_rows *r); /* NULL accepted */
 int store_one_int(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *out, nx_err *e);
 /* *out is malloc'd (caller frees); NULL for SQL NULL. */
 int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, char **out, nx_err *e);
+/* The check a write makes of an id its body names ("the grid must be one of this community's"):
+ * sql returns one integer (SELECT COUNT(*) …). 0 when it is not 0; when it is 0, or there is no row,
+ * NX_EINVAL (422) naming field with the printf message fmt; a read that fails is its own error.
+ * Blocks on the store; tx stays open. */
+int store_exists_or_fail(store_tx *tx, const char *sql, const store_param *p, int n, const char *field,
+                         nx_err *e, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
 /* Online backup to dest (a new file); the server keeps running. The backup carries nuanxin's
  * marker so that restore can tell it from any other file. */

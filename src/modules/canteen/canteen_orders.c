@@ -535,28 +535,21 @@ int canteen_round_create(nx_app *app, const nx_principal *who, json_t *in, int64
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
-    int64_t community = 0, found = 0;
+    int64_t community = 0;
     if ((rc = cn_write_community(tx, who, in, &community, e)))
         goto fail;
     if (grid) {
         store_param g[] = {P_INT(grid), P_INT(community)};
-        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM grids WHERE id = $1 AND community_id = $2", g, 2, &found, e)))
+        if ((rc = store_exists_or_fail(tx, "SELECT COUNT(*) FROM grids WHERE id = $1 AND community_id = $2",
+                                       g, 2, "grid_id", e, "本社区没有这个网格")))
             goto fail;
-        if (!found) {
-            rc = nx_fail(e, NX_EINVAL, "grid_id", "本社区没有这个网格");
-            goto fail;
-        }
     }
     store_param u[] = {P_INT(user), P_INT(community)};
-    if ((rc = store_one_int(tx,
-                            "SELECT COUNT(*) FROM users WHERE id = $1 AND community_id = $2 AND disabled = 0 AND "
-                            "role IN ('volunteer', 'grid')",
-                            u, 2, &found, e)))
+    if ((rc = store_exists_or_fail(tx,
+                                   "SELECT COUNT(*) FROM users WHERE id = $1 AND community_id = $2 AND "
+                                   "disabled = 0 AND role IN ('volunteer', 'grid')",
+                                   u, 2, "user_id", e, "送餐人应为本社区的志愿者或网格员账号")))
         goto fail;
-    if (!found) {
-        rc = nx_fail(e, NX_EINVAL, "user_id", "送餐人应为本社区的志愿者或网格员账号");
-        goto fail;
-    }
     store_param a[] = {P_INT(community), P_ID(grid), P_INT(user), P_ID(who->user_id), P_INT(clock_now_ms())};
     if ((rc = store_one_int(tx,
                             "INSERT INTO canteen_delivery_rounds (community_id, grid_id, user_id, created_by, created_at) "

@@ -40,7 +40,6 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
         return rc;
     election_row el;
     bool voter = false;
-    int64_t n = 0;
     if ((rc = elections_load(tx, who, id, &el, e)))
         goto fail;
     if (!staff && ((rc = elections_voter(tx, who, el.community, &voter, e)) || !voter)) {
@@ -53,12 +52,10 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
         goto fail;
     }
     store_param c[] = {P_INT(cat), P_INT(id)};
-    if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM election_categories WHERE id = $1 AND election_id = $2", c, 2, &n, e)))
+    if ((rc = store_exists_or_fail(
+             tx, "SELECT COUNT(*) FROM election_categories WHERE id = $1 AND election_id = $2", c, 2,
+             "category_id", e, "评选类别不存在")))
         goto fail;
-    if (!n) {
-        rc = nx_fail(e, NX_EINVAL, "category_id", "评选类别不存在");
-        goto fail;
-    }
     if (!resident) { /* a resident names a neighbour: exactly one active resident of that name */
         store_param nq[] = {P_INT(el.community), P_TEXT(name)};
         store_rows *rows;
@@ -80,13 +77,10 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
         }
     }
     store_param r[] = {P_INT(resident), P_INT(el.community)};
-    if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM residents WHERE id = $1 AND community_id = $2 AND status = 'active'",
-                            r, 2, &n, e)))
+    if ((rc = store_exists_or_fail(
+             tx, "SELECT COUNT(*) FROM residents WHERE id = $1 AND community_id = $2 AND status = 'active'",
+             r, 2, "resident_id", e, "被提名人须为本社区在册居民")))
         goto fail;
-    if (!n) {
-        rc = nx_fail(e, NX_EINVAL, "resident_id", "被提名人须为本社区在册居民");
-        goto fail;
-    }
     store_param p[] = {P_INT(id), P_INT(cat), P_INT(resident), P_TEXT(reason), P_ID(who->user_id),
                        P_ID(staff ? 0 : who->resident_id), P_INT(clock_now_ms())};
     if ((rc = store_one_int(tx,
@@ -180,7 +174,6 @@ int elections_object(nx_app *app, const nx_principal *who, int64_t id, json_t *i
         return rc;
     election_row el;
     bool voter = false;
-    int64_t n = 0;
     if ((rc = elections_load(tx, who, id, &el, e)))
         goto fail;
     if (!staff && ((rc = elections_voter(tx, who, el.community, &voter, e)) || !voter)) {
@@ -200,15 +193,11 @@ int elections_object(nx_app *app, const nx_principal *who, int64_t id, json_t *i
         goto fail;
     }
     store_param c[] = {P_INT(nid), P_INT(id)};
-    if ((rc = store_one_int(tx,
-                            "SELECT COUNT(*) FROM election_nominations WHERE id = $1 AND election_id = $2 AND status = "
-                            "'eligible'",
-                            c, 2, &n, e)))
+    if ((rc = store_exists_or_fail(tx,
+                                   "SELECT COUNT(*) FROM election_nominations WHERE id = $1 AND election_id "
+                                   "= $2 AND status = 'eligible'",
+                                   c, 2, "nomination_id", e, "公示名单中没有该候选人")))
         goto fail;
-    if (!n) {
-        rc = nx_fail(e, NX_EINVAL, "nomination_id", "公示名单中没有该候选人");
-        goto fail;
-    }
     store_param p[] = {P_INT(id), P_INT(nid), P_ID(who->user_id), P_TEXT(body), P_INT(clock_now_ms())};
     if ((rc = store_one_int(tx,
                             "INSERT INTO election_objections (election_id, nomination_id, by_user, body, created_at) VALUES "
@@ -292,7 +281,7 @@ int elections_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
         return rc;
     election_row el;
     bool voter = false;
-    int64_t n = 0, now = clock_now_ms();
+    int64_t now = clock_now_ms();
     if ((rc = elections_load(tx, who, id, &el, e)) || (rc = elections_voter(tx, who, el.community, &voter, e)))
         goto fail;
     if (!voter) {
@@ -309,15 +298,11 @@ int elections_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
         goto fail;
     }
     store_param c[] = {P_INT(nid), P_INT(id), P_INT(cat)};
-    if ((rc = store_one_int(tx,
-                            "SELECT COUNT(*) FROM election_nominations WHERE id = $1 AND election_id = $2 AND category_id = "
-                            "$3 AND status = 'eligible'",
-                            c, 3, &n, e)))
+    if ((rc = store_exists_or_fail(tx,
+                                   "SELECT COUNT(*) FROM election_nominations WHERE id = $1 AND election_id "
+                                   "= $2 AND category_id = $3 AND status = 'eligible'",
+                                   c, 3, "nomination_id", e, "该类别没有这位候选人")))
         goto fail;
-    if (!n) {
-        rc = nx_fail(e, NX_EINVAL, "nomination_id", "该类别没有这位候选人");
-        goto fail;
-    }
     store_param p[] = {P_INT(id), P_INT(cat), P_INT(who->resident_id), P_INT(nid), P_INT(now)};
     if ((rc = store_one_int(tx,
                             "INSERT INTO election_ballots (election_id, category_id, resident_id, nomination_id, created_at) "

@@ -172,17 +172,13 @@ int party_org_update(nx_app *app, const nx_principal *who, int64_t id, json_t *i
         goto fail;
     }
     if (sec) {
-        int64_t n = 0;
         store_param m[] = {P_INT(sec), P_INT(id)};
-        if ((rc = store_one_int(tx,
-                                "SELECT COUNT(*) FROM party_members m JOIN party_orgs o ON o.id = m.org_id WHERE m.id = $1 "
-                                "AND m.status = 'active' AND (o.id = $2 OR o.parent_id = $2)",
-                                m, 2, &n, e)))
+        if ((rc = store_exists_or_fail(
+                 tx,
+                 "SELECT COUNT(*) FROM party_members m JOIN party_orgs o ON o.id = m.org_id WHERE m.id = $1 "
+                 "AND m.status = 'active' AND (o.id = $2 OR o.parent_id = $2)",
+                 m, 2, "secretary_member_id", e, "书记须为本组织的在册党员")))
             goto fail;
-        if (!n) {
-            rc = nx_fail(e, NX_EINVAL, "secretary_member_id", "书记须为本组织的在册党员");
-            goto fail;
-        }
     }
     store_param p[] = {P_TEXT(name), P_INT(clear_sec ? 2 : (sec ? 1 : 0)), P_ID(sec), P_TEXT(founded),
                        P_INT(clock_now_ms()), P_INT(id)};

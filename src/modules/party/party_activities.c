@@ -249,19 +249,16 @@ int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, 
     }
     int64_t now = clock_now_ms();
     json_array_foreach(items, i, it) {
-        int64_t m = json_integer_value(json_object_get(it, "member_id")), n = 0;
+        int64_t m = json_integer_value(json_object_get(it, "member_id"));
         const char *st = json_string_value(json_object_get(it, "status"));
         const char *reason = json_string_value(json_object_get(it, "reason"));
         store_param c[] = {P_INT(m), P_INT(org)};
-        if ((rc = store_one_int(tx,
-                                "SELECT COUNT(*) FROM party_members m JOIN party_orgs o ON o.id = m.org_id WHERE m.id = $1 "
-                                "AND (o.id = $2 OR o.parent_id = $2 OR o.id = (SELECT parent_id FROM party_orgs WHERE id = $2))",
-                                c, 2, &n, e)))
+        if ((rc = store_exists_or_fail(tx,
+                                       "SELECT COUNT(*) FROM party_members m JOIN party_orgs o ON o.id = "
+                                       "m.org_id WHERE m.id = $1 AND (o.id = $2 OR o.parent_id = $2 OR o.id "
+                                       "= (SELECT parent_id FROM party_orgs WHERE id = $2))",
+                                       c, 2, "member_id", e, "党员 %lld 不属于该组织", (long long)m)))
             goto fail;
-        if (!n) {
-            rc = nx_fail(e, NX_EINVAL, "member_id", "党员 %lld 不属于该组织", (long long)m);
-            goto fail;
-        }
         store_param p[] = {P_INT(id), P_INT(m), P_TEXT(st), P_TEXT(reason), P_INT(now)};
         if ((rc = store_exec(tx,
                              "INSERT INTO party_attendance (activity_id, member_id, status, reason, updated_at) VALUES ($1, "

@@ -327,16 +327,12 @@ int party_dues_pay(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
         goto fail;
     }
     if (by && by != member) {
-        int64_t n = 0;
         store_param b[] = {P_INT(by), P_INT(community)};
-        if ((rc = store_one_int(tx,
-                                "SELECT COUNT(*) FROM party_members WHERE id = $1 AND community_id = $2 AND status = 'active'",
-                                b, 2, &n, e)))
+        if ((rc = store_exists_or_fail(tx,
+                                       "SELECT COUNT(*) FROM party_members WHERE id = $1 AND community_id = "
+                                       "$2 AND status = 'active'",
+                                       b, 2, "paid_by_member_id", e, "代缴人须为本社区在册党员")))
             goto fail;
-        if (!n) {
-            rc = nx_fail(e, NX_EINVAL, "paid_by_member_id", "代缴人须为本社区在册党员");
-            goto fail;
-        }
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(amount), P_TEXT(on ? on : today), P_INT(by ? by : member), P_ID(who->user_id), P_INT(now),

@@ -331,14 +331,10 @@ int volunteers_activity_create(nx_app *app, const nx_principal *who, json_t *in,
     }
     if (team) {
         store_param p[] = {P_INT(team), P_INT(c)};
-        int64_t n = 0;
-        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM volunteer_teams WHERE id = $1 AND community_id = $2", p, 2,
-                                &n, e)))
+        if ((rc = store_exists_or_fail(
+                 tx, "SELECT COUNT(*) FROM volunteer_teams WHERE id = $1 AND community_id = $2", p, 2,
+                 "team_id", e, "志愿队伍不存在")))
             goto fail;
-        if (n == 0) {
-            rc = nx_fail(e, NX_EINVAL, "team_id", "志愿队伍不存在");
-            goto fail;
-        }
     }
     int64_t series = 0, now = clock_now_ms();
     for (int64_t k = 0; k < every_n; k++) {
@@ -489,14 +485,10 @@ int volunteers_signup(nx_app *app, const nx_principal *who, int64_t activity_id,
     }
     if (role) {
         store_param p[] = {P_INT(role), P_INT(a.id)};
-        int64_t n = 0;
-        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM volunteer_activity_roles WHERE id = $1 AND activity_id = $2",
-                                p, 2, &n, e)))
+        if ((rc = store_exists_or_fail(
+                 tx, "SELECT COUNT(*) FROM volunteer_activity_roles WHERE id = $1 AND activity_id = $2", p, 2,
+                 "role_id", e, "该活动没有这个岗位")))
             goto fail;
-        if (n == 0) {
-            rc = nx_fail(e, NX_EINVAL, "role_id", "该活动没有这个岗位");
-            goto fail;
-        }
     }
     if (vid) {
         store_param p[] = {P_INT(vid), P_INT(a.community_id)};

@@ -580,14 +580,10 @@ int volunteers_booking_create(nx_app *app, const nx_principal *who, int64_t sess
     }
     store_param rp[] = {P_INT(resident), P_INT(c)};
     int64_t n = 0;
-    if ((rc = store_one_int(tx,
-                            "SELECT COUNT(*) FROM residents WHERE id = $1 AND community_id = $2 AND status = 'active'",
-                            rp, 2, &n, e)))
+    if ((rc = store_exists_or_fail(
+             tx, "SELECT COUNT(*) FROM residents WHERE id = $1 AND community_id = $2 AND status = 'active'",
+             rp, 2, "resident_id", e, "居民不存在")))
         goto fail;
-    if (n == 0) {
-        rc = nx_fail(e, NX_EINVAL, "resident_id", "居民不存在");
-        goto fail;
-    }
     store_param dp[] = {P_INT(session_id), P_INT(resident)};
     if ((rc = store_one_int(tx,
                             "SELECT COUNT(*) FROM partner_bookings WHERE session_id = $1 AND resident_id = $2 AND "

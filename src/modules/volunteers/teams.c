@@ -217,12 +217,10 @@ static int vol_create_on(store_tx *tx, nx_app *app, const nx_principal *who, jso
     }
     if (team) {
         store_param p[] = {P_INT(team), P_INT(c)};
-        int64_t n = 0;
-        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM volunteer_teams WHERE id = $1 AND community_id = $2", p, 2,
-                                &n, e)))
+        if ((rc = store_exists_or_fail(
+                 tx, "SELECT COUNT(*) FROM volunteer_teams WHERE id = $1 AND community_id = $2", p, 2,
+                 "team_id", e, "志愿队伍不存在")))
             return rc;
-        if (n == 0)
-            return nx_fail(e, NX_EINVAL, "team_id", "志愿队伍不存在");
     }
     char rname[200] = "", rbirth[11] = "";
     if (resident) {
@@ -245,13 +243,9 @@ static int vol_create_on(store_tx *tx, nx_app *app, const nx_principal *who, jso
     }
     if (user) {
         store_param p[] = {P_INT(user), P_INT(c)};
-        int64_t n = 0;
-        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM users WHERE id = $1 AND community_id = $2", p, 2, &n, e)))
+        if ((rc = store_exists_or_fail(tx, "SELECT COUNT(*) FROM users WHERE id = $1 AND community_id = $2",
+                                       p, 2, "user_id", e, "账号不存在")))
             goto out;
-        if (n == 0) {
-            rc = nx_fail(e, NX_EINVAL, "user_id", "账号不存在");
-            goto out;
-        }
     }
     char tmp[NX_TOKEN_CHARS];
     token_random(tmp, sizeof tmp);

@@ -348,6 +348,32 @@ static void test_get_first_build(void)
     store_close(s);
 }
 
+/* store_exists_or_fail: a count above 0 passes; 0 (or no row) is 422 naming the field with the
+ * caller's formatted words; a failed read stays the read's error, never a 422. */
+static void test_exists_or_fail(void)
+{
+    store *s = open_db("exists.db");
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    store_param p[] = {P_INT(3)};
+    CHECK_INT(store_exists_or_fail(tx, "SELECT COUNT(*) FROM t WHERE id = $1", p, 1, "t_id", &e, "没有 %d", 3), 0);
+    p[0] = P_INT(99);
+    CHECK_INT(store_exists_or_fail(tx, "SELECT COUNT(*) FROM t WHERE id = $1", p, 1, "t_id", &e, "没有 %d", 99),
+              NX_EINVAL);
+    CHECK_STR(e.field, "t_id");
+    CHECK_STR(e.msg, "没有 99");
+    nx_err_clear(&e);
+    CHECK_INT(store_exists_or_fail(tx, "SELECT id FROM t WHERE id = $1", p, 1, "t_id", &e, "没有"), NX_EINVAL);
+    CHECK_STR(e.msg, "没有");
+    int rc = store_exists_or_fail(tx, tb_pg() ? "SELECT CAST(name AS integer) FROM t ORDER BY id"
+                                              : "SELECT json(name) FROM t ORDER BY id",
+                                  NULL, 0, "t_id", &e, "没有");
+    CHECK(rc < 0 && rc != NX_EINVAL);
+    store_rollback(tx);
+    store_close(s);
+}
+
 /* perm_scoped_query: the scope, then the community the caller chose within it, then the tail. */
 static void test_scoped_query(void)
 {
@@ -490,6 +516,7 @@ static void run_backend(void)
     TEST_RUN(test_scoped_query);
     TEST_RUN(test_items_get);
     TEST_RUN(test_get_first_build);
+    TEST_RUN(test_exists_or_fail);
     TEST_RUN(test_read_errors);
     TEST_RUN(test_query_vec_read_finish);
 }
