@@ -12,11 +12,9 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/str.h"
-#include "report/xlsx_write.h"
-#include "secure/audit.h"
+#include "report/export.h"
 #include "store/page.h"
 
 static int scope_community(store_tx *tx, const nx_principal *who, int64_t community_id, nx_err *e)
@@ -119,6 +117,36 @@ done:
     return rc;
 }
 
+/* The subsidy claim's rows: one sale each, numbered, with the month's totals kept for the last row. */
+typedef struct subsidy_buf {
+    int64_t n, list, paid, subsidy;
+    char no[24], age[8], lp[24], pd[24], sb[24], seq[24];
+} subsidy_buf;
+
+static int subsidy_cells(store_rows *r, void *ctx, const char **cells, nx_err *e)
+{
+    subsidy_buf *b = ctx;
+    nx_date birth, d;
+    snprintf(b->no, sizeof b->no, "%lld", (long long)++b->n);
+    b->age[0] = '\0';
+    if (store_text(r, 4) && date_parse(store_text(r, 4), &birth) == 0 && date_parse(store_text(r, 1), &d) == 0)
+        snprintf(b->age, sizeof b->age, "%d", date_age(birth, d));
+    snprintf(b->lp, sizeof b->lp, "%lld", (long long)store_int(r, 6));
+    snprintf(b->pd, sizeof b->pd, "%lld", (long long)store_int(r, 7));
+    snprintf(b->sb, sizeof b->sb, "%lld", (long long)store_int(r, 8));
+    snprintf(b->seq, sizeof b->seq, "%lld", (long long)store_int(r, 0));
+    b->list += store_int(r, 6);
+    b->paid += store_int(r, 7);
+    b->subsidy += store_int(r, 8);
+    const char *meal = cn_meal_label(store_text(r, 2)), *fund = cn_funding_label(store_text(r, 9)),
+               *method = cn_method_label(store_text(r, 11));
+    const char *row[] = {b->no, store_text(r, 12), store_text(r, 1), meal ? meal : "",
+                         store_text(r, 3) ? store_text(r, 3) : "散客", b->age, store_text(r, 5), b->lp, b->pd, b->sb,
+                         fund ? fund : "", store_text(r, 10) ? store_text(r, 10) : "标价", method ? method : "", b->seq};
+    memcpy(cells, row, sizeof row);
+    return 0;
+}
+
 int canteen_subsidy_xlsx(nx_app *app, const nx_principal *who, const char *month, int64_t community_id,
                          const char *path, int64_t *rows, nx_err *e)
 {
@@ -132,7 +160,6 @@ int canteen_subsidy_xlsx(nx_app *app, const nx_principal *who, const char *month
     if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
     xlsx_out *x = NULL;
-    store_rows *r = NULL;
     if ((rc = scope_community(tx, who, community_id, e)))
         goto fail;
     sqlq q;
@@ -145,67 +172,25 @@ int canteen_subsidy_xlsx(nx_app *app, const nx_principal *who, const char *month
     static const char *const titles[] = {"序号", "社区", "日期", "餐次", "姓名", "年龄", "菜品/套餐", "标价（分）",
                                          "实付（分）", "补贴（分）", "资金来源", "适用规则", "支付方式", "流水号"};
     static const double widths[] = {8, 14, 12, 8, 10, 6, 20, 12, 12, 12, 12, 20, 10, 10};
-    if ((rc = xlsx_out_open(path, "补贴申报", &x, e)) || (rc = xlsx_out_header(x, titles, widths, 14)) ||
-        (rc = sqlq_query(tx, &q, &r, e)))
+    subsidy_buf b = {0};
+    export_rows_spec s = {.types = "nssssssnnnssss", .ncol = 14, .cells = subsidy_cells, .ctx = &b};
+    int64_t n = 0;
+    if ((rc = export_open(path, "补贴申报", titles, widths, 14, &x, e)) || (rc = export_rows(tx, &q, x, &s, &n, e)))
         goto fail;
-    int64_t n = 0, list = 0, paid = 0, subsidy = 0;
-    while (store_row(r)) {
-        char no[24], age[8] = "", lp[24], pd[24], sb[24], seq[24];
-        nx_date b, d;
-        n++;
-        snprintf(no, sizeof no, "%lld", (long long)n);
-        if (store_text(r, 4) && date_parse(store_text(r, 4), &b) == 0 && date_parse(store_text(r, 1), &d) == 0)
-            snprintf(age, sizeof age, "%d", date_age(b, d));
-        snprintf(lp, sizeof lp, "%lld", (long long)store_int(r, 6));
-        snprintf(pd, sizeof pd, "%lld", (long long)store_int(r, 7));
-        snprintf(sb, sizeof sb, "%lld", (long long)store_int(r, 8));
-        snprintf(seq, sizeof seq, "%lld", (long long)store_int(r, 0));
-        list += store_int(r, 6);
-        paid += store_int(r, 7);
-        subsidy += store_int(r, 8);
-        const char *meal = cn_meal_label(store_text(r, 2)), *fund = cn_funding_label(store_text(r, 9)),
-                   *method = cn_method_label(store_text(r, 11));
-        const char *cells[] = {no, store_text(r, 12), store_text(r, 1), meal ? meal : "",
-                               store_text(r, 3) ? store_text(r, 3) : "散客", age, store_text(r, 5), lp, pd, sb,
-                               fund ? fund : "", store_text(r, 10) ? store_text(r, 10) : "标价", method ? method : "", seq};
-        if ((rc = xlsx_out_row_typed(x, cells, "nssssssnnnssss", 14)))
-            break;
-    }
-    int end = store_rows_end(r, e);
-    r = NULL;
-    if (rc || end) {
-        rc = rc ? rc : end;
+    snprintf(b.lp, sizeof b.lp, "%lld", (long long)b.list);
+    snprintf(b.pd, sizeof b.pd, "%lld", (long long)b.paid);
+    snprintf(b.sb, sizeof b.sb, "%lld", (long long)b.subsidy);
+    const char *total[] = {"", "", "", "", "合计", "", "", b.lp, b.pd, b.sb, "", "", "", ""};
+    if ((rc = xlsx_out_row_typed(x, total, "sssssssnnnssss", 14))) {
+        rc = nx_fail(e, NX_EIO, "", "无法写入导出文件");
         goto fail;
     }
-    char lp[24], pd[24], sb[24];
-    snprintf(lp, sizeof lp, "%lld", (long long)list);
-    snprintf(pd, sizeof pd, "%lld", (long long)paid);
-    snprintf(sb, sizeof sb, "%lld", (long long)subsidy);
-    const char *total[] = {"", "", "", "", "合计", "", "", lp, pd, sb, "", "", "", ""};
-    if ((rc = xlsx_out_row_typed(x, total, "sssssssnnnssss", 14)))
-        goto fail;
     store_rollback(tx);
-    tx = NULL;
-    rc = xlsx_out_close(x, e);
-    x = NULL;
-    if (rc)
-        return rc;
-    *rows = n;
-    store_tx *w;
-    if ((rc = store_begin(app->db, STORE_WRITE, &w, e)))
-        goto unlink_out;
-    if ((rc = audit_write_new(w, who, "export", "canteen_subsidy", 0, community_id ? community_id : who->community_id,
-                              json_pack("{s:s, s:I}", "month", month, "rows", (json_int_t)n), e))) {
-        store_rollback(w);
-        goto unlink_out;
-    }
-    if ((rc = store_commit(w, e)) == 0)
-        return 0;
-unlink_out:
-    unlink(path);
+    if ((rc = export_finish(app->db, x, path, who, "canteen_subsidy", 0, community_id ? community_id : who->community_id,
+                            json_pack("{s:s, s:I}", "month", month, "rows", (json_int_t)n), e)) == 0)
+        *rows = n;
     return rc;
 fail:
-    store_rows_free(r);
     xlsx_out_discard(x);
     store_rollback(tx);
     return rc;

@@ -12,7 +12,7 @@
 
 #include "base/clock.h"
 #include "base/str.h"
-#include "report/xlsx_write.h"
+#include "report/export.h"
 #include "modules/people/people.h"
 #include "secure/audit.h"
 
@@ -113,6 +113,46 @@ static void local_time(store_rows *r, int col, char out[32])
     }
 }
 
+/* One row of the alert export (ALERT_COLS), formatted into b. */
+typedef struct alert_buf {
+    char id[24], opened[32], acked[32], resolved[32], repeats[24], ack_s[24], res_min[24];
+} alert_buf;
+
+static int alert_cells(store_rows *r, void *ctx, const char **cells, nx_err *e)
+{
+    alert_buf *b = ctx;
+    snprintf(b->id, sizeof b->id, "%lld", (long long)store_int(r, 0));
+    local_time(r, 11, b->opened);
+    local_time(r, 19, b->acked);
+    local_time(r, 21, b->resolved);
+    snprintf(b->repeats, sizeof b->repeats, "%lld", (long long)store_int(r, 13));
+    b->ack_s[0] = b->res_min[0] = '\0';
+    if (!store_isnull(r, 26))
+        snprintf(b->ack_s, sizeof b->ack_s, "%lld", (long long)(store_int(r, 26) / 1000));
+    if (!store_isnull(r, 27))
+        snprintf(b->res_min, sizeof b->res_min, "%.1f", store_int(r, 27) / 60000.0);
+    const char *sev = store_text(r, 3) ? store_text(r, 3) : "";
+    const char *row[] = {b->id,
+                         b->opened,
+                         devices_kind_label(store_text(r, 1)),
+                         strcmp(sev, "critical") == 0 ? "紧急" : strcmp(sev, "high") == 0 ? "重要" : "一般",
+                         state_label(store_text(r, 4)),
+                         store_text(r, 8) ? store_text(r, 8) : "（未绑定）",
+                         store_text(r, 10),
+                         store_int(r, 14) ? "有" : "无",
+                         b->repeats,
+                         store_text(r, 28),
+                         b->acked,
+                         b->ack_s,
+                         store_text(r, 29),
+                         b->resolved,
+                         b->res_min,
+                         store_text(r, 22),
+                         store_int(r, 23) ? "是" : "否"};
+    memcpy(cells, row, sizeof row);
+    return 0;
+}
+
 int devices_alert_export(nx_app *app, const nx_principal *who, const devices_alert_filter *f,
                          const char *path, int64_t *rows, nx_err *e)
 {
@@ -126,85 +166,24 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const devices_ale
     sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
     alert_where(who, f, &q);
     sqlq_sql(&q, " ORDER BY a.id DESC LIMIT %lld", (long long)max + 1);
-    int rc;
-    xlsx_out *x = NULL;
-    if ((rc = xlsx_out_open(path, "报警记录", &x, e)))
-        return rc;
     static const char *const titles[] = {"编号",     "发生时间", "报警类型", "级别",     "状态",     "居民",
                                          "手环",     "定位",     "重复次数", "接警人",   "接警时间", "接警用时（秒）",
                                          "处置人",   "处置时间", "处置用时（分钟）", "处置说明", "需上门回访"};
     static const double widths[] = {8, 20, 14, 8, 10, 10, 14, 8, 10, 12, 20, 14, 12, 20, 16, 36, 12};
     enum { NCOL = sizeof titles / sizeof titles[0] };
-    if ((rc = xlsx_out_header(x, titles, widths, NCOL))) {
-        xlsx_out_discard(x);
-        return nx_fail(e, rc, "", "无法写入导出文件");
-    }
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e))) {
-        xlsx_out_discard(x);
-        return rc;
-    }
-    store_rows *r = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        while (rc == 0 && store_row(r)) {
-            if (*rows == max) {
-                rc = nx_fail(e, NX_ETOOBIG, "", "报警记录超过 %lld 条，请缩小时间范围或筛选条件后再导出", (long long)max);
-                break;
-            }
-            char id[24], opened[32], acked[32], resolved[32], repeats[24], ack_s[24] = "", res_min[24] = "";
-            snprintf(id, sizeof id, "%lld", (long long)store_int(r, 0));
-            local_time(r, 11, opened);
-            local_time(r, 19, acked);
-            local_time(r, 21, resolved);
-            snprintf(repeats, sizeof repeats, "%lld", (long long)store_int(r, 13));
-            if (!store_isnull(r, 26))
-                snprintf(ack_s, sizeof ack_s, "%lld", (long long)(store_int(r, 26) / 1000));
-            if (!store_isnull(r, 27))
-                snprintf(res_min, sizeof res_min, "%.1f", store_int(r, 27) / 60000.0);
-            const char *sev = store_text(r, 3) ? store_text(r, 3) : "";
-            const char *cells[NCOL] = {id,
-                                       opened,
-                                       devices_kind_label(store_text(r, 1)),
-                                       strcmp(sev, "critical") == 0 ? "紧急" : strcmp(sev, "high") == 0 ? "重要" : "一般",
-                                       state_label(store_text(r, 4)),
-                                       store_text(r, 8) ? store_text(r, 8) : "（未绑定）",
-                                       store_text(r, 10),
-                                       store_int(r, 14) ? "有" : "无",
-                                       repeats,
-                                       store_text(r, 28),
-                                       acked,
-                                       ack_s,
-                                       store_text(r, 29),
-                                       resolved,
-                                       res_min,
-                                       store_text(r, 22),
-                                       store_int(r, 23) ? "是" : "否"};
-            if (xlsx_out_row_typed(x, cells, "nsssssssnssnssnss", NCOL))
-                rc = nx_fail(e, NX_EIO, "", "无法写入导出文件");
-            else
-                (*rows)++;
-        }
-        int rrc = store_rows_end(r, e);
-        rc = rc ? rc : rrc;
-    }
-    store_rollback(tx);
-    if (rc) {
-        xlsx_out_discard(x);
-        return rc;
-    }
-    if ((rc = xlsx_out_close(x, e)))
+    alert_buf b;
+    export_rows_spec s = {.types = "nsssssssnssnssnss", .ncol = NCOL, .max = max,
+                          .too_many = "报警记录超过 %lld 条，请缩小时间范围或筛选条件后再导出",
+                          .cells = alert_cells, .ctx = &b};
+    xlsx_out *x;
+    int rc;
+    if ((rc = export_open(path, "报警记录", titles, widths, NCOL, &x, e)) ||
+        (rc = export_rows_read(app->db, &q, x, &s, rows, e)))
         return rc;
     /* residents' names left the system: who exported what */
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
-    rc = audit_write_new(
-        tx, who, "export", "alert", 0, who->community_id,
+    return export_finish(
+        app->db, x, path, who, "alert", 0, who->community_id,
         json_pack("{s:I, s:s?, s:s?}", "count", (json_int_t)*rows, "state", f->state, "kind", f->kind), e);
-    if (rc) {
-        store_rollback(tx);
-        return rc;
-    }
-    return store_commit(tx, e);
 }
 
 /* Read one alert in scope into *out (may be NULL) and its state. */

@@ -18,7 +18,7 @@
 #include "base/jsonin.h"
 #include "base/str.h"
 #include "notify/outbox.h"
-#include "report/xlsx_write.h"
+#include "report/export.h"
 #include "secure/audit.h"
 #include "store/page.h"
 
@@ -263,11 +263,8 @@ int party_dues_list(nx_app *app, const nx_principal *who, const party_filter *f,
     sqlq q, count;
     dues_where(&q, DUES_COLS, who, f);
     dues_where(&count, "SELECT COUNT(*) FROM party_dues d WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND d.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY d.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = dues_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "d.", f->after, false, &s, out, e);
 }
 
 int party_dues_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -483,16 +480,15 @@ int party_dues_statement_xlsx(nx_app *app, const nx_principal *who, const party_
     xlsx_out *x = NULL;
     char sheet[32];
     snprintf(sheet, sizeof sheet, "%s年党费", f->year);
-    if ((rc = xlsx_out_open(path, sheet, &x, e))) {
+    static const char *const titles[] = {"支部", "姓名", "1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月",
+                                         "9月", "10月", "11月", "12月", "应缴（元）", "已缴（元）", "欠缴（元）"};
+    if ((rc = export_open(path, sheet, titles, NULL, 17, &x, e))) {
         json_decref(st);
         return rc;
     }
-    static const char *const titles[] = {"支部", "姓名", "1月", "2月", "3月", "4月", "5月", "6月", "7月", "8月",
-                                         "9月", "10月", "11月", "12月", "应缴（元）", "已缴（元）", "欠缴（元）"};
     char cellbuf[17][48];
     const char *cells[17];
     const char types[] = "ssssssssssssssnnn";
-    rc = xlsx_out_header(x, titles, NULL, 17);
     size_t i;
     json_t *m;
     *rows = 0;

@@ -18,7 +18,7 @@
 #include "base/vec.h"
 #include "modules/people/people_choices.h"
 #include "report/sheet.h"
-#include "report/xlsx_write.h"
+#include "report/export.h"
 #include "secure/audit.h"
 
 #include <stdio.h>
@@ -462,11 +462,10 @@ int people_export_xlsx(nx_app *app, const nx_principal *who, const resident_quer
     q.limit = (int)app->cfg->export_max_rows;
     export_ctx c;
     vec_init(&c.comms, sizeof(export_comm), 0);
-    int rc = xlsx_out_open(path, "居民名单", &c.x, e);
+    int rc = export_open(path, "居民名单", export_titles, export_widths, 15, &c.x, e);
     if (rc)
         goto done;
-    if ((rc = xlsx_out_header(c.x, export_titles, export_widths, 15)) ||
-        (rc = people_resident_each(app, who, &q, reveal, export_row, &c, count, e)) ||
+    if ((rc = people_resident_each(app, who, &q, reveal, export_row, &c, count, e)) ||
         (rc = vec_error(&c.comms, e))) {
         xlsx_out_discard(c.x);
         goto done;
@@ -497,20 +496,20 @@ done:
 int people_template_xlsx(const char *path, nx_err *e)
 {
     xlsx_out *x;
-    int rc = xlsx_out_open(path, "居民导入模板", &x, e);
-    if (rc)
-        return rc;
     double widths[COL_COUNT];
     const char *titles[COL_COUNT];
     for (int i = 0; i < COL_COUNT; i++) {
         widths[i] = i == COL_ID ? 22 : 12;
         titles[i] = people_import_columns[i];
     }
+    int rc = export_open(path, "居民导入模板", titles, widths, COL_COUNT, &x, e);
+    if (rc)
+        return rc;
     const char *example[COL_COUNT] = {"张示例", "男", "居民身份证", "11010519491231002X", "1949-12-31", "13800000000",
                                       "汉族", "群众", "户主", "户籍", "第一网格", "示例小区", "1号楼", "1单元", "101",
                                       "H0001", "高龄、独居", "常态", "", "示例行：导入前请删除", "张小示", "子女",
                                       "13900000000"};
-    if ((rc = xlsx_out_header(x, titles, widths, COL_COUNT)) || (rc = xlsx_out_row(x, example, COL_COUNT))) {
+    if ((rc = xlsx_out_row(x, example, COL_COUNT))) {
         xlsx_out_discard(x);
         return nx_fail(e, rc, "", "生成模板失败");
     }

@@ -21,7 +21,7 @@
 #include "base/vec.h"
 #include "modules/people/people.h"
 #include "notify/outbox.h"
-#include "report/xlsx_write.h"
+#include "report/export.h"
 #include "store/page.h"
 #include "secure/audit.h"
 
@@ -680,15 +680,11 @@ int services_allowance_roster(nx_app *app, const nx_principal *who, int y, int m
     xlsx_out *x = NULL;
     char sheet[32];
     snprintf(sheet, sizeof sheet, "高龄津贴%04d年%02d月", y, m);
-    if ((rc = xlsx_out_open(path, sheet, &x, e)))
-        return rc;
     static const char *const titles[] = {"序号",   "社区",         "网格",     "姓名",     "性别", "身份证号",
                                          "出生日期", "年龄（上月末）", "津贴档次", "月标准（元）", "发放月份", "备注"};
     static const double widths[] = {6, 14, 12, 10, 6, 22, 12, 12, 14, 12, 10, 30};
-    if ((rc = xlsx_out_header(x, titles, widths, 12))) {
-        xlsx_out_discard(x);
-        return nx_fail(e, rc, "", "无法写入花名册");
-    }
+    if ((rc = export_open(path, sheet, titles, widths, 12, &x, e)))
+        return rc;
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
         xlsx_out_discard(x);

@@ -14,8 +14,7 @@
 
 #include "base/str.h"
 #include "base/vec.h"
-#include "report/xlsx_write.h"
-#include "secure/audit.h"
+#include "report/export.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -364,7 +363,7 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
     static const double widths[] = {6, 10, 6, 6, 12, 10, 12, 10, 16, 40, 30, 30, 24};
     char sheet[32];
     snprintf(sheet, sizeof sheet, "走访台账%s", month);
-    if ((rc = xlsx_out_open(path, sheet, &x, e)) || (rc = xlsx_out_header(x, titles, widths, 13)))
+    if ((rc = export_open(path, sheet, titles, widths, 13, &x, e)))
         goto done;
     size_t i;
     json_t *row;
@@ -385,25 +384,15 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
         }
     }
     *count = (int64_t)json_array_size(rows);
-    rc = xlsx_out_close(x, e);
-    x = NULL;
 done:
-    xlsx_out_discard(x);
     store_rows_free(r);
     store_rollback(tx);
     json_decref(rows);
     json_decref(probs);
-    if (rc)
-        return rc;
-    store_tx *w;
-    if ((rc = store_begin(app->db, STORE_WRITE, &w, e)))
-        return rc;
-    json_t *detail = json_pack("{s:s, s:I}", "month", month, "count", (json_int_t)*count);
-    rc = audit_write(w, who, "export", "visit_register", 0, community ? community : who->community_id, detail, e);
-    json_decref(detail);
     if (rc) {
-        store_rollback(w);
+        xlsx_out_discard(x);
         return rc;
     }
-    return store_commit(w, e);
+    return export_finish(app->db, x, path, who, "visit_register", 0, community ? community : who->community_id,
+                         json_pack("{s:s, s:I}", "month", month, "count", (json_int_t)*count), e);
 }

@@ -18,7 +18,7 @@
 #include "base/clock.h"
 #include "base/str.h"
 #include "notify/outbox.h"
-#include "report/xlsx_write.h"
+#include "report/export.h"
 #include "secure/audit.h"
 #include "text/mask.h"
 
@@ -250,14 +250,10 @@ int volunteers_hours_add(nx_app *app, const nx_principal *who, json_t *in, int64
     }
     if (activity && !corrects) {
         store_param p[] = {P_INT(activity), P_INT(c)};
-        int64_t n = 0;
-        if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM volunteer_activities WHERE id = $1 AND community_id = $2", p,
-                                2, &n, e)))
+        if ((rc = store_exists_or_fail(
+                 tx, "SELECT COUNT(*) FROM volunteer_activities WHERE id = $1 AND community_id = $2", p, 2,
+                 "activity_id", e, "活动不存在")))
             goto fail;
-        if (n == 0) {
-            rc = nx_fail(e, NX_EINVAL, "activity_id", "活动不存在");
-            goto fail;
-        }
     }
     store_param p[] = {P_INT(c),         P_INT(vid),    P_ID(activity),     P_TEXT(corrects ? "correction" : "manual"),
                        P_ID(corrects),   P_INT(delta),  P_TEXT(served),     P_TEXT(reason),
@@ -474,6 +470,26 @@ int volunteers_honour(nx_app *app, const nx_principal *who, const char *period, 
     return 0;
 }
 
+/* One row of the hours export: "number, name, team, activity title, minutes, records". */
+typedef struct hours_buf {
+    char hours[32], n[24];
+} hours_buf;
+
+static int hours_cells(store_rows *r, void *ctx, const char **cells, nx_err *e)
+{
+    hours_buf *b = ctx;
+    snprintf(b->hours, sizeof b->hours, "%.2f", (double)store_int(r, 4) / 60.0);
+    snprintf(b->n, sizeof b->n, "%lld", (long long)store_int(r, 5));
+    const char *title = store_text(r, 3);
+    cells[0] = store_text(r, 0);
+    cells[1] = store_text(r, 1);
+    cells[2] = store_text(r, 2);
+    cells[3] = title && *title ? title : "其他志愿服务";
+    cells[4] = b->hours;
+    cells[5] = b->n;
+    return 0;
+}
+
 int volunteers_hours_export(nx_app *app, const nx_principal *who, const char *period, const char *path,
                             int64_t *rows, nx_err *e)
 {
@@ -493,58 +509,17 @@ int volunteers_hours_export(nx_app *app, const nx_principal *who, const char *pe
     sqlq_add(&q, " AND h.served_on LIKE $%d", P_TEXT(pat));
     sqlq_sql(&q, " GROUP BY v.id, v.number, v.name, t.name, COALESCE(a.title, '') ORDER BY v.id, 4 LIMIT %lld",
              (long long)max + 1);
-    xlsx_out *x = NULL;
-    if ((rc = xlsx_out_open(path, "志愿服务时长", &x, e)))
-        return rc;
     static const char *const titles[] = {"志愿者编号", "姓名", "所属队伍", "服务项目", "服务时长（小时）", "记录条数"};
     static const double widths[] = {14, 12, 20, 30, 16, 10};
-    enum { NCOL = 6 };
-    if ((rc = xlsx_out_header(x, titles, widths, NCOL))) {
-        xlsx_out_discard(x);
-        return nx_fail(e, rc, "", "无法写入导出文件");
-    }
-    store_tx *tx = NULL;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e))) {
-        xlsx_out_discard(x);
+    hours_buf b;
+    export_rows_spec s = {.types = "ssssnn", .ncol = 6, .max = max, .too_many = "超过 %lld 行，请按月份导出",
+                          .cells = hours_cells, .ctx = &b};
+    xlsx_out *x;
+    if ((rc = export_open(path, "志愿服务时长", titles, widths, 6, &x, e)) ||
+        (rc = export_rows_read(app->db, &q, x, &s, rows, e)))
         return rc;
-    }
-    store_rows *r = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        while (rc == 0 && store_row(r)) {
-            if (*rows == max) {
-                rc = nx_fail(e, NX_ETOOBIG, "", "超过 %lld 行，请按月份导出", (long long)max);
-                break;
-            }
-            char hours[32], n[24];
-            snprintf(hours, sizeof hours, "%.2f", (double)store_int(r, 4) / 60.0);
-            snprintf(n, sizeof n, "%lld", (long long)store_int(r, 5));
-            const char *title = store_text(r, 3);
-            const char *cells[NCOL] = {store_text(r, 0), store_text(r, 1), store_text(r, 2),
-                                       title && *title ? title : "其他志愿服务", hours, n};
-            if (xlsx_out_row_typed(x, cells, "ssssnn", NCOL))
-                rc = nx_fail(e, NX_EIO, "", "无法写入导出文件");
-            else
-                (*rows)++;
-        }
-        int rrc = store_rows_end(r, e);
-        rc = rc ? rc : rrc;
-    }
-    store_rollback(tx);
-    if (rc) {
-        xlsx_out_discard(x);
-        return rc;
-    }
-    if ((rc = xlsx_out_close(x, e)))
-        return rc;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
-    if ((rc = audit_write_new(tx, who, "export", "volunteer_hours", 0, who->community_id,
-                              json_pack("{s:I, s:s}", "count", (json_int_t)*rows, "period", period ? period : ""),
-                              e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    return store_commit(tx, e);
+    return export_finish(app->db, x, path, who, "volunteer_hours", 0, who->community_id,
+                         json_pack("{s:I, s:s}", "count", (json_int_t)*rows, "period", period ? period : ""), e);
 }
 
 int vol_readable(store_tx *tx, const nx_principal *who, int64_t volunteer_id, int64_t *vid, int64_t *community,
