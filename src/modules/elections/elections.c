@@ -152,11 +152,8 @@ int elections_list(nx_app *app, const nx_principal *who, const elections_filter 
     sqlq q, count;
     election_where(&q, ELECTION_COLS, who, f);
     election_where(&count, "SELECT COUNT(*) FROM elections e WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND e.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY e.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = election_row_json};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "e.", f->after, false, &s, out, e);
 }
 
 /* Append to o[key] every row of sql (one parameter, the election) through spec. */

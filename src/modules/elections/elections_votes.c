@@ -20,6 +20,23 @@
 #include "report/pdf.h"
 #include "secure/audit.h"
 
+/* Begin a write on election id as who: the election loaded into *el, and who one of its
+ * community's voters unless staff (NX_EPERM with refused). On failure nothing is left open. */
+static int begin_as_voter(nx_app *app, const nx_principal *who, int64_t id, bool staff, const char *refused,
+                          store_tx **tx, election_row *el, nx_err *e)
+{
+    int rc = store_begin(app->db, STORE_WRITE, tx, e);
+    if (rc)
+        return rc;
+    bool voter = false;
+    if ((rc = elections_load(*tx, who, id, el, e)) == 0 && !staff &&
+        (rc = elections_voter(*tx, who, el->community, &voter, e)) == 0 && !voter)
+        rc = nx_fail(e, NX_EPERM, "", "%s", refused);
+    if (rc)
+        store_rollback(*tx);
+    return rc;
+}
+
 int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *nid, nx_err *e)
 {
     bool staff = elections_staff(who);
@@ -36,17 +53,9 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
     if (!resident && !name)
         return nx_fail(e, NX_EINVAL, "resident_id", "请选择被提名的居民或填写其姓名");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     election_row el;
-    bool voter = false;
-    if ((rc = elections_load(tx, who, id, &el, e)))
-        goto fail;
-    if (!staff && ((rc = elections_voter(tx, who, el.community, &voter, e)) || !voter)) {
-        if (!rc)
-            rc = nx_fail(e, NX_EPERM, "", "只有本社区居民可以提名");
-        goto fail;
-    }
+    if ((rc = begin_as_voter(app, who, id, staff, "只有本社区居民可以提名", &tx, &el, e)))
+        return rc;
     if (strcmp(el.stage, "nomination")) {
         rc = nx_fail(e, NX_ECONFLICT, "stage", "提名阶段已结束");
         goto fail;
@@ -170,17 +179,9 @@ int elections_object(nx_app *app, const nx_principal *who, int64_t id, json_t *i
     if (received && strcmp(received, today) > 0)
         return nx_fail(e, NX_EINVAL, "received_on", "收到日期不能晚于今天");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     election_row el;
-    bool voter = false;
-    if ((rc = elections_load(tx, who, id, &el, e)))
-        goto fail;
-    if (!staff && ((rc = elections_voter(tx, who, el.community, &voter, e)) || !voter)) {
-        if (!rc)
-            rc = nx_fail(e, NX_EPERM, "", "只有本社区居民可以提出异议");
-        goto fail;
-    }
+    if ((rc = begin_as_voter(app, who, id, staff, "只有本社区居民可以提出异议", &tx, &el, e)))
+        return rc;
     /* online, during the notice; a paper objection staff enter later keeps the day it was received */
     const char *on = received ? received : today;
     if (strcmp(el.stage, "publicity")) {
@@ -277,17 +278,10 @@ int elections_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
         (rc = json_get_int(in, "nomination_id", true, 1, INT64_MAX, &nid, e)) < 0)
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     election_row el;
-    bool voter = false;
+    if ((rc = begin_as_voter(app, who, id, false, "只有本社区在册居民可以投票", &tx, &el, e)))
+        return rc;
     int64_t now = clock_now_ms();
-    if ((rc = elections_load(tx, who, id, &el, e)) || (rc = elections_voter(tx, who, el.community, &voter, e)))
-        goto fail;
-    if (!voter) {
-        rc = nx_fail(e, NX_EPERM, "", "只有本社区在册居民可以投票");
-        goto fail;
-    }
     if (strcmp(el.stage, "voting") || now < el.vote_from) {
         rc = nx_fail(e, NX_ECONFLICT, strcmp(el.stage, "closed") ? "vote_from" : "vote_until",
                      strcmp(el.stage, "closed") ? "投票尚未开始" : "投票已结束");

@@ -52,11 +52,8 @@ int party_org_list(nx_app *app, const nx_principal *who, const party_filter *f, 
     sqlq q, count;
     org_where(&q, ORG_COLS, who, f);
     org_where(&count, "SELECT COUNT(*) FROM party_orgs o WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND o.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY o.id");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = org_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "o.", f->after, true, &s, out, e);
 }
 
 int party_org_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

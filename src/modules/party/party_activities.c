@@ -81,11 +81,8 @@ int party_activity_list(nx_app *app, const nx_principal *who, const party_filter
     sqlq q, count;
     act_where(&q, ACT_COLS, who, f);
     act_where(&count, "SELECT COUNT(*) FROM party_activities a WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND a.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY a.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = act_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "a.", f->after, false, &s, out, e);
 }
 
 int party_activity_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

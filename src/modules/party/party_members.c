@@ -59,11 +59,8 @@ int party_member_list(nx_app *app, const nx_principal *who, const party_filter *
     sqlq q, count;
     member_where(&q, MEMBER_COLS, who, f);
     member_where(&count, "SELECT COUNT(*) FROM party_members m WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND m.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY m.id");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = member_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "m.", f->after, true, &s, out, e);
 }
 
 static json_t *transfer_row(store_rows *r)

@@ -72,10 +72,7 @@ int volunteers_activity_list(nx_app *app, const nx_principal *who, const volunte
     sqlq q, count;
     act_where(&q, ACT_COLS, who, f);
     act_where(&count, "SELECT COUNT(*) FROM volunteer_activities a WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND a.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY a.id");
-    return vol_page(app, &q, &count, f, act_row, out, e);
+    return vol_page(app, &q, &count, "a.", true, f, act_row, out, e);
 }
 
 /* The activity as loaded for a rule. */

@@ -110,10 +110,7 @@ int volunteers_hours_list(nx_app *app, const nx_principal *who, const volunteers
                 "volunteer_activities a ON a.id = h.activity_id WHERE 1 = 1",
                 who,
                 &me, f);
-    if (f->after)
-        sqlq_add(&q, " AND h.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY h.id DESC");
-    rc = vol_page(app, &q, &count, f, hours_row, out, e);
+    rc = vol_page(app, &q, &count, "h.", false, f, hours_row, out, e);
     if (rc == 0) {
         /* the approved total of what the filters select, exact in minutes */
         sqlq t;

@@ -75,10 +75,7 @@ int volunteers_partner_list(nx_app *app, const nx_principal *who, const voluntee
     sqlq q, count;
     partner_where(&q, PARTNER_COLS, who, f);
     partner_where(&count, "SELECT COUNT(*) FROM partners p WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND p.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY p.id");
-    return vol_page(app, &q, &count, f, partner_row, out, e);
+    return vol_page(app, &q, &count, "p.", true, f, partner_row, out, e);
 }
 
 int volunteers_partner_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -183,10 +180,7 @@ int volunteers_service_list(nx_app *app, const nx_principal *who, const voluntee
     sqlq q, count;
     service_where(&q, SERVICE_COLS, who, f);
     service_where(&count, "SELECT COUNT(*) FROM partner_services s WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND s.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY s.id");
-    return vol_page(app, &q, &count, f, service_row, out, e);
+    return vol_page(app, &q, &count, "s.", true, f, service_row, out, e);
 }
 
 int volunteers_service_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -399,10 +393,7 @@ int volunteers_session_list(nx_app *app, const nx_principal *who, const voluntee
     session_where(&count,
                   "SELECT COUNT(*) FROM partner_sessions ss JOIN partner_services s ON s.id = ss.service_id WHERE 1 = 1",
                   who, f);
-    if (f->after)
-        sqlq_add(&q, " AND ss.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY ss.id");
-    return vol_page(app, &q, &count, f, session_row, out, e);
+    return vol_page(app, &q, &count, "ss.", true, f, session_row, out, e);
 }
 
 int volunteers_session_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -508,10 +499,7 @@ int volunteers_booking_list(nx_app *app, const nx_principal *who, const voluntee
     sqlq q, count;
     booking_where(&q, BOOKING_COLS, who, f);
     booking_where(&count, "SELECT COUNT(*) FROM partner_bookings b WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND b.id < $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY b.id DESC");
-    return vol_page(app, &q, &count, f, booking_row, out, e);
+    return vol_page(app, &q, &count, "b.", false, f, booking_row, out, e);
 }
 
 int volunteers_booking_create(nx_app *app, const nx_principal *who, int64_t session_id, json_t *in, json_t **out,

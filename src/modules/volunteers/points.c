@@ -149,10 +149,7 @@ done:
     sqlq_add(&q, " AND p.volunteer_id = $%d", P_INT(vid));
     sqlq_init(&count, "SELECT COUNT(*) FROM volunteer_points p WHERE 1 = 1");
     sqlq_add(&count, " AND p.volunteer_id = $%d", P_INT(vid));
-    if (f->after)
-        sqlq_add(&q, " AND p.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY p.id");
-    if ((rc = vol_page(app, &q, &count, f, entry_row, out, e)))
+    if ((rc = vol_page(app, &q, &count, "p.", true, f, entry_row, out, e)))
         return rc;
     json_object_set_new(*out, "volunteer_id", json_integer(vid));
     json_object_set_new(*out, "name", json_string(name));
@@ -242,10 +239,7 @@ int volunteers_offer_list(nx_app *app, const nx_principal *who, const volunteers
         sqlq_add(&q, " AND o.community_id = $%d", P_INT(f->community_id));
         sqlq_add(&count, " AND o.community_id = $%d", P_INT(f->community_id));
     }
-    if (f->after)
-        sqlq_add(&q, " AND o.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY o.id");
-    return vol_page(app, &q, &count, f, offer_row, out, e);
+    return vol_page(app, &q, &count, "o.", true, f, offer_row, out, e);
 }
 
 int volunteers_offer_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

@@ -50,10 +50,7 @@ int volunteers_team_list(nx_app *app, const nx_principal *who, const volunteers_
     sqlq q, count;
     team_where(&q, TEAM_COLS, who, f);
     team_where(&count, "SELECT COUNT(*) FROM volunteer_teams t WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND t.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY t.id");
-    return vol_page(app, &q, &count, f, team_row, out, e);
+    return vol_page(app, &q, &count, "t.", true, f, team_row, out, e);
 }
 
 int volunteers_team_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -129,10 +126,7 @@ int volunteers_list(nx_app *app, const nx_principal *who, const volunteers_filte
     sqlq q, count;
     vol_where(&q, VOL_COLS, who, f);
     vol_where(&count, "SELECT COUNT(*) FROM volunteers v WHERE 1 = 1", who, f);
-    if (f->after)
-        sqlq_add(&q, " AND v.id > $%d", P_INT(f->after));
-    sqlq_sql(&q, " ORDER BY v.id");
-    return vol_page(app, &q, &count, f, vol_row, out, e);
+    return vol_page(app, &q, &count, "v.", true, f, vol_row, out, e);
 }
 
 int volunteers_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

@@ -268,9 +268,9 @@ json_t *vol_hours_json(int64_t minutes)
     return json_real((double)llround((double)minutes * 100.0 / 60.0) / 100.0);
 }
 
-int vol_page(nx_app *app, sqlq *q, const sqlq *count, const volunteers_filter *f,
+int vol_page(nx_app *app, sqlq *q, const sqlq *count, const char *alias, bool oldest_first, const volunteers_filter *f,
              json_t *(*row)(store_rows *r, void *ctx), json_t **out, nx_err *e)
 {
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = count, .row_ctx = row, .ctx = app};
-    return store_page_read(app->db, q, &s, out, e);
+    return store_page_by_id(app->db, q, alias, f->after, oldest_first, &s, out, e);
 }

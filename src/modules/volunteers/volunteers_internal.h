@@ -89,8 +89,9 @@ int vol_readable(store_tx *tx, const nx_principal *who, int64_t volunteer_id, in
 int vol_points_earn(store_tx *tx, int64_t community, int64_t vid, int64_t hours_id, int64_t minutes, int64_t user,
                     nx_err *e);
 
-/* A page of q (cursor on column 0, ascending) with row_ctx(r, app). */
-int vol_page(nx_app *app, sqlq *q, const sqlq *count, const volunteers_filter *f,
+/* A page of q paged by alias's id after f->after (store_page_by_id: oldest first, or newest first),
+ * with row_ctx(r, app). */
+int vol_page(nx_app *app, sqlq *q, const sqlq *count, const char *alias, bool oldest_first, const volunteers_filter *f,
              json_t *(*row)(store_rows *r, void *ctx), json_t **out, nx_err *e);
 
 #endif
