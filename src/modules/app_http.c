@@ -112,17 +112,39 @@ int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t s
     return rc;
 }
 
-/* change({id}, body), then 204. */
-static int change_only(http_req *r, nx_app *app, app_change_fn change)
+int app_json_body_opt(http_req *r, json_t **body)
+{
+    size_t n = 0;
+    *body = NULL;
+    http_body(r, &n);
+    return n ? http_json_body(r, body) : 0;
+}
+
+/* change({id}, body, optional for a .body_optional row), then 204. */
+static int change_only(http_req *r, nx_app *app, const app_route *t)
 {
     nx_principal who = app_principal(r);
     json_t *body;
     int64_t id;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = change(app, &who, id, body, http_err(r))))
+    if ((rc = http_param_id(r, "id", &id)) ||
+        (rc = t->body_optional ? app_json_body_opt(r, &body) : http_json_body(r, &body)) ||
+        (rc = t->change(app, &who, id, body, http_err(r))))
         return rc;
     return http_reply_status(r, 204);
+}
+
+/* action({id}, .arg, body or NULL), then 200 with get({id}). */
+static int action_row(http_req *r, nx_app *app, const app_route *t)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = app_json_body_opt(r, &body)) ||
+        (rc = t->action(app, &who, id, t->arg, body, http_err(r))) || (rc = t->get(app, &who, id, &out, http_err(r))))
+        return rc;
+    return http_reply_json(r, 200, out);
 }
 
 static int read_row(http_req *r, nx_app *app, app_read_fn read)
@@ -182,9 +204,11 @@ static int table_row(http_req *r, void *ctx)
     if (t->create)
         return app_http_create(r, app, t->create, t->get, t->pattern);
     if (t->change && !t->get)
-        return change_only(r, app, t->change);
+        return change_only(r, app, t);
     if (t->change)
         return change_status(r, app, t->change, t->get, t->status ? t->status : 200);
+    if (t->action)
+        return action_row(r, app, t);
     if (t->act || t->post)
         return act_row(r, app, t);
     if (t->del)

@@ -40,6 +40,8 @@ typedef int (*app_put_fn)(nx_app *app, const nx_principal *who, json_t *in, nx_e
 typedef int (*app_act_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, json_t **out, nx_err *e);
 typedef int (*app_post_fn)(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
 typedef int (*app_community_fn)(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
+typedef int (*app_action_fn)(nx_app *app, const nx_principal *who, int64_t id, const char *action, json_t *in,
+                             nx_err *e);
 typedef int (*app_community_now_fn)(nx_app *app, const nx_principal *who, int64_t community_id, int64_t now_ms,
                                     json_t **out, nx_err *e);
 
@@ -65,6 +67,10 @@ int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t s
 void app_html_begin(strbuf *b, size_t cap, const char *title, const char *css);
 int app_reply_html(http_req *r, int status, strbuf *b);
 
+/* The request's JSON body as http_json_body, or *body NULL (and 0) when the request has no body: for
+ * actions whose body is optional (a note, a seed). */
+int app_json_body_opt(http_req *r, json_t **body);
+
 /* ---- a list's query string ----
  * Every list reads the same paging and scope parameters; a module's filter reader calls these and
  * reads its own filters after. Each returns 0, or NX_EINVAL with http_err(r) naming the parameter
@@ -85,6 +91,8 @@ int app_query_id(http_req *r, const char *name, int64_t *out);
  *            helper, .arg a constant of the row (an action's name …);
  *   .create  POST: create(body), then 201 with get(id) and Location: <pattern>/<id>;
  *   .change  change({id}, body), then .status (0 = 200) with get({id}); without .get, 204;
+ *   .action  action({id}, .arg, body or NULL: the body is optional), then 200 with get({id}) (an
+ *            action named by the path's last segment: approve, cancel, check-in …);
  *   .act     act({id}, body) answers its own object: .status (0 = 200) with it;
  *   .post    post(body) answers its own object: .status (0 = 200) with it;
  *   .del     del({id}), then 204 (a DELETE, or a POST action without a body);
@@ -95,7 +103,8 @@ int app_query_id(http_req *r, const char *name, int64_t *out);
  *            caller's scope or of one community, a community's rules);
  *   .community_now  the same with the clock's now (clock_now_ms) after the community: statistics
  *            that count days or overdue items.
- * .flags are http_route's (HTTP_PUBLIC, HTTP_UPLOAD). The table must outlive the server (make it
+ * .body_optional: a .change row's rules take NULL when the request has no body (else a body is
+ * required). .flags are http_route's (HTTP_PUBLIC, HTTP_UPLOAD). The table must outlive the server (make it
  * static const). */
 typedef void (*app_fn)(void);
 #define APP_FN(f) ((app_fn)(f))
@@ -109,6 +118,7 @@ struct app_route {
     const char *arg;
     app_create_fn create;
     app_change_fn change;
+    app_action_fn action;
     app_act_fn act;
     app_post_fn post;
     app_delete_fn del;
@@ -118,6 +128,7 @@ struct app_route {
     app_community_fn community;
     app_community_now_fn community_now;
     int status;
+    bool body_optional;
     unsigned flags;
 };
 

@@ -27,29 +27,6 @@ static int list_courses(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-/* An optional JSON body: absent when the request has none. */
-static int optional_body(http_req *r, json_t **body)
-{
-    size_t n = 0;
-    *body = NULL;
-    http_body(r, &n);
-    return n ? http_json_body(r, body) : 0;
-}
-
-/* POST /api/v1/courses/{id}/<action> (the row's arg), an optional body; 200 with the course. */
-static int decide(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = optional_body(r, &body)) ||
-        (rc = courses_decide(app, &who, id, t->arg, body, http_err(r))) ||
-        (rc = courses_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
 static int lottery(http_req *r, void *ctx)
 {
     static const char *const keys[] = {"seed", NULL};
@@ -59,7 +36,7 @@ static int lottery(http_req *r, void *ctx)
     json_t *body, *out;
     const char *seed = NULL;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = optional_body(r, &body)))
+    if ((rc = http_param_id(r, "id", &id)) || (rc = app_json_body_opt(r, &body)))
         return rc;
     if (body && ((rc = json_only(body, keys, http_err(r))) || (rc = json_read_str(body, "seed", false, 64, &seed, http_err(r)))))
         return rc;
@@ -68,26 +45,13 @@ static int lottery(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int leave(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    json_t *body;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = optional_body(r, &body)) ||
-        (rc = courses_leave(app, &who, id, body, http_err(r))))
-        return rc;
-    return http_reply_status(r, 204);
-}
-
 static const app_route routes[] = {
     {"GET", "/api/v1/courses", .h = list_courses},
     {"POST", "/api/v1/courses", .create = courses_create, .get = courses_get},
     {"GET", "/api/v1/courses/{id}", .get = courses_get},
-    {"POST", "/api/v1/courses/{id}/approve", .with = decide, .arg = "approve"},
-    {"POST", "/api/v1/courses/{id}/reject", .with = decide, .arg = "reject"},
-    {"POST", "/api/v1/courses/{id}/cancel", .with = decide, .arg = "cancel"},
+    {"POST", "/api/v1/courses/{id}/approve", .action = courses_decide, .arg = "approve", .get = courses_get},
+    {"POST", "/api/v1/courses/{id}/reject", .action = courses_decide, .arg = "reject", .get = courses_get},
+    {"POST", "/api/v1/courses/{id}/cancel", .action = courses_decide, .arg = "cancel", .get = courses_get},
     {"GET", "/api/v1/courses/{id}/enrolments", .get = courses_enrolments},
     {"POST", "/api/v1/courses/{id}/enrolments", .act = courses_enrol, .status = 201},
     {"POST", "/api/v1/courses/{id}/lottery", .h = lottery},
@@ -95,7 +59,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/course-enrolments/{id}/withdraw", .del = courses_withdraw},
     {"GET", "/api/v1/course-sessions/{id}/attendance", .get = courses_attendance_get},
     {"POST", "/api/v1/course-sessions/{id}/attendance", .change = courses_attendance_set, .get = courses_attendance_get},
-    {"POST", "/api/v1/course-sessions/{id}/leave", .h = leave},
+    {"POST", "/api/v1/course-sessions/{id}/leave", .change = courses_leave, .body_optional = true},
 };
 
 int courses_routes(http_server *srv, nx_app *app)

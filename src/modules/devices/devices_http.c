@@ -192,15 +192,11 @@ static int ack_alert(http_req *r, void *ctx)
     json_t *body = NULL, *out;
     const char *note = NULL;
     int rc;
-    size_t len = 0;
-    if ((rc = http_param_id(r, "id", &id)))
+    if ((rc = http_param_id(r, "id", &id)) || (rc = app_json_body_opt(r, &body)))
         return rc;
-    http_body(r, &len);
-    if (len > 0) {
-        if ((rc = http_json_body(r, &body)) || (rc = json_only(body, ack_fields, http_err(r))) ||
-            (rc = json_get_str(body, "note", false, 500, &note, http_err(r))) < 0)
-            return rc;
-    }
+    if (body && ((rc = json_only(body, ack_fields, http_err(r))) ||
+                 (rc = json_get_str(body, "note", false, 500, &note, http_err(r))) < 0))
+        return rc;
     if ((rc = devices_alert_ack(app, &who, id, note, clock_now_ms(), http_err(r))) ||
         (rc = devices_alert_get(app, &who, id, &out, http_err(r))))
         return rc;

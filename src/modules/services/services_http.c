@@ -138,15 +138,8 @@ static int app_change(nx_app *app, const nx_principal *who, int64_t id, json_t *
 /* An action endpoint's body: empty or a JSON object with only the allowed keys. */
 static int action_body(http_req *r, const char *const *allowed, json_t **body)
 {
-    size_t len;
-    http_body(r, &len);
-    *body = NULL;
-    if (len == 0)
-        return 0;
-    int rc = http_json_body(r, body);
-    if (rc)
-        return rc;
-    return json_only(*body, allowed, http_err(r));
+    int rc = app_json_body_opt(r, body);
+    return rc || !*body ? rc : json_only(*body, allowed, http_err(r));
 }
 
 static int submit_app(http_req *r, void *ctx)

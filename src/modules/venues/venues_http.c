@@ -99,22 +99,6 @@ static int create_booking(http_req *r, void *ctx)
     return http_reply_json(r, 201, out);
 }
 
-/* POST /api/v1/venue-bookings/{id}/<action> (the row's arg): an optional JSON body {"note"}. */
-static int act(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    int64_t id;
-    size_t n = 0;
-    json_t *body = NULL, *out;
-    int rc;
-    http_body(r, &n);
-    if ((rc = http_param_id(r, "id", &id)) || (n && (rc = http_json_body(r, &body))) ||
-        (rc = venues_booking_act(app, &who, id, t->arg, body, http_err(r))) ||
-        (rc = venues_booking_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
-
 static int create_wait(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -150,11 +134,11 @@ static const app_route routes[] = {
     {"GET", "/api/v1/venue-bookings", .with = list, .fn = APP_FN(venues_booking_list)},
     {"POST", "/api/v1/venue-bookings", .h = create_booking},
     {"GET", "/api/v1/venue-bookings/{id}", .get = venues_booking_get},
-    {"POST", "/api/v1/venue-bookings/{id}/cancel", .with = act, .arg = "cancel"},
-    {"POST", "/api/v1/venue-bookings/{id}/approve", .with = act, .arg = "approve"},
-    {"POST", "/api/v1/venue-bookings/{id}/reject", .with = act, .arg = "reject"},
-    {"POST", "/api/v1/venue-bookings/{id}/check-in", .with = act, .arg = "check-in"},
-    {"POST", "/api/v1/venue-bookings/{id}/no-show", .with = act, .arg = "no-show"},
+    {"POST", "/api/v1/venue-bookings/{id}/cancel", .action = venues_booking_act, .arg = "cancel", .get = venues_booking_get},
+    {"POST", "/api/v1/venue-bookings/{id}/approve", .action = venues_booking_act, .arg = "approve", .get = venues_booking_get},
+    {"POST", "/api/v1/venue-bookings/{id}/reject", .action = venues_booking_act, .arg = "reject", .get = venues_booking_get},
+    {"POST", "/api/v1/venue-bookings/{id}/check-in", .action = venues_booking_act, .arg = "check-in", .get = venues_booking_get},
+    {"POST", "/api/v1/venue-bookings/{id}/no-show", .action = venues_booking_act, .arg = "no-show", .get = venues_booking_get},
     {"GET", "/api/v1/venue-waits", .with = list, .fn = APP_FN(venues_wait_list)},
     {"POST", "/api/v1/venue-waits", .h = create_wait},
     {"POST", "/api/v1/venue-waits/{id}/accept", .h = accept_wait},
