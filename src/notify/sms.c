@@ -226,14 +226,64 @@ static int read_answer(const sms_provider *p, const strbuf *a, char ref[SMS_REF_
     return rc;
 }
 
+/* One signed Tencent Cloud API call: POST payload (JSON) as action of service at version, signed in
+ * the Authorization header (TC3-HMAC-SHA256); the answer into *answer, its HTTP status into *status.
+ * 0 or outbound_request's error. */
+static int tencent_call(const sms_provider *p, const char *service, const char *action, const char *version,
+                        const char *payload, strbuf *answer, long *status, nx_err *e)
+{
+    int64_t ts = (int64_t)time(NULL);
+    char auth[512], h[5][600];
+    int rc;
+    if (sms_tc3_authorization(p->secret_id, p->secret_key, service, p->host, action, ts, payload, auth, sizeof auth)) {
+        rc = nx_fail(e, NX_EINVAL, "", "签名失败");
+    } else {
+        snprintf(h[0], sizeof h[0], "Authorization: %s", auth);
+        snprintf(h[1], sizeof h[1], "X-TC-Action: %s", action);
+        snprintf(h[2], sizeof h[2], "X-TC-Timestamp: %lld", (long long)ts);
+        snprintf(h[3], sizeof h[3], "X-TC-Version: %s", version);
+        snprintf(h[4], sizeof h[4], "X-TC-Region: %s", p->region);
+        char host[320];
+        snprintf(host, sizeof host, "Host: %s", p->host);
+        const char *const headers[] = {"Content-Type: application/json; charset=utf-8", host, h[0], h[1], h[2], h[3],
+                                       h[4], NULL};
+        rc = outbound_request("POST", p->url, headers, payload, strlen(payload), 10000L, ANSWER_MAX, answer, status, e);
+    }
+    sodium_memzero(auth, sizeof auth);
+    sodium_memzero(h, sizeof h);
+    return rc;
+}
+
+/* "+86…" for a mainland number given bare, as Tencent wants it. */
+static void e164(const char *phone, char number[32])
+{
+    if (phone[0] == '+')
+        str_copy(number, phone, 32);
+    else
+        snprintf(number, 32, "+86%s", phone);
+}
+
+/* A JSON payload of body (released), or NULL. */
+static char *payload_of(json_t *body)
+{
+    char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
+    json_decref(body);
+    return payload;
+}
+
+static void payload_free(char *payload)
+{
+    if (payload) {
+        sodium_memzero(payload, strlen(payload));
+        free(payload);
+    }
+}
+
 /* Tencent's request: the JSON body, signed in the Authorization header. */
 static int tencent_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_REF_MAX], nx_err *e)
 {
     char number[32];
-    if (phone[0] == '+')
-        str_copy(number, phone, sizeof number);
-    else
-        snprintf(number, sizeof number, "+86%s", phone);
+    e164(phone, number);
     json_t *body;
     const char *action, *service, *version;
     if (p->kind == SMS_KIND_SMS) {
@@ -249,43 +299,79 @@ static int tencent_send(sms_provider *p, const char *phone, const char *text, ch
         body = json_pack("{s:s, s:[s], s:s, s:s, s:i}", "TemplateId", p->tpl, "TemplateParamSet", text,
                          "CalledNumber", number, "VoiceSdkAppid", p->app_id, "PlayTimes", 2);
     }
-    char *payload = body ? json_dumps(body, JSON_COMPACT) : NULL;
-    json_decref(body);
+    char *payload = payload_of(body);
     sodium_memzero(number, sizeof number);
     if (!payload)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    int64_t ts = (int64_t)time(NULL);
-    char auth[512], h[5][600];
     strbuf answer;
     strbuf_init(&answer, ANSWER_MAX + 1);
-    int rc = 0;
-    if (sms_tc3_authorization(p->secret_id, p->secret_key, service, p->host, action, ts, payload, auth, sizeof auth)) {
-        rc = nx_fail(e, NX_EINVAL, "", "签名失败");
-        goto done;
-    }
-    snprintf(h[0], sizeof h[0], "Authorization: %s", auth);
-    snprintf(h[1], sizeof h[1], "X-TC-Action: %s", action);
-    snprintf(h[2], sizeof h[2], "X-TC-Timestamp: %lld", (long long)ts);
-    snprintf(h[3], sizeof h[3], "X-TC-Version: %s", version);
-    snprintf(h[4], sizeof h[4], "X-TC-Region: %s", p->region);
-    char host[320];
-    snprintf(host, sizeof host, "Host: %s", p->host);
-    const char *const headers[] = {"Content-Type: application/json; charset=utf-8", host, h[0], h[1], h[2], h[3], h[4],
-                                   NULL};
     long status = 0;
-    if ((rc = outbound_request("POST", p->url, headers, payload, strlen(payload), 10000L, ANSWER_MAX, &answer, &status,
-                               e)) == 0) {
+    int rc = tencent_call(p, service, action, version, payload, &answer, &status, e);
+    if (rc == 0) {
         rc = read_answer(p, &answer, ref, e);
         if (rc == NX_EIO && status != 200)
             rc = nx_fail(e, status == 429 || status >= 500 ? NX_EBUSY : NX_EIO, "", "服务商应答 HTTP %ld，且不是 JSON",
                          status);
     }
-done:
-    sodium_memzero(auth, sizeof auth);
-    sodium_memzero(h, sizeof h);
     strbuf_cleanup(&answer);
-    sodium_memzero(payload, strlen(payload));
-    free(payload);
+    payload_free(payload);
+    return rc;
+}
+
+/* Tencent's delivery report of serial ref to phone: PullSmsSendStatusByPhoneNumber (2021-01-11) from a
+ * minute before sent_s; the status whose SerialNo is ref AND whose PhoneNumber is the number. */
+static int tencent_receipt(sms_provider *p, const char *phone, const char *ref, int64_t sent_s, int *state,
+                           char reason[SMS_REASON_MAX], nx_err *e)
+{
+    char number[32];
+    e164(phone, number);
+    int64_t now = (int64_t)time(NULL);
+    char *payload = payload_of(json_pack("{s:I, s:i, s:i, s:s, s:s, s:I}", "BeginTime", (json_int_t)(sent_s - 60),
+                                         "Offset", 0, "Limit", 100, "PhoneNumber", number, "SmsSdkAppId", p->app_id,
+                                         "EndTime", (json_int_t)now));
+    if (!payload) {
+        sodium_memzero(number, sizeof number);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    strbuf answer;
+    strbuf_init(&answer, ANSWER_MAX + 1);
+    long status = 0;
+    int rc = tencent_call(p, "sms", "PullSmsSendStatusByPhoneNumber", "2021-01-11", payload, &answer, &status, e);
+    json_t *o = rc == 0 && answer.data ? json_loadb(answer.data, answer.len, 0, NULL) : NULL;
+    json_t *resp = json_object_get(o, "Response");
+    if (rc) {
+    } else if (!json_is_object(resp)) {
+        rc = nx_fail(e, status == 429 || status >= 500 ? NX_EBUSY : NX_EIO, "", "回执应答不是约定的 JSON 格式（HTTP %ld）",
+                     status);
+    } else if (json_is_object(json_object_get(resp, "Error"))) {
+        char c[64];
+        const char *code = json_string_value(json_object_get(json_object_get(resp, "Error"), "Code"));
+        str_copy(c, code ? code : "?", sizeof c);
+        rc = nx_fail(e, str_starts_with(c, "RequestLimitExceeded") ? NX_EBUSY : NX_EINVAL, "", "服务商拒绝查询回执（%s）", c);
+    } else {
+        size_t i;
+        json_t *st;
+        json_array_foreach(json_object_get(resp, "PullSmsSendStatusSet"), i, st)
+        {
+            const char *sn = json_string_value(json_object_get(st, "SerialNo"));
+            const char *pn = json_string_value(json_object_get(st, "PhoneNumber"));
+            const char *rs = json_string_value(json_object_get(st, "ReportStatus"));
+            if (!sn || !pn || !rs || strcmp(sn, ref) != 0 || strcmp(pn, number) != 0)
+                continue;
+            const char *d = json_string_value(json_object_get(st, "Description"));
+            if (strcmp(rs, "SUCCESS") == 0)
+                *state = SMS_RECEIPT_DELIVERED;
+            else if (strcmp(rs, "FAIL") == 0) {
+                *state = SMS_RECEIPT_FAILED;
+                str_copy(reason, d && *d ? d : "FAIL", SMS_REASON_MAX);
+            }
+            break;
+        }
+    }
+    json_decref(o);
+    strbuf_cleanup(&answer);
+    payload_free(payload);
+    sodium_memzero(number, sizeof number);
     return rc;
 }
 
@@ -380,10 +466,16 @@ static int aliyun_answer(const sms_provider *p, const strbuf *a, long status, ch
     return rc;
 }
 
-static int aliyun_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_REF_MAX], nx_err *e)
+#define ALIYUN_EXTRA_MAX 6
+
+/* One signed Aliyun RPC call: action with the common parameters (AccessKeyId, Format JSON, RegionId,
+ * HMAC-SHA1, a fresh nonce, the UTC time, Version 2017-05-25) and the n action parameters extra
+ * (at most ALIYUN_EXTRA_MAX), POSTed as a form to the provider's URL; the answer into *answer, its
+ * HTTP status into *status. 0 or outbound_request's error. */
+static int aliyun_call(const sms_provider *p, const char *action, const kv *extra, size_t n, strbuf *answer,
+                       long *status, nx_err *e)
 {
-    char number[32], nonce[33], ts[24];
-    str_copy(number, str_starts_with(phone, "+86") ? phone + 3 : phone, sizeof number);
+    char nonce[33], ts[24];
     unsigned char rnd[16];
     randombytes_buf(rnd, sizeof rnd);
     hex(rnd, sizeof rnd, nonce);
@@ -391,49 +483,64 @@ static int aliyun_send(sms_provider *p, const char *phone, const char *text, cha
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    kv ps[9 + ALIYUN_EXTRA_MAX] = {{"AccessKeyId", p->secret_id},
+                                   {"Action", action},
+                                   {"Format", "JSON"},
+                                   {"RegionId", p->region},
+                                   {"SignatureMethod", "HMAC-SHA1"},
+                                   {"SignatureNonce", nonce},
+                                   {"SignatureVersion", "1.0"},
+                                   {"Timestamp", ts},
+                                   {"Version", "2017-05-25"}};
+    size_t np = 9;
+    for (size_t i = 0; i < n && i < ALIYUN_EXTRA_MAX; i++)
+        ps[np++] = extra[i];
+    strbuf body;
+    strbuf_init(&body, 65536);
+    canonical_query(ps, np, &body);
+    char sig[64];
+    int rc = 0;
+    static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
+    if (!body.data || body.overflow || sms_aliyun_signature(p->secret_key, "POST", body.data, sig, sizeof sig)) {
+        rc = nx_fail(e, NX_EINVAL, "", "签名失败");
+    } else {
+        strbuf_puts(&body, "&Signature=");
+        pct(&body, sig);
+        if (body.overflow)
+            rc = nx_fail(e, NX_ETOOBIG, "", "消息过长");
+        else
+            rc = outbound_request("POST", p->url, headers, body.data, body.len, 10000L, ANSWER_MAX, answer, status, e);
+    }
+    if (body.data)
+        sodium_memzero(body.data, body.len);
+    strbuf_cleanup(&body);
+    return rc;
+}
+
+static int aliyun_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_REF_MAX], nx_err *e)
+{
+    char number[32], out_id[33];
+    str_copy(number, str_starts_with(phone, "+86") ? phone + 3 : phone, sizeof number);
+    unsigned char rnd[16];
+    randombytes_buf(rnd, sizeof rnd);
+    hex(rnd, sizeof rnd, out_id);
     json_t *param = json_pack("{s:s}", "text", text);
     char *pj = param ? json_dumps(param, JSON_COMPACT) : NULL;
     json_decref(param);
     if (!pj)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     bool sms = p->kind == SMS_KIND_SMS;
-    kv ps[] = {{"AccessKeyId", p->secret_id},
-               {"Action", sms ? "SendSms" : "SingleCallByTts"},
-               {"Format", "JSON"},
-               {"RegionId", p->region},
-               {"SignatureMethod", "HMAC-SHA1"},
-               {"SignatureNonce", nonce},
-               {"SignatureVersion", "1.0"},
-               {"Timestamp", ts},
-               {"Version", "2017-05-25"},
-               {sms ? "PhoneNumbers" : "CalledNumber", number},
+    kv ps[] = {{sms ? "PhoneNumbers" : "CalledNumber", number},
                {sms ? "SignName" : "CalledShowNumber", sms ? p->sign : p->app_id},
                {sms ? "TemplateCode" : "TtsCode", p->tpl},
                {sms ? "TemplateParam" : "TtsParam", pj},
-               {sms ? "OutId" : "PlayTimes", sms ? nonce : "2"}};
-    strbuf body, answer;
-    strbuf_init(&body, 65536);
+               {sms ? "OutId" : "PlayTimes", sms ? out_id : "2"}};
+    strbuf answer;
     strbuf_init(&answer, ANSWER_MAX + 1);
-    canonical_query(ps, sizeof ps / sizeof ps[0], &body);
-    char sig[64];
-    int rc = 0;
-    if (!body.data || body.overflow || sms_aliyun_signature(p->secret_key, "POST", body.data, sig, sizeof sig)) {
-        rc = nx_fail(e, NX_EINVAL, "", "签名失败");
-        goto done;
-    }
-    strbuf_puts(&body, "&Signature=");
-    pct(&body, sig);
-    static const char *const headers[] = {"Content-Type: application/x-www-form-urlencoded", NULL};
     long status = 0;
-    if (body.overflow)
-        rc = nx_fail(e, NX_ETOOBIG, "", "消息过长");
-    else if ((rc = outbound_request("POST", p->url, headers, body.data, body.len, 10000L, ANSWER_MAX, &answer, &status,
-                                    e)) == 0)
+    int rc = aliyun_call(p, sms ? "SendSms" : "SingleCallByTts", ps, sizeof ps / sizeof ps[0], &answer, &status, e);
+    if (rc == 0)
         rc = aliyun_answer(p, &answer, status, ref, e);
-done:
-    if (body.data)
-        sodium_memzero(body.data, body.len);
-    strbuf_cleanup(&body);
     strbuf_cleanup(&answer);
     sodium_memzero(number, sizeof number);
     sodium_memzero(pj, strlen(pj));
@@ -441,8 +548,72 @@ done:
     return rc;
 }
 
+/* Aliyun's delivery report of BizId ref to phone: QuerySendDetails on the day it was sent (Beijing
+ * time); the record whose PhoneNum is the number (SendStatus 1 waiting, 2 failed with ErrCode, 3
+ * delivered). */
+static int aliyun_receipt(sms_provider *p, const char *phone, const char *ref, int64_t sent_s, int *state,
+                          char reason[SMS_REASON_MAX], nx_err *e)
+{
+    char number[32], day[12];
+    str_copy(number, str_starts_with(phone, "+86") ? phone + 3 : phone, sizeof number);
+    time_t local = (time_t)(sent_s + 8 * 3600);
+    struct tm tm;
+    gmtime_r(&local, &tm);
+    strftime(day, sizeof day, "%Y%m%d", &tm);
+    kv ps[] = {{"PhoneNumber", number}, {"BizId", ref}, {"SendDate", day}, {"PageSize", "10"}, {"CurrentPage", "1"}};
+    strbuf answer;
+    strbuf_init(&answer, ANSWER_MAX + 1);
+    long status = 0;
+    int rc = aliyun_call(p, "QuerySendDetails", ps, sizeof ps / sizeof ps[0], &answer, &status, e);
+    json_t *o = rc == 0 && answer.data ? json_loadb(answer.data, answer.len, 0, NULL) : NULL;
+    const char *code = json_string_value(json_object_get(o, "Code"));
+    if (rc) {
+    } else if (!code) {
+        rc = nx_fail(e, status == 429 || status >= 500 ? NX_EBUSY : NX_EIO, "", "回执应答不是约定的 JSON 格式（HTTP %ld）",
+                     status);
+    } else if (strcmp(code, "OK") != 0) {
+        char c[64];
+        str_copy(c, code, sizeof c);
+        rc = nx_fail(e, str_starts_with(c, "Throttling") ? NX_EBUSY : NX_EINVAL, "", "服务商拒绝查询回执（%s）", c);
+    } else {
+        size_t i;
+        json_t *d;
+        json_array_foreach(json_object_get(json_object_get(o, "SmsSendDetailDTOs"), "SmsSendDetailDTO"), i, d)
+        {
+            const char *pn = json_string_value(json_object_get(d, "PhoneNum"));
+            json_int_t st = json_integer_value(json_object_get(d, "SendStatus"));
+            if (!pn || strcmp(pn, number) != 0)
+                continue;
+            const char *err = json_string_value(json_object_get(d, "ErrCode"));
+            if (st == 3)
+                *state = SMS_RECEIPT_DELIVERED;
+            else if (st == 2) {
+                *state = SMS_RECEIPT_FAILED;
+                str_copy(reason, err && *err ? err : "FAILED", SMS_REASON_MAX);
+            }
+            break;
+        }
+    }
+    json_decref(o);
+    strbuf_cleanup(&answer);
+    sodium_memzero(number, sizeof number);
+    return rc;
+}
+
 int sms_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_REF_MAX], nx_err *e)
 {
     ref[0] = '\0';
     return p->aliyun ? aliyun_send(p, phone, text, ref, e) : tencent_send(p, phone, text, ref, e);
+}
+
+int sms_receipt(sms_provider *p, const char *phone, const char *ref, int64_t sent_ms, int *state,
+                char reason[SMS_REASON_MAX], nx_err *e)
+{
+    *state = SMS_RECEIPT_PENDING;
+    reason[0] = '\0';
+    if (p->kind != SMS_KIND_SMS || !ref || !ref[0])
+        return nx_fail(e, NX_EUNSUPP, "", "此渠道不查询回执");
+    int64_t sent_s = sent_ms / 1000;
+    return p->aliyun ? aliyun_receipt(p, phone, ref, sent_s, state, reason, e)
+                     : tencent_receipt(p, phone, ref, sent_s, state, reason, e);
 }

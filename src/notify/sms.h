@@ -39,6 +39,19 @@ void sms_provider_free(sms_provider *p); /* NULL accepted; wipes the secret */
 /* Send text to phone ("13800138000" or "+8613800138000"). See above. */
 int sms_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_REF_MAX], nx_err *e);
 
+/* What became of an SMS (its delivery report, pulled from the provider). */
+enum { SMS_RECEIPT_PENDING = 0, SMS_RECEIPT_DELIVERED = 1, SMS_RECEIPT_FAILED = 2 };
+#define SMS_REASON_MAX 128
+
+/* Ask p (an SMS provider) what became of the SMS ref (the reference sms_send gave) sent to phone at
+ * sent_ms: Tencent's PullSmsSendStatusByPhoneNumber or Aliyun's QuerySendDetails, signed like a send.
+ * Only a report whose provider id is ref AND whose number is phone counts. *state: pending (no report
+ * yet), delivered, or failed with the provider's reason (its code or description) in reason. Errors
+ * as sms_send (NX_EIO: an answer that is not JSON; NX_EBUSY: throttled or unreachable; NX_EINVAL:
+ * refused), NX_EUNSUPP for a voice provider or an empty ref. The number is never logged. Blocks. */
+int sms_receipt(sms_provider *p, const char *phone, const char *ref, int64_t sent_ms, int *state,
+                char reason[SMS_REASON_MAX], nx_err *e);
+
 /* The TC3-HMAC-SHA256 Authorization header value of a POST of payload (JSON) to host for service
  * ("sms", "vms") and action ("SendSms") at ts (epoch seconds): "TC3-HMAC-SHA256 Credential=…,
  * SignedHeaders=content-type;host;x-tc-action, Signature=…" into out. 0 or NX_ETOOBIG. Exposed for

@@ -9,51 +9,36 @@ Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign)). It also checks the commo
 minutes, Version 2017-05-25) and the action's own (SignName, TemplateCode, TemplateParam as JSON). It
 answers by the number's last digit: 9 a refusal (isv.MOBILE_NUMBER_ILLEGAL), 8 a body that is not
 JSON, 7 throttling the first time (isv.BUSINESS_LIMIT_CONTROL) and success after, else success. A
-bad signature answers SignatureDoesNotMatch and counts in bad_signatures. Runs in a thread."""
+bad signature answers SignatureDoesNotMatch and counts in bad_signatures. QuerySendDetails (the
+delivery report, signed alike) answers the record of a BizId only for the number it was sent to,
+as the test sets receipts[number]: delivered (SendStatus 3), failed (2,
+MOBILE_NOT_ON_SERVICE), pending (1, the default) or html (a body that is not JSON). Runs in a thread."""
 import base64
 import calendar
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, quote
+
+from fake_http import FakeHTTP
 
 
 def pct(s):
     return quote(s, safe="-_.~")
 
 
-class Fake:
+class Fake(FakeHTTP):
     def __init__(self, key_id, secret):
         self.key_id, self.secret = key_id, secret
         self.requests = []  # (service, action, number, text)
         self.bad_signatures = 0
         self.nonces = set()
         self.throttled = set()
-        self.lock = threading.Lock()
-        fake = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                code, data = fake.handle(self.path, self.headers, body)
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
+        self.sent = {}      # BizId -> number
+        self.receipts = {}  # number -> "delivered", "failed", "pending" (default) or "html"
+        self.queries = []   # (BizId, number) of the delivery-report questions
+        super().__init__()
 
     def signature(self, params):
         canonical = "&".join(f"{pct(k)}={pct(v)}" for k, v in sorted(params.items()) if k != "Signature")
@@ -66,10 +51,12 @@ class Fake:
             self.bad_signatures += 1
         return 400, json.dumps({"Code": "SignatureDoesNotMatch", "Message": "signature", "RequestId": "x"}).encode()
 
-    def handle(self, path, headers, body):
+    def handle_post(self, path, headers, body):
         service = "sms" if path.startswith("/sms") else "vms"
         params = dict(parse_qsl(body.decode(), keep_blank_values=True))
-        action = "SendSms" if service == "sms" else "SingleCallByTts"
+        action = params.get("Action", "")
+        if action not in (("SendSms", "QuerySendDetails") if service == "sms" else ("SingleCallByTts",)):
+            return self.refuse()
         try:
             ts = calendar.timegm(time.strptime(params.get("Timestamp", ""), "%Y-%m-%dT%H:%M:%SZ"))
         except ValueError:
@@ -83,6 +70,8 @@ class Fake:
             return self.refuse()
         with self.lock:
             self.nonces.add(params["SignatureNonce"])
+        if action == "QuerySendDetails":
+            return self.report(params)
         if service == "sms":
             number, text = params["PhoneNumbers"], json.loads(params["TemplateParam"])["text"]
             if not params.get("SignName") or not params.get("TemplateCode"):
@@ -104,8 +93,30 @@ class Fake:
         if last == "8":
             return 502, b"<html>Bad Gateway</html>"
         if service == "sms":
+            with self.lock:
+                self.sent[f"biz-{n}"] = number
             return 200, json.dumps({"Code": "OK", "Message": "OK", "BizId": f"biz-{n}", "RequestId": "x"}).encode()
         return 200, json.dumps({"Code": "OK", "Message": "OK", "CallId": f"call-{n}", "RequestId": "x"}).encode()
+
+    def report(self, params):
+        """QuerySendDetails: the record of BizId when it was sent to PhoneNumber (else none)."""
+        biz, number = params.get("BizId", ""), params.get("PhoneNumber", "")
+        if not params.get("SendDate", "").isdigit() or len(params["SendDate"]) != 8:
+            return self.refuse()
+        with self.lock:
+            self.queries.append((biz, number))
+            mode = self.receipts.get(number, "pending")
+            known = self.sent.get(biz) == number
+        if mode == "html":
+            return 502, b"<html>Bad Gateway</html>"
+        dtos = []
+        if known:
+            status, err = {"delivered": (3, "DELIVERED"), "failed": (2, "MOBILE_NOT_ON_SERVICE"),
+                           "pending": (1, "")}[mode]
+            dtos.append({"PhoneNum": number, "SendStatus": status, "ErrCode": err, "TemplateCode": "SMS_1",
+                         "Content": "", "SendDate": "", "ReceiveDate": "", "OutId": ""})
+        return self.json_answer({"Code": "OK", "Message": "OK", "RequestId": "x", "TotalCount": len(dtos),
+                                 "SmsSendDetailDTOs": {"SmsSendDetailDTO": dtos}})
 
     def calls(self, service=None, number=None):
         with self.lock:

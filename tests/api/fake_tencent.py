@@ -6,46 +6,28 @@ the body; the string to sign with the credential scope date/service/tc3_request;
 from "TC3" + SecretKey through the date, the service and "tc3_request") and answers by the called
 number's last digit: 9 a refusal ({"Response": {"Error": ...}}), 8 a body that is not JSON, 7
 throttling the first time and success after, anything else success. A request with a bad signature
-gets AuthFailure.SignatureFailure and is counted in bad_signatures. Runs in a thread of the test."""
+gets AuthFailure.SignatureFailure and is counted in bad_signatures. PullSmsSendStatusByPhoneNumber
+(the delivery reports, signed alike) answers the reports of the SMS sent to that number, as the
+test sets receipts[number]: delivered (SUCCESS), failed (FAIL, MK:0001), pending (none yet, the
+default) or html (a body that is not JSON). Runs in a thread of the test."""
 import hashlib
 import hmac
 import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fake_http import FakeHTTP
 
 
-class Fake:
+class Fake(FakeHTTP):
     def __init__(self, secret_id, secret_key):
         self.secret_id, self.secret_key = secret_id, secret_key
         self.requests = []          # (service, action, number, text) of accepted-signature requests
         self.bad_signatures = 0
         self.throttled = set()
-        self.lock = threading.Lock()
-        fake = self
-
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                self.answer(fake.handle(self.path, self.headers, body))
-
-            def answer(self, out):
-                code, data = out
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
+        self.sent = []              # (SerialNo, number) of the SMS accepted
+        self.receipts = {}          # number -> "delivered", "failed", "pending" (default) or "html"
+        self.queries = []           # numbers whose delivery reports were pulled
+        super().__init__()
 
     def expected_auth(self, service, host, action, ts, body, content_type):
         date = time.strftime("%Y-%m-%d", time.gmtime(int(ts)))
@@ -61,20 +43,22 @@ class Fake:
         return (f"TC3-HMAC-SHA256 Credential={self.secret_id}/{scope}, "
                 f"SignedHeaders=content-type;host;x-tc-action, Signature={sig}")
 
-    def handle(self, path, headers, body):
+    def handle_post(self, path, headers, body):
         service = "sms" if path.startswith("/sms") else "vms"
         action = headers.get("X-TC-Action", "")
         ts = headers.get("X-TC-Timestamp", "0")
         want = self.expected_auth(service, headers.get("Host", ""), action, ts, body, headers.get("Content-Type", ""))
         ok = (hmac.compare_digest(want, headers.get("Authorization", "")) and abs(time.time() - int(ts)) < 300
               and headers.get("X-TC-Version") == ("2021-01-11" if service == "sms" else "2020-09-02")
-              and action == ("SendSms" if service == "sms" else "SendTtsVoice"))
+              and action in (("SendSms", "PullSmsSendStatusByPhoneNumber") if service == "sms" else ("SendTtsVoice",)))
         if not ok:
             with self.lock:
                 self.bad_signatures += 1
             return 200, json.dumps({"Response": {"Error": {"Code": "AuthFailure.SignatureFailure",
                                                            "Message": "signature"}, "RequestId": "x"}}).encode()
         req = json.loads(body)
+        if action == "PullSmsSendStatusByPhoneNumber":
+            return self.report(req)
         number = req["PhoneNumberSet"][0] if service == "sms" else req["CalledNumber"]
         text = req["TemplateParamSet"][0]
         with self.lock:
@@ -91,11 +75,33 @@ class Fake:
         if last == "8":
             return 502, b"<html>Bad Gateway</html>"
         if service == "sms":
+            with self.lock:
+                self.sent.append((f"sn-{n}", number))
             return 200, json.dumps({"Response": {"SendStatusSet": [{"SerialNo": f"sn-{n}", "PhoneNumber": number,
                                                                     "Code": "Ok", "Message": "send success"}],
                                                  "RequestId": "x"}}).encode()
         return 200, json.dumps({"Response": {"SendStatus": {"CallId": f"call-{n}", "SessionContext": ""},
                                              "RequestId": "x"}}).encode()
+
+    def report(self, req):
+        """PullSmsSendStatusByPhoneNumber: the reports of the SMS sent to PhoneNumber."""
+        number = req.get("PhoneNumber", "")
+        if not req.get("SmsSdkAppId") or not isinstance(req.get("BeginTime"), int) or req.get("Limit", 0) > 100:
+            return self.json_answer({"Response": {"Error": {"Code": "InvalidParameter", "Message": "bad"},
+                                                  "RequestId": "x"}})
+        with self.lock:
+            self.queries.append(number)
+            mode = self.receipts.get(number, "pending")
+            serials = [sn for sn, to in self.sent if to == number]
+        if mode == "html":
+            return 502, b"<html>Bad Gateway</html>"
+        if mode == "pending":
+            serials = []
+        status, desc = ("SUCCESS", "DELIVRD") if mode == "delivered" else ("FAIL", "MK:0001")
+        return self.json_answer({"Response": {"PullSmsSendStatusSet": [
+            {"SerialNo": sn, "PhoneNumber": number, "CountryCode": "86", "SubscriberNumber": number[3:],
+             "ReportStatus": status, "Description": desc, "UserReceiveTime": int(time.time()), "SessionContext": ""}
+            for sn in serials], "RequestId": "x"}})
 
     def calls(self, service=None, number=None):
         with self.lock:

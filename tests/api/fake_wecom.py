@@ -7,12 +7,12 @@ forgets the token (the sender must fetch a new one and send again), "throttle" a
 until the mode is changed; "" answers success. Runs in a thread."""
 import json
 import secrets
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+from fake_http import FakeHTTP
 
-class Fake:
+
+class Fake(FakeHTTP):
     def __init__(self, corp_id, secret, agent_id):
         self.corp_id, self.secret, self.agent_id = corp_id, secret, agent_id
         self.tokens = set()
@@ -20,33 +20,13 @@ class Fake:
         self.bad_requests = 0
         self.sent = []  # (touser, content)
         self.mode = ""
-        self.lock = threading.Lock()
-        fake = self
+        super().__init__()
 
-        class H(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
+    def handle_get(self, path, headers):
+        return self.gettoken(urlparse(path))
 
-            def reply(self, code, data):
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                self.reply(*fake.gettoken(urlparse(self.path)))
-
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                self.reply(*fake.send(urlparse(self.path), body))
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.server.shutdown()
+    def handle_post(self, path, headers, body):
+        return self.send(urlparse(path), body)
 
     @staticmethod
     def answer(**kw):

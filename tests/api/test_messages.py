@@ -618,6 +618,58 @@ def test_costs():
     check(is_problem(st, resp, body, 403), "residents see no costs")
 
 
+def receipt_grid():
+    """A grid of three residents whose phones end in 1, 2 and 3: delivered, failed and an answer that
+    is not JSON when their delivery reports are pulled (made once, used with both providers)."""
+    if "rgrid" in ctx:
+        return ctx["rgrid"]
+    st, _, g = admin.post("/api/v1/grids", {"community_id": ctx["comm"]["id"], "name": "回执网格"})
+    st, _, b = admin.post("/api/v1/buildings", {"estate_id": ctx["estate"]["id"], "grid_id": g["id"], "name": "9号楼"})
+    room = admin.post(f"/api/v1/buildings/{b['id']}/rooms", {"number": "901"})[2]
+    people = []
+    for i, name in enumerate(("回执甲", "回执乙", "回执丙")):
+        st, _, r = admin.post("/api/v1/residents", {"name": name, "id_number": make_id("110105", f"1950010{i + 1}", 40 + i),
+                                                    "room_id": room["id"], "phone": f"1360000000{i + 1}"})
+        check_eq(st, 201, f"resident {name} {r}")
+        people.append(r)
+    ctx["rgrid"] = (g, people)
+    return ctx["rgrid"]
+
+
+def check_reports(provider, plus):
+    """A notice by SMS to the receipt grid; the reports pulled from provider (a fake) end as delivered,
+    failed with the provider's reason, and sent with the reason the report could not be read."""
+    g, people = receipt_grid()
+    modes = ("delivered", "failed", "html")
+    for i, mode in enumerate(modes):
+        provider.receipts[f"{plus}1360000000{i + 1}"] = mode
+    st, _, n = ctx["msg_staff"].post("/api/v1/notices", {"title": "回执测试", "body": "明日停水", "channels": ["inapp", "sms"],
+                                                         "audience": {"grids": [g["id"]]}})
+    check_eq(st, 201, f"a notice by SMS {n}")
+    subj = f"notice:{n['id']}"
+
+    def report(rid, done):
+        got = [d for d in deliveries(channel="sms") if d["subject"] == subj and d["resident_id"] == rid]
+        return got[0] if got and done(got[0]) else None
+    ok = wait_for(lambda: report(people[0]["id"], lambda d: d["status"] == "delivered"), timeout=10)
+    check(ok and not ok["last_error"], f"a delivered report: delivered {ok}")
+    bad = wait_for(lambda: report(people[1]["id"], lambda d: d["status"] == "failed"), timeout=10)
+    check(bad and bad["last_error"] == f"未送达（{'MK:0001' if plus else 'MOBILE_NOT_ON_SERVICE'}）",
+          f"a failed report: failed with the provider's reason {bad}")
+    odd = wait_for(lambda: report(people[2]["id"], lambda d: "JSON" in (d["last_error"] or "")), timeout=10)
+    check(odd and odd["status"] == "sent", f"a report that is not JSON: still sent, said so, asked again later {odd}")
+    check(all(f"{plus}1360000000{i + 1}" in [q if isinstance(q, str) else q[1] for q in provider.queries]
+              for i in range(3)), "each report asked for that phone")
+
+
+def test_sms_delivery_reports():
+    """Delivery reports of SMS pulled from Tencent (PullSmsSendStatusByPhoneNumber, TC3-signed): the
+    fake answers by serial number and phone; "sent" becomes delivered or failed."""
+    check_reports(fake, "+86")
+    check_eq(fake.bad_signatures, 0, "every report request carried a valid TC3 signature")
+    check("13600000001" not in S.tail_log(), "no phone in the log")
+
+
 def restart(extra):
     """Start the same server again with other provider flags (the database and accounts stay)."""
     S.stop()
@@ -669,6 +721,8 @@ def test_aliyun_and_wecom():
         refused = wait_for(lambda: [d for d in deliveries(channel="sms", status="failed") if d["subject"] == f"incident:{inc['id']}"],
                            timeout=10)
         check(refused and "isv.MOBILE_NUMBER_ILLEGAL" in (refused[0]["last_error"] or ""), f"a refusal names the code {refused}")
+        # delivery reports through QuerySendDetails (signed alike), by BizId and phone
+        check_reports(ali, "")
         # a voice call through SingleCallByTts: an SOS calls the first family phone
         port = S.gateway_ports()["watch"]
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
@@ -754,4 +808,5 @@ else:
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
      test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_briefing_withdraw_and_cancel,
-     test_default_rules_027, test_notice_files, test_costs, test_aliyun_and_wecom, test_end]])
+     test_default_rules_027, test_notice_files, test_costs, test_sms_delivery_reports, test_aliyun_and_wecom,
+     test_end]])

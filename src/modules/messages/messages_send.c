@@ -12,6 +12,14 @@
  * failed with the provider's words. Every state lives in the row, so a restart carries on where
  * the last run stopped. The provider call happens outside any transaction.
  *
+ * Delivery reports: "sent" only says the provider accepted the SMS. The same tick then pulls the
+ * reports that are due (an SMS sent with the provider's reference, next_at reached): the provider
+ * is asked about that reference and that phone (sms_receipt — pull, so no inbound door is opened)
+ * and the row becomes delivered, or failed with the provider's reason; without a report yet it is
+ * asked again after as long again as the SMS has been out (at least msg_retry_base_s), for a day.
+ * An answer that is not JSON, a refusal or throttling leaves the row "sent" with the reason in
+ * last_error and asks again later. Voice calls have no report yet (see docs/messages.md).
+ *
  * Providers (notify/sms.h: Tencent Cloud or Aliyun for SMS and calls; notify/wecom.h for WeCom
  * application messages to staff accounts, addressed by the account's user name as WeCom UserID) are
  * configured from the configuration table: a channel with no provider is "not configured", and the
@@ -23,6 +31,7 @@
 #include "notify/wecom.h"
 #include "store/ticker.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,15 +61,17 @@ int64_t msg_voice_gap_ms(void)
 }
 
 typedef struct due {
-    int64_t id, contact_id, resident_id, user_id;
+    int64_t id, contact_id, resident_id, user_id, sent_at;
     int attempts;
-    char channel[8], contact_kind[12], subject[64];
+    char channel[8], contact_kind[12], subject[64], ref[SMS_REF_MAX];
     char *body;
 } due;
 
 #define BATCH 20
 
-static int load_due(store *db, int64_t now, due *out, int *n, nx_err *e)
+/* The deliveries of status whose next_at has come, a batch: the queued ones to send, the SMS sent
+ * whose delivery report is due (only_sms). */
+static int load_due(store *db, int64_t now, const char *status, bool only_sms, due *out, int *n, nx_err *e)
 {
     *n = 0;
     store_tx *tx;
@@ -68,11 +79,12 @@ static int load_due(store *db, int64_t now, due *out, int *n, nx_err *e)
     if (rc)
         return rc;
     store_rows *r;
-    store_param p[] = {P_INT(now), P_INT(BATCH)};
+    store_param p[] = {P_INT(now), P_INT(BATCH), P_TEXT(status), P_INT(only_sms ? 1 : 0)};
     if ((rc = store_query(tx,
-                          "SELECT id, channel, contact_kind, contact_id, resident_id, subject, body, attempts, user_id FROM "
-                          "message_deliveries WHERE status = 'queued' AND next_at <= $1 ORDER BY next_at, id LIMIT $2",
-                          p, 2, &r, e)) == 0) {
+                          "SELECT id, channel, contact_kind, contact_id, resident_id, subject, body, attempts, user_id, "
+                          "provider_ref, sent_at FROM message_deliveries WHERE status = $3 AND next_at <= $1 AND ($4 = 0 "
+                          "OR channel = 'sms') ORDER BY next_at, id LIMIT $2",
+                          p, 4, &r, e)) == 0) {
         while (store_row(r) && *n < BATCH) {
             due *d = &out[(*n)++];
             memset(d, 0, sizeof *d);
@@ -85,6 +97,8 @@ static int load_due(store *db, int64_t now, due *out, int *n, nx_err *e)
             d->body = strdup(store_text(r, 6));
             d->attempts = (int)store_int(r, 7);
             d->user_id = store_int(r, 8);
+            str_copy(d->ref, store_isnull(r, 9) ? "" : store_text(r, 9), sizeof d->ref);
+            d->sent_at = store_int(r, 10);
         }
         rc = store_rows_end(r, e);
     }
@@ -166,25 +180,30 @@ static int phone_of(nx_app *app, const due *d, char **phone, nx_err *e)
     return rc;
 }
 
-static int record(store *db, int64_t id, const char *status, int attempts, int64_t next_at, const char *error,
-                  const char *ref, nx_err *e)
+/* One UPDATE of a delivery (sql with the n parameters p) in a write transaction of its own. */
+static int update_delivery(store *db, const char *sql, const store_param *p, int n, nx_err *e)
 {
     store_tx *tx;
     int rc = store_begin(db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
-    int64_t now = clock_now_ms();
-    store_param p[] = {P_TEXT(status), P_INT(attempts), P_ID(next_at), P_TEXT(error), P_TEXT(ref), P_INT(now), P_INT(id)};
-    rc = store_exec(tx,
-                    "UPDATE message_deliveries SET status = $1, attempts = $2, next_at = $3, last_error = $4, "
-                    "provider_ref = COALESCE($5, provider_ref), sent_at = CASE WHEN $1 = 'sent' THEN $6 ELSE sent_at "
-                    "END, updated_at = $6 WHERE id = $7 AND status = 'queued'",
-                    p, 7, NULL, e);
-    if (rc) {
+    if ((rc = store_exec(tx, sql, p, n, NULL, e))) {
         store_rollback(tx);
         return rc;
     }
     return store_commit(tx, e);
+}
+
+static int record(store *db, int64_t id, const char *status, int attempts, int64_t next_at, const char *error,
+                  const char *ref, nx_err *e)
+{
+    int64_t now = clock_now_ms();
+    store_param p[] = {P_TEXT(status), P_INT(attempts), P_ID(next_at), P_TEXT(error), P_TEXT(ref), P_INT(now), P_INT(id)};
+    return update_delivery(db,
+                           "UPDATE message_deliveries SET status = $1, attempts = $2, next_at = $3, last_error = $4, "
+                           "provider_ref = COALESCE($5, provider_ref), sent_at = CASE WHEN $1 = 'sent' THEN $6 ELSE "
+                           "sent_at END, updated_at = $6 WHERE id = $7 AND status = 'queued'",
+                           p, 7, e);
 }
 
 static int send_one(nx_app *app, due *d, int64_t now, nx_err *e)
@@ -226,7 +245,9 @@ static int send_one(nx_app *app, due *d, int64_t now, nx_err *e)
     int attempts = d->attempts + 1;
     if (src == 0) {
         nx_log(LOG_INFO, "messages.sent delivery=%lld channel=%s", (long long)d->id, d->channel);
-        return record(app->db, d->id, "sent", attempts, 0, NULL, ref, e);
+        /* an SMS with the provider's reference: its delivery report is asked for from next_at on */
+        bool receipt = strcmp(d->channel, "sms") == 0 && ref[0];
+        return record(app->db, d->id, "sent", attempts, receipt ? now + retry_base_ms : 0, NULL, ref, e);
     }
     nx_log(LOG_WARN, "messages.send_failed delivery=%lld channel=%s attempt=%d code=%s", (long long)d->id, d->channel,
            attempts, nx_code_name(src));
@@ -240,6 +261,66 @@ static int send_one(nx_app *app, due *d, int64_t now, nx_err *e)
     return record(app->db, d->id, "queued", attempts, now + wait, pe.msg, NULL, e);
 }
 
+/* ---- delivery reports (SMS) ---- */
+
+#define RECEIPT_WINDOW_MS (24LL * 3600 * 1000) /* after a day without a report, "sent" it stays */
+
+/* Write what the report said: delivered or failed (with the provider's reason), else when to ask
+ * again (the wait doubles with the time since sending; none after RECEIPT_WINDOW_MS), with error
+ * the reason the last question went unanswered (NULL when it was answered). */
+static int record_receipt(store *db, int64_t id, int state, const char *reason, int64_t sent_at, int64_t now,
+                          const char *error, nx_err *e)
+{
+    const char *status = state == SMS_RECEIPT_DELIVERED ? "delivered" : state == SMS_RECEIPT_FAILED ? "failed" : "sent";
+    int64_t next = 0;
+    if (state == SMS_RECEIPT_PENDING && now - sent_at < RECEIPT_WINDOW_MS)
+        next = now + (now - sent_at > retry_base_ms ? now - sent_at : retry_base_ms);
+    char why[SMS_REASON_MAX + 32] = "";
+    if (state == SMS_RECEIPT_FAILED)
+        snprintf(why, sizeof why, "未送达（%s）", reason);
+    store_param p[] = {P_TEXT(status), P_ID(next), P_TEXT(state == SMS_RECEIPT_FAILED ? why : error), P_INT(now),
+                       P_INT(id)};
+    return update_delivery(db,
+                           "UPDATE message_deliveries SET status = $1, next_at = $2, last_error = $3, updated_at = $4 "
+                           "WHERE id = $5 AND status = 'sent'",
+                           p, 5, e);
+}
+
+/* Ask the SMS provider for the reports due: the phone decrypted only for the question. */
+static int pull_receipts(nx_app *app, int64_t now, nx_err *e)
+{
+    if (!sms_prov)
+        return 0;
+    due batch[BATCH];
+    int n = 0;
+    int rc = load_due(app->db, now, "sent", true, batch, &n, e);
+    for (int i = 0; i < n; i++)
+        free(batch[i].body);
+    for (int i = 0; rc == 0 && i < n; i++) {
+        char *phone = NULL;
+        if ((rc = phone_of(app, &batch[i], &phone, e)))
+            break;
+        int state = SMS_RECEIPT_PENDING;
+        char reason[SMS_REASON_MAX] = "";
+        nx_err pe;
+        nx_err_clear(&pe);
+        int src = phone && batch[i].ref[0]
+                      ? sms_receipt(sms_prov, phone, batch[i].ref, batch[i].sent_at, &state, reason, &pe)
+                      : NX_EUNSUPP;
+        field_plain_free(phone);
+        if (src)
+            nx_log(LOG_WARN, "messages.receipt_failed delivery=%lld code=%s", (long long)batch[i].id, nx_code_name(src));
+        else if (state != SMS_RECEIPT_PENDING)
+            nx_log(LOG_INFO, "messages.receipt delivery=%lld state=%s", (long long)batch[i].id,
+                   state == SMS_RECEIPT_DELIVERED ? "delivered" : "failed");
+        /* no phone or no reference: nothing to ask, ever */
+        int64_t sent = src == NX_EUNSUPP ? now - RECEIPT_WINDOW_MS : batch[i].sent_at;
+        rc = record_receipt(app->db, batch[i].id, src ? SMS_RECEIPT_PENDING : state, reason, sent, now,
+                            src ? pe.msg : NULL, e);
+    }
+    return rc;
+}
+
 int messages_tick(nx_app *app, int64_t now_ms, nx_err *e)
 {
     int published = 0;
@@ -250,14 +331,14 @@ int messages_tick(nx_app *app, int64_t now_ms, nx_err *e)
         return rc;
     due batch[BATCH];
     int n = 0;
-    if ((rc = load_due(app->db, now_ms, batch, &n, e)))
+    if ((rc = load_due(app->db, now_ms, "queued", false, batch, &n, e)))
         return rc;
     for (int i = 0; i < n; i++) {
         if (rc == 0 && batch[i].body)
             rc = send_one(app, &batch[i], now_ms, e);
         free(batch[i].body);
     }
-    return rc;
+    return rc ? rc : pull_receipts(app, now_ms, e);
 }
 
 static int tick(void *ctx, int64_t now_ms, nx_err *e)
