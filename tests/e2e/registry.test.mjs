@@ -105,7 +105,7 @@ async function saveDialog(p, urlEnd, method = 'POST') {
   return res
 }
 
-test('区划与目录: the platform administrator creates a community on its tab and a tag on the tag catalogue', { skip: !process.env.NX_ADMIN_PASSWORD && 'NX_ADMIN_PASSWORD not set' }, async () => {
+test('区划与目录: the platform administrator creates a community on its tab and a tag on the tag catalogue; the page and its dialog in English', { skip: !process.env.NX_ADMIN_PASSWORD && 'NX_ADMIN_PASSWORD not set' }, async () => {
   const actx = await newContext(browser)
   const p = await actx.newPage()
   p.on('pageerror', (e) => pageErrors.push(String(e)))
@@ -148,6 +148,21 @@ test('区划与目录: the platform administrator creates a community on its tab
   assert.equal(tres.status(), 201, await tres.text())
   await p.locator('[data-test=registry-table-tag] .el-table__row', { hasText: 'e2e_catalogue' }).waitFor()
   await shot(p, 'registry-03-tag-created')
+  // the page and its dialog in English (i18n strings, not Chinese written into the page)
+  await p.click('[data-test=lang-switch]')
+  await p.locator('.el-dropdown-menu__item:visible', { hasText: 'English' }).click()
+  await p.locator('h1', { hasText: 'Areas and catalogues' }).waitFor()
+  assert.match(await p.locator('[data-test=registry-new]').innerText(), /New Tag/)
+  assert.match(await p.locator('[data-test=registry-tabs]').innerText(), /Street[\s\S]*Community[\s\S]*Shop[\s\S]*Tag/)
+  await p.click('[data-test=registry-new]')
+  await p.click('[data-test=org-save]')
+  assert.match(await p.locator('[data-test=field-name]:visible .el-form-item__error').innerText(), /Please fill in Name/)
+  assert.doesNotMatch(await p.locator('[data-test=org-dialog-tag]').innerText(), /[\u4e00-\u9fff]/, 'no Chinese in the English dialog')
+  await shot(p, 'registry-03b-english')
+  await p.keyboard.press('Escape')
+  await p.click('[data-test=lang-switch]')
+  await p.locator('.el-dropdown-menu__item:visible', { hasText: '中文' }).click()
+  await p.locator('h1', { hasText: '区划与目录' }).waitFor()
   await actx.close()
   assert.deepEqual(pageErrors, [])
 })

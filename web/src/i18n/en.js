@@ -1,4 +1,5 @@
 // English. Same keys as zh-CN.js.
+import regEn from './registry.en.js'
 import careen from './care.en.js'
 import svcen from './services.en.js'
 import deven from './devices.en.js'
@@ -13,6 +14,7 @@ import liben from './library.en.js'
 import coursesen from './courses.en.js'
 
 export default {
+  ...regEn,
   ...coursesen,
   ...canteenen,
   ...councilen,

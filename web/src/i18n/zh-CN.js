@@ -1,4 +1,5 @@
 // 简体中文（默认）。Keys are grouped by page; choices mirror the server's vocabularies.
+import regzhCN from './registry.zh-CN.js'
 import carezhCN from './care.zh-CN.js'
 import svczhCN from './services.zh-CN.js'
 import devzhCN from './devices.zh-CN.js'
@@ -13,6 +14,7 @@ import libzhCN from './library.zh-CN.js'
 import courseszhCN from './courses.zh-CN.js'
 
 export default {
+  ...regzhCN,
   ...courseszhCN,
   ...canteenzhCN,
   ...councilzhCN,
