@@ -239,68 +239,51 @@ int services_app_update(nx_app *app, const nx_principal *who, int64_t id, json_t
         return nx_fail(e, NX_EPERM, "", "无权修改服务申请");
     if (!json_is_object(form))
         return nx_fail(e, NX_EINVAL, "form", "表单内容应为对象");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
-    services_app_row a = {0};
-    services_item it = {0};
+    services_app_tx o;
     unsigned char *ct = NULL;
     size_t ctn = 0;
     json_t *problems = json_array();
     bool owned = false; /* form is our copy (freed on the way out) */
-    if ((rc = services_app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
-        goto fail;
-    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请已提交，当前状态（%s）不能修改",
-                     services_status_label(a.status));
-        goto fail;
-    }
-    if (version && version != a.version) {
+    int rc;
+    if ((rc = services_app_open(app, who, id, STORE_WRITE, true, &o, e)) ||
+        (rc = services_app_editable(&o.a, "申请已提交，", "修改", e)))
+        goto done;
+    if (version && version != o.a.version) {
         rc = nx_fail(e, NX_ECONFLICT, "version", "申请已被修改，请刷新后重试");
-        goto fail;
+        goto done;
     }
     /* The form came back as it was shown: an ID number or phone left as its masked form means "keep
      * the stored value" (the applicant correcting a returned application need not type them again). */
     form = json_deep_copy(form);
     owned = true;
-    keep_masked(&it, a.form, form);
-    if (services_form_check(it.form, form, false, date_today(), problems) > 0) {
+    keep_masked(&o.it, o.a.form, form);
+    if (services_form_check(o.it.form, form, false, date_today(), problems) > 0) {
         rc = problems_fail(problems, e);
-        goto fail;
+        goto done;
     }
     if ((rc = encrypt_form(app, form, &ct, &ctn, e)))
-        goto fail;
+        goto done;
     store_param p[] = {P_INT(id), P_BLOB(ct, ctn), P_INT(clock_now_ms())};
     if ((rc = store_exec(
-             tx,
+             o.tx,
              "UPDATE service_applications SET form_enc = $2, version = version + 1, updated_at = $3 "
              "WHERE id = $1",
              p, 3, NULL, e)) ||
-        (rc = services_timeline(tx, who, id, a.community_id, "updated", a.status, a.status, NULL, NULL, e)))
-        goto fail;
+        (rc = services_timeline(o.tx, who, id, o.a.community_id, "updated", o.a.status, o.a.status, NULL, NULL, e)))
+        goto done;
     json_t *fields = json_array();
     const char *k;
     json_t *v;
     json_object_foreach(form, k, v) json_array_append_new(fields, json_string(k));
-    if ((rc = audit_write_new(tx, who, "update", "service_application", id, a.community_id,
+    if ((rc = audit_write_new(o.tx, who, "update", "service_application", id, o.a.community_id,
                               json_pack("{s:o}", "fields", fields), e)))
-        goto fail;
-    services_app_row_cleanup(&a);
-    services_item_cleanup(&it);
-    json_decref(problems);
-    json_decref(form);
-    free(ct);
-    return store_commit(tx, e);
-fail:
-    services_app_row_cleanup(&a);
-    services_item_cleanup(&it);
+        goto done;
+done:
     json_decref(problems);
     if (owned)
         json_decref(form);
     free(ct);
-    store_rollback(tx);
-    return rc;
+    return services_app_close(&o, rc, e);
 }
 
 /* Materials of the application per key that are present (not removed). */
@@ -336,108 +319,85 @@ int services_app_submit(nx_app *app, const nx_principal *who, int64_t id, json_t
         *problems_out = NULL;
     if (!perm_has(who, RIGHT_SERVICE_APPLY))
         return nx_fail(e, NX_EPERM, "", "无权提交服务申请");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
-    services_app_row a = {0};
-    services_item it = {0};
+    services_app_tx o;
     services_person person;
     json_t *problems = json_array();
     int64_t now = clock_now_ms();
     nx_date today = date_today();
-    if ((rc = services_app_load(app, tx, who, id, &a, e)) ||
-        (rc = services_item_load(tx, a.item_id, &it, e)) ||
-        (rc = services_person_load(app, tx, a.resident_id, &person, e)))
-        goto fail;
-    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc =
-            nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能提交", services_status_label(a.status));
-        goto fail;
-    }
-    if (!it.active) {
+    int rc;
+    if ((rc = services_app_open(app, who, id, STORE_WRITE, true, &o, e)) ||
+        (rc = services_person_load(app, o.tx, o.a.resident_id, &person, e)) ||
+        (rc = services_app_editable(&o.a, "申请", "提交", e)))
+        goto done;
+    if (!o.it.active) {
         rc = nx_fail(e, NX_ECONFLICT, "item_id", "该服务事项已停办");
-        goto fail;
+        goto done;
     }
-    services_form_check(it.form, a.form, true, today, problems);
-    if ((rc = materials_missing(tx, &it, id, problems, e)))
-        goto fail;
-    rc = services_eligibility(tx, &it, &person, id, today, problems, e);
+    services_form_check(o.it.form, o.a.form, true, today, problems);
+    if ((rc = materials_missing(o.tx, &o.it, id, problems, e)))
+        goto done;
+    rc = services_eligibility(o.tx, &o.it, &person, id, today, problems, e);
     if (rc < 0)
-        goto fail;
+        goto done;
     if (json_array_size(problems) > 0) {
         rc = problems_fail(problems, e);
         if (problems_out) {
             *problems_out = problems;
             problems = NULL;
         }
-        goto fail;
+        goto done;
     }
-    const char *step_code = services_step_str(&it, 0, "code"), *role = services_step_str(&it, 0, "role");
-    int64_t due = now + (int64_t)services_step_days(&it, 0) * SERVICES_DAY_MS;
+    const char *step_code = services_step_str(&o.it, 0, "code"), *role = services_step_str(&o.it, 0, "role");
+    int64_t due = now + (int64_t)services_step_days(&o.it, 0) * SERVICES_DAY_MS;
     store_param p[] = {P_INT(id), P_TEXT(step_code), P_TEXT(role), P_INT(due), P_INT(now)};
-    bool resubmit = strcmp(a.status, "returned") == 0;
-    if ((rc = store_exec(tx,
+    bool resubmit = strcmp(o.a.status, "returned") == 0;
+    if ((rc = store_exec(o.tx,
                          "UPDATE service_applications SET status = 'in_review', step = 0, step_code = $2, "
                          "step_role = $3, "
                          "due_at = $4, escalated_at = NULL, submitted_at = $5, correction = NULL, "
                          "version = version + 1, updated_at = $5 WHERE id = $1",
                          p, 5, NULL, e)) ||
-        (rc = services_timeline(tx, who, id, a.community_id, resubmit ? "resubmitted" : "submitted", a.status,
+        (rc = services_timeline(o.tx, who, id, o.a.community_id, resubmit ? "resubmitted" : "submitted", o.a.status,
                                 "in_review", step_code, NULL, e)))
-        goto fail;
-    a.step = 0;
-    str_copy(a.step_role, role ? role : "", sizeof a.step_role);
-    if ((rc = audit_write(tx, who, resubmit ? "resubmit" : "submit", "service_application", id,
-                          a.community_id, NULL, e)) ||
-        (rc = services_emit(tx, SERVICES_EV_APPLICATION_SUBMITTED, &a, &it, "in_review", NULL, e)))
-        goto fail;
-    services_app_row_cleanup(&a);
-    services_item_cleanup(&it);
+        goto done;
+    o.a.step = 0;
+    str_copy(o.a.step_role, role ? role : "", sizeof o.a.step_role);
+    if ((rc = audit_write(o.tx, who, resubmit ? "resubmit" : "submit", "service_application", id,
+                          o.a.community_id, NULL, e)) ||
+        (rc = services_emit(o.tx, SERVICES_EV_APPLICATION_SUBMITTED, &o.a, &o.it, "in_review", NULL, e)))
+        goto done;
+done:
     json_decref(problems);
-    return store_commit(tx, e);
-fail:
-    services_app_row_cleanup(&a);
-    services_item_cleanup(&it);
-    json_decref(problems);
-    store_rollback(tx);
-    return rc;
+    return services_app_close(&o, rc, e);
 }
 
 int services_app_withdraw(nx_app *app, const nx_principal *who, int64_t id, const char *note, nx_err *e)
 {
     if (!perm_has(who, RIGHT_SERVICE_APPLY))
         return nx_fail(e, NX_EPERM, "", "无权撤回服务申请");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
-    services_app_row a = {0};
-    if ((rc = services_app_load(app, tx, who, id, &a, e)))
-        goto fail;
-    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0 && strcmp(a.status, "in_review") != 0) {
+    services_app_tx o;
+    int rc;
+    if ((rc = services_app_open(app, who, id, STORE_WRITE, false, &o, e)))
+        goto done;
+    if (strcmp(o.a.status, "draft") != 0 && strcmp(o.a.status, "returned") != 0 && strcmp(o.a.status, "in_review") != 0) {
         rc =
-            nx_fail(e, NX_ECONFLICT, "status", "申请已办结（%s），不能撤回", services_status_label(a.status));
-        goto fail;
+            nx_fail(e, NX_ECONFLICT, "status", "申请已办结（%s），不能撤回", services_status_label(o.a.status));
+        goto done;
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(id), P_INT(now)};
     if ((rc = store_exec(
-             tx,
+             o.tx,
              "UPDATE service_applications SET status = 'withdrawn', due_at = NULL, decided_at = $2, "
              "version = version + 1, updated_at = $2 WHERE id = $1",
              p, 2, NULL, e)) ||
-        (rc = services_timeline(tx, who, id, a.community_id, "withdrawn", a.status, "withdrawn", NULL, note,
+        (rc = services_timeline(o.tx, who, id, o.a.community_id, "withdrawn", o.a.status, "withdrawn", NULL, note,
                                 e)) ||
-        (rc = audit_write(tx, who, "withdraw", "service_application", id, a.community_id, NULL, e)) ||
-        (rc = services_emit(tx, SERVICES_EV_APPLICATION_WITHDRAWN, &a, NULL, "withdrawn", NULL, e)))
-        goto fail;
-    services_app_row_cleanup(&a);
-    return store_commit(tx, e);
-fail:
-    services_app_row_cleanup(&a);
-    store_rollback(tx);
-    return rc;
+        (rc = audit_write(o.tx, who, "withdraw", "service_application", id, o.a.community_id, NULL, e)) ||
+        (rc = services_emit(o.tx, SERVICES_EV_APPLICATION_WITHDRAWN, &o.a, NULL, "withdrawn", NULL, e)))
+        goto done;
+done:
+    return services_app_close(&o, rc, e);
 }
 
 /* ---- reading ---- */
@@ -581,59 +541,52 @@ int services_app_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
 {
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务申请");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    services_app_row a = {0};
-    services_item it = {0};
+    services_app_tx x;
     services_person person;
     json_t *o = NULL, *m = NULL, *t = NULL, *d = NULL;
-    if ((rc = services_app_load(app, tx, who, id, &a, e)) ||
-        (rc = services_item_load(tx, a.item_id, &it, e)) ||
-        (rc = services_person_load(app, tx, a.resident_id, &person, e)) ||
+    int rc;
+    if ((rc = services_app_open(app, who, id, STORE_READ, true, &x, e)) ||
+        (rc = services_person_load(app, x.tx, x.a.resident_id, &person, e)) ||
         (rc = app_items(
-             tx,
+             x.tx,
              "SELECT id, material_key, filename, content_type, size, created_at FROM service_materials "
              "WHERE application_id = $1 AND removed_at IS NULL ORDER BY id",
              id, store_json_row_ctx, "id:i key:t filename:t content_type:t size:i uploaded_at:d", &m, e)) ||
         (rc = app_items(
-             tx,
+             x.tx,
              "SELECT t.id, t.at, COALESCE(u.display_name, t.username), t.action, t.from_status, "
              "t.to_status, t.step_code, t.note FROM service_timeline t LEFT JOIN users u ON u.id = t.user_id "
              "WHERE t.application_id = $1 ORDER BY t.id",
              id, store_json_row_ctx, "id:i at:d by:t action:t from_status:t to_status:t step_code:t note:t",
              &t, e)) ||
-        (rc = app_items(tx,
+        (rc = app_items(x.tx,
                         "SELECT id, kind, title, serial, issued_at, revoked_at FROM service_documents "
                         "WHERE application_id = $1 ORDER BY id",
                         id, document_row, &(doc_ctx){app, id}, &d, e)))
         goto done;
-    o = app_json(&a, it.name, person.name, services_step_str(&it, a.step, "name"), clock_now_ms());
+    o = app_json(&x.a, x.it.name, person.name, services_step_str(&x.it, x.a.step, "name"), clock_now_ms());
     json_object_set_new(o, "resident", json_pack("{s:I, s:s, s:s, s:s, s:s}", "id", (json_int_t)person.id, "name",
                                                  person.name, "sex", person.sex, "id_number", person.id_masked,
                                                  "community_name", person.community_name));
-    json_object_set_new(o, "form", masked_form(&it, a.form));
+    json_object_set_new(o, "form", masked_form(&x.it, x.a.form));
     json_object_set_new(o, "materials", m);
     json_object_set_new(o, "timeline", t);
     json_object_set_new(o, "documents", d);
     m = t = d = NULL;
-    json_object_set_new(o, "item", json_pack("{s:I, s:s, s:s, s:O, s:O, s:O}", "id", (json_int_t)it.id, "code", it.code,
-                                             "name", it.name, "steps", it.steps, "form", it.form, "materials",
-                                             it.materials));
-    bool editable = strcmp(a.status, "draft") == 0 || strcmp(a.status, "returned") == 0;
+    json_object_set_new(o, "item", json_pack("{s:I, s:s, s:s, s:O, s:O, s:O}", "id", (json_int_t)x.it.id, "code", x.it.code,
+                                             "name", x.it.name, "steps", x.it.steps, "form", x.it.form, "materials",
+                                             x.it.materials));
+    bool editable = strcmp(x.a.status, "draft") == 0 || strcmp(x.a.status, "returned") == 0;
     json_object_set_new(o, "can_edit", json_boolean(editable && perm_has(who, RIGHT_SERVICE_APPLY)));
-    bool can_review = strcmp(a.status, "in_review") == 0 && perm_has(who, RIGHT_SERVICE_REVIEW) &&
-                      (who->role == ROLE_ADMIN || (strcmp(a.step_role, "community") == 0 && who->role == ROLE_STAFF) ||
-                       (strcmp(a.step_role, "street") == 0 && who->role == ROLE_STREET));
+    bool can_review = strcmp(x.a.status, "in_review") == 0 && perm_has(who, RIGHT_SERVICE_REVIEW) &&
+                      (who->role == ROLE_ADMIN || (strcmp(x.a.step_role, "community") == 0 && who->role == ROLE_STAFF) ||
+                       (strcmp(x.a.step_role, "street") == 0 && who->role == ROLE_STREET));
     json_object_set_new(o, "can_review", json_boolean(can_review));
 done:
     json_decref(m);
     json_decref(t);
     json_decref(d);
-    services_app_row_cleanup(&a);
-    services_item_cleanup(&it);
-    store_rollback(tx);
+    rc = services_app_close(&x, rc, e);
     if (rc == 0)
         *out = o;
     return rc;
@@ -736,31 +689,23 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
     unsigned char *clean = NULL;
     size_t clean_n = 0;
     int rc;
-    store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
-    services_app_row a = {0};
-    services_item it = {0};
-    if ((rc = services_app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
-        goto fail;
-    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能上传材料",
-                     services_status_label(a.status));
-        goto fail;
-    }
+    services_app_tx o;
+    if ((rc = services_app_open(app, who, id, STORE_WRITE, true, &o, e)) ||
+        (rc = services_app_editable(&o.a, "申请", "上传材料", e)))
+        goto done;
     json_t *def = NULL, *m;
     size_t i;
-    json_array_foreach(it.materials, i, m) if (strcmp(json_string_value(json_object_get(m, "key")), key) == 0) def = m;
+    json_array_foreach(o.it.materials, i, m) if (strcmp(json_string_value(json_object_get(m, "key")), key) == 0) def = m;
     if (def == NULL) {
         rc = nx_fail(e, NX_EINVAL, "key", "该事项没有“%.40s”这项材料", key);
-        goto fail;
+        goto done;
     }
     const char *label = json_string_value(json_object_get(def, "label"));
     int64_t max = (int64_t)json_integer_value(json_object_get(def, "max_kb")) * 1024;
     if ((int64_t)n > max) {
         rc = nx_fail(e, NX_ETOOBIG, "file", "“%s”文件过大：%.1f MB，最大 %.1f MB", label, (double)n / 1048576.0,
                      (double)max / 1048576.0);
-        goto fail;
+        goto done;
     }
     const upload_type *type = upload_sniff(data, n, UPLOAD_PDF | UPLOAD_JPEG | UPLOAD_PNG);
     const char *kind = type ? type->kind : NULL;
@@ -776,53 +721,44 @@ int services_material_add(nx_app *app, const nx_principal *who, int64_t id, cons
         }
         rc = nx_fail(e, NX_EUNSUPP, "file", "“%s”只接受 %s 文件，上传的文件%s", label, list,
                      kind ? "类型不符" : "不是可识别的 PDF 或图片");
-        goto fail;
+        goto done;
     }
     /* the structure is walked and metadata (a photo's EXIF GPS position) dropped before storing */
     if ((rc = upload_clean(type, data, n, &clean, &clean_n, e)))
-        goto fail;
+        goto done;
     int64_t count = 0;
     store_param cp[] = {P_INT(id), P_TEXT(key)};
-    if ((rc = store_one_int(tx,
+    if ((rc = store_one_int(o.tx,
                             "SELECT count(*) FROM service_materials WHERE application_id = $1 AND material_key = $2 "
                             "AND removed_at IS NULL",
                             cp, 2, &count, e)))
-        goto fail;
+        goto done;
     if (count >= MATERIALS_PER_KEY) {
         rc = nx_fail(e, NX_ECONFLICT, "key", "“%s”最多上传 %d 个文件", label, MATERIALS_PER_KEY);
-        goto fail;
+        goto done;
     }
     if ((rc = upload_save(app->cfg->data_dir, app->keys, clean, clean_n, (size_t)max, NULL, name, e)))
-        goto fail;
-    store_param p[] = {P_INT(id),       P_INT(a.community_id), P_TEXT(key),          P_TEXT(filename),
+        goto done;
+    store_param p[] = {P_INT(id),       P_INT(o.a.community_id), P_TEXT(key),          P_TEXT(filename),
                        P_TEXT(type->mime), P_INT((int64_t)clean_n), P_TEXT(name), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
     if ((rc = store_one_int(
-             tx,
+             o.tx,
              "INSERT INTO service_materials (application_id, community_id, material_key, filename, "
              "content_type, size, stored_name, uploaded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
              "$7, $8, $9) RETURNING id",
              p, 9, material_id, e)) ||
-        (rc = services_timeline(tx, who, id, a.community_id, "material_added", a.status, a.status, NULL,
+        (rc = services_timeline(o.tx, who, id, o.a.community_id, "material_added", o.a.status, o.a.status, NULL,
                                 label, e)))
-        goto fail;
-    if ((rc = audit_write_new(tx, who, "upload", "service_application", id, a.community_id,
+        goto done;
+    if ((rc = audit_write_new(o.tx, who, "upload", "service_application", id, o.a.community_id,
                               json_pack("{s:s, s:s, s:I}", "key", key, "type", kind, "size", (json_int_t)clean_n),
                               e)))
-        goto fail;
-    rc = store_commit(tx, e);
-    if (rc)
+        goto done;
+done:
+    upload_free(clean, clean_n);
+    if ((rc = services_app_close(&o, rc, e)))
         upload_remove(app->cfg->data_dir, name);
-    upload_free(clean, clean_n);
-    services_app_row_cleanup(&a);
-    services_item_cleanup(&it);
-    return rc;
-fail:
-    upload_remove(app->cfg->data_dir, name);
-    upload_free(clean, clean_n);
-    services_app_row_cleanup(&a);
-    services_item_cleanup(&it);
-    store_rollback(tx);
     return rc;
 }
 
@@ -830,39 +766,28 @@ int services_material_remove(nx_app *app, const nx_principal *who, int64_t id, i
 {
     if (!perm_has(who, RIGHT_SERVICE_APPLY))
         return nx_fail(e, NX_EPERM, "", "无权删除材料");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
-    services_app_row a = {0};
-    if ((rc = services_app_load(app, tx, who, id, &a, e)))
-        goto fail;
-    if (strcmp(a.status, "draft") != 0 && strcmp(a.status, "returned") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不能删除材料",
-                     services_status_label(a.status));
-        goto fail;
-    }
+    services_app_tx o;
+    int rc;
+    if ((rc = services_app_open(app, who, id, STORE_WRITE, false, &o, e)) ||
+        (rc = services_app_editable(&o.a, "申请", "删除材料", e)))
+        goto done;
     int64_t changes = 0;
     store_param p[] = {P_INT(material_id), P_INT(id), P_INT(clock_now_ms())};
-    if ((rc = store_exec(tx,
+    if ((rc = store_exec(o.tx,
                          "UPDATE service_materials SET removed_at = $3 WHERE id = $1 AND application_id = $2 "
                          "AND removed_at IS NULL",
                          p, 3, &changes, e)))
-        goto fail;
+        goto done;
     if (changes == 0) {
         rc = nx_fail(e, NX_ENOTFOUND, "", "材料不存在");
-        goto fail;
+        goto done;
     }
-    if ((rc = services_timeline(tx, who, id, a.community_id, "material_removed", a.status, a.status, NULL,
+    if ((rc = services_timeline(o.tx, who, id, o.a.community_id, "material_removed", o.a.status, o.a.status, NULL,
                                 NULL, e)) ||
-        (rc = audit_write(tx, who, "remove_material", "service_application", id, a.community_id, NULL, e)))
-        goto fail;
-    services_app_row_cleanup(&a);
-    return store_commit(tx, e);
-fail:
-    services_app_row_cleanup(&a);
-    store_rollback(tx);
-    return rc;
+        (rc = audit_write(o.tx, who, "remove_material", "service_application", id, o.a.community_id, NULL, e)))
+        goto done;
+done:
+    return services_app_close(&o, rc, e);
 }
 
 int services_material_read(nx_app *app, const nx_principal *who, int64_t id, int64_t material_id,
@@ -872,21 +797,18 @@ int services_material_read(nx_app *app, const nx_principal *who, int64_t id, int
     *size = 0;
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看材料");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
-    services_app_row a = {0};
+    services_app_tx o;
     char name[64] = "", key[64] = "";
-    if ((rc = services_app_load(app, tx, who, id, &a, e)))
-        goto fail;
+    int rc;
+    if ((rc = services_app_open(app, who, id, STORE_WRITE, false, &o, e)))
+        goto done;
     store_rows *r;
     store_param p[] = {P_INT(material_id), P_INT(id)};
-    if ((rc = store_query(tx,
+    if ((rc = store_query(o.tx,
                           "SELECT stored_name, content_type, material_key FROM service_materials WHERE id = $1 "
                           "AND application_id = $2 AND removed_at IS NULL",
                           p, 2, &r, e)))
-        goto fail;
+        goto done;
     if ((rc = store_first(r, "材料不存在", e)) == 0) {
         str_copy(name, store_text(r, 0), sizeof name);
         str_copy(content_type, store_text(r, 1), ct_cap);
@@ -894,29 +816,22 @@ int services_material_read(nx_app *app, const nx_principal *who, int64_t id, int
     }
     store_rows_free(r);
     if (rc)
-        goto fail;
+        goto done;
     if (upload_read(app->cfg->data_dir, app->keys, name, (size_t)app->cfg->max_upload, data, size) != 0) {
         nx_log(LOG_WARN, "services.material_unreadable material=%lld errno=%d", (long long)material_id, errno);
         rc = errno == EBADMSG ? nx_fail(e, NX_EIO, "", "材料文件无法解密（已损坏或密钥文件不符）")
                               : nx_fail(e, NX_EIO, "", "材料文件丢失");
-        goto fail;
+        goto done;
     }
     /* a scan of an ID card or a household register leaving the system: who, which, when */
-    if ((rc = audit_write_new(tx, who, "download", "service_application", id, a.community_id,
+    if ((rc = audit_write_new(o.tx, who, "download", "service_application", id, o.a.community_id,
                               json_pack("{s:I, s:s}", "material_id", (json_int_t)material_id, "key", key), e)))
-        goto fail;
-    services_app_row_cleanup(&a);
-    if ((rc = store_commit(tx, e))) {
+        goto done;
+done:
+    if ((rc = services_app_close(&o, rc, e))) {
         upload_free(*data, *size);
         *data = NULL;
         *size = 0;
     }
-    return rc;
-fail:
-    upload_free(*data, *size);
-    *data = NULL;
-    *size = 0;
-    services_app_row_cleanup(&a);
-    store_rollback(tx);
     return rc;
 }

@@ -59,111 +59,99 @@ int services_review(nx_app *app, const nx_principal *who, int64_t id, const char
         return nx_fail(e, NX_EINVAL, "note", ret ? "退回补正须写明需要补正的内容" : "不予受理须写明理由");
     if (note && (!str_utf8_valid(note, strlen(note)) || str_utf8_len(note) > 500))
         return nx_fail(e, NX_EINVAL, "note", "审核意见最多 500 字");
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
-    if (rc)
-        return rc;
-    services_app_row a = {0};
-    services_item it = {0};
+    services_app_tx o;
     services_person person;
     json_t *more = NULL; /* what the event says beyond the step it was at */
-    if ((rc = services_app_load(app, tx, who, id, &a, e)) || (rc = services_item_load(tx, a.item_id, &it, e)))
-        goto fail;
-    if (strcmp(a.status, "in_review") != 0) {
+    int rc;
+    if ((rc = services_app_open(app, who, id, STORE_WRITE, true, &o, e)))
+        goto done;
+    if (strcmp(o.a.status, "in_review") != 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "申请当前状态（%s）不在审核中",
-                     services_status_label(a.status));
-        goto fail;
+                     services_status_label(o.a.status));
+        goto done;
     }
-    const char *step_name = services_step_str(&it, a.step, "name");
-    if (!role_fits(who, a.step_role)) {
-        rc = nx_fail(e, NX_EPERM, "", "当前环节为“%s”，须由%s办理", step_name ? step_name : a.step_code,
-                     strcmp(a.step_role, "street") == 0 ? "街道工作人员" : "社区工作人员");
-        goto fail;
+    const char *step_name = services_step_str(&o.it, o.a.step, "name");
+    if (!role_fits(who, o.a.step_role)) {
+        rc = nx_fail(e, NX_EPERM, "", "当前环节为“%s”，须由%s办理", step_name ? step_name : o.a.step_code,
+                     strcmp(o.a.step_role, "street") == 0 ? "街道工作人员" : "社区工作人员");
+        goto done;
     }
     int64_t now = clock_now_ms();
-    int nsteps = services_item_nsteps(&it);
+    int nsteps = services_item_nsteps(&o.it);
     const char *to = NULL, *kind = NULL;
-    if (approve && a.step + 1 < nsteps) {
-        int next = a.step + 1;
+    if (approve && o.a.step + 1 < nsteps) {
+        int next = o.a.step + 1;
         store_param p[] = {P_INT(id),
                            P_INT(next),
-                           P_TEXT(services_step_str(&it, next, "code")),
-                           P_TEXT(services_step_str(&it, next, "role")),
-                           P_INT(now + (int64_t)services_step_days(&it, next) * SERVICES_DAY_MS),
+                           P_TEXT(services_step_str(&o.it, next, "code")),
+                           P_TEXT(services_step_str(&o.it, next, "role")),
+                           P_INT(now + (int64_t)services_step_days(&o.it, next) * SERVICES_DAY_MS),
                            P_INT(now)};
         if ((rc = decide(
-                 tx, who, &a,
+                 o.tx, who, &o.a,
                  "UPDATE service_applications SET step = $2, step_code = $3, step_role = $4, due_at = $5, "
                  "escalated_at = NULL, version = version + 1, updated_at = $6 WHERE id = $1",
                  p, 6, "step_approved", "in_review", note, e)))
-            goto fail;
-        const char *next_name = services_step_str(&it, next, "name");
+            goto done;
+        const char *next_name = services_step_str(&o.it, next, "name");
         more = json_pack("{s:s}", "next_step", next_name ? next_name : "");
         to = "in_review";
         kind = SERVICES_EV_APPLICATION_STEP_APPROVED;
     } else if (approve) {
         store_param p[] = {P_INT(id), P_INT(now)};
         if ((rc = decide(
-                 tx, who, &a,
+                 o.tx, who, &o.a,
                  "UPDATE service_applications SET status = 'approved', due_at = NULL, decided_at = $2, "
                  "version = version + 1, updated_at = $2 WHERE id = $1",
                  p, 2, "approved", "approved", note, e)))
-            goto fail;
-        if (it.document && (rc = services_certificate_issue(tx, who, &it, id, a.community_id, now, e)))
-            goto fail;
-        if (strcmp(it.effect, "allowance") == 0) {
-            if ((rc = services_person_load(app, tx, a.resident_id, &person, e)) ||
-                (rc = services_allowance_start(app, tx, who, id, &person, now, e)))
-                goto fail;
-        } else if (strncmp(it.effect, "tag:", 4) == 0) {
+            goto done;
+        if (o.it.document && (rc = services_certificate_issue(o.tx, who, &o.it, id, o.a.community_id, now, e)))
+            goto done;
+        if (strcmp(o.it.effect, "allowance") == 0) {
+            if ((rc = services_person_load(app, o.tx, o.a.resident_id, &person, e)) ||
+                (rc = services_allowance_start(app, o.tx, who, id, &person, now, e)))
+                goto done;
+        } else if (strncmp(o.it.effect, "tag:", 4) == 0) {
             /* 低保, 残疾人两项补贴: the approval is the fact the tag records (the visits module opens
              * a care file of that category on the approved event when the resident has none) */
-            store_param tp[] = {P_INT(a.resident_id), P_TEXT(it.effect + 4), P_INT(now)};
-            if ((rc = store_exec(tx,
+            store_param tp[] = {P_INT(o.a.resident_id), P_TEXT(o.it.effect + 4), P_INT(now)};
+            if ((rc = store_exec(o.tx,
                                  "INSERT INTO resident_tags (resident_id, tag_id, created_at) SELECT $1, t.id, $3 "
                                  "FROM tags t WHERE t.code = $2 ON CONFLICT DO NOTHING",
                                  tp, 3, NULL, e)))
-                goto fail;
+                goto done;
         }
-        more = json_pack("{s:i}", "document", it.document ? 1 : 0);
+        more = json_pack("{s:i}", "document", o.it.document ? 1 : 0);
         to = "approved";
         kind = SERVICES_EV_APPLICATION_APPROVED;
     } else if (ret) {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
         if ((rc = decide(
-                 tx, who, &a,
+                 o.tx, who, &o.a,
                  "UPDATE service_applications SET status = 'returned', correction = $2, due_at = NULL, "
                  "version = version + 1, updated_at = $3 WHERE id = $1",
                  p, 3, "returned", "returned", note, e)))
-            goto fail;
+            goto done;
         to = "returned";
         kind = SERVICES_EV_APPLICATION_RETURNED;
     } else {
         store_param p[] = {P_INT(id), P_TEXT(note), P_INT(now)};
-        if ((rc = decide(tx, who, &a,
+        if ((rc = decide(o.tx, who, &o.a,
                          "UPDATE service_applications SET status = 'rejected', reason = $2, due_at = NULL, "
                          "decided_at = $3, version = version + 1, updated_at = $3 WHERE id = $1",
                          p, 3, "rejected", "rejected", note, e)))
-            goto fail;
+            goto done;
         to = "rejected";
         kind = SERVICES_EV_APPLICATION_REJECTED;
     }
-    if ((rc = audit_write_new(tx, who, "review", "service_application", id, a.community_id,
-                              json_pack("{s:s, s:s}", "action", action, "step", a.step_code), e)))
-        goto fail;
-    rc = services_emit(tx, kind, &a, &it, to, more, e);
+    if ((rc = audit_write_new(o.tx, who, "review", "service_application", id, o.a.community_id,
+                              json_pack("{s:s, s:s}", "action", action, "step", o.a.step_code), e)))
+        goto done;
+    rc = services_emit(o.tx, kind, &o.a, &o.it, to, more, e);
     more = NULL; /* stolen */
-    if (rc)
-        goto fail;
-    services_item_cleanup(&it);
-    services_app_row_cleanup(&a);
-    return store_commit(tx, e);
-fail:
+done:
     json_decref(more);
-    services_item_cleanup(&it);
-    services_app_row_cleanup(&a);
-    store_rollback(tx);
-    return rc;
+    return services_app_close(&o, rc, e);
 }
 
 /* ---- sweep: escalation (the allowance part is in allowance.c) ---- */

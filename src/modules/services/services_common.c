@@ -186,6 +186,39 @@ int services_app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_
     return 0;
 }
 
+int services_app_open(nx_app *app, const nx_principal *who, int64_t id, int mode, bool with_item,
+                      services_app_tx *o, nx_err *e)
+{
+    memset(o, 0, sizeof *o);
+    o->mode = mode;
+    int rc = store_begin(app->db, mode, &o->tx, e);
+    if (rc) {
+        o->tx = NULL;
+        return rc;
+    }
+    if ((rc = services_app_load(app, o->tx, who, id, &o->a, e)))
+        return rc;
+    return with_item ? services_item_load(o->tx, o->a.item_id, &o->it, e) : 0;
+}
+
+int services_app_editable(const services_app_row *a, const char *before, const char *doing, nx_err *e)
+{
+    if (strcmp(a->status, "draft") == 0 || strcmp(a->status, "returned") == 0)
+        return 0;
+    return nx_fail(e, NX_ECONFLICT, "status", "%s当前状态（%s）不能%s", before, services_status_label(a->status),
+                   doing);
+}
+
+int services_app_close(services_app_tx *o, int rc, nx_err *e)
+{
+    services_app_row_cleanup(&o->a);
+    services_item_cleanup(&o->it);
+    if (o->mode == STORE_WRITE)
+        return store_finish(o->tx, rc, e);
+    store_rollback(o->tx);
+    return rc;
+}
+
 nx_date services_local_date(int64_t ms)
 {
     int64_t local = ms + NX_TZ_OFFSET_MS;

@@ -57,6 +57,27 @@ int services_app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_
 void services_app_row_fill(nx_app *app, store_rows *r, services_app_row *a);
 void services_app_row_cleanup(services_app_row *a);
 
+/* One application opened for a step in its own transaction: the row, and its service item when
+ * asked for (otherwise zeroed). */
+typedef struct services_app_tx {
+    store_tx *tx;
+    int mode; /* STORE_READ or STORE_WRITE */
+    services_app_row a;
+    services_item it;
+} services_app_tx;
+
+/* Begin a transaction of mode and load application id in who's scope into o->a (services_app_load)
+ * and, when with_item, its item into o->it. 0, NX_ENOTFOUND, or the store's error. o is always
+ * ready for services_app_close, also after a failure. */
+int services_app_open(nx_app *app, const nx_principal *who, int64_t id, int mode, bool with_item,
+                      services_app_tx *o, nx_err *e);
+/* NX_ECONFLICT naming "status" ("<before>当前状态（…）不能<doing>") unless a is a draft or returned,
+ * the states in which its applicant may still change it; else 0. */
+int services_app_editable(const services_app_row *a, const char *before, const char *doing, nx_err *e);
+/* Free o and end its transaction: a write is committed when rc is 0 (store_finish), a read rolled
+ * back. Returns rc, or the commit's error. */
+int services_app_close(services_app_tx *o, int rc, nx_err *e);
+
 /* Eligibility rules of it for p (today for ages; exclude_app: the application being submitted).
  * Appends {"field": "eligibility", "rule", "message"} problems; returns their number or a negative
  * store error. */
