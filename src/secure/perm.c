@@ -154,6 +154,14 @@ void perm_scope_q(const nx_principal *p, const char *alias, const char *resident
     sqlq_append(q, " AND 1 = 0");
 }
 
+void perm_scope_id_q(const nx_principal *p, const char *alias, const char *resident_col, int64_t id,
+                     const char *sql, sqlq *q)
+{
+    sqlq_init(q, sql);
+    sqlq_sql(q, " AND %sid = $%d", alias, sqlq_param(q, P_INT(id)));
+    perm_scope_q(p, alias, resident_col, q);
+}
+
 int perm_scoped_query(store_tx *tx, const nx_principal *p, int64_t community, const char *base, const char *alias,
                       const char *tail, store_rows **r, nx_err *e)
 {

@@ -102,6 +102,13 @@ int perm_scope_sql(const nx_principal *p, const char *alias, const char *residen
  * condition is never dropped. */
 void perm_scope_q(const nx_principal *p, const char *alias, const char *resident_col, sqlq *q);
 
+/* Start q as the query of one object p may see: sqlq_init(q, sql) (a "SELECT … WHERE 1 = 1"), then
+ * " AND <alias>id = $n" for id and perm_scope_q(p, alias, resident_col, q). The opening of every
+ * get-by-id and of every write that loads its object in scope first; the caller adds what else it
+ * needs and runs q (sqlq_first, store_get_read …), which finds nothing out of scope. */
+void perm_scope_id_q(const nx_principal *p, const char *alias, const char *resident_col, int64_t id,
+                     const char *sql, sqlq *q);
+
 /* Run base ("SELECT … WHERE …") narrowed to p's scope on alias (perm_scope_q, no self scope) and,
  * when community is not 0, to that community (a filter the caller chose, within the scope), then
  * tail (" GROUP BY …"). For the statistics, which read many aggregates over one scope. As

@@ -190,9 +190,7 @@ int devices_alert_export(nx_app *app, const nx_principal *who, const devices_ale
 static int alert_load(store_tx *tx, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT " ALERT_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    perm_scope_q(who, "a.", "resident_id", &q);
+    perm_scope_id_q(who, "a.", "resident_id", id, "SELECT " ALERT_COLS " WHERE 1 = 1", &q);
     store_rows *r = NULL;
     int rc = sqlq_first(tx, &q, "报警不存在", &r, e);
     if (rc)
@@ -245,10 +243,10 @@ typedef struct alert_state {
 static int alert_lock(store_tx *tx, const nx_principal *who, int64_t id, alert_state *s, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT a.community_id, a.grid_id, a.resident_id, a.device_id, a.opened_at, a.acked_at, "
-                  "a.escalation_level, a.state, a.kind, a.severity FROM alerts a WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    perm_scope_q(who, "a.", "resident_id", &q);
+    perm_scope_id_q(who, "a.", "resident_id", id,
+                    "SELECT a.community_id, a.grid_id, a.resident_id, a.device_id, a.opened_at, a.acked_at, "
+                    "a.escalation_level, a.state, a.kind, a.severity FROM alerts a WHERE 1 = 1",
+                    &q);
     store_rows *r = NULL;
     int rc = sqlq_first(tx, &q, "报警不存在", &r, e);
     if (rc)

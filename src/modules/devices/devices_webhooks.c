@@ -231,9 +231,7 @@ static int load_channel(store_tx *tx, const nx_principal *who, int64_t id, json_
                         int64_t *grid, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE 1 = 1");
-    sqlq_add(&q, " AND w.id = $%d", P_INT(id));
-    perm_scope_q(who, "w.", NULL, &q);
+    perm_scope_id_q(who, "w.", NULL, id, "SELECT " CHANNEL_COLS " FROM webhook_channels w WHERE 1 = 1", &q);
     store_rows *r = NULL;
     int rc = sqlq_first(tx, &q, "通知渠道不存在", &r, e);
     if (rc)

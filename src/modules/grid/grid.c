@@ -86,9 +86,7 @@ int grid_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
     if (!may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看网格成员");
     sqlq q;
-    sqlq_init(&q, MEMBER_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    perm_scope_q(who, "m.", NULL, &q);
+    perm_scope_id_q(who, "m.", NULL, id, MEMBER_COLS " WHERE 1 = 1", &q);
     return store_get_read(app->db, &q, &(store_page_spec){.row_ctx = member_item, .ctx = app}, "网格成员不存在", out, e);
 }
 
@@ -197,9 +195,7 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     if (phone && (rc = seal_phone(app, phone, &ct, &ctn, tail, e)))
         return rc;
     sqlq q;
-    sqlq_init(&q, "SELECT m.community_id FROM grid_members m WHERE 1 = 1");
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    perm_scope_q(who, "m.", NULL, &q);
+    perm_scope_id_q(who, "m.", NULL, id, "SELECT m.community_id FROM grid_members m WHERE 1 = 1", &q);
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e))) {
         free(ct);
@@ -327,9 +323,8 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
     if (!perm_has(who, RIGHT_CARE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权处理事件");
     sqlq q;
-    sqlq_init(&q, "SELECT i.community_id, i.grid_id, i.status FROM incidents i WHERE 1 = 1");
-    sqlq_add(&q, " AND i.id = $%d", P_INT(id));
-    perm_scope_q(who, "i.", "reporter_resident_id", &q);
+    perm_scope_id_q(who, "i.", "reporter_resident_id", id,
+                    "SELECT i.community_id, i.grid_id, i.status FROM incidents i WHERE 1 = 1", &q);
     store_tx *tx;
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
@@ -434,9 +429,7 @@ int grid_incident_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
     if (!may_read_incidents(who))
         return nx_fail(e, NX_EPERM, "", "无权查看事件");
     sqlq q;
-    sqlq_init(&q, INCIDENT_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND i.id = $%d", P_INT(id));
-    perm_scope_q(who, "i.", "reporter_resident_id", &q);
+    perm_scope_id_q(who, "i.", "reporter_resident_id", id, INCIDENT_COLS " WHERE 1 = 1", &q);
     return visits_get_one(app, &q, incident_row, "事件不存在", "incident", id, true, out, e);
 }
 

@@ -174,9 +174,7 @@ int services_app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_
                       nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, APP_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    perm_scope_q(who, "a.", "resident_id", &q);
+    perm_scope_id_q(who, "a.", "resident_id", id, APP_COLS " WHERE 1 = 1", &q);
     store_rows *r;
     int rc = sqlq_first(tx, &q, "申请不存在", &r, e);
     if (rc)

@@ -66,10 +66,11 @@ typedef struct file_cur {
 static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur *c, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, f.version, "
-                  "f.responsible_user_id FROM care_files f WHERE 1 = 1");
-    sqlq_add(&q, " AND f.id = $%d", P_INT(id));
-    perm_scope_q(who, "f.", "resident_id", &q);
+    perm_scope_id_q(
+        who, "f.", "resident_id", id,
+        "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, f.version, "
+        "f.responsible_user_id FROM care_files f WHERE 1 = 1",
+        &q);
     store_rows *r;
     int rc = sqlq_first(tx, &q, "关怀档案不存在", &r, e);
     if (rc)
@@ -478,9 +479,7 @@ int visits_care_file_get(nx_app *app, const nx_principal *who, int64_t id, json_
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看关怀档案");
     sqlq q;
-    sqlq_init(&q, FILE_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND f.id = $%d", P_INT(id));
-    perm_scope_q(who, "f.", "resident_id", &q);
+    perm_scope_id_q(who, "f.", "resident_id", id, FILE_COLS " WHERE 1 = 1", &q);
     nx_date today = visits_local_date(clock_now_ms());
     store_page_spec s = {.row_ctx = file_item, .ctx = &today};
     return vx_get_record(app, &q, &s, "关怀档案不存在", "care_file", id, VX_TIMELINE, file_more, out, e);

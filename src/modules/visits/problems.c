@@ -213,10 +213,11 @@ typedef struct problem_cur {
 static int load_problem(store_tx *tx, const nx_principal *who, int64_t id, problem_cur *c, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT p.community_id, p.resident_id, p.status, p.assignee_user_id, p.rating FROM problems p "
-                  "WHERE 1 = 1");
-    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
-    perm_scope_q(who, "p.", "resident_id", &q);
+    perm_scope_id_q(
+        who, "p.", "resident_id", id,
+        "SELECT p.community_id, p.resident_id, p.status, p.assignee_user_id, p.rating FROM problems p "
+        "WHERE 1 = 1",
+        &q);
     store_rows *r;
     int rc = sqlq_first(tx, &q, "诉求不存在", &r, e);
     if (rc)
@@ -390,9 +391,7 @@ int visits_problem_get(nx_app *app, const nx_principal *who, int64_t id, json_t 
     if (!may_read_problems(who))
         return nx_fail(e, NX_EPERM, "", "无权查看诉求");
     sqlq q;
-    sqlq_init(&q, PROBLEM_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
-    perm_scope_q(who, "p.", "resident_id", &q);
+    perm_scope_id_q(who, "p.", "resident_id", id, PROBLEM_COLS " WHERE 1 = 1", &q);
     return visits_get_one(app, &q, problem_row, "诉求不存在", "problem", id, false, out, e);
 }
 

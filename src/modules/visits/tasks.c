@@ -61,9 +61,7 @@ int visits_task_get(nx_app *app, const nx_principal *who, int64_t id, json_t **o
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访任务");
     sqlq q;
-    sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
-    perm_scope_q(who, "t.", "resident_id", &q);
+    perm_scope_id_q(who, "t.", "resident_id", id, TASK_COLS " WHERE 1 = 1", &q);
     return visits_get_one(app, &q, task_row, "走访任务不存在", "task", id, false, out, e);
 }
 
@@ -86,9 +84,8 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
     if (status && !note)
         return nx_fail(e, NX_EINVAL, "note", "取消任务请写明原因");
     sqlq q;
-    sqlq_init(&q, "SELECT t.community_id, t.status FROM visit_tasks t WHERE 1 = 1");
-    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
-    perm_scope_q(who, "t.", "resident_id", &q);
+    perm_scope_id_q(who, "t.", "resident_id", id,
+                    "SELECT t.community_id, t.status FROM visit_tasks t WHERE 1 = 1", &q);
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;

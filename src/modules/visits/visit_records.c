@@ -49,13 +49,11 @@ static int visit_target(store_tx *tx, const nx_principal *who, int64_t task, int
 {
     sqlq q;
     if (task) {
-        sqlq_init(&q, "SELECT t.resident_id, t.care_file_id, t.status FROM visit_tasks t WHERE 1 = 1");
-        sqlq_add(&q, " AND t.id = $%d", P_INT(task));
-        perm_scope_q(who, "t.", "resident_id", &q);
+        perm_scope_id_q(who, "t.", "resident_id", task,
+                        "SELECT t.resident_id, t.care_file_id, t.status FROM visit_tasks t WHERE 1 = 1", &q);
     } else if (file) {
-        sqlq_init(&q, "SELECT f.resident_id, f.id, f.status FROM care_files f WHERE 1 = 1");
-        sqlq_add(&q, " AND f.id = $%d", P_INT(file));
-        perm_scope_q(who, "f.", "resident_id", &q);
+        perm_scope_id_q(who, "f.", "resident_id", file,
+                        "SELECT f.resident_id, f.id, f.status FROM care_files f WHERE 1 = 1", &q);
     } else {
         sqlq_init(&q, "SELECT r.id, f.id, 'open' FROM residents r LEFT JOIN care_files f ON f.resident_id = r.id AND "
                       "f.status = 'active' WHERE 1 = 1");
@@ -222,9 +220,7 @@ int visits_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, n
     if (!perm_has(who, RIGHT_CARE_READ))
         return nx_fail(e, NX_EPERM, "", "无权查看走访记录");
     sqlq q;
-    sqlq_init(&q, VISIT_COLS " WHERE 1 = 1");
-    sqlq_add(&q, " AND v.id = $%d", P_INT(id));
-    perm_scope_q(who, "v.", "resident_id", &q);
+    perm_scope_id_q(who, "v.", "resident_id", id, VISIT_COLS " WHERE 1 = 1", &q);
     store_page_spec s = {.row = visit_row};
     return vx_get_record(app, &q, &s, "走访记录不存在", "visit", id, VX_PHOTOS, visit_more, out, e);
 }
@@ -271,12 +267,11 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     if (!type)
         return nx_fail(e, NX_EUNSUPP, "file", "只接受 JPEG、PNG 或 WebP 图片");
     sqlq q;
-    if (incident)
-        sqlq_init(&q, "SELECT o.community_id, o.grid_id, o.reporter_resident_id FROM incidents o WHERE 1 = 1");
-    else
-        sqlq_init(&q, "SELECT o.community_id, o.grid_id, o.resident_id FROM visits o WHERE 1 = 1");
-    sqlq_add(&q, " AND o.id = $%d", P_INT(owner_id));
-    perm_scope_q(who, "o.", incident ? "reporter_resident_id" : "resident_id", &q);
+    perm_scope_id_q(
+        who, "o.", incident ? "reporter_resident_id" : "resident_id", owner_id,
+        incident ? "SELECT o.community_id, o.grid_id, o.reporter_resident_id FROM incidents o WHERE 1 = 1"
+                 : "SELECT o.community_id, o.grid_id, o.resident_id FROM visits o WHERE 1 = 1",
+        &q);
     int rc;
     char name[UPLOAD_NAME_MAX] = "";
     unsigned char *clean = NULL;
@@ -343,9 +338,8 @@ int visits_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigned
     if (!perm_has(who, RIGHT_CARE_READ) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看照片");
     sqlq q;
-    sqlq_init(&q, "SELECT p.file_name, p.content_type FROM care_photos p WHERE 1 = 1");
-    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
-    perm_scope_q(who, "p.", "resident_id", &q);
+    perm_scope_id_q(who, "p.", "resident_id", id,
+                    "SELECT p.file_name, p.content_type FROM care_photos p WHERE 1 = 1", &q);
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)

@@ -309,9 +309,8 @@ int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, i
                       int64_t *grid, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE 1 = 1");
-    sqlq_add(&q, " AND r.id = $%d", P_INT(resident));
-    perm_scope_q(who, "r.", "id", &q);
+    perm_scope_id_q(who, "r.", "id", resident,
+                    "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE 1 = 1", &q);
     store_rows *r;
     int rc = sqlq_query(tx, &q, &r, e);
     if (rc)

@@ -83,6 +83,13 @@ static void test_scope(void)
         sqlq_param(&q, P_INT(i));
     perm_scope_q(&grid, "r.", "id", &q); /* no room: the query must not run without its scope */
     CHECK_INT(sqlq_check(&q, NULL), NX_EINTERNAL);
+    /* one object in scope: the id first, then the scope */
+    perm_scope_id_q(&p, "r.", "id", 5, "SELECT 1 FROM r WHERE 1 = 1", &q);
+    CHECK_STR(q.sql, "SELECT 1 FROM r WHERE 1 = 1 AND r.id = $1 AND r.community_id = $2");
+    CHECK_INT((int)q.p[0].i, 5);
+    CHECK_INT((int)q.p[1].i, 12);
+    perm_scope_id_q(&self, "", "resident_id", 5, "SELECT 1 FROM r WHERE 1 = 1", &q);
+    CHECK_STR(q.sql, "SELECT 1 FROM r WHERE 1 = 1 AND id = $1 AND 1 = 0");
 }
 
 static store *open_db(const char *name)
