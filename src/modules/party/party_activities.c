@@ -189,21 +189,7 @@ fail:
 static int load_act(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *org,
                     char status[16], nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, "SELECT a.community_id, a.org_id, a.status FROM party_activities a WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    party_scope_q(&q, who, "a.", "org_id");
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "活动不存在", e)) == 0) {
-        *community = store_int(r, 0);
-        *org = store_int(r, 1);
-        str_copy(status, store_text(r, 2), 16);
-    }
-    store_rows_free(r);
-    return rc;
+    return party_load_managed(tx, who, "party_activities", id, "活动不存在", community, org, status, 16, e);
 }
 
 int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)

@@ -57,6 +57,25 @@ void party_scope_q(sqlq *q, const nx_principal *who, const char *alias, const ch
     }
 }
 
+int party_load_managed(store_tx *tx, const nx_principal *who, const char *table, int64_t id, const char *missing,
+                       int64_t *community, int64_t *org, char *status, size_t cap, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT x.community_id, x.org_id, x.status FROM ");
+    sqlq_sql(&q, "%s x WHERE 1 = 1", table);
+    sqlq_add(&q, " AND x.id = $%d", P_INT(id));
+    party_scope_q(&q, who, "x.", "org_id");
+    store_rows *r;
+    int rc = sqlq_first(tx, &q, missing, &r, e);
+    if (rc)
+        return rc;
+    *community = store_int(r, 0);
+    *org = store_int(r, 1);
+    str_copy(status, store_text(r, 2), cap);
+    store_rows_free(r);
+    return 0;
+}
+
 void party_view_q(sqlq *q, const nx_principal *who, const char *alias, const char *org_col, const char *member_col,
                   bool own_org)
 {

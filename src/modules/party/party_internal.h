@@ -33,6 +33,11 @@ void party_scope_q(sqlq *q, const nx_principal *who, const char *alias, const ch
 void party_view_q(sqlq *q, const nx_principal *who, const char *alias, const char *org_col, const char *member_col,
                   bool own_org);
 
+/* The community, organisation and status (at most cap bytes) of row id of table (its columns
+ * community_id, org_id, status), when who manages that organisation (party_scope_q). 0, or
+ * NX_ENOTFOUND with missing — out of scope reads as absent — or the read's error. */
+int party_load_managed(store_tx *tx, const nx_principal *who, const char *table, int64_t id, const char *missing,
+                       int64_t *community, int64_t *org, char *status, size_t cap, nx_err *e);
 /* Whether who manages organisation org of community (manager in scope, or its secretary). 0 or
  * NX_ENOTFOUND ("党组织不存在") — out of view reads as absent — or the read's error. */
 int party_check_org(store_tx *tx, const nx_principal *who, int64_t org, int64_t *community, nx_err *e);

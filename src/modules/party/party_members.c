@@ -256,21 +256,7 @@ fail:
 static int load_member(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *org,
                        char status[20], nx_err *e)
 {
-    sqlq q;
-    sqlq_init(&q, "SELECT m.community_id, m.org_id, m.status FROM party_members m WHERE 1 = 1");
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    party_scope_q(&q, who, "m.", "org_id");
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "党员不存在", e)) == 0) {
-        *community = store_int(r, 0);
-        *org = store_int(r, 1);
-        str_copy(status, store_text(r, 2), 20);
-    }
-    store_rows_free(r);
-    return rc;
+    return party_load_managed(tx, who, "party_members", id, "党员不存在", community, org, status, 20, e);
 }
 
 int party_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
