@@ -13,6 +13,7 @@ Covered: residents (list and search pages under every ordering, export, one reco
 care files, problems, visit records) and grid incidents. The fault texts below are pieces of the
 SQL of the read under test, chosen to appear in no other query; if a module's SQL changes, the
 phase's 503 check fails and the text must follow it."""
+import datetime
 import io
 import os
 import zipfile
@@ -273,6 +274,30 @@ def test_care_and_grid_lists_fail():
         check_eq(st, 200, f"control GET /api/v1/care-files beside {path}")
 
 
+# The problems of a month's visit register (visits/care_stats.c): the second query of the register.
+REGISTER_PROBLEMS = "p.visit_id, p.title, p.status, p.resolution FROM problems"
+
+
+def test_visit_register_fails_on_its_problems():
+    """The monthly visit register (xlsx) reads its visits, then their problems: the problems failing
+    on their first row answers 503, not a register whose problem columns are silently empty."""
+    admin = restart(None)
+    today = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(hours=8)).date()
+    body = {"care_file_id": ctx["files"][0]["id"], "visited_on": today.isoformat(), "kind": "home",
+            "visitors": "书记", "findings": "独自在家",
+            "needs": [{"category": "meals", "title": "吃不上热饭", "urgency": "normal"}]}
+    st, _, v = admin.post("/api/v1/visits", body)
+    check_eq((st, len(v.get("problems", []))), (201, 1), f"a visit with one need {v}")
+    path = f"/api/v1/visits/register?month={today.strftime('%Y-%m')}"
+    st, _, data = admin.get(path)
+    check_eq(st, 200, "the register without a fault")
+    admin = restart(REGISTER_PROBLEMS + "@1")
+    st, resp, body = admin.get(path)
+    check(is_503(st, resp, body), f"the register's problems failing → 503, not a short register ({st})")
+    st, _, body = admin.get("/api/v1/care-files")
+    check_eq(st, 200, "control GET /api/v1/care-files beside the register")
+
+
 def test_export_refuses_past_its_cap():
     """Not a fault but the same rule: an export over export_max_rows is refused (413), never a file
     that silently stops at the cap."""
@@ -305,5 +330,5 @@ def test_no_fault_again():
 
 run([test_setup, test_lists_whole_without_fault, test_resident_list_fails_mid_stream, test_resident_record_fails, test_household_reads_fail,
      test_org_grid_reads_fail, test_device_reads_fail, test_visit_task_list_fails, test_care_and_grid_lists_fail,
-     test_export_refuses_past_its_cap,
+     test_visit_register_fails_on_its_problems, test_export_refuses_past_its_cap,
      test_no_fault_again])

@@ -81,7 +81,10 @@ int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor
 
 int messages_inbox_count(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)
 {
-    msg_catch_up(app);
+    /* no msg_catch_up here: every open console polls this count, and a wait holds one of the few HTTP
+     * workers (and every connection on it, an alarm's acknowledgement among them) while the service
+     * lags, which is when an SOS has just given it calls and messages to send; the count catches up
+     * at the next poll */
     sqlq q;
     sqlq_init(&q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
     inbox_where(&q, who);

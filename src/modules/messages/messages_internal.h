@@ -61,7 +61,8 @@ int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, co
 int msg_notice_files(store_tx *tx, int64_t id, json_t **out, nx_err *e);
 
 /* Wait, at most a moment, until this process's message service has handled every event committed
- * so far (nothing when the service does not run in this process); inbox reads call it first. */
+ * so far (nothing when the service does not run in this process); the inbox list calls it first,
+ * the polled unread count does not. */
 void msg_catch_up(nx_app *app);
 
 /* The sender's configuration (messages_send.c), read by the service to decide what to queue. */

@@ -27,10 +27,11 @@
  * is urgent. Nothing here is personal data: texts carry titles and statuses, phones stay encrypted
  * in their own tables until the sender decrypts one to send. Runs on the dispatcher thread.
  *
- * An inbox read waits (msg_catch_up, at most 1.5 s) until the service of this process has handled
+ * An inbox list waits (msg_catch_up, at most 1.5 s) until the service of this process has handled
  * every event committed before the read: a resident who was just told "returned for correction" on
  * one page finds the message in the inbox on the next, as when the modules wrote inbox rows
- * themselves. It waits only while the service lags (one cheap read otherwise). */
+ * themselves. It waits only while the service lags (one cheap read otherwise). The unread count,
+ * which every console polls, never waits (messages_inbox_count). */
 #include "modules/messages/messages_internal.h"
 
 #include "base/log.h"

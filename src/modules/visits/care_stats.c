@@ -356,8 +356,10 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
         json_object_set_new(list, "needs", json_string(needs));
         json_object_set_new(list, "results", json_string(results));
     }
-    store_rows_free(r);
+    rc = store_rows_end(r, e); /* a read failing among the problems fails the register, never a short one */
     r = NULL;
+    if (rc)
+        goto done;
     static const char *const titles[] = {"序号", "姓名", "性别", "年龄", "网格", "关怀类别", "走访日期",
                                          "走访方式", "走访人", "走访情况", "发现问题/需求", "处理结果", "备注"};
     static const double widths[] = {6, 10, 6, 6, 12, 10, 12, 10, 16, 40, 30, 30, 24};
