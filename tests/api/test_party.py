@@ -302,6 +302,12 @@ def test_dues_rules_payment_arrears_statement():
     sheet = z.read("xl/worksheets/sheet1.xml").decode()
     check("王建国" in shared + sheet and "合计" in shared + sheet, "names and the total row in the file")
     check_eq(resp.getheader("X-Row-Count"), "3", "one row per member of branch 1 and its group")
+    # whose dues were exported is audited: the year, the branch and the count, never the rows
+    st, _, log = admin.get("/api/v1/audit?object_type=party_dues&action=export")
+    got = [e.get("detail", {}) for e in log.get("items", []) if e.get("action") == "export"]
+    check(st == 200 and got and got[0].get("year") == YEAR and got[0].get("count") == 3
+          and got[0].get("org_id") == ctx["b1"]["id"] and "王建国" not in str(log),
+          f"the Excel statement is audited as an export: {st} {log}")
 
 
 def test_dues_reminder_reaches_member():

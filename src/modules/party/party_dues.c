@@ -526,5 +526,11 @@ int party_dues_statement_xlsx(nx_app *app, const nx_principal *who, const party_
     if (!rc)
         rc = xlsx_out_row_typed(x, cells, types, 17);
     json_decref(st);
-    return xlsx_out_close(x, e); /* a failed row is sticky: close reports it and removes the file */
+    /* a failed row is sticky: closing reports it and removes the file; a complete statement is
+     * audited (who exported whose dues: the year and the filters, never the rows) */
+    json_t *detail = json_pack("{s:s?, s:I}", "year", f->year, "count", (json_int_t)*rows);
+    if (f->org_id)
+        json_object_set_new(detail, "org_id", json_integer(f->org_id));
+    return export_finish(app->db, x, path, who, "party_dues", 0, f->community_id ? f->community_id : who->community_id,
+                         detail, e);
 }
