@@ -45,15 +45,11 @@ static void org_where(sqlq *q, const char *head, const nx_principal *who, const 
 
 int party_org_list(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看党组织");
-    if (party_filter_check(f, e))
-        return NX_EINVAL;
-    sqlq q, count;
-    org_where(&q, ORG_COLS, who, f);
-    org_where(&count, "SELECT COUNT(*) FROM party_orgs o WHERE 1 = 1", who, f);
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = org_row};
-    return store_page_by_id(app->db, &q, "o.", f->after, true, &s, out, e);
+    int rc = party_list_check(who, f, "无权查看党组织", e);
+    if (rc)
+        return rc;
+    return party_page(app, who, f, org_where, ORG_COLS, "SELECT COUNT(*) FROM party_orgs o WHERE 1 = 1", "o.", true,
+                      org_row, out, e);
 }
 
 int party_org_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

@@ -72,75 +72,51 @@ static void act_where(sqlq *q, const char *head, const nx_principal *who, const 
 
 int party_activity_list(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看组织生活");
-    if (party_filter_check(f, e))
-        return NX_EINVAL;
+    int rc = party_list_check(who, f, "无权查看组织生活", e);
+    if (rc)
+        return rc;
     if (f->kind && !*party_kind_label(f->kind))
         return nx_fail(e, NX_EINVAL, "kind", "活动类型不正确");
-    sqlq q, count;
-    act_where(&q, ACT_COLS, who, f);
-    act_where(&count, "SELECT COUNT(*) FROM party_activities a WHERE 1 = 1", who, f);
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = act_row};
-    return store_page_by_id(app->db, &q, "a.", f->after, false, &s, out, e);
+    return party_page(app, who, f, act_where, ACT_COLS, "SELECT COUNT(*) FROM party_activities a WHERE 1 = 1", "a.",
+                      false, act_row, out, e);
+}
+
+static json_t *attendance_row(store_rows *r)
+{
+    return store_json_row(r, "member_id:i name:t status:t reason:t");
+}
+
+static json_t *photo_row(store_rows *r)
+{
+    json_t *ph = store_json_row(r, "id:i content_type:t size:i created_at:d");
+    if (ph) {
+        char url[64];
+        snprintf(url, sizeof url, "/api/v1/party-photos/%lld", (long long)store_int(r, 0));
+        json_object_set_new(ph, "url", json_string(url));
+    }
+    return ph;
 }
 
 int party_activity_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看组织生活");
     sqlq q;
-    sqlq_init(&q, ACT_COLS);
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    party_view_q(&q, who, "a.", "org_id", NULL, true);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = party_view_id_q(who, "无权查看组织生活", &q, ACT_COLS, "a.", id, NULL, true, e);
     if (rc)
         return rc;
-    store_rows *r = NULL;
+    store_tx *tx;
     json_t *o = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)) || (rc = store_first(r, "活动不存在", e)))
-        goto done;
-    o = act_row(r);
-    store_rows_free(r);
-    r = NULL;
-    json_t *list = json_array();
-    json_object_set_new(o, "attendance", list);
-    store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx,
-                          "SELECT t.member_id, m.name, t.status, t.reason FROM party_attendance t JOIN party_members m ON "
-                          "m.id = t.member_id WHERE t.activity_id = $1 ORDER BY t.member_id",
-                          p, 1, &r, e)))
-        goto done;
-    while (store_row(r))
-        json_array_append_new(list, store_json_row(r, "member_id:i name:t status:t reason:t"));
-    if ((rc = store_rows_end(r, e)))
-        goto done;
-    r = NULL;
-    json_t *photos = json_array();
-    json_object_set_new(o, "photos", photos);
-    if ((rc = store_query(tx,
+    rc = party_get_begin(app, &q, act_row, "活动不存在", &tx, &o, e);
+    if (rc)
+        return rc;
+    if ((rc = party_attach(tx, o, "attendance",
+                           "SELECT t.member_id, m.name, t.status, t.reason FROM party_attendance t JOIN party_members m ON "
+                           "m.id = t.member_id WHERE t.activity_id = $1 ORDER BY t.member_id",
+                           id, attendance_row, e)) == 0)
+        rc = party_attach(tx, o, "photos",
                           "SELECT id, content_type, size, created_at FROM party_activity_photos WHERE activity_id = $1 "
                           "ORDER BY id",
-                          p, 1, &r, e)))
-        goto done;
-    while (store_row(r)) {
-        json_t *ph = store_json_row(r, "id:i content_type:t size:i created_at:d");
-        char url[64];
-        snprintf(url, sizeof url, "/api/v1/party-photos/%lld", (long long)store_int(r, 0));
-        json_object_set_new(ph, "url", json_string(url));
-        json_array_append_new(photos, ph);
-    }
-    rc = store_rows_end(r, e);
-    r = NULL;
-done:
-    store_rows_free(r);
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+                          id, photo_row, e);
+    return store_read_finish(tx, rc, o, out);
 }
 
 int party_activity_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
@@ -185,11 +161,24 @@ fail:
     return rc;
 }
 
-/* Load an activity that who manages: community, org and status. */
-static int load_act(store_tx *tx, const nx_principal *who, int64_t id, int64_t *community, int64_t *org,
-                    char status[16], nx_err *e)
+/* An activity as a write of its minutes, attendance or photos sees it. */
+typedef struct act_ref {
+    int64_t community, org;
+    char status[16];
+} act_ref;
+
+/* Open a write transaction *tx and load into a the activity id that who manages (party_load_managed:
+ * NX_ENOTFOUND "活动不存在" when out of scope). 0 with *tx open for the caller's write, or the error
+ * with nothing left open. */
+static int act_open(nx_app *app, const nx_principal *who, int64_t id, store_tx **tx, act_ref *a, nx_err *e)
 {
-    return party_load_managed(tx, who, "party_activities", id, "活动不存在", community, org, status, 16, e);
+    int rc = store_begin(app->db, STORE_WRITE, tx, e);
+    if (rc)
+        return rc;
+    if ((rc = party_load_managed(*tx, who, "party_activities", id, "活动不存在", &a->community, &a->org, a->status,
+                                 sizeof a->status, e)))
+        store_rollback(*tx);
+    return rc;
 }
 
 int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -220,13 +209,10 @@ int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, 
             return nx_fail(e, NX_EINVAL, "reason", "请假须填写原因");
     }
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    act_ref a;
+    if ((rc = act_open(app, who, id, &tx, &a, e)))
         return rc;
-    int64_t community = 0, org = 0;
-    char status[16];
-    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
-        goto fail;
-    if (strcmp(status, "approved") == 0) {
+    if (strcmp(a.status, "approved") == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "纪要已审核通过，考勤不能再修改");
         goto fail;
     }
@@ -235,7 +221,7 @@ int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, 
         int64_t m = json_integer_value(json_object_get(it, "member_id"));
         const char *st = json_string_value(json_object_get(it, "status"));
         const char *reason = json_string_value(json_object_get(it, "reason"));
-        store_param c[] = {P_INT(m), P_INT(org)};
+        store_param c[] = {P_INT(m), P_INT(a.org)};
         if ((rc = store_exists_or_fail(tx,
                                        "SELECT COUNT(*) FROM party_members m JOIN party_orgs o ON o.id = "
                                        "m.org_id WHERE m.id = $1 AND (o.id = $2 OR o.parent_id = $2 OR o.id "
@@ -250,7 +236,7 @@ int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, 
                              p, 5, NULL, e)))
             goto fail;
     }
-    if ((rc = audit_write_new(tx, who, "attendance", "party_activity", id, community,
+    if ((rc = audit_write_new(tx, who, "attendance", "party_activity", id, a.community,
                               json_pack("{s:I}", "count", (json_int_t)json_array_size(items)), e)))
         goto fail;
     return store_commit(tx, e);
@@ -269,13 +255,10 @@ int party_activity_minutes(nx_app *app, const nx_principal *who, int64_t id, jso
     if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "minutes", true, 20000, &minutes, e)))
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    act_ref a;
+    if ((rc = act_open(app, who, id, &tx, &a, e)))
         return rc;
-    int64_t community = 0, org = 0;
-    char status[16];
-    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
-        goto fail;
-    if (strcmp(status, "planned") && strcmp(status, "returned")) {
+    if (strcmp(a.status, "planned") && strcmp(a.status, "returned")) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "纪要已提交，请等待审核");
         goto fail;
     }
@@ -285,7 +268,7 @@ int party_activity_minutes(nx_app *app, const nx_principal *who, int64_t id, jso
                          "UPDATE party_activities SET minutes = $1, status = 'submitted', submitted_at = $2, updated_at = "
                          "$2 WHERE id = $3",
                          p, 3, NULL, e)) ||
-        (rc = audit_write(tx, who, "submit", "party_activity", id, community, NULL, e)))
+        (rc = audit_write(tx, who, "submit", "party_activity", id, a.community, NULL, e)))
         goto fail;
     return store_commit(tx, e);
 fail:
@@ -307,13 +290,10 @@ int party_activity_review(nx_app *app, const nx_principal *who, int64_t id, json
     if (!approved && !note)
         return nx_fail(e, NX_EINVAL, "note", "退回须说明原因");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    act_ref a;
+    if ((rc = act_open(app, who, id, &tx, &a, e)))
         return rc;
-    int64_t community = 0, org = 0;
-    char status[16];
-    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
-        goto fail;
-    if (strcmp(status, "submitted")) {
+    if (strcmp(a.status, "submitted")) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "只能审核已提交的纪要");
         goto fail;
     }
@@ -324,9 +304,9 @@ int party_activity_review(nx_app *app, const nx_principal *who, int64_t id, json
                          "UPDATE party_activities SET status = $1, reviewed_by = $2, reviewed_at = $3, review_note = $4, "
                          "updated_at = $3 WHERE id = $5",
                          p, 5, NULL, e)) ||
-        (rc = audit_write_new(tx, who, approved ? "approve" : "return", "party_activity", id, community, NULL, e)) ||
-        (rc = outbox_emit_new(tx, PARTY_EV_ACTIVITY_REVIEWED, community, "activity", id,
-                              json_pack("{s:I, s:I, s:b}", "activity_id", (json_int_t)id, "org_id", (json_int_t)org,
+        (rc = audit_write_new(tx, who, approved ? "approve" : "return", "party_activity", id, a.community, NULL, e)) ||
+        (rc = outbox_emit_new(tx, PARTY_EV_ACTIVITY_REVIEWED, a.community, "activity", id,
+                              json_pack("{s:I, s:I, s:b}", "activity_id", (json_int_t)id, "org_id", (json_int_t)a.org,
                                         "approved", approved),
                               e)))
         goto fail;
@@ -488,16 +468,14 @@ int party_activity_photo(nx_app *app, const nx_principal *who, int64_t id, const
     if (!party_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权上传会议照片");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    act_ref a;
+    char name[UPLOAD_NAME_MAX] = "";
+    const upload_type *type = NULL;
+    /* who manages the activity (act_open's scope), and not once the minutes are approved */
+    int rc = act_open(app, who, id, &tx, &a, e);
     if (rc)
         return rc;
-    int64_t community = 0, org = 0;
-    char status[16], name[UPLOAD_NAME_MAX] = "";
-    const upload_type *type = NULL;
-    /* who manages the activity (load_act's scope), and not once the minutes are approved */
-    if ((rc = load_act(tx, who, id, &community, &org, status, e)))
-        goto fail;
-    if (strcmp(status, "approved") == 0) {
+    if (strcmp(a.status, "approved") == 0) {
         rc = nx_fail(e, NX_ECONFLICT, "status", "纪要已审核通过，不能再添加照片");
         goto fail;
     }
@@ -518,7 +496,7 @@ int party_activity_photo(nx_app *app, const nx_principal *who, int64_t id, const
                             "INSERT INTO party_activity_photos (activity_id, file_name, content_type, size, user_id, "
                             "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
                             p, 6, photo, e)) ||
-        (rc = audit_write(tx, who, "photo", "party_activity", id, community, NULL, e)))
+        (rc = audit_write(tx, who, "photo", "party_activity", id, a.community, NULL, e)))
         goto fail;
     if ((rc = store_commit(tx, e)))
         upload_remove(app->cfg->data_dir, name);

@@ -178,3 +178,70 @@ void party_yuan(int64_t fen, char *out, size_t cap)
     int64_t a = fen < 0 ? -fen : fen;
     snprintf(out, cap, "%s%lld.%02lld", fen < 0 ? "-" : "", (long long)(a / 100), (long long)(a % 100));
 }
+
+int party_page(nx_app *app, const nx_principal *who, const party_filter *f, party_where_fn *where, const char *cols,
+               const char *count_sql, const char *alias, bool oldest_first, json_t *(*row)(store_rows *r),
+               json_t **out, nx_err *e)
+{
+    sqlq q, count;
+    where(&q, cols, who, f);
+    where(&count, count_sql, who, f);
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = row};
+    return store_page_by_id(app->db, &q, alias, f->after, oldest_first, &s, out, e);
+}
+
+int party_get_begin(nx_app *app, sqlq *q, json_t *(*row)(store_rows *r), const char *missing, store_tx **tx,
+                    json_t **o, nx_err *e)
+{
+    int rc = store_begin(app->db, STORE_READ, tx, e);
+    if (rc)
+        return rc;
+    if ((rc = store_get(*tx, q, &(store_page_spec){.row = row}, missing, o, e)))
+        store_rollback(*tx);
+    return rc;
+}
+
+int party_attach(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, json_t *(*row)(store_rows *r),
+                 nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, sql);
+    sqlq_param(&q, P_INT(id));
+    json_t *items = NULL;
+    int rc = store_items(tx, &q, &(store_page_spec){.row = row}, &items, e);
+    if (rc == 0)
+        json_object_set_new(o, key, items);
+    return rc;
+}
+
+int party_attach_row(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, const char *spec,
+                     const char *missing, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, sql);
+    sqlq_param(&q, P_INT(id));
+    json_t *row = NULL;
+    store_page_spec s = {.row_ctx = store_json_row_ctx, .ctx = (void *)spec};
+    int rc = store_get(tx, &q, &s, missing, &row, e);
+    if (rc == 0)
+        json_object_set_new(o, key, row);
+    return rc;
+}
+
+int party_list_check(const nx_principal *who, const party_filter *f, const char *deny, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "%s", deny);
+    return party_filter_check(f, e) ? NX_EINVAL : 0;
+}
+
+int party_view_id_q(const nx_principal *who, const char *deny, sqlq *q, const char *head, const char *alias, int64_t id,
+                    const char *member_col, bool own_org, nx_err *e)
+{
+    if (!party_may_read(who))
+        return nx_fail(e, NX_EPERM, "", "%s", deny);
+    sqlq_init(q, head);
+    sqlq_sql(q, " AND %sid = $%d", alias, sqlq_param(q, P_INT(id)));
+    party_view_q(q, who, alias, "org_id", member_col, own_org);
+    return 0;
+}

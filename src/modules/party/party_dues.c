@@ -253,28 +253,22 @@ static int dues_filter_check(const party_filter *f, nx_err *e)
 
 int party_dues_list(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看党费");
-    if (party_filter_check(f, e))
-        return NX_EINVAL;
-    int rc = dues_filter_check(f, e);
+    int rc = party_list_check(who, f, "无权查看党费", e);
     if (rc)
         return rc;
-    sqlq q, count;
-    dues_where(&q, DUES_COLS, who, f);
-    dues_where(&count, "SELECT COUNT(*) FROM party_dues d WHERE 1 = 1", who, f);
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = dues_row};
-    return store_page_by_id(app->db, &q, "d.", f->after, false, &s, out, e);
+    rc = dues_filter_check(f, e);
+    if (rc)
+        return rc;
+    return party_page(app, who, f, dues_where, DUES_COLS, "SELECT COUNT(*) FROM party_dues d WHERE 1 = 1", "d.", false,
+                      dues_row, out, e);
 }
 
 int party_dues_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看党费");
     sqlq q;
-    sqlq_init(&q, DUES_COLS);
-    sqlq_add(&q, " AND d.id = $%d", P_INT(id));
-    party_view_q(&q, who, "d.", "org_id", "d.member_id", false);
+    int rc = party_view_id_q(who, "无权查看党费", &q, DUES_COLS, "d.", id, "d.member_id", false, e);
+    if (rc)
+        return rc;
     return store_get_read(app->db, &q, &(store_page_spec){.row = dues_row}, "党费记录不存在", out, e);
 }
 
@@ -367,10 +361,9 @@ static json_t *arrears_row(store_rows *r)
 
 int party_dues_arrears(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看党费");
-    if (party_filter_check(f, e))
-        return NX_EINVAL;
+    int rc = party_list_check(who, f, "无权查看党费", e);
+    if (rc)
+        return rc;
     sqlq q;
     sqlq_init(&q, "SELECT d.member_id, m.name, m.org_id, o.name, COUNT(*), SUM(d.amount_fen), MIN(d.month) FROM "
                   "party_dues d JOIN party_members m ON m.id = d.member_id JOIN party_orgs o ON o.id = m.org_id WHERE "
@@ -384,7 +377,7 @@ int party_dues_arrears(nx_app *app, const nx_principal *who, const party_filter 
     }
     sqlq_sql(&q, " GROUP BY d.member_id, m.name, m.org_id, o.name ORDER BY SUM(d.amount_fen) DESC, d.member_id LIMIT %d",
              ARREARS_MAX + 1);
-    int rc = store_items_read(app->db, &q, &(store_page_spec){.row = arrears_row, .max = ARREARS_MAX}, out, e);
+    rc = store_items_read(app->db, &q, &(store_page_spec){.row = arrears_row, .max = ARREARS_MAX}, out, e);
     if (rc == NX_ETOOBIG)
         rc = nx_fail(e, NX_ETOOBIG, "org_id", "欠缴党员超过 %d 人，请按支部查看", ARREARS_MAX);
     return rc;
@@ -396,13 +389,12 @@ int party_dues_arrears(nx_app *app, const nx_principal *who, const party_filter 
 
 int party_dues_statement(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看党费");
-    if (party_filter_check(f, e))
-        return NX_EINVAL;
+    int rc = party_list_check(who, f, "无权查看党费", e);
+    if (rc)
+        return rc;
     if (!f->year)
         return nx_fail(e, NX_EINVAL, "year", "请指定年份");
-    int rc = dues_filter_check(f, e);
+    rc = dues_filter_check(f, e);
     if (rc)
         return rc;
     party_filter g = *f;

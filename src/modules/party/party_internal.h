@@ -6,6 +6,7 @@
 #include <stdbool.h>
 
 #include "modules/party/party.h"
+#include "store/page.h"
 #include "store/query.h"
 
 /* The organisations a resident account leads: those whose secretary is their active member
@@ -49,6 +50,35 @@ int party_target_community(store_tx *tx, const nx_principal *who, int64_t given,
  * naming the field. */
 int party_filter_check(const party_filter *f, nx_err *e);
 
+/* The gate of a list: NX_EPERM with deny unless party_may_read, then party_filter_check's
+ * NX_EINVAL. 0 when the list may be read. */
+int party_list_check(const nx_principal *who, const party_filter *f, const char *deny, nx_err *e);
+/* The gate and query of a record read by id: NX_EPERM with deny unless party_may_read; else q is
+ * head (a "SELECT … WHERE 1 = 1") with " AND <alias>id = id" and party_view_q(who, alias, "org_id",
+ * member_col, own_org), and 0. */
+int party_view_id_q(const nx_principal *who, const char *deny, sqlq *q, const char *head, const char *alias, int64_t id,
+                    const char *member_col, bool own_org, nx_err *e);
+/* The filter conditions of one list: sqlq_init(q, head), then who's scope and f's filters. */
+typedef void party_where_fn(sqlq *q, const char *head, const nx_principal *who, const party_filter *f);
+/* A page of a list (store_page_by_id by alias's id after f->after, f->limit under page_max) whose
+ * rows are where(cols) and whose total is where(count_sql); row builds an item. Errors as
+ * store_page_by_id. */
+int party_page(nx_app *app, const nx_principal *who, const party_filter *f, party_where_fn *where, const char *cols,
+               const char *count_sql, const char *alias, bool oldest_first, json_t *(*row)(store_rows *r),
+               json_t **out, nx_err *e);
+/* The first row of q through row into *o, in a read transaction *tx left open for the record's parts
+ * (party_attach), the caller ending it with store_read_finish. On an error (NX_ENOTFOUND with
+ * missing, or the read's) nothing is left open. */
+int party_get_begin(nx_app *app, sqlq *q, json_t *(*row)(store_rows *r), const char *missing, store_tx **tx,
+                    json_t **o, nx_err *e);
+/* Set o[key] to the list of every row of sql (whose one parameter $1 is id) through row, on tx.
+ * 0 or the read's error (o then has no key). */
+int party_attach(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, json_t *(*row)(store_rows *r),
+                 nx_err *e);
+/* Set o[key] to the one row of sql ($1 is id) as store_json_row's spec, on tx: the sums of a
+ * record's parts. 0, NX_ENOTFOUND with missing, or the read's error. */
+int party_attach_row(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, const char *spec,
+                     const char *missing, nx_err *e);
 /* Today in Shanghai as YYYY-MM-DD. */
 void party_today(char out[11]);
 /* Labels: "支部党员大会" …; "" for an unknown code. */

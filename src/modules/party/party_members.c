@@ -50,17 +50,13 @@ static void member_where(sqlq *q, const char *head, const nx_principal *who, con
 
 int party_member_list(nx_app *app, const nx_principal *who, const party_filter *f, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看党员");
-    if (party_filter_check(f, e))
-        return NX_EINVAL;
+    int rc = party_list_check(who, f, "无权查看党员", e);
+    if (rc)
+        return rc;
     if (f->status && strcmp(f->status, "active") && strcmp(f->status, "transferred_out"))
         return nx_fail(e, NX_EINVAL, "status", "状态应为 active 或 transferred_out");
-    sqlq q, count;
-    member_where(&q, MEMBER_COLS, who, f);
-    member_where(&count, "SELECT COUNT(*) FROM party_members m WHERE 1 = 1", who, f);
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = member_row};
-    return store_page_by_id(app->db, &q, "m.", f->after, true, &s, out, e);
+    return party_page(app, who, f, member_where, MEMBER_COLS, "SELECT COUNT(*) FROM party_members m WHERE 1 = 1", "m.",
+                      true, member_row, out, e);
 }
 
 static json_t *transfer_row(store_rows *r)
@@ -94,68 +90,33 @@ static int volunteer_hours(store_tx *tx, int64_t resident, json_t *o, nx_err *e)
 
 int party_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!party_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看党员");
     sqlq q;
-    sqlq_init(&q, MEMBER_COLS);
-    sqlq_add(&q, " AND m.id = $%d", P_INT(id));
-    party_view_q(&q, who, "m.", "org_id", "m.id", false);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = party_view_id_q(who, "无权查看党员", &q, MEMBER_COLS, "m.", id, "m.id", false, e);
     if (rc)
         return rc;
-    store_rows *r = NULL;
+    store_tx *tx;
     json_t *o = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)) || (rc = store_first(r, "党员不存在", e)))
-        goto done;
-    o = member_row(r);
-    store_rows_free(r);
-    r = NULL;
-    json_t *list = json_array();
-    json_object_set_new(o, "transfers", list);
-    store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx,
-                          "SELECT t.id, t.direction, t.from_org_id, f.name, t.to_org_id, o.name, t.outside_org, t.on_date, "
-                          "t.reason FROM party_transfers t LEFT JOIN party_orgs f ON f.id = t.from_org_id LEFT JOIN "
-                          "party_orgs o ON o.id = t.to_org_id WHERE t.member_id = $1 ORDER BY t.on_date, t.id",
-                          p, 1, &r, e)))
-        goto done;
-    while (store_row(r))
-        json_array_append_new(list, transfer_row(r));
-    if ((rc = store_rows_end(r, e)))
-        goto done;
-    r = NULL;
-    if ((rc = store_query(tx,
-                          "SELECT COALESCE(SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE "
-                          "WHEN status = 'leave' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'absent' THEN 1 "
-                          "ELSE 0 END), 0) FROM party_attendance WHERE member_id = $1",
-                          p, 1, &r, e)) ||
-        (rc = store_first(r, "党员不存在", e)))
-        goto done;
-    json_object_set_new(o, "attendance", store_json_row(r, "present:i leave:i absent:i"));
-    store_rows_free(r);
-    r = NULL;
-    if ((rc = store_query(tx,
-                          "SELECT COALESCE(SUM(CASE WHEN status = 'due' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN "
-                          "status = 'due' THEN amount_fen ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 "
-                          "ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'paid' THEN paid_fen ELSE 0 END), 0) FROM "
-                          "party_dues WHERE member_id = $1",
-                          p, 1, &r, e)) ||
-        (rc = store_first(r, "党员不存在", e)))
-        goto done;
-    json_object_set_new(o, "dues", store_json_row(r, "due_count:i due_fen:i paid_count:i paid_fen:i"));
-    store_rows_free(r);
-    r = NULL;
-    if ((rc = volunteer_hours(tx, json_integer_value(json_object_get(o, "resident_id")), o, e)))
-        goto done;
-done:
-    store_rows_free(r);
-    store_rollback(tx);
+    rc = party_get_begin(app, &q, member_row, "党员不存在", &tx, &o, e);
     if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+        return rc;
+    if ((rc = party_attach(tx, o, "transfers",
+                           "SELECT t.id, t.direction, t.from_org_id, f.name, t.to_org_id, o.name, t.outside_org, t.on_date, "
+                           "t.reason FROM party_transfers t LEFT JOIN party_orgs f ON f.id = t.from_org_id LEFT JOIN "
+                           "party_orgs o ON o.id = t.to_org_id WHERE t.member_id = $1 ORDER BY t.on_date, t.id",
+                           id, transfer_row, e)) == 0 &&
+        (rc = party_attach_row(tx, o, "attendance",
+                               "SELECT COALESCE(SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE "
+                               "WHEN status = 'leave' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'absent' THEN 1 "
+                               "ELSE 0 END), 0) FROM party_attendance WHERE member_id = $1",
+                               id, "present:i leave:i absent:i", "党员不存在", e)) == 0 &&
+        (rc = party_attach_row(tx, o, "dues",
+                               "SELECT COALESCE(SUM(CASE WHEN status = 'due' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN "
+                               "status = 'due' THEN amount_fen ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'paid' THEN 1 "
+                               "ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'paid' THEN paid_fen ELSE 0 END), 0) FROM "
+                               "party_dues WHERE member_id = $1",
+                               id, "due_count:i due_fen:i paid_count:i paid_fen:i", "党员不存在", e)) == 0)
+        rc = volunteer_hours(tx, json_integer_value(json_object_get(o, "resident_id")), o, e);
+    return store_read_finish(tx, rc, o, out);
 }
 
 static int write_transfer(store_tx *tx, const nx_principal *who, int64_t community, int64_t member, const char *dir,
