@@ -1,5 +1,5 @@
-/* outbound.h — the one gate every outbound request of nuanxin goes through (webhooks today; a
- * message provider's HTTP channel tomorrow): requests that cannot reach inside.
+/* outbound.h — the one gate every outbound request of nuanxin goes through (group-robot webhooks,
+ * the SMS, voice and WeCom providers): requests that cannot reach inside.
  *
  * A URL is parsed by libcurl's own URL parser (so the host checked is the host curl would use),
  * its host resolved (all of its addresses), and refused when ANY address is internal in the sense
@@ -74,7 +74,7 @@ int outbound_prepare(CURL *c, const outbound_target *t, struct curl_slist **pin,
  * extra header lines headers ("Name: value", NULL-terminated; may be NULL) and, for a POST, body
  * (body_len bytes; the content type is one of the headers), and collect at most cap bytes of the
  * answer into *answer (initialised by the caller; the rest is read and dropped). *status gets the
- * HTTP status. Timeouts: 3 s to connect, timeout_ms in all. Returns 0 (whatever the status);
+ * HTTP status. Timeouts: min(timeout_ms, 3 s) to connect, timeout_ms in all. Returns 0 (whatever the status);
  * NX_EPERM when the target is internal (e->msg OUTBOUND_REFUSED_MSG, whichever address it was);
  * NX_EBUSY when the host does not resolve or cannot be reached in time (e->msg names curl's
  * reason, never the address); NX_ENOMEM. Blocks. Thread-safe. */

@@ -1,9 +1,9 @@
 /* webhook.c — group-robot messages over HTTP (see webhook.h).
  *
  * The body is built with jansson (compact, keys in insertion order, UTF-8 kept as is) so the bytes
- * a receiver gets are predictable and testable. Sending uses one curl easy handle per call:
- * CURLOPT_NOSIGNAL (we run on a worker thread), bounded timeouts and a bounded answer buffer. The
- * target goes through notify/outbound.h at every send (resolved again, every address judged,
+ * a receiver gets are predictable and testable. Sending is one outbound_request (notify/outbound.h),
+ * the one outbound path the SMS, voice and WeCom channels take too: bounded timeouts and a bounded
+ * answer buffer, the target checked at every send (resolved again, every address judged,
  * pinned, no redirects — a robot URL never redirects; following one would send the message to
  * wherever it points — no proxy); a refused target is reported as OUTBOUND_REFUSED_MSG whatever
  * the address, without any request, so delivery records are no oracle of the inside. URLs carry the robot's key, so neither logs nor error messages include them.
@@ -14,8 +14,6 @@
 #include "base/str.h"
 #include "notify/outbound.h"
 
-#include <curl/curl.h>
-#include <pthread.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,21 +127,6 @@ int webhook_dingtalk_sign(const char *secret, int64_t timestamp_ms, char *out, s
     return 0;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_setup(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-static size_t on_answer(char *p, size_t size, size_t nmemb, void *ctx)
-{
-    strbuf *b = ctx;
-    size_t n = size * nmemb;
-    if (b->len < ANSWER_MAX)
-        strbuf_append(b, p, n < ANSWER_MAX - b->len ? n : ANSWER_MAX - b->len);
-    return n; /* the rest is read and dropped */
-}
-
 /* WeCom and DingTalk: the answer's errcode (0 = accepted). A missing or unreadable answer from a
  * 2xx counts as accepted for them only if it is empty (some proxies strip it). */
 static int robot_errcode(const strbuf *answer, long *code)
@@ -172,71 +155,36 @@ int webhook_post(int format, const char *url, const char *secret, const char *bo
         return nx_fail(e, NX_EINVAL, "format", "Webhook 格式无效");
     if (timeout_ms <= 0)
         timeout_ms = 5000;
-    pthread_once(&curl_once, curl_setup);
-
-    /* resolved and judged now, not when the channel was saved: DNS may have changed since */
-    outbound_target *t = malloc(sizeof *t);
-    if (!t)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    nx_err oe = {0};
-    int rc = outbound_check(url, t, &oe);
-    if (rc == NX_EPERM) {
-        free(t);
-        return nx_fail(e, NX_EPERM, "url", "%s", OUTBOUND_REFUSED_MSG);
-    }
-    if (rc) {
-        free(t);
-        return nx_fail(e, rc == NX_EBUSY ? NX_EBUSY : NX_EINVAL, "url", "%s", oe.msg);
-    }
 
     char full[WEBHOOK_URL_MAX + 160];
     if (format == WEBHOOK_DINGTALK && secret && secret[0]) {
         char sign[128];
-        if (webhook_dingtalk_sign(secret, now_ms, sign, sizeof sign)) {
-            free(t);
+        if (webhook_dingtalk_sign(secret, now_ms, sign, sizeof sign))
             return nx_fail(e, NX_EINVAL, "secret", "钉钉加签密钥过长");
-        }
         snprintf(full, sizeof full, "%s%ctimestamp=%lld&sign=%s", url, strchr(url, '?') ? '&' : '?',
                  (long long)now_ms, sign);
     } else {
         str_copy(full, url, sizeof full);
     }
 
-    CURL *c = curl_easy_init();
-    if (!c) {
-        free(t);
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    }
-    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json; charset=utf-8");
-    struct curl_slist *pin = NULL;
-    bool refused = false;
+    /* the one outbound path: resolved and judged now, not when the channel was saved (DNS may have
+     * changed since), pinned, no redirects, no proxy, bounded answer and timeouts */
+    static const char *const headers[] = {"Content-Type: application/json; charset=utf-8", NULL};
     strbuf answer;
     strbuf_init(&answer, ANSWER_MAX + 1);
-    if (!hdr || outbound_prepare(c, t, &pin, &refused)) {
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-        goto done;
-    }
-    curl_easy_setopt(c, CURLOPT_URL, full);
-    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdr);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-    curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-    curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 3000 ? timeout_ms : 3000));
-    curl_easy_setopt(c, CURLOPT_USERAGENT, "nuanxin-webhook/1");
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_answer);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &answer);
-    CURLcode cc = curl_easy_perform(c);
-    if (refused) {
-        rc = nx_fail(e, NX_EPERM, "url", "%s", OUTBOUND_REFUSED_MSG);
-        goto done;
-    }
-    if (cc != CURLE_OK) {
-        rc = nx_fail(e, NX_EBUSY, "", "Webhook 发送失败：%s", curl_easy_strerror(cc));
-        goto done;
-    }
     long code = 0;
-    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+    nx_err oe = {0};
+    int rc = outbound_request("POST", full, headers, body, strlen(body), timeout_ms, ANSWER_MAX, &answer, &code, &oe);
+    if (rc == NX_EPERM)
+        rc = nx_fail(e, NX_EPERM, "url", "%s", OUTBOUND_REFUSED_MSG);
+    else if (rc == NX_EINVAL)
+        rc = nx_fail(e, NX_EINVAL, "url", "Webhook 地址无效（应以 https:// 开头）");
+    else if (rc == NX_EBUSY)
+        rc = nx_fail(e, NX_EBUSY, "", "Webhook 发送失败：%s", oe.msg);
+    else if (rc)
+        rc = nx_fail(e, rc, "", "%s", oe.msg);
+    if (rc)
+        goto done;
     if (status)
         *status = code;
     if (code == 429 || code >= 500) {
@@ -252,9 +200,5 @@ int webhook_post(int format, const char *url, const char *secret, const char *bo
     }
 done:
     strbuf_cleanup(&answer);
-    curl_slist_free_all(hdr);
-    curl_slist_free_all(pin);
-    curl_easy_cleanup(c);
-    free(t);
     return rc;
 }

@@ -1,14 +1,14 @@
 /* webhook.h — messages to group robots over HTTP: WeCom (企业微信), DingTalk (钉钉) and generic JSON.
  *
  * Two halves. webhook_body builds the exact JSON a receiver expects (pure). webhook_post sends it
- * with libcurl: POST, Content-Type application/json, through the outbound gate (outbound.h: https,
+ * with outbound_request: POST, Content-Type application/json, through the outbound gate (outbound.h: https,
  * or http to the allow-list only; no internal address; the checked address pinned; no redirects, no
  * proxy), a connect timeout and a total timeout, the answer read up to 4 KiB. WeCom and DingTalk answer 200 with
  * {"errcode": 0, "errmsg": "ok"}; any other errcode (rate limit, a wrong key, a missing keyword) is a
  * failure like a non-2xx status. A DingTalk robot with signing (加签) gets timestamp and sign query
  * parameters: sign = urlencode(base64(HMAC-SHA256(secret, timestamp + "\n" + secret))).
  *
- * Thread-safe: each call uses its own curl handle; curl's global state is set up once on first use.
+ * Thread-safe: each call is its own outbound_request (its own curl handle).
  * webhook_post blocks for up to timeout_ms, so call it from a worker thread (the dispatcher's), never
  * from an HTTP handler or the gateway loop. */
 #ifndef NX_NOTIFY_WEBHOOK_H

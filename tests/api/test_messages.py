@@ -284,6 +284,21 @@ def test_rules_as_data():
     good = items + [dict(bad[-1], template="您 {time} 预订的餐未取，请联系食堂。")]
     st, _, body = put(admin, "/api/v1/message-rules", {"rules": good})
     check(st == 200 and len(body["items"]) == len(items) + 1, f"a later module's event added as a row ({st})")
+    # past the old fixed cap of 32 rules of one kind: the 34th rule of visits.problem.progress still sends
+    rid = ctx["res"][1]["id"]
+    many = good + [{"kind": "visits.problem.progress", "recipient": "resident", "match_on": f"no_such={k}",
+                    "channels": ["inapp"], "title": "不会匹配", "template": "x"} for k in range(32)]
+    many.append({"kind": "visits.problem.progress", "recipient": "resident", "match_on": f"resident_id={rid}",
+                 "channels": ["inapp"], "title": "第三十四条规则", "template": "诉求「{title}」有进展"})
+    st, _, body = put(admin, "/api/v1/message-rules", {"rules": many})
+    check_eq(st, 200, f"34 rules of one kind {body}")
+    st, _, _ = ctx["msg_staff"].post(f"/api/v1/problems/{ctx['p2']['id']}/notes", {"note": "已联系配送员"})
+    check(st in (200, 201), f"noted {st}")
+    got = wait_for(lambda: [d for d in deliveries(channel="inapp", kind="visits.problem.progress")
+                            if d["title"] == "第三十四条规则" and d["resident_id"] == rid])
+    check(got, "a rule past the 32nd of its kind is not skipped")
+    st, _, body = put(admin, "/api/v1/message-rules", {"rules": good})
+    check_eq(st, 200, "the extra rules removed again")
 
 
 def test_notice_to_one_grid():

@@ -17,6 +17,7 @@
 
 #define MSG_TITLE_MAX    60   /* characters of a rule's title */
 #define MSG_TEMPLATE_MAX 500  /* characters of a template */
+#define MSG_RULES_MAX 500     /* rules in all (PUT refuses more; the service loads at most this many of a kind) */
 #define MSG_TEXT_MAX     2000 /* bytes of a rendered text */
 
 /* Channel names: "inapp", "sms", "voice", "wecom". */

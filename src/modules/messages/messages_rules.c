@@ -114,8 +114,6 @@ static int parse_rule(json_t *o, size_t i, rule_in *r, nx_err *e)
     return 0;
 }
 
-#define RULES_MAX 500
-
 int messages_rules_put(nx_app *app, const nx_principal *who, json_t *in, nx_err *e)
 {
     if (!perm_has(who, RIGHT_MESSAGE_ADMIN))
@@ -128,8 +126,8 @@ int messages_rules_put(nx_app *app, const nx_principal *who, json_t *in, nx_err 
     if (!json_is_array(list))
         return nx_fail(e, NX_EINVAL, "rules", "rules 应为数组");
     size_t n = json_array_size(list);
-    if (n > RULES_MAX)
-        return nx_fail(e, NX_EINVAL, "rules", "规则不能超过 %d 条", RULES_MAX);
+    if (n > MSG_RULES_MAX)
+        return nx_fail(e, NX_EINVAL, "rules", "规则不能超过 %d 条", MSG_RULES_MAX);
     rule_in *rs = calloc(n ? n : 1, sizeof *rs);
     if (!rs)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");

@@ -35,6 +35,7 @@
 #include "modules/messages/messages_internal.h"
 
 #include "base/log.h"
+#include "base/vec.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -512,15 +513,16 @@ static int write_external(store_tx *tx, const nx_event *ev, const rule *ru, cons
 
 static void rules_free(rule *rs, int n)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; rs && i < n; i++) {
         free(rs[i].title);
         free(rs[i].tpl);
     }
     free(rs);
 }
 
-#define RULES_PER_KIND 32
-
+/* Every enabled rule of kind, in id order, into a growable array (*out, *n; the caller frees it with
+ * rules_free). The array's cap is MSG_RULES_MAX, the most rules PUT accepts in all: more rows than that
+ * can only come from outside the API, and they are refused loudly (logged, NX_ETOOBIG), never skipped. */
 static int load_rules(store_tx *tx, const char *kind, rule **out, int *n, nx_err *e)
 {
     *out = NULL;
@@ -533,35 +535,36 @@ static int load_rules(store_tx *tx, const char *kind, rule **out, int *n, nx_err
                          p, 1, &r, e);
     if (rc)
         return rc;
-    rule *rs = calloc(RULES_PER_KIND, sizeof *rs);
-    if (!rs) {
-        store_rows_free(r);
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    }
-    int k = 0;
+    vec v;
+    vec_init(&v, sizeof(rule), MSG_RULES_MAX);
     while (store_row(r)) {
-        if (k == RULES_PER_KIND)
-            continue;
-        rule *ru = &rs[k++];
-        ru->id = store_int(r, 0);
-        str_copy(ru->recipient, store_text(r, 1), sizeof ru->recipient);
-        str_copy(ru->match_on, store_text(r, 2), sizeof ru->match_on);
-        str_copy(ru->channels, store_text(r, 3), sizeof ru->channels);
-        ru->title = strdup(store_text(r, 4));
-        ru->tpl = strdup(store_text(r, 5));
-        ru->urgent = store_int(r, 6) != 0;
-        if (!ru->title || !ru->tpl) {
-            store_rows_free(r);
-            rules_free(rs, k);
-            return nx_fail(e, NX_ENOMEM, "", "内存不足");
+        rule ru = {.id = store_int(r, 0), .urgent = store_int(r, 6) != 0};
+        str_copy(ru.recipient, store_text(r, 1), sizeof ru.recipient);
+        str_copy(ru.match_on, store_text(r, 2), sizeof ru.match_on);
+        str_copy(ru.channels, store_text(r, 3), sizeof ru.channels);
+        ru.title = strdup(store_text(r, 4));
+        ru.tpl = strdup(store_text(r, 5));
+        if (!ru.title || !ru.tpl || vec_push(&v, &ru)) {
+            free(ru.title);
+            free(ru.tpl);
+            if (v.err == 0)
+                v.err = NX_ENOMEM;
+            break;
         }
     }
-    if ((rc = store_rows_end(r, e))) {
-        rules_free(rs, k);
+    rc = store_rows_end(r, e);
+    if (rc == 0 && v.err) {
+        nx_log(LOG_ERROR, "messages.rules_over_cap kind=%s cap=%d code=%s", kind, MSG_RULES_MAX,
+               nx_code_name(v.err));
+        rc = v.err == NX_ETOOBIG ? nx_fail(e, NX_ETOOBIG, "rules", "事件 %s 的规则超过 %d 条", kind, MSG_RULES_MAX)
+                                 : nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
+    if (rc) {
+        rules_free(v.items, (int)v.len);
         return rc;
     }
-    *out = rs;
-    *n = k;
+    *out = v.items;
+    *n = (int)v.len;
     return 0;
 }
 
