@@ -78,18 +78,8 @@ int canteen_card_list(nx_app *app, const nx_principal *who, const canteen_filter
 {
     if (!can_operate(who) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看饭卡");
-    int64_t after = 0;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
-    sqlq q, count;
-    card_where(&q, "SELECT " CARD_COLS CARD_FROM, who, f);
-    card_where(&count, "SELECT COUNT(*)" CARD_FROM, who, f);
-    if (after)
-        sqlq_add(&q, " AND c.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY c.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = card_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return cn_list(app, who, f, card_where, "SELECT " CARD_COLS CARD_FROM, "SELECT COUNT(*)" CARD_FROM, "c.", false, card_row,
+                   out, e);
 }
 
 int canteen_card_by_code(nx_app *app, const nx_principal *who, const char *code, json_t **out, nx_err *e)
@@ -157,10 +147,8 @@ int canteen_card_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     if ((rc = audit_write_new(tx, who, "create", "canteen_card", *id, d.community_id,
                               json_pack("{s:I}", "resident_id", (json_int_t)resident), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* The card's community, resident and status, with who's right to touch it (operators in scope, the
@@ -276,10 +264,8 @@ int canteen_card_topup(nx_app *app, const nx_principal *who, int64_t card_id, js
                                         (json_int_t)resident, "amount", (json_int_t)amount, "balance", (json_int_t)after),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_card_replace(nx_app *app, const nx_principal *who, int64_t card_id, json_t *in, int64_t *new_id, nx_err *e)
@@ -321,10 +307,8 @@ int canteen_card_replace(nx_app *app, const nx_principal *who, int64_t card_id, 
         (rc = audit_write_new(tx, who, "replace", "canteen_card", card_id, community,
                               json_pack("{s:I}", "new_card_id", (json_int_t)*new_id), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 static json_t *txn_row(store_rows *r)
@@ -348,24 +332,33 @@ int canteen_card_txns(nx_app *app, const nx_principal *who, int64_t card_id, con
     sqlq_init(&q, "SELECT t.id, t.card_id, t.kind, t.amount, t.balance_after, t.method, t.receipt_no, t.sale_id, "
                   "t.note, t.created_at FROM canteen_card_txns t WHERE 1 = 1");
     sqlq_add(&q, " AND t.card_id = $%d", P_INT(card_id));
-    if (after)
-        sqlq_add(&q, " AND t.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY t.id DESC");
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .row = txn_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "t.", after, false, &s, out, e);
+}
+
+/* The card (as canteen_card_get, *card a new reference) and its live code: a card without one (lost or
+ * stopped) is NX_ECONFLICT naming "card_id" with the message none. */
+static int card_with_code(nx_app *app, const nx_principal *who, int64_t card_id, const char *none, json_t **card,
+                          const char **code, nx_err *e)
+{
+    int rc = canteen_card_get(app, who, card_id, card, e);
+    if (rc)
+        return rc;
+    *code = json_string_value(json_object_get(*card, "code"));
+    if (!*code) {
+        json_decref(*card);
+        return nx_fail(e, NX_ECONFLICT, "card_id", "%s", none);
+    }
+    return 0;
 }
 
 int canteen_card_pdf(nx_app *app, const nx_principal *who, int64_t card_id, unsigned char **pdf, size_t *len, nx_err *e)
 {
     json_t *card;
-    int rc = canteen_card_get(app, who, card_id, &card, e);
+    const char *code;
+    int rc = card_with_code(app, who, card_id, "该卡已挂失或停用，不能打印", &card, &code, e);
     if (rc)
         return rc;
-    const char *code = json_string_value(json_object_get(card, "code"));
-    if (!code) {
-        json_decref(card);
-        return nx_fail(e, NX_ECONFLICT, "card_id", "该卡已挂失或停用，不能打印");
-    }
     char serial[64], name[80];
     snprintf(serial, sizeof serial, "卡号：%s", json_string_value(json_object_get(card, "number")));
     str_copy(name, json_string_value(json_object_get(card, "resident_name")), sizeof name);
@@ -381,14 +374,10 @@ int canteen_card_pdf(nx_app *app, const nx_principal *who, int64_t card_id, unsi
 int canteen_card_qr_svg(nx_app *app, const nx_principal *who, int64_t card_id, char **svg, nx_err *e)
 {
     json_t *card;
-    int rc = canteen_card_get(app, who, card_id, &card, e);
+    const char *code;
+    int rc = card_with_code(app, who, card_id, "该卡已挂失或停用", &card, &code, e);
     if (rc)
         return rc;
-    const char *code = json_string_value(json_object_get(card, "code"));
-    if (!code) {
-        json_decref(card);
-        return nx_fail(e, NX_ECONFLICT, "card_id", "该卡已挂失或停用");
-    }
     qr_matrix m = {0};
     rc = qr_encode(code, &m, e);
     json_decref(card);

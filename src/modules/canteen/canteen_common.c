@@ -13,6 +13,7 @@
 #include "base/jsonin.h"
 #include "base/str.h"
 #include "secure/crypto.h"
+#include "store/page.h"
 
 int cn_write_community(store_tx *tx, const nx_principal *who, json_t *in, int64_t *community, nx_err *e)
 {
@@ -44,6 +45,21 @@ void cn_scope_q(const nx_principal *who, const char *alias, const char *resident
     if (p.scope == SCOPE_GRID)
         p.scope = SCOPE_COMMUNITY;
     perm_scope_q(&p, alias, resident_col, q);
+}
+
+int cn_list(nx_app *app, const nx_principal *who, const canteen_filter *f, cn_where_fn where, const char *cols_from,
+            const char *count_from, const char *alias, bool oldest_first, json_t *(*row)(store_rows *r), json_t **out,
+            nx_err *e)
+{
+    int64_t after = 0;
+    int rc = store_page_cursor_id(f->cursor, &after, e);
+    if (rc)
+        return rc;
+    sqlq q, count;
+    where(&q, cols_from, who, f);
+    where(&count, count_from, who, f);
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = row};
+    return store_page_by_id(app->db, &q, alias, after, oldest_first, &s, out, e);
 }
 
 bool cn_self(const nx_principal *who)

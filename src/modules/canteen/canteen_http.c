@@ -142,18 +142,25 @@ static int card_refund(http_req *r, void *ctx)
     return money(r, ctx, true);
 }
 
-static int card_replace(http_req *r, void *ctx)
+/* An act on {id} that makes a new object (a replacement card, a reversing sale): act({id}, body, &new),
+ * then 201 with get(new). */
+typedef int (*spawn_fn)(nx_app *, const nx_principal *, int64_t, json_t *, int64_t *, nx_err *);
+
+static int spawn(http_req *r, nx_app *app, spawn_fn act, app_get_fn get)
 {
-    nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t id, nid = 0;
     json_t *body, *out;
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = canteen_card_replace(app, &who, id, body, &nid, http_err(r))) ||
-        (rc = canteen_card_get(app, &who, nid, &out, http_err(r))))
+        (rc = act(app, &who, id, body, &nid, http_err(r))) || (rc = get(app, &who, nid, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 201, out);
+}
+
+static int card_replace(http_req *r, void *ctx)
+{
+    return spawn(r, ctx, canteen_card_replace, canteen_card_get);
 }
 
 static int card_txns(http_req *r, void *ctx)
@@ -170,33 +177,34 @@ static int card_txns(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int card_pdf(http_req *r, void *ctx)
+/* A card's printable form: its PDF, or (svg) its QR code. */
+static int card_print(http_req *r, nx_app *app, bool svg)
 {
-    nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t id;
     unsigned char *pdf = NULL;
+    char *qr = NULL;
     size_t len = 0;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = canteen_card_pdf(app, &who, id, &pdf, &len, http_err(r))))
+    if ((rc = http_param_id(r, "id", &id)) ||
+        (rc = svg ? canteen_card_qr_svg(app, &who, id, &qr, http_err(r))
+                  : canteen_card_pdf(app, &who, id, &pdf, &len, http_err(r))))
         return rc;
-    rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
+    rc = svg ? http_reply_bytes(r, 200, "image/svg+xml", qr, strlen(qr))
+             : http_reply_bytes(r, 200, "application/pdf", pdf, len);
     free(pdf);
+    free(qr);
     return rc;
+}
+
+static int card_pdf(http_req *r, void *ctx)
+{
+    return card_print(r, ctx, false);
 }
 
 static int card_qr(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    char *svg = NULL;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = canteen_card_qr_svg(app, &who, id, &svg, http_err(r))))
-        return rc;
-    rc = http_reply_bytes(r, 200, "image/svg+xml", svg, strlen(svg));
-    free(svg);
-    return rc;
+    return card_print(r, ctx, true);
 }
 
 static int diners(http_req *r, void *ctx)
@@ -231,25 +239,15 @@ static int sales_create(http_req *r, void *ctx)
 
 static int sale_reverse(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id, rev = 0;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = canteen_sale_reverse(app, &who, id, body, &rev, http_err(r))) ||
-        (rc = canteen_sale_get(app, &who, rev, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 201, out);
+    return spawn(r, ctx, canteen_sale_reverse, canteen_sale_get);
 }
 
 static int report_subsidy(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    bool present;
     int64_t community = 0;
-    int rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community);
+    int rc = app_query_id(r, "community_id", &community);
     if (rc)
         return rc;
     const char *month = http_query(r, "month"), *format = http_query(r, "format");
@@ -285,9 +283,8 @@ static int report_daily(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    bool present;
     int64_t community = 0;
-    int rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &community);
+    int rc = app_query_id(r, "community_id", &community);
     if (rc)
         return rc;
     const char *day = http_query(r, "date");

@@ -60,6 +60,15 @@ bool cn_self_for(const nx_principal *who, int64_t resident_id);
  * does)" to q, for the lists' q filter; the residents table is "r". */
 void cn_name_q(sqlq *q, const char *term, bool with_card);
 
+/* A canteen list paged by id: where(q, head, who, f) builds the rows' query (head: cols_from) and the
+ * count's (head: count_from), then store_page_by_id on alias ("o.") with f's cursor and limit under
+ * page_max, newest first (oldest_first: oldest first), row per item. NX_EINVAL naming "cursor", or
+ * store_page's errors. */
+typedef void (*cn_where_fn)(sqlq *q, const char *head, const nx_principal *who, const canteen_filter *f);
+int cn_list(nx_app *app, const nx_principal *who, const canteen_filter *f, cn_where_fn where, const char *cols_from,
+            const char *count_from, const char *alias, bool oldest_first, json_t *(*row)(store_rows *r), json_t **out,
+            nx_err *e);
+
 /* Run q on tx and read the first n integer columns of its one row into out (NULL reads as 0).
  * NX_ENOTFOUND with the message missing (field "") when there is no row, or the store's error. */
 int cn_one_row(store_tx *tx, const sqlq *q, const char *missing, int64_t *out, int n, nx_err *e);

@@ -135,10 +135,8 @@ int canteen_dish_create(nx_app *app, const nx_principal *who, json_t *in, int64_
             nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名菜品");
         goto fail;
     }
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_dish_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -211,10 +209,8 @@ int canteen_dish_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     if ((rc = audit_write_new(tx, who, "update", "canteen_dish", id, community, json_pack("{s:o}", "fields", fields),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_dish_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -243,18 +239,8 @@ int canteen_dish_list(nx_app *app, const nx_principal *who, const canteen_filter
 {
     if (!can_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看菜品");
-    int64_t after = 0;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
-    sqlq q, count;
-    dish_where(&q, "SELECT " DISH_COLS " FROM canteen_dishes d WHERE 1 = 1", who, f);
-    dish_where(&count, "SELECT COUNT(*) FROM canteen_dishes d WHERE 1 = 1", who, f);
-    if (after)
-        sqlq_add(&q, " AND d.id > $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY d.id");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = dish_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return cn_list(app, who, f, dish_where, "SELECT " DISH_COLS " FROM canteen_dishes d WHERE 1 = 1",
+                   "SELECT COUNT(*) FROM canteen_dishes d WHERE 1 = 1", "d.", true, dish_row, out, e);
 }
 
 /* ---- menus ---- */
@@ -459,10 +445,8 @@ int canteen_menu_put(nx_app *app, const nx_principal *who, json_t *in, int64_t *
             goto fail;
     }
     *id = menu;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* Menus with their items, grouped from one joined query. */
@@ -606,8 +590,6 @@ int canteen_item_update(nx_app *app, const nx_principal *who, int64_t item_id, j
     store_param a[] = {P_INT(sold_out), P_INT(item_id)};
     if ((rc = store_exec(tx, "UPDATE canteen_menu_items SET sold_out = $1 WHERE id = $2", a, 2, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

@@ -158,10 +158,8 @@ int canteen_order_create(nx_app *app, const nx_principal *who, json_t *in, int64
                             "$7, $8, $9, $10, $11, $11) RETURNING id",
                             a, 11, id, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_order_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -206,18 +204,8 @@ int canteen_order_list(nx_app *app, const nx_principal *who, const canteen_filte
 {
     if (!can_deliver(who) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看订餐");
-    int64_t after = 0;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
-    sqlq q, count;
-    order_where(&q, "SELECT " ORDER_COLS ORDER_FROM, who, f);
-    order_where(&count, "SELECT COUNT(*)" ORDER_FROM, who, f);
-    if (after)
-        sqlq_add(&q, " AND o.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY o.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = order_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return cn_list(app, who, f, order_where, "SELECT " ORDER_COLS ORDER_FROM, "SELECT COUNT(*)" ORDER_FROM, "o.", false,
+                   order_row, out, e);
 }
 
 /* A delivery missed for an elder living alone (tag living_alone or solitary) becomes a 遇事必访 task
@@ -338,10 +326,8 @@ int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_
                                   e)))
             goto fail;
     }
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_order_rate(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -397,10 +383,8 @@ int canteen_order_rate(nx_app *app, const nx_principal *who, int64_t id, json_t 
                          "rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                          a, 8, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e)
@@ -564,10 +548,8 @@ int canteen_round_create(nx_app *app, const nx_principal *who, json_t *in, int64
                                         grid ? json_integer(grid) : json_null()),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_round_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
@@ -589,8 +571,6 @@ int canteen_round_delete(nx_app *app, const nx_principal *who, int64_t id, nx_er
     if ((rc = store_exec(tx, "DELETE FROM canteen_delivery_rounds WHERE id = $1", a, 1, NULL, e)) ||
         (rc = audit_write_new(tx, who, "delete", "canteen_round", id, community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

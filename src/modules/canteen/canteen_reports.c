@@ -25,13 +25,29 @@ static int scope_community(store_tx *tx, const nx_principal *who, int64_t commun
     return 0;
 }
 
-static void month_where(sqlq *q, const char *head, const nx_principal *who, int64_t community, const char *first,
-                        const char *last)
+/* A report's read transaction on app's store, *tx open only when community_id (0: the whole scope)
+ * is in who's scope (else NX_ENOTFOUND naming it). */
+static int report_begin(nx_app *app, const nx_principal *who, int64_t community_id, store_tx **tx, nx_err *e)
+{
+    int rc = store_begin(app->db, STORE_READ, tx, e);
+    if (rc == 0 && (rc = scope_community(*tx, who, community_id, e)))
+        store_rollback(*tx);
+    return rc;
+}
+
+/* head (a table aliased "s" … WHERE …), in who's scope and, when set, of community. */
+static void scoped_where(sqlq *q, const char *head, const nx_principal *who, int64_t community)
 {
     sqlq_init(q, head);
     cn_scope_q(who, "s.", NULL, q);
     if (community)
         sqlq_add(q, " AND s.community_id = $%d", P_INT(community));
+}
+
+static void month_where(sqlq *q, const char *head, const nx_principal *who, int64_t community, const char *first,
+                        const char *last)
+{
+    scoped_where(q, head, who, community);
     sqlq_add(q, " AND s.day >= $%d", P_TEXT(first));
     sqlq_add(q, " AND s.day <= $%d", P_TEXT(last));
 }
@@ -60,10 +76,8 @@ int canteen_subsidy_report(nx_app *app, const nx_principal *who, const char *mon
     if (rc)
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    if ((rc = report_begin(app, who, community_id, &tx, e)))
         return rc;
-    if ((rc = scope_community(tx, who, community_id, e)))
-        goto done;
     sqlq q;
     month_where(&q, "SELECT COALESCE(" NET_MEALS ", 0), COALESCE(SUM(s.list_price), 0), COALESCE(SUM(s.paid), 0), "
                     "COALESCE(SUM(s.subsidy), 0), COUNT(*) FROM canteen_sales s WHERE 1 = 1",
@@ -157,11 +171,9 @@ int canteen_subsidy_xlsx(nx_app *app, const nx_principal *who, const char *month
     if (rc)
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    if ((rc = report_begin(app, who, community_id, &tx, e)))
         return rc;
     xlsx_out *x = NULL;
-    if ((rc = scope_community(tx, who, community_id, e)))
-        goto fail;
     sqlq q;
     month_where(&q, "SELECT s.seq, s.day, s.meal, r.name, r.birth_date, s.item_name, s.list_price, s.paid, s.subsidy, "
                     "s.funding, s.rule_name, s.method, c.name FROM canteen_sales s "
@@ -205,12 +217,10 @@ int canteen_daily_report(nx_app *app, const nx_principal *who, const char *day, 
     if (!day || date_parse(day, &d))
         return nx_fail(e, NX_EINVAL, "date", "日期格式应为 YYYY-MM-DD");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = report_begin(app, who, community_id, &tx, e);
     if (rc)
         return rc;
     json_t *by_method = json_array(), *by_meal = json_array();
-    if ((rc = scope_community(tx, who, community_id, e)))
-        goto fail;
     sqlq q;
     month_where(&q, "SELECT s.method, " NET_MEALS ", SUM(s.paid), SUM(s.subsidy) FROM canteen_sales s WHERE 1 = 1", who,
                 community_id, day, day);
@@ -241,10 +251,7 @@ int canteen_daily_report(nx_app *app, const nx_principal *who, const char *day, 
     /* Top-ups taken at the counter that day (Shanghai day bounds). */
     int64_t start = date_to_days(d) * 86400000LL - NX_TZ_OFFSET_MS, topups = 0;
     sqlq t;
-    sqlq_init(&t, "SELECT COALESCE(SUM(s.amount), 0) FROM canteen_card_txns s WHERE s.kind = 'topup'");
-    cn_scope_q(who, "s.", NULL, &t);
-    if (community_id)
-        sqlq_add(&t, " AND s.community_id = $%d", P_INT(community_id));
+    scoped_where(&t, "SELECT COALESCE(SUM(s.amount), 0) FROM canteen_card_txns s WHERE s.kind = 'topup'", who, community_id);
     sqlq_add(&t, " AND s.created_at >= $%d", P_INT(start));
     sqlq_add(&t, " AND s.created_at < $%d", P_INT(start + 86400000LL));
     if ((rc = sqlq_one_int(tx, &t, &topups, e)))
@@ -273,28 +280,20 @@ int canteen_stats(nx_app *app, const nx_principal *who, int64_t community_id, js
     if (rc)
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
+    if ((rc = report_begin(app, who, community_id, &tx, e)))
         return rc;
     int64_t meals = 0, subsidy = 0, cards = 0, orders = 0;
     sqlq q;
-    if ((rc = scope_community(tx, who, community_id, e)))
-        goto done;
     month_where(&q, "SELECT COALESCE(" NET_MEALS ", 0) FROM canteen_sales s WHERE 1 = 1", who, community_id, today, today);
     if ((rc = sqlq_one_int(tx, &q, &meals, e)))
         goto done;
     month_where(&q, "SELECT COALESCE(SUM(s.subsidy), 0) FROM canteen_sales s WHERE 1 = 1", who, community_id, first, last);
     if ((rc = sqlq_one_int(tx, &q, &subsidy, e)))
         goto done;
-    sqlq_init(&q, "SELECT COUNT(*) FROM canteen_cards s WHERE s.status = 'active'");
-    cn_scope_q(who, "s.", NULL, &q);
-    if (community_id)
-        sqlq_add(&q, " AND s.community_id = $%d", P_INT(community_id));
+    scoped_where(&q, "SELECT COUNT(*) FROM canteen_cards s WHERE s.status = 'active'", who, community_id);
     if ((rc = sqlq_one_int(tx, &q, &cards, e)))
         goto done;
-    sqlq_init(&q, "SELECT COUNT(*) FROM canteen_orders s WHERE s.status <> 'cancelled'");
-    cn_scope_q(who, "s.", NULL, &q);
-    if (community_id)
-        sqlq_add(&q, " AND s.community_id = $%d", P_INT(community_id));
+    scoped_where(&q, "SELECT COUNT(*) FROM canteen_orders s WHERE s.status <> 'cancelled'", who, community_id);
     sqlq_add(&q, " AND s.day = $%d", P_TEXT(today));
     if ((rc = sqlq_one_int(tx, &q, &orders, e)))
         goto done;

@@ -52,51 +52,12 @@ static void sale_hash(const sale_rec *s, const char *prev, char out[2 * NX_TOKEN
     str_hex(out, h, sizeof h);
 }
 
-/* Append s to its community's chain: take the next seq and the previous hash, insert the row. */
-static int sale_append(store_tx *tx, const nx_principal *who, sale_rec *s, const char *item_name, const char *rule_name,
-                       const char *reason, int64_t *id, nx_err *e)
+/* Take n numbers of community's chain (its row made on first use): *seq gets the last number taken
+ * (the first is *seq - n + 1) and prev the hash the first of them chains to. */
+static int chain_take(store_tx *tx, int64_t community, int64_t n, int64_t *seq, char prev[2 * NX_TOKEN_HASH_BYTES + 1],
+                      nx_err *e)
 {
-    store_param c[] = {P_INT(s->community_id)};
-    int rc = store_exec(tx,
-                        "INSERT INTO canteen_chain (community_id, seq, last_hash) VALUES ($1, 0, '') "
-                        "ON CONFLICT (community_id) DO NOTHING",
-                        c, 1, NULL, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = store_query(tx, "UPDATE canteen_chain SET seq = seq + 1 WHERE community_id = $1 RETURNING seq, last_hash",
-                          c, 1, &r, e)))
-        return rc;
-    char prev[2 * NX_TOKEN_HASH_BYTES + 1] = "";
-    if ((rc = store_first(r, "销售链不存在", e)) == 0) {
-        s->seq = store_int(r, 0);
-        str_copy(prev, store_text(r, 1) ? store_text(r, 1) : "", sizeof prev);
-    }
-    int end = store_rows_end(r, e);
-    if (rc || end)
-        return rc ? rc : end;
-    char hash[2 * NX_TOKEN_HASH_BYTES + 1];
-    sale_hash(s, prev, hash);
-    store_param a[] = {P_INT(s->community_id), P_INT(s->seq), P_TEXT(s->client_ref), P_ID(s->resident_id),
-                       P_ID(s->card_id), P_INT(s->item_id), P_TEXT(item_name), P_TEXT(s->day), P_TEXT(s->meal),
-                       P_INT(s->list_price), P_INT(s->paid), P_INT(s->subsidy), P_TEXT(s->funding), P_ID(s->rule_id),
-                       P_TEXT(rule_name), P_TEXT(s->method), P_ID(s->reverses_id), P_TEXT(reason),
-                       P_ID(who->user_id), P_INT(s->at), P_TEXT(prev), P_TEXT(hash)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO canteen_sales (community_id, seq, client_ref, resident_id, card_id, "
-                            "menu_item_id, item_name, day, meal, list_price, paid, subsidy, funding, rule_id, rule_name, "
-                            "method, reverses_id, reason, created_by, at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, "
-                            "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
-                            a, 22, id, e)))
-        return rc;
-    store_param h[] = {P_TEXT(hash), P_INT(s->community_id)};
-    return store_exec(tx, "UPDATE canteen_chain SET last_hash = $1 WHERE community_id = $2", h, 2, NULL, e);
-}
-
-int canteen_sales_import(store_tx *tx, const nx_principal *who, int64_t community, const canteen_import_sale *s,
-                         size_t n, int64_t *ids, nx_err *e)
-{
-    store_param c[] = {P_INT(community)};
+    store_param c[] = {P_INT(community), P_INT(n)};
     int rc = store_exec(tx,
                         "INSERT INTO canteen_chain (community_id, seq, last_hash) VALUES ($1, 0, '') "
                         "ON CONFLICT (community_id) DO NOTHING",
@@ -105,43 +66,78 @@ int canteen_sales_import(store_tx *tx, const nx_principal *who, int64_t communit
         return rc;
     store_rows *r;
     if ((rc = store_query(tx, "UPDATE canteen_chain SET seq = seq + $2 WHERE community_id = $1 RETURNING seq, last_hash",
-                          (store_param[]){P_INT(community), P_INT((int64_t)n)}, 2, &r, e)))
+                          c, 2, &r, e)))
         return rc;
-    char prev[2 * NX_TOKEN_HASH_BYTES + 1] = "", hash[2 * NX_TOKEN_HASH_BYTES + 1];
-    int64_t seq = 0;
+    prev[0] = '\0';
     if ((rc = store_first(r, "销售链不存在", e)) == 0) {
-        seq = store_int(r, 0) - (int64_t)n;
-        str_copy(prev, store_text(r, 1) ? store_text(r, 1) : "", sizeof prev);
+        *seq = store_int(r, 0);
+        str_copy(prev, store_text(r, 1) ? store_text(r, 1) : "", 2 * NX_TOKEN_HASH_BYTES + 1);
     }
     int end = store_rows_end(r, e);
-    if (rc || end)
-        return rc ? rc : end;
+    return rc ? rc : end;
+}
+
+/* Insert s, chained to prev, as the row of its seq; *hash gets its hash (the next row's prev). */
+static int sale_insert(store_tx *tx, const nx_principal *who, const sale_rec *s, const char *item_name,
+                       const char *rule_name, const char *reason, const char *prev,
+                       char hash[2 * NX_TOKEN_HASH_BYTES + 1], int64_t *id, nx_err *e)
+{
+    sale_hash(s, prev, hash);
+    store_param a[] = {P_INT(s->community_id), P_INT(s->seq), P_TEXT(s->client_ref), P_ID(s->resident_id),
+                       P_ID(s->card_id), P_INT(s->item_id), P_TEXT(item_name), P_TEXT(s->day), P_TEXT(s->meal),
+                       P_INT(s->list_price), P_INT(s->paid), P_INT(s->subsidy), P_TEXT(s->funding), P_ID(s->rule_id),
+                       P_TEXT(rule_name), P_TEXT(s->method), P_ID(s->reverses_id), P_TEXT(reason),
+                       P_ID(who->user_id), P_INT(s->at), P_TEXT(prev), P_TEXT(hash)};
+    return store_one_int(tx,
+                         "INSERT INTO canteen_sales (community_id, seq, client_ref, resident_id, card_id, "
+                         "menu_item_id, item_name, day, meal, list_price, paid, subsidy, funding, rule_id, rule_name, "
+                         "method, reverses_id, reason, created_by, at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, "
+                         "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
+                         a, 22, id, e);
+}
+
+/* The chain's last hash after the rows just inserted. */
+static int chain_close(store_tx *tx, int64_t community, const char *hash, nx_err *e)
+{
+    store_param h[] = {P_TEXT(hash), P_INT(community)};
+    return store_exec(tx, "UPDATE canteen_chain SET last_hash = $1 WHERE community_id = $2", h, 2, NULL, e);
+}
+
+/* Append s to its community's chain: take the next seq and the previous hash, insert the row. */
+static int sale_append(store_tx *tx, const nx_principal *who, sale_rec *s, const char *item_name, const char *rule_name,
+                       const char *reason, int64_t *id, nx_err *e)
+{
+    char prev[2 * NX_TOKEN_HASH_BYTES + 1], hash[2 * NX_TOKEN_HASH_BYTES + 1];
+    int rc;
+    if ((rc = chain_take(tx, s->community_id, 1, &s->seq, prev, e)) ||
+        (rc = sale_insert(tx, who, s, item_name, rule_name, reason, prev, hash, id, e)))
+        return rc;
+    return chain_close(tx, s->community_id, hash, e);
+}
+
+int canteen_sales_import(store_tx *tx, const nx_principal *who, int64_t community, const canteen_import_sale *s,
+                         size_t n, int64_t *ids, nx_err *e)
+{
+    char prev[2 * NX_TOKEN_HASH_BYTES + 1], hash[2 * NX_TOKEN_HASH_BYTES + 1];
+    int64_t seq = 0;
+    int rc = chain_take(tx, community, (int64_t)n, &seq, prev, e);
+    if (rc)
+        return rc;
+    seq -= (int64_t)n;
     for (size_t i = 0; i < n; i++) {
         const canteen_import_sale *x = &s[i];
         sale_rec rec = {.community_id = community, .seq = ++seq, .resident_id = x->resident_id, .card_id = x->card_id,
                         .item_id = x->menu_item_id, .list_price = x->list_price, .paid = x->paid,
                         .subsidy = x->subsidy, .rule_id = x->rule_id, .at = x->at, .client_ref = x->client_ref,
                         .day = x->day, .meal = x->meal, .funding = x->funding, .method = x->method};
-        sale_hash(&rec, prev, hash);
-        store_param a[] = {P_INT(community), P_INT(rec.seq), P_TEXT(x->client_ref), P_ID(x->resident_id),
-                           P_ID(x->card_id), P_INT(x->menu_item_id), P_TEXT(x->item_name), P_TEXT(x->day),
-                           P_TEXT(x->meal), P_INT(x->list_price), P_INT(x->paid), P_INT(x->subsidy),
-                           P_TEXT(x->funding), P_ID(x->rule_id), P_TEXT(x->rule_name), P_TEXT(x->method), P_NULL,
-                           P_NULL, P_ID(who->user_id), P_INT(x->at), P_TEXT(prev), P_TEXT(hash)};
         int64_t id = 0;
-        if ((rc = store_one_int(tx,
-                                "INSERT INTO canteen_sales (community_id, seq, client_ref, resident_id, card_id, "
-                                "menu_item_id, item_name, day, meal, list_price, paid, subsidy, funding, rule_id, rule_name, "
-                                "method, reverses_id, reason, created_by, at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, "
-                                "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
-                                a, 22, &id, e)))
+        if ((rc = sale_insert(tx, who, &rec, x->item_name, x->rule_name, NULL, prev, hash, &id, e)))
             return rc;
         if (ids)
             ids[i] = id;
         str_copy(prev, hash, sizeof prev);
     }
-    store_param h[] = {P_TEXT(prev), P_INT(community)};
-    return store_exec(tx, "UPDATE canteen_chain SET last_hash = $1 WHERE community_id = $2", h, 2, NULL, e);
+    return chain_close(tx, community, prev, e);
 }
 
 static bool ref_ok(const char *s)
@@ -288,10 +284,8 @@ static int sale_once(nx_app *app, const nx_principal *who, json_t *in, int64_t *
     if ((rc = store_exec(tx, "UPDATE canteen_menu_items SET sold = sold + 1 WHERE id = $1", u, 1, NULL, e)))
         goto fail;
     *created = true;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_sale_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, bool *created, nx_err *e)
@@ -374,18 +368,8 @@ int canteen_sale_list(nx_app *app, const nx_principal *who, const canteen_filter
 {
     if (!perm_has(who, RIGHT_CANTEEN_OPERATE) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看销售记录");
-    int64_t after = 0;
-    int rc = store_page_cursor_id(f->cursor, &after, e);
-    if (rc)
-        return rc;
-    sqlq q, count;
-    sale_where(&q, "SELECT " SALE_COLS SALE_FROM, who, f);
-    sale_where(&count, "SELECT COUNT(*)" SALE_FROM, who, f);
-    if (after)
-        sqlq_add(&q, " AND s.id < $%d", P_INT(after));
-    sqlq_sql(&q, " ORDER BY s.id DESC");
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = sale_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return cn_list(app, who, f, sale_where, "SELECT " SALE_COLS SALE_FROM, "SELECT COUNT(*)" SALE_FROM, "s.", false, sale_row,
+                   out, e);
 }
 
 int canteen_sale_reverse(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *rev_id, nx_err *e)
@@ -472,10 +456,8 @@ int canteen_sale_reverse(nx_app *app, const nx_principal *who, int64_t id, json_
         (rc = audit_write_new(tx, who, "reverse", "canteen_sale", id, s.community_id,
                               json_pack("{s:I}", "reversal_id", (json_int_t)*rev_id), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int canteen_chain_verify(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e)
