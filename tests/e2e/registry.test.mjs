@@ -77,7 +77,12 @@ test('an estate and a building are created and a resident moved in the web', asy
   await page.click('[data-test=room-estate]')
   await option(ESTATE).click()
   await page.click('[data-test=room-building]')
-  await option('1号楼').click()
+  // the rooms are loaded once the building is picked: wait for them (and see that they came)
+  const [roomList] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes(`/api/v1/buildings/${building.id}/rooms`) && r.request().method() === 'GET'),
+    option('1号楼').click(),
+  ])
+  assert.equal(roomList.status(), 200, await roomList.text())
   await page.click('[data-test=room-room]')
   await option('1单元 101').click()
   await page.fill('textarea[data-test=move-reason]', '搬入新建小区')

@@ -6,6 +6,10 @@ import { setCsrf } from '../api/http'
 import { setLanguage } from '../i18n'
 import { clearOptions } from '../utils/options'
 import { clearCareOptions } from '../utils/care'
+import { serialSaver } from '../utils/serialSave'
+
+// The preference saves, one after the other; only the newest answer is applied (utils/serialSave.js).
+const savePrefs = serialSaver((prefs) => auth.setPreferences(prefs))
 
 export const STAFF_HOME = '/'
 export const RESIDENT_HOME = '/m'
@@ -71,8 +75,11 @@ export const useSession = defineStore('session', {
       this.loaded = true
       setCsrf('')
     },
+    // Saves reach the server in the order they were made, and only the newest one's answer is
+    // applied: a late answer to an earlier language switch must not switch the page back.
     async savePreferences(prefs) {
-      const saved = await auth.setPreferences(prefs)
+      const { value: saved, newest } = await savePrefs(prefs)
+      if (!newest) return saved
       if (this.user) this.user.preferences = saved
       if (saved?.language) setLanguage(saved.language)
       return saved
