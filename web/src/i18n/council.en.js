@@ -11,7 +11,7 @@ export default {
     onlyOverdue: 'Overdue only', allSteps: 'All steps', finished: 'All steps done',
     meetings: 'Meetings', meeting: 'Meeting', newMeeting: 'Call a meeting', place: 'Place', startsAt: 'Time', agenda: 'Agenda', quorum: 'Quorum',
     present: 'Present', membersPresent: 'Members present', quorumMet: 'Quorum met', quorumNot: 'No quorum',
-    checkinCode: 'Check-in code', qrHint: 'Residents check in under "Council" with this code', signIn: 'Sign in', signInOk: 'Signed in',
+    attendVia: { qr: 'QR', proxy: 'by staff' }, attendSep: ', ', attendee: '{name} ({via})', checkinCode: 'Check-in code', qrHint: 'Residents check in under "Council" with this code', signIn: 'Sign in', signInOk: 'Signed in',
     minutes: 'Minutes', saveMinutes: 'Publish minutes', minutesOk: 'Minutes published', printNotice: 'Print notice',
     notice: 'Notice', noticeText: '{title} at {place}, {at}. Council members and representatives are invited.',
     decisions: 'Decisions', decision: 'Decision', decide: 'Decide', decisionText: 'Decision', responsible: 'Responsible',

@@ -11,7 +11,7 @@ export default {
     onlyOverdue: '只看逾期', allSteps: '全部步骤', finished: '已完成全部步骤',
     meetings: '议事会议', meeting: '会议', newMeeting: '召集会议', place: '地点', startsAt: '时间', agenda: '议程', quorum: '法定人数',
     present: '到会', membersPresent: '到会成员', quorumMet: '已达法定人数', quorumNot: '未达法定人数',
-    checkinCode: '签到码', qrHint: '居民在居民端“议事会”扫码或输入签到码签到', signIn: '代签到', signInOk: '已签到',
+    attendVia: { qr: '扫码', proxy: '代签' }, attendSep: '、', attendee: '{name}（{via}）', checkinCode: '签到码', qrHint: '居民在居民端“议事会”扫码或输入签到码签到', signIn: '代签到', signInOk: '已签到',
     minutes: '会议纪要', saveMinutes: '发布纪要', minutesOk: '纪要已发布', printNotice: '打印会议通知',
     notice: '会议通知', noticeText: '定于 {at} 在 {place} 召开{title}，请议事会成员和居民代表准时参加。',
     decisions: '决定与落实', decision: '决定', decide: '作出决定', decisionText: '决定内容', responsible: '责任人',
