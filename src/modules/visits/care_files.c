@@ -87,6 +87,15 @@ static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur
     return 0;
 }
 
+/* load_file, for a change that only an active file takes: a closed one is NX_ECONFLICT with closed. */
+static int load_active(store_tx *tx, const nx_principal *who, int64_t id, file_cur *c, const char *closed, nx_err *e)
+{
+    int rc = load_file(tx, who, id, c, e);
+    if (rc == 0 && strcmp(c->status, "active") != 0)
+        rc = nx_fail(e, NX_ECONFLICT, "", "%s", closed);
+    return rc;
+}
+
 /* The resident record's care_level follows the care file's level (the file is the source: opened,
  * changed, closed → 'none'), so the register, its filters and the dashboard read one level. A level
  * code the register does not know (a vocabulary added later) leaves the record's level unchanged. */
@@ -223,12 +232,8 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
         return rc;
     file_cur c;
     int64_t now = clock_now_ms();
-    if ((rc = load_file(tx, who, id, &c, e)))
+    if ((rc = load_active(tx, who, id, &c, "关怀档案已关闭，不能修改", e)))
         goto fail;
-    if (strcmp(c.status, "active") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭，不能修改");
-        goto fail;
-    }
     if (version && version != c.version) {
         rc = nx_fail(e, NX_ECONFLICT, "version", "该档案已被他人修改，请刷新后重试");
         goto fail;
@@ -297,10 +302,8 @@ int visits_care_file_update(nx_app *app, const nx_principal *who, int64_t id, js
             (rc = sync_resident_level(tx, c.resident, level, now, e)))
             goto fail;
     }
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* Close a file and cancel its open tasks, on tx (also used by the status-change handler). */
@@ -348,18 +351,12 @@ int visits_care_file_close(nx_app *app, const nx_principal *who, int64_t id, jso
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     file_cur c;
-    if ((rc = load_file(tx, who, id, &c, e)))
+    if ((rc = load_active(tx, who, id, &c, "关怀档案已关闭", e)))
         goto fail;
-    if (strcmp(c.status, "active") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭");
-        goto fail;
-    }
     if ((rc = close_on_tx(tx, who, id, &c, reason, on ? on : today, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int vx_close_resident_file(store_tx *tx, int64_t resident, const char *reason, nx_err *e)
@@ -386,12 +383,8 @@ static int life_or_manual(nx_app *app, const nx_principal *who, int64_t id, cons
         return rc;
     file_cur c;
     int64_t now = clock_now_ms();
-    if ((rc = load_file(tx, who, id, &c, e)))
+    if ((rc = load_active(tx, who, id, &c, "关怀档案已关闭", e)))
         goto fail;
-    if (strcmp(c.status, "active") != 0) {
-        rc = nx_fail(e, NX_ECONFLICT, "", "关怀档案已关闭");
-        goto fail;
-    }
     int64_t entry = 0;
     if ((rc = visits_timeline_add(tx, c.community, "care_file", id, who, action, note, detail, &entry, e)))
         goto fail;
@@ -403,10 +396,8 @@ static int life_or_manual(nx_app *app, const nx_principal *who, int64_t id, cons
                             e)) ||
         (rc = audit_and_emit(tx, who, action, VISITS_EV_CARE_FILE_TRIGGERED, id, c.community, c.resident, detail, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int visits_care_file_event(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task_id, nx_err *e)

@@ -157,8 +157,6 @@ int visits_policy_update(nx_app *app, const nx_principal *who, int64_t id, json_
     }
     if ((rc = audit_write(tx, who, "update", "visit_policy", id, 0, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

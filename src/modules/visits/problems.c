@@ -198,10 +198,8 @@ int visits_problem_create(nx_app *app, const nx_principal *who, json_t *in, int6
     }
     if ((rc = vx_problem_insert(tx, who, &pi, id, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* Load a problem in scope for a change. */
@@ -249,10 +247,8 @@ static int problem_change(nx_app *app, const nx_principal *who, int64_t id, cons
                                   c.resident ? json_integer(c.resident) : json_null(), "action", action)};
     if ((rc = visits_change_record(tx, who, &ch, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 static int check_unresolved(const problem_cur *c, const nx_principal *who, nx_err *e)

@@ -194,6 +194,25 @@ static int load_due(store_tx *tx, const char *sql, const char *day, size_t cap, 
     return rc;
 }
 
+/* Escalate it: update (sets escalated_at and overdue: $1 now, $2 the id), a timeline entry of type
+ * "escalated" with note and detail (borrowed, may be NULL), then kind emitted for obj with payload
+ * (taken, released on failure); *count counts it. */
+static int escalate(store_tx *tx, const char *update, const char *type, const char *obj, const esc_item *it,
+                    int64_t now_ms, const char *note, json_t *detail, const char *kind, json_t *payload, int *count,
+                    nx_err *e)
+{
+    store_param u[] = {P_INT(now_ms), P_INT(it->id)};
+    int rc;
+    if ((rc = store_exec(tx, update, u, 2, NULL, e)) ||
+        (rc = visits_timeline_add(tx, it->community, type, it->id, NULL, "escalated", note, detail, NULL, e))) {
+        json_decref(payload);
+        return rc;
+    }
+    if ((rc = outbox_emit_new(tx, kind, it->community, obj, it->id, payload, e)) == 0)
+        (*count)++;
+    return rc;
+}
+
 static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *count, nx_err *e)
 {
     *count = 0;
@@ -222,23 +241,14 @@ static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *
         nx_date d;
         if (date_parse(it->due, &d) || date_to_days(t) - date_to_days(d) <= days)
             continue;
-        store_param u[] = {P_INT(now_ms), P_INT(it->id)};
-        if ((rc = store_exec(tx, "UPDATE visit_tasks SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2",
-                             u, 2, NULL, e)))
-            break;
         json_t *d2 = json_pack("{s:s, s:i}", "due_date", it->due, "escalate_days", days);
-        rc = visits_timeline_add(tx, it->community, "task", it->id, NULL, "escalated",
-                                 "逾期未走访，已上报社区", d2, NULL, e);
+        rc = escalate(tx, "UPDATE visit_tasks SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", "task",
+                      "visit_task", it, now_ms, "逾期未走访，已上报社区", d2, VISITS_EV_TASK_ESCALATED,
+                      json_pack("{s:I, s:I, s:o, s:o, s:s}", "task_id", (json_int_t)it->id, "resident_id",
+                                (json_int_t)it->resident, "care_file_id", it->file ? json_integer(it->file) : json_null(),
+                                "grid_id", it->grid ? json_integer(it->grid) : json_null(), "due_date", it->due),
+                      count, e);
         json_decref(d2);
-        if (rc)
-            break;
-        json_t *payload = json_pack("{s:I, s:I, s:o, s:o, s:s}", "task_id", (json_int_t)it->id, "resident_id",
-                                    (json_int_t)it->resident, "care_file_id",
-                                    it->file ? json_integer(it->file) : json_null(), "grid_id",
-                                    it->grid ? json_integer(it->grid) : json_null(), "due_date", it->due);
-        rc = outbox_emit_new(tx, VISITS_EV_TASK_ESCALATED, it->community, "visit_task", it->id, payload, e);
-        if (rc == 0)
-            (*count)++;
     }
     vec_cleanup(&tasks);
     return rc;
@@ -258,22 +268,13 @@ static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day
         return rc;
     const esc_item *items = problems.items;
     size_t n = problems.len;
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        store_param u[] = {P_INT(now_ms), P_INT(items[i].id)};
-        if ((rc = store_exec(
-                 tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", u,
-                 2, NULL, e)) ||
-            (rc = visits_timeline_add(tx, items[i].community, "problem", items[i].id, NULL, "escalated",
-                                      "超过办理期限，已上报社区", NULL, NULL, e)))
-            break;
-        json_t *payload = json_pack("{s:I, s:o, s:o, s:s}", "problem_id", (json_int_t)items[i].id, "resident_id",
-                                    items[i].resident ? json_integer(items[i].resident) : json_null(), "grid_id",
-                                    items[i].grid ? json_integer(items[i].grid) : json_null(), "deadline",
-                                    items[i].due);
-        rc = outbox_emit_new(tx, VISITS_EV_PROBLEM_ESCALATED, items[i].community, "problem", items[i].id, payload, e);
-        if (rc == 0)
-            (*count)++;
-    }
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = escalate(tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", "problem",
+                      "problem", &items[i], now_ms, "超过办理期限，已上报社区", NULL, VISITS_EV_PROBLEM_ESCALATED,
+                      json_pack("{s:I, s:o, s:o, s:s}", "problem_id", (json_int_t)items[i].id, "resident_id",
+                                items[i].resident ? json_integer(items[i].resident) : json_null(), "grid_id",
+                                items[i].grid ? json_integer(items[i].grid) : json_null(), "deadline", items[i].due),
+                      count, e);
     vec_cleanup(&problems);
     return rc;
 }

@@ -112,8 +112,6 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
                                   NULL, NULL, e)) ||
         (rc = audit_write(tx, who, "update", "visit_task", id, community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

@@ -201,10 +201,8 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
                          e);
     if (rc)
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* The problems a visit recorded. */

@@ -82,13 +82,6 @@ static int vocab_list(http_req *r, void *ctx)
     int rc = visits_vocab_list(ctx, &who, kind, &out, http_err(r));
     return rc ? rc : http_reply_json(r, 200, out);
 }
-static int policy_list(http_req *r, void *ctx)
-{
-    nx_principal who = app_principal(r);
-    json_t *out;
-    int rc = visits_policy_list(ctx, &who, &out, http_err(r));
-    return rc ? rc : http_reply_json(r, 200, out);
-}
 
 /* ---- care files ---- */
 
@@ -138,20 +131,11 @@ static int visit_photo(http_req *r, void *ctx)
     return visits_http_photo(r, ctx, "visit");
 }
 
+/* a photo of a resident's home is not kept by the browser or anything between (a shared office
+ * computer, a proxy); the web app asks again when it shows it again (app_http_get_file) */
 static int photo_get(http_req *r, void *ctx)
 {
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id;
-    unsigned char *data;
-    char ctype[32];
-    size_t size;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = visits_photo_read(app, &who, id, &data, &size, ctype, http_err(r))))
-        return rc;
-    /* a photo of a resident's home is not kept by the browser or anything between (a shared office
-     * computer, a proxy); the web app asks again when it shows it again */
-    return app_reply_file(r, ctype, data, size);
+    return app_http_get_file(r, ctx, visits_photo_read);
 }
 
 /* ---- problems ---- */
@@ -194,7 +178,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/care/vocab", .create = visits_vocab_create, .get = visits_vocab_get},
     {"GET", "/api/v1/care/vocab/{id}", .get = visits_vocab_get},
     {"PATCH", "/api/v1/care/vocab/{id}", .change = visits_vocab_update, .get = visits_vocab_get},
-    {"GET", "/api/v1/care/policies", .h = policy_list},
+    {"GET", "/api/v1/care/policies", .read = visits_policy_list},
     {"POST", "/api/v1/care/policies", .create = visits_policy_create, .get = visits_policy_get},
     {"GET", "/api/v1/care/policies/{id}", .get = visits_policy_get},
     {"PATCH", "/api/v1/care/policies/{id}", .change = visits_policy_update, .get = visits_policy_get},

@@ -139,8 +139,6 @@ int visits_vocab_update(nx_app *app, const nx_principal *who, int64_t id, json_t
     }
     if ((rc = audit_write(tx, who, "update", "care_vocab", id, 0, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
