@@ -28,8 +28,13 @@
  * "k=v&…"; StringToSign = "POST&%2F&" + percentEncode(canonical query); Signature =
  * Base64(HMAC-SHA1(AccessKeySecret + "&", StringToSign)), sent as one more form field of the POST.
  * The answer is {"Code": "OK", "BizId" | "CallId"} or another Code: Throttling.*,
- * isv.BUSINESS_LIMIT_CONTROL and isv.DAY_LIMIT_CONTROL are throttling. Delivery receipts
- * (QuerySendDetails, SMS reports) are not read: a message is "sent" once the provider accepted it. */
+ * isv.BUSINESS_LIMIT_CONTROL and isv.DAY_LIMIT_CONTROL are throttling.
+ *
+ * What became of a message is pulled, not pushed (no inbound door): SMS delivery reports from
+ * Tencent (PullSmsSendStatusByPhoneNumber) or Aliyun (QuerySendDetails), and the result of an Aliyun
+ * voice call (QueryCallDetailByCallId: answered or not). Tencent's voice messages (VMS 2020-09-02)
+ * document no API to ask for a call's result — only an event callback to a public URL — so their
+ * calls stay "sent". */
 #include "notify/sms.h"
 
 #include "base/sha1.h"
@@ -600,10 +605,66 @@ static int aliyun_receipt(sms_provider *p, const char *phone, const char *ref, i
     return rc;
 }
 
+/* Aliyun's call record of CallId ref: QueryCallDetailByCallId (Dyvmsapi 2017-05-25, signed like a
+ * send) with ProdId 11000000300006 (voice notification) and QueryDate the epoch milliseconds from
+ * which the provider looks at 24 hours of records (a minute before the call was placed). Code "OK"
+ * carries Data, a JSON object in a string: its state is the call's result code (200000 heard to
+ * the end, 200001 hung up early, 200102 answered: answered; 200100/200101/200201 still going, or
+ * no Data yet: pending; any other code, such as 200002 busy, 200003 not answered, 200005 cannot be
+ * reached, 200010 switched off: not answered, with the code and its stateDesc as the reason). */
+static int aliyun_call_result(sms_provider *p, const char *ref, int64_t sent_s, int *state, char reason[SMS_REASON_MAX],
+                              nx_err *e)
+{
+    char since[24];
+    snprintf(since, sizeof since, "%lld", (long long)(sent_s - 60) * 1000);
+    kv ps[] = {{"CallId", ref}, {"ProdId", "11000000300006"}, {"QueryDate", since}};
+    strbuf answer;
+    strbuf_init(&answer, ANSWER_MAX + 1);
+    long status = 0;
+    int rc = aliyun_call(p, "QueryCallDetailByCallId", ps, sizeof ps / sizeof ps[0], &answer, &status, e);
+    json_t *o = rc == 0 && answer.data ? json_loadb(answer.data, answer.len, 0, NULL) : NULL;
+    const char *code = json_string_value(json_object_get(o, "Code"));
+    if (rc) {
+    } else if (!code) {
+        rc = nx_fail(e, status == 429 || status >= 500 ? NX_EBUSY : NX_EIO, "", "呼叫结果应答不是约定的 JSON 格式（HTTP %ld）",
+                     status);
+    } else if (strcmp(code, "OK") != 0) {
+        char c[64];
+        str_copy(c, code, sizeof c);
+        rc = nx_fail(e, str_starts_with(c, "Throttling") ? NX_EBUSY : NX_EINVAL, "", "服务商拒绝查询呼叫结果（%s）", c);
+    } else {
+        const char *data = json_string_value(json_object_get(o, "Data"));
+        json_t *d = data && data[0] ? json_loads(data, 0, NULL) : NULL;
+        const char *st = json_string_value(json_object_get(d, "state"));
+        const char *desc = json_string_value(json_object_get(d, "stateDesc"));
+        if (data && data[0] && !json_is_object(d)) {
+            rc = nx_fail(e, NX_EIO, "", "呼叫结果的 Data 不是约定的 JSON 格式");
+        } else if (!st || !st[0] || strcmp(st, "200100") == 0 || strcmp(st, "200101") == 0 ||
+                   strcmp(st, "200201") == 0) {
+            /* no record yet, or the call is still going */
+        } else if (strcmp(st, "200000") == 0 || strcmp(st, "200001") == 0 || strcmp(st, "200102") == 0) {
+            *state = SMS_RECEIPT_DELIVERED;
+        } else {
+            *state = SMS_RECEIPT_FAILED;
+            bool said = desc && desc[0] && strcmp(desc, st) != 0; /* the sample answers repeat the code */
+            snprintf(reason, SMS_REASON_MAX, "%.16s%s%.96s", st, said ? " " : "", said ? desc : "");
+        }
+        json_decref(d);
+    }
+    json_decref(o);
+    strbuf_cleanup(&answer);
+    return rc;
+}
+
 int sms_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_REF_MAX], nx_err *e)
 {
     ref[0] = '\0';
     return p->aliyun ? aliyun_send(p, phone, text, ref, e) : tencent_send(p, phone, text, ref, e);
+}
+
+bool sms_pulls_results(const sms_provider *p)
+{
+    return p && (p->kind == SMS_KIND_SMS || p->aliyun);
 }
 
 int sms_receipt(sms_provider *p, const char *phone, const char *ref, int64_t sent_ms, int *state,
@@ -611,9 +672,11 @@ int sms_receipt(sms_provider *p, const char *phone, const char *ref, int64_t sen
 {
     *state = SMS_RECEIPT_PENDING;
     reason[0] = '\0';
-    if (p->kind != SMS_KIND_SMS || !ref || !ref[0])
+    if (!sms_pulls_results(p) || !ref || !ref[0])
         return nx_fail(e, NX_EUNSUPP, "", "此渠道不查询回执");
     int64_t sent_s = sent_ms / 1000;
+    if (p->kind == SMS_KIND_VOICE)
+        return aliyun_call_result(p, ref, sent_s, state, reason, e);
     return p->aliyun ? aliyun_receipt(p, phone, ref, sent_s, state, reason, e)
                      : tencent_receipt(p, phone, ref, sent_s, state, reason, e);
 }

@@ -9,7 +9,8 @@
  * notify/outbound.h (the provider's URL checked at every send, its address pinned, https only
  * outside outbound_allow). The phone number is used for the request only: it appears in no log
  * line and no error message. Answers: the provider's JSON — {"Response": {...}} with per-number
- * status for SMS, SendStatus for voice, or {"Response": {"Error": {"Code", "Message"}}}.
+ * status for SMS, SendStatus for voice, or {"Response": {"Error": {"Code", "Message"}}}. What became
+ * of a message (an SMS's delivery report, an Aliyun call's answered or not) is pulled: sms_receipt.
  *
  * Errors of sms_send: 0 (accepted; ref gets the provider's serial number or call id);
  * NX_EBUSY for a throttled or unreachable provider (try later); NX_EIO for an answer that is not
@@ -19,6 +20,7 @@
 #ifndef NX_NOTIFY_SMS_H
 #define NX_NOTIFY_SMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,12 +45,18 @@ int sms_send(sms_provider *p, const char *phone, const char *text, char ref[SMS_
 enum { SMS_RECEIPT_PENDING = 0, SMS_RECEIPT_DELIVERED = 1, SMS_RECEIPT_FAILED = 2 };
 #define SMS_REASON_MAX 128
 
-/* Ask p (an SMS provider) what became of the SMS ref (the reference sms_send gave) sent to phone at
- * sent_ms: Tencent's PullSmsSendStatusByPhoneNumber or Aliyun's QuerySendDetails, signed like a send.
- * Only a report whose provider id is ref AND whose number is phone counts. *state: pending (no report
- * yet), delivered, or failed with the provider's reason (its code or description) in reason. Errors
- * as sms_send (NX_EIO: an answer that is not JSON; NX_EBUSY: throttled or unreachable; NX_EINVAL:
- * refused), NX_EUNSUPP for a voice provider or an empty ref. The number is never logged. Blocks. */
+/* Whether sms_receipt can ask p what became of its messages: every SMS provider; for voice calls
+ * Aliyun only (Tencent's VMS documents no query of a call's result, only a push callback). */
+bool sms_pulls_results(const sms_provider *p);
+
+/* Ask p what became of the message ref (the reference sms_send gave) sent to phone at sent_ms. SMS:
+ * Tencent's PullSmsSendStatusByPhoneNumber or Aliyun's QuerySendDetails, signed like a send; only a
+ * report whose provider id is ref AND whose number is phone counts. A voice call (Aliyun):
+ * QueryCallDetailByCallId for the CallId ref; delivered means the call was answered, failed that it
+ * was not (busy, not picked up, unreachable …). *state: pending (no report yet), delivered, or
+ * failed with the provider's reason (its code or description) in reason. Errors as sms_send
+ * (NX_EIO: an answer that is not JSON; NX_EBUSY: throttled or unreachable; NX_EINVAL: refused),
+ * NX_EUNSUPP when !sms_pulls_results(p) or ref is empty. The number is never logged. Blocks. */
 int sms_receipt(sms_provider *p, const char *phone, const char *ref, int64_t sent_ms, int *state,
                 char reason[SMS_REASON_MAX], nx_err *e);
 

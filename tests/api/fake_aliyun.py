@@ -12,7 +12,12 @@ JSON, 7 throttling the first time (isv.BUSINESS_LIMIT_CONTROL) and success after
 bad signature answers SignatureDoesNotMatch and counts in bad_signatures. QuerySendDetails (the
 delivery report, signed alike) answers the record of a BizId only for the number it was sent to,
 as the test sets receipts[number]: delivered (SendStatus 3), failed (2,
-MOBILE_NOT_ON_SERVICE), pending (1, the default) or html (a body that is not JSON). Runs in a thread."""
+MOBILE_NOT_ON_SERVICE), pending (1, the default) or html (a body that is not JSON).
+QueryCallDetailByCallId (a voice call's result, Dyvmsapi, signed alike; ProdId 11000000300006 and a
+QueryDate in milliseconds required) answers the record of a CallId it placed, its Data a JSON object
+in a string with state and stateDesc, as the test sets results[number] (a list, one entry used per
+question, the last one kept): answered (200000), noanswer (200003), pending (no Data yet) or html.
+Runs in a thread."""
 import base64
 import calendar
 import hashlib
@@ -38,6 +43,9 @@ class Fake(FakeHTTP):
         self.sent = {}      # BizId -> number
         self.receipts = {}  # number -> "delivered", "failed", "pending" (default) or "html"
         self.queries = []   # (BizId, number) of the delivery-report questions
+        self.placed = {}    # CallId -> number
+        self.results = {}   # number -> [mode, ...] for QueryCallDetailByCallId
+        self.call_queries = []  # CallIds asked about
         super().__init__()
 
     def signature(self, params):
@@ -55,7 +63,8 @@ class Fake(FakeHTTP):
         service = "sms" if path.startswith("/sms") else "vms"
         params = dict(parse_qsl(body.decode(), keep_blank_values=True))
         action = params.get("Action", "")
-        if action not in (("SendSms", "QuerySendDetails") if service == "sms" else ("SingleCallByTts",)):
+        if action not in (("SendSms", "QuerySendDetails") if service == "sms"
+                          else ("SingleCallByTts", "QueryCallDetailByCallId")):
             return self.refuse()
         try:
             ts = calendar.timegm(time.strptime(params.get("Timestamp", ""), "%Y-%m-%dT%H:%M:%SZ"))
@@ -72,6 +81,8 @@ class Fake(FakeHTTP):
             self.nonces.add(params["SignatureNonce"])
         if action == "QuerySendDetails":
             return self.report(params)
+        if action == "QueryCallDetailByCallId":
+            return self.call_result(params)
         if service == "sms":
             number, text = params["PhoneNumbers"], json.loads(params["TemplateParam"])["text"]
             if not params.get("SignName") or not params.get("TemplateCode"):
@@ -96,7 +107,30 @@ class Fake(FakeHTTP):
             with self.lock:
                 self.sent[f"biz-{n}"] = number
             return 200, json.dumps({"Code": "OK", "Message": "OK", "BizId": f"biz-{n}", "RequestId": "x"}).encode()
+        with self.lock:
+            self.placed[f"call-{n}"] = number
         return 200, json.dumps({"Code": "OK", "Message": "OK", "CallId": f"call-{n}", "RequestId": "x"}).encode()
+
+    def call_result(self, params):
+        """QueryCallDetailByCallId: the record of a call this fake placed, by the number's results."""
+        call = params.get("CallId", "")
+        if params.get("ProdId") != "11000000300006" or not params.get("QueryDate", "").isdigit():
+            return self.refuse()
+        with self.lock:
+            self.call_queries.append(call)
+            number = self.placed.get(call)
+            modes = self.results.get(number) or ["pending"]
+            mode = modes.pop(0) if len(modes) > 1 else modes[0]
+        if number is None:
+            return self.json_answer({"Code": "OK", "Message": "OK", "RequestId": "x", "Data": ""})
+        if mode == "html":
+            return 502, b"<html>Bad Gateway</html>"
+        if mode == "pending":
+            return self.json_answer({"Code": "OK", "Message": "OK", "RequestId": "x", "Data": ""})
+        state, desc = {"answered": ("200000", "用户听完语音"), "noanswer": ("200003", "用户收到呼叫但未接听")}[mode]
+        data = {"caller": "057100000000", "callee": number, "state": state, "stateDesc": desc, "duration": 0,
+                "gmtCreate": "2026-12-07 08:00:00", "startDate": "", "endDate": ""}
+        return self.json_answer({"Code": "OK", "Message": "OK", "RequestId": "x", "Data": json.dumps(data)})
 
     def report(self, params):
         """QuerySendDetails: the record of BizId when it was sent to PhoneNumber (else none)."""

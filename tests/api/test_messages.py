@@ -740,13 +740,31 @@ def test_aliyun_and_wecom():
         check_reports(ali, "")
         # a voice call through SingleCallByTts: an SOS calls the first family phone
         port = S.gateway_ports()["watch"]
+        before = max([d["id"] for d in deliveries(channel="voice")] or [0])
         s = socket.create_connection(("127.0.0.1", port), timeout=5)
         s.sendall(wframe("5670001234", "LK"))
         recv_frames(s, 1)
         s.sendall(wframe("5670001234", "AL,041126,081530,V,0.000000,N,0.000000,E,0.0,0.0,0.0,0,88,64,1520,0,00010000"))
         recv_frames(s, 1)
+        ali.results["13900000001"] = ["html", "noanswer"]
+        ali.results["13900000002"] = ["answered"]
         call = wait_for(lambda: ali.calls("vms", "13900000001"), timeout=8)
         check(call and "紧急呼叫" in call[0][3], f"the family phone is called through Aliyun {call}")
+        # the calls' results pulled through QueryCallDetailByCallId: the first phone's answer is not
+        # JSON once (said so, the call still "sent", asked again), then "not answered"; the second
+        # phone, called after the gap, answered
+
+        def voice_of(number_index):
+            got = [d for d in deliveries(channel="voice") if d["contact_kind"] == "emergency" and d["seq"] == number_index
+                   and d["id"] > before]
+            return got[0] if got else None
+        odd = wait_for(lambda: (lambda d: d if d and "JSON" in (d["last_error"] or "") else None)(voice_of(0)), timeout=8)
+        check(odd and odd["status"] == "sent", f"a call result that is not JSON: still sent, said so {odd}")
+        missed = wait_for(lambda: (lambda d: d if d and d["status"] == "failed" else None)(voice_of(0)), timeout=8)
+        check(missed and missed["last_error"] == "未接听（200003 用户收到呼叫但未接听）",
+              f"not answered: failed with the provider's code and words {missed}")
+        answered = wait_for(lambda: (lambda d: d if d and d["status"] == "delivered" else None)(voice_of(1)), timeout=8)
+        check(answered and not answered["last_error"], f"answered: delivered {answered}")
         st, _, alerts = staff.get("/api/v1/alerts?state=open&kind=sos")
         for a in alerts.get("items", []):
             staff.post(f"/api/v1/alerts/{a['id']}/acknowledge", {})

@@ -18,7 +18,10 @@
  * and the row becomes delivered, or failed with the provider's reason; without a report yet it is
  * asked again after as long again as the SMS has been out (at least msg_retry_base_s), for a day.
  * An answer that is not JSON, a refusal or throttling leaves the row "sent" with the reason in
- * last_error and asks again later. Voice calls have no report yet (see docs/messages.md).
+ * last_error and asks again later. A voice call is followed the same way where the provider can be
+ * asked (Aliyun's QueryCallDetailByCallId): delivered when it was answered, failed ("未接听（code
+ * …）") when it was not; Tencent's voice messages document no such question, so their calls stay
+ * "sent" (see docs/messages.md).
  *
  * Providers (notify/sms.h: Tencent Cloud or Aliyun for SMS and calls; notify/wecom.h for WeCom
  * application messages to staff accounts, addressed by the account's user name as WeCom UserID) are
@@ -69,9 +72,9 @@ typedef struct due {
 
 #define BATCH 20
 
-/* The deliveries of status whose next_at has come, a batch: the queued ones to send, the SMS sent
- * whose delivery report is due (only_sms). */
-static int load_due(store *db, int64_t now, const char *status, bool only_sms, due *out, int *n, nx_err *e)
+/* The deliveries of status whose next_at has come, a batch: the queued ones to send, the SMS and
+ * calls sent whose report or result is due (reports). */
+static int load_due(store *db, int64_t now, const char *status, bool reports, due *out, int *n, nx_err *e)
 {
     *n = 0;
     store_tx *tx;
@@ -79,11 +82,11 @@ static int load_due(store *db, int64_t now, const char *status, bool only_sms, d
     if (rc)
         return rc;
     store_rows *r;
-    store_param p[] = {P_INT(now), P_INT(BATCH), P_TEXT(status), P_INT(only_sms ? 1 : 0)};
+    store_param p[] = {P_INT(now), P_INT(BATCH), P_TEXT(status), P_INT(reports ? 1 : 0)};
     if ((rc = store_query(tx,
                           "SELECT id, channel, contact_kind, contact_id, resident_id, subject, body, attempts, user_id, "
                           "provider_ref, sent_at FROM message_deliveries WHERE status = $3 AND next_at <= $1 AND ($4 = 0 "
-                          "OR channel = 'sms') ORDER BY next_at, id LIMIT $2",
+                          "OR channel IN ('sms', 'voice')) ORDER BY next_at, id LIMIT $2",
                           p, 4, &r, e)) == 0) {
         while (store_row(r) && *n < BATCH) {
             due *d = &out[(*n)++];
@@ -245,8 +248,10 @@ static int send_one(nx_app *app, due *d, int64_t now, nx_err *e)
     int attempts = d->attempts + 1;
     if (src == 0) {
         nx_log(LOG_INFO, "messages.sent delivery=%lld channel=%s", (long long)d->id, d->channel);
-        /* an SMS with the provider's reference: its delivery report is asked for from next_at on */
-        bool receipt = strcmp(d->channel, "sms") == 0 && ref[0];
+        /* an SMS or a call with the provider's reference: its report or result is asked for from
+         * next_at on, when the provider has a way to be asked */
+        bool receipt = strcmp(d->channel, "wecom") != 0 && ref[0] &&
+                       sms_pulls_results(voice ? voice_prov : sms_prov);
         return record(app->db, d->id, "sent", attempts, receipt ? now + retry_base_ms : 0, NULL, ref, e);
     }
     nx_log(LOG_WARN, "messages.send_failed delivery=%lld channel=%s attempt=%d code=%s", (long long)d->id, d->channel,
@@ -261,23 +266,25 @@ static int send_one(nx_app *app, due *d, int64_t now, nx_err *e)
     return record(app->db, d->id, "queued", attempts, now + wait, pe.msg, NULL, e);
 }
 
-/* ---- delivery reports (SMS) ---- */
+/* ---- delivery reports (SMS) and call results (voice) ---- */
 
 #define RECEIPT_WINDOW_MS (24LL * 3600 * 1000) /* after a day without a report, "sent" it stays */
 
-/* Write what the report said: delivered or failed (with the provider's reason), else when to ask
- * again (the wait doubles with the time since sending; none after RECEIPT_WINDOW_MS), with error
- * the reason the last question went unanswered (NULL when it was answered). */
-static int record_receipt(store *db, int64_t id, int state, const char *reason, int64_t sent_at, int64_t now,
+/* Write what the report said: delivered (a call: answered) or failed (with the provider's reason),
+ * else when to ask again (the wait doubles with the time since sending; none after
+ * RECEIPT_WINDOW_MS), with error the reason the last question went unanswered (NULL when it was
+ * answered). */
+static int record_receipt(store *db, const due *d, int state, const char *reason, int64_t sent_at, int64_t now,
                           const char *error, nx_err *e)
 {
+    int64_t id = d->id;
     const char *status = state == SMS_RECEIPT_DELIVERED ? "delivered" : state == SMS_RECEIPT_FAILED ? "failed" : "sent";
     int64_t next = 0;
     if (state == SMS_RECEIPT_PENDING && now - sent_at < RECEIPT_WINDOW_MS)
         next = now + (now - sent_at > retry_base_ms ? now - sent_at : retry_base_ms);
     char why[SMS_REASON_MAX + 32] = "";
     if (state == SMS_RECEIPT_FAILED)
-        snprintf(why, sizeof why, "未送达（%s）", reason);
+        snprintf(why, sizeof why, strcmp(d->channel, "voice") == 0 ? "未接听（%s）" : "未送达（%s）", reason);
     store_param p[] = {P_TEXT(status), P_ID(next), P_TEXT(state == SMS_RECEIPT_FAILED ? why : error), P_INT(now),
                        P_INT(id)};
     return update_delivery(db,
@@ -286,10 +293,10 @@ static int record_receipt(store *db, int64_t id, int state, const char *reason, 
                            p, 5, e);
 }
 
-/* Ask the SMS provider for the reports due: the phone decrypted only for the question. */
+/* Ask the providers for the reports and call results due: the phone decrypted only for the question. */
 static int pull_receipts(nx_app *app, int64_t now, nx_err *e)
 {
-    if (!sms_prov)
+    if (!sms_prov && !voice_prov)
         return 0;
     due batch[BATCH];
     int n = 0;
@@ -304,18 +311,20 @@ static int pull_receipts(nx_app *app, int64_t now, nx_err *e)
         char reason[SMS_REASON_MAX] = "";
         nx_err pe;
         nx_err_clear(&pe);
-        int src = phone && batch[i].ref[0]
-                      ? sms_receipt(sms_prov, phone, batch[i].ref, batch[i].sent_at, &state, reason, &pe)
+        sms_provider *prov = strcmp(batch[i].channel, "voice") == 0 ? voice_prov : sms_prov;
+        int src = prov && phone && batch[i].ref[0]
+                      ? sms_receipt(prov, phone, batch[i].ref, batch[i].sent_at, &state, reason, &pe)
                       : NX_EUNSUPP;
         field_plain_free(phone);
         if (src)
-            nx_log(LOG_WARN, "messages.receipt_failed delivery=%lld code=%s", (long long)batch[i].id, nx_code_name(src));
+            nx_log(LOG_WARN, "messages.receipt_failed delivery=%lld channel=%s code=%s", (long long)batch[i].id,
+                   batch[i].channel, nx_code_name(src));
         else if (state != SMS_RECEIPT_PENDING)
-            nx_log(LOG_INFO, "messages.receipt delivery=%lld state=%s", (long long)batch[i].id,
-                   state == SMS_RECEIPT_DELIVERED ? "delivered" : "failed");
+            nx_log(LOG_INFO, "messages.receipt delivery=%lld channel=%s state=%s", (long long)batch[i].id,
+                   batch[i].channel, state == SMS_RECEIPT_DELIVERED ? "delivered" : "failed");
         /* no phone or no reference: nothing to ask, ever */
         int64_t sent = src == NX_EUNSUPP ? now - RECEIPT_WINDOW_MS : batch[i].sent_at;
-        rc = record_receipt(app->db, batch[i].id, src ? SMS_RECEIPT_PENDING : state, reason, sent, now,
+        rc = record_receipt(app->db, &batch[i], src ? SMS_RECEIPT_PENDING : state, reason, sent, now,
                             src ? pe.msg : NULL, e);
     }
     return rc;
