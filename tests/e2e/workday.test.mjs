@@ -293,6 +293,7 @@ test('with a tile server configured the SOS screen draws the alarm and the build
     await staff.goto(`${BASE}/alarms/${id}`)
     await staff.locator('[data-test=estate-position]').waitFor()
     assert.equal(await staff.locator('[data-test=tile-map]').count(), 0)
+    assert.equal((await staff.locator('[data-test=estate-plan-title]').innerText()).trim(), '小区示意图')
     assert.deepEqual(asked, [], 'no tile requested without the key')
     const csp0 = (await staff.request.get(`${BASE}/alarms/${id}`)).headers()['content-security-policy']
     assert.ok(!csp0.includes(origin), 'the policy names no tile server')
@@ -319,6 +320,7 @@ test('with a tile server configured the SOS screen draws the alarm and the build
     assert.equal(await staff.locator('[data-test=map-home]').getAttribute('data-name'), '2号楼', "the elder's building on the map")
     assert.ok(await staff.locator('[data-test=map-building]').count() > 1, 'the other buildings too')
     assert.match(await staff.locator('[data-test=map-attribution]').innerText(), /测试地图/)
+    assert.equal((await staff.locator('[data-test=estate-plan-title]').innerText()).trim(), '小区地图', 'the heading says it is a map now')
     await shot(staff, '99-sos-tile-map')
   } finally {
     await api(staff, 'POST', `/api/v1/alerts/${id}/resolve`, { note: '浏览器测试：地图', outcome: 'false_alarm' })

@@ -11,7 +11,7 @@ export default {
     volunteer: 'Volunteer account: see and take volunteer tasks, record hours.', goCanteen: 'Open the canteen', goVolunteer: 'Open volunteering',
     comingSoon: 'This module is being built; it will open from here.', rateRequired: 'Choose a rating first',
     sos: { call: 'Call now', callHint: 'Numbers shown because of the alarm and recorded in the audit log; masked again once it is resolved.', self: 'self',
-      noPhone: 'Neither the elder nor a contact has a phone on record', estatePlan: 'Estate plan', noEstate: 'No estate or building on record',
+      noPhone: 'Neither the elder nor a contact has a phone on record', estatePlan: 'Estate plan', estateMap: 'Estate map', noEstate: 'No estate or building on record',
       home: '{name} lives here', alarmHere: 'Alarm', entrance: 'Entrance', floors: '{n} floors', unsurveyed: 'Buildings not surveyed yet, so not on the map: {names}' }
   },
   hub: { care: 'Care file', noFile: 'No care file', lastVisit: 'Last visit', nextTask: 'Next visit', problems: 'Problems', apps: 'Applications and allowance', alarms: 'Wristband alarms' },

@@ -11,7 +11,7 @@ export default {
     volunteer: '志愿者账号：查看和认领志愿服务任务、登记服务时长。', goCanteen: '进入幸福食堂', goVolunteer: '进入志愿服务',
     comingSoon: '该模块正在建设中，上线后可从这里进入。', rateRequired: '请先选择评分',
     sos: { call: '一键拨打', callHint: '号码因报警显示，已记入审计日志；报警处置后重新隐藏。', self: '本人',
-      noPhone: '老人和紧急联系人都没有登记电话', estatePlan: '小区示意图', noEstate: '老人没有登记小区和楼栋',
+      noPhone: '老人和紧急联系人都没有登记电话', estatePlan: '小区示意图', estateMap: '小区地图', noEstate: '老人没有登记小区和楼栋',
       home: '{name}住在这里', alarmHere: '报警', entrance: '小区入口', floors: '{n}层', unsurveyed: '未测绘位置、未画在地图上的楼栋：{names}' },
   },
   hub: { care: '关怀档案', noFile: '未建关怀档案', lastVisit: '上次走访', nextTask: '下次走访', problems: '诉求', apps: '办事申请与津贴', alarms: '手环报警' },
