@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 #include "store/upload.h"
@@ -231,6 +232,15 @@ int app_routes(http_server *srv, nx_app *app, const app_route *t, size_t n)
             http_route_with(srv, t[i].method, t[i].pattern, table_row, app, &t[i], t[i].flags);
     }
     return 0;
+}
+
+int app_reply_export(http_req *r, int rc, const char *path, const char *ascii, const char *utf8, int64_t rows)
+{
+    if (rc) {
+        unlink(path);
+        return rc;
+    }
+    return http_reply_export(r, path, NULL, ascii, utf8, rows);
 }
 
 int app_http_put_file(http_req *r, nx_app *app, app_put_file_fn put, const char *prefix)

@@ -58,6 +58,11 @@ int app_http_delete(http_req *r, nx_app *app, app_delete_fn del);
  * upload_read buffer) and releases it with upload_free whatever happens. */
 int app_reply_file(http_req *r, const char *ctype, unsigned char *data, size_t size);
 
+/* The end of an export handler, after the exporter wrote path (from http_export_path): rc is the
+ * exporter's result; non-zero removes path and returns rc (http_err(r) filled by the exporter), 0
+ * answers the file as http_reply_export(r, path, NULL, ascii, utf8, rows) (rows < 0: no count). */
+int app_reply_export(http_req *r, int rc, const char *path, const char *ascii, const char *utf8, int64_t rows);
+
 /* ---- a public page ----
  * The pages a phone shows after scanning a printed code (a drifting book's label, a document's
  * verification code): b is started (capped at cap) with the zh-CN doctype, the viewport, the title

@@ -264,14 +264,11 @@ static int report_subsidy(http_req *r, void *ctx)
         int64_t rows = 0;
         if ((rc = http_export_path(path, sizeof path, http_err(r))))
             return rc;
-        if ((rc = canteen_subsidy_xlsx(app, &who, month, community, path, &rows, http_err(r)))) {
-            unlink(path);
-            return rc;
-        }
+        rc = canteen_subsidy_xlsx(app, &who, month, community, path, &rows, http_err(r));
         char ascii[48], utf8[64];
         snprintf(ascii, sizeof ascii, "canteen-subsidy-%s.xlsx", month);
         snprintf(utf8, sizeof utf8, "助餐补贴申报-%s.xlsx", month);
-        return http_reply_export(r, path, NULL, ascii, utf8, rows);
+        return app_reply_export(r, rc, path, ascii, utf8, rows);
     }
     json_t *out;
     if ((rc = canteen_subsidy_report(app, &who, month, community, &out, http_err(r))))

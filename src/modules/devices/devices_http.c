@@ -174,11 +174,8 @@ static int export_alerts(http_req *r, void *ctx)
     if ((rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
     int64_t rows = 0;
-    if ((rc = devices_alert_export(app, &who, &f, path, &rows, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
-    return http_reply_export(r, path, NULL, "alerts.xlsx", "报警记录.xlsx", rows);
+    rc = devices_alert_export(app, &who, &f, path, &rows, http_err(r));
+    return app_reply_export(r, rc, path, "alerts.xlsx", "报警记录.xlsx", rows);
 }
 
 static const char *const ack_fields[] = {"note", NULL};

@@ -170,15 +170,12 @@ static int export_handler(http_req *r, void *ctx)
     char path[256];
     if ((rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
-    int64_t count;
-    if ((rc = people_export_xlsx(app, &who, &q, reveal, path, &count, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
+    int64_t count = 0;
+    rc = people_export_xlsx(app, &who, &q, reveal, path, &count, http_err(r));
     char name[80];
     nx_date d = date_today();
     snprintf(name, sizeof name, "居民名单-%04d%02d%02d.xlsx", d.y, d.m, d.d);
-    return http_reply_export(r, path, NULL, "export.xlsx", name, count);
+    return app_reply_export(r, rc, path, "export.xlsx", name, count);
 }
 
 static int template_handler(http_req *r, void *ctx)
@@ -189,11 +186,7 @@ static int template_handler(http_req *r, void *ctx)
     if (rc)
         return rc;
     rc = people_template_xlsx(path, http_err(r));
-    if (rc) {
-        unlink(path);
-        return rc;
-    }
-    return http_reply_export(r, path, NULL, "export.xlsx", "居民导入模板.xlsx", -1);
+    return app_reply_export(r, rc, path, "export.xlsx", "居民导入模板.xlsx", -1);
 }
 
 static int import_handler(http_req *r, void *ctx)

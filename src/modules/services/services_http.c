@@ -416,15 +416,12 @@ static int roster(http_req *r, void *ctx)
     int rc = http_export_path(path, sizeof path, http_err(r));
     if (rc)
         return rc;
-    int64_t rows;
-    if ((rc = services_allowance_roster(app, &who, y, m, path, &rows, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
+    int64_t rows = 0;
+    rc = services_allowance_roster(app, &who, y, m, path, &rows, http_err(r));
     char ascii[40], utf8[60];
     snprintf(ascii, sizeof ascii, "allowance-%s.xlsx", month);
     snprintf(utf8, sizeof utf8, "高龄津贴-%s.xlsx", month);
-    return http_reply_export(r, path, NULL, ascii, utf8, rows);
+    return app_reply_export(r, rc, path, ascii, utf8, rows);
 }
 
 static const app_route routes[] = {

@@ -163,14 +163,11 @@ static int register_xlsx(http_req *r, void *ctx)
     if ((rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
     int64_t count = 0;
-    if ((rc = visits_register_xlsx(app, &who, month, community, path, &count, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
+    rc = visits_register_xlsx(app, &who, month, community, path, &count, http_err(r));
     char ascii[40], utf8[60];
     snprintf(ascii, sizeof ascii, "visit-register-%s.xlsx", month);
     snprintf(utf8, sizeof utf8, "走访台账-%s.xlsx", month);
-    return http_reply_export(r, path, NULL, ascii, utf8, -1);
+    return app_reply_export(r, rc, path, ascii, utf8, -1);
 }
 
 static const app_route routes[] = {
