@@ -131,6 +131,19 @@ int store_items(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **items,
     return read_rows_tx(tx, q, s, false, items, e);
 }
 
+int store_items_of(store_tx *tx, const char *sql, int64_t id, const store_page_spec *s, json_t *o, const char *key,
+                   nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, sql);
+    sqlq_param(&q, P_INT(id));
+    json_t *items;
+    int rc = store_items(tx, &q, s, &items, e);
+    if (rc == 0)
+        json_object_set_new(o, key, items);
+    return rc;
+}
+
 /* read_rows_tx in a read transaction of its own on db. */
 static int read_rows(store *db, sqlq *q, const store_page_spec *s, bool one, json_t **items, nx_err *e)
 {

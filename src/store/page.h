@@ -56,6 +56,11 @@ int store_page_by_id(store *db, sqlq *q, const char *alias, int64_t after, bool 
  * the sub-lists of one record read in the record's own transaction (an application's materials and
  * timeline). tx stays open. s->max > 0 is a cap as in store_items_read; errors as store_page. */
 int store_items(store_tx *tx, sqlq *q, const store_page_spec *s, json_t **items, nx_err *e);
+/* A record's sub-list read in the record's own transaction: every row of sql, whose one parameter
+ * ($1) is id, on tx through s's row function (store_items, s->max a cap as there), set as o[key]
+ * (o keeps the array). 0, or store_items' error with o left without key. tx stays open. */
+int store_items_of(store_tx *tx, const char *sql, int64_t id, const store_page_spec *s, json_t *o, const char *key,
+                   nx_err *e);
 /* Every row of q as {"items": [...]} through s's row function, in a read transaction of its own on
  * db: for the short lists that are not paged (vocabularies, visit policies, service items, a grid's
  * members). s->max > 0 is a cap: more rows than that is NX_ETOOBIG ("列表超过 N 项"), never a cut

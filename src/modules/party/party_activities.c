@@ -108,14 +108,14 @@ int party_activity_get(nx_app *app, const nx_principal *who, int64_t id, json_t 
     rc = party_get_begin(app, &q, act_row, "活动不存在", &tx, &o, e);
     if (rc)
         return rc;
-    if ((rc = party_attach(tx, o, "attendance",
+    if ((rc = store_items_of(tx,
                            "SELECT t.member_id, m.name, t.status, t.reason FROM party_attendance t JOIN party_members m ON "
                            "m.id = t.member_id WHERE t.activity_id = $1 ORDER BY t.member_id",
-                           id, attendance_row, e)) == 0)
-        rc = party_attach(tx, o, "photos",
+                           id, &(store_page_spec){.row = attendance_row}, o, "attendance", e)) == 0)
+        rc = store_items_of(tx,
                           "SELECT id, content_type, size, created_at FROM party_activity_photos WHERE activity_id = $1 "
                           "ORDER BY id",
-                          id, photo_row, e);
+                          id, &(store_page_spec){.row = photo_row}, o, "photos", e);
     return store_read_finish(tx, rc, o, out);
 }
 

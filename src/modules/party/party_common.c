@@ -201,19 +201,6 @@ int party_get_begin(nx_app *app, sqlq *q, json_t *(*row)(store_rows *r), const c
     return rc;
 }
 
-int party_attach(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, json_t *(*row)(store_rows *r),
-                 nx_err *e)
-{
-    sqlq q;
-    sqlq_init(&q, sql);
-    sqlq_param(&q, P_INT(id));
-    json_t *items = NULL;
-    int rc = store_items(tx, &q, &(store_page_spec){.row = row}, &items, e);
-    if (rc == 0)
-        json_object_set_new(o, key, items);
-    return rc;
-}
-
 int party_attach_row(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, const char *spec,
                      const char *missing, nx_err *e)
 {

@@ -67,14 +67,10 @@ int party_page(nx_app *app, const nx_principal *who, const party_filter *f, part
                const char *count_sql, const char *alias, bool oldest_first, json_t *(*row)(store_rows *r),
                json_t **out, nx_err *e);
 /* The first row of q through row into *o, in a read transaction *tx left open for the record's parts
- * (party_attach), the caller ending it with store_read_finish. On an error (NX_ENOTFOUND with
+ * (store_items_of), the caller ending it with store_read_finish. On an error (NX_ENOTFOUND with
  * missing, or the read's) nothing is left open. */
 int party_get_begin(nx_app *app, sqlq *q, json_t *(*row)(store_rows *r), const char *missing, store_tx **tx,
                     json_t **o, nx_err *e);
-/* Set o[key] to the list of every row of sql (whose one parameter $1 is id) through row, on tx.
- * 0 or the read's error (o then has no key). */
-int party_attach(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, json_t *(*row)(store_rows *r),
-                 nx_err *e);
 /* Set o[key] to the one row of sql ($1 is id) as store_json_row's spec, on tx: the sums of a
  * record's parts. 0, NX_ENOTFOUND with missing, or the read's error. */
 int party_attach_row(store_tx *tx, json_t *o, const char *key, const char *sql, int64_t id, const char *spec,

@@ -99,11 +99,11 @@ int party_member_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
     rc = party_get_begin(app, &q, member_row, "党员不存在", &tx, &o, e);
     if (rc)
         return rc;
-    if ((rc = party_attach(tx, o, "transfers",
+    if ((rc = store_items_of(tx,
                            "SELECT t.id, t.direction, t.from_org_id, f.name, t.to_org_id, o.name, t.outside_org, t.on_date, "
                            "t.reason FROM party_transfers t LEFT JOIN party_orgs f ON f.id = t.from_org_id LEFT JOIN "
                            "party_orgs o ON o.id = t.to_org_id WHERE t.member_id = $1 ORDER BY t.on_date, t.id",
-                           id, transfer_row, e)) == 0 &&
+                           id, &(store_page_spec){.row = transfer_row}, o, "transfers", e)) == 0 &&
         (rc = party_attach_row(tx, o, "attendance",
                                "SELECT COALESCE(SUM(CASE WHEN status = 'present' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE "
                                "WHEN status = 'leave' THEN 1 ELSE 0 END), 0), COALESCE(SUM(CASE WHEN status = 'absent' THEN 1 "

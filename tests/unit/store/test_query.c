@@ -288,6 +288,38 @@ static void test_items_get(void)
     store_close(s);
 }
 
+/* store_items_of: a record's sub-list set on it by key ($1 the id); a failed read or a row function's
+ * NULL leaves the record without the key. */
+static void test_items_of(void)
+{
+    store *s = open_db("items_of.db");
+    nx_err e = {0};
+    store_tx *tx;
+    store_page_spec spec = {.row = row};
+    json_t *o = json_object();
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    CHECK_INT(store_items_of(tx, "SELECT id, name, at FROM t WHERE id <= $1 ORDER BY id", 3, &spec, o, "rows", &e), 0);
+    CHECK_INT((int)json_array_size(json_object_get(o, "rows")), 3);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(json_object_get(o, "rows"), 2), "name")), "n3");
+    CHECK_INT(store_items_of(tx, "SELECT id, name, at FROM t WHERE id = $1", 99, &spec, o, "none", &e), 0);
+    CHECK(json_is_array(json_object_get(o, "none")) && json_array_size(json_object_get(o, "none")) == 0);
+    spec.row = row_fails;
+    CHECK_INT(store_items_of(tx, "SELECT id, name, at FROM t WHERE id <= $1", 3, &spec, o, "failed", &e), NX_ENOMEM);
+    CHECK(json_object_get(o, "failed") == NULL);
+    store_rollback(tx);
+    CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+    spec.row = row;
+    CHECK(store_items_of(tx,
+                         tb_pg() ? "SELECT id, CASE WHEN id > $1 THEN CAST(name AS integer) ELSE id END, NULL FROM t "
+                                   "ORDER BY 1"
+                                 : "SELECT id, CASE WHEN id > $1 THEN json(name) ELSE id END, NULL FROM t ORDER BY 1",
+                         3, &spec, o, "broken", &e) < 0);
+    CHECK(json_object_get(o, "broken") == NULL);
+    store_rollback(tx);
+    json_decref(o);
+    store_close(s);
+}
+
 /* A store_build_fn: the row of id, then a part set on it; id 5 fails after making the object. */
 static int build_row(store_tx *tx, const void *ctx, int64_t id, json_t **obj, nx_err *e)
 {
@@ -522,6 +554,7 @@ static void run_backend(void)
     TEST_RUN(test_json_row);
     TEST_RUN(test_scoped_query);
     TEST_RUN(test_items_get);
+    TEST_RUN(test_items_of);
     TEST_RUN(test_get_first_build);
     TEST_RUN(test_exists_or_fail);
     TEST_RUN(test_read_errors);
