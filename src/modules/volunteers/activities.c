@@ -67,12 +67,8 @@ static void act_where(sqlq *q, const char *head, const nx_principal *who, const 
 int volunteers_activity_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                              nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看志愿活动");
-    sqlq q, count;
-    act_where(&q, ACT_COLS, who, f);
-    act_where(&count, "SELECT COUNT(*) FROM volunteer_activities a WHERE 1 = 1", who, f);
-    return vol_page(app, &q, &count, "a.", true, f, act_row, out, e);
+    return vol_list(app, who, f, vol_may_view, "无权查看志愿活动", act_where, ACT_COLS,
+                    "SELECT COUNT(*) FROM volunteer_activities a WHERE 1 = 1", "a.", true, act_row, out, e);
 }
 
 /* The activity as loaded for a rule. */
@@ -85,10 +81,10 @@ typedef struct act {
 static int act_load(store_tx *tx, const nx_principal *who, int64_t id, act *a, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT a.id, a.community_id, a.team_id, a.starts_at, a.ends_at, a.signup_deadline, a.capacity, "
-                  "a.min_age, a.organiser_id, a.title, a.skill, a.status FROM volunteer_activities a WHERE 1 = 1");
-    sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    vol_scope(&q, who, "a.");
+    vol_id_q(&q,
+             "SELECT a.id, a.community_id, a.team_id, a.starts_at, a.ends_at, a.signup_deadline, a.capacity, "
+             "a.min_age, a.organiser_id, a.title, a.skill, a.status FROM volunteer_activities a WHERE 1 = 1",
+             "a.", id, who);
     store_rows *r;
     int rc = sqlq_query(tx, &q, &r, e);
     if (rc)
@@ -119,6 +115,20 @@ static bool manages(const nx_principal *who, const vol_self *me, const act *a)
            vol_manages_team(who, me, a->team_id);
 }
 
+/* Open a transaction *tx of mode, load the activity id in who's scope into a (act_load) and the
+ * caller's own volunteer record into me (vol_me). 0 with *tx open for the caller, or the error with
+ * nothing left open. */
+static int act_open(nx_app *app, int mode, const nx_principal *who, int64_t id, store_tx **tx, act *a, vol_self *me,
+                    nx_err *e)
+{
+    int rc = store_begin(app->db, mode, tx, e);
+    if (rc)
+        return rc;
+    if ((rc = act_load(*tx, who, id, a, e)) || (rc = vol_me(*tx, who, me, e)))
+        store_rollback(*tx);
+    return rc;
+}
+
 static json_t *signup_row(store_rows *r, void *ctx)
 {
     (void)ctx;
@@ -137,49 +147,33 @@ static int position_of(store_tx *tx, int64_t activity, int64_t id, int64_t *pos,
                          p, 4, pos, e);
 }
 
+#define ROLE_SPEC "id:i name:t places:i confirmed:i"
+
 int volunteers_activity_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
     if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿活动");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    act a;
+    vol_self me;
+    int rc = act_open(app, STORE_READ, who, id, &tx, &a, &me, e);
     if (rc)
         return rc;
     json_t *o = NULL;
     store_rows *r = NULL;
-    act a;
-    vol_self me;
-    if ((rc = act_load(tx, who, id, &a, e)) || (rc = vol_me(tx, who, &me, e)))
-        goto done;
     sqlq q;
     sqlq_init(&q, ACT_COLS);
     sqlq_add(&q, " AND a.id = $%d", P_INT(id));
-    if ((rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = store_get(tx, &q, &(store_page_spec){.row_ctx = act_row}, "活动不存在", &o, e)))
         goto done;
-    if ((rc = store_first(r, "活动不存在", e)))
-        goto done;
-    o = act_row(r, NULL);
-    store_rows_free(r);
-    r = NULL;
-    if (o == NULL) {
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-        goto done;
-    }
     /* roles and their confirmed counts */
-    json_t *roles = json_array();
-    json_object_set_new(o, "roles", roles);
-    store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx,
-                          "SELECT ro.id, ro.name, ro.places, (SELECT COUNT(*) FROM volunteer_signups s WHERE s.role_id "
-                          "= ro.id AND s.status = 'confirmed') FROM volunteer_activity_roles ro WHERE ro.activity_id = "
-                          "$1 ORDER BY ro.id",
-                          p, 1, &r, e)))
+    if ((rc = store_items_of(tx,
+                             "SELECT ro.id, ro.name, ro.places, (SELECT COUNT(*) FROM volunteer_signups s WHERE "
+                             "s.role_id = ro.id AND s.status = 'confirmed') FROM volunteer_activity_roles ro WHERE "
+                             "ro.activity_id = $1 ORDER BY ro.id",
+                             id, &(store_page_spec){.row_ctx = store_json_row_ctx, .ctx = (void *)ROLE_SPEC}, o, "roles",
+                             e)))
         goto done;
-    while (store_row(r))
-        json_array_append_new(roles, store_json_row(r, "id:i name:t places:i confirmed:i"));
-    if ((rc = store_rows_end(r, e)))
-        goto done;
-    r = NULL;
     json_object_set_new(o, "manage", json_boolean(manages(who, &me, &a)));
     /* the caller's own sign-up */
     json_object_set_new(o, "my_signup", json_null());
@@ -211,32 +205,17 @@ int volunteers_activity_get(nx_app *app, const nx_principal *who, int64_t id, js
         }
     }
     /* the sign-up sheet, for who manages the activity (and the street's oversight, to read) */
-    if (manages(who, &me, &a) || vol_oversees(who)) {
-        json_t *list = json_array();
-        json_object_set_new(o, "signups", list);
-        if ((rc = store_query(tx,
-                              "SELECT s.id, s.volunteer_id, v.name, v.number, s.placeholder, s.role_id, ro.name, "
-                              "s.status, s.queued_at, s.check_in_at, s.check_out_at, s.check_note FROM "
-                              "volunteer_signups s LEFT JOIN volunteers v ON v.id = s.volunteer_id LEFT JOIN "
-                              "volunteer_activity_roles ro ON ro.id = s.role_id WHERE s.activity_id = $1 AND s.status "
-                              "<> 'cancelled' ORDER BY s.status, s.queued_at, s.id",
-                              p, 1, &r, e)))
-            goto done;
-        while (store_row(r))
-            json_array_append_new(list, signup_row(r, NULL));
-        if ((rc = store_rows_end(r, e)))
-            goto done;
-        r = NULL;
-    }
+    if (manages(who, &me, &a) || vol_oversees(who))
+        rc = store_items_of(tx,
+                            "SELECT s.id, s.volunteer_id, v.name, v.number, s.placeholder, s.role_id, ro.name, "
+                            "s.status, s.queued_at, s.check_in_at, s.check_out_at, s.check_note FROM "
+                            "volunteer_signups s LEFT JOIN volunteers v ON v.id = s.volunteer_id LEFT JOIN "
+                            "volunteer_activity_roles ro ON ro.id = s.role_id WHERE s.activity_id = $1 AND s.status "
+                            "<> 'cancelled' ORDER BY s.status, s.queued_at, s.id",
+                            id, &(store_page_spec){.row_ctx = signup_row}, o, "signups", e);
 done:
     store_rows_free(r);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    return store_read_finish(tx, rc, o, out);
 }
 
 /* ---- create ---- */
@@ -443,13 +422,11 @@ int volunteers_signup(nx_app *app, const nx_principal *who, int64_t activity_id,
     if (vid && placeholder)
         return nx_fail(e, NX_EINVAL, "placeholder", "志愿者和临时人员只能填一个");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     act a;
     vol_self me;
+    if ((rc = act_open(app, STORE_WRITE, who, activity_id, &tx, &a, &me, e)))
+        return rc;
     store_rows *r = NULL;
-    if ((rc = act_load(tx, who, activity_id, &a, e)) || (rc = vol_me(tx, who, &me, e)))
-        goto fail;
     bool by_organiser = vid || placeholder;
     if (by_organiser && !manages(who, &me, &a)) {
         rc = nx_fail(e, NX_EPERM, vid ? "volunteer_id" : "placeholder", "只有活动组织者可以代为报名");
@@ -760,15 +737,11 @@ int volunteers_checkin_code(nx_app *app, const nx_principal *who, int64_t activi
     if (!vol_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看签到码");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
     act a;
     vol_self me;
-    if ((rc = act_load(tx, who, activity_id, &a, e)) || (rc = vol_me(tx, who, &me, e))) {
-        store_rollback(tx);
+    int rc = act_open(app, STORE_READ, who, activity_id, &tx, &a, &me, e);
+    if (rc)
         return rc;
-    }
     store_rollback(tx);
     if (!manages(who, &me, &a))
         return nx_fail(e, NX_EPERM, "", "只有活动组织者可以出示签到码");
@@ -853,13 +826,11 @@ int volunteers_check(nx_app *app, const nx_principal *who, int64_t activity_id, 
     if (at && (reason == NULL || !*reason))
         return nx_fail(e, NX_EINVAL, "reason", "更正签到时间须填写原因");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     act a;
     vol_self me;
+    if ((rc = act_open(app, STORE_WRITE, who, activity_id, &tx, &a, &me, e)))
+        return rc;
     store_rows *r = NULL;
-    if ((rc = act_load(tx, who, activity_id, &a, e)) || (rc = vol_me(tx, who, &me, e)))
-        goto fail;
     bool organiser = manages(who, &me, &a);
     int64_t now = clock_now_ms();
     /* whose sign-up */

@@ -294,11 +294,12 @@ int volunteers_hours_approve(nx_app *app, const nx_principal *who, int64_t id, j
     if ((rc = vol_me(tx, who, &me, e)))
         goto fail;
     sqlq q;
-    sqlq_init(&q, "SELECT h.volunteer_id, h.status, h.community_id, h.minutes, v.team_id, a.organiser_id FROM "
-                  "volunteer_hours h JOIN volunteers v ON v.id = h.volunteer_id LEFT JOIN volunteer_activities a ON "
-                  "a.id = h.activity_id WHERE 1 = 1");
-    sqlq_add(&q, " AND h.id = $%d", P_INT(id));
-    vol_scope(&q, who, "h.");
+    vol_id_q(
+        &q,
+        "SELECT h.volunteer_id, h.status, h.community_id, h.minutes, v.team_id, a.organiser_id FROM "
+        "volunteer_hours h JOIN volunteers v ON v.id = h.volunteer_id LEFT JOIN volunteer_activities a ON "
+        "a.id = h.activity_id WHERE 1 = 1",
+        "h.", id, who);
     if ((rc = sqlq_query(tx, &q, &r, e)))
         goto fail;
     if ((rc = store_first(r, "时长记录不存在", e)))

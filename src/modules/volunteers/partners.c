@@ -70,24 +70,14 @@ static void partner_where(sqlq *q, const char *head, const nx_principal *who, co
 int volunteers_partner_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                             nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看共建单位");
-    sqlq q, count;
-    partner_where(&q, PARTNER_COLS, who, f);
-    partner_where(&count, "SELECT COUNT(*) FROM partners p WHERE 1 = 1", who, f);
-    return vol_page(app, &q, &count, "p.", true, f, partner_row, out, e);
+    return vol_list(app, who, f, vol_may_view, "无权查看共建单位", partner_where, PARTNER_COLS,
+                    "SELECT COUNT(*) FROM partners p WHERE 1 = 1", "p.", true, partner_row, out, e);
 }
 
 int volunteers_partner_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看共建单位");
-    sqlq q;
-    sqlq_init(&q, PARTNER_COLS);
-    sqlq_add(&q, " AND p.id = $%d", P_INT(id));
-    vol_scope(&q, who, "p.");
-    return store_get_read(app->db, &q, &(store_page_spec){.row_ctx = partner_row, .ctx = app}, "共建单位不存在", out,
-                          e);
+    return vol_get(app, who, vol_may_view, "无权查看共建单位", PARTNER_COLS, "p.", id,
+                   &(store_page_spec){.row_ctx = partner_row, .ctx = app}, "共建单位不存在", out, e);
 }
 
 int volunteers_partner_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
@@ -175,23 +165,14 @@ static void service_where(sqlq *q, const char *head, const nx_principal *who, co
 int volunteers_service_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                             nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看共建服务");
-    sqlq q, count;
-    service_where(&q, SERVICE_COLS, who, f);
-    service_where(&count, "SELECT COUNT(*) FROM partner_services s WHERE 1 = 1", who, f);
-    return vol_page(app, &q, &count, "s.", true, f, service_row, out, e);
+    return vol_list(app, who, f, vol_may_view, "无权查看共建服务", service_where, SERVICE_COLS,
+                    "SELECT COUNT(*) FROM partner_services s WHERE 1 = 1", "s.", true, service_row, out, e);
 }
 
 int volunteers_service_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看共建服务");
-    sqlq q;
-    sqlq_init(&q, SERVICE_COLS);
-    sqlq_add(&q, " AND s.id = $%d", P_INT(id));
-    vol_scope(&q, who, "s.");
-    return store_get_read(app->db, &q, &(store_page_spec){.row_ctx = service_row}, "共建服务不存在", out, e);
+    return vol_get(app, who, vol_may_view, "无权查看共建服务", SERVICE_COLS, "s.", id,
+                   &(store_page_spec){.row_ctx = service_row}, "共建服务不存在", out, e);
 }
 
 /* "HH:MM" into minutes of the day; -1 when malformed. */
@@ -386,14 +367,36 @@ static void session_where(sqlq *q, const char *head, const nx_principal *who, co
 int volunteers_session_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                             nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看服务场次");
-    sqlq q, count;
-    session_where(&q, SESSION_COLS, who, f);
-    session_where(&count,
-                  "SELECT COUNT(*) FROM partner_sessions ss JOIN partner_services s ON s.id = ss.service_id WHERE 1 = 1",
-                  who, f);
-    return vol_page(app, &q, &count, "ss.", true, f, session_row, out, e);
+    return vol_list(app, who, f, vol_may_view, "无权查看服务场次", session_where, SESSION_COLS,
+                    "SELECT COUNT(*) FROM partner_sessions ss JOIN partner_services s ON s.id = "
+                    "ss.service_id WHERE 1 = 1",
+                    "ss.", true, session_row, out, e);
+}
+
+/* Who reads a session's slots: their own booking shown, the others' only to staff. */
+typedef struct slot_reader {
+    const nx_principal *who;
+    bool staff;
+} slot_reader;
+
+static json_t *slot_row(store_rows *r, void *ctx)
+{
+    const slot_reader *sr = ctx;
+    json_t *s = store_json_row(r, "id:i starts_at:d ends_at:d");
+    if (s == NULL)
+        return NULL;
+    bool booked = !store_isnull(r, 3);
+    bool mine = booked && sr->who->resident_id && store_int(r, 4) == sr->who->resident_id;
+    json_object_set_new(s, "booked", json_boolean(booked));
+    json_object_set_new(s, "mine", json_boolean(mine));
+    json_object_set_new(s, "booking_id", (mine || (booked && sr->staff)) ? json_integer(store_int(r, 3)) : json_null());
+    if (booked && sr->staff) {
+        char masked[200];
+        mask_name(store_text(r, 5) ? store_text(r, 5) : "", masked, sizeof masked);
+        json_object_set_new(s, "resident_name", json_string(masked));
+        json_object_set_new(s, "status", store_json_text(r, 6));
+    }
+    return s;
 }
 
 int volunteers_session_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -401,60 +404,20 @@ int volunteers_session_get(nx_app *app, const nx_principal *who, int64_t id, jso
     if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务场次");
     sqlq q;
-    sqlq_init(&q, SESSION_COLS);
-    sqlq_add(&q, " AND ss.id = $%d", P_INT(id));
-    vol_scope(&q, who, "ss.");
+    vol_id_q(&q, SESSION_COLS, "ss.", id, who);
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    store_rows *r = NULL;
     json_t *o = NULL;
-    if ((rc = sqlq_query(tx, &q, &r, e)) || (rc = store_first(r, "服务场次不存在", e)))
-        goto done;
-    o = session_row(r, NULL);
-    store_rows_free(r);
-    r = NULL;
-    if (o == NULL) {
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-        goto done;
-    }
-    bool staff = vol_staff_read(who);
-    json_t *slots = json_array();
-    json_object_set_new(o, "slots", slots);
-    store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx,
-                          "SELECT sl.id, sl.starts_at, sl.ends_at, b.id, b.resident_id, r.name, b.status FROM "
-                          "partner_slots sl LEFT JOIN partner_bookings b ON b.active_slot_id = sl.id LEFT JOIN "
-                          "residents r ON r.id = b.resident_id WHERE sl.session_id = $1 ORDER BY sl.starts_at, sl.id",
-                          p, 1, &r, e)))
-        goto done;
-    while (store_row(r)) {
-        json_t *s = store_json_row(r, "id:i starts_at:d ends_at:d");
-        bool booked = !store_isnull(r, 3);
-        bool mine = booked && who->resident_id && store_int(r, 4) == who->resident_id;
-        json_object_set_new(s, "booked", json_boolean(booked));
-        json_object_set_new(s, "mine", json_boolean(mine));
-        json_object_set_new(s, "booking_id", (mine || (booked && staff)) ? json_integer(store_int(r, 3)) : json_null());
-        if (booked && staff) {
-            char masked[200];
-            mask_name(store_text(r, 5) ? store_text(r, 5) : "", masked, sizeof masked);
-            json_object_set_new(s, "resident_name", json_string(masked));
-            json_object_set_new(s, "status", store_json_text(r, 6));
-        }
-        json_array_append_new(slots, s);
-    }
-    rc = store_rows_end(r, e);
-    r = NULL;
-done:
-    store_rows_free(r);
-    store_rollback(tx);
-    if (rc) {
-        json_decref(o);
-        return rc;
-    }
-    *out = o;
-    return 0;
+    slot_reader sr = {.who = who, .staff = vol_staff_read(who)};
+    if ((rc = store_get(tx, &q, &(store_page_spec){.row_ctx = session_row}, "服务场次不存在", &o, e)) == 0)
+        rc = store_items_of(tx,
+                            "SELECT sl.id, sl.starts_at, sl.ends_at, b.id, b.resident_id, r.name, b.status FROM "
+                            "partner_slots sl LEFT JOIN partner_bookings b ON b.active_slot_id = sl.id LEFT JOIN "
+                            "residents r ON r.id = b.resident_id WHERE sl.session_id = $1 ORDER BY sl.starts_at, sl.id",
+                            id, &(store_page_spec){.row_ctx = slot_row, .ctx = &sr}, o, "slots", e);
+    return store_read_finish(tx, rc, o, out);
 }
 
 /* ---- bookings ---- */
@@ -494,12 +457,8 @@ static void booking_where(sqlq *q, const char *head, const nx_principal *who, co
 int volunteers_booking_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
                             nx_err *e)
 {
-    if (!vol_may_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看预约");
-    sqlq q, count;
-    booking_where(&q, BOOKING_COLS, who, f);
-    booking_where(&count, "SELECT COUNT(*) FROM partner_bookings b WHERE 1 = 1", who, f);
-    return vol_page(app, &q, &count, "b.", false, f, booking_row, out, e);
+    return vol_list(app, who, f, vol_may_read, "无权查看预约", booking_where, BOOKING_COLS,
+                    "SELECT COUNT(*) FROM partner_bookings b WHERE 1 = 1", "b.", false, booking_row, out, e);
 }
 
 int volunteers_booking_create(nx_app *app, const nx_principal *who, int64_t session_id, json_t *in, json_t **out,
@@ -529,9 +488,8 @@ int volunteers_booking_create(nx_app *app, const nx_principal *who, int64_t sess
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     sqlq q;
-    sqlq_init(&q, "SELECT ss.community_id, ss.starts_at, ss.ends_at FROM partner_sessions ss WHERE 1 = 1");
-    sqlq_add(&q, " AND ss.id = $%d", P_INT(session_id));
-    vol_scope(&q, who, "ss.");
+    vol_id_q(&q, "SELECT ss.community_id, ss.starts_at, ss.ends_at FROM partner_sessions ss WHERE 1 = 1",
+             "ss.", session_id, who);
     store_rows *r;
     int64_t c = 0, starts = 0, ends = 0, slot_start = 0, id = 0;
     if ((rc = sqlq_query(tx, &q, &r, e)))

@@ -106,13 +106,18 @@ static int balance_of(store_tx *tx, int64_t vid, int64_t *earned, int64_t *spent
     return rc;
 }
 
+/* o (a row's object, NULL passed through) with "points": the centi-points of column col. */
+static json_t *with_points(json_t *o, store_rows *r, int col)
+{
+    if (o)
+        json_object_set_new(o, "points", points_json(store_int(r, col)));
+    return o;
+}
+
 static json_t *entry_row(store_rows *r, void *ctx)
 {
     (void)ctx;
-    json_t *o = store_json_row(r, "id:i kind:t - hours_id:i offer_id:i offer_title:t note:t created_at:d");
-    if (o)
-        json_object_set_new(o, "points", points_json(store_int(r, 2)));
-    return o;
+    return with_points(store_json_row(r, "id:i kind:t - hours_id:i offer_id:i offer_title:t note:t created_at:d"), r, 2);
 }
 
 int volunteers_points_get(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e)
@@ -218,10 +223,7 @@ fail:
 static json_t *offer_row(store_rows *r, void *ctx)
 {
     (void)ctx;
-    json_t *o = store_json_row(r, "id:i community_id:i title:t - active:b created_at:d");
-    if (o)
-        json_object_set_new(o, "points", points_json(store_int(r, 3)));
-    return o;
+    return with_points(store_json_row(r, "id:i community_id:i title:t - active:b created_at:d"), r, 3);
 }
 
 #define OFFER_COLS "SELECT o.id, o.community_id, o.title, o.cost_c, o.active, o.created_at FROM volunteer_point_offers o WHERE 1 = 1"
@@ -247,9 +249,7 @@ int volunteers_offer_get(nx_app *app, const nx_principal *who, int64_t id, json_
     if (!vol_may_read(who))
         return nx_fail(e, NX_EPERM, "", "无权查看时间银行");
     sqlq q;
-    sqlq_init(&q, OFFER_COLS);
-    sqlq_add(&q, " AND o.id = $%d", P_INT(id));
-    vol_scope(&q, who, "o.");
+    vol_id_q(&q, OFFER_COLS, "o.", id, who);
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)

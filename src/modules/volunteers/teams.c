@@ -45,23 +45,14 @@ static void team_where(sqlq *q, const char *head, const nx_principal *who, const
 
 int volunteers_team_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看志愿队伍");
-    sqlq q, count;
-    team_where(&q, TEAM_COLS, who, f);
-    team_where(&count, "SELECT COUNT(*) FROM volunteer_teams t WHERE 1 = 1", who, f);
-    return vol_page(app, &q, &count, "t.", true, f, team_row, out, e);
+    return vol_list(app, who, f, vol_may_view, "无权查看志愿队伍", team_where, TEAM_COLS,
+                    "SELECT COUNT(*) FROM volunteer_teams t WHERE 1 = 1", "t.", true, team_row, out, e);
 }
 
 int volunteers_team_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!vol_may_view(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看志愿队伍");
-    sqlq q;
-    sqlq_init(&q, TEAM_COLS);
-    sqlq_add(&q, " AND t.id = $%d", P_INT(id));
-    vol_scope(&q, who, "t.");
-    return store_get_read(app->db, &q, &(store_page_spec){.row_ctx = team_row}, "志愿队伍不存在", out, e);
+    return vol_get(app, who, vol_may_view, "无权查看志愿队伍", TEAM_COLS, "t.", id,
+                   &(store_page_spec){.row_ctx = team_row}, "志愿队伍不存在", out, e);
 }
 
 int volunteers_team_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
@@ -121,12 +112,8 @@ static void vol_where(sqlq *q, const char *head, const nx_principal *who, const 
 
 int volunteers_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e)
 {
-    if (!vol_staff_read(who))
-        return nx_fail(e, NX_EPERM, "", "无权查看志愿者");
-    sqlq q, count;
-    vol_where(&q, VOL_COLS, who, f);
-    vol_where(&count, "SELECT COUNT(*) FROM volunteers v WHERE 1 = 1", who, f);
-    return vol_page(app, &q, &count, "v.", true, f, vol_row, out, e);
+    return vol_list(app, who, f, vol_staff_read, "无权查看志愿者", vol_where, VOL_COLS,
+                    "SELECT COUNT(*) FROM volunteers v WHERE 1 = 1", "v.", true, vol_row, out, e);
 }
 
 int volunteers_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -134,9 +121,7 @@ int volunteers_get(nx_app *app, const nx_principal *who, int64_t id, json_t **ou
     if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看志愿者");
     sqlq q;
-    sqlq_init(&q, VOL_COLS);
-    sqlq_add(&q, " AND v.id = $%d", P_INT(id));
-    vol_scope(&q, who, "v.");
+    vol_id_q(&q, VOL_COLS, "v.", id, who);
     if (!vol_staff_read(who)) {
         /* a resident reads their own volunteer record only */
         sqlq_add(&q, " AND (v.user_id = $%d", P_INT(who->user_id));

@@ -274,3 +274,32 @@ int vol_page(nx_app *app, sqlq *q, const sqlq *count, const char *alias, bool ol
     store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = count, .row_ctx = row, .ctx = app};
     return store_page_by_id(app->db, q, alias, f->after, oldest_first, &s, out, e);
 }
+
+int vol_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, bool (*may)(const nx_principal *),
+             const char *deny, vol_where_fn *where, const char *cols, const char *count_sql, const char *alias,
+             bool oldest_first, json_t *(*row)(store_rows *r, void *ctx), json_t **out, nx_err *e)
+{
+    if (!may(who))
+        return nx_fail(e, NX_EPERM, "", "%s", deny);
+    sqlq q, count;
+    where(&q, cols, who, f);
+    where(&count, count_sql, who, f);
+    return vol_page(app, &q, &count, alias, oldest_first, f, row, out, e);
+}
+
+void vol_id_q(sqlq *q, const char *head, const char *alias, int64_t id, const nx_principal *who)
+{
+    sqlq_init(q, head);
+    sqlq_sql(q, " AND %sid = $%d", alias, sqlq_param(q, P_INT(id)));
+    vol_scope(q, who, alias);
+}
+
+int vol_get(nx_app *app, const nx_principal *who, bool (*may)(const nx_principal *), const char *deny, const char *head,
+            const char *alias, int64_t id, const store_page_spec *s, const char *missing, json_t **out, nx_err *e)
+{
+    if (!may(who))
+        return nx_fail(e, NX_EPERM, "", "%s", deny);
+    sqlq q;
+    vol_id_q(&q, head, alias, id, who);
+    return store_get_read(app->db, &q, s, missing, out, e);
+}

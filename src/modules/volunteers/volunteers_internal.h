@@ -94,4 +94,17 @@ int vol_points_earn(store_tx *tx, int64_t community, int64_t vid, int64_t hours_
 int vol_page(nx_app *app, sqlq *q, const sqlq *count, const char *alias, bool oldest_first, const volunteers_filter *f,
              json_t *(*row)(store_rows *r, void *ctx), json_t **out, nx_err *e);
 
+/* The filter conditions of one list: sqlq_init(q, head), then who's scope and f's filters. */
+typedef void vol_where_fn(sqlq *q, const char *head, const nx_principal *who, const volunteers_filter *f);
+/* A list behind its gate: NX_EPERM with deny unless may(who); then vol_page of where(cols) with the
+ * total of where(count_sql), paged by alias's id. */
+int vol_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, bool (*may)(const nx_principal *),
+             const char *deny, vol_where_fn *where, const char *cols, const char *count_sql, const char *alias,
+             bool oldest_first, json_t *(*row)(store_rows *r, void *ctx), json_t **out, nx_err *e);
+/* q is head (a "SELECT … WHERE 1 = 1") with " AND <alias>id = id" and who's scope (vol_scope). */
+void vol_id_q(sqlq *q, const char *head, const char *alias, int64_t id, const nx_principal *who);
+/* A record behind its gate: NX_EPERM with deny unless may(who); then the row of vol_id_q through s
+ * (store_get_read: NX_ENOTFOUND with missing). */
+int vol_get(nx_app *app, const nx_principal *who, bool (*may)(const nx_principal *), const char *deny, const char *head,
+            const char *alias, int64_t id, const store_page_spec *s, const char *missing, json_t **out, nx_err *e);
 #endif
