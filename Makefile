@@ -14,10 +14,10 @@ LISTEN     ?= 127.0.0.1:8080
 .PHONY: all build deps run test test-fast asan release build-matrix web clean bench format check crash-long fuzz-long soak deb pkg-test
 
 # $(call stage,NAME): a line saying when a stage of `make test` starts, with the seconds since the
-# first one, so a run's log shows where its time goes (the budget is 30 minutes on 2 cores).
+# first one and how busy the cores were in the stage before (scripts/test-stage.sh), so a run's log
+# shows where its time goes (the budget is 30 minutes on 2 cores).
 define stage
-	@t=$$(date +%s); [ -f $(BUILD)/.test-start ] || { mkdir -p $(BUILD); echo $$t >$(BUILD)/.test-start; }; \
-	  echo "make test: $(1) at $$(date +%H:%M:%S), +$$((t - $$(cat $(BUILD)/.test-start))) s"
+	@scripts/test-stage.sh $(BUILD) "$(1)"
 endef
 
 # $(call cmake_build,DIR,CMAKE OPTIONS): configure DIR (quietly) and build it.
@@ -55,20 +55,20 @@ run:
 # a free loopback port) is started first, NX_TEST_PG names it, and it is stopped at the end.
 PG_STATE ?= $(BUILD)/pg-test-cluster.state
 test:
-	@rm -f $(BUILD)/.test-start
-	$(call stage,check and install)
+	@scripts/test-stage.sh --first $(BUILD) "check and install"
 	@scripts/check-src.sh  # banned calls and the layers (make check); also run by ctest
 	@scripts/deps.sh test
 	$(call stage,builds (normal, ASan, Release))
 	@$(MAKE) --no-print-directory build
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory release
-	$(call stage,ctest (normal build, then ASan))
+	$(call stage,ctest (normal build))
 	@scripts/pg-test-cluster.sh stop $(PG_STATE) >/dev/null 2>&1 || true
 	@url=$$(scripts/pg-test-cluster.sh start $(PG_STATE)) || exit 1; \
 	  trap 'scripts/pg-test-cluster.sh stop $(PG_STATE)' EXIT; \
 	  export NX_TEST_PG="$$url"; echo "PostgreSQL for the tests: $$url"; \
 	  (cd $(BUILD) && ctest --output-on-failure -j $(TEST_JOBS)) && \
+	  scripts/test-stage.sh $(BUILD) "ctest (ASan build: unit and API tests)" && \
 	  (cd $(ASAN_BUILD) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 ctest --output-on-failure -j $(TEST_JOBS) -L 'unit|api')
 	$(call stage,fuzz and package)
