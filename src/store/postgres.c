@@ -104,6 +104,16 @@ typedef struct pstmt {
     char name[24];
 } pstmt;
 
+/* Parameter values in libpq's form. */
+typedef struct pvals {
+    const char *v_in[INLINE_PARAMS];
+    int len_in[INLINE_PARAMS], fmt_in[INLINE_PARAMS];
+    char num_in[INLINE_PARAMS][32];
+    const char **v;
+    int *len, *fmt;
+    char (*num)[32];
+} pvals;
+
 typedef struct pg_conn pg_conn;
 
 typedef struct pg_rows {
@@ -133,6 +143,12 @@ struct pg_conn {
     bool pipe;      /* in pipeline mode (a deferred BEGIN and its statement are in flight) */
     bool end_pending; /* a ROLLBACK was sent without waiting: its answer is read at the next checkout */
     bool stuck;     /* the connection could not leave pipeline mode: reconnect at the next checkout */
+    /* store_query_ahead: the announced statement, not yet sent (ahead, its values in ahead_pv), then
+     * in flight behind the current one (ahead_sent: its answer follows the current one's) */
+    pstmt *ahead, *ahead_sent;
+    pvals ahead_pv;
+    bool ahead_last;     /* the transaction's ROLLBACK goes in the same pipeline */
+    uint64_t ahead_hash; /* of its values (params_hash): the store_query that takes the answer must match */
     pthread_t owner; /* thread that checked it out */
     pg_tx tx;
     stmt_cache cache;
@@ -445,6 +461,7 @@ static void conn_close(pg_conn *c)
 }
 
 static int simple(PGconn *db, const char *sql, nx_err *e);
+static void ahead_drop(pg_conn *c);
 
 /* Read the answer to the ROLLBACK that ended c's last transaction without waiting (finish). It has
  * usually arrived long ago: this costs no round trip. */
@@ -707,6 +724,7 @@ static int pg_begin(store *s, int mode, store_tx **out, nx_err *e)
 static void finish(pg_store *q, pg_conn *c)
 {
     c->begin_sql = NULL;
+    ahead_drop(c);
     if (c->db && PQstatus(c->db) == CONNECTION_OK && PQtransactionStatus(c->db) != PQTRANS_IDLE) {
         if (PQsendQuery(c->db, "ROLLBACK"))
             c->end_pending = true;
@@ -822,16 +840,6 @@ static int stmt_get(pg_conn *c, const char *sql, const store_param *p, int n, ps
     return 0;
 }
 
-/* Parameter values in libpq's form. */
-typedef struct pvals {
-    const char *v_in[INLINE_PARAMS];
-    int len_in[INLINE_PARAMS], fmt_in[INLINE_PARAMS];
-    char num_in[INLINE_PARAMS][32];
-    const char **v;
-    int *len, *fmt;
-    char (*num)[32];
-} pvals;
-
 static void pvals_free(pvals *pv)
 {
     if (pv->v != pv->v_in) {
@@ -890,15 +898,16 @@ static int pvals_fill(pvals *pv, const store_param *p, int n, nx_err *e)
     return 0;
 }
 
-/* Read and drop the rest of the current statement's results. In pipeline mode (a deferred BEGIN went
- * with this statement) also the pipeline's end, then leave pipeline mode; a connection that cannot
+/* Read and drop the rest of the current statement's results. In pipeline mode (a deferred BEGIN or an
+ * announced statement went with this statement) also the pipeline's end, then leave pipeline mode,
+ * unless an announced statement's answer is still to be read (ahead_sent); a connection that cannot
  * leave it (lost mid-pipeline) is replaced at its next checkout. */
 static void drain(pg_conn *c)
 {
     PGresult *r;
     while ((r = PQgetResult(c->db)) != NULL)
         PQclear(r);
-    if (!c->pipe)
+    if (!c->pipe || c->ahead_sent) /* the announced statement's answer is next: left for it (ahead_drop) */
         return;
     for (int nulls = 0; nulls < 2 && PQstatus(c->db) == CONNECTION_OK;) {
         r = PQgetResult(c->db);
@@ -918,30 +927,82 @@ static void drain(pg_conn *c)
         c->stuck = true;
 }
 
-/* The deferred BEGIN and the statement x in one pipeline: one round trip for both. BEGIN's answer is
- * read here; the statement's results are next on the connection. */
+/* Drop what store_query_ahead left on c: the announced statement not yet sent (its values freed),
+ * and the answer of one in flight, read and dropped with the rest of the pipeline. */
+static void ahead_drop(pg_conn *c)
+{
+    if (c->ahead) {
+        pvals_free(&c->ahead_pv);
+        c->ahead = NULL;
+    }
+    if (c->ahead_sent) {
+        c->ahead_sent = NULL;
+        drain(c);
+    }
+}
+
+/* The deferred BEGIN (if pending), the statement x and the announced statement (if any, with the
+ * transaction's ROLLBACK when it is the last) in one pipeline: one round trip for all. BEGIN's answer
+ * is read here; the statement's results are next on the connection, then the announced one's. */
 static int send_pipelined(pg_conn *c, const pstmt *x, const pvals *pv, nx_err *e)
 {
     PGconn *db = c->db;
-    if (!PQenterPipelineMode(db))
-        return broken(e, db);
-    c->pipe = true;
-    if (!PQsendQueryParams(db, c->begin_sql, 0, NULL, NULL, NULL, NULL, 0) ||
-        !PQsendQueryPrepared(db, x->name, x->nparams, pv->v, pv->len, pv->fmt, 0) || !PQpipelineSync(db)) {
+    pstmt *a = c->ahead;
+    c->ahead = NULL;
+    bool ok = PQenterPipelineMode(db);
+    if (ok) {
+        c->pipe = true;
+        ok = (!c->begin_sql || PQsendQueryParams(db, c->begin_sql, 0, NULL, NULL, NULL, NULL, 0)) &&
+             PQsendQueryPrepared(db, x->name, x->nparams, pv->v, pv->len, pv->fmt, 0);
+        if (ok && a)
+            ok = PQsendQueryPrepared(db, a->name, a->nparams, c->ahead_pv.v, c->ahead_pv.len, c->ahead_pv.fmt, 0) &&
+                 (!c->ahead_last || PQsendQueryParams(db, "ROLLBACK", 0, NULL, NULL, NULL, NULL, 0));
+        ok = ok && PQpipelineSync(db);
+    }
+    if (a)
+        pvals_free(&c->ahead_pv);
+    if (!ok) {
         int rc = broken(e, db);
-        drain(c);
+        if (c->pipe)
+            drain(c);
         return rc;
     }
-    PGresult *r = PQgetResult(db);
-    int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : map_result(db, r, e);
-    PQclear(r);
-    if (rc) {
-        drain(c); /* BEGIN's end, the statement (skipped by the server) and the pipeline's end */
-        return rc;
+    if (c->begin_sql) {
+        PGresult *r = PQgetResult(db);
+        int rc = PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : map_result(db, r, e);
+        PQclear(r);
+        if (rc) {
+            drain(c); /* BEGIN's end, the statements (skipped by the server) and the pipeline's end */
+            return rc;
+        }
+        PQclear(PQgetResult(db)); /* the NULL that ends BEGIN's results */
+        c->begin_sql = NULL;
     }
-    PQclear(PQgetResult(db)); /* the NULL that ends BEGIN's results */
-    c->begin_sql = NULL;
+    c->ahead_sent = a;
     return 0;
+}
+
+/* A hash of n parameter values (type and bytes): the announced statement's values against those of
+ * the store_query that would take its answer. */
+static uint64_t params_hash(const store_param *p, int n)
+{
+    uint64_t h = 1469598103934665603ull;
+#define MIX(ptr, len)                                                                                   \
+    for (size_t k_ = 0; k_ < (len); k_++)                                                               \
+        h = (h ^ ((const unsigned char *)(ptr))[k_]) * 1099511628211ull;
+    for (int i = 0; i < n; i++) {
+        MIX(&p[i].type, sizeof p[i].type);
+        if (p[i].type == SP_INT)
+            MIX(&p[i].i, sizeof p[i].i);
+        if (p[i].type == SP_REAL)
+            MIX(&p[i].r, sizeof p[i].r);
+        if ((p[i].type == SP_TEXT || p[i].type == SP_BLOB) && p[i].p) {
+            MIX(&p[i].n, sizeof p[i].n);
+            MIX(p[i].p, p[i].n);
+        }
+    }
+#undef MIX
+    return h;
 }
 
 /* The prepared statement for sql and its parameter values in libpq's form (pvals_free them). */
@@ -957,12 +1018,25 @@ static int prepare_values(pg_conn *c, const char *sql, const store_param *p, int
 static int send_stmt(store_tx *t, const char *sql, const store_param *p, int n, bool rows, nx_err *e)
 {
     pg_conn *c = ((pg_tx *)t)->c;
+    if (c->ahead_sent) {
+        /* The announced statement's answer is next: this is it, or it is dropped. */
+        pstmt *a = c->ahead_sent;
+        if (rows && strcmp(a->k.sql, sql) == 0 && n >= a->nparams && params_hash(p, a->nparams) == c->ahead_hash) {
+            c->ahead_sent = NULL;
+            if (!PQsetSingleRowMode(c->db)) {
+                drain(c);
+                return nx_fail(e, NX_EINTERNAL, "", "无法逐行读取查询结果");
+            }
+            return 0;
+        }
+        ahead_drop(c);
+    }
     pstmt *x = NULL;
     pvals pv;
     int rc = prepare_values(c, sql, p, n, &x, &pv, e);
     if (rc)
         return rc;
-    if (c->begin_sql)
+    if (c->begin_sql || c->ahead)
         rc = send_pipelined(c, x, &pv, e);
     else if (!PQsendQueryPrepared(c->db, x->name, x->nparams, pv.v, pv.len, pv.fmt, 0))
         rc = broken(e, c->db);
@@ -970,6 +1044,20 @@ static int send_stmt(store_tx *t, const char *sql, const store_param *p, int n, 
     if (rc == 0 && rows && !PQsetSingleRowMode(c->db)) {
         drain(c);
         rc = nx_fail(e, NX_EINTERNAL, "", "无法逐行读取查询结果");
+    }
+    return rc;
+}
+
+static int pg_query_ahead(store_tx *t, const char *sql, const store_param *p, int n, bool last, nx_err *e)
+{
+    pg_conn *c = ((pg_tx *)t)->c;
+    ahead_drop(c);
+    pstmt *x = NULL;
+    int rc = stmt_get(c, sql, p, n, &x, e);
+    if (rc == 0 && (rc = pvals_fill(&c->ahead_pv, p, x->nparams, e)) == 0) {
+        c->ahead = x;
+        c->ahead_last = last;
+        c->ahead_hash = params_hash(p, x->nparams);
     }
     return rc;
 }
@@ -1003,6 +1091,7 @@ static int pg_exec_script(store_tx *t, const char *sql, nx_err *e)
     pg_conn *c = ((pg_tx *)t)->c;
     if (script_has_txn_control(sql))
         return nx_fail(e, NX_EINTERNAL, "", "脚本结束了当前事务（脚本中不能有 BEGIN/COMMIT）");
+    ahead_drop(c);
     if (c->begin_sql) {
         int rc = simple(c->db, c->begin_sql, e);
         if (rc)
@@ -1607,6 +1696,7 @@ const struct store_ops store_postgres_ops = {
     .exec = pg_exec,
     .exec_script = pg_exec_script,
     .query = pg_query,
+    .query_ahead = pg_query_ahead,
     .next = pg_next,
     .ncols = pg_ncols,
     .isnull = pg_isnull,

@@ -465,6 +465,16 @@ int store_query(store_tx *tx, const char *sql, const store_param *p, int n, stor
     return 0;
 }
 
+int store_query_ahead(store_tx *tx, const char *sql, const store_param *p, int n, bool last, nx_err *e)
+{
+    int rc = pre_statement(tx, sql, p, n, e);
+    if (rc || tx->s->ops->query_ahead == NULL)
+        return rc;
+    if ((rc = tx->s->ops->query_ahead(tx, sql, p, n, last && tx->mode == STORE_READ, e)))
+        tx->failed = rc;
+    return rc;
+}
+
 int store_next(store_rows *r)
 {
     if (r->err)

@@ -140,6 +140,15 @@ int store_exec_script(store_tx *tx, const char *sql, nx_err *e);
 
 /* Run a query; step with store_next. The rows must be freed before the next statement on tx. */
 int store_query(store_tx *tx, const char *sql, const store_param *p, int n, store_rows **rows, nx_err *e);
+/* Announce the query that will follow the next statement on tx, so that a backend with round trips
+ * sends both at once. PostgreSQL: sql and its values go in one pipeline with the next statement (and
+ * a deferred BEGIN); the store_query of exactly this sql with the same values that comes right after
+ * that statement reads the answer already on its way. When last (a read transaction only) nothing
+ * but these two statements runs in tx: the transaction's ROLLBACK travels in the same pipeline, and
+ * the read costs one round trip in all. Any other statement next, or the end of tx, drops the
+ * announced answer unread, which costs nothing but the server's work. The values of p must stay
+ * valid until the next statement is sent. SQLite (no round trips): does nothing. */
+int store_query_ahead(store_tx *tx, const char *sql, const store_param *p, int n, bool last, nx_err *e);
 /* 1 when a row is ready, 0 at the end, a negative code on error. Prefer the three calls below,
  * which keep the error for the caller: a loop over rows ends on "done", and an error met on the way
  * is the answer, never a short list or a "not found" (STYLE.md). */

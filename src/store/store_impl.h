@@ -87,6 +87,9 @@ struct store_ops {
     const void *(*col_blob)(store_rows *r, int col, size_t *len);
     void (*rows_free)(store_rows *r);
 
+    /* Optional (NULL: store_query_ahead does nothing). See store_query_ahead. */
+    int (*query_ahead)(store_tx *tx, const char *sql, const store_param *p, int n, bool last, nx_err *e);
+
     /* Whether a table of that name exists (inside tx). */
     int (*table_exists)(store_tx *tx, const char *name, bool *exists, nx_err *e);
     int (*backup)(store *s, const char *dest, nx_err *e);

@@ -172,29 +172,33 @@ static int members_write(store_tx *tx, const nx_principal *who, int64_t househol
     return rc;
 }
 
-/* The rest of a resident's detail after people_row_write, from ONE query (one round trip on
- * PostgreSQL, one statement on SQLite instead of three): the assigned tags into the open "tags"
- * array, which it closes, then "contacts" and "household_members" (household 0: none). The query is
- * three SELECTs joined by UNION ALL, told apart by the first column and each in the order of the
- * query it replaces: tags by tag, contacts by sort and id, members oldest first (then by id). */
-static int extras_write(people_read_ctx *c, store_tx *tx, const nx_principal *who, int64_t id,
-                        int64_t household, jsonw *w, nx_err *e)
+/* The query of the rest of resident id's detail after people_row_write (extras_write): three SELECTs
+ * joined by UNION ALL, told apart by the first column and each in the order of the query it
+ * replaces: tags by tag, contacts by sort and id, the members of the resident's household oldest
+ * first (then by id). It depends on nothing read before it, so it can be sent with the resident's
+ * row (store_query_ahead). */
+static void extras_q(const nx_principal *who, int64_t id, sqlq *q)
 {
-    store_rows *r;
-    sqlq q;
     /* columns: kind, order, then id, name, relation, phone_enc, is_primary (contact_write, from 2)
      * or id, name, relation, -, sex, birth_date, status (member_push, from 2) or -, code, name */
-    sqlq_init(&q, "SELECT 0, rt.tag_id, NULL, t.code, t.name, NULL, NULL, NULL, NULL FROM resident_tags rt "
-                  "JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id = $1 "
-                  "UNION ALL SELECT 1, ec.sort, ec.id, ec.name, ec.relation, ec.phone_enc, ec.is_primary, NULL, "
-                  "NULL FROM emergency_contacts ec WHERE ec.resident_id = $1 "
-                  "UNION ALL SELECT 2, 0, r.id, r.name, r.relation, NULL, r.sex, r.birth_date, r.status "
-                  "FROM residents r WHERE r.household_id = $2");
-    sqlq_param(&q, P_INT(id));
-    sqlq_param(&q, P_INT(household));
-    members_scope(who, &q);
-    sqlq_sql(&q, " ORDER BY 1, 8, 2, 3");
-    int rc = sqlq_query(tx, &q, &r, e);
+    sqlq_init(q, "SELECT 0, rt.tag_id, NULL, t.code, t.name, NULL, NULL, NULL, NULL FROM resident_tags rt "
+                 "JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id = $1 "
+                 "UNION ALL SELECT 1, ec.sort, ec.id, ec.name, ec.relation, ec.phone_enc, ec.is_primary, NULL, "
+                 "NULL FROM emergency_contacts ec WHERE ec.resident_id = $1 "
+                 "UNION ALL SELECT 2, 0, r.id, r.name, r.relation, NULL, r.sex, r.birth_date, r.status "
+                 "FROM residents r WHERE r.household_id = (SELECT h.household_id FROM residents h WHERE h.id = $1)");
+    sqlq_param(q, P_INT(id));
+    members_scope(who, q);
+    sqlq_sql(q, " ORDER BY 1, 8, 2, 3");
+}
+
+/* The rest of a resident's detail after people_row_write, from ONE query q (extras_q: one round trip
+ * on PostgreSQL, one statement on SQLite instead of three): the assigned tags into the open "tags"
+ * array, which it closes, then "contacts" and "household_members" (none without a household). */
+static int extras_write(people_read_ctx *c, store_tx *tx, const sqlq *q, int64_t id, jsonw *w, nx_err *e)
+{
+    store_rows *r;
+    int rc = sqlq_query(tx, q, &r, e);
     if (rc)
         return rc;
     vec v;
@@ -265,24 +269,28 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
     } else {
         perm_scope_q(who, "r.", "id", &q);
     }
+    sqlq xq;
+    extras_q(who, id, &xq);
     int rc;
     store_tx *tx;
-    /* The snapshot is the first query's: nothing happens in between (PostgreSQL: BEGIN travels with it). */
+    /* The snapshot is the first query's: nothing happens in between (PostgreSQL: BEGIN, the row's
+     * query, the extras' query announced ahead and the ROLLBACK travel in one round trip). The extras
+     * of a resident out of scope or missing are read by no one. */
     if ((rc = store_begin(app->db, STORE_READ_DEFERRED, &tx, e)))
         return rc;
     people_read_ctx c = {.app = app, .self_view = people_self_view(who)};
     store_rows *r = NULL;
     jsonw w;
     jsonw_init(&w, out);
-    if ((rc = people_load_computed(tx, &c, e)) || (rc = sqlq_query(tx, &q, &r, e)))
+    if ((rc = people_load_computed(tx, &c, e)) || (rc = sqlq_check(&xq, e)) ||
+        (rc = store_query_ahead(tx, xq.sql, xq.p, xq.n, true, e)) || (rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     if ((rc = store_first(r, "居民不存在", e)))
         goto done;
     people_row_write(&c, r, true, &w);
-    int64_t household = store_int(r, C_HOUSEHOLD);
     store_rows_free(r);
     r = NULL;
-    if ((rc = extras_write(&c, tx, who, id, household, &w, e)))
+    if ((rc = extras_write(&c, tx, &xq, id, &w, e)))
         goto done;
     jsonw_kbool(&w, "can_reveal", perm_has(who, RIGHT_REVEAL));
     jsonw_kbool(&w, "can_edit", perm_has(who, RIGHT_PEOPLE_WRITE));

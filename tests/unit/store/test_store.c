@@ -482,6 +482,99 @@ static void test_deferred(void)
     store_close(s);
 }
 
+/* The count of rows of q (SELECT v FROM a WHERE v >= $1 …) read through tx, or -1 on an error. */
+static int64_t ahead_count(store_tx *tx, const char *q, int64_t min)
+{
+    nx_err e = {0};
+    store_rows *r;
+    store_param p[] = {P_INT(min)};
+    if (store_query(tx, q, p, 1, &r, &e))
+        return -1;
+    int64_t n = 0;
+    while (store_row(r))
+        n++;
+    return store_rows_end(r, &e) ? -1 : n;
+}
+
+/* store_query_ahead: the announced query's answer is the one a plain store_query gives, whether it
+ * comes right after the next statement (read to the end or dropped early) or not at all; another
+ * query or other values next, or the end of the transaction, drop it; `last` ends a read in the same
+ * round trip and leaves the connection clean; a failed first statement fails only the transaction;
+ * a write transaction may announce too. Every connection is reused afterwards (2 of them). */
+static void test_query_ahead(void)
+{
+    store *s = open_new("ahead.db", 2);
+    if (s == NULL)
+        return;
+    CHECK_INT(exec_w(s, "CREATE TABLE a (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"), 0);
+    CHECK_INT(exec_w(s, "INSERT INTO a (v) VALUES (1), (2), (3), (4)"), 0);
+    const char *q1 = "SELECT v FROM a WHERE v >= $1 ORDER BY v", *q2 = "SELECT v, v * 2 FROM a WHERE v >= $1";
+    store_param p1[] = {P_INT(2)};
+    nx_err e = {0};
+    for (int round = 0; round < 3; round++) {
+        store_tx *tx;
+        /* right after the next statement, with and without `last` */
+        for (int last = 0; last < 2; last++) {
+            CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &tx, &e), 0);
+            CHECK_INT(store_query_ahead(tx, q2, p1, 1, last, &e), 0);
+            CHECK_INT(ahead_count(tx, q1, 3), 2);
+            CHECK_INT(ahead_count(tx, q2, 2), 3);
+            store_rollback(tx);
+        }
+        /* the next statement's rows dropped after one row, then the announced one */
+        CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &tx, &e), 0);
+        CHECK_INT(store_query_ahead(tx, q2, p1, 1, true, &e), 0);
+        store_rows *r;
+        CHECK_INT(store_query(tx, q1, p1, 1, &r, &e), 0);
+        CHECK(store_row(r));
+        CHECK_INT(store_int(r, 0), 2);
+        CHECK_INT(store_rows_end(r, &e), 0);
+        CHECK_INT(store_query(tx, q2, p1, 1, &r, &e), 0);
+        CHECK(store_row(r));
+        CHECK_INT(store_int(r, 1), 4);
+        store_rows_free(r); /* dropped early too */
+        CHECK_INT(store_commit(tx, &e), 0);
+        /* other values next: a fresh answer to them */
+        CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &tx, &e), 0);
+        CHECK_INT(store_query_ahead(tx, q2, p1, 1, false, &e), 0);
+        CHECK_INT(ahead_count(tx, q1, 1), 4);
+        CHECK_INT(ahead_count(tx, q2, 4), 1);
+        CHECK_INT(ahead_count(tx, q1, 4), 1);
+        store_rollback(tx);
+        /* another query next: the announced answer is dropped */
+        CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
+        CHECK_INT(store_query_ahead(tx, q2, p1, 1, false, &e), 0);
+        CHECK_INT(ahead_count(tx, q1, 1), 4);
+        CHECK_INT(ahead_count(tx, q1, 3), 2);
+        CHECK_INT(ahead_count(tx, q2, 2), 3);
+        store_rollback(tx);
+        /* never taken: the end of the transaction drops it */
+        CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &tx, &e), 0);
+        CHECK_INT(store_query_ahead(tx, q2, p1, 1, true, &e), 0);
+        CHECK_INT(ahead_count(tx, q1, 1), 4);
+        store_rollback(tx);
+        /* announced, nothing run */
+        CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &tx, &e), 0);
+        CHECK_INT(store_query_ahead(tx, q2, p1, 1, true, &e), 0);
+        CHECK_INT(store_commit(tx, &e), 0);
+        /* the next statement fails: the transaction fails, and only rolls back */
+        CHECK_INT(store_begin(s, STORE_READ_DEFERRED, &tx, &e), 0);
+        CHECK_INT(store_query_ahead(tx, q2, p1, 1, true, &e), 0);
+        CHECK(ahead_count(tx, "SELECT v FROM no_such_table WHERE v >= $1", 1) < 0);
+        CHECK(ahead_count(tx, q2, 2) < 0);
+        store_rollback(tx);
+        /* a write: its statements stay in the transaction, which commits */
+        CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+        CHECK_INT(store_query_ahead(tx, q2, p1, 1, true, &e), 0);
+        CHECK_INT(store_exec(tx, "INSERT INTO a (v) VALUES (5)", NULL, 0, NULL, &e), 0);
+        CHECK_INT(ahead_count(tx, q2, 2), 4);
+        CHECK_INT(store_exec(tx, "DELETE FROM a WHERE v = 5", NULL, 0, NULL, &e), 0);
+        CHECK_INT(store_commit(tx, &e), 0);
+    }
+    CHECK_INT(count_rows(s, "SELECT count(*) FROM a"), 4);
+    store_close(s);
+}
+
 /* Eight readers check an invariant while one writer keeps changing the table: every write inserts
  * +k and -k in one transaction, so any snapshot has an even count and a zero sum. */
 typedef struct {
@@ -1261,6 +1354,7 @@ static void run_common(void)
     TEST_RUN(test_lazy);
     TEST_RUN(test_snapshot_and_pool);
     TEST_RUN(test_deferred);
+    TEST_RUN(test_query_ahead);
     TEST_RUN(test_threads);
     TEST_RUN(test_stmt_cache);
     TEST_RUN(test_migrations);
