@@ -69,21 +69,13 @@ int library_book_list(nx_app *app, const nx_principal *who, const library_filter
     sqlq q, count;
     book_where(&q, "SELECT " BOOK_COLS " FROM books b WHERE 1 = 1", who, f);
     book_where(&count, "SELECT COUNT(*) FROM books b WHERE 1 = 1", who, f);
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = book_row};
-    return store_page_by_id(app->db, &q, "b.", f->after, true, &s, out, e);
+    return lib_page(app, &q, &count, "b.", true, f, book_row, out, e);
 }
 
 int library_book_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = lib_can_read(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, "SELECT " BOOK_COLS " FROM books b WHERE 1 = 1");
-    sqlq_add(&q, " AND b.id = $%d", P_INT(id));
-    lib_scope_q(who, "b.", &q);
-    store_page_spec s = {.row = book_row};
-    return store_get_read(app->db, &q, &s, "图书不存在", out, e);
+    return lib_get(app, who, lib_can_read, "SELECT " BOOK_COLS " FROM books b WHERE 1 = 1", "b.", false, id,
+                   book_row, "图书不存在", out, e);
 }
 
 typedef struct book_in {
@@ -274,21 +266,13 @@ int library_copy_list(nx_app *app, const nx_principal *who, const library_filter
     sqlq q, count;
     copy_where(&q, "SELECT " COPY_COLS COPY_FROM, who, f, code);
     copy_where(&count, "SELECT COUNT(*) FROM book_copies c WHERE 1 = 1", who, f, code);
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = copy_row};
-    return store_page_by_id(app->db, &q, "c.", f->after, true, &s, out, e);
+    return lib_page(app, &q, &count, "c.", true, f, copy_row, out, e);
 }
 
 int library_copy_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = lib_can_manage(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, "SELECT " COPY_COLS COPY_FROM);
-    sqlq_add(&q, " AND c.id = $%d", P_INT(id));
-    lib_scope_q(who, "c.", &q);
-    store_page_spec s = {.row = copy_row};
-    return store_get_read(app->db, &q, &s, "馆藏不存在", out, e);
+    return lib_get(app, who, lib_can_manage, "SELECT " COPY_COLS COPY_FROM, "c.", false, id, copy_row,
+                   "馆藏不存在", out, e);
 }
 
 static bool one_of(const char *s, const char *const *set)
@@ -493,15 +477,8 @@ int library_category_list(nx_app *app, const nx_principal *who, int64_t communit
 
 int library_category_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = lib_can_manage(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, "SELECT " CAT_COLS " FROM library_categories k WHERE 1 = 1");
-    sqlq_add(&q, " AND k.id = $%d", P_INT(id));
-    lib_scope_q(who, "k.", &q);
-    store_page_spec s = {.row = cat_row};
-    return store_get_read(app->db, &q, &s, "读者类别不存在", out, e);
+    return lib_get(app, who, lib_can_manage, "SELECT " CAT_COLS " FROM library_categories k WHERE 1 = 1",
+                   "k.", false, id, cat_row, "读者类别不存在", out, e);
 }
 
 typedef struct cat_in {
@@ -730,21 +707,13 @@ int library_donation_list(nx_app *app, const nx_principal *who, const library_fi
         sqlq_add(&q, " AND d.community_id = $%d", P_INT(f->community_id));
         sqlq_add(&count, " AND d.community_id = $%d", P_INT(f->community_id));
     }
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = don_row};
-    return store_page_by_id(app->db, &q, "d.", f->after, false, &s, out, e);
+    return lib_page(app, &q, &count, "d.", false, f, don_row, out, e);
 }
 
 int library_donation_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = lib_can_manage(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, "SELECT " DON_COLS);
-    sqlq_add(&q, " AND d.id = $%d", P_INT(id));
-    lib_scope_q(who, "d.", &q);
-    store_page_spec s = {.row = don_row};
-    return store_get_read(app->db, &q, &s, "捐赠记录不存在", out, e);
+    return lib_get(app, who, lib_can_manage, "SELECT " DON_COLS, "d.", false, id, don_row, "捐赠记录不存在",
+                   out, e);
 }
 
 int library_donation_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)

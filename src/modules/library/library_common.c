@@ -28,6 +28,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/jsonin.h"
 #include "base/str.h"
 #include "notify/outbox.h"
 
@@ -394,4 +395,39 @@ void lib_day(int64_t ms, char out[11])
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(out, 11, "%Y-%m-%d", &tm);
+}
+
+int lib_page(nx_app *app, sqlq *q, const sqlq *count, const char *alias, bool oldest_first, const library_filter *f,
+             json_t *(*row)(store_rows *r), json_t **out, nx_err *e)
+{
+    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = count, .row = row};
+    return store_page_by_id(app->db, q, alias, f->after, oldest_first, &s, out, e);
+}
+
+int lib_get(nx_app *app, const nx_principal *who, int (*gate)(const nx_principal *, nx_err *), const char *head,
+            const char *alias, bool own, int64_t id, json_t *(*row)(store_rows *r), const char *missing, json_t **out,
+            nx_err *e)
+{
+    int rc = gate(who, e);
+    if (rc)
+        return rc;
+    sqlq q;
+    if (own) {
+        perm_scope_id_q(who, alias, "resident_id", id, head, &q);
+    } else {
+        sqlq_init(&q, head);
+        sqlq_sql(&q, " AND %sid = $%d", alias, sqlq_param(&q, P_INT(id)));
+        lib_scope_q(who, alias, &q);
+    }
+    return store_get_read(app->db, &q, &(store_page_spec){.row = row}, missing, out, e);
+}
+
+int lib_action_begin(nx_app *app, const nx_principal *who, int (*gate)(const nx_principal *, nx_err *), json_t *in,
+                     store_tx **tx, nx_err *e)
+{
+    static const char *const allowed[] = {NULL};
+    int rc;
+    if ((rc = gate(who, e)) || (in && (rc = json_only(in, allowed, e))))
+        return rc;
+    return store_begin(app->db, STORE_WRITE, tx, e);
 }

@@ -5,6 +5,7 @@
 #define NX_MODULES_LIBRARY_INTERNAL_H
 
 #include "modules/library/library.h"
+#include "store/page.h"
 #include "store/query.h"
 
 /* Restrict rows of a catalogue table (books, copies, categories, donations: community_id, no grid)
@@ -59,4 +60,18 @@ void lib_new_code(char out[9]);
 /* The local calendar day of ms as YYYY-MM-DD. */
 void lib_day(int64_t ms, char out[11]);
 
+/* A page of a list: store_page_by_id of q (total from count) by alias's id after f->after, f->limit
+ * under page_max, one item per row. */
+int lib_page(nx_app *app, sqlq *q, const sqlq *count, const char *alias, bool oldest_first, const library_filter *f,
+             json_t *(*row)(store_rows *r), json_t **out, nx_err *e);
+/* A record behind its gate (lib_can_read or lib_can_manage): the row of head (a "SELECT … WHERE
+ * 1 = 1") with " AND <alias>id = id", in the catalogue's scope (lib_scope_q) or, own, in the reader's
+ * (perm_scope_q on resident_id), through row; NX_ENOTFOUND with missing. */
+int lib_get(nx_app *app, const nx_principal *who, int (*gate)(const nx_principal *, nx_err *), const char *head,
+            const char *alias, bool own, int64_t id, json_t *(*row)(store_rows *r), const char *missing, json_t **out,
+            nx_err *e);
+/* The opening of an action that takes no body (return, renew, cancel): gate(who), in empty when
+ * given (json_only), then a write transaction *tx. 0 with *tx open, or the error. */
+int lib_action_begin(nx_app *app, const nx_principal *who, int (*gate)(const nx_principal *, nx_err *), json_t *in,
+                     store_tx **tx, nx_err *e);
 #endif

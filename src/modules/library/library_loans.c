@@ -84,8 +84,7 @@ int library_loan_list(nx_app *app, const nx_principal *who, const library_filter
     loan_filters(&q, who, f, now);
     sqlq_init(&count, "SELECT COUNT(*) FROM book_loans l WHERE 1 = 1");
     loan_filters(&count, who, f, now);
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = loan_row};
-    return store_page_by_id(app->db, &q, "l.", f->after, false, &s, out, e);
+    return lib_page(app, &q, &count, "l.", false, f, loan_row, out, e);
 }
 
 int library_loan_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -218,9 +217,10 @@ done:
 static int do_return(store_tx *tx, const nx_principal *who, int64_t id, int64_t now, nx_err *e)
 {
     sqlq q;
-    sqlq_init(&q, "SELECT l.copy_id, l.resident_id, l.due_at, l.returned_at, l.community_id FROM book_loans l WHERE 1 = 1");
-    sqlq_add(&q, " AND l.id = $%d", P_INT(id));
-    perm_scope_q(who, "l.", "resident_id", &q);
+    perm_scope_id_q(who, "l.", "resident_id", id,
+                    "SELECT l.copy_id, l.resident_id, l.due_at, l.returned_at, l.community_id FROM "
+                    "book_loans l WHERE 1 = 1",
+                    &q);
     int64_t copy = 0, resident = 0, due = 0, community = 0;
     bool returned = false;
     store_rows *r;
@@ -263,12 +263,9 @@ static int do_return(store_tx *tx, const nx_principal *who, int64_t id, int64_t 
 
 int library_loan_return(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
-    static const char *const allowed[] = {NULL};
-    int rc;
-    if ((rc = lib_can_manage(who, e)) || (in && (rc = json_only(in, allowed, e))))
-        return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = lib_action_begin(app, who, lib_can_manage, in, &tx, e);
+    if (rc)
         return rc;
     if ((rc = do_return(tx, who, id, clock_now_ms(), e))) {
         store_rollback(tx);
@@ -306,19 +303,17 @@ done:
 
 int library_loan_renew(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
-    static const char *const allowed[] = {NULL};
-    int rc;
-    if ((rc = lib_can_read(who, e)) || (in && (rc = json_only(in, allowed, e))))
-        return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = lib_action_begin(app, who, lib_can_read, in, &tx, e);
+    if (rc)
         return rc;
     int64_t now = clock_now_ms(), resident = 0, due = 0, renewals = 0, book = 0, waiting = 0;
     bool returned = false;
     sqlq q;
-    sqlq_init(&q, "SELECT l.resident_id, l.due_at, l.renewals, l.returned_at, l.book_id FROM book_loans l WHERE 1 = 1");
-    sqlq_add(&q, " AND l.id = $%d", P_INT(id));
-    perm_scope_q(who, "l.", "resident_id", &q);
+    perm_scope_id_q(
+        who, "l.", "resident_id", id,
+        "SELECT l.resident_id, l.due_at, l.renewals, l.returned_at, l.book_id FROM book_loans l WHERE 1 = 1",
+        &q);
     store_rows *r;
     if ((rc = sqlq_first(tx, &q, "借阅记录不存在", &r, e)))
         goto done;
@@ -414,21 +409,13 @@ int library_hold_list(nx_app *app, const nx_principal *who, const library_filter
     sqlq_init(&count, "SELECT COUNT(*) FROM book_holds h WHERE 1 = 1");
     if ((rc = hold_filters(&q, who, f, e)) || (rc = hold_filters(&count, who, f, e)))
         return rc;
-    store_page_spec s = {.limit = f->limit, .max = (int)app->cfg->page_max, .count = &count, .row = hold_row};
-    return store_page_by_id(app->db, &q, "h.", f->after, false, &s, out, e);
+    return lib_page(app, &q, &count, "h.", false, f, hold_row, out, e);
 }
 
 int library_hold_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    int rc = lib_can_read(who, e);
-    if (rc)
-        return rc;
-    sqlq q;
-    sqlq_init(&q, "SELECT " HOLD_COLS);
-    sqlq_add(&q, " AND h.id = $%d", P_INT(id));
-    perm_scope_q(who, "h.", "resident_id", &q);
-    store_page_spec s = {.row = hold_row};
-    return store_get_read(app->db, &q, &s, "预约不存在", out, e);
+    return lib_get(app, who, lib_can_read, "SELECT " HOLD_COLS, "h.", true, id, hold_row, "预约不存在", out,
+                   e);
 }
 
 int library_hold_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
@@ -545,17 +532,12 @@ static int hold_end(store_tx *tx, int64_t id, const char *status, int64_t now, i
 
 int library_hold_cancel(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
 {
-    static const char *const allowed[] = {NULL};
-    int rc;
-    if ((rc = lib_can_read(who, e)) || (in && (rc = json_only(in, allowed, e))))
-        return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    int rc = lib_action_begin(app, who, lib_can_read, in, &tx, e);
+    if (rc)
         return rc;
     sqlq q;
-    sqlq_init(&q, "SELECT h.id FROM book_holds h WHERE 1 = 1");
-    sqlq_add(&q, " AND h.id = $%d", P_INT(id));
-    perm_scope_q(who, "h.", "resident_id", &q);
+    perm_scope_id_q(who, "h.", "resident_id", id, "SELECT h.id FROM book_holds h WHERE 1 = 1", &q);
     int64_t found = 0;
     rc = sqlq_one_int(tx, &q, &found, e);
     if (rc == NX_ENOTFOUND)
