@@ -164,14 +164,10 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     json_decref(d);
     if (rc)
         goto fail;
-    free(ct);
-    free(display);
-    return store_commit(tx, e);
 fail:
     free(ct);
     free(display);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -220,12 +216,9 @@ int grid_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
                          p, 9, NULL, e)) ||
         (rc = audit_write(tx, who, "update", "grid_member", id, community, NULL, e)))
         goto fail;
-    free(ct);
-    return store_commit(tx, e);
 fail:
     free(ct);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- incidents ---- */
@@ -309,10 +302,8 @@ int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64
     json_decref(c.detail);
     if (rc)
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* A status move: load in scope, check the state, update, timeline, audit, event. */
@@ -365,10 +356,8 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
                                  grid ? json_integer(grid) : json_null())};
     if ((rc = visits_change_record(tx, who, &c, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int grid_incident_dispatch(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
