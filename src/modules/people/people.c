@@ -880,16 +880,11 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
               extra, e);
     if (rc)
         goto fail;
-    free(id_ct);
-    free(ph_ct);
-    free(ad_ct);
-    return store_commit(tx, e);
 fail:
     free(id_ct);
     free(ph_ct);
     free(ad_ct);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- the keyed tail index after an upgrade ---- */

@@ -131,12 +131,9 @@ int people_household_create(nx_app *app, const nx_principal *who, const househol
         goto fail;
     if ((rc = audit_write(tx, who, "create", "household", *id, in.community_id, NULL, e)))
         goto fail;
-    free(ct);
-    return store_commit(tx, e);
 fail:
     free(ct);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int people_household_update(nx_app *app, const nx_principal *who, int64_t id, const household_input *in0,
@@ -218,12 +215,9 @@ int people_household_update(nx_app *app, const nx_principal *who, int64_t id, co
             goto fail;
     if ((rc = audit_write(tx, who, "update", "household", id, community, NULL, e)))
         goto fail;
-    free(ct);
-    return store_commit(tx, e);
 fail:
     free(ct);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 #define HH_FROM                                                                                    \

@@ -230,10 +230,8 @@ int people_resident_move(nx_app *app, const nx_principal *who, int64_t id, json_
                                 "room_id", "moved", 1);
     if ((rc = outbox_emit_new(tx, PEOPLE_EV_RESIDENT_UPDATED, from.community, "resident", id, payload, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 static json_t *move_row(store_rows *r)
