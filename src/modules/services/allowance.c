@@ -261,10 +261,8 @@ int services_allowance_tiers_save(nx_app *app, const nx_principal *who, json_t *
              tx, who, "update", "allowance_tiers", 0, 0,
              json_pack("{s:s, s:b, s:b}", "region", region, "tiers", tiers != NULL, "active", active), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- start, sweep ---- */
@@ -339,6 +337,18 @@ static int allowance_emit(store_tx *tx, const char *kind, const rcp *x, int64_t 
                            e);
 }
 
+/* A change of recipient x: update (its row), insert (the allowance_changes row, RETURNING id), then
+ * kind emitted for that change. */
+static int recipient_change(store_tx *tx, const rcp *x, const char *update, const store_param *u, int nu,
+                            const char *insert, const store_param *c, int nc, const char *kind, nx_err *e)
+{
+    int64_t change = 0;
+    int rc;
+    if ((rc = store_exec(tx, update, u, nu, NULL, e)) || (rc = store_one_int(tx, insert, c, nc, &change, e)))
+        return rc;
+    return allowance_emit(tx, kind, x, change, e);
+}
+
 int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who, int64_t now_ms, int *changes,
                              int *stopped, nx_err *e)
 {
@@ -387,7 +397,6 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
     snprintf(month, sizeof month, "%04d-%02d", today.y, today.m);
     for (size_t i = 0; i < nl && rc == 0; i++) {
         rcp *x = &list[i];
-        int64_t change = 0;
         nx_date birth;
         int sy, sm;
         if (date_parse(x->birth, &birth) != 0 || services_month_parse(x->start, &sy, &sm) != 0)
@@ -422,18 +431,15 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
                      months, yuan_s);
             store_param c[] = {P_INT(x->id), P_INT(x->community), P_INT(now_ms), P_INT(x->tier_age), P_TEXT(sd),
                                P_TEXT(note)};
-            if ((rc = store_exec(
-                     tx,
-                     "UPDATE allowance_recipients SET status = 'stopped', stop_reason = $2, stop_date = $3, "
-                     "paid_through = $4, recover_months = $5, recover_amount = $6, updated_at = $7 "
-                     "WHERE id = $1",
-                     u, 7, NULL, e)) ||
-                (rc = store_one_int(
-                     tx,
-                     "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, "
-                     "effective_month, note) VALUES ($1, $2, $3, 'stop', $4, substr($5, 1, 7), $6) RETURNING id",
-                     c, 6, &change, e)) ||
-                (rc = allowance_emit(tx, SERVICES_EV_ALLOWANCE_STOPPED, x, change, e)))
+            if ((rc = recipient_change(tx, x,
+                                       "UPDATE allowance_recipients SET status = 'stopped', stop_reason = $2, "
+                                       "stop_date = $3, paid_through = $4, recover_months = $5, recover_amount = $6, "
+                                       "updated_at = $7 WHERE id = $1",
+                                       u, 7,
+                                       "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, "
+                                       "effective_month, note) VALUES ($1, $2, $3, 'stop', $4, substr($5, 1, 7), $6) "
+                                       "RETURNING id",
+                                       c, 6, SERVICES_EV_ALLOWANCE_STOPPED, e)))
                 break;
             (*stopped)++;
             continue;
@@ -450,17 +456,14 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
                  tier_label(t[k].min_age, t, n, lb, sizeof lb), yuan_s);
         store_param c[] = {P_INT(x->id), P_INT(x->community), P_INT(now_ms), P_INT(x->tier_age), P_INT(t[k].min_age),
                            P_INT(t[k].monthly_amount), P_TEXT(month), P_TEXT(note)};
-        if ((rc = store_exec(
-                 tx,
-                 "UPDATE allowance_recipients SET tier_age = $2, monthly_amount = $3, updated_at = $4 "
-                 "WHERE id = $1",
-                 u, 4, NULL, e)) ||
-            (rc = store_one_int(
-                 tx,
-                 "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, to_age, "
-                 "amount, effective_month, note) VALUES ($1, $2, $3, 'tier', $4, $5, $6, $7, $8) RETURNING id",
-                 c, 8, &change, e)) ||
-            (rc = allowance_emit(tx, SERVICES_EV_ALLOWANCE_TIER_CHANGED, x, change, e)))
+        if ((rc = recipient_change(tx, x,
+                                   "UPDATE allowance_recipients SET tier_age = $2, monthly_amount = $3, updated_at = $4 "
+                                   "WHERE id = $1",
+                                   u, 4,
+                                   "INSERT INTO allowance_changes (recipient_id, community_id, at, kind, from_age, "
+                                   "to_age, amount, effective_month, note) VALUES ($1, $2, $3, 'tier', $4, $5, $6, $7, "
+                                   "$8) RETURNING id",
+                                   c, 8, SERVICES_EV_ALLOWANCE_TIER_CHANGED, e)))
             break;
         (*changes)++;
     }
