@@ -977,10 +977,8 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int64_t
                             p, 3, "no_activity", now, esc_ms, e)))
             goto fail;
     }
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 struct devices_ticker {

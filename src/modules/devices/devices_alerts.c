@@ -345,10 +345,8 @@ int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const ch
         (rc = audit_write(tx, who, "acknowledge", "alert", id, s.community, NULL, e)) ||
         (rc = devices_alert_emit(tx, DEVICES_EV_ALERT_ACKNOWLEDGED, &ref, "acknowledged", false, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool false_alarm, const char *note,
@@ -382,8 +380,6 @@ int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool
                               e)) ||
         (rc = devices_alert_emit(tx, DEVICES_EV_ALERT_RESOLVED, &ref, state, needs_followup, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

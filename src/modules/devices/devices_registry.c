@@ -154,10 +154,8 @@ int devices_add(nx_app *app, const nx_principal *who, const devices_device_input
                               json_pack("{s:s, s:b}", "protocol", in->protocol, "bound", in->resident_id > 0),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* Load a device in the caller's scope: community, resident. */
@@ -220,10 +218,8 @@ int devices_update(nx_app *app, const nx_principal *who, int64_t id, const devic
     if ((rc = audit_write_new(tx, who, "update", "device", id, community,
                               json_pack("{s:s}", "change", action), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int devices_confirm_identity(nx_app *app, const nx_principal *who, int64_t id, int64_t now, nx_err *e)
@@ -250,10 +246,8 @@ int devices_confirm_identity(nx_app *app, const nx_principal *who, int64_t id, i
     if ((rc = audit_write_new(tx, who, "update", "device", id, community, json_pack("{s:s}", "change", "confirm_identity"),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int devices_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

@@ -230,8 +230,6 @@ int devices_rules_put(nx_app *app, const nx_principal *who, int64_t resident_id,
         goto fail;
     if ((rc = audit_write(tx, who, "update", "alert_rules", resident_id, c, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

@@ -304,12 +304,9 @@ int devices_webhook_create(nx_app *app, const nx_principal *who, json_t *in_json
     if ((rc = audit_write_new(tx, who, "create", "webhook", *id, in.community_id,
                               json_pack("{s:s}", "format", in.format), e)))
         goto fail;
-    sealed_free(&x);
-    return store_commit(tx, e);
 fail:
     sealed_free(&x);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int devices_webhook_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in_json, nx_err *e)
@@ -377,14 +374,10 @@ int devices_webhook_update(nx_app *app, const nx_principal *who, int64_t id, jso
                     p, 12, NULL, e);
     if (rc || (rc = audit_write(tx, who, "update", "webhook", id, community, NULL, e)))
         goto fail;
-    json_decref(cur);
-    sealed_free(&x);
-    return store_commit(tx, e);
 fail:
     json_decref(cur);
     sealed_free(&x);
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int devices_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
