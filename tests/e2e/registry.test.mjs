@@ -75,9 +75,14 @@ test('an estate and a building are created and a resident moved in the web', asy
   await page.click('[data-test=move-save]')
   await page.locator('[data-test=field-reason] .el-form-item__error').waitFor()
   await page.click('[data-test=room-estate]')
-  await option(ESTATE).click()
+  // each list is loaded once its parent is picked: wait for it before opening it (an option that
+  // appears while its list opens can be missed by the click)
+  const [buildingList] = await Promise.all([
+    page.waitForResponse((r) => r.url().includes(`/api/v1/buildings?`) && r.url().includes(`estate_id=${estate.id}`) && r.request().method() === 'GET'),
+    option(ESTATE).click(),
+  ])
+  assert.equal(buildingList.status(), 200, await buildingList.text())
   await page.click('[data-test=room-building]')
-  // the rooms are loaded once the building is picked: wait for them (and see that they came)
   const [roomList] = await Promise.all([
     page.waitForResponse((r) => r.url().includes(`/api/v1/buildings/${building.id}/rooms`) && r.request().method() === 'GET'),
     option('1号楼').click(),
