@@ -69,6 +69,7 @@ MATRIX = {
     "POST /api/v1/briefings/{id}/signups": "422/- 403/- 422/- 403/- 403/- 403/- -/- -/-",
     "POST /api/v1/briefings/{id}/withdraw": "422/- 403/- 422/- 403/- 403/- 403/- -/- -/-",
     "POST /api/v1/briefings/{id}/cancel": "422/- 403/- 422/- 403/- 403/- 403/- -/- -/-",
+    "PATCH /api/v1/briefings/{id}": "422/- 403/- 422/- 403/- 403/- 403/- -/- -/-",
     "GET /api/v1/buildings": "ok/- ok/- ok/- ok/- 403/- 403/- 403/- 403/-",
     "POST /api/v1/buildings": "422/- 403/- 422/- 403/- 403/- 403/- 403/- 403/-",
     "GET /api/v1/buildings/{id}": "ok/ok ok/404 ok/404 ok/404 403/403 403/403 -/- -/-",

@@ -513,6 +513,59 @@ def test_briefing_withdraw_and_cancel():
     check(is_problem(st, resp, body, 409), "a briefing that has begun is not called off")
 
 
+def test_briefing_room():
+    """A briefing that names a room books it through the venues module: a clash is a 409 naming the
+    booking and nothing is written; moving the briefing moves the booking (a clash changes nothing);
+    cancelling it releases the room."""
+    staff = ctx["msg_staff"]
+    st, _, v = staff.post("/api/v1/venues", {"community_id": ctx["comm"]["id"], "name": "宣讲活动室", "capacity": 60,
+                                             "open_from": "08:00", "open_to": "21:00", "closed_weekdays": [],
+                                             "max_minutes": 240, "max_ahead_days": 60})
+    check_eq(st, 201, f"a room {v}")
+    day = (local_today() + datetime.timedelta(days=4)).isoformat()
+    nxt = (local_today() + datetime.timedelta(days=5)).isoformat()
+    base = {"title": "养老服务补贴政策", "speaker": "李主任", "venue_id": v["id"], "starts_at": f"{day}T14:00",
+            "ends_at": f"{day}T16:00", "capacity": 30}
+    st, resp, body = staff.post("/api/v1/briefings", dict(base, ends_at=f"{day}T13:00"))
+    check(is_problem(st, resp, body, 422, "ends_at"), f"an end before the start is refused ({st} {body})")
+    st, _, b = staff.post("/api/v1/briefings", base)
+    check(st == 201 and b["venue_booking_id"] and b["ends_at"], f"a briefing in the room {b}")
+
+    def booking(bid):
+        st, _, x = staff.get(f"/api/v1/venue-bookings/{bid}")
+        check_eq(st, 200, f"booking {bid}")
+        return x
+    first = booking(b["venue_booking_id"])
+    check(first["status"] == "confirmed" and first["venue_id"] == v["id"] and "养老服务补贴政策" in first["title"],
+          f"the room is booked, confirmed {first}")
+    n_before = len(staff.get("/api/v1/briefings?limit=200")[2]["items"])
+    st, resp, body = staff.post("/api/v1/briefings", dict(base, title="另一场宣讲", starts_at=f"{day}T15:00",
+                                                          ends_at=f"{day}T17:00"))
+    check(is_problem(st, resp, body, 409, "venue_id") and f"#{first['id']}" in body.get("detail", "")
+          and "（" + day + " 14:00–16:00）" in body.get("detail", ""),
+          f"a clash: 409 naming the booking that holds the room ({st} {body})")
+    check_eq(len(staff.get("/api/v1/briefings?limit=200")[2]["items"]), n_before, "nothing written")
+    st, _, b2 = staff.post("/api/v1/briefings", dict(base, title="晚场宣讲", starts_at=f"{day}T17:00", ends_at=f"{day}T18:00"))
+    check_eq(st, 201, f"a later briefing in the same room {b2}")
+    # moving onto the later one's time: 409, the briefing and its booking as they were
+    st, resp, body = staff.patch(f"/api/v1/briefings/{b['id']}", {"starts_at": f"{day}T16:30", "ends_at": f"{day}T17:30"})
+    check(is_problem(st, resp, body, 409, "venue_id"), f"a move onto a taken time is refused ({st} {body})")
+    again = staff.get(f"/api/v1/briefings/{b['id']}")[2]
+    check(again["starts_at"] == b["starts_at"] and again["venue_booking_id"] == first["id"]
+          and booking(first["id"])["status"] == "confirmed", f"nothing changed {again}")
+    st, _, moved = staff.patch(f"/api/v1/briefings/{b['id']}", {"starts_at": f"{nxt}T09:00", "ends_at": f"{nxt}T10:30"})
+    check(st == 200 and moved["venue_booking_id"] != first["id"], f"moved {st} {moved}")
+    check_eq(booking(first["id"])["status"], "cancelled", "the old time is released")
+    new = booking(moved["venue_booking_id"])
+    check(new["status"] == "confirmed" and new["starts_at"].startswith(nxt), f"the new time is booked {new}")
+    st, resp, body = ctx["msg_lin"].patch(f"/api/v1/briefings/{b['id']}", {"starts_at": f"{nxt}T11:00"})
+    check(is_problem(st, resp, body, 403), "residents do not move briefings")
+    st, _, _ = staff.post(f"/api/v1/briefings/{b['id']}/cancel", {"reason": "场地改作防汛物资仓库"})
+    check_eq(st, 200, "cancelled")
+    check_eq(booking(moved["venue_booking_id"])["status"], "cancelled", "cancelling the briefing releases the room")
+    staff.post(f"/api/v1/briefings/{b2['id']}/cancel", {"reason": "合并到下周"})
+
+
 def test_default_rules_027():
     """The events migration 027 gives a rule reach their people: the outbox rows are written as
     the emitting modules document them (venues.h, council.h)."""
@@ -841,5 +894,5 @@ else:
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
      test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_briefing_withdraw_and_cancel,
-     test_default_rules_027, test_notice_files, test_costs, test_sms_delivery_reports, test_aliyun_and_wecom,
+     test_briefing_room, test_default_rules_027, test_notice_files, test_costs, test_sms_delivery_reports, test_aliyun_and_wecom,
      test_end]])

@@ -128,14 +128,21 @@ int messages_notice_pdf(nx_app *app, const nx_principal *who, int64_t id, unsign
 /* Briefings newest first: staff (RIGHT_NOTICE_WRITE) those of their scope, residents and families
  * those whose announcing notice reached their resident (with "signed_up"). Each {id, community_id,
  * title, topic, speaker, place, venue_id, starts_at, capacity, status, notice_id, created_at,
- * signups, attended, signed_up}. NX_EPERM for other accounts. */
+ * ends_at, venue_booking_id, signups, attended, signed_up}. NX_EPERM for other accounts. */
 int messages_briefing_list(nx_app *app, const nx_principal *who, const char *cursor, int limit, json_t **out,
                            nx_err *e);
 int messages_briefing_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e);
 /* {community_id?, title, topic?, speaker, place? | venue_id?, starts_at (Beijing time, future),
- * capacity? (0 = no limit), audience? (as a notice's; absent = the whole community)}: the briefing
- * and the notice that announces it to its audience, in one transaction. RIGHT_NOTICE_WRITE. */
+ * ends_at? (after starts_at; two hours later when absent), capacity? (0 = no limit), audience? (as a
+ * notice's; absent = the whole community)}: the briefing and the notice that announces it to its
+ * audience, in one transaction. With venue_id the room is booked for the time (venues_book_span):
+ * a clash is NX_ECONFLICT (409, the message names the booking holding it) and nothing is written;
+ * the room's rules are NX_EINVAL naming date, start, end or attendees. RIGHT_NOTICE_WRITE. */
 int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
+/* Move an open briefing that has not started {starts_at, ends_at?} (as create's): its room's booking
+ * is released and the new time booked in one transaction (a clash: NX_ECONFLICT, nothing changed);
+ * audited. RIGHT_NOTICE_WRITE in scope. */
+int messages_briefing_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* Sign up: a resident or family account for their resident ({}), staff for {resident_id} of the
  * community. NX_ECONFLICT when cancelled, started, full or signed up already; emits
  * MESSAGES_EV_BRIEFING_SIGNED_UP. */
@@ -145,7 +152,7 @@ int messages_briefing_signup(nx_app *app, const nx_principal *who, int64_t id, j
  * signed up. */
 int messages_briefing_withdraw(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* Staff (RIGHT_NOTICE_WRITE in scope) call an open briefing off before its start {reason}: status
- * cancelled, audited, MESSAGES_EV_BRIEFING_CANCELLED for every resident signed up. NX_ECONFLICT
+ * cancelled, its room's booking released, audited, MESSAGES_EV_BRIEFING_CANCELLED for every resident signed up. NX_ECONFLICT
  * when cancelled already or started. */
 int messages_briefing_cancel(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* Staff mark {resident_id, attended? (default true)}; a resident who did not sign up is a walk-in. */

@@ -15,12 +15,19 @@
  * is recorded as a walk-in (walk_in = 1; unmarking a walk-in removes the row). The counts (signed
  * up, attended) are in every answer, and the attendance sheet is an .xlsx export (names masked).
  *
+ * A room: a briefing that names a room (venue_id) holds it through the venues module's public call
+ * (venues_book_span) in the same transaction, from starts_at to ends_at (two hours when not given),
+ * and keeps the booking's id: a clash with another booking is a 409 naming it and nothing is
+ * written. Moving the briefing (PATCH starts_at / ends_at) releases the booking and books the new
+ * time in one transaction (a clash leaves both as they were); cancelling the briefing releases it.
+ *
  * Rights: writing briefings, signing others up, the sign-up list, attendance and the export need
  * RIGHT_NOTICE_WRITE in scope (the export RIGHT_EXPORT too); residents and families (self scope)
  * read the briefings they were invited to and sign themselves up. Everything blocks on the store. */
 #include "modules/messages/messages_internal.h"
 
 #include "base/vec.h"
+#include "modules/venues/venues.h"
 #include "report/xlsx_write.h"
 #include "secure/audit.h"
 #include "text/mask.h"
@@ -30,6 +37,7 @@
 
 #define REMIND_BEFORE_MS (24LL * 3600 * 1000) /* the reminder goes a day before the start */
 #define SIGNUPS_MAX 5000                      /* the longest sign-up list answered at once */
+#define DEFAULT_LENGTH_MS (2LL * 3600 * 1000) /* a briefing without ends_at holds its room two hours */
 
 /* "YYYY-MM-DD HH:MM" (Beijing time) of ms into out[17]. */
 static void local_minute_text(int64_t ms, char out[17])
@@ -43,13 +51,14 @@ static void local_minute_text(int64_t ms, char out[17])
 
 #define BRIEFING_COLS                                                                                              \
     "SELECT b.id, b.community_id, b.title, b.topic, b.speaker, b.place, b.venue_id, b.starts_at, b.capacity, "   \
-    "b.status, b.notice_id, b.created_at, (SELECT count(*) FROM briefing_signups s WHERE s.briefing_id = b.id AND " \
+    "b.status, b.notice_id, b.created_at, b.ends_at, b.venue_booking_id, (SELECT count(*) FROM briefing_signups s WHERE s.briefing_id = b.id AND " \
     "s.walk_in = 0), (SELECT count(*) FROM briefing_signups s WHERE s.briefing_id = b.id AND s.attended = 1)"
 
 static json_t *briefing_row(store_rows *r)
 {
     return store_json_row(r, "id:i community_id:i title:t topic:t speaker:t place:t venue_id:i starts_at:d "
-                             "capacity:i status:t notice_id:i created_at:d signups:i attended:i signed_up:b");
+                             "capacity:i status:t notice_id:i created_at:d ends_at:d venue_booking_id:i signups:i attended:i "
+                             "signed_up:b");
 }
 
 /* The columns, the caller's own sign-up (null for staff) and the scope: a resident or family
@@ -113,14 +122,31 @@ int messages_briefing_get(nx_app *app, const nx_principal *who, int64_t id, json
 
 /* ---- writing ---- */
 
+/* The time of a briefing from its texts (Beijing time "YYYY-MM-DDTHH:MM"): starts in the future,
+ * ends after it (two hours after it when end is NULL). 0 or NX_EINVAL naming the field. */
+static int read_span(const char *start, const char *end, int64_t now, int64_t *starts, int64_t *ends, nx_err *e)
+{
+    *starts = msg_parse_local_time(start);
+    if (*starts < 0)
+        return nx_fail(e, NX_EINVAL, "starts_at", "开始时间格式应为 YYYY-MM-DDTHH:MM（北京时间）");
+    if (*starts <= now)
+        return nx_fail(e, NX_EINVAL, "starts_at", "开始时间应晚于现在");
+    *ends = end ? msg_parse_local_time(end) : *starts + DEFAULT_LENGTH_MS;
+    if (*ends < 0)
+        return nx_fail(e, NX_EINVAL, "ends_at", "结束时间格式应为 YYYY-MM-DDTHH:MM（北京时间）");
+    if (*ends <= *starts)
+        return nx_fail(e, NX_EINVAL, "ends_at", "结束时间应晚于开始时间");
+    return 0;
+}
+
 int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e)
 {
     int rc = need_staff(who, "发布政策宣讲", e);
     if (rc)
         return rc;
-    static const char *const allowed[] = {"community_id", "title",    "topic",    "speaker", "place",
-                                          "venue_id",     "starts_at", "capacity", "audience", NULL};
-    const char *title = NULL, *topic = "", *speaker = NULL, *place = NULL, *at = NULL;
+    static const char *const allowed[] = {"community_id", "title",    "topic",   "speaker",  "place",
+                                          "venue_id",     "starts_at", "ends_at", "capacity", "audience", NULL};
+    const char *title = NULL, *topic = "", *speaker = NULL, *place = NULL, *at = NULL, *end_at = NULL;
     int64_t community = 0, venue = 0, capacity = 0;
     if ((rc = json_only(in, allowed, e)) ||
         (rc = json_get_int(in, "community_id", false, 1, INT64_MAX, &community, e)) < 0 ||
@@ -130,13 +156,12 @@ int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, i
         (rc = json_read_str(in, "place", false, 100, &place, e)) ||
         (rc = json_get_int(in, "venue_id", false, 1, INT64_MAX, &venue, e)) < 0 ||
         (rc = json_read_str(in, "starts_at", true, 40, &at, e)) ||
+        (rc = json_read_str(in, "ends_at", false, 40, &end_at, e)) ||
         (rc = json_get_int(in, "capacity", false, 0, 100000, &capacity, e)) < 0)
         return rc;
-    int64_t now = clock_now_ms(), starts = msg_parse_local_time(at);
-    if (starts < 0)
-        return nx_fail(e, NX_EINVAL, "starts_at", "开始时间格式应为 YYYY-MM-DDTHH:MM（北京时间）");
-    if (starts <= now)
-        return nx_fail(e, NX_EINVAL, "starts_at", "开始时间应晚于现在");
+    int64_t now = clock_now_ms(), starts = 0, ends = 0;
+    if ((rc = read_span(at, end_at, now, &starts, &ends, e)))
+        return rc;
     if (!place && !venue)
         return nx_fail(e, NX_EINVAL, "place", "请填写地点或选择活动室");
     json_t *aud = json_object_get(in, "audience");
@@ -176,17 +201,19 @@ int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, i
              speaker, when, place, seats);
     char notice_title[160];
     snprintf(notice_title, sizeof notice_title, "政策宣讲：%s", title);
-    int64_t notice = 0;
+    int64_t notice = 0, booking = 0;
     if ((rc = msg_notice_post(tx, who, community, notice_title, body, aud, "inapp", now, now, &notice, e)))
         goto fail;
-    store_param p[] = {P_INT(community), P_TEXT(title),    P_TEXT(topic),  P_TEXT(speaker), P_TEXT(place),
-                       P_ID(venue),      P_INT(starts),    P_INT(capacity), P_INT(notice),  P_ID(who->user_id),
-                       P_INT(now)};
+    if (venue && (rc = venues_book_span(tx, who, venue, notice_title, (int)capacity, starts, ends, &booking, e)))
+        goto fail;
+    store_param p[] = {P_INT(community), P_TEXT(title), P_TEXT(topic),    P_TEXT(speaker), P_TEXT(place),
+                       P_ID(venue),      P_INT(starts), P_INT(capacity),  P_INT(notice),   P_ID(who->user_id),
+                       P_INT(now),       P_INT(ends),   P_ID(booking)};
     if ((rc = store_one_int(tx,
                             "INSERT INTO briefings (community_id, title, topic, speaker, place, venue_id, starts_at, "
-                            "capacity, notice_id, created_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                            "$7, $8, $9, $10, $11, $11) RETURNING id",
-                            p, 11, id, e)) ||
+                            "capacity, notice_id, created_by, created_at, updated_at, ends_at, venue_booking_id) VALUES "
+                            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11, $12, $13) RETURNING id",
+                            p, 13, id, e)) ||
         (rc = audit_write(tx, who, "create", "briefing", *id, community, NULL, e)))
         goto fail;
     json_decref(whole);
@@ -202,7 +229,7 @@ fail:
 /* The briefing id in who's scope (as briefing_select) inside tx: its community, status, start,
  * capacity and title and place (for the events; the caller frees them). NX_ENOTFOUND. */
 typedef struct briefing_state {
-    int64_t community, starts, capacity;
+    int64_t community, starts, capacity, ends, venue, booking;
     char status[16];
     char *title, *place;
 } briefing_state;
@@ -211,8 +238,8 @@ static int load_state(store_tx *tx, const nx_principal *who, int64_t id, briefin
 {
     memset(b, 0, sizeof *b);
     sqlq q;
-    sqlq_init(&q, "SELECT b.community_id, b.status, b.starts_at, b.capacity, b.title, b.place FROM briefings b "
-                  "WHERE 1 = 1");
+    sqlq_init(&q, "SELECT b.community_id, b.status, b.starts_at, b.capacity, b.title, b.place, b.ends_at, b.venue_id, "
+                  "b.venue_booking_id FROM briefings b WHERE 1 = 1");
     sqlq_add(&q, " AND b.id = $%d", P_INT(id));
     if (who->scope == SCOPE_SELF)
         sqlq_add(&q, " AND b.notice_id IN (SELECT notice_id FROM notice_recipients WHERE resident_id = $%d)",
@@ -230,6 +257,9 @@ static int load_state(store_tx *tx, const nx_principal *who, int64_t id, briefin
         b->capacity = store_int(r, 3);
         b->title = strdup(store_text(r, 4));
         b->place = strdup(store_text(r, 5));
+        b->ends = store_isnull(r, 6) ? 0 : store_int(r, 6);
+        b->venue = store_isnull(r, 7) ? 0 : store_int(r, 7);
+        b->booking = store_isnull(r, 8) ? 0 : store_int(r, 8);
         if (!b->title || !b->place)
             rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
     }
@@ -388,7 +418,10 @@ static int cancel_step(store_tx *tx, const nx_principal *who, int64_t id, const 
     if (b->starts <= now)
         return nx_fail(e, NX_ECONFLICT, "", "宣讲已开始，不能取消");
     store_param p[] = {P_INT(id), P_INT(now)};
+    int released = 0;
     int rc = store_exec(tx, "UPDATE briefings SET status = 'cancelled', updated_at = $2 WHERE id = $1", p, 2, NULL, e);
+    if (rc == 0 && b->booking)
+        rc = venues_release_booking(tx, b->booking, now, &released, e);
     if (rc)
         return rc;
     store_rows *r;
@@ -423,6 +456,52 @@ int messages_briefing_cancel(nx_app *app, const nx_principal *who, int64_t id, j
     if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "reason", true, 200, &reason, e)))
         return rc;
     return briefing_write(app, who, id, 0, cancel_step, (void *)reason, e);
+}
+
+/* Staff move the briefing to another time: its room's booking (if any) released and the new time
+ * booked in this transaction, so a clash changes nothing. */
+static int move_step(store_tx *tx, const nx_principal *who, int64_t id, const briefing_state *b, void *ctx,
+                     nx_err *e)
+{
+    const int64_t *span = ctx;
+    int64_t now = clock_now_ms(), booking = b->booking;
+    if (b->starts <= now)
+        return nx_fail(e, NX_ECONFLICT, "", "宣讲已开始，不能改时间");
+    int released = 0, rc = 0;
+    if (b->booking && (rc = venues_release_booking(tx, b->booking, now, &released, e)))
+        return rc;
+    if (b->venue) {
+        char title[160];
+        snprintf(title, sizeof title, "政策宣讲：%s", b->title);
+        if ((rc = venues_book_span(tx, who, b->venue, title, (int)b->capacity, span[0], span[1], &booking, e)))
+            return rc;
+    }
+    store_param p[] = {P_INT(id), P_INT(span[0]), P_INT(span[1]), P_ID(booking), P_INT(now)};
+    if ((rc = store_exec(tx,
+                         "UPDATE briefings SET starts_at = $2, ends_at = $3, venue_booking_id = $4, updated_at = $5 "
+                         "WHERE id = $1",
+                         p, 5, NULL, e)))
+        return rc;
+    char was[17], to[17];
+    local_minute_text(b->starts, was);
+    local_minute_text(span[0], to);
+    return audit_write_new(tx, who, "update", "briefing", id, b->community,
+                           json_pack("{s:s, s:s}", "starts_was", was, "starts_at", to), e);
+}
+
+int messages_briefing_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
+{
+    int rc = need_staff(who, "修改政策宣讲", e);
+    if (rc)
+        return rc;
+    static const char *const allowed[] = {"starts_at", "ends_at", NULL};
+    const char *at = NULL, *end_at = NULL;
+    int64_t span[2];
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "starts_at", true, 40, &at, e)) ||
+        (rc = json_read_str(in, "ends_at", false, 40, &end_at, e)) ||
+        (rc = read_span(at, end_at, clock_now_ms(), &span[0], &span[1], e)))
+        return rc;
+    return briefing_write(app, who, id, 0, move_step, span, e);
 }
 
 typedef struct mark {

@@ -156,6 +156,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/briefings", .with = list, .fn = APP_FN(messages_briefing_list)},
     {"POST", "/api/v1/briefings", .create = messages_briefing_create, .get = messages_briefing_get},
     {"GET", "/api/v1/briefings/{id}", .get = messages_briefing_get},
+    {"PATCH", "/api/v1/briefings/{id}", .change = messages_briefing_update, .get = messages_briefing_get},
     {"POST", "/api/v1/briefings/{id}/signups", .change = messages_briefing_signup, .get = messages_briefing_get},
     {"GET", "/api/v1/briefings/{id}/signups", .get = messages_briefing_signups},
     {"POST", "/api/v1/briefings/{id}/withdraw", .change = messages_briefing_withdraw, .get = messages_briefing_get},

@@ -112,16 +112,28 @@ int venues_release_no_shows(nx_app *app, int64_t now_ms, int *n, nx_err *e);
  * every period_ms (≤ 0: a minute), the first at once. Stop it with store_ticker_stop. */
 int venues_ticker_start(nx_app *app, int64_t period_ms, store_ticker **out, nx_err *e);
 
+/* ---- a room for another module (venues_bookings.c; called in the caller's transaction) ---- */
+/* Book room venue_id on tx for [starts_ms, ends_ms) on one local day on behalf of another module's
+ * item (a briefing, a meeting): title is shown on the room's calendar, attendees is how many people
+ * come (0 = not said), booked by who (the caller has checked that who may make the item; the room
+ * must be visible to who). The room's rules apply as to staff (open, not closed that day, inside
+ * the opening hours, no longer than the longest booking, attendees within the capacity: NX_EINVAL
+ * naming date, start, end or attendees); the booking is confirmed at once. A clash is NX_ECONFLICT
+ * (field venue_id) whose Chinese message names the booking holding the time. On any error the
+ * caller must roll tx back (PostgreSQL has aborted it after a clash met by the insert).
+ * *booking_id: the new booking, which the caller keeps to move or release it. Emits
+ * VENUES_EV_BOOKING_CREATED. To move an item, release its booking and book the new span in the
+ * same transaction: a clash then leaves everything as it was once the caller rolls back. */
+int venues_book_span(store_tx *tx, const nx_principal *who, int64_t venue_id, const char *title, int attendees,
+                     int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e);
+/* Release booking booking_id on tx (cancelled) when it is live and not yet ended at now_ms: its
+ * remaining time is freed and offered to waiters, VENUES_EV_BOOKING_RELEASED emitted. *n: 1, or 0
+ * when there was nothing to release (already released, ended, or no such booking). */
+int venues_release_booking(store_tx *tx, int64_t booking_id, int64_t now_ms, int *n, nx_err *e);
+
 /* ---- a course's room (venues_bookings.c; called by the courses module in its own transaction) ---- */
-/* Book room venue_id on tx for one session of course course_id, [starts_ms, ends_ms) on one local
- * day, for attendees people, booked by who (the caller has checked that who may schedule the
- * course; the room must be visible to who). The room's rules apply as to staff (open, not closed
- * that day, inside the opening hours, no longer than the longest booking, attendees within the
- * capacity: NX_EINVAL naming date, start, end or attendees); the booking is confirmed at once and
- * its course_id set. A clash is NX_ECONFLICT (field venue_id) whose message names the booking
- * holding the time ("已有预约 #12「书法班」（2026-12-10 14:00–16:00）"). On any error the caller must
- * roll tx back (PostgreSQL has aborted it after a clash met by the insert). *booking_id: the new
- * booking. Emits VENUES_EV_BOOKING_CREATED. */
+/* venues_book_span for one session of course course_id (the booking's course_id set, so that
+ * venues_release_course finds it), for attendees people. */
 int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, int64_t course_id, const char *title,
                        int attendees, int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e);
 /* Cancel on tx every live booking of course_id not yet ended at now_ms (the course was cancelled),

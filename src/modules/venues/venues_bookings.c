@@ -500,10 +500,12 @@ done:
 
 /* ---- rooms for courses ---- */
 
+#define HOLDER_WHEN 32 /* "2026-12-10 14:00–16:00": the dash is three bytes in UTF-8 */
+
 /* The first live booking holding a unit of [s, en) in room v: 0 and *id 0 when none; else *id and the
  * booking's title and local date and times in "YYYY-MM-DD HH:MM–HH:MM" form. */
-static int holder(store_tx *tx, int64_t venue, int64_t s, int64_t en, int64_t *id, char *title, size_t tn, char when[24],
-                  nx_err *e)
+static int holder(store_tx *tx, int64_t venue, int64_t s, int64_t en, int64_t *id, char *title, size_t tn,
+                  char when[HOLDER_WHEN], nx_err *e)
 {
     store_param p[] = {P_INT(venue), P_INT(s / VENUES_UNIT_MS), P_INT((en + VENUES_UNIT_MS - 1) / VENUES_UNIT_MS)};
     store_rows *r;
@@ -521,13 +523,14 @@ static int holder(store_tx *tx, int64_t venue, int64_t s, int64_t en, int64_t *i
         snprintf(title, tn, "%s", store_text(r, 1));
         venues_local_parts(store_int(r, 2), d, h1);
         venues_local_parts(store_int(r, 3), d2, h2);
-        snprintf(when, 24, "%s %s–%s", d, h1, strcmp(d, d2) == 0 ? h2 : "24:00");
+        snprintf(when, HOLDER_WHEN, "%s %s–%s", d, h1, strcmp(d, d2) == 0 ? h2 : "24:00");
     }
     return store_rows_end(r, e);
 }
 
-int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, int64_t course_id, const char *title,
-                       int attendees, int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e)
+/* venues_book_span with the booking's course_id (0 = none). */
+static int book_span(store_tx *tx, const nx_principal *who, int64_t venue_id, int64_t course_id, const char *title,
+                     int attendees, int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e)
 {
     venue_rules v;
     int rc = venues_load_rules(tx, who, venue_id, &v, e);
@@ -542,14 +545,14 @@ int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, 
     nx_date day;
     if (strcmp(ds, de) != 0 || date_parse(ds, &day) || venues_parse_hhmm(hs, "start", &b.from_min, e) ||
         venues_parse_hhmm(he, "end", &b.to_min, e))
-        return nx_fail(e, NX_EINVAL, "end", "课次须在同一天内开始和结束");
+        return nx_fail(e, NX_EINVAL, "end", "占用活动室的时间须在同一天内开始和结束");
     bool closed = false;
     int64_t now = clock_now_ms(), other = 0;
     if ((rc = check_rules(&v, &b, day, true, now, e)) || (rc = venues_closed_on(tx, &v, day, &closed, e)))
         return rc;
     if (closed)
         return nx_fail(e, NX_EINVAL, "date", "%s 活动室「%s」闭馆", ds, v.name);
-    char other_title[128] = "", when[24] = "";
+    char other_title[128] = "", when[HOLDER_WHEN] = "";
     if ((rc = holder(tx, venue_id, starts_ms, ends_ms, &other, other_title, sizeof other_title, when, e)))
         return rc;
     if (other)
@@ -559,6 +562,18 @@ int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, 
     if ((rc = insert_booking(tx, who, &v, &b, starts_ms, ends_ms, 0, "confirmed", 0, now, booking_id, e)))
         return rc;
     return emit_booking(tx, VENUES_EV_BOOKING_CREATED, *booking_id, v.id, v.community_id, 0, who->user_id, "confirmed", e);
+}
+
+int venues_book_span(store_tx *tx, const nx_principal *who, int64_t venue_id, const char *title, int attendees,
+                     int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e)
+{
+    return book_span(tx, who, venue_id, 0, title, attendees, starts_ms, ends_ms, booking_id, e);
+}
+
+int venues_book_course(store_tx *tx, const nx_principal *who, int64_t venue_id, int64_t course_id, const char *title,
+                       int attendees, int64_t starts_ms, int64_t ends_ms, int64_t *booking_id, nx_err *e)
+{
+    return book_span(tx, who, venue_id, course_id, title, attendees, starts_ms, ends_ms, booking_id, e);
 }
 
 /* Release every booking the query selects (columns id, venue_id, community_id, resident_id,
@@ -598,13 +613,26 @@ static int release_selected(store_tx *tx, const char *sql, const store_param *p,
 
 #define RELEASE_COLS "SELECT id, venue_id, community_id, resident_id, booked_by, starts_at, ends_at FROM venue_bookings "
 
+/* Cancel the live bookings not yet ended at now whose column (course_id or id) is value. */
+static int release_live(store_tx *tx, bool by_course, int64_t value, int64_t now, int *n, nx_err *e)
+{
+    store_param p[] = {P_INT(value), P_INT(now)};
+    return release_selected(tx,
+                            by_course ? RELEASE_COLS "WHERE course_id = $1 AND status IN ('pending', 'confirmed') AND "
+                                                     "ends_at > $2 ORDER BY id LIMIT 200"
+                                      : RELEASE_COLS "WHERE id = $1 AND status IN ('pending', 'confirmed') AND "
+                                                     "ends_at > $2 ORDER BY id LIMIT 200",
+                            p, 2, "cancelled", now, n, e);
+}
+
 int venues_release_course(store_tx *tx, int64_t course_id, int64_t now_ms, int *n, nx_err *e)
 {
-    store_param p[] = {P_INT(course_id), P_INT(now_ms)};
-    return release_selected(tx,
-                            RELEASE_COLS "WHERE course_id = $1 AND status IN ('pending', 'confirmed') AND ends_at > $2 "
-                                         "ORDER BY id LIMIT 200",
-                            p, 2, "cancelled", now_ms, n, e);
+    return release_live(tx, true, course_id, now_ms, n, e);
+}
+
+int venues_release_booking(store_tx *tx, int64_t booking_id, int64_t now_ms, int *n, nx_err *e)
+{
+    return release_live(tx, false, booking_id, now_ms, n, e);
 }
 
 int64_t venues_no_show_grace_ms(const nx_app *app)
