@@ -14,8 +14,12 @@
 # ROUNDS rounds of the three phases (each round on new devices); p50/p99/max are over all SOS of a
 # phase (medians of the rounds' p99 printed beside). BACKEND=postgres runs the server on a
 # throw-away PostgreSQL cluster (scripts/pg-test-cluster.sh, fsync off). Prints the load average of
-# each phase: the machine may be shared. Kills only the processes it started (by PID).
+# each phase: the machine may be shared. Kills only the processes it started (by PID). TRACE=1: the
+# server writes each alarm's stage timestamps (NX_SOS_TRACE, src/base/trace.h) and the end prints
+# where the alarms waited, hand-off by hand-off (bench/sos_trace.py; over all phases run, so use it
+# with PHASES=busy), and who held the write lock how long.
 #   bench/sos.sh                 SOS_N=100 SOS_EVERY_MS=50 ROUNDS=1 bench/sos.sh     BACKEND=postgres bench/sos.sh
+#   TRACE=1 PHASES=busy bench/sos.sh
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-build}
@@ -45,7 +49,8 @@ fi
 "$BIN" --data "$DATA" init >"$WORK/init.txt"
 "$BIN" --data "$DATA" demo --residents 2000 >"$WORK/demo.txt" 2>/dev/null
 PASS=$(awk -F'：' '/初始密码/ {print $2}' "$WORK/init.txt")
-"$BIN" --data "$DATA" serve --listen 127.0.0.1:0 --watch-listen 127.0.0.1:0 --iw-listen off --web-root '' \
+TRACE_FILE=; [ -n "${TRACE:-}" ] && TRACE_FILE="$WORK/sos-trace.txt"
+NX_SOS_TRACE=$TRACE_FILE "$BIN" --data "$DATA" serve --listen 127.0.0.1:0 --watch-listen 127.0.0.1:0 --iw-listen off --web-root '' \
   --access-log false >"$WORK/serve.out" 2>>"$WORK/server.log" &
 SRV_PID=$!; PIDS+=("$SRV_PID")
 for _ in $(seq 200); do grep -q 'gateway watch on' "$WORK/serve.out" 2>/dev/null && break; sleep 0.05; done
@@ -151,3 +156,9 @@ print("  %-11s %-34s %-34s %s" % (name, cols[0], cols[1], " | ".join(loads)))
 PY
 done
 grep -E 'WARN|ERROR' "$WORK/server.log" | sed 's/^/server: /' | sort | uniq -c | sort -rn | head -5 || true
+if [ -n "$TRACE_FILE" ]; then
+  echo
+  echo "Where the alarms waited (server-side stages, all phases run):"
+  python3 "$ROOT/bench/sos_trace.py" "$TRACE_FILE"
+  if [ -n "${BENCH_OUT:-}" ]; then cp "$TRACE_FILE" "$BENCH_OUT/sos-trace.$BACKEND.txt"; fi
+fi

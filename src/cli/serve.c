@@ -13,6 +13,7 @@
 #include "base/netaddr.h"
 #include "base/sdnotify.h"
 #include "base/str.h"
+#include "base/trace.h"
 #include "cli/flags.h"
 #include "gateway/mqtt.h"
 #include "http/http.h"
@@ -315,6 +316,7 @@ int cmd_serve(int argc, char **argv)
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
+    trace_init(); /* NX_SOS_TRACE: the alarm path's stage timestamps (bench/sos.sh TRACE=1) */
 
     serving sv = {0};
     if (cli_open_app(&sv.app, false, true))

@@ -24,6 +24,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/trace.h"
 #include "base/worker.h"
 
 #include <errno.h>
@@ -125,6 +126,8 @@ static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
     for (node *x = list; x; x = x->next) {
         buf[i++] = x->item;
         alarms |= x->prio;
+        if (x->token)
+            trace_mark("gw.picked", (int64_t)(intptr_t)x->token, n);
     }
     nx_err e;
     nx_err_clear(&e);
@@ -139,6 +142,7 @@ static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
     o.lazy = !alarms;
     int rc = devices_ingest_with(g->db, buf, n, &o, ids, &e);
     if (rc == DEVICES_YIELDED) {
+        trace_mark("gw.yielded", 0, n);
         requeue(g, list, n);
         return false;
     }
@@ -178,8 +182,10 @@ static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
     g->dropped += bad;
     g->batches++;
     pthread_mutex_unlock(&g->w.mu);
-    if (alarms && g->after_alarms)
+    if (alarms && g->after_alarms) {
+        trace_mark("gw.pump", 0, 0);
         g->after_alarms(g->after_ctx);
+    }
     return true;
 }
 

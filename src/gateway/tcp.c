@@ -5,8 +5,16 @@
  * framed before the next one starts), so an idle connection costs its conn struct and libuv's
  * handles, not a buffer; the framer copies only an unfinished frame. Each complete frame is decoded
  * by the pure codec, handed to the ingest queue, and answered: at once for everything but alarms,
- * after the commit for alarms (ingest calls alarm_done on the writer thread, which posts to the loop
- * through an async handle; the loop writes the ack if the connection still lives).
+ * after the commit for alarms. An alarm's ack does not wait for the loop (issue 18: under a telemetry
+ * flood the loop is the busiest thread, and waiting for it to be scheduled and to reach the ack was
+ * the alarm's longest wait after its commit): alarm_done, on the writer thread right after the
+ * commit, writes the ack to the socket itself (send, non-blocking) when nothing of the loop's is
+ * waiting to go out on that connection, so the bytes cannot overtake an earlier reply; otherwise, or
+ * when the socket takes nothing, it leaves the ack to the loop as before (posted through an async
+ * handle; the loop writes it if the connection still lives). ack_mu makes the two sides agree: the
+ * loop changes pending_out and closes the socket (fd = -1) under it, and the writer sends under it.
+ * An ack the socket takes only in part closes the connection (the watch reconnects and repeats the
+ * alarm, which is stored as a repeat): the rest cannot follow without racing the loop's replies.
  *
  * Identity: a watch names itself in every frame, an IW device in its login (frames before a login
  * are dropped unanswered, as iw.md requires). The first id a connection names pins it: a later frame
@@ -47,6 +55,7 @@
 #include "base/log.h"
 #include "base/netaddr.h"
 #include "base/str.h"
+#include "base/trace.h"
 #include "gateway/cmdq.h"
 #include "gateway/ingest.h"
 #include "wire/frame.h"
@@ -58,6 +67,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <uv.h>
 
 #define MAP_BUCKETS 65536u
@@ -124,7 +134,8 @@ struct conn {
     nx_addr addr;        /* the peer's address */
     peer *peer;          /* its counters; NULL for an exempt address */
     int64_t held_until;  /* monotonic: ingest held this id (quarantine) lately */
-    size_t pending_out;
+    size_t pending_out;  /* changed under g->ack_mu (alarm_done reads it on the writer thread) */
+    int fd;              /* the socket, -1 from conn_close on (under g->ack_mu): alarm_done's direct ack */
     char device[24];
     char iw_prefix[4];
     char mf[3];          /* watch manufacturer of the last frame ("3G", "CS" …): commands use it */
@@ -136,6 +147,9 @@ typedef struct alarm_tok {
     struct alarm_tok *next;
     int rc;
     int64_t alert_id;
+    int64_t seq; /* the alarm's number in the trace (NX_SOS_TRACE) */
+    bool acked;  /* alarm_done wrote the ack itself */
+    bool cut;    /* alarm_done wrote part of the ack only: the loop closes the connection */
     size_t len;
     char reply[WIRE_REPLY_MAX];
 } alarm_tok;
@@ -154,6 +168,7 @@ struct gateway {
     uint64_t next_id;
     conn **map;
     pthread_mutex_t done_mu;
+    pthread_mutex_t ack_mu;  /* conn fd and pending_out against alarm_done's direct ack */
     pthread_mutex_t map_mu;  /* guards changes of map for cmd_holds on the command thread */
     alarm_tok *done_head;
     cmdq *cmds;
@@ -163,6 +178,8 @@ struct gateway {
     uint32_t bp_epoch;  /* loop thread: counts resumes; a connection's bp_frames is of this epoch */
     int npaused;        /* under done_mu: gateway_stop has begun, posted commands go unanswered */
     uv_async_t cmd_async;
+    int64_t alarm_seq; /* loop: alarms read so far (names an alarm in the trace) */
+    int64_t read_us; /* loop: when the read in progress began (NX_SOS_TRACE only) */
     cmdq_req *cmd_head, *cmd_tail; /* under done_mu: posted by the sender thread */
     bool loop_gone;      /* the writer has stopped: the loop closes the done handle and ends */
     bool stop_seen;      /* the loop has closed the listeners and connections */
@@ -419,6 +436,9 @@ static void conn_close(conn *c, const char *why)
     g->nconn--;
     if (why)
         nx_log(LOG_DEBUG, "gateway.conn_closed conn=%llu reason=%s", (unsigned long long)c->id, why);
+    pthread_mutex_lock(&g->ack_mu);
+    c->fd = -1; /* uv_close closes the socket: no direct ack from here on */
+    pthread_mutex_unlock(&g->ack_mu);
     uv_timer_stop(&c->timer);
     uv_close((uv_handle_t *)&c->timer, on_handle_closed);
     uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
@@ -435,7 +455,9 @@ static void on_write(uv_write_t *req, int status)
 {
     wreq *w = (wreq *)req;
     conn *c = w->c;
+    pthread_mutex_lock(&c->g->ack_mu);
     c->pending_out -= w->len;
+    pthread_mutex_unlock(&c->g->ack_mu);
     c->refs--;
     free(w);
     if (status < 0 && !c->closing)
@@ -468,10 +490,15 @@ static void conn_send(conn *c, const char *data, size_t len)
     w->len = len;
     memcpy(w->data, data, len);
     uv_buf_t b = uv_buf_init(w->data, (unsigned)len);
-    c->pending_out += len;
     c->refs++;
-    if (uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write) != 0) {
+    /* under ack_mu: alarm_done sends directly only while nothing of ours is on its way */
+    pthread_mutex_lock(&c->g->ack_mu);
+    c->pending_out += len;
+    int wrc = uv_write(&w->req, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+    if (wrc != 0)
         c->pending_out -= len;
+    pthread_mutex_unlock(&c->g->ack_mu);
+    if (wrc != 0) {
         c->refs--;
         free(w);
         conn_close(c, "write_error");
@@ -609,6 +636,9 @@ static void handle_frame(conn *c, const uint8_t *frame, size_t len)
             return;
         }
         tok->c = c;
+        tok->seq = ++g->alarm_seq;
+        trace_mark("gw.read", tok->seq, g->read_us);
+        trace_mark("gw.tok", (int64_t)(intptr_t)tok, tok->seq);
         memcpy(tok->reply, out, olen);
         tok->len = olen;
         c->refs++;
@@ -644,6 +674,8 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     if (nread == 0 || c->closing)
         return;
     uv_timer_again(&c->timer);
+    if (trace_on())
+        c->g->read_us = trace_now_us(); /* the loop's read of this frame (the alarm's trace) */
     wire_framer_push(&c->framer, (const uint8_t *)buf->base, (size_t)nread);
     const uint8_t *frame;
     size_t len;
@@ -697,6 +729,7 @@ static void on_connection(uv_stream_t *server, int status)
     c->g = g;
     c->proto = l->proto;
     c->id = ++g->next_id;
+    c->fd = -1;
     uv_tcp_init(&g->loop, &c->tcp);
     uv_timer_init(&g->loop, &c->timer);
     c->tcp.data = c;
@@ -712,6 +745,12 @@ static void on_connection(uv_stream_t *server, int status)
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0) {
         conn_close(c, NULL);
         return;
+    }
+    uv_os_fd_t fd;
+    if (uv_fileno((uv_handle_t *)&c->tcp, &fd) == 0) {
+        pthread_mutex_lock(&g->ack_mu);
+        c->fd = fd;
+        pthread_mutex_unlock(&g->ack_mu);
     }
     if (g->nconn > g->o.max_connections) {
         BUMP(g, n_rejected);
@@ -787,6 +826,24 @@ static void on_resume_async(uv_async_t *a)
         nx_log(LOG_DEBUG, "gateway.resumed connections=%d", n);
 }
 
+/* Writer thread: the ack of a committed alarm, written to the socket now rather than by the loop
+ * (see the top of this file). Sets t->acked when the socket took it whole, t->cut when only part. */
+static void ack_now(gateway *g, alarm_tok *t)
+{
+    conn *c = t->c;
+    pthread_mutex_lock(&g->ack_mu);
+    if (c->fd >= 0 && c->pending_out == 0) {
+        ssize_t n = send(c->fd, t->reply, t->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (n == (ssize_t)t->len)
+            t->acked = true;
+        else if (n > 0)
+            t->cut = true;
+    }
+    pthread_mutex_unlock(&g->ack_mu);
+    if (t->acked)
+        trace_mark("gw.ack", t->seq, t->alert_id);
+}
+
 /* Writer thread: an alarm's transaction has ended. */
 static void alarm_done(void *ctx, void *token, int rc, int64_t alert_id)
 {
@@ -794,10 +851,13 @@ static void alarm_done(void *ctx, void *token, int rc, int64_t alert_id)
     alarm_tok *t = token;
     t->rc = rc;
     t->alert_id = alert_id;
+    if (rc == 0 && alert_id != DEVICES_HELD)
+        ack_now(g, t);
     pthread_mutex_lock(&g->done_mu);
     t->next = g->done_head;
     g->done_head = t;
     pthread_mutex_unlock(&g->done_mu);
+    trace_mark("gw.commit", t->seq, alert_id);
     if (rc == 0 && alert_id != DEVICES_HELD)
         nx_log(LOG_DEBUG, "gateway.alarm_committed alert=%lld", (long long)alert_id);
     uv_async_send(&g->done_async);
@@ -857,8 +917,13 @@ static void drain_done(gateway *g)
         conn *c = rev->c;
         if (rev->rc == 0 && rev->alert_id == DEVICES_HELD) {
             c->held_until = clock_mono_ms() + HELD_RECHECK_MS; /* quarantined: no ack */
-        } else if (rev->rc == 0 && !c->closing) {
-            conn_send(c, rev->reply, rev->len);
+        } else if (rev->rc == 0 && rev->cut) {
+            conn_close(c, "ack_cut"); /* the watch reconnects and repeats the alarm */
+        } else if (rev->rc == 0 && (rev->acked || !c->closing)) {
+            if (!rev->acked) {
+                conn_send(c, rev->reply, rev->len);
+                trace_mark("gw.ack", rev->seq, rev->alert_id);
+            }
             BUMP(g, n_acked);
         }
         c->refs--;
@@ -1140,6 +1205,7 @@ int gateway_start(store *s, const gw_options *o, gateway **out, nx_err *e)
     g->o.watch_listen = g->o.iw_listen = NULL; /* not kept: the caller's strings */
     g->o.allow_from = g->o.limit_exempt = NULL;
     pthread_mutex_init(&g->done_mu, NULL);
+    pthread_mutex_init(&g->ack_mu, NULL);
     pthread_mutex_init(&g->map_mu, NULL);
     pthread_cond_init(&g->stop_cv, NULL);
     uv_loop_init(&g->loop);
@@ -1181,6 +1247,7 @@ fail:
     ingest_stop(g->ingest);
     close_all_sync(g);
     pthread_mutex_destroy(&g->done_mu);
+    pthread_mutex_destroy(&g->ack_mu);
     pthread_mutex_destroy(&g->map_mu);
     pthread_cond_destroy(&g->stop_cv);
     free_tables(g);
@@ -1241,6 +1308,7 @@ void gateway_stop(gateway *g)
     drain_done(g);
     uv_loop_close(&g->loop);
     pthread_mutex_destroy(&g->done_mu);
+    pthread_mutex_destroy(&g->ack_mu);
     pthread_mutex_destroy(&g->map_mu);
     pthread_cond_destroy(&g->stop_cv);
     nx_log(LOG_INFO, "gateway.stopped forged=%llu held=%llu limited=%llu takeovers=%llu disallowed=%llu",

@@ -31,6 +31,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/trace.h"
 #include "base/worker.h"
 #include "http/internal.h"
 
@@ -147,6 +148,7 @@ int http_sse_publish(http_sse_hub *h, uint64_t id, const char *event, const char
             MHD_resume_connection(s->conn);
         }
     pthread_mutex_unlock(&h->w.mu);
+    trace_mark("hub.resumed", (int64_t)id, 0);
     return 0;
 }
 
@@ -202,6 +204,7 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         n += (size_t)snprintf(buf + n, max - n, "id: %llu\nevent: %s\ndata: %s\n\n", (unsigned long long)ev->id,
                               ev->event, ev->data);
         s->cursor = ev->id;
+        trace_mark("sse.read", (int64_t)ev->id, 0);
     }
     int64_t now = clock_mono_ms();
     if (n == 0 && now - s->last_write_ms >= h->heartbeat_ms) {

@@ -165,11 +165,17 @@ static int load_cursor(dispatcher *d, sub *u)
     return rc;
 }
 
+/* The cursor is written without waiting for the disk (STORE_WRITE_LAZY): after a power loss it may be
+ * a few events behind, and those events are delivered again — which at-least-once delivery allows
+ * and every handler already copes with (a crash between a handler and this write does the same). One
+ * fsync per subscriber and event held the single writer of SQLite for milliseconds each, and an
+ * alarm's own commit waited behind them (issue 18, measured: the busiest holder of the write lock
+ * under an SOS flood). Order is kept: a later durable commit makes every earlier lazy one durable. */
 static int save_cursor(dispatcher *d, sub *u, int64_t id)
 {
     nx_err e = {0};
     store_tx *tx;
-    int rc = store_begin(d->s, STORE_WRITE, &tx, &e);
+    int rc = store_begin(d->s, STORE_WRITE_LAZY, &tx, &e);
     if (rc == 0) {
         rc = store_exec(tx,
                         "INSERT INTO event_cursors (subscriber, last_id, updated_at) VALUES ($1, $2, $3)"
@@ -313,6 +319,7 @@ static void *run(void *arg)
 {
     dispatcher *d = arg;
     nx_log_set_ctx("dispatcher");
+    pthread_setname_np(pthread_self(), "nx-dispatch"); /* top -H, NX_SOS_TRACE */
     held *hs = calloc(DISPATCHER_BATCH, sizeof *hs);
     if (hs == NULL) {
         nx_log(LOG_ERROR, "dispatcher.no_memory");

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 
 #include "base/log.h"
+#include "base/trace.h"
 #include "base/str.h"
 #include "base/worker.h"
 #include "notify/outbox.h"
@@ -73,6 +74,8 @@ static int round_once(sse_feed *f, int *count)
             json_object_set_new(data, "event_id", json_integer(id));
             json_object_set_new(data, "at", json_integer(store_int(r, 1)));
             char *text = json_dumps(data, JSON_COMPACT);
+            json_t *al = json_object_get(data, "alert_id");
+            trace_mark("feed.publish", id, json_is_integer(al) ? json_integer_value(al) : 0);
             if (text)
                 http_sse_publish(f->hub, (uint64_t)id, store_text(r, 2), text, &sc);
             free(text);
@@ -116,6 +119,7 @@ void sse_feed_pump_cb(void *f)
 static void *feed_main(void *arg)
 {
     sse_feed *f = arg;
+    pthread_setname_np(pthread_self(), "nx-sse-feed");
     pthread_mutex_lock(&f->w.mu);
     while (!f->w.stop) {
         f->w.woken = false;

@@ -47,6 +47,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
+#include "base/trace.h"
 #include "store/stmt_cache.h"
 #include "store/store_impl.h"
 
@@ -103,6 +104,7 @@ typedef struct sq_store {
     int busy_ms;
     sq_conn writer;
     pthread_mutex_t wmu;
+    int64_t wmu_at; /* when wmu was last taken (NX_SOS_TRACE only) */
     sq_conn *readers;
     int nreaders;
     pthread_mutex_t pmu;
@@ -570,9 +572,15 @@ static int writer_acquire(sq_store *q, nx_err *e)
 {
     /* timedlock (CLOCK_REALTIME) rather than clocklock: ThreadSanitizer does not know clocklock. */
     struct timespec until = abs_time(CLOCK_REALTIME, q->busy_ms);
+    int64_t t0 = trace_on() ? trace_now_us() : 0;
     int rc = pthread_mutex_timedlock(&q->wmu, &until);
-    if (rc == 0)
+    if (rc == 0) {
+        if (t0) {
+            q->wmu_at = trace_now_us();
+            trace_mark("sq.wlock_wait", 0, q->wmu_at - t0);
+        }
         return 0;
+    }
     if (rc == EDEADLK)
         return nx_fail(e, NX_EINTERNAL, "", "同一线程不能嵌套写事务");
     nx_log(LOG_WARN, "store.writer_wait_timeout busy_ms=%d", q->busy_ms);
@@ -581,9 +589,13 @@ static int writer_acquire(sq_store *q, nx_err *e)
 
 static void conn_release(sq_store *q, sq_conn *c)
 {
-    if (!c->writer)
+    if (!c->writer) {
         reader_release(q, c);
-    else if (pthread_mutex_unlock(&q->wmu) != 0) /* error-checking mutex: another thread's tx */
+        return;
+    }
+    if (q->wmu_at) /* NX_SOS_TRACE: how long this thread held the write lock */
+        trace_mark("sq.wlock_held", 0, trace_now_us() - q->wmu_at);
+    if (pthread_mutex_unlock(&q->wmu) != 0) /* error-checking mutex: another thread's tx */
         nx_log(LOG_ERROR, "store.writer_unlock_failed (transaction ended on another thread)");
 }
 

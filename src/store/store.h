@@ -67,7 +67,8 @@ static inline store_param store_p_blob(const void *b, size_t len)
  * syncs it), PostgreSQL with synchronous_commit off (the WAL writer flushes it within a fraction of
  * a second). Atomic and consistent as ever; after a power loss (not a crash of the process) the
  * last such commits may be missing. Only for writes whose loss nobody was promised against: the
- * gateway's telemetry, answered to the device before it was written. It keeps such commits from
+ * gateway's telemetry, answered to the device before it was written, and the dispatcher's cursors
+ * (a cursor behind means events delivered again, which at-least-once allows). It keeps such commits from
  * queueing fsyncs ahead of an alarm's durable commit. Otherwise exactly STORE_WRITE. */
 /* STORE_READ_DEFERRED: a read transaction whose snapshot is taken by its first statement instead of
  * at store_begin (SQLite's deferred BEGIN). Otherwise exactly STORE_READ: one consistent snapshot for

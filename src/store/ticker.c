@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -61,6 +62,9 @@ static void tick(store_ticker *t)
 static void *ticker_main(void *arg)
 {
     store_ticker *t = arg;
+    char tname[16]; /* top -H and NX_SOS_TRACE name the ticker (15 bytes at most) */
+    snprintf(tname, sizeof tname, "nx-%s", t->name);
+    pthread_setname_np(pthread_self(), tname);
     pthread_mutex_lock(&t->w.mu);
     bool go = t->run_at_start ? !t->w.stop : wait_period(t);
     while (go) {

@@ -29,6 +29,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/trace.h"
 #include "base/str.h"
 #include "notify/outbox.h"
 #include "store/ticker.h"
@@ -727,6 +728,12 @@ int devices_ingest(store *s, const devices_in *items, int n, int64_t esc_ms, int
     return devices_ingest_with(s, items, n, &o, alert_ids, e);
 }
 
+/* Whether the batch should give way now (devices_ingest_opts.yield). */
+static bool yielding(const devices_ingest_opts *o)
+{
+    return o && o->yield && o->yield(o->yield_ctx);
+}
+
 int devices_ingest_with(store *s, const devices_in *items, int n, const devices_ingest_opts *o, int64_t *alert_ids,
                         nx_err *e)
 {
@@ -742,19 +749,24 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
     }
     b->cache = &cache;
     store_tx *tx = NULL;
-    int rc = store_begin(s, o && o->lazy ? STORE_WRITE_LAZY : STORE_WRITE, &tx, e);
+    bool lazy = o && o->lazy;
+    int rc = store_begin(s, lazy ? STORE_WRITE_LAZY : STORE_WRITE, &tx, e);
     bool began = rc == 0;
+    if (!lazy)
+        trace_mark("tx.begun", 0, n);
     for (int i = 0; rc == 0 && i < n; i++) {
         int64_t id = 0;
-        if (i > 0 && o && o->yield && o->yield(o->yield_ctx))
+        if (i > 0 && yielding(o))
             rc = DEVICES_YIELDED;
         else if ((rc = ingest_one(tx, b, &items[i], o, &id, e)) == 0 && alert_ids)
             alert_ids[i] = id;
     }
+    /* the batch's remaining inserts and its device rows: a batch of telemetry still gives way here (a
+     * hundred device rows take as long as the frames before them), up to its commit */
     for (int t = 0; rc == 0 && t < TELE_TABLES; t++)
-        rc = tele_flush(tx, t, &b->rows[t], e);
+        rc = yielding(o) ? DEVICES_YIELDED : tele_flush(tx, t, &b->rows[t], e);
     for (int i = 0; rc == 0 && i < cache.n; i++)
-        rc = dev_flush(tx, &cache.v[i], e);
+        rc = yielding(o) ? DEVICES_YIELDED : dev_flush(tx, &cache.v[i], e);
     free(cache.v);
     free(b);
     if (rc) {
@@ -762,7 +774,12 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
             store_rollback(tx);
         return rc;
     }
-    return store_commit(tx, e);
+    if (!lazy)
+        trace_mark("tx.commit", 0, n);
+    rc = store_commit(tx, e);
+    if (!lazy)
+        trace_mark("tx.committed", 0, rc);
+    return rc;
 }
 
 /* ---- retention ---- */

@@ -118,7 +118,8 @@ typedef struct devices_ingest_opts {
     int64_t esc_ms;     /* 0 = DEVICES_ESC_DEFAULT_MS */
     bool quarantine;    /* unregistered ids are only seen (above) */
     int quarantine_max; /* with quarantine: unregistered rows at most (0 = no new unknown id) */
-    /* Checked before each item after the first: when it returns true, the transaction is rolled
+    /* Checked before each item after the first and before each of the closing writes (the batch's
+     * last inserts, its device rows), up to the commit: when it returns true, the transaction is rolled
      * back and devices_ingest_with returns DEVICES_YIELDED (nothing written). The gateway's writer
      * uses it to give way to an alarm queued behind a batch of telemetry. NULL = never. */
     bool (*yield)(void *ctx);

@@ -330,6 +330,57 @@ static void test_batch_of_one_device(void)
     CHECK_INT(q_int("SELECT last_seen_at FROM devices WHERE imei = '5678909999'"), at + 10000);
 }
 
+/* devices_ingest_with's yield: after yield_after answers of "no", "yes". */
+typedef struct yield_count {
+    int asked, yield_after;
+} yield_count;
+
+static bool yield_late(void *ctx)
+{
+    yield_count *y = ctx;
+    return ++y->asked > y->yield_after;
+}
+
+/* A batch of telemetry gives way to an alarm queued at any point before its commit, not only between
+ * its frames: an alarm queued while the batch writes its last inserts and its device rows (the asks
+ * after the last frame) still rolls it back, nothing written (issue 18: that tail of a batch was what
+ * an alarm waited for). */
+static void test_yield_at_batch_end(void)
+{
+    const char *frames[] = {
+        "[3G*5678908888*0002*LK,100,3,80]",
+        "[3G*5678908888*0050*UD,041126,081530,A,36.457400,N,116.298400,E,1.2,90.0,30.0,6,80,75,150,0,00000008]",
+        "[3G*5678907777*0014*bphrt,150,95,88,,,,]",
+    };
+    enum { N = sizeof frames / sizeof frames[0] };
+    devices_in in[N];
+    nx_err e = {0};
+    const int64_t at = 1795300000000LL;
+    for (int i = 0; i < N; i++) {
+        memset(&in[i], 0, sizeof in[i]);
+        in[i].kind = DEVICES_IN_FRAME;
+        in[i].proto = WIRE_PROTO_WATCH;
+        in[i].at = at + i * 1000;
+        CHECK_INT(watch_decode((const uint8_t *)frames[i], strlen(frames[i]), &in[i].msg, &e), 0);
+        in[i].msg.raw = in[i].msg.payload = NULL;
+        str_copy(in[i].imei, i < 2 ? "5678908888" : "5678907777", sizeof in[i].imei);
+    }
+    int64_t before = q_int("SELECT COUNT(*) FROM device_positions");
+    /* asked before frames 2 and 3 (no), then at the closing writes (yes) */
+    yield_count y = {.yield_after = N - 1};
+    devices_ingest_opts o = {.esc_ms = 60000, .yield = yield_late, .yield_ctx = &y, .lazy = true};
+    CHECK_INT(devices_ingest_with(app.db, in, N, &o, NULL, &e), DEVICES_YIELDED);
+    CHECK_INT(y.asked, N);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM devices WHERE imei IN ('5678908888', '5678907777')"), 0);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM device_positions"), before);
+    /* asked at every closing write too, never "yes": written whole */
+    y = (yield_count){.yield_after = 1000};
+    CHECK_INT(devices_ingest_with(app.db, in, N, &o, NULL, &e), 0);
+    CHECK(y.asked > N);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM devices WHERE imei IN ('5678908888', '5678907777')"), 2);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM device_positions"), before + 1);
+}
+
 /* The rows of sql (integer columns or NULL) as one text, row by row, for comparing two sets. */
 static void rows_text(const char *sql, strbuf *out)
 {
@@ -630,6 +681,7 @@ static int run_store_tests(void)
     TEST_RUN(test_offline_rule);
     TEST_RUN(test_no_activity);
     TEST_RUN(test_batch_of_one_device);
+    TEST_RUN(test_yield_at_batch_end);
     TEST_RUN(test_batch_equals_frame_by_frame);
     TEST_RUN(test_prune);
     TEST_RUN(test_lists_pages_and_stats);

@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Where an SOS waits: joins the stage lines of NX_SOS_TRACE (src/base/trace.h) alarm by alarm and
+prints n, p50, p90, p99 and max in ms of each hand-off. Usage: bench/sos_trace.py TRACE-FILE
+(bench/sos.sh keeps one as sos-trace.txt with TRACE=1).
+
+Lines: STAGE KEY VALUE MICROSECONDS THREAD. The gateway names an alarm by its number (gw.read: value =
+when the loop's read began; gw.tok maps the token handed to ingest to the number), the writer by the
+token (gw.picked), the store transaction by the writer thread's next tx.begun / tx.commit /
+tx.committed lines, the commit names the alert (gw.commit), the feed maps the alert to its outbox
+event (feed.publish), and the live stream names the event (hub.resumed, sse.read)."""
+import sys
+from collections import defaultdict
+
+al = defaultdict(dict)   # alarm number -> stage -> us
+ptr = {}                 # token pointer -> alarm number (latest)
+pending_tx = {}          # writer tid -> alarm numbers picked, waiting for their tx lines
+ev = defaultdict(dict)
+ev_alert = {}
+alert_num = {}
+held = defaultdict(list)  # thread name -> write-lock hold times (SQLite)
+for line in open(sys.argv[1]):
+    f = line.split()
+    if len(f) != 5:
+        continue
+    stage, key, val, us, tid = f[0], int(f[1]), int(f[2]), int(f[3]), f[4]
+    if stage == "gw.read":
+        al[key]["read"] = val or us
+        al[key]["decoded"] = us
+    elif stage == "gw.tok":
+        ptr[key] = val
+    elif stage == "gw.picked" and key in ptr:
+        a = ptr[key]
+        al[a].setdefault("picked", us)
+        pending_tx.setdefault(tid, []).append(a)
+    elif stage in ("tx.begun", "tx.commit", "tx.committed"):
+        for a in pending_tx.get(tid, []):
+            al[a].setdefault(stage, us)
+        if stage == "tx.committed":
+            pending_tx[tid] = []
+    elif stage == "gw.commit":
+        al[key].setdefault("commit", us)
+        alert_num[val] = key
+    elif stage == "gw.ack":
+        al[key].setdefault("ack", us)
+    elif stage == "feed.publish":
+        ev[key].setdefault("publish", us)
+        if val in alert_num:
+            ev_alert[alert_num[val]] = key
+    elif stage in ("hub.resumed", "sse.read"):
+        ev[key].setdefault(stage, us)
+    elif stage == "sq.wlock_held":
+        held[tid.split(":", 1)[-1]].append(val)
+
+rows = defaultdict(list)
+def span(name, a, b, d):
+    if a in d and b in d:
+        rows[name].append(d[b] - d[a])
+for a, d in al.items():
+    e = ev.get(ev_alert.get(a), {})
+    d = dict(d)
+    for k in ("publish", "hub.resumed", "sse.read"):
+        if k in e:
+            d[k] = e[k]
+    span("loop read → decoded", "read", "decoded", d)
+    span("decoded → writer picked", "decoded", "picked", d)
+    span("picked → write lock (BEGIN)", "picked", "tx.begun", d)
+    span("BEGIN → COMMIT starts", "tx.begun", "tx.commit", d)
+    span("COMMIT (fsync)", "tx.commit", "tx.committed", d)
+    span("committed → ack sent", "tx.committed", "ack", d)
+    span("committed → feed publish", "tx.committed", "publish", d)
+    span("publish → hub resumed", "publish", "hub.resumed", d)
+    span("hub resumed → stream written", "hub.resumed", "sse.read", d)
+    span("TOTAL read → ack sent", "read", "ack", d)
+    span("TOTAL read → stream written", "read", "sse.read", d)
+
+def pct(v, q):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(q * len(v)))]
+
+print("%-32s %5s %8s %8s %8s %8s" % ("stage (ms)", "n", "p50", "p90", "p99", "max"))
+for k, v in rows.items():
+    print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % (k, len(v), pct(v, .5) / 1e3, pct(v, .9) / 1e3, pct(v, .99) / 1e3, max(v) / 1e3))
+if held:
+    print("\nSQLite write lock held (ms), by thread:")
+    print("%-32s %5s %8s %8s %8s %8s %9s" % ("thread", "n", "p50", "p90", "p99", "max", "total"))
+    for k, v in sorted(held.items(), key=lambda kv: -sum(kv[1])):
+        print("%-32s %5d %8.1f %8.1f %8.1f %8.1f %9.0f" % (k, len(v), pct(v, .5) / 1e3, pct(v, .9) / 1e3,
+                                                        pct(v, .99) / 1e3, max(v) / 1e3, sum(v) / 1e3))
