@@ -52,12 +52,7 @@ int canteen_card_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
 {
     if (!can_operate(who) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看饭卡");
-    sqlq q;
-    sqlq_init(&q, "SELECT " CARD_COLS CARD_FROM);
-    sqlq_add(&q, " AND c.id = $%d", P_INT(id));
-    cn_scope_q(who, "c.", "resident_id", &q);
-    store_page_spec s = {.row = card_row};
-    return store_get_read(app->db, &q, &s, "饭卡不存在", out, e);
+    return cn_get(app, who, "SELECT " CARD_COLS CARD_FROM, "c.", id, NULL, card_row, "饭卡不存在", out, e);
 }
 
 static void card_where(sqlq *q, const char *head, const nx_principal *who, const canteen_filter *f)

@@ -47,6 +47,20 @@ void cn_scope_q(const nx_principal *who, const char *alias, const char *resident
     perm_scope_q(&p, alias, resident_col, q);
 }
 
+int cn_get(nx_app *app, const nx_principal *who, const char *cols_from, const char *alias, int64_t id,
+           void (*more)(const nx_principal *who, sqlq *q), json_t *(*row)(store_rows *r), const char *missing,
+           json_t **out, nx_err *e)
+{
+    sqlq q;
+    sqlq_init(&q, cols_from);
+    sqlq_sql(&q, " AND %sid = $%d", alias, sqlq_param(&q, P_INT(id)));
+    cn_scope_q(who, alias, "resident_id", &q);
+    if (more)
+        more(who, &q);
+    store_page_spec s = {.row = row};
+    return store_get_read(app->db, &q, &s, missing, out, e);
+}
+
 int cn_list(nx_app *app, const nx_principal *who, const canteen_filter *f, cn_where_fn where, const char *cols_from,
             const char *count_from, const char *alias, bool oldest_first, json_t *(*row)(store_rows *r), json_t **out,
             nx_err *e)

@@ -242,21 +242,35 @@ static int sale_reverse(http_req *r, void *ctx)
     return spawn(r, ctx, canteen_sale_reverse, canteen_sale_get);
 }
 
+/* A report's query: community_id (0 absent), and name's value, today's month (month) or today when
+ * absent (written into def). */
+static int report_query(http_req *r, const char *name, bool month, char def[11], const char **value,
+                        int64_t *community)
+{
+    int rc = app_query_id(r, "community_id", community);
+    if (rc)
+        return rc;
+    if ((*value = http_query(r, name)) == NULL) {
+        nx_date d = date_today();
+        if (month)
+            snprintf(def, 11, "%04d-%02d", d.y, d.m);
+        else
+            date_format(d, def);
+        *value = def;
+    }
+    return 0;
+}
+
 static int report_subsidy(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t community = 0;
-    int rc = app_query_id(r, "community_id", &community);
+    const char *month, *format = http_query(r, "format");
+    char def[11];
+    int rc = report_query(r, "month", true, def, &month, &community);
     if (rc)
         return rc;
-    const char *month = http_query(r, "month"), *format = http_query(r, "format");
-    char def[8];
-    if (!month) {
-        nx_date d = date_today();
-        snprintf(def, sizeof def, "%04d-%02d", d.y, d.m);
-        month = def;
-    }
     if (format && strcmp(format, "xlsx") != 0 && strcmp(format, "json") != 0)
         return nx_fail(http_err(r), NX_EINVAL, "format", "format 应为 json 或 xlsx");
     if (format && strcmp(format, "xlsx") == 0) {
@@ -281,15 +295,11 @@ static int report_daily(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int64_t community = 0;
-    int rc = app_query_id(r, "community_id", &community);
+    const char *day;
+    char def[11];
+    int rc = report_query(r, "date", false, def, &day, &community);
     if (rc)
         return rc;
-    const char *day = http_query(r, "date");
-    char def[11];
-    if (!day) {
-        date_format(date_today(), def);
-        day = def;
-    }
     json_t *out;
     if ((rc = canteen_daily_report(app, &who, day, community, &out, http_err(r))))
         return rc;

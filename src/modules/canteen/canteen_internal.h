@@ -60,6 +60,12 @@ bool cn_self_for(const nx_principal *who, int64_t resident_id);
  * does)" to q, for the lists' q filter; the residents table is "r". */
 void cn_name_q(sqlq *q, const char *term, bool with_card);
 
+/* One row of cols_from (… WHERE …) by id on alias ("s."), in who's scope (cn_scope_q, the diner in
+ * resident_id), narrowed further by more (NULL: nothing), through row into *out; NX_ENOTFOUND with
+ * missing, or store_get_read's errors. */
+int cn_get(nx_app *app, const nx_principal *who, const char *cols_from, const char *alias, int64_t id,
+           void (*more)(const nx_principal *who, sqlq *q), json_t *(*row)(store_rows *r), const char *missing,
+           json_t **out, nx_err *e);
 /* A canteen list paged by id: where(q, head, who, f) builds the rows' query (head: cols_from) and the
  * count's (head: count_from), then store_page_by_id on alias ("o.") with f's cursor and limit under
  * page_max, newest first (oldest_first: oldest first), row per item. NX_EINVAL naming "cursor", or

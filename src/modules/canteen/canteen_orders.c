@@ -166,13 +166,7 @@ int canteen_order_get(nx_app *app, const nx_principal *who, int64_t id, json_t *
 {
     if (!can_deliver(who) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看订餐");
-    sqlq q;
-    sqlq_init(&q, "SELECT " ORDER_COLS ORDER_FROM);
-    sqlq_add(&q, " AND o.id = $%d", P_INT(id));
-    cn_scope_q(who, "o.", "resident_id", &q);
-    round_q(who, &q);
-    store_page_spec s = {.row = order_row};
-    return store_get_read(app->db, &q, &s, "订单不存在", out, e);
+    return cn_get(app, who, "SELECT " ORDER_COLS ORDER_FROM, "o.", id, round_q, order_row, "订单不存在", out, e);
 }
 
 static void order_where(sqlq *q, const char *head, const nx_principal *who, const canteen_filter *f)

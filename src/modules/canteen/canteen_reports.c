@@ -35,6 +35,17 @@ static int report_begin(nx_app *app, const nx_principal *who, int64_t community_
     return rc;
 }
 
+/* The subsidy claim's opening: CANTEEN_ADMIN (else NX_EPERM with denied), month's first and last day
+ * (NX_EINVAL naming "month"), then report_begin. */
+static int month_begin(nx_app *app, const nx_principal *who, const char *denied, const char *month,
+                       int64_t community_id, char first[11], char last[11], store_tx **tx, nx_err *e)
+{
+    if (!perm_has(who, RIGHT_CANTEEN_ADMIN))
+        return nx_fail(e, NX_EPERM, "", "%s", denied);
+    int rc = cn_month_range(month, first, last, e);
+    return rc ? rc : report_begin(app, who, community_id, tx, e);
+}
+
 /* head (a table aliased "s" … WHERE …), in who's scope and, when set, of community. */
 static void scoped_where(sqlq *q, const char *head, const nx_principal *who, int64_t community)
 {
@@ -69,14 +80,10 @@ static int grouped(store_tx *tx, sqlq *q, const char *spec, json_t *arr, nx_err 
 int canteen_subsidy_report(nx_app *app, const nx_principal *who, const char *month, int64_t community_id,
                            json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_CANTEEN_ADMIN))
-        return nx_fail(e, NX_EPERM, "", "无权查看补贴报表");
     char first[11], last[11];
-    int rc = cn_month_range(month, first, last, e);
-    if (rc)
-        return rc;
     store_tx *tx;
-    if ((rc = report_begin(app, who, community_id, &tx, e)))
+    int rc = month_begin(app, who, "无权查看补贴报表", month, community_id, first, last, &tx, e);
+    if (rc)
         return rc;
     sqlq q;
     month_where(&q, "SELECT COALESCE(" NET_MEALS ", 0), COALESCE(SUM(s.list_price), 0), COALESCE(SUM(s.paid), 0), "
@@ -164,14 +171,10 @@ static int subsidy_cells(store_rows *r, void *ctx, const char **cells, nx_err *e
 int canteen_subsidy_xlsx(nx_app *app, const nx_principal *who, const char *month, int64_t community_id,
                          const char *path, int64_t *rows, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_CANTEEN_ADMIN))
-        return nx_fail(e, NX_EPERM, "", "无权导出补贴报表");
     char first[11], last[11];
-    int rc = cn_month_range(month, first, last, e);
-    if (rc)
-        return rc;
     store_tx *tx;
-    if ((rc = report_begin(app, who, community_id, &tx, e)))
+    int rc = month_begin(app, who, "无权导出补贴报表", month, community_id, first, last, &tx, e);
+    if (rc)
         return rc;
     xlsx_out *x = NULL;
     sqlq q;

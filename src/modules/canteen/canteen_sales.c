@@ -338,12 +338,7 @@ int canteen_sale_get(nx_app *app, const nx_principal *who, int64_t id, json_t **
 {
     if (!perm_has(who, RIGHT_CANTEEN_OPERATE) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看销售记录");
-    sqlq q;
-    sqlq_init(&q, "SELECT " SALE_COLS SALE_FROM);
-    sqlq_add(&q, " AND s.id = $%d", P_INT(id));
-    cn_scope_q(who, "s.", "resident_id", &q);
-    store_page_spec s = {.row = sale_row};
-    return store_get_read(app->db, &q, &s, "销售记录不存在", out, e);
+    return cn_get(app, who, "SELECT " SALE_COLS SALE_FROM, "s.", id, NULL, sale_row, "销售记录不存在", out, e);
 }
 
 static void sale_where(sqlq *q, const char *head, const nx_principal *who, const canteen_filter *f)
