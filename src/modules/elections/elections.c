@@ -221,12 +221,7 @@ int elections_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out
                        p4, 2, "category_id:i nomination_id:i", e)))
         goto done;
 done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    return store_read_finish(tx, rc, o, out);
 }
 
 static int target_community(store_tx *tx, const nx_principal *who, int64_t given, int64_t *community, nx_err *e)
@@ -304,10 +299,8 @@ int elections_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
         (rc = outbox_emit_new(tx, ELECTIONS_EV_STAGE_CHANGED, community, "election", *id,
                               json_pack("{s:I, s:s}", "election_id", (json_int_t)*id, "stage", "nomination"), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* The count at close: votes per nomination, voters, validity, the elected. */
@@ -546,12 +539,7 @@ int elections_result(nx_app *app, const nx_principal *who, int64_t id, json_t **
     r = NULL;
 done:
     store_rows_free(r);
-    store_rollback(tx);
-    if (rc)
-        json_decref(o);
-    else
-        *out = o;
-    return rc;
+    return store_read_finish(tx, rc, o, out);
 }
 
 #define HONOURS_MAX 1000

@@ -105,10 +105,8 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
                               json_pack("{s:I, s:I}", "nomination_id", (json_int_t)*nid, "category_id", (json_int_t)cat),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int elections_review(nx_app *app, const nx_principal *who, int64_t id, int64_t nid, json_t *in, nx_err *e)
@@ -154,10 +152,8 @@ int elections_review(nx_app *app, const nx_principal *who, int64_t id, int64_t n
                                         (json_int_t)nid, "resident_id", (json_int_t)resident, "eligible", eligible),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int elections_object(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *oid, nx_err *e)
@@ -211,10 +207,8 @@ int elections_object(nx_app *app, const nx_principal *who, int64_t id, json_t *i
                                         (json_int_t)*oid, "nomination_id", (json_int_t)nid),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int elections_answer(nx_app *app, const nx_principal *who, int64_t id, int64_t oid, json_t *in, nx_err *e)
@@ -261,10 +255,8 @@ int elections_answer(nx_app *app, const nx_principal *who, int64_t id, int64_t o
     if ((rc = audit_write_new(tx, who, "answer", "election", id, el.community,
                               json_pack("{s:I, s:b}", "objection_id", (json_int_t)oid, "upheld", upheld), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int elections_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *bid, nx_err *e)
@@ -310,10 +302,8 @@ int elections_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
     if ((rc = audit_write_new(tx, who, "vote", "election", id, el.community,
                               json_pack("{s:I}", "category_id", (json_int_t)cat), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int elections_certificate(nx_app *app, const nx_principal *who, int64_t id, int64_t nid, unsigned char **pdf,

@@ -136,10 +136,8 @@ int party_org_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
     }
     if ((rc = audit_write_new(tx, who, "create", "party_org", *id, community, json_pack("{s:s}", "kind", kind), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int party_org_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -186,8 +184,6 @@ int party_org_update(nx_app *app, const nx_principal *who, int64_t id, json_t *i
     }
     if ((rc = audit_write(tx, who, "update", "party_org", id, community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

@@ -155,10 +155,8 @@ int party_activity_create(nx_app *app, const nx_principal *who, json_t *in, int6
                                         (json_int_t)org, "kind", kind, "held_on", held),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* An activity as a write of its minutes, attendance or photos sees it. */
@@ -239,10 +237,8 @@ int party_activity_attendance(nx_app *app, const nx_principal *who, int64_t id, 
     if ((rc = audit_write_new(tx, who, "attendance", "party_activity", id, a.community,
                               json_pack("{s:I}", "count", (json_int_t)json_array_size(items)), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int party_activity_minutes(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -270,10 +266,8 @@ int party_activity_minutes(nx_app *app, const nx_principal *who, int64_t id, jso
                          p, 3, NULL, e)) ||
         (rc = audit_write(tx, who, "submit", "party_activity", id, a.community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int party_activity_review(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -310,10 +304,8 @@ int party_activity_review(nx_app *app, const nx_principal *who, int64_t id, json
                                         "approved", approved),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- the yearly calendar ---- */

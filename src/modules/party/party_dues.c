@@ -81,10 +81,8 @@ int party_rule_create(nx_app *app, const nx_principal *who, json_t *in, int64_t 
                             p, 7, id, e)) ||
         (rc = audit_write(tx, who, "create", "party_dues_rule", *id, community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int party_dues_amount(store_tx *tx, int64_t community_id, int64_t income_fen, int64_t *rule_id, int64_t *amount,
@@ -454,12 +452,7 @@ int party_dues_statement(nx_app *app, const nx_principal *who, const party_filte
     json_object_set_new(res, "paid_fen", json_integer(tpaid));
     json_object_set_new(res, "arrears_fen", json_integer(tdue - tpaid));
 done:
-    store_rollback(tx);
-    if (rc)
-        json_decref(res);
-    else
-        *out = res;
-    return rc;
+    return store_read_finish(tx, rc, res, out);
 }
 
 int party_dues_statement_xlsx(nx_app *app, const nx_principal *who, const party_filter *f, const char *path,

@@ -255,10 +255,8 @@ int party_member_update(nx_app *app, const nx_principal *who, int64_t id, json_t
                          p, 8, NULL, e)) ||
         (rc = audit_write(tx, who, "update", "party_member", id, community, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int party_member_transfer(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *tid, nx_err *e)
@@ -328,8 +326,6 @@ int party_member_transfer(nx_app *app, const nx_principal *who, int64_t id, json
         (rc = audit_write_new(tx, who, "transfer", "party_member", id, community, json_pack("{s:s}", "direction", dir),
                               e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

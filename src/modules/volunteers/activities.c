@@ -367,10 +367,8 @@ int volunteers_activity_create(nx_app *app, const nx_principal *who, json_t *in,
     if ((rc = audit_write_new(tx, who, "create", "volunteer_activity", *id, c,
                               json_pack("{s:I}", "occurrences", (json_int_t)every_n), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- sign-ups ---- */
@@ -708,10 +706,8 @@ int volunteers_signup_cancel(nx_app *app, const nx_principal *who, int64_t id, j
     if ((rc = audit_write_new(tx, who, "cancel", "volunteer_signup", id, a.community_id,
                               json_pack("{s:b, s:b}", "own", own, "short_notice", short_notice), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- check-in codes ---- */

@@ -322,10 +322,8 @@ int volunteers_service_create(nx_app *app, const nx_principal *who, json_t *in, 
     if ((rc = audit_write_new(tx, who, "create", "partner_service", *id, c,
                               json_pack("{s:i, s:i}", "sessions", n, "slots_per_session", nslots), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 /* ---- sessions ---- */
@@ -624,8 +622,6 @@ int volunteers_booking_update(nx_app *app, const nx_principal *who, int64_t id, 
         goto fail;
     if ((rc = audit_write_new(tx, who, "update", "partner_booking", id, c, json_pack("{s:s}", "status", status), e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }

@@ -110,10 +110,8 @@ int vol_create_named(nx_app *app, const nx_principal *who, json_t *in, const cha
     }
     if ((rc = audit_write_new(tx, who, "create", object, *id, c, NULL, e)))
         goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int vol_me(store_tx *tx, const nx_principal *who, vol_self *me, nx_err *e)
