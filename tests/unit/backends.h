@@ -14,6 +14,8 @@
 
 #include <libpq-fe.h>
 
+#include "store/store.h"
+
 static char tb_dir[256];         /* the SQLite run's temporary directory */
 static const char *tb_pgbase;    /* NX_TEST_PG, or NULL */
 static bool tb_on_pg;            /* the suite is running on PostgreSQL */
@@ -167,6 +169,32 @@ __attribute__((unused)) static void tb_cleanup(void)
         snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s WITH (FORCE)", tb_dbs[i]);
         tb_admin(sql);
     }
+}
+
+/* A fresh database called name (tb_url), opened with two readers, a 2 s busy wait and a pool of
+ * pool connections, and migrated to the schema when migrate: the opening every store-level suite
+ * wrote for itself. NULL when it does not open (the CHECKs say why). */
+__attribute__((unused)) static store *tb_open(const char *name, int pool, bool migrate)
+{
+    char url[512];
+    tb_url(url, sizeof url, name);
+    store_options o = {.readers = 2, .busy_ms = 2000, .create = true, .pool = pool};
+    store *s = NULL;
+    nx_err e = {0};
+    CHECK_INT(store_open(url, &o, &s, &e), 0);
+    if (s && migrate)
+        CHECK_INT(store_migrate(s, NULL, &e), 0);
+    return s;
+}
+
+/* Run script (its statements as written: pass DDL through tb_sql) in one write transaction on s. */
+__attribute__((unused)) static void tb_script(store *s, const char *script)
+{
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec_script(tx, script, &e), 0);
+    CHECK_INT(store_commit(tx, &e), 0);
 }
 
 #endif

@@ -25,9 +25,8 @@
 #include "store/store.h"
 #include "test.h"
 #include "backends.h"
+#include "module_test.h"
 
-static nx_app app;
-static nx_config cfg;
 
 enum { COMM = 1, COMM_B = 2, WANG = 1, LI = 2, ZHAO = 3, SUN = 4, BRES = 5 };
 
@@ -43,47 +42,10 @@ static int64_t sh_ms(int y, int m, int d, int hh)
     return date_to_days((nx_date){y, m, d}) * 86400000LL - NX_TZ_OFFSET_MS + hh * 3600000LL;
 }
 
-static int exec_w(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
-        return store_commit(tx, &e);
-    fprintf(stderr, "exec_w: %s\n", e.msg);
-    store_rollback(tx);
-    return rc;
-}
-
-static int64_t q_int(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int64_t v = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
-        if (store_one_int(tx, sql, NULL, 0, &v, &e))
-            v = -1;
-        store_rollback(tx);
-    }
-    return v;
-}
-
 static int setup(void)
 {
-    char db[512], key[600];
-    tb_url(db, sizeof db, "canteen.db");
-    memset(&app, 0, sizeof app);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
-    snprintf(key, sizeof key, "%s/canteen-%s.key", tb_dir, tb_backend());
-    unlink(key);
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e) || keyfile_create(key, &e) ||
-        keys_load(key, &app.keys, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
+    if (tb_app_open("canteen.db", NULL, "canteen"))
         return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     const char *b = tb_pg() ? "'\\x01'::bytea" : "X'01'";
     char sql[4000];
     snprintf(sql, sizeof sql,

@@ -16,51 +16,16 @@
 #include "store/store.h"
 #include "test.h"
 #include "backends.h"
+#include "module_test.h"
 
-static nx_app app;
-static nx_config cfg;
 static const nx_principal staff = {.user_id = 1, .username = "staff", .role = ROLE_STAFF, .scope = SCOPE_COMMUNITY,
                                    .street_id = 1, .community_id = 1};
-
-static int exec_w(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
-        return store_commit(tx, &e);
-    fprintf(stderr, "exec_w: %s\n", e.msg);
-    store_rollback(tx);
-    return rc;
-}
-
-static int64_t q_int(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int64_t v = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
-        if (store_one_int(tx, sql, NULL, 0, &v, &e))
-            v = -1;
-        store_rollback(tx);
-    }
-    return v;
-}
 
 /* A fresh database with community 1, eight elders (ids 1..8) and the staff account. */
 static int open_db(const char *name)
 {
-    char db[512];
-    tb_url(db, sizeof db, name);
-    memset(&app, 0, sizeof app);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
+    if (tb_app_open(name, NULL, NULL))
         return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     char sql[4096];
     int n = snprintf(sql, sizeof sql,
                      "INSERT INTO streets (id, name, created_at) VALUES (1, '幸福街道', 0);"

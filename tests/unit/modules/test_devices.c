@@ -21,9 +21,8 @@
 #include "wire/watch.h"
 #include "test.h"
 #include "backends.h"
+#include "module_test.h"
 
-static nx_app app;
-static nx_config cfg;
 
 static void test_bands(void)
 {
@@ -96,44 +95,10 @@ static void test_steps_and_distance(void)
     CHECK(lon > 55.3 && lon < 55.9);
 }
 
-static int exec_w(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
-        return store_commit(tx, &e);
-    fprintf(stderr, "exec_w: %s\n", e.msg);
-    store_rollback(tx);
-    return rc;
-}
-
-static int64_t q_int(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int64_t v = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
-        if (store_one_int(tx, sql, NULL, 0, &v, &e))
-            v = -1;
-        store_rollback(tx);
-    }
-    return v;
-}
-
 static int setup(void)
 {
-    char db[512];
-    tb_url(db, sizeof db, "devices.db");
-    memset(&app, 0, sizeof app);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
+    if (tb_app_open("devices.db", NULL, NULL))
         return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     /* blobs in the backend's spelling; rows with fixed ids move PostgreSQL's identity sequences past them */
     const char *b00 = tb_pg() ? "'\\x00'::bytea" : "X'00'", *b01 = tb_pg() ? "'\\x01'::bytea" : "X'01'";
     char sql[2400];

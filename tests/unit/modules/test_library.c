@@ -20,9 +20,8 @@
 #include "store/store.h"
 #include "test.h"
 #include "backends.h"
+#include "module_test.h"
 
-static nx_app app;
-static nx_config cfg;
 
 enum { COMM_A = 1, COMM_B = 2, R_WANG = 1, R_OUYANG = 2, R_LI = 3, R_ZHAO = 4 };
 
@@ -35,44 +34,10 @@ static const nx_principal wang = {.user_id = 3, .username = "wang", .role = ROLE
 static const nx_principal li = {.user_id = 4, .username = "li", .role = ROLE_RESIDENT, .scope = SCOPE_SELF,
                                 .community_id = COMM_A, .resident_id = R_LI};
 
-static int exec_w(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
-        return store_commit(tx, &e);
-    fprintf(stderr, "exec_w: %s\n", e.msg);
-    store_rollback(tx);
-    return rc;
-}
-
-static int64_t q_int(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int64_t v = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
-        if (store_one_int(tx, sql, NULL, 0, &v, &e))
-            v = -1;
-        store_rollback(tx);
-    }
-    return v;
-}
-
 static int setup(void)
 {
-    char db[512];
-    tb_url(db, sizeof db, "library.db");
-    memset(&app, 0, sizeof app);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
+    if (tb_app_open("library.db", NULL, NULL))
         return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     const char *b00 = tb_pg() ? "'\\x00'::bytea" : "X'00'";
     char bidx[4][24];
     for (int i = 0; i < 4; i++)

@@ -15,48 +15,13 @@
 #include "store/store.h"
 #include "test.h"
 #include "backends.h"
+#include "module_test.h"
 
-static nx_app app;
-static nx_config cfg;
-
-static int exec_w(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
-        return store_commit(tx, &e);
-    fprintf(stderr, "exec_w: %s\n", e.msg);
-    store_rollback(tx);
-    return rc;
-}
-
-static int64_t q_int(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int64_t v = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
-        if (store_one_int(tx, sql, NULL, 0, &v, &e))
-            v = -1;
-        store_rollback(tx);
-    }
-    return v;
-}
 
 static int setup(void)
 {
-    char db[512];
-    tb_url(db, sizeof db, "party.db");
-    memset(&app, 0, sizeof app);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
+    if (tb_app_open("party.db", NULL, NULL))
         return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     char sql[4000], rows[2000] = "";
     size_t n = 0;
     for (int i = 1; i <= 5; i++) {

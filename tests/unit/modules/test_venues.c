@@ -18,9 +18,8 @@
 #include "store/store.h"
 #include "test.h"
 #include "backends.h"
+#include "module_test.h"
 
-static nx_app app;
-static nx_config cfg;
 static const nx_principal staff = {.user_id = 1, .username = "staff", .role = ROLE_STAFF, .scope = SCOPE_COMMUNITY,
                                    .street_id = 1, .community_id = 1};
 static const nx_principal zhou = {.user_id = 2, .username = "zhou", .role = ROLE_RESIDENT, .scope = SCOPE_SELF,
@@ -31,44 +30,11 @@ static const nx_principal wu = {.user_id = 3, .username = "wu", .role = ROLE_RES
 static const nx_date TUE = {2030, 3, 5};
 static int64_t venue;
 
-static int exec_w(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
-        return store_commit(tx, &e);
-    fprintf(stderr, "exec_w: %s\n", e.msg);
-    store_rollback(tx);
-    return rc;
-}
-
-static int64_t q_int(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int64_t v = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
-        if (store_one_int(tx, sql, NULL, 0, &v, &e))
-            v = -1;
-        store_rollback(tx);
-    }
-    return v;
-}
-
 static int setup(void)
 {
-    char db[512];
-    tb_url(db, sizeof db, "venues.db");
-    memset(&app, 0, sizeof app);
     nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 10000, .create = true, .pool = 12};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
+    if (tb_app_open("venues.db", &(store_options){.readers = 2, .busy_ms = 10000, .create = true, .pool = 12}, NULL))
         return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     const char *b1 = tb_pg() ? "'\\x01'::bytea" : "X'01'", *b2 = tb_pg() ? "'\\x02'::bytea" : "X'02'";
     char sql[2400];
     snprintf(sql, sizeof sql,

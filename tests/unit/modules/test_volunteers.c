@@ -23,9 +23,8 @@
 #include "store/store.h"
 #include "test.h"
 #include "backends.h"
+#include "module_test.h"
 
-static nx_app app;
-static nx_config cfg;
 
 enum { COMM = 1, COMM2 = 2 };
 
@@ -48,31 +47,6 @@ static const nx_principal staff_vol = {.user_id = 8, .username = "staff_vol", .r
 
 static int64_t team_a, team_b, v_lead_a, v_lead_b, v_x, v_staff, act_wait, act_check, signup_x, entry_x;
 
-static int exec_w(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc == 0 && (rc = store_exec_script(tx, sql, &e)) == 0)
-        return store_commit(tx, &e);
-    fprintf(stderr, "exec_w: %s\n", e.msg);
-    store_rollback(tx);
-    return rc;
-}
-
-static int64_t q_int(const char *sql)
-{
-    nx_err e = {0};
-    store_tx *tx = NULL;
-    int64_t v = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
-        if (store_one_int(tx, sql, NULL, 0, &v, &e))
-            v = -1;
-        store_rollback(tx);
-    }
-    return v;
-}
-
 /* Epoch ms of a Shanghai wall time. */
 static int64_t local(int y, int m, int d, int h, int mi)
 {
@@ -81,20 +55,8 @@ static int64_t local(int y, int m, int d, int h, int mi)
 
 static int setup(void)
 {
-    char db[512], key[512];
-    tb_url(db, sizeof db, "volunteers.db");
-    snprintf(key, sizeof key, "%s/vol-%s.key", tb_dir, tb_backend());
-    memset(&app, 0, sizeof app);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
-    unlink(key);
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e) || keyfile_create(key, &e) ||
-        keys_load(key, &app.keys, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
+    if (tb_app_open("volunteers.db", NULL, "vol"))
         return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     const char *b00 = tb_pg() ? "'\\x00'::bytea" : "X'00'", *b01 = tb_pg() ? "'\\x01'::bytea" : "X'01'",
                *b02 = tb_pg() ? "'\\x02'::bytea" : "X'02'", *b03 = tb_pg() ? "'\\x03'::bytea" : "X'03'";
     char sql[4000];

@@ -91,18 +91,9 @@ static bool wait_for(rec *r, int n, int ms)
 
 static store *open_db(const char *name)
 {
-    char p[512];
-    tb_url(p, sizeof p, name);
-    store_options o = {.readers = 2, .busy_ms = 2000, .create = true, .pool = 4};
-    store *s = NULL;
-    nx_err e = {0};
-    CHECK_INT(store_open(p, &o, &s, &e), 0);
-    if (s == NULL)
-        return NULL;
-    store_tx *tx;
-    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
-    CHECK_INT(store_exec_script(tx, tb_sql(ddl), &e), 0);
-    CHECK_INT(store_commit(tx, &e), 0);
+    store *s = tb_open(name, 4, false);
+    if (s)
+        tb_script(s, tb_sql(ddl));
     return s;
 }
 

@@ -15,18 +15,10 @@
 
 static store *open_db(const char *name)
 {
-    char url[512];
-    tb_url(url, sizeof url, name);
-    store_options o = {.readers = 2, .busy_ms = 2000, .create = true, .pool = 2};
-    store *s = NULL;
-    nx_err e = {0};
-    CHECK_INT(store_open(url, &o, &s, &e), 0);
-    CHECK_INT(store_migrate(s, NULL, &e), 0);
-    store_tx *tx;
-    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
-    CHECK_INT(store_exec_script(tx, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL)", &e), 0);
-    CHECK_INT(store_exec_script(tx, "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'x'), (5, 'd')", &e), 0);
-    CHECK_INT(store_commit(tx, &e), 0);
+    store *s = tb_open(name, 2, true);
+    if (s)
+        tb_script(s, "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL);"
+                     "INSERT INTO t VALUES (1, 'a'), (2, 'b'), (3, 'c'), (4, 'x'), (5, 'd')");
     return s;
 }
 

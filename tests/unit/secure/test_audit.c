@@ -13,14 +13,7 @@
 
 static store *open_db(const char *name)
 {
-    char url[512];
-    tb_url(url, sizeof url, name);
-    store_options o = {.readers = 2, .busy_ms = 2000, .create = true, .pool = 2};
-    store *s = NULL;
-    nx_err e = {0};
-    CHECK_INT(store_open(url, &o, &s, &e), 0);
-    CHECK_INT(store_migrate(s, NULL, &e), 0);
-    return s;
+    return tb_open(name, 2, true);
 }
 
 /* The detail and action of the newest entry. */

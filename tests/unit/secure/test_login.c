@@ -30,14 +30,7 @@ static void at(int64_t ms)
 
 static store *open_db(const char *name)
 {
-    char url[512];
-    tb_url(url, sizeof url, name);
-    store_options o = {.readers = 2, .busy_ms = 2000, .create = true, .pool = 2};
-    store *db = NULL;
-    nx_err e = {0};
-    CHECK_INT(store_open(url, &o, &db, &e), 0);
-    CHECK_INT(store_migrate(db, NULL, &e), 0);
-    return db;
+    return tb_open(name, 2, true);
 }
 
 static int64_t add_user(const char *name)

@@ -94,16 +94,13 @@ static void test_scope(void)
 
 static store *open_db(const char *name)
 {
-    char url[512];
-    tb_url(url, sizeof url, name);
-    store_options o = {.readers = 2, .busy_ms = 2000, .create = true, .pool = 2};
-    store *s = NULL;
+    store *s = tb_open(name, 2, false);
+    if (s == NULL)
+        return NULL;
+    tb_script(s, tb_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, at INTEGER, score REAL)"));
     nx_err e = {0};
-    CHECK_INT(store_open(url, &o, &s, &e), 0);
     store_tx *tx;
     CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
-    CHECK_INT(store_exec_script(tx, tb_sql("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-                                           "at INTEGER, score REAL)"), &e), 0);
     for (int i = 1; i <= 10; i++) {
         char nm[8];
         snprintf(nm, sizeof nm, "n%d", i);
