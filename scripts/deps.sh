@@ -11,7 +11,8 @@ build=(build-essential cmake pkg-config python3
   libuv1-dev libmosquitto-dev libcurl4-openssl-dev)
 run=(curl fonts-wqy-zenhei)
 test=(mosquitto wrk nginx-light libnginx-mod-stream postgresql-15 postgresql-client-15 poppler-utils
-  python3-jsonschema)  # python3-jsonschema: the OpenAPI document against the OpenAPI 3.0 meta-schema
+  python3-jsonschema gdb)  # python3-jsonschema: the OpenAPI document against the OpenAPI 3.0 meta-schema;
+  # gdb: the stacks of a test server that does not stop on SIGTERM (tests/api/nxtest.py)
 # The web app (make run builds it, make test drives it in a browser): Node.js and npm unless a
 # Node.js is already installed (NodeSource's nodejs ships npm; Debian's npm would conflict with it),
 # and Debian's chromium for the browser tests (fonts-wqy-zenhei, in run, renders Chinese in it).

@@ -209,15 +209,28 @@ class Server:
             try:
                 self.proc.wait(timeout=30)
             except subprocess.TimeoutExpired:
+                stacks = self.stacks()
                 self.proc.kill()
                 self.proc.wait()
-                check(False, "server did not stop within 30 s of SIGTERM")
+                check(False, f"server did not stop within 30 s of SIGTERM; its threads:\n{stacks}\nits log:\n{self.tail_log()[-1500:]}")
             if sig == signal.SIGTERM:
                 log = self.tail_log()
                 check(self.proc.returncode == 0, f"server exit code {self.proc.returncode}: {log[-1500:]}")
                 check("Sanitizer" not in log and "runtime error:" not in log, "sanitizer report: " + log[-3000:])
         self.proc = None
         _LIVE.pop(self, None)
+
+    def stacks(self):
+        """Every thread's stack of the running server (gdb, when there is one): what a server that does
+        not stop is waiting for."""
+        if not shutil.which("gdb"):
+            return "(no gdb here to show them)"
+        try:
+            out = subprocess.run(["gdb", "-p", str(self.proc.pid), "-batch", "-nx", "-ex", "thread apply all bt 12"],
+                                 capture_output=True, text=True, timeout=60).stdout
+        except (OSError, subprocess.TimeoutExpired) as e:
+            return f"(gdb failed: {e})"
+        return "\n".join(l for l in out.splitlines() if l.startswith(("Thread ", "#")))[-6000:]
 
     def kill9(self):
         self.stop(signal.SIGKILL)
