@@ -271,13 +271,18 @@ static devices_alert_ref ref_of(int64_t id, const alert_state *s)
                            .device_id = s->device, .kind = s->kind, .severity = s->severity, .level = s->level};
 }
 
-/* Begin handling the alert id: note (NULL: none) at most 500 characters, then a write transaction
+/* Begin handling the alert id: the right ALERT_HANDLE (NX_EPERM), with need_note a note that is not
+ * blank (NX_EINVAL naming "note"), note (NULL: none) at most 500 characters, then a write transaction
  * with the alert locked in who's scope (*s) and in state "open", or with acked_too also
  * "acknowledged"; otherwise NX_ECONFLICT "<done>（<state>）<tail>". On success *tx is open (the caller
- * commits or rolls back); on error nothing is. The caller checks the right first. */
-static int alert_begin(nx_app *app, const nx_principal *who, int64_t id, const char *note, bool acked_too,
-                       const char *done, const char *tail, store_tx **tx, alert_state *s, nx_err *e)
+ * commits or rolls back); on error nothing is. */
+static int alert_begin(nx_app *app, const nx_principal *who, int64_t id, const char *note, bool need_note,
+                       bool acked_too, const char *done, const char *tail, store_tx **tx, alert_state *s, nx_err *e)
 {
+    if (!perm_has(who, RIGHT_ALERT_HANDLE))
+        return nx_fail(e, NX_EPERM, "", "无权处理报警");
+    if (need_note && (!note || strspn(note, " \t\r\n") == strlen(note)))
+        return nx_fail(e, NX_EINVAL, "note", "请填写处理情况");
     int rc;
     if ((rc = devices_check_text(note, 500, "note", e)) || (rc = store_begin(app->db, STORE_WRITE, tx, e)))
         return rc;
@@ -291,11 +296,9 @@ static int alert_begin(nx_app *app, const nx_principal *who, int64_t id, const c
 
 int devices_alert_phones(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_ALERT_HANDLE))
-        return nx_fail(e, NX_EPERM, "", "无权处理报警");
     store_tx *tx = NULL;
     alert_state s;
-    int rc = alert_begin(app, who, id, NULL, true, "报警已处理", "，电话号码不再显示", &tx, &s, e);
+    int rc = alert_begin(app, who, id, NULL, false, true, "报警已处理", "，电话号码不再显示", &tx, &s, e);
     if (rc)
         return rc;
     if (s.resident == 0) {
@@ -327,11 +330,9 @@ static int alert_move(store_tx *tx, const char *sql, const store_param *p, int n
 
 int devices_alert_ack(nx_app *app, const nx_principal *who, int64_t id, const char *note, int64_t now, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_ALERT_HANDLE))
-        return nx_fail(e, NX_EPERM, "", "无权处理报警");
     store_tx *tx = NULL;
     alert_state s;
-    int rc = alert_begin(app, who, id, note, false, "报警已被接警或已处理", "", &tx, &s, e);
+    int rc = alert_begin(app, who, id, note, false, false, "报警已被接警或已处理", "", &tx, &s, e);
     if (rc)
         return rc;
     store_param p[] = {P_INT(id), P_INT(who->user_id), P_INT(now), P_INT(now - s.opened_at)};
@@ -352,13 +353,9 @@ fail:
 int devices_alert_resolve(nx_app *app, const nx_principal *who, int64_t id, bool false_alarm, const char *note,
                           bool needs_followup, int64_t now, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_ALERT_HANDLE))
-        return nx_fail(e, NX_EPERM, "", "无权处理报警");
-    if (!note || strspn(note, " \t\r\n") == strlen(note))
-        return nx_fail(e, NX_EINVAL, "note", "请填写处理情况");
     store_tx *tx = NULL;
     alert_state s;
-    int rc = alert_begin(app, who, id, note, true, "报警已处理", "", &tx, &s, e);
+    int rc = alert_begin(app, who, id, note, true, true, "报警已处理", "", &tx, &s, e);
     if (rc)
         return rc;
     const char *state = false_alarm ? "false_alarm" : "resolved";
