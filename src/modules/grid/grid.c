@@ -429,14 +429,11 @@ int grid_incident_list(nx_app *app, const nx_principal *who, const care_filter *
     sqlq q;
     sqlq_init(&q, INCIDENT_COLS " WHERE 1 = 1");
     perm_scope_q(who, "i.", "reporter_resident_id", &q);
-    if (f->status && strcmp(f->status, "pending") == 0) {
-        sqlq_sql(&q, " AND i.status IN ('reported', 'dispatched')");
-    } else if (f->status) {
-        if (strcmp(f->status, "reported") != 0 && strcmp(f->status, "dispatched") != 0 &&
-            strcmp(f->status, "handled") != 0 && strcmp(f->status, "closed") != 0)
-            return nx_fail(e, NX_EINVAL, "status", "状态应为 reported、dispatched、handled、closed 或 pending");
-        sqlq_add(&q, " AND i.status = $%d", P_TEXT(f->status));
-    }
+    static const char *const statuses[] = {"reported", "dispatched", "handled", "closed", NULL};
+    int rc = visits_status_q(&q, "i.", f->status, statuses, "pending", " AND i.status IN ('reported', 'dispatched')",
+                             "状态应为 reported、dispatched、handled、closed 或 pending", e);
+    if (rc)
+        return rc;
     return visits_list_page(app, &q, "i.", f, VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_CATEGORY,
                             (store_page_spec){.row = incident_row}, out, e);
 }

@@ -399,13 +399,10 @@ int visits_problem_list(nx_app *app, const nx_principal *who, const care_filter 
     sqlq_init(&q, PROBLEM_COLS " WHERE 1 = 1");
     perm_scope_q(who, "p.", "resident_id", &q);
     static const char *const statuses[] = {"open", "assigned", "in_progress", "resolved", "closed", NULL};
-    if (f->status && strcmp(f->status, "pending") == 0) {
-        sqlq_sql(&q, " AND p.status NOT IN ('resolved', 'closed')");
-    } else if (f->status) {
-        if (!vx_one_of(f->status, statuses))
-            return nx_fail(e, NX_EINVAL, "status", "状态应为 open、assigned、in_progress、resolved、closed 或 pending");
-        sqlq_add(&q, " AND p.status = $%d", P_TEXT(f->status));
-    }
+    int rc = visits_status_q(&q, "p.", f->status, statuses, "pending", " AND p.status NOT IN ('resolved', 'closed')",
+                             "状态应为 open、assigned、in_progress、resolved、closed 或 pending", e);
+    if (rc)
+        return rc;
     if (f->overdue)
         sqlq_sql(&q, " AND p.overdue = 1");
     return visits_list_page(app, &q, "p.", f,

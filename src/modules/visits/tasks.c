@@ -35,11 +35,10 @@ int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f,
     sqlq q;
     sqlq_init(&q, TASK_COLS " WHERE 1 = 1");
     perm_scope_q(who, "t.", "resident_id", &q);
-    if (f->status && strcmp(f->status, "all") != 0) {
-        if (strcmp(f->status, "open") != 0 && strcmp(f->status, "done") != 0 && strcmp(f->status, "cancelled") != 0)
-            return nx_fail(e, NX_EINVAL, "status", "状态应为 open、done、cancelled 或 all");
-        sqlq_add(&q, " AND t.status = $%d", P_TEXT(f->status));
-    }
+    static const char *const statuses[] = {"open", "done", "cancelled", NULL};
+    int rc = visits_status_q(&q, "t.", f->status, statuses, "all", NULL, "状态应为 open、done、cancelled 或 all", e);
+    if (rc)
+        return rc;
     if (f->kind && strcmp(f->kind, "routine") != 0 && strcmp(f->kind, "event") != 0)
         return nx_fail(e, NX_EINVAL, "kind", "类型应为 routine 或 event");
     if (f->overdue)

@@ -300,6 +300,11 @@ enum {
  * its limit and cap are f's and page_max. As store_page_read. */
 int visits_list_page(nx_app *app, sqlq *q, const char *alias, const care_filter *f, unsigned by,
                      store_page_spec s, json_t **out, nx_err *e);
+/* A list's status filter on q: nothing when status is NULL; the word group ("pending", "all"; NULL:
+ * none) adds group_sql (a fixed fragment; NULL: nothing); any other status must be one of list (else
+ * NX_EINVAL naming "status" with the message bad) and adds " AND <alias>status = $n". */
+int visits_status_q(sqlq *q, const char *alias, const char *status, const char *const *list, const char *group,
+                    const char *group_sql, const char *bad, nx_err *e);
 /* The community of grid, when who covers it: NX_ENOTFOUND naming grid_id ("网格不存在") when there
  * is no such grid or it is out of who's scope, a failed read as its error. */
 int visits_grid_community(store_tx *tx, const nx_principal *who, int64_t grid, int64_t *community, nx_err *e);

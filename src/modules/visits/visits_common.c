@@ -86,6 +86,22 @@ int visits_change_record(store_tx *tx, const nx_principal *who, const visits_cha
     return outbox_emit_new(tx, c->kind, c->community, c->type, c->id, c->payload, e);
 }
 
+int visits_status_q(sqlq *q, const char *alias, const char *status, const char *const *list, const char *group,
+                    const char *group_sql, const char *bad, nx_err *e)
+{
+    if (!status)
+        return 0;
+    if (group && strcmp(status, group) == 0) {
+        if (group_sql)
+            sqlq_append(q, group_sql);
+        return 0;
+    }
+    if (!vx_one_of(status, list))
+        return nx_fail(e, NX_EINVAL, "status", "%s", bad);
+    sqlq_sql(q, " AND %sstatus = $%d", alias, sqlq_param(q, P_TEXT(status)));
+    return 0;
+}
+
 int visits_list_page(nx_app *app, sqlq *q, const char *alias, const care_filter *f, unsigned by,
                      store_page_spec s, json_t **out, nx_err *e)
 {
