@@ -426,10 +426,11 @@ int library_labels(nx_app *app, const nx_principal *who, const library_filter *f
             }
             char(*t)[160] = lr.texts[lr.n];
             bool drift = store_text(r, 1) && strcmp(store_text(r, 1), "drift") == 0;
-            str_copy(t[0], store_text(r, 0) ? store_text(r, 0) : "", sizeof t[0]);
+            const char *copy_code = store_text(r, 0) ? store_text(r, 0) : "";
+            str_copy(t[0], copy_code, sizeof t[0]);
             str_copy(t[1], store_text(r, 2) ? store_text(r, 2) : "", sizeof t[1]);
-            if (drift && lr.base[0])
-                snprintf(t[2], sizeof t[2], "%s/drift/%s", lr.base, t[0]);
+            if (drift && lr.base[0]) /* from the row, not t[0]: one array may not feed its own snprintf */
+                snprintf(t[2], sizeof t[2], "%s/drift/%s", lr.base, copy_code);
             else
                 str_copy(t[2], t[0], sizeof t[2]);
             lr.labels[lr.n] = (pdf_label){.code = t[0], .title = t[1], .qr_text = t[2],
