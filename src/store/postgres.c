@@ -1015,6 +1015,29 @@ static int prepare_values(pg_conn *c, const char *sql, const store_param *p, int
 
 /* Prepare sql and send it with its values, after the deferred BEGIN if one is pending. On 0 its
  * results are next on the connection (one row at a time when rows). */
+/* Single-row mode for the statement whose answer is next on c. libpq refuses it when that answer
+ * has already begun to arrive, which happens when the connection or the pipeline failed first (the
+ * server shutting down mid-pipeline: a PostgreSQL restart under load answered one write 500 in CI).
+ * Then that failure is the answer, as for any statement: a lost connection is 503 (broken), an
+ * error result is mapped as always; only a refusal with neither is an internal fault. */
+static int single_row(pg_conn *c, nx_err *e)
+{
+    if (PQsetSingleRowMode(c->db))
+        return 0;
+    int rc;
+    PGresult *r = PQstatus(c->db) == CONNECTION_OK ? PQgetResult(c->db) : NULL;
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+    if (PQstatus(c->db) != CONNECTION_OK || st == PGRES_PIPELINE_ABORTED)
+        rc = broken(e, c->db);
+    else if (r && st == PGRES_FATAL_ERROR)
+        rc = map_result(c->db, r, e);
+    else
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法逐行读取查询结果");
+    PQclear(r);
+    drain(c);
+    return rc;
+}
+
 static int send_stmt(store_tx *t, const char *sql, const store_param *p, int n, bool rows, nx_err *e)
 {
     pg_conn *c = ((pg_tx *)t)->c;
@@ -1023,11 +1046,7 @@ static int send_stmt(store_tx *t, const char *sql, const store_param *p, int n, 
         pstmt *a = c->ahead_sent;
         if (rows && strcmp(a->k.sql, sql) == 0 && n >= a->nparams && params_hash(p, a->nparams) == c->ahead_hash) {
             c->ahead_sent = NULL;
-            if (!PQsetSingleRowMode(c->db)) {
-                drain(c);
-                return nx_fail(e, NX_EINTERNAL, "", "无法逐行读取查询结果");
-            }
-            return 0;
+            return single_row(c, e);
         }
         ahead_drop(c);
     }
@@ -1041,10 +1060,8 @@ static int send_stmt(store_tx *t, const char *sql, const store_param *p, int n, 
     else if (!PQsendQueryPrepared(c->db, x->name, x->nparams, pv.v, pv.len, pv.fmt, 0))
         rc = broken(e, c->db);
     pvals_free(&pv);
-    if (rc == 0 && rows && !PQsetSingleRowMode(c->db)) {
-        drain(c);
-        rc = nx_fail(e, NX_EINTERNAL, "", "无法逐行读取查询结果");
-    }
+    if (rc == 0 && rows)
+        rc = single_row(c, e);
     return rc;
 }
 

@@ -250,7 +250,13 @@ def test_postgres_restart_under_load():
         if st != 201 and not (st == 503 and ctype.startswith("application/problem+json")):
             unclean.append((st, body))
     print(f"note: answers during the PostgreSQL restart: {statuses}", file=sys.stderr)
-    check(len(unclean) == 0, f"only 201 or 503 problem+json during the restart: {unclean[:3]} {statuses}")
+    why = ""
+    if unclean:  # the servers' own words for what they answered 5xx with (not the expected 503 busy)
+        for srv in (A, B):
+            log = open(os.path.join(srv.data, "server.log"), "rb").read().decode(errors="replace")
+            why += "".join(l + "\n" for l in log.splitlines()
+                           if ("http.error" in l and "code=busy" not in l) or "pg_connection_lost" in l)[-3000:]
+    check(len(unclean) == 0, f"only 201 or 503 problem+json during the restart: {unclean[:3]} {statuses}\n{why}")
     # Recovery without restarting nuanxin: both processes answer writes again.
     for srv in (A, B):
         c = as_token(srv.port, admin.token)
