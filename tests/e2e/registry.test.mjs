@@ -4,7 +4,7 @@
 // from the demo's output.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newContext, login, shot } from './harness.mjs'
+import { BASE, launch, newContext, login, shot, switchLanguage } from './harness.mjs'
 
 let browser, ctx, page
 const pageErrors = []
@@ -159,8 +159,7 @@ test('区划与目录: the platform administrator creates a community on its tab
   await p.locator('[data-test=registry-table-tag] .el-table__row', { hasText: 'e2e_catalogue' }).waitFor()
   await shot(p, 'registry-03-tag-created')
   // the page and its dialog in English (i18n strings, not Chinese written into the page)
-  await p.click('[data-test=lang-switch]')
-  await p.locator('.el-dropdown-menu__item:visible', { hasText: 'English' }).click()
+  await switchLanguage(p, 'English')
   await p.locator('h1', { hasText: 'Areas and catalogues' }).waitFor()
   assert.match(await p.locator('[data-test=registry-new]').innerText(), /New Tag/)
   assert.match(await p.locator('[data-test=registry-tabs]').innerText(), /Street[\s\S]*Community[\s\S]*Shop[\s\S]*Tag/)
@@ -170,8 +169,7 @@ test('区划与目录: the platform administrator creates a community on its tab
   assert.doesNotMatch(await p.locator('[data-test=org-dialog-tag]').innerText(), /[\u4e00-\u9fff]/, 'no Chinese in the English dialog')
   await shot(p, 'registry-03b-english')
   await p.keyboard.press('Escape')
-  await p.click('[data-test=lang-switch]')
-  await p.locator('.el-dropdown-menu__item:visible', { hasText: '中文' }).click()
+  await switchLanguage(p, '中文')
   await p.locator('h1', { hasText: '区划与目录' }).waitFor()
   await actx.close()
   assert.deepEqual(pageErrors, [])

@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
-import { BASE, launch, newContext, login, shot, zipEntries } from './harness.mjs'
+import { BASE, launch, newContext, login, shot, zipEntries, switchLanguage } from './harness.mjs'
 
 let browser, ctx, page
 const pageErrors = []
@@ -189,13 +189,11 @@ test('export the list to Excel: a valid xlsx file', async () => {
 
 test('language switch: the console in English', async () => {
   await page.goto(BASE + '/')
-  await page.click('[data-test=lang-switch]')
-  await page.locator('.el-dropdown-menu__item:visible', { hasText: 'English' }).click()
+  await switchLanguage(page, 'English')
   await page.waitForFunction(() => document.querySelector('[data-test=sidebar]').innerText.includes('Residents'))
   await page.waitForTimeout(600)
   await shot(page, '09-dashboard-en')
-  await page.click('[data-test=lang-switch]')
-  await page.locator('.el-dropdown-menu__item:visible', { hasText: '中文' }).click()
+  await switchLanguage(page, '中文')
   await page.waitForFunction(() => document.querySelector('[data-test=sidebar]').innerText.includes('居民信息'))
 })
 
