@@ -29,6 +29,7 @@
 #include "notify/channel.h"
 #include "notify/dispatcher.h"
 #include "notify/outbound.h"
+#include "notify/sse_feed.h"
 #include "store/ticker.h"
 #include "store/upload.h"
 
@@ -71,6 +72,7 @@ typedef struct {
     messages_sender *msg;
     http_server *srv;
     cli_devices *devs;
+    sse_feed *inbox; /* MESSAGES_EV_INBOX_CHANGED to the inbox stream */
     gw_mqtt *mq;
 } serving;
 
@@ -80,6 +82,7 @@ static void serving_stop(serving *sv)
 {
     mqtt_stop(sv->mq);
     cli_devices_stop(sv->devs);
+    sse_feed_stop(sv->inbox);
     http_server_free(sv->srv);
     library_ticker_stop(sv->library);
     store_ticker_stop(sv->venues);
@@ -180,6 +183,12 @@ static int serving_start(serving *sv)
     cli_register_routes(sv->srv, app);
     if (http_server_start(sv->srv, &e)) {
         fprintf(stderr, "nuanxin: 无法监听 %s：%s\n", nx_cfg.listen, e.msg);
+        return 1;
+    }
+    /* The inbox stream: each account hears that its inbox changed (messages.h). */
+    http_sse_hub *inbox = http_sse_hub_find(sv->srv, MESSAGES_SSE_HUB);
+    if (inbox && sse_feed_start(app->db, inbox, MESSAGES_EV_INBOX_CHANGED, &sv->inbox, &e)) {
+        fprintf(stderr, "nuanxin: 无法启动消息推送：%s\n", e.msg);
         return 1;
     }
     /* The wristband gateway and the alert ticker (cli/device.c). */

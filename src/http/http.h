@@ -177,6 +177,8 @@ int http_status_of(int nx_code);
 typedef struct http_sse_hub http_sse_hub;
 typedef struct http_sse_scope {
     int64_t street_id, community_id, grid_id, resident_id; /* 0 = none */
+    int64_t account_id; /* 0 = none; else the event is for that account alone: the hub sends it to no
+                         * other account's stream, whatever its filter says */
 } http_sse_scope;
 /* May the subscriber see an event with this scope? Called under the hub's lock: must be quick. */
 typedef bool (*http_sse_filter)(const http_auth *who, const http_sse_scope *scope, void *ctx);

@@ -2,8 +2,9 @@
  *
  * A hub keeps the last HUB_RING events in a ring, each with its id (increasing; the source's own id,
  * e.g. the outbox row, so Last-Event-ID resumes across reconnects), event name, data (one line of
- * JSON) and scope tags (street, community, grid, resident). A stream is a response whose content
- * reader copies the events after its cursor that the hub's filter lets its caller see. When nothing
+ * JSON) and scope tags (street, community, grid, resident, account; an event tagged with an account
+ * goes to that account's streams only, whatever the hub's filter says). A stream is a response whose
+ * content reader copies the events after its cursor that the hub's filter lets its caller see. When nothing
  * is ready, the reader suspends the connection (MHD_suspend_connection) and returns 0; a publisher
  * resumes every suspended stream. Returning 0 without suspending would spin the worker (DESIGN §11).
  * A heartbeat thread resumes streams that have been quiet for heartbeat_s, which then write a
@@ -189,7 +190,8 @@ static ssize_t sse_read(void *cls, uint64_t pos, char *buf, size_t max)
         sse_ev *ev = &h->ring[i % HUB_RING];
         if (ev->id <= s->cursor)
             continue;
-        if (h->filter && !h->filter(&s->who, &ev->scope, h->ctx)) {
+        if ((ev->scope.account_id && ev->scope.account_id != s->who.user_id) ||
+            (h->filter && !h->filter(&s->who, &ev->scope, h->ctx))) {
             s->cursor = ev->id;
             continue;
         }

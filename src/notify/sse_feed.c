@@ -69,8 +69,10 @@ static int round_once(sse_feed *f, int *count)
         if (json_is_object(data)) {
             http_sse_scope sc = {.street_id = store_int(r, 5), .community_id = store_int(r, 4)};
             json_t *g = json_object_get(data, "grid_id"), *res = json_object_get(data, "resident_id");
+            json_t *acc = json_object_get(data, "account_id");
             sc.grid_id = json_is_integer(g) ? json_integer_value(g) : 0;
             sc.resident_id = json_is_integer(res) ? json_integer_value(res) : 0;
+            sc.account_id = json_is_integer(acc) ? json_integer_value(acc) : 0;
             json_object_set_new(data, "event_id", json_integer(id));
             json_object_set_new(data, "at", json_integer(store_int(r, 1)));
             char *text = json_dumps(data, JSON_COMPACT);

@@ -9,7 +9,8 @@
  * (store_listen on OUTBOX_CHANNEL, PostgreSQL), and polls once a second in case a wake-up was lost.
  * Each event goes out with its outbox id, its kind as the event name, and its payload as data, with
  * "at" added; its scope tags are the event's community (and that community's street) and the
- * payload's "grid_id" and "resident_id". */
+ * payload's "grid_id", "resident_id" and "account_id" (an event with an account_id reaches that
+ * account's streams only: http_sse_scope). */
 #ifndef NX_NOTIFY_SSE_FEED_H
 #define NX_NOTIFY_SSE_FEED_H
 

@@ -219,6 +219,7 @@ MATRIX = {
     "GET /api/v1/notifications": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "POST /api/v1/notifications/read-all": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /api/v1/notifications/unread-count": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
+    "GET /api/v1/notifications/stream": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "POST /api/v1/notifications/{id}/read": "-/- -/- -/- -/- -/- -/- -/- -/-",
     "GET /api/v1/openapi.json": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /api/v1/partner-bookings": "ok/- 403/- ok/- ok/- 403/- ok/- ok/- ok/-",
@@ -592,7 +593,7 @@ def call(role, method, path, pattern=""):
     c = sessions[role]
     if method == "POST" and path == "/api/v1/auth/logout":
         c = S.login(who[role]["username"], S.admin_password if role == "admin" else PASSWORD)
-    if method == "GET" and path.endswith("/events/stream"):
+    if method == "GET" and path.endswith("/stream"):
         # an event stream: the status line is the answer; its body never ends
         conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=30)
         conn.request("GET", path, headers={"Authorization": "Bearer " + c.token})

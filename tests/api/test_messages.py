@@ -7,10 +7,14 @@ a grid worker, community staff, a street officer, resident and family accounts. 
 every 0.3 s, retries after 1 s, gives up after 2 attempts, and an SOS call chain calls the next
 family phone after 2 s."""
 import datetime
+import http.client
+import json
 import os
+import queue
 import socket
 import struct
 import subprocess
+import threading
 import time
 import zlib
 from urllib.parse import quote
@@ -79,6 +83,57 @@ def deliveries(**q):
     st, _, body = admin.get("/api/v1/message-deliveries?limit=200" + ("&" + qs if qs else ""))
     check_eq(st, 200, f"delivery log {body}")
     return body["items"]
+
+
+class InboxStream:
+    """An account's inbox stream (GET /api/v1/notifications/stream) read on its own thread: every event
+    is kept, in order, with its data parsed."""
+
+    def __init__(self, c):
+        self.q, self.seen = queue.Queue(), []
+        self.conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=60)
+        self.conn.request("GET", "/api/v1/notifications/stream", headers={"Authorization": "Bearer " + c.token})
+        self.resp = self.conn.getresponse()
+        self.status, self.ctype = self.resp.status, self.resp.getheader("Content-Type", "")
+        threading.Thread(target=self.loop, daemon=True).start()
+
+    def loop(self):
+        ev = {}
+        try:
+            while True:
+                line = self.resp.readline()
+                if not line:
+                    break
+                line = line.decode().rstrip("\n")
+                if line == "":
+                    if "data" in ev:
+                        ev["data"] = json.loads(ev["data"])
+                        self.q.put(ev)
+                    ev = {}
+                elif not line.startswith(":"):
+                    k, _, v = line.partition(": ")
+                    ev[k] = v
+        except Exception:
+            pass
+
+    def signals(self, account_id, n, timeout=10):
+        """Read until n inbox signals for account_id came (or timeout); those signals."""
+        end = time.time() + timeout
+        own = lambda: [ev for ev in self.seen if ev.get("event") == "messages.inbox.changed"
+                       and ev["data"].get("account_id") == account_id]
+        while len(own()) < n and time.time() < end:
+            try:
+                self.seen.append(self.q.get(timeout=max(0.05, end - time.time())))
+            except queue.Empty:
+                break
+        return own()
+
+    def close(self):
+        try:
+            self.conn.sock.shutdown(socket.SHUT_RDWR)
+        except Exception:
+            pass
+        self.conn.close()
 
 
 def test_setup():
@@ -572,12 +627,22 @@ def test_default_rules_027():
     comm = ctx["comm"]["id"]
     r0 = ctx["res"][0]["id"]
     now = int(time.time() * 1000)
-    rows = [("venues.booking.released", "venue_booking:9001", {"booking_id": 9001, "venue_id": 1, "resident_id": r0,
+    # the staff member's, the resident's and her son's open pages (inbox streams); the events below
+    # alternate between the staff member and the resident, so each stream's own signals come after
+    # another account's
+    streams = {u: InboxStream(ctx[u]) for u in ("msg_staff", "msg_lin", "msg_lin_son")}
+    check(all(s.status == 200 and s.ctype.startswith("text/event-stream") for s in streams.values()),
+          "every account may open its inbox stream")
+    conn = http.client.HTTPConnection("127.0.0.1", S.port, timeout=10)
+    conn.request("GET", "/api/v1/notifications/stream")
+    check_eq(conn.getresponse().status, 401, "not without signing in")
+    conn.close()
+    rows = [("council.progress.overdue", "decision:77", {"decision_id": 77, "progress_id": 5, "estate_id": 1,
+                                                         "due_on": "2026-01-31", "link": "/council/decisions/77"}),
+            ("venues.booking.released", "venue_booking:9001", {"booking_id": 9001, "venue_id": 1, "resident_id": r0,
                                                                 "user_id": None, "status": "no_show"}),
             ("venues.booking.released", "venue_booking:9002", {"booking_id": 9002, "venue_id": 1, "resident_id": r0,
                                                                 "user_id": None, "status": "cancelled"}),
-            ("council.progress.overdue", "decision:77", {"decision_id": 77, "progress_id": 5, "estate_id": 1,
-                                                         "due_on": "2026-01-31", "link": "/council/decisions/77"}),
             # a resident page as the link of a staff message is not theirs to open: dropped
             ("council.topic.step_overdue", "topic:88", {"topic_id": 88, "estate_id": 1, "step": 2,
                                                         "step_name": "征求意见", "due_on": "2026-02-01",
@@ -601,6 +666,15 @@ def test_default_rules_027():
           f"a staff message opens the console page its event names, never a resident page {staff_full}")
     check_eq([d for d in deliveries(channel="inapp") if d["kind"].startswith("council.")
               and d["user_id"] == ctx["uid"]["msg_g1"]], [], "not the grid worker")
+    # each open page heard of its own two messages, and of nothing else: a signal for another account,
+    # published before the stream's own second one, would have come first
+    for u, stream in streams.items():
+        uid = ctx["uid"][u]
+        check_eq(len(stream.signals(uid, 2)), 2, f"{u}'s inbox stream tells of both messages")
+        foreign = [ev for ev in stream.seen if ev.get("event") != "messages.inbox.changed"
+                   or ev["data"].get("account_id") != uid]
+        check_eq(foreign, [], f"{u}'s stream carries no other account's signal")
+        stream.close()
 
 
 def _png_chunk(kind, data):

@@ -35,6 +35,19 @@ PDF = b"%PDF-1.4\n%fake but sniffable\n" + b"0" * 100
 TODAY = datetime.date.today()
 
 
+def inbox_until(c, pred, timeout=10.0):
+    """c's inbox (GET /api/v1/notifications?limit=100) once pred(body) holds, polling: the list answers at
+    once and the message service writes a step's message shortly after the step commits. Returns the
+    last body read (pred may still be false: the caller's check fails)."""
+    end = time.time() + timeout
+    while True:
+        st, _, body = c.get("/api/v1/notifications?limit=100")
+        body = body if st == 200 and isinstance(body, dict) else {"items": []}
+        if pred(body) or time.time() >= end:
+            return body
+        time.sleep(0.1)
+
+
 def next_month(d):
     return (d.year + (d.month // 12), d.month % 12 + 1)
 
@@ -194,8 +207,8 @@ def test_residence_certificate_flow():
     check_eq(st, 200, f"returned ({a})")
     check_eq(a["status"], "returned", "returned")
     check_eq(a["correction"], "请补充房产证或租赁合同", "what to correct")
-    st, _, notes = jm.get("/api/v1/notifications")
-    check(st == 200 and any("补正" in n["title"] for n in notes["items"]), f"resident told to correct: {notes}")
+    notes = inbox_until(jm, lambda b: any("补正" in n["title"] for n in b["items"]))
+    check(any("补正" in n["title"] for n in notes["items"]), f"resident told to correct: {notes}")
     check(notes.get("unread", 0) >= 2, "unread notifications counted")
 
     # the resident corrects and resubmits
@@ -468,8 +481,10 @@ def test_messages_through_rules():
     of a step (a rule added as data) and the next in the review chain when a step is overdue."""
     jm, sa, jd, aid = ctx["jumin"], ctx["staff_a"], ctx["jiedao"], ctx["cert_app"]
     serial = app_of(jm, aid)["serial"]
-    st, _, notes = jm.get("/api/v1/notifications?limit=100")
-    mine = [m for m in reversed(notes["items"]) if m["link"] == f"/m/services/{aid}"]
+    def mine_of(b):
+        return [m for m in reversed(b["items"]) if m["link"] == f"/m/services/{aid}"]
+    notes = inbox_until(jm, lambda b: len(mine_of(b)) >= 4)
+    mine = mine_of(notes)
     check_eq([m["kind"] for m in mine], ["services.application.submitted", "services.application.returned",
                                          "services.application.submitted", "services.application.approved"],
              "the applicant heard every step, each opening the application on the phone")
@@ -497,7 +512,9 @@ def test_messages_through_rules():
     st, _, a = jm.post(f"/api/v1/service-applications/{bid}/submit")
     check(st == 200 and a["status"] == "in_review", f"submitted ({st} {a})")
     # read before the rule goes again (the service applies the rules as they are when it handles the event)
-    new = [m for m in sa.get("/api/v1/notifications?limit=100")[2]["items"] if m["kind"] == "services.application.submitted"]
+    def submitted(b):
+        return [m for m in b["items"] if m["kind"] == "services.application.submitted"]
+    new = submitted(inbox_until(sa, submitted))
     st, _, body = admin.request("PUT", "/api/v1/message-rules", body={"rules": items})
     check_eq(st, 200, "the rules as they were")
     check(len(new) == 1 and new[0]["title"] == "新的服务申请待审核：居住证明" and
@@ -510,7 +527,9 @@ def test_messages_through_rules():
     st, _, sw = sa.post("/api/v1/services/sweep")
     check(st == 200 and sw.get("escalated") == 1, f"one escalated ({sw})")
     bserial = a.get("serial", "")
-    esc = [m for m in jd.get("/api/v1/notifications?limit=100")[2]["items"] if m["kind"] == "services.application.overdue"]
+    def overdue(b):
+        return [m for m in b["items"] if m["kind"] == "services.application.overdue"]
+    esc = overdue(inbox_until(jd, overdue))
     check(len(esc) == 1 and esc[0]["title"] == f"申请 {bserial}（居住证明）已超过办理时限，请督办"
           and esc[0]["link"] == f"/services/applications/{bid}" and "社区受理审核" in esc[0]["body"]
           and not esc[0]["read"], f"the street officer is told ({esc})")

@@ -2,10 +2,13 @@
 // scheduler raised in the header inbox and opens one — it leads to the care file and counts as read;
 // a resident (jumin) on a phone in 长辈模式 opens the notice sent to their grid from 消息 and reads it
 // in large type, and the notice is marked read; the staff member takes attendance at the demo's policy
-// briefing and the count goes up. Values are looked up on the page, never typed from the demo's output.
+// briefing and the count goes up. A message that lands while the pages are open shows at once (the
+// inbox stream): jumin reports an incident, and the open 消息 page on the phone and the header of the
+// grid worker of jumin's grid count one more unread message without being reloaded (the header's
+// minute poll switched off for this). Values are looked up on the page, never typed from the demo's output.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newContext, login, shot } from './harness.mjs'
+import { BASE, DEMO_PASSWORD, launch, newContext, login, shot } from './harness.mjs'
 
 let browser
 before(async () => { browser = await launch() })
@@ -108,3 +111,67 @@ test('staff take attendance at a policy briefing', async () => {
   await shot(page, '63-briefing-attendance')
   await ctx.close()
 })
+
+async function token(username) {
+  const r = await fetch(BASE + '/api/v1/auth/login', { method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ username, password: DEMO_PASSWORD }) })
+  assert.equal(r.status, 200, `login ${username}`)
+  return (await r.json()).token
+}
+async function api(tok, method, path, body) {
+  const r = await fetch(BASE + path, { method, headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${tok}` },
+    body: body ? JSON.stringify(body) : undefined })
+  const j = await r.json().catch(() => null)
+  assert.ok(r.ok, `${method} ${path}: ${r.status} ${JSON.stringify(j)}`)
+  return j
+}
+
+test('a new message shows at once on the open inbox pages', async () => {
+  // the grid workers' consoles, each with its header bell
+  const workers = {}
+  for (const name of ['wangge1', 'wangge2']) {
+    const ctx = await newContext(browser)
+    const page = await ctx.newPage()
+    // the header also reads the count once a minute, in case the stream is down: that poll is
+    // switched off here, so only the stream can bring the new count
+    await page.addInitScript(() => {
+      const every = window.setInterval
+      window.setInterval = (fn, ms, ...rest) => (ms >= 60000 ? 0 : every(fn, ms, ...rest))
+    })
+    await login(page, name)
+    await page.locator('[data-test=inbox-bell]').waitFor()
+    await page.waitForLoadState('networkidle')
+    workers[name] = { ctx, page, grid: (await api(await token(name), 'GET', '/api/v1/me')).grid_id, before: await count(page) }
+  }
+  const phoneCtx = await newContext(browser, { phone: true })
+  const phone = await phoneCtx.newPage()
+  await login(phone, 'jumin', undefined, '/m/login')
+  await phone.goto(BASE + '/m/notifications')
+  await phone.locator('[data-test=m-note]').first().waitFor()
+  await phone.waitForLoadState('networkidle')
+  const unread = async () => {
+    const b = phone.locator('[data-test=m-unread] sup')
+    return (await b.count()) && (await b.isVisible()) ? Number((await b.innerText()).trim()) : 0
+  }
+  const mine = await unread()
+  const inc = await api(await token('jumin'), 'POST', '/api/v1/incidents', { category: 'safety', title: '单元门禁失灵', place: '本楼单元门' })
+  const worker = Object.values(workers).find((w) => w.grid === inc.grid_id)
+  assert.ok(worker, `a grid worker of the incident's grid (${inc.grid_id}) is among the demo's`)
+  // the resident's page: the new message on top, one more unread, without a reload
+  await phone.waitForFunction((n) => {
+    const s = document.querySelector('[data-test=m-unread] sup')
+    return s && Number(s.textContent.trim()) === n + 1
+  }, mine, { timeout: 20000 })
+  assert.match(await phone.locator('[data-test=m-note]').first().innerText(), /事件已受理/)
+  await shot(phone, '64-m-inbox-live')
+  // the grid worker's header: one more unread
+  if (worker.before < 99) {
+    await worker.page.waitForFunction((n) => {
+      const s = document.querySelector('[data-test=inbox-count] sup')
+      return s && s.offsetParent !== null && Number(s.textContent.trim()) === n + 1
+    }, worker.before, { timeout: 20000 })
+  }
+  for (const w of Object.values(workers)) await w.ctx.close()
+  await phoneCtx.close()
+})
+

@@ -37,6 +37,14 @@ struct dispatcher;
  * when staff gave one. */
 #define MESSAGES_EV_BRIEFING_CANCELLED "messages.briefing.cancelled"
 
+/* An account's inbox got a message: payload {"account_id"}, subject "user:<id>", one event per account
+ * (a resident's message: one for each of their own and their family's accounts). The live feed sends
+ * it on the inbox stream (GET /api/v1/notifications/stream) to that account only, and the pages
+ * showing the inbox reload it. The message service ignores this kind (no rule applies to it). */
+#define MESSAGES_EV_INBOX_CHANGED "messages.inbox.changed"
+/* The hub of the inbox stream (messages_http.c creates it; the server feeds it the events above). */
+#define MESSAGES_SSE_HUB "inbox"
+
 /* The placeholders a template may use; anything else is refused (NX_EINVAL naming the field). */
 extern const char *const messages_placeholders[];
 

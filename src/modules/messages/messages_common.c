@@ -10,6 +10,8 @@
  * (22:00–07:00). No state; thread-safe. */
 #include "modules/messages/messages_internal.h"
 
+#include "base/vec.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -177,4 +179,49 @@ int64_t msg_quiet_until(int64_t now_ms, int start, int end)
         wait += 24 * 60;
     /* to the start of the minute the window ends at */
     return now_ms - (now_ms % 60000) + (int64_t)wait * 60000;
+}
+
+static int signal_rows(store_tx *tx, int64_t community, const char *sql, int64_t id, nx_err *e)
+{
+    store_param p[] = {P_INT(id)};
+    store_rows *r;
+    int rc = store_query(tx, sql, p, 1, &r, e);
+    if (rc)
+        return rc;
+    vec ids;
+    vec_init(&ids, sizeof(int64_t), 0);
+    while (store_row(r)) {
+        int64_t u = store_int(r, 0);
+        vec_push(&ids, &u);
+    }
+    if ((rc = store_rows_end(r, e)) == 0)
+        rc = vec_error(&ids, e);
+    const int64_t *us = ids.items;
+    for (size_t i = 0; rc == 0 && i < ids.len; i++)
+        rc = msg_inbox_signal(tx, community, us[i], 0, e);
+    vec_cleanup(&ids);
+    return rc;
+}
+
+int msg_inbox_signal(store_tx *tx, int64_t community, int64_t user_id, int64_t resident_id, nx_err *e)
+{
+    if (user_id) {
+        int rc = outbox_emit_new(tx, MESSAGES_EV_INBOX_CHANGED, community, "user", user_id,
+                                 json_pack("{s:I}", "account_id", (json_int_t)user_id), e);
+        if (rc)
+            return rc;
+    }
+    if (!resident_id)
+        return 0;
+    return signal_rows(tx, community,
+                       "SELECT id FROM users WHERE resident_id = $1 AND scope = 'self' AND disabled = 0 ORDER BY id",
+                       resident_id, e);
+}
+
+int msg_inbox_signal_notice(store_tx *tx, int64_t community, int64_t notice_id, nx_err *e)
+{
+    return signal_rows(tx, community,
+                       "SELECT DISTINCT u.id FROM notice_recipients nr JOIN users u ON u.resident_id = nr.resident_id "
+                       "WHERE nr.notice_id = $1 AND u.scope = 'self' AND u.disabled = 0 ORDER BY u.id",
+                       notice_id, e);
 }

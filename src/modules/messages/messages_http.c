@@ -1,5 +1,5 @@
-/* messages_http.c — the message module's routes: the inbox of every account, preferences, notices
- * and their receipts, briefings with sign-up, withdrawal, cancellation and attendance, the rules,
+/* messages_http.c — the message module's routes: the inbox of every account and its live stream,
+ * preferences, notices and their receipts, briefings with sign-up, withdrawal, cancellation and attendance, the rules,
  * the delivery log and its monthly cost. One table (modules/app_http.h): each row names the rules
  * function it calls; the handlers below are only what is this module's own — its lists with their
  * query filters, an attachment upload, the printable notice and the attendance sheet. Handlers run
@@ -135,6 +135,23 @@ static int briefing_export(http_req *r, void *ctx)
     return http_reply_export(r, path, NULL, "briefing-attendance.xlsx", "宣讲签到表.xlsx", rows);
 }
 
+/* The inbox stream: every account opens its own; the hub passes an account only the events tagged
+ * with it (the feed tags MESSAGES_EV_INBOX_CHANGED with the payload's account_id, and the hub itself
+ * keeps an account-tagged event from every other account). */
+static bool inbox_filter(const http_auth *who, const http_sse_scope *sc, void *ctx)
+{
+    (void)ctx;
+    return who && who->user_id && sc->account_id == who->user_id;
+}
+
+static int inbox_stream(http_req *r, void *ctx)
+{
+    const http_auth *a = http_auth_of(r);
+    if (!a || !a->user_id)
+        return nx_fail(http_err(r), NX_EAUTH, "", "请先登录");
+    return http_reply_sse(r, ctx, http_sse_last_id(ctx));
+}
+
 static const app_route routes[] = {
     {"GET", "/api/v1/notifications", .h = list_inbox},
     {"GET", "/api/v1/notifications/unread-count", .read = messages_inbox_count},
@@ -167,5 +184,8 @@ static const app_route routes[] = {
 
 int messages_routes(http_server *srv, nx_app *app)
 {
+    http_sse_hub *hub = NULL;
+    if (http_sse_hub_new(srv, MESSAGES_SSE_HUB, 20, inbox_filter, NULL, &hub) == 0)
+        http_route(srv, "GET", "/api/v1/notifications/stream", inbox_stream, hub, 0);
     return APP_ROUTES(srv, app, routes);
 }

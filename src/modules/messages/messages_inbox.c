@@ -6,7 +6,8 @@
  * community (target_role: reviewers read those of their role in the communities of their scope).
  * Reading a message marks its delivery read too (the delivery log shows it), and, for a notice,
  * the resident's receipt. Lists are pages of the kit (newest first, cursor = id) with the unread
- * count beside them.
+ * count beside them. Reads never wait for the message service: a page learns of a new message from
+ * the inbox stream (MESSAGES_EV_INBOX_CHANGED, see messages.h) and reloads.
  *
  * Preferences belong to the resident for self-scope accounts (what the family sets holds for the
  * elder's messages) and to the account otherwise: muted channels and quiet hours, which the
@@ -52,7 +53,6 @@ int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor
     int64_t before = 0;
     if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-    msg_catch_up(app);
     sqlq unread_q, q;
     sqlq_init(&unread_q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
     inbox_where(&unread_q, who);
@@ -81,10 +81,6 @@ int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor
 
 int messages_inbox_count(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)
 {
-    /* no msg_catch_up here: every open console polls this count, and a wait holds one of the few HTTP
-     * workers (and every connection on it, an alarm's acknowledgement among them) while the service
-     * lags, which is when an SOS has just given it calls and messages to send; the count catches up
-     * at the next poll */
     sqlq q;
     sqlq_init(&q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
     inbox_where(&q, who);

@@ -61,10 +61,13 @@ int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, co
  * (messages_notice_files.c). */
 int msg_notice_files(store_tx *tx, int64_t id, json_t **out, nx_err *e);
 
-/* Wait, at most a moment, until this process's message service has handled every event committed
- * so far (nothing when the service does not run in this process); the inbox list calls it first,
- * the polled unread count does not. */
-void msg_catch_up(nx_app *app);
+/* Inside tx, which has just written inbox messages for account user_id (0: none) and for resident
+ * resident_id (0: none; every active self-scope account reading that resident's inbox — their own
+ * and their family's), emit MESSAGES_EV_INBOX_CHANGED once per account: the live feed tells each
+ * account's open pages to reload their inbox. 0 or the store's error. */
+int msg_inbox_signal(store_tx *tx, int64_t community, int64_t user_id, int64_t resident_id, nx_err *e);
+/* The same for every account reading the inbox of a recipient of notice id (its receipts). */
+int msg_inbox_signal_notice(store_tx *tx, int64_t community, int64_t notice_id, nx_err *e);
 
 /* The sender's configuration (messages_send.c), read by the service to decide what to queue. */
 bool msg_channel_configured(const char *channel);

@@ -205,8 +205,10 @@ static int publish(store_tx *tx, int64_t id, int64_t community, const char *titl
                          "WHERE id = $3",
                          u, 3, NULL, e)))
         return rc;
-    return outbox_emit_new(tx, MESSAGES_EV_NOTICE_PUBLISHED, community, "notice", id,
-                           json_pack("{s:I, s:I}", "notice_id", (json_int_t)id, "count", (json_int_t)n), e);
+    if ((rc = outbox_emit_new(tx, MESSAGES_EV_NOTICE_PUBLISHED, community, "notice", id,
+                              json_pack("{s:I, s:I}", "notice_id", (json_int_t)id, "count", (json_int_t)n), e)))
+        return rc;
+    return msg_inbox_signal_notice(tx, community, id, e);
 }
 
 int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, const char *title, const char *body,

@@ -27,18 +27,14 @@
  * is urgent. Nothing here is personal data: texts carry titles and statuses, phones stay encrypted
  * in their own tables until the sender decrypts one to send. Runs on the dispatcher thread.
  *
- * An inbox list waits (msg_catch_up, at most 1.5 s) until the service of this process has handled
- * every event committed before the read: a resident who was just told "returned for correction" on
- * one page finds the message in the inbox on the next, as when the modules wrote inbox rows
- * themselves. It waits only while the service lags (one cheap read otherwise). The unread count,
- * which every console polls, never waits (messages_inbox_count). */
+ * Reading the inbox never waits for the service: with every inbox message the same transaction emits
+ * MESSAGES_EV_INBOX_CHANGED for each account that reads it (msg_inbox_signal), which the live feed
+ * sends on the inbox stream to that account alone, and the open pages reload their list and count. */
 #include "modules/messages/messages_internal.h"
 
 #include "base/log.h"
 #include "base/vec.h"
 
-#include <errno.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -476,10 +472,13 @@ static int write_inapp(store_tx *tx, const nx_event *ev, const rule *ru, const t
     store_param p[] = {P_ID(a->community), P_ID(t->type == T_RESIDENT ? t->resident_id : 0),
                        P_ID(t->type == T_USER ? t->user_id : 0), P_TEXT(ev->kind), P_TEXT(title), P_TEXT(body),
                        P_TEXT(link[0] ? link : NULL), P_INT(clock_now_ms()), P_INT(did)};
-    return store_exec(tx,
-                      "INSERT INTO notifications (community_id, resident_id, user_id, kind, title, body, link, "
-                      "created_at, delivery_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                      p, 9, NULL, e);
+    if ((rc = store_exec(tx,
+                         "INSERT INTO notifications (community_id, resident_id, user_id, kind, title, body, link, "
+                         "created_at, delivery_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                         p, 9, NULL, e)))
+        return rc;
+    return msg_inbox_signal(tx, a->community, t->type == T_USER ? t->user_id : 0,
+                            t->type == T_RESIDENT ? t->resident_id : 0, e);
 }
 
 static int write_external(store_tx *tx, const nx_event *ev, const rule *ru, const char *channel, const target *t,
@@ -570,6 +569,8 @@ static int load_rules(store_tx *tx, const char *kind, rule **out, int *n, nx_err
 
 int messages_on_event(nx_app *app, const nx_event *ev, nx_err *e)
 {
+    if (strcmp(ev->kind, MESSAGES_EV_INBOX_CHANGED) == 0)
+        return 0; /* the service's own signal: never a message (a rule on it would feed itself) */
     json_t *payload = json_loads(ev->payload, 0, NULL);
     if (!json_is_object(payload)) {
         json_decref(payload);
@@ -638,75 +639,18 @@ done:
 
 /* ---- catching up (the inbox reflects every event committed before it is read) ---- */
 
-static pthread_mutex_t seen_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t seen_cv = PTHREAD_COND_INITIALIZER;
-static int64_t seen_id;     /* the last event this process's service handled */
-static bool seen_subscribed; /* whether the service runs in this process */
-
 static int on_event(store *s, const nx_event *ev, void *ctx)
 {
     (void)s;
     nx_err e;
     nx_err_clear(&e);
     int rc = messages_on_event(ctx, ev, &e);
-    if (rc) {
+    if (rc)
         nx_log(LOG_WARN, "messages.event_failed event=%lld code=%s", (long long)ev->id, nx_code_name(rc));
-        return rc;
-    }
-    pthread_mutex_lock(&seen_mu);
-    if (ev->id > seen_id)
-        seen_id = ev->id;
-    pthread_cond_broadcast(&seen_cv);
-    pthread_mutex_unlock(&seen_mu);
-    return 0;
-}
-
-#define CATCH_UP_MS 1500
-
-void msg_catch_up(nx_app *app)
-{
-    pthread_mutex_lock(&seen_mu);
-    bool here = seen_subscribed;
-    int64_t seen = seen_id;
-    pthread_mutex_unlock(&seen_mu);
-    if (!here)
-        return;
-    int64_t last = 0, acked = 0;
-    store_tx *tx;
-    nx_err e;
-    nx_err_clear(&e);
-    if (store_begin(app->db, STORE_READ, &tx, &e))
-        return;
-    store_rows *r;
-    if (store_query(tx,
-                    "SELECT COALESCE((SELECT max(id) FROM events), 0), COALESCE((SELECT last_id FROM event_cursors "
-                    "WHERE subscriber = 'messages.service'), 0)",
-                    NULL, 0, &r, &e) == 0) {
-        if (store_row(r)) {
-            last = store_int(r, 0);
-            acked = store_int(r, 1);
-        }
-        store_rows_free(r);
-    }
-    store_rollback(tx);
-    if (last <= acked || last <= seen)
-        return;
-    dispatcher_wake_all();
-    struct timespec deadline = clock_deadline(CLOCK_MONOTONIC, CATCH_UP_MS);
-    pthread_mutex_lock(&seen_mu);
-    while (seen_id < last)
-        if (pthread_cond_clockwait(&seen_cv, &seen_mu, CLOCK_MONOTONIC, &deadline) == ETIMEDOUT)
-            break;
-    pthread_mutex_unlock(&seen_mu);
+    return rc;
 }
 
 int messages_subscribe(struct dispatcher *d, nx_app *app)
 {
-    int rc = dispatcher_subscribe(d, "messages.service", "", on_event, app);
-    if (rc == 0) {
-        pthread_mutex_lock(&seen_mu);
-        seen_subscribed = true;
-        pthread_mutex_unlock(&seen_mu);
-    }
-    return rc;
+    return dispatcher_subscribe(d, "messages.service", "", on_event, app);
 }
