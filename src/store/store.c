@@ -634,6 +634,18 @@ int store_exists_or_fail(store_tx *tx, const char *sql, const store_param *p, in
     return nx_fail(e, NX_EINVAL, field, "%s", msg);
 }
 
+int store_conflict_field(int rc, const char *field, nx_err *e, const char *fmt, ...)
+{
+    if (rc != NX_ECONFLICT)
+        return rc;
+    char msg[sizeof e->msg];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    return nx_fail(e, NX_ECONFLICT, field, "%s", msg);
+}
+
 int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, char **out, nx_err *e)
 {
     *out = NULL;

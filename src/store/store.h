@@ -206,6 +206,12 @@ int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, c
  * Blocks on the store; tx stays open. */
 int store_exists_or_fail(store_tx *tx, const char *sql, const store_param *p, int n, const char *field,
                          nx_err *e, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+/* The unique constraint a write may meet, said as a field error: rc is the write's result (store_exec,
+ * store_one_int, or any call that passes the store's NX_ECONFLICT through). NX_ECONFLICT (409) is
+ * restated naming field with the printf message fmt ("本社区已有同名菜品"); any other rc, 0 included,
+ * is returned as it is with e untouched. Use: if ((rc = store_conflict_field(store_exec(…), "name", e,
+ * "…"))) goto fail; */
+int store_conflict_field(int rc, const char *field, nx_err *e, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Online backup to dest (a new file); the server keeps running. The backup carries nuanxin's
  * marker so that restore can tell it from any other file. */

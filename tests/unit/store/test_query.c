@@ -410,6 +410,36 @@ static void test_exists_or_fail(void)
     store_close(s);
 }
 
+/* store_conflict_field: a unique conflict of the write becomes 409 naming the field with the caller's
+ * formatted words; success and every other failure pass through as they are. */
+static void test_conflict_field(void)
+{
+    store *s = open_db("conflict.db");
+    tb_script(s, tb_sql("CREATE TABLE u (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)"));
+    nx_err e = {0};
+    store_tx *tx;
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    store_param p[] = {P_TEXT("甲")};
+    const char *ins = "INSERT INTO u (name) VALUES ($1) RETURNING id";
+    int64_t id = 0;
+    CHECK_INT(store_conflict_field(store_one_int(tx, ins, p, 1, &id, &e), "name", &e, "已有 %s", "甲"), 0);
+    CHECK(id > 0);
+    CHECK_STR(e.field, "");
+    CHECK_INT(store_savepoint(tx, &e), 0);
+    CHECK_INT(store_conflict_field(store_one_int(tx, ins, p, 1, &id, &e), "name", &e, "已有 %s", "甲"), NX_ECONFLICT);
+    CHECK_STR(e.field, "name");
+    CHECK_STR(e.msg, "已有 甲");
+    CHECK_INT(store_savepoint_rollback(tx, &e), 0);
+    nx_err_clear(&e);
+    /* not a conflict: the NOT NULL failure stays what the store said */
+    store_param q[] = {P_NULL};
+    int rc = store_conflict_field(store_exec(tx, "INSERT INTO u (name) VALUES ($1)", q, 1, NULL, &e), "name", &e, "已有");
+    CHECK(rc != 0 && rc != NX_ECONFLICT);
+    CHECK(strcmp(e.msg, "已有") != 0);
+    store_rollback(tx);
+    store_close(s);
+}
+
 /* perm_scoped_query: the scope, then the community the caller chose within it, then the tail. */
 static void test_scoped_query(void)
 {
@@ -554,6 +584,7 @@ static void run_backend(void)
     TEST_RUN(test_items_of);
     TEST_RUN(test_get_first_build);
     TEST_RUN(test_exists_or_fail);
+    TEST_RUN(test_conflict_field);
     TEST_RUN(test_read_errors);
     TEST_RUN(test_query_vec_read_finish);
 }
