@@ -134,11 +134,9 @@ int canteen_card_create(nx_app *app, const nx_principal *who, json_t *in, int64_
         rc = nx_fail(e, NX_EINVAL, "resident_id", "该居民已登记去世或迁出，不能办理饭卡");
         goto fail;
     }
-    if ((rc = card_insert(tx, who, &d, 0, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已有在用的饭卡");
+    rc = card_insert(tx, who, &d, 0, id, e);
+    if ((rc = store_conflict_field(rc, "resident_id", e, "该居民已有在用的饭卡")))
         goto fail;
-    }
     if ((rc = audit_write_new(tx, who, "create", "canteen_card", *id, d.community_id,
                               json_pack("{s:I}", "resident_id", (json_int_t)resident), e)))
         goto fail;

@@ -126,15 +126,14 @@ int canteen_dish_create(nx_app *app, const nx_principal *who, json_t *in, int64_
                        P_INT(d.price),      d.half >= 0 ? P_INT(d.half) : P_NULL,
                        P_TEXT(d.nutrition), P_TEXT(d.allergens), P_INT(d.marks[0]), P_INT(d.marks[1]),
                        P_INT(d.marks[2]),   P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO canteen_dishes (community_id, name, category, price, half_price, nutrition, "
-                            "allergens, soft, low_salt, diabetic, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-                            "$6, $7, $8, $9, $10, $11, $11) RETURNING id",
-                            a, 11, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名菜品");
+    rc = store_one_int(
+        tx,
+        "INSERT INTO canteen_dishes (community_id, name, category, price, half_price, nutrition, "
+        "allergens, soft, low_salt, diabetic, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
+        "$6, $7, $8, $9, $10, $11, $11) RETURNING id",
+        a, 11, id, e);
+    if ((rc = store_conflict_field(rc, "name", e, "本社区已有同名菜品")))
         goto fail;
-    }
 fail:
     return store_finish(tx, rc, e);
 }

@@ -529,14 +529,13 @@ int canteen_round_create(nx_app *app, const nx_principal *who, json_t *in, int64
                                    u, 2, "user_id", e, "送餐人应为本社区的志愿者或网格员账号")))
         goto fail;
     store_param a[] = {P_INT(community), P_ID(grid), P_INT(user), P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO canteen_delivery_rounds (community_id, grid_id, user_id, created_by, created_at) "
-                            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            a, 5, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "user_id", "这条送餐路线已分派给该账号");
+    rc = store_one_int(
+        tx,
+        "INSERT INTO canteen_delivery_rounds (community_id, grid_id, user_id, created_by, created_at) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        a, 5, id, e);
+    if ((rc = store_conflict_field(rc, "user_id", e, "这条送餐路线已分派给该账号")))
         goto fail;
-    }
     if ((rc = audit_write_new(tx, who, "create", "canteen_round", *id, community,
                               json_pack("{s:I, s:o}", "user_id", (json_int_t)user, "grid_id",
                                         grid ? json_integer(grid) : json_null()),

@@ -192,8 +192,7 @@ int courses_enrol(nx_app *app, const nx_principal *who, int64_t course, json_t *
                            "seated, wait_pos, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
                            "RETURNING id",
                            p, 9, &id, e);
-        if (rc == NX_ECONFLICT)
-            rc = nx_fail(e, NX_ECONFLICT, "resident_id", "已报名该课程");
+        rc = store_conflict_field(rc, "resident_id", e, "已报名该课程");
     }
     if (rc)
         goto fail;
@@ -705,8 +704,7 @@ int courses_feedback(nx_app *app, const nx_principal *who, int64_t course, json_
                     "INSERT INTO course_feedback (course_id, resident_id, rating, comment, created_at) VALUES ($1, $2, "
                     "$3, $4, $5)",
                     p, 5, NULL, e);
-    if (rc == NX_ECONFLICT)
-        rc = nx_fail(e, NX_ECONFLICT, "", "已经评价过");
+    rc = store_conflict_field(rc, "", e, "已经评价过");
 done:
     return store_finish(tx, rc, e);
 }

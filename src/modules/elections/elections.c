@@ -288,12 +288,11 @@ int elections_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
     json_array_foreach(cats, i, c) {
         store_param cp[] = {P_INT(*id), P_TEXT(json_string_value(json_object_get(c, "name"))),
                             P_INT(json_integer_value(json_object_get(c, "seats"))), P_INT((int64_t)i)};
-        if ((rc = store_exec(tx, "INSERT INTO election_categories (election_id, name, seats, sort) VALUES ($1, $2, $3, $4)",
-                             cp, 4, NULL, e))) {
-            if (rc == NX_ECONFLICT)
-                nx_fail(e, NX_ECONFLICT, "categories", "评选类别重名");
+        rc = store_exec(
+            tx, "INSERT INTO election_categories (election_id, name, seats, sort) VALUES ($1, $2, $3, $4)",
+            cp, 4, NULL, e);
+        if ((rc = store_conflict_field(rc, "categories", e, "评选类别重名")))
             goto fail;
-        }
     }
     if ((rc = audit_write(tx, who, "create", "election", *id, community, NULL, e)) ||
         (rc = outbox_emit_new(tx, ELECTIONS_EV_STAGE_CHANGED, community, "election", *id,

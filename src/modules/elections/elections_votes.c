@@ -92,15 +92,14 @@ int elections_nominate(nx_app *app, const nx_principal *who, int64_t id, json_t 
         goto fail;
     store_param p[] = {P_INT(id), P_INT(cat), P_INT(resident), P_TEXT(reason), P_ID(who->user_id),
                        P_ID(staff ? 0 : who->resident_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO election_nominations (election_id, category_id, resident_id, reason, "
-                            "nominated_by_user, nominated_by_resident, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                            "'pending', $7) RETURNING id",
-                            p, 7, nid, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已在此类别被提名");
+    rc = store_one_int(
+        tx,
+        "INSERT INTO election_nominations (election_id, category_id, resident_id, reason, "
+        "nominated_by_user, nominated_by_resident, status, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
+        "'pending', $7) RETURNING id",
+        p, 7, nid, e);
+    if ((rc = store_conflict_field(rc, "resident_id", e, "该居民已在此类别被提名")))
         goto fail;
-    }
     if ((rc = audit_write_new(tx, who, "nominate", "election", id, el.community,
                               json_pack("{s:I, s:I}", "nomination_id", (json_int_t)*nid, "category_id", (json_int_t)cat),
                               e)))
@@ -290,14 +289,13 @@ int elections_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
                                    c, 3, "nomination_id", e, "该类别没有这位候选人")))
         goto fail;
     store_param p[] = {P_INT(id), P_INT(cat), P_INT(who->resident_id), P_INT(nid), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO election_ballots (election_id, category_id, resident_id, nomination_id, created_at) "
-                            "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                            p, 5, bid, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "category_id", "您已在该类别投过票");
+    rc = store_one_int(
+        tx,
+        "INSERT INTO election_ballots (election_id, category_id, resident_id, nomination_id, created_at) "
+        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        p, 5, bid, e);
+    if ((rc = store_conflict_field(rc, "category_id", e, "您已在该类别投过票")))
         goto fail;
-    }
     /* the ballot is secret: the audit says that the resident voted in the category, not for whom */
     if ((rc = audit_write_new(tx, who, "vote", "election", id, el.community,
                               json_pack("{s:I}", "category_id", (json_int_t)cat), e)))

@@ -199,9 +199,8 @@ int library_loan_create(nx_app *app, const nx_principal *who, json_t *in, int64_
                        "INSERT INTO book_loans (community_id, grid_id, copy_id, book_id, resident_id, out_at, due_at, "
                        "renewals, created_by) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8) RETURNING id",
                        lp, 8, id, e);
-    if (rc == NX_ECONFLICT) /* book_loans_open: the copy has an open loan */
-        rc = nx_fail(e, NX_ECONFLICT, "code", "这册书（%s）已借出，尚未归还，不能再借", code);
-    if (rc)
+    /* book_loans_open: the copy has an open loan */
+    if ((rc = store_conflict_field(rc, "code", e, "这册书（%s）已借出，尚未归还，不能再借", code)))
         goto done;
     /* the reader's hold of this title is fulfilled: the copy kept for them, or one taken from the shelf */
     store_param fp[] = {P_INT(now), P_INT(c.book_id), P_INT(resident)};
@@ -488,9 +487,7 @@ int library_hold_create(nx_app *app, const nx_principal *who, json_t *in, int64_
                        "INSERT INTO book_holds (community_id, grid_id, book_id, resident_id, status, placed_at) "
                        "VALUES ($1, $2, $3, $4, 'waiting', $5) RETURNING id",
                        hp, 5, id, e);
-    if (rc == NX_ECONFLICT)
-        rc = nx_fail(e, NX_ECONFLICT, "book_id", "已经预约过这本书");
-    if (rc)
+    if ((rc = store_conflict_field(rc, "book_id", e, "已经预约过这本书")))
         goto done;
     /* a copy standing on the shelf goes to the hold shelf at once (to the first in line) */
     rc = store_one_int(tx,

@@ -126,14 +126,12 @@ int party_org_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_ID(parent), P_TEXT(kind), P_TEXT(name), P_TEXT(founded), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO party_orgs (community_id, parent_id, kind, name, founded_on, created_at, "
-                            "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
-                            p, 6, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名党组织");
+    rc = store_one_int(tx,
+                       "INSERT INTO party_orgs (community_id, parent_id, kind, name, founded_on, created_at, "
+                       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $6) RETURNING id",
+                       p, 6, id, e);
+    if ((rc = store_conflict_field(rc, "name", e, "本社区已有同名党组织")))
         goto fail;
-    }
     if ((rc = audit_write_new(tx, who, "create", "party_org", *id, community, json_pack("{s:s}", "kind", kind), e)))
         goto fail;
 fail:
@@ -173,15 +171,14 @@ int party_org_update(nx_app *app, const nx_principal *who, int64_t id, json_t *i
     }
     store_param p[] = {P_TEXT(name), P_INT(clear_sec ? 2 : (sec ? 1 : 0)), P_ID(sec), P_TEXT(founded),
                        P_INT(clock_now_ms()), P_INT(id)};
-    if ((rc = store_exec(tx,
-                         "UPDATE party_orgs SET name = COALESCE($1, name), secretary_member_id = CASE WHEN $2 = 0 THEN "
-                         "secretary_member_id WHEN $2 = 2 THEN NULL ELSE $3 END, founded_on = COALESCE($4, founded_on), "
-                         "updated_at = $5 WHERE id = $6",
-                         p, 6, NULL, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名党组织");
+    rc = store_exec(
+        tx,
+        "UPDATE party_orgs SET name = COALESCE($1, name), secretary_member_id = CASE WHEN $2 = 0 THEN "
+        "secretary_member_id WHEN $2 = 2 THEN NULL ELSE $3 END, founded_on = COALESCE($4, founded_on), "
+        "updated_at = $5 WHERE id = $6",
+        p, 6, NULL, e);
+    if ((rc = store_conflict_field(rc, "name", e, "本社区已有同名党组织")))
         goto fail;
-    }
     if ((rc = audit_write(tx, who, "update", "party_org", id, community, NULL, e)))
         goto fail;
 fail:

@@ -189,15 +189,14 @@ int party_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     store_param p[] = {P_INT(community), P_INT(org),          P_ID(resident),  P_TEXT(name ? name : rname),
                        P_TEXT(stage),    P_TEXT(joined),      P_TEXT(full_on), P_INT(mobile ? 1 : 0),
                        P_TEXT(note),     P_INT(income),       P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO party_members (community_id, org_id, resident_id, name, stage, joined_on, full_on, "
-                            "mobile, mobile_note, income_fen, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-                            "$6, $7, $8, $9, $10, 'active', $11, $11) RETURNING id",
-                            p, 11, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已是在册党员");
+    rc = store_one_int(
+        tx,
+        "INSERT INTO party_members (community_id, org_id, resident_id, name, stage, joined_on, full_on, "
+        "mobile, mobile_note, income_fen, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
+        "$6, $7, $8, $9, $10, 'active', $11, $11) RETURNING id",
+        p, 11, id, e);
+    if ((rc = store_conflict_field(rc, "resident_id", e, "该居民已是在册党员")))
         goto fail;
-    }
     int64_t tid = 0;
     if (from && (rc = write_transfer(tx, who, community, *id, "in", 0, org, from, from_on ? from_on : joined, NULL,
                                      &tid, e)))
@@ -308,14 +307,13 @@ int party_member_transfer(nx_app *app, const nx_principal *who, int64_t id, json
         }
     }
     store_param p[] = {P_INT(out ? 0 : to), P_INT(out ? 1 : 0), P_INT(clock_now_ms()), P_INT(id)};
-    if ((rc = store_exec(tx,
-                         "UPDATE party_members SET org_id = CASE WHEN $1 = 0 THEN org_id ELSE $1 END, status = CASE WHEN "
-                         "$2 = 1 THEN 'transferred_out' ELSE 'active' END, updated_at = $3 WHERE id = $4",
-                         p, 4, NULL, e))) {
-        if (rc == NX_ECONFLICT) /* the resident became a member again meanwhile */
-            nx_fail(e, NX_ECONFLICT, "direction", "该居民已是在册党员");
+    rc = store_exec(tx,
+                    "UPDATE party_members SET org_id = CASE WHEN $1 = 0 THEN org_id ELSE $1 END, status = CASE WHEN "
+                    "$2 = 1 THEN 'transferred_out' ELSE 'active' END, updated_at = $3 WHERE id = $4",
+                    p, 4, NULL, e);
+    /* a conflict: the resident became a member again meanwhile */
+    if ((rc = store_conflict_field(rc, "direction", e, "该居民已是在册党员")))
         goto fail;
-    }
     if (out) { /* a secretary who leaves no longer leads */
         store_param s[] = {P_INT(id)};
         if ((rc = store_exec(tx, "UPDATE party_orgs SET secretary_member_id = NULL WHERE secretary_member_id = $1", s, 1,

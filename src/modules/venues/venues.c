@@ -304,10 +304,7 @@ int venues_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
                        "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
                        "$15) RETURNING id",
                        p, 15, id, e);
-    if (rc == NX_ECONFLICT) {
-        rc = nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名活动室");
-        goto done;
-    }
+    rc = store_conflict_field(rc, "name", e, "本社区已有同名活动室");
 done:
     return store_finish(tx, rc, e);
 }
@@ -370,9 +367,7 @@ int venues_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, 
     if (has_active == 0)
         sqlq_add(&q, ", active = $%d", P_INT(active ? 1 : 0));
     sqlq_add(&q, " WHERE id = $%d", P_INT(id));
-    rc = sqlq_exec(tx, &q, NULL, e);
-    if (rc == NX_ECONFLICT)
-        rc = nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名活动室");
+    rc = store_conflict_field(sqlq_exec(tx, &q, NULL, e), "name", e, "本社区已有同名活动室");
 done:
     return store_finish(tx, rc, e);
 }

@@ -168,9 +168,7 @@ static int insert_booking(store_tx *tx, const nx_principal *who, const venue_rul
         store_param q[] = {P_INT(v->id), P_INT(u), P_INT(*id)};
         rc = store_exec(tx, "INSERT INTO venue_slots (venue_id, unit, booking_id) VALUES ($1, $2, $3)", q, 3, NULL, e);
     }
-    if (rc == NX_ECONFLICT)
-        return nx_fail(e, NX_ECONFLICT, "start", "该时段已被预约");
-    return rc;
+    return store_conflict_field(rc, "start", e, "该时段已被预约");
 }
 
 /* The booking's event; user is the account that booked (the booker hears of a release). */

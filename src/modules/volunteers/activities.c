@@ -537,15 +537,14 @@ int volunteers_signup(nx_app *app, const nx_principal *who, int64_t activity_id,
     } else {
         store_param p[] = {P_INT(a.id), P_INT(a.community_id), P_ID(vid), P_TEXT(placeholder), P_ID(role),
                            P_TEXT(status), P_INT(queued), P_ID(who->user_id), P_INT(now)};
-        if ((rc = store_one_int(tx,
-                                "INSERT INTO volunteer_signups (activity_id, community_id, volunteer_id, placeholder, "
-                                "role_id, status, queued_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                                "$7, $8, $9) RETURNING id",
-                                p, 9, &sid, e))) {
-            if (rc == NX_ECONFLICT)
-                nx_fail(e, NX_ECONFLICT, "volunteer_id", "已报名该活动");
+        rc = store_one_int(
+            tx,
+            "INSERT INTO volunteer_signups (activity_id, community_id, volunteer_id, placeholder, "
+            "role_id, status, queued_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
+            "$7, $8, $9) RETURNING id",
+            p, 9, &sid, e);
+        if ((rc = store_conflict_field(rc, "volunteer_id", e, "已报名该活动")))
             goto fail;
-        }
     }
     int64_t pos = 0;
     if (!ok) {

@@ -112,15 +112,14 @@ int volunteers_partner_create(nx_app *app, const nx_principal *who, json_t *in, 
     store_param p[] = {P_INT(c), P_TEXT(name), P_TEXT(kind), P_TEXT(contact), P_BLOB(enc, elen),
                        P_TEXT(tail[0] ? tail : NULL), P_TEXT(address), P_TEXT(offer), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO partners (community_id, name, kind, contact_name, phone_enc, phone_tail, "
-                            "address, offer, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-                            "RETURNING id",
-                            p, 10, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "name", "本社区已有同名共建单位");
+    rc = store_one_int(
+        tx,
+        "INSERT INTO partners (community_id, name, kind, contact_name, phone_enc, phone_tail, "
+        "address, offer, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "RETURNING id",
+        p, 10, id, e);
+    if ((rc = store_conflict_field(rc, "name", e, "本社区已有同名共建单位")))
         goto fail;
-    }
     if ((rc = audit_write_new(tx, who, "create", "partner", *id, c, NULL, e)))
         goto fail;
     free(enc);
@@ -540,14 +539,13 @@ int volunteers_booking_create(nx_app *app, const nx_principal *who, int64_t sess
     }
     store_param ip[] = {P_INT(c), P_INT(session_id), P_INT(slot), P_INT(slot), P_INT(resident), P_ID(who->user_id),
                         P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO partner_bookings (community_id, session_id, slot_id, active_slot_id, resident_id, "
-                            "status, booked_by, created_at) VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7) RETURNING id",
-                            ip, 7, &id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "slot_id", "该时段已被预约，请选择其他时段");
+    rc = store_one_int(
+        tx,
+        "INSERT INTO partner_bookings (community_id, session_id, slot_id, active_slot_id, resident_id, "
+        "status, booked_by, created_at) VALUES ($1, $2, $3, $4, $5, 'booked', $6, $7) RETURNING id",
+        ip, 7, &id, e);
+    if ((rc = store_conflict_field(rc, "slot_id", e, "该时段已被预约，请选择其他时段")))
         goto fail;
-    }
     char at[30];
     clock_format_local(slot_start, at);
     if ((rc = outbox_emit_new(tx, VOLUNTEERS_EV_BOOKING_CREATED, c, "partner_booking", id,

@@ -103,11 +103,9 @@ int vol_create_named(nx_app *app, const nx_principal *who, json_t *in, const cha
     p[0] = P_INT(c);
     for (int i = 0; i < nrest; i++)
         p[i + 1] = rest[i];
-    if ((rc = store_one_int(tx, insert_sql, p, nrest + 1, id, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, field, "%s", dup_msg);
+    rc = store_one_int(tx, insert_sql, p, nrest + 1, id, e);
+    if ((rc = store_conflict_field(rc, field, e, "%s", dup_msg)))
         goto fail;
-    }
     if ((rc = audit_write_new(tx, who, "create", object, *id, c, NULL, e)))
         goto fail;
 fail:
