@@ -239,15 +239,14 @@ int canteen_order_update(nx_app *app, const nx_principal *who, int64_t id, json_
         return rc;
     store_param a[] = {P_INT(id)};
     store_rows *r;
-    if ((rc = store_query(tx,
-                          "SELECT community_id, grid_id, resident_id, menu_item_id, status, delivery, day, meal "
-                          "FROM canteen_orders WHERE id = $1",
-                          a, 1, &r, e)))
-        goto fail;
     int64_t community = 0, grid = 0, resident = 0, item_id = 0;
     char cur[16] = "", day[11] = "", meal[12] = "";
     bool delivery = false;
-    if ((rc = store_first(r, "订单不存在", e)) == 0) {
+    if ((rc = store_query_first(
+             tx,
+             "SELECT community_id, grid_id, resident_id, menu_item_id, status, delivery, day, meal "
+             "FROM canteen_orders WHERE id = $1",
+             a, 1, "订单不存在", &r, e)) == 0) {
         community = store_int(r, 0);
         grid = store_int(r, 1);
         resident = store_int(r, 2);
@@ -342,11 +341,9 @@ int canteen_order_rate(nx_app *app, const nx_principal *who, int64_t id, json_t 
                   "LEFT JOIN canteen_ratings rt ON rt.order_id = o.id WHERE 1 = 1");
     sqlq_add(&q, " AND o.id = $%d", P_INT(id));
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
     int64_t community = 0, resident = 0, rated = 0, eaten = 0;
     char name[200] = "";
-    if ((rc = store_first(r, "订单不存在", e)) == 0) {
+    if ((rc = sqlq_first(tx, &q, "订单不存在", &r, e)) == 0) {
         community = store_int(r, 0);
         resident = store_int(r, 1);
         str_copy(name, store_text(r, 2) ? store_text(r, 2) : "", sizeof name);

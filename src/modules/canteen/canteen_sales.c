@@ -381,17 +381,16 @@ int canteen_sale_reverse(nx_app *app, const nx_principal *who, int64_t id, json_
         return rc;
     store_param a[] = {P_INT(id)};
     store_rows *r;
-    if ((rc = store_query(tx,
-                          "SELECT community_id, resident_id, card_id, menu_item_id, item_name, day, meal, list_price, "
-                          "paid, subsidy, funding, rule_id, rule_name, method, reverses_id, "
-                          "(SELECT COUNT(*) FROM canteen_sales x WHERE x.reverses_id = canteen_sales.id) "
-                          "FROM canteen_sales WHERE id = $1",
-                          a, 1, &r, e)))
-        goto fail;
     sale_rec s = {0};
     char item[128] = "", day[11] = "", meal[12] = "", funding[16] = "", rule_name[128] = "", method[10] = "";
     bool is_reversal = false, reversed = false;
-    if ((rc = store_first(r, "销售记录不存在", e)) == 0) {
+    if ((rc = store_query_first(
+             tx,
+             "SELECT community_id, resident_id, card_id, menu_item_id, item_name, day, meal, list_price, "
+             "paid, subsidy, funding, rule_id, rule_name, method, reverses_id, "
+             "(SELECT COUNT(*) FROM canteen_sales x WHERE x.reverses_id = canteen_sales.id) "
+             "FROM canteen_sales WHERE id = $1",
+             a, 1, "销售记录不存在", &r, e)) == 0) {
         s.community_id = store_int(r, 0);
         s.resident_id = store_int(r, 1);
         s.card_id = store_int(r, 2);

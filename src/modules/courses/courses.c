@@ -134,9 +134,7 @@ int courses_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, 
     sqlq_add(&q, " AND c.id = $%d", P_INT(id));
     visible(&q, who);
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto done;
-    if ((rc = store_first(r, "课程不存在", e)) == 0 && !(o = course_row_json(r)))
+    if ((rc = sqlq_first(tx, &q, "课程不存在", &r, e)) == 0 && !(o = course_row_json(r)))
         rc = nx_fail(e, NX_ENOMEM, "", "无法生成课程");
     store_rows_free(r);
     if (rc)

@@ -248,10 +248,9 @@ int courses_withdraw(nx_app *app, const nx_principal *who, int64_t enrolment, nx
         return rc;
     store_param p[] = {P_INT(enrolment)};
     store_rows *r;
-    if ((rc = store_query(tx, "SELECT course_id, community_id, resident_id, status FROM course_enrolments WHERE id = $1",
-                          p, 1, &r, e)))
-        goto done;
-    if ((rc = store_first(r, "报名记录不存在", e))) {
+    if ((rc = store_query_first(
+             tx, "SELECT course_id, community_id, resident_id, status FROM course_enrolments WHERE id = $1",
+             p, 1, "报名记录不存在", &r, e))) {
         store_rows_free(r);
         goto done;
     }

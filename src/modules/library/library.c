@@ -848,16 +848,15 @@ int library_drift(nx_app *app, const char *code_in, json_t **out, nx_err *e)
     store_rows *r = NULL;
     int64_t copy = 0;
     store_param p[] = {P_TEXT(code)};
-    if ((rc = store_query(tx,
-                          "SELECT c.id, c.code, b.title, b.author, c.status, rd.name, d.donor_label, d.received_on, "
-                          "(SELECT COUNT(*) FROM book_loans l WHERE l.copy_id = c.id) "
-                          "FROM book_copies c JOIN books b ON b.id = c.book_id "
-                          "LEFT JOIN library_donations d ON d.id = c.donation_id "
-                          "LEFT JOIN residents rd ON rd.id = d.donor_resident_id "
-                          "WHERE c.code = $1 AND c.kind = 'drift'",
-                          p, 1, &r, e)))
-        goto done;
-    if ((rc = store_first(r, "没有这个漂流书标签", e)))
+    if ((rc = store_query_first(
+             tx,
+             "SELECT c.id, c.code, b.title, b.author, c.status, rd.name, d.donor_label, d.received_on, "
+             "(SELECT COUNT(*) FROM book_loans l WHERE l.copy_id = c.id) "
+             "FROM book_copies c JOIN books b ON b.id = c.book_id "
+             "LEFT JOIN library_donations d ON d.id = c.donation_id "
+             "LEFT JOIN residents rd ON rd.id = d.donor_resident_id "
+             "WHERE c.code = $1 AND c.kind = 'drift'",
+             p, 1, "没有这个漂流书标签", &r, e)))
         goto done;
     copy = store_int(r, 0);
     o = store_json_row(r, "- code:t title:t author:t status:t");

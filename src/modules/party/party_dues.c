@@ -294,9 +294,7 @@ int party_dues_pay(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "党费记录不存在", e))) {
+    if ((rc = sqlq_first(tx, &q, "党费记录不存在", &r, e))) {
         store_rows_free(r);
         goto fail;
     }

@@ -765,9 +765,7 @@ int venues_wait_accept(nx_app *app, const nx_principal *who, int64_t id, json_t 
                who, &f);
     sqlq_add(&q, " AND w.id = $%d", P_INT(id));
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "候补不存在", e))) {
+    if ((rc = sqlq_first(tx, &q, "候补不存在", &r, e))) {
         store_rows_free(r);
         goto fail;
     }

@@ -637,11 +637,9 @@ int volunteers_signup_cancel(nx_app *app, const nx_principal *who, int64_t id, j
     bool checked = false;
     store_rows *r;
     store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx,
-                          "SELECT activity_id, volunteer_id, status, check_in_at FROM volunteer_signups WHERE id = $1",
-                          p, 1, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "报名记录不存在", e)) == 0) {
+    if ((rc = store_query_first(
+             tx, "SELECT activity_id, volunteer_id, status, check_in_at FROM volunteer_signups WHERE id = $1",
+             p, 1, "报名记录不存在", &r, e)) == 0) {
         activity = store_int(r, 0);
         vid = store_int(r, 1);
         str_copy(status, store_text(r, 2), sizeof status);

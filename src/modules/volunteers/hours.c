@@ -300,9 +300,7 @@ int volunteers_hours_approve(nx_app *app, const nx_principal *who, int64_t id, j
         "volunteer_hours h JOIN volunteers v ON v.id = h.volunteer_id LEFT JOIN volunteer_activities a ON "
         "a.id = h.activity_id WHERE 1 = 1",
         "h.", id, who);
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "时长记录不存在", e)))
+    if ((rc = sqlq_first(tx, &q, "时长记录不存在", &r, e)))
         goto fail;
     int64_t vid = store_int(r, 0), c = store_int(r, 2), minutes = store_int(r, 3), team = store_int(r, 4),
             organiser = store_int(r, 5);

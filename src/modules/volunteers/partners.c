@@ -489,9 +489,7 @@ int volunteers_booking_create(nx_app *app, const nx_principal *who, int64_t sess
              "ss.", session_id, who);
     store_rows *r;
     int64_t c = 0, starts = 0, ends = 0, slot_start = 0, id = 0;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "服务场次不存在", e)) == 0) {
+    if ((rc = sqlq_first(tx, &q, "服务场次不存在", &r, e)) == 0) {
         c = store_int(r, 0);
         starts = store_int(r, 1);
         ends = store_int(r, 2);
@@ -592,9 +590,7 @@ int volunteers_booking_update(nx_app *app, const nx_principal *who, int64_t id, 
     store_rows *r;
     int64_t c = 0, resident = 0, session = 0;
     char cur[16] = "";
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        goto fail;
-    if ((rc = store_first(r, "预约不存在", e)) == 0) {
+    if ((rc = sqlq_first(tx, &q, "预约不存在", &r, e)) == 0) {
         c = store_int(r, 0);
         str_copy(cur, store_text(r, 1), sizeof cur);
         resident = store_int(r, 2);

@@ -136,9 +136,8 @@ int volunteers_points_get(nx_app *app, const nx_principal *who, const volunteers
         (rc = balance_of(tx, vid, &earned, &spent, e)) || (rc = rule_of(tx, c, &pph, &own, e)))
         goto done;
     store_param p[] = {P_INT(vid)};
-    if ((rc = store_query(tx, "SELECT name, number FROM volunteers WHERE id = $1", p, 1, &r, e)))
-        goto done;
-    if ((rc = store_first(r, "志愿者不存在", e)) == 0) {
+    if ((rc = store_query_first(tx, "SELECT name, number FROM volunteers WHERE id = $1", p, 1, "志愿者不存在",
+                                &r, e)) == 0) {
         snprintf(name, sizeof name, "%s", store_text(r, 0) ? store_text(r, 0) : "");
         snprintf(number, sizeof number, "%s", store_text(r, 1) ? store_text(r, 1) : "");
     }
