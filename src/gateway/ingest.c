@@ -1,7 +1,7 @@
 /* ingest.c — the writer thread between the gateway's loop and the store (see ingest.h).
  *
  * The queue is a singly linked list of heap nodes under one mutex; the loop thread appends, the
- * writer thread detaches up to INGEST_BATCH nodes at a time and writes them in one transaction with
+ * writer thread detaches up to INGEST_BATCH_MAX nodes at a time and writes them in one transaction with
  * devices_ingest, outside the lock, so a slow commit never stalls the loop. Order is kept per device:
  * rows of one device are written in the order they were read, and an alarm is in the same transaction
  * as its device's rows queued before it. Alarms jump the queue (detach_batch): other devices' rows
@@ -290,7 +290,7 @@ static node *detach_batch(gw_ingest *g, int *count)
     /* a batch that holds alarms is only theirs: a short transaction, committed and acknowledged
      * without the telemetry of other devices */
     bool prio = n > 0;
-    while (!prio && n < INGEST_BATCH && g->head) {
+    while (!prio && n < INGEST_BATCH_MAX && g->head) {
         take(g, NULL, g->head, &tailp);
         n++;
     }
@@ -302,8 +302,8 @@ static void *writer_main(void *arg)
 {
     gw_ingest *g = arg;
     pthread_setname_np(pthread_self(), "nx-gw-writer"); /* top -H, /proc/PID/task/TID/comm, the benchmarks */
-    devices_in *buf = malloc(sizeof *buf * INGEST_BATCH);
-    int64_t *ids = malloc(sizeof *ids * INGEST_BATCH);
+    devices_in *buf = malloc(sizeof *buf * INGEST_BATCH_MAX);
+    int64_t *ids = malloc(sizeof *ids * INGEST_BATCH_MAX);
     pthread_mutex_lock(&g->w.mu);
     for (;;) {
         if (g->count == 0) {

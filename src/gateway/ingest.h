@@ -3,7 +3,7 @@
  *
  * The queue is filled by the loop thread (tcp.c) and emptied by the writer thread. A batch is written
  * when an alarm is queued (at once), when INGEST_BATCH rows wait, or when the oldest row has waited
- * batch_ms. Alarms carry a token: after the transaction holding them has committed (or failed), done
+ * batch_ms; it takes what waits, up to INGEST_BATCH_MAX rows. Alarms carry a token: after the transaction holding them has committed (or failed), done
  * is called with it on the writer thread, and the gateway sends the device its ack only on rc == 0.
  * When a batch fails, its rows are retried one by one so one bad row cannot sink the others; rows
  * that still fail are dropped (counted, logged), alarms are reported failed (not acknowledged: the
@@ -22,6 +22,12 @@
 #include "wire/codec.h"
 
 #define INGEST_BATCH 200
+/* A batch of telemetry takes up to this many rows when that many wait (a backlog: devices send faster
+ * than the store takes one batch at a time): fewer commits, and a device's row, steps and rules are
+ * written or read once for all its frames in the batch (issue 18: under load the writer thread gets
+ * a fraction of a core, and the queue grows). A batch holding alarms stays at most INGEST_BATCH, and a
+ * batch of telemetry still gives way to an alarm between any two rows. */
+#define INGEST_BATCH_MAX 1000
 
 typedef struct gw_ingest gw_ingest;
 

@@ -349,8 +349,9 @@ static int ingest_alarm(store_tx *tx, const devrow *d, const wire_msg *m, int64_
 
 /* What one batch remembers of each device it has written: the row (so a device is looked up once per
  * batch, not once per frame) and its resident's rules once read. Bounded; a device beyond the bound
- * is simply looked up again. */
-#define INGEST_CACHE 256
+ * is simply looked up again. Found by a hash of its id (a batch of a thousand frames from hundreds of
+ * devices would otherwise compare ids hundreds of times per frame). */
+#define INGEST_CACHE 1024
 
 typedef struct ing_dev {
     char imei[24];
@@ -515,18 +516,31 @@ static int steps_gather(store_tx *tx, ing_dev *x, const char *day, int64_t steps
 }
 
 typedef struct ing_cache {
-    ing_dev *v;
+    ing_dev *v;    /* the first n of cap are in use */
     int n, cap;
+    int *slot;     /* open addressing, nslot (a power of two, ≥ 2 cap) slots: index into v + 1, 0 = empty */
+    unsigned nslot;
 } ing_cache;
+
+static unsigned dev_hash(int proto, const char *imei)
+{
+    uint32_t h = 2166136261u ^ (uint32_t)proto; /* FNV-1a */
+    for (const unsigned char *p = (const unsigned char *)imei; *p; p++)
+        h = (h ^ *p) * 16777619u;
+    return h;
+}
 
 static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, const devices_ingest_opts *o, ing_dev **out,
                          ing_dev *spare, nx_err *e)
 {
-    for (int i = 0; i < c->n; i++)
-        if (c->v[i].proto == it->proto && strcmp(c->v[i].imei, it->imei) == 0) {
-            *out = &c->v[i];
+    unsigned k = dev_hash(it->proto, it->imei) & (c->nslot - 1);
+    for (; c->slot[k]; k = (k + 1) & (c->nslot - 1)) {
+        ing_dev *x = &c->v[c->slot[k] - 1];
+        if (x->proto == it->proto && strcmp(x->imei, it->imei) == 0) {
+            *out = x;
             return 0;
         }
+    }
     ing_dev *x = c->n < c->cap ? &c->v[c->n] : spare;
     memset(x, 0, sizeof *x);
     int rc = dev_load(tx, it->imei, it->proto, it->at, o, &x->d, e);
@@ -535,7 +549,7 @@ static int cached_device(store_tx *tx, ing_cache *c, const devices_in *it, const
     str_copy(x->imei, it->imei, sizeof x->imei);
     x->proto = it->proto;
     if (x != spare)
-        c->n++;
+        c->slot[k] = ++c->n; /* k: the empty slot the search ended on */
     *out = x;
     return 0;
 }
@@ -739,11 +753,15 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
 {
     if (n <= 0)
         return 0;
-    ing_cache cache = {.cap = n < INGEST_CACHE ? n : INGEST_CACHE};
-    cache.v = calloc((size_t)cache.cap, sizeof *cache.v);
+    ing_cache cache = {.cap = n < INGEST_CACHE ? n : INGEST_CACHE, .nslot = 4};
+    while (cache.nslot < 2u * (unsigned)cache.cap)
+        cache.nslot *= 2;
+    cache.v = malloc((size_t)cache.cap * sizeof *cache.v); /* each entry cleared when taken */
+    cache.slot = calloc(cache.nslot, sizeof *cache.slot);
     ing_batch *b = calloc(1, sizeof *b);
-    if (!cache.v || !b) {
+    if (!cache.v || !cache.slot || !b) {
         free(cache.v);
+        free(cache.slot);
         free(b);
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     }
@@ -768,6 +786,7 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
     for (int i = 0; rc == 0 && i < cache.n; i++)
         rc = yielding(o) ? DEVICES_YIELDED : dev_flush(tx, &cache.v[i], e);
     free(cache.v);
+    free(cache.slot);
     free(b);
     if (rc) {
         if (began)

@@ -3,7 +3,8 @@
  * (and not before); when the writer gets the store back it writes them all, and the drained callback
  * is called exactly once, on the way down to the low mark. Past queue_max a non-alarm row is refused
  * (the hard cap), an alarm is not: alarms have a cap of their own (ingest_alarms_max), so that a flood
- * of forged alarms cannot grow the queue without limit (issue 21). */
+ * of forged alarms cannot grow the queue without limit (issue 21). A backlog is written in batches
+ * of up to INGEST_BATCH_MAX rows (issue 18). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -154,6 +155,23 @@ int main(void)
     CHECK_INT(__atomic_load_n(&alarms_done, __ATOMIC_SEQ_CST), done0 + 1);
     CHECK_INT(__atomic_load_n(&seen_at_alarm, __ATOMIC_SEQ_CST), a_before);
     CHECK_INT(count_rows(s, "SELECT COUNT(*) FROM device_positions"), before + 31);
+
+    /* A backlog is written in batches of up to INGEST_BATCH_MAX rows (issue 18): 1500 rows queued
+     * while the store is held take at most three batches once it is free (the first one the writer
+     * took before it blocked, then what waits: 1000 and the rest), not 1500 / INGEST_BATCH = 8. */
+    CHECK_INT(ingest_start(s, 1000, 60000, 2000, on_done, NULL, &g, &e), 0);
+    CHECK_INT(store_begin(s, STORE_WRITE, &hold, &e), 0);
+    before = count_rows(s, "SELECT COUNT(*) FROM device_positions");
+    for (int i = 0; i < 1500; i++)
+        CHECK_INT(ingest_push(g, &pos, NULL), 0);
+    store_rollback(hold);
+    for (int i = 0; i < 500 && count_rows(s, "SELECT COUNT(*) FROM device_positions") < before + 1500; i++)
+        sleep_ms(20);
+    ingest_counters(g, &written, &dropped, &batches);
+    ingest_stop(g);
+    CHECK_INT(count_rows(s, "SELECT COUNT(*) FROM device_positions"), before + 1500);
+    CHECK_INT(written, 1500);
+    CHECK(batches >= 2 && batches <= 3);
     store_close(s);
     char cmd[400];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

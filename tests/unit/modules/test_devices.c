@@ -444,6 +444,94 @@ static void test_batch_equals_frame_by_frame(void)
     }
 }
 
+/* A batch of more devices than its cache holds (INGEST_CACHE, 1024; the gateway's writer takes up to
+ * 1000 frames of a backlog in one batch) writes exactly what the same frames write in batches of 40:
+ * 1300 devices each send a position, 200 of them a reading too, and the first 100 a second position
+ * at the end (found again in the batch's cache, or looked up again beyond it). Set A in batches of
+ * 40, set B in one batch of 1600 frames. */
+static void test_batch_many_devices(void)
+{
+    static const char *const tpl[] = {
+        "[3G*5678909999*0050*UD,041126,081530,A,36.457400,N,116.298400,E,1.2,90.0,30.0,6,80,75,150,0,00000008]",
+        "[3G*5678909999*0014*bphrt,150,95,88,,,,]",
+    };
+    enum { DEVS = 1300, READS = 200, AGAIN = 100, N = DEVS + READS + AGAIN };
+    static devices_in in[N];
+    static int dev_of[N];
+    nx_err e = {0};
+    const int64_t at = 1795300000000LL;
+    for (int i = 0, k = 0; i < DEVS; i++) {
+        dev_of[k++] = i; /* a position of device i */
+        if (i < READS)
+            dev_of[k++] = -1 - i; /* its reading */
+        if (i == DEVS - 1)
+            for (int j = 0; j < AGAIN; j++)
+                dev_of[k++] = j;
+    }
+    for (int i = 0; i < N; i++) {
+        int dev = dev_of[i] >= 0 ? dev_of[i] : -1 - dev_of[i];
+        const char *f = tpl[dev_of[i] >= 0 ? 0 : 1];
+        memset(&in[i], 0, sizeof in[i]);
+        in[i].kind = DEVICES_IN_FRAME;
+        in[i].proto = WIRE_PROTO_WATCH;
+        in[i].at = at + i * 10;
+        CHECK_INT(watch_decode((const uint8_t *)f, strlen(f), &in[i].msg, &e), 0);
+        in[i].msg.raw = in[i].msg.payload = NULL;
+        if (in[i].msg.pos.present)
+            in[i].msg.pos.lat_e6 += i;
+        if (in[i].msg.steps != WIRE_NONE)
+            in[i].msg.steps = 100 + i * 3;
+        if (in[i].msg.health.hr_bpm != WIRE_NONE)
+            in[i].msg.health.hr_bpm = 60 + dev % 30;
+        in[i].msg.battery_pct = 90 - i % 50;
+    }
+    for (int set = 0; set < 2; set++) {
+        for (int i = 0; i < N; i++) {
+            int dev = dev_of[i] >= 0 ? dev_of[i] : -1 - dev_of[i];
+            snprintf(in[i].imei, sizeof in[i].imei, "88%d%07d", set, dev);
+        }
+        if (set == 0)
+            for (int i = 0; i < N; i += 40)
+                CHECK_INT(devices_ingest(app.db, &in[i], N - i < 40 ? N - i : 40, 60000, NULL, &e), 0);
+        else
+            CHECK_INT(devices_ingest(app.db, in, N, 60000, NULL, &e), 0);
+    }
+    static const char *const sql[] = {
+        "SELECT p.device_id - (SELECT MIN(id) FROM devices WHERE imei LIKE '88@%'), p.at, p.lat_e6 FROM device_positions p "
+        "JOIN devices d ON d.id = p.device_id WHERE d.imei LIKE '88@%' ORDER BY p.id",
+        "SELECT r.device_id - (SELECT MIN(id) FROM devices WHERE imei LIKE '88@%'), r.at, r.hr FROM device_readings r "
+        "JOIN devices d ON d.id = r.device_id WHERE d.imei LIKE '88@%' ORDER BY r.id",
+        "SELECT s.device_id - (SELECT MIN(id) FROM devices WHERE imei LIKE '88@%'), s.steps, s.updated_at "
+        "FROM device_steps s JOIN devices d ON d.id = s.device_id WHERE d.imei LIKE '88@%' ORDER BY s.device_id, s.day",
+        "SELECT id - (SELECT MIN(id) FROM devices WHERE imei LIKE '88@%'), online, last_seen_at, battery, last_fix_at, "
+        "last_lat_e6, last_hr, last_reading_at, step_counter, steps_today FROM devices WHERE imei LIKE '88@%' ORDER BY id",
+    };
+    static const int rows[] = {DEVS + AGAIN, READS, DEVS, DEVS};
+    for (size_t q = 0; q < sizeof sql / sizeof sql[0]; q++) {
+        strbuf t[2];
+        for (int set = 0; set < 2; set++) {
+            char text[1024];
+            str_copy(text, sql[q], sizeof text);
+            tb_replace(text, sizeof text, "@", set ? "1" : "0");
+            strbuf_init(&t[set], 0);
+            rows_text(text, &t[set]);
+        }
+        int lines = 0;
+        for (size_t i = 0; t[1].data && i < t[1].len; i++)
+            lines += t[1].data[i] == '\n';
+        CHECK_INT(lines, rows[q]);
+        CHECK(t[0].data && t[1].data && strcmp(t[0].data, t[1].data) == 0);
+        strbuf_cleanup(&t[0]);
+        strbuf_cleanup(&t[1]);
+    }
+    /* the other tests count devices: these go */
+    CHECK_INT(exec_w("DELETE FROM device_positions WHERE device_id IN (SELECT id FROM devices WHERE imei LIKE '88%'); "
+                     "DELETE FROM device_readings WHERE device_id IN (SELECT id FROM devices WHERE imei LIKE '88%'); "
+                     "DELETE FROM device_steps WHERE device_id IN (SELECT id FROM devices WHERE imei LIKE '88%'); "
+                     "DELETE FROM devices WHERE imei LIKE '88%';"),
+              0);
+}
+
 /* No activity: a resident living alone whose wristband shows no steps today, or says it is not worn,
  * by 10 o'clock (Shanghai) raises one no_activity alert a day; steps and wear keep it quiet; someone
  * not living alone never raises it. */
@@ -648,6 +736,7 @@ static int run_store_tests(void)
     TEST_RUN(test_batch_of_one_device);
     TEST_RUN(test_yield_at_batch_end);
     TEST_RUN(test_batch_equals_frame_by_frame);
+    TEST_RUN(test_batch_many_devices);
     TEST_RUN(test_prune);
     TEST_RUN(test_lists_pages_and_stats);
     teardown();
