@@ -77,6 +77,22 @@ static int grouped(store_tx *tx, sqlq *q, const char *spec, json_t *arr, nx_err 
     return store_rows_end(r, e);
 }
 
+/* The net meals, paid and subsidy of the sales from first to last (days) per value of expr (a column
+ * expression of canteen_sales s, one of this file's constants), ordered by it: one {key, meals, paid,
+ * subsidy} object a value, appended to arr. */
+static int sums_by(store_tx *tx, const nx_principal *who, int64_t community, const char *first,
+                   const char *last, const char *expr, const char *key, json_t *arr, nx_err *e)
+{
+    char head[256], spec[64];
+    snprintf(head, sizeof head,
+             "SELECT %s, " NET_MEALS ", SUM(s.paid), SUM(s.subsidy) FROM canteen_sales s WHERE 1 = 1", expr);
+    snprintf(spec, sizeof spec, "%s:t meals:i paid:i subsidy:i", key);
+    sqlq q;
+    month_where(&q, head, who, community, first, last);
+    sqlq_sql(&q, " GROUP BY %s ORDER BY 1", expr);
+    return grouped(tx, &q, spec, arr, e);
+}
+
 int canteen_subsidy_report(nx_app *app, const nx_principal *who, const char *month, int64_t community_id,
                            json_t **out, nx_err *e)
 {
@@ -118,16 +134,9 @@ int canteen_subsidy_report(nx_app *app, const nx_principal *who, const char *mon
         const char *l = cn_funding_label(json_string_value(json_object_get(v, "funding")));
         json_object_set_new(v, "funding_label", json_string(l ? l : ""));
     }
-    month_where(&q, "SELECT COALESCE(s.rule_name, '标价'), " NET_MEALS ", SUM(s.paid), SUM(s.subsidy) "
-                    "FROM canteen_sales s WHERE 1 = 1",
-                who, community_id, first, last);
-    sqlq_sql(&q, " GROUP BY COALESCE(s.rule_name, '标价') ORDER BY 1");
-    if ((rc = grouped(tx, &q, "rule_name:t meals:i paid:i subsidy:i", by_rule, e)))
-        goto fail;
-    month_where(&q, "SELECT s.day, " NET_MEALS ", SUM(s.paid), SUM(s.subsidy) FROM canteen_sales s WHERE 1 = 1", who,
-                community_id, first, last);
-    sqlq_sql(&q, " GROUP BY s.day ORDER BY s.day");
-    if ((rc = grouped(tx, &q, "day:t meals:i paid:i subsidy:i", by_day, e)))
+    if ((rc = sums_by(tx, who, community_id, first, last, "COALESCE(s.rule_name, '标价')", "rule_name",
+                      by_rule, e)) ||
+        (rc = sums_by(tx, who, community_id, first, last, "s.day", "day", by_day, e)))
         goto fail;
     *out = o;
     goto done;
@@ -224,16 +233,8 @@ int canteen_daily_report(nx_app *app, const nx_principal *who, const char *day, 
     if (rc)
         return rc;
     json_t *by_method = json_array(), *by_meal = json_array();
-    sqlq q;
-    month_where(&q, "SELECT s.method, " NET_MEALS ", SUM(s.paid), SUM(s.subsidy) FROM canteen_sales s WHERE 1 = 1", who,
-                community_id, day, day);
-    sqlq_sql(&q, " GROUP BY s.method ORDER BY s.method");
-    if ((rc = grouped(tx, &q, "method:t meals:i paid:i subsidy:i", by_method, e)))
-        goto fail;
-    month_where(&q, "SELECT s.meal, " NET_MEALS ", SUM(s.paid), SUM(s.subsidy) FROM canteen_sales s WHERE 1 = 1", who,
-                community_id, day, day);
-    sqlq_sql(&q, " GROUP BY s.meal ORDER BY s.meal");
-    if ((rc = grouped(tx, &q, "meal:t meals:i paid:i subsidy:i", by_meal, e)))
+    if ((rc = sums_by(tx, who, community_id, day, day, "s.method", "method", by_method, e)) ||
+        (rc = sums_by(tx, who, community_id, day, day, "s.meal", "meal", by_meal, e)))
         goto fail;
     size_t i;
     json_t *v;
