@@ -162,6 +162,14 @@ void perm_scope_id_q(const nx_principal *p, const char *alias, const char *resid
     perm_scope_q(p, alias, resident_col, q);
 }
 
+int perm_scope_first(store_tx *tx, const nx_principal *p, const char *alias, const char *resident_col, int64_t id,
+                     const char *sql, const char *missing, store_rows **rows, nx_err *e)
+{
+    sqlq q;
+    perm_scope_id_q(p, alias, resident_col, id, sql, &q);
+    return sqlq_first(tx, &q, missing, rows, e);
+}
+
 int perm_scoped_query(store_tx *tx, const nx_principal *p, int64_t community, const char *base, const char *alias,
                       const char *tail, store_rows **r, nx_err *e)
 {

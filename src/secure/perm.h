@@ -109,6 +109,12 @@ void perm_scope_q(const nx_principal *p, const char *alias, const char *resident
 void perm_scope_id_q(const nx_principal *p, const char *alias, const char *resident_col, int64_t id,
                      const char *sql, sqlq *q);
 
+/* perm_scope_id_q then sqlq_first on tx: the one row of object id that p may see, for a change that
+ * loads its object in scope first. 0 with *rows on it (free with store_rows_free), NX_ENOTFOUND with
+ * missing (Chinese) when there is none or it is out of scope, a failed read as its error. */
+int perm_scope_first(store_tx *tx, const nx_principal *p, const char *alias, const char *resident_col, int64_t id,
+                     const char *sql, const char *missing, store_rows **rows, nx_err *e);
+
 /* Run base ("SELECT … WHERE …") narrowed to p's scope on alias (perm_scope_q, no self scope) and,
  * when community is not 0, to that community (a filter the caller chose, within the scope), then
  * tail (" GROUP BY …"). For the statistics, which read many aggregates over one scope. As

@@ -313,15 +313,14 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
 {
     if (!perm_has(who, RIGHT_CARE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权处理事件");
-    sqlq q;
-    perm_scope_id_q(who, "i.", "reporter_resident_id", id,
-                    "SELECT i.community_id, i.grid_id, i.status FROM incidents i WHERE 1 = 1", &q);
     store_tx *tx;
     int rc = store_begin(app->db, STORE_WRITE, &tx, e);
     if (rc)
         return rc;
     store_rows *r;
-    if ((rc = sqlq_first(tx, &q, "事件不存在", &r, e)))
+    if ((rc = perm_scope_first(tx, who, "i.", "reporter_resident_id", id,
+                               "SELECT i.community_id, i.grid_id, i.status FROM incidents i WHERE 1 = 1", "事件不存在",
+                               &r, e)))
         goto fail;
     int64_t community = store_int(r, 0), grid = store_int(r, 1);
     char status[16];

@@ -173,10 +173,8 @@ void services_app_row_cleanup(services_app_row *a)
 int services_app_load(nx_app *app, store_tx *tx, const nx_principal *who, int64_t id, services_app_row *a,
                       nx_err *e)
 {
-    sqlq q;
-    perm_scope_id_q(who, "a.", "resident_id", id, APP_COLS " WHERE 1 = 1", &q);
     store_rows *r;
-    int rc = sqlq_first(tx, &q, "申请不存在", &r, e);
+    int rc = perm_scope_first(tx, who, "a.", "resident_id", id, APP_COLS " WHERE 1 = 1", "申请不存在", &r, e);
     if (rc)
         return rc;
     services_app_row_fill(app, r, a);

@@ -65,14 +65,11 @@ typedef struct file_cur {
 
 static int load_file(store_tx *tx, const nx_principal *who, int64_t id, file_cur *c, nx_err *e)
 {
-    sqlq q;
-    perm_scope_id_q(
-        who, "f.", "resident_id", id,
-        "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, f.version, "
-        "f.responsible_user_id FROM care_files f WHERE 1 = 1",
-        &q);
     store_rows *r;
-    int rc = sqlq_first(tx, &q, "关怀档案不存在", &r, e);
+    int rc = perm_scope_first(tx, who, "f.", "resident_id", id,
+                              "SELECT f.community_id, f.grid_id, f.resident_id, f.level, f.category, f.status, "
+                              "f.version, f.responsible_user_id FROM care_files f WHERE 1 = 1",
+                              "关怀档案不存在", &r, e);
     if (rc)
         return rc;
     c->community = store_int(r, 0);

@@ -210,14 +210,11 @@ typedef struct problem_cur {
 
 static int load_problem(store_tx *tx, const nx_principal *who, int64_t id, problem_cur *c, nx_err *e)
 {
-    sqlq q;
-    perm_scope_id_q(
-        who, "p.", "resident_id", id,
-        "SELECT p.community_id, p.resident_id, p.status, p.assignee_user_id, p.rating FROM problems p "
-        "WHERE 1 = 1",
-        &q);
     store_rows *r;
-    int rc = sqlq_first(tx, &q, "诉求不存在", &r, e);
+    int rc = perm_scope_first(tx, who, "p.", "resident_id", id,
+                              "SELECT p.community_id, p.resident_id, p.status, p.assignee_user_id, p.rating "
+                              "FROM problems p WHERE 1 = 1",
+                              "诉求不存在", &r, e);
     if (rc)
         return rc;
     c->community = store_int(r, 0);

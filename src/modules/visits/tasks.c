@@ -82,14 +82,13 @@ int visits_task_update(nx_app *app, const nx_principal *who, int64_t id, json_t 
         return nx_fail(e, NX_EINVAL, "status", "只能把任务改为 cancelled（取消）；完成任务请登记走访");
     if (status && !note)
         return nx_fail(e, NX_EINVAL, "note", "取消任务请写明原因");
-    sqlq q;
-    perm_scope_id_q(who, "t.", "resident_id", id,
-                    "SELECT t.community_id, t.status FROM visit_tasks t WHERE 1 = 1", &q);
     store_tx *tx;
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = sqlq_first(tx, &q, "走访任务不存在", &r, e)))
+    if ((rc = perm_scope_first(tx, who, "t.", "resident_id", id,
+                               "SELECT t.community_id, t.status FROM visit_tasks t WHERE 1 = 1", "走访任务不存在", &r,
+                               e)))
         goto fail;
     int64_t community = store_int(r, 0);
     bool open = strcmp(store_text(r, 1), "open") == 0;

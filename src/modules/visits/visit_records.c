@@ -264,12 +264,6 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     const upload_type *type = upload_sniff(data, len, PHOTO_TYPES);
     if (!type)
         return nx_fail(e, NX_EUNSUPP, "file", "只接受 JPEG、PNG 或 WebP 图片");
-    sqlq q;
-    perm_scope_id_q(
-        who, "o.", incident ? "reporter_resident_id" : "resident_id", owner_id,
-        incident ? "SELECT o.community_id, o.grid_id, o.reporter_resident_id FROM incidents o WHERE 1 = 1"
-                 : "SELECT o.community_id, o.grid_id, o.resident_id FROM visits o WHERE 1 = 1",
-        &q);
     int rc;
     char name[UPLOAD_NAME_MAX] = "";
     unsigned char *clean = NULL;
@@ -278,7 +272,11 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     store_rows *r;
-    if ((rc = sqlq_first(tx, &q, incident ? "事件不存在" : "走访记录不存在", &r, e)))
+    if ((rc = perm_scope_first(
+             tx, who, "o.", incident ? "reporter_resident_id" : "resident_id", owner_id,
+             incident ? "SELECT o.community_id, o.grid_id, o.reporter_resident_id FROM incidents o WHERE 1 = 1"
+                      : "SELECT o.community_id, o.grid_id, o.resident_id FROM visits o WHERE 1 = 1",
+             incident ? "事件不存在" : "走访记录不存在", &r, e)))
         goto fail;
     int64_t community = store_int(r, 0), grid = store_int(r, 1), resident = store_int(r, 2);
     store_rows_free(r);
@@ -335,16 +333,15 @@ int visits_photo_read(nx_app *app, const nx_principal *who, int64_t id, unsigned
     *size = 0;
     if (!perm_has(who, RIGHT_CARE_READ) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看照片");
-    sqlq q;
-    perm_scope_id_q(who, "p.", "resident_id", id,
-                    "SELECT p.file_name, p.content_type FROM care_photos p WHERE 1 = 1", &q);
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
     store_rows *r;
     char name[80] = "";
-    if ((rc = sqlq_first(tx, &q, "照片不存在", &r, e)) == 0) {
+    if ((rc = perm_scope_first(tx, who, "p.", "resident_id", id,
+                               "SELECT p.file_name, p.content_type FROM care_photos p WHERE 1 = 1", "照片不存在", &r,
+                               e)) == 0) {
         str_copy(name, store_text(r, 0), sizeof name);
         str_copy(ctype, store_text(r, 1), 32);
 

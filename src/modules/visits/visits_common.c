@@ -324,15 +324,11 @@ int vx_event_task(store_tx *tx, int64_t community, int64_t grid, int64_t residen
 int vx_resident_place(store_tx *tx, const nx_principal *who, int64_t resident, int64_t *community,
                       int64_t *grid, nx_err *e)
 {
-    sqlq q;
-    perm_scope_id_q(who, "r.", "id", resident,
-                    "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE 1 = 1", &q);
     store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    if ((rc = store_first(r, "居民不存在", e))) {
-        store_rows_free(r);
+    int rc = perm_scope_first(tx, who, "r.", "id", resident,
+                              "SELECT r.community_id, r.grid_id, r.status FROM residents r WHERE 1 = 1", "居民不存在",
+                              &r, e);
+    if (rc) {
         if (rc == NX_ENOTFOUND)
             str_copy(e->field, "resident_id", sizeof e->field);
         return rc;
