@@ -169,29 +169,16 @@ typedef struct esc_item {
     char due[11], level[48], category[48];
 } esc_item;
 
-/* The rows of sql (one text parameter $1 = day; columns id, community_id, grid_id, resident_id,
- * care_file_id, due date, level, category, any of the last four NULL) into *out, a vec of esc_item
- * with at most cap items (0: no cap); on error *out is empty (cleaned up). */
-static int load_due(store_tx *tx, const char *sql, const char *day, size_t cap, vec *out, nx_err *e)
+/* One row of the due lists (columns id, community_id, grid_id, resident_id, care_file_id, due date,
+ * level, category, any of the last four NULL) as an esc_item (store_query_vec's fill). */
+static void due_fill(store_rows *r, void *elem)
 {
-    vec_init(out, sizeof(esc_item), cap);
-    store_rows *r;
-    store_param p[] = {P_TEXT(day)};
-    int rc = store_query(tx, sql, p, 1, &r, e);
-    if (rc)
-        return rc;
-    while (store_row(r)) {
-        esc_item it = {.id = store_int(r, 0), .community = store_int(r, 1), .grid = store_int(r, 2),
-                       .resident = store_int(r, 3), .file = store_int(r, 4)};
-        str_copy(it.due, store_text(r, 5) ? store_text(r, 5) : "", sizeof it.due);
-        str_copy(it.level, store_text(r, 6) ? store_text(r, 6) : "", sizeof it.level);
-        str_copy(it.category, store_text(r, 7) ? store_text(r, 7) : "", sizeof it.category);
-        if (vec_push(out, &it))
-            break;
-    }
-    if ((rc = store_rows_end(r, e)) || (rc = vec_error(out, e)))
-        vec_cleanup(out);
-    return rc;
+    esc_item *it = elem;
+    *it = (esc_item){.id = store_int(r, 0), .community = store_int(r, 1), .grid = store_int(r, 2),
+                     .resident = store_int(r, 3), .file = store_int(r, 4)};
+    str_copy(it->due, store_text(r, 5) ? store_text(r, 5) : "", sizeof it->due);
+    str_copy(it->level, store_text(r, 6) ? store_text(r, 6) : "", sizeof it->level);
+    str_copy(it->category, store_text(r, 7) ? store_text(r, 7) : "", sizeof it->category);
 }
 
 /* Escalate it: update (sets escalated_at and overdue: $1 now, $2 the id), a timeline entry of type
@@ -213,70 +200,60 @@ static int escalate(store_tx *tx, const char *update, const char *type, const ch
     return rc;
 }
 
-static int escalate_tasks(store_tx *tx, int64_t now_ms, const char *today, int *count, nx_err *e)
+/* One due item's escalation on tx (day: the day the list was read against); *count counts it. */
+typedef int (*due_fn)(store_tx *tx, const esc_item *it, int64_t now_ms, const char *day, int *count, nx_err *e);
+
+/* The rows of sql (one text parameter $1 = day; the columns of due_fill), at most cap (0: no cap),
+ * each through fn until one fails. *count: how many fn escalated. */
+static int each_due(store_tx *tx, const char *sql, const char *day, size_t cap, due_fn fn, int64_t now_ms, int *count,
+                    nx_err *e)
 {
     *count = 0;
-    vec tasks;
-    int rc = load_due(
-        tx,
-        "SELECT t.id, t.community_id, t.grid_id, t.resident_id, t.care_file_id, t.due_date, f.level, "
-        "f.category FROM visit_tasks t LEFT JOIN care_files f ON f.id = t.care_file_id WHERE "
-        "t.status = 'open' AND t.escalated_at IS NULL AND t.due_date < $1 ORDER BY t.id",
-        today, 0, &tasks, e);
-    if (rc)
-        return rc;
-    esc_item *items = tasks.items;
-    size_t n = tasks.len;
-    nx_date t;
-    date_parse(today, &t);
-    for (size_t i = 0; rc == 0 && i < n; i++) {
-        esc_item *it = &items[i];
-        int days = 1;
-        policy pol;
-        bool found = false;
-        if (it->level[0] && (rc = find_policy(tx, it->community, it->category, it->level, &pol, &found, e)))
-            break;
-        if (found)
-            days = pol.escalate_days;
-        nx_date d;
-        if (date_parse(it->due, &d) || date_to_days(t) - date_to_days(d) <= days)
-            continue;
-        json_t *d2 = json_pack("{s:s, s:i}", "due_date", it->due, "escalate_days", days);
-        rc = escalate(tx, "UPDATE visit_tasks SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", "task",
-                      "visit_task", it, now_ms, "逾期未走访，已上报社区", d2, VISITS_EV_TASK_ESCALATED,
-                      json_pack("{s:I, s:I, s:o, s:o, s:s}", "task_id", (json_int_t)it->id, "resident_id",
-                                (json_int_t)it->resident, "care_file_id", it->file ? json_integer(it->file) : json_null(),
-                                "grid_id", it->grid ? json_integer(it->grid) : json_null(), "due_date", it->due),
-                      count, e);
-        json_decref(d2);
-    }
-    vec_cleanup(&tasks);
+    vec items;
+    vec_init(&items, sizeof(esc_item), cap);
+    store_param p[] = {P_TEXT(day)};
+    int rc = store_query_vec(tx, sql, p, 1, due_fill, &items, e);
+    for (size_t i = 0; rc == 0 && i < items.len; i++)
+        rc = fn(tx, (const esc_item *)items.items + i, now_ms, day, count, e);
+    vec_cleanup(&items);
     return rc;
 }
 
-static int escalate_problems(store_tx *tx, int64_t now_ms, const char *limit_day, int *count, nx_err *e)
+/* A task past its due date by more than its policy's escalate_days (1 without a policy). */
+static int escalate_task(store_tx *tx, const esc_item *it, int64_t now_ms, const char *today, int *count, nx_err *e)
 {
-    *count = 0;
-    vec problems;
-    int rc = load_due(
-        tx,
-        "SELECT id, community_id, grid_id, resident_id, 0, deadline, NULL, NULL FROM problems "
-        "WHERE status NOT IN ('resolved', 'closed') AND escalated_at IS NULL AND deadline IS NOT NULL "
-        "AND deadline < $1 ORDER BY id LIMIT 1000",
-        limit_day, 1000, &problems, e);
-    if (rc)
+    int days = 1;
+    policy pol;
+    bool found = false;
+    int rc;
+    if (it->level[0] && (rc = find_policy(tx, it->community, it->category, it->level, &pol, &found, e)))
         return rc;
-    const esc_item *items = problems.items;
-    size_t n = problems.len;
-    for (size_t i = 0; rc == 0 && i < n; i++)
-        rc = escalate(tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", "problem",
-                      "problem", &items[i], now_ms, "超过办理期限，已上报社区", NULL, VISITS_EV_PROBLEM_ESCALATED,
-                      json_pack("{s:I, s:o, s:o, s:s}", "problem_id", (json_int_t)items[i].id, "resident_id",
-                                items[i].resident ? json_integer(items[i].resident) : json_null(), "grid_id",
-                                items[i].grid ? json_integer(items[i].grid) : json_null(), "deadline", items[i].due),
-                      count, e);
-    vec_cleanup(&problems);
+    if (found)
+        days = pol.escalate_days;
+    nx_date t, d;
+    date_parse(today, &t);
+    if (date_parse(it->due, &d) || date_to_days(t) - date_to_days(d) <= days)
+        return 0;
+    json_t *d2 = json_pack("{s:s, s:i}", "due_date", it->due, "escalate_days", days);
+    rc = escalate(tx, "UPDATE visit_tasks SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", "task",
+                  "visit_task", it, now_ms, "逾期未走访，已上报社区", d2, VISITS_EV_TASK_ESCALATED,
+                  json_pack("{s:I, s:I, s:o, s:o, s:s}", "task_id", (json_int_t)it->id, "resident_id",
+                            (json_int_t)it->resident, "care_file_id", it->file ? json_integer(it->file) : json_null(),
+                            "grid_id", it->grid ? json_integer(it->grid) : json_null(), "due_date", it->due),
+                  count, e);
+    json_decref(d2);
     return rc;
+}
+
+/* A problem past its deadline (the list is read against the day VX_PROBLEM_ESCALATE_DAYS ago). */
+static int escalate_problem(store_tx *tx, const esc_item *it, int64_t now_ms, const char *day, int *count, nx_err *e)
+{
+    return escalate(tx, "UPDATE problems SET escalated_at = $1, overdue = 1, updated_at = $1 WHERE id = $2", "problem",
+                    "problem", it, now_ms, "超过办理期限，已上报社区", NULL, VISITS_EV_PROBLEM_ESCALATED,
+                    json_pack("{s:I, s:o, s:o, s:s}", "problem_id", (json_int_t)it->id, "resident_id",
+                              it->resident ? json_integer(it->resident) : json_null(), "grid_id",
+                              it->grid ? json_integer(it->grid) : json_null(), "deadline", it->due),
+                    count, e);
 }
 
 int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
@@ -316,12 +293,20 @@ int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
                          "UPDATE visit_tasks SET overdue = 1, updated_at = $1 WHERE status = 'open' AND overdue = 0 "
                          "AND due_date < $2",
                          p, 2, &overdue, e)) ||
-        (rc = escalate_tasks(tx, now_ms, today, &escalated, e)) ||
+        (rc = each_due(tx,
+                       "SELECT t.id, t.community_id, t.grid_id, t.resident_id, t.care_file_id, t.due_date, f.level, "
+                       "f.category FROM visit_tasks t LEFT JOIN care_files f ON f.id = t.care_file_id WHERE "
+                       "t.status = 'open' AND t.escalated_at IS NULL AND t.due_date < $1 ORDER BY t.id",
+                       today, 0, escalate_task, now_ms, &escalated, e)) ||
         (rc = store_exec(tx,
                          "UPDATE problems SET overdue = 1, updated_at = $1 WHERE status NOT IN ('resolved', 'closed') "
                          "AND overdue = 0 AND deadline IS NOT NULL AND deadline < $2",
                          p, 2, &p_overdue, e)) ||
-        (rc = escalate_problems(tx, now_ms, limit_day, &p_escalated, e)))
+        (rc = each_due(tx,
+                       "SELECT id, community_id, grid_id, resident_id, 0, deadline, NULL, NULL FROM problems "
+                       "WHERE status NOT IN ('resolved', 'closed') AND escalated_at IS NULL AND deadline IS NOT NULL "
+                       "AND deadline < $1 ORDER BY id LIMIT 1000",
+                       limit_day, 1000, escalate_problem, now_ms, &p_escalated, e)))
         goto fail;
     json_t *out = json_pack("{s:s, s:i, s:I, s:i, s:I, s:i}", "date", today, "created", created, "overdue",
                             (json_int_t)overdue, "escalated", escalated, "problems_overdue", (json_int_t)p_overdue,
