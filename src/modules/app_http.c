@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/str.h"
 #include "store/upload.h"
 
 int app_http_create(http_req *r, nx_app *app, app_create_fn create, app_get_fn get, const char *prefix)
@@ -61,8 +62,7 @@ int app_reply_html(http_req *r, int status, strbuf *b)
 int app_query_page(http_req *r, nx_app *app, int *limit, int64_t *after, int64_t *community_id)
 {
     int rc;
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, limit)) ||
-        (rc = app_query_id(r, "cursor", after)))
+    if ((rc = app_query_limit(r, app, limit)) || (rc = app_query_id(r, "cursor", after)))
         return rc;
     return app_query_id(r, "community_id", community_id);
 }
@@ -74,6 +74,19 @@ int app_query_id(http_req *r, const char *name, int64_t *out)
     if (rc == 0 && !present)
         *out = 0;
     return rc;
+}
+
+int app_query_limit(http_req *r, nx_app *app, int *limit)
+{
+    return http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, limit);
+}
+
+int app_query_bool(http_req *r, const char *name, bool *out)
+{
+    const char *v = http_query(r, name);
+    if (v && str_to_bool(v, out))
+        return nx_fail(http_err(r), NX_EINVAL, name, "%s 应为 true 或 false", name);
+    return 0;
 }
 
 /* change({id}, body), then status with get({id}). */

@@ -85,6 +85,11 @@ int app_json_body_opt(http_req *r, json_t **body);
 int app_query_page(http_req *r, nx_app *app, int *limit, int64_t *after, int64_t *community_id);
 /* One optional id of the query string: *out 0 when absent, else an integer ≥ 1. */
 int app_query_id(http_req *r, const char *name, int64_t *out);
+/* limit alone: app->cfg's page_default when absent, else an integer in [1, page_max]. */
+int app_query_limit(http_req *r, nx_app *app, int *limit);
+/* One optional yes/no of the query string (true/false, yes/no, 1/0, on/off: str_to_bool): *out left
+ * as it is (the caller's default) when absent; anything else is NX_EINVAL "<name> 应为 true 或 false". */
+int app_query_bool(http_req *r, const char *name, bool *out);
 
 /* ---- a module's route table ----
  * A <name>_http.c lists its routes in one static const table and registers it with app_routes;

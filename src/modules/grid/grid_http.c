@@ -10,16 +10,12 @@
 static int member_list(http_req *r, void *ctx)
 {
     nx_principal who = app_principal(r);
-    bool present, all = false;
+    bool all = false;
     int64_t grid = 0;
-    int rc = http_query_int(r, "grid_id", 1, INT64_MAX, &present, &grid);
-    if (rc)
-        return rc;
-    const char *inactive = http_query(r, "include_inactive");
-    if (inactive && str_to_bool(inactive, &all))
-        return nx_fail(http_err(r), NX_EINVAL, "include_inactive", "include_inactive 应为 true 或 false");
     json_t *out;
-    if ((rc = grid_member_list(ctx, &who, grid, all, &out, http_err(r))))
+    int rc;
+    if ((rc = app_query_id(r, "grid_id", &grid)) || (rc = app_query_bool(r, "include_inactive", &all)) ||
+        (rc = grid_member_list(ctx, &who, grid, all, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }

@@ -68,9 +68,10 @@ static int reveal_resident(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-static int people_parse_query(http_req *r, const nx_config *cfg, resident_query *q, nx_err *e)
+static int people_parse_query(http_req *r, nx_app *app, resident_query *q)
 {
     memset(q, 0, sizeof *q);
+    nx_err *e = http_err(r);
     int rc;
     bool present;
     int64_t v;
@@ -84,11 +85,10 @@ static int people_parse_query(http_req *r, const nx_config *cfg, resident_query 
     q->cursor = http_query(r, "cursor");
     if (q->cursor && strlen(q->cursor) > 1200)
         return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
-#define QID(name)                                                                                  \
-    if ((rc = http_query_int(r, #name, 1, INT64_MAX, &present, &q->name)))                         \
+    if ((rc = app_query_id(r, "community_id", &q->community_id)) || (rc = app_query_id(r, "grid_id", &q->grid_id)) ||
+        (rc = app_query_id(r, "estate_id", &q->estate_id)) ||
+        (rc = app_query_id(r, "household_id", &q->household_id)))
         return rc;
-    QID(community_id) QID(grid_id) QID(estate_id) QID(household_id)
-#undef QID
     q->age_min = q->age_max = -1;
     if ((rc = http_query_int(r, "age_min", 0, 150, &present, &v)))
         return rc;
@@ -100,7 +100,7 @@ static int people_parse_query(http_req *r, const nx_config *cfg, resident_query 
         q->age_max = (int)v;
     if (q->age_min >= 0 && q->age_max >= 0 && q->age_min > q->age_max)
         return nx_fail(e, NX_EINVAL, "age_min", "最小年龄不能大于最大年龄");
-    if ((rc = http_query_limit(r, (int)cfg->page_default, (int)cfg->page_max, &q->limit)))
+    if ((rc = app_query_limit(r, app, &q->limit)))
         return rc;
     q->with_total = true;
     return 0;
@@ -111,7 +111,7 @@ static int list_residents(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     resident_query q;
-    int rc = people_parse_query(r, app->cfg, &q, http_err(r));
+    int rc = people_parse_query(r, app, &q);
     if (rc)
         return rc;
     json_t *out;
@@ -142,11 +142,9 @@ static int list_households(http_req *r, void *ctx)
     nx_principal who = app_principal(r);
     json_t *out;
     int64_t grid = 0, estate = 0;
-    bool present;
     int limit, rc;
-    if ((rc = http_query_int(r, "grid_id", 1, INT64_MAX, &present, &grid)) ||
-        (rc = http_query_int(r, "estate_id", 1, INT64_MAX, &present, &estate)) ||
-        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
+    if ((rc = app_query_id(r, "grid_id", &grid)) || (rc = app_query_id(r, "estate_id", &estate)) ||
+        (rc = app_query_limit(r, app, &limit)) ||
         (rc = people_household_list(app, &who, grid, estate, http_query(r, "q"), http_query(r, "cursor"), limit,
                                     &out, http_err(r))))
         return rc;
@@ -160,15 +158,12 @@ static int export_handler(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     resident_query q;
-    int rc = people_parse_query(r, app->cfg, &q, http_err(r));
+    int rc = people_parse_query(r, app, &q);
     if (rc)
         return rc;
     bool reveal = false;
-    const char *rv = http_query(r, "reveal");
-    if (rv && str_to_bool(rv, &reveal))
-        return nx_fail(http_err(r), NX_EINVAL, "reveal", "reveal 应为 true 或 false");
     char path[256];
-    if ((rc = http_export_path(path, sizeof path, http_err(r))))
+    if ((rc = app_query_bool(r, "reveal", &reveal)) || (rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
     int64_t count = 0;
     rc = people_export_xlsx(app, &who, &q, reveal, path, &count, http_err(r));
@@ -194,9 +189,9 @@ static int import_handler(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     bool dry_run = true;
-    const char *dv = http_query(r, "dry_run");
-    if (dv && str_to_bool(dv, &dry_run))
-        return nx_fail(http_err(r), NX_EINVAL, "dry_run", "dry_run 应为 true 或 false");
+    int rc = app_query_bool(r, "dry_run", &dry_run);
+    if (rc)
+        return rc;
     size_t len;
     const void *body = http_body(r, &len);
     if (len == 0)
@@ -208,8 +203,7 @@ static int import_handler(http_req *r, void *ctx)
     else if (ct && strstr(ct, "spreadsheetml"))
         hint = "xlsx";
     json_t *report;
-    int rc = people_import(app, &who, body, len, hint, dry_run, &report, http_err(r));
-    if (rc)
+    if ((rc = people_import(app, &who, body, len, hint, dry_run, &report, http_err(r))))
         return rc;
     return http_reply_json(r, 200, report);
 }

@@ -23,20 +23,13 @@ static int list_items(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    bool all = false;
-    const char *a = http_query(r, "all");
-    if (a && str_to_bool(a, &all))
-        return nx_fail(http_err(r), NX_EINVAL, "all", "all 应为 true 或 false");
-    bool with = false, present;
+    bool all = false, with = false;
     int64_t resident = 0;
-    const char *w = http_query(r, "eligibility");
-    if (w && str_to_bool(w, &with))
-        return nx_fail(http_err(r), NX_EINVAL, "eligibility", "eligibility 应为 true 或 false");
-    int rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &resident);
-    if (rc)
-        return rc;
     json_t *out;
-    if ((rc = services_items_list(app, &who, all, &out, http_err(r))))
+    int rc;
+    if ((rc = app_query_bool(r, "all", &all)) || (rc = app_query_bool(r, "eligibility", &with)) ||
+        (rc = app_query_id(r, "resident_id", &resident)) ||
+        (rc = services_items_list(app, &who, all, &out, http_err(r))))
         return rc;
     /* ?eligibility=true: each item says whether the resident (the caller's own, or resident_id for
      * staff) may apply, and why not, before any form is opened */
@@ -204,7 +197,7 @@ static int list_apps(http_req *r, void *ctx)
     if ((rc = http_query_int(r, "item_id", 1, INT64_MAX, &present, &q.item_id)) ||
         (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &q.resident_id)) ||
         (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &q.community_id)) ||
-        (rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &q.limit)))
+        (rc = app_query_limit(r, app, &q.limit)))
         return rc;
     q.status = http_query(r, "status");
     q.step = http_query(r, "step");
@@ -219,13 +212,9 @@ static int list_apps(http_req *r, void *ctx)
     }
     if (q.step && strlen(q.step) > 40)
         return nx_fail(http_err(r), NX_EINVAL, "step", "环节代码过长");
-    const char *v;
-    if ((v = http_query(r, "queue")) && str_to_bool(v, &q.queue))
-        return nx_fail(http_err(r), NX_EINVAL, "queue", "queue 应为 true 或 false");
-    if ((v = http_query(r, "overdue")) && str_to_bool(v, &q.overdue))
-        return nx_fail(http_err(r), NX_EINVAL, "overdue", "overdue 应为 true 或 false");
     json_t *out;
-    if ((rc = services_app_list(app, &who, &q, &out, http_err(r))))
+    if ((rc = app_query_bool(r, "queue", &q.queue)) || (rc = app_query_bool(r, "overdue", &q.overdue)) ||
+        (rc = services_app_list(app, &who, &q, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -396,7 +385,7 @@ static int recipients(http_req *r, void *ctx)
     if (cursor && strlen(cursor) > 20)
         return nx_fail(http_err(r), NX_EINVAL, "cursor", "分页游标无效");
     json_t *out;
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &limit)) ||
+    if ((rc = app_query_limit(r, app, &limit)) ||
         (rc = services_allowance_recipients(app, &who, status, cursor, limit, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);

@@ -11,16 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
-int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e)
+int visits_parse_filter(http_req *r, nx_app *app, care_filter *f)
 {
     memset(f, 0, sizeof *f);
-    bool present;
+    nx_err *e = http_err(r);
     int rc;
-#define QID(name)                                                                                  \
-    if ((rc = http_query_int(r, #name, 1, INT64_MAX, &present, &f->name)))                         \
+    if ((rc = app_query_id(r, "community_id", &f->community_id)) || (rc = app_query_id(r, "grid_id", &f->grid_id)) ||
+        (rc = app_query_id(r, "resident_id", &f->resident_id)) ||
+        (rc = app_query_id(r, "care_file_id", &f->care_file_id)) ||
+        (rc = app_query_id(r, "assignee_user_id", &f->assignee_user_id)))
         return rc;
-    QID(community_id) QID(grid_id) QID(resident_id) QID(care_file_id) QID(assignee_user_id)
-#undef QID
     f->status = http_query(r, "status");
     f->level = http_query(r, "level");
     f->category = http_query(r, "category");
@@ -39,17 +39,13 @@ int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_er
         return nx_fail(e, NX_EINVAL, "from", "from 应为日期（YYYY-MM-DD）");
     if (f->to && (strlen(f->to) != 10 || date_parse(f->to, &d)))
         return nx_fail(e, NX_EINVAL, "to", "to 应为日期（YYYY-MM-DD）");
-    const char *ov = http_query(r, "overdue");
-    if (ov && str_to_bool(ov, &f->overdue))
-        return nx_fail(e, NX_EINVAL, "overdue", "overdue 应为 true 或 false");
-    const char *esc = http_query(r, "escalated");
-    if (esc && str_to_bool(esc, &f->escalated))
-        return nx_fail(e, NX_EINVAL, "escalated", "escalated 应为 true 或 false");
+    if ((rc = app_query_bool(r, "overdue", &f->overdue)) || (rc = app_query_bool(r, "escalated", &f->escalated)))
+        return rc;
     const char *order = http_query(r, "order");
     if (order && strcmp(order, "oldest") != 0 && strcmp(order, "newest") != 0)
         return nx_fail(e, NX_EINVAL, "order", "order 应为 oldest 或 newest");
     f->oldest = order && strcmp(order, "oldest") == 0;
-    return http_query_limit(r, (int)cfg->page_default, (int)cfg->page_max, &f->limit);
+    return app_query_limit(r, app, &f->limit);
 }
 
 /* Lists share the filters of the query string; the other shapes are app_http.h's. */
@@ -59,7 +55,7 @@ int visits_http_list(http_req *r, nx_app *app, visits_list_fn list)
     care_filter f;
     json_t *out;
     int rc;
-    if ((rc = visits_parse_filter(r, app->cfg, &f, http_err(r))) || (rc = list(app, &who, &f, &out, http_err(r))))
+    if ((rc = visits_parse_filter(r, app, &f)) || (rc = list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }

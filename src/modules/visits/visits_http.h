@@ -8,9 +8,9 @@
 
 /* The list filters from the query string of r: community_id, grid_id, resident_id, care_file_id,
  * assignee_user_id, status, level, category, kind, from, to (dates), overdue and escalated
- * (true/false), q, cursor, limit (page_default/page_max of cfg). Strings in f are borrowed from
- * the request. 0, or NX_EINVAL with e naming the parameter. */
-int visits_parse_filter(http_req *r, const nx_config *cfg, care_filter *f, nx_err *e);
+ * (true/false), q, cursor, limit (page_default/page_max of app->cfg). Strings in f are borrowed
+ * from the request. 0, or NX_EINVAL with http_err(r) naming the parameter. */
+int visits_parse_filter(http_req *r, nx_app *app, care_filter *f);
 
 /* A list of the usual shape on those filters: GET …?filters, then 200 with list(filters). Returns
  * what a handler returns (app_http.h). */
