@@ -1,8 +1,8 @@
 /* module_test.h — what the module suites share: the application they test against (app and its
  * configuration cfg), opened on a fresh, migrated database of the backend being run (backends.h),
- * and the two fixtures' helpers every suite wrote for itself: run a script of statements, read one
- * number. A suite includes it after test.h and backends.h, in its one file, and keeps only what is
- * its own (its rows, its principals). */
+ * and the fixtures' helpers every suite wrote for itself: run a script of statements, read one
+ * number or one text. A suite includes it after test.h and backends.h, in its one file, and keeps
+ * only what is its own (its rows, its principals). */
 #ifndef NX_TEST_MODULE_TEST_H
 #define NX_TEST_MODULE_TEST_H
 
@@ -45,6 +45,21 @@ __attribute__((unused)) static int64_t q_int(const char *sql)
         store_rollback(tx);
     }
     return v;
+}
+
+/* The one text sql (no parameters) reads on app's database, a copy to free(); NULL when it fails or
+ * finds nothing. */
+__attribute__((unused)) static char *q_text(const char *sql)
+{
+    nx_err e = {0};
+    store_tx *tx = NULL;
+    char *s = NULL;
+    if (store_begin(app.db, STORE_READ, &tx, &e) == 0) {
+        if (store_one_text(tx, sql, NULL, 0, &s, &e))
+            s = NULL;
+        store_rollback(tx);
+    }
+    return s;
 }
 
 /* Open app (zeroed first) on a fresh database called name (tb_url), migrated, with the default

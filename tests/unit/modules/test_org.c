@@ -1,4 +1,5 @@
-/* test_org.c — the organisation module's rules (org.c) on a real, migrated SQLite store.
+/* test_org.c — the organisation module's rules (org.c) on a real, migrated SQLite store
+ * (module_test.h; SQLite only: the fixtures are written in SQLite's spelling).
  *
  * One temporary database holds a street with two communities: A with grids 1 and 2, B with one
  * grid. Principals of every kind of scope act on it directly through org.c: community staff build
@@ -12,16 +13,11 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/config.h"
 #include "modules/org/org.h"
-#include "secure/crypto.h"
 #include "text/pinyin.h"
-#include "store/store.h"
 #include "test.h"
-
-static char dir[256];
-static nx_app app;
-static nx_config cfg;
+#include "backends.h"
+#include "module_test.h"
 
 /* Ids of the fixture rows, fixed by the INSERTs in setup(). */
 enum { STREET = 1, COMM_A = 1, COMM_B = 2, GRID_A1 = 1, GRID_A2 = 2, GRID_B1 = 3 };
@@ -43,56 +39,15 @@ static const nx_principal resident = {.user_id = 7, .username = "jumin", .role =
 /* Objects the tests create, in order (ids asserted where they are created). */
 static int64_t estate_xfl, building_3, building_5, room_401;
 
-static int exec_w(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc)
-        return rc;
-    if ((rc = store_exec_script(tx, sql, &e))) {
-        fprintf(stderr, "script: %s\n", e.msg);
-        store_rollback(tx);
-        return rc;
-    }
-    return store_commit(tx, &e);
-}
-
-static int64_t count(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    int64_t n = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
-        return -1;
-    if (store_one_int(tx, sql, NULL, 0, &n, &e) != 0)
-        n = -1;
-    store_rollback(tx);
-    return n;
-}
-
 static int64_t audit_rows(void)
 {
-    return count("SELECT COUNT(*) FROM audit_log");
+    return q_int("SELECT COUNT(*) FROM audit_log");
 }
 
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nx_test_org_XXXXXX");
-    if (!mkdtemp(dir))
+    if (tb_app_open("org.db", NULL, "org"))
         return -1;
-    char db[512], key[512];
-    snprintf(db, sizeof db, "%s/org.db", dir);
-    snprintf(key, sizeof key, "%s/nuanxin.key", dir);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 2000, .create = true};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e) || keyfile_create(key, &e) ||
-        keys_load(key, &app.keys, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
-        return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     return exec_w("INSERT INTO streets (id, name, created_at) VALUES (1, '解放路街道', 0);"
                   "INSERT INTO communities (id, street_id, name, created_at) VALUES (1, 1, '暖心社区', 0);"
                   "INSERT INTO communities (id, street_id, name, created_at) VALUES (2, 1, '和平社区', 0);"
@@ -102,16 +57,9 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char p[600];
     store_close(app.db);
     keys_free(app.keys);
     pinyin_cleanup();
-    const char *files[] = {"org.db", "org.db-wal", "org.db-shm", "nuanxin.key"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        unlink(p);
-    }
-    rmdir(dir);
 }
 
 /* Helpers to build inputs. */
@@ -174,7 +122,7 @@ static void test_build_tree_as_staff(void)
     CHECK_INT(create(&staff_a, ORG_ROOM, &ro, &room_401, &e), 0);
     CHECK_INT(room_401, 1);
     CHECK_INT(audit_rows() - before, 5); /* one audit row per create */
-    CHECK_INT(count("SELECT COUNT(*) FROM audit_log WHERE action = 'create' AND object_type = 'room' "
+    CHECK_INT(q_int("SELECT COUNT(*) FROM audit_log WHERE action = 'create' AND object_type = 'room' "
                     "AND object_id = 1 AND community_id = 1 AND user_id = 3"),
               1);
 
@@ -194,7 +142,7 @@ static void test_build_tree_as_staff(void)
     CHECK(json_real_value(json_object_get(o, "area")) == 72.5);
     json_decref(o);
 
-    CHECK_INT(count("SELECT COUNT(*) FROM estates WHERE id = 1 AND name_pinyin = 'xingfulixiaoqu'"), 1);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM estates WHERE id = 1 AND name_pinyin = 'xingfulixiaoqu'"), 1);
     org_filter pf = {.limit = 10, .q = "XingFu"};
     json_t *page = NULL;
     CHECK_INT(org_list(&app, &staff_a, ORG_ESTATE, &pf, &page, &e), 0);
@@ -508,7 +456,7 @@ static void test_update(void)
                     .floors = 7, .has_elevator = true};
     CHECK_INT(org_update(&app, &staff_a, ORG_BUILDING, building_3, &in, &e), 0);
     CHECK_INT(audit_rows() - before, 1);
-    CHECK_INT(count("SELECT COUNT(*) FROM audit_log WHERE action = 'update' AND object_type = 'building' "
+    CHECK_INT(q_int("SELECT COUNT(*) FROM audit_log WHERE action = 'update' AND object_type = 'building' "
                     "AND object_id = 1 AND detail LIKE '%\"floors\"%' AND detail LIKE '%\"grid_id\"%'"),
               1);
     CHECK_INT(org_get(&app, &staff_a, ORG_BUILDING, building_3, &o, &e), 0);
@@ -585,7 +533,7 @@ static void test_shops(void)
     CHECK_STR(str_of(o, "status_label"), "营业中");
     json_decref(o);
     /* stored encrypted, with the tail for search */
-    CHECK_INT(count("SELECT COUNT(*) FROM shops WHERE phone_tail = '5678' AND length(phone_enc) = 11 + 41 "
+    CHECK_INT(q_int("SELECT COUNT(*) FROM shops WHERE phone_tail = '5678' AND length(phone_enc) = 11 + 41 "
                     "AND instr(phone_enc, CAST('13812345678' AS BLOB)) = 0"),
               1);
     org_filter f = {.limit = 10, .q = "5678"};
@@ -604,7 +552,7 @@ static void test_shops(void)
     CHECK(json_is_null(json_object_get(o, "phone")));
     CHECK_STR(str_of(o, "status_label"), "已停业");
     json_decref(o);
-    CHECK_INT(count("SELECT COUNT(*) FROM shops WHERE phone_enc IS NULL AND phone_tail IS NULL"), 1);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM shops WHERE phone_enc IS NULL AND phone_tail IS NULL"), 1);
 }
 
 static void test_counts(void)
@@ -695,14 +643,14 @@ static void test_tags(void)
     CHECK_INT(store_begin(app.db, STORE_WRITE, &tx, &e), 0);
     CHECK_INT(org_seed_tags(tx, &e), 0);
     CHECK_INT(store_commit(tx, &e), 0);
-    CHECK_INT(count("SELECT COUNT(*) FROM tags"), 13);
-    CHECK_INT(count("SELECT COUNT(*) FROM tags WHERE code = 'elderly_80' AND name = '高龄' AND rule = 'age>=80'"), 1);
-    CHECK_INT(count("SELECT COUNT(*) FROM tags WHERE code = 'key_care' AND name = '重点关注'"), 1);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM tags"), 13);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM tags WHERE code = 'elderly_80' AND name = '高龄' AND rule = 'age>=80'"), 1);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM tags WHERE code = 'key_care' AND name = '重点关注'"), 1);
     /* again: nothing new */
     CHECK_INT(store_begin(app.db, STORE_WRITE, &tx, &e), 0);
     CHECK_INT(org_seed_tags(tx, &e), 0);
     CHECK_INT(store_commit(tx, &e), 0);
-    CHECK_INT(count("SELECT COUNT(*) FROM tags"), 13);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM tags"), 13);
 
     /* the city adds one between 高龄 (sort 10) and 独居 (sort 20); a community's staff may not: the
      * list is every community's */
@@ -762,7 +710,7 @@ static void test_tags(void)
     in = (org_input){.set = ORG_F_RULE, .nulls = ORG_F_RULE};
     CHECK_INT(org_update(&app, &staff_a, ORG_TAG, tag70, &in, &e), NX_EPERM);
     CHECK_INT(org_update(&app, &admin, ORG_TAG, tag70, &in, &e), 0);
-    CHECK_INT(count("SELECT COUNT(*) FROM tags WHERE code = 'elderly_70' AND rule IS NULL"), 1);
+    CHECK_INT(q_int("SELECT COUNT(*) FROM tags WHERE code = 'elderly_70' AND rule IS NULL"), 1);
     in = (org_input){.set = ORG_F_CODE, .code = "other"};
     CHECK_INT(org_update(&app, &admin, ORG_TAG, tag70, &in, &e), NX_EINVAL);
     CHECK_STR(e.field, "code");
@@ -770,8 +718,9 @@ static void test_tags(void)
 
 int main(void)
 {
-    if (setup() != 0) {
+    if (tb_init("nx_test_org") != 0 || setup() != 0) {
         fprintf(stderr, "setup failed\n");
+        tb_cleanup();
         return 1;
     }
     TEST_RUN(test_build_tree_as_staff);
@@ -785,5 +734,6 @@ int main(void)
     TEST_RUN(test_paging);
     TEST_RUN(test_tags);
     teardown();
+    tb_cleanup();
     return TEST_DONE();
 }

@@ -1,9 +1,10 @@
 /* test_services.c — the service hall's rules under a controlled clock, on a real migrated SQLite
- * store: allowance tiers by month (the 90th birthday moves a recipient to the next tier in the month
- * after it, not before), the sweep's tier change, stop with months to recover, and escalation of an
- * overdue step (each idempotent), the coming-of-age list for next month, form-schema checks,
- * the monthly roster that is complete or fails (a read failing on its second row leaves no file and
- * no audit entry), document codes that verify and fail when altered, the QR encoder and the PDF writer. Expected
+ * store (module_test.h; SQLite only: the fixtures are written in SQLite's spelling): allowance tiers
+ * by month (the 90th birthday moves a recipient to the next tier in the month after it, not
+ * before), the sweep's tier change, stop with months to recover, and escalation of an overdue step
+ * (each idempotent), the coming-of-age list for next month, form-schema checks, the monthly roster
+ * that is complete or fails (a read failing on its second row leaves no file and no audit entry),
+ * document codes that verify and fail when altered, the QR encoder and the PDF writer. Expected
  * values are worked out by hand from the dates used. */
 #include <stdint.h>
 #include <stdio.h>
@@ -11,20 +12,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/config.h"
 #include "modules/services/services.h"
 #include "report/pdf.h"
 #include "report/qr.h"
-#include "secure/crypto.h"
-#include "store/store.h"
 #include "test.h"
+#include "backends.h"
+#include "module_test.h"
 
 /* Text found only in the roster's query (allowance.c), for NX_STORE_FAULT. */
 #define ROSTER_QUERY_TEXT "ar.stop_date, ar.id, ar.community_id FROM allowance_recipients"
 
-static char dir[256];
-static nx_app app;
-static nx_config cfg;
 static const nx_principal admin = {.user_id = 0, .username = "admin", .role = ROLE_ADMIN, .scope = SCOPE_ALL};
 
 /* Epoch ms of a Shanghai wall-clock time. */
@@ -33,67 +30,11 @@ static int64_t sh_ms(int y, int m, int d, int hh, int mm)
     return date_to_days((nx_date){y, m, d}) * 86400000LL - NX_TZ_OFFSET_MS + (hh * 3600LL + mm * 60LL) * 1000;
 }
 
-static int exec_w(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc)
-        return rc;
-    if ((rc = store_exec_script(tx, sql, &e))) {
-        fprintf(stderr, "script: %s\n", e.msg);
-        store_rollback(tx);
-        return rc;
-    }
-    return store_commit(tx, &e);
-}
-
-static int64_t num(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    int64_t n = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
-        return -1;
-    if (store_one_int(tx, sql, NULL, 0, &n, &e) != 0) {
-        fprintf(stderr, "num: %s: %s\n", sql, e.msg);
-        n = -1;
-    }
-    store_rollback(tx);
-    return n;
-}
-
-static char *text(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    char *s = NULL;
-    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
-        return NULL;
-    if (store_one_text(tx, sql, NULL, 0, &s, &e) != 0)
-        s = NULL;
-    store_rollback(tx);
-    return s;
-}
-
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nx_test_services_XXXXXX");
-    if (!mkdtemp(dir))
+    if (tb_app_open("svc.db", NULL, "svc"))
         return -1;
-    char db[512], key[512];
-    snprintf(db, sizeof db, "%s/svc.db", dir);
-    snprintf(key, sizeof key, "%s/nuanxin.key", dir);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 2000, .create = true};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e) || keyfile_create(key, &e) ||
-        keys_load(key, &app.keys, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
-        return -1;
-    }
-    config_defaults(&cfg);
-    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", dir);
-    app.cfg = &cfg;
+    snprintf(cfg.data_dir, sizeof cfg.data_dir, "%s", tb_dir);
     /* Residents with the columns the rules read; ciphertext and keys are placeholders. */
     return exec_w(
         "INSERT INTO streets (id, name, created_at) VALUES (1, '幸福街道', 0);"
@@ -113,15 +54,8 @@ static int setup(void)
 
 static void teardown(void)
 {
-    char p[600];
     store_close(app.db);
     keys_free(app.keys);
-    const char *files[] = {"svc.db", "svc.db-wal", "svc.db-shm", "nuanxin.key"};
-    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
-        snprintf(p, sizeof p, "%s/%s", dir, files[i]);
-        unlink(p);
-    }
-    rmdir(dir);
 }
 
 static void test_tier_rules(void)
@@ -160,20 +94,20 @@ static void test_sweep_tier_change_at_90(void)
     CHECK_INT(services_sweep(&app, NULL, clock_now_ms(), &s, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(s, "tier_changes")), 0);
     json_decref(s);
-    CHECK_INT(num("SELECT tier_age FROM allowance_recipients WHERE id = 1"), 80);
+    CHECK_INT(q_int("SELECT tier_age FROM allowance_recipients WHERE id = 1"), 80);
     /* 1 April 2026, 00:30 in Shanghai (still 31 March in UTC): the 90 tier */
     clock_pin_ms(sh_ms(2026, 4, 1, 0, 30));
     CHECK_INT(services_sweep(&app, NULL, clock_now_ms(), &s, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(s, "tier_changes")), 1);
     json_decref(s);
-    CHECK_INT(num("SELECT tier_age FROM allowance_recipients WHERE id = 1"), 90);
-    CHECK_INT(num("SELECT monthly_amount FROM allowance_recipients WHERE id = 1"), 30000);
-    char *m = text("SELECT effective_month FROM allowance_changes WHERE recipient_id = 1 AND kind = 'tier'");
+    CHECK_INT(q_int("SELECT tier_age FROM allowance_recipients WHERE id = 1"), 90);
+    CHECK_INT(q_int("SELECT monthly_amount FROM allowance_recipients WHERE id = 1"), 30000);
+    char *m = q_text("SELECT effective_month FROM allowance_changes WHERE recipient_id = 1 AND kind = 'tier'");
     CHECK_STR(m, "2026-04");
     free(m);
     /* the resident hears of it through the message service (default rule of migration 030): the
      * event names the change whose note the message reads */
-    CHECK_INT(num("SELECT count(*) FROM events e JOIN allowance_changes c ON e.subject = 'allowance_change:' || c.id "
+    CHECK_INT(q_int("SELECT count(*) FROM events e JOIN allowance_changes c ON e.subject = 'allowance_change:' || c.id "
                   "WHERE e.kind = 'services.allowance.tier_changed' AND c.recipient_id = 1 AND c.kind = 'tier' AND "
                   "e.payload LIKE '%\"resident_id\":1%'"),
               1);
@@ -181,23 +115,23 @@ static void test_sweep_tier_change_at_90(void)
     CHECK_INT(services_sweep(&app, NULL, clock_now_ms(), &s, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(s, "tier_changes")), 0);
     json_decref(s);
-    CHECK_INT(num("SELECT count(*) FROM allowance_changes WHERE recipient_id = 1"), 1);
+    CHECK_INT(q_int("SELECT count(*) FROM allowance_changes WHERE recipient_id = 1"), 1);
 }
 
 static void test_sweep_stop_on_death(void)
 {
     /* resident 2 died on 15 January 2026; the first sweep (20 March) stopped the allowance: February
      * and March had been paid, at 100 yuan (the 80 tier) each */
-    CHECK_INT(num("SELECT count(*) FROM allowance_recipients WHERE id = 2 AND status = 'stopped'"), 1);
-    CHECK_INT(num("SELECT recover_months FROM allowance_recipients WHERE id = 2"), 2);
-    CHECK_INT(num("SELECT recover_amount FROM allowance_recipients WHERE id = 2"), 20000);
-    char *s = text("SELECT stop_reason FROM allowance_recipients WHERE id = 2");
+    CHECK_INT(q_int("SELECT count(*) FROM allowance_recipients WHERE id = 2 AND status = 'stopped'"), 1);
+    CHECK_INT(q_int("SELECT recover_months FROM allowance_recipients WHERE id = 2"), 2);
+    CHECK_INT(q_int("SELECT recover_amount FROM allowance_recipients WHERE id = 2"), 20000);
+    char *s = q_text("SELECT stop_reason FROM allowance_recipients WHERE id = 2");
     CHECK_STR(s, "deceased");
     free(s);
-    s = text("SELECT paid_through FROM allowance_recipients WHERE id = 2");
+    s = q_text("SELECT paid_through FROM allowance_recipients WHERE id = 2");
     CHECK_STR(s, "2026-03");
     free(s);
-    CHECK_INT(num("SELECT count(*) FROM events e JOIN allowance_changes c ON e.subject = 'allowance_change:' || c.id "
+    CHECK_INT(q_int("SELECT count(*) FROM events e JOIN allowance_changes c ON e.subject = 'allowance_change:' || c.id "
                   "WHERE e.kind = 'services.allowance.stopped' AND e.community_id = 1 AND c.recipient_id = 2 AND "
                   "c.kind = 'stop'"),
               1);
@@ -222,9 +156,9 @@ static void test_escalation(void)
     CHECK_INT(services_sweep(&app, NULL, now, &s, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(s, "escalated")), 1);
     json_decref(s);
-    CHECK_INT(num("SELECT count(*) FROM service_timeline WHERE application_id = 1 AND action = 'escalated'"), 1);
-    CHECK_INT(num("SELECT count(*) FROM events WHERE kind = 'services.application.overdue'"), 1);
-    char *payload = text("SELECT payload FROM events WHERE kind = 'services.application.overdue'");
+    CHECK_INT(q_int("SELECT count(*) FROM service_timeline WHERE application_id = 1 AND action = 'escalated'"), 1);
+    CHECK_INT(q_int("SELECT count(*) FROM events WHERE kind = 'services.application.overdue'"), 1);
+    char *payload = q_text("SELECT payload FROM events WHERE kind = 'services.application.overdue'");
     /* what the message service's rule needs to reach the next in the review chain and say which */
     CHECK_STR(payload ? payload : "",
               "{\"application_id\":1,\"resident_id\":3,\"status\":\"in_review\",\"serial\":\"FW202604010001\","
@@ -282,9 +216,9 @@ static void test_roster_complete_or_nothing(void)
 {
     const nx_principal exporter = {.user_id = 0, .username = "admin", .role = ROLE_ADMIN, .scope = SCOPE_ALL};
     char path[600];
-    snprintf(path, sizeof path, "%s/roster.xlsx", dir);
+    snprintf(path, sizeof path, "%s/roster.xlsx", tb_dir);
     const char *audits = "SELECT count(*) FROM audit_log WHERE action = 'export' AND object_type = 'allowance_roster'";
-    int64_t before = num(audits), rows = -1;
+    int64_t before = q_int(audits), rows = -1;
     nx_err e = {0};
     CHECK_INT(exec_w("INSERT INTO allowance_recipients (id, resident_id, community_id, region, tier_age, "
                      "monthly_amount, start_month, status, created_at, updated_at) VALUES "
@@ -294,7 +228,7 @@ static void test_roster_complete_or_nothing(void)
     CHECK_INT(services_allowance_roster(&app, &exporter, 2025, 3, path, &rows, &e), 0);
     CHECK_INT((int)rows, 1);
     CHECK(access(path, F_OK) == 0);
-    CHECK_INT((int)num(audits), (int)(before + 1));
+    CHECK_INT((int)q_int(audits), (int)(before + 1));
     unlink(path);
     /* 2025-07 with room for one row: refused, not cut (before the fault is reached) */
     int64_t cap = cfg.export_max_rows;
@@ -302,13 +236,13 @@ static void test_roster_complete_or_nothing(void)
     CHECK_INT(services_allowance_roster(&app, &exporter, 2025, 7, path, &rows, &e), NX_ETOOBIG);
     cfg.export_max_rows = cap;
     CHECK(access(path, F_OK) != 0);
-    CHECK_INT((int)num(audits), (int)(before + 1));
+    CHECK_INT((int)q_int(audits), (int)(before + 1));
     /* 2025-07: three recipients; the third row fails */
     rows = -1;
     CHECK_INT(services_allowance_roster(&app, &exporter, 2025, 7, path, &rows, &e), NX_EBUSY);
     CHECK_INT((int)rows, 0);
     CHECK(access(path, F_OK) != 0);
-    CHECK_INT((int)num(audits), (int)(before + 1));
+    CHECK_INT((int)q_int(audits), (int)(before + 1));
 }
 
 static void test_form_check(void)
@@ -460,8 +394,9 @@ int main(void)
 {
     /* Read before the first store_open: the roster query's second row fails (test_roster_...). */
     setenv("NX_STORE_FAULT", ROSTER_QUERY_TEXT "@3", 1);
-    if (setup() != 0) {
+    if (tb_init("nx_test_services") != 0 || setup() != 0) {
         fprintf(stderr, "setup failed\n");
+        tb_cleanup();
         return 1;
     }
     TEST_RUN(test_tier_rules);
@@ -476,5 +411,6 @@ int main(void)
     TEST_RUN(test_pdf);
     clock_pin_ms(0);
     teardown();
+    tb_cleanup();
     return TEST_DONE();
 }

@@ -22,10 +22,8 @@
 #include "notify/outbox.h"
 #include "store/store.h"
 #include "test.h"
-
-static char dir[256];
-static nx_app app;
-static nx_config cfg;
+#include "backends.h"
+#include "module_test.h"
 
 static nx_date D(int y, int m, int d)
 {
@@ -91,64 +89,10 @@ static void test_local_date(void)
     CHECK_STR(b, "1970-01-01");
 }
 
-static int exec_w(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    int rc = store_begin(app.db, STORE_WRITE, &tx, &e);
-    if (rc)
-        return rc;
-    if ((rc = store_exec_script(tx, sql, &e))) {
-        fprintf(stderr, "script: %s\n", e.msg);
-        store_rollback(tx);
-        return rc;
-    }
-    return store_commit(tx, &e);
-}
-
-static int64_t one(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    int64_t n = -1;
-    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
-        return -1;
-    if (store_one_int(tx, sql, NULL, 0, &n, &e) != 0) {
-        fprintf(stderr, "query %s: %s\n", sql, e.msg);
-        n = -1;
-    }
-    store_rollback(tx);
-    return n;
-}
-
-static char *text(const char *sql)
-{
-    store_tx *tx;
-    nx_err e = {0};
-    char *s = NULL;
-    if (store_begin(app.db, STORE_READ, &tx, &e) != 0)
-        return NULL;
-    if (store_one_text(tx, sql, NULL, 0, &s, &e) != 0)
-        s = NULL;
-    store_rollback(tx);
-    return s;
-}
-
 static int setup(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/nx_test_visits_XXXXXX");
-    if (!mkdtemp(dir))
+    if (tb_app_open("visits.db", NULL, NULL))
         return -1;
-    char db[512];
-    snprintf(db, sizeof db, "%s/visits.db", dir);
-    nx_err e = {0};
-    store_options o = {.readers = 2, .busy_ms = 5000, .create = true};
-    if (store_open(db, &o, &app.db, &e) || store_migrate(app.db, NULL, &e)) {
-        fprintf(stderr, "setup: %s\n", e.msg);
-        return -1;
-    }
-    config_defaults(&cfg);
-    app.cfg = &cfg;
     return exec_w("INSERT INTO streets (id, name, created_at) VALUES (1, '幸福街道', 0);"
                   "INSERT INTO communities (id, street_id, name, created_at) VALUES (1, 1, '暖心社区', 0);"
                   "INSERT INTO grids (id, community_id, name, created_at, updated_at) VALUES (1, 1, '第一网格', 0, 0);"
@@ -167,10 +111,6 @@ static int setup(void)
 static void teardown(void)
 {
     store_close(app.db);
-    char cmd[400];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", dir);
 }
 
 static int64_t created_of(json_t *rep)
@@ -188,13 +128,13 @@ static void test_schedule_month_end_and_boundary(void)
     CHECK_INT(created_of(rep), 2);
     CHECK_STR(json_string_value(json_object_get(rep, "date")), "2026-01-31");
     json_decref(rep);
-    char *due = text("SELECT due_date FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'");
+    char *due = q_text("SELECT due_date FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'");
     CHECK_STR(due, "2026-01-31");
     free(due);
-    due = text("SELECT due_date FROM visit_tasks WHERE care_file_id = 2 AND period_start = '2026-01-26'");
+    due = q_text("SELECT due_date FROM visit_tasks WHERE care_file_id = 2 AND period_start = '2026-01-26'");
     CHECK_STR(due, "2026-02-01");
     free(due);
-    CHECK_INT(one("SELECT assignee_user_id FROM visit_tasks WHERE care_file_id = 1"), 1);
+    CHECK_INT(q_int("SELECT assignee_user_id FROM visit_tasks WHERE care_file_id = 1"), 1);
     /* the same instant again: nothing new */
     CHECK_INT(visits_schedule(&app, utc(2026, 1, 31, 15, 59), &rep, &e), 0);
     CHECK_INT(created_of(rep), 0);
@@ -206,16 +146,16 @@ static void test_schedule_month_end_and_boundary(void)
     CHECK_INT(json_integer_value(json_object_get(rep, "overdue")), 1); /* January's, due Jan 31 */
     CHECK_INT(json_integer_value(json_object_get(rep, "escalated")), 0);
     json_decref(rep);
-    due = text("SELECT due_date FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-02-01'");
+    due = q_text("SELECT due_date FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-02-01'");
     CHECK_STR(due, "2026-02-28");
     free(due);
-    CHECK_INT(one("SELECT overdue FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'"), 1);
+    CHECK_INT(q_int("SELECT overdue FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'"), 1);
     /* Monday Feb 2 08:00 Shanghai = Feb 2 00:00 UTC: the weekly file's new week, last week's task
      * overdue (due Feb 1) but not escalated (勤访 escalates after 2 days) */
     CHECK_INT(visits_schedule(&app, utc(2026, 2, 2, 0, 0), &rep, &e), 0);
     CHECK_INT(created_of(rep), 1);
     json_decref(rep);
-    CHECK_INT(one("SELECT count(*) FROM visit_tasks WHERE care_file_id = 2 AND period_start = '2026-02-02' AND "
+    CHECK_INT(q_int("SELECT count(*) FROM visit_tasks WHERE care_file_id = 2 AND period_start = '2026-02-02' AND "
                   "due_date = '2026-02-08'"),
               1);
     /* Feb 7: January's task is 7 days past due — not more than 7, so not yet escalated; the weekly
@@ -223,21 +163,21 @@ static void test_schedule_month_end_and_boundary(void)
     CHECK_INT(visits_schedule(&app, utc(2026, 2, 7, 2, 0), &rep, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(rep, "escalated")), 1);
     json_decref(rep);
-    CHECK(one("SELECT escalated_at FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'") == 0);
-    CHECK(one("SELECT escalated_at FROM visit_tasks WHERE care_file_id = 2 AND period_start = '2026-01-26'") > 0);
+    CHECK(q_int("SELECT escalated_at FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'") == 0);
+    CHECK(q_int("SELECT escalated_at FROM visit_tasks WHERE care_file_id = 2 AND period_start = '2026-01-26'") > 0);
     CHECK_INT(visits_schedule(&app, utc(2026, 2, 8, 2, 0), &rep, &e), 0);
     CHECK_INT(json_integer_value(json_object_get(rep, "escalated")), 1);
     json_decref(rep);
-    CHECK(one("SELECT escalated_at FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'") > 0);
-    CHECK_INT(one("SELECT count(*) FROM events WHERE kind = 'visits.task.escalated'"), 2);
+    CHECK(q_int("SELECT escalated_at FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2026-01-01'") > 0);
+    CHECK_INT(q_int("SELECT count(*) FROM events WHERE kind = 'visits.task.escalated'"), 2);
     /* a leap February */
     CHECK_INT(visits_schedule(&app, utc(2028, 2, 10, 4, 0), &rep, &e), 0);
     json_decref(rep);
-    due = text("SELECT due_date FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2028-02-01'");
+    due = q_text("SELECT due_date FROM visit_tasks WHERE care_file_id = 1 AND period_start = '2028-02-01'");
     CHECK_STR(due, "2028-02-29");
     free(due);
     /* one task per (file, period) however often it runs */
-    CHECK_INT(one("SELECT count(*) FROM (SELECT care_file_id, period_start FROM visit_tasks GROUP BY care_file_id, "
+    CHECK_INT(q_int("SELECT count(*) FROM (SELECT care_file_id, period_start FROM visit_tasks GROUP BY care_file_id, "
                   "period_start HAVING count(*) > 1) d"),
               0);
     /* a visit already made in the period: the task is created done */
@@ -249,7 +189,7 @@ static void test_schedule_month_end_and_boundary(void)
               0);
     CHECK_INT(visits_schedule(&app, utc(2028, 3, 5, 4, 0), &rep, &e), 0);
     json_decref(rep);
-    char *st = text("SELECT status FROM visit_tasks WHERE care_file_id = 3 AND period_start = '2028-03-01'");
+    char *st = q_text("SELECT status FROM visit_tasks WHERE care_file_id = 3 AND period_start = '2028-03-01'");
     CHECK_STR(st, "done");
     free(st);
 }
@@ -276,7 +216,7 @@ static int64_t emit_alert(int64_t resident, bool followup)
 static bool wait_cursor(int64_t id)
 {
     for (int i = 0; i < 500; i++) {
-        if (one("SELECT COALESCE(max(last_id), 0) FROM event_cursors WHERE subscriber = 'visits.device_alert_resolved'") >= id)
+        if (q_int("SELECT COALESCE(max(last_id), 0) FROM event_cursors WHERE subscriber = 'visits.device_alert_resolved'") >= id)
             return true;
         usleep(10000);
     }
@@ -293,8 +233,8 @@ static void test_alert_followup_exactly_once(void)
     int64_t ev = emit_alert(1, true);
     CHECK(ignored > 0 && ev > ignored);
     CHECK(wait_cursor(ev));
-    CHECK_INT(one("SELECT count(*) FROM visit_tasks WHERE reason = 'alert_followup'"), 1);
-    CHECK_INT(one("SELECT count(*) FROM visit_tasks WHERE reason = 'alert_followup' AND resident_id = 1 AND "
+    CHECK_INT(q_int("SELECT count(*) FROM visit_tasks WHERE reason = 'alert_followup'"), 1);
+    CHECK_INT(q_int("SELECT count(*) FROM visit_tasks WHERE reason = 'alert_followup' AND resident_id = 1 AND "
                   "care_file_id = 1 AND kind = 'event' AND status = 'open'"),
               1);
     dispatcher_stop(d);
@@ -304,10 +244,10 @@ static void test_alert_followup_exactly_once(void)
     CHECK_INT(visits_subscribe(d, &app), 0);
     CHECK(wait_cursor(ev));
     dispatcher_stop(d);
-    CHECK_INT(one("SELECT count(*) FROM visit_tasks WHERE reason = 'alert_followup'"), 1);
+    CHECK_INT(q_int("SELECT count(*) FROM visit_tasks WHERE reason = 'alert_followup'"), 1);
     char key[32], *got;
     snprintf(key, sizeof key, "event:%lld", (long long)ev);
-    got = text("SELECT source_key FROM visit_tasks WHERE reason = 'alert_followup'");
+    got = q_text("SELECT source_key FROM visit_tasks WHERE reason = 'alert_followup'");
     CHECK_STR(got, key);
     free(got);
 }
@@ -316,12 +256,14 @@ int main(void)
 {
     TEST_RUN(test_periods);
     TEST_RUN(test_local_date);
-    if (setup() != 0) {
+    if (tb_init("nx_test_visits") != 0 || setup() != 0) {
         fprintf(stderr, "setup failed\n");
+        tb_cleanup();
         return 1;
     }
     TEST_RUN(test_schedule_month_end_and_boundary);
     TEST_RUN(test_alert_followup_exactly_once);
     teardown();
+    tb_cleanup();
     return TEST_DONE();
 }
