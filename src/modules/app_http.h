@@ -45,6 +45,24 @@ typedef int (*app_action_fn)(nx_app *app, const nx_principal *who, int64_t id, c
 typedef int (*app_community_now_fn)(nx_app *app, const nx_principal *who, int64_t community_id, int64_t now_ms,
                                     json_t **out, nx_err *e);
 
+/* The .create and .change rules of a resource whose rules take an input struct parsed from the body
+ * (parse(body, creating, &in, e)): defines the static functions create_fn (parse, then
+ * create(app, who, &in, id, e)) and change_fn (parse, then update(app, who, id, &in, e)) for its
+ * route rows. */
+#define APP_PARSED_RULES(create_fn, change_fn, type, parse, create, update)                                  \
+    static int create_fn(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)         \
+    {                                                                                                        \
+        type in;                                                                                             \
+        int rc = parse(body, true, &in, e);                                                                  \
+        return rc ? rc : create(app, who, &in, id, e);                                                       \
+    }                                                                                                        \
+    static int change_fn(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)          \
+    {                                                                                                        \
+        type in;                                                                                             \
+        int rc = parse(body, false, &in, e);                                                                 \
+        return rc ? rc : update(app, who, id, &in, e);                                                       \
+    }
+
 /* POST <prefix>: create(body), then 201 with get(id) and "Location: <prefix>/<id>". */
 int app_http_create(http_req *r, nx_app *app, app_create_fn create, app_get_fn get, const char *prefix);
 /* GET …/{id}: 200 with get(id). */

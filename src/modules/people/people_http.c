@@ -16,20 +16,10 @@
 #define RESIDENT_JSON_CAP ((size_t)4 << 20)
 
 /* The rules of the shared handler shapes (app_http.h): the body parsed strictly, then people.c. */
-static int resident_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
-{
-    resident_input in;
-    int rc = people_parse_resident(body, true, &in, e);
-    return rc ? rc : people_resident_create(app, who, &in, id, e);
-}
-
-static int resident_update(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
-{
-    resident_input in;
-    int rc = people_parse_resident(body, false, &in, e);
-    return rc ? rc : people_resident_update(app, who, id, &in, e);
-}
-
+APP_PARSED_RULES(resident_create, resident_update, resident_input, people_parse_resident, people_resident_create,
+                 people_resident_update)
+APP_PARSED_RULES(household_create, household_update, household_input, people_parse_household,
+                 people_household_create, people_household_update)
 
 /* The hot read path: the text is written once into a buffer that libmicrohttpd sends as it is. */
 static int get_resident(http_req *r, void *ctx)
@@ -121,20 +111,6 @@ static int list_residents(http_req *r, void *ctx)
 }
 
 /* ---- households ---- */
-
-static int household_create(nx_app *app, const nx_principal *who, json_t *body, int64_t *id, nx_err *e)
-{
-    household_input in;
-    int rc = people_parse_household(body, true, &in, e);
-    return rc ? rc : people_household_create(app, who, &in, id, e);
-}
-
-static int household_update(nx_app *app, const nx_principal *who, int64_t id, json_t *body, nx_err *e)
-{
-    household_input in;
-    int rc = people_parse_household(body, false, &in, e);
-    return rc ? rc : people_household_update(app, who, id, &in, e);
-}
 
 static int list_households(http_req *r, void *ctx)
 {
