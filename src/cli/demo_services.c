@@ -8,6 +8,8 @@
  * come from a small xorshift generator seeded from the demo seed, so a seed gives the same history. */
 #include "cli/demo_services.h"
 
+#include "cli/demo.h"
+
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/str.h"
@@ -21,7 +23,7 @@
 
 typedef struct dsv {
     nx_app *app;
-    uint64_t rng;
+    demo_rng rng;
     nx_principal staff, street, self;
     nx_date today;
     int made, approved, recipients;
@@ -29,10 +31,7 @@ typedef struct dsv {
 
 static unsigned pick(dsv *d, unsigned n)
 {
-    d->rng ^= d->rng << 13;
-    d->rng ^= d->rng >> 7;
-    d->rng ^= d->rng << 17;
-    return (unsigned)(d->rng % n);
+    return demo_roll(&d->rng, n);
 }
 
 static void days_ago(dsv *d, int n, char out[11])
@@ -186,7 +185,7 @@ static json_t *form_for(dsv *d, const char *code)
                          phone);
     if (strcmp(code, "elderly_allowance") == 0) {
         char acct[20];
-        snprintf(acct, sizeof acct, "622202%013llu", (unsigned long long)(d->rng % 10000000000000ull));
+        snprintf(acct, sizeof acct, "622202%013llu", (unsigned long long)(d->rng.s % 10000000000000ull));
         return json_pack("{s:s, s:s, s:s}", "bank_name", pick(d, 2) ? "中国工商银行" : "中国农业银行", "bank_account",
                          acct, "contact_phone", phone);
     }
@@ -253,7 +252,7 @@ int demo_services_fill(nx_app *app, int64_t community, int64_t self_resident, un
     struct stat st;
     if (app->cfg == NULL || app->cfg->data_dir[0] == '\0' || stat(app->cfg->data_dir, &st) != 0 || !S_ISDIR(st.st_mode))
         return 0;
-    dsv d = {.app = app, .rng = 0x9E3779B97F4A7C15ull ^ ((uint64_t)seed << 1 | 1)};
+    dsv d = {.app = app, .rng = {0x9E3779B97F4A7C15ull ^ ((uint64_t)seed << 1 | 1)}};
     d.today = date_today();
     store_tx *tx;
     int64_t street = 0;
