@@ -240,10 +240,16 @@ typedef struct gen {
 
 /* ---- small helpers ---- */
 
-static int insert_id(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *id, nx_err *e)
+int demo_insert_id(store_tx *tx, const char *sql, const store_param *p, int n, const char *what, int64_t *id,
+                   nx_err *e)
 {
     int rc = store_one_int(tx, sql, p, n, id, e);
-    return rc ? nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示数据失败") : 0;
+    return rc ? nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示%s失败", what) : 0;
+}
+
+static int insert_id(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *id, nx_err *e)
+{
+    return demo_insert_id(tx, sql, p, n, "数据", id, e);
 }
 
 static const char *pick_surname(gen *g)

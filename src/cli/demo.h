@@ -55,7 +55,7 @@ typedef struct demo_options {
 int demo_fill(nx_app *app, const demo_options *o, json_t **summary, nx_err *e);
 
 /* The small random stream of the module demos (demo_care.c, demo_devices.c, demo_party.c,
- * demo_canteen.c): xorshift64, seeded by the caller with a nonzero value derived from the demo's
+ * demo_canteen.c, demo_services.c): xorshift64, seeded by the caller with a nonzero value derived from the demo's
  * seed, so that each module's data is deterministic whatever the others draw. */
 typedef struct demo_rng {
     uint64_t s;
@@ -69,6 +69,11 @@ static inline unsigned demo_roll(demo_rng *r, unsigned n)
     r->s ^= r->s << 17;
     return n ? (unsigned)(r->s % n) : 0;
 }
+
+/* Run sql (an INSERT … RETURNING id) on tx into *id, as store_one_int; a failure says "写入演示<what>
+ * 失败" (a RETURNING that gives no row, which only a misbehaving database does, is NX_EDB). */
+int demo_insert_id(store_tx *tx, const char *sql, const store_param *p, int n, const char *what, int64_t *id,
+                   nx_err *e);
 
 /* A year of care work (demo_care.c): care files for residents with a care level, routine visit
  * tasks and visits of the last 365 days, problems raised on visits, grid members and incidents;

@@ -72,8 +72,7 @@ static int64_t ms_of(nx_date d, int hour)
 
 static int insert_id(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *id, nx_err *e)
 {
-    int rc = store_one_int(tx, sql, p, n, id, e);
-    return rc ? nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示关怀数据失败") : 0;
+    return demo_insert_id(tx, sql, p, n, "关怀数据", id, e);
 }
 
 static const char *category_of(const cres *c)
