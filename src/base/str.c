@@ -251,6 +251,22 @@ size_t str_copy(char *dst, const char *src, size_t dstsize)
     return n;
 }
 
+bool str_dirname(const char *path, char *out, size_t cap)
+{
+    const char *slash = strrchr(path, '/');
+    const char *dir = slash == NULL ? "." : slash == path ? "/" : path;
+    size_t len = slash == NULL || slash == path ? strlen(dir) : (size_t)(slash - path);
+    if (cap == 0)
+        return false;
+    if (len >= cap) {
+        out[0] = '\0';
+        return false;
+    }
+    memcpy(out, dir, len);
+    out[len] = '\0';
+    return true;
+}
+
 char *str_trim(char *s)
 {
     while (isspace((unsigned char)*s))

@@ -55,6 +55,10 @@ void str_like_pattern(const char *q, bool infix, char *out, size_t cap);
 bool str_ends_with(const char *s, const char *suffix);
 /* Copy at most dstsize-1 bytes and terminate; returns strlen(src). */
 size_t str_copy(char *dst, const char *src, size_t dstsize);
+/* The directory part of path into out (cap bytes): "." when path has no '/', "/" when its only '/'
+ * is its first byte, else path up to (not including) its last '/'. false, with out "", when that
+ * does not fit. For the directory to fsync, check or resolve beside a file. */
+bool str_dirname(const char *path, char *out, size_t cap);
 /* Trim ASCII whitespace in place (returns s moved forward). */
 char *str_trim(char *s);
 /* Hex-encode n bytes into out (2n+1 bytes). */

@@ -220,15 +220,7 @@ static int serving_start(serving *sv)
 static int dir_of(const char *path, char out[PATH_MAX])
 {
     char d[PATH_MAX];
-    str_copy(d, path, sizeof d);
-    char *slash = strrchr(d, '/');
-    if (slash == NULL)
-        str_copy(d, ".", sizeof d);
-    else if (slash == d)
-        slash[1] = '\0';
-    else
-        *slash = '\0';
-    return realpath(d, out) ? 0 : -1;
+    return str_dirname(path, d, sizeof d) && realpath(d, out) ? 0 : -1;
 }
 
 /* Personal data at rest, checked once at start: the key file should not sit with the data it

@@ -114,18 +114,8 @@ static int write_all(int fd, const char *p, size_t n)
 static void sync_parent_dir(const char *path)
 {
     char dir[PATH_MAX];
-    const char *slash = strrchr(path, '/');
-    if (slash == NULL) {
-        str_copy(dir, ".", sizeof dir);
-    } else if (slash == path) {
-        str_copy(dir, "/", sizeof dir);
-    } else {
-        size_t len = (size_t)(slash - path);
-        if (len >= sizeof dir)
-            return;
-        memcpy(dir, path, len);
-        dir[len] = '\0';
-    }
+    if (!str_dirname(path, dir, sizeof dir))
+        return;
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return;
