@@ -81,6 +81,7 @@ def test_catalogue_and_bad_isbn():
             body["code"] = code
         st, _, c = staff.post("/api/v1/book-copies", body)
         check_eq(st, 201, f"copy {c}")
+        check_eq((c.get("status"), c.get("status_label")), ("available", "在架"), "a new copy stands on the shelf")
         copies.append(c)
     check(len(copies[1].get("code", "")) == 8, f"a random label code: {copies[1].get('code')}")
     st, resp, body = staff.post("/api/v1/book-copies", {"book_id": book["id"], "kind": "shelf", "code": "hl-0001"})
@@ -132,6 +133,7 @@ def test_hold_queue_in_order():
     st, _, h_li = ctx["li"].post("/api/v1/holds", {"book_id": ctx["book"]})
     check_eq(st, 201, f"李梅 holds {h_li}")
     check_eq((h_li.get("status"), h_li.get("position")), ("waiting", 1), "number 1")
+    check_eq(h_li.get("status_label"), "排队中", "the hold's status in words")
     st, resp, body = ctx["li"].post("/api/v1/holds", {"book_id": ctx["book"], "resident_id": wang})
     check(is_problem(st, resp, body, 422, "resident_id"), "a reader holds only for themselves")
     st, _, h_third = staff.post("/api/v1/holds", {"book_id": ctx["book"], "resident_id": wang})
@@ -197,6 +199,7 @@ def test_drift_page_no_full_name():
     check_eq(st, 200, "JSON")
     check_eq([s["holder"] for s in body.get("journey", [])], ["王某", "欧阳某"], "holders in order")
     check_eq(body.get("stops"), 2, "two stops")
+    check_eq((body.get("status"), body.get("status_label")), ("on_loan", "已借出"), "the copy is out, in words")
     check(body["journey"][-1].get("to") is None, "the current reader still has it")
     raw = json.dumps(body, ensure_ascii=False)
     check(all(n not in raw for n in NAMES), "no full name in the JSON")

@@ -231,9 +231,7 @@ static json_t *copy_row(store_rows *r)
 {
     json_t *o = store_json_row(r, "id:i community_id:i book_id:i title:t code:t kind:t status:t - shelf:t "
                                   "donation_id:i loan_id:i due_at:d created_at:d");
-    const char *label = lib_copy_status_label(store_text(r, 7));
-    if (o)
-        json_object_set_new(o, "status_label", label ? json_string(label) : json_null());
+    lib_set_status_label(o, lib_copy_status_label(store_text(r, 7)));
     return o;
 }
 
@@ -864,8 +862,7 @@ int library_drift(nx_app *app, const char *code_in, json_t **out, nx_err *e)
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
         goto done;
     }
-    const char *label = lib_copy_status_label(store_text(r, 4));
-    json_object_set_new(o, "status_label", label ? json_string(label) : json_null());
+    lib_set_status_label(o, lib_copy_status_label(store_text(r, 4)));
     char who[64];
     if (store_text(r, 5)) {
         library_drift_name(store_text(r, 5), who, sizeof who);

@@ -381,6 +381,12 @@ const char *lib_hold_status_label(const char *status)
     return NULL;
 }
 
+void lib_set_status_label(json_t *o, const char *label)
+{
+    if (o)
+        json_object_set_new(o, "status_label", label ? json_string(label) : json_null());
+}
+
 void lib_new_code(char out[9])
 {
     static const char alphabet[] = "23456789ABCDEFGHJKMNPQRSTUVWXYZ";

@@ -48,6 +48,8 @@ int lib_serve_copy(store_tx *tx, int64_t copy_id, int64_t now, int64_t *served, 
 /* Labels of the vocabularies ("available" → "在架" …); NULL for an unknown code. */
 const char *lib_copy_status_label(const char *status);
 const char *lib_hold_status_label(const char *status);
+/* Set o's "status_label" to label (one of the above), JSON null when there is none; o NULL: nothing. */
+void lib_set_status_label(json_t *o, const char *label);
 
 /* A label code as typed or scanned (spaces dropped; from a drifting copy's QR code, the part of its
  * URL after /drift/), upper-cased into out

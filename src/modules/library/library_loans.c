@@ -370,9 +370,7 @@ static json_t *hold_row(store_rows *r)
 {
     json_t *o = store_json_row(r, "id:i community_id:i grid_id:i book_id:i title:t resident_id:i reader_name:t status:t - "
                                   "position:i copy_code:t placed_at:d ready_at:d pickup_by:d closed_at:d");
-    const char *label = lib_hold_status_label(store_text(r, 8));
-    if (o)
-        json_object_set_new(o, "status_label", label ? json_string(label) : json_null());
+    lib_set_status_label(o, lib_hold_status_label(store_text(r, 8)));
     return o;
 }
 
