@@ -6,6 +6,9 @@
 # counters are zeroed, N requests
 # go over one keep-alive connection, and the counters are dumped: instructions of the measured
 # window / N. The kernel's share (TCP) is not counted.
+# OLD_ENV / NEW_ENV: environment assignments for one binary's run only (NAME=VALUE …), e.g. the same
+# binary twice with another setting: OLD_ENV=NUANXIN_MAX_HEADER=64K NEW_ENV=NUANXIN_MAX_HEADER=16K.
+# CG_KEEP=DIR keeps the two profiles there (callgrind.out.old, callgrind.out.new).
 #   bench/callgrind_resident.sh OLD-BINARY NEW-BINARY [N]
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -16,9 +19,10 @@ trap '[ -n "$VP" ] && kill "$VP" 2>/dev/null; rm -rf "$W"' EXIT
 "$NEW" --data "$W" demo --residents 300 >/dev/null
 PASS=$(awk -F'：' '/初始密码/ {print $2}' "$W/init.txt")
 for which in old new; do
-  if [ $which = old ]; then B=$OLD; else B=$NEW; fi
+  if [ $which = old ]; then B=$OLD; ENVS=${OLD_ENV:-}; else B=$NEW; ENVS=${NEW_ENV:-}; fi
   rm -f "$W/fifo"; mkfifo "$W/fifo"
-  valgrind --tool=callgrind --callgrind-out-file="$W/cg.$which" "$B" --data "$W" serve --listen 127.0.0.1:0 \
+  # shellcheck disable=SC2086 # ENVS: words NAME=VALUE
+  env $ENVS valgrind --tool=callgrind --callgrind-out-file="$W/cg.$which" "$B" --data "$W" serve --listen 127.0.0.1:0 \
     --watch-listen off --iw-listen off --web-root '' --access-log false >"$W/fifo" 2>>"$W/server.log" &
   VP=$!
   read -r line <"$W/fifo"; PORT=${line##*:}
@@ -62,7 +66,8 @@ PY
   callgrind_control -d "$VP" >/dev/null
   kill "$VP"; wait "$VP" 2>/dev/null || true; VP=
   IR=$(awk '/^totals:/ {print $2}' "$W/cg.$which.1")
-  echo "$which ($B): $IR instructions / $N requests = $((IR / N)) per request"
+  echo "$which ($B${ENVS:+, $ENVS}): $IR instructions / $N requests = $((IR / N)) per request"
   echo "$IR" >"$W/ir.$which"
+  [ -n "${CG_KEEP:-}" ] && cp "$W/cg.$which.1" "$CG_KEEP/callgrind.out.$which" # for callgrind_annotate
 done
 python3 -c "print('new / old instructions per request: %.3f' % ($(cat "$W/ir.new") / $(cat "$W/ir.old")))"

@@ -50,7 +50,16 @@
 
 #define DEFAULT_MAX_BODY        ((size_t)1 << 20)
 #define DEFAULT_MAX_UPLOAD      ((size_t)20 << 20)
-#define DEFAULT_MAX_HEADER      ((size_t)32 << 10)
+/* libmicrohttpd's per-connection memory pool (MHD_OPTION_CONNECTION_MEMORY_LIMIT): the request line,
+ * the headers, their parsed list and the response's header block. Version 0.9.75 zeroes the whole pool
+ * after every request of a keep-alive connection (MHD_pool_reset) and the unused half of the read
+ * buffer when the headers are in (MHD_pool_reallocate), about 1.5 × its size per request whatever the
+ * request's size; no option turns that off. 64 KiB made that a third of the instructions of a
+ * resident read (docs/performance.md). 16 KiB serves one header line of up to about 15 900 bytes, a
+ * Cookie of about 7 900 (libmicrohttpd keeps a copy of it to parse the cookies): about nginx's default
+ * limit of 8 KiB per header line. A body passes through its read buffer in chunks, so uploads and
+ * imports do not depend on its size (api.test_uploads, api.test_core). */
+#define DEFAULT_MAX_HEADER      ((size_t)16 << 10)
 #define DEFAULT_REQUEST_ARENA   ((size_t)4 << 20)
 #define DEFAULT_MAX_CONNECTIONS 1024
 #define DEFAULT_MAX_PER_ADDRESS 64

@@ -222,6 +222,22 @@ def test_library_errors_are_problems():
     check(problem_ok(got, 400), f"400 as problem+json ({got})")
 
 
+def test_header_limit():
+    """max_header (16 KiB by default) holds the request line and headers: a 14 KiB header and a 7 KiB
+    Cookie (libmicrohttpd keeps a second copy of it to parse the cookies; nginx refuses a header line
+    over 8 KiB by default) are served; 20 KiB of headers are a clear 431; the server answers the next
+    request."""
+    got = raw(N.port, f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {'a' * (14 << 10)}\r\n\r\n".encode())
+    check(got[0] == 200 and got[2] == {"status": "ok"}, f"a 14 KiB header is served ({got[:3]})")
+    got = raw(N.port, f"GET /healthz HTTP/1.1\r\nHost: x\r\nCookie: other_app={'a' * (7 << 10)}\r\n\r\n".encode())
+    check(got[0] == 200 and got[2] == {"status": "ok"}, f"a 7 KiB cookie is served ({got[:3]})")
+    got = raw(N.port, f"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: {'a' * (12 << 10)}\r\n"
+              f"X-More: {'b' * (8 << 10)}\r\n\r\n".encode())
+    check(problem_ok(got, 431), f"20 KiB of headers: 431 as problem+json ({got})")
+    st, _, _ = nadmin.get("/healthz")
+    check_eq(st, 200, "server fine afterwards")
+
+
 def test_chunked_body_over_cap_is_413():
     chunk = b" " * 65536
     body = b"".join(b"%x\r\n" % len(chunk) + chunk + b"\r\n" for _ in range(160)) + b"0\r\n\r\n"  # 10 MiB
@@ -376,7 +392,7 @@ try:
     run([test_client_address_behind_trusted_proxy, test_client_address_without_trusted_proxy,
          test_bad_trusted_proxies_refused, test_one_address_cannot_fill_the_server, test_header_deadline,
          test_trusted_proxy_not_capped, test_too_many_query_parameters, test_library_errors_are_problems,
-         test_chunked_body_over_cap_is_413, test_nul_bytes_and_strict_ids,
+         test_header_limit, test_chunked_body_over_cap_is_413, test_nul_bytes_and_strict_ids,
          test_warning_beyond_loopback_without_cookie_secure, test_reference_deployment_nginx])
 finally:
     P.cleanup()
