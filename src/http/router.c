@@ -27,6 +27,10 @@
 struct router {
     route *routes;
     size_t n, alloc;
+    /* by segment count: the indices of the routes with that many segments, in registration order
+     * (router_match looks at these only; the order keeps its ties and the Allow list as before) */
+    size_t *by_n[ROUTER_MAX_SEGS + 1];
+    size_t nby[ROUTER_MAX_SEGS + 1];
 };
 
 router *router_new(void)
@@ -51,6 +55,8 @@ void router_free(router *rt)
     for (size_t i = 0; i < rt->n; i++)
         route_cleanup(&rt->routes[i]);
     free(rt->routes);
+    for (size_t k = 0; k <= ROUTER_MAX_SEGS; k++)
+        free(rt->by_n[k]);
     free(rt);
 }
 
@@ -180,10 +186,17 @@ int router_add_with(router *rt, const char *method, const char *pattern, http_ha
             rt->alloc = na;
         }
     }
+    size_t *ix = NULL;
+    if (rc == 0 && r.nseg > ROUTER_MAX_SEGS)
+        rc = NX_EINVAL;
+    if (rc == 0 && (ix = realloc(rt->by_n[r.nseg], (rt->nby[r.nseg] + 1) * sizeof *ix)) == NULL)
+        rc = NX_ENOMEM;
     if (rc != 0) {
         route_cleanup(&r);
         return rc;
     }
+    rt->by_n[r.nseg] = ix;
+    ix[rt->nby[r.nseg]++] = rt->n;
     rt->routes[rt->n++] = r;
     return 0;
 }
@@ -235,8 +248,9 @@ int router_match(const router *rt, const char *method, const path_segs *p, route
     const route *best = NULL;
     int64_t best_score = -1;
     int best_rank = 0; /* 2: exact method, 1: GET standing in for HEAD */
-    for (size_t i = 0; i < rt->n; i++) {
-        const route *r = &rt->routes[i];
+    size_t nby = p->n <= ROUTER_MAX_SEGS ? rt->nby[p->n] : 0;
+    for (size_t j = 0; j < nby; j++) {
+        const route *r = &rt->routes[rt->by_n[p->n][j]];
         int64_t score = match_score(r, p);
         if (score < 0)
             continue;
