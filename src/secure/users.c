@@ -131,27 +131,15 @@ int users_create(store *s, const nx_principal *who, const user_input *in0, int64
                        P_TEXT(scope_code(in.scope)), P_ID(in.street_id), P_ID(in.community_id),
                        P_ID(in.grid_id), P_ID(in.resident_id), P_TEXT(hash),
                        P_INT(in.must_change_password), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO users (username, display_name, role, scope, street_id, community_id, "
-                          "grid_id, resident_id, password_hash, must_change_password, created_at, updated_at) "
-                          "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
-                          p, 11, &r, e))) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "username", "用户名 %s 已存在", in.username);
+    rc = store_one_int(tx,
+                       "INSERT INTO users (username, display_name, role, scope, street_id, community_id, "
+                       "grid_id, resident_id, password_hash, must_change_password, created_at, updated_at) "
+                       "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+                       p, 11, id, e);
+    if (rc == NX_ENOTFOUND) /* RETURNING gave no row: the database misbehaved */
+        rc = nx_fail(e, NX_EDB, "", "创建账号失败");
+    if ((rc = store_conflict_field(rc, "username", e, "用户名 %s 已存在", in.username)))
         goto fail;
-    }
-    rc = store_first(r, "创建账号失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc == NX_ECONFLICT) { /* SQLite reports RETURNING's conflict when the row is read */
-        rc = nx_fail(e, NX_ECONFLICT, "username", "用户名 %s 已存在", in.username);
-        goto fail;
-    }
-    if (rc) {
-        rc = nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "创建账号失败");
-        goto fail;
-    }
     if ((rc = audit_write_new(tx, who, "create", "user", *id, in.community_id,
                               json_pack("{s:s, s:s, s:s}", "username", in.username, "role",
                                         role_code(in.role), "scope", scope_code(in.scope)),

@@ -1065,17 +1065,10 @@ int org_create(nx_app *app, const nx_principal *p, int kind, const org_input *in
     char sql[4096];
     snprintf(sql, sizeof sql, "INSERT INTO %s (%s) VALUES (%s) RETURNING id", k->table, w.cols.data,
              w.vals.data);
-    store_rows *r;
-    if ((rc = store_query(tx, sql, w.p, w.n, &r, e))) {
-        if (rc == NX_ECONFLICT)
-            conflict(kind, e);
-        goto done;
-    }
-    rc = store_first(r, "新建失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc) {
-        rc = rc == NX_ECONFLICT ? conflict(kind, e) : nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "新建%s失败", k->label);
+    if ((rc = store_one_int(tx, sql, w.p, w.n, id, e))) {
+        rc = rc == NX_ECONFLICT    ? conflict(kind, e)
+             : rc == NX_ENOTFOUND ? nx_fail(e, NX_EDB, "", "新建%s失败", k->label)
+                                  : rc;
         goto done;
     }
     rc = wb_finish(&w, &tx, p, "create", k, *id, kind == ORG_COMMUNITY ? *id : community, e);

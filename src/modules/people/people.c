@@ -666,31 +666,18 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
         P_TEXT(in->notes), P_TEXT(rec.status),
         P_TEXT(strcmp(rec.status, "moved_out") == 0 ? sdate : NULL),
         P_TEXT(strcmp(rec.status, "deceased") == 0 ? sdate : NULL), P_INT(now)};
-    store_rows *r;
-    rc = store_query(tx,
-                     "INSERT INTO residents (community_id, grid_id, household_id, room_id, estate_id, name, "
-                     "name_s, name_pinyin, name_initials, sort_key, sex, birth_date, id_type, id_enc, id_bidx, "
-                     "id_tail, phone_enc, phone_bidx, phone_tail, address_enc, relation, residence, ethnicity, "
-                     "political, education, marital, work, care_level, notes, status, moved_out_on, "
-                     "deceased_on, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                     "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, "
-                     "$28, $29, $30, $31, $32, $33, $33) RETURNING id",
-                     p, 33, &r, e);
-    if (rc) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
-        goto done;
-    }
-    rc = store_first(r, "登记居民失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc == NX_ECONFLICT) {
-        nx_fail(e, NX_ECONFLICT, "id_number", "该证件号码已登记");
-        goto done;
-    }
+    rc = store_one_int(tx,
+                       "INSERT INTO residents (community_id, grid_id, household_id, room_id, estate_id, name, "
+                       "name_s, name_pinyin, name_initials, sort_key, sex, birth_date, id_type, id_enc, id_bidx, "
+                       "id_tail, phone_enc, phone_bidx, phone_tail, address_enc, relation, residence, ethnicity, "
+                       "political, education, marital, work, care_level, notes, status, moved_out_on, "
+                       "deceased_on, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                       "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, "
+                       "$28, $29, $30, $31, $32, $33, $33) RETURNING id",
+                       p, 33, id, e);
     if (rc == NX_ENOTFOUND) /* RETURNING gave no row: the database misbehaved */
         rc = nx_fail(e, NX_EDB, "", "登记居民失败");
-    if (rc)
+    if ((rc = store_conflict_field(rc, "id_number", e, "该证件号码已登记")))
         goto done;
     if ((rc = write_suffixes(tx, *id, pl.community, rec.name_s, e)))
         goto done;

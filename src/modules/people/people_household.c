@@ -116,15 +116,10 @@ int people_household_create(nx_app *app, const nx_principal *who, const househol
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(in.community_id), P_ID(in.grid_id), P_ID(in.room_id), P_TEXT(in.number),
                        P_TEXT(kind), P_BLOB(ct, ctn), P_TEXT(in.notes), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO households (community_id, grid_id, room_id, number, kind, address_enc, notes, "
-                          "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-                          p, 8, &r, e)))
-        goto fail;
-    rc = store_first(r, "建户失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
+    rc = store_one_int(tx,
+                       "INSERT INTO households (community_id, grid_id, room_id, number, kind, address_enc, notes, "
+                       "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
+                       p, 8, id, e);
     if (rc == NX_ENOTFOUND) /* RETURNING gave no row: the database misbehaved */
         rc = nx_fail(e, NX_EDB, "", "建户失败");
     if (rc)

@@ -105,21 +105,12 @@ int visits_policy_create(nx_app *app, const nx_principal *who, json_t *in, int64
     int64_t now = clock_now_ms();
     store_param p[] = {P_ID(community), P_TEXT(category), P_TEXT(level), P_TEXT(unit), P_INT(count),
                        P_TEXT(resp ? resp : "grid"), P_INT(esc), P_INT(now)};
-    store_rows *r;
-    if ((rc = store_query(tx,
-                          "INSERT INTO visit_policies (community_id, category, level, period_unit, period_count, "
-                          "responsible, escalate_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                          "$8, $8) RETURNING id",
-                          p, 8, &r, e)))
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO visit_policies (community_id, category, level, period_unit, period_count, "
+                            "responsible, escalate_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                            "$8, $8) RETURNING id",
+                            p, 8, id, e)))
         goto fail;
-    rc = store_first(r, "保存失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc) {
-        if (rc == NX_ECONFLICT)
-            nx_fail(e, NX_ECONFLICT, "level", "该社区、类别和等级已有走访规则");
-        goto fail;
-    }
     if ((rc = audit_write(tx, who, "create", "visit_policy", *id, community, NULL, e)))
         goto fail;
     return store_commit(tx, e);

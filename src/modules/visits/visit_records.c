@@ -296,16 +296,11 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
         goto fail;
     store_param ins[] = {P_INT(community), P_ID(grid), P_TEXT(owner_type), P_INT(owner_id), P_ID(resident),
                          P_TEXT(name), P_TEXT(ctype), P_INT((int64_t)clean_n), P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_query(tx,
-                          "INSERT INTO care_photos (community_id, grid_id, owner_type, owner_id, resident_id, "
-                          "file_name, content_type, size, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                          "$8, $9, $10) RETURNING id",
-                          ins, 10, &r, e)))
-        goto fail;
-    rc = store_first(r, "保存照片失败", e);
-    *id = rc == 0 ? store_int(r, 0) : 0;
-    store_rows_free(r);
-    if (rc)
+    if ((rc = store_one_int(tx,
+                            "INSERT INTO care_photos (community_id, grid_id, owner_type, owner_id, resident_id, "
+                            "file_name, content_type, size, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                            "$8, $9, $10) RETURNING id",
+                            ins, 10, id, e)))
         goto fail;
     json_t *d = json_pack("{s:s, s:I, s:s, s:I}", "owner_type", owner_type, "owner_id", (json_int_t)owner_id,
                           "content_type", ctype, "size", (json_int_t)clean_n);
