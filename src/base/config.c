@@ -150,6 +150,11 @@ static const struct centry table[] = {
     {"tencent_voice_app_id", C_STR, S(tencent_voice_app_id), "", 0, 0, false, "voice VoiceSdkAppid ('' = no calls)"},
     {"tencent_voice_template", C_STR, S(tencent_voice_template), "", 0, 0, false,
      "voice template id (one parameter: the text read out)"},
+    {"tencent_voice_callback_token", C_STR, S(tencent_voice_callback_token), "", 0, 0, SECRET_ALL,
+     "the secret token of the voice call status callback URL (…?token=; at least 16 characters; '' = no "
+     "callback, Tencent calls stay sent; never logged)"},
+    {"msg_callback_per_min", C_INT, N(msg_callback_per_min), "120", 1, 100000, false,
+     "provider callbacks accepted per minute from one address (beyond: 429)"},
     {"aliyun_access_key_id", C_STR, S(aliyun_access_key_id), "", 0, 0, false,
      "Aliyun AccessKey ID (SMS, voice; used when the Tencent keys of the channel are not set)"},
     {"aliyun_access_key_secret", C_STR, S(aliyun_access_key_secret), "", 0, 0, SECRET_ALL,

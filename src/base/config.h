@@ -91,6 +91,8 @@ typedef struct nx_config {
     char tencent_voice_url[256];
     char tencent_voice_app_id[64];
     char tencent_voice_template[64];
+    char tencent_voice_callback_token[128]; /* secret: the voice status callback's ?token= ('' = none) */
+    int64_t msg_callback_per_min;           /* provider callbacks per minute from one address */
     /* Aliyun (阿里云) SMS (Dysmsapi SendSms) and voice notification (Dyvmsapi SingleCallByTts): used
      * for a channel whose Tencent keys are not set. */
     char aliyun_access_key_id[128];

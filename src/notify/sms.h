@@ -11,6 +11,8 @@
  * line and no error message. Answers: the provider's JSON — {"Response": {...}} with per-number
  * status for SMS, SendStatus for voice, or {"Response": {"Error": {"Code", "Message"}}}. What became
  * of a message (an SMS's delivery report, an Aliyun call's answered or not) is pulled: sms_receipt.
+ * A Tencent call's result cannot be pulled (VMS documents no query): Tencent pushes it to a callback
+ * of ours, which modules/messages receives (messages_voice_callback), not this file.
  *
  * Errors of sms_send: 0 (accepted; ref gets the provider's serial number or call id);
  * NX_EBUSY for a throttled or unreachable provider (try later); NX_EIO for an answer that is not
@@ -46,7 +48,8 @@ enum { SMS_RECEIPT_PENDING = 0, SMS_RECEIPT_DELIVERED = 1, SMS_RECEIPT_FAILED = 
 #define SMS_REASON_MAX 128
 
 /* Whether sms_receipt can ask p what became of its messages: every SMS provider; for voice calls
- * Aliyun only (Tencent's VMS documents no query of a call's result, only a push callback). */
+ * Aliyun only (Tencent's VMS documents no query of a call's result, only a push callback, which
+ * messages_voice_callback receives). */
 bool sms_pulls_results(const sms_provider *p);
 
 /* Ask p what became of the message ref (the reference sms_send gave) sent to phone at sent_ms. SMS:

@@ -9,11 +9,15 @@ throttling the first time and success after, anything else success. A request wi
 gets AuthFailure.SignatureFailure and is counted in bad_signatures. PullSmsSendStatusByPhoneNumber
 (the delivery reports, signed alike) answers the reports of the SMS sent to that number, as the
 test sets receipts[number]: delivered (SUCCESS), failed (FAIL, MK:0001), pending (none yet, the
-default) or html (a body that is not JSON). Runs in a thread of the test."""
+default) or html (a body that is not JSON). Voice calls get the CallId call-<n>; push_call_status
+does what Tencent does when a call ends (语音通知状态通知): POST {"voiceprompt_callback": {...}} to the
+callback address the operator configured. Runs in a thread of the test."""
 import hashlib
 import hmac
 import json
 import time
+import urllib.error
+import urllib.request
 
 from fake_http import FakeHTTP
 
@@ -102,6 +106,28 @@ class Fake(FakeHTTP):
             {"SerialNo": sn, "PhoneNumber": number, "CountryCode": "86", "SubscriberNumber": number[3:],
              "ReportStatus": status, "Description": desc, "UserReceiveTime": int(time.time()), "SessionContext": ""}
             for sn in serials], "RequestId": "x"}})
+
+    def push_call_status(self, url, callid, result, raw=None):
+        """Push the status of call callid to url as the provider documents it: result "0" answered, "1" not
+        answered, "2" call failed, with the call's number and times (raw: send these bytes instead).
+        Returns (status, headers, parsed body or the raw bytes)."""
+        with self.lock:
+            number = next((r[2] for i, r in enumerate(self.requests) if r[0] == "vms" and f"call-{i + 1}" == callid), "")
+        now = int(time.time())
+        body = raw if raw is not None else json.dumps({"voiceprompt_callback": {
+            "result": result, "accept_time": str(now - 20) if result == "0" else "0", "call_from": "", "callid": callid,
+            "end_calltime": str(now), "fee": "1" if result == "0" else "0", "mobile": number.removeprefix("+86"),
+            "nationcode": "86", "start_calltime": str(now - 30)}}).encode()
+        req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                st, hdrs, data = r.status, r.headers, r.read()
+        except urllib.error.HTTPError as err:
+            st, hdrs, data = err.code, err.headers, err.read()
+        try:
+            return st, hdrs, json.loads(data)
+        except ValueError:
+            return st, hdrs, data
 
     def calls(self, service=None, number=None):
         with self.lock:

@@ -220,6 +220,7 @@ MATRIX = {
     "POST /api/v1/notifications/read-all": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /api/v1/notifications/unread-count": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /api/v1/notifications/stream": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
+    "POST /api/v1/message-callbacks/tencent-voice": "404/- 404/- 404/- 404/- 404/- 404/- 404/- 404/-",
     "POST /api/v1/notifications/{id}/read": "-/- -/- -/- -/- -/- -/- -/- -/-",
     "GET /api/v1/openapi.json": "ok/- ok/- ok/- ok/- ok/- ok/- ok/- ok/-",
     "GET /api/v1/partner-bookings": "ok/- 403/- ok/- ok/- 403/- ok/- ok/- ok/-",

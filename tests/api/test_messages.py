@@ -25,6 +25,7 @@ from fake_tencent import Fake
 from nxtest import BIN, Server, check, check_eq, is_problem, make_id, recv_frames, run, run_cli, wframe
 
 SECRET_ID, SECRET_KEY = "AKIDnuanxinTest", "fake-secret-key-Zt3"
+CALLBACK_TOKEN = "cb-token-" + os.urandom(8).hex()
 fake = Fake(SECRET_ID, SECRET_KEY)
 base = f"http://127.0.0.1:{fake.port}"
 S = Server(extra=["--msg-tick-ms", "300", "--msg-retry-base-s", "1", "--msg-retry-max", "2", "--msg-voice-gap-s", "2",
@@ -33,7 +34,8 @@ S = Server(extra=["--msg-tick-ms", "300", "--msg-retry-base-s", "1", "--msg-retr
                   "--tencent-sms-app-id", "1400000001", "--tencent-sms-sign", "暖心社区",
                   "--tencent-sms-template", "100001", "--tencent-voice-url", base + "/vms",
                   "--tencent-voice-app-id", "1400000002", "--tencent-voice-template", "200001",
-                  "--msg-price-sms-fen", "7"])
+                  "--msg-price-sms-fen", "7", "--tencent-voice-callback-token", CALLBACK_TOKEN,
+                  "--msg-callback-per-min", "30"])
 S.start()
 admin = S.login()
 PW = "Msg2026pass!"
@@ -448,6 +450,61 @@ def test_quiet_hours_hold_a_notice_not_an_sos():
 def local_ahead(**kw):
     """Beijing time kw from now as "YYYY-MM-DDTHH:MM"."""
     return (datetime.datetime.utcnow() + datetime.timedelta(hours=8) + datetime.timedelta(**kw)).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_tencent_voice_callback():
+    """Tencent's voice messages have no query of a call's result, only a push (语音通知状态通知) to our
+    callback address, authenticated by the operator's token in its query string. The fake provider
+    pushes the SOS chain's calls: not answered → failed with the code, answered → delivered; bad input
+    changes nothing; too many callbacks from one address are refused (429)."""
+    calls = sorted((d for d in deliveries(channel="voice") if d["subject"].startswith("alert:") and d["status"] == "sent"),
+                   key=lambda d: d["id"])
+    check(len(calls) >= 2, f"the SOS chain's two calls are sent, their results unknown {calls}")
+    if len(calls) < 2:
+        return
+    first, second = calls[0], calls[1]
+    ref = {d["id"]: sql(f"SELECT provider_ref FROM message_deliveries WHERE id = {d['id']}") for d in (first, second)}
+    check(all(str(v).startswith("call-") for v in ref.values()), f"each call has Tencent's CallId {ref}")
+    url = f"http://127.0.0.1:{S.port}/api/v1/message-callbacks/tencent-voice?token={CALLBACK_TOKEN}"
+
+    def states():
+        return {d["id"]: (d["status"], d["last_error"]) for d in deliveries(channel="voice") if d["id"] in ref}
+    was = states()
+    bad = [(url.replace(CALLBACK_TOKEN, "wrong-token-0000000"), None, "1", 403, "token"),
+           (url.split("?")[0], None, "1", 403, "token"),
+           (url, b"<xml>not json</xml>", "1", 400, None),
+           (url, b'{"result": "0"}', "0", 422, "voiceprompt_callback"),
+           (url, None, "5", 422, "voiceprompt_callback.result")]
+    for u, raw, result, want, field in bad:
+        st, hdrs, body = fake.push_call_status(u, ref[first["id"]], result, raw=raw)
+        check(st == want and isinstance(body, dict) and (field is None or body.get("field") == field)
+              and body.get("title"), f"refused {want} {field}: {st} {body}")
+    st, _, body = fake.push_call_status(url, "call-999999", "0")
+    check(st == 404 and body.get("field") == "voiceprompt_callback.callid", f"an unknown call id: 404 ({st} {body})")
+    check_eq(states(), was, "nothing changed by bad callbacks")
+    # the first family phone did not pick up; the second did
+    st, _, body = fake.push_call_status(url, ref[first["id"]], "1")
+    check_eq((st, body), (200, {"result": 0, "errmsg": "OK"}), "the provider's documented answer")
+    st, _, body = fake.push_call_status(url, ref[second["id"]], "0")
+    check_eq(st, 200, f"answered ({body})")
+    now = states()
+    check_eq(now[first["id"]], ("failed", "未接听（1 用户未接听）"), "not answered: failed with the provider's code")
+    check_eq(now[second["id"]][0], "delivered", "answered: delivered")
+    st, _, body = fake.push_call_status(url, ref[second["id"]], "2")
+    check(st == 200 and states() == now, f"a repeated callback changes nothing ({st})")
+    # at most msg_callback_per_min (30 here) a minute from one address; a minute boundary in between
+    # resets the count, so flood again then
+    for _ in range(2):
+        codes = [fake.push_call_status(url, "call-999999", "0") for _ in range(31)]
+        limited = [c for c in codes if c[0] == 429]
+        st, hdrs, body = fake.push_call_status(url, ref[first["id"]], "0")
+        if limited and st == 429:
+            break
+    check(limited and limited[0][1].get("Retry-After"), f"too many from one address: 429 with Retry-After")
+    check_eq(st, 429, "a valid callback over the limit is refused too")
+    check_eq(states(), now, "and changes nothing")
+    with open(os.path.join(S.data, "server.log"), "rb") as f:
+        check(CALLBACK_TOKEN.encode() not in f.read(), "the token is not logged")
 
 
 def test_briefings():
@@ -967,6 +1024,6 @@ else:
 
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
-     test_quiet_hours_hold_a_notice_not_an_sos, test_briefings, test_briefing_withdraw_and_cancel,
+     test_quiet_hours_hold_a_notice_not_an_sos, test_tencent_voice_callback, test_briefings, test_briefing_withdraw_and_cancel,
      test_briefing_room, test_default_rules_027, test_notice_files, test_costs, test_sms_delivery_reports, test_aliyun_and_wecom,
      test_end]])

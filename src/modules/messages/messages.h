@@ -64,6 +64,17 @@ int messages_subscribe(struct dispatcher *d, nx_app *app);
  * that are due (at most a batch), retry with back-off, stop call chains whose alarm was answered.
  * Returns 0 or the store's error. */
 int messages_tick(nx_app *app, int64_t now_ms, nx_err *e);
+/* Tencent voice messages' call status callback (VMS 语音通知状态通知, a push: the provider documents
+ * no signature), as received from source (the client address) with token (the request's ?token=)
+ * and body: {"voiceprompt_callback": {"callid", "result": "0" answered | "1" not answered | "2" call
+ * failed, …}}. The voice delivery with that provider reference becomes delivered, or failed with
+ * "未接听（code …）"; a call decided already stays as it is (a repeated callback answers 0). At most
+ * msg_callback_per_min calls per source and minute (NX_ELOCKED); NX_ENOTFOUND when the callback is
+ * not open (no tencent_voice_callback_token) or the callid names no voice call; NX_EPERM for a wrong
+ * token; NX_EINVAL for a body that is not a JSON object (no field) or lacks the documented fields
+ * (field voiceprompt_callback, .callid or .result). Nothing changes on an error. */
+int messages_voice_callback(nx_app *app, const char *source, const char *token, const void *body, size_t len,
+                            nx_err *e);
 typedef struct messages_sender messages_sender;
 /* Start the sender's ticker (period from configuration msg_tick_ms) and configure the external
  * channels from configuration; *out to pass to messages_sender_stop. */

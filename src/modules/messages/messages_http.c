@@ -152,6 +152,20 @@ static int inbox_stream(http_req *r, void *ctx)
     return http_reply_sse(r, ctx, http_sse_last_id(ctx));
 }
 
+/* Tencent's voice call status push: public (the provider signs nothing), authenticated by the
+ * operator's secret token in the query string (the access log drops the query, so the token is not
+ * logged), limited per client address. Answers the provider's documented {"result": 0, "errmsg":
+ * "OK"}, or a problem (4xx) and nothing changed. */
+static int voice_callback(http_req *r, void *ctx)
+{
+    size_t len = 0;
+    const void *body = http_body(r, &len);
+    int rc = messages_voice_callback(ctx, http_client_ip(r), http_query(r, "token"), body, len, http_err(r));
+    if (rc == NX_ELOCKED)
+        http_add_header(r, "Retry-After", "60");
+    return rc ? rc : http_reply_json(r, 200, json_pack("{s:i, s:s}", "result", 0, "errmsg", "OK"));
+}
+
 static const app_route routes[] = {
     {"GET", "/api/v1/notifications", .h = list_inbox},
     {"GET", "/api/v1/notifications/unread-count", .read = messages_inbox_count},
@@ -187,5 +201,6 @@ int messages_routes(http_server *srv, nx_app *app)
     http_sse_hub *hub = NULL;
     if (http_sse_hub_new(srv, MESSAGES_SSE_HUB, 20, inbox_filter, NULL, &hub) == 0)
         http_route(srv, "GET", "/api/v1/notifications/stream", inbox_stream, hub, 0);
+    http_route(srv, "POST", "/api/v1/message-callbacks/tencent-voice", voice_callback, app, HTTP_PUBLIC);
     return APP_ROUTES(srv, app, routes);
 }

@@ -20,8 +20,9 @@
  * An answer that is not JSON, a refusal or throttling leaves the row "sent" with the reason in
  * last_error and asks again later. A voice call is followed the same way where the provider can be
  * asked (Aliyun's QueryCallDetailByCallId): delivered when it was answered, failed ("未接听（code
- * …）") when it was not; Tencent's voice messages document no such question, so their calls stay
- * "sent" (see docs/messages.md).
+ * …）") when it was not. Tencent's voice messages document no such question, only a push of the
+ * call's status to a URL of ours (messages_voice_callback): that door is opened only when an
+ * operator sets its secret token, and is limited per source address (see docs/messages.md).
  *
  * Providers (notify/sms.h: Tencent Cloud or Aliyun for SMS and calls; notify/wecom.h for WeCom
  * application messages to staff accounts, addressed by the account's user name as WeCom UserID) are
@@ -34,6 +35,7 @@
 #include "notify/wecom.h"
 #include "store/ticker.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -330,6 +332,127 @@ static int pull_receipts(nx_app *app, int64_t now, nx_err *e)
     return rc;
 }
 
+/* ---- Tencent voice-call results: the provider's push (VMS 语音通知状态通知) ---- */
+
+/* Callbacks per source address and minute: a fixed table of slots by a hash of the address (two
+ * addresses sharing a slot share a count, which errs on the side of refusing), per process. */
+#define CB_SLOTS 256
+static struct {
+    pthread_mutex_t mu;
+    struct {
+        char addr[64];
+        int64_t minute;
+        int64_t count;
+    } slot[CB_SLOTS];
+} cb_rate = {.mu = PTHREAD_MUTEX_INITIALIZER};
+static char cb_token[128]; /* tencent_voice_callback_token ("" = the callback is not open) */
+static int64_t cb_per_min = 120;
+
+static int callback_take(const char *source, nx_err *e)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (const char *c = source; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ULL;
+    int64_t minute = clock_now_ms() / 60000;
+    pthread_mutex_lock(&cb_rate.mu);
+    size_t i = (size_t)(h % CB_SLOTS);
+    if (cb_rate.slot[i].minute != minute || strcmp(cb_rate.slot[i].addr, source) != 0) {
+        if (cb_rate.slot[i].minute != minute)
+            cb_rate.slot[i].count = 0;
+        cb_rate.slot[i].minute = minute;
+        str_copy(cb_rate.slot[i].addr, source, sizeof cb_rate.slot[i].addr);
+    }
+    bool over = cb_rate.slot[i].count >= cb_per_min;
+    if (!over)
+        cb_rate.slot[i].count++;
+    pthread_mutex_unlock(&cb_rate.mu);
+    if (over)
+        return nx_fail(e, NX_ELOCKED, "", "回调过于频繁（每个地址每分钟最多 %lld 次），请稍后再试", (long long)cb_per_min);
+    return 0;
+}
+
+/* Equal tokens, in a time that does not depend on where they differ (only on the length). */
+static bool token_equal(const char *a, const char *b)
+{
+    size_t n = strlen(a);
+    if (n != strlen(b))
+        return false;
+    unsigned char diff = 0;
+    for (size_t i = 0; i < n; i++)
+        diff |= (unsigned char)(a[i] ^ b[i]);
+    return diff == 0;
+}
+
+int messages_voice_callback(nx_app *app, const char *source, const char *token, const void *body, size_t len,
+                            nx_err *e)
+{
+    int rc = callback_take(source ? source : "", e);
+    if (rc)
+        return rc;
+    if (!cb_token[0])
+        return nx_fail(e, NX_ENOTFOUND, "", "未开放语音呼叫结果回调（未设置 tencent_voice_callback_token）");
+    if (!token || !token_equal(token, cb_token)) {
+        nx_log(LOG_WARN, "messages.voice_callback_refused reason=token source=%s", source ? source : "");
+        return nx_fail(e, NX_EPERM, "token", "回调令牌不正确");
+    }
+    json_error_t je;
+    json_t *in = body && len ? json_loadb(body, len, 0, &je) : NULL;
+    if (!json_is_object(in)) {
+        json_decref(in);
+        return nx_fail(e, NX_EINVAL, "", "回调内容不是 JSON 对象");
+    }
+    json_t *cb = json_object_get(in, "voiceprompt_callback");
+    json_t *callid = json_object_get(cb, "callid"), *result = json_object_get(cb, "result");
+    const char *code = json_is_string(result) ? json_string_value(result) : NULL;
+    char num[8] = "";
+    if (json_is_integer(result) && json_integer_value(result) >= 0 && json_integer_value(result) <= 2) {
+        snprintf(num, sizeof num, "%d", (int)json_integer_value(result));
+        code = num;
+    }
+    if (!json_is_object(cb))
+        rc = nx_fail(e, NX_EINVAL, "voiceprompt_callback", "缺少 voiceprompt_callback（语音通知状态）");
+    else if (!json_is_string(callid) || !json_string_length(callid) || json_string_length(callid) >= SMS_REF_MAX)
+        rc = nx_fail(e, NX_EINVAL, "voiceprompt_callback.callid", "callid 应为呼叫编号（非空字符串）");
+    else if (!code || (strcmp(code, "0") != 0 && strcmp(code, "1") != 0 && strcmp(code, "2") != 0))
+        rc = nx_fail(e, NX_EINVAL, "voiceprompt_callback.result", "result 应为 0（接听）、1（未接听）或 2（呼叫异常）");
+    if (rc) {
+        json_decref(in);
+        return rc;
+    }
+    char ref[SMS_REF_MAX];
+    str_copy(ref, json_string_value(callid), sizeof ref);
+    bool answered = strcmp(code, "0") == 0;
+    char why[SMS_REASON_MAX + 32];
+    snprintf(why, sizeof why, "未接听（%s %s）", code, strcmp(code, "1") == 0 ? "用户未接听" : "呼叫异常");
+    json_decref(in);
+    int64_t now = clock_now_ms();
+    store_tx *tx;
+    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+        return rc;
+    int64_t known = 0, changed = 0;
+    store_param k[] = {P_TEXT(ref)};
+    store_param u[] = {P_TEXT(answered ? "delivered" : "failed"), P_TEXT(answered ? NULL : why), P_INT(now), P_TEXT(ref)};
+    if ((rc = store_one_int(tx, "SELECT count(*) FROM message_deliveries WHERE channel = 'voice' AND provider_ref = $1",
+                            k, 1, &known, e)) ||
+        (rc = store_exec(tx,
+                         "UPDATE message_deliveries SET status = $1, next_at = NULL, last_error = $2, updated_at = $3 "
+                         "WHERE channel = 'voice' AND provider_ref = $4 AND status = 'sent'",
+                         u, 4, &changed, e))) {
+        store_rollback(tx);
+        return rc;
+    }
+    if (known == 0) {
+        store_rollback(tx);
+        return nx_fail(e, NX_ENOTFOUND, "voiceprompt_callback.callid", "没有这个呼叫编号的语音呼叫");
+    }
+    if ((rc = store_commit(tx, e)))
+        return rc;
+    /* a repeated callback (the provider retries) finds the call decided already: nothing changes */
+    nx_log(LOG_INFO, "messages.voice_callback state=%s changed=%lld", answered ? "delivered" : "failed",
+           (long long)changed);
+    return 0;
+}
+
 int messages_tick(nx_app *app, int64_t now_ms, nx_err *e)
 {
     int published = 0;
@@ -359,6 +482,10 @@ int messages_sender_start(nx_app *app, messages_sender **out, nx_err *e)
 {
     *out = NULL;
     const nx_config *c = app->cfg;
+    if (c->tencent_voice_callback_token[0] && strlen(c->tencent_voice_callback_token) < 16)
+        return nx_fail(e, NX_EINVAL, "tencent_voice_callback_token", "tencent_voice_callback_token 至少 16 个字符");
+    str_copy(cb_token, c->tencent_voice_callback_token, sizeof cb_token);
+    cb_per_min = c->msg_callback_per_min;
     voice_gap_ms = c->msg_voice_gap_s * 1000;
     retry_base_ms = c->msg_retry_base_s * 1000;
     retry_max = (int)c->msg_retry_max;
@@ -393,4 +520,5 @@ void messages_sender_stop(messages_sender *s)
     wecom_free(wecom_prov);
     sms_prov = voice_prov = NULL;
     wecom_prov = NULL;
+    explicit_bzero(cb_token, sizeof cb_token);
 }
