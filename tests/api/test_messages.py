@@ -678,6 +678,60 @@ def test_briefing_room():
     staff.post(f"/api/v1/briefings/{b2['id']}/cancel", {"reason": "合并到下周"})
 
 
+def test_briefing_moved():
+    """Moving a briefing to another time or place (PATCH) tells each resident signed up — the default rule
+    of migration 032: the inbox, and SMS under their preferences (林桂芳's quiet hours hold hers back) —
+    and nobody else; bad input and a change to the same place change nothing and tell nobody."""
+    staff, lin = ctx["msg_staff"], ctx["msg_lin"]
+    g1 = ctx["grids"][0]
+    r0, r1, r2 = (r["id"] for r in ctx["res"])
+    st, _, b = staff.post("/api/v1/briefings", {"title": "低保政策解读", "speaker": "王科长", "place": "社区二楼会议室",
+                                                "starts_at": local_ahead(days=6), "audience": {"grids": [g1["id"]]}})
+    check_eq(st, 201, f"briefing {b}")
+    bid = b["id"]
+    check_eq(lin.post(f"/api/v1/briefings/{bid}/signups", {})[0], 200, "林桂芳 signs up")
+    check_eq(staff.post(f"/api/v1/briefings/{bid}/signups", {"resident_id": r1})[0], 200, "staff sign 高德明 up")
+
+    def told():
+        return int(sql(f"SELECT count(*) FROM events WHERE kind = 'messages.briefing.changed' AND subject = 'briefing:{bid}'"))
+    for bad, field in (({}, "starts_at"), ({"place": ""}, "place"), ({"place": 5}, "place"),
+                       ({"ends_at": local_ahead(days=7)}, "starts_at"), ({"starts_at": local_ahead(hours=-1)}, "starts_at"),
+                       ({"place": "礼堂", "venue_id": 1}, None)):
+        st, resp, body = staff.patch(f"/api/v1/briefings/{bid}", bad)
+        check(is_problem(st, resp, body, 422, field), f"refused {bad}: {st} {body}")
+    st, resp, body = lin.patch(f"/api/v1/briefings/{bid}", {"place": "我家"})
+    check(is_problem(st, resp, body, 403), "a resident does not move a briefing")
+    again = staff.get(f"/api/v1/briefings/{bid}")[2]
+    check((again["place"], again["starts_at"]) == (b["place"], b["starts_at"]), f"nothing changed {again}")
+    st, _, same = staff.patch(f"/api/v1/briefings/{bid}", {"place": "社区二楼会议室"})
+    check_eq(st, 200, "the same place again")
+    check_eq(told(), 0, "nothing to tell: no event for bad input or for the same place")
+    # another place
+    st, _, moved = staff.patch(f"/api/v1/briefings/{bid}", {"place": "社区一楼大厅"})
+    check(st == 200 and moved["place"] == "社区一楼大厅" and moved["starts_at"] == b["starts_at"], f"moved {moved}")
+    msg = wait_for(lambda: [m for m in inbox(lin)["items"] if m["kind"] == "messages.briefing.changed"])
+    check(msg and msg[0]["title"] == "宣讲时间地点变更：低保政策解读" and "社区一楼大厅" in msg[0]["body"]
+          and msg[0]["link"] == f"/m/briefings/{bid}", f"the signed-up resident hears of the new place {msg}")
+    # another time
+    later = local_ahead(days=8)
+    st, _, moved = staff.patch(f"/api/v1/briefings/{bid}", {"starts_at": later})
+    check(st == 200 and moved["place"] == "社区一楼大厅" and moved["starts_at"] != b["starts_at"], f"moved again {moved}")
+    when = later[:10] + " " + later[11:16]
+    msg = wait_for(lambda: [m for m in inbox(lin)["items"] if m["kind"] == "messages.briefing.changed" and when in m["body"]])
+    check(msg, f"and of the new time ({when})")
+    check_eq(told(), 4, "one event per signed-up resident and change")
+    inapp = wait_for(lambda: (lambda d: d if len(d) == 4 else None)(
+        [d for d in deliveries(channel="inapp", kind="messages.briefing.changed") if d["subject"] == f"briefing:{bid}"]))
+    check_eq(sorted(d["resident_id"] for d in inapp or []), sorted([r0, r0, r1, r1]), "both residents, twice, in the inbox")
+    sms = [d for d in deliveries(channel="sms", kind="messages.briefing.changed") if d["subject"] == f"briefing:{bid}"]
+    check_eq(sorted(d["resident_id"] for d in sms), sorted([r0, r0, r1, r1]), "and by SMS")
+    held = int(sql("SELECT count(*) FROM message_deliveries WHERE kind = 'messages.briefing.changed' AND channel = 'sms' "
+                   f"AND subject = 'briefing:{bid}' AND resident_id = {r0} AND status = 'queued' "
+                   f"AND next_at > {int(time.time() * 1000)}"))
+    check_eq(held, 2, "林桂芳's quiet hours hold her SMS back")
+    check_eq([k for k in resident_kinds(r2) if k == "messages.briefing.changed"], [], "a resident not signed up hears nothing")
+
+
 def test_default_rules_027():
     """The events migration 027 gives a rule reach their people: the outbox rows are written as
     the emitting modules document them (venues.h, council.h)."""
@@ -1025,5 +1079,5 @@ else:
 run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every_step, test_escalation_into_next_inbox,
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
      test_quiet_hours_hold_a_notice_not_an_sos, test_tencent_voice_callback, test_briefings, test_briefing_withdraw_and_cancel,
-     test_briefing_room, test_default_rules_027, test_notice_files, test_costs, test_sms_delivery_reports, test_aliyun_and_wecom,
+     test_briefing_room, test_briefing_moved, test_default_rules_027, test_notice_files, test_costs, test_sms_delivery_reports, test_aliyun_and_wecom,
      test_end]])

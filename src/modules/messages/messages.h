@@ -36,6 +36,9 @@ struct dispatcher;
 /* Staff called a briefing off: one event per resident signed up, the same payload and "reason"
  * when staff gave one. */
 #define MESSAGES_EV_BRIEFING_CANCELLED "messages.briefing.cancelled"
+/* Staff moved a briefing to another start or place (PATCH): one event per resident signed up, the
+ * same payload with the new starts_at and place. A default rule (migration 032) tells each of them. */
+#define MESSAGES_EV_BRIEFING_CHANGED "messages.briefing.changed"
 
 /* An account's inbox got a message: payload {"account_id"}, subject "user:<id>", one event per account
  * (a resident's message: one for each of their own and their family's accounts). The live feed sends
@@ -158,9 +161,11 @@ int messages_briefing_get(nx_app *app, const nx_principal *who, int64_t id, json
  * a clash is NX_ECONFLICT (409, the message names the booking holding it) and nothing is written;
  * the room's rules are NX_EINVAL naming date, start, end or attendees. RIGHT_NOTICE_WRITE. */
 int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id, nx_err *e);
-/* Move an open briefing that has not started {starts_at, ends_at?} (as create's): its room's booking
- * is released and the new time booked in one transaction (a clash: NX_ECONFLICT, nothing changed);
- * audited. RIGHT_NOTICE_WRITE in scope. */
+/* Move an open briefing that has not started to another time and/or place {starts_at?, ends_at?
+ * (with starts_at), place?} (as create's; one of starts_at and place is required): a new time
+ * releases its room's booking and books the new time in one transaction (a clash: NX_ECONFLICT,
+ * nothing changed); audited. When the start or the place changed, MESSAGES_EV_BRIEFING_CHANGED for
+ * every resident signed up. RIGHT_NOTICE_WRITE in scope. */
 int messages_briefing_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e);
 /* Sign up: a resident or family account for their resident ({}), staff for {resident_id} of the
  * community. NX_ECONFLICT when cancelled, started, full or signed up already; emits

@@ -20,6 +20,8 @@
  * and keeps the booking's id: a clash with another booking is a 409 naming it and nothing is
  * written. Moving the briefing (PATCH starts_at / ends_at) releases the booking and books the new
  * time in one transaction (a clash leaves both as they were); cancelling the briefing releases it.
+ * A change of the start or the place (PATCH place) and a cancellation tell every resident signed up
+ * (messages.briefing.changed, messages.briefing.cancelled: an event each).
  *
  * Rights: writing briefings, signing others up, the sign-up list, attendance and the export need
  * RIGHT_NOTICE_WRITE in scope (the export RIGHT_EXPORT too); residents and families (self scope)
@@ -408,6 +410,33 @@ int messages_briefing_withdraw(nx_app *app, const nx_principal *who, int64_t id,
     return for_resident(app, who, id, in, withdraw_step, "只能取消本人的报名", e);
 }
 
+/* kind for every resident signed up for briefing id (walk-ins are not: they came without signing
+ * up), about b as it now is, with reason when not NULL. */
+static int emit_signups(store_tx *tx, const char *kind, int64_t id, const briefing_state *b, const char *reason,
+                        nx_err *e)
+{
+    store_param p[] = {P_INT(id)};
+    store_rows *r;
+    vec who_signed;
+    vec_init(&who_signed, sizeof(int64_t), 0);
+    int rc = store_query(tx, "SELECT resident_id FROM briefing_signups WHERE briefing_id = $1 AND walk_in = 0 ORDER "
+                             "BY resident_id",
+                         p, 1, &r, e);
+    if (rc == 0) {
+        while (store_row(r)) {
+            int64_t rid = store_int(r, 0);
+            vec_push(&who_signed, &rid);
+        }
+        if ((rc = store_rows_end(r, e)) == 0)
+            rc = vec_error(&who_signed, e);
+    }
+    const int64_t *ids = who_signed.items;
+    for (size_t i = 0; rc == 0 && i < who_signed.len; i++)
+        rc = emit_why(tx, kind, id, ids[i], b, reason, e);
+    vec_cleanup(&who_signed);
+    return rc;
+}
+
 /* Staff call the briefing off, saying why: status cancelled, and every resident signed up hears it
  * (an event each, with the reason). */
 static int cancel_step(store_tx *tx, const nx_principal *who, int64_t id, const briefing_state *b, void *ctx,
@@ -422,25 +451,8 @@ static int cancel_step(store_tx *tx, const nx_principal *who, int64_t id, const 
     int rc = store_exec(tx, "UPDATE briefings SET status = 'cancelled', updated_at = $2 WHERE id = $1", p, 2, NULL, e);
     if (rc == 0 && b->booking)
         rc = venues_release_booking(tx, b->booking, now, &released, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    vec who_signed;
-    vec_init(&who_signed, sizeof(int64_t), 0);
-    if ((rc = store_query(tx, "SELECT resident_id FROM briefing_signups WHERE briefing_id = $1 AND walk_in = 0 ORDER "
-                              "BY resident_id",
-                          p, 1, &r, e)) == 0) {
-        while (store_row(r)) {
-            int64_t rid = store_int(r, 0);
-            vec_push(&who_signed, &rid);
-        }
-        if ((rc = store_rows_end(r, e)) == 0)
-            rc = vec_error(&who_signed, e);
-    }
-    const int64_t *ids = who_signed.items;
-    for (size_t i = 0; rc == 0 && i < who_signed.len; i++)
-        rc = emit_why(tx, MESSAGES_EV_BRIEFING_CANCELLED, id, ids[i], b, reason, e);
-    vec_cleanup(&who_signed);
+    if (rc == 0)
+        rc = emit_signups(tx, MESSAGES_EV_BRIEFING_CANCELLED, id, b, reason, e);
     if (rc == 0)
         rc = audit_write_new(tx, who, "cancel", "briefing", id, b->community, json_pack("{s:s}", "reason", reason), e);
     return rc;
@@ -458,35 +470,64 @@ int messages_briefing_cancel(nx_app *app, const nx_principal *who, int64_t id, j
     return briefing_write(app, who, id, 0, cancel_step, (void *)reason, e);
 }
 
-/* Staff move the briefing to another time: its room's booking (if any) released and the new time
- * booked in this transaction, so a clash changes nothing. */
+/* A change of time and/or place: span set when the time changes (starts, ends), place when the place
+ * does (NULL: as it is). */
+typedef struct move {
+    bool timed;
+    int64_t span[2];
+    const char *place;
+} move;
+
+/* Staff move the briefing to another time or place: its room's booking (if any) released and the new
+ * time booked in this transaction, so a clash changes nothing. When the start or the place really
+ * changed, every resident signed up hears it (MESSAGES_EV_BRIEFING_CHANGED), and a move more than a
+ * day ahead reminds them again a day before the new start. */
 static int move_step(store_tx *tx, const nx_principal *who, int64_t id, const briefing_state *b, void *ctx,
                      nx_err *e)
 {
-    const int64_t *span = ctx;
+    const move *mv = ctx;
     int64_t now = clock_now_ms(), booking = b->booking;
+    int64_t starts = mv->timed ? mv->span[0] : b->starts, ends = mv->timed ? mv->span[1] : b->ends;
+    const char *place = mv->place ? mv->place : b->place;
     if (b->starts <= now)
-        return nx_fail(e, NX_ECONFLICT, "", "宣讲已开始，不能改时间");
+        return nx_fail(e, NX_ECONFLICT, "", "宣讲已开始，不能改时间或地点");
     int released = 0, rc = 0;
-    if (b->booking && (rc = venues_release_booking(tx, b->booking, now, &released, e)))
-        return rc;
-    if (b->venue) {
-        char title[160];
-        snprintf(title, sizeof title, "政策宣讲：%s", b->title);
-        if ((rc = venues_book_span(tx, who, b->venue, title, (int)b->capacity, span[0], span[1], &booking, e)))
+    if (mv->timed) {
+        if (b->booking && (rc = venues_release_booking(tx, b->booking, now, &released, e)))
             return rc;
+        if (b->venue) {
+            char title[160];
+            snprintf(title, sizeof title, "政策宣讲：%s", b->title);
+            if ((rc = venues_book_span(tx, who, b->venue, title, (int)b->capacity, starts, ends, &booking, e)))
+                return rc;
+        }
     }
-    store_param p[] = {P_INT(id), P_INT(span[0]), P_INT(span[1]), P_ID(booking), P_INT(now)};
+    store_param p[] = {P_INT(id), P_INT(starts), P_ID(ends), P_ID(booking), P_INT(now), P_TEXT(place)};
     if ((rc = store_exec(tx,
-                         "UPDATE briefings SET starts_at = $2, ends_at = $3, venue_booking_id = $4, updated_at = $5 "
-                         "WHERE id = $1",
-                         p, 5, NULL, e)))
+                         "UPDATE briefings SET starts_at = $2, ends_at = $3, venue_booking_id = $4, updated_at = $5, "
+                         "place = $6 WHERE id = $1",
+                         p, 6, NULL, e)))
         return rc;
     char was[17], to[17];
     local_minute_text(b->starts, was);
-    local_minute_text(span[0], to);
-    return audit_write_new(tx, who, "update", "briefing", id, b->community,
-                           json_pack("{s:s, s:s}", "starts_was", was, "starts_at", to), e);
+    local_minute_text(starts, to);
+    if ((rc = audit_write_new(tx, who, "update", "briefing", id, b->community,
+                              json_pack("{s:s, s:s, s:s, s:s}", "starts_was", was, "starts_at", to, "place_was",
+                                        b->place, "place", place),
+                              e)))
+        return rc;
+    if (starts == b->starts && strcmp(place, b->place) == 0)
+        return 0; /* the same start and place: nobody needs telling */
+    if (starts != b->starts && starts - now > REMIND_BEFORE_MS) {
+        store_param r[] = {P_INT(id)};
+        if ((rc = store_exec(tx, "UPDATE briefing_signups SET reminded_at = NULL WHERE briefing_id = $1", r, 1, NULL, e)))
+            return rc;
+    }
+    briefing_state now_b = *b;
+    now_b.starts = starts;
+    now_b.ends = ends;
+    now_b.place = (char *)place;
+    return emit_signups(tx, MESSAGES_EV_BRIEFING_CHANGED, id, &now_b, NULL, e);
 }
 
 int messages_briefing_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
@@ -494,14 +535,25 @@ int messages_briefing_update(nx_app *app, const nx_principal *who, int64_t id, j
     int rc = need_staff(who, "修改政策宣讲", e);
     if (rc)
         return rc;
-    static const char *const allowed[] = {"starts_at", "ends_at", NULL};
+    static const char *const allowed[] = {"starts_at", "ends_at", "place", NULL};
     const char *at = NULL, *end_at = NULL;
-    int64_t span[2];
-    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "starts_at", true, 40, &at, e)) ||
+    move mv = {0};
+    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "starts_at", false, 40, &at, e)) ||
         (rc = json_read_str(in, "ends_at", false, 40, &end_at, e)) ||
-        (rc = read_span(at, end_at, clock_now_ms(), &span[0], &span[1], e)))
+        (rc = json_read_str(in, "place", false, 100, &mv.place, e)))
         return rc;
-    return briefing_write(app, who, id, 0, move_step, span, e);
+    if (mv.place && !*mv.place)
+        return nx_fail(e, NX_EINVAL, "place", "地点不能为空");
+    if (!at && end_at)
+        return nx_fail(e, NX_EINVAL, "starts_at", "改结束时间时请同时填写开始时间");
+    if (!at && !mv.place)
+        return nx_fail(e, NX_EINVAL, "starts_at", "请填写新的时间（starts_at）或地点（place）");
+    if (at) {
+        mv.timed = true;
+        if ((rc = read_span(at, end_at, clock_now_ms(), &mv.span[0], &mv.span[1], e)))
+            return rc;
+    }
+    return briefing_write(app, who, id, 0, move_step, &mv, e);
 }
 
 typedef struct mark {
