@@ -553,6 +553,37 @@ static int aliyun_send(sms_provider *p, const char *phone, const char *text, cha
     return rc;
 }
 
+/* One of Aliyun's queries (QuerySendDetails, QueryCallDetailByCallId), signed like a send: *out the
+ * answer's JSON object when its Code is "OK" (the caller releases it). An answer that is not JSON or
+ * has no Code: NX_EIO (NX_EBUSY for HTTP 429 or 5xx); another Code: NX_EINVAL, or NX_EBUSY for
+ * Throttling…; what ("回执", "呼叫结果") names the question in the messages. */
+static int aliyun_query(sms_provider *p, const char *action, const kv *ps, size_t n, const char *what, json_t **out,
+                        nx_err *e)
+{
+    *out = NULL;
+    strbuf answer;
+    strbuf_init(&answer, ANSWER_MAX + 1);
+    long status = 0;
+    int rc = aliyun_call(p, action, ps, n, &answer, &status, e);
+    json_t *o = rc == 0 && answer.data ? json_loadb(answer.data, answer.len, 0, NULL) : NULL;
+    strbuf_cleanup(&answer);
+    const char *code = json_string_value(json_object_get(o, "Code"));
+    if (rc) {
+    } else if (!code) {
+        rc = nx_fail(e, status == 429 || status >= 500 ? NX_EBUSY : NX_EIO, "", "%s应答不是约定的 JSON 格式（HTTP %ld）",
+                     what, status);
+    } else if (strcmp(code, "OK") != 0) {
+        char c[64];
+        str_copy(c, code, sizeof c);
+        rc = nx_fail(e, str_starts_with(c, "Throttling") ? NX_EBUSY : NX_EINVAL, "", "服务商拒绝查询%s（%s）", what, c);
+    }
+    if (rc)
+        json_decref(o);
+    else
+        *out = o;
+    return rc;
+}
+
 /* Aliyun's delivery report of BizId ref to phone: QuerySendDetails on the day it was sent (Beijing
  * time); the record whose PhoneNum is the number (SendStatus 1 waiting, 2 failed with ErrCode, 3
  * delivered). */
@@ -566,41 +597,26 @@ static int aliyun_receipt(sms_provider *p, const char *phone, const char *ref, i
     gmtime_r(&local, &tm);
     strftime(day, sizeof day, "%Y%m%d", &tm);
     kv ps[] = {{"PhoneNumber", number}, {"BizId", ref}, {"SendDate", day}, {"PageSize", "10"}, {"CurrentPage", "1"}};
-    strbuf answer;
-    strbuf_init(&answer, ANSWER_MAX + 1);
-    long status = 0;
-    int rc = aliyun_call(p, "QuerySendDetails", ps, sizeof ps / sizeof ps[0], &answer, &status, e);
-    json_t *o = rc == 0 && answer.data ? json_loadb(answer.data, answer.len, 0, NULL) : NULL;
-    const char *code = json_string_value(json_object_get(o, "Code"));
-    if (rc) {
-    } else if (!code) {
-        rc = nx_fail(e, status == 429 || status >= 500 ? NX_EBUSY : NX_EIO, "", "回执应答不是约定的 JSON 格式（HTTP %ld）",
-                     status);
-    } else if (strcmp(code, "OK") != 0) {
-        char c[64];
-        str_copy(c, code, sizeof c);
-        rc = nx_fail(e, str_starts_with(c, "Throttling") ? NX_EBUSY : NX_EINVAL, "", "服务商拒绝查询回执（%s）", c);
-    } else {
-        size_t i;
-        json_t *d;
-        json_array_foreach(json_object_get(json_object_get(o, "SmsSendDetailDTOs"), "SmsSendDetailDTO"), i, d)
-        {
-            const char *pn = json_string_value(json_object_get(d, "PhoneNum"));
-            json_int_t st = json_integer_value(json_object_get(d, "SendStatus"));
-            if (!pn || strcmp(pn, number) != 0)
-                continue;
-            const char *err = json_string_value(json_object_get(d, "ErrCode"));
-            if (st == 3)
-                *state = SMS_RECEIPT_DELIVERED;
-            else if (st == 2) {
-                *state = SMS_RECEIPT_FAILED;
-                str_copy(reason, err && *err ? err : "FAILED", SMS_REASON_MAX);
-            }
-            break;
+    json_t *o = NULL;
+    int rc = aliyun_query(p, "QuerySendDetails", ps, sizeof ps / sizeof ps[0], "回执", &o, e);
+    size_t i;
+    json_t *d;
+    json_array_foreach(json_object_get(json_object_get(o, "SmsSendDetailDTOs"), "SmsSendDetailDTO"), i, d)
+    {
+        const char *pn = json_string_value(json_object_get(d, "PhoneNum"));
+        json_int_t st = json_integer_value(json_object_get(d, "SendStatus"));
+        if (!pn || strcmp(pn, number) != 0)
+            continue;
+        const char *err = json_string_value(json_object_get(d, "ErrCode"));
+        if (st == 3)
+            *state = SMS_RECEIPT_DELIVERED;
+        else if (st == 2) {
+            *state = SMS_RECEIPT_FAILED;
+            str_copy(reason, err && *err ? err : "FAILED", SMS_REASON_MAX);
         }
+        break;
     }
     json_decref(o);
-    strbuf_cleanup(&answer);
     sodium_memzero(number, sizeof number);
     return rc;
 }
@@ -618,41 +634,27 @@ static int aliyun_call_result(sms_provider *p, const char *ref, int64_t sent_s, 
     char since[24];
     snprintf(since, sizeof since, "%lld", (long long)(sent_s - 60) * 1000);
     kv ps[] = {{"CallId", ref}, {"ProdId", "11000000300006"}, {"QueryDate", since}};
-    strbuf answer;
-    strbuf_init(&answer, ANSWER_MAX + 1);
-    long status = 0;
-    int rc = aliyun_call(p, "QueryCallDetailByCallId", ps, sizeof ps / sizeof ps[0], &answer, &status, e);
-    json_t *o = rc == 0 && answer.data ? json_loadb(answer.data, answer.len, 0, NULL) : NULL;
-    const char *code = json_string_value(json_object_get(o, "Code"));
-    if (rc) {
-    } else if (!code) {
-        rc = nx_fail(e, status == 429 || status >= 500 ? NX_EBUSY : NX_EIO, "", "呼叫结果应答不是约定的 JSON 格式（HTTP %ld）",
-                     status);
-    } else if (strcmp(code, "OK") != 0) {
-        char c[64];
-        str_copy(c, code, sizeof c);
-        rc = nx_fail(e, str_starts_with(c, "Throttling") ? NX_EBUSY : NX_EINVAL, "", "服务商拒绝查询呼叫结果（%s）", c);
+    json_t *o = NULL;
+    int rc = aliyun_query(p, "QueryCallDetailByCallId", ps, sizeof ps / sizeof ps[0], "呼叫结果", &o, e);
+    if (rc)
+        return rc;
+    const char *data = json_string_value(json_object_get(o, "Data"));
+    json_t *d = data && data[0] ? json_loads(data, 0, NULL) : NULL;
+    const char *st = json_string_value(json_object_get(d, "state"));
+    const char *desc = json_string_value(json_object_get(d, "stateDesc"));
+    if (data && data[0] && !json_is_object(d)) {
+        rc = nx_fail(e, NX_EIO, "", "呼叫结果的 Data 不是约定的 JSON 格式");
+    } else if (!st || !st[0] || strcmp(st, "200100") == 0 || strcmp(st, "200101") == 0 || strcmp(st, "200201") == 0) {
+        /* no record yet, or the call is still going */
+    } else if (strcmp(st, "200000") == 0 || strcmp(st, "200001") == 0 || strcmp(st, "200102") == 0) {
+        *state = SMS_RECEIPT_DELIVERED;
     } else {
-        const char *data = json_string_value(json_object_get(o, "Data"));
-        json_t *d = data && data[0] ? json_loads(data, 0, NULL) : NULL;
-        const char *st = json_string_value(json_object_get(d, "state"));
-        const char *desc = json_string_value(json_object_get(d, "stateDesc"));
-        if (data && data[0] && !json_is_object(d)) {
-            rc = nx_fail(e, NX_EIO, "", "呼叫结果的 Data 不是约定的 JSON 格式");
-        } else if (!st || !st[0] || strcmp(st, "200100") == 0 || strcmp(st, "200101") == 0 ||
-                   strcmp(st, "200201") == 0) {
-            /* no record yet, or the call is still going */
-        } else if (strcmp(st, "200000") == 0 || strcmp(st, "200001") == 0 || strcmp(st, "200102") == 0) {
-            *state = SMS_RECEIPT_DELIVERED;
-        } else {
-            *state = SMS_RECEIPT_FAILED;
-            bool said = desc && desc[0] && strcmp(desc, st) != 0; /* the sample answers repeat the code */
-            snprintf(reason, SMS_REASON_MAX, "%.16s%s%.96s", st, said ? " " : "", said ? desc : "");
-        }
-        json_decref(d);
+        *state = SMS_RECEIPT_FAILED;
+        bool said = desc && desc[0] && strcmp(desc, st) != 0; /* the sample answers repeat the code */
+        snprintf(reason, SMS_REASON_MAX, "%.16s%s%.96s", st, said ? " " : "", said ? desc : "");
     }
+    json_decref(d);
     json_decref(o);
-    strbuf_cleanup(&answer);
     return rc;
 }
 
