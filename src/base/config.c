@@ -135,6 +135,9 @@ static const struct centry table[] = {
      "seconds before the first retry of a message (doubling, at most an hour)"},
     {"msg_voice_gap_s", C_INT, N(msg_voice_gap_s), "60", 1, 3600, false,
      "seconds between two calls of an SOS call chain (the next family phone)"},
+    {"msg_daily_cap", C_INT, N(msg_daily_cap), "20", 0, 10000, false,
+     "non-urgent SMS, calls or WeCom messages one person gets on one channel in a day (Beijing time); more are "
+     "cancelled and logged (0 = no cap; SOS and other urgent rules are never capped)"},
     {"tencent_secret_id", C_STR, S(tencent_secret_id), "", 0, 0, false, "Tencent Cloud SecretId (SMS, voice)"},
     {"tencent_secret_key", C_STR, S(tencent_secret_key), "", 0, 0, SECRET_ALL,
      "Tencent Cloud SecretKey (never logged)"},

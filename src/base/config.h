@@ -81,6 +81,7 @@ typedef struct nx_config {
     int64_t msg_retry_max;      /* attempts of an external message before it is failed */
     int64_t msg_retry_base_s;   /* first back-off, doubling */
     int64_t msg_voice_gap_s;    /* between two calls of an SOS call chain */
+    int64_t msg_daily_cap;      /* non-urgent SMS, calls or WeCom messages per person, channel and day */
     char tencent_secret_id[128];
     char tencent_secret_key[128]; /* secret: dumped as <redacted>, never logged */
     char tencent_region[32];

@@ -36,6 +36,7 @@ S = Server(extra=["--msg-tick-ms", "300", "--msg-retry-base-s", "1", "--msg-retr
                   "--tencent-voice-app-id", "1400000002", "--tencent-voice-template", "200001",
                   "--msg-price-sms-fen", "7", "--tencent-voice-callback-token", CALLBACK_TOKEN,
                   "--msg-callback-per-min", "30"])
+BASE_FLAGS = list(S.extra)
 S.start()
 admin = S.login()
 PW = "Msg2026pass!"
@@ -1059,6 +1060,43 @@ def test_aliyun_and_wecom():
         wc.close()
 
 
+def test_daily_cap():
+    """One person gets at most msg_daily_cap non-urgent SMS a day (Beijing time): one more is kept in
+    the delivery log as cancelled with the reason and never sent; cancelled ones do not count. The
+    cap is set to what 林 has had today plus one, so the test does not depend on the tests before it."""
+    lin_id = ctx["res"][0]["id"]
+    bj = datetime.timezone(datetime.timedelta(hours=8))
+    day_start = datetime.datetime.combine(local_today(), datetime.time(), tzinfo=bj)
+
+    def lin_sms():
+        return [d for d in deliveries(channel="sms") if d["resident_id"] == lin_id
+                and datetime.datetime.fromisoformat(d["created_at"].replace("Z", "+00:00")) >= day_start]
+    had = [d for d in lin_sms() if not d["urgent"] and d["status"] != "cancelled"]
+    check(len(had) < 200, "the delivery log's first page holds 林's messages of today")
+    restart(BASE_FLAGS + ["--msg-daily-cap", str(len(had) + 1)])
+    now = datetime.datetime.utcnow() + datetime.timedelta(hours=8)  # quiet hours away from now: sent at once
+    qs, qe = (now + datetime.timedelta(hours=3)).strftime("%H:%M"), (now + datetime.timedelta(hours=4)).strftime("%H:%M")
+    st, _, pf = put(ctx["msg_lin"], "/api/v1/message-preferences", {"quiet_start": qs, "quiet_end": qe})
+    check_eq(st, 200, f"quiet hours moved away from now {pf}")
+    subjects = []
+    for title in ("停水通知", "停电通知"):
+        st, _, n = ctx["msg_staff"].post("/api/v1/notices", {"title": title, "body": "明天上午", "channels": ["inapp", "sms"],
+                                                             "audience": {"grids": [ctx["grids"][0]["id"]]}})
+        check_eq(st, 201, f"a notice by SMS {n}")
+        subjects.append(f"notice:{n['id']}")
+    got = {d["subject"]: d for d in lin_sms() if d["subject"] in subjects}
+    check(got.get(subjects[0]) and got[subjects[0]]["status"] != "cancelled", f"the last one under the cap goes {got}")
+    over = got.get(subjects[1])
+    check(over and over["status"] == "cancelled" and "每人每日上限" in (over["last_error"] or ""),
+          f"one more is cancelled, the reason said {over}")
+    check(wait_for(lambda: fake.calls("sms", "+8613800000001") and
+                   any("停水通知" in str(c) for c in fake.calls("sms", "+8613800000001"))), "the first is sent")
+    time.sleep(1)  # the sender's tick is 300 ms here: a cancelled message would have been sent by now
+    check(not any("停电通知" in str(c) for c in fake.calls("sms", "+8613800000001")), "the capped one is never sent")
+    inapp = [m["title"] for m in inbox(ctx["msg_lin"])["items"]]
+    check("停电通知" in inapp, "the inbox is never capped")
+
+
 def test_end():
     S.cleanup()
     fake.close()
@@ -1080,4 +1118,4 @@ run([timed(t) for t in [test_setup, test_incident_every_step, test_problem_every
      test_read_and_counts, test_same_event_twice_one_message, test_rules_as_data, test_notice_to_one_grid,
      test_quiet_hours_hold_a_notice_not_an_sos, test_tencent_voice_callback, test_briefings, test_briefing_withdraw_and_cancel,
      test_briefing_room, test_briefing_moved, test_default_rules_027, test_notice_files, test_costs, test_sms_delivery_reports, test_aliyun_and_wecom,
-     test_end]])
+     test_daily_cap, test_end]])

@@ -72,5 +72,14 @@ int msg_inbox_signal_notice(store_tx *tx, int64_t community, int64_t notice_id, 
 /* The sender's configuration (messages_send.c), read by the service to decide what to queue. */
 bool msg_channel_configured(const char *channel);
 int64_t msg_voice_gap_ms(void);
+/* msg_daily_cap: non-urgent external messages per person, channel and Beijing day (0 = no cap). */
+int64_t msg_daily_cap(void);
+/* Whether one person (a deliveries row's contact_kind, contact_id, user_id) has had msg_daily_cap
+ * non-urgent messages on channel since the start of today (Beijing time), cancelled ones not counted;
+ * a message over the cap is written cancelled with msg_daily_cap_reason as its last_error, never sent.
+ * Blocks on the store. */
+int msg_over_daily_cap(store_tx *tx, const char *channel, const char *contact_kind, int64_t contact_id,
+                       int64_t user_id, int64_t now, bool *over, nx_err *e);
+void msg_daily_cap_reason(char *out, size_t cap);
 
 #endif

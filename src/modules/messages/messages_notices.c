@@ -183,17 +183,22 @@ static int publish(store_tx *tx, int64_t id, int64_t community, const char *titl
             if (msg_list_has(pf.muted, "sms"))
                 continue;
             int64_t until = msg_quiet_until(now, pf.quiet_start, pf.quiet_end);
-            char text[600];
+            bool capped;
+            if ((rc = msg_over_daily_cap(tx, "sms", "resident", rs[i], 0, now, &capped, e)))
+                break;
+            char text[600], why[96] = "";
+            if (capped)
+                msg_daily_cap_reason(why, sizeof why);
             snprintf(text, sizeof text, "【通知】%s", title);
             store_param s[] = {P_INT(id),   P_INT(rs[i]), P_INT(community), P_TEXT(MESSAGES_EV_NOTICE_PUBLISHED),
-                               P_TEXT(title), P_TEXT(text), P_TEXT(link),   P_INT(until ? until : now),
-                               P_INT(now)};
+                               P_TEXT(title), P_TEXT(text), P_TEXT(link),   P_ID(capped ? 0 : until ? until : now),
+                               P_INT(now),    P_TEXT(capped ? "cancelled" : "queued"), P_TEXT(capped ? why : NULL)};
             rc = store_exec(tx,
                             "INSERT INTO message_deliveries (notice_id, channel, resident_id, contact_id, contact_kind, "
-                            "community_id, kind, subject, title, body, link, status, next_at, created_at, updated_at) "
-                            "VALUES ($1, 'sms', $2, $2, 'resident', $3, $4, 'notice:' || CAST($1 AS TEXT), $5, $6, $7, "
-                            "'queued', $8, $9, $9) ON CONFLICT DO NOTHING",
-                            s, 9, NULL, e);
+                            "community_id, kind, subject, title, body, link, status, next_at, created_at, updated_at, "
+                            "last_error) VALUES ($1, 'sms', $2, $2, 'resident', $3, $4, 'notice:' || CAST($1 AS TEXT), "
+                            "$5, $6, $7, $10, $8, $9, $9, $11) ON CONFLICT DO NOTHING",
+                            s, 11, NULL, e);
         }
         vec_cleanup(&ids);
         if (rc)

@@ -46,7 +46,7 @@ struct messages_sender {
 
 static sms_provider *sms_prov, *voice_prov;
 static wecom *wecom_prov;
-static int64_t voice_gap_ms = 60000, retry_base_ms = 30000;
+static int64_t voice_gap_ms = 60000, retry_base_ms = 30000, daily_cap = 20;
 static int retry_max = 5;
 
 bool msg_channel_configured(const char *channel)
@@ -63,6 +63,11 @@ bool msg_channel_configured(const char *channel)
 int64_t msg_voice_gap_ms(void)
 {
     return voice_gap_ms;
+}
+
+int64_t msg_daily_cap(void)
+{
+    return daily_cap;
 }
 
 typedef struct due {
@@ -487,6 +492,7 @@ int messages_sender_start(nx_app *app, messages_sender **out, nx_err *e)
     str_copy(cb_token, c->tencent_voice_callback_token, sizeof cb_token);
     cb_per_min = c->msg_callback_per_min;
     voice_gap_ms = c->msg_voice_gap_s * 1000;
+    daily_cap = c->msg_daily_cap;
     retry_base_ms = c->msg_retry_base_s * 1000;
     retry_max = (int)c->msg_retry_max;
     int rc = sms_provider_from_config(c, SMS_KIND_SMS, &sms_prov, e);

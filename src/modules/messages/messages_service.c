@@ -419,20 +419,31 @@ static void link_for(int lookup, const about *a, bool resident, char *out, size_
 #pragma GCC diagnostic pop
 }
 
+/* Whose phone or account a delivery on channel goes to, as the deliveries table says it: a resident's
+ * own phone is (resident, resident id), an emergency contact's or a party member's (kind, contact id);
+ * an account is user_id with kind '' and contact 0 (as every in-app delivery). */
+static const char *delivery_contact(const target *t, const char *channel, int64_t *contact_id)
+{
+    static const char *const kinds[] = {"", "", "resident", "emergency", "member"};
+    bool inapp = strcmp(channel, "inapp") == 0;
+    *contact_id = t->type == T_RESIDENT && !inapp ? t->resident_id : t->contact_id;
+    return inapp ? "" : kinds[t->type];
+}
+
 /* Insert one delivery; *id 0 when it existed already (the same event seen before). */
 static int insert_delivery(store_tx *tx, const nx_event *ev, const rule *ru, const char *channel, const target *t,
                            const about *a, const char *title, const char *body, const char *link, const char *status,
                            int64_t next_at, int64_t *id, nx_err *e)
 {
-    static const char *const kinds[] = {"", "", "resident", "emergency", "member"};
-    int64_t now = clock_now_ms();
+    int64_t now = clock_now_ms(), contact_id;
+    const char *contact_kind = delivery_contact(t, channel, &contact_id);
     store_param p[] = {P_INT(ev->id),
                        P_INT(ru->id),
                        P_TEXT(channel),
                        P_INT(t->user_id),
                        P_INT(t->resident_id),
-                       P_INT(t->type == T_RESIDENT && strcmp(channel, "inapp") != 0 ? t->resident_id : t->contact_id),
-                       P_TEXT(strcmp(channel, "inapp") == 0 ? "" : kinds[t->type]),
+                       P_INT(contact_id),
+                       P_TEXT(contact_kind),
                        P_ID(a->community),
                        P_TEXT(ev->kind),
                        P_TEXT(ev->subject),
@@ -481,6 +492,28 @@ static int write_inapp(store_tx *tx, const nx_event *ev, const rule *ru, const t
                             t->type == T_RESIDENT ? t->resident_id : 0, e);
 }
 
+int msg_over_daily_cap(store_tx *tx, const char *channel, const char *contact_kind, int64_t contact_id,
+                       int64_t user_id, int64_t now, bool *over, nx_err *e)
+{
+    *over = false;
+    if (msg_daily_cap() <= 0)
+        return 0;
+    int64_t n = 0, day_start = now - (now % 60000) - (int64_t)msg_local_minute(now) * 60000;
+    store_param p[] = {P_TEXT(channel), P_TEXT(contact_kind), P_INT(contact_id), P_INT(user_id), P_INT(day_start)};
+    int rc = store_one_int(tx,
+                           "SELECT COUNT(*) FROM message_deliveries WHERE channel = $1 AND contact_kind = $2 AND "
+                           "contact_id = $3 AND user_id = $4 AND created_at >= $5 AND urgent = 0 AND status <> "
+                           "'cancelled'",
+                           p, 5, &n, e);
+    *over = rc == 0 && n >= msg_daily_cap();
+    return rc;
+}
+
+void msg_daily_cap_reason(char *out, size_t cap)
+{
+    snprintf(out, cap, "已达每人每日上限（%lld 条）", (long long)msg_daily_cap());
+}
+
 static int write_external(store_tx *tx, const nx_event *ev, const rule *ru, const char *channel, const target *t,
                           const about *a, int lookup, const char *title, const char *body, nx_err *e)
 {
@@ -504,10 +537,26 @@ static int write_external(store_tx *tx, const nx_event *ev, const rule *ru, cons
         if (until)
             next_at = until;
     }
+    bool capped = false;
+    if (!ru->urgent) {
+        int64_t contact_id;
+        const char *contact_kind = delivery_contact(t, channel, &contact_id);
+        int rc = msg_over_daily_cap(tx, channel, contact_kind, contact_id, t->user_id, now, &capped, e);
+        if (rc)
+            return rc;
+    }
     char link[160];
     link_for(lookup, a, t->type != T_USER, link, sizeof link);
     int64_t did = 0;
-    return insert_delivery(tx, ev, ru, channel, t, a, title, body, link, "queued", next_at, &did, e);
+    int rc = insert_delivery(tx, ev, ru, channel, t, a, title, body, link, capped ? "cancelled" : "queued",
+                             capped ? 0 : next_at, &did, e);
+    if (rc || !capped || did == 0)
+        return rc;
+    /* over the day's cap: kept in the delivery log as cancelled, with the reason, never sent */
+    char why[96];
+    msg_daily_cap_reason(why, sizeof why);
+    store_param p[] = {P_TEXT(why), P_INT(did)};
+    return store_exec(tx, "UPDATE message_deliveries SET last_error = $1 WHERE id = $2", p, 2, NULL, e);
 }
 
 static void rules_free(rule *rs, int n)
