@@ -697,7 +697,8 @@ def test_briefing_moved():
         return int(sql(f"SELECT count(*) FROM events WHERE kind = 'messages.briefing.changed' AND subject = 'briefing:{bid}'"))
     for bad, field in (({}, "starts_at"), ({"place": ""}, "place"), ({"place": 5}, "place"),
                        ({"ends_at": local_ahead(days=7)}, "starts_at"), ({"starts_at": local_ahead(hours=-1)}, "starts_at"),
-                       ({"place": "礼堂", "venue_id": 1}, None)):
+                       ({"place": "礼堂", "venue_id": 1}, None), ({"starts_at": None, "place": "礼堂"}, "starts_at"),
+                       ({"place": None}, "place")):
         st, resp, body = staff.patch(f"/api/v1/briefings/{bid}", bad)
         check(is_problem(st, resp, body, 422, field), f"refused {bad}: {st} {body}")
     st, resp, body = lin.patch(f"/api/v1/briefings/{bid}", {"place": "我家"})

@@ -538,7 +538,12 @@ int messages_briefing_update(nx_app *app, const nx_principal *who, int64_t id, j
     static const char *const allowed[] = {"starts_at", "ends_at", "place", NULL};
     const char *at = NULL, *end_at = NULL;
     move mv = {0};
-    if ((rc = json_only(in, allowed, e)) || (rc = json_read_str(in, "starts_at", false, 40, &at, e)) ||
+    if ((rc = json_only(in, allowed, e)))
+        return rc;
+    for (int i = 0; allowed[i]; i++) /* a move says where or when; null would say neither */
+        if (json_is_null_field(in, allowed[i]))
+            return nx_fail(e, NX_EINVAL, allowed[i], "%s 不能为空", allowed[i]);
+    if ((rc = json_read_str(in, "starts_at", false, 40, &at, e)) ||
         (rc = json_read_str(in, "ends_at", false, 40, &end_at, e)) ||
         (rc = json_read_str(in, "place", false, 100, &mv.place, e)))
         return rc;
