@@ -693,6 +693,9 @@ def test_briefing_moved():
     check_eq(lin.post(f"/api/v1/briefings/{bid}/signups", {})[0], 200, "林桂芳 signs up")
     check_eq(staff.post(f"/api/v1/briefings/{bid}/signups", {"resident_id": r1})[0], 200, "staff sign 高德明 up")
 
+    invitation = staff.get(f"/api/v1/notices/{b['notice_id']}")[2]["body"]
+    check("地点：社区二楼会议室" in invitation and "原定" not in invitation, f"the invitation {invitation!r}")
+
     def told():
         return int(sql(f"SELECT count(*) FROM events WHERE kind = 'messages.briefing.changed' AND subject = 'briefing:{bid}'"))
     for bad, field in (({}, "starts_at"), ({"place": ""}, "place"), ({"place": 5}, "place"),
@@ -707,6 +710,7 @@ def test_briefing_moved():
     check((again["place"], again["starts_at"]) == (b["place"], b["starts_at"]), f"nothing changed {again}")
     st, _, same = staff.patch(f"/api/v1/briefings/{bid}", {"place": "社区二楼会议室"})
     check_eq(st, 200, "the same place again")
+    check_eq(staff.get(f"/api/v1/notices/{b['notice_id']}")[2]["body"], invitation, "the notice is as it was")
     check_eq(told(), 0, "nothing to tell: no event for bad input or for the same place")
     # another place
     st, _, moved = staff.patch(f"/api/v1/briefings/{bid}", {"place": "社区一楼大厅"})
@@ -714,6 +718,13 @@ def test_briefing_moved():
     msg = wait_for(lambda: [m for m in inbox(lin)["items"] if m["kind"] == "messages.briefing.changed"])
     check(msg and msg[0]["title"] == "宣讲时间地点变更：低保政策解读" and "社区一楼大厅" in msg[0]["body"]
           and msg[0]["link"] == f"/m/briefings/{bid}", f"the signed-up resident hears of the new place {msg}")
+    # the invitation itself now names the new place and what it was, in the notice and in every inbox
+    notice = staff.get(f"/api/v1/notices/{b['notice_id']}")[2]
+    check("地点：社区一楼大厅" in notice["body"] and "原定" in notice["body"] and "社区二楼会议室" in notice["body"],
+          f"the announcing notice is restated {notice['body']!r}")
+    invite = [m for m in inbox(lin)["items"] if m["title"] == "政策宣讲：低保政策解读"]
+    check(len(invite) == 1 and "地点：社区一楼大厅" in invite[0]["body"] and "原定" in invite[0]["body"],
+          f"and so is the invitation in her inbox {invite}")
     # another time
     later = local_ahead(days=8)
     st, _, moved = staff.patch(f"/api/v1/briefings/{bid}", {"starts_at": later})
@@ -721,6 +732,8 @@ def test_briefing_moved():
     when = later[:10] + " " + later[11:16]
     msg = wait_for(lambda: [m for m in inbox(lin)["items"] if m["kind"] == "messages.briefing.changed" and when in m["body"]])
     check(msg, f"and of the new time ({when})")
+    notice = staff.get(f"/api/v1/notices/{b['notice_id']}")[2]
+    check(f"时间：{when}" in notice["body"] and "地点：社区一楼大厅" in notice["body"], f"the notice has the new time {notice['body']!r}")
     check_eq(told(), 4, "one event per signed-up resident and change")
     inapp = wait_for(lambda: (lambda d: d if len(d) == 4 else None)(
         [d for d in deliveries(channel="inapp", kind="messages.briefing.changed") if d["subject"] == f"briefing:{bid}"]))

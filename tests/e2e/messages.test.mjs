@@ -5,7 +5,9 @@
 // briefing and the count goes up. A message that lands while the pages are open shows at once (the
 // inbox stream): jumin reports an incident, and the open 消息 page on the phone and the header of the
 // grid worker of jumin's grid count one more unread message without being reloaded (the header's
-// minute poll switched off for this). Values are looked up on the page, never typed from the demo's output.
+// minute poll switched off for this). Staff move a briefing to another place from its row (改期/换地点): the
+// row and the invitation notice say the new place. Values are looked up on the page, never typed from
+// the demo's output.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { BASE, DEMO_PASSWORD, launch, newContext, login, shot } from './harness.mjs'
@@ -109,6 +111,43 @@ test('staff take attendance at a policy briefing', async () => {
   }, before, { timeout: 5000 })
   assert.equal(await attended(), before + 1, 'one more attended')
   await shot(page, '63-briefing-attendance')
+  await ctx.close()
+})
+
+test('staff move a briefing to another place', async () => {
+  // a briefing a week ahead, published for the test through the API as the same staff member
+  const tok = await token('shequ')
+  const ahead = new Date(Date.now() + 7 * 86400000 + 8 * 3600000).toISOString().slice(0, 10)
+  const title = `改期测试 ${Date.now() % 100000}`
+  const b = await api(tok, 'POST', '/api/v1/briefings', { title, speaker: '李主任', place: '社区二楼会议室', starts_at: `${ahead}T15:00` })
+  const ctx = await newContext(browser)
+  const page = await ctx.newPage()
+  await login(page, 'shequ')
+  await page.goto(BASE + '/messages/briefings')
+  const row = page.locator('[data-test=briefing-table] .el-table__row', { hasText: title })
+  await row.waitFor()
+  await row.locator('[data-test=briefing-move]').click()
+  const place = page.locator('[data-test=briefing-move-place]')
+  await place.waitFor()
+  assert.equal(await place.inputValue(), '社区二楼会议室', 'the dialog opens with the place as it is')
+  // nothing changed: nothing is sent
+  let sent = 0
+  page.on('request', (r) => { if (r.method() === 'PATCH' && r.url().endsWith(`/api/v1/briefings/${b.id}`)) sent++ })
+  await page.click('[data-test=briefing-move-save]')
+  await page.locator('.el-message', { hasText: '没有改动' }).waitFor()
+  assert.equal(sent, 0, 'no request for an unchanged form')
+  await place.fill('社区一楼大厅')
+  await shot(page, '63-briefing-move')
+  const [resp] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith(`/api/v1/briefings/${b.id}`) && r.request().method() === 'PATCH'),
+    page.click('[data-test=briefing-move-save]'),
+  ])
+  assert.equal(resp.status(), 200, 'moved')
+  assert.deepEqual(JSON.parse(resp.request().postData()), { place: '社区一楼大厅' }, 'only the place is sent')
+  await row.filter({ hasText: '社区一楼大厅' }).waitFor()
+  const notice = await api(tok, 'GET', `/api/v1/notices/${b.notice_id}`)
+  assert.match(notice.body, /地点：社区一楼大厅/, 'the invitation names the new place')
+  assert.match(notice.body, /原定.*社区二楼会议室/, 'and what it was')
   await ctx.close()
 })
 

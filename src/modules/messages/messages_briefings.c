@@ -49,6 +49,23 @@ static void local_minute_text(int64_t ms, char out[17])
     snprintf(out, 17, "%.10s %.5s", t, t + 11);
 }
 
+/* Room for the longest invitation: a topic of 2000 characters (up to 4 bytes each), the speaker, the
+ * place and the line of a move — so snprintf never cuts a character in half. */
+#define INVITATION_MAX 10240
+
+/* The announcing notice's text: what (topic, or the title when there is none), who, when, where and
+ * how many places. moved, when given, is the line that says the briefing was moved (what it was). */
+static void invitation_body(char *body, size_t n, const char *what, const char *speaker, int64_t starts,
+                            const char *place, int64_t capacity, const char *moved)
+{
+    char when[17], seats[48] = "";
+    local_minute_text(starts, when);
+    if (capacity)
+        snprintf(seats, sizeof seats, "名额：%lld 人，报满为止。\n", (long long)capacity);
+    snprintf(body, n, "主题：%s\n主讲人：%s\n时间：%s\n地点：%s\n%s%s请在「政策宣讲」中报名。", what, speaker, when, place, seats,
+             moved ? moved : "");
+}
+
 /* ---- reading ---- */
 
 #define BRIEFING_COLS                                                                                              \
@@ -194,13 +211,8 @@ int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, i
     }
     if (!aud)
         aud = whole = json_pack("{s:[I]}", "communities", (json_int_t)community);
-    char when[17], body[3000];
-    local_minute_text(starts, when);
-    char seats[48] = "";
-    if (capacity)
-        snprintf(seats, sizeof seats, "名额：%lld 人，报满为止。\n", (long long)capacity);
-    snprintf(body, sizeof body, "主题：%s\n主讲人：%s\n时间：%s\n地点：%s\n%s请在「政策宣讲」中报名。", *topic ? topic : title,
-             speaker, when, place, seats);
+    char body[INVITATION_MAX];
+    invitation_body(body, sizeof body, *topic ? topic : title, speaker, starts, place, capacity, NULL);
     char notice_title[160];
     snprintf(notice_title, sizeof notice_title, "政策宣讲：%s", title);
     int64_t notice = 0, booking = 0;
@@ -478,6 +490,36 @@ typedef struct move {
     const char *place;
 } move;
 
+/* After a move the announcing notice — and every inbox copy of it — says the new time and place, with
+ * a line saying what it was, so an invitee who reads it later is not sent to the old room. */
+static int restate_invitation(store_tx *tx, int64_t id, const briefing_state *b, int64_t starts, const char *place,
+                              int64_t now, nx_err *e)
+{
+    store_param p[] = {P_INT(id)};
+    store_rows *r;
+    int rc = store_query(tx, "SELECT topic, speaker, notice_id FROM briefings WHERE id = $1", p, 1, &r, e);
+    if (rc)
+        return rc;
+    char body[INVITATION_MAX];
+    int64_t notice = 0;
+    if ((rc = store_first(r, "宣讲不存在", e)) == 0) {
+        const char *topic = store_text(r, 0);
+        char was[17], moved[600];
+        local_minute_text(b->starts, was);
+        snprintf(moved, sizeof moved, "（已改期，原定 %s 在%s）\n", was, b->place);
+        invitation_body(body, sizeof body, topic && *topic ? topic : b->title, store_text(r, 1), starts, place,
+                        b->capacity, moved);
+        notice = store_int(r, 2);
+    }
+    store_rows_free(r);
+    if (rc)
+        return rc;
+    store_param u[] = {P_INT(notice), P_TEXT(body), P_INT(now)};
+    if ((rc = store_exec(tx, "UPDATE notices SET body = $2, updated_at = $3 WHERE id = $1", u, 3, NULL, e)))
+        return rc;
+    return store_exec(tx, "UPDATE notifications SET body = $2 WHERE notice_id = $1", u, 2, NULL, e);
+}
+
 /* Staff move the briefing to another time or place: its room's booking (if any) released and the new
  * time booked in this transaction, so a clash changes nothing. When the start or the place really
  * changed, every resident signed up hears it (MESSAGES_EV_BRIEFING_CHANGED), and a move more than a
@@ -518,6 +560,8 @@ static int move_step(store_tx *tx, const nx_principal *who, int64_t id, const br
         return rc;
     if (starts == b->starts && strcmp(place, b->place) == 0)
         return 0; /* the same start and place: nobody needs telling */
+    if ((rc = restate_invitation(tx, id, b, starts, place, now, e)))
+        return rc;
     if (starts != b->starts && starts - now > REMIND_BEFORE_MS) {
         store_param r[] = {P_INT(id)};
         if ((rc = store_exec(tx, "UPDATE briefing_signups SET reminded_at = NULL WHERE briefing_id = $1", r, 1, NULL, e)))

@@ -1,7 +1,7 @@
 // The message module's API (docs/openapi.json, tag 消息与通知; docs/messages.md): every account's
 // inbox, preferences, notices and their receipts, briefings (sign-up, attendance), the rules and the
 // delivery log.
-import { get, post, request } from './http'
+import { get, post, patch, request } from './http'
 
 export const listInbox = (query) => get('/api/v1/notifications', query)
 export const unreadCount = () => get('/api/v1/notifications/unread-count')
@@ -19,6 +19,7 @@ export const listDeliveries = (query) => get('/api/v1/message-deliveries', query
 export const listBriefings = (query) => get('/api/v1/briefings', query)
 export const getBriefing = (id) => get(`/api/v1/briefings/${id}`)
 export const createBriefing = (body) => post('/api/v1/briefings', body)
+export const moveBriefing = (id, body) => patch(`/api/v1/briefings/${id}`, body)
 export const signUpBriefing = (id, body = {}) => post(`/api/v1/briefings/${id}/signups`, body)
 export const withdrawBriefing = (id, body = {}) => post(`/api/v1/briefings/${id}/withdraw`, body)
 export const cancelBriefing = (id, reason) => post(`/api/v1/briefings/${id}/cancel`, { reason })

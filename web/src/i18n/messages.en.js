@@ -24,5 +24,6 @@ export default {
     none: 'No briefings', back: 'Back',
     withdraw: 'Withdraw', withdrawn: 'Withdrawn', withdrawAsk: 'Withdraw your sign-up? The place goes to someone else.',
     cancel: 'Call off', cancelled: 'Called off', cancelAsk: 'Why is it called off? (the residents signed up are told)', cancelledOk: 'Called off; the residents signed up are told', status: 'Status', open: 'Open',
+    move: 'Move', endsAt: 'Ends', movedOk: 'Moved; the residents signed up are told and the invitation now says so', noChange: 'Neither the time nor the place changed',
   },
 }

@@ -24,5 +24,6 @@ export default {
     none: '暂无政策宣讲', back: '返回',
     withdraw: '取消报名', withdrawn: '已取消报名', withdrawAsk: '确定取消报名吗？名额会让给其他居民。',
     cancel: '取消宣讲', cancelled: '已取消', cancelAsk: '请写明取消原因（会通知已报名的居民）', cancelledOk: '宣讲已取消，已报名的居民会收到通知', status: '状态', open: '报名中',
+    move: '改期/换地点', endsAt: '结束时间', movedOk: '已修改，已报名的居民会收到通知，宣讲通知也已更新', noChange: '时间和地点都没有改动',
   },
 }
