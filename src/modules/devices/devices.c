@@ -30,6 +30,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/trace.h"
+#include "base/vec.h"
 #include "base/str.h"
 #include "notify/outbox.h"
 #include "store/ticker.h"
@@ -877,38 +878,31 @@ typedef struct esc_row {
 
 static const char *const level_target[] = {"grid", "staff", "family"};
 
+static void esc_fill(store_rows *r, void *elem)
+{
+    esc_row *x = elem;
+    x->id = store_int(r, 0);
+    x->community = store_int(r, 1);
+    x->grid = store_int(r, 2);
+    x->resident = store_int(r, 3);
+    x->device = store_int(r, 4);
+    x->level = (int)store_int(r, 5);
+    str_copy(x->kind, store_text(r, 6), sizeof x->kind);
+    str_copy(x->severity, store_text(r, 7), sizeof x->severity);
+}
+
 static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_err *e)
 {
-    enum { MAXROWS = 200 };
-    esc_row *rows = calloc(MAXROWS, sizeof *rows);
-    if (!rows)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    vec v;
+    vec_init(&v, sizeof(esc_row), 200);
     store_param p[] = {P_INT(now)};
-    store_rows *r = NULL;
-    int n = 0;
-    int rc = store_query(tx,
-                         "SELECT id, community_id, grid_id, resident_id, device_id, escalation_level, kind, severity FROM alerts "
-                         "WHERE state = 'open' AND next_escalation_at IS NOT NULL AND next_escalation_at <= $1 ORDER BY id LIMIT 200",
-                         p, 1, &r, e);
-    while (rc == 0 && n < MAXROWS && store_row(r)) {
-        esc_row *x = &rows[n++];
-        x->id = store_int(r, 0);
-        x->community = store_int(r, 1);
-        x->grid = store_int(r, 2);
-        x->resident = store_int(r, 3);
-        x->device = store_int(r, 4);
-        x->level = (int)store_int(r, 5);
-        str_copy(x->kind, store_text(r, 6), sizeof x->kind);
-        str_copy(x->severity, store_text(r, 7), sizeof x->severity);
-    }
-    if (rc == 0)
-        rc = store_rows_end(r, e);
-    if (rc) {
-        free(rows);
-        return rc;
-    }
-    for (int i = 0; i < n && rc == 0; i++) {
-        esc_row *x = &rows[i];
+    int rc = store_query_vec(tx,
+                             "SELECT id, community_id, grid_id, resident_id, device_id, escalation_level, kind, severity "
+                             "FROM alerts WHERE state = 'open' AND next_escalation_at IS NOT NULL AND "
+                             "next_escalation_at <= $1 ORDER BY id LIMIT 200",
+                             p, 1, esc_fill, &v, e);
+    for (size_t i = 0; rc == 0 && i < v.len; i++) {
+        const esc_row *x = (const esc_row *)v.items + i;
         int level = x->level < DEVICES_ESC_LEVEL_MAX ? x->level + 1 : DEVICES_ESC_LEVEL_MAX;
         bool more = level < DEVICES_ESC_LEVEL_MAX;
         store_param u[] = {P_INT(x->id), P_INT(level), more ? P_INT(now + esc_ms) : P_NULL};
@@ -924,7 +918,7 @@ static int escalate(store_tx *tx, int64_t now, int64_t esc_ms, int *count, nx_er
         if (count)
             (*count)++;
     }
-    free(rows);
+    vec_cleanup(&v);
     return rc;
 }
 
@@ -932,32 +926,28 @@ typedef struct idrow {
     int64_t device, community, grid, resident;
 } idrow;
 
-/* Raise kind for each device the query returns (device, community, grid, resident). */
+static void idrow_fill(store_rows *r, void *elem)
+{
+    *(idrow *)elem = (idrow){store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3)};
+}
+
+/* Raise kind for each device the query returns (device, community, grid, resident; the query LIMITs
+ * itself to RAISE_MAX: the rest are raised at the next sweep). */
+enum { RAISE_MAX = 500 };
 static int raise_for(store_tx *tx, const char *sql, const store_param *p, int np, const char *kind, int64_t now,
                      int64_t esc_ms, nx_err *e)
 {
-    enum { MAXROWS = 500 };
-    idrow *rows = calloc(MAXROWS, sizeof *rows);
-    if (!rows)
-        return nx_fail(e, NX_ENOMEM, "", "内存不足");
-    store_rows *r = NULL;
-    int n = 0;
-    int rc = store_query(tx, sql, p, np, &r, e);
-    while (rc == 0 && n < MAXROWS && store_row(r))
-        rows[n++] = (idrow){store_int(r, 0), store_int(r, 1), store_int(r, 2), store_int(r, 3)};
-    if (rc == 0)
-        rc = store_rows_end(r, e);
-    if (rc) {
-        free(rows);
-        return rc;
-    }
-    for (int i = 0; i < n && rc == 0; i++) {
-        devices_target t = {.device_id = rows[i].device, .community_id = rows[i].community, .grid_id = rows[i].grid,
-                        .resident_id = rows[i].resident};
+    vec v;
+    vec_init(&v, sizeof(idrow), RAISE_MAX);
+    int rc = store_query_vec(tx, sql, p, np, idrow_fill, &v, e);
+    for (size_t i = 0; rc == 0 && i < v.len; i++) {
+        const idrow *x = (const idrow *)v.items + i;
+        devices_target t = {.device_id = x->device, .community_id = x->community, .grid_id = x->grid,
+                            .resident_id = x->resident};
         int64_t id;
         rc = devices_alert_raise(tx, &t, kind, "server", NULL, "{}", now, esc_ms, &id, e);
     }
-    free(rows);
+    vec_cleanup(&v);
     return rc;
 }
 
@@ -990,7 +980,7 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int64_t
                             "AND COALESCE(r.offline_min, 60) > 0 AND d.last_seen_at < $1 - COALESCE(r.offline_min, 60) * 60000 "
                             "AND $2 < $1 - COALESCE(r.offline_min, 60) * 60000 "
                             "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.device_id = d.id AND a.kind = 'offline' "
-                            "AND (a.state IN ('open', 'acknowledged') OR a.opened_at > d.last_seen_at))",
+                            "AND (a.state IN ('open', 'acknowledged') OR a.opened_at > d.last_seen_at)) LIMIT 500",
                             p, 2, "offline", now, esc_ms, e)))
             goto fail;
     }
@@ -1009,7 +999,7 @@ int devices_tick(store *s, int64_t now, int64_t esc_ms, int64_t idle_ms, int64_t
                             "WHERE d.registered = 1 AND COALESCE(r.no_steps_hour, 10) >= 0 AND COALESCE(r.no_steps_hour, 10) <= $1 "
                             "AND (d.steps_day IS NULL OR d.steps_day <> $2 OR d.steps_today = 0 OR d.worn = 0) "
                             "AND NOT EXISTS (SELECT 1 FROM alerts a WHERE a.resident_id = d.resident_id "
-                            "AND a.kind = 'no_activity' AND a.opened_at >= $3)",
+                            "AND a.kind = 'no_activity' AND a.opened_at >= $3) LIMIT 500",
                             p, 3, "no_activity", now, esc_ms, e)))
             goto fail;
     }
