@@ -7,7 +7,11 @@
 #      after → bytes per connection (and the kernel's slab, system-wide, for both ends of each socket). Run first, on the fresh process, so that freed memory of the
 #      other phases does not hide the cost.
 #  (a) ingest: FLOOD_DEVICES registered watches bound to residents flood positions and health
-#      readings as fast as the server answers (one pair in flight per device) for SECS seconds;
+#      readings as fast as the server answers, FLOOD_INFLIGHT pairs in flight per device (default 8;
+#      FLOOD_INFLIGHT=1 is the flood of the figures before 2026-12-07's ninth session, whose send
+#      rate was bounded by the round trip, below the raw rate, so stored/raw measured the simulator)
+#      for SECS seconds; the rows left in the write queue when the flood stops (drained after it)
+#      show that the offered load exceeded what the writer stores, so stored/s is the writer's rate;
 #      rows stored per second counted in the database (device_positions + device_readings before and
 #      right after the run), as a ratio to the simulator's send rate and to the reference: raw
 #      batched SQLite writes of the same rows into a copy of the same database (bench/ingest_ref.c,
@@ -31,7 +35,7 @@ export NUANXIN_BIN=${NUANXIN_BIN:-$BUILD/nuanxin}
 source "$ROOT/bench/lib.sh"
 REF="$BUILD/bench_ingest_ref"
 SECS=${1:-10}; ROUNDS=${ROUNDS:-3}
-FLOOD_DEVICES=${FLOOD_DEVICES:-200}
+FLOOD_DEVICES=${FLOOD_DEVICES:-200}; FLOOD_INFLIGHT=${FLOOD_INFLIGHT:-8}
 BG_DEVICES=${BG_DEVICES:-2000}; BG_INTERVAL=${BG_INTERVAL:-5}
 SOS_N=${SOS_N:-200}; SOS_EVERY_MS=${SOS_EVERY_MS:-100}; LAT_FLOOD=${LAT_FLOOD:-1}
 RAMP=${RAMP:-4000}
@@ -132,6 +136,7 @@ q "SELECT imei, id FROM devices WHERE imei BETWEEN '5600030000' AND '5600049999'
 q ".backup '$WORK/ref.db'"
 : >"$WORK/ref.txt"; : >"$WORK/sent.txt"; : >"$WORK/stored.txt"; : >"$WORK/kept.txt"; : >"$WORK/ratio.txt"
 : >"$WORK/cpu_srv.txt"; : >"$WORK/cpu_wr.txt"; : >"$WORK/cpu_ref.txt"; : >"$WORK/cpu_ratio.txt"
+: >"$WORK/backlog.txt"
 HZ=$(getconf CLK_TCK)
 ticks() { awk '{print $14 + $15}' "$1/stat"; } # ticks /proc/PID[/task/TID] → utime + stime
 # the writer thread (named nx-gw-writer): its CPU per row is what a writer with a core of its own pays
@@ -143,8 +148,8 @@ for r in $(seq "$ROUNDS"); do
   python3 -c "u, s = map(float, open('$WORK/ref.$r.time').read().split()[-2:]); print(round((u + s) * 1e6 / $(json "$WORK/ref.$r.json" rows), 2))" >>"$WORK/cpu_ref.txt"
   S0=$(ticks "/proc/$SRV_PID"); W0=0; [ -n "$WTID" ] && W0=$(ticks "/proc/$SRV_PID/task/$WTID")
   C0=$(rows)
-  "$BIN" simulate --mode flood --devices "$FLOOD_DEVICES" --id-base 10000 --duration "$SECS" \
-    --target "127.0.0.1:$WP" >"$WORK/flood.$r.json" 2>/dev/null
+  "$BIN" simulate --mode flood --devices "$FLOOD_DEVICES" --inflight "$FLOOD_INFLIGHT" --id-base 10000 \
+    --duration "$SECS" --target "127.0.0.1:$WP" >"$WORK/flood.$r.json" 2>/dev/null
   C1=$(rows)
   # the queue drains: wait until the count stops moving
   C2=$C1; while sleep 1; c=$(rows); [ "$c" != "$C2" ]; do C2=$c; done
@@ -152,6 +157,7 @@ for r in $(seq "$ROUNDS"); do
   json "$WORK/flood.$r.json" rows_per_s >>"$WORK/sent.txt"
   python3 -c "print(round(($C1 - $C0) / $FS, 1))" >>"$WORK/stored.txt"
   python3 -c "print(round(($C2 - $C0) / $SENT, 4))" >>"$WORK/kept.txt"
+  echo $((C2 - C1)) >>"$WORK/backlog.txt"
   python3 -c "print(round(($C1 - $C0) / $FS / $(tail -1 "$WORK/ref.txt"), 3))" >>"$WORK/ratio.txt"
   S2=$(ticks "/proc/$SRV_PID"); W2=0; [ -n "$WTID" ] && W2=$(ticks "/proc/$SRV_PID/task/$WTID")
   python3 -c "print(round(($S2 - $S0) / $HZ * 1e6 / max(1, $C2 - $C0), 2))" >>"$WORK/cpu_srv.txt"
@@ -199,13 +205,15 @@ echo "(b) connections: $HOLD asked, $HELD held by the server (fds), $EST establi
   "simulators connected $HOLD_CONNECTED, errors $HOLD_ERRORS"
 echo "    server RSS $((RSS0 / 1024)) → $((RSS1 / 1024)) MiB: $PER_CONN bytes per connection;" \
   "kernel slab (both ends of each connection, system-wide) $KMEM bytes per connection; load $LOAD_B"
-echo "(a) ingest, flood of $FLOOD_DEVICES devices, $ROUNDS × ${SECS}s (medians; runs in brackets):"
+echo "(a) ingest, flood of $FLOOD_DEVICES devices × $FLOOD_INFLIGHT pairs in flight, $ROUNDS × ${SECS}s (medians; runs in brackets):"
 echo "    simulator sent      $SENT_RPS rows/s   ($(tr '\n' ' ' <"$WORK/sent.txt"))"
 echo "    stored (database)   $STORED_RPS rows/s   ($(tr '\n' ' ' <"$WORK/stored.txt"))"
 echo "    raw SQLite ref.     $REF_RPS rows/s   ($(tr '\n' ' ' <"$WORK/ref.txt"))"
 echo "    stored/sent = $(python3 -c "print(f'{$STORED_RPS/$SENT_RPS:.2f}')"), stored/raw = $(python3 -c "print(f'{$STORED_RPS/$REF_RPS:.2f}')")," \
   "kept after the queue drained = $(python3 -c "print(f'{$KEPT:.3f}')") of sent; load $LOAD_A"
 echo "    stored/raw per round (each flood next to its reference run): median $RATIO ($(tr '\n' ' ' <"$WORK/ratio.txt"))"
+echo "    rows left in the write queue when the flood stopped: median $(median <"$WORK/backlog.txt") ($(tr '\n' ' ' <"$WORK/backlog.txt"))" \
+  "— above 0: the offered load exceeded what was stored, so stored/s is the writer's rate, not the simulator's"
 echo "    CPU µs per stored row: server $(median <"$WORK/cpu_srv.txt") ($(tr '\n' ' ' <"$WORK/cpu_srv.txt")), its writer thread" \
   "$( [ -s "$WORK/cpu_wr.txt" ] && median <"$WORK/cpu_wr.txt" || echo n/a) ($(tr '\n' ' ' <"$WORK/cpu_wr.txt")), raw reference $(median <"$WORK/cpu_ref.txt") ($(tr '\n' ' ' <"$WORK/cpu_ref.txt"))"
 [ -s "$WORK/cpu_ratio.txt" ] && echo "    raw/writer CPU per row per round: median $(median <"$WORK/cpu_ratio.txt") ($(tr '\n' ' ' <"$WORK/cpu_ratio.txt")) — stored/raw where each writer has a core to itself"

@@ -7,7 +7,9 @@
 #      large export beside it: bench/sos.sh on SQLite and on PostgreSQL (target ≤ 50 ms, idle and flood
 #      printed beside);
 #   4. gateway ingest, stored / raw SQLite reference in the same run: bench/gateway.sh (target ≥ 0.9;
-#      the CPU-per-row ratio beside it).
+#      the CPU-per-row ratio beside it), its flood with FLOOD_INFLIGHT (8) pairs in flight per device
+#      so that the offered load is not bounded by the round trip; the rows left in the write queue when
+#      each flood stopped are printed beside (above 0: the writer, not the simulator, was the limit).
 # Meant for a quiet machine: every figure is printed with the load average of its run, and the full
 # output of each script is kept in $BENCH_OUT (bench/out by default) as issue18.*.txt.
 #   bench/issue18.sh [seconds per run] [rounds]      BUILD=build-release bench/issue18.sh 5 5
@@ -56,5 +58,5 @@ echo "  1. resident read / nginx, shared cores:  $(pick read 'ratio nuanxin/ngin
 echo "     resident read / nginx, pinned:        $(pick read_pinned 'ratio nuanxin/nginx' '{print $4}')  (target ≥ 0.6; load: $(pick read_pinned 'load average after' -F': ' '{print $2}'))"
 echo "  2. PostgreSQL / SQLite reads:            $(pick backends 'postgres/sqlite +reads' '{print $3}')  (target ≥ 0.5; writes $(pick backends 'postgres/sqlite +reads' "$(after writes)"); load: $(pick backends 'load average' -F'round: ' '{print $2}'))"
 echo "  3. SOS p99 under flood + busy, ack / event: SQLite $(busy sos_sqlite), PostgreSQL $(busy sos_postgres)  (target ≤ 50 ms each; loads in issue18.sos_*.txt)"
-echo "  4. gateway stored / raw (per-round median): $(pick gateway 'stored/raw per round' "$(after median)")  (target ≥ 0.9; raw/writer CPU per row $(pick gateway 'raw/writer CPU' "$(after median)"); load $(pick gateway 'load average:' -F'load average: ' '{print $2}'))"
+echo "  4. gateway stored / raw (per-round median): $(pick gateway 'stored/raw per round' "$(after median)")  (target ≥ 0.9; raw/writer CPU per row $(pick gateway 'raw/writer CPU' "$(after median)"); rows left in the queue at the flood's end $(pick gateway 'rows left in the write queue' "$(after median)"); load $(pick gateway 'load average:' -F'load average: ' '{print $2}'))"
 echo "  (full output of each: $OUT/issue18.*.txt)"

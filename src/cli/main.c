@@ -42,7 +42,7 @@ static void usage(FILE *f)
                "  device add IMEI --protocol watch|iw [--model M] [--sim S] [--resident ID]\n"
                "  device list [--unregistered] | device bind IMEI RESIDENT_ID   手环登记与绑定 wristbands\n"
                "  simulate --devices N --interval S --sos-rate R --protocol watch|iw --target HOST:PORT\n"
-               "           [--duration S] [--id-base N] [--mode normal|flood|hold|probe] [--ramp N/S]\n"
+               "           [--duration S] [--id-base N] [--mode normal|flood|hold|probe] [--ramp N/S] [--inflight K]\n"
                "                               模拟手环 simulated wristbands over TCP (src/cli/simulate.c)\n"
                "  backup FILE | backup --dir DIR [--keep-daily 7 --keep-weekly 4 --keep-monthly 12]\n"
                "                               在线备份并校验；--dir 按时间命名并轮换 online backup, checked\n"

@@ -2,7 +2,7 @@
  *
  *   nuanxin simulate --devices N --interval S --sos-rate R --protocol watch|iw --target HOST:PORT
  *                    [--duration S] [--id-base N] [--lat D --lon D] [--interval-ms MS]
- *                    [--mode normal|flood|hold|probe] [--ramp PER_S] [--source IP,IP,…]
+ *                    [--mode normal|flood|hold|probe] [--ramp PER_S] [--source IP,IP,…] [--inflight K]
  *                    [--sse HOST:PORT --token T --id-map FILE --sos-every-ms MS]
  *
  * One libuv loop holds every simulated device. Device ids are id-base + i (10 digits for the watch,
@@ -14,8 +14,11 @@
  *           interval it presses SOS (an alarm frame, half of them without a GPS fix) and counts the
  *           ack the server must send back only once the alarm is committed.
  *   flood   as fast as the server answers: a position and a health reading, and the next pair as
- *           soon as the reading's reply arrives (one pair in flight per device). Measures the
- *           gateway's ingest; positions + readings sent are exactly the rows the server should store.
+ *           soon as the reading's reply arrives (--inflight K pairs in flight per device, 1 by default).
+ *           Measures the gateway's ingest; positions + readings sent are exactly the rows the server
+ *           should store. With K = 1 the send rate is bounded by the round trip (device → loop → reply),
+ *           not by the store; a larger K keeps a backlog in the server's write queue, so what is
+ *           stored per second is what the writer can store.
  *   hold    keep-alives only, every interval: many idle connections, as a real fleet mostly is.
  *   probe   alarm latency: a C client reads GET /api/v1/events/stream (--sse, bearer --token) and,
  *           once the stream and every device are up, device k sends one SOS at k × --sos-every-ms;
@@ -91,6 +94,7 @@ struct sim {
     int nsources;
     int proto, n, mode;
     int interval_ms, ramp_per_s, next_connect;
+    int inflight; /* flood: pairs in flight per device */
     double sos_rate;
     double lat, lon;
     simdev *devs;
@@ -484,7 +488,8 @@ static void on_connect(uv_connect_t *req, int status)
         send_watch(d, "LK");
     }
     if (s->mode == MODE_FLOOD) {
-        flood_round(d);
+        for (int k = 0; k < s->inflight; k++)
+            flood_round(d);
     } else {
         uint64_t first = (uint64_t)(rnd(s) * s->interval_ms);
         uv_timer_start(&d->timer, on_timer, first, (uint64_t)s->interval_ms);
@@ -772,7 +777,7 @@ int cmd_simulate(int argc, char **argv)
 {
     const char *target = NULL, *sse = NULL, *token = NULL, *idmap_path = NULL, *sources = NULL;
     int proto = 0, m = MODE_NORMAL;
-    int64_t n = 10, interval = 60, duration = 0, base = 0, interval_ms = 0, ramp = 0, sos_every = 100;
+    int64_t n = 10, interval = 60, duration = 0, base = 0, interval_ms = 0, ramp = 0, sos_every = 100, inflight = 1;
     double rate = 0.0, lat = 36.4574, lon = 116.2984;
     static const char *const protocols[] = {"watch", "iw", NULL};
     static const char *const modes[] = {"normal", "flood", "hold", "probe", NULL}; /* MODE_* order */
@@ -783,6 +788,7 @@ int cmd_simulate(int argc, char **argv)
         CLI_INT("--duration", &duration, 0, 86400 * 365, NULL, "运行秒数，0 为一直运行 seconds to run (0: forever)"),
         CLI_INT("--ramp", &ramp, 0, 1000000, NULL, "每秒新建连接数，0 为一次连完 connections per second"),
         CLI_INT("--sos-every-ms", &sos_every, 1, 3600000, NULL, "probe: 两次 SOS 的间隔 ms between SOS (100)"),
+        CLI_INT("--inflight", &inflight, 1, 64, NULL, "flood: 每只手环同时在途的数据对 pairs in flight per device (1)"),
         CLI_INT("--id-base", &base, 0, 999999999LL, NULL, "设备号起点 first device number (0)"),
         CLI_REAL("--sos-rate", &rate, 0, 1, "每次上报带 SOS 的概率 chance of an SOS per report (0)"),
         CLI_REAL("--lat", &lat, -90, 90, "纬度 latitude"),
@@ -831,6 +837,7 @@ int cmd_simulate(int argc, char **argv)
     s->n = (int)n;
     s->interval_ms = interval_ms > 0 ? (int)interval_ms : (int)(interval * 1000);
     s->ramp_per_s = (int)ramp;
+    s->inflight = (int)inflight;
     s->sos_rate = rate;
     s->lat = lat;
     s->lon = lon;
