@@ -78,6 +78,25 @@ void sqlq_add(sqlq *q, const char *fmt_with_d, store_param v)
 #pragma GCC diagnostic pop
 }
 
+static void eq(sqlq *q, const char *column, store_param v)
+{
+    int k = sqlq_param(q, v);
+    if (k)
+        sqlq_sql(q, " AND %s = $%d", column, k);
+}
+
+void sqlq_eq_int(sqlq *q, const char *column, int64_t v)
+{
+    if (v)
+        eq(q, column, P_INT(v));
+}
+
+void sqlq_eq_text(sqlq *q, const char *column, const char *v)
+{
+    if (v)
+        eq(q, column, P_TEXT(v));
+}
+
 int sqlq_like(sqlq *q, const char *fmt_with_d, const char *term, bool infix)
 {
     if (q->over)

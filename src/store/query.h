@@ -53,6 +53,13 @@ void sqlq_add(sqlq *q, const char *fmt_with_d, store_param v);
  * into q, and append fmt_with_d with its number. Returns the parameter's number (0 on overflow) so
  * that the same pattern can be named again with sqlq_sql. */
 int sqlq_like(sqlq *q, const char *fmt_with_d, const char *term, bool infix);
+/* A list filter that may be absent: " AND <column> = $N" with v, only when v is set — an id other
+ * than 0, a text other than NULL (an empty text is a value: it is compared). column is a literal of
+ * the caller's with its alias ("l.book_id"). What every filter reader spelled as
+ *     if (f->book_id) sqlq_add(&q, " AND l.book_id = $%d", P_INT(f->book_id));
+ * is sqlq_eq_int(&q, "l.book_id", f->book_id). */
+void sqlq_eq_int(sqlq *q, const char *column, int64_t v);
+void sqlq_eq_text(sqlq *q, const char *column, const char *v);
 /* Append a full parameter-less fragment built elsewhere (e.g. a fixed scope condition). */
 void sqlq_append(sqlq *q, const char *text);
 /* 0, or NX_EINTERNAL with e filled when the query overflowed. */

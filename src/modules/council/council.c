@@ -221,10 +221,8 @@ static void topic_where(sqlq *q, const char *head, const nx_principal *who, cons
 {
     sqlq_init(q, head);
     cx_scope_q(who, "t.", q);
-    if (f->community_id)
-        sqlq_add(q, " AND t.community_id = $%d", P_INT(f->community_id));
-    if (f->estate_id)
-        sqlq_add(q, " AND t.estate_id = $%d", P_INT(f->estate_id));
+    sqlq_eq_int(q, "t.community_id", f->community_id);
+    sqlq_eq_int(q, "t.estate_id", f->estate_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND t.status = $%d", P_TEXT(f->status));
     if (f->q && *f->q)
@@ -622,10 +620,8 @@ int council_member_list(nx_app *app, const nx_principal *who, const council_filt
     sqlq q;
     sqlq_init(&q, MEMBER_SELECT);
     cx_scope_q(who, "m.", &q);
-    if (f->estate_id)
-        sqlq_add(&q, " AND m.estate_id = $%d", P_INT(f->estate_id));
-    if (f->community_id)
-        sqlq_add(&q, " AND m.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(&q, "m.estate_id", f->estate_id);
+    sqlq_eq_int(&q, "m.community_id", f->community_id);
     sqlq_sql(&q, " AND m.active = 1 ORDER BY m.estate_id, m.role, m.id");
     store_page_spec s = {.max = 2000, .row = member_row};
     return store_items_read(app->db, &q, &s, out, e);
@@ -749,8 +745,7 @@ int council_stats(nx_app *app, const nx_principal *who, int64_t community_id, js
         sqlq q;
         sqlq_init(&q, heads[i][1]);
         perm_scope_q(who, "t.", NULL, &q);
-        if (community_id)
-            sqlq_add(&q, " AND t.community_id = $%d", P_INT(community_id));
+        sqlq_eq_int(&q, "t.community_id", community_id);
         if (i == 5)
             sqlq_add(&q, " AND st.due_on < $%d", P_TEXT(today));
         int64_t n = 0;

@@ -49,10 +49,8 @@ static void book_where(sqlq *q, const char *head, const nx_principal *who, const
 {
     sqlq_init(q, head);
     lib_scope_q(who, "b.", q);
-    if (f->community_id)
-        sqlq_add(q, " AND b.community_id = $%d", P_INT(f->community_id));
-    if (f->audience)
-        sqlq_add(q, " AND b.audience = $%d", P_TEXT(f->audience));
+    sqlq_eq_int(q, "b.community_id", f->community_id);
+    sqlq_eq_text(q, "b.audience", f->audience);
     if (f->q && *f->q) {
         int k = sqlq_like(q, " AND (b.title LIKE $%d ESCAPE '!'", f->q, true);
         sqlq_sql(q, " OR b.author LIKE $%d ESCAPE '!' OR b.isbn LIKE $%d ESCAPE '!')", k, k);
@@ -239,14 +237,10 @@ static void copy_where(sqlq *q, const char *head, const nx_principal *who, const
 {
     sqlq_init(q, head);
     lib_scope_q(who, "c.", q);
-    if (f->community_id)
-        sqlq_add(q, " AND c.community_id = $%d", P_INT(f->community_id));
-    if (f->book_id)
-        sqlq_add(q, " AND c.book_id = $%d", P_INT(f->book_id));
-    if (f->kind)
-        sqlq_add(q, " AND c.kind = $%d", P_TEXT(f->kind));
-    if (f->status)
-        sqlq_add(q, " AND c.status = $%d", P_TEXT(f->status));
+    sqlq_eq_int(q, "c.community_id", f->community_id);
+    sqlq_eq_int(q, "c.book_id", f->book_id);
+    sqlq_eq_text(q, "c.kind", f->kind);
+    sqlq_eq_text(q, "c.status", f->status);
     if (code && *code)
         sqlq_like(q, " AND c.code LIKE $%d ESCAPE '!'", code, false);
 }
@@ -467,8 +461,7 @@ int library_category_list(nx_app *app, const nx_principal *who, int64_t communit
     sqlq q;
     sqlq_init(&q, "SELECT " CAT_COLS " FROM library_categories k WHERE 1 = 1");
     lib_scope_q(who, "k.", &q);
-    if (community_id)
-        sqlq_add(&q, " AND k.community_id = $%d", P_INT(community_id));
+    sqlq_eq_int(&q, "k.community_id", community_id);
     sqlq_sql(&q, " ORDER BY k.community_id, k.id");
     store_page_spec s = {.max = 500, .row = cat_row};
     return store_items_read(app->db, &q, &s, out, e);
@@ -702,10 +695,8 @@ int library_donation_list(nx_app *app, const nx_principal *who, const library_fi
     sqlq_init(&count, "SELECT COUNT(*) FROM library_donations d WHERE 1 = 1");
     lib_scope_q(who, "d.", &q);
     lib_scope_q(who, "d.", &count);
-    if (f->community_id) {
-        sqlq_add(&q, " AND d.community_id = $%d", P_INT(f->community_id));
-        sqlq_add(&count, " AND d.community_id = $%d", P_INT(f->community_id));
-    }
+    sqlq_eq_int(&q, "d.community_id", f->community_id);
+    sqlq_eq_int(&count, "d.community_id", f->community_id);
     return lib_page(app, &q, &count, "d.", false, f, don_row, out, e);
 }
 
@@ -810,8 +801,7 @@ int library_stats(nx_app *app, const nx_principal *who, int64_t community_id, in
         sqlq q;
         sqlq_init(&q, figures[i].sql);
         lib_scope_q(who, "x.", &q);
-        if (community_id)
-            sqlq_add(&q, " AND x.community_id = $%d", P_INT(community_id));
+        sqlq_eq_int(&q, "x.community_id", community_id);
         if (figures[i].with == 1)
             sqlq_add(&q, " AND x.due_at < $%d", P_INT(now_ms));
         else if (figures[i].with == 2 || figures[i].with == 4)

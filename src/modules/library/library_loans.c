@@ -53,12 +53,9 @@ static json_t *loan_row(store_rows *r)
 static void loan_filters(sqlq *q, const nx_principal *who, const library_filter *f, int64_t now)
 {
     perm_scope_q(who, "l.", "resident_id", q);
-    if (f->community_id)
-        sqlq_add(q, " AND l.community_id = $%d", P_INT(f->community_id));
-    if (f->resident_id)
-        sqlq_add(q, " AND l.resident_id = $%d", P_INT(f->resident_id));
-    if (f->book_id)
-        sqlq_add(q, " AND l.book_id = $%d", P_INT(f->book_id));
+    sqlq_eq_int(q, "l.community_id", f->community_id);
+    sqlq_eq_int(q, "l.resident_id", f->resident_id);
+    sqlq_eq_int(q, "l.book_id", f->book_id);
     if (f->state && strcmp(f->state, "open") == 0)
         sqlq_sql(q, " AND l.returned_at IS NULL");
     else if (f->state && strcmp(f->state, "overdue") == 0)
@@ -383,12 +380,9 @@ static int hold_filters(sqlq *q, const nx_principal *who, const library_filter *
     if (!ok)
         return nx_fail(e, NX_EINVAL, "state", "state 应为 active、waiting、ready、fulfilled、cancelled 或 expired");
     perm_scope_q(who, "h.", "resident_id", q);
-    if (f->community_id)
-        sqlq_add(q, " AND h.community_id = $%d", P_INT(f->community_id));
-    if (f->resident_id)
-        sqlq_add(q, " AND h.resident_id = $%d", P_INT(f->resident_id));
-    if (f->book_id)
-        sqlq_add(q, " AND h.book_id = $%d", P_INT(f->book_id));
+    sqlq_eq_int(q, "h.community_id", f->community_id);
+    sqlq_eq_int(q, "h.resident_id", f->resident_id);
+    sqlq_eq_int(q, "h.book_id", f->book_id);
     if (f->state && strcmp(f->state, "active") == 0)
         sqlq_sql(q, " AND h.status IN ('waiting', 'ready')");
     else if (f->state)

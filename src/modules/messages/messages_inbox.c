@@ -124,8 +124,7 @@ static int mark_read(nx_app *app, const nx_principal *who, int64_t id, int64_t *
     sqlq_add(&d, "$%d WHERE status IN ('delivered', 'sent') AND id IN (SELECT n.delivery_id FROM notifications n "
                  "WHERE n.read_at IS NULL", P_INT(now));
     inbox_where(&d, who);
-    if (id)
-        sqlq_add(&d, " AND n.id = $%d", P_INT(id));
+    sqlq_eq_int(&d, "n.id", id);
     sqlq_sql(&d, ")");
     sqlq_init(&rcpt, "UPDATE notice_recipients SET read_at = ");
     sqlq_add(&rcpt, "$%d", P_INT(now));
@@ -133,14 +132,12 @@ static int mark_read(nx_app *app, const nx_principal *who, int64_t id, int64_t *
                     "n.read_at IS NULL AND n.notice_id = notice_recipients.notice_id AND n.resident_id = "
                     "notice_recipients.resident_id", P_INT(who->user_id));
     inbox_where(&rcpt, who);
-    if (id)
-        sqlq_add(&rcpt, " AND n.id = $%d", P_INT(id));
+    sqlq_eq_int(&rcpt, "n.id", id);
     sqlq_sql(&rcpt, ")");
     sqlq_init(&upd, "UPDATE notifications SET read_at = ");
     sqlq_add(&upd, "$%d WHERE read_at IS NULL AND id IN (SELECT n.id FROM notifications n WHERE 1 = 1", P_INT(now));
     inbox_where(&upd, who);
-    if (id)
-        sqlq_add(&upd, " AND n.id = $%d", P_INT(id));
+    sqlq_eq_int(&upd, "n.id", id);
     sqlq_sql(&upd, ")");
     int64_t changed = 0;
     if ((rc = sqlq_exec(tx, &d, NULL, e)) || (rc = sqlq_exec(tx, &rcpt, NULL, e)) ||

@@ -57,9 +57,9 @@ int msg_audience_check(json_t *aud, nx_err *e);
 int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, const char *title, const char *body,
                     json_t *aud, const char *channels, int64_t publish_at, int64_t now, int64_t *id, nx_err *e);
 
-/* The attachments of notice id as [{id, label, content_type, size, created_at, url}] on tx
- * (messages_notice_files.c). */
-int msg_notice_files(store_tx *tx, int64_t id, json_t **out, nx_err *e);
+/* The attachments of notice id as [{id, label, content_type, size, created_at, url}] on tx, set as
+ * o["attachments"] (messages_notice_files.c). */
+int msg_notice_files(store_tx *tx, int64_t id, json_t *o, nx_err *e);
 
 /* Inside tx, which has just written inbox messages for account user_id (0: none) and for resident
  * resident_id (0: none; every active self-scope account reading that resident's inbox — their own

@@ -111,30 +111,21 @@ fail:
     return rc;
 }
 
-int msg_notice_files(store_tx *tx, int64_t id, json_t **out, nx_err *e)
+static json_t *file_row(store_rows *r)
 {
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    int rc = store_query(tx,
-                         "SELECT id, label, content_type, size, created_at FROM notice_attachments WHERE notice_id = $1 "
-                         "ORDER BY id",
-                         p, 1, &r, e);
-    if (rc)
-        return rc;
-    json_t *items = json_array();
-    while (store_row(r)) {
-        json_t *o = store_json_row(r, "id:i label:t content_type:t size:i created_at:d");
-        char url[64];
-        snprintf(url, sizeof url, "/api/v1/notice-attachments/%lld", (long long)store_int(r, 0));
-        json_object_set_new(o, "url", json_string(url));
-        json_array_append_new(items, o);
-    }
-    if ((rc = store_rows_end(r, e))) {
-        json_decref(items);
-        return rc;
-    }
-    *out = items;
-    return 0;
+    json_t *o = store_json_row(r, "id:i label:t content_type:t size:i created_at:d");
+    char url[64];
+    snprintf(url, sizeof url, "/api/v1/notice-attachments/%lld", (long long)store_int(r, 0));
+    json_object_set_new(o, "url", json_string(url));
+    return o;
+}
+
+int msg_notice_files(store_tx *tx, int64_t id, json_t *o, nx_err *e)
+{
+    return store_items_of(tx,
+                          "SELECT id, label, content_type, size, created_at FROM notice_attachments WHERE notice_id = $1 "
+                          "ORDER BY id",
+                          id, &(store_page_spec){.row = file_row}, o, "attachments", e);
 }
 
 int messages_notice_file_read(nx_app *app, const nx_principal *who, int64_t file, unsigned char **data, size_t *n,

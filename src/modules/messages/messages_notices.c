@@ -419,21 +419,15 @@ int messages_notice_get(nx_app *app, const nx_principal *who, int64_t id, json_t
     sqlq_add(&q, " AND n.id = $%d", P_INT(id));
     notice_scope(&q, who);
     store_page_spec s = {.row = notice_row};
-    int rc = store_get_read(app->db, &q, &s, "通知不存在", out, e);
     store_tx *tx;
-    json_t *files = NULL;
+    json_t *o = NULL;
+    int rc = store_begin(app->db, STORE_READ, &tx, e);
     if (rc)
         return rc;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)) == 0) {
-        rc = msg_notice_files(tx, id, &files, e);
-        store_rollback(tx);
-    }
-    if (rc) {
-        json_decref(*out);
-        *out = NULL;
+    if ((rc = store_get(tx, &q, &s, "通知不存在", &o, e)) == 0)
+        rc = msg_notice_files(tx, id, o, e);
+    if ((rc = store_read_finish(tx, rc, o, out)))
         return rc;
-    }
-    json_object_set_new(*out, "attachments", files);
     if (who->scope != SCOPE_SELF || !who->resident_id)
         return 0;
     /* a resident (or their family) opened it: their receipt, and its inbox message, are read */

@@ -217,10 +217,8 @@ int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *s
                   "d.subject, d.title, d.body, d.link, d.urgent, d.status, d.attempts, d.next_at, d.last_error, "
                   "d.created_at, d.sent_at, d.updated_at, d.seq FROM message_deliveries d WHERE 1 = 1");
     delivery_scope(&q, who);
-    if (status)
-        sqlq_add(&q, " AND d.status = $%d", P_TEXT(status));
-    if (channel)
-        sqlq_add(&q, " AND d.channel = $%d", P_TEXT(channel));
+    sqlq_eq_text(&q, "d.status", status);
+    sqlq_eq_text(&q, "d.channel", channel);
     if (kind && *kind)
         sqlq_add(&q, " AND d.kind = $%d", P_TEXT(kind));
     if (before)

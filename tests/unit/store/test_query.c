@@ -30,6 +30,34 @@ static void test_builder(void)
     CHECK_INT(sqlq_check(&q, &e), 0);
 }
 
+/* An absent filter (0, NULL) adds nothing; a present one its condition and parameter, an empty text
+ * included; past the parameter cap the query is marked, the condition not dropped silently. */
+static void test_eq(void)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT id FROM t WHERE 1 = 1");
+    sqlq_eq_int(&q, "t.a", 0);
+    sqlq_eq_text(&q, "t.b", NULL);
+    CHECK_STR(q.sql, "SELECT id FROM t WHERE 1 = 1");
+    CHECK_INT(q.n, 0);
+    sqlq_eq_int(&q, "t.a", -7);
+    sqlq_eq_text(&q, "t.b", "x");
+    sqlq_eq_text(&q, "t.c", "");
+    CHECK_STR(q.sql, "SELECT id FROM t WHERE 1 = 1 AND t.a = $1 AND t.b = $2 AND t.c = $3");
+    CHECK_INT(q.n, 3);
+    CHECK_INT(q.p[0].type, SP_INT);
+    CHECK_INT((int)q.p[0].i, -7);
+    CHECK_STR((const char *)q.p[1].p, "x");
+    CHECK_INT((int)q.p[2].n, 0);
+    for (int i = q.n; i < SQLQ_PARAMS; i++)
+        sqlq_eq_int(&q, "t.x", 1);
+    CHECK(!q.over);
+    size_t before = strlen(q.sql);
+    sqlq_eq_text(&q, "t.scope", "y");
+    CHECK(q.over);
+    CHECK_INT((int)strlen(q.sql), (int)before);
+}
+
 /* Overflow is sticky: too many parameters, too much text or too long a LIKE term marks the query,
  * nothing more is appended, and running it fails — the condition is never silently dropped. */
 static void test_overflow(void)
@@ -595,6 +623,7 @@ int main(void)
     if (tb_init("nx-test-query") != 0)
         return 1;
     TEST_RUN(test_builder);
+    TEST_RUN(test_eq);
     TEST_RUN(test_overflow);
     TEST_RUN(test_scope);
     run_backend();
