@@ -120,11 +120,8 @@ int messages_briefing_list(nx_app *app, const nx_principal *who, const char *cur
         return rc;
     sqlq q;
     briefing_select(&q, who);
-    if (before)
-        sqlq_add(&q, " AND b.id < $%d", P_INT(before));
-    sqlq_sql(&q, " ORDER BY b.id DESC");
     store_page_spec s = {.limit = limit, .max = (int)app->cfg->page_max, .row = briefing_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "b.", before, false, &s, out, e);
 }
 
 int messages_briefing_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
@@ -186,19 +183,11 @@ int messages_briefing_create(nx_app *app, const nx_principal *who, json_t *in, i
     json_t *aud = json_object_get(in, "audience");
     if (aud && (rc = msg_audience_check(aud, e)))
         return rc;
-    if (!community)
-        community = who->community_id;
-    if (!community)
-        return nx_fail(e, NX_EINVAL, "community_id", "请指定社区");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    if ((rc = msg_begin_in_community(app, who, &community, &tx, e)))
         return rc;
     json_t *whole = NULL;
     char *room = NULL;
-    if (!perm_covers(who, tx, community, 0)) {
-        rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在或不在您的管辖范围内");
-        goto fail;
-    }
     if (venue) {
         store_param v[] = {P_INT(venue), P_INT(community)};
         rc = store_one_text(tx, "SELECT name FROM venues WHERE id = $1 AND community_id = $2", v, 2, &room, e);

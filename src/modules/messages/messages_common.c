@@ -225,3 +225,19 @@ int msg_inbox_signal_notice(store_tx *tx, int64_t community, int64_t notice_id, 
                        "WHERE nr.notice_id = $1 AND u.scope = 'self' AND u.disabled = 0 ORDER BY u.id",
                        notice_id, e);
 }
+
+int msg_begin_in_community(nx_app *app, const nx_principal *who, int64_t *community, store_tx **tx, nx_err *e)
+{
+    if (!*community)
+        *community = who->community_id;
+    if (!*community)
+        return nx_fail(e, NX_EINVAL, "community_id", "请指定社区");
+    int rc = store_begin(app->db, STORE_WRITE, tx, e);
+    if (rc)
+        return rc;
+    if (!perm_covers(who, *tx, *community, 0)) {
+        store_rollback(*tx);
+        return nx_fail(e, NX_EINVAL, "community_id", "社区不存在或不在您的管辖范围内");
+    }
+    return 0;
+}

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The paging of every list of the module: cursor (an opaque id, at most 20 characters) and limit. */
 static int paging(http_req *r, nx_app *app, const char **cursor, int *limit)
@@ -18,7 +17,7 @@ static int paging(http_req *r, nx_app *app, const char **cursor, int *limit)
     *cursor = http_query(r, "cursor");
     if (*cursor && strlen(*cursor) > 20)
         return nx_fail(http_err(r), NX_EINVAL, "cursor", "分页游标无效");
-    return http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, limit);
+    return app_query_limit(r, app, limit);
 }
 
 /* A list paged by its cursor (notices, briefings): .fn is its rules function. */
@@ -39,12 +38,11 @@ static int list_inbox(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int limit, rc;
-    const char *cursor, *unread = http_query(r, "unread");
-    if (unread && strcmp(unread, "true") != 0 && strcmp(unread, "false") != 0)
-        return nx_fail(http_err(r), NX_EINVAL, "unread", "unread 应为 true 或 false");
+    const char *cursor;
+    bool unread = false;
     json_t *out;
-    if ((rc = paging(r, app, &cursor, &limit)) ||
-        (rc = messages_inbox_list(app, &who, cursor, limit, unread && strcmp(unread, "true") == 0, &out, http_err(r))))
+    if ((rc = app_query_bool(r, "unread", &unread)) || (rc = paging(r, app, &cursor, &limit)) ||
+        (rc = messages_inbox_list(app, &who, cursor, limit, unread, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -128,11 +126,8 @@ static int briefing_export(http_req *r, void *ctx)
     int rc;
     if ((rc = http_param_id(r, "id", &id)) || (rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
-    if ((rc = messages_briefing_export(app, &who, id, path, &rows, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
-    return http_reply_export(r, path, NULL, "briefing-attendance.xlsx", "宣讲签到表.xlsx", rows);
+    rc = messages_briefing_export(app, &who, id, path, &rows, http_err(r));
+    return app_reply_export(r, rc, path, "briefing-attendance.xlsx", "宣讲签到表.xlsx", rows);
 }
 
 /* The inbox stream: every account opens its own; the hub passes an account only the events tagged

@@ -51,8 +51,9 @@ int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor
                         json_t **out, nx_err *e)
 {
     int64_t before = 0;
-    if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
-        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    int rc = store_page_cursor_id(cursor, &before, e);
+    if (rc)
+        return rc;
     sqlq unread_q, q;
     sqlq_init(&unread_q, "SELECT count(*) FROM notifications n WHERE n.read_at IS NULL");
     inbox_where(&unread_q, who);
@@ -65,18 +66,14 @@ int messages_inbox_list(nx_app *app, const nx_principal *who, const char *cursor
         sqlq_add(&q, " AND n.id < $%d", P_INT(before));
     sqlq_sql(&q, " ORDER BY n.id DESC");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
+    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
         return rc;
     int64_t unread = 0;
+    json_t *o = NULL;
     store_page_spec spec = {.limit = limit, .max = (int)app->cfg->page_max, .row = inbox_row};
-    if ((rc = sqlq_one_int(tx, &unread_q, &unread, e)) || (rc = store_page(tx, &q, &spec, out, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    store_rollback(tx);
-    json_object_set_new(*out, "unread", json_integer(unread));
-    return 0;
+    if ((rc = sqlq_one_int(tx, &unread_q, &unread, e)) == 0 && (rc = store_page(tx, &q, &spec, &o, e)) == 0)
+        json_object_set_new(o, "unread", json_integer(unread));
+    return store_read_finish(tx, rc, o, out);
 }
 
 int messages_inbox_count(nx_app *app, const nx_principal *who, json_t **out, nx_err *e)

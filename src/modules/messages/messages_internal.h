@@ -57,6 +57,11 @@ int msg_audience_check(json_t *aud, nx_err *e);
 int msg_notice_post(store_tx *tx, const nx_principal *who, int64_t community, const char *title, const char *body,
                     json_t *aud, const char *channels, int64_t publish_at, int64_t now, int64_t *id, nx_err *e);
 
+/* The write transaction that posts a notice or a briefing in *community: the body's community_id,
+ * else the caller's (set in *community); NX_EINVAL naming community_id when there is none or it is
+ * not in who's scope (nothing left open), else 0 with *tx begun. */
+int msg_begin_in_community(nx_app *app, const nx_principal *who, int64_t *community, store_tx **tx, nx_err *e);
+
 /* The attachments of notice id as [{id, label, content_type, size, created_at, url}] on tx, set as
  * o["attachments"] (messages_notice_files.c). */
 int msg_notice_files(store_tx *tx, int64_t id, json_t *o, nx_err *e);

@@ -281,17 +281,9 @@ int messages_notice_create(nx_app *app, const nx_principal *who, json_t *in, int
     int64_t now = clock_now_ms(), publish_at = now;
     if (at && (publish_at = msg_parse_local_time(at)) < 0)
         return nx_fail(e, NX_EINVAL, "publish_at", "发布时间格式应为 YYYY-MM-DDTHH:MM（北京时间）");
-    if (!community)
-        community = who->community_id;
-    if (!community)
-        return nx_fail(e, NX_EINVAL, "community_id", "请指定社区");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
+    if ((rc = msg_begin_in_community(app, who, &community, &tx, e)))
         return rc;
-    if (!perm_covers(who, tx, community, 0)) {
-        rc = nx_fail(e, NX_EINVAL, "community_id", "社区不存在或不在您的管辖范围内");
-        goto fail;
-    }
     if ((rc = msg_notice_post(tx, who, community, title, body, aud, channels, publish_at, now, id, e)))
         goto fail;
     if ((rc = audit_write(tx, who, "create", "notice", *id, community, NULL, e)))
@@ -393,8 +385,9 @@ int messages_notice_list(nx_app *app, const nx_principal *who, const char *curso
                          nx_err *e)
 {
     int64_t before = 0;
-    if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
-        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    int rc = store_page_cursor_id(cursor, &before, e);
+    if (rc)
+        return rc;
     if (who->scope != SCOPE_SELF && !perm_has(who, RIGHT_NOTICE_WRITE))
         return nx_fail(e, NX_EPERM, "", "无权查看通知列表");
     sqlq q;
@@ -403,11 +396,8 @@ int messages_notice_list(nx_app *app, const nx_principal *who, const char *curso
     notice_scope(&q, who);
     if (who->scope == SCOPE_SELF)
         sqlq_sql(&q, " AND n.status = 'published'");
-    if (before)
-        sqlq_add(&q, " AND n.id < $%d", P_INT(before));
-    sqlq_sql(&q, " ORDER BY n.id DESC");
     store_page_spec s = {.limit = limit, .max = (int)app->cfg->page_max, .row = notice_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "n.", before, false, &s, out, e);
 }
 
 int messages_notice_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)

@@ -200,8 +200,9 @@ int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *s
     if (!perm_has(who, RIGHT_MESSAGE_ADMIN))
         return nx_fail(e, NX_EPERM, "", "无权查看发送记录");
     int64_t before = 0;
-    if (cursor && cursor[0] && str_to_i64(cursor, 1, INT64_MAX, &before) != 0)
-        return nx_fail(e, NX_EINVAL, "cursor", "分页游标无效");
+    int rc = store_page_cursor_id(cursor, &before, e);
+    if (rc)
+        return rc;
     static const char *const statuses[] = {"queued", "sent", "delivered", "failed", "read", "cancelled", NULL};
     if (status) {
         bool ok = false;
@@ -221,11 +222,8 @@ int messages_deliveries_list(nx_app *app, const nx_principal *who, const char *s
     sqlq_eq_text(&q, "d.channel", channel);
     if (kind && *kind)
         sqlq_add(&q, " AND d.kind = $%d", P_TEXT(kind));
-    if (before)
-        sqlq_add(&q, " AND d.id < $%d", P_INT(before));
-    sqlq_sql(&q, " ORDER BY d.id DESC");
     store_page_spec s = {.limit = limit, .max = (int)app->cfg->page_max, .row = delivery_row};
-    return store_page_read(app->db, &q, &s, out, e);
+    return store_page_by_id(app->db, &q, "d.", before, false, &s, out, e);
 }
 
 int messages_costs(nx_app *app, const nx_principal *who, const char *month, json_t **out, nx_err *e)
