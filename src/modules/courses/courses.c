@@ -91,6 +91,14 @@ int courses_load(store_tx *tx, const nx_principal *who, int64_t id, course_row *
     return rc;
 }
 
+int courses_open(nx_app *app, int mode, const nx_principal *who, int64_t id, store_tx **tx, course_row *c, nx_err *e)
+{
+    int rc = store_begin(app->db, mode, tx, e);
+    if (rc == 0 && (rc = courses_load(*tx, who, id, c, e)))
+        store_rollback(*tx);
+    return rc;
+}
+
 static void course_where(sqlq *q, const char *head, const nx_principal *who, const courses_filter *f)
 {
     sqlq_init(q, head);
@@ -391,11 +399,9 @@ int courses_decide(nx_app *app, const nx_principal *who, int64_t id, const char 
     if (!perm_has(who, RIGHT_COURSE_MANAGE))
         return nx_fail(e, NX_EPERM, "", "无权审批课程");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     course_row c;
-    if ((rc = courses_load(tx, who, id, &c, e)))
-        goto done;
+    if ((rc = courses_open(app, STORE_WRITE, who, id, &tx, &c, e)))
+        return rc;
     if (!courses_manages(who, tx, c.community_id)) {
         rc = nx_fail(e, NX_EPERM, "", "无权审批该课程");
         goto done;

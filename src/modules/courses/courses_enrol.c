@@ -130,12 +130,10 @@ int courses_enrol(nx_app *app, const nx_principal *who, int64_t course, json_t *
     if (!perm_has(who, RIGHT_COURSE_MANAGE) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权报名");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     course_row c;
+    if ((rc = courses_open(app, STORE_WRITE, who, course, &tx, &c, e)))
+        return rc;
     int64_t resident = 0, now = clock_now_ms(), existing = 0, wait_pos = 0, id = 0;
-    if ((rc = courses_load(tx, who, course, &c, e)))
-        goto fail;
     bool manager = courses_manages(who, tx, c.community_id);
     if ((rc = acting_resident(tx, who, manager, asked, &resident, e)))
         goto fail;
@@ -286,13 +284,11 @@ int courses_enrolments(nx_app *app, const nx_principal *who, int64_t course, jso
     if (!perm_has(who, RIGHT_COURSE_MANAGE) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看报名");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    course_row c;
+    int rc = courses_open(app, STORE_READ, who, course, &tx, &c, e);
     if (rc)
         return rc;
-    course_row c;
     json_t *items = json_array();
-    if ((rc = courses_load(tx, who, course, &c, e)))
-        goto done;
     bool manager = courses_manages(who, tx, c.community_id);
     sqlq q;
     sqlq_init(&q, "SELECT ce.id, ce.resident_id, r.name, ce.status, ce.wait_pos, ce.draw_rank, ce.newcomer, ce.created_at "
@@ -354,14 +350,12 @@ int courses_lottery(nx_app *app, const nx_principal *who, int64_t course, const 
         str_hex(seedbuf, b, sizeof b);
     }
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    course_row c;
+    int rc = courses_open(app, STORE_WRITE, who, course, &tx, &c, e);
     if (rc)
         return rc;
     applicant *a = NULL;
     json_t *order = NULL;
-    course_row c;
-    if ((rc = courses_load(tx, who, course, &c, e)))
-        goto fail;
     if (!courses_manages(who, tx, c.community_id)) {
         rc = nx_fail(e, NX_EPERM, "", "无权为该课程摇号");
         goto fail;
@@ -467,19 +461,24 @@ fail:
 /* ---- sessions: attendance, leave ---- */
 
 /* The course of a session, visible to who. */
-static int session_course(store_tx *tx, const nx_principal *who, int64_t session, course_row *c, int64_t *starts,
-                          nx_err *e)
+static int session_open(nx_app *app, int mode, const nx_principal *who, int64_t session, store_tx **tx, course_row *c,
+                        int64_t *starts, nx_err *e)
 {
+    int rc = store_begin(app->db, mode, tx, e);
+    if (rc)
+        return rc;
     store_param p[] = {P_INT(session)};
     store_rows *r;
-    int rc = store_query_first(tx, "SELECT course_id, starts_at FROM course_sessions WHERE id = $1", p, 1, "课次不存在", &r, e);
+    rc = store_query_first(*tx, "SELECT course_id, starts_at FROM course_sessions WHERE id = $1", p, 1, "课次不存在", &r, e);
     int64_t course = 0;
     if (rc == 0) {
         course = store_int(r, 0);
         *starts = store_int(r, 1);
     }
     store_rows_free(r);
-    return rc ? rc : courses_load(tx, who, course, c, e);
+    if (rc || (rc = courses_load(*tx, who, course, c, e)))
+        store_rollback(*tx);
+    return rc;
 }
 
 /* Teachers' hours as volunteer hours: when staff who keep the volunteers' ledger record the
@@ -554,12 +553,10 @@ int courses_attendance_set(nx_app *app, const nx_principal *who, int64_t session
             return nx_fail(e, NX_EINVAL, "items", "第 %zu 项无效：enrolment_id 和 status（present、absent、leave）", i + 1);
     }
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     course_row c;
     int64_t starts = 0, now = clock_now_ms();
-    if ((rc = session_course(tx, who, session, &c, &starts, e)))
-        goto fail;
+    if ((rc = session_open(app, STORE_WRITE, who, session, &tx, &c, &starts, e)))
+        return rc;
     if (!courses_manages(who, tx, c.community_id)) {
         rc = nx_fail(e, NX_EPERM, "", "无权记录该课程的考勤");
         goto fail;
@@ -599,14 +596,12 @@ int courses_attendance_get(nx_app *app, const nx_principal *who, int64_t session
     if (!perm_has(who, RIGHT_COURSE_MANAGE) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看考勤");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
     course_row c;
     int64_t starts = 0;
+    int rc = session_open(app, STORE_READ, who, session, &tx, &c, &starts, e);
+    if (rc)
+        return rc;
     json_t *items = json_array();
-    if ((rc = session_course(tx, who, session, &c, &starts, e)))
-        goto done;
     bool manager = courses_manages(who, tx, c.community_id);
     sqlq q;
     sqlq_init(&q, "SELECT ce.id, ce.resident_id, r.name, a.status, a.note FROM course_enrolments ce JOIN residents r ON "
@@ -642,12 +637,11 @@ int courses_leave(nx_app *app, const nx_principal *who, int64_t session, json_t 
     if (!perm_has(who, RIGHT_COURSE_MANAGE) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权请假");
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     course_row c;
     int64_t starts = 0, resident = 0, eid = 0, now = clock_now_ms();
-    if ((rc = session_course(tx, who, session, &c, &starts, e)) ||
-        (rc = acting_resident(tx, who, courses_manages(who, tx, c.community_id), asked ? asked : who->resident_id,
+    if ((rc = session_open(app, STORE_WRITE, who, session, &tx, &c, &starts, e)))
+        return rc;
+    if ((rc = acting_resident(tx, who, courses_manages(who, tx, c.community_id), asked ? asked : who->resident_id,
                               &resident, e)))
         goto done;
     if (starts <= now) {
@@ -683,12 +677,10 @@ int courses_feedback(nx_app *app, const nx_principal *who, int64_t course, json_
         (rc = json_read_str(in, "comment", false, 500, &comment, e)))
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     course_row c;
+    if ((rc = courses_open(app, STORE_WRITE, who, course, &tx, &c, e)))
+        return rc;
     int64_t seated = 0;
-    if ((rc = courses_load(tx, who, course, &c, e)))
-        goto done;
     store_param k[] = {P_INT(course), P_INT(who->resident_id)};
     if ((rc = store_one_int(tx, "SELECT COUNT(*) FROM course_enrolments WHERE course_id = $1 AND resident_id = $2 AND seated = 1",
                             k, 2, &seated, e)))

@@ -91,6 +91,15 @@ int elections_load(store_tx *tx, const nx_principal *who, int64_t id, election_r
     return rc;
 }
 
+int elections_open(nx_app *app, int mode, const nx_principal *who, int64_t id, store_tx **tx, election_row *el,
+                   nx_err *e)
+{
+    int rc = store_begin(app->db, mode, tx, e);
+    if (rc == 0 && (rc = elections_load(*tx, who, id, el, e)))
+        store_rollback(*tx);
+    return rc;
+}
+
 int elections_voter(store_tx *tx, const nx_principal *who, int64_t community, bool *ok, nx_err *e)
 {
     *ok = false;
@@ -363,12 +372,10 @@ int elections_stage(nx_app *app, const nx_principal *who, int64_t id, json_t *in
     char today[11];
     date_format(date_today(), today);
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     election_row el;
+    if ((rc = elections_open(app, STORE_WRITE, who, id, &tx, &el, e)))
+        return rc;
     json_t *elected = json_array();
-    if ((rc = elections_load(tx, who, id, &el, e)))
-        goto fail;
     if (strcmp(el.stage, order[want - 1])) {
         rc = nx_fail(e, NX_ECONFLICT, "to", "评选当前为“%s”阶段，不能进入“%s”阶段", elections_stage_label(el.stage),
                      elections_stage_label(to));
@@ -489,14 +496,12 @@ int elections_result(nx_app *app, const nx_principal *who, int64_t id, json_t **
     if (!elections_staff(who) && !elections_resident(who))
         return nx_fail(e, NX_EPERM, "", "无权查看评选结果");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    election_row el;
+    int rc = elections_open(app, STORE_READ, who, id, &tx, &el, e);
     if (rc)
         return rc;
-    election_row el;
     json_t *o = NULL;
     store_rows *r = NULL;
-    if ((rc = elections_load(tx, who, id, &el, e)))
-        goto done;
     if (strcmp(el.stage, "closed")) {
         rc = nx_fail(e, NX_ECONFLICT, "stage", "评选尚未结束，结果未公布");
         goto done;

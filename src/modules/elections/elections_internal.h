@@ -23,6 +23,10 @@ typedef struct election_row {
     char publicity_from[11], publicity_until[11];
 } election_row;
 int elections_load(store_tx *tx, const nx_principal *who, int64_t id, election_row *el, nx_err *e);
+/* Begin a transaction of mode (STORE_READ, STORE_WRITE) and load election id in who's view into *el;
+ * on failure nothing is left open. */
+int elections_open(nx_app *app, int mode, const nx_principal *who, int64_t id, store_tx **tx, election_row *el,
+                   nx_err *e);
 /* Whether who's resident is an active resident of community (a verified voter). */
 int elections_voter(store_tx *tx, const nx_principal *who, int64_t community, bool *ok, nx_err *e);
 /* Epoch ms of 00:00 Shanghai on day (YYYY-MM-DD, valid). */

@@ -25,12 +25,11 @@
 static int begin_as_voter(nx_app *app, const nx_principal *who, int64_t id, bool staff, const char *refused,
                           store_tx **tx, election_row *el, nx_err *e)
 {
-    int rc = store_begin(app->db, STORE_WRITE, tx, e);
-    if (rc)
+    int rc = elections_open(app, STORE_WRITE, who, id, tx, el, e);
+    if (rc || staff)
         return rc;
     bool voter = false;
-    if ((rc = elections_load(*tx, who, id, el, e)) == 0 && !staff &&
-        (rc = elections_voter(*tx, who, el->community, &voter, e)) == 0 && !voter)
+    if ((rc = elections_voter(*tx, who, el->community, &voter, e)) == 0 && !voter)
         rc = nx_fail(e, NX_EPERM, "", "%s", refused);
     if (rc)
         store_rollback(*tx);
@@ -120,11 +119,9 @@ int elections_review(nx_app *app, const nx_principal *who, int64_t id, int64_t n
         (rc = json_read_str(in, "reason", true, 500, &reason, e)))
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     election_row el;
-    if ((rc = elections_load(tx, who, id, &el, e)))
-        goto fail;
+    if ((rc = elections_open(app, STORE_WRITE, who, id, &tx, &el, e)))
+        return rc;
     if (strcmp(el.stage, "nomination") && strcmp(el.stage, "review")) {
         rc = nx_fail(e, NX_ECONFLICT, "stage", "资格审查阶段已结束");
         goto fail;
@@ -222,11 +219,9 @@ int elections_answer(nx_app *app, const nx_principal *who, int64_t id, int64_t o
         (rc = json_get_bool(in, "upheld", true, &upheld, e)) < 0)
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     election_row el;
-    if ((rc = elections_load(tx, who, id, &el, e)))
-        goto fail;
+    if ((rc = elections_open(app, STORE_WRITE, who, id, &tx, &el, e)))
+        return rc;
     int64_t nid = 0, now = clock_now_ms(), changed = 0;
     store_param q[] = {P_INT(oid), P_INT(id)};
     rc = store_one_int(tx, "SELECT nomination_id FROM election_objections WHERE id = $1 AND election_id = $2", q, 2, &nid, e);
@@ -311,13 +306,11 @@ int elections_certificate(nx_app *app, const nx_principal *who, int64_t id, int6
     if (!staff && !elections_resident(who))
         return nx_fail(e, NX_EPERM, "", "无权查看证书");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    election_row el;
+    int rc = elections_open(app, STORE_READ, who, id, &tx, &el, e);
     if (rc)
         return rc;
-    election_row el;
     store_rows *r = NULL;
-    if ((rc = elections_load(tx, who, id, &el, e)))
-        goto done;
     store_param p[] = {P_INT(nid), P_INT(id)};
     if ((rc = store_query(tx,
                           "SELECT n.resident_id, rs.name, c.name, e.title, cm.name, n.elected, e.closed_at, n.votes FROM "

@@ -125,6 +125,25 @@ int venues_load_rules(store_tx *tx, const nx_principal *who, int64_t id, venue_r
     return rc;
 }
 
+int venues_open(nx_app *app, int mode, const nx_principal *who, int64_t id, store_tx **tx, venue_rules *v, nx_err *e)
+{
+    int rc = store_begin(app->db, mode, tx, e);
+    if (rc == 0 && (rc = venues_load_rules(*tx, who, id, v, e)))
+        store_rollback(*tx);
+    return rc;
+}
+
+/* venues_open for a change of room id: a write, and who must manage the room's community. */
+static int manage_open(nx_app *app, const nx_principal *who, int64_t id, store_tx **tx, venue_rules *v, nx_err *e)
+{
+    int rc = venues_open(app, STORE_WRITE, who, id, tx, v, e);
+    if (rc == 0 && !venues_manages(who, *tx, v->community_id)) {
+        rc = nx_fail(e, NX_EPERM, "", "无权管理该活动室");
+        store_rollback(*tx);
+    }
+    return rc;
+}
+
 int venues_closed_on(store_tx *tx, const venue_rules *v, nx_date d, bool *closed, nx_err *e)
 {
     if (v->closed_mask & (1u << venues_weekday(d))) {
@@ -325,15 +344,9 @@ int venues_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, 
     if (has_active < 0)
         return has_active;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     venue_rules cur;
-    if ((rc = venues_load_rules(tx, who, id, &cur, e)))
-        goto done;
-    if (!venues_manages(who, tx, cur.community_id)) {
-        rc = nx_fail(e, NX_EPERM, "", "无权管理该活动室");
-        goto done;
-    }
+    if ((rc = manage_open(app, who, id, &tx, &cur, e)))
+        return rc;
     int from = v.has_open_from ? v.open_from : cur.open_from, to = v.has_open_to ? v.open_to : cur.open_to;
     if (to <= from) {
         rc = nx_fail(e, NX_EINVAL, "open_to", "关门时间须晚于开门时间");
@@ -382,21 +395,14 @@ int venues_closure_add(nx_app *app, const nx_principal *who, int64_t id, json_t 
     if (rc || (rc = json_read_date(in, "day", true, &day, e)) || (rc = json_read_str(in, "reason", false, 100, &reason, e)))
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     venue_rules v;
-    if ((rc = venues_load_rules(tx, who, id, &v, e)))
-        goto done;
-    if (!venues_manages(who, tx, v.community_id)) {
-        rc = nx_fail(e, NX_EPERM, "", "无权管理该活动室");
-        goto done;
-    }
+    if ((rc = manage_open(app, who, id, &tx, &v, e)))
+        return rc;
     store_param p[] = {P_INT(id), P_TEXT(day), P_TEXT(reason ? reason : "")};
     rc = store_exec(tx,
                     "INSERT INTO venue_closures (venue_id, day, reason) VALUES ($1, $2, $3) "
                     "ON CONFLICT (venue_id, day) DO UPDATE SET reason = excluded.reason",
                     p, 3, NULL, e);
-done:
     return store_finish(tx, rc, e);
 }
 
@@ -414,15 +420,13 @@ int venues_calendar(nx_app *app, const nx_principal *who, int64_t id, nx_date fr
     if (rc)
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e))) {
+    venue_rules v;
+    if ((rc = venues_open(app, STORE_READ, who, id, &tx, &v, e))) {
         json_decref(venue);
         return rc;
     }
-    venue_rules v;
     json_t *o = json_pack("{s:o, s:[], s:[]}", "venue", venue, "days", "items");
     json_t *dl = json_object_get(o, "days"), *items = json_object_get(o, "items");
-    if ((rc = venues_load_rules(tx, who, id, &v, e)))
-        goto done;
     bool manager = venues_manages(who, tx, v.community_id);
     for (int i = 0; i < days && rc == 0; i++) {
         nx_date d = date_from_days(date_to_days(from) + i);
@@ -506,14 +510,12 @@ int venues_ics(nx_app *app, const nx_principal *who, int64_t id, char **out, siz
     if (!perm_has(who, RIGHT_VENUE_MANAGE) && !perm_has(who, RIGHT_SELF))
         return nx_fail(e, NX_EPERM, "", "无权查看活动室");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    venue_rules v;
+    int rc = venues_open(app, STORE_READ, who, id, &tx, &v, e);
     if (rc)
         return rc;
-    venue_rules v;
     strbuf b;
     strbuf_init(&b, 8u << 20);
-    if ((rc = venues_load_rules(tx, who, id, &v, e)))
-        goto done;
     bool manager = venues_manages(who, tx, v.community_id);
     int64_t now = clock_now_ms();
     char stamp[17], calname[200];

@@ -694,12 +694,10 @@ int venues_wait_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     if (rc)
         return rc;
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
-        return rc;
     venue_rules v;
+    if ((rc = venues_open(app, STORE_WRITE, who, b.venue_id, &tx, &v, e)))
+        return rc;
     int64_t resident = 0, now = clock_now_ms(), taken = 0;
-    if ((rc = venues_load_rules(tx, who, b.venue_id, &v, e)))
-        goto done;
     bool manager = venues_manages(who, tx, v.community_id);
     if ((rc = booking_person(tx, who, &v, manager, b.resident_id, &resident, e)) ||
         (rc = check_rules(&v, &b, b.day, manager, now, e)))

@@ -22,6 +22,9 @@ typedef struct venue_rules {
 int venues_weekday(nx_date d);
 /* Load room id, visible to who (venues_community_scope_q), on tx. NX_ENOTFOUND "活动室不存在". */
 int venues_load_rules(store_tx *tx, const nx_principal *who, int64_t id, venue_rules *v, nx_err *e);
+/* Begin a transaction of mode (STORE_READ, STORE_WRITE) and load room id as venues_load_rules; on
+ * failure nothing is left open. */
+int venues_open(nx_app *app, int mode, const nx_principal *who, int64_t id, store_tx **tx, venue_rules *v, nx_err *e);
 /* Whether the room is closed on d (weekday or a closure row). */
 int venues_closed_on(store_tx *tx, const venue_rules *v, nx_date d, bool *closed, nx_err *e);
 /* Whether who manages rooms of community c. */
