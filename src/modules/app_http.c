@@ -208,6 +208,22 @@ static int act_row(http_req *r, nx_app *app, const app_route *t)
     return http_reply_json(r, t->status ? t->status : 200, out);
 }
 
+/* spawn({id}, body, &made), then 201 with get(made), or with .arg get({id}) and made under .arg. */
+static int spawn_row(http_req *r, nx_app *app, const app_route *t)
+{
+    nx_principal who = app_principal(r);
+    json_t *body, *out;
+    int64_t id, made = 0;
+    int rc;
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
+        (rc = t->spawn(app, &who, id, body, &made, http_err(r))) ||
+        (rc = t->get(app, &who, t->arg ? id : made, &out, http_err(r))))
+        return rc;
+    if (t->arg)
+        json_object_set_new(out, t->arg, json_integer(made));
+    return http_reply_json(r, 201, out);
+}
+
 /* The handler of every table row but .h ones: the row is the route's arg. */
 static int table_row(http_req *r, void *ctx)
 {
@@ -225,6 +241,8 @@ static int table_row(http_req *r, void *ctx)
         return action_row(r, app, t);
     if (t->act || t->post)
         return act_row(r, app, t);
+    if (t->spawn)
+        return spawn_row(r, app, t);
     if (t->del)
         return app_http_delete(r, app, t->del);
     if (t->put)

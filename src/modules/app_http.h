@@ -39,6 +39,7 @@ typedef int (*app_read_fn)(nx_app *app, const nx_principal *who, json_t **out, n
 typedef int (*app_put_fn)(nx_app *app, const nx_principal *who, json_t *in, nx_err *e);
 typedef int (*app_act_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, json_t **out, nx_err *e);
 typedef int (*app_post_fn)(nx_app *app, const nx_principal *who, json_t *in, json_t **out, nx_err *e);
+typedef int (*app_spawn_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *made, nx_err *e);
 typedef int (*app_community_fn)(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e);
 typedef int (*app_action_fn)(nx_app *app, const nx_principal *who, int64_t id, const char *action, json_t *in,
                              nx_err *e);
@@ -123,6 +124,9 @@ int app_query_bool(http_req *r, const char *name, bool *out);
  *            action named by the path's last segment: approve, cancel, check-in …);
  *   .act     act({id}, body) answers its own object: .status (0 = 200) with it;
  *   .post    post(body) answers its own object: .status (0 = 200) with it;
+ *   .spawn   spawn({id}, body, &made) makes a new object from {id} (a replacement card, a reversing
+ *            sale, a payment of a dues row), then 201 with get(made); with .arg, the new object is a
+ *            child of {id} (a nomination, a transfer): 201 with get({id}) and made under the key .arg;
  *   .del     del({id}), then 204 (a DELETE, or a POST action without a body);
  *   .get     GET: 200 with get({id});
  *   .put     PUT without an id: put(body), then 200 with read() (a module's settings);
@@ -149,6 +153,7 @@ struct app_route {
     app_action_fn action;
     app_act_fn act;
     app_post_fn post;
+    app_spawn_fn spawn;
     app_delete_fn del;
     app_get_fn get;
     app_put_fn put;

@@ -142,27 +142,6 @@ static int card_refund(http_req *r, void *ctx)
     return money(r, ctx, true);
 }
 
-/* An act on {id} that makes a new object (a replacement card, a reversing sale): act({id}, body, &new),
- * then 201 with get(new). */
-typedef int (*spawn_fn)(nx_app *, const nx_principal *, int64_t, json_t *, int64_t *, nx_err *);
-
-static int spawn(http_req *r, nx_app *app, spawn_fn act, app_get_fn get)
-{
-    nx_principal who = app_principal(r);
-    int64_t id, nid = 0;
-    json_t *body, *out;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = act(app, &who, id, body, &nid, http_err(r))) || (rc = get(app, &who, nid, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 201, out);
-}
-
-static int card_replace(http_req *r, void *ctx)
-{
-    return spawn(r, ctx, canteen_card_replace, canteen_card_get);
-}
-
 static int card_txns(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -235,11 +214,6 @@ static int sales_create(http_req *r, void *ctx)
         http_add_header(r, "Location", loc);
     }
     return http_reply_json(r, created ? 201 : 200, out);
-}
-
-static int sale_reverse(http_req *r, void *ctx)
-{
-    return spawn(r, ctx, canteen_sale_reverse, canteen_sale_get);
 }
 
 /* A report's query: community_id (0 absent), and name's value, today's month (month) or today when
@@ -324,7 +298,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/canteen/cards/{id}", .get = canteen_card_get},
     {"POST", "/api/v1/canteen/cards/{id}/top-ups", .h = card_topup},
     {"POST", "/api/v1/canteen/cards/{id}/refunds", .h = card_refund},
-    {"POST", "/api/v1/canteen/cards/{id}/replace", .h = card_replace},
+    {"POST", "/api/v1/canteen/cards/{id}/replace", .spawn = canteen_card_replace, .get = canteen_card_get},
     {"GET", "/api/v1/canteen/cards/{id}/transactions", .h = card_txns},
     {"GET", "/api/v1/canteen/cards/{id}/card.pdf", .h = card_pdf},
     {"GET", "/api/v1/canteen/cards/{id}/qr.svg", .h = card_qr},
@@ -332,7 +306,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/canteen/sales", .h = sales_create},
     {"GET", "/api/v1/canteen/sales/verify", .community = canteen_chain_verify},
     {"GET", "/api/v1/canteen/sales/{id}", .get = canteen_sale_get},
-    {"POST", "/api/v1/canteen/sales/{id}/reverse", .h = sale_reverse},
+    {"POST", "/api/v1/canteen/sales/{id}/reverse", .spawn = canteen_sale_reverse, .get = canteen_sale_get},
     {"GET", "/api/v1/canteen/reports/subsidy", .h = report_subsidy},
     {"GET", "/api/v1/canteen/reports/daily", .h = report_daily},
     {"GET", "/api/v1/canteen/orders", .with = list_with, .fn = APP_FN(canteen_order_list)},

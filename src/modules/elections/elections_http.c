@@ -19,24 +19,6 @@ static int list(http_req *r, void *ctx)
     return http_reply_json(r, 200, out);
 }
 
-typedef int (*child_create_fn)(nx_app *, const nx_principal *, int64_t, json_t *, int64_t *, nx_err *);
-
-/* POST …/{id}/<children>: the rules (fn, a child_create_fn) create a child; 201 with the election. */
-static int child_create(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    int64_t id = 0, cid = 0;
-    json_t *in = NULL, *out = NULL; /* in is owned by the request */
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
-        return rc;
-    rc = ((child_create_fn)t->fn)(app, &who, id, in, &cid, http_err(r));
-    if (rc || (rc = elections_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    json_object_set_new(out, "created_id", json_integer(cid));
-    return http_reply_json(r, 201, out);
-}
-
 typedef int (*child_change_fn)(nx_app *, const nx_principal *, int64_t, int64_t, json_t *, nx_err *);
 
 /* POST …/{id}/<children>/{cid}/<action>: 200 with the election. */
@@ -84,12 +66,12 @@ static const app_route routes[] = {
     {"GET", "/api/v1/elections/honours", .community = elections_honours},
     {"GET", "/api/v1/elections/{id}", .get = elections_get},
     {"POST", "/api/v1/elections/{id}/stage", .change = elections_stage, .get = elections_get},
-    {"POST", "/api/v1/elections/{id}/nominations", .with = child_create, .fn = APP_FN(elections_nominate)},
+    {"POST", "/api/v1/elections/{id}/nominations", .spawn = elections_nominate, .get = elections_get, .arg = "created_id"},
     {"POST", "/api/v1/elections/{id}/nominations/{nid}/review", .h = review},
     {"GET", "/api/v1/elections/{id}/nominations/{nid}/certificate.pdf", .h = certificate},
-    {"POST", "/api/v1/elections/{id}/objections", .with = child_create, .fn = APP_FN(elections_object)},
+    {"POST", "/api/v1/elections/{id}/objections", .spawn = elections_object, .get = elections_get, .arg = "created_id"},
     {"POST", "/api/v1/elections/{id}/objections/{oid}/answer", .h = answer},
-    {"POST", "/api/v1/elections/{id}/ballots", .with = child_create, .fn = APP_FN(elections_vote)},
+    {"POST", "/api/v1/elections/{id}/ballots", .spawn = elections_vote, .get = elections_get, .arg = "created_id"},
     {"GET", "/api/v1/elections/{id}/result", .get = elections_result},
 };
 

@@ -5,7 +5,6 @@
 #include "modules/app_http.h"
 
 #include <string.h>
-#include <unistd.h>
 
 /* The filters every party list reads from the query string. */
 static int read_filter(http_req *r, nx_app *app, party_filter *f)
@@ -34,23 +33,6 @@ static int list_of(http_req *r, nx_app *app, const app_route *t)
     if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
-}
-
-/* POST /party-members/{id}/transfers: 201 with the member's file (its transfers included). */
-static int member_transfer(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id = 0, tid = 0;
-    json_t *in = NULL, *out = NULL; /* in is owned by the request */
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
-        return rc;
-    rc = party_member_transfer(app, &who, id, in, &tid, http_err(r));
-    if (rc || (rc = party_member_get(app, &who, id, &out, http_err(r))))
-        return rc;
-    json_object_set_new(out, "transfer_id", json_integer(tid));
-    return http_reply_json(r, 201, out);
 }
 
 static int calendar(http_req *r, void *ctx)
@@ -85,21 +67,6 @@ static int rule_get_one(nx_app *app, const nx_principal *who, int64_t id, json_t
     return nx_fail(e, NX_ENOTFOUND, "", "党费标准不存在");
 }
 
-static int dues_pay(http_req *r, void *ctx)
-{
-    nx_app *app = ctx;
-    nx_principal who = app_principal(r);
-    int64_t id = 0, pid = 0;
-    json_t *in = NULL, *out = NULL; /* in is owned by the request */
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &in)))
-        return rc;
-    rc = party_dues_pay(app, &who, id, in, &pid, http_err(r));
-    if (rc || (rc = party_dues_get(app, &who, pid, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 201, out);
-}
-
 static int dues_statement_xlsx(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
@@ -110,11 +77,8 @@ static int dues_statement_xlsx(http_req *r, void *ctx)
     int rc;
     if ((rc = read_filter(r, app, &f)) || (rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
-    if ((rc = party_dues_statement_xlsx(app, &who, &f, path, &rows, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
-    return http_reply_export(r, path, NULL, "party-dues.xlsx", "党费年度台账.xlsx", rows);
+    rc = party_dues_statement_xlsx(app, &who, &f, path, &rows, http_err(r));
+    return app_reply_export(r, rc, path, "party-dues.xlsx", "党费年度台账.xlsx", rows);
 }
 
 static int act_photo(http_req *r, void *ctx)
@@ -136,7 +100,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/party-members", .create = party_member_create, .get = party_member_get},
     {"GET", "/api/v1/party-members/{id}", .get = party_member_get},
     {"PATCH", "/api/v1/party-members/{id}", .change = party_member_update, .get = party_member_get},
-    {"POST", "/api/v1/party-members/{id}/transfers", .h = member_transfer},
+    {"POST", "/api/v1/party-members/{id}/transfers", .spawn = party_member_transfer, .get = party_member_get, .arg = "transfer_id"},
     {"GET", "/api/v1/party-activities", .with = list_of, .fn = APP_FN(party_activity_list)},
     {"POST", "/api/v1/party-activities", .create = party_activity_create, .get = party_activity_get},
     {"GET", "/api/v1/party-activities/{id}", .get = party_activity_get},
@@ -154,7 +118,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/party-dues/statement", .with = list_of, .fn = APP_FN(party_dues_statement)},
     {"GET", "/api/v1/party-dues/statement.xlsx", .h = dues_statement_xlsx},
     {"GET", "/api/v1/party-dues/{id}", .get = party_dues_get},
-    {"POST", "/api/v1/party-dues/{id}/payments", .h = dues_pay},
+    {"POST", "/api/v1/party-dues/{id}/payments", .spawn = party_dues_pay, .get = party_dues_get},
 };
 
 int party_routes(http_server *srv, nx_app *app)

@@ -9,7 +9,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 /* The list filters every list understands, from the query string. */
 static int filter_of(http_req *r, nx_app *app, volunteers_filter *f)
@@ -108,11 +107,8 @@ static int export_hours(http_req *r, void *ctx)
     if ((rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
     int64_t rows = 0;
-    if ((rc = volunteers_hours_export(app, &who, http_query(r, "period"), path, &rows, http_err(r)))) {
-        unlink(path);
-        return rc;
-    }
-    return http_reply_export(r, path, NULL, "volunteer-hours.xlsx", "志愿服务时长.xlsx", rows);
+    rc = volunteers_hours_export(app, &who, http_query(r, "period"), path, &rows, http_err(r));
+    return app_reply_export(r, rc, path, "volunteer-hours.xlsx", "志愿服务时长.xlsx", rows);
 }
 
 static int thanks_letter(http_req *r, void *ctx)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "http/http.h"
+#include "modules/app_http.h"
 #include "test.h"
 
 #define MAX_BODY   (64 * 1024)
@@ -1031,6 +1032,60 @@ static void test_trusted_proxies(void)
     CHECK(s == NULL);
 }
 
+/* ---- a .spawn row of a module's route table (modules/app_http.h) ---- */
+
+/* Makes object id * 10 from {id}; {"refuse": …} in the body is refused as a rules' conflict. */
+static int spawn_rule(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *made, nx_err *e)
+{
+    (void)app;
+    (void)who;
+    if (json_object_get(in, "refuse"))
+        return nx_fail(e, NX_ECONFLICT, "refuse", "不能再生成");
+    *made = id * 10;
+    return 0;
+}
+
+static int spawn_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
+{
+    (void)app;
+    (void)e;
+    *out = json_pack("{s:I, s:I}", "id", (json_int_t)id, "user", (json_int_t)who->user_id);
+    return 0;
+}
+
+static const app_route spawn_rows[] = {
+    {"POST", "/api/v1/things/{id}/copies", .spawn = spawn_rule, .get = spawn_get},
+    {"POST", "/api/v1/things/{id}/children", .spawn = spawn_rule, .get = spawn_get, .arg = "child_id"},
+};
+
+static void test_spawn_rows(void)
+{
+    const char *auth = "Authorization: Bearer good\r\n";
+    resp r;
+    /* the new object, made from {id} by the principal of the request */
+    CHECK_INT(post("/api/v1/things/4/copies", "application/json", auth, "{}", &r), 0);
+    CHECK_INT(r.status, 201);
+    CHECK_STR(r.body, "{\"id\":40,\"user\":7}");
+    resp_cleanup(&r);
+    /* with .arg: the parent as it now is, the new child's id under .arg */
+    CHECK_INT(post("/api/v1/things/4/children", "application/json", auth, "{}", &r), 0);
+    CHECK_INT(r.status, 201);
+    CHECK_STR(r.body, "{\"id\":4,\"user\":7,\"child_id\":40}");
+    resp_cleanup(&r);
+    /* the rules' refusal is the answer; a body is required; no object 0 */
+    CHECK_INT(post("/api/v1/things/4/copies", "application/json", auth, "{\"refuse\": 1}", &r), 0);
+    json_t *j = check_problem(&r, 409, "conflict", "数据冲突");
+    CHECK_STR(json_string_value(json_object_get(j, "field")), "refuse");
+    json_decref(j);
+    resp_cleanup(&r);
+    CHECK_INT(post("/api/v1/things/4/copies", "application/json", auth, "", &r), 0);
+    CHECK_INT(r.status, 400);
+    resp_cleanup(&r);
+    CHECK_INT(post("/api/v1/things/0/copies", "application/json", auth, "{}", &r), 0);
+    CHECK_INT(r.status, 404);
+    resp_cleanup(&r);
+}
+
 static int route_count;
 static void count_route(const char *method, const char *pattern, unsigned flags, void *ctx)
 {
@@ -1069,11 +1124,13 @@ int main(void)
     http_route(s, "GET", "/api/v1/twice", h_twice, NULL, HTTP_PUBLIC);
     http_route(s, "POST", "/api/v1/upload", h_upload, NULL, HTTP_PUBLIC | HTTP_UPLOAD);
     http_route(s, "GET", "/api/v1/query", h_query, NULL, HTTP_PUBLIC);
+    nx_app app = {0};
+    APP_ROUTES(s, &app, spawn_rows);
     http_set_authenticator(s, auth_stub, NULL);
     http_set_ready_check(s, ready_check, NULL);
     http_set_openapi(s, "{\"openapi\":\"3.1.0\"}");
     http_routes_each(s, count_route, NULL);
-    CHECK_INT(route_count, 13); /* 10 here + 3 built-in */
+    CHECK_INT(route_count, 15); /* 12 here + 3 built-in */
     CHECK_INT(http_server_start(s, &e), 0);
     g_port = http_server_port(s);
     CHECK(g_port > 0);
@@ -1091,6 +1148,7 @@ int main(void)
     TEST_RUN(test_trusted_proxies);
     TEST_RUN(test_library_errors);
     TEST_RUN(test_nul_and_ids);
+    TEST_RUN(test_spawn_rows);
 
     http_server_free(s);
     remove_web_root();
