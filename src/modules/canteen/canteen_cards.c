@@ -59,12 +59,9 @@ static void card_where(sqlq *q, const char *head, const nx_principal *who, const
 {
     sqlq_init(q, head);
     cn_scope_q(who, "c.", "resident_id", q);
-    if (f->community_id)
-        sqlq_add(q, " AND c.community_id = $%d", P_INT(f->community_id));
-    if (f->resident_id)
-        sqlq_add(q, " AND c.resident_id = $%d", P_INT(f->resident_id));
-    if (f->status)
-        sqlq_add(q, " AND c.status = $%d", P_TEXT(f->status));
+    sqlq_eq_int(q, "c.community_id", f->community_id);
+    sqlq_eq_int(q, "c.resident_id", f->resident_id);
+    sqlq_eq_text(q, "c.status", f->status);
     if (f->q && *f->q)
         cn_name_q(q, f->q, true);
 }

@@ -228,8 +228,7 @@ static void dish_where(sqlq *q, const char *head, const nx_principal *who, const
 {
     sqlq_init(q, head);
     read_scope(who, "d.", q);
-    if (f->community_id)
-        sqlq_add(q, " AND d.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(q, "d.community_id", f->community_id);
     if (f->q && *f->q)
         sqlq_like(q, " AND d.name LIKE $%d ESCAPE '!'", f->q, true);
 }
@@ -555,12 +554,10 @@ int canteen_menu_list(nx_app *app, const nx_principal *who, const canteen_filter
     sqlq q;
     sqlq_init(&q, MENU_JOIN);
     read_scope(who, "m.", &q);
-    if (f->community_id)
-        sqlq_add(&q, " AND m.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(&q, "m.community_id", f->community_id);
     sqlq_add(&q, " AND m.day >= $%d", P_TEXT(from));
     sqlq_add(&q, " AND m.day <= $%d", P_TEXT(to));
-    if (f->meal)
-        sqlq_add(&q, " AND m.meal = $%d", P_TEXT(f->meal));
+    sqlq_eq_text(&q, "m.meal", f->meal);
     if (cn_self(who))
         sqlq_sql(&q, " AND m.published = 1");
     sqlq_sql(&q, MENU_ORDER);

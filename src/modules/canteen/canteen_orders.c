@@ -174,20 +174,15 @@ static void order_where(sqlq *q, const char *head, const nx_principal *who, cons
     sqlq_init(q, head);
     cn_scope_q(who, "o.", "resident_id", q);
     round_q(who, q);
-    if (f->community_id)
-        sqlq_add(q, " AND o.community_id = $%d", P_INT(f->community_id));
-    if (f->resident_id)
-        sqlq_add(q, " AND o.resident_id = $%d", P_INT(f->resident_id));
-    if (f->day)
-        sqlq_add(q, " AND o.day = $%d", P_TEXT(f->day));
+    sqlq_eq_int(q, "o.community_id", f->community_id);
+    sqlq_eq_int(q, "o.resident_id", f->resident_id);
+    sqlq_eq_text(q, "o.day", f->day);
     if (f->from)
         sqlq_add(q, " AND o.day >= $%d", P_TEXT(f->from));
     if (f->to)
         sqlq_add(q, " AND o.day <= $%d", P_TEXT(f->to));
-    if (f->meal)
-        sqlq_add(q, " AND o.meal = $%d", P_TEXT(f->meal));
-    if (f->status)
-        sqlq_add(q, " AND o.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "o.meal", f->meal);
+    sqlq_eq_text(q, "o.status", f->status);
     if (f->delivery)
         sqlq_sql(q, " AND o.delivery = 1");
     if (f->q && *f->q)
@@ -395,11 +390,9 @@ int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_fi
                   "LEFT JOIN buildings b ON b.id = rm.building_id WHERE o.delivery = 1 AND o.status <> 'cancelled'");
     cn_scope_q(who, "o.", NULL, &q);
     round_q(who, &q);
-    if (f->community_id)
-        sqlq_add(&q, " AND o.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(&q, "o.community_id", f->community_id);
     sqlq_add(&q, " AND o.day = $%d", P_TEXT(day));
-    if (f->meal)
-        sqlq_add(&q, " AND o.meal = $%d", P_TEXT(f->meal));
+    sqlq_eq_text(&q, "o.meal", f->meal);
     sqlq_sql(&q, " ORDER BY o.grid_id, b.estate_id, b.name, rm.unit, rm.number, o.id");
     store_tx *tx;
     int rc = store_begin(app->db, STORE_READ, &tx, e);
@@ -479,8 +472,7 @@ int canteen_round_list(nx_app *app, const nx_principal *who, const canteen_filte
         return nx_fail(e, NX_EPERM, "", "无权查看送餐路线");
     sqlq q;
     round_where(&q, who);
-    if (f->community_id)
-        sqlq_add(&q, " AND dr.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(&q, "dr.community_id", f->community_id);
     sqlq_sql(&q, " ORDER BY dr.community_id, dr.grid_id, dr.id");
     store_page_spec s = {.max = 500, .row = round_row};
     return store_items_read(app->db, &q, &s, out, e);

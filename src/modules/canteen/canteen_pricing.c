@@ -257,8 +257,7 @@ int canteen_rules_get(nx_app *app, const nx_principal *who, int64_t community_id
                   "WHERE r.retired_at IS NULL");
     /* RULE_COLS names bare columns: qualify the first one only, the rest are unambiguous. */
     cn_scope_q(who, "r.", NULL, &q);
-    if (community_id)
-        sqlq_add(&q, " AND r.community_id = $%d", P_INT(community_id));
+    sqlq_eq_int(&q, "r.community_id", community_id);
     sqlq_sql(&q, " ORDER BY r.community_id, r.id");
     store_page_spec s = {.max = RULES_MAX * 50, .row = rule_row};
     return store_items_read(app->db, &q, &s, out, e);

@@ -51,8 +51,7 @@ static void scoped_where(sqlq *q, const char *head, const nx_principal *who, int
 {
     sqlq_init(q, head);
     cn_scope_q(who, "s.", NULL, q);
-    if (community)
-        sqlq_add(q, " AND s.community_id = $%d", P_INT(community));
+    sqlq_eq_int(q, "s.community_id", community);
 }
 
 static void month_where(sqlq *q, const char *head, const nx_principal *who, int64_t community, const char *first,

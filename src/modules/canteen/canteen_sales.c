@@ -345,18 +345,14 @@ static void sale_where(sqlq *q, const char *head, const nx_principal *who, const
 {
     sqlq_init(q, head);
     cn_scope_q(who, "s.", "resident_id", q);
-    if (f->community_id)
-        sqlq_add(q, " AND s.community_id = $%d", P_INT(f->community_id));
-    if (f->resident_id)
-        sqlq_add(q, " AND s.resident_id = $%d", P_INT(f->resident_id));
-    if (f->day)
-        sqlq_add(q, " AND s.day = $%d", P_TEXT(f->day));
+    sqlq_eq_int(q, "s.community_id", f->community_id);
+    sqlq_eq_int(q, "s.resident_id", f->resident_id);
+    sqlq_eq_text(q, "s.day", f->day);
     if (f->from)
         sqlq_add(q, " AND s.day >= $%d", P_TEXT(f->from));
     if (f->to)
         sqlq_add(q, " AND s.day <= $%d", P_TEXT(f->to));
-    if (f->meal)
-        sqlq_add(q, " AND s.meal = $%d", P_TEXT(f->meal));
+    sqlq_eq_text(q, "s.meal", f->meal);
 }
 
 int canteen_sale_list(nx_app *app, const nx_principal *who, const canteen_filter *f, json_t **out, nx_err *e)

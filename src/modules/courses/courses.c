@@ -103,8 +103,7 @@ static void course_where(sqlq *q, const char *head, const nx_principal *who, con
 {
     sqlq_init(q, head);
     visible(q, who);
-    if (f->community_id)
-        sqlq_add(q, " AND c.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(q, "c.community_id", f->community_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND c.status = $%d", P_TEXT(f->status));
     if (f->audience && *f->audience)

@@ -146,10 +146,8 @@ static void election_where(sqlq *q, const char *head, const nx_principal *who, c
 {
     sqlq_init(q, head);
     elections_scope_q(q, who);
-    if (f->community_id)
-        sqlq_add(q, " AND e.community_id = $%d", P_INT(f->community_id));
-    if (f->stage)
-        sqlq_add(q, " AND e.stage = $%d", P_TEXT(f->stage));
+    sqlq_eq_int(q, "e.community_id", f->community_id);
+    sqlq_eq_text(q, "e.stage", f->stage);
 }
 
 int elections_list(nx_app *app, const nx_principal *who, const elections_filter *f, json_t **out, nx_err *e)
@@ -562,8 +560,7 @@ int elections_honours(nx_app *app, const nx_principal *who, int64_t community_id
                   "JOIN elections e ON e.id = n.election_id JOIN election_categories c ON c.id = n.category_id JOIN "
                   "residents r ON r.id = n.resident_id WHERE n.elected = 1 AND e.stage = 'closed' AND e.valid = 1");
     elections_scope_q(&q, who);
-    if (community_id)
-        sqlq_add(&q, " AND e.community_id = $%d", P_INT(community_id));
+    sqlq_eq_int(&q, "e.community_id", community_id);
     sqlq_sql(&q, " ORDER BY e.closed_at DESC, e.id DESC, c.sort, n.votes DESC, n.id LIMIT %d", HONOURS_MAX);
     /* the newest HONOURS_MAX names are the board: older ones stay in each election's result */
     return store_items_read(app->db, &q, &(store_page_spec){.row = honour_row}, out, e);

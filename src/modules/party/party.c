@@ -33,12 +33,9 @@ static void org_where(sqlq *q, const char *head, const nx_principal *who, const 
 {
     sqlq_init(q, head);
     party_scope_q(q, who, "o.", "id");
-    if (f->community_id)
-        sqlq_add(q, " AND o.community_id = $%d", P_INT(f->community_id));
-    if (f->kind)
-        sqlq_add(q, " AND o.kind = $%d", P_TEXT(f->kind));
-    if (f->org_id)
-        sqlq_add(q, " AND o.parent_id = $%d", P_INT(f->org_id));
+    sqlq_eq_int(q, "o.community_id", f->community_id);
+    sqlq_eq_text(q, "o.kind", f->kind);
+    sqlq_eq_int(q, "o.parent_id", f->org_id);
     if (f->q && *f->q)
         sqlq_like(q, " AND o.name LIKE $%d ESCAPE '!'", f->q, true);
 }

@@ -58,14 +58,10 @@ static void act_where(sqlq *q, const char *head, const nx_principal *who, const 
 {
     sqlq_init(q, head);
     party_view_q(q, who, "a.", "org_id", NULL, true);
-    if (f->community_id)
-        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
-    if (f->org_id)
-        sqlq_add(q, " AND a.org_id = $%d", P_INT(f->org_id));
-    if (f->kind)
-        sqlq_add(q, " AND a.kind = $%d", P_TEXT(f->kind));
-    if (f->status)
-        sqlq_add(q, " AND a.status = $%d", P_TEXT(f->status));
+    sqlq_eq_int(q, "a.community_id", f->community_id);
+    sqlq_eq_int(q, "a.org_id", f->org_id);
+    sqlq_eq_text(q, "a.kind", f->kind);
+    sqlq_eq_text(q, "a.status", f->status);
     if (f->year)
         sqlq_like(q, " AND a.held_on LIKE $%d ESCAPE '!'", f->year, false);
 }
@@ -353,8 +349,7 @@ int party_calendar(nx_app *app, const nx_principal *who, const char *year, int64
     sqlq q;
     sqlq_init(&q, "SELECT o.id, o.name FROM party_orgs o WHERE o.kind = 'branch'");
     party_scope_q(&q, who, "o.", "id");
-    if (org_id)
-        sqlq_add(&q, " AND o.id = $%d", P_INT(org_id));
+    sqlq_eq_int(&q, "o.id", org_id);
     sqlq_sql(&q, " ORDER BY o.id LIMIT %d", CAL_BRANCHES + 1);
     if ((rc = sqlq_query(tx, &q, &r, e)))
         goto done;

@@ -41,8 +41,7 @@ int party_rule_list(nx_app *app, const nx_principal *who, int64_t community_id, 
     else /* a member reads the rules of their own community */
         sqlq_add(&q, " AND d.community_id IN (SELECT community_id FROM party_members WHERE resident_id = $%d)",
                  P_INT(who->resident_id));
-    if (community_id)
-        sqlq_add(&q, " AND d.community_id = $%d", P_INT(community_id));
+    sqlq_eq_int(&q, "d.community_id", community_id);
     sqlq_sql(&q, " ORDER BY d.community_id, d.min_income_fen, d.id LIMIT %d", RULES_MAX + 1);
     return store_items_read(app->db, &q, &(store_page_spec){.row = rule_row, .max = RULES_MAX}, out, e);
 }
@@ -222,20 +221,16 @@ static void dues_where(sqlq *q, const char *head, const nx_principal *who, const
 {
     sqlq_init(q, head);
     party_view_q(q, who, "d.", "org_id", "d.member_id", false);
-    if (f->community_id)
-        sqlq_add(q, " AND d.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(q, "d.community_id", f->community_id);
     if (f->org_id) { /* a branch's rows include its groups' */
         int k = sqlq_param(q, P_INT(f->org_id));
         sqlq_sql(q, " AND d.org_id IN (SELECT id FROM party_orgs WHERE id = $%d OR parent_id = $%d)", k, k);
     }
-    if (f->member_id)
-        sqlq_add(q, " AND d.member_id = $%d", P_INT(f->member_id));
-    if (f->month)
-        sqlq_add(q, " AND d.month = $%d", P_TEXT(f->month));
+    sqlq_eq_int(q, "d.member_id", f->member_id);
+    sqlq_eq_text(q, "d.month", f->month);
     if (f->year)
         sqlq_like(q, " AND d.month LIKE $%d ESCAPE '!'", f->year, false);
-    if (f->status)
-        sqlq_add(q, " AND d.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "d.status", f->status);
 }
 
 static int dues_filter_check(const party_filter *f, nx_err *e)
@@ -365,8 +360,7 @@ int party_dues_arrears(nx_app *app, const nx_principal *who, const party_filter 
                   "party_dues d JOIN party_members m ON m.id = d.member_id JOIN party_orgs o ON o.id = m.org_id WHERE "
                   "d.status = 'due'");
     party_view_q(&q, who, "d.", "org_id", "d.member_id", false);
-    if (f->community_id)
-        sqlq_add(&q, " AND d.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(&q, "d.community_id", f->community_id);
     if (f->org_id) {
         int k = sqlq_param(&q, P_INT(f->org_id));
         sqlq_sql(&q, " AND d.org_id IN (SELECT id FROM party_orgs WHERE id = $%d OR parent_id = $%d)", k, k);

@@ -39,10 +39,8 @@ static void member_where(sqlq *q, const char *head, const nx_principal *who, con
 {
     sqlq_init(q, head);
     party_view_q(q, who, "m.", "org_id", "m.id", false);
-    if (f->community_id)
-        sqlq_add(q, " AND m.community_id = $%d", P_INT(f->community_id));
-    if (f->org_id)
-        sqlq_add(q, " AND m.org_id = $%d", P_INT(f->org_id));
+    sqlq_eq_int(q, "m.community_id", f->community_id);
+    sqlq_eq_int(q, "m.org_id", f->org_id);
     sqlq_add(q, " AND m.status = $%d", P_TEXT(f->status ? f->status : "active"));
     if (f->q && *f->q)
         sqlq_like(q, " AND m.name LIKE $%d ESCAPE '!'", f->q, true);

@@ -312,10 +312,8 @@ static void booking_where(sqlq *q, const char *head, const nx_principal *who, co
         sqlq_sql(q, " AND 1 = 0");
     if (f->mine)
         sqlq_add(q, " AND vb.resident_id = $%d", P_INT(who->resident_id));
-    if (f->venue_id)
-        sqlq_add(q, " AND vb.venue_id = $%d", P_INT(f->venue_id));
-    if (f->community_id)
-        sqlq_add(q, " AND vb.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(q, "vb.venue_id", f->venue_id);
+    sqlq_eq_int(q, "vb.community_id", f->community_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND vb.status = $%d", P_TEXT(f->status));
     if (f->from_ms)
@@ -728,8 +726,7 @@ static void wait_where(sqlq *q, const char *head, const nx_principal *who, const
         perm_scope_q(who, "w.", "resident_id", q);
     else
         sqlq_add(q, " AND w.user_id = $%d", P_INT(who->user_id));
-    if (f->venue_id)
-        sqlq_add(q, " AND w.venue_id = $%d", P_INT(f->venue_id));
+    sqlq_eq_int(q, "w.venue_id", f->venue_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND w.status = $%d", P_TEXT(f->status));
 }

@@ -52,10 +52,8 @@ static void act_where(sqlq *q, const char *head, const nx_principal *who, const 
 {
     sqlq_init(q, head);
     vol_scope(q, who, "a.");
-    if (f->community_id)
-        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
-    if (f->team_id)
-        sqlq_add(q, " AND a.team_id = $%d", P_INT(f->team_id));
+    sqlq_eq_int(q, "a.community_id", f->community_id);
+    sqlq_eq_int(q, "a.team_id", f->team_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND a.status = $%d", P_TEXT(f->status));
     if (f->from_ms)

@@ -68,14 +68,10 @@ static void hours_where(sqlq *q, const char *head, const nx_principal *who, cons
     hours_scope(q, who, me);
     if (f->mine)
         sqlq_add(q, " AND h.volunteer_id = $%d", P_INT(me->id ? me->id : -1));
-    if (f->community_id)
-        sqlq_add(q, " AND h.community_id = $%d", P_INT(f->community_id));
-    if (f->volunteer_id)
-        sqlq_add(q, " AND h.volunteer_id = $%d", P_INT(f->volunteer_id));
-    if (f->activity_id)
-        sqlq_add(q, " AND h.activity_id = $%d", P_INT(f->activity_id));
-    if (f->team_id)
-        sqlq_add(q, " AND v.team_id = $%d", P_INT(f->team_id));
+    sqlq_eq_int(q, "h.community_id", f->community_id);
+    sqlq_eq_int(q, "h.volunteer_id", f->volunteer_id);
+    sqlq_eq_int(q, "h.activity_id", f->activity_id);
+    sqlq_eq_int(q, "v.team_id", f->team_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND h.status = $%d", P_TEXT(f->status));
 }
@@ -430,8 +426,7 @@ int volunteers_honour(nx_app *app, const nx_principal *who, const char *period, 
                   "h.volunteer_id LEFT JOIN volunteer_teams t ON t.id = v.team_id WHERE h.status = 'approved'");
     vol_scope(&q, who, "h.");
     sqlq_add(&q, " AND h.served_on LIKE $%d", P_TEXT(pat));
-    if (community_id)
-        sqlq_add(&q, " AND h.community_id = $%d", P_INT(community_id));
+    sqlq_eq_int(&q, "h.community_id", community_id);
     sqlq_sql(&q, " GROUP BY v.id, v.name, t.name HAVING SUM(h.minutes) > 0 ORDER BY 4 DESC, 1 LIMIT 100");
     bool full = vol_staff_read(who);
     store_tx *tx;

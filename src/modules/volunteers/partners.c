@@ -59,8 +59,7 @@ static void partner_where(sqlq *q, const char *head, const nx_principal *who, co
 {
     sqlq_init(q, head);
     vol_scope(q, who, "p.");
-    if (f->community_id)
-        sqlq_add(q, " AND p.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(q, "p.community_id", f->community_id);
     if (f->kind && *f->kind)
         sqlq_add(q, " AND p.kind = $%d", P_TEXT(f->kind));
     if (f->q && *f->q)
@@ -153,10 +152,8 @@ static void service_where(sqlq *q, const char *head, const nx_principal *who, co
 {
     sqlq_init(q, head);
     vol_scope(q, who, "s.");
-    if (f->community_id)
-        sqlq_add(q, " AND s.community_id = $%d", P_INT(f->community_id));
-    if (f->partner_id)
-        sqlq_add(q, " AND s.partner_id = $%d", P_INT(f->partner_id));
+    sqlq_eq_int(q, "s.community_id", f->community_id);
+    sqlq_eq_int(q, "s.partner_id", f->partner_id);
     if (f->kind && *f->kind)
         sqlq_add(q, " AND s.kind = $%d", P_TEXT(f->kind));
 }
@@ -349,12 +346,9 @@ static void session_where(sqlq *q, const char *head, const nx_principal *who, co
 {
     sqlq_init(q, head);
     vol_scope(q, who, "ss.");
-    if (f->community_id)
-        sqlq_add(q, " AND ss.community_id = $%d", P_INT(f->community_id));
-    if (f->service_id)
-        sqlq_add(q, " AND ss.service_id = $%d", P_INT(f->service_id));
-    if (f->partner_id)
-        sqlq_add(q, " AND ss.partner_id = $%d", P_INT(f->partner_id));
+    sqlq_eq_int(q, "ss.community_id", f->community_id);
+    sqlq_eq_int(q, "ss.service_id", f->service_id);
+    sqlq_eq_int(q, "ss.partner_id", f->partner_id);
     if (f->kind && *f->kind)
         sqlq_add(q, " AND s.kind = $%d", P_TEXT(f->kind));
     if (f->from_ms)
@@ -445,8 +439,7 @@ static void booking_where(sqlq *q, const char *head, const nx_principal *who, co
     bool staff = perm_has(who, RIGHT_VOLUNTEER_MANAGE) || perm_has(who, RIGHT_VOLUNTEER_DUTY);
     if (!staff || f->mine)
         sqlq_add(q, " AND b.resident_id = $%d", P_INT(who->resident_id ? who->resident_id : -1));
-    if (f->session_id)
-        sqlq_add(q, " AND b.session_id = $%d", P_INT(f->session_id));
+    sqlq_eq_int(q, "b.session_id", f->session_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND b.status = $%d", P_TEXT(f->status));
 }

@@ -37,8 +37,7 @@ static void team_where(sqlq *q, const char *head, const nx_principal *who, const
 {
     sqlq_init(q, head);
     vol_scope(q, who, "t.");
-    if (f->community_id)
-        sqlq_add(q, " AND t.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(q, "t.community_id", f->community_id);
     if (f->q && *f->q)
         sqlq_like(q, " AND t.name LIKE $%d ESCAPE '!'", f->q, true);
 }
@@ -96,10 +95,8 @@ static void vol_where(sqlq *q, const char *head, const nx_principal *who, const 
 {
     sqlq_init(q, head);
     vol_scope(q, who, "v.");
-    if (f->community_id)
-        sqlq_add(q, " AND v.community_id = $%d", P_INT(f->community_id));
-    if (f->team_id)
-        sqlq_add(q, " AND v.team_id = $%d", P_INT(f->team_id));
+    sqlq_eq_int(q, "v.community_id", f->community_id);
+    sqlq_eq_int(q, "v.team_id", f->team_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND v.status = $%d", P_TEXT(f->status));
     if (f->q && *f->q) {
