@@ -79,27 +79,7 @@ static int vocab_list(http_req *r, void *ctx)
     return rc ? rc : http_reply_json(r, 200, out);
 }
 
-/* ---- care files ---- */
-
-
-/* A care file's life event or a manual trigger creates a task: 201 with the task. fn: a
- * care_file_task_fn. */
-typedef int (*care_file_task_fn)(nx_app *app, const nx_principal *who, int64_t id, json_t *in, int64_t *task, nx_err *e);
-static int file_task(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    json_t *body, *out;
-    int64_t id, task = 0;
-    int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_json_body(r, &body)) ||
-        (rc = ((care_file_task_fn)t->fn)(app, &who, id, body, &task, http_err(r))) ||
-        (rc = visits_task_get(app, &who, task, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 201, out);
-}
-
 /* ---- tasks, visits, photos ---- */
-
 
 /* Photos of visits and of grid incidents share one upload route shape. */
 int visits_http_photo(http_req *r, nx_app *app, const char *owner_type)
@@ -180,8 +160,9 @@ static const app_route routes[] = {
     {"GET", "/api/v1/care-files/{id}", .get = visits_care_file_get},
     {"PATCH", "/api/v1/care-files/{id}", .change = visits_care_file_update, .get = visits_care_file_get},
     {"POST", "/api/v1/care-files/{id}/close", .change = visits_care_file_close, .get = visits_care_file_get},
-    {"POST", "/api/v1/care-files/{id}/events", .with = file_task, .fn = APP_FN(visits_care_file_event)},
-    {"POST", "/api/v1/care-files/{id}/tasks", .with = file_task, .fn = APP_FN(visits_care_file_trigger)},
+    /* a care file's life event or a manual trigger creates a task: 201 with the task */
+    {"POST", "/api/v1/care-files/{id}/events", .spawn = visits_care_file_event, .get = visits_task_get},
+    {"POST", "/api/v1/care-files/{id}/tasks", .spawn = visits_care_file_trigger, .get = visits_task_get},
     {"GET", "/api/v1/visit-tasks", .with = list, .fn = APP_FN(visits_task_list)},
     {"GET", "/api/v1/visit-tasks/{id}", .get = visits_task_get},
     {"PATCH", "/api/v1/visit-tasks/{id}", .change = visits_task_update, .get = visits_task_get},
