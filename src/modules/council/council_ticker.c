@@ -115,18 +115,15 @@ int council_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
                            "SELECT p.id, d.id, d.estate_id, d.community_id, p.due_on FROM council_progress p "
                            "JOIN council_decisions d ON d.id = p.decision_id WHERE p.done = 0 AND p.overdue_at IS NULL "
                            "AND p.due_on IS NOT NULL AND p.due_on < $1 AND d.status <> 'done' ORDER BY p.id LIMIT 500",
-                           today, milestone_fill, milestone_overdue, now_ms, &milestones, e)) ||
-        (rc = each_overdue(tx,
-                           "SELECT s.topic_id, s.topic_id, t.estate_id, t.community_id, s.due_on, s.idx, s.name "
-                           "FROM council_topic_steps s JOIN council_topics t ON t.id = s.topic_id AND t.step = s.idx "
-                           "WHERE s.started_on IS NOT NULL AND s.done_on IS NULL AND s.overdue_at IS NULL "
-                           "AND s.due_on IS NOT NULL AND s.due_on < $1 AND t.status IN ('open', 'scheduled', 'decided') "
-                           "ORDER BY s.topic_id LIMIT 500",
-                           today, step_fill, step_overdue, now_ms, &steps, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    if ((rc = store_commit(tx, e)))
+                           today, milestone_fill, milestone_overdue, now_ms, &milestones, e)) == 0)
+        rc = each_overdue(tx,
+                          "SELECT s.topic_id, s.topic_id, t.estate_id, t.community_id, s.due_on, s.idx, s.name "
+                          "FROM council_topic_steps s JOIN council_topics t ON t.id = s.topic_id AND t.step = s.idx "
+                          "WHERE s.started_on IS NOT NULL AND s.done_on IS NULL AND s.overdue_at IS NULL "
+                          "AND s.due_on IS NOT NULL AND s.due_on < $1 AND t.status IN ('open', 'scheduled', 'decided') "
+                          "ORDER BY s.topic_id LIMIT 500",
+                          today, step_fill, step_overdue, now_ms, &steps, e);
+    if ((rc = store_finish(tx, rc, e)))
         return rc;
     if (report)
         *report = json_pack("{s:i, s:i}", "milestones", milestones, "steps", steps);

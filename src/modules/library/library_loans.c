@@ -615,20 +615,17 @@ int library_tick(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
     if ((rc = each_due(tx,
                        "SELECT id, resident_id, book_id, copy_id, pickup_by, community_id FROM book_holds "
                        "WHERE status = 'ready' AND pickup_by < $1 ORDER BY id LIMIT 500",
-                       now, 1, hold_expire, &hold, &expired, e)) ||
+                       now, 1, hold_expire, &hold, &expired, e)) == 0 &&
         (rc = each_due(tx,
                        "SELECT id, resident_id, book_id, copy_id, due_at, community_id FROM book_loans "
                        "WHERE returned_at IS NULL AND overdue_at IS NULL AND due_at < $1 ORDER BY id LIMIT 500",
-                       now, 1, loan_announce, &late, &overdue, e)) ||
-        (rc = each_due(tx,
-                       "SELECT id, resident_id, book_id, copy_id, due_at, community_id FROM book_loans "
-                       "WHERE returned_at IS NULL AND reminded_at IS NULL AND due_at >= $1 AND due_at < $2 "
-                       "ORDER BY id LIMIT 500",
-                       now, 2, loan_announce, &due, &soon, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    if ((rc = store_commit(tx, e)))
+                       now, 1, loan_announce, &late, &overdue, e)) == 0)
+        rc = each_due(tx,
+                      "SELECT id, resident_id, book_id, copy_id, due_at, community_id FROM book_loans "
+                      "WHERE returned_at IS NULL AND reminded_at IS NULL AND due_at >= $1 AND due_at < $2 "
+                      "ORDER BY id LIMIT 500",
+                      now, 2, loan_announce, &due, &soon, e);
+    if ((rc = store_finish(tx, rc, e)))
         return rc;
     if (report)
         *report = json_pack("{s:i, s:i, s:i}", "expired", expired, "due_soon", soon, "overdue", overdue);

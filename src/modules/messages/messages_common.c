@@ -52,6 +52,13 @@ int msg_channels_check(const char *list, const char *field, nx_err *e)
     return 0;
 }
 
+void msg_list_add(char *list, size_t cap, const char *name)
+{
+    size_t n = strlen(list);
+    if (!msg_list_has(list, name))
+        snprintf(list + n, cap - n, "%s%s", n ? "," : "", name);
+}
+
 bool msg_list_has(const char *list, const char *name)
 {
     size_t n = strlen(name);

@@ -218,10 +218,7 @@ int messages_prefs_put(nx_app *app, const nx_principal *who, json_t *in, nx_err 
         const char *c = json_string_value(v);
         if (!msg_channel_valid(c) || strcmp(c, "inapp") == 0)
             return nx_fail(e, NX_EINVAL, "muted", "可关闭的渠道为 sms、voice、wecom（站内消息不能关闭）");
-        if (!msg_list_has(list, c)) {
-            size_t n = strlen(list);
-            snprintf(list + n, sizeof list - n, "%s%s", n ? "," : "", c);
-        }
+        msg_list_add(list, sizeof list, c);
     }
     if ((qs && msg_parse_hhmm(qs) < 0))
         return nx_fail(e, NX_EINVAL, "quiet_start", "免打扰开始时间应为 HH:MM");

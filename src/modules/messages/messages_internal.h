@@ -26,6 +26,8 @@ bool msg_channel_valid(const char *name);
 int msg_channels_check(const char *list, const char *field, nx_err *e);
 /* Whether the comma list has channel name. */
 bool msg_list_has(const char *list, const char *name);
+/* Append name to the comma list (of cap bytes) unless it is there already. */
+void msg_list_add(char *list, size_t cap, const char *name);
 /* Check a template's {placeholders}: 0, or NX_EINVAL naming field with the unknown name. */
 int msg_template_check(const char *tpl, const char *field, nx_err *e);
 /* Render tpl with vars (a JSON object: strings and integers; absent names render empty) into out. */

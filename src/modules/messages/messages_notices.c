@@ -275,8 +275,7 @@ int messages_notice_create(nx_app *app, const nx_principal *who, json_t *in, int
         const char *c = json_string_value(v);
         if (strcmp(c, "inapp") != 0 && strcmp(c, "sms") != 0)
             return nx_fail(e, NX_EINVAL, "channels", "通知的渠道为 inapp（站内）和 sms（短信）");
-        if (!msg_list_has(channels, c))
-            snprintf(channels + strlen(channels), sizeof channels - strlen(channels), ",%s", c);
+        msg_list_add(channels, sizeof channels, c);
     }
     int64_t now = clock_now_ms(), publish_at = now;
     if (at && (publish_at = msg_parse_local_time(at)) < 0)

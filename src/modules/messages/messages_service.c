@@ -121,6 +121,19 @@ static void set_text(json_t *vars, const char *key, const char *v)
         json_object_set_new(vars, key, json_string(v));
 }
 
+/* vars[key]: the name sql ("SELECT name … WHERE id = $1") reads for id; nothing when it has no row. */
+static int set_name(store_tx *tx, json_t *vars, const char *key, const char *sql, int64_t id, nx_err *e)
+{
+    char *name = NULL;
+    store_param p[] = {P_INT(id)};
+    int rc = store_one_text(tx, sql, p, 1, &name, e);
+    if (rc && rc != NX_ENOTFOUND)
+        return rc;
+    set_text(vars, key, name);
+    free(name);
+    return 0;
+}
+
 /* Fill a from the event: the payload's values, then the subject's row when its type is known. */
 static int read_about(store_tx *tx, const nx_event *ev, json_t *payload, about *a, int *lookup, nx_err *e)
 {
@@ -193,24 +206,13 @@ static int read_about(store_tx *tx, const nx_event *ev, json_t *payload, about *
     if (!json_object_get(a->vars, "title") && json_object_get(a->vars, "alert_kind"))
         json_object_set(a->vars, "title", json_object_get(a->vars, "alert_kind"));
     /* names of the community and the grid, and the event's time */
-    if (a->community) {
-        char *name = NULL;
-        store_param p[] = {P_INT(a->community)};
-        int rc = store_one_text(tx, "SELECT name FROM communities WHERE id = $1", p, 1, &name, e);
-        if (rc && rc != NX_ENOTFOUND)
-            return rc;
-        set_text(a->vars, "community", name);
-        free(name);
-    }
-    if (a->grid) {
-        char *name = NULL;
-        store_param p[] = {P_INT(a->grid)};
-        int rc = store_one_text(tx, "SELECT name FROM grids WHERE id = $1", p, 1, &name, e);
-        if (rc && rc != NX_ENOTFOUND)
-            return rc;
-        set_text(a->vars, "grid", name);
-        free(name);
-    }
+    int rc = 0;
+    if (a->community)
+        rc = set_name(tx, a->vars, "community", "SELECT name FROM communities WHERE id = $1", a->community, e);
+    if (rc == 0 && a->grid)
+        rc = set_name(tx, a->vars, "grid", "SELECT name FROM grids WHERE id = $1", a->grid, e);
+    if (rc)
+        return rc;
     char t[30];
     clock_format_local(ev->at, t);
     char when[12];
