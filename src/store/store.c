@@ -563,6 +563,16 @@ int store_query_vec(store_tx *tx, const char *sql, const store_param *p, int n, 
     return rc;
 }
 
+static void id_fill(store_rows *r, void *elem)
+{
+    *(int64_t *)elem = store_int(r, 0);
+}
+
+int store_query_ids(store_tx *tx, const char *sql, const store_param *p, int n, vec *ids, nx_err *e)
+{
+    return store_query_vec(tx, sql, p, n, id_fill, ids, e);
+}
+
 int store_ncols(store_rows *r)
 {
     return r->tx->s->ops->ncols(r);

@@ -187,6 +187,10 @@ int store_query_first(store_tx *tx, const char *sql, const store_param *p, int n
 struct vec;
 int store_query_vec(store_tx *tx, const char *sql, const store_param *p, int n, void (*fill)(store_rows *r, void *elem),
                     struct vec *v, nx_err *e);
+/* store_query_vec of the commonest batch: the first column of every row (an id) appended to ids, a
+ * vec of int64_t (vec_init(&ids, sizeof(int64_t), cap)); errors as store_query_vec, ids freed by the
+ * caller either way. */
+int store_query_ids(store_tx *tx, const char *sql, const store_param *p, int n, struct vec *ids, nx_err *e);
 int store_ncols(store_rows *r);
 bool store_isnull(store_rows *r, int col);
 int64_t store_int(store_rows *r, int col);   /* 0 for NULL */

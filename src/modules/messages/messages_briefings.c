@@ -417,20 +417,12 @@ static int emit_signups(store_tx *tx, const char *kind, int64_t id, const briefi
                         nx_err *e)
 {
     store_param p[] = {P_INT(id)};
-    store_rows *r;
     vec who_signed;
     vec_init(&who_signed, sizeof(int64_t), 0);
-    int rc = store_query(tx, "SELECT resident_id FROM briefing_signups WHERE briefing_id = $1 AND walk_in = 0 ORDER "
+    int rc = store_query_ids(tx,
+                             "SELECT resident_id FROM briefing_signups WHERE briefing_id = $1 AND walk_in = 0 ORDER "
                              "BY resident_id",
-                         p, 1, &r, e);
-    if (rc == 0) {
-        while (store_row(r)) {
-            int64_t rid = store_int(r, 0);
-            vec_push(&who_signed, &rid);
-        }
-        if ((rc = store_rows_end(r, e)) == 0)
-            rc = vec_error(&who_signed, e);
-    }
+                             p, 1, &who_signed, e);
     const int64_t *ids = who_signed.items;
     for (size_t i = 0; rc == 0 && i < who_signed.len; i++)
         rc = emit_why(tx, kind, id, ids[i], b, reason, e);

@@ -191,18 +191,9 @@ int64_t msg_quiet_until(int64_t now_ms, int start, int end)
 static int signal_rows(store_tx *tx, int64_t community, const char *sql, int64_t id, nx_err *e)
 {
     store_param p[] = {P_INT(id)};
-    store_rows *r;
-    int rc = store_query(tx, sql, p, 1, &r, e);
-    if (rc)
-        return rc;
     vec ids;
     vec_init(&ids, sizeof(int64_t), 0);
-    while (store_row(r)) {
-        int64_t u = store_int(r, 0);
-        vec_push(&ids, &u);
-    }
-    if ((rc = store_rows_end(r, e)) == 0)
-        rc = vec_error(&ids, e);
+    int rc = store_query_ids(tx, sql, p, 1, &ids, e);
     const int64_t *us = ids.items;
     for (size_t i = 0; rc == 0 && i < ids.len; i++)
         rc = msg_inbox_signal(tx, community, us[i], 0, e);

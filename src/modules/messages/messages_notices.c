@@ -158,20 +158,13 @@ static int publish(store_tx *tx, int64_t id, int64_t community, const char *titl
         return rc;
     if (msg_list_has(channels, "sms") && msg_channel_configured("sms")) {
         /* queued now; the person's quiet hours and muted channels apply (a notice is never urgent) */
-        store_rows *r;
         store_param p[] = {P_INT(id)};
-        if ((rc = store_query(tx,
-                              "SELECT nr.resident_id FROM notice_recipients nr JOIN residents r ON r.id = "
-                              "nr.resident_id WHERE nr.notice_id = $1 AND r.phone_enc IS NOT NULL ORDER BY 1",
-                              p, 1, &r, e)))
-            return rc;
         vec ids;
         vec_init(&ids, sizeof(int64_t), 0);
-        while (store_row(r)) {
-            int64_t rid = store_int(r, 0);
-            vec_push(&ids, &rid);
-        }
-        if ((rc = store_rows_end(r, e)) || (rc = vec_error(&ids, e))) {
+        if ((rc = store_query_ids(tx,
+                                  "SELECT nr.resident_id FROM notice_recipients nr JOIN residents r ON r.id = "
+                                  "nr.resident_id WHERE nr.notice_id = $1 AND r.phone_enc IS NOT NULL ORDER BY 1",
+                                  p, 1, &ids, e))) {
             vec_cleanup(&ids);
             return rc;
         }

@@ -564,7 +564,8 @@ static void named_fill(store_rows *r, void *elem)
 }
 
 /* store_query_vec: the rows into the caller's array; over its cap NX_ETOOBIG (never a cut batch); a
- * read that fails on a row is the error, not a short batch. store_read_finish: the answer given on
+ * read that fails on a row is the error, not a short batch. store_query_ids: the same for a batch of
+ * ids. store_read_finish: the answer given on
  * success, released (ASan) on failure. */
 static void test_query_vec_read_finish(void)
 {
@@ -583,6 +584,17 @@ static void test_query_vec_read_finish(void)
     vec_init(&v, sizeof(named), 3);
     CHECK_INT(store_query_vec(tx, "SELECT id, name FROM t ORDER BY id", NULL, 0, named_fill, &v, &e), NX_ETOOBIG);
     CHECK_INT((int)v.len, 3);
+    vec_cleanup(&v);
+    /* store_query_ids: the first column as int64_t, the same cap and errors */
+    vec_init(&v, sizeof(int64_t), 10);
+    CHECK_INT(store_query_ids(tx, "SELECT id, name FROM t WHERE id >= $1 ORDER BY id DESC", p, 1, &v, &e), 0);
+    CHECK_INT((int)v.len, 4);
+    CHECK_INT((int)((int64_t *)v.items)[0], 10);
+    CHECK_INT((int)((int64_t *)v.items)[3], 7);
+    vec_cleanup(&v);
+    vec_init(&v, sizeof(int64_t), 2);
+    CHECK_INT(store_query_ids(tx, "SELECT id FROM t ORDER BY id", NULL, 0, &v, &e), NX_ETOOBIG);
+    CHECK_INT((int)v.len, 2);
     vec_cleanup(&v);
     vec_init(&v, sizeof(named), 10);
     CHECK(store_query_vec(tx, tb_pg() ? "SELECT id, CAST(name AS integer) FROM t ORDER BY id"
