@@ -268,17 +268,9 @@ int visits_schedule(nx_app *app, int64_t now_ms, json_t **report, nx_err *e)
     int created = 0, escalated = 0, p_escalated = 0;
     int64_t overdue = 0, p_overdue = 0;
     /* The active files first (one open result per transaction), then one file at a time. */
-    store_rows *r;
     vec files;
     vec_init(&files, sizeof(int64_t), 0);
-    if ((rc = store_query(tx, "SELECT id FROM care_files WHERE status = 'active' ORDER BY id", NULL, 0, &r, e)))
-        goto fail;
-    while (store_row(r)) {
-        int64_t id = store_int(r, 0);
-        if (vec_push(&files, &id))
-            break;
-    }
-    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&files, e)))
+    if ((rc = store_query_ids(tx, "SELECT id FROM care_files WHERE status = 'active' ORDER BY id", NULL, 0, &files, e)))
         goto fail;
     const int64_t *ids = files.items;
     size_t n = files.len;
