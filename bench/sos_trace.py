@@ -18,6 +18,10 @@ ev = defaultdict(dict)
 ev_alert = {}
 alert_num = {}
 held = defaultdict(list)  # thread name -> write-lock hold times (SQLite)
+urgent_wait = []          # SQLite: urgent (alarm) waits at the write gate, us
+durable = defaultdict(list)  # SQLite durable commits: after lazy commits or not -> durations, us
+lazy_before = []          # lazy commits before a durable commit (when any)
+batch_waits = 0           # alarm thread waited for the telemetry batch in flight (same device)
 for line in open(sys.argv[1]):
     f = line.split()
     if len(f) != 5:
@@ -50,6 +54,14 @@ for line in open(sys.argv[1]):
         ev[key].setdefault(stage, us)
     elif stage == "sq.wlock_held":
         held[tid.split(":", 1)[-1]].append(val)
+    elif stage == "sq.wlock_wait" and key == 1:
+        urgent_wait.append(val)
+    elif stage == "sq.durable_commit":
+        durable["after lazy commits" if key > 0 else "none since the last"].append(val)
+        if key > 0:
+            lazy_before.append(key)
+    elif stage == "gw.alarm_waits_batch":
+        batch_waits += 1
 
 rows = defaultdict(list)
 def span(name, a, b, d):
@@ -86,3 +98,14 @@ if held:
     for k, v in sorted(held.items(), key=lambda kv: -sum(kv[1])):
         print("%-32s %5d %8.1f %8.1f %8.1f %8.1f %9.0f" % (k, len(v), pct(v, .5) / 1e3, pct(v, .9) / 1e3,
                                                         pct(v, .99) / 1e3, max(v) / 1e3, sum(v) / 1e3))
+if urgent_wait:
+    print("\nSQLite write gate, urgent (alarm) entrants' wait (ms):")
+    print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % ("urgent wait", len(urgent_wait), pct(urgent_wait, .5) / 1e3,
+                                                pct(urgent_wait, .9) / 1e3, pct(urgent_wait, .99) / 1e3, max(urgent_wait) / 1e3))
+if durable:
+    print("\nSQLite durable commits (fsync), by lazy commits before them (ms; lazy commits before: median %s):"
+          % (pct(lazy_before, .5) if lazy_before else "-"))
+    for k, v in durable.items():
+        print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % (k, len(v), pct(v, .5) / 1e3, pct(v, .9) / 1e3, pct(v, .99) / 1e3, max(v) / 1e3))
+if batch_waits:
+    print("\nalarm thread waited for a telemetry batch holding its device's rows: %d times" % batch_waits)

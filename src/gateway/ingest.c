@@ -19,7 +19,19 @@
  * alarms cannot starve telemetry); (3) telemetry commits are STORE_WRITE_LAZY (no fsync: every frame
  * in it was answered before it was queued, so a power loss could already lose it), only alarm
  * batches wait for the disk; (4) after an alarm batch, after_alarms (sse_feed_pump) publishes its
- * event to the live streams from this thread, instead of waking the feed's thread. */
+ * event to the live streams from this thread, instead of waking the feed's thread.
+ *
+ * Two threads (issue 18, ninth session): alarms and takeover signals are written by a thread of their
+ * own (alarm_main, "nx-gw-alarm"), telemetry by the writer (writer_main), so an alarm never waits for
+ * the writer to finish, or to get the write lock for, a telemetry batch. The alarm's transaction is
+ * STORE_WRITE_URGENT: it goes ahead of every other writer waiting for the store (base/gate.h), and a
+ * telemetry batch in flight gives way while an alarm is queued or waits for the writer
+ * (store_urgent_waiting). Order per device is kept across the two threads: the alarm thread does not
+ * take a device whose rows are in the telemetry batch in flight (it waits, and that batch gives way
+ * or commits), the writer does not start a batch while alarms are queued (the alarm thread takes them
+ * and the rows queued before them first) and skips the rows of the devices of the alarm batch in flight
+ * (they stay queued, in order, behind it). When the alarm thread has stopped, the writer writes
+ * alarms as before (ingest_stop: everything queued is written). */
 #include "gateway/ingest.h"
 
 #include "base/clock.h"
@@ -33,9 +45,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #define YIELDS_MAX 3 /* telemetry batches that give way to alarms in a row, at most (write_batch) */
+#define PRIO_DEVICES 16 /* alarming devices in one alarm batch, at most (detach_alarms) */
+/* The alarm thread's nice value when the process may raise it (CAP_SYS_NICE, or RLIMIT_NICE of at
+ * least 20 - ALARM_NICE: systemd's LimitNICE=30): on a busy box it is picked first when woken, before
+ * the threads of exports, telemetry and other processes at nice 0. Else it stays at the process's. */
+#define ALARM_NICE (-10)
 
 typedef struct node {
     struct node *next;
@@ -64,6 +83,14 @@ struct gw_ingest {
     devices_ingest_opts opts; /* esc_ms; quarantine (set before the first push); yield */
     atomic_int prio_waiting;  /* alarms or takeover signals queued (mirror of alarms, read unlocked) */
     int yields;               /* telemetry batches given way in a row (writer thread only) */
+    /* the alarm thread (alarm_main), under w.mu: it waits on acv */
+    pthread_t athread;
+    pthread_cond_t acv;
+    bool alive;   /* started and not told to stop: alarms are its, not the writer's */
+    bool astop;
+    node *inflight;                 /* the writer's telemetry batch being written (NULL: none) */
+    node *adev[PRIO_DEVICES];       /* the devices of the alarm batch being written (nodes in it) */
+    int nadev;
     void (*after_alarms)(void *ctx);
     void *after_ctx;
     void (*held)(void *ctx, int proto, const char *id);
@@ -94,11 +121,12 @@ static void report_held(gw_ingest *g, const devices_in *item, int64_t id, const 
     g->held(g->ctx, item->proto, item->imei);
 }
 
-/* devices_ingest_with's yield: an alarm (or a takeover signal) waits behind this batch. */
+/* devices_ingest_with's yield: an alarm (or a takeover signal) is queued, or an alarm's transaction
+ * waits for the writer (SQLite's write gate, which this batch holds). */
 static bool give_way(void *ctx)
 {
     gw_ingest *g = ctx;
-    return atomic_load_explicit(&g->prio_waiting, memory_order_relaxed) > 0;
+    return atomic_load_explicit(&g->prio_waiting, memory_order_relaxed) > 0 || store_urgent_waiting(g->db);
 }
 
 /* A telemetry batch that gave way goes back to the head of the queue, in its order: it came before
@@ -118,11 +146,13 @@ static void requeue(gw_ingest *g, node *list, int n)
     pthread_mutex_unlock(&g->w.mu);
 }
 
-/* Write one batch; false when it gave way to an alarm (then it is queued again, not freed). */
-static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_t *ids)
+/* Write one batch; false when it gave way to an alarm (then it is queued again, not freed). urgent: the
+ * alarm thread's batch (also when it holds only rows queued before an alarm): durable, urgent, never
+ * gives way. */
+static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_t *ids, bool urgent)
 {
     int i = 0;
-    bool alarms = false;
+    bool alarms = urgent;
     for (node *x = list; x; x = x->next) {
         buf[i++] = x->item;
         alarms |= x->prio;
@@ -140,6 +170,7 @@ static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
     /* telemetry was answered before it was queued: its commit need not wait for the disk, and the
      * alarms' durable commits do not queue behind its fsyncs (store_tx_lazy) */
     o.lazy = !alarms;
+    o.urgent = alarms; /* ahead of every other writer waiting (STORE_WRITE_URGENT) */
     int rc = devices_ingest_with(g->db, buf, n, &o, ids, &e);
     if (rc == DEVICES_YIELDED) {
         trace_mark("gw.yielded", 0, n);
@@ -161,10 +192,12 @@ static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_
     } else {
         nx_log(LOG_WARN, "gateway.batch_failed rows=%d code=%s", n, nx_code_name(rc));
         /* one by one, so that one bad row does not sink the others */
+        devices_ingest_opts o1 = g->opts;
+        o1.urgent = alarms;
         for (node *x = list; x; x = x->next) {
             int64_t id = 0;
             nx_err_clear(&e);
-            int r1 = devices_ingest_with(g->db, &x->item, 1, &g->opts, &id, &e);
+            int r1 = devices_ingest_with(g->db, &x->item, 1, &o1, &id, &e);
             if (r1 == 0) {
                 ok++;
                 report_held(g, &x->item, id, &last);
@@ -204,7 +237,6 @@ static bool same_device(const node *a, const node *b)
  * go first, in the batches before it). Rows of different devices may be written in another order
  * than they were read; nothing depends on that order. Cost: one walk of the queue up to its last
  * alarm, per batch that holds alarms. */
-#define PRIO_DEVICES 16
 
 /* Unlink x (prev: the node before it, NULL at the head) from the queue and append it to a batch. */
 static void take(gw_ingest *g, node *prev, node *x, node ***tailp)
@@ -225,79 +257,137 @@ static void take(gw_ingest *g, node *prev, node *x, node ***tailp)
     g->count--;
 }
 
-static node *detach_batch(gw_ingest *g, int *count)
+/* The alarming devices (at most PRIO_DEVICES, in dev) and each one's last queued alarm (last), under
+ * mu. Returns how many. */
+static int alarm_devices(gw_ingest *g, node **dev, node **last)
+{
+    int nd = 0, seen = 0;
+    for (node *x = g->head; x && seen < g->alarms; x = x->next) {
+        if (!x->prio)
+            continue;
+        seen++;
+        if (!x->token)
+            continue; /* a takeover signal: taken alone, its device's order does not matter */
+        int j = 0;
+        while (j < nd && !same_device(dev[j], x))
+            j++;
+        if (j == nd) {
+            if (nd == PRIO_DEVICES)
+                continue;
+            dev[nd++] = x;
+        }
+        last[j] = x;
+    }
+    return nd;
+}
+
+/* Whether the writer's telemetry batch in flight holds rows of one of the nd devices (under mu). */
+static bool inflight_holds(const gw_ingest *g, node *const *dev, int nd)
+{
+    for (const node *x = g->inflight; x && nd > 0; x = x->next)
+        for (int j = 0; j < nd; j++)
+            if (same_device(dev[j], x))
+                return true;
+    return false;
+}
+
+/* Take the alarms' batch (under mu; alarms are queued): takeover signals, then the rows of the nd
+ * alarming devices up to and including each one's last queued alarm (alarm_devices). */
+static node *detach_alarms(gw_ingest *g, node **dev, node **last, int nd, int *count)
 {
     node *first = NULL, **tailp = &first;
     int n = 0;
-    if (g->alarms > 0) {
-        /* takeover signals first, each alone: their order against their device's rows is of no matter */
-        int left = g->alarms;
-        node *prev = NULL, *x = g->head;
-        while (x && left > 0 && n < INGEST_BATCH) {
-            node *next = x->next;
-            if (x->prio)
-                left--;
-            if (x->prio && !x->token) {
-                take(g, prev, x, &tailp);
-                n++;
-            } else {
-                prev = x;
-            }
-            x = next;
-        }
-    }
-    if (g->alarms > 0) {
-        node *dev[PRIO_DEVICES], *last[PRIO_DEVICES];
-        bool done[PRIO_DEVICES];
-        int nd = 0, seen = 0;
-        for (node *x = g->head; x && seen < g->alarms; x = x->next) {
-            if (!x->prio)
-                continue;
-            seen++;
-            int j = 0;
-            while (j < nd && !same_device(dev[j], x))
-                j++;
-            if (j == nd) {
-                if (nd == PRIO_DEVICES)
-                    continue;
-                dev[nd++] = x;
-            }
-            last[j] = x;
-        }
-        for (int j = 0; j < nd; j++)
-            done[j] = false;
-        int left = nd;
-        node *prev = NULL, *x = g->head;
-        while (x && left > 0 && n < INGEST_BATCH) {
-            node *next = x->next;
-            int j = 0;
-            while (j < nd && (done[j] || !same_device(dev[j], x)))
-                j++;
-            if (j == nd) {
-                prev = x;
-                x = next;
-                continue;
-            }
-            if (x == last[j]) {
-                done[j] = true;
-                left--;
-            }
+    /* takeover signals first, each alone: their order against their device's rows is of no matter */
+    int left = g->alarms;
+    node *prev = NULL, *x = g->head;
+    while (x && left > 0 && n < INGEST_BATCH) {
+        node *next = x->next;
+        if (x->prio)
+            left--;
+        if (x->prio && !x->token) {
             take(g, prev, x, &tailp);
             n++;
-            x = next;
+        } else {
+            prev = x;
         }
+        x = next;
     }
-    /* a batch that holds alarms is only theirs: a short transaction, committed and acknowledged
-     * without the telemetry of other devices */
-    bool prio = n > 0;
-    while (!prio && n < INGEST_BATCH_MAX && g->head) {
-        take(g, NULL, g->head, &tailp);
+    bool done[PRIO_DEVICES];
+    for (int j = 0; j < nd; j++)
+        done[j] = false;
+    left = nd;
+    prev = NULL;
+    x = g->head;
+    while (x && left > 0 && n < INGEST_BATCH) {
+        node *next = x->next;
+        int j = 0;
+        while (j < nd && (done[j] || !same_device(dev[j], x)))
+            j++;
+        if (j == nd) {
+            prev = x;
+            x = next;
+            continue;
+        }
+        if (x == last[j]) {
+            done[j] = true;
+            left--;
+        }
+        take(g, prev, x, &tailp);
         n++;
+        x = next;
     }
     *count = n;
     return first;
 }
 
+/* Take a batch of telemetry from the head (under mu), up to INGEST_BATCH_MAX rows, skipping the rows
+ * of the devices of the alarm batch in flight (they stay queued, in their order, behind it). */
+static node *detach_telemetry(gw_ingest *g, int *count)
+{
+    node *first = NULL, **tailp = &first;
+    int n = 0;
+    node *prev = NULL, *x = g->head;
+    while (x && n < INGEST_BATCH_MAX) {
+        node *next = x->next;
+        int j = 0;
+        while (j < g->nadev && !same_device(g->adev[j], x))
+            j++;
+        if (j < g->nadev) {
+            prev = x;
+        } else {
+            take(g, prev, x, &tailp);
+            n++;
+        }
+        x = next;
+    }
+    *count = n;
+    return first;
+}
+
+/* The single-thread batch (the writer alone, once the alarm thread has stopped): alarms first, as
+ * the alarm thread takes them; else telemetry. */
+static node *detach_batch(gw_ingest *g, int *count)
+{
+    if (g->alarms > 0) {
+        node *dev[PRIO_DEVICES], *last[PRIO_DEVICES];
+        int nd = alarm_devices(g, dev, last);
+        node *list = detach_alarms(g, dev, last, nd, count);
+        if (*count > 0)
+            return list; /* a batch that holds alarms is only theirs: a short transaction */
+    }
+    return detach_telemetry(g, count);
+}
+
+static void free_list(node *list)
+{
+    while (list) {
+        node *next = list->next;
+        free(list);
+        list = next;
+    }
+}
+
+/* The telemetry writer. */
 static void *writer_main(void *arg)
 {
     gw_ingest *g = arg;
@@ -306,8 +396,11 @@ static void *writer_main(void *arg)
     int64_t *ids = malloc(sizeof *ids * INGEST_BATCH_MAX);
     pthread_mutex_lock(&g->w.mu);
     for (;;) {
-        if (g->count == 0) {
-            if (g->w.stop)
+        /* what the writer may take: while the alarm thread runs, no alarm (and no batch at all while
+         * alarms are queued: the alarm thread takes them, and their devices' rows, first) */
+        int mine = g->alive ? (g->alarms > 0 ? 0 : g->count) : g->count;
+        if (mine == 0) {
+            if (g->w.stop && g->count == 0)
                 break;
             pthread_cond_wait(&g->w.cv, &g->w.mu);
             continue;
@@ -320,7 +413,12 @@ static void *writer_main(void *arg)
             continue;
         }
         int n = 0;
-        node *list = detach_batch(g, &n);
+        node *list = g->alive ? detach_telemetry(g, &n) : detach_batch(g, &n);
+        if (n == 0) { /* only the rows of the alarm batch in flight wait: it tells us when done */
+            pthread_cond_wait(&g->w.cv, &g->w.mu);
+            continue;
+        }
+        g->inflight = list;
         bool tell = g->want_drained && g->count <= g->low;
         if (tell)
             g->want_drained = false;
@@ -328,18 +426,78 @@ static void *writer_main(void *arg)
         if (tell)
             g->drained(g->ctx);
         if (buf && ids) {
-            if (!write_batch(g, list, n, buf, ids))
+            if (!write_batch(g, list, n, buf, ids, false))
                 list = NULL; /* gave way: queued again */
         } else {
             for (node *x = list; x; x = x->next)
                 if (x->token)
                     g->done(g->ctx, x->token, NX_ENOMEM, 0);
         }
-        while (list) {
-            node *next = list->next;
-            free(list);
-            list = next;
+        pthread_mutex_lock(&g->w.mu);
+        g->inflight = NULL;
+        pthread_cond_signal(&g->acv); /* an alarm may wait for this batch's devices */
+        pthread_mutex_unlock(&g->w.mu);
+        free_list(list);
+        pthread_mutex_lock(&g->w.mu);
+    }
+    pthread_mutex_unlock(&g->w.mu);
+    free(buf);
+    free(ids);
+    return NULL;
+}
+
+/* The alarm thread: alarms and takeover signals, each batch a short urgent transaction. */
+static void *alarm_main(void *arg)
+{
+    gw_ingest *g = arg;
+    pthread_setname_np(pthread_self(), "nx-gw-alarm");
+    errno = 0;
+    int was = getpriority(PRIO_PROCESS, (id_t)gettid());
+    if (errno == 0 && was > ALARM_NICE) {
+        if (setpriority(PRIO_PROCESS, (id_t)gettid(), ALARM_NICE) == 0)
+            nx_log(LOG_INFO, "gateway.alarm_thread_priority nice=%d", ALARM_NICE);
+        else /* no privilege: the same priority as every other thread, which works, only later on a busy box */
+            nx_log(LOG_INFO, "gateway.alarm_thread_priority nice=%d wanted=%d (needs CAP_SYS_NICE or LimitNICE=%d)", was,
+                   ALARM_NICE, 20 - ALARM_NICE);
+    }
+    devices_in *buf = malloc(sizeof *buf * INGEST_BATCH);
+    int64_t *ids = malloc(sizeof *ids * INGEST_BATCH);
+    pthread_mutex_lock(&g->w.mu);
+    for (;;) {
+        if (g->alarms == 0) {
+            if (g->astop)
+                break;
+            pthread_cond_wait(&g->acv, &g->w.mu);
+            continue;
         }
+        node *dev[PRIO_DEVICES], *last[PRIO_DEVICES];
+        int nd = alarm_devices(g, dev, last);
+        if (inflight_holds(g, dev, nd)) {
+            /* the writer is writing earlier rows of an alarming device: that batch gives way (an
+             * alarm is queued) or commits, then tells us (acv) */
+            trace_mark("gw.alarm_waits_batch", 0, nd);
+            pthread_cond_wait(&g->acv, &g->w.mu);
+            continue;
+        }
+        int n = 0;
+        node *list = detach_alarms(g, dev, last, nd, &n);
+        g->nadev = 0;
+        for (int j = 0; j < nd; j++)
+            g->adev[g->nadev++] = dev[j]; /* nodes of list: valid until it is freed below */
+        pthread_cond_signal(&g->w.cv); /* the writer may take telemetry again */
+        pthread_mutex_unlock(&g->w.mu);
+        if (buf && ids) {
+            write_batch(g, list, n, buf, ids, true); /* an alarm batch never gives way */
+        } else {
+            for (node *x = list; x; x = x->next)
+                if (x->token)
+                    g->done(g->ctx, x->token, NX_ENOMEM, 0);
+        }
+        pthread_mutex_lock(&g->w.mu);
+        g->nadev = 0;
+        pthread_cond_signal(&g->w.cv); /* the writer may take this batch's devices' rows again */
+        pthread_mutex_unlock(&g->w.mu);
+        free_list(list);
         pthread_mutex_lock(&g->w.mu);
     }
     pthread_mutex_unlock(&g->w.mu);
@@ -362,7 +520,21 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
     g->done = done;
     g->ctx = ctx;
     worker_init(&g->w);
+    pthread_cond_init(&g->acv, NULL);
+    g->alive = true; /* before either thread runs: the writer leaves alarms to the alarm thread */
+    if (pthread_create(&g->athread, NULL, alarm_main, g) != 0) {
+        pthread_cond_destroy(&g->acv);
+        worker_cleanup(&g->w);
+        free(g);
+        return nx_fail(e, NX_EINTERNAL, "", "无法启动报警写入线程");
+    }
     if (worker_start(&g->w, writer_main, g) != 0) {
+        pthread_mutex_lock(&g->w.mu);
+        g->astop = true;
+        pthread_cond_signal(&g->acv);
+        pthread_mutex_unlock(&g->w.mu);
+        pthread_join(g->athread, NULL);
+        pthread_cond_destroy(&g->acv);
         worker_cleanup(&g->w);
         free(g);
         return nx_fail(e, NX_EINTERNAL, "", "无法启动设备数据写入线程");
@@ -414,7 +586,9 @@ int ingest_push(gw_ingest *g, const devices_in *item, void *token)
         g->alarms++;
         atomic_fetch_add(&g->prio_waiting, 1);
     }
-    if (prio || g->count == 1 || g->count >= INGEST_BATCH)
+    if (prio && g->alive)
+        pthread_cond_signal(&g->acv); /* the alarm thread */
+    else if (prio || g->count == 1 || g->count >= INGEST_BATCH)
         pthread_cond_signal(&g->w.cv);
     pthread_mutex_unlock(&g->w.mu);
     return 0;
@@ -460,7 +634,19 @@ void ingest_stop(gw_ingest *g)
 {
     if (!g)
         return;
+    /* the alarm thread first (it writes the alarms queued, then returns), then the writer, which
+     * writes whatever is left, alarms pushed meanwhile included (alive false: as one thread) */
+    pthread_mutex_lock(&g->w.mu);
+    g->astop = true;
+    pthread_cond_signal(&g->acv);
+    pthread_mutex_unlock(&g->w.mu);
+    pthread_join(g->athread, NULL);
+    pthread_mutex_lock(&g->w.mu);
+    g->alive = false;
+    pthread_cond_signal(&g->w.cv);
+    pthread_mutex_unlock(&g->w.mu);
     worker_stop(&g->w);
     worker_cleanup(&g->w);
+    pthread_cond_destroy(&g->acv);
     free(g);
 }

@@ -163,6 +163,7 @@ typedef struct pg_store {
     pg_conn *pool;
     pthread_mutex_t pmu;
     pthread_cond_t pcv;
+    atomic_int urgent_waiting; /* changed under pmu: STORE_WRITE_URGENT transactions waiting for a connection */
 
     pthread_mutex_t lmu; /* guards starting the listener */
     bool lstarted;
@@ -519,7 +520,9 @@ static int conn_repair(pg_store *q, pg_conn *c, bool force, nx_err *e)
     return nx_fail(e, NX_EBUSY, "", "无法连接数据库服务器，请稍后重试");
 }
 
-static int conn_acquire(pg_store *q, bool write, pg_conn **out, nx_err *e)
+/* A connection of the pool; urgent (STORE_WRITE_URGENT): before every other waiter when all are
+ * taken (the others leave a freed connection to it). */
+static int conn_acquire(pg_store *q, bool write, bool urgent, pg_conn **out, nx_err *e)
 {
     pthread_t me = pthread_self();
     struct timespec until = abs_time(q->busy_ms);
@@ -532,10 +535,13 @@ static int conn_acquire(pg_store *q, bool write, pg_conn **out, nx_err *e)
             }
         }
     }
+    if (urgent)
+        q->urgent_waiting++;
     for (;;) {
         /* Prefer a slot that is already connected. */
         int pick = -1;
-        for (int i = 0; i < q->npool; i++) {
+        int n = urgent || q->urgent_waiting == 0 ? q->npool : 0; /* none while an urgent one waits */
+        for (int i = 0; i < n; i++) {
             if (!q->pool[i].in_use) {
                 if (q->pool[i].db) {
                     pick = i;
@@ -547,6 +553,8 @@ static int conn_acquire(pg_store *q, bool write, pg_conn **out, nx_err *e)
         }
         if (pick >= 0) {
             pg_conn *c = &q->pool[pick];
+            if (urgent && --q->urgent_waiting == 0)
+                pthread_cond_broadcast(&q->pcv); /* others held back by it may take a free one */
             c->in_use = true;
             c->writing = write;
             c->owner = me;
@@ -568,6 +576,10 @@ static int conn_acquire(pg_store *q, bool write, pg_conn **out, nx_err *e)
         if (pthread_cond_timedwait(&q->pcv, &q->pmu, &until) == ETIMEDOUT)
             break;
     }
+    if (urgent) {
+        q->urgent_waiting--;
+        pthread_cond_broadcast(&q->pcv); /* the others may take a connection again */
+    }
     pthread_mutex_unlock(&q->pmu);
     nx_log(LOG_WARN, "store.pg_pool_exhausted pool=%d busy_ms=%d", q->npool, q->busy_ms);
     return nx_fail(e, NX_EBUSY, "", "数据库繁忙，请稍后重试");
@@ -578,7 +590,10 @@ static void conn_release(pg_store *q, pg_conn *c)
     pthread_mutex_lock(&q->pmu);
     c->in_use = false;
     c->writing = false;
-    pthread_cond_signal(&q->pcv);
+    if (q->urgent_waiting) /* wake the urgent waiter, whichever thread the signal would pick */
+        pthread_cond_broadcast(&q->pcv);
+    else
+        pthread_cond_signal(&q->pcv);
     pthread_mutex_unlock(&q->pmu);
 }
 
@@ -680,13 +695,19 @@ static void pg_close(store *s)
 
 /* ---- transactions ---- */
 
+static bool pg_urgent_waiting(store *s)
+{
+    return atomic_load_explicit(&((pg_store *)s)->urgent_waiting, memory_order_relaxed) > 0;
+}
+
 static int pg_begin(store *s, int mode, store_tx **out, nx_err *e)
 {
     pg_store *q = (pg_store *)s;
     pg_conn *c = NULL;
-    if (mode == STORE_WRITE_LAZY) /* pg_commit turns synchronous_commit off (t->lazy) */
+    bool urgent = mode == STORE_WRITE_URGENT;
+    if (mode == STORE_WRITE_LAZY || urgent) /* pg_commit turns synchronous_commit off (t->lazy) */
         mode = STORE_WRITE;
-    int rc = conn_acquire(q, mode == STORE_WRITE, &c, e);
+    int rc = conn_acquire(q, mode == STORE_WRITE, urgent, &c, e);
     if (rc)
         return rc;
     memset(&c->tx, 0, sizeof c->tx);
@@ -1692,7 +1713,7 @@ static int pg_check(store *s, nx_err *e)
 {
     pg_store *q = (pg_store *)s;
     pg_conn *c = NULL;
-    int rc = conn_acquire(q, false, &c, e);
+    int rc = conn_acquire(q, false, false, &c, e);
     if (rc)
         return rc;
     rc = simple(c->db, "SELECT 1", e);
@@ -1708,6 +1729,7 @@ const struct store_ops store_postgres_ops = {
     .open = pg_open,
     .close = pg_close,
     .begin = pg_begin,
+    .urgent_waiting = pg_urgent_waiting,
     .commit = pg_commit,
     .rollback = pg_rollback,
     .exec = pg_exec,

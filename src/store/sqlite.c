@@ -2,9 +2,10 @@
  *
  * Connections. The file is opened once for writing and opt->readers times for reading, every
  * connection with SQLITE_OPEN_NOMUTEX: SQLite does no locking of its own inside a connection because
- * we guarantee that a connection is used by one thread at a time. The writer is guarded by an
- * error-checking mutex held from BEGIN IMMEDIATE to COMMIT/ROLLBACK (so a thread that nests two write
- * transactions gets an error, not a deadlock); readers sit in a pool guarded by a mutex and a
+ * we guarantee that a connection is used by one thread at a time. The writer is guarded by a gate
+ * (base/gate.h) held from BEGIN IMMEDIATE to COMMIT/ROLLBACK: error-checking like a mutex (a thread
+ * that nests two write transactions gets an error, not a deadlock), and a STORE_WRITE_URGENT
+ * transaction (an alarm) gets it before every other waiting writer; readers sit in a pool guarded by a mutex and a
  * condition variable, and are PRAGMA query_only so that a read transaction can never become a second
  * writer. Waiting for either is bounded by busy_ms, then NX_EBUSY.
  *
@@ -45,6 +46,7 @@
 #include <sqlite3.h>
 
 #include "base/clock.h"
+#include "base/gate.h"
 #include "base/log.h"
 #include "base/str.h"
 #include "base/trace.h"
@@ -103,8 +105,9 @@ typedef struct sq_store {
     store base;
     int busy_ms;
     sq_conn writer;
-    pthread_mutex_t wmu;
-    int64_t wmu_at; /* when wmu was last taken (NX_SOS_TRACE only) */
+    nx_gate wgate;  /* the writer: urgent (alarm) transactions first */
+    int64_t wmu_at; /* when wgate was last taken (NX_SOS_TRACE only) */
+    int lazy_since; /* STORE_WRITE_LAZY commits since the last durable one (under wgate; for the trace) */
     sq_conn *readers;
     int nreaders;
     pthread_mutex_t pmu;
@@ -474,11 +477,10 @@ static int sq_open(const char *url, const store_options *opt, store **out, nx_er
     if (q == NULL)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     q->busy_ms = opt->busy_ms;
-    pthread_mutexattr_t ma;
-    pthread_mutexattr_init(&ma);
-    pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_ERRORCHECK);
-    pthread_mutex_init(&q->wmu, &ma);
-    pthread_mutexattr_destroy(&ma);
+    if (gate_init(&q->wgate) != 0) {
+        free(q);
+        return nx_fail(e, NX_ENOMEM, "", "内存不足");
+    }
     pthread_mutex_init(&q->pmu, NULL);
     clock_cond_init(&q->pcv);
 
@@ -529,7 +531,7 @@ static void sq_close(store *s)
     }
     free(q->readers);
     conn_close(&q->writer); /* last: checkpoints the WAL and removes it */
-    pthread_mutex_destroy(&q->wmu);
+    gate_destroy(&q->wgate);
     pthread_mutex_destroy(&q->pmu);
     pthread_cond_destroy(&q->pcv);
     free(q);
@@ -568,16 +570,15 @@ static void reader_release(sq_store *q, sq_conn *c)
     pthread_mutex_unlock(&q->pmu);
 }
 
-static int writer_acquire(sq_store *q, nx_err *e)
+static int writer_acquire(sq_store *q, bool urgent, nx_err *e)
 {
-    /* timedlock (CLOCK_REALTIME) rather than clocklock: ThreadSanitizer does not know clocklock. */
-    struct timespec until = abs_time(CLOCK_REALTIME, q->busy_ms);
+    struct timespec until = abs_time(CLOCK_MONOTONIC, q->busy_ms);
     int64_t t0 = trace_on() ? trace_now_us() : 0;
-    int rc = pthread_mutex_timedlock(&q->wmu, &until);
+    int rc = gate_enter(&q->wgate, urgent, &until);
     if (rc == 0) {
         if (t0) {
             q->wmu_at = trace_now_us();
-            trace_mark("sq.wlock_wait", 0, q->wmu_at - t0);
+            trace_mark("sq.wlock_wait", urgent, q->wmu_at - t0);
         }
         return 0;
     }
@@ -595,8 +596,13 @@ static void conn_release(sq_store *q, sq_conn *c)
     }
     if (q->wmu_at) /* NX_SOS_TRACE: how long this thread held the write lock */
         trace_mark("sq.wlock_held", 0, trace_now_us() - q->wmu_at);
-    if (pthread_mutex_unlock(&q->wmu) != 0) /* error-checking mutex: another thread's tx */
+    if (gate_leave(&q->wgate) != 0) /* error-checking: another thread's tx */
         nx_log(LOG_ERROR, "store.writer_unlock_failed (transaction ended on another thread)");
+}
+
+static bool sq_urgent_waiting(store *s)
+{
+    return gate_waiting(&((sq_store *)s)->wgate, true) > 0;
 }
 
 static int sq_begin(store *s, int mode, store_tx **out, nx_err *e)
@@ -604,8 +610,8 @@ static int sq_begin(store *s, int mode, store_tx **out, nx_err *e)
     sq_store *q = (sq_store *)s;
     sq_conn *c = NULL;
     int rc;
-    if (mode == STORE_WRITE || mode == STORE_WRITE_LAZY) {
-        rc = writer_acquire(q, e);
+    if (mode == STORE_WRITE || mode == STORE_WRITE_LAZY || mode == STORE_WRITE_URGENT) {
+        rc = writer_acquire(q, mode == STORE_WRITE_URGENT, e);
         c = &q->writer;
     } else {
         rc = reader_acquire(q, &c, e);
@@ -666,12 +672,22 @@ static int sq_commit(store_tx *t, nx_err *e)
         return nx_fail(e, NX_EDB, "", "事务已被数据库中止并回滚");
     }
     int64_t until = deadline_after(q->busy_ms);
+    int64_t t0 = trace_on() ? trace_now_us() : 0;
     int rc;
     for (;;) {
         rc = simple_step(c->st_commit);
         if ((rc & 0xff) != SQLITE_BUSY || clock_mono_ms() >= until)
             break;
         sleep_ms(5);
+    }
+    if (c->writer && c->sync_normal) {
+        q->lazy_since++;
+    } else if (c->writer) {
+        /* NX_SOS_TRACE: a durable commit's fsync also writes the WAL pages of the lazy commits since
+         * the last one: how many there were, and how long this commit took */
+        if (t0)
+            trace_mark("sq.durable_commit", q->lazy_since, trace_now_us() - t0);
+        q->lazy_since = 0;
     }
 
     if (rc != SQLITE_OK) {
@@ -1143,6 +1159,7 @@ const struct store_ops store_sqlite_ops = {
     .open = sq_open,
     .close = sq_close,
     .begin = sq_begin,
+    .urgent_waiting = sq_urgent_waiting,
     .commit = sq_commit,
     .rollback = sq_rollback,
     .exec = sq_exec,

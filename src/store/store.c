@@ -287,7 +287,8 @@ int store_leader(store *s, const char *name, bool *leader, nx_err *e)
 int store_begin(store *s, int mode, store_tx **tx, nx_err *e)
 {
     *tx = NULL;
-    if (mode != STORE_READ && mode != STORE_WRITE && mode != STORE_WRITE_LAZY && mode != STORE_READ_DEFERRED)
+    if (mode != STORE_READ && mode != STORE_WRITE && mode != STORE_WRITE_LAZY && mode != STORE_READ_DEFERRED &&
+        mode != STORE_WRITE_URGENT)
         return nx_fail(e, NX_EINTERNAL, "", "未知的事务模式 %d", mode);
     store_tx *t = NULL;
     int rc = s->ops->begin(s, mode, &t, e);
@@ -303,6 +304,11 @@ int store_begin(store *s, int mode, store_tx **tx, nx_err *e)
     t->nchannels = 0;
     *tx = t;
     return 0;
+}
+
+bool store_urgent_waiting(store *s)
+{
+    return s->ops->urgent_waiting && s->ops->urgent_waiting(s);
 }
 
 static void close_leaked_rows(store_tx *tx)

@@ -76,7 +76,11 @@ static inline store_param store_p_blob(const void *b, size_t len)
  * read), where nothing can commit in between that the caller could tell apart: it saves SQLite the
  * snapshot statement and PostgreSQL a round trip (BEGIN travels with the first query). Use STORE_READ
  * when a commit made after store_begin returned must stay invisible. */
-enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_WRITE_LAZY = 2, STORE_READ_DEFERRED = 3 };
+/* STORE_WRITE_URGENT: exactly STORE_WRITE (durable, committed with the disk's sync), but it goes ahead
+ * of every other transaction waiting for the writer (SQLite: the writer's gate, base/gate.h;
+ * PostgreSQL: a connection of the pool when all are taken). For an alarm's short transaction only:
+ * whatever waits behind it waits that much longer. */
+enum store_mode { STORE_READ = 0, STORE_WRITE = 1, STORE_WRITE_LAZY = 2, STORE_READ_DEFERRED = 3, STORE_WRITE_URGENT = 4 };
 
 typedef struct store_options {
     int readers;      /* SQLite reader connections (0 = default 4, at most 64) */
@@ -105,12 +109,16 @@ int store_schema_newest(store *s, int *newest, nx_err *e);
 /* Highest applied migration number (0 for an empty database). */
 int store_schema_version(store *s, int *version, nx_err *e);
 
-/* Start a transaction. Blocks until the writer (STORE_WRITE, STORE_WRITE_LAZY) or a free reader (STORE_READ) is
+/* Start a transaction. Blocks until the writer (STORE_WRITE, STORE_WRITE_LAZY, STORE_WRITE_URGENT) or a free reader (STORE_READ) is
  * available, at most busy_ms, then NX_EBUSY. A read transaction sees one snapshot taken at begin and
  * cannot write. One thread must not nest two write transactions (NX_EINTERNAL). After any statement
  * of a transaction fails, the transaction can only be rolled back (as in PostgreSQL): later
  * statements fail and store_commit rolls back and returns the first error's code. */
 int store_begin(store *s, int mode, store_tx **tx, nx_err *e);
+/* Whether a STORE_WRITE_URGENT transaction waits for the writer now (SQLite: at the writer's gate;
+ * PostgreSQL: for a connection of the pool). A long write transaction of lesser worth (a batch of
+ * telemetry) checks it between rows and gives way. A snapshot; false when the backend cannot tell. */
+bool store_urgent_waiting(store *s);
 /* Commit and free tx (even on failure, when the transaction is rolled back). */
 int store_commit(store_tx *tx, nx_err *e);
 /* Roll back and free tx. NULL accepted. */

@@ -87,6 +87,8 @@ struct store_ops {
     const void *(*col_blob)(store_rows *r, int col, size_t *len);
     void (*rows_free)(store_rows *r);
 
+    /* Optional (NULL: false). See store_urgent_waiting. */
+    bool (*urgent_waiting)(store *s);
     /* Optional (NULL: store_query_ahead does nothing). See store_query_ahead. */
     int (*query_ahead)(store_tx *tx, const char *sql, const store_param *p, int n, bool last, nx_err *e);
 

@@ -769,7 +769,7 @@ int devices_ingest_with(store *s, const devices_in *items, int n, const devices_
     b->cache = &cache;
     store_tx *tx = NULL;
     bool lazy = o && o->lazy;
-    int rc = store_begin(s, lazy ? STORE_WRITE_LAZY : STORE_WRITE, &tx, e);
+    int rc = store_begin(s, lazy ? STORE_WRITE_LAZY : o && o->urgent ? STORE_WRITE_URGENT : STORE_WRITE, &tx, e);
     bool began = rc == 0;
     if (!lazy)
         trace_mark("tx.begun", 0, n);

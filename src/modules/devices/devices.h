@@ -125,6 +125,7 @@ typedef struct devices_ingest_opts {
     bool (*yield)(void *ctx);
     void *yield_ctx;
     bool lazy; /* commit with store_tx_lazy (telemetry already answered; never alarms) */
+    bool urgent; /* an alarm's transaction: STORE_WRITE_URGENT, ahead of other writers (not with lazy) */
 } devices_ingest_opts;
 #define DEVICES_YIELDED 1
 int devices_ingest_with(store *s, const devices_in *items, int n, const devices_ingest_opts *o, int64_t *alert_ids,
