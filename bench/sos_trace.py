@@ -22,6 +22,7 @@ urgent_wait = []          # SQLite: urgent (alarm) waits at the write gate, us
 durable = defaultdict(list)  # SQLite durable commits: after lazy commits or not -> durations, us
 lazy_before = []          # lazy commits before a durable commit (when any)
 batch_waits = 0           # alarm thread waited for the telemetry batch in flight (same device)
+detach = []               # alarm thread: (rows queued, us to take its batch out of the queue)
 for line in open(sys.argv[1]):
     f = line.split()
     if len(f) != 5:
@@ -62,6 +63,8 @@ for line in open(sys.argv[1]):
             lazy_before.append(key)
     elif stage == "gw.alarm_waits_batch":
         batch_waits += 1
+    elif stage == "gw.alarm_detach":
+        detach.append((key, val))
 
 rows = defaultdict(list)
 def span(name, a, b, d):
@@ -109,3 +112,8 @@ if durable:
         print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % (k, len(v), pct(v, .5) / 1e3, pct(v, .9) / 1e3, pct(v, .99) / 1e3, max(v) / 1e3))
 if batch_waits:
     print("\nalarm thread waited for a telemetry batch holding its device's rows: %d times" % batch_waits)
+if detach:
+    q = [k for k, _ in detach]
+    d = [v for _, v in detach]
+    print("\nalarm thread, taking its batch out of the queue (walks under the queue's lock): n %d, ms p50 %.2f p99 %.2f"
+          " max %.2f; rows queued p50 %d max %d" % (len(d), pct(d, .5) / 1e3, pct(d, .99) / 1e3, max(d) / 1e3, pct(q, .5), max(q)))

@@ -5,6 +5,8 @@
 #include "base/gate.h"
 
 #include <errno.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include "base/clock.h"
 
@@ -14,6 +16,7 @@ int gate_init(nx_gate *g)
     atomic_init(&g->urgent_waiting, 0);
     atomic_init(&g->normal_waiting, 0);
     g->urgent_run = 0;
+    g->lent = false;
     g->plain = false;
     int rc = pthread_mutex_init(&g->mu, NULL);
     if (rc)
@@ -41,6 +44,33 @@ static bool may_enter(const nx_gate *g, bool urgent)
     return urgent ? !normals_due : g->urgent_waiting == 0 || normals_due;
 }
 
+/* An urgent entrant about to wait (under mu, the gate held by another thread): lend the holder its
+ * nice value when that is lower than the holder's. */
+static void lend_priority(nx_gate *g)
+{
+    errno = 0;
+    int mine = getpriority(PRIO_PROCESS, (id_t)gettid());
+    if (errno)
+        return;
+    int theirs = g->lent ? g->own_nice : 0;
+    if (!g->lent) {
+        errno = 0;
+        theirs = getpriority(PRIO_PROCESS, (id_t)g->owner_tid);
+        if (errno)
+            return;
+    }
+    if (mine >= theirs)
+        return;
+    errno = 0;
+    int now = g->lent ? getpriority(PRIO_PROCESS, (id_t)g->owner_tid) : theirs;
+    if (errno || now <= mine)
+        return;
+    if (setpriority(PRIO_PROCESS, (id_t)g->owner_tid, mine) == 0 && !g->lent) {
+        g->lent = true;
+        g->own_nice = theirs;
+    }
+}
+
 int gate_enter(nx_gate *g, bool urgent, const struct timespec *until)
 {
     pthread_t me = pthread_self();
@@ -49,11 +79,15 @@ int gate_enter(nx_gate *g, bool urgent, const struct timespec *until)
         pthread_mutex_unlock(&g->mu);
         return EDEADLK;
     }
+    if (urgent && g->held && !g->plain)
+        lend_priority(g);
     atomic_int *waiting = urgent ? &g->urgent_waiting : &g->normal_waiting;
     (*waiting)++;
     int rc = 0;
     while (!may_enter(g, urgent)) {
         rc = until ? pthread_cond_timedwait(&g->cv, &g->mu, until) : pthread_cond_wait(&g->cv, &g->mu);
+        if (urgent && g->held && !g->plain) /* another holder now: lend it the priority too */
+            lend_priority(g);
         if (rc == ETIMEDOUT) {
             if (may_enter(g, urgent)) { /* free at the deadline: take it */
                 rc = 0;
@@ -68,6 +102,7 @@ int gate_enter(nx_gate *g, bool urgent, const struct timespec *until)
     (*waiting)--;
     g->held = true;
     g->owner = me;
+    g->owner_tid = (int)gettid();
     g->urgent_run = urgent ? g->urgent_run + 1 : 0;
     pthread_mutex_unlock(&g->mu);
     return 0;
@@ -81,6 +116,10 @@ int gate_leave(nx_gate *g)
         return EPERM;
     }
     g->held = false;
+    if (g->lent) { /* back to its own priority (raising one's nice value needs no right) */
+        setpriority(PRIO_PROCESS, (id_t)gettid(), g->own_nice);
+        g->lent = false;
+    }
     if (g->urgent_waiting + g->normal_waiting > 0)
         pthread_cond_broadcast(&g->cv);
     pthread_mutex_unlock(&g->mu);

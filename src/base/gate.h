@@ -11,7 +11,13 @@
  * row while a normal entrant waits, the next holder is a normal one. As an error-checking mutex:
  * the holder entering again gets EDEADLK (not a deadlock), a thread leaving a gate it does not hold
  * gets EPERM and changes nothing. Waits are bounded by a deadline on CLOCK_MONOTONIC (ETIMEDOUT).
- * No allocation; a gate is not copied once initialised. */
+ * No allocation; a gate is not copied once initialised.
+ *
+ * Priority inheritance: an urgent entrant that runs at a higher priority (a lower nice value) than
+ * the holder lends it its nice value while it waits, and the holder goes back to its own when it
+ * leaves. On a busy box the holder (a telemetry batch, which gives way between rows only when it
+ * runs) is otherwise the thread that waits longest for a core while the alarm waits for it. Needs
+ * the right to lower a nice value (CAP_SYS_NICE or RLIMIT_NICE); without it nothing is lent. */
 #ifndef NX_BASE_GATE_H
 #define NX_BASE_GATE_H
 
@@ -27,6 +33,9 @@ typedef struct nx_gate {
     pthread_cond_t cv; /* CLOCK_MONOTONIC (clock_cond_init) */
     bool held;
     pthread_t owner;
+    int owner_tid;   /* the holder's kernel thread id (setpriority) */
+    bool lent;       /* the holder runs at a lent nice value ... */
+    int own_nice;    /* ... and goes back to this one when it leaves */
     atomic_int urgent_waiting, normal_waiting; /* changed under mu; gate_waiting reads them without it */
     int urgent_run; /* urgent holders in a row since the last normal one */
     bool plain;     /* tests only (gate_set_priority): urgent entrants are not preferred */

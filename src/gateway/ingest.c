@@ -470,6 +470,7 @@ static void *alarm_main(void *arg)
             pthread_cond_wait(&g->acv, &g->w.mu);
             continue;
         }
+        int64_t t0 = trace_on() ? trace_now_us() : 0, queued = g->count;
         node *dev[PRIO_DEVICES], *last[PRIO_DEVICES];
         int nd = alarm_devices(g, dev, last);
         if (inflight_holds(g, dev, nd)) {
@@ -481,6 +482,8 @@ static void *alarm_main(void *arg)
         }
         int n = 0;
         node *list = detach_alarms(g, dev, last, nd, &n);
+        if (t0) /* the walks of the queue (its length then) under the queue's lock */
+            trace_mark("gw.alarm_detach", queued, trace_now_us() - t0);
         g->nadev = 0;
         for (int j = 0; j < nd; j++)
             g->adev[g->nadev++] = dev[j]; /* nodes of list: valid until it is freed below */

@@ -1,16 +1,17 @@
-/* ingest.h — the gateway's writer: a queue of decoded frames drained by one thread into the store
- * through devices_ingest, in batches.
+/* ingest.h — the gateway's writer: a queue of decoded frames drained into the store through
+ * devices_ingest, in batches, by two threads: one for alarms (and takeover signals), one for
+ * telemetry (ingest.c).
  *
  * The queue is filled by the loop thread (tcp.c) and emptied by the writer thread. A batch is written
  * when an alarm is queued (at once), when INGEST_BATCH rows wait, or when the oldest row has waited
  * batch_ms; it takes what waits, up to INGEST_BATCH_MAX rows. Alarms carry a token: after the transaction holding them has committed (or failed), done
- * is called with it on the writer thread, and the gateway sends the device its ack only on rc == 0.
+ * is called with it on the alarm thread, and the gateway sends the device its ack only on rc == 0.
  * When a batch fails, its rows are retried one by one so one bad row cannot sink the others; rows
  * that still fail are dropped (counted, logged), alarms are reported failed (not acknowledged: the
  * watch sends them again).
  *
  * Quarantine (ingest_quarantine, the TCP input): unregistered ids are only seen (devices.h,
- * devices_ingest_with); each item held so is reported through held() on the writer thread, and an
+ * devices_ingest_with); each item held so is reported through held() on either thread, and an
  * alarm held so is done with rc 0 and alert_id DEVICES_HELD (not to be acknowledged). */
 #ifndef NX_GATEWAY_INGEST_H
 #define NX_GATEWAY_INGEST_H
@@ -31,7 +32,8 @@
 
 typedef struct gw_ingest gw_ingest;
 
-/* Called on the writer thread for each alarm item: rc 0 once committed, alert_id its alert. */
+/* Called on the alarm thread (the writer's, once that one has stopped) for each alarm item: rc 0 once
+ * committed, alert_id its alert. */
 typedef void (*ingest_done_fn)(void *ctx, void *token, int rc, int64_t alert_id);
 
 /* Start the writer thread. queue_max: non-alarm items beyond it are refused; alarms have their own
@@ -44,7 +46,7 @@ int ingest_start(store *s, int batch_ms, int64_t esc_ms, int queue_max, ingest_d
 int ingest_alarms_max(int queue_max);
 
 /* Turn quarantine on (before the first push): unregistered ids are only seen, at most max of them
- * (devices_ingest_with), and held(ctx, proto, id) is called on the writer thread once per held item's
+ * (devices_ingest_with), and held(ctx, proto, id) is called on either thread once per held item's
  * device and batch. */
 void ingest_quarantine(gw_ingest *g, int max, void (*held)(void *ctx, int proto, const char *id));
 
@@ -59,7 +61,7 @@ void ingest_item_frame(devices_in *in, const wire_msg *m, const char *device, in
 int ingest_push(gw_ingest *g, const devices_in *item, void *token);
 
 /* After each batch that held alarms (or takeover signals) has committed and done() was called for
- * its alarms, fn(ctx) runs on the writer thread: the alarms' own short path to the live streams
+ * its alarms, fn(ctx) runs on the alarm thread: the alarms' own short path to the live streams
  * (sse_feed_pump publishes their events at once instead of waking the feed's thread). Set before the
  * first push; fn NULL = none. */
 void ingest_after_alarms(gw_ingest *g, void (*fn)(void *ctx), void *ctx);

@@ -5,6 +5,9 @@
  * threads reach by themselves (bounded by a hang guard); nothing is timed. */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -137,6 +140,58 @@ static void test_normal_not_starved(void)
     gate_destroy(&g);
 }
 
+typedef struct lender {
+    nx_gate *g;
+    int nice;   /* the nice value it runs at */
+    bool right; /* it could lower its own */
+} lender;
+
+static void *urgent_at(void *arg)
+{
+    lender *l = arg;
+    l->right = setpriority(PRIO_PROCESS, (id_t)gettid(), l->nice) == 0;
+    if (gate_enter(l->g, true, NULL) == 0)
+        gate_leave(l->g);
+    return NULL;
+}
+
+static int my_nice(void)
+{
+    return getpriority(PRIO_PROCESS, (id_t)gettid());
+}
+
+/* An urgent entrant at a higher priority lends it to the holder while it waits; the holder goes back
+ * to its own when it leaves. Needs the right to lower a nice value (root, CAP_SYS_NICE, RLIMIT_NICE):
+ * without it the lending part is skipped (said on stderr) and the holder's value must be unchanged. */
+static void test_lend_priority(void)
+{
+    nx_gate g;
+    CHECK_INT(gate_init(&g), 0);
+    int n0 = my_nice();
+    if (n0 <= -15) {
+        fprintf(stderr, "skipped: already at nice %d\n", n0);
+        gate_destroy(&g);
+        return;
+    }
+    CHECK_INT(gate_enter(&g, false, NULL), 0);
+    lender l = {&g, n0 - 5, false};
+    pthread_t th;
+    pthread_create(&th, NULL, urgent_at, &l);
+    UNTIL(gate_waiting(&g, true) == 1);
+    if (l.right)
+        CHECK_INT(my_nice(), n0 - 5); /* lent */
+    else
+        fprintf(stderr, "lending not checked: no right to lower a nice value here\n");
+    CHECK_INT(gate_leave(&g), 0);
+    CHECK_INT(my_nice(), n0); /* its own again */
+    pthread_join(th, NULL);
+    /* a normal entrant lends nothing */
+    CHECK_INT(gate_enter(&g, false, NULL), 0);
+    CHECK_INT(gate_leave(&g), 0);
+    CHECK_INT(my_nice(), n0);
+    gate_destroy(&g);
+}
+
 static void *leave_other(void *arg)
 {
     return (void *)(intptr_t)gate_leave(arg);
@@ -176,5 +231,6 @@ int main(void)
     TEST_RUN(test_urgent_first);
     TEST_RUN(test_normal_not_starved);
     TEST_RUN(test_errors);
+    TEST_RUN(test_lend_priority);
     return TEST_DONE();
 }
