@@ -148,9 +148,16 @@ static void requeue(gw_ingest *g, node *list, int n)
 
 /* Write one batch; false when it gave way to an alarm (then it is queued again, not freed). urgent: the
  * alarm thread's batch (also when it holds only rows queued before an alarm): durable, urgent, never
- * gives way. */
+ * gives way. Without its buffers (buf or ids NULL: the thread's allocation failed) every waiting
+ * frame is answered NX_ENOMEM. */
 static bool write_batch(gw_ingest *g, node *list, int n, devices_in *buf, int64_t *ids, bool urgent)
 {
+    if (!buf || !ids) {
+        for (node *x = list; x; x = x->next)
+            if (x->token)
+                g->done(g->ctx, x->token, NX_ENOMEM, 0);
+        return true;
+    }
     int i = 0;
     bool alarms = urgent;
     for (node *x = list; x; x = x->next) {
@@ -425,14 +432,8 @@ static void *writer_main(void *arg)
         pthread_mutex_unlock(&g->w.mu);
         if (tell)
             g->drained(g->ctx);
-        if (buf && ids) {
-            if (!write_batch(g, list, n, buf, ids, false))
-                list = NULL; /* gave way: queued again */
-        } else {
-            for (node *x = list; x; x = x->next)
-                if (x->token)
-                    g->done(g->ctx, x->token, NX_ENOMEM, 0);
-        }
+        if (!write_batch(g, list, n, buf, ids, false))
+            list = NULL; /* gave way: queued again */
         pthread_mutex_lock(&g->w.mu);
         g->inflight = NULL;
         pthread_cond_signal(&g->acv); /* an alarm may wait for this batch's devices */
@@ -489,13 +490,7 @@ static void *alarm_main(void *arg)
             g->adev[g->nadev++] = dev[j]; /* nodes of list: valid until it is freed below */
         pthread_cond_signal(&g->w.cv); /* the writer may take telemetry again */
         pthread_mutex_unlock(&g->w.mu);
-        if (buf && ids) {
-            write_batch(g, list, n, buf, ids, true); /* an alarm batch never gives way */
-        } else {
-            for (node *x = list; x; x = x->next)
-                if (x->token)
-                    g->done(g->ctx, x->token, NX_ENOMEM, 0);
-        }
+        write_batch(g, list, n, buf, ids, true); /* an alarm batch never gives way */
         pthread_mutex_lock(&g->w.mu);
         g->nadev = 0;
         pthread_cond_signal(&g->w.cv); /* the writer may take this batch's devices' rows again */
