@@ -50,6 +50,8 @@ test('counter: a sale by scanning the card and one by pinyin search (tablet)', a
   await tablet.locator('[data-test=counter-scan]').fill(card.code)
   await tablet.locator('[data-test=counter-scan]').press('Enter')
   await tablet.locator('[data-test=counter-diner]').getByText(card.resident_name).waitFor()
+  // the diner's own prices (subsidies) are asked for after the diner shows: read the price once they are in
+  await tablet.locator('[data-test=counter-menu][aria-busy=false]').waitFor()
   const item = tablet.locator('[data-test=counter-item]:not([disabled])').first()
   const shown = (await item.locator('[data-test=counter-price]').innerText()).trim()
   await item.click()

@@ -22,9 +22,11 @@ function shanghaiDay(offset = 0) {
 function watchErrors(page, who) {
   page.on('pageerror', (e) => errors.push(`${who}: ${e.message}`))
 }
-/** Pick an option in the currently open Element Plus select dropdown by its text. */
-async function pickOption(page, text) {
-  const opt = page.locator('.el-select-dropdown__item:visible', { hasText: text }).first()
+/** Pick an option in the currently open Element Plus select dropdown by its text (exact: a part of the
+ * option reads exactly text, e.g. a resident's name and not a longer name that holds it). */
+async function pickOption(page, text, { exact = false } = {}) {
+  const items = page.locator('.el-select-dropdown__item:visible')
+  const opt = (exact ? items.filter({ has: page.getByText(text, { exact: true }) }) : items.filter({ hasText: text })).first()
   await opt.waitFor()
   await opt.click()
 }
@@ -49,8 +51,13 @@ test('staff open a 勤访 care file: a weekly task at once, one more per week fr
   const filed = new Set((await (await staff.request.get(BASE + '/api/v1/care-files?grid_id=1&status=all&limit=200')).json()).items.map((f) => f.resident_id))
   const names = new Map()
   for (const r of res) names.set(r.name, (names.get(r.name) || 0) + 1)
-  const who = res.find((r) => !filed.has(r.id) && names.get(r.name) === 1)
-  assert.ok(who, 'a resident without a care file')
+  // The picker searches the whole community: the name must be one resident's only.
+  let who
+  for (const r of res.filter((r) => !filed.has(r.id) && names.get(r.name) === 1)) {
+    const same = (await (await staff.request.get(BASE + `/api/v1/residents?q=${encodeURIComponent(r.name)}&status=active&limit=50`)).json()).items
+    if (same.filter((o) => o.name === r.name).length === 1) { who = r; break }
+  }
+  assert.ok(who, 'a resident without a care file whose name is nobody else\'s')
 
   await staff.goto(BASE + '/care/files')
   await staff.locator('[data-test=care-file-table] .el-table__row').first().waitFor()
@@ -61,13 +68,17 @@ test('staff open a 勤访 care file: a weekly task at once, one more per week fr
   await staff.click('[data-test=new-care-file]')
   const dlg = staff.locator('[data-test=care-file-dialog]')
   await dlg.locator('[data-test=resident-picker] input').fill(who.name)
-  await pickOption(staff, who.name)
+  await pickOption(staff, who.name, { exact: true })
   await dlg.locator('[data-test=file-category]').click()
   await pickOption(staff, '独居')
   await dlg.locator('[data-test=file-level]').click()
   await pickOption(staff, '勤访')
   await shot(staff, '30-care-file-new')
-  await dlg.locator('[data-test=file-save]').click()
+  const [saved] = await Promise.all([
+    staff.waitForResponse((r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/api/v1/care-files'),
+    dlg.locator('[data-test=file-save]').click()])
+  assert.equal(saved.status(), 201, `the care file is created: ${await saved.text()}`)
+  assert.equal((await saved.json()).resident_id, who.id, 'for the resident picked')
   await staff.waitForURL(/\/care\/files\/\d+$/)
   await staff.locator('[data-test=file-profile]').waitFor()
   assert.match(await staff.locator('[data-test=file-level-tag]').innerText(), /勤访/)
