@@ -29,6 +29,7 @@ async function startOwnServer() {
   own = { data, port, logPath: join(data, 'server.log'), name, proc: null, exited: null }
   process.on('exit', () => {
     try { process.kill(own.proc.pid, 'SIGTERM') } catch { /* already gone */ }
+    reportServerTrouble()
     if (process.env.NX_ARTIFACTS) {
       try { copyFileSync(own.logPath, join(process.env.NX_ARTIFACTS, `e2e-server-${name}.log`)) } catch { /* no log */ }
     }
@@ -42,6 +43,18 @@ async function startOwnServer() {
   process.on('exit', () => {
     if (!process.env.NX_E2E_KEEP) try { rmSync(data, { recursive: true, force: true }) } catch { /* best effort */ }
   })
+}
+
+/** Print the server's errors, 5xx answers and requests slower than a second (at most 20 lines): a
+ * failed test in CI then shows whether the server stalled or failed, without the artifacts. */
+function reportServerTrouble() {
+  let text
+  try { text = readFileSync(own.logPath, 'utf8') } catch { return }
+  const bad = text.split('\n').filter((l) => / ERROR /.test(l) ||
+    (/ http\.access /.test(l) && (/ status=5\d\d /.test(l) || Number(/ ms=([\d.]+)/.exec(l)?.[1] || 0) >= 1000)))
+  if (!bad.length) return
+  console.log(`server ${own.name}: ${bad.length} error(s), 5xx or slow request(s)${bad.length > 20 ? ', the last 20' : ''}:`)
+  for (const l of bad.slice(-20)) console.log(`  ${l}`)
 }
 
 /** Start `nuanxin serve` over the file's data with extra flags; resolves once /healthz answers. */
