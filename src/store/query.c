@@ -78,23 +78,41 @@ void sqlq_add(sqlq *q, const char *fmt_with_d, store_param v)
 #pragma GCC diagnostic pop
 }
 
-static void eq(sqlq *q, const char *column, store_param v)
+
+/* " AND <column> <op> $N" with v: the one spelling of a filter's condition. */
+static void cmp(sqlq *q, const char *column, const char *op, store_param v)
 {
     int k = sqlq_param(q, v);
     if (k)
-        sqlq_sql(q, " AND %s = $%d", column, k);
+        sqlq_sql(q, " AND %s %s $%d", column, op, k);
 }
 
 void sqlq_eq_int(sqlq *q, const char *column, int64_t v)
 {
     if (v)
-        eq(q, column, P_INT(v));
+        cmp(q, column, "=", P_INT(v));
 }
 
 void sqlq_eq_text(sqlq *q, const char *column, const char *v)
 {
     if (v)
-        eq(q, column, P_TEXT(v));
+        cmp(q, column, "=", P_TEXT(v));
+}
+
+void sqlq_range_text(sqlq *q, const char *column, const char *from, const char *to)
+{
+    if (from)
+        cmp(q, column, ">=", P_TEXT(from));
+    if (to)
+        cmp(q, column, "<=", P_TEXT(to));
+}
+
+void sqlq_range_ms(sqlq *q, const char *column, int64_t from_ms, int64_t to_ms)
+{
+    if (from_ms)
+        cmp(q, column, ">=", P_INT(from_ms));
+    if (to_ms)
+        cmp(q, column, "<", P_INT(to_ms));
 }
 
 int sqlq_like(sqlq *q, const char *fmt_with_d, const char *term, bool infix)
@@ -130,6 +148,21 @@ int sqlq_query(store_tx *tx, const sqlq *q, store_rows **rows, nx_err *e)
     *rows = NULL;
     int rc = sqlq_check(q, e);
     return rc ? rc : store_query(tx, q->sql, q->p, q->n, rows, e);
+}
+
+int sqlq_read(store *db, const sqlq *q, store_tx **tx, store_rows **rows, nx_err *e)
+{
+    *rows = NULL;
+    int rc = store_begin(db, STORE_READ, tx, e);
+    if (rc) {
+        *tx = NULL;
+        return rc;
+    }
+    if ((rc = sqlq_query(*tx, q, rows, e))) {
+        store_rollback(*tx);
+        *tx = NULL;
+    }
+    return rc;
 }
 
 int sqlq_one_int(store_tx *tx, const sqlq *q, int64_t *out, nx_err *e)

@@ -60,6 +60,16 @@ int sqlq_like(sqlq *q, const char *fmt_with_d, const char *term, bool infix);
  * is sqlq_eq_int(&q, "l.book_id", f->book_id). */
 void sqlq_eq_int(sqlq *q, const char *column, int64_t v);
 void sqlq_eq_text(sqlq *q, const char *column, const char *v);
+/* A range filter whose ends may each be absent, on a text column that orders as it reads (a day
+ * "YYYY-MM-DD", a month): " AND <column> >= $N" when from is set, " AND <column> <= $M" when to is
+ * set (both ends inclusive; NULL = open). What list filters spelled as
+ *     if (f->from) sqlq_add(&q, " AND v.visited_on >= $%d", P_TEXT(f->from));
+ *     if (f->to) sqlq_add(&q, " AND v.visited_on <= $%d", P_TEXT(f->to));
+ * is sqlq_range_text(&q, "v.visited_on", f->from, f->to). */
+void sqlq_range_text(sqlq *q, const char *column, const char *from, const char *to);
+/* The same for a time in epoch milliseconds, half-open as a span of days is: " AND <column> >= $N"
+ * when from_ms is not 0, " AND <column> < $M" when to_ms is not 0. */
+void sqlq_range_ms(sqlq *q, const char *column, int64_t from_ms, int64_t to_ms);
 /* Append a full parameter-less fragment built elsewhere (e.g. a fixed scope condition). */
 void sqlq_append(sqlq *q, const char *text);
 /* 0, or NX_EINTERNAL with e filled when the query overflowed. */
@@ -69,6 +79,13 @@ void sqlq_overflow(sqlq *q);
 
 /* Run q on tx (sqlq_check first). Rows as store_query. */
 int sqlq_query(store_tx *tx, const sqlq *q, store_rows **rows, nx_err *e);
+/* Run q in a read transaction of its own on db: 0 with *tx and *rows open (read the rows, then
+ *     rc = store_rows_end(r, e);
+ *     store_rollback(tx);
+ * ), otherwise both NULL and nothing left open (the transaction's error, q's overflow or the
+ * query's). For a read that walks the rows of one query itself (groups them, sums them) rather than
+ * through a row function (store/page.h). */
+int sqlq_read(store *db, const sqlq *q, store_tx **tx, store_rows **rows, nx_err *e);
 /* Run q, which returns one integer (COUNT(*) …); NX_ENOTFOUND when no row. */
 int sqlq_one_int(store_tx *tx, const sqlq *q, int64_t *out, nx_err *e);
 /* Run q and stand on its first row (store_query_first): 0 with *rows open on it (then

@@ -461,14 +461,10 @@ fail:
 static int menus_read(nx_app *app, sqlq *q, json_t **out, nx_err *e)
 {
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    store_rows *r;
+    int rc = sqlq_read(app->db, q, &tx, &r, e);
     if (rc)
         return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, q, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
     json_t *menus = json_array(), *cur = NULL;
     int64_t cur_id = 0;
     while (store_row(r)) {
@@ -555,8 +551,7 @@ int canteen_menu_list(nx_app *app, const nx_principal *who, const canteen_filter
     sqlq_init(&q, MENU_JOIN);
     read_scope(who, "m.", &q);
     sqlq_eq_int(&q, "m.community_id", f->community_id);
-    sqlq_add(&q, " AND m.day >= $%d", P_TEXT(from));
-    sqlq_add(&q, " AND m.day <= $%d", P_TEXT(to));
+    sqlq_range_text(&q, "m.day", from, to);
     sqlq_eq_text(&q, "m.meal", f->meal);
     if (cn_self(who))
         sqlq_sql(&q, " AND m.published = 1");

@@ -177,10 +177,7 @@ static void order_where(sqlq *q, const char *head, const nx_principal *who, cons
     sqlq_eq_int(q, "o.community_id", f->community_id);
     sqlq_eq_int(q, "o.resident_id", f->resident_id);
     sqlq_eq_text(q, "o.day", f->day);
-    if (f->from)
-        sqlq_add(q, " AND o.day >= $%d", P_TEXT(f->from));
-    if (f->to)
-        sqlq_add(q, " AND o.day <= $%d", P_TEXT(f->to));
+    sqlq_range_text(q, "o.day", f->from, f->to);
     sqlq_eq_text(q, "o.meal", f->meal);
     sqlq_eq_text(q, "o.status", f->status);
     if (f->delivery)
@@ -395,14 +392,10 @@ int canteen_delivery_list(nx_app *app, const nx_principal *who, const canteen_fi
     sqlq_eq_text(&q, "o.meal", f->meal);
     sqlq_sql(&q, " ORDER BY o.grid_id, b.estate_id, b.name, rm.unit, rm.number, o.id");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    store_rows *r;
+    int rc = sqlq_read(app->db, &q, &tx, &r, e);
     if (rc)
         return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
     json_t *grids = json_array(), *cur = NULL;
     int64_t cur_grid = -1;
     int route = 0;

@@ -58,8 +58,7 @@ static void month_where(sqlq *q, const char *head, const nx_principal *who, int6
                         const char *last)
 {
     scoped_where(q, head, who, community);
-    sqlq_add(q, " AND s.day >= $%d", P_TEXT(first));
-    sqlq_add(q, " AND s.day <= $%d", P_TEXT(last));
+    sqlq_range_text(q, "s.day", first, last);
 }
 
 #define NET_MEALS "SUM(CASE WHEN s.reverses_id IS NULL THEN 1 ELSE -1 END)"
@@ -255,8 +254,7 @@ int canteen_daily_report(nx_app *app, const nx_principal *who, const char *day, 
     int64_t start = date_to_days(d) * 86400000LL - NX_TZ_OFFSET_MS, topups = 0;
     sqlq t;
     scoped_where(&t, "SELECT COALESCE(SUM(s.amount), 0) FROM canteen_card_txns s WHERE s.kind = 'topup'", who, community_id);
-    sqlq_add(&t, " AND s.created_at >= $%d", P_INT(start));
-    sqlq_add(&t, " AND s.created_at < $%d", P_INT(start + 86400000LL));
+    sqlq_range_ms(&t, "s.created_at", start, start + 86400000LL);
     if ((rc = sqlq_one_int(tx, &t, &topups, e)))
         goto fail;
     store_rollback(tx);

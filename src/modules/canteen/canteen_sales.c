@@ -348,10 +348,7 @@ static void sale_where(sqlq *q, const char *head, const nx_principal *who, const
     sqlq_eq_int(q, "s.community_id", f->community_id);
     sqlq_eq_int(q, "s.resident_id", f->resident_id);
     sqlq_eq_text(q, "s.day", f->day);
-    if (f->from)
-        sqlq_add(q, " AND s.day >= $%d", P_TEXT(f->from));
-    if (f->to)
-        sqlq_add(q, " AND s.day <= $%d", P_TEXT(f->to));
+    sqlq_range_text(q, "s.day", f->from, f->to);
     sqlq_eq_text(q, "s.meal", f->meal);
 }
 

@@ -70,18 +70,11 @@ static void alert_where(const nx_principal *who, const devices_alert_filter *f, 
         sqlq_sql(q, " AND a.state IN ('open', 'acknowledged')");
     else if (f->state)
         sqlq_add(q, " AND a.state = $%d", P_TEXT(f->state));
-    if (f->kind)
-        sqlq_add(q, " AND a.kind = $%d", P_TEXT(f->kind));
-    if (f->resident_id)
-        sqlq_add(q, " AND a.resident_id = $%d", P_INT(f->resident_id));
-    if (f->device_id)
-        sqlq_add(q, " AND a.device_id = $%d", P_INT(f->device_id));
-    if (f->community_id)
-        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
-    if (f->from_ms)
-        sqlq_add(q, " AND a.opened_at >= $%d", P_INT(f->from_ms));
-    if (f->to_ms)
-        sqlq_add(q, " AND a.opened_at < $%d", P_INT(f->to_ms));
+    sqlq_eq_text(q, "a.kind", f->kind);
+    sqlq_eq_int(q, "a.resident_id", f->resident_id);
+    sqlq_eq_int(q, "a.device_id", f->device_id);
+    sqlq_eq_int(q, "a.community_id", f->community_id);
+    sqlq_range_ms(q, "a.opened_at", f->from_ms, f->to_ms);
 }
 
 int devices_alert_list(nx_app *app, const nx_principal *who, const devices_alert_filter *f, json_t **out,

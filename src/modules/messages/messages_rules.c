@@ -255,19 +255,14 @@ int messages_costs(nx_app *app, const nx_principal *who, const char *month, json
                   {"wecom", c->msg_price_wecom_fen}};
     sqlq q;
     sqlq_init(&q, "SELECT d.channel, count(*) FROM message_deliveries d WHERE d.status IN ('sent', 'delivered', 'read')");
-    sqlq_add(&q, " AND d.sent_at >= $%d", P_INT(from));
-    sqlq_add(&q, " AND d.sent_at < $%d", P_INT(to));
+    sqlq_range_ms(&q, "d.sent_at", from, to);
     delivery_scope(&q, who);
     sqlq_sql(&q, " GROUP BY d.channel");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    store_rows *r;
+    int rc = sqlq_read(app->db, &q, &tx, &r, e);
     if (rc)
         return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
     int64_t sent[4] = {0};
     while (store_row(r))
         for (int i = 0; i < 4; i++)

@@ -595,16 +595,11 @@ done:
 /* The conditions of a list query: the filters asked for, then the caller's scope. */
 static void app_filters(sqlq *q, const nx_principal *who, const services_query *f, int64_t now)
 {
-    if (f->item_id)
-        sqlq_add(q, " AND a.item_id = $%d", P_INT(f->item_id));
-    if (f->resident_id)
-        sqlq_add(q, " AND a.resident_id = $%d", P_INT(f->resident_id));
-    if (f->community_id)
-        sqlq_add(q, " AND a.community_id = $%d", P_INT(f->community_id));
-    if (f->status)
-        sqlq_add(q, " AND a.status = $%d", P_TEXT(f->status));
-    if (f->step)
-        sqlq_add(q, " AND a.step_code = $%d", P_TEXT(f->step));
+    sqlq_eq_int(q, "a.item_id", f->item_id);
+    sqlq_eq_int(q, "a.resident_id", f->resident_id);
+    sqlq_eq_int(q, "a.community_id", f->community_id);
+    sqlq_eq_text(q, "a.status", f->status);
+    sqlq_eq_text(q, "a.step_code", f->step);
     if (f->queue) {
         sqlq_sql(q, " AND a.status = 'in_review'");
         if (who->role == ROLE_STAFF)

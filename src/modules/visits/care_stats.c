@@ -301,8 +301,7 @@ int visits_register_xlsx(nx_app *app, const nx_principal *who, const char *month
     sqlq *qs[] = {&q, &pq};
     for (int i = 0; i < 2; i++) {
         perm_scope_q(who, "v.", "resident_id", qs[i]);
-        sqlq_add(qs[i], " AND v.visited_on >= $%d", P_TEXT(first));
-        sqlq_add(qs[i], " AND v.visited_on <= $%d", P_TEXT(last));
+        sqlq_range_text(qs[i], "v.visited_on", first, last);
         if (community)
             sqlq_add(qs[i], " AND v.community_id = $%d", P_INT(community));
     }

@@ -45,10 +45,7 @@ int visits_task_list(nx_app *app, const nx_principal *who, const care_filter *f,
         sqlq_sql(&q, " AND t.overdue = 1");
     if (f->escalated)
         sqlq_sql(&q, " AND t.escalated_at IS NOT NULL");
-    if (f->from)
-        sqlq_add(&q, " AND t.due_date >= $%d", P_TEXT(f->from));
-    if (f->to)
-        sqlq_add(&q, " AND t.due_date <= $%d", P_TEXT(f->to));
+    sqlq_range_text(&q, "t.due_date", f->from, f->to);
     return visits_list_page(app, &q, "t.", f,
                             VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_RESIDENT | VISITS_BY_FILE |
                                 VISITS_BY_ASSIGNEE | VISITS_BY_KIND,

@@ -230,10 +230,7 @@ int visits_list(nx_app *app, const nx_principal *who, const care_filter *f, json
     sqlq q;
     sqlq_init(&q, VISIT_COLS " WHERE 1 = 1");
     perm_scope_q(who, "v.", "resident_id", &q);
-    if (f->from)
-        sqlq_add(&q, " AND v.visited_on >= $%d", P_TEXT(f->from));
-    if (f->to)
-        sqlq_add(&q, " AND v.visited_on <= $%d", P_TEXT(f->to));
+    sqlq_range_text(&q, "v.visited_on", f->from, f->to);
     return visits_list_page(app, &q, "v.", f,
                             VISITS_BY_COMMUNITY | VISITS_BY_GRID | VISITS_BY_RESIDENT | VISITS_BY_FILE | VISITS_BY_KIND,
                             (store_page_spec){.row = visit_row}, out, e);

@@ -56,8 +56,7 @@ static void act_where(sqlq *q, const char *head, const nx_principal *who, const 
     sqlq_eq_int(q, "a.team_id", f->team_id);
     if (f->status && *f->status)
         sqlq_add(q, " AND a.status = $%d", P_TEXT(f->status));
-    if (f->from_ms)
-        sqlq_add(q, " AND a.ends_at >= $%d", P_INT(f->from_ms));
+    sqlq_range_ms(q, "a.ends_at", f->from_ms, 0);
     if (f->q && *f->q)
         sqlq_like(q, " AND a.title LIKE $%d ESCAPE '!'", f->q, true);
 }

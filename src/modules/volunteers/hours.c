@@ -430,13 +430,9 @@ int volunteers_honour(nx_app *app, const nx_principal *who, const char *period, 
     sqlq_sql(&q, " GROUP BY v.id, v.name, t.name HAVING SUM(h.minutes) > 0 ORDER BY 4 DESC, 1 LIMIT 100");
     bool full = vol_staff_read(who);
     store_tx *tx;
-    if ((rc = store_begin(app->db, STORE_READ, &tx, e)))
-        return rc;
     store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e))) {
-        store_rollback(tx);
+    if ((rc = sqlq_read(app->db, &q, &tx, &r, e)))
         return rc;
-    }
     json_t *items = json_array();
     int rank = 0;
     while (store_row(r)) {

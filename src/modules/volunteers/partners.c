@@ -351,8 +351,7 @@ static void session_where(sqlq *q, const char *head, const nx_principal *who, co
     sqlq_eq_int(q, "ss.partner_id", f->partner_id);
     if (f->kind && *f->kind)
         sqlq_add(q, " AND s.kind = $%d", P_TEXT(f->kind));
-    if (f->from_ms)
-        sqlq_add(q, " AND ss.ends_at >= $%d", P_INT(f->from_ms));
+    sqlq_range_ms(q, "ss.ends_at", f->from_ms, 0);
 }
 
 int volunteers_session_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,

@@ -249,18 +249,7 @@ int volunteers_offer_get(nx_app *app, const nx_principal *who, int64_t id, json_
         return nx_fail(e, NX_EPERM, "", "无权查看时间银行");
     sqlq q;
     vol_id_q(&q, OFFER_COLS, "o.", id, who);
-    store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)) == 0) {
-        if ((rc = store_first(r, "兑换项目不存在", e)) == 0)
-            *out = offer_row(r, NULL);
-        store_rows_free(r);
-    }
-    store_rollback(tx);
-    return rc;
+    return store_get_read(app->db, &q, &(store_page_spec){.row_ctx = offer_row}, "兑换项目不存在", out, e);
 }
 
 /* in's key as points (a number > 0, at most 10000, two decimals) in hundredths. */

@@ -58,6 +58,39 @@ static void test_eq(void)
     CHECK_INT((int)strlen(q.sql), (int)before);
 }
 
+/* A range whose ends may be absent: each end only when set (text: both inclusive; ms: from
+ * inclusive, to exclusive, 0 = absent); none adds nothing; past the parameter cap the query is
+ * marked, the condition not dropped silently. */
+static void test_range(void)
+{
+    sqlq q;
+    sqlq_init(&q, "SELECT id FROM t WHERE 1 = 1");
+    sqlq_range_text(&q, "t.day", NULL, NULL);
+    sqlq_range_ms(&q, "t.at", 0, 0);
+    CHECK_STR(q.sql, "SELECT id FROM t WHERE 1 = 1");
+    CHECK_INT(q.n, 0);
+    sqlq_range_text(&q, "t.day", "2030-03-01", "2030-03-31");
+    sqlq_range_text(&q, "t.month", NULL, "2030-03");
+    sqlq_range_ms(&q, "t.at", 1000, 0);
+    sqlq_range_ms(&q, "t.done_at", 5, 86400005);
+    CHECK_STR(q.sql, "SELECT id FROM t WHERE 1 = 1 AND t.day >= $1 AND t.day <= $2 AND t.month <= $3 AND t.at >= $4 "
+                     "AND t.done_at >= $5 AND t.done_at < $6");
+    CHECK_INT(q.n, 6);
+    CHECK_STR((const char *)q.p[0].p, "2030-03-01");
+    CHECK_STR((const char *)q.p[1].p, "2030-03-31");
+    CHECK_STR((const char *)q.p[2].p, "2030-03");
+    CHECK_INT(q.p[3].type, SP_INT);
+    CHECK_INT(q.p[3].i, 1000);
+    CHECK_INT(q.p[5].i, 86400005);
+    for (int i = q.n; i < SQLQ_PARAMS - 1; i++)
+        sqlq_eq_int(&q, "t.x", 1);
+    CHECK(!q.over);
+    sqlq_range_text(&q, "t.day", "2030-01-01", "2030-12-31"); /* room for one end only */
+    CHECK(q.over);
+    nx_err e = {0};
+    CHECK_INT(sqlq_check(&q, &e), NX_EINTERNAL);
+}
+
 /* Overflow is sticky: too many parameters, too much text or too long a LIKE term marks the query,
  * nothing more is appended, and running it fails — the condition is never silently dropped. */
 static void test_overflow(void)
@@ -614,6 +647,47 @@ static void test_query_vec_read_finish(void)
     store_close(s);
 }
 
+/* sqlq_read: q's rows in a read transaction of its own, or nothing left open — an overflowed
+ * query and a statement that fails each leave *tx and *rows NULL, and the store takes the next
+ * transactions (a write among them) as before. */
+static void test_sqlq_read(void)
+{
+    store *s = open_db("read.db");
+    nx_err e = {0};
+    sqlq q;
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
+    sqlq_init(&q, "SELECT id, name FROM t WHERE 1 = 1");
+    sqlq_range_text(&q, "name", "n2", "n4");
+    sqlq_sql(&q, " ORDER BY id");
+    CHECK_INT(sqlq_read(s, &q, &tx, &r, &e), 0);
+    CHECK(tx != NULL && r != NULL);
+    int64_t sum = 0;
+    int n = 0;
+    while (store_row(r)) {
+        sum += store_int(r, 0);
+        n++;
+    }
+    CHECK_INT(store_rows_end(r, &e), 0);
+    store_rollback(tx);
+    CHECK_INT(n, 3);
+    CHECK_INT(sum, 2 + 3 + 4);
+    for (int i = 0; i < 3; i++) {
+        sqlq_init(&q, "SELECT id FROM t WHERE 1 = 1");
+        for (int k = 0; k <= SQLQ_PARAMS; k++)
+            sqlq_eq_int(&q, "id", 1);
+        CHECK_INT(sqlq_read(s, &q, &tx, &r, &e), NX_EINTERNAL);
+        CHECK(tx == NULL && r == NULL);
+        sqlq_init(&q, "SELECT id FROM no_such_table");
+        CHECK(sqlq_read(s, &q, &tx, &r, &e) < 0);
+        CHECK(tx == NULL && r == NULL);
+    }
+    CHECK_INT(store_begin(s, STORE_WRITE, &tx, &e), 0);
+    CHECK_INT(store_exec(tx, "UPDATE t SET name = name WHERE id = 1", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_commit(tx, &e), 0);
+    store_close(s);
+}
+
 static void run_backend(void)
 {
     TEST_RUN(test_page);
@@ -627,6 +701,7 @@ static void run_backend(void)
     TEST_RUN(test_conflict_field);
     TEST_RUN(test_read_errors);
     TEST_RUN(test_query_vec_read_finish);
+    TEST_RUN(test_sqlq_read);
 }
 
 int main(void)
@@ -636,6 +711,7 @@ int main(void)
         return 1;
     TEST_RUN(test_builder);
     TEST_RUN(test_eq);
+    TEST_RUN(test_range);
     TEST_RUN(test_overflow);
     TEST_RUN(test_scope);
     run_backend();
