@@ -212,6 +212,41 @@ static bool all_alpha(const char *p, size_t n)
     return true;
 }
 
+/* The short forms of the documents that also come as an 18-digit residence permit (港澳台居民居住证,
+ * the new foreign permanent residence card): a travel permit's number, the old card's. */
+static bool hk_macau_permit(const char *b, long len)
+{
+    return (len == 9 || len == 11) && (b[0] == 'H' || b[0] == 'M') && all_digits(b + 1, (size_t)len - 1);
+}
+
+static bool taiwan_permit(const char *b, long len)
+{
+    return len == 8 && all_digits(b, 8);
+}
+
+static bool foreign_old_card(const char *b, long len)
+{
+    return len == 15 && all_alpha(b, 3) && all_digits(b + 3, 12);
+}
+
+static const struct {
+    int type;
+    enum region_rule region; /* of the 18-digit number (check18) */
+    const char *long_name; /* the 18-digit document, for check18's messages */
+    bool (*short_ok)(const char *buf, long len);
+    const char *bad; /* neither form */
+} two_forms[] = {
+    {ID_HK_MACAU, REGION_HK_MACAU, "港澳居民居住证号码", hk_macau_permit,
+     "港澳居民来往内地通行证号码应为H或M加8位或10位数字；"
+     "港澳居民居住证号码应为810000或820000开头的18位号码"},
+    {ID_TAIWAN, REGION_TAIWAN, "台湾居民居住证号码", taiwan_permit,
+     "台湾居民来往大陆通行证号码应为8位数字；"
+     "台湾居民居住证号码应为830000开头的18位号码"},
+    {ID_FOREIGN_PERMANENT, REGION_FOREIGN, "外国人永久居留身份证号码", foreign_old_card,
+     "外国人永久居留身份证号码应为3位字母加12位数字，"
+     "或以9开头的18位号码"},
+};
+
 int id_doc_parse(int type, const char *s, char *norm, size_t n, idcard_info *info_or_null, nx_err *e)
 {
     if (norm == NULL || n < ID_DOC_MAX)
@@ -224,46 +259,25 @@ int id_doc_parse(int type, const char *s, char *norm, size_t n, idcard_info *inf
 
     char buf[ID_DOC_MAX];
     long len = alnum_upper(s, buf, sizeof buf);
-    switch (type) {
-    case ID_CARD: return idcard_parse(s, norm, info_or_null, e);
-
-    case ID_PASSPORT:
+    if (type == ID_CARD)
+        return idcard_parse(s, norm, info_or_null, e);
+    if (type == ID_PASSPORT) {
         if (len < 5 || len > 20)
             return nx_fail(e, NX_EINVAL, FIELD, "护照号码应为5至20位字母或数字");
-        break;
-
-    case ID_HK_MACAU:
-        if (len == 18)
-            return check18(buf, REGION_HK_MACAU, "港澳居民居住证号码", norm, info_or_null, e);
-        if ((len == 9 || len == 11) && (buf[0] == 'H' || buf[0] == 'M') &&
-            all_digits(buf + 1, (size_t)len - 1))
-            break;
-        return nx_fail(e, NX_EINVAL, FIELD,
-                       "港澳居民来往内地通行证号码应为H或M加8位或10位数字；"
-                       "港澳居民居住证号码应为810000或820000开头的18位号码");
-
-    case ID_TAIWAN:
-        if (len == 18)
-            return check18(buf, REGION_TAIWAN, "台湾居民居住证号码", norm, info_or_null, e);
-        if (len == 8 && all_digits(buf, 8))
-            break;
-        return nx_fail(e, NX_EINVAL, FIELD,
-                       "台湾居民来往大陆通行证号码应为8位数字；"
-                       "台湾居民居住证号码应为830000开头的18位号码");
-
-    case ID_FOREIGN_PERMANENT:
-        if (len == 18)
-            return check18(buf, REGION_FOREIGN, "外国人永久居留身份证号码", norm, info_or_null, e);
-        if (len == 15 && all_alpha(buf, 3) && all_digits(buf + 3, 12))
-            break;
-        return nx_fail(e, NX_EINVAL, FIELD,
-                       "外国人永久居留身份证号码应为3位字母加12位数字，"
-                       "或以9开头的18位号码");
-
-    default: return nx_fail(e, NX_EINVAL, "id_type", "未知的证件类型");
+        memcpy(norm, buf, (size_t)len + 1);
+        return 0;
     }
-    memcpy(norm, buf, (size_t)len + 1);
-    return 0;
+    for (size_t i = 0; i < sizeof two_forms / sizeof two_forms[0]; i++) {
+        if (two_forms[i].type != type)
+            continue;
+        if (len == 18)
+            return check18(buf, two_forms[i].region, two_forms[i].long_name, norm, info_or_null, e);
+        if (!two_forms[i].short_ok(buf, len))
+            return nx_fail(e, NX_EINVAL, FIELD, "%s", two_forms[i].bad);
+        memcpy(norm, buf, (size_t)len + 1);
+        return 0;
+    }
+    return nx_fail(e, NX_EINVAL, "id_type", "未知的证件类型");
 }
 
 /* Real county-level codes (GB/T 2260) used for fictional demo numbers. */

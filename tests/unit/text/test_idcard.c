@@ -256,6 +256,15 @@ static void test_doc_parse(void)
 
     char norm[ID_DOC_MAX];
     nx_err e;
+    /* neither form of a two-form document: one message naming both, on the field id_number */
+    CHECK_INT(id_doc_parse(ID_HK_MACAU, "H1234-5678", norm, sizeof norm, NULL, &e), NX_EINVAL);
+    CHECK_STR(e.field, "id_number");
+    CHECK_STR(e.msg, "港澳居民来往内地通行证号码应为H或M加8位或10位数字；港澳居民居住证号码应为810000或820000开头的18位号码");
+    CHECK_INT(id_doc_parse(ID_TAIWAN, "1234567", norm, sizeof norm, NULL, &e), NX_EINVAL);
+    CHECK_STR(e.msg, "台湾居民来往大陆通行证号码应为8位数字；台湾居民居住证号码应为830000开头的18位号码");
+    CHECK_INT(id_doc_parse(ID_FOREIGN_PERMANENT, "USA31007801081", norm, sizeof norm, NULL, &e), NX_EINVAL);
+    CHECK_STR(e.msg, "外国人永久居留身份证号码应为3位字母加12位数字，或以9开头的18位号码");
+    CHECK_STR(norm, "");
     CHECK_INT(id_doc_parse(9, "E12345678", norm, sizeof norm, NULL, &e), NX_EINVAL);
     CHECK_STR(e.field, "id_type");
     CHECK_INT(id_doc_parse(ID_PASSPORT, "E12345678", norm, 10, NULL, &e), NX_EINTERNAL);
