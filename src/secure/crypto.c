@@ -174,15 +174,23 @@ cleanup:
     return rc;
 }
 
+/* The key whose id is id, or NULL. Ids are unique (add_key refuses a second one). */
+static const struct key_slot *slot_of(const nx_keys *k, unsigned char id)
+{
+    for (int i = 0; i < k->count; i++)
+        if (k->slot[i].id == id)
+            return &k->slot[i];
+    return NULL;
+}
+
 /* Parse "key <id> <base64>" (already split into tokens) into k. Returns 0 or -1. */
 static int add_key(nx_keys *k, const char *id_text, const char *b64)
 {
     int64_t id;
     if (str_to_i64(id_text, 1, 255, &id) != 0)
         return -1;
-    for (int i = 0; i < k->count; i++)
-        if (k->slot[i].id == id)
-            return -1;
+    if (slot_of(k, (unsigned char)id))
+        return -1;
     if (k->count >= NX_KEYS_MAX)
         return -1;
 
@@ -414,10 +422,7 @@ int field_decrypt_ad(const nx_keys *k, const char *context, const unsigned char 
     if (k == NULL || in == NULL || n < NX_FIELD_OVERHEAD || n - NX_FIELD_OVERHEAD > NX_FIELD_MAX)
         return NX_EINVAL;
 
-    const struct key_slot *s = NULL;
-    for (int i = 0; i < k->count; i++)
-        if (k->slot[i].id == in[0])
-            s = &k->slot[i];
+    const struct key_slot *s = slot_of(k, in[0]);
     if (s == NULL)
         return NX_EINVAL;
 
@@ -589,10 +594,7 @@ int blob_decrypt(const nx_keys *k, const char *context, const unsigned char *in,
     *plain_len = 0;
     if (k == NULL || !blob_is_sealed(in, n))
         return NX_EINVAL;
-    const struct key_slot *s = NULL;
-    for (int i = 0; i < k->count; i++)
-        if (k->slot[i].id == in[5])
-            s = &k->slot[i];
+    const struct key_slot *s = slot_of(k, in[5]);
     if (s == NULL)
         return NX_EINVAL;
     unsigned char ad[BLOB_HEADER + CONTEXT_MAX];

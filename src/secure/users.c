@@ -290,21 +290,10 @@ int users_get(store *s, const nx_principal *who, int64_t id, json_t **out, nx_er
 {
     if (!perm_has(who, RIGHT_USER_ADMIN) && who->user_id != id)
         return nx_fail(e, NX_ENOTFOUND, "", "账号不存在");
-    store_tx *tx;
-    int rc = store_begin(s, STORE_READ, &tx, e);
-    if (rc)
-        return rc;
-    store_rows *r;
-    store_param p[] = {P_INT(id)};
-    if ((rc = store_query(tx, USER_COLS " WHERE id = $1", p, 1, &r, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    if ((rc = store_first(r, "账号不存在", e)) == 0 && (*out = users_row_json(r)) == NULL)
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-    store_rows_free(r);
-    store_rollback(tx);
-    return rc;
+    sqlq q;
+    sqlq_init(&q, USER_COLS " WHERE 1 = 1");
+    sqlq_add(&q, " AND id = $%d", P_INT(id));
+    return store_get_read(s, &q, &(store_page_spec){.row = users_row_json}, "账号不存在", out, e);
 }
 
 int users_update(store *s, const nx_principal *who, int64_t id, const user_input *in0, nx_err *e)
