@@ -21,6 +21,9 @@ held = defaultdict(list)  # thread name -> write-lock hold times (SQLite)
 urgent_wait = []          # SQLite: urgent (alarm) waits at the write gate, us
 durable = defaultdict(list)  # SQLite durable commits: after lazy commits or not -> durations, us
 lazy_before = []          # lazy commits before a durable commit (when any)
+lazy_commit = []          # SQLite: lazy (telemetry, cursor) COMMIT durations, us
+ckpt = defaultdict(list)  # SQLite: WAL checkpoints by thread (the writer's own, or nx-store-sync), us
+writeback = []            # SQLite: the syncer's writeback of lazy commits' WAL pages, us
 batch_waits = 0           # alarm thread waited for the telemetry batch in flight (same device)
 detach = []               # alarm thread: (rows queued, us to take its batch out of the queue)
 for line in open(sys.argv[1]):
@@ -61,6 +64,12 @@ for line in open(sys.argv[1]):
         durable["after lazy commits" if key > 0 else "none since the last"].append(val)
         if key > 0:
             lazy_before.append(key)
+    elif stage == "sq.lazy_commit":
+        lazy_commit.append(val)
+    elif stage in ("sq.ckpt", "sq.ckpt_gated"):
+        ckpt[("in the gate, " if stage == "sq.ckpt_gated" else "") + tid.split(":", 1)[-1]].append(val)
+    elif stage == "sq.writeback":
+        writeback.append(val)
     elif stage == "gw.alarm_waits_batch":
         batch_waits += 1
     elif stage == "gw.alarm_detach":
@@ -110,6 +119,18 @@ if durable:
           % (pct(lazy_before, .5) if lazy_before else "-"))
     for k, v in durable.items():
         print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % (k, len(v), pct(v, .5) / 1e3, pct(v, .9) / 1e3, pct(v, .99) / 1e3, max(v) / 1e3))
+if lazy_commit:
+    print("\nSQLite lazy commits (no fsync; a checkpoint when the committing writer runs one), ms:")
+    print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % ("lazy COMMIT", len(lazy_commit), pct(lazy_commit, .5) / 1e3,
+                                                pct(lazy_commit, .9) / 1e3, pct(lazy_commit, .99) / 1e3, max(lazy_commit) / 1e3))
+if ckpt or writeback:
+    print("\nSQLite WAL checkpoints by thread, and the syncer's writebacks (ms):")
+    for k, v in sorted(ckpt.items(), key=lambda kv: -len(kv[1])):
+        print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % ("checkpoint, " + k, len(v), pct(v, .5) / 1e3, pct(v, .9) / 1e3,
+                                                    pct(v, .99) / 1e3, max(v) / 1e3))
+    if writeback:
+        print("%-32s %5d %8.1f %8.1f %8.1f %8.1f" % ("writeback, nx-store-sync", len(writeback), pct(writeback, .5) / 1e3,
+                                                    pct(writeback, .9) / 1e3, pct(writeback, .99) / 1e3, max(writeback) / 1e3))
 if batch_waits:
     print("\nalarm thread waited for a telemetry batch holding its device's rows: %d times" % batch_waits)
 if detach:

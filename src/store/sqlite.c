@@ -31,10 +31,25 @@
  * (an I/O error, a full disk), the next statement notices autocommit and fails instead of running
  * outside any transaction.
  *
+ * WAL syncer (issue 18 item 3, tenth session). A thread per store ("nx-store-sync", its own
+ * connection) does the WAL's background work outside the write gate, so that neither a gate holder
+ * nor an alarm's durable commit pays for it: (1) checkpoints: the writer's wal hook replaces SQLite's
+ * autocheckpoint, which ran in whichever commit crossed 1000 frames — a telemetry commit holding the
+ * gate while an alarm waited, or the alarm's own — and wakes the syncer, which runs a PASSIVE
+ * checkpoint on its connection beside the writers (SQLite allows one checkpointer beside a writer);
+ * only when the WAL passes CKPT_BACKSTOP frames (the syncer lags) does the committing writer
+ * checkpoint itself, as before; (2) writeback: after a STORE_WRITE_LAZY commit (synchronous=NORMAL,
+ * no fsync) the syncer starts and waits for the writeback of the WAL's dirty pages
+ * (sync_file_range), so a durable commit after lazy ones finds their pages written and its fsync
+ * has little but its own to write. Durability is unchanged: a durable commit still fsyncs the WAL
+ * itself (synchronous=FULL); the syncer only makes that fsync shorter. NX_SOS_TRACE marks sq.ckpt
+ * and sq.writeback (bench/sos_trace.py).
+ *
  * Backup and restore use the online backup API; see the comments at store_backup and store_restore. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +65,7 @@
 #include "base/log.h"
 #include "base/str.h"
 #include "base/trace.h"
+#include "base/worker.h"
 #include "store/stmt_cache.h"
 #include "store/store_impl.h"
 
@@ -57,6 +73,11 @@
 #define PATH_CAP      4096
 #define CACHE_KIB     16384     /* page cache per connection */
 #define MMAP_BYTES    134217728 /* 128 MiB memory-mapped I/O per connection */
+#define CKPT_FRAMES   1000      /* the syncer checkpoints the WAL from this many frames (SQLite's default) */
+#define CKPT_RESTART  4000      /* ...and finishes the copy (in the gate) from this many, to start it over */
+#define CKPT_TAIL     100       /* ...once at most this many frames are left to copy */
+#define CKPT_BACKSTOP 16000     /* ...and the committing writer itself from this many (the syncer lags) */
+#define SYNC_IDLE_MS  1000      /* the syncer looks at the WAL at least this often */
 
 typedef struct stmt_ent {
     stmt_key k; /* first: the cache's links and key (stmt_cache.h) */
@@ -101,10 +122,24 @@ struct sq_conn {
     } memo[MEMO_SLOTS];
 };
 
+/* The WAL's background work (issue 18 item 3, tenth session): see "WAL syncer" at the top. */
+typedef struct sq_syncer {
+    nx_worker w;         /* w.mu guards nothing but the wake-ups */
+    bool started;
+    sqlite3 *db;         /* its own connection, for checkpoints only (the syncer thread's) */
+    int fd;              /* the -wal file, read-only, for writeback; -1 until it exists */
+    char wal[PATH_CAP];  /* its path */
+    atomic_int frames;   /* frames in the WAL after the last commit (the writer's wal hook) */
+    atomic_bool dirty;   /* lazy commits since the last writeback */
+    int ckpt_at;         /* frames in the WAL at the last checkpoint (the syncer's) */
+    struct sq_store *q;
+} sq_syncer;
+
 typedef struct sq_store {
     store base;
     int busy_ms;
     sq_conn writer;
+    sq_syncer sync;
     nx_gate wgate;  /* the writer: urgent (alarm) transactions first */
     int64_t wmu_at; /* when wgate was last taken (NX_SOS_TRACE only) */
     int lazy_since; /* STORE_WRITE_LAZY commits since the last durable one (under wgate; for the trace) */
@@ -418,6 +453,155 @@ static int enable_wal(sq_conn *c, nx_err *e)
     return wal ? 0 : nx_fail(e, NX_EDB, "database", "无法启用 WAL 日志模式（数据库必须是磁盘上的文件）");
 }
 
+/* ---- the WAL syncer ---- */
+
+/* The writer's wal hook (sqlite3_wal_hook: after each commit, in the committing thread, under the
+ * gate): note the WAL's size and whether the commit was lazy, and wake the syncer. Cheap: no I/O
+ * unless the syncer lags by CKPT_BACKSTOP frames or is not running (then SQLite's own behaviour). */
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+    sq_store *q = arg;
+    sq_syncer *y = &q->sync;
+    atomic_store_explicit(&y->frames, frames, memory_order_relaxed);
+    if (!y->started || frames >= CKPT_BACKSTOP) {
+        if (frames >= CKPT_FRAMES) {
+            int64_t t0 = trace_on() ? trace_now_us() : 0;
+            sqlite3_wal_checkpoint(db, name);
+            if (t0)
+                trace_mark("sq.ckpt", frames, trace_now_us() - t0);
+        }
+        return SQLITE_OK;
+    }
+    bool lazy = q->writer.sync_normal;
+    if (lazy)
+        atomic_store_explicit(&y->dirty, true, memory_order_relaxed);
+    if (lazy || frames >= CKPT_FRAMES)
+        worker_wake(&y->w);
+    return SQLITE_OK;
+}
+
+/* Start the writeback of the WAL's dirty pages and wait for it (no flush of the disk's cache, no
+ * metadata: the next durable commit's fsync does those). */
+static void wal_writeback(sq_syncer *y)
+{
+    if (y->fd < 0) {
+        y->fd = open(y->wal, O_RDONLY | O_CLOEXEC);
+        if (y->fd < 0)
+            return; /* not created yet */
+    }
+    int64_t t0 = trace_on() ? trace_now_us() : 0;
+    if (sync_file_range(y->fd, 0, 0, SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER) != 0)
+        nx_log(LOG_DEBUG, "store.wal_writeback_failed errno=%d", errno);
+    if (t0)
+        trace_mark("sq.writeback", 0, trace_now_us() - t0);
+}
+
+/* A PASSIVE checkpoint on the syncer's connection: copies the frames no reader still needs, never
+ * waits for the writer or readers; with synchronous=FULL it syncs the WAL first (the lazy pages too),
+ * then the database. Returns SQLite's code; *done: the frames copied so far. */
+static int passive(sq_syncer *y, bool gated, int *done)
+{
+    int64_t t0 = trace_on() ? trace_now_us() : 0;
+    int log = 0;
+    *done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(y->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, done);
+    if (t0)
+        trace_mark(gated ? "sq.ckpt_gated" : "sq.ckpt", log - *done, trace_now_us() - t0);
+    if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
+        nx_log(LOG_WARN, "store.checkpoint_failed rc=%d", rc);
+    return rc;
+}
+
+/* Each CKPT_FRAMES frames, one checkpoint out of the gate: the writer appends meanwhile. SQLite starts
+ * the WAL over (at the next write transaction) only once every frame was copied, which a checkpoint
+ * beside a steady flood never achieves; so once the WAL holds CKPT_RESTART frames, further passes out
+ * of the gate bring what is left down to CKPT_TAIL frames (else it tries again later), and a last
+ * one copies that tail inside the gate (as a normal writer: an alarm waiting goes first and lends its priority; not started
+ * while one waits), so that nothing is appended during it. A gated pass still syncs the WAL and the
+ * database, so it comes once per CKPT_RESTART frames, where SQLite's autocheckpoint held the writer
+ * for a whole checkpoint every 1000. */
+static void checkpoint(sq_syncer *y, int frames)
+{
+    sq_store *q = y->q;
+    int done = 0, left = frames;
+    for (int pass = 0; pass < 3; pass++) {
+        if (passive(y, false, &done) != SQLITE_OK)
+            return;
+        left = atomic_load_explicit(&y->frames, memory_order_relaxed) - done;
+        if (frames < CKPT_RESTART || left <= CKPT_TAIL)
+            break;
+    }
+    /* left 0: all copied, the next write starts the WAL over; more than CKPT_TAIL: not in the gate,
+     * try again CKPT_FRAMES frames later (CKPT_BACKSTOP bounds the WAL if that never comes) */
+    if (frames < CKPT_RESTART || left <= 0 || left > CKPT_TAIL)
+        return;
+    struct timespec until = abs_time(CLOCK_MONOTONIC, q->busy_ms);
+    if (gate_waiting(&q->wgate, true) > 0 || gate_enter(&q->wgate, false, &until) != 0)
+        return;
+    passive(y, true, &done);
+    if (gate_leave(&q->wgate) != 0)
+        nx_log(LOG_ERROR, "store.writer_unlock_failed (syncer)");
+}
+
+static void *syncer_main(void *arg)
+{
+    sq_syncer *y = arg;
+    pthread_setname_np(pthread_self(), "nx-store-sync"); /* top -H, NX_SOS_TRACE */
+    pthread_mutex_lock(&y->w.mu);
+    while (worker_wait(&y->w, SYNC_IDLE_MS)) {
+        y->w.woken = false;
+        pthread_mutex_unlock(&y->w.mu);
+        int frames = atomic_load_explicit(&y->frames, memory_order_relaxed);
+        if (frames < y->ckpt_at) /* the WAL started over */
+            y->ckpt_at = 0;
+        if (frames >= CKPT_FRAMES && frames - y->ckpt_at >= CKPT_FRAMES) {
+            /* as often as SQLite's autocheckpoint did: each CKPT_FRAMES frames */
+            y->ckpt_at = frames;
+            checkpoint(y, frames);
+        }
+        if (atomic_exchange_explicit(&y->dirty, false, memory_order_relaxed))
+            wal_writeback(y);
+        pthread_mutex_lock(&y->w.mu);
+    }
+    pthread_mutex_unlock(&y->w.mu);
+    return NULL;
+}
+
+/* Open the syncer's connection, hook the writer and start the thread. Failing leaves SQLite's own
+ * autocheckpoint in the writer's commits (logged): slower under load, not wrong. */
+static void syncer_start(sq_store *q, const char *url, int flags)
+{
+    sq_syncer *y = &q->sync;
+    sqlite3_wal_hook(q->writer.db, wal_hook, q); /* without the syncer, SQLite's autocheckpoint (traced) */
+    const char *wal = sqlite3_filename_wal(sqlite3_db_filename(q->writer.db, "main"));
+    if (wal == NULL || strlen(wal) >= sizeof y->wal ||
+        sqlite3_open_v2(url, &y->db, flags | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK ||
+        /* reading the schema opens its view of the WAL, which a checkpoint needs */
+        sqlite3_exec(y->db, "PRAGMA synchronous=FULL; SELECT 1 FROM sqlite_schema LIMIT 1", NULL, NULL, NULL) !=
+            SQLITE_OK) {
+        nx_log(LOG_WARN, "store.syncer_unavailable (checkpoints stay in the writer's commits)");
+        return;
+    }
+    str_copy(y->wal, wal, sizeof y->wal);
+    y->started = worker_start(&y->w, syncer_main, y) == 0;
+    if (!y->started)
+        nx_log(LOG_WARN, "store.syncer_unavailable (checkpoints stay in the writer's commits)");
+}
+
+static void syncer_stop(sq_store *q)
+{
+    sq_syncer *y = &q->sync;
+    if (y->started)
+        worker_stop(&y->w);
+    y->started = false;
+    if (y->fd >= 0)
+        close(y->fd);
+    y->fd = -1;
+    if (y->db && sqlite3_close(y->db) != SQLITE_OK)
+        nx_log(LOG_ERROR, "store.sqlite_close_failed (syncer)");
+    y->db = NULL;
+}
+
 static bool sq_accepts(const char *url)
 {
     return !str_starts_with(url, "postgres://") && !str_starts_with(url, "postgresql://");
@@ -483,6 +667,9 @@ static int sq_open(const char *url, const store_options *opt, store **out, nx_er
     }
     pthread_mutex_init(&q->pmu, NULL);
     clock_cond_init(&q->pcv);
+    worker_init(&q->sync.w);
+    q->sync.fd = -1;
+    q->sync.q = q;
 
     int flags = SQLITE_OPEN_READWRITE | (uri ? SQLITE_OPEN_URI : 0);
     int rc = conn_open(&q->writer, url, flags | (opt->create && uri ? SQLITE_OPEN_CREATE : 0), true,
@@ -499,6 +686,7 @@ static int sq_open(const char *url, const store_options *opt, store **out, nx_er
     rc = enable_wal(&q->writer, e);
     if (rc)
         goto fail;
+    syncer_start(q, url, flags);
     q->readers = calloc((size_t)opt->readers, sizeof *q->readers);
     if (q->readers == NULL) {
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
@@ -524,6 +712,8 @@ fail:
 static void sq_close(store *s)
 {
     sq_store *q = (sq_store *)s;
+    syncer_stop(q); /* first: its connection must not be the last (the writer's close checkpoints) */
+    worker_cleanup(&q->sync.w);
     for (int i = 0; i < q->nreaders; i++) {
         if (q->readers[i].in_use)
             nx_log(LOG_ERROR, "store.close_busy reader=%d (a transaction is still open)", i);
@@ -682,6 +872,8 @@ static int sq_commit(store_tx *t, nx_err *e)
     }
     if (c->writer && c->sync_normal) {
         q->lazy_since++;
+        if (t0) /* NX_SOS_TRACE: a lazy commit holds the gate this long (without the syncer: checkpoints too) */
+            trace_mark("sq.lazy_commit", 0, trace_now_us() - t0);
     } else if (c->writer) {
         /* NX_SOS_TRACE: a durable commit's fsync also writes the WAL pages of the lazy commits since
          * the last one: how many there were, and how long this commit took */
