@@ -126,6 +126,8 @@ static const struct centry table[] = {
      "plain http is allowed only to these"},
     {"cookie_secure", C_BOOL, N(cookie_secure), "false", 0, 0, false, "mark the session cookie Secure (TLS)"},
     {"access_log", C_BOOL, N(access_log), "true", 0, 0, false, "log one line per HTTP request"},
+    {"detail_cache", C_BOOL, N(detail_cache), "true", 0, 0, false,
+     "keep assembled resident details in memory (dropped by any change to their tables)"},
     {"trusted_proxies", C_CIDRS, S(trusted_proxies), "", 0, 0, false,
      "reverse proxies whose X-Forwarded-For names the client, e.g. 127.0.0.1, ::1 ('' = none)"},
     {"msg_tick_ms", C_INT, N(msg_tick_ms), "5000", 100, 3600000, false, "the message sender's period (ms)"},

@@ -73,6 +73,7 @@ typedef struct nx_config {
     char outbound_allow[1024]; /* networks webhooks may reach although internal (netaddr list) */
     bool cookie_secure;       /* set Secure on the session cookie (behind TLS) */
     bool access_log;
+    bool detail_cache;        /* people_detail_start at serve (GET /api/v1/residents/{id} from memory) */
     /* Networks of the reverse proxies in front (cidr_list_parse syntax, validated on set): the
      * client address of a request from one of them is taken from X-Forwarded-For. "" = none. */
     char trusted_proxies[512];

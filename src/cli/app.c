@@ -102,6 +102,8 @@ int cli_open_app(nx_app *app, bool create, bool migrate)
 
 void cli_close_app(nx_app *app)
 {
+    if (app->db)
+        people_detail_stop(app);
     store_close(app->db);
     keys_free(app->keys);
     password_pool_shutdown();

@@ -21,6 +21,7 @@
 #include "modules/devices/devices_webhooks.h"
 #include "modules/library/library.h"
 #include "modules/party/party.h"
+#include "modules/people/people.h"
 #include "modules/volunteers/volunteers.h"
 #include "modules/messages/messages.h"
 #include "modules/services/services.h"
@@ -181,6 +182,11 @@ static int serving_start(serving *sv)
     http_set_openapi(sv->srv, nx_openapi_json);
     http_set_ready_check(sv->srv, ready_check, app);
     cli_register_routes(sv->srv, app);
+    /* Resident details from memory (people_cache.c), dropped by any change to their tables. */
+    if (nx_cfg.detail_cache && people_detail_start(app, &e)) {
+        fprintf(stderr, "nuanxin: 无法启用居民详情缓存：%s\n", e.msg);
+        return 1;
+    }
     if (http_server_start(sv->srv, &e)) {
         fprintf(stderr, "nuanxin: 无法监听 %s：%s\n", nx_cfg.listen, e.msg);
         return 1;

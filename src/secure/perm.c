@@ -154,6 +154,25 @@ void perm_scope_q(const nx_principal *p, const char *alias, const char *resident
     sqlq_append(q, " AND 1 = 0");
 }
 
+bool perm_scope_match(const nx_principal *p, int64_t id, int64_t community, int64_t street, bool has_grid,
+                      int64_t grid)
+{
+    switch (p->scope) {
+    case SCOPE_ALL:
+        return true;
+    case SCOPE_STREET:
+        return street == p->street_id;
+    case SCOPE_COMMUNITY:
+        return community == p->community_id;
+    case SCOPE_GRID:
+        return has_grid && grid == p->grid_id;
+    case SCOPE_SELF:
+        return p->resident_id != 0 && id == p->resident_id;
+    default:
+        return false;
+    }
+}
+
 void perm_scope_id_q(const nx_principal *p, const char *alias, const char *resident_col, int64_t id,
                      const char *sql, sqlq *q)
 {

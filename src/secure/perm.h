@@ -102,6 +102,13 @@ int perm_scope_sql(const nx_principal *p, const char *alias, const char *residen
  * condition is never dropped. */
 void perm_scope_q(const nx_principal *p, const char *alias, const char *resident_col, sqlq *q);
 
+/* What perm_scope_q(p, "r.", "id", q) decides for one resident row, in memory: whether the row of
+ * resident id, in community (whose street is street) and grid (has_grid false: NULL), is in p's
+ * scope. Must give the same answer as the SQL condition for every principal and row (the unit test
+ * compares the two); a cache of rows uses it to apply the scope per request. */
+bool perm_scope_match(const nx_principal *p, int64_t id, int64_t community, int64_t street, bool has_grid,
+                      int64_t grid);
+
 /* Start q as the query of one object p may see: sqlq_init(q, sql) (a "SELECT … WHERE 1 = 1"), then
  * " AND <alias>id = $n" for id and perm_scope_q(p, alias, resident_col, q). The opening of every
  * get-by-id and of every write that loads its object in scope first; the caller adds what else it

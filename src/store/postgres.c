@@ -170,6 +170,8 @@ typedef struct pg_store {
     pthread_t lthread;
     atomic_bool lstop;
     atomic_bool lresub;
+    atomic_int lwant, lhave; /* store_listen_live: subscriptions asked for / confirmed (-1: none) */
+    char origin[40]; /* this store's nx.origin (connect_url): random, hex */
 
     pthread_mutex_t leader_mu;
     PGconn *leader_db;
@@ -420,11 +422,17 @@ static void on_notice(void *arg, const char *msg)
     nx_log(LOG_DEBUG, "store.pg_notice msg=\"%s\"", m);
 }
 
-static PGconn *connect_url(const char *url, char *err, size_t cap)
+/* origin (a store's pg_store.origin, or NULL): set as nx.origin on the session, which the watch
+ * triggers (migration 034) send as their NOTIFY's payload, so that the listener of the same store
+ * can skip what its own commits already delivered (commit_watched). */
+static PGconn *connect_url(const char *url, const char *origin, char *err, size_t cap)
 {
     /* Defaults first: keywords in the URL win over them. */
-    const char *kw[] = {"connect_timeout", "application_name", "client_encoding", "dbname", NULL};
-    const char *val[] = {"5", "nuanxin", "UTF8", url, NULL};
+    char opt[64] = "";
+    if (origin)
+        snprintf(opt, sizeof opt, "-c nx.origin=%s", origin);
+    const char *kw[] = {"connect_timeout", "application_name", "client_encoding", "options", "dbname", NULL};
+    const char *val[] = {"5", "nuanxin", "UTF8", opt, url, NULL};
     PGconn *db = PQconnectdbParams(kw, val, 1);
     if (db && PQstatus(db) == CONNECTION_OK) {
         PQsetNoticeProcessor(db, on_notice, NULL);
@@ -512,7 +520,7 @@ static int conn_repair(pg_store *q, pg_conn *c, bool force, nx_err *e)
         one_line(err, sizeof err, PQerrorMessage(c->db));
         conn_close(c);
     } else {
-        c->db = connect_url(q->url, err, sizeof err);
+        c->db = connect_url(q->url, q->origin, err, sizeof err);
         if (c->db)
             return 0;
     }
@@ -622,6 +630,14 @@ static int pg_open(const char *url, const store_options *opt, store **out, nx_er
     if (q == NULL)
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     q->url = strdup(url);
+    unsigned char rnd[12] = {0};
+    if (getentropy(rnd, sizeof rnd) != 0) {
+        int64_t t = clock_mono_ms();
+        memcpy(rnd, &t, sizeof t);
+    }
+    int pid = (int)getpid();
+    memcpy(rnd + 8, &pid, sizeof pid);
+    str_hex(q->origin, rnd, sizeof rnd);
     q->busy_ms = opt->busy_ms;
     q->npool = opt->pool > 0 ? opt->pool : 8;
     q->pool = calloc((size_t)q->npool, sizeof *q->pool);
@@ -631,12 +647,14 @@ static int pg_open(const char *url, const store_options *opt, store **out, nx_er
     pthread_mutex_init(&q->leader_mu, NULL);
     atomic_init(&q->lstop, false);
     atomic_init(&q->lresub, false);
+    atomic_init(&q->lwant, 0);
+    atomic_init(&q->lhave, -1);
     if (q->url == NULL || q->pool == NULL) {
         pg_close(&q->base);
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
     }
     char err[256];
-    q->pool[0].db = connect_url(url, err, sizeof err);
+    q->pool[0].db = connect_url(url, q->origin, err, sizeof err);
     if (q->pool[0].db == NULL) {
         nx_log(LOG_WARN, "store.pg_connect_failed msg=\"%s\"", err);
         int rc;
@@ -755,6 +773,50 @@ static void finish(pg_store *q, pg_conn *c)
     conn_release(q, c);
 }
 
+/* The commit of a store with watched tables (store_watch): in the same round trip as the COMMIT,
+ * read the channels that nx_watch_changed (the tables' triggers) named in this transaction
+ * (nx.changed, transaction-local: comma-separated, each once), and call this process's listeners
+ * of each after the commit succeeded; other processes hear of it through the NOTIFY the trigger
+ * sent. */
+static int commit_watched(store_tx *t, pg_store *q, pg_conn *c, nx_err *e)
+{
+    const char *sql = t->lazy ? "SELECT current_setting('nx.changed', true); SET LOCAL synchronous_commit TO off; COMMIT"
+                              : "SELECT current_setting('nx.changed', true); COMMIT";
+    char changed[4 * (STORE_CHANNEL_MAX + 1)] = "";
+    int rc = 0;
+    bool committed = false;
+    if (!PQsendQuery(c->db, sql)) {
+        rc = broken(e, c->db);
+        finish(q, c);
+        return rc;
+    }
+    PGresult *r;
+    while ((r = PQgetResult(c->db)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (st == PGRES_TUPLES_OK) {
+            if (PQntuples(r) == 1 && !PQgetisnull(r, 0, 0))
+                str_copy(changed, PQgetvalue(r, 0, 0), sizeof changed);
+        } else if (st == PGRES_COMMAND_OK) {
+            if (strcmp(PQcmdStatus(r), "COMMIT") == 0)
+                committed = true;
+            else if (strcmp(PQcmdStatus(r), "ROLLBACK") == 0 && rc == 0) /* the server had aborted it */
+                rc = nx_fail(e, NX_EDB, "", "事务已被数据库中止并回滚");
+        } else if (rc == 0) {
+            rc = map_result(c->db, r, e);
+        }
+        PQclear(r);
+    }
+    if (rc == 0 && !committed)
+        rc = nx_fail(e, NX_EDB, "", "事务已被数据库中止并回滚");
+    finish(q, c);
+    if (rc == 0 && changed[0]) {
+        char *save = NULL;
+        for (char *ch = strtok_r(changed, ",", &save); ch; ch = strtok_r(NULL, ",", &save))
+            store_listeners_run(&q->base, ch);
+    }
+    return rc;
+}
+
 static int pg_commit(store_tx *t, nx_err *e)
 {
     pg_tx *tx = (pg_tx *)t;
@@ -767,6 +829,8 @@ static int pg_commit(store_tx *t, nx_err *e)
         return 0;
     }
     /* One round trip also for a lazy commit (STORE_WRITE_LAZY): the setting and the COMMIT. */
+    if (__atomic_load_n(&t->s->nwatches, __ATOMIC_ACQUIRE) > 0)
+        return commit_watched(t, q, c, e);
     PGresult *r = PQexec(c->db, t->lazy ? "SET LOCAL synchronous_commit TO off; COMMIT" : "COMMIT");
     int rc = 0;
     if (PQresultStatus(r) != PGRES_COMMAND_OK)
@@ -1378,8 +1442,9 @@ static void *listener_main(void *arg)
     while (!atomic_load(&q->lstop)) {
         if (db == NULL || PQstatus(db) != CONNECTION_OK) {
             char err[256];
+            atomic_store(&q->lhave, -1); /* not live until listen_all succeeds again */
             PQfinish(db);
-            db = connect_url(q->url, err, sizeof err);
+            db = connect_url(q->url, q->origin, err, sizeof err);
             if (db == NULL) {
                 nx_log(LOG_WARN, "store.pg_listen_connect_failed msg=\"%s\"", err);
                 for (int i = 0; i < 4 && !atomic_load(&q->lstop); i++)
@@ -1393,9 +1458,14 @@ static void *listener_main(void *arg)
             }
             had = true;
         }
-        if (atomic_exchange(&q->lresub, false) && !listen_all(q, db)) {
-            atomic_store(&q->lresub, true);
-            continue;
+        if (atomic_load(&q->lresub)) {
+            int want = atomic_load(&q->lwant);
+            atomic_store(&q->lresub, false);
+            if (!listen_all(q, db)) {
+                atomic_store(&q->lresub, true);
+                continue;
+            }
+            atomic_store(&q->lhave, want);
         }
         struct pollfd pfd = {.fd = PQsocket(db), .events = POLLIN};
         int pr = poll(&pfd, 1, LISTEN_POLL_MS);
@@ -1405,7 +1475,9 @@ static void *listener_main(void *arg)
             continue; /* broken: reconnect above */
         PGnotify *nt;
         while ((nt = PQnotifies(db)) != NULL) {
-            store_listeners_run(&q->base, nt->relname);
+            /* A watch trigger's NOTIFY from this store's own commit: commit_watched has delivered it. */
+            if (!(nt->extra && strcmp(nt->extra, q->origin) == 0))
+                store_listeners_run(&q->base, nt->relname);
             PQfreemem(nt);
         }
     }
@@ -1418,6 +1490,7 @@ static int pg_listen(store *s, nx_err *e)
     pg_store *q = (pg_store *)s;
     int rc = 0;
     pthread_mutex_lock(&q->lmu);
+    atomic_fetch_add(&q->lwant, 1);
     atomic_store(&q->lresub, true);
     if (!q->lstarted) {
         atomic_store(&q->lstop, false);
@@ -1428,6 +1501,12 @@ static int pg_listen(store *s, nx_err *e)
     }
     pthread_mutex_unlock(&q->lmu);
     return rc;
+}
+
+static bool pg_listen_live(store *s)
+{
+    pg_store *q = (pg_store *)s;
+    return atomic_load(&q->lhave) == atomic_load(&q->lwant);
 }
 
 /* One-value query on the leader connection: 1 true, 0 false, -1 connection trouble. */
@@ -1467,7 +1546,7 @@ static int pg_leader(store *s, const char *name, bool *leader, nx_err *e)
             PQfinish(q->leader_db);
             q->nheld = 0; /* the session's locks went with it */
             held = -1;
-            q->leader_db = connect_url(q->url, err, sizeof err);
+            q->leader_db = connect_url(q->url, q->origin, err, sizeof err);
             if (q->leader_db == NULL) {
                 nx_log(LOG_WARN, "store.pg_leader_connect_failed msg=\"%s\"", err);
                 rc = nx_fail(e, NX_EBUSY, "", "无法连接数据库服务器，请稍后重试");
@@ -1659,7 +1738,7 @@ static int pg_restore_(const char *url, const char *src, int max_version, nx_err
         return rc;
     /* Nobody else may be using the target database. */
     char err[256];
-    PGconn *db = connect_url(url, err, sizeof err);
+    PGconn *db = connect_url(url, NULL, err, sizeof err);
     if (db == NULL) {
         nx_log(LOG_WARN, "store.pg_connect_failed msg=\"%s\"", err);
         return nx_fail(e, NX_EBUSY, "database", "无法连接 PostgreSQL 服务器，请确认它已启动且数据库已创建");
@@ -1750,6 +1829,7 @@ const struct store_ops store_postgres_ops = {
     .restore = pg_restore_,
     .check = pg_check,
     .notify = pg_notify,
+    .listen_live = pg_listen_live,
     .listen = pg_listen,
     .leader = pg_leader,
     .migrate_lock = pg_migrate_lock,

@@ -619,6 +619,18 @@ static void sq_global_init(void)
     sqlite3_initialize();
 }
 
+/* The writer's update hook: a row of table changed in the writer's transaction (store_watch). The
+ * hook runs inside sqlite3_step on the thread that owns the transaction. */
+static void on_update(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
+{
+    (void)op;
+    (void)dbname;
+    (void)rowid;
+    sq_conn *c = arg;
+    if (c->tx.base.s && table)
+        store_tx_changed(&c->tx.base, table);
+}
+
 static int sq_open(const char *url, const store_options *opt, store **out, nx_err *e)
 {
     if (!sqlite3_threadsafe())
@@ -687,6 +699,7 @@ static int sq_open(const char *url, const store_options *opt, store **out, nx_er
     if (rc)
         goto fail;
     syncer_start(q, url, flags);
+    sqlite3_update_hook(q->writer.db, on_update, &q->writer);
     q->readers = calloc((size_t)opt->readers, sizeof *q->readers);
     if (q->readers == NULL) {
         rc = nx_fail(e, NX_ENOMEM, "", "内存不足");

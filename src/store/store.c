@@ -105,6 +105,7 @@ int store_open(const char *url, const store_options *opt, store **out, nx_err *e
     s->ops = ops;
     s->nhooks = 0;
     s->nlisteners = 0;
+    s->nwatches = 0;
     if (pthread_rwlock_init(&s->hook_lock, NULL) != 0) {
         ops->close(s);
         return nx_fail(e, NX_ENOMEM, "", "内存不足");
@@ -270,6 +271,49 @@ int store_notify(store_tx *tx, const char *channel, nx_err *e)
     return 0;
 }
 
+bool store_listen_live(store *s)
+{
+    return s->ops->listen_live == NULL || s->ops->listen_live(s);
+}
+
+int store_watch(store *s, const char *channel, const char *const *tables, nx_err *e)
+{
+    if (!channel_ok(channel) || tables == NULL)
+        return nx_fail(e, NX_EINVAL, "channel", "通知频道名无效");
+    int n = 0;
+    while (tables[n])
+        if (strlen(tables[n++]) >= sizeof s->watches[0].tables[0])
+            return nx_fail(e, NX_EINVAL, "tables", "表名过长");
+    int rc = 0;
+    pthread_rwlock_wrlock(&s->hook_lock);
+    if (s->nwatches == STORE_MAX_WATCHES || n > STORE_WATCH_TABLES) {
+        rc = nx_fail(e, NX_ETOOBIG, "tables", "监视的表过多");
+    } else {
+        str_copy(s->watches[s->nwatches].channel, channel, sizeof s->watches[0].channel);
+        for (int i = 0; i < n; i++)
+            str_copy(s->watches[s->nwatches].tables[i], tables[i], sizeof s->watches[0].tables[0]);
+        s->watches[s->nwatches].ntables = n;
+        __atomic_store_n(&s->nwatches, s->nwatches + 1, __ATOMIC_RELEASE);
+    }
+    pthread_rwlock_unlock(&s->hook_lock);
+    return rc;
+}
+
+void store_tx_changed(store_tx *tx, const char *table)
+{
+    store *s = tx->s;
+    int n = __atomic_load_n(&s->nwatches, __ATOMIC_ACQUIRE);
+    for (int i = 0; i < n; i++) {
+        if (tx->watched & (1u << i))
+            continue;
+        for (int j = 0; j < s->watches[i].ntables; j++)
+            if (strcmp(s->watches[i].tables[j], table) == 0) {
+                tx->watched |= 1u << i;
+                break;
+            }
+    }
+}
+
 int store_leader(store *s, const char *name, bool *leader, nx_err *e)
 {
     *leader = false;
@@ -327,6 +371,7 @@ int store_commit(store_tx *tx, nx_err *e)
     int nch = tx->nchannels;
     char channels[STORE_TX_CHANNELS][STORE_CHANNEL_MAX + 1];
     memcpy(channels, tx->channels, sizeof channels); /* tx is freed by commit */
+    unsigned watched = tx->watched;
     close_leaked_rows(tx);
     if (tx->failed) { /* a poisoned transaction can only roll back (see the top of this file) */
         int code = tx->failed;
@@ -338,6 +383,9 @@ int store_commit(store_tx *tx, nx_err *e)
         run_hooks(s);
     for (int i = 0; rc == 0 && i < nch; i++)
         store_listeners_run(s, channels[i]);
+    for (int i = 0; rc == 0 && watched && i < STORE_MAX_WATCHES; i++)
+        if (watched & (1u << i))
+            store_listeners_run(s, s->watches[i].channel);
     return rc;
 }
 

@@ -268,8 +268,28 @@ void store_tx_notify(store_tx *tx);
 typedef void (*store_listen_fn)(void *ctx, const char *channel);
 int store_listen(store *s, const char *channel, store_listen_fn fn, void *ctx, nx_err *e);
 void store_unlisten(store *s, const char *channel, store_listen_fn fn, void *ctx);
+/* Whether every channel listened to so far is being received from other processes now: false on
+ * PostgreSQL from a store_listen until the listener thread has sent its LISTEN, and while its
+ * connection is down (notifications sent meanwhile are lost; at the reconnect every listener is
+ * called once, before this turns true again). Always true on SQLite (one process). A cache kept
+ * fresh by listeners serves and fills only while this is true. */
+bool store_listen_live(store *s);
 /* Inside a write transaction. NX_EINVAL for a bad channel name; at most 4 channels per transaction. */
 int store_notify(store_tx *tx, const char *channel, nx_err *e);
+
+/* Watched tables: a commit that changed a row of one of tables (a NULL-terminated list) calls the
+ * listeners of channel (store_listen) — in this process on the committing thread before
+ * store_commit returns, in other processes on PostgreSQL through LISTEN/NOTIFY as store_notify
+ * does — whichever code path wrote the row. For caches of what those tables hold: after
+ * store_commit returns, every listener of this process has been called. SQLite: an update hook on
+ * the writer connection notes the tables a transaction changed (every INSERT, UPDATE and DELETE of
+ * a rowid table, including those of triggers and foreign-key actions). PostgreSQL: each table needs
+ * a statement-level trigger (a migration) that runs nx_watch_changed('<channel>'): it sends the
+ * NOTIFY and names the channel in a transaction-local setting that store_commit reads in the same
+ * round trip as the COMMIT; tables is not used there (the migration is the list). A statement that
+ * changed no row may call the listeners too (a hint, as for store_notify). Call at start-up, before
+ * the tables are written; at most 4 watches of 16 tables (NX_ETOOBIG). */
+int store_watch(store *s, const char *channel, const char *const *tables, nx_err *e);
 
 /* Leader election for work that must run in one process only (schedulers). Tries to take, or
  * confirms that this store still holds, the lock called name (1..63 bytes); *leader says whether it

@@ -23,6 +23,8 @@
 #define STORE_MAX_LISTENERS 16
 #define STORE_TX_CHANNELS   4
 #define STORE_CHANNEL_MAX   63
+#define STORE_MAX_WATCHES   4
+#define STORE_WATCH_TABLES  16
 
 struct store_ops;
 
@@ -40,6 +42,12 @@ struct store {
         store_listen_fn fn;
         void *ctx;
     } listeners[STORE_MAX_LISTENERS];
+    int nwatches; /* store_watch; set at start-up, before the tables are written */
+    struct {
+        char channel[STORE_CHANNEL_MAX + 1];
+        int ntables;
+        char tables[STORE_WATCH_TABLES][64];
+    } watches[STORE_MAX_WATCHES];
 };
 
 struct store_tx {
@@ -52,6 +60,7 @@ struct store_tx {
     bool savepoint;   /* inside store_savepoint */
     int nchannels;    /* store_notify channels to wake after commit (backends without ops->notify) */
     char channels[STORE_TX_CHANNELS][STORE_CHANNEL_MAX + 1];
+    unsigned watched; /* bit i: a table of watches[i] was changed (backends that note it: SQLite) */
 };
 
 struct store_rows {
@@ -105,6 +114,8 @@ struct store_ops {
     /* Optional. The set of listened channels grew: make sure they are listened to (may start a
      * thread). The backend delivers with store_listeners_run. */
     int (*listen)(store *s, nx_err *e);
+    /* Optional (NULL: always live). See store_listen_live. */
+    bool (*listen_live)(store *s);
     /* Optional (NULL: always the leader). See store_leader. */
     int (*leader)(store *s, const char *name, bool *leader, nx_err *e);
     /* Optional. Serialise migrations across processes inside tx (PostgreSQL: an advisory lock). */
@@ -117,6 +128,9 @@ struct store_ops {
 /* For backends: create the backup file dest, empty, mode 0600, refusing one that exists
  * (NX_ECONFLICT) or cannot be created (NX_EIO). The backend fills it, and unlinks it on failure. */
 int store_backup_create(const char *dest, nx_err *e);
+/* For backends: a row of table was changed in tx (SQLite's update hook): note the watches that
+ * name it (store_watch), whose listeners store_commit calls after a successful commit. */
+void store_tx_changed(store_tx *tx, const char *table);
 /* For backends: call every listener of channel (NULL: every listener). Takes the hook lock. */
 void store_listeners_run(store *s, const char *channel);
 /* For backends: copy the distinct listened channels into out (at most cap); returns how many. */

@@ -146,6 +146,13 @@ int people_household_list(nx_app *app, const nx_principal *who, int64_t grid_id,
  * or the store's error. */
 int people_tails_rekey(nx_app *app, int64_t *written, nx_err *e);
 
+/* Keep assembled resident details in memory for app's store (people_cache.c): watches the tables a
+ * detail is read from (store_watch, store_listen) so that any change, in this process or another,
+ * drops them. Call once at start-up, before serving; people_detail_stop before store_close. Without
+ * it every read asks the database. */
+int people_detail_start(nx_app *app, nx_err *e);
+void people_detail_stop(nx_app *app);
+
 /* Register the routes of residents and households (people_http.c). */
 int people_routes(http_server *srv, nx_app *app);
 

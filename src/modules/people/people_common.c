@@ -102,6 +102,7 @@ void people_id_masked(nx_app *app, const void *ct, size_t n, char *out, size_t c
 static struct {
     pthread_mutex_t lock;
     int64_t loaded_at;
+    uint64_t gen; /* the read context's gen when loaded (0: loaded without one) */
     people_computed_tag t[8];
     int n;
 } computed_cache = {.lock = PTHREAD_MUTEX_INITIALIZER};
@@ -111,7 +112,8 @@ int people_load_computed(store_tx *tx, people_read_ctx *c, nx_err *e)
     int64_t now = clock_now_ms();
     c->today = date_today();
     pthread_mutex_lock(&computed_cache.lock);
-    if (computed_cache.loaded_at && now - computed_cache.loaded_at < COMPUTED_TTL_MS) {
+    if (computed_cache.loaded_at && now - computed_cache.loaded_at < COMPUTED_TTL_MS &&
+        (c->gen == 0 || computed_cache.gen == c->gen)) {
         memcpy(c->computed, computed_cache.t, sizeof c->computed);
         c->ncomputed = computed_cache.n;
         pthread_mutex_unlock(&computed_cache.lock);
@@ -151,6 +153,7 @@ int people_load_computed(store_tx *tx, people_read_ctx *c, nx_err *e)
     memcpy(computed_cache.t, c->computed, sizeof computed_cache.t);
     computed_cache.n = c->ncomputed;
     computed_cache.loaded_at = now;
+    computed_cache.gen = c->gen;
     pthread_mutex_unlock(&computed_cache.lock);
     return 0;
 }

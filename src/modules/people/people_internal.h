@@ -66,7 +66,7 @@ bool people_self_view(const nx_principal *who);
     "r.name, r.name_pinyin, r.sex, r.birth_date, r.id_type, r.id_enc, r.phone_enc, r.address_enc, "       \
     "r.relation, r.residence, r.care_level, r.status, r.version, r.created_at, r.updated_at, "            \
     "r.ethnicity, r.political, r.education, r.marital, r.work, r.notes, r.moved_out_on, r.deceased_on, "  \
-    "b.name, rm.unit, rm.number, r.sort_key, c.name " RES_FROM
+    "c.street_id, b.name, rm.unit, rm.number, r.sort_key, c.name " RES_FROM
 /* The count of a search: the same joins (the filters name their tables). */
 #define RES_COUNT "SELECT count(*) " RES_FROM
 
@@ -74,7 +74,7 @@ enum {
     C_ID, C_COMMUNITY, C_GRID, C_GRID_NAME, C_ESTATE, C_ESTATE_NAME, C_HOUSEHOLD, C_ROOM, C_NAME, C_PINYIN,
     C_SEX, C_BIRTH, C_ID_TYPE, C_ID_ENC, C_PHONE_ENC, C_ADDR_ENC, C_RELATION, C_RESIDENCE, C_CARE,
     C_STATUS, C_VERSION, C_CREATED, C_UPDATED, C_ETHNICITY, C_POLITICAL, C_EDUCATION, C_MARITAL, C_WORK,
-    C_NOTES, C_MOVED_OUT, C_DECEASED, C_BUILDING, C_UNIT, C_ROOM_NO, C_SORT_KEY, C_COMMUNITY_NAME
+    C_NOTES, C_MOVED_OUT, C_DECEASED, C_STREET, C_BUILDING, C_UNIT, C_ROOM_NO, C_SORT_KEY, C_COMMUNITY_NAME
 };
 
 /* A computed tag ("age>=80"): a rule on the age, not a row of resident_tags. */
@@ -87,6 +87,8 @@ typedef struct people_computed_tag {
  * whether personal data is shown plain (reveal, export with RIGHT_REVEAL) or masked. */
 typedef struct people_read_ctx {
     nx_app *app;
+    uint64_t gen; /* people_detail_gen taken before the read's snapshot (0: none): the computed tags
+                   * are then taken from memory only when loaded under the same generation */
     people_computed_tag computed[8];
     int ncomputed;
     nx_date today;
@@ -129,5 +131,31 @@ void people_w_tag(jsonw *w, const char *code, const char *name, bool computed);
 void people_row_write(people_read_ctx *c, store_rows *r, bool detail, jsonw *w);
 /* Parse what a writer produced into a json_t (new reference); NULL on failure (logged: a bug). */
 json_t *people_json_parse(const strbuf *b);
+
+/* The cache of assembled resident details (people_cache.c). What a scope rule needs of one resident
+ * row: its id, community, the community's street and its grid (has_grid false: NULL). */
+typedef struct people_scope_row {
+    int64_t id, community, street, grid;
+    bool has_grid;
+} people_scope_row;
+/* The generation of the tables a detail is read from: taken before a read's snapshot, a detail
+ * read under it may be kept (people_detail_put) and is served only while it has not moved. */
+uint64_t people_detail_gen(void);
+/* Whether app's store has the cache (people_detail_start) and its changes are heard now
+ * (store_listen_live). */
+bool people_detail_enabled(nx_app *app);
+/* Serve resident id's detail for who from memory into out: true when served, with *rc 0 (written),
+ * NX_ENOTFOUND when the resident is out of who's scope (the answer the database read gives) or
+ * another error when out overflows; false when there is nothing to serve (read the database). */
+bool people_detail_lookup(nx_app *app, const nx_principal *who, int64_t id, strbuf *out, int *rc, nx_err *e);
+/* Keep the detail body (the text up to, without, its ",\"can_reveal\"…}" tail) that
+ * people_resident_write wrote for who under generation gen with ages on day: self is the
+ * resident's row, members[0..nmembers) every member of the household in the order read, mask
+ * which of them are in the text. Too large a detail is not kept. */
+void people_detail_put(nx_app *app, const nx_principal *who, uint64_t gen, nx_date day, int64_t id,
+                       const people_scope_row *self, const people_scope_row *members, int nmembers, uint64_t mask,
+                       const char *body, size_t len);
+/* Counters for tests and the bench: lookups served and not. */
+void people_detail_stats(uint64_t *hits, uint64_t *misses);
 
 #endif

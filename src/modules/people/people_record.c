@@ -177,25 +177,44 @@ static int members_write(store_tx *tx, const nx_principal *who, int64_t househol
  * replaces: tags by tag, contacts by sort and id, the members of the resident's household oldest
  * first (then by id). It depends on nothing read before it, so it can be sent with the resident's
  * row (store_query_ahead). */
-static void extras_q(const nx_principal *who, int64_t id, sqlq *q)
+static void extras_q(int64_t id, sqlq *q)
 {
     /* columns: kind, order, then id, name, relation, phone_enc, is_primary (contact_write, from 2)
-     * or id, name, relation, -, sex, birth_date, status (member_push, from 2) or -, code, name */
-    sqlq_init(q, "SELECT 0, rt.tag_id, NULL, t.code, t.name, NULL, NULL, NULL, NULL FROM resident_tags rt "
+     * or id, name, relation, -, sex, birth_date, status (member_push, from 2) or -, code, name;
+     * then a member's community_id, street and grid_id (9-11), which its scope is checked on. Every
+     * member of the household is read: the viewer's scope is applied to them here, in memory
+     * (member_visible), so that the cache can keep them all (people_cache.c). */
+    sqlq_init(q, "SELECT 0, rt.tag_id, NULL, t.code, t.name, NULL, NULL, NULL, NULL, CAST(NULL AS BIGINT), "
+                 "CAST(NULL AS BIGINT), CAST(NULL AS BIGINT) FROM resident_tags rt "
                  "JOIN tags t ON t.id = rt.tag_id WHERE rt.resident_id = $1 "
                  "UNION ALL SELECT 1, ec.sort, ec.id, ec.name, ec.relation, ec.phone_enc, ec.is_primary, NULL, "
-                 "NULL FROM emergency_contacts ec WHERE ec.resident_id = $1 "
-                 "UNION ALL SELECT 2, 0, r.id, r.name, r.relation, NULL, r.sex, r.birth_date, r.status "
+                 "NULL, NULL, NULL, NULL FROM emergency_contacts ec WHERE ec.resident_id = $1 "
+                 "UNION ALL SELECT 2, 0, r.id, r.name, r.relation, NULL, r.sex, r.birth_date, r.status, "
+                 "r.community_id, (SELECT cm.street_id FROM communities cm WHERE cm.id = r.community_id), r.grid_id "
                  "FROM residents r WHERE r.household_id = (SELECT h.household_id FROM residents h WHERE h.id = $1)");
     sqlq_param(q, P_INT(id));
-    members_scope(who, q);
     sqlq_sql(q, " ORDER BY 1, 8, 2, 3");
+}
+
+/* The scope columns of a member row of extras_q. */
+static people_scope_row member_scope(store_rows *r)
+{
+    people_scope_row m = {.id = store_int(r, 2), .community = store_int(r, 9), .street = store_int(r, 10),
+                          .has_grid = !store_isnull(r, 11), .grid = store_int(r, 11)};
+    return m;
+}
+
+/* Whether who sees that member in the members list: members_scope's rule, in memory. */
+static bool member_visible(const nx_principal *who, const people_scope_row *m)
+{
+    return people_self_view(who) || perm_scope_match(who, m->id, m->community, m->street, m->has_grid, m->grid);
 }
 
 /* The rest of a resident's detail after people_row_write, from ONE query q (extras_q: one round trip
  * on PostgreSQL, one statement on SQLite instead of three): the assigned tags into the open "tags"
  * array, which it closes, then "contacts" and "household_members" (none without a household). */
-static int extras_write(people_read_ctx *c, store_tx *tx, const sqlq *q, int64_t id, jsonw *w, nx_err *e)
+static int extras_write(people_read_ctx *c, store_tx *tx, const nx_principal *who, const sqlq *q, int64_t id,
+                        vec *scopes, uint64_t *mask, jsonw *w, nx_err *e)
 {
     store_rows *r;
     int rc = sqlq_query(tx, q, &r, e);
@@ -203,7 +222,7 @@ static int extras_write(people_read_ctx *c, store_tx *tx, const sqlq *q, int64_t
         return rc;
     vec v;
     vec_init(&v, sizeof(member), 0);
-    nx_date today = date_today();
+    nx_date today = c->today;
     bool contacts = false; /* the "contacts" array is open */
     while (store_row(r)) {
         int64_t kind = store_int(r, 0);
@@ -217,12 +236,18 @@ static int extras_write(people_read_ctx *c, store_tx *tx, const sqlq *q, int64_t
             jsonw_arr_begin(w);
             contacts = true;
         }
-        if (kind == 1)
+        if (kind == 1) {
             contact_write(c, r, 2, w);
-        else if (member_push(r, 2, today, &v))
+            continue;
+        }
+        people_scope_row m = member_scope(r);
+        bool in = member_visible(who, &m);
+        if (in && scopes->len < 64)
+            *mask |= 1ull << scopes->len;
+        if (vec_push(scopes, &m) || (in && member_push(r, 2, today, &v)))
             break;
     }
-    if ((rc = store_rows_end(r, e)) == 0 && (rc = vec_error(&v, e)) == 0) {
+    if ((rc = store_rows_end(r, e)) == 0 && (rc = vec_error(&v, e)) == 0 && (rc = vec_error(scopes, e)) == 0) {
         if (!contacts) {
             jsonw_arr_end(w);
             jsonw_key(w, "contacts");
@@ -259,6 +284,14 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
 {
     if (!perm_has(who, RIGHT_PEOPLE_READ) && !(perm_has(who, RIGHT_SELF) && who->resident_id))
         return nx_fail(e, NX_EPERM, "", "无权查看居民信息");
+    /* From memory when the same detail was read before under the same generation (people_cache.c);
+     * the generation is taken before the snapshot below, so a detail read here while a write
+     * commits is kept under the old one and never served. */
+    bool cache = people_detail_enabled(app);
+    uint64_t gen = cache ? people_detail_gen() : 0;
+    int rc;
+    if (cache && people_detail_lookup(app, who, id, out, &rc, e))
+        return rc;
     sqlq q;
     sqlq_init(&q, RES_COLS " WHERE r.id = $1");
     sqlq_param(&q, P_INT(id));
@@ -270,34 +303,45 @@ int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strb
         perm_scope_q(who, "r.", "id", &q);
     }
     sqlq xq;
-    extras_q(who, id, &xq);
-    int rc;
+    extras_q(id, &xq);
     store_tx *tx;
     /* The snapshot is the first query's: nothing happens in between (PostgreSQL: BEGIN, the row's
      * query, the extras' query announced ahead and the ROLLBACK travel in one round trip). The extras
      * of a resident out of scope or missing are read by no one. */
     if ((rc = store_begin(app->db, STORE_READ_DEFERRED, &tx, e)))
         return rc;
-    people_read_ctx c = {.app = app, .self_view = people_self_view(who)};
+    people_read_ctx c = {.app = app, .gen = gen, .self_view = people_self_view(who)};
     store_rows *r = NULL;
+    size_t start = out->len;
     jsonw w;
     jsonw_init(&w, out);
+    vec scopes;
+    vec_init(&scopes, sizeof(people_scope_row), 0);
+    uint64_t mask = 0;
+    people_scope_row self = {0};
     if ((rc = people_load_computed(tx, &c, e)) || (rc = sqlq_check(&xq, e)) ||
         (rc = store_query_ahead(tx, xq.sql, xq.p, xq.n, true, e)) || (rc = sqlq_query(tx, &q, &r, e)))
         goto done;
     if ((rc = store_first(r, "居民不存在", e)))
         goto done;
+    self = (people_scope_row){.id = id, .community = store_int(r, C_COMMUNITY), .street = store_int(r, C_STREET),
+                              .has_grid = !store_isnull(r, C_GRID), .grid = store_int(r, C_GRID)};
     people_row_write(&c, r, true, &w);
     store_rows_free(r);
     r = NULL;
-    if ((rc = extras_write(&c, tx, &xq, id, &w, e)))
+    if ((rc = extras_write(&c, tx, who, &xq, id, &scopes, &mask, &w, e)))
         goto done;
+    size_t body = jsonw_flush(&w) == 0 ? out->len - start : 0;
     jsonw_kbool(&w, "can_reveal", perm_has(who, RIGHT_REVEAL));
     jsonw_kbool(&w, "can_edit", perm_has(who, RIGHT_PEOPLE_WRITE));
     jsonw_obj_end(&w);
     if ((rc = jsonw_finish(&w)))
         rc = nx_fail(e, rc, "", rc == NX_ETOOBIG ? "响应过大" : "无法生成居民信息");
+    else if (cache && body && scopes.len <= 64)
+        people_detail_put(app, who, gen, c.today, id, &self, scopes.items, (int)scopes.len, mask, out->data + start,
+                          body);
 done:
+    vec_cleanup(&scopes);
     store_rows_free(r);
     store_rollback(tx);
     return rc;
