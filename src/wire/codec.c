@@ -326,21 +326,13 @@ void wire_mac(wire_span s, char out[18])
 
 uint32_t wire_status_alarms(uint32_t status)
 {
+    /* bit 16 + i of the status word is the alarm at i */
+    static const uint32_t alarm_at[] = {WIRE_AL_SOS,      WIRE_AL_LOW_BATTERY, WIRE_AL_FENCE_OUT, WIRE_AL_FENCE_IN,
+                                        WIRE_AL_TAKEN_OFF, WIRE_AL_FALL,        WIRE_AL_HEART_RATE};
     uint32_t a = 0;
-    if (status & (1u << 16))
-        a |= WIRE_AL_SOS;
-    if (status & (1u << 17))
-        a |= WIRE_AL_LOW_BATTERY;
-    if (status & (1u << 18))
-        a |= WIRE_AL_FENCE_OUT;
-    if (status & (1u << 19))
-        a |= WIRE_AL_FENCE_IN;
-    if (status & (1u << 20))
-        a |= WIRE_AL_TAKEN_OFF;
-    if (status & (1u << 21))
-        a |= WIRE_AL_FALL;
-    if (status & (1u << 22))
-        a |= WIRE_AL_HEART_RATE;
+    for (unsigned i = 0; i < sizeof alarm_at / sizeof alarm_at[0]; i++)
+        if (status & (1u << (16 + i)))
+            a |= alarm_at[i];
     return a;
 }
 

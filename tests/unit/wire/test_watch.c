@@ -135,6 +135,9 @@ static void test_alarm_flags(void)
         {"00400000", WIRE_AL_HEART_RATE},
         {"00020000", WIRE_AL_LOW_BATTERY},
         {"000C0000", WIRE_AL_FENCE_OUT | WIRE_AL_FENCE_IN},
+        {"007F0000", WIRE_AL_SOS | WIRE_AL_LOW_BATTERY | WIRE_AL_FENCE_OUT | WIRE_AL_FENCE_IN | WIRE_AL_TAKEN_OFF |
+                         WIRE_AL_FALL | WIRE_AL_HEART_RATE},
+        {"00800000", WIRE_AL_GENERAL}, /* bit 23 names no alarm of ours */
         {"00000009", WIRE_AL_GENERAL}, /* states only: AL with no alarm bit is a general alarm */
         {"0000", WIRE_AL_GENERAL},
         {"0", WIRE_AL_GENERAL},
