@@ -579,6 +579,18 @@ static void rule_problem(json_t *problems, const char *rule, const char *msg)
     json_array_append_new(problems, json_pack("{s:s, s:s, s:s}", "field", "eligibility", "rule", rule, "message", msg));
 }
 
+/* A rule decided by a count (sql: SELECT count(*) …): it fails, with msg, when rows are found and
+ * found_fails, or when none are and not. 0, or the read's error. */
+static int count_rule(store_tx *tx, json_t *problems, const char *rule, const char *sql, const store_param *p, int n,
+                      bool found_fails, const char *msg, nx_err *e)
+{
+    int64_t count = 0;
+    int rc = store_one_int(tx, sql, p, n, &count, e);
+    if (rc == 0 && (count > 0) == found_fails)
+        rule_problem(problems, rule, msg);
+    return rc;
+}
+
 int services_eligibility(store_tx *tx, const services_item *it, const services_person *p, int64_t exclude_app,
                          nx_date today, json_t *problems, nx_err *e)
 {
@@ -620,39 +632,29 @@ int services_eligibility(store_tx *tx, const services_item *it, const services_p
                              strcmp(p->residence, "registered") == 0 ? "户籍条件不符"
                                                                      : "仅限本社区户籍居民申请（申请人非本社区户籍）");
         } else if (strcmp(rule, "tag") == 0) {
-            int64_t n = 0;
             store_param a[] = {P_INT(p->id), P_TEXT(json_string_value(val))};
-            int rc = store_one_int(tx,
-                                   "SELECT count(*) FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id "
-                                   "WHERE rt.resident_id = $1 AND t.code = $2",
-                                   a, 2, &n, e);
+            snprintf(msg, sizeof msg, "申请人不具有“%.40s”身份标记，请先由社区核实登记", json_string_value(val));
+            int rc = count_rule(tx, problems, rule,
+                                "SELECT count(*) FROM resident_tags rt JOIN tags t ON t.id = rt.tag_id "
+                                "WHERE rt.resident_id = $1 AND t.code = $2",
+                                a, 2, false, msg, e);
             if (rc)
                 return rc;
-            if (n == 0) {
-                snprintf(msg, sizeof msg, "申请人不具有“%.40s”身份标记，请先由社区核实登记", json_string_value(val));
-                rule_problem(problems, rule, msg);
-            }
         } else if (strcmp(rule, "not_receiving") == 0) {
-            int64_t n = 0;
             store_param a[] = {P_INT(p->id)};
-            int rc = store_one_int(tx,
-                                   "SELECT count(*) FROM allowance_recipients WHERE resident_id = $1 AND status = 'active'",
-                                   a, 1, &n, e);
+            int rc = count_rule(tx, problems, rule,
+                                "SELECT count(*) FROM allowance_recipients WHERE resident_id = $1 AND status = 'active'", a,
+                                1, true, "申请人已在享受高龄津贴，无需重复申请", e);
             if (rc)
                 return rc;
-            if (n)
-                rule_problem(problems, rule, "申请人已在享受高龄津贴，无需重复申请");
         } else if (strcmp(rule, "no_open_application") == 0) {
-            int64_t n = 0;
             store_param a[] = {P_INT(p->id), P_INT(it->id), P_INT(exclude_app)};
-            int rc = store_one_int(tx,
-                                   "SELECT count(*) FROM service_applications WHERE resident_id = $1 AND item_id = $2 "
-                                   "AND id <> $3 AND status IN ('in_review', 'returned')",
-                                   a, 3, &n, e);
+            int rc = count_rule(tx, problems, rule,
+                                "SELECT count(*) FROM service_applications WHERE resident_id = $1 AND item_id = $2 "
+                                "AND id <> $3 AND status IN ('in_review', 'returned')",
+                                a, 3, true, "申请人已有一件同类申请正在办理中", e);
             if (rc)
                 return rc;
-            if (n)
-                rule_problem(problems, rule, "申请人已有一件同类申请正在办理中");
         } else if (strcmp(rule, "volunteer_hours") == 0) {
             /* 志愿服务证明 certifies the approved ledger: nothing approved, nothing to certify */
             json_t *ledger = NULL;

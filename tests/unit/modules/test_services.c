@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "modules/services/services.h"
+#include "modules/services/services_internal.h"
 #include "report/pdf.h"
 #include "report/qr.h"
 #include "test.h"
@@ -390,6 +391,42 @@ static void test_pdf(void)
     CHECK_INT(pdf_render_form(&f, &pdf, &len, &e), NX_EINVAL);
 }
 
+/* The eligibility rules decided by a count (catalogue.c count_rule): a tag the resident must have
+ * fails when none is found, "not receiving" fails when an active allowance is found; each with its
+ * own message, and nothing added when the rule holds. */
+static void test_count_rules(void)
+{
+    CHECK_INT(exec_w("INSERT INTO tags (id, code, name, created_at) VALUES (900, 'kit10_tag', '测试标记', 0)"), 0);
+    services_item it = {.id = 1};
+    it.eligibility = json_pack("[{s:s, s:s}, {s:s}]", "rule", "tag", "value", "kit10_tag", "rule", "not_receiving");
+    services_person p1 = {.id = 1}, p3 = {.id = 3};
+    snprintf(p1.status, sizeof p1.status, "active");
+    snprintf(p3.status, sizeof p3.status, "active");
+    store_tx *tx;
+    nx_err e = {0};
+    CHECK_INT(store_begin(app.db, STORE_READ, &tx, &e), 0);
+    json_t *problems = json_array();
+    /* resident 1: no tag, an active allowance (setup) — both rules fail */
+    services_eligibility(tx, &it, &p1, 0, (nx_date){2026, 3, 1}, problems, &e);
+    CHECK_INT((int)json_array_size(problems), 2);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(problems, 0), "rule")), "tag");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(problems, 0), "message")),
+              "申请人不具有“kit10_tag”身份标记，请先由社区核实登记");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(problems, 1), "message")),
+              "申请人已在享受高龄津贴，无需重复申请");
+    json_array_clear(problems);
+    store_rollback(tx);
+    /* resident 3 with the tag and no allowance: both hold */
+    CHECK_INT(exec_w("INSERT INTO resident_tags (resident_id, tag_id, created_at) VALUES (3, 900, 0)"), 0);
+    CHECK_INT(store_begin(app.db, STORE_READ, &tx, &e), 0);
+    services_eligibility(tx, &it, &p3, 0, (nx_date){2026, 3, 1}, problems, &e);
+    CHECK_INT((int)json_array_size(problems), 0);
+    store_rollback(tx);
+    CHECK_INT(exec_w("DELETE FROM resident_tags WHERE tag_id = 900; DELETE FROM tags WHERE id = 900"), 0);
+    json_decref(problems);
+    json_decref(it.eligibility);
+}
+
 int main(void)
 {
     /* Read before the first store_open: the roster query's second row fails (test_roster_...). */
@@ -406,6 +443,7 @@ int main(void)
     TEST_RUN(test_coming_of_age);
     TEST_RUN(test_roster_complete_or_nothing);
     TEST_RUN(test_form_check);
+    TEST_RUN(test_count_rules);
     TEST_RUN(test_document_codes);
     TEST_RUN(test_qr);
     TEST_RUN(test_pdf);
