@@ -69,10 +69,12 @@ test('staff open a 勤访 care file: a weekly task at once, one more per week fr
   const dlg = staff.locator('[data-test=care-file-dialog]')
   // The pick must show as the select's value before the next field is touched. Twice in CI (stop 29
   // and a clean-clone run of 2026-12-07) the form went to 保存 with 居民 empty: the server saw the one
-  // search and no pick. Here it happened once in four runs of two files at once, on the first pick
-  // only: the click on the remote list made while the dialog was still sliding in (its list placed
-  // for where the input was) landed beside the option. So the dialog's opening animation is waited
-  // for, and the pick is checked and made again, at most three times; a retry is printed in the log.
+  // search and no pick. Here it happened once in four runs (two of this file alone, two beside
+  // canteen.test.mjs; the miss was in one of the latter, on the first pick). The likeliest cause, not
+  // proven: the click on the remote list was made while the dialog was still sliding in and landed
+  // beside the option. So the dialog's opening animation is waited for, and the pick is checked and
+  // made again, at most three times; a retry is printed in the log. The check reads Element Plus's
+  // own markup: the select shows its picked label in .el-select__placeholder without .is-transparent.
   await dlg.waitFor()
   await staff.waitForFunction(() => document.getAnimations().every((a) => a.effect?.getTiming().iterations === Infinity || a.playState !== 'running'))
   const picked = dlg.locator('[data-test=resident-picker] .el-select__placeholder:not(.is-transparent)')
