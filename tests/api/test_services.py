@@ -678,6 +678,62 @@ def test_disability_subsidy_tags_and_opens_file():
     check(len(files) == 1 and files[0]["category"] == "disabled", f"a 残疾 care file is opened ({files})")
 
 
+def test_no_open_application():
+    """The no_open_application rule of the catalogue: while an application of an item is open (in review
+    or returned) another one of the same item for the same resident is refused with the rule's message
+    (before the form and at submission); once the open one is closed (withdrawn here), the next is
+    accepted. An open application of another item does not count."""
+    sa, adm = S.login("staff_a", PASSWORD), S.login()  # the server was restarted by the read-fault test
+    item = ctx["items"]["residence_certificate"]
+    check({"rule": "no_open_application"} in item["eligibility"], f"居住证明 has the rule ({item['eligibility']})")
+    st, _, res = adm.post("/api/v1/residents", {"name": "孙志远", "id_number": make_id("370102", "19780412", 35),
+                                                "community_id": ctx["ca"]["id"], "residence": "registered"})
+    check_eq(st, 201, f"resident ({res})")
+    form = {"purpose": "就业", "since": "2015-03-01"}
+
+    def draft():
+        st, _, a = sa.post("/api/v1/service-applications", {"item_id": item["id"], "resident_id": res["id"], "form": form})
+        check_eq(st, 201, f"draft ({a})")
+        st, _, _ = sa.post(f"/api/v1/service-applications/{a['id']}/materials?key=id_card&filename=id.jpg", raw=JPEG,
+                           headers={"Content-Type": "image/jpeg"})
+        check_eq(st, 201, "material id_card")
+        return a["id"]
+
+    def eligibility(item_id):
+        st, _, el = sa.get(f"/api/v1/service-items/{item_id}/eligibility?resident_id={res['id']}")
+        check_eq(st, 200, f"eligibility ({el})")
+        return el
+
+    check_eq(eligibility(item["id"])["eligible"], True, "no application yet: eligible")
+    first = draft()
+    check_eq(eligibility(item["id"])["eligible"], True, "a draft is not open")
+    st, _, a = sa.post(f"/api/v1/service-applications/{first}/submit")
+    check(st == 200 and a["status"] == "in_review", f"the first is in review ({st} {a})")
+    el = eligibility(item["id"])
+    check(el["eligible"] is False and {"rule": "no_open_application", "message": "申请人已有一件同类申请正在办理中"}
+          in [{"rule": x["rule"], "message": x["message"]} for x in el["reasons"]], f"refused before the form ({el})")
+    other = ctx["items"]["employment_registration"]
+    check({"rule": "no_open_application"} in other["eligibility"], "就业失业登记 has the rule too")
+    check(not any(x["rule"] == "no_open_application" for x in eligibility(other["id"])["reasons"]),
+          "an open application of another item does not count")
+    second = draft()
+    st, resp, body = sa.post(f"/api/v1/service-applications/{second}/submit")
+    check(is_problem(st, resp, body, 422) and {"field": "eligibility", "rule": "no_open_application",
+                                                "message": "申请人已有一件同类申请正在办理中"} in body.get("errors", []),
+          f"the second is refused at submission ({st} {body})")
+    check_eq(app_of(sa, second)["status"], "draft", "the second is still a draft")
+    # returned for correction is still open
+    st, _, a = sa.post(f"/api/v1/service-applications/{first}/review", {"action": "return", "note": "请补充租赁合同"})
+    check(st == 200 and a["status"] == "returned", f"the first is returned ({st} {a})")
+    check_eq(eligibility(item["id"])["eligible"], False, "returned is open")
+    # closed: the next one is accepted
+    st, _, a = sa.post(f"/api/v1/service-applications/{first}/withdraw", {"note": "重新申请"})
+    check(st == 200 and a["status"] == "withdrawn", f"the first is withdrawn ({st} {a})")
+    check_eq(eligibility(item["id"])["eligible"], True, "only a closed one: eligible")
+    st, _, a = sa.post(f"/api/v1/service-applications/{second}/submit")
+    check(st == 200 and a["status"] == "in_review", f"the second is accepted ({st} {a})")
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
@@ -689,6 +745,6 @@ try:
          test_messages_through_rules,
          test_lists_and_scope, test_read_fault_fails_roster_and_list,
          test_tier_recorded_is_promised_and_account_masked, test_disability_subsidy_tags_and_opens_file,
-         test_clean_stop])
+         test_no_open_application, test_clean_stop])
 finally:
     S.cleanup()

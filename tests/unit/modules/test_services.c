@@ -427,6 +427,56 @@ static void test_count_rules(void)
     json_decref(it.eligibility);
 }
 
+/* The no_open_application rule (catalogue.c): an applicant with an application of the same item in
+ * review or returned for correction is refused with the rule's message; one whose applications of
+ * the item are all closed (approved, rejected, withdrawn), or open only for another item, is
+ * accepted; and the application being resubmitted (exclude_app) does not count against itself. */
+static void test_no_open_application(void)
+{
+    services_item it = {.id = 1};
+    it.eligibility = json_pack("[{s:s}]", "rule", "no_open_application");
+    services_person p4 = {.id = 4};
+    snprintf(p4.status, sizeof p4.status, "active");
+    nx_err e = {0};
+    int64_t other = q_int("SELECT MIN(id) FROM service_items WHERE id <> 1");
+    CHECK(other > 1);
+    char sql[1024];
+    /* resident 4: closed applications of item 1, an open one of another item */
+    snprintf(sql, sizeof sql,
+             "INSERT INTO service_applications (id, serial, item_id, community_id, resident_id, status, created_at, "
+             "updated_at) VALUES (9101, 'T9101', 1, 1, 4, 'approved', 0, 0), (9102, 'T9102', 1, 1, 4, 'rejected', 0, "
+             "0), (9103, 'T9103', 1, 1, 4, 'withdrawn', 0, 0), (9104, 'T9104', %lld, 1, 4, 'in_review', 0, 0)",
+             (long long)other);
+    CHECK_INT(exec_w(sql), 0);
+    const char *const open[] = {"in_review", "returned"};
+    json_t *problems = json_array();
+    store_tx *tx;
+    CHECK_INT(store_begin(app.db, STORE_READ, &tx, &e), 0);
+    CHECK_INT(services_eligibility(tx, &it, &p4, 0, (nx_date){2026, 3, 1}, problems, &e), 0);
+    CHECK_INT((int)json_array_size(problems), 0);
+    store_rollback(tx);
+    for (int i = 0; i < 2; i++) {
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO service_applications (id, serial, item_id, community_id, resident_id, status, created_at, "
+                 "updated_at) VALUES (9105, 'T9105', 1, 1, 4, '%s', 0, 0)",
+                 open[i]);
+        CHECK_INT(exec_w(sql), 0);
+        CHECK_INT(store_begin(app.db, STORE_READ, &tx, &e), 0);
+        CHECK_INT(services_eligibility(tx, &it, &p4, 0, (nx_date){2026, 3, 1}, problems, &e), 1);
+        CHECK_STR(json_string_value(json_object_get(json_array_get(problems, 0), "rule")), "no_open_application");
+        CHECK_STR(json_string_value(json_object_get(json_array_get(problems, 0), "message")),
+                  "申请人已有一件同类申请正在办理中");
+        json_array_clear(problems);
+        /* resubmitting that very application: it does not count against itself */
+        CHECK_INT(services_eligibility(tx, &it, &p4, 9105, (nx_date){2026, 3, 1}, problems, &e), 0);
+        store_rollback(tx);
+        CHECK_INT(exec_w("DELETE FROM service_applications WHERE id = 9105"), 0);
+    }
+    CHECK_INT(exec_w("DELETE FROM service_applications WHERE id BETWEEN 9101 AND 9105"), 0);
+    json_decref(problems);
+    json_decref(it.eligibility);
+}
+
 int main(void)
 {
     /* Read before the first store_open: the roster query's second row fails (test_roster_...). */
@@ -444,6 +494,7 @@ int main(void)
     TEST_RUN(test_roster_complete_or_nothing);
     TEST_RUN(test_form_check);
     TEST_RUN(test_count_rules);
+    TEST_RUN(test_no_open_application);
     TEST_RUN(test_document_codes);
     TEST_RUN(test_qr);
     TEST_RUN(test_pdf);
