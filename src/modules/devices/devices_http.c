@@ -23,11 +23,6 @@ static int query_bool(http_req *r, const char *name, int *out)
     return 0;
 }
 
-static int limit_of(http_req *r, nx_app *app, int *limit)
-{
-    return http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, limit);
-}
-
 static const char *const device_fields[] = {"imei", "protocol", "model", "sim", "notes", "resident_id", NULL};
 
 static int parse_device(json_t *o, bool create, devices_device_input *in, nx_err *e)
@@ -73,12 +68,10 @@ static int list_devices(http_req *r, void *ctx)
     nx_principal who = app_principal(r);
     devices_device_filter f = {0};
     int low, rc;
-    bool has;
     if ((rc = query_bool(r, "registered", &f.registered)) || (rc = query_bool(r, "online", &f.online)) ||
-        (rc = query_bool(r, "low_battery", &low)) || (rc = limit_of(r, app, &f.limit)) ||
-        (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &f.resident_id)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &f.community_id)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f.after_id)))
+        (rc = query_bool(r, "low_battery", &low)) ||
+        (rc = app_query_page(r, app, &f.limit, &f.after_id, &f.community_id)) ||
+        (rc = app_query_id(r, "resident_id", &f.resident_id)))
         return rc;
     f.low_battery = low == 1;
     f.q = http_query(r, "q");
@@ -104,7 +97,7 @@ static int telemetry(http_req *r, nx_app *app, const char *what)
     int limit, rc;
     bool has;
     json_t *out;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = limit_of(r, app, &limit)) ||
+    if ((rc = http_param_id(r, "id", &id)) || (rc = app_query_limit(r, app, &limit)) ||
         (rc = http_query_int(r, "from", 0, INT64_MAX, &has, &from)) ||
         (rc = devices_telemetry(app, &who, id, what, from, limit, &out, http_err(r))))
         return rc;
@@ -140,12 +133,10 @@ static int alert_query(http_req *r, nx_app *app, devices_alert_filter *f)
     f->kind = http_query(r, "kind");
     if (f->kind && strlen(f->kind) > 24)
         return nx_fail(http_err(r), NX_EINVAL, "kind", "kind 过长");
-    if ((rc = http_query_int(r, "resident_id", 1, INT64_MAX, &has, &f->resident_id)) ||
-        (rc = http_query_int(r, "device_id", 1, INT64_MAX, &has, &f->device_id)) ||
-        (rc = http_query_int(r, "community_id", 1, INT64_MAX, &has, &f->community_id)) ||
+    if ((rc = app_query_id(r, "resident_id", &f->resident_id)) || (rc = app_query_id(r, "device_id", &f->device_id)) ||
         (rc = http_query_int(r, "from", 0, INT64_MAX, &has, &f->from_ms)) ||
         (rc = http_query_int(r, "to", 0, INT64_MAX, &has, &f->to_ms)) ||
-        (rc = http_query_int(r, "cursor", 1, INT64_MAX, &has, &f->before_id)) || (rc = limit_of(r, app, &f->limit)))
+        (rc = app_query_page(r, app, &f->limit, &f->before_id, &f->community_id)))
         return rc;
     return 0;
 }
@@ -255,7 +246,7 @@ static int list_commands(http_req *r, void *ctx)
     int64_t id;
     int limit, rc;
     json_t *out;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = limit_of(r, app, &limit)) ||
+    if ((rc = http_param_id(r, "id", &id)) || (rc = app_query_limit(r, app, &limit)) ||
         (rc = devices_command_list(app, &who, id, 0, limit, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);

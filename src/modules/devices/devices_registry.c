@@ -286,10 +286,8 @@ static void device_where(const nx_principal *who, const devices_device_filter *f
         sqlq_sql(q, " AND d.online = %d", f->online ? 1 : 0);
     if (f->low_battery)
         sqlq_sql(q, " AND d.battery IS NOT NULL AND d.battery <= 20");
-    if (f->resident_id > 0)
-        sqlq_add(q, " AND d.resident_id = $%d", P_INT(f->resident_id));
-    if (f->community_id > 0)
-        sqlq_add(q, " AND d.community_id = $%d", P_INT(f->community_id));
+    sqlq_eq_int(q, "d.resident_id", f->resident_id);
+    sqlq_eq_int(q, "d.community_id", f->community_id);
     if (f->q && f->q[0]) {
         /* the IMEI, SIM, pinyin and initials from their start; the name anywhere */
         int pre = sqlq_like(q, " AND (d.imei LIKE $%d ESCAPE '!'", f->q, false);

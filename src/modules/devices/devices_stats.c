@@ -14,14 +14,13 @@
 
 #define DAY_MS (24LL * 3600 * 1000)
 
-/* Start q with head (a SELECT … WHERE …) narrowed to the caller's scope and, when community > 0, to
- * that community (alias "d." or "a."). */
+/* Start q with head (a SELECT … WHERE …) narrowed to the caller's scope and, when community is set
+ * (≠ 0, the kit's filter rule), to that community (alias "d." or "a."). */
 static void narrow(sqlq *q, const char *head, const nx_principal *who, const char *alias, int64_t community)
 {
     sqlq_init(q, head);
     perm_scope_q(who, alias, "resident_id", q);
-    if (community > 0)
-        sqlq_sql(q, " AND %scommunity_id = $%d", alias, sqlq_param(q, P_INT(community)));
+    sqlq_eq_int(q, strcmp(alias, "d.") == 0 ? "d.community_id" : "a.community_id", community);
 }
 
 /* One integer from head (a SELECT COUNT(*) … WHERE …, no parameters of its own) narrowed as above. */

@@ -667,6 +667,21 @@ static void test_lists_pages_and_stats(void)
         CHECK_INT(json_integer_value(json_object_get(out, "total")), want[i]);
         json_decref(out);
     }
+    /* an id filter is set when it is not 0 (the kit's sqlq_eq_int): an id no row has, negative
+     * included, matches nothing — it is never read as "any" (HTTP refuses it before: app_query_id) */
+    const int64_t bad_ids[] = {-1, INT64_MIN};
+    for (int i = 0; i < 2; i++) {
+        devices_device_filter byres = {.registered = -1, .online = -1, .resident_id = bad_ids[i]};
+        devices_device_filter bycomm = {.registered = -1, .online = -1, .community_id = bad_ids[i]};
+        json_t *out = NULL;
+        CHECK_INT(devices_list(&app, &all, &byres, &out, &e), 0);
+        CHECK_INT(json_integer_value(json_object_get(out, "total")), 0);
+        json_decref(out);
+        out = NULL;
+        CHECK_INT(devices_list(&app, &all, &bycomm, &out, &e), 0);
+        CHECK_INT(json_integer_value(json_object_get(out, "total")), 0);
+        json_decref(out);
+    }
     /* alarms: newest first, pages of page_max, total without the cursor */
     int64_t alerts = q_int("SELECT COUNT(*) FROM alerts");
     CHECK(alerts >= 3);
@@ -720,6 +735,11 @@ static void test_lists_pages_and_stats(void)
     CHECK_INT(devices_stats(&app, &all, 99, now, &out, &e), 0);
     CHECK(json_is_null(json_object_get(out, "ack_ms_median")));
     CHECK_INT(json_integer_value(json_object_get(out, "acknowledged_30d")), 0);
+    json_decref(out);
+    /* and a community id no row has that is not > 0: nothing either, not every community */
+    CHECK_INT(devices_stats(&app, &all, -1, now, &out, &e), 0);
+    CHECK_INT(json_integer_value(json_object_get(out, "acknowledged_30d")), 0);
+    CHECK_INT(json_integer_value(json_object_get(out, "acknowledged_alerts")), 0);
     json_decref(out);
 }
 
