@@ -430,6 +430,72 @@ def test_register_export():
     check(is_problem(st, resp, body, 403), "grid workers do not export")
 
 
+def test_date_filters():
+    """from/to of the visit list (visited_on) and the task list (due_date), both built with the kit's
+    sqlq_range_text: each end only when given, both ends inclusive (docs/openapi.json says 含); a date
+    that is not YYYY-MM-DD is 422 naming the parameter (http/problem.c: a query parameter error names its field), in Chinese, and nothing changes. Rows are made on
+    dates counted from today, and what each filter must answer is worked out from the unfiltered list."""
+    staff = ctx["staff"]
+    rid = ctx["res"][2]["id"]
+
+    def day(n):
+        return (local_today() + datetime.timedelta(days=n)).isoformat()
+
+    def check_filter(base, key, mine):
+        st, _, every = staff.get(base)
+        check_eq(st, 200, f"{base} without dates")
+        every = every["items"]
+        check(set(mine.values()) <= {x["id"] for x in every}, f"{base}: the rows made are listed")
+
+        def ids(query):
+            st, _, body = staff.get(base + query)
+            check_eq(st, 200, f"{base}{query}")
+            return {x["id"] for x in body.get("items", [])}
+
+        def want(lo, hi):
+            return {x["id"] for x in every if (lo is None or x[key] >= lo) and (hi is None or x[key] <= hi)}
+
+        a, b, c = sorted(mine)
+        for lo, hi in ((a, c), (b, b), (b, None), (None, b), (a, None), (None, c)):
+            query = (f"&from={lo}" if lo else "") + (f"&to={hi}" if hi else "")
+            got = ids(query)
+            check_eq(got, want(lo, hi), f"{base}{query}")
+            for d, i in mine.items():
+                check_eq(i in got, (lo is None or d >= lo) and (hi is None or d <= hi), f"{base}{query}: row of {d}")
+        # between two of them: none of the three; and wholly outside
+        inner = ids(f"&from={(datetime.date.fromisoformat(a) + datetime.timedelta(days=1)).isoformat()}"
+                    f"&to={(datetime.date.fromisoformat(b) - datetime.timedelta(days=1)).isoformat()}")
+        check(not inner & set(mine.values()), f"{base}: between the days, none of them")
+        after = (datetime.date.fromisoformat(max(x[key] for x in every)) + datetime.timedelta(days=1)).isoformat()
+        before = (datetime.date.fromisoformat(min(x[key] for x in every)) - datetime.timedelta(days=1)).isoformat()
+        check_eq(ids(f"&from={after}"), set(), f"{base}: from after the last")
+        check_eq(ids(f"&to={before}"), set(), f"{base}: to before the first")
+        check_eq(ids(f"&from={c}&to={a}"), set(), f"{base}: from after to")
+        for name, bad in (("from", "2026-02-30"), ("to", "2026-1-5"), ("from", "20261201"), ("to", "明天"), ("from", "")):
+            st, resp, body = staff.get(f"{base}&{name}={urllib.parse.quote(bad)}")
+            check(is_problem(st, resp, body, 422, name) and "YYYY-MM-DD" in body.get("detail", ""),
+                  f"{base}: {name}={bad!r} is 422 ({st} {body})")
+        check_eq(len(staff.get(base)[2]["items"]), len(every), f"{base}: nothing changed")
+
+    visits = {}
+    for n in (-40, -30, -20):
+        st, _, v = staff.post("/api/v1/visits", {"resident_id": rid, "visited_on": day(n), "kind": "phone",
+                                                 "visitors": "社区工作人员"})
+        check_eq(st, 201, f"a visit on {day(n)} ({v})")
+        visits[day(n)] = v["id"]
+    check_filter(f"/api/v1/visits?resident_id={rid}&limit=200", "visited_on", visits)
+
+    st, _, files = staff.get("/api/v1/care-files?limit=100")
+    check(st == 200 and files["items"], f"an active care file ({st})")
+    fid = files["items"][0]["id"]
+    tasks = {}
+    for n in (20, 30, 40):
+        st, _, t = staff.post(f"/api/v1/care-files/{fid}/tasks", {"due_date": day(n), "note": "按期回访"})
+        check(st == 201 and t["due_date"] == day(n), f"a task due {day(n)} ({st} {t})")
+        tasks[day(n)] = t["id"]
+    check_filter(f"/api/v1/visit-tasks?care_file_id={fid}&status=all&limit=200", "due_date", tasks)
+
+
 def test_read_failure_is_503():
     """A read that fails on the way (NX_STORE_FAULT: the Nth row of matching queries fails as a lost
     connection) answers 503: never a short list with 200, never a 404 for a row that exists."""
@@ -479,7 +545,7 @@ def test_clean_stop():
 try:
     run([test_setup, test_vocab_and_policies, test_care_file_weekly_tasks, test_visit_need_problem_rating,
          test_overdue_and_escalation, test_life_events_and_raise, test_death_closes_file_and_visits_family, test_scopes,
-         test_bad_input_changes_nothing, test_photos, test_grid_members_and_incidents, test_register_export, test_read_failure_is_503,
+         test_bad_input_changes_nothing, test_photos, test_grid_members_and_incidents, test_register_export, test_date_filters, test_read_failure_is_503,
          test_clean_stop])
 finally:
     S.cleanup()

@@ -385,6 +385,75 @@ def test_family_view():
              audit_before + 1, "nothing audited for a refused view")
 
 
+def test_date_filters():
+    """from/to of the alert list (opened_at) and from of a device's positions and readings (at): epoch
+    milliseconds built with the kit's sqlq_range_ms, half-open — from inclusive, to exclusive, as
+    docs/openapi.json says and the web app's alarm centre relies on (a span of days ends at the next
+    day's midnight). Each end only when given; anything but an integer ≥ 0 is 422 naming the parameter,
+    in Chinese, and changes nothing. The times are looked up from the rows the earlier tests made."""
+    def one(q):
+        return int(S.sql(q))
+
+    n = one("SELECT COUNT(DISTINCT opened_at) FROM alerts")
+    check(n >= 2, f"alerts at two times at least ({n})")
+    times = [one(f"SELECT opened_at FROM alerts GROUP BY opened_at ORDER BY opened_at LIMIT 1 OFFSET {i}")
+             for i in range(min(n, 50))]
+    mid = times[len(times) // 2]
+    mid_id = one(f"SELECT MIN(id) FROM alerts WHERE opened_at = {mid}")
+
+    def alerts(query):
+        st, _, body = admin.get("/api/v1/alerts?limit=200" + query)
+        check_eq(st, 200, f"alerts{query}")
+        return body.get("total"), {a["id"] for a in body.get("items", [])}
+
+    def count(cond):
+        return one(f"SELECT COUNT(*) FROM alerts WHERE {cond}")
+
+    cases = [(f"&from={mid}&to={mid + 1}", f"opened_at = {mid}", True),      # inside: one millisecond
+             (f"&from={mid}", f"opened_at >= {mid}", True),                   # from is inclusive
+             (f"&from={mid + 1}", f"opened_at > {mid}", False),
+             (f"&to={mid}", f"opened_at < {mid}", False),                     # to is exclusive
+             (f"&to={mid + 1}", f"opened_at <= {mid}", True),
+             (f"&from={times[0]}&to={times[-1]}", f"opened_at >= {times[0]} AND opened_at < {times[-1]}", True),
+             (f"&from={times[-1] + 1}", "1 = 0", False),                      # outside, after the last
+             (f"&to={times[0]}", "1 = 0", False),                             # outside, before the first
+             (f"&from={mid + 1}&to={mid}", "1 = 0", False)]
+    for query, cond, has_mid in cases:
+        total, ids = alerts(query)
+        check_eq(total, count(cond), f"alerts{query}: total")
+        check_eq(mid_id in ids, has_mid, f"alerts{query}: the alert opened at {mid}")
+    before = alerts("")
+    check_eq(before[0], count("1 = 1"), "alerts without dates: every one")
+    for name, bad in (("from", "abc"), ("to", "2026-12-01"), ("from", "-1"), ("to", "1.5"), ("from", "")):
+        for path in ("/api/v1/alerts", "/api/v1/alerts/export"):
+            st, resp, body = admin.get(f"{path}?{name}={bad}")
+            check(is_problem(st, resp, body, 422, name) and "整数" in body.get("detail", ""),
+                  f"{path}?{name}={bad!r} is 422 ({st} {body})")
+    check_eq(alerts(""), before, "nothing changed")
+
+    dev = ctx["dev"]["id"]
+    for what, table in (("positions", "device_positions"), ("readings", "device_readings")):
+        k = one(f"SELECT COUNT(*) FROM {table} WHERE device_id = {dev}")
+        check(k >= 1, f"{what} stored ({k})")
+        first = one(f"SELECT MIN(at) FROM {table} WHERE device_id = {dev}")
+        last = one(f"SELECT MAX(at) FROM {table} WHERE device_id = {dev}")
+
+        def rows(query):
+            st, _, body = admin.get(f"/api/v1/devices/{dev}/{what}?limit=200{query}")
+            check_eq(st, 200, f"{what}{query}")
+            return len(body.get("items", []))
+
+        check_eq(rows(""), k, f"{what} without from: every one")
+        check_eq(rows(f"&from={first}"), k, f"{what} from the first (inclusive)")
+        check_eq(rows(f"&from={last}"), one(f"SELECT COUNT(*) FROM {table} WHERE device_id = {dev} AND at >= {last}"),
+                 f"{what} from the last (inclusive)")
+        check_eq(rows(f"&from={last + 1}"), 0, f"{what} after the last: none")
+        for bad in ("abc", "-1", "2026-12-01", ""):
+            st, resp, body = admin.get(f"/api/v1/devices/{dev}/{what}?from={bad}")
+            check(is_problem(st, resp, body, 422, "from"), f"{what}?from={bad!r} is 422 ({st} {body})")
+        check_eq(rows(""), k, f"{what}: nothing changed")
+
+
 def test_framing_limits_and_iw_login():
     # an endless frame drops that connection; another device keeps being served
     a = connect()
@@ -721,7 +790,7 @@ def test_read_failing_mid_stream():
 
 try:
     run([test_setup, test_register_and_bind, test_telemetry_stored, test_unregistered_device_listed,
-         test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_family_view, test_framing_limits_and_iw_login,
+         test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_family_view, test_date_filters, test_framing_limits_and_iw_login,
          test_forged_frame_on_pinned_connection, test_quarantine, test_reply_bursts_and_out_of_range_health,
          test_takeover_holds_commands, test_simulator, register_kill9_devices, test_kill9_during_sos, test_read_failing_mid_stream])
 finally:

@@ -639,6 +639,51 @@ def test_reminder_reaches_the_volunteer():
     check("签到" in got.get("vol_zhou", {}).get("body", ""), f"the message's words {got.get('vol_zhou')}")
 
 
+def test_upcoming():
+    """The one date filter of the volunteers' lists: upcoming=1 keeps the activities and partner sessions
+    that have not ended (sqlq_range_ms on ends_at from the server's now, inclusive); 0 or absent keeps
+    every one; anything else is 422 naming the parameter, in Chinese, as docs/openapi.json's enum ["0",
+    "1"] says (it was read as "absent" before), and changes nothing. An activity that ended an hour ago
+    and one that is running are moved there in the database, the way the demo writes its past season."""
+    staff = ctx["vol_staff"]
+    made = {}
+    for name, days in (("已结束的清扫", 5), ("进行中的探访", 6), ("下周的义诊", 7)):
+        st, _, a = staff.post("/api/v1/volunteer-activities", {"title": name, "place": "社区广场", "capacity": 5,
+                                                             "starts_at": at(60 * 24 * days), "ends_at": at(60 * 24 * days + 120)})
+        check_eq(st, 201, f"activity {name} ({a})")
+        made[name] = a["id"]
+    hour = 3600 * 1000
+    now = int(time.time() * 1000)
+    sql_exec(f"UPDATE volunteer_activities SET starts_at = {now - 3 * hour}, ends_at = {now - hour} "
+             f"WHERE id = {made['已结束的清扫']}")
+    sql_exec(f"UPDATE volunteer_activities SET starts_at = {now - hour}, ends_at = {now + hour} "
+             f"WHERE id = {made['进行中的探访']}")
+
+    def ids(path, query):
+        st, _, body = staff.get(f"{path}?limit=200{query}")
+        check_eq(st, 200, f"{path}{query}")
+        return {x["id"]: x for x in body.get("items", [])}
+
+    path = "/api/v1/volunteer-activities"
+    every = ids(path, "")
+    check(set(made.values()) <= set(every), "every activity without the filter")
+    check_eq(set(ids(path, "&upcoming=0")), set(every), "upcoming=0: every activity")
+    up = ids(path, "&upcoming=1")
+    check(made["已结束的清扫"] not in up, "upcoming=1: not the one that ended")
+    check(made["进行中的探访"] in up and made["下周的义诊"] in up, "upcoming=1: the running one and the next")
+    ended = {int(i) for i in sql_rows(f"SELECT id FROM volunteer_activities WHERE ends_at < {now}")}
+    check_eq({i for i in every if i not in up}, ended & set(every), "upcoming=1 leaves out exactly the ones that ended")
+    sessions = ids("/api/v1/partner-sessions", "")
+    past = {i for i, x in sessions.items() if x["ends_at"] < local_now().isoformat()}
+    check(past, f"sessions that are over ({len(sessions)})")
+    check(not past & set(ids("/api/v1/partner-sessions", "&upcoming=1")), "upcoming=1: no session that is over")
+    for bad in ("yes", "true", "2", "-1", ""):
+        for p in (path, "/api/v1/partner-sessions"):
+            st, resp, body = staff.get(f"{p}?upcoming={bad}")
+            check(is_problem(st, resp, body, 422, "upcoming"), f"{p}?upcoming={bad!r} is 422 ({st} {body})")
+    check_eq(set(ids(path, "")), set(every), "nothing changed")
+
+
 def test_bad_json():
     staff = ctx["vol_staff"]
     st, resp, b = staff.request("POST", "/api/v1/volunteer-teams", raw=b"{not json", headers={"Content-Type": "application/json"})
@@ -651,6 +696,6 @@ def test_bad_json():
 
 run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_cancel_rules,
      test_time_bank, test_partners_and_bookings, test_thanks_letter, test_street_oversight, test_certificate_from_ledger, test_certificate_refused_without_hours,
-     test_reminder_reaches_the_volunteer, test_bad_json])
+     test_reminder_reaches_the_volunteer, test_upcoming, test_bad_json])
 S.stop()
 S.cleanup()

@@ -14,7 +14,7 @@
 static int filter_of(http_req *r, nx_app *app, volunteers_filter *f)
 {
     bool has;
-    int64_t mine = 0;
+    int64_t mine = 0, upcoming = 0;
     int rc;
     memset(f, 0, sizeof *f);
     f->q = http_query(r, "q");
@@ -27,11 +27,11 @@ static int filter_of(http_req *r, nx_app *app, volunteers_filter *f)
         (rc = app_query_id(r, "team_id", &f->team_id)) || (rc = app_query_id(r, "volunteer_id", &f->volunteer_id)) ||
         (rc = app_query_id(r, "activity_id", &f->activity_id)) || (rc = app_query_id(r, "partner_id", &f->partner_id)) ||
         (rc = app_query_id(r, "service_id", &f->service_id)) || (rc = app_query_id(r, "session_id", &f->session_id)) ||
-        (rc = http_query_int(r, "mine", 0, 1, &has, &mine)))
+        (rc = http_query_int(r, "mine", 0, 1, &has, &mine)) ||
+        (rc = http_query_int(r, "upcoming", 0, 1, &has, &upcoming)))
         return rc;
     f->mine = mine == 1;
-    const char *upcoming = http_query(r, "upcoming");
-    if (upcoming && strcmp(upcoming, "1") == 0)
+    if (upcoming == 1) /* only what has not ended: ends_at ≥ now */
         f->from_ms = clock_now_ms();
     return 0;
 }
