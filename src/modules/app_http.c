@@ -8,6 +8,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "base/clock.h"
@@ -87,6 +88,36 @@ int app_query_bool(http_req *r, const char *name, bool *out)
     if (v && str_to_bool(v, out))
         return nx_fail(http_err(r), NX_EINVAL, name, "%s 应为 true 或 false", name);
     return 0;
+}
+
+int app_query_enum(http_req *r, const char *name, const char *words, const char **out)
+{
+    const char *v = http_query(r, name);
+    *out = NULL;
+    if (v == NULL)
+        return 0;
+    size_t n = strlen(v), count = 0;
+    for (const char *w = words; *w; count++) {
+        size_t k = strcspn(w, " ");
+        if (n > 0 && k == n && strncmp(w, v, n) == 0) {
+            *out = v;
+            return 0;
+        }
+        w += k;
+        w += strspn(w, " ");
+    }
+    /* "a、b 或 c" from "a b c" */
+    char list[256] = "";
+    size_t len = 0, i = 0;
+    for (const char *w = words; *w && len < sizeof list; i++) {
+        size_t k = strcspn(w, " ");
+        int m = snprintf(list + len, sizeof list - len, "%s%.*s", i == 0 ? "" : i + 1 == count ? " 或 " : "、", (int)k,
+                         w);
+        len += m > 0 ? (size_t)m : 0;
+        w += k;
+        w += strspn(w, " ");
+    }
+    return nx_fail(http_err(r), NX_EINVAL, name, "%s 应为 %s", name, list);
 }
 
 /* change({id}, body), then status with get({id}). */

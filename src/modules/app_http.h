@@ -110,6 +110,14 @@ int app_query_limit(http_req *r, nx_app *app, int *limit);
  * as it is (the caller's default) when absent; anything else is NX_EINVAL "<name> 应为 true 或 false". */
 int app_query_bool(http_req *r, const char *name, bool *out);
 
+/* One optional word of a list's vocabulary (a status, a state): words is the vocabulary, its words
+ * separated by single spaces ("open cancelled"). *out is NULL when the parameter is absent (no
+ * filter), else the value, which is one of words. Any other value — the empty text included: the
+ * web app leaves an unset filter out of the query string (api/http.js withQuery), so `status=` is a
+ * malformed request, not "all" — is NX_EINVAL naming the parameter: "<name> 应为 a、b 或 c". The one
+ * rule of every list's enumerated filter (docs/module-template.md §5). */
+int app_query_enum(http_req *r, const char *name, const char *words, const char **out);
+
 /* ---- a module's route table ----
  * A <name>_http.c lists its routes in one static const table and registers it with app_routes;
  * a row names the rules it calls and the shape picks the handler, so a module writes a handler

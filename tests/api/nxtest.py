@@ -447,6 +447,31 @@ def is_problem(status, resp, body, code, field=None):
     return ok
 
 
+def check_enum_filter(client, path, name, words):
+    """The one rule of a list's enumerated filter (modules/app_http.h app_query_enum, docs/module-template.md
+    §5): absent keeps every row; each word of the vocabulary is accepted and keeps only rows with that value
+    (together they keep every row listed); any other value — the empty text, a word in capitals, a word
+    with a space, an unknown word — is 422 naming the parameter, with the whole vocabulary in the Chinese
+    message. path must list every row on one page (a large enough limit)."""
+    import urllib.parse
+    sep = "&" if "?" in path else "?"
+    st, _, every = client.get(path)
+    check_eq(st, 200, f"{path} without {name}")
+    every = {x["id"] for x in every.get("items", [])}
+    union = set()
+    for w in words:
+        st, _, body = client.get(f"{path}{sep}{name}={w}")
+        items = body.get("items", []) if isinstance(body, dict) else []
+        check(st == 200 and all(x.get(name) == w for x in items), f"{path} {name}={w}: only {w} ({st})")
+        union |= {x["id"] for x in items}
+    check_eq(union, every, f"{path}: the vocabulary {words} covers every row")
+    for bad in ("", "bogus", words[0].upper(), words[0] + " "):
+        st, resp, body = client.get(f"{path}{sep}{name}={urllib.parse.quote(bad)}")
+        check(is_problem(st, resp, body, 422, name) and all(w in body.get("detail", "") for w in words)
+              and re.search(r"[\u4e00-\u9fff]", body.get("detail", "")) is not None,
+              f"{path} {name}={bad!r} is 422 naming {name} ({st} {body})")
+
+
 def run(tests):
     """Run test functions in order; an exception in one counts as a failure and the rest go on."""
     for t in tests:

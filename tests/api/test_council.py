@@ -10,7 +10,7 @@ import sqlite3
 import struct
 import zlib
 
-from nxtest import PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli
+from nxtest import check_enum_filter, PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli
 
 S = Server()
 S.start()
@@ -324,10 +324,22 @@ def test_member_roles_and_removal():
     check(is_problem(st, resp, out, 404), "an unknown member")
 
 
+def test_status_filter():
+    """?status= of the topic, meeting, decision and poll lists follows the one rule of the kit
+    (app_query_enum); the member list has no status filter and ignores the parameter."""
+    check_enum_filter(admin, "/api/v1/topics?limit=200", "status", ["open", "scheduled", "decided", "done", "merged", "rejected"])
+    check_enum_filter(admin, "/api/v1/council-meetings?limit=200", "status", ["scheduled", "held"])
+    check_enum_filter(admin, "/api/v1/decisions?limit=200", "status", ["tracking", "done"])
+    check_enum_filter(admin, "/api/v1/polls?limit=200", "status", ["open", "closed"])
+    st, _, a = admin.get("/api/v1/council-members?limit=200")
+    st2, _, b = admin.get("/api/v1/council-members?limit=200&status=")
+    check(st == 200 and st2 == 200 and a == b, f"members: status is not a filter there ({st} {st2})")
+
+
 def test_cleanup():
     S.cleanup()
 
 
 run([test_setup, test_topic_support_merge, test_meeting_bad_input, test_meeting_to_decision, test_secret_poll,
      test_open_poll_not_valid, test_follow_up, test_problem_promotion_and_stats, test_member_roles_and_removal,
-     test_cleanup])
+     test_status_filter, test_cleanup])

@@ -8,7 +8,7 @@ attendance, leave and feedback."""
 import datetime
 import hashlib
 
-from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
+from nxtest import check_enum_filter, Server, check, check_eq, is_problem, make_id, run, run_cli
 
 S = Server()
 S.start()
@@ -312,11 +312,17 @@ def test_teacher_hours_are_volunteer_hours():
     check("剪纸" in page["items"][0]["reason"], "the reason names the course")
 
 
+def test_status_filter():
+    """?status= follows the one rule of the kit (app_query_enum): a word of the courses' vocabulary, never
+    empty (the web app leaves an unset filter out)."""
+    check_enum_filter(admin, "/api/v1/courses?limit=200", "status", ["proposed", "approved", "rejected", "cancelled"])
+
+
 if __name__ == "__main__":
     try:
         run([test_setup, test_bad_input, test_proposal_approval, test_fcfs_waiting_list, test_lottery,
              test_attendance_leave_feedback, test_course_books_its_room,
-             test_teacher_hours_are_volunteer_hours])
+             test_teacher_hours_are_volunteer_hours, test_status_filter])
     finally:
         S.stop()
         S.cleanup()

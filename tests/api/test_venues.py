@@ -8,7 +8,7 @@ import datetime
 import threading
 import urllib.parse
 
-from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
+from nxtest import check_enum_filter, Server, check, check_eq, is_problem, make_id, run, run_cli
 
 S = Server()
 S.start()
@@ -248,10 +248,17 @@ def test_calendar_and_ics():
     check_eq(st, 404, "another community's feed")
 
 
+def test_status_filter():
+    """?status= of the booking and waiting lists follows the one rule of the kit (app_query_enum)."""
+    check_enum_filter(admin, "/api/v1/venue-bookings?limit=200", "status",
+                      ["pending", "confirmed", "cancelled", "rejected", "no_show"])
+    check_enum_filter(admin, "/api/v1/venue-waits?limit=200", "status", ["waiting", "offered", "booked", "expired", "cancelled"])
+
+
 if __name__ == "__main__":
     try:
         run([test_setup, test_room_bad_input, test_rooms, test_booking_bad_input, test_concurrent_one_wins,
-             test_recurring_skips, test_cap_and_approval, test_waitlist_offer, test_calendar_and_ics])
+             test_recurring_skips, test_cap_and_approval, test_waitlist_offer, test_calendar_and_ics, test_status_filter])
     finally:
         S.stop()
         S.cleanup()

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 
-from nxtest import PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli
+from nxtest import check_enum_filter, PG, Server, check, check_eq, is_problem, make_id, psql, run, run_cli
 
 S = Server()
 S.start()
@@ -684,6 +684,16 @@ def test_upcoming():
     check_eq(set(ids(path, "")), set(every), "nothing changed")
 
 
+def test_status_filter():
+    """?status= of the volunteer, activity, hours and partner booking lists follows the one rule of the kit
+    (app_query_enum): empty was read as "all" here and unknown words as "no rows" (hours: 422)."""
+    for path, words in (("/api/v1/volunteers", ["active", "inactive"]),
+                        ("/api/v1/volunteer-activities", ["open", "cancelled"]),
+                        ("/api/v1/volunteer-hours", ["pending", "approved", "rejected"]),
+                        ("/api/v1/partner-bookings", ["booked", "cancelled", "attended", "no_show"])):
+        check_enum_filter(admin, path + "?limit=200", "status", words)
+
+
 def test_bad_json():
     staff = ctx["vol_staff"]
     st, resp, b = staff.request("POST", "/api/v1/volunteer-teams", raw=b"{not json", headers={"Content-Type": "application/json"})
@@ -696,6 +706,6 @@ def test_bad_json():
 
 run([test_setup, test_teams_and_volunteers, test_waiting_list, test_check_in_and_hours, test_cancel_rules,
      test_time_bank, test_partners_and_bookings, test_thanks_letter, test_street_oversight, test_certificate_from_ledger, test_certificate_refused_without_hours,
-     test_reminder_reaches_the_volunteer, test_upcoming, test_bad_json])
+     test_reminder_reaches_the_volunteer, test_upcoming, test_status_filter, test_bad_json])
 S.stop()
 S.cleanup()

@@ -8,15 +8,16 @@
 #include "modules/app_http.h"
 #include "modules/council/council.h"
 
-/* The filters every list of the module reads from the query string. */
-static int read_filter(http_req *r, nx_app *app, council_filter *f)
+/* The filters every list of the module reads from the query string; statuses is the list's status
+ * vocabulary (its route row's .arg; NULL: the list has no status filter). */
+static int read_filter(http_req *r, nx_app *app, const char *statuses, council_filter *f)
 {
     bool present;
     int64_t overdue = 0;
     int rc;
-    f->status = http_query(r, "status");
     f->q = http_query(r, "q");
-    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+    if ((statuses && (rc = app_query_enum(r, "status", statuses, &f->status))) ||
+        (rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
         (rc = app_query_id(r, "estate_id", &f->estate_id)) || (rc = app_query_id(r, "decision_id", &f->decision_id)) ||
         (rc = http_query_int(r, "overdue", 0, 1, &present, &overdue)))
         return rc;
@@ -32,7 +33,7 @@ static int list(http_req *r, nx_app *app, const app_route *t)
     council_filter f = {0};
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -71,7 +72,7 @@ static int photo_get(http_req *r, void *ctx)
 static const app_route routes[] = {
     {"GET", "/api/v1/council-templates", .read = council_template_list},
     {"POST", "/api/v1/council-templates", .create = council_template_create, .get = council_template_get},
-    {"GET", "/api/v1/topics", .with = list, .fn = APP_FN(council_topic_list)},
+    {"GET", "/api/v1/topics", .with = list, .fn = APP_FN(council_topic_list), .arg = "open scheduled decided done merged rejected"},
     {"POST", "/api/v1/topics", .create = council_topic_create, .get = council_topic_get},
     {"GET", "/api/v1/topics/{id}", .get = council_topic_get},
     {"POST", "/api/v1/topics/{id}/supports", .change = council_topic_support, .get = council_topic_get},
@@ -80,13 +81,13 @@ static const app_route routes[] = {
     {"GET", "/api/v1/council-members", .with = list, .fn = APP_FN(council_member_list)},
     {"POST", "/api/v1/council-members", .create = council_member_create, .get = council_member_get},
     {"PATCH", "/api/v1/council-members/{id}", .change = council_member_update, .get = council_member_get},
-    {"GET", "/api/v1/council-meetings", .with = list, .fn = APP_FN(council_meeting_list)},
+    {"GET", "/api/v1/council-meetings", .with = list, .fn = APP_FN(council_meeting_list), .arg = "scheduled held"},
     {"POST", "/api/v1/council-meetings", .create = council_meeting_create, .get = council_meeting_get},
     {"GET", "/api/v1/council-meetings/{id}", .get = council_meeting_get},
     {"GET", "/api/v1/council-meetings/{id}/qr", .h = meeting_qr},
     {"POST", "/api/v1/council-meetings/{id}/attendance", .change = council_meeting_attend, .get = council_meeting_get},
     {"POST", "/api/v1/council-meetings/{id}/minutes", .change = council_meeting_minutes, .get = council_meeting_get},
-    {"GET", "/api/v1/decisions", .with = list, .fn = APP_FN(council_decision_list)},
+    {"GET", "/api/v1/decisions", .with = list, .fn = APP_FN(council_decision_list), .arg = "tracking done"},
     {"POST", "/api/v1/decisions", .create = council_decision_create, .get = council_decision_get},
     {"GET", "/api/v1/decisions/{id}", .get = council_decision_get},
     {"POST", "/api/v1/decisions/{id}/progress", .change = council_decision_progress, .get = council_decision_get},
@@ -94,7 +95,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/decisions/{id}/problem", .change = council_decision_problem, .get = council_decision_get},
     {"POST", "/api/v1/decisions/{id}/photos", .h = decision_photo, .flags = HTTP_UPLOAD},
     {"GET", "/api/v1/council-photos/{id}", .h = photo_get},
-    {"GET", "/api/v1/polls", .with = list, .fn = APP_FN(council_poll_list)},
+    {"GET", "/api/v1/polls", .with = list, .fn = APP_FN(council_poll_list), .arg = "open closed"},
     {"POST", "/api/v1/polls", .create = council_poll_create, .get = council_poll_get},
     {"GET", "/api/v1/polls/{id}", .get = council_poll_get},
     /* a ballot is created (201) and answered with the poll as the voter now sees it (voted: true; a

@@ -12,16 +12,17 @@ static int list_courses(http_req *r, void *ctx)
 {
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
-    courses_filter f = {.q = http_query(r, "q"), .status = http_query(r, "status"), .audience = http_query(r, "audience")};
+    courses_filter f = {.q = http_query(r, "q"), .audience = http_query(r, "audience")};
     const char *mine = http_query(r, "mine");
     f.mine = mine && strcmp(mine, "1") == 0;
     json_t *out;
     int rc;
     if (f.q && str_utf8_len(f.q) > 50)
         return nx_fail(http_err(r), NX_EINVAL, "q", "搜索词最多 50 个字");
-    if ((f.status && strlen(f.status) > 20) || (f.audience && strlen(f.audience) > 20))
-        return nx_fail(http_err(r), NX_EINVAL, f.status && strlen(f.status) > 20 ? "status" : "audience", "取值无效");
-    if ((rc = app_query_page(r, app, &f.limit, &f.after, &f.community_id)) ||
+    if (f.audience && strlen(f.audience) > 20)
+        return nx_fail(http_err(r), NX_EINVAL, "audience", "取值无效");
+    if ((rc = app_query_enum(r, "status", "proposed approved rejected cancelled", &f.status)) ||
+        (rc = app_query_page(r, app, &f.limit, &f.after, &f.community_id)) ||
         (rc = courses_list(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);

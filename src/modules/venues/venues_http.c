@@ -9,18 +9,18 @@
 #include "modules/app_http.h"
 #include "modules/venues/venues.h"
 
-static int list_filter(http_req *r, nx_app *app, venues_filter *f)
+/* The list filters of the query string; statuses is the list's status vocabulary (its route row's
+ * .arg; NULL: the list has no status filter). */
+static int list_filter(http_req *r, nx_app *app, const char *statuses, venues_filter *f)
 {
     int rc;
     f->q = http_query(r, "q");
-    f->status = http_query(r, "status");
     const char *mine = http_query(r, "mine");
     f->mine = mine && strcmp(mine, "1") == 0;
     if (f->q && str_utf8_len(f->q) > 50)
         return nx_fail(http_err(r), NX_EINVAL, "q", "搜索词最多 50 个字");
-    if (f->status && strlen(f->status) > 20)
-        return nx_fail(http_err(r), NX_EINVAL, "status", "状态无效");
-    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+    if ((statuses && (rc = app_query_enum(r, "status", statuses, &f->status))) ||
+        (rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
         (rc = app_query_id(r, "venue_id", &f->venue_id)))
         return rc;
     const char *keys[2] = {"from", "to"};
@@ -46,7 +46,7 @@ static int list(http_req *r, nx_app *app, const app_route *t)
     venues_filter f = {0};
     json_t *out;
     int rc;
-    if ((rc = list_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
+    if ((rc = list_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -131,7 +131,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/venues/{id}/closures", .change = venues_closure_add, .get = venues_get},
     {"GET", "/api/v1/venues/{id}/calendar", .h = calendar},
     {"GET", "/api/v1/venues/{id}/calendar.ics", .h = calendar_ics},
-    {"GET", "/api/v1/venue-bookings", .with = list, .fn = APP_FN(venues_booking_list)},
+    {"GET", "/api/v1/venue-bookings", .with = list, .fn = APP_FN(venues_booking_list), .arg = "pending confirmed cancelled rejected no_show"},
     {"POST", "/api/v1/venue-bookings", .h = create_booking},
     {"GET", "/api/v1/venue-bookings/{id}", .get = venues_booking_get},
     {"POST", "/api/v1/venue-bookings/{id}/cancel", .action = venues_booking_act, .arg = "cancel", .get = venues_booking_get},
@@ -139,7 +139,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/venue-bookings/{id}/reject", .action = venues_booking_act, .arg = "reject", .get = venues_booking_get},
     {"POST", "/api/v1/venue-bookings/{id}/check-in", .action = venues_booking_act, .arg = "check-in", .get = venues_booking_get},
     {"POST", "/api/v1/venue-bookings/{id}/no-show", .action = venues_booking_act, .arg = "no-show", .get = venues_booking_get},
-    {"GET", "/api/v1/venue-waits", .with = list, .fn = APP_FN(venues_wait_list)},
+    {"GET", "/api/v1/venue-waits", .with = list, .fn = APP_FN(venues_wait_list), .arg = "waiting offered booked expired cancelled"},
     {"POST", "/api/v1/venue-waits", .h = create_wait},
     {"POST", "/api/v1/venue-waits/{id}/accept", .h = accept_wait},
 };

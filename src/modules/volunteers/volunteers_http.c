@@ -10,20 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The list filters every list understands, from the query string. */
-static int filter_of(http_req *r, nx_app *app, volunteers_filter *f)
+/* The list filters every list understands, from the query string; statuses is the list's status
+ * vocabulary (its route row's .arg; NULL: the list has no status filter). */
+static int filter_of(http_req *r, nx_app *app, const char *statuses, volunteers_filter *f)
 {
     bool has;
     int64_t mine = 0, upcoming = 0;
     int rc;
     memset(f, 0, sizeof *f);
     f->q = http_query(r, "q");
-    f->status = http_query(r, "status");
     f->kind = http_query(r, "kind");
-    if ((f->q && strlen(f->q) > 150) || (f->status && strlen(f->status) > 20) || (f->kind && strlen(f->kind) > 20))
-        return nx_fail(http_err(r), NX_EINVAL, f->q && strlen(f->q) > 150 ? "q" : f->kind && strlen(f->kind) > 20 ? "kind" : "status",
-                       "查询条件过长");
-    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+    if ((f->q && strlen(f->q) > 150) || (f->kind && strlen(f->kind) > 20))
+        return nx_fail(http_err(r), NX_EINVAL, f->q && strlen(f->q) > 150 ? "q" : "kind", "查询条件过长");
+    if ((statuses && (rc = app_query_enum(r, "status", statuses, &f->status))) ||
+        (rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
         (rc = app_query_id(r, "team_id", &f->team_id)) || (rc = app_query_id(r, "volunteer_id", &f->volunteer_id)) ||
         (rc = app_query_id(r, "activity_id", &f->activity_id)) || (rc = app_query_id(r, "partner_id", &f->partner_id)) ||
         (rc = app_query_id(r, "service_id", &f->service_id)) || (rc = app_query_id(r, "session_id", &f->session_id)) ||
@@ -44,7 +44,7 @@ static int list_with(http_req *r, nx_app *app, const app_route *t)
     volunteers_filter f;
     json_t *out;
     int rc;
-    if ((rc = filter_of(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
+    if ((rc = filter_of(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -135,17 +135,17 @@ static const app_route routes[] = {
     {"GET", "/api/v1/volunteer-teams", .with = list_with, .fn = APP_FN(volunteers_team_list)},
     {"POST", "/api/v1/volunteer-teams", .create = volunteers_team_create, .get = volunteers_team_get},
     {"GET", "/api/v1/volunteer-teams/{id}", .get = volunteers_team_get},
-    {"GET", "/api/v1/volunteers", .with = list_with, .fn = APP_FN(volunteers_list)},
+    {"GET", "/api/v1/volunteers", .with = list_with, .fn = APP_FN(volunteers_list), .arg = "active inactive"},
     {"POST", "/api/v1/volunteers", .create = volunteers_create, .get = volunteers_get},
     {"GET", "/api/v1/volunteers/{id}", .get = volunteers_get},
-    {"GET", "/api/v1/volunteer-activities", .with = list_with, .fn = APP_FN(volunteers_activity_list)},
+    {"GET", "/api/v1/volunteer-activities", .with = list_with, .fn = APP_FN(volunteers_activity_list), .arg = "open cancelled"},
     {"POST", "/api/v1/volunteer-activities", .create = volunteers_activity_create, .get = volunteers_activity_get},
     {"GET", "/api/v1/volunteer-activities/{id}", .get = volunteers_activity_get},
     {"POST", "/api/v1/volunteer-activities/{id}/signups", .act = volunteers_signup, .status = 201},
     {"GET", "/api/v1/volunteer-activities/{id}/check-in-code", .h = checkin_code},
     {"POST", "/api/v1/volunteer-activities/{id}/check-ins", .act = volunteers_check},
     {"POST", "/api/v1/volunteer-signups/{id}/cancel", .change = volunteers_signup_cancel},
-    {"GET", "/api/v1/volunteer-hours", .with = list_with, .fn = APP_FN(volunteers_hours_list)},
+    {"GET", "/api/v1/volunteer-hours", .with = list_with, .fn = APP_FN(volunteers_hours_list), .arg = "pending approved rejected"},
     {"POST", "/api/v1/volunteer-hours", .create = volunteers_hours_add, .get = volunteers_hours_get},
     {"GET", "/api/v1/volunteer-hours/honour", .h = honour},
     {"GET", "/api/v1/volunteer-hours/export", .h = export_hours},
@@ -169,7 +169,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/partner-sessions", .with = list_with, .fn = APP_FN(volunteers_session_list)},
     {"GET", "/api/v1/partner-sessions/{id}", .get = volunteers_session_get},
     {"POST", "/api/v1/partner-sessions/{id}/bookings", .act = volunteers_booking_create, .status = 201},
-    {"GET", "/api/v1/partner-bookings", .with = list_with, .fn = APP_FN(volunteers_booking_list)},
+    {"GET", "/api/v1/partner-bookings", .with = list_with, .fn = APP_FN(volunteers_booking_list), .arg = "booked cancelled attended no_show"},
     {"PATCH", "/api/v1/partner-bookings/{id}", .change = volunteers_booking_update},
 };
 
