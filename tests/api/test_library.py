@@ -9,7 +9,7 @@ import json
 import time
 from urllib.parse import quote
 
-from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli
+from nxtest import check_enum_filter, Server, check, check_eq, is_problem, make_id, run, run_cli
 
 S = Server()
 S.start()
@@ -254,9 +254,16 @@ def test_reader_stats_and_rules():
     check(is_problem(st, resp, body, 403), "figures are staff's")
 
 
+def test_status_filter():
+    """?status= of the copy list follows the one rule of the kit (app_query_enum): an unknown or empty
+    word was compared as it was and answered an empty list."""
+    check_enum_filter(admin, "/api/v1/book-copies?limit=200", "status",
+                      ["available", "on_loan", "on_hold_shelf", "lost", "withdrawn"])
+
+
 def test_cleanup():
     S.cleanup()
 
 
 run([test_setup, test_catalogue_and_bad_isbn, test_copy_on_loan_not_lent_again, test_hold_queue_in_order,
-     test_drift_page_no_full_name, test_reader_stats_and_rules, test_cleanup])
+     test_drift_page_no_full_name, test_reader_stats_and_rules, test_status_filter, test_cleanup])

@@ -13,7 +13,7 @@ import signal
 import time
 import zipfile
 
-from nxtest import Server, check, check_eq, is_problem, make_id, run, run_cli, tiny_png
+from nxtest import check_enum_filter, Server, check, check_eq, is_problem, make_id, run, run_cli, tiny_png
 
 S = Server()
 S.start()
@@ -353,10 +353,21 @@ def test_bad_input_changes_nothing():
     check(is_problem(st, resp, body, 403), "members do not open months")
 
 
+def test_status_filter():
+    """?status= of the activity list follows the one rule of the kit (app_query_enum): an unknown or empty
+    word was compared as it was and answered an empty list. Members and dues check theirs in the rules
+    (422 too)."""
+    check_enum_filter(admin, "/api/v1/party-activities?limit=200", "status", ["planned", "submitted", "approved", "returned"])
+    for path in ("/api/v1/party-members", "/api/v1/party-dues"):
+        for bad in ("", "bogus"):
+            st, resp, body = admin.get(f"{path}?status={bad}")
+            check(is_problem(st, resp, body, 422, "status"), f"{path}?status={bad!r} is 422 ({st} {body})")
+
+
 try:
     run([test_setup, test_org_tree_and_members, test_member_file_shows_volunteer_hours,
          test_secretary_sees_own_branch_only, test_transfer_moves_and_keeps_history,
          test_activities_attendance_minutes_calendar, test_minutes_photos, test_dues_rules_payment_arrears_statement,
-         test_dues_reminder_reaches_member, test_bad_input_changes_nothing])
+         test_dues_reminder_reaches_member, test_bad_input_changes_nothing, test_status_filter])
 finally:
     S.cleanup()

@@ -14,8 +14,9 @@
 #include "base/clock.h"
 #include "modules/app_http.h"
 
-/* The list filters every list route shares. */
-static int read_filter(http_req *r, nx_app *app, canteen_filter *f)
+/* The list filters every list route shares; statuses is the list's status vocabulary (its route row's
+ * .arg), read with the kit's rule (app_query_enum); NULL: the list has no status filter of its own. */
+static int read_filter(http_req *r, nx_app *app, const char *statuses, canteen_filter *f)
 {
     memset(f, 0, sizeof *f);
     int rc;
@@ -29,6 +30,8 @@ static int read_filter(http_req *r, nx_app *app, canteen_filter *f)
     f->from = http_query(r, "from");
     f->to = http_query(r, "to");
     f->status = http_query(r, "status");
+    if (statuses && (rc = app_query_enum(r, "status", statuses, &f->status)))
+        return rc;
     const char *dl = http_query(r, "delivery");
     f->delivery = dl && (strcmp(dl, "1") == 0 || strcmp(dl, "true") == 0);
     nx_date d;
@@ -49,7 +52,7 @@ static int list_with(http_req *r, nx_app *app, const app_route *t)
     canteen_filter f;
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -114,7 +117,7 @@ static int cards_list(http_req *r, void *ctx)
             return rc;
         return http_reply_json(r, 200, json_pack("{s:[o]}", "items", card));
     }
-    static const app_route cards = {.fn = APP_FN(canteen_card_list)};
+    static const app_route cards = {.fn = APP_FN(canteen_card_list), .arg = "active replaced cancelled"};
     return list_with(r, ctx, &cards);
 }
 
@@ -150,7 +153,7 @@ static int card_txns(http_req *r, void *ctx)
     canteen_filter f;
     json_t *out;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = read_filter(r, app, &f)) ||
+    if ((rc = http_param_id(r, "id", &id)) || (rc = read_filter(r, app, NULL, &f)) ||
         (rc = canteen_card_txns(app, &who, id, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
@@ -309,7 +312,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/canteen/sales/{id}/reverse", .spawn = canteen_sale_reverse, .get = canteen_sale_get},
     {"GET", "/api/v1/canteen/reports/subsidy", .h = report_subsidy},
     {"GET", "/api/v1/canteen/reports/daily", .h = report_daily},
-    {"GET", "/api/v1/canteen/orders", .with = list_with, .fn = APP_FN(canteen_order_list)},
+    {"GET", "/api/v1/canteen/orders", .with = list_with, .fn = APP_FN(canteen_order_list), .arg = "ordered cancelled delivered missed served"},
     {"POST", "/api/v1/canteen/orders", .create = canteen_order_create, .get = canteen_order_get},
     {"GET", "/api/v1/canteen/orders/{id}", .get = canteen_order_get},
     {"PATCH", "/api/v1/canteen/orders/{id}", .change = canteen_order_update, .get = canteen_order_get},

@@ -179,7 +179,10 @@ static void order_where(sqlq *q, const char *head, const nx_principal *who, cons
     sqlq_eq_text(q, "o.day", f->day);
     sqlq_range_text(q, "o.day", f->from, f->to);
     sqlq_eq_text(q, "o.meal", f->meal);
-    sqlq_eq_text(q, "o.status", f->status);
+    if (f->status && strcmp(f->status, "served") == 0) /* 已就餐: not a stored status, the meals eaten */
+        sqlq_sql(q, " AND " ORDER_EATEN);
+    else
+        sqlq_eq_text(q, "o.status", f->status);
     if (f->delivery)
         sqlq_sql(q, " AND o.delivery = 1");
     if (f->q && *f->q)

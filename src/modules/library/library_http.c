@@ -12,7 +12,12 @@
 #include "modules/app_http.h"
 
 /* The list filters of the query string; 0 or the error the query helpers filled. */
-static int read_filter(http_req *r, nx_app *app, library_filter *f)
+/* The status vocabulary of the copies (their list and their labels). */
+#define COPY_STATUSES "available on_loan on_hold_shelf lost withdrawn"
+
+/* statuses: the list's status vocabulary (its route row's .arg), read with the kit's rule
+ * (app_query_enum); NULL: the list has no status filter of its own. */
+static int read_filter(http_req *r, nx_app *app, const char *statuses, library_filter *f)
 {
     int rc;
     memset(f, 0, sizeof *f);
@@ -21,7 +26,8 @@ static int read_filter(http_req *r, nx_app *app, library_filter *f)
     f->status = http_query(r, "status");
     f->state = http_query(r, "state");
     f->audience = http_query(r, "audience");
-    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+    if ((statuses && (rc = app_query_enum(r, "status", statuses, &f->status))) ||
+        (rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
         (rc = app_query_id(r, "book_id", &f->book_id)))
         return rc;
     return app_query_id(r, "resident_id", &f->resident_id);
@@ -35,7 +41,7 @@ static int list(http_req *r, nx_app *app, const app_route *t)
     library_filter f;
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -68,7 +74,7 @@ static int labels(http_req *r, void *ctx)
     unsigned char *pdf = NULL;
     size_t len = 0;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = library_labels(app, &who, &f, &pdf, &len, http_err(r))))
+    if ((rc = read_filter(r, app, COPY_STATUSES, &f)) || (rc = library_labels(app, &who, &f, &pdf, &len, http_err(r))))
         return rc;
     http_add_header(r, "Content-Disposition", "inline; filename=\"book-labels.pdf\"");
     rc = http_reply_bytes(r, 200, "application/pdf", pdf, len);
@@ -161,7 +167,7 @@ static const app_route routes[] = {
     {"POST", "/api/v1/books", .create = library_book_create, .get = library_book_get},
     {"GET", "/api/v1/books/{id}", .get = library_book_get},
     {"PATCH", "/api/v1/books/{id}", .change = library_book_update, .get = library_book_get},
-    {"GET", "/api/v1/book-copies", .with = list, .fn = APP_FN(library_copy_list)},
+    {"GET", "/api/v1/book-copies", .with = list, .fn = APP_FN(library_copy_list), .arg = COPY_STATUSES},
     {"POST", "/api/v1/book-copies", .create = library_copy_create, .get = library_copy_get},
     {"GET", "/api/v1/book-copies/{id}", .get = library_copy_get},
     {"PATCH", "/api/v1/book-copies/{id}", .change = library_copy_update, .get = library_copy_get},

@@ -7,7 +7,9 @@
 #include <string.h>
 
 /* The filters every party list reads from the query string. */
-static int read_filter(http_req *r, nx_app *app, party_filter *f)
+/* statuses: the list's status vocabulary (its route row's .arg), read with the kit's rule
+ * (app_query_enum); NULL: the rules check the status themselves (members, dues). */
+static int read_filter(http_req *r, nx_app *app, const char *statuses, party_filter *f)
 {
     int rc;
     memset(f, 0, sizeof *f);
@@ -16,7 +18,8 @@ static int read_filter(http_req *r, nx_app *app, party_filter *f)
     f->status = http_query(r, "status");
     f->month = http_query(r, "month");
     f->year = http_query(r, "year");
-    if ((rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
+    if ((statuses && (rc = app_query_enum(r, "status", statuses, &f->status))) ||
+        (rc = app_query_page(r, app, &f->limit, &f->after, &f->community_id)) ||
         (rc = app_query_id(r, "org_id", &f->org_id)))
         return rc;
     return app_query_id(r, "member_id", &f->member_id);
@@ -30,7 +33,7 @@ static int list_of(http_req *r, nx_app *app, const app_route *t)
     party_filter f;
     json_t *out;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
+    if ((rc = read_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }
@@ -75,7 +78,7 @@ static int dues_statement_xlsx(http_req *r, void *ctx)
     char path[512];
     int64_t rows = 0;
     int rc;
-    if ((rc = read_filter(r, app, &f)) || (rc = http_export_path(path, sizeof path, http_err(r))))
+    if ((rc = read_filter(r, app, NULL, &f)) || (rc = http_export_path(path, sizeof path, http_err(r))))
         return rc;
     rc = party_dues_statement_xlsx(app, &who, &f, path, &rows, http_err(r));
     return app_reply_export(r, rc, path, "party-dues.xlsx", "党费年度台账.xlsx", rows);
@@ -101,7 +104,7 @@ static const app_route routes[] = {
     {"GET", "/api/v1/party-members/{id}", .get = party_member_get},
     {"PATCH", "/api/v1/party-members/{id}", .change = party_member_update, .get = party_member_get},
     {"POST", "/api/v1/party-members/{id}/transfers", .spawn = party_member_transfer, .get = party_member_get, .arg = "transfer_id"},
-    {"GET", "/api/v1/party-activities", .with = list_of, .fn = APP_FN(party_activity_list)},
+    {"GET", "/api/v1/party-activities", .with = list_of, .fn = APP_FN(party_activity_list), .arg = "planned submitted approved returned"},
     {"POST", "/api/v1/party-activities", .create = party_activity_create, .get = party_activity_get},
     {"GET", "/api/v1/party-activities/{id}", .get = party_activity_get},
     {"POST", "/api/v1/party-activities/{id}/attendance", .change = party_activity_attendance, .get = party_activity_get},
