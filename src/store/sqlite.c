@@ -37,8 +37,9 @@
  * autocheckpoint, which ran in whichever commit crossed 1000 frames — a telemetry commit holding the
  * gate while an alarm waited, or the alarm's own — and wakes the syncer, which runs a PASSIVE
  * checkpoint on its connection beside the writers (SQLite allows one checkpointer beside a writer);
- * only when the WAL passes CKPT_BACKSTOP frames (the syncer lags) does the committing writer
- * checkpoint itself, as before; (2) writeback: after a STORE_WRITE_LAZY commit (synchronous=NORMAL,
+ * only when the WAL passes CKPT_BACKSTOP frames while the syncer is stalled (not scheduled, or hung
+ * in a pass for SYNC_STALL_MS) does the committing writer checkpoint itself, as before — a WAL kept
+ * long by a reader's old snapshot is no reason, since no checkpoint can copy past it; (2) writeback: after a STORE_WRITE_LAZY commit (synchronous=NORMAL,
  * no fsync) the syncer starts and waits for the writeback of the WAL's dirty pages
  * (sync_file_range), so a durable commit after lazy ones finds their pages written and its fsync
  * has little but its own to write. Durability is unchanged: a durable commit still fsyncs the WAL
@@ -76,7 +77,8 @@
 #define CKPT_FRAMES   1000      /* the syncer checkpoints the WAL from this many frames (SQLite's default) */
 #define CKPT_RESTART  4000      /* ...and finishes the copy (in the gate) from this many, to start it over */
 #define CKPT_TAIL     100       /* ...once at most this many frames are left to copy */
-#define CKPT_BACKSTOP 16000     /* ...and the committing writer itself from this many (the syncer lags) */
+#define CKPT_BACKSTOP 16000     /* ...and the committing writer itself from this many, if the syncer stalls */
+#define SYNC_STALL_MS 3000      /* the syncer stalls: no pass begun or ended, no wake-up, for this long */
 #define SYNC_IDLE_MS  1000      /* the syncer looks at the WAL at least this often */
 
 typedef struct stmt_ent {
@@ -132,6 +134,7 @@ typedef struct sq_syncer {
     atomic_int frames;   /* frames in the WAL after the last commit (the writer's wal hook) */
     atomic_bool dirty;   /* lazy commits since the last writeback */
     int ckpt_at;         /* frames in the WAL at the last checkpoint (the syncer's) */
+    atomic_llong alive_ms; /* when the syncer last woke or began or ended a pass (clock_mono_ms) */
     struct sq_store *q;
 } sq_syncer;
 
@@ -455,15 +458,25 @@ static int enable_wal(sq_conn *c, nx_err *e)
 
 /* ---- the WAL syncer ---- */
 
+/* Whether the syncer has stopped keeping up: a thread that is not scheduled, or a pass that hangs.
+ * A WAL that stays long while the syncer runs is not that: a reader's old snapshot (a long export)
+ * keeps the frames after it from being copied by any checkpoint, the writer's no more than the
+ * syncer's, and a checkpoint in the commit would only hold the gate, an alarm waiting behind it. */
+static bool syncer_stalled(sq_syncer *y)
+{
+    return clock_mono_ms() - atomic_load_explicit(&y->alive_ms, memory_order_relaxed) > SYNC_STALL_MS;
+}
+
 /* The writer's wal hook (sqlite3_wal_hook: after each commit, in the committing thread, under the
  * gate): note the WAL's size and whether the commit was lazy, and wake the syncer. Cheap: no I/O
- * unless the syncer lags by CKPT_BACKSTOP frames or is not running (then SQLite's own behaviour). */
+ * unless the WAL passes CKPT_BACKSTOP frames with the syncer stalled, or the syncer is not running
+ * (then SQLite's own behaviour). */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 {
     sq_store *q = arg;
     sq_syncer *y = &q->sync;
     atomic_store_explicit(&y->frames, frames, memory_order_relaxed);
-    if (!y->started || frames >= CKPT_BACKSTOP) {
+    if (!y->started || (frames >= CKPT_BACKSTOP && syncer_stalled(y))) {
         if (frames >= CKPT_FRAMES) {
             int64_t t0 = trace_on() ? trace_now_us() : 0;
             sqlite3_wal_checkpoint(db, name);
@@ -504,7 +517,9 @@ static int passive(sq_syncer *y, bool gated, int *done)
     int64_t t0 = trace_on() ? trace_now_us() : 0;
     int log = 0;
     *done = 0;
+    atomic_store_explicit(&y->alive_ms, clock_mono_ms(), memory_order_relaxed);
     int rc = sqlite3_wal_checkpoint_v2(y->db, "main", SQLITE_CHECKPOINT_PASSIVE, &log, done);
+    atomic_store_explicit(&y->alive_ms, clock_mono_ms(), memory_order_relaxed);
     if (t0)
         trace_mark(gated ? "sq.ckpt_gated" : "sq.ckpt", log - *done, trace_now_us() - t0);
     if (rc != SQLITE_OK && (rc & 0xff) != SQLITE_BUSY)
@@ -532,7 +547,8 @@ static void checkpoint(sq_syncer *y, int frames)
             break;
     }
     /* left 0: all copied, the next write starts the WAL over; more than CKPT_TAIL: not in the gate,
-     * try again CKPT_FRAMES frames later (CKPT_BACKSTOP bounds the WAL if that never comes) */
+     * try again CKPT_FRAMES frames later (what keeps more left is a reader's old snapshot, and no
+     * checkpoint copies past it: the WAL grows while that reader lasts, as with SQLite's own) */
     if (frames < CKPT_RESTART || left <= 0 || left > CKPT_TAIL)
         return;
     struct timespec until = abs_time(CLOCK_MONOTONIC, q->busy_ms);
@@ -551,6 +567,7 @@ static void *syncer_main(void *arg)
     while (worker_wait(&y->w, SYNC_IDLE_MS)) {
         y->w.woken = false;
         pthread_mutex_unlock(&y->w.mu);
+        atomic_store_explicit(&y->alive_ms, clock_mono_ms(), memory_order_relaxed);
         int frames = atomic_load_explicit(&y->frames, memory_order_relaxed);
         if (frames < y->ckpt_at) /* the WAL started over */
             y->ckpt_at = 0;
@@ -583,6 +600,7 @@ static void syncer_start(sq_store *q, const char *url, int flags)
         return;
     }
     str_copy(y->wal, wal, sizeof y->wal);
+    atomic_store_explicit(&y->alive_ms, clock_mono_ms(), memory_order_relaxed);
     y->started = worker_start(&y->w, syncer_main, y) == 0;
     if (!y->started)
         nx_log(LOG_WARN, "store.syncer_unavailable (checkpoints stay in the writer's commits)");
