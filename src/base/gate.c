@@ -5,10 +5,10 @@
 #include "base/gate.h"
 
 #include <errno.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include "base/clock.h"
+#include "base/nice.h"
 
 int gate_init(nx_gate *g)
 {
@@ -45,29 +45,14 @@ static bool may_enter(const nx_gate *g, bool urgent)
 }
 
 /* An urgent entrant about to wait (under mu, the gate held by another thread): lend the holder its
- * nice value when that is lower than the holder's. */
+ * nice value when that is lower than the holder's (nice.h); the holder goes back to its own value,
+ * the one before the first lend, when it leaves. */
 static void lend_priority(nx_gate *g)
 {
-    errno = 0;
-    int mine = getpriority(PRIO_PROCESS, (id_t)gettid());
-    if (errno)
-        return;
-    int theirs = g->lent ? g->own_nice : 0;
-    if (!g->lent) {
-        errno = 0;
-        theirs = getpriority(PRIO_PROCESS, (id_t)g->owner_tid);
-        if (errno)
-            return;
-    }
-    if (mine >= theirs)
-        return;
-    errno = 0;
-    int now = g->lent ? getpriority(PRIO_PROCESS, (id_t)g->owner_tid) : theirs;
-    if (errno || now <= mine)
-        return;
-    if (setpriority(PRIO_PROCESS, (id_t)g->owner_tid, mine) == 0 && !g->lent) {
+    int was;
+    if (nice_lend(g->owner_tid, &was) == 1 && !g->lent) {
         g->lent = true;
-        g->own_nice = theirs;
+        g->own_nice = was;
     }
 }
 
@@ -117,7 +102,7 @@ int gate_leave(nx_gate *g)
     }
     g->held = false;
     if (g->lent) { /* back to its own priority (raising one's nice value needs no right) */
-        setpriority(PRIO_PROCESS, (id_t)gettid(), g->own_nice);
+        nice_restore(g->own_nice);
         g->lent = false;
     }
     if (g->urgent_waiting + g->normal_waiting > 0)

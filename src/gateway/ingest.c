@@ -36,25 +36,20 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/nice.h"
 #include "base/trace.h"
 #include "base/worker.h"
 
-#include <errno.h>
 #include <stdatomic.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
 #define YIELDS_MAX 3 /* telemetry batches that give way to alarms in a row, at most (write_batch) */
 #define PRIO_DEVICES 16 /* alarming devices in one alarm batch, at most (detach_alarms) */
-/* The alarm thread's nice value when the process may raise it (CAP_SYS_NICE, or RLIMIT_NICE of at
- * least 20 - ALARM_NICE: systemd's LimitNICE=30): on a busy box it is picked first when woken, before
- * the threads of exports, telemetry and other processes at nice 0. Else it stays at the process's. */
-#define ALARM_NICE (-10)
 
 typedef struct node {
     struct node *next;
@@ -89,6 +84,9 @@ struct gw_ingest {
     bool alive;   /* started and not told to stop: alarms are its, not the writer's */
     bool astop;
     node *inflight;                 /* the writer's telemetry batch being written (NULL: none) */
+    int writer_tid;                 /* the writer's kernel thread id (nice_lend), 0 before it runs */
+    bool writer_lent;               /* the writer runs at the alarm thread's priority ... */
+    int writer_nice;                /* ... and goes back to this when its batch ends */
     node *adev[PRIO_DEVICES];       /* the devices of the alarm batch being written (nodes in it) */
     int nadev;
     void (*after_alarms)(void *ctx);
@@ -402,6 +400,7 @@ static void *writer_main(void *arg)
     devices_in *buf = malloc(sizeof *buf * INGEST_BATCH_MAX);
     int64_t *ids = malloc(sizeof *ids * INGEST_BATCH_MAX);
     pthread_mutex_lock(&g->w.mu);
+    g->writer_tid = (int)gettid();
     for (;;) {
         /* what the writer may take: while the alarm thread runs, no alarm (and no batch at all while
          * alarms are queued: the alarm thread takes them, and their devices' rows, first) */
@@ -436,6 +435,10 @@ static void *writer_main(void *arg)
             list = NULL; /* gave way: queued again */
         pthread_mutex_lock(&g->w.mu);
         g->inflight = NULL;
+        if (g->writer_lent) { /* an alarm waited for this batch: back to the writer's own priority */
+            nice_restore(g->writer_nice);
+            g->writer_lent = false;
+        }
         pthread_cond_signal(&g->acv); /* an alarm may wait for this batch's devices */
         pthread_mutex_unlock(&g->w.mu);
         free_list(list);
@@ -452,15 +455,8 @@ static void *alarm_main(void *arg)
 {
     gw_ingest *g = arg;
     pthread_setname_np(pthread_self(), "nx-gw-alarm");
-    errno = 0;
-    int was = getpriority(PRIO_PROCESS, (id_t)gettid());
-    if (errno == 0 && was > ALARM_NICE) {
-        if (setpriority(PRIO_PROCESS, (id_t)gettid(), ALARM_NICE) == 0)
-            nx_log(LOG_INFO, "gateway.alarm_thread_priority nice=%d", ALARM_NICE);
-        else /* no privilege: the same priority as every other thread, which works, only later on a busy box */
-            nx_log(LOG_INFO, "gateway.alarm_thread_priority nice=%d wanted=%d (needs CAP_SYS_NICE or LimitNICE=%d)", was,
-                   ALARM_NICE, 20 - ALARM_NICE);
-    }
+    /* picked first when woken on a busy box, before exports, telemetry and other processes */
+    nice_raise_self(NICE_ALARM, "gateway.alarm_thread_priority");
     devices_in *buf = malloc(sizeof *buf * INGEST_BATCH);
     int64_t *ids = malloc(sizeof *ids * INGEST_BATCH);
     pthread_mutex_lock(&g->w.mu);
@@ -478,6 +474,13 @@ static void *alarm_main(void *arg)
             /* the writer is writing earlier rows of an alarming device: that batch gives way (an
              * alarm is queued) or commits, then tells us (acv) */
             trace_mark("gw.alarm_waits_batch", 0, nd);
+            /* the writer must run to give way or commit: at this thread's priority until then, not
+             * behind the busy box's other work (nice.h; it goes back when the batch ends) */
+            int was;
+            if (!g->writer_lent && g->writer_tid && nice_lend(g->writer_tid, &was) == 1) {
+                g->writer_lent = true;
+                g->writer_nice = was;
+            }
             pthread_cond_wait(&g->acv, &g->w.mu);
             continue;
         }

@@ -54,6 +54,7 @@
 #include "base/clock.h"
 #include "base/log.h"
 #include "base/netaddr.h"
+#include "base/nice.h"
 #include "base/str.h"
 #include "base/trace.h"
 #include "gateway/cmdq.h"
@@ -1027,6 +1028,10 @@ static void *loop_main(void *arg)
 {
     gateway *g = arg;
     pthread_setname_np(pthread_self(), "nx-gw-loop"); /* top -H, /proc/PID/task/TID/comm, the benchmarks */
+    /* the devices' edge: an SOS frame is read, and an ack the alarm writer leaves to the loop is
+     * written, as soon as it arrives, not after the busy box's exports and other processes (nice.h);
+     * its work is bounded (a busy device is no longer read while the ingest queue is over its mark) */
+    nice_raise_self(NICE_ALARM, "gateway.loop_thread_priority");
     uv_run(&g->loop, UV_RUN_DEFAULT);
     return NULL;
 }
