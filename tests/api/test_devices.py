@@ -14,7 +14,7 @@ import socket
 import threading
 import time
 
-from nxtest import check, check_eq, is_problem, make_id, recv_frames, run, run_cli, Server, wframe
+from nxtest import check_enum_filter, check, check_eq, is_problem, make_id, recv_frames, run, run_cli, Server, wframe
 
 PW = "Band2026pass"
 S = Server()
@@ -454,6 +454,19 @@ def test_date_filters():
         check_eq(rows(""), k, f"{what}: nothing changed")
 
 
+def test_state_filter():
+    """?state= of the alert list and its export: the kit's rule (app_query_enum); active is open and
+    acknowledged together."""
+    check_enum_filter(admin, "/api/v1/alerts?limit=200", "state", ["open", "acknowledged", "resolved", "false_alarm"])
+    st, _, every = admin.get("/api/v1/alerts?limit=200")
+    st, _, active = admin.get("/api/v1/alerts?limit=200&state=active")
+    check_eq({a["id"] for a in active["items"]}, {a["id"] for a in every["items"] if a["state"] in ("open", "acknowledged")},
+             "active: open and acknowledged")
+    for bad in ("", "ACTIVE"):
+        st, resp, body = admin.get(f"/api/v1/alerts/export?state={bad}")
+        check(is_problem(st, resp, body, 422, "state"), f"export state={bad!r} is 422 ({st})")
+
+
 def test_framing_limits_and_iw_login():
     # an endless frame drops that connection; another device keeps being served
     a = connect()
@@ -790,7 +803,7 @@ def test_read_failing_mid_stream():
 
 try:
     run([test_setup, test_register_and_bind, test_telemetry_stored, test_unregistered_device_listed,
-         test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_family_view, test_date_filters, test_framing_limits_and_iw_login,
+         test_sos_without_fix_alarm_and_life_cycle, test_rules_and_health_alert, test_family_view, test_date_filters, test_state_filter, test_framing_limits_and_iw_login,
          test_forged_frame_on_pinned_connection, test_quarantine, test_reply_bursts_and_out_of_range_health,
          test_takeover_holds_commands, test_simulator, register_kill9_devices, test_kill9_during_sos, test_read_failing_mid_stream])
 finally:

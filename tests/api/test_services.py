@@ -17,7 +17,7 @@ import tempfile
 import time
 import zipfile
 
-from nxtest import Server, check, check_eq, is_problem, make_id, run
+from nxtest import check_enum_filter, Server, check, check_eq, is_problem, make_id, run
 
 S = Server()
 S.start()
@@ -734,6 +734,14 @@ def test_no_open_application():
     check(st == 200 and a["status"] == "in_review", f"the second is accepted ({st} {a})")
 
 
+def test_status_filter():
+    """?status= of the application and allowance recipient lists: the kit's rule (app_query_enum)."""
+    adm = S.login()  # the server was restarted by the read-fault test
+    check_enum_filter(adm, "/api/v1/service-applications?limit=200", "status",
+                      ["draft", "in_review", "returned", "approved", "rejected", "withdrawn"])
+    check_enum_filter(adm, "/api/v1/allowance/recipients?limit=200", "status", ["active", "stopped"])
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
@@ -745,6 +753,6 @@ try:
          test_messages_through_rules,
          test_lists_and_scope, test_read_fault_fails_roster_and_list,
          test_tier_recorded_is_promised_and_account_masked, test_disability_subsidy_tags_and_opens_file,
-         test_no_open_application, test_clean_stop])
+         test_no_open_application, test_status_filter, test_clean_stop])
 finally:
     S.cleanup()

@@ -114,22 +114,14 @@ static int device_readings(http_req *r, void *ctx)
     return telemetry(r, ctx, "readings");
 }
 
-static const char *const states[] = {"open", "acknowledged", "resolved", "false_alarm", "active", NULL};
-
 /* The alert list's query parameters into f (shared by the list and its export). */
 static int alert_query(http_req *r, nx_app *app, devices_alert_filter *f)
 {
     bool has;
     int rc;
     memset(f, 0, sizeof *f);
-    f->state = http_query(r, "state");
-    if (f->state) {
-        bool ok = false;
-        for (int i = 0; states[i]; i++)
-            ok = ok || strcmp(states[i], f->state) == 0;
-        if (!ok)
-            return nx_fail(http_err(r), NX_EINVAL, "state", "state 应为 open、acknowledged、resolved、false_alarm 或 active");
-    }
+    if ((rc = app_query_enum(r, "state", "open acknowledged resolved false_alarm active", &f->state)))
+        return rc;
     f->kind = http_query(r, "kind");
     if (f->kind && strlen(f->kind) > 24)
         return nx_fail(http_err(r), NX_EINVAL, "kind", "kind 过长");

@@ -197,19 +197,11 @@ static int list_apps(http_req *r, void *ctx)
     if ((rc = http_query_int(r, "item_id", 1, INT64_MAX, &present, &q.item_id)) ||
         (rc = http_query_int(r, "resident_id", 1, INT64_MAX, &present, &q.resident_id)) ||
         (rc = http_query_int(r, "community_id", 1, INT64_MAX, &present, &q.community_id)) ||
-        (rc = app_query_limit(r, app, &q.limit)))
+        (rc = app_query_limit(r, app, &q.limit)) ||
+        (rc = app_query_enum(r, "status", "draft in_review returned approved rejected withdrawn", &q.status)))
         return rc;
-    q.status = http_query(r, "status");
     q.step = http_query(r, "step");
     q.cursor = http_query(r, "cursor");
-    static const char *const statuses[] = {"draft", "in_review", "returned", "approved", "rejected", "withdrawn", NULL};
-    if (q.status) {
-        bool ok = false;
-        for (int i = 0; statuses[i]; i++)
-            ok = ok || strcmp(statuses[i], q.status) == 0;
-        if (!ok)
-            return nx_fail(http_err(r), NX_EINVAL, "status", "状态应为 draft、in_review、returned、approved、rejected 或 withdrawn");
-    }
     if (q.step && strlen(q.step) > 40)
         return nx_fail(http_err(r), NX_EINVAL, "step", "环节代码过长");
     json_t *out;
@@ -378,9 +370,9 @@ static int recipients(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     int limit, rc;
-    const char *status = http_query(r, "status");
-    if (status && strcmp(status, "active") != 0 && strcmp(status, "stopped") != 0)
-        return nx_fail(http_err(r), NX_EINVAL, "status", "状态应为 active 或 stopped");
+    const char *status;
+    if ((rc = app_query_enum(r, "status", "active stopped", &status)))
+        return rc;
     const char *cursor = http_query(r, "cursor");
     if (cursor && strlen(cursor) > 20)
         return nx_fail(http_err(r), NX_EINVAL, "cursor", "分页游标无效");
