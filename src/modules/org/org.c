@@ -487,7 +487,7 @@ static int filters(sqlq *q, int kind, const org_filter *f, nx_err *e)
             continue;
         }
         const char *code = *(const char *const *)at;
-        if (code && *code) {
+        if (code) { /* given: one of the codes; empty is not "any" (the kit's rule, app_query_enum) */
             if (!label_of(kf->allowed, code))
                 return nx_fail(e, NX_EINVAL, kf->field, "%s", kf->invalid);
             sqlq_add(q, kf->cond, P_TEXT(code));

@@ -544,6 +544,16 @@ static void test_shops(void)
     f = (org_filter){.limit = 10, .kind = "nightclub"};
     CHECK_INT(list_total(&staff_a, ORG_SHOP, &f, &e, NULL), NX_EINVAL);
     CHECK_STR(e.field, "kind");
+    /* a coded filter given empty is a wrong code, not "any" (the one rule of a list's status filter) */
+    const char *blank = "";
+    f = (org_filter){.limit = 10, .status = blank};
+    CHECK_INT(list_total(&staff_a, ORG_SHOP, &f, &e, NULL), NX_EINVAL);
+    CHECK_STR(e.field, "status");
+    f = (org_filter){.limit = 10, .kind = blank};
+    CHECK_INT(list_total(&staff_a, ORG_SHOP, &f, &e, NULL), NX_EINVAL);
+    CHECK_STR(e.field, "kind");
+    f = (org_filter){.limit = 10, .status = "open"};
+    CHECK(list_total(&staff_a, ORG_SHOP, &f, &e, NULL) >= 1);
 
     /* clearing the phone */
     in = (org_input){.set = ORG_F_PHONE | ORG_F_STATUS, .nulls = ORG_F_PHONE, .status = "closed"};
