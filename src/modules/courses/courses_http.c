@@ -13,10 +13,12 @@ static int list_courses(http_req *r, void *ctx)
     nx_app *app = ctx;
     nx_principal who = app_principal(r);
     courses_filter f = {.q = http_query(r, "q"), .audience = http_query(r, "audience")};
-    const char *mine = http_query(r, "mine");
-    f.mine = mine && strcmp(mine, "1") == 0;
+    const char *mine;
     json_t *out;
     int rc;
+    if ((rc = app_query_enum(r, "mine", "0 1", &mine))) /* docs/openapi.json: "0" or "1" */
+        return rc;
+    f.mine = mine && strcmp(mine, "1") == 0;
     if (f.q && str_utf8_len(f.q) > 50)
         return nx_fail(http_err(r), NX_EINVAL, "q", "搜索词最多 50 个字");
     if (f.audience && strlen(f.audience) > 20)

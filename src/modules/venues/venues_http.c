@@ -15,7 +15,9 @@ static int list_filter(http_req *r, nx_app *app, const char *statuses, venues_fi
 {
     int rc;
     f->q = http_query(r, "q");
-    const char *mine = http_query(r, "mine");
+    const char *mine;
+    if ((rc = app_query_enum(r, "mine", "0 1", &mine))) /* docs/openapi.json: "0" or "1" */
+        return rc;
     f->mine = mine && strcmp(mine, "1") == 0;
     if (f->q && str_utf8_len(f->q) > 50)
         return nx_fail(http_err(r), NX_EINVAL, "q", "搜索词最多 50 个字");
