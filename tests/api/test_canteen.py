@@ -447,6 +447,16 @@ def test_status_filter():
           f"served: delivered, or dine-in and sold ({served['items']})")
     check({o["id"] for o in every["items"] if o["status"] == "delivered"} <= {o["id"] for o in served["items"]},
           "every delivery handed over is served")
+    # delivery is a yes/no (app_query_bool, as docs/openapi.json now says); any other word was read as "no"
+    ids = lambda q: {o["id"] for o in admin.get("/api/v1/canteen/orders?limit=200" + q)[2]["items"]}
+    deliveries = {o["id"] for o in every["items"] if o["delivery"]}
+    check(deliveries, "some delivery orders")
+    for yes in ("1", "true", "yes"):
+        check_eq(ids(f"&delivery={yes}"), deliveries, f"delivery={yes}: the delivery orders")
+    check_eq(ids("&delivery=false"), {o["id"] for o in every["items"]}, "delivery=false: every order")
+    for bad in ("2", "maybe", ""):
+        st, resp, body = admin.get(f"/api/v1/canteen/orders?delivery={bad}")
+        check(is_problem(st, resp, body, 422, "delivery"), f"delivery={bad!r} is 422 ({st} {body})")
 
 
 def test_clean_stop():

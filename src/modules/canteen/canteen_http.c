@@ -32,8 +32,8 @@ static int read_filter(http_req *r, nx_app *app, const char *statuses, canteen_f
     f->status = http_query(r, "status");
     if (statuses && (rc = app_query_enum(r, "status", statuses, &f->status)))
         return rc;
-    const char *dl = http_query(r, "delivery");
-    f->delivery = dl && (strcmp(dl, "1") == 0 || strcmp(dl, "true") == 0);
+    if ((rc = app_query_bool(r, "delivery", &f->delivery))) /* a yes/no; anything else is 422 */
+        return rc;
     nx_date d;
     if (f->day && date_parse(f->day, &d))
         return nx_fail(http_err(r), NX_EINVAL, "date", "日期格式应为 YYYY-MM-DD");
