@@ -61,6 +61,24 @@ static int read_rows(store *s, row *rows, int *n)
     return rc;
 }
 
+/* The ids of the rows r (one id column) as a bit set, r and its read transaction ended; UINT32_MAX
+ * when the query gave no rows object (it failed). */
+static uint32_t id_set(store_tx *tx, store_rows *r)
+{
+    nx_err e = {0};
+    uint32_t set = 0;
+    if (r == NULL) {
+        if (tx)
+            store_rollback(tx);
+        return UINT32_MAX;
+    }
+    while (store_row(r))
+        set |= 1u << store_int(r, 0);
+    CHECK_INT(store_rows_end(r, &e), 0);
+    store_rollback(tx);
+    return set;
+}
+
 /* The ids p's scope lets through, as a bit set (bit id), by perm_scope_q in SQL. */
 static uint32_t by_query(store *s, const nx_principal *p)
 {
@@ -69,17 +87,10 @@ static uint32_t by_query(store *s, const nx_principal *p)
     sqlq_init(&q, "SELECT r.id FROM residents r WHERE 1 = 1");
     perm_scope_q(p, "r.", "id", &q);
     sqlq_sql(&q, " ORDER BY r.id");
-    store_tx *tx;
-    store_rows *r;
-    uint32_t set = 0;
+    store_tx *tx = NULL;
+    store_rows *r = NULL;
     CHECK_INT(sqlq_read(s, &q, &tx, &r, &e), 0);
-    if (r == NULL)
-        return UINT32_MAX;
-    while (store_row(r))
-        set |= 1u << store_int(r, 0);
-    CHECK_INT(store_rows_end(r, &e), 0);
-    store_rollback(tx);
-    return set;
+    return id_set(tx, r);
 }
 
 /* The same by perm_scope_sql, the char-buffer form. */
@@ -90,20 +101,11 @@ static uint32_t by_sql(store *s, const nx_principal *p)
     store_param params[4];
     int n = 0;
     CHECK_INT(perm_scope_sql(p, "r.", "id", sql, sizeof sql, params, &n), 0);
-    store_tx *tx;
+    store_tx *tx = NULL;
     store_rows *r = NULL;
-    uint32_t set = 0;
     CHECK_INT(store_begin(s, STORE_READ, &tx, &e), 0);
     CHECK_INT(store_query(tx, sql, params, n, &r, &e), 0);
-    if (r == NULL) {
-        store_rollback(tx);
-        return UINT32_MAX;
-    }
-    while (store_row(r))
-        set |= 1u << store_int(r, 0);
-    CHECK_INT(store_rows_end(r, &e), 0);
-    store_rollback(tx);
-    return set;
+    return id_set(tx, r);
 }
 
 /* The same in memory, row by row, by perm_scope_match. */
