@@ -472,6 +472,20 @@ def check_enum_filter(client, path, name, words):
               f"{path} {name}={bad!r} is 422 naming {name} ({st} {body})")
 
 
+def check_flag_filter(client, path, name):
+    """A list's yes/no filter read with app_query_enum(r, name, "0 1"), as docs/openapi.json gives it: "0"
+    answers what no filter answers, "1" is 200, any other value — the empty text included — is 422 naming
+    the parameter. path must list every row on one page (a large enough limit)."""
+    sep = "&" if "?" in path else "?"
+    every = client.get(path)[2]
+    check_eq(client.get(f"{path}{sep}{name}=0")[2], every, f"{path} {name}=0: every row")
+    st, _, body = client.get(f"{path}{sep}{name}=1")
+    check_eq(st, 200, f"{path} {name}=1")
+    for bad in ("yes", "true", "2", ""):
+        st, resp, body = client.get(f"{path}{sep}{name}={bad}")
+        check(is_problem(st, resp, body, 422, name), f"{path} {name}={bad!r} is 422 ({st} {body})")
+
+
 def run(tests):
     """Run test functions in order; an exception in one counts as a failure and the rest go on."""
     for t in tests:
