@@ -357,7 +357,9 @@ test('alert rules: the server’s defaults; a range is checked here, an upside-d
   assert.ok(d && typeof d.hr_max === 'number', 'the server answers its defaults')
   await staff.goto(BASE + `/residents/${RESIDENT}/alert-rules`)
   await staff.locator('[data-test=rule-hr_max] input').waitFor()
-  assert.match(await staff.locator('[data-test=alert-rules] h1').innerText(), /王建国/)
+  // the heading names the resident once the resident's record is in (read after the rules: until
+  // then it says 报警规则 alone, as the clean-clone run of 2026-12-07 caught it once)
+  await staff.locator('[data-test=alert-rules] h1', { hasText: '王建国' }).waitFor()
   // Each field shows the server's default.
   assert.match(await staff.locator('[data-test=rule-hr_max] .def').innerText(), new RegExp(`默认 ${d.hr_max}\\b`))
   assert.match(await staff.locator('[data-test=rule-temp_max] .def').innerText(), new RegExp(`默认 ${d.temp_max.toFixed(1)}`))
