@@ -110,7 +110,11 @@ test('staff take attendance of a course session and see the room\'s week', async
     await page.press('[data-test=crs-search]', 'Enter')
     await page.locator('[data-test=crs-table] tbody tr', { hasText: '书法入门' }).first().click()
     await page.locator('[data-test=crs-detail] [data-test=crs-sessions] tbody tr').first().waitFor()
-    const enrolled = await page.locator('[data-test=crs-enrolments] tbody tr', { hasText: '已报名' }).count()
+    // the enrolments come by a request of their own, after the sessions: wait for them before counting
+    // (the clean-clone run of 2026-12-07 counted 0 while their answer, 200 with rows, was on its way)
+    const enrolledRows = page.locator('[data-test=crs-enrolments] tbody tr', { hasText: '已报名' })
+    await enrolledRows.first().waitFor()
+    const enrolled = await enrolledRows.count()
     assert.ok(enrolled > 0, 'the demo course has enrolled people')
     await page.locator('[data-test=crs-take]').first().click()
     const rows = page.locator('[data-test=crs-sheet] tbody tr')
