@@ -39,11 +39,12 @@
  * checkpoint on its connection beside the writers (SQLite allows one checkpointer beside a writer);
  * only when the WAL passes CKPT_BACKSTOP frames while the syncer is stalled (not scheduled, or hung
  * in a pass for SYNC_STALL_MS) does the committing writer checkpoint itself, as before — a WAL kept
- * long by a reader's old snapshot is no reason, since no checkpoint can copy past it; (2) writeback: after a STORE_WRITE_LAZY commit (synchronous=NORMAL,
- * no fsync) the syncer starts and waits for the writeback of the WAL's dirty pages
- * (sync_file_range), so a durable commit after lazy ones finds their pages written and its fsync
- * has little but its own to write. Durability is unchanged: a durable commit still fsyncs the WAL
- * itself (synchronous=FULL); the syncer only makes that fsync shorter. NX_SOS_TRACE marks sq.ckpt
+ * long by a reader's old snapshot is no reason, since no checkpoint can copy past it;
+ * (2) writeback: after a STORE_WRITE_LAZY commit (synchronous=NORMAL, no fsync) the syncer starts
+ * and waits for the writeback of the WAL's dirty pages (sync_file_range), so a durable commit after
+ * lazy ones finds their pages written and its fsync has little but its own to write. Durability is
+ * unchanged: a durable commit still fsyncs the WAL itself (synchronous=FULL); the syncer only makes
+ * that fsync shorter. NX_SOS_TRACE marks sq.ckpt
  * and sq.writeback (bench/sos_trace.py).
  *
  * Backup and restore use the online backup API; see the comments at store_backup and store_restore. */
