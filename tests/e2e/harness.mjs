@@ -8,7 +8,7 @@
 // changed (a setting, a password, a sale), and node's runner can run two files at once. The server
 // stops when the file's process exits; its log is kept as tests/artifacts/e2e-server-FILE.log.
 // Without NX_E2E_TEMPLATE the tests use the server NX_BASE_URL names (e.g. `make run`'s).
-import { chromium } from 'playwright-core'
+import { chromium, request } from 'playwright-core'
 import { mkdirSync, mkdtempSync, cpSync, openSync, readFileSync, copyFileSync, rmSync } from 'node:fs'
 import { join, basename } from 'node:path'
 import { spawn } from 'node:child_process'
@@ -143,6 +143,35 @@ export async function switchLanguage(page, label) {
     await page.keyboard.press('Escape') // a menu left open is closed before the next try
   }
   throw new Error(`the console did not switch to ${label}`)
+}
+
+/**
+ * Read until ok(value) holds or `timeout` ms have passed, and return the last value read. For what a
+ * page shows once a request of its own has answered or a re-render has run (a row count, a figure,
+ * an attribute): Playwright's one-shot reads (innerText, count, getAttribute, …) take the page as it
+ * is at that moment and do not wait for content. The caller asserts on the value returned, so a page
+ * that never gets there still fails, with the assertion's own message and the last value seen.
+ */
+export async function settled(read, ok, { timeout = 10000 } = {}) {
+  const end = Date.now() + timeout
+  for (;;) {
+    const value = await read()
+    if (await ok(value) || Date.now() >= end) return value
+    await new Promise((r) => setTimeout(r, 100))
+  }
+}
+
+/** GET /api/v1/me of a demo account (its resident_id, grid_id, …), through a login of its own: the
+ * demo's ids are looked up, not written into the tests. */
+export async function demoAccount(username, password = DEMO_PASSWORD) {
+  const ctx = await request.newContext({ baseURL: BASE })
+  try {
+    const res = await ctx.post('/api/v1/auth/login', { data: { username, password } })
+    if (!res.ok()) throw new Error(`login of ${username}: ${res.status()} ${await res.text()}`)
+    return await (await ctx.get('/api/v1/me')).json()
+  } finally {
+    await ctx.dispose()
+  }
 }
 
 export async function shot(page, name) {
