@@ -7,12 +7,14 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { BASE, launch, newContext, login, shot } from './harness.mjs'
+import { BASE, launch, newContext, login, shot, demoAccount, settled } from './harness.mjs'
 
 let browser, staff, worker, resident
 const errors = []
 const NEED = '午饭没有热饭，希望食堂送餐上门'
 let careFileId // 王建国's care file (第一网格)
+let wjgId // 王建国: the resident account jumin's person, looked up (before)
+let grid1 // 第一网格's id (wangge1's grid), looked up (before)
 let problemId
 
 /** YYYY-MM-DD in Asia/Shanghai, offset by days. */
@@ -40,15 +42,18 @@ before(async () => {
   watchErrors(worker, 'worker')
   watchErrors(resident, 'resident')
   await login(staff, 'shequ')
-  const files = await (await staff.request.get(BASE + '/api/v1/care-files?resident_id=1')).json()
+  wjgId = (await demoAccount('jumin')).resident_id
+  grid1 = (await demoAccount('wangge1')).grid_id
+  assert.ok(wjgId && grid1, 'the demo accounts jumin and wangge1 name their resident and grid')
+  const files = await (await staff.request.get(BASE + `/api/v1/care-files?resident_id=${wjgId}`)).json()
   careFileId = files.items[0]?.id
 })
 after(async () => { await browser?.close() })
 
 test('staff open a 勤访 care file: a weekly task at once, one more per week from the scheduler', async () => {
   // A 第一网格 resident without a care file, found through the staff session's API.
-  const res = (await (await staff.request.get(BASE + '/api/v1/residents?grid_id=1&status=active&limit=200')).json()).items
-  const filed = new Set((await (await staff.request.get(BASE + '/api/v1/care-files?grid_id=1&status=all&limit=200')).json()).items.map((f) => f.resident_id))
+  const res = (await (await staff.request.get(BASE + `/api/v1/residents?grid_id=${grid1}&status=active&limit=200`)).json()).items
+  const filed = new Set((await (await staff.request.get(BASE + `/api/v1/care-files?grid_id=${grid1}&status=all&limit=200`)).json()).items.map((f) => f.resident_id))
   const names = new Map()
   for (const r of res) names.set(r.name, (names.get(r.name) || 0) + 1)
   // The picker searches the whole community: the name must be one resident's only.
@@ -133,7 +138,7 @@ test('a grid worker records a visit on a phone with a need raised', async () => 
   await worker.keyboard.press('Escape')
   await worker.locator('[data-test=filter-resident] input').fill('王建国')
   await pickOption(worker, '王建国')
-  await worker.waitForURL(/resident_id=1/)
+  await worker.waitForURL(new RegExp(`resident_id=${wjgId}(&|$)`))
   await worker.locator('[data-test=care-file-table] .el-table__row', { hasText: '王建国' }).first().click()
   await worker.waitForURL(new RegExp(`/care/files/${careFileId}$`))
   await worker.click('[data-test=record-visit]')
@@ -243,11 +248,16 @@ test('overdue and escalated visit tasks show on the task list and the dashboard'
   assert.ok(status.some((s) => s.includes('已上报')), 'escalated tasks marked')
   await shot(staff, '38-tasks-overdue')
   // the 已上报 view: only escalated tasks, fewer than or as many as the overdue ones
-  await staff.click('[data-test=task-view-escalated]')
+  // the overdue rows stay until the list's answer for 已上报 comes: wait for that answer (not a fixed
+  // pause), then for its rows to be drawn
+  const [answer] = await Promise.all([
+    staff.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/visit-tasks' && new URL(r.url()).searchParams.get('escalated') === 'true'),
+    staff.click('[data-test=task-view-escalated]'),
+  ])
   await staff.waitForURL(/view=escalated/)
-  await staff.locator('[data-test=task-table] .el-table__row').first().waitFor()
-  await staff.waitForTimeout(300)
-  const escalated = await staff.locator('[data-test=task-status]').allInnerTexts()
+  const shown = (await answer.json()).items.length
+  const escalated = await settled(() => staff.locator('[data-test=task-status]').allInnerTexts(), (v) => v.length === shown && v.every((s) => s.includes('已上报')))
+  assert.equal(escalated.length, shown, 'the rows are the answer\'s')
   assert.ok(escalated.length > 0 && escalated.every((s) => s.includes('已上报')), 'every row escalated')
   await staff.goto(BASE + '/care/stats')
   await staff.locator('[data-test=overdue-table] .el-table__row').first().waitFor()
