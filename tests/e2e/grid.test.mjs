@@ -3,16 +3,19 @@
 // no import, export or system pages.
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { BASE, launch, newContext, login, shot } from './harness.mjs'
+import { BASE, launch, newContext, login, shot, demoAccount } from './harness.mjs'
 
 let browser, page, otherId
 before(async () => {
   browser = await launch()
-  // A resident of another grid, found with the staff account's API session.
+  // A resident of another grid than wangge1's (its id looked up, not assumed), found with the staff
+  // account's API session.
+  const own = (await demoAccount('wangge1')).grid_id
   const staff = await newContext(browser)
   const sp = await staff.newPage()
   await login(sp, 'shequ')
-  const res = await sp.request.get(BASE + '/api/v1/residents?grid_id=2&limit=1')
+  const other = (await (await sp.request.get(BASE + '/api/v1/grids?limit=200')).json()).items.find((g) => g.id !== own && g.resident_count > 0)
+  const res = await sp.request.get(BASE + `/api/v1/residents?grid_id=${other.id}&limit=1`)
   otherId = (await res.json()).items[0].id
   await staff.close()
   page = await (await newContext(browser)).newPage()
