@@ -461,12 +461,16 @@ test('a street officer who picks a community in the header: the device list, its
   for (const u of seen) assert.equal(u.searchParams.get('community_id'), null, `all communities: ${u}`)
   const totalAll = await pagerTotal(page)
   seen.length = 0
+  // the pick reads the list and the stats again: wait for those two requests (what is asserted on
+  // below), not a fixed pause after the pick
+  const asks = (path) => page.waitForRequest((q) => new URL(q.url()).pathname === path)
+  const reread = Promise.all([asks('/api/v1/devices'), asks('/api/v1/stats/devices')])
   await page.locator('[data-test=community-switch]').click()
   await page.locator('.el-select-dropdown__item:visible').first().click()
   const community = await page.evaluate(() => sessionStorage.getItem('nx.community'))
   assert.match(community, /^\d+$/)
   await page.waitForFunction(() => document.querySelector('[data-test=device-counts]'))
-  await page.waitForTimeout(500)
+  await reread
   const list = seen.filter((u) => u.pathname === '/api/v1/devices')
   const stats = seen.filter((u) => u.pathname === '/api/v1/stats/devices')
   assert.ok(list.length >= 1 && stats.length >= 1, seen.join(' '))
@@ -486,9 +490,10 @@ test('a street officer who picks a community in the header: the device list, its
   await shot(page, '7b-street-alarm-strip')
   // the history and its export follow the header's community too
   seen.length = 0
+  const histRead = page.waitForRequest((q) => new URL(q.url()).pathname === '/api/v1/alerts' && new URL(q.url()).searchParams.get('state') !== 'active')
   await page.goto(BASE + '/alarms?tab=history')
   await page.locator('[data-test=alarm-history-table]').waitFor()
-  await page.waitForTimeout(300)
+  await histRead
   // (the banner's and the live list's state=active reads are of every alarm in scope, by design)
   const hist = seen.filter((u) => u.pathname === '/api/v1/alerts' && u.searchParams.get('state') !== 'active')
   assert.ok(hist.length >= 1, 'the history was read')
