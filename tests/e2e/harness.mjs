@@ -146,13 +146,14 @@ export async function switchLanguage(page, label) {
 }
 
 /**
- * Read until ok(value) holds or `timeout` ms have passed, and return the last value read. For what a
+ * Read until ok(value) holds or `timeout` ms (30 s, the patience of Playwright's own waits) have
+ * passed, and return the last value read. For what a
  * page shows once a request of its own has answered or a re-render has run (a row count, a figure,
  * an attribute): Playwright's one-shot reads (innerText, count, getAttribute, …) take the page as it
  * is at that moment and do not wait for content. The caller asserts on the value returned, so a page
  * that never gets there still fails, with the assertion's own message and the last value seen.
  */
-export async function settled(read, ok, { timeout = 10000 } = {}) {
+export async function settled(read, ok, { timeout = 30000 } = {}) {
   const end = Date.now() + timeout
   for (;;) {
     const value = await read()
