@@ -120,6 +120,21 @@ int app_query_enum(http_req *r, const char *name, const char *words, const char 
     return nx_fail(http_err(r), NX_EINVAL, name, "%s 应为 %s", name, list);
 }
 
+int app_query_date(http_req *r, const char *name, const char **text, nx_date *d)
+{
+    const char *v = http_query(r, name);
+    nx_date parsed;
+    if (text)
+        *text = v;
+    if (v == NULL)
+        return 0;
+    if (date_parse(v, &parsed))
+        return nx_fail(http_err(r), NX_EINVAL, name, "日期格式应为 YYYY-MM-DD");
+    if (d)
+        *d = parsed;
+    return 0;
+}
+
 /* change({id}, body), then status with get({id}). */
 static int change_status(http_req *r, nx_app *app, app_change_fn change, app_get_fn get, int status)
 {

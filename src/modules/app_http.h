@@ -4,6 +4,7 @@
 #ifndef NX_MODULES_APP_HTTP_H
 #define NX_MODULES_APP_HTTP_H
 
+#include "base/clock.h"
 #include "http/http.h"
 #include "modules/app.h"
 
@@ -117,6 +118,10 @@ int app_query_bool(http_req *r, const char *name, bool *out);
  * malformed request, not "all" — is NX_EINVAL naming the parameter: "<name> 应为 a、b 或 c". The one
  * rule of every list's enumerated filter (docs/module-template.md §5). */
 int app_query_enum(http_req *r, const char *name, const char *words, const char **out);
+/* One optional date of the query string: *text NULL when absent (d untouched, the caller's default);
+ * else it must be a calendar date YYYY-MM-DD (date_parse), written to *d with *text the value, or it is
+ * NX_EINVAL naming the parameter: "日期格式应为 YYYY-MM-DD". text or d may be NULL when not wanted. */
+int app_query_date(http_req *r, const char *name, const char **text, nx_date *d);
 
 /* ---- a module's route table ----
  * A <name>_http.c lists its routes in one static const table and registers it with app_routes;
@@ -148,6 +153,24 @@ int app_query_enum(http_req *r, const char *name, const char *words, const char 
  * static const). */
 typedef void (*app_fn)(void);
 #define APP_FN(f) ((app_fn)(f))
+
+/* The .with helper of a module's filtered lists: defines the static function name, which reads the
+ * module's filter with read(r, app, row's .arg, &f) (type f; .arg is the list's status vocabulary or
+ * NULL) and answers 200 with the row's .fn, a rules function
+ * int fn(nx_app *, const nx_principal *, const type *, json_t **out, nx_err *). A module's route rows
+ * then say {"GET", "/api/v1/…", .with = name, .fn = APP_FN(fn), .arg = "…"}. */
+#define APP_FILTERED_LIST(name, type, read)                                                                   \
+    static int name(http_req *r, nx_app *app, const app_route *t)                                             \
+    {                                                                                                         \
+        typedef int (*list_fn)(nx_app *, const nx_principal *, const type *, json_t **, nx_err *);           \
+        nx_principal who = app_principal(r);                                                                  \
+        type f = {0};                                                                                         \
+        json_t *out;                                                                                          \
+        int rc;                                                                                               \
+        if ((rc = read(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))     \
+            return rc;                                                                                        \
+        return http_reply_json(r, 200, out);                                                                  \
+    }
 
 typedef struct app_route app_route;
 struct app_route {

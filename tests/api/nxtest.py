@@ -486,6 +486,21 @@ def check_flag_filter(client, path, name):
         check(is_problem(st, resp, body, 422, name), f"{path} {name}={bad!r} is 422 ({st} {body})")
 
 
+def check_date_filter(client, path, name, day):
+    """A list's optional date filter read with app_query_date (modules/app_http.h): a calendar day
+    YYYY-MM-DD (day, looked up by the caller) is 200; the empty text, a month 13, a day without its
+    zeros and a word are 422 naming the parameter with the Chinese message 日期格式应为 YYYY-MM-DD."""
+    import urllib.parse
+    sep = "&" if "?" in path else "?"
+    st, _, body = client.get(f"{path}{sep}{name}={day}")
+    check_eq(st, 200, f"{path} {name}={day}")
+    y = day[:4]
+    for bad in ("", f"{y}-13-01", f"{y}-1-1", "yesterday"):
+        st, resp, body = client.get(f"{path}{sep}{name}={urllib.parse.quote(bad)}")
+        check(is_problem(st, resp, body, 422, name) and "日期格式" in body.get("detail", body.get("title", "")),
+              f"{path} {name}={bad!r} is 422 naming {name} ({st} {body})")
+
+
 def run(tests):
     """Run test functions in order; an exception in one counts as a failure and the rest go on."""
     for t in tests:

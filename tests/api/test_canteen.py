@@ -12,7 +12,7 @@ The rules under a pinned clock (the 80th birthday) are unit-tested in tests/unit
 import datetime
 import uuid
 
-from nxtest import check_enum_filter, Server, check, check_eq, is_problem, make_id, run
+from nxtest import check_date_filter, check_enum_filter, Server, check, check_eq, is_problem, make_id, run
 
 S = Server()
 S.start()
@@ -459,12 +459,22 @@ def test_status_filter():
         check(is_problem(st, resp, body, 422, "delivery"), f"delivery={bad!r} is 422 ({st} {body})")
 
 
+def test_date_filters():
+    """date, from and to of the canteen's lists are calendar days (app_query_date): a day is 200, anything
+    else 422 naming the parameter."""
+    today = TODAY.isoformat()
+    check_date_filter(admin, "/api/v1/canteen/orders?limit=200", "date", today)
+    check_date_filter(admin, "/api/v1/canteen/menus", "date", today)
+    for name in ("from", "to"):
+        check_date_filter(admin, "/api/v1/canteen/sales?limit=200", name, today)
+
+
 def test_clean_stop():
     S.cleanup()  # a graceful stop with no sanitizer report, checked before the summary
 
 
 try:
     run([test_setup, test_rules_and_menu, test_dish_edit, test_quote_follows_record, test_cards, test_sales, test_reverse_report_chain,
-         test_lost_card, test_orders_and_delivery, test_ratings, test_status_filter, test_clean_stop])
+         test_lost_card, test_orders_and_delivery, test_ratings, test_status_filter, test_date_filters, test_clean_stop])
 finally:
     S.cleanup()

@@ -8,7 +8,7 @@ import datetime
 import threading
 import urllib.parse
 
-from nxtest import check_enum_filter, check_flag_filter, Server, check, check_eq, is_problem, make_id, run, run_cli
+from nxtest import check_date_filter, check_enum_filter, check_flag_filter, Server, check, check_eq, is_problem, make_id, run, run_cli
 
 S = Server()
 S.start()
@@ -255,6 +255,11 @@ def test_status_filter():
     check_enum_filter(admin, "/api/v1/venue-waits?limit=200", "status", ["waiting", "offered", "booked", "expired", "cancelled"])
     # mine is "0" or "1" as docs/openapi.json says (any other value was read as 0)
     check_flag_filter(admin, "/api/v1/venue-bookings?limit=200", "mine")
+    # from and to of the booking list and from of a room's calendar are dates (app_query_date)
+    day = ctx["day"]
+    for name in ("from", "to"):
+        check_date_filter(admin, "/api/v1/venue-bookings?limit=200", name, day)
+    check_date_filter(ctx["v_staff"], f"/api/v1/venues/{ctx['room']['id']}/calendar?days=1", "from", day)
 
 
 if __name__ == "__main__":

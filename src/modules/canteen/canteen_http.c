@@ -20,42 +20,23 @@ static int read_filter(http_req *r, nx_app *app, const char *statuses, canteen_f
 {
     memset(f, 0, sizeof *f);
     int rc;
-    if ((rc = http_query_limit(r, (int)app->cfg->page_default, (int)app->cfg->page_max, &f->limit)) ||
-        (rc = app_query_id(r, "community_id", &f->community_id)) || (rc = app_query_id(r, "resident_id", &f->resident_id)))
+    if ((rc = app_query_limit(r, app, &f->limit)) || (rc = app_query_id(r, "community_id", &f->community_id)) ||
+        (rc = app_query_id(r, "resident_id", &f->resident_id)))
         return rc;
     f->cursor = http_query(r, "cursor");
     f->q = http_query(r, "q");
-    f->day = http_query(r, "date");
     f->meal = http_query(r, "meal");
-    f->from = http_query(r, "from");
-    f->to = http_query(r, "to");
     f->status = http_query(r, "status");
     if (statuses && (rc = app_query_enum(r, "status", statuses, &f->status)))
         return rc;
     if ((rc = app_query_bool(r, "delivery", &f->delivery))) /* a yes/no; anything else is 422 */
         return rc;
-    nx_date d;
-    if (f->day && date_parse(f->day, &d))
-        return nx_fail(http_err(r), NX_EINVAL, "date", "日期格式应为 YYYY-MM-DD");
-    if (f->from && date_parse(f->from, &d))
-        return nx_fail(http_err(r), NX_EINVAL, "from", "日期格式应为 YYYY-MM-DD");
-    if (f->to && date_parse(f->to, &d))
-        return nx_fail(http_err(r), NX_EINVAL, "to", "日期格式应为 YYYY-MM-DD");
-    return 0;
-}
-
-typedef int (*list_fn)(nx_app *, const nx_principal *, const canteen_filter *, json_t **, nx_err *);
-
-static int list_with(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    canteen_filter f;
-    json_t *out;
-    int rc;
-    if ((rc = read_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
+    if ((rc = app_query_date(r, "date", &f->day, NULL)) || (rc = app_query_date(r, "from", &f->from, NULL)))
         return rc;
-    return http_reply_json(r, 200, out);
+    return app_query_date(r, "to", &f->to, NULL);
 }
+
+APP_FILTERED_LIST(list_with, canteen_filter, read_filter)
 
 static int item_patch(http_req *r, void *ctx)
 {

@@ -223,8 +223,7 @@ static void topic_where(sqlq *q, const char *head, const nx_principal *who, cons
     cx_scope_q(who, "t.", q);
     sqlq_eq_int(q, "t.community_id", f->community_id);
     sqlq_eq_int(q, "t.estate_id", f->estate_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND t.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "t.status", f->status);
     if (f->q && *f->q)
         sqlq_like(q, " AND t.title LIKE $%d ESCAPE '!'", f->q, true);
     if (f->overdue)

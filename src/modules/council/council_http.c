@@ -25,18 +25,7 @@ static int read_filter(http_req *r, nx_app *app, const char *statuses, council_f
     return 0;
 }
 
-typedef int (*list_fn)(nx_app *app, const nx_principal *who, const council_filter *f, json_t **out, nx_err *e);
-
-static int list(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    council_filter f = {0};
-    json_t *out;
-    int rc;
-    if ((rc = read_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
+APP_FILTERED_LIST(list, council_filter, read_filter)
 
 /* ---- templates, topics, members ---- */
 

@@ -104,8 +104,7 @@ static void course_where(sqlq *q, const char *head, const nx_principal *who, con
     sqlq_init(q, head);
     visible(q, who);
     sqlq_eq_int(q, "c.community_id", f->community_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND c.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "c.status", f->status);
     if (f->audience && *f->audience)
         sqlq_add(q, " AND c.audience = $%d", P_TEXT(f->audience));
     if (f->q && *f->q)

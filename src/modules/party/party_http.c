@@ -25,18 +25,7 @@ static int read_filter(http_req *r, nx_app *app, const char *statuses, party_fil
     return app_query_id(r, "member_id", &f->member_id);
 }
 
-typedef int (*list_fn)(nx_app *, const nx_principal *, const party_filter *, json_t **, nx_err *);
-
-static int list_of(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    party_filter f;
-    json_t *out;
-    int rc;
-    if ((rc = read_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
+APP_FILTERED_LIST(list_of, party_filter, read_filter)
 
 static int calendar(http_req *r, void *ctx)
 {

@@ -314,8 +314,7 @@ static void booking_where(sqlq *q, const char *head, const nx_principal *who, co
         sqlq_add(q, " AND vb.resident_id = $%d", P_INT(who->resident_id));
     sqlq_eq_int(q, "vb.venue_id", f->venue_id);
     sqlq_eq_int(q, "vb.community_id", f->community_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND vb.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "vb.status", f->status);
     if (f->from_ms)
         sqlq_add(q, " AND vb.ends_at > $%d", P_INT(f->from_ms));
     if (f->to_ms)
@@ -727,8 +726,7 @@ static void wait_where(sqlq *q, const char *head, const nx_principal *who, const
     else
         sqlq_add(q, " AND w.user_id = $%d", P_INT(who->user_id));
     sqlq_eq_int(q, "w.venue_id", f->venue_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND w.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "w.status", f->status);
 }
 
 int venues_wait_list(nx_app *app, const nx_principal *who, const venues_filter *f, json_t **out, nx_err *e)

@@ -28,30 +28,17 @@ static int list_filter(http_req *r, nx_app *app, const char *statuses, venues_fi
     const char *keys[2] = {"from", "to"};
     int64_t *outs[2] = {&f->from_ms, &f->to_ms};
     for (int i = 0; i < 2; i++) {
-        const char *v = http_query(r, keys[i]);
+        const char *v;
         nx_date d;
-        if (!v)
-            continue;
-        if (date_parse(v, &d))
-            return nx_fail(http_err(r), NX_EINVAL, keys[i], "日期格式应为 YYYY-MM-DD");
-        *outs[i] = venues_local_ms(d, i == 0 ? 0 : 1440);
+        if ((rc = app_query_date(r, keys[i], &v, &d)))
+            return rc;
+        if (v)
+            *outs[i] = venues_local_ms(d, i == 0 ? 0 : 1440);
     }
     return 0;
 }
 
-typedef int (*list_fn)(nx_app *app, const nx_principal *who, const venues_filter *f, json_t **out, nx_err *e);
-
-/* The table's lists: the filters of the query string, then the row's rules (a list_fn). */
-static int list(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    venues_filter f = {0};
-    json_t *out;
-    int rc;
-    if ((rc = list_filter(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
+APP_FILTERED_LIST(list, venues_filter, list_filter)
 
 static int calendar(http_req *r, void *ctx)
 {
@@ -60,14 +47,11 @@ static int calendar(http_req *r, void *ctx)
     int64_t id, days = 7;
     bool present;
     nx_date from = date_today();
-    const char *f = http_query(r, "from");
     json_t *out;
     int rc;
-    if ((rc = http_param_id(r, "id", &id)) || (rc = http_query_int(r, "days", 1, 42, &present, &days)))
-        return rc;
-    if (f && date_parse(f, &from))
-        return nx_fail(http_err(r), NX_EINVAL, "from", "日期格式应为 YYYY-MM-DD");
-    if ((rc = venues_calendar(app, &who, id, from, (int)days, &out, http_err(r))))
+    if ((rc = http_param_id(r, "id", &id)) || (rc = http_query_int(r, "days", 1, 42, &present, &days)) ||
+        (rc = app_query_date(r, "from", NULL, &from)) ||
+        (rc = venues_calendar(app, &who, id, from, (int)days, &out, http_err(r))))
         return rc;
     return http_reply_json(r, 200, out);
 }

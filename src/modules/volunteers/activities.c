@@ -54,8 +54,7 @@ static void act_where(sqlq *q, const char *head, const nx_principal *who, const 
     vol_scope(q, who, "a.");
     sqlq_eq_int(q, "a.community_id", f->community_id);
     sqlq_eq_int(q, "a.team_id", f->team_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND a.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "a.status", f->status);
     sqlq_range_ms(q, "a.ends_at", f->from_ms, 0);
     if (f->q && *f->q)
         sqlq_like(q, " AND a.title LIKE $%d ESCAPE '!'", f->q, true);

@@ -72,8 +72,7 @@ static void hours_where(sqlq *q, const char *head, const nx_principal *who, cons
     sqlq_eq_int(q, "h.volunteer_id", f->volunteer_id);
     sqlq_eq_int(q, "h.activity_id", f->activity_id);
     sqlq_eq_int(q, "v.team_id", f->team_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND h.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "h.status", f->status);
 }
 
 /* The caller's volunteer record in a read transaction of its own. */
@@ -92,7 +91,7 @@ int volunteers_hours_list(nx_app *app, const nx_principal *who, const volunteers
 {
     if (!vol_may_view(who))
         return nx_fail(e, NX_EPERM, "", "无权查看服务时长");
-    if (f->status && *f->status && strcmp(f->status, "pending") != 0 && strcmp(f->status, "approved") != 0 &&
+    if (f->status && strcmp(f->status, "pending") != 0 && strcmp(f->status, "approved") != 0 &&
         strcmp(f->status, "rejected") != 0)
         return nx_fail(e, NX_EINVAL, "status", "状态只能是 pending、approved 或 rejected");
     vol_self me;

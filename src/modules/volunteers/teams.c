@@ -97,8 +97,7 @@ static void vol_where(sqlq *q, const char *head, const nx_principal *who, const 
     vol_scope(q, who, "v.");
     sqlq_eq_int(q, "v.community_id", f->community_id);
     sqlq_eq_int(q, "v.team_id", f->team_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND v.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "v.status", f->status);
     if (f->q && *f->q) {
         int k = sqlq_like(q, " AND (v.name LIKE $%d ESCAPE '!'", f->q, true);
         sqlq_sql(q, " OR v.number = $%d", sqlq_param(q, P_TEXT(f->q)));

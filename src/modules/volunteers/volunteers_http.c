@@ -36,18 +36,7 @@ static int filter_of(http_req *r, nx_app *app, const char *statuses, volunteers_
     return 0;
 }
 
-typedef int (*list_fn)(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out, nx_err *e);
-
-static int list_with(http_req *r, nx_app *app, const app_route *t)
-{
-    nx_principal who = app_principal(r);
-    volunteers_filter f;
-    json_t *out;
-    int rc;
-    if ((rc = filter_of(r, app, t->arg, &f)) || (rc = ((list_fn)t->fn)(app, &who, &f, &out, http_err(r))))
-        return rc;
-    return http_reply_json(r, 200, out);
-}
+APP_FILTERED_LIST(list_with, volunteers_filter, filter_of)
 
 /* ---- activities ---- */
 
