@@ -286,3 +286,11 @@ void str_hex(char *out, const unsigned char *p, size_t n)
     }
     out[2 * n] = '\0';
 }
+
+const char *str_label(const char *const pairs[][2], size_t n, const char *code)
+{
+    for (size_t i = 0; code && i < n && pairs[i][0]; i++)
+        if (strcmp(pairs[i][0], code) == 0)
+            return pairs[i][1];
+    return NULL;
+}

@@ -63,5 +63,11 @@ bool str_dirname(const char *path, char *out, size_t cap);
 char *str_trim(char *s);
 /* Hex-encode n bytes into out (2n+1 bytes). */
 void str_hex(char *out, const unsigned char *p, size_t n);
+/* The label of code in a table of n {code, label} pairs (a vocabulary's Chinese words): the first
+ * pair whose code equals it, or NULL when code is NULL or not there. The scan stops early at a pair
+ * whose code is NULL, so a table may end with {NULL, NULL}. STR_LABEL(table, code) passes the size of
+ * a static table. */
+const char *str_label(const char *const pairs[][2], size_t n, const char *code);
+#define STR_LABEL(table, code) str_label((table), sizeof(table) / sizeof((table)[0]), (code))
 
 #endif

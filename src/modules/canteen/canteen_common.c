@@ -194,27 +194,19 @@ static const char *const meals[][2] = {{"breakfast", "早餐"}, {"lunch", "午�
 static const char *const fundings[][2] = {{"street", "街道补贴"}, {"charity", "慈善捐助"}, {"canteen", "食堂让利"}};
 static const char *const methods[][2] = {{"card", "饭卡"}, {"cash", "现金"}, {"wechat", "微信"}, {"alipay", "支付宝"}};
 
-static const char *label_of(const char *const (*t)[2], size_t n, const char *code)
-{
-    for (size_t i = 0; code && i < n; i++)
-        if (strcmp(t[i][0], code) == 0)
-            return t[i][1];
-    return NULL;
-}
-
 const char *cn_meal_label(const char *meal)
 {
-    return label_of(meals, sizeof meals / sizeof meals[0], meal);
+    return STR_LABEL(meals, meal);
 }
 
 const char *cn_funding_label(const char *funding)
 {
-    return label_of(fundings, sizeof fundings / sizeof fundings[0], funding);
+    return STR_LABEL(fundings, funding);
 }
 
 const char *cn_method_label(const char *method)
 {
-    return label_of(methods, sizeof methods / sizeof methods[0], method);
+    return STR_LABEL(methods, method);
 }
 
 bool cn_in_list(const char *const *list, const char *s)

@@ -6,6 +6,8 @@
  * Stateless and thread-safe. */
 #include "modules/council/council_internal.h"
 
+#include "base/str.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -224,8 +226,6 @@ const char *cx_topic_status_label(const char *s)
 {
     static const char *const map[][2] = {{"open", "征集中"},  {"scheduled", "已排会"}, {"decided", "已议定"},
                                          {"done", "已办结"},  {"merged", "已合并"},    {"rejected", "未采纳"}};
-    for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], s) == 0)
-            return map[i][1];
-    return "";
+    const char *l = STR_LABEL(map, s);
+    return l ? l : "";
 }

@@ -50,10 +50,8 @@ const char *elections_stage_label(const char *stage)
 {
     static const char *const map[][2] = {{"nomination", "提名"}, {"review", "资格审查"}, {"publicity", "公示"},
                                          {"voting", "投票"},     {"closed", "已结束"}};
-    for (size_t i = 0; stage && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], stage) == 0)
-            return map[i][1];
-    return "";
+    const char *l = STR_LABEL(map, stage);
+    return l ? l : "";
 }
 
 int64_t elections_day_start(const char *day)

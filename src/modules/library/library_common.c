@@ -361,27 +361,19 @@ int lib_code_read(const char *in, char *out, size_t cap, const char *field, nx_e
 }
 
 
-/* The label of status in t (n pairs of status and label); NULL when none. */
-static const char *label_of(const char *const t[][2], size_t n, const char *status)
-{
-    for (size_t i = 0; status && i < n; i++)
-        if (strcmp(t[i][0], status) == 0)
-            return t[i][1];
-    return NULL;
-}
 
 const char *lib_copy_status_label(const char *status)
 {
     static const char *const t[][2] = {{"available", "在架"},       {"on_loan", "已借出"}, {"on_hold_shelf", "预约保留"},
                                        {"lost", "遗失"},            {"withdrawn", "已剔除"}};
-    return label_of(t, sizeof t / sizeof t[0], status);
+    return STR_LABEL(t, status);
 }
 
 const char *lib_hold_status_label(const char *status)
 {
     static const char *const t[][2] = {{"waiting", "排队中"},   {"ready", "待取书"},  {"fulfilled", "已取书"},
                                        {"cancelled", "已取消"}, {"expired", "已过期"}};
-    return label_of(t, sizeof t / sizeof t[0], status);
+    return STR_LABEL(t, status);
 }
 
 void lib_set_status_label(json_t *o, const char *label)

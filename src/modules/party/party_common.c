@@ -154,23 +154,15 @@ const char *party_kind_label(const char *kind)
     static const char *const map[][2] = {{"member_meeting", "支部党员大会"}, {"committee_meeting", "支部委员会"},
                                          {"group_meeting", "党小组会"},      {"lesson", "党课"},
                                          {"theme_day", "主题党日"}};
-    for (size_t i = 0; kind && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], kind) == 0)
-            return map[i][1];
-    return "";
+    const char *l = STR_LABEL(map, kind);
+    return l ? l : "";
 }
 
 const char *party_org_kind_label(const char *kind)
 {
-    if (!kind)
-        return "";
-    if (strcmp(kind, "committee") == 0)
-        return "党委（总支）";
-    if (strcmp(kind, "branch") == 0)
-        return "党支部";
-    if (strcmp(kind, "group") == 0)
-        return "党小组";
-    return "";
+    static const char *const map[][2] = {{"committee", "党委（总支）"}, {"branch", "党支部"}, {"group", "党小组"}};
+    const char *l = STR_LABEL(map, kind);
+    return l ? l : "";
 }
 
 void party_yuan(int64_t fen, char *out, size_t cap)

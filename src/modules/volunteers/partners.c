@@ -28,12 +28,12 @@ static const char *const partner_kinds[][2] = {{"hospital", "医院"}, {"salon",
 static const char *const service_kinds[][2] = {
     {"clinic", "义诊"}, {"haircut", "爱心理发"}, {"other", "其他服务"}, {NULL, NULL}};
 
-static const char *label_of(const char *const t[][2], const char *code)
+/* o (a row, or NULL when it failed) with "kind_label": its kind's label, null for a kind not in the table. */
+static json_t *with_kind_label(json_t *o, const char *label)
 {
-    for (int i = 0; code && t[i][0]; i++)
-        if (strcmp(t[i][0], code) == 0)
-            return t[i][1];
-    return NULL;
+    if (o)
+        json_object_set_new(o, "kind_label", label ? json_string(label) : json_null());
+    return o;
 }
 
 /* ---- partners ---- */
@@ -47,11 +47,8 @@ static json_t *partner_row(store_rows *r, void *ctx)
 {
     json_t *o = store_json_row(r, "id:i community_id:i name:t kind:t contact_name:t - address:t offer:t "
                                   "service_count:i session_count:i created_at:d");
-    if (o) {
-        const char *l = label_of(partner_kinds, store_text(r, 3));
-        json_object_set_new(o, "kind_label", l ? json_string(l) : json_null());
+    if (with_kind_label(o, STR_LABEL(partner_kinds, store_text(r, 3))))
         vol_phone_out(ctx, r, 5, CTX_PARTNER_PHONE, o, "phone");
-    }
     return o;
 }
 
@@ -93,7 +90,7 @@ int volunteers_partner_create(nx_app *app, const nx_principal *who, json_t *in, 
         (rc = json_read_str(in, "address", false, 200, &address, e)) ||
         (rc = json_read_str(in, "offer", false, 500, &offer, e)))
         return rc;
-    if (!label_of(partner_kinds, kind))
+    if (!STR_LABEL(partner_kinds, kind))
         return nx_fail(e, NX_EINVAL, "kind", "单位类型只能是 hospital、salon、school、company 或 other");
     unsigned char *enc = NULL;
     size_t elen = 0;
@@ -141,11 +138,7 @@ static json_t *service_row(store_rows *r, void *ctx)
     (void)ctx;
     json_t *o = store_json_row(r, "id:i community_id:i partner_id:i partner_name:t title:t kind:t place:t recurrence:t "
                                   "start_time:t end_time:t slot_minutes:i session_count:i created_at:d");
-    if (o) {
-        const char *l = label_of(service_kinds, store_text(r, 5));
-        json_object_set_new(o, "kind_label", l ? json_string(l) : json_null());
-    }
-    return o;
+    return with_kind_label(o, STR_LABEL(service_kinds, store_text(r, 5)));
 }
 
 static void service_where(sqlq *q, const char *head, const nx_principal *who, const volunteers_filter *f)
@@ -218,7 +211,7 @@ int volunteers_service_create(nx_app *app, const nx_principal *who, json_t *in, 
         (rc = json_get_int(in, "weekday", false, 1, 7, &wd, e)) < 0 ||
         (rc = json_get_int(in, "count", false, 1, 52, &count, e)) < 0)
         return rc;
-    if (!label_of(service_kinds, kind))
+    if (!STR_LABEL(service_kinds, kind))
         return nx_fail(e, NX_EINVAL, "kind", "服务类型只能是 clinic（义诊）、haircut（爱心理发）或 other");
     int smin = hhmm(st), emin = hhmm(et);
     if (smin < 0)
@@ -335,11 +328,7 @@ static json_t *session_row(store_rows *r, void *ctx)
     (void)ctx;
     json_t *o = store_json_row(r, "id:i community_id:i service_id:i partner_id:i partner_name:t title:t kind:t place:t "
                                   "starts_at:d ends_at:d slot_count:i booked:i");
-    if (o) {
-        const char *l = label_of(service_kinds, store_text(r, 6));
-        json_object_set_new(o, "kind_label", l ? json_string(l) : json_null());
-    }
-    return o;
+    return with_kind_label(o, STR_LABEL(service_kinds, store_text(r, 6)));
 }
 
 static void session_where(sqlq *q, const char *head, const nx_principal *who, const volunteers_filter *f)
@@ -439,8 +428,7 @@ static void booking_where(sqlq *q, const char *head, const nx_principal *who, co
     if (!staff || f->mine)
         sqlq_add(q, " AND b.resident_id = $%d", P_INT(who->resident_id ? who->resident_id : -1));
     sqlq_eq_int(q, "b.session_id", f->session_id);
-    if (f->status && *f->status)
-        sqlq_add(q, " AND b.status = $%d", P_TEXT(f->status));
+    sqlq_eq_text(q, "b.status", f->status);
 }
 
 int volunteers_booking_list(nx_app *app, const nx_principal *who, const volunteers_filter *f, json_t **out,
