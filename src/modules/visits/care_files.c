@@ -147,13 +147,12 @@ int visits_care_file_create(nx_app *app, const nx_principal *who, json_t *in, in
         (responsible && (rc = visits_user_check(tx, responsible, community, "responsible_user_id", e))))
         goto fail;
     store_param p[] = {P_INT(community), P_ID(grid), P_INT(resident), P_TEXT(category), P_TEXT(level),
-                       P_TEXT(living), P_TEXT(health), P_TEXT(needs), P_ID(responsible),
-                       P_TEXT(opened ? opened : today), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO care_files (community_id, grid_id, resident_id, category, level, living, health, "
-                            "needs, responsible_user_id, status, opened_on, created_at, updated_at) VALUES ($1, $2, $3, "
-                            "$4, $5, $6, $7, $8, $9, 'active', $10, $11, $11) RETURNING id",
-                            p, 11, id, e)))
+                       P_TEXT(living), P_TEXT(health), P_TEXT(needs), P_ID(responsible), P_TEXT("active"),
+                       P_TEXT(opened ? opened : today), P_INT(now), P_INT(now)};
+    if ((rc = app_insert(tx, "care_files",
+                         "community_id, grid_id, resident_id, category, level, living, health, needs, "
+                         "responsible_user_id, status, opened_on, created_at, updated_at",
+                         p, 13, id, e)))
         goto fail;
     json_t *d = json_pack("{s:s, s:s}", "category", category, "level", level);
     rc = visits_timeline_add(tx, community, "care_file", *id, who, "opened", NULL, d, NULL, e);

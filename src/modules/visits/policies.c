@@ -104,12 +104,11 @@ int visits_policy_create(nx_app *app, const nx_principal *who, json_t *in, int64
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_ID(community), P_TEXT(category), P_TEXT(level), P_TEXT(unit), P_INT(count),
-                       P_TEXT(resp ? resp : "grid"), P_INT(esc), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO visit_policies (community_id, category, level, period_unit, period_count, "
-                            "responsible, escalate_days, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                            "$8, $8) RETURNING id",
-                            p, 8, id, e)))
+                       P_TEXT(resp ? resp : "grid"), P_INT(esc), P_INT(now), P_INT(now)};
+    if ((rc = app_insert(tx, "visit_policies",
+                         "community_id, category, level, period_unit, period_count, responsible, "
+                         "escalate_days, created_at, updated_at",
+                         p, 9, id, e)))
         goto fail;
     if ((rc = audit_write(tx, who, "create", "visit_policy", *id, community, NULL, e)))
         goto fail;

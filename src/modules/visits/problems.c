@@ -33,13 +33,12 @@ int vx_problem_insert(store_tx *tx, const nx_principal *who, const vx_problem_in
                        P_ID(in->visit),      P_TEXT(in->source),   P_TEXT(in->category), P_TEXT(in->title),
                        P_TEXT(in->description), P_TEXT(in->urgency ? in->urgency : "normal"),
                        P_TEXT(in->assignee ? "assigned" : "open"), P_ID(in->assignee), P_TEXT(in->deadline),
-                       P_ID(who->user_id), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO problems (community_id, grid_id, resident_id, care_file_id, visit_id, source, "
-                            "category, title, description, urgency, status, assignee_user_id, deadline, raised_by, "
-                            "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-                            "$14, $15, $15) RETURNING id",
-                            p, 15, id, e)))
+                       P_ID(who->user_id), P_INT(now), P_INT(now)};
+    if ((rc = app_insert(tx, "problems",
+                         "community_id, grid_id, resident_id, care_file_id, visit_id, source, category, "
+                         "title, description, urgency, status, assignee_user_id, deadline, raised_by, "
+                         "created_at, updated_at",
+                         p, 16, id, e)))
         return rc;
     visits_change c = {"problem", *id, in->community, "raised", "create", in->title,
                        json_pack("{s:s, s:s}", "source", in->source, "category", in->category),

@@ -144,11 +144,10 @@ int visits_record(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
     store_param p[] = {P_INT(community), P_ID(grid),     P_INT(resident), P_ID(file),      P_ID(task),
                        P_TEXT(on),       P_TEXT(kind),   P_TEXT(visitors), P_TEXT(findings), P_TEXT(mood),
                        P_TEXT(health),   P_TEXT(followup), P_TEXT(remarks), P_ID(who->user_id), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO visits (community_id, grid_id, resident_id, care_file_id, task_id, visited_on, "
-                            "kind, visitors, findings, mood, health, followup_on, remarks, user_id, created_at) VALUES "
-                            "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
-                            p, 15, id, e)))
+    if ((rc = app_insert(tx, "visits",
+                         "community_id, grid_id, resident_id, care_file_id, task_id, visited_on, kind, "
+                         "visitors, findings, mood, health, followup_on, remarks, user_id, created_at",
+                         p, 15, id, e)))
         goto fail;
     /* the tasks it answers */
     store_param t[] = {P_INT(*id), P_INT(now), P_INT(resident), P_INT(task), P_TEXT(on)};
@@ -293,11 +292,10 @@ int visits_photo_add(nx_app *app, const nx_principal *who, const char *owner_typ
         goto fail;
     store_param ins[] = {P_INT(community), P_ID(grid), P_TEXT(owner_type), P_INT(owner_id), P_ID(resident),
                          P_TEXT(name), P_TEXT(ctype), P_INT((int64_t)clean_n), P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO care_photos (community_id, grid_id, owner_type, owner_id, resident_id, "
-                            "file_name, content_type, size, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                            "$8, $9, $10) RETURNING id",
-                            ins, 10, id, e)))
+    if ((rc = app_insert(tx, "care_photos",
+                         "community_id, grid_id, owner_type, owner_id, resident_id, file_name, content_type, "
+                         "size, user_id, created_at",
+                         ins, 10, id, e)))
         goto fail;
     json_t *d = json_pack("{s:s, s:I, s:s, s:I}", "owner_type", owner_type, "owner_id", (json_int_t)owner_id,
                           "content_type", ctype, "size", (json_int_t)clean_n);

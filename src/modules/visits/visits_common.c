@@ -58,11 +58,10 @@ int visits_timeline_add(store_tx *tx, int64_t community, const char *type, int64
                        who ? P_ID(who->user_id) : P_NULL,
                        P_TEXT(who ? (who->username ? who->username : "") : "system"), P_TEXT(action), P_TEXT(note),
                        P_TEXT(d ? d : "{}")};
-    int64_t made;
-    int rc = store_one_int(tx,
-                           "INSERT INTO care_timeline (community_id, object_type, object_id, at, user_id, actor, "
-                           "action, note, detail) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
-                           p, 9, &made, e);
+    int64_t made = 0;
+    int rc = app_insert(tx, "care_timeline",
+                        "community_id, object_type, object_id, at, user_id, actor, action, note, detail",
+                        p, 9, &made, e);
     free(d);
     if (entry)
         *entry = made;

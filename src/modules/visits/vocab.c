@@ -89,11 +89,10 @@ int visits_vocab_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     if ((rc = store_begin(app->db, STORE_WRITE, &tx, e)))
         return rc;
     int64_t now = clock_now_ms();
-    store_param p[] = {P_TEXT(kind), P_TEXT(code), P_TEXT(label), P_INT(sort), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO care_vocab (kind, code, label, sort, active, created_at, updated_at) VALUES "
-                            "($1, $2, $3, $4, 1, $5, $5) RETURNING id",
-                            p, 5, id, e)))
+    store_param p[] = {P_TEXT(kind), P_TEXT(code), P_TEXT(label), P_INT(sort), P_INT(1), P_INT(now),
+                       P_INT(now)};
+    if ((rc = app_insert(tx, "care_vocab", "kind, code, label, sort, active, created_at, updated_at", p, 7,
+                         id, e)))
         goto fail;
     json_t *d = json_pack("{s:s, s:s}", "kind", kind, "code", code);
     rc = audit_write(tx, who, "create", "care_vocab", *id, 0, d, e);
