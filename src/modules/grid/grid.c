@@ -152,12 +152,12 @@ int grid_member_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_INT(grid), P_TEXT(role), P_ID(user), P_TEXT(name ? name : display),
-                       P_BLOB(ct, ctn), P_TEXT(ct ? tail : NULL), P_TEXT(notes), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO grid_members (community_id, grid_id, role, user_id, name, phone_enc, phone_tail, "
-                            "notes, active, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9) "
-                            "RETURNING id",
-                            p, 9, id, e)))
+                       P_BLOB(ct, ctn), P_TEXT(ct ? tail : NULL), P_TEXT(notes), P_INT(1), P_INT(now),
+                       P_INT(now)};
+    if ((rc = app_insert(tx, "grid_members",
+                         "community_id, grid_id, role, user_id, name, phone_enc, phone_tail, notes, active, "
+                         "created_at, updated_at",
+                         p, 11, id, e)))
         goto fail;
     json_t *d = json_pack("{s:s, s:I}", "role", role, "grid_id", (json_int_t)grid);
     rc = audit_write(tx, who, "create", "grid_member", *id, community, d, e);
@@ -286,12 +286,12 @@ int grid_incident_create(nx_app *app, const nx_principal *who, json_t *in, int64
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_ID(grid), P_TEXT(category), P_TEXT(title), P_TEXT(description),
-                       P_TEXT(place), P_ID(who->user_id), P_ID(self ? who->resident_id : 0), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO incidents (community_id, grid_id, category, title, description, place, "
-                            "reporter_user_id, reporter_resident_id, status, occurred_at, created_at, updated_at) VALUES "
-                            "($1, $2, $3, $4, $5, $6, $7, $8, 'reported', $9, $9, $9) RETURNING id",
-                            p, 9, id, e)))
+                       P_TEXT(place), P_ID(who->user_id), P_ID(self ? who->resident_id : 0),
+                       P_TEXT("reported"), P_INT(now), P_INT(now), P_INT(now)};
+    if ((rc = app_insert(tx, "incidents",
+                         "community_id, grid_id, category, title, description, place, reporter_user_id, "
+                         "reporter_resident_id, status, occurred_at, created_at, updated_at",
+                         p, 12, id, e)))
         goto fail;
     visits_change c = {"incident", *id, community, "reported", "create", title,
                        json_pack("{s:s, s:s}", "category", category, "by", self ? "resident" : "staff"),
