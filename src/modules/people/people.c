@@ -482,10 +482,9 @@ static int write_contacts(nx_app *app, store_tx *tx, int64_t id, json_t *contact
         }
         store_param a[] = {P_INT(id), P_TEXT(name), P_TEXT(relation), P_BLOB(ct, ctn), P_TEXT(t),
                            P_INT(primary), P_INT((int64_t)i)};
-        rc = store_exec(tx,
-                        "INSERT INTO emergency_contacts (resident_id, name, relation, phone_enc, phone_tail, "
-                        "is_primary, sort) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                        a, 7, NULL, e);
+        rc = app_insert(tx, "emergency_contacts",
+                        "resident_id, name, relation, phone_enc, phone_tail, is_primary, sort", a, 7, NULL,
+                        e);
         free(ct);
     }
     for (int j = 0; j < nkept; j++)
@@ -665,16 +664,14 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
         P_TEXT(in->education), P_TEXT(in->marital), P_TEXT(in->work), P_TEXT(rec.care_level),
         P_TEXT(in->notes), P_TEXT(rec.status),
         P_TEXT(strcmp(rec.status, "moved_out") == 0 ? sdate : NULL),
-        P_TEXT(strcmp(rec.status, "deceased") == 0 ? sdate : NULL), P_INT(now)};
-    rc = store_one_int(tx,
-                       "INSERT INTO residents (community_id, grid_id, household_id, room_id, estate_id, name, "
-                       "name_s, name_pinyin, name_initials, sort_key, sex, birth_date, id_type, id_enc, id_bidx, "
-                       "id_tail, phone_enc, phone_bidx, phone_tail, address_enc, relation, residence, ethnicity, "
-                       "political, education, marital, work, care_level, notes, status, moved_out_on, "
-                       "deceased_on, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
-                       "$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, "
-                       "$28, $29, $30, $31, $32, $33, $33) RETURNING id",
-                       p, 33, id, e);
+        P_TEXT(strcmp(rec.status, "deceased") == 0 ? sdate : NULL), P_INT(now), P_INT(now)};
+    rc = app_insert(tx, "residents",
+                    "community_id, grid_id, household_id, room_id, estate_id, name, name_s, name_pinyin, "
+                    "name_initials, sort_key, sex, birth_date, id_type, id_enc, id_bidx, id_tail, phone_enc, "
+                    "phone_bidx, phone_tail, address_enc, relation, residence, ethnicity, political, "
+                    "education, marital, work, care_level, notes, status, moved_out_on, deceased_on, "
+                    "created_at, updated_at",
+                    p, 34, id, e);
     if (rc == NX_ENOTFOUND) /* RETURNING gave no row: the database misbehaved */
         rc = nx_fail(e, NX_EDB, "", "登记居民失败");
     if ((rc = store_conflict_field(rc, "id_number", e, "该证件号码已登记")))

@@ -115,11 +115,11 @@ int people_household_create(nx_app *app, const nx_principal *who, const househol
     }
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(in.community_id), P_ID(in.grid_id), P_ID(in.room_id), P_TEXT(in.number),
-                       P_TEXT(kind), P_BLOB(ct, ctn), P_TEXT(in.notes), P_INT(now)};
-    rc = store_one_int(tx,
-                       "INSERT INTO households (community_id, grid_id, room_id, number, kind, address_enc, notes, "
-                       "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id",
-                       p, 8, id, e);
+                       P_TEXT(kind), P_BLOB(ct, ctn), P_TEXT(in.notes), P_INT(now), P_INT(now)};
+    rc = app_insert(tx, "households",
+                    "community_id, grid_id, room_id, number, kind, address_enc, notes, created_at, "
+                    "updated_at",
+                    p, 9, id, e);
     if (rc == NX_ENOTFOUND) /* RETURNING gave no row: the database misbehaved */
         rc = nx_fail(e, NX_EDB, "", "建户失败");
     if (rc)

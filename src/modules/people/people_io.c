@@ -146,10 +146,7 @@ static int find_room(import_ctx *c, const char *estate, const char *building, co
         return rc;
     nx_err_clear(e);
     store_param a[] = {P_INT(community), P_INT(bid), P_TEXT(u), P_TEXT(room), P_INT(clock_now_ms())};
-    rc = store_one_int(c->tx,
-                       "INSERT INTO rooms (community_id, building_id, unit, number, created_at) VALUES ($1, $2, $3, "
-                       "$4, $5) RETURNING id",
-                       a, 5, room_id, e);
+    rc = app_insert(c->tx, "rooms", "community_id, building_id, unit, number, created_at", a, 5, room_id, e);
     return rc == NX_ENOTFOUND ? nx_fail(e, NX_EDB, "", "添加房屋失败") : rc;
 }
 
@@ -189,11 +186,10 @@ static int find_household(import_ctx *c, const char *number, int64_t room_id, in
         return nx_fail(e, NX_EINVAL, "household_id", "无法确定户“%s”所属社区", number);
     if (!perm_covers(c->who, c->tx, community, grid))
         return nx_fail(e, NX_EPERM, "household_id", "无权在该社区或网格建户");
-    store_param a[] = {P_INT(community), P_ID(grid), P_ID(room_id), P_TEXT(number), P_INT(clock_now_ms())};
-    rc = store_one_int(c->tx,
-                       "INSERT INTO households (community_id, grid_id, room_id, number, created_at, updated_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-                       a, 5, hid, e);
+    int64_t now = clock_now_ms();
+    store_param a[] = {P_INT(community), P_ID(grid), P_ID(room_id), P_TEXT(number), P_INT(now), P_INT(now)};
+    rc = app_insert(c->tx, "households", "community_id, grid_id, room_id, number, created_at, updated_at", a,
+                    6, hid, e);
     return rc == NX_ENOTFOUND ? nx_fail(e, NX_EDB, "", "建户失败") : rc;
 }
 

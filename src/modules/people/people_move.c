@@ -213,10 +213,9 @@ int people_resident_move(nx_app *app, const nx_principal *who, int64_t id, json_
     store_param mp[] = {P_INT(id),          P_INT(from.community), P_ID(from.household), P_ID(to.household),
                         P_ID(from.room),    P_ID(to.room),         P_TEXT(from.label),   P_TEXT(to.label),
                         P_TEXT(reason),     P_ID(who->user_id),    P_INT(now)};
-    if ((rc = store_exec(tx,
-                         "INSERT INTO resident_moves (resident_id, community_id, from_household_id, to_household_id, "
-                         "from_room_id, to_room_id, from_label, to_label, reason, moved_by, moved_at) "
-                         "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    if ((rc = app_insert(tx, "resident_moves",
+                         "resident_id, community_id, from_household_id, to_household_id, from_room_id, "
+                         "to_room_id, from_label, to_label, reason, moved_by, moved_at",
                          mp, 11, NULL, e)))
         goto fail;
     json_t *detail = json_pack("{s:o, s:o, s:o, s:o}", "from_household_id",
