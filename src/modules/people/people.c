@@ -309,6 +309,44 @@ static int seal(nx_app *app, const char *context, const char *plain, unsigned ch
     return field_encrypt_ad(app->keys, context, plain, strlen(plain), out, len);
 }
 
+/* A record's personal fields as a create or an update stores them: the ID number's ciphertext, blind
+ * index and keyed tail, the phone's (when it has one) and the address's ciphertext (when address is
+ * given and not empty). The ciphertexts are released with sealed_free. */
+typedef struct sealed {
+    unsigned char idb[16], phb[16], *id_ct, *ph_ct, *ad_ct;
+    size_t id_n, ph_n, ad_n;
+    char id_t[PEOPLE_TAIL_HEX + 1], ph_t[PEOPLE_TAIL_HEX + 1];
+} sealed;
+
+/* The blind index of the ID number first (a write checks it for a duplicate before sealing), then
+ * seal_rest for everything else: 0, or NX_EINTERNAL "加密失败". s starts zeroed. */
+static void seal_id_index(nx_app *app, const resident_rec *rec, sealed *s)
+{
+    memset(s, 0, sizeof *s);
+    blind_index(app->keys, CTX_ID, rec->id_norm, s->idb);
+}
+
+static int seal_rest(nx_app *app, const resident_rec *rec, const char *address, sealed *s, nx_err *e)
+{
+    people_tail_key(app, CTX_ID, rec->id_norm, s->id_t);
+    if (seal(app, CTX_ID, rec->id_norm, &s->id_ct, &s->id_n) ||
+        (rec->has_phone && seal(app, CTX_PHONE, rec->phone, &s->ph_ct, &s->ph_n)) ||
+        (address && *address && seal(app, CTX_ADDRESS, address, &s->ad_ct, &s->ad_n)))
+        return nx_fail(e, NX_EINTERNAL, "", "加密失败");
+    if (rec->has_phone) {
+        blind_index(app->keys, CTX_PHONE, rec->phone, s->phb);
+        people_tail_key(app, CTX_PHONE, rec->phone, s->ph_t);
+    }
+    return 0;
+}
+
+static void sealed_free(sealed *s)
+{
+    free(s->id_ct);
+    free(s->ph_ct);
+    free(s->ad_ct);
+}
+
 
 /* ---- tags, contacts, suffixes ---- */
 
@@ -633,23 +671,10 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
     if ((rc = resolve_place(tx, who, in, &pl, e)))
         return rc;
 
-    unsigned char idb[16], phb[16], *id_ct = NULL, *ph_ct = NULL, *ad_ct = NULL;
-    size_t id_n = 0, ph_n = 0, ad_n = 0;
-    char id_t[PEOPLE_TAIL_HEX + 1], ph_t[PEOPLE_TAIL_HEX + 1] = "";
-    blind_index(app->keys, CTX_ID, rec.id_norm, idb);
-    if ((rc = check_duplicate(app, tx, who, idb, 0, e)))
+    sealed s;
+    seal_id_index(app, &rec, &s);
+    if ((rc = check_duplicate(app, tx, who, s.idb, 0, e)) || (rc = seal_rest(app, &rec, in->address, &s, e)))
         goto done;
-    people_tail_key(app, CTX_ID, rec.id_norm, id_t);
-    if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||
-        (rec.has_phone && seal(app, CTX_PHONE, rec.phone, &ph_ct, &ph_n)) ||
-        (in->address && *in->address && seal(app, CTX_ADDRESS, in->address, &ad_ct, &ad_n))) {
-        rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
-        goto done;
-    }
-    if (rec.has_phone) {
-        blind_index(app->keys, CTX_PHONE, rec.phone, phb);
-        people_tail_key(app, CTX_PHONE, rec.phone, ph_t);
-    }
     int64_t now = clock_now_ms();
     char today[11];
     date_format(date_today(), today);
@@ -658,8 +683,9 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
         P_INT(pl.community), P_ID(pl.grid), P_ID(pl.household), P_ID(pl.room), P_ID(pl.estate),
         P_TEXT(rec.name), P_TEXT(rec.name_s), P_TEXT(rec.pinyin), P_TEXT(rec.initials),
         P_BLOB(rec.sort_key, rec.sort_key_len), P_INT(rec.sex), P_TEXT(rec.birth), P_TEXT(rec.id_type),
-        P_BLOB(id_ct, id_n), P_BLOB(idb, 16), P_TEXT(id_t), P_BLOB(ph_ct, ph_n),
-        rec.has_phone ? P_BLOB(phb, 16) : P_NULL, P_TEXT(rec.has_phone ? ph_t : NULL), P_BLOB(ad_ct, ad_n),
+        P_BLOB(s.id_ct, s.id_n), P_BLOB(s.idb, 16), P_TEXT(s.id_t), P_BLOB(s.ph_ct, s.ph_n),
+        rec.has_phone ? P_BLOB(s.phb, 16) : P_NULL, P_TEXT(rec.has_phone ? s.ph_t : NULL),
+        P_BLOB(s.ad_ct, s.ad_n),
         P_TEXT(rec.relation), P_TEXT(rec.residence), P_TEXT(in->ethnicity), P_TEXT(rec.political),
         P_TEXT(in->education), P_TEXT(in->marital), P_TEXT(in->work), P_TEXT(rec.care_level),
         P_TEXT(in->notes), P_TEXT(rec.status),
@@ -691,9 +717,7 @@ int people_resident_create_tx(nx_app *app, store_tx *tx, const nx_principal *who
         (rc = emit(tx, PEOPLE_EV_RESIDENT_CREATED, pl.community, *id, NULL, e)))
         goto done;
 done:
-    free(id_ct);
-    free(ph_ct);
-    free(ad_ct);
+    sealed_free(&s);
     return rc;
 }
 
@@ -776,8 +800,7 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     place pl;
     int64_t version = 0;
     char old_status[16];
-    unsigned char *id_ct = NULL, *ph_ct = NULL, *ad_ct = NULL;
-    size_t id_n = 0, ph_n = 0, ad_n = 0;
+    sealed s = {0};
     if ((rc = load_rec(app, tx, who, id, &cur, &pl, &version, old_status, e)))
         goto fail;
     if (in->version && in->version != version) {
@@ -794,22 +817,9 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
         goto fail;
 
     /* The document: re-encrypt only when it changed. */
-    unsigned char idb[16], phb[16];
-    blind_index(app->keys, CTX_ID, rec.id_norm, idb);
-    if ((rc = check_duplicate(app, tx, who, idb, id, e)))
+    seal_id_index(app, &rec, &s);
+    if ((rc = check_duplicate(app, tx, who, s.idb, id, e)) || (rc = seal_rest(app, &rec, in->address, &s, e)))
         goto fail;
-    char id_t[PEOPLE_TAIL_HEX + 1], ph_t[PEOPLE_TAIL_HEX + 1] = "";
-    people_tail_key(app, CTX_ID, rec.id_norm, id_t);
-    if (seal(app, CTX_ID, rec.id_norm, &id_ct, &id_n) ||
-        (rec.has_phone && seal(app, CTX_PHONE, rec.phone, &ph_ct, &ph_n)) ||
-        (in->address && *in->address && seal(app, CTX_ADDRESS, in->address, &ad_ct, &ad_n))) {
-        rc = nx_fail(e, NX_EINTERNAL, "", "加密失败");
-        goto fail;
-    }
-    if (rec.has_phone) {
-        blind_index(app->keys, CTX_PHONE, rec.phone, phb);
-        people_tail_key(app, CTX_PHONE, rec.phone, ph_t);
-    }
     char today[11];
     date_format(date_today(), today);
     const char *sdate = in->status_date ? in->status_date : today;
@@ -818,9 +828,10 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     store_param p[] = {
         P_ID(pl.grid), P_ID(pl.household), P_ID(pl.room), P_ID(pl.estate), P_TEXT(rec.name),
         P_TEXT(rec.name_s), P_TEXT(rec.pinyin), P_TEXT(rec.initials), P_BLOB(rec.sort_key, rec.sort_key_len),
-        P_INT(rec.sex), P_TEXT(rec.birth), P_TEXT(rec.id_type), P_BLOB(id_ct, id_n), P_BLOB(idb, 16),
-        P_TEXT(id_t), P_BLOB(ph_ct, ph_n), rec.has_phone ? P_BLOB(phb, 16) : P_NULL,
-        P_TEXT(rec.has_phone ? ph_t : NULL), P_INT(keep_addr), P_BLOB(ad_ct, ad_n), P_TEXT(rec.relation),
+        P_INT(rec.sex), P_TEXT(rec.birth), P_TEXT(rec.id_type), P_BLOB(s.id_ct, s.id_n), P_BLOB(s.idb, 16),
+        P_TEXT(s.id_t), P_BLOB(s.ph_ct, s.ph_n), rec.has_phone ? P_BLOB(s.phb, 16) : P_NULL,
+        P_TEXT(rec.has_phone ? s.ph_t : NULL), P_INT(keep_addr), P_BLOB(s.ad_ct, s.ad_n),
+        P_TEXT(rec.relation),
         P_TEXT(rec.residence), P_TEXT(rec.care_level), P_TEXT(rec.status),
         P_TEXT(status_changed && strcmp(rec.status, "moved_out") == 0 ? sdate : NULL),
         P_TEXT(status_changed && strcmp(rec.status, "deceased") == 0 ? sdate : NULL), P_INT(status_changed),
@@ -865,9 +876,7 @@ int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, con
     if (rc)
         goto fail;
 fail:
-    free(id_ct);
-    free(ph_ct);
-    free(ad_ct);
+    sealed_free(&s);
     return store_finish(tx, rc, e);
 }
 
