@@ -240,16 +240,31 @@ typedef struct gen {
 
 /* ---- small helpers ---- */
 
+/* The failure of a demo row said as "写入演示<what>失败" (a RETURNING that gave no row as NX_EDB); a
+ * column list that does not match its parameters (NX_EINTERNAL, app_insert) is left as it is. */
+static int insert_failed(int rc, const char *what, nx_err *e)
+{
+    if (rc == 0 || rc == NX_EINTERNAL)
+        return rc;
+    return nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示%s失败", what);
+}
+
 int demo_insert_id(store_tx *tx, const char *sql, const store_param *p, int n, const char *what, int64_t *id,
                    nx_err *e)
 {
-    int rc = store_one_int(tx, sql, p, n, id, e);
-    return rc ? nx_fail(e, rc == NX_ENOTFOUND ? NX_EDB : rc, "", "写入演示%s失败", what) : 0;
+    return insert_failed(store_one_int(tx, sql, p, n, id, e), what, e);
 }
 
-static int insert_id(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *id, nx_err *e)
+int demo_insert(store_tx *tx, const char *table, const char *cols, const store_param *p, int n,
+                const char *what, int64_t *id, nx_err *e)
 {
-    return demo_insert_id(tx, sql, p, n, "数据", id, e);
+    return insert_failed(app_insert(tx, table, cols, p, n, id, e), what, e);
+}
+
+static int insert_id(store_tx *tx, const char *table, const char *cols, const store_param *p, int n,
+                     int64_t *id, nx_err *e)
+{
+    return demo_insert(tx, table, cols, p, n, "数据", id, e);
 }
 
 static const char *pick_surname(gen *g)
@@ -367,15 +382,12 @@ static int build_org(gen *g, int scale, nx_err *e)
     int rc;
     int64_t now = g->now;
     store_param sp[] = {P_TEXT(STREET_NAME), P_TEXT("DEMO-ST01"), P_INT(now)};
-    if ((rc = insert_id(g->tx, "INSERT INTO streets (name, code, created_at) VALUES ($1, $2, $3) RETURNING id",
-                        sp, 3, &g->street, e)))
+    if ((rc = insert_id(g->tx, "streets", "name, code, created_at", sp, 3, &g->street, e)))
         return rc;
     store_param cp[] = {P_INT(g->street), P_TEXT(COMMUNITY_NAME), P_TEXT("DEMO-SQ01"),
                         P_TEXT("幸福街道暖心路 1 号"), P_INT(now)};
-    if ((rc = insert_id(g->tx,
-                        "INSERT INTO communities (street_id, name, code, address, created_at) "
-                        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                        cp, 5, &g->community, e)))
+    if ((rc = insert_id(g->tx, "communities", "street_id, name, code, address, created_at", cp, 5,
+                        &g->community, e)))
         return rc;
     for (int i = 0; i < GRID_COUNT; i++) {
         char code[16], desc[120];
@@ -385,11 +397,10 @@ static int build_org(gen *g, int scale, nx_err *e)
             if (i >= estate_defs[k].grid_first && i < estate_defs[k].grid_first + estate_defs[k].grid_count)
                 where = estate_defs[k].name;
         snprintf(desc, sizeof desc, "%s（演示数据）", where);
-        store_param gp[] = {P_INT(g->community), P_TEXT(grid_names[i]), P_TEXT(code), P_TEXT(desc), P_INT(now)};
-        if ((rc = insert_id(g->tx,
-                            "INSERT INTO grids (community_id, name, code, description, created_at, updated_at) "
-                            "VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-                            gp, 5, &g->grids[i], e)))
+        store_param gp[] = {P_INT(g->community), P_TEXT(grid_names[i]), P_TEXT(code), P_TEXT(desc),
+                            P_INT(now), P_INT(now)};
+        if ((rc = insert_id(g->tx, "grids", "community_id, name, code, description, created_at, updated_at",
+                            gp, 6, &g->grids[i], e)))
             return rc;
     }
     for (size_t k = 0; k < ESTATE_COUNT; k++) {
@@ -399,12 +410,11 @@ static int build_org(gen *g, int scale, nx_err *e)
             py[0] = '\0';
         store_param ep[] = {P_INT(g->community), d->grid_count == 1 ? P_INT(g->grids[d->grid_first]) : P_NULL,
                             P_TEXT(d->name), P_TEXT(py), P_TEXT(d->address), P_INT(d->built), P_TEXT(d->kind),
-                            P_TEXT(d->property), P_INT(now)};
-        if ((rc = insert_id(g->tx,
-                            "INSERT INTO estates (community_id, grid_id, name, name_pinyin, address, built_year, "
-                            "kind, property_company, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                            "$8, $9, $9) RETURNING id",
-                            ep, 9, &g->estates[k], e)))
+                            P_TEXT(d->property), P_INT(now), P_INT(now)};
+        if ((rc = insert_id(g->tx, "estates",
+                            "community_id, grid_id, name, name_pinyin, address, built_year, kind, "
+                            "property_company, created_at, updated_at",
+                            ep, 10, &g->estates[k], e)))
             return rc;
         int nb = d->buildings * scale;
         for (int b = 0; b < nb; b++) {
@@ -417,12 +427,11 @@ static int build_org(gen *g, int scale, nx_err *e)
             bool lift = strcmp(d->kind, "commercial") == 0 || floors > 7 || (k == 0 && b == 0);
             int64_t bid;
             store_param bp[] = {P_INT(g->community), P_INT(g->estates[k]), P_INT(g->grids[gi]), P_TEXT(bname),
-                                P_INT(floors), P_INT(d->units), P_INT(lift), P_INT(now)};
-            if ((rc = insert_id(g->tx,
-                                "INSERT INTO buildings (community_id, estate_id, grid_id, name, floors, units, "
-                                "has_elevator, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) "
-                                "RETURNING id",
-                                bp, 8, &bid, e)))
+                                P_INT(floors), P_INT(d->units), P_INT(lift), P_INT(now), P_INT(now)};
+            if ((rc = insert_id(g->tx, "buildings",
+                                "community_id, estate_id, grid_id, name, floors, units, has_elevator, "
+                                "created_at, updated_at",
+                                bp, 9, &bid, e)))
                 return rc;
             g->buildings++;
             for (int u = 1; u <= d->units; u++) {
@@ -444,9 +453,9 @@ static int build_org(gen *g, int scale, nx_err *e)
                         area = (double)(int64_t)(area * 10.0) / 10.0;
                         store_param rp[] = {P_INT(g->community), P_INT(bid), P_TEXT(unit), P_TEXT(s->number),
                                             P_INT(f), P_REAL(area), P_INT(now)};
-                        if ((rc = insert_id(g->tx,
-                                            "INSERT INTO rooms (community_id, building_id, unit, number, floor, "
-                                            "area, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                        if ((rc = insert_id(g->tx, "rooms",
+                                            "community_id, building_id, unit, number, floor, area, "
+                                            "created_at",
                                             rp, 7, &s->id, e)))
                             return rc;
                         s->grid = g->grids[gi];
@@ -474,12 +483,12 @@ static int build_org(gen *g, int scale, nx_err *e)
         int64_t sid;
         store_param p[] = {P_INT(g->community), P_INT(g->grids[es->grid_first]), P_TEXT(d->name), P_TEXT(d->kind),
                            P_TEXT(d->address), P_TEXT(owner), P_BLOB(ct, ctn), P_TEXT(phone + 7),
-                           P_TEXT(stall ? NULL : lic), P_TEXT(d->open ? "open" : "closed"), P_INT(now)};
-        rc = insert_id(g->tx,
-                       "INSERT INTO shops (community_id, grid_id, name, kind, address, owner_name, phone_enc, "
-                       "phone_tail, license_no, status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                       "$8, $9, $10, $11, $11) RETURNING id",
-                       p, 11, &sid, e);
+                           P_TEXT(stall ? NULL : lic), P_TEXT(d->open ? "open" : "closed"), P_INT(now),
+                           P_INT(now)};
+        rc = insert_id(g->tx, "shops",
+                       "community_id, grid_id, name, kind, address, owner_name, phone_enc, phone_tail, "
+                       "license_no, status, created_at, updated_at",
+                       p, 12, &sid, e);
         free(ct);
         if (rc)
             return rc;
@@ -938,11 +947,10 @@ static int add_household(gen *g, bool first, nx_err *e)
              room->building, room->unit, room->number);
     int64_t hid;
     store_param hp[] = {P_INT(g->community), P_INT(room->grid), P_INT(room->id), P_TEXT(number), P_TEXT(kind),
-                        P_TEXT(*notes ? notes : NULL), P_INT(g->now)};
-    int rc = insert_id(g->tx,
-                       "INSERT INTO households (community_id, grid_id, room_id, number, kind, notes, created_at, "
-                       "updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-                       hp, 7, &hid, e);
+                        P_TEXT(*notes ? notes : NULL), P_INT(g->now), P_INT(g->now)};
+    int rc = insert_id(g->tx, "households",
+                       "community_id, grid_id, room_id, number, kind, notes, created_at, updated_at", hp, 8,
+                       &hid, e);
     if (rc || (rc = audit_write(g->tx, &g->who, "create", "household", hid, g->community, NULL, e)))
         return rc;
     g->households++;

@@ -70,8 +70,12 @@ static inline unsigned demo_roll(demo_rng *r, unsigned n)
     return n ? (unsigned)(r->s % n) : 0;
 }
 
-/* Run sql (an INSERT … RETURNING id) on tx into *id, as store_one_int; a failure says "写入演示<what>
- * 失败" (a RETURNING that gives no row, which only a misbehaving database does, is NX_EDB). */
+/* A demo row: app_insert (modules/app.h: INSERT INTO table (cols), the VALUES list made from cols, with
+ * RETURNING id into *id when id is not NULL); a failure says "写入演示<what>失败" (a RETURNING that gives
+ * no row, which only a misbehaving database does, is NX_EDB). */
+int demo_insert(store_tx *tx, const char *table, const char *cols, const store_param *p, int n,
+                const char *what, int64_t *id, nx_err *e);
+/* The same for an INSERT … RETURNING id written out in sql, as store_one_int. */
 int demo_insert_id(store_tx *tx, const char *sql, const store_param *p, int n, const char *what, int64_t *id,
                    nx_err *e);
 

@@ -70,9 +70,10 @@ static int64_t ms_of(nx_date d, int hour)
     return (date_to_days(d) * 86400LL + hour * 3600LL) * 1000LL - NX_TZ_OFFSET_MS;
 }
 
-static int insert_id(store_tx *tx, const char *sql, const store_param *p, int n, int64_t *id, nx_err *e)
+static int insert_id(store_tx *tx, const char *table, const char *cols, const store_param *p, int n,
+                     int64_t *id, nx_err *e)
 {
-    return demo_insert_id(tx, sql, p, n, "关怀数据", id, e);
+    return demo_insert(tx, table, cols, p, n, "关怀数据", id, e);
 }
 
 static const char *category_of(const cres *c)
@@ -105,12 +106,11 @@ static int fill_file(store_tx *tx, demo_rng *r, const cres *c, const worker *w, 
     int64_t created = ms_of(opened, 9), file;
     store_param fp[] = {P_INT(c->community), P_ID(c->grid), P_INT(c->id), P_TEXT(category_of(c)), P_TEXT(c->level),
                         P_TEXT(c->alone || c->solitary ? "独居" : "与家人同住"), P_TEXT(c->ill ? "慢性病，需定期复查" : NULL),
-                        P_ID(w ? w->user : 0), P_TEXT(od), P_INT(created)};
-    int rc = insert_id(tx,
-                       "INSERT INTO care_files (community_id, grid_id, resident_id, category, level, living, health, "
-                       "responsible_user_id, status, opened_on, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-                       "$6, $7, $8, 'active', $9, $10, $10) RETURNING id",
-                       fp, 10, &file, e);
+                        P_ID(w ? w->user : 0), P_TEXT("active"), P_TEXT(od), P_INT(created), P_INT(created)};
+    int rc = insert_id(tx, "care_files",
+                       "community_id, grid_id, resident_id, category, level, living, health, "
+                       "responsible_user_id, status, opened_on, created_at, updated_at",
+                       fp, 12, &file, e);
     if (rc)
         return rc;
     n->files++;
@@ -148,10 +148,9 @@ static int fill_file(store_tx *tx, demo_rng *r, const cres *c, const worker *w, 
                                 P_TEXT(c->ill ? "fair" : "good"),
                                 P_ID(w ? w->user : 0),
                                 P_INT(ms_of(vd, 10))};
-            if ((rc = insert_id(tx,
-                                "INSERT INTO visits (community_id, grid_id, resident_id, care_file_id, visited_on, kind, "
-                                "visitors, findings, mood, health, user_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-                                "$7, $8, $9, $10, $11, $12) RETURNING id",
+            if ((rc = insert_id(tx, "visits",
+                                "community_id, grid_id, resident_id, care_file_id, visited_on, kind, "
+                                "visitors, findings, mood, health, user_id, created_at",
                                 vp, 12, &visit, e)))
                 return rc;
             n->visits++;
@@ -169,35 +168,38 @@ static int fill_file(store_tx *tx, demo_rng *r, const cres *c, const worker *w, 
                     P_INT(c->id),
                     P_INT(file),
                     P_INT(visit),
+                    P_TEXT("visit"),
                     P_TEXT(needs[which].category),
                     P_TEXT(needs[which].title),
+                    P_TEXT("normal"),
                     P_TEXT(solved ? "closed" : (demo_roll(r, 2) ? "assigned" : "in_progress")),
                     P_ID(w ? w->user : 0),
                     P_TEXT(deadline),
                     P_TEXT(solved ? resolutions[demo_roll(r, NELEM(resolutions))] : NULL),
                     solved ? P_INT(done) : P_NULL,
                     solved ? P_INT(demo_roll(r, 10) ? 5 : 4) : P_NULL,
+                    solved ? P_INT(done) : P_NULL,
+                    P_INT(at),
                     P_INT(at)};
                 int64_t pid;
-                if ((rc = insert_id(tx,
-                                    "INSERT INTO problems (community_id, grid_id, resident_id, care_file_id, visit_id, "
-                                    "source, category, title, urgency, status, assignee_user_id, deadline, resolution, "
-                                    "resolved_at, rating, rated_at, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-                                    "'visit', $6, $7, 'normal', $8, $9, $10, $11, $12, $13, $12, $14, $14) RETURNING id",
-                                    pp, 14, &pid, e)))
+                if ((rc = insert_id(tx, "problems",
+                                    "community_id, grid_id, resident_id, care_file_id, visit_id, source, "
+                                    "category, title, urgency, status, assignee_user_id, deadline, "
+                                    "resolution, resolved_at, rating, rated_at, created_at, updated_at",
+                                    pp, 18, &pid, e)))
                     return rc;
                 n->problems++;
             }
         }
-        store_param tp[] = {P_INT(c->community), P_ID(c->grid), P_INT(c->id), P_INT(file), P_TEXT(s), P_TEXT(en),
-                            P_ID(w ? w->user : 0), P_TEXT(visited ? "done" : "open"), P_ID(visit),
-                            visited ? P_INT(ms_of(vd, 10)) : P_NULL, P_INT(ms_of(ps, 1))};
-        if ((rc = store_exec(tx,
-                             "INSERT INTO visit_tasks (community_id, grid_id, resident_id, care_file_id, kind, reason, "
-                             "period_start, due_date, assignee_user_id, status, visit_id, done_at, created_at, "
-                             "updated_at) VALUES ($1, $2, $3, $4, 'routine', 'routine', $5, $6, $7, $8, $9, $10, $11, "
-                             "$11)",
-                             tp, 11, NULL, e)))
+        store_param tp[] = {P_INT(c->community), P_ID(c->grid), P_INT(c->id), P_INT(file), P_TEXT("routine"),
+                            P_TEXT("routine"), P_TEXT(s), P_TEXT(en), P_ID(w ? w->user : 0),
+                            P_TEXT(visited ? "done" : "open"), P_ID(visit),
+                            visited ? P_INT(ms_of(vd, 10)) : P_NULL, P_INT(ms_of(ps, 1)),
+                            P_INT(ms_of(ps, 1))};
+        if ((rc = app_insert(tx, "visit_tasks",
+                             "community_id, grid_id, resident_id, care_file_id, kind, reason, period_start, "
+                             "due_date, assignee_user_id, status, visit_id, done_at, created_at, updated_at",
+                             tp, 14, NULL, e)))
             return rc;
         n->tasks++;
         day = date_from_days(date_to_days(pe) + 1);
@@ -315,11 +317,11 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
                   {"building_head", heads[g % 6], 0}, {"building_head", heads[(g + 3) % 6], 0}};
         for (size_t k = 0; k < NELEM(ms); k++) {
             store_param mp[] = {P_INT(communities[g]), P_INT(grids[g]), P_TEXT(ms[k].role), P_ID(ms[k].user),
-                                P_TEXT(ms[k].name), P_INT(now)};
-            if ((rc = store_exec(tx,
-                                 "INSERT INTO grid_members (community_id, grid_id, role, user_id, name, active, "
-                                 "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6)",
-                                 mp, 6, NULL, e)))
+                                P_TEXT(ms[k].name), P_INT(1), P_INT(now), P_INT(now)};
+            if ((rc = app_insert(tx, "grid_members",
+                                 "community_id, grid_id, role, user_id, name, active, created_at, "
+                                 "updated_at",
+                                 mp, 8, NULL, e)))
                 goto fail;
             n.members++;
         }
@@ -344,13 +346,14 @@ int demo_care_fill(nx_app *app, unsigned seed, json_t *summary, nx_err *e)
                                 P_INT(at),
                                 dispatched ? P_INT(at + 3600000) : P_NULL,
                                 handled ? P_INT(at + 86400000) : P_NULL,
-                                strcmp(status, "closed") == 0 ? P_INT(at + 2 * 86400000LL) : P_NULL};
-            if ((rc = store_exec(tx,
-                                 "INSERT INTO incidents (community_id, grid_id, category, title, place, reporter_user_id, "
-                                 "status, assignee_user_id, result, occurred_at, dispatched_at, handled_at, closed_at, "
-                                 "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-                                 "$13, $10, $10)",
-                                 ip, 13, NULL, e)))
+                                strcmp(status, "closed") == 0 ? P_INT(at + 2 * 86400000LL) : P_NULL,
+                                P_INT(at),
+                                P_INT(at)};
+            if ((rc = app_insert(tx, "incidents",
+                                 "community_id, grid_id, category, title, place, reporter_user_id, status, "
+                                 "assignee_user_id, result, occurred_at, dispatched_at, handled_at, "
+                                 "closed_at, created_at, updated_at",
+                                 ip, 15, NULL, e)))
                 goto fail;
             n.incidents++;
         }
