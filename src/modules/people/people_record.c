@@ -60,22 +60,28 @@ static int contacts_write(people_read_ctx *c, store_tx *tx, int64_t id, jsonw *w
     return store_rows_end(r, e);
 }
 
+/* The end of a value written with w into b, rc being how the writing went: 0 with the value parsed
+ * into *out, or rc, NX_ENOMEM "内存不足" or NX_EINTERNAL "无法生成<what>"; b is released either way. */
+static int written_json(int rc, jsonw *w, strbuf *b, const char *what, json_t **out, nx_err *e)
+{
+    if (rc == 0 && jsonw_finish(w) != 0)
+        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
+    json_t *v = rc == 0 ? people_json_parse(b) : NULL;
+    if (rc == 0 && v == NULL)
+        rc = nx_fail(e, NX_EINTERNAL, "", "无法生成%s", what);
+    if (rc == 0)
+        *out = v;
+    strbuf_cleanup(b);
+    return rc;
+}
+
 static int contacts_json(people_read_ctx *c, store_tx *tx, int64_t id, json_t **out, nx_err *e)
 {
     strbuf b;
     strbuf_init(&b, 0);
     jsonw w;
     jsonw_init(&w, &b);
-    int rc = contacts_write(c, tx, id, &w, e);
-    if (rc == 0 && jsonw_finish(&w) != 0)
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-    json_t *v = rc == 0 ? people_json_parse(&b) : NULL;
-    if (rc == 0 && v == NULL)
-        rc = nx_fail(e, NX_EINTERNAL, "", "无法生成紧急联系人");
-    if (rc == 0)
-        *out = v;
-    strbuf_cleanup(&b);
-    return rc;
+    return written_json(contacts_write(c, tx, id, &w, e), &w, &b, "紧急联系人", out, e);
 }
 
 /* One household member, copied out of its row so that the head can be written first. */
@@ -268,16 +274,7 @@ int people_household_members(store_tx *tx, const nx_principal *who, int64_t hous
     strbuf_init(&b, 0);
     jsonw w;
     jsonw_init(&w, &b);
-    int rc = members_write(tx, who, household, self, &w, e);
-    if (rc == 0 && jsonw_finish(&w) != 0)
-        rc = nx_fail(e, NX_ENOMEM, "", "内存不足");
-    json_t *v = rc == 0 ? people_json_parse(&b) : NULL;
-    if (rc == 0 && v == NULL)
-        rc = nx_fail(e, NX_EINTERNAL, "", "无法生成家庭成员列表");
-    if (rc == 0)
-        *out = v;
-    strbuf_cleanup(&b);
-    return rc;
+    return written_json(members_write(tx, who, household, self, &w, e), &w, &b, "家庭成员列表", out, e);
 }
 
 int people_resident_write(nx_app *app, const nx_principal *who, int64_t id, strbuf *out, nx_err *e)
