@@ -235,6 +235,17 @@ def test_overdue_and_escalation():
     check(any(o["resident_id"] == ctx["res"][0]["id"] for o in stats["overdue"]), "overdue list on the dashboard")
     check(stats["files"] >= 1 and 0 <= stats["coverage"] <= 1, f"coverage {stats['coverage']}")
     check(stats["problems"]["avg_rating"] == 5, f"average rating {stats['problems']}")
+    check_eq(stats["problems"]["by_status"], by_status(ctx["staff"], "/api/v1/problems"), "problems by status")
+
+
+def by_status(who, path):
+    """The rows of a list (one page, all of them) counted by status, as the dashboard counts them."""
+    st, _, page = who.get(path + "?limit=100")
+    check(st == 200 and not page.get("next_cursor"), f"{path} in one page")
+    counts = {}
+    for x in page["items"]:
+        counts[x["status"]] = counts.get(x["status"], 0) + 1
+    return counts
 
 
 def test_life_events_and_raise():
@@ -413,6 +424,7 @@ def test_grid_members_and_incidents():
     st, _, stats = ctx["staff"].get("/api/v1/stats/care")
     check(any(c["category"] == "facility" and c["count"] == 1 for c in stats["incidents"]["by_category"]),
           f"incidents by category {stats['incidents']}")
+    check_eq(stats["incidents"]["by_status"], by_status(ctx["staff"], "/api/v1/incidents"), "incidents by status")
 
 
 def test_register_export():

@@ -95,6 +95,23 @@ static const pol *match(const vec *policies, int64_t community, const char *cate
     return best;
 }
 
+/* The rows of from ("problems p") in scope counted by their status, as the keys of into:
+ * {"open": 3, "resolved": 12}. */
+static int count_by_status(store_tx *tx, const nx_principal *who, int64_t community, const char *from,
+                           const char *alias, json_t *into, nx_err *e)
+{
+    char sql[96], tail[64];
+    snprintf(sql, sizeof sql, "SELECT %sstatus, count(*) FROM %s WHERE 1 = 1", alias, from);
+    snprintf(tail, sizeof tail, " GROUP BY %sstatus ORDER BY %sstatus", alias, alias);
+    store_rows *r;
+    int rc = perm_scoped_query(tx, who, community, sql, alias, tail, &r, e);
+    if (rc)
+        return rc;
+    while (store_row(r))
+        json_object_set_new(into, store_text(r, 0), json_integer(store_int(r, 1)));
+    return store_rows_end(r, e);
+}
+
 int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_t now_ms, json_t **out, nx_err *e)
 {
     if (!perm_has(who, RIGHT_CARE_READ))
@@ -183,17 +200,11 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
 
     json_t *by_status = json_object(), *problems = json_pack("{s:o}", "by_status", by_status);
     json_object_set_new(res, "problems", problems);
-    if ((rc = perm_scoped_query(tx, who, community, "SELECT p.status, count(*) FROM problems p WHERE 1 = 1", "p.",
-                                " GROUP BY p.status ORDER BY p.status", &r, e)))
-        goto done;
-    while (store_row(r))
-        json_object_set_new(by_status, store_text(r, 0), json_integer(store_int(r, 1)));
-    rc = store_rows_end(r, e);
-    r = NULL;
-    if (rc || (rc = perm_scoped_query(tx, who, community,
-                                      "SELECT count(*), avg(p.resolved_at - p.created_at), avg(p.rating), count(p.rating) FROM "
-                                      "problems p WHERE p.resolved_at IS NOT NULL",
-                                      "p.", "", &r, e)))
+    if ((rc = count_by_status(tx, who, community, "problems p", "p.", by_status, e)) ||
+        (rc = perm_scoped_query(tx, who, community,
+                                "SELECT count(*), avg(p.resolved_at - p.created_at), avg(p.rating), count(p.rating) FROM "
+                                "problems p WHERE p.resolved_at IS NOT NULL",
+                                "p.", "", &r, e)))
         goto done;
     int64_t resolved = 0, rated = 0;
     double avg_ms = 0, avg_rating = 0;
@@ -226,13 +237,8 @@ int visits_stats(nx_app *app, const nx_principal *who, int64_t community, int64_
                                                 store_json_text(r, 1), "count", (json_int_t)store_int(r, 2)));
     rc = store_rows_end(r, e);
     r = NULL;
-    if (rc || (rc = perm_scoped_query(tx, who, community, "SELECT i.status, count(*) FROM incidents i WHERE 1 = 1", "i.",
-                                      " GROUP BY i.status ORDER BY i.status", &r, e)))
-        goto done;
-    while (store_row(r))
-        json_object_set_new(inc_status, store_text(r, 0), json_integer(store_int(r, 1)));
-    rc = store_rows_end(r, e);
-    r = NULL;
+    if (rc == 0)
+        rc = count_by_status(tx, who, community, "incidents i", "i.", inc_status, e);
 done:
     store_rows_free(r);
     store_rollback(tx);
