@@ -91,20 +91,15 @@ int visits_vocab_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     int64_t now = clock_now_ms();
     store_param p[] = {P_TEXT(kind), P_TEXT(code), P_TEXT(label), P_INT(sort), P_INT(1), P_INT(now),
                        P_INT(now)};
-    if ((rc = app_insert(tx, "care_vocab", "kind, code, label, sort, active, created_at, updated_at", p, 7,
-                         id, e)))
+    rc = app_insert(tx, "care_vocab", "kind, code, label, sort, active, created_at, updated_at", p, 7,
+                    id, e);
+    if ((rc = store_conflict_field(rc, "code", e, "该类别中已有此代码")))
         goto fail;
     json_t *d = json_pack("{s:s, s:s}", "kind", kind, "code", code);
     rc = audit_write(tx, who, "create", "care_vocab", *id, 0, d, e);
     json_decref(d);
-    if (rc)
-        goto fail;
-    return store_commit(tx, e);
 fail:
-    store_rollback(tx);
-    if (rc == NX_ECONFLICT)
-        return nx_fail(e, NX_ECONFLICT, "code", "该类别中已有此代码");
-    return rc;
+    return store_finish(tx, rc, e);
 }
 
 int visits_vocab_update(nx_app *app, const nx_principal *who, int64_t id, json_t *in, nx_err *e)
