@@ -193,11 +193,10 @@ int cn_card_move(store_tx *tx, const nx_principal *who, int64_t card_id, int64_t
     store_param t[] = {P_INT(card_id), P_INT(community), P_TEXT(kind), P_INT(amount), P_INT(after), P_TEXT(method),
                        P_TEXT(receipt), P_ID(sale_id), P_TEXT(note), P_ID(who->user_id), P_INT(clock_now_ms())};
     int64_t tid = 0;
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO canteen_card_txns (card_id, community_id, kind, amount, balance_after, method, "
-                            "receipt_no, sale_id, note, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                            "$9, $10, $11) RETURNING id",
-                            t, 11, &tid, e)))
+    if ((rc = app_insert(tx, "canteen_card_txns",
+                         "card_id, community_id, kind, amount, balance_after, method, receipt_no, sale_id, "
+                         "note, created_by, created_at",
+                         t, 11, &tid, e)))
         return rc;
     if (txn_id)
         *txn_id = tid;

@@ -398,11 +398,10 @@ int canteen_menu_put(nx_app *app, const nx_principal *who, json_t *in, int64_t *
                                P_TEXT(x.cls), P_INT(x.price), x.portions >= 0 ? P_INT(x.portions) : P_NULL,
                                P_INT(x.sold_out), P_INT((int64_t)i)};
             int64_t nid = 0;
-            if ((rc = store_one_int(tx,
-                                    "INSERT INTO canteen_menu_items (menu_id, community_id, dish_id, name, kind, "
-                                    "price_class, price, portions, sold_out, sort) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                                    "$8, $9, $10) RETURNING id",
-                                    a, 10, &nid, e)))
+            if ((rc = app_insert(tx, "canteen_menu_items",
+                                 "menu_id, community_id, dish_id, name, kind, price_class, price, "
+                                 "portions, sold_out, sort",
+                                 a, 10, &nid, e)))
                 goto fail;
             keep[nkeep++] = nid;
         }

@@ -364,9 +364,9 @@ int canteen_order_rate(nx_app *app, const nx_principal *who, int64_t id, json_t 
     }
     store_param a[] = {P_INT(community), P_INT(id),          P_INT(resident),    P_TEXT(name),
                        P_INT(stars),     P_TEXT(comment),    P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_exec(tx,
-                         "INSERT INTO canteen_ratings (community_id, order_id, resident_id, item_name, stars, comment, "
-                         "rated_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    if ((rc = app_insert(tx, "canteen_ratings",
+                         "community_id, order_id, resident_id, item_name, stars, comment, rated_by, "
+                         "created_at",
                          a, 8, NULL, e)))
         goto fail;
 fail:
@@ -514,11 +514,9 @@ int canteen_round_create(nx_app *app, const nx_principal *who, json_t *in, int64
                                    u, 2, "user_id", e, "送餐人应为本社区的志愿者或网格员账号")))
         goto fail;
     store_param a[] = {P_INT(community), P_ID(grid), P_INT(user), P_ID(who->user_id), P_INT(clock_now_ms())};
-    rc = store_one_int(
-        tx,
-        "INSERT INTO canteen_delivery_rounds (community_id, grid_id, user_id, created_by, created_at) "
-        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        a, 5, id, e);
+    rc = app_insert(tx, "canteen_delivery_rounds",
+                    "community_id, grid_id, user_id, created_by, created_at",
+                    a, 5, id, e);
     if ((rc = store_conflict_field(rc, "user_id", e, "这条送餐路线已分派给该账号")))
         goto fail;
     if ((rc = audit_write_new(tx, who, "create", "canteen_round", *id, community,

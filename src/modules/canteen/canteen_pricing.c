@@ -460,11 +460,10 @@ int canteen_rules_put(nx_app *app, const nx_principal *who, json_t *in, nx_err *
                            P_TEXT(x->tags), P_TEXT(x->care), P_TEXT(x->residence), P_ID(x->resident_id),
                            P_TEXT(reasons[i]), P_INT(x->per_slot), P_TEXT(x->from[0] ? x->from : NULL),
                            P_TEXT(x->to[0] ? x->to : NULL), P_ID(who->user_id), P_INT(now)};
-        if ((rc = store_exec(tx,
-                             "INSERT INTO canteen_price_rules (community_id, name, price_class, pay, funding, min_age, "
-                             "max_age, tags, care_levels, residence, resident_id, reason, per_slot, valid_from, "
-                             "valid_to, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, "
-                             "$12, $13, $14, $15, $16, $17)",
+        if ((rc = app_insert(tx, "canteen_price_rules",
+                             "community_id, name, price_class, pay, funding, min_age, max_age, tags, "
+                             "care_levels, residence, resident_id, reason, per_slot, valid_from, valid_to, "
+                             "created_by, created_at",
                              a, 17, NULL, e)))
             goto out;
     }

@@ -88,12 +88,11 @@ static int sale_insert(store_tx *tx, const nx_principal *who, const sale_rec *s,
                        P_INT(s->list_price), P_INT(s->paid), P_INT(s->subsidy), P_TEXT(s->funding), P_ID(s->rule_id),
                        P_TEXT(rule_name), P_TEXT(s->method), P_ID(s->reverses_id), P_TEXT(reason),
                        P_ID(who->user_id), P_INT(s->at), P_TEXT(prev), P_TEXT(hash)};
-    return store_one_int(tx,
-                         "INSERT INTO canteen_sales (community_id, seq, client_ref, resident_id, card_id, "
-                         "menu_item_id, item_name, day, meal, list_price, paid, subsidy, funding, rule_id, rule_name, "
-                         "method, reverses_id, reason, created_by, at, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, "
-                         "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) RETURNING id",
-                         a, 22, id, e);
+    return app_insert(tx, "canteen_sales",
+                      "community_id, seq, client_ref, resident_id, card_id, menu_item_id, item_name, day, "
+                      "meal, list_price, paid, subsidy, funding, rule_id, rule_name, method, reverses_id, "
+                      "reason, created_by, at, prev_hash, hash",
+                      a, 22, id, e);
 }
 
 /* The chain's last hash after the rows just inserted. */

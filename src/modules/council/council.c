@@ -146,10 +146,9 @@ int council_template_create(nx_app *app, const nx_principal *who, json_t *in, in
             goto done;
     }
     store_param p[] = {P_INT(community), P_TEXT(name), P_TEXT(text), P_INT(is_default ? 1 : 0), P_INT(clock_now_ms())};
-    rc = store_one_int(tx,
-                       "INSERT INTO council_templates (community_id, name, steps, is_default, created_at) "
-                       "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-                       p, 5, id, e);
+    rc = app_insert(tx, "council_templates",
+                    "community_id, name, steps, is_default, created_at",
+                    p, 5, id, e);
 done:
     free(text);
     return store_finish(tx, rc, e);
@@ -300,9 +299,8 @@ static int start_steps(store_tx *tx, int64_t id, json_t *steps, nx_err *e)
         store_param p[] = {P_INT(id),          P_INT((int64_t)i),            P_TEXT(name ? name : "步骤"),
                            P_TEXT(actor ? actor : ""), P_INT(days > 0 ? days : 1), i == 0 ? P_TEXT(today) : P_NULL,
                            i == 0 ? P_TEXT(due) : P_NULL};
-        int rc = store_exec(tx,
-                            "INSERT INTO council_topic_steps (topic_id, idx, name, actor, days, started_on, due_on) "
-                            "VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        int rc = app_insert(tx, "council_topic_steps",
+                            "topic_id, idx, name, actor, days, started_on, due_on",
                             p, 7, NULL, e);
         if (rc)
             return rc;
@@ -473,8 +471,9 @@ int council_topic_support(nx_app *app, const nx_principal *who, int64_t id, json
         goto done;
     }
     store_param p[] = {P_INT(id), P_INT(who->resident_id), P_INT(clock_now_ms())};
-    rc = store_exec(tx, "INSERT INTO council_supports (topic_id, resident_id, created_at) VALUES ($1, $2, $3)", p, 3,
-                    NULL, e);
+    rc = app_insert(tx, "council_supports",
+                    "topic_id, resident_id, created_at",
+                    p, 3, NULL, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "", "您已附议过该议题");
     if (rc || (rc = store_exec(tx,
@@ -674,10 +673,9 @@ int council_member_create(nx_app *app, const nx_principal *who, json_t *in, int6
                        "AND active = 0 RETURNING id",
                        back, 3, id, e);
     if (rc == NX_ENOTFOUND)
-        rc = store_one_int(tx,
-                           "INSERT INTO council_members (community_id, grid_id, estate_id, resident_id, role, created_at) "
-                           "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                           p, 6, id, e);
+        rc = app_insert(tx, "council_members",
+                        "community_id, grid_id, estate_id, resident_id, role, created_at",
+                        p, 6, id, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "resident_id", "该居民已是本小区议事会成员");
 done:

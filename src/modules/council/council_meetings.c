@@ -446,10 +446,10 @@ int council_decision_create(nx_app *app, const nx_principal *who, json_t *in, in
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(community), P_ID(grid),   P_INT(estate),       P_INT(meeting),
                        P_INT(topic),     P_TEXT(text), P_TEXT(responsible), P_INT(now)};
-    rc = store_one_int(tx,
-                       "INSERT INTO council_decisions (community_id, grid_id, estate_id, meeting_id, topic_id, text, "
-                       "responsible, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                       p, 8, id, e);
+    rc = app_insert(tx, "council_decisions",
+                    "community_id, grid_id, estate_id, meeting_id, topic_id, text, responsible, "
+                    "created_at",
+                    p, 8, id, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "topic_id", "该议题已有决定");
     store_param pt[] = {P_INT(topic), P_INT(now)};
@@ -513,10 +513,9 @@ int council_decision_progress(nx_app *app, const nx_principal *who, int64_t id, 
     int64_t now = clock_now_ms();
     store_param p[] = {P_INT(id),  P_TEXT(title), P_TEXT(responsible), P_TEXT(due), P_INT(done || complete ? 1 : 0),
                        P_TEXT(note), P_ID(who->user_id), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO council_progress (decision_id, title, responsible, due_on, done, note, user_id, "
-                            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                            p, 8, &pid, e)) ||
+    if ((rc = app_insert(tx, "council_progress",
+                         "decision_id, title, responsible, due_on, done, note, user_id, created_at",
+                         p, 8, &pid, e)) ||
         (rc = outbox_emit_new(tx, COUNCIL_EV_DECISION_PROGRESS, community, "decision", id,
                               json_pack("{s:I, s:I, s:I, s:b}", "decision_id", (json_int_t)id, "estate_id",
                                         (json_int_t)estate, "progress_id", (json_int_t)pid, "done", done || complete),
@@ -561,9 +560,8 @@ int council_decision_rate(nx_app *app, const nx_principal *who, int64_t id, json
         goto done;
     }
     store_param p[] = {P_INT(id), P_INT(who->resident_id), P_INT(rating), P_TEXT(note), P_INT(clock_now_ms())};
-    rc = store_exec(tx,
-                    "INSERT INTO council_ratings (decision_id, resident_id, rating, note, created_at) VALUES ($1, $2, "
-                    "$3, $4, $5)",
+    rc = app_insert(tx, "council_ratings",
+                    "decision_id, resident_id, rating, note, created_at",
                     p, 5, NULL, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "", "您已评议过");
@@ -640,10 +638,9 @@ int council_decision_photo(nx_app *app, const nx_principal *who, int64_t id, con
     store_param p[] = {P_INT(id), P_TEXT(name), P_TEXT(type->mime), P_INT((int64_t)len), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
     if ((rc = decision_state(tx, who, id, &estate, &community, &topic, status, NULL, e)) ||
-        (rc = store_one_int(tx,
-                            "INSERT INTO council_photos (decision_id, file_name, content_type, size, user_id, created_at) "
-                            "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                            p, 6, photo, e)))
+        (rc = app_insert(tx, "council_photos",
+                         "decision_id, file_name, content_type, size, user_id, created_at",
+                         p, 6, photo, e)))
         store_rollback(tx);
     else
         rc = store_commit(tx, e);

@@ -211,11 +211,10 @@ int council_poll_create(nx_app *app, const nx_principal *who, json_t *in, int64_
     store_param p[] = {P_INT(community), P_ID(grid),           P_INT(estate),      P_INT(decision),
                        P_TEXT(question), P_TEXT(electorate),   P_INT(secret ? 1 : 0), P_TEXT(ctext),
                        P_INT(min_turnout), P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO council_polls (community_id, grid_id, estate_id, decision_id, question, "
-                            "electorate, secret, choices, min_turnout, created_by, created_at) VALUES ($1, $2, $3, $4, "
-                            "$5, $6, $7, $8, $9, $10, $11) RETURNING id",
-                            p, 11, id, e)))
+    if ((rc = app_insert(tx, "council_polls",
+                         "community_id, grid_id, estate_id, decision_id, question, electorate, secret, "
+                         "choices, min_turnout, created_by, created_at",
+                         p, 11, id, e)))
         goto done;
     for (i = 0; i < nchoices; i++) {
         store_param pt[] = {P_INT(*id), P_INT((int64_t)i)};
@@ -277,7 +276,8 @@ int council_poll_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *
         goto done;
     }
     store_param pr[] = {P_INT(id), P_INT(resident), P_TEXT(staff ? "paper" : "online"), secret ? P_NULL : P_INT(index)};
-    rc = store_exec(tx, "INSERT INTO council_poll_register (poll_id, resident_id, via, choice) VALUES ($1, $2, $3, $4)",
+    rc = app_insert(tx, "council_poll_register",
+                    "poll_id, resident_id, via, choice",
                     pr, 4, NULL, e);
     if (rc == NX_ECONFLICT)
         rc = nx_fail(e, NX_ECONFLICT, "", staff ? "该居民已经投过票（网上或纸质）" : "您已经投过票");

@@ -362,17 +362,17 @@ int courses_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id
                        max_age >= 0 ? P_INT(max_age) : P_NULL, P_INT(residents_only ? 1 : 0), P_TEXT(mode),
                        prereg_ms ? P_INT(prereg_ms) : P_NULL, P_INT(quota), P_TEXT(manager ? "approved" : "proposed"),
                        P_ID(who->user_id), P_INT(now), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO courses (community_id, title, description, teacher_name, teacher_resident_id, "
-                            "audience, venue_id, capacity, min_age, max_age, residents_only, mode, prereg_until, "
-                            "newcomer_quota, status, proposed_by, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, "
-                            "$6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) RETURNING id",
-                            p, 18, id, e)))
+    if ((rc = app_insert(tx, "courses",
+                         "community_id, title, description, teacher_name, teacher_resident_id, audience, "
+                         "venue_id, capacity, min_age, max_age, residents_only, mode, prereg_until, "
+                         "newcomer_quota, status, proposed_by, created_at, updated_at",
+                         p, 18, id, e)))
         goto done;
     for (size_t i = 0; i < nsessions; i++) {
         store_param s[] = {P_INT(*id), P_INT(sessions[i].s), P_INT(sessions[i].e),
                            P_TEXT(sessions[i].topic ? sessions[i].topic : "")};
-        if ((rc = store_exec(tx, "INSERT INTO course_sessions (course_id, starts_at, ends_at, topic) VALUES ($1, $2, $3, $4)",
+        if ((rc = app_insert(tx, "course_sessions",
+                             "course_id, starts_at, ends_at, topic",
                              s, 4, NULL, e)))
             goto done;
     }

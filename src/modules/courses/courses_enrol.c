@@ -185,11 +185,10 @@ int courses_enrol(nx_app *app, const nx_principal *who, int64_t course, json_t *
     } else {
         store_param p[] = {P_INT(course), P_INT(c.community_id), P_INT(resident), P_ID(who->user_id), P_TEXT(status),
                            P_INT(seated ? 1 : 0), wait_pos ? P_INT(wait_pos) : P_NULL, P_INT(now), P_INT(now)};
-        rc = store_one_int(tx,
-                           "INSERT INTO course_enrolments (course_id, community_id, resident_id, enrolled_by, status, "
-                           "seated, wait_pos, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
-                           "RETURNING id",
-                           p, 9, &id, e);
+        rc = app_insert(tx, "course_enrolments",
+                        "course_id, community_id, resident_id, enrolled_by, status, seated, wait_pos, "
+                        "created_at, updated_at",
+                        p, 9, &id, e);
         rc = store_conflict_field(rc, "resident_id", e, "已报名该课程");
     }
     if (rc)
@@ -691,9 +690,8 @@ int courses_feedback(nx_app *app, const nx_principal *who, int64_t course, json_
     }
     store_param p[] = {P_INT(course), P_INT(who->resident_id), P_INT(rating), P_TEXT(comment ? comment : ""),
                        P_INT(clock_now_ms())};
-    rc = store_exec(tx,
-                    "INSERT INTO course_feedback (course_id, resident_id, rating, comment, created_at) VALUES ($1, $2, "
-                    "$3, $4, $5)",
+    rc = app_insert(tx, "course_feedback",
+                    "course_id, resident_id, rating, comment, created_at",
                     p, 5, NULL, e);
     rc = store_conflict_field(rc, "", e, "已经评价过");
 done:

@@ -293,9 +293,9 @@ int elections_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *
     json_array_foreach(cats, i, c) {
         store_param cp[] = {P_INT(*id), P_TEXT(json_string_value(json_object_get(c, "name"))),
                             P_INT(json_integer_value(json_object_get(c, "seats"))), P_INT((int64_t)i)};
-        rc = store_exec(
-            tx, "INSERT INTO election_categories (election_id, name, seats, sort) VALUES ($1, $2, $3, $4)",
-            cp, 4, NULL, e);
+        rc = app_insert(tx, "election_categories",
+                        "election_id, name, seats, sort",
+                        cp, 4, NULL, e);
         if ((rc = store_conflict_field(rc, "categories", e, "评选类别重名")))
             goto fail;
     }

@@ -192,10 +192,9 @@ int elections_object(nx_app *app, const nx_principal *who, int64_t id, json_t *i
                                    c, 2, "nomination_id", e, "公示名单中没有该候选人")))
         goto fail;
     store_param p[] = {P_INT(id), P_INT(nid), P_ID(who->user_id), P_TEXT(body), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO election_objections (election_id, nomination_id, by_user, body, created_at) VALUES "
-                            "($1, $2, $3, $4, $5) RETURNING id",
-                            p, 5, oid, e)) ||
+    if ((rc = app_insert(tx, "election_objections",
+                         "election_id, nomination_id, by_user, body, created_at",
+                         p, 5, oid, e)) ||
         (rc = audit_write_new(tx, who, "object", "election", id, el.community,
                               json_pack("{s:I}", "objection_id", (json_int_t)*oid), e)) ||
         (rc = outbox_emit_new(tx, ELECTIONS_EV_OBJECTION_RAISED, el.community, "election", id,
@@ -284,11 +283,9 @@ int elections_vote(nx_app *app, const nx_principal *who, int64_t id, json_t *in,
                                    c, 3, "nomination_id", e, "该类别没有这位候选人")))
         goto fail;
     store_param p[] = {P_INT(id), P_INT(cat), P_INT(who->resident_id), P_INT(nid), P_INT(now)};
-    rc = store_one_int(
-        tx,
-        "INSERT INTO election_ballots (election_id, category_id, resident_id, nomination_id, created_at) "
-        "VALUES ($1, $2, $3, $4, $5) RETURNING id",
-        p, 5, bid, e);
+    rc = app_insert(tx, "election_ballots",
+                    "election_id, category_id, resident_id, nomination_id, created_at",
+                    p, 5, bid, e);
     if ((rc = store_conflict_field(rc, "category_id", e, "您已在该类别投过票")))
         goto fail;
     /* the ballot is secret: the audit says that the resident voted in the category, not for whom */

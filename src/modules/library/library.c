@@ -750,10 +750,10 @@ int library_donation_create(nx_app *app, const nx_principal *who, json_t *in, in
     }
     store_param p[] = {P_INT(community), P_ID(donor), P_TEXT(label), P_INT(books), P_TEXT(note), P_TEXT(on),
                        P_ID(who->user_id), P_INT(now)};
-    rc = store_one_int(tx,
-                       "INSERT INTO library_donations (community_id, donor_resident_id, donor_label, books, note, "
-                       "received_on, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                       p, 8, id, e);
+    rc = app_insert(tx, "library_donations",
+                    "community_id, donor_resident_id, donor_label, books, note, received_on, created_by, "
+                    "created_at",
+                    p, 8, id, e);
 done:
     return store_finish(tx, rc, e);
 }

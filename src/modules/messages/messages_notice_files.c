@@ -92,10 +92,9 @@ int messages_notice_attach(nx_app *app, const nx_principal *who, int64_t id, con
         goto fail;
     store_param p[] = {P_INT(id),           P_TEXT(name),       P_TEXT(label), P_TEXT(type->mime),
                        P_INT((int64_t)clean_n), P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO notice_attachments (notice_id, file_name, label, content_type, size, user_id, "
-                            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                            p, 7, file, e)) ||
+    if ((rc = app_insert(tx, "notice_attachments",
+                         "notice_id, file_name, label, content_type, size, user_id, created_at",
+                         p, 7, file, e)) ||
         (rc = audit_write_new(tx, who, "attach", "notice", id, community,
                               json_pack("{s:I, s:s}", "attachment_id", (json_int_t)*file, "type", type->kind), e)))
         goto fail;

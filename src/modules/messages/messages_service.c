@@ -485,9 +485,9 @@ static int write_inapp(store_tx *tx, const nx_event *ev, const rule *ru, const t
     store_param p[] = {P_ID(a->community), P_ID(t->type == T_RESIDENT ? t->resident_id : 0),
                        P_ID(t->type == T_USER ? t->user_id : 0), P_TEXT(ev->kind), P_TEXT(title), P_TEXT(body),
                        P_TEXT(link[0] ? link : NULL), P_INT(clock_now_ms()), P_INT(did)};
-    if ((rc = store_exec(tx,
-                         "INSERT INTO notifications (community_id, resident_id, user_id, kind, title, body, link, "
-                         "created_at, delivery_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    if ((rc = app_insert(tx, "notifications",
+                         "community_id, resident_id, user_id, kind, title, body, link, created_at, "
+                         "delivery_id",
                          p, 9, NULL, e)))
         return rc;
     return msg_inbox_signal(tx, a->community, t->type == T_USER ? t->user_id : 0,

@@ -479,10 +479,9 @@ int party_activity_photo(nx_app *app, const nx_principal *who, int64_t id, const
         goto fail;
     store_param p[] = {P_INT(id), P_TEXT(name), P_TEXT(type->mime), P_INT((int64_t)len), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO party_activity_photos (activity_id, file_name, content_type, size, user_id, "
-                            "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                            p, 6, photo, e)) ||
+    if ((rc = app_insert(tx, "party_activity_photos",
+                         "activity_id, file_name, content_type, size, user_id, created_at",
+                         p, 6, photo, e)) ||
         (rc = audit_write(tx, who, "photo", "party_activity", id, a.community, NULL, e)))
         goto fail;
     if ((rc = store_commit(tx, e)))

@@ -74,10 +74,10 @@ int party_rule_create(nx_app *app, const nx_principal *who, json_t *in, int64_t 
         goto fail;
     store_param p[] = {P_INT(community), P_TEXT(name), P_INT(lo), hi >= 0 ? P_INT(hi) : P_NULL,
                        P_INT(bp >= 0 ? bp : 0), fixed >= 0 ? P_INT(fixed) : P_NULL, P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO party_dues_rules (community_id, name, min_income_fen, max_income_fen, rate_bp, "
-                            "fixed_fen, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                            p, 7, id, e)) ||
+    if ((rc = app_insert(tx, "party_dues_rules",
+                         "community_id, name, min_income_fen, max_income_fen, rate_bp, fixed_fen, "
+                         "created_at",
+                         p, 7, id, e)) ||
         (rc = audit_write(tx, who, "create", "party_dues_rule", *id, community, NULL, e)))
         goto fail;
 fail:

@@ -123,11 +123,10 @@ static int write_transfer(store_tx *tx, const nx_principal *who, int64_t communi
 {
     store_param p[] = {P_INT(community), P_INT(member), P_TEXT(dir), P_ID(from), P_ID(to), P_TEXT(outside),
                        P_TEXT(on), P_TEXT(reason), P_ID(who->user_id), P_INT(clock_now_ms())};
-    int rc = store_one_int(tx,
-                           "INSERT INTO party_transfers (community_id, member_id, direction, from_org_id, to_org_id, "
-                           "outside_org, on_date, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                           "$9, $10) RETURNING id",
-                           p, 10, tid, e);
+    int rc = app_insert(tx, "party_transfers",
+                        "community_id, member_id, direction, from_org_id, to_org_id, outside_org, on_date, "
+                        "reason, created_by, created_at",
+                        p, 10, tid, e);
     if (rc)
         return rc;
     return outbox_emit_new(tx, PARTY_EV_MEMBER_TRANSFERRED, community, "member", member,

@@ -317,12 +317,11 @@ int venues_create(nx_app *app, const nx_principal *who, json_t *in, int64_t *id,
                        P_TEXT(v.equipment ? v.equipment : ""), P_TEXT(v.rules ? v.rules : ""), P_INT(v.open_from),
                        P_INT(v.open_to), P_TEXT(v.closed), P_INT(v.max_ahead), P_INT(v.max_minutes),
                        P_INT(v.per_person), P_INT(v.approval ? 1 : 0), P_INT(now), P_INT(now)};
-    rc = store_one_int(tx,
-                       "INSERT INTO venues (community_id, name, location, capacity, equipment, rules, open_from, "
-                       "open_to, closed_weekdays, max_ahead_days, max_minutes, per_person_max, needs_approval, "
-                       "created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, "
-                       "$15) RETURNING id",
-                       p, 15, id, e);
+    rc = app_insert(tx, "venues",
+                    "community_id, name, location, capacity, equipment, rules, open_from, open_to, "
+                    "closed_weekdays, max_ahead_days, max_minutes, per_person_max, needs_approval, "
+                    "created_at, updated_at",
+                    p, 15, id, e);
     rc = store_conflict_field(rc, "name", e, "本社区已有同名活动室");
 done:
     return store_finish(tx, rc, e);

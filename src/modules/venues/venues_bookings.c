@@ -159,14 +159,15 @@ static int insert_booking(store_tx *tx, const nx_principal *who, const venue_rul
     store_param p[] = {P_INT(v->id), P_INT(v->community_id), P_ID(resident), P_ID(who->user_id), P_TEXT(title),
                        P_INT(b->attendees), P_INT(s), P_INT(en), P_TEXT(status), P_ID(series), P_ID(b->course_id),
                        P_TEXT(b->note ? b->note : ""), P_INT(now), P_INT(now)};
-    int rc = store_one_int(tx,
-                           "INSERT INTO venue_bookings (venue_id, community_id, resident_id, booked_by, title, attendees, "
-                           "starts_at, ends_at, status, series_id, course_id, note, created_at, updated_at) VALUES ($1, "
-                           "$2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
-                           p, 14, id, e);
+    int rc = app_insert(tx, "venue_bookings",
+                        "venue_id, community_id, resident_id, booked_by, title, attendees, starts_at, "
+                        "ends_at, status, series_id, course_id, note, created_at, updated_at",
+                        p, 14, id, e);
     for (int64_t u = s / VENUES_UNIT_MS; rc == 0 && u < (en + VENUES_UNIT_MS - 1) / VENUES_UNIT_MS; u++) {
         store_param q[] = {P_INT(v->id), P_INT(u), P_INT(*id)};
-        rc = store_exec(tx, "INSERT INTO venue_slots (venue_id, unit, booking_id) VALUES ($1, $2, $3)", q, 3, NULL, e);
+        rc = app_insert(tx, "venue_slots",
+                        "venue_id, unit, booking_id",
+                        q, 3, NULL, e);
     }
     return store_conflict_field(rc, "start", e, "该时段已被预约");
 }
@@ -710,10 +711,9 @@ int venues_wait_create(nx_app *app, const nx_principal *who, json_t *in, int64_t
     }
     store_param p[] = {P_INT(v.id), P_INT(v.community_id), P_ID(resident), P_ID(who->user_id),
                        P_TEXT(b.title && *b.title ? b.title : "活动室预约"), P_INT(s), P_INT(en), P_INT(now)};
-    rc = store_one_int(tx,
-                       "INSERT INTO venue_waits (venue_id, community_id, resident_id, user_id, title, starts_at, "
-                       "ends_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-                       p, 8, id, e);
+    rc = app_insert(tx, "venue_waits",
+                    "venue_id, community_id, resident_id, user_id, title, starts_at, ends_at, created_at",
+                    p, 8, id, e);
 done:
     return store_finish(tx, rc, e);
 }

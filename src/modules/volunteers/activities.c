@@ -325,12 +325,11 @@ int volunteers_activity_create(nx_app *app, const nx_principal *who, json_t *in,
         store_param p[] = {P_INT(c),        P_ID(team),        P_ID(series),  P_TEXT(title),     P_TEXT(place),
                            P_TEXT(desc),    P_INT(shift_s),    P_INT(shift_e), P_INT(shift_d),   P_INT(capacity),
                            P_ID(min_age),   P_TEXT(skill),     P_ID(who->user_id), P_INT(now)};
-        if ((rc = store_one_int(tx,
-                                "INSERT INTO volunteer_activities (community_id, team_id, series_id, title, place, "
-                                "description, starts_at, ends_at, signup_deadline, capacity, min_age, skill, "
-                                "organiser_id, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, "
-                                "$13, $14) RETURNING id",
-                                p, 14, &aid, e)))
+        if ((rc = app_insert(tx, "volunteer_activities",
+                             "community_id, team_id, series_id, title, place, description, starts_at, "
+                             "ends_at, signup_deadline, capacity, min_age, skill, organiser_id, "
+                             "created_at",
+                             p, 14, &aid, e)))
             goto fail;
         if (k == 0) {
             *id = aid;
@@ -349,9 +348,8 @@ int volunteers_activity_create(nx_app *app, const nx_principal *who, json_t *in,
             {
                 store_param rp[] = {P_INT(aid), P_TEXT(json_string_value(json_object_get(ro, "name"))),
                                     P_INT(json_integer_value(json_object_get(ro, "places")))};
-                if ((rc = store_exec(tx,
-                                     "INSERT INTO volunteer_activity_roles (activity_id, name, places) VALUES ($1, "
-                                     "$2, $3)",
+                if ((rc = app_insert(tx, "volunteer_activity_roles",
+                                     "activity_id, name, places",
                                      rp, 3, NULL, e))) {
                     if (rc == NX_ECONFLICT)
                         nx_fail(e, NX_EINVAL, "roles", "岗位名称重复");
@@ -533,12 +531,10 @@ int volunteers_signup(nx_app *app, const nx_principal *who, int64_t activity_id,
     } else {
         store_param p[] = {P_INT(a.id), P_INT(a.community_id), P_ID(vid), P_TEXT(placeholder), P_ID(role),
                            P_TEXT(status), P_INT(queued), P_ID(who->user_id), P_INT(now)};
-        rc = store_one_int(
-            tx,
-            "INSERT INTO volunteer_signups (activity_id, community_id, volunteer_id, placeholder, "
-            "role_id, status, queued_at, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, "
-            "$7, $8, $9) RETURNING id",
-            p, 9, &sid, e);
+        rc = app_insert(tx, "volunteer_signups",
+                        "activity_id, community_id, volunteer_id, placeholder, role_id, status, queued_at, "
+                        "created_by, created_at",
+                        p, 9, &sid, e);
         if ((rc = store_conflict_field(rc, "volunteer_id", e, "已报名该活动")))
             goto fail;
     }
@@ -939,10 +935,9 @@ int volunteers_check(nx_app *app, const nx_principal *who, int64_t activity_id, 
                                P_TEXT(correction ? "correction" : "attendance"),    P_ID(correction ? first : 0),
                                P_INT(minutes - booked), P_TEXT(day), P_TEXT(reason), P_ID(who->user_id),
                                P_INT(now)};
-            if ((rc = store_exec(tx,
-                                 "INSERT INTO volunteer_hours (community_id, volunteer_id, activity_id, signup_id, kind, "
-                                 "corrects_id, minutes, served_on, reason, recorded_by, created_at) VALUES ($1, $2, $3, "
-                                 "$4, $5, $6, $7, $8, $9, $10, $11)",
+            if ((rc = app_insert(tx, "volunteer_hours",
+                                 "community_id, volunteer_id, activity_id, signup_id, kind, corrects_id, "
+                                 "minutes, served_on, reason, recorded_by, created_at",
                                  h, 11, NULL, e)))
                 goto fail;
         }

@@ -250,11 +250,10 @@ int volunteers_hours_add(nx_app *app, const nx_principal *who, json_t *in, int64
     store_param p[] = {P_INT(c),         P_INT(vid),    P_ID(activity),     P_TEXT(corrects ? "correction" : "manual"),
                        P_ID(corrects),   P_INT(delta),  P_TEXT(served),     P_TEXT(reason),
                        P_ID(who->user_id), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO volunteer_hours (community_id, volunteer_id, activity_id, kind, corrects_id, "
-                            "minutes, served_on, reason, recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, "
-                            "$8, $9, $10) RETURNING id",
-                            p, 10, id, e)))
+    if ((rc = app_insert(tx, "volunteer_hours",
+                         "community_id, volunteer_id, activity_id, kind, corrects_id, minutes, served_on, "
+                         "reason, recorded_by, created_at",
+                         p, 10, id, e)))
         goto fail;
     if ((rc = audit_write_new(tx, who, "create", "volunteer_hours", *id, c,
                               json_pack("{s:s, s:I}", "kind", corrects ? "correction" : "manual", "minutes",

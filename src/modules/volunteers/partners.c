@@ -108,12 +108,10 @@ int volunteers_partner_create(nx_app *app, const nx_principal *who, json_t *in, 
     store_param p[] = {P_INT(c), P_TEXT(name), P_TEXT(kind), P_TEXT(contact), P_BLOB(enc, elen),
                        P_TEXT(tail[0] ? tail : NULL), P_TEXT(address), P_TEXT(offer), P_ID(who->user_id),
                        P_INT(clock_now_ms())};
-    rc = store_one_int(
-        tx,
-        "INSERT INTO partners (community_id, name, kind, contact_name, phone_enc, phone_tail, "
-        "address, offer, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
-        "RETURNING id",
-        p, 10, id, e);
+    rc = app_insert(tx, "partners",
+                    "community_id, name, kind, contact_name, phone_enc, phone_tail, address, offer, "
+                    "created_by, created_at",
+                    p, 10, id, e);
     if ((rc = store_conflict_field(rc, "name", e, "本社区已有同名共建单位")))
         goto fail;
     if ((rc = audit_write_new(tx, who, "create", "partner", *id, c, NULL, e)))
@@ -285,26 +283,25 @@ int volunteers_service_create(nx_app *app, const nx_principal *who, json_t *in, 
     }
     store_param p[] = {P_INT(c),  P_INT(partner), P_TEXT(title), P_TEXT(kind),     P_TEXT(place), P_TEXT(rule),
                        P_TEXT(st), P_TEXT(et),    P_INT(slot),   P_ID(who->user_id), P_INT(now)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO partner_services (community_id, partner_id, title, kind, place, recurrence, "
-                            "start_time, end_time, slot_minutes, created_by, created_at) VALUES ($1, $2, $3, $4, $5, "
-                            "$6, $7, $8, $9, $10, $11) RETURNING id",
-                            p, 11, id, e)))
+    if ((rc = app_insert(tx, "partner_services",
+                         "community_id, partner_id, title, kind, place, recurrence, start_time, end_time, "
+                         "slot_minutes, created_by, created_at",
+                         p, 11, id, e)))
         goto fail;
     for (int k = 0; k < n; k++) {
         int64_t base = days[k] * 86400000LL - NX_TZ_OFFSET_MS;
         int64_t s_at = base + smin * 60000LL, e_at = base + emin * 60000LL, sid;
         store_param sp[] = {P_INT(c), P_INT(*id), P_INT(partner), P_INT(s_at), P_INT(e_at), P_INT(now)};
-        if ((rc = store_one_int(tx,
-                                "INSERT INTO partner_sessions (community_id, service_id, partner_id, starts_at, ends_at, "
-                                "created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-                                sp, 6, &sid, e)))
+        if ((rc = app_insert(tx, "partner_sessions",
+                             "community_id, service_id, partner_id, starts_at, ends_at, created_at",
+                             sp, 6, &sid, e)))
             goto fail;
         for (int j = 0; j < nslots; j++) {
             int64_t a = s_at + (int64_t)j * slot * 60000LL;
             store_param lp[] = {P_INT(sid), P_INT(a), P_INT(a + slot * 60000LL)};
-            if ((rc = store_exec(tx, "INSERT INTO partner_slots (session_id, starts_at, ends_at) VALUES ($1, $2, $3)", lp,
-                                 3, NULL, e)))
+            if ((rc = app_insert(tx, "partner_slots",
+                                 "session_id, starts_at, ends_at",
+                                 lp, 3, NULL, e)))
                 goto fail;
         }
     }

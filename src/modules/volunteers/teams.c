@@ -228,13 +228,10 @@ static int vol_create_on(store_tx *tx, nx_app *app, const nx_principal *who, jso
                        P_TEXT(name),   P_BLOB(enc, elen),  P_TEXT(tail[0] ? tail : NULL),     P_TEXT(birth),
                        P_TEXT(skills), P_TEXT(avail),      P_TEXT(trained), P_TEXT(insured),  P_INT(leader ? 1 : 0),
                        P_INT(clock_now_ms())};
-    rc = store_one_int(
-        tx,
-        "INSERT INTO volunteers (community_id, team_id, resident_id, user_id, number, name, "
-        "phone_enc, phone_tail, birth_date, skills, availability, trained_on, insured_until, "
-        "is_leader, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
-        "$14, $15) RETURNING id",
-        p, 15, id, e);
+    rc = app_insert(tx, "volunteers",
+                    "community_id, team_id, resident_id, user_id, number, name, phone_enc, phone_tail, "
+                    "birth_date, skills, availability, trained_on, insured_until, is_leader, created_at",
+                    p, 15, id, e);
     if ((rc =
              store_conflict_field(rc, resident ? "resident_id" : "user_id", e, "该居民或账号已登记为志愿者")))
         goto out;
@@ -269,10 +266,9 @@ int vol_register_self(store_tx *tx, const nx_principal *who, int64_t *id, nx_err
     store_rows_free(r);
     store_param q[] = {P_INT(c), P_INT(who->resident_id), P_ID(who->role == ROLE_RESIDENT ? who->user_id : 0),
                        P_TEXT(tmp), P_TEXT(name), P_TEXT(birth[0] ? birth : NULL), P_INT(clock_now_ms())};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO volunteers (community_id, resident_id, user_id, number, name, birth_date, "
-                            "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                            q, 7, id, e)))
+    if ((rc = app_insert(tx, "volunteers",
+                         "community_id, resident_id, user_id, number, name, birth_date, created_at",
+                         q, 7, id, e)))
         return rc;
     char number[32];
     snprintf(number, sizeof number, "V%06lld", (long long)*id);
