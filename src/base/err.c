@@ -5,15 +5,21 @@
 #include <stdio.h>
 #include <string.h>
 
-int nx_fail(nx_err *e, int code, const char *field, const char *fmt, ...)
+int nx_failv(nx_err *e, int code, const char *field, const char *fmt, va_list ap)
 {
     if (e == NULL)
         return code;
     e->code = code;
     snprintf(e->field, sizeof e->field, "%s", field ? field : "");
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    return code;
+}
+
+int nx_fail(nx_err *e, int code, const char *field, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    nx_failv(e, code, field, fmt, ap);
     va_end(ap);
     return code;
 }

@@ -7,6 +7,7 @@
 #ifndef NX_BASE_ERR_H
 #define NX_BASE_ERR_H
 
+#include <stdarg.h>
 #include <stddef.h>
 
 enum nx_code {
@@ -35,6 +36,10 @@ typedef struct nx_err {
 /* Fill e (which may be NULL) and return code. fmt is printf-style and gives the Chinese message. */
 int nx_fail(nx_err *e, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+/* nx_fail with the message's arguments as a va_list, for a function that takes a printf message of
+ * its own and fails with it (store_exists_or_fail, store_conflict_field): the words go into e as
+ * they are, with no second buffer and no "%s" hop. ap is used up (va_end is the caller's). */
+int nx_failv(nx_err *e, int code, const char *field, const char *fmt, va_list ap) __attribute__((format(printf, 4, 0)));
 
 /* Reset e to "no error". NULL is accepted. */
 void nx_err_clear(nx_err *e);

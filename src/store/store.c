@@ -690,24 +690,22 @@ int store_exists_or_fail(store_tx *tx, const char *sql, const store_param *p, in
         return 0;
     if (rc && rc != NX_ENOTFOUND)
         return rc;
-    char msg[sizeof e->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    nx_failv(e, NX_EINVAL, field, fmt, ap);
     va_end(ap);
-    return nx_fail(e, NX_EINVAL, field, "%s", msg);
+    return NX_EINVAL;
 }
 
 int store_conflict_field(int rc, const char *field, nx_err *e, const char *fmt, ...)
 {
     if (rc != NX_ECONFLICT)
         return rc;
-    char msg[sizeof e->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    nx_failv(e, NX_ECONFLICT, field, fmt, ap);
     va_end(ap);
-    return nx_fail(e, NX_ECONFLICT, field, "%s", msg);
+    return NX_ECONFLICT;
 }
 
 int store_one_text(store_tx *tx, const char *sql, const store_param *p, int n, char **out, nx_err *e)
