@@ -838,34 +838,20 @@ int devices_prune(store *s, int64_t now, int keep_days, int64_t *gone, nx_err *e
     char day[11];
     local_day(cutoff, day);
     store_param p[] = {P_INT(cutoff), P_INT(PRUNE_CHUNK)};
-    store_param pd[] = {P_TEXT(day), P_INT(PRUNE_CHUNK)};
-    int rc;
-    if ((rc = prune_table(s,
-                          "DELETE FROM device_positions WHERE id IN "
-                          "(SELECT id FROM device_positions WHERE at < $1 ORDER BY id LIMIT $2)",
-                          p, 2, gone, e)) ||
-        (rc = prune_table(s,
-                          "DELETE FROM device_readings WHERE id IN "
-                          "(SELECT id FROM device_readings WHERE at < $1 ORDER BY id LIMIT $2)",
-                          p, 2, gone, e)) ||
-        (rc = prune_table(s,
-                          "DELETE FROM device_commands WHERE id IN (SELECT id FROM device_commands WHERE done_at < $1 "
-                          "AND state IN ('done', 'failed', 'expired', 'cancelled') ORDER BY id LIMIT $2)",
-                          p, 2, gone, e)))
-        return rc;
-    /* steps: one row per device and day, few; deleted at once */
-    store_tx *tx;
-    int64_t changed = 0;
-    if ((rc = store_begin(s, STORE_WRITE, &tx, e)))
-        return rc;
-    if ((rc = store_exec(tx, "DELETE FROM device_steps WHERE day < $1", pd, 1, &changed, e))) {
-        store_rollback(tx);
-        return rc;
-    }
-    if ((rc = store_commit(tx, e)))
-        return rc;
-    *gone += changed;
-    return 0;
+    store_param pd[] = {P_TEXT(day)};
+    static const char *const chunked[] = {
+        "DELETE FROM device_positions WHERE id IN "
+        "(SELECT id FROM device_positions WHERE at < $1 ORDER BY id LIMIT $2)",
+        "DELETE FROM device_readings WHERE id IN "
+        "(SELECT id FROM device_readings WHERE at < $1 ORDER BY id LIMIT $2)",
+        "DELETE FROM device_commands WHERE id IN (SELECT id FROM device_commands WHERE done_at < $1 "
+        "AND state IN ('done', 'failed', 'expired', 'cancelled') ORDER BY id LIMIT $2)",
+    };
+    int rc = 0;
+    for (size_t i = 0; i < sizeof chunked / sizeof chunked[0] && rc == 0; i++)
+        rc = prune_table(s, chunked[i], p, 2, gone, e);
+    /* steps: one row per device and day, few; deleted at once (a second round finds none left) */
+    return rc ? rc : prune_table(s, "DELETE FROM device_steps WHERE day < $1", pd, 1, gone, e);
 }
 
 /* ---- the ticker ---- */
