@@ -90,6 +90,14 @@ bool perm_has(const nx_principal *p, unsigned right)
     return p && (role_rights(p->role) & right) == right;
 }
 
+int perm_begin(store *db, const nx_principal *p, unsigned right, int mode, const char *denied, store_tx **tx,
+               nx_err *e)
+{
+    if (!perm_has(p, right))
+        return nx_fail(e, NX_EPERM, "", "%s", denied);
+    return store_begin(db, mode, tx, e);
+}
+
 int perm_scope_sql(const nx_principal *p, const char *alias, const char *resident_col, char *sql,
                    size_t cap, store_param *params, int *n)
 {

@@ -88,6 +88,16 @@ int scope_parse(const char *code);
 int role_default_scope(int role);
 unsigned role_rights(int role);
 bool perm_has(const nx_principal *p, unsigned right);
+/* The opening of a rules function that needs one right and then a transaction: NX_EPERM with denied
+ * (Chinese, field "") when p lacks right, nothing begun and *tx left as it was; otherwise
+ * store_begin(db, mode, tx, e). What a rules function spelled as
+ *     if (!perm_has(who, RIGHT_DEVICE_READ))
+ *         return nx_fail(e, NX_EPERM, "", "无权查看报警");
+ *     store_tx *tx;
+ *     int rc = store_begin(app->db, STORE_READ, &tx, e);
+ * is  int rc = perm_begin(app->db, who, RIGHT_DEVICE_READ, STORE_READ, "无权查看报警", &tx, e); */
+int perm_begin(store *db, const nx_principal *p, unsigned right, int mode, const char *denied, store_tx **tx,
+               nx_err *e);
 
 /* Append to sql a condition (starting with " AND ") restricting rows of a table with columns
  * community_id and grid_id (alias. prefix, e.g. "r.") to p's scope; the parameters it needs are

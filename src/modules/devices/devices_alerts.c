@@ -200,10 +200,8 @@ static json_t *log_row(store_rows *r)
 
 int devices_alert_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_READ))
-        return nx_fail(e, NX_EPERM, "", "无权查看报警");
     store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_READ, STORE_READ, "无权查看报警", &tx, e);
     if (rc)
         return rc;
     json_t *o = NULL;

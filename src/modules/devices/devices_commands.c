@@ -335,10 +335,8 @@ int devices_command_list(nx_app *app, const nx_principal *who, int64_t device_id
 int devices_command_cancel(nx_app *app, const nx_principal *who, int64_t device_id, int64_t command_id, int64_t now,
                            nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_WRITE))
-        return nx_fail(e, NX_EPERM, "", "无权撤销指令");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_WRITE, STORE_WRITE, "无权撤销指令", &tx, e);
     if (rc)
         return rc;
     int64_t community = 0;

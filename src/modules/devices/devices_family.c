@@ -203,10 +203,8 @@ static int last_visit(store_tx *tx, int64_t resident, json_t *out, nx_err *e)
 
 int devices_family_view(nx_app *app, const nx_principal *who, int64_t resident, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_READ))
-        return nx_fail(e, NX_EPERM, "", "无权查看老人的位置和健康数据");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_READ, STORE_WRITE, "无权查看老人的位置和健康数据", &tx, e);
     if (rc)
         return rc;
     int64_t community = 0, grid = 0, device = 0, estate = 0;

@@ -224,10 +224,8 @@ fail:
 
 int devices_confirm_identity(nx_app *app, const nx_principal *who, int64_t id, int64_t now, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_WRITE))
-        return nx_fail(e, NX_EPERM, "", "无权确认设备身份");
     store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_WRITE, STORE_WRITE, "无权确认设备身份", &tx, e);
     if (rc)
         return rc;
     int64_t community = 0, changed = 0;

@@ -93,10 +93,8 @@ json_t *devices_rules_json(const devices_alert_rules *r, bool custom)
 
 int devices_rules_get(nx_app *app, const nx_principal *who, int64_t resident_id, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_READ))
-        return nx_fail(e, NX_EPERM, "", "无权查看报警规则");
     store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_READ, STORE_READ, "无权查看报警规则", &tx, e);
     if (rc)
         return rc;
     int64_t c, g;

@@ -45,10 +45,8 @@ static int ack_at_rank(store_tx *tx, const nx_principal *who, int64_t community,
 
 int devices_stats(nx_app *app, const nx_principal *who, int64_t community, int64_t now, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_READ))
-        return nx_fail(e, NX_EPERM, "", "无权查看设备统计");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_READ, STORE_READ, "无权查看设备统计", &tx, e);
     if (rc)
         return rc;
     int64_t local_midnight = (now + NX_TZ_OFFSET_MS) / DAY_MS * DAY_MS - NX_TZ_OFFSET_MS;

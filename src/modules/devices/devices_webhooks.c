@@ -248,10 +248,8 @@ static int load_channel(store_tx *tx, const nx_principal *who, int64_t id, json_
 
 int devices_webhook_get(nx_app *app, const nx_principal *who, int64_t id, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_WRITE))
-        return nx_fail(e, NX_EPERM, "", "无权查看通知渠道");
     store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_WRITE, STORE_READ, "无权查看通知渠道", &tx, e);
     if (rc == 0)
         rc = load_channel(tx, who, id, out, NULL, NULL, e);
     store_rollback(tx);
@@ -382,10 +380,8 @@ fail:
 
 int devices_webhook_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_DEVICE_WRITE))
-        return nx_fail(e, NX_EPERM, "", "无权配置通知渠道");
     store_tx *tx = NULL;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_DEVICE_WRITE, STORE_WRITE, "无权配置通知渠道", &tx, e);
     if (rc)
         return rc;
     int64_t community = 0;

@@ -8,7 +8,7 @@
  * self (own), none and a value outside the enum — with ids that match some rows, every row, no row and 0,
  * and with the other fields of the principal set to values that must not matter. Each principal's set
  * is also checked against the expected number of rows, so two answers that were both empty by mistake do
- * not pass as agreement. */
+ * not pass as agreement. The same fixture serves perm_begin, the right check that opens a transaction. */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -123,6 +123,39 @@ static int bits(uint32_t v)
     return __builtin_popcount(v);
 }
 
+/* perm_begin: without the right, NX_EPERM with the caller's words and no transaction begun (the writer
+ * stays free: a write transaction after it does not wait); with it, a transaction of the mode asked
+ * for (a read one refuses a write). A NULL principal has no right. */
+static void check_begin(store *s)
+{
+    nx_principal family = {.role = ROLE_FAMILY, .scope = SCOPE_SELF, .resident_id = 1};
+    nx_principal staff = {.role = ROLE_STAFF, .scope = SCOPE_COMMUNITY, .community_id = 10};
+    nx_err e = {0};
+    store_tx *tx = NULL;
+    CHECK_INT(perm_begin(s, &family, RIGHT_DEVICE_WRITE, STORE_WRITE, "无权配置通知渠道", &tx, &e), NX_EPERM);
+    CHECK(tx == NULL);
+    CHECK_STR(e.field, "");
+    CHECK_STR(e.msg, "无权配置通知渠道");
+    CHECK_INT(perm_begin(s, NULL, RIGHT_DEVICE_READ, STORE_READ, "无权查看报警", &tx, &e), NX_EPERM);
+    CHECK(tx == NULL);
+    CHECK_STR(e.msg, "无权查看报警");
+    /* a right the role has in part only is not held: both bits are asked for */
+    CHECK_INT(perm_begin(s, &family, RIGHT_DEVICE_READ | RIGHT_DEVICE_WRITE, STORE_READ, "无权", &tx, &e), NX_EPERM);
+    CHECK(tx == NULL);
+    CHECK_INT(perm_begin(s, &family, RIGHT_DEVICE_READ, STORE_READ, "无权查看报警", &tx, &e), 0);
+    CHECK(tx != NULL);
+    int64_t n = 0;
+    CHECK_INT(store_one_int(tx, "SELECT count(*) FROM residents", NULL, 0, &n, &e), 0);
+    CHECK_INT(n, NROWS);
+    CHECK(store_exec(tx, "DELETE FROM residents", NULL, 0, NULL, &e) < 0); /* a read transaction */
+    store_rollback(tx);
+    tx = NULL;
+    CHECK_INT(perm_begin(s, &staff, RIGHT_DEVICE_WRITE, STORE_WRITE, "无权配置通知渠道", &tx, &e), 0);
+    CHECK(tx != NULL);
+    CHECK_INT(store_exec(tx, "UPDATE residents SET grid_id = grid_id WHERE id = 1", NULL, 0, NULL, &e), 0);
+    CHECK_INT(store_commit(tx, &e), 0);
+}
+
 static void run_backend(void)
 {
     store *s = tb_open("perm.db", 2, false);
@@ -177,6 +210,7 @@ static void run_backend(void)
         CHECK_INT(w, m);
         CHECK_INT(bits(m), cases[i].want);
     }
+    check_begin(s);
     store_close(s);
 }
 
