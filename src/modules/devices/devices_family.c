@@ -27,20 +27,18 @@ static int home_of(store_tx *tx, int64_t resident, json_t *out, int64_t *estate,
 {
     store_param p[] = {P_INT(resident)};
     store_rows *r;
-    int rc = store_query(tx,
-                         "SELECT x.name, b.id, b.name, e.id, e.name FROM residents x "
-                         "LEFT JOIN rooms ro ON ro.id = x.room_id LEFT JOIN buildings b ON b.id = ro.building_id "
-                         "LEFT JOIN estates e ON e.id = COALESCE(b.estate_id, x.estate_id) WHERE x.id = $1",
-                         p, 1, &r, e);
+    int rc = store_query_first(tx,
+                               "SELECT x.name, b.id, b.name, e.id, e.name FROM residents x "
+                               "LEFT JOIN rooms ro ON ro.id = x.room_id LEFT JOIN buildings b ON b.id = ro.building_id "
+                               "LEFT JOIN estates e ON e.id = COALESCE(b.estate_id, x.estate_id) WHERE x.id = $1",
+                               p, 1, "居民不存在", &r, e);
     if (rc)
         return rc;
-    if ((rc = store_first(r, "居民不存在", e)) == 0) {
-        json_object_set_new(out, "resident", json_pack("{s:I, s:o}", "id", (json_int_t)resident, "name", store_json_text(r, 0)));
-        json_object_set_new(out, "home", store_json_row(r, "- building_id:i building_name:t estate_id:i estate_name:t"));
-        *estate = store_isnull(r, 3) ? 0 : store_int(r, 3);
-    }
+    json_object_set_new(out, "resident", json_pack("{s:I, s:o}", "id", (json_int_t)resident, "name", store_json_text(r, 0)));
+    json_object_set_new(out, "home", store_json_row(r, "- building_id:i building_name:t estate_id:i estate_name:t"));
+    *estate = store_isnull(r, 3) ? 0 : store_int(r, 3);
     store_rows_free(r);
-    return rc;
+    return 0;
 }
 
 /* The building of community nearest to (lat, lon) among those with a position: *id 0 when none. */
@@ -201,27 +199,30 @@ static int last_visit(store_tx *tx, int64_t resident, json_t *out, nx_err *e)
     return store_rows_end(r, e);
 }
 
+/* The parts of the view, in order, into o; the audit entry last, in the same transaction. */
+static int view_parts(store_tx *tx, const nx_principal *who, int64_t resident, json_t *o, nx_err *e)
+{
+    int64_t community = 0, grid = 0, device = 0, estate = 0;
+    int rc = devices_resident_place(tx, who, resident, &community, &grid, e);
+    if (rc == NX_EINVAL)
+        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
+    if (rc || (rc = home_of(tx, resident, o, &estate, e)) ||
+        (rc = device_and_position(tx, resident, community, o, &device, &estate, e)) ||
+        (rc = plan_of(tx, estate, o, e)) || (rc = readings_of(tx, resident, device, o, e)) ||
+        (rc = last_visit(tx, resident, o, e)))
+        return rc;
+    return audit_write_new(tx, who, "reveal", "resident", resident, community,
+                           json_pack("{s:[s, s], s:s}", "revealed", "position", "readings", "via", "family_view"), e);
+}
+
 int devices_family_view(nx_app *app, const nx_principal *who, int64_t resident, json_t **out, nx_err *e)
 {
     store_tx *tx;
     int rc = perm_begin(app->db, who, RIGHT_DEVICE_READ, STORE_WRITE, "无权查看老人的位置和健康数据", &tx, e);
     if (rc)
         return rc;
-    int64_t community = 0, grid = 0, device = 0, estate = 0;
     json_t *o = json_object();
-    if ((rc = devices_resident_place(tx, who, resident, &community, &grid, e)) == NX_EINVAL)
-        rc = nx_fail(e, NX_ENOTFOUND, "", "居民不存在");
-    if (rc || (rc = home_of(tx, resident, o, &estate, e)) ||
-        (rc = device_and_position(tx, resident, community, o, &device, &estate, e)) ||
-        (rc = plan_of(tx, estate, o, e)) || (rc = readings_of(tx, resident, device, o, e)) ||
-        (rc = last_visit(tx, resident, o, e)) ||
-        (rc = audit_write_new(tx, who, "reveal", "resident", resident, community,
-                              json_pack("{s:[s, s], s:s}", "revealed", "position", "readings", "via", "family_view"), e))) {
-        json_decref(o);
-        store_rollback(tx);
-        return rc;
-    }
-    if ((rc = store_commit(tx, e))) {
+    if ((rc = store_finish(tx, view_parts(tx, who, resident, o, e), e))) {
         json_decref(o);
         return rc;
     }
