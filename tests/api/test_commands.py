@@ -107,7 +107,7 @@ def test_queue_send_and_confirm_watch():
                  {"kind": "fall_detect", "args": {"on": True, "call_centre": False}}):
         st, _, c = staff.post(f"/api/v1/devices/{wid}/commands", body)
         check_eq(st, 201, f"queue {body}: {c}")
-        check_eq(c["state"], "queued", "queued while offline")
+        check_eq((c["state"], c["state_label"]), ("queued", "等待设备在线"), "queued while offline")
         made.append(c)
     phones = made[0]["args"]["phones"]
     check("13912345678" not in str(phones) and phones[0].startswith("139") and "*" in phones[0],
@@ -127,9 +127,10 @@ def test_queue_send_and_confirm_watch():
     check("13912345678" not in raw[0] and raw[1] is not None and b"13912345678" not in raw[1],
           f"phones stored encrypted only: {raw[0]}")
     st, _, c = staff.post(f"/api/v1/devices/{wid}/commands/{made[3]['id']}/cancel")
-    check_eq((st, c["state"]), (200, "cancelled"), f"cancel queued: {c}")
+    check_eq((st, c["state"], c["state_label"]), (200, "cancelled", "已撤销"), f"cancel queued: {c}")
     st, resp, b = staff.post(f"/api/v1/devices/{wid}/commands/{made[3]['id']}/cancel")
     check(is_problem(st, resp, b, 409, "state"), f"cancel twice: {st} {b}")
+    check("“已撤销”" in b.get("detail", "") + b.get("title", ""), f"cancel twice names the state's label: {b}")
     time.sleep(1.2)
     check_eq(command(wid, made[0]["id"])["state"], "queued", "still queued: the device is offline")
     # the watch connects: the three live commands arrive in order, the cancelled one never

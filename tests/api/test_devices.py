@@ -239,7 +239,7 @@ def test_sos_without_fix_alarm_and_life_cycle():
     # acknowledge by the grid worker of the resident's grid
     st, _, acked = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/acknowledge", {"note": "已电话联系"})
     check_eq(st, 200, f"acknowledge {acked}")
-    check_eq(acked["state"], "acknowledged", "acknowledged")
+    check_eq((acked["state"], acked["state_label"]), ("acknowledged", "处理中"), "acknowledged")
     check(acked["ack_ms"] is not None and acked["ack_ms"] >= 0, "time to acknowledge recorded")
     check_eq(acked["next_escalation_at"], None, "no more escalation")
     st, resp, body = ctx["band_staff"].post(f"/api/v1/alerts/{a['id']}/acknowledge", {})
@@ -272,7 +272,7 @@ def test_sos_without_fix_alarm_and_life_cycle():
     st, _, res = ctx["band_g1"].post(f"/api/v1/alerts/{a['id']}/resolve",
                                      {"note": "老人起夜摔倒，已送医", "needs_followup": True})
     check_eq(st, 200, f"resolve {res}")
-    check_eq(res["state"], "resolved", "resolved")
+    check_eq((res["state"], res["state_label"]), ("resolved", "已解决"), "resolved")
     check_eq(res["needs_followup"], True, "follow-up flagged")
     check(res["resolve_ms"] is not None and res["resolve_ms"] >= res["ack_ms"], "time to resolve recorded")
     check_eq([x["action"] for x in res["log"]], ["opened", "repeated", "acknowledged", "resolved"], "alert log")
@@ -297,7 +297,8 @@ def test_sos_without_fix_alarm_and_life_cycle():
     second = [x for x in lst["items"] if x["id"] != a["id"]][0]
     st, _, fa = ctx["band_staff"].post(f"/api/v1/alerts/{second['id']}/resolve",
                                        {"note": "误按", "outcome": "false_alarm"})
-    check_eq((st, fa["state"], fa["acked_by_name"] is not None), (200, "false_alarm", True), "false alarm from open")
+    check_eq((st, fa["state"], fa["state_label"], fa["acked_by_name"] is not None), (200, "false_alarm", "误报", True),
+             "false alarm from open")
     s.close()
     stream.close()
 

@@ -29,15 +29,10 @@
 
 static const char *state_label(const char *s)
 {
-    if (strcmp(s, "open") == 0)
-        return "待处理";
-    if (strcmp(s, "acknowledged") == 0)
-        return "处理中";
-    if (strcmp(s, "resolved") == 0)
-        return "已解决";
-    if (strcmp(s, "false_alarm") == 0)
-        return "误报";
-    return s;
+    static const char *const states[][2] = {
+        {"open", "待处理"}, {"acknowledged", "处理中"}, {"resolved", "已解决"}, {"false_alarm", "误报"}};
+    const char *l = STR_LABEL(states, s);
+    return l ? l : s;
 }
 
 static json_t *alert_row(store_rows *r)

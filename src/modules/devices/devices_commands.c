@@ -268,12 +268,10 @@ out:
 
 static const char *cmd_state_label(const char *s)
 {
-    static const char *const map[][2] = {{"queued", "等待设备在线"}, {"sent", "已下发，等待确认"}, {"done", "设备已确认"},
-                                         {"failed", "失败"},         {"expired", "已过期"},          {"cancelled", "已撤销"}};
-    for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], s) == 0)
-            return map[i][1];
-    return s ? s : "";
+    static const char *const states[][2] = {{"queued", "等待设备在线"}, {"sent", "已下发，等待确认"}, {"done", "设备已确认"},
+                                            {"failed", "失败"},         {"expired", "已过期"},          {"cancelled", "已撤销"}};
+    const char *l = STR_LABEL(states, s);
+    return l ? l : s ? s : "";
 }
 
 #define CMD_COLS                                                                                                   \

@@ -426,11 +426,9 @@ typedef struct alert_view {
 
 static const char *severity_label(const char *s)
 {
-    if (strcmp(s, "critical") == 0)
-        return "紧急";
-    if (strcmp(s, "high") == 0)
-        return "重要";
-    return "一般";
+    static const char *const severities[][2] = {{"critical", "紧急"}, {"high", "重要"}};
+    const char *l = STR_LABEL(severities, s);
+    return l ? l : "一般";
 }
 
 /* "39.904200" from micro-degrees, exactly (no floating point). */
