@@ -179,6 +179,12 @@ int sqlq_first(store_tx *tx, const sqlq *q, const char *missing, store_rows **ro
     return rc ? rc : store_query_first(tx, q->sql, q->p, q->n, missing, rows, e);
 }
 
+int sqlq_query_vec(store_tx *tx, const sqlq *q, void (*fill)(store_rows *r, void *elem), struct vec *v, nx_err *e)
+{
+    int rc = sqlq_check(q, e);
+    return rc ? rc : store_query_vec(tx, q->sql, q->p, q->n, fill, v, e);
+}
+
 int sqlq_exec(store_tx *tx, const sqlq *q, int64_t *changes, nx_err *e)
 {
     int rc = sqlq_check(q, e);

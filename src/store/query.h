@@ -92,6 +92,10 @@ int sqlq_one_int(store_tx *tx, const sqlq *q, int64_t *out, nx_err *e);
  * store_rows_free); otherwise *rows is NULL and the error is q's overflow, NX_ENOTFOUND with
  * missing, or the read's. */
 int sqlq_first(store_tx *tx, const sqlq *q, const char *missing, store_rows **rows, nx_err *e);
+/* Every row of q through fill into v, as store_query_vec (store/store.h): the batch a ticker or a sweep
+ * reads first and acts on after, its conditions built with sqlq (a scope, a due time). q's overflow
+ * (NX_EINTERNAL), the query's or the read's error, or v's refusal; v is freed by the caller either way. */
+int sqlq_query_vec(store_tx *tx, const sqlq *q, void (*fill)(store_rows *r, void *elem), struct vec *v, nx_err *e);
 /* Run q as a statement without rows. */
 int sqlq_exec(store_tx *tx, const sqlq *q, int64_t *changes, nx_err *e);
 

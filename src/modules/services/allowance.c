@@ -329,6 +329,21 @@ typedef struct rcp {
 
 /* The event of a change (an allowance stopped, a tier changed) of recipient x, recorded as change
  * (an allowance_changes row: the message service reads its note). */
+/* One row of the sweep's query (services_allowance_sweep) as a recipient. */
+static void rcp_fill(store_rows *r, void *elem)
+{
+    rcp *x = elem;
+    x->id = store_int(r, 0);
+    x->resident = store_int(r, 1);
+    x->community = store_int(r, 2);
+    x->amount = store_int(r, 3);
+    x->tier_age = (int)store_int(r, 4);
+    str_copy(x->birth, store_text(r, 5), sizeof x->birth);
+    str_copy(x->status, store_text(r, 6), sizeof x->status);
+    str_copy(x->stop_date, store_text(r, 7) ? store_text(r, 7) : "", sizeof x->stop_date);
+    str_copy(x->start, store_text(r, 8), sizeof x->start);
+}
+
 static int allowance_emit(store_tx *tx, const char *kind, const rcp *x, int64_t change, nx_err *e)
 {
     return outbox_emit_new(tx, kind, x->community, "allowance_change", change,
@@ -368,26 +383,9 @@ int services_allowance_sweep(nx_app *app, store_tx *tx, const nx_principal *who,
                   "WHERE ar.status = 'active'");
     if (who)
         perm_scope_q(who, "ar.", "resident_id", &q);
-    store_rows *r;
-    if ((rc = sqlq_query(tx, &q, &r, e)))
-        return rc;
     vec recipients;
     vec_init(&recipients, sizeof(rcp), 0);
-    while (store_row(r)) {
-        rcp x = {0};
-        x.id = store_int(r, 0);
-        x.resident = store_int(r, 1);
-        x.community = store_int(r, 2);
-        x.amount = store_int(r, 3);
-        x.tier_age = (int)store_int(r, 4);
-        str_copy(x.birth, store_text(r, 5), sizeof x.birth);
-        str_copy(x.status, store_text(r, 6), sizeof x.status);
-        str_copy(x.stop_date, store_text(r, 7) ? store_text(r, 7) : "", sizeof x.stop_date);
-        str_copy(x.start, store_text(r, 8), sizeof x.start);
-        if (vec_push(&recipients, &x))
-            break;
-    }
-    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&recipients, e))) {
+    if ((rc = sqlq_query_vec(tx, &q, rcp_fill, &recipients, e))) {
         vec_cleanup(&recipients);
         return rc;
     }

@@ -156,6 +156,28 @@ done:
 
 /* ---- sweep: escalation (the allowance part is in allowance.c) ---- */
 
+/* An application overdue at its step, as escalate reads it. */
+typedef struct esc {
+    int64_t id, community, resident;
+    char role[16], step[48], serial[40], item[128], step_name[64];
+} esc;
+
+static void esc_fill(store_rows *r, void *elem)
+{
+    esc *x = elem;
+    x->id = store_int(r, 0);
+    x->community = store_int(r, 1);
+    x->resident = store_int(r, 2);
+    str_copy(x->role, store_text(r, 3), sizeof x->role);
+    str_copy(x->step, store_text(r, 4), sizeof x->step);
+    str_copy(x->serial, store_text(r, 5), sizeof x->serial);
+    str_copy(x->item, store_text(r, 6), sizeof x->item);
+    json_t *steps = json_loads(store_text(r, 8), 0, NULL); /* the name of the step overdue */
+    const char *sn = json_string_value(json_object_get(json_array_get(steps, (size_t)store_int(r, 7)), "name"));
+    str_copy(x->step_name, sn ? sn : x->step, sizeof x->step_name);
+    json_decref(steps);
+}
+
 static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *count, nx_err *e)
 {
     /* A batch of ESCALATE_BATCH per run, oldest first: the rest are escalated by the next runs (each
@@ -169,33 +191,10 @@ static int escalate(store_tx *tx, const nx_principal *who, int64_t now, int *cou
     if (who)
         perm_scope_q(who, "a.", "resident_id", &q);
     sqlq_sql(&q, " ORDER BY a.id LIMIT %d", ESCALATE_BATCH);
-    store_rows *r;
-    int rc = sqlq_query(tx, &q, &r, e);
-    if (rc)
-        return rc;
-    typedef struct esc {
-        int64_t id, community, resident;
-        char role[16], step[48], serial[40], item[128], step_name[64];
-    } esc;
     vec found;
     vec_init(&found, sizeof(esc), 500);
-    while (store_row(r)) {
-        esc x;
-        x.id = store_int(r, 0);
-        x.community = store_int(r, 1);
-        x.resident = store_int(r, 2);
-        str_copy(x.role, store_text(r, 3), sizeof x.role);
-        str_copy(x.step, store_text(r, 4), sizeof x.step);
-        str_copy(x.serial, store_text(r, 5), sizeof x.serial);
-        str_copy(x.item, store_text(r, 6), sizeof x.item);
-        json_t *steps = json_loads(store_text(r, 8), 0, NULL); /* the name of the step overdue */
-        const char *sn = json_string_value(json_object_get(json_array_get(steps, (size_t)store_int(r, 7)), "name"));
-        str_copy(x.step_name, sn ? sn : x.step, sizeof x.step_name);
-        json_decref(steps);
-        if (vec_push(&found, &x))
-            break;
-    }
-    if ((rc = store_rows_end(r, e)) || (rc = vec_error(&found, e))) {
+    int rc = sqlq_query_vec(tx, &q, esc_fill, &found, e);
+    if (rc) {
         vec_cleanup(&found);
         return rc;
     }

@@ -598,8 +598,8 @@ static void named_fill(store_rows *r, void *elem)
 
 /* store_query_vec: the rows into the caller's array; over its cap NX_ETOOBIG (never a cut batch); a
  * read that fails on a row is the error, not a short batch. store_query_ids: the same for a batch of
- * ids. store_read_finish: the answer given on
- * success, released (ASan) on failure. */
+ * ids. sqlq_query_vec: the batch of a built query, nothing run when it overflowed. store_read_finish:
+ * the answer given on success, released (ASan) on failure. */
 static void test_query_vec_read_finish(void)
 {
     store *s = open_db("vec.db");
@@ -628,6 +628,26 @@ static void test_query_vec_read_finish(void)
     vec_init(&v, sizeof(int64_t), 2);
     CHECK_INT(store_query_ids(tx, "SELECT id FROM t ORDER BY id", NULL, 0, &v, &e), NX_ETOOBIG);
     CHECK_INT((int)v.len, 2);
+    vec_cleanup(&v);
+    /* sqlq_query_vec: the same batch from a built query; an overflowed query runs nothing */
+    sqlq q;
+    sqlq_init(&q, "SELECT id, name FROM t WHERE 1 = 1");
+    sqlq_add(&q, " AND id >= $%d", P_INT(7));
+    sqlq_sql(&q, " ORDER BY id");
+    vec_init(&v, sizeof(named), 10);
+    CHECK_INT(sqlq_query_vec(tx, &q, named_fill, &v, &e), 0);
+    CHECK_INT((int)v.len, 4);
+    CHECK_INT((int)((named *)v.items)[0].id, 7);
+    CHECK_STR(((named *)v.items)[3].name, "n10");
+    vec_cleanup(&v);
+    vec_init(&v, sizeof(named), 2);
+    CHECK_INT(sqlq_query_vec(tx, &q, named_fill, &v, &e), NX_ETOOBIG);
+    CHECK_INT((int)v.len, 2);
+    vec_cleanup(&v);
+    sqlq_overflow(&q);
+    vec_init(&v, sizeof(named), 10);
+    CHECK_INT(sqlq_query_vec(tx, &q, named_fill, &v, &e), NX_EINTERNAL);
+    CHECK_INT((int)v.len, 0);
     vec_cleanup(&v);
     vec_init(&v, sizeof(named), 10);
     CHECK(store_query_vec(tx, tb_pg() ? "SELECT id, CAST(name AS integer) FROM t ORDER BY id"
