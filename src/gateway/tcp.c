@@ -401,14 +401,18 @@ static void on_handle_closed(uv_handle_t *h)
     maybe_free(c);
 }
 
-static void push_offline(gateway *g, conn *c)
+/* A signal about c's device that carries no frame (DEVICES_IN_OFFLINE, DEVICES_IN_TAKEOVER with its
+ * reason in msg.type), queued for the store. */
+static void push_signal(gateway *g, conn *c, int kind, const char *reason)
 {
     devices_in in;
     memset(&in, 0, sizeof in);
-    in.kind = DEVICES_IN_OFFLINE;
+    in.kind = kind;
     in.proto = c->proto;
     in.at = clock_now_ms();
     str_copy(in.imei, c->device, sizeof in.imei);
+    if (reason)
+        str_copy(in.msg.type, reason, sizeof in.msg.type);
     ingest_push(g->ingest, &in, NULL);
 }
 
@@ -424,7 +428,7 @@ static void conn_close(conn *c, const char *why)
     }
     if (c->mapped) {
         map_remove(g, c);
-        push_offline(g, c);
+        push_signal(g, c, DEVICES_IN_OFFLINE, NULL);
         recent_put(g, c);
     }
     if (c->prev)
@@ -528,14 +532,7 @@ static void signal_takeover(gateway *g, conn *c, const char *reason)
 {
     BUMP(g, n_takeover);
     nx_log(LOG_WARN, "gateway.takeover_signal conn=%llu reason=%s", (unsigned long long)c->id, reason);
-    devices_in in;
-    memset(&in, 0, sizeof in);
-    in.kind = DEVICES_IN_TAKEOVER;
-    in.proto = c->proto;
-    in.at = clock_now_ms();
-    str_copy(in.imei, c->device, sizeof in.imei);
-    str_copy(in.msg.type, reason, sizeof in.msg.type);
-    ingest_push(g->ingest, &in, NULL);
+    push_signal(g, c, DEVICES_IN_TAKEOVER, reason);
 }
 
 /* The device this connection speaks for. false: the frame names another id than the one the
