@@ -530,10 +530,8 @@ fail:
 
 int canteen_round_delete(nx_app *app, const nx_principal *who, int64_t id, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_CANTEEN_OPERATE))
-        return nx_fail(e, NX_EPERM, "", "无权分派送餐路线");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_CANTEEN_OPERATE, STORE_WRITE, "无权分派送餐路线", &tx, e);
     if (rc)
         return rc;
     sqlq q;

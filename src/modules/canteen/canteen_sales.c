@@ -448,10 +448,8 @@ fail:
 
 int canteen_chain_verify(nx_app *app, const nx_principal *who, int64_t community_id, json_t **out, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_CANTEEN_ADMIN))
-        return nx_fail(e, NX_EPERM, "", "无权核验销售链");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_READ, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_CANTEEN_ADMIN, STORE_READ, "无权核验销售链", &tx, e);
     if (rc)
         return rc;
     if (!community_id)

@@ -118,7 +118,8 @@ int devices_alert_log(store_tx *tx, int64_t alert, int64_t at, const char *actio
                       const char *note, nx_err *e)
 {
     store_param p[] = {P_INT(alert), P_INT(at), P_TEXT(action), P_ID(user), P_INT(level), P_TEXT(note)};
-    return store_exec(tx, "INSERT INTO alert_log (alert_id, at, action, user_id, level, note) VALUES ($1, $2, $3, $4, $5, $6)",
+    return app_insert(tx, "alert_log",
+                      "alert_id, at, action, user_id, level, note",
                       p, 6, NULL, e);
 }
 

@@ -239,10 +239,9 @@ int devices_command_create(nx_app *app, const nx_principal *who, int64_t device_
     store_param p2[] = {P_INT(device_id), P_TEXT(kind), P_TEXT(shown_text),
                         has_phone ? P_BLOB(secret, secret_len) : P_NULL, P_ID(who->user_id), P_INT(now),
                         P_INT(now + expires_in_s * 1000)};
-    rc = store_one_int(tx,
-                       "INSERT INTO device_commands (device_id, kind, args, secret, created_by, created_at, expires_at) "
-                       "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                       p2, 7, id, e);
+    rc = app_insert(tx, "device_commands",
+                    "device_id, kind, args, secret, created_by, created_at, expires_at",
+                    p2, 7, id, e);
     free(shown_text);
     if (rc == NX_ENOTFOUND) /* INSERT … RETURNING gave no row */
         rc = nx_fail(e, NX_EDB, "", "保存指令失败");

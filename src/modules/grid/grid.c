@@ -311,10 +311,8 @@ static int incident_move(nx_app *app, const nx_principal *who, int64_t id, const
                          const char *action, const char *kind, const char *sql, store_param *p, int n, const char *note,
                          int64_t assignee_user, int64_t assignee_member, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_CARE_WRITE))
-        return nx_fail(e, NX_EPERM, "", "无权处理事件");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_CARE_WRITE, STORE_WRITE, "无权处理事件", &tx, e);
     if (rc)
         return rc;
     store_rows *r;

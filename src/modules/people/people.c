@@ -790,10 +790,8 @@ static int load_rec(nx_app *app, store_tx *tx, const nx_principal *who, int64_t 
 
 int people_resident_update(nx_app *app, const nx_principal *who, int64_t id, const resident_input *in, nx_err *e)
 {
-    if (!perm_has(who, RIGHT_PEOPLE_WRITE))
-        return nx_fail(e, NX_EPERM, "", "无权修改居民信息");
     store_tx *tx;
-    int rc = store_begin(app->db, STORE_WRITE, &tx, e);
+    int rc = perm_begin(app->db, who, RIGHT_PEOPLE_WRITE, STORE_WRITE, "无权修改居民信息", &tx, e);
     if (rc)
         return rc;
     resident_rec cur, rec;

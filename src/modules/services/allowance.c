@@ -233,9 +233,8 @@ int services_allowance_tiers_save(nx_app *app, const nx_principal *who, json_t *
             const char *label = json_string_value(json_object_get(json_array_get(tiers, (size_t)k), "label"));
             store_param q[] = {P_TEXT(region), P_TEXT(name), P_INT(tt[k].min_age), P_INT(tt[k].monthly_amount),
                                P_TEXT(label ? label : tier_label(tt[k].min_age, tt, nt, lb, sizeof lb))};
-            if ((rc = store_exec(tx,
-                                 "INSERT INTO allowance_tiers (region, region_name, min_age, monthly_amount, label) "
-                                 "VALUES ($1, $2, $3, $4, $5)",
+            if ((rc = app_insert(tx, "allowance_tiers",
+                                 "region, region_name, min_age, monthly_amount, label",
                                  q, 5, NULL, e)))
                 goto fail;
         }

@@ -82,10 +82,9 @@ static int new_document(store_tx *tx, const nx_principal *who, int64_t app_id, i
     snprintf(serial, sizeof serial, "%s%04d-%06lld", cert ? "ZM" : "SQ", today.y, (long long)seq);
     store_param p[] = {P_INT(app_id), P_INT(community), P_TEXT(kind), P_TEXT(title), P_TEXT(serial), P_INT(now_ms),
                        P_ID(who ? who->user_id : 0)};
-    if ((rc = store_one_int(tx,
-                            "INSERT INTO service_documents (application_id, community_id, kind, title, serial, issued_at, "
-                            "issued_by) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-                            p, 7, doc_id, e)))
+    if ((rc = app_insert(tx, "service_documents",
+                         "application_id, community_id, kind, title, serial, issued_at, issued_by",
+                         p, 7, doc_id, e)))
         return rc;
     return audit_write_new(tx, who, "issue", "service_document", *doc_id, community,
                            json_pack("{s:s, s:s}", "kind", kind, "serial", serial), e);

@@ -28,10 +28,8 @@ const char *services_status_label(const char *s)
     static const char *const map[][2] = {{"draft", "草稿"},        {"in_review", "审核中"},
                                          {"returned", "退回补正"}, {"approved", "已办结"},
                                          {"rejected", "不予受理"}, {"withdrawn", "已撤回"}};
-    for (size_t i = 0; s && i < sizeof map / sizeof map[0]; i++)
-        if (strcmp(map[i][0], s) == 0)
-            return map[i][1];
-    return s ? s : "";
+    const char *l = STR_LABEL(map, s);
+    return l ? l : s ? s : "";
 }
 
 int services_timeline(store_tx *tx, const nx_principal *who, int64_t app_id, int64_t community,
@@ -48,11 +46,10 @@ int services_timeline(store_tx *tx, const nx_principal *who, int64_t app_id, int
                        P_TEXT(to),
                        P_TEXT(step),
                        P_TEXT(note)};
-    return store_exec(
-        tx,
-        "INSERT INTO service_timeline (application_id, community_id, at, user_id, username, action, "
-        "from_status, to_status, step_code, note) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        p, 10, NULL, e);
+    return app_insert(tx, "service_timeline",
+                      "application_id, community_id, at, user_id, username, action, from_status, "
+                      "to_status, step_code, note",
+                      p, 10, NULL, e);
 }
 
 int services_counter_next(store_tx *tx, const char *name, int64_t *out, nx_err *e)
