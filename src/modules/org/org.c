@@ -33,6 +33,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -105,25 +106,19 @@ static int64_t int_at(const org_input *in, const org_field *f)
 
 /* ---- enumerations ---- */
 
-typedef struct code_label {
-    const char *code, *label;
-} code_label;
-
-static const code_label estate_kinds[] = {
+static const char *const estate_kinds[][2] = {
     {"old", "老旧小区"}, {"commercial", "商品房小区"}, {"unit", "单位宿舍"}, {"other", "其他"}, {NULL, NULL}};
-static const code_label shop_kinds[] = {{"shop", "商铺"},         {"restaurant", "餐饮"},
-                                        {"market_stall", "夜市摊位"}, {"service", "生活服务"},
-                                        {"other", "其他"},        {NULL, NULL}};
-static const code_label shop_statuses[] = {{"open", "营业中"}, {"closed", "已停业"}, {NULL, NULL}};
-static const code_label tag_categories[] = {
+static const char *const shop_kinds[][2] = {{"shop", "商铺"},   {"restaurant", "餐饮"},     {"market_stall", "夜市摊位"},
+                                            {"service", "生活服务"}, {"other", "其他"}, {NULL, NULL}};
+static const char *const shop_statuses[][2] = {{"open", "营业中"}, {"closed", "已停业"}, {NULL, NULL}};
+static const char *const tag_categories[][2] = {
     {"care", "关爱"}, {"identity", "身份"}, {"work", "工作"}, {NULL, NULL}};
 
-static const char *label_of(const code_label *t, const char *code)
+/* The label of code in t, NULL when it is not there (every table here ends with {NULL, NULL}, where
+ * str_label stops). */
+static const char *label_of(const char *const (*t)[2], const char *code)
 {
-    for (; code && t->code; t++)
-        if (strcmp(t->code, code) == 0)
-            return t->label;
-    return NULL;
+    return str_label(t, SIZE_MAX, code);
 }
 
 /* ---- kinds ---- */
@@ -255,7 +250,7 @@ uint32_t org_fields_for(int kind, bool patch)
 
 /* ---- JSON of rows ---- */
 
-static json_t *j_label(const code_label *t, const char *code)
+static json_t *j_label(const char *const (*t)[2], const char *code)
 {
     const char *l = label_of(t, code);
     return l ? json_string(l) : json_null();
@@ -434,7 +429,7 @@ typedef struct kind_filter {
     int kind;
     size_t off;                /* offsetof(org_filter, …) */
     const char *cond;          /* " AND b.grid_id = $%d" */
-    const code_label *allowed; /* NULL: an int64_t id; else a const char * code from this list */
+    const char *const (*allowed)[2]; /* NULL: an int64_t id; else a const char * code from this table */
     const char *field, *invalid;
 } kind_filter;
 
@@ -714,7 +709,7 @@ static int check_field(int kind, const org_field *f, const org_input *in, nx_err
                            "标签编码须以小写字母开头，由 2 到 32 个小写字母、数字或下划线组成");
         return 0;
     case ORG_F_KIND: {
-        const code_label *t = kind == ORG_ESTATE ? estate_kinds : shop_kinds;
+        const char *const (*t)[2] = kind == ORG_ESTATE ? estate_kinds : shop_kinds;
         if (!label_of(t, s))
             return nx_fail(e, NX_EINVAL, f->key, "%s类型无效", kind == ORG_ESTATE ? "小区" : "商铺");
         return 0;

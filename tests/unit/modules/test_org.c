@@ -715,6 +715,16 @@ static void test_tags(void)
     CHECK_INT(pages, 5);
     f = (org_filter){.limit = 50, .category = "identity"};
     CHECK_INT(list_total(&staff_a, ORG_TAG, &f, &e, NULL), 2); /* 党员, 退役军人 */
+    /* a coded filter is one of its table's codes (the tables end with {NULL, NULL}): an unknown,
+     * empty or differently cased code is refused naming the filter, never read past the table's end */
+    const char *bad_codes[] = {"misc", "", "Identity", "identity "};
+    for (size_t i = 0; i < sizeof bad_codes / sizeof bad_codes[0]; i++) {
+        json_t *page = NULL;
+        f = (org_filter){.limit = 50, .category = bad_codes[i]};
+        CHECK_INT(org_list(&app, &staff_a, ORG_TAG, &f, &page, &e), NX_EINVAL);
+        CHECK_STR(e.field, "category");
+        CHECK(page == NULL);
+    }
 
     /* update: the rule can be cleared, the code cannot change */
     in = (org_input){.set = ORG_F_RULE, .nulls = ORG_F_RULE};
