@@ -326,8 +326,6 @@ typedef struct rcp {
     char birth[11], status[20], stop_date[11], start[8];
 } rcp;
 
-/* The event of a change (an allowance stopped, a tier changed) of recipient x, recorded as change
- * (an allowance_changes row: the message service reads its note). */
 /* One row of the sweep's query (services_allowance_sweep) as a recipient. */
 static void rcp_fill(store_rows *r, void *elem)
 {
@@ -343,6 +341,8 @@ static void rcp_fill(store_rows *r, void *elem)
     str_copy(x->start, store_text(r, 8), sizeof x->start);
 }
 
+/* The event of a change (an allowance stopped, a tier changed) of recipient x, recorded as change
+ * (an allowance_changes row: the message service reads its note). */
 static int allowance_emit(store_tx *tx, const char *kind, const rcp *x, int64_t change, nx_err *e)
 {
     return outbox_emit_new(tx, kind, x->community, "allowance_change", change,
